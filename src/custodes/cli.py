@@ -1,0 +1,117 @@
+"""The `custodes` command. Commands are thin: parse, call a service, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custodes import __version__
+from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
+from custodes.identity.cli import accounts as accounts_app
+from custodes.identity.cli import tokens as tokens_app
+from custodes.imports import KINDS, run_import
+from custodes.kit.tabular import BatchRejected
+from custodes.ledger.cli import app as ledger_app
+
+app = typer.Typer(
+    help="Custodes: governs how personal information is accessed and disclosed, and proves it afterwards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(tokens_app, name="api-token")
+app.add_typer(accounts_app, name="account")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Installation folder (default $CUSTODES_HOME).")
+    ] = None,
+    _version_flag: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    use_home(home)
+
+
+@app.command()
+def init() -> None:
+    """Create the database (every migration), the ledger signing key and the secret key. Safe to run twice."""
+    from custodes.database import Database
+    from custodes.ledger import service as ledger
+
+    current = settings()
+    current.home.mkdir(parents=True, exist_ok=True)
+    current.ensure_secret_key()
+    created = ledger.ensure_signing_key(current)
+    database = Database.open(current)
+    try:
+        database.upgrade()
+    finally:
+        database.close()
+    console.print(f"Database ready: {current.resolved_database_url}")
+    console.print(
+        ("Created" if created else "Kept") + f" the ledger signing key: {current.resolved_signing_key_file}"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web app and API."""
+    import uvicorn
+
+    from custodes.kit.logs import configure
+    from custodes.web.app import create_app
+
+    configure()
+    console.print(f"Custodes is at http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/")
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@app.command("import")
+def import_files(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines files.")],
+) -> None:
+    """Import reference data: all rows of all files, or nothing if any row is bad."""
+    if kind not in KINDS:
+        fail(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}", 2)
+    try:
+        with console.status(f"Importing {kind}…"), unit_of_work() as session:
+            summary = run_import(session, kind, files, CLI_ACTOR)
+    except BatchRejected as rejected:
+        for problem in rejected.problems:
+            errors.print(str(problem), markup=False)
+        fail(f"{len(rejected.problems)} problem(s) found; nothing was imported.")
+    console.print(f"Imported {summary}.")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same force.")] = 2026,
+    staff: Annotated[int, typer.Option(help="How many staff.", min=50)] = 3000,
+) -> None:
+    """Load a realistic synthetic force into this installation and print the demo log-ins."""
+    from custodes.demo import load_demo
+
+    init()
+    with unit_of_work() as session:
+        logins = load_demo(session, seed=seed, staff_count=staff, progress=console)
+    console.print()
+    console.print("[bold]Demo log-ins[/] (staff number / password):")
+    for role, staff_id, name, password in logins:
+        console.print(f"  {role:<11} {staff_id:<8} {password}   {name}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,52 @@
+"""What every command-line command shares: settings, the database, one transaction per command, output."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from custodes.database import Database
+from custodes.kit.db import transaction
+from custodes.settings import Settings
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+CLI_ACTOR = "system:cli"
+
+
+def use_home(home: Path | None) -> None:
+    if home is not None:
+        os.environ["CUSTODES_HOME"] = str(home)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def unit_of_work(checkpoint: bool = True) -> Iterator[Session]:
+    """One transaction for the command; afterwards, sign a checkpoint covering what it recorded."""
+    current = settings()
+    database = Database.open(current)
+    try:
+        with transaction(database.factory) as session:
+            yield session
+        if checkpoint:
+            from custodes.ledger import service as ledger
+
+            with transaction(database.factory) as session:
+                ledger.issue_checkpoint(session, current)
+    finally:
+        database.close()

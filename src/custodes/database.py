@@ -1,0 +1,54 @@
+"""The installation's database: engine, sessions, migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from custodes.kit.db import make_engine, make_session_factory
+from custodes.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def import_all_models() -> None:
+    """Register every module's tables on the shared metadata (for migrations and the drift test)."""
+    from custodes.identity import models as _identity  # noqa: F401
+    from custodes.ledger import models as _ledger  # noqa: F401
+    from custodes.workforce import models as _workforce  # noqa: F401
+
+
+@dataclass
+class Database:
+    engine: Engine
+    factory: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, settings: Settings) -> Database:
+        url = settings.resolved_database_url
+        if url.startswith("sqlite"):
+            settings.home.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url)
+        return cls(engine, make_session_factory(engine))
+
+    def upgrade(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)

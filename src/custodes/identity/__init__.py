@@ -1,0 +1,1 @@
+"""Staff accounts, log-in, roles and permissions, API tokens, configuration."""

@@ -1,0 +1,48 @@
+"""`custodes api-token …` and `custodes account …`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from custodes.context import CLI_ACTOR, console, fail, unit_of_work
+from custodes.identity import service as identity
+
+tokens = typer.Typer(help="Bearer tokens for machine clients.", no_args_is_help=True)
+accounts = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+
+
+@tokens.command("create")
+def create_token(
+    name: Annotated[str, typer.Option("--name", help="Which client uses it.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope; repeat for more.")],
+) -> None:
+    """Print a new bearer token (shown once; only its hash is kept)."""
+    scopes = [part for value in scope for part in value.replace(",", " ").split()]
+    try:
+        with unit_of_work() as session:
+            token = identity.create_api_token(session, name, scopes, CLI_ACTOR)
+    except identity.IdentityError as error:
+        fail(str(error))
+    print(token)
+
+
+@accounts.command("set-password")
+def set_password(
+    staff_id: str,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Set a member of staff's password (prompted, or read from standard input)."""
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if stdin
+        else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
+    try:
+        with unit_of_work() as session:
+            identity.set_password(session, staff_id, password, CLI_ACTOR)
+    except identity.IdentityError as error:
+        fail(str(error))
+    console.print(f"Password set for {staff_id}.")

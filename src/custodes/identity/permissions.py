@@ -1,0 +1,95 @@
+"""Roles, permissions and API scopes: the one place that says who may do what.
+
+A web route declares the Permission it needs (`web.deps.require`); the permission test matrix reads those
+declarations and this table, so a route without a declaration, or a role that gets more than it should,
+fails the tests.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    AIC = "aic"
+    DPU = "dpu"
+    CCU = "ccu"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLE_TITLES = {
+    Role.OFFICER: "Police officer",
+    Role.STAFF: "Police staff",
+    Role.SUPERVISOR: "Supervisor (line manager)",
+    Role.AIC: "Area Intelligence Co-ordinator",
+    Role.DPU: "Data Protection Unit",
+    Role.CCU: "Counter-Corruption Unit",
+    Role.ANALYST: "Performance analyst",
+    Role.AUDITOR: "Auditor (read-only)",
+    Role.ADMIN: "System administrator",
+}
+
+
+class Permission(StrEnum):
+    SELF_VIEW = "self:view"  # own record, training, vetting, declarations
+    LEDGER_VIEW = "ledger:view"  # ledger size, checkpoints, entry search
+    LEDGER_VERIFY = "ledger:verify"
+    LEDGER_EXPORT = "ledger:export"  # CSV/PDF of entries
+    SUBJECT_ACCESS = "ledger:subject"  # everything done with one person's data
+    ACCOUNTS_VIEW = "accounts:view"
+    ACCOUNTS_MANAGE = "accounts:manage"
+    TOKENS_MANAGE = "tokens:manage"
+    CONFIG_MANAGE = "config:manage"
+
+
+_EVERYONE = {Permission.SELF_VIEW}
+_AUDIT = {
+    Permission.LEDGER_VIEW,
+    Permission.LEDGER_VERIFY,
+    Permission.LEDGER_EXPORT,
+    Permission.SUBJECT_ACCESS,
+}
+_ADMIN = {
+    Permission.ACCOUNTS_VIEW,
+    Permission.ACCOUNTS_MANAGE,
+    Permission.TOKENS_MANAGE,
+    Permission.CONFIG_MANAGE,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset(_EVERYONE),
+    Role.STAFF: frozenset(_EVERYONE),
+    Role.SUPERVISOR: frozenset(_EVERYONE),
+    Role.AIC: frozenset(_EVERYONE),
+    Role.DPU: frozenset(_EVERYONE | _AUDIT),
+    Role.CCU: frozenset(_EVERYONE | _AUDIT),
+    Role.ANALYST: frozenset(_EVERYONE),
+    # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
+    Role.AUDITOR: frozenset(_EVERYONE | _AUDIT),
+    # Administrators run the system; they see no ledger content and can never change it.
+    Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
+}
+
+# Granting one of these to yourself needs a second administrator's approval.
+SELF_GRANT_NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})
+
+
+def permissions_for(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+class Scope(StrEnum):
+    """What a machine client's bearer token may do."""
+
+    ACCESS_CHECK = "access-check"
+    INGEST = "ingest"
+    LEDGER_READ = "ledger:read"
+    DISCLOSURE_CHECK = "disclosure:check"

@@ -1,0 +1,78 @@
+"""Identity value types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from custodes.identity.permissions import Permission, Role, Scope, permissions_for
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The member of staff behind a request or command."""
+
+    staff_id: str
+    display_name: str
+    roles: frozenset[Role]
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.staff_id}"
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_for(self.roles)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPrincipal:
+    """A machine client authenticated by an API token."""
+
+    token_id: int
+    name: str
+    scopes: frozenset[Scope]
+
+    @property
+    def actor(self) -> str:
+        return f"system:api-token-{self.token_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    ok: bool
+    message: str
+    staff_id: str | None = None
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    staff_id: str
+    display_name: str
+    roles: tuple[Role, ...]
+    active: bool
+    locked_until: datetime | None
+    has_password: bool
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChangeResult:
+    applied: bool
+    message: str
+    request_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigItem:
+    key: str
+    title: str
+    description: str
+    value: str
+    default: str
+    changed_by: str | None
+    changed_at: datetime | None

@@ -1,0 +1,524 @@
+"""Identity rules: passwords, log-in and lock-out, sessions, roles (with two-person control), tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
+from custodes.identity.permissions import SELF_GRANT_NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.schemas import (
+    AccountView,
+    ConfigItem,
+    LoginOutcome,
+    Principal,
+    RoleChangeResult,
+    TokenPrincipal,
+)
+from custodes.kit.db import utcnow
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
+from custodes.settings import Settings
+
+_hasher = PasswordHash.recommended()
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
+_SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+class IdentityError(ValueError):
+    """A request the identity rules refuse; the message says why, in plain English."""
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_roles(values: Iterable[str]) -> set[Role]:
+    roles = set()
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            known = ", ".join(role.value for role in Role)
+            raise IdentityError(f"unknown role {value!r} (known roles: {known})") from None
+    return roles
+
+
+def _roles_of(account: Account) -> set[Role]:
+    return {Role(row.role) for row in account.roles}
+
+
+def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detail: object) -> None:
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=op,
+            object_type="account",
+            object_id=staff_id,
+            subjects=(staff_id,),
+            detail=dict(detail),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def ensure_account(session: Session, staff_id: str, display_name: str, roles: set[Role], actor: str) -> bool:
+    """Create or update an account from a trusted source (staff import); True if created."""
+    account = session.get(Account, staff_id)
+    if account is None:
+        account = Account(
+            staff_id=staff_id, display_name=display_name, active=True, failed_logins=0, created_at=utcnow()
+        )
+        account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
+        session.add(account)
+        _record_account(session, Op.COLLECTION, actor, staff_id, roles=sorted(str(r) for r in roles))
+        return True
+    changed = []
+    if account.display_name != display_name:
+        account.display_name = display_name
+        changed.append("display_name")
+    if _roles_of(account) != roles:
+        _replace_roles(account, roles)
+        changed.append("roles")
+    if changed:
+        _record_account(
+            session, Op.ALTERATION, actor, staff_id, fields=changed, roles=sorted(str(r) for r in roles)
+        )
+    return False
+
+
+def _replace_roles(account: Account, roles: set[Role]) -> None:
+    account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
+
+
+def _account(session: Session, staff_id: str) -> Account:
+    account = session.get(Account, staff_id)
+    if account is None:
+        raise IdentityError(f"no account {staff_id!r}")
+    return account
+
+
+def _view(account: Account) -> AccountView:
+    return AccountView(
+        staff_id=account.staff_id,
+        display_name=account.display_name,
+        roles=tuple(sorted(_roles_of(account))),
+        active=account.active,
+        locked_until=account.locked_until,
+        has_password=account.password_hash is not None,
+        last_login_at=account.last_login_at,
+    )
+
+
+def get_account(session: Session, staff_id: str) -> AccountView | None:
+    account = session.get(Account, staff_id)
+    return None if account is None else _view(account)
+
+
+def list_accounts(
+    session: Session, text: str = "", role: Role | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[AccountView], int]:
+    query = select(Account)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            or_(func.lower(Account.staff_id).like(pattern), func.lower(Account.display_name).like(pattern))
+        )
+    if role is not None:
+        query = query.where(Account.roles.any(AccountRole.role == str(role)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))
+    return [_view(row) for row in rows], total
+
+
+def set_password(session: Session, staff_id: str, password: str, actor: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise IdentityError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    account = _account(session, staff_id)
+    account.password_hash = _hasher.hash(password)
+    account.password_changed_at = utcnow()
+    account.failed_logins = 0
+    account.locked_until = None
+    _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"])
+
+
+def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:
+    account = _account(session, staff_id)
+    if account.staff_id == actor.staff_id and not active:
+        raise IdentityError("you cannot disable your own account")
+    if account.active != active:
+        account.active = active
+        if not active:
+            _end_sessions(session, staff_id)
+        _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["active"], active=active)
+
+
+def unlock(session: Session, staff_id: str, actor: Principal) -> None:
+    account = _account(session, staff_id)
+    account.locked_until = None
+    account.failed_logins = 0
+    _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["locked_until"])
+
+
+def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Principal) -> RoleChangeResult:
+    """Apply a role change, or hold it for a second administrator when it raises the actor's own roles."""
+    account = _account(session, staff_id)
+    current = _roles_of(account)
+    if roles == current:
+        return RoleChangeResult(True, "No change.")
+    added = roles - current
+    if staff_id == actor.staff_id and added & SELF_GRANT_NEEDS_SECOND_ADMIN:
+        request = RoleRequest(
+            staff_id=staff_id,
+            roles=";".join(sorted(str(r) for r in roles)),
+            requested_by=actor.staff_id,
+            requested_at=utcnow(),
+        )
+        session.add(request)
+        session.flush()
+        _record_account(
+            session,
+            Op.CONFIGURATION,
+            actor.actor,
+            staff_id,
+            requested_roles=sorted(str(r) for r in roles),
+            request=request.id,
+        )
+        return RoleChangeResult(
+            False, "You cannot give yourself that role: a second administrator must approve it.", request.id
+        )
+    _replace_roles(account, roles)
+    _record_account(
+        session,
+        Op.ALTERATION,
+        actor.actor,
+        staff_id,
+        fields=["roles"],
+        added=sorted(map(str, added)),
+        removed=sorted(map(str, current - roles)),
+    )
+    return RoleChangeResult(True, "Roles updated.")
+
+
+def pending_role_requests(session: Session) -> list[RoleRequest]:
+    return list(
+        session.scalars(select(RoleRequest).where(RoleRequest.outcome.is_(None)).order_by(RoleRequest.id))
+    )
+
+
+def decide_role_request(session: Session, request_id: int, approve: bool, actor: Principal) -> None:
+    request = session.get(RoleRequest, request_id)
+    if request is None or request.outcome is not None:
+        raise IdentityError("that request does not exist or has already been decided")
+    if actor.staff_id in (request.requested_by, request.staff_id):
+        raise IdentityError("a second administrator must decide this request, not the one who made it")
+    request.outcome = "approved" if approve else "declined"
+    request.decided_by = actor.staff_id
+    request.decided_at = utcnow()
+    account = _account(session, request.staff_id)
+    roles = parse_roles(request.roles.split(";"))
+    if approve:
+        _replace_roles(account, roles)
+    _record_account(
+        session,
+        Op.AUTHORISATION if approve else Op.REFUSAL,
+        actor.actor,
+        request.staff_id,
+        request=request.id,
+        roles=sorted(map(str, roles)),
+    )
+
+
+# --------------------------------------------------------------------------- log-in and sessions
+
+
+def authenticate(
+    session: Session, settings: Settings, staff_id: str, password: str, client: str
+) -> LoginOutcome:
+    """Check a password, applying lock-out; on success open a session and return its token."""
+    now = utcnow()
+    account = session.get(Account, staff_id.strip()) if staff_id.strip() else None
+    usable = account is not None and account.active and account.password_hash is not None
+    if not usable or account is None or account.password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
+        return LoginOutcome(False, "That staff number and password do not match an active account.")
+    if account.locked_until is not None and account.locked_until > now:
+        _record_login_failure(session, staff_id, account, "account locked", client)
+        return LoginOutcome(
+            False,
+            "This account is locked after repeated failed log-ins. Try again later or ask an administrator.",
+        )
+    valid, new_hash = _hasher.verify_and_update(password, account.password_hash)
+    if not valid:
+        account.failed_logins += 1
+        reason = "wrong password"
+        if account.failed_logins >= settings.login_lockout_failures:
+            account.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+            reason = "wrong password; account locked"
+        _record_login_failure(session, staff_id, account, reason, client)
+        return LoginOutcome(False, "That staff number and password do not match an active account.")
+    if new_hash is not None:
+        account.password_hash = new_hash
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            token_hash=_sha256(token),
+            staff_id=account.staff_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(minutes=settings.session_max_age_minutes),
+            client=client[:100],
+        )
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=f"staff:{account.staff_id}",
+            op=Op.LOGIN,
+            object_type="account",
+            object_id=account.staff_id,
+            detail={"client": client[:100]},
+        ),
+    )
+    return LoginOutcome(True, "Logged in.", account.staff_id, token)
+
+
+def _record_login_failure(
+    session: Session, attempted: str, account: Account | None, reason: str, client: str
+) -> None:
+    ledger.record(
+        session,
+        EntryDraft(
+            actor="system:identity",
+            op=Op.LOGIN_FAILED,
+            object_type="account",
+            object_id=account.staff_id if account is not None else None,
+            detail={"reason": reason, "client": client[:100], "attempted_name_sha256": _sha256(attempted)},
+        ),
+    )
+
+
+def resolve_session(session: Session, settings: Settings, token: str) -> Principal | None:
+    """The member of staff behind a session token, or None if it has ended, expired or idled out."""
+    row = session.get(LoginSession, _sha256(token))
+    now = utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    if row.last_seen_at + timedelta(minutes=settings.session_idle_minutes) <= now:
+        row.ended_at = now
+        return None
+    account = session.get(Account, row.staff_id)
+    if account is None or not account.active:
+        return None
+    if now - row.last_seen_at >= _SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return Principal(account.staff_id, account.display_name, frozenset(_roles_of(account)))
+
+
+def end_session(session: Session, token: str) -> None:
+    row = session.get(LoginSession, _sha256(token))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+
+
+def _end_sessions(session: Session, staff_id: str) -> None:
+    now = utcnow()
+    for row in session.scalars(
+        select(LoginSession).where(LoginSession.staff_id == staff_id, LoginSession.ended_at.is_(None))
+    ):
+        row.ended_at = now
+
+
+def principal_for(session: Session, staff_id: str) -> Principal:
+    account = _account(session, staff_id)
+    return Principal(account.staff_id, account.display_name, frozenset(_roles_of(account)))
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: str) -> str:
+    """Make a bearer token for a machine client; the token itself is shown once and never stored."""
+    chosen = set()
+    for value in scopes:
+        try:
+            chosen.add(Scope(value))
+        except ValueError:
+            known = ", ".join(scope.value for scope in Scope)
+            raise IdentityError(f"unknown scope {value!r} (known scopes: {known})") from None
+    if not name.strip():
+        raise IdentityError("a token needs a name saying which client uses it")
+    if not chosen:
+        raise IdentityError("a token needs at least one scope")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name.strip()[:100],
+        token_hash=_sha256(token),
+        scopes=";".join(sorted(chosen)),
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONFIGURATION,
+            object_type="api_token",
+            object_id=str(row.id),
+            detail={"action": "created", "name": row.name, "scopes": sorted(chosen)},
+        ),
+    )
+    return token
+
+
+def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
+        row.last_used_at = now
+    return TokenPrincipal(row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s))
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def revoke_api_token(session: Session, token_id: int, actor: str) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise IdentityError(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONFIGURATION,
+                object_type="api_token",
+                object_id=str(token_id),
+                detail={"action": "revoked", "name": row.name},
+            ),
+        )
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSpec:
+    title: str
+    description: str
+    default: str
+    kind: type = str
+
+
+CONFIGURATION: dict[str, ConfigSpec] = {
+    "intelligence_currency_days": ConfigSpec(
+        "Intelligence currency (days)",
+        "Scheme disclosures need intelligence recorded within this many days (policy K10 6.2.2).",
+        "90",
+        int,
+    ),
+    "review_days": ConfigSpec(
+        "Disclosure review (days)",
+        "Released scheme disclosures are reviewed after this many days.",
+        "60",
+        int,
+    ),
+    "review_days_exclusion": ConfigSpec(
+        "Review under an exclusion notice (days)",
+        "Review period when an exclusion notice applies.",
+        "120",
+        int,
+    ),
+    "neighbour_distance_m": ConfigSpec(
+        "Neighbour distance (metres)",
+        "Monitoring treats people living this close to the searcher as neighbours.",
+        "300",
+        int,
+    ),
+    "small_number_suppression": ConfigSpec(
+        "Small-number suppression", "Published figures below this count are suppressed.", "10", int
+    ),
+}
+
+
+def config_items(session: Session) -> list[ConfigItem]:
+    stored = {row.key: row for row in session.scalars(select(ConfigValue))}
+    items = []
+    for key, spec in CONFIGURATION.items():
+        row = stored.get(key)
+        items.append(
+            ConfigItem(
+                key,
+                spec.title,
+                spec.description,
+                row.value if row else spec.default,
+                spec.default,
+                row.changed_by if row else None,
+                row.changed_at if row else None,
+            )
+        )
+    return items
+
+
+def config_value(session: Session, key: str) -> str:
+    row = session.get(ConfigValue, key)
+    return row.value if row is not None else CONFIGURATION[key].default
+
+
+def set_config(session: Session, key: str, value: str, actor: Principal) -> None:
+    spec = CONFIGURATION.get(key)
+    if spec is None:
+        raise IdentityError(f"unknown setting {key!r}")
+    value = value.strip()
+    if spec.kind is int and not (value.isdigit() and int(value) > 0):
+        raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
+    row = session.get(ConfigValue, key)
+    old = row.value if row is not None else spec.default
+    if old == value:
+        return
+    if row is None:
+        session.add(ConfigValue(key=key, value=value, changed_by=actor.staff_id, changed_at=utcnow()))
+    else:
+        row.value, row.changed_by, row.changed_at = value, actor.staff_id, utcnow()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor.actor,
+            op=Op.CONFIGURATION,
+            object_type="config",
+            object_id=key,
+            detail={"old": old, "new": value},
+        ),
+    )
+
+
+def preload_accounts(session: Session) -> None:
+    """Load every account into the session, so that a large import does not query one at a time."""
+    list(session.scalars(select(Account)))

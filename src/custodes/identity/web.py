@@ -1,0 +1,278 @@
+"""Log-in, log-out and the administrators' screens for accounts, roles, API tokens and configuration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import ROLE_TITLES, Permission, Role, Scope
+from custodes.identity.schemas import Principal
+from custodes.web.deps import (
+    SESSION_COOKIE,
+    Db,
+    client_address,
+    cookie_signer,
+    optional_principal,
+    require,
+    session_token,
+)
+from custodes.web.templating import render
+from custodes.workforce import service as workforce
+
+router = APIRouter()
+Viewer = Annotated[Principal, Depends(require(Permission.ACCOUNTS_VIEW))]
+Manager = Annotated[Principal, Depends(require(Permission.ACCOUNTS_MANAGE))]
+TokenManager = Annotated[Principal, Depends(require(Permission.TOKENS_MANAGE))]
+ConfigManager = Annotated[Principal, Depends(require(Permission.CONFIG_MANAGE))]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect a log-in to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _back(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+
+
+# --------------------------------------------------------------------------- log-in
+
+
+@router.get("/login")
+def login_form(request: Request, db: Db, next: str = "/") -> Any:
+    if optional_principal(request, db) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", title="Log in", next=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: Db,
+    staff_id: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Any:
+    client = client_address(request)
+    if not request.app.state.login_limit.hit(client):
+        return render(
+            request,
+            "login.html",
+            429,
+            title="Log in",
+            next=_safe_next(next),
+            staff_id=staff_id,
+            error="Too many log-in attempts from this computer. Wait a minute and try again.",
+        )
+    settings = request.app.state.settings
+    outcome = identity.authenticate(db, settings, staff_id, password, client)
+    if not outcome.ok or outcome.token is None:
+        return render(
+            request,
+            "login.html",
+            401,
+            title="Log in",
+            next=_safe_next(next),
+            staff_id=staff_id,
+            error=outcome.message,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie_signer(settings).dumps(outcome.token),
+        max_age=settings.session_max_age_minutes * 60,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: Db) -> Response:
+    token = session_token(request)
+    if token:
+        identity.end_session(db, token)
+    response = RedirectResponse("/login?done=You+have+logged+out.", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@router.get("/admin/accounts")
+def accounts(request: Request, db: Db, _viewer: Viewer, q: str = "", role: str = "", page: int = 1) -> Any:
+    chosen = Role(role) if role in {r.value for r in Role} else None
+    page = max(page, 1)
+    rows, total = identity.list_accounts(db, q.strip(), chosen, limit=50, offset=(page - 1) * 50)
+    return render(
+        request,
+        "accounts.html",
+        title="Accounts",
+        rows=rows,
+        total=total,
+        q=q,
+        role=role,
+        roles=list(Role),
+        page=page,
+        pages=max(1, (total + 49) // 50),
+    )
+
+
+@router.get("/admin/accounts/{staff_id}")
+def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
+    found = identity.get_account(db, staff_id)
+    if found is None:
+        raise HTTPException(404, f"There is no account {staff_id}.")
+    staff = workforce.view_staff(db, staff_id, actor=viewer.actor, justification="account administration")
+    return render(
+        request,
+        "account.html",
+        title=found.display_name,
+        account=found,
+        staff=staff,
+        roles=list(Role),
+        role_titles=ROLE_TITLES,
+        can_manage=viewer.can(Permission.ACCOUNTS_MANAGE),
+    )
+
+
+def _apply(path: str, action: Any) -> RedirectResponse:
+    try:
+        message = action()
+    except identity.IdentityError as error:
+        return _back(path, f"Not done: {error}")
+    return _back(path, message)
+
+
+@router.post("/admin/accounts/{staff_id}/roles")
+def change_roles(
+    db: Db, manager: Manager, staff_id: str, roles: Annotated[list[str] | None, Form()] = None
+) -> Any:
+    path = f"/admin/accounts/{quote(staff_id)}"
+    return _apply(
+        path, lambda: identity.change_roles(db, staff_id, identity.parse_roles(roles or []), manager).message
+    )
+
+
+@router.post("/admin/accounts/{staff_id}/password")
+def set_password(
+    db: Db, manager: Manager, staff_id: str, password: Annotated[str, Form(max_length=1024)] = ""
+) -> Any:
+    path = f"/admin/accounts/{quote(staff_id)}"
+
+    def action() -> str:
+        identity.set_password(db, staff_id, password, manager.actor)
+        return "Password set. Give it to the member of staff in person."
+
+    return _apply(path, action)
+
+
+@router.post("/admin/accounts/{staff_id}/active")
+def set_active(db: Db, manager: Manager, staff_id: str, active: Annotated[str, Form()] = "false") -> Any:
+    path = f"/admin/accounts/{quote(staff_id)}"
+
+    def action() -> str:
+        identity.set_active(db, staff_id, active == "true", manager)
+        return "Account enabled." if active == "true" else "Account disabled and signed out everywhere."
+
+    return _apply(path, action)
+
+
+@router.post("/admin/accounts/{staff_id}/unlock")
+def unlock(db: Db, manager: Manager, staff_id: str) -> Any:
+    path = f"/admin/accounts/{quote(staff_id)}"
+
+    def action() -> str:
+        identity.unlock(db, staff_id, manager)
+        return "Account unlocked."
+
+    return _apply(path, action)
+
+
+@router.get("/admin/role-requests")
+def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
+    return render(
+        request,
+        "role_requests.html",
+        title="Role changes awaiting approval",
+        requests=identity.pending_role_requests(db),
+    )
+
+
+@router.post("/admin/role-requests/{request_id}")
+def decide_role_request(
+    db: Db, manager: Manager, request_id: int, decision: Annotated[str, Form()] = ""
+) -> Any:
+    def action() -> str:
+        identity.decide_role_request(db, request_id, decision == "approve", manager)
+        return "Role change approved." if decision == "approve" else "Role change declined."
+
+    return _apply("/admin/role-requests", action)
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+@router.get("/admin/tokens")
+def tokens(request: Request, db: Db, _manager: TokenManager) -> Any:
+    return render(
+        request, "tokens.html", title="API tokens", tokens=identity.list_api_tokens(db), scopes=list(Scope)
+    )
+
+
+@router.post("/admin/tokens")
+def create_token(
+    request: Request,
+    db: Db,
+    manager: TokenManager,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> Any:
+    try:
+        token = identity.create_api_token(db, name, scopes or [], manager.actor)
+    except identity.IdentityError as error:
+        return _back("/admin/tokens", f"Not done: {error}")
+    return render(
+        request,
+        "tokens.html",
+        title="API tokens",
+        tokens=identity.list_api_tokens(db),
+        scopes=list(Scope),
+        new_token=token,
+    )
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(db: Db, manager: TokenManager, token_id: int) -> Any:
+    def action() -> str:
+        identity.revoke_api_token(db, token_id, manager.actor)
+        return "Token revoked."
+
+    return _apply("/admin/tokens", action)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@router.get("/admin/config")
+def configuration(request: Request, db: Db, _manager: ConfigManager) -> Any:
+    return render(request, "config.html", title="Configuration", items=identity.config_items(db))
+
+
+@router.post("/admin/config/{key}")
+def set_configuration(
+    db: Db, manager: ConfigManager, key: str, value: Annotated[str, Form(max_length=200)] = ""
+) -> Any:
+    def action() -> str:
+        identity.set_config(db, key, value, manager)
+        return "Setting saved."
+
+    return _apply("/admin/config", action)

@@ -1,0 +1,1 @@
+"""Shared code with no domain knowledge."""

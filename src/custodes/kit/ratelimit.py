@@ -1,0 +1,16 @@
+"""Rate limits over the `limits` library (moving window, in process memory)."""
+
+from __future__ import annotations
+
+from limits import parse, storage, strategies
+
+
+class RateLimit:
+    def __init__(self, rate: str, namespace: str) -> None:
+        self._item = parse(rate)
+        self._namespace = namespace
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def hit(self, key: str) -> bool:
+        """Count one attempt; False once the limit is exceeded."""
+        return self._limiter.hit(self._item, self._namespace, key)

@@ -1,0 +1,251 @@
+"""Reading import files: CSV (UTF-8, optional BOM) or JSON Lines; every problem named by file, line, column.
+
+A batch is all or nothing: parsers collect every problem first; callers store nothing if there is one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    file: str
+    line: int
+    column: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.problem}"
+
+
+class BatchRejected(Exception):
+    """Nothing was stored; every problem is listed."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s); nothing was stored")
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    file: str
+    line: int
+    values: dict[str, str]
+
+
+def read_rows(path: Path, columns: Sequence[str], optional: Iterable[str] = ()) -> list[SourceRow]:
+    """All rows of a CSV or JSON Lines file; raises BatchRejected for unreadable files or wrong columns."""
+    allowed = list(columns) + [c for c in optional if c not in columns]
+    name = str(path)
+    try:
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            return list(_read_jsonl(path, name, columns, allowed))
+        return list(_read_csv(path, name, columns, allowed))
+    except FileNotFoundError:
+        raise BatchRejected([RowProblem(name, 0, "-", "file not found")]) from None
+    except UnicodeDecodeError as error:
+        raise BatchRejected([RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
+
+
+def _check_header(
+    name: str, line: int, header: Sequence[str], required: Sequence[str], allowed: Sequence[str]
+) -> None:
+    problems = [
+        RowProblem(name, line, column, "required column is missing")
+        for column in required
+        if column not in header
+    ]
+    problems += [
+        RowProblem(name, line, column, f"unknown column (expected: {', '.join(allowed)})")
+        for column in header
+        if column not in allowed
+    ]
+    if problems:
+        raise BatchRejected(problems)
+
+
+def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[str]) -> Iterator[SourceRow]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [column.strip() for column in next(reader, [])]
+        _check_header(name, 1, header, required, allowed)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                raise BatchRejected(
+                    [
+                        RowProblem(
+                            name,
+                            reader.line_num,
+                            "-",
+                            f"has {len(cells)} cells but the header has {len(header)}",
+                        )
+                    ]
+                )
+            yield SourceRow(name, reader.line_num, dict(zip(header, (c.strip() for c in cells), strict=True)))
+
+
+def _read_jsonl(
+    path: Path, name: str, required: Sequence[str], allowed: Sequence[str]
+) -> Iterator[SourceRow]:
+    problems: list[RowProblem] = []
+    rows = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as error:
+                problems.append(RowProblem(name, number, "-", f"not valid JSON ({error.msg})"))
+                continue
+            if not isinstance(record, dict):
+                problems.append(RowProblem(name, number, "-", "each line must be a JSON object"))
+                continue
+            problems += [
+                RowProblem(name, number, c, "required key is missing") for c in required if c not in record
+            ]
+            problems += [RowProblem(name, number, c, "unknown key") for c in record if c not in allowed]
+            rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}))
+    if problems:
+        raise BatchRejected(problems)
+    yield from rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(_cell(item) for item in value)
+    return str(value).strip()
+
+
+@dataclass(slots=True)
+class RowReader:
+    """Typed access to one row's cells; each bad cell adds a problem instead of raising."""
+
+    row: SourceRow
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(RowProblem(self.row.file, self.row.line, column, message))
+
+    def text(
+        self, column: str, *, required: bool = False, max_length: int = 200, pattern: str | None = None
+    ) -> str | None:
+        value = self.row.values.get(column, "")
+        if not value:
+            if required:
+                self.problem(column, "is required")
+            return None
+        if len(value) > max_length:
+            self.problem(column, f"is longer than {max_length} characters")
+            return None
+        if pattern is not None and not re.fullmatch(pattern, value):
+            self.problem(column, f"{value!r} is not in the expected form")
+            return None
+        return value
+
+    def date(self, column: str, *, required: bool = False) -> date | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else _bad_date()
+        except ValueError:
+            self.problem(column, f"{value!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    def moment(self, column: str, *, required: bool = False) -> datetime | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            self.problem(column, f"{value!r} is not an ISO 8601 time")
+            return None
+        if moment.tzinfo is None:
+            self.problem(column, f"{value!r} has no UTC offset")
+            return None
+        return moment
+
+    def number(self, column: str, *, low: float, high: float, required: bool = False) -> float | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            self.problem(column, f"{value!r} is not a number")
+            return None
+        if not math.isfinite(number) or not low <= number <= high:
+            self.problem(column, f"{value} is outside {low}–{high}")
+            return None
+        return number
+
+    def boolean(self, column: str, *, required: bool = False) -> bool | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.problem(column, f"{value!r} is not true or false")
+        return None
+
+    def items(
+        self, column: str, *, required: bool = False, allowed: Iterable[str] | None = None
+    ) -> list[str]:
+        value = self.text(column, required=required, max_length=4000)
+        if value is None:
+            return []
+        found = [item.strip() for item in value.split(";") if item.strip()]
+        if allowed is not None:
+            known = list(allowed)
+            for item in found:
+                if item not in known:
+                    self.problem(column, f"{item!r} is not one of: {', '.join(known)}")
+        return found
+
+    def choice(self, column: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
+        value = self.text(column, required=required)
+        known = list(allowed)
+        if value is not None and value not in known:
+            self.problem(column, f"{value!r} is not one of: {', '.join(known)}")
+            return None
+        return value
+
+    def postcode(self, column: str) -> str | None:
+        value = self.text(column)
+        if value is None:
+            return None
+        normalised = normalise_postcode(value)
+        if normalised is None:
+            self.problem(column, f"{value!r} is not a UK postcode")
+        return normalised
+
+
+def _bad_date() -> date:
+    raise ValueError("not YYYY-MM-DD")
+
+
+def normalise_postcode(value: str) -> str | None:
+    """`me14 1xx` → `ME14 1XX`; None if it is not a UK postcode."""
+    compact = re.sub(r"\s+", "", value.upper())
+    match = _POSTCODE.match(f"{compact[:-3]} {compact[-3:]}")
+    return f"{match.group(1)} {match.group(2)}" if match else None

@@ -1,0 +1,28 @@
+"""Time formats: RFC 3339 UTC for records, Europe/London for people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with microseconds and Z, as ledger entries carry it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time without an offset: {text!r}")
+    return moment.astimezone(UTC)
+
+
+def london(moment: datetime | None, with_seconds: bool = False) -> str:
+    """How a time is shown on screens and reports."""
+    if moment is None:
+        return ""
+    fmt = "%d %b %Y %H:%M:%S" if with_seconds else "%d %b %Y %H:%M"
+    return moment.astimezone(LONDON).strftime(fmt)

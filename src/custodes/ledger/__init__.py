@@ -1,0 +1,1 @@
+"""The evidential audit trail: append-only entries, RFC 9162 Merkle tree, signed checkpoints, proofs."""

@@ -1,0 +1,69 @@
+"""Ledger JSON API for outside verifiers and machine clients (scope `ledger:read`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from custodes.identity.permissions import Scope
+from custodes.identity.schemas import TokenPrincipal
+from custodes.ledger import service as ledger
+from custodes.web.deps import Db, require_scope
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+Reader = Annotated[TokenPrincipal, Depends(require_scope(Scope.LEDGER_READ))]
+
+
+@router.get("/public-key", response_class=PlainTextResponse)
+def public_key(request: Request, _client: Reader) -> str:
+    return ledger.verifier_key(request.app.state.settings) + "\n"
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(db: Db, _client: Reader) -> str:
+    latest = ledger.latest_checkpoint(db)
+    if latest is None:
+        raise HTTPException(404, "no checkpoint has been issued yet")
+    return latest.note
+
+
+@router.get("/proofs/inclusion")
+def inclusion(
+    db: Db,
+    _client: Reader,
+    index: Annotated[int, Query(ge=0)],
+    size: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    try:
+        return ledger.prove_inclusion(db, index, size)
+    except ledger.LedgerError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+@router.get("/proofs/consistency")
+def consistency(
+    db: Db,
+    _client: Reader,
+    old_size: Annotated[int, Query(ge=0)],
+    new_size: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    try:
+        return ledger.prove_consistency(db, old_size, new_size)
+    except ledger.LedgerError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+@router.get("/entries")
+def entries(
+    db: Db,
+    _client: Reader,
+    start: Annotated[int, Query(alias="from", ge=0)] = 0,
+    end: Annotated[int | None, Query(alias="to", ge=0)] = None,
+) -> Response:
+    """Entry bytes as JSON Lines, [from, to), exactly as `custodes ledger export` prints them."""
+    if end is None or end - start > 100_000:
+        end = start + 100_000
+    body = b"".join(line + b"\n" for line in ledger.export_lines(db, start, end))
+    return Response(body, media_type="application/jsonl")

@@ -1,0 +1,148 @@
+"""`custodes ledger …`: the auditors' command-line contract (ledger.md, stable)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from custodes.context import CLI_ACTOR, console, fail, settings, unit_of_work
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op, VerifyReport
+
+app = typer.Typer(
+    help="The evidential audit trail: verify, checkpoints, proofs, export.", no_args_is_help=True
+)
+
+
+def _describe(report: VerifyReport) -> str:
+    if report.fault is None:
+        root = report.root.hex() if report.root else "-"
+        return f"OK: {report.size:,} entries, {report.checkpoints} checkpoint(s) verified; root {root}"
+    fault = report.fault
+    return f"FAULT at index {fault.index}: {fault.kind} — {fault.message}"
+
+
+@app.command()
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Recompute every leaf and the tree; check every checkpoint. Exit 1 naming the first bad index."""
+    current = settings()
+    with unit_of_work(checkpoint=False) as session:
+        if as_json or not sys.stderr.isatty():
+            report = ledger.verify(session, current)
+        else:
+            with Progress(
+                TextColumn("Verifying"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                transient=True,
+            ) as progress:
+                task = progress.add_task("verify", total=None)
+                report = ledger.verify(
+                    session, current, lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        ledger.record_verification(session, report, CLI_ACTOR)
+    console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
+    if not report.intact:
+        raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint(
+    new: Annotated[bool, typer.Option("--new", help="Issue a fresh checkpoint first.")] = False,
+) -> None:
+    """Print the latest (or a freshly issued) checkpoint as signed-note text."""
+    current = settings()
+    with unit_of_work(checkpoint=False) as session:
+        if new:
+            ledger.record(
+                session,
+                EntryDraft(
+                    actor=CLI_ACTOR,
+                    op=Op.CHECKPOINT,
+                    object_type="ledger",
+                    object_id=None,
+                    detail={"reason": "requested on the command line"},
+                ),
+            )
+            issued = ledger.issue_checkpoint(session, current, only_if_grown=False)
+        else:
+            issued = ledger.latest_checkpoint(session)
+    if issued is None:
+        fail("no checkpoint has been issued yet (use --new)")
+    sys.stdout.write(issued.note)
+
+
+@app.command("public-key")
+def public_key() -> None:
+    """Print the verifier key (signed-note convention: name+keyid+base64 key)."""
+    print(ledger.verifier_key(settings()))
+
+
+@app.command()
+def export(
+    start: Annotated[int, typer.Option("--from", min=0, help="First index (inclusive).")] = 0,
+    end: Annotated[
+        int | None, typer.Option("--to", min=0, help="Stop before this index (exclusive).")
+    ] = None,
+) -> None:
+    """Print the entries' exact bytes, one per line, in index order."""
+    out = sys.stdout.buffer
+    with unit_of_work(checkpoint=False) as session:
+        for line in ledger.export_lines(session, start, end):
+            out.write(line + b"\n")
+    out.flush()
+
+
+@app.command("prove-inclusion")
+def prove_inclusion(
+    index: int,
+    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: current).")] = None,
+) -> None:
+    """RFC 9162 inclusion proof for one entry, as JSON."""
+    with unit_of_work(checkpoint=False) as session:
+        try:
+            proof = ledger.prove_inclusion(session, index, size)
+        except ledger.LedgerError as error:
+            fail(str(error))
+    print(json.dumps(proof))
+
+
+@app.command("prove-consistency")
+def prove_consistency(old_size: int, new_size: Annotated[int | None, typer.Argument()] = None) -> None:
+    """RFC 9162 consistency proof between two tree sizes, as JSON."""
+    with unit_of_work(checkpoint=False) as session:
+        try:
+            proof = ledger.prove_consistency(session, old_size, new_size)
+        except ledger.LedgerError as error:
+            fail(str(error))
+    print(json.dumps(proof))
+
+
+@app.command("verify-offline")
+def verify_offline(
+    entries: Annotated[Path, typer.Option("--entries", help="Output of `custodes ledger export`.")],
+    checkpoint_file: Annotated[
+        Path, typer.Option("--checkpoint", help="A signed checkpoint (signed-note text).")
+    ],
+    public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify exported entries against a signed checkpoint, without the database."""
+    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
+    try:
+        note = checkpoint_file.read_text(encoding="utf-8")
+        with entries.open("rb") as lines:
+            report = ledger.verify_offline(lines, note, key)
+    except OSError as error:
+        fail(f"cannot read {error.filename}: {error.strerror}", 2)
+    console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
+    if not report.intact:
+        raise typer.Exit(1)

@@ -1,0 +1,842 @@
+"""The ledger's rules: appending entries with their business change, checkpoints, proofs, verification.
+
+Appends happen when the unit of work commits (a Session `before_commit` hook), so a change and its entries
+commit together or not at all, and the tree-size lock is held only for the moment of the append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, delete, event, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from custodes.kit.canonical import canonical_json
+from custodes.kit.db import transaction, utcnow
+from custodes.kit.timefmt import rfc3339
+from custodes.ledger import merkle
+from custodes.ledger.models import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerNode,
+    LedgerRedaction,
+    LedgerSubject,
+    VerificationRun,
+)
+from custodes.ledger.note import (
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    format_checkpoint,
+    generate_signer_key,
+)
+from custodes.ledger.note import open_checkpoint as open_signed_checkpoint
+from custodes.ledger.schemas import (
+    CheckpointInfo,
+    EntryDraft,
+    EntryFilter,
+    Fault,
+    FaultKind,
+    LedgerStatus,
+    Op,
+    StoredEntry,
+    VerifyReport,
+)
+from custodes.settings import Settings, write_private_file
+
+log = structlog.get_logger(__name__)
+
+NODE_STRIDE = (
+    4  # interior hashes are stored at levels 4, 8, 12, …: ~n/15 extra rows, proofs in O(log n) reads
+)
+_PENDING = "custodes.ledger.pending"
+_CANDIDATE = "custodes.ledger.frontier"
+_WITNESS = "custodes.ledger.witness"
+_PG_LOCK_KEY = 0x637573746F646573 & 0x7FFFFFFFFFFFFFFF  # "custodes"
+
+
+class LedgerError(RuntimeError):
+    """The ledger cannot do what was asked (missing key, corrupt store, bad proof request)."""
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def record(session: Session, draft: EntryDraft) -> None:
+    """Queue an entry; it is appended in the same transaction when the session commits."""
+    session.info.setdefault(_PENDING, []).append(draft)
+
+
+def record_many(session: Session, drafts: Iterable[EntryDraft]) -> None:
+    session.info.setdefault(_PENDING, []).extend(drafts)
+
+
+def flush_pending(session: Session) -> int:
+    """Append queued entries now (still uncommitted); returns the new tree size."""
+    pending: list[EntryDraft] = session.info.pop(_PENDING, [])
+    connection = session.connection()
+    if not pending:
+        return _head(connection)[0]
+    frontier = _append(connection, pending)
+    session.info[_CANDIDATE] = (str(connection.engine.url), frontier)
+    return frontier.size
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending_on_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        flush_pending(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    candidate = session.info.pop(_CANDIDATE, None)
+    if candidate is not None:
+        url, frontier = candidate
+        _frontier_cache[url] = frontier.copy()
+    witness = session.info.pop(_WITNESS, None)
+    if witness is not None:
+        _write_witness(*witness)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    for key in (_PENDING, _CANDIDATE, _WITNESS):
+        session.info.pop(key, None)
+
+
+# --------------------------------------------------------------------------- the tree's right edge
+
+
+@dataclass(slots=True)
+class _Frontier:
+    """Roots of the perfect subtrees that make up the tree (its compact range), largest first.
+
+    Appending a leaf merges equal-sized neighbours; every merged node at a stored level is reported so
+    that it can be written to ledger_node.
+    """
+
+    size: int = 0
+    last_leaf: bytes | None = None
+    levels: list[int] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
+
+    def append(self, leaf: bytes, completed: list[tuple[int, int, bytes]]) -> None:
+        size = self.size + 1
+        level, digest = 0, leaf
+        levels, hashes = self.levels, self.hashes
+        while levels and levels[-1] == level:
+            levels.pop()
+            digest = hashlib.sha256(b"\x01" + hashes.pop() + digest).digest()
+            level += 1
+            if level % NODE_STRIDE == 0:
+                completed.append((level, (size >> level) - 1, digest))
+        levels.append(level)
+        hashes.append(digest)
+        self.size = size
+        self.last_leaf = leaf
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return merkle.EMPTY_ROOT
+        digest = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            digest = hashlib.sha256(b"\x01" + left + digest).digest()
+        return digest
+
+    def copy(self) -> _Frontier:
+        return _Frontier(self.size, self.last_leaf, list(self.levels), list(self.hashes))
+
+
+_frontier_cache: dict[str, _Frontier] = {}
+
+
+class _NodeStore:
+    """Complete-subtree hashes read from the database: leaves, stored levels, and the few levels between."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def get(self, level: int, idx: int) -> bytes:
+        key = (level, idx)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        base = level - level % NODE_STRIDE
+        if base == level and level > 0:
+            stored = self._connection.execute(
+                select(LedgerNode.hash).where(LedgerNode.level == level, LedgerNode.idx == idx)
+            ).scalar()
+            digest = stored if stored is not None else self._fold(level - NODE_STRIDE, level, idx)
+        elif level == 0:
+            digest = self._fold(0, 0, idx)
+        else:
+            digest = self._fold(base, level, idx)
+        self._memo[key] = digest
+        return digest
+
+    def _fold(self, base: int, level: int, idx: int) -> bytes:
+        width = 1 << (level - base)
+        hashes = self._range(base, idx * width, (idx + 1) * width)
+        while len(hashes) > 1:
+            hashes = [
+                hashlib.sha256(b"\x01" + hashes[i] + hashes[i + 1]).digest() for i in range(0, len(hashes), 2)
+            ]
+        return hashes[0]
+
+    def _range(self, level: int, start: int, end: int) -> list[bytes]:
+        if level == 0:
+            query = select(LedgerEntry.leaf_hash).where(LedgerEntry.idx >= start, LedgerEntry.idx < end)
+            rows = list(self._connection.execute(query.order_by(LedgerEntry.idx)).scalars())
+        else:
+            query = select(LedgerNode.hash).where(
+                LedgerNode.level == level, LedgerNode.idx >= start, LedgerNode.idx < end
+            )
+            rows = list(self._connection.execute(query.order_by(LedgerNode.idx)).scalars())
+        if len(rows) != end - start:
+            raise LedgerError(f"the stored tree is incomplete at level {level}, entries {start}–{end - 1}")
+        return rows
+
+
+def _load_frontier(connection: Connection, size: int, last_leaf: bytes | None) -> _Frontier:
+    cached = _frontier_cache.get(str(connection.engine.url))
+    if cached is not None and cached.size == size and cached.last_leaf == last_leaf:
+        return cached.copy()
+    store = _NodeStore(connection)
+    frontier = _Frontier(size=size, last_leaf=last_leaf)
+    offset = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size & (1 << level):
+            frontier.levels.append(level)
+            frontier.hashes.append(store.get(level, offset >> level))
+            offset += 1 << level
+    return frontier
+
+
+# --------------------------------------------------------------------------- appending
+
+
+def _lock(connection: Connection) -> None:
+    """Serialise appends. SQLite transactions already hold the write lock (BEGIN IMMEDIATE)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+
+
+def _head(connection: Connection) -> tuple[int, bytes | None]:
+    row = connection.execute(
+        select(LedgerEntry.idx, LedgerEntry.leaf_hash).order_by(LedgerEntry.idx.desc()).limit(1)
+    ).first()
+    return (0, None) if row is None else (row[0] + 1, row[1])
+
+
+_ENTRY_COLUMNS = ("idx", "at", "actor", "op", "object_type", "object_id", "body", "leaf_hash")
+
+
+def _insert_sql(connection: Connection, table: str, columns: tuple[str, ...]) -> str:
+    """A plain DBAPI executemany statement: the append's hot path skips ORM and type processing."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names only
+
+
+def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
+    _lock(connection)
+    size, last_leaf = _head(connection)
+    frontier = _load_frontier(connection, size, last_leaf)
+    now = utcnow()
+    at_text = rfc3339(now)
+    stored_at: Any = now if connection.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    entries: list[tuple[Any, ...]] = []
+    subjects: list[tuple[str, int]] = []
+    completed: list[tuple[int, int, bytes]] = []
+    for offset, draft in enumerate(drafts):
+        index = size + offset
+        body = canonical_json(
+            {
+                "v": 1,
+                "index": index,
+                "at": at_text,
+                "actor": draft.actor,
+                "op": str(draft.op),
+                "object": {"type": draft.object_type, "id": draft.object_id},
+                "subjects": list(draft.subjects),
+                "justification": draft.justification,
+                "recipients": list(draft.recipients),
+                "detail": draft.detail,
+                "salt": os.urandom(16).hex(),
+            }
+        )
+        leaf = hashlib.sha256(b"\x00" + body).digest()
+        frontier.append(leaf, completed)
+        entries.append(
+            (index, stored_at, draft.actor, str(draft.op), draft.object_type, draft.object_id, body, leaf)
+        )
+        subjects.extend((subject, index) for subject in dict.fromkeys(draft.subjects))
+    connection.exec_driver_sql(_insert_sql(connection, "ledger_entry", _ENTRY_COLUMNS), entries)
+    if subjects:
+        connection.exec_driver_sql(_insert_sql(connection, "ledger_subject", ("subject_id", "idx")), subjects)
+    if completed:
+        connection.exec_driver_sql(
+            _insert_sql(connection, "ledger_node", ("level", "idx", "hash")), completed
+        )
+    return frontier
+
+
+def size(session: Session) -> int:
+    return _head(session.connection())[0]
+
+
+# --------------------------------------------------------------------------- keys and checkpoints
+
+
+def ensure_signing_key(settings: Settings) -> bool:
+    """Create the Ed25519 signing key outside the database if there is none; True if created."""
+    path = settings.resolved_signing_key_file
+    if path.exists():
+        return False
+    write_private_file(path, generate_signer_key(settings.ledger_origin) + "\n")
+    return True
+
+
+def load_signer(settings: Settings) -> Signer:
+    path = settings.resolved_signing_key_file
+    try:
+        return Signer(path.read_text().strip())
+    except FileNotFoundError:
+        raise LedgerError(f"no ledger signing key at {path}: run `custodes init`") from None
+
+
+def verifier_key(settings: Settings) -> str:
+    return load_signer(settings).verifier_key()
+
+
+def _info(row: LedgerCheckpoint) -> CheckpointInfo:
+    return CheckpointInfo(row.seq, row.size, row.root, row.note, row.issued_at)
+
+
+def latest_checkpoint(session: Session) -> CheckpointInfo | None:
+    row = session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.seq.desc()).limit(1)).first()
+    return None if row is None else _info(row)
+
+
+def issue_checkpoint(
+    session: Session, settings: Settings, *, only_if_grown: bool = True
+) -> CheckpointInfo | None:
+    """Sign the current tree head. With only_if_grown, do nothing when the latest checkpoint is current."""
+    tree_size = flush_pending(session)
+    connection = session.connection()
+    _lock(connection)
+    latest = latest_checkpoint(session)
+    if only_if_grown and latest is not None and latest.size >= tree_size:
+        return None
+    root = root_at(session, tree_size)
+    note = load_signer(settings).sign(format_checkpoint(settings.ledger_origin, tree_size, root))
+    row = LedgerCheckpoint(size=tree_size, root=root, note=note, issued_at=utcnow())
+    session.add(row)
+    session.flush()
+    session.info[_WITNESS] = (settings.witness_file, tree_size, note)
+    return _info(row)
+
+
+def _write_witness(path: Path, tree_size: int, note: str) -> None:
+    """Keep the newest checkpoint outside the database (atomic replace, fsync)."""
+    current = _read_witness_size(path)
+    if current is not None and current > tree_size:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(note)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+
+
+def _read_witness_size(path: Path) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+        return int(lines[1])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def status(session: Session, settings: Settings) -> LedgerStatus:
+    return LedgerStatus(size(session), latest_checkpoint(session), verifier_key(settings))
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+def root_at(session: Session, tree_size: int) -> bytes:
+    current = size(session)
+    if not 0 <= tree_size <= current:
+        raise LedgerError(f"tree size {tree_size} is outside the log (0–{current})")
+    if tree_size == 0:
+        return merkle.EMPTY_ROOT
+    return merkle.range_root(0, tree_size, _NodeStore(session.connection()).get)
+
+
+def prove_inclusion(session: Session, index: int, tree_size: int | None = None) -> dict[str, Any]:
+    current = size(session)
+    tree_size = current if tree_size is None else tree_size
+    if not 0 <= index < tree_size <= current:
+        raise LedgerError(f"need 0 <= index < size <= {current}; got index {index}, size {tree_size}")
+    store = _NodeStore(session.connection())
+    path = merkle.inclusion_proof(index, tree_size, store.get)
+    return {
+        "leaf_index": index,
+        "tree_size": tree_size,
+        "leaf_hash": store.get(0, index).hex(),
+        "inclusion_path": [node.hex() for node in path],
+        "root_hash": merkle.range_root(0, tree_size, store.get).hex(),
+    }
+
+
+def prove_consistency(session: Session, old_size: int, new_size: int | None = None) -> dict[str, Any]:
+    current = size(session)
+    new_size = current if new_size is None else new_size
+    if not 0 <= old_size <= new_size <= current:
+        raise LedgerError(f"need 0 <= old size <= new size <= {current}; got {old_size}, {new_size}")
+    store = _NodeStore(session.connection())
+    path = merkle.consistency_proof(old_size, new_size, store.get) if 0 < old_size < new_size else []
+    old_root = merkle.range_root(0, old_size, store.get) if old_size else merkle.EMPTY_ROOT
+    new_root = merkle.range_root(0, new_size, store.get) if new_size else merkle.EMPTY_ROOT
+    return {
+        "old_size": old_size,
+        "new_size": new_size,
+        "consistency_path": [node.hex() for node in path],
+        "old_root": old_root.hex(),
+        "new_root": new_root.hex(),
+    }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def export_lines(session: Session, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Entry bytes in index order, `{"redacted":"<leaf hash>"}` for redacted ones; [start, end)."""
+    query = select(LedgerEntry.body, LedgerEntry.leaf_hash).where(LedgerEntry.idx >= start)
+    if end is not None:
+        query = query.where(LedgerEntry.idx < end)
+    for body, leaf in session.execute(query.order_by(LedgerEntry.idx).execution_options(yield_per=5000)):
+        yield body if body is not None else b'{"redacted":"' + leaf.hex().encode() + b'"}'
+
+
+def _stored(row: LedgerEntry) -> StoredEntry:
+    content = json.loads(row.body) if row.body is not None else None
+    return StoredEntry(
+        row.idx, row.at, row.actor, row.op, row.object_type, row.object_id, row.leaf_hash, content
+    )
+
+
+def search(
+    session: Session, criteria: EntryFilter, *, limit: int = 100, offset: int = 0
+) -> list[StoredEntry]:
+    query = _filtered(criteria).order_by(LedgerEntry.idx.desc()).limit(limit).offset(offset)
+    return [_stored(row) for row in session.scalars(query)]
+
+
+def count(session: Session, criteria: EntryFilter) -> int:
+    return session.scalar(select(func.count()).select_from(_filtered(criteria).subquery())) or 0
+
+
+def iter_matching(session: Session, criteria: EntryFilter) -> Iterator[StoredEntry]:
+    query = _filtered(criteria).order_by(LedgerEntry.idx).execution_options(yield_per=2000)
+    for row in session.scalars(query):
+        yield _stored(row)
+
+
+def _filtered(criteria: EntryFilter) -> Any:
+    query = select(LedgerEntry)
+    if criteria.subject:
+        query = query.join(LedgerSubject, LedgerSubject.idx == LedgerEntry.idx).where(
+            LedgerSubject.subject_id == criteria.subject
+        )
+    if criteria.actor:
+        query = query.where(LedgerEntry.actor == criteria.actor)
+    if criteria.op:
+        query = query.where(LedgerEntry.op == criteria.op)
+    if criteria.object_type:
+        query = query.where(LedgerEntry.object_type == criteria.object_type)
+    if criteria.object_id:
+        query = query.where(LedgerEntry.object_id == criteria.object_id)
+    if criteria.since:
+        query = query.where(LedgerEntry.at >= criteria.since)
+    if criteria.until:
+        query = query.where(LedgerEntry.at < criteria.until)
+    return query
+
+
+def operations() -> list[str]:
+    return [str(op) for op in Op]
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+def redact(session: Session, index: int, reason: str, actor: str) -> None:
+    """Clear an entry's bytes at the end of retention; its leaf hash stays, so the tree still verifies."""
+    row = session.get(LedgerEntry, index)
+    if row is None:
+        raise LedgerError(f"no entry {index}")
+    if row.body is None:
+        return
+    now = utcnow()
+    session.add(LedgerRedaction(idx=index, redacted_at=now, reason=reason[:200]))
+    session.flush()
+    session.execute(
+        update(LedgerEntry).where(LedgerEntry.idx == index).values(body=None, object_id=None, redacted_at=now)
+    )
+    session.execute(delete(LedgerSubject).where(LedgerSubject.idx == index))
+    record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.ERASURE,
+            object_type="ledger_entry",
+            object_id=str(index),
+            detail={"reason": reason},
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _body_index(body: bytes) -> int | None:
+    """The entry's own `index` field. JCS sorts keys, and nothing after the top-level `index` can hold an
+    `index` key, so the last `,"index":` is the top-level one."""
+    at = body.rfind(b',"index":')
+    if at < 0:
+        return None
+    end = body.find(b",", at + 9)
+    try:
+        return int(body[at + 9 : end])
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class _Scan:
+    """State of one pass over the stored log."""
+
+    expected: int = 0
+    fault: Fault | None = None
+    redacted: int = 0
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+    def fail(self, kind: FaultKind, index: int, message: str) -> None:
+        if self.fault is None or index < self.fault.index:
+            self.fault = Fault(kind, index, message)
+
+
+def verify(
+    session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> VerifyReport:
+    """Recompute every leaf and the tree; check every checkpoint's signature and consistency."""
+    started = time.perf_counter()
+    verifier = Verifier(verifier_key(settings))
+    checkpoints = [
+        _info(row) for row in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.seq))
+    ]
+    witness = _read_witness(settings.witness_file, verifier)
+    wanted_roots = {cp.size for cp in checkpoints} | ({witness.size} if witness else set())
+    scan = _scan_leaves(session, wanted_roots, progress)
+    report = VerifyReport(size=scan.expected, checkpoints=len(checkpoints), redacted=scan.redacted)
+    report.root = scan.roots.get(scan.expected)
+    _check_checkpoints(scan, checkpoints, witness, verifier, settings.ledger_origin)
+    report.fault = scan.fault
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _scan_leaves(
+    session: Session, wanted_roots: set[int], progress: Callable[[int, int], None] | None
+) -> _Scan:
+    connection = session.connection()
+    total = connection.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+    stored_nodes = {
+        (level, idx): digest for level, idx, digest in connection.execute(select(LedgerNode.__table__))
+    }
+    redactions = set(connection.execute(select(LedgerRedaction.idx)).scalars())
+    scan = _Scan()
+    frontier = _Frontier()
+    completed: list[tuple[int, int, bytes]] = []
+    sha256 = hashlib.sha256
+    if 0 in wanted_roots:
+        scan.roots[0] = merkle.EMPTY_ROOT
+    rows = connection.execution_options(yield_per=20000).exec_driver_sql(
+        "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx"
+    )
+    for idx, body, leaf in rows:
+        position = scan.expected
+        if idx != position:
+            scan.fail(
+                FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored entry is {idx})"
+            )
+        leaf = bytes(leaf)
+        if body is None:
+            scan.redacted += 1
+            if idx not in redactions:
+                scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx} has no bytes and no redaction record")
+        else:
+            body = bytes(body)
+            if sha256(b"\x00" + body).digest() != leaf:
+                scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx}'s bytes do not match its leaf hash")
+            elif _body_index(body) != position:
+                _classify_misplaced(scan, position, _body_index(body))
+        frontier.append(leaf, completed)
+        if completed:
+            for level, node_idx, digest in completed:
+                if stored_nodes.pop((level, node_idx), None) != digest:
+                    first = node_idx << level
+                    scan.fail(
+                        FaultKind.TREE_NODE_ALTERED,
+                        first,
+                        f"entries {first}–{first + (1 << level) - 1} do not match the stored tree "
+                        "(an entry there was altered, inserted or removed together with its hash)",
+                    )
+            completed.clear()
+        scan.expected = position + 1
+        if scan.expected in wanted_roots:
+            scan.roots[scan.expected] = frontier.root()
+        if progress is not None and scan.expected % 100_000 == 0:
+            progress(scan.expected, total)
+    scan.roots[scan.expected] = frontier.root()
+    if stored_nodes:
+        scan.fail(
+            FaultKind.LEAF_MISSING,
+            scan.expected,
+            f"the stored tree covers entries past the last one ({scan.expected - 1})",
+        )
+    if progress is not None:
+        progress(scan.expected, total)
+    return scan
+
+
+def _classify_misplaced(scan: _Scan, position: int, claimed: int | None) -> None:
+    if claimed is None:
+        scan.fail(FaultKind.LEAF_ALTERED, position, f"entry {position} has no readable index")
+    elif claimed > position:
+        scan.fail(
+            FaultKind.LEAF_MISSING,
+            position,
+            f"entry {position} holds entry {claimed}: entries were removed or reordered",
+        )
+    else:
+        scan.fail(
+            FaultKind.EXTRA_LEAF,
+            position,
+            f"entry {position} holds entry {claimed}: an entry was inserted before it",
+        )
+
+
+def _read_witness(path: Path, verifier: Verifier) -> Checkpoint | None:
+    try:
+        return open_signed_checkpoint(path.read_text(encoding="utf-8"), verifier)
+    except FileNotFoundError:
+        return None
+    except NoteError:
+        return None  # reported by _check_checkpoints through its size being unknown
+
+
+def _check_checkpoints(
+    scan: _Scan,
+    checkpoints: list[CheckpointInfo],
+    witness: Checkpoint | None,
+    verifier: Verifier,
+    origin: str,
+) -> None:
+    previous = 0
+    for cp in checkpoints:
+        try:
+            opened = open_signed_checkpoint(cp.note, verifier)
+        except NoteError as error:
+            scan.fail(FaultKind.CHECKPOINT_SIGNATURE_INVALID, cp.size, f"checkpoint {cp.seq}: {error}")
+            continue
+        if (opened.origin, opened.size, opened.root) != (origin, cp.size, cp.root):
+            scan.fail(
+                FaultKind.CHECKPOINT_INCONSISTENT,
+                cp.size,
+                f"checkpoint {cp.seq}'s note does not match its row",
+            )
+        if cp.size < previous:
+            scan.fail(
+                FaultKind.CHECKPOINT_ROLLED_BACK,
+                cp.size,
+                f"checkpoint {cp.seq} (size {cp.size}) is older than the one before it (size {previous})",
+            )
+        previous = max(previous, cp.size)
+        _check_root(scan, opened, f"checkpoint {cp.seq}")
+    if witness is not None:
+        if witness.size > previous:
+            scan.fail(
+                FaultKind.CHECKPOINT_ROLLED_BACK,
+                previous,
+                f"the database's latest checkpoint (size {previous}) is older than the one kept "
+                f"outside it (size {witness.size})",
+            )
+        _check_root(scan, witness, "the checkpoint kept outside the database")
+
+
+def _check_root(scan: _Scan, checkpoint: Checkpoint, name: str) -> None:
+    if checkpoint.size > scan.expected:
+        scan.fail(
+            FaultKind.LEAF_MISSING,
+            scan.expected,
+            f"{name} covers {checkpoint.size} entries but the log has {scan.expected}",
+        )
+    elif scan.roots.get(checkpoint.size) != checkpoint.root:
+        scan.fail(
+            FaultKind.CHECKPOINT_INCONSISTENT,
+            checkpoint.size,
+            f"{name} (size {checkpoint.size}) does not match the log's tree",
+        )
+
+
+# --------------------------------------------------------------------------- offline verification
+
+
+def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str) -> VerifyReport:
+    """Check exported entries against a signed checkpoint, with no database: what an outside auditor runs."""
+    started = time.perf_counter()
+    report = VerifyReport()
+    scan = _Scan()
+    try:
+        checkpoint = open_signed_checkpoint(checkpoint_note, Verifier(public_key))
+    except NoteError as error:
+        report.fault = Fault(FaultKind.CHECKPOINT_SIGNATURE_INVALID, 0, str(error))
+        return report
+    frontier = _Frontier()
+    completed: list[tuple[int, int, bytes]] = []
+    for position, raw in enumerate(lines):
+        line = raw.rstrip(b"\r\n")
+        if position >= checkpoint.size:
+            break
+        if line.startswith(b'{"redacted":'):
+            try:
+                leaf = bytes.fromhex(json.loads(line)["redacted"])
+            except (ValueError, KeyError, TypeError):
+                scan.fail(FaultKind.LEAF_ALTERED, position, f"line {position + 1} is not a valid redaction")
+                leaf = b""
+            scan.redacted += 1
+        else:
+            leaf = hashlib.sha256(b"\x00" + line).digest()
+            if _body_index(line) != position:
+                _classify_misplaced(scan, position, _body_index(line))
+        frontier.append(leaf, completed)
+        completed.clear()
+        scan.expected = position + 1
+    report.size = scan.expected
+    report.checkpoints = 1
+    report.redacted = scan.redacted
+    scan.roots[scan.expected] = frontier.root()
+    report.root = scan.roots[scan.expected]
+    _check_root(scan, checkpoint, "the checkpoint")
+    report.fault = scan.fault
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# --------------------------------------------------------------------------- the checkpointer
+
+
+class Checkpointer:
+    """Background thread of the web process: signs new entries at least every `checkpoint_every_seconds`."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        self._factory = factory
+        self._settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="custodes-checkpointer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._settings.checkpoint_every_seconds):
+            try:
+                with transaction(self._factory) as session:
+                    issue_checkpoint(session, self._settings)
+            except Exception:  # keep checkpointing; the failure is logged for the operator
+                log.exception("checkpoint_failed")
+
+
+def record_verification(session: Session, report: VerifyReport, by: str) -> None:
+    fault = report.fault
+    session.add(
+        VerificationRun(
+            at=utcnow(),
+            by=by,
+            intact=report.intact,
+            size=report.size,
+            fault_kind=str(fault.kind) if fault else None,
+            fault_index=fault.index if fault else None,
+            message=fault.message if fault else None,
+            seconds=report.seconds,
+        )
+    )
+
+
+def latest_verification(session: Session) -> VerificationRun | None:
+    return session.scalars(select(VerificationRun).order_by(VerificationRun.id.desc()).limit(1)).first()
+
+
+def record_search(session: Session, actor: str, criteria: EntryFilter, reason: str | None) -> None:
+    """Searching the ledger for a person or a member of staff consults their data: log it, with the reason."""
+    people = [p for p in (criteria.subject, _staff_id(criteria.actor)) if p]
+    if people and not (reason or "").strip():
+        raise LedgerError(
+            "give the reason for this search (a case reference or the request you are answering)"
+        )
+    record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type="ledger_search",
+            object_id=None,
+            subjects=tuple(people),
+            justification=(reason or "").strip() or "ledger audit",
+            detail={"criteria": criteria.described()},
+        ),
+    )
+
+
+def _staff_id(actor: str | None) -> str | None:
+    return actor.split(":", 1)[1] if actor and actor.startswith("staff:") else None
+
+
+def view_entry(session: Session, index: int, actor: str) -> StoredEntry | None:
+    """One entry for the audit screen; showing it consults the data of the people it concerns."""
+    row = session.get(LedgerEntry, index)
+    if row is None:
+        return None
+    found = _stored(row)
+    record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type="ledger_entry",
+            object_id=str(index),
+            subjects=tuple(found.subjects),
+            justification=f"audit of ledger entry {index}",
+        ),
+    )
+    return found

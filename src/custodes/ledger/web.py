@@ -1,0 +1,258 @@
+"""The audit area: ledger status, verification, entry search, subject access exports (CSV and PDF)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from custodes.identity.permissions import Permission
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.pdf import html_to_pdf
+from custodes.kit.timefmt import LONDON, london, rfc3339
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter, StoredEntry
+from custodes.web.deps import Db, require
+from custodes.web.templating import environment, render
+
+router = APIRouter(prefix="/audit")
+Auditor = Annotated[Principal, Depends(require(Permission.LEDGER_VIEW))]
+Verifier = Annotated[Principal, Depends(require(Permission.LEDGER_VERIFY))]
+Exporter = Annotated[Principal, Depends(require(Permission.LEDGER_EXPORT))]
+PAGE = 50
+EXPORT_LIMIT = 200_000
+
+
+@router.get("")
+def audit_home(request: Request, db: Db, _auditor: Auditor) -> Any:
+    settings = request.app.state.settings
+    return render(
+        request,
+        "audit.html",
+        title="Audit ledger",
+        status=ledger.status(db, settings),
+        verification=ledger.latest_verification(db),
+        now=utcnow(),
+    )
+
+
+@router.post("/verify")
+def run_verification(request: Request, db: Db, principal: Verifier) -> Any:
+    report = ledger.verify(db, request.app.state.settings)
+    ledger.record_verification(db, report, principal.staff_id)
+    message = (
+        f"Verified {report.size:,} entries: intact."
+        if report.intact
+        else f"Verification found a fault at entry {report.fault.index if report.fault else '?'}."
+    )
+    return RedirectResponse(f"/audit?done={message}", status_code=303)
+
+
+class SearchForm:
+    """The search form's fields, parsed leniently: a bad field becomes a problem shown beside the form."""
+
+    def __init__(self, request: Request) -> None:
+        params = request.query_params
+        self.values = {
+            key: params.get(key, "").strip() for key in ("subject", "actor", "op", "since", "until", "reason")
+        }
+        self.problems: list[str] = []
+        actor = self.values["actor"]
+        if actor and ":" not in actor:
+            actor = f"staff:{actor}"
+        op = self.values["op"]
+        if op and op not in ledger.operations():
+            self.problems.append(f"Operation: {op!r} is not one of the ledger's operations")
+            op = ""
+        self.criteria = EntryFilter(
+            subject=self.values["subject"] or None,
+            actor=actor or None,
+            op=op or None,
+            since=self._day("since", "From"),
+            until=self._day("until", "To", next_day=True),
+        )
+        try:
+            self.page = max(1, int(params.get("page", "1")))
+        except ValueError:
+            self.page = 1
+
+    def _day(self, key: str, label: str, next_day: bool = False) -> datetime | None:
+        text = self.values[key]
+        if not text:
+            return None
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            self.problems.append(f"{label}: {text!r} is not a date")
+            return None
+        day = day + timedelta(days=1) if next_day else day
+        return datetime(day.year, day.month, day.day, tzinfo=LONDON)
+
+    @property
+    def searching(self) -> bool:
+        return any(self.criteria.described().values())
+
+    def query_string(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in self.values.items() if v})
+
+
+def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
+    """Record the consultation; False (with a problem on the form) if the reason is missing."""
+    if form.problems:
+        return False
+    try:
+        ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
+    except ledger.LedgerError as error:
+        form.problems.append(str(error).capitalize())
+        return False
+    return True
+
+
+@router.get("/entries")
+def entries(request: Request, db: Db, principal: Auditor) -> Any:
+    form = SearchForm(request)
+    rows: list[StoredEntry] = []
+    total = 0
+    if _logged_search(db, principal, form):
+        total = ledger.count(db, form.criteria)
+        rows = ledger.search(db, form.criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+    return render(
+        request,
+        "entries.html",
+        title="Search the ledger",
+        form=form,
+        rows=rows,
+        total=total,
+        operations=ledger.operations(),
+        pages=max(1, (total + PAGE - 1) // PAGE),
+        can_export=principal.can(Permission.LEDGER_EXPORT),
+    )
+
+
+@router.get("/entries/{index}")
+def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
+    item = ledger.view_entry(db, index, principal.actor)
+    if item is None:
+        raise HTTPException(404, f"There is no entry {index}.")
+    checkpoint = ledger.latest_checkpoint(db)
+    proof = (
+        ledger.prove_inclusion(db, index, checkpoint.size) if checkpoint and index < checkpoint.size else None
+    )
+    return render(
+        request,
+        "entry.html",
+        title=f"Entry {index}",
+        entry=item,
+        proof=proof,
+        checkpoint=checkpoint,
+        body=json.dumps(item.content, indent=2, ensure_ascii=False) if item.content else None,
+    )
+
+
+def _export_rows(db: Db, form: SearchForm) -> list[StoredEntry]:
+    rows = []
+    for number, item in enumerate(ledger.iter_matching(db, form.criteria)):
+        if number >= EXPORT_LIMIT:
+            break
+        rows.append(item)
+    return rows
+
+
+@router.get("/export.csv")
+def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
+    form = SearchForm(request)
+    if not _logged_search(db, principal, form):
+        return render(
+            request,
+            "entries.html",
+            400,
+            title="Search the ledger",
+            form=form,
+            rows=[],
+            total=0,
+            operations=ledger.operations(),
+            pages=1,
+            can_export=True,
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "index",
+            "at_utc",
+            "at_london",
+            "actor",
+            "op",
+            "object_type",
+            "object_id",
+            "subjects",
+            "justification",
+            "recipients",
+            "detail",
+            "leaf_hash",
+        ]
+    )
+    for item in _export_rows(db, form):
+        writer.writerow(
+            [
+                item.index,
+                rfc3339(item.at),
+                london(item.at, True),
+                item.actor,
+                item.op,
+                item.object_type,
+                item.object_id or "",
+                ";".join(item.subjects),
+                item.justification or "",
+                ";".join(item.recipients),
+                json.dumps(item.detail, ensure_ascii=False) if item.detail else "",
+                item.leaf_hash.hex(),
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="custodes-ledger-entries.csv"'},
+    )
+
+
+@router.get("/export.pdf")
+def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
+    form = SearchForm(request)
+    if not _logged_search(db, principal, form):
+        return render(
+            request,
+            "entries.html",
+            400,
+            title="Search the ledger",
+            form=form,
+            rows=[],
+            total=0,
+            operations=ledger.operations(),
+            pages=1,
+            can_export=True,
+        )
+    settings = request.app.state.settings
+    html = environment.get_template("ledger_report.html").render(
+        rows=_export_rows(db, form),
+        form=form,
+        principal=principal,
+        generated=utcnow(),
+        force_name=settings.force_name,
+        checkpoint=ledger.latest_checkpoint(db),
+        verifier_key=ledger.verifier_key(settings),
+        subject=form.criteria.subject,
+    )
+    return Response(
+        html_to_pdf(html),
+        media_type="application/pdf",
+        headers={"content-disposition": 'attachment; filename="custodes-ledger-report.pdf"'},
+    )

@@ -1,0 +1,103 @@
+"""Installation settings, read from CUSTODES_* environment variables (documented in docs/settings.md)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUSTODES_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("custodes-home"),
+        description="Folder holding the installation's data: SQLite database, signing key, secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<home>/custodes.db. PostgreSQL: postgresql+psycopg://…",
+    )
+    force_name: str = Field(default="Demo Constabulary", description="Shown on every screen and report.")
+    ledger_origin: str = Field(
+        default="custodes.example.police.uk/ledger",
+        description="Origin line of the ledger's checkpoints; also the name of the signing key.",
+    )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 signing key (signed-note private key); default <home>/ledger-signing.key.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs session and CSRF cookies; if unset, read from <home>/secret.key (made by init).",
+    )
+    checkpoint_every_entries: int = Field(
+        default=1000, ge=1, description="Issue a checkpoint after N entries."
+    )
+    checkpoint_every_seconds: float = Field(
+        default=1.0, gt=0, description="The web process checkpoints new entries at least this often."
+    )
+    session_max_age_minutes: int = Field(default=600, ge=1, description="A log-in lasts at most this long.")
+    session_idle_minutes: int = Field(default=30, ge=1, description="A session unused this long expires.")
+    login_lockout_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that lock an account."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked."
+    )
+    login_rate_limit: str = Field(
+        default="20/minute", description="Log-in attempts allowed per client address (limits notation)."
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark cookies Secure. Plain http is only accepted from loopback addresses (demo, tests).",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'custodes.db').resolve()}"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.home / "ledger-signing.key"
+
+    @property
+    def witness_file(self) -> Path:
+        """Latest checkpoint, kept outside the database so a rolled-back database is noticed."""
+        return self.home / "ledger-latest-checkpoint.txt"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret.key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            raise SecretMissing(
+                f"No secret key: set CUSTODES_SECRET_KEY or run `custodes init` ({path})."
+            ) from None
+
+    def ensure_secret_key(self) -> None:
+        path = self.home / "secret.key"
+        if self.secret_key or path.exists():
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        write_private_file(path, secrets.token_urlsafe(48) + "\n")
+
+
+class SecretMissing(RuntimeError):
+    pass
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Create a file readable only by its owner, failing if it already exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:
+        path.chmod(0o600)
+        handle.write(text)

@@ -1,0 +1,1 @@
+"""The web application: HTML screens for staff and the JSON API, composed from the domain modules."""

@@ -1,0 +1,178 @@
+"""Builds the web application: routers from every module, security middleware, error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from custodes import __version__
+from custodes.database import Database
+from custodes.identity import api as identity_api
+from custodes.identity import web as identity_web
+from custodes.kit.db import transaction
+from custodes.kit.ratelimit import RateLimit
+from custodes.ledger import api as ledger_api
+from custodes.ledger import service as ledger
+from custodes.ledger import web as ledger_web
+from custodes.ledger.schemas import EntryDraft, Op
+from custodes.settings import Settings
+from custodes.web import pages
+from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
+from custodes.web.templating import render
+from custodes.workforce import web as workforce_web
+
+STATIC = Path(__file__).parent / "static"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, *, checkpointer: bool = True
+) -> FastAPI:
+    settings = settings or Settings()
+    database = database or Database.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = ledger.Checkpointer(database.factory, settings) if checkpointer else None
+        if worker:
+            worker.start()
+        yield
+        if worker:
+            worker.stop()
+
+    app = FastAPI(
+        title="Custodes",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
+    for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_error_handlers(app)
+    app.add_middleware(
+        asgi_csrf,
+        signing_secret=settings.resolved_secret_key,
+        always_protect={"/login"},
+        cookie_secure=settings.cookie_secure,
+        cookie_samesite="Strict",
+    )
+    app.add_middleware(SecurityHeaders, https_only=settings.cookie_secure)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "log in first"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Unauthorised)
+    async def _unauthorised(_request: Request, _exc: Unauthorised) -> Response:
+        return JSONResponse(
+            {"detail": "a valid bearer token is required"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        actor = exc.principal.actor if exc.principal is not None else "system:web"
+        with transaction(request.app.state.database.factory) as session:
+            ledger.record(
+                session,
+                EntryDraft(
+                    actor=actor,
+                    op=Op.ACCESS_DENIED,
+                    object_type="route",
+                    object_id=request.url.path,
+                    detail={"method": request.method, "needs": exc.permission},
+                ),
+            )
+        if _is_api(request):
+            return JSONResponse({"detail": f"this needs {exc.permission}"}, status_code=403)
+        return render(
+            request,
+            "error.html",
+            403,
+            title="Not allowed",
+            message="Your role does not give access to this page. The attempt has been recorded.",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Something went wrong")
+        return render(request, "error.html", exc.status_code, title=title, message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
+                "problem": error["msg"],
+            }
+            for error in exc.errors()
+        ]
+        if _is_api(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return render(request, "error.html", 400, title="Please check the form", message=message)
+
+
+class SecurityHeaders:
+    """Headers every response carries; pages with personal data are never cached."""
+
+    def __init__(self, app: ASGIApp, https_only: bool) -> None:
+        self.app = app
+        self.headers: list[tuple[bytes, bytes]] = [
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if https_only:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                headers.extend(self.headers)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,112 @@
+"""Request dependencies: the unit of work, who is asking, and the one place permissions are checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Permission, Scope
+from custodes.identity.schemas import Principal, TokenPrincipal
+from custodes.settings import Settings
+
+SESSION_COOKIE = "custodes_session"
+
+
+class LoginRequired(Exception):
+    """No valid session: HTML requests go to the log-in page."""
+
+
+class Forbidden(Exception):
+    def __init__(self, permission: str, principal: Principal | TokenPrincipal | None) -> None:
+        super().__init__(permission)
+        self.permission = permission
+        self.principal = principal
+
+
+class Unauthorised(Exception):
+    """An API request without a valid bearer token."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on error."""
+    session: Session = request.app.state.database.factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def cookie_signer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.resolved_secret_key, salt="custodes.session")
+
+
+def session_token(request: Request) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        token = cookie_signer(request.app.state.settings).loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def optional_principal(request: Request, db: Db) -> Principal | None:
+    token = session_token(request)
+    principal = identity.resolve_session(db, request.app.state.settings, token) if token else None
+    request.state.principal = principal
+    return principal
+
+
+class require:
+    """Dependency that admits a logged-in member of staff holding `permission`."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, request: Request, db: Db) -> Principal:
+        principal = optional_principal(request, db)
+        if principal is None:
+            raise LoginRequired()
+        if not principal.can(self.permission):
+            raise Forbidden(str(self.permission), principal)
+        return principal
+
+
+class require_scope:
+    """Dependency that admits a machine client whose bearer token carries `scope`."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, request: Request, db: Db) -> TokenPrincipal:
+        client = require_any_token(request, db)
+        if self.scope not in client.scopes:
+            raise Forbidden(str(self.scope), client)
+        return client
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def require_any_token(request: Request, db: Db) -> TokenPrincipal:
+    """Any valid bearer token, whatever its scopes."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    client = identity.resolve_api_token(db, token.strip()) if scheme.lower() == "bearer" else None
+    if client is None:
+        raise Unauthorised()
+    return client

@@ -1,0 +1,46 @@
+"""Jinja2 templates from every module's templates/ folder, with the helpers every page uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from custodes.kit.timefmt import london
+from custodes.web.navigation import navigation_for
+
+_ROOT = Path(__file__).parent.parent
+_MODULE_FOLDERS = sorted(p for p in _ROOT.glob("*/templates") if p.parent.name != "web")
+_FOLDERS = [_ROOT / "web" / "templates", *_MODULE_FOLDERS]
+
+environment = Environment(
+    loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in _FOLDERS]),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters["london"] = london
+environment.filters["london_seconds"] = lambda moment: london(moment, with_seconds=True)
+environment.filters["thousands"] = lambda number: f"{number:,}" if number is not None else ""
+templates = Jinja2Templates(env=environment)
+
+
+def csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return getter() if callable(getter) else ""
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    principal = getattr(request.state, "principal", None)
+    settings = request.app.state.settings
+    context.update(
+        principal=principal,
+        navigation=navigation_for(principal, request.url.path),
+        force_name=settings.force_name,
+        csrf_token=csrf_token(request),
+        flash=request.query_params.get("done"),
+    )
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Workforce integrity: staff records, training, vetting, declarations and the pre-access gate."""
