@@ -576,8 +576,10 @@ def _scan_leaves(
     sha256 = hashlib.sha256
     if 0 in wanted_roots:
         scan.roots[0] = merkle.EMPTY_ROOT
-    rows = connection.execution_options(yield_per=20000).exec_driver_sql(
-        "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx"
+    # Stream (server-side cursor on PostgreSQL) for this statement only: Connection.execution_options
+    # would change the connection for the rest of the transaction.
+    rows = connection.exec_driver_sql(
+        "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx", execution_options={"yield_per": 20000}
     )
     for idx, body, leaf in rows:
         position = scan.expected
