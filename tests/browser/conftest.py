@@ -23,10 +23,18 @@ from tests.conftest import TEST_SECRET
 CHROMIUM = os.environ.get("CUSTODES_CHROMIUM", "/usr/bin/chromium")
 # As root in a sandbox, with no network: the flags Chromium needs to start quietly.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
-SCREENSHOTS = Path(os.environ.get("CUSTODES_SCREENSHOTS", "")) if os.environ.get("CUSTODES_SCREENSHOTS") else None
+SCREENSHOTS = (
+    Path(os.environ.get("CUSTODES_SCREENSHOTS", "")) if os.environ.get("CUSTODES_SCREENSHOTS") else None
+)
 
 
 class LiveServer:
@@ -37,7 +45,9 @@ class LiveServer:
         self.settings = settings
         self.database = Database.open(settings)
         self.app = create_app(settings, self.database)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -75,7 +85,9 @@ def in_transaction(server: LiveServer) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (scripts/test does)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package (scripts/test does)"
+        )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched

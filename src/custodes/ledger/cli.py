@@ -146,3 +146,25 @@ def verify_offline(
     console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
     if not report.intact:
         raise typer.Exit(1)
+
+
+@app.command("grant-app-role")
+def grant_app_role(role: str) -> None:
+    """PostgreSQL: give an existing login role what the web app needs, with no UPDATE/DELETE on the ledger."""
+    with unit_of_work(checkpoint=False) as session:
+        try:
+            statements = ledger.restrict_app_role(session, role)
+        except ledger.LedgerError as error:
+            fail(str(error))
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=CLI_ACTOR,
+                op=Op.CONFIGURATION,
+                object_type="database_role",
+                object_id=role,
+                detail={"granted": "application role, ledger append-only"},
+            ),
+        )
+    for statement in statements:
+        console.print(statement + ";")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, delete, event, func, select, update
+from sqlalchemy import Connection, delete, event, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.kit.canonical import canonical_json
@@ -25,6 +25,7 @@ from custodes.kit.db import transaction, utcnow
 from custodes.kit.timefmt import rfc3339
 from custodes.ledger import merkle
 from custodes.ledger.models import (
+    APPEND_ONLY_TABLES,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerNode,
@@ -842,3 +843,28 @@ def view_entry(session: Session, index: int, actor: str) -> StoredEntry | None:
         ),
     )
     return found
+
+
+# --------------------------------------------------------------------------- PostgreSQL privileges
+
+
+def restrict_app_role(session: Session, role: str) -> list[str]:
+    """Grant a PostgreSQL login role what the application needs, and no UPDATE/DELETE/TRUNCATE on the
+    ledger beyond the redaction columns: the triggers' guard, doubled by privileges (ledger.md)."""
+    if session.get_bind().dialect.name != "postgresql":
+        raise LedgerError("application-role privileges apply to PostgreSQL only")
+    if not role.replace("_", "").isalnum():
+        raise LedgerError("a role name is letters, digits and underscores")
+    quoted = f'"{role}"'
+    ledger_tables = ", ".join(APPEND_ONLY_TABLES)
+    statements = [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {ledger_tables} FROM {quoted}",
+        f"GRANT UPDATE (body, object_id, redacted_at) ON ledger_entry TO {quoted}",
+        f"GRANT DELETE ON ledger_subject TO {quoted}",
+    ]
+    for statement in statements:
+        session.execute(text(statement))
+    return statements
