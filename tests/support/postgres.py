@@ -16,13 +16,17 @@ from pathlib import Path
 
 
 def _bindir() -> Path:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
+    )
     if candidates:
         return candidates[-1].parent
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent
-    raise RuntimeError("PostgreSQL server binaries not found: install the Debian `postgresql` package (scripts/test does)")
+    raise RuntimeError(
+        "PostgreSQL server binaries not found: install the Debian `postgresql` package (scripts/test does)"
+    )
 
 
 def _free_port() -> int:
@@ -46,9 +50,26 @@ def throwaway_cluster() -> Iterator[str]:
         shutil.chown(base, "postgres", "postgres")
     data = base / "data"
     port = _free_port()
-    _run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], as_postgres)
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60"
-    _run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "server.log"), "-w", "start"], as_postgres)
+    _run(
+        [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
+        as_postgres,
+    )
+    # Tests need no durability from the server: fsync off keeps the suite fast.
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    _run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base / "server.log"),
+            "-w",
+            "start",
+        ],
+        as_postgres,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
