@@ -19,8 +19,10 @@ values = st.recursive(
 )
 ascii_keyed = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=12), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=12), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -54,7 +56,17 @@ def test_floats_and_non_ascii_keys_go_to_the_library() -> None:
 
 
 def test_entry_shaped_value() -> None:
-    entry = {"v": 1, "index": 7, "at": "2026-01-01T00:00:00.000000Z", "actor": "staff:S1", "op": "consultation",
-             "object": {"type": "nominal", "id": "N1"}, "subjects": ["N1"], "justification": "CASE/1 \u2028 \"q\"",
-             "recipients": [], "detail": {"x": None, "y": True}, "salt": "00" * 16}
+    entry = {
+        "v": 1,
+        "index": 7,
+        "at": "2026-01-01T00:00:00.000000Z",
+        "actor": "staff:S1",
+        "op": "consultation",
+        "object": {"type": "nominal", "id": "N1"},
+        "subjects": ["N1"],
+        "justification": 'CASE/1 \u2028 "q"',
+        "recipients": [],
+        "detail": {"x": None, "y": True},
+        "salt": "00" * 16,
+    }
     assert canonical_json(entry) == rfc8785.dumps(entry)

@@ -131,8 +131,14 @@ def get_account(session: Session, staff_id: str) -> AccountView | None:
 
 
 def list_accounts(
-    session: Session, text: str = "", role: Role | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    text: str = "",
+    role: Role | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    viewer: str | None = None,
 ) -> tuple[list[AccountView], int]:
+    """A page of accounts; `viewer` (the actor looking) records the names shown as a consultation."""
     query = select(Account)
     if text:
         pattern = f"%{text.lower()}%"
@@ -142,8 +148,15 @@ def list_accounts(
     if role is not None:
         query = query.where(Account.roles.any(AccountRole.role == str(role)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))
-    return [_view(row) for row in rows], total
+    views = [_view(row) for row in session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))]
+    if viewer is not None and views:
+        ledger.record(
+            session,
+            EntryDraft(actor=viewer, op=Op.CONSULTATION, object_type="account_list", object_id=None,
+                       subjects=tuple(v.staff_id for v in views), justification="account administration",
+                       detail={"search": text, "role": str(role) if role else ""}),
+        )
+    return views, total
 
 
 def set_password(session: Session, staff_id: str, password: str, actor: str) -> None:

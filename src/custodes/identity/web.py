@@ -108,10 +108,12 @@ def logout(request: Request, db: Db) -> Response:
 
 
 @router.get("/admin/accounts")
-def accounts(request: Request, db: Db, _viewer: Viewer, q: str = "", role: str = "", page: int = 1) -> Any:
+def accounts(request: Request, db: Db, viewer: Viewer, q: str = "", role: str = "", page: int = 1) -> Any:
     chosen = Role(role) if role in {r.value for r in Role} else None
     page = max(page, 1)
-    rows, total = identity.list_accounts(db, q.strip(), chosen, limit=50, offset=(page - 1) * 50)
+    rows, total = identity.list_accounts(
+        db, q.strip(), chosen, limit=50, offset=(page - 1) * 50, viewer=viewer.actor
+    )
     return render(
         request,
         "accounts.html",
