@@ -148,7 +148,8 @@ def list_accounts(
     if role is not None:
         query = query.where(Account.roles.any(AccountRole.role == str(role)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    views = [_view(row) for row in session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))]
+    page = session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))
+    views = [_view(row) for row in page]
     if viewer is not None and views:
         ledger.record(
             session,
