@@ -119,21 +119,33 @@ def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
-    rows: list[StoredEntry] = []
-    total = 0
-    if _logged_search(db, principal, form):
-        total = ledger.count(db, form.criteria)
-        rows = ledger.search(db, form.criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+    if not _logged_search(db, principal, form):
+        return _search_page(request, form)
+    total = ledger.count(db, form.criteria)
+    rows = ledger.search(db, form.criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+    return _search_page(request, form, rows, total, can_export=principal.can(Permission.LEDGER_EXPORT))
+
+
+def _search_page(
+    request: Request,
+    form: SearchForm,
+    rows: list[StoredEntry] | None = None,
+    total: int = 0,
+    *,
+    can_export: bool = False,
+    status_code: int = 200,
+) -> Any:
     return render(
         request,
         "entries.html",
+        status_code,
         title="Search the ledger",
         form=form,
-        rows=rows,
+        rows=rows or [],
         total=total,
         operations=ledger.operations(),
         pages=max(1, (total + PAGE - 1) // PAGE),
-        can_export=principal.can(Permission.LEDGER_EXPORT),
+        can_export=can_export,
     )
 
 
@@ -170,18 +182,7 @@ def _export_rows(db: Db, form: SearchForm) -> list[StoredEntry]:
 def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _logged_search(db, principal, form):
-        return render(
-            request,
-            "entries.html",
-            400,
-            title="Search the ledger",
-            form=form,
-            rows=[],
-            total=0,
-            operations=ledger.operations(),
-            pages=1,
-            can_export=True,
-        )
+        return _search_page(request, form, status_code=400)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -228,18 +229,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
 def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _logged_search(db, principal, form):
-        return render(
-            request,
-            "entries.html",
-            400,
-            title="Search the ledger",
-            form=form,
-            rows=[],
-            total=0,
-            operations=ledger.operations(),
-            pages=1,
-            can_export=True,
-        )
+        return _search_page(request, form, status_code=400)
     settings = request.app.state.settings
     html = environment.get_template("ledger_report.html").render(
         rows=_export_rows(db, form),
