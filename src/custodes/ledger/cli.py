@@ -136,13 +136,15 @@ def verify_offline(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify exported entries against a signed checkpoint, without the database."""
-    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
     try:
+        key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
         note = checkpoint_file.read_text(encoding="utf-8")
         with entries.open("rb") as lines:
             report = ledger.verify_offline(lines, note, key)
     except OSError as error:
         fail(f"cannot read {error.filename}: {error.strerror}", 2)
+    except UnicodeDecodeError:
+        fail("cannot read the checkpoint or the public key: not UTF-8 text", 2)
     console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
     if not report.intact:
         raise typer.Exit(1)

@@ -552,10 +552,19 @@ def verify(
         _info(row) for row in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.seq))
     ]
     witness = _read_witness(settings.witness_file, verifier)
-    wanted_roots = {cp.size for cp in checkpoints} | ({witness.size} if witness else set())
+    wanted_roots = {cp.size for cp in checkpoints}
+    if isinstance(witness, Checkpoint):
+        wanted_roots.add(witness.size)
     scan = _scan_leaves(session, wanted_roots, progress)
     report = VerifyReport(size=scan.expected, checkpoints=len(checkpoints), redacted=scan.redacted)
     report.root = scan.roots.get(scan.expected)
+    if isinstance(witness, NoteError):
+        scan.fail(
+            FaultKind.CHECKPOINT_SIGNATURE_INVALID,
+            _read_witness_size(settings.witness_file) or 0,
+            f"the checkpoint kept outside the database ({settings.witness_file}): {witness}",
+        )
+        witness = None
     _check_checkpoints(scan, checkpoints, witness, verifier, settings.ledger_origin)
     report.fault = scan.fault
     report.seconds = time.perf_counter() - started
@@ -602,7 +611,8 @@ def _scan_leaves(
         frontier.append(leaf, completed)
         if completed:
             for level, node_idx, digest in completed:
-                if stored_nodes.pop((level, node_idx), None) != digest:
+                # A fault already found is inside (or before) this subtree and names the entry exactly.
+                if stored_nodes.pop((level, node_idx), None) != digest and scan.fault is None:
                     first = node_idx << level
                     scan.fail(
                         FaultKind.TREE_NODE_ALTERED,
@@ -640,18 +650,18 @@ def _classify_misplaced(scan: _Scan, position: int, claimed: int | None) -> None
     else:
         scan.fail(
             FaultKind.EXTRA_LEAF,
-            position,
-            f"entry {position} holds entry {claimed}: an entry was inserted before it",
+            claimed,
+            f"entry {position} holds entry {claimed}: {position - claimed} entry(s) inserted at {claimed}",
         )
 
 
-def _read_witness(path: Path, verifier: Verifier) -> Checkpoint | None:
+def _read_witness(path: Path, verifier: Verifier) -> Checkpoint | NoteError | None:
     try:
         return open_signed_checkpoint(path.read_text(encoding="utf-8"), verifier)
     except FileNotFoundError:
         return None
-    except NoteError:
-        return None  # reported by _check_checkpoints through its size being unknown
+    except NoteError as error:
+        return error  # reported by verify as a forged checkpoint
 
 
 def _check_checkpoints(
@@ -667,6 +677,7 @@ def _check_checkpoints(
             opened = open_signed_checkpoint(cp.note, verifier)
         except NoteError as error:
             scan.fail(FaultKind.CHECKPOINT_SIGNATURE_INVALID, cp.size, f"checkpoint {cp.seq}: {error}")
+            previous = max(previous, cp.size)  # it is present, only forged: not a rolled-back database
             continue
         if (opened.origin, opened.size, opened.root) != (origin, cp.size, cp.root):
             scan.fail(
