@@ -79,6 +79,7 @@ def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detai
 
 def ensure_account(session: Session, staff_id: str, display_name: str, roles: set[Role], actor: str) -> bool:
     """Create or update an account from a trusted source (staff import); True if created."""
+    display_name = display_name[:200]  # the column's size: 100-character forenames and surname make 201
     account = session.get(Account, staff_id)
     if account is None:
         account = Account(
@@ -153,9 +154,15 @@ def list_accounts(
     if viewer is not None and views:
         ledger.record(
             session,
-            EntryDraft(actor=viewer, op=Op.CONSULTATION, object_type="account_list", object_id=None,
-                       subjects=tuple(v.staff_id for v in views), justification="account administration",
-                       detail={"search": text, "role": str(role) if role else ""}),
+            EntryDraft(
+                actor=viewer,
+                op=Op.CONSULTATION,
+                object_type="account_list",
+                object_id=None,
+                subjects=tuple(v.staff_id for v in views),
+                justification="account administration",
+                detail={"search": text, "role": str(role) if role else ""},
+            ),
         )
     return views, total
 
@@ -511,7 +518,8 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     if spec is None:
         raise IdentityError(f"unknown setting {key!r}")
     value = value.strip()
-    if spec.kind is int and not (value.isdigit() and int(value) > 0):
+    # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
+    if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
     row = session.get(ConfigValue, key)
     old = row.value if row is not None else spec.default

@@ -31,8 +31,18 @@ ConfigManager = Annotated[Principal, Depends(require(Permission.CONFIG_MANAGE))]
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a log-in to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths: never redirect a log-in to another site.
+
+    Browsers drop tabs and newlines inside URLs (`/<tab>/evil.example` is read as `//evil.example`), so a
+    target with any control character is refused too.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         return target
     return "/"
 

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,8 @@ from typing import Any
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,9 @@ class SourceRow:
     file: str
     line: int
     values: dict[str, str]
+    # Problems found while reading the file (unknown column, wrong number of cells). RowReader reports them
+    # with the row's own, so one run lists every problem of the file.
+    problems: tuple[RowProblem, ...] = ()
 
 
 def read_rows(path: Path, columns: Sequence[str], optional: Iterable[str] = ()) -> list[SourceRow]:
@@ -61,41 +67,49 @@ def read_rows(path: Path, columns: Sequence[str], optional: Iterable[str] = ()) 
 
 def _check_header(
     name: str, line: int, header: Sequence[str], required: Sequence[str], allowed: Sequence[str]
-) -> None:
-    problems = [
+) -> list[RowProblem]:
+    """Raise if a required column is missing; return the unknown columns (reported with the rows)."""
+    missing = [
         RowProblem(name, line, column, "required column is missing")
         for column in required
         if column not in header
     ]
-    problems += [
+    unknown = [
         RowProblem(name, line, column, f"unknown column (expected: {', '.join(allowed)})")
         for column in header
         if column not in allowed
     ]
-    if problems:
-        raise BatchRejected(problems)
+    if missing:
+        raise BatchRejected(missing + unknown)
+    return unknown
 
 
 def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[str]) -> Iterator[SourceRow]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
-        header = [column.strip() for column in next(reader, [])]
-        _check_header(name, 1, header, required, allowed)
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(header):
-                raise BatchRejected(
-                    [
+        try:
+            header = [column.strip() for column in next(reader, [])]
+            pending = _check_header(name, 1, header, required, allowed)
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) != len(header):
+                    pending.append(
                         RowProblem(
                             name,
                             reader.line_num,
                             "-",
                             f"has {len(cells)} cells but the header has {len(header)}",
                         )
-                    ]
-                )
-            yield SourceRow(name, reader.line_num, dict(zip(header, (c.strip() for c in cells), strict=True)))
+                    )
+                values = dict(zip(header, (c.strip() for c in cells), strict=False))
+                yield SourceRow(name, reader.line_num, values, tuple(pending))
+                pending = []
+        except csv.Error as error:
+            problem = RowProblem(name, reader.line_num, "-", f"not valid CSV ({error})")
+            raise BatchRejected([problem]) from None
+    if pending:  # an unknown column in a file with no rows
+        raise BatchRejected(pending)
 
 
 def _read_jsonl(
@@ -118,8 +132,8 @@ def _read_jsonl(
             problems += [
                 RowProblem(name, number, c, "required key is missing") for c in required if c not in record
             ]
-            problems += [RowProblem(name, number, c, "unknown key") for c in record if c not in allowed]
-            rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}))
+            unknown = tuple(RowProblem(name, number, c, "unknown key") for c in record if c not in allowed)
+            rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}, unknown))
     if problems:
         raise BatchRejected(problems)
     yield from rows
@@ -142,6 +156,9 @@ class RowReader:
     row: SourceRow
     problems: list[RowProblem] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.problems[:0] = self.row.problems
+
     def problem(self, column: str, message: str) -> None:
         self.problems.append(RowProblem(self.row.file, self.row.line, column, message))
 
@@ -156,6 +173,10 @@ class RowReader:
         if len(value) > max_length:
             self.problem(column, f"is longer than {max_length} characters")
             return None
+        if any(_unprintable(char) for char in value):
+            # NUL cannot be stored in PostgreSQL, a lone surrogate cannot be encoded at all.
+            self.problem(column, "contains a control character or invalid text")
+            return None
         if pattern is not None and not re.fullmatch(pattern, value):
             self.problem(column, f"{value!r} is not in the expected form")
             return None
@@ -166,7 +187,8 @@ class RowReader:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value) if len(value) == 10 else _bad_date()
+            # fromisoformat alone also takes week dates (2020-W01-1) and compact forms (20200101).
+            return date.fromisoformat(value) if _DATE.fullmatch(value) else _bad_date()
         except ValueError:
             self.problem(column, f"{value!r} is not a date (YYYY-MM-DD)")
             return None
@@ -242,6 +264,10 @@ class RowReader:
 
 def _bad_date() -> date:
     raise ValueError("not YYYY-MM-DD")
+
+
+def _unprintable(char: str) -> bool:
+    return char not in _ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs")
 
 
 def normalise_postcode(value: str) -> str | None:

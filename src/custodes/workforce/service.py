@@ -43,9 +43,11 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
         if staff_id is not None and staff_id in seen:
             cells.problem("staff_id", f"{staff_id} already appears on line {seen[staff_id]}")
         roles = cells.items("role", required=True, allowed=[r.value for r in Role])
+        before = len(cells.problems)
         lat = cells.number("home_lat", low=-90, high=90)
         lon = cells.number("home_lon", low=-180, high=180)
-        if (lat is None) != (lon is None) and not cells.problems:
+        # Only when both cells are valid on their own: a bad latitude is reported once, as itself.
+        if (lat is None) != (lon is None) and len(cells.problems) == before:
             cells.problem(
                 "home_lat" if lat is None else "home_lon", "give both home_lat and home_lon, or neither"
             )

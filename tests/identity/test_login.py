@@ -1,0 +1,285 @@
+"""Logging in and out: refusals, lock-out, rate limit, the cookie, expiry, forged cookies, redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from custodes.database import Database
+from custodes.identity import service as identity
+from custodes.identity.models import Account, LoginSession
+from custodes.identity.permissions import Role
+from custodes.kit.db import utcnow
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
+from custodes.web.app import create_app
+from custodes.web.deps import SESSION_COOKIE, cookie_signer
+from tests.conftest import PASSWORD, log_in, make_account, post_form
+
+REFUSED = "That staff number and password do not match an active account."
+
+
+def _entries(db: Session, op: str, **criteria: str) -> list[ledger.StoredEntry]:
+    db.expire_all()
+    return ledger.search(db, EntryFilter(op=op, **criteria))
+
+
+def _session_rows(db: Session, staff_id: str) -> list[LoginSession]:
+    db.expire_all()
+    return list(db.scalars(select(LoginSession).where(LoginSession.staff_id == staff_id)))
+
+
+def _goes_to_login(client: TestClient, path: str = "/") -> bool:
+    response = client.get(path)
+    return response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_wrong_password_is_refused_and_recorded(client: TestClient, db: Session) -> None:
+    make_account(db, "L1", {Role.OFFICER})
+    response = log_in(client, "L1", "not the password at all")
+    assert response.status_code == 401
+    assert REFUSED in response.text
+    assert SESSION_COOKIE not in client.cookies
+    failures = _entries(db, "login_failed", object_id="L1")
+    assert [f.detail["reason"] for f in failures] == ["wrong password"]
+    assert "not the password" not in str(failures[0].content)  # the password is never recorded
+    assert _goes_to_login(client)
+
+
+@pytest.mark.parametrize("case", ["unknown", "disabled", "no password", "empty"])
+def test_unknown_disabled_and_passwordless_accounts_get_the_same_answer(
+    case: str, client: TestClient, db: Session
+) -> None:
+    make_account(db, "L2", {Role.OFFICER})
+    make_account(db, "L3", {Role.OFFICER}, password=None)
+    db.get(Account, "L2").active = False  # type: ignore[union-attr]
+    db.commit()
+    staff_id = {"unknown": "NOBODY9", "disabled": "L2", "no password": "L3", "empty": ""}[case]
+    before = len(_entries(db, "login_failed"))
+    response = log_in(client, staff_id)
+    assert response.status_code == 401
+    assert REFUSED in response.text
+    failures = _entries(db, "login_failed")
+    assert len(failures) == before + 1
+    assert failures[0].detail["reason"] == "unknown or disabled account"
+
+
+def test_lock_out_after_consecutive_failures(client: TestClient, db: Session, settings: Settings) -> None:
+    make_account(db, "L4", {Role.OFFICER})
+    limit = settings.login_lockout_failures
+    for _ in range(limit - 1):
+        assert log_in(client, "L4", "wrong password 1").status_code == 401
+    # A success resets the count: failures must be consecutive.
+    assert log_in(client, "L4").status_code == 303
+    client.cookies.clear()
+    for _ in range(limit):
+        assert log_in(client, "L4", "wrong password 2").status_code == 401
+    db.expire_all()
+    account = db.get(Account, "L4")
+    assert account is not None and account.locked_until is not None
+    assert account.locked_until > utcnow() + timedelta(minutes=settings.login_lockout_minutes - 1)
+    # Even the right password is refused while locked.
+    locked = log_in(client, "L4")
+    assert locked.status_code == 401
+    assert "locked" in locked.text
+    assert _entries(db, "login_failed", object_id="L4")[0].detail["reason"] == "account locked"
+    # Move time on: the lock has passed.
+    account.locked_until = utcnow() - timedelta(seconds=1)
+    db.commit()
+    assert log_in(client, "L4").status_code == 303
+    db.expire_all()
+    assert db.get(Account, "L4").failed_logins == 0  # type: ignore[union-attr]
+
+
+def test_an_administrator_can_unlock(client: TestClient, db: Session, settings: Settings) -> None:
+    make_account(db, "L5", {Role.OFFICER})
+    for _ in range(settings.login_lockout_failures):
+        log_in(client, "L5", "wrong password 3")
+    identity.unlock(db, "L5", identity.principal_for(db, "L5"))
+    db.commit()
+    assert log_in(client, "L5").status_code == 303
+
+
+@pytest.fixture
+def limited_client(settings: Settings, db: Session, engine: Engine) -> Iterator[TestClient]:
+    limited = settings.model_copy(update={"login_rate_limit": "3/minute"})
+    factory = sessionmaker(
+        bind=db.info["test_connection"], join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    app = create_app(limited, Database(engine, factory), checkpointer=False)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        yield client
+
+
+def test_rate_limit_answers_429(limited_client: TestClient, db: Session) -> None:
+    make_account(db, "L6", {Role.OFFICER})
+    for _ in range(3):
+        assert log_in(limited_client, "NOBODY8", "guess guess guess").status_code == 401
+    refused = log_in(limited_client, "L6")  # even the right password, once over the limit
+    assert refused.status_code == 429
+    assert "Too many" in refused.text
+    assert SESSION_COOKIE not in limited_client.cookies
+
+
+# --------------------------------------------------------------------------- the session
+
+
+def test_successful_log_in_sets_a_safe_cookie_and_is_recorded(client: TestClient, db: Session) -> None:
+    make_account(db, "L7", {Role.OFFICER})
+    response = log_in(client, "L7")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    headers = [h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "=")]
+    assert len(headers) == 1
+    attributes = {part.strip().split("=")[0].lower() for part in headers[0].split(";")}
+    assert {"httponly", "secure"} <= attributes
+    assert "samesite=lax" in headers[0].lower()
+    cookie = SimpleCookie()
+    cookie.load(headers[0])
+    assert cookie[SESSION_COOKIE]["httponly"] and cookie[SESSION_COOKIE]["secure"]
+    # The cookie carries a signed random token; the database keeps only its hash.
+    raw = client.cookies[SESSION_COOKIE]
+    token = cookie_signer(client.app.state.settings).loads(raw)  # type: ignore[attr-defined]
+    rows = _session_rows(db, "L7")
+    assert len(rows) == 1 and token not in rows[0].token_hash and len(rows[0].token_hash) == 64
+    logins = _entries(db, "login", object_id="L7")
+    assert len(logins) == 1 and logins[0].actor == "staff:L7"
+    assert client.get("/").status_code == 200
+
+
+def test_log_out_ends_the_session_on_the_server(client: TestClient, db: Session) -> None:
+    make_account(db, "L8", {Role.OFFICER})
+    log_in(client, "L8")
+    stolen = client.cookies[SESSION_COOKIE]
+    response = post_form(client, "/logout")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.headers["location"].startswith("/login")  # type: ignore[attr-defined]
+    assert _session_rows(db, "L8")[0].ended_at is not None
+    client.cookies.set(SESSION_COOKIE, stolen)  # the old cookie, replayed
+    assert _goes_to_login(client)
+
+
+def test_disabling_an_account_ends_its_sessions(client: TestClient, db: Session) -> None:
+    make_account(db, "L9", {Role.OFFICER})
+    make_account(db, "LADMIN", {Role.ADMIN}, password=None)
+    log_in(client, "L9")
+    identity.set_active(db, "L9", False, identity.principal_for(db, "LADMIN"))
+    db.commit()
+    assert _goes_to_login(client)
+
+
+@pytest.mark.parametrize("how", ["absolute", "idle"])
+def test_expired_sessions_go_to_the_login_page(
+    how: str, client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_account(db, "L10", {Role.OFFICER})
+    log_in(client, "L10")
+    assert client.get("/").status_code == 200
+    row = _session_rows(db, "L10")[0]
+    if how == "absolute":
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    else:
+        row.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes, seconds=1)
+    db.commit()
+    response = client.get("/me")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/me"
+
+
+def test_recent_use_keeps_an_idle_session_alive(client: TestClient, db: Session, settings: Settings) -> None:
+    make_account(db, "L11", {Role.OFFICER})
+    log_in(client, "L11")
+    row = _session_rows(db, "L11")[0]
+    row.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes - 1)
+    db.commit()
+    assert client.get("/").status_code == 200
+    assert _session_rows(db, "L11")[0].last_seen_at > utcnow() - timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("forgery", ["garbage", "tampered", "other secret", "random token", "not a string"])
+def test_forged_session_cookies_are_refused(
+    forgery: str, client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_account(db, "L12", {Role.OFFICER})
+    log_in(client, "L12")
+    genuine = client.cookies[SESSION_COOKIE]
+    mine = cookie_signer(settings)
+    forged = {
+        "garbage": "not-a-cookie",
+        "tampered": genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"),
+        "other secret": URLSafeSerializer("another secret", salt="custodes.session").dumps(
+            mine.loads(genuine)
+        ),
+        "random token": mine.dumps("x" * 43),
+        "not a string": mine.dumps({"token": mine.loads(genuine)}),
+    }[forgery]
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, forged)
+    assert _goes_to_login(client)
+
+
+# --------------------------------------------------------------------------- redirects
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "http:evil.example",
+        "//evil.example/%2F..",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_log_in_never_redirects_off_site(target: str, client: TestClient, db: Session) -> None:
+    make_account(db, "L13", {Role.OFFICER})
+    page = client.get("/login", params={"next": target})
+    assert 'name="next" value="/"' in page.text
+    response = post_form(client, "/login", {"staff_id": "L13", "password": PASSWORD, "next": target})
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    assert urlsplit(location).netloc == "" and urlsplit(location).scheme == ""
+    assert location == "/"
+    # Already logged in: the log-in page's own redirect is just as careful.
+    again = client.get("/login", params={"next": target})
+    assert again.status_code == 303 and again.headers["location"] == "/"
+
+
+def test_log_in_returns_to_the_page_asked_for(client: TestClient, db: Session) -> None:
+    make_account(db, "L14", {Role.OFFICER})
+    sent = client.get("/me")
+    next_path = parse_qs(urlsplit(sent.headers["location"]).query)["next"][0]
+    assert next_path == "/me"
+    page = client.get(sent.headers["location"])
+    assert 'name="next" value="/me"' in page.text
+    response = post_form(client, "/login", {"staff_id": "L14", "password": PASSWORD, "next": next_path})
+    assert response.headers["location"] == "/me"  # type: ignore[attr-defined]
+
+
+def test_the_page_asked_for_survives_the_round_trip_whatever_its_characters(
+    client: TestClient, db: Session
+) -> None:
+    make_account(db, "L15", {Role.ADMIN})
+    sent = client.get("/admin/accounts/A%26next%3Devil%23x%3Fy")
+    assert sent.status_code == 303
+    asked = parse_qs(urlsplit(sent.headers["location"]).query)["next"]
+    assert asked == ["/admin/accounts/A&next=evil%23x%3Fy"]  # one value: the whole path, as a URL
+    response = post_form(client, "/login", {"staff_id": "L15", "password": PASSWORD, "next": asked[0]})
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    assert location == asked[0]
+    back = client.get(location)
+    assert back.status_code == 404 and "A&amp;next=evil#x?y" in back.text  # the account asked for

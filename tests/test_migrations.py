@@ -1,0 +1,122 @@
+"""Models and migrations do not drift (Warehouse style), and `custodes init` is safe to run twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from typer.testing import CliRunner
+
+from custodes.cli import app as cli
+from custodes.database import MIGRATIONS, alembic_config, import_all_models
+from custodes.kit.db import Base, make_engine
+
+
+def test_models_and_migrations_do_not_drift(backend: str, new_database: Callable[[str], str]) -> None:
+    import_all_models()
+    engine = make_engine(new_database(backend))
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == [], "models and migrations differ; add a migration:\n" + "\n".join(
+        map(str, differences)
+    )
+
+
+def test_one_head_and_a_linear_history() -> None:
+    config = alembic_config(make_engine("sqlite://"))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1, "migrations have branched: merge them"
+    revisions = list(script.walk_revisions())
+    assert [r for r in revisions if r.down_revision is None] == [revisions[-1]]
+
+
+def test_every_models_module_is_registered() -> None:
+    """A module whose models import_all_models forgets would be invisible to the drift test."""
+    script = """
+import importlib, json, pkgutil, sys
+import custodes
+from custodes.database import import_all_models
+from custodes.kit.db import Base
+import_all_models()
+registered = sorted(Base.metadata.tables)
+for module in pkgutil.walk_packages(custodes.__path__, "custodes."):
+    if module.name.endswith(".models"):
+        importlib.import_module(module.name)
+print(json.dumps([registered, sorted(Base.metadata.tables)]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    registered, everything = json.loads(result.stdout.strip().splitlines()[-1])
+    assert registered == everything, f"add to import_all_models: {sorted(set(everything) - set(registered))}"
+
+
+def test_migration_files_are_where_alembic_looks() -> None:
+    versions = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    assert versions and all(re.match(r"\d{4}_[a-z0-9_]+\.py$", name) for name in versions)
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database with no tables at all (new_database would already have migrated it)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"custodes_init_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return re.sub(r"/[^/]*$", f"/{name}", server)
+
+
+def test_init_twice_is_safe(empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CUSTODES_SECRET_KEY", raising=False)
+    home = tmp_path / "home"
+    env = {"CUSTODES_HOME": str(home), "CUSTODES_DATABASE_URL": empty_database_url}
+    runner = CliRunner()
+    first = runner.invoke(cli, ["init"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "Created the ledger signing key" in first.output
+    key, secret = (home / "ledger-signing.key").read_bytes(), (home / "secret.key").read_bytes()
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        second = runner.invoke(cli, ["init"], env=env)
+        assert second.exit_code == 0, second.output
+        assert "Kept the ledger signing key" in second.output
+        assert (home / "ledger-signing.key").read_bytes() == key
+        assert (home / "secret.key").read_bytes() == secret
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables
+            assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == version
+    finally:
+        engine.dispose()
+    import_all_models()
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_init_uses_the_home_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CUSTODES_SECRET_KEY", raising=False)
+    monkeypatch.delenv("CUSTODES_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CUSTODES_HOME", str(tmp_path / "unused"))  # --home sets it; restored afterwards
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(cli, ["--home", str(tmp_path / "h"), "init"])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "h" / "custodes.db").exists()
+    assert (tmp_path / "h" / "secret.key").stat().st_mode & 0o077 == 0

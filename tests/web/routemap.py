@@ -1,0 +1,154 @@
+"""Every route of the app with the requirement it declares, and the ids its path parameters need.
+
+Shared by the permission matrix and the CSRF tests. A route's requirement is read from its dependency tree:
+`web.deps.require` carries a Permission, `require_scope` a Scope, `require_any_token` admits any bearer token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute, Mount, Route
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Permission, Role, Scope
+from custodes.settings import Settings
+from custodes.web.app import create_app
+from custodes.web.deps import require, require_any_token, require_scope
+from tests.conftest import TEST_SECRET, make_account
+
+# Routes anyone may reach without logging in. Adding a route to the app without a permission fails the
+# matrix unless it is listed here on purpose.
+PUBLIC_ROUTES = frozenset(
+    {
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("GET", "/api/v1/health"),
+    }
+)
+# Routes that are not FastAPI endpoints at all (no dependencies to read).
+PUBLIC_OTHER = frozenset({"/api/v1/openapi.json", "/static"})
+
+TARGET = "TARGET1"
+REQUESTER = "REQADMIN1"
+CONFIG_KEY = "review_days"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    method: str
+    path: str
+    permission: Permission | None
+    scope: Scope | None
+    any_token: bool
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def public(self) -> bool:
+        return self.permission is None and self.scope is None and not self.any_token
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def route_table_app() -> FastAPI:
+    """The app, built without a database: only its route table is read."""
+    return create_app(Settings(secret_key=TEST_SECRET, database_url="sqlite://"), checkpointer=False)
+
+
+def _flat_routes(app: FastAPI) -> Iterator[tuple[str, BaseRoute, Any]]:
+    """(effective path, original route, route context) for every route, however routers were included."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI releases that flatten included routers into app.routes
+        for route in app.routes:
+            yield str(getattr(route, "path", "")), route, route
+        return
+    for context in iter_route_contexts(app.routes):
+        yield str(context.path), context.original_route, context
+
+
+def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            yield dependency.call
+        yield from _calls(dependency)
+
+
+def api_routes(app: FastAPI) -> list[RouteInfo]:
+    """Every FastAPI endpoint, one entry per method, with its declared requirement."""
+    found = []
+    for path, route, context in _flat_routes(app):
+        if not isinstance(route, APIRoute):
+            continue
+        calls = list(_calls(context.dependant))
+        permissions = {call.permission for call in calls if isinstance(call, require)}
+        scopes = {call.scope for call in calls if isinstance(call, require_scope)}
+        any_token = require_any_token in calls
+        assert len(permissions) + len(scopes) <= 1, f"{path} declares several requirements"
+        for method in sorted(route.methods or ()):
+            found.append(
+                RouteInfo(
+                    method,
+                    path,
+                    next(iter(permissions), None),
+                    next(iter(scopes), None),
+                    any_token and not scopes,
+                )
+            )
+    return sorted(found, key=lambda r: (r.path, r.method))
+
+
+def other_routes(app: FastAPI) -> list[str]:
+    """Paths of routes that are not FastAPI endpoints (mounts, plain Starlette routes)."""
+    return sorted(
+        path
+        for path, route, _context in _flat_routes(app)
+        if not isinstance(route, APIRoute) and isinstance(route, Mount | Route)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Existing objects whose ids fill path parameters."""
+
+    values: dict[str, str]
+
+    def url(self, route: RouteInfo) -> str:
+        try:
+            return route.path.format(**self.values)
+        except KeyError as missing:
+            raise AssertionError(
+                f"{route}: tests/web/routemap.py needs an existing value for path parameter {missing}"
+            ) from None
+
+
+def make_world(db: Session) -> World:
+    """A target account, a pending role request, an API token and ledger entries to point routes at."""
+    make_account(db, TARGET, {Role.OFFICER}, password=None)
+    make_account(db, REQUESTER, {Role.ADMIN}, password=None)
+    result = identity.change_roles(
+        db, REQUESTER, {Role.ADMIN, Role.CCU}, identity.principal_for(db, REQUESTER)
+    )
+    assert result.request_id is not None
+    identity.create_api_token(db, "matrix client", [Scope.ACCESS_CHECK], "system:test")
+    db.commit()
+    token_id = max(t.id for t in identity.list_api_tokens(db))
+    return World(
+        {
+            "staff_id": TARGET,
+            "request_id": str(result.request_id),
+            "token_id": str(token_id),
+            "key": CONFIG_KEY,
+            "index": "0",
+        }
+    )
