@@ -16,8 +16,8 @@ from custodes.database import Database
 from custodes.kit.db import transaction
 from custodes.settings import Settings
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 CLI_ACTOR = "system:cli"
 
 

@@ -78,8 +78,7 @@ def test_screens_use_permissions_and_the_api_uses_tokens() -> None:
 
 def test_every_permission_guards_a_route() -> None:
     used = {r.permission for r in ROUTES if r.permission is not None}
-    # SUBJECT_ACCESS is granted but no screen checks it yet (subject searches are under LEDGER_VIEW).
-    unused = set(Permission) - used - {Permission.SUBJECT_ACCESS}
+    unused = set(Permission) - used
     assert not unused, f"permissions no route checks: {sorted(unused)}"
 
 

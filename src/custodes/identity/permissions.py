@@ -37,10 +37,9 @@ ROLE_TITLES = {
 
 class Permission(StrEnum):
     SELF_VIEW = "self:view"  # own record, training, vetting, declarations
-    LEDGER_VIEW = "ledger:view"  # ledger size, checkpoints, entry search
+    LEDGER_VIEW = "ledger:view"  # ledger size, checkpoints, entry search (by person: with a logged reason)
     LEDGER_VERIFY = "ledger:verify"
     LEDGER_EXPORT = "ledger:export"  # CSV/PDF of entries
-    SUBJECT_ACCESS = "ledger:subject"  # everything done with one person's data
     ACCOUNTS_VIEW = "accounts:view"
     ACCOUNTS_MANAGE = "accounts:manage"
     TOKENS_MANAGE = "tokens:manage"
@@ -52,7 +51,6 @@ _AUDIT = {
     Permission.LEDGER_VIEW,
     Permission.LEDGER_VERIFY,
     Permission.LEDGER_EXPORT,
-    Permission.SUBJECT_ACCESS,
 }
 _ADMIN = {
     Permission.ACCOUNTS_VIEW,
