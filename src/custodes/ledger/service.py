@@ -123,29 +123,28 @@ def _after_rollback(session: Session) -> None:
 class _Frontier:
     """Roots of the perfect subtrees that make up the tree (its compact range), largest first.
 
-    Appending a leaf merges equal-sized neighbours; every merged node at a stored level is reported so
-    that it can be written to ledger_node.
+    Their sizes are the binary digits of `size`, so appending leaf number n merges as many times as n
+    has trailing zero bits. Every merged node at a stored level is reported, to be written to (or, when
+    verifying, compared with) ledger_node.
     """
 
     size: int = 0
     last_leaf: bytes | None = None
-    levels: list[int] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
 
-    def append(self, leaf: bytes, completed: list[tuple[int, int, bytes]]) -> None:
-        size = self.size + 1
-        level, digest = 0, leaf
-        levels, hashes = self.levels, self.hashes
-        while levels and levels[-1] == level:
-            levels.pop()
-            digest = hashlib.sha256(b"\x01" + hashes.pop() + digest).digest()
-            level += 1
-            if level % NODE_STRIDE == 0:
-                completed.append((level, (size >> level) - 1, digest))
-        levels.append(level)
-        hashes.append(digest)
-        self.size = size
-        self.last_leaf = leaf
+    def extend(self, leaves: Sequence[bytes], completed: list[tuple[int, int, bytes]]) -> None:
+        """Append leaf hashes (the verify and append hot path: kept to one tight loop)."""
+        hashes, sha256, size = self.hashes, hashlib.sha256, self.size
+        for leaf in leaves:
+            size += 1
+            digest = leaf
+            for level in range(1, (size & -size).bit_length()):
+                digest = sha256(b"\x01" + hashes.pop() + digest).digest()
+                if not level % NODE_STRIDE:
+                    completed.append((level, (size >> level) - 1, digest))
+            hashes.append(digest)
+        if leaves:
+            self.size, self.last_leaf = size, leaves[-1]
 
     def root(self) -> bytes:
         if not self.hashes:
@@ -156,7 +155,7 @@ class _Frontier:
         return digest
 
     def copy(self) -> _Frontier:
-        return _Frontier(self.size, self.last_leaf, list(self.levels), list(self.hashes))
+        return _Frontier(self.size, self.last_leaf, list(self.hashes))
 
 
 _frontier_cache: dict[str, _Frontier] = {}
@@ -219,7 +218,6 @@ def _load_frontier(connection: Connection, size: int, last_leaf: bytes | None) -
     offset = 0
     for level in range(size.bit_length() - 1, -1, -1):
         if size & (1 << level):
-            frontier.levels.append(level)
             frontier.hashes.append(store.get(level, offset >> level))
             offset += 1 << level
     return frontier
@@ -260,7 +258,6 @@ def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
     stored_at: Any = now if connection.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
     entries: list[tuple[Any, ...]] = []
     subjects: list[tuple[str, int]] = []
-    completed: list[tuple[int, int, bytes]] = []
     for offset, draft in enumerate(drafts):
         index = size + offset
         body = canonical_json(
@@ -279,11 +276,12 @@ def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
             }
         )
         leaf = hashlib.sha256(b"\x00" + body).digest()
-        frontier.append(leaf, completed)
         entries.append(
             (index, stored_at, draft.actor, str(draft.op), draft.object_type, draft.object_id, body, leaf)
         )
         subjects.extend((subject, index) for subject in dict.fromkeys(draft.subjects))
+    completed: list[tuple[int, int, bytes]] = []
+    frontier.extend([entry[-1] for entry in entries], completed)
     connection.exec_driver_sql(_insert_sql(connection, "ledger_entry", _ENTRY_COLUMNS), entries)
     if subjects:
         connection.exec_driver_sql(_insert_sql(connection, "ledger_subject", ("subject_id", "idx")), subjects)
@@ -574,6 +572,7 @@ def verify(
 def _scan_leaves(
     session: Session, wanted_roots: set[int], progress: Callable[[int, int], None] | None
 ) -> _Scan:
+    """One pass over every entry: sequence, own index, leaf hash, stored subtree hashes, roots wanted."""
     connection = session.connection()
     total = connection.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
     stored_nodes = {
@@ -586,46 +585,31 @@ def _scan_leaves(
     sha256 = hashlib.sha256
     if 0 in wanted_roots:
         scan.roots[0] = merkle.EMPTY_ROOT
-    # Stream (server-side cursor on PostgreSQL) for this statement only: Connection.execution_options
-    # would change the connection for the rest of the transaction.
-    rows = connection.exec_driver_sql(
-        "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx", execution_options={"yield_per": 20000}
-    )
-    for idx, body, leaf in rows:
-        position = scan.expected
-        if idx != position:
-            scan.fail(
-                FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored entry is {idx})"
-            )
-        leaf = bytes(leaf)
-        if body is None:
-            scan.redacted += 1
-            if idx not in redactions:
-                scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx} has no bytes and no redaction record")
-        else:
-            body = bytes(body)
-            if sha256(b"\x00" + body).digest() != leaf:
-                scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx}'s bytes do not match its leaf hash")
-            elif _body_index(body) != position:
-                _classify_misplaced(scan, position, _body_index(body))
-        frontier.append(leaf, completed)
-        if completed:
-            for level, node_idx, digest in completed:
-                # A fault already found is inside (or before) this subtree and names the entry exactly.
-                if stored_nodes.pop((level, node_idx), None) != digest and scan.fault is None:
-                    first = node_idx << level
+    for rows in _stream(connection, "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx"):
+        first = position = scan.expected
+        leaves = []
+        for idx, body, leaf in rows:
+            if idx != position:
+                scan.fail(
+                    FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored is {idx})"
+                )
+            if body is None:
+                scan.redacted += 1
+                if idx not in redactions:
                     scan.fail(
-                        FaultKind.TREE_NODE_ALTERED,
-                        first,
-                        f"entries {first}–{first + (1 << level) - 1} do not match the stored tree "
-                        "(an entry there was altered, inserted or removed together with its hash)",
+                        FaultKind.LEAF_ALTERED, idx, f"entry {idx} has no bytes and no redaction record"
                     )
-            completed.clear()
-        scan.expected = position + 1
-        if scan.expected in wanted_roots:
-            scan.roots[scan.expected] = frontier.root()
-        if progress is not None and scan.expected % 100_000 == 0:
-            progress(scan.expected, total)
+            elif sha256(b"\x00" + body).digest() != leaf:
+                scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx}'s bytes do not match its leaf hash")
+            elif not body.startswith(b',"index":%d,' % position, body.rfind(b',"index":')):
+                _classify_misplaced(scan, position, _body_index(body))
+            leaves.append(leaf)
+            position += 1
+        _feed(frontier, leaves, wanted_roots, scan.roots, completed)
+        _compare_nodes(scan, completed, stored_nodes)
+        scan.expected = position
+        if progress is not None and position // 100_000 != first // 100_000:
+            progress(position, total)
     scan.roots[scan.expected] = frontier.root()
     if stored_nodes:
         scan.fail(
@@ -636,6 +620,52 @@ def _scan_leaves(
     if progress is not None:
         progress(scan.expected, total)
     return scan
+
+
+def _stream(connection: Connection, sql: str, batch: int = 20_000) -> Iterator[list[Any]]:
+    """Rows in batches straight from the DBAPI cursor (server-side on PostgreSQL): verify's hot path."""
+    raw: Any = connection.connection.driver_connection
+    cursor = raw.cursor(name="custodes_scan") if connection.dialect.name == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _feed(
+    frontier: _Frontier,
+    leaves: list[bytes],
+    wanted_roots: set[int],
+    roots: dict[int, bytes],
+    completed: list[tuple[int, int, bytes]],
+) -> None:
+    """Extend the frontier, noting the root at every wanted tree size on the way."""
+    start, done = frontier.size, 0
+    for cut in sorted(size for size in wanted_roots if start < size <= start + len(leaves)):
+        frontier.extend(leaves[done : cut - start], completed)
+        roots[cut] = frontier.root()
+        done = cut - start
+    frontier.extend(leaves[done:], completed)
+
+
+def _compare_nodes(
+    scan: _Scan, completed: list[tuple[int, int, bytes]], stored_nodes: dict[tuple[int, int], bytes]
+) -> None:
+    for level, node_idx, digest in completed:
+        first, last = node_idx << level, ((node_idx + 1) << level) - 1
+        # A fault already found inside (or before) this subtree names the entry exactly: keep it.
+        if stored_nodes.pop((level, node_idx), None) != digest and not (
+            scan.fault and scan.fault.index <= last
+        ):
+            scan.fail(
+                FaultKind.TREE_NODE_ALTERED,
+                first,
+                f"entries {first}–{last} do not match the stored tree "
+                "(an entry there was altered, inserted or removed together with its hash)",
+            )
+    completed.clear()
 
 
 def _classify_misplaced(scan: _Scan, position: int, claimed: int | None) -> None:
@@ -732,8 +762,7 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     except NoteError as error:
         report.fault = Fault(FaultKind.CHECKPOINT_SIGNATURE_INVALID, 0, str(error))
         return report
-    frontier = _Frontier()
-    completed: list[tuple[int, int, bytes]] = []
+    tree = merkle.CompactRange()
     for position, raw in enumerate(lines):
         line = raw.rstrip(b"\r\n")
         if position >= checkpoint.size:
@@ -743,20 +772,18 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
                 leaf = bytes.fromhex(json.loads(line)["redacted"])
             except (ValueError, KeyError, TypeError):
                 scan.fail(FaultKind.LEAF_ALTERED, position, f"line {position + 1} is not a valid redaction")
-                leaf = b""
+                leaf = bytes(32)
             scan.redacted += 1
         else:
             leaf = hashlib.sha256(b"\x00" + line).digest()
             if _body_index(line) != position:
                 _classify_misplaced(scan, position, _body_index(line))
-        frontier.append(leaf, completed)
-        completed.clear()
+        tree.append(leaf if len(leaf) == 32 else bytes(32))
         scan.expected = position + 1
     report.size = scan.expected
     report.checkpoints = 1
     report.redacted = scan.redacted
-    scan.roots[scan.expected] = frontier.root()
-    report.root = scan.roots[scan.expected]
+    scan.roots[scan.expected] = report.root = tree.root()
     _check_root(scan, checkpoint, "the checkpoint")
     report.fault = scan.fault
     report.seconds = time.perf_counter() - started
