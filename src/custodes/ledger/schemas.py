@@ -90,7 +90,7 @@ class FaultKind(StrEnum):
     LEAF_ALTERED = "leaf altered"
     LEAF_MISSING = "leaf missing"
     EXTRA_LEAF = "extra leaf"
-    LEAF_REORDERED = "leaf reordered"
+    INDEX_ALTERED = "search index altered"  # columns or subject rows no longer match the entry's bytes
     TREE_NODE_ALTERED = "stored tree node altered"
     CHECKPOINT_SIGNATURE_INVALID = "checkpoint signature invalid"
     CHECKPOINT_INCONSISTENT = "checkpoint inconsistent"

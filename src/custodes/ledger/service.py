@@ -536,7 +536,13 @@ class _Scan:
     roots: dict[int, bytes] = field(default_factory=dict)
 
     def fail(self, kind: FaultKind, index: int, message: str) -> None:
-        if self.fault is None or index < self.fault.index:
+        """Keep the first bad index; at the same index a structural fault explains more than the index."""
+        current = self.fault
+        if (
+            current is None
+            or index < current.index
+            or (index == current.index and current.kind == FaultKind.INDEX_ALTERED)
+        ):
             self.fault = Fault(kind, index, message)
 
 
@@ -585,10 +591,26 @@ def _scan_leaves(
     sha256 = hashlib.sha256
     if 0 in wanted_roots:
         scan.roots[0] = merkle.EMPTY_ROOT
-    for rows in _stream(connection, "SELECT idx, body, leaf_hash FROM ledger_entry ORDER BY idx"):
+    subject_rows = _subject_rows(connection)
+    pending = next(subject_rows, None)
+    entries_sql = (
+        "SELECT idx, body, leaf_hash, actor, op, object_type, object_id, at FROM ledger_entry ORDER BY idx"
+    )
+    for rows in _stream(connection, entries_sql, "custodes_scan"):
         first = position = scan.expected
         leaves = []
-        for idx, body, leaf in rows:
+        for idx, body, leaf, *columns in rows:
+            subjects = []
+            while pending is not None and pending[0] <= idx:
+                if pending[0] < idx:
+                    scan.fail(
+                        FaultKind.INDEX_ALTERED,
+                        pending[0],
+                        f"a subject row names entry {pending[0]}, which is not stored",
+                    )
+                else:
+                    subjects.append(pending[1])
+                pending = next(subject_rows, None)
             if idx != position:
                 scan.fail(
                     FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored is {idx})"
@@ -603,6 +625,12 @@ def _scan_leaves(
                 scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx}'s bytes do not match its leaf hash")
             elif not body.startswith(b',"index":%d,' % position, body.rfind(b',"index":')):
                 _classify_misplaced(scan, position, _body_index(body))
+            elif not _index_matches(body, columns, subjects):
+                scan.fail(
+                    FaultKind.INDEX_ALTERED,
+                    idx,
+                    f"entry {idx}'s search columns or subject rows do not match its bytes",
+                )
             leaves.append(leaf)
             position += 1
         _feed(frontier, leaves, wanted_roots, scan.roots, completed)
@@ -622,16 +650,61 @@ def _scan_leaves(
     return scan
 
 
-def _stream(connection: Connection, sql: str, batch: int = 20_000) -> Iterator[list[Any]]:
+def _stream(connection: Connection, sql: str, name: str, batch: int = 20_000) -> Iterator[list[Any]]:
     """Rows in batches straight from the DBAPI cursor (server-side on PostgreSQL): verify's hot path."""
     raw: Any = connection.connection.driver_connection
-    cursor = raw.cursor(name="custodes_scan") if connection.dialect.name == "postgresql" else raw.cursor()
+    cursor = raw.cursor(name=name) if connection.dialect.name == "postgresql" else raw.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(batch):
             yield rows
     finally:
         cursor.close()
+
+
+def _subject_rows(connection: Connection) -> Iterator[tuple[int, str]]:
+    for rows in _stream(
+        connection, "SELECT idx, subject_id FROM ledger_subject ORDER BY idx", "custodes_subjects"
+    ):
+        yield from rows
+
+
+def _index_matches(body: bytes, columns: list[Any], subjects: list[str]) -> bool:
+    """Do the searchable copies (columns, subject rows) say what the hashed bytes say?
+
+    Byte comparisons first (JCS fixes where each field sits); a precise comparison only on a mismatch.
+    """
+    actor, op, object_type, object_id, at = columns
+    at_text = f"{at[:10]}T{at[11:]}Z" if isinstance(at, str) else rfc3339(at)
+    object_text = "null" if object_id is None else f'"{object_id}"'
+    head = f'{{"actor":"{actor}","at":"{at_text}",'.encode()
+    tail = f',"object":{{"id":{object_text},"type":"{object_type}"}},"op":"{op}","recipients":'.encode()
+    people = body[body.rfind(b',"subjects":') + 12 : body.rfind(b',"v":')]
+    if len(subjects) > 1:
+        people_match = False  # order and duplicates: leave it to the exact comparison
+    else:
+        people_match = people == (f'["{subjects[0]}"]'.encode() if subjects else b"[]")
+    if people_match and body.startswith(head) and body.startswith(tail, body.rfind(b',"object":')):
+        return True
+    return _index_matches_exactly(json.loads(body), actor, op, object_type, object_id, at_text, subjects)
+
+
+def _index_matches_exactly(
+    content: dict[str, Any],
+    actor: str,
+    op: str,
+    object_type: str,
+    object_id: str | None,
+    at_text: str,
+    subjects: list[str],
+) -> bool:
+    return (
+        content.get("actor") == actor
+        and content.get("op") == op
+        and content.get("object") == {"type": object_type, "id": object_id}
+        and content.get("at") == at_text
+        and sorted(set(content.get("subjects", []))) == sorted(subjects)
+    )
 
 
 def _feed(
