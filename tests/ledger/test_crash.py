@@ -42,7 +42,7 @@ def _kill_during_burst(log: Log, run: int, chance: random.Random) -> list[tuple[
     try:
         for _ in range(chance.randint(1, 6)):
             line = child.stdout.readline()
-            if not line:
+            if not line.endswith(b"\n"):
                 raise AssertionError(f"the child stopped by itself: {child.stderr.read().decode()}")
             lines.append(line)
         time.sleep(chance.random() * 0.05)  # a random moment in the next burst (never measured)
@@ -50,7 +50,8 @@ def _kill_during_burst(log: Log, run: int, chance: random.Random) -> list[tuple[
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert child.returncode == -signal.SIGKILL
-    lines += child.stdout.read().splitlines()  # flushed before the kill: acknowledged too
+    # Flushed before the kill: acknowledged too. A line cut short by the kill (no newline yet) is not.
+    lines += child.stdout.read().split(b"\n")[:-1]
     child.stdout.close()
     child.stderr.close()
     return [tuple(int(field) for field in line.split()) for line in lines]  # type: ignore[misc]

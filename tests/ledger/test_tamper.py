@@ -40,6 +40,7 @@ def build(log: Log) -> Log:
             log.checkpoint()
     report = log.verify()
     assert report.intact and report.size == SIZE and report.checkpoints == len(CHECKPOINTED), report
+    assert log.verify(parallel=True).as_dict() | {"seconds": 0} == report.as_dict() | {"seconds": 0}
     return log
 
 
@@ -67,6 +68,8 @@ def assert_fault(log: Log, kind: FaultKind, index: int, *, cli: bool = True) -> 
     report = log.verify()
     assert report.fault is not None, f"not detected: expected {kind} at {index}"
     assert (report.fault.kind, report.fault.index) == (kind, index), report.fault
+    parallel = log.verify(parallel=True).fault  # worker processes over aligned chunks find the same
+    assert parallel is not None and (parallel.kind, parallel.index) == (kind, index), parallel
     if not cli:
         return
     code, output = cli_verify(log)

@@ -20,16 +20,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from custodes.kit.db import Base, UTCDateTime
 
+_INDEX = BigInteger().with_variant(Integer, "sqlite")
+
 
 class LedgerEntry(Base):
     """One operation. `body` is the exact RFC 8785 bytes hashed into the tree (NULL once redacted)."""
 
     __tablename__ = "ledger_entry"
 
-    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite an INTEGER PRIMARY KEY is the rowid itself: one B-tree fewer to write on every append.
+    idx: Mapped[int] = mapped_column(_INDEX, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(80), index=True)
-    op: Mapped[str] = mapped_column(String(32), index=True)
+    op: Mapped[str] = mapped_column(String(32))  # 16 values: an index would cost every append, help no search
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(160))
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -40,12 +43,18 @@ class LedgerEntry(Base):
 
 
 class LedgerSubject(Base):
-    """Which people an entry concerns, so "everything done with X's data" is one indexed lookup."""
+    """Which people an entry concerns, so "everything done with X's data" is one indexed lookup.
+
+    Stored in entry order (appends go to the end; verify reads it alongside the entries), with an index
+    by person for searches.
+    """
 
     __tablename__ = "ledger_subject"
 
-    subject_id: Mapped[str] = mapped_column(String(160), primary_key=True)
-    idx: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_entry.idx"), primary_key=True)
+    idx: Mapped[int] = mapped_column(_INDEX, ForeignKey("ledger_entry.idx"), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(160), primary_key=True, index=True)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class LedgerNode(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import threading
 import time
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, delete, event, func, select, text, update
+from sqlalchemy import Connection, create_engine, delete, event, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import transaction, utcnow
@@ -46,6 +48,7 @@ from custodes.ledger.schemas import (
     CheckpointInfo,
     EntryDraft,
     EntryFilter,
+    EntryRejected,
     Fault,
     FaultKind,
     LedgerStatus,
@@ -60,6 +63,8 @@ log = structlog.get_logger(__name__)
 NODE_STRIDE = (
     4  # interior hashes are stored at levels 4, 8, 12, …: ~n/15 extra rows, proofs in O(log n) reads
 )
+CHUNK_LEVEL = 16  # verify works in aligned chunks of 2**16 entries (complete subtrees), one task each
+_PARALLEL_FROM_CHUNKS = 4  # smaller logs are verified in-process, inside the caller's transaction
 _PENDING = "custodes.ledger.pending"
 _CANDIDATE = "custodes.ledger.frontier"
 _WITNESS = "custodes.ledger.witness"
@@ -147,25 +152,44 @@ class _Frontier:
             self.size, self.last_leaf = size, leaves[-1]
 
     def root(self) -> bytes:
-        if not self.hashes:
-            return merkle.EMPTY_ROOT
-        digest = self.hashes[-1]
-        for left in reversed(self.hashes[:-1]):
-            digest = hashlib.sha256(b"\x01" + left + digest).digest()
-        return digest
+        return _fold(self.hashes)
 
     def copy(self) -> _Frontier:
         return _Frontier(self.size, self.last_leaf, list(self.hashes))
 
 
+def _fold(hashes: Sequence[bytes]) -> bytes:
+    """The root of a compact range (perfect subtree roots, largest first)."""
+    if not hashes:
+        return merkle.EMPTY_ROOT
+    digest = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        digest = hashlib.sha256(b"\x01" + left + digest).digest()
+    return digest
+
+
 _frontier_cache: dict[str, _Frontier] = {}
+
+
+class _Queries:
+    """Fixed SQL on the DBAPI cursor: proofs and appends make many tiny reads, and SQLAlchemy's statement
+    building was most of their cost (profiled). Write `?`; it becomes `%s` for psycopg."""
+
+    def __init__(self, connection: Connection) -> None:
+        raw: Any = connection.connection.driver_connection
+        self._cursor = raw.cursor()
+        self._qmark = connection.dialect.paramstyle == "qmark"
+
+    def rows(self, sql: str, *params: Any) -> list[Any]:
+        self._cursor.execute(sql if self._qmark else sql.replace("?", "%s"), params)
+        return list(self._cursor.fetchall())
 
 
 class _NodeStore:
     """Complete-subtree hashes read from the database: leaves, stored levels, and the few levels between."""
 
     def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+        self._sql = _Queries(connection)
         self._memo: dict[tuple[int, int], bytes] = {}
 
     def get(self, level: int, idx: int) -> bytes:
@@ -175,10 +199,8 @@ class _NodeStore:
             return found
         base = level - level % NODE_STRIDE
         if base == level and level > 0:
-            stored = self._connection.execute(
-                select(LedgerNode.hash).where(LedgerNode.level == level, LedgerNode.idx == idx)
-            ).scalar()
-            digest = stored if stored is not None else self._fold(level - NODE_STRIDE, level, idx)
+            stored = self._sql.rows("SELECT hash FROM ledger_node WHERE level = ? AND idx = ?", level, idx)
+            digest = bytes(stored[0][0]) if stored else self._fold(level - NODE_STRIDE, level, idx)
         elif level == 0:
             digest = self._fold(0, 0, idx)
         else:
@@ -197,13 +219,11 @@ class _NodeStore:
 
     def _range(self, level: int, start: int, end: int) -> list[bytes]:
         if level == 0:
-            query = select(LedgerEntry.leaf_hash).where(LedgerEntry.idx >= start, LedgerEntry.idx < end)
-            rows = list(self._connection.execute(query.order_by(LedgerEntry.idx)).scalars())
+            sql = "SELECT leaf_hash FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+            rows = [row[0] for row in self._sql.rows(sql, start, end)]
         else:
-            query = select(LedgerNode.hash).where(
-                LedgerNode.level == level, LedgerNode.idx >= start, LedgerNode.idx < end
-            )
-            rows = list(self._connection.execute(query.order_by(LedgerNode.idx)).scalars())
+            sql = "SELECT hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+            rows = [row[0] for row in self._sql.rows(sql, level, start, end)]
         if len(rows) != end - start:
             raise LedgerError(f"the stored tree is incomplete at level {level}, entries {start}–{end - 1}")
         return rows
@@ -233,10 +253,8 @@ def _lock(connection: Connection) -> None:
 
 
 def _head(connection: Connection) -> tuple[int, bytes | None]:
-    row = connection.execute(
-        select(LedgerEntry.idx, LedgerEntry.leaf_hash).order_by(LedgerEntry.idx.desc()).limit(1)
-    ).first()
-    return (0, None) if row is None else (row[0] + 1, row[1])
+    rows = _Queries(connection).rows("SELECT idx, leaf_hash FROM ledger_entry ORDER BY idx DESC LIMIT 1")
+    return (0, None) if not rows else (rows[0][0] + 1, bytes(rows[0][1]))
 
 
 _ENTRY_COLUMNS = ("idx", "at", "actor", "op", "object_type", "object_id", "body", "leaf_hash")
@@ -247,6 +265,16 @@ def _insert_sql(connection: Connection, table: str, columns: tuple[str, ...]) ->
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * len(columns))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names only
+
+
+def _entry_bytes(draft: EntryDraft, content: dict[str, Any]) -> bytes:
+    try:
+        # Every field but `detail` is a string, an integer, null or a list of strings: check only `detail`.
+        return canonical_json(content, check=draft.detail)
+    except (ValueError, UnicodeError) as error:  # e.g. lone surrogates: not UTF-8, so not JSON text
+        raise EntryRejected(
+            f"the {draft.op} entry for {draft.object_type} {draft.object_id} is not valid text: {error}"
+        ) from error
 
 
 def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
@@ -260,7 +288,8 @@ def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
     subjects: list[tuple[str, int]] = []
     for offset, draft in enumerate(drafts):
         index = size + offset
-        body = canonical_json(
+        body = _entry_bytes(
+            draft,
             {
                 "v": 1,
                 "index": index,
@@ -268,18 +297,18 @@ def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
                 "actor": draft.actor,
                 "op": str(draft.op),
                 "object": {"type": draft.object_type, "id": draft.object_id},
-                "subjects": list(draft.subjects),
+                "subjects": sorted(set(draft.subjects)),  # as a set: the subject index holds it so
                 "justification": draft.justification,
                 "recipients": list(draft.recipients),
                 "detail": draft.detail,
                 "salt": os.urandom(16).hex(),
-            }
+            },
         )
         leaf = hashlib.sha256(b"\x00" + body).digest()
         entries.append(
             (index, stored_at, draft.actor, str(draft.op), draft.object_type, draft.object_id, body, leaf)
         )
-        subjects.extend((subject, index) for subject in dict.fromkeys(draft.subjects))
+        subjects.extend((subject, index) for subject in set(draft.subjects))
     completed: list[tuple[int, int, bytes]] = []
     frontier.extend([entry[-1] for entry in entries], completed)
     connection.exec_driver_sql(_insert_sql(connection, "ledger_entry", _ENTRY_COLUMNS), entries)
@@ -547,9 +576,18 @@ class _Scan:
 
 
 def verify(
-    session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None
+    session: Session,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
+    chunk_level: int = CHUNK_LEVEL,
 ) -> VerifyReport:
-    """Recompute every leaf and the tree; check every checkpoint's signature and consistency."""
+    """Recompute every leaf and the tree; check every checkpoint's signature and consistency.
+
+    Large logs are checked in aligned chunks of 2**chunk_level entries by `workers` processes (default:
+    one per CPU, from four chunks up), which read committed data; smaller ones in this transaction.
+    """
     started = time.perf_counter()
     verifier = Verifier(verifier_key(settings))
     checkpoints = [
@@ -559,7 +597,7 @@ def verify(
     wanted_roots = {cp.size for cp in checkpoints}
     if isinstance(witness, Checkpoint):
         wanted_roots.add(witness.size)
-    scan = _scan_leaves(session, wanted_roots, progress)
+    scan = _scan_leaves(session, wanted_roots, progress, workers, chunk_level)
     report = VerifyReport(size=scan.expected, checkpoints=len(checkpoints), redacted=scan.redacted)
     report.root = scan.roots.get(scan.expected)
     if isinstance(witness, NoteError):
@@ -575,42 +613,146 @@ def verify(
     return report
 
 
+@dataclass(slots=True)
+class _Chunk:
+    """What one aligned range of entries [start, end) contributes to verification."""
+
+    start: int
+    end: int
+    fault: Fault | None = None
+    redacted: int = 0
+    hashes: list[bytes] = field(default_factory=list)  # compact range of the chunk's leaves
+    cuts: dict[int, list[bytes]] = field(
+        default_factory=dict
+    )  # compact range of [start, size) per wanted size
+
+
 def _scan_leaves(
-    session: Session, wanted_roots: set[int], progress: Callable[[int, int], None] | None
+    session: Session,
+    wanted_roots: set[int],
+    progress: Callable[[int, int], None] | None,
+    workers: int | None = None,
+    chunk_level: int = CHUNK_LEVEL,
 ) -> _Scan:
-    """One pass over every entry: sequence, own index, leaf hash, stored subtree hashes, roots wanted."""
+    """Every entry: sequence, own index, leaf hash, searchable copies, stored subtree hashes, wanted roots.
+
+    Chunks are scanned in worker processes (reading committed data) when the log is large, else here.
+    """
+    assert chunk_level % NODE_STRIDE == 0
     connection = session.connection()
-    total = connection.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
-    stored_nodes = {
-        (level, idx): digest for level, idx, digest in connection.execute(select(LedgerNode.__table__))
-    }
-    redactions = set(connection.execute(select(LedgerRedaction.idx)).scalars())
+    last = connection.execute(select(func.max(LedgerEntry.idx))).scalar()
+    total = 0 if last is None else last + 1
+    width = 1 << chunk_level
+    ranges = [(start, min(start + width, total)) for start in range(0, total, width)]
+    wanted = sorted(wanted_roots)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(ranges) >= _PARALLEL_FROM_CHUNKS else 1
+    if workers > 1:
+        url = connection.engine.url.render_as_string(hide_password=False)
+        tasks = [(url, start, end, wanted) for start, end in ranges]
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        chunks: Iterable[_Chunk] = pool.imap(_scan_chunk_in_worker, tasks)
+    else:
+        pool = None
+        chunks = (_scan_chunk(connection, start, end, wanted) for start, end in ranges)
+    try:
+        return _combine(connection, chunks, total, chunk_level, wanted_roots, progress)
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _combine(
+    connection: Connection,
+    chunks: Iterable[_Chunk],
+    total: int,
+    chunk_level: int,
+    wanted_roots: set[int],
+    progress: Callable[[int, int], None] | None,
+) -> _Scan:
+    """Fold the chunks' roots into the upper tree, checking stored nodes above the chunks."""
     scan = _Scan()
-    frontier = _Frontier()
+    upper = {
+        (level, idx): digest
+        for level, idx, digest in connection.execute(
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(LedgerNode.level > chunk_level)
+        )
+    }
+    top, tail = _Frontier(), list[bytes]()
     completed: list[tuple[int, int, bytes]] = []
-    sha256 = hashlib.sha256
     if 0 in wanted_roots:
         scan.roots[0] = merkle.EMPTY_ROOT
-    subject_rows = _subject_rows(connection)
-    pending = next(subject_rows, None)
-    entries_sql = (
-        "SELECT idx, body, leaf_hash, actor, op, object_type, object_id, at FROM ledger_entry ORDER BY idx"
+    for chunk in chunks:
+        if chunk.fault is not None:
+            scan.fail(chunk.fault.kind, chunk.fault.index, chunk.fault.message)
+        scan.redacted += chunk.redacted
+        for size, hashes in chunk.cuts.items():
+            scan.roots[size] = _fold([*top.hashes, *hashes])
+        if chunk.end - chunk.start == 1 << chunk_level:
+            top.extend([_fold(chunk.hashes)], completed)
+            _compare_nodes(scan, [(chunk_level + lv, i, h) for lv, i, h in completed], upper)
+            completed.clear()
+        else:
+            tail = chunk.hashes
+        scan.expected = chunk.end
+        if progress is not None:
+            progress(chunk.end, total)
+    scan.roots[total] = _fold([*top.hashes, *tail])
+    _check_beyond_the_end(connection, scan, total)
+    return scan
+
+
+def _check_beyond_the_end(connection: Connection, scan: _Scan, total: int) -> None:
+    """Stored tree nodes or subject rows past the last entry: entries at the end were removed."""
+    for level, highest in connection.execute(
+        select(LedgerNode.level, func.max(LedgerNode.idx)).group_by(LedgerNode.level)
+    ):
+        if (highest + 1) << level > total:
+            scan.fail(
+                FaultKind.LEAF_MISSING,
+                total,
+                f"the stored tree covers entries past the last one ({total - 1})",
+            )
+    orphan = connection.execute(
+        select(func.min(LedgerSubject.idx)).where(LedgerSubject.idx >= total)
+    ).scalar()
+    if orphan is not None:
+        scan.fail(
+            FaultKind.LEAF_MISSING,
+            total,
+            f"subject rows name entry {orphan}, past the last one ({total - 1})",
+        )
+
+
+_worker_engines: dict[str, Any] = {}
+
+
+def _scan_chunk_in_worker(task: tuple[str, int, int, list[int]]) -> _Chunk:
+    """A verify worker: its own read-only connection (no BEGIN IMMEDIATE: the caller may hold the lock)."""
+    url, start, end, wanted = task
+    engine = _worker_engines.get(url)
+    if engine is None:
+        engine = _worker_engines[url] = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        return _scan_chunk(connection, start, end, wanted)
+
+
+def _scan_chunk(connection: Connection, start: int, end: int, wanted: list[int]) -> _Chunk:
+    """Verify entries [start, end) — an aligned complete subtree, or the log's tail."""
+    scan = _Scan(expected=start)
+    chunk = _Chunk(start, end)
+    stored = _stored_nodes_within(connection, start, end)
+    redactions = set(
+        connection.execute(
+            select(LedgerRedaction.idx).where(LedgerRedaction.idx >= start, LedgerRedaction.idx < end)
+        ).scalars()
     )
-    for rows in _stream(connection, entries_sql, "custodes_scan"):
-        first = position = scan.expected
+    frontier, sha256 = _Frontier(), hashlib.sha256
+    completed: list[tuple[int, int, bytes]] = []
+    for rows in _stream(connection, _scan_sql(connection, start, end), "custodes_scan"):
+        position = scan.expected
         leaves = []
-        for idx, body, leaf, *columns in rows:
-            subjects = []
-            while pending is not None and pending[0] <= idx:
-                if pending[0] < idx:
-                    scan.fail(
-                        FaultKind.INDEX_ALTERED,
-                        pending[0],
-                        f"a subject row names entry {pending[0]}, which is not stored",
-                    )
-                else:
-                    subjects.append(pending[1])
-                pending = next(subject_rows, None)
+        for idx, body, leaf, head, tail, people in rows:
             if idx != position:
                 scan.fail(
                     FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored is {idx})"
@@ -625,7 +767,11 @@ def _scan_leaves(
                 scan.fail(FaultKind.LEAF_ALTERED, idx, f"entry {idx}'s bytes do not match its leaf hash")
             elif not body.startswith(b',"index":%d,' % position, body.rfind(b',"index":')):
                 _classify_misplaced(scan, position, _body_index(body))
-            elif not _index_matches(body, columns, subjects):
+            elif not (
+                body.startswith(head)
+                and body.endswith(people)
+                and body.startswith(tail, body.rfind(b',"object":'))
+            ) and not _index_matches_exactly(connection, idx, body):
                 scan.fail(
                     FaultKind.INDEX_ALTERED,
                     idx,
@@ -633,21 +779,36 @@ def _scan_leaves(
                 )
             leaves.append(leaf)
             position += 1
-        _feed(frontier, leaves, wanted_roots, scan.roots, completed)
-        _compare_nodes(scan, completed, stored_nodes)
+        _feed(frontier, start, leaves, wanted, chunk.cuts, completed)
+        _compare_nodes(scan, [(lv, (start >> lv) + i, h) for lv, i, h in completed], stored)
+        completed.clear()
         scan.expected = position
-        if progress is not None and position // 100_000 != first // 100_000:
-            progress(position, total)
-    scan.roots[scan.expected] = frontier.root()
-    if stored_nodes:
-        scan.fail(
-            FaultKind.LEAF_MISSING,
-            scan.expected,
-            f"the stored tree covers entries past the last one ({scan.expected - 1})",
+    orphan = connection.execute(
+        select(func.min(LedgerSubject.idx)).where(
+            LedgerSubject.idx >= start,
+            LedgerSubject.idx < end,
+            ~select(LedgerEntry.idx).where(LedgerEntry.idx == LedgerSubject.idx).exists(),
         )
-    if progress is not None:
-        progress(scan.expected, total)
-    return scan
+    ).scalar()
+    if orphan is not None:
+        scan.fail(FaultKind.INDEX_ALTERED, orphan, f"a subject row names entry {orphan}, which is not stored")
+    if scan.expected < end:
+        scan.fail(FaultKind.LEAF_MISSING, scan.expected, f"entry {scan.expected} is missing")
+    chunk.fault, chunk.redacted, chunk.hashes = scan.fault, scan.redacted, frontier.hashes
+    return chunk
+
+
+def _stored_nodes_within(connection: Connection, start: int, end: int) -> dict[tuple[int, int], bytes]:
+    """Stored subtree hashes lying wholly inside [start, end), read level by level on the primary key."""
+    nodes: dict[tuple[int, int], bytes] = {}
+    level = NODE_STRIDE
+    while (1 << level) <= end - start:
+        query = select(LedgerNode.idx, LedgerNode.hash).where(
+            LedgerNode.level == level, LedgerNode.idx >= start >> level, LedgerNode.idx < end >> level
+        )
+        nodes.update(((level, idx), digest) for idx, digest in connection.execute(query))
+        level += NODE_STRIDE
+    return nodes
 
 
 def _stream(connection: Connection, sql: str, name: str, batch: int = 20_000) -> Iterator[list[Any]]:
@@ -662,64 +823,71 @@ def _stream(connection: Connection, sql: str, name: str, batch: int = 20_000) ->
         cursor.close()
 
 
-def _subject_rows(connection: Connection) -> Iterator[tuple[int, str]]:
-    for rows in _stream(
-        connection, "SELECT idx, subject_id FROM ledger_subject ORDER BY idx", "custodes_subjects"
-    ):
-        yield from rows
+# What each entry's bytes must contain, built by the database from the searchable copies. JCS fixes the
+# layout: `{"actor":…,"at":…,` first; `,"object":…,"op":…,"recipients":` after the detail and index;
+# `,"subjects":[…],"v":1}` last (subjects sorted and unique, as appended).
+_EXPECTED_SQL = {
+    "sqlite": (
+        """CAST('{"actor":"' || actor || '","at":"' || substr(at, 1, 10) || 'T' || substr(at, 12) || 'Z",'
+           AS BLOB)""",
+        """CAST(',"object":{"id":' || coalesce('"' || object_id || '"', 'null') || ',"type":"' || object_type
+           || '"},"op":"' || op || '","recipients":' AS BLOB)""",
+        """CAST(',"subjects":[' || coalesce((SELECT group_concat('"' || s.subject_id || '"', ',')
+           FROM ledger_subject s WHERE s.idx = e.idx), '') || '],"v":1}' AS BLOB)""",
+    ),
+    "postgresql": (
+        """convert_to('{"actor":"' || actor || '","at":"'
+           || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '",', 'UTF8')""",
+        """convert_to(',"object":{"id":' || coalesce('"' || object_id || '"', 'null') || ',"type":"'
+           || object_type || '"},"op":"' || op || '","recipients":', 'UTF8')""",
+        """convert_to(',"subjects":[' || coalesce((SELECT string_agg('"' || s.subject_id || '"', ','
+           ORDER BY s.subject_id COLLATE "C") FROM ledger_subject s WHERE s.idx = e.idx), '')
+           || '],"v":1}', 'UTF8')""",
+    ),
+}
 
 
-def _index_matches(body: bytes, columns: list[Any], subjects: list[str]) -> bool:
-    """Do the searchable copies (columns, subject rows) say what the hashed bytes say?
-
-    Byte comparisons first (JCS fixes where each field sits); a precise comparison only on a mismatch.
-    """
-    actor, op, object_type, object_id, at = columns
-    at_text = f"{at[:10]}T{at[11:]}Z" if isinstance(at, str) else rfc3339(at)
-    object_text = "null" if object_id is None else f'"{object_id}"'
-    head = f'{{"actor":"{actor}","at":"{at_text}",'.encode()
-    tail = f',"object":{{"id":{object_text},"type":"{object_type}"}},"op":"{op}","recipients":'.encode()
-    people = body[body.rfind(b',"subjects":') + 12 : body.rfind(b',"v":')]
-    if len(subjects) > 1:
-        people_match = False  # order and duplicates: leave it to the exact comparison
-    else:
-        people_match = people == (f'["{subjects[0]}"]'.encode() if subjects else b"[]")
-    if people_match and body.startswith(head) and body.startswith(tail, body.rfind(b',"object":')):
-        return True
-    return _index_matches_exactly(json.loads(body), actor, op, object_type, object_id, at_text, subjects)
-
-
-def _index_matches_exactly(
-    content: dict[str, Any],
-    actor: str,
-    op: str,
-    object_type: str,
-    object_id: str | None,
-    at_text: str,
-    subjects: list[str],
-) -> bool:
+def _scan_sql(connection: Connection, start: int, end: int) -> str:
+    head, tail, people = _EXPECTED_SQL[connection.dialect.name]
     return (
-        content.get("actor") == actor
-        and content.get("op") == op
-        and content.get("object") == {"type": object_type, "id": object_id}
-        and content.get("at") == at_text
+        f"SELECT idx, body, leaf_hash, {head}, {tail}, {people} FROM ledger_entry e"  # noqa: S608 - fixed SQL
+        f" WHERE idx >= {int(start)} AND idx < {int(end)} ORDER BY idx"
+    )
+
+
+def _index_matches_exactly(connection: Connection, idx: int, body: bytes) -> bool:
+    """The slow path, when the byte comparison differs (e.g. a value JSON had to escape)."""
+    row = connection.execute(
+        select(
+            LedgerEntry.actor, LedgerEntry.op, LedgerEntry.object_type, LedgerEntry.object_id, LedgerEntry.at
+        ).where(LedgerEntry.idx == idx)
+    ).one()
+    subjects = connection.execute(select(LedgerSubject.subject_id).where(LedgerSubject.idx == idx)).scalars()
+    content = json.loads(body)
+    return (
+        content.get("actor") == row.actor
+        and content.get("op") == row.op
+        and content.get("object") == {"type": row.object_type, "id": row.object_id}
+        and content.get("at") == rfc3339(row.at)
         and sorted(set(content.get("subjects", []))) == sorted(subjects)
     )
 
 
 def _feed(
     frontier: _Frontier,
+    offset: int,
     leaves: list[bytes],
-    wanted_roots: set[int],
-    roots: dict[int, bytes],
+    wanted: list[int],
+    cuts: dict[int, list[bytes]],
     completed: list[tuple[int, int, bytes]],
 ) -> None:
-    """Extend the frontier, noting the root at every wanted tree size on the way."""
-    start, done = frontier.size, 0
-    for cut in sorted(size for size in wanted_roots if start < size <= start + len(leaves)):
-        frontier.extend(leaves[done : cut - start], completed)
-        roots[cut] = frontier.root()
-        done = cut - start
+    """Extend a chunk's frontier (its leaf 0 is entry `offset`), keeping its compact range at wanted sizes."""
+    start, done = offset + frontier.size, 0
+    for cut in wanted:
+        if start < cut <= start + len(leaves):
+            frontier.extend(leaves[done : cut - start], completed)
+            cuts[cut] = list(frontier.hashes)
+            done = cut - start
     frontier.extend(leaves[done:], completed)
 
 

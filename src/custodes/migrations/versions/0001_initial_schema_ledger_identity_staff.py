@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:26:17.158489
+Create Date: 2026-11-22 04:29:26.907358
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_entry",
-        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "idx", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
+        ),
         sa.Column("at", custodes.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=80), nullable=False),
         sa.Column("op", sa.String(length=32), nullable=False),
@@ -81,7 +83,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ledger_entry_actor"), ["actor"], unique=False)
         batch_op.create_index(batch_op.f("ix_ledger_entry_at"), ["at"], unique=False)
         batch_op.create_index("ix_ledger_entry_object", ["object_type", "object_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ledger_entry_op"), ["op"], unique=False)
 
     op.create_table(
         "ledger_node",
@@ -146,13 +147,17 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_subject",
+        sa.Column("idx", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("subject_id", sa.String(length=160), nullable=False),
-        sa.Column("idx", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["idx"], ["ledger_entry.idx"], name=op.f("fk_ledger_subject_idx_ledger_entry")
         ),
-        sa.PrimaryKeyConstraint("subject_id", "idx", name=op.f("pk_ledger_subject")),
+        sa.PrimaryKeyConstraint("idx", "subject_id", name=op.f("pk_ledger_subject")),
+        sqlite_with_rowid=False,
     )
+    with op.batch_alter_table("ledger_subject", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_subject_subject_id"), ["subject_id"], unique=False)
+
     op.create_table(
         "login_session",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -204,6 +209,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_session_staff_id"))
 
     op.drop_table("login_session")
+    with op.batch_alter_table("ledger_subject", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_subject_subject_id"))
+
     op.drop_table("ledger_subject")
     op.drop_table("ledger_redaction")
     op.drop_table("account_role")
@@ -217,7 +225,6 @@ def downgrade() -> None:
     op.drop_table("ledger_verification_run")
     op.drop_table("ledger_node")
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ledger_entry_op"))
         batch_op.drop_index("ix_ledger_entry_object")
         batch_op.drop_index(batch_op.f("ix_ledger_entry_at"))
         batch_op.drop_index(batch_op.f("ix_ledger_entry_actor"))
