@@ -14,6 +14,7 @@ from custodes.kit.db import make_engine, make_session_factory
 from custodes.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SETTINGS_KEY = "custodes.settings"  # sessions of an installation carry its settings (ledger checkpoints)
 
 
 def import_all_models() -> None:
@@ -34,7 +35,7 @@ class Database:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        return cls(engine, make_session_factory(engine))
+        return cls(engine, make_session_factory(engine, {SETTINGS_KEY: settings}))
 
     def upgrade(self) -> None:
         migrate(self.engine)

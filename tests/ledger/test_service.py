@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -676,3 +677,33 @@ def test_text_that_is_not_utf8_is_refused_and_nothing_is_stored(db: Session) -> 
         db.commit()
     db.rollback()
     assert ledger.size(db) == index
+
+
+def test_an_installation_signs_checkpoints_as_it_appends(
+    backend: str, new_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Sessions of an installation (custodes.database.Database) checkpoint in the append's own transaction
+    once `checkpoint_every_entries` entries or `checkpoint_every_seconds` have passed."""
+    from custodes.database import SETTINGS_KEY
+    from custodes.kit.db import make_engine, make_session_factory, transaction
+    from custodes.ledger.models import LedgerCheckpoint
+    from tests.ledger.helpers import draft, settings_for
+
+    url = new_database(backend)
+    settings = settings_for(tmp_path / "home", url).model_copy(
+        update={"checkpoint_every_entries": 10, "checkpoint_every_seconds": 3600.0}
+    )
+    engine = make_engine(url)
+    factory = make_session_factory(engine, {SETTINGS_KEY: settings})
+    sizes = []
+    # 4: the first append signs (no checkpoint yet); 8 and 12: fewer than 10 since it; 37: 33 since it.
+    for count in (4, 4, 4, 25):
+        with transaction(factory) as session:
+            ledger.record_many(session, [draft(i) for i in range(count)])
+        with transaction(factory) as session:
+            sizes = list(session.scalars(select(LedgerCheckpoint.size).order_by(LedgerCheckpoint.seq)))
+    assert sizes == [4, 37]
+    assert settings.witness_file.read_text().split("\n")[1] == "37"
+    with transaction(factory) as session:
+        assert ledger.verify(session, settings).intact
+    engine.dispose()

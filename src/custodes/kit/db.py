@@ -72,8 +72,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """`info` is copied into every session's `Session.info` (e.g. settings that commit hooks need)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info or {})
 
 
 @contextmanager
