@@ -22,8 +22,6 @@ import pstats
 import random
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ if str(REPO / "src") not in sys.path:
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from tests.support.postgres import throwaway_cluster  # noqa: E402
 
 from custodes.database import migrate  # noqa: E402
 from custodes.kit.db import make_engine, make_session_factory  # noqa: E402
@@ -192,74 +191,11 @@ class BenchDatabase:
         return "SQLite" if self.backend == "sqlite" else "PostgreSQL"
 
 
-def _bindir() -> Path:
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
-    )
-    if candidates:
-        return candidates[-1].parent
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).resolve().parent
-    raise RuntimeError("PostgreSQL server binaries not found: install the Debian `postgresql` package")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _run(args: list[str], as_postgres: bool) -> None:
-    command = ["runuser", "-u", "postgres", "--", *args] if as_postgres else args
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 @contextlib.contextmanager
 def durable_cluster(fsync: bool = True) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free loopback port, with the server's durable defaults.
-
-    A variant of tests/support/postgres.py's throwaway_cluster (which forces fsync=off): here fsync,
-    synchronous_commit and full_page_writes stay on unless fsync=False. Runs as `postgres` when root.
-    """
-    bindir = _bindir()
-    base = Path(tempfile.mkdtemp(prefix="custodes-bench-pg-"))
-    as_postgres = os.geteuid() == 0
-    if as_postgres:
-        shutil.chown(base, "postgres", "postgres")
-    data = base / "data"
-    port = _free_port()
-    _run(
-        [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"], as_postgres
-    )
-    durability = (
-        "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
-        if fsync
-        else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    options = (
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 {durability} -c max_connections=60 "
-        "-c shared_buffers=512MB -c max_wal_size=4GB"
-    )
-    _run(
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base / "server.log"),
-            "-w",
-            "start",
-        ],
-        as_postgres,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], as_postgres)
-        shutil.rmtree(base, ignore_errors=True)
+    """The test suite's throwaway PostgreSQL cluster, with the server's durable defaults (or fsync off)."""
+    with throwaway_cluster(durable=fsync, options="-c shared_buffers=512MB -c max_wal_size=4GB") as url:
+        yield url
 
 
 @contextlib.contextmanager

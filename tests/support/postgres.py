@@ -41,8 +41,12 @@ def _run(args: list[str], as_postgres: bool) -> None:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Start a cluster on a free loopback port; yield a SQLAlchemy URL to its `postgres` database."""
+def throwaway_cluster(*, durable: bool = False, options: str = "") -> Iterator[str]:
+    """Start a cluster on a free loopback port; yield a SQLAlchemy URL to its `postgres` database.
+
+    Tests need no durability from the server (fsync off keeps the suite fast); benchmarks ask for
+    `durable`, the server's own defaults. `options` are more `-c name=value` server settings.
+    """
     bindir = _bindir()
     base = Path(tempfile.mkdtemp(prefix="custodes-pg-"))
     as_postgres = os.geteuid() == 0
@@ -50,19 +54,17 @@ def throwaway_cluster() -> Iterator[str]:
         shutil.chown(base, "postgres", "postgres")
     data = base / "data"
     port = _free_port()
-    _run(
-        [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
-        as_postgres,
-    )
-    # Tests need no durability from the server: fsync off keeps the suite fast.
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+    _run(initdb if durable else [*initdb, "--no-sync"], as_postgres)
+    durability = "" if durable else "-c fsync=off -c full_page_writes=off"
+    server = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 {durability} {options}"
     _run(
         [
             str(bindir / "pg_ctl"),
             "-D",
             str(data),
             "-o",
-            options,
+            server,
             "-l",
             str(base / "server.log"),
             "-w",
@@ -73,5 +75,6 @@ def throwaway_cluster() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
+        stop = "fast" if durable else "immediate"
+        _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", stop, "-w", "stop"], as_postgres)
         shutil.rmtree(base, ignore_errors=True)
