@@ -13,13 +13,6 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_rfc3339(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"time without an offset: {text!r}")
-    return moment.astimezone(UTC)
-
-
 def london(moment: datetime | None, with_seconds: bool = False) -> str:
     """How a time is shown on screens and reports."""
     if moment is None:

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -94,13 +95,7 @@ class SearchForm:
         day = day + timedelta(days=1) if next_day else day
         return datetime(day.year, day.month, day.day, tzinfo=LONDON)
 
-    @property
-    def searching(self) -> bool:
-        return any(self.criteria.described().values())
-
     def query_string(self) -> str:
-        from urllib.parse import urlencode
-
         return urlencode({k: v for k, v in self.values.items() if v})
 
 

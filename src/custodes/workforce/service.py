@@ -137,10 +137,6 @@ def _staff_entry(actor: str, op: Op, staff_id: str, detail: dict[str, Any]) -> E
     )
 
 
-def staff_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(Staff.staff_id)))
-
-
 def view_staff(session: Session, staff_id: str, *, actor: str, justification: str) -> StaffView | None:
     """A staff record for a screen. Showing it is a consultation, so it is logged."""
     staff = session.get(Staff, staff_id)
