@@ -9,6 +9,7 @@ import typer
 
 from custodes import __version__
 from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
+from custodes.disclosure.cli import app as disclosure_app
 from custodes.identity.cli import accounts as accounts_app
 from custodes.identity.cli import tokens as tokens_app
 from custodes.imports import KINDS, run_import
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(disclosure_app, name="disclosure")
 app.add_typer(tokens_app, name="api-token")
 app.add_typer(accounts_app, name="account")
 

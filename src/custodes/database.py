@@ -19,8 +19,11 @@ SETTINGS_KEY = "custodes.settings"  # sessions of an installation carry its sett
 
 def import_all_models() -> None:
     """Register every module's tables on the shared metadata (for migrations and the drift test)."""
+    from custodes.agreements import models as _agreements  # noqa: F401
+    from custodes.disclosure import models as _disclosure  # noqa: F401
     from custodes.identity import models as _identity  # noqa: F401
     from custodes.ledger import models as _ledger  # noqa: F401
+    from custodes.monitoring import models as _monitoring  # noqa: F401
     from custodes.workforce import models as _workforce  # noqa: F401
 
 

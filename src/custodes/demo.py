@@ -3,16 +3,46 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from custodes.agreements import demo as agreements_demo
+from custodes.disclosure import demo as disclosure_demo
 from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_TITLES, Role
+from custodes.imports import load_records
+from custodes.monitoring import demo as monitoring_demo
 from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
 
 DEMO_ACTOR = "system:demo"
+_NORTH = {"ME1", "ME2", "ME4", "ME5", "ME7", "ME8", "DA1"}
+
+
+def _protected(seed: int) -> set[str]:
+    return {row["subject_id"] for row in monitoring_demo.nominal_rows(seed) if row["flags"]}
+
+
+def _load_registers(
+    session: Session, staff: list[Any], seed: int, keep_current: set[str], say: Callable[[str], None]
+) -> None:
+    """Training, vetting, nominals, partners, agreements and schemes, through the import services."""
+    today = date.today()
+    training, vetting = workforce_demo.training_and_vetting(staff, seed, today, keep_current)
+    say("Loading training, vetting and nominals…")
+    load_records(session, "courses", list(workforce_demo.COURSES), DEMO_ACTOR)
+    load_records(session, "training", training, DEMO_ACTOR)
+    load_records(session, "vetting", vetting, DEMO_ACTOR)
+    load_records(session, "nominals", monitoring_demo.nominal_rows(seed), DEMO_ACTOR)
+    say("Loading partners, agreements and schemes…")
+    load_records(session, "organisations", agreements_demo.organisation_rows(), DEMO_ACTOR)
+    load_records(session, "agreements", agreements_demo.agreement_rows(today), DEMO_ACTOR)
+    load_records(session, "schemes", agreements_demo.scheme_rows(today), DEMO_ACTOR)
+    load_records(session, "scheme-members", agreements_demo.member_rows(today), DEMO_ACTOR)
+    session.flush()
 
 
 def load_demo(
@@ -20,13 +50,28 @@ def load_demo(
 ) -> list[tuple[str, str, str, str]]:
     """Load the demo force; return (role, staff id, name, password) for one demo log-in per role."""
     rows = workforce_demo.staff_rows(seed, staff_count)
-    if progress is not None:
-        progress.print(f"Loading {len(rows):,} staff…")
+    say = progress.print if progress is not None else (lambda _message: None)
+    say(f"Loading {len(rows):,} staff…")
     workforce.import_staff(session, rows, DEMO_ACTOR)
     session.flush()
+    holders = {
+        role: next(row for row in rows if role.value in row.values["role"].split(";")) for role in Role
+    }
+    officer = holders[Role.OFFICER].values
+    cast_ids = {row.values["staff_id"] for row in holders.values()} | {officer["line_manager_id"]}
+    _load_registers(session, rows, seed, cast_ids, say)
+    say("Loading disclosures at every stage…")
+    cast = disclosure_demo.Cast(
+        officer=identity.principal_for(session, officer["staff_id"]),
+        aic=identity.principal_for(session, holders[Role.AIC].values["staff_id"]),
+        sergeant=identity.principal_for(session, officer["line_manager_id"]),
+        dpu=identity.principal_for(session, holders[Role.DPU].values["staff_id"]),
+    )
+    north = [row["subject_id"] for row in monitoring_demo.nominal_rows(seed) if row["postcode"][:3] in _NORTH]
+    disclosure_demo.load(session, cast, [s for s in north if s not in _protected(seed)][:12])
     logins = []
     for role in Role:
-        holder = next(row for row in rows if role.value in row.values["role"].split(";"))
+        holder = holders[role]
         password = secrets.token_urlsafe(12)
         identity.set_password(session, holder.values["staff_id"], password, DEMO_ACTOR)
         name = f"{holder.values['forenames']} {holder.values['surname']} — {ROLE_TITLES[role]}"

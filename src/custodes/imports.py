@@ -5,15 +5,26 @@ Atomic per command: every file is read and validated, then stored in one transac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from custodes.agreements import schemas as agreement_schemas
+from custodes.agreements import service as agreements
 from custodes.kit.tabular import SourceRow, read_rows
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.schemas import CASE_COLUMNS, NOMINAL_COLUMNS, NOMINAL_OPTIONAL, ROSTER_COLUMNS
 from custodes.workforce import service as workforce
-from custodes.workforce.schemas import STAFF_COLUMNS, ImportSummary
+from custodes.workforce.schemas import (
+    COURSE_COLUMNS,
+    DECLARATION_COLUMNS,
+    STAFF_COLUMNS,
+    TRAINING_COLUMNS,
+    VETTING_COLUMNS,
+    ImportSummary,
+)
 
 Importer = Callable[[Session, Sequence[SourceRow], str], ImportSummary]
 
@@ -29,6 +40,47 @@ class ImportKind:
 
 KINDS: dict[str, ImportKind] = {
     "staff": ImportKind("staff", STAFF_COLUMNS, (), workforce.import_staff, "the staff register, with roles"),
+    "courses": ImportKind("courses", COURSE_COLUMNS, (), workforce.import_courses, "training courses"),
+    "training": ImportKind(
+        "training", TRAINING_COLUMNS, (), workforce.import_training, "training completions"
+    ),
+    "vetting": ImportKind("vetting", VETTING_COLUMNS, (), workforce.import_vetting, "vetting decisions"),
+    "declarations": ImportKind(
+        "declarations",
+        DECLARATION_COLUMNS,
+        (),
+        workforce.import_declarations,
+        "conflicts, associations, business interests, gifts and hospitality",
+    ),
+    "nominals": ImportKind(
+        "nominals", NOMINAL_COLUMNS, NOMINAL_OPTIONAL, monitoring.import_nominals, "people in force systems"
+    ),
+    "cases": ImportKind("cases", CASE_COLUMNS, (), monitoring.import_cases, "cases and the people on them"),
+    "rosters": ImportKind("rosters", ROSTER_COLUMNS, (), monitoring.import_rosters, "rostered duty periods"),
+    "organisations": ImportKind(
+        "organisations",
+        agreement_schemas.ORGANISATION_COLUMNS,
+        agreement_schemas.ORGANISATION_OPTIONAL,
+        agreements.import_organisations,
+        "partner organisations",
+    ),
+    "agreements": ImportKind(
+        "agreements",
+        agreement_schemas.AGREEMENT_COLUMNS,
+        (),
+        agreements.import_agreements,
+        "information sharing agreements (parties must be registered organisations)",
+    ),
+    "schemes": ImportKind(
+        "schemes", agreement_schemas.SCHEME_COLUMNS, (), agreements.import_schemes, "crime-reduction schemes"
+    ),
+    "scheme-members": ImportKind(
+        "scheme-members",
+        agreement_schemas.MEMBER_COLUMNS,
+        agreement_schemas.MEMBER_OPTIONAL,
+        agreements.import_scheme_members,
+        "members registers of crime-reduction schemes",
+    ),
 }
 
 
@@ -43,3 +95,24 @@ def run_import(session: Session, kind_name: str, paths: Sequence[Path], actor: s
     """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row."""
     kind = KINDS[kind_name]
     return kind.store(session, read_files(kind, paths), actor)
+
+
+def load_records(
+    session: Session, kind_name: str, records: Sequence[Mapping[str, str]], actor: str, source: str = "demo"
+) -> ImportSummary:
+    """Store in-memory rows exactly as if they came from a file (the demo and tests build data this way)."""
+    kind = KINDS[kind_name]
+    columns = (*kind.columns, *kind.optional)
+    rows = [
+        SourceRow(
+            source,
+            line,
+            {
+                column: record.get(column, "")
+                for column in columns
+                if column in record or column in kind.columns
+            },
+        )
+        for line, record in enumerate(records, start=2)
+    ]
+    return kind.store(session, rows, actor)

@@ -15,12 +15,15 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount, Route
 
+from custodes.disclosure import service as disclosure
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role, Scope
 from custodes.settings import Settings
 from custodes.web.app import create_app
 from custodes.web.deps import require, require_any_token, require_scope
+from tests.agreements.helpers import make_register
 from tests.conftest import TEST_SECRET, make_account
+from tests.disclosure import world as disclosure_world
 
 # Routes anyone may reach without logging in. Adding a route to the app without a permission fails the
 # matrix unless it is listed here on purpose.
@@ -132,6 +135,26 @@ class World:
             ) from None
 
 
+def make_disclosures(db: Session) -> dict[str, str]:
+    """A released scheme disclosure with a correction notice outstanding (its own small force)."""
+    disclosure_world.make_world(db)
+    aic, officer = disclosure_world.principal("S1002"), disclosure_world.principal("S1001")
+    request = disclosure_world.scheme_request()
+    disclosure_id = disclosure.create_draft(db, request, officer)
+    disclosure.submit(db, disclosure_id, officer)
+    disclosure.authorise(db, disclosure_id, aic)
+    disclosure.release(db, disclosure_id, aic)
+    _, notices = disclosure.report_correction(
+        db, aic, description="wrong record", system="Genesis", record_id="CI-88"
+    )
+    return {
+        "disclosure_id": str(disclosure_id),
+        "notice_id": str(notices[0].id),
+        "record_type": "disclosure_draft",
+        "document": "authority",
+    }
+
+
 def make_world(db: Session) -> World:
     """A target account, a pending role request, an API token and ledger entries to point routes at."""
     make_account(db, TARGET, {Role.OFFICER}, password=None)
@@ -150,5 +173,7 @@ def make_world(db: Session) -> World:
             "token_id": str(token_id),
             "key": CONFIG_KEY,
             "index": "0",
+            **make_register(db),
+            **make_disclosures(db),
         }
     )

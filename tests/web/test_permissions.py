@@ -9,6 +9,7 @@ page; machine clients need a bearer token carrying the route's scope.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -152,7 +153,7 @@ def test_a_session_does_not_open_the_api_and_a_token_does_not_open_screens(
     db.commit()
     logged_in(Role.AUDITOR)  # holds every ledger permission
     for route in API_PROTECTED:
-        assert client.get(route.path).status_code == 401, route
+        assert client.request(route.method, route.path).status_code == 401, route
     client.cookies.clear()
     for route in HTML_PROTECTED:
         if route.method == "GET" and "{" not in route.path:
@@ -169,16 +170,20 @@ def test_api_matrix(client: TestClient, db: Session, app: FastAPI) -> None:
     tokens = {t.name: t.id for t in identity.list_api_tokens(db)}
     problems = []
     for route in API_PROTECTED:
-        assert route.method == "GET", f"{route}: extend the API matrix for {route.method}"
-        bare = client.get(route.path)
+        body = {"json": {}} if route.method == "POST" else {}
+
+        def call(headers: dict[str, str] | None = None, route: RouteInfo = route, body: dict = body) -> Any:
+            return client.request(route.method, route.path, headers=headers, **body)
+
+        bare = call()
         if bare.status_code != 401 or bare.headers.get("www-authenticate") != "Bearer":
             problems.append(f"{route}: no token gave {bare.status_code}")
         for bad in ("Bearer cst_not-a-token", "Bearer ", "Basic dXNlcjpwYXNz", only[Scope.INGEST]):
-            status = client.get(route.path, headers={"Authorization": bad}).status_code
+            status = call({"Authorization": bad}).status_code
             if status != 401:
                 problems.append(f"{route}: Authorization {bad[:12]!r} gave {status}")
         for scope, token in only.items():
-            status = client.get(route.path, headers={"Authorization": f"Bearer {token}"}).status_code
+            status = call({"Authorization": f"Bearer {token}"}).status_code
             allowed = route.any_token or scope == route.scope
             if allowed and (status in (401, 403) or status >= 500):
                 problems.append(f"{route}: token with {scope} got {status}")

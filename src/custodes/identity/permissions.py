@@ -44,6 +44,15 @@ class Permission(StrEnum):
     ACCOUNTS_MANAGE = "accounts:manage"
     TOKENS_MANAGE = "tokens:manage"
     CONFIG_MANAGE = "config:manage"
+    AGREEMENTS_VIEW = "agreements:view"  # partner, agreement and scheme registers (read, export)
+    AGREEMENTS_MANAGE = "agreements:manage"  # partners and information sharing agreements
+    SCHEMES_MANAGE = "schemes:manage"  # crime-reduction schemes and their member registers
+    DISCLOSURE_REQUEST = "disclosure:request"  # draft, submit and follow one's own disclosures
+    DISCLOSURE_AUTHORISE = "disclosure:authorise"  # the queue; the rules then check role and area per route
+    DISCLOSURE_REVIEW = "disclosure:review"  # 60/120-day reviews, withdrawals
+    DISCLOSURE_OVERSEE = "disclosure:oversee"  # every disclosure, corrections, retention reports
+    CORRECTIONS_MANAGE = "corrections:manage"  # record corrections, issue and track notices
+    RETENTION_MANAGE = "retention:manage"  # retention rules, legal holds, disposal
 
 
 _EVERYONE = {Permission.SELF_VIEW}
@@ -52,6 +61,10 @@ _AUDIT = {
     Permission.LEDGER_VERIFY,
     Permission.LEDGER_EXPORT,
 }
+_REQUEST = {Permission.DISCLOSURE_REQUEST}
+_AUTHORISE = {Permission.DISCLOSURE_AUTHORISE, Permission.AGREEMENTS_VIEW}
+_AIC = _AUTHORISE | {Permission.SCHEMES_MANAGE, Permission.DISCLOSURE_REVIEW, Permission.DISCLOSURE_OVERSEE}
+_DPU = _AIC | {Permission.AGREEMENTS_MANAGE, Permission.CORRECTIONS_MANAGE, Permission.RETENTION_MANAGE}
 _ADMIN = {
     Permission.ACCOUNTS_VIEW,
     Permission.ACCOUNTS_MANAGE,
@@ -60,15 +73,16 @@ _ADMIN = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_EVERYONE),
-    Role.STAFF: frozenset(_EVERYONE),
-    Role.SUPERVISOR: frozenset(_EVERYONE),
-    Role.AIC: frozenset(_EVERYONE),
-    Role.DPU: frozenset(_EVERYONE | _AUDIT),
+    Role.OFFICER: frozenset(_EVERYONE | _REQUEST),
+    Role.STAFF: frozenset(_EVERYONE | _REQUEST),
+    # Supervisors authorise one-off and competent-authority disclosures (the rules say which, per route).
+    Role.SUPERVISOR: frozenset(_EVERYONE | _REQUEST | _AUTHORISE),
+    Role.AIC: frozenset(_EVERYONE | _REQUEST | _AIC),
+    Role.DPU: frozenset(_EVERYONE | _AUDIT | _REQUEST | _DPU),
     Role.CCU: frozenset(_EVERYONE | _AUDIT),
     Role.ANALYST: frozenset(_EVERYONE),
     # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
-    Role.AUDITOR: frozenset(_EVERYONE | _AUDIT),
+    Role.AUDITOR: frozenset(_EVERYONE | _AUDIT | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE}),
     # Administrators run the system; they see no ledger content and can never change it.
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
 }

@@ -477,6 +477,17 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "120",
         int,
     ),
+    "lawful_bases": ConfigSpec(
+        "Lawful bases for disclosure",
+        "The powers an officer may name when disclosing, separated by ';' (seed 001: name the power used).",
+        "DPA2018_Part3;CDA1998_s115;common_law;UKGDPR_6_1_e;UKGDPR_6_1_d;UKGDPR_6_1_c",
+    ),
+    "emergency_completion_hours": ConfigSpec(
+        "Emergency disclosure completion (hours)",
+        "An urgent disclosure made at once must be completed and authorised within this many hours.",
+        "48",
+        int,
+    ),
     "neighbour_distance_m": ConfigSpec(
         "Neighbour distance (metres)",
         "Monitoring treats people living this close to the searcher as neighbours.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -19,3 +19,8 @@ def london(moment: datetime | None, with_seconds: bool = False) -> str:
         return ""
     fmt = "%d %b %Y %H:%M:%S" if with_seconds else "%d %b %Y %H:%M"
     return moment.astimezone(LONDON).strftime(fmt)
+
+
+def london_day(moment: datetime) -> date:
+    """The calendar day in London at that moment (review dates, reference years, retention)."""
+    return moment.astimezone(LONDON).date()

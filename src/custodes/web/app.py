@@ -17,7 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from custodes import __version__
+from custodes.agreements import web as agreements_web
 from custodes.database import Database
+from custodes.disclosure import api as disclosure_api
+from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
 from custodes.kit.db import transaction
@@ -27,7 +30,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
-from custodes.web import pages
+from custodes.web import csrf_multipart, pages
 from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
 from custodes.web.templating import render
 from custodes.workforce import web as workforce_web
@@ -67,12 +70,18 @@ def create_app(
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
     for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
         app.include_router(module.router)
+    app.include_router(agreements_web.router)
+    app.include_router(disclosure_web.router)
+    app.include_router(disclosure_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
+    csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart
     app.add_middleware(
         asgi_csrf,
         signing_secret=settings.resolved_secret_key,
         always_protect={"/login"},
+        # The API authenticates by bearer token only and never reads the session cookie: no CSRF to forge.
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )

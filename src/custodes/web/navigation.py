@@ -19,9 +19,18 @@ class NavItem:
 MENU = (
     NavItem("Home", "/", Permission.SELF_VIEW),
     NavItem("My record", "/me", Permission.SELF_VIEW),
+    NavItem("Disclosures", "/disclosures", Permission.DISCLOSURE_REQUEST),
+    NavItem("Authorise", "/disclosures/queue/authorise", Permission.DISCLOSURE_AUTHORISE),
+    NavItem("Reviews", "/disclosures/queue/review", Permission.DISCLOSURE_REVIEW),
+    NavItem("All disclosures", "/disclosures/all", Permission.DISCLOSURE_OVERSEE),
+    NavItem("Corrections", "/corrections", Permission.CORRECTIONS_MANAGE),
     NavItem("Audit", "/audit", Permission.LEDGER_VIEW),
+    NavItem("Partners", "/partners", Permission.AGREEMENTS_VIEW),
+    NavItem("Agreements", "/agreements", Permission.AGREEMENTS_VIEW),
+    NavItem("Schemes", "/schemes", Permission.AGREEMENTS_VIEW),
     NavItem("Accounts", "/admin/accounts", Permission.ACCOUNTS_VIEW),
     NavItem("API tokens", "/admin/tokens", Permission.TOKENS_MANAGE),
+    NavItem("Retention", "/retention", Permission.RETENTION_MANAGE),
     NavItem("Configuration", "/admin/config", Permission.CONFIG_MANAGE),
 )
 

@@ -297,3 +297,78 @@ def staff_rows(seed: int = 2026, count: int = 3000) -> list[SourceRow]:
         SourceRow("demo-staff.csv", line, {c: row[c] for c in STAFF_COLUMNS})
         for line, row in enumerate(rows, start=2)
     ]
+
+
+# --------------------------------------------------------------------------- training and vetting
+
+COURSES = (
+    {
+        "course_code": "DP-INIT",
+        "title": "Data protection: initial",
+        "mandatory_for": "",
+        "validity_months": "",
+        "gates": "system_access",
+    },
+    {
+        "course_code": "MI",
+        "title": "Managing Information",
+        "mandatory_for": "officer;staff;supervisor;aic;dpu",
+        "validity_months": "36",
+        "gates": "disclosure",
+    },
+    {
+        "course_code": "DP-REFRESH",
+        "title": "Data protection: annual refresher",
+        "mandatory_for": "",
+        "validity_months": "12",
+        "gates": "",
+    },
+)
+
+
+def training_and_vetting(
+    staff: list[SourceRow], seed: int, today: date, keep_current: set[str]
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Completions and vetting for every member of staff: most current, a few lapsed, as in any force.
+
+    `keep_current`: staff who must be trained and vetted (the demo log-ins).
+    """
+    rnd = random.Random(seed + 1)
+    training: list[dict[str, str]] = []
+    vetting: list[dict[str, str]] = []
+    for row in staff:
+        staff_id = row.values["staff_id"]
+        lapsed = staff_id not in keep_current and rnd.random() < 0.04
+        joined = today - timedelta(days=rnd.randrange(400, 6000))
+        training.append({"staff_id": staff_id, "course_code": "DP-INIT", "completed_on": str(joined)})
+        months_ago = rnd.randrange(38, 50) if lapsed else rnd.randrange(1, 30)
+        training.append(
+            {
+                "staff_id": staff_id,
+                "course_code": "MI",
+                "completed_on": str(today - timedelta(days=months_ago * 30)),
+            }
+        )
+        training.append(
+            {
+                "staff_id": staff_id,
+                "course_code": "DP-REFRESH",
+                "completed_on": str(today - timedelta(days=rnd.randrange(10, 420))),
+            }
+        )
+        decided = today - timedelta(days=rnd.randrange(300, 3000))
+        expires = (
+            today - timedelta(days=rnd.randrange(5, 200)) if lapsed else decided + timedelta(days=365 * 10)
+        )
+        if expires <= today and not lapsed:
+            expires = today + timedelta(days=rnd.randrange(30, 900))
+        vetting.append(
+            {
+                "staff_id": staff_id,
+                "level": "MV" if "supervisor" in row.values["role"] or "ccu" in row.values["role"] else "RV",
+                "status": "granted",
+                "decided_on": str(decided),
+                "expires_on": str(expires),
+            }
+        )
+    return training, vetting

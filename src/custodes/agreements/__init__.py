@@ -1,0 +1,1 @@
+"""Reference data for disclosures: partner organisations, sharing agreements, crime-reduction schemes."""

@@ -1,0 +1,1008 @@
+"""Screens for the partner, agreement and scheme registers, and their CSV and PDF exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from custodes.agreements import service as agreements
+from custodes.agreements.schemas import (
+    AGREEMENT_KINDS,
+    AGREEMENT_STATUSES,
+    DATA_CATEGORIES,
+    DEFAULT_REVIEW_REMINDER_DAYS,
+    MEMBER_STATUSES,
+    ORGANISATION_KINDS,
+    PURPOSES,
+    SUGGESTED_LAWFUL_BASES,
+    AgreementView,
+    MemberView,
+    OrganisationView,
+    SchemeView,
+)
+from custodes.identity.permissions import Permission
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.pdf import html_to_pdf
+from custodes.web.deps import Db, require
+from custodes.web.templating import environment, render
+
+router = APIRouter()
+Viewer = Annotated[Principal, Depends(require(Permission.AGREEMENTS_VIEW))]
+Manager = Annotated[Principal, Depends(require(Permission.AGREEMENTS_MANAGE))]
+SchemeManager = Annotated[Principal, Depends(require(Permission.SCHEMES_MANAGE))]
+Text = Annotated[str, Form(max_length=4000)]
+Choices = Annotated[list[str] | None, Form()]
+
+LABELS = {
+    "org_id": "Partner id",
+    "name": "Name",
+    "kind": "Kind",
+    "competent_authority": "Competent authority",
+    "contact": "Contact",
+    "secure_channel": "Secure delivery",
+    "agreement_id": "Agreement id",
+    "title": "Title",
+    "parties": "Parties",
+    "purposes": "Purposes",
+    "data_categories": "Data that may be shared",
+    "lawful_bases": "Lawful bases",
+    "start_date": "Start date",
+    "review_date": "Review date",
+    "end_date": "End date",
+    "scheme_id": "Scheme id",
+    "area_code": "Area code",
+    "recognised": "Recognised",
+    "manager_name": "Scheme manager",
+    "manager_vetted_until": "Manager's security check valid until",
+    "member_id": "Member id",
+    "registered_on": "Registered on",
+    "undertaking_signed_on": "Undertaking signed on",
+    "status": "Status",
+    "reason": "Reason",
+    "document": "Document",
+}
+STATUS_BADGES = {
+    "in_force": "ok",
+    "not_started": "none",
+    "review_overdue": "warn",
+    "ended": "none",
+    "suspended": "bad",
+    "withdrawn": "bad",
+    "active": "ok",
+    "left": "none",
+}
+
+
+def _day(value: date | None) -> str:
+    return f"{value.day} {value:%b %Y}" if value else "—"
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    today = agreements.today()
+    return render(
+        request,
+        f"agreements/{name}",
+        status_code,
+        day=_day,
+        today=today,
+        badges=STATUS_BADGES,
+        statuses={**AGREEMENT_STATUSES, **MEMBER_STATUSES},
+        labels=LABELS,
+        **context,
+    )
+
+
+def _back(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+
+
+def _problems(error: agreements.AgreementsError) -> list[str]:
+    return [f"{LABELS.get(field, field)}: {problem}" for field, problem in error.problems]
+
+
+def _flag(value: str) -> str:
+    return "true" if value in ("true", "on", "yes") else "false"
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename)
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "content-disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+        },
+    )
+
+
+def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if cell is None else _cell(cell) for cell in row])
+    return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", name)
+
+
+def _yes(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _pdf(
+    request: Request, principal: Principal, name: str, title: str, sections: list[dict[str, Any]]
+) -> Response:
+    html = environment.get_template("agreements/register_pdf.html").render(
+        title=title,
+        sections=sections,
+        principal=principal,
+        generated=utcnow(),
+        force_name=request.app.state.settings.force_name,
+        today=agreements.today(),
+    )
+    return _attachment(html_to_pdf(html), "application/pdf", name)
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def _organisation_form(
+    org_id: str, name: str, kind: str, competent_authority: str, contact: str, secure_channel: str
+) -> dict[str, str]:
+    return {
+        "org_id": org_id,
+        "name": name,
+        "kind": kind,
+        "competent_authority": _flag(competent_authority),
+        "contact": contact,
+        "secure_channel": secure_channel,
+    }
+
+
+def _organisation_page(
+    request: Request, values: dict[str, Any], *, editing: bool, problems: Sequence[str] = ()
+) -> Any:
+    return _page(
+        request,
+        "partner_form.html",
+        400 if problems else 200,
+        title="Change partner" if editing else "Add a partner",
+        values=values,
+        editing=editing,
+        problems=problems,
+        kinds=ORGANISATION_KINDS,
+    )
+
+
+@router.get("/partners")
+def partners(request: Request, db: Db, viewer: Viewer) -> Any:
+    today = agreements.today()
+    in_force: dict[str, int] = {}
+    for agreement in agreements.list_agreements(db):
+        if agreement.in_force_on(today):
+            for party in agreement.parties:
+                in_force[party] = in_force.get(party, 0) + 1
+    return _page(
+        request,
+        "partners.html",
+        title="Partners",
+        rows=agreements.list_organisations(db),
+        in_force=in_force,
+        can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
+    )
+
+
+@router.get("/partners/export.csv")
+def partners_csv(db: Db, _viewer: Viewer) -> Any:
+    header = ["org_id", "name", "kind", "competent_authority", "contact", "secure_channel"]
+    rows = ([getattr(org, column) for column in header] for org in agreements.list_organisations(db))
+    return _csv("custodes-partners.csv", header, rows)
+
+
+@router.get("/partners/export.pdf")
+def partners_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
+    rows = [
+        [
+            o.name,
+            o.org_id,
+            o.kind_title,
+            "Yes" if o.competent_authority else "No",
+            o.contact,
+            o.secure_channel,
+        ]
+        for o in agreements.list_organisations(db)
+    ]
+    section = {
+        "heading": "Partner organisations",
+        "columns": ["Name", "Id", "Kind", "Competent authority", "Contact", "Secure delivery"],
+        "rows": rows,
+    }
+    return _pdf(request, viewer, "custodes-partners.pdf", "Partner register", [section])
+
+
+@router.get("/partners/new")
+def new_partner(request: Request, _manager: Manager) -> Any:
+    return _organisation_page(request, {"kind": "", "competent_authority": "false"}, editing=False)
+
+
+@router.post("/partners")
+def create_partner(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    org_id: Text = "",
+    name: Text = "",
+    kind: Text = "",
+    competent_authority: Text = "",
+    contact: Text = "",
+    secure_channel: Text = "",
+) -> Any:
+    values = _organisation_form(org_id, name, kind, competent_authority, contact, secure_channel)
+    try:
+        created = agreements.create_organisation(db, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _organisation_page(request, values, editing=False, problems=_problems(error))
+    return _back(f"/partners/{quote(created)}", "Partner added.")
+
+
+def _organisation_or_404(db: Db, org_id: str) -> OrganisationView:
+    found = agreements.get_organisation(db, org_id)
+    if found is None:
+        raise HTTPException(404, f"There is no partner {org_id}.")
+    return found
+
+
+@router.get("/partners/{org_id}")
+def partner(request: Request, db: Db, viewer: Viewer, org_id: str) -> Any:
+    org = _organisation_or_404(db, org_id)
+    schemes = {s.scheme_id: s for s in agreements.list_schemes(db)}
+    return _page(
+        request,
+        "partner.html",
+        title=org.name,
+        org=org,
+        agreements=agreements.agreements_for(db, org_id),
+        memberships=agreements.memberships_of(db, org_id),
+        schemes=schemes,
+        can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
+    )
+
+
+@router.get("/partners/{org_id}/edit")
+def edit_partner(request: Request, db: Db, _manager: Manager, org_id: str) -> Any:
+    org = _organisation_or_404(db, org_id)
+    values = {
+        "org_id": org.org_id,
+        "name": org.name,
+        "kind": org.kind,
+        "competent_authority": _flag("true" if org.competent_authority else ""),
+        "contact": org.contact or "",
+        "secure_channel": org.secure_channel or "",
+    }
+    return _organisation_page(request, values, editing=True)
+
+
+@router.post("/partners/{org_id}")
+def update_partner(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    org_id: str,
+    name: Text = "",
+    kind: Text = "",
+    competent_authority: Text = "",
+    contact: Text = "",
+    secure_channel: Text = "",
+) -> Any:
+    values = _organisation_form(org_id, name, kind, competent_authority, contact, secure_channel)
+    try:
+        changed = agreements.update_organisation(db, org_id, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _organisation_page(request, values, editing=True, problems=_problems(error))
+    return _back(f"/partners/{quote(org_id)}", "Partner updated." if changed else "Nothing had changed.")
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+def _agreement_form(
+    agreement_id: str,
+    title: str,
+    kind: str,
+    parties: list[str] | None,
+    purposes: list[str] | None,
+    data_categories: list[str] | None,
+    lawful_bases: list[str] | None,
+    other_lawful_bases: str,
+    start_date: str,
+    review_date: str,
+    end_date: str,
+) -> dict[str, str]:
+    bases = [*(lawful_bases or []), *(b.strip() for b in other_lawful_bases.replace(",", ";").split(";"))]
+    return {
+        "agreement_id": agreement_id,
+        "title": title,
+        "kind": kind,
+        "parties": ";".join(parties or []),
+        "purposes": ";".join(purposes or []),
+        "data_categories": ";".join(data_categories or []),
+        "lawful_bases": ";".join(b for b in bases if b),
+        "start_date": start_date,
+        "review_date": review_date,
+        "end_date": end_date,
+    }
+
+
+def _agreement_page(
+    request: Request, db: Db, values: dict[str, str], *, editing: bool, problems: Sequence[str] = ()
+) -> Any:
+    chosen = {key: set(values.get(key, "").split(";")) - {""} for key in ("parties", "purposes")}
+    chosen["data_categories"] = set(values.get("data_categories", "").split(";")) - {""}
+    bases = [b for b in values.get("lawful_bases", "").split(";") if b]
+    return _page(
+        request,
+        "agreement_form.html",
+        400 if problems else 200,
+        title="Change agreement" if editing else "Add an agreement",
+        values=values,
+        chosen=chosen,
+        chosen_bases=set(bases),
+        other_bases="; ".join(b for b in bases if b not in SUGGESTED_LAWFUL_BASES),
+        editing=editing,
+        problems=problems,
+        kinds=AGREEMENT_KINDS,
+        organisations=agreements.list_organisations(db),
+        purposes=PURPOSES,
+        categories=DATA_CATEGORIES,
+        suggested_bases=SUGGESTED_LAWFUL_BASES,
+    )
+
+
+@router.get("/agreements")
+def agreement_list(request: Request, db: Db, viewer: Viewer) -> Any:
+    today = agreements.today()
+    rows = agreements.list_agreements(db)
+    return _page(
+        request,
+        "agreements.html",
+        title="Sharing agreements",
+        rows=rows,
+        names={o.org_id: o.name for o in agreements.list_organisations(db)},
+        reminders=agreements.review_reminders(db, today),
+        overdue=[a for a in rows if a.status_on(today) == "review_overdue"],
+        within_days=DEFAULT_REVIEW_REMINDER_DAYS,
+        can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
+    )
+
+
+AGREEMENT_EXPORT = [
+    "agreement_id",
+    "title",
+    "kind",
+    "parties",
+    "purposes",
+    "data_categories",
+    "lawful_bases",
+    "start_date",
+    "review_date",
+    "end_date",
+    "status_today",
+    "status_reason",
+    "document_filename",
+    "document_sha256",
+]
+
+
+def _agreement_cells(agreement: AgreementView, today: date) -> list[Any]:
+    document = agreement.document
+    return [
+        *(getattr(agreement, column) for column in AGREEMENT_EXPORT[:10]),
+        agreement.status_on(today),
+        agreement.status_reason,
+        document.filename if document else None,
+        document.sha256 if document else None,
+    ]
+
+
+@router.get("/agreements/export.csv")
+def agreements_csv(db: Db, _viewer: Viewer) -> Any:
+    today = agreements.today()
+    rows = (_agreement_cells(a, today) for a in agreements.list_agreements(db))
+    return _csv("custodes-agreements.csv", AGREEMENT_EXPORT, rows)
+
+
+@router.get("/agreements/export.pdf")
+def agreements_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
+    today = agreements.today()
+    names = {o.org_id: o.name for o in agreements.list_organisations(db)}
+    rows = [
+        [
+            f"{a.title} ({a.agreement_id})",
+            a.kind,
+            ", ".join(names.get(p, p) for p in a.parties),
+            ", ".join(PURPOSES.get(p, p) for p in a.purposes),
+            ", ".join(DATA_CATEGORIES.get(c, c) for c in a.data_categories),
+            ", ".join(a.lawful_bases),
+            f"{_day(a.start_date)} to {_day(a.end_date) if a.end_date else 'no end date'}",
+            _day(a.review_date),
+            AGREEMENT_STATUSES[a.status_on(today)],
+            f"{a.document.filename} (SHA-256 {a.document.sha256[:16]}…)" if a.document else "Not held",
+        ]
+        for a in agreements.list_agreements(db)
+    ]
+    section = {
+        "heading": "Information sharing agreements",
+        "columns": [
+            "Agreement",
+            "Kind",
+            "Parties",
+            "Purposes",
+            "Data",
+            "Lawful bases",
+            "Runs",
+            "Review",
+            "Status today",
+            "Document",
+        ],
+        "rows": rows,
+    }
+    return _pdf(request, viewer, "custodes-agreements.pdf", "Agreement register", [section])
+
+
+@router.get("/agreements/new")
+def new_agreement(request: Request, db: Db, _manager: Manager) -> Any:
+    return _agreement_page(request, db, {}, editing=False)
+
+
+@router.post("/agreements")
+def create_agreement(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    agreement_id: Text = "",
+    title: Text = "",
+    kind: Text = "",
+    parties: Choices = None,
+    purposes: Choices = None,
+    data_categories: Choices = None,
+    lawful_bases: Choices = None,
+    other_lawful_bases: Text = "",
+    start_date: Text = "",
+    review_date: Text = "",
+    end_date: Text = "",
+) -> Any:
+    values = _agreement_form(
+        agreement_id,
+        title,
+        kind,
+        parties,
+        purposes,
+        data_categories,
+        lawful_bases,
+        other_lawful_bases,
+        start_date,
+        review_date,
+        end_date,
+    )
+    try:
+        created = agreements.create_agreement(db, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _agreement_page(request, db, values, editing=False, problems=_problems(error))
+    return _back(f"/agreements/{quote(created)}", "Agreement added. Upload the signed document below.")
+
+
+def _agreement_or_404(db: Db, agreement_id: str) -> AgreementView:
+    found = agreements.get_agreement(db, agreement_id)
+    if found is None:
+        raise HTTPException(404, f"There is no agreement {agreement_id}.")
+    return found
+
+
+@router.get("/agreements/{agreement_id}")
+def agreement(request: Request, db: Db, viewer: Viewer, agreement_id: str) -> Any:
+    found = _agreement_or_404(db, agreement_id)
+    return _page(
+        request,
+        "agreement.html",
+        title=found.title,
+        agreement=found,
+        parties=[agreements.get_organisation(db, p) for p in found.parties],
+        purposes=PURPOSES,
+        categories=DATA_CATEGORIES,
+        can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
+    )
+
+
+@router.get("/agreements/{agreement_id}/edit")
+def edit_agreement(request: Request, db: Db, _manager: Manager, agreement_id: str) -> Any:
+    found = _agreement_or_404(db, agreement_id)
+    values = {
+        "agreement_id": found.agreement_id,
+        "title": found.title,
+        "kind": found.kind,
+        "parties": ";".join(found.parties),
+        "purposes": ";".join(found.purposes),
+        "data_categories": ";".join(found.data_categories),
+        "lawful_bases": ";".join(found.lawful_bases),
+        "start_date": found.start_date.isoformat(),
+        "review_date": found.review_date.isoformat() if found.review_date else "",
+        "end_date": found.end_date.isoformat() if found.end_date else "",
+    }
+    return _agreement_page(request, db, values, editing=True)
+
+
+@router.post("/agreements/{agreement_id}")
+def update_agreement(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    agreement_id: str,
+    title: Text = "",
+    kind: Text = "",
+    parties: Choices = None,
+    purposes: Choices = None,
+    data_categories: Choices = None,
+    lawful_bases: Choices = None,
+    other_lawful_bases: Text = "",
+    start_date: Text = "",
+    review_date: Text = "",
+    end_date: Text = "",
+) -> Any:
+    values = _agreement_form(
+        agreement_id,
+        title,
+        kind,
+        parties,
+        purposes,
+        data_categories,
+        lawful_bases,
+        other_lawful_bases,
+        start_date,
+        review_date,
+        end_date,
+    )
+    try:
+        changed = agreements.update_agreement(db, agreement_id, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _agreement_page(request, db, values, editing=True, problems=_problems(error))
+    return _back(
+        f"/agreements/{quote(agreement_id)}", "Agreement updated." if changed else "Nothing had changed."
+    )
+
+
+@router.post("/agreements/{agreement_id}/status")
+def agreement_status(
+    db: Db, manager: Manager, agreement_id: str, action: Text = "", reason: Text = ""
+) -> Any:
+    path = f"/agreements/{quote(agreement_id)}"
+    wanted = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": None}
+    if action not in wanted:
+        return _back(path, "Not done: choose suspend, withdraw or reinstate.")
+    try:
+        agreements.set_agreement_status(db, agreement_id, wanted[action], reason, manager.actor)
+    except agreements.AgreementsError as error:
+        return _back(path, "Not done: " + "; ".join(_problems(error)))
+    done = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": "reinstated"}[action]
+    return _back(path, f"Agreement {done}.")
+
+
+@router.post("/agreements/{agreement_id}/document")
+def upload_document(
+    db: Db,
+    manager: Manager,
+    agreement_id: str,
+    document: Annotated[UploadFile | None, File()] = None,
+) -> Any:
+    path = f"/agreements/{quote(agreement_id)}"
+    content = document.file.read(agreements.MAX_DOCUMENT_BYTES + 1) if document is not None else b""
+    try:
+        info = agreements.attach_document(
+            db,
+            agreement_id,
+            document.filename or "" if document is not None else "",
+            document.content_type or "" if document is not None else "",
+            content,
+            manager.actor,
+        )
+    except agreements.AgreementsError as error:
+        return _back(path, "Not done: " + "; ".join(_problems(error)))
+    return _back(path, f"Document {info.filename} stored.")
+
+
+@router.get("/agreements/{agreement_id}/document")
+def download_document(db: Db, _viewer: Viewer, agreement_id: str) -> Any:
+    stored = agreements.get_document(db, agreement_id)
+    if stored is None:
+        raise HTTPException(404, f"No document is held for agreement {agreement_id}.")
+    return _attachment(stored.content, stored.info.content_type, stored.info.filename)
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+def _scheme_form(
+    scheme_id: str,
+    name: str,
+    area_code: str,
+    recognised: str,
+    manager_name: str,
+    manager_vetted_until: str,
+) -> dict[str, str]:
+    return {
+        "scheme_id": scheme_id,
+        "name": name,
+        "area_code": area_code.upper(),
+        "recognised": _flag(recognised),
+        "manager_name": manager_name,
+        "manager_vetted_until": manager_vetted_until,
+    }
+
+
+def _scheme_page(
+    request: Request, values: dict[str, str], *, editing: bool, problems: Sequence[str] = ()
+) -> Any:
+    return _page(
+        request,
+        "scheme_form.html",
+        400 if problems else 200,
+        title="Change scheme" if editing else "Add a scheme",
+        values=values,
+        editing=editing,
+        problems=problems,
+    )
+
+
+def _vetting(scheme: SchemeView, today: date) -> tuple[str, str]:
+    """(badge, words) for the scheme manager's security check (K10 7.3)."""
+    if scheme.manager_name is None:
+        return "none", "No approved scheme manager"
+    if scheme.manager_vetted_until is None:
+        return "bad", "No security check recorded"
+    if not scheme.manager_vetted_on(today):
+        return "bad", f"Security check expired {_day(scheme.manager_vetted_until)}"
+    left = (scheme.manager_vetted_until - today).days
+    if left <= DEFAULT_REVIEW_REMINDER_DAYS:
+        return "warn", f"Security check expires {_day(scheme.manager_vetted_until)} ({left} days)"
+    return "ok", f"Security check valid until {_day(scheme.manager_vetted_until)}"
+
+
+@router.get("/schemes")
+def scheme_list(request: Request, db: Db, viewer: Viewer) -> Any:
+    today = agreements.today()
+    rows = agreements.list_schemes(db)
+    return _page(
+        request,
+        "schemes.html",
+        title="Crime-reduction schemes",
+        rows=rows,
+        vetting={s.scheme_id: _vetting(s, today) for s in rows},
+        counts=agreements.member_counts(db),
+        can_manage=viewer.can(Permission.SCHEMES_MANAGE),
+    )
+
+
+MEMBER_COLUMNS_PDF = ["Member id", "Name", "Organisation", "Registered", "Undertaking signed", "Status"]
+SCHEME_EXPORT = [
+    "scheme_id",
+    "scheme_name",
+    "area_code",
+    "recognised",
+    "manager_name",
+    "manager_vetted_until",
+    "member_id",
+    "member_name",
+    "org_id",
+    "registered_on",
+    "undertaking_signed_on",
+    "member_status",
+]
+
+
+def _scheme_rows(schemes: list[SchemeView], register: dict[str, list[MemberView]]) -> Iterable[list[Any]]:
+    for s in schemes:
+        scheme = [s.scheme_id, s.name, s.area_code, s.recognised, s.manager_name, s.manager_vetted_until]
+        members = register.get(s.scheme_id, [])
+        for m in members:
+            yield [*scheme, m.member_id, m.name, m.org_id, m.registered_on, m.undertaking_signed_on, m.status]
+        if not members:
+            yield [*scheme, *([None] * 6)]
+
+
+def _scheme_sections(
+    schemes: list[SchemeView], register: dict[str, list[MemberView]], today: date
+) -> list[dict[str, Any]]:
+    sections = []
+    for s in schemes:
+        vetting = _vetting(s, today)[1]
+        members = register.get(s.scheme_id, [])
+        sections.append(
+            {
+                "heading": f"{s.name} ({s.scheme_id})",
+                "facts": [
+                    ("Area", s.area_code or "—"),
+                    ("Recognised", "Yes" if s.recognised else "No — no disclosures under this scheme"),
+                    ("Scheme manager", s.manager_name or "None"),
+                    ("Manager vetting", vetting),
+                    ("Members", f"{sum(m.current for m in members)} active of {len(members)}"),
+                ],
+                "columns": [
+                    "Member id",
+                    "Name",
+                    "Organisation",
+                    "Registered",
+                    "Undertaking signed",
+                    "Status",
+                ],
+                "rows": [
+                    [
+                        m.member_id,
+                        m.name,
+                        m.org_id or "Not a listed partner",
+                        _day(m.registered_on),
+                        _day(m.undertaking_signed_on) if m.undertaking_signed_on else "NOT SIGNED",
+                        MEMBER_STATUSES.get(m.status, m.status),
+                    ]
+                    for m in members
+                ],
+            }
+        )
+    return sections
+
+
+@router.get("/schemes/export.csv")
+def schemes_csv(db: Db, viewer: Viewer) -> Any:
+    register = agreements.view_members_register(db, None, actor=viewer.actor)
+    rows = _scheme_rows(agreements.list_schemes(db), register)
+    return _csv("custodes-schemes.csv", SCHEME_EXPORT, rows)
+
+
+@router.get("/schemes/export.pdf")
+def schemes_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
+    register = agreements.view_members_register(db, None, actor=viewer.actor)
+    sections = _scheme_sections(agreements.list_schemes(db), register, agreements.today())
+    return _pdf(request, viewer, "custodes-schemes.pdf", "Scheme members registers", sections)
+
+
+@router.get("/schemes/new")
+def new_scheme(request: Request, _manager: SchemeManager) -> Any:
+    return _scheme_page(request, {"recognised": "true"}, editing=False)
+
+
+@router.post("/schemes")
+def create_scheme(
+    request: Request,
+    db: Db,
+    manager: SchemeManager,
+    scheme_id: Text = "",
+    name: Text = "",
+    area_code: Text = "",
+    recognised: Text = "",
+    manager_name: Text = "",
+    manager_vetted_until: Text = "",
+) -> Any:
+    values = _scheme_form(scheme_id, name, area_code, recognised, manager_name, manager_vetted_until)
+    try:
+        created = agreements.create_scheme(db, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _scheme_page(request, values, editing=False, problems=_problems(error))
+    return _back(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
+
+
+def _scheme_or_404(db: Db, scheme_id: str) -> SchemeView:
+    found = agreements.get_scheme(db, scheme_id)
+    if found is None:
+        raise HTTPException(404, f"There is no scheme {scheme_id}.")
+    return found
+
+
+@router.get("/schemes/{scheme_id}")
+def scheme(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    register = agreements.view_members_register(db, scheme_id, actor=viewer.actor)
+    today = agreements.today()
+    return _page(
+        request,
+        "scheme.html",
+        title=found.name,
+        scheme=found,
+        vetting=_vetting(found, today),
+        members=register.get(scheme_id, []),
+        names={o.org_id: o.name for o in agreements.list_organisations(db)},
+        can_manage=viewer.can(Permission.SCHEMES_MANAGE),
+    )
+
+
+@router.get("/schemes/{scheme_id}/export.csv")
+def scheme_csv(db: Db, viewer: Viewer, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    register = agreements.view_members_register(db, scheme_id, actor=viewer.actor)
+    return _csv(f"custodes-scheme-{scheme_id}.csv", SCHEME_EXPORT, _scheme_rows([found], register))
+
+
+@router.get("/schemes/{scheme_id}/export.pdf")
+def scheme_pdf(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    register = agreements.view_members_register(db, scheme_id, actor=viewer.actor)
+    sections = _scheme_sections([found], register, agreements.today())
+    return _pdf(request, viewer, f"custodes-scheme-{scheme_id}.pdf", "Scheme members register", sections)
+
+
+@router.get("/schemes/{scheme_id}/edit")
+def edit_scheme(request: Request, db: Db, _manager: SchemeManager, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    values = {
+        "scheme_id": found.scheme_id,
+        "name": found.name,
+        "area_code": found.area_code or "",
+        "recognised": _flag("true" if found.recognised else ""),
+        "manager_name": found.manager_name or "",
+        "manager_vetted_until": found.manager_vetted_until.isoformat() if found.manager_vetted_until else "",
+    }
+    return _scheme_page(request, values, editing=True)
+
+
+@router.post("/schemes/{scheme_id}")
+def update_scheme(
+    request: Request,
+    db: Db,
+    manager: SchemeManager,
+    scheme_id: str,
+    name: Text = "",
+    area_code: Text = "",
+    recognised: Text = "",
+    manager_name: Text = "",
+    manager_vetted_until: Text = "",
+) -> Any:
+    values = _scheme_form(scheme_id, name, area_code, recognised, manager_name, manager_vetted_until)
+    try:
+        changed = agreements.update_scheme(db, scheme_id, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _scheme_page(request, values, editing=True, problems=_problems(error))
+    return _back(f"/schemes/{quote(scheme_id)}", "Scheme updated." if changed else "Nothing had changed.")
+
+
+# --------------------------------------------------------------------------- scheme members
+
+
+def _member_form(
+    member_id: str,
+    name: str,
+    org_id: str,
+    registered_on: str,
+    undertaking_signed_on: str,
+    status: str,
+) -> dict[str, str]:
+    return {
+        "member_id": member_id,
+        "name": name,
+        "org_id": org_id,
+        "registered_on": registered_on,
+        "undertaking_signed_on": undertaking_signed_on,
+        "status": status,
+    }
+
+
+def _member_page(
+    request: Request,
+    db: Db,
+    scheme: SchemeView,
+    values: dict[str, str],
+    *,
+    editing: bool,
+    problems: Sequence[str] = (),
+) -> Any:
+    return _page(
+        request,
+        "member_form.html",
+        400 if problems else 200,
+        title="Change member" if editing else "Register a member",
+        scheme=scheme,
+        values=values,
+        editing=editing,
+        problems=problems,
+        organisations=agreements.list_organisations(db),
+        member_statuses=MEMBER_STATUSES,
+    )
+
+
+@router.get("/schemes/{scheme_id}/members/new")
+def new_member(request: Request, db: Db, _manager: SchemeManager, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    values = {"status": "active", "registered_on": agreements.today().isoformat()}
+    return _member_page(request, db, found, values, editing=False)
+
+
+@router.post("/schemes/{scheme_id}/members")
+def create_member(
+    request: Request,
+    db: Db,
+    manager: SchemeManager,
+    scheme_id: str,
+    member_id: Text = "",
+    name: Text = "",
+    org_id: Text = "",
+    registered_on: Text = "",
+    undertaking_signed_on: Text = "",
+    status: Text = "",
+) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    values = _member_form(member_id, name, org_id, registered_on, undertaking_signed_on, status)
+    try:
+        agreements.create_member(db, scheme_id, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _member_page(request, db, found, values, editing=False, problems=_problems(error))
+    return _back(f"/schemes/{quote(scheme_id)}", f"Member {member_id.strip()} registered.")
+
+
+@router.get("/schemes/{scheme_id}/members/{member_id}/edit")
+def edit_member(request: Request, db: Db, manager: SchemeManager, scheme_id: str, member_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    member = agreements.view_member(db, scheme_id, member_id, actor=manager.actor)
+    if member is None:
+        raise HTTPException(404, f"There is no member {member_id} of scheme {scheme_id}.")
+    values = {
+        "member_id": member.member_id,
+        "name": member.name,
+        "org_id": member.org_id or "",
+        "registered_on": member.registered_on.isoformat(),
+        "undertaking_signed_on": member.undertaking_signed_on.isoformat()
+        if member.undertaking_signed_on
+        else "",
+        "status": member.status,
+    }
+    return _member_page(request, db, found, values, editing=True)
+
+
+@router.post("/schemes/{scheme_id}/members/{member_id}")
+def update_member(
+    request: Request,
+    db: Db,
+    manager: SchemeManager,
+    scheme_id: str,
+    member_id: str,
+    name: Text = "",
+    org_id: Text = "",
+    registered_on: Text = "",
+    undertaking_signed_on: Text = "",
+    status: Text = "",
+) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    values = _member_form(member_id, name, org_id, registered_on, undertaking_signed_on, status)
+    try:
+        changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor)
+    except agreements.AgreementsError as error:
+        return _member_page(request, db, found, values, editing=True, problems=_problems(error))
+    return _back(f"/schemes/{quote(scheme_id)}", "Member updated." if changed else "Nothing had changed.")
+
+
+@router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
+def record_undertaking(
+    db: Db, manager: SchemeManager, scheme_id: str, member_id: str, signed_on: Text = ""
+) -> Any:
+    path = f"/schemes/{quote(scheme_id)}"
+    try:
+        day = date.fromisoformat(signed_on.strip())
+    except ValueError:
+        return _back(path, "Not done: give the date the undertaking was signed.")
+    try:
+        agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor)
+    except agreements.AgreementsError as error:
+        return _back(path, "Not done: " + "; ".join(_problems(error)))
+    return _back(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")

@@ -1,0 +1,1 @@
+"""Disclosures: the rule engine that checks every disclosure of personal information."""

@@ -1,0 +1,33 @@
+"""Disclosure JSON API: the rule check for machine clients (scope `disclosure:check`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+
+from custodes.disclosure import service as disclosure
+from custodes.disclosure.schemas import RequestUnreadable
+from custodes.identity.permissions import Scope
+from custodes.identity.schemas import TokenPrincipal
+from custodes.web.deps import Db, require_scope
+
+router = APIRouter(prefix="/api/v1/disclosures", tags=["disclosures"])
+Checker = Annotated[TokenPrincipal, Depends(require_scope(Scope.DISCLOSURE_CHECK))]
+
+
+@router.post("/check")
+def check(
+    db: Db,
+    _client: Checker,
+    request: Annotated[dict[str, Any], Body(description="A disclosure request, as in disclosure.md.")],
+    at: Annotated[date | None, Query(description="Check as on this day (default: today).")] = None,
+) -> dict[str, Any]:
+    """The decision (`blocked`, `needs_action`, `ready`) and every finding, as the CLI prints them."""
+    try:
+        return disclosure.check(db, request, at).as_dict()
+    except RequestUnreadable as error:
+        raise HTTPException(
+            422, [{"field": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]} for p in error.problems]
+        ) from None

@@ -1,0 +1,1088 @@
+"""Disclosure rules in action: checking requests, and the lifecycle from draft to destruction.
+
+The findings themselves live in `rules.py`; this module gathers what they need from the other modules'
+services (`Facts`), applies them at every step, and records every transition in the ledger with the s.62
+fields: who, what, about whom, why (justification) and to whom (recipients).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from custodes.agreements import service as agreements
+from custodes.disclosure import rules
+from custodes.disclosure.models import (
+    Correction,
+    DisclosedSource,
+    Disclosure,
+    DisclosureEvent,
+    DisclosureRecipient,
+    DisclosureReview,
+    Disposal,
+    Notice,
+    ReferenceCounter,
+    RetentionRule,
+)
+from custodes.disclosure.schemas import (
+    Authorisation,
+    CheckResult,
+    DisclosureDetail,
+    DisclosureRequest,
+    DisclosureSummary,
+    DisposalReport,
+    HistoryLine,
+    NoticeKind,
+    NoticeLine,
+    RecipientLine,
+    RequestUnreadable,
+    RetentionView,
+    ReviewLine,
+    ReviewOutcome,
+    Route,
+    Severity,
+    Status,
+    Undertaking,
+    parse_request,
+)
+from custodes.identity import service as identity
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
+from custodes.monitoring import service as monitoring
+from custodes.workforce import service as workforce
+from custodes.workforce.schemas import SubjectRef
+
+# Action findings that later steps resolve, so they do not stop an earlier one.
+_SETTLED_AT = {
+    "submit": {"AUTHORISATION_MISSING", "UNDERTAKING_MISSING"},
+    "authorise": {"UNDERTAKING_MISSING"},
+    "release": set(),
+}
+OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.AUTHORISED)
+
+
+class DisclosureError(Exception):
+    """A step that the rules or the lifecycle do not allow; the message says why, in plain English."""
+
+    def __init__(self, message: str, result: CheckResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+# --------------------------------------------------------------------------- reading requests
+
+
+def vocabulary(session: Session) -> list[str]:
+    """The lawful bases an officer may name (configuration `lawful_bases`)."""
+    return [
+        basis.strip() for basis in identity.config_value(session, "lawful_bases").split(";") if basis.strip()
+    ]
+
+
+def read_request(session: Session, data: Any) -> DisclosureRequest:
+    """Parse a request and check the ids that must exist; RequestUnreadable names every bad field.
+
+    Recipients, scheme and agreement are not checked here: an unknown one is a finding, not bad input.
+    """
+    request = parse_request(data)
+    problems = []
+    if not _staff_known(session, request.requested_by):
+        problems.append(f"requested_by: {request.requested_by} is not in the staff register")
+    if monitoring.get_nominal(session, request.subject) is None:
+        problems.append(f"subject: {request.subject} is not a known nominal")
+    if request.authorisation and not _staff_known(session, request.authorisation.by):
+        problems.append(f"authorisation.by: {request.authorisation.by} is not in the staff register")
+    for number, item in enumerate(request.items):
+        if item.verified and not _staff_known(session, item.verified.by):
+            problems.append(f"items.{number}.verified.by: {item.verified.by} is not in the staff register")
+    for number, undertaking in enumerate(request.undertakings):
+        if undertaking.recipient not in request.recipients:
+            problems.append(f"undertakings.{number}.recipient: {undertaking.recipient} is not a recipient")
+    allowed = vocabulary(session)
+    if request.lawful_basis and request.lawful_basis not in allowed:
+        problems.append(f"lawful_basis: {request.lawful_basis} is not one of {', '.join(allowed)}")
+    if problems:
+        raise RequestUnreadable(problems)
+    return request
+
+
+def _staff_known(session: Session, staff_id: str) -> bool:
+    return workforce.discloser_readiness(session, staff_id, date.today()).known
+
+
+def check(session: Session, data: Any, on: date | None = None) -> CheckResult:
+    """`custodes disclosure check` and `POST /api/v1/disclosures/check`: the findings for a request."""
+    request = read_request(session, data)
+    return evaluate(session, request, on or london_day(utcnow()))
+
+
+def evaluate(
+    session: Session,
+    request: DisclosureRequest,
+    on: date,
+    *,
+    review_due: date | None = None,
+    undertakings: Iterable[str] = (),
+) -> CheckResult:
+    return rules.evaluate(request, gather_facts(session, request, on, review_due, undertakings))
+
+
+def gather_facts(
+    session: Session,
+    request: DisclosureRequest,
+    on: date,
+    review_due: date | None = None,
+    undertakings: Iterable[str] = (),
+) -> rules.Facts:
+    recipients = {recipient: _recipient_facts(session, recipient) for recipient in request.recipients}
+    subject = monitoring.get_nominal(session, request.subject)
+    authoriser = request.authorisation.by if request.authorisation else None
+    return rules.Facts(
+        on=on,
+        recipients=recipients,
+        agreements=_agreement_facts(session, request, recipients, on),
+        scheme=_scheme_facts(session, request.scheme, on),
+        requester=_discloser_facts(session, request.requested_by, subject, on),
+        authoriser=_discloser_facts(session, authoriser, subject, on) if authoriser else None,
+        subject=_person(subject) if subject else None,
+        protected=tuple(_person(person) for person in monitoring.protected_nominals(session)),
+        intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
+        review_due=review_due,
+        undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+    )
+
+
+def _recipient_facts(session: Session, recipient_id: str) -> rules.RecipientFacts | None:
+    found = agreements.find_recipient(session, recipient_id)
+    if found is None:
+        return None
+    return rules.RecipientFacts(
+        recipient_id=found.recipient_id,
+        name=found.name,
+        competent_authority=found.competent_authority,
+        org_id=found.org_id,
+        scheme_id=found.scheme_id,
+        member_active=found.kind == "organisation" or found.member_status == "active",
+        undertaking_signed_on=found.undertaking_signed_on,
+    )
+
+
+def _agreement_facts(
+    session: Session,
+    request: DisclosureRequest,
+    recipients: dict[str, rules.RecipientFacts | None],
+    on: date,
+) -> tuple[rules.AgreementFacts, ...]:
+    if request.agreement:
+        found = agreements.get_agreement(session, request.agreement)
+        views = [found] if found else []
+    elif request.route == Route.AGREEMENT:
+        org_ids = {r.org_id for r in recipients.values() if r and r.org_id}
+        views = [view for org_id in sorted(org_ids) for view in agreements.agreements_for(session, org_id)]
+    else:
+        return ()
+    return tuple(
+        rules.AgreementFacts(
+            agreement_id=view.agreement_id,
+            title=view.title,
+            parties=frozenset(view.parties),
+            purposes=frozenset(view.purposes),
+            data_categories=frozenset(view.data_categories),
+            status=view.status_on(on),
+        )
+        for view in views
+    )
+
+
+def _scheme_facts(session: Session, scheme_id: str | None, on: date) -> rules.SchemeFacts | None:
+    scheme = agreements.get_scheme(session, scheme_id) if scheme_id else None
+    if scheme is None:
+        return None
+    return rules.SchemeFacts(
+        scheme_id=scheme.scheme_id,
+        name=scheme.name,
+        area_code=scheme.area_code or "",
+        recognised=scheme.recognised,
+        manager_vetted=scheme.manager_vetted_on(on),
+    )
+
+
+def _discloser_facts(session: Session, staff_id: str, subject: Any, on: date) -> rules.DiscloserFacts | None:
+    readiness = workforce.discloser_readiness(session, staff_id, on)
+    if not readiness.known:
+        return None
+    conflicts: tuple[str, ...] = ()
+    if subject is not None:
+        reference = SubjectRef(
+            subject_id=subject.subject_id,
+            surname=subject.surname,
+            forenames=subject.forenames,
+            date_of_birth=subject.date_of_birth,
+            postcode=subject.postcode,
+        )
+        declared = workforce.declared_conflicts(session, staff_id, reference)
+        conflicts = tuple(d.relationship or d.kind for d in declared)
+        if subject.staff_id == staff_id:
+            conflicts += ("self",)
+    return rules.DiscloserFacts(
+        staff_id=staff_id,
+        roles=frozenset(str(role) for role in readiness.roles),
+        area_code=readiness.area_code,
+        training_current=readiness.training_current,
+        missing_training=tuple(readiness.missing_training),
+        vetting_current=readiness.vetting_current,
+        conflicts=conflicts,
+    )
+
+
+def _person(nominal: Any) -> rules.PersonFacts:
+    return rules.PersonFacts(
+        subject_id=nominal.subject_id,
+        name=f"{nominal.forenames} {nominal.surname}".strip() or None,
+        address=nominal.address,
+        postcode=nominal.postcode,
+    )
+
+
+# --------------------------------------------------------------------------- the lifecycle
+
+
+def _today() -> date:
+    return london_day(utcnow())
+
+
+def _load(session: Session, disclosure_id: int, *, lock: bool = False) -> Disclosure:
+    query = select(Disclosure).where(Disclosure.id == disclosure_id)
+    row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if row is None:
+        raise DisclosureError(f"There is no disclosure {disclosure_id}.")
+    return row
+
+
+def _request_of(row: Disclosure) -> DisclosureRequest:
+    return DisclosureRequest.model_validate_json(row.document)
+
+
+def _store_document(row: Disclosure, request: DisclosureRequest) -> None:
+    row.document = json.dumps(request.as_document(), ensure_ascii=False, sort_keys=True)
+
+
+def _area_for(session: Session, request: DisclosureRequest) -> str:
+    """Scheme disclosures belong to the scheme's area; others to the requester's."""
+    if request.route == Route.PARTNERSHIP_SCHEME and request.scheme:
+        scheme = agreements.get_scheme(session, request.scheme)
+        if scheme is not None and scheme.area_code:
+            return scheme.area_code
+    area = workforce.discloser_readiness(session, request.requested_by, _today()).area_code
+    return area or "HQ"
+
+
+def _event(session: Session, row: Disclosure, actor: Principal, action: str, note: str | None = None) -> None:
+    session.add(
+        DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor.staff_id, action=action, note=note)
+    )
+
+
+def _entry(
+    session: Session,
+    row: Disclosure,
+    actor: str,
+    op: Op,
+    action: str,
+    *,
+    justification: str | None = None,
+    recipients: Sequence[str] = (),
+    **detail: Any,
+) -> None:
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=op,
+            object_type="disclosure",
+            object_id=str(row.id),
+            subjects=(row.subject_id,) if row.subject_id else (),
+            justification=justification,
+            recipients=tuple(recipients),
+            detail={"action": action, "route": row.route, "status": row.status, **detail},
+        ),
+    )
+
+
+def create_draft(session: Session, data: Any, actor: Principal) -> int:
+    """A new draft from the wizard's first page (or the API). The requester is always the actor."""
+    if isinstance(data, dict):
+        data = {**data, "requested_by": actor.staff_id}
+    request = read_request(session, data)
+    now = utcnow()
+    row = Disclosure(
+        route=request.route.value,
+        status=Status.DRAFT.value,
+        area_code=_area_for(session, request),
+        requested_by=actor.staff_id,
+        subject_id=request.subject,
+        document="{}",
+        created_at=now,
+        updated_at=now,
+    )
+    _store_document(row, request)
+    session.add(row)
+    session.flush()
+    _event(session, row, actor, "drafted")
+    _entry(session, row, actor.actor, Op.COLLECTION, "drafted", subject_purpose=request.purpose.value)
+    return row.id
+
+
+def update_draft(session: Session, disclosure_id: int, data: Any, actor: Principal) -> CheckResult:
+    """Save the wizard; returns the findings for the saved request."""
+    row = _load(session, disclosure_id, lock=True)
+    _must_be_requester(row, actor)
+    if row.status != Status.DRAFT:
+        raise DisclosureError("Only a draft can be changed. This request has been submitted.")
+    if isinstance(data, dict):
+        data = {**data, "requested_by": row.requested_by, "authorisation": None}
+    request = read_request(session, data)
+    before = row.document
+    row.route, row.subject_id = request.route.value, request.subject
+    row.area_code = _area_for(session, request)
+    _store_document(row, request)
+    if row.document != before:
+        row.updated_at = utcnow()
+        _entry(session, row, actor.actor, Op.ALTERATION, "draft saved", sha256=_sha256(row.document))
+    return evaluate(session, request, _today())
+
+
+def _must_be_requester(row: Disclosure, actor: Principal) -> None:
+    if row.requested_by != actor.staff_id:
+        raise DisclosureError("Only the officer who drafted this request can change or submit it.")
+
+
+def _refuse_step(step: str, result: CheckResult) -> None:
+    settled = _SETTLED_AT[step]
+    open_findings = [f for f in result.findings if f.code not in settled]
+    if open_findings:
+        blocking = [f for f in open_findings if f.severity == Severity.BLOCK]
+        what = "blocking findings" if blocking else "findings that need action"
+        raise DisclosureError(f"Cannot {step}: resolve the {what} first.", result)
+
+
+def submit(session: Session, disclosure_id: int, actor: Principal) -> CheckResult:
+    row = _load(session, disclosure_id, lock=True)
+    _must_be_requester(row, actor)
+    if row.status != Status.DRAFT:
+        raise DisclosureError("This request has already been submitted.")
+    request = _request_of(row)
+    result = evaluate(session, request, _today())
+    _refuse_step("submit", result)
+    row.status, row.submitted_at = Status.SUBMITTED.value, utcnow()
+    _event(session, row, actor, "submitted")
+    _entry(session, row, actor.actor, Op.ALTERATION, "submitted", justification=request.rationale)
+    return result
+
+
+def authorise(session: Session, disclosure_id: int, actor: Principal, note: str = "") -> CheckResult:
+    """An AIC, supervisor or the DPU authorises (the rules check who may, and that it is not their own)."""
+    row = _load(session, disclosure_id, lock=True)
+    emergency_completion = (
+        row.route == Route.EMERGENCY and row.status == Status.RELEASED and not row.authorised_by
+    )
+    if row.status != Status.SUBMITTED and not emergency_completion:
+        raise DisclosureError(f"Only a submitted request can be authorised; this one is {row.status}.")
+    now = utcnow()
+    request = _request_of(row).model_copy(update={"authorisation": Authorisation(by=actor.staff_id, at=now)})
+    result = _evaluate_row(session, row, request)
+    _refuse_step("authorise", result)
+    _store_document(row, request)
+    row.authorised_by, row.authorised_at = actor.staff_id, now
+    if not emergency_completion:
+        row.status = Status.AUTHORISED.value
+    _event(session, row, actor, "authorised", note or None)
+    _entry(session, row, actor.actor, Op.AUTHORISATION, "authorised", justification=note or request.rationale)
+    return result
+
+
+def refuse(session: Session, disclosure_id: int, actor: Principal, reasons: str) -> None:
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.SUBMITTED:
+        raise DisclosureError(f"Only a submitted request can be refused; this one is {row.status}.")
+    if row.requested_by == actor.staff_id:
+        raise DisclosureError("Nobody may decide their own disclosure.")
+    if not reasons.strip():
+        raise DisclosureError("Give the reasons for refusing, so the officer knows what to do.")
+    now = utcnow()
+    row.status, row.refused_by, row.refused_at, row.closed_at = Status.REFUSED.value, actor.staff_id, now, now
+    row.refusal_reason = reasons.strip()
+    _event(session, row, actor, "refused", row.refusal_reason)
+    _entry(session, row, actor.actor, Op.REFUSAL, "refused", justification=row.refusal_reason)
+
+
+def release(
+    session: Session, disclosure_id: int, actor: Principal, undertakings: dict[str, date] | None = None
+) -> str:
+    """Release: nothing may be open. Issues the reference and records the disclosure with its recipients.
+
+    `undertakings` records signed undertakings (Form 3797) collected at release, by recipient id.
+    An emergency disclosure is released by its requester at once; its completion is due afterwards.
+    """
+    row = _load(session, disclosure_id, lock=True)
+    emergency = row.route == Route.EMERGENCY and row.status == Status.DRAFT
+    if emergency:
+        _must_be_requester(row, actor)
+    elif row.status != Status.AUTHORISED:
+        raise DisclosureError(f"Only an authorised request can be released; this one is {row.status}.")
+    request = _request_of(row)
+    signed = [Undertaking(recipient=r, signed_at=d) for r, d in (undertakings or {}).items()]
+    if signed:
+        kept = [u for u in request.undertakings if u.recipient not in (undertakings or {})]
+        request = request.model_copy(update={"undertakings": kept + signed})
+    result = _evaluate_row(session, row, request)
+    if emergency:
+        if any(f.severity == Severity.BLOCK for f in result.findings):
+            raise DisclosureError(
+                "Cannot release: even an emergency disclosure may not break a block rule.", result
+            )
+    else:
+        _refuse_step("release", result)
+    now = utcnow()
+    _store_document(row, request)
+    row.reference = next_reference(session, row.area_code, now)
+    row.status, row.released_by, row.released_at = Status.RELEASED.value, actor.staff_id, now
+    row.review_due = _review_due(session, row, request, london_day(now))
+    if emergency:
+        hours = int(identity.config_value(session, "emergency_completion_hours"))
+        row.completion_due = now + timedelta(hours=hours)
+    _store_recipients(session, row, request)
+    _store_sources(session, row, request)
+    _event(session, row, actor, "released", row.reference)
+    _entry(
+        session,
+        row,
+        actor.actor,
+        Op.DISCLOSURE,
+        "released",
+        justification=request.rationale or "emergency disclosure",
+        recipients=request.recipients,
+        reference=row.reference,
+        items=[{"kind": i.kind.value, "sha256": _sha256(i.content)} for i in request.items],
+        lawful_basis=request.lawful_basis,
+    )
+    return row.reference
+
+
+def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest) -> CheckResult:
+    on_file = session.scalars(
+        select(DisclosureRecipient.recipient_id).where(
+            DisclosureRecipient.disclosure_id == row.id,
+            DisclosureRecipient.undertaking_signed_on.is_not(None),
+        )
+    )
+    return evaluate(session, request, _today(), undertakings=list(on_file))
+
+
+def _review_due(
+    session: Session, row: Disclosure, request: DisclosureRequest, released_on: date
+) -> date | None:
+    """K10 7.8: scheme disclosures are reviewed within 60 days, or 120 under an exclusion notice."""
+    if row.route != Route.PARTNERSHIP_SCHEME:
+        return None
+    key = "review_days_exclusion" if request.exclusion_notice else "review_days"
+    return released_on + timedelta(days=int(identity.config_value(session, key)))
+
+
+def _store_recipients(session: Session, row: Disclosure, request: DisclosureRequest) -> None:
+    signed = {u.recipient: u.signed_at for u in request.undertakings}
+    for recipient_id in request.recipients:
+        found = agreements.find_recipient(session, recipient_id)
+        on_register = found.undertaking_signed_on if found else None
+        session.merge(
+            DisclosureRecipient(
+                disclosure_id=row.id,
+                recipient_id=recipient_id,
+                name=found.name if found else recipient_id,
+                undertaking_signed_on=signed.get(recipient_id, on_register),
+            )
+        )
+
+
+def _store_sources(session: Session, row: Disclosure, request: DisclosureRequest) -> None:
+    for number, item in enumerate(request.items):
+        source = item.source
+        session.add(
+            DisclosedSource(
+                disclosure_id=row.id,
+                item_number=number,
+                system=(source.system or "") if source else "",
+                record_id=(source.record_id or "") if source else "",
+                content_sha256=_fact_digest(item.content),
+            )
+        )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fact_digest(text: str) -> str:
+    """The same fact, however it was spaced or capitalised."""
+    return _sha256(" ".join(text.lower().split()))
+
+
+def next_reference(session: Session, area_code: str, at: datetime) -> str:
+    """`AREA/NNN/YY`: the next number in the area, consecutive across years, safe under concurrent releases.
+
+    The counter row is created if absent (insert-or-ignore), then incremented with one UPDATE … RETURNING:
+    the row lock (PostgreSQL) or the write lock (SQLite) makes two releases take different numbers.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(ReferenceCounter).values(area_code=area_code, last_number=0).on_conflict_do_nothing()
+    )
+    number = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.area_code == area_code)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one()
+    return f"{area_code}/{number:03d}/{london_day(at).year % 100:02d}"
+
+
+def record_receipt(session: Session, disclosure_id: int, recipient_id: str, actor: Principal) -> None:
+    row = _load(session, disclosure_id)
+    line = session.get(DisclosureRecipient, (disclosure_id, recipient_id))
+    if line is None or row.status != Status.RELEASED:
+        raise DisclosureError(f"{recipient_id} did not receive this disclosure.")
+    if line.receipt_at is None:
+        line.receipt_at = utcnow()
+        _event(session, row, actor, "receipt recorded", recipient_id)
+        _entry(session, row, actor.actor, Op.ALTERATION, "receipt recorded", recipient=recipient_id)
+
+
+def review(
+    session: Session, disclosure_id: int, actor: Principal, outcome: ReviewOutcome, reasons: str
+) -> None:
+    """The 60/120-day review: retain (next review set) or withdraw (notices to every recipient)."""
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.RELEASED or row.review_due is None:
+        raise DisclosureError("Only a released scheme disclosure is reviewed.")
+    if not reasons.strip():
+        raise DisclosureError("Record the reasons for the review decision.")
+    now, today = utcnow(), _today()
+    request = _request_of(row)
+    next_review = _review_due(session, row, request, today) if outcome == ReviewOutcome.RETAIN else None
+    session.add(
+        DisclosureReview(
+            disclosure_id=row.id,
+            reviewed_by=actor.staff_id,
+            reviewed_at=now,
+            outcome=outcome.value,
+            reasons=reasons.strip(),
+            next_review=next_review,
+        )
+    )
+    if outcome == ReviewOutcome.RETAIN:
+        row.review_due = next_review
+    else:
+        row.status, row.closed_at, row.review_due = Status.WITHDRAWN.value, now, None
+        for line in _recipients(session, row.id):
+            _issue_notice(session, row, line.recipient_id, NoticeKind.WITHDRAWAL, actor, None)
+    _event(session, row, actor, f"reviewed: {outcome.value}", reasons.strip())
+    _entry(session, row, actor.actor, Op.REVIEW, f"review: {outcome.value}", justification=reasons.strip())
+
+
+def _recipients(session: Session, disclosure_id: int) -> list[DisclosureRecipient]:
+    query = select(DisclosureRecipient).where(DisclosureRecipient.disclosure_id == disclosure_id)
+    return list(session.scalars(query.order_by(DisclosureRecipient.recipient_id)))
+
+
+def _issue_notice(
+    session: Session,
+    row: Disclosure,
+    recipient_id: str,
+    kind: NoticeKind,
+    actor: Principal,
+    correction_id: int | None,
+) -> None:
+    session.add(
+        Notice(
+            kind=kind.value,
+            disclosure_id=row.id,
+            recipient_id=recipient_id,
+            correction_id=correction_id,
+            issued_by=actor.staff_id,
+            issued_at=utcnow(),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- corrections cascade
+
+
+def report_correction(
+    session: Session,
+    actor: Principal,
+    *,
+    description: str,
+    system: str | None = None,
+    record_id: str | None = None,
+    disclosure_id: int | None = None,
+    item_number: int | None = None,
+    correct_text: str | None = None,
+) -> tuple[int, list[NoticeLine]]:
+    """Record that a source record, or a disclosed fact, is inaccurate, and notify every recipient of it.
+
+    A source record (system + record id) reaches every released disclosure that drew on it; a disclosed
+    fact (a disclosure's item) reaches every released disclosure carrying the same fact or the same source.
+    """
+    if not description.strip():
+        raise DisclosureError("Say what is inaccurate.")
+    digest = None
+    if disclosure_id is not None and item_number is not None:
+        carried = session.get(DisclosedSource, (disclosure_id, item_number))
+        if carried is None:
+            raise DisclosureError(f"Disclosure {disclosure_id} released no item {item_number + 1}.")
+        digest = carried.content_sha256
+        system, record_id = carried.system or None, carried.record_id or None
+    elif not (system and record_id):
+        raise DisclosureError("Name the source record (system and record id) or the disclosed item.")
+    correction = Correction(
+        reported_by=actor.staff_id,
+        reported_at=utcnow(),
+        system=system,
+        record_id=record_id,
+        content_sha256=digest,
+        description=description.strip(),
+        correct_text=(correct_text or "").strip() or None,
+    )
+    session.add(correction)
+    session.flush()
+    for row in affected_disclosures(session, system, record_id, digest):
+        for line in _recipients(session, row.id):
+            _issue_notice(session, row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id)
+        _event(session, row, actor, "correction issued", correction.description)
+        _entry(
+            session,
+            row,
+            actor.actor,
+            Op.CORRECTION,
+            "correction issued",
+            justification=correction.description,
+            recipients=[line.recipient_id for line in _recipients(session, row.id)],
+            correction=correction.id,
+        )
+    session.flush()
+    return correction.id, notices(session, correction_id=correction.id)
+
+
+def affected_disclosures(
+    session: Session, system: str | None, record_id: str | None, digest: str | None
+) -> list[Disclosure]:
+    conditions: list[ColumnElement[bool]] = []
+    if system and record_id:
+        conditions.append((DisclosedSource.system == system) & (DisclosedSource.record_id == record_id))
+    if digest:
+        conditions.append(DisclosedSource.content_sha256 == digest)
+    if not conditions:
+        return []
+    ids = select(DisclosedSource.disclosure_id).where(or_(*conditions))
+    query = select(Disclosure).where(Disclosure.id.in_(ids), Disclosure.released_at.is_not(None))
+    return list(session.scalars(query.order_by(Disclosure.id)))
+
+
+def acknowledge_notice(session: Session, notice_id: int, actor: Principal, note: str = "") -> None:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise DisclosureError(f"There is no notice {notice_id}.")
+    if notice.acknowledged_at is not None:
+        return
+    notice.acknowledged_at, notice.acknowledged_note = utcnow(), note.strip() or None
+    row = _load(session, notice.disclosure_id)
+    _event(session, row, actor, f"{notice.kind} acknowledged", notice.recipient_id)
+    _entry(
+        session,
+        row,
+        actor.actor,
+        Op.ALTERATION,
+        f"{notice.kind} notice acknowledged",
+        recipient=notice.recipient_id,
+    )
+
+
+def notices(
+    session: Session,
+    *,
+    outstanding: bool = False,
+    correction_id: int | None = None,
+    disclosure_id: int | None = None,
+) -> list[NoticeLine]:
+    query = (
+        select(Notice, Disclosure.reference, DisclosureRecipient.name)
+        .join(Disclosure, Disclosure.id == Notice.disclosure_id)
+        .outerjoin(
+            DisclosureRecipient,
+            (DisclosureRecipient.disclosure_id == Notice.disclosure_id)
+            & (DisclosureRecipient.recipient_id == Notice.recipient_id),
+        )
+    )
+    if outstanding:
+        query = query.where(Notice.acknowledged_at.is_(None))
+    if correction_id is not None:
+        query = query.where(Notice.correction_id == correction_id)
+    if disclosure_id is not None:
+        query = query.where(Notice.disclosure_id == disclosure_id)
+    return [
+        NoticeLine(
+            id=n.id,
+            kind=NoticeKind(n.kind),
+            disclosure_id=n.disclosure_id,
+            reference=reference,
+            recipient_id=n.recipient_id,
+            issued_at=n.issued_at,
+            acknowledged_at=n.acknowledged_at,
+            correction_id=n.correction_id,
+            recipient_name=name or n.recipient_id,
+        )
+        for n, reference, name in session.execute(query.order_by(Notice.issued_at, Notice.id))
+    ]
+
+
+def corrections(session: Session) -> list[Correction]:
+    return list(session.scalars(select(Correction).order_by(Correction.reported_at.desc())))
+
+
+# --------------------------------------------------------------------------- lists and the case view
+
+
+def _summary(row: Disclosure, recipients: Sequence[str]) -> DisclosureSummary:
+    return DisclosureSummary(
+        id=row.id,
+        reference=row.reference,
+        route=Route(row.route),
+        status=Status(row.status),
+        area_code=row.area_code,
+        requested_by=row.requested_by,
+        subject_id=row.subject_id or "(erased)",
+        recipients=tuple(recipients),
+        created_at=row.created_at,
+        submitted_at=row.submitted_at,
+        released_at=row.released_at,
+        review_due=row.review_due,
+        completion_due=row.completion_due,
+    )
+
+
+def summary_of(row: Disclosure) -> DisclosureSummary:
+    return _summary(row, _request_recipients(row))
+
+
+def _summaries(session: Session, rows: Sequence[Disclosure]) -> list[DisclosureSummary]:
+    return [summary_of(row) for row in rows]
+
+
+def _request_recipients(row: Disclosure) -> list[str]:
+    try:
+        return list(json.loads(row.document).get("recipients", []))
+    except ValueError:
+        return []
+
+
+def list_disclosures(
+    session: Session,
+    *,
+    requested_by: str | None = None,
+    statuses: Iterable[Status] = (),
+    area_code: str | None = None,
+    limit: int = 200,
+) -> list[DisclosureSummary]:
+    query = select(Disclosure)
+    if requested_by:
+        query = query.where(Disclosure.requested_by == requested_by)
+    wanted = [status.value for status in statuses]
+    if wanted:
+        query = query.where(Disclosure.status.in_(wanted))
+    if area_code:
+        query = query.where(Disclosure.area_code == area_code)
+    return _summaries(session, list(session.scalars(query.order_by(Disclosure.id.desc()).limit(limit))))
+
+
+def authorisation_queue(session: Session, actor: Principal) -> list[DisclosureSummary]:
+    """Requests this person could authorise: submitted, not their own, for a route their role covers, and
+    (scheme disclosures) in their area; emergency releases awaiting completion are included."""
+    readiness = workforce.discloser_readiness(session, actor.staff_id, _today())
+    roles = {str(role) for role in actor.roles}
+    query = select(Disclosure).where(
+        or_(
+            Disclosure.status == Status.SUBMITTED.value,
+            (Disclosure.route == Route.EMERGENCY.value)
+            & (Disclosure.status == Status.RELEASED.value)
+            & Disclosure.authorised_by.is_(None),
+        ),
+        Disclosure.requested_by != actor.staff_id,
+    )
+    rows = [
+        row
+        for row in session.scalars(query.order_by(Disclosure.submitted_at, Disclosure.id))
+        if rules.AUTHORISER_ROLES[Route(row.route)] & roles
+        and (row.route != Route.PARTNERSHIP_SCHEME or "dpu" in roles or row.area_code == readiness.area_code)
+    ]
+    return _summaries(session, rows)
+
+
+def release_queue(session: Session, actor: Principal) -> list[DisclosureSummary]:
+    """Authorised requests ready to release: the authoriser's own, or any for the DPU."""
+    query = select(Disclosure).where(Disclosure.status == Status.AUTHORISED.value)
+    if "dpu" not in {str(role) for role in actor.roles}:
+        query = query.where(
+            or_(Disclosure.authorised_by == actor.staff_id, Disclosure.requested_by == actor.staff_id)
+        )
+    return _summaries(session, list(session.scalars(query.order_by(Disclosure.authorised_at))))
+
+
+def review_queue(session: Session, within_days: int = 14) -> list[DisclosureSummary]:
+    """Released scheme disclosures due for review in the next `within_days`, overdue first."""
+    horizon = _today() + timedelta(days=within_days)
+    query = select(Disclosure).where(
+        Disclosure.status == Status.RELEASED.value,
+        Disclosure.review_due.is_not(None),
+        Disclosure.review_due <= horizon,
+    )
+    return _summaries(session, list(session.scalars(query.order_by(Disclosure.review_due))))
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    query = select(Disclosure.status, func.count()).group_by(Disclosure.status)
+    return {status: count for status, count in session.execute(query)}
+
+
+def view(session: Session, disclosure_id: int, actor: Principal, justification: str) -> DisclosureDetail:
+    """The whole case for a screen or a document. Showing it is a consultation of the subject's data."""
+    row = _load(session, disclosure_id)
+    may_see = (
+        row.requested_by == actor.staff_id
+        or row.authorised_by == actor.staff_id
+        or {"aic", "dpu", "auditor", "supervisor"} & {str(role) for role in actor.roles}
+    )
+    if not may_see:
+        raise DisclosureError("You may only open your own disclosures.")
+    request = _request_of(row) if row.erased_at is None else None
+    result = CheckResult(())
+    if request is not None and row.status == Status.RELEASED:
+        result = evaluate(
+            session, request, _today(), review_due=row.review_due, undertakings=request.recipients
+        )
+    elif request is not None and row.status in OPEN_STATUSES:
+        result = _evaluate_row(session, row, request)
+    if row.subject_id:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor.actor,
+                op=Op.CONSULTATION,
+                object_type="disclosure",
+                object_id=str(row.id),
+                subjects=(row.subject_id,),
+                justification=justification,
+            ),
+        )
+    recipients = _recipients(session, row.id)
+    lines = tuple(
+        RecipientLine(r.recipient_id, r.name, r.undertaking_signed_on, r.receipt_at) for r in recipients
+    ) or tuple(RecipientLine(r, _recipient_name(session, r), None, None) for r in _request_recipients(row))
+    return DisclosureDetail(
+        summary=_summary(row, [line.recipient_id for line in lines]),
+        request=request,
+        result=result,
+        recipients=lines,
+        authorised_by=row.authorised_by,
+        authorised_at=row.authorised_at,
+        refused_by=row.refused_by,
+        refusal_reason=row.refusal_reason,
+        released_by=row.released_by,
+        history=tuple(
+            HistoryLine(e.at, e.actor, e.action, e.note)
+            for e in session.scalars(
+                select(DisclosureEvent)
+                .where(DisclosureEvent.disclosure_id == row.id)
+                .order_by(DisclosureEvent.id)
+            )
+        ),
+        reviews=tuple(
+            ReviewLine(r.reviewed_at, r.reviewed_by, ReviewOutcome(r.outcome), r.reasons, r.next_review)
+            for r in session.scalars(
+                select(DisclosureReview)
+                .where(DisclosureReview.disclosure_id == row.id)
+                .order_by(DisclosureReview.id)
+            )
+        ),
+        notices=tuple(notices(session, disclosure_id=row.id)),
+        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at},
+    )
+
+
+def _recipient_name(session: Session, recipient_id: str) -> str:
+    found = agreements.find_recipient(session, recipient_id)
+    return found.name if found else f"{recipient_id} (not in any register)"
+
+
+# --------------------------------------------------------------------------- retention
+
+
+RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
+    "disclosure_released": (
+        6 * 365,
+        "released disclosures: six years after release or withdrawal (force schedule)",
+    ),
+    "disclosure_refused": (2 * 365, "refused requests: two years after refusal"),
+    "disclosure_draft": (90, "drafts never submitted: ninety days after the last change"),
+}
+
+
+def retention_rules(session: Session) -> list[RetentionView]:
+    stored = {row.record_type: row for row in session.scalars(select(RetentionRule))}
+    views = []
+    for record_type, (days, basis) in RETENTION_DEFAULTS.items():
+        row = stored.get(record_type)
+        views.append(
+            RetentionView(
+                record_type,
+                row.keep_days if row else days,
+                row.basis if row else basis,
+                days,
+                row.changed_by if row else None,
+                row.changed_at if row else None,
+            )
+        )
+    return views
+
+
+def set_retention_rule(session: Session, record_type: str, keep_days: int, basis: str, actor: str) -> None:
+    if record_type not in RETENTION_DEFAULTS:
+        raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
+    if not 1 <= keep_days <= 100 * 365:
+        raise DisclosureError("Keep for between 1 day and 100 years.")
+    row = session.get(RetentionRule, record_type)
+    old = row.keep_days if row else RETENTION_DEFAULTS[record_type][0]
+    if row is None:
+        row = RetentionRule(
+            record_type=record_type, keep_days=keep_days, basis="", changed_by="", changed_at=utcnow()
+        )
+        session.add(row)
+    row.keep_days, row.basis = keep_days, basis.strip() or RETENTION_DEFAULTS[record_type][1]
+    row.changed_by, row.changed_at = actor, utcnow()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONFIGURATION,
+            object_type="retention_rule",
+            object_id=record_type,
+            detail={"old_days": old, "new_days": keep_days},
+        ),
+    )
+
+
+def set_legal_hold(session: Session, disclosure_id: int, reason: str | None, actor: str) -> None:
+    """Place (reason given) or lift (None) a legal hold: a held record is never disposed of."""
+    row = _load(session, disclosure_id, lock=True)
+    if reason is not None and not reason.strip():
+        raise DisclosureError("Give the reason for the legal hold (e.g. the case or claim it serves).")
+    row.legal_hold = reason.strip() if reason else None
+    action = "legal hold placed" if reason else "legal hold lifted"
+    session.add(
+        DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action=action, note=row.legal_hold)
+    )
+    _entry(session, row, actor, Op.ALTERATION, action, justification=row.legal_hold)
+
+
+def _retention_clock(row: Disclosure) -> tuple[str, datetime] | None:
+    """Which rule applies to a record and the moment its retention runs from."""
+    if row.status in (Status.RELEASED, Status.WITHDRAWN, Status.EXPIRED) and row.released_at:
+        return "disclosure_released", max(row.released_at, row.closed_at or row.released_at)
+    if row.status == Status.REFUSED and row.closed_at:
+        return "disclosure_refused", row.closed_at
+    if row.status == Status.DRAFT:
+        return "disclosure_draft", row.updated_at
+    return None
+
+
+def due_for_disposal(session: Session, on: date) -> tuple[list[Disclosure], list[Disclosure]]:
+    """(to erase, held back by a legal hold) as on a day."""
+    keep = {view.record_type: view.keep_days for view in retention_rules(session)}
+    due: list[Disclosure] = []
+    held: list[Disclosure] = []
+    query = select(Disclosure).where(Disclosure.erased_at.is_(None)).order_by(Disclosure.id)
+    for row in session.scalars(query):
+        clock = _retention_clock(row)
+        if clock is None:
+            continue
+        record_type, since = clock
+        if london_day(since) + timedelta(days=keep[record_type]) <= on:
+            (held if row.legal_hold else due).append(row)
+    return due, held
+
+
+def dispose(session: Session, actor: str, on: date, *, dry_run: bool = False) -> DisposalReport:
+    """Erase the personal data of every disclosure past its retention, except those on legal hold.
+
+    The record keeps its number, route, reference, dates and recipients' ids; the request (items, subject,
+    rationale), notes and item sources go. Its ledger entries are redacted (their leaf hashes stay, so the
+    ledger still verifies) and one `erasure` entry records what was done and under which rule.
+    """
+    due, held = due_for_disposal(session, on)
+    redacted = 0
+    if not dry_run:
+        for row in due:
+            redacted += _erase(session, row, actor)
+        session.add(
+            Disposal(
+                run_by=actor,
+                run_at=utcnow(),
+                erased=len(due),
+                held=len(held),
+                redacted_entries=redacted,
+                dry_run=False,
+            )
+        )
+    return DisposalReport([row.id for row in due], [row.id for row in held], redacted, dry_run)
+
+
+def _erase(session: Session, row: Disclosure, actor: str) -> int:
+    record_type, _since = _retention_clock(row) or ("disclosure", row.created_at)
+    entries = ledger.search(
+        session, EntryFilter(object_type="disclosure", object_id=str(row.id)), limit=100_000
+    )
+    for entry in entries:
+        ledger.redact(session, entry.index, f"end of retention ({record_type})", actor)
+    skeleton = {"route": row.route, "reference": row.reference, "erased": True}
+    row.document = json.dumps(skeleton, sort_keys=True)
+    row.subject_id, row.refusal_reason = None, None
+    row.status, row.erased_at = Status.DESTROYED.value, utcnow()
+    session.execute(delete(DisclosedSource).where(DisclosedSource.disclosure_id == row.id))
+    session.execute(update(DisclosureEvent).where(DisclosureEvent.disclosure_id == row.id).values(note=None))
+    session.execute(
+        update(DisclosureReview).where(DisclosureReview.disclosure_id == row.id).values(reasons="(erased)")
+    )
+    session.add(
+        DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action="destroyed", note=record_type)
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.ERASURE,
+            object_type="disclosure",
+            object_id=str(row.id),
+            detail={"rule": record_type, "reference": row.reference, "redacted_entries": len(entries)},
+        ),
+    )
+    return len(entries)

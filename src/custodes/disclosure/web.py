@@ -1,0 +1,661 @@
+"""Disclosure screens: the request wizard, the case page, the queues, reviews, corrections and documents.
+
+Thin: each handler parses the form, calls `disclosure.service`, and renders. The wizard posts the whole
+request each time and shows the rule findings beside the part of the form they concern.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from custodes.agreements import service as agreements
+from custodes.disclosure import rules
+from custodes.disclosure import service as disclosure
+from custodes.disclosure.schemas import (
+    JAPAN_QUESTIONS,
+    ROUTE_TITLES,
+    STATUS_TITLES,
+    CheckResult,
+    DisclosureDetail,
+    ItemKind,
+    Nature,
+    OffenceOutcome,
+    OutcomeKind,
+    PersonCategory,
+    Purpose,
+    RequestUnreadable,
+    ReviewOutcome,
+    Route,
+    SourceKind,
+    Status,
+)
+from custodes.identity.permissions import Permission
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.pdf import html_to_pdf
+from custodes.kit.timefmt import london_day, rfc3339
+from custodes.web.deps import Db, require
+from custodes.web.templating import environment, render
+
+router = APIRouter()
+Requester = Annotated[Principal, Depends(require(Permission.DISCLOSURE_REQUEST))]
+Authoriser = Annotated[Principal, Depends(require(Permission.DISCLOSURE_AUTHORISE))]
+Reviewer = Annotated[Principal, Depends(require(Permission.DISCLOSURE_REVIEW))]
+Overseer = Annotated[Principal, Depends(require(Permission.DISCLOSURE_OVERSEE))]
+Corrector = Annotated[Principal, Depends(require(Permission.CORRECTIONS_MANAGE))]
+# A case is open to the people on it and to those who authorise or oversee; the service decides.
+Anyone = Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
+MAX_ROWS = 30  # items, intelligence records or past outcomes in one request
+
+
+async def posted(request: Request) -> FormData:
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(posted)]
+
+
+def _done(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+
+
+def _choices(db: Db) -> dict[str, Any]:
+    """What the wizard's selects offer."""
+    return {
+        "routes": ROUTE_TITLES,
+        "purposes": [p.value for p in Purpose],
+        "item_kinds": [k.value for k in ItemKind],
+        "source_kinds": [k.value for k in SourceKind],
+        "natures": [n.value for n in Nature],
+        "categories": [c.value for c in PersonCategory],
+        "outcomes": [o.value for o in OffenceOutcome],
+        "outcome_kinds": [k.value for k in OutcomeKind],
+        "lawful_bases": disclosure.vocabulary(db),
+        "japan_questions": JAPAN_QUESTIONS,
+        "organisations": agreements.list_organisations(db),
+        "schemes": agreements.list_schemes(db),
+        "agreements": agreements.list_agreements(db),
+    }
+
+
+# --------------------------------------------------------------------------- form ↔ request document
+
+
+def _text(form: FormData, key: str) -> str | None:
+    value = form.get(key)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _rows(form: FormData, prefix: str) -> list[int]:
+    """Row numbers present in the form for a repeated group (`item-3-kind` → 3), minus removed ones."""
+    numbers = set()
+    for key in form:
+        parts = key.split("-")
+        if len(parts) >= 3 and parts[0] == prefix and parts[1].isdigit():
+            numbers.add(int(parts[1]))
+    return sorted(n for n in numbers if not form.get(f"{prefix}-{n}-remove"))[:MAX_ROWS]
+
+
+def document_from_form(form: FormData, actor: Principal, previous: dict[str, Any]) -> dict[str, Any]:
+    """The request document the wizard's fields describe. Verification keeps who verified and when."""
+    before = {index: item for index, item in enumerate(previous.get("items", []))}
+    document: dict[str, Any] = {
+        "route": _text(form, "route"),
+        "subject": _text(form, "subject"),
+        "purpose": _text(form, "purpose"),
+        "recipients": [r for r in form.getlist("recipients") if isinstance(r, str) and r.strip()],
+        "scheme": _text(form, "scheme"),
+        "agreement": _text(form, "agreement"),
+        "lawful_basis": _text(form, "lawful_basis"),
+        "rationale": _text(form, "rationale"),
+        "items": [_item(form, n, actor, before.get(n)) for n in _rows(form, "item")],
+        "intelligence": [
+            {
+                "record_id": _text(form, f"intel-{n}-record_id"),
+                "recorded_at": _text(form, f"intel-{n}-recorded_at"),
+                "grading": _text(form, f"intel-{n}-grading"),
+                "summary": _text(form, f"intel-{n}-summary"),
+            }
+            for n in _rows(form, "intel")
+            if _text(form, f"intel-{n}-record_id") or _text(form, f"intel-{n}-recorded_at")
+        ],
+        "previous_outcomes": [
+            {
+                "kind": _text(form, f"outcome-{n}-kind"),
+                "record_id": _text(form, f"outcome-{n}-record_id"),
+                "date": _text(form, f"outcome-{n}-date"),
+            }
+            for n in _rows(form, "outcome")
+            if _text(form, f"outcome-{n}-kind")
+        ],
+        "risk_assessment": {"risks": _text(form, "risks"), "plan": _text(form, "plan")},
+        "japan": {name: _text(form, f"japan-{name}") for name in JAPAN_QUESTIONS},
+        "danger_to_recipients": bool(form.get("danger_to_recipients")),
+        "exclusion_notice": bool(form.get("exclusion_notice")),
+        "name_justification": _text(form, "name_justification"),
+    }
+    if form.get("add") == "item":
+        document["items"].append({"kind": "other", "content": ""})
+    if form.get("add") == "intel":
+        document["intelligence"].append({"record_id": "", "recorded_at": ""})
+    if form.get("add") == "outcome":
+        document["previous_outcomes"].append({"kind": "conviction"})
+    return document
+
+
+def _item(form: FormData, n: int, actor: Principal, before: dict[str, Any] | None) -> dict[str, Any]:
+    key = f"item-{n}-"
+    item: dict[str, Any] = {
+        "kind": _text(form, key + "kind") or "other",
+        "content": _text(form, key + "content") or "",
+        "nature": _text(form, key + "nature"),
+        "person_category": _text(form, key + "person_category"),
+        "special_category": bool(form.get(key + "special_category")),
+        "sensitive_condition": _text(form, key + "sensitive_condition"),
+        "strictly_necessary": _text(form, key + "strictly_necessary"),
+    }
+    source_kind = _text(form, key + "source_kind")
+    if source_kind:
+        item["source"] = {
+            "kind": source_kind,
+            "system": _text(form, key + "source_system"),
+            "record_id": _text(form, key + "source_record_id"),
+        }
+    if item["kind"] == ItemKind.PHOTO:
+        item["photo"] = {
+            "custody_image": bool(form.get(key + "custody_image")),
+            "offence_outcome": _text(form, key + "offence_outcome") or "not_known",
+            "held_on": _text(form, key + "held_on"),
+        }
+    if form.get(key + "verified"):
+        earlier = (before or {}).get("verified")
+        same = before is not None and before.get("content") == item["content"] and earlier
+        item["verified"] = (
+            earlier
+            if same
+            else {
+                "by": actor.staff_id,
+                "at": rfc3339(utcnow()),
+                "method": _text(form, key + "verified_method") or "checked against the source record",
+            }
+        )
+    return item
+
+
+# --------------------------------------------------------------------------- my requests and the wizard
+
+
+@router.get("/disclosures")
+def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
+    return render(
+        request,
+        "disclosure/disclosures.html",
+        title="My disclosures",
+        rows=disclosure.list_disclosures(db, requested_by=principal.staff_id),
+        heading="My disclosure requests",
+        status_titles=STATUS_TITLES,
+        mine=True,
+    )
+
+
+@router.get("/disclosures/new")
+def new_request(request: Request, db: Db, principal: Requester) -> Any:
+    document = {"route": request.query_params.get("route", Route.PARTNERSHIP_SCHEME.value), "recipients": []}
+    return _start_page(request, db, document, [])
+
+
+def _start_page(
+    request: Request, db: Db, document: dict[str, Any], problems: list[str], status: int = 200
+) -> Any:
+    return render(
+        request,
+        "disclosure/new.html",
+        status_code=status,
+        title="New disclosure request",
+        doc=document,
+        problems=problems,
+        **_choices(db),
+    )
+
+
+@router.post("/disclosures/new")
+def create_request(request: Request, db: Db, principal: Requester, form: Posted) -> Any:
+    document: dict[str, Any] = {
+        "route": _text(form, "route"),
+        "subject": _text(form, "subject"),
+        "purpose": _text(form, "purpose"),
+        "scheme": _text(form, "scheme"),
+        "agreement": _text(form, "agreement"),
+        "recipients": [],
+    }
+    try:
+        disclosure_id = disclosure.create_draft(db, document, principal)
+    except RequestUnreadable as error:
+        return _start_page(request, db, document, _plain(error.problems), status=400)
+    return _done(
+        f"/disclosures/{disclosure_id}/edit", "Draft saved. Fill in the rest; the checks update as you save."
+    )
+
+
+def _plain(problems: list[str]) -> list[str]:
+    """Field paths as a sergeant reads them: `items.0.source.kind` → `Item 1, source kind`."""
+    readable = []
+    for problem in problems:
+        where, _, message = problem.partition(": ")
+        parts = where.split(".")
+        words: list[str] = []
+        for part in parts:
+            if part.isdigit():
+                words[-1] = f"{words[-1].rstrip('s')} {int(part) + 1}," if words else part
+            else:
+                words.append(part.replace("_", " "))
+        readable.append(f"{' '.join(words).rstrip(',').capitalize()}: {message}")
+    return readable
+
+
+def _wizard(
+    request: Request,
+    db: Db,
+    disclosure_id: int,
+    document: dict[str, Any],
+    result: CheckResult | None,
+    problems: list[str],
+    status: int = 200,
+) -> Any:
+    members = []
+    if document.get("scheme"):
+        members = agreements.list_members(db, document["scheme"])
+    return render(
+        request,
+        "disclosure/wizard.html",
+        status_code=status,
+        title=f"Disclosure request {disclosure_id}",
+        disclosure_id=disclosure_id,
+        doc=document,
+        result=result,
+        problems=problems,
+        members=members,
+        **_choices(db),
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/edit")
+def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: int) -> Any:
+    detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
+    if not _editable(detail, principal):
+        return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
+    return _wizard(request, db, disclosure_id, _document(detail), detail.result, [])
+
+
+def _editable(detail: DisclosureDetail, principal: Principal) -> bool:
+    summary = detail.summary
+    return summary.status == Status.DRAFT and summary.requested_by == principal.staff_id
+
+
+def _document(detail: DisclosureDetail) -> dict[str, Any]:
+    return detail.request.as_document() if detail.request else {}
+
+
+@router.post("/disclosures/{disclosure_id}/edit")
+def save_request(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+    detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
+    if not _editable(detail, principal):
+        return _done(
+            f"/disclosures/{disclosure_id}", "Only a draft can be changed, by the officer who wrote it."
+        )
+    document = document_from_form(form, principal, _document(detail))
+    try:
+        result = disclosure.update_draft(db, disclosure_id, document, principal)
+    except RequestUnreadable as error:
+        return _wizard(request, db, disclosure_id, document, None, _plain(error.problems), status=400)
+    except disclosure.DisclosureError as error:
+        return _done(f"/disclosures/{disclosure_id}", str(error))
+    if form.get("then") == "submit":
+        return submit_request(db, principal, disclosure_id)
+    if form.get("add"):
+        return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{form.get('add')}-end", status_code=303)
+    message = {
+        "ready": "Saved. No findings: you can submit it.",
+        "needs_action": "Saved. Some findings need action before it can be released.",
+        "blocked": "Saved. Blocking findings: this cannot go ahead as it stands.",
+    }[result.decision.value]
+    return _done(f"/disclosures/{disclosure_id}/edit", message)
+
+
+@router.post("/disclosures/{disclosure_id}/submit")
+def submit_request(db: Db, principal: Requester, disclosure_id: int) -> Any:
+    try:
+        disclosure.submit(db, disclosure_id, principal)
+    except disclosure.DisclosureError as error:
+        return _done(f"/disclosures/{disclosure_id}/edit", str(error))
+    return _done(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
+
+
+# --------------------------------------------------------------------------- every disclosure, findings
+
+
+@router.get("/disclosures/all")
+def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
+    wanted = request.query_params.get("status", "")
+    statuses = [Status(wanted)] if wanted in {s.value for s in Status} else []
+    return render(
+        request,
+        "disclosure/disclosures.html",
+        title="All disclosures",
+        heading="All disclosures",
+        rows=disclosure.list_disclosures(db, statuses=statuses),
+        counts=disclosure.counts_by_status(db),
+        status_titles=STATUS_TITLES,
+        chosen=wanted,
+        mine=False,
+    )
+
+
+@router.get("/disclosures/findings")
+def findings_reference(request: Request, principal: Requester) -> Any:
+    return render(
+        request, "disclosure/findings.html", title="What the checks look for", findings=rules.FINDINGS
+    )
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+def _case(db: Db, disclosure_id: int, principal: Principal, why: str) -> DisclosureDetail:
+    try:
+        return disclosure.view(db, disclosure_id, principal, why)
+    except disclosure.DisclosureError:
+        raise HTTPException(404, "There is no such disclosure, or it is not yours to see.") from None
+
+
+@router.get("/disclosures/{disclosure_id}")
+def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -> Any:
+    detail = _case(db, disclosure_id, principal, "disclosure case page")
+    return render(
+        request,
+        "disclosure/case.html",
+        title=detail.summary.label,
+        d=detail,
+        status_titles=STATUS_TITLES,
+        route_titles=ROUTE_TITLES,
+        can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
+        can_review=principal.can(Permission.DISCLOSURE_REVIEW),
+        can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
+        can_hold=principal.can(Permission.RETENTION_MANAGE),
+        today=london_day(utcnow()),
+        now=utcnow(),
+    )
+
+
+# --------------------------------------------------------------------------- authorisation and release
+
+
+@router.get("/disclosures/queue/authorise")
+def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
+    return render(
+        request,
+        "disclosure/queue.html",
+        title="Authorisation queue",
+        waiting=disclosure.authorisation_queue(db, principal),
+        to_release=disclosure.release_queue(db, principal),
+        status_titles=STATUS_TITLES,
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/authorise")
+def authorise(
+    db: Db, principal: Authoriser, disclosure_id: int, note: Annotated[str, Form(max_length=4000)] = ""
+) -> Any:
+    return _step(
+        disclosure_id, "Authorised.", lambda: disclosure.authorise(db, disclosure_id, principal, note)
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/refuse")
+def refuse(
+    db: Db, principal: Authoriser, disclosure_id: int, reasons: Annotated[str, Form(max_length=4000)] = ""
+) -> Any:
+    return _step(
+        disclosure_id,
+        "Refused; the officer can see your reasons.",
+        lambda: disclosure.refuse(db, disclosure_id, principal, reasons),
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/release")
+def release(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+    undertakings: dict[str, date] = {}
+    for key, value in form.items():
+        if key.startswith("undertaking-") and isinstance(value, str) and value.strip():
+            try:
+                undertakings[key.removeprefix("undertaking-")] = date.fromisoformat(value.strip())
+            except ValueError:
+                return _done(f"/disclosures/{disclosure_id}", f"Undertaking date {value!r} is not a date.")
+    try:
+        reference = disclosure.release(db, disclosure_id, principal, undertakings)
+    except disclosure.DisclosureError as error:
+        return _done(f"/disclosures/{disclosure_id}", str(error))
+    return _done(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
+
+
+@router.post("/disclosures/{disclosure_id}/receipt")
+def receipt(
+    db: Db, principal: Requester, disclosure_id: int, recipient: Annotated[str, Form(max_length=64)] = ""
+) -> Any:
+    return _step(
+        disclosure_id,
+        f"Receipt by {recipient} recorded.",
+        lambda: disclosure.record_receipt(db, disclosure_id, recipient, principal),
+    )
+
+
+def _step(disclosure_id: int, message: str, action: Any) -> RedirectResponse:
+    try:
+        action()
+    except disclosure.DisclosureError as error:
+        return _done(f"/disclosures/{disclosure_id}", str(error))
+    return _done(f"/disclosures/{disclosure_id}", message)
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+@router.get("/disclosures/queue/review")
+def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
+    return render(
+        request,
+        "disclosure/reviews.html",
+        title="Reviews due",
+        rows=disclosure.review_queue(db),
+        today=london_day(utcnow()),
+        status_titles=STATUS_TITLES,
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/review")
+def review(
+    db: Db,
+    principal: Reviewer,
+    disclosure_id: int,
+    outcome: Annotated[str, Form()] = "",
+    reasons: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    if outcome not in {o.value for o in ReviewOutcome}:
+        return _done(f"/disclosures/{disclosure_id}", "Choose whether to retain or withdraw.")
+    chosen = ReviewOutcome(outcome)
+    message = "Retained; next review set." if chosen == ReviewOutcome.RETAIN else "Withdrawn; notices issued."
+    return _step(
+        disclosure_id, message, lambda: disclosure.review(db, disclosure_id, principal, chosen, reasons)
+    )
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+@router.get("/corrections")
+def corrections_page(request: Request, db: Db, principal: Corrector) -> Any:
+    return render(
+        request,
+        "disclosure/corrections.html",
+        title="Corrections",
+        corrections=disclosure.corrections(db),
+        outstanding=disclosure.notices(db, outstanding=True),
+        now=utcnow(),
+        problems=[],
+        values={},
+    )
+
+
+@router.post("/corrections")
+def report_correction(request: Request, db: Db, principal: Corrector, form: Posted) -> Any:
+    values = {
+        key: _text(form, key) or ""
+        for key in ("description", "system", "record_id", "disclosure_id", "item", "correct_text")
+    }
+    try:
+        disclosure_id = int(values["disclosure_id"]) if values["disclosure_id"] else None
+        item = int(values["item"]) - 1 if values["item"] else None
+    except ValueError:
+        disclosure_id = item = None
+        problem = "Disclosure and item must be numbers."
+    else:
+        try:
+            correction_id, issued = disclosure.report_correction(
+                db,
+                principal,
+                description=values["description"],
+                system=values["system"] or None,
+                record_id=values["record_id"] or None,
+                disclosure_id=disclosure_id,
+                item_number=item,
+                correct_text=values["correct_text"],
+            )
+        except disclosure.DisclosureError as error:
+            problem = str(error)
+        else:
+            reached = len({notice.disclosure_id for notice in issued})
+            return _done(
+                "/corrections",
+                f"Correction {correction_id} recorded: {len(issued)} notice(s) to the recipients of "
+                f"{reached} disclosure(s).",
+            )
+    return render(
+        request,
+        "disclosure/corrections.html",
+        status_code=400,
+        title="Corrections",
+        corrections=disclosure.corrections(db),
+        outstanding=disclosure.notices(db, outstanding=True),
+        now=utcnow(),
+        problems=[problem],
+        values=values,
+    )
+
+
+@router.post("/corrections/notices/{notice_id}/acknowledge")
+def acknowledge(
+    db: Db, principal: Corrector, notice_id: int, note: Annotated[str, Form(max_length=2000)] = ""
+) -> Any:
+    try:
+        disclosure.acknowledge_notice(db, notice_id, principal, note)
+    except disclosure.DisclosureError as error:
+        return _done("/corrections", str(error))
+    return _done("/corrections", f"Notice {notice_id} acknowledged.")
+
+
+# --------------------------------------------------------------------------- documents (PDF)
+
+DOCUMENTS = {
+    "authority": ("disclosure/pdf_authority.html", "Authority to release"),
+    "review": ("disclosure/pdf_review.html", "Review record"),
+    "undertaking": ("disclosure/pdf_undertaking.html", "Recipient undertaking"),
+    "record": ("disclosure/pdf_record.html", "Disclosure record"),
+}
+
+
+@router.get("/disclosures/{disclosure_id}/{document}.pdf")
+def document_pdf(request: Request, db: Db, principal: Anyone, disclosure_id: int, document: str) -> Any:
+    if document not in DOCUMENTS:
+        raise HTTPException(404, "No such document.")
+    template, title = DOCUMENTS[document]
+    detail = _case(db, disclosure_id, principal, f"printing the {title.lower()}")
+    if detail.request is None:
+        raise HTTPException(404, "This record's personal data was erased at the end of its retention.")
+    html = environment.get_template(template).render(
+        d=detail,
+        title=title,
+        generated=utcnow(),
+        principal=principal,
+        force_name=request.app.state.settings.force_name,
+        route_titles=ROUTE_TITLES,
+        status_titles=STATUS_TITLES,
+        japan_questions=JAPAN_QUESTIONS,
+    )
+    name = (detail.summary.reference or f"request-{disclosure_id}").replace("/", "-")
+    return Response(
+        html_to_pdf(html),
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{document}-{name}.pdf"'},
+    )
+
+
+# --------------------------------------------------------------------------- retention
+
+Keeper = Annotated[Principal, Depends(require(Permission.RETENTION_MANAGE))]
+
+
+@router.get("/retention")
+def retention_page(request: Request, db: Db, principal: Keeper) -> Any:
+    today = london_day(utcnow())
+    due, held = disclosure.due_for_disposal(db, today)
+    return render(
+        request,
+        "disclosure/retention.html",
+        title="Retention",
+        rules=disclosure.retention_rules(db),
+        due=_summaries_of(db, due),
+        held=_summaries_of(db, held),
+        status_titles=STATUS_TITLES,
+    )
+
+
+def _summaries_of(db: Db, rows: list[Any]) -> list[Any]:
+    return [disclosure.summary_of(row) for row in rows]
+
+
+@router.post("/retention/{record_type}")
+def set_retention(
+    db: Db,
+    principal: Keeper,
+    record_type: str,
+    keep_days: Annotated[str, Form(max_length=10)] = "",
+    basis: Annotated[str, Form(max_length=500)] = "",
+) -> Any:
+    try:
+        disclosure.set_retention_rule(db, record_type, int(keep_days), basis, principal.actor)
+    except ValueError:
+        return _done("/retention", "Keep for: give a whole number of days.")
+    except disclosure.DisclosureError as error:
+        return _done("/retention", str(error))
+    return _done("/retention", f"Retention for {record_type.replace('_', ' ')} set to {int(keep_days)} days.")
+
+
+@router.post("/disclosures/{disclosure_id}/hold")
+def legal_hold(
+    db: Db,
+    principal: Keeper,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    lift: Annotated[str, Form()] = "",
+) -> Any:
+    return _step(
+        disclosure_id,
+        "Legal hold lifted." if lift else "Legal hold placed.",
+        lambda: disclosure.set_legal_hold(db, disclosure_id, None if lift else reason, principal.actor),
+    )

@@ -1,0 +1,247 @@
+"""The partner, agreement and scheme screens, driven as a browser would (forms with the CSRF token)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.agreements import service as agreements
+from custodes.identity.permissions import Role
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from tests.agreements.helpers import AGREEMENT, DOCUMENT, ORG, make_register
+from tests.conftest import csrf_token, post_form
+
+
+def post(client: TestClient, url: str, data: dict[str, Any]) -> Any:
+    return post_form(client, url, data)
+
+
+def follow(client: TestClient, response: Any) -> str:
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200
+    return str(page.text)
+
+
+def test_dpu_adds_and_changes_a_partner(client: TestClient, logged_in: Callable[[Role], str]) -> None:
+    logged_in(Role.DPU)
+    assert "Add a partner" in client.get("/partners").text
+    assert client.get("/partners/new").status_code == 200
+    page = follow(client, post(client, "/partners", {**ORG, "competent_authority": "true"}))
+    assert "Partner added." in page and "Kent County Council" in page
+    assert "may receive for law-enforcement purposes" in page
+    refused = post(client, "/partners", {**ORG, "org_id": "bad id!", "name": "", "kind": "pub"})
+    assert refused.status_code == 400
+    assert "Partner id: &#39;bad id!&#39; is not in the expected form" in refused.text
+    assert "Name: is required" in refused.text and 'value="bad id!"' in refused.text  # the form is kept
+    edit = client.get("/partners/KCC/edit")
+    assert edit.status_code == 200 and "Kent County Council" in edit.text
+    page = follow(
+        client, post(client, "/partners/KCC", {**ORG, "name": "Kent CC", "competent_authority": ""})
+    )
+    assert "Partner updated." in page and "Kent CC" in page
+    listing = client.get("/partners").text
+    assert "Kent CC" in listing and "/partners/KCC" in listing
+
+
+def test_dpu_manages_an_agreement(client: TestClient, db: Session, logged_in: Callable[[Role], str]) -> None:
+    logged_in(Role.DPU)
+    agreements.create_organisation(db, ORG, "system:test")
+    agreements.create_organisation(
+        db, {**ORG, "org_id": "MPS", "name": "Met Police", "kind": "police"}, "system:test"
+    )
+    db.commit()
+    form = {
+        "agreement_id": "ISA-7",
+        "title": "Night-time economy ISA",
+        "kind": "ISA",
+        "parties": ["KCC", "MPS"],
+        "purposes": ["prevention_of_crime", "detection_of_crime"],
+        "data_categories": ["photo", "name"],
+        "lawful_bases": ["CDA1998_s115"],
+        "other_lawful_bases": "common_law; UKGDPR_6_1_e",
+        "start_date": "2024-01-01",
+        "review_date": "2999-01-01",
+        "end_date": "",
+    }
+    page = follow(client, post(client, "/agreements", form))
+    assert "Agreement added." in page and "In force" in page and "Met Police" in page
+    stored = agreements.get_agreement(db, "ISA-7")
+    assert stored is not None and stored.lawful_bases == ("CDA1998_s115", "common_law", "UKGDPR_6_1_e")
+    assert stored.parties == ("KCC", "MPS")
+
+    refused = post(
+        client, "/agreements", {**form, "agreement_id": "ISA-8", "purposes": [], "end_date": "2020-01-01"}
+    )
+    assert refused.status_code == 400
+    assert "Purposes: is required" in refused.text and "End date: is before the start date" in refused.text
+
+    # Upload, then download, the signed document.
+    upload = client.post(
+        "/agreements/ISA-7/document",
+        data={"csrftoken": csrf_token(client)},
+        files={"document": ("signed ISA.pdf", DOCUMENT, "application/pdf")},
+    )
+    assert "Document signed ISA.pdf stored." in follow(client, upload)
+    download = client.get("/agreements/ISA-7/document")
+    assert download.status_code == 200 and download.content == DOCUMENT
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"].startswith('attachment; filename="signed_ISA.pdf"')
+    missing = post(client, "/agreements/ISA-7/document", {})
+    assert "Not done: Document: choose a file" in follow(client, missing)
+
+    # Record a review by moving the review date; then suspend with a reason.
+    page = follow(client, post(client, "/agreements/ISA-7", {**form, "review_date": "2999-06-30"}))
+    assert "Agreement updated." in page and "30 Jun 2999" in page
+    no_reason = post(client, "/agreements/ISA-7/status", {"action": "suspend", "reason": ""})
+    assert "Not done: Reason: give the reason" in follow(client, no_reason)
+    page = follow(
+        client, post(client, "/agreements/ISA-7/status", {"action": "suspend", "reason": "Breach on 3 March"})
+    )
+    assert "Agreement suspended." in page and "Breach on 3 March" in page and "Reinstate" in page
+    assert "Suspended" in client.get("/agreements").text
+
+
+def test_agreements_screen_lists_reminders_and_overdue_reviews(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    today = agreements.today()
+    soon = {
+        **AGREEMENT,
+        "agreement_id": "SOON",
+        "title": "Due soon",
+        "review_date": (today + timedelta(5)).isoformat(),
+    }
+    late = {
+        **AGREEMENT,
+        "agreement_id": "LATE",
+        "title": "Overdue one",
+        "review_date": (today - timedelta(1)).isoformat(),
+    }
+    agreements.create_agreement(db, soon, "system:test")
+    agreements.create_agreement(db, late, "system:test")
+    db.commit()
+    logged_in(Role.SUPERVISOR)  # may view, not manage
+    page = client.get("/agreements").text
+    assert "Reviews due in the next 30 days" in page and "in 5 days" in page
+    assert "past their review date" in page and "Overdue one" in page and "Review overdue" in page
+    assert "Add an agreement" not in page
+    detail = client.get("/agreements/LATE").text
+    assert "cannot be relied on" in detail and "Change status" not in detail
+
+
+def test_aic_runs_a_scheme_register(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    aic = logged_in(Role.AIC)
+    scheme = {
+        "scheme_id": "PW-1",
+        "name": "Dover PubWatch",
+        "area_code": "e",
+        "recognised": "true",
+        "manager_name": "Sam Landlord",
+        "manager_vetted_until": "2001-01-01",
+    }
+    page = follow(client, post(client, "/schemes", scheme))
+    assert "Scheme added." in page and "Security check expired 1 Jan 2001" in page
+    assert agreements.get_scheme(db, "PW-1").area_code == "E"  # type: ignore[union-attr]
+    page = follow(client, post(client, "/schemes/PW-1", {**scheme, "manager_vetted_until": "2999-01-01"}))
+    assert "Security check valid until 1 Jan 2999" in page
+
+    member = {
+        "member_id": "M-9",
+        "name": "Jo Bloggs",
+        "org_id": "",
+        "registered_on": "2025-01-01",
+        "undertaking_signed_on": "",
+        "status": "active",
+    }
+    assert client.get("/schemes/PW-1/members/new").status_code == 200
+    page = follow(client, post(client, "/schemes/PW-1/members", member))
+    assert "Member M-9 registered." in page and "Jo Bloggs" in page and "Not signed" in page
+    refused = post(client, "/schemes/PW-1/members", {**member, "registered_on": ""})
+    assert refused.status_code == 400 and "Member id: M-9 is already registered" not in refused.text
+    assert "Registered on: is required" in refused.text
+    page = follow(client, post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": "2025-02-03"}))
+    assert "Undertaking signed by M-9 on 3 Feb 2025 recorded." in page and "Not signed" not in page
+    assert client.get("/schemes/PW-1/members/M-9/edit").status_code == 200
+    page = follow(
+        client,
+        post(
+            client,
+            "/schemes/PW-1/members/M-9",
+            {**member, "status": "suspended", "undertaking_signed_on": "2025-02-03"},
+        ),
+    )
+    assert "Member updated." in page and "Suspended" in page
+
+    db.expire_all()
+    consultations = ledger.search(db, EntryFilter(op="consultation", actor=f"staff:{aic}"), limit=50)
+    register_views = [e for e in consultations if e.object_type == "scheme_register"]
+    # Newest first: the register shown after the member was added names them; the first, empty one no one.
+    assert register_views[0].subjects == ["M-9"] and register_views[-1].subjects == []
+    assert all(e.justification == "scheme register" for e in consultations)
+
+
+def test_exports(client: TestClient, db: Session, logged_in: Callable[[Role], str]) -> None:
+    make_register(db)
+    auditor = logged_in(Role.AUDITOR)
+    partners = client.get("/partners/export.csv")
+    assert partners.status_code == 200 and partners.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(partners.text)))
+    assert [(r["org_id"], r["competent_authority"]) for r in rows] == [("KCC", "false"), ("PROB-SE", "true")]
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/agreements/export.csv").text)))
+    assert len(rows) == 1 and rows[0]["parties"] == "KCC;PROB-SE" and rows[0]["status_today"] == "in_force"
+    assert rows[0]["document_filename"] == "kmisa.pdf"
+
+    schemes = client.get("/schemes/export.csv")
+    rows = list(csv.DictReader(io.StringIO(schemes.text)))
+    assert [(r["scheme_id"], r["member_id"], r["undertaking_signed_on"]) for r in rows] == [
+        ("SCH-01", "M-0001", "2024-01-10")
+    ]
+    for url in (
+        "/partners/export.pdf",
+        "/agreements/export.pdf",
+        "/schemes/export.pdf",
+        "/schemes/SCH-01/export.pdf",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and response.content.startswith(b"%PDF"), url
+        assert response.headers["content-disposition"].startswith("attachment")
+    assert client.get("/schemes/SCH-01/export.csv").text.count("M-0001") == 1
+
+    db.expire_all()
+    exported = ledger.search(db, EntryFilter(op="consultation", actor=f"staff:{auditor}"), limit=50)
+    assert len(exported) == 4  # two whole-register exports, two of one scheme
+    assert all(e.subjects == ["M-0001"] and e.object_type == "scheme_register" for e in exported)
+    assert client.get("/agreements/NOPE").status_code == 404
+    assert client.get("/schemes/NOPE/export.pdf").status_code == 404
+
+
+def test_an_upload_needs_the_csrf_token_before_the_file(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    csrf_token(client)
+    forged = client.post(
+        "/agreements/KMISA-1/document", files={"document": ("x.pdf", b"evil", "application/pdf")}
+    )
+    assert forged.status_code == 403
+    wrong = client.post(
+        "/agreements/KMISA-1/document",
+        data={"csrftoken": "not-the-token"},
+        files={"document": ("x.pdf", b"evil", "application/pdf")},
+    )
+    assert wrong.status_code == 403
+    stored = agreements.get_document(db, "KMISA-1")
+    assert stored is not None and stored.content == DOCUMENT

@@ -1,0 +1,392 @@
+"""The disclosure lifecycle through the service, on SQLite and PostgreSQL: every step, refusal and record."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from custodes.database import Database
+from custodes.disclosure import service as disclosure
+from custodes.disclosure.schemas import RequestUnreadable, ReviewOutcome, Status
+from custodes.kit.db import make_engine, make_session_factory
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.disclosure.world import make_world, principal, probation_request, scheme_request
+
+OFFICER, AIC, SUPERVISOR, DPU, OTHER_AIC, UNTRAINED = (
+    principal(s) for s in ("S1001", "S1002", "S1003", "S1004", "S1005", "S1006")
+)
+YY = f"{datetime.now(UTC).year % 100:02d}"
+
+
+@pytest.fixture
+def world(db: Session) -> Session:
+    make_world(db)
+    return db
+
+
+def _entries(db: Session, disclosure_id: int) -> list[dict[str, object]]:
+    ledger.flush_pending(db)
+    rows = ledger.search(db, EntryFilter(object_type="disclosure", object_id=str(disclosure_id)), limit=1000)
+    return [
+        {"op": e.op, "actor": e.actor, **e.detail, "recipients": e.recipients, "why": e.justification}
+        for e in reversed(rows)
+    ]
+
+
+def _draft(db: Session, request: dict[str, object] | None = None) -> int:
+    request = request or scheme_request()
+    disclosure_id = disclosure.create_draft(db, request, OFFICER)
+    disclosure.update_draft(db, disclosure_id, request, OFFICER)
+    return disclosure_id
+
+
+def _authorised(db: Session, request: dict[str, object] | None = None, by: object = AIC) -> int:
+    disclosure_id = _draft(db, request)
+    disclosure.submit(db, disclosure_id, OFFICER)
+    disclosure.authorise(db, disclosure_id, by, "grounds are current")  # type: ignore[arg-type]
+    return disclosure_id
+
+
+def _released(db: Session, request: dict[str, object] | None = None) -> tuple[int, str]:
+    disclosure_id = _authorised(db, request)
+    return disclosure_id, disclosure.release(db, disclosure_id, AIC)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def test_a_complete_authorised_scheme_request_is_ready(world: Session) -> None:
+    request = scheme_request(authorisation={"by": "S1002", "at": "2026-10-03T10:00:00Z"})
+    result = disclosure.check(world, request)
+    assert result.as_dict() == {"decision": "ready", "findings": []}
+
+
+def test_without_authorisation_the_request_needs_action(world: Session) -> None:
+    result = disclosure.check(world, scheme_request())
+    assert result.decision.value == "needs_action"
+    assert result.codes() == {"AUTHORISATION_MISSING"}
+
+
+def test_the_subjects_own_address_is_caught_however_it_is_written(world: Session) -> None:
+    items = scheme_request()["items"]
+    items[1]["content"] = "Frequents the shops near 12 acacia avenue"
+    result = disclosure.check(world, scheme_request(items=items))
+    assert "CONTAINS_ADDRESS" in result.codes()
+    assert result.decision.value == "blocked"
+
+
+def test_an_item_naming_a_protected_person_is_blocked(world: Session) -> None:
+    items = scheme_request()["items"]
+    items[1]["content"] = "Often seen with Jane Witness outside the store"
+    assert "PROTECTED_PERSON" in disclosure.check(world, scheme_request(items=items)).codes()
+
+
+def test_the_people_disclosing_must_be_trained_and_unconflicted(world: Session) -> None:
+    codes = disclosure.check(world, scheme_request(requested_by="S1006")).codes()
+    assert "DISCLOSER_TRAINING_EXPIRED" in codes
+
+
+def test_recipients_schemes_and_agreements_are_checked_against_the_registers(world: Session) -> None:
+    codes = disclosure.check(world, scheme_request(recipients=["M-0001", "M-0003", "NOBODY"])).codes()
+    assert {"NOT_SCHEME_MEMBER", "RECIPIENT_UNKNOWN"} <= codes
+    one_off = probation_request(route="agreement", recipients=["UNI"])
+    assert "AGREEMENT_NOT_IN_FORCE" in disclosure.check(world, one_off).codes()
+    not_party = probation_request(route="agreement", recipients=["PROB-SE"])
+    assert "AGREEMENT_MISSING" in disclosure.check(world, not_party).codes()
+    to_council = probation_request(route="competent_authority", recipients=["KCC"])
+    assert "RECIPIENT_NOT_COMPETENT_AUTHORITY" in disclosure.check(world, to_council).codes()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"requested_by": "NOBODY"}, "requested_by"),
+        ({"subject": "N9999"}, "subject"),
+        ({"route": "carrier_pigeon"}, "route"),
+        (
+            {"intelligence": [{"record_id": "INT-1", "recorded_at": "31/12/2025"}]},
+            "intelligence.0.recorded_at",
+        ),
+        ({"lawful_basis": "because"}, "lawful_basis"),
+        ({"colour": "blue"}, "colour"),
+        ({"authorisation": {"by": "GHOST", "at": "2026-10-03T10:00:00Z"}}, "authorisation.by"),
+    ],
+    ids=[
+        "unknown-staff",
+        "unknown-subject",
+        "unknown-route",
+        "bad-date",
+        "unknown-basis",
+        "unknown-field",
+        "ghost",
+    ],
+)
+def test_bad_requests_are_refused_naming_the_field(
+    world: Session, change: dict[str, object], field: str
+) -> None:
+    with pytest.raises(RequestUnreadable) as refused:
+        disclosure.check(world, scheme_request(**change))
+    assert any(problem.startswith(f"{field}:") for problem in refused.value.problems), refused.value.problems
+
+
+# --------------------------------------------------------------------------- the lifecycle
+
+
+def test_a_scheme_disclosure_from_draft_to_release(world: Session) -> None:
+    disclosure_id, reference = _released(world)
+    assert reference == f"CZ/001/{YY}"
+    detail = disclosure.view(world, disclosure_id, AIC, "test")
+    assert detail.summary.status == Status.RELEASED
+    assert detail.summary.review_due == date.today() + timedelta(days=60)
+    assert [line.recipient_id for line in detail.recipients] == ["M-0001", "M-0002"]
+    steps = [step for step in _entries(world, disclosure_id) if step["op"] != "consultation"]
+    assert [(s["op"], s["action"]) for s in steps] == [
+        ("collection", "drafted"),
+        ("alteration", "submitted"),
+        ("authorisation", "authorised"),
+        ("disclosure", "released"),
+    ]
+    released = next(s for s in steps if s["op"] == "disclosure")
+    assert released["recipients"] == ["M-0001", "M-0002"]
+    assert released["why"] and released["reference"] == reference
+    assert released["actor"] == "staff:S1002"
+
+
+def test_references_are_consecutive_per_area_and_do_not_restart_at_the_new_year(world: Session) -> None:
+    first = disclosure.next_reference(world, "ZZ", datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+    second = disclosure.next_reference(world, "ZZ", datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    other = disclosure.next_reference(world, "YY", datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    assert (first, second, other) == ("ZZ/001/26", "ZZ/002/27", "YY/001/27")
+
+
+def test_nobody_authorises_their_own_request_and_aics_only_their_area(world: Session) -> None:
+    disclosure_id = _draft(world)
+    disclosure.submit(world, disclosure_id, OFFICER)
+    with pytest.raises(disclosure.DisclosureError) as own:
+        disclosure.authorise(world, disclosure_id, OFFICER)
+    assert own.value.result is not None and "SELF_AUTHORISATION" in own.value.result.codes()
+    with pytest.raises(disclosure.DisclosureError) as elsewhere:
+        disclosure.authorise(world, disclosure_id, OTHER_AIC)
+    assert elsewhere.value.result is not None
+    assert "AUTHORISER_NOT_PERMITTED" in elsewhere.value.result.codes()
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.authorise(
+            world, disclosure_id, SUPERVISOR
+        )  # supervisors do not authorise scheme disclosures
+    assert disclosure.authorisation_queue(world, OTHER_AIC) == []
+    assert [row.id for row in disclosure.authorisation_queue(world, AIC)] == [disclosure_id]
+
+
+def test_a_blocked_request_cannot_be_submitted_until_fixed(world: Session) -> None:
+    request = scheme_request()
+    request["items"][1]["content"] = "He has previous convictions for theft and lives at 12 Acacia Avenue"
+    disclosure_id = _draft(world, request)
+    with pytest.raises(disclosure.DisclosureError) as refused:
+        disclosure.submit(world, disclosure_id, OFFICER)
+    assert refused.value.result is not None
+    assert {"CONTAINS_ADDRESS", "CONTAINS_PREVIOUS_CONVICTIONS"} <= refused.value.result.codes()
+    disclosure.update_draft(world, disclosure_id, scheme_request(), OFFICER)
+    disclosure.submit(world, disclosure_id, OFFICER)
+
+
+def test_refusal_needs_reasons_and_closes_the_request(world: Session) -> None:
+    disclosure_id = _draft(world)
+    disclosure.submit(world, disclosure_id, OFFICER)
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.refuse(world, disclosure_id, AIC, "  ")
+    disclosure.refuse(world, disclosure_id, AIC, "Intelligence is single-source; corroborate first.")
+    detail = disclosure.view(world, disclosure_id, OFFICER, "test")
+    assert detail.summary.status == Status.REFUSED
+    assert detail.refusal_reason == "Intelligence is single-source; corroborate first."
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.release(world, disclosure_id, AIC)
+
+
+def test_release_records_undertakings_collected_at_the_counter(world: Session) -> None:
+    world.execute(
+        __import__("sqlalchemy").text(
+            "UPDATE scheme_member SET undertaking_signed_on = NULL WHERE member_id = 'M-0002'"
+        )
+    )
+    disclosure_id = _draft(world)
+    disclosure.submit(world, disclosure_id, OFFICER)
+    disclosure.authorise(world, disclosure_id, AIC)
+    with pytest.raises(disclosure.DisclosureError) as missing:
+        disclosure.release(world, disclosure_id, AIC)
+    assert missing.value.result is not None and missing.value.result.codes() == {"UNDERTAKING_MISSING"}
+    disclosure.release(world, disclosure_id, AIC, {"M-0002": date.today()})
+    lines = {line.recipient_id: line for line in disclosure.view(world, disclosure_id, AIC, "t").recipients}
+    assert lines["M-0002"].undertaking_signed_on == date.today()
+
+
+def test_competent_authority_relay_is_authorised_by_a_supervisor(world: Session) -> None:
+    disclosure_id = _authorised(world, probation_request(), by=SUPERVISOR)
+    reference = disclosure.release(world, disclosure_id, SUPERVISOR)
+    assert reference.startswith("CZ/")
+    detail = disclosure.view(world, disclosure_id, DPU, "test")
+    assert detail.summary.review_due is None  # reviews are for scheme disclosures (K10 7.8)
+    disclosure.record_receipt(world, disclosure_id, "PROB-SE", OFFICER)
+    assert disclosure.view(world, disclosure_id, DPU, "t").recipients[0].receipt_at is not None
+
+
+def test_an_emergency_disclosure_is_released_at_once_and_completed_afterwards(world: Session) -> None:
+    request = probation_request(
+        route="emergency", rationale="Threat to life: he said he would go to her house."
+    )
+    disclosure_id = _draft(world, request)
+    reference = disclosure.release(world, disclosure_id, OFFICER)
+    detail = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert reference and detail.summary.completion_due is not None and detail.authorised_by is None
+    assert [row.id for row in disclosure.authorisation_queue(world, SUPERVISOR)] == [disclosure_id]
+    disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified: threat to life")
+    assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
+
+
+def test_reviews_retain_or_withdraw_with_notices(world: Session) -> None:
+    kept, _ = _released(world)
+    withdrawn, _ = _released(world, scheme_request(exclusion_notice=True))
+    assert disclosure.view(world, withdrawn, AIC, "t").summary.review_due == date.today() + timedelta(
+        days=120
+    )
+    disclosure.review(world, kept, AIC, ReviewOutcome.RETAIN, "Still active in the area")
+    assert disclosure.view(world, kept, AIC, "t").summary.review_due == date.today() + timedelta(days=60)
+    disclosure.review(world, withdrawn, AIC, ReviewOutcome.WITHDRAW, "Moved out of the county")
+    detail = disclosure.view(world, withdrawn, AIC, "t")
+    assert detail.summary.status == Status.WITHDRAWN
+    assert sorted((n.kind.value, n.recipient_id) for n in detail.notices) == [
+        ("withdrawal", "M-0001"),
+        ("withdrawal", "M-0002"),
+    ]
+
+
+def test_review_overdue_shows_on_a_released_disclosure(world: Session) -> None:
+    disclosure_id, _ = _released(world)
+    detail = disclosure.view(world, disclosure_id, AIC, "t")
+    request = detail.request
+    later = disclosure.evaluate(
+        world, request, date.today() + timedelta(days=61), review_due=detail.summary.review_due
+    )
+    assert "REVIEW_OVERDUE" in later.codes()
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def test_a_wrong_source_record_reaches_every_disclosure_that_drew_on_it(world: Session) -> None:
+    first, _ = _released(world)
+    second, _ = _released(world)
+    unrelated = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, unrelated, SUPERVISOR)
+    correction_id, notices = disclosure.report_correction(
+        world, DPU, description="INT-5 was about a different man", system="Genesis", record_id="INT-5"
+    )
+    assert sorted((n.disclosure_id, n.recipient_id) for n in notices) == [
+        (first, "M-0001"),
+        (first, "M-0002"),
+        (second, "M-0001"),
+        (second, "M-0002"),
+    ]
+    assert len(disclosure.notices(world, outstanding=True)) == 4
+    disclosure.acknowledge_notice(world, notices[0].id, DPU, "phoned the manager")
+    assert len(disclosure.notices(world, outstanding=True)) == 3
+    corrections = [e for e in _entries(world, first) if e["op"] == "correction"]
+    assert corrections and corrections[0]["recipients"] == ["M-0001", "M-0002"]
+    assert correction_id > 0
+
+
+def test_a_disclosed_fact_reaches_disclosures_carrying_the_same_words(world: Session) -> None:
+    first = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, first, SUPERVISOR)
+    again = probation_request()
+    again["items"][0]["source"] = {"kind": "system_record", "system": "PNC", "record_id": "PNC-9"}
+    again["items"][0]["content"] = (
+        "  seen with a co-defendant on 3 October in breach of a NON-association condition"
+    )
+    second = _authorised(world, again, by=SUPERVISOR)
+    disclosure.release(world, second, SUPERVISOR)
+    unrelated = _authorised(world, probation_request(items=scheme_request()["items"][1:]), by=SUPERVISOR)
+    disclosure.release(world, unrelated, SUPERVISOR)
+    _, notices = disclosure.report_correction(
+        world, DPU, description="It was 4 October", disclosure_id=first, item_number=0
+    )
+    assert {n.disclosure_id for n in notices} == {first, second}
+
+
+def test_a_correction_needs_a_description_and_a_target(world: Session) -> None:
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.report_correction(world, DPU, description="", system="Genesis", record_id="INT-5")
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.report_correction(world, DPU, description="wrong")
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def test_disposal_erases_personal_data_but_the_ledger_still_verifies(
+    backend: str, new_database: Callable[[str], str], tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    home = Path(str(tmp_path)) / "home"
+    settings = Settings(home=home, database_url=new_database(backend), secret_key=TEST_SECRET)
+    home.mkdir()
+    ledger.ensure_signing_key(settings)
+    database = Database.open(settings)
+    try:
+        with database.factory.begin() as session:
+            make_world(session)
+            released, _ = _released(session)
+            held, _ = _released(session)
+            disclosure.set_legal_hold(session, held, "Civil claim 2026-123", "staff:S1004")
+        later = date.today() + timedelta(days=7 * 365)
+        with database.factory.begin() as session:
+            preview = disclosure.dispose(session, "staff:S1004", later, dry_run=True)
+            assert (preview.erased, preview.held) == ([released], [held])
+            report = disclosure.dispose(session, "staff:S1004", later)
+            assert report.redacted_entries == 4  # drafted, submitted, authorised, released
+        with database.factory.begin() as session:
+            detail = disclosure.view(session, released, principal("S1004"), "t")
+            assert detail.summary.status == Status.DESTROYED and detail.summary.subject_id == "(erased)"
+            assert detail.request is None and detail.recipients[0].recipient_id == "M-0001"
+            assert disclosure.view(session, held, principal("S1004"), "t").summary.subject_id == "N2001"
+            assert ledger.search(session, EntryFilter(subject="N2001", object_id=str(released))) == []
+            assert ledger.verify(session, settings).intact
+    finally:
+        database.close()
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_two_releases_in_one_area_at_the_same_moment_get_consecutive_numbers(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+            ids = [_authorised(session) for _ in range(4)]
+        barrier = threading.Barrier(len(ids))
+        references: list[str] = []
+
+        def release(disclosure_id: int) -> None:
+            barrier.wait()
+            with factory.begin() as session:
+                references.append(disclosure.release(session, disclosure_id, AIC))
+
+        threads = [threading.Thread(target=release, args=(i,)) for i in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(references) == [f"CZ/{n:03d}/{YY}" for n in range(1, 5)]
+    finally:
+        engine.dispose()
