@@ -67,9 +67,9 @@ def test_draft_fix_submit_authorise_release_and_print(live_server: LiveServer, p
         ("Necessary", "No less intrusive means"),
     ):
         page.locator(f"#japan-{question.lower()}").fill(answer)
-    page.get_by_role("button", name="Save and check").click()
-
     blocking = page.locator("#item-0 li.finding.block")
+    expect(blocking).to_contain_text("contains an address")  # live, before saving
+    page.get_by_role("button", name="Save and check").click()
     expect(blocking).to_contain_text("contains an address")
     snapshot(page, "disclosure-blocked")
     page.locator("#item-0").get_by_label("What will be said").fill(

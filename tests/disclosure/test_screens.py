@@ -120,6 +120,25 @@ def test_an_officer_drafts_fixes_and_submits_and_an_aic_authorises_and_releases(
     assert pdf.headers["content-disposition"].startswith('attachment; filename="authority-CZ-001-')
 
 
+def test_the_wizard_checks_unsaved_answers_without_saving_them(client: TestClient, world: Session) -> None:
+    log_in(client, "S1001")
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    form = _wizard_form(scheme_request())
+    form["item-1-content"] = "Lives at 12 Acacia Avenue"
+    live = post_form(client, f"/disclosures/{disclosure_id}/findings", form)
+    found = live.json()  # type: ignore[attr-defined]
+    assert found["decision"] == "blocked"
+    assert {"code": "CONTAINS_ADDRESS", "where": "items.1"}.items() <= next(
+        f for f in found["findings"] if f["code"] == "CONTAINS_ADDRESS"
+    ).items()
+    stored = disclosure.view(world, disclosure_id, principal("S1001"), "t").request
+    assert stored is not None and "Acacia" not in stored.items[1].content
+    form["intel-0-recorded_at"] = "soon"
+    bad = post_form(client, f"/disclosures/{disclosure_id}/findings", form).json()  # type: ignore[attr-defined]
+    assert bad["decision"] is None and "Intelligence 1, recorded at:" in bad["problems"][0]
+
+
 def test_a_bad_field_is_named_and_nothing_is_saved(client: TestClient, world: Session) -> None:
     log_in(client, "S1001")
     disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))

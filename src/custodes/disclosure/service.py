@@ -362,6 +362,15 @@ def update_draft(session: Session, disclosure_id: int, data: Any, actor: Princip
     return evaluate(session, request, _today())
 
 
+def preview(session: Session, disclosure_id: int, data: Any, actor: Principal) -> CheckResult:
+    """The findings a draft would have with these answers, without saving them (the wizard, as one types)."""
+    row = _load(session, disclosure_id)
+    _must_be_requester(row, actor)
+    if isinstance(data, dict):
+        data = {**data, "requested_by": row.requested_by, "authorisation": None}
+    return evaluate(session, read_request(session, data), _today())
+
+
 def _must_be_requester(row: Disclosure, actor: Principal) -> None:
     if row.requested_by != actor.staff_id:
         raise DisclosureError("Only the officer who drafted this request can change or submit it.")

@@ -328,6 +328,25 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     return _done(f"/disclosures/{disclosure_id}/edit", message)
 
 
+@router.post("/disclosures/{disclosure_id}/findings")
+def live_findings(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+    """The wizard's findings for what is on the form now, unsaved (progressive enhancement: wizard.js)."""
+    try:
+        current = _document(_case(db, disclosure_id, principal, "checking own disclosure draft"))
+        result = disclosure.preview(
+            db, disclosure_id, document_from_form(form, principal, current), principal
+        )
+    except RequestUnreadable as error:
+        return {"decision": None, "problems": _plain(error.problems), "findings": []}
+    except disclosure.DisclosureError as error:
+        raise HTTPException(404, str(error)) from None
+    return {
+        "decision": result.decision.value,
+        "problems": [],
+        "findings": [{**f.as_dict(), "where": f.where} for f in result.findings],
+    }
+
+
 @router.post("/disclosures/{disclosure_id}/submit")
 def submit_request(db: Db, principal: Requester, disclosure_id: int) -> Any:
     try:
