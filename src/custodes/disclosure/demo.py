@@ -163,6 +163,38 @@ def _age_notices(session: Session, disclosure_id: int, days: int) -> None:
         notice.issued_at -= timedelta(days=days)
 
 
+# Shares other than scheme and Probation ones: (subject, route, recipient, purpose, basis, rationale, stage).
+OTHER_SHARES = (
+    (
+        8,
+        "agreement",
+        "KCC",
+        "safeguarding",
+        "CDA1998_s115",
+        "Troubled families panel: the family's risk assessment needs the police view.",
+        "released",
+    ),
+    (
+        9,
+        "one_off",
+        "UNI-CANT",
+        "safeguarding",
+        "UKGDPR_6_1_e",
+        "A student at risk of exploitation; the university's safeguarding lead must act today.",
+        "submitted",
+    ),
+    (
+        10,
+        "emergency",
+        "NHS-KM",
+        "protection_of_public",
+        "UKGDPR_6_1_d",
+        "Threat to life: told A&E staff he would return with a knife.",
+        "released",
+    ),
+)
+
+
 def load(session: Session, cast: Cast, subjects: list[str]) -> int:
     """Load the stories; returns how many disclosures were made."""
     made = []
@@ -199,36 +231,22 @@ def load(session: Session, cast: Cast, subjects: list[str]) -> int:
         record_id="OCC-4471",
         correct_text="The person seen on 2 October has not been identified.",
     )
-    council = {
-        **_probation_relay(cast, subjects[8]),
-        "route": "agreement",
-        "recipients": ["KCC"],
-        "agreement": "KMISA",
-        "purpose": "safeguarding",
-        "lawful_basis": "CDA1998_s115",
-        "rationale": "Troubled families panel: the family's risk assessment needs the police view.",
-    }
-    made.append(_through(session, cast, council, "released", sergeant))
-    university = {
-        **_probation_relay(cast, subjects[9]),
-        "route": "one_off",
-        "recipients": ["UNI-CANT"],
-        "purpose": "safeguarding",
-        "lawful_basis": "UKGDPR_6_1_e",
-        "rationale": "A student at risk of exploitation; the university's safeguarding lead must act today.",
-    }
-    made.append(_through(session, cast, university, "submitted", sergeant))
-    emergency = {
-        **_probation_relay(cast, subjects[10]),
-        "route": "emergency",
-        "recipients": ["NHS-KM"],
-        "purpose": "protection_of_public",
-        "lawful_basis": "UKGDPR_6_1_d",
-        "rationale": "Threat to life: told A&E staff he would return with a knife.",
-    }
-    urgent = disclosure.create_draft(session, emergency, officer)
-    disclosure.release(session, urgent, officer)
-    made.append(urgent)
+    for index, route, recipient, purpose, basis, rationale, stop in OTHER_SHARES:
+        share = {
+            **_probation_relay(cast, subjects[index]),
+            "route": route,
+            "recipients": [recipient],
+            "agreement": "KMISA" if route == "agreement" else None,
+            "purpose": purpose,
+            "lawful_basis": basis,
+            "rationale": rationale,
+        }
+        if route == "emergency":  # released by the officer at once; completed and authorised afterwards
+            disclosure_id = disclosure.create_draft(session, share, officer)
+            disclosure.release(session, disclosure_id, officer)
+        else:
+            disclosure_id = _through(session, cast, share, stop, sergeant)
+        made.append(disclosure_id)
 
     session.flush()
     for disclosure_id, days in ((due_soon, 50), (overdue, 75), (withdrawn, 58), (relay, 20)):

@@ -519,61 +519,52 @@ def review(
 
 @router.get("/corrections")
 def corrections_page(request: Request, db: Db, principal: Corrector) -> Any:
+    return _corrections(request, db)
+
+
+def _corrections(
+    request: Request, db: Db, problem: str | None = None, values: dict[str, str] | None = None
+) -> Any:
     return render(
         request,
         "disclosure/corrections.html",
+        status_code=400 if problem else 200,
         title="Corrections",
         corrections=disclosure.corrections(db),
         outstanding=disclosure.notices(db, outstanding=True),
         now=utcnow(),
-        problems=[],
-        values={},
+        problems=[problem] if problem else [],
+        values=values or {},
     )
+
+
+CORRECTION_FIELDS = ("description", "system", "record_id", "disclosure_id", "item", "correct_text")
 
 
 @router.post("/corrections")
 def report_correction(request: Request, db: Db, principal: Corrector, form: Posted) -> Any:
-    values = {
-        key: _text(form, key) or ""
-        for key in ("description", "system", "record_id", "disclosure_id", "item", "correct_text")
-    }
+    values = {key: _text(form, key) or "" for key in CORRECTION_FIELDS}
+    numbers = [values["disclosure_id"], values["item"]]
+    if not all(number.isdigit() for number in numbers if number):
+        return _corrections(request, db, "Disclosure and item must be numbers.", values)
     try:
-        disclosure_id = int(values["disclosure_id"]) if values["disclosure_id"] else None
-        item = int(values["item"]) - 1 if values["item"] else None
-    except ValueError:
-        disclosure_id = item = None
-        problem = "Disclosure and item must be numbers."
-    else:
-        try:
-            correction_id, issued = disclosure.report_correction(
-                db,
-                principal,
-                description=values["description"],
-                system=values["system"] or None,
-                record_id=values["record_id"] or None,
-                disclosure_id=disclosure_id,
-                item_number=item,
-                correct_text=values["correct_text"],
-            )
-        except disclosure.DisclosureError as error:
-            problem = str(error)
-        else:
-            reached = len({notice.disclosure_id for notice in issued})
-            return _done(
-                "/corrections",
-                f"Correction {correction_id} recorded: {len(issued)} notice(s) to the recipients of "
-                f"{reached} disclosure(s).",
-            )
-    return render(
-        request,
-        "disclosure/corrections.html",
-        status_code=400,
-        title="Corrections",
-        corrections=disclosure.corrections(db),
-        outstanding=disclosure.notices(db, outstanding=True),
-        now=utcnow(),
-        problems=[problem],
-        values=values,
+        correction_id, issued = disclosure.report_correction(
+            db,
+            principal,
+            description=values["description"],
+            system=values["system"] or None,
+            record_id=values["record_id"] or None,
+            disclosure_id=int(values["disclosure_id"]) if values["disclosure_id"] else None,
+            item_number=int(values["item"]) - 1 if values["item"] else None,
+            correct_text=values["correct_text"],
+        )
+    except disclosure.DisclosureError as error:
+        return _corrections(request, db, str(error), values)
+    reached = len({notice.disclosure_id for notice in issued})
+    return _done(
+        "/corrections",
+        f"Correction {correction_id} recorded: {len(issued)} notice(s) "
+        f"to the recipients of {reached} disclosure(s).",
     )
 
 
