@@ -389,7 +389,7 @@ def ledger_size(database: BenchDatabase) -> int:
 class Phases:
     """Wall-clock time spent in the append's parts, measured without a profiler's distortion.
 
-    Wraps, in this process only, the service's `canonical_json`, every `exec_driver_sql` statement (keyed
+    Wraps, in this process only, the service's `_entry_bytes`, every `exec_driver_sql` statement (keyed
     by its first words: BEGIN, INSERT INTO ledger_entry, …) and the engine's DBAPI commit. The wrappers
     cost well under a microsecond a call.
     """
@@ -427,7 +427,7 @@ class Phases:
                 totals[key] = totals.get(key, 0.0) + time.perf_counter() - started
 
         patches = [
-            (service, "canonical_json", timed("canonical_json (entry bytes)", service.canonical_json)),
+            (service, "_entry_bytes", timed("_entry_bytes (entry bytes)", service._entry_bytes)),
             (service, "_head", timed("_head (read tree size)", service._head)),
             (service, "_append", timed("_append (whole append)", service._append)),
             (Connection, "exec_driver_sql", exec_driver_sql),
@@ -458,7 +458,7 @@ class Phases:
         totals = dict(self.totals)
         append = totals.pop("_append (whole append)", 0.0)
         inner = {
-            k: v for k, v in totals.items() if k.startswith(("INSERT", "SELECT", "canonical_json", "_head"))
+            k: v for k, v in totals.items() if k.startswith(("INSERT", "SELECT", "_entry_bytes", "_head"))
         }
         outer = {k: v for k, v in totals.items() if k not in inner}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -126,6 +127,48 @@ def test_entry_bytes_are_rfc8785_with_the_v1_fields(fresh_log: Log) -> None:
         salts.add(content["salt"])
         assert row.leaf_hash == hashlib.sha256(b"\x00" + body).digest() == merkle.leaf_hash(body)
     assert len(salts) == len(drafts)
+
+
+def test_entry_bytes_from_the_template_are_rfc8785() -> None:
+    """The append builds entry bytes from a fixed template; they must be what the generic encoder makes."""
+    from custodes.ledger.service import _entry_bytes
+
+    awkward = ['a"b', "back\\slash", "ctl\x01\x1f\x7f", "nl\n\t\r\b\f", "ünï✓", "😀", "\u2028", "", "</x>"]
+    rng = random.Random(7)
+    for n in range(1500):
+
+        def word() -> str:
+            return rng.choice(awkward) + str(rng.randrange(100))
+
+        op = rng.choice(list(Op))
+        made = EntryDraft(
+            actor="staff:" + word(),
+            op=op,
+            object_type=word(),
+            object_id=rng.choice([None, word()]),
+            subjects=tuple(word() for _ in range(rng.randrange(4))),
+            justification=word() if op in (Op.CONSULTATION, Op.DISCLOSURE) or n % 2 else None,
+            recipients=tuple(word() for _ in range(rng.randrange(1, 3) if op == Op.DISCLOSURE else 2)),
+            detail=rng.choice([{}, {"x": 1.5, "é": [word(), None, True, 2**50]}, {"a": word()}]),
+        )
+        at, salt = "2026-01-01T00:00:00.000001Z", f"{n:032x}"
+        body, subjects = _entry_bytes(made, n * 977, at, salt)
+        assert subjects == sorted(set(made.subjects))
+        assert body == rfc8785.dumps(
+            {
+                "v": 1,
+                "index": n * 977,
+                "at": at,
+                "actor": made.actor,
+                "op": str(made.op),
+                "object": {"type": made.object_type, "id": made.object_id},
+                "subjects": subjects,
+                "justification": made.justification,
+                "recipients": list(made.recipients),
+                "detail": made.detail,
+                "salt": salt,
+            }
+        )
 
 
 def test_subjects_are_indexed_for_lookup(fresh_log: Log) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from custodes.database import SETTINGS_KEY
-from custodes.kit.canonical import canonical_json
+from custodes.kit.canonical import canonical_text
 from custodes.kit.db import transaction, utcnow
 from custodes.kit.timefmt import rfc3339
 from custodes.ledger import merkle
@@ -312,11 +312,63 @@ def _insert_sql(connection: Connection, table: str, columns: tuple[str, ...]) ->
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names only
 
 
-def _entry_bytes(draft: EntryDraft, content: dict[str, Any]) -> bytes:
+# An entry's bytes, built from a template: the envelope's keys are fixed and already in JCS order, so only the
+# values are encoded (strings by the standard library's C escaper, which matches JCS for strings; `detail`
+# by canonical JSON). tests/ledger/test_service.py checks the result against the generic encoder.
+_ENTRY_TEMPLATE = (
+    '{"actor":%s,"at":"%s","detail":%s,"index":%d,"justification":%s,"object":{"id":%s,"type":%s},'
+    '"op":%s,"recipients":[%s],"salt":"%s","subjects":[%s],"v":1}'
+)
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _draft_fragments(draft: EntryDraft) -> tuple[str, str, str, str, str, str, str, str, list[str]]:
+    """The parts of an entry that do not depend on its index, time or salt, JSON-encoded."""
+    subjects = sorted(set(draft.subjects))  # as a set: the subject rows hold it so
+    strings = (draft.actor, draft.object_type, str(draft.op), *subjects, *draft.recipients)
+    if not all(type(value) is str for value in strings) or type(draft.justification) not in _TEXT_OR_NONE:
+        raise EntryRejected(f"the {draft.op} entry for {draft.object_type} has a field that is not text")
+    if type(draft.object_id) not in _TEXT_OR_NONE:
+        raise EntryRejected(f"the {draft.op} entry for {draft.object_type}: its object id is not text")
+    return (
+        _quote(draft.actor),
+        canonical_text(draft.detail),
+        "null" if draft.justification is None else _quote(draft.justification),
+        "null" if draft.object_id is None else _quote(draft.object_id),
+        _quote(draft.object_type),
+        _quote(str(draft.op)),
+        ",".join([_quote(r) for r in draft.recipients]),
+        ",".join([_quote(s) for s in subjects]),
+        subjects,
+    )
+
+
+_TEXT_OR_NONE = (str, type(None))
+
+
+def _entry_bytes(draft: EntryDraft, index: int, at_text: str, salt: str) -> tuple[bytes, list[str]]:
+    """The entry's exact bytes, and its subjects (sorted, unique)."""
     try:
-        # Every field but `detail` is a string, an integer, null or a list of strings: check only `detail`.
-        return canonical_json(content, check=draft.detail)
-    except (ValueError, UnicodeError) as error:  # e.g. lone surrogates: not UTF-8, so not JSON text
+        actor, detail, justification, object_id, object_type, op, recipients, people, subjects = (
+            _draft_fragments(draft)
+        )
+        text = _ENTRY_TEMPLATE % (
+            actor,
+            at_text,
+            detail,
+            index,
+            justification,
+            object_id,
+            object_type,
+            op,
+            recipients,
+            salt,
+            people,
+        )
+        return text.encode("utf-8"), subjects
+    except (ValueError, UnicodeError, TypeError) as error:  # e.g. lone surrogates: not UTF-8, so not JSON
+        if isinstance(error, EntryRejected):
+            raise
         raise EntryRejected(
             f"the {draft.op} entry for {draft.object_type} {draft.object_id} is not valid text: {error}"
         ) from error
@@ -329,33 +381,25 @@ def _append(connection: Connection, drafts: Sequence[EntryDraft]) -> _Frontier:
     now = utcnow()
     at_text = rfc3339(now)
     stored_at: Any = now if connection.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    salts = os.urandom(16 * len(drafts)).hex()  # one system call per batch, not one per entry
+    sha256 = hashlib.sha256
     entries: list[tuple[Any, ...]] = []
     subjects: list[tuple[str, int]] = []
-    for offset, draft in enumerate(drafts):
-        index = size + offset
-        body = _entry_bytes(
-            draft,
-            {
-                "v": 1,
-                "index": index,
-                "at": at_text,
-                "actor": draft.actor,
-                "op": str(draft.op),
-                "object": {"type": draft.object_type, "id": draft.object_id},
-                "subjects": sorted(set(draft.subjects)),  # as a set: the subject index holds it so
-                "justification": draft.justification,
-                "recipients": list(draft.recipients),
-                "detail": draft.detail,
-                "salt": os.urandom(16).hex(),
-            },
-        )
-        leaf = hashlib.sha256(b"\x00" + body).digest()
+    leaves: list[bytes] = []
+    index = size
+    for draft in drafts:
+        salt = salts[32 * (index - size) : 32 * (index - size + 1)]
+        body, people = _entry_bytes(draft, index, at_text, salt)
+        leaf = sha256(b"\x00" + body).digest()
+        leaves.append(leaf)
         entries.append(
             (index, stored_at, draft.actor, str(draft.op), draft.object_type, draft.object_id, body, leaf)
         )
-        subjects.extend((subject, index) for subject in set(draft.subjects))
+        if people:
+            subjects.extend([(subject, index) for subject in people])
+        index += 1
     completed: list[tuple[int, int, bytes]] = []
-    frontier.extend([entry[-1] for entry in entries], completed)
+    frontier.extend(leaves, completed)
     _insert_many(connection, "ledger_entry", _ENTRY_COLUMNS, entries)
     _insert_many(connection, "ledger_subject", ("subject_id", "idx"), subjects)
     _insert_many(connection, "ledger_node", ("level", "idx", "hash"), completed)
