@@ -11,9 +11,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from custodes.agreements import service as agreements
 from custodes.agreements.schemas import (
+    AGREEMENT_COLUMNS,
     AGREEMENT_KINDS,
     AGREEMENT_STATUSES,
     DATA_CATEGORIES,
@@ -39,7 +41,7 @@ Viewer = Annotated[Principal, Depends(require(Permission.AGREEMENTS_VIEW))]
 Manager = Annotated[Principal, Depends(require(Permission.AGREEMENTS_MANAGE))]
 SchemeManager = Annotated[Principal, Depends(require(Permission.SCHEMES_MANAGE))]
 Text = Annotated[str, Form(max_length=4000)]
-Choices = Annotated[list[str] | None, Form()]
+FieldText = Annotated[str, Field(max_length=4000)]
 
 LABELS = {
     "org_id": "Partner id",
@@ -146,6 +148,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _changed(message: str, changed: bool) -> str:
+    return message if changed else "Nothing had changed."
+
+
+class _RegisterForm(BaseModel):
+    """A register's add-and-change form; the id is posted when adding, and comes from the path on a change."""
+
+    def values(self) -> dict[str, str]:
+        """What was posted, as the text values the register service reads."""
+        return {name: str(value) for name, value in self}
+
+    @classmethod
+    def showing(cls, record: Any) -> dict[str, str]:
+        """A stored record as the text values its form shows."""
+        return {
+            name: "" if (value := getattr(record, name)) is None else _cell(value)
+            for name in cls.model_fields
+            if hasattr(record, name)
+        }
+
+
 def _pdf(
     request: Request, principal: Principal, name: str, title: str, sections: list[dict[str, Any]]
 ) -> Response:
@@ -163,17 +186,16 @@ def _pdf(
 # --------------------------------------------------------------------------- partners
 
 
-def _organisation_form(
-    org_id: str, name: str, kind: str, competent_authority: str, contact: str, secure_channel: str
-) -> dict[str, str]:
-    return {
-        "org_id": org_id,
-        "name": name,
-        "kind": kind,
-        "competent_authority": _flag(competent_authority),
-        "contact": contact,
-        "secure_channel": secure_channel,
-    }
+class OrganisationForm(_RegisterForm):
+    org_id: FieldText = ""
+    name: FieldText = ""
+    kind: FieldText = ""
+    competent_authority: FieldText = ""
+    contact: FieldText = ""
+    secure_channel: FieldText = ""
+
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "competent_authority": _flag(self.competent_authority)}
 
 
 def _organisation_page(
@@ -223,7 +245,7 @@ def partners_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
             o.name,
             o.org_id,
             o.kind_title,
-            "Yes" if o.competent_authority else "No",
+            _yes(o.competent_authority),
             o.contact,
             o.secure_channel,
         ]
@@ -244,17 +266,9 @@ def new_partner(request: Request, _manager: Manager) -> Any:
 
 @router.post("/partners")
 def create_partner(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    org_id: Text = "",
-    name: Text = "",
-    kind: Text = "",
-    competent_authority: Text = "",
-    contact: Text = "",
-    secure_channel: Text = "",
+    request: Request, db: Db, manager: Manager, form: Annotated[OrganisationForm, Form()]
 ) -> Any:
-    values = _organisation_form(org_id, name, kind, competent_authority, contact, secure_channel)
+    values = form.values()
     try:
         created = agreements.create_organisation(db, values, manager.actor)
     except agreements.AgreementsError as error:
@@ -287,67 +301,53 @@ def partner(request: Request, db: Db, viewer: Viewer, org_id: str) -> Any:
 
 @router.get("/partners/{org_id}/edit")
 def edit_partner(request: Request, db: Db, _manager: Manager, org_id: str) -> Any:
-    org = _organisation_or_404(db, org_id)
-    values = {
-        "org_id": org.org_id,
-        "name": org.name,
-        "kind": org.kind,
-        "competent_authority": _flag("true" if org.competent_authority else ""),
-        "contact": org.contact or "",
-        "secure_channel": org.secure_channel or "",
-    }
+    values = OrganisationForm.showing(_organisation_or_404(db, org_id))
     return _organisation_page(request, values, editing=True)
 
 
 @router.post("/partners/{org_id}")
 def update_partner(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    org_id: str,
-    name: Text = "",
-    kind: Text = "",
-    competent_authority: Text = "",
-    contact: Text = "",
-    secure_channel: Text = "",
+    request: Request, db: Db, manager: Manager, org_id: str, form: Annotated[OrganisationForm, Form()]
 ) -> Any:
-    values = _organisation_form(org_id, name, kind, competent_authority, contact, secure_channel)
+    values = {**form.values(), "org_id": org_id}
     try:
         changed = agreements.update_organisation(db, org_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _organisation_page(request, values, editing=True, problems=_problems(error))
-    return _back(f"/partners/{quote(org_id)}", "Partner updated." if changed else "Nothing had changed.")
+    return _back(f"/partners/{quote(org_id)}", _changed("Partner updated.", changed))
 
 
 # --------------------------------------------------------------------------- agreements
 
 
-def _agreement_form(
-    agreement_id: str,
-    title: str,
-    kind: str,
-    parties: list[str] | None,
-    purposes: list[str] | None,
-    data_categories: list[str] | None,
-    lawful_bases: list[str] | None,
-    other_lawful_bases: str,
-    start_date: str,
-    review_date: str,
-    end_date: str,
-) -> dict[str, str]:
-    bases = [*(lawful_bases or []), *(b.strip() for b in other_lawful_bases.replace(",", ";").split(";"))]
-    return {
-        "agreement_id": agreement_id,
-        "title": title,
-        "kind": kind,
-        "parties": ";".join(parties or []),
-        "purposes": ";".join(purposes or []),
-        "data_categories": ";".join(data_categories or []),
-        "lawful_bases": ";".join(b for b in bases if b),
-        "start_date": start_date,
-        "review_date": review_date,
-        "end_date": end_date,
-    }
+class AgreementForm(_RegisterForm):
+    agreement_id: FieldText = ""
+    title: FieldText = ""
+    kind: FieldText = ""
+    parties: list[str] = []
+    purposes: list[str] = []
+    data_categories: list[str] = []
+    lawful_bases: list[str] = []
+    other_lawful_bases: FieldText = ""
+    start_date: FieldText = ""
+    review_date: FieldText = ""
+    end_date: FieldText = ""
+
+    def values(self) -> dict[str, str]:
+        typed = (b.strip() for b in self.other_lawful_bases.replace(",", ";").split(";"))
+        bases = [*self.lawful_bases, *typed]
+        return {
+            "agreement_id": self.agreement_id,
+            "title": self.title,
+            "kind": self.kind,
+            "parties": ";".join(self.parties),
+            "purposes": ";".join(self.purposes),
+            "data_categories": ";".join(self.data_categories),
+            "lawful_bases": ";".join(b for b in bases if b),
+            "start_date": self.start_date,
+            "review_date": self.review_date,
+            "end_date": self.end_date,
+        }
 
 
 def _agreement_page(
@@ -393,16 +393,7 @@ def agreement_list(request: Request, db: Db, viewer: Viewer) -> Any:
 
 
 AGREEMENT_EXPORT = [
-    "agreement_id",
-    "title",
-    "kind",
-    "parties",
-    "purposes",
-    "data_categories",
-    "lawful_bases",
-    "start_date",
-    "review_date",
-    "end_date",
+    *AGREEMENT_COLUMNS,
     "status_today",
     "status_reason",
     "document_filename",
@@ -413,7 +404,7 @@ AGREEMENT_EXPORT = [
 def _agreement_cells(agreement: AgreementView, today: date) -> list[Any]:
     document = agreement.document
     return [
-        *(getattr(agreement, column) for column in AGREEMENT_EXPORT[:10]),
+        *(getattr(agreement, column) for column in AGREEMENT_COLUMNS),
         agreement.status_on(today),
         agreement.status_reason,
         document.filename if document else None,
@@ -473,34 +464,9 @@ def new_agreement(request: Request, db: Db, _manager: Manager) -> Any:
 
 @router.post("/agreements")
 def create_agreement(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    agreement_id: Text = "",
-    title: Text = "",
-    kind: Text = "",
-    parties: Choices = None,
-    purposes: Choices = None,
-    data_categories: Choices = None,
-    lawful_bases: Choices = None,
-    other_lawful_bases: Text = "",
-    start_date: Text = "",
-    review_date: Text = "",
-    end_date: Text = "",
+    request: Request, db: Db, manager: Manager, form: Annotated[AgreementForm, Form()]
 ) -> Any:
-    values = _agreement_form(
-        agreement_id,
-        title,
-        kind,
-        parties,
-        purposes,
-        data_categories,
-        lawful_bases,
-        other_lawful_bases,
-        start_date,
-        review_date,
-        end_date,
-    )
+    values = form.values()
     try:
         created = agreements.create_agreement(db, values, manager.actor)
     except agreements.AgreementsError as error:
@@ -532,59 +498,20 @@ def agreement(request: Request, db: Db, viewer: Viewer, agreement_id: str) -> An
 
 @router.get("/agreements/{agreement_id}/edit")
 def edit_agreement(request: Request, db: Db, _manager: Manager, agreement_id: str) -> Any:
-    found = _agreement_or_404(db, agreement_id)
-    values = {
-        "agreement_id": found.agreement_id,
-        "title": found.title,
-        "kind": found.kind,
-        "parties": ";".join(found.parties),
-        "purposes": ";".join(found.purposes),
-        "data_categories": ";".join(found.data_categories),
-        "lawful_bases": ";".join(found.lawful_bases),
-        "start_date": found.start_date.isoformat(),
-        "review_date": found.review_date.isoformat() if found.review_date else "",
-        "end_date": found.end_date.isoformat() if found.end_date else "",
-    }
+    values = AgreementForm.showing(_agreement_or_404(db, agreement_id))
     return _agreement_page(request, db, values, editing=True)
 
 
 @router.post("/agreements/{agreement_id}")
 def update_agreement(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    agreement_id: str,
-    title: Text = "",
-    kind: Text = "",
-    parties: Choices = None,
-    purposes: Choices = None,
-    data_categories: Choices = None,
-    lawful_bases: Choices = None,
-    other_lawful_bases: Text = "",
-    start_date: Text = "",
-    review_date: Text = "",
-    end_date: Text = "",
+    request: Request, db: Db, manager: Manager, agreement_id: str, form: Annotated[AgreementForm, Form()]
 ) -> Any:
-    values = _agreement_form(
-        agreement_id,
-        title,
-        kind,
-        parties,
-        purposes,
-        data_categories,
-        lawful_bases,
-        other_lawful_bases,
-        start_date,
-        review_date,
-        end_date,
-    )
+    values = {**form.values(), "agreement_id": agreement_id}
     try:
         changed = agreements.update_agreement(db, agreement_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=True, problems=_problems(error))
-    return _back(
-        f"/agreements/{quote(agreement_id)}", "Agreement updated." if changed else "Nothing had changed."
-    )
+    return _back(f"/agreements/{quote(agreement_id)}", _changed("Agreement updated.", changed))
 
 
 @router.post("/agreements/{agreement_id}/status")
@@ -637,22 +564,16 @@ def download_document(db: Db, _viewer: Viewer, agreement_id: str) -> Any:
 # --------------------------------------------------------------------------- schemes
 
 
-def _scheme_form(
-    scheme_id: str,
-    name: str,
-    area_code: str,
-    recognised: str,
-    manager_name: str,
-    manager_vetted_until: str,
-) -> dict[str, str]:
-    return {
-        "scheme_id": scheme_id,
-        "name": name,
-        "area_code": area_code.upper(),
-        "recognised": _flag(recognised),
-        "manager_name": manager_name,
-        "manager_vetted_until": manager_vetted_until,
-    }
+class SchemeForm(_RegisterForm):
+    scheme_id: FieldText = ""
+    name: FieldText = ""
+    area_code: FieldText = ""
+    recognised: FieldText = ""
+    manager_name: FieldText = ""
+    manager_vetted_until: FieldText = ""
+
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "area_code": self.area_code.upper(), "recognised": _flag(self.recognised)}
 
 
 def _scheme_page(
@@ -742,14 +663,7 @@ def _scheme_sections(
                     ("Manager vetting", vetting),
                     ("Members", f"{sum(m.current for m in members)} active of {len(members)}"),
                 ],
-                "columns": [
-                    "Member id",
-                    "Name",
-                    "Organisation",
-                    "Registered",
-                    "Undertaking signed",
-                    "Status",
-                ],
+                "columns": MEMBER_COLUMNS_PDF,
                 "rows": [
                     [
                         m.member_id,
@@ -787,17 +701,9 @@ def new_scheme(request: Request, _manager: SchemeManager) -> Any:
 
 @router.post("/schemes")
 def create_scheme(
-    request: Request,
-    db: Db,
-    manager: SchemeManager,
-    scheme_id: Text = "",
-    name: Text = "",
-    area_code: Text = "",
-    recognised: Text = "",
-    manager_name: Text = "",
-    manager_vetted_until: Text = "",
+    request: Request, db: Db, manager: SchemeManager, form: Annotated[SchemeForm, Form()]
 ) -> Any:
-    values = _scheme_form(scheme_id, name, area_code, recognised, manager_name, manager_vetted_until)
+    values = form.values()
     try:
         created = agreements.create_scheme(db, values, manager.actor)
     except agreements.AgreementsError as error:
@@ -846,57 +752,32 @@ def scheme_pdf(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
 
 @router.get("/schemes/{scheme_id}/edit")
 def edit_scheme(request: Request, db: Db, _manager: SchemeManager, scheme_id: str) -> Any:
-    found = _scheme_or_404(db, scheme_id)
-    values = {
-        "scheme_id": found.scheme_id,
-        "name": found.name,
-        "area_code": found.area_code or "",
-        "recognised": _flag("true" if found.recognised else ""),
-        "manager_name": found.manager_name or "",
-        "manager_vetted_until": found.manager_vetted_until.isoformat() if found.manager_vetted_until else "",
-    }
+    values = SchemeForm.showing(_scheme_or_404(db, scheme_id))
     return _scheme_page(request, values, editing=True)
 
 
 @router.post("/schemes/{scheme_id}")
 def update_scheme(
-    request: Request,
-    db: Db,
-    manager: SchemeManager,
-    scheme_id: str,
-    name: Text = "",
-    area_code: Text = "",
-    recognised: Text = "",
-    manager_name: Text = "",
-    manager_vetted_until: Text = "",
+    request: Request, db: Db, manager: SchemeManager, scheme_id: str, form: Annotated[SchemeForm, Form()]
 ) -> Any:
-    values = _scheme_form(scheme_id, name, area_code, recognised, manager_name, manager_vetted_until)
+    values = {**form.values(), "scheme_id": scheme_id}
     try:
         changed = agreements.update_scheme(db, scheme_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _scheme_page(request, values, editing=True, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", "Scheme updated." if changed else "Nothing had changed.")
+    return _back(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
 
 
 # --------------------------------------------------------------------------- scheme members
 
 
-def _member_form(
-    member_id: str,
-    name: str,
-    org_id: str,
-    registered_on: str,
-    undertaking_signed_on: str,
-    status: str,
-) -> dict[str, str]:
-    return {
-        "member_id": member_id,
-        "name": name,
-        "org_id": org_id,
-        "registered_on": registered_on,
-        "undertaking_signed_on": undertaking_signed_on,
-        "status": status,
-    }
+class MemberForm(_RegisterForm):
+    member_id: FieldText = ""
+    name: FieldText = ""
+    org_id: FieldText = ""
+    registered_on: FieldText = ""
+    undertaking_signed_on: FieldText = ""
+    status: FieldText = ""
 
 
 def _member_page(
@@ -931,24 +812,15 @@ def new_member(request: Request, db: Db, _manager: SchemeManager, scheme_id: str
 
 @router.post("/schemes/{scheme_id}/members")
 def create_member(
-    request: Request,
-    db: Db,
-    manager: SchemeManager,
-    scheme_id: str,
-    member_id: Text = "",
-    name: Text = "",
-    org_id: Text = "",
-    registered_on: Text = "",
-    undertaking_signed_on: Text = "",
-    status: Text = "",
+    request: Request, db: Db, manager: SchemeManager, scheme_id: str, form: Annotated[MemberForm, Form()]
 ) -> Any:
     found = _scheme_or_404(db, scheme_id)
-    values = _member_form(member_id, name, org_id, registered_on, undertaking_signed_on, status)
+    values = form.values()
     try:
         agreements.create_member(db, scheme_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=False, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", f"Member {member_id.strip()} registered.")
+    return _back(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
 
 
 @router.get("/schemes/{scheme_id}/members/{member_id}/edit")
@@ -957,17 +829,7 @@ def edit_member(request: Request, db: Db, manager: SchemeManager, scheme_id: str
     member = agreements.view_member(db, scheme_id, member_id, actor=manager.actor)
     if member is None:
         raise HTTPException(404, f"There is no member {member_id} of scheme {scheme_id}.")
-    values = {
-        "member_id": member.member_id,
-        "name": member.name,
-        "org_id": member.org_id or "",
-        "registered_on": member.registered_on.isoformat(),
-        "undertaking_signed_on": member.undertaking_signed_on.isoformat()
-        if member.undertaking_signed_on
-        else "",
-        "status": member.status,
-    }
-    return _member_page(request, db, found, values, editing=True)
+    return _member_page(request, db, found, MemberForm.showing(member), editing=True)
 
 
 @router.post("/schemes/{scheme_id}/members/{member_id}")
@@ -977,19 +839,15 @@ def update_member(
     manager: SchemeManager,
     scheme_id: str,
     member_id: str,
-    name: Text = "",
-    org_id: Text = "",
-    registered_on: Text = "",
-    undertaking_signed_on: Text = "",
-    status: Text = "",
+    form: Annotated[MemberForm, Form()],
 ) -> Any:
     found = _scheme_or_404(db, scheme_id)
-    values = _member_form(member_id, name, org_id, registered_on, undertaking_signed_on, status)
+    values = {**form.values(), "member_id": member_id}
     try:
         changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=True, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", "Member updated." if changed else "Nothing had changed.")
+    return _back(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
 
 
 @router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
