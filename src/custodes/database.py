@@ -22,6 +22,7 @@ def import_all_models() -> None:
     from custodes.agreements import models as _agreements  # noqa: F401
     from custodes.disclosure import models as _disclosure  # noqa: F401
     from custodes.identity import models as _identity  # noqa: F401
+    from custodes.learning import models as _learning  # noqa: F401
     from custodes.ledger import models as _ledger  # noqa: F401
     from custodes.monitoring import models as _monitoring  # noqa: F401
     from custodes.workforce import models as _workforce  # noqa: F401

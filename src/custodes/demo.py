@@ -14,6 +14,7 @@ from custodes.disclosure import demo as disclosure_demo
 from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_TITLES, Role
 from custodes.imports import load_records
+from custodes.learning import demo as learning_demo
 from custodes.monitoring import demo as monitoring_demo
 from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
@@ -36,7 +37,13 @@ def _load_registers(
     load_records(session, "courses", list(workforce_demo.COURSES), DEMO_ACTOR)
     load_records(session, "training", training, DEMO_ACTOR)
     load_records(session, "vetting", vetting, DEMO_ACTOR)
+    load_records(
+        session, "vetting", workforce_demo.vetting_stages(staff, seed, today, keep_current), DEMO_ACTOR
+    )
+    say("Loading declarations…")
+    workforce_demo.load_declarations(session, staff, seed, today)
     load_records(session, "nominals", monitoring_demo.nominal_rows(seed), DEMO_ACTOR)
+    workforce_demo.load_referrals(session, seed)
     say("Loading partners, agreements and schemes…")
     load_records(session, "organisations", agreements_demo.organisation_rows(), DEMO_ACTOR)
     load_records(session, "agreements", agreements_demo.agreement_rows(today), DEMO_ACTOR)
@@ -69,6 +76,7 @@ def load_demo(
     )
     north = [row["subject_id"] for row in monitoring_demo.nominal_rows(seed) if row["postcode"][:3] in _NORTH]
     disclosure_demo.load(session, cast, [s for s in north if s not in _protected(seed)][:12])
+    learning_demo.load(session, {r.value: row.values["staff_id"] for r, row in holders.items()}, DEMO_ACTOR)
     logins = []
     for role in Role:
         holder = holders[role]

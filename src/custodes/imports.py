@@ -21,8 +21,10 @@ from custodes.workforce.schemas import (
     COURSE_COLUMNS,
     DECLARATION_COLUMNS,
     STAFF_COLUMNS,
+    STAFF_OPTIONAL,
     TRAINING_COLUMNS,
     VETTING_COLUMNS,
+    VETTING_OPTIONAL,
     ImportSummary,
 )
 
@@ -39,12 +41,16 @@ class ImportKind:
 
 
 KINDS: dict[str, ImportKind] = {
-    "staff": ImportKind("staff", STAFF_COLUMNS, (), workforce.import_staff, "the staff register, with roles"),
+    "staff": ImportKind(
+        "staff", STAFF_COLUMNS, STAFF_OPTIONAL, workforce.import_staff, "the staff register, with roles"
+    ),
     "courses": ImportKind("courses", COURSE_COLUMNS, (), workforce.import_courses, "training courses"),
     "training": ImportKind(
         "training", TRAINING_COLUMNS, (), workforce.import_training, "training completions"
     ),
-    "vetting": ImportKind("vetting", VETTING_COLUMNS, (), workforce.import_vetting, "vetting decisions"),
+    "vetting": ImportKind(
+        "vetting", VETTING_COLUMNS, VETTING_OPTIONAL, workforce.import_vetting, "vetting decisions"
+    ),
     "declarations": ImportKind(
         "declarations",
         DECLARATION_COLUMNS,

@@ -24,6 +24,7 @@ from custodes.web.deps import require, require_any_token, require_scope
 from tests.agreements.helpers import make_register
 from tests.conftest import TEST_SECRET, make_account
 from tests.disclosure import world as disclosure_world
+from tests.learning.helpers import make_learning
 
 # Routes anyone may reach without logging in. Adding a route to the app without a permission fails the
 # matrix unless it is listed here on purpose.
@@ -155,6 +156,43 @@ def make_disclosures(db: Session) -> dict[str, str]:
     }
 
 
+def make_referral(db: Session) -> str:
+    """An open gate referral for someone with no line manager, so any referral handler may open it."""
+    from custodes.kit.db import utcnow
+    from custodes.workforce.models import Referral
+
+    row = Referral(
+        staff_id=TARGET,
+        manager_id=None,
+        system="PNC",
+        subject_id="N9",
+        codes="SELF",
+        declaration_ids="",
+        status="open",
+        created_at=utcnow(),
+    )
+    db.add(row)
+    db.flush()
+    return str(row.id)
+
+
+def make_workforce_integrity(db: Session) -> dict[str, str]:
+    """A declaration awaiting decision (by S1001 of the disclosure world, who has no line manager), a team
+    and a publishable register (training, vetting and declarations screens)."""
+    from custodes.workforce import service as workforce
+    from custodes.workforce.schemas import DeclarationForm
+
+    form = DeclarationForm(
+        kind="gift_hospitality",
+        organisation="Acme Ltd",
+        description="Lunch",
+        value_pounds="20",
+        gift_accepted="declined",
+    )
+    declaration_id = workforce.make_declaration(db, "S1001", form, actor="system:test")
+    return {"declaration_id": declaration_id, "team_id": "T-CZ", "register": "gifts-and-hospitality"}
+
+
 def make_world(db: Session) -> World:
     """A target account, a pending role request, an API token and ledger entries to point routes at."""
     make_account(db, TARGET, {Role.OFFICER}, password=None)
@@ -175,5 +213,8 @@ def make_world(db: Session) -> World:
             "index": "0",
             **make_register(db),
             **make_disclosures(db),
+            **make_workforce_integrity(db),
+            "referral_id": make_referral(db),
+            **make_learning(db),
         }
     )

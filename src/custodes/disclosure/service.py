@@ -53,6 +53,7 @@ from custodes.disclosure.schemas import (
     parse_request,
 )
 from custodes.identity import service as identity
+from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.timefmt import london_day
@@ -866,6 +867,24 @@ def review_queue(session: Session, within_days: int = 14) -> list[DisclosureSumm
         Disclosure.review_due <= horizon,
     )
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.review_due))))
+
+
+def work_for(session: Session, actor: Principal) -> dict[str, int]:
+    """What waits for this person, for their home page: counts only, no personal data."""
+    work: dict[str, int] = {}
+    if actor.can(Permission.DISCLOSURE_REQUEST):
+        mine = list_disclosures(session, requested_by=actor.staff_id, statuses=OPEN_STATUSES)
+        work["my_open"] = len(mine)
+    if actor.can(Permission.DISCLOSURE_AUTHORISE):
+        work["to_authorise"] = len(authorisation_queue(session, actor))
+        work["to_release"] = len(release_queue(session, actor))
+    if actor.can(Permission.DISCLOSURE_REVIEW):
+        due = review_queue(session)
+        work["reviews_due"] = len(due)
+        work["reviews_overdue"] = sum(1 for row in due if row.review_due and row.review_due < _today())
+    if actor.can(Permission.CORRECTIONS_MANAGE):
+        work["notices_outstanding"] = len(notices(session, outstanding=True))
+    return work
 
 
 def counts_by_status(session: Session) -> dict[str, int]:

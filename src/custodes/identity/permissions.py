@@ -53,6 +53,14 @@ class Permission(StrEnum):
     DISCLOSURE_OVERSEE = "disclosure:oversee"  # every disclosure, corrections, retention reports
     CORRECTIONS_MANAGE = "corrections:manage"  # record corrections, issue and track notices
     RETENTION_MANAGE = "retention:manage"  # retention rules, legal holds, disposal
+    REFERRALS_HANDLE = "referrals:handle"  # pre-access gate referrals: search on a requester's behalf
+    LEARNING_VIEW = "learning:view"  # the learning register (recommendations, actions, controls; exports)
+    LEARNING_MANAGE = "learning:manage"  # add and change recommendations, add and complete actions
+    # Workforce integrity (docs/workforce.md). Making and reading one's own declarations is SELF_VIEW.
+    DECLARATIONS_DECIDE = "declarations:decide"  # decide declarations of the people one line-manages
+    TRAINING_VIEW = "training:view"  # training compliance by area and team, team lists
+    VETTING_VIEW = "vetting:view"  # renewals, backlog, disparity of outcomes
+    WORKFORCE_REGISTERS = "workforce:registers"  # declarations registers with names; redacted publication
 
 
 _EVERYONE = {Permission.SELF_VIEW}
@@ -65,6 +73,7 @@ _REQUEST = {Permission.DISCLOSURE_REQUEST}
 _AUTHORISE = {Permission.DISCLOSURE_AUTHORISE, Permission.AGREEMENTS_VIEW}
 _AIC = _AUTHORISE | {Permission.SCHEMES_MANAGE, Permission.DISCLOSURE_REVIEW, Permission.DISCLOSURE_OVERSEE}
 _DPU = _AIC | {Permission.AGREEMENTS_MANAGE, Permission.CORRECTIONS_MANAGE, Permission.RETENTION_MANAGE}
+_WORKFORCE_OVERSIGHT = {Permission.TRAINING_VIEW, Permission.VETTING_VIEW, Permission.WORKFORCE_REGISTERS}
 _ADMIN = {
     Permission.ACCOUNTS_VIEW,
     Permission.ACCOUNTS_MANAGE,
@@ -76,16 +85,37 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_EVERYONE | _REQUEST),
     Role.STAFF: frozenset(_EVERYONE | _REQUEST),
     # Supervisors authorise one-off and competent-authority disclosures (the rules say which, per route).
-    Role.SUPERVISOR: frozenset(_EVERYONE | _REQUEST | _AUTHORISE),
+    Role.SUPERVISOR: frozenset(
+        _EVERYONE
+        | _REQUEST
+        | _AUTHORISE
+        | {Permission.DECLARATIONS_DECIDE, Permission.TRAINING_VIEW, Permission.REFERRALS_HANDLE}
+    ),
     Role.AIC: frozenset(_EVERYONE | _REQUEST | _AIC),
-    Role.DPU: frozenset(_EVERYONE | _AUDIT | _REQUEST | _DPU),
-    Role.CCU: frozenset(_EVERYONE | _AUDIT),
+    Role.DPU: frozenset(_EVERYONE | _AUDIT | _REQUEST | _DPU | _WORKFORCE_OVERSIGHT),
+    # The counter-corruption unit runs vetting and holds the declarations registers.
+    Role.CCU: frozenset(_EVERYONE | _AUDIT | {Permission.VETTING_VIEW, Permission.WORKFORCE_REGISTERS}),
     Role.ANALYST: frozenset(_EVERYONE),
     # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
-    Role.AUDITOR: frozenset(_EVERYONE | _AUDIT | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE}),
+    Role.AUDITOR: frozenset(
+        _EVERYONE
+        | _AUDIT
+        | _WORKFORCE_OVERSIGHT
+        | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE}
+    ),
     # Administrators run the system; they see no ledger content and can never change it.
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
 }
+
+# The learning register: kept by the data protection unit; read by those who own its actions or check them.
+for _role, _extra in {
+    Role.SUPERVISOR: {Permission.LEARNING_VIEW},
+    Role.DPU: {Permission.LEARNING_VIEW, Permission.LEARNING_MANAGE},
+    Role.CCU: {Permission.LEARNING_VIEW},
+    Role.ANALYST: {Permission.LEARNING_VIEW},
+    Role.AUDITOR: {Permission.LEARNING_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 
 # Granting one of these to yourself needs a second administrator's approval.
 SELF_GRANT_NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})

@@ -25,6 +25,7 @@ from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
 from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
+from custodes.learning import web as learning_web
 from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
@@ -33,6 +34,7 @@ from custodes.settings import Settings
 from custodes.web import csrf_multipart, pages
 from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
 from custodes.web.templating import render
+from custodes.workforce import api as workforce_api
 from custodes.workforce import web as workforce_web
 
 STATIC = Path(__file__).parent / "static"
@@ -73,6 +75,8 @@ def create_app(
     app.include_router(agreements_web.router)
     app.include_router(disclosure_web.router)
     app.include_router(disclosure_api.router)
+    app.include_router(workforce_api.router)
+    app.include_router(learning_web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart

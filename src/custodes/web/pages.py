@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from custodes.disclosure import service as disclosure
 from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
@@ -21,6 +22,7 @@ def home(
     request: Request, db: Db, principal: Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
 ) -> Any:
     context: dict[str, Any] = {"role_titles": [ROLE_TITLES[role] for role in sorted(principal.roles)]}
+    context["disclosure_work"] = disclosure.work_for(db, principal)
     if principal.can(Permission.LEDGER_VIEW):
         context["ledger_status"] = ledger.status(db, request.app.state.settings)
         context["verification"] = ledger.latest_verification(db)

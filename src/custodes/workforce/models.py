@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, Index, Integer, String
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custodes.kit.db import Base, UTCDateTime
@@ -25,6 +25,9 @@ class Staff(Base):
     home_postcode: Mapped[str | None] = mapped_column(String(10))
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
+    # A protected characteristic used only for vetting disparity monitoring, shown only in aggregate:
+    # White, Black, Asian, Mixed, Other (the census groups of imports.md `population`), or None.
+    ethnicity_group: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -69,6 +72,9 @@ class Vetting(Base):
     status: Mapped[str] = mapped_column(String(16))
     decided_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)  # None: does not expire
+    applied_on: Mapped[date | None] = mapped_column(
+        Date
+    )  # optional import column; backlog age counts from it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -88,5 +94,47 @@ class Declaration(Base):
     postcode: Mapped[str | None] = mapped_column(String(10))
     relationship: Mapped[str | None] = mapped_column(String(16))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Made on a screen (imported declarations leave these empty): what it is, in the declarer's words.
+    description: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(String(200))  # the business, or who offered the gift
+    value_pounds: Mapped[int | None] = mapped_column(Integer)  # a gift's or hospitality's estimated value
+    gift_accepted: Mapped[bool | None] = mapped_column(Boolean)
+    # The supervisor's decision (DeclarationStatus); None for imported declarations decided elsewhere.
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    review_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Referral(Base):
+    """A pre-access check that was referred (`DECLARED_CONFLICT`, `SELF`): the line manager runs the search
+    on the requester's behalf and records the interaction and advice (seed 002, 2.2.11–2.2.12)."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(32), index=True)  # the requester
+    manager_id: Mapped[str | None] = mapped_column(String(32), index=True)  # None: any supervisor
+    system: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    subject_name: Mapped[str | None] = mapped_column(String(210))
+    subject_date_of_birth: Mapped[date | None] = mapped_column(Date)
+    subject_postcode: Mapped[str | None] = mapped_column(String(10))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    case_ref: Mapped[str | None] = mapped_column(String(64))
+    codes: Mapped[str] = mapped_column(String(100))  # sorted `;` list of the gate's refer codes
+    declaration_ids: Mapped[str] = mapped_column(Text)  # `;` list of the matching declarations
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open / closed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    search_done: Mapped[str | None] = mapped_column(
+        Text
+    )  # what the manager searched (not shown to requester)
+    interaction: Mapped[str | None] = mapped_column(Text)
+    advice: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

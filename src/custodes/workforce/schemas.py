@@ -22,6 +22,7 @@ __all__ = [
     "DeclarationView",
     "DiscloserReadiness",
     "ImportSummary",
+    "ReferralView",
     "Relationship",
     "StaffRecord",
     "StaffView",
@@ -44,6 +45,9 @@ STAFF_COLUMNS = (
     "home_lat",
     "home_lon",
 )
+# Optional staff column: a protected characteristic used only for disparity monitoring (workforce.md).
+STAFF_OPTIONAL = ("ethnicity_group",)
+ETHNICITY_GROUPS = ("White", "Black", "Asian", "Mixed", "Other")  # as imports.md `population`
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class StaffRecord:
     home_postcode: str | None
     home_lat: float | None
     home_lon: float | None
+    ethnicity_group: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -83,6 +88,7 @@ class StaffView:
 COURSE_COLUMNS = ("course_code", "title", "mandatory_for", "validity_months", "gates")
 TRAINING_COLUMNS = ("staff_id", "course_code", "completed_on")
 VETTING_COLUMNS = ("staff_id", "level", "status", "decided_on", "expires_on")
+VETTING_OPTIONAL = ("applied_on",)
 DECLARATION_COLUMNS = (
     "declaration_id",
     "staff_id",
@@ -194,3 +200,263 @@ class VettingView:
     status: str
     decided_on: date | None
     expires_on: date | None
+
+
+# --------------------------------------------------------------------------- training compliance
+
+
+class TrainingState(StrEnum):
+    CURRENT = "current"
+    DUE_SOON = "due_soon"  # current today, expires within the window
+    OUT_OF_DATE = "out_of_date"  # never completed, or expired
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceCounts:
+    """People, each counted once by their worst mandatory course: out of date, else due soon, else current."""
+
+    label: str
+    staff: int = 0
+    current: int = 0
+    due_soon: int = 0
+    out_of_date: int = 0
+
+    def percent(self, count: int) -> float:
+        return 100.0 * count / self.staff if self.staff else 0.0
+
+    @property
+    def compliant_percent(self) -> float:
+        """Current today, including those due soon."""
+        return self.percent(self.current + self.due_soon)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseCompliance:
+    course_code: str
+    title: str
+    gates: frozenset[str]
+    required: int  # people the course is mandatory for
+    current: int
+    due_soon: int
+    out_of_date: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingDashboard:
+    on: date
+    within_days: int
+    force: ComplianceCounts
+    areas: list[ComplianceCounts]  # label: area code
+    teams: dict[str, list[ComplianceCounts]]  # area code → its teams (label: team id)
+    courses: list[CourseCompliance]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseState:
+    course_code: str
+    title: str
+    state: TrainingState
+    last_completed_on: date | None
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTraining:
+    staff_id: str
+    name: str
+    state: TrainingState  # the worst of `courses`
+    courses: list[CourseState]  # mandatory courses only
+
+
+# --------------------------------------------------------------------------- vetting oversight
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalDue:
+    staff_id: str
+    name: str
+    team_id: str | None
+    area_code: str | None
+    level: str
+    expires_on: date
+    days_left: int  # negative: already expired
+    renewal_applied: bool  # an application at the same level is open
+
+
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 30, "Up to 30 days"),
+    (31, 60, "31–60 days"),
+    (61, 90, "61–90 days"),
+    (91, 180, "91–180 days"),
+    (181, None, "Over 180 days"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogCase:
+    staff_id: str
+    name: str
+    team_id: str | None
+    level: str
+    status: str
+    applied_on: date
+    age_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    on: date
+    bands: tuple[str, ...]
+    counts: dict[str, list[int]]  # stage (applied, in_progress) → count per band
+    oldest: list[BacklogCase]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(row) for row in self.counts.values())
+
+    def band_total(self, band: int) -> int:
+        return sum(row[band] for row in self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DisparityRow:
+    group: str
+    decisions: int | None  # None: suppressed
+    refused: int | None
+    rate: float | None  # refusals per decision, 0–1
+    ratio: float | None  # rate / the reference group's rate
+    low: float | None  # 95% confidence interval of the ratio
+    high: float | None
+    reference: bool = False
+    suppressed: bool = False
+    note: str = ""
+
+    @property
+    def reading(self) -> str:
+        """Plain English: does the interval show a difference from the reference group?"""
+        if self.reference or self.ratio is None or self.low is None or self.high is None:
+            return ""
+        if self.low > 1:
+            return "refused more often"
+        if self.high < 1:
+            return "refused less often"
+        return "no clear difference"
+
+
+@dataclass(frozen=True, slots=True)
+class DisparityTable:
+    since: date
+    until: date
+    reference: str
+    threshold: int
+    rows: list[DisparityRow]
+    not_recorded: int  # decisions about people with no group recorded (counted, not compared)
+
+
+# --------------------------------------------------------------------------- declarations made on screen
+
+
+class DeclarationStatus(StrEnum):
+    AWAITING = "awaiting_decision"
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    REJECTED = "rejected"
+
+
+DECISIONS = (
+    DeclarationStatus.APPROVED,
+    DeclarationStatus.APPROVED_WITH_CONDITIONS,
+    DeclarationStatus.REJECTED,
+)
+# The registers that may be published with personal details removed (workforce.md), by URL name.
+PUBLISHABLE = {
+    "gifts-and-hospitality": DeclarationKind.GIFT_HOSPITALITY,
+    "business-interests": DeclarationKind.BUSINESS_INTEREST,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationForm:
+    """What a member of staff writes on the declaration screen (text as typed; the service validates)."""
+
+    kind: str = ""
+    subject_id: str = ""
+    surname: str = ""
+    forenames: str = ""
+    date_of_birth: str = ""
+    postcode: str = ""
+    relationship: str = ""
+    description: str = ""
+    organisation: str = ""
+    value_pounds: str = ""
+    gift_accepted: str = ""  # "accepted" / "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationDetail:
+    declaration_id: str
+    staff_id: str
+    staff_name: str
+    team_id: str | None
+    area_code: str | None
+    line_manager_id: str | None
+    kind: str
+    subject_id: str | None
+    person_name: str | None
+    date_of_birth: date | None
+    postcode: str | None
+    relationship: str | None
+    description: str | None
+    organisation: str | None
+    value_pounds: int | None
+    gift_accepted: bool | None
+    declared_at: datetime
+    status: str | None  # None: imported, decided outside Custodes
+    decided_by: str | None
+    decided_at: datetime | None
+    conditions: str | None
+    decision_reasons: str | None
+    review_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedDeclaration:
+    """A register line with personal details removed: no names, ids, team or free-text conditions."""
+
+    declared_on: date
+    area_code: str | None
+    organisation: str | None
+    description: str | None
+    value_pounds: int | None
+    gift_accepted: bool | None
+    outcome: str
+
+
+# --------------------------------------------------------------------------- pre-access gate referrals
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralView:
+    """A referral as a screen shows it. `search_done` and `interaction` are for the manager's screen only."""
+
+    id: int
+    staff_id: str
+    staff_name: str | None
+    manager_id: str | None
+    system: str
+    subject_id: str | None
+    subject_name: str | None
+    subject_date_of_birth: date | None
+    subject_postcode: str | None
+    purpose: str | None
+    case_ref: str | None
+    codes: tuple[str, ...]
+    declaration_ids: tuple[str, ...]
+    status: str
+    created_at: datetime
+    outcome: str | None
+    search_done: str | None
+    interaction: str | None
+    advice: str | None
+    closed_by: str | None
+    closed_at: datetime | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -12,7 +13,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
-from custodes.identity.permissions import Role
+from custodes.identity.permissions import Permission, Role
+from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.ledger import service as ledger
@@ -20,17 +22,36 @@ from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
 from custodes.workforce.models import Course, Declaration, Staff, TrainingCompletion, Vetting
 from custodes.workforce.schemas import (
+    AGE_BANDS,
+    DECISIONS,
+    ETHNICITY_GROUPS,
     PERSON_DECLARATIONS,
+    PUBLISHABLE,
     UNDECIDED_VETTING,
+    Backlog,
+    BacklogCase,
+    ComplianceCounts,
+    CourseCompliance,
     CourseGate,
+    CourseState,
+    DeclarationDetail,
+    DeclarationForm,
     DeclarationKind,
+    DeclarationStatus,
     DeclarationView,
     DiscloserReadiness,
+    DisparityRow,
+    DisparityTable,
     ImportSummary,
+    MemberTraining,
+    PublishedDeclaration,
     Relationship,
+    RenewalDue,
     StaffRecord,
     StaffView,
     SubjectRef,
+    TrainingDashboard,
+    TrainingState,
     TrainingStatus,
     VettingStatus,
     VettingView,
@@ -81,6 +102,7 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
             home_postcode=cells.postcode("home_postcode"),
             home_lat=lat,
             home_lon=lon,
+            ethnicity_group=cells.choice("ethnicity_group", ETHNICITY_GROUPS),
         )
         if staff_id is not None:
             seen.setdefault(staff_id, row.line)
@@ -116,8 +138,10 @@ def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> Imp
     identity.preload_accounts(session)
     created = updated = unchanged = 0
     now = utcnow()
-    for record in records:
+    for row, record in zip(rows, records, strict=True):
         values = {name: getattr(record, name) for name in _STORED_FIELDS}
+        if "ethnicity_group" in row.values:  # optional column: a file without it leaves the value alone
+            values["ethnicity_group"] = record.ethnicity_group
         staff = existing.get(record.staff_id)
         if staff is None:
             session.add(Staff(staff_id=record.staff_id, created_at=now, updated_at=now, **values))
@@ -360,6 +384,9 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
         status = cells.choice("status", [s.value for s in VettingStatus], required=True)
         decided_on = cells.date("decided_on")
         expires_on = cells.date("expires_on")
+        applied_on = cells.date("applied_on")
+        if applied_on and decided_on and applied_on > decided_on:
+            cells.problem("applied_on", "is after decided_on")
         if status in UNDECIDED_VETTING and decided_on is not None:
             cells.problem("decided_on", f"must be empty while the status is {status}")
         elif status is not None and status not in UNDECIDED_VETTING and not row.values.get("decided_on"):
@@ -375,6 +402,7 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "status": status,
                 "decided_on": decided_on,
                 "expires_on": expires_on,
+                **({"applied_on": applied_on} if "applied_on" in row.values else {}),
             }
         )
         problems += cells.problems
@@ -677,3 +705,783 @@ def vetting_record(session: Session, staff_id: str) -> list[VettingView]:
     return sorted(
         views, key=lambda v: (v.decided_on is not None, -(v.decided_on or date.min).toordinal(), v.level)
     )
+
+
+# --------------------------------------------------------------------------- training compliance (issue 4.1)
+
+_STATE_ORDER = {TrainingState.OUT_OF_DATE: 0, TrainingState.DUE_SOON: 1, TrainingState.CURRENT: 2}
+
+
+def _all_roles(session: Session) -> dict[str, frozenset[str]]:
+    accounts, _total = identity.list_accounts(session, limit=10_000_000)
+    return {a.staff_id: frozenset(str(r) for r in a.roles) for a in accounts}
+
+
+def _course_state(course: Course, completed_on: date | None, on: date, within_days: int) -> TrainingState:
+    if not _is_current(course, completed_on, on):
+        return TrainingState.OUT_OF_DATE
+    expires = _expiry(course, completed_on) if completed_on else None
+    if expires is not None and (expires - on).days <= within_days:
+        return TrainingState.DUE_SOON
+    return TrainingState.CURRENT
+
+
+def _members_training(
+    session: Session, staff: Sequence[Staff], on: date, within_days: int
+) -> list[MemberTraining]:
+    """Each person's mandatory courses on `on` and their worst state (no mandatory course: current)."""
+    roles = _all_roles(session)
+    courses = list(session.scalars(select(Course).order_by(Course.course_code)))
+    ids = [s.staff_id for s in staff]
+    latest: dict[tuple[str, str], date] = {}
+    for start in range(0, len(ids), _CHUNK):
+        query = (
+            select(
+                TrainingCompletion.staff_id,
+                TrainingCompletion.course_code,
+                func.max(TrainingCompletion.completed_on),
+            )
+            .where(
+                TrainingCompletion.staff_id.in_(ids[start : start + _CHUNK]),
+                TrainingCompletion.completed_on <= on,
+            )
+            .group_by(TrainingCompletion.staff_id, TrainingCompletion.course_code)
+        )
+        latest.update({(sid, code): day for sid, code, day in session.execute(query)})
+    members = []
+    for person in staff:
+        held = roles.get(person.staff_id, frozenset())
+        states = []
+        for course in courses:
+            if not _course_applies(course, held):
+                continue
+            done = latest.get((person.staff_id, course.course_code))
+            states.append(
+                CourseState(
+                    course_code=course.course_code,
+                    title=course.title,
+                    state=_course_state(course, done, on, within_days),
+                    last_completed_on=done,
+                    expires_on=_expiry(course, done) if done else None,
+                )
+            )
+        worst = min((s.state for s in states), key=_STATE_ORDER.__getitem__, default=TrainingState.CURRENT)
+        members.append(MemberTraining(person.staff_id, f"{person.forenames} {person.surname}", worst, states))
+    return members
+
+
+def _counts(label: str, members: Iterable[MemberTraining]) -> ComplianceCounts:
+    tally = {state: 0 for state in TrainingState}
+    for member in members:
+        tally[member.state] += 1
+    return ComplianceCounts(
+        label=label,
+        staff=sum(tally.values()),
+        current=tally[TrainingState.CURRENT],
+        due_soon=tally[TrainingState.DUE_SOON],
+        out_of_date=tally[TrainingState.OUT_OF_DATE],
+    )
+
+
+def training_dashboard(session: Session, on: date, within_days: int = 60) -> TrainingDashboard:
+    """Mandatory-training compliance by area and team on `on`: counts only, so nothing is logged.
+
+    A person is out of date if any course mandatory for their roles is missing or expired, else due soon
+    if one expires within `within_days`, else current. Staff without an area or team are counted under
+    "—". Courses are counted per person the course is mandatory for.
+    """
+    staff = list(session.scalars(select(Staff).order_by(Staff.area_code, Staff.team_id, Staff.staff_id)))
+    members = _members_training(session, staff, on, within_days)
+    by_area: dict[str, list[MemberTraining]] = {}
+    by_team: dict[str, dict[str, list[MemberTraining]]] = {}
+    for person, member in zip(staff, members, strict=True):
+        area, team = person.area_code or "—", person.team_id or "—"
+        by_area.setdefault(area, []).append(member)
+        by_team.setdefault(area, {}).setdefault(team, []).append(member)
+    courses = []
+    for course in session.scalars(select(Course).order_by(Course.course_code)):
+        tally = {state: 0 for state in TrainingState}
+        for member in members:
+            for state in member.courses:
+                if state.course_code == course.course_code:
+                    tally[state.state] += 1
+        courses.append(
+            CourseCompliance(
+                course_code=course.course_code,
+                title=course.title,
+                gates=_split(course.gates),
+                required=sum(tally.values()),
+                current=tally[TrainingState.CURRENT],
+                due_soon=tally[TrainingState.DUE_SOON],
+                out_of_date=tally[TrainingState.OUT_OF_DATE],
+            )
+        )
+    return TrainingDashboard(
+        on=on,
+        within_days=within_days,
+        force=_counts("Force", members),
+        areas=[_counts(area, group) for area, group in sorted(by_area.items())],
+        teams={
+            area: [_counts(team, group) for team, group in sorted(teams.items())]
+            for area, teams in sorted(by_team.items())
+        },
+        courses=courses,
+    )
+
+
+def team_training(
+    session: Session, team_id: str, on: date, within_days: int, *, actor: str
+) -> list[MemberTraining]:
+    """A team's members and their mandatory training, worst first. Names are shown: a consultation."""
+    staff = list(session.scalars(select(Staff).where(Staff.team_id == team_id).order_by(Staff.staff_id)))
+    members = _members_training(session, staff, on, within_days)
+    if members:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="training_team",
+                object_id=team_id,
+                subjects=tuple(m.staff_id for m in members),
+                justification="training compliance: team list",
+            ),
+        )
+    return sorted(members, key=lambda m: (_STATE_ORDER[m.state], m.name))
+
+
+# --------------------------------------------------------------------------- vetting oversight (issue 4.2)
+
+
+def _staff_names(session: Session, ids: Iterable[str]) -> dict[str, Staff]:
+    wanted = sorted(set(ids))
+    found: dict[str, Staff] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(
+            (s.staff_id, s)
+            for s in session.scalars(select(Staff).where(Staff.staff_id.in_(wanted[start : start + _CHUNK])))
+        )
+    return found
+
+
+def renewals_due(session: Session, on: date, within_days: int, *, actor: str) -> list[RenewalDue]:
+    """The bring-forward list: each person's latest grant per level expiring by `on` + `within_days`,
+    expired ones included (soonest first), unless a later grant at that level replaces it. Logged."""
+    latest: dict[tuple[str, str], date] = {}
+    granted = select(Vetting.staff_id, Vetting.level, Vetting.expires_on).where(
+        Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_not(None)
+    )
+    for staff_id, level, expires_on in session.execute(granted):
+        key = (staff_id, level)
+        if expires_on is not None and (key not in latest or expires_on > latest[key]):
+            latest[key] = expires_on
+    never = {
+        (staff_id, level)
+        for staff_id, level in session.execute(
+            select(Vetting.staff_id, Vetting.level).where(
+                Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_(None)
+            )
+        )
+    }
+    horizon = on.toordinal() + within_days
+    due = {k: v for k, v in latest.items() if v.toordinal() <= horizon and k not in never}
+    pending = {
+        (staff_id, level)
+        for staff_id, level in session.execute(
+            select(Vetting.staff_id, Vetting.level).where(
+                Vetting.status.in_([s.value for s in UNDECIDED_VETTING])
+            )
+        )
+    }
+    people = _staff_names(session, (k[0] for k in due))
+    rows = []
+    for (staff_id, level), expires_on in due.items():
+        person = people.get(staff_id)
+        rows.append(
+            RenewalDue(
+                staff_id=staff_id,
+                name=f"{person.forenames} {person.surname}" if person else staff_id,
+                team_id=person.team_id if person else None,
+                area_code=person.area_code if person else None,
+                level=level,
+                expires_on=expires_on,
+                days_left=(expires_on - on).days,
+                renewal_applied=(staff_id, level) in pending,
+            )
+        )
+    rows.sort(key=lambda r: (r.expires_on, r.staff_id, r.level))
+    if rows:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="vetting_renewals",
+                object_id=None,
+                subjects=tuple(sorted({r.staff_id for r in rows})),
+                justification="vetting renewal bring-forward list",
+                detail={"within_days": within_days},
+            ),
+        )
+    return rows
+
+
+def _band(age: int) -> int:
+    for number, (low, high, _label) in enumerate(AGE_BANDS):
+        if age >= low and (high is None or age <= high):
+            return number
+    return 0
+
+
+def vetting_backlog(session: Session, on: date, *, actor: str, oldest: int = 15) -> Backlog:
+    """Open applications (applied, in progress) by stage and age band; the `oldest` by name (logged).
+    Age counts from `applied_on`, or from when the application was first stored if none was given."""
+    counts = {
+        status.value: [0] * len(AGE_BANDS) for status in (VettingStatus.APPLIED, VettingStatus.IN_PROGRESS)
+    }
+    cases = []
+    query = select(Vetting).where(Vetting.status.in_([s.value for s in UNDECIDED_VETTING]))
+    for row in session.scalars(query):
+        applied = row.applied_on or row.created_at.date()
+        age = max(0, (on - applied).days)
+        counts[row.status][_band(age)] += 1
+        cases.append((age, row.staff_id, row.level, row.status, applied))
+    cases.sort(key=lambda c: (-c[0], c[1]))
+    people = _staff_names(session, (c[1] for c in cases[:oldest]))
+    named = []
+    for age, staff_id, level, status, applied in cases[:oldest]:
+        person = people.get(staff_id)
+        named.append(
+            BacklogCase(
+                staff_id=staff_id,
+                name=f"{person.forenames} {person.surname}" if person else staff_id,
+                team_id=person.team_id if person else None,
+                level=level,
+                status=status,
+                applied_on=applied,
+                age_days=age,
+            )
+        )
+    if named:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="vetting_backlog",
+                object_id=None,
+                subjects=tuple(sorted({c.staff_id for c in named})),
+                justification="vetting backlog: oldest open applications",
+            ),
+        )
+    return Backlog(on=on, bands=tuple(label for _l, _h, label in AGE_BANDS), counts=counts, oldest=named)
+
+
+def suppression_threshold(session: Session) -> int:
+    return int(identity.config_value(session, "small_number_suppression"))
+
+
+def vetting_disparity(
+    session: Session, since: date, until: date, reference: str = "White", threshold: int | None = None
+) -> DisparityTable:
+    """Refusal rates of vetting decisions (granted or refused, decided in [since, until]) by ethnicity
+    group, with each group's risk ratio to the reference group and its 95% confidence interval.
+
+    Method: risk ratio RR = (refused_g / decisions_g) / (refused_ref / decisions_ref); the interval is
+    Katz's log method, exp(ln RR ± 1.96 · sqrt(1/a − 1/n₁ + 1/c − 1/n₀)) (scipy.stats.contingency.
+    relative_risk). Not estimable when either group has no refusals. Small-number suppression: a group
+    with fewer than `threshold` decisions, or with between 1 and `threshold` − 1 refusals, shows no
+    figures (nor does any ratio that would need the reference group's suppressed figures). Aggregates
+    only: nothing about any one person is shown, so nothing is logged.
+    """
+    from scipy.stats.contingency import relative_risk  # heavy import, only for this report
+
+    limit = suppression_threshold(session) if threshold is None else threshold
+    query = (
+        select(Staff.ethnicity_group, Vetting.status, func.count())
+        .join(Staff, Staff.staff_id == Vetting.staff_id)
+        .where(
+            Vetting.status.in_([VettingStatus.GRANTED.value, VettingStatus.REFUSED.value]),
+            Vetting.decided_on >= since,
+            Vetting.decided_on <= until,
+        )
+        .group_by(Staff.ethnicity_group, Vetting.status)
+    )
+    tally: dict[str | None, list[int]] = {}
+    for group, status, number in session.execute(query):
+        cell = tally.setdefault(group, [0, 0])  # decisions, refused
+        cell[0] += number
+        if status == VettingStatus.REFUSED.value:
+            cell[1] += number
+
+    def hidden(decisions: int, refused: int) -> bool:
+        return decisions < limit or 0 < refused < limit
+
+    ref_n, ref_a = tally.get(reference, [0, 0])
+    ref_hidden = hidden(ref_n, ref_a) or ref_n == 0
+    rows = []
+    for group in ETHNICITY_GROUPS:
+        decisions, refused = tally.get(group, [0, 0])
+        is_reference = group == reference
+        if hidden(decisions, refused):
+            note = f"fewer than {limit} decisions" if decisions < limit else f"fewer than {limit} refusals"
+            rows.append(
+                DisparityRow(
+                    group, None, None, None, None, None, None, is_reference, True, f"Suppressed: {note}"
+                )
+            )
+            continue
+        rate = refused / decisions if decisions else None
+        ratio = low = high = None
+        note = ""
+        if is_reference:
+            ratio = 1.0 if decisions else None
+            note = "Reference group"
+        elif ref_hidden:
+            note = "No ratio: the reference group's figures are suppressed"
+        elif refused == 0 or ref_a == 0:
+            note = "Ratio not estimable: no refusals in one of the groups"
+        else:
+            result = relative_risk(refused, decisions, ref_a, ref_n)
+            interval = result.confidence_interval(confidence_level=0.95)
+            ratio, low, high = float(result.relative_risk), float(interval.low), float(interval.high)
+        rows.append(
+            DisparityRow(group, decisions, refused, rate, ratio, low, high, is_reference, False, note)
+        )
+    unknown = tally.get(None, [0, 0])[0] + sum(
+        v[0] for k, v in tally.items() if k and k not in ETHNICITY_GROUPS
+    )
+    return DisparityTable(since, until, reference, limit, rows, unknown)
+
+
+# --------------------------------------------------------------------------- declarations on screen (4.3)
+
+
+class DeclarationError(ValueError):
+    """Not found, not the person's to see or decide, or not in a state to be decided."""
+
+
+class DeclarationProblems(ValueError):
+    """A declaration or decision form with problems: (field, problem) pairs, each shown beside its field."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {p}" for f, p in problems))
+        self.problems = problems
+
+
+_MAX_TEXT = 4000
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split()) if "\n" not in value else value.strip()
+
+
+def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Validate a declaration form; return (problems, the values to store)."""
+    problems: list[tuple[str, str]] = []
+    kinds = [k.value for k in DeclarationKind]
+    kind = form.kind.strip()
+    if kind not in kinds:
+        problems.append(("kind", "choose what you are declaring"))
+    values: dict[str, Any] = {"kind": kind}
+    for name in ("subject_id", "surname", "forenames", "organisation"):
+        text = _clean(getattr(form, name))
+        limit = 200 if name == "organisation" else (64 if name == "subject_id" else 100)
+        if len(text) > limit:
+            problems.append((name, f"is longer than {limit} characters"))
+        values[name] = text or None
+    if values["subject_id"] and not re.fullmatch(RECORD_ID_PATTERN, values["subject_id"]):
+        problems.append(("subject_id", "is not a record id (letters, digits, - _ . : /)"))
+    description = form.description.strip()
+    if len(description) > _MAX_TEXT:
+        problems.append(("description", f"is longer than {_MAX_TEXT} characters"))
+    values["description"] = description or None
+    values["date_of_birth"] = None
+    if form.date_of_birth.strip():
+        try:
+            values["date_of_birth"] = date.fromisoformat(form.date_of_birth.strip())
+        except ValueError:
+            problems.append(("date_of_birth", "is not a date"))
+    values["postcode"] = None
+    if form.postcode.strip():
+        values["postcode"] = normalise_postcode(form.postcode)
+        if values["postcode"] is None:
+            problems.append(("postcode", "is not a UK postcode"))
+    relationship = form.relationship.strip()
+    if relationship and relationship not in {r.value for r in Relationship}:
+        problems.append(("relationship", "choose one of the relationships listed"))
+    values["relationship"] = relationship or None
+    values["value_pounds"] = None
+    if form.value_pounds.strip():
+        text = form.value_pounds.strip().lstrip("£").replace(",", "")
+        if not re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,2})?", text):
+            problems.append(("value_pounds", "give the value in pounds, e.g. 25"))
+        else:
+            values["value_pounds"] = round(float(text))
+    values["gift_accepted"] = {"accepted": True, "declined": False}.get(form.gift_accepted.strip())
+    if kind in PERSON_DECLARATIONS:
+        if not values["subject_id"] and not (values["surname"] and values["forenames"]):
+            field = "surname" if not values["surname"] else "forenames"
+            problems.append(
+                (field, "give the person's surname and forenames (or their record id if you know it)")
+            )
+        if not values["relationship"]:
+            problems.append(("relationship", "say how you know them"))
+        if not description:
+            problems.append(("description", "describe the nature and extent of the conflict or association"))
+    elif kind == DeclarationKind.BUSINESS_INTEREST:
+        if not values["organisation"]:
+            problems.append(("organisation", "name the business or organisation"))
+        if not description:
+            problems.append(
+                ("description", "say what the interest or work is, and the hours or money involved")
+            )
+    elif kind == DeclarationKind.GIFT_HOSPITALITY:
+        if not values["organisation"]:
+            problems.append(("organisation", "say who offered it"))
+        if not description:
+            problems.append(("description", "say what was offered and why"))
+        if values["value_pounds"] is None and not any(p[0] == "value_pounds" for p in problems):
+            problems.append(("value_pounds", "give its value, or your best estimate"))
+        if values["gift_accepted"] is None:
+            problems.append(("gift_accepted", "say whether you accepted or declined it"))
+    if kind not in PERSON_DECLARATIONS:
+        for name in ("subject_id", "surname", "forenames", "date_of_birth", "postcode"):
+            values[name] = None
+        values["relationship"] = values["relationship"] if kind == DeclarationKind.BUSINESS_INTEREST else None
+    if kind != DeclarationKind.GIFT_HOSPITALITY:
+        values["value_pounds"] = values["gift_accepted"] = None
+    return problems, values
+
+
+def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, actor: str) -> str:
+    """A declaration made in writing on screen: stored awaiting the line manager's decision, and recorded
+    as a `declaration` entry naming the declarer and the declared subject's id, if any."""
+    problems, values = _form_problems(form)
+    if session.get(Staff, staff_id) is None:
+        problems.insert(0, ("staff_id", "you are not in the staff register, so cannot declare here: tell HR"))
+    if problems:
+        raise DeclarationProblems(problems)
+    now = utcnow()
+    declaration_id = f"D{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
+    session.add(
+        Declaration(
+            declaration_id=declaration_id,
+            staff_id=staff_id,
+            declared_at=now,
+            status=DeclarationStatus.AWAITING.value,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+    )
+    subjects = (staff_id, values["subject_id"]) if values["subject_id"] else (staff_id,)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.DECLARATION,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=subjects,
+            detail={"kind": values["kind"], "relationship": values["relationship"], "made_on": "screen"},
+        ),
+    )
+    session.flush()
+    return declaration_id
+
+
+def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> DeclarationDetail:
+    staff = people.get(declaration.staff_id)
+    names = [part for part in (declaration.forenames, declaration.surname) if part]
+    return DeclarationDetail(
+        declaration_id=declaration.declaration_id,
+        staff_id=declaration.staff_id,
+        staff_name=f"{staff.forenames} {staff.surname}" if staff else declaration.staff_id,
+        team_id=staff.team_id if staff else None,
+        area_code=staff.area_code if staff else None,
+        line_manager_id=staff.line_manager_id if staff else None,
+        kind=declaration.kind,
+        subject_id=declaration.subject_id,
+        person_name=" ".join(names) or None,
+        date_of_birth=declaration.date_of_birth,
+        postcode=declaration.postcode,
+        relationship=declaration.relationship,
+        description=declaration.description,
+        organisation=declaration.organisation,
+        value_pounds=declaration.value_pounds,
+        gift_accepted=declaration.gift_accepted,
+        declared_at=declaration.declared_at,
+        status=declaration.status,
+        decided_by=declaration.decided_by,
+        decided_at=declaration.decided_at,
+        conditions=declaration.conditions,
+        decision_reasons=declaration.decision_reasons,
+        review_on=declaration.review_on,
+    )
+
+
+def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
+    people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
+    return [_detail(row, people) for row in rows]
+
+
+def staff_name(session: Session, staff_id: str | None) -> str | None:
+    staff = session.get(Staff, staff_id) if staff_id else None
+    return f"{staff.forenames} {staff.surname}" if staff else None
+
+
+def my_declarations(session: Session, staff_id: str) -> list[DeclarationDetail]:
+    """One's own declarations, newest first (one's own record: not logged)."""
+    query = (
+        select(Declaration)
+        .where(Declaration.staff_id == staff_id)
+        .order_by(Declaration.declared_at.desc(), Declaration.declaration_id)
+    )
+    return _details(session, list(session.scalars(query)))
+
+
+def may_decide(detail: DeclarationDetail, principal: Principal) -> bool:
+    """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer."""
+    return (
+        principal.can(Permission.DECLARATIONS_DECIDE)
+        and detail.line_manager_id == principal.staff_id
+        and detail.staff_id != principal.staff_id
+    )
+
+
+def view_declaration(session: Session, declaration_id: str, principal: Principal) -> DeclarationDetail:
+    """One declaration, for the declarer, their line manager or a register holder; others get
+    DeclarationError as if it did not exist. Seeing someone else's is a consultation."""
+    row = session.get(Declaration, declaration_id)
+    if row is None:
+        raise DeclarationError("There is no such declaration, or it is not yours to see.")
+    (detail,) = _details(session, [row])
+    own = detail.staff_id == principal.staff_id
+    if not (own or may_decide(detail, principal) or principal.can(Permission.WORKFORCE_REGISTERS)):
+        raise DeclarationError("There is no such declaration, or it is not yours to see.")
+    if not own:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=principal.actor,
+                op=Op.CONSULTATION,
+                object_type="declaration",
+                object_id=declaration_id,
+                subjects=tuple(s for s in (detail.staff_id, detail.subject_id) if s),
+                justification="declaration decision"
+                if may_decide(detail, principal)
+                else "declarations register",
+            ),
+        )
+    return detail
+
+
+def decision_queue(
+    session: Session, principal: Principal, on: date
+) -> tuple[list[DeclarationDetail], list[DeclarationDetail]]:
+    """(awaiting the principal's decision, decided ones whose review date is within 30 days or past),
+    for the people they line-manage. The queue shows names: a consultation when it is not empty."""
+    team = select(Staff.staff_id).where(Staff.line_manager_id == principal.staff_id)
+    awaiting = list(
+        session.scalars(
+            select(Declaration)
+            .where(
+                Declaration.staff_id.in_(team),
+                Declaration.status == DeclarationStatus.AWAITING.value,
+                Declaration.staff_id != principal.staff_id,
+            )
+            .order_by(Declaration.declared_at)
+        )
+    )
+    reviews = list(
+        session.scalars(
+            select(Declaration)
+            .where(
+                Declaration.staff_id.in_(team),
+                Declaration.review_on.is_not(None),
+                Declaration.review_on <= date.fromordinal(on.toordinal() + 30),
+                Declaration.staff_id != principal.staff_id,
+            )
+            .order_by(Declaration.review_on)
+        )
+    )
+    shown = awaiting + reviews
+    if shown:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=principal.actor,
+                op=Op.CONSULTATION,
+                object_type="declaration_queue",
+                object_id=principal.staff_id,
+                subjects=tuple(sorted({r.staff_id for r in shown})),
+                justification="declarations awaiting my decision",
+            ),
+        )
+    return _details(session, awaiting), _details(session, reviews)
+
+
+def decide_declaration(
+    session: Session,
+    declaration_id: str,
+    principal: Principal,
+    *,
+    outcome: str,
+    conditions: str = "",
+    reasons: str = "",
+    review_on: str = "",
+    today: date | None = None,
+) -> DeclarationStatus:
+    """The line manager's decision: approve, approve with conditions (conditions required) or reject
+    (reasons required); approvals need a review date after today. The first decision is an
+    `authorisation` or `refusal` entry; a later one (at review) an `alteration` naming the previous one."""
+    row = session.get(Declaration, declaration_id)
+    if row is None:
+        raise DeclarationError("There is no such declaration.")
+    (detail,) = _details(session, [row])
+    if not may_decide(detail, principal):
+        raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
+    day = today or date.today()
+    problems: list[tuple[str, str]] = []
+    if outcome not in {d.value for d in DECISIONS}:
+        problems.append(("outcome", "choose approve, approve with conditions, or reject"))
+    conditions, reasons = conditions.strip(), reasons.strip()
+    if outcome == DeclarationStatus.APPROVED_WITH_CONDITIONS and not conditions:
+        problems.append(("conditions", "say what the conditions are (e.g. removed from the investigation)"))
+    if outcome == DeclarationStatus.REJECTED and not reasons:
+        problems.append(("reasons", "give your reasons for rejecting it"))
+    if len(conditions) > _MAX_TEXT or len(reasons) > _MAX_TEXT:
+        problems.append(("conditions" if len(conditions) > _MAX_TEXT else "reasons", "is too long"))
+    review: date | None = None
+    if review_on.strip():
+        try:
+            review = date.fromisoformat(review_on.strip())
+        except ValueError:
+            problems.append(("review_on", "is not a date"))
+        else:
+            if review <= day:
+                problems.append(("review_on", "must be after today"))
+    elif outcome in (DeclarationStatus.APPROVED, DeclarationStatus.APPROVED_WITH_CONDITIONS):
+        problems.append(("review_on", "set a date to review this declaration"))
+    if problems:
+        raise DeclarationProblems(problems)
+    previous = row.status
+    status = DeclarationStatus(outcome)
+    now = utcnow()
+    row.status = status.value
+    row.decided_by = principal.staff_id
+    row.decided_at = now
+    row.conditions = conditions or None if status == DeclarationStatus.APPROVED_WITH_CONDITIONS else None
+    row.decision_reasons = reasons or None
+    row.review_on = review
+    row.updated_at = now
+    first = previous in (None, DeclarationStatus.AWAITING.value)
+    if first:
+        op = Op.REFUSAL if status == DeclarationStatus.REJECTED else Op.AUTHORISATION
+    else:
+        op = Op.ALTERATION
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=op,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
+            detail={
+                "kind": row.kind,
+                "outcome": status.value,
+                "previous": previous,
+                "conditions": row.conditions,
+                "reasons": row.decision_reasons,
+                "review_on": review.isoformat() if review else None,
+            },
+        ),
+    )
+    return status
+
+
+def declaration_register(
+    session: Session, kind: str, text: str, *, actor: str, limit: int = 500
+) -> tuple[list[DeclarationDetail], int]:
+    """A register of one kind (or all kinds if `kind` is empty), newest first, filtered by `text` (staff
+    id or name, declared person, organisation, description, team). Names are shown: a consultation
+    listing the people shown. Returns (rows up to `limit`, how many matched)."""
+    query = select(Declaration).join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
+    if kind:
+        query = query.where(Declaration.kind == kind)
+    words = text.split()
+    for word in words[:6]:
+        pattern = f"%{word.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Declaration.staff_id).like(pattern),
+                func.lower(Staff.surname).like(pattern),
+                func.lower(Staff.forenames).like(pattern),
+                func.lower(Staff.team_id).like(pattern),
+                func.lower(Declaration.surname).like(pattern),
+                func.lower(Declaration.forenames).like(pattern),
+                func.lower(Declaration.subject_id).like(pattern),
+                func.lower(Declaration.organisation).like(pattern),
+                func.lower(Declaration.description).like(pattern),
+                func.lower(Declaration.declaration_id).like(pattern),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        session.scalars(
+            query.order_by(Declaration.declared_at.desc(), Declaration.declaration_id).limit(limit)
+        )
+    )
+    details = _details(session, rows)
+    if details:
+        subjects = {d.staff_id for d in details} | {d.subject_id for d in details if d.subject_id}
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="declaration_register",
+                object_id=kind or "all",
+                subjects=tuple(sorted(subjects)),
+                justification="declarations register",
+                detail={"search": text},
+            ),
+        )
+    return details, total
+
+
+def outcome_title(status: str | None) -> str:
+    return {
+        DeclarationStatus.AWAITING.value: "Awaiting decision",
+        DeclarationStatus.APPROVED.value: "Approved",
+        DeclarationStatus.APPROVED_WITH_CONDITIONS.value: "Approved with conditions",
+        DeclarationStatus.REJECTED.value: "Not approved",
+    }.get(status or "", "Recorded")
+
+
+def published_register(session: Session, kind: DeclarationKind) -> list[PublishedDeclaration]:
+    """The gifts-and-hospitality or business-interests register with personal details removed: no
+    names, staff ids, teams, conditions or reasons; area and the declarer's own description only
+    (the form tells them it may be published). Nothing personal is shown, so nothing is logged."""
+    if kind not in PUBLISHABLE.values():
+        raise DeclarationError(f"The {kind} register is not published.")
+    rows = session.execute(
+        select(Declaration, Staff.area_code)
+        .join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
+        .where(Declaration.kind == kind.value)
+        .order_by(Declaration.declared_at.desc(), Declaration.declaration_id)
+    )
+    return [
+        PublishedDeclaration(
+            declared_on=row.declared_at.date(),
+            area_code=area,
+            organisation=row.organisation,
+            description=row.description,
+            value_pounds=row.value_pounds,
+            gift_accepted=row.gift_accepted,
+            outcome=outcome_title(row.status),
+        )
+        for row, area in rows
+    ]

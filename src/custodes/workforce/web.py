@@ -1,16 +1,38 @@
-"""Workforce screens. This issue: a member of staff's own record."""
+"""Workforce screens: a member of staff's own record; training, vetting and declarations (issue 4)."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.pdf import html_to_pdf
+from custodes.kit.timefmt import london_day
 from custodes.web.deps import Db, require
-from custodes.web.templating import render
+from custodes.web.templating import environment, render
+from custodes.workforce import charts, gate
 from custodes.workforce import service as workforce
+from custodes.workforce.schemas import (
+    ETHNICITY_GROUPS,
+    PUBLISHABLE,
+    DeclarationDetail,
+    DeclarationForm,
+    DeclarationKind,
+    DeclarationStatus,
+    PublishedDeclaration,
+    Relationship,
+    TrainingState,
+    VettingStatus,
+)
 
 router = APIRouter()
 
@@ -20,10 +42,756 @@ def my_record(
     request: Request, db: Db, principal: Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
 ) -> Any:
     staff = workforce.view_staff(db, principal.staff_id, actor=principal.actor, justification="own record")
+    on = london_day(utcnow())
     return render(
         request,
         "my_record.html",
         title="My record",
         staff=staff,
         role_titles=[ROLE_TITLES[r] for r in sorted(principal.roles)],
+        # Training, vetting and declarations (issue 4): one's own, so not logged.
+        training=workforce.training_record(db, principal.staff_id, on),
+        vetting=workforce.vetting_record(db, principal.staff_id),
+        declarations=workforce.my_declarations(db, principal.staff_id),
+        kind_titles=KIND_TITLES,
+        outcome_title=workforce.outcome_title,
+        day=_day,
+        today=on,
     )
+
+
+# --------------------------------------------------------------------------- training, vetting, declarations
+# Issue 4 items 1–3: the training dashboard, vetting oversight, declarations and their registers.
+
+TrainingViewer = Annotated[Principal, Depends(require(Permission.TRAINING_VIEW))]
+VettingViewer = Annotated[Principal, Depends(require(Permission.VETTING_VIEW))]
+RegisterHolder = Annotated[Principal, Depends(require(Permission.WORKFORCE_REGISTERS))]
+Decider = Annotated[Principal, Depends(require(Permission.DECLARATIONS_DECIDE))]
+# Making and following one's own declarations; who may see a given declaration is the service's rule.
+Declarer = Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
+Text = Annotated[str, Form(max_length=4000)]
+
+KIND_TITLES = {
+    DeclarationKind.CONFLICT_OF_INTEREST.value: "Conflict of interest",
+    DeclarationKind.REPORTABLE_ASSOCIATION.value: "Reportable association",
+    DeclarationKind.BUSINESS_INTEREST.value: "Business interest",
+    DeclarationKind.GIFT_HOSPITALITY.value: "Gift or hospitality",
+}
+REGISTER_TITLES = {
+    "": "All declarations",
+    DeclarationKind.CONFLICT_OF_INTEREST.value: "Conflicts of interest",
+    DeclarationKind.REPORTABLE_ASSOCIATION.value: "Reportable associations",
+    DeclarationKind.BUSINESS_INTEREST.value: "Business interests",
+    DeclarationKind.GIFT_HOSPITALITY.value: "Gifts and hospitality",
+}
+RELATIONSHIP_TITLES = {
+    Relationship.NEIGHBOUR.value: "Neighbour",
+    Relationship.RELATIVE.value: "Relative (family)",
+    Relationship.PARTNER.value: "Partner",
+    Relationship.EX_PARTNER.value: "Former partner",
+    Relationship.FRIEND.value: "Friend",
+    Relationship.ACQUAINTANCE.value: "Acquaintance (e.g. a friend of a friend, same pub or club)",
+    Relationship.BUSINESS.value: "Business or work contact",
+    Relationship.OTHER.value: "Other (explain below)",
+}
+OUTCOME_BADGES = {
+    DeclarationStatus.AWAITING.value: "warn",
+    DeclarationStatus.APPROVED.value: "ok",
+    DeclarationStatus.APPROVED_WITH_CONDITIONS.value: "ok",
+    DeclarationStatus.REJECTED.value: "bad",
+}
+FIELD_LABELS = {
+    "kind": "What you are declaring",
+    "subject_id": "Their record id",
+    "surname": "Their surname",
+    "forenames": "Their forenames",
+    "date_of_birth": "Their date of birth",
+    "postcode": "Their postcode",
+    "relationship": "How you know them",
+    "description": "Details",
+    "organisation": "Business or organisation",
+    "value_pounds": "Value (£)",
+    "gift_accepted": "Accepted or declined",
+    "staff_id": "Staff register",
+    "outcome": "Decision",
+    "conditions": "Conditions",
+    "reasons": "Reasons",
+    "review_on": "Review date",
+}
+STATE_TITLES = {
+    TrainingState.CURRENT: "Current",
+    TrainingState.DUE_SOON: "Due soon",
+    TrainingState.OUT_OF_DATE: "Out of date",
+}
+STATE_BADGES = {TrainingState.CURRENT: "ok", TrainingState.DUE_SOON: "warn", TrainingState.OUT_OF_DATE: "bad"}
+VETTING_STAGES = {VettingStatus.APPLIED.value: "Applied", VettingStatus.IN_PROGRESS.value: "In progress"}
+DISPARITY_METHOD = (
+    "Refusal rate = refusals ÷ decisions (granted or refused) decided in the period. Ratio = a group's "
+    "refusal rate ÷ the reference group's. 95% confidence interval by Katz's log method: "
+    "exp(ln ratio ± 1.96 × √(1/a − 1/n₁ + 1/c − 1/n₀)), where a of n₁ were refused in the group and c of n₀ "
+    "in the reference group. An interval wholly above 1 means that group is refused more often than the "
+    "reference group by more than chance would explain; one that contains 1 shows no clear difference."
+)
+
+
+def _day(value: date | None) -> str:
+    return f"{value.day} {value:%b %Y}" if value else "—"
+
+
+def _number(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value))) if value else default
+    except ValueError:
+        return default
+
+
+def _date(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _done(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            ["" if cell is None else cell.isoformat() if isinstance(cell, date) else cell for cell in row]
+        )
+    return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", name)
+
+
+def _pdf(
+    request: Request, principal: Principal | None, name: str, title: str, sections: list[dict[str, Any]]
+) -> Response:
+    html = environment.get_template("workforce/report_pdf.html").render(
+        title=title,
+        sections=sections,
+        principal=principal,
+        generated=utcnow(),
+        force_name=request.app.state.settings.force_name,
+        today=london_day(utcnow()),
+    )
+    return _attachment(html_to_pdf(html), "application/pdf", name)
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    return render(
+        request,
+        f"workforce/{name}",
+        status_code,
+        day=_day,
+        kind_titles=KIND_TITLES,
+        relationship_titles=RELATIONSHIP_TITLES,
+        outcome_title=workforce.outcome_title,
+        outcome_badges=OUTCOME_BADGES,
+        state_titles=STATE_TITLES,
+        state_badges=STATE_BADGES,
+        **context,
+    )
+
+
+# --------------------------------------------------------------------------- training
+
+
+@router.get("/training")
+def training_dashboard(request: Request, db: Db, _viewer: TrainingViewer) -> Any:
+    on = london_day(utcnow())
+    within = _number(request.query_params.get("within"), 60, 0, 366)
+    return _page(
+        request,
+        "training.html",
+        title="Training compliance",
+        board=workforce.training_dashboard(db, on, within),
+        within=within,
+    )
+
+
+@router.get("/training/chart.svg")
+def training_chart(request: Request, db: Db, _viewer: TrainingViewer) -> Any:
+    within = _number(request.query_params.get("within"), 60, 0, 366)
+    board = workforce.training_dashboard(db, london_day(utcnow()), within)
+    return Response(charts.compliance_svg(board), media_type="image/svg+xml")
+
+
+@router.get("/training/teams/{team_id}")
+def training_team(request: Request, db: Db, viewer: TrainingViewer, team_id: str) -> Any:
+    on = london_day(utcnow())
+    within = _number(request.query_params.get("within"), 60, 0, 366)
+    members = workforce.team_training(db, team_id, on, within, actor=viewer.actor)
+    return _page(
+        request,
+        "training_team.html",
+        title=f"Training: team {team_id}",
+        team_id=team_id,
+        members=members,
+        within=within,
+        today=on,
+        counts={state: sum(1 for m in members if m.state == state) for state in TrainingState},
+    )
+
+
+# --------------------------------------------------------------------------- vetting
+
+
+def _vetting_context(request: Request, db: Db, viewer: Principal) -> dict[str, Any]:
+    on = london_day(utcnow())
+    params = request.query_params
+    within = _number(params.get("within"), 90, 0, 730)
+    since = _date(params.get("since"), date(on.year - 5, on.month, min(on.day, 28)))  # five years
+    until = _date(params.get("until"), on)
+    reference = params.get("reference", "White")
+    if reference not in ETHNICITY_GROUPS:
+        reference = "White"
+    return {
+        "today": on,
+        "within": within,
+        "since": since,
+        "until": until,
+        "reference": reference,
+        "groups": ETHNICITY_GROUPS,
+        "renewals": workforce.renewals_due(db, on, within, actor=viewer.actor),
+        "backlog": workforce.vetting_backlog(db, on, actor=viewer.actor),
+        "disparity": workforce.vetting_disparity(db, since, until, reference),
+        "stages": VETTING_STAGES,
+        "method": DISPARITY_METHOD,
+    }
+
+
+@router.get("/vetting")
+def vetting_overview(request: Request, db: Db, viewer: VettingViewer) -> Any:
+    return _page(request, "vetting.html", title="Vetting", **_vetting_context(request, db, viewer))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+@router.get("/vetting/export.pdf")
+def vetting_pdf(request: Request, db: Db, viewer: VettingViewer) -> Any:
+    c = _vetting_context(request, db, viewer)
+    table = c["disparity"]
+    disparity = {
+        "heading": f"Refusal rates by group, {_day(table.since)} to {_day(table.until)}",
+        "facts": [
+            ("Reference group", table.reference),
+            ("Small-number suppression", f"figures based on fewer than {table.threshold} are not shown"),
+            ("Decisions with no group recorded", f"{table.not_recorded} (counted, not compared)"),
+        ],
+        "columns": ["Group", "Decisions", "Refused", "Refusal rate", "Ratio", "95% interval", "Reading"],
+        "rows": [
+            [
+                r.group,
+                r.decisions,
+                r.refused,
+                _pct(r.rate),
+                _ratio(r.ratio),
+                f"{_ratio(r.low)} – {_ratio(r.high)}" if r.low is not None else "—",
+                r.note or r.reading,
+            ]
+            for r in table.rows
+        ],
+        "notes": [DISPARITY_METHOD],
+    }
+    backlog = c["backlog"]
+    backlog_section = {
+        "heading": f"Backlog: {backlog.total} open applications by stage and age",
+        "columns": ["Stage", *backlog.bands, "Total"],
+        "rows": [[VETTING_STAGES.get(stage, stage), *row, sum(row)] for stage, row in backlog.counts.items()],
+    }
+    oldest = {
+        "heading": "Oldest open applications",
+        "columns": ["Name", "Staff id", "Team", "Level", "Stage", "Applied", "Age (days)"],
+        "rows": [
+            [
+                b.name,
+                b.staff_id,
+                b.team_id,
+                b.level,
+                VETTING_STAGES.get(b.status, b.status),
+                _day(b.applied_on),
+                b.age_days,
+            ]
+            for b in backlog.oldest
+        ],
+    }
+    renewals = {
+        "heading": f"Renewals due within {c['within']} days (and overdue)",
+        "columns": ["Name", "Staff id", "Team", "Level", "Expires", "Days left", "Renewal applied"],
+        "rows": [
+            [
+                r.name,
+                r.staff_id,
+                r.team_id,
+                r.level,
+                _day(r.expires_on),
+                r.days_left,
+                "Yes" if r.renewal_applied else "No",
+            ]
+            for r in c["renewals"]
+        ],
+    }
+    return _pdf(
+        request,
+        viewer,
+        "custodes-vetting.pdf",
+        "Vetting report",
+        [disparity, backlog_section, oldest, renewals],
+    )
+
+
+@router.get("/vetting/renewals.csv")
+def vetting_renewals_csv(request: Request, db: Db, viewer: VettingViewer) -> Any:
+    on = london_day(utcnow())
+    within = _number(request.query_params.get("within"), 90, 0, 730)
+    rows = workforce.renewals_due(db, on, within, actor=viewer.actor)
+    header = [
+        "staff_id",
+        "name",
+        "team_id",
+        "area_code",
+        "level",
+        "expires_on",
+        "days_left",
+        "renewal_applied",
+    ]
+    return _csv(
+        "custodes-vetting-renewals.csv",
+        header,
+        ([getattr(r, h) for h in header[:-1]] + ["true" if r.renewal_applied else "false"] for r in rows),
+    )
+
+
+# --------------------------------------------------------------------------- declarations: making one
+
+
+def _form_values(form: DeclarationForm) -> dict[str, str]:
+    return {name: getattr(form, name) for name in DeclarationForm.__dataclass_fields__}
+
+
+def _declaration_form(
+    request: Request, form: DeclarationForm, problems: Sequence[tuple[str, str]] = ()
+) -> Any:
+    return _page(
+        request,
+        "declaration_form.html",
+        400 if problems else 200,
+        title="Make a declaration",
+        values=_form_values(form),
+        problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
+        wrong={f for f, _p in problems},
+        kinds=KIND_TITLES,
+    )
+
+
+@router.get("/declarations")
+def my_declarations(request: Request, db: Db, principal: Declarer) -> Any:
+    return _page(
+        request,
+        "declarations.html",
+        title="My declarations",
+        rows=workforce.my_declarations(db, principal.staff_id),
+        can_decide=principal.can(Permission.DECLARATIONS_DECIDE),
+    )
+
+
+@router.get("/declarations/new")
+def new_declaration(request: Request, _principal: Declarer) -> Any:
+    kind = request.query_params.get("kind", "")
+    return _declaration_form(request, DeclarationForm(kind=kind if kind in KIND_TITLES else ""))
+
+
+@router.post("/declarations")
+def make_declaration(
+    request: Request,
+    db: Db,
+    principal: Declarer,
+    kind: Text = "",
+    subject_id: Text = "",
+    surname: Text = "",
+    forenames: Text = "",
+    date_of_birth: Text = "",
+    postcode: Text = "",
+    relationship: Text = "",
+    description: Text = "",
+    organisation: Text = "",
+    value_pounds: Text = "",
+    gift_accepted: Text = "",
+) -> Any:
+    form = DeclarationForm(
+        kind,
+        subject_id,
+        surname,
+        forenames,
+        date_of_birth,
+        postcode,
+        relationship,
+        description,
+        organisation,
+        value_pounds,
+        gift_accepted,
+    )
+    try:
+        declaration_id = workforce.make_declaration(db, principal.staff_id, form, actor=principal.actor)
+    except workforce.DeclarationProblems as error:
+        return _declaration_form(request, form, error.problems)
+    return _done(f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it.")
+
+
+# --------------------------------------------------------------------------- declarations: deciding
+
+
+@router.get("/declarations/queue")
+def declaration_queue(request: Request, db: Db, principal: Decider) -> Any:
+    on = london_day(utcnow())
+    awaiting, reviews = workforce.decision_queue(db, principal, on)
+    return _page(
+        request,
+        "declaration_queue.html",
+        title="Declarations to decide",
+        awaiting=awaiting,
+        reviews=reviews,
+        today=on,
+    )
+
+
+# --------------------------------------------------------------------------- declarations: registers
+
+
+def _register_query(request: Request) -> tuple[str, str]:
+    kind = request.query_params.get("kind", "")
+    return (kind if kind in KIND_TITLES else ""), request.query_params.get("q", "").strip()[:200]
+
+
+def _register_cells(d: DeclarationDetail) -> list[Any]:
+    return [
+        d.declaration_id,
+        d.declared_at.date(),
+        d.staff_id,
+        d.staff_name,
+        d.team_id,
+        KIND_TITLES.get(d.kind, d.kind),
+        d.person_name or d.subject_id,
+        RELATIONSHIP_TITLES.get(d.relationship or "", d.relationship),
+        d.organisation,
+        d.value_pounds,
+        d.description,
+        workforce.outcome_title(d.status),
+        d.conditions,
+        d.review_on,
+    ]
+
+
+REGISTER_COLUMNS = [
+    "Declaration",
+    "Declared",
+    "Staff id",
+    "Name",
+    "Team",
+    "Kind",
+    "Person declared",
+    "Relationship",
+    "Organisation",
+    "Value (£)",
+    "Details",
+    "Decision",
+    "Conditions",
+    "Review",
+]
+
+
+@router.get("/declarations/register")
+def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> Any:
+    kind, text = _register_query(request)
+    rows, total = workforce.declaration_register(db, kind, text, actor=holder.actor)
+    return _page(
+        request,
+        "declaration_register.html",
+        title=REGISTER_TITLES[kind],
+        rows=rows,
+        total=total,
+        kind=kind,
+        q=text,
+        registers=REGISTER_TITLES,
+        query=urlencode({"kind": kind, "q": text}),
+        publishable=PUBLISHABLE,
+    )
+
+
+@router.get("/declarations/register/export.csv")
+def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -> Any:
+    kind, text = _register_query(request)
+    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    header = [
+        "declaration_id",
+        "declared_on",
+        "staff_id",
+        "name",
+        "team_id",
+        "kind",
+        "person_declared",
+        "relationship",
+        "organisation",
+        "value_pounds",
+        "details",
+        "decision",
+        "conditions",
+        "review_on",
+    ]
+    return _csv(f"custodes-declarations-{kind or 'all'}.csv", header, (_register_cells(d) for d in rows))
+
+
+@router.get("/declarations/register/export.pdf")
+def declaration_register_pdf(request: Request, db: Db, holder: RegisterHolder) -> Any:
+    kind, text = _register_query(request)
+    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d)] for d in rows]
+    section = {
+        "heading": REGISTER_TITLES[kind] + (f" matching “{text}”" if text else ""),
+        "columns": REGISTER_COLUMNS,
+        "rows": cells,
+        "notes": [
+            "Contains personal data: OFFICIAL-SENSITIVE. Producing this register is recorded in the ledger."
+        ],
+    }
+    return _pdf(
+        request, holder, f"custodes-declarations-{kind or 'all'}.pdf", "Declarations register", [section]
+    )
+
+
+def _published(register: str) -> tuple[str, DeclarationKind]:
+    kind = PUBLISHABLE.get(register)
+    if kind is None:
+        raise HTTPException(
+            404, "Only the gifts-and-hospitality and business-interests registers are published."
+        )
+    return REGISTER_TITLES[kind.value], kind
+
+
+PUBLISHED_COLUMNS = {
+    DeclarationKind.GIFT_HOSPITALITY: [
+        "Date",
+        "Area",
+        "Offered by",
+        "What was offered",
+        "Value (£)",
+        "Accepted?",
+        "Decision",
+    ],
+    DeclarationKind.BUSINESS_INTEREST: ["Date", "Area", "Business or organisation", "Interest", "Decision"],
+}
+
+
+def _published_cells(kind: DeclarationKind, row: PublishedDeclaration, *, pdf: bool = False) -> list[Any]:
+    declared = _day(row.declared_on) if pdf else row.declared_on
+    if kind == DeclarationKind.GIFT_HOSPITALITY:
+        accepted = None if row.gift_accepted is None else ("Accepted" if row.gift_accepted else "Declined")
+        return [
+            declared,
+            row.area_code,
+            row.organisation,
+            row.description,
+            row.value_pounds,
+            accepted,
+            row.outcome,
+        ]
+    return [declared, row.area_code, row.organisation, row.description, row.outcome]
+
+
+@router.get("/declarations/published/{register}")
+def published_register(request: Request, db: Db, _holder: RegisterHolder, register: str) -> Any:
+    title, kind = _published(register)
+    rows = workforce.published_register(db, kind)
+    return _page(
+        request,
+        "published_register.html",
+        title=f"{title} (for publication)",
+        heading=title,
+        register=register,
+        columns=PUBLISHED_COLUMNS[kind],
+        rows=[_published_cells(kind, r, pdf=True) for r in rows],
+    )
+
+
+@router.get("/declarations/published/{register}/export.csv")
+def published_register_csv(db: Db, _holder: RegisterHolder, register: str) -> Any:
+    _title, kind = _published(register)
+    rows = workforce.published_register(db, kind)
+    header = [
+        c.lower().replace(" ", "_").replace("(£)", "pounds").replace("?", "") for c in PUBLISHED_COLUMNS[kind]
+    ]
+    return _csv(f"{register}-register.csv", header, (_published_cells(kind, r) for r in rows))
+
+
+@router.get("/declarations/published/{register}/export.pdf")
+def published_register_pdf(request: Request, db: Db, _holder: RegisterHolder, register: str) -> Any:
+    title, kind = _published(register)
+    rows = workforce.published_register(db, kind)
+    section = {
+        "heading": title,
+        "columns": PUBLISHED_COLUMNS[kind],
+        "rows": [_published_cells(kind, r, pdf=True) for r in rows],
+        "notes": ["Personal details (names, staff numbers, teams) have been removed for publication."],
+    }
+    return _pdf(request, None, f"{register}-register.pdf", f"{title} register", [section])
+
+
+# ----------------------------------------------------------- one declaration (after the fixed paths)
+
+
+def _declaration_or_404(db: Db, declaration_id: str, principal: Principal) -> DeclarationDetail:
+    try:
+        return workforce.view_declaration(db, declaration_id, principal)
+    except workforce.DeclarationError:
+        raise HTTPException(404, "There is no such declaration, or it is not yours to see.") from None
+
+
+def _declaration_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    detail: DeclarationDetail,
+    values: dict[str, str] | None = None,
+    problems: Sequence[tuple[str, str]] = (),
+) -> Any:
+    return _page(
+        request,
+        "declaration.html",
+        400 if problems else 200,
+        title=f"{KIND_TITLES.get(detail.kind, detail.kind)} {detail.declaration_id}",
+        d=detail,
+        own=detail.staff_id == principal.staff_id,
+        can_decide=workforce.may_decide(detail, principal),
+        decided_by_name=workforce.staff_name(db, detail.decided_by),
+        values=values or {},
+        problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
+        wrong={f for f, _p in problems},
+        today=london_day(utcnow()),
+    )
+
+
+@router.get("/declarations/{declaration_id}")
+def declaration_page(request: Request, db: Db, principal: Declarer, declaration_id: str) -> Any:
+    return _declaration_page(request, db, principal, _declaration_or_404(db, declaration_id, principal))
+
+
+@router.post("/declarations/{declaration_id}/decide")
+def decide_declaration(
+    request: Request,
+    db: Db,
+    principal: Decider,
+    declaration_id: str,
+    outcome: Text = "",
+    conditions: Text = "",
+    reasons: Text = "",
+    review_on: Text = "",
+) -> Any:
+    try:
+        status = workforce.decide_declaration(
+            db,
+            declaration_id,
+            principal,
+            outcome=outcome,
+            conditions=conditions,
+            reasons=reasons,
+            review_on=review_on,
+            today=london_day(utcnow()),
+        )
+    except workforce.DeclarationError as error:
+        return _done("/declarations/queue", str(error))
+    except workforce.DeclarationProblems as error:
+        detail = _declaration_or_404(db, declaration_id, principal)
+        values = {"outcome": outcome, "conditions": conditions, "reasons": reasons, "review_on": review_on}
+        return _declaration_page(request, db, principal, detail, values, error.problems)
+    return _done("/declarations/queue", f"{declaration_id}: {workforce.outcome_title(status).lower()}.")
+
+
+# --------------------------------------------------------------------------- pre-access gate referrals
+
+ReferralHandler = Annotated[Principal, Depends(require(Permission.REFERRALS_HANDLE))]
+REFERRAL_CODES = {"DECLARED_CONFLICT": "Declared conflict or association", "SELF": "The subject is themself"}
+
+
+def _referral_page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    return render(
+        request,
+        f"workforce/{name}",
+        status_code,
+        outcomes=gate.OUTCOMES,
+        code_titles=REFERRAL_CODES,
+        systems=gate.SYSTEMS,
+        day=_day,
+        **context,
+    )
+
+
+@router.get("/referrals")
+def referral_queue(request: Request, db: Db, principal: ReferralHandler) -> Any:
+    waiting, closed = gate.referral_queue(db, principal.staff_id)
+    return _referral_page(request, "referrals.html", title="Referrals", waiting=waiting, closed=closed)
+
+
+@router.get("/referrals/{referral_id}")
+def referral_page(request: Request, db: Db, principal: ReferralHandler, referral_id: int) -> Any:
+    try:
+        referral = gate.view_referral(db, referral_id, principal.staff_id)
+    except gate.ReferralError as error:
+        raise HTTPException(404, str(error)) from None
+    return _referral_page(request, "referral.html", title=f"Referral {referral_id}", r=referral, values={})
+
+
+@router.post("/referrals/{referral_id}/close")
+def close_referral(
+    request: Request,
+    db: Db,
+    principal: ReferralHandler,
+    referral_id: int,
+    outcome: Text = "",
+    search_done: Text = "",
+    interaction: Text = "",
+    advice: Text = "",
+) -> Any:
+    values = {"outcome": outcome, "search_done": search_done, "interaction": interaction, "advice": advice}
+    try:
+        gate.close_referral(db, referral_id, principal.staff_id, **values)
+    except gate.ReferralError as error:
+        try:
+            referral = gate.view_referral(db, referral_id, principal.staff_id)
+        except gate.ReferralError:
+            raise HTTPException(404, str(error)) from None
+        return _referral_page(
+            request,
+            "referral.html",
+            400,
+            title=f"Referral {referral_id}",
+            r=referral,
+            values=values,
+            problem=str(error),
+        )
+    return _done(
+        "/referrals", f"Referral {referral_id} closed: the requester can see the outcome and advice."
+    )
+
+
+@router.get("/me/referrals")
+def my_referrals(
+    request: Request, db: Db, principal: Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
+) -> Any:
+    mine = gate.my_referrals(db, principal.staff_id)
+    return _referral_page(request, "my_referrals.html", title="My referrals", referrals=mine)

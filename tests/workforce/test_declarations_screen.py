@@ -1,0 +1,198 @@
+"""Declarations made on screen and decided by the line manager (issue 4.3): validation, the ledger, the
+supervisor's queue, registers (searchable, exported, consulted) and the redacted publication."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Role
+from custodes.identity.schemas import Principal
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.workforce import service as workforce
+from custodes.workforce.schemas import DeclarationForm, DeclarationKind, DeclarationStatus, SubjectRef
+from tests.conftest import PASSWORD, log_in, make_account, post_form
+from tests.workforce.test_training_compliance import ACTOR, make_force
+
+TODAY = date(2026, 6, 1)
+NEIGHBOUR = DeclarationForm(
+    kind="conflict_of_interest",
+    surname="Smith",
+    forenames="Jack",
+    date_of_birth="1990-05-01",
+    postcode="me14 1aa",
+    relationship="neighbour",
+    description="Lives next door; I have concerns about visitors at night.",
+)
+GIFT = DeclarationForm(
+    kind="gift_hospitality",
+    organisation="Acme Motors Ltd",
+    description="Offered a free car valet",
+    value_pounds="£60",
+    gift_accepted="declined",
+)
+
+
+def _principal(db: Session, staff_id: str) -> Principal:
+    return identity.principal_for(db, staff_id)
+
+
+def test_making_a_declaration_checks_the_form(db: Session) -> None:
+    make_force(db)
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "P1", DeclarationForm(kind="conflict_of_interest"), actor="staff:P1")
+    fields = {f for f, _p in caught.value.problems}
+    assert fields == {"surname", "relationship", "description"}
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(
+            db, "P1", DeclarationForm(kind="gift_hospitality", value_pounds="lots"), actor="staff:P1"
+        )
+    assert {f for f, _p in caught.value.problems} == {
+        "organisation",
+        "description",
+        "value_pounds",
+        "gift_accepted",
+    }
+    with pytest.raises(workforce.DeclarationProblems):
+        workforce.make_declaration(db, "NOBODY", GIFT, actor="staff:NOBODY")  # not in the staff register
+
+
+def test_made_and_decided_declarations_are_ledger_entries(db: Session) -> None:
+    make_force(db)
+    declaration_id = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    db.commit()
+    (made,) = ledger.search(db, EntryFilter(op="declaration", object_id=declaration_id))
+    assert made.actor == "staff:P1" and made.detail["kind"] == "conflict_of_interest"
+    # The gate's matching sees it at once (named, same date of birth).
+    subject = SubjectRef(surname="SMITH", forenames="jack", date_of_birth=date(1990, 5, 1))
+    assert [d.declaration_id for d in workforce.declared_conflicts(db, "P1", subject)] == [declaration_id]
+
+    manager = _principal(db, "M1")
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.decide_declaration(
+            db, declaration_id, manager, outcome="approved_with_conditions", review_on=str(TODAY), today=TODAY
+        )
+    assert {f for f, _p in caught.value.problems} == {"conditions", "review_on"}
+    status = workforce.decide_declaration(
+        db,
+        declaration_id,
+        manager,
+        outcome="approved_with_conditions",
+        conditions="Removed from any investigation involving Jack Smith.",
+        review_on=str(TODAY + timedelta(days=180)),
+        today=TODAY,
+    )
+    db.commit()
+    assert status == DeclarationStatus.APPROVED_WITH_CONDITIONS
+    (decided,) = ledger.search(db, EntryFilter(op="authorisation", object_id=declaration_id))
+    assert decided.actor == "staff:M1" and decided.detail["outcome"] == "approved_with_conditions"
+    # Changing it later (at review) is an alteration naming the earlier decision.
+    workforce.decide_declaration(
+        db, declaration_id, manager, outcome="rejected", reasons="The conflict is now too close.", today=TODAY
+    )
+    db.commit()
+    (changed,) = ledger.search(db, EntryFilter(op="alteration", object_id=declaration_id))
+    assert (
+        changed.detail["previous"] == "approved_with_conditions" and changed.detail["outcome"] == "rejected"
+    )
+
+
+def test_only_the_line_manager_decides(db: Session) -> None:
+    make_force(db)
+    make_account(db, "SGT2", {Role.SUPERVISOR})
+    declaration_id = workforce.make_declaration(db, "P1", GIFT, actor="staff:P1")
+    for someone in ("SGT2", "P1"):
+        with pytest.raises(workforce.DeclarationError):
+            workforce.decide_declaration(db, declaration_id, _principal(db, someone), outcome="approved")
+    with pytest.raises(workforce.DeclarationError):
+        workforce.view_declaration(db, declaration_id, _principal(db, "SGT2"))
+    status = workforce.decide_declaration(
+        db, declaration_id, _principal(db, "M1"), outcome="rejected", reasons="Must be declined", today=TODAY
+    )
+    db.commit()
+    assert status == DeclarationStatus.REJECTED
+    (refusal,) = ledger.search(db, EntryFilter(op="refusal", object_id=declaration_id))
+    assert refusal.detail["reasons"] == "Must be declined"
+
+
+def test_queue_registers_and_publication(db: Session) -> None:
+    make_force(db)
+    first = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    gift = workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")
+    workforce.decide_declaration(
+        db,
+        gift,
+        _principal(db, "M1"),
+        outcome="approved",
+        review_on=str(TODAY + timedelta(days=20)),
+        today=TODAY,
+    )
+    awaiting, reviews = workforce.decision_queue(db, _principal(db, "M1"), TODAY)
+    assert [d.declaration_id for d in awaiting] == [first]
+    assert [d.declaration_id for d in reviews] == [gift]
+    rows, total = workforce.declaration_register(db, "", "smith", actor="staff:P5")
+    assert total == 1 and rows[0].declaration_id == first
+    rows, total = workforce.declaration_register(db, "gift_hospitality", "", actor="staff:P5")
+    assert [r.declaration_id for r in rows] == [gift]
+    db.commit()
+    consulted = ledger.search(db, EntryFilter(op="consultation", object_type="declaration_register"))
+    assert {tuple(e.subjects) for e in consulted} == {("P1",), ("P2",)}
+    (published,) = workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    assert published.organisation == "Acme Motors Ltd" and published.value_pounds == 60
+    assert published.gift_accepted is False and published.outcome == "Approved"
+    assert "P2" not in repr(published) and "ForenameP2" not in repr(published)
+    with pytest.raises(workforce.DeclarationError):
+        workforce.published_register(db, DeclarationKind.CONFLICT_OF_INTEREST)
+
+
+def test_screens(client: TestClient, db: Session) -> None:
+    make_force(db)
+    make_account(db, "PSD1", {Role.CCU})
+    for sid in ("P1", "M1"):
+        identity.set_password(db, sid, PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "P1")
+    assert "Conflict of interest" in client.get("/declarations/new").text
+    form = client.get("/declarations/new?kind=conflict_of_interest")
+    assert "Do not search police systems" in form.text
+    bad = post_form(client, "/declarations", {"kind": "conflict_of_interest", "surname": "Smith"})
+    assert bad.status_code == 400 and "Please put right" in bad.text  # type: ignore[attr-defined]
+    made = post_form(
+        client,
+        "/declarations",
+        {
+            "kind": "conflict_of_interest",
+            "surname": "Smith",
+            "forenames": "Jack",
+            "relationship": "neighbour",
+            "description": "Next door.",
+        },
+    )
+    assert made.status_code == 303  # type: ignore[attr-defined]
+    path = made.headers["location"].split("?")[0]  # type: ignore[attr-defined]
+    assert "Waiting for your line manager" in client.get(path).text
+    assert client.get("/declarations/queue").status_code == 403
+    client.cookies.clear()
+    log_in(client, "M1")
+    queue = client.get("/declarations/queue")
+    assert path in queue.text
+    decided = post_form(client, f"{path}/decide", {"outcome": "approved", "review_on": "2999-01-01"})
+    assert decided.status_code == 303  # type: ignore[attr-defined]
+    assert "Nothing is waiting for you" in client.get("/declarations/queue").text
+    client.cookies.clear()
+    log_in(client, "PSD1")
+    register = client.get("/declarations/register?q=smith")
+    assert register.status_code == 200 and "ForenameP1 SurnameP1" in register.text
+    csv_text = client.get("/declarations/register/export.csv?kind=conflict_of_interest").text
+    assert csv_text.splitlines()[0].startswith("declaration_id,") and "Smith" in csv_text
+    assert client.get("/declarations/register/export.pdf").content.startswith(b"%PDF")
+    for register_name in ("gifts-and-hospitality", "business-interests"):
+        page = client.get(f"/declarations/published/{register_name}")
+        assert page.status_code == 200 and "SurnameP1" not in page.text
+        assert client.get(f"/declarations/published/{register_name}/export.pdf").content.startswith(b"%PDF")
+    assert client.get("/declarations/published/conflicts").status_code == 404

@@ -1,0 +1,536 @@
+"""The pre-access gate: name matching (a big table and Hypothesis), the rules, the API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Scope
+from custodes.imports import load_records
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.workforce import gate
+from custodes.workforce.models import Referral
+
+ACTOR = "system:test"
+TODAY = date.today()
+RECENT = str(TODAY - timedelta(days=30))
+
+STAFF = {
+    # id: surname, forenames, role, line manager, date of birth
+    "M1": ("Manager", "Mary", "supervisor", "", "1970-01-01"),
+    "S1": ("Smith", "John", "officer", "M1", "1980-01-01"),
+    "U1": ("Untrained", "Uma", "officer", "M1", ""),
+    "V1": ("Unvetted", "Vic", "officer", "M1", ""),
+    "R1": ("Recruit", "Rita", "staff", "M1", ""),  # vetted RV only: enough for PNC, not for PND
+}
+
+
+def make_gate_world(db: Session) -> None:
+    """A small force: S1 has declarations; U1 lacks the system-access course; V1 has no vetting."""
+    load_records(
+        db,
+        "staff",
+        [
+            {
+                "staff_id": sid,
+                "surname": s,
+                "forenames": f,
+                "role": r,
+                "line_manager_id": m,
+                "date_of_birth": d,
+            }
+            for sid, (s, f, r, m, d) in STAFF.items()
+        ],
+        ACTOR,
+    )
+    load_records(
+        db,
+        "courses",
+        [
+            {
+                "course_code": "DP1",
+                "title": "Data protection: system access",
+                "mandatory_for": "",
+                "validity_months": "12",
+                "gates": "system_access",
+            },
+            {"course_code": "MI", "title": "Managing Information", "gates": "disclosure"},
+        ],
+        ACTOR,
+    )
+    load_records(
+        db,
+        "training",
+        [{"staff_id": sid, "course_code": "DP1", "completed_on": RECENT} for sid in STAFF if sid != "U1"],
+        ACTOR,
+    )
+    levels = {"M1": "MV", "S1": "MV", "U1": "MV", "R1": "RV"}
+    load_records(
+        db,
+        "vetting",
+        [
+            {
+                "staff_id": sid,
+                "level": level,
+                "status": "granted",
+                "decided_on": "2020-01-01",
+                "expires_on": "",
+            }
+            for sid, level in levels.items()
+        ],
+        ACTOR,
+    )
+    load_records(
+        db,
+        "nominals",
+        [
+            {"subject_id": "N5", "surname": "Neighbour", "forenames": "Karl", "date_of_birth": "1975-05-05"},
+            {
+                "subject_id": "N7",
+                "surname": "Obrien Macdonald",
+                "forenames": "Muhammad",
+                "date_of_birth": "1990-02-03",
+            },
+            {"subject_id": "N8", "surname": "Smyth", "forenames": "Jon", "flags": "staff:S1"},
+            {"subject_id": "N9", "surname": "Stranger", "forenames": "Sam", "date_of_birth": "1999-09-09"},
+        ],
+        ACTOR,
+    )
+    load_records(
+        db,
+        "declarations",
+        [
+            {
+                "declaration_id": "D-1",
+                "staff_id": "S1",
+                "kind": "conflict_of_interest",
+                "surname": "O'Brien-McDonald",
+                "forenames": "Mohammed",
+                "date_of_birth": "1990-02-03",
+                "relationship": "relative",
+                "declared_at": "2024-01-01",
+            },
+            {
+                "declaration_id": "D-2",
+                "staff_id": "S1",
+                "kind": "reportable_association",
+                "subject_id": "N5",
+                "relationship": "neighbour",
+                "declared_at": "2024-01-02",
+            },
+            {
+                "declaration_id": "D-3",
+                "staff_id": "S1",
+                "kind": "conflict_of_interest",
+                "surname": "Jones",
+                "forenames": "Catherine",
+                "postcode": "ME14 1AA",
+                "relationship": "ex_partner",
+                "declared_at": "2024-01-03",
+            },
+            {
+                "declaration_id": "G-1",
+                "staff_id": "S1",
+                "kind": "gift_hospitality",
+                "surname": "Stranger",
+                "forenames": "Sam",
+                "date_of_birth": "1999-09-09",
+                "declared_at": "2024-01-04",
+            },
+        ],
+        ACTOR,
+    )
+
+
+# --------------------------------------------------------------------------- name matching
+
+DECLARED = gate.PersonKey.of(None, "Smith", "John", date(1980, 1, 1), "ME14 1AA")
+
+# (declared surname, forenames, subject surname, forenames, same date of birth?, same postcode?, match?)
+NAME_TABLE = [
+    ("Smith", "John", "smith", "john", True, False, True),
+    ("Smith", "John", "  SMITH ", " John  ", True, False, True),
+    ("Smith", "John", "Smith", "Jon", True, False, True),
+    ("Smith", "John", "Smith", "J", True, False, True),
+    ("Smith", "John", "Smith", "J.", False, True, True),
+    ("Smith", "J", "Smith", "John", True, False, True),
+    ("Smith", "John", "Smith", "John Paul", True, False, True),
+    ("Smith", "John Paul", "Smith", "J P", True, False, True),
+    ("Smith", "John", "Smith", "John", False, False, False),  # common name, nothing else agrees
+    ("Smith", "John", "Smith", "J", False, False, False),  # initials need the dob or postcode
+    ("Smith", "John", "Smith", "James", True, False, False),
+    ("Smith", "John", "Smyth", "John", True, True, False),  # a different surname
+    ("Smith", "John", "Smith", "K", True, True, False),
+    ("Smith-Jones", "Anne", "Smith Jones", "Ann", True, False, True),
+    ("Smith-Jones", "Anne", "smithjones", "anne", False, True, True),
+    ("O'Brien", "Sean", "OBrien", "Shaun", True, False, True),
+    ("O'Brien", "Sean", "O Brien", "Shawn", True, False, True),
+    ("O’Brien", "Sean", "O'BRIEN", "sean", True, False, True),
+    ("McDonald", "Steven", "MacDonald", "Stephen", True, False, True),
+    ("Mc Donald", "Steven", "Macdonald", "Steve", True, False, False),  # nicknames are not variants
+    ("Khan", "Mohammed", "Khan", "Muhammad", True, False, True),
+    ("Khan", "Mohamed", "KHAN", "Mohammad", False, True, True),
+    ("Khan", "Mohammed", "Khan", "Mahmood", True, False, False),
+    ("Jones", "Catherine", "Jones", "Katherine", True, False, True),
+    ("Jones", "Kathryn", "Jones", "Catharine", True, False, True),
+    ("Jones", "Catherine", "Jones", "Caroline", True, True, False),
+    ("Brown", "Philip", "Brown", "Phillip", True, False, True),
+    ("Brown", "Anne Marie", "Brown", "Annemarie", True, False, True),
+    ("Brown", "Anne-Marie", "Brown", "Anne Marie", False, True, True),
+    ("Zoë", "Chloé", "Zoe", "Chloe", True, False, True),  # accents
+    ("Murphy", "Niamh", "Murphy", "Niamh", False, True, True),
+    ("Murphy", "Niamh", "Murphy", "", True, True, False),  # no forenames given
+]
+
+
+@pytest.mark.parametrize(("ds", "df", "ss", "sf", "birth", "post", "expected"), NAME_TABLE)
+def test_name_table(ds: str, df: str, ss: str, sf: str, birth: bool, post: bool, expected: bool) -> None:
+    declared = gate.PersonKey.of(None, ds, df, date(1980, 1, 1), "ME14 1AA")
+    subject = gate.PersonKey.of(
+        None, ss, sf, date(1980, 1, 1) if birth else date(1981, 2, 2), "me141aa" if post else "TN1 1AA"
+    )
+    assert gate.same_person(declared, subject) is expected
+    assert gate.same_person(subject, declared) is expected  # symmetric
+
+
+def test_match_by_id_needs_nothing_else() -> None:
+    declared = gate.PersonKey.of("N1", None, None, None, None)
+    assert gate.same_person(declared, gate.PersonKey.of("N1", "Other", "Name", None, None))
+    assert not gate.same_person(declared, gate.PersonKey.of("N2", None, None, None, None))
+
+
+def test_declaration_without_birth_or_postcode_never_matches_by_name() -> None:
+    declared = gate.PersonKey.of(None, "Smith", "John", None, None)
+    assert not gate.same_person(declared, gate.PersonKey.of(None, "Smith", "John", None, None))
+
+
+_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12)
+
+
+def _vary(name: str, data: st.DataObject) -> str:
+    """Case, spacing, a hyphen or apostrophe inside: variation that must not change a match."""
+    varied = "".join(ch.upper() if data.draw(st.booleans()) else ch for ch in name)
+    if len(varied) > 3 and data.draw(st.booleans()):
+        cut = data.draw(st.integers(1, len(varied) - 1))
+        varied = varied[:cut] + data.draw(st.sampled_from(["-", "'", " ", "’"])) + varied[cut:]
+    return " " * data.draw(st.integers(0, 2)) + varied + " " * data.draw(st.integers(0, 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(surname=_NAME, forename=_NAME, data=st.data())
+def test_variation_keeps_a_match(surname: str, forename: str, data: st.DataObject) -> None:
+    born = date(1985, 6, 7)
+    declared = gate.PersonKey.of(None, surname, forename, born, None)
+    initial = data.draw(st.booleans())
+    given_forename = forename[0] if initial else _vary(forename, data)
+    subject = gate.PersonKey.of(None, _vary(surname, data), given_forename, born, None)
+    assert gate.same_person(declared, subject)
+    # ... and without an agreeing date of birth or postcode, the name alone never matches
+    other = gate.PersonKey.of(None, _vary(surname, data), given_forename, date(1985, 6, 8), "ME1 1AA")
+    assert not gate.same_person(declared, other)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_NAME, second=_NAME, forename=_NAME)
+def test_different_surnames_do_not_match(first: str, second: str, forename: str) -> None:
+    if gate.surname_key(first) == gate.surname_key(second):
+        return
+    born = date(1990, 1, 1)
+    declared = gate.PersonKey.of(None, first, forename, born, "ME14 1AA")
+    assert not gate.same_person(declared, gate.PersonKey.of(None, second, forename, born, "ME14 1AA"))
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def _decide(db: Session, **body: Any) -> gate.GateDecision:
+    result = gate.check(db, gate.GateIndex(), {"system": "PNC", "purpose": "investigation", **body}, ACTOR)
+    assert isinstance(result, gate.GateDecision), result
+    return result
+
+
+def _codes(result: gate.GateDecision) -> list[str]:
+    return [r.code for r in result.reasons]
+
+
+def test_allow(db: Session) -> None:
+    make_gate_world(db)
+    result = _decide(db, staff_id="S1", subject_id="N9")
+    assert result.decision == "allow" and result.reasons == () and result.referral_id is None
+
+
+def test_gift_declarations_do_not_refer(db: Session) -> None:
+    make_gate_world(db)  # G-1 names N9's person, but a gift is not a conflict or association
+    assert (
+        _decide(
+            db,
+            staff_id="S1",
+            subject={"surname": "Stranger", "forenames": "Sam", "date_of_birth": "1999-09-09"},
+        ).decision
+        == "allow"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "decision", "codes"),
+    [
+        ({"staff_id": "U1", "subject_id": "N9"}, "deny", ["NOT_TRAINED"]),
+        ({"staff_id": "V1", "subject_id": "N9"}, "deny", ["NOT_VETTED"]),
+        ({"staff_id": "R1", "subject_id": "N9"}, "allow", []),
+        ({"staff_id": "R1", "subject_id": "N9", "system": "PND"}, "deny", ["NOT_VETTED"]),
+        ({"staff_id": "S1", "subject_id": "N9", "purpose": None}, "deny", ["NO_PURPOSE"]),
+        ({"staff_id": "S1", "subject_id": "N9", "purpose": None, "case_ref": "CR-1"}, "allow", []),
+        ({"staff_id": "S1", "subject_id": "N9", "purpose": None, "system": "Genesis"}, "allow", []),
+        ({"staff_id": "S1", "subject_id": "N5"}, "refer", ["DECLARED_CONFLICT"]),  # by id
+        ({"staff_id": "S1", "subject_id": "N7"}, "refer", ["DECLARED_CONFLICT"]),  # id → name in nominals
+        (
+            {
+                "staff_id": "S1",
+                "subject": {"surname": "obrien mcdonald", "forenames": "M", "date_of_birth": "1990-02-03"},
+            },
+            "refer",
+            ["DECLARED_CONFLICT"],
+        ),
+        (
+            {
+                "staff_id": "S1",
+                "subject": {"surname": "JONES", "forenames": "Katherine", "postcode": "me141aa"},
+            },
+            "refer",
+            ["DECLARED_CONFLICT"],
+        ),
+        (
+            {
+                "staff_id": "S1",
+                "subject": {"surname": "Jones", "forenames": "Katherine", "postcode": "ME15 1AA"},
+            },
+            "allow",
+            [],
+        ),
+        ({"staff_id": "S1", "subject_id": "N8"}, "refer", ["SELF"]),  # staff:S1 flag
+        (
+            {
+                "staff_id": "S1",
+                "subject": {"surname": "Smith", "forenames": "Jon", "date_of_birth": "1980-01-01"},
+            },
+            "refer",
+            ["SELF"],
+        ),
+        ({"staff_id": "U1", "subject_id": "N9", "purpose": None}, "deny", ["NOT_TRAINED", "NO_PURPOSE"]),
+        ({"staff_id": "U1", "subject_id": "N5"}, "deny", ["NOT_TRAINED"]),  # U1 declared nothing
+    ],
+)
+def test_rules(db: Session, body: dict[str, Any], decision: str, codes: list[str]) -> None:
+    make_gate_world(db)
+    result = _decide(db, **body)
+    assert (result.decision, _codes(result)) == (decision, codes)
+    assert all(r.message for r in result.reasons)
+    assert (result.referral_id is not None) == (decision == "refer")
+
+
+def test_deny_beats_refer_and_opens_no_referral(db: Session) -> None:
+    make_gate_world(db)
+    result = _decide(db, staff_id="S1", subject_id="N5", purpose=None)
+    assert result.decision == "deny" and _codes(result) == ["DECLARED_CONFLICT", "NO_PURPOSE"]
+    assert result.referral_id is None
+
+
+def test_expired_training_denies(db: Session) -> None:
+    make_gate_world(db)
+    old = str(TODAY - timedelta(days=400))
+    load_records(db, "training", [{"staff_id": "R1", "course_code": "DP1", "completed_on": old}], ACTOR)
+    index = gate.GateIndex()
+    on_day = TODAY + timedelta(days=340)  # RECENT + 12 months is before this
+    result = gate.check(db, index, {"staff_id": "R1", "subject_id": "N9", "system": "Genesis"}, ACTOR, on_day)
+    assert isinstance(result, gate.GateDecision) and _codes(result) == ["NOT_TRAINED"]
+
+
+def test_every_decision_is_a_ledger_entry(db: Session) -> None:
+    make_gate_world(db)
+    allow = _decide(db, staff_id="S1", subject_id="N9")
+    refer = _decide(db, staff_id="S1", subject_id="N5")
+    deny = _decide(db, staff_id="V1", subject_id="N9")
+    db.commit()
+    entries = ledger.search(db, EntryFilter(object_type="access_check"))
+    by_decision = {e.detail["decision"]: e for e in entries}
+    assert {d.decision for d in (allow, refer, deny)} == set(by_decision)
+    assert by_decision["allow"].op == "consultation" and sorted(by_decision["allow"].subjects) == ["N9", "S1"]
+    assert by_decision["allow"].justification == "investigation"
+    assert by_decision["deny"].op == "access_denied" and by_decision["deny"].detail["codes"] == ["NOT_VETTED"]
+    assert by_decision["refer"].detail["referral_id"] == refer.referral_id
+    assert by_decision["refer"].detail["declarations"] == ["D-2"]
+    referral = ledger.search(db, EntryFilter(object_type="referral"))
+    assert [e.object_id for e in referral] == [str(refer.referral_id)]
+    row = db.get(Referral, refer.referral_id)
+    assert row is not None and row.manager_id == "M1" and row.status == "open"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"staff_id": "NOBODY", "subject_id": "N9"}, "staff_id"),
+        ({"subject_id": "N9"}, "staff_id"),
+        ({"staff_id": "S1"}, "subject_id"),
+        ({"staff_id": "S1", "subject": {"surname": "Smith"}}, "subject"),
+        ({"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J"}}, "subject"),
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "1-2-3"}},
+            "subject.date_of_birth",
+        ),
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "postcode": "nowhere"}},
+            "subject.postcode",
+        ),
+        ({"staff_id": "S1", "subject": "Smith"}, "subject"),
+        ({"staff_id": 5, "subject_id": "N9"}, "staff_id"),
+        ({"staff_id": "S1", "subject_id": "N9", "system": "Facebook"}, "system"),
+        ({"staff_id": "S1", "subject_id": "N9", "colour": "red"}, "colour"),
+        ({"staff_id": "S1", "subject_id": "bad id!"}, "subject_id"),
+    ],
+)
+def test_refusals_name_the_problem_and_are_recorded(db: Session, body: dict[str, Any], field: str) -> None:
+    make_gate_world(db)
+    result = gate.check(db, gate.GateIndex(), body, ACTOR)
+    assert isinstance(result, gate.RequestRefused)
+    assert field in [f for f, _ in result.problems]
+    db.commit()
+    refused = ledger.search(db, EntryFilter(object_type="access_check", op="access_denied"))
+    assert len(refused) == 1 and refused[0].detail["refused"]
+
+
+def test_the_index_follows_changes_made_after_it_was_built(db: Session) -> None:
+    make_gate_world(db)
+    index = gate.GateIndex()
+    body = {"staff_id": "S1", "subject_id": "N9", "system": "PNC", "purpose": "x"}
+    assert gate.check(db, index, body, ACTOR).decision == "allow"  # type: ignore[union-attr]
+    db.commit()
+    load_records(
+        db,
+        "declarations",
+        [
+            {
+                "declaration_id": "D-9",
+                "staff_id": "S1",
+                "kind": "reportable_association",
+                "subject_id": "N9",
+                "relationship": "friend",
+                "declared_at": "2024-05-01",
+            }
+        ],
+        ACTOR,
+    )
+    db.commit()  # the ledger entry is appended at commit
+    assert gate.check(db, index, body, ACTOR).decision == "refer"  # type: ignore[union-attr]
+    load_records(
+        db,
+        "vetting",
+        [{"staff_id": "S1", "level": "MV", "status": "lapsed", "decided_on": "2020-01-01", "expires_on": ""}],
+        ACTOR,
+    )
+    db.commit()
+    assert gate.check(db, index, body, ACTOR).decision == "deny"  # type: ignore[union-attr]
+    load_records(
+        db,
+        "courses",
+        [{"course_code": "DP1", "title": "Data protection", "validity_months": "12", "gates": "disclosure"}],
+        ACTOR,
+    )
+    db.commit()
+    result = gate.check(db, index, body, ACTOR)
+    assert isinstance(result, gate.GateDecision) and _codes(result) == ["NOT_VETTED", "DECLARED_CONFLICT"]
+
+
+def test_preload_gives_the_same_decisions(db: Session) -> None:
+    make_gate_world(db)
+    index = gate.GateIndex()
+    assert index.preload(db) == len(STAFF)
+    for staff_id in STAFF:
+        for subject in ("N5", "N7", "N8", "N9"):
+            body = {"staff_id": staff_id, "subject_id": subject, "system": "PNC", "purpose": "x"}
+            warm, cold = gate.check(db, index, body, ACTOR), gate.check(db, gate.GateIndex(), body, ACTOR)
+            assert isinstance(warm, gate.GateDecision) and isinstance(cold, gate.GateDecision)
+            assert (warm.decision, warm.reasons) == (cold.decision, cold.reasons)
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def _token(db: Session, scopes: list[Scope]) -> dict[str, str]:
+    token = identity.create_api_token(db, "gate client", scopes, ACTOR)
+    db.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_decides(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    headers = _token(db, [Scope.ACCESS_CHECK])
+    body = {"staff_id": "S1", "subject_id": "N5", "system": "PNC", "purpose": "investigation"}
+    response = client.post("/api/v1/access-check", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert found["decision"] == "refer" and found["reasons"][0]["code"] == "DECLARED_CONFLICT"
+    assert isinstance(found["referral_id"], int)
+    allow = client.post("/api/v1/access-check", json={**body, "subject_id": "N9"}, headers=headers).json()
+    assert allow == {"decision": "allow", "reasons": []}
+    db.expire_all()
+    assert db.scalar(select(Referral.id).where(Referral.id == found["referral_id"])) is not None
+    entries = ledger.search(db, EntryFilter(object_type="access_check"))
+    assert sorted(e.detail["decision"] for e in entries) == ["allow", "refer"]
+    assert entries[0].actor.startswith("system:api-token-")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"staff_id": "NOBODY", "subject_id": "N9"}',
+        b'{"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J", '
+        b'"date_of_birth": "31/12/1990"}}',
+        b"",
+    ],
+)
+def test_api_refuses_bad_input_with_reasons_never_500(
+    client: TestClient, db: Session, content: bytes
+) -> None:
+    make_gate_world(db)
+    headers = {**_token(db, [Scope.ACCESS_CHECK]), "Content-Type": "application/json"}
+    response = client.post("/api/v1/access-check", content=content, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["problem"]
+    db.expire_all()
+    assert ledger.search(db, EntryFilter(object_type="access_check", op="access_denied"))
+
+
+def test_api_refuses_missing_revoked_and_wrong_tokens_and_logs_it(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    body = {"staff_id": "S1", "subject_id": "N9", "system": "Genesis"}
+    assert client.post("/api/v1/access-check", json=body).status_code == 401
+    wrong = _token(db, [Scope.INGEST])
+    assert client.post("/api/v1/access-check", json=body, headers=wrong).status_code == 403
+    headers = _token(db, [Scope.ACCESS_CHECK])
+    assert client.post("/api/v1/access-check", json=body, headers=headers).status_code == 200  # now cached
+    token_id = max(t.id for t in identity.list_api_tokens(db))
+    identity.revoke_api_token(db, token_id, ACTOR)
+    db.commit()
+    revoked = client.post("/api/v1/access-check", json=body, headers=headers)
+    assert revoked.status_code == 401 and revoked.headers["www-authenticate"] == "Bearer"
+    assert client.post("/api/v1/access-check", json=body, headers=headers).status_code == 401
+    db.expire_all()
+    denials = ledger.search(db, EntryFilter(op="access_denied"))
+    details = [d.detail for d in denials]
+    assert any(d.get("refused") == "no bearer token" for d in details)
+    assert any(d.get("needs") == "ingest" or d.get("needs") == "access-check" for d in details)
+    # both calls after the revocation are refused and recorded, whether the cached token was re-checked
+    # by the token check or inside the decision's transaction
+    revoked_reasons = (["token: revoked"], "unknown, revoked or malformed token")
+    assert sum(d.get("refused") in revoked_reasons for d in details) == 2, details

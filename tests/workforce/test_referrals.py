@@ -1,0 +1,121 @@
+"""Gate referrals: the line manager's queue, recording the search, interaction and advice, closing; the
+requester sees the outcome and advice (never the search); every step is in the ledger."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.workforce import gate
+from tests.conftest import PASSWORD, csrf_token, log_in
+from tests.workforce.test_gate import ACTOR, make_gate_world
+
+
+def _refer(db: Session, staff_id: str = "S1", subject_id: str = "N5") -> int:
+    body = {"staff_id": staff_id, "subject_id": subject_id, "system": "PNC", "case_ref": "CR-7"}
+    result = gate.check(db, gate.GateIndex(), body, ACTOR)
+    assert isinstance(result, gate.GateDecision) and result.referral_id is not None
+    return result.referral_id
+
+
+def _close(db: Session, referral_id: int, handler: str = "M1", **changes: str) -> None:
+    values = {
+        "outcome": "searched_for_requester",
+        "search_done": "PNC search on N5: nothing recent",
+        "interaction": "Spoke to PC Smith",
+        "advice": "Submit the intelligence through me; do not search your neighbour.",
+    }
+    gate.close_referral(db, referral_id, handler, **{**values, **changes})
+
+
+def test_queue_close_and_outcome(db: Session) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    waiting, closed = gate.referral_queue(db, "M1")
+    assert [r.id for r in waiting] == [referral_id] and closed == []
+    assert waiting[0].staff_name == "John Smith" and waiting[0].codes == ("DECLARED_CONFLICT",)
+    assert gate.referral_queue(db, "S1") == ([], [])  # not the requester's to handle
+    view = gate.view_referral(db, referral_id, "M1")
+    assert view.subject_id == "N5" and view.declaration_ids == ("D-2",)
+    _close(db, referral_id)
+    waiting, closed = gate.referral_queue(db, "M1")
+    assert waiting == [] and [r.outcome for r in closed] == ["searched_for_requester"]
+    mine = gate.my_referrals(db, "S1")
+    assert mine[0].status == "closed" and mine[0].advice and mine[0].search_done is None
+    assert mine[0].interaction is None
+    db.commit()
+    entries = ledger.search(db, EntryFilter(object_type="referral"))
+    ops = sorted(e.op for e in entries)
+    assert ops == ["alteration", "collection", "consultation"]
+    closing = next(e for e in entries if e.op == "alteration")
+    assert closing.actor == "staff:M1" and closing.detail == {
+        "status": "closed",
+        "outcome": "searched_for_requester",
+    }
+
+
+@pytest.mark.parametrize(
+    ("handler", "changes", "message"),
+    [
+        ("S1", {}, "no such referral"),
+        ("U1", {}, "no such referral"),
+        ("M1", {"outcome": "shrug"}, "choose an outcome"),
+        ("M1", {"advice": "  "}, "record the advice"),
+        ("M1", {"search_done": ""}, "record the search done"),
+    ],
+)
+def test_close_refuses(db: Session, handler: str, changes: dict[str, str], message: str) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    with pytest.raises(gate.ReferralError, match=message):
+        _close(db, referral_id, handler, **changes)
+
+
+def test_closed_once(db: Session) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    _close(db, referral_id)
+    with pytest.raises(gate.ReferralError, match="already closed"):
+        _close(db, referral_id)
+
+
+def test_screens(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    for staff_id in ("M1", "S1"):
+        identity.set_password(db, staff_id, PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "M1")
+    queue = client.get("/referrals")
+    assert (
+        queue.status_code == 200 and f"/referrals/{referral_id}" in queue.text and "John Smith" in queue.text
+    )
+    page = client.get(f"/referrals/{referral_id}")
+    assert page.status_code == 200 and "Neighbour" not in page.text  # the list and page name the id given
+    assert "N5" in page.text and "CR-7" in page.text
+    bad = client.post(
+        f"/referrals/{referral_id}/close", data={"csrftoken": csrf_token(client), "outcome": "x"}
+    )
+    assert bad.status_code == 400 and "choose an outcome" in bad.text
+    done = client.post(
+        f"/referrals/{referral_id}/close",
+        data={
+            "csrftoken": csrf_token(client),
+            "outcome": "searched_nothing_found",
+            "search_done": "Searched PNC for N5",
+            "interaction": "Met in the office",
+            "advice": "Report concerns to me, not by searching.",
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/referrals?done=")
+    assert client.get("/referrals/999999").status_code == 404
+    client.cookies.clear()
+    log_in(client, "S1")
+    mine = client.get("/me/referrals")
+    assert mine.status_code == 200
+    assert "Report concerns to me, not by searching." in mine.text and "Searched PNC for N5" not in mine.text
+    assert client.get("/referrals").status_code == 403  # officers do not handle referrals
