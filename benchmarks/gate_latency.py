@@ -3,6 +3,7 @@ p99 < 5 ms over HTTP on loopback and ≥ 2,000 decisions/s; the rule evaluation 
 
     .venv/bin/python benchmarks/gate_latency.py [--backend sqlite|postgresql] [--staff 50000]
         [--declarations 500000] [--seconds 10] [--rate 2000] [--connections 16] [--keep PATH] [--profile]
+        [--loop auto|asyncio|uvloop] [--http auto|h11|httptools]
 
 1. Loads the registers straight into the tables (Core inserts; no ledger entries for the set-up itself).
 2. Rule evaluation alone: `gate.evaluate` on the preloaded index, for random requests (the subject's
@@ -10,7 +11,9 @@ p99 < 5 ms over HTTP on loopback and ≥ 2,000 decisions/s; the rule evaluation 
 3. HTTP: the real app (`create_app`) under uvicorn in another process, the gate's index preloaded; a
    raw-socket asyncio client on keep-alive connections. (a) open loop at --rate for --seconds: latency from
    the scheduled send to the full response; (b) closed loop on --connections connections: throughput.
-   Every decision commits its ledger entry (group commit) before it is answered.
+   Every decision commits its ledger entry (group commit) before it is answered. (c) For scale, the bare
+   `GET /api/v1/health` on the same connections: the HTTP stack's own ceiling. uvicorn's event loop and
+   HTTP parser as `custodes serve` picks them ("auto": uvloop and httptools when installed) unless given.
 """
 
 from __future__ import annotations
@@ -260,7 +263,7 @@ def rules_alone(db: common.BenchDatabase, bodies: list[dict[str, Any]], profile:
 # --------------------------------------------------------------------------- over HTTP
 
 
-def serve(url: str, home: str, port: int, ready: Any) -> None:
+def serve(url: str, home: str, port: int, ready: Any, loop: str = "auto", http: str = "auto") -> None:
     import uvicorn
 
     from custodes.database import Database
@@ -276,7 +279,22 @@ def serve(url: str, home: str, port: int, ready: Any) -> None:
     writer = writer_for(app)
     with transaction(database.factory) as session:
         writer.index.preload(session)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # Keep-alive longer than a run: uvicorn's default 5 s closed connections the open loop's pool held idle,
+    # and the client then read an empty or reset connection.
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop=loop,
+        http=http,
+        timeout_keep_alive=120,
+    )
+    config.load()
+    factory = config.get_loop_factory()
+    loop_name = type(factory()).__module__ if factory else "asyncio"
+    print(f"server: uvicorn {uvicorn.__version__}, {config.http_protocol_class.__name__}, {loop_name} loop")
     server = uvicorn.Server(config)
     ready.set()
     server.run()
@@ -367,7 +385,9 @@ def over_http(db: common.BenchDatabase, bodies: list[dict[str, Any]], args: argp
         port = probe.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    server = context.Process(target=serve, args=(db.url, str(db.home), port, ready), daemon=True)
+    server = context.Process(
+        target=serve, args=(db.url, str(db.home), port, ready, args.loop, args.http), daemon=True
+    )
     server.start()
     try:
         ready.wait(600)
@@ -399,6 +419,12 @@ def over_http(db: common.BenchDatabase, bodies: list[dict[str, Any]], args: argp
             f"p99 {common.percentile(latencies, 0.99):.2f} ms"
         )
         common.report("HTTP decisions/s (closed loop)", rate, "decisions/s", 2000.0)
+        health = [b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+        latencies, rate = asyncio.run(closed_loop(port, health, args.seconds, args.connections))
+        print(
+            f"(c) GET /api/v1/health, closed loop, {args.connections} connections: {rate:,.0f} /s, "
+            f"p50 {common.percentile(latencies, 0.5):.2f} ms, p99 {common.percentile(latencies, 0.99):.2f} ms"
+        )
     finally:
         server.terminate()
         server.join(10)
@@ -423,6 +449,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--keep", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="uvicorn loop")
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto", help="uvicorn HTTP")
     args = parser.parse_args()
     common.header("pre-access gate")
     with common.bench_database(

@@ -79,7 +79,16 @@ def serve(
 
     configure()
     console.print(f"Custodes is at http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/")
-    uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning", proxy_headers=True)
+    # uvloop and httptools (project dependencies) when importable, else asyncio and h11: "auto" picks them.
+    uvicorn.run(
+        create_app(settings()),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        loop="auto",
+        http="auto",
+    )
 
 
 @app.command("import")

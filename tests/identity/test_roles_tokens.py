@@ -286,3 +286,13 @@ def test_a_bad_configuration_value_is_refused_with_the_setting_named(
 def test_an_unknown_setting_is_refused(client: TestClient, logged_in: Callable[[Role], str]) -> None:
     logged_in(Role.ADMIN)
     assert "unknown setting 'colour'" in _flash(post_form(client, "/admin/config/colour", {"value": "1"}))
+
+
+def test_roles_by_staff_in_one_call(db: Session) -> None:
+    make_account(db, "S1", {Role.OFFICER, Role.SUPERVISOR}, password=None)
+    make_account(db, "S2", {Role.OFFICER}, password=None)
+    assert identity.roles_by_staff(db, ["S1", "S2", "S9"]) == {
+        "S1": {"officer", "supervisor"},
+        "S2": {"officer"},
+    }
+    assert identity.roles_by_staff(db, []) == {}

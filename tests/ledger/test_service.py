@@ -750,3 +750,20 @@ def test_an_installation_signs_checkpoints_as_it_appends(
     with transaction(factory) as session:
         assert ledger.verify(session, settings).intact
     engine.dispose()
+
+
+def test_entries_since_and_their_subjects(fresh_log: Log) -> None:
+    """What a cache kept in step with the ledger reads (the pre-access gate's index)."""
+    with fresh_log.factory() as session:
+        assert ledger.entries_since(session, 0) == (0, [])
+        commit(session, draft(0), draft(1, subjects=("P1", "P2")), draft(2, subjects=("P3",)))
+        later = EntryDraft(actor="system:test", op=Op.ALTERATION, object_type="staff", object_id="S1")
+        commit(session, later)
+        assert ledger.entries_since(session, 1) == (
+            4,
+            [(1, "record", "R1"), (2, "record", "R2"), (3, "staff", "S1")],
+        )
+        assert ledger.entries_since(session, 1, {"staff"}) == (4, [(3, "staff", "S1")])
+        assert ledger.entries_since(session, 4) == (4, [])
+        assert sorted(ledger.entry_subjects(session, [1, 2])) == ["P1", "P2", "P3"]
+        assert ledger.entry_subjects(session, []) == []

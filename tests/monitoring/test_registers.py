@@ -13,7 +13,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.models import Case, CaseStaff, CaseSubject, Nominal, RosterPeriod
-from custodes.monitoring.schemas import NominalView
+from custodes.monitoring.schemas import NominalIdentity, NominalView
 from tests.workforce.files import count, entries, read, rejected, staff, store
 
 NOMINALS = [
@@ -136,6 +136,18 @@ def test_finding_nominals_by_name_birth_date_and_postcode(db: Session) -> None:
     assert found("Smith", "Jo", date(1991, 7, 7), "ME14 1XX") == []
     assert found("Smith", "Joe") == []
     assert [n.subject_id for n in monitoring.protected_nominals(db)] == ["N1"]
+
+
+@pytest.mark.usefixtures("people")
+def test_nominal_identities_for_the_gate_are_not_logged(db: Session) -> None:
+    before = ledger.size(db)
+    found = monitoring.nominal_identities(db, ["N1", "N3", "N9"])
+    assert sorted(found) == ["N1", "N3"]
+    assert found["N1"] == NominalIdentity("N1", "Smith", "Jo", date(1980, 1, 2), "ME14 1XX", None)
+    assert found["N3"].staff_id == "S1" and found["N3"].date_of_birth is None
+    assert monitoring.nominal_identities(db, []) == {}
+    db.commit()
+    assert ledger.size(db) == before
 
 
 @pytest.mark.usefixtures("people")

@@ -175,3 +175,13 @@ def test_two_installations_do_not_share_a_secret(tmp_path: Path, monkeypatch: py
     first.ensure_secret_key()
     second.ensure_secret_key()
     assert first.resolved_secret_key != second.resolved_secret_key
+
+
+def test_the_api_skips_the_csrf_middleware_but_keeps_the_security_headers(client: TestClient) -> None:
+    api = client.get("/api/v1/health")
+    assert api.status_code == 200
+    assert "csrftoken" not in api.headers.get("set-cookie", "")
+    assert api.headers["x-content-type-options"] == "nosniff"
+    assert api.headers["cache-control"] == "no-store"
+    page = client.get("/login")
+    assert "csrftoken=" in page.headers.get("set-cookie", "")

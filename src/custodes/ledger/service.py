@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -424,6 +424,31 @@ def _insert_many(connection: Connection, table: str, columns: tuple[str, ...], r
 
 def size(session: Session) -> int:
     return _head(session.connection())[0]
+
+
+def entries_since(
+    session: Session, start: int, object_types: Collection[str] | None = None
+) -> tuple[int, list[tuple[int, str, str | None]]]:
+    """For a cache kept in step with the ledger (the pre-access gate's index): `(next_start, entries)`, where
+    `entries` are `(index, object_type, object_id)` of the entries from `start` on, in index order, only
+    those of `object_types` if given, and `next_start` is one past the last entry read (`start` if none).
+    One primary-key range read in fixed SQL: it runs before every batch of gate decisions."""
+    rows = _Queries(session.connection()).rows(
+        "SELECT idx, object_type, object_id FROM ledger_entry WHERE idx >= ? ORDER BY idx", start
+    )
+    if not rows:
+        return start, []
+    wanted = [(idx, kind, object_id) for idx, kind, object_id in rows]
+    if object_types is not None:
+        wanted = [row for row in wanted if row[1] in object_types]
+    return rows[-1][0] + 1, wanted
+
+
+def entry_subjects(session: Session, indexes: Collection[int]) -> list[str]:
+    """The subject ids of these entries (one per entry and subject, so a person may appear more than once)."""
+    if not indexes:
+        return []
+    return list(session.scalars(select(LedgerSubject.subject_id).where(LedgerSubject.idx.in_(indexes))))
 
 
 # --------------------------------------------------------------------------- keys and checkpoints

@@ -29,3 +29,15 @@ class NominalView:
     flags: frozenset[str]  # as imported, e.g. {"protected", "staff:S1"}
     protected: bool
     staff_id: str | None  # from a staff:<id> flag: this person is that member of the workforce
+
+
+@dataclass(frozen=True, slots=True)
+class NominalIdentity:
+    """Who a nominal is, and no more: what the pre-access gate matches a subject id against."""
+
+    subject_id: str
+    surname: str
+    forenames: str
+    date_of_birth: date | None
+    postcode: str | None
+    staff_id: str | None  # as NominalView.staff_id

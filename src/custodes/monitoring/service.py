@@ -13,7 +13,7 @@ from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring.models import Case, CaseStaff, CaseSubject, Nominal, RosterPeriod
-from custodes.monitoring.schemas import STAFF_FLAG_PREFIX, NominalFlag, NominalView
+from custodes.monitoring.schemas import STAFF_FLAG_PREFIX, NominalFlag, NominalIdentity, NominalView
 from custodes.registers import ImportSummary, store_register
 from custodes.workforce import service as workforce
 
@@ -257,6 +257,26 @@ def get_nominal(session: Session, subject_id: str) -> NominalView | None:
     """A nominal for rule checking (not shown to anyone), so nothing is logged; screens use `view_nominal`."""
     nominal = session.get(Nominal, subject_id)
     return None if nominal is None else _view(nominal)
+
+
+def nominal_identities(session: Session, subject_ids: Iterable[str]) -> dict[str, NominalIdentity]:
+    """Name, date of birth, postcode and staff link of these nominals, by subject id (ids not in the
+    register are left out). For rule checking, so not logged. One query on the key for the few columns
+    the gate needs, for a whole batch of decisions: loading each through the ORM (`get_nominal`) was
+    measured at 0.6 ms a decision."""
+    wanted = set(subject_ids)
+    if not wanted:
+        return {}
+    columns = (
+        Nominal.subject_id,
+        Nominal.surname,
+        Nominal.forenames,
+        Nominal.date_of_birth,
+        Nominal.postcode,
+        Nominal.staff_id,
+    )
+    query = select(*columns).where(Nominal.subject_id.in_(wanted))
+    return {row[0]: NominalIdentity(*row) for row in session.execute(query)}
 
 
 def view_nominal(session: Session, subject_id: str, *, actor: str, justification: str) -> NominalView | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,8 @@ def create_app(
     _add_error_handlers(app)
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart
     app.add_middleware(
-        asgi_csrf,
+        HtmlOnly,
+        middleware=asgi_csrf,
         signing_secret=settings.resolved_secret_key,
         always_protect={"/login"},
         # The API authenticates by bearer token only and never reads the session cookie: no CSRF to forge.
@@ -156,6 +157,23 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render(request, "error.html", 400, title="Please check the form", message=message)
+
+
+class HtmlOnly:
+    """Runs `middleware` (built with `options`) for everything but the API, which goes straight through.
+
+    asgi-csrf parses cookies and signs a fresh token for every request before it asks `skip_if_scope`; the
+    API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound."""
+
+    def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        self.app = app
+        self.wrapped = middleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+        else:
+            await self.wrapped(scope, receive, send)
 
 
 class SecurityHeaders:

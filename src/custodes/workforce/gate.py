@@ -29,12 +29,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from custodes.identity.models import AccountRole
+from custodes.identity import service as identity
 from custodes.kit.db import transaction, utcnow
 from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
-from custodes.ledger.models import LedgerEntry, LedgerSubject
 from custodes.ledger.schemas import EntryDraft, Op
+from custodes.monitoring import service as monitoring
 from custodes.workforce.models import Course, Declaration, Referral, Staff, TrainingCompletion, Vetting
 from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
@@ -287,9 +287,11 @@ def _canonical(token: str) -> str:
 
 
 def surname_key(value: str | None) -> str:
-    """ "McDonald", "Mac Donald", "mcdonald" → "macdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
-    "obrien". Each part's spelling variant is taken first (a Mohammed surname is a Muhammad one)."""
-    return "".join(_canonical(token) for token in _letters(value).split())
+    """ "McDonald", "Mac Donald", "Mc-Donald" → "mcdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
+    "obrien". The parts are run together first, so where a space or hyphen falls never changes the key;
+    then a whole-surname spelling variant is taken (Mohammed → Muhammad) and every Mac is read as Mc."""
+    joined = "".join(_letters(value).split())
+    return VARIANTS.get(joined, joined).replace("mac", "mc")
 
 
 def forename_tokens(value: str | None) -> tuple[str, ...]:
@@ -406,18 +408,9 @@ class GateIndex:
     def sync(self, session: Session) -> None:
         """Drop whatever the ledger says changed since the last look."""
         if self.watermark is None:
-            self.watermark = _ledger_size(session)
+            self.watermark = ledger.size(session)
             return
-        query = (
-            select(LedgerEntry.idx, LedgerEntry.object_type, LedgerEntry.object_id)
-            .where(LedgerEntry.idx >= self.watermark)
-            .order_by(LedgerEntry.idx)
-        )
-        rows = session.execute(query).all()
-        if not rows:
-            return
-        self.watermark = rows[-1][0] + 1
-        changed = [row for row in rows if row[1] in _TRACKED]
+        self.watermark, changed = ledger.entries_since(session, self.watermark, _TRACKED)
         if not changed:
             return
         if len(changed) > 5000:
@@ -435,8 +428,7 @@ class GateIndex:
                 self.profiles.pop(object_id or "", None)
                 staff_entries.append(idx)
         if staff_entries:  # training and vetting keys, declarations: the person is among the subjects
-            subjects = select(LedgerSubject.subject_id).where(LedgerSubject.idx.in_(staff_entries))
-            for subject_id in session.scalars(subjects):
+            for subject_id in ledger.entry_subjects(session, staff_entries):
                 self.profiles.pop(subject_id, None)
 
     def clear(self) -> None:
@@ -485,13 +477,9 @@ class GateIndex:
         return self.nominals.get(subject_id)
 
     def prefetch_nominals(self, session: Session, subject_ids: Iterable[str]) -> None:
-        """Look up, in one query, the nominals not yet cached (None for ids not in the register).
-
-        Reads monitoring's `nominal` table directly, by its key, for the columns the rules need: one query
-        for a whole batch of decisions instead of an ORM load each (`monitoring.get_nominal`), measured at
-        0.6 ms a decision."""
-        from custodes.monitoring.models import Nominal
-
+        """Look up, in one query for a whole batch of decisions, the nominals not yet cached (None for ids
+        not in the register): `monitoring.nominal_identities`, the columns the rules need, rather than an
+        ORM load each (`monitoring.get_nominal`, measured at 0.6 ms a decision)."""
         wanted = {i for i in subject_ids if i and i not in self.nominals}
         if not wanted:
             return
@@ -499,36 +487,20 @@ class GateIndex:
             self.nominals.clear()
         for subject_id in wanted:
             self.nominals[subject_id] = None
-        columns = (
-            Nominal.subject_id,
-            Nominal.surname,
-            Nominal.forenames,
-            Nominal.date_of_birth,
-            Nominal.postcode,
-            Nominal.staff_id,
-        )
-        for row in session.execute(select(*columns).where(Nominal.subject_id.in_(wanted))):
-            self.nominals[row[0]] = NominalFacts(PersonKey.of(*row[:5]), row[5])
+        for subject_id, n in monitoring.nominal_identities(session, wanted).items():
+            person = PersonKey.of(n.subject_id, n.surname, n.forenames, n.date_of_birth, n.postcode)
+            self.nominals[subject_id] = NominalFacts(person, n.staff_id)
 
 
 def _split(stored: str | None) -> frozenset[str]:
     return frozenset(item for item in (stored or "").split(";") if item)
 
 
-def _ledger_size(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(LedgerEntry.idx), -1))) or 0) + 1
-
-
 def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffProfile]:
     wanted = set(staff_ids)
     columns = (Staff.staff_id, Staff.surname, Staff.forenames, Staff.date_of_birth, Staff.line_manager_id)
     staff = {row[0]: row for row in session.execute(select(*columns).where(Staff.staff_id.in_(wanted)))}
-    roles: dict[str, set[str]] = {sid: set() for sid in wanted}
-    # Roles are identity's; read here in bulk (one query for thousands of people) rather than one by one.
-    for staff_id, role in session.execute(
-        select(AccountRole.staff_id, AccountRole.role).where(AccountRole.staff_id.in_(wanted))
-    ):
-        roles[staff_id].add(role)
+    roles = identity.roles_by_staff(session, wanted)  # one query for thousands of people
     completions: dict[str, dict[str, date]] = {sid: {} for sid in wanted}
     query = (
         select(
@@ -588,7 +560,7 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
             staff_id=staff_id,
             known=row is not None,
             line_manager_id=row[4] if row is not None else None,
-            roles=frozenset(roles[staff_id]),
+            roles=frozenset(roles.get(staff_id, ())),
             me=me,
             completions=completions[staff_id],
             vetting=tuple(vetting[staff_id]),
