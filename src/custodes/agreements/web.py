@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from custodes.agreements import service as agreements
 from custodes.agreements.schemas import (
@@ -34,6 +34,7 @@ from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.web.deps import Db, require
+from custodes.web.forms import FieldText, RegisterForm, cell
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -41,7 +42,6 @@ Viewer = Annotated[Principal, Depends(require(Permission.AGREEMENTS_VIEW))]
 Manager = Annotated[Principal, Depends(require(Permission.AGREEMENTS_MANAGE))]
 SchemeManager = Annotated[Principal, Depends(require(Permission.SCHEMES_MANAGE))]
 Text = Annotated[str, Form(max_length=4000)]
-FieldText = Annotated[str, Field(max_length=4000)]
 
 LABELS = {
     "org_id": "Partner id",
@@ -130,7 +130,7 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Res
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if cell is None else _cell(cell) for cell in row])
+        writer.writerow(["" if value is None else cell(value) for value in row])
     return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", name)
 
 
@@ -138,35 +138,8 @@ def _yes(value: bool) -> str:
     return "Yes" if value else "No"
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple | list):
-        return ";".join(str(item) for item in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _changed(message: str, changed: bool) -> str:
     return message if changed else "Nothing had changed."
-
-
-class _RegisterForm(BaseModel):
-    """A register's add-and-change form; the id is posted when adding, and comes from the path on a change."""
-
-    def values(self) -> dict[str, str]:
-        """What was posted, as the text values the register service reads."""
-        return {name: str(value) for name, value in self}
-
-    @classmethod
-    def showing(cls, record: Any) -> dict[str, str]:
-        """A stored record as the text values its form shows."""
-        return {
-            name: "" if (value := getattr(record, name)) is None else _cell(value)
-            for name in cls.model_fields
-            if hasattr(record, name)
-        }
 
 
 def _pdf(
@@ -186,7 +159,7 @@ def _pdf(
 # --------------------------------------------------------------------------- partners
 
 
-class OrganisationForm(_RegisterForm):
+class OrganisationForm(RegisterForm):
     org_id: FieldText = ""
     name: FieldText = ""
     kind: FieldText = ""
@@ -320,14 +293,14 @@ def update_partner(
 # --------------------------------------------------------------------------- agreements
 
 
-class AgreementForm(_RegisterForm):
+class AgreementForm(RegisterForm):
     agreement_id: FieldText = ""
     title: FieldText = ""
     kind: FieldText = ""
-    parties: list[str] = []
-    purposes: list[str] = []
-    data_categories: list[str] = []
-    lawful_bases: list[str] = []
+    parties: list[str] = Field(default_factory=list)
+    purposes: list[str] = Field(default_factory=list)
+    data_categories: list[str] = Field(default_factory=list)
+    lawful_bases: list[str] = Field(default_factory=list)
     other_lawful_bases: FieldText = ""
     start_date: FieldText = ""
     review_date: FieldText = ""
@@ -564,7 +537,7 @@ def download_document(db: Db, _viewer: Viewer, agreement_id: str) -> Any:
 # --------------------------------------------------------------------------- schemes
 
 
-class SchemeForm(_RegisterForm):
+class SchemeForm(RegisterForm):
     scheme_id: FieldText = ""
     name: FieldText = ""
     area_code: FieldText = ""
@@ -771,7 +744,7 @@ def update_scheme(
 # --------------------------------------------------------------------------- scheme members
 
 
-class MemberForm(_RegisterForm):
+class MemberForm(RegisterForm):
     member_id: FieldText = ""
     name: FieldText = ""
     org_id: FieldText = ""

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import Field
 from starlette.routing import BaseRoute
 
 from custodes.identity.permissions import Permission
@@ -28,13 +29,14 @@ from custodes.learning.schemas import (
     RecommendationView,
 )
 from custodes.web.deps import Db, require
+from custodes.web.forms import RegisterForm
 from custodes.web.templating import environment, render
 
 router = APIRouter()
 Viewer = Annotated[Principal, Depends(require(Permission.LEARNING_VIEW))]
 Manager = Annotated[Principal, Depends(require(Permission.LEARNING_MANAGE))]
 Text = Annotated[str, Form(max_length=25000)]
-Choices = Annotated[list[str] | None, Form()]
+LongText = Annotated[str, Field(max_length=25000)]
 
 LABELS = {
     "source_kind": "Source",
@@ -316,30 +318,22 @@ def _form_page(
     )
 
 
-def _form(
-    source_kind: str,
-    source_reference: str,
-    issued_on: str,
-    title: str,
-    text: str,
-    accepted: str,
-    reason: str,
-    status: str,
-    evidence: str,
-    controls: list[str] | None,
-) -> dict[str, str]:
-    return {
-        "source_kind": source_kind,
-        "source_reference": source_reference,
-        "issued_on": issued_on,
-        "title": title,
-        "text": text,
-        "accepted": accepted,
-        "reason": reason,
-        "status": status,
-        "evidence": evidence,
-        "controls": ";".join(controls or []),
-    }
+class RecommendationForm(RegisterForm):
+    """The add-and-change form of a recommendation (the text may be long: a whole recommendation)."""
+
+    source_kind: LongText = ""
+    source_reference: LongText = ""
+    issued_on: LongText = ""
+    title: LongText = ""
+    text: LongText = ""
+    accepted: LongText = ""
+    reason: LongText = ""
+    status: LongText = ""
+    evidence: LongText = ""
+    controls: list[str] = Field(default_factory=list)
+
+
+Posted = Annotated[RecommendationForm, Form()]
 
 
 @router.get("/learning/new")
@@ -348,24 +342,9 @@ def new_recommendation(request: Request, _manager: Manager) -> Any:
 
 
 @router.post("/learning")
-def create_recommendation(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    source_kind: Text = "",
-    source_reference: Text = "",
-    issued_on: Text = "",
-    title: Text = "",
-    text: Text = "",
-    accepted: Text = "",
-    reason: Text = "",
-    status: Text = "open",
-    evidence: Text = "",
-    controls: Choices = None,
-) -> Any:
-    values = _form(
-        source_kind, source_reference, issued_on, title, text, accepted, reason, status, evidence, controls
-    )
+def create_recommendation(request: Request, db: Db, manager: Manager, form: Posted) -> Any:
+    values = form.values()
+    values["status"] = values["status"] or "open"
     try:
         created = learning.create_recommendation(db, values, manager.actor)
     except learning.LearningError as error:
@@ -416,25 +395,10 @@ def edit_recommendation(request: Request, db: Db, _manager: Manager, recommendat
 
 @router.post("/learning/{recommendation_id}")
 def update_recommendation(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    recommendation_id: int,
-    source_kind: Text = "",
-    source_reference: Text = "",
-    issued_on: Text = "",
-    title: Text = "",
-    text: Text = "",
-    accepted: Text = "",
-    reason: Text = "",
-    status: Text = "",
-    evidence: Text = "",
-    controls: Choices = None,
+    request: Request, db: Db, manager: Manager, recommendation_id: int, form: Posted
 ) -> Any:
     _found(db, recommendation_id)
-    values = _form(
-        source_kind, source_reference, issued_on, title, text, accepted, reason, status, evidence, controls
-    )
+    values = form.values()
     try:
         changed = learning.update_recommendation(db, recommendation_id, values, manager.actor)
     except learning.LearningError as error:
