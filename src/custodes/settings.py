@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         default="20/minute", description="Log-in attempts allowed per client address (limits notation)."
     )
+    monitoring_dir: Path | None = Field(
+        default=None,
+        description="Access-event store (Parquet, partitioned by day); default <home>/monitoring.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Mark cookies Secure. Plain http is only accepted from loopback addresses (demo, tests).",
@@ -61,6 +65,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'custodes.db').resolve()}"
+
+    @property
+    def resolved_monitoring_dir(self) -> Path:
+        return self.monitoring_dir or self.home / "monitoring"
 
     @property
     def resolved_signing_key_file(self) -> Path:

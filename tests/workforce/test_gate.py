@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from custodes.identity import service as identity
 from custodes.identity.permissions import Scope
 from custodes.imports import load_records
+from custodes.kit import names
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
@@ -153,7 +154,7 @@ def make_gate_world(db: Session) -> None:
 
 # --------------------------------------------------------------------------- name matching
 
-DECLARED = gate.PersonKey.of(None, "Smith", "John", date(1980, 1, 1), "ME14 1AA")
+DECLARED = names.PersonKey.of(None, "Smith", "John", date(1980, 1, 1), "ME14 1AA")
 
 # (declared surname, forenames, subject surname, forenames, same date of birth?, same postcode?, match?)
 NAME_TABLE = [
@@ -194,23 +195,23 @@ NAME_TABLE = [
 
 @pytest.mark.parametrize(("ds", "df", "ss", "sf", "birth", "post", "expected"), NAME_TABLE)
 def test_name_table(ds: str, df: str, ss: str, sf: str, birth: bool, post: bool, expected: bool) -> None:
-    declared = gate.PersonKey.of(None, ds, df, date(1980, 1, 1), "ME14 1AA")
-    subject = gate.PersonKey.of(
+    declared = names.PersonKey.of(None, ds, df, date(1980, 1, 1), "ME14 1AA")
+    subject = names.PersonKey.of(
         None, ss, sf, date(1980, 1, 1) if birth else date(1981, 2, 2), "me141aa" if post else "TN1 1AA"
     )
-    assert gate.same_person(declared, subject) is expected
-    assert gate.same_person(subject, declared) is expected  # symmetric
+    assert names.same_person(declared, subject) is expected
+    assert names.same_person(subject, declared) is expected  # symmetric
 
 
 def test_match_by_id_needs_nothing_else() -> None:
-    declared = gate.PersonKey.of("N1", None, None, None, None)
-    assert gate.same_person(declared, gate.PersonKey.of("N1", "Other", "Name", None, None))
-    assert not gate.same_person(declared, gate.PersonKey.of("N2", None, None, None, None))
+    declared = names.PersonKey.of("N1", None, None, None, None)
+    assert names.same_person(declared, names.PersonKey.of("N1", "Other", "Name", None, None))
+    assert not names.same_person(declared, names.PersonKey.of("N2", None, None, None, None))
 
 
 def test_declaration_without_birth_or_postcode_never_matches_by_name() -> None:
-    declared = gate.PersonKey.of(None, "Smith", "John", None, None)
-    assert not gate.same_person(declared, gate.PersonKey.of(None, "Smith", "John", None, None))
+    declared = names.PersonKey.of(None, "Smith", "John", None, None)
+    assert not names.same_person(declared, names.PersonKey.of(None, "Smith", "John", None, None))
 
 
 _NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12)
@@ -229,24 +230,24 @@ def _vary(name: str, data: st.DataObject) -> str:
 @given(surname=_NAME, forename=_NAME, data=st.data())
 def test_variation_keeps_a_match(surname: str, forename: str, data: st.DataObject) -> None:
     born = date(1985, 6, 7)
-    declared = gate.PersonKey.of(None, surname, forename, born, None)
+    declared = names.PersonKey.of(None, surname, forename, born, None)
     initial = data.draw(st.booleans())
     given_forename = forename[0] if initial else _vary(forename, data)
-    subject = gate.PersonKey.of(None, _vary(surname, data), given_forename, born, None)
-    assert gate.same_person(declared, subject)
+    subject = names.PersonKey.of(None, _vary(surname, data), given_forename, born, None)
+    assert names.same_person(declared, subject)
     # ... and without an agreeing date of birth or postcode, the name alone never matches
-    other = gate.PersonKey.of(None, _vary(surname, data), given_forename, date(1985, 6, 8), "ME1 1AA")
-    assert not gate.same_person(declared, other)
+    other = names.PersonKey.of(None, _vary(surname, data), given_forename, date(1985, 6, 8), "ME1 1AA")
+    assert not names.same_person(declared, other)
 
 
 @settings(max_examples=200, deadline=None)
 @given(first=_NAME, second=_NAME, forename=_NAME)
 def test_different_surnames_do_not_match(first: str, second: str, forename: str) -> None:
-    if gate.surname_key(first) == gate.surname_key(second):
+    if names.surname_key(first) == names.surname_key(second):
         return
     born = date(1990, 1, 1)
-    declared = gate.PersonKey.of(None, first, forename, born, "ME14 1AA")
-    assert not gate.same_person(declared, gate.PersonKey.of(None, second, forename, born, "ME14 1AA"))
+    declared = names.PersonKey.of(None, first, forename, born, "ME14 1AA")
+    assert not names.same_person(declared, names.PersonKey.of(None, second, forename, born, "ME14 1AA"))
 
 
 # --------------------------------------------------------------------------- the rules

@@ -61,6 +61,9 @@ class Permission(StrEnum):
     TRAINING_VIEW = "training:view"  # training compliance by area and team, team lists
     VETTING_VIEW = "vetting:view"  # renewals, backlog, disparity of outcomes
     WORKFORCE_REGISTERS = "workforce:registers"  # declarations registers with names; redacted publication
+    # Monitoring (docs/monitoring.md). Alerts and investigations are the counter-corruption unit's alone.
+    MONITORING_VIEW = "monitoring:view"  # ingests, quarantined rows, explanation rates, runs (no alerts)
+    ALERTS_INVESTIGATE = "alerts:investigate"  # alert queue, triage, investigations, evidence packs
 
 
 _EVERYONE = {Permission.SELF_VIEW}
@@ -92,16 +95,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.DECLARATIONS_DECIDE, Permission.TRAINING_VIEW, Permission.REFERRALS_HANDLE}
     ),
     Role.AIC: frozenset(_EVERYONE | _REQUEST | _AIC),
-    Role.DPU: frozenset(_EVERYONE | _AUDIT | _REQUEST | _DPU | _WORKFORCE_OVERSIGHT),
+    Role.DPU: frozenset(
+        _EVERYONE | _AUDIT | _REQUEST | _DPU | _WORKFORCE_OVERSIGHT | {Permission.MONITORING_VIEW}
+    ),
     # The counter-corruption unit runs vetting and holds the declarations registers.
-    Role.CCU: frozenset(_EVERYONE | _AUDIT | {Permission.VETTING_VIEW, Permission.WORKFORCE_REGISTERS}),
+    Role.CCU: frozenset(
+        _EVERYONE
+        | _AUDIT
+        | {
+            Permission.VETTING_VIEW,
+            Permission.WORKFORCE_REGISTERS,
+            Permission.MONITORING_VIEW,
+            Permission.ALERTS_INVESTIGATE,
+        }
+    ),
     Role.ANALYST: frozenset(_EVERYONE),
     # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
     Role.AUDITOR: frozenset(
         _EVERYONE
         | _AUDIT
         | _WORKFORCE_OVERSIGHT
-        | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE}
+        | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE, Permission.MONITORING_VIEW}
     ),
     # Administrators run the system; they see no ledger content and can never change it.
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),

@@ -494,6 +494,42 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "300",
         int,
     ),
+    "household_distance_m": ConfigSpec(
+        "Household distance (metres)",
+        "A subject with the searcher's surname living this close counts as a relative or household.",
+        "100",
+        int,
+    ),
+    "repeated_interest_days": ConfigSpec(
+        "Repeated interest (days)",
+        "Unexplained accesses to the same person on this many separate days within 30 days raise an alert.",
+        "3",
+        int,
+    ),
+    "volume_ratio": ConfigSpec(
+        "Search volume ratio",
+        "A day's searches this many times the searcher's usual day and their team's raise an alert.",
+        "5",
+        int,
+    ),
+    "volume_minimum_searches": ConfigSpec(
+        "Search volume minimum",
+        "A day with fewer searches than this never counts as unusual volume.",
+        "50",
+        int,
+    ),
+    "off_duty_grace_minutes": ConfigSpec(
+        "Off-duty grace (minutes)",
+        "Accesses this close before or after a rostered duty period count as on duty.",
+        "60",
+        int,
+    ),
+    "alert_gap_days": ConfigSpec(
+        "Alert grouping gap (days)",
+        "Accesses to the same person more than this many days apart start a new alert.",
+        "30",
+        int,
+    ),
     "small_number_suppression": ConfigSpec(
         "Small-number suppression", "Published figures below this count are suppressed.", "10", int
     ),

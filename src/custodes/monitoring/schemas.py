@@ -41,3 +41,53 @@ class NominalIdentity:
     date_of_birth: date | None
     postcode: str | None
     staff_id: str | None  # as NominalView.staff_id
+
+
+# --------------------------------------------------------------------------- access events
+
+# An access event as systems send it (monitoring.md), in this order. `subject_id` is empty for a search
+# that returned no person; `occurred_at` is ISO 8601 with an offset.
+EVENT_COLUMNS = (
+    "event_id",
+    "occurred_at",
+    "system",
+    "staff_id",
+    "action",
+    "record_type",
+    "record_id",
+    "subject_id",
+    "query_text",
+    "case_ref",
+    "device_id",
+)
+EVENT_REQUIRED = ("event_id", "occurred_at", "system", "staff_id", "action")
+
+
+class Action(StrEnum):
+    SEARCH = "search"
+    VIEW = "view"
+    UPDATE = "update"
+    PRINT = "print"
+    EXPORT = "export"
+
+
+class Rule(StrEnum):
+    """The detectors' rule codes (monitoring.md)."""
+
+    SELF = "SELF"
+    RELATIVE_OR_HOUSEHOLD = "RELATIVE_OR_HOUSEHOLD"
+    NEIGHBOUR = "NEIGHBOUR"
+    DECLARED_CONFLICT = "DECLARED_CONFLICT"
+    COLLEAGUE = "COLLEAGUE"
+    PUBLIC_FIGURE = "PUBLIC_FIGURE"
+    UNEXPLAINED = "UNEXPLAINED"
+    CASE_MISMATCH = "CASE_MISMATCH"
+    REPEATED_INTEREST = "REPEATED_INTEREST"
+    VOLUME_ANOMALY = "VOLUME_ANOMALY"
+    OFF_DUTY = "OFF_DUTY"
+
+
+# Rules about who the subject is to the searcher: they raise an alert even when a case explains the access.
+RELATIONSHIP_RULES = frozenset(
+    {Rule.SELF, Rule.RELATIVE_OR_HOUSEHOLD, Rule.NEIGHBOUR, Rule.DECLARED_CONFLICT, Rule.COLLEAGUE}
+)

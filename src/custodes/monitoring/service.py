@@ -1,23 +1,59 @@
-"""Monitoring rules. This issue: the reference registers (nominals, cases, rosters) and nominal look-ups."""
+"""Monitoring rules: the reference registers (nominals, cases, rosters), access-log ingest, the detector runs
+and their alerts, explanations and proofs. Triage and investigations are in casework.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 from sqlalchemy import delete, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from custodes.identity import service as identity
+from custodes.kit.db import utcnow
+from custodes.kit.names import match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
+from custodes.kit.timefmt import rfc3339
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.monitoring.models import Case, CaseStaff, CaseSubject, Nominal, RosterPeriod
-from custodes.monitoring.schemas import STAFF_FLAG_PREFIX, NominalFlag, NominalIdentity, NominalView
+from custodes.monitoring import alerts as alert_rules
+from custodes.monitoring import detectors, events
+from custodes.monitoring.alerts import AlertDraft
+from custodes.monitoring.models import (
+    AccessBatch,
+    AccessIngest,
+    Alert,
+    AlertEvent,
+    Case,
+    CaseStaff,
+    CaseSubject,
+    MonitorRun,
+    Nominal,
+    QuarantinedRow,
+    RosterPeriod,
+)
+from custodes.monitoring.schemas import (
+    EVENT_COLUMNS,
+    STAFF_FLAG_PREFIX,
+    NominalFlag,
+    NominalIdentity,
+    NominalView,
+    Rule,
+)
 from custodes.registers import ImportSummary, store_register
+from custodes.settings import Settings
 from custodes.workforce import service as workforce
 
 SUBJECT_ID_PATTERN = workforce.RECORD_ID_PATTERN
+_MATCH_COLUMNS = ("match_surname", "match_forename", "match_joined")
 _CHUNK = 5000
 
 
@@ -74,6 +110,7 @@ def parse_nominal_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "forenames": forenames,
                 "surname_key": workforce.normalise_name(surname),
                 "forenames_key": workforce.normalise_name(forenames),
+                **dict(zip(_MATCH_COLUMNS, match_keys(surname, forenames), strict=True)),
                 "date_of_birth": cells.date("date_of_birth"),
                 "postcode": cells.postcode("postcode"),
                 "lat": lat,
@@ -322,3 +359,742 @@ def find_nominals(
     if postcode:
         query = query.where(Nominal.postcode == (normalise_postcode(postcode) or postcode.strip().upper()))
     return [_view(nominal) for nominal in session.scalars(query.order_by(Nominal.subject_id))]
+
+
+# --------------------------------------------------------------------------- access logs: ingest
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSummary:
+    ingest_id: str
+    received: int
+    stored: int
+    duplicates: int  # already stored, or repeated in this ingest: ignored
+    quarantined: int
+    batches: int  # ledger entries written
+    problems: tuple[RowProblem, ...]  # every quarantined row's problems, by file and line
+    ignored_columns: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.received:,} events read: {self.stored:,} stored, {self.duplicates:,} duplicates ignored, "
+            f"{self.quarantined:,} quarantined"
+        )
+
+
+def event_store(settings: Settings) -> events.EventStore:
+    return events.EventStore(settings.resolved_monitoring_dir)
+
+
+def recover(session: Session, store: events.EventStore) -> None:
+    """Finish what a crash interrupted: a staged ingest whose commit happened is published, any other
+    staged ingest is discarded (its rows were never acknowledged)."""
+    for ingest_id in store.staged_ingests():
+        if session.get(AccessIngest, ingest_id) is not None:
+            store.publish(ingest_id)
+        else:
+            store.discard(ingest_id)
+
+
+def ingest_files(
+    session: Session, settings: Settings, paths: Sequence[Path], actor: str, progress: Progress | None = None
+) -> IngestSummary:
+    """Read access logs (CSV, JSON Lines, Parquet) and store every good row; see `ingest`."""
+    sources = []
+    for path in paths:
+        if progress:
+            progress(f"Reading {path.name}", 0, len(paths))
+        sources.append(events.read_source(path))
+    return ingest(session, settings, sources, actor, progress)
+
+
+def ingest(
+    session: Session,
+    settings: Settings,
+    sources: Sequence[events.SourceFile],
+    actor: str,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Store the good rows of these access logs, quarantine the malformed ones (named by file and line),
+    ignore events already stored (by `event_id`), and write one `consultation` ledger entry per batch of up
+    to 65,536 stored events, holding the Merkle tree head of their leaves. The files are published into the
+    store when the transaction commits (events.py)."""
+    store = event_store(settings)
+    recover(session, store)
+    ingest_id = f"I{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(3)}"
+    con = events.connect()
+    try:
+        step = _Steps(progress, 5)
+        step("Checking rows")
+        received, quarantined_rows = _check_sources(con, sources)
+        step("Removing duplicates")
+        duplicates = _select_new(con, store, ingest_id)
+        step("Writing the event store")
+        stored, batches = _write_new(con, store, ingest_id)
+        step("Hashing the ledger batches")
+        roots = events.batch_roots(con, "leaves") if stored else {}
+        step("Recording the ingest")
+        _record_ingest(
+            session,
+            ingest_id,
+            actor,
+            [source.name for source in sources],
+            counts=(received, stored, duplicates, len(quarantined_rows)),
+            batches=batches,
+            roots=roots,
+            quarantined=quarantined_rows,
+        )
+    except BaseException:
+        store.discard(ingest_id)
+        raise
+    finally:
+        con.close()
+    _publish_on_commit(session, store, ingest_id)
+    problems = tuple(p for source in sources for p in source.problems if p.line == 1) + tuple(
+        RowProblem(row.source, row.line, *problem.partition(": ")[::2])
+        for row in quarantined_rows
+        for problem in row.problems.split("; ")
+    )
+    return IngestSummary(
+        ingest_id=ingest_id,
+        received=received,
+        stored=stored,
+        duplicates=duplicates,
+        quarantined=len(quarantined_rows),
+        batches=len(batches),
+        problems=problems,
+        ignored_columns=tuple(sorted({c for source in sources for c in source.ignored_columns})),
+    )
+
+
+Progress = Callable[[str, int, int], None]  # (what is happening, steps done, steps in all)
+
+
+class _Steps:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, what: str) -> None:
+        if self.progress:
+            self.progress(what, self.done, self.total)
+        self.done += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Quarantined:
+    source: str
+    line: int
+    problems: str
+    raw: str
+
+
+def _check_sources(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[events.SourceFile]
+) -> tuple[int, list[_Quarantined]]:
+    """Build `checked` (every row with its problems) and return (rows received, quarantined rows)."""
+    parts = []
+    quarantined: list[_Quarantined] = []
+    received = 0
+    for number, source in enumerate(sources):
+        events.checked_rows(con, source, number).create(f"checked_{number}")
+        parts.append(f"SELECT * FROM checked_{number}")
+        unreadable = [p for p in source.problems if p.line > 1 or p.column in ("(row)", "(line)")]
+        received += source.table.num_rows + len(unreadable)
+        quarantined += [
+            _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in unreadable
+        ]
+        cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
+        bad = con.execute(
+            f"SELECT line, problem, {cells}, occurred_text "
+            f"FROM checked_{number} WHERE problem IS NOT NULL ORDER BY line"
+        )
+        names = [d[0] for d in bad.description]
+        for row in bad.fetchall():
+            found = dict(zip(names, row, strict=True))
+            raw = {c: found.get(c if c != "occurred_at" else "occurred_text") for c in EVENT_COLUMNS}
+            quarantined.append(_Quarantined(source.name, found["line"], found["problem"], json.dumps(raw)))
+    con.execute("CREATE OR REPLACE TEMP TABLE checked AS " + " UNION ALL ".join(parts))
+    quarantined.sort(key=lambda row: (row.source, row.line))
+    return received, quarantined
+
+
+def _select_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str) -> int:
+    """Build `fresh`: good rows, the first of each event_id, not already stored. Returns duplicates."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE good AS
+        SELECT * EXCLUDE (rank) FROM (
+            SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY file_no, line) AS rank
+            FROM checked WHERE problem IS NULL)
+        WHERE rank = 1
+        """
+    )
+    days = [
+        row[0] for row in con.execute("SELECT DISTINCT strftime(moment, '%Y-%m-%d') FROM good").fetchall()
+    ]
+    stored_globs = store.day_globs(days)
+    existing = (
+        f"SELECT event_id FROM read_parquet({stored_globs!r}, hive_partitioning = false)"
+        if stored_globs
+        else "SELECT NULL::VARCHAR AS event_id WHERE false"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE fresh AS
+        SELECT g.* FROM good g WHERE NOT EXISTS (SELECT 1 FROM ({existing}) s WHERE s.event_id = g.event_id)
+        """
+    )
+    good = _scalar(con, "SELECT count(*) FROM checked WHERE problem IS NULL")
+    return good - _scalar(con, "SELECT count(*) FROM fresh")
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _write_new(
+    con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str
+) -> tuple[int, list[tuple[str, int, datetime, datetime]]]:
+    """Number the fresh events into ledger batches, write them under staging/ partitioned by day, and
+    build `leaves(batch_id, leaf, hash)`. Returns (stored, [(batch_id, events, first, last)])."""
+    per_batch = events.LEAVES_PER_BATCH
+    text = [c for c in EVENT_COLUMNS if c != "occurred_at"]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE numbered AS
+        SELECT {", ".join(text)}, moment AS occurred_at, epoch_us(moment) AS at_us,
+               CAST(date_diff('day', DATE '1970-01-01', CAST(moment AS DATE)) AS INTEGER) AS day_num,
+               '{ingest_id}-' || lpad(CAST((rn - 1) // {per_batch} AS VARCHAR), 5, '0') AS batch_id,
+               CAST((rn - 1) % {per_batch} AS INTEGER) AS leaf,
+               CAST(uuid() AS VARCHAR) AS salt,
+               strftime(moment, '%Y-%m-%d') AS day
+        FROM (SELECT *, row_number() OVER () AS rn FROM fresh)
+        """
+    )
+    stored = _scalar(con, "SELECT count(*) FROM numbered")
+    if not stored:
+        return 0, []
+    staged = store.staged(ingest_id)
+    staged.mkdir(parents=True, exist_ok=True)
+    columns = ", ".join([*events.STORED_COLUMNS, "day"])
+    con.execute(
+        f"COPY (SELECT {columns} FROM numbered) TO '{staged}' "
+        f"(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN '{ingest_id}_{{i}}', COMPRESSION zstd)"
+    )
+    events.fsync_tree(staged)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE leaves AS SELECT batch_id, leaf, "
+        f"unhex(sha256('\\x00'::BLOB || encode({events.leaf_json_sql()}))) AS hash FROM numbered"
+    )
+    batches = con.execute(
+        "SELECT batch_id, count(*), min(occurred_at), max(occurred_at) FROM numbered "
+        "GROUP BY batch_id ORDER BY batch_id"
+    ).fetchall()
+    return stored, [(b, int(n), first, last) for b, n, first, last in batches]
+
+
+def _record_ingest(
+    session: Session,
+    ingest_id: str,
+    actor: str,
+    files: list[str],
+    *,
+    counts: tuple[int, int, int, int],
+    batches: list[tuple[str, int, datetime, datetime]],
+    roots: dict[str, bytes],
+    quarantined: list[_Quarantined],
+) -> None:
+    received, stored, duplicates, bad = counts
+    session.add(
+        AccessIngest(
+            ingest_id=ingest_id,
+            actor=actor,
+            files=json.dumps(files),
+            received=received,
+            stored=stored,
+            duplicates=duplicates,
+            quarantined=bad,
+            at=utcnow(),
+        )
+    )
+    session.flush()
+    session.add_all(
+        QuarantinedRow(ingest_id=ingest_id, source=q.source, line=q.line, problems=q.problems, raw=q.raw)
+        for q in quarantined
+    )
+    drafts = []
+    for batch_id, count, first, last in batches:
+        root = roots[batch_id].hex()
+        session.add(
+            AccessBatch(
+                batch_id=batch_id, ingest_id=ingest_id, events=count, root=root, first_at=first, last_at=last
+            )
+        )
+        drafts.append(
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="access_batch",
+                object_id=batch_id,
+                justification="accesses recorded by force systems (access log ingest)",
+                detail={
+                    "events": count,
+                    "root": root,
+                    "first_at": rfc3339(first),
+                    "last_at": rfc3339(last),
+                    "files": files,
+                    "leaf": "RFC 8785 JSON of each access, RFC 9162 tree in leaf order (docs/monitoring.md)",
+                },
+            )
+        )
+    ledger.record_many(session, drafts)
+    session.flush()
+
+
+def _publish_on_commit(session: Session, store: events.EventStore, ingest_id: str) -> None:
+    def publish(_session: Session) -> None:
+        store.publish(ingest_id)
+
+    def discard(_session: Session) -> None:
+        store.discard(ingest_id)
+
+    sa_event.listen(session, "after_commit", publish, once=True)
+    sa_event.listen(session, "after_soft_rollback", discard, once=True)
+
+
+# --------------------------------------------------------------------------- detectors: reference data
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE_US = 2**62
+
+
+def micros(moment: datetime | None) -> int | None:
+    """Microseconds since the epoch: how the detectors compare times (detectors.py)."""
+    return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def thresholds(session: Session) -> detectors.Thresholds:
+    value = lambda key: int(identity.config_value(session, key))  # noqa: E731
+    return detectors.Thresholds(
+        neighbour_m=value("neighbour_distance_m"),
+        household_m=value("household_distance_m"),
+        repeat_days=value("repeated_interest_days"),
+        volume_ratio=value("volume_ratio"),
+        volume_minimum=value("volume_minimum_searches"),
+        off_duty_grace_minutes=value("off_duty_grace_minutes"),
+        alert_gap_days=value("alert_gap_days"),
+    )
+
+
+_KEYS = (("surname_key", pa.string()), ("forename_key", pa.string()), ("joined_key", pa.string()))
+_SCHEMAS = {
+    "staff_ref": pa.schema(
+        [
+            ("staff_id", pa.string()),
+            ("team_id", pa.string()),
+            *_KEYS,
+            ("date_of_birth", pa.date32()),
+            ("home_postcode", pa.string()),
+            ("home_lat", pa.float64()),
+            ("home_lon", pa.float64()),
+        ]
+    ),
+    "nominal_ref": pa.schema(
+        [
+            ("subject_id", pa.string()),
+            *_KEYS,
+            ("date_of_birth", pa.date32()),
+            ("postcode", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("public_figure", pa.bool_()),
+            ("staff_id", pa.string()),
+        ]
+    ),
+    "cases": pa.schema(
+        [
+            ("case_ref", pa.string()),
+            ("team_id", pa.string()),
+            ("opened_us", pa.int64()),
+            ("closed_us", pa.int64()),
+        ]
+    ),
+    "case_staff": pa.schema([("case_ref", pa.string()), ("staff_id", pa.string())]),
+    "case_subject": pa.schema([("case_ref", pa.string()), ("subject_id", pa.string())]),
+    "decl_ref": pa.schema(
+        [
+            ("declaration_id", pa.string()),
+            ("staff_id", pa.string()),
+            ("relationship", pa.string()),
+            ("subject_id", pa.string()),
+            *_KEYS,
+            ("date_of_birth", pa.date32()),
+            ("postcode", pa.string()),
+        ]
+    ),
+    "roster_day": pa.schema(
+        [
+            ("staff_id", pa.string()),
+            ("day_num", pa.int32()),
+            ("from_us", pa.int64()),
+            ("until_us", pa.int64()),
+        ]
+    ),
+    "rostered": pa.schema([("staff_id", pa.string()), ("from_us", pa.int64()), ("until_us", pa.int64())]),
+    "referral_ref": pa.schema(
+        [
+            ("referral_id", pa.int64()),
+            ("staff_id", pa.string()),
+            ("subject_id", pa.string()),
+            ("from_us", pa.int64()),
+            ("until_us", pa.int64()),
+        ]
+    ),
+}
+
+
+def _table(name: str, rows: Iterable[Sequence[Any]]) -> pa.Table:
+    schema = _SCHEMAS[name]
+    columns = list(zip(*rows, strict=True)) or [() for _ in schema.names]
+    return pa.table([pa.array(list(c), f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
+
+
+def _postcode(value: str | None) -> str | None:
+    return (normalise_postcode(value) or value.strip().upper()) if value else None
+
+
+def reference_tables(session: Session, limits: detectors.Thresholds) -> dict[str, pa.Table]:
+    """The reference data the detectors join events against, read through the owning services."""
+    staff = [
+        (s[0], s[1], *match_keys(s[2], s[3]), s[4], _postcode(s[5]), s[6], s[7])
+        for s in workforce.staff_for_monitoring(session)
+    ]
+    nominal_columns = (
+        Nominal.subject_id,
+        Nominal.match_surname,
+        Nominal.match_forename,
+        Nominal.match_joined,
+        Nominal.date_of_birth,
+        Nominal.postcode,
+        Nominal.lat,
+        Nominal.lon,
+        Nominal.public_figure,
+        Nominal.staff_id,
+    )
+    declared = [
+        (d[0], d[1], d[2], d[3], *match_keys(d[4], d[5]), d[6], _postcode(d[7]))
+        for d in workforce.declared_people(session)
+    ]
+    cases = [
+        (c.case_ref, c.team_id, micros(c.opened_at), micros(c.closed_at))
+        for c in session.scalars(select(Case))
+    ]
+    referrals = [(r[0], r[1], r[2], micros(r[3]), micros(r[4])) for r in workforce.referral_searches(session)]
+    roster_days, rostered = _roster_tables(session, limits.off_duty_grace_minutes)
+    return {
+        "staff_ref": _table("staff_ref", staff),
+        "nominal_ref": _table("nominal_ref", session.execute(select(*nominal_columns)).all()),
+        "cases": _table("cases", cases),
+        "case_staff": _table("case_staff", session.execute(select(CaseStaff.case_ref, CaseStaff.staff_id))),
+        "case_subject": _table(
+            "case_subject", session.execute(select(CaseSubject.case_ref, CaseSubject.subject_id))
+        ),
+        "decl_ref": _table("decl_ref", declared),
+        "roster_day": _table("roster_day", roster_days),
+        "rostered": _table("rostered", rostered),
+        "referral_ref": _table("referral_ref", referrals),
+    }
+
+
+def _roster_tables(
+    session: Session, grace_minutes: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Each duty period (widened by the grace) on every day it touches, and each rostered person's span."""
+    grace = timedelta(minutes=grace_minutes)
+    days: list[tuple[Any, ...]] = []
+    spans: dict[str, tuple[int, int]] = {}
+    query = select(RosterPeriod.staff_id, RosterPeriod.starts_at, RosterPeriod.ends_at)
+    for staff_id, starts, ends in session.execute(query):
+        start, end = micros(starts - grace), micros(ends + grace)
+        assert start is not None and end is not None
+        for day in range(start // _DAY_US, end // _DAY_US + 1):
+            days.append((staff_id, day, start, end))
+        # The span counts whole days: a 3 a.m. access on the first rostered day is off duty too.
+        first, last = start // _DAY_US * _DAY_US, (end // _DAY_US + 1) * _DAY_US - 1
+        low, high = spans.get(staff_id, (first, last))
+        spans[staff_id] = (min(low, first), max(high, last))
+    return days, [(staff_id, low, high) for staff_id, (low, high) in spans.items()]
+
+
+_DAY_US = 86_400_000_000
+
+
+# --------------------------------------------------------------------------- detectors: running
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    run_id: int
+    events: int
+    about_people: int
+    explained: int
+    explained_by: dict[str, int]
+    alerts: list[AlertDraft]
+    new_alerts: int
+
+    @property
+    def explained_share(self) -> float:
+        return self.explained / self.about_people if self.about_people else 1.0
+
+
+def find_alerts(
+    session: Session,
+    settings: Settings,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+    engine: detectors.Engine | None = None,
+) -> tuple[list[AlertDraft], dict[str, int]]:
+    """Run every detector over the stored events in the window and build the alerts (nothing is stored)."""
+    limits = thresholds(session)
+    store = event_store(settings)
+    recover(session, store)
+    span = (micros(window[0]) or 0, micros(window[1]) or _FAR_FUTURE_US)
+    events_dir = str(store.events_dir) if store.has_events() else None
+    con = None
+    if engine is None:
+        con = events.connect()
+        engine = detectors.DuckEngine(con)
+    try:
+        found = detectors.evaluate(engine, reference_tables(session, limits), events_dir, span, limits)
+    finally:
+        if con is not None:
+            con.close()
+    return alert_rules.build(found.flagged, found.volume, limits), found.counts
+
+
+def run(
+    session: Session,
+    settings: Settings,
+    actor: str,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+    engine: detectors.Engine | None = None,
+) -> RunSummary:
+    """Evaluate the detectors and keep the alerts: new ones as `new`, known ones (same id) updated with their
+    triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`."""
+    alerts, counts = find_alerts(session, settings, window, engine)
+    record = MonitorRun(
+        actor=actor,
+        window_from=window[0],
+        window_to=window[1],
+        events=counts["events"],
+        about_people=counts["about_people"],
+        explained=counts["explained"],
+        alerts=len(alerts),
+        at=utcnow(),
+    )
+    session.add(record)
+    session.flush()
+    new = _store_alerts(session, record.id, alerts, actor)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.COMBINATION,
+            object_type="monitor_run",
+            object_id=str(record.id),
+            justification="misuse detection: access logs combined with cases, rosters and declarations",
+            detail={
+                "from": rfc3339(window[0]) if window[0] else None,
+                "to": rfc3339(window[1]) if window[1] else None,
+                **counts,
+                "alerts": len(alerts),
+                "new_alerts": new,
+            },
+        ),
+    )
+    explained_by = {key: counts[key] for key in ("cited_case", "assigned_case", "team_case", "referral")}
+    return RunSummary(
+        record.id, counts["events"], counts["about_people"], counts["explained"], explained_by, alerts, new
+    )
+
+
+def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str) -> int:
+    now = utcnow()
+    existing = {
+        alert.alert_id: alert
+        for start in range(0, len(drafts), _CHUNK)
+        for alert in session.scalars(
+            select(Alert).where(Alert.alert_id.in_([d.alert_id for d in drafts[start : start + _CHUNK]]))
+        )
+    }
+    if existing:
+        ids = list(existing)
+        for start in range(0, len(ids), _CHUNK):
+            session.execute(delete(AlertEvent).where(AlertEvent.alert_id.in_(ids[start : start + _CHUNK])))
+    entries = []
+    for draft in drafts:
+        values = {
+            "rules": ";".join(draft.rules),
+            "score": draft.score,
+            "first_at": draft.first_at,
+            "last_at": draft.last_at,
+            "events": len(draft.events),
+            "explanation": draft.explanation,
+            "run_id": run_id,
+            "updated_at": now,
+        }
+        alert = existing.get(draft.alert_id)
+        if alert is None:
+            session.add(
+                Alert(
+                    alert_id=draft.alert_id,
+                    staff_id=draft.staff_id,
+                    subject_id=draft.subject_id,
+                    status="new",
+                    created_at=now,
+                    **values,
+                )
+            )
+            entries.append(
+                EntryDraft(
+                    actor=actor,
+                    op=Op.COLLECTION,
+                    object_type="alert",
+                    object_id=draft.alert_id,
+                    subjects=tuple(s for s in (draft.staff_id, draft.subject_id) if s),
+                    detail={"rules": list(draft.rules), "score": draft.score, "events": len(draft.events)},
+                )
+            )
+        else:
+            for name, value in values.items():
+                setattr(alert, name, value)
+    session.flush()
+    session.add_all(
+        AlertEvent(
+            alert_id=draft.alert_id,
+            event_id=event.event_id,
+            occurred_at=alert_rules.moment(event.at_us),
+            system=event.system,
+            action=event.action,
+            case_ref=event.case_ref,
+            rules=";".join(event.rules),
+            explanation=event.explanation,
+            batch_id=event.batch_id,
+        )
+        for draft in drafts
+        for event in draft.events
+    )
+    ledger.record_many(session, entries)
+    session.flush()
+    return len(entries)
+
+
+def write_alerts(alerts: Iterable[AlertDraft], path: Path) -> int:
+    """One JSON object per line, as monitoring.md specifies."""
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for alert in alerts:
+            handle.write(json.dumps(alert.as_json(), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- one access explained
+
+
+@dataclass(frozen=True, slots=True)
+class AccessExplanation:
+    event: dict[str, Any]
+    explanation: str | None  # cited_case / assigned_case / team_case / referral / no_person, None: none
+    words: str
+    rules: tuple[str, ...]
+    cases_involving_subject: list[dict[str, Any]]
+
+
+def stored_event(settings: Settings, event_id: str) -> dict[str, Any] | None:
+    """A stored access by id (reads the Parquet store), or None."""
+    store = event_store(settings)
+    if not store.has_events():
+        return None
+    con = events.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT {', '.join(events.STORED_COLUMNS)} FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE event_id = ?",
+            [store.glob(), event_id],
+        )
+        names = [column[0] for column in cursor.description]
+        row = cursor.fetchone()
+    finally:
+        con.close()
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
+def explain(session: Session, settings: Settings, event_id: str) -> AccessExplanation | None:
+    """The explanation found for one stored access, or why none applies, and the rules it meets. The
+    detectors run over that member of staff's accesses (repeated interest and volume need them)."""
+    event = stored_event(settings, event_id)
+    if event is None:
+        return None
+    limits = thresholds(session)
+    store = event_store(settings)
+    con = events.connect()
+    try:
+        con.execute(
+            "CREATE TEMP TABLE own_events AS SELECT * FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE staff_id = ?",
+            [store.glob(), event["staff_id"]],
+        )
+        engine = _SingleStaffEngine(con)
+        found = detectors.evaluate(
+            engine, reference_tables(session, limits), "own_events", (0, _FAR_FUTURE_US), limits
+        )
+        facts = engine.rows(
+            "SELECT e.*, x.explanation, x.explained_by, x.cited_state FROM ev e "
+            f"JOIN explained x ON x.event_id = e.event_id WHERE e.event_id = '{_quote(event_id)}'"
+        )[0]
+    finally:
+        con.close()
+    flagged = next((row for row in found.flagged if row["event_id"] == event_id), None)
+    rules = list(alert_rules.event_rules(flagged)) if flagged else []
+    if event["subject_id"] is not None and facts["explanation"] is None and Rule.UNEXPLAINED not in rules:
+        rules.append(Rule.UNEXPLAINED)
+    if any(row["event_id"] == event_id for row in found.volume):
+        rules.append(Rule.VOLUME_ANOMALY)
+    return AccessExplanation(
+        event=event,
+        explanation=facts["explanation"],
+        words=alert_rules.explain_access(facts),
+        rules=tuple(rule for rule in alert_rules.ORDER if rule in rules),
+        cases_involving_subject=_cases_involving(session, event["subject_id"]),
+    )
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+class _SingleStaffEngine(detectors.DuckEngine):
+    def load_events(self, events_dir: str | None) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events_dir}")
+
+
+def _cases_involving(session: Session, subject_id: str | None) -> list[dict[str, Any]]:
+    if subject_id is None:
+        return []
+    query = (
+        select(Case)
+        .join(CaseSubject, CaseSubject.case_ref == Case.case_ref)
+        .where(CaseSubject.subject_id == subject_id)
+        .order_by(Case.opened_at)
+    )
+    return [
+        {
+            "case_ref": case.case_ref,
+            "team_id": case.team_id,
+            "assigned_staff": [s for s in case.assigned_staff.split(";") if s],
+            "opened_at": case.opened_at,
+            "closed_at": case.closed_at,
+        }
+        for case in session.scalars(query)
+    ]

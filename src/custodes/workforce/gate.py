@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.identity import service as identity
 from custodes.kit.db import transaction, utcnow
+from custodes.kit.names import PersonKey, forenames_agree, same_person
 from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -215,136 +215,6 @@ def parse_request(data: object) -> GateRequest:
         raise RequestRefused(problems)
     assert staff_id is not None
     return GateRequest(staff_id, system, subject, purpose, case_ref)
-
-
-# --------------------------------------------------------------------------- names
-
-# Spelling variants of the same name, each mapped to its group's first spelling. Nicknames (Bob, Bill) are
-# left out on purpose: with a date of birth or postcode also required, variants catch real duplicates
-# without turning every Robert into a Bob.
-_VARIANT_GROUPS = (
-    "john jon jonn",
-    "steven stephen stevan steffan",
-    "mohammed muhammad mohamed mohammad muhammed mohamad mohammod muhamed mohummed",
-    "catherine katherine kathryn catharine katharine cathryn katheryn",
-    "sean shaun shawn shaune",
-    "philip phillip philipp",
-    "geoffrey jeffrey jeffery geoffery",
-    "ann anne",
-    "sara sarah",
-    "elliot elliott eliot",
-    "claire clare",
-    "matthew mathew",
-    "neil neal neale",
-    "alan allan allen",
-    "brian bryan",
-    "carl karl",
-    "lee leigh",
-    "nicola nichola",
-    "rachel rachael",
-    "rebecca rebekah",
-    "stuart stewart",
-    "teresa theresa",
-    "graham graeme grahame",
-    "ian iain",
-    "zoe zoey",
-    "aaron aron",
-    "jane jayne",
-    "lindsay lindsey",
-    "ashley ashleigh",
-    "kirsty kirstie",
-    "louise louisa",
-    "david dafydd",
-    "yusuf yousef yusef youssef",
-    "abdul abdal",
-    "mohammad mohd",
-    "ahmed ahmad",
-    "hussain hussein husain",
-    "aleksander alexander aleksandr",
-)
-VARIANTS: dict[str, str] = {}
-for _group in _VARIANT_GROUPS:
-    _first, *_others = _group.split()
-    canonical = VARIANTS.get(_first, _first)
-    for _name in (_first, *_others):
-        VARIANTS.setdefault(_name, canonical)
-
-_DROP = re.compile(r"['’`.]")
-_SPLIT = re.compile(r"[^a-z]+")
-
-
-def _letters(value: str | None) -> str:
-    """Case-folded, accents removed, apostrophes and full stops dropped, anything else a space."""
-    folded = unicodedata.normalize("NFKD", (value or "").casefold())
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
-
-
-def _canonical(token: str) -> str:
-    if token.startswith("mc") and len(token) > 3:
-        token = "mac" + token[2:]
-    return VARIANTS.get(token, token)
-
-
-def surname_key(value: str | None) -> str:
-    """ "McDonald", "Mac Donald", "Mc-Donald" → "mcdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
-    "obrien". The parts are run together first, so where a space or hyphen falls never changes the key;
-    then a whole-surname spelling variant is taken (Mohammed → Muhammad) and every Mac is read as Mc."""
-    joined = "".join(_letters(value).split())
-    return VARIANTS.get(joined, joined).replace("mac", "mc")
-
-
-def forename_tokens(value: str | None) -> tuple[str, ...]:
-    return tuple(_canonical(token) for token in _letters(value).split())
-
-
-def _forenames_agree(first: PersonKey, second: PersonKey) -> bool:
-    """The first forenames agree (same name after variants, or one is an initial of the other), or the
-    forenames run together are the same ("Anne Marie" / "Annemarie"). Middle names are not compared."""
-    if not first.forenames or not second.forenames:
-        return False
-    a, b = first.forenames[0], second.forenames[0]
-    if a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
-        return True
-    return first.joined == second.joined
-
-
-@dataclass(frozen=True, slots=True)
-class PersonKey:
-    """A person as matched: ids as given, names normalised once (see surname_key, forename_tokens)."""
-
-    subject_id: str | None
-    surname: str
-    forenames: tuple[str, ...]
-    date_of_birth: date | None
-    postcode: str | None
-    joined: str = ""  # the forenames' letters run together, as given
-
-    @staticmethod
-    def of(
-        subject_id: str | None,
-        surname: str | None,
-        forenames: str | None,
-        date_of_birth: date | None,
-        postcode: str | None,
-    ) -> PersonKey:
-        code = (normalise_postcode(postcode) or " ".join(postcode.split()).upper()) if postcode else None
-        joined = _letters(forenames).replace(" ", "")
-        return PersonKey(
-            subject_id, surname_key(surname), forename_tokens(forenames), date_of_birth, code, joined
-        )
-
-
-def same_person(declared: PersonKey, subject: PersonKey) -> bool:
-    """By id; or by name (variation tolerated, see above) with the same date of birth or postcode."""
-    if declared.subject_id and declared.subject_id == subject.subject_id:
-        return True
-    if not declared.surname or declared.surname != subject.surname:
-        return False
-    if not _forenames_agree(declared, subject):
-        return False
-    same_birth = declared.date_of_birth is not None and declared.date_of_birth == subject.date_of_birth
-    return same_birth or (declared.postcode is not None and declared.postcode == subject.postcode)
 
 
 # --------------------------------------------------------------------------- the index
@@ -623,7 +493,7 @@ def evaluate(
         profile.me.date_of_birth is not None
         and profile.me.date_of_birth == subject.date_of_birth
         and profile.me.surname == subject.surname
-        and _forenames_agree(profile.me, subject)
+        and forenames_agree(profile.me, subject)
     )
     if itself:
         reasons.append(Reason("SELF", MESSAGES["SELF"]))

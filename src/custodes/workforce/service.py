@@ -6,7 +6,7 @@ import calendar
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -20,7 +20,7 @@ from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
-from custodes.workforce.models import Course, Declaration, Staff, TrainingCompletion, Vetting
+from custodes.workforce.models import Course, Declaration, Referral, Staff, TrainingCompletion, Vetting
 from custodes.workforce.schemas import (
     AGE_BANDS,
     DECISIONS,
@@ -1485,3 +1485,55 @@ def published_register(session: Session, kind: DeclarationKind) -> list[Publishe
         )
         for row, area in rows
     ]
+
+
+# --------------------------------------------------------------------------- for the monitoring detectors
+
+
+def staff_for_monitoring(session: Session) -> list[tuple[Any, ...]]:
+    """(staff_id, team_id, surname, forenames, date_of_birth, home_postcode, home_lat, home_lon) of every
+    member of staff: who they are and where they live, for the relationship detectors. Not logged."""
+    columns = (
+        Staff.staff_id,
+        Staff.team_id,
+        Staff.surname,
+        Staff.forenames,
+        Staff.date_of_birth,
+        Staff.home_postcode,
+        Staff.home_lat,
+        Staff.home_lon,
+    )
+    return [tuple(row) for row in session.execute(select(*columns))]
+
+
+def declared_people(session: Session) -> list[tuple[Any, ...]]:
+    """(declaration_id, staff_id, relationship, subject_id, surname, forenames, date_of_birth, postcode) of
+    every declaration that names a person and was not rejected. Not logged."""
+    columns = (
+        Declaration.declaration_id,
+        Declaration.staff_id,
+        Declaration.relationship,
+        Declaration.subject_id,
+        Declaration.surname,
+        Declaration.forenames,
+        Declaration.date_of_birth,
+        Declaration.postcode,
+    )
+    query = select(*columns).where(
+        Declaration.kind.in_([kind.value for kind in PERSON_DECLARATIONS]),
+        or_(Declaration.status.is_(None), Declaration.status != DeclarationStatus.REJECTED),
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def referral_searches(session: Session) -> list[tuple[Any, ...]]:
+    """(referral id, who searches, subject_id, from, until) for referrals naming a subject: the line manager
+    (or whoever closed it) searches on the requester's behalf while it is open, and on the day it closes."""
+    query = select(Referral).where(Referral.subject_id.is_not(None))
+    rows = []
+    for referral in session.scalars(query):
+        handler = referral.closed_by or referral.manager_id
+        if handler:
+            until = referral.closed_at or referral.created_at + timedelta(days=30)
+            rows.append((referral.id, handler, referral.subject_id, referral.created_at, until))
+    return rows

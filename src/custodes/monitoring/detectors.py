@@ -1,0 +1,384 @@
+"""The misuse detectors of monitoring.md, as relational queries: one definition, run by DuckDB on one machine
+and by Spark (PySpark) at national scale, over the same Parquet.
+
+The SQL keeps to what both engines mean the same way: joins, CASE, window frames over integer days,
+`median`, `min_by`, arithmetic and trigonometry. Times are compared as integer microseconds since the epoch
+(`at_us`), days as integer day numbers, so no engine's timestamp or interval dialect is involved. Names are
+compared through keys computed once in Python (kit/names.py), so the join tolerates the same variation as
+the pre-access gate.
+
+Reference tables (built by service.reference_tables):
+  staff_ref(staff_id, team_id, surname_key, forename_key, joined_key, date_of_birth, home_postcode,
+            home_lat, home_lon)
+  nominal_ref(subject_id, surname_key, forename_key, joined_key, date_of_birth, postcode, lat, lon,
+              public_figure, staff_id)
+  cases(case_ref, team_id, opened_us, closed_us)  case_staff(case_ref, staff_id)
+  case_subject(case_ref, subject_id)
+  decl_ref(declaration_id, staff_id, relationship, subject_id, surname_key, forename_key, joined_key,
+           date_of_birth, postcode)
+  roster_day(staff_id, day_num, from_us, until_us)  -- duty periods (with grace) on each day they touch
+  rostered(staff_id, from_us, until_us)             -- who has rosters, and over what span
+  referral_ref(referral_id, staff_id, subject_id, from_us, until_us)
+and `events`, the stored access events (events.STORED_COLUMNS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+EARTH_RADIUS_M = 6_371_008.8
+RELATIVES = ("relative", "partner", "ex_partner")
+BAD_CITATIONS = ("missing", "not_involved", "not_theirs")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The detectors' settings (configuration screen; docs/monitoring.md)."""
+
+    neighbour_m: int = 300
+    household_m: int = 100
+    repeat_days: int = 3
+    repeat_window_days: int = 30
+    volume_ratio: int = 5
+    volume_minimum: int = 50
+    off_duty_grace_minutes: int = 60
+    alert_gap_days: int = 30
+
+
+def _agree(a: str, b: str) -> str:
+    """SQL: first forenames agree as kit.names.forenames_agree says (same, an initial, or run together)."""
+    return (
+        f"({a}.forename_key <> '' AND {b}.forename_key <> '' AND ("
+        f"{a}.forename_key = {b}.forename_key"
+        f" OR (length({a}.forename_key) = 1 AND substr({b}.forename_key, 1, 1) = {a}.forename_key)"
+        f" OR (length({b}.forename_key) = 1 AND substr({a}.forename_key, 1, 1) = {b}.forename_key)"
+        f" OR {a}.joined_key = {b}.joined_key))"
+    )
+
+
+def _distance(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """SQL: great-circle distance in metres (haversine), NULL when a position is missing."""
+    half_chord = (
+        f"power(sin(radians({lat2} - {lat1}) / 2), 2) + cos(radians({lat1})) * cos(radians({lat2})) "
+        f"* power(sin(radians({lon2} - {lon1}) / 2), 2)"
+    )
+    return (
+        f"CASE WHEN {lat1} IS NULL OR {lat2} IS NULL THEN NULL "
+        f"ELSE 2 * {EARTH_RADIUS_M} * asin(sqrt(least(1.0, {half_chord}))) END"
+    )
+
+
+def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
+    """The detector queries, in order: (name, SELECT). Each result is kept as a table of that name."""
+    start, end = window
+    return [
+        (
+            "ev",
+            f"""
+            SELECT e.event_id, e.at_us, e.day_num, e.system, e.staff_id, e.action, e.subject_id,
+                   e.case_ref, e.batch_id, s.team_id
+            FROM events e LEFT JOIN staff_ref s ON s.staff_id = e.staff_id
+            WHERE e.at_us >= {start} AND e.at_us < {end}
+            """,
+        ),
+        (
+            "assigned",
+            """
+            SELECT e.event_id, min(c.case_ref) AS case_ref
+            FROM ev e
+            JOIN case_staff cs ON cs.staff_id = e.staff_id
+            JOIN case_subject cj ON cj.case_ref = cs.case_ref AND cj.subject_id = e.subject_id
+            JOIN cases c ON c.case_ref = cs.case_ref
+            WHERE c.opened_us <= e.at_us AND (c.closed_us IS NULL OR e.at_us <= c.closed_us)
+            GROUP BY e.event_id
+            """,
+        ),
+        (
+            "team_case",
+            """
+            SELECT e.event_id, min(c.case_ref) AS case_ref
+            FROM ev e
+            JOIN cases c ON c.team_id = e.team_id
+            JOIN case_subject cj ON cj.case_ref = c.case_ref AND cj.subject_id = e.subject_id
+            WHERE c.opened_us <= e.at_us AND (c.closed_us IS NULL OR e.at_us <= c.closed_us)
+            GROUP BY e.event_id
+            """,
+        ),
+        (
+            "cited",
+            """
+            SELECT e.event_id,
+                   CASE WHEN c.case_ref IS NULL THEN 'missing'
+                        WHEN e.subject_id IS NOT NULL AND cj.case_ref IS NULL THEN 'not_involved'
+                        WHEN cs.case_ref IS NULL AND (c.team_id IS NULL OR e.team_id IS NULL
+                                                      OR c.team_id <> e.team_id) THEN 'not_theirs'
+                        WHEN c.opened_us > e.at_us OR (c.closed_us IS NOT NULL AND e.at_us > c.closed_us)
+                             THEN 'not_open'
+                        ELSE 'valid' END AS cited_state
+            FROM ev e
+            LEFT JOIN cases c ON c.case_ref = e.case_ref
+            LEFT JOIN case_subject cj ON cj.case_ref = e.case_ref AND cj.subject_id = e.subject_id
+            LEFT JOIN case_staff cs ON cs.case_ref = e.case_ref AND cs.staff_id = e.staff_id
+            WHERE e.case_ref IS NOT NULL AND e.case_ref <> ''
+            """,
+        ),
+        (
+            "referred",
+            """
+            SELECT e.event_id, min(r.referral_id) AS referral_id
+            FROM ev e JOIN referral_ref r ON r.staff_id = e.staff_id AND r.subject_id = e.subject_id
+            WHERE r.from_us <= e.at_us AND e.at_us <= r.until_us
+            GROUP BY e.event_id
+            """,
+        ),
+        (
+            "explained",
+            """
+            SELECT e.event_id,
+                   CASE WHEN e.subject_id IS NULL THEN 'no_person'
+                        WHEN ct.cited_state = 'valid' THEN 'cited_case'
+                        WHEN a.event_id IS NOT NULL THEN 'assigned_case'
+                        WHEN t.event_id IS NOT NULL THEN 'team_case'
+                        WHEN r.event_id IS NOT NULL THEN 'referral'
+                        END AS explanation,
+                   CASE WHEN ct.cited_state = 'valid' THEN e.case_ref
+                        WHEN a.event_id IS NOT NULL THEN a.case_ref
+                        WHEN t.event_id IS NOT NULL THEN t.case_ref
+                        WHEN r.event_id IS NOT NULL THEN CAST(r.referral_id AS STRING)
+                        END AS explained_by,
+                   ct.cited_state
+            FROM ev e
+            LEFT JOIN cited ct ON ct.event_id = e.event_id
+            LEFT JOIN assigned a ON a.event_id = e.event_id
+            LEFT JOIN team_case t ON t.event_id = e.event_id
+            LEFT JOIN referred r ON r.event_id = e.event_id
+            """,
+        ),
+        (
+            "pair",
+            "SELECT DISTINCT staff_id, subject_id FROM ev WHERE subject_id IS NOT NULL",
+        ),
+        (
+            "declared",
+            f"""
+            SELECT p.staff_id, p.subject_id, min(d.declaration_id) AS declaration_id,
+                   min_by(d.relationship, d.declaration_id) AS relationship,
+                   max(CASE WHEN d.relationship IN {RELATIVES} THEN 1 ELSE 0 END) AS declared_relative
+            FROM pair p
+            JOIN decl_ref d ON d.staff_id = p.staff_id
+            JOIN nominal_ref n ON n.subject_id = p.subject_id
+            WHERE d.subject_id = n.subject_id
+               OR (d.surname_key <> '' AND d.surname_key = n.surname_key AND {_agree("d", "n")}
+                   AND (d.date_of_birth = n.date_of_birth OR d.postcode = n.postcode))
+            GROUP BY p.staff_id, p.subject_id
+            """,
+        ),
+        (
+            "pair_facts",
+            f"""
+            SELECT p.staff_id, p.subject_id, n.staff_id AS nominal_staff_id,
+                   CASE WHEN n.public_figure THEN 1 ELSE 0 END AS public_figure,
+                   CASE WHEN s.surname_key <> '' AND s.surname_key = n.surname_key THEN 1 ELSE 0 END
+                       AS same_surname,
+                   CASE WHEN s.home_postcode = n.postcode THEN 1 ELSE 0 END AS same_postcode,
+                   {_distance("s.home_lat", "s.home_lon", "n.lat", "n.lon")} AS distance_m,
+                   CASE WHEN n.staff_id = p.staff_id
+                          OR (s.surname_key <> '' AND s.surname_key = n.surname_key AND {_agree("s", "n")}
+                              AND s.date_of_birth = n.date_of_birth) THEN 1 ELSE 0 END AS is_self,
+                   d.declaration_id, d.relationship, coalesce(d.declared_relative, 0) AS declared_relative
+            FROM pair p
+            JOIN staff_ref s ON s.staff_id = p.staff_id
+            JOIN nominal_ref n ON n.subject_id = p.subject_id
+            LEFT JOIN declared d ON d.staff_id = p.staff_id AND d.subject_id = p.subject_id
+            """,
+        ),
+        (
+            "pair_rules",
+            f"""
+            SELECT staff_id, subject_id, distance_m, same_postcode, same_surname, declaration_id,
+                   relationship, nominal_staff_id, is_self,
+                   CASE WHEN is_self = 0 AND nominal_staff_id IS NOT NULL THEN 1 ELSE 0 END AS colleague,
+                   CASE WHEN is_self = 0 AND (declared_relative = 1 OR (same_surname = 1
+                        AND (same_postcode = 1 OR distance_m <= {limits.household_m}))) THEN 1 ELSE 0 END
+                       AS relative,
+                   CASE WHEN is_self = 0 AND (same_postcode = 1 OR distance_m <= {limits.neighbour_m})
+                        THEN 1 ELSE 0 END AS neighbour,
+                   CASE WHEN declaration_id IS NOT NULL THEN 1 ELSE 0 END AS declared,
+                   public_figure
+            FROM pair_facts
+            WHERE is_self = 1 OR nominal_staff_id IS NOT NULL OR declaration_id IS NOT NULL
+               OR public_figure = 1 OR same_postcode = 1 OR distance_m <= {limits.neighbour_m}
+            """,
+        ),
+        (
+            "off_duty",
+            """
+            SELECT e.event_id
+            FROM ev e
+            JOIN rostered w ON w.staff_id = e.staff_id AND w.from_us <= e.at_us AND e.at_us <= w.until_us
+            LEFT JOIN roster_day r ON r.staff_id = e.staff_id AND r.day_num = e.day_num
+                                  AND r.from_us <= e.at_us AND e.at_us <= r.until_us
+            GROUP BY e.event_id
+            HAVING count(r.staff_id) = 0
+            """,
+        ),
+        (
+            "repeated",
+            f"""
+            WITH unexplained_days AS (
+                SELECT DISTINCT e.staff_id, e.subject_id, e.day_num
+                FROM ev e JOIN explained x ON x.event_id = e.event_id
+                WHERE x.explanation IS NULL),
+            counted AS (
+                SELECT staff_id, subject_id, day_num,
+                       count(*) OVER (PARTITION BY staff_id, subject_id ORDER BY day_num
+                                      RANGE BETWEEN {limits.repeat_window_days - 1} PRECEDING AND CURRENT ROW)
+                           AS days_in_window
+                FROM unexplained_days),
+            marked AS (
+                SELECT staff_id, subject_id, day_num,
+                       max(CASE WHEN days_in_window >= {limits.repeat_days} THEN 1 ELSE 0 END)
+                           OVER (PARTITION BY staff_id, subject_id ORDER BY day_num
+                                 RANGE BETWEEN CURRENT ROW AND {limits.repeat_window_days - 1} FOLLOWING)
+                           AS in_pattern
+                FROM counted)
+            SELECT staff_id, subject_id, day_num FROM marked WHERE in_pattern = 1
+            """,
+        ),
+        (
+            "volume",
+            f"""
+            WITH daily AS (
+                SELECT staff_id, team_id, day_num, count(*) AS searches
+                FROM ev WHERE action = 'search' GROUP BY staff_id, team_id, day_num),
+            own AS (SELECT staff_id, median(searches) AS own_median FROM daily GROUP BY staff_id),
+            peers AS (SELECT team_id, median(searches) AS team_median FROM daily GROUP BY team_id)
+            SELECT d.staff_id, d.day_num, d.searches, o.own_median, p.team_median
+            FROM daily d JOIN own o ON o.staff_id = d.staff_id
+            LEFT JOIN peers p ON p.team_id = d.team_id
+            WHERE d.searches >= {limits.volume_minimum}
+              AND d.searches >= {limits.volume_ratio} * o.own_median
+              AND (p.team_median IS NULL OR d.searches >= {limits.volume_ratio} * p.team_median)
+            """,
+        ),
+    ]
+
+
+# What is fetched: the flagged accesses with everything the alert needs, the volume days, the counts.
+FLAGGED = f"""
+SELECT e.event_id, e.at_us, e.day_num, e.staff_id, e.subject_id, e.system, e.action, e.case_ref,
+       e.batch_id, e.team_id, x.explanation, x.explained_by, x.cited_state,
+       coalesce(pr.is_self, 0) AS is_self, coalesce(pr.relative, 0) AS relative,
+       coalesce(pr.neighbour, 0) AS neighbour, coalesce(pr.declared, 0) AS declared,
+       coalesce(pr.colleague, 0) AS colleague, coalesce(pr.public_figure, 0) AS public_figure,
+       pr.distance_m, coalesce(pr.same_postcode, 0) AS same_postcode,
+       coalesce(pr.same_surname, 0) AS same_surname, pr.declaration_id, pr.relationship,
+       pr.nominal_staff_id,
+       CASE WHEN od.event_id IS NOT NULL THEN 1 ELSE 0 END AS off_duty,
+       CASE WHEN rp.staff_id IS NOT NULL THEN 1 ELSE 0 END AS repeated
+FROM ev e
+JOIN explained x ON x.event_id = e.event_id
+LEFT JOIN pair_rules pr ON pr.staff_id = e.staff_id AND pr.subject_id = e.subject_id
+LEFT JOIN off_duty od ON od.event_id = e.event_id
+LEFT JOIN repeated rp ON rp.staff_id = e.staff_id AND rp.subject_id = e.subject_id
+                     AND rp.day_num = e.day_num
+WHERE pr.staff_id IS NOT NULL
+   OR x.cited_state IN {BAD_CITATIONS}
+   OR rp.staff_id IS NOT NULL
+   OR (od.event_id IS NOT NULL AND x.explanation IS NULL)
+"""
+
+VOLUME_EVENTS = """
+SELECT e.event_id, e.at_us, e.day_num, e.staff_id, e.system, e.action, e.batch_id, e.team_id,
+       v.searches, v.own_median, v.team_median
+FROM ev e JOIN volume v ON v.staff_id = e.staff_id AND v.day_num = e.day_num
+WHERE e.action = 'search'
+"""
+
+COUNTS = """
+SELECT count(*) AS events,
+       sum(CASE WHEN x.explanation = 'no_person' THEN 0 ELSE 1 END) AS about_people,
+       sum(CASE WHEN x.explanation IS NULL OR x.explanation = 'no_person' THEN 0 ELSE 1 END) AS explained,
+       sum(CASE WHEN x.explanation = 'cited_case' THEN 1 ELSE 0 END) AS cited_case,
+       sum(CASE WHEN x.explanation = 'assigned_case' THEN 1 ELSE 0 END) AS assigned_case,
+       sum(CASE WHEN x.explanation = 'team_case' THEN 1 ELSE 0 END) AS team_case,
+       sum(CASE WHEN x.explanation = 'referral' THEN 1 ELSE 0 END) AS referral
+FROM explained x
+"""
+
+
+class Engine(Protocol):
+    """Where the queries run: DuckDB here, Spark at national scale (spark.py)."""
+
+    def load(self, name: str, table: pa.Table) -> None: ...
+
+    def load_events(self, events_dir: str | None) -> None: ...
+
+    def keep(self, name: str, select: str) -> None: ...
+
+    def rows(self, select: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Findings:
+    flagged: list[dict[str, Any]]
+    volume: list[dict[str, Any]]
+    counts: dict[str, int]
+
+
+def evaluate(engine: Engine, references: Mapping[str, pa.Table], events_dir: str | None,
+             window: tuple[int, int], limits: Thresholds) -> Findings:  # fmt: skip
+    """Run every detector over the events in the window [start, end) (microseconds since the epoch)."""
+    for name, table in references.items():
+        engine.load(name, table)
+    engine.load_events(events_dir)
+    for name, select in steps(window, limits):
+        engine.keep(name, select)
+    counts = {key: int(value or 0) for key, value in engine.rows(COUNTS)[0].items()}
+    return Findings(engine.rows(FLAGGED), engine.rows(VOLUME_EVENTS), counts)
+
+
+class DuckEngine:
+    """DuckDB over the Parquet store; reference tables registered straight from Arrow."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def load(self, name: str, table: pa.Table) -> None:
+        self.con.register(f"{name}_arrow", table)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+
+    def load_events(self, events_dir: str | None) -> None:
+        if events_dir is None:
+            columns = ", ".join(f"NULL::{kind} AS {name}" for name, kind in _EMPTY_EVENTS)
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT {columns} WHERE false")
+        else:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM "
+                f"read_parquet('{events_dir}/*/*.parquet', hive_partitioning = true)"
+            )
+
+    def keep(self, name: str, select: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+
+    def rows(self, select: str) -> list[dict[str, Any]]:
+        cursor = self.con.execute(select)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+_EMPTY_EVENTS = (
+    ("event_id", "VARCHAR"),
+    ("at_us", "BIGINT"),
+    ("day_num", "INTEGER"),
+    ("system", "VARCHAR"),
+    ("staff_id", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("subject_id", "VARCHAR"),
+    ("case_ref", "VARCHAR"),
+    ("batch_id", "VARCHAR"),
+)

@@ -1,0 +1,416 @@
+"""The access-event store: access logs read from CSV, JSON Lines or Parquet, checked row by row, and kept as
+Parquet partitioned by day, read by DuckDB (and by Spark at national scale). docs/monitoring.md.
+
+Crash safety: an ingest writes its files under `staging/<ingest id>/`, the database commit records the
+ingest and its ledger entries, and only then are the files moved into `events/`. `recover()` finishes or
+discards what a crash left in `staging/`, so a stored event always has its ledger entry and vice versa.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from custodes.kit.tabular import RowProblem
+from custodes.monitoring.schemas import EVENT_COLUMNS, EVENT_REQUIRED, Action
+
+LINE = "__line"  # the source line (CSV, JSON Lines) or row number (Parquet) of each event
+LEAVES_PER_BATCH = 65_536  # events per ledger entry; an inclusion proof re-hashes at most this many
+_MAX_LENGTH = {"event_id": 100, "system": 64, "staff_id": 32, "subject_id": 64, "case_ref": 64}
+# ISO 8601 with a UTC offset ("Z" or ±hh:mm), seconds and fractions optional.
+_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+STORED_COLUMNS = (*EVENT_COLUMNS, "at_us", "day_num", "batch_id", "leaf", "salt")
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection working in UTC."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+@dataclass
+class SourceFile:
+    """One file read as text columns, with the line of each row and the problems found while reading."""
+
+    name: str
+    table: pa.Table
+    problems: list[RowProblem] = field(default_factory=list)
+    ignored_columns: tuple[str, ...] = ()
+    timestamps_typed: bool = False  # occurred_at arrived as a Parquet timestamp with a time zone
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def read_source(path: Path) -> SourceFile:
+    """Read an access log. The format is taken from the suffix: .csv, .jsonl/.ndjson, .parquet."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _read_jsonl(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    raise ValueError(f"{path.name}: unknown format (use .csv, .jsonl or .parquet)")
+
+
+def _as_text_columns(name: str, table: pa.Table, lines: pa.Array) -> SourceFile:
+    """Every known column as text (missing optional ones as nulls); `occurred_at` kept when it is a
+    timestamp with a time zone, since that is already a moment."""
+    present = set(table.column_names)
+    missing = [column for column in EVENT_REQUIRED if column not in present]
+    if missing:
+        problem = RowProblem(name, 1, ", ".join(missing), "required column missing: every row quarantined")
+        table = table.append_column(LINE, lines)
+        return SourceFile(name, _quarantine_all(table), [problem])
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    typed = False
+    for column in EVENT_COLUMNS:
+        if column not in present:
+            columns[column] = pa.nulls(table.num_rows, pa.string())
+            continue
+        values = table.column(column)
+        if column == "occurred_at" and pa.types.is_timestamp(values.type) and values.type.tz:
+            columns[column] = values.cast(pa.timestamp("us", tz="UTC"))
+            typed = True
+        elif pa.types.is_timestamp(values.type):
+            columns[column] = pa.nulls(table.num_rows, pa.string())  # a time without an offset: refused
+            columns["__naive_time"] = pa.repeat(True, table.num_rows)
+        else:
+            columns[column] = values.cast(pa.string())
+    columns[LINE] = lines
+    ignored = tuple(sorted(present - set(EVENT_COLUMNS)))
+    return SourceFile(name, pa.table(columns), ignored_columns=ignored, timestamps_typed=typed)
+
+
+def _quarantine_all(table: pa.Table) -> pa.Table:
+    return table.select([LINE]).append_column("__whole_file", pa.repeat(True, table.num_rows))
+
+
+def _read_parquet(path: Path) -> SourceFile:
+    table = pq.read_table(path)
+    return _as_text_columns(path.name, table, pa.array(range(1, table.num_rows + 1), pa.int64()))
+
+
+def _read_csv(path: Path) -> SourceFile:
+    bad: list[RowProblem] = []
+
+    def skip(row: Any) -> str:
+        bad.append(
+            RowProblem(
+                path.name,
+                row.number or 0,
+                "(row)",
+                f"has {row.actual_columns} cells, the header has {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    header = _csv_header(path)
+    table = _read_csv_table(path, header, skip, threads=True)
+    if bad and any(problem.line == 0 for problem in bad):
+        bad.clear()  # read again on one thread: only then does pyarrow know each bad row's line
+        table = _read_csv_table(path, header, skip, threads=False)
+    lines = _csv_lines(table.num_rows, sorted(problem.line for problem in bad))
+    source = _as_text_columns(path.name, table, lines)
+    source.problems[:0] = bad
+    return source
+
+
+def _read_csv_table(path: Path, header: list[str], on_bad_row: Any, *, threads: bool) -> pa.Table:
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=threads),
+        convert_options=pacsv.ConvertOptions(
+            column_types={column: pa.string() for column in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
+    )
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        first = handle.readline()
+    import csv
+
+    return [name.strip() for name in next(csv.reader([first]), [])]
+
+
+def _csv_lines(rows: int, skipped: Sequence[int]) -> pa.Array:
+    """The file line of each kept CSV row: rows follow the header (line 1), minus the skipped lines."""
+    if not skipped:
+        return pa.array(range(2, rows + 2), pa.int64())
+    skipped_set = set(skipped)
+    lines: list[int] = []
+    line = 2
+    while len(lines) < rows:
+        if line not in skipped_set:
+            lines.append(line)
+        line += 1
+    return pa.array(lines, pa.int64())
+
+
+def _read_jsonl(path: Path) -> SourceFile:
+    """Fast path: pyarrow reads the whole file. If any line is not a JSON object it fails, and the file is
+    read line by line instead, so each bad line is named and the rest are kept."""
+    try:
+        table = pajson.read_json(path, parse_options=pajson.ParseOptions(newlines_in_values=False))
+    except pa.ArrowInvalid:
+        return _read_jsonl_by_line(path)
+    # Blank lines are skipped by pyarrow; the row→line mapping then needs the slow path.
+    with path.open("rb") as handle:
+        lines = sum(1 for line in handle if line.strip())
+    if lines != table.num_rows:
+        return _read_jsonl_by_line(path)
+    return _as_text_columns(path.name, table, _line_numbers_skipping_blank(path, table.num_rows))
+
+
+def _line_numbers_skipping_blank(path: Path, rows: int) -> pa.Array:
+    numbers: list[int] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                numbers.append(number)
+    return pa.array(numbers[:rows], pa.int64())
+
+
+def _read_jsonl_by_line(path: Path) -> SourceFile:
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    problems: list[RowProblem] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                problems.append(RowProblem(path.name, number, "(line)", f"is not JSON ({error.msg})"))
+                continue
+            if not isinstance(value, dict):
+                problems.append(RowProblem(path.name, number, "(line)", "is not a JSON object"))
+                continue
+            records.append({key: _json_cell(cell) for key, cell in value.items()})
+            lines.append(number)
+    names = sorted({key for record in records for key in record} | set(EVENT_REQUIRED))
+    table = pa.table({name: pa.array([r.get(name) for r in records], pa.string()) for name in names})
+    source = _as_text_columns(path.name, table, pa.array(lines, pa.int64()))
+    source.problems[:0] = problems
+    return source
+
+
+def _json_cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# --------------------------------------------------------------------------- checking rows
+
+
+def _problem_sql(timestamps_typed: bool, naive_time: bool, whole_file: bool) -> tuple[str, str]:
+    """SQL for (the moment, the problems of the row joined by '; ', NULL when none)."""
+    if whole_file:
+        return "NULL::TIMESTAMPTZ", "'the file lacks a required column'"
+    checks = [
+        f"CASE WHEN {c} IS NULL OR trim({c}) = '' THEN '{c}: is required' END"
+        for c in EVENT_REQUIRED
+        if not (c == "occurred_at" and (timestamps_typed or naive_time))
+    ]
+    checks += [
+        f"CASE WHEN length({c}) > {limit} THEN '{c}: longer than {limit} characters' END"
+        for c, limit in _MAX_LENGTH.items()
+    ]
+    text = " || ".join(f"coalesce({c}, '')" for c in EVENT_COLUMNS if c != "occurred_at")
+    checks.append(
+        f"CASE WHEN regexp_matches({text}, '[\\x00-\\x1f]') "
+        "THEN 'a field contains a control character (tab, new line, …)' END"
+    )
+    actions = ", ".join(f"'{action.value}'" for action in Action)
+    checks.append(
+        f"CASE WHEN trim(action) <> '' AND action NOT IN ({actions}) "
+        f"THEN 'action: ' || action || ' is not one of: {actions.replace(chr(39), '')}' END"
+    )
+    if timestamps_typed:
+        moment = "occurred_at"
+    elif naive_time:
+        moment = "NULL::TIMESTAMPTZ"
+        checks.append("'occurred_at: a time without a UTC offset'")
+    else:
+        moment = (
+            f"CASE WHEN regexp_full_match(trim(occurred_at), '{_ISO_WITH_OFFSET}') "
+            "THEN try_cast(trim(occurred_at) AS TIMESTAMPTZ) END"
+        )
+        checks.append(
+            f"CASE WHEN trim(occurred_at) <> '' AND ({moment}) IS NULL "
+            "THEN 'occurred_at: ' || occurred_at || ' is not an ISO 8601 time with a UTC offset' END"
+        )
+    return moment, f"NULLIF(concat_ws('; ', {', '.join(checks)}), '')"
+
+
+def checked_rows(con: duckdb.DuckDBPyConnection, source: SourceFile, file_no: int) -> duckdb.DuckDBPyRelation:
+    """The file's rows with `moment` (UTC) and `problem` (NULL for a good row)."""
+    names = source.table.column_names
+    moment, problems = _problem_sql(source.timestamps_typed, "__naive_time" in names, "__whole_file" in names)
+    con.register(f"source_{file_no}", source.table)
+    if "__whole_file" in names:
+        columns = ", ".join(f"NULL::VARCHAR AS {c}" for c in EVENT_COLUMNS if c != "occurred_at")
+        select = f"NULL::VARCHAR AS occurred_text, {columns}"
+    else:
+        select = "CAST(occurred_at AS VARCHAR) AS occurred_text, " + ", ".join(
+            f"NULLIF(trim({c}), '') AS {c}" for c in EVENT_COLUMNS if c != "occurred_at"
+        )
+    return con.sql(
+        f"SELECT {file_no} AS file_no, {LINE} AS line, {moment} AS moment, {problems} AS problem, {select} "
+        f"FROM source_{file_no}"
+    )
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@dataclass(frozen=True)
+class EventStore:
+    """Where events live: `<root>/events/day=YYYY-MM-DD/*.parquet`; ingests in progress in `staging/`."""
+
+    root: Path
+
+    @property
+    def events_dir(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.root / "staging"
+
+    def staged(self, ingest_id: str) -> Path:
+        return self.staging_dir / ingest_id
+
+    def glob(self) -> str:
+        return str(self.events_dir / "*" / "*.parquet")
+
+    def has_events(self) -> bool:
+        return self.events_dir.is_dir() and any(self.events_dir.glob("*/*.parquet"))
+
+    def day_globs(self, days: Sequence[str]) -> list[str]:
+        return [
+            str(self.events_dir / f"day={day}" / "*.parquet")
+            for day in days
+            if (self.events_dir / f"day={day}").is_dir()
+        ]
+
+    def staged_ingests(self) -> list[str]:
+        if not self.staging_dir.is_dir():
+            return []
+        return sorted(path.name for path in self.staging_dir.iterdir() if path.is_dir())
+
+    def publish(self, ingest_id: str) -> None:
+        """Move a committed ingest's files into place (each rename is atomic), then drop its staging."""
+        staged = self.staged(ingest_id)
+        if not staged.is_dir():
+            return
+        for day_dir in sorted(staged.iterdir()):
+            target = self.events_dir / day_dir.name
+            target.mkdir(parents=True, exist_ok=True)
+            for file in sorted(day_dir.iterdir()):
+                os.replace(file, target / file.name)
+            _fsync_dir(target)
+        shutil.rmtree(staged)
+
+    def discard(self, ingest_id: str) -> None:
+        shutil.rmtree(self.staged(ingest_id), ignore_errors=True)
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation | None:
+        if not self.has_events():
+            return None
+        return con.read_parquet(self.glob(), hive_partitioning=True)
+
+
+def fsync_tree(path: Path) -> None:
+    """Make written files durable before the ingest is committed."""
+    for file in path.rglob("*"):
+        if file.is_file():
+            with file.open("rb") as handle:
+                os.fsync(handle.fileno())
+    for directory in [path, *(p for p in path.rglob("*") if p.is_dir())]:
+        _fsync_dir(directory)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# --------------------------------------------------------------------------- leaves and batch roots
+
+# The ledger leaf of one stored access: its canonical JSON (RFC 8785: keys sorted, no spaces), built in SQL
+# so that ten million leaves cost seconds. `leaf_bytes` in Python gives the same bytes (tested).
+LEAF_KEYS = (*sorted((*EVENT_COLUMNS, "batch_id", "salt")),)
+
+
+def leaf_json_sql(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    fields = ", ".join(
+        f"{key} := "
+        + (
+            f"strftime({prefix}occurred_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
+            if key == "occurred_at"
+            else f"{prefix}{key}"
+        )
+        for key in LEAF_KEYS
+    )
+    return f"to_json(struct_pack({fields}))::VARCHAR"
+
+
+def leaf_bytes(event: dict[str, Any]) -> bytes:
+    """The same bytes as `leaf_json_sql`, from a stored event read back (occurred_at a datetime)."""
+    import rfc8785
+
+    from custodes.kit.timefmt import rfc3339
+
+    document = {key: event.get(key) for key in LEAF_KEYS}
+    document["occurred_at"] = rfc3339(event["occurred_at"])
+    return rfc8785.dumps(document)
+
+
+def batch_roots(con: duckdb.DuckDBPyConnection, leaves: str) -> dict[str, bytes]:
+    """RFC 9162 Merkle tree heads of each batch, from a relation `leaves(batch_id, leaf, hash BLOB)` with
+    positions 0..n-1. Built a level at a time, pairing neighbours and carrying an odd last node up: the
+    same head as RFC 9162's split at the largest power of two (tested against merkle.root)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE level AS SELECT batch_id, leaf AS pos, hash FROM {leaves}")
+    while True:
+        widest = con.execute("SELECT coalesce(max(pos), 0) FROM level").fetchone()
+        if widest is None or widest[0] == 0:
+            break
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE level AS
+            SELECT batch_id, pos // 2 AS pos,
+                   CASE WHEN count(*) = 2
+                        THEN unhex(sha256('\\x01'::BLOB || arg_min(hash, pos) || arg_max(hash, pos)))
+                        ELSE any_value(hash) END AS hash
+            FROM level GROUP BY batch_id, pos // 2
+            """
+        )
+    rows = con.execute("SELECT batch_id, hash FROM level").fetchall()
+    con.execute("DROP TABLE IF EXISTS level")
+    return {batch_id: bytes(digest) for batch_id, digest in rows}

@@ -1,0 +1,233 @@
+"""Each rule of monitoring.md raised by one access, explanations, grouping and scoring (DuckDB engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.schemas import Principal
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.alerts import AlertDraft
+from custodes.monitoring.schemas import Rule
+from custodes.settings import Settings
+from tests.monitoring.world import event, ingest, load_world
+
+
+@pytest.fixture
+def world(db: Session, settings: Settings, tmp_path: Path) -> Path:
+    load_world(db)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    return folder
+
+
+def alerts_for(db: Session, settings: Settings, folder: Path, *rows: dict[str, str]) -> list[AlertDraft]:
+    ingest(db, settings, folder, rows)
+    alerts, _ = monitoring.find_alerts(db, settings)
+    return alerts
+
+
+def only(alerts: list[AlertDraft]) -> AlertDraft:
+    assert len(alerts) == 1, [a.as_json() for a in alerts]
+    return alerts[0]
+
+
+@pytest.mark.parametrize(
+    ("subject", "rule"),
+    [
+        ("N-SELF", Rule.SELF),
+        ("N-REL", Rule.RELATIVE_OR_HOUSEHOLD),
+        ("N-NB", Rule.NEIGHBOUR),
+        ("N-DECL", Rule.DECLARED_CONFLICT),
+        ("N-COL", Rule.COLLEAGUE),
+        ("N-PUB", Rule.PUBLIC_FIGURE),
+    ],
+)
+def test_each_relationship_rule_raises_an_unexplained_alert(
+    db: Session, settings: Settings, world: Path, subject: str, rule: Rule
+) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", subject)))
+    assert rule in alert.rules
+    assert Rule.UNEXPLAINED in alert.rules
+    assert alert.staff_id == "S1" and alert.subject_id == subject
+    assert "no case assigned to S1 or team T1" in alert.explanation
+
+
+def test_relative_by_surname_in_any_case_and_postcode_is_also_a_neighbour(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-REL")))
+    assert alert.rules[:2] == (Rule.RELATIVE_OR_HOUSEHOLD, Rule.NEIGHBOUR)
+    assert "same postcode" in alert.explanation
+
+
+def test_neighbour_distance_is_stated_in_metres(db: Session, settings: Settings, world: Path) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-NB")))
+    assert "N-NB lives 133 m from S1's home" in alert.explanation
+
+
+def test_declared_conflict_matches_a_spelling_variant_and_initial(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-DECL")))
+    assert alert.rules == (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)
+    assert "D-1" in alert.explanation and "friend" in alert.explanation
+
+
+def test_common_surname_far_away_raises_nothing(db: Session, settings: Settings, world: Path) -> None:
+    assert alerts_for(db, settings, world, event("e1", "N-FAR", case_ref="")) == []
+
+
+def test_assigned_and_team_cases_explain_accesses(db: Session, settings: Settings, world: Path) -> None:
+    rows = [event("e1", "N-CASE"), event("e2", "N-TEAM", hour=11), event("e3", None, action="search")]
+    assert alerts_for(db, settings, world, *rows) == []
+    assert monitoring.explain(db, settings, "e1").explanation == "assigned_case"  # type: ignore[union-attr]
+    team = monitoring.explain(db, settings, "e2")
+    assert team is not None and team.explanation == "team_case"
+    assert team.words == "explained by case C-2 of S1's team T1"
+    nobody = monitoring.explain(db, settings, "e3")
+    assert nobody is not None and nobody.explanation == "no_person" and nobody.rules == ()
+
+
+def test_a_neighbour_through_an_assigned_case_is_a_low_scored_alert(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-NBCASE")))
+    assert alert.rules == (Rule.NEIGHBOUR,)
+    assert alert.score < 50
+    assert "explained by case C-1" in alert.explanation
+    assert "should have been declared" in alert.explanation
+
+
+def test_explained_relationship_scores_lower_than_unexplained(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    alerts = alerts_for(db, settings, world, event("e1", "N-NBCASE"), event("e2", "N-NB"))
+    by_subject = {a.subject_id: a for a in alerts}
+    assert by_subject["N-NB"].score > by_subject["N-NBCASE"].score
+
+
+@pytest.mark.parametrize(
+    ("case_ref", "words"),
+    [
+        ("C-404", "cites case C-404, which does not exist"),
+        ("C-2", "cites case C-2, which does not involve N-CASE"),  # S1's team's case, other people
+        ("C-3", "cites case C-3, which does not involve N-CASE"),
+    ],
+)
+def test_case_mismatch(db: Session, settings: Settings, world: Path, case_ref: str, words: str) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-CASE", case_ref=case_ref)))
+    assert Rule.CASE_MISMATCH in alert.rules
+    assert words in alert.explanation
+
+
+def test_case_of_another_team_is_not_theirs(db: Session, settings: Settings, world: Path) -> None:
+    alert = only(alerts_for(db, settings, world, event("e1", "N-RAND", case_ref="C-3", day=-20)))
+    assert Rule.CASE_MISMATCH in alert.rules
+    assert "neither S1's nor their team's" in alert.explanation
+
+
+def test_a_lone_unexplained_access_is_not_an_alert(db: Session, settings: Settings, world: Path) -> None:
+    assert alerts_for(db, settings, world, event("e1", "N-RAND")) == []
+    found = monitoring.explain(db, settings, "e1")
+    assert found is not None and found.rules == (Rule.UNEXPLAINED,)
+    assert [case["case_ref"] for case in found.cases_involving_subject] == ["C-3"]
+
+
+def test_repeated_interest_on_three_days_within_thirty(db: Session, settings: Settings, world: Path) -> None:
+    rows = [event("e1", "N-RAND", day=0), event("e2", "N-RAND", day=4), event("e3", "N-RAND", day=8)]
+    alert = only(alerts_for(db, settings, world, *rows))
+    assert alert.rules == (Rule.UNEXPLAINED, Rule.REPEATED_INTEREST)
+    assert [e.event_id for e in alert.events] == ["e1", "e2", "e3"]
+    assert "3 times on 3 separate days over 9 days" in alert.explanation
+
+
+def test_two_days_or_days_too_far_apart_are_not_repeated_interest(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    rows = [event("e1", "N-RAND", day=0), event("e2", "N-RAND", day=0, hour=11), event("e3", "N-RAND", day=40)]
+    assert alerts_for(db, settings, world, *rows) == []
+
+
+def test_off_duty_unexplained_access_raises_and_on_duty_does_not(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    rows = [event("e1", "N-PUB", hour=3), event("e2", "N-CASE", hour=3), event("e3", "N-RAND", hour=3, day=1)]
+    alerts = alerts_for(db, settings, world, *rows)
+    rules = {a.subject_id: a.rules for a in alerts}
+    assert rules == {
+        "N-PUB": (Rule.PUBLIC_FIGURE, Rule.UNEXPLAINED, Rule.OFF_DUTY),
+        "N-RAND": (Rule.UNEXPLAINED, Rule.OFF_DUTY),
+    }  # e2: off duty but on S1's own case, which is ordinary work
+    assert "outside S1's rostered duty" in next(a for a in alerts if a.subject_id == "N-RAND").explanation
+
+
+def test_grace_period_around_duty(db: Session, settings: Settings, world: Path) -> None:
+    """Duty is 07:00–17:00; the default grace is 60 minutes."""
+    rows = [event("e1", "N-RAND", hour=17, minute=45), event("e2", "N-PUB", hour=18, minute=30)]
+    alerts = alerts_for(db, settings, world, *rows)
+    assert {a.subject_id for a in alerts} == {"N-PUB"}
+
+
+def test_volume_anomaly_against_own_and_team_baseline(db: Session, settings: Settings, world: Path) -> None:
+    rows = [event(f"b{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 7) for i in range(10)]
+    rows += [event(f"t{d}-{i}", None, day=d, action="search", staff="S2", minute=i) for d in range(7) for i in range(10)]
+    burst = [event(f"x{i}", None, day=0, action="search", hour=8 + i // 60, minute=i % 60) for i in range(120)]
+    alert = only(alerts_for(db, settings, world, *rows, *burst))
+    assert alert.rules == (Rule.VOLUME_ANOMALY,) and alert.subject_id is None
+    assert len(alert.events) == 120
+    assert "S1 ran 120 searches on 05 Oct 2026, against their usual 10 a day and team T1's 10." in (
+        alert.explanation
+    )
+
+
+def test_accesses_group_into_one_alert_per_pattern(db: Session, settings: Settings, world: Path) -> None:
+    rows = [event("e1", "N-NB", day=0), event("e2", "N-NB", day=3), event("e3", "N-NB", day=9)]
+    alert = only(alerts_for(db, settings, world, *rows))
+    assert len(alert.events) == 3 and alert.first_at < alert.last_at
+
+
+def test_accesses_far_apart_make_separate_alerts(db: Session, settings: Settings, world: Path) -> None:
+    alerts = alerts_for(db, settings, world, event("e1", "N-NB", day=-40), event("e2", "N-NB", day=0))
+    assert len(alerts) == 2 and len({a.alert_id for a in alerts}) == 2
+
+
+def test_a_referral_explains_the_managers_search(db: Session, settings: Settings, world: Path) -> None:
+    from datetime import timedelta
+
+    from custodes.workforce.models import Referral
+    from tests.monitoring.world import DAY0
+
+    db.add(
+        Referral(
+            staff_id="S2", manager_id="S1", system="PNC", subject_id="N-RAND", codes="DECLARED_CONFLICT",
+            declaration_ids="", status="open", created_at=DAY0 - timedelta(hours=1),
+        )
+    )  # fmt: skip
+    db.flush()
+    assert alerts_for(db, settings, world, event("e1", "N-RAND")) == []
+    assert monitoring.explain(db, settings, "e1").explanation == "referral"  # type: ignore[union-attr]
+
+
+def test_thresholds_come_from_configuration(db: Session, settings: Settings, world: Path) -> None:
+    admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
+    identity.set_config(db, "neighbour_distance_m", "100", admin)
+    assert alerts_for(db, settings, world, event("e1", "N-NB")) == []
+
+
+def test_run_stores_alerts_and_keeps_triage_on_rerun(db: Session, settings: Settings, world: Path) -> None:
+    from custodes.monitoring.models import Alert
+
+    ingest(db, settings, world, [event("e1", "N-SELF")])
+    first = monitoring.run(db, settings, "system:test")
+    assert first.new_alerts == 1 and first.events == 1
+    alert = db.get(Alert, first.alerts[0].alert_id)
+    assert alert is not None and alert.status == "new"
+    alert.status = "dismissed"
+    db.flush()
+    second = monitoring.run(db, settings, "system:test")
+    assert second.new_alerts == 0
+    assert db.get(Alert, first.alerts[0].alert_id).status == "dismissed"  # type: ignore[union-attr]
