@@ -15,6 +15,7 @@ from custodes.identity.cli import tokens as tokens_app
 from custodes.imports import KINDS, run_import
 from custodes.kit.tabular import BatchRejected
 from custodes.ledger.cli import app as ledger_app
+from custodes.monitoring.cli import app as monitor_app
 from custodes.workforce.cli import access_check
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(disclosure_app, name="disclosure")
 app.add_typer(tokens_app, name="api-token")
 app.add_typer(accounts_app, name="account")
+app.add_typer(monitor_app, name="monitor")
 app.command("access-check")(access_check)
 
 

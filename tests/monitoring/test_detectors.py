@@ -148,7 +148,11 @@ def test_repeated_interest_on_three_days_within_thirty(db: Session, settings: Se
 def test_two_days_or_days_too_far_apart_are_not_repeated_interest(
     db: Session, settings: Settings, world: Path
 ) -> None:
-    rows = [event("e1", "N-RAND", day=0), event("e2", "N-RAND", day=0, hour=11), event("e3", "N-RAND", day=40)]
+    rows = [
+        event("e1", "N-RAND", day=0),
+        event("e2", "N-RAND", day=0, hour=11),
+        event("e3", "N-RAND", day=40),
+    ]
     assert alerts_for(db, settings, world, *rows) == []
 
 
@@ -173,9 +177,17 @@ def test_grace_period_around_duty(db: Session, settings: Settings, world: Path) 
 
 
 def test_volume_anomaly_against_own_and_team_baseline(db: Session, settings: Settings, world: Path) -> None:
-    rows = [event(f"b{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 7) for i in range(10)]
-    rows += [event(f"t{d}-{i}", None, day=d, action="search", staff="S2", minute=i) for d in range(7) for i in range(10)]
-    burst = [event(f"x{i}", None, day=0, action="search", hour=8 + i // 60, minute=i % 60) for i in range(120)]
+    rows = [
+        event(f"b{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 7) for i in range(10)
+    ]
+    rows += [
+        event(f"t{d}-{i}", None, day=d, action="search", staff="S2", minute=i)
+        for d in range(7)
+        for i in range(10)
+    ]
+    burst = [
+        event(f"x{i}", None, day=0, action="search", hour=8 + i // 60, minute=i % 60) for i in range(120)
+    ]
     alert = only(alerts_for(db, settings, world, *rows, *burst))
     assert alert.rules == (Rule.VOLUME_ANOMALY,) and alert.subject_id is None
     assert len(alert.events) == 120

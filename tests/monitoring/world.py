@@ -31,12 +31,36 @@ def _staff(staff_id: str, surname: str, forenames: str, team: str, born: str, **
 
 
 STAFF = [
-    _staff("S1", "Smith", "John", "T1", "1980-01-01", home_postcode="ME14 1AA", home_lat="51.2700",
-           home_lon="0.5200"),  # fmt: skip
-    _staff("S2", "Okafor", "Ada", "T1", "1985-05-05", home_postcode="CT1 1AA", home_lat="51.2800",
-           home_lon="1.0800"),  # fmt: skip
-    _staff("S3", "Patel", "Ravi", "T2", "1975-03-03", home_postcode="TN1 1AA", home_lat="51.1300",
-           home_lon="0.2600"),  # fmt: skip
+    _staff(
+        "S1",
+        "Smith",
+        "John",
+        "T1",
+        "1980-01-01",
+        home_postcode="ME14 1AA",
+        home_lat="51.2700",
+        home_lon="0.5200",
+    ),
+    _staff(
+        "S2",
+        "Okafor",
+        "Ada",
+        "T1",
+        "1985-05-05",
+        home_postcode="CT1 1AA",
+        home_lat="51.2800",
+        home_lon="1.0800",
+    ),
+    _staff(
+        "S3",
+        "Patel",
+        "Ravi",
+        "T2",
+        "1975-03-03",
+        home_postcode="TN1 1AA",
+        home_lat="51.1300",
+        home_lon="0.2600",
+    ),
 ]
 
 
@@ -51,8 +75,15 @@ NOMINALS = [
     _nominal("N-SELF", "Smith", "John", flags="staff:S1", date_of_birth="1980-01-01"),
     _nominal("N-REL", "SMITH", "Mary", postcode="ME14 1AA", lat="51.2701", lon="0.5201"),
     _nominal("N-NB", "Jones", "Alan", postcode="ME14 2BB", lat="51.2712", lon="0.5200"),  # ~133 m
-    _nominal("N-DECL", "Mac Donald", "Kenneth", date_of_birth="1970-07-07", postcode="TN23 4ZZ",
-             lat="51.14", lon="0.87"),  # fmt: skip
+    _nominal(
+        "N-DECL",
+        "Mac Donald",
+        "Kenneth",
+        date_of_birth="1970-07-07",
+        postcode="TN23 4ZZ",
+        lat="51.14",
+        lon="0.87",
+    ),
     _nominal("N-COL", "Okafor", "Ada", flags="staff:S2"),
     _nominal("N-PUB", "Grant", "Hugh", flags="public_figure", lat="51.5", lon="-0.12"),
     _nominal("N-FAR", "Smith", "Peter", postcode="CT9 1ZZ", lat="51.38", lon="1.38"),  # common surname, far
@@ -63,20 +94,49 @@ NOMINALS = [
 ]
 
 CASES = [
-    {"case_ref": "C-1", "kind": "investigation", "opened_at": "2026-09-01T00:00:00+00:00", "closed_at": "",
-     "team_id": "T1", "assigned_staff": "S1", "subject_ids": "N-CASE;N-NBCASE"},  # fmt: skip
-    {"case_ref": "C-2", "kind": "investigation", "opened_at": "2026-09-01T00:00:00+00:00", "closed_at": "",
-     "team_id": "T1", "assigned_staff": "S2", "subject_ids": "N-TEAM"},  # fmt: skip
-    {"case_ref": "C-3", "kind": "investigation", "opened_at": "2026-09-01T00:00:00+00:00",
-     "closed_at": "2026-09-30T00:00:00+00:00", "team_id": "T2", "assigned_staff": "S3",
-     "subject_ids": "N-RAND"},  # fmt: skip
+    {
+        "case_ref": "C-1",
+        "kind": "investigation",
+        "opened_at": "2026-09-01T00:00:00+00:00",
+        "closed_at": "",
+        "team_id": "T1",
+        "assigned_staff": "S1",
+        "subject_ids": "N-CASE;N-NBCASE",
+    },
+    {
+        "case_ref": "C-2",
+        "kind": "investigation",
+        "opened_at": "2026-09-01T00:00:00+00:00",
+        "closed_at": "",
+        "team_id": "T1",
+        "assigned_staff": "S2",
+        "subject_ids": "N-TEAM",
+    },
+    {
+        "case_ref": "C-3",
+        "kind": "investigation",
+        "opened_at": "2026-09-01T00:00:00+00:00",
+        "closed_at": "2026-09-30T00:00:00+00:00",
+        "team_id": "T2",
+        "assigned_staff": "S3",
+        "subject_ids": "N-RAND",
+    },
 ]
 
 DECLARATIONS = [
     # Declared by name and date of birth only, spelt differently from the nominal ("McDonald", "Ken").
-    {"declaration_id": "D-1", "staff_id": "S1", "kind": "conflict_of_interest", "subject_id": "",
-     "surname": "McDonald", "forenames": "K", "date_of_birth": "1970-07-07", "postcode": "",
-     "relationship": "friend", "declared_at": "2026-01-01T00:00:00+00:00"},  # fmt: skip
+    {
+        "declaration_id": "D-1",
+        "staff_id": "S1",
+        "kind": "conflict_of_interest",
+        "subject_id": "",
+        "surname": "McDonald",
+        "forenames": "K",
+        "date_of_birth": "1970-07-07",
+        "postcode": "",
+        "relationship": "friend",
+        "declared_at": "2026-01-01T00:00:00+00:00",
+    },
 ]
 
 
@@ -85,7 +145,9 @@ def rosters(days: int = 10) -> list[dict[str, str]]:
     rows = []
     for day in range(days):
         start = DAY0 + timedelta(days=day, hours=7)
-        rows.append({"staff_id": "S1", "start": start.isoformat(), "end": (start + timedelta(hours=10)).isoformat()})
+        rows.append(
+            {"staff_id": "S1", "start": start.isoformat(), "end": (start + timedelta(hours=10)).isoformat()}
+        )
     return rows
 
 

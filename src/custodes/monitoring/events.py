@@ -48,7 +48,8 @@ class SourceFile:
 
     name: str
     table: pa.Table
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)  # rows that could not be read at all
+    file_problems: list[RowProblem] = field(default_factory=list)  # e.g. a required column missing
     ignored_columns: tuple[str, ...] = ()
     timestamps_typed: bool = False  # occurred_at arrived as a Parquet timestamp with a time zone
 
@@ -76,7 +77,7 @@ def _as_text_columns(name: str, table: pa.Table, lines: pa.Array) -> SourceFile:
     if missing:
         problem = RowProblem(name, 1, ", ".join(missing), "required column missing: every row quarantined")
         table = table.append_column(LINE, lines)
-        return SourceFile(name, _quarantine_all(table), [problem])
+        return SourceFile(name, _quarantine_all(table), file_problems=[problem])
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     typed = False
     for column in EVENT_COLUMNS:
@@ -170,7 +171,15 @@ def _read_jsonl(path: Path) -> SourceFile:
     """Fast path: pyarrow reads the whole file. If any line is not a JSON object it fails, and the file is
     read line by line instead, so each bad line is named and the rest are kept."""
     try:
-        table = pajson.read_json(path, parse_options=pajson.ParseOptions(newlines_in_values=False))
+        # Every known key as text: left to itself pyarrow reads "2026-10-05T10:00:00+01:00" as a time
+        # and drops the offset.
+        as_text = pa.schema([(column, pa.string()) for column in EVENT_COLUMNS])
+        table = pajson.read_json(
+            path,
+            parse_options=pajson.ParseOptions(
+                explicit_schema=as_text, newlines_in_values=False, unexpected_field_behavior="infer"
+            ),
+        )
     except pa.ArrowInvalid:
         return _read_jsonl_by_line(path)
     # Blank lines are skipped by pyarrow; the row→line mapping then needs the slow path.
@@ -237,10 +246,14 @@ def _problem_sql(timestamps_typed: bool, naive_time: bool, whole_file: bool) -> 
         f"CASE WHEN length({c}) > {limit} THEN '{c}: longer than {limit} characters' END"
         for c, limit in _MAX_LENGTH.items()
     ]
-    text = " || ".join(f"coalesce({c}, '')" for c in EVENT_COLUMNS if c != "occurred_at")
+    # One cheap test on all the text; only a row that fails it is searched for the fields to name.
+    texts = [c for c in EVENT_COLUMNS if c != "occurred_at"]
+    control = "'[\\x00-\\x1f]'"
+    which = ", ".join(f"CASE WHEN regexp_matches({c}, {control}) THEN '{c}' END" for c in texts)
+    every = " || ".join(f"coalesce({c}, '')" for c in texts)
     checks.append(
-        f"CASE WHEN regexp_matches({text}, '[\\x00-\\x1f]') "
-        "THEN 'a field contains a control character (tab, new line, …)' END"
+        f"CASE WHEN regexp_matches({every}, {control}) "
+        f"THEN concat_ws(', ', {which}) || ': contains a control character (tab, new line, …)' END"
     )
     actions = ", ".join(f"'{action.value}'" for action in Action)
     checks.append(
@@ -414,3 +427,21 @@ def batch_roots(con: duckdb.DuckDBPyConnection, leaves: str) -> dict[str, bytes]
     rows = con.execute("SELECT batch_id, hash FROM level").fetchall()
     con.execute("DROP TABLE IF EXISTS level")
     return {batch_id: bytes(digest) for batch_id, digest in rows}
+
+
+def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
+    """Events given as JSON objects (the push API); a row's "line" is its index in the list."""
+    rows: list[dict[str, str | None]] = []
+    numbers: list[int] = []
+    problems: list[RowProblem] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            problems.append(RowProblem(name, index, "(event)", "is not a JSON object"))
+            continue
+        rows.append({key: _json_cell(value) for key, value in record.items()})
+        numbers.append(index)
+    names = sorted({key for row in rows for key in row} | set(EVENT_REQUIRED))
+    table = pa.table({key: pa.array([row.get(key) for row in rows], pa.string()) for key in names})
+    source = _as_text_columns(name, table, pa.array(numbers, pa.int64()))
+    source.problems[:0] = problems
+    return source

@@ -22,8 +22,9 @@ from custodes.kit.db import utcnow
 from custodes.kit.names import match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import rfc3339
+from custodes.ledger import merkle, note
 from custodes.ledger import service as ledger
-from custodes.ledger.schemas import EntryDraft, Op
+from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import alerts as alert_rules
 from custodes.monitoring import detectors, events
 from custodes.monitoring.alerts import AlertDraft
@@ -450,7 +451,7 @@ def ingest(
     finally:
         con.close()
     _publish_on_commit(session, store, ingest_id)
-    problems = tuple(p for source in sources for p in source.problems if p.line == 1) + tuple(
+    problems = tuple(p for source in sources for p in source.file_problems) + tuple(
         RowProblem(row.source, row.line, *problem.partition(": ")[::2])
         for row in quarantined_rows
         for problem in row.problems.split("; ")
@@ -656,7 +657,7 @@ def _publish_on_commit(session: Session, store: events.EventStore, ingest_id: st
     def publish(_session: Session) -> None:
         store.publish(ingest_id)
 
-    def discard(_session: Session) -> None:
+    def discard(_session: Session, _transaction: Any) -> None:
         store.discard(ingest_id)
 
     sa_event.listen(session, "after_commit", publish, once=True)
@@ -1098,3 +1099,94 @@ def _cases_involving(session: Session, subject_id: str | None) -> list[dict[str,
         }
         for case in session.scalars(query)
     ]
+
+
+# --------------------------------------------------------------------------- proof of one access
+
+
+class ProofUnavailable(LookupError):
+    """The access is not stored, or its batch is not yet covered by a signed checkpoint."""
+
+
+def batch_leaves(settings: Settings, batch_id: str) -> list[bytes]:
+    """The leaf hashes of a batch, recomputed from the stored events, in leaf order."""
+    store = event_store(settings)
+    con = events.connect()
+    try:
+        rows = con.execute(
+            f"SELECT unhex(sha256('\\x00'::BLOB || encode({events.leaf_json_sql()}))) FROM "
+            "read_parquet(?, hive_partitioning = false) WHERE batch_id = ? ORDER BY leaf",
+            [store.glob(), batch_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [bytes(row[0]) for row in rows]
+
+
+def access_proof(session: Session, settings: Settings, event_id: str) -> dict[str, Any]:
+    """Everything an outsider needs to check that this access is in the ledger: the access's leaf (its
+    canonical JSON), its inclusion proof in its batch's tree, the batch's `consultation` entry, that entry's
+    inclusion proof in the ledger at the latest signed checkpoint, and the checkpoint. Verify with
+    `custodes monitor verify-proof` or any RFC 9162 verifier (docs/monitoring.md)."""
+    event = stored_event(settings, event_id)
+    if event is None:
+        raise ProofUnavailable(f"access {event_id} is not stored")
+    batch = session.get(AccessBatch, event["batch_id"])
+    if batch is None:
+        raise ProofUnavailable(f"batch {event['batch_id']} of access {event_id} is not recorded")
+    leaves = batch_leaves(settings, batch.batch_id)
+    tree = merkle.MemoryTree(leaves)
+    if merkle.root(leaves).hex() != batch.root:
+        raise ProofUnavailable(f"batch {batch.batch_id} no longer matches its ledger entry: tampered with")
+    entries = ledger.search(
+        session, EntryFilter(object_type="access_batch", object_id=batch.batch_id), limit=1
+    )
+    checkpoint = ledger.latest_checkpoint(session)
+    if not entries or checkpoint is None or checkpoint.size <= entries[0].index:
+        raise ProofUnavailable(f"batch {batch.batch_id} is not yet covered by a signed checkpoint")
+    entry_index = entries[0].index
+    entry_bytes = next(ledger.export_lines(session, entry_index, entry_index + 1))
+    in_ledger = ledger.prove_inclusion(session, entry_index, checkpoint.size)
+    leaf = events.leaf_bytes(event)
+    return {
+        "event": {key: event[key] for key in EVENT_COLUMNS} | {"occurred_at": rfc3339(event["occurred_at"])},
+        "leaf": leaf.decode(),
+        "batch_id": batch.batch_id,
+        "leaf_index": event["leaf"],
+        "batch_size": len(leaves),
+        "batch_root": batch.root,
+        "batch_proof": [node.hex() for node in tree.inclusion_proof(event["leaf"])],
+        "entry_index": entry_index,
+        "entry": entry_bytes.decode(),
+        "tree_size": checkpoint.size,
+        "entry_proof": in_ledger["inclusion_path"],
+        "checkpoint": checkpoint.note,
+    }
+
+
+def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
+    """Check a proof from `access_proof` with nothing but the verifier key; returns the problems (none: good).
+    The leaf hashes to the batch root; the batch entry names that root; the entry is in the ledger whose
+    head the checkpoint signs."""
+    problems = []
+    leaf = proof["leaf"].encode()
+    if not merkle.verify_inclusion(
+        merkle.leaf_hash(leaf), proof["leaf_index"], proof["batch_size"],
+        [bytes.fromhex(h) for h in proof["batch_proof"]], bytes.fromhex(proof["batch_root"]),
+    ):  # fmt: skip
+        problems.append("the access is not in its batch's tree")
+    entry = json.loads(proof["entry"])
+    if entry.get("detail", {}).get("root") != proof["batch_root"]:
+        problems.append("the ledger entry does not name this batch's tree head")
+    try:
+        head = note.open_checkpoint(proof["checkpoint"], note.Verifier(public_key))
+    except note.NoteError as error:
+        return [*problems, f"the checkpoint does not verify: {error}"]
+    if head.size != proof["tree_size"] or not merkle.verify_inclusion(
+        merkle.leaf_hash(proof["entry"].encode()), proof["entry_index"], proof["tree_size"],
+        [bytes.fromhex(h) for h in proof["entry_proof"]], head.root,
+    ):  # fmt: skip
+        problems.append("the batch's ledger entry is not in the ledger the checkpoint signs")
+    if json.loads(leaf).get("event_id") != proof["event"]["event_id"]:
+        problems.append("the leaf is not this access")
+    return problems

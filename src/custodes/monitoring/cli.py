@@ -1,0 +1,152 @@
+"""`custodes monitor ingest|run|explain|prove|verify-proof` (monitoring.md, docs/cli.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work
+from custodes.kit.timefmt import london
+from custodes.monitoring import service
+
+app = typer.Typer(help="Access-log monitoring: ingest, detect, explain, prove.", no_args_is_help=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Access logs: .csv, .jsonl or .parquet.", exists=True)],
+    show: Annotated[int, typer.Option(help="List at most this many quarantined rows.")] = 50,
+) -> None:
+    """Store access events. Malformed rows are quarantined and listed by file and line; the rest are
+    stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined."""
+    with _progress() as bar:
+        task = bar.add_task("Reading", total=1)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        with unit_of_work() as session:
+            summary = service.ingest_files(session, settings(), files, CLI_ACTOR, step)
+        bar.update(task, description="Done", completed=1, total=1)
+    for problem in summary.problems[:show]:
+        errors.print(str(problem), markup=False)
+    if len(summary.problems) > show:
+        errors.print(f"… and {len(summary.problems) - show} more (see the Monitoring screen).")
+    if summary.ignored_columns:
+        errors.print(f"Columns not used: {', '.join(summary.ignored_columns)}", markup=False)
+    console.print(f"{summary} ({summary.batches} ledger entr{'y' if summary.batches == 1 else 'ies'}).")
+    if summary.quarantined:
+        raise typer.Exit(1)
+
+
+def _day(value: str | None, option: str, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time", 2)
+    if len(value) == 10:  # a date: the window includes the whole of the --to day
+        moment = datetime.combine(date.fromisoformat(value), time(), UTC) + timedelta(days=1 if end else 0)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def run(
+    alerts_out: Annotated[
+        Path, typer.Option("--alerts-out", help="Write the alerts here, one JSON per line.")
+    ],
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day (UTC).")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, included.")] = None,
+) -> None:
+    """Run every detector over the stored events in the window and write the alerts. They also appear on
+    the counter-corruption screens (triage kept for alerts seen before)."""
+    window = (_day(start, "--from"), _day(end, "--to", end=True))
+    with console.status("Running the detectors…"), unit_of_work() as session:
+        summary = service.run(session, settings(), CLI_ACTOR, window)
+    written = service.write_alerts(summary.alerts, alerts_out)
+    console.print(
+        f"{summary.events:,} accesses; {summary.about_people:,} about a person, "
+        f"{summary.explained_share:.1%} explained by the work that justifies them; "
+        f"{written:,} alert(s) ({summary.new_alerts:,} new) written to {alerts_out}."
+    )
+
+
+@app.command()
+def explain(event_id: Annotated[str, typer.Argument(help="The access's event_id.")]) -> None:
+    """Print the explanation found for one access, or why none was found, and the rules it meets."""
+    with unit_of_work(checkpoint=False) as session:
+        found = service.explain(session, settings(), event_id)
+    if found is None:
+        fail(f"no stored access has event_id {event_id!r}")
+    event = found.event
+    when = london(event["occurred_at"], True)
+    console.print(
+        f"{event['event_id']}: {event['staff_id']} {event['action']} "
+        f"{event['subject_id'] or '(no person)'} on {event['system']} at {when}",
+        markup=False,
+    )
+    console.print(f"Explanation: {found.words}", markup=False)
+    console.print(f"Rules met: {', '.join(found.rules) or 'none'}", markup=False)
+    for case in found.cases_involving_subject:
+        closed = london(case["closed_at"]) if case["closed_at"] else "still open"
+        console.print(
+            f"  case {case['case_ref']} (team {case['team_id'] or '-'}; assigned "
+            f"{', '.join(case['assigned_staff']) or 'nobody'}): opened {london(case['opened_at'])}, {closed}",
+            markup=False,
+        )
+
+
+@app.command()
+def prove(
+    event_id: Annotated[str, typer.Argument(help="The access's event_id.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the proof here instead of printing it.")
+    ] = None,
+) -> None:
+    """Print the proof that this access is in the ledger (for an evidence pack or an outside checker)."""
+    with unit_of_work() as session:
+        try:
+            proof = service.access_proof(session, settings(), event_id)
+        except service.ProofUnavailable as error:
+            fail(str(error))
+    text = json.dumps(proof, indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@app.command("verify-proof")
+def verify_proof(
+    proof_file: Annotated[Path, typer.Argument(help="A proof from `monitor prove` or an evidence pack.")],
+    public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
+) -> None:
+    """Check an access's proof offline, with only the ledger's public key. Exit 0 if it holds, 1 if not."""
+    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    try:
+        proof = json.loads(proof_file.read_text(encoding="utf-8"))
+        problems = service.verify_access_proof(proof, key)
+    except (ValueError, KeyError, TypeError) as error:
+        fail(f"{proof_file}: not a proof ({error})")
+    for problem in problems:
+        errors.print(problem, markup=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"The access {proof['event']['event_id']} is in the ledger: proof verified.", markup=False)

@@ -1,0 +1,276 @@
+"""Access-log ingest: formats, quarantine by file and line, idempotence, ledger batches and their proofs,
+crash recovery, the push API and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import rfc8785
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Scope
+from custodes.ledger import merkle
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.monitoring import events
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.models import AccessBatch, QuarantinedRow
+from custodes.monitoring.schemas import EVENT_COLUMNS
+from custodes.settings import Settings
+from tests.monitoring.world import ACTOR, event, write_events
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "in").mkdir()
+    return tmp_path / "in"
+
+
+def stored_ids(settings: Settings) -> list[str]:
+    store = monitoring.event_store(settings)
+    if not store.has_events():
+        return []
+    return sorted(r[0] for r in duckdb.sql(f"SELECT event_id FROM read_parquet('{store.glob()}')").fetchall())
+
+
+ROWS = [event(f"e{i}", "N1" if i % 2 else None, day=i // 3, hour=9 + i % 3) for i in range(7)]
+
+
+def _write(folder: Path, fmt: str, rows: list[dict[str, str]]) -> Path:
+    if fmt == "csv":
+        return write_events(folder, rows)
+    if fmt == "jsonl":
+        path = folder / "events.jsonl"
+        path.write_text("".join(json.dumps({k: v for k, v in r.items() if v}) + "\n" for r in rows))
+        return path
+    table = pa.table(
+        {
+            c: pa.array(
+                [datetime.fromisoformat(r[c]) for r in rows]
+                if c == "occurred_at"
+                else [r[c] or None for r in rows],
+                pa.timestamp("us", tz="UTC") if c == "occurred_at" else pa.string(),
+            )
+            for c in EVENT_COLUMNS
+        }
+    )
+    path = folder / "events.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_every_format_is_stored_and_ingest_is_idempotent(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    path = _write(folder, fmt, ROWS)
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    db.commit()
+    assert (summary.received, summary.stored, summary.duplicates, summary.quarantined) == (7, 7, 0, 0)
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+    again = monitoring.ingest_files(db, settings, [path], ACTOR)
+    db.commit()
+    assert (again.stored, again.duplicates) == (0, 7)
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+    found = monitoring.stored_event(settings, "e1")
+    assert found is not None and found["subject_id"] == "N1" and found["occurred_at"].tzinfo is not None
+    assert monitoring.stored_event(settings, "e0")["subject_id"] is None  # type: ignore[index]
+
+
+def test_repeats_within_one_ingest_are_ignored(db: Session, settings: Settings, folder: Path) -> None:
+    summary = monitoring.ingest_files(db, settings, [write_events(folder, [*ROWS, ROWS[0]])], ACTOR)
+    assert (summary.stored, summary.duplicates) == (7, 1)
+
+
+def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    bad_time = {**event("b1", "N1"), "occurred_at": "2026-10-05 10:00"}
+    no_staff = {**event("b2", "N1"), "staff_id": "", "action": "launch"}
+    control = {**event("b3", "N1"), "query_text": "smith\tjohn"}
+    path = write_events(folder, [ROWS[0], bad_time, no_staff, control, ROWS[1]])
+    with path.open("a") as handle:
+        handle.write("b4,2026-10-05T10:00:00+00:00,PNC\n")  # too few cells: line 7
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.received, summary.stored, summary.quarantined) == (6, 2, 4)
+    assert [str(p) for p in summary.problems] == [
+        "events.csv:3: occurred_at: 2026-10-05 10:00 is not an ISO 8601 time with a UTC offset",
+        "events.csv:4: staff_id: is required",
+        "events.csv:4: action: launch is not one of: search, view, update, print, export",
+        "events.csv:5: query_text: contains a control character (tab, new line, …)",
+        "events.csv:7: (row): has 3 cells, the header has 11",
+    ]
+    kept = db.scalars(select(QuarantinedRow).order_by(QuarantinedRow.line)).all()
+    assert [(q.line, json.loads(q.raw).get("event_id")) for q in kept] == [
+        (3, "b1"),
+        (4, "b2"),
+        (5, "b3"),
+        (7, None),
+    ]
+
+
+def test_a_file_without_a_required_column_is_quarantined_whole(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "old.csv"
+    path.write_text("event_id,occurred_at,system,action\ne1,2026-10-05T10:00:00Z,PNC,view\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (0, 1)
+    assert str(summary.problems[0]) == "old.csv:1: staff_id: required column missing: every row quarantined"
+
+
+def test_bad_json_lines_are_named_and_the_rest_kept(db: Session, settings: Settings, folder: Path) -> None:
+    path = folder / "push.jsonl"
+    good = json.dumps(event("j1", "N1"))
+    path.write_text(f"{good}\nnot json\n\n[1, 2]\n{json.dumps(event('j2', None))}\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert summary.stored == 2
+    assert [str(p) for p in summary.problems] == [
+        "push.jsonl:2: (line): is not JSON (Expecting value)",
+        "push.jsonl:4: (line): is not a JSON object",
+    ]
+
+
+def test_one_ledger_entry_per_batch_holding_its_tree_head(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "LEAVES_PER_BATCH", 3)
+    monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.commit()
+    batches = db.scalars(select(AccessBatch).order_by(AccessBatch.batch_id)).all()
+    assert [b.events for b in batches] == [3, 3, 1]
+    found = ledger.search(db, EntryFilter(object_type="access_batch"))
+    assert len(found) == 3 and {e.op for e in found} == {"consultation"}
+    for batch in batches:
+        leaves = monitoring.batch_leaves(settings, batch.batch_id)
+        assert merkle.root(leaves).hex() == batch.root
+        entry = next(e for e in found if e.object_id == batch.batch_id)
+        assert entry.content is not None and entry.content["detail"]["root"] == batch.root
+
+
+def test_the_proof_of_an_access_verifies_offline_and_tampering_is_caught(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.commit()
+    ledger.issue_checkpoint(db, settings)
+    proof = monitoring.access_proof(db, settings, "e4")
+    key = ledger.verifier_key(settings)
+    assert monitoring.verify_access_proof(proof, key) == []
+    assert json.loads(proof["leaf"])["event_id"] == "e4"
+    forged = {**proof, "leaf": proof["leaf"].replace('"e4"', '"e5"')}
+    assert "the access is not in its batch's tree" in monitoring.verify_access_proof(forged, key)
+    # Rewrite a stored file: the batch no longer matches its ledger entry.
+    store = monitoring.event_store(settings)
+    target = next(store.events_dir.glob("*/*.parquet"))
+    table = pq.read_table(target)
+    column = table.column_names.index("system")
+    pq.write_table(table.set_column(column, "system", pa.array(["CHANGED"] * table.num_rows)), target)
+    with pytest.raises(monitoring.ProofUnavailable, match="tampered"):
+        monitoring.access_proof(db, settings, table.column("event_id")[0].as_py())
+
+
+def test_a_rolled_back_ingest_leaves_nothing(db: Session, settings: Settings, folder: Path) -> None:
+    monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.rollback()
+    assert stored_ids(settings) == []
+    assert not monitoring.event_store(settings).staged_ingests()
+
+
+def test_a_crash_between_commit_and_publish_is_finished_by_the_next_run(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = monitoring.event_store(settings)
+    monkeypatch.setattr(events.EventStore, "publish", lambda self, ingest_id: None)  # crash: never published
+    summary = monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.commit()
+    assert stored_ids(settings) == [] and store.staged_ingests() == [summary.ingest_id]
+    monkeypatch.undo()
+    monitoring.recover(db, store)
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+    # A staged ingest that never committed is discarded.
+    (store.staging_dir / "I-uncommitted" / "day=2026-10-05").mkdir(parents=True)
+    monitoring.recover(db, store)
+    assert store.staged_ingests() == []
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(TEXT, min_size=12, max_size=12), micros=st.integers(0, 999_999))
+def test_leaf_json_in_sql_is_rfc8785(values: list[str], micros: int) -> None:
+    record = dict(zip([*sorted(set(events.LEAF_KEYS) - {"occurred_at"})], values, strict=False))
+    record["occurred_at"] = datetime(2026, 10, 5, 10, 0, 0, micros, tzinfo=UTC)
+    con = events.connect()
+    con.execute("CREATE TABLE t AS SELECT " + ", ".join(
+        f"${i + 1}::{'TIMESTAMPTZ' if k == 'occurred_at' else 'VARCHAR'} AS {k}" for i, k in enumerate(record)
+    ), list(record.values()))  # fmt: skip
+    (sql_leaf,) = con.execute(f"SELECT {events.leaf_json_sql()} FROM t").fetchone()  # type: ignore[misc]
+    assert sql_leaf.encode() == events.leaf_bytes(record)
+    expected = {**record, "occurred_at": record["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    assert sql_leaf.encode() == rfc8785.dumps(expected)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 70), min_size=1, max_size=4))
+def test_batch_tree_heads_in_sql_match_rfc9162(sizes: list[int]) -> None:
+    con = events.connect()
+    rows = [
+        (f"b{b}", i, merkle.leaf_hash(f"{b}/{i}".encode())) for b, n in enumerate(sizes) for i in range(n)
+    ]
+    con.execute("CREATE TABLE leaves (batch_id VARCHAR, leaf INTEGER, hash BLOB)")
+    con.executemany("INSERT INTO leaves VALUES (?, ?, ?)", rows)
+    roots = events.batch_roots(con, "leaves")
+    for b, n in enumerate(sizes):
+        assert roots[f"b{b}"] == merkle.root([merkle.leaf_hash(f"{b}/{i}".encode()) for i in range(n)])
+
+
+# --------------------------------------------------------------------------- the push API and the CLI
+
+
+def _token(db: Session, *scopes: Scope) -> dict[str, str]:
+    token = identity.create_api_token(db, "force system", set(scopes), ACTOR)
+    db.flush()
+    return {"authorization": f"Bearer {token}"}
+
+
+def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, settings: Settings) -> None:
+    headers = _token(db, Scope.INGEST)
+    body = {
+        "events": [event("p1", "N1"), {**event("p2", "N1"), "action": "peek"}, "nonsense", event("p1", "N1")]
+    }
+    answer = client.post("/api/v1/access-events", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["received"], result["stored"], result["duplicates"], result["quarantined"]) == (4, 1, 1, 2)
+    assert {(p["event"], p["field"]) for p in result["problems"]} == {(1, "action"), (2, "(event)")}
+    assert stored_ids(settings) == ["p1"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "status"), [((), 403), ((Scope.ACCESS_CHECK,), 403), ((Scope.INGEST,), 422)]
+)
+def test_push_api_needs_the_ingest_scope(
+    client: TestClient, db: Session, scopes: tuple[Scope, ...], status: int
+) -> None:
+    headers = _token(db, *scopes) if scopes else {"authorization": "Bearer wrong"}
+    answer = client.post("/api/v1/access-events", json={"events": []}, headers=headers)
+    assert answer.status_code == (401 if not scopes else status)
+
+
+def test_stored_count_matches_the_batches(db: Session, settings: Settings, folder: Path) -> None:
+    monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    assert db.scalar(select(func.sum(AccessBatch.events))) == len(ROWS)

@@ -1,0 +1,67 @@
+"""monitoring.md: the same detector definitions run on Spark (local mode) over the same Parquet give the same
+alerts as DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from custodes.monitoring import service as monitoring
+from custodes.settings import Settings
+from tests.monitoring.world import event, ingest, load_world
+
+pytest.importorskip("pyspark")
+if shutil.which("java") is None:  # scripts/test installs a Java runtime; say so rather than pass quietly
+    pytest.fail("Spark needs a Java runtime (java not found): run scripts/test", pytrace=False)
+
+from custodes.monitoring import spark
+
+# Every rule, a grouped pattern, an explained relationship, a volume day and accesses that raise nothing.
+ROWS = [
+    event("s1", "N-SELF"),
+    event("s2", "N-REL", hour=11),
+    event("s3", "N-NB", day=1),
+    event("s4", "N-NB", day=4),
+    event("s5", "N-DECL", day=2),
+    event("s6", "N-COL", day=2, hour=12),
+    event("s7", "N-PUB", hour=3),
+    event("s8", "N-CASE", case_ref="C-404", day=3),
+    event("s9", "N-RAND", day=5),
+    event("s10", "N-RAND", day=6),
+    event("s11", "N-RAND", day=8),
+    event("s12", "N-NBCASE", day=6),
+    event("s13", "N-CASE", day=6, hour=14),
+    event("s14", "N-TEAM", day=7, hour=15),
+    event("s15", "N-FAR", day=7, hour=16),
+    *(event(f"v{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 8) for i in range(8)),
+    *(
+        event(f"w{d}-{i}", None, day=d, action="search", staff="S2", minute=i)
+        for d in range(8)
+        for i in range(8)
+    ),
+    *(event(f"x{i}", None, day=0, action="search", hour=8 + i // 60, minute=i % 60) for i in range(90)),
+]
+
+
+def test_spark_finds_exactly_the_alerts_duckdb_finds(
+    db: Session, settings: Settings, tmp_path: Path, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("Spark reads the same Parquet whatever the database: one run (on SQLite) is enough")
+    load_world(db)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    ingest(db, settings, folder, ROWS)
+    duck_alerts, duck_counts = monitoring.find_alerts(db, settings)
+    with spark.local_session() as session:
+        spark_alerts, spark_counts = monitoring.find_alerts(db, settings, engine=spark.SparkEngine(session))
+    assert len(duck_alerts) >= 9  # the world raises every kind of alert
+    assert {rule for a in duck_alerts for rule in a.rules} >= {
+        "SELF", "RELATIVE_OR_HOUSEHOLD", "NEIGHBOUR", "DECLARED_CONFLICT", "COLLEAGUE", "PUBLIC_FIGURE",
+        "UNEXPLAINED", "CASE_MISMATCH", "REPEATED_INTEREST", "VOLUME_ANOMALY", "OFF_DUTY",
+    }  # fmt: skip
+    assert [a.as_json() for a in spark_alerts] == [a.as_json() for a in duck_alerts]
+    assert spark_counts == duck_counts
