@@ -193,6 +193,29 @@ def make_workforce_integrity(db: Session) -> dict[str, str]:
     return {"declaration_id": declaration_id, "team_id": "T-CZ", "register": "gifts-and-hospitality"}
 
 
+def make_monitoring(db: Session) -> dict[str, str]:
+    """Misuse alerts (tests/monitoring/test_casework.py) and an open investigation built on one of them."""
+    from custodes.kit.db import utcnow
+    from custodes.monitoring import casework
+    from custodes.monitoring.models import AccessIngest, QuarantinedRow
+    from tests.monitoring import test_casework as monitoring_world
+
+    monitoring_world.make_people(db)
+    monitoring_world.make_alerts(db)
+    unit = monitoring_world.principal(db, monitoring_world.UNIT)
+    investigation_id = casework.open_investigation(db, ["AL-CELEBRITY"], unit, "Matrix")
+    db.add(
+        AccessIngest(
+            ingest_id="I-MATRIX", actor="system:test", files='["a.csv"]', received=2, stored=1,
+            duplicates=0, quarantined=1, at=utcnow(),
+        )
+    )  # fmt: skip
+    db.flush()
+    db.add(QuarantinedRow(ingest_id="I-MATRIX", source="a.csv", line=3, problems="action: is required",
+                          raw='{"event_id": "e2", "staff_id": "S1001"}'))  # fmt: skip
+    return {"alert_id": "AL-NEIGHBOUR", "investigation_id": str(investigation_id), "ingest_id": "I-MATRIX"}
+
+
 def make_world(db: Session) -> World:
     """A target account, a pending role request, an API token and ledger entries to point routes at."""
     make_account(db, TARGET, {Role.OFFICER}, password=None)
@@ -216,5 +239,6 @@ def make_world(db: Session) -> World:
             **make_workforce_integrity(db),
             "referral_id": make_referral(db),
             **make_learning(db),
+            **make_monitoring(db),
         }
     )

@@ -249,7 +249,8 @@ def _pattern_words(rows: list[dict[str, Any]], rules: tuple[Rule, ...], days: in
     parts = [f"{staff} {verb} {subject} {_span(rows, days)}"]
     if explained:
         cases = sorted({r["explained_by"] for r in rows if r["explained_by"]})
-        parts[0] += f", each time explained by {_listed(cases)}"
+        each = "" if len(rows) == 1 else " each time"
+        parts[0] += f",{each} explained by {_listed(cases)}"
     else:
         unexplained = sum(1 for r in rows if r["explanation"] is None)
         team = f" or team {row['team_id']}" if row.get("team_id") else ""

@@ -143,6 +143,7 @@ class MonitorRun(Base):
     events: Mapped[int] = mapped_column(Integer)
     about_people: Mapped[int] = mapped_column(Integer)  # events with a subject
     explained: Mapped[int] = mapped_column(Integer)
+    explained_by: Mapped[str] = mapped_column(Text, default="{}")  # JSON: cited_case, assigned_case, …
     alerts: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -429,9 +429,9 @@ def ingest(
         step("Checking rows")
         received, quarantined_rows = _check_sources(con, sources)
         step("Removing duplicates")
-        duplicates = _select_new(con, store, ingest_id)
+        stored, duplicates = _number_new(con, store, ingest_id)
         step("Writing the event store")
-        stored, batches = _write_new(con, store, ingest_id)
+        batches = _write_new(con, store, ingest_id) if stored else []
         step("Hashing the ledger batches")
         roots = events.batch_roots(con, "leaves") if stored else {}
         step("Recording the ingest")
@@ -492,107 +492,97 @@ class _Quarantined:
 def _check_sources(
     con: duckdb.DuckDBPyConnection, sources: Sequence[events.SourceFile]
 ) -> tuple[int, list[_Quarantined]]:
-    """Build `checked` (every row with its problems) and return (rows received, quarantined rows)."""
+    """Build `checked` (every row with its problems, read once) and return (rows received, quarantined
+    rows, each with every problem found in it)."""
     parts = []
     quarantined: list[_Quarantined] = []
-    received = 0
     for number, source in enumerate(sources):
-        events.checked_rows(con, source, number).create(f"checked_{number}")
+        events.checked_rows(con, source, number).create_view(f"checked_{number}")
         parts.append(f"SELECT * FROM checked_{number}")
-        unreadable = [p for p in source.problems if p.line > 1 or p.column in ("(row)", "(line)")]
-        received += source.table.num_rows + len(unreadable)
         quarantined += [
-            _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in unreadable
+            _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in source.problems
         ]
-        cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
-        bad = con.execute(
-            f"SELECT line, problem, {cells}, occurred_text "
-            f"FROM checked_{number} WHERE problem IS NOT NULL ORDER BY line"
-        )
-        names = [d[0] for d in bad.description]
-        for row in bad.fetchall():
-            found = dict(zip(names, row, strict=True))
-            raw = {c: found.get(c if c != "occurred_at" else "occurred_text") for c in EVENT_COLUMNS}
-            quarantined.append(_Quarantined(source.name, found["line"], found["problem"], json.dumps(raw)))
     con.execute("CREATE OR REPLACE TEMP TABLE checked AS " + " UNION ALL ".join(parts))
+    cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
+    bad = con.execute(
+        f"SELECT file_no, line, problem, {cells}, occurred_text FROM checked "
+        "WHERE problem IS NOT NULL ORDER BY file_no, line"
+    )
+    names = [d[0] for d in bad.description]
+    for row in bad.fetchall():
+        found = dict(zip(names, row, strict=True))
+        raw = {c: found.get(c if c != "occurred_at" else "occurred_text") for c in EVENT_COLUMNS}
+        name = sources[found["file_no"]].name
+        quarantined.append(_Quarantined(name, found["line"], found["problem"], json.dumps(raw)))
     quarantined.sort(key=lambda row: (row.source, row.line))
+    received = sum(source.rows + len(source.problems) for source in sources)
     return received, quarantined
 
 
-def _select_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str) -> int:
-    """Build `fresh`: good rows, the first of each event_id, not already stored. Returns duplicates."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE good AS
-        SELECT * EXCLUDE (rank) FROM (
-            SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY file_no, line) AS rank
-            FROM checked WHERE problem IS NULL)
-        WHERE rank = 1
-        """
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] = ()) -> int:
+    row = con.execute(sql, list(parameters)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _number_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str) -> tuple[int, int]:
+    """Build `numbered`: the good rows not already stored, the first of each event_id, with their batch,
+    leaf position, salt and day. Returns (stored, duplicates)."""
+    good = _scalar(con, "SELECT count(*) FROM checked WHERE problem IS NULL")
+    unique = _scalar(con, "SELECT count(DISTINCT event_id) FROM checked WHERE problem IS NULL")
+    first_only = (
+        ""
+        if good == unique
+        else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY file_no, line) = 1"
     )
-    days = [
-        row[0] for row in con.execute("SELECT DISTINCT strftime(moment, '%Y-%m-%d') FROM good").fetchall()
-    ]
-    stored_globs = store.day_globs(days)
-    existing = (
-        f"SELECT event_id FROM read_parquet({stored_globs!r}, hive_partitioning = false)"
+    days = con.execute(
+        "SELECT DISTINCT strftime(moment, '%Y-%m-%d') FROM checked WHERE problem IS NULL"
+    ).fetchall()
+    stored_globs = store.day_globs([day for (day,) in days])
+    not_stored = (
+        "AND NOT EXISTS (SELECT 1 FROM read_parquet($globs, hive_partitioning = false) s "
+        "WHERE s.event_id = c.event_id)"
         if stored_globs
-        else "SELECT NULL::VARCHAR AS event_id WHERE false"
+        else ""
     )
+    per_batch = events.LEAVES_PER_BATCH
+    text = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE fresh AS
-        SELECT g.* FROM good g WHERE NOT EXISTS (SELECT 1 FROM ({existing}) s WHERE s.event_id = g.event_id)
-        """
+        CREATE OR REPLACE TEMP TABLE numbered AS
+        SELECT {text}, moment AS occurred_at, epoch_us(moment) AS at_us,
+               CAST(date_diff('day', DATE '1970-01-01', CAST(moment AS DATE)) AS INTEGER) AS day_num,
+               $ingest || '-' || lpad(CAST((rn - 1) // {per_batch} AS VARCHAR), 5, '0') AS batch_id,
+               CAST((rn - 1) % {per_batch} AS INTEGER) AS leaf,
+               CAST(uuid() AS VARCHAR) AS salt,
+               strftime(moment, '%Y-%m-%d') AS day
+        FROM (SELECT *, row_number() OVER () AS rn FROM (
+                  SELECT * FROM checked c WHERE problem IS NULL {not_stored} {first_only}))
+        """,
+        {"ingest": ingest_id, **({"globs": stored_globs} if stored_globs else {})},
     )
-    good = _scalar(con, "SELECT count(*) FROM checked WHERE problem IS NULL")
-    return good - _scalar(con, "SELECT count(*) FROM fresh")
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    stored = _scalar(con, "SELECT count(*) FROM numbered")
+    return stored, good - stored
 
 
 def _write_new(
     con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str
-) -> tuple[int, list[tuple[str, int, datetime, datetime]]]:
-    """Number the fresh events into ledger batches, write them under staging/ partitioned by day, and
-    build `leaves(batch_id, leaf, hash)`. Returns (stored, [(batch_id, events, first, last)])."""
-    per_batch = events.LEAVES_PER_BATCH
-    text = [c for c in EVENT_COLUMNS if c != "occurred_at"]
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE numbered AS
-        SELECT {", ".join(text)}, moment AS occurred_at, epoch_us(moment) AS at_us,
-               CAST(date_diff('day', DATE '1970-01-01', CAST(moment AS DATE)) AS INTEGER) AS day_num,
-               '{ingest_id}-' || lpad(CAST((rn - 1) // {per_batch} AS VARCHAR), 5, '0') AS batch_id,
-               CAST((rn - 1) % {per_batch} AS INTEGER) AS leaf,
-               CAST(uuid() AS VARCHAR) AS salt,
-               strftime(moment, '%Y-%m-%d') AS day
-        FROM (SELECT *, row_number() OVER () AS rn FROM fresh)
-        """
-    )
-    stored = _scalar(con, "SELECT count(*) FROM numbered")
-    if not stored:
-        return 0, []
+) -> list[tuple[str, int, datetime, datetime]]:
+    """Write `numbered` under staging/ partitioned by day (fsynced), and build `leaves(batch_id, leaf,
+    hash)`. Returns [(batch_id, events, first, last)]."""
     staged = store.staged(ingest_id)
     staged.mkdir(parents=True, exist_ok=True)
     columns = ", ".join([*events.STORED_COLUMNS, "day"])
     con.execute(
         f"COPY (SELECT {columns} FROM numbered) TO '{staged}' "
-        f"(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN '{ingest_id}_{{i}}', COMPRESSION zstd)"
+        f"(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN '{ingest_id}_{{i}}')"
     )
     events.fsync_tree(staged)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE leaves AS SELECT batch_id, leaf, "
-        f"unhex(sha256('\\x00'::BLOB || encode({events.leaf_json_sql()}))) AS hash FROM numbered"
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE leaves AS " + events.leaf_hashes_sql("numbered"))
     batches = con.execute(
         "SELECT batch_id, count(*), min(occurred_at), max(occurred_at) FROM numbered "
         "GROUP BY batch_id ORDER BY batch_id"
     ).fetchall()
-    return stored, [(b, int(n), first, last) for b, n, first, last in batches]
+    return [(b, int(n), first, last) for b, n, first, last in batches]
 
 
 def _record_ingest(
@@ -883,6 +873,7 @@ def run(
     """Evaluate the detectors and keep the alerts: new ones as `new`, known ones (same id) updated with their
     triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`."""
     alerts, counts = find_alerts(session, settings, window, engine)
+    explained_by = {key: counts[key] for key in ("cited_case", "assigned_case", "team_case", "referral")}
     record = MonitorRun(
         actor=actor,
         window_from=window[0],
@@ -890,6 +881,7 @@ def run(
         events=counts["events"],
         about_people=counts["about_people"],
         explained=counts["explained"],
+        explained_by=json.dumps(explained_by),
         alerts=len(alerts),
         at=utcnow(),
     )
@@ -913,7 +905,6 @@ def run(
             },
         ),
     )
-    explained_by = {key: counts[key] for key in ("cited_case", "assigned_case", "team_case", "referral")}
     return RunSummary(
         record.id, counts["events"], counts["about_people"], counts["explained"], explained_by, alerts, new
     )
@@ -1114,9 +1105,12 @@ def batch_leaves(settings: Settings, batch_id: str) -> list[bytes]:
     con = events.connect()
     try:
         rows = con.execute(
-            f"SELECT unhex(sha256('\\x00'::BLOB || encode({events.leaf_json_sql()}))) FROM "
-            "read_parquet(?, hive_partitioning = false) WHERE batch_id = ? ORDER BY leaf",
-            [store.glob(), batch_id],
+            "SELECT hash FROM ("
+            + events.leaf_hashes_sql(
+                "read_parquet($glob, hive_partitioning = false)", "WHERE batch_id = $batch"
+            )
+            + ") ORDER BY leaf",
+            {"glob": store.glob(), "batch": batch_id},
         ).fetchall()
     finally:
         con.close()
@@ -1190,3 +1184,77 @@ def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
     if json.loads(leaf).get("event_id") != proof["event"]["event_id"]:
         problems.append("the leaf is not this access")
     return problems
+
+
+# --------------------------------------------------------------------------- the monitoring overview
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFigures:
+    accesses: int
+    batches: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    store: StoreFigures
+    runs: list[MonitorRun]
+    ingests: list[AccessIngest]
+    alerts_by_status: dict[str, int]
+
+
+def overview(session: Session, recent: int = 20) -> Overview:
+    """What has been ingested and analysed: no personal data, so nothing is logged."""
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(AccessBatch.events), 0),
+            func.count(AccessBatch.batch_id),
+            func.min(AccessBatch.first_at),
+            func.max(AccessBatch.last_at),
+        )
+    ).one()
+    runs = list(session.scalars(select(MonitorRun).order_by(MonitorRun.id.desc()).limit(recent)))
+    ingests = list(session.scalars(select(AccessIngest).order_by(AccessIngest.at.desc()).limit(recent)))
+    statuses = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).tuples().all())
+    return Overview(StoreFigures(*totals), runs, ingests, statuses)
+
+
+def ingest_record(session: Session, ingest_id: str) -> AccessIngest | None:
+    return session.get(AccessIngest, ingest_id)
+
+
+def quarantined_rows(
+    session: Session, ingest_id: str, *, actor: str, limit: int = 500
+) -> list[QuarantinedRow]:
+    """An ingest's quarantined rows as read. They name staff and subjects, so showing them is a
+    consultation of each person named (one entry for the page)."""
+    query = (
+        select(QuarantinedRow)
+        .where(QuarantinedRow.ingest_id == ingest_id)
+        .order_by(QuarantinedRow.source, QuarantinedRow.line)
+        .limit(limit)
+    )
+    rows = list(session.scalars(query))
+    people = sorted(
+        {
+            value
+            for row in rows
+            for key, value in json.loads(row.raw).items()
+            if key in ("staff_id", "subject_id") and value
+        }
+    )
+    if rows:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONSULTATION,
+                object_type="access_ingest",
+                object_id=ingest_id,
+                subjects=tuple(people),
+                justification="checking access-log rows quarantined at ingest",
+            ),
+        )
+    return rows

@@ -30,6 +30,8 @@ from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.ledger.schemas import EntryDraft, Op
+from custodes.monitoring import api as monitoring_api
+from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
 from custodes.web import csrf_multipart, pages
 from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
@@ -76,7 +78,9 @@ def create_app(
     app.include_router(disclosure_web.router)
     app.include_router(disclosure_api.router)
     app.include_router(workforce_api.router)
+    app.include_router(monitoring_api.router)
     app.include_router(learning_web.router)
+    app.include_router(monitoring_web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart

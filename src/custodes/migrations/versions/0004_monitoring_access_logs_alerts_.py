@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 08:34:39.010850
+Create Date: 2026-11-22 08:53:50.983034
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("events", sa.Integer(), nullable=False),
         sa.Column("about_people", sa.Integer(), nullable=False),
         sa.Column("explained", sa.Integer(), nullable=False),
+        sa.Column("explained_by", sa.Text(), nullable=False),
         sa.Column("alerts", sa.Integer(), nullable=False),
         sa.Column("at", custodes.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor_run")),

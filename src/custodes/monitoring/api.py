@@ -1,0 +1,55 @@
+"""`POST /api/v1/access-events` (scope `ingest`): force systems push access events as they happen.
+
+The same checks and store as `custodes monitor ingest`: good events are stored, malformed ones quarantined
+and named by their position in `events`, repeats (same event_id) ignored. Answered once committed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+
+from custodes.identity.permissions import Scope
+from custodes.identity.schemas import TokenPrincipal
+from custodes.monitoring import events
+from custodes.monitoring import service as monitoring
+from custodes.web.deps import Db, require_scope
+
+router = APIRouter(prefix="/api/v1", tags=["monitoring"])
+Ingester = Annotated[TokenPrincipal, Depends(require_scope(Scope.INGEST))]
+MAX_EVENTS = 100_000
+
+
+@router.post("/access-events")
+def push_events(
+    request: Request,
+    db: Db,
+    client: Ingester,
+    body: Annotated[dict[str, Any], Body(description='{"events": [ {access event}, ... ]} (monitoring.md)')],
+) -> dict[str, Any]:
+    """Store a batch of access events; the answer counts what was stored, ignored and quarantined, and
+    names each quarantined event by its index in `events` with every problem found in it."""
+    batch = body.get("events")
+    if not isinstance(batch, list) or not batch:
+        raise HTTPException(422, [{"field": "events", "problem": "must be a non-empty list of events"}])
+    if len(batch) > MAX_EVENTS:
+        raise HTTPException(422, [{"field": "events", "problem": f"at most {MAX_EVENTS:,} events a request"}])
+    unknown = sorted({key for item in batch if isinstance(item, dict) for key in item} - _KNOWN)
+    source = events.source_from_records("events", batch)
+    summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
+    return {
+        "ingest_id": summary.ingest_id,
+        "received": summary.received,
+        "stored": summary.stored,
+        "duplicates": summary.duplicates,
+        "quarantined": summary.quarantined,
+        "problems": [
+            {"event": problem.line, "field": problem.column, "problem": problem.problem}
+            for problem in summary.problems
+        ],
+        "ignored_fields": unknown,
+    }
+
+
+_KNOWN = frozenset(events.EVENT_COLUMNS)

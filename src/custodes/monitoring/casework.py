@@ -1,0 +1,803 @@
+"""The counter-corruption unit's casework: the alert queue, pseudonymised triage, investigations.
+
+The rules, once, for screens and commands:
+- members of the unit never see or act on an alert about themselves (they did the accessing, or the person
+  looked at is them): such alerts are left out of every list, and every action on one is refused as if it
+  did not exist; the same holds for investigations into them or built on such alerts;
+- during triage the member of staff is shown as a stable pseudonym (an HMAC of the staff id with the
+  installation's secret key) until the viewer reveals who it is with a recorded reason;
+- dismissing needs a reason; an investigation groups alerts about one member of staff, takes notes, and is
+  closed with one of four outcomes and a reason;
+- every view and every decision is a ledger entry (object `alert/<id>` or `investigation/<reference>`).
+
+Services never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, or_, select, text
+from sqlalchemy.orm import Session
+
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.models import (
+    Alert,
+    AlertEvent,
+    IdentityReveal,
+    Investigation,
+    InvestigationNote,
+    Nominal,
+)
+from custodes.monitoring.schemas import NominalView
+from custodes.settings import Settings
+from custodes.workforce import service as workforce
+from custodes.workforce.schemas import StaffView
+
+MAX_TEXT = 4000  # reasons
+MAX_NOTE = 10_000
+MAX_TITLE = 200
+PAGE_SIZE = 50
+
+
+class AlertStatus:
+    NEW = "new"
+    DISMISSED = "dismissed"
+    INVESTIGATING = "investigating"
+    CLOSED = "closed"
+
+
+class InvestigationStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+STATUS_TITLES = {
+    AlertStatus.NEW: "New",
+    AlertStatus.INVESTIGATING: "Under investigation",
+    AlertStatus.DISMISSED: "Dismissed",
+    AlertStatus.CLOSED: "Closed",
+}
+# The rule codes (monitoring.md) in words a sergeant reads at a glance.
+RULE_TITLES = {
+    "SELF": "Looked up themself",
+    "RELATIVE_OR_HOUSEHOLD": "Relative or same household",
+    "NEIGHBOUR": "Lives near them",
+    "DECLARED_CONFLICT": "Declared conflict",
+    "COLLEAGUE": "Another member of staff",
+    "PUBLIC_FIGURE": "Public figure",
+    "UNEXPLAINED": "No work explains it",
+    "CASE_MISMATCH": "Case cited does not fit",
+    "REPEATED_INTEREST": "Repeated interest",
+    "VOLUME_ANOMALY": "Unusual number of searches",
+    "OFF_DUTY": "Off duty",
+}
+ACTION_TITLES = {
+    "search": "Searched",
+    "view": "Viewed",
+    "update": "Updated",
+    "print": "Printed",
+    "export": "Exported",
+}
+OUTCOMES = {
+    "no_case_to_answer": "No case to answer",
+    "management_advice": "Management advice",
+    "misconduct": "Misconduct",
+    "criminal": "Criminal",
+}
+
+
+class CaseworkError(ValueError):
+    """An action that is not allowed as asked (reason missing, alert already triaged, wrong staff)."""
+
+
+class NotFound(CaseworkError):
+    """No such alert or investigation for this viewer: absent, or about the viewer themself."""
+
+
+# --------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An alert as a list shows it: the staff as `staff_label` (a pseudonym unless revealed)."""
+
+    alert_id: str
+    staff_label: str
+    subject_id: str | None
+    rules: tuple[str, ...]
+    score: int
+    first_at: datetime
+    last_at: datetime
+    events: int
+    explanation: str
+    status: str
+    investigation_id: int | None
+    investigation_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    event_id: str
+    occurred_at: datetime
+    system: str
+    action: str
+    case_ref: str | None
+    rules: tuple[str, ...]
+    explanation: str
+    batch_id: str
+    alert_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevealRow:
+    revealed_to: str
+    name: str | None
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvestigationRow:
+    id: int
+    reference: str
+    title: str
+    staff_id: str
+    staff_name: str | None
+    status: str
+    outcome: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDetail:
+    alert: AlertRow
+    pseudonym: str
+    revealed: bool  # to this viewer
+    staff: StaffView | None  # only once revealed to this viewer
+    staff_id: str | None  # only once revealed to this viewer
+    subject: NominalView | None
+    events: list[EventRow]
+    dismissal_reason: str | None
+    triaged_by: str | None
+    triaged_by_name: str | None
+    triaged_at: datetime | None
+    reveals: list[RevealRow]
+    other_new: list[AlertRow]  # other new alerts about the same member of staff
+    open_investigations: list[InvestigationRow]  # open investigations of the same member of staff
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRow:
+    id: int
+    author: str
+    author_name: str | None
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvestigationDetail:
+    summary: InvestigationRow
+    staff: StaffView | None
+    outcome_reason: str | None
+    opened_by: str
+    opened_by_name: str | None
+    closed_by: str | None
+    closed_by_name: str | None
+    alerts: list[AlertRow]
+    events: list[EventRow]
+    notes: list[NoteRow]
+    other_new: list[AlertRow]  # new alerts about the same member of staff, to add
+
+
+# --------------------------------------------------------------------------- pseudonyms and masking
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread over the phone
+
+
+def pseudonym(settings: Settings, staff_id: str) -> str:
+    """ "Staff 7F3A9K": the same for a member of staff on every alert, unguessable without the secret key
+    (HMAC-SHA-256 of the staff id, first 30 bits in Crockford base 32)."""
+    message = b"custodes.monitoring.pseudonym\x00" + staff_id.encode()
+    digest = hmac.new(settings.resolved_secret_key.encode(), message, hashlib.sha256).digest()
+    number = int.from_bytes(digest[:4], "big") >> 2
+    return "Staff " + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
+
+
+def _masker(session: Session, staff_id: str, label: str) -> Any:
+    """Replace the staff id and name in the detectors' explanations by the pseudonym."""
+    name = workforce.staff_name(session, staff_id)  # used to hide it, never shown: not a consultation
+    patterns = [re.compile(rf"(?<![\w-]){re.escape(staff_id)}(?![\w-])")]
+    if name:
+        patterns.insert(0, re.compile(re.escape(name), re.IGNORECASE))
+
+    def mask(value: str) -> str:
+        for pattern in patterns:
+            value = pattern.sub(label, value)
+        return value
+
+    return mask
+
+
+def _rules(stored: str) -> tuple[str, ...]:
+    return tuple(code for code in stored.split(";") if code)
+
+
+def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
+    """Trimmed text; refused with `Please <ask>.` if blank, or if longer than `limit` characters."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise CaseworkError(f"Please {ask}.")
+    if len(cleaned) > limit:
+        raise CaseworkError(f"Please keep it under {limit:,} characters (this is {len(cleaned):,}).")
+    return cleaned
+
+
+# --------------------------------------------------------------------------- who may see what
+
+
+def _own_subjects(staff_id: str) -> Any:
+    """The subject ids of the nominals that are this member of staff (a `staff:` flag)."""
+    return select(Nominal.subject_id).where(Nominal.staff_id == staff_id)
+
+
+def _visible(viewer: Principal) -> ColumnElement[bool]:
+    """Alerts the viewer may see: not their own accesses, not accesses to them."""
+    return (Alert.staff_id != viewer.staff_id) & or_(
+        Alert.subject_id.is_(None), Alert.subject_id.not_in(_own_subjects(viewer.staff_id))
+    )
+
+
+def about_viewer(session: Session, alert: Alert, viewer: Principal) -> bool:
+    """True if the alert is about the viewer: they did the accessing, or the subject is them."""
+    if alert.staff_id == viewer.staff_id:
+        return True
+    if alert.subject_id:
+        nominal = monitoring.get_nominal(session, alert.subject_id)
+        if nominal is not None and nominal.staff_id == viewer.staff_id:
+            return True
+    return False
+
+
+def _alert(session: Session, alert_id: str, viewer: Principal) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None or about_viewer(session, alert, viewer):
+        raise NotFound("There is no such alert, or it is not for you to see.")
+    return alert
+
+
+def _investigation(session: Session, investigation_id: int, viewer: Principal) -> Investigation:
+    row = session.get(Investigation, investigation_id)
+    if row is None or row.staff_id == viewer.staff_id:
+        raise NotFound("There is no such investigation, or it is not for you to see.")
+    for alert in _linked_alerts(session, row.id):
+        if about_viewer(session, alert, viewer):
+            raise NotFound("There is no such investigation, or it is not for you to see.")
+    return row
+
+
+def _linked_alerts(session: Session, investigation_id: int) -> list[Alert]:
+    query = select(Alert).where(Alert.investigation_id == investigation_id)
+    return list(session.scalars(query.order_by(Alert.score.desc(), Alert.first_at, Alert.alert_id)))
+
+
+def _hidden_investigations(viewer: Principal) -> Any:
+    """Ids of investigations built on an alert about the viewer."""
+    return select(Alert.investigation_id).where(
+        Alert.investigation_id.is_not(None),
+        or_(Alert.staff_id == viewer.staff_id, Alert.subject_id.in_(_own_subjects(viewer.staff_id))),
+    )
+
+
+def _revealed_to(session: Session, alert_id: str, viewer: Principal) -> bool:
+    query = select(IdentityReveal.id).where(
+        IdentityReveal.alert_id == alert_id, IdentityReveal.revealed_to == viewer.staff_id
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(Investigation.id, Investigation.reference).where(Investigation.id.in_(wanted))
+    return {row[0]: row[1] for row in session.execute(query)}
+
+
+def _row(alert: Alert, label: str, mask: Any, references: dict[int, str]) -> AlertRow:
+    return AlertRow(
+        alert_id=alert.alert_id,
+        staff_label=label,
+        subject_id=alert.subject_id,
+        rules=_rules(alert.rules),
+        score=alert.score,
+        first_at=alert.first_at,
+        last_at=alert.last_at,
+        events=alert.events,
+        explanation=mask(alert.explanation) if mask else alert.explanation,
+        status=alert.status,
+        investigation_id=alert.investigation_id,
+        investigation_ref=references.get(alert.investigation_id) if alert.investigation_id else None,
+    )
+
+
+def _pseudonymous_rows(session: Session, settings: Settings, alerts: Sequence[Alert]) -> list[AlertRow]:
+    references = _references(session, (a.investigation_id for a in alerts))
+    maskers: dict[str, Any] = {}
+    rows = []
+    for alert in alerts:
+        label = pseudonym(settings, alert.staff_id)
+        if alert.staff_id not in maskers:
+            maskers[alert.staff_id] = _masker(session, alert.staff_id, label)
+        rows.append(_row(alert, label, maskers[alert.staff_id], references))
+    return rows
+
+
+def _has_rule(rule: str) -> ColumnElement[bool]:
+    return (literal(";") + Alert.rules + literal(";")).like(f"%;{rule};%")
+
+
+def alert_queue(
+    session: Session,
+    settings: Settings,
+    viewer: Principal,
+    *,
+    status: str = AlertStatus.NEW,
+    rule: str = "",
+    page: int = 1,
+) -> tuple[list[AlertRow], int]:
+    """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
+    score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
+    query = select(Alert).where(_visible(viewer))
+    if status:
+        query = query.where(Alert.status == status)
+    if rule:
+        query = query.where(_has_rule(rule))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(Alert.score.desc(), Alert.last_at.desc(), Alert.alert_id)
+    page = max(1, page)
+    alerts = list(session.scalars(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return _pseudonymous_rows(session, settings, alerts), total
+
+
+def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
+    """How many alerts the viewer may see, by status."""
+    query = select(Alert.status, func.count()).where(_visible(viewer)).group_by(Alert.status)
+    found = {status: count for status, count in session.execute(query)}
+    return {status: found.get(status, 0) for status in STATUS_TITLES}
+
+
+# --------------------------------------------------------------------------- one alert
+
+
+def _events(session: Session, alert_ids: Sequence[str], mask: Any = None) -> list[EventRow]:
+    if not alert_ids:
+        return []
+    query = select(AlertEvent).where(AlertEvent.alert_id.in_(alert_ids))
+    rows = session.scalars(query.order_by(AlertEvent.occurred_at, AlertEvent.event_id))
+    return [
+        EventRow(
+            event_id=e.event_id,
+            occurred_at=e.occurred_at,
+            system=e.system,
+            action=e.action,
+            case_ref=e.case_ref,
+            rules=_rules(e.rules),
+            explanation=mask(e.explanation) if mask else e.explanation,
+            batch_id=e.batch_id,
+            alert_id=e.alert_id,
+        )
+        for e in rows
+    ]
+
+
+def _summary(session: Session, row: Investigation, alerts: int | None = None) -> InvestigationRow:
+    if alerts is None:
+        alerts = session.scalar(select(func.count()).where(Alert.investigation_id == row.id)) or 0
+    return InvestigationRow(
+        id=row.id,
+        reference=row.reference,
+        title=row.title,
+        staff_id=row.staff_id,
+        staff_name=workforce.staff_name(session, row.staff_id),
+        status=row.status,
+        outcome=row.outcome,
+        opened_at=row.opened_at,
+        closed_at=row.closed_at,
+        alerts=alerts,
+    )
+
+
+def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) -> list[InvestigationRow]:
+    query = select(Investigation).where(
+        Investigation.staff_id == staff_id,
+        Investigation.status == InvestigationStatus.OPEN,
+        Investigation.staff_id != viewer.staff_id,
+        Investigation.id.not_in(_hidden_investigations(viewer)),
+    )
+    return [_summary(session, row) for row in session.scalars(query.order_by(Investigation.id))]
+
+
+def _other_new(
+    session: Session, settings: Settings, staff_id: str, viewer: Principal, exclude: Iterable[str] = ()
+) -> list[AlertRow]:
+    query = select(Alert).where(
+        _visible(viewer),
+        Alert.staff_id == staff_id,
+        Alert.status == AlertStatus.NEW,
+        Alert.alert_id.not_in(list(exclude)),
+    )
+    alerts = list(session.scalars(query.order_by(Alert.score.desc(), Alert.last_at.desc()).limit(100)))
+    return _pseudonymous_rows(session, settings, alerts)
+
+
+def _subjects(*ids: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in ids if i))
+
+
+def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Principal) -> AlertDetail:
+    """One alert with its accesses, for triage. Showing it (the person looked at, the accesses) is a
+    consultation, logged with its purpose; the member of staff's name, id and team are shown, and that
+    consulted too, only once the viewer has revealed who it is."""
+    alert = _alert(session, alert_id, viewer)
+    label = pseudonym(settings, alert.staff_id)
+    revealed = _revealed_to(session, alert_id, viewer)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=viewer.actor,
+            op=Op.CONSULTATION,
+            object_type="alert",
+            object_id=alert_id,
+            subjects=_subjects(alert.subject_id),
+            justification=f"counter-corruption triage of alert {alert_id}",
+        ),
+    )
+    staff = None
+    if revealed:
+        staff = workforce.view_staff(
+            session,
+            alert.staff_id,
+            actor=viewer.actor,
+            justification=f"counter-corruption triage of alert {alert_id} (identity revealed)",
+        )
+        mask = None
+        shown_label = staff.name if staff else alert.staff_id
+    else:
+        mask = _masker(session, alert.staff_id, label)
+        shown_label = label
+    references = _references(session, [alert.investigation_id])
+    subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
+    reveals = session.scalars(
+        select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
+    )
+    return AlertDetail(
+        alert=_row(alert, shown_label, mask, references),
+        pseudonym=label,
+        revealed=revealed,
+        staff=staff,
+        staff_id=alert.staff_id if revealed else None,
+        subject=subject,
+        events=_events(session, [alert_id], mask),
+        dismissal_reason=alert.dismissal_reason,
+        triaged_by=alert.triaged_by,
+        triaged_by_name=workforce.staff_name(session, alert.triaged_by),
+        triaged_at=alert.triaged_at,
+        reveals=[
+            RevealRow(r.revealed_to, workforce.staff_name(session, r.revealed_to), r.reason, r.at)
+            for r in reveals
+        ],
+        other_new=_other_new(session, settings, alert.staff_id, viewer, exclude=[alert_id])
+        if alert.status == AlertStatus.NEW
+        else [],
+        open_investigations=_open_investigations_of(session, alert.staff_id, viewer)
+        if alert.status == AlertStatus.NEW
+        else [],
+    )
+
+
+def reveal_identity(session: Session, alert_id: str, viewer: Principal, reason: str) -> bool:
+    """Let the viewer see who the member of staff on this alert is. Needs a reason; recorded as a
+    consultation of that person's data. False if it was already revealed to them (nothing recorded)."""
+    alert = _alert(session, alert_id, viewer)
+    cleaned = _clean(reason, "give a reason for revealing who this is")
+    if _revealed_to(session, alert_id, viewer):
+        return False
+    session.add(IdentityReveal(alert_id=alert_id, revealed_to=viewer.staff_id, reason=cleaned, at=utcnow()))
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=viewer.actor,
+            op=Op.CONSULTATION,
+            object_type="alert",
+            object_id=alert_id,
+            subjects=(alert.staff_id,),
+            justification=cleaned,
+            detail={"action": "identity revealed"},
+        ),
+    )
+    session.flush()
+    return True
+
+
+def _triage_entry(viewer: Principal, alert: Alert, detail: dict[str, Any]) -> EntryDraft:
+    return EntryDraft(
+        actor=viewer.actor,
+        op=Op.REVIEW,
+        object_type="alert",
+        object_id=alert.alert_id,
+        subjects=_subjects(alert.staff_id, alert.subject_id),
+        detail=detail,
+    )
+
+
+def _require_new(alert: Alert, references: dict[int, str] | None = None) -> None:
+    if alert.status == AlertStatus.NEW:
+        return
+    if alert.status == AlertStatus.DISMISSED:
+        raise CaseworkError(f"Alert {alert.alert_id} has already been dismissed.")
+    reference = (references or {}).get(alert.investigation_id or -1)
+    where = f" ({reference})" if reference else ""
+    raise CaseworkError(f"Alert {alert.alert_id} is already part of an investigation{where}.")
+
+
+def dismiss_alert(session: Session, alert_id: str, viewer: Principal, reason: str) -> None:
+    """Dismiss a new alert: the reason is required and recorded."""
+    alert = _alert(session, alert_id, viewer)
+    cleaned = _clean(reason, "give a reason for dismissing the alert")
+    _require_new(alert, _references(session, [alert.investigation_id]))
+    now = utcnow()
+    alert.status, alert.dismissal_reason = AlertStatus.DISMISSED, cleaned
+    alert.triaged_by, alert.triaged_at, alert.updated_at = viewer.staff_id, now, now
+    ledger.record(session, _triage_entry(viewer, alert, {"decision": "dismissed", "reason": cleaned}))
+    session.flush()
+
+
+# --------------------------------------------------------------------------- investigations
+
+# PostgreSQL: the reference is read and taken under this transaction lock (SQLite: the write lock).
+_REFERENCE_LOCK = int.from_bytes(hashlib.sha256(b"custodes.investigation").digest()[:8], "big") >> 1
+
+
+def next_reference(session: Session, at: datetime) -> str:
+    """`INV/NNN/YY`: consecutive across years, never reused, safe under concurrent openings (numbers are
+    taken under a lock held to the end of the transaction, and `reference` is unique)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFERENCE_LOCK})
+    last = session.scalars(select(Investigation.reference).order_by(Investigation.id.desc()).limit(1)).first()
+    number = int(last.split("/")[1]) + 1 if last else 1
+    return f"INV/{number:03d}/{london_day(at).year % 100:02d}"
+
+
+def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -> list[Alert]:
+    wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a and a.strip()))
+    if not wanted:
+        raise CaseworkError("Please choose at least one alert.")
+    alerts = [_alert(session, alert_id, viewer) for alert_id in wanted]
+    references = _references(session, (a.investigation_id for a in alerts))
+    for alert in alerts:
+        _require_new(alert, references)
+    if len({a.staff_id for a in alerts}) > 1:
+        raise CaseworkError(
+            "An investigation is about one member of staff: choose alerts about the same person."
+        )
+    return alerts
+
+
+def _default_title(alerts: Sequence[Alert]) -> str:
+    codes = list(dict.fromkeys(code for a in alerts for code in _rules(a.rules)))
+    words = ", ".join(RULE_TITLES.get(code, code) for code in codes[:3]).lower() or "possible misuse"
+    return (words[0].upper() + words[1:])[:MAX_TITLE]
+
+
+def _link(session: Session, alerts: Sequence[Alert], row: Investigation, viewer: Principal) -> None:
+    now = utcnow()
+    for alert in alerts:
+        alert.status, alert.investigation_id = AlertStatus.INVESTIGATING, row.id
+        alert.triaged_by, alert.triaged_at, alert.updated_at = viewer.staff_id, now, now
+        detail = {"decision": "investigation", "investigation": row.reference}
+        ledger.record(session, _triage_entry(viewer, alert, detail))
+
+
+def _investigation_entry(
+    viewer: Principal, row: Investigation, op: Op, detail: dict[str, Any], subjects: Sequence[str] = ()
+) -> EntryDraft:
+    return EntryDraft(
+        actor=viewer.actor,
+        op=op,
+        object_type="investigation",
+        object_id=row.reference,
+        subjects=_subjects(row.staff_id, *subjects),
+        detail=detail,
+    )
+
+
+def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "") -> int:
+    """Open an investigation from one or more new alerts about the same member of staff (never oneself).
+    A blank title is made from the alerts' rules. Returns its id."""
+    alerts = _alerts_for(session, alert_ids, viewer)
+    staff_id = alerts[0].staff_id
+    if staff_id == viewer.staff_id:  # _alert already hides these; kept as the rule in its own words
+        raise NotFound("You cannot open an investigation about yourself.")
+    cleaned = " ".join((title or "").split())
+    if len(cleaned) > MAX_TITLE:
+        raise CaseworkError(f"The title is longer than {MAX_TITLE} characters.")
+    now = utcnow()
+    row = Investigation(
+        reference=next_reference(session, now),
+        title=cleaned or _default_title(alerts),
+        staff_id=staff_id,
+        status=InvestigationStatus.OPEN,
+        opened_by=viewer.staff_id,
+        opened_at=now,
+    )
+    session.add(row)
+    session.flush()
+    ids = [a.alert_id for a in alerts]
+    subjects = [a.subject_id for a in alerts if a.subject_id]
+    detail = {"action": "opened", "title": row.title, "alerts": ids}
+    ledger.record(session, _investigation_entry(viewer, row, Op.COLLECTION, detail, subjects))
+    _link(session, alerts, row, viewer)
+    session.flush()
+    return row.id
+
+
+def _open(row: Investigation) -> None:
+    if row.status != InvestigationStatus.OPEN:
+        raise CaseworkError(f"{row.reference} is closed.")
+
+
+def add_alerts(session: Session, investigation_id: int, alert_ids: Sequence[str], viewer: Principal) -> str:
+    """Add new alerts about the same member of staff to an open investigation. Returns its reference."""
+    row = _investigation(session, investigation_id, viewer)
+    _open(row)
+    alerts = _alerts_for(session, alert_ids, viewer)
+    if alerts[0].staff_id != row.staff_id:
+        raise CaseworkError(
+            f"These alerts are about someone other than the member of staff in {row.reference}."
+        )
+    ids = [a.alert_id for a in alerts]
+    subjects = [a.subject_id for a in alerts if a.subject_id]
+    detail = {"action": "alerts added", "alerts": ids}
+    ledger.record(session, _investigation_entry(viewer, row, Op.ALTERATION, detail, subjects))
+    _link(session, alerts, row, viewer)
+    session.flush()
+    return row.reference
+
+
+def investigations(
+    session: Session, viewer: Principal, status: str = InvestigationStatus.OPEN
+) -> list[InvestigationRow]:
+    """Investigations the viewer may see (never one into them or built on an alert about them), newest
+    first. Names from the staff register, as other work queues show them."""
+    query = select(Investigation).where(
+        Investigation.staff_id != viewer.staff_id, Investigation.id.not_in(_hidden_investigations(viewer))
+    )
+    if status:
+        query = query.where(Investigation.status == status)
+    rows = list(session.scalars(query.order_by(Investigation.id.desc()).limit(500)))
+    counts = dict(
+        session.execute(
+            select(Alert.investigation_id, func.count())
+            .where(Alert.investigation_id.in_([r.id for r in rows]))
+            .group_by(Alert.investigation_id)
+        ).all()
+    )
+    return [_summary(session, r, counts.get(r.id, 0)) for r in rows]
+
+
+def _notes(session: Session, investigation_id: int) -> list[NoteRow]:
+    query = select(InvestigationNote).where(InvestigationNote.investigation_id == investigation_id)
+    return [
+        NoteRow(n.id, n.author, workforce.staff_name(session, n.author), n.text, n.at)
+        for n in session.scalars(query.order_by(InvestigationNote.at, InvestigationNote.id))
+    ]
+
+
+def investigation_detail(
+    session: Session, settings: Settings, investigation_id: int, viewer: Principal, *, purpose: str
+) -> InvestigationDetail:
+    """An investigation with its alerts, accesses and notes. A consultation of the data of the member of
+    staff investigated and of the people looked at: logged with `purpose`."""
+    row = _investigation(session, investigation_id, viewer)
+    alerts = _linked_alerts(session, row.id)
+    subjects = [a.subject_id for a in alerts if a.subject_id]
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=viewer.actor,
+            op=Op.CONSULTATION,
+            object_type="investigation",
+            object_id=row.reference,
+            subjects=_subjects(*subjects),
+            justification=purpose,
+        ),
+    )
+    staff = workforce.view_staff(session, row.staff_id, actor=viewer.actor, justification=purpose)
+    label = staff.name if staff else row.staff_id
+    references = {row.id: row.reference}
+    return InvestigationDetail(
+        summary=_summary(session, row, len(alerts)),
+        staff=staff,
+        outcome_reason=row.outcome_reason,
+        opened_by=row.opened_by,
+        opened_by_name=workforce.staff_name(session, row.opened_by),
+        closed_by=row.closed_by,
+        closed_by_name=workforce.staff_name(session, row.closed_by),
+        alerts=[_row(a, label, None, references) for a in alerts],
+        events=_events(session, [a.alert_id for a in alerts]),
+        notes=_notes(session, row.id),
+        other_new=_other_new(session, settings, row.staff_id, viewer)
+        if row.status == InvestigationStatus.OPEN
+        else [],
+    )
+
+
+def investigation_reference(session: Session, investigation_id: int, viewer: Principal) -> str:
+    """The reference of an investigation the viewer may see (NotFound otherwise). Not a consultation."""
+    return _investigation(session, investigation_id, viewer).reference
+
+
+def view_investigation(
+    session: Session, settings: Settings, investigation_id: int, viewer: Principal
+) -> InvestigationDetail:
+    row = _investigation(session, investigation_id, viewer)
+    purpose = f"counter-corruption investigation {row.reference}"
+    return investigation_detail(session, settings, investigation_id, viewer, purpose=purpose)
+
+
+def add_note(session: Session, investigation_id: int, viewer: Principal, note: str) -> str:
+    """Add a note to an open investigation. The ledger keeps the note's SHA-256, so the evidence pack can
+    show that the text was not changed afterwards. Returns the reference."""
+    row = _investigation(session, investigation_id, viewer)
+    _open(row)
+    cleaned = _clean(note, "write the note", MAX_NOTE)
+    added = InvestigationNote(investigation_id=row.id, author=viewer.staff_id, text=cleaned, at=utcnow())
+    session.add(added)
+    session.flush()
+    digest = hashlib.sha256(cleaned.encode()).hexdigest()
+    detail = {"action": "note added", "note": added.id, "sha256": digest}
+    ledger.record(session, _investigation_entry(viewer, row, Op.COLLECTION, detail))
+    return row.reference
+
+
+def close_investigation(
+    session: Session, investigation_id: int, viewer: Principal, outcome: str, reason: str
+) -> str:
+    """Close an open investigation with an outcome and a reason (both required); its alerts are closed
+    with it. Returns the reference."""
+    row = _investigation(session, investigation_id, viewer)
+    _open(row)
+    if outcome not in OUTCOMES:
+        raise CaseworkError("Please choose an outcome.")
+    cleaned = _clean(reason, "give the reason for the outcome")
+    now = utcnow()
+    row.status, row.outcome, row.outcome_reason = InvestigationStatus.CLOSED, outcome, cleaned
+    row.closed_by, row.closed_at = viewer.staff_id, now
+    for alert in _linked_alerts(session, row.id):
+        alert.status, alert.updated_at = AlertStatus.CLOSED, now
+    detail = {"action": "closed", "outcome": outcome, "reason": cleaned}
+    ledger.record(session, _investigation_entry(viewer, row, Op.REVIEW, detail))
+    session.flush()
+    return row.reference
+
+
+def linked_alert_ids(session: Session, investigation_id: int) -> list[str]:
+    return [a.alert_id for a in _linked_alerts(session, investigation_id)]

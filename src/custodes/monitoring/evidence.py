@@ -1,0 +1,252 @@
+"""The evidence pack of an investigation: one ZIP that a court, the IOPC or a misconduct panel can check
+without access to the force's systems.
+
+    report.pdf       the investigation, its alerts and their explanations, every access in them, the notes,
+                     the outcome, the ledger history, and how to verify the rest
+    entries.jsonl    the ledger entries concerned, byte for byte as `custodes ledger export` prints them: the
+                     investigation's and its alerts' own entries and, for each access, the `consultation`
+                     entry of the batch of access events it was ingested in
+    proofs.json      {"checkpoint": {...}, "entries": [RFC 9162 inclusion proof of each line of entries.jsonl
+                     in the checkpoint's tree], "accesses": [monitoring.service.access_proof of each access]}
+    checkpoint.txt   a signed checkpoint covering every entry in the pack (signed-note text)
+    public-key.txt   the ledger's verifier key
+
+`verify_pack` checks a pack as an outsider would (tests use it; so can anyone with Python and Custodes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.kit.pdf import html_to_pdf
+from custodes.kit.timefmt import LONDON
+from custodes.ledger import merkle
+from custodes.ledger import service as ledger
+from custodes.ledger.note import NoteError, Verifier, open_checkpoint
+from custodes.ledger.schemas import CheckpointInfo, EntryFilter
+from custodes.monitoring import casework
+from custodes.monitoring import service as monitoring
+from custodes.settings import Settings
+
+FILES = ("report.pdf", "entries.jsonl", "proofs.json", "checkpoint.txt", "public-key.txt")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """An entry of entries.jsonl, decoded for the report."""
+
+    index: int
+    at: str
+    actor: str
+    op: str
+    object: str
+    said: str  # justification and detail, in short
+
+
+def _proofs_of_accesses(session: Session, settings: Settings, event_ids: list[str]) -> list[dict[str, Any]]:
+    """monitoring.service.access_proof of each access; for one that cannot be proven (no longer stored, its
+    batch not recorded), {"event_id", "problem"}, and the report says so."""
+    proofs: list[dict[str, Any]] = []
+    for event_id in event_ids:
+        try:
+            proofs.append(monitoring.access_proof(session, settings, event_id))
+        except monitoring.ProofUnavailable as error:
+            proofs.append({"event_id": event_id, "problem": str(error)})
+    return proofs
+
+
+def _entry_indexes(
+    session: Session, reference: str, alert_ids: list[str], proofs: list[dict[str, Any]]
+) -> set[int]:
+    wanted = {
+        e.index
+        for e in ledger.iter_matching(session, EntryFilter(object_type="investigation", object_id=reference))
+    }
+    for alert_id in alert_ids:
+        wanted.update(
+            e.index
+            for e in ledger.iter_matching(session, EntryFilter(object_type="alert", object_id=alert_id))
+        )
+    wanted.update(int(p["entry_index"]) for p in proofs if isinstance(p.get("entry_index"), int))
+    return wanted
+
+
+def _said(content: dict[str, Any]) -> str:
+    parts = []
+    if content.get("justification"):
+        parts.append(str(content["justification"]))
+    detail = content.get("detail") or {}
+    if detail:
+        parts.append(
+            "; ".join(
+                f"{k}: {v if not isinstance(v, list) else ', '.join(map(str, v))}" for k, v in detail.items()
+            )
+        )
+    return " — ".join(parts)
+
+
+def _ledger_line(line: bytes) -> LedgerLine:
+    content = json.loads(line)
+    if "redacted" in content:
+        return LedgerLine(-1, "", "", "redacted", "", "entry redacted at the end of its retention")
+    target = content.get("object") or {}
+    return LedgerLine(
+        index=int(content.get("index", -1)),
+        at=str(content.get("at", ""))[:19].replace("T", " "),
+        actor=str(content.get("actor", "")),
+        op=str(content.get("op", "")),
+        object="/".join(str(part) for part in (target.get("type"), target.get("id")) if part),
+        said=_said(content),
+    )
+
+
+def _zip(files: dict[str, bytes], at: datetime) -> bytes:
+    buffer = io.BytesIO()
+    stamp = at.astimezone(LONDON).timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in FILES:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def _checkpoint(session: Session, settings: Settings) -> CheckpointInfo:
+    """A signed checkpoint covering everything recorded so far, this pack's own consultation included."""
+    found = ledger.issue_checkpoint(session, settings, only_if_grown=True) or ledger.latest_checkpoint(
+        session
+    )
+    if found is None:  # issue_checkpoint declines only when the latest one is already current
+        raise ledger.LedgerError("no signed checkpoint")
+    return found
+
+
+def _people(session: Session, subject_ids: Iterable[str | None]) -> dict[str, str]:
+    """Names of the people looked at, for the report (its making is the pack's consultation entry)."""
+    names = {}
+    for subject_id in dict.fromkeys(s for s in subject_ids if s):
+        nominal = monitoring.get_nominal(session, subject_id)
+        if nominal is not None:
+            names[subject_id] = f"{nominal.forenames} {nominal.surname}"
+    return names
+
+
+def build_pack(
+    session: Session,
+    settings: Settings,
+    investigation_id: int,
+    viewer: Principal,
+    render_report: Callable[[dict[str, Any]], str],
+) -> tuple[str, bytes]:
+    """(file name, ZIP bytes) of the investigation's evidence pack. Producing it is a consultation of the
+    data in it, recorded before the checkpoint is signed, so the pack carries its own making.
+    `render_report(context)` turns the report's context into HTML (the web layer's templates)."""
+    reference = casework.investigation_reference(session, investigation_id, viewer)
+    purpose = f"evidence pack for counter-corruption investigation {reference}"
+    detail = casework.investigation_detail(session, settings, investigation_id, viewer, purpose=purpose)
+    checkpoint = _checkpoint(session, settings)  # appends what is queued, this pack's consultation too
+
+    events = detail.events
+    accesses = _proofs_of_accesses(session, settings, list(dict.fromkeys(e.event_id for e in events)))
+    indexes = sorted(
+        i
+        for i in _entry_indexes(session, reference, [a.alert_id for a in detail.alerts], accesses)
+        if i < checkpoint.size
+    )
+    lines = [next(iter(ledger.export_lines(session, index, index + 1))) for index in indexes]
+    entry_proofs = [ledger.prove_inclusion(session, index, checkpoint.size) for index in indexes]
+    proofs = {
+        "checkpoint": {"tree_size": checkpoint.size, "root_hash": checkpoint.root.hex()},
+        "entries": entry_proofs,
+        "accesses": accesses,
+    }
+    files: dict[str, bytes] = {
+        "entries.jsonl": b"".join(line + b"\n" for line in lines),
+        "proofs.json": json.dumps(proofs, indent=1, sort_keys=True, default=str).encode() + b"\n",
+        "checkpoint.txt": checkpoint.note.encode(),
+        "public-key.txt": (ledger.verifier_key(settings) + "\n").encode(),
+    }
+    now = utcnow()
+    proven = {str(p.get("event", {}).get("event_id", "")) for p in accesses if "problem" not in p}
+    context = {
+        "d": detail,
+        "reference": reference,
+        "generated": now,
+        "principal": viewer,
+        "checkpoint": checkpoint,
+        "history": [_ledger_line(line) for line in lines],
+        "digests": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
+        "proven": proven,
+        "unproven": [p for p in accesses if "problem" in p],
+        "public_key": ledger.verifier_key(settings),
+        "people": _people(session, (a.subject_id for a in detail.alerts)),
+    }
+    files["report.pdf"] = html_to_pdf(render_report(context))
+    return f"evidence-{reference.replace('/', '-')}.zip", _zip(files, now)
+
+
+# --------------------------------------------------------------------------- checking a pack
+
+
+def _hash(value: str) -> bytes:
+    return bytes.fromhex(value)
+
+
+def _check_access(proof: dict[str, Any], public_key: str, lines: set[bytes]) -> list[str]:
+    name = proof.get("event", {}).get("event_id") or proof.get("event_id") or "?"
+    if "problem" in proof:
+        return [f"access {name}: no proof in the pack ({proof['problem']})"]
+    try:
+        problems = [f"access {name}: {p}" for p in monitoring.verify_access_proof(proof, public_key)]
+    except (KeyError, TypeError, ValueError) as error:
+        return [f"access {name}: malformed proof ({error})"]
+    if str(proof["entry"]).encode() not in lines:
+        problems.append(f"access {name}: its batch's ledger entry is not in entries.jsonl")
+    return problems
+
+
+def verify_pack(data: bytes, public_key: str | None = None) -> list[str]:
+    """Problems found in an evidence pack (none: it verifies). Give the verifier key published by the force
+    (`custodes ledger public-key`); without it the pack's own public-key.txt is trusted."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        files = {name: archive.read(name) for name in archive.namelist()}
+    except (zipfile.BadZipFile, KeyError) as error:
+        return [f"not a readable ZIP: {error}"]
+    missing = [name for name in FILES if name not in files]
+    if missing:
+        return [f"missing from the pack: {', '.join(missing)}"]
+    key = (public_key or files["public-key.txt"].decode()).strip()
+    problems = []
+    try:
+        verifier = Verifier(key)
+        signed = open_checkpoint(files["checkpoint.txt"].decode(), verifier)
+    except NoteError as error:
+        return [f"checkpoint.txt: {error}"]
+    proofs = json.loads(files["proofs.json"])
+    lines = files["entries.jsonl"].split(b"\n")[:-1] if files["entries.jsonl"] else []
+    entry_proofs = proofs.get("entries", [])
+    if len(entry_proofs) != len(lines):
+        problems.append(f"entries.jsonl has {len(lines)} entries but proofs.json proves {len(entry_proofs)}")
+    for line, proof in zip(lines, entry_proofs, strict=False):
+        leaf = merkle.leaf_hash(line)
+        path = [_hash(p) for p in proof["inclusion_path"]]
+        index = int(proof["leaf_index"])
+        if proof["tree_size"] != signed.size or not merkle.verify_inclusion(
+            leaf, index, signed.size, path, signed.root
+        ):
+            problems.append(f"entries.jsonl: entry {index} is not in the signed ledger (or was altered)")
+    for proof in proofs.get("accesses", []):
+        problems += _check_access(proof, key, set(lines))
+    return problems

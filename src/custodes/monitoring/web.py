@@ -1,0 +1,405 @@
+"""Counter-corruption screens: the alert queue, triage of one alert, investigations and evidence packs.
+
+Thin: parse the form, call monitoring.casework (where the rules are), render. Everything here needs
+ALERTS_INVESTIGATE; which alerts and investigations a member of the unit may see is casework's rule.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from custodes.identity.permissions import Permission
+from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
+from custodes.monitoring import casework, evidence, service
+from custodes.monitoring.casework import (
+    ACTION_TITLES,
+    OUTCOMES,
+    RULE_TITLES,
+    STATUS_TITLES,
+    AlertStatus,
+    CaseworkError,
+    InvestigationStatus,
+    NotFound,
+)
+from custodes.web.deps import Db, require
+from custodes.web.templating import environment, render
+
+router = APIRouter()
+
+Investigator = Annotated[Principal, Depends(require(Permission.ALERTS_INVESTIGATE))]
+Reason = Annotated[str, Form(max_length=casework.MAX_TEXT)]
+Note = Annotated[str, Form(max_length=casework.MAX_NOTE)]
+Title = Annotated[str, Form(max_length=casework.MAX_TITLE)]
+AlertIds = Annotated[list[str] | None, Form()]
+Short = Annotated[str, Form(max_length=100)]
+
+QUEUE_TABS = {
+    AlertStatus.NEW: "New",
+    AlertStatus.INVESTIGATING: "Under investigation",
+    AlertStatus.DISMISSED: "Dismissed",
+    AlertStatus.CLOSED: "Closed",
+    "all": "All",
+}
+INVESTIGATION_TABS = {InvestigationStatus.OPEN: "Open", InvestigationStatus.CLOSED: "Closed", "all": "All"}
+OUTCOME_HINTS = {
+    "no_case_to_answer": "The accesses were justified, or there is not enough to act on.",
+    "management_advice": "Dealt with by words of advice or a reflective practice review, not misconduct.",
+    "misconduct": "Referred for misconduct proceedings.",
+    "criminal": "Referred for criminal investigation (Computer Misuse Act, misconduct in public office).",
+}
+
+
+def _band(score: int) -> tuple[str, str]:
+    """(words, css class) for a score."""
+    if score >= 70:
+        return "High", "bad"
+    if score >= 40:
+        return "Medium", "warn"
+    return "Low", "none"
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+    return render(
+        request,
+        f"monitoring/{name}",
+        status_code,
+        rule_titles=RULE_TITLES,
+        action_titles=ACTION_TITLES,
+        status_titles=STATUS_TITLES,
+        outcomes=OUTCOMES,
+        outcome_hints=OUTCOME_HINTS,
+        band=_band,
+        **context,
+    )
+
+
+def _done(path: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+
+
+def _number(value: str | None, default: int = 1) -> int:
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        return default
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@router.get("/alerts")
+def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
+    params = request.query_params
+    status = params.get("status", AlertStatus.NEW)
+    status = status if status in QUEUE_TABS else AlertStatus.NEW
+    rule = params.get("rule", "")
+    rule = rule if rule in RULE_TITLES else ""
+    page = _number(params.get("page"))
+    settings = request.app.state.settings
+    rows, total = casework.alert_queue(
+        db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page
+    )
+    pages = max(1, -(-total // casework.PAGE_SIZE))
+    return _page(
+        request,
+        "alerts.html",
+        title="Misuse alerts",
+        rows=rows,
+        total=total,
+        status=status,
+        rule=rule,
+        page=page,
+        pages=pages,
+        tabs=QUEUE_TABS,
+        counts=casework.status_counts(db, viewer),
+        link=lambda **changes: "/alerts?" + urlencode({"status": status, "rule": rule, "page": 1, **changes}),
+    )
+
+
+# --------------------------------------------------------------------------- one alert
+
+
+def _alert_page(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    alert_id: str,
+    *,
+    problem: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Any:
+    try:
+        detail = casework.view_alert(db, request.app.state.settings, alert_id, viewer)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return _page(
+        request,
+        "alert.html",
+        400 if problem else 200,
+        title=f"Alert: {detail.alert.staff_label}",
+        d=detail,
+        problem=problem,
+        values=values or {},
+    )
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
+    return _alert_page(request, db, viewer, alert_id)
+
+
+@router.post("/alerts/{alert_id}/reveal")
+def reveal_identity(
+    request: Request, db: Db, viewer: Investigator, alert_id: str, reason: Reason = ""
+) -> Any:
+    try:
+        casework.reveal_identity(db, alert_id, viewer, reason)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"reveal": reason})
+    return _done(f"/alerts/{alert_id}", "Identity revealed to you. Your reason is recorded in the ledger.")
+
+
+@router.post("/alerts/{alert_id}/dismiss")
+def dismiss_alert(request: Request, db: Db, viewer: Investigator, alert_id: str, reason: Reason = "") -> Any:
+    try:
+        casework.dismiss_alert(db, alert_id, viewer, reason)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"dismiss": reason})
+    return _done("/alerts", "Alert dismissed. Your reason is recorded.")
+
+
+@router.post("/alerts/{alert_id}/add")
+def add_alert_to_investigation(
+    request: Request, db: Db, viewer: Investigator, alert_id: str, investigation_id: Short = ""
+) -> Any:
+    try:
+        number = int(investigation_id)
+    except ValueError:
+        return _alert_page(request, db, viewer, alert_id, problem="Please choose an investigation.")
+    try:
+        reference = casework.add_alerts(db, number, [alert_id], viewer)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        return _alert_page(request, db, viewer, alert_id, problem=str(error))
+    return _done(f"/investigations/{number}", f"Alert added to {reference}.")
+
+
+# --------------------------------------------------------------------------- investigations
+
+
+@router.post("/investigations")
+def open_investigation(
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    alert_id: AlertIds = None,
+    title: Title = "",
+    from_alert: Short = "",
+) -> Any:
+    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked)."""
+    chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
+    try:
+        investigation_id = casework.open_investigation(db, chosen, viewer, title)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        if from_alert:
+            values = {"title": title, "also": set(alert_id or [])}
+            return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
+        return render(request, "error.html", 400, title="No investigation opened", message=str(error))
+    reference = casework.investigation_reference(db, investigation_id, viewer)
+    return _done(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
+
+
+@router.get("/investigations")
+def investigation_list(request: Request, db: Db, viewer: Investigator) -> Any:
+    status = request.query_params.get("status", InvestigationStatus.OPEN)
+    status = status if status in INVESTIGATION_TABS else InvestigationStatus.OPEN
+    rows = casework.investigations(db, viewer, "" if status == "all" else status)
+    return _page(
+        request,
+        "investigations.html",
+        title="Investigations",
+        rows=rows,
+        status=status,
+        tabs=INVESTIGATION_TABS,
+    )
+
+
+def _investigation_page(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    investigation_id: int,
+    *,
+    problem: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Any:
+    try:
+        detail = casework.view_investigation(db, request.app.state.settings, investigation_id, viewer)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return _page(
+        request,
+        "investigation.html",
+        400 if problem else 200,
+        title=f"{detail.summary.reference}: {detail.summary.title}",
+        d=detail,
+        problem=problem,
+        values=values or {},
+    )
+
+
+@router.get("/investigations/{investigation_id}")
+def investigation_page(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    return _investigation_page(request, db, viewer, investigation_id)
+
+
+@router.post("/investigations/{investigation_id}/alerts")
+def add_alerts(
+    request: Request, db: Db, viewer: Investigator, investigation_id: int, alert_id: AlertIds = None
+) -> Any:
+    try:
+        reference = casework.add_alerts(db, investigation_id, alert_id or [], viewer)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        return _investigation_page(request, db, viewer, investigation_id, problem=str(error))
+    count = len(alert_id or [])
+    return _done(
+        f"/investigations/{investigation_id}",
+        f"{count} alert{'s' if count != 1 else ''} added to {reference}.",
+    )
+
+
+@router.post("/investigations/{investigation_id}/notes")
+def add_note(request: Request, db: Db, viewer: Investigator, investigation_id: int, note: Note = "") -> Any:
+    try:
+        reference = casework.add_note(db, investigation_id, viewer, note)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        return _investigation_page(
+            request, db, viewer, investigation_id, problem=str(error), values={"note": note}
+        )
+    return _done(f"/investigations/{investigation_id}", f"Note added to {reference}.")
+
+
+@router.post("/investigations/{investigation_id}/close")
+def close_investigation(
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    investigation_id: int,
+    outcome: Short = "",
+    reason: Reason = "",
+) -> Any:
+    try:
+        reference = casework.close_investigation(db, investigation_id, viewer, outcome, reason)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except CaseworkError as error:
+        values = {"outcome": outcome, "reason": reason}
+        return _investigation_page(request, db, viewer, investigation_id, problem=str(error), values=values)
+    title = OUTCOMES[outcome].lower()
+    return _done(f"/investigations/{investigation_id}", f"{reference} closed: {title}.")
+
+
+@router.get("/investigations/{investigation_id}/evidence.zip")
+def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    settings = request.app.state.settings
+    template = environment.get_template("monitoring/evidence_pdf.html")
+
+    def report(context: dict[str, Any]) -> str:
+        return template.render(
+            force_name=settings.force_name,
+            rule_titles=RULE_TITLES,
+            action_titles=ACTION_TITLES,
+            status_titles=STATUS_TITLES,
+            outcomes=OUTCOMES,
+            **context,
+        )
+
+    try:
+        name, content = evidence.build_pack(db, settings, investigation_id, viewer, report)
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --------------------------------------------------------------------------- the overview (no alerts)
+
+Overseer = Annotated[Principal, Depends(require(Permission.MONITORING_VIEW))]
+EXPLANATION_TITLES = {
+    "cited_case": "Case cited on the access",
+    "assigned_case": "Case assigned to the searcher",
+    "team_case": "Case of the searcher's team",
+    "referral": "Referral (searching for a colleague)",
+}
+RUN_WINDOW_DAYS = 90
+
+
+@router.get("/monitoring")
+def monitoring_overview(request: Request, db: Db, viewer: Overseer) -> Any:
+    """Accesses stored, ingests with their quarantined rows, detector runs and how much was explained."""
+    found = service.overview(db)
+    latest = found.runs[0] if found.runs else None
+    return _page(
+        request,
+        "overview.html",
+        title="Access monitoring",
+        overview=found,
+        latest=latest,
+        latest_by=json.loads(latest.explained_by) if latest else {},
+        explanation_titles=EXPLANATION_TITLES,
+        files=lambda ingest: ", ".join(json.loads(ingest.files)),
+        may_run=Permission.ALERTS_INVESTIGATE in viewer.permissions,
+        window_days=RUN_WINDOW_DAYS,
+    )
+
+
+@router.get("/monitoring/ingests/{ingest_id}")
+def ingest_page(request: Request, db: Db, viewer: Overseer, ingest_id: str) -> Any:
+    record = service.ingest_record(db, ingest_id)
+    if record is None:
+        raise HTTPException(404, "No such ingest")
+    rows = service.quarantined_rows(db, ingest_id, actor=viewer.actor)
+    return _page(
+        request,
+        "ingest.html",
+        title=f"Ingest {ingest_id}",
+        ingest=record,
+        rows=rows,
+        files=", ".join(json.loads(record.files)),
+        raw=lambda row: json.loads(row.raw),
+    )
+
+
+@router.post("/monitoring/run")
+def run_now(request: Request, db: Db, viewer: Investigator) -> RedirectResponse:
+    """Run the detectors over the last 90 days (the command line takes any window)."""
+    end = utcnow()
+    summary = service.run(
+        db, request.app.state.settings, viewer.actor, (end - timedelta(days=RUN_WINDOW_DAYS), end)
+    )
+    return _done(
+        "/monitoring",
+        f"Detectors run over {summary.events:,} accesses: {len(summary.alerts):,} alert(s), "
+        f"{summary.new_alerts:,} new.",
+    )

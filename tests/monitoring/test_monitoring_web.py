@@ -1,0 +1,198 @@
+"""The counter-corruption screens: alert queue, triage forms, investigations, evidence pack download.
+
+Who may open them at all is the permission matrix's job (tests/web); here, what the unit's members see and
+do, and that a member never reaches an alert or investigation about themself.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.identity.permissions import Role
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.monitoring import casework
+from custodes.monitoring.models import Alert, Investigation
+from custodes.settings import Settings
+from tests.conftest import PASSWORD, csrf_token, log_in, make_account, post_form
+from tests.monitoring.test_casework import ACTOR, SEARCHER, UNIT, UNIT_OTHER, make_alerts, make_people
+
+
+@pytest.fixture
+def world(db: Session) -> None:
+    make_people(db)
+    make_alerts(db)
+    for staff_id in (UNIT, UNIT_OTHER, SEARCHER):
+        identity.set_password(db, staff_id, PASSWORD, ACTOR)
+    db.commit()
+
+
+def as_staff(client: TestClient, staff_id: str) -> None:
+    client.cookies.clear()
+    assert log_in(client, staff_id).status_code == 303  # type: ignore[attr-defined]
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_queue_shows_alerts_by_score_with_staff_pseudonymised(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    page = client.get("/alerts")
+    assert page.status_code == 200
+    body = page.text
+    label = casework.pseudonym(settings, SEARCHER)
+    assert label in body and SEARCHER not in body and "Parry" not in body
+    assert 'href="/alerts"' in body and 'href="/investigations"' in body  # the menu
+    order = [
+        body.index(f'id="alert-{a}"') for a in ("AL-NEIGHBOUR", "AL-UNIT", "AL-COLLEAGUE", "AL-CELEBRITY")
+    ]
+    assert order == sorted(order)
+    words = text_of(body)
+    assert "87 High" in words and "Lives near them" in words and "No work explains it" in words
+    assert "New (4)" in words
+    filtered = text_of(client.get("/alerts?rule=PUBLIC_FIGURE").text)
+    assert "Public figure" in filtered and "45 Medium" in filtered and "87 High" not in filtered
+    assert "No dismissed alerts." in text_of(client.get("/alerts?status=dismissed").text)
+
+
+def test_a_member_of_the_unit_does_not_see_alerts_about_themself(client: TestClient, world: None) -> None:
+    as_staff(client, UNIT_OTHER)
+    body = client.get("/alerts?status=all").text
+    assert "AL-UNIT" not in body and "AL-COLLEAGUE" not in body and "AL-NEIGHBOUR" in body
+    for alert_id in ("AL-UNIT", "AL-COLLEAGUE"):
+        assert client.get(f"/alerts/{alert_id}").status_code == 404
+        dismissed = post_form(client, f"/alerts/{alert_id}/dismiss", {"reason": "fine"})
+        assert dismissed.status_code == 404  # type: ignore[attr-defined]
+        opened = post_form(client, "/investigations", {"alert_id": alert_id})
+        assert opened.status_code == 404  # type: ignore[attr-defined]
+
+
+def test_reveal_and_dismiss_need_reasons(
+    client: TestClient, db: Session, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    page = client.get("/alerts/AL-NEIGHBOUR")
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert "(identity hidden)" in words and "Jane Doe (N9)" in words and "Parry" not in words
+    assert "Staff" in words and "Reveal identity" in words
+
+    refused = post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "  "})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "Please give a reason for revealing who this is." in refused.text  # type: ignore[attr-defined]
+    revealed = post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    assert revealed.status_code == 303  # type: ignore[attr-defined]
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"Peter Parry ({SEARCHER}), team T4" in words and "High score, need his postings" in words
+    assert "Reveal identity" not in words
+
+    refused = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": ""})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "Please give a reason for dismissing the alert." in refused.text  # type: ignore[attr-defined]
+    done = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": "Press office tasking, Op Glass"})
+    assert done.status_code == 303 and done.headers["location"].startswith("/alerts?done=")  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.get(Alert, "AL-CELEBRITY").status == "dismissed"  # type: ignore[union-attr]
+    words = text_of(client.get("/alerts/AL-CELEBRITY").text)
+    assert (
+        "Dismissed" in words
+        and "Press office tasking, Op Glass" in words
+        and "Dismiss the alert" not in words
+    )
+
+
+def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
+    client: TestClient, db: Session, world: None
+) -> None:
+    as_staff(client, UNIT)
+    mixed = post_form(client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-COLLEAGUE"]})
+    assert mixed.status_code == 400 and "one member of staff" in mixed.text  # type: ignore[attr-defined]
+    nothing = post_form(client, "/investigations", {"title": "x"})
+    assert nothing.status_code == 400 and "Please choose at least one alert." in nothing.text  # type: ignore[attr-defined]
+
+    opened = post_form(
+        client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-CELEBRITY"], "title": "Op Hedge"}
+    )
+    assert opened.status_code == 303  # type: ignore[attr-defined]
+    location = opened.headers["location"]  # type: ignore[attr-defined]
+    investigation_id = int(location.split("/")[2].split("?")[0])
+    reference = db.get(Investigation, investigation_id).reference  # type: ignore[union-attr]
+    page = client.get(f"/investigations/{investigation_id}")
+    words = text_of(page.text)
+    assert f"{reference}: Op Hedge" in words and f"Peter Parry ({SEARCHER}), team T4" in words
+    assert "Alerts (2)" in words and "Accesses (5)" in words
+    assert reference in text_of(client.get("/investigations").text)
+
+    assert post_form(client, f"/investigations/{investigation_id}/notes", {"note": ""}).status_code == 400  # type: ignore[attr-defined]
+    added = post_form(
+        client, f"/investigations/{investigation_id}/notes", {"note": "Interviewed: admits it."}
+    )
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    refused = post_form(client, f"/investigations/{investigation_id}/close", {"outcome": "misconduct"})
+    assert refused.status_code == 400 and "Please give the reason for the outcome." in refused.text  # type: ignore[attr-defined]
+    closed = post_form(
+        client,
+        f"/investigations/{investigation_id}/close",
+        {"outcome": "misconduct", "reason": "Accessed a neighbour's record for a boundary dispute."},
+    )
+    assert closed.status_code == 303  # type: ignore[attr-defined]
+    words = text_of(client.get(f"/investigations/{investigation_id}").text)
+    assert "Closed: Misconduct" in words and "Interviewed: admits it." in words
+    assert "Close the investigation" not in words
+
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    assert pack.status_code == 200 and pack.headers["content-type"] == "application/zip"
+    assert reference.replace("/", "-") in pack.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(pack.content))
+    assert sorted(archive.namelist()) == sorted(
+        ["report.pdf", "entries.jsonl", "proofs.json", "checkpoint.txt", "public-key.txt"]
+    )
+    assert archive.read("report.pdf").startswith(b"%PDF")
+    assert archive.read("checkpoint.txt").decode().count("\n") >= 4
+    db.expire_all()
+    made = ledger.search(db, EntryFilter(op="consultation", object_type="investigation", object_id=reference))
+    assert any("evidence pack" in (e.justification or "") for e in made)
+
+
+def test_adding_an_alert_to_an_open_investigation_from_its_page(
+    client: TestClient, db: Session, world: None
+) -> None:
+    as_staff(client, UNIT)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": ""})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    page = client.get("/alerts/AL-CELEBRITY").text
+    assert "Or add it to an open investigation" in page
+    added = post_form(client, "/alerts/AL-CELEBRITY/add", {"investigation_id": str(investigation_id)})
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.get(Alert, "AL-CELEBRITY").investigation_id == investigation_id  # type: ignore[union-attr]
+    bad = post_form(client, "/alerts/AL-COLLEAGUE/add", {"investigation_id": str(investigation_id)})
+    assert bad.status_code == 400 and "someone other than" in bad.text  # type: ignore[attr-defined]
+
+
+def test_forms_need_the_csrf_token(client: TestClient, db: Session, world: None) -> None:
+    as_staff(client, UNIT)
+    csrf_token(client)
+    response = client.post("/alerts/AL-CELEBRITY/dismiss", data={"reason": "no token"})
+    assert response.status_code == 403
+    db.expire_all()
+    assert db.get(Alert, "AL-CELEBRITY").status == "new"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("role", [Role.DPU, Role.AUDITOR, Role.OFFICER])
+def test_other_roles_see_no_alerts_menu(client: TestClient, db: Session, role: Role) -> None:
+    staff_id = make_account(db, f"W{role.value.upper()}", {role})
+    as_staff(client, staff_id)
+    home = client.get("/").text
+    assert 'href="/alerts"' not in home and 'href="/investigations"' not in home
+    assert client.get("/alerts").status_code == 403
