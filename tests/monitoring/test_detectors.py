@@ -84,11 +84,11 @@ def test_common_surname_far_away_raises_nothing(db: Session, settings: Settings,
 def test_assigned_and_team_cases_explain_accesses(db: Session, settings: Settings, world: Path) -> None:
     rows = [event("e1", "N-CASE"), event("e2", "N-TEAM", hour=11), event("e3", None, action="search")]
     assert alerts_for(db, settings, world, *rows) == []
-    assert monitoring.explain(db, settings, "e1").explanation == "assigned_case"  # type: ignore[union-attr]
-    team = monitoring.explain(db, settings, "e2")
+    assert monitoring.explain(db, settings, "e1", "system:test").explanation == "assigned_case"  # type: ignore[union-attr]
+    team = monitoring.explain(db, settings, "e2", "system:test")
     assert team is not None and team.explanation == "team_case"
     assert team.words == "explained by case C-2 of S1's team T1"
-    nobody = monitoring.explain(db, settings, "e3")
+    nobody = monitoring.explain(db, settings, "e3", "system:test")
     assert nobody is not None and nobody.explanation == "no_person" and nobody.rules == ()
 
 
@@ -132,7 +132,7 @@ def test_case_of_another_team_is_not_theirs(db: Session, settings: Settings, wor
 
 def test_a_lone_unexplained_access_is_not_an_alert(db: Session, settings: Settings, world: Path) -> None:
     assert alerts_for(db, settings, world, event("e1", "N-RAND")) == []
-    found = monitoring.explain(db, settings, "e1")
+    found = monitoring.explain(db, settings, "e1", "system:test")
     assert found is not None and found.rules == (Rule.UNEXPLAINED,)
     assert [case["case_ref"] for case in found.cases_involving_subject] == ["C-3"]
 
@@ -221,7 +221,7 @@ def test_a_referral_explains_the_managers_search(db: Session, settings: Settings
     )  # fmt: skip
     db.flush()
     assert alerts_for(db, settings, world, event("e1", "N-RAND")) == []
-    assert monitoring.explain(db, settings, "e1").explanation == "referral"  # type: ignore[union-attr]
+    assert monitoring.explain(db, settings, "e1", "system:test").explanation == "referral"  # type: ignore[union-attr]
 
 
 def test_thresholds_come_from_configuration(db: Session, settings: Settings, world: Path) -> None:

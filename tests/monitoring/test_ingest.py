@@ -165,7 +165,7 @@ def test_the_proof_of_an_access_verifies_offline_and_tampering_is_caught(
     monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
     db.commit()
     ledger.issue_checkpoint(db, settings)
-    proof = monitoring.access_proof(db, settings, "e4")
+    proof = monitoring.access_proof(db, settings, "e4", ACTOR)
     key = ledger.verifier_key(settings)
     assert monitoring.verify_access_proof(proof, key) == []
     assert json.loads(proof["leaf"])["event_id"] == "e4"
@@ -178,7 +178,7 @@ def test_the_proof_of_an_access_verifies_offline_and_tampering_is_caught(
     column = table.column_names.index("system")
     pq.write_table(table.set_column(column, "system", pa.array(["CHANGED"] * table.num_rows)), target)
     with pytest.raises(monitoring.ProofUnavailable, match="tampered"):
-        monitoring.access_proof(db, settings, table.column("event_id")[0].as_py())
+        monitoring.access_proof(db, settings, table.column("event_id")[0].as_py(), ACTOR)
 
 
 def test_a_rolled_back_ingest_leaves_nothing(db: Session, settings: Settings, folder: Path) -> None:

@@ -92,7 +92,7 @@ def run(
 def explain(event_id: Annotated[str, typer.Argument(help="The access's event_id.")]) -> None:
     """Print the explanation found for one access, or why none was found, and the rules it meets."""
     with unit_of_work(checkpoint=False) as session:
-        found = service.explain(session, settings(), event_id)
+        found = service.explain(session, settings(), event_id, CLI_ACTOR)
     if found is None:
         fail(f"no stored access has event_id {event_id!r}")
     event = found.event
@@ -123,7 +123,7 @@ def prove(
     """Print the proof that this access is in the ledger (for an evidence pack or an outside checker)."""
     with unit_of_work() as session:
         try:
-            proof = service.access_proof(session, settings(), event_id)
+            proof = service.access_proof(session, settings(), event_id, CLI_ACTOR)
         except service.ProofUnavailable as error:
             fail(str(error))
     text = json.dumps(proof, indent=2, ensure_ascii=False)

@@ -37,6 +37,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection working in UTC."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

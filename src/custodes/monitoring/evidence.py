@@ -54,13 +54,15 @@ class LedgerLine:
     said: str  # justification and detail, in short
 
 
-def _proofs_of_accesses(session: Session, settings: Settings, event_ids: list[str]) -> list[dict[str, Any]]:
+def _proofs_of_accesses(
+    session: Session, settings: Settings, event_ids: list[str], actor: str
+) -> list[dict[str, Any]]:
     """monitoring.service.access_proof of each access; for one that cannot be proven (no longer stored, its
     batch not recorded), {"event_id", "problem"}, and the report says so."""
     proofs: list[dict[str, Any]] = []
     for event_id in event_ids:
         try:
-            proofs.append(monitoring.access_proof(session, settings, event_id))
+            proofs.append(monitoring.access_proof(session, settings, event_id, actor))
         except monitoring.ProofUnavailable as error:
             proofs.append({"event_id": event_id, "problem": str(error)})
     return proofs
@@ -158,7 +160,8 @@ def build_pack(
     checkpoint = _checkpoint(session, settings)  # appends what is queued, this pack's consultation too
 
     events = detail.events
-    accesses = _proofs_of_accesses(session, settings, list(dict.fromkeys(e.event_id for e in events)))
+    event_ids = list(dict.fromkeys(e.event_id for e in events))
+    accesses = _proofs_of_accesses(session, settings, event_ids, viewer.actor)
     indexes = sorted(
         i
         for i in _entry_indexes(session, reference, [a.alert_id for a in detail.alerts], accesses)

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
-from sqlalchemy import delete, func, select
+import pyarrow.compute as pc
+from sqlalchemy import Text, delete, func, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
-from custodes.kit.db import utcnow
+from custodes.kit.db import UTCDateTime, utcnow
 from custodes.kit.names import match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import rfc3339
@@ -751,71 +754,134 @@ def _table(name: str, rows: Iterable[Sequence[Any]]) -> pa.Table:
     return pa.table([pa.array(list(c), f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
 
 
+_FIELD, _RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: never in imported text
+
+
+def _columns(session: Session, columns: Sequence[Any]) -> list[pa.Array]:
+    """Whole columns of one of this module's tables as text arrays (NULL as null), read in one round trip:
+    the database joins every row into one string and Arrow splits it again. Fetching rows one by one
+    through the driver cost more than running the detectors (a force has hundreds of thousands)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    cells = [func.coalesce(_as_text(column) if postgres else column, "") for column in columns]
+    row: Any = cells[0]
+    for cell in cells[1:]:
+        row = row.op("||")(_FIELD).op("||")(cell)
+    packed = func.string_agg(row, _RECORD) if postgres else func.group_concat(row, _RECORD)
+    text = session.execute(select(packed).select_from(columns[0].table)).scalar()
+    if not text:
+        return [pa.array([], pa.string()) for _ in columns]
+    records = pc.split_pattern(pa.array([text]), _RECORD).flatten()
+    fields = pc.split_pattern(records, _FIELD)
+    found = []
+    for index in range(len(columns)):
+        values = pc.list_element(fields, index)
+        found.append(pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values))
+    return found
+
+
+def _as_text(column: Any) -> Any:
+    """PostgreSQL: a column as text, times in UTC as SQLite keeps them."""
+    if isinstance(column.type, UTCDateTime):
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return sa_cast(column, Text)
+
+
+def _micros_array(values: pa.Array) -> pa.Array:
+    """UTC times as text ('2026-10-05 10:00:00.000000', see _columns) → microseconds since the epoch."""
+    return pc.cast(pc.cast(values, pa.timestamp("us")), pa.int64())
+
+
+def _nominal_table(session: Session) -> pa.Table:
+    subject, surname, forename, joined, born, postcode, lat, lon, public, staff = _columns(
+        session,
+        [
+            Nominal.subject_id, Nominal.match_surname, Nominal.match_forename, Nominal.match_joined,
+            Nominal.date_of_birth, Nominal.postcode, Nominal.lat, Nominal.lon, Nominal.public_figure,
+            Nominal.staff_id,
+        ],
+    )  # fmt: skip
+    flag = (
+        pc.equal(pc.if_else(pc.is_null(public), "0", public), "1")
+        if len(public)
+        else pa.array([], pa.bool_())
+    )
+    arrays = [
+        subject, pc.fill_null(surname, ""), pc.fill_null(forename, ""), pc.fill_null(joined, ""),
+        pc.cast(born, pa.date32()), postcode, pc.cast(lat, pa.float64()), pc.cast(lon, pa.float64()),
+        pc.or_(flag, pc.equal(public, "true")) if len(public) else flag, staff,
+    ]  # fmt: skip
+    return pa.table(arrays, schema=_SCHEMAS["nominal_ref"])
+
+
+def _case_table(session: Session) -> pa.Table:
+    ref, team, opened, closed = _columns(
+        session, [Case.case_ref, Case.team_id, Case.opened_at, Case.closed_at]
+    )
+    return pa.table([ref, team, _micros_array(opened), _micros_array(closed)], schema=_SCHEMAS["cases"])
+
+
+def _pairs_table(session: Session, name: str, columns: Sequence[Any]) -> pa.Table:
+    return pa.table(_columns(session, columns), schema=_SCHEMAS[name])
+
+
 def _postcode(value: str | None) -> str | None:
     return (normalise_postcode(value) or value.strip().upper()) if value else None
 
 
 def reference_tables(session: Session, limits: detectors.Thresholds) -> dict[str, pa.Table]:
-    """The reference data the detectors join events against, read through the owning services."""
+    """The reference data the detectors join events against: this module's registers read column-wise,
+    staff, declarations and referrals through the workforce service."""
     staff = [
         (s[0], s[1], *match_keys(s[2], s[3]), s[4], _postcode(s[5]), s[6], s[7])
         for s in workforce.staff_for_monitoring(session)
     ]
-    nominal_columns = (
-        Nominal.subject_id,
-        Nominal.match_surname,
-        Nominal.match_forename,
-        Nominal.match_joined,
-        Nominal.date_of_birth,
-        Nominal.postcode,
-        Nominal.lat,
-        Nominal.lon,
-        Nominal.public_figure,
-        Nominal.staff_id,
-    )
     declared = [
         (d[0], d[1], d[2], d[3], *match_keys(d[4], d[5]), d[6], _postcode(d[7]))
         for d in workforce.declared_people(session)
-    ]
-    cases = [
-        (c.case_ref, c.team_id, micros(c.opened_at), micros(c.closed_at))
-        for c in session.scalars(select(Case))
     ]
     referrals = [(r[0], r[1], r[2], micros(r[3]), micros(r[4])) for r in workforce.referral_searches(session)]
     roster_days, rostered = _roster_tables(session, limits.off_duty_grace_minutes)
     return {
         "staff_ref": _table("staff_ref", staff),
-        "nominal_ref": _table("nominal_ref", session.execute(select(*nominal_columns)).all()),
-        "cases": _table("cases", cases),
-        "case_staff": _table("case_staff", session.execute(select(CaseStaff.case_ref, CaseStaff.staff_id))),
-        "case_subject": _table(
-            "case_subject", session.execute(select(CaseSubject.case_ref, CaseSubject.subject_id))
-        ),
+        "nominal_ref": _nominal_table(session),
+        "cases": _case_table(session),
+        "case_staff": _pairs_table(session, "case_staff", [CaseStaff.case_ref, CaseStaff.staff_id]),
+        "case_subject": _pairs_table(session, "case_subject", [CaseSubject.case_ref, CaseSubject.subject_id]),
         "decl_ref": _table("decl_ref", declared),
-        "roster_day": _table("roster_day", roster_days),
-        "rostered": _table("rostered", rostered),
+        "roster_day": roster_days,
+        "rostered": rostered,
         "referral_ref": _table("referral_ref", referrals),
     }
 
 
-def _roster_tables(
-    session: Session, grace_minutes: int
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Each duty period (widened by the grace) on every day it touches, and each rostered person's span."""
-    grace = timedelta(minutes=grace_minutes)
-    days: list[tuple[Any, ...]] = []
-    spans: dict[str, tuple[int, int]] = {}
-    query = select(RosterPeriod.staff_id, RosterPeriod.starts_at, RosterPeriod.ends_at)
-    for staff_id, starts, ends in session.execute(query):
-        start, end = micros(starts - grace), micros(ends + grace)
-        assert start is not None and end is not None
-        for day in range(start // _DAY_US, end // _DAY_US + 1):
-            days.append((staff_id, day, start, end))
-        # The span counts whole days: a 3 a.m. access on the first rostered day is off duty too.
-        first, last = start // _DAY_US * _DAY_US, (end // _DAY_US + 1) * _DAY_US - 1
-        low, high = spans.get(staff_id, (first, last))
-        spans[staff_id] = (min(low, first), max(high, last))
-    return days, [(staff_id, low, high) for staff_id, (low, high) in spans.items()]
+def _roster_tables(session: Session, grace_minutes: int) -> tuple[pa.Table, pa.Table]:
+    """Each duty period (widened by the grace) on every day it touches, and each rostered person's span
+    in whole days (a 3 a.m. access on the first rostered day is off duty too). Vectorised: a force rosters
+    hundreds of thousands of shifts."""
+    staff_ids, starts, ends = _columns(
+        session, [RosterPeriod.staff_id, RosterPeriod.starts_at, RosterPeriod.ends_at]
+    )
+    grace = grace_minutes * 60_000_000
+    start = _micros_array(starts).to_numpy(zero_copy_only=False) - grace
+    end = _micros_array(ends).to_numpy(zero_copy_only=False) + grace
+    first_day, last_day = start // _DAY_US, end // _DAY_US
+    per_period = (last_day - first_day + 1).astype(np.int64)
+    which = np.repeat(np.arange(len(staff_ids)), per_period)
+    offset = np.arange(len(which)) - np.repeat(np.cumsum(per_period) - per_period, per_period)
+    days = pa.table(
+        [staff_ids.take(which), pa.array((first_day[which] + offset).astype(np.int32)),
+         pa.array(start[which]), pa.array(end[which])],
+        schema=_SCHEMAS["roster_day"],
+    )  # fmt: skip
+    spans = (
+        pa.table(
+            {"staff_id": staff_ids, "from_us": first_day * _DAY_US, "until_us": (last_day + 1) * _DAY_US - 1}
+        )
+        .group_by("staff_id")
+        .aggregate([("from_us", "min"), ("until_us", "max")])
+    )
+    columns = [spans.column("staff_id"), spans.column("from_us_min"), spans.column("until_us_max")]
+    return days, pa.table(columns, schema=_SCHEMAS["rostered"])
 
 
 _DAY_US = 86_400_000_000
@@ -1022,12 +1088,29 @@ def stored_event(settings: Settings, event_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(zip(names, row, strict=True))
 
 
-def explain(session: Session, settings: Settings, event_id: str) -> AccessExplanation | None:
+def _consulted(session: Session, event: Mapping[str, Any], actor: str, why: str) -> None:
+    """Showing a stored access to someone is a consultation of the people it names."""
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type="access_event",
+            object_id=event["event_id"],
+            subjects=tuple(dict.fromkeys(p for p in (event["staff_id"], event["subject_id"]) if p)),
+            justification=why,
+        ),
+    )
+
+
+def explain(session: Session, settings: Settings, event_id: str, actor: str) -> AccessExplanation | None:
     """The explanation found for one stored access, or why none applies, and the rules it meets. The
-    detectors run over that member of staff's accesses (repeated interest and volume need them)."""
+    detectors run over that member of staff's accesses (repeated interest and volume need them). Logged as
+    a consultation."""
     event = stored_event(settings, event_id)
     if event is None:
         return None
+    _consulted(session, event, actor, "explaining an access (monitoring)")
     limits = thresholds(session)
     store = event_store(settings)
     con = events.connect()
@@ -1117,7 +1200,7 @@ def batch_leaves(settings: Settings, batch_id: str) -> list[bytes]:
     return [bytes(row[0]) for row in rows]
 
 
-def access_proof(session: Session, settings: Settings, event_id: str) -> dict[str, Any]:
+def access_proof(session: Session, settings: Settings, event_id: str, actor: str) -> dict[str, Any]:
     """Everything an outsider needs to check that this access is in the ledger: the access's leaf (its
     canonical JSON), its inclusion proof in its batch's tree, the batch's `consultation` entry, that entry's
     inclusion proof in the ledger at the latest signed checkpoint, and the checkpoint. Verify with
@@ -1138,6 +1221,7 @@ def access_proof(session: Session, settings: Settings, event_id: str) -> dict[st
     checkpoint = ledger.latest_checkpoint(session)
     if not entries or checkpoint is None or checkpoint.size <= entries[0].index:
         raise ProofUnavailable(f"batch {batch.batch_id} is not yet covered by a signed checkpoint")
+    _consulted(session, event, actor, "proving an access is in the ledger (monitoring)")
     entry_index = entries[0].index
     entry_bytes = next(ledger.export_lines(session, entry_index, entry_index + 1))
     in_ledger = ledger.prove_inclusion(session, entry_index, checkpoint.size)

@@ -1,0 +1,136 @@
+"""Monitoring end to end against monitoring.md's scale targets: 10 million events ingested and analysed in
+under 30 s with peak memory under 4 GB, 100 million in under 5 minutes under 8 GB, on this 2-core machine,
+and cost growing with events, not with events × reference rows.
+
+    .venv/bin/python benchmarks/monitoring_pipeline.py [--events 1000000 10000000 ...] [--staff 3000]
+        [--days 90] [--cache DIR] [--profile]
+
+For each size, in a fresh child process (so that its peak memory is its own):
+1. (not timed) the generator's force: staff, nominals, cases, rosters and declarations imported into a new
+   SQLite installation; the events written once as Parquet files (cached in --cache between runs);
+2. timed: `monitor ingest` of those files (checks, duplicates, the day-partitioned store, the ledger
+   batch entries and their tree heads, commit and publish), then `monitor run` over everything (every
+   detector, the alerts built and stored, the run's ledger entries);
+3. peak resident memory of the child (ru_maxrss), which includes DuckDB's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+
+from custodes.database import Database, migrate
+from custodes.imports import load_records
+from custodes.kit.db import transaction
+from custodes.ledger import service as ledger
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.generator import ForceSpec, generate
+from custodes.settings import Settings
+
+ACTOR = "system:benchmark"
+TARGETS = {10_000_000: (30.0, 4.0), 100_000_000: (300.0, 8.0)}  # seconds, GiB
+
+
+def _events_dir(cache: Path, spec: ForceSpec) -> Path:
+    return cache / f"events-{spec.seed}-{spec.staff}-{spec.days}-{spec.events}"
+
+
+def _measure(spec: ForceSpec, cache: Path, profile: bool, out: Any) -> None:
+    force = generate(spec)
+    folder = _events_dir(cache, spec)
+    if not (folder / "done").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        force.write_events(folder, "parquet", rows_per_file=2_000_000)
+        (folder / "done").write_text("")
+    files = sorted(folder.glob("*.parquet"))
+    with tempfile.TemporaryDirectory(prefix="custodes-bench-") as home:
+        settings = Settings(home=Path(home), secret_key="benchmark-only")
+        database = Database.open(settings)
+        migrate(database.engine)
+        ledger.ensure_signing_key(settings)
+        with transaction(database.factory) as session:
+            for kind, rows in (("staff", force.staff), ("nominals", force.nominals), ("cases", force.cases),
+                               ("declarations", force.declarations), ("rosters", force.rosters)):  # fmt: skip
+                load_records(session, kind, rows, ACTOR)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        with common.maybe_profile(profile, "ingest"), transaction(database.factory) as session:
+            summary = monitoring.ingest_files(session, settings, files, ACTOR)
+        ingested = time.perf_counter()
+        with common.maybe_profile(profile, "run"), transaction(database.factory) as session:
+            run = monitoring.run(session, settings, ACTOR)
+        finished = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        database.engine.dispose()
+    out.send(
+        {
+            "events": summary.stored,
+            "ingest_s": ingested - started,
+            "run_s": finished - ingested,
+            "total_s": finished - started,
+            "peak_gib": peak / 1024 / 1024,
+            "setup_peak_gib": before / 1024 / 1024,
+            "alerts": len(run.alerts),
+            "explained": run.explained_share,
+            "nominals": len(force.nominals),
+            "cases": len(force.cases),
+            "batches": summary.batches,
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--staff", type=int, default=3000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "custodes-bench-events")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    print(common.machine_summary())
+    print(f"{'events':>12} {'ingest s':>9} {'run s':>7} {'total s':>8} {'µs/event':>9} {'peak GiB':>9} "
+          f"{'alerts':>7} {'explained':>9}  target")  # fmt: skip
+    results = []
+    for events in args.events:
+        spec = ForceSpec(seed=7, staff=args.staff, days=args.days, events=events)
+        receiver, sender = multiprocessing.Pipe(duplex=False)
+        child = multiprocessing.get_context("spawn").Process(
+            target=_measure, args=(spec, args.cache, args.profile, sender)
+        )
+        child.start()
+        found = receiver.recv()
+        child.join()
+        results.append(found)
+        target = TARGETS.get(events)
+        verdict = ""
+        if target:
+            met = found["total_s"] <= target[0] and found["peak_gib"] <= target[1]
+            verdict = f"{'met' if met else 'NOT met'} (< {target[0]:.0f} s, < {target[1]:.0f} GiB)"
+        print(
+            f"{found['events']:>12,} {found['ingest_s']:>9.1f} {found['run_s']:>7.1f} {found['total_s']:>8.1f} "
+            f"{1e6 * found['total_s'] / found['events']:>9.2f} {found['peak_gib']:>9.2f} {found['alerts']:>7,} "
+            f"{found['explained']:>9.1%}  {verdict}"
+        )
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        growth = (last["total_s"] / first["total_s"]) / (last["events"] / first["events"])
+        print(f"time grows {growth:.2f}× as fast as events between {first['events']:,} and {last['events']:,} "
+              "(1.00 = linear)")  # fmt: skip
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
