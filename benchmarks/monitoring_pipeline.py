@@ -119,16 +119,17 @@ def main() -> None:
         if target:
             met = found["total_s"] <= target[0] and found["peak_gib"] <= target[1]
             verdict = f"{'met' if met else 'NOT met'} (< {target[0]:.0f} s, < {target[1]:.0f} GiB)"
+        f = found
         print(
-            f"{found['events']:>12,} {found['ingest_s']:>9.1f} {found['run_s']:>7.1f} {found['total_s']:>8.1f} "
-            f"{1e6 * found['total_s'] / found['events']:>9.2f} {found['peak_gib']:>9.2f} {found['alerts']:>7,} "
-            f"{found['explained']:>9.1%}  {verdict}"
+            f"{f['events']:>12,} {f['ingest_s']:>9.1f} {f['run_s']:>7.1f} {f['total_s']:>8.1f} "
+            f"{1e6 * f['total_s'] / f['events']:>9.2f} {f['peak_gib']:>9.2f} {f['alerts']:>7,} "
+            f"{f['explained']:>9.1%}  {verdict}"
         )
     if len(results) > 1:
         first, last = results[0], results[-1]
         growth = (last["total_s"] / first["total_s"]) / (last["events"] / first["events"])
-        print(f"time grows {growth:.2f}× as fast as events between {first['events']:,} and {last['events']:,} "
-              "(1.00 = linear)")  # fmt: skip
+        span = f"{first['events']:,} and {last['events']:,}"
+        print(f"time grows {growth:.2f}× as fast as events between {span} (1.00 = linear)")
     print(json.dumps(results))
 
 

@@ -121,7 +121,7 @@ def demo(
 
     init()
     with unit_of_work() as session:
-        logins = load_demo(session, seed=seed, staff_count=staff, progress=console)
+        logins = load_demo(session, settings(), seed=seed, staff_count=staff, progress=console)
     console.print()
     console.print("[bold]Demo log-ins[/] (staff number / password):")
     for role, staff_id, name, password in logins:

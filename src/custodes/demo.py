@@ -16,6 +16,7 @@ from custodes.identity.permissions import ROLE_TITLES, Role
 from custodes.imports import load_records
 from custodes.learning import demo as learning_demo
 from custodes.monitoring import demo as monitoring_demo
+from custodes.settings import Settings
 from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
 
@@ -52,18 +53,35 @@ def _load_registers(
     session.flush()
 
 
+def _holder(rows: list[Any], role: Role, avoid: set[str]) -> Any:
+    """The first member of staff with the role, preferably not one of `avoid`."""
+    holders = [row for row in rows if role.value in row.values["role"].split(";")]
+    return next((row for row in holders if row.values["staff_id"] not in avoid), holders[0])
+
+
 def load_demo(
-    session: Session, *, seed: int, staff_count: int, progress: Any = None
+    session: Session,
+    settings: Settings,
+    *,
+    seed: int,
+    staff_count: int,
+    progress: Any = None,
+    events: int = monitoring_demo.DEMO_EVENTS,
 ) -> list[tuple[str, str, str, str]]:
-    """Load the demo force; return (role, staff id, name, password) for one demo log-in per role."""
+    """Load the demo force; return (role, staff id, name, password) for one demo log-in per role.
+
+    Commits once on the way, after ingesting the access logs: the event files are published into the store
+    when the ingest commits, and the detectors read the published store."""
     rows = workforce_demo.staff_rows(seed, staff_count)
     say = progress.print if progress is not None else (lambda _message: None)
     say(f"Loading {len(rows):,} staff…")
     workforce.import_staff(session, rows, DEMO_ACTOR)
     session.flush()
-    holders = {
-        role: next(row for row in rows if role.value in row.values["role"].split(";")) for role in Role
-    }
+    say(f"Generating {events:,} accesses to police systems, some of them misuse…")
+    force = monitoring_demo.access_force(seed, rows, events)
+    involved = monitoring_demo.involved_staff(force)
+    # The unit's log-in should see the whole alert queue, and nobody is shown alerts about themselves.
+    holders = {role: _holder(rows, role, involved if role is Role.CCU else set()) for role in Role}
     officer = holders[Role.OFFICER].values
     cast_ids = {row.values["staff_id"] for row in holders.values()} | {officer["line_manager_id"]}
     _load_registers(session, rows, seed, cast_ids, say)
@@ -77,6 +95,15 @@ def load_demo(
     north = [row["subject_id"] for row in monitoring_demo.nominal_rows(seed) if row["postcode"][:3] in _NORTH]
     disclosure_demo.load(session, cast, [s for s in north if s not in _protected(seed)][:12])
     learning_demo.load(session, {r.value: row.values["staff_id"] for r, row in holders.items()}, DEMO_ACTOR)
+    say("Loading cases, rosters and the people on police systems…")
+    monitoring_demo.load_registers(session, force, DEMO_ACTOR)
+    say(f"Ingesting {force.event_count:,} accesses…")
+    monitoring_demo.ingest_events(session, settings, force, DEMO_ACTOR)
+    session.commit()  # publishes the event files (monitoring.md: published when the ingest commits)
+    monitoring_demo.ingest_a_faulty_log(session, settings, force, DEMO_ACTOR)
+    say("Running the misuse detectors; casework for the counter-corruption unit…")
+    unit = identity.principal_for(session, holders[Role.CCU].values["staff_id"])
+    monitoring_demo.detect_and_triage(session, settings, unit, DEMO_ACTOR)
     logins = []
     for role in Role:
         holder = holders[role]

@@ -280,3 +280,17 @@ def test_push_api_needs_the_ingest_scope(
 def test_stored_count_matches_the_batches(db: Session, settings: Settings, folder: Path) -> None:
     monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
     assert db.scalar(select(func.sum(AccessBatch.events))) == len(ROWS)
+
+
+def test_an_ingest_in_progress_is_left_alone_by_recovery(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    """A second ingest or run (here: recovery from the same session, before the commit) must neither
+    publish nor discard files whose transaction has not finished: the ingest holds a claim on them."""
+    store = monitoring.event_store(settings)
+    summary = monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    monitoring.recover(db, store)
+    assert stored_ids(settings) == [] and store.staged_ingests() == [summary.ingest_id]
+    db.commit()
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+    assert store.staged_ingests() == []

@@ -295,7 +295,9 @@ def _fact(rule: Rule, rows: list[dict[str, Any]]) -> str:
         return "unexplained interest in the same person on 3 or more days within 30 days"
     if rule is Rule.OFF_DUTY:
         count = sum(1 for r in rows if r["off_duty"])
-        return f"{count} of the accesses were outside {staff}'s rostered duty"
+        if len(rows) == 1:
+            return f"the access was outside {staff}'s rostered duty"
+        return f"{count} of the accesses {'was' if count == 1 else 'were'} outside {staff}'s rostered duty"
     return ""
 
 

@@ -8,6 +8,7 @@ discards what a crash left in `staging/`, so a stored event always has its ledge
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -375,10 +376,30 @@ class EventStore:
             if (self.events_dir / f"day={day}").is_dir()
         ]
 
+    def staged_day_globs(self, ingest_id: str, days: Sequence[str]) -> list[str]:
+        """What this ingest has already staged for these days (its earlier files)."""
+        staged = self.staged(ingest_id)
+        return [str(staged / f"day={day}" / "*.parquet") for day in days if (staged / f"day={day}").is_dir()]
+
     def staged_ingests(self) -> list[str]:
+        """Ingests with files or a lock under staging/ (a lock alone: it crashed before writing)."""
         if not self.staging_dir.is_dir():
             return []
-        return sorted(path.name for path in self.staging_dir.iterdir() if path.is_dir())
+        names = {path.name.removesuffix(".lock") for path in self.staging_dir.iterdir()}
+        return sorted(names)
+
+    def claim(self, ingest_id: str) -> InFlight | None:
+        """An exclusive lock on this ingest's staging, held from the ingest's start until its files are
+        published or discarded. `recover` skips an ingest whose lock another transaction holds (in this
+        process or another); a crashed process's lock is released by the system. None if held."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        handle = (self.staging_dir / f"{ingest_id}.lock").open("a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return InFlight(self, ingest_id, handle)
 
     def publish(self, ingest_id: str) -> None:
         """Move a committed ingest's files into place (each rename is atomic), then drop its staging."""
@@ -400,6 +421,28 @@ class EventStore:
         if not self.has_events():
             return None
         return con.read_parquet(self.glob(), hive_partitioning=True)
+
+
+@dataclass
+class InFlight:
+    """A claimed ingest (EventStore.claim). `publish` or `discard` finishes it and releases the claim."""
+
+    store: EventStore
+    ingest_id: str
+    handle: Any
+
+    def publish(self) -> None:
+        self.store.publish(self.ingest_id)
+        self.release()
+
+    def discard(self) -> None:
+        self.store.discard(self.ingest_id)
+        self.release()
+
+    def release(self) -> None:
+        if not self.handle.closed:
+            (self.store.staging_dir / f"{self.ingest_id}.lock").unlink(missing_ok=True)
+            self.handle.close()  # closing drops the lock
 
 
 def fsync_tree(path: Path) -> None:
@@ -511,3 +554,9 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     source = _as_text_columns(name, table, pa.array(numbers, pa.int64()))
     source.problems[:0] = problems
     return source
+
+
+def batch_heads(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, bytes]:
+    """The RFC 9162 tree head of every batch of the accesses in `table` (batch_id, leaf and the leaf keys)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE leaves AS " + leaf_hashes_sql(table))
+    return batch_roots(con, "leaves")

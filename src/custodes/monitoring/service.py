@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -391,13 +391,20 @@ def event_store(settings: Settings) -> events.EventStore:
 
 
 def recover(session: Session, store: events.EventStore) -> None:
-    """Finish what a crash interrupted: a staged ingest whose commit happened is published, any other
-    staged ingest is discarded (its rows were never acknowledged)."""
+    """Finish what a crash interrupted: a staged ingest whose commit happened is published, any other is
+    discarded (its rows were never acknowledged). An ingest still in progress — in this transaction or
+    another, in this process or another — holds its claim and is left alone."""
     for ingest_id in store.staged_ingests():
-        if session.get(AccessIngest, ingest_id) is not None:
-            store.publish(ingest_id)
+        claim = store.claim(ingest_id)
+        if claim is None:
+            continue
+        if session.get(AccessIngest, ingest_id) is not None and ingest_id not in session.info.get(_MINE, ()):
+            claim.publish()
         else:
-            store.discard(ingest_id)
+            claim.discard()
+
+
+_MINE = "custodes.monitoring.ingests"  # session.info: this session's own (uncommitted) ingests
 
 
 def ingest_files(
@@ -426,46 +433,44 @@ def ingest(
     store = event_store(settings)
     recover(session, store)
     ingest_id = f"I{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(3)}"
+    claim = store.claim(ingest_id)
+    assert claim is not None  # a new id: nobody else holds it
+    totals = _Totals()
+    step = _Steps(progress, len(sources) + 1)
     con = events.connect()
     try:
-        step = _Steps(progress, 5)
-        step("Checking rows")
-        received, quarantined_rows = _check_sources(con, sources)
-        step("Removing duplicates")
-        stored, duplicates = _number_new(con, store, ingest_id)
-        step("Writing the event store")
-        batches = _write_new(con, store, ingest_id) if stored else []
-        step("Hashing the ledger batches")
-        roots = events.batch_roots(con, "leaves") if stored else {}
+        # A file at a time: memory stays bounded and the cost linear in events, however many are sent.
+        for number, source in enumerate(sources):
+            step(f"Storing {source.name}")
+            _ingest_one(con, store, ingest_id, number, source, totals)
         step("Recording the ingest")
         _record_ingest(
             session,
             ingest_id,
             actor,
             [source.name for source in sources],
-            counts=(received, stored, duplicates, len(quarantined_rows)),
-            batches=batches,
-            roots=roots,
-            quarantined=quarantined_rows,
+            counts=(totals.received, totals.stored, totals.duplicates, len(totals.quarantined)),
+            batches=totals.batches,
+            quarantined=totals.quarantined,
         )
     except BaseException:
-        store.discard(ingest_id)
+        claim.discard()
         raise
     finally:
         con.close()
-    _publish_on_commit(session, store, ingest_id)
+    _publish_on_commit(session, claim)
     problems = tuple(p for source in sources for p in source.file_problems) + tuple(
         RowProblem(row.source, row.line, *problem.partition(": ")[::2])
-        for row in quarantined_rows
+        for row in totals.quarantined
         for problem in row.problems.split("; ")
     )
     return IngestSummary(
         ingest_id=ingest_id,
-        received=received,
-        stored=stored,
-        duplicates=duplicates,
-        quarantined=len(quarantined_rows),
-        batches=len(batches),
+        received=totals.received,
+        stored=totals.stored,
+        duplicates=totals.duplicates,
+        quarantined=len(totals.quarantined),
+        batches=len(totals.batches),
         problems=problems,
         ignored_columns=tuple(sorted({c for source in sources for c in source.ignored_columns})),
     )
@@ -492,34 +497,62 @@ class _Quarantined:
     raw: str
 
 
-def _check_sources(
-    con: duckdb.DuckDBPyConnection, sources: Sequence[events.SourceFile]
-) -> tuple[int, list[_Quarantined]]:
-    """Build `checked` (every row with its problems, read once) and return (rows received, quarantined
-    rows, each with every problem found in it)."""
-    parts = []
-    quarantined: list[_Quarantined] = []
-    for number, source in enumerate(sources):
-        events.checked_rows(con, source, number).create_view(f"checked_{number}")
-        parts.append(f"SELECT * FROM checked_{number}")
-        quarantined += [
-            _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in source.problems
-        ]
-    con.execute("CREATE OR REPLACE TEMP TABLE checked AS " + " UNION ALL ".join(parts))
+@dataclass
+class _Totals:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: list[_Quarantined] = field(default_factory=list)
+    batches: list[_Batch] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    batch_id: str
+    events: int
+    first_at: datetime
+    last_at: datetime
+    root: bytes
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection,
+    store: events.EventStore,
+    ingest_id: str,
+    number: int,
+    source: events.SourceFile,
+    totals: _Totals,
+) -> None:
+    """Check one file's rows, quarantine the bad, write the new ones under staging/ and hash their batches."""
+    totals.received += source.rows + len(source.problems)
+    totals.quarantined += _check_source(con, source, number)
+    stored, duplicates = _number_new(con, store, ingest_id, number, len(totals.batches))
+    totals.stored += stored
+    totals.duplicates += duplicates
+    if stored:
+        totals.batches += _write_new(con, store, ingest_id, number)
+
+
+def _check_source(
+    con: duckdb.DuckDBPyConnection, source: events.SourceFile, number: int
+) -> list[_Quarantined]:
+    """Build `checked` (every row of the file with its problems, read once); return the quarantined rows,
+    each with every problem found in it."""
+    events.checked_rows(con, source, number).create_view(f"checked_{number}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM checked_{number}")
+    quarantined = [
+        _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in source.problems
+    ]
     cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
     bad = con.execute(
-        f"SELECT file_no, line, problem, {cells}, occurred_text FROM checked "
-        "WHERE problem IS NOT NULL ORDER BY file_no, line"
+        f"SELECT line, problem, {cells}, occurred_text FROM checked WHERE problem IS NOT NULL ORDER BY line"
     )
     names = [d[0] for d in bad.description]
     for row in bad.fetchall():
         found = dict(zip(names, row, strict=True))
         raw = {c: found.get(c if c != "occurred_at" else "occurred_text") for c in EVENT_COLUMNS}
-        name = sources[found["file_no"]].name
-        quarantined.append(_Quarantined(name, found["line"], found["problem"], json.dumps(raw)))
-    quarantined.sort(key=lambda row: (row.source, row.line))
-    received = sum(source.rows + len(source.problems) for source in sources)
-    return received, quarantined
+        quarantined.append(_Quarantined(source.name, found["line"], found["problem"], json.dumps(raw)))
+    return sorted(quarantined, key=lambda row: row.line)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] = ()) -> int:
@@ -527,20 +560,20 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] 
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _number_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str) -> tuple[int, int]:
-    """Build `numbered`: the good rows not already stored, the first of each event_id, with their batch,
-    leaf position, salt and day. Returns (stored, duplicates)."""
+def _number_new(
+    con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str, number: int, batches_before: int
+) -> tuple[int, int]:
+    """Build `numbered`: the good rows not already stored (nor staged by this ingest's earlier files), the
+    first of each event_id, with their batch, leaf position, salt and day. Returns (stored, duplicates)."""
     good = _scalar(con, "SELECT count(*) FROM checked WHERE problem IS NULL")
     unique = _scalar(con, "SELECT count(DISTINCT event_id) FROM checked WHERE problem IS NULL")
     first_only = (
-        ""
-        if good == unique
-        else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY file_no, line) = 1"
+        "" if good == unique else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
     )
-    days = con.execute(
+    days = [day for (day,) in con.execute(
         "SELECT DISTINCT strftime(moment, '%Y-%m-%d') FROM checked WHERE problem IS NULL"
-    ).fetchall()
-    stored_globs = store.day_globs([day for (day,) in days])
+    ).fetchall()]  # fmt: skip
+    stored_globs = store.day_globs(days) + store.staged_day_globs(ingest_id, days)
     not_stored = (
         "AND NOT EXISTS (SELECT 1 FROM read_parquet($globs, hive_partitioning = false) s "
         "WHERE s.event_id = c.event_id)"
@@ -554,7 +587,8 @@ def _number_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest
         CREATE OR REPLACE TEMP TABLE numbered AS
         SELECT {text}, moment AS occurred_at, epoch_us(moment) AS at_us,
                CAST(date_diff('day', DATE '1970-01-01', CAST(moment AS DATE)) AS INTEGER) AS day_num,
-               $ingest || '-' || lpad(CAST((rn - 1) // {per_batch} AS VARCHAR), 5, '0') AS batch_id,
+               $ingest || '-' || lpad(CAST({batches_before} + (rn - 1) // {per_batch} AS VARCHAR), 5, '0')
+                   AS batch_id,
                CAST((rn - 1) % {per_batch} AS INTEGER) AS leaf,
                CAST(uuid() AS VARCHAR) AS salt,
                strftime(moment, '%Y-%m-%d') AS day
@@ -568,24 +602,23 @@ def _number_new(con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest
 
 
 def _write_new(
-    con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str
-) -> list[tuple[str, int, datetime, datetime]]:
-    """Write `numbered` under staging/ partitioned by day (fsynced), and build `leaves(batch_id, leaf,
-    hash)`. Returns [(batch_id, events, first, last)]."""
+    con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str, number: int
+) -> list[_Batch]:
+    """Write `numbered` under staging/ partitioned by day (fsynced) and compute each batch's tree head."""
     staged = store.staged(ingest_id)
     staged.mkdir(parents=True, exist_ok=True)
     columns = ", ".join([*events.STORED_COLUMNS, "day"])
     con.execute(
-        f"COPY (SELECT {columns} FROM numbered) TO '{staged}' "
-        f"(FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN '{ingest_id}_{{i}}')"
+        f"COPY (SELECT {columns} FROM numbered) TO '{staged}' (FORMAT parquet, PARTITION_BY (day), "
+        f"FILENAME_PATTERN '{ingest_id}_{number}_{{i}}', OVERWRITE_OR_IGNORE)"
     )
     events.fsync_tree(staged)
-    con.execute("CREATE OR REPLACE TEMP TABLE leaves AS " + events.leaf_hashes_sql("numbered"))
-    batches = con.execute(
+    spans = con.execute(
         "SELECT batch_id, count(*), min(occurred_at), max(occurred_at) FROM numbered "
         "GROUP BY batch_id ORDER BY batch_id"
     ).fetchall()
-    return [(b, int(n), first, last) for b, n, first, last in batches]
+    roots = events.batch_heads(con, "numbered")
+    return [_Batch(b, int(n), first, last, roots[b]) for b, n, first, last in spans]
 
 
 def _record_ingest(
@@ -595,8 +628,7 @@ def _record_ingest(
     files: list[str],
     *,
     counts: tuple[int, int, int, int],
-    batches: list[tuple[str, int, datetime, datetime]],
-    roots: dict[str, bytes],
+    batches: list[_Batch],
     quarantined: list[_Quarantined],
 ) -> None:
     received, stored, duplicates, bad = counts
@@ -618,8 +650,14 @@ def _record_ingest(
         for q in quarantined
     )
     drafts = []
-    for batch_id, count, first, last in batches:
-        root = roots[batch_id].hex()
+    for batch in batches:
+        batch_id, count, first, last, root = (
+            batch.batch_id,
+            batch.events,
+            batch.first_at,
+            batch.last_at,
+            batch.root.hex(),
+        )
         session.add(
             AccessBatch(
                 batch_id=batch_id, ingest_id=ingest_id, events=count, root=root, first_at=first, last_at=last
@@ -646,12 +684,18 @@ def _record_ingest(
     session.flush()
 
 
-def _publish_on_commit(session: Session, store: events.EventStore, ingest_id: str) -> None:
+def _publish_on_commit(session: Session, claim: events.InFlight) -> None:
+    """The files go into the store once the transaction that records them has committed; on a rollback
+    they are discarded. Until then the claim keeps `recover` (any session, any process) off them."""
+    session.info.setdefault(_MINE, set()).add(claim.ingest_id)
+
     def publish(_session: Session) -> None:
-        store.publish(ingest_id)
+        session.info[_MINE].discard(claim.ingest_id)
+        claim.publish()
 
     def discard(_session: Session, _transaction: Any) -> None:
-        store.discard(ingest_id)
+        session.info[_MINE].discard(claim.ingest_id)
+        claim.discard()
 
     sa_event.listen(session, "after_commit", publish, once=True)
     sa_event.listen(session, "after_soft_rollback", discard, once=True)
@@ -1301,7 +1345,10 @@ def overview(session: Session, recent: int = 20) -> Overview:
     ).one()
     runs = list(session.scalars(select(MonitorRun).order_by(MonitorRun.id.desc()).limit(recent)))
     ingests = list(session.scalars(select(AccessIngest).order_by(AccessIngest.at.desc()).limit(recent)))
-    statuses = dict(session.execute(select(Alert.status, func.count()).group_by(Alert.status)).tuples().all())
+    statuses = {
+        status: count
+        for status, count in session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+    }
     return Overview(StoreFigures(*totals), runs, ingests, statuses)
 
 
