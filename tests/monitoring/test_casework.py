@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from custodes.cli import app
 from custodes.identity import service as identity
 from custodes.identity.schemas import Principal
 from custodes.imports import load_records
@@ -530,6 +532,12 @@ def test_a_tampered_evidence_pack_does_not_verify(db: Session, settings: Setting
             altered.writestr(name, data)
     problems = evidence.verify_pack(buffer.getvalue(), ledger.verifier_key(settings))
     assert any("is not in the signed ledger (or was altered)" in p for p in problems)
+    # The same through `custodes monitor verify-pack`, which needs no installation.
+    tampered = settings.home / "tampered.zip"
+    tampered.write_bytes(buffer.getvalue())
+    key = ledger.verifier_key(settings)
+    refused = CliRunner().invoke(app, ["monitor", "verify-pack", str(tampered), "--public-key", key])
+    assert refused.exit_code == 1 and "is not in the signed ledger" in refused.output
     other_key = Settings(home=settings.home.parent / "elsewhere", database_url=settings.database_url)
     other_key.home.mkdir()
     ledger.ensure_signing_key(other_key)
@@ -565,6 +573,11 @@ def test_an_evidence_pack_of_ingested_accesses_proves_each_of_them(
     _name, content = evidence.build_pack(db, settings, investigation_id, unit, lambda _context: "<p>r</p>")
     db.commit()
     assert evidence.verify_pack(content, ledger.verifier_key(settings)) == []
+    pack = settings.home / "pack.zip"
+    pack.write_bytes(content)
+    key = ledger.verifier_key(settings)
+    accepted = CliRunner().invoke(app, ["monitor", "verify-pack", str(pack), "--public-key", key])
+    assert accepted.exit_code == 0, accepted.output
     archive = zipfile.ZipFile(io.BytesIO(content))
     proofs = json.loads(archive.read("proofs.json"))
     assert [p["event"]["event_id"] for p in proofs["accesses"]] == ["e1", "e2", "e3"]

@@ -42,6 +42,7 @@ DAY_US = 86_400_000_000
 # or a late finish on one's own case, is ordinary work.
 ONLY_WHEN_UNEXPLAINED = frozenset({Rule.PUBLIC_FIGURE, Rule.OFF_DUTY})
 ORDER = list(Rule)
+_DECLARED_RELATIVES = ("relative", "partner", "ex_partner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +236,7 @@ def _pattern_alert(rows: list[dict[str, Any]]) -> AlertDraft:
 
 
 def _span(rows: list[dict[str, Any]], days: int) -> str:
-    times = "once" if len(rows) == 1 else f"{len(rows)} times"
+    times = {1: "once", 2: "twice"}.get(len(rows), f"{len(rows)} times")
     if days <= 1:
         return f"{times} on {moment(rows[0]['at_us']):%d %b %Y}"
     elapsed = (rows[-1]["at_us"] - rows[0]["at_us"]) // DAY_US + 1
@@ -256,7 +257,11 @@ def _pattern_words(rows: list[dict[str, Any]], rules: tuple[Rule, ...], days: in
         team = f" or team {row['team_id']}" if row.get("team_id") else ""
         share = "" if unexplained == len(rows) else f" ({unexplained} of them)"
         parts[0] += f" with no case assigned to {staff}{team} that involves {subject}{share}"
-    parts += [_fact(rule, rows) for rule in rules if _fact(rule, rows)]
+    facts = [_fact(rule, rows) for rule in rules]
+    declared_relative = rows[0].get("relationship") in _DECLARED_RELATIVES
+    if declared_relative and {Rule.DECLARED_CONFLICT, Rule.RELATIVE_OR_HOUSEHOLD} <= set(rules):
+        facts[rules.index(Rule.RELATIVE_OR_HOUSEHOLD)] = ""  # the declaration says it once
+    parts += [fact for fact in facts if fact]
     if explained and set(rules) & RELATIONSHIP_RULES:
         parts.append("the connection should have been declared and the work given to someone else")
     return "; ".join(parts) + "."
@@ -276,7 +281,7 @@ def _fact(rule: Rule, rows: list[dict[str, Any]]) -> str:
     if rule is Rule.SELF:
         return f"{subject} is {staff}'s own record"
     if rule is Rule.RELATIVE_OR_HOUSEHOLD:
-        if row.get("relationship") in ("relative", "partner", "ex_partner"):
+        if row.get("relationship") in _DECLARED_RELATIVES:
             return f"{staff} declared {subject} as their {row['relationship'].replace('_', '-')}"
         return f"{subject} has {staff}'s surname and lives {where}"
     if rule is Rule.NEIGHBOUR:

@@ -150,3 +150,21 @@ def verify_proof(
     if problems:
         raise typer.Exit(1)
     console.print(f"The access {proof['event']['event_id']} is in the ledger: proof verified.", markup=False)
+
+
+@app.command("verify-pack")
+def verify_pack(
+    pack: Annotated[Path, typer.Argument(help="An investigation's evidence pack (ZIP).", exists=True)],
+    public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
+) -> None:
+    """Check an evidence pack offline: every ledger entry in it and every access's proof against the signed
+    checkpoint, with the force's published key. Exit 0 if it holds, 1 naming each problem."""
+    from custodes.monitoring import evidence
+
+    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    problems = evidence.verify_pack(pack.read_bytes(), key)
+    for problem in problems:
+        errors.print(problem, markup=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{pack.name}: every entry and every access verified against the signed checkpoint.")
