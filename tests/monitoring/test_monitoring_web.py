@@ -131,6 +131,7 @@ def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
     words = text_of(page.text)
     assert f"{reference}: Op Hedge" in words and f"Peter Parry ({SEARCHER}), team T4" in words
     assert "Alerts (2)" in words and "Accesses (5)" in words
+    assert "Jane Doe N9" in words and "Hugh Grant N11" in words  # the people looked at, by name
     assert reference in text_of(client.get("/investigations").text)
 
     assert post_form(client, f"/investigations/{investigation_id}/notes", {"note": ""}).status_code == 400  # type: ignore[attr-defined]

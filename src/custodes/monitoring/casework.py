@@ -202,6 +202,7 @@ class InvestigationDetail:
     events: list[EventRow]
     notes: list[NoteRow]
     other_new: list[AlertRow]  # new alerts about the same member of staff, to add
+    people: dict[str, NominalView]  # the people looked at, by subject id (their consultation is logged)
 
 
 # --------------------------------------------------------------------------- pseudonyms and masking
@@ -732,6 +733,8 @@ def investigation_detail(
     )
     staff = workforce.view_staff(session, row.staff_id, actor=viewer.actor, justification=purpose)
     label = staff.name if staff else row.staff_id
+    found = {subject: monitoring.get_nominal(session, subject) for subject in dict.fromkeys(subjects)}
+    people = {subject: person for subject, person in found.items() if person is not None}
     references = {row.id: row.reference}
     return InvestigationDetail(
         summary=_summary(session, row, len(alerts)),
@@ -747,6 +750,7 @@ def investigation_detail(
         other_new=_other_new(session, settings, row.staff_id, viewer)
         if row.status == InvestigationStatus.OPEN
         else [],
+        people=people,
     )
 
 
