@@ -84,6 +84,9 @@ _ADMIN = {
     Permission.CONFIG_MANAGE,
 }
 
+# The learning register: kept by the data protection unit; read by those who own its actions or check them.
+_LEARNING = {Permission.LEARNING_VIEW}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_EVERYONE | _REQUEST),
     Role.STAFF: frozenset(_EVERYONE | _REQUEST),
@@ -92,16 +95,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _EVERYONE
         | _REQUEST
         | _AUTHORISE
+        | _LEARNING
         | {Permission.DECLARATIONS_DECIDE, Permission.TRAINING_VIEW, Permission.REFERRALS_HANDLE}
     ),
     Role.AIC: frozenset(_EVERYONE | _REQUEST | _AIC),
     Role.DPU: frozenset(
-        _EVERYONE | _AUDIT | _REQUEST | _DPU | _WORKFORCE_OVERSIGHT | {Permission.MONITORING_VIEW}
+        _EVERYONE
+        | _AUDIT
+        | _REQUEST
+        | _DPU
+        | _WORKFORCE_OVERSIGHT
+        | {Permission.MONITORING_VIEW, Permission.LEARNING_VIEW, Permission.LEARNING_MANAGE}
     ),
     # The counter-corruption unit runs vetting and holds the declarations registers.
     Role.CCU: frozenset(
         _EVERYONE
         | _AUDIT
+        | _LEARNING
         | {
             Permission.VETTING_VIEW,
             Permission.WORKFORCE_REGISTERS,
@@ -109,27 +119,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_INVESTIGATE,
         }
     ),
-    Role.ANALYST: frozenset(_EVERYONE),
+    Role.ANALYST: frozenset(_EVERYONE | _LEARNING),
     # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
     Role.AUDITOR: frozenset(
         _EVERYONE
         | _AUDIT
         | _WORKFORCE_OVERSIGHT
+        | _LEARNING
         | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE, Permission.MONITORING_VIEW}
     ),
     # Administrators run the system; they see no ledger content and can never change it.
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
 }
-
-# The learning register: kept by the data protection unit; read by those who own its actions or check them.
-for _role, _extra in {
-    Role.SUPERVISOR: {Permission.LEARNING_VIEW},
-    Role.DPU: {Permission.LEARNING_VIEW, Permission.LEARNING_MANAGE},
-    Role.CCU: {Permission.LEARNING_VIEW},
-    Role.ANALYST: {Permission.LEARNING_VIEW},
-    Role.AUDITOR: {Permission.LEARNING_VIEW},
-}.items():
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 
 # Granting one of these to yourself needs a second administrator's approval.
 SELF_GRANT_NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})

@@ -185,9 +185,5 @@ def _catalogue() -> dict[str, Control]:
 CONTROLS: MappingProxyType[str, Control] = MappingProxyType(_catalogue())
 
 
-def get_control(code: str) -> Control | None:
-    return CONTROLS.get(code)
-
-
 def unknown_controls(codes: list[str] | tuple[str, ...]) -> list[str]:
     return [code for code in codes if code not in CONTROLS]

@@ -24,7 +24,7 @@ from custodes.identity import service as identity
 from custodes.kit.db import utcnow
 from custodes.kit.tabular import RowReader, SourceRow
 from custodes.kit.timefmt import LONDON
-from custodes.learning.controls import CONTROLS
+from custodes.learning.controls import CONTROLS, unknown_controls
 from custodes.learning.models import LearningAction, Recommendation, RecommendationControl
 from custodes.learning.schemas import (
     ACCEPTANCE,
@@ -99,7 +99,7 @@ def _parse_recommendation(values: Mapping[str, Any], on: date) -> tuple[dict[str
     if record["status"] in CLOSING_STATUSES and not record["evidence"] and "evidence" not in bad:
         cells.problem("evidence", f"give the evidence before marking it {STATUSES[record['status']].lower()}")
     codes = split_codes(str(values.get("controls") or ""))
-    unknown = [code for code in codes if code not in CONTROLS]
+    unknown = unknown_controls(codes)
     if unknown:
         cells.problem(
             "controls",

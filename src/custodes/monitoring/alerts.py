@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from custodes.kit.timefmt import rfc3339
-from custodes.monitoring.detectors import BAD_CITATIONS, Thresholds
+from custodes.monitoring.detectors import BAD_CITATIONS, RELATIVES, Thresholds
 from custodes.monitoring.schemas import RELATIONSHIP_RULES, Rule
 
 # How serious each rule is on its own (0–100). The alert takes the highest, plus a little for every further
@@ -42,7 +42,6 @@ DAY_US = 86_400_000_000
 # or a late finish on one's own case, is ordinary work.
 ONLY_WHEN_UNEXPLAINED = frozenset({Rule.PUBLIC_FIGURE, Rule.OFF_DUTY})
 ORDER = list(Rule)
-_DECLARED_RELATIVES = ("relative", "partner", "ex_partner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +257,7 @@ def _pattern_words(rows: list[dict[str, Any]], rules: tuple[Rule, ...], days: in
         share = "" if unexplained == len(rows) else f" ({unexplained} of them)"
         parts[0] += f" with no case assigned to {staff}{team} that involves {subject}{share}"
     facts = [_fact(rule, rows) for rule in rules]
-    declared_relative = rows[0].get("relationship") in _DECLARED_RELATIVES
+    declared_relative = rows[0].get("relationship") in RELATIVES
     if declared_relative and {Rule.DECLARED_CONFLICT, Rule.RELATIVE_OR_HOUSEHOLD} <= set(rules):
         facts[rules.index(Rule.RELATIVE_OR_HOUSEHOLD)] = ""  # the declaration says it once
     parts += [fact for fact in facts if fact]
@@ -281,7 +280,7 @@ def _fact(rule: Rule, rows: list[dict[str, Any]]) -> str:
     if rule is Rule.SELF:
         return f"{subject} is {staff}'s own record"
     if rule is Rule.RELATIVE_OR_HOUSEHOLD:
-        if row.get("relationship") in _DECLARED_RELATIVES:
+        if row.get("relationship") in RELATIVES:
             return f"{staff} declared {subject} as their {row['relationship'].replace('_', '-')}"
         return f"{subject} has {staff}'s surname and lives {where}"
     if rule is Rule.NEIGHBOUR:
@@ -297,7 +296,8 @@ def _fact(rule: Rule, rows: list[dict[str, Any]]) -> str:
         bad = [r for r in rows if r["cited_state"] in BAD_CITATIONS]
         return _CITATIONS[bad[0]["cited_state"]].format(staff=staff, subject=subject, case=bad[0]["case_ref"])
     if rule is Rule.REPEATED_INTEREST:
-        return "unexplained interest in the same person on 3 or more days within 30 days"
+        days = len({r["day_num"] for r in rows if r["repeated"]})
+        return f"repeated unexplained interest in the same person, on {days} separate days"
     if rule is Rule.OFF_DUTY:
         count = sum(1 for r in rows if r["off_duty"])
         if len(rows) == 1:

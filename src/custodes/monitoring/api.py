@@ -35,7 +35,6 @@ def push_events(
         raise HTTPException(422, [{"field": "events", "problem": "must be a non-empty list of events"}])
     if len(batch) > MAX_EVENTS:
         raise HTTPException(422, [{"field": "events", "problem": f"at most {MAX_EVENTS:,} events a request"}])
-    unknown = sorted({key for item in batch if isinstance(item, dict) for key in item} - _KNOWN)
     source = events.source_from_records("events", batch)
     summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
     return {
@@ -48,8 +47,5 @@ def push_events(
             {"event": problem.line, "field": problem.column, "problem": problem.problem}
             for problem in summary.problems
         ],
-        "ignored_fields": unknown,
+        "ignored_fields": list(summary.ignored_columns),
     }
-
-
-_KNOWN = frozenset(events.EVENT_COLUMNS)

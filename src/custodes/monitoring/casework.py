@@ -801,7 +801,3 @@ def close_investigation(
     ledger.record(session, _investigation_entry(viewer, row, Op.REVIEW, detail))
     session.flush()
     return row.reference
-
-
-def linked_alert_ids(session: Session, investigation_id: int) -> list[str]:
-    return [a.alert_id for a in _linked_alerts(session, investigation_id)]

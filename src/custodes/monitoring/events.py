@@ -417,11 +417,6 @@ class EventStore:
     def discard(self, ingest_id: str) -> None:
         shutil.rmtree(self.staged(ingest_id), ignore_errors=True)
 
-    def relation(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation | None:
-        if not self.has_events():
-            return None
-        return con.read_parquet(self.glob(), hive_partitioning=True)
-
 
 @dataclass
 class InFlight:
@@ -503,14 +498,13 @@ def leaf_hashes_sql(source: str, where: str = "") -> str:
 
 def leaf_bytes(event: dict[str, Any]) -> bytes:
     """The same bytes as `leaf_json_sql`, from a stored event read back (occurred_at a datetime)."""
-    import rfc8785
-
+    from custodes.kit.canonical import canonical_json
     from custodes.kit.timefmt import rfc3339
 
     document = {key: event.get(key) for key in LEAF_KEYS}
     document["occurred_at"] = rfc3339(event["occurred_at"])
     document["salt"] = str(event["salt"])
-    return rfc8785.dumps(document)
+    return canonical_json(document)
 
 
 def batch_roots(con: duckdb.DuckDBPyConnection, leaves: str) -> dict[str, bytes]:

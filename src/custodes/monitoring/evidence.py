@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,20 +52,6 @@ class LedgerLine:
     op: str
     object: str
     said: str  # justification and detail, in short
-
-
-def _proofs_of_accesses(
-    session: Session, settings: Settings, event_ids: list[str], actor: str
-) -> list[dict[str, Any]]:
-    """monitoring.service.access_proof of each access; for one that cannot be proven (no longer stored, its
-    batch not recorded), {"event_id", "problem"}, and the report says so."""
-    proofs: list[dict[str, Any]] = []
-    for event_id in event_ids:
-        try:
-            proofs.append(monitoring.access_proof(session, settings, event_id, actor))
-        except monitoring.ProofUnavailable as error:
-            proofs.append({"event_id": event_id, "problem": str(error)})
-    return proofs
 
 
 def _entry_indexes(
@@ -134,16 +120,6 @@ def _checkpoint(session: Session, settings: Settings) -> CheckpointInfo:
     return found
 
 
-def _people(session: Session, subject_ids: Iterable[str | None]) -> dict[str, str]:
-    """Names of the people looked at, for the report (its making is the pack's consultation entry)."""
-    names = {}
-    for subject_id in dict.fromkeys(s for s in subject_ids if s):
-        nominal = monitoring.get_nominal(session, subject_id)
-        if nominal is not None:
-            names[subject_id] = f"{nominal.forenames} {nominal.surname}"
-    return names
-
-
 def build_pack(
     session: Session,
     settings: Settings,
@@ -161,7 +137,7 @@ def build_pack(
 
     events = detail.events
     event_ids = list(dict.fromkeys(e.event_id for e in events))
-    accesses = _proofs_of_accesses(session, settings, event_ids, viewer.actor)
+    accesses = monitoring.access_proofs(session, settings, event_ids)  # the pack's consultation covers them
     indexes = sorted(
         i
         for i in _entry_indexes(session, reference, [a.alert_id for a in detail.alerts], accesses)
@@ -193,7 +169,7 @@ def build_pack(
         "proven": proven,
         "unproven": [p for p in accesses if "problem" in p],
         "public_key": ledger.verifier_key(settings),
-        "people": _people(session, (a.subject_id for a in detail.alerts)),
+        "people": {subject: f"{p.forenames} {p.surname}" for subject, p in detail.people.items()},
     }
     files["report.pdf"] = html_to_pdf(render_report(context))
     return f"evidence-{reference.replace('/', '-')}.zip", _zip(files, now)

@@ -565,8 +565,10 @@ def _number_new(
 ) -> tuple[int, int]:
     """Build `numbered`: the good rows not already stored (nor staged by this ingest's earlier files), the
     first of each event_id, with their batch, leaf position, salt and day. Returns (stored, duplicates)."""
-    good = _scalar(con, "SELECT count(*) FROM checked WHERE problem IS NULL")
-    unique = _scalar(con, "SELECT count(DISTINCT event_id) FROM checked WHERE problem IS NULL")
+    counted = con.execute(
+        "SELECT count(*), count(DISTINCT event_id) FROM checked WHERE problem IS NULL"
+    ).fetchone()
+    good, unique = (int(counted[0]), int(counted[1])) if counted else (0, 0)
     first_only = (
         "" if good == unique else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
     )
@@ -928,7 +930,7 @@ def _roster_tables(session: Session, grace_minutes: int) -> tuple[pa.Table, pa.T
     return days, pa.table(columns, schema=_SCHEMAS["rostered"])
 
 
-_DAY_US = 86_400_000_000
+_DAY_US = alert_rules.DAY_US
 
 
 # --------------------------------------------------------------------------- detectors: running
@@ -1244,46 +1246,79 @@ def batch_leaves(settings: Settings, batch_id: str) -> list[bytes]:
     return [bytes(row[0]) for row in rows]
 
 
-def access_proof(session: Session, settings: Settings, event_id: str, actor: str) -> dict[str, Any]:
+def access_proof(session: Session, settings: Settings, event_id: str, actor: str | None) -> dict[str, Any]:
     """Everything an outsider needs to check that this access is in the ledger: the access's leaf (its
     canonical JSON), its inclusion proof in its batch's tree, the batch's `consultation` entry, that entry's
     inclusion proof in the ledger at the latest signed checkpoint, and the checkpoint. Verify with
-    `custodes monitor verify-proof` or any RFC 9162 verifier (docs/monitoring.md)."""
-    event = stored_event(settings, event_id)
-    if event is None:
-        raise ProofUnavailable(f"access {event_id} is not stored")
-    batch = session.get(AccessBatch, event["batch_id"])
-    if batch is None:
-        raise ProofUnavailable(f"batch {event['batch_id']} of access {event_id} is not recorded")
-    leaves = batch_leaves(settings, batch.batch_id)
-    tree = merkle.MemoryTree(leaves)
-    if merkle.root(leaves).hex() != batch.root:
-        raise ProofUnavailable(f"batch {batch.batch_id} no longer matches its ledger entry: tampered with")
-    entries = ledger.search(
-        session, EntryFilter(object_type="access_batch", object_id=batch.batch_id), limit=1
-    )
-    checkpoint = ledger.latest_checkpoint(session)
-    if not entries or checkpoint is None or checkpoint.size <= entries[0].index:
-        raise ProofUnavailable(f"batch {batch.batch_id} is not yet covered by a signed checkpoint")
-    _consulted(session, event, actor, "proving an access is in the ledger (monitoring)")
-    entry_index = entries[0].index
-    entry_bytes = next(ledger.export_lines(session, entry_index, entry_index + 1))
-    in_ledger = ledger.prove_inclusion(session, entry_index, checkpoint.size)
-    leaf = events.leaf_bytes(event)
-    return {
-        "event": {key: event[key] for key in EVENT_COLUMNS} | {"occurred_at": rfc3339(event["occurred_at"])},
-        "leaf": leaf.decode(),
-        "batch_id": batch.batch_id,
-        "leaf_index": event["leaf"],
-        "batch_size": len(leaves),
-        "batch_root": batch.root,
-        "batch_proof": [node.hex() for node in tree.inclusion_proof(event["leaf"])],
-        "entry_index": entry_index,
-        "entry": entry_bytes.decode(),
-        "tree_size": checkpoint.size,
-        "entry_proof": in_ledger["inclusion_path"],
-        "checkpoint": checkpoint.note,
-    }
+    `custodes monitor verify-proof` or any RFC 9162 verifier (docs/monitoring.md). Showing the access is a
+    consultation by `actor` (None: the caller has recorded it already)."""
+    return _Prover(session, settings).prove(event_id, actor)
+
+
+def access_proofs(session: Session, settings: Settings, event_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """`access_proof` of each access, each batch's tree built once; for one that cannot be proven,
+    {"event_id", "problem"}. Not logged: for callers that record the consultation themselves."""
+    prover = _Prover(session, settings)
+    proofs: list[dict[str, Any]] = []
+    for event_id in event_ids:
+        try:
+            proofs.append(prover.prove(event_id, None))
+        except ProofUnavailable as error:
+            proofs.append({"event_id": event_id, "problem": str(error)})
+    return proofs
+
+
+class _Prover:
+    """Proves accesses against the latest checkpoint, keeping each batch's tree for the next access."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session, self.settings = session, settings
+        self.checkpoint = ledger.latest_checkpoint(session)
+        self.trees: dict[str, merkle.MemoryTree] = {}
+
+    def _tree(self, batch: AccessBatch) -> merkle.MemoryTree:
+        tree = self.trees.get(batch.batch_id)
+        if tree is None:
+            tree = self.trees[batch.batch_id] = merkle.MemoryTree(batch_leaves(self.settings, batch.batch_id))
+        if tree.root().hex() != batch.root:
+            raise ProofUnavailable(
+                f"batch {batch.batch_id} no longer matches its ledger entry: tampered with"
+            )
+        return tree
+
+    def prove(self, event_id: str, actor: str | None) -> dict[str, Any]:
+        session, checkpoint = self.session, self.checkpoint
+        event = stored_event(self.settings, event_id)
+        if event is None:
+            raise ProofUnavailable(f"access {event_id} is not stored")
+        batch = session.get(AccessBatch, event["batch_id"])
+        if batch is None:
+            raise ProofUnavailable(f"batch {event['batch_id']} of access {event_id} is not recorded")
+        tree = self._tree(batch)
+        query = EntryFilter(object_type="access_batch", object_id=batch.batch_id)
+        entries = ledger.search(session, query, limit=1)
+        if not entries or checkpoint is None or checkpoint.size <= entries[0].index:
+            raise ProofUnavailable(f"batch {batch.batch_id} is not yet covered by a signed checkpoint")
+        if actor is not None:
+            _consulted(session, event, actor, "proving an access is in the ledger (monitoring)")
+        entry_index = entries[0].index
+        entry_bytes = next(ledger.export_lines(session, entry_index, entry_index + 1))
+        in_ledger = ledger.prove_inclusion(session, entry_index, checkpoint.size)
+        return {
+            "event": {key: event[key] for key in EVENT_COLUMNS}
+            | {"occurred_at": rfc3339(event["occurred_at"])},
+            "leaf": events.leaf_bytes(event).decode(),
+            "batch_id": batch.batch_id,
+            "leaf_index": event["leaf"],
+            "batch_size": tree.size,
+            "batch_root": batch.root,
+            "batch_proof": [node.hex() for node in tree.inclusion_proof(event["leaf"])],
+            "entry_index": entry_index,
+            "entry": entry_bytes.decode(),
+            "tree_size": checkpoint.size,
+            "entry_proof": in_ledger["inclusion_path"],
+            "checkpoint": checkpoint.note,
+        }
 
 
 def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:

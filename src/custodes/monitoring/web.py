@@ -327,7 +327,6 @@ def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_
             force_name=settings.force_name,
             rule_titles=RULE_TITLES,
             action_titles=ACTION_TITLES,
-            status_titles=STATUS_TITLES,
             outcomes=OUTCOMES,
             **context,
         )

@@ -89,8 +89,6 @@ def create_app(
         middleware=asgi_csrf,
         signing_secret=settings.resolved_secret_key,
         always_protect={"/login"},
-        # The API authenticates by bearer token only and never reads the session cookie: no CSRF to forge.
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )
@@ -164,7 +162,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 class HtmlOnly:
-    """Runs `middleware` (built with `options`) for everything but the API, which goes straight through.
+    """Runs `middleware` (built with `options`) for everything but the API, which goes straight through:
+    the API authenticates by bearer token only and never reads the session cookie, so there is no CSRF to
+    forge.
 
     asgi-csrf parses cookies and signs a fresh token for every request before it asks `skip_if_scope`; the
     API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound."""

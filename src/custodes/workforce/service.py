@@ -712,9 +712,12 @@ def vetting_record(session: Session, staff_id: str) -> list[VettingView]:
 _STATE_ORDER = {TrainingState.OUT_OF_DATE: 0, TrainingState.DUE_SOON: 1, TrainingState.CURRENT: 2}
 
 
-def _all_roles(session: Session) -> dict[str, frozenset[str]]:
-    accounts, _total = identity.list_accounts(session, limit=10_000_000)
-    return {a.staff_id: frozenset(str(r) for r in a.roles) for a in accounts}
+def _roles_of(session: Session, staff_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+    roles: dict[str, frozenset[str]] = {}
+    for start in range(0, len(staff_ids), _CHUNK):
+        found = identity.roles_by_staff(session, staff_ids[start : start + _CHUNK])
+        roles.update((staff_id, frozenset(names)) for staff_id, names in found.items())
+    return roles
 
 
 def _course_state(course: Course, completed_on: date | None, on: date, within_days: int) -> TrainingState:
@@ -730,9 +733,9 @@ def _members_training(
     session: Session, staff: Sequence[Staff], on: date, within_days: int
 ) -> list[MemberTraining]:
     """Each person's mandatory courses on `on` and their worst state (no mandatory course: current)."""
-    roles = _all_roles(session)
-    courses = list(session.scalars(select(Course).order_by(Course.course_code)))
     ids = [s.staff_id for s in staff]
+    roles = _roles_of(session, ids)
+    courses = list(session.scalars(select(Course).order_by(Course.course_code)))
     latest: dict[tuple[str, str], date] = {}
     for start in range(0, len(ids), _CHUNK):
         query = (
