@@ -16,6 +16,7 @@ from custodes.imports import KINDS, run_import
 from custodes.kit.tabular import BatchRejected
 from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
+from custodes.stopsearch import cli as stopsearch_cli
 from custodes.workforce.cli import access_check
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(disclosure_app, name="disclosure")
 app.add_typer(tokens_app, name="api-token")
 app.add_typer(accounts_app, name="account")
 app.add_typer(monitor_app, name="monitor")
+app.add_typer(stopsearch_cli.app, name="stopsearch")
 app.command("access-check")(access_check)
 
 
@@ -93,14 +95,29 @@ def serve(
     )
 
 
+STOP_SEARCH_KINDS = ("stop-searches", "population")
+
+
 @app.command("import")
 def import_files(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
-    files: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines files.")],
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join((*KINDS, *STOP_SEARCH_KINDS))}.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines (stop-searches: also API JSON).")],
+    force: Annotated[
+        str | None, typer.Option(help="stop-searches: the force, when the file names do not say.")
+    ] = None,
+    census: Annotated[
+        str | None, typer.Option(help="population: census2011 or census2021, for a table by force.")
+    ] = None,
 ) -> None:
     """Import reference data: all rows of all files, or nothing if any row is bad."""
+    if (force and kind != "stop-searches") or (census and kind != "population"):
+        fail("--force is for stop-searches and --census for population", 2)
+    if kind == "stop-searches":
+        return stopsearch_cli.import_stop_searches(files, force)
+    if kind == "population":
+        return stopsearch_cli.import_population(files, census)
     if kind not in KINDS:
-        fail(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}", 2)
+        fail(f"unknown kind {kind!r}; known kinds: {', '.join((*KINDS, *STOP_SEARCH_KINDS))}", 2)
     try:
         with console.status(f"Importing {kind}…"), unit_of_work() as session:
             summary = run_import(session, kind, files, CLI_ACTOR)

@@ -25,6 +25,7 @@ def import_all_models() -> None:
     from custodes.learning import models as _learning  # noqa: F401
     from custodes.ledger import models as _ledger  # noqa: F401
     from custodes.monitoring import models as _monitoring  # noqa: F401
+    from custodes.stopsearch import models as _stopsearch  # noqa: F401
     from custodes.workforce import models as _workforce  # noqa: F401
 
 

@@ -64,6 +64,10 @@ class Permission(StrEnum):
     # Monitoring (docs/monitoring.md). Alerts and investigations are the counter-corruption unit's alone.
     MONITORING_VIEW = "monitoring:view"  # ingests, quarantined rows, explanation rates, runs (no alerts)
     ALERTS_INVESTIGATE = "alerts:investigate"  # alert queue, triage, investigations, evidence packs
+    # Stop and search (docs/stopsearch.md).
+    STOPSEARCH_VIEW = "stopsearch:view"  # the analysis, data quality, samples and published reports
+    STOPSEARCH_MANAGE = "stopsearch:manage"  # draw supervisory samples, publish reports
+    STOPSEARCH_REVIEW = "stopsearch:review"  # record whether a sampled search's grounds were recorded
 
 
 _EVERYONE = {Permission.SELF_VIEW}
@@ -96,7 +100,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _REQUEST
         | _AUTHORISE
         | _LEARNING
-        | {Permission.DECLARATIONS_DECIDE, Permission.TRAINING_VIEW, Permission.REFERRALS_HANDLE}
+        | {
+            Permission.DECLARATIONS_DECIDE,
+            Permission.TRAINING_VIEW,
+            Permission.REFERRALS_HANDLE,
+            Permission.STOPSEARCH_VIEW,
+            Permission.STOPSEARCH_REVIEW,
+        }
     ),
     Role.AIC: frozenset(_EVERYONE | _REQUEST | _AIC),
     Role.DPU: frozenset(
@@ -105,7 +115,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _REQUEST
         | _DPU
         | _WORKFORCE_OVERSIGHT
-        | {Permission.MONITORING_VIEW, Permission.LEARNING_VIEW, Permission.LEARNING_MANAGE}
+        | {
+            Permission.MONITORING_VIEW,
+            Permission.LEARNING_VIEW,
+            Permission.LEARNING_MANAGE,
+            Permission.STOPSEARCH_VIEW,
+        }
     ),
     # The counter-corruption unit runs vetting and holds the declarations registers.
     Role.CCU: frozenset(
@@ -119,14 +134,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_INVESTIGATE,
         }
     ),
-    Role.ANALYST: frozenset(_EVERYONE | _LEARNING),
+    Role.ANALYST: frozenset(
+        _EVERYONE | _LEARNING | {Permission.STOPSEARCH_VIEW, Permission.STOPSEARCH_MANAGE}
+    ),
     # Auditors verify and read; they do not export people's data in bulk beyond the entries themselves.
     Role.AUDITOR: frozenset(
         _EVERYONE
         | _AUDIT
         | _WORKFORCE_OVERSIGHT
         | _LEARNING
-        | {Permission.AGREEMENTS_VIEW, Permission.DISCLOSURE_OVERSEE, Permission.MONITORING_VIEW}
+        | {
+            Permission.AGREEMENTS_VIEW,
+            Permission.DISCLOSURE_OVERSEE,
+            Permission.MONITORING_VIEW,
+            Permission.STOPSEARCH_VIEW,
+        }
     ),
     # Administrators run the system; they see no ledger content and can never change it.
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),

@@ -1,0 +1,1 @@
+"""Stop and search: import, disparity and outcome analysis, supervisory sampling, publication."""

@@ -1,0 +1,454 @@
+"""Reading stop-search records as published: data.police.uk CSV files, API JSON, and their re-exports.
+
+Accepted layouts (docs/stopsearch.md, "Import"):
+
+- the monthly CSV files exactly as published (15 columns, `,`), with or without the force-system columns
+  (`Grounds`, `Drug search type`, `Officer id`, `Team`, `Body-worn video`);
+- the same re-exported with `;`, snake_case headers, booleans as `1`/`0`, an `id` and a `file_name` column;
+- the data.police.uk API (`stops-force`, `stops-street`) as JSON, or flattened to CSV (`location__latitude`,
+  `outcome_object__id`, ... with `null` for blanks).
+
+Every file is read whole into Arrow (fast, multi-threaded), then checked and normalised in one DuckDB query:
+each bad cell is a problem naming file, line and column. Nothing is stored if any file has a problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from custodes.kit.tabular import RowProblem
+from custodes.stopsearch.forces import force_key
+from custodes.stopsearch.schemas import (
+    ARREST_OUTCOMES,
+    FORCE_COLUMNS,
+    PUBLISHED_COLUMNS,
+    SEARCH_TYPES,
+    STORED_NAMES,
+    VEHICLE_ONLY,
+)
+from custodes.stopsearch.store import SCHEMA
+
+MAX_PROBLEMS_PER_FILE = 1000
+_FILE_NAME_SQL = "([0-9]{4}-[0-9]{2})-([a-z0-9-]+?)-stop-and-search"
+_FILE_NAME = re.compile(r"(?P<month>[0-9]{4}-[0-9]{2})-(?P<force>[a-z0-9-]+?)-stop-and-search", re.IGNORECASE)
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lstrip("\ufeff").strip().lower()).strip("_")
+
+
+# Header (any spelling: published, snake_case, API) → published column name.
+_HEADERS: dict[str, str] = {_header_key(name): name for name in (*PUBLISHED_COLUMNS, *FORCE_COLUMNS)}
+_HEADERS.update(
+    {
+        "datetime": "Date",
+        "operation": "Part of a policing operation",
+        "operation_name": "Policing operation",
+        "location_latitude": "Latitude",
+        "location_longitude": "Longitude",
+        "removal_of_more_than_outer_clothing": "Removal of more than just outer clothing",
+        "bwv": "Body-worn video",
+        "body_worn_video": "Body-worn video",
+    }
+)
+# Columns of the API and of re-exports that carry nothing we keep (file_name is read for force and month).
+_IGNORED = frozenset(
+    {"id", "file_name", "involved_person", "location_street_id", "location_street_name", "outcome_object_id"}
+    | {"outcome_object_name", "location"}
+)
+
+SELF_DEFINED_PREFIXES = (
+    ("White - ", "White"),
+    ("Black/African/Caribbean/Black British - ", "Black"),
+    ("Black or Black British - ", "Black"),
+    ("Asian/Asian British - ", "Asian"),
+    ("Asian or Asian British - ", "Asian"),
+    ("Mixed/Multiple ethnic groups - ", "Mixed"),
+    ("Mixed - ", "Mixed"),
+)
+OFFICER_DEFINED = ("White", "Black", "Asian", "Mixed", "Other")
+_NOT_STATED = "Other ethnic group - Not stated"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path
+    force: str | None  # from the file name or --force; None: from each row's file_name column
+    month: str | None  # YYYY-MM from the file name
+
+
+@dataclass(slots=True)
+class ReadFile:
+    source: SourceFile
+    table: pa.Table  # normalised (store.SCHEMA), empty when there are problems
+    problems: list[RowProblem]
+
+
+def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[RowProblem]]:
+    """Force and month from the name `YYYY-MM-<force>-stop-and-search.csv`, or from --force."""
+    match = _FILE_NAME.search(path.name)
+    named = force_key(match["force"]) if match else None
+    chosen = force_key(force_option) if force_option else None
+    problems = []
+    if force_option and chosen is None:
+        problems.append(RowProblem(str(path), 0, "--force", f"{force_option!r} is not a police force"))
+    elif chosen and named and chosen != named:
+        problems.append(
+            RowProblem(str(path), 0, "--force", f"the file name says {named!r} but --force says {chosen!r}")
+        )
+    return SourceFile(path, chosen or named, match["month"] if match else None), problems
+
+
+def read_file(source: SourceFile) -> ReadFile:
+    name = str(source.path)
+    try:
+        raw, lines = _read_raw(source.path)
+    except FileNotFoundError:
+        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", "file not found")])
+    except UnicodeDecodeError as error:
+        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")])
+    except (pa.ArrowInvalid, ValueError) as error:
+        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", f"not readable: {_first_line(error)}")])
+    columns, problems = _map_header(name, raw.column_names)
+    if "file_name" not in columns and source.force is None:
+        problems.append(
+            RowProblem(
+                name,
+                0,
+                "--force",
+                "no force: name the file YYYY-MM-<force>-stop-and-search.csv or give --force",
+            )
+        )
+    if problems:
+        return ReadFile(source, _EMPTY, problems)
+    table = _renamed(raw, columns, lines)
+    return _checked(source, table)
+
+
+_EMPTY = pa.table({})
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
+    """The file as an all-text Arrow table and each row's line number (its index in a JSON array)."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        records = _flatten_all(json.loads(path.read_text(encoding="utf-8-sig")))
+        return _from_records(records, range(1, len(records) + 1))
+    if suffix in {".jsonl", ".ndjson"}:
+        numbered = list(_json_lines(path))
+        return _from_records([record for _, record in numbered], [line for line, _ in numbered])
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    try:  # quick parse first; quoted line breaks (free-text grounds) need the slower, careful one
+        table = _parse_csv(path, delimiter, header, newlines_in_values=False)
+    except pa.ArrowInvalid:
+        table = _parse_csv(path, delimiter, header, newlines_in_values=True)
+    return table, _csv_lines(path, delimiter, table)
+
+
+def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in_values: bool) -> pa.Table:
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values),
+        convert_options=pacsv.ConvertOptions(
+            column_types={column: pa.string() for column in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _csv_lines(path: Path, delimiter: str, table: pa.Table) -> pa.Array:
+    """Line numbers: row i is on line i + 2, unless a quoted cell holds a line break (then count)."""
+    multiline = any(pc.any(pc.match_substring(column, "\n")).as_py() for column in table.columns)
+    if not multiline:
+        return pa.array(range(2, table.num_rows + 2), pa.int32())
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        starts, previous = [], reader.line_num
+        for _ in reader:
+            starts.append(previous + 1)
+            previous = reader.line_num
+    return pa.array(starts, pa.int32())
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"line {line_number}: not JSON ({error.msg})") from None
+                if not isinstance(record, dict):
+                    raise ValueError(f"line {line_number}: not a JSON object")
+                yield line_number, _flatten(record)
+
+
+def _flatten_all(document: Any) -> list[dict[str, Any]]:
+    if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
+        raise ValueError("expected a JSON array of search objects (the data.police.uk API response)")
+    return [_flatten(item) for item in document]
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}__"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+def _from_records(records: Sequence[Mapping[str, Any]], lines: Sequence[int]) -> tuple[pa.Table, pa.Array]:
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    table = pa.table({key: pa.array([_text(r.get(key)) for r in records], pa.string()) for key in keys})
+    return table, pa.array(lines, pa.int32())
+
+
+def _map_header(name: str, header: Sequence[str]) -> tuple[dict[str, str], list[RowProblem]]:
+    """Source column → stored name (file_name kept as is); problems for unknown and missing columns."""
+    columns: dict[str, str] = {}
+    problems = []
+    for column in header:
+        key = _header_key(column)
+        if key == "file_name":
+            columns[column] = "file_name"
+        elif key in _HEADERS:
+            columns[column] = STORED_NAMES[_HEADERS[key]]
+        elif key not in _IGNORED:
+            problems.append(
+                RowProblem(name, 1, column, "unknown column (expected the data.police.uk columns, see docs)")
+            )
+    present = set(columns.values())
+    problems += [
+        RowProblem(name, 1, published, "required column is missing")
+        for published in PUBLISHED_COLUMNS
+        if STORED_NAMES[published] not in present
+    ]
+    return columns, problems
+
+
+def _renamed(raw: pa.Table, columns: Mapping[str, str], lines: pa.Array) -> pa.Table:
+    arrays: dict[str, pa.Array] = {"line": lines}
+    for source, stored in columns.items():
+        arrays[stored] = raw.column(source)
+    for stored in STORED_NAMES.values():
+        arrays.setdefault(stored, pa.nulls(raw.num_rows, pa.string()))
+    arrays.setdefault("file_name", pa.nulls(raw.num_rows, pa.string()))
+    return pa.table(arrays)
+
+
+def _blank(column: str) -> str:
+    """SQL: the cell as text, NULL when blank (or `null`, as the API's flattened form writes it)."""
+    return f"CASE WHEN trim(\"{column}\") IN ('', 'null') THEN NULL ELSE trim(\"{column}\") END"
+
+
+def _boolean(column: str, true: str, false: str) -> str:
+    return f"CASE WHEN lower({column}) IN {true} THEN true WHEN lower({column}) IN {false} THEN false END"
+
+
+_TRUE, _FALSE = "('true', '1', 'yes', 'y')", "('false', '0', 'no', 'n')"
+_TEXT_COLUMNS = (*STORED_NAMES.values(), "file_name")
+
+
+def _self_group(column: str) -> str:
+    cases = " ".join(
+        f"WHEN starts_with({column}, '{prefix}') THEN '{group}'" for prefix, group in SELF_DEFINED_PREFIXES
+    )
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} = '{_NOT_STATED}' THEN 'Not stated' {cases} "
+        f"WHEN starts_with({column}, 'Other ethnic group - ') THEN 'Other' "
+        f"WHEN {column} IN ('White', 'Black', 'Asian', 'Mixed', 'Other') THEN {column} END"
+    )
+
+
+def _normalised_sql(source: SourceFile) -> str:
+    """Blank cells as NULL, then the typed and derived columns, keeping the raw cells the checks need."""
+    force = f"'{source.force}'" if source.force else "NULL"
+    month_from_name = f"'{source.month}'" if source.month else "NULL"
+    officer_values = ", ".join(f"'{value}'" for value in OFFICER_DEFINED)
+    arrests = ", ".join(f"'{value}'" for value in ARREST_OUTCOMES)
+    pattern = _FILE_NAME_SQL
+    return f"""
+    WITH cleaned AS (SELECT line, {", ".join(f"{_blank(c)} AS {c}" for c in _TEXT_COLUMNS)} FROM raw)
+    SELECT line,
+        coalesce({force}, lower(regexp_extract(file_name, '{pattern}', 2, 'i'))) AS force_text,
+        coalesce({month_from_name}, nullif(regexp_extract(file_name, '{pattern}', 1, 'i'), ''),
+                 substr(date, 1, 7)) AS source_month,
+        substr(date, 1, 7) AS month,
+        type, date, operation, gender, age_range, self_defined, officer_defined, legislation, object,
+        outcome, grounds, officer_id, team,
+        {_boolean("part_of_operation", _TRUE, _FALSE)} AS part_of_operation,
+        {_boolean("outcome_linked", _TRUE, _FALSE)} AS outcome_linked,
+        {_boolean("removal", _TRUE, _FALSE)} AS removal,
+        {_boolean("body_worn_video", _TRUE, _FALSE)} AS body_worn_video,
+        TRY_CAST(latitude AS DOUBLE) AS latitude_number,
+        TRY_CAST(longitude AS DOUBLE) AS longitude_number,
+        lower(drug_search_type) AS drug_search_type,
+        {_self_group("self_defined")} AS self_group,
+        CASE WHEN officer_defined IS NULL THEN 'Not stated'
+             WHEN officer_defined IN ({officer_values}) THEN officer_defined END AS officer_group,
+        type IS DISTINCT FROM '{VEHICLE_ONLY}' AS person,
+        coalesce(outcome IN ({arrests}), false) AS arrest,
+        part_of_operation AS raw_part_of_operation, outcome_linked AS raw_outcome_linked,
+        removal AS raw_removal, body_worn_video AS raw_body_worn_video,
+        latitude AS raw_latitude, longitude AS raw_longitude
+    FROM cleaned
+    """
+
+
+def _checks() -> list[tuple[str, str, str]]:
+    """(column as published, failing condition over `normalised`, rule in words)."""
+    types = ", ".join(f"'{value}'" for value in SEARCH_TYPES)
+    boolean = "must be True, False or blank"
+    checks = [
+        ("Type", f"type IS NULL OR type NOT IN ({types})", f"must be one of: {', '.join(SEARCH_TYPES)}"),
+        ("Date", "date IS NULL", "is required"),
+        (
+            "Date",
+            "date IS NOT NULL AND TRY_CAST(date AS TIMESTAMPTZ) IS NULL",
+            "must be a date and time like 2018-04-01T13:05:00+00:00",
+        ),
+        (
+            "Part of a policing operation",
+            "raw_part_of_operation IS NOT NULL AND part_of_operation IS NULL",
+            boolean,
+        ),
+        (
+            "Outcome linked to object of search",
+            "raw_outcome_linked IS NOT NULL AND outcome_linked IS NULL",
+            boolean,
+        ),
+        ("Removal of more than just outer clothing", "raw_removal IS NOT NULL AND removal IS NULL", boolean),
+        (
+            "Body-worn video",
+            "raw_body_worn_video IS NOT NULL AND body_worn_video IS NULL",
+            "must be yes, no or blank",
+        ),
+        (
+            "Latitude",
+            "raw_latitude IS NOT NULL AND NOT coalesce(latitude_number BETWEEN -90 AND 90, false)",
+            "must be a number from -90 to 90, or blank",
+        ),
+        (
+            "Longitude",
+            "raw_longitude IS NOT NULL AND NOT coalesce(longitude_number BETWEEN -180 AND 180, false)",
+            "must be a number from -180 to 180, or blank",
+        ),
+        (
+            "Self-defined ethnicity",
+            "self_group IS NULL",
+            "is not a recognised self-defined ethnicity (e.g. 'White - Irish')",
+        ),
+        (
+            "Officer-defined ethnicity",
+            "officer_group IS NULL",
+            f"must be one of {', '.join(OFFICER_DEFINED)}, or blank",
+        ),
+        (
+            "Drug search type",
+            "drug_search_type IS NOT NULL AND drug_search_type NOT IN ('possession', 'supply')",
+            "must be possession, supply or blank",
+        ),
+        (
+            "file_name",
+            "force_text IS NULL OR force_text = ''",
+            "must name the force: YYYY-MM-<force>-stop-and-search.csv",
+        ),
+    ]
+    return checks
+
+
+def _checked(source: SourceFile, raw: pa.Table) -> ReadFile:
+    """One pass: the stored columns and a bit mask of the rules each row breaks."""
+    name = str(source.path)
+    checks = _checks()
+    mask = " | ".join(
+        f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)" for i, (_, condition, _) in enumerate(checks)
+    )
+    con = duckdb.connect()
+    try:
+        con.register("raw", raw)
+        table = con.sql(f"SELECT *, ({mask}) AS broken FROM ({_normalised_sql(source)})").to_arrow_table()
+    finally:
+        con.close()
+    broken = table.column("broken")
+    if pc.max(broken).as_py() in (None, 0):
+        return ReadFile(source, _stored(table), [])
+    bad = table.filter(pc.not_equal(broken, 0)).select(["line", "broken"])
+    problems = [
+        RowProblem(name, line, column, rule)
+        for line, bits in zip(bad.column("line").to_pylist(), bad.column("broken").to_pylist(), strict=True)
+        for i, (column, _, rule) in enumerate(checks)
+        if bits & (1 << i)
+    ]
+    if len(problems) > MAX_PROBLEMS_PER_FILE:
+        more = len(problems) - MAX_PROBLEMS_PER_FILE
+        problems = [
+            *problems[:MAX_PROBLEMS_PER_FILE],
+            RowProblem(name, 0, "-", f"and {more:,} more not listed"),
+        ]
+    return ReadFile(source, _EMPTY, problems)
+
+
+def _stored(table: pa.Table) -> pa.Table:
+    renamed = {"force": "force_text", "latitude": "latitude_number", "longitude": "longitude_number"}
+    return pa.table({field.name: table.column(renamed.get(field.name, field.name)) for field in SCHEMA}).cast(
+        SCHEMA
+    )
+
+
+def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[ReadFile], list[RowProblem]]:
+    """Every file read and checked; the problems of all of them (none: all may be stored)."""
+    read: list[ReadFile] = []
+    problems: list[RowProblem] = []
+    for path in paths:
+        source, naming = source_file(path, force_option)
+        if naming:
+            problems += naming
+            continue
+        result = read_file(source)
+        problems += result.problems
+        read.append(result)
+    return read, problems
+
+
+def csv_text(rows: Sequence[Mapping[str, str]], columns: Sequence[str] = PUBLISHED_COLUMNS) -> str:
+    """Rows as a data.police.uk CSV file (tests and the generator write files this way)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

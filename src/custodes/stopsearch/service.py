@@ -1,0 +1,726 @@
+"""Stop and search: the rules. Import, population figures, the report, supervisory samples, publication.
+
+Records are kept as Parquet (store.py), one file per force-month; the database says which file is current,
+so a re-imported month replaces the old one when the transaction commits, never before. Each force-month
+imported is a `collection` entry in the ledger (an `alteration` when it replaces one); each sample drawn,
+review recorded and report published is an entry too. Data.police.uk records carry no names, but a force's
+own records hold free-text grounds and officer ids: viewing a sample is logged as a consultation.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from custodes import __version__
+from custodes.identity import service as identity
+from custodes.kit.canonical import canonical_json
+from custodes.kit.db import utcnow
+from custodes.kit.tabular import BatchRejected, RowProblem
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
+from custodes.registers import ImportSummary, store_register
+from custodes.settings import Settings
+from custodes.stopsearch import analysis, records
+from custodes.stopsearch.forces import force_key
+from custodes.stopsearch.forces import force_name as _force_name
+from custodes.stopsearch.models import (
+    GroundsReview,
+    GroundsSample,
+    PopulationFigure,
+    PublishedReport,
+    StopSearchMonth,
+)
+from custodes.stopsearch.schemas import (
+    CENSUSES,
+    ETHNICITY_SOURCES,
+    NEW_OUTCOMES,
+    OLD_OUTCOMES,
+    POPULATION_GROUPS,
+    Report,
+    ReportRequest,
+    StopSearchImportSummary,
+)
+from custodes.stopsearch.store import RecordStore
+
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+class ReportError(ValueError):
+    """A request the service refuses, with the reason in words."""
+
+
+def record_store(settings: Settings) -> RecordStore:
+    return RecordStore(settings.home / "stopsearch")
+
+
+def force_name(force: str) -> str:
+    return _force_name(force)
+
+
+# --- Import ------------------------------------------------------------------------------------------------
+
+
+def import_stop_searches(
+    session: Session,
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    force: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> StopSearchImportSummary:
+    """Check every file, then store each force-month, replacing any imported before; all or nothing."""
+    read, problems = records.read_sources(paths, force)
+    months = _split_months(read, problems)
+    if problems:
+        raise BatchRejected(problems)
+    store = record_store(settings)
+    current = {(row.force, row.month): row for row in session.scalars(select(StopSearchMonth))}
+    store.sweep((key[0], row.data_file) for key, row in current.items())
+    written: list[tuple[str, str]] = []
+    superseded: list[tuple[str, str]] = []
+    _on_outcome(session, store, written, superseded)
+    replaced = []
+    for done, ((month_force, month), (source, table)) in enumerate(sorted(months.items())):
+        if progress:
+            progress(f"Storing {month_force} {month}", done, len(months))
+        data_file = store.write(month_force, month, table)
+        written.append((month_force, data_file))
+        row = current.get((month_force, month))
+        if row is not None:
+            superseded.append((month_force, row.data_file))
+            replaced.append(f"{month_force}/{month}")
+        _store_month(session, row, month_force, month, source, table, data_file, actor)
+    return StopSearchImportSummary(
+        files=len(paths),
+        records=sum(table.num_rows for _, table in months.values()),
+        months=tuple(f"{f}/{m}" for f, m in sorted(months)),
+        replaced=tuple(replaced),
+    )
+
+
+def _split_months(
+    read: Sequence[records.ReadFile], problems: list[RowProblem]
+) -> dict[tuple[str, str], tuple[Path, pa.Table]]:
+    """Each file's rows by force and source month; a force-month may come from one file only."""
+    months: dict[tuple[str, str], tuple[Path, pa.Table]] = {}
+    for result in read:
+        table = result.table
+        if table.num_rows == 0:
+            continue
+        keys = pc.binary_join_element_wise(table.column("force"), table.column("source_month"), "/")
+        for key in pc.unique(keys).to_pylist():
+            month_force, month = key.split("/")
+            part = table if len(pc.unique(keys)) == 1 else table.filter(pc.equal(keys, key))
+            if (month_force, month) in months:
+                other = months[(month_force, month)][0]
+                problems.append(
+                    RowProblem(
+                        str(result.source.path), 0, "-", f"{key} is also in {other}; import it from one file"
+                    )
+                )
+                continue
+            months[(month_force, month)] = (result.source.path, part)
+    return months
+
+
+def _on_outcome(
+    session: Session, store: RecordStore, written: list[tuple[str, str]], superseded: list[tuple[str, str]]
+) -> None:
+    """After commit the replaced files go; after a rollback the new ones do."""
+
+    def committed(_session: Session) -> None:
+        for force, data_file in superseded:
+            store.remove(force, data_file)
+
+    def rolled_back(_session: Session) -> None:
+        for force, data_file in written:
+            store.remove(force, data_file)
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_soft_rollback", rolled_back, once=True)
+
+
+def _vocabulary(table: pa.Table) -> str:
+    outcomes = table.column("outcome")
+    old = pc.any(pc.is_in(outcomes, pa.array(sorted(OLD_OUTCOMES)))).as_py()
+    new = pc.any(pc.is_in(outcomes, pa.array(sorted(NEW_OUTCOMES)))).as_py()
+    return {(True, True): "mixed", (True, False): "old", (False, True): "new"}.get(
+        (bool(old), bool(new)), "none"
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _store_month(
+    session: Session,
+    row: StopSearchMonth | None,
+    force: str,
+    month: str,
+    source: Path,
+    table: pa.Table,
+    data_file: str,
+    actor: str,
+) -> None:
+    values = {
+        "records": table.num_rows,
+        "person_searches": pc.sum(table.column("person").cast(pa.int64())).as_py() or 0,
+        "source_name": source.name,
+        "source_sha256": _sha256(source),
+        "data_file": data_file,
+        "vocabulary": _vocabulary(table),
+        "imported_at": utcnow(),
+        "imported_by": actor,
+    }
+    detail: dict[str, Any] = {
+        k: values[k] for k in ("records", "person_searches", "source_name", "source_sha256")
+    }
+    if row is None:
+        session.add(StopSearchMonth(force=force, month=month, **values))
+        op = Op.COLLECTION
+    else:
+        detail["replaced_sha256"] = row.source_sha256
+        detail["replaced_records"] = row.records
+        for name, value in values.items():
+            setattr(row, name, value)
+        op = Op.ALTERATION
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor, op=op, object_type="stop_search_month", object_id=f"{force}/{month}", detail=detail
+        ),
+    )
+
+
+# --- Population --------------------------------------------------------------------------------------------
+
+_WIDE_FORCE_HEADERS = {"police force", "police force area", "pfa16nm", "pfa", "force", "geography"}
+_WIDE_GROUPS = (
+    ("white", "White"),
+    ("black", "Black"),
+    ("asian", "Asian"),
+    ("chinese", "Asian"),
+    ("mixed", "Mixed"),
+    ("other", "Other"),
+)
+
+
+def import_population(
+    session: Session, paths: Sequence[Path], *, actor: str, census: str | None = None
+) -> ImportSummary:
+    """Population by force area and group: `force, census, group, population`, or a wide table by force."""
+    if census is not None and census not in CENSUSES:
+        raise BatchRejected([RowProblem("--census", 0, "census", f"must be one of {', '.join(CENSUSES)}")])
+    figures: dict[str, dict[str, Any]] = {}
+    problems: list[RowProblem] = []
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.reader(handle))
+        except FileNotFoundError:
+            problems.append(RowProblem(str(path), 0, "-", "file not found"))
+            continue
+        except UnicodeDecodeError as error:
+            problems.append(RowProblem(str(path), 0, "-", f"not UTF-8 text ({error.reason})"))
+            continue
+        parse = (
+            _long_population
+            if rows and [c.strip().lower() for c in rows[0]][:1] == ["force"]
+            else _wide_population
+        )
+        for figure in parse(str(path), rows, census, problems):
+            key = f"{figure['force']}/{figure['census']}/{figure['group']}"
+            if key in figures and parse is _wide_population:
+                figure["population"] += figures[key]["population"]  # Chinese is counted with Asian
+            figures[key] = {"key": key, **figure}
+    if problems:
+        raise BatchRejected(problems)
+    return store_register(
+        session, PopulationFigure, list(figures.values()), kind="population", key="key", actor=actor
+    )
+
+
+def _count(text: str) -> int | None:
+    cleaned = text.strip().replace(",", "")
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+def _long_population(
+    name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
+) -> Iterable[dict[str, Any]]:
+    header = [cell.strip().lower() for cell in rows[0]]
+    missing = [c for c in ("force", "census", "group", "population") if c not in header]
+    if missing:
+        problems += [RowProblem(name, 1, column, "required column is missing") for column in missing]
+        return
+    for line, row in enumerate(rows[1:], start=2):
+        cells = dict(zip(header, (cell.strip() for cell in row), strict=False))
+        force, group = force_key(cells.get("force", "")), cells.get("group", "")
+        row_census, population = (
+            cells.get("census", "") or (census or ""),
+            _count(cells.get("population", "")),
+        )
+        bad = [
+            ("force", force is None, "is not a police force"),
+            ("census", row_census not in CENSUSES, f"must be one of {', '.join(CENSUSES)}"),
+            ("group", group not in POPULATION_GROUPS, f"must be one of {', '.join(POPULATION_GROUPS)}"),
+            ("population", population is None, "must be a whole number"),
+        ]
+        problems += [RowProblem(name, line, column, rule) for column, failed, rule in bad if failed]
+        if not any(failed for _, failed, _ in bad):
+            yield {"force": force, "census": row_census, "group": group, "population": population}
+
+
+def _wide_population(
+    name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
+) -> Iterable[dict[str, Any]]:
+    """One row per force: `Police force, White, Black (or Black British), ..., Chinese, Mixed, Other`."""
+    if not rows or rows[0][0].strip().lower() not in _WIDE_FORCE_HEADERS:
+        problems.append(RowProblem(name, 1, "-", "expected the columns force, census, group, population"))
+        return
+    if census is None:
+        problems.append(
+            RowProblem(name, 1, "--census", "a table by force needs --census census2011|census2021")
+        )
+        return
+    columns = {index: _wide_group(cell) for index, cell in enumerate(rows[0]) if index}
+    for index, group in columns.items():
+        if group is None:
+            problems.append(RowProblem(name, 1, rows[0][index], "not an ethnic group column"))
+    for line, row in enumerate(rows[1:], start=2):
+        force = force_key(row[0]) if row else None
+        if force is None:
+            problems.append(
+                RowProblem(name, line, rows[0][0], f"{row[0] if row else ''!r} is not a police force")
+            )
+            continue
+        for index, group in columns.items():
+            population = _count(row[index]) if index < len(row) else None
+            if population is None:
+                problems.append(RowProblem(name, line, rows[0][index], "must be a whole number"))
+            elif group:
+                yield {"force": force, "census": census, "group": group, "population": population}
+
+
+def _wide_group(header: str) -> str | None:
+    text = header.strip().lower()
+    return next((group for prefix, group in _WIDE_GROUPS if text.startswith(prefix)), None)
+
+
+def populations(session: Session, force: str, census: str) -> dict[str, int]:
+    rows = session.execute(
+        select(PopulationFigure.group, PopulationFigure.population).where(
+            PopulationFigure.force == force, PopulationFigure.census == census
+        )
+    )
+    return {group: population for group, population in rows}
+
+
+# --- The report --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSummary:
+    month: str
+    records: int
+    person_searches: int
+    vocabulary: str
+    imported_at: datetime
+    source_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForceSummary:
+    force: str
+    name: str
+    months: list[MonthSummary]
+
+    @property
+    def records(self) -> int:
+        return sum(month.records for month in self.months)
+
+
+def force_summaries(session: Session) -> list[ForceSummary]:
+    by_force: dict[str, list[MonthSummary]] = {}
+    for row in session.scalars(
+        select(StopSearchMonth).order_by(StopSearchMonth.force, StopSearchMonth.month)
+    ):
+        by_force.setdefault(row.force, []).append(
+            MonthSummary(
+                row.month, row.records, row.person_searches, row.vocabulary, row.imported_at, row.source_name
+            )
+        )
+    return [ForceSummary(force, force_name(force), months) for force, months in by_force.items()]
+
+
+def suppression_threshold(session: Session) -> int:
+    return int(identity.config_value(session, "small_number_suppression"))
+
+
+def check_request(session: Session, request: ReportRequest) -> list[StopSearchMonth]:
+    """The force's imported months, or ReportError saying what is wrong with the request."""
+    for label, month in (("from", request.period_from), ("to", request.period_to)):
+        if not _MONTH.match(month or ""):
+            raise ReportError(f"'{label}' must be a month as YYYY-MM, not {month!r}")
+    if request.period_from > request.period_to:
+        raise ReportError("'from' must not be after 'to'")
+    if request.ethnicity not in ETHNICITY_SOURCES:
+        raise ReportError("ethnicity must be 'self' (self-defined) or 'officer' (officer-defined)")
+    if request.census not in CENSUSES:
+        raise ReportError(f"population must be one of {', '.join(CENSUSES)}")
+    months = list(session.scalars(select(StopSearchMonth).where(StopSearchMonth.force == request.force)))
+    if not months:
+        raise ReportError(f"no stop-search records have been imported for {request.force!r}")
+    return months
+
+
+def _connection(settings: Settings, months: Sequence[StopSearchMonth]) -> duckdb.DuckDBPyConnection:
+    store = record_store(settings)
+    files = [str(store.path(row.force, row.data_file)) for row in months]
+    con = duckdb.connect()
+    con.read_parquet(files).create_view("records")
+    return con
+
+
+def _reviews(session: Session, force: str) -> list[analysis.Review]:
+    rows = session.execute(
+        select(
+            GroundsReview.month,
+            GroundsReview.ethnic_group,
+            GroundsReview.team,
+            GroundsReview.grounds_recorded,
+            GroundsReview.grounds_strong,
+        )
+        .join(GroundsSample, GroundsSample.id == GroundsReview.sample_id)
+        .where(GroundsSample.force == force, GroundsReview.grounds_recorded.is_not(None))
+    )
+    return [
+        analysis.Review(month, group, team, bool(recorded), strong)
+        for month, group, team, recorded, strong in rows
+    ]
+
+
+def report(session: Session, settings: Settings, request: ReportRequest) -> Report:
+    """The analysis of the spec for one force and period (docs/stopsearch.md)."""
+    request = ReportRequest(force_key(request.force) or request.force, *_rest(request))
+    months = check_request(session, request)
+    con = _connection(settings, months)
+    try:
+        result = analysis.analyse(
+            con,
+            request,
+            populations(session, request.force, request.census),
+            _reviews(session, request.force),
+        )
+    finally:
+        con.close()
+    result["suppression_threshold"] = suppression_threshold(session)
+    data = hashlib.sha256("".join(sorted(row.source_sha256 for row in months)).encode()).hexdigest()
+    result["version"] = {"custodes": __version__, "generated_at": utcnow().isoformat(), "data_sha256": data}
+    return result
+
+
+def _rest(request: ReportRequest) -> tuple[str, str, str, str]:
+    return request.period_from, request.period_to, request.ethnicity, request.census
+
+
+# --- Supervisory samples ---------------------------------------------------------------------------------
+
+_SAMPLE_COLUMNS = (
+    *("source_month", "line", "month", "date", "type", "self_defined", "officer_defined", "self_group"),
+    *("gender", "age_range", "legislation", "object", "outcome", "grounds", "officer_id", "team"),
+    *("drug_search_type", "body_worn_video"),
+)
+
+
+def draw_sample(
+    session: Session,
+    settings: Settings,
+    *,
+    force: str,
+    period_from: str,
+    period_to: str,
+    size: int,
+    seed: int,
+    stratify: str | None,
+    actor: str,
+) -> GroundsSample:
+    """A reproducible random sample of person searches: the same records for the same data and seed."""
+    request = ReportRequest(force_key(force) or force, period_from, period_to)
+    months = check_request(session, request)
+    if size < 1:
+        raise ReportError("the sample size must be at least 1")
+    if stratify not in (None, "", "ethnicity"):
+        raise ReportError("a sample can be stratified by 'ethnicity' only")
+    con = _connection(settings, months)
+    try:
+        table = con.sql(
+            f"SELECT {', '.join(_SAMPLE_COLUMNS)} FROM records "
+            "WHERE person AND month BETWEEN $first AND $last "
+            "ORDER BY source_month, line",
+            params={"first": period_from, "last": period_to},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    if table.num_rows == 0:
+        raise ReportError("there are no person searches in that period to sample")
+    chosen = _choose(table.column("self_group").to_pylist(), min(size, table.num_rows), seed, bool(stratify))
+    sample = GroundsSample(
+        reference=_next_reference(session),
+        force=request.force,
+        period_from=period_from,
+        period_to=period_to,
+        size=len(chosen),
+        seed=seed,
+        stratify=stratify or None,
+        population_size=table.num_rows,
+        drawn_at=utcnow(),
+        drawn_by=actor,
+    )
+    session.add(sample)
+    session.flush()
+    picked = table.take(pa.array(chosen)).to_pylist()
+    for position, row in enumerate(picked, start=1):
+        session.add(
+            GroundsReview(
+                sample_id=sample.id,
+                position=position,
+                record_key=f"{request.force}/{row['source_month']}/{row['line']}",
+                month=row["month"],
+                ethnic_group=row["self_group"],
+                team=row["team"],
+                record=canonical_json({k: v for k, v in row.items() if v is not None}).decode(),
+            )
+        )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.COLLECTION,
+            object_type="stop_search_sample",
+            object_id=sample.reference,
+            detail={
+                "force": request.force,
+                "from": period_from,
+                "to": period_to,
+                "size": len(chosen),
+                "seed": seed,
+                "stratify": stratify or None,
+                "drawn_from": table.num_rows,
+            },
+        ),
+    )
+    return sample
+
+
+def _choose(groups: Sequence[str], size: int, seed: int, stratify: bool) -> list[int]:
+    """Row indexes: a simple random sample, or one allocated to groups in proportion (largest remainder)."""
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        return sorted(rng.choice(len(groups), size=size, replace=False).tolist())
+    members: dict[str, list[int]] = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    names = sorted(members)
+    exact = [size * len(members[name]) / len(groups) for name in names]
+    counts = [int(share) for share in exact]
+    for i in sorted(range(len(names)), key=lambda i: exact[i] - counts[i], reverse=True)[
+        : size - sum(counts)
+    ]:
+        counts[i] += 1
+    chosen = []
+    for name, count in zip(names, counts, strict=True):
+        chosen += rng.choice(members[name], size=count, replace=False).tolist()
+    return sorted(chosen)
+
+
+def _next_reference(session: Session) -> str:
+    year = utcnow().strftime("%y")
+    count = session.scalar(select(func.count()).select_from(GroundsSample)) or 0
+    return f"SSS/{count + 1:03d}/{year}"
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSummary:
+    reference: str
+    force: str
+    period_from: str
+    period_to: str
+    size: int
+    reviewed: int
+    drawn_at: datetime
+    drawn_by: str
+
+
+def samples(session: Session) -> list[SampleSummary]:
+    reviewed = func.count(GroundsReview.reviewed_at)
+    rows = session.execute(
+        select(GroundsSample, reviewed)
+        .join(GroundsReview, GroundsReview.sample_id == GroundsSample.id, isouter=True)
+        .group_by(GroundsSample.id)
+        .order_by(GroundsSample.id.desc())
+    )
+    return [
+        SampleSummary(s.reference, s.force, s.period_from, s.period_to, s.size, done, s.drawn_at, s.drawn_by)
+        for s, done in rows
+    ]
+
+
+def _sample(session: Session, reference: str) -> GroundsSample | None:
+    return session.scalar(select(GroundsSample).where(GroundsSample.reference == reference))
+
+
+def sample_detail(
+    session: Session, reference: str, *, actor: str
+) -> tuple[GroundsSample, list[GroundsReview]] | None:
+    """A sample and its records (logged: a force's records hold grounds text and officer ids)."""
+    sample = _sample(session, reference)
+    if sample is None:
+        return None
+    items = list(
+        session.scalars(
+            select(GroundsReview).where(GroundsReview.sample_id == sample.id).order_by(GroundsReview.position)
+        )
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type="stop_search_sample",
+            object_id=sample.reference,
+            justification="supervisory review of reasonable grounds (stop and search sample)",
+            detail={"records": len(items)},
+        ),
+    )
+    return sample, items
+
+
+def record(item: GroundsReview) -> dict[str, Any]:
+    """The sampled record as imported."""
+    loaded: dict[str, Any] = json.loads(item.record)
+    return loaded
+
+
+def record_review(
+    session: Session,
+    reference: str,
+    position: int,
+    *,
+    recorded: bool,
+    strong: bool | None,
+    note: str | None,
+    actor: str,
+) -> GroundsReview:
+    sample = _sample(session, reference)
+    if sample is None:
+        raise ReportError(f"there is no sample {reference}")
+    item = session.scalar(
+        select(GroundsReview).where(GroundsReview.sample_id == sample.id, GroundsReview.position == position)
+    )
+    if item is None:
+        raise ReportError(f"sample {reference} has no record {position}")
+    if strong and not recorded:
+        raise ReportError("grounds cannot be strong when no reasonable grounds were recorded")
+    item.grounds_recorded = recorded
+    item.grounds_strong = bool(strong) if recorded else False
+    item.note = (note or "").strip() or None
+    item.reviewed_by = actor
+    item.reviewed_at = utcnow()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.REVIEW,
+            object_type="stop_search_record",
+            object_id=item.record_key,
+            detail={
+                "sample": reference,
+                "position": position,
+                "grounds_recorded": recorded,
+                "grounds_strong": item.grounds_strong,
+            },
+        ),
+    )
+    return item
+
+
+# --- Publication -------------------------------------------------------------------------------------------
+
+
+def publish(session: Session, settings: Settings, request: ReportRequest, *, actor: str) -> PublishedReport:
+    """Fix the report as published: its JSON, HTML and PDF, with a reference and the PDF's SHA-256."""
+    from custodes.stopsearch import publication
+
+    result = report(session, settings, request)
+    threshold = result["suppression_threshold"]
+    name = force_name(result["force"])
+    html = publication.render_html(result, force_name=name, threshold=threshold)
+    pdf = publication.render_pdf(result, force_name=name, threshold=threshold)
+    count = session.scalar(select(func.count()).select_from(PublishedReport)) or 0
+    published = PublishedReport(
+        reference=f"SSR/{count + 1:03d}/{utcnow():%y}",
+        force=result["force"],
+        period_from=result["from"],
+        period_to=result["to"],
+        ethnicity=result["ethnicity"],
+        census=result["population"],
+        report_json=json.dumps(result, indent=2),
+        html=html,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        published_at=utcnow(),
+        published_by=actor,
+    )
+    session.add(published)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.COLLECTION,
+            object_type="stop_search_publication",
+            object_id=published.reference,
+            detail={
+                "force": published.force,
+                "from": published.period_from,
+                "to": published.period_to,
+                "pdf_sha256": published.sha256,
+                "data_sha256": result["version"]["data_sha256"],
+            },
+        ),
+    )
+    return published
+
+
+def publications(session: Session) -> list[PublishedReport]:
+    return list(session.scalars(select(PublishedReport).order_by(PublishedReport.id.desc())))
+
+
+def publication(session: Session, reference: str) -> PublishedReport | None:
+    return session.scalar(select(PublishedReport).where(PublishedReport.reference == reference))
+
+
+def report_from_json(text: str) -> Mapping[str, Any]:
+    loaded: Mapping[str, Any] = json.loads(text)
+    return loaded
