@@ -15,7 +15,11 @@ def wilson(events: int, trials: int, z: float = Z95) -> tuple[float, float] | No
     z2 = z * z
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 and at every trial the bound is exactly 0 or 1; rounding must not move it.
+    return (
+        0.0 if events <= 0 else max(0.0, centre - half),
+        1.0 if events >= trials else min(1.0, centre + half),
+    )
 
 
 def rate_ratio(a: int, population_a: int, b: int, population_b: int) -> float | None:

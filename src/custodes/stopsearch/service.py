@@ -142,18 +142,17 @@ def _split_months(
 def _on_outcome(
     session: Session, store: RecordStore, written: list[tuple[str, str]], superseded: list[tuple[str, str]]
 ) -> None:
-    """After commit the replaced files go; after a rollback the new ones do."""
+    """After commit the replaced files go; after a rollback the new ones do: whichever comes first, once."""
+    settled: list[bool] = []
 
-    def committed(_session: Session) -> None:
-        for force, data_file in superseded:
-            store.remove(force, data_file)
+    def settle(files: list[tuple[str, str]]) -> None:
+        if not settled:
+            settled.append(True)
+            for force, data_file in files:
+                store.remove(force, data_file)
 
-    def rolled_back(_session: Session) -> None:
-        for force, data_file in written:
-            store.remove(force, data_file)
-
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_soft_rollback", rolled_back, once=True)
+    event.listen(session, "after_commit", lambda _session: settle(superseded), once=True)
+    event.listen(session, "after_rollback", lambda _session: settle(written), once=True)
 
 
 def _vocabulary(table: pa.Table) -> str:

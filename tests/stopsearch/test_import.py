@@ -1,0 +1,270 @@
+"""`custodes import stop-searches` and `population`: every layout, every rule, all or nothing, replacement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custodes.kit.tabular import BatchRejected
+from custodes.ledger.models import LedgerEntry
+from custodes.settings import Settings
+from custodes.stopsearch import service
+from custodes.stopsearch.models import PopulationFigure, StopSearchMonth
+from custodes.stopsearch.schemas import ReportRequest
+from tests.stopsearch.rows import search, write
+
+ACTOR = "system:test"
+
+
+def _import(db: Session, settings: Settings, *paths: Path, force: str | None = None) -> object:
+    summary = service.import_stop_searches(db, settings, list(paths), actor=ACTOR, force=force)
+    db.commit()
+    return summary
+
+
+def _problems(db: Session, settings: Settings, *paths: Path, force: str | None = None) -> list[str]:
+    with pytest.raises(BatchRejected) as rejected:
+        service.import_stop_searches(db, settings, list(paths), actor=ACTOR, force=force)
+    return [str(problem) for problem in rejected.value.problems]
+
+
+def _report(
+    db: Session, settings: Settings, force: str = "kent", first: str = "2019-05", last: str = "2019-05"
+):
+    return service.report(db, settings, ReportRequest(force, first, last))
+
+
+def test_force_and_month_come_from_the_file_name(db: Session, settings: Settings, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "2019-05", "kent", [search(), search(group="Black"), search(kind="Vehicle search")]
+    )
+    summary = _import(db, settings, path)
+    assert str(summary) == "stop-searches: 3 records in 1 force-month(s)"
+    (month,) = db.scalars(select(StopSearchMonth)).all()
+    assert (month.force, month.month, month.records, month.person_searches, month.vocabulary) == (
+        "kent", "2019-05", 3, 2, "new",
+    )  # fmt: skip
+    assert (settings.home / "stopsearch" / "kent" / month.data_file).exists()
+    entry = db.scalars(select(LedgerEntry).where(LedgerEntry.object_type == "stop_search_month")).one()
+    assert (entry.op, entry.object_id) == ("collection", "kent/2019-05")
+
+
+def test_reimporting_a_month_replaces_it_and_identical_rows_are_kept(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    first = write(tmp_path / "a", "2019-05", "kent", [search()] * 4)
+    _import(db, settings, first)
+    old_file = db.scalars(select(StopSearchMonth)).one().data_file
+    second = write(tmp_path / "b", "2019-05", "kent", [search(), search(), search(group="Asian")])
+    summary = _import(db, settings, second)
+    assert summary.replaced == ("kent/2019-05",)  # type: ignore[attr-defined]
+    report = _report(db, settings)
+    assert report["records"] == 3, "replaced, not added to"
+    assert report["groups"]["White"]["searches"] == 2, "identical rows are separate searches"
+    assert not (settings.home / "stopsearch" / "kent" / old_file).exists()
+    ops = db.scalars(select(LedgerEntry.op).where(LedgerEntry.object_type == "stop_search_month")).all()
+    assert sorted(ops) == ["alteration", "collection"]
+
+
+def test_force_option_and_its_conflicts(db: Session, settings: Settings, tmp_path: Path) -> None:
+    unnamed = write(tmp_path, "2019-05", "kent", [search()], name="searches.csv")
+    assert _problems(db, settings, unnamed) == [
+        f"{unnamed}:0: --force: no force: name the file YYYY-MM-<force>-stop-and-search.csv or give --force"
+    ]
+    named = write(tmp_path, "2019-05", "kent", [search()])
+    assert _problems(db, settings, named, force="Essex") == [
+        f"{named}:0: --force: the file name says 'kent' but --force says 'essex'"
+    ]
+    assert _problems(db, settings, unnamed, force="Atlantis Police") == [
+        f"{unnamed}:0: --force: 'Atlantis Police' is not a police force"
+    ]
+    _import(db, settings, unnamed, force="Kent Police")
+    assert _report(db, settings)["records"] == 1
+
+
+def test_every_bad_cell_is_named_and_nothing_is_stored(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    good = write(tmp_path / "good", "2019-04", "kent", [search("2019-04")])
+    bad_rows = [
+        search(),
+        search(kind="Foot search"),
+        {**search(), "Date": "05/05/2019"},
+        {**search(), "Outcome linked to object of search": "Maybe"},
+        {**search(), "Latitude": "91.5", "Longitude": "east"},
+        {**search(), "Self-defined ethnicity": "Martian - Green"},
+        {**search(), "Officer-defined ethnicity": "Purple"},
+        search(drug_search_type="dealing"),
+    ]
+    bad = write(tmp_path / "bad", "2019-05", "kent", bad_rows)
+    problems = _problems(db, settings, good, bad)
+    assert problems == [
+        f"{bad}:3: Type: must be one of: Person search, Person and Vehicle search, Vehicle search",
+        f"{bad}:4: Date: must be a date and time like 2018-04-01T13:05:00+00:00",
+        f"{bad}:5: Outcome linked to object of search: must be True, False or blank",
+        f"{bad}:6: Latitude: must be a number from -90 to 90, or blank",
+        f"{bad}:6: Longitude: must be a number from -180 to 180, or blank",
+        f"{bad}:7: Self-defined ethnicity: is not a recognised self-defined ethnicity (e.g. 'White - Irish')",
+        f"{bad}:8: Officer-defined ethnicity: must be one of White, Black, Asian, Mixed, Other, or blank",
+        f"{bad}:9: Drug search type: must be possession, supply or blank",
+    ]
+    assert db.scalars(select(StopSearchMonth)).all() == [], "the good file is not stored either"
+    assert list((settings.home / "stopsearch").glob("*/*.parquet")) == []
+
+
+def test_header_problems(db: Session, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "2019-05-kent-stop-and-search.csv"
+    path.write_text("Type,Date,Colour\nPerson search,2019-05-01T10:00:00+00:00,red\n")
+    problems = _problems(db, settings, path)
+    assert problems[0] == f"{path}:1: Colour: unknown column (expected the data.police.uk columns, see docs)"
+    assert f"{path}:1: Outcome: required column is missing" in problems
+    missing = tmp_path / "2019-06-kent-stop-and-search.csv"
+    assert _problems(db, settings, missing) == [f"{missing}:0: -: file not found"]
+
+
+def test_line_numbers_count_line_breaks_inside_quoted_grounds(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [search(grounds="Smelt of cannabis.\nAdmitted possession."), search(kind="Hovercraft search")]
+    path = write(tmp_path, "2019-05", "kent", rows)
+    assert _problems(db, settings, path) == [
+        f"{path}:4: Type: must be one of: Person search, Person and Vehicle search, Vehicle search"
+    ]
+
+
+def test_both_outcome_vocabularies_and_blank_is_not_false(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    old = write(tmp_path, "2018-03", "kent", [
+        search("2018-03", outcome="Suspect arrested", linked="True"),
+        search("2018-03", outcome="Nothing found - no further action", linked=""),
+    ])  # fmt: skip
+    new = write(tmp_path, "2018-04", "kent", [
+        search("2018-04", outcome="Arrest", linked="False"),
+        search("2018-04", outcome="Community resolution", linked="True"),
+    ])  # fmt: skip
+    _import(db, settings, old, new)
+    report = _report(db, settings, first="2018-03", last="2018-04")
+    white = report["groups"]["White"]
+    assert (white["searches"], white["arrests"], white["find_known"], white["finds"]) == (4, 2, 3, 2)
+    assert report["data_quality"]["outcome_vocabulary"] == {"old": ["2018-03"], "new": ["2018-04"]}
+    assert [m.vocabulary for m in db.scalars(select(StopSearchMonth).order_by(StopSearchMonth.month))] == [
+        "old",
+        "new",
+    ]
+
+
+def test_api_json_and_its_flattened_csv(
+    db: Session, settings: Settings, tmp_path: Path, reference_data: Path
+) -> None:
+    api = [
+        {
+            "age_range": "18-24",
+            "outcome": "Arrest",
+            "involved_person": True,
+            "self_defined_ethnicity": "Black/African/Caribbean/Black British - Caribbean",
+            "gender": "Male",
+            "legislation": "Misuse of Drugs Act 1971 (section 23)",
+            "outcome_linked_to_object_of_search": True,
+            "datetime": "2020-02-26T14:31:00+00:00",
+            "removal_of_more_than_outer_clothing": False,
+            "outcome_object": {"id": "bu-arrest", "name": "Arrest"},
+            "location": {
+                "latitude": "52.639335",
+                "street": {"id": 883362, "name": "On or near Gravel Street"},
+                "longitude": "-1.133940",
+            },
+            "operation": False,
+            "officer_defined_ethnicity": "Black",
+            "type": "Person search",
+            "operation_name": None,
+            "object_of_search": "Controlled drugs",
+        },
+    ]
+    path = tmp_path / "leicester.json"
+    path.write_text(json.dumps(api))
+    _import(db, settings, path, force="leicestershire")
+    report = _report(db, settings, "leicestershire", "2020-02", "2020-02")
+    black = report["groups"]["Black"]
+    assert (black["searches"], black["arrests"], black["finds"], black["find_known"]) == (1, 1, 1, 1)
+    flattened = reference_data / "api-flattened-example_leicestershire_2020-02.csv"
+    _import(db, settings, flattened, force="leicestershire")
+    assert _report(db, settings, "leicestershire", "2020-02", "2020-02")["records"] == 63, (
+        "replaces the month"
+    )
+
+
+def test_semicolon_re_export_takes_force_and_month_from_its_file_name_column(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "processed.csv"
+    path.write_text(
+        '"id";"type";"date";"part_of_a_policing_operation";"policing_operation";"latitude";"longitude";"gender";'
+        '"age_range";"self_defined_ethnicity";"officer_defined_ethnicity";"legislation";"object_of_search";'
+        '"outcome";"outcome_linked_to_object_of_search";"removal_of_more_than_just_outer_clothing";"file_name"\n'
+        '1;Person search;2023-12-01 03:40:12.000;"";"";"";"";Male;"25-34";White - Irish;White;"";'
+        'Controlled drugs;Arrest;"1";"0";"2023-12-city-of-london-stop-and-search.csv"\n'
+        '2;Person search;2023-11-30 03:40:12.000;"";"";"";"";Male;"25-34";White - Irish;White;"";'
+        'Controlled drugs;Arrest;"0";"0";"2023-11-city-of-london-stop-and-search.csv"\n'
+    )
+    summary = _import(db, settings, path)
+    assert summary.months == ("city-of-london/2023-11", "city-of-london/2023-12")  # type: ignore[attr-defined]
+    report = _report(db, settings, "city-of-london", "2023-11", "2023-12")
+    assert (report["groups"]["White"]["finds"], report["groups"]["White"]["find_known"]) == (1, 2)
+    assert report["groups"]["White"]["population"] is None
+    assert report["groups"]["White"]["rate_per_1000"] is None
+
+
+def test_a_force_month_from_two_files_in_one_import_is_refused(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    one = write(tmp_path / "a", "2019-05", "kent", [search()])
+    two = write(tmp_path / "b", "2019-05", "kent", [search()])
+    assert _problems(db, settings, one, two) == [
+        f"{two}:0: -: kent/2019-05 is also in {one}; import it from one file"
+    ]
+
+
+def test_population_long_and_by_force(db: Session, settings: Settings, tmp_path: Path) -> None:
+    long = tmp_path / "population.csv"
+    long.write_text(
+        "force,census,group,population\nKent,census2021,White,1600000\nkent,census2021,Black,40000\n"
+    )
+    summary = service.import_population(db, [long], actor=ACTOR)
+    assert str(summary) == "population: 2 new, 0 updated, 0 unchanged"
+    wide = tmp_path / "by-force.csv"
+    wide.write_text(
+        "Police force,White,Black (or Black British),Asian (or Asian British),Chinese,Mixed,Other\n"
+        "Kent,1607681,22879,54186,7043,27283,8593\n"
+    )
+    service.import_population(db, [wide], actor=ACTOR, census="census2011")
+    figures = {
+        (row.census, row.group): row.population
+        for row in db.scalars(select(PopulationFigure).where(PopulationFigure.force == "kent"))
+    }
+    assert figures[("census2011", "Asian")] == 54186 + 7043, "Chinese is counted with Asian"
+    assert figures[("census2021", "Black")] == 40000
+
+
+def test_population_problems(db: Session, settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "population.csv"
+    bad.write_text("force,census,group,population\nNarnia,census1066,Green,lots\n")
+    with pytest.raises(BatchRejected) as rejected:
+        service.import_population(db, [bad], actor=ACTOR)
+    assert [str(p) for p in rejected.value.problems] == [
+        f"{bad}:2: force: is not a police force",
+        f"{bad}:2: census: must be one of census2011, census2021",
+        f"{bad}:2: group: must be one of White, Black, Asian, Mixed, Other",
+        f"{bad}:2: population: must be a whole number",
+    ]
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Police force,White\nKent,1\n")
+    with pytest.raises(BatchRejected) as rejected:
+        service.import_population(db, [wide], actor=ACTOR)
+    assert [str(p) for p in rejected.value.problems] == [
+        f"{wide}:1: --census: a table by force needs --census census2011|census2021"
+    ]
