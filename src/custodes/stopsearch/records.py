@@ -161,7 +161,14 @@ def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
         table = _parse_csv(path, delimiter, header, newlines_in_values=False)
     except pa.ArrowInvalid:
         table = _parse_csv(path, delimiter, header, newlines_in_values=True)
-    return table, _csv_lines(path, delimiter, table)
+    if _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i is on line i + 2
+        return table, pa.array(range(2, table.num_rows + 2), pa.int32())
+    return table, _csv_lines(path, delimiter)
+
+
+def _line_breaks(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
 
 
 def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in_values: bool) -> pa.Table:
@@ -177,11 +184,8 @@ def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in
     )
 
 
-def _csv_lines(path: Path, delimiter: str, table: pa.Table) -> pa.Array:
-    """Line numbers: row i is on line i + 2, unless a quoted cell holds a line break (then count)."""
-    multiline = any(pc.any(pc.match_substring(column, "\n")).as_py() for column in table.columns)
-    if not multiline:
-        return pa.array(range(2, table.num_rows + 2), pa.int32())
+def _csv_lines(path: Path, delimiter: str) -> pa.Array:
+    """The line each row starts on, counting line breaks inside quoted cells."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
@@ -272,7 +276,8 @@ def _renamed(raw: pa.Table, columns: Mapping[str, str], lines: pa.Array) -> pa.T
 
 def _blank(column: str) -> str:
     """SQL: the cell as text, NULL when blank (or `null`, as the API's flattened form writes it)."""
-    return f"CASE WHEN trim(\"{column}\") IN ('', 'null') THEN NULL ELSE trim(\"{column}\") END"
+    cell = f'"{column}"'
+    return f"CASE WHEN {cell} IN ('', 'null') OR trim({cell}) = '' THEN NULL ELSE {cell} END"
 
 
 def _boolean(column: str, true: str, false: str) -> str:

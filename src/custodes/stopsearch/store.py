@@ -68,7 +68,7 @@ class RecordStore:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{month}.{uuid.uuid4().hex[:12]}.parquet"
         partial = folder / f".{name}.partial"
-        pq.write_table(table.cast(SCHEMA), partial, compression="zstd", row_group_size=1 << 20)
+        pq.write_table(table.cast(SCHEMA), partial, compression="snappy", row_group_size=1 << 20)
         with partial.open("rb") as handle:
             os.fsync(handle.fileno())
         partial.rename(folder / name)
