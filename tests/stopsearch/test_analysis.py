@@ -169,6 +169,12 @@ def test_months_missing_and_rolling_twelve_months(db: Session, settings: Setting
     assert rolling["2019-04"]["complete"] is False, "2018-09 is missing from its window"
     assert rolling["2019-04"]["rate_per_1000"]["White"] == pytest.approx(22 / 1_500_000 * 1000)
     assert [m["searches"] for m in report["monthly"]] == [2, 2, 2, 2, 0, 0]
+    by_month = report["data_quality"]["by_month"]
+    assert [(m["month"], m["records"], m["outcome_vocabulary"]) for m in by_month] == [
+        (month, 2, "new") for month in ("2019-01", "2019-02", "2019-03", "2019-04")
+    ]
+    blanks = by_month[0]["blank_share"]
+    assert (blanks["Outcome"], blanks["Policing operation"]) == (0.0, 1.0)
 
 
 def test_bad_requests_say_why(db: Session, settings: Settings) -> None:

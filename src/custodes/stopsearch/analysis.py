@@ -286,41 +286,72 @@ def grounds_figures(reviews: Sequence[Review]) -> dict[str, Any]:
     }
 
 
-def data_quality(
-    con: duckdb.DuckDBPyConnection, first: str, last: str, groups: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any]:
-    blanks = ", ".join(
-        f"count(*) FILTER (WHERE {STORED_NAMES[column]} IS NULL)" for column in PUBLISHED_COLUMNS
-    )
-    totals = con.execute(
-        f"""SELECT count(*), {blanks}, count(*) FILTER (WHERE latitude IS NULL OR longitude IS NULL),
-            count(*) FILTER (WHERE person), count(*) FILTER (WHERE person AND outcome_linked IS NULL)
-        FROM records WHERE month BETWEEN ? AND ?""",
-        [first, last],
-    ).fetchone()
-    assert totals is not None
-    records, *blank_counts, no_coordinates, persons, linked_blank = totals
-    vocabulary = con.execute(
-        f"""SELECT month, bool_or(outcome IN ({_quoted(OLD_OUTCOMES)})),
-            bool_or(outcome IN ({_quoted(NEW_OUTCOMES)}))
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicity: str) -> dict[str, Any]:
+    """Missing months, blank shares, the "Not stated" share, coordinates and outcome vocabulary: for the
+    period and for each force-month in it."""
+    group = "self_group" if ethnicity == "self" else "officer_group"
+    blanks = ", ".join(f"count(*) FILTER (WHERE {STORED_NAMES[c]} IS NULL)" for c in PUBLISHED_COLUMNS)
+    rows = con.execute(
+        f"""SELECT month, count(*), count(*) FILTER (WHERE person),
+            count(*) FILTER (WHERE person AND {group} = 'Not stated'),
+            count(*) FILTER (WHERE latitude IS NULL OR longitude IS NULL),
+            count(*) FILTER (WHERE person AND outcome_linked IS NULL),
+            bool_or(outcome IN ({_quoted(OLD_OUTCOMES)})), bool_or(outcome IN ({_quoted(NEW_OUTCOMES)})),
+            {blanks}
         FROM records WHERE month BETWEEN ? AND ? GROUP BY month ORDER BY month""",
         [first, last],
     ).fetchall()
-    present = [month for month, _, _ in vocabulary]
-    person_searches = sum(figures["searches"] for figures in groups.values())
+    by_month = [_month_quality(*row) for row in rows]
+    totals = [sum(row[i] or 0 for row in rows) for i in range(1, len(rows[0]))] if rows else [0] * 25
+    records, persons, not_stated, no_coordinates, linked_blank, _, _, *blank_counts = totals
+    present = [entry["month"] for entry in by_month]
     return {
         "months_present": present,
         "months_missing": [month for month in months_between(first, last) if month not in set(present)],
         "blank_share": {
-            column: count / records if records else None
+            column: _share(count, records)
             for column, count in zip(PUBLISHED_COLUMNS, blank_counts, strict=True)
         },
-        "not_stated_share": groups["Not stated"]["searches"] / person_searches if person_searches else None,
-        "coordinates_missing_share": no_coordinates / records if records else None,
-        "outcome_linked_blank_share": linked_blank / persons if persons else None,
+        "not_stated_share": _share(not_stated, persons),
+        "coordinates_missing_share": _share(no_coordinates, records),
+        "outcome_linked_blank_share": _share(linked_blank, persons),
         "outcome_vocabulary": {
-            "old": [month for month, old, _ in vocabulary if old],
-            "new": [month for month, _, new in vocabulary if new],
+            "old": [entry["month"] for entry in by_month if entry["outcome_vocabulary"] in ("old", "mixed")],
+            "new": [entry["month"] for entry in by_month if entry["outcome_vocabulary"] in ("new", "mixed")],
+        },
+        "by_month": by_month,
+    }
+
+
+def _month_quality(
+    month: str,
+    records: int,
+    persons: int,
+    not_stated: int,
+    no_coordinates: int,
+    linked_blank: int,
+    old: bool,
+    new: bool,
+    *blank_counts: int,
+) -> dict[str, Any]:
+    vocabulary = {(True, True): "mixed", (True, False): "old", (False, True): "new"}.get(
+        (bool(old), bool(new)), "none"
+    )
+    return {
+        "month": month,
+        "records": records,
+        "person_searches": persons,
+        "not_stated_share": _share(not_stated, persons),
+        "coordinates_missing_share": _share(no_coordinates, records),
+        "outcome_linked_blank_share": _share(linked_blank, persons),
+        "outcome_vocabulary": vocabulary,
+        "blank_share": {
+            column: _share(count, records)
+            for column, count in zip(PUBLISHED_COLUMNS, blank_counts, strict=True)
         },
     }
 
@@ -336,7 +367,7 @@ def analyse(
     all_cells = count_cells(con, shift_month(first, -11), last, request.ethnicity)
     cells = [cell for cell in all_cells if first <= cell.month <= last]
     groups = group_figures(cells, populations)
-    quality = data_quality(con, first, last, groups)
+    quality = data_quality(con, first, last, request.ethnicity)
     present = {cell.month for cell in all_cells if cell.records}
     months = months_between(first, last)
     records = sum(cell.records for cell in cells)
