@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
@@ -34,7 +32,8 @@ from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.web.deps import Db, require
-from custodes.web.forms import FieldText, RegisterForm, cell
+from custodes.web.exports import attachment, csv_download
+from custodes.web.forms import FieldText, RegisterForm
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -114,26 +113,6 @@ def _flag(value: str) -> str:
     return "true" if value in ("true", "on", "yes") else "false"
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename)
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "content-disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-        },
-    )
-
-
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else cell(value) for value in row])
-    return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", name)
-
-
 def _yes(value: bool) -> str:
     return "Yes" if value else "No"
 
@@ -153,7 +132,7 @@ def _pdf(
         force_name=request.app.state.settings.force_name,
         today=agreements.today(),
     )
-    return _attachment(html_to_pdf(html), "application/pdf", name)
+    return attachment(html_to_pdf(html), "application/pdf", name)
 
 
 # --------------------------------------------------------------------------- partners
@@ -208,7 +187,7 @@ def partners(request: Request, db: Db, viewer: Viewer) -> Any:
 def partners_csv(db: Db, _viewer: Viewer) -> Any:
     header = ["org_id", "name", "kind", "competent_authority", "contact", "secure_channel"]
     rows = ([getattr(org, column) for column in header] for org in agreements.list_organisations(db))
-    return _csv("custodes-partners.csv", header, rows)
+    return csv_download("custodes-partners.csv", header, rows)
 
 
 @router.get("/partners/export.pdf")
@@ -389,7 +368,7 @@ def _agreement_cells(agreement: AgreementView, today: date) -> list[Any]:
 def agreements_csv(db: Db, _viewer: Viewer) -> Any:
     today = agreements.today()
     rows = (_agreement_cells(a, today) for a in agreements.list_agreements(db))
-    return _csv("custodes-agreements.csv", AGREEMENT_EXPORT, rows)
+    return csv_download("custodes-agreements.csv", AGREEMENT_EXPORT, rows)
 
 
 @router.get("/agreements/export.pdf")
@@ -531,7 +510,7 @@ def download_document(db: Db, _viewer: Viewer, agreement_id: str) -> Any:
     stored = agreements.get_document(db, agreement_id)
     if stored is None:
         raise HTTPException(404, f"No document is held for agreement {agreement_id}.")
-    return _attachment(stored.content, stored.info.content_type, stored.info.filename)
+    return attachment(stored.content, stored.info.content_type, stored.info.filename)
 
 
 # --------------------------------------------------------------------------- schemes
@@ -657,7 +636,7 @@ def _scheme_sections(
 def schemes_csv(db: Db, viewer: Viewer) -> Any:
     register = agreements.view_members_register(db, None, actor=viewer.actor)
     rows = _scheme_rows(agreements.list_schemes(db), register)
-    return _csv("custodes-schemes.csv", SCHEME_EXPORT, rows)
+    return csv_download("custodes-schemes.csv", SCHEME_EXPORT, rows)
 
 
 @router.get("/schemes/export.pdf")
@@ -712,7 +691,7 @@ def scheme(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
 def scheme_csv(db: Db, viewer: Viewer, scheme_id: str) -> Any:
     found = _scheme_or_404(db, scheme_id)
     register = agreements.view_members_register(db, scheme_id, actor=viewer.actor)
-    return _csv(f"custodes-scheme-{scheme_id}.csv", SCHEME_EXPORT, _scheme_rows([found], register))
+    return csv_download(f"custodes-scheme-{scheme_id}.csv", SCHEME_EXPORT, _scheme_rows([found], register))
 
 
 @router.get("/schemes/{scheme_id}/export.pdf")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.routing import BaseRoute
@@ -29,6 +29,7 @@ from custodes.learning.schemas import (
     RecommendationView,
 )
 from custodes.web.deps import Db, require
+from custodes.web.exports import attachment, csv_cell
 from custodes.web.forms import RegisterForm
 from custodes.web.templating import environment, render
 
@@ -120,12 +121,6 @@ def _problems(error: learning.LearningError) -> list[str]:
     return [f"{LABELS.get(field, field)}: {problem}" for field, problem in error.problems]
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'}
-    )
-
-
 # --------------------------------------------------------------------------- the register
 
 
@@ -201,16 +196,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is quoted with an apostrophe (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/learning/export.csv")
 def register_csv(
     db: Db, _viewer: Viewer, source: str = "", status: str = "", overdue: str = "", control: str = ""
@@ -248,8 +233,8 @@ def register_csv(
             for a in rec.actions
         ] or [[None] * 8]
         for tail in tails:
-            writer.writerow([_csv_cell(cell) for cell in head + tail])
-    return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", "custodes-learning.csv")
+            writer.writerow([csv_cell(cell) for cell in head + tail])
+    return attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", "custodes-learning.csv")
 
 
 @router.get("/learning/export.pdf")
@@ -279,7 +264,7 @@ def register_pdf(
         sources=SOURCE_KINDS,
         controls=CONTROLS,
     )
-    return _attachment(html_to_pdf(html), "application/pdf", "custodes-learning.pdf")
+    return attachment(html_to_pdf(html), "application/pdf", "custodes-learning.pdf")
 
 
 @router.get("/learning/controls")

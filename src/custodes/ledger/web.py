@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -20,6 +18,7 @@ from custodes.kit.timefmt import LONDON, london, rfc3339
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
 from custodes.web.deps import Db, require
+from custodes.web.exports import csv_download
 from custodes.web.templating import environment, render
 
 router = APIRouter(prefix="/audit")
@@ -178,46 +177,26 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _logged_search(db, principal, form):
         return _search_page(request, form, status_code=400)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
+    header += ["justification", "recipients", "detail", "leaf_hash"]
+    rows = (
         [
-            "index",
-            "at_utc",
-            "at_london",
-            "actor",
-            "op",
-            "object_type",
-            "object_id",
-            "subjects",
-            "justification",
-            "recipients",
-            "detail",
-            "leaf_hash",
+            item.index,
+            rfc3339(item.at),
+            london(item.at, True),
+            item.actor,
+            item.op,
+            item.object_type,
+            item.object_id,
+            ";".join(item.subjects),
+            item.justification,
+            ";".join(item.recipients),
+            json.dumps(item.detail, ensure_ascii=False) if item.detail else None,
+            item.leaf_hash.hex(),
         ]
+        for item in _export_rows(db, form)
     )
-    for item in _export_rows(db, form):
-        writer.writerow(
-            [
-                item.index,
-                rfc3339(item.at),
-                london(item.at, True),
-                item.actor,
-                item.op,
-                item.object_type,
-                item.object_id or "",
-                ";".join(item.subjects),
-                item.justification or "",
-                ";".join(item.recipients),
-                json.dumps(item.detail, ensure_ascii=False) if item.detail else "",
-                item.leaf_hash.hex(),
-            ]
-        )
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="custodes-ledger-entries.csv"'},
-    )
+    return csv_download("custodes-ledger-entries.csv", header, rows)
 
 
 @router.get("/export.pdf")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -18,6 +16,7 @@ from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import london_day
 from custodes.web.deps import Db, require
+from custodes.web.exports import attachment, csv_download
 from custodes.web.templating import environment, render
 from custodes.workforce import charts, gate
 from custodes.workforce import service as workforce
@@ -156,23 +155,6 @@ def _done(path: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'}
-    )
-
-
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(
-            ["" if cell is None else cell.isoformat() if isinstance(cell, date) else cell for cell in row]
-        )
-    return _attachment(buffer.getvalue().encode(), "text/csv; charset=utf-8", name)
-
-
 def _pdf(
     request: Request, principal: Principal | None, name: str, title: str, sections: list[dict[str, Any]]
 ) -> Response:
@@ -184,7 +166,7 @@ def _pdf(
         force_name=request.app.state.settings.force_name,
         today=london_day(utcnow()),
     )
-    return _attachment(html_to_pdf(html), "application/pdf", name)
+    return attachment(html_to_pdf(html), "application/pdf", name)
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
@@ -371,7 +353,7 @@ def vetting_renewals_csv(request: Request, db: Db, viewer: VettingViewer) -> Any
         "days_left",
         "renewal_applied",
     ]
-    return _csv(
+    return csv_download(
         "custodes-vetting-renewals.csv",
         header,
         ([getattr(r, h) for h in header[:-1]] + ["true" if r.renewal_applied else "false"] for r in rows),
@@ -554,7 +536,9 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
         "conditions",
         "review_on",
     ]
-    return _csv(f"custodes-declarations-{kind or 'all'}.csv", header, (_register_cells(d) for d in rows))
+    return csv_download(
+        f"custodes-declarations-{kind or 'all'}.csv", header, (_register_cells(d) for d in rows)
+    )
 
 
 @router.get("/declarations/register/export.pdf")
@@ -636,7 +620,7 @@ def published_register_csv(db: Db, _holder: RegisterHolder, register: str) -> An
     header = [
         c.lower().replace(" ", "_").replace("(£)", "pounds").replace("?", "") for c in PUBLISHED_COLUMNS[kind]
     ]
-    return _csv(f"{register}-register.csv", header, (_published_cells(kind, r) for r in rows))
+    return csv_download(f"{register}-register.csv", header, (_published_cells(kind, r) for r in rows))
 
 
 @router.get("/declarations/published/{register}/export.pdf")
