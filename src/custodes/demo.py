@@ -17,6 +17,7 @@ from custodes.imports import load_records
 from custodes.learning import demo as learning_demo
 from custodes.monitoring import demo as monitoring_demo
 from custodes.settings import Settings
+from custodes.stopsearch import demo as stopsearch_demo
 from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
 
@@ -104,6 +105,7 @@ def load_demo(
     say("Running the misuse detectors; casework for the counter-corruption unit…")
     unit = identity.principal_for(session, holders[Role.CCU].values["staff_id"])
     monitoring_demo.detect_and_triage(session, settings, unit, DEMO_ACTOR)
+    stopsearch_demo.load_demo(session, settings, seed=seed, progress=progress)
     logins = []
     for role in Role:
         holder = holders[role]

@@ -216,6 +216,31 @@ def make_monitoring(db: Session) -> dict[str, str]:
     return {"alert_id": "AL-NEIGHBOUR", "investigation_id": str(investigation_id), "ingest_id": "I-MATRIX"}
 
 
+def make_stopsearch(db: Session) -> dict[str, str]:
+    """A supervisory sample of one record and a published report, as rows (no records imported: the
+    report screens then say there is nothing to report)."""
+    from custodes.kit.db import utcnow
+    from custodes.stopsearch.models import GroundsReview, GroundsSample, PublishedReport
+
+    sample = GroundsSample(
+        reference="SSS/900/26", force="kent", period_from="2025-01", period_to="2025-12", size=1, seed=7,
+        stratify=None, population_size=10, drawn_at=utcnow(), drawn_by="system:test",
+    )  # fmt: skip
+    db.add(sample)
+    db.flush()
+    db.add(GroundsReview(sample_id=sample.id, position=1, record_key="kent/2025-01/2", month="2025-01",
+                         ethnic_group="White", team=None, record='{"grounds":"Smelt cannabis"}'))  # fmt: skip
+    db.add(
+        PublishedReport(
+            reference="SSR/900/26", force="kent", period_from="2025-01", period_to="2025-12",
+            ethnicity="self", census="census2011", report_json="{}", html="<!doctype html><title>r</title>",
+            pdf=b"%PDF-1.7", sha256="0" * 64, published_at=utcnow(), published_by="system:test",
+        )
+    )  # fmt: skip
+    db.flush()
+    return {"sample_ref": "SSS-900-26", "position": "1", "publication_ref": "SSR-900-26"}
+
+
 def make_world(db: Session) -> World:
     """A target account, a pending role request, an API token and ledger entries to point routes at."""
     make_account(db, TARGET, {Role.OFFICER}, password=None)
@@ -240,5 +265,6 @@ def make_world(db: Session) -> World:
             "referral_id": make_referral(db),
             **make_learning(db),
             **make_monitoring(db),
+            **make_stopsearch(db),
         }
     )

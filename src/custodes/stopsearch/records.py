@@ -18,14 +18,13 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from custodes.kit.tabular import RowProblem
@@ -33,6 +32,8 @@ from custodes.stopsearch.forces import force_key
 from custodes.stopsearch.schemas import (
     ARREST_OUTCOMES,
     FORCE_COLUMNS,
+    NEW_OUTCOMES,
+    OLD_OUTCOMES,
     PUBLISHED_COLUMNS,
     SEARCH_TYPES,
     STORED_NAMES,
@@ -91,9 +92,68 @@ class SourceFile:
 
 @dataclass(slots=True)
 class ReadFile:
+    """A file read and checked. Its rows stay in DuckDB (table `name` on `con`) until they are written."""
+
     source: SourceFile
-    table: pa.Table  # normalised (store.SCHEMA), empty when there are problems
     problems: list[RowProblem]
+    con: duckdb.DuckDBPyConnection | None = None
+    name: str = ""
+
+    def _select(self, where: str = "TRUE") -> str:
+        return f"SELECT {_STORED_COLUMNS} FROM {self.name} WHERE {where} ORDER BY line"
+
+    @property
+    def table(self) -> pa.Table:
+        """The rows as stored (Arrow)."""
+        if self.con is None:
+            return SCHEMA.empty_table()
+        return self.con.sql(self._select()).to_arrow_table().cast(SCHEMA)
+
+    def months(self) -> list[MonthRows]:
+        """The force-months in the file, with what the database keeps about each."""
+        if self.con is None:
+            return []
+        rows = self.con.execute(
+            f"""SELECT force_text, source_month, count(*), count(*) FILTER (WHERE person),
+                coalesce(bool_or(outcome IN ({_quoted(OLD_OUTCOMES)})), false),
+                coalesce(bool_or(outcome IN ({_quoted(NEW_OUTCOMES)})), false)
+            FROM {self.name} GROUP BY ALL ORDER BY ALL"""
+        ).fetchall()
+        return [MonthRows(*row) for row in rows]
+
+    def write_parquet(self, force: str, month: str, path: Path) -> None:
+        assert self.con is not None
+        where = "force_text = $force AND source_month = $month"
+        self.con.execute(
+            f"COPY ({self._select(where)}) TO '{_sql_text(str(path))}' "
+            "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 1048576)",
+            {"force": force, "month": month},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRows:
+    force: str
+    month: str
+    records: int
+    person_searches: int
+    old_outcomes: bool
+    new_outcomes: bool
+
+    @property
+    def vocabulary(self) -> str:
+        """Which outcome vocabulary the month uses: old (before April 2018), new, mixed or none."""
+        return {(True, True): "mixed", (True, False): "old", (False, True): "new"}.get(
+            (self.old_outcomes, self.new_outcomes), "none"
+        )
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"'{_sql_text(value)}'" for value in sorted(values))
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[RowProblem]]:
@@ -111,16 +171,16 @@ def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[
     return SourceFile(path, chosen or named, match["month"] if match else None), problems
 
 
-def read_file(source: SourceFile) -> ReadFile:
+def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
     name = str(source.path)
     try:
         raw, lines = _read_raw(source.path)
     except FileNotFoundError:
-        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", "file not found")])
+        return ReadFile(source, [RowProblem(name, 0, "-", "file not found")])
     except UnicodeDecodeError as error:
-        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")])
+        return ReadFile(source, [RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")])
     except (pa.ArrowInvalid, ValueError) as error:
-        return ReadFile(source, _EMPTY, [RowProblem(name, 0, "-", f"not readable: {_first_line(error)}")])
+        return ReadFile(source, [RowProblem(name, 0, "-", f"not readable: {_first_line(error)}")])
     columns, problems = _map_header(name, raw.column_names)
     if "file_name" not in columns and source.force is None:
         problems.append(
@@ -132,12 +192,8 @@ def read_file(source: SourceFile) -> ReadFile:
             )
         )
     if problems:
-        return ReadFile(source, _EMPTY, problems)
-    table = _renamed(raw, columns, lines)
-    return _checked(source, table)
-
-
-_EMPTY = pa.table({})
+        return ReadFile(source, problems)
+    return _checked(source, _renamed(raw, columns, lines), con, table_name)
 
 
 def _first_line(error: Exception) -> str:
@@ -396,55 +452,70 @@ def _checks() -> list[tuple[str, str, str]]:
     return checks
 
 
-def _checked(source: SourceFile, raw: pa.Table) -> ReadFile:
-    """One pass: the stored columns and a bit mask of the rules each row breaks."""
-    name = str(source.path)
+def _checked(source: SourceFile, raw: pa.Table, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
+    """One pass: the stored columns and a bit mask of the rules each row breaks, kept in DuckDB."""
     checks = _checks()
     mask = " | ".join(
         f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)" for i, (_, condition, _) in enumerate(checks)
     )
-    con = duckdb.connect()
+    con.register("raw", raw)
     try:
-        con.register("raw", raw)
-        table = con.sql(f"SELECT *, ({mask}) AS broken FROM ({_normalised_sql(source)})").to_arrow_table()
+        con.execute(
+            f"CREATE TEMP TABLE {table_name} AS SELECT {_KEPT_COLUMNS}, ({mask}) AS broken "
+            f"FROM ({_normalised_sql(source)})"
+        )
     finally:
-        con.close()
-    broken = table.column("broken")
-    if pc.max(broken).as_py() in (None, 0):
-        return ReadFile(source, _stored(table), [])
-    bad = table.filter(pc.not_equal(broken, 0)).select(["line", "broken"])
+        con.unregister("raw")
+    bad = con.execute(
+        f"SELECT line, broken FROM {table_name} WHERE broken <> 0 ORDER BY line LIMIT ?",
+        [MAX_PROBLEMS_PER_FILE + 1],
+    ).fetchall()
+    if not bad:
+        return ReadFile(source, [], con, table_name)
+    name = str(source.path)
     problems = [
         RowProblem(name, line, column, rule)
-        for line, bits in zip(bad.column("line").to_pylist(), bad.column("broken").to_pylist(), strict=True)
+        for line, bits in bad
         for i, (column, _, rule) in enumerate(checks)
         if bits & (1 << i)
     ]
-    if len(problems) > MAX_PROBLEMS_PER_FILE:
-        more = len(problems) - MAX_PROBLEMS_PER_FILE
+    total = con.execute(f"SELECT count(*) FROM {table_name} WHERE broken <> 0").fetchone()
+    con.execute(f"DROP TABLE {table_name}")
+    if len(problems) > MAX_PROBLEMS_PER_FILE or (total and total[0] > len(bad)):
+        rows_left = (total[0] if total else 0) - MAX_PROBLEMS_PER_FILE
         problems = [
             *problems[:MAX_PROBLEMS_PER_FILE],
-            RowProblem(name, 0, "-", f"and {more:,} more not listed"),
+            RowProblem(name, 0, "-", f"and more problems not listed (at least {max(rows_left, 1):,} rows)"),
         ]
-    return ReadFile(source, _EMPTY, problems)
+    return ReadFile(source, problems)
 
 
-def _stored(table: pa.Table) -> pa.Table:
-    renamed = {"force": "force_text", "latitude": "latitude_number", "longitude": "longitude_number"}
-    return pa.table({field.name: table.column(renamed.get(field.name, field.name)) for field in SCHEMA}).cast(
-        SCHEMA
-    )
+_DUCK_TYPES = {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.float64(): "DOUBLE", pa.int32(): "INTEGER"}
+_RENAMED = {"force": "force_text", "latitude": "latitude_number", "longitude": "longitude_number"}
+# What the temp table keeps: the stored columns (some under their working names) and what splitting needs.
+_KEPT_COLUMNS = ", ".join(
+    dict.fromkeys([*(_RENAMED.get(field.name, field.name) for field in SCHEMA), "force_text", "outcome"])
+)
+_STORED_COLUMNS = ", ".join(
+    f"CAST({_RENAMED.get(field.name, field.name)} AS {_DUCK_TYPES[field.type]}) AS {field.name}"
+    for field in SCHEMA
+)
 
 
 def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[ReadFile], list[RowProblem]]:
-    """Every file read and checked; the problems of all of them (none: all may be stored)."""
+    """Every file read and checked; the problems of all of them (none: all may be stored).
+
+    The files' rows share one in-memory DuckDB connection, closed when the last ReadFile is dropped.
+    """
+    con = duckdb.connect()
     read: list[ReadFile] = []
     problems: list[RowProblem] = []
-    for path in paths:
+    for index, path in enumerate(paths):
         source, naming = source_file(path, force_option)
         if naming:
             problems += naming
             continue
-        result = read_file(source)
+        result = read_file(source, con, f"file_{index}")
         problems += result.problems
         read.append(result)
     return read, problems

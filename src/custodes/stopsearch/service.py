@@ -16,13 +16,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -48,8 +48,6 @@ from custodes.stopsearch.models import (
 from custodes.stopsearch.schemas import (
     CENSUSES,
     ETHNICITY_SOURCES,
-    NEW_OUTCOMES,
-    OLD_OUTCOMES,
     POPULATION_GROUPS,
     Report,
     ReportRequest,
@@ -96,19 +94,19 @@ def import_stop_searches(
     superseded: list[tuple[str, str]] = []
     _on_outcome(session, store, written, superseded)
     replaced = []
-    for done, ((month_force, month), (source, table)) in enumerate(sorted(months.items())):
+    for done, ((month_force, month), (result, rows)) in enumerate(sorted(months.items())):
         if progress:
             progress(f"Storing {month_force} {month}", done, len(months))
-        data_file = store.write(month_force, month, table)
+        data_file = store.write(month_force, month, partial(result.write_parquet, month_force, month))
         written.append((month_force, data_file))
         row = current.get((month_force, month))
         if row is not None:
             superseded.append((month_force, row.data_file))
             replaced.append(f"{month_force}/{month}")
-        _store_month(session, row, month_force, month, source, table, data_file, actor)
+        _store_month(session, row, rows, result.source.path, data_file, actor)
     return StopSearchImportSummary(
         files=len(paths),
-        records=sum(table.num_rows for _, table in months.values()),
+        records=sum(rows.records for _, rows in months.values()),
         months=tuple(f"{f}/{m}" for f, m in sorted(months)),
         replaced=tuple(replaced),
     )
@@ -116,26 +114,18 @@ def import_stop_searches(
 
 def _split_months(
     read: Sequence[records.ReadFile], problems: list[RowProblem]
-) -> dict[tuple[str, str], tuple[Path, pa.Table]]:
-    """Each file's rows by force and source month; a force-month may come from one file only."""
-    months: dict[tuple[str, str], tuple[Path, pa.Table]] = {}
+) -> dict[tuple[str, str], tuple[records.ReadFile, records.MonthRows]]:
+    """Each file's force-months; a force-month may come from one file only."""
+    months: dict[tuple[str, str], tuple[records.ReadFile, records.MonthRows]] = {}
     for result in read:
-        table = result.table
-        if table.num_rows == 0:
-            continue
-        keys = pc.binary_join_element_wise(table.column("force"), table.column("source_month"), "/")
-        for key in pc.unique(keys).to_pylist():
-            month_force, month = key.split("/")
-            part = table if len(pc.unique(keys)) == 1 else table.filter(pc.equal(keys, key))
-            if (month_force, month) in months:
-                other = months[(month_force, month)][0]
-                problems.append(
-                    RowProblem(
-                        str(result.source.path), 0, "-", f"{key} is also in {other}; import it from one file"
-                    )
-                )
+        for rows in result.months():
+            key = (rows.force, rows.month)
+            if key in months:
+                where, other = str(result.source.path), months[key][0].source.path
+                also = f"{rows.force}/{rows.month} is also in {other}; import it from one file"
+                problems.append(RowProblem(where, 0, "-", also))
                 continue
-            months[(month_force, month)] = (result.source.path, part)
+            months[key] = (result, rows)
     return months
 
 
@@ -155,15 +145,6 @@ def _on_outcome(
     event.listen(session, "after_rollback", lambda _session: settle(written), once=True)
 
 
-def _vocabulary(table: pa.Table) -> str:
-    outcomes = table.column("outcome")
-    old = pc.any(pc.is_in(outcomes, pa.array(sorted(OLD_OUTCOMES)))).as_py()
-    new = pc.any(pc.is_in(outcomes, pa.array(sorted(NEW_OUTCOMES)))).as_py()
-    return {(True, True): "mixed", (True, False): "old", (False, True): "new"}.get(
-        (bool(old), bool(new)), "none"
-    )
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -175,20 +156,19 @@ def _sha256(path: Path) -> str:
 def _store_month(
     session: Session,
     row: StopSearchMonth | None,
-    force: str,
-    month: str,
+    rows: records.MonthRows,
     source: Path,
-    table: pa.Table,
     data_file: str,
     actor: str,
 ) -> None:
+    force, month = rows.force, rows.month
     values = {
-        "records": table.num_rows,
-        "person_searches": pc.sum(table.column("person").cast(pa.int64())).as_py() or 0,
+        "records": rows.records,
+        "person_searches": rows.person_searches,
         "source_name": source.name,
         "source_sha256": _sha256(source),
         "data_file": data_file,
-        "vocabulary": _vocabulary(table),
+        "vocabulary": rows.vocabulary,
         "imported_at": utcnow(),
         "imported_by": actor,
     }

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 SCHEMA = pa.schema(
     [
@@ -62,13 +61,13 @@ class RecordStore:
     def path(self, force: str, data_file: str) -> Path:
         return self.folder(force) / data_file
 
-    def write(self, force: str, month: str, table: pa.Table) -> str:
-        """Write a month's records durably under a new name; returns the name."""
+    def write(self, force: str, month: str, write: Callable[[Path], None]) -> str:
+        """`write` makes the month's Parquet file; keep it durably under a new name and return the name."""
         folder = self.folder(force)
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{month}.{uuid.uuid4().hex[:12]}.parquet"
         partial = folder / f".{name}.partial"
-        pq.write_table(table.cast(SCHEMA), partial, compression="snappy", row_group_size=1 << 20)
+        write(partial)
         with partial.open("rb") as handle:
             os.fsync(handle.fileno())
         partial.rename(folder / name)

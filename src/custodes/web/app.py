@@ -33,6 +33,7 @@ from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring import api as monitoring_api
 from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
+from custodes.stopsearch import web as stopsearch_web
 from custodes.web import csrf_multipart, pages
 from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
 from custodes.web.templating import render
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(monitoring_api.router)
     app.include_router(learning_web.router)
     app.include_router(monitoring_web.router)
+    app.include_router(stopsearch_web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart

@@ -33,6 +33,7 @@ MENU = (
     NavItem("Monitoring", "/monitoring", Permission.MONITORING_VIEW),
     NavItem("Alerts", "/alerts", Permission.ALERTS_INVESTIGATE),
     NavItem("Investigations", "/investigations", Permission.ALERTS_INVESTIGATE),
+    NavItem("Stop and search", "/stopsearch", Permission.STOPSEARCH_VIEW),
     NavItem("Audit", "/audit", Permission.LEDGER_VIEW),
     NavItem("Partners", "/partners", Permission.AGREEMENTS_VIEW),
     NavItem("Agreements", "/agreements", Permission.AGREEMENTS_VIEW),

@@ -1,0 +1,700 @@
+"""The publication: a report dict (analysis.py) in plain English, as a standalone HTML document and a PDF.
+
+Pure functions of the report: nothing here reads the database. `report_view` formats every figure once
+(with small-number suppression) for both the publication and the report screen, which share the template
+`stopsearch/_report.html`.
+
+Small-number suppression: every figure rests on a set of searches (a group's, an object's, a month's, those
+with a find recorded, those reviewed). A set smaller than the threshold is shown as "fewer than N" and what
+is drawn from it (arrests, finds, rates, ratios) as "suppressed"; none of it is drawn in a chart or used in
+a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from custodes.kit.pdf import html_to_pdf
+from custodes.stopsearch import charts
+from custodes.stopsearch.charts import ratio_shown, shown
+from custodes.stopsearch.schemas import GROUPS, POPULATION_GROUPS, REFERENCE_GROUP, Report
+
+CENSUS_TITLES = {"census2011": "Census 2011", "census2021": "Census 2021"}
+ETHNICITY_TITLES = {"self": "self-defined ethnicity", "officer": "officer-defined ethnicity"}
+PEOPLE = {
+    "White": "White people",
+    "Black": "Black people",
+    "Asian": "Asian people",
+    "Mixed": "people of Mixed ethnicity",
+    "Other": "people of Other ethnicity",
+    "Not stated": "people whose ethnicity was not stated",
+}
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+SUPPRESSED = "suppressed"
+
+_environment = Environment(
+    loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def month_title(month: str | None) -> str:
+    """ "2018-04" → "April 2018"."""
+    if not month or len(month) != 7 or not month[5:7].isdigit() or not 1 <= int(month[5:7]) <= 12:
+        return month or ""
+    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
+
+
+def period_title(report: Report) -> str:
+    return f"{month_title(report.get('from'))} to {month_title(report.get('to'))}"
+
+
+def census_title(report: Report) -> str:
+    census = report.get("population") or report.get("census") or "census2011"
+    return CENSUS_TITLES.get(str(census), str(census))
+
+
+def _people(group: str, *, start: bool = False) -> str:
+    words = PEOPLE.get(group, f"the {group} group")
+    return words[0].upper() + words[1:] if start else words
+
+
+def _pct(value: float | None) -> str:
+    if value is None:
+        return "—"
+    percent = 100 * value
+    if 0 < percent < 1:
+        return f"{percent:.1f}%"
+    return f"{percent:.0f}%"
+
+
+def _share(value: float | None) -> str:
+    """A share of all records: one decimal place, so small shares are not shown as 0%."""
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.1f}" if value >= 0.95 else f"{value:.2f}"
+
+
+def _interval(ci: Sequence[float] | None, format_one: Any = _pct) -> str:
+    """An interval in words ("24% to 26%"), more precise when the ends would otherwise read the same."""
+    if not ci:
+        return "—"
+    low, high = format_one(ci[0]), format_one(ci[1])
+    for places in (1, 2, 3):
+        if low != high or ci[0] == ci[1]:
+            break
+        if format_one is _pct:
+            low, high = f"{100 * ci[0]:.{places}f}%", f"{100 * ci[1]:.{places}f}%"
+        else:
+            low, high = f"{ci[0]:.{places + 1}f}", f"{ci[1]:.{places + 1}f}"
+    return f"{low} to {high}"
+
+
+def count_cell(n: int | None, threshold: int) -> str:
+    """A count of searches for a table: "fewer than N" below the threshold (0 is shown: it discloses
+    nothing)."""
+    if n is None:
+        return "—"
+    if 0 < n < threshold:
+        return f"fewer than {threshold}"
+    return f"{n:,}"
+
+
+def part_cell(n: int | None, base: int | None, threshold: int) -> str:
+    """A count drawn from a set of searches (arrests among them, finds): shown when the set is shown."""
+    if n is None or not base:
+        return "—"
+    return f"{n:,}" if shown(base, threshold) else SUPPRESSED
+
+
+def rate_cell(rate: float | None, ci: Sequence[float] | None, base: int | None, threshold: int) -> str:
+    """A rate with its interval, "suppressed" when it rests on fewer than `threshold` searches."""
+    if not base:
+        return "—"
+    if not shown(base, threshold):
+        return SUPPRESSED
+    if rate is None:
+        return "—"
+    return f"{_pct(rate)} ({_interval(ci)})" if ci else _pct(rate)
+
+
+def _moment(text: str | None) -> str:
+    """An ISO 8601 time as "22 November 2026 at 11:47 UTC" (as given when it is not one)."""
+    try:
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
+        return text or "—"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} at {moment:%H:%M} UTC"
+
+
+def _comma_list(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def summary(report: Report, threshold: int) -> list[str]:
+    """Plain-English sentences: who is searched more often and by how much, what searches find and lead to,
+    drug possession against supply, and what the searches with no ethnicity recorded could do to the ratios.
+    Figures resting on fewer than `threshold` searches are left out."""
+    sentences = [_overview(report)]
+    sentences += _rate_sentences(report, threshold)
+    sentences += _outcome_sentences(report, threshold, "find")
+    sentences += _outcome_sentences(report, threshold, "arrest")
+    sentences += _drug_sentences(report, threshold)
+    sentences += _unknown_sentences(report, threshold)
+    sentences += _review_sentences(report, threshold)
+    return [s for s in sentences if s]
+
+
+def _overview(report: Report) -> str:
+    person = report.get("person_searches") or 0
+    vehicle = report.get("vehicle_only") or 0
+    basis = ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity")
+    vehicles = (
+        f" (and {vehicle:,} searches of vehicles only, which are left out of the figures by group)"
+        if vehicle
+        else ""
+    )
+    return (
+        f"From {period_title(report)} there were {person:,} searches of people{vehicles}. "
+        f"Groups are by {basis}."
+    )
+
+
+def _rate_sentences(report: Report, threshold: int) -> list[str]:
+    groups = report.get("groups", {})
+    white = groups.get(REFERENCE_GROUP, {})
+    sentences: list[str] = []
+    small = [g for g in GROUPS if 0 < (groups.get(g, {}).get("searches") or 0) < threshold]
+    if small:
+        names = _comma_list([_people(g) for g in small])
+        sentences.append(f"Figures for {names} are not given: they rest on fewer than {threshold} searches.")
+    if not any(groups.get(g, {}).get("population") for g in POPULATION_GROUPS):
+        sentences.append(
+            f"No population figures for this force area are held for the {census_title(report)}, so rates "
+            "per 1,000 residents and ratios to White people cannot be given."
+        )
+        return sentences
+    if not shown(white.get("searches"), threshold) or white.get("rate_per_1000") is None:
+        sentences.append(
+            "No ratios to White people are given: there are too few searches of White people, or no "
+            "population figure for them, to compare with."
+        )
+        return sentences
+    white_rate = white["rate_per_1000"]
+    for group in POPULATION_GROUPS:
+        if group == REFERENCE_GROUP:
+            continue
+        figures = groups.get(group, {})
+        ratio, ci, rate = (
+            figures.get("ratio_to_white"),
+            figures.get("ratio_ci95"),
+            figures.get("rate_per_1000"),
+        )
+        if not ratio_shown(report, group, threshold):
+            continue
+        if ratio is None or rate is None:
+            if figures.get("searches"):
+                sentences.append(f"There is no population figure for {_people(group)}, so no rate is given.")
+            continue
+        rates = f"{rate:,.1f} searches per 1,000 residents, against {white_rate:,.1f} for White people"
+        interval = f"95% interval {_interval(ci, _ratio)}"
+        if ci and ci[0] > 1:
+            sentences.append(
+                f"{_people(group, start=True)} were searched at {_ratio(ratio)} times the rate of White "
+                f"people ({interval}): {rates}."
+            )
+        elif ci and ci[1] < 1:
+            sentences.append(
+                f"{_people(group, start=True)} were searched less often than White people: at "
+                f"{_ratio(ratio)} times their rate ({interval}); {rates}."
+            )
+        else:
+            sentences.append(
+                f"{_people(group, start=True)} were searched at about the same rate as White people: {rates} "
+                f"(ratio {_ratio(ratio)}, {interval}, which includes 1, so the difference could be chance)."
+            )
+    return sentences
+
+
+def _outcome_sentences(report: Report, threshold: int, kind: str) -> list[str]:
+    """One sentence giving the rate for every group shown, one naming the clear differences from White."""
+    groups = report.get("groups", {})
+    rate_key, ci_key = f"{kind}_rate", f"{kind}_rate_ci95"
+    base_key = "find_known" if kind == "find" else "searches"
+    rows = [
+        (g, groups[g][rate_key], groups[g].get(ci_key))
+        for g in GROUPS
+        if g in groups and shown(groups[g].get(base_key), threshold) and groups[g].get(rate_key) is not None
+    ]
+    if not rows:
+        known = sum((figures.get("find_known") or 0) for figures in groups.values())
+        if kind == "find" and not known and report.get("person_searches"):
+            return [
+                "The records never say whether what was found was linked to the reason for the search "
+                "('Outcome linked to object of search' is blank), so no find rates can be given."
+            ]
+        return []
+    # The intervals are in the tables; the sentence after this one says which differences are clear.
+    parts = [f"{_pct(rate)} of searches of {_people(g)}" for g, rate, _ci in rows]
+    if kind == "find":
+        sentences = [
+            "Officers found what they were looking for (a find linked to the reason for the search) in "
+            + _comma_list(parts)
+            + "."
+        ]
+        blank = report.get("data_quality", {}).get("outcome_linked_blank_share")
+        if blank:
+            sentences.append(
+                f"Whether the find was linked to the search was left blank for {_share(blank)} of searches; "
+                "those are left out of find rates, not counted as nothing found."
+            )
+    else:
+        sentences = ["Searches led to an arrest in " + _comma_list(parts) + "."]
+    reference = next((row for row in rows if row[0] == REFERENCE_GROUP), None)
+    if reference is None or not reference[2]:
+        return sentences
+    lower, higher = [], []
+    for group, rate, ci in rows:
+        if group == REFERENCE_GROUP or not ci:
+            continue
+        if ci[1] < reference[2][0]:
+            lower.append(f"{_people(group)} ({_pct(rate)})")
+        elif ci[0] > reference[2][1]:
+            higher.append(f"{_people(group)} ({_pct(rate)})")
+    noun = "find rate" if kind == "find" else "arrest rate"
+    against = f"White people ({_pct(reference[1])})"
+    if lower:
+        sentences.append(
+            f"The {noun} was lower for {_comma_list(lower)} than for {against}; the intervals do not "
+            "overlap, so this is unlikely to be chance."
+        )
+    if higher:
+        sentences.append(
+            f"The {noun} was higher for {_comma_list(higher)} than for {against}; the intervals do not "
+            "overlap, so this is unlikely to be chance."
+        )
+    if not lower and not higher and len(rows) > 1:
+        sentences.append(
+            f"No group's {noun} differs clearly from that for {against}: the intervals overlap, so the "
+            "differences could be chance."
+        )
+    return sentences
+
+
+def _drug_sentences(report: Report, threshold: int) -> list[str]:
+    drugs = report.get("drugs") or {}
+    possession, supply = drugs.get("possession") or {}, drugs.get("supply") or {}
+    if not possession and not supply:
+        return []
+    sentences = []
+    p_n, s_n = possession.get("searches") or 0, supply.get("searches") or 0
+    if shown(p_n, threshold) and shown(s_n, threshold):
+        sentences.append(
+            f"Of drug searches recorded as for possession or for supply, {_pct(p_n / (p_n + s_n))} were for "
+            f"possession only ({p_n:,}) and {_pct(s_n / (p_n + s_n))} for supply ({s_n:,})."
+        )
+    parts = []
+    for name, figures in (("possession", possession), ("supply", supply)):
+        if shown(figures.get("find_known"), threshold) and figures.get("find_rate") is not None:
+            interval = figures.get("find_rate_ci95")
+            parts.append(
+                f"{name} searches found what they were looking for in {_pct(figures['find_rate'])}"
+                + (f" (95% interval {_interval(interval)})" if interval else "")
+                + (
+                    f" and led to an arrest in {_pct(figures['arrest_rate'])}"
+                    if shown(figures.get("searches"), threshold) and figures.get("arrest_rate") is not None
+                    else ""
+                )
+            )
+    if parts:
+        text = "; ".join(parts)
+        sentences.append(text[0].upper() + text[1:] + ".")
+    by_group = possession.get("by_group") or {}
+    shown_groups = [
+        f"{_pct(by_group[g]['find_rate'])} of searches of {_people(g)}"
+        for g in GROUPS
+        if g in by_group
+        and shown(by_group[g].get("find_known"), threshold)
+        and by_group[g].get("find_rate") is not None
+    ]
+    if len(shown_groups) > 1:
+        sentences.append(
+            f"Possession-only searches found what they were looking for in {_comma_list(shown_groups)}."
+        )
+    return sentences
+
+
+def _unknown_sentences(report: Report, threshold: int) -> list[str]:
+    groups = report.get("groups", {})
+    unknown = groups.get("Not stated", {}).get("searches") or 0
+    share = report.get("data_quality", {}).get("not_stated_share")
+    if not unknown:
+        return ["Every search recorded the person's ethnicity."] if report.get("person_searches") else []
+    if not shown(unknown, threshold):
+        return [f"Fewer than {threshold} person searches did not record the person's ethnicity."]
+    if share is None and report.get("person_searches"):
+        share = unknown / report["person_searches"]
+    opening = f"{_share(share)} of person searches ({unknown:,}) did not record the person's ethnicity."
+    ranges = []
+    for group in POPULATION_GROUPS:
+        if group == REFERENCE_GROUP or not ratio_shown(report, group, threshold):
+            continue
+        bounds = groups.get(group, {}).get("ratio_bounds_unknown")
+        if bounds and groups[group].get("ratio_to_white") is not None:
+            ranges.append(f"for {_people(group)} between {_ratio(bounds[0])} and {_ratio(bounds[1])}")
+    if not ranges:
+        return [opening + " They are left out of the rates."]
+    return [
+        opening
+        + " They are left out of the rates. Depending on whose they were, the ratio to White people could be "
+        + "anywhere "
+        + _comma_list(ranges)
+        + "."
+    ]
+
+
+def _review_sentences(report: Report, threshold: int) -> list[str]:
+    review = report.get("grounds_review") or {}
+    reviewed = review.get("reviewed") or 0
+    if not reviewed:
+        return []
+    if not shown(reviewed, threshold):
+        return [f"Fewer than {threshold} sampled searches have been reviewed so far: no proportion is given."]
+    recorded = review.get("recorded") or 0
+    sentence = (
+        f"Supervisors reviewed a sample of {reviewed:,} searches: reasonable grounds were recorded in "
+        f"{recorded:,} of {reviewed:,} ({_pct(review.get('proportion'))}, 95% interval "
+        f"{_interval(review.get('ci95'))})"
+    )
+    if review.get("strong_proportion") is not None:
+        sentence += (
+            f", and were strong in {review.get('strong') or 0:,} ({_pct(review['strong_proportion'])}, 95% "
+            f"interval {_interval(review.get('strong_ci95'))})"
+        )
+    return [sentence + "."]
+
+
+# --------------------------------------------------------------------------- the tables and the document
+
+
+def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str, Any]:
+    """Everything the report template shows, formatted, with small numbers suppressed."""
+    groups = report.get("groups", {})
+    quality = report.get("data_quality") or {}
+    version = report.get("version") or {}
+    return {
+        "force_name": force_name,
+        "title": f"Stop and search in {force_name}",
+        "period": period_title(report),
+        "basis": ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity"),
+        "census": census_title(report),
+        "threshold": threshold,
+        "facts": [
+            ("Period", period_title(report)),
+            ("Searches of people", f"{report.get('person_searches') or 0:,}"),
+            ("Vehicle-only searches (left out)", f"{report.get('vehicle_only') or 0:,}"),
+            ("All records", f"{report.get('records') or 0:,}"),
+            ("Ethnic group from", ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "—")),
+            ("Population figures", census_title(report)),
+        ],
+        "summary": summary(report, threshold),
+        "charts": charts.chart_uris(report, threshold),
+        "has_population": any(groups.get(g, {}).get("population") for g in POPULATION_GROUPS),
+        "rate_rows": _rate_rows(report, threshold),
+        "outcome_rows": [(g, *_outcome_cells(groups[g], threshold)) for g in GROUPS if g in groups],
+        "object_rows": [
+            (name, *_outcome_cells(figures, threshold))
+            for name, figures in sorted(
+                (report.get("by_object") or {}).items(), key=lambda item: -(item[1].get("searches") or 0)
+            )
+        ],
+        "object_groups": _by_group_find_rates(report.get("by_object") or {}, threshold),
+        "drug_rows": _drug_rows(report, threshold),
+        "drug_groups": _by_group_find_rates(
+            {k.capitalize(): v for k, v in (report.get("drugs") or {}).items() if v}, threshold
+        ),
+        "has_drug_types": any((report.get("drugs") or {}).values()),
+        "monthly_rows": _monthly_rows(report, threshold),
+        "review": _review_view(report, threshold),
+        "quality": _quality_view(quality, threshold),
+        "methods": methods(report, threshold),
+        "version": {
+            "custodes": version.get("custodes", "—"),
+            "generated_at": _moment(version.get("generated_at")),
+            "data_sha256": version.get("data_sha256", "—"),
+        },
+        "groups": GROUPS,
+    }
+
+
+def _rate_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    groups = report.get("groups", {})
+    for group in GROUPS:
+        figures = groups.get(group)
+        if figures is None:
+            continue
+        searches = figures.get("searches") or 0
+        population = figures.get("population")
+        rate = figures.get("rate_per_1000")
+        ratio, ci = figures.get("ratio_to_white"), figures.get("ratio_ci95")
+        bounds = figures.get("ratio_bounds_unknown")
+        if population is None:
+            rate_text = ratio_text = ci_text = bounds_text = "—"
+        elif not shown(searches, threshold):
+            rate_text = ratio_text = ci_text = bounds_text = SUPPRESSED if searches else "—"
+        else:
+            rate_text = f"{rate:,.1f}" if rate is not None else "—"
+            if group == REFERENCE_GROUP:
+                ratio_text, ci_text, bounds_text = "1 (reference)", "", ""
+            elif not ratio_shown(report, group, threshold):
+                ratio_text = ci_text = bounds_text = SUPPRESSED
+            else:
+                ratio_text = _ratio(ratio) if ratio is not None else "—"
+                ci_text = _interval(ci, _ratio)
+                bounds_text = _interval(bounds, _ratio)
+        rows.append(
+            (
+                group,
+                count_cell(searches, threshold),
+                f"{population:,}" if population is not None else "no figure",
+                rate_text,
+                ratio_text,
+                ci_text,
+                bounds_text,
+            )
+        )
+    return rows
+
+
+def _outcome_cells(figures: Mapping[str, Any], threshold: int) -> tuple[str, ...]:
+    searches, known = figures.get("searches"), figures.get("find_known")
+    return (
+        count_cell(searches, threshold),
+        part_cell(figures.get("arrests"), searches, threshold),
+        rate_cell(figures.get("arrest_rate"), figures.get("arrest_rate_ci95"), searches, threshold),
+        count_cell(known, threshold) if shown(searches, threshold) or not searches else SUPPRESSED,
+        part_cell(figures.get("finds"), known, threshold),
+        rate_cell(figures.get("find_rate"), figures.get("find_rate_ci95"), known, threshold),
+    )
+
+
+def _by_group_find_rates(entries: Mapping[str, Mapping[str, Any]], threshold: int) -> list[tuple[str, ...]]:
+    """Rows of (label, find rate of each group): how find rates differ by group within each kind of search."""
+    rows = []
+    for label, figures in sorted(entries.items(), key=lambda item: -(item[1].get("searches") or 0)):
+        by_group = figures.get("by_group") or {}
+        if not by_group:
+            continue
+        cells = []
+        for group in GROUPS:
+            g = by_group.get(group) or {}
+            known = g.get("find_known")
+            cells.append(
+                _pct(g.get("find_rate")) if shown(known, threshold) else SUPPRESSED if known else "—"
+            )
+        rows.append((label, *cells))
+    return rows
+
+
+def _drug_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+    drugs = report.get("drugs") or {}
+    return [
+        (name.capitalize(), *_outcome_cells(drugs[name], threshold))
+        for name in ("possession", "supply")
+        if drugs.get(name)
+    ]
+
+
+def _monthly_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+    rows = []
+    for month in report.get("monthly") or []:
+        by_group = month.get("by_group") or {}
+        rows.append(
+            (
+                charts.month_label(month.get("month") or ""),
+                count_cell(month.get("searches"), threshold),
+                *(count_cell(by_group.get(g, 0), threshold) for g in GROUPS),
+                part_cell(month.get("arrests"), month.get("searches"), threshold),
+                rate_cell(
+                    (month.get("finds") or 0) / month["find_known"] if month.get("find_known") else None,
+                    None,
+                    month.get("find_known"),
+                    threshold,
+                ),
+            )
+        )
+    return rows
+
+
+def _review_view(report: Report, threshold: int) -> dict[str, Any] | None:
+    review = report.get("grounds_review") or {}
+    if not review.get("reviewed"):
+        return None
+
+    def row(label: str, figures: Mapping[str, Any]) -> tuple[str, ...]:
+        reviewed = figures.get("reviewed") or 0
+        return (
+            label,
+            count_cell(reviewed, threshold),
+            part_cell(figures.get("recorded"), reviewed, threshold),
+            rate_cell(figures.get("proportion"), figures.get("ci95"), reviewed, threshold),
+        )
+
+    strong = (
+        rate_cell(
+            review.get("strong_proportion"), review.get("strong_ci95"), review.get("reviewed"), threshold
+        )
+        if review.get("strong_proportion") is not None
+        else "—"
+    )
+    return {
+        "overall": row("All reviewed", review),
+        "strong": strong,
+        "by_group": [row(g, review["by_group"][g]) for g in GROUPS if g in (review.get("by_group") or {})],
+        "by_team": [row(team, figures) for team, figures in sorted((review.get("by_team") or {}).items())],
+    }
+
+
+def _quality_view(quality: Mapping[str, Any], threshold: int) -> dict[str, Any]:
+    present = list(quality.get("months_present") or [])
+    vocabulary = quality.get("outcome_vocabulary") or {}
+    blanks = sorted(
+        ((column, share) for column, share in (quality.get("blank_share") or {}).items() if share),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return {
+        "facts": [
+            (
+                "Months with records",
+                f"{len(present)} ({month_title(present[0])} to {month_title(present[-1])})"
+                if present
+                else "none",
+            ),
+            (
+                "Months with no records",
+                ", ".join(month_title(m) for m in quality.get("months_missing") or []) or "none",
+            ),
+            ("Ethnicity not stated", _share(quality.get("not_stated_share"))),
+            ("No location (latitude and longitude blank)", _share(quality.get("coordinates_missing_share"))),
+            ("'Outcome linked to object of search' blank", _share(quality.get("outcome_linked_blank_share"))),
+            (
+                "Outcome list before April 2018 (old)",
+                ", ".join(month_title(m) for m in vocabulary.get("old") or []) or "none",
+            ),
+            (
+                "Outcome list from April 2018 (new)",
+                _month_span(vocabulary.get("new") or []),
+            ),
+        ],
+        "blank_rows": [(column, _share(share)) for column, share in blanks],
+    }
+
+
+def _month_span(months: Sequence[str]) -> str:
+    if not months:
+        return "none"
+    if len(months) == 1:
+        return month_title(months[0])
+    return f"{len(months)} months, {month_title(months[0])} to {month_title(months[-1])}"
+
+
+def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
+    """(heading, paragraph) pairs: how each figure is made and what to bear in mind."""
+    census = census_title(report)
+    vehicle = report.get("vehicle_only") or 0
+    return [
+        (
+            "Source",
+            "The force's stop and search records as published on data.police.uk (or supplied by the force "
+            "in the same columns). Contains public sector information licensed under the Open Government "
+            "Licence v3.0.",
+        ),
+        (
+            "Person searches",
+            "Every record whose type is not 'Vehicle search'. Vehicle-only searches search no person, so "
+            f"they are excluded from per-group figures ({vehicle:,} in this period).",
+        ),
+        (
+            "Ethnic groups",
+            f"Groups are by {ETHNICITY_TITLES.get(report.get('ethnicity', 'self'), 'ethnicity')}, in the "
+            "five census groups (White, Black, Asian including Chinese, Mixed, Other) and 'Not stated' for a "
+            "blank or 'Not stated' answer.",
+        ),
+        (
+            "Population denominators",
+            "Rates per 1,000 are searches in the whole period chosen (a year's rate when it is 12 months) "
+            "per 1,000 of the usual resident population of the police force area by ethnic group in "
+            f"the {census}. Residents are not the same as the people present: areas with many commuters, "
+            "visitors or a busy night-time economy have higher rates than their residents alone would give, "
+            "and populations change between censuses.",
+        ),
+        (
+            "Ratios and their intervals",
+            "Ratio to White = the group's rate ÷ the rate for White people. The 95% interval is "
+            "exp(ln r ± 1.96 √(1/a + 1/b)), where a and b are the two groups' numbers of searches. An "
+            "interval wholly above 1 means the group is searched more often than chance would explain; one "
+            "that includes 1 shows no clear difference.",
+        ),
+        (
+            "Ethnicity not stated",
+            "Searches with no ethnicity stated are left out of the rates, which understates every group's "
+            "rate. The range given beside each ratio is what the ratio would be if those searches had all "
+            "been of White people (the lower end) or all of that group (the upper end): the true ratio lies "
+            "within it.",
+        ),
+        (
+            "Arrests and finds",
+            "An arrest is an outcome of 'Arrest' or 'Suspect arrested'. A find is 'Outcome linked to object "
+            "of search' recorded as True; the find rate is finds ÷ searches where that column is True or "
+            "False. A blank is excluded and counted under data quality; it is never counted as False "
+            "(nothing found). Arrest and find rates carry Wilson 95% intervals.",
+        ),
+        (
+            "The April 2018 change of outcomes",
+            "data.police.uk changed its list of outcomes in April 2018: 'Suspect arrested' became 'Arrest', "
+            "'Nothing found - no further action' became 'A no further action disposal', and 'Article found - "
+            "Detailed outcome unavailable' has no successor. Arrests are counted under both lists; other "
+            "outcomes are not comparable across the change.",
+        ),
+        (
+            "Small numbers",
+            f"Figures based on fewer than {threshold} searches are suppressed. Every figure rests on a set "
+            "of searches (a group's, an object's, a month's, or those where a find was recorded); when the "
+            f"set has fewer than {threshold}, its size is shown as 'fewer than {threshold}' and what is "
+            "drawn from it (arrests, finds, rates, ratios) as 'suppressed'. A ratio to White needs both "
+            "groups' searches. Suppressed figures are not drawn in the charts or used in the summary.",
+        ),
+    ]
+
+
+def render_html(report: Report, *, force_name: str, threshold: int) -> str:
+    """The publication: one standalone, printable HTML document (charts embedded, nothing fetched)."""
+    view = report_view(report, force_name=force_name, threshold=threshold)
+    return _environment.get_template("stopsearch/publication.html").render(view=view)
+
+
+def render_pdf(report: Report, *, force_name: str, threshold: int) -> bytes:
+    return html_to_pdf(render_html(report, force_name=force_name, threshold=threshold))
