@@ -100,7 +100,7 @@ class ReadFile:
     name: str = ""
 
     def _select(self, where: str = "TRUE") -> str:
-        return f"SELECT {_STORED_COLUMNS} FROM {self.name} WHERE {where} ORDER BY line"
+        return f"SELECT {_STORED_COLUMNS} FROM {self.name} WHERE {where}"  # in file order: inserted so
 
     @property
     def table(self) -> pa.Table:
@@ -332,8 +332,7 @@ def _renamed(raw: pa.Table, columns: Mapping[str, str], lines: pa.Array) -> pa.T
 
 def _blank(column: str) -> str:
     """SQL: the cell as text, NULL when blank (or `null`, as the API's flattened form writes it)."""
-    cell = f'"{column}"'
-    return f"CASE WHEN {cell} IN ('', 'null') OR trim({cell}) = '' THEN NULL ELSE {cell} END"
+    return f"nullif(nullif(\"{column}\", ''), 'null')"
 
 
 def _boolean(column: str, true: str, false: str) -> str:
