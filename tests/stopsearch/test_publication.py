@@ -159,6 +159,18 @@ def make_report(figures: dict[str, tuple[int, int | None, int, int, int]] | None
             "coordinates_missing_share": 0.21,
             "outcome_linked_blank_share": 0.25,
             "outcome_vocabulary": {"old": [], "new": months},
+            "by_month": [
+                {
+                    "month": "2018-02",
+                    "records": 1234,
+                    "person_searches": 1200,
+                    "not_stated_share": 0.155,
+                    "coordinates_missing_share": 0.2,
+                    "outcome_linked_blank_share": 1.0,
+                    "outcome_vocabulary": "new",
+                    "blank_share": {},
+                }
+            ],
         },
         "suppression_threshold": THRESHOLD,
         "version": {
@@ -290,6 +302,7 @@ def test_html_is_a_complete_document_with_charts_methods_and_version() -> None:
     ):
         assert caveat in text, caveat
     assert "Custodes 0.1.0" in text and "ab" * 32 in text
+    assert "February 2018 1,234 15.5% 20.0% 100.0% from April 2018" in " ".join(text.split())
     for sentence in publication.summary(report, THRESHOLD):
         assert _text(sentence).strip() in text
 

@@ -610,7 +610,26 @@ def _quality_view(quality: Mapping[str, Any], threshold: int) -> dict[str, Any]:
             ),
         ],
         "blank_rows": [(column, _share(share)) for column, share in blanks],
+        "month_rows": [
+            (
+                month_title(m["month"]),
+                f"{m['records']:,}",
+                _share(m["not_stated_share"]),
+                _share(m["coordinates_missing_share"]),
+                _share(m["outcome_linked_blank_share"]),
+                VOCABULARY_TITLES.get(m["outcome_vocabulary"], m["outcome_vocabulary"]),
+            )
+            for m in quality.get("by_month") or []
+        ],
     }
+
+
+VOCABULARY_TITLES = {
+    "old": "before April 2018",
+    "new": "from April 2018",
+    "mixed": "both lists in one month",
+    "none": "no outcome recognised",
+}
 
 
 def _month_span(months: Sequence[str]) -> str:

@@ -22,7 +22,7 @@ from custodes.kit.timefmt import london
 from custodes.stopsearch import publication, service
 from custodes.stopsearch.analysis import months_between, shift_month
 from custodes.stopsearch.forces import force_key
-from custodes.stopsearch.publication import CENSUS_TITLES, ETHNICITY_TITLES, month_title
+from custodes.stopsearch.publication import CENSUS_TITLES, ETHNICITY_TITLES, VOCABULARY_TITLES, month_title
 from custodes.stopsearch.schemas import CENSUSES, ETHNICITY_SOURCES, GROUPS, ReportRequest
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment
@@ -38,12 +38,6 @@ Note = Annotated[str, Form(max_length=4000)]
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 DEFAULT_SAMPLE_SIZE = 103  # the inspectorate's sample (stopsearch.md)
-VOCABULARY_TITLES = {
-    "old": "before April 2018",
-    "new": "from April 2018",
-    "mixed": "both lists in one month",
-    "none": "no outcome recognised",
-}
 RECORD_LABELS = (
     ("date", "Date"),
     ("type", "Type"),
