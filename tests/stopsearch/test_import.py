@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,31 @@ def test_population_problems(db: Session, settings: Settings, tmp_path: Path) ->
     assert [str(p) for p in rejected.value.problems] == [
         f"{wide}:1: --census: a table by force needs --census census2011|census2021"
     ]
+
+
+def test_a_rolled_back_import_keeps_the_old_month_and_drops_the_new_file(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    _import(db, settings, write(tmp_path / "a", "2019-05", "kent", [search()] * 2))
+    kept = db.scalars(select(StopSearchMonth)).one().data_file
+    replacement = write(tmp_path / "b", "2019-05", "kent", [search()])
+    service.import_stop_searches(db, settings, [replacement], actor=ACTOR)
+    db.rollback()  # e.g. the commit failed, or the process stopped before it
+    folder = settings.home / "stopsearch" / "kent"
+    assert [path.name for path in folder.glob("*.parquet")] == [kept]
+    assert _report(db, settings)["records"] == 2
+
+
+def test_files_left_by_a_crash_are_swept_by_the_next_import(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    folder = settings.home / "stopsearch" / "kent"
+    folder.mkdir(parents=True)
+    orphan = folder / "2019-04.deadbeef0000.parquet"
+    orphan.write_bytes(b"written, never committed")
+    young = folder / "2019-04.0123456789ab.parquet"
+    young.write_bytes(b"another import, still running")
+    os.utime(orphan, (0, 0))
+    _import(db, settings, write(tmp_path, "2019-05", "kent", [search()]))
+    assert not orphan.exists()
+    assert young.exists(), "a file younger than an hour may belong to an import in progress"

@@ -71,6 +71,7 @@ class RecordStore:
         with partial.open("rb") as handle:
             os.fsync(handle.fileno())
         partial.rename(folder / name)
+        _fsync_folder(folder)  # the new name itself survives a crash once the database names the file
         return name
 
     def remove(self, force: str, data_file: str) -> None:
@@ -86,3 +87,11 @@ class RecordStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
