@@ -24,3 +24,16 @@ def london(moment: datetime | None, with_seconds: bool = False) -> str:
 def london_day(moment: datetime) -> date:
     """The calendar day in London at that moment (review dates, reference years, retention)."""
     return moment.astimezone(LONDON).date()
+
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def month_title(month: str | None) -> str:
+    """ "2018-04" → "April 2018"; anything else as it is."""
+    if not month or len(month) != 7 or not month[5:7].isdigit() or not 1 <= int(month[5:7]) <= 12:
+        return month or ""
+    return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[:4]}"

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from custodes.kit.pdf import html_to_pdf
+from custodes.kit.timefmt import MONTH_NAMES, month_title
 from custodes.stopsearch import charts
 from custodes.stopsearch.charts import ratio_shown, shown
 from custodes.stopsearch.schemas import GROUPS, POPULATION_GROUPS, REFERENCE_GROUP, Report
@@ -34,10 +35,6 @@ PEOPLE = {
     "Other": "people of Other ethnicity",
     "Not stated": "people whose ethnicity was not stated",
 }
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 SUPPRESSED = "suppressed"
 
 _environment = Environment(
@@ -49,13 +46,6 @@ _environment = Environment(
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def month_title(month: str | None) -> str:
-    """ "2018-04" → "April 2018"."""
-    if not month or len(month) != 7 or not month[5:7].isdigit() or not 1 <= int(month[5:7]) <= 12:
-        return month or ""
-    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
 def period_title(report: Report) -> str:
@@ -141,7 +131,7 @@ def _moment(text: str | None) -> str:
         return text or "—"
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} at {moment:%H:%M} UTC"
+    return f"{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year} at {moment:%H:%M} UTC"
 
 
 def _comma_list(items: Sequence[str]) -> str:

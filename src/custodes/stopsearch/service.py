@@ -31,6 +31,7 @@ from custodes.identity import service as identity
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem
+from custodes.kit.timefmt import month_title
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import ImportSummary, store_register
@@ -351,6 +352,27 @@ def force_summaries(session: Session) -> list[ForceSummary]:
             )
         )
     return [ForceSummary(force, force_name(force), months) for force, months in by_force.items()]
+
+
+def data_flags(force: ForceSummary) -> list[str]:
+    """What a reader of a force's figures should know about its imported months, in words."""
+    months = [m.month for m in force.months]
+    flags = []
+    missing = (
+        [m for m in analysis.months_between(months[0], months[-1]) if m not in set(months)] if months else []
+    )
+    if missing:
+        flags.append(f"No records for {', '.join(month_title(m) for m in missing)}.")
+    empty = [m.month for m in force.months if m.person_searches == 0]
+    if empty:
+        flags.append(f"No person searches in {', '.join(month_title(m) for m in empty)}.")
+    for kind, words in (("mixed", "both outcome lists"), ("none", "no outcome data.police.uk lists")):
+        odd = [m.month for m in force.months if m.vocabulary == kind]
+        if odd:
+            flags.append(f"Records with {words} in {', '.join(month_title(m) for m in odd)}.")
+    if any(m.vocabulary == "old" for m in force.months) and any(m.vocabulary == "new" for m in force.months):
+        flags.append("Outcomes change list in April 2018: only arrests compare across the change.")
+    return flags
 
 
 def suppression_threshold(session: Session) -> int:

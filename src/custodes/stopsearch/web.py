@@ -20,7 +20,7 @@ from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.timefmt import london
 from custodes.stopsearch import publication, service
-from custodes.stopsearch.analysis import months_between, shift_month
+from custodes.stopsearch.analysis import shift_month
 from custodes.stopsearch.forces import force_key
 from custodes.stopsearch.publication import CENSUS_TITLES, ETHNICITY_TITLES, VOCABULARY_TITLES, month_title
 from custodes.stopsearch.schemas import CENSUSES, ETHNICITY_SOURCES, GROUPS, ReportRequest
@@ -84,25 +84,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 # --------------------------------------------------------------------------- what is imported
 
 
-def _flags(force: service.ForceSummary) -> list[str]:
-    """What a reader of this force's figures should know about its months."""
-    months = [m.month for m in force.months]
-    flags = []
-    missing = [m for m in months_between(months[0], months[-1]) if m not in set(months)] if months else []
-    if missing:
-        flags.append(f"No records for {', '.join(month_title(m) for m in missing)}.")
-    empty = [m.month for m in force.months if m.person_searches == 0]
-    if empty:
-        flags.append(f"No person searches in {', '.join(month_title(m) for m in empty)}.")
-    for kind, words in (("mixed", "both outcome lists"), ("none", "no outcome data.police.uk lists")):
-        odd = [m.month for m in force.months if m.vocabulary == kind]
-        if odd:
-            flags.append(f"Records with {words} in {', '.join(month_title(m) for m in odd)}.")
-    if any(m.vocabulary == "old" for m in force.months) and any(m.vocabulary == "new" for m in force.months):
-        flags.append("Outcomes change list in April 2018: only arrests compare across the change.")
-    return flags
-
-
 @router.get("/stopsearch")
 def overview(request: Request, db: Db, viewer: Viewer) -> Any:
     forces = service.force_summaries(db)
@@ -111,7 +92,7 @@ def overview(request: Request, db: Db, viewer: Viewer) -> Any:
         "overview.html",
         title="Stop and search",
         forces=forces,
-        flags={force.force: _flags(force) for force in forces},
+        flags={force.force: service.data_flags(force) for force in forces},
         vocabulary_titles=VOCABULARY_TITLES,
         samples=service.samples(db)[:5],
         publications=service.publications(db)[:5],
