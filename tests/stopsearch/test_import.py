@@ -297,3 +297,20 @@ def test_files_left_by_a_crash_are_swept_by_the_next_import(
     _import(db, settings, write(tmp_path, "2019-05", "kent", [search()]))
     assert not orphan.exists()
     assert young.exists(), "a file younger than an hour may belong to an import in progress"
+
+
+def test_data_flags_name_missing_months_and_the_vocabulary_change(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    files = [
+        write(tmp_path, "2018-02", "kent", [search("2018-02", outcome="Suspect arrested")]),
+        write(tmp_path, "2018-04", "kent", [search("2018-04", kind="Vehicle search")]),
+        write(tmp_path, "2018-05", "kent", [search("2018-05", outcome="Arrest"), search("2018-05")]),
+    ]
+    _import(db, settings, *files)
+    (force,) = service.force_summaries(db)
+    assert service.data_flags(force) == [
+        "No records for March 2018.",
+        "No person searches in April 2018.",
+        "Outcomes change list in April 2018: only arrests compare across the change.",
+    ]
