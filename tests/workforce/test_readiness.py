@@ -246,6 +246,9 @@ def test_conflicts_match_by_name_with_date_of_birth_or_postcode(db: Session) -> 
         subject_id="N77", surname="Kray", forenames="Ronald", date_of_birth=date(1933, 10, 24)
     )
     assert ids(workforce.declared_conflicts(db, "S1", other_id)) == ["D2"]
+    # Matched as the pre-access gate matches: initials, hyphens and spelling variants are tolerated.
+    variant = SubjectRef(surname="KRAY", forenames="R.", date_of_birth=date(1933, 10, 24))
+    assert ids(workforce.declared_conflicts(db, "S1", variant)) == ["D2"]
 
 
 @pytest.mark.parametrize(

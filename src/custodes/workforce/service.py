@@ -16,6 +16,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
+from custodes.kit.names import PersonKey, same_person
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -601,14 +602,6 @@ def normalise_name(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()
 
 
-def _same_postcode(first: str | None, second: str | None) -> bool:
-    if not first or not second:
-        return False
-    return (normalise_postcode(first) or normalise_name(first)) == (
-        normalise_postcode(second) or normalise_name(second)
-    )
-
-
 def _complete_subject(session: Session, subject: SubjectRef) -> SubjectRef:
     """Fill a subject named only by id from the nominal register, so name-based declarations match too."""
     if not subject.subject_id or (
@@ -630,21 +623,23 @@ def _complete_subject(session: Session, subject: SubjectRef) -> SubjectRef:
 
 
 def declaration_matches(declaration: Declaration, subject: SubjectRef) -> bool:
-    """By subject id; or by surname and forenames (trimmed, any case) and the date of birth or postcode.
+    """As the pre-access gate matches (kit.names.same_person): by subject id; or by name, tolerating case,
+    spacing, hyphens, spelling variants and initials, with the same date of birth or postcode.
 
     Name matching applies even when both sides carry different ids: police systems hold duplicate
     records of one person, and a missed conflict is worse than a referral.
     """
-    if declaration.subject_id and declaration.subject_id == subject.subject_id:
-        return True
-    if not (declaration.surname and declaration.forenames and subject.surname and subject.forenames):
-        return False
-    if normalise_name(declaration.surname) != normalise_name(subject.surname):
-        return False
-    if normalise_name(declaration.forenames) != normalise_name(subject.forenames):
-        return False
-    same_birth = declaration.date_of_birth is not None and declaration.date_of_birth == subject.date_of_birth
-    return same_birth or _same_postcode(declaration.postcode, subject.postcode)
+    declared = PersonKey.of(
+        declaration.subject_id,
+        declaration.surname,
+        declaration.forenames,
+        declaration.date_of_birth,
+        declaration.postcode,
+    )
+    sought = PersonKey.of(
+        subject.subject_id, subject.surname, subject.forenames, subject.date_of_birth, subject.postcode
+    )
+    return same_person(declared, sought)
 
 
 def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> list[DeclarationView]:
