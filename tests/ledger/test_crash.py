@@ -9,52 +9,25 @@ batches only, and that `verify` finds the log intact.
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.crash import kill_while_working
 from tests.ledger.helpers import Log, open_log
 
 CHILD = Path(__file__).with_name("crash_child.py")
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = {"sqlite": 25, "postgresql": 10}
 
 
 def _kill_during_burst(log: Log, run: int, chance: random.Random) -> list[tuple[int, int, int, int]]:
     """Start a child, let it acknowledge a few batches, kill it at a random moment; return its acks."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), log.url, str(log.settings.home), str(run), str(chance.randrange(2**32))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert child.stdout is not None and child.stderr is not None
-    lines = []
-    try:
-        for _ in range(chance.randint(1, 6)):
-            line = child.stdout.readline()
-            if not line.endswith(b"\n"):
-                raise AssertionError(f"the child stopped by itself: {child.stderr.read().decode()}")
-            lines.append(line)
-        time.sleep(chance.random() * 0.05)  # a random moment in the next burst (never measured)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL
-    # Flushed before the kill: acknowledged too. A line cut short by the kill (no newline yet) is not.
-    lines += child.stdout.read().split(b"\n")[:-1]
-    child.stdout.close()
-    child.stderr.close()
-    return [tuple(int(field) for field in line.split()) for line in lines]  # type: ignore[misc]
+    args = [log.url, str(log.settings.home), str(run)]
+    lines = kill_while_working(CHILD, args, chance, lines_first=(1, 6), pause=0.05)
+    return [tuple(int(field) for field in line) for line in lines]  # type: ignore[misc]
 
 
 @pytest.mark.slow

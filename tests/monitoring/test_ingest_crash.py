@@ -4,12 +4,7 @@ tree head, and every recorded batch has all its accesses (docs/monitoring.md, "C
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,36 +19,14 @@ from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.models import AccessBatch, AccessIngest
 from custodes.settings import Settings
+from tests.crash import kill_while_working
 
 CHILD = Path(__file__).with_name("ingest_crash_child.py")
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = {"sqlite": 8, "postgresql": 5}
 
 
 def _kill_during_ingests(url: str, home: Path, run: int, chance: random.Random) -> list[list[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), url, str(home), str(run), str(chance.randrange(2**32))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert child.stdout is not None and child.stderr is not None
-    lines = []
-    try:
-        for _ in range(chance.randint(1, 3)):
-            line = child.stdout.readline()
-            if not line.endswith(b"\n"):
-                raise AssertionError(f"the child stopped by itself: {child.stderr.read().decode()}")
-            lines.append(line)
-        time.sleep(chance.random() * 0.3)  # a random moment in the next ingest (never measured)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    lines += child.stdout.read().split(b"\n")[:-1]  # flushed before the kill: acknowledged too
-    child.stdout.close()
-    child.stderr.close()
-    return [line.decode().split() for line in lines]
+    return kill_while_working(CHILD, [url, str(home), str(run)], chance, lines_first=(1, 3), pause=0.3)
 
 
 @pytest.mark.slow

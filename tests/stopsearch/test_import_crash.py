@@ -4,12 +4,7 @@ every month's file is there and whole (docs/stopsearch.md, "Replacement")."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,36 +18,14 @@ from custodes.settings import Settings
 from custodes.stopsearch import service
 from custodes.stopsearch.models import StopSearchMonth
 from custodes.stopsearch.schemas import ReportRequest
+from tests.crash import kill_while_working
 
 CHILD = Path(__file__).with_name("import_crash_child.py")
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = {"sqlite": 6, "postgresql": 4}
 
 
 def _kill_during_imports(url: str, home: Path, run: int, chance: random.Random) -> list[list[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), url, str(home), str(run), str(chance.randrange(2**32))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert child.stdout is not None and child.stderr is not None
-    lines = []
-    try:
-        for _ in range(chance.randint(2, 6)):
-            line = child.stdout.readline()
-            if not line.endswith(b"\n"):
-                raise AssertionError(f"the child stopped by itself: {child.stderr.read().decode()}")
-            lines.append(line)
-        time.sleep(chance.random() * 0.2)  # a random moment in the next import (never measured)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    lines += child.stdout.read().split(b"\n")[:-1]
-    child.stdout.close()
-    child.stderr.close()
-    return [line.decode().split() for line in lines]
+    return kill_while_working(CHILD, [url, str(home), str(run)], chance, lines_first=(2, 6), pause=0.2)
 
 
 def _allowed_counts(lines: list[list[str]]) -> dict[str, set[int]]:

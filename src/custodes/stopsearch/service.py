@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -488,7 +488,7 @@ def draw_sample(
         raise ReportError("there are no person searches in that period to sample")
     chosen = _choose(table.column("self_group").to_pylist(), min(size, table.num_rows), seed, bool(stratify))
     sample = GroundsSample(
-        reference=_next_reference(session),
+        reference=_next_reference(session, GroundsSample, "SSS"),
         force=request.force,
         period_from=period_from,
         period_to=period_to,
@@ -556,10 +556,10 @@ def _choose(groups: Sequence[str], size: int, seed: int, stratify: bool) -> list
     return sorted(chosen)
 
 
-def _next_reference(session: Session) -> str:
-    year = utcnow().strftime("%y")
-    count = session.scalar(select(func.count()).select_from(GroundsSample)) or 0
-    return f"SSS/{count + 1:03d}/{year}"
+def _next_reference(session: Session, model: type[GroundsSample | PublishedReport], prefix: str) -> str:
+    """PREFIX/NNN/YY: samples SSS, publications SSR (rows are never deleted, so the count is the number)."""
+    count = session.scalar(select(func.count()).select_from(model)) or 0
+    return f"{prefix}/{count + 1:03d}/{utcnow():%y}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -679,9 +679,8 @@ def publish(session: Session, settings: Settings, request: ReportRequest, *, act
     name = force_name(result["force"])
     html = publication.render_html(result, force_name=name, threshold=threshold)
     pdf = publication.render_pdf(result, force_name=name, threshold=threshold)
-    count = session.scalar(select(func.count()).select_from(PublishedReport)) or 0
     published = PublishedReport(
-        reference=f"SSR/{count + 1:03d}/{utcnow():%y}",
+        reference=_next_reference(session, PublishedReport, "SSR"),
         force=result["force"],
         period_from=result["from"],
         period_to=result["to"],
@@ -720,8 +719,3 @@ def publications(session: Session) -> list[PublishedReport]:
 
 def publication(session: Session, reference: str) -> PublishedReport | None:
     return session.scalar(select(PublishedReport).where(PublishedReport.reference == reference))
-
-
-def report_from_json(text: str) -> Mapping[str, Any]:
-    loaded: Mapping[str, Any] = json.loads(text)
-    return loaded
