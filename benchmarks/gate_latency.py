@@ -8,7 +8,7 @@ p99 < 5 ms over HTTP on loopback and ≥ 2,000 decisions/s; the rule evaluation 
 1. Loads the registers straight into the tables (Core inserts; no ledger entries for the set-up itself).
 2. Rule evaluation alone: `gate.evaluate` on the preloaded index, for random requests (the subject's
    name normalised inside the timed part), no database.
-3. HTTP: the real app (`create_app`) under uvicorn in another process, the gate's index preloaded; a
+3. HTTP: the real app (`create_app`) under uvicorn in another process, warm-started (`gate_warm_start`); a
    raw-socket asyncio client on keep-alive connections. (a) open loop at --rate for --seconds: latency from
    the scheduled send to the full response; (b) closed loop on --connections connections: throughput.
    Every decision commits its ledger entry (group commit) before it is answered. (c) For scale, the bare
@@ -263,22 +263,23 @@ def rules_alone(db: common.BenchDatabase, bodies: list[dict[str, Any]], profile:
 # --------------------------------------------------------------------------- over HTTP
 
 
-def serve(url: str, home: str, port: int, ready: Any, loop: str = "auto", http: str = "auto") -> None:
+def serve(url: str, home: str, port: int, loop: str = "auto", http: str = "auto") -> None:
+    """The app as `custodes serve` runs it, warm-started (`gate_warm_start`): uvicorn serves only once the
+    gate's index is loaded."""
     import uvicorn
 
     from custodes.database import Database
     from custodes.settings import Settings
     from custodes.web.app import create_app
-    from custodes.workforce.api import writer_for
 
     settings = Settings(
-        home=Path(home), database_url=url, secret_key="benchmark-secret-not-for-production-0123456789"
+        home=Path(home),
+        database_url=url,
+        secret_key="benchmark-secret-not-for-production-0123456789",
+        gate_warm_start=True,
     )
     database = Database.open(settings)
     app = create_app(settings, database)
-    writer = writer_for(app)
-    with transaction(database.factory) as session:
-        writer.index.preload(session)
     # Keep-alive longer than a run: uvicorn's default 5 s closed connections the open loop's pool held idle,
     # and the client then read an empty or reset connection.
     config = uvicorn.Config(
@@ -295,9 +296,22 @@ def serve(url: str, home: str, port: int, ready: Any, loop: str = "auto", http: 
     factory = config.get_loop_factory()
     loop_name = type(factory()).__module__ if factory else "asyncio"
     print(f"server: uvicorn {uvicorn.__version__}, {config.http_protocol_class.__name__}, {loop_name} loop")
-    server = uvicorn.Server(config)
-    ready.set()
-    server.run()
+    uvicorn.Server(config).run()
+
+
+def _wait_until_serving(port: int, seconds: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _request_bytes(body: dict[str, Any], token: str) -> bytes:
@@ -384,14 +398,13 @@ def over_http(db: common.BenchDatabase, bodies: list[dict[str, Any]], args: argp
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    server = context.Process(
-        target=serve, args=(db.url, str(db.home), port, ready, args.loop, args.http), daemon=True
-    )
+    arguments = (db.url, str(db.home), port, args.loop, args.http)
+    server = context.Process(target=serve, args=arguments, daemon=True)
     server.start()
     try:
-        ready.wait(600)
-        time.sleep(1.0)
+        started = time.perf_counter()
+        _wait_until_serving(port, 900)
+        print(f"server warm-started and serving after {time.perf_counter() - started:.1f} s")
         asyncio.run(closed_loop(port, payloads, 2.0, 4))  # warm-up (connections, token cache, code paths)
         latencies, statuses = asyncio.run(
             open_loop(port, payloads, args.rate, args.seconds, args.connections)

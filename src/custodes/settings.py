@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=None,
         description="Access-event store (Parquet, partitioned by day); default <home>/monitoring.",
     )
+    gate_warm_start: bool = Field(
+        default=False,
+        description="Load the pre-access gate's index before the web process serves (docs/settings.md).",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Mark cookies Secure. Plain http is only accepted from loopback addresses (demo, tests).",

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from custodes.imports import load_records
 from custodes.kit import names
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.workforce import api as gate_api
 from custodes.workforce import gate
 from custodes.workforce.models import Referral
 
@@ -535,3 +537,72 @@ def test_api_refuses_missing_revoked_and_wrong_tokens_and_logs_it(client: TestCl
     # by the token check or inside the decision's transaction
     revoked_reasons = (["token: revoked"], "unknown, revoked or malformed token")
     assert sum(d.get("refused") in revoked_reasons for d in details) == 2, details
+
+
+def test_api_refuses_an_oversized_body_and_records_it(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    headers = {**_token(db, [Scope.ACCESS_CHECK]), "Content-Type": "application/json"}
+    content = b'{"staff_id": "S1", "purpose": "' + b"x" * gate_api.MAX_BODY + b'"}'
+    response = client.post("/api/v1/access-check", content=content, headers=headers)
+    assert response.status_code == 413
+    assert response.json()["detail"] == [{"field": "body", "problem": "larger than 65,536 bytes"}]
+    db.expire_all()
+    refused = ledger.search(db, EntryFilter(object_type="access_check", op="access_denied"))
+    assert [e.detail for e in refused] == [{"refused": ["body: larger than 65,536 bytes"]}]
+
+
+def _exchange(client: TestClient, db: Session) -> list[tuple[int, Any, str | None]]:
+    """Status, answer (without referral ids) and security header of one of each kind of request."""
+    body = {"staff_id": "S1", "subject_id": "N5", "system": "PNC", "purpose": "investigation"}
+    good, wrong = _token(db, [Scope.ACCESS_CHECK]), _token(db, [Scope.INGEST])
+    found = []
+    for json_body, headers in (
+        (body, good),
+        ({**body, "subject_id": "N9"}, good),
+        ({**body, "staff_id": "NOBODY"}, good),
+        (body, {}),
+        (body, wrong),
+    ):
+        response = client.post("/api/v1/access-check", json=json_body, headers=headers)
+        answer = response.json()
+        if isinstance(answer, dict):
+            answer.pop("referral_id", None)
+        found.append((response.status_code, answer, response.headers.get("x-content-type-options")))
+    return found
+
+
+def test_the_fast_front_and_the_documented_route_answer_alike(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`AccessCheckFront` serves the gate in the app; the FastAPI route (the one in the OpenAPI schema)
+    must give the same answers, headers and ledger entries if it is reached."""
+    make_gate_world(db)
+    db.commit()
+    served_by_front = []
+    front_answer = gate_api._front_answer
+
+    async def counting(*args: Any) -> gate_api.Answer:
+        served_by_front.append(args)
+        return await front_answer(*args)
+
+    monkeypatch.setattr(gate_api, "_front_answer", counting)
+    start = ledger.size(db)
+    through_front = _exchange(client, db)
+    assert len(served_by_front) == 5
+    middle = ledger.size(db)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not gate_api.AccessCheckFront]
+    app.middleware_stack = None  # rebuilt without the front on the next request
+    through_route = _exchange(client, db)
+    assert len(served_by_front) == 5
+    assert through_route == through_front
+    assert [status for status, _, _ in through_front] == [200, 200, 422, 401, 403]
+    assert {header for _, _, header in through_front} == {"nosniff"}
+    db.expire_all()
+    recorded = [
+        (e.index >= middle, e.op, e.object_type, e.detail.get("refused"), e.detail.get("needs"))
+        for e in ledger.search(db, EntryFilter(), limit=1000)
+        if e.index >= start and e.object_type != "api_token"
+    ]
+    front = sorted(str(r[1:]) for r in recorded if not r[0])
+    assert front == sorted(str(r[1:]) for r in recorded if r[0])
+    assert sum("access_denied" in r for r in front) == 3  # unknown staff, no token, wrong scope

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +59,8 @@ def create_app(
         worker = ledger.Checkpointer(database.factory, settings) if checkpointer else None
         if worker:
             worker.start()
+        if _app.state.settings.gate_warm_start:
+            await run_in_threadpool(workforce_api.warm_start, _app)
         yield
         if worker:
             worker.stop()
@@ -85,6 +88,7 @@ def create_app(
     app.include_router(stopsearch_web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
+    app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart
     app.add_middleware(
         HtmlOnly,

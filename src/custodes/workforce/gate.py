@@ -17,11 +17,12 @@ Rules, name matching, referrals, and the in-process index that makes a decision 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,7 @@ from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring import service as monitoring
+from custodes.monitoring.schemas import NominalIdentity
 from custodes.workforce.models import Course, Declaration, Referral, Staff, TrainingCompletion, Vetting
 from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
@@ -256,7 +258,7 @@ class NominalFacts:
 
 _STAFF_TYPES = frozenset({"staff", "training", "vetting", "declaration", "account"})
 _TRACKED = _STAFF_TYPES | {"course", "nominal", "api_token"}
-_NOMINAL_CACHE = 100_000
+_NOMINAL_CACHE = 250_000  # a warm start loads the whole register when it fills at most half of this
 
 
 class GateIndex:
@@ -333,12 +335,15 @@ class GateIndex:
         return found
 
     def preload(self, session: Session) -> int:
-        """Load every member of staff at once (a warm start); returns how many."""
+        """Load every member of staff, and the nominal register if it is small enough to cache whole (a
+        warm start); returns how many staff."""
         self.sync(session)
         ids = list(session.scalars(select(Staff.staff_id)))
         for start in range(0, len(ids), 5000):
             self.profiles.update(_load_profiles(session, ids[start : start + 5000]))
         self.course_rules(session)
+        if monitoring.nominal_count(session) <= _NOMINAL_CACHE // 2:
+            self._cache_nominals(monitoring.nominal_identities(session, None))
         return len(ids)
 
     def nominal(self, session: Session, subject_id: str) -> NominalFacts | None:
@@ -357,7 +362,10 @@ class GateIndex:
             self.nominals.clear()
         for subject_id in wanted:
             self.nominals[subject_id] = None
-        for subject_id, n in monitoring.nominal_identities(session, wanted).items():
+        self._cache_nominals(monitoring.nominal_identities(session, wanted))
+
+    def _cache_nominals(self, found: Mapping[str, NominalIdentity]) -> None:
+        for subject_id, n in found.items():
             person = PersonKey.of(n.subject_id, n.surname, n.forenames, n.date_of_birth, n.postcode)
             self.nominals[subject_id] = NominalFacts(person, n.staff_id)
 
@@ -840,19 +848,35 @@ def my_referrals(session: Session, staff_id: str) -> list[ReferralView]:
 # --------------------------------------------------------------------------- group commit
 
 
+_Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+
+
 @dataclass(slots=True)
 class _Job:
     run: Callable[[Session], Any]
     subject_id: str | None = None  # looked up with the batch's others before the jobs run
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | None = None  # for a thread that waits (`submit`)
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]] | None = None  # for a coroutine
+
+
+def _settle(items: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
+    """In the event loop: hand each coroutine its outcome (one wake-up of the loop for a whole batch)."""
+    for waiter, (ok, value) in items:
+        if waiter.done():  # the request was cancelled (client gone): the decision stands, unanswered
+            continue
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
 
 
 class DecisionWriter:
     """One thread that commits the decisions of many requests together (see the module docstring).
 
     `submit` blocks until the job's transaction has committed and returns its result (or raises its
-    exception). A job that raises does not stop the others; if the shared commit fails, each job is
-    retried in a transaction of its own so that one bad job cannot sink the rest.
+    exception); `decide_async` is the same for a coroutine. A job that raises does not stop the others; if
+    the shared commit fails, each job is retried in a transaction of its own so that one bad job cannot
+    sink the rest.
     """
 
     def __init__(
@@ -869,19 +893,27 @@ class DecisionWriter:
         self.jobs = 0
 
     def submit(self, run: Callable[[Session], Any], timeout: float = 30) -> Any:
-        return self.submit_future(run).result(timeout)
+        future: Future[Any] = Future()
+        self._enqueue(_Job(run, future=future))
+        return future.result(timeout)
 
-    def submit_future(self, run: Callable[[Session], Any], subject_id: str | None = None) -> Future[Any]:
-        """Queue a job; the future completes once its transaction has committed. Jobs run after the index
-        has been synced in their transaction (pass `synced=True` to `check`)."""
-        job = _Job(run, subject_id)
+    def decide_async(
+        self, run: Callable[[Session], Any], subject_id: str | None = None
+    ) -> asyncio.Future[Any]:
+        """Queue a job from the event loop; the future completes once its transaction has committed. Jobs
+        run after the index has been synced in their transaction (pass `synced=True` to `check`)."""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._enqueue(_Job(run, subject_id, waiter=(loop, waiter)))
+        return waiter
+
+    def _enqueue(self, job: _Job) -> None:
         with self._wake:
             self._queue.append(job)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="gate-writer", daemon=True)
                 self._thread.start()
             self._wake.notify()
-        return job.future
 
     def _loop(self) -> None:
         while True:
@@ -895,18 +927,16 @@ class DecisionWriter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+        outcomes: list[_Outcome] = []
         try:
             with transaction(self.factory) as session:
                 self.index.sync(session)
                 self.index.prefetch_nominals(session, [j.subject_id for j in batch if j.subject_id])
                 for job in batch:
                     outcomes.append(self._run(session, job))
-        except Exception:
+        except Exception as error:
             if len(batch) == 1:
-                import sys
-
-                batch[0].future.set_exception(sys.exc_info()[1] or RuntimeError("commit failed"))
+                self._finish(batch, [(False, error)])
                 return
             self.index.clear()  # what it loaded inside the failed transaction may not have been there
             for job in batch:
@@ -914,13 +944,23 @@ class DecisionWriter:
             return
         self.batches += 1
         self.jobs += len(batch)
-        for job, (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+        self._finish(batch, outcomes)
 
-    def _run(self, session: Session, job: _Job) -> tuple[bool, Any]:
+    @staticmethod
+    def _finish(batch: list[_Job], outcomes: list[_Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome]]] = {}
+        for job, (ok, value) in zip(batch, outcomes, strict=True):
+            if job.waiter is not None:
+                by_loop.setdefault(job.waiter[0], []).append((job.waiter[1], (ok, value)))
+            elif job.future is not None and ok:
+                job.future.set_result(value)
+            elif job.future is not None:
+                job.future.set_exception(value)
+        for loop, items in by_loop.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, items)
+
+    def _run(self, session: Session, job: _Job) -> _Outcome:
         try:
             return True, job.run(session)
         except Exception as error:  # handed back to the request that submitted it
