@@ -439,7 +439,7 @@ def entries_since(
     if not rows:
         return start, []
     wanted = [(idx, kind, object_id) for idx, kind, object_id in rows]
-    if object_types is not None:
+    if object_types is not None:  # in Python: given `object_type IN (...)`, SQLite would scan that index
         wanted = [row for row in wanted if row[1] in object_types]
     return rows[-1][0] + 1, wanted
 
