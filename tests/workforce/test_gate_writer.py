@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -33,6 +35,12 @@ def _breaks_the_commit(session: Session) -> None:
     session.add(Course(course_code="BROKEN"))  # no title: refused when the batch flushes
 
 
+def _in_a_fresh_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run it in a thread of its own: earlier tests (the browser's) may leave a loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(60)
+
+
 async def _behind_a_blocker(writer: gate.DecisionWriter, jobs: list[Any]) -> list[Any]:
     """Queue `jobs` while the writer is busy with another, so that they wait and go as one batch."""
     started, release = threading.Event(), threading.Event()
@@ -55,7 +63,7 @@ def test_waiting_decisions_commit_together_and_a_failing_job_fails_alone(app: Fa
     db.commit()
     writer = gate_api.writer_for(app)
     jobs = [_decision(writer), _fails, _decision(writer), _decision(writer)]
-    found = asyncio.run(_behind_a_blocker(writer, jobs))
+    found = _in_a_fresh_loop(_behind_a_blocker(writer, jobs))
     assert [type(r).__name__ for r in found] == ["GateDecision", "ValueError", "GateDecision", "GateDecision"]
     assert all(r.decision == "allow" for r in found if isinstance(r, gate.GateDecision))
     assert (writer.batches, writer.jobs) == (2, 5)
@@ -65,7 +73,8 @@ def test_a_job_that_breaks_the_shared_commit_is_retried_alone(app: FastAPI, db: 
     make_gate_world(db)
     db.commit()
     writer = gate_api.writer_for(app)
-    found = asyncio.run(_behind_a_blocker(writer, [_decision(writer), _breaks_the_commit, _decision(writer)]))
+    jobs = [_decision(writer), _breaks_the_commit, _decision(writer)]
+    found = _in_a_fresh_loop(_behind_a_blocker(writer, jobs))
     assert isinstance(found[0], gate.GateDecision) and isinstance(found[2], gate.GateDecision)
     assert isinstance(found[1], Exception) and "course" in str(found[1]).lower()
     db.expire_all()
