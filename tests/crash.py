@@ -9,9 +9,46 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from custodes.kit.db import make_engine, make_session_factory
+from custodes.ledger import service as ledger
+from custodes.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
+SECRET = "crash-test-secret"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What a crash test and its child share: the database, the home folder, settings and sessions."""
+
+    url: str
+    home: Path
+    settings: Settings
+    factory: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str, home: Path) -> Installation:
+        settings = Settings(home=home, database_url=url, secret_key=SECRET)
+        return cls(url, home, settings, make_session_factory(make_engine(url)))
+
+    @classmethod
+    def create(cls, url: str, home: Path) -> Installation:
+        """For the parent test: a new home with a ledger signing key."""
+        home.mkdir()
+        made = cls.open(url, home)
+        ledger.ensure_signing_key(made.settings)
+        return made
+
+
+def child_arguments() -> tuple[Installation, int, random.Random]:
+    """For a child: `DATABASE_URL HOME RUN SEED` from the command line."""
+    url, home, run, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    return Installation.open(url, home), run, random.Random(seed)
 
 
 def kill_while_working(

@@ -8,22 +8,18 @@ Each ingest is its own transaction; after the commit returns (the files are then
 
 from __future__ import annotations
 
-import random
-import sys
 import tempfile
 from pathlib import Path
 
-from custodes.kit.db import make_engine, make_session_factory, transaction
+from custodes.kit.db import transaction
 from custodes.monitoring import service as monitoring
-from custodes.settings import Settings
+from tests.crash import child_arguments
 from tests.monitoring.world import event, write_events
 
 
 def main() -> None:
-    url, home, run, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    settings = Settings(home=home, database_url=url, secret_key="crash-test-secret")
-    factory = make_session_factory(make_engine(url))
-    chance = random.Random(seed)
+    made, run, chance = child_arguments()
+    settings, factory = made.settings, made.factory
     folder = Path(tempfile.mkdtemp(prefix="ingest-crash-"))
     number = 0
     while True:

@@ -12,14 +12,13 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from custodes.kit.db import make_engine, make_session_factory, transaction
+from custodes.kit.db import transaction
 from custodes.ledger import merkle
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.models import AccessBatch, AccessIngest
-from custodes.settings import Settings
-from tests.crash import kill_while_working
+from tests.crash import Installation, kill_while_working
 
 CHILD = Path(__file__).with_name("ingest_crash_child.py")
 KILLS = {"sqlite": 8, "postgresql": 5}
@@ -33,11 +32,8 @@ def _kill_during_ingests(url: str, home: Path, run: int, chance: random.Random) 
 def test_sigkill_during_ingests_loses_nothing_acknowledged(
     backend: str, new_database: Callable[[str], str], tmp_path: Path
 ) -> None:
-    url, home = new_database(backend), tmp_path / "home"
-    home.mkdir()
-    settings = Settings(home=home, database_url=url, secret_key="crash-test-secret")
-    ledger.ensure_signing_key(settings)
-    factory = make_session_factory(make_engine(url))
+    made = Installation.create(new_database(backend), tmp_path / "home")
+    url, home, settings, factory = made.url, made.home, made.settings, made.factory
     chance = random.Random(20261122)
     acknowledged: list[list[str]] = []
     for run in range(KILLS[backend]):

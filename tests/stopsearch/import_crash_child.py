@@ -8,24 +8,20 @@ month is then acknowledged as holding COUNT records.
 
 from __future__ import annotations
 
-import random
-import sys
 import tempfile
 from pathlib import Path
 
-from custodes.kit.db import make_engine, make_session_factory, transaction
-from custodes.settings import Settings
+from custodes.kit.db import transaction
 from custodes.stopsearch import service
+from tests.crash import child_arguments
 from tests.stopsearch.rows import search, write
 
 MONTHS = ("2019-01", "2019-02", "2019-03")
 
 
 def main() -> None:
-    url, home, run, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    settings = Settings(home=home, database_url=url, secret_key="crash-test-secret")
-    factory = make_session_factory(make_engine(url))
-    chance = random.Random(seed)
+    made, run, chance = child_arguments()
+    settings, factory = made.settings, made.factory
     folder = Path(tempfile.mkdtemp(prefix="stopsearch-crash-"))
     number = 0
     while True:

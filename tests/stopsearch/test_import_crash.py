@@ -12,13 +12,11 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from custodes.kit.db import make_engine, make_session_factory, transaction
-from custodes.ledger import service as ledger
-from custodes.settings import Settings
+from custodes.kit.db import transaction
 from custodes.stopsearch import service
 from custodes.stopsearch.models import StopSearchMonth
 from custodes.stopsearch.schemas import ReportRequest
-from tests.crash import kill_while_working
+from tests.crash import Installation, kill_while_working
 
 CHILD = Path(__file__).with_name("import_crash_child.py")
 KILLS = {"sqlite": 6, "postgresql": 4}
@@ -47,11 +45,8 @@ def _allowed_counts(lines: list[list[str]]) -> dict[str, set[int]]:
 def test_sigkill_during_imports_loses_no_acknowledged_month(
     backend: str, new_database: Callable[[str], str], tmp_path: Path
 ) -> None:
-    url, home = new_database(backend), tmp_path / "home"
-    home.mkdir()
-    settings = Settings(home=home, database_url=url, secret_key="crash-test-secret")
-    ledger.ensure_signing_key(settings)
-    factory = make_session_factory(make_engine(url))
+    made = Installation.create(new_database(backend), tmp_path / "home")
+    url, home, settings, factory = made.url, made.home, made.settings, made.factory
     chance = random.Random(20261122)
     lines: list[list[str]] = []
     for run in range(KILLS[backend]):
