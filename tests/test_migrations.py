@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -19,7 +20,7 @@ from sqlalchemy.schema import CreateIndex
 from typer.testing import CliRunner
 
 from custodes.cli import app as cli
-from custodes.database import MIGRATIONS, alembic_config, import_all_models
+from custodes.database import MIGRATIONS, alembic_config, import_all_models, migrate
 from custodes.kit.db import Base, make_engine
 
 
@@ -147,3 +148,33 @@ def test_init_uses_the_home_folder_by_default(tmp_path: Path, monkeypatch: pytes
         assert result.exit_code == 0, result.output
     assert (tmp_path / "h" / "custodes.db").exists()
     assert (tmp_path / "h" / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_register_with_nominals_upgrades_and_gets_its_match_keys(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """Migration 0004 adds NOT NULL match columns to `nominal`: a database that already holds nominals
+    must upgrade too, with the keys filled as an import would fill them."""
+    from custodes.kit.names import match_keys
+
+    url = new_database(backend)
+    engine = make_engine(url)
+    try:
+        command.downgrade(alembic_config(engine), "0003")  # new_database is at head: go back before them
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO nominal (subject_id, surname, forenames, surname_key, forenames_key, flags,"
+                    " public_figure, protected, created_at, updated_at) VALUES ('N1', 'McDonald',"
+                    " 'Mary Anne', 'mcdonald', 'mary anne', '', false, false, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text("SELECT match_surname, match_forename, match_joined FROM nominal")
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(stored) == match_keys("McDonald", "Mary Anne")

@@ -184,10 +184,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_identity_reveal_alert_id"), ["alert_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_identity_reveal_revealed_to"), ["revealed_to"], unique=False)
 
+    # A register already holding nominals: the new NOT NULL columns need a default to be added (SQLite
+    # refuses otherwise), are filled as the import would have filled them, and then lose the default.
+    match_columns = ("match_surname", "match_forename", "match_joined")
     with op.batch_alter_table("nominal", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("match_surname", sa.String(length=100), nullable=False))
-        batch_op.add_column(sa.Column("match_forename", sa.String(length=100), nullable=False))
-        batch_op.add_column(sa.Column("match_joined", sa.String(length=100), nullable=False))
+        for name in match_columns:
+            batch_op.add_column(sa.Column(name, sa.String(length=100), nullable=False, server_default=""))
+    _fill_match_keys()
+    with op.batch_alter_table("nominal", schema=None) as batch_op:
+        for name in match_columns:
+            batch_op.alter_column(name, existing_type=sa.String(length=100), server_default=None)
+
+
+def _fill_match_keys() -> None:
+    from custodes.kit.names import match_keys
+
+    connection = op.get_bind()
+    rows = connection.execute(sa.text("SELECT subject_id, surname, forenames FROM nominal")).all()
+    if rows:
+        connection.execute(
+            sa.text(
+                "UPDATE nominal SET match_surname = :surname, match_forename = :forename, "
+                "match_joined = :joined WHERE subject_id = :subject_id"
+            ),
+            [
+                dict(zip(("surname", "forename", "joined"), match_keys(surname, forenames), strict=True))
+                | {"subject_id": subject_id}
+                for subject_id, surname, forenames in rows
+            ],
+        )
 
 
 def downgrade() -> None:
