@@ -331,7 +331,7 @@ _OP_TEXT = {op: _quote(name) for op, name in _OP_NAME.items()}
 def _entry_bytes(draft: EntryDraft, index: int, at_text: str, salt: str) -> tuple[bytes, list[str]]:
     """The entry's exact bytes, and its subjects (sorted, unique: the subject rows hold them as a set).
 
-    The append's hot path (about a fifth of a batched append): one pass, no intermediate tuples."""
+    The append's hot path (about a quarter of a batched append): one pass, no intermediate tuples."""
     actor, object_type, object_id, justification = (
         draft.actor,
         draft.object_type,
