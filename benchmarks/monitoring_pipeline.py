@@ -6,12 +6,14 @@ and cost growing with events, not with events × reference rows.
         [--days 90] [--cache DIR] [--profile]
 
 For each size, in a fresh child process (so that its peak memory is its own):
-1. (not timed) the generator's force: staff, nominals, cases, rosters and declarations imported into a new
-   SQLite installation; the events written once as Parquet files (cached in --cache between runs);
-2. timed: `monitor ingest` of those files (checks, duplicates, the day-partitioned store, the ledger
-   batch entries and their tree heads, commit and publish), then `monitor run` over everything (every
-   detector, the alerts built and stored, the run's ledger entries);
-3. peak resident memory of the child (ru_maxrss), which includes DuckDB's.
+1. (not timed, in one child process) the generator's force: staff, nominals, cases, rosters and
+   declarations imported into a new SQLite installation; the events written once as Parquet files (cached
+   in --cache between runs);
+2. timed, in a second child process, as the CLI runs them: `monitor ingest` of those files (checks,
+   duplicates, the day-partitioned store, the ledger batch entries and their tree heads, commit and
+   publish), then `monitor run` over everything (every detector, the alerts built and stored, the run's
+   ledger entries);
+3. peak resident memory of that second process (ru_maxrss), which includes DuckDB's.
 """
 
 from __future__ import annotations
@@ -46,33 +48,43 @@ def _events_dir(cache: Path, spec: ForceSpec) -> Path:
     return cache / f"events-{spec.seed}-{spec.staff}-{spec.days}-{spec.events}"
 
 
-def _measure(spec: ForceSpec, cache: Path, profile: bool, out: Any) -> None:
+def _prepare(spec: ForceSpec, cache: Path, home: Path, out: Any) -> None:
+    """Not timed: the force's reference data imported into a new installation at `home`, and its events
+    written once as Parquet (cached). Sends the event files and the reference sizes."""
     force = generate(spec)
     folder = _events_dir(cache, spec)
     if not (folder / "done").exists():
         folder.mkdir(parents=True, exist_ok=True)
         force.write_events(folder, "parquet", rows_per_file=2_000_000)
         (folder / "done").write_text("")
-    files = sorted(folder.glob("*.parquet"))
-    with tempfile.TemporaryDirectory(prefix="custodes-bench-") as home:
-        settings = Settings(home=Path(home), secret_key="benchmark-only")
-        database = Database.open(settings)
-        migrate(database.engine)
-        ledger.ensure_signing_key(settings)
-        with transaction(database.factory) as session:
-            for kind, rows in (("staff", force.staff), ("nominals", force.nominals), ("cases", force.cases),
-                               ("declarations", force.declarations), ("rosters", force.rosters)):  # fmt: skip
-                load_records(session, kind, rows, ACTOR)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
-        with common.maybe_profile(profile, "ingest"), transaction(database.factory) as session:
-            summary = monitoring.ingest_files(session, settings, files, ACTOR)
-        ingested = time.perf_counter()
-        with common.maybe_profile(profile, "run"), transaction(database.factory) as session:
-            run = monitoring.run(session, settings, ACTOR)
-        finished = time.perf_counter()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        database.engine.dispose()
+    settings = _settings(home)
+    database = Database.open(settings)
+    migrate(database.engine)
+    ledger.ensure_signing_key(settings)
+    with transaction(database.factory) as session:
+        for kind, rows in (("staff", force.staff), ("nominals", force.nominals), ("cases", force.cases),
+                           ("declarations", force.declarations), ("rosters", force.rosters)):  # fmt: skip
+            load_records(session, kind, rows, ACTOR)
+    database.engine.dispose()
+    files = [str(path) for path in sorted(folder.glob("*.parquet"))]
+    out.send({"files": files, "nominals": len(force.nominals), "cases": len(force.cases)})
+
+
+def _measure(home: Path, files: list[str], profile: bool, out: Any) -> None:
+    """Timed, in a process of its own as `custodes monitor ingest` and `monitor run` are: the ingest of the
+    files and a run over everything; its peak memory is the process's maximum resident size."""
+    settings = _settings(home)
+    database = Database.open(settings)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with common.maybe_profile(profile, "ingest"), transaction(database.factory) as session:
+        summary = monitoring.ingest_files(session, settings, [Path(f) for f in files], ACTOR)
+    ingested = time.perf_counter()
+    with common.maybe_profile(profile, "run"), transaction(database.factory) as session:
+        run = monitoring.run(session, settings, ACTOR)
+    finished = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    database.engine.dispose()
     out.send(
         {
             "events": summary.stored,
@@ -80,14 +92,26 @@ def _measure(spec: ForceSpec, cache: Path, profile: bool, out: Any) -> None:
             "run_s": finished - ingested,
             "total_s": finished - started,
             "peak_gib": peak / 1024 / 1024,
-            "setup_peak_gib": before / 1024 / 1024,
+            "start_gib": before / 1024 / 1024,
             "alerts": len(run.alerts),
             "explained": run.explained_share,
-            "nominals": len(force.nominals),
-            "cases": len(force.cases),
             "batches": summary.batches,
         }
     )
+
+
+def _settings(home: Path) -> Settings:
+    return Settings(home=home, secret_key="benchmark-only")
+
+
+def _in_child(target: Any, *args: Any) -> dict[str, Any]:
+    """Run `target(*args, sender)` in a fresh interpreter and return what it sends."""
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(target=target, args=(*args, sender))
+    child.start()
+    found: dict[str, Any] = receiver.recv()
+    child.join()
+    return found
 
 
 def main() -> None:
@@ -106,13 +130,10 @@ def main() -> None:
     results = []
     for events in args.events:
         spec = ForceSpec(seed=7, staff=args.staff, days=args.days, events=events)
-        receiver, sender = multiprocessing.Pipe(duplex=False)
-        child = multiprocessing.get_context("spawn").Process(
-            target=_measure, args=(spec, args.cache, args.profile, sender)
-        )
-        child.start()
-        found = receiver.recv()
-        child.join()
+        with tempfile.TemporaryDirectory(prefix="custodes-bench-") as home:
+            prepared = _in_child(_prepare, spec, args.cache, Path(home))
+            found = {**_in_child(_measure, Path(home), prepared["files"], args.profile), **prepared}
+        del found["files"]
         results.append(found)
         target = TARGETS.get(events)
         verdict = ""

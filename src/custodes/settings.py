@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=None,
         description="Access-event store (Parquet, partitioned by day); default <home>/monitoring.",
     )
+    monitoring_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^\d+(\.\d+)?\s*(%|[KkMmGgTt]i?[Bb])$",
+        description="Most memory DuckDB may use in one ingest or run (e.g. 4GB, 50%); the rest spills.",
+    )
     gate_warm_start: bool = Field(
         default=False,
         description="Load the pre-access gate's index before the web process serves (docs/settings.md).",

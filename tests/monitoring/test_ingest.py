@@ -232,16 +232,29 @@ def test_leaf_json_in_sql_is_rfc8785(values: list[str], micros: int) -> None:
 
 @hsettings(max_examples=40, deadline=None)
 @given(sizes=st.lists(st.integers(1, 70), min_size=1, max_size=4))
-def test_batch_tree_heads_in_sql_match_rfc9162(sizes: list[int]) -> None:
+def test_batch_tree_heads_match_rfc9162(sizes: list[int]) -> None:
     con = events.connect()
     rows = [
         (f"b{b}", i, merkle.leaf_hash(f"{b}/{i}".encode())) for b, n in enumerate(sizes) for i in range(n)
     ]
     con.execute("CREATE TABLE leaves (batch_id VARCHAR, leaf INTEGER, hash BLOB)")
-    con.executemany("INSERT INTO leaves VALUES (?, ?, ?)", rows)
+    con.executemany("INSERT INTO leaves VALUES (?, ?, ?)", list(reversed(rows)))  # order comes from `leaf`
     roots = events.batch_roots(con, "leaves")
     for b, n in enumerate(sizes):
         assert roots[f"b{b}"] == merkle.root([merkle.leaf_hash(f"{b}/{i}".encode()) for i in range(n)])
+
+
+def test_batch_tree_heads_hashed_in_worker_processes_are_the_same() -> None:
+    con = events.connect()
+    con.execute(
+        "CREATE TABLE leaves AS SELECT 'b' || (i % 5) AS batch_id, CAST(i // 5 AS INTEGER) AS leaf, "
+        "unhex(sha256(CAST(i AS VARCHAR))) AS hash FROM range(1003) t(i)"
+    )
+    with events.TreeHasher(2) as hasher:
+        in_workers = events.batch_roots(con, "leaves", hasher)
+    assert in_workers == events.batch_roots(con, "leaves")
+    assert len(in_workers) == 5
+    assert events.batch_roots(con, "(SELECT * FROM leaves WHERE false)") == {}
 
 
 # --------------------------------------------------------------------------- the push API and the CLI
@@ -294,3 +307,23 @@ def test_an_ingest_in_progress_is_left_alone_by_recovery(
     db.commit()
     assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
     assert store.staged_ingests() == []
+
+
+def test_duckdb_keeps_to_its_memory_limit_and_spills_into_the_store(tmp_path: Path) -> None:
+    con = events.connect(memory_limit="256MB", spill_dir=tmp_path / "spill")
+    limit, spill = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()  # type: ignore[misc]
+    assert limit == "244.1 MiB"  # 256 MB, as DuckDB prints it
+    assert spill == str(tmp_path / "spill") and (tmp_path / "spill").is_dir()
+
+
+@pytest.mark.parametrize("limit", ["4GB", "512MB", "50%", "1.5GiB"])
+def test_memory_limit_setting_accepts_sizes_and_shares(tmp_path: Path, limit: str) -> None:
+    assert Settings(home=tmp_path, secret_key="k" * 32, monitoring_memory_limit=limit)
+
+
+@pytest.mark.parametrize("limit", ["lots", "4", "-1GB", "4GB; SET threads = 1"])
+def test_memory_limit_setting_refuses_anything_else(tmp_path: Path, limit: str) -> None:
+    with pytest.raises(ValueError, match="monitoring_memory_limit"):
+        Settings(home=tmp_path, secret_key="k" * 32, monitoring_memory_limit=limit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 from collections.abc import Sequence
@@ -19,11 +20,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from custodes.kit.tabular import RowProblem
+from custodes.ledger import merkle
 from custodes.monitoring.schemas import EVENT_COLUMNS, EVENT_REQUIRED, Action
 
 LINE = "__line"  # the source line (CSV, JSON Lines) or row number (Parquet) of each event
@@ -34,13 +37,21 @@ _ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+
 STORED_COLUMNS = (*EVENT_COLUMNS, "at_us", "day_num", "batch_id", "leaf", "salt")
 
 
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection working in UTC."""
+def connect(
+    threads: int | None = None, memory_limit: str | None = None, spill_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection working in UTC. With `memory_limit` (e.g. "4GB", "50%"), what does not fit is
+    spilled to `spill_dir`: without one, DuckDB would spill into the working directory."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
+    if spill_dir is not None:
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = ?", [str(spill_dir)])
     return con
 
 
@@ -360,6 +371,11 @@ class EventStore:
     def staging_dir(self) -> Path:
         return self.root / "staging"
 
+    @property
+    def spill_dir(self) -> Path:
+        """Where DuckDB puts what does not fit in its memory limit (emptied when the connection closes)."""
+        return self.root / "spill"
+
     def staged(self, ingest_id: str) -> Path:
         return self.staging_dir / ingest_id
 
@@ -507,29 +523,53 @@ def leaf_bytes(event: dict[str, Any]) -> bytes:
     return canonical_json(document)
 
 
-def batch_roots(con: duckdb.DuckDBPyConnection, leaves: str) -> dict[str, bytes]:
+class TreeHasher:
+    """Hashes batch trees (RFC 9162, `merkle.root_of_joined`) with hashlib, whose SHA-256 uses the CPU's SHA
+    instructions: half the CPU time of DuckDB's own SHA-256 pairing a level at a time (measured: 1.4 s
+    against 0.7 s for 2 million leaves on one core). With `workers` > 1 the batches are spread over that
+    many processes, forked at once so that they hold nothing of DuckDB's threads (make it before the
+    DuckDB connection)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+
+    def roots(self, trees: Sequence[bytes]) -> list[bytes]:
+        """The root of each tree, given as its leaf hashes end to end."""
+        if self._pool is None or len(trees) < 2:
+            return [merkle.root_of_joined(tree) for tree in trees]
+        return self._pool.map(merkle.root_of_joined, trees, chunksize=1)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+
+    def __enter__(self) -> TreeHasher:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def batch_roots(
+    con: duckdb.DuckDBPyConnection, leaves: str, hasher: TreeHasher | None = None
+) -> dict[str, bytes]:
     """RFC 9162 Merkle tree heads of each batch, from a relation `leaves(batch_id, leaf, hash BLOB)` with
-    positions 0..n-1. Built a level at a time, pairing neighbours and carrying an odd last node up: the
-    same head as RFC 9162's split at the largest power of two (tested against merkle.root)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE level AS SELECT batch_id, leaf AS pos, hash FROM {leaves}")
-    while True:
-        widest = con.execute("SELECT coalesce(max(pos), 0) FROM level").fetchone()
-        if widest is None or widest[0] == 0:
-            break
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE level AS
-            SELECT batch_id, pos, CASE WHEN right_hash IS NULL THEN left_hash
-                   ELSE unhex(sha256('\\x01'::BLOB || left_hash || right_hash)) END AS hash
-            FROM (SELECT batch_id, pos // 2 AS pos,
-                         max(CASE WHEN pos % 2 = 0 THEN hash END) AS left_hash,
-                         max(CASE WHEN pos % 2 = 1 THEN hash END) AS right_hash
-                  FROM level GROUP BY batch_id, pos // 2)
-            """
-        )
-    rows = con.execute("SELECT batch_id, hash FROM level").fetchall()
-    con.execute("DROP TABLE IF EXISTS level")
-    return {batch_id: bytes(digest) for batch_id, digest in rows}
+    positions 0..n-1: DuckDB hands over each batch's hashes end to end, `hasher` builds the trees."""
+    sizes = con.execute(
+        f"SELECT batch_id, count(*) FROM {leaves} GROUP BY batch_id ORDER BY batch_id"
+    ).fetchall()
+    if not sizes:
+        return {}
+    hashes = con.sql(f"SELECT hash FROM {leaves} ORDER BY batch_id, leaf").to_arrow_table().column(0)
+    joined = pc.cast(hashes, pa.binary(merkle.HASH_SIZE)).combine_chunks()
+    data = joined.buffers()[1].to_pybytes()
+    trees, start = [], 0
+    for _batch, count in sizes:
+        trees.append(data[start : start + count * merkle.HASH_SIZE])
+        start += count * merkle.HASH_SIZE
+    roots = (hasher or TreeHasher()).roots(trees)
+    return {batch_id: digest for (batch_id, _count), digest in zip(sizes, roots, strict=True)}
 
 
 def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
@@ -550,7 +590,12 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     return source
 
 
-def batch_heads(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, bytes]:
+def batch_heads(
+    con: duckdb.DuckDBPyConnection, table: str, hasher: TreeHasher | None = None
+) -> dict[str, bytes]:
     """The RFC 9162 tree head of every batch of the accesses in `table` (batch_id, leaf and the leaf keys)."""
     con.execute("CREATE OR REPLACE TEMP TABLE leaves AS " + leaf_hashes_sql(table))
-    return batch_roots(con, "leaves")
+    try:
+        return batch_roots(con, "leaves", hasher)
+    finally:
+        con.execute("DROP TABLE leaves")
