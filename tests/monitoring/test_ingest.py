@@ -90,6 +90,19 @@ def test_every_format_is_stored_and_ingest_is_idempotent(
     assert monitoring.stored_event(settings, "e0")["subject_id"] is None  # type: ignore[index]
 
 
+def test_salts_are_unpredictable_128_bit_values_unique_to_each_ingest(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    first = write_events(folder, ROWS, "first.csv")
+    second = write_events(folder, [{**row, "event_id": row["event_id"] + "b"} for row in ROWS], "second.csv")
+    monitoring.ingest_files(db, settings, [first], ACTOR)
+    monitoring.ingest_files(db, settings, [second], ACTOR)
+    db.commit()
+    salts = [monitoring.stored_event(settings, event_id)["salt"] for event_id in stored_ids(settings)]  # type: ignore[index]
+    assert all(len(salt) == 32 and int(salt, 16) >= 0 for salt in salts)
+    assert len(set(salts)) == 2 * len(ROWS)  # the same lines of two ingests: keyed apart
+
+
 def test_repeats_within_one_ingest_are_ignored(db: Session, settings: Settings, folder: Path) -> None:
     summary = monitoring.ingest_files(db, settings, [write_events(folder, [*ROWS, ROWS[0]])], ACTOR)
     assert (summary.stored, summary.duplicates) == (7, 1)

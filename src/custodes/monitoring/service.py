@@ -453,12 +453,13 @@ def ingest(
     step = _Steps(progress, len(sources) + 1)
     many = sum(source.rows for source in sources) >= _HASH_IN_WORKERS_FROM
     hasher = events.TreeHasher((os.cpu_count() or 1) if many else 1)  # before DuckDB starts its threads
+    salt_key = secrets.token_hex(16)  # for this ingest's salts only; never stored (see _number_new)
     con = _duckdb(settings)
     try:
         # A file at a time: memory stays bounded and the cost linear in events, however many are sent.
         for number, source in enumerate(sources):
             step(f"Storing {source.name}")
-            _ingest_one(con, store, ingest_id, number, source, totals, hasher)
+            _ingest_one(con, store, ingest_id, number, source, totals, hasher, salt_key)
         step("Recording the ingest")
         _record_ingest(
             session,
@@ -541,11 +542,12 @@ def _ingest_one(
     source: events.SourceFile,
     totals: _Totals,
     hasher: events.TreeHasher,
+    salt_key: str,
 ) -> None:
     """Check one file's rows, quarantine the bad, write the new ones under staging/ and hash their batches."""
     totals.received += source.rows + len(source.problems)
     totals.quarantined += _check_source(con, source, number)
-    stored, duplicates = _number_new(con, store, ingest_id, number, len(totals.batches))
+    stored, duplicates = _number_new(con, store, ingest_id, number, len(totals.batches), salt_key)
     totals.stored += stored
     totals.duplicates += duplicates
     if stored:
@@ -580,10 +582,19 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] 
 
 
 def _number_new(
-    con: duckdb.DuckDBPyConnection, store: events.EventStore, ingest_id: str, number: int, batches_before: int
+    con: duckdb.DuckDBPyConnection,
+    store: events.EventStore,
+    ingest_id: str,
+    number: int,
+    batches_before: int,
+    salt_key: str,
 ) -> tuple[int, int]:
     """Build `numbered`: the good rows not already stored (nor staged by this ingest's earlier files), the
-    first of each event_id, with their batch, leaf position, salt and day. Returns (stored, duplicates)."""
+    first of each event_id, with their batch, leaf position, salt and day. Returns (stored, duplicates).
+
+    Each salt is SHA-256 of `salt_key` (random, never stored) and the row's file and line, cut to 128 bits:
+    a proof shows one access's salt, and DuckDB's `uuid()` comes from a generator whose state a few outputs
+    give away, which would let the siblings' salts be predicted and their hashes brute-forced."""
     counted = con.execute(
         "SELECT count(*), count(DISTINCT event_id) FROM checked WHERE problem IS NULL"
     ).fetchone()
@@ -610,11 +621,11 @@ def _number_new(
         CREATE OR REPLACE TEMP TABLE fresh AS
         SELECT {text}, moment AS occurred_at, epoch_us(moment) AS at_us,
                CAST(date_diff('day', DATE '1970-01-01', CAST(moment AS DATE)) AS INTEGER) AS day_num,
-               CAST(uuid() AS VARCHAR) AS salt,
+               left(sha256($salt_key || ':{number}:' || line), 32) AS salt,
                strftime(moment, '%Y-%m-%d') AS day
         FROM checked c WHERE problem IS NULL {not_stored} {first_only}
         """,
-        {"globs": stored_globs} if stored_globs else {},
+        {"salt_key": salt_key, **({"globs": stored_globs} if stored_globs else {})},
     )
     con.execute(
         f"""
