@@ -25,6 +25,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +68,16 @@ def _prepare(spec: ForceSpec, cache: Path, home: Path, out: Any) -> None:
             load_records(session, kind, rows, ACTOR)
     database.engine.dispose()
     files = [str(path) for path in sorted(folder.glob("*.parquet"))]
-    out.send({"files": files, "nominals": len(force.nominals), "cases": len(force.cases)})
+    out.send(
+        {"files": files, "window": force.window, "nominals": len(force.nominals), "cases": len(force.cases)}
+    )
 
 
-def _measure(home: Path, files: list[str], profile: bool, ingest_only: bool, out: Any) -> None:
+def _measure(home: Path, files: list[str], options: dict[str, Any], out: Any) -> None:
     """Timed, in a process of its own as `custodes monitor ingest` and `monitor run` are: the ingest of the
-    files and a run over everything; its peak memory is the process's maximum resident size."""
+    files and a run over everything (or over windows of `window_days`); its peak memory is the process's
+    maximum resident size."""
+    profile, ingest_only = options["profile"], options["ingest_only"]
     settings = _settings(home)
     database = Database.open(settings)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -81,9 +86,13 @@ def _measure(home: Path, files: list[str], profile: bool, ingest_only: bool, out
         summary = monitoring.ingest_files(session, settings, [Path(f) for f in files], ACTOR)
     ingested = time.perf_counter()
     run = None
+    windows: list[float] = []
     if not ingest_only:
-        with common.maybe_profile(profile, "run"), transaction(database.factory) as session:
-            run = monitoring.run(session, settings, ACTOR)
+        for window in _windows(options["window"], options["window_days"]):
+            begun = time.perf_counter()
+            with common.maybe_profile(profile, "run"), transaction(database.factory) as session:
+                run = monitoring.run(session, settings, ACTOR, window)
+            windows.append(time.perf_counter() - begun)
     finished = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     database.engine.dispose()
@@ -98,8 +107,20 @@ def _measure(home: Path, files: list[str], profile: bool, ingest_only: bool, out
             "alerts": None if run is None else len(run.alerts),
             "explained": None if run is None else run.explained_share,
             "batches": summary.batches,
+            "window_runs_s": windows,
         }
     )
+
+
+def _windows(
+    span: tuple[datetime, datetime], days: int | None
+) -> list[tuple[datetime | None, datetime | None]]:
+    """The whole store at once, or consecutive windows of `days` days over the generator's span."""
+    if not days:
+        return [(None, None)]
+    start, end = span
+    cuts = [start + timedelta(days=days * n) for n in range(-(-(end - start).days // days))]
+    return [(cut, min(cut + timedelta(days=days), end)) for cut in cuts]
 
 
 def _settings(home: Path) -> Settings:
@@ -146,6 +167,9 @@ def main() -> None:
     parser.add_argument(
         "--ingest-only", action="store_true", help="time the ingest alone (no detector run), e.g. at 100 M"
     )
+    parser.add_argument(
+        "--window-days", type=int, default=None, help="run the detectors over windows of this many days"
+    )
     args = parser.parse_args()
     print(common.machine_summary())
     print(f"{'events':>12} {'ingest s':>9} {'run s':>7} {'total s':>8} {'µs/event':>9} {'peak GiB':>9} "
@@ -155,11 +179,20 @@ def main() -> None:
         spec = ForceSpec(seed=7, staff=args.staff, days=args.days, events=events)
         with tempfile.TemporaryDirectory(prefix="custodes-bench-") as home:
             prepared = _in_child(_prepare, spec, args.cache, Path(home))
-            measured = _in_child(_measure, Path(home), prepared["files"], args.profile, args.ingest_only)
+            options = {
+                "profile": args.profile,
+                "ingest_only": args.ingest_only,
+                "window_days": args.window_days,
+                "window": prepared["window"],
+            }
+            measured = _in_child(_measure, Path(home), prepared["files"], options)
             found = {**measured, **prepared}
-        del found["files"]
+        del found["files"], found["window"]
         results.append(found)
         print(_row(found))
+        if args.window_days:
+            runs = ", ".join(f"{seconds:.1f}" for seconds in found["window_runs_s"])
+            print(f"  detector runs over windows of {args.window_days} days: {runs} s")
     if len(results) > 1:
         first, last = results[0], results[-1]
         growth = (last["ingest_s"] / first["ingest_s"]) / (last["events"] / first["events"])

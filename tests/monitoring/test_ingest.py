@@ -265,6 +265,9 @@ def test_batch_tree_heads_hashed_in_worker_processes_are_the_same() -> None:
     )
     with events.TreeHasher(2) as hasher:
         in_workers = events.batch_roots(con, "leaves", hasher)
+        events.submit_batch_trees(con, "(SELECT * FROM leaves WHERE batch_id < 'b2')", hasher)
+        events.submit_batch_trees(con, "(SELECT * FROM leaves WHERE batch_id >= 'b2')", hasher)
+        assert hasher.roots() == in_workers  # collected once, whatever was submitted before
     assert in_workers == events.batch_roots(con, "leaves")
     assert len(in_workers) == 5
     assert events.batch_roots(con, "(SELECT * FROM leaves WHERE false)") == {}

@@ -461,13 +461,14 @@ def ingest(
             step(f"Storing {source.name}")
             _ingest_one(con, store, ingest_id, number, source, totals, hasher, salt_key)
         step("Recording the ingest")
+        roots = hasher.roots()
         _record_ingest(
             session,
             ingest_id,
             actor,
             [source.name for source in sources],
             counts=(totals.received, totals.stored, totals.duplicates, len(totals.quarantined)),
-            batches=totals.batches,
+            batches=[_Batch(*span, roots[span[0]]) for span in totals.batches],
             quarantined=totals.quarantined,
         )
     except BaseException:
@@ -522,7 +523,10 @@ class _Totals:
     stored: int = 0
     duplicates: int = 0
     quarantined: list[_Quarantined] = field(default_factory=list)
-    batches: list[_Batch] = field(default_factory=list)
+    batches: list[_Span] = field(default_factory=list)
+
+
+_Span = tuple[str, int, datetime, datetime]  # a batch: its id, how many accesses, the first and last times
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,8 +650,8 @@ def _write_new(
     ingest_id: str,
     number: int,
     hasher: events.TreeHasher,
-) -> list[_Batch]:
-    """Write `numbered` under staging/ partitioned by day (fsynced) and compute each batch's tree head."""
+) -> list[_Span]:
+    """Write `numbered` under staging/ partitioned by day (fsynced) and start on each batch's tree head."""
     staged = store.staged(ingest_id)
     staged.mkdir(parents=True, exist_ok=True)
     columns = ", ".join([*events.STORED_COLUMNS, "day"])
@@ -660,8 +664,8 @@ def _write_new(
         "SELECT batch_id, count(*), min(occurred_at), max(occurred_at) FROM numbered "
         "GROUP BY batch_id ORDER BY batch_id"
     ).fetchall()
-    roots = events.batch_heads(con, "numbered", hasher)
-    return [_Batch(b, int(n), first, last, roots[b]) for b, n, first, last in spans]
+    events.hash_batches(con, "numbered", hasher)
+    return [(batch_id, int(n), first, last) for batch_id, n, first, last in spans]
 
 
 def _record_ingest(
