@@ -137,10 +137,10 @@ def _in_child(target: Any, *args: Any) -> dict[str, Any]:
     return found
 
 
-def _row(found: dict[str, Any]) -> str:
-    """One line of the table; the verdict only for a size with a target and a detector run."""
+def _row(size: int, found: dict[str, Any]) -> str:
+    """One line of the table; the verdict only for a size (as asked for) with a target and a detector run."""
     events, run = found["events"], found["run_s"]
-    target = TARGETS.get(events)
+    target = TARGETS.get(size)
     verdict = "(ingest only)" if run is None else ""
     if target and run is not None:
         met = found["total_s"] <= target[0] and found["peak_gib"] <= target[1]
@@ -189,7 +189,7 @@ def main() -> None:
             found = {**measured, **prepared}
         del found["files"], found["window"]
         results.append(found)
-        print(_row(found))
+        print(_row(events, found))
         if args.window_days:
             runs = ", ".join(f"{seconds:.1f}" for seconds in found["window_runs_s"])
             print(f"  detector runs over windows of {args.window_days} days: {runs} s")
