@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         pattern=r"^\d+(\.\d+)?\s*(%|[KkMmGgTt]i?[Bb])$",
         description="Most memory DuckDB may use in one ingest or run (e.g. 4GB, 50%); the rest spills.",
     )
+    monitoring_spill_limit: str = Field(
+        default="20GB",
+        pattern=r"^\d+(\.\d+)?\s*[KkMmGgTt]i?[Bb]$",
+        description="Most disk an ingest or run may spill to (e.g. 20GB); never over half the free space.",
+    )
     gate_warm_start: bool = Field(
         default=False,
         description="Load the pre-access gate's index before the web process serves (docs/settings.md).",

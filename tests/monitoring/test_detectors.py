@@ -243,3 +243,18 @@ def test_run_stores_alerts_and_keeps_triage_on_rerun(db: Session, settings: Sett
     second = monitoring.run(db, settings, "system:test")
     assert second.new_alerts == 0
     assert db.get(Alert, first.alerts[0].alert_id).status == "dismissed"  # type: ignore[union-attr]
+
+
+def test_a_run_beyond_memory_and_spill_says_what_to_do_and_records_nothing(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    from custodes.monitoring.models import MonitorRun
+
+    ingest(db, settings, world, [event("e1", "N-SELF")])
+    starved = settings.model_copy(update={"monitoring_memory_limit": "1KB", "monitoring_spill_limit": "1KB"})
+    with pytest.raises(monitoring.CapacityError) as refused:
+        monitoring.run(db, starved, "system:test")
+    message = str(refused.value)
+    assert "more than the 1KB of memory (CUSTODES_MONITORING_MEMORY_LIMIT)" in message
+    assert "custodes monitor run --from DATE --to DATE" in message
+    assert db.query(MonitorRun).count() == 0

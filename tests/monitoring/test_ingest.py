@@ -4,6 +4,7 @@ crash recovery, the push API and the CLI."""
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,6 +296,24 @@ def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, s
     assert stored_ids(settings) == ["p1"]
 
 
+def test_push_api_beyond_memory_and_spill_answers_503_and_stores_nothing(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    headers = _token(db, Scope.INGEST)
+    app_settings = client.app.state.settings  # type: ignore[attr-defined]
+    client.app.state.settings = app_settings.model_copy(  # type: ignore[attr-defined]
+        update={"monitoring_memory_limit": "1KB", "monitoring_spill_limit": "1KB"}
+    )
+    try:
+        answer = client.post("/api/v1/access-events", json={"events": [event("p1", "N1")]}, headers=headers)
+    finally:
+        client.app.state.settings = app_settings  # type: ignore[attr-defined]
+    assert answer.status_code == 503
+    (problem,) = answer.json()["detail"]
+    assert problem["field"] == "events" and "Ingest fewer events at a time" in problem["problem"]
+    assert stored_ids(settings) == []
+
+
 @pytest.mark.parametrize(
     ("scopes", "status"), [((), 403), ((Scope.ACCESS_CHECK,), 403), ((Scope.INGEST,), 422)]
 )
@@ -332,6 +351,29 @@ def test_duckdb_keeps_to_its_memory_limit_and_spills_into_the_store(tmp_path: Pa
     ).fetchone()  # type: ignore[misc]
     assert limit == "244.1 MiB"  # 256 MB, as DuckDB prints it
     assert spill == str(tmp_path / "spill") and (tmp_path / "spill").is_dir()
+
+
+def test_duckdb_spills_no_more_than_the_setting_nor_half_the_free_disk(settings: Settings) -> None:
+    def spill_cap(spill_limit: str) -> str:
+        with monitoring._duckdb(settings.model_copy(update={"monitoring_spill_limit": spill_limit})) as con:
+            return str(con.execute("SELECT current_setting('max_temp_directory_size')").fetchone()[0])  # type: ignore[index]
+
+    assert spill_cap("3GiB") == "3.0 GiB"
+    free = shutil.disk_usage(settings.home).free
+    cap = spill_cap("1000000TB")  # far more than any disk: half the free space instead
+    number, unit = cap.split()
+    assert float(number) * 1024 ** {"GiB": 3, "TiB": 4, "MiB": 2}[unit] <= free / 2 * 1.01
+
+
+@pytest.mark.parametrize("limit", ["20GB", "1.5GiB", "512 MB", "1TB"])
+def test_spill_limit_setting_takes_sizes(tmp_path: Path, limit: str) -> None:
+    assert Settings(home=tmp_path, secret_key="k" * 32, monitoring_spill_limit=limit)
+
+
+@pytest.mark.parametrize("limit", ["lots", "-1GB", "0", "50%", "4", "20GB; SET threads = 1"])
+def test_spill_limit_setting_refuses_anything_else(tmp_path: Path, limit: str) -> None:
+    with pytest.raises(ValueError, match="monitoring_spill_limit"):
+        Settings(home=tmp_path, secret_key="k" * 32, monitoring_spill_limit=limit)
 
 
 @pytest.mark.parametrize("limit", ["4GB", "512MB", "50%", "1.5GiB"])

@@ -34,8 +34,8 @@ def cli(backend: str, new_database: Callable[[str], str], tmp_path: Path) -> Cal
         "CUSTODES_SECRET_KEY": TEST_SECRET,
     }
 
-    def invoke(*args: str | Path) -> Result:
-        return runner.invoke(app, [str(a) for a in args], env=env)
+    def invoke(*args: str | Path, **more_env: str) -> Result:
+        return runner.invoke(app, [str(a) for a in args], env={**env, **more_env})
 
     assert invoke("init").exit_code == 0
     for kind, rows in (("staff", STAFF), ("nominals", NOMINALS), ("cases", CASES),
@@ -96,3 +96,14 @@ def test_ingest_with_bad_rows_exits_1_and_names_them(cli: Callable[..., Result],
 def test_usage_errors_exit_2(cli: Callable[..., Result], tmp_path: Path) -> None:
     assert cli("monitor", "run", "--alerts-out", tmp_path / "a.jsonl", "--from", "soon").exit_code == 2
     assert cli("monitor", "ingest", tmp_path / "missing.csv").exit_code == 2
+
+
+def test_a_run_beyond_memory_and_spill_exits_1_saying_what_to_do(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert cli("monitor", "ingest", write_events(tmp_path, [event("e1", "N-NB")])).exit_code == 0
+    starved = {"CUSTODES_MONITORING_MEMORY_LIMIT": "1KB", "CUSTODES_MONITORING_SPILL_LIMIT": "1KB"}
+    result = cli("monitor", "run", "--alerts-out", tmp_path / "a.jsonl", **starved)
+    assert result.exit_code == 1
+    assert "custodes monitor run --from DATE --to DATE" in " ".join(result.output.split())
+    assert not (tmp_path / "a.jsonl").exists()

@@ -197,3 +197,21 @@ def test_other_roles_see_no_alerts_menu(client: TestClient, db: Session, role: R
     home = client.get("/").text
     assert 'href="/alerts"' not in home and 'href="/investigations"' not in home
     assert client.get("/alerts").status_code == 403
+
+
+def test_a_run_beyond_memory_and_spill_is_explained_on_the_page(
+    client: TestClient, db: Session, world: None
+) -> None:
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    client.app.state.settings = settings.model_copy(  # type: ignore[attr-defined]
+        update={"monitoring_memory_limit": "1KB", "monitoring_spill_limit": "1KB"}
+    )
+    try:
+        as_staff(client, UNIT)
+        response = post_form(client, "/monitoring/run", {})
+    finally:
+        client.app.state.settings = settings  # type: ignore[attr-defined]
+    assert response.status_code == 503
+    page = text_of(response.text)
+    assert "more than the 1KB of memory (CUSTODES_MONITORING_MEMORY_LIMIT)" in page
+    assert "Run the detectors over a shorter period" in page and "Nothing was recorded." in page

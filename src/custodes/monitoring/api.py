@@ -36,7 +36,10 @@ def push_events(
     if len(batch) > MAX_EVENTS:
         raise HTTPException(422, [{"field": "events", "problem": f"at most {MAX_EVENTS:,} events a request"}])
     source = events.source_from_records("events", batch)
-    summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
+    try:
+        summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
+    except monitoring.CapacityError as error:
+        raise HTTPException(503, [{"field": "events", "problem": str(error)}]) from None
     return {
         "ingest_id": summary.ingest_id,
         "received": summary.received,

@@ -41,8 +41,11 @@ def ingest(
         def step(what: str, done: int, total: int) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
-        with unit_of_work() as session:
-            summary = service.ingest_files(session, settings(), files, CLI_ACTOR, step)
+        try:
+            with unit_of_work() as session:
+                summary = service.ingest_files(session, settings(), files, CLI_ACTOR, step)
+        except service.CapacityError as error:
+            fail(str(error))
         bar.update(task, description="Done", completed=1, total=1)
     for problem in summary.problems[:show]:
         errors.print(str(problem), markup=False)
@@ -78,8 +81,11 @@ def run(
     """Run every detector over the stored events in the window and write the alerts. They also appear on
     the counter-corruption screens (triage kept for alerts seen before)."""
     window = (_day(start, "--from"), _day(end, "--to", end=True))
-    with console.status("Running the detectors…"), unit_of_work() as session:
-        summary = service.run(session, settings(), CLI_ACTOR, window)
+    try:
+        with console.status("Running the detectors…"), unit_of_work() as session:
+            summary = service.run(session, settings(), CLI_ACTOR, window)
+    except service.CapacityError as error:
+        fail(str(error))
     written = service.write_alerts(summary.alerts, alerts_out)
     console.print(
         f"{summary.events:,} accesses; {summary.about_people:,} about a person, "

@@ -38,10 +38,14 @@ STORED_COLUMNS = (*EVENT_COLUMNS, "at_us", "day_num", "batch_id", "leaf", "salt"
 
 
 def connect(
-    threads: int | None = None, memory_limit: str | None = None, spill_dir: Path | None = None
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    spill_dir: Path | None = None,
+    spill_limit: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection working in UTC. With `memory_limit` (e.g. "4GB", "50%"), what does not fit is
-    spilled to `spill_dir`: without one, DuckDB would spill into the working directory."""
+    spilled to `spill_dir` (without one, DuckDB would spill into the working directory), at most
+    `spill_limit` bytes: beyond that DuckDB stops with an OutOfMemoryException."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI draws its own
@@ -52,6 +56,8 @@ def connect(
     if spill_dir is not None:
         spill_dir.mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = ?", [str(spill_dir)])
+    if spill_limit is not None:
+        con.execute("SET max_temp_directory_size = ?", [f"{max(1, spill_limit // 1024)}KiB"])
     return con
 
 
@@ -561,12 +567,19 @@ class TreeHasher:
         self.close()
 
 
-def submit_batch_trees(con: duckdb.DuckDBPyConnection, leaves: str, hasher: TreeHasher) -> None:
+def submit_batch_trees(
+    con: duckdb.DuckDBPyConnection,
+    leaves: str,
+    hasher: TreeHasher,
+    sizes: Sequence[tuple[str, int]] | None = None,
+) -> None:
     """Hand `hasher` the tree of each batch in a relation `leaves(batch_id, leaf, hash BLOB)` with positions
-    0..n-1: DuckDB reads each batch's hashes out end to end (one Arrow buffer)."""
-    sizes = con.execute(
-        f"SELECT batch_id, count(*) FROM {leaves} GROUP BY batch_id ORDER BY batch_id"
-    ).fetchall()
+    0..n-1: DuckDB reads each batch's hashes out end to end (one Arrow buffer). `sizes`, when the caller
+    has them, are (batch_id, leaves) in batch order."""
+    if sizes is None:
+        sizes = con.execute(
+            f"SELECT batch_id, count(*) FROM {leaves} GROUP BY batch_id ORDER BY batch_id"
+        ).fetchall()
     if not sizes:
         return
     hashes = con.sql(f"SELECT hash FROM {leaves} ORDER BY batch_id, leaf").to_arrow_table().column(0)
@@ -606,11 +619,16 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     return source
 
 
-def hash_batches(con: duckdb.DuckDBPyConnection, table: str, hasher: TreeHasher) -> None:
+def hash_batches(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    hasher: TreeHasher,
+    sizes: Sequence[tuple[str, int]] | None = None,
+) -> None:
     """Start on the RFC 9162 tree head of every batch of the accesses in `table` (batch_id, leaf and the
-    leaf keys); `hasher.roots()` has them."""
+    leaf keys; `sizes` as for `submit_batch_trees`); `hasher.roots()` has them."""
     con.execute("CREATE OR REPLACE TEMP TABLE leaves AS " + leaf_hashes_sql(table))
     try:
-        submit_batch_trees(con, "leaves", hasher)
+        submit_batch_trees(con, "leaves", hasher, sizes)
     finally:
         con.execute("DROP TABLE leaves")

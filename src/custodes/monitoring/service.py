@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import ByteSize, TypeAdapter
 from sqlalchemy import Text, delete, func, insert, select
 from sqlalchemy import cast as sa_cast
 from sqlalchemy import event as sa_event
@@ -398,10 +401,34 @@ def event_store(settings: Settings) -> events.EventStore:
 
 
 def _duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """DuckDB for ingests, runs and look-ups: within `monitoring_memory_limit`, spilling into the store."""
+    """DuckDB for ingests, runs and look-ups: within `monitoring_memory_limit`, spilling into the store at
+    most `monitoring_spill_limit` and half the disk's free space (the database may share the disk)."""
+    spill_dir = event_store(settings).spill_dir
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    allowed = TypeAdapter(ByteSize).validate_python(settings.monitoring_spill_limit)
+    spill_limit = min(int(allowed), shutil.disk_usage(spill_dir).free // 2)
     return events.connect(
-        memory_limit=settings.monitoring_memory_limit, spill_dir=event_store(settings).spill_dir
+        memory_limit=settings.monitoring_memory_limit, spill_dir=spill_dir, spill_limit=spill_limit
     )
+
+
+class CapacityError(RuntimeError):
+    """An ingest or detector run needed more memory and spill space than the settings allow."""
+
+
+@contextmanager
+def _within_capacity(settings: Settings, advice: str) -> Iterator[None]:
+    """DuckDB's out-of-memory error (memory and spill both used up) in words an operator can act on."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as error:
+        raise CapacityError(
+            f"This needed more than the {settings.monitoring_memory_limit} of memory "
+            f"(CUSTODES_MONITORING_MEMORY_LIMIT) and the disk it may spill to "
+            f"(CUSTODES_MONITORING_SPILL_LIMIT, {settings.monitoring_spill_limit}, and never over half "
+            f"the free space). "
+            f"{advice} Nothing was recorded."
+        ) from error
 
 
 def recover(session: Session, store: events.EventStore) -> None:
@@ -459,7 +486,11 @@ def ingest(
         # A file at a time: memory stays bounded and the cost linear in events, however many are sent.
         for number, source in enumerate(sources):
             step(f"Storing {source.name}")
-            _ingest_one(con, store, ingest_id, number, source, totals, hasher, salt_key)
+            with _within_capacity(
+                settings,
+                "Ingest fewer events at a time (smaller files, fewer a request), or allow more memory.",
+            ):
+                _ingest_one(con, store, ingest_id, number, source, totals, hasher, salt_key)
         step("Recording the ingest")
         roots = hasher.roots()
         _record_ingest(
@@ -606,8 +637,8 @@ def _number_new(
     first_only = (
         "" if good == unique else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
     )
-    days = [day for (day,) in con.execute(
-        "SELECT DISTINCT strftime(moment, '%Y-%m-%d') FROM checked WHERE problem IS NULL"
+    days = [f"{day:%Y-%m-%d}" for (day,) in con.execute(
+        "SELECT DISTINCT CAST(moment AS DATE) FROM checked WHERE problem IS NULL"
     ).fetchall()]  # fmt: skip
     stored_globs = store.day_globs(days) + store.staged_day_globs(ingest_id, days)
     not_stored = (
@@ -664,7 +695,7 @@ def _write_new(
         "SELECT batch_id, count(*), min(occurred_at), max(occurred_at) FROM numbered "
         "GROUP BY batch_id ORDER BY batch_id"
     ).fetchall()
-    events.hash_batches(con, "numbered", hasher)
+    events.hash_batches(con, "numbered", hasher, [(batch_id, int(n)) for batch_id, n, _, _ in spans])
     return [(batch_id, int(n), first, last) for batch_id, n, first, last in spans]
 
 
@@ -1013,7 +1044,12 @@ def find_alerts(
         con = _duckdb(settings)
         engine = detectors.DuckEngine(con)
     try:
-        found = detectors.evaluate(engine, reference_tables(session, limits), events_dir, span, limits)
+        with _within_capacity(
+            settings,
+            "Run the detectors over a shorter period (custodes monitor run --from DATE --to DATE), "
+            "or allow more memory.",
+        ):
+            found = detectors.evaluate(engine, reference_tables(session, limits), events_dir, span, limits)
     finally:
         if con is not None:
             con.close()

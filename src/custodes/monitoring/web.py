@@ -357,11 +357,19 @@ RUN_WINDOW_DAYS = 90
 @router.get("/monitoring")
 def monitoring_overview(request: Request, db: Db, viewer: Overseer) -> Any:
     """Accesses stored, ingests with their quarantined rows, detector runs and how much was explained."""
+    return _overview_page(request, db, viewer)
+
+
+def _overview_page(
+    request: Request, db: Db, viewer: Principal, problem: str | None = None, status_code: int = 200
+) -> Any:
     found = service.overview(db)
     latest = found.runs[0] if found.runs else None
     return _page(
         request,
         "overview.html",
+        status_code,
+        problem=problem,
         title="Access monitoring",
         overview=found,
         latest=latest,
@@ -391,12 +399,15 @@ def ingest_page(request: Request, db: Db, viewer: Overseer, ingest_id: str) -> A
 
 
 @router.post("/monitoring/run")
-def run_now(request: Request, db: Db, viewer: Investigator) -> RedirectResponse:
+def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
     """Run the detectors over the last 90 days (the command line takes any window)."""
     end = utcnow()
-    summary = service.run(
-        db, request.app.state.settings, viewer.actor, (end - timedelta(days=RUN_WINDOW_DAYS), end)
-    )
+    try:
+        summary = service.run(
+            db, request.app.state.settings, viewer.actor, (end - timedelta(days=RUN_WINDOW_DAYS), end)
+        )
+    except service.CapacityError as error:
+        return _overview_page(request, db, viewer, problem=str(error), status_code=503)
     return _done(
         "/monitoring",
         f"Detectors run over {summary.events:,} accesses: {len(summary.alerts):,} alert(s), "
