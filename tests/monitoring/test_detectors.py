@@ -258,3 +258,81 @@ def test_a_run_beyond_memory_and_spill_says_what_to_do_and_records_nothing(
     assert "more than the 1KB of memory (CUSTODES_MONITORING_MEMORY_LIMIT)" in message
     assert "custodes monitor run --from DATE --to DATE" in message
     assert db.query(MonitorRun).count() == 0
+
+
+# --------------------------------------------------------------------------- alerts across runs
+
+
+def _stored_alerts(db: Session) -> dict[str, tuple[str, list[str]]]:
+    from custodes.monitoring.models import Alert, AlertEvent
+
+    db.expire_all()
+    found = {}
+    for alert in db.query(Alert).all():
+        events = db.query(AlertEvent.event_id).filter(AlertEvent.alert_id == alert.alert_id)
+        found[alert.alert_id] = (alert.status, sorted(event_id for (event_id,) in events))
+    return found
+
+
+def test_a_narrower_window_never_takes_accesses_out_of_an_alert(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    from datetime import timedelta
+
+    from tests.monitoring.world import DAY0
+
+    ingest(db, settings, world, [event("e1", "N-NB"), event("e2", "N-NB", day=4), event("e3", "N-NB", day=8)])
+    (alert_id,) = [alert.alert_id for alert in monitoring.run(db, settings, "system:test").alerts]
+    whole = _stored_alerts(db)
+    assert whole == {alert_id: ("new", ["e1", "e2", "e3"])}
+    first_week = monitoring.run(db, settings, "system:test", (None, DAY0 + timedelta(days=2)))
+    later = monitoring.run(db, settings, "system:test", (DAY0 + timedelta(days=3), None))
+    assert first_week.new_alerts == later.new_alerts == 0  # the later accesses continue the same alert
+    assert _stored_alerts(db) == whole
+
+
+def test_accesses_after_a_dismissal_raise_a_new_alert_and_the_dismissal_stands(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    from custodes.monitoring.models import Alert
+
+    ingest(db, settings, world, [event("e1", "N-NB")])
+    (first,) = monitoring.run(db, settings, "system:test").alerts
+    dismissed = db.get(Alert, first.alert_id)
+    assert dismissed is not None
+    dismissed.status = "dismissed"
+    db.flush()
+    ingest(db, settings, world, [event("e2", "N-NB", day=4), event("e3", "N-NB", day=9)])
+    again = monitoring.run(db, settings, "system:test")
+    assert again.new_alerts == 1
+    (second,) = again.alerts
+    assert second.alert_id != first.alert_id and [e.event_id for e in second.events] == ["e2", "e3"]
+    assert _stored_alerts(db) == {
+        first.alert_id: ("dismissed", ["e1"]),
+        second.alert_id: ("new", ["e2", "e3"]),
+    }
+    assert monitoring.run(db, settings, "system:test").new_alerts == 0
+
+
+def test_a_volume_alert_and_a_search_that_found_nobody_are_two_alerts(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    quiet = [event(f"q{day}", None, day=day, action="search") for day in range(10)]
+    busy = [event(f"v{i}", None, day=10, hour=9, minute=i, action="search") for i in range(59)]
+    cited = event("x0", None, day=10, hour=8, action="search", case_ref="C-NOPE")
+    ingest(db, settings, world, [*quiet, cited, *busy])
+    alerts = {alert.rules: alert for alert in monitoring.run(db, settings, "system:test").alerts}
+    assert set(alerts) == {(Rule.VOLUME_ANOMALY,), (Rule.CASE_MISMATCH,)}
+    mismatch = alerts[(Rule.CASE_MISMATCH,)]
+    assert mismatch.alert_id != alerts[(Rule.VOLUME_ANOMALY,)].alert_id
+    assert mismatch.score == 50  # not halved: a search that found nobody is not explained by a case
+    assert mismatch.explanation == (
+        "S1 ran a search that found nobody once on 15 Oct 2026; cites case C-NOPE, which does not exist."
+    )
+
+
+def test_an_access_stored_twice_counts_once(db: Session, settings: Settings, world: Path) -> None:
+    ingest(db, settings, world, [event("e1", "N-NB")])
+    ingest(db, settings, world, [event("e1", "N-NB", day=1)])  # same id, another day (docs: known limit)
+    (alert,) = monitoring.run(db, settings, "system:test").alerts
+    assert [e.event_id for e in alert.events] == ["e1"]

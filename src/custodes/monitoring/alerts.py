@@ -6,7 +6,7 @@ alerts. docs/monitoring.md explains the choices.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,28 +151,45 @@ def explain_access(row: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- grouping
 
 
+PATTERN, VOLUME = "pattern", "volume"  # the two kinds of alert; ids and triage never mix them
+
+
+def kind_of(rules: Iterable[str]) -> str:
+    return VOLUME if set(rules) == {Rule.VOLUME_ANOMALY} else PATTERN
+
+
 def build(
-    flagged: list[dict[str, Any]], volume: list[dict[str, Any]], limits: Thresholds
+    flagged: list[dict[str, Any]],
+    volume: list[dict[str, Any]],
+    limits: Thresholds,
+    settled: Mapping[str, Collection[str]] | None = None,
 ) -> list[AlertDraft]:
     """Alerts from the findings: the raising accesses of each (staff, subject), split where more than
-    `alert_gap_days` pass without one; and each member of staff's runs of high-volume days."""
-    by_pair: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    `alert_gap_days` pass without one; and each member of staff's runs of high-volume days.
+
+    `settled` holds, by kind, the accesses already in alerts that were dismissed or closed: those decisions
+    stand, so such accesses raise nothing again, and newer ones about the same person form a new alert.
+    An access stored twice (the same event_id) counts once."""
+    settled = settled or {}
+    by_pair: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
     for row in flagged:
         rules = event_rules(row)
-        if raises_alert(rules):
-            by_pair.setdefault((row["staff_id"], row["subject_id"]), []).append({**row, "rules": rules})
+        if raises_alert(rules) and row["event_id"] not in settled.get(PATTERN, ()):
+            pair = by_pair.setdefault((row["staff_id"], row["subject_id"]), {})
+            pair.setdefault(row["event_id"], {**row, "rules": rules})
     alerts = [
         _pattern_alert(episode)
         for rows in by_pair.values()
-        for episode in _episodes(rows, limits.alert_gap_days)
+        for episode in _episodes(list(rows.values()), limits.alert_gap_days)
     ]
-    by_staff: dict[str, list[dict[str, Any]]] = {}
+    by_staff: dict[str, dict[str, dict[str, Any]]] = {}
     for row in volume:
-        by_staff.setdefault(row["staff_id"], []).append(row)
+        if row["event_id"] not in settled.get(VOLUME, ()):
+            by_staff.setdefault(row["staff_id"], {}).setdefault(row["event_id"], row)
     alerts += [
         _volume_alert(episode)
         for rows in by_staff.values()
-        for episode in _episodes(rows, limits.alert_gap_days)
+        for episode in _episodes(list(rows.values()), limits.alert_gap_days)
     ]
     return sorted(alerts, key=lambda alert: (-alert.score, alert.first_at, alert.alert_id))
 
@@ -188,8 +205,10 @@ def _episodes(rows: list[dict[str, Any]], gap_days: int) -> list[list[dict[str, 
     return episodes
 
 
-def _alert_id(staff_id: str, subject_id: str | None, first_event: str) -> str:
-    digest = hashlib.sha256(f"{staff_id}|{subject_id or ''}|{first_event}".encode()).hexdigest()
+def _alert_id(kind: str, staff_id: str, subject_id: str | None, first_event: str) -> str:
+    """Stable across runs for the same first access; the kind keeps a volume alert and a search that found
+    nobody (both without a subject) apart."""
+    digest = hashlib.sha256(f"{kind}|{staff_id}|{subject_id or ''}|{first_event}".encode()).hexdigest()
     return f"A{digest[:15].upper()}"
 
 
@@ -219,10 +238,10 @@ def _pattern_alert(rows: list[dict[str, Any]]) -> AlertDraft:
     first, last = rows[0], rows[-1]
     found = {rule for row in rows for rule in row["rules"]}
     rules = tuple(rule for rule in ORDER if rule in found)
-    explained = all(row["explanation"] for row in rows)
+    explained = all(row["explanation"] not in (None, "no_person") for row in rows)
     days = len({row["day_num"] for row in rows})
     return AlertDraft(
-        alert_id=_alert_id(first["staff_id"], first["subject_id"], first["event_id"]),
+        alert_id=_alert_id(PATTERN, first["staff_id"], first["subject_id"], first["event_id"]),
         staff_id=first["staff_id"],
         subject_id=first["subject_id"],
         rules=rules,
@@ -246,6 +265,9 @@ def _pattern_words(rows: list[dict[str, Any]], rules: tuple[Rule, ...], days: in
     row = rows[0]
     staff, subject = row["staff_id"], row["subject_id"]
     verb = "searched for" if all(r["action"] == "search" for r in rows) else "accessed"
+    if subject is None:  # searches that found nobody: only a bad citation raises these
+        facts = [_fact(rule, rows) for rule in rules]
+        return f"{staff} ran a search that found nobody {_span(rows, days)}; " + "; ".join(facts) + "."
     parts = [f"{staff} {verb} {subject} {_span(rows, days)}"]
     if explained:
         cases = sorted({r["explained_by"] for r in rows if r["explained_by"]})
@@ -329,7 +351,7 @@ def _volume_alert(rows: list[dict[str, Any]]) -> AlertDraft:
     )
     rules = (Rule.VOLUME_ANOMALY,)
     return AlertDraft(
-        alert_id=_alert_id(staff, None, first["event_id"]),
+        alert_id=_alert_id(VOLUME, staff, None, first["event_id"]),
         staff_id=staff,
         subject_id=None,
         rules=rules,

@@ -40,7 +40,7 @@ from custodes.monitoring.models import (
     InvestigationNote,
     Nominal,
 )
-from custodes.monitoring.schemas import NominalView
+from custodes.monitoring.schemas import AlertStatus, NominalView
 from custodes.settings import Settings
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import StaffView
@@ -49,13 +49,6 @@ MAX_TEXT = 4000  # reasons
 MAX_NOTE = 10_000
 MAX_TITLE = 200
 PAGE_SIZE = 50
-
-
-class AlertStatus:
-    NEW = "new"
-    DISMISSED = "dismissed"
-    INVESTIGATING = "investigating"
-    CLOSED = "closed"
 
 
 class InvestigationStatus:

@@ -63,6 +63,15 @@ EVENT_COLUMNS = (
 EVENT_REQUIRED = ("event_id", "occurred_at", "system", "staff_id", "action")
 
 
+class AlertStatus:
+    NEW = "new"
+    DISMISSED = "dismissed"  # triaged: no case to answer (a reason is required)
+    INVESTIGATING = "investigating"
+    CLOSED = "closed"  # its investigation closed with an outcome
+    ACTIVE = (NEW, INVESTIGATING)
+    SETTLED = (DISMISSED, CLOSED)  # decisions that stand: newer accesses raise a new alert
+
+
 class Action(StrEnum):
     SEARCH = "search"
     VIEW = "view"

@@ -51,6 +51,7 @@ from custodes.monitoring.models import (
 from custodes.monitoring.schemas import (
     EVENT_COLUMNS,
     STAFF_FLAG_PREFIX,
+    AlertStatus,
     NominalFlag,
     NominalIdentity,
     NominalView,
@@ -1053,7 +1054,20 @@ def find_alerts(
     finally:
         if con is not None:
             con.close()
-    return alert_rules.build(found.flagged, found.volume, limits), found.counts
+    return alert_rules.build(found.flagged, found.volume, limits, _settled(session)), found.counts
+
+
+def _settled(session: Session) -> dict[str, set[str]]:
+    """By kind of alert, the accesses in alerts that were dismissed or closed (alerts.build)."""
+    settled: dict[str, set[str]] = {alert_rules.PATTERN: set(), alert_rules.VOLUME: set()}
+    rows = session.execute(
+        select(Alert.rules, AlertEvent.event_id)
+        .join(AlertEvent, AlertEvent.alert_id == Alert.alert_id)
+        .where(Alert.status.in_(AlertStatus.SETTLED))
+    )
+    for rules, event_id in rows:
+        settled[alert_rules.kind_of(rules.split(";"))].add(event_id)
+    return settled
 
 
 def run(
@@ -1104,76 +1118,128 @@ def run(
 
 
 def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str) -> int:
+    """Keep the run's alerts; return how many are new. An alert's accesses only ever grow, whatever the
+    window: a draft continuing an open alert (same first access, a shared access, or within
+    `alert_gap_days` of it) adds its new accesses to it, and leaves it untouched if it has none. Dismissed
+    and closed alerts are never reopened: `alerts.build` has already left their accesses out."""
     now = utcnow()
-    existing = {
-        alert.alert_id: alert
-        for start in range(0, len(drafts), _CHUNK)
-        for alert in session.scalars(
-            select(Alert).where(Alert.alert_id.in_([d.alert_id for d in drafts[start : start + _CHUNK]]))
-        )
-    }
-    if existing:
-        ids = list(existing)
-        for start in range(0, len(ids), _CHUNK):
-            session.execute(delete(AlertEvent).where(AlertEvent.alert_id.in_(ids[start : start + _CHUNK])))
-    entries = []
+    targets, known = _open_alerts_continued(session, drafts)
+    entries, rows = [], []
     for draft in drafts:
-        values = {
-            "rules": ";".join(draft.rules),
-            "score": draft.score,
-            "first_at": draft.first_at,
-            "last_at": draft.last_at,
-            "events": len(draft.events),
-            "explanation": draft.explanation,
-            "run_id": run_id,
-            "updated_at": now,
-        }
-        alert = existing.get(draft.alert_id)
+        alert = targets.get(draft.alert_id)
+        alert_id = alert.alert_id if alert is not None else draft.alert_id
+        fresh = [event for event in draft.events if event.event_id not in known.get(alert_id, ())]
+        if not fresh:
+            continue
+        rows += [_alert_event_row(alert_id, event) for event in fresh]
         if alert is None:
-            session.add(
-                Alert(
-                    alert_id=draft.alert_id,
-                    staff_id=draft.staff_id,
-                    subject_id=draft.subject_id,
-                    status="new",
-                    created_at=now,
-                    **values,
-                )
-            )
-            entries.append(
-                EntryDraft(
-                    actor=actor,
-                    op=Op.COLLECTION,
-                    object_type="alert",
-                    object_id=draft.alert_id,
-                    subjects=tuple(s for s in (draft.staff_id, draft.subject_id) if s),
-                    detail={"rules": list(draft.rules), "score": draft.score, "events": len(draft.events)},
-                )
-            )
+            session.add(_new_alert(draft, run_id, now))
+            entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
-            for name, value in values.items():
-                setattr(alert, name, value)
+            _extend(alert, draft, len(fresh), run_id, now)
+            entries.append(_alert_entry(actor, Op.ALTERATION, alert_id, draft, len(fresh)))
     session.flush()
-    rows = [
-        {
-            "alert_id": draft.alert_id,
-            "event_id": event.event_id,
-            "occurred_at": alert_rules.moment(event.at_us),
-            "system": event.system,
-            "action": event.action,
-            "case_ref": event.case_ref,
-            "rules": ";".join(event.rules),
-            "explanation": event.explanation,
-            "batch_id": event.batch_id,
-        }
-        for draft in drafts
-        for event in draft.events
-    ]
     if rows:  # a bulk INSERT, not one unit-of-work object per access (a large run has tens of thousands)
         session.execute(insert(AlertEvent), rows)
     ledger.record_many(session, entries)
     session.flush()
-    return len(entries)
+    return sum(1 for entry in entries if entry.op == Op.COLLECTION)
+
+
+def _open_alerts_continued(
+    session: Session, drafts: Sequence[AlertDraft]
+) -> tuple[dict[str, Alert], dict[str, set[str]]]:
+    """For each draft that continues an open alert, that alert (by the draft's id); and the accesses each
+    of those alerts already holds."""
+    staff = sorted({draft.staff_id for draft in drafts})
+    candidates = [
+        alert
+        for start in range(0, len(staff), _CHUNK)
+        for alert in session.scalars(
+            select(Alert).where(
+                Alert.staff_id.in_(staff[start : start + _CHUNK]), Alert.status.in_(AlertStatus.ACTIVE)
+            )
+        )
+    ]
+    known: dict[str, set[str]] = {alert.alert_id: set() for alert in candidates}
+    ids = list(known)
+    for start in range(0, len(ids), _CHUNK):
+        query = select(AlertEvent.alert_id, AlertEvent.event_id).where(
+            AlertEvent.alert_id.in_(ids[start : start + _CHUNK])
+        )
+        for alert_id, event_id in session.execute(query):
+            known[alert_id].add(event_id)
+    by_thread: dict[tuple[str, str | None, str], list[Alert]] = {}
+    for alert in candidates:
+        thread = (alert.staff_id, alert.subject_id, alert_rules.kind_of(alert.rules.split(";")))
+        by_thread.setdefault(thread, []).append(alert)
+    gap = timedelta(days=thresholds(session).alert_gap_days)
+    targets = {}
+    for draft in drafts:
+        thread = (draft.staff_id, draft.subject_id, alert_rules.kind_of(draft.rules))
+        ids_in_draft = {event.event_id for event in draft.events}
+        for alert in sorted(by_thread.get(thread, ()), key=lambda a: a.first_at):
+            if (
+                alert.alert_id == draft.alert_id
+                or known[alert.alert_id] & ids_in_draft
+                or (alert.first_at - gap <= draft.last_at and draft.first_at <= alert.last_at + gap)
+            ):
+                targets[draft.alert_id] = alert
+                break
+    return targets, known
+
+
+def _new_alert(draft: AlertDraft, run_id: int, now: datetime) -> Alert:
+    return Alert(
+        alert_id=draft.alert_id,
+        staff_id=draft.staff_id,
+        subject_id=draft.subject_id,
+        status=AlertStatus.NEW,
+        created_at=now,
+        rules=";".join(draft.rules),
+        score=draft.score,
+        first_at=draft.first_at,
+        last_at=draft.last_at,
+        events=len(draft.events),
+        explanation=draft.explanation,
+        run_id=run_id,
+        updated_at=now,
+    )
+
+
+def _extend(alert: Alert, draft: AlertDraft, added: int, run_id: int, now: datetime) -> None:
+    """New accesses for an open alert: its rules and span widen, its score never falls, triage stays."""
+    rules = set(alert.rules.split(";")) | set(draft.rules)
+    alert.rules = ";".join(rule for rule in alert_rules.ORDER if rule in rules)
+    alert.score = max(alert.score, draft.score)
+    alert.first_at, alert.last_at = min(alert.first_at, draft.first_at), max(alert.last_at, draft.last_at)
+    alert.events += added
+    alert.explanation, alert.run_id, alert.updated_at = draft.explanation, run_id, now
+
+
+def _alert_event_row(alert_id: str, event: alert_rules.AlertEventDraft) -> dict[str, Any]:
+    return {
+        "alert_id": alert_id,
+        "event_id": event.event_id,
+        "occurred_at": alert_rules.moment(event.at_us),
+        "system": event.system,
+        "action": event.action,
+        "case_ref": event.case_ref,
+        "rules": ";".join(event.rules),
+        "explanation": event.explanation,
+        "batch_id": event.batch_id,
+    }
+
+
+def _alert_entry(actor: str, op: Op, alert_id: str, draft: AlertDraft, added: int) -> EntryDraft:
+    return EntryDraft(
+        actor=actor,
+        op=op,
+        object_type="alert",
+        object_id=alert_id,
+        subjects=tuple(s for s in (draft.staff_id, draft.subject_id) if s),
+        detail={"rules": list(draft.rules), "score": draft.score, "events": added},
+    )
 
 
 def write_alerts(alerts: Iterable[AlertDraft], path: Path) -> int:
