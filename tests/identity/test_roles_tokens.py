@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from custodes.cli import app as cli
 from custodes.identity import service as identity
 from custodes.identity.models import ApiToken, RoleRequest
-from custodes.identity.permissions import SELF_GRANT_NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
@@ -52,14 +52,49 @@ def test_an_administrator_changes_someone_elses_roles(
 ) -> None:
     admin = logged_in(Role.ADMIN)
     make_account(db, "R1", {Role.OFFICER}, password=None)
-    response = post_form(client, "/admin/accounts/R1/roles", {"roles": ["supervisor", "ccu"]})
+    response = post_form(client, "/admin/accounts/R1/roles", {"roles": ["supervisor", "analyst"]})
     assert response.status_code == 303  # type: ignore[attr-defined]
     assert _flash(response) == "Roles updated."
-    assert _roles(db, "R1") == {Role.SUPERVISOR, Role.CCU}
+    assert _roles(db, "R1") == {Role.SUPERVISOR, Role.ANALYST}
     change = _entries(db, "alteration", object_id="R1", actor=f"staff:{admin}")[0]
-    assert change.detail["added"] == ["ccu", "supervisor"] and change.detail["removed"] == ["officer"]
+    assert change.detail["added"] == ["analyst", "supervisor"] and change.detail["removed"] == ["officer"]
     page = client.get("/admin/accounts/R1")
     assert page.status_code == 200 and "Roles updated." not in page.text
+
+
+@pytest.mark.parametrize("role", sorted(NEEDS_SECOND_ADMIN), ids=str)
+def test_a_sensitive_role_for_anyone_waits_for_a_second_administrator(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str], role: Role
+) -> None:
+    """Else an administrator could give it to an account of their choosing and log in as it."""
+    admin = logged_in(Role.ADMIN)
+    make_account(db, "R3", {Role.OFFICER}, password=None)
+    response = post_form(client, "/admin/accounts/R3/roles", {"roles": ["officer", str(role)]})
+    assert _flash(response) == f"Giving the {role} role waits for a second administrator's approval."
+    assert _roles(db, "R3") == {Role.OFFICER}
+    request = db.scalars(select(RoleRequest).where(RoleRequest.staff_id == "R3")).one()
+    assert request.requested_by == admin and request.outcome is None
+
+
+def test_an_administrator_cannot_set_the_password_of_another_sensitive_account(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    logged_in(Role.ADMIN)
+    make_account(db, "A8", {Role.ADMIN}, password=None)
+    make_account(db, "C8", {Role.CCU, Role.OFFICER}, password=None)
+    make_account(db, "O8", {Role.OFFICER}, password=None)
+    for staff_id, role in (("A8", "admin"), ("C8", "ccu")):
+        refused = post_form(
+            client, f"/admin/accounts/{staff_id}/password", {"password": "a long new password"}
+        )
+        assert _flash(refused) == (
+            f"Not done: {staff_id} holds the {role} role: their password can only be changed by them or on "
+            "the server (custodes account set-password)"
+        )
+        db.expire_all()
+        assert identity.get_account(db, staff_id).has_password is False  # type: ignore[union-attr]
+    allowed = post_form(client, "/admin/accounts/O8/password", {"password": "a long new password"})
+    assert _flash(allowed) == "Password set. Give it to the member of staff in person."
 
 
 def test_an_unknown_role_is_refused_by_name(
@@ -72,7 +107,7 @@ def test_an_unknown_role_is_refused_by_name(
     assert _roles(db, "R2") == {Role.OFFICER}
 
 
-@pytest.mark.parametrize("role", sorted(SELF_GRANT_NEEDS_SECOND_ADMIN - {Role.ADMIN}), ids=str)
+@pytest.mark.parametrize("role", sorted(NEEDS_SECOND_ADMIN - {Role.ADMIN}), ids=str)
 def test_a_sensitive_self_grant_becomes_a_request(role: Role, db: Session) -> None:
     """(Only an administrator can change roles, so `admin` itself is never a self-grant.)"""
     make_account(db, "A1", {Role.ADMIN}, password=None)

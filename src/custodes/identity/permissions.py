@@ -155,7 +155,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # Granting one of these to yourself needs a second administrator's approval.
-SELF_GRANT_NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})
+# Granting these, to anyone, waits for a second administrator; and no administrator may set the password
+# of another account holding one through the screens (else: grant it to an account, set its password, log in).
+NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})
 
 
 def permissions_for(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:

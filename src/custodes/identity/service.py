@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
-from custodes.identity.permissions import SELF_GRANT_NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
 from custodes.identity.schemas import (
     AccountView,
     ConfigItem,
@@ -178,6 +178,19 @@ def set_password(session: Session, staff_id: str, password: str, actor: str) -> 
     _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"])
 
 
+def reset_password(session: Session, staff_id: str, password: str, actor: Principal) -> None:
+    """An administrator sets someone's password (screens). Not for another account holding a sensitive role:
+    whoever knows its password can act as it, so those are reset on the server
+    (`custodes account set-password`), where the operator is trusted."""
+    sensitive = _roles_of(_account(session, staff_id)) & NEEDS_SECOND_ADMIN
+    if staff_id != actor.staff_id and sensitive:
+        raise IdentityError(
+            f"{staff_id} holds the {', '.join(sorted(map(str, sensitive)))} role: their password can only be "
+            "changed by them or on the server (custodes account set-password)"
+        )
+    set_password(session, staff_id, password, actor.actor)
+
+
 def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:
     account = _account(session, staff_id)
     if account.staff_id == actor.staff_id and not active:
@@ -197,13 +210,13 @@ def unlock(session: Session, staff_id: str, actor: Principal) -> None:
 
 
 def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Principal) -> RoleChangeResult:
-    """Apply a role change, or hold it for a second administrator when it raises the actor's own roles."""
+    """Apply a role change, or hold it for a second administrator when it grants a sensitive role."""
     account = _account(session, staff_id)
     current = _roles_of(account)
     if roles == current:
         return RoleChangeResult(True, "No change.")
     added = roles - current
-    if staff_id == actor.staff_id and added & SELF_GRANT_NEEDS_SECOND_ADMIN:
+    if added & NEEDS_SECOND_ADMIN:
         request = RoleRequest(
             staff_id=staff_id,
             roles=";".join(sorted(str(r) for r in roles)),
@@ -220,9 +233,13 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
             requested_roles=sorted(str(r) for r in roles),
             request=request.id,
         )
-        return RoleChangeResult(
-            False, "You cannot give yourself that role: a second administrator must approve it.", request.id
+        sensitive = ", ".join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))
+        message = (
+            "You cannot give yourself that role: a second administrator must approve it."
+            if staff_id == actor.staff_id
+            else f"Giving the {sensitive} role waits for a second administrator's approval."
         )
+        return RoleChangeResult(False, message, request.id)
     _replace_roles(account, roles)
     _record_account(
         session,

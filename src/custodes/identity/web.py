@@ -181,7 +181,7 @@ def set_password(
     path = f"/admin/accounts/{quote(staff_id)}"
 
     def action() -> str:
-        identity.set_password(db, staff_id, password, manager.actor)
+        identity.reset_password(db, staff_id, password, manager)
         return "Password set. Give it to the member of staff in person."
 
     return _apply(path, action)
