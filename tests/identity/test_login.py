@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +25,7 @@ from custodes.web.app import create_app
 from custodes.web.deps import SESSION_COOKIE, cookie_signer
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 
-REFUSED = "That staff number and password do not match an active account."
+REFUSED = "That staff number and password do not match an active account."  # and the same hint each time
 
 
 def _entries(db: Session, op: str, **criteria: str) -> list[ledger.StoredEntry]:
@@ -93,7 +93,7 @@ def test_lock_out_after_consecutive_failures(client: TestClient, db: Session, se
     # Even the right password is refused while locked.
     locked = log_in(client, "L4")
     assert locked.status_code == 401
-    assert "locked" in locked.text
+    assert REFUSED in locked.text  # the same words as any refusal: nothing about the account's state
     assert _entries(db, "login_failed", object_id="L4")[0].detail["reason"] == "account locked"
     # Move time on: the lock has passed.
     account.locked_until = utcnow() - timedelta(seconds=1)
@@ -283,3 +283,31 @@ def test_the_page_asked_for_survives_the_round_trip_whatever_its_characters(
     assert location == asked[0]
     back = client.get(location)
     assert back.status_code == 404 and "A&amp;next=evil#x?y" in back.text  # the account asked for
+
+
+def test_simultaneous_wrong_passwords_are_all_counted(
+    backend: str, new_database: Callable[[str], str], settings: Settings
+) -> None:
+    """Else a burst of guesses sent at once would each read the same count and the lock-out never come."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from custodes.kit.db import make_engine, make_session_factory, transaction
+
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        make_account(session, "L9", {Role.OFFICER})
+    attempts = settings.login_lockout_failures + 3
+
+    def guess(number: int) -> bool:
+        with transaction(factory) as session:
+            return identity.authenticate(session, settings, "L9", f"wrong guess {number}", "test").ok
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        assert not any(pool.map(guess, range(attempts)))
+    with factory() as session:
+        account = session.get(Account, "L9")
+        # Counted one after another: the first five lock the account, the rest find it locked.
+        assert account is not None and account.failed_logins == settings.login_lockout_failures
+        assert account.locked_until is not None
+    engine.dispose()

@@ -285,23 +285,30 @@ def decide_role_request(session: Session, request_id: int, approve: bool, actor:
 # --------------------------------------------------------------------------- log-in and sessions
 
 
+# One answer for every refusal, so that it does not tell whether an account exists or is locked.
+_REFUSED = (
+    "That staff number and password do not match an active account. After repeated failures an account "
+    "is locked for a while: if you cannot log in, ask an administrator."
+)
+
+
 def authenticate(
     session: Session, settings: Settings, staff_id: str, password: str, client: str
 ) -> LoginOutcome:
     """Check a password, applying lock-out; on success open a session and return its token."""
     now = utcnow()
-    account = session.get(Account, staff_id.strip()) if staff_id.strip() else None
+    # The row is locked to the end of the transaction (PostgreSQL; SQLite's write lock does the same), so
+    # simultaneous guesses at one account are counted one after another and the lock-out cannot be raced.
+    account = session.get(Account, staff_id.strip(), with_for_update=True) if staff_id.strip() else None
     usable = account is not None and account.active and account.password_hash is not None
     if not usable or account is None or account.password_hash is None:
         _hasher.verify(password, _DUMMY_HASH)
         _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
-        return LoginOutcome(False, "That staff number and password do not match an active account.")
+        return LoginOutcome(False, _REFUSED)
     if account.locked_until is not None and account.locked_until > now:
+        _hasher.verify(password, _DUMMY_HASH)  # answer as slowly, and in the same words, as any refusal
         _record_login_failure(session, staff_id, account, "account locked", client)
-        return LoginOutcome(
-            False,
-            "This account is locked after repeated failed log-ins. Try again later or ask an administrator.",
-        )
+        return LoginOutcome(False, _REFUSED)
     valid, new_hash = _hasher.verify_and_update(password, account.password_hash)
     if not valid:
         account.failed_logins += 1
@@ -310,7 +317,7 @@ def authenticate(
             account.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
             reason = "wrong password; account locked"
         _record_login_failure(session, staff_id, account, reason, client)
-        return LoginOutcome(False, "That staff number and password do not match an active account.")
+        return LoginOutcome(False, _REFUSED)
     if new_hash is not None:
         account.password_hash = new_hash
     account.failed_logins = 0
