@@ -7,6 +7,7 @@ import hashlib
 import json
 import random
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from custodes.ledger.models import (
     LedgerSubject,
 )
 from custodes.ledger.note import NoteError, Signer, Verifier, generate_signer_key, open_checkpoint
-from custodes.ledger.schemas import EntryDraft, EntryRejected, Op
+from custodes.ledger.schemas import EntryDraft, EntryRejected, FaultKind, Op
 from custodes.workforce.models import Staff
 from tests.ledger.helpers import Log, draft, open_log
 
@@ -666,6 +667,12 @@ def test_triggers_refuse_every_other_change_to_an_entry(guarded: Log) -> None:
         "UPDATE ledger_entry SET body = NULL, redacted_at = :t, actor = 'staff:X' WHERE idx = 9",
         {"t": utcnow()},
     )
+    # Nor point the entry at another object: the object id can only be cleared with the bytes.
+    _refused(
+        guarded,
+        "UPDATE ledger_entry SET body = NULL, redacted_at = :t, object_id = 'N-OTHER' WHERE idx = 9",
+        {"t": utcnow()},
+    )
     # Subjects of an entry that is not redacted stay.
     _refused(guarded, "DELETE FROM ledger_subject WHERE idx = 5")
     assert guarded.verify().intact  # nothing got through
@@ -682,9 +689,44 @@ def test_the_one_allowed_update_is_a_redaction(guarded: Log) -> None:
             {"t": utcnow()},
         )
         connection.execute(text("DELETE FROM ledger_subject WHERE idx = 11"))
+    # The database allowed it, but the ledger does not record it: verify names the entry.
+    unrecorded = guarded.verify()
+    assert unrecorded.fault is not None and unrecorded.fault.kind == FaultKind.LEAF_ALTERED
+    assert unrecorded.fault.index == 11 and "no erasure entry" in unrecorded.fault.message
+    with guarded.factory() as session:
+        ledger.record(
+            session,
+            EntryDraft("system:retention", Op.ERASURE, "ledger_entry", "11", detail={"reason": "retention"}),
+        )
+        session.commit()
     report = guarded.verify()
     assert report.intact, report.fault
     assert report.redacted == 2
+
+
+@pytest.mark.parametrize("table", ["ledger_entry", "ledger_subject", "ledger_redaction"])
+def test_a_row_at_a_negative_index_is_found(guarded: Log, table: str) -> None:
+    """Outside the tree, so no hash covers it; searches would still show it."""
+    rows = {
+        "ledger_entry": "INSERT INTO ledger_entry (idx, at, actor, op, object_type, object_id, body, "
+        "leaf_hash) VALUES (-1, :t, 'staff:FORGER', 'consultation', 'nominal', 'N1', :b, :h)",
+        "ledger_subject": "INSERT INTO ledger_subject (idx, subject_id) VALUES (-1, 'N1')",
+        "ledger_redaction": "INSERT INTO ledger_redaction (idx, redacted_at, reason) "
+        "VALUES (-1, :t, 'forged')",
+    }
+    params = {"t": utcnow(), "b": b"{}", "h": b"\x00" * 32}
+    if guarded.backend == "sqlite":  # a connection of its own: SQLite checks foreign keys only when asked
+        raw = sqlite3.connect(guarded.url.removeprefix("sqlite:///"))
+        raw.execute(rows[table].replace(":t", "?").replace(":b", "?").replace(":h", "?"),
+                    [params[k] for k in ("t", "b", "h") if f":{k}" in rows[table]])  # fmt: skip
+        raw.commit()
+        raw.close()
+    else:
+        with guarded.engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))  # no foreign keys
+            connection.execute(text(rows[table]), params)
+    report = guarded.verify()
+    assert report.fault is not None and report.fault.kind == FaultKind.EXTRA_LEAF and report.fault.index == -1
 
 
 def test_postgresql_refuses_truncate(guarded: Log) -> None:

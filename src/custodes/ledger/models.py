@@ -117,10 +117,11 @@ APPEND_ONLY_TABLES = (
     "ledger_redaction",
 )
 
-# An entry may change in one way only: its bytes (and object id) cleared, once, when a redaction row
-# authorises it. Its leaf hash stays, so the tree still verifies.
+# An entry may change in one way only: its bytes and object id cleared, once, when a redaction row
+# authorises it. Its leaf hash stays, so the tree still verifies. (`verify` also wants the `erasure` entry
+# that records each redaction.)
 _REDACTION_ALLOWED = (
-    "OLD.body IS NOT NULL AND NEW.body IS NULL AND NEW.redacted_at IS NOT NULL"
+    "OLD.body IS NOT NULL AND NEW.body IS NULL AND NEW.redacted_at IS NOT NULL AND NEW.object_id IS NULL"
     " AND NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash AND NEW.at = OLD.at"
     " AND NEW.actor = OLD.actor AND NEW.op = OLD.op AND NEW.object_type = OLD.object_type"
     " AND EXISTS (SELECT 1 FROM ledger_redaction r WHERE r.idx = OLD.idx)"

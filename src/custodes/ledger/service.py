@@ -873,7 +873,52 @@ def _combine(
             progress(chunk.end, total)
     scan.roots[total] = _fold([*top.hashes, *tail])
     _check_beyond_the_end(connection, scan, total)
+    _check_before_the_start(connection, scan)
+    _check_redactions_recorded(connection, scan)
     return scan
+
+
+def _check_before_the_start(connection: Connection, scan: _Scan) -> None:
+    """Rows at a negative index: outside the tree, so no hash covers them, yet searches would show them."""
+    for table in (LedgerEntry, LedgerSubject, LedgerRedaction):
+        lowest = connection.execute(select(func.min(table.idx))).scalar()
+        if lowest is not None and lowest < 0:
+            scan.fail(FaultKind.EXTRA_LEAF, lowest, f"{table.__tablename__} has a row at index {lowest}")
+    if (connection.execute(select(func.min(LedgerNode.idx))).scalar() or 0) < 0:
+        scan.fail(FaultKind.TREE_NODE_ALTERED, 0, "ledger_node has a row at a negative index")
+
+
+def _check_redactions_recorded(connection: Connection, scan: _Scan) -> None:
+    """Each redaction must be recorded by an `erasure` entry after it (`redact` appends one): a row put in
+    ledger_redaction by other means would otherwise let an entry's bytes be wiped unnoticed. Run after the
+    scan, which has checked every entry's searchable columns against its bytes."""
+    redacted = set(
+        connection.execute(
+            select(LedgerRedaction.idx)
+            .join(LedgerEntry, LedgerEntry.idx == LedgerRedaction.idx)
+            .where(LedgerEntry.body.is_(None))
+        ).scalars()
+    )
+    if not redacted:
+        return
+    latest_record: dict[str, int] = {}
+    for object_id, at in connection.execute(
+        select(LedgerEntry.object_id, LedgerEntry.idx).where(
+            era(LedgerEntry.idx) >= min(redacted) >> ERA_BITS,
+            LedgerEntry.object_type == "ledger_entry",
+            LedgerEntry.op == Op.ERASURE,
+        )
+    ):
+        if object_id is not None:
+            latest_record[object_id] = max(at, latest_record.get(object_id, -1))
+    for index in sorted(redacted):
+        if latest_record.get(str(index), -1) <= index:
+            scan.fail(
+                FaultKind.LEAF_ALTERED,
+                index,
+                f"entry {index}'s bytes were cleared, but no erasure entry after it records the redaction",
+            )
+            return
 
 
 def _check_beyond_the_end(connection: Connection, scan: _Scan, total: int) -> None:
