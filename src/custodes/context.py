@@ -30,6 +30,12 @@ def settings() -> Settings:
     return Settings()
 
 
+def key_or_file(value: str) -> str:
+    """A `--public-key` argument: the verifier key itself, or a file holding it."""
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else value.strip()
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     errors.print(f"[bold red]Error:[/] {message}")
     raise typer.Exit(code)

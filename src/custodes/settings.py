@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         default=None,
         description="Ed25519 signing key (signed-note private key); default <home>/ledger-signing.key.",
     )
+    ledger_public_key: str | None = Field(
+        default=None,
+        description="The published verifier key: when set, verify trusts checkpoints signed with it only.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs session and CSRF cookies; if unset, read from <home>/secret.key (made by init).",

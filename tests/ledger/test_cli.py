@@ -175,6 +175,41 @@ def test_verify_exits_1_naming_the_first_bad_index(fresh: Installation) -> None:
     assert (report["fault"]["kind"], report["fault"]["index"]) == ("leaf altered", 9)
 
 
+def test_verify_trusts_the_published_key_over_the_key_file_beside_the_database(
+    fresh: Installation, tmp_path: Path
+) -> None:
+    fresh.log.append(10)
+    assert fresh.cli("ledger", "checkpoint", "--new").exit_code == 0
+    published = fresh.cli("ledger", "public-key").stdout.strip()
+    key_file = fresh.home / "ledger-signing.key"
+    # Someone replaces the signing key and signs a head of their own with it.
+    key_file.write_text(generate_signer_key(ORIGIN) + "\n")
+    assert fresh.cli("ledger", "checkpoint", "--new").exit_code == 0
+    assert fresh.cli("ledger", "verify").exit_code == 1  # the first head is no longer the key file's
+    (tmp_path / "published.key").write_text(published + "\n")
+    for pinned in (
+        fresh.cli("ledger", "verify", "--json", "--public-key", published),
+        fresh.cli("ledger", "verify", "--json", "--public-key", str(tmp_path / "published.key")),
+        runner.invoke(
+            app, ["ledger", "verify", "--json"], env={**fresh.env, "CUSTODES_LEDGER_PUBLIC_KEY": published}
+        ),
+    ):
+        assert pinned.exit_code == 1, pinned.output
+        fault = json.loads(pinned.stdout)["fault"]
+        assert fault["kind"] == "checkpoint signature invalid", fault  # the head signed with the other key
+
+
+def test_verify_without_a_signing_key_needs_the_published_one(fresh: Installation) -> None:
+    """An auditor's copy of the database has no private key: the published key is all verify needs."""
+    fresh.log.append(10)
+    assert fresh.cli("ledger", "checkpoint", "--new").exit_code == 0
+    published = fresh.cli("ledger", "public-key").stdout.strip()
+    (fresh.home / "ledger-signing.key").unlink()
+    refused = fresh.cli("ledger", "verify")
+    assert refused.exit_code == 2 and "--public-key" in refused.output
+    assert fresh.cli("ledger", "verify", "--public-key", published).exit_code == 0
+
+
 # --------------------------------------------------------------------------- keys and checkpoints
 
 

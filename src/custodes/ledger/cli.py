@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session
 
-from custodes.context import CLI_ACTOR, console, fail, settings, unit_of_work
+from custodes.context import CLI_ACTOR, console, fail, key_or_file, settings, unit_of_work
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op, VerifyReport
+from custodes.settings import Settings
 
 app = typer.Typer(
     help="The evidential audit trail: verify, checkpoints, proofs, export.", no_args_is_help=True
@@ -30,28 +32,43 @@ def _describe(report: VerifyReport) -> str:
 @app.command()
 def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="The published verifier key to trust, or a file holding it."),
+    ] = None,
 ) -> None:
     """Recompute every leaf and the tree; check every checkpoint. Exit 1 naming the first bad index."""
     current = settings()
     with unit_of_work(checkpoint=False) as session:
-        if as_json or not sys.stderr.isatty():
-            report = ledger.verify(session, current)
-        else:
-            with Progress(
-                TextColumn("Verifying"),
-                BarColumn(),
-                TextColumn("{task.completed:,}/{task.total:,}"),
-                TimeRemainingColumn(),
-                transient=True,
-            ) as progress:
-                task = progress.add_task("verify", total=None)
-                report = ledger.verify(
-                    session, current, lambda done, total: progress.update(task, completed=done, total=total)
-                )
+        try:
+            report = _verify(session, current, as_json, key_or_file(public_key) if public_key else None)
+        except OSError as error:
+            fail(f"cannot read {error.filename}: {error.strerror}", 2)
+        except ledger.LedgerError as error:
+            fail(str(error), 2)
         ledger.record_verification(session, report, CLI_ACTOR)
     console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
     if not report.intact:
         raise typer.Exit(1)
+
+
+def _verify(session: Session, current: Settings, as_json: bool, public_key: str | None) -> VerifyReport:
+    if as_json or not sys.stderr.isatty():
+        return ledger.verify(session, current, public_key=public_key)
+    with Progress(
+        TextColumn("Verifying"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("verify", total=None)
+        return ledger.verify(
+            session,
+            current,
+            lambda done, total: progress.update(task, completed=done, total=total),
+            public_key=public_key,
+        )
 
 
 @app.command()
@@ -137,7 +154,7 @@ def verify_offline(
 ) -> None:
     """Verify exported entries against a signed checkpoint, without the database."""
     try:
-        key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
+        key = key_or_file(public_key)
         note = checkpoint_file.read_text(encoding="utf-8")
         with entries.open("rb") as lines:
             report = ledger.verify_offline(lines, note, key)

@@ -467,6 +467,19 @@ def verifier_key(settings: Settings) -> str:
     return load_signer(settings).verifier_key()
 
 
+def trusted_key(settings: Settings, given: str | None = None) -> str:
+    """The key checkpoints must be signed with: an auditor's copy of the published key, else the pinned
+    `ledger_public_key`, else the installation's own signing key's."""
+    if given or settings.ledger_public_key:
+        return str(given or settings.ledger_public_key)
+    if not settings.resolved_signing_key_file.exists():
+        raise LedgerError(
+            "no key to check the checkpoints with: pass --public-key (the published key), "
+            "or set CUSTODES_LEDGER_PUBLIC_KEY"
+        )
+    return verifier_key(settings)
+
+
 def _info(row: LedgerCheckpoint) -> CheckpointInfo:
     return CheckpointInfo(row.seq, row.size, row.root, row.note, row.issued_at)
 
@@ -756,14 +769,19 @@ def verify(
     *,
     workers: int | None = None,
     chunk_level: int = CHUNK_LEVEL,
+    public_key: str | None = None,
 ) -> VerifyReport:
-    """Recompute every leaf and the tree; check every checkpoint's signature and consistency.
+    """Recompute every leaf and the tree; check every checkpoint's signature and consistency, with
+    `trusted_key(settings, public_key)`.
 
     Large logs are checked in aligned chunks of 2**chunk_level entries by `workers` processes (default:
     one per CPU, from four chunks up), which read committed data; smaller ones in this transaction.
     """
     started = time.perf_counter()
-    verifier = Verifier(verifier_key(settings))
+    try:
+        verifier = Verifier(trusted_key(settings, public_key))
+    except NoteError as error:
+        raise LedgerError(f"the public key is not a signed-note verifier key: {error}") from None
     checkpoints = [
         _info(row) for row in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.seq))
     ]

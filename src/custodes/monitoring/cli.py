@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work
+from custodes.context import CLI_ACTOR, console, errors, fail, key_or_file, settings, unit_of_work
 from custodes.kit.timefmt import london
 from custodes.monitoring import service
 
@@ -145,7 +145,7 @@ def verify_proof(
     public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
 ) -> None:
     """Check an access's proof offline, with only the ledger's public key. Exit 0 if it holds, 1 if not."""
-    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    key = key_or_file(public_key)
     try:
         proof = json.loads(proof_file.read_text(encoding="utf-8"))
         problems = service.verify_access_proof(proof, key)
@@ -167,7 +167,7 @@ def verify_pack(
     checkpoint, with the force's published key. Exit 0 if it holds, 1 naming each problem."""
     from custodes.monitoring import evidence
 
-    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    key = key_or_file(public_key)
     problems = evidence.verify_pack(pack.read_bytes(), key)
     for problem in problems:
         errors.print(problem, markup=False)
