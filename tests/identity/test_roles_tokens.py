@@ -17,7 +17,7 @@ from custodes.identity import service as identity
 from custodes.identity.models import ApiToken, RoleRequest
 from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
 from custodes.ledger import service as ledger
-from custodes.ledger.schemas import EntryFilter
+from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.settings import Settings
 from custodes.web.app import create_app
 from tests.conftest import log_in, make_account, post_form
@@ -331,3 +331,17 @@ def test_roles_by_staff_in_one_call(db: Session) -> None:
         "S2": {"officer"},
     }
     assert identity.roles_by_staff(db, []) == {}
+
+
+def test_reading_entries_through_the_api_is_a_recorded_consultation(client: TestClient, db: Session) -> None:
+    token = identity.create_api_token(db, "outside verifier", [Scope.LEDGER_READ], "system:test")
+    ledger.record_many(db, [EntryDraft("staff:T1", Op.CONFIGURATION, "config", f"k{i}") for i in range(3)])
+    db.commit()
+    wanted = list(ledger.export_lines(db, 0, 3))
+    assert len(wanted) == 3
+    response = client.get("/api/v1/ledger/entries?from=0&to=3", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.content == b"".join(line + b"\n" for line in wanted)
+    (read,) = _entries(db, "consultation", object_type="ledger_export")
+    assert read.object_id == "0-3" and read.actor.startswith("system:api-token-")
+    assert read.detail == {"from": 0, "to": 3}

@@ -58,12 +58,14 @@ def consistency(
 @router.get("/entries")
 def entries(
     db: Db,
-    _client: Reader,
+    client: Reader,
     start: Annotated[int, Query(alias="from", ge=0)] = 0,
     end: Annotated[int | None, Query(alias="to", ge=0)] = None,
 ) -> Response:
     """Entry bytes as JSON Lines, [from, to), exactly as `custodes ledger export` prints them."""
     if end is None or end - start > 100_000:
         end = start + 100_000
-    body = b"".join(line + b"\n" for line in ledger.export_lines(db, start, end))
-    return Response(body, media_type="application/jsonl")
+    lines = list(ledger.export_lines(db, start, end))
+    if lines:
+        ledger.record_export(db, client.actor, start, start + len(lines), "ledger API")
+    return Response(b"".join(line + b"\n" for line in lines), media_type="application/jsonl")

@@ -1343,6 +1343,22 @@ def record_search(session: Session, actor: str, criteria: EntryFilter, reason: s
     )
 
 
+def record_export(session: Session, actor: str, start: int, end: int, channel: str) -> None:
+    """Entries [start, end) handed out whole (they name people and reasons): a consultation, recorded by
+    range, since an export may hold millions of entries."""
+    record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type="ledger_export",
+            object_id=f"{start}-{end}",
+            justification=f"ledger entries read through the {channel} (verification or audit)",
+            detail={"from": start, "to": end},
+        ),
+    )
+
+
 def _staff_id(actor: str | None) -> str | None:
     return actor.split(":", 1)[1] if actor and actor.startswith("staff:") else None
 
