@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -385,3 +386,42 @@ def test_memory_limit_setting_accepts_sizes_and_shares(tmp_path: Path, limit: st
 def test_memory_limit_setting_refuses_anything_else(tmp_path: Path, limit: str) -> None:
     with pytest.raises(ValueError, match="monitoring_memory_limit"):
         Settings(home=tmp_path, secret_key="k" * 32, monitoring_memory_limit=limit)
+
+
+# --------------------------------------------------------------------------- one ingest at a time
+
+
+def test_two_ingests_in_one_transaction_store_an_event_once(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    first = monitoring.ingest_files(db, settings, [write_events(folder, ROWS, "a.csv")], ACTOR)
+    second = monitoring.ingest_files(db, settings, [write_events(folder, ROWS, "b.csv")], ACTOR)
+    db.commit()
+    assert (first.stored, second.stored, second.duplicates) == (len(ROWS), 0, len(ROWS))
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+
+
+def test_a_second_ingest_waits_for_the_first_and_finds_its_events_stored(
+    backend: str,
+    new_database: Callable[[str], str],
+    settings: Settings,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A push retried while the first is still being stored must not store the events twice."""
+    from custodes.kit.db import make_engine, make_session_factory
+
+    monkeypatch.setattr(monitoring, "_INGEST_WAIT_SECONDS", 0.2)
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine)
+    with factory() as first, factory() as retry:
+        monitoring.ingest_files(first, settings, [write_events(folder, ROWS, "a.csv")], ACTOR)
+        with pytest.raises(monitoring.StoreBusy, match="Another ingest is still storing"):
+            monitoring.ingest_files(retry, settings, [write_events(folder, ROWS, "b.csv")], ACTOR)
+        retry.rollback()
+        first.commit()  # publishes the files and releases the store
+        again = monitoring.ingest_files(retry, settings, [write_events(folder, ROWS, "c.csv")], ACTOR)
+        retry.commit()
+    assert (again.stored, again.duplicates) == (0, len(ROWS))
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
+    engine.dispose()

@@ -38,7 +38,7 @@ def push_events(
     source = events.source_from_records("events", batch)
     try:
         summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
-    except monitoring.CapacityError as error:
+    except (monitoring.CapacityError, monitoring.StoreBusy) as error:
         raise HTTPException(503, [{"field": "events", "problem": str(error)}]) from None
     return {
         "ingest_id": summary.ingest_id,

@@ -44,7 +44,7 @@ def ingest(
         try:
             with unit_of_work() as session:
                 summary = service.ingest_files(session, settings(), files, CLI_ACTOR, step)
-        except service.CapacityError as error:
+        except (service.CapacityError, service.StoreBusy) as error:
             fail(str(error))
         bar.update(task, description="Done", completed=1, total=1)
     for problem in summary.problems[:show]:

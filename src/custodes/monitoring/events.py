@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -409,6 +410,24 @@ class EventStore:
             return []
         names = {path.name.removesuffix(".lock") for path in self.staging_dir.iterdir()}
         return sorted(names)
+
+    def lock_for_ingest(self, wait_seconds: float) -> Any | None:
+        """The store-wide ingest lock (an open file; closing it releases the lock): one ingest at a time
+        looks for events already stored and stages its own, until they are published or discarded — else
+        two ingests of the same events (a retried push) would each find the other's not yet stored. Waits
+        up to `wait_seconds`; None if another ingest still holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / "ingest.lock").open("a+")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    return None
+                time.sleep(0.05)
 
     def claim(self, ingest_id: str) -> InFlight | None:
         """An exclusive lock on this ingest's staging, held from the ingest's start until its files are

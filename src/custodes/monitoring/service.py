@@ -447,6 +447,32 @@ def recover(session: Session, store: events.EventStore) -> None:
 
 
 _MINE = "custodes.monitoring.ingests"  # session.info: this session's own (uncommitted) ingests
+_STORE_LOCK = "custodes.monitoring.store_lock"  # session.info: the store's ingest lock, while held
+_INGEST_WAIT_SECONDS = 60.0
+
+
+class StoreBusy(RuntimeError):
+    """Another ingest held the event store for longer than an ingest waits."""
+
+
+def _hold_ingest_lock(session: Session, store: events.EventStore) -> None:
+    """Take the store's ingest lock for the rest of this transaction (once: a transaction may ingest
+    several times); it is released when the transaction ends, after its files are published."""
+    if _STORE_LOCK in session.info:
+        return
+    handle = store.lock_for_ingest(_INGEST_WAIT_SECONDS)
+    if handle is None:
+        raise StoreBusy(
+            "Another ingest is still storing access events; this one waited a minute. Try again when it "
+            "has finished."
+        )
+    session.info[_STORE_LOCK] = handle
+
+    def release(_session: Session, transaction: Any) -> None:
+        if transaction.parent is None and _STORE_LOCK in session.info:
+            session.info.pop(_STORE_LOCK).close()
+
+    sa_event.listen(session, "after_transaction_end", release)
 
 
 def ingest_files(
@@ -474,9 +500,11 @@ def ingest(
     store when the transaction commits (events.py)."""
     store = event_store(settings)
     recover(session, store)
+    _hold_ingest_lock(session, store)
     ingest_id = f"I{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(3)}"
     claim = store.claim(ingest_id)
     assert claim is not None  # a new id: nobody else holds it
+    earlier = tuple(session.info.get(_MINE, ()))  # this transaction's ingests, staged but not yet stored
     totals = _Totals()
     step = _Steps(progress, len(sources) + 1)
     many = sum(source.rows for source in sources) >= _HASH_IN_WORKERS_FROM
@@ -491,7 +519,7 @@ def ingest(
                 settings,
                 "Ingest fewer events at a time (smaller files, fewer a request), or allow more memory.",
             ):
-                _ingest_one(con, store, ingest_id, number, source, totals, hasher, salt_key)
+                _ingest_one(con, store, (ingest_id, earlier), number, source, totals, hasher, salt_key)
         step("Recording the ingest")
         roots = hasher.roots()
         _record_ingest(
@@ -573,17 +601,19 @@ class _Batch:
 def _ingest_one(
     con: duckdb.DuckDBPyConnection,
     store: events.EventStore,
-    ingest_id: str,
+    ingests: tuple[str, tuple[str, ...]],
     number: int,
     source: events.SourceFile,
     totals: _Totals,
     hasher: events.TreeHasher,
     salt_key: str,
 ) -> None:
-    """Check one file's rows, quarantine the bad, write the new ones under staging/ and hash their batches."""
+    """Check one file's rows, quarantine the bad, write the new ones under staging/ and hash their batches.
+    `ingests`: this ingest's id, and the transaction's earlier ingests (their rows count as stored)."""
+    ingest_id = ingests[0]
     totals.received += source.rows + len(source.problems)
     totals.quarantined += _check_source(con, source, number)
-    stored, duplicates = _number_new(con, store, ingest_id, number, len(totals.batches), salt_key)
+    stored, duplicates = _number_new(con, store, ingests, number, len(totals.batches), salt_key)
     totals.stored += stored
     totals.duplicates += duplicates
     if stored:
@@ -620,12 +650,12 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] 
 def _number_new(
     con: duckdb.DuckDBPyConnection,
     store: events.EventStore,
-    ingest_id: str,
+    ingests: tuple[str, tuple[str, ...]],
     number: int,
     batches_before: int,
     salt_key: str,
 ) -> tuple[int, int]:
-    """Build `numbered`: the good rows not already stored (nor staged by this ingest's earlier files), the
+    """Build `numbered`: the good rows not already stored (nor staged earlier in this transaction), the
     first of each event_id, with their batch, leaf position, salt and day. Returns (stored, duplicates).
 
     Each salt is SHA-256 of `salt_key` (random, never stored) and the row's file and line, cut to 128 bits:
@@ -641,7 +671,10 @@ def _number_new(
     days = [f"{day:%Y-%m-%d}" for (day,) in con.execute(
         "SELECT DISTINCT CAST(moment AS DATE) FROM checked WHERE problem IS NULL"
     ).fetchall()]  # fmt: skip
-    stored_globs = store.day_globs(days) + store.staged_day_globs(ingest_id, days)
+    ingest_id, earlier = ingests
+    stored_globs = store.day_globs(days) + [
+        glob for staged in (*earlier, ingest_id) for glob in store.staged_day_globs(staged, days)
+    ]
     not_stored = (
         "AND NOT EXISTS (SELECT 1 FROM read_parquet($globs, hive_partitioning = false) s "
         "WHERE s.event_id = c.event_id)"
