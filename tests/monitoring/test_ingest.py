@@ -145,6 +145,62 @@ def test_a_file_without_a_required_column_is_quarantined_whole(
     assert str(summary.problems[0]) == "old.csv:1: staff_id: required column missing: every row quarantined"
 
 
+def _csv_line(row: dict[str, str]) -> str:
+    return ",".join(row[column] for column in EVENT_COLUMNS) + "\n"
+
+
+def test_lines_are_counted_as_in_the_file_past_blank_lines_and_quoted_new_lines(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "gappy.csv"
+    multi = {**event("m1", "N1"), "query_text": '"smith\njohn"'}  # one row over lines 4 and 5
+    bad = {**event("b1", "N1"), "occurred_at": "yesterday"}
+    path.write_text(
+        ",".join(EVENT_COLUMNS)
+        + "\n"
+        + _csv_line(event("g1", "N1"))
+        + "\n"  # line 3 is blank
+        + _csv_line(multi)
+        + _csv_line(event("g2", "N1"))
+        + "\n\n"
+        + _csv_line(bad)  # lines 7, 8 blank
+        + "x,y\n"  # line 10: too few cells
+    )
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert [str(p) for p in summary.problems] == [
+        "gappy.csv:9: occurred_at: yesterday is not an ISO 8601 time with a UTC offset",
+        "gappy.csv:10: (row): has 2 cells, the header has 11",
+    ]
+    assert (summary.stored, summary.quarantined) == (3, 2)  # the new line in a value is kept
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_kept(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    rows = [event("u1", "N1"), {**event("u2", "N1"), "query_text": "Zoé"}, event("u3", "N1")]
+    path = _write(folder, fmt, rows)
+    if fmt == "jsonl":  # as a system would send it: the é itself, not an escape
+        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    path.write_bytes(path.read_bytes().replace("Zoé".encode(), "Zoé".encode("latin-1")))
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    line = 3 if fmt == "csv" else 2
+    assert [str(p) for p in summary.problems] == [
+        f"{path.name}:{line}: (line): is not UTF-8 text (byte 0xE9): save the file as UTF-8"
+    ]
+    assert (summary.stored, summary.quarantined) == (2, 1)
+
+
+def test_a_header_that_is_not_utf8_quarantines_the_file(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = write_events(folder, ROWS[:2])
+    path.write_bytes(b"\xe9" + path.read_bytes())
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (0, 2)
+    assert str(summary.problems[0]) == "events.csv:1: (header): the header is not UTF-8 text"
+
+
 def test_bad_json_lines_are_named_and_the_rest_kept(db: Session, settings: Settings, folder: Path) -> None:
     path = folder / "push.jsonl"
     good = json.dumps(event("j1", "N1"))

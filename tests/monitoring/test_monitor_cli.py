@@ -96,6 +96,12 @@ def test_ingest_with_bad_rows_exits_1_and_names_them(cli: Callable[..., Result],
 def test_usage_errors_exit_2(cli: Callable[..., Result], tmp_path: Path) -> None:
     assert cli("monitor", "run", "--alerts-out", tmp_path / "a.jsonl", "--from", "soon").exit_code == 2
     assert cli("monitor", "ingest", tmp_path / "missing.csv").exit_code == 2
+    (tmp_path / "events.txt").write_text("event_id\n")
+    unknown = cli("monitor", "ingest", tmp_path / "events.txt")
+    assert (
+        unknown.exit_code == 2
+        and "events.txt: unknown format (name it .csv, .jsonl or .parquet)" in unknown.output
+    )
 
 
 def test_a_run_beyond_memory_and_spill_exits_1_saying_what_to_do(

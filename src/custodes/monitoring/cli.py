@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from custodes.context import CLI_ACTOR, console, errors, fail, key_or_file, settings, unit_of_work
 from custodes.kit.timefmt import london
-from custodes.monitoring import service
+from custodes.monitoring import events, service
 
 app = typer.Typer(help="Access-log monitoring: ingest, detect, explain, prove.", no_args_is_help=True)
 
@@ -35,6 +35,11 @@ def ingest(
 ) -> None:
     """Store access events. Malformed rows are quarantined and listed by file and line; the rest are
     stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined."""
+    for path in files:
+        try:
+            events.check_format(path)
+        except events.UnknownFormat as error:
+            fail(str(error), 2)
     with _progress() as bar:
         task = bar.add_task("Reading", total=1)
 

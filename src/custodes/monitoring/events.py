@@ -8,7 +8,9 @@ discards what a crash left in `staging/`, so a stored event always has its ledge
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import json
 import multiprocessing
 import os
@@ -73,7 +75,8 @@ class SourceFile:
     ignored_columns: tuple[str, ...] = ()
     timestamps_typed: bool = False  # occurred_at arrived as a Parquet timestamp with a time zone
     naive_times: bool = False  # occurred_at arrived as a timestamp without a time zone: refused
-    whole_file: bool = False  # a required column is missing: every row is quarantined
+    whole_file: bool = False  # a required column is missing, or the header unreadable: all rows quarantined
+    whole_file_problem: str = "(file): lacks a required column"
     parquet: Path | None = None
     parquet_columns: tuple[str, ...] = ()
     parquet_rows: int = 0
@@ -86,16 +89,28 @@ class SourceFile:
 # --------------------------------------------------------------------------- reading files
 
 
+class UnknownFormat(ValueError):
+    """A file whose name says no format we read."""
+
+
+FORMATS = {".csv": "CSV", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON Lines",
+           ".parquet": "Parquet"}  # fmt: skip
+
+
+def check_format(path: Path) -> None:
+    if path.suffix.lower() not in FORMATS:
+        raise UnknownFormat(f"{path.name}: unknown format (name it .csv, .jsonl or .parquet)")
+
+
 def read_source(path: Path) -> SourceFile:
     """Read an access log. The format is taken from the suffix: .csv, .jsonl/.ndjson, .parquet."""
+    check_format(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet(path)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return _read_jsonl(path)
     if suffix == ".csv":
         return _read_csv(path)
-    raise ValueError(f"{path.name}: unknown format (use .csv, .jsonl or .parquet)")
+    return _read_jsonl(path)
 
 
 def _as_text_columns(name: str, table: pa.Table, lines: pa.Array) -> SourceFile:
@@ -152,33 +167,87 @@ def _read_parquet(path: Path) -> SourceFile:
 
 
 def _read_csv(path: Path) -> SourceFile:
-    bad: list[RowProblem] = []
+    """Rows that are not UTF-8 text, or have the wrong number of cells, are named by their line and
+    quarantined; the rest are read by pyarrow."""
+    data = path.read_bytes()
+    data, bad = _text_lines_only(path.name, data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark (Excel)
+    header_line = _first_line(data)
+    if any(problem.line == 1 for problem in bad):
+        return _unreadable_header(path.name, data, "the header is not UTF-8 text")
+    if header_line is None:
+        return _unreadable_header(path.name, data, "the header line is missing")
+    skipped: list[int] = []  # by pyarrow's count, which skips blank lines and counts the header as 1
 
     def skip(row: Any) -> str:
-        bad.append(
-            RowProblem(
-                path.name,
-                row.number or 0,
-                "(row)",
-                f"has {row.actual_columns} cells, the header has {row.expected_columns}",
-            )
-        )
+        skipped.append(row.number or 0)
+        cells = f"has {row.actual_columns} cells, the header has {row.expected_columns}"
+        bad.append(RowProblem(path.name, row.number or 0, "(row)", cells))
         return "skip"
 
-    header = _csv_header(path)
-    table = _read_csv_table(path, header, skip, threads=True)
-    if bad and any(problem.line == 0 for problem in bad):
-        bad.clear()  # read again on one thread: only then does pyarrow know each bad row's line
-        table = _read_csv_table(path, header, skip, threads=False)
-    lines = _csv_lines(table.num_rows, sorted(problem.line for problem in bad))
-    source = _as_text_columns(path.name, table, lines)
-    source.problems[:0] = bad
+    header = [name.strip() for name in next(csv.reader([header_line]), [])]
+    table = _read_csv_table(data, header, skip, threads=True)
+    if 0 in skipped:  # read again on one thread: only then does pyarrow number the bad rows
+        bad, skipped = [p for p in bad if p.column != "(row)"], []
+        table = _read_csv_table(data, header, skip, threads=False)
+    starts = _csv_record_lines(data, 1 + table.num_rows + len(skipped))
+    for index, problem in enumerate(bad):
+        if problem.column == "(row)":
+            bad[index] = RowProblem(problem.file, starts[problem.line - 1], problem.column, problem.problem)
+    skipped_set = set(skipped)
+    kept = [line for number, line in enumerate(starts[1:], start=2) if number not in skipped_set]
+    source = _as_text_columns(path.name, table, pa.array(kept, pa.int64()))
+    source.problems[:0] = sorted(bad, key=lambda problem: problem.line)
     return source
 
 
-def _read_csv_table(path: Path, header: list[str], on_bad_row: Any, *, threads: bool) -> pa.Table:
+def _text_lines_only(name: str, data: bytes) -> tuple[bytes, list[RowProblem]]:
+    """The file with every line that is not UTF-8 text blanked out (so the others keep their numbers),
+    and a problem naming each."""
+    try:
+        data.decode("utf-8")
+        return data, []
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(_not_text(name, number, line, error))
+            lines[number - 1] = b""
+    return b"\n".join(lines), problems
+
+
+def _not_text(name: str, number: int, line: bytes, error: UnicodeDecodeError) -> RowProblem:
+    byte = line[error.start]
+    return RowProblem(
+        name, number, "(line)", f"is not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+    )
+
+
+def _first_line(data: bytes) -> str | None:
+    first = data.split(b"\n", 1)[0].rstrip(b"\r")
+    return first.decode("utf-8") if first.strip() else None
+
+
+def _unreadable_header(name: str, data: bytes, problem: str) -> SourceFile:
+    """Without a header no cell can be named: every line after it is quarantined."""
+    lines = [n for n, line in enumerate(data.split(b"\n"), start=1) if n > 1 and line.strip()]
+    return SourceFile(
+        name,
+        pa.table({LINE: pa.array(lines, pa.int64())}),
+        file_problems=[RowProblem(name, 1, "(header)", problem)],
+        whole_file=True,
+        whole_file_problem=f"(file): {problem}",
+    )
+
+
+def _read_csv_table(data: bytes, header: list[str], on_bad_row: Any, *, threads: bool) -> pa.Table:
     return pacsv.read_csv(
-        path,
+        pa.BufferReader(data),
         read_options=pacsv.ReadOptions(use_threads=threads),
         convert_options=pacsv.ConvertOptions(
             column_types={column: pa.string() for column in header},
@@ -189,31 +258,30 @@ def _read_csv_table(path: Path, header: list[str], on_bad_row: Any, *, threads: 
     )
 
 
-def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        first = handle.readline()
-    import csv
-
-    return [name.strip() for name in next(csv.reader([first]), [])]
-
-
-def _csv_lines(rows: int, skipped: Sequence[int]) -> pa.Array:
-    """The file line of each kept CSV row: rows follow the header (line 1), minus the skipped lines."""
-    if not skipped:
-        return pa.array(range(2, rows + 2), pa.int64())
-    skipped_set = set(skipped)
-    lines: list[int] = []
-    line = 2
-    while len(lines) < rows:
-        if line not in skipped_set:
-            lines.append(line)
-        line += 1
-    return pa.array(lines, pa.int64())
+def _csv_record_lines(data: bytes, records: int) -> list[int]:
+    """The line each of the first `records` CSV records (the header first) starts on. When every line is
+    one record, line n is record n; else (blank lines, quoted new lines) the records are counted with the
+    csv module, as pyarrow reads them."""
+    newlines = data.count(b"\n")
+    if newlines + (0 if data.endswith(b"\n") else 1) == records and b"\n\n" not in data:
+        return list(range(1, records + 1))
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    line = 0
+    for record in reader:
+        if record:
+            starts.append(line + 1)
+        line = reader.line_num
+    return starts[:records]
 
 
 def _read_jsonl(path: Path) -> SourceFile:
     """Fast path: pyarrow reads the whole file. If any line is not a JSON object it fails, and the file is
     read line by line instead, so each bad line is named and the rest are kept."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return _read_jsonl_by_line(path)  # names each line that is not UTF-8 text
     try:
         # Every known key as text: left to itself pyarrow reads "2026-10-05T10:00:00+01:00" as a time
         # and drops the offset.
@@ -247,9 +315,14 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[RowProblem] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problems.append(_not_text(path.name, number, raw, error))
                 continue
             try:
                 value = json.loads(text)
@@ -284,7 +357,7 @@ def _problem_sql(source: SourceFile) -> tuple[str, str]:
     """SQL for (the moment, the problems of the row joined by '; ', NULL when none). Values are kept as
     sent (no trimming); an empty optional cell is NULL."""
     if source.whole_file:
-        return "NULL::TIMESTAMPTZ", "'(file): lacks a required column'"
+        return "NULL::TIMESTAMPTZ", "'" + source.whole_file_problem.replace("'", "''") + "'"
     checks = [
         f"CASE WHEN {c} IS NULL OR {c} = '' THEN '{c}: is required' END"
         for c in EVENT_REQUIRED
