@@ -286,6 +286,8 @@ def test_viewing_an_alert_is_a_logged_consultation_and_keeps_the_staff_hidden(
     assert not detail.revealed and detail.staff is None and detail.staff_id is None
     assert detail.alert.staff_label == detail.pseudonym
     assert detail.subject is not None and detail.subject.surname == "Doe"
+    assert detail.subject.postcode is None  # a neighbour's postcode is the searcher's street
+    assert detail.subject_hidden == "postcode withheld while the identity is hidden"
     assert [e.event_id for e in detail.events] == ["AL-NEIGHBOUR-e1", "AL-NEIGHBOUR-e2", "AL-NEIGHBOUR-e3"]
     assert all(SEARCHER not in e.explanation for e in detail.events)
     assert [o.alert_id for o in detail.other_new] == ["AL-CELEBRITY"]
@@ -314,11 +316,54 @@ def test_revealing_needs_a_reason_and_is_recorded(db: Session, settings: Setting
     assert detail.revealed and detail.staff is not None
     assert (detail.staff.name, detail.staff.staff_id, detail.staff.team_id) == ("Peter Parry", SEARCHER, "T4")
     assert detail.alert.staff_label == "Peter Parry" and SEARCHER in detail.alert.explanation
+    assert (
+        detail.subject is not None and detail.subject.postcode == "ME14 1XX" and detail.subject_hidden is None
+    )
     assert [r.reason for r in detail.reveals] == ["Score 87: need to check his postings."]
     assert entries_on(db, "staff", SEARCHER)[-1].op == "consultation"  # his record, shown: logged
     # Revealed to Carol on this alert only: not to Ben, and not on the other alert about the same man.
     assert not casework.view_alert(db, settings, "AL-NEIGHBOUR", principal(db, UNIT_OTHER)).revealed
     assert not casework.view_alert(db, settings, "AL-CELEBRITY", carol).revealed
+
+
+@pytest.mark.parametrize("rule", ["SELF", "RELATIVE_OR_HOUSEHOLD"])
+def test_the_person_looked_at_does_not_give_away_a_hidden_searcher(
+    db: Session, settings: Settings, carol: Principal, rule: str
+) -> None:
+    load_records(db, "nominals", [{"subject_id": "N-PP", "surname": "Parry", "forenames": "Peter"}], ACTOR)
+    make_alert(db, make_run(db), "AL-OWN", SEARCHER, "N-PP", [rule], 90, f"{SEARCHER} viewed N-PP.")
+    db.commit()
+    hidden = casework.view_alert(db, settings, "AL-OWN", carol)
+    assert hidden.subject is None and hidden.alert.subject_id == "N-PP"
+    assert (
+        hidden.subject_hidden
+        == "withheld while the member of staff's identity is hidden: it would give them away"
+    )
+    casework.reveal_identity(db, "AL-OWN", carol, "Self-search: check the circumstances.")
+    shown = casework.view_alert(db, settings, "AL-OWN", carol)
+    assert shown.subject is not None and shown.subject.surname == "Parry" and shown.subject_hidden is None
+
+
+def test_a_record_that_is_the_viewer_by_name_and_birth_date_is_about_them(
+    db: Session, settings: Settings, carol: Principal, ben: Principal
+) -> None:
+    """As the SELF rule matches people: no `staff:` flag needed (here with a variant and an initial)."""
+    from datetime import date
+
+    from custodes.workforce.models import Staff
+
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.date_of_birth = date(1975, 3, 4)
+    nominal = {"subject_id": "N-CB", "surname": "BLACK", "forenames": "C", "date_of_birth": "1975-03-04"}
+    load_records(db, "nominals", [nominal], ACTOR)
+    make_alert(db, make_run(db), "AL-ON-CAROL", SEARCHER, "N-CB", ["UNEXPLAINED"], 70, "viewed N-CB")
+    db.commit()
+    queue, _ = casework.alert_queue(db, settings, carol, status="")
+    assert "AL-ON-CAROL" not in {row.alert_id for row in queue}
+    with pytest.raises(NotFound):
+        casework.view_alert(db, settings, "AL-ON-CAROL", carol)
+    assert casework.view_alert(db, settings, "AL-ON-CAROL", ben).alert.alert_id == "AL-ON-CAROL"
 
 
 # --------------------------------------------------------------------------- dismissal
@@ -416,6 +461,9 @@ def test_the_member_of_staff_investigated_and_the_people_in_it_never_see_it(
     looked_at_ben = casework.open_investigation(db, ["AL-COLLEAGUE"], carol)  # Ben was looked at
     assert {r.id for r in casework.investigations(db, carol)} == {about_parry, about_ben, looked_at_ben}
     assert [r.id for r in casework.investigations(db, ben)] == [about_parry]
+    (shown,) = entries_on(db, "investigation_list", "")[-1:] or [None]
+    assert shown is not None and shown.op == "consultation" and shown.actor == f"staff:{UNIT_OTHER}"
+    assert shown.subjects == [SEARCHER]  # who Ben saw under investigation, in the ledger
     for hidden in (about_ben, looked_at_ben):
         with pytest.raises(NotFound):
             casework.view_investigation(db, settings, hidden, ben)

@@ -19,15 +19,16 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
+from custodes.kit.names import match_keys
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -40,7 +41,7 @@ from custodes.monitoring.models import (
     InvestigationNote,
     Nominal,
 )
-from custodes.monitoring.schemas import AlertStatus, NominalView
+from custodes.monitoring.schemas import AlertStatus, NominalView, Rule
 from custodes.settings import Settings
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import StaffView
@@ -163,6 +164,7 @@ class AlertDetail:
     staff: StaffView | None  # only once revealed to this viewer
     staff_id: str | None  # only once revealed to this viewer
     subject: NominalView | None
+    subject_hidden: str | None  # why the person's details are withheld while the identity is hidden
     events: list[EventRow]
     dismissal_reason: str | None
     triaged_by: str | None
@@ -244,15 +246,31 @@ def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
 # --------------------------------------------------------------------------- who may see what
 
 
-def _own_subjects(staff_id: str) -> Any:
-    """The subject ids of the nominals that are this member of staff (a `staff:` flag)."""
-    return select(Nominal.subject_id).where(Nominal.staff_id == staff_id)
+def _own_subjects(session: Session, viewer: Principal) -> Any:
+    """The subject ids of the nominals that are the viewer: flagged as them (`staff:`), or with their name
+    and date of birth as the SELF rule matches them (variants, initials), flag or not."""
+    flagged = Nominal.staff_id == viewer.staff_id
+    me = workforce.as_person(session, viewer.staff_id)
+    surname, forename, joined = match_keys(me.surname, me.forenames) if me else ("", "", "")
+    if me is None or me.date_of_birth is None or not (surname and forename):
+        return select(Nominal.subject_id).where(flagged)
+    agrees = [  # as kit.names.forenames_agree: the same, an initial of the other, or run together
+        Nominal.match_forename == forename,
+        Nominal.match_joined == joined,
+        and_(func.length(Nominal.match_forename) == 1, Nominal.match_forename == forename[:1]),
+    ]
+    if len(forename) == 1:
+        agrees.append(Nominal.match_forename.startswith(forename))
+    same_person = and_(
+        Nominal.match_surname == surname, Nominal.date_of_birth == me.date_of_birth, or_(*agrees)
+    )
+    return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
-def _visible(viewer: Principal) -> ColumnElement[bool]:
+def _visible(session: Session, viewer: Principal) -> ColumnElement[bool]:
     """Alerts the viewer may see: not their own accesses, not accesses to them."""
     return (Alert.staff_id != viewer.staff_id) & or_(
-        Alert.subject_id.is_(None), Alert.subject_id.not_in(_own_subjects(viewer.staff_id))
+        Alert.subject_id.is_(None), Alert.subject_id.not_in(_own_subjects(session, viewer))
     )
 
 
@@ -261,9 +279,8 @@ def about_viewer(session: Session, alert: Alert, viewer: Principal) -> bool:
     if alert.staff_id == viewer.staff_id:
         return True
     if alert.subject_id:
-        nominal = monitoring.get_nominal(session, alert.subject_id)
-        if nominal is not None and nominal.staff_id == viewer.staff_id:
-            return True
+        own = _own_subjects(session, viewer).where(Nominal.subject_id == alert.subject_id)
+        return session.scalars(own.limit(1)).first() is not None
     return False
 
 
@@ -289,11 +306,11 @@ def _linked_alerts(session: Session, investigation_id: int) -> list[Alert]:
     return list(session.scalars(query.order_by(Alert.score.desc(), Alert.first_at, Alert.alert_id)))
 
 
-def _hidden_investigations(viewer: Principal) -> Any:
+def _hidden_investigations(session: Session, viewer: Principal) -> Any:
     """Ids of investigations built on an alert about the viewer."""
     return select(Alert.investigation_id).where(
         Alert.investigation_id.is_not(None),
-        or_(Alert.staff_id == viewer.staff_id, Alert.subject_id.in_(_own_subjects(viewer.staff_id))),
+        or_(Alert.staff_id == viewer.staff_id, Alert.subject_id.in_(_own_subjects(session, viewer))),
     )
 
 
@@ -359,7 +376,7 @@ def alert_queue(
 ) -> tuple[list[AlertRow], int]:
     """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
     score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
-    query = select(Alert).where(_visible(viewer))
+    query = select(Alert).where(_visible(session, viewer))
     if status:
         query = query.where(Alert.status == status)
     if rule:
@@ -373,7 +390,7 @@ def alert_queue(
 
 def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
     """How many alerts the viewer may see, by status."""
-    query = select(Alert.status, func.count()).where(_visible(viewer)).group_by(Alert.status)
+    query = select(Alert.status, func.count()).where(_visible(session, viewer)).group_by(Alert.status)
     found = {status: count for status, count in session.execute(query)}
     return {status: found.get(status, 0) for status in STATUS_TITLES}
 
@@ -424,7 +441,7 @@ def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) 
         Investigation.staff_id == staff_id,
         Investigation.status == InvestigationStatus.OPEN,
         Investigation.staff_id != viewer.staff_id,
-        Investigation.id.not_in(_hidden_investigations(viewer)),
+        Investigation.id.not_in(_hidden_investigations(session, viewer)),
     )
     return [_summary(session, row) for row in session.scalars(query.order_by(Investigation.id))]
 
@@ -433,7 +450,7 @@ def _other_new(
     session: Session, settings: Settings, staff_id: str, viewer: Principal, exclude: Iterable[str] = ()
 ) -> list[AlertRow]:
     query = select(Alert).where(
-        _visible(viewer),
+        _visible(session, viewer),
         Alert.staff_id == staff_id,
         Alert.status == AlertStatus.NEW,
         Alert.alert_id.not_in(list(exclude)),
@@ -479,6 +496,7 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         shown_label = label
     references = _references(session, [alert.investigation_id])
     subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
+    subject, hidden = (subject, None) if revealed else _withheld(subject, _rules(alert.rules))
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
@@ -489,6 +507,7 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         staff=staff,
         staff_id=alert.staff_id if revealed else None,
         subject=subject,
+        subject_hidden=hidden,
         events=_events(session, [alert_id], mask),
         dismissal_reason=alert.dismissal_reason,
         triaged_by=alert.triaged_by,
@@ -505,6 +524,19 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         if alert.status == AlertStatus.NEW
         else [],
     )
+
+
+def _withheld(subject: NominalView | None, rules: Sequence[str]) -> tuple[NominalView | None, str | None]:
+    """While the member of staff is pseudonymous, the person looked at must not give them away: their own
+    record (SELF), or someone sharing their surname and home, is withheld whole; a neighbour's postcode
+    (their home's street) is withheld."""
+    if subject is None:
+        return None, None
+    if Rule.SELF in rules or Rule.RELATIVE_OR_HOUSEHOLD in rules:
+        return None, "withheld while the member of staff's identity is hidden: it would give them away"
+    if Rule.NEIGHBOUR in rules and subject.postcode:
+        return replace(subject, postcode=None, address=None), "postcode withheld while the identity is hidden"
+    return subject, None
 
 
 def reveal_identity(session: Session, alert_id: str, viewer: Principal, reason: str) -> bool:
@@ -680,9 +712,11 @@ def investigations(
     session: Session, viewer: Principal, status: str = InvestigationStatus.OPEN
 ) -> list[InvestigationRow]:
     """Investigations the viewer may see (never one into them or built on an alert about them), newest
-    first. Names from the staff register, as other work queues show them."""
+    first. Names from the staff register, as other work queues show them: the list names who is under
+    investigation, so showing it is a consultation of their data, logged."""
     query = select(Investigation).where(
-        Investigation.staff_id != viewer.staff_id, Investigation.id.not_in(_hidden_investigations(viewer))
+        Investigation.staff_id != viewer.staff_id,
+        Investigation.id.not_in(_hidden_investigations(session, viewer)),
     )
     if status:
         query = query.where(Investigation.status == status)
@@ -694,6 +728,19 @@ def investigations(
             .group_by(Alert.investigation_id)
         ).all()
     )
+    if rows:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=viewer.actor,
+                op=Op.CONSULTATION,
+                object_type="investigation_list",
+                object_id=None,
+                subjects=_subjects(*(r.staff_id for r in rows)),
+                justification="counter-corruption casework: the list of investigations",
+                detail={"status": status or "any", "shown": len(rows)},
+            ),
+        )
     return [_summary(session, r, counts.get(r.id, 0)) for r in rows]
 
 

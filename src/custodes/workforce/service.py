@@ -1224,6 +1224,15 @@ def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationD
     return [_detail(row, people) for row in rows]
 
 
+def as_person(session: Session, staff_id: str) -> SubjectRef | None:
+    """A member of staff as a person to find in other records (name, date of birth, home postcode). For
+    matching only, never shown: not a consultation."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        return None
+    return SubjectRef(None, staff.surname, staff.forenames, staff.date_of_birth, staff.home_postcode)
+
+
 def staff_name(session: Session, staff_id: str | None) -> str | None:
     staff = session.get(Staff, staff_id) if staff_id else None
     return f"{staff.forenames} {staff.surname}" if staff else None
