@@ -196,7 +196,11 @@ def _read_csv(path: Path) -> SourceFile:
         if problem.column == "(row)":
             bad[index] = RowProblem(problem.file, starts[problem.line - 1], problem.column, problem.problem)
     skipped_set = set(skipped)
-    kept = [line for number, line in enumerate(starts[1:], start=2) if number not in skipped_set]
+    kept = (
+        starts[1:]
+        if not skipped_set
+        else [line for number, line in enumerate(starts[1:], start=2) if number not in skipped_set]
+    )
     source = _as_text_columns(path.name, table, pa.array(kept, pa.int64()))
     source.problems[:0] = sorted(bad, key=lambda problem: problem.line)
     return source
