@@ -3,6 +3,10 @@ requester sees the outcome and advice (never the search); every step is in the l
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -119,3 +123,51 @@ def test_screens(client: TestClient, db: Session) -> None:
     assert mine.status_code == 200
     assert "Report concerns to me, not by searching." in mine.text and "Searched PNC for N5" not in mine.text
     assert client.get("/referrals").status_code == 403  # officers do not handle referrals
+
+
+def test_a_manager_who_cannot_take_referrals_leaves_them_to_any_handler(db: Session) -> None:
+    """Else the referral would sit for ever in the queue of someone who has no referrals screen."""
+    from custodes.workforce.models import Referral, Staff
+
+    make_gate_world(db)
+    requester = db.get(Staff, "S1")
+    assert requester is not None
+    requester.line_manager_id = "U1"  # an officer: no referrals to handle
+    db.flush()
+    referral_id = _refer(db)
+    assert db.get(Referral, referral_id).manager_id is None  # type: ignore[union-attr]
+    assert [r.id for r in gate.referral_queue(db, "M1")[0]] == [referral_id]
+    _close(db, referral_id, "M1")
+
+
+def test_two_handlers_closing_at_once_close_it_once(backend: str, new_database: Callable[[str], str]) -> None:
+    """The second waits for the first (PostgreSQL locks the row; SQLite's write lock the transaction),
+    then finds it closed, instead of writing its outcome over the first."""
+    from custodes.kit.db import make_engine, make_session_factory
+
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine)
+    with factory() as setup:
+        make_gate_world(setup)
+        referral_id = _refer(setup)
+        setup.commit()
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        with factory() as late:
+            try:
+                _close(late, referral_id, "M1", advice="the second handler's advice")
+                late.commit()
+                outcome.append(None)
+            except gate.ReferralError as error:
+                outcome.append(error)
+
+    with factory() as first:
+        _close(first, referral_id, "M1")
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.5)
+        first.commit()
+    waiting.join(30)
+    assert isinstance(outcome[0], gate.ReferralError) and "already closed" in str(outcome[0])
+    engine.dispose()

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.identity import service as identity
+from custodes.identity.permissions import Permission, permissions_for
 from custodes.kit.db import transaction, utcnow
 from custodes.kit.names import PersonKey, forenames_agree, same_person
 from custodes.kit.tabular import normalise_postcode
@@ -671,9 +672,12 @@ def open_referral(
 ) -> int:
     subject = request.subject
     name = " ".join(p for p in (subject.forenames, subject.surname) if p) or None
+    manager = profile.line_manager_id
+    if manager is not None and not _handles_referrals(session, manager):
+        manager = None  # a manager who cannot take referrals: any handler but the requester takes it
     row = Referral(
         staff_id=request.staff_id,
-        manager_id=profile.line_manager_id,
+        manager_id=manager,
         system=request.system,
         subject_id=subject.subject_id,
         subject_name=name,
@@ -688,7 +692,7 @@ def open_referral(
     )
     session.add(row)
     session.flush()
-    subjects = tuple(s for s in (request.staff_id, profile.line_manager_id, subject.subject_id) if s)
+    subjects = tuple(s for s in (request.staff_id, manager, subject.subject_id) if s)
     ledger.record(
         session,
         EntryDraft(
@@ -746,6 +750,11 @@ def _names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
     return {sid: f"{forenames} {surname}" for sid, forenames, surname in session.execute(query)}
 
 
+def _handles_referrals(session: Session, staff_id: str) -> bool:
+    roles = identity.roles_by_staff(session, [staff_id]).get(staff_id, set())
+    return Permission.REFERRALS_HANDLE in permissions_for(identity.parse_roles(roles))
+
+
 def _may_handle(row: Referral, handler_id: str) -> bool:
     """The requester's line manager; a referral for someone with no line manager, any handler but them."""
     if row.staff_id == handler_id:
@@ -796,8 +805,9 @@ def close_referral(
     advice: str,
 ) -> None:
     """The handler records the search done on the requester's behalf, the interaction and the advice given
-    (seed 002, 2.2.11–2.2.12), and closes the referral. Recorded in the ledger."""
-    row = session.get(Referral, referral_id)
+    (seed 002, 2.2.11–2.2.12), and closes the referral. Recorded in the ledger. The row is locked first
+    (PostgreSQL; SQLite's write lock does the same), so two handlers cannot both close it."""
+    row = session.get(Referral, referral_id, with_for_update=True)
     if row is None or not _may_handle(row, handler_id):
         raise ReferralError("There is no such referral for you to handle.")
     if row.status != ReferralStatus.OPEN:
