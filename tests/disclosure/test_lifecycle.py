@@ -226,6 +226,39 @@ def test_release_records_undertakings_collected_at_the_counter(world: Session) -
     assert lines["M-0002"].undertaking_signed_on == date.today()
 
 
+def test_only_the_requester_the_authoriser_or_the_dpu_release(world: Session) -> None:
+    disclosure_id = _authorised(world)
+    for outsider in (UNTRAINED, OTHER_AIC):
+        with pytest.raises(disclosure.DisclosureError, match="Only the requesting officer, the authoriser"):
+            disclosure.release(world, disclosure_id, outsider)
+    assert disclosure.release(world, disclosure_id, DPU).startswith("CZ/")
+
+
+@pytest.mark.parametrize(
+    ("undertakings", "message"),
+    [
+        ({"M-0002": date.today() + timedelta(days=3)}, "a future day"),
+        ({"M-9999": date.today()}, "M-9999 is not a recipient of this disclosure"),
+        ({"": date.today()}, r"\(blank\) is not a recipient"),
+    ],
+)
+def test_undertakings_at_release_are_checked(
+    world: Session, undertakings: dict[str, date], message: str
+) -> None:
+    disclosure_id = _authorised(world)
+    with pytest.raises(disclosure.DisclosureError, match=message):
+        disclosure.release(world, disclosure_id, AIC, undertakings)
+
+
+def test_refusing_is_deciding_with_the_authoriser_rules(world: Session) -> None:
+    disclosure_id = _draft(world)
+    disclosure.submit(world, disclosure_id, OFFICER)
+    for outsider in (OTHER_AIC, UNTRAINED):  # another area's AIC; someone who may not authorise
+        with pytest.raises(disclosure.DisclosureError, match="You may not decide this request"):
+            disclosure.refuse(world, disclosure_id, outsider, "No.")
+    disclosure.refuse(world, disclosure_id, AIC, "Intelligence is single-source.")
+
+
 def test_competent_authority_relay_is_authorised_by_a_supervisor(world: Session) -> None:
     disclosure_id = _authorised(world, probation_request(), by=SUPERVISOR)
     reference = disclosure.release(world, disclosure_id, SUPERVISOR)

@@ -180,6 +180,17 @@ def test_an_officer_cannot_open_someone_elses_case(
     assert client.get(f"/disclosures/{disclosure_id}/record.pdf").status_code == 404
 
 
+@pytest.mark.parametrize("number", [2**31 + 1, 2**63, 10**30])
+def test_a_record_number_too_large_for_the_database_is_not_found(
+    client: TestClient, world: Session, logged_in: Callable[..., str], number: int
+) -> None:
+    from custodes.identity.permissions import Role
+
+    logged_in(Role.DPU)
+    response = client.get(f"/disclosures/{number}")
+    assert response.status_code == 404 and "There is no such" in response.text
+
+
 def test_the_api_gives_the_same_findings_as_the_service(client: TestClient, world: Session) -> None:
     token = identity.create_api_token(world, "checker", [Scope.DISCLOSURE_CHECK], "system:test")
     world.commit()

@@ -53,7 +53,7 @@ from custodes.disclosure.schemas import (
     parse_request,
 )
 from custodes.identity import service as identity
-from custodes.identity.permissions import Permission
+from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.timefmt import london_day
@@ -421,6 +421,19 @@ def authorise(session: Session, disclosure_id: int, actor: Principal, note: str 
     return result
 
 
+def _undertakings(request: DisclosureRequest, given: dict[str, date]) -> list[Undertaking]:
+    """Undertakings signed at release: by this disclosure's recipients, on a day that has come."""
+    recipients, today = set(request.recipients), _today()
+    for recipient, signed_on in given.items():
+        if recipient not in recipients:
+            raise DisclosureError(f"{recipient or '(blank)'} is not a recipient of this disclosure.")
+        if signed_on > today:
+            raise DisclosureError(
+                f"The undertaking of {recipient} cannot be signed on {signed_on}, a future day."
+            )
+    return [Undertaking(recipient=r, signed_at=d) for r, d in given.items()]
+
+
 def refuse(session: Session, disclosure_id: int, actor: Principal, reasons: str) -> None:
     row = _load(session, disclosure_id, lock=True)
     if row.status != Status.SUBMITTED:
@@ -430,6 +443,17 @@ def refuse(session: Session, disclosure_id: int, actor: Principal, reasons: str)
     if not reasons.strip():
         raise DisclosureError("Give the reasons for refusing, so the officer knows what to do.")
     now = utcnow()
+    # Refusing is deciding: the same rules as authorising say who may (role, area, training, conflicts).
+    as_decider = _request_of(row).model_copy(
+        update={"authorisation": Authorisation(by=actor.staff_id, at=now)}
+    )
+    barred = [
+        f
+        for f in _evaluate_row(session, row, as_decider).findings
+        if f.where == "authorisation" and f.severity == Severity.BLOCK
+    ]
+    if barred:
+        raise DisclosureError("You may not decide this request: " + " ".join(f.message for f in barred))
     row.status, row.refused_by, row.refused_at, row.closed_at = Status.REFUSED.value, actor.staff_id, now, now
     row.refusal_reason = reasons.strip()
     _event(session, row, actor, "refused", row.refusal_reason)
@@ -450,8 +474,10 @@ def release(
         _must_be_requester(row, actor)
     elif row.status != Status.AUTHORISED:
         raise DisclosureError(f"Only an authorised request can be released; this one is {row.status}.")
+    elif actor.staff_id not in (row.requested_by, row.authorised_by) and Role.DPU not in actor.roles:
+        raise DisclosureError("Only the requesting officer, the authoriser or the DPU may release it.")
     request = _request_of(row)
-    signed = [Undertaking(recipient=r, signed_at=d) for r, d in (undertakings or {}).items()]
+    signed = _undertakings(request, undertakings or {})
     if signed:
         kept = [u for u in request.undertakings if u.recipient not in (undertakings or {})]
         request = request.model_copy(update={"undertakings": kept + signed})

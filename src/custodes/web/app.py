@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -151,6 +152,17 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Something went wrong")
         return render(request, "error.html", exc.status_code, title=title, message=str(exc.detail))
+
+    @app.exception_handler(OverflowError)
+    async def _id_out_of_range(request: Request, _exc: OverflowError) -> Response:
+        """A record number too large for the database (SQLite: past 64 bits) names no record."""
+        return await _http_error(request, StarletteHTTPException(404, "There is no such record."))
+
+    @app.exception_handler(DataError)
+    async def _value_out_of_range(request: Request, exc: DataError) -> Response:
+        if type(exc.orig).__name__ != "NumericValueOutOfRange":  # PostgreSQL: past int4 or int8
+            raise exc
+        return await _http_error(request, StarletteHTTPException(404, "There is no such record."))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
