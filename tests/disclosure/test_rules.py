@@ -328,6 +328,7 @@ SELF_AUTHORISED = both(
 # code -> (the routes its rule applies to, a change that raises it, and only it, on every one of them)
 SCOPED: dict[str, tuple[frozenset[Route], Mutation]] = {
     "RECIPIENT_UNKNOWN": (ALL_ROUTES, add_recipient("X-9999", None)),
+    "SCHEME_MEMBER_OFF_SCHEME": (ALL_ROUTES - ONLY_SCHEME, set_recipients(scheme_id="SCH-01")),
     "RECIPIENT_NOT_COMPETENT_AUTHORITY": (frozenset({CA}), set_recipients(competent_authority=False)),
     "AGREEMENT_MISSING": (frozenset({AGREEMENT_ROUTE}), set_facts(agreements=())),
     "AGREEMENT_NOT_IN_FORCE": (

@@ -49,6 +49,9 @@ FINDINGS: dict[str, Rule] = {
     "RECIPIENT_UNKNOWN": Rule(
         BLOCK, "K10 7.2, ICO code", "a recipient is not in the partner or member register"
     ),
+    "SCHEME_MEMBER_OFF_SCHEME": Rule(
+        BLOCK, "K10 6.2, 7.2", "a scheme member is named on another route, where K10's limits would not apply"
+    ),
     "RECIPIENT_NOT_COMPETENT_AUTHORITY": Rule(
         BLOCK, "DPA 2018 s.30, Sch 7; seed 000", "competent-authority route, but the recipient is not one"
     ),
@@ -247,6 +250,20 @@ def _recipients_known(request: DisclosureRequest, facts: Facts) -> Iterator[Find
             yield finding(
                 "RECIPIENT_UNKNOWN",
                 f"{recipient} is not in the partner register or any scheme's member register.",
+                "recipients",
+            )
+
+
+@check(*(route for route in Route if route != Route.PARTNERSHIP_SCHEME))
+def _scheme_members_only_by_scheme(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    """What K10 forbids scheme members (an address, previous convictions, warning signals…) is checked on
+    the scheme route only: a member named on another route would receive it unchecked."""
+    for recipient in _known_recipients(facts):
+        if recipient.scheme_id is not None:
+            yield finding(
+                "SCHEME_MEMBER_OFF_SCHEME",
+                f"{recipient.name} ({recipient.recipient_id}) is a member of scheme {recipient.scheme_id}: "
+                "disclose to scheme members on the partnership-scheme route only.",
                 "recipients",
             )
 
