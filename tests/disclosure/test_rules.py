@@ -949,7 +949,8 @@ def test_one_agreement_in_force_is_enough() -> None:
     assert case.result().decision == Decision.READY
 
 
-def test_agreements_together_cover_purpose_and_data() -> None:
+def test_two_agreements_do_not_add_up_to_one_that_covers_the_disclosure() -> None:
+    """disclosure.md: "an agreement in force that covers the purpose and the data categories"."""
     case = ready(AGREEMENT_ROUTE)
     photos = replace(AGREEMENT, agreement_id="DSA-1", data_categories=frozenset({"photo"}))
     rest = replace(
@@ -959,7 +960,18 @@ def test_agreements_together_cover_purpose_and_data() -> None:
         data_categories=frozenset({"offending_indication"}),
     )
     set_facts(agreements=(photos, rest))(case)
-    assert case.result().decision == Decision.READY
+    (finding,) = case.result().findings
+    assert finding.code == "PURPOSE_NOT_COVERED" and finding.where == "items.1"
+    assert "not a data category that agreement DSA-1" in finding.message
+    whole = ready(AGREEMENT_ROUTE)
+    set_facts(
+        agreements=(
+            photos,
+            rest,
+            replace(photos, agreement_id="DSA-3", data_categories=AGREEMENT.data_categories),
+        )
+    )(whole)
+    assert whole.result().decision == Decision.READY
 
 
 # --------------------------------------------------------------------------- boundaries

@@ -311,20 +311,25 @@ def _agreement(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
 def _coverage(
     request: DisclosureRequest, agreements: list[AgreementFacts], recipient: RecipientFacts
 ) -> Iterator[Finding]:
-    if not any(request.purpose.value in a.purposes for a in agreements):
+    """One agreement must cover the purpose and every item's data category: two agreements made for
+    different purposes do not add up to one that allows this disclosure."""
+    for_purpose = [a for a in agreements if request.purpose.value in a.purposes]
+    if not for_purpose:
         titles = ", ".join(a.agreement_id for a in agreements)
         yield finding(
             "PURPOSE_NOT_COVERED",
             f"{titles} does not cover the purpose {_words(request.purpose)} for {recipient.name}.",
             "purpose",
         )
-    categories = set().union(*(a.data_categories for a in agreements))
+        for_purpose = agreements  # still say which items fall outside
+    kinds = [item.kind.value for item in request.items]
+    best = max(for_purpose, key=lambda a: sum(kind in a.data_categories for kind in kinds))
     for number, item in enumerate(request.items):
-        if item.kind.value not in categories:
+        if item.kind.value not in best.data_categories:
             yield finding(
                 "PURPOSE_NOT_COVERED",
-                f"Item {number + 1} ({_words(item.kind)}) is not a data category the agreement "
-                f"with {recipient.name} covers.",
+                f"Item {number + 1} ({_words(item.kind)}) is not a data category that agreement "
+                f"{best.agreement_id} with {recipient.name} covers.",
                 f"items.{number}",
             )
 
