@@ -265,6 +265,34 @@ def _codes(result: gate.GateDecision) -> list[str]:
     return [r.code for r in result.reasons]
 
 
+@pytest.mark.parametrize("ending", ["withdrawn", "refused", "lapsed"])
+def test_a_later_decision_ends_an_earlier_grant(db: Session, ending: str) -> None:
+    make_gate_world(db)
+    assert "NOT_VETTED" not in _codes(_decide(db, staff_id="S1", subject_id="N9"))
+    decided = str(TODAY - timedelta(days=10))
+    row = {"staff_id": "S1", "level": "MV", "status": ending, "decided_on": decided, "expires_on": ""}
+    load_records(db, "vetting", [row], ACTOR)
+    assert "NOT_VETTED" in _codes(_decide(db, staff_id="S1", subject_id="N9"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "held"),
+    [
+        ([("MV", "granted", date(2020, 1, 1), None)], {"MV"}),
+        ([("MV", "granted", date(2020, 1, 1), None), ("MV", "withdrawn", date(2024, 1, 1), None)], set()),
+        ([("MV", "withdrawn", date(2020, 1, 1), None), ("MV", "granted", date(2024, 1, 1), None)], {"MV"}),
+        ([("MV", "granted", date(2020, 1, 1), None), ("MV", "in_progress", date(2024, 1, 1), None)], {"MV"}),
+        ([("MV", "granted", date(2020, 1, 1), date(2023, 1, 1))], set()),
+        ([("MV", "granted", date(2020, 1, 1), None), ("RV", "refused", date(2024, 1, 1), None)], {"MV"}),
+        ([("MV", "granted", date(2030, 1, 1), None)], set()),  # not decided yet on the day asked
+    ],
+)
+def test_vetting_levels_in_force(rows: list[Any], held: set[str]) -> None:
+    from custodes.workforce.service import levels_in_force
+
+    assert levels_in_force(rows, date(2025, 6, 1)) == held
+
+
 def test_allow(db: Session) -> None:
     make_gate_world(db)
     result = _decide(db, staff_id="S1", subject_id="N9")

@@ -44,9 +44,8 @@ from custodes.workforce.schemas import (
     CourseGate,
     ReferralView,
     SubjectRef,
-    VettingStatus,
 )
-from custodes.workforce.service import add_months
+from custodes.workforce.service import add_months, levels_in_force
 
 # --------------------------------------------------------------------------- configuration
 
@@ -483,13 +482,7 @@ def evaluate(
     ]
     if missing:
         reasons.append(Reason("NOT_TRAINED", MESSAGES["NOT_TRAINED"].format(detail=", ".join(missing))))
-    vetted = any(
-        status == VettingStatus.GRANTED
-        and (decided is None or decided <= on)
-        and (expires is None or expires >= on)
-        and vetting_meets(level, system.vetting_level)
-        for level, status, decided, expires in profile.vetting
-    )
+    vetted = any(vetting_meets(level, system.vetting_level) for level in levels_in_force(profile.vetting, on))
     if not vetted:
         reasons.append(Reason("NOT_VETTED", MESSAGES["NOT_VETTED"].format(detail=system.vetting_level)))
     matches = [d for d in profile.declarations if same_person(d.person, subject)]

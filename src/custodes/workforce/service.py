@@ -588,13 +588,32 @@ def discloser_readiness(session: Session, staff_id: str, on: date) -> DiscloserR
 
 
 def _vetting_current(session: Session, staff_id: str, on: date) -> bool:
-    query = select(Vetting.vetting_key).where(
-        Vetting.staff_id == staff_id,
-        Vetting.status == VettingStatus.GRANTED.value,
-        or_(Vetting.decided_on.is_(None), Vetting.decided_on <= on),
-        or_(Vetting.expires_on.is_(None), Vetting.expires_on >= on),
+    query = select(Vetting.level, Vetting.status, Vetting.decided_on, Vetting.expires_on).where(
+        Vetting.staff_id == staff_id
     )
-    return session.scalars(query.limit(1)).first() is not None
+    rows = [(level, status, decided, expires) for level, status, decided, expires in session.execute(query)]
+    return bool(levels_in_force(rows, on))
+
+
+VettingRow = tuple[str, str, date | None, date | None]  # level, status, decided on, expires on
+
+
+def levels_in_force(rows: Iterable[VettingRow], on: date) -> set[str]:
+    """The vetting levels held on `on`. Each level's latest decision made by then settles it: a grant that
+    has not expired holds; a later withdrawal, refusal or lapse ends an earlier grant (each decision is
+    its own row). Applications still in progress decide nothing."""
+    latest: dict[str, tuple[date, str, date | None]] = {}
+    for level, status, decided_on, expires_on in rows:
+        when = decided_on or date.min
+        if status in UNDECIDED_VETTING or when > on:
+            continue
+        if level not in latest or when >= latest[level][0]:
+            latest[level] = (when, status, expires_on)
+    return {
+        level
+        for level, (_when, status, expires_on) in latest.items()
+        if status == VettingStatus.GRANTED and (expires_on is None or expires_on >= on)
+    }
 
 
 def normalise_name(value: str | None) -> str:
