@@ -282,6 +282,22 @@ def test_an_emergency_disclosure_is_released_at_once_and_completed_afterwards(wo
     assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
 
 
+@pytest.mark.parametrize(
+    ("changes", "missing"),
+    [
+        ({"rationale": ""}, "why (the rationale)"),
+        ({"items": []}, "what is disclosed (an item)"),
+    ],
+)
+def test_an_emergency_release_needs_what_and_why_recorded_at_the_time(
+    world: Session, changes: dict[str, object], missing: str
+) -> None:
+    request = {**probation_request(route="emergency", rationale="Threat to life."), **changes}
+    disclosure_id = _draft(world, request)
+    with pytest.raises(disclosure.DisclosureError, match=missing.replace("(", r"\(").replace(")", r"\)")):
+        disclosure.release(world, disclosure_id, OFFICER)
+
+
 def test_reviews_retain_or_withdraw_with_notices(world: Session) -> None:
     kept, _ = _released(world)
     withdrawn, _ = _released(world, scheme_request(exclusion_notice=True))

@@ -487,6 +487,14 @@ def release(
             raise DisclosureError(
                 "Cannot release: even an emergency disclosure may not break a block rule.", result
             )
+        minimal = {"what is disclosed (an item)": request.items, "why (the rationale)": request.rationale}
+        if missing := [part for part, given in minimal.items() if not given]:
+            raise DisclosureError(
+                "An emergency release still needs its record made at the time: "
+                + " and ".join(missing)
+                + ".",
+                result,
+            )
     else:
         _refuse_step("release", result)
     now = utcnow()
