@@ -333,8 +333,8 @@ def test_a_wrong_source_record_reaches_every_disclosure_that_drew_on_it(world: S
     second, _ = _released(world)
     unrelated = _authorised(world, probation_request(), by=SUPERVISOR)
     disclosure.release(world, unrelated, SUPERVISOR)
-    correction_id, notices = disclosure.report_correction(
-        world, DPU, description="INT-5 was about a different man", system="Genesis", record_id="INT-5"
+    correction_id, notices = disclosure.report_correction(  # the system named as people type it
+        world, DPU, description="INT-5 was about a different man", system=" genesis", record_id="INT-5 "
     )
     assert sorted((n.disclosure_id, n.recipient_id) for n in notices) == [
         (first, "M-0001"),

@@ -732,8 +732,11 @@ def affected_disclosures(
     session: Session, system: str | None, record_id: str | None, digest: str | None
 ) -> list[Disclosure]:
     conditions: list[ColumnElement[bool]] = []
-    if system and record_id:
-        conditions.append((DisclosedSource.system == system) & (DisclosedSource.record_id == record_id))
+    if system and record_id:  # "Genesis" and "genesis" are one system; a record id is as the system gives it
+        conditions.append(
+            (func.lower(DisclosedSource.system) == system.strip().lower())
+            & (DisclosedSource.record_id == record_id.strip())
+        )
     if digest:
         conditions.append(DisclosedSource.content_sha256 == digest)
     if not conditions:
