@@ -171,3 +171,22 @@ def test_two_handlers_closing_at_once_close_it_once(backend: str, new_database: 
     waiting.join(30)
     assert isinstance(outcome[0], gate.ReferralError) and "already closed" in str(outcome[0])
     engine.dispose()
+
+
+def test_a_manager_the_search_is_about_never_handles_it(db: Session) -> None:
+    """S1 declared an association with a record that is their own line manager: M1 must not run that
+    search for S1, nor see it; the referral goes to the other handlers."""
+    from custodes.imports import load_records
+    from custodes.workforce.models import Referral
+
+    make_gate_world(db)
+    load_records(db, "nominals", [{"subject_id": "N-M1", "surname": "Manager", "forenames": "Mary",
+                                   "flags": "staff:M1"}], ACTOR)  # fmt: skip
+    declaration = {"declaration_id": "D-9", "staff_id": "S1", "kind": "reportable_association",
+                   "subject_id": "N-M1", "relationship": "other", "declared_at": "2024-01-01"}  # fmt: skip
+    load_records(db, "declarations", [declaration], ACTOR)
+    referral_id = _refer(db, subject_id="N-M1")
+    assert db.get(Referral, referral_id).manager_id is None  # type: ignore[union-attr]
+    assert gate.referral_queue(db, "M1") == ([], [])
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        gate.view_referral(db, referral_id, "M1")

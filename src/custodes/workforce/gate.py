@@ -491,19 +491,31 @@ def evaluate(
             f"{_words(d.kind)} ({_words(d.relationship or 'other')}), {d.declaration_id}" for d in matches
         )
         reasons.append(Reason("DECLARED_CONFLICT", MESSAGES["DECLARED_CONFLICT"].format(detail=what)))
-    itself = subject_staff_id == profile.staff_id or (
-        profile.me.date_of_birth is not None
-        and profile.me.date_of_birth == subject.date_of_birth
-        and profile.me.surname == subject.surname
-        and forenames_agree(profile.me, subject)
-    )
-    if itself:
+    if is_themself(profile, subject, subject_staff_id):
         reasons.append(Reason("SELF", MESSAGES["SELF"]))
     if system.purpose_required and not purpose and not case_ref:
         reasons.append(Reason("NO_PURPOSE", MESSAGES["NO_PURPOSE"]))
     decisions = {DECISION_OF[r.code] for r in reasons}
     decision = DENY if DENY in decisions else REFER if REFER in decisions else ALLOW
     return GateDecision(decision, tuple(reasons), declaration_ids=tuple(d.declaration_id for d in matches))
+
+
+def is_themself(profile: StaffProfile, subject: PersonKey, subject_staff_id: str | None) -> bool:
+    """The subject is this member of staff: flagged as them, or their name and date of birth."""
+    return subject_staff_id == profile.staff_id or (
+        profile.me.date_of_birth is not None
+        and profile.me.date_of_birth == subject.date_of_birth
+        and profile.me.surname == subject.surname
+        and forenames_agree(profile.me, subject)
+    )
+
+
+def _conflicted(profile: StaffProfile, subject: PersonKey, subject_staff_id: str | None) -> bool:
+    """This member of staff may not search this subject for someone else: it is them, or they declared
+    a conflict with them."""
+    return is_themself(profile, subject, subject_staff_id) or any(
+        same_person(d.person, subject) for d in profile.declarations
+    )
 
 
 def subject_key(index: GateIndex, session: Session, subject: SubjectRef) -> tuple[PersonKey, str | None]:
@@ -557,6 +569,9 @@ def decide(
     )
     referral_id = None
     if result.decision == REFER:
+        manager = profile.line_manager_id
+        if manager and _conflicted(index.profile(session, manager), subject, subject_staff):
+            profile = replace(profile, line_manager_id=None)  # any other handler takes it (seed 002)
         referral_id = open_referral(session, request, profile, result, actor)
         result = GateDecision(result.decision, result.reasons, referral_id, result.declaration_ids)
     ledger.record(session, _decision_entry(request, result, actor))
@@ -748,11 +763,15 @@ def _handles_referrals(session: Session, staff_id: str) -> bool:
     return Permission.REFERRALS_HANDLE in permissions_for(identity.parse_roles(roles))
 
 
-def _may_handle(row: Referral, handler_id: str) -> bool:
-    """The requester's line manager; a referral for someone with no line manager, any handler but them."""
-    if row.staff_id == handler_id:
+def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:
+    """The requester's line manager; a referral without one (none, or one who may not take it), any
+    handler but the requester and the person searched for."""
+    if row.staff_id == handler_id or row.manager_id not in (handler_id, None):
         return False
-    return row.manager_id == handler_id or row.manager_id is None
+    if row.manager_id is None and row.subject_id:
+        nominal = monitoring.get_nominal(session, row.subject_id)
+        return nominal is None or nominal.staff_id != handler_id
+    return True
 
 
 def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
@@ -761,7 +780,11 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     query = select(Referral).where(
         (Referral.manager_id == handler_id) | Referral.manager_id.is_(None), Referral.staff_id != handler_id
     )
-    rows = list(session.scalars(query.order_by(Referral.created_at, Referral.id)))
+    rows = [
+        row
+        for row in session.scalars(query.order_by(Referral.created_at, Referral.id))
+        if _may_handle(session, row, handler_id)
+    ]
     names = _names(session, (r.staff_id for r in rows))
     open_ = [_referral_view(r, names) for r in rows if r.status == ReferralStatus.OPEN]
     closed = [_referral_view(r, names) for r in reversed(rows) if r.status != ReferralStatus.OPEN][:50]
@@ -771,7 +794,7 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
 def view_referral(session: Session, referral_id: int, handler_id: str) -> ReferralView:
     """One referral for its handler. Showing the subject's details is a consultation: logged."""
     row = session.get(Referral, referral_id)
-    if row is None or not _may_handle(row, handler_id):
+    if row is None or not _may_handle(session, row, handler_id):
         raise ReferralError("There is no such referral for you to handle.")
     ledger.record(
         session,
@@ -801,7 +824,7 @@ def close_referral(
     (seed 002, 2.2.11–2.2.12), and closes the referral. Recorded in the ledger. The row is locked first
     (PostgreSQL; SQLite's write lock does the same), so two handlers cannot both close it."""
     row = session.get(Referral, referral_id, with_for_update=True)
-    if row is None or not _may_handle(row, handler_id):
+    if row is None or not _may_handle(session, row, handler_id):
         raise ReferralError("There is no such referral for you to handle.")
     if row.status != ReferralStatus.OPEN:
         raise ReferralError("This referral is already closed.")
