@@ -411,6 +411,25 @@ def test_disposal_erases_personal_data_but_the_ledger_still_verifies(
         database.close()
 
 
+def test_a_legal_hold_placed_after_the_list_was_drawn_up_still_wins(
+    world: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    released, _ = _released(world)
+    later = date.today() + timedelta(days=7 * 365)
+    stale = disclosure.due_for_disposal(world, later)
+    assert [row.id for row in stale[0]] == [released]
+    # Another session places a hold between the list and the erasing (here, straight in the database).
+    world.connection().execute(
+        text("UPDATE disclosure SET legal_hold = 'Claim 2026-7' WHERE id = :i"), {"i": released}
+    )
+    monkeypatch.setattr(disclosure, "due_for_disposal", lambda _session, _on: stale)
+    report = disclosure.dispose(world, "staff:S1004", later)
+    assert (report.erased, report.held) == ([], [released])
+    assert disclosure.view(world, released, DPU, "t").summary.status == Status.RELEASED
+
+
 # --------------------------------------------------------------------------- concurrency
 
 

@@ -1106,8 +1106,22 @@ def dispose(session: Session, actor: str, on: date, *, dry_run: bool = False) ->
     due, held = due_for_disposal(session, on)
     redacted = 0
     if not dry_run:
-        for row in due:
-            redacted += _erase(session, row, actor)
+        # Each record is locked and read again before it is erased: a legal hold placed, or another
+        # disposal run finished, since the list was drawn up must win (PostgreSQL; SQLite's write lock
+        # already holds everyone else off).
+        for row in list(due):
+            fresh = session.scalars(
+                select(Disclosure)
+                .where(Disclosure.id == row.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            if fresh.erased_at is not None or fresh.legal_hold:
+                due.remove(row)
+                if fresh.legal_hold:
+                    held.append(row)
+                continue
+            redacted += _erase(session, fresh, actor)
         session.add(
             Disposal(
                 run_by=actor,
