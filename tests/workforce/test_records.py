@@ -115,6 +115,7 @@ def test_bad_training_rows_are_all_named_and_nothing_is_stored(db: Session, fold
         {"staff_id": "S1", "course_code": "MI", "completed_on": "09/01/2024"},  # 5
         {"staff_id": "S1", "course_code": "MI", "completed_on": "2024-01-09"},  # 6: duplicate of 2
         {"staff_id": "S 1", "course_code": "", "completed_on": ""},  # 7
+        {"staff_id": "S1", "course_code": "MI", "completed_on": "2999-01-01"},  # 8: not yet done
     ]
     found = rejected(db, folder, "training", rows)
     assert set(found) == {
@@ -125,7 +126,9 @@ def test_bad_training_rows_are_all_named_and_nothing_is_stored(db: Session, fold
         (7, "staff_id"),
         (7, "course_code"),
         (7, "completed_on"),
+        (8, "completed_on"),
     }
+    assert "2999-01-01 is in the future" in found[(8, "completed_on")]
     assert "GHOST is not in the staff register" in found[(3, "staff_id")]
     assert "NOPE is not in the course register" in found[(4, "course_code")]
     assert "already appears on line 2" in found[(6, "completed_on")]

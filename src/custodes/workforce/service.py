@@ -340,6 +340,11 @@ def parse_training_rows(
         record["training_key"] = training_key(**record) if complete else None
         records.append(record)
         problems += cells.problems
+        if record["completed_on"] and record["completed_on"] > date.today():
+            # A completion not yet made would read as the latest, and as expired, hiding the real one.
+            problems.append(
+                RowProblem(row.file, row.line, "completed_on", f"{record['completed_on']} is in the future")
+            )
     problems += _unknown_references(rows, records, "staff_id", known_staff, "staff register")
     problems += _unknown_references(rows, records, "course_code", known_courses, "course register")
     problems += duplicate_keys(rows, [r["training_key"] for r in records], "completed_on", "this completion")
