@@ -93,8 +93,7 @@ class UnknownFormat(ValueError):
     """A file whose name says no format we read."""
 
 
-FORMATS = {".csv": "CSV", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON Lines",
-           ".parquet": "Parquet"}  # fmt: skip
+FORMATS = frozenset({".csv", ".jsonl", ".ndjson", ".json", ".parquet"})
 
 
 def check_format(path: Path) -> None:
@@ -267,7 +266,7 @@ def _csv_record_lines(data: bytes, records: int) -> list[int]:
     one record, line n is record n; else (blank lines, quoted new lines) the records are counted with the
     csv module, as pyarrow reads them."""
     newlines = data.count(b"\n")
-    if newlines + (0 if data.endswith(b"\n") else 1) == records and b"\n\n" not in data:
+    if newlines + (0 if data.endswith(b"\n") else 1) == records:  # so no blank line either
         return list(range(1, records + 1))
     starts: list[int] = []
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
@@ -282,8 +281,9 @@ def _csv_record_lines(data: bytes, records: int) -> list[int]:
 def _read_jsonl(path: Path) -> SourceFile:
     """Fast path: pyarrow reads the whole file. If any line is not a JSON object it fails, and the file is
     read line by line instead, so each bad line is named and the rest are kept."""
+    data = path.read_bytes()  # read once: checked as text, parsed, and its lines numbered
     try:
-        path.read_bytes().decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return _read_jsonl_by_line(path)  # names each line that is not UTF-8 text
     try:
@@ -291,28 +291,18 @@ def _read_jsonl(path: Path) -> SourceFile:
         # and drops the offset.
         as_text = pa.schema([(column, pa.string()) for column in EVENT_COLUMNS])
         table = pajson.read_json(
-            path,
+            pa.BufferReader(data),
             parse_options=pajson.ParseOptions(
                 explicit_schema=as_text, newlines_in_values=False, unexpected_field_behavior="infer"
             ),
         )
     except pa.ArrowInvalid:
         return _read_jsonl_by_line(path)
-    # Blank lines are skipped by pyarrow; the row→line mapping then needs the slow path.
-    with path.open("rb") as handle:
-        lines = sum(1 for line in handle if line.strip())
-    if lines != table.num_rows:
+    # Blank lines are skipped by pyarrow: each row is the next line that is not blank.
+    numbers = [number for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    if len(numbers) != table.num_rows:
         return _read_jsonl_by_line(path)
-    return _as_text_columns(path.name, table, _line_numbers_skipping_blank(path, table.num_rows))
-
-
-def _line_numbers_skipping_blank(path: Path, rows: int) -> pa.Array:
-    numbers: list[int] = []
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                numbers.append(number)
-    return pa.array(numbers[:rows], pa.int64())
+    return _as_text_columns(path.name, table, pa.array(numbers, pa.int64()))
 
 
 def _read_jsonl_by_line(path: Path) -> SourceFile:
