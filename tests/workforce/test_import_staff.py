@@ -182,6 +182,56 @@ def test_a_manager_already_in_the_register_is_known(installation: Installation) 
     assert stored_staff(installation)["S4"].line_manager_id == "S3"
 
 
+SERVICE = ("collar_number", "rank", "start_date", "leave_date")
+
+
+def test_rank_collar_number_and_service_dates_are_optional_columns(installation: Installation) -> None:
+    header = [*STAFF_COLUMNS, *SERVICE]
+    rows = [(*GOOD[0], "4711", "Inspector", "2001-09-03", ""), (*GOOD[1], "", "Constable", "2019-01-07", "")]
+    path = write_csv(installation.folder / "staff.csv", [*rows, (*GOOD[2], "", "", "", "")], header)
+    assert installation.run("import", "staff", str(path)).exit_code == 0
+    stored = stored_staff(installation)
+    assert (stored["S1"].collar_number, stored["S1"].rank) == ("4711", "Inspector")
+    assert str(stored["S2"].start_date) == "2019-01-07" and stored["S2"].leave_date is None
+    # A later file without the optional columns leaves them as they were.
+    again = installation.run("import", "staff", str(write_csv(installation.folder / "plain.csv", GOOD)))
+    assert "3 unchanged" in again.output, again.output
+    assert stored_staff(installation)["S1"].rank == "Inspector"
+
+
+def test_a_leave_date_before_the_start_date_is_refused(installation: Installation) -> None:
+    header = [*STAFF_COLUMNS, *SERVICE]
+    path = write_csv(
+        installation.folder / "staff.csv", [(*GOOD[0], "", "", "2020-05-01", "2019-05-01")], header
+    )
+    result = installation.run("import", "staff", str(path))
+    assert result.exit_code != 0
+    assert problems(result) == [(str(path), 2, "leave_date", "the leave date is before the start date")]
+    assert nothing_stored(installation)
+
+
+def test_a_leaver_cannot_log_in(installation: Installation) -> None:
+    assert (
+        installation.run("import", "staff", str(write_csv(installation.folder / "a.csv", GOOD))).exit_code
+        == 0
+    )
+    header = [*STAFF_COLUMNS, *SERVICE]
+    # S2's last day was yesterday or earlier; S3 leaves in the future and keeps their account.
+    leaving = [
+        (*GOOD[0], "", "", "", ""),
+        (*GOOD[1], "", "", "", "2026-01-31"),
+        (*GOOD[2], "", "", "", "2999-12-31"),
+    ]
+    result = installation.run(
+        "import", "staff", str(write_csv(installation.folder / "b.csv", leaving, header))
+    )
+    assert result.exit_code == 0, result.output
+    with installation.session() as session:
+        assert [a.staff_id for a in session.scalars(select(Account).where(~Account.active))] == ["S2"]
+        entries = ledger.search(session, EntryFilter(object_type="account", object_id="S2"), limit=10)
+        assert "active" in entries[0].detail["fields"]
+
+
 # --------------------------------------------------------------------------- bad files
 
 

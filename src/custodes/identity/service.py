@@ -77,13 +77,29 @@ def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detai
 # --------------------------------------------------------------------------- accounts
 
 
-def ensure_account(session: Session, staff_id: str, display_name: str, roles: set[Role], actor: str) -> bool:
-    """Create or update an account from a trusted source (staff import); True if created."""
+def ensure_account(
+    session: Session,
+    staff_id: str,
+    display_name: str,
+    roles: set[Role],
+    actor: str,
+    *,
+    has_left: bool = False,
+) -> bool:
+    """Create or update an account from a trusted source (staff import); True if created.
+
+    A leaver's account is disabled and their sessions ended. It is never re-enabled from here: a leave date
+    removed in error is corrected by an administrator (Accounts), who sees why the account was disabled.
+    """
     display_name = display_name[:200]  # the column's size: 100-character forenames and surname make 201
     account = session.get(Account, staff_id)
     if account is None:
         account = Account(
-            staff_id=staff_id, display_name=display_name, active=True, failed_logins=0, created_at=utcnow()
+            staff_id=staff_id,
+            display_name=display_name,
+            active=not has_left,
+            failed_logins=0,
+            created_at=utcnow(),
         )
         account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
         session.add(account)
@@ -96,6 +112,10 @@ def ensure_account(session: Session, staff_id: str, display_name: str, roles: se
     if _roles_of(account) != roles:
         _replace_roles(account, roles)
         changed.append("roles")
+    if has_left and account.active:
+        account.active = False
+        _end_sessions(session, staff_id)
+        changed.append("active")
     if changed:
         _record_account(
             session, Op.ALTERATION, actor, staff_id, fields=changed, roles=sorted(str(r) for r in roles)

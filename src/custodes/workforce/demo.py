@@ -299,10 +299,40 @@ def staff_rows(seed: int = 2026, count: int = 3000) -> list[SourceRow]:
     """About `count` staff in four areas (response, neighbourhood, CID, intelligence, custody) and HQ."""
     rows = _Generator(seed, count).build()
     groups = _ethnicity_groups(seed, len(rows))
+    service = _service_records(seed, rows)
     return [
-        SourceRow("demo-staff.csv", line, {**{c: row[c] for c in STAFF_COLUMNS}, "ethnicity_group": group})
-        for line, (row, group) in enumerate(zip(rows, groups, strict=True), start=2)
+        SourceRow(
+            "demo-staff.csv",
+            line,
+            {**{c: row[c] for c in STAFF_COLUMNS}, **extra, "ethnicity_group": group},
+        )
+        for line, (row, extra, group) in enumerate(zip(rows, service, groups, strict=True), start=2)
     ]
+
+
+_RANKS = {"officer": "Constable", "supervisor": "Sergeant", "aic": "Inspector"}
+
+
+def _service_records(seed: int, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rank or grade, collar number (officers) and start date (its own random stream, as below)."""
+    rnd = random.Random(seed + 13)
+    collar = iter(range(1001, 10**6))
+    records = []
+    for row in rows:
+        team = row["team_id"]
+        rank = _RANKS.get(row["role"].split(";")[0], "Police staff")
+        if team.endswith("-COMMAND"):
+            rank = "Chief Superintendent" if team.startswith("HQ-") else "Superintendent"
+        started = date(2026, 1, 1) - timedelta(days=rnd.randrange(180, 365 * 25))
+        records.append(
+            {
+                "rank": rank,
+                "collar_number": "" if rank == "Police staff" else str(next(collar)),
+                "start_date": started.isoformat(),
+                "leave_date": "",
+            }
+        )
+    return records
 
 
 def _ethnicity_groups(seed: int, count: int) -> list[str]:

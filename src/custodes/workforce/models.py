@@ -25,6 +25,10 @@ class Staff(Base):
     home_postcode: Mapped[str | None] = mapped_column(String(10))
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
+    collar_number: Mapped[str | None] = mapped_column(String(16))
+    rank: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    leave_date: Mapped[date | None] = mapped_column(Date)  # the last day of service
     # A protected characteristic used only for vetting disparity monitoring, shown only in aggregate:
     # White, Black, Asian, Mixed, Other (the census groups of imports.md `population`), or None.
     ethnicity_group: Mapped[str | None] = mapped_column(String(8))

@@ -45,8 +45,9 @@ STAFF_COLUMNS = (
     "home_lat",
     "home_lon",
 )
-# Optional staff column: a protected characteristic used only for disparity monitoring (workforce.md).
-STAFF_OPTIONAL = ("ethnicity_group",)
+# Optional staff columns (workforce.md "Records"): a file without one leaves the stored values alone.
+# `ethnicity_group` is a protected characteristic used only for disparity monitoring.
+STAFF_OPTIONAL = ("collar_number", "rank", "start_date", "leave_date", "ethnicity_group")
 ETHNICITY_GROUPS = ("White", "Black", "Asian", "Mixed", "Other")  # as imports.md `population`
 
 
@@ -65,7 +66,15 @@ class StaffRecord:
     home_postcode: str | None
     home_lat: float | None
     home_lon: float | None
+    collar_number: str | None = None
+    rank: str | None = None
+    start_date: date | None = None
+    leave_date: date | None = None
     ethnicity_group: str | None = None
+
+    def has_left(self, today: date) -> bool:
+        """`leave_date` is the last day of service."""
+        return self.leave_date is not None and self.leave_date < today
 
     @property
     def display_name(self) -> str:
@@ -81,6 +90,10 @@ class StaffView:
     area_code: str | None
     line_manager_id: str | None
     line_manager_name: str | None
+    collar_number: str | None = None
+    rank: str | None = None
+    start_date: date | None = None
+    leave_date: date | None = None
 
 
 # --------------------------------------------------------------------------- training, vetting, declarations

@@ -28,6 +28,7 @@ from custodes.workforce.schemas import (
     ETHNICITY_GROUPS,
     PERSON_DECLARATIONS,
     PUBLISHABLE,
+    STAFF_OPTIONAL,
     UNDECIDED_VETTING,
     Backlog,
     BacklogCase,
@@ -103,8 +104,14 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
             home_postcode=cells.postcode("home_postcode"),
             home_lat=lat,
             home_lon=lon,
+            collar_number=cells.text("collar_number", max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 /-]*"),
+            rank=cells.text("rank", max_length=40),
+            start_date=cells.date("start_date"),
+            leave_date=cells.date("leave_date"),
             ethnicity_group=cells.choice("ethnicity_group", ETHNICITY_GROUPS),
         )
+        if record.start_date and record.leave_date and record.leave_date < record.start_date:
+            cells.problem("leave_date", "the leave date is before the start date")
         if staff_id is not None:
             seen.setdefault(staff_id, row.line)
         problems += cells.problems
@@ -141,8 +148,8 @@ def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> Imp
     now = utcnow()
     for row, record in zip(rows, records, strict=True):
         values = {name: getattr(record, name) for name in _STORED_FIELDS}
-        if "ethnicity_group" in row.values:  # optional column: a file without it leaves the value alone
-            values["ethnicity_group"] = record.ethnicity_group
+        # Optional columns: a file without one leaves the stored value alone.
+        values.update((name, getattr(record, name)) for name in STAFF_OPTIONAL if name in row.values)
         staff = existing.get(record.staff_id)
         if staff is None:
             session.add(Staff(staff_id=record.staff_id, created_at=now, updated_at=now, **values))
@@ -162,7 +169,14 @@ def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> Imp
                 updated += 1
             else:
                 unchanged += 1
-        identity.ensure_account(session, record.staff_id, record.display_name, set(record.roles), actor)
+        identity.ensure_account(
+            session,
+            record.staff_id,
+            record.display_name,
+            set(record.roles),
+            actor,
+            has_left=record.has_left(now.date()),
+        )
     return ImportSummary("staff", created, updated, unchanged)
 
 
@@ -197,6 +211,10 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
         area_code=staff.area_code,
         line_manager_id=staff.line_manager_id,
         line_manager_name=f"{manager.forenames} {manager.surname}" if manager else None,
+        collar_number=staff.collar_number,
+        rank=staff.rank,
+        start_date=staff.start_date,
+        leave_date=staff.leave_date,
     )
 
 
