@@ -815,18 +815,26 @@ def _handles_referrals(session: Session, staff_id: str) -> bool:
 
 def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:
     """The requester's line manager; a referral without one (none, or one who may not take it), any
-    handler but the requester and the person searched for."""
+    handler but the requester, the person searched for and anyone who declared a conflict with them, as
+    a manager is passed over in `decide`: the subject id, and the register's details for it, matched
+    against the handler's name, date of birth, home postcode and declarations (`_conflicted`)."""
     if row.staff_id == handler_id or row.manager_id not in (handler_id, None):
         return False
     if row.manager_id is None and row.subject_id:
         nominal = monitoring.get_nominal(session, row.subject_id)
-        return nominal is None or nominal.staff_id != handler_id
+        keys = tuple(registered_keys(session, [row.subject_id]).values())
+        handler = _load_profiles(session, [handler_id])[handler_id]
+        subject = keys or (PersonKey.of(row.subject_id, None, None, None, None),)
+        return not _conflicted(handler, subject, nominal.staff_id if nominal else None)
     return True
 
 
 def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
-    """(open, recently closed) referrals this handler may deal with, oldest open first. Lists show no
-    subject details, so nothing is logged until one is opened."""
+    """(open, recently closed) referrals this handler may deal with, oldest open first. The lists show who
+    asked, why (a declared conflict, or themself), for what purpose and when: personal data about the
+    requesters and the people they searched for, so each view that shows any is a consultation, one entry
+    listing the requesters and the subject ids of the referrals shown. The subject's details are shown,
+    and logged again, only when a referral is opened (`view_referral`)."""
     query = select(Referral).where(
         (Referral.manager_id == handler_id) | Referral.manager_id.is_(None), Referral.staff_id != handler_id
     )
@@ -838,6 +846,20 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     names = _names(session, (r.staff_id for r in rows))
     open_ = [_referral_view(r, names) for r in rows if r.status == ReferralStatus.OPEN]
     closed = [_referral_view(r, names) for r in reversed(rows) if r.status != ReferralStatus.OPEN][:50]
+    shown = open_ + closed
+    if shown:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=f"staff:{handler_id}",
+                op=Op.CONSULTATION,
+                object_type="referral_queue",
+                object_id=handler_id,
+                subjects=tuple(sorted({s for r in shown for s in (r.staff_id, r.subject_id) if s})),
+                justification="referrals for me to handle (pre-access gate)",
+                detail={"referrals": [r.id for r in shown]},
+            ),
+        )
     return open_, closed
 
 
