@@ -173,6 +173,8 @@ NAME_TABLE = [
     ("Smith", "John", "Smith", "James", True, False, False),
     ("Smith", "John", "Smyth", "John", True, True, False),  # a different surname
     ("Smith", "John", "Smith", "K", True, True, False),
+    ("Neighbour", "Karl", "Neighbour", "K", True, False, True),  # the initial as written (Karl reads as Carl)
+    ("Jones", "Katherine", "Jones", "K.", False, True, True),
     ("Smith-Jones", "Anne", "Smith Jones", "Ann", True, False, True),
     ("Smith-Jones", "Anne", "smithjones", "anne", False, True, True),
     ("O'Brien", "Sean", "OBrien", "Shaun", True, False, True),
@@ -366,6 +368,174 @@ def test_rules(db: Session, body: dict[str, Any], decision: str, codes: list[str
     assert (result.decision, _codes(result)) == (decision, codes)
     assert all(r.message for r in result.reasons)
     assert (result.referral_id is not None) == (decision == "refer")
+
+
+# A record named by id is the register's person whatever name comes with it: the id (and the register's
+# details for it) decide on their own; the name given is matched as well, never instead.
+@pytest.mark.parametrize(
+    ("body", "codes", "declarations"),
+    [
+        # D-2 names N5 by id: another name given with the id does not hide it
+        (
+            {"subject_id": "N5", "subject": {"surname": "Other", "forenames": "Ann", "postcode": "TN1 1AA"}},
+            ["DECLARED_CONFLICT"],
+            ["D-2"],
+        ),
+        # D-1 names N7's person by name and date of birth: so does the register, whatever name is given
+        (
+            {
+                "subject_id": "N7",
+                "subject": {"surname": "Else", "forenames": "Someone", "date_of_birth": "2001-01-01"},
+            },
+            ["DECLARED_CONFLICT"],
+            ["D-1"],
+        ),
+        # D-2 was declared by id only: the register's name and date of birth for N5 match a search by name
+        (
+            {"subject": {"surname": "Neighbour", "forenames": "K", "date_of_birth": "1975-05-05"}},
+            ["DECLARED_CONFLICT"],
+            ["D-2"],
+        ),
+        # the name given still counts next to an id (D-3 by name and postcode, asked with N9's id)
+        (
+            {
+                "subject_id": "N9",
+                "subject": {"surname": "Jones", "forenames": "Catherine", "postcode": "ME14 1AA"},
+            },
+            ["DECLARED_CONFLICT"],
+            ["D-3"],
+        ),
+        # N8 is flagged as S1: another name given with the id is still S1
+        (
+            {"subject_id": "N8", "subject": {"surname": "Doe", "forenames": "Jane", "postcode": "TN1 1AA"}},
+            ["SELF"],
+            [],
+        ),
+        # an unrelated id with an unrelated name: nothing
+        (
+            {"subject_id": "N9", "subject": {"surname": "Doe", "forenames": "Jane", "postcode": "TN1 1AA"}},
+            [],
+            [],
+        ),
+    ],
+)
+def test_an_id_decides_on_its_own_whatever_name_comes_with_it(
+    db: Session, body: dict[str, Any], codes: list[str], declarations: list[str]
+) -> None:
+    make_gate_world(db)
+    result = _decide(db, staff_id="S1", **body)
+    assert (_codes(result), list(result.declaration_ids)) == (codes, declarations)
+    assert result.decision == ("refer" if codes else "allow")
+
+
+def test_the_index_follows_the_register_behind_a_declaration_by_id(db: Session) -> None:
+    """D-2 names N5 by id; a search by name matches through the register's details, as they are now."""
+    make_gate_world(db)
+    index = gate.GateIndex()
+    body = {
+        "staff_id": "S1",
+        "system": "PNC",
+        "purpose": "x",
+        "subject": {"surname": "Neighbour", "forenames": "Karl", "postcode": "ME1 2AB"},
+    }
+    assert gate.check(db, index, body, ACTOR).decision == "allow"  # type: ignore[union-attr]
+    db.commit()
+    row = {"subject_id": "N5", "surname": "Neighbour", "forenames": "Karl", "date_of_birth": "1975-05-05"}
+    load_records(db, "nominals", [{**row, "postcode": "ME1 2AB"}], ACTOR)
+    db.commit()
+    assert gate.check(db, index, body, ACTOR).decision == "refer"  # type: ignore[union-attr]
+
+
+def test_a_manager_who_declared_the_subject_by_id_is_passed_over_for_a_search_by_name(db: Session) -> None:
+    make_gate_world(db)
+    rows = [
+        {"declaration_id": "D-M", "staff_id": "M1", "kind": "reportable_association", "subject_id": "N9",
+         "relationship": "friend", "declared_at": "2024-01-05"},
+        {"declaration_id": "D-S", "staff_id": "S1", "kind": "conflict_of_interest", "surname": "Stranger",
+         "forenames": "Sam", "date_of_birth": "1999-09-09", "relationship": "relative",
+         "declared_at": "2024-01-05"},
+    ]  # fmt: skip
+    load_records(db, "declarations", rows, ACTOR)
+    result = _decide(
+        db, staff_id="S1", subject={"surname": "Stranger", "forenames": "S", "date_of_birth": "1999-09-09"}
+    )
+    assert result.decision == "refer" and result.referral_id is not None
+    assert db.get(Referral, result.referral_id).manager_id is None  # type: ignore[union-attr]
+
+
+def _home(db: Session, postcode: str = "ME14 2BB") -> None:
+    """S1 lives at `postcode` (the staff register's home postcode)."""
+    load_records(
+        db,
+        "staff",
+        [{"staff_id": "S1", "surname": "Smith", "forenames": "John", "role": "officer",
+          "line_manager_id": "M1", "date_of_birth": "1980-01-01", "home_postcode": postcode}],
+        ACTOR,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "self_"),
+    [
+        ({"subject": {"surname": "Smith", "forenames": "John", "postcode": "me142bb"}}, True),
+        ({"subject": {"surname": "SMITH", "forenames": "J.", "postcode": "ME14 2BB"}}, True),  # initial
+        ({"subject": {"surname": "Smith", "forenames": "Jon", "postcode": "ME14 2BB"}}, True),  # variant
+        # the name and home postcode, with a date of birth that does not agree: still them by address
+        (
+            {
+                "subject": {
+                    "surname": "Smith",
+                    "forenames": "John",
+                    "postcode": "ME14 2BB",
+                    "date_of_birth": "1981-02-02",
+                }
+            },
+            True,
+        ),
+        # someone else at the same address, or a John Smith elsewhere: not them
+        ({"subject": {"surname": "Smith", "forenames": "Jane", "postcode": "ME14 2BB"}}, False),
+        ({"subject": {"surname": "Smith", "forenames": "John", "postcode": "ME14 2BC"}}, False),
+        ({"subject": {"surname": "Smithson", "forenames": "John", "postcode": "ME14 2BB"}}, False),
+        # a record in the register that is them by name and home postcode, asked by id (with or without
+        # another name)
+        ({"subject_id": "N-HOME"}, True),
+        (
+            {"subject_id": "N-HOME", "subject": {"surname": "Doe", "forenames": "Jo", "postcode": "TN1 1AA"}},
+            True,
+        ),
+        ({"subject_id": "N-AWAY"}, False),
+    ],
+)
+def test_self_by_name_and_home_postcode(db: Session, body: dict[str, Any], self_: bool) -> None:
+    make_gate_world(db)
+    _home(db)
+    load_records(
+        db,
+        "nominals",
+        [
+            {"subject_id": "N-HOME", "surname": "Smith", "forenames": "John", "postcode": "ME14 2BB"},
+            {"subject_id": "N-AWAY", "surname": "Smith", "forenames": "John", "postcode": "ME1 1AA"},
+        ],
+        ACTOR,
+    )
+    result = _decide(db, staff_id="S1", **body)
+    assert _codes(result) == (["SELF"] if self_ else [])
+
+
+def test_self_follows_a_change_of_home_postcode(db: Session) -> None:
+    make_gate_world(db)
+    index = gate.GateIndex()
+    body = {
+        "staff_id": "S1",
+        "system": "PNC",
+        "purpose": "x",
+        "subject": {"surname": "Smith", "forenames": "John", "postcode": "ME14 2BB"},
+    }
+    assert gate.check(db, index, body, ACTOR).decision == "allow"  # type: ignore[union-attr]
+    db.commit()
+    _home(db)
+    db.commit()
+    assert gate.check(db, index, body, ACTOR).decision == "refer"  # type: ignore[union-attr]
 
 
 def test_deny_beats_refer_and_opens_no_referral(db: Session) -> None:

@@ -286,4 +286,19 @@ def test_a_subject_given_by_id_is_matched_by_the_nominal_s_name(db: Session, fol
         [{"subject_id": "N5", "surname": "KRAY", "forenames": "Ronald", "date_of_birth": "1933-10-24"}],
     )
     assert ids(workforce.declared_conflicts(db, "S1", SubjectRef(subject_id="N5"))) == ["D2"]
-    assert ids(workforce.declared_conflicts(db, "S1", SubjectRef(subject_id="N5", surname="Other"))) == []
+    # The id decides whatever name comes with it (the register's details for N5 are matched too).
+    assert ids(workforce.declared_conflicts(db, "S1", SubjectRef(subject_id="N5", surname="Other"))) == ["D2"]
+    other = SubjectRef(subject_id="N5", surname="Other", forenames="Anne", date_of_birth=date(2001, 1, 1))
+    assert ids(workforce.declared_conflicts(db, "S1", other)) == ["D2"]
+    assert ids(workforce.declared_conflicts(db, "S1", SubjectRef(subject_id="N6", surname="Other"))) == []
+
+
+@pytest.mark.usefixtures("declared")
+def test_a_declaration_by_id_matches_a_search_by_the_register_s_name(db: Session, folder: Path) -> None:
+    """D1 names N9 by id only: the register's name and date of birth for N9 match a subject by name."""
+    row = {"subject_id": "N9", "surname": "Neighbour", "forenames": "Karl", "date_of_birth": "1975-05-05"}
+    store(db, folder, "nominals", [row])
+    by_name = SubjectRef(surname="NEIGHBOUR", forenames="K", date_of_birth=date(1975, 5, 5))
+    assert ids(workforce.declared_conflicts(db, "S1", by_name)) == ["D1"]
+    elsewhere = SubjectRef(surname="Neighbour", forenames="Karl", date_of_birth=date(1975, 5, 6))
+    assert ids(workforce.declared_conflicts(db, "S1", elsewhere)) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -190,3 +191,67 @@ def test_a_manager_the_search_is_about_never_handles_it(db: Session) -> None:
     assert gate.referral_queue(db, "M1") == ([], [])
     with pytest.raises(gate.ReferralError, match="no such referral"):
         gate.view_referral(db, referral_id, "M1")
+
+
+def _queue_entries(db: Session) -> list[Any]:
+    db.commit()
+    return ledger.search(db, EntryFilter(object_type="referral_queue"))
+
+
+def test_the_queue_shows_who_searched_for_whom_so_each_view_is_logged(db: Session) -> None:
+    make_gate_world(db)
+    first = _refer(db)  # S1 about N5 (declared neighbour)
+    second = _refer(db, subject_id="N8")  # S1 about themself
+    _close(db, second)
+    assert _queue_entries(db) == []
+    waiting, closed = gate.referral_queue(db, "M1")
+    assert [r.id for r in waiting] == [first] and [r.id for r in closed] == [second]
+    (entry,) = _queue_entries(db)
+    assert entry.op == "consultation" and entry.actor == "staff:M1" and entry.object_id == "M1"
+    assert sorted(entry.subjects) == ["N5", "N8", "S1"]  # the requesters and the people searched for
+    assert entry.justification and entry.detail == {"referrals": [first, second]}
+    gate.referral_queue(db, "M1")
+    assert len(_queue_entries(db)) == 2  # one entry per view
+    assert gate.referral_queue(db, "S1") == ([], [])  # nothing shown: nothing logged
+    assert len(_queue_entries(db)) == 2
+
+
+def test_the_queue_screen_is_logged(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    _refer(db)
+    identity.set_password(db, "M1", PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "M1")
+    assert client.get("/referrals").status_code == 200
+    (entry,) = _queue_entries(db)
+    assert entry.actor == "staff:M1" and sorted(entry.subjects) == ["N5", "S1"]
+
+
+def test_no_handler_takes_a_referral_about_themself_or_someone_they_declared(db: Session) -> None:
+    """Without a usable manager any handler takes a referral, but not one about themself (by the register's
+    name and date of birth, no `staff:` flag needed) nor about someone they declared a conflict with."""
+    from custodes.imports import load_records
+    from custodes.workforce.models import Staff
+
+    make_gate_world(db)
+    requester = db.get(Staff, "S1")
+    assert requester is not None
+    requester.line_manager_id = "U1"  # an officer: the referral goes to any handler
+    db.flush()
+    load_records(db, "nominals", [{"subject_id": "N-MM", "surname": "Manager", "forenames": "M",
+                                   "date_of_birth": "1970-01-01"}], ACTOR)  # fmt: skip
+    declarations = [
+        {"declaration_id": "D-8", "staff_id": "S1", "kind": "reportable_association", "subject_id": subject,
+         "relationship": "other", "declared_at": "2024-01-01"}
+        for subject in ("N-MM", "N9")
+    ]  # fmt: skip
+    declarations[1]["declaration_id"] = "D-9"
+    load_records(db, "declarations", declarations, ACTOR)
+    mine = {"declaration_id": "D-M1", "staff_id": "M1", "kind": "conflict_of_interest", "subject_id": "N9",
+            "relationship": "relative", "declared_at": "2024-01-01"}  # fmt: skip
+    load_records(db, "declarations", [mine], ACTOR)
+    about_m1, about_n9, about_n5 = _refer(db, subject_id="N-MM"), _refer(db, subject_id="N9"), _refer(db)
+    assert [r.id for r in gate.referral_queue(db, "M1")[0]] == [about_n5]
+    for referral_id in (about_m1, about_n9):
+        with pytest.raises(gate.ReferralError, match="no such referral"):
+            gate.view_referral(db, referral_id, "M1")

@@ -91,12 +91,17 @@ def forename_tokens(value: str | None) -> tuple[str, ...]:
 
 
 def forenames_agree(first: PersonKey, second: PersonKey) -> bool:
-    """The first forenames agree (same name after variants, or one is an initial of the other), or the
-    forenames run together are the same ("Anne Marie" / "Annemarie"). Middle names are not compared."""
+    """The first forenames agree (same name after variants, or one is an initial of the other, as written
+    or after variants: "K" is Karl's initial though Karl is matched as Carl), or the forenames run together
+    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared."""
     if not first.forenames or not second.forenames:
         return False
     a, b = first.forenames[0], second.forenames[0]
-    if a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
+    if a == b:
+        return True
+    if len(a) == 1 and (b.startswith(a) or second.joined.startswith(a)):
+        return True
+    if len(b) == 1 and (a.startswith(b) or first.joined.startswith(b)):
         return True
     return first.joined == second.joined
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, permissions_for
 from custodes.kit.db import transaction, utcnow
-from custodes.kit.names import PersonKey, forenames_agree, same_person
+from custodes.kit.names import PersonKey, same_person
 from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -45,7 +45,7 @@ from custodes.workforce.schemas import (
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, levels_in_force
+from custodes.workforce.service import add_months, levels_in_force, registered_keys
 
 # --------------------------------------------------------------------------- configuration
 
@@ -227,7 +227,18 @@ class DeclaredPerson:
     declaration_id: str
     kind: str
     relationship: str | None
-    person: PersonKey
+    person: PersonKey  # as declared
+    registered: PersonKey | None = None  # the nominal register's details for the declared subject id
+
+    def matches(self, subjects: Sequence[PersonKey]) -> bool:
+        """The declared person is one of the subject's keys (see `subject_keys`): by id, or by name with
+        date of birth or postcode, as declared or as the register holds the declared id."""
+        for subject in subjects:
+            if same_person(self.person, subject):
+                return True
+            if self.registered is not None and same_person(self.registered, subject):
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +247,7 @@ class StaffProfile:
     known: bool
     line_manager_id: str | None
     roles: frozenset[str]
-    me: PersonKey
+    me: PersonKey  # name, date of birth and home postcode, as the staff register holds them
     completions: Mapping[str, date]  # course code → latest completion
     vetting: tuple[tuple[str, str, date | None, date | None], ...]  # level, status, decided_on, expires_on
     declarations: tuple[DeclaredPerson, ...]
@@ -288,12 +299,13 @@ class GateIndex:
         if len(changed) > 5000:
             self.clear()
             return
-        staff_entries = []
+        staff_entries, nominals = [], []
         for idx, kind, object_id in changed:
             if kind == "course":
                 self.courses = None
             elif kind == "nominal":
                 self.nominals.pop(object_id or "", None)
+                nominals.append(object_id or "")
             elif kind == "api_token":
                 self.token_generation += 1
             else:
@@ -302,6 +314,9 @@ class GateIndex:
         if staff_entries:  # training and vetting keys, declarations: the person is among the subjects
             for subject_id in ledger.entry_subjects(session, staff_entries):
                 self.profiles.pop(subject_id, None)
+        if nominals:  # a declaration by id matches by the register's details too: they changed
+            for staff_id in _declared_by(session, nominals):
+                self.profiles.pop(staff_id, None)
 
     def clear(self) -> None:
         self.profiles.clear()
@@ -374,9 +389,32 @@ def _split(stored: str | None) -> frozenset[str]:
     return frozenset(item for item in (stored or "").split(";") if item)
 
 
+_CHUNK = 5000  # ids in one IN (...) list
+
+
+def _declared_by(session: Session, subject_ids: list[str]) -> set[str]:
+    """The staff with a person declaration naming one of these subject ids."""
+    found: set[str] = set()
+    kinds = [k.value for k in PERSON_DECLARATIONS]
+    for start in range(0, len(subject_ids), _CHUNK):
+        chunk = subject_ids[start : start + _CHUNK]
+        query = select(Declaration.staff_id).where(
+            Declaration.subject_id.in_(chunk), Declaration.kind.in_(kinds)
+        )
+        found.update(session.scalars(query.distinct()))
+    return found
+
+
 def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffProfile]:
     wanted = set(staff_ids)
-    columns = (Staff.staff_id, Staff.surname, Staff.forenames, Staff.date_of_birth, Staff.line_manager_id)
+    columns = (
+        Staff.staff_id,
+        Staff.surname,
+        Staff.forenames,
+        Staff.date_of_birth,
+        Staff.line_manager_id,
+        Staff.home_postcode,
+    )
     staff = {row[0]: row for row in session.execute(select(*columns).where(Staff.staff_id.in_(wanted)))}
     roles = identity.roles_by_staff(session, wanted)  # one query for thousands of people
     completions: dict[str, dict[str, date]] = {sid: {} for sid in wanted}
@@ -397,7 +435,7 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
         grants.where(Vetting.staff_id.in_(wanted))
     ):
         vetting[staff_id].append((level, status, decided_on, expires_on))
-    declared: dict[str, list[DeclaredPerson]] = {sid: [] for sid in wanted}
+    declared: dict[str, list[tuple[str, str, str | None, PersonKey]]] = {sid: [] for sid in wanted}
     query_d = (
         select(
             Declaration.staff_id,
@@ -425,12 +463,15 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
         postcode,
     ) in session.execute(query_d):
         key = PersonKey.of(subject_id, surname, forenames, born, postcode)
-        declared[staff_id].append(DeclaredPerson(declaration_id, kind, relationship, key))
+        declared[staff_id].append((declaration_id, kind, relationship, key))
+    registered = registered_keys(
+        session, (key.subject_id for rows in declared.values() for *_, key in rows if key.subject_id)
+    )
     found = {}
     for staff_id in wanted:
         row = staff.get(staff_id)
         me = (
-            PersonKey.of(None, row[1], row[2], row[3], None)
+            PersonKey.of(None, row[1], row[2], row[3], row[5])
             if row is not None
             else PersonKey(None, "", (), None, None)
         )
@@ -442,7 +483,10 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
             me=me,
             completions=completions[staff_id],
             vetting=tuple(vetting[staff_id]),
-            declarations=tuple(declared[staff_id]),
+            declarations=tuple(
+                DeclaredPerson(i, kind, relationship, key, registered.get(key.subject_id or ""))
+                for i, kind, relationship, key in declared[staff_id]
+            ),
         )
     return found
 
@@ -466,13 +510,15 @@ def evaluate(
     profile: StaffProfile,
     courses: Iterable[CourseRule],
     system: SystemRule,
-    subject: PersonKey,
+    subject: PersonKey | Sequence[PersonKey],
     subject_staff_id: str | None,
     purpose: str | None,
     case_ref: str | None,
     on: date,
 ) -> GateDecision:
-    """The rules alone (workforce.md, "The pre-access gate"), in the table's order. Deny beats refer."""
+    """The rules alone (workforce.md, "The pre-access gate"), in the table's order. Deny beats refer.
+    `subject`: the subject's keys (`subject_keys`); any of them matching is a match."""
+    subjects = (subject,) if isinstance(subject, PersonKey) else subject
     reasons: list[Reason] = []
     missing = [
         c.title
@@ -485,13 +531,13 @@ def evaluate(
     vetted = any(vetting_meets(level, system.vetting_level) for level in levels_in_force(profile.vetting, on))
     if not vetted:
         reasons.append(Reason("NOT_VETTED", MESSAGES["NOT_VETTED"].format(detail=system.vetting_level)))
-    matches = [d for d in profile.declarations if same_person(d.person, subject)]
+    matches = [d for d in profile.declarations if d.matches(subjects)]
     if matches:
         what = "; ".join(
             f"{_words(d.kind)} ({_words(d.relationship or 'other')}), {d.declaration_id}" for d in matches
         )
         reasons.append(Reason("DECLARED_CONFLICT", MESSAGES["DECLARED_CONFLICT"].format(detail=what)))
-    if is_themself(profile, subject, subject_staff_id):
+    if is_themself(profile, subjects, subject_staff_id):
         reasons.append(Reason("SELF", MESSAGES["SELF"]))
     if system.purpose_required and not purpose and not case_ref:
         reasons.append(Reason("NO_PURPOSE", MESSAGES["NO_PURPOSE"]))
@@ -500,42 +546,46 @@ def evaluate(
     return GateDecision(decision, tuple(reasons), declaration_ids=tuple(d.declaration_id for d in matches))
 
 
-def is_themself(profile: StaffProfile, subject: PersonKey, subject_staff_id: str | None) -> bool:
-    """The subject is this member of staff: flagged as them, or their name and date of birth."""
-    return subject_staff_id == profile.staff_id or (
-        profile.me.date_of_birth is not None
-        and profile.me.date_of_birth == subject.date_of_birth
-        and profile.me.surname == subject.surname
-        and forenames_agree(profile.me, subject)
-    )
+def is_themself(profile: StaffProfile, subjects: Sequence[PersonKey], subject_staff_id: str | None) -> bool:
+    """The subject is this member of staff: flagged as them (`staff:` on the nominal), or one of the
+    subject's keys has their name (variants and initials tolerated, `same_person`) with their date of
+    birth or their home postcode. A name alone never is."""
+    return subject_staff_id == profile.staff_id or any(same_person(profile.me, s) for s in subjects)
 
 
-def _conflicted(profile: StaffProfile, subject: PersonKey, subject_staff_id: str | None) -> bool:
+def _conflicted(profile: StaffProfile, subjects: Sequence[PersonKey], subject_staff_id: str | None) -> bool:
     """This member of staff may not search this subject for someone else: it is them, or they declared
     a conflict with them."""
-    return is_themself(profile, subject, subject_staff_id) or any(
-        same_person(d.person, subject) for d in profile.declarations
+    return is_themself(profile, subjects, subject_staff_id) or any(
+        d.matches(subjects) for d in profile.declarations
     )
 
 
-def subject_key(index: GateIndex, session: Session, subject: SubjectRef) -> tuple[PersonKey, str | None]:
-    """The subject as matched, completed from the nominal register when named by id."""
+def subject_keys(
+    index: GateIndex, session: Session, subject: SubjectRef
+) -> tuple[tuple[PersonKey, ...], str | None]:
+    """The subject as matched, and the staff id its nominal is flagged with. A subject named by an id in
+    the nominal register is that record's person whatever name comes with it: the register's details are
+    always one key, so a declaration or a staff member matched by that id or by the register's name cannot
+    be dodged by giving another name; a name given as well is a second key (completed with the register's
+    date of birth and postcode where not given), matched too, never instead. Both keys carry the id."""
     facts = index.nominal(session, subject.subject_id) if subject.subject_id else None
     if facts is None:
         key = PersonKey.of(
             subject.subject_id, subject.surname, subject.forenames, subject.date_of_birth, subject.postcode
         )
-        return key, None
-    given = facts.person
-    if subject.surname or subject.forenames:
-        given = PersonKey.of(
-            subject.subject_id,
-            subject.surname,
-            subject.forenames,
-            subject.date_of_birth or given.date_of_birth,
-            subject.postcode or given.postcode,
-        )
-    return given, facts.staff_id
+        return (key,), None
+    registered = facts.person
+    if not (subject.surname or subject.forenames):
+        return (registered,), facts.staff_id
+    given = PersonKey.of(
+        subject.subject_id,
+        subject.surname,
+        subject.forenames,
+        subject.date_of_birth or registered.date_of_birth,
+        subject.postcode or registered.postcode,
+    )
+    return (registered, given), facts.staff_id
 
 
 def decide(
@@ -556,12 +606,12 @@ def decide(
     profile = index.profile(session, request.staff_id)
     if not profile.known:
         raise RequestRefused([("staff_id", f"{request.staff_id} is not in the staff register")])
-    subject, subject_staff = subject_key(index, session, request.subject)
+    subjects, subject_staff = subject_keys(index, session, request.subject)
     result = evaluate(
         profile,
         index.course_rules(session),
         SYSTEMS[request.system],
-        subject,
+        subjects,
         subject_staff,
         request.purpose,
         request.case_ref,
@@ -570,7 +620,7 @@ def decide(
     referral_id = None
     if result.decision == REFER:
         manager = profile.line_manager_id
-        if manager and _conflicted(index.profile(session, manager), subject, subject_staff):
+        if manager and _conflicted(index.profile(session, manager), subjects, subject_staff):
             profile = replace(profile, line_manager_id=None)  # any other handler takes it (seed 002)
         referral_id = open_referral(session, request, profile, result, actor)
         result = GateDecision(result.decision, result.reasons, referral_id, result.declaration_ids)
@@ -765,18 +815,26 @@ def _handles_referrals(session: Session, staff_id: str) -> bool:
 
 def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:
     """The requester's line manager; a referral without one (none, or one who may not take it), any
-    handler but the requester and the person searched for."""
+    handler but the requester, the person searched for and anyone who declared a conflict with them, as
+    a manager is passed over in `decide`: the subject id, and the register's details for it, matched
+    against the handler's name, date of birth, home postcode and declarations (`_conflicted`)."""
     if row.staff_id == handler_id or row.manager_id not in (handler_id, None):
         return False
     if row.manager_id is None and row.subject_id:
         nominal = monitoring.get_nominal(session, row.subject_id)
-        return nominal is None or nominal.staff_id != handler_id
+        keys = tuple(registered_keys(session, [row.subject_id]).values())
+        handler = _load_profiles(session, [handler_id])[handler_id]
+        subject = keys or (PersonKey.of(row.subject_id, None, None, None, None),)
+        return not _conflicted(handler, subject, nominal.staff_id if nominal else None)
     return True
 
 
 def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
-    """(open, recently closed) referrals this handler may deal with, oldest open first. Lists show no
-    subject details, so nothing is logged until one is opened."""
+    """(open, recently closed) referrals this handler may deal with, oldest open first. The lists show who
+    asked, why (a declared conflict, or themself), for what purpose and when: personal data about the
+    requesters and the people they searched for, so each view that shows any is a consultation, one entry
+    listing the requesters and the subject ids of the referrals shown. The subject's details are shown,
+    and logged again, only when a referral is opened (`view_referral`)."""
     query = select(Referral).where(
         (Referral.manager_id == handler_id) | Referral.manager_id.is_(None), Referral.staff_id != handler_id
     )
@@ -788,6 +846,20 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     names = _names(session, (r.staff_id for r in rows))
     open_ = [_referral_view(r, names) for r in rows if r.status == ReferralStatus.OPEN]
     closed = [_referral_view(r, names) for r in reversed(rows) if r.status != ReferralStatus.OPEN][:50]
+    shown = open_ + closed
+    if shown:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=f"staff:{handler_id}",
+                op=Op.CONSULTATION,
+                object_type="referral_queue",
+                object_id=handler_id,
+                subjects=tuple(sorted({s for r in shown for s in (r.staff_id, r.subject_id) if s})),
+                justification="referrals for me to handle (pre-access gate)",
+                detail={"referrals": [r.id for r in shown]},
+            ),
+        )
     return open_, closed
 
 

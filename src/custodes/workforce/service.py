@@ -644,57 +644,86 @@ def normalise_name(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()
 
 
-def _complete_subject(session: Session, subject: SubjectRef) -> SubjectRef:
-    """Fill a subject named only by id from the nominal register, so name-based declarations match too."""
-    if not subject.subject_id or (
-        subject.surname and subject.forenames and (subject.date_of_birth or subject.postcode)
-    ):
-        return subject
+def registered_keys(session: Session, subject_ids: Iterable[str]) -> dict[str, PersonKey]:
+    """The nominal register's details (name, date of birth, postcode) for these subject ids, as keys to
+    match, in bulk (`monitoring.nominal_identities`, 5,000 ids a query); ids not in the register are left
+    out. For rule checking: nothing is logged."""
     from custodes.monitoring import service as monitoring  # monitoring's service uses this module
 
-    nominal = monitoring.get_nominal(session, subject.subject_id)
-    if nominal is None:
-        return subject
-    return SubjectRef(
-        subject_id=subject.subject_id,
-        surname=subject.surname or nominal.surname,
-        forenames=subject.forenames or nominal.forenames,
-        date_of_birth=subject.date_of_birth or nominal.date_of_birth,
-        postcode=subject.postcode or nominal.postcode,
-    )
+    wanted = sorted({i for i in subject_ids if i})
+    found: dict[str, PersonKey] = {}
+    for start in range(0, len(wanted), 5000):
+        for subject_id, n in monitoring.nominal_identities(session, wanted[start : start + 5000]).items():
+            found[subject_id] = PersonKey.of(
+                n.subject_id, n.surname, n.forenames, n.date_of_birth, n.postcode
+            )
+    return found
 
 
-def declaration_matches(declaration: Declaration, subject: SubjectRef) -> bool:
-    """As the pre-access gate matches (kit.names.same_person): by subject id; or by name, tolerating case,
-    spacing, hyphens, spelling variants and initials, with the same date of birth or postcode.
-
-    Name matching applies even when both sides carry different ids: police systems hold duplicate
-    records of one person, and a missed conflict is worse than a referral.
-    """
-    declared = PersonKey.of(
-        declaration.subject_id,
-        declaration.surname,
-        declaration.forenames,
-        declaration.date_of_birth,
-        declaration.postcode,
-    )
-    sought = PersonKey.of(
+def subject_keys(session: Session, subject: SubjectRef) -> list[PersonKey]:
+    """The subject as matched. Named by an id in the nominal register, it is that record's person whatever
+    name comes with it: the register's details are always one key; a name given as well is a second key
+    (completed from the register where a detail is missing), matched too, never instead."""
+    given = PersonKey.of(
         subject.subject_id, subject.surname, subject.forenames, subject.date_of_birth, subject.postcode
     )
-    return same_person(declared, sought)
+    registered = registered_keys(session, [subject.subject_id] if subject.subject_id else [])
+    nominal = registered.get(subject.subject_id or "")
+    if nominal is None:
+        return [given]
+    if not (subject.surname or subject.forenames):
+        return [nominal]
+    completed = PersonKey(
+        given.subject_id,
+        given.surname or nominal.surname,
+        given.forenames or nominal.forenames,
+        given.date_of_birth or nominal.date_of_birth,
+        given.postcode or nominal.postcode,
+        given.joined or nominal.joined,
+    )
+    return [nominal, completed]
+
+
+def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
+    """A declared person as matched: as declared, and, when the declaration names a subject id in the
+    nominal register, as the register holds that id (a declaration made by id then matches a search by
+    name too)."""
+    keys = [
+        PersonKey.of(
+            declaration.subject_id,
+            declaration.surname,
+            declaration.forenames,
+            declaration.date_of_birth,
+            declaration.postcode,
+        )
+    ]
+    if declaration.subject_id and declaration.subject_id in registered:
+        keys.append(registered[declaration.subject_id])
+    return keys
 
 
 def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> list[DeclarationView]:
     """The member of staff's conflict-of-interest and reportable-association declarations that match the
-    subject (see `declaration_matches`), oldest first. A subject given only by id is completed from the
-    nominal register (monitoring) so that declarations made by name still match. Nothing is logged."""
-    subject = _complete_subject(session, subject)
+    subject, oldest first, as the pre-access gate matches (kit.names.same_person: by subject id; or by
+    name, tolerating case, spacing, hyphens, spelling variants and initials, with the same date of birth
+    or postcode). Both sides are also matched as the nominal register holds their ids (`subject_keys`,
+    `declaration_keys`): an id decides whatever name comes with it, and declarations made by name match
+    a subject given by id, and the other way round. Name matching applies even when both sides carry
+    different ids: police systems hold duplicate records of one person, and a missed conflict is worse
+    than a referral. Nothing is logged."""
+    subjects = subject_keys(session, subject)
     query = (
         select(Declaration)
         .where(Declaration.staff_id == staff_id, Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]))
         .order_by(Declaration.declared_at, Declaration.declaration_id)
     )
-    return [_declaration_view(d) for d in session.scalars(query) if declaration_matches(d, subject)]
+    rows = list(session.scalars(query))
+    registered = registered_keys(session, (d.subject_id for d in rows if d.subject_id))
+    return [
+        _declaration_view(d)
+        for d in rows
+        if any(same_person(key, s) for key in declaration_keys(d, registered) for s in subjects)
+    ]
 
 
 def _declaration_view(declaration: Declaration) -> DeclarationView:
