@@ -804,3 +804,19 @@ def test_the_fast_front_and_the_documented_route_answer_alike(
     front = sorted(str(r[1:]) for r in recorded if not r[0])
     assert front == sorted(str(r[1:]) for r in recorded if r[0])
     assert sum("access_denied" in r for r in front) == 3  # unknown staff, no token, wrong scope
+
+
+@pytest.mark.parametrize(("last_day", "denied"), [(TODAY - timedelta(days=1), True), (TODAY, False)])
+def test_a_leaver_is_denied_from_the_day_after_their_last(db: Session, last_day: date, denied: bool) -> None:
+    make_gate_world(db)
+    assert _decide(db, staff_id="S1", subject_id="N9").decision == "allow"  # the gate's index is warm
+    row = {"staff_id": "S1", "surname": "Smith", "forenames": "John", "role": "officer"}
+    load_records(
+        db,
+        "staff",
+        [{**row, "line_manager_id": "M1", "date_of_birth": "1980-01-01", "leave_date": str(last_day)}],
+        ACTOR,
+    )
+    result = _decide(db, staff_id="S1", subject_id="N9")
+    assert (_codes(result) == ["LEFT_FORCE"]) is denied
+    assert result.decision == ("deny" if denied else "allow")

@@ -39,6 +39,7 @@ MONITORING = "/monitoring/alerts"
 REFERRALS = "/referrals"  # where a refer decision of the gate is handled by the line manager
 
 _GATE = (
+    Control("LEFT_FORCE", "The member of staff has left the force (staff register)", "gate", "/audit"),
     Control("NOT_TRAINED", "A course that gates system access is missing or expired", "gate", "/training"),
     Control("NOT_VETTED", "No current vetting at the level the system needs", "gate", "/vetting"),
     Control("NO_PURPOSE", "No purpose and no case reference given where required", "gate", "/audit"),

@@ -84,6 +84,7 @@ def vetting_meets(level: str, required: str) -> bool:
 
 DENY, REFER, ALLOW = "deny", "refer", "allow"
 MESSAGES = {
+    "LEFT_FORCE": "The staff register shows you left the force on {detail}.",
     "NOT_TRAINED": "A course that gates system access is missing or expired: {detail}.",
     "NOT_VETTED": "No current vetting at {detail} or above, which this system needs.",
     "DECLARED_CONFLICT": "The subject matches your declared {detail}: your line manager will do this "
@@ -92,6 +93,7 @@ MESSAGES = {
     "NO_PURPOSE": "This system needs a purpose or a case reference.",
 }
 DECISION_OF = {
+    "LEFT_FORCE": DENY,
     "NOT_TRAINED": DENY,
     "NOT_VETTED": DENY,
     "NO_PURPOSE": DENY,
@@ -251,6 +253,7 @@ class StaffProfile:
     completions: Mapping[str, date]  # course code → latest completion
     vetting: tuple[tuple[str, str, date | None, date | None], ...]  # level, status, decided_on, expires_on
     declarations: tuple[DeclaredPerson, ...]
+    leave_date: date | None = None  # the last day of service
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +417,7 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
         Staff.date_of_birth,
         Staff.line_manager_id,
         Staff.home_postcode,
+        Staff.leave_date,
     )
     staff = {row[0]: row for row in session.execute(select(*columns).where(Staff.staff_id.in_(wanted)))}
     roles = identity.roles_by_staff(session, wanted)  # one query for thousands of people
@@ -487,6 +491,7 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
                 DeclaredPerson(i, kind, relationship, key, registered.get(key.subject_id or ""))
                 for i, kind, relationship, key in declared[staff_id]
             ),
+            leave_date=row[6] if row is not None else None,
         )
     return found
 
@@ -520,6 +525,9 @@ def evaluate(
     `subject`: the subject's keys (`subject_keys`); any of them matching is a match."""
     subjects = (subject,) if isinstance(subject, PersonKey) else subject
     reasons: list[Reason] = []
+    if profile.leave_date is not None and profile.leave_date < on:
+        left = f"{profile.leave_date:%d %B %Y}"
+        reasons.append(Reason("LEFT_FORCE", MESSAGES["LEFT_FORCE"].format(detail=left)))
     missing = [
         c.title
         for c in courses
