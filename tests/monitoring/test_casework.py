@@ -366,6 +366,29 @@ def test_a_record_that_is_the_viewer_by_name_and_birth_date_is_about_them(
     assert casework.view_alert(db, settings, "AL-ON-CAROL", ben).alert.alert_id == "AL-ON-CAROL"
 
 
+def test_a_record_that_is_the_viewer_by_name_and_home_postcode_is_about_them(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """SELF matches name + home postcode too (no date of birth on either side here)."""
+    from custodes.workforce.models import Staff
+
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.date_of_birth, unit.home_postcode = None, "ME14 1XX"
+    nominals = [
+        {"subject_id": "N-HOME", "surname": "Black", "forenames": "Carol", "postcode": "ME14 1XX"},
+        {"subject_id": "N-AWAY", "surname": "Black", "forenames": "Carol", "postcode": "ME15 6AB"},
+    ]
+    load_records(db, "nominals", nominals, ACTOR)
+    run = make_run(db)
+    for subject in ("N-HOME", "N-AWAY"):
+        make_alert(db, run, f"AL-{subject}", SEARCHER, subject, ["UNEXPLAINED"], 70, f"viewed {subject}")
+    db.commit()
+    queue, _ = casework.alert_queue(db, settings, carol, status="")
+    shown = {row.alert_id for row in queue}
+    assert "AL-N-HOME" not in shown and "AL-N-AWAY" in shown
+
+
 # --------------------------------------------------------------------------- dismissal
 
 

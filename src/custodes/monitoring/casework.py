@@ -248,22 +248,27 @@ def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
 
 def _own_subjects(session: Session, viewer: Principal) -> Any:
     """The subject ids of the nominals that are the viewer: flagged as them (`staff:`), or with their name
-    and date of birth as the SELF rule matches them (variants, initials), flag or not."""
+    and their date of birth or home postcode, as the gate's SELF rule matches them (variants, initials)."""
     flagged = Nominal.staff_id == viewer.staff_id
     me = workforce.as_person(session, viewer.staff_id)
     surname, forename, joined = match_keys(me.surname, me.forenames) if me else ("", "", "")
-    if me is None or me.date_of_birth is None or not (surname and forename):
+    clues = []
+    if me is not None and me.date_of_birth is not None:
+        clues.append(Nominal.date_of_birth == me.date_of_birth)
+    if me is not None and me.postcode:
+        clues.append(Nominal.postcode == me.postcode)
+    if not (clues and surname and forename):
         return select(Nominal.subject_id).where(flagged)
-    agrees = [  # as kit.names.forenames_agree: the same, an initial of the other, or run together
+    agrees = [  # as kit.names.forenames_agree: the same, an initial (as written too), run together
         Nominal.match_forename == forename,
         Nominal.match_joined == joined,
-        and_(func.length(Nominal.match_forename) == 1, Nominal.match_forename == forename[:1]),
+        and_(
+            func.length(Nominal.match_forename) == 1, Nominal.match_forename.in_({forename[:1], joined[:1]})
+        ),
     ]
     if len(forename) == 1:
-        agrees.append(Nominal.match_forename.startswith(forename))
-    same_person = and_(
-        Nominal.match_surname == surname, Nominal.date_of_birth == me.date_of_birth, or_(*agrees)
-    )
+        agrees += [Nominal.match_forename.startswith(forename), Nominal.match_joined.startswith(forename)]
+    same_person = and_(Nominal.match_surname == surname, or_(*clues), or_(*agrees))
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
