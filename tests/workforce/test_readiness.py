@@ -302,3 +302,20 @@ def test_a_declaration_by_id_matches_a_search_by_the_register_s_name(db: Session
     assert ids(workforce.declared_conflicts(db, "S1", by_name)) == ["D1"]
     elsewhere = SubjectRef(surname="Neighbour", forenames="Karl", date_of_birth=date(1975, 5, 6))
     assert ids(workforce.declared_conflicts(db, "S1", elsewhere)) == []
+
+
+def test_is_themself_matches_as_the_gate_s_self_rule(db: Session, folder: Path) -> None:
+    """Disclosure's "self" conflict: name with date of birth or home postcode, given by name or by id."""
+    me = {"staff_id": "S7", "surname": "Okafor", "forenames": "Ada", "role": "officer"}
+    store(db, folder, "staff", [{**me, "date_of_birth": "1975-04-02", "home_postcode": "ME14 1XX"}])
+    row = {"subject_id": "N7", "surname": "OKAFOR", "forenames": "A", "postcode": "me14 1xx"}
+    store(db, folder, "nominals", [row])
+    assert workforce.is_themself(db, "S7", SubjectRef(subject_id="N7"))
+    assert workforce.is_themself(
+        db, "S7", SubjectRef(surname="Okafor", forenames="Ada", date_of_birth=date(1975, 4, 2))
+    )
+    assert not workforce.is_themself(
+        db, "S7", SubjectRef(surname="Okafor", forenames="Ben", postcode="ME14 1XX")
+    )
+    assert not workforce.is_themself(db, "S7", SubjectRef(surname="Okafor", forenames="Ada"))
+    assert not workforce.is_themself(db, "S404", SubjectRef(subject_id="N7"))

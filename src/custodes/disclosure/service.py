@@ -233,7 +233,7 @@ def _discloser_facts(session: Session, staff_id: str, subject: Any, on: date) ->
         )
         declared = workforce.declared_conflicts(session, staff_id, reference)
         conflicts = tuple(d.relationship or d.kind for d in declared)
-        if subject.staff_id == staff_id:
+        if subject.staff_id == staff_id or workforce.is_themself(session, staff_id, reference):
             conflicts += ("self",)
     return rules.DiscloserFacts(
         staff_id=staff_id,

@@ -726,6 +726,17 @@ def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> 
     ]
 
 
+def is_themself(session: Session, staff_id: str, subject: SubjectRef) -> bool:
+    """Whether the subject is the member of staff, as the gate's SELF rule matches: their name (variants,
+    initials) with their date of birth or home postcode from the staff register, the subject given by name
+    or as the nominal register holds its id. (A nominal flagged `staff:<id>` is the caller's to check.)"""
+    me = as_person(session, staff_id)
+    if me is None:
+        return False
+    key = PersonKey.of(None, me.surname, me.forenames, me.date_of_birth, me.postcode)
+    return any(same_person(key, s) for s in subject_keys(session, subject))
+
+
 def _declaration_view(declaration: Declaration) -> DeclarationView:
     names = [part for part in (declaration.forenames, declaration.surname) if part]
     return DeclarationView(
