@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -456,5 +457,76 @@ def test_two_releases_in_one_area_at_the_same_moment_get_consecutive_numbers(
         for thread in threads:
             thread.join()
         assert sorted(references) == [f"CZ/{n:03d}/{YY}" for n in range(1, 5)]
+    finally:
+        engine.dispose()
+
+
+def _at_once(factory: Callable[[], Session], step: Callable[[Session], object]) -> list[BaseException | None]:
+    """Run `step` in two sessions at once: the second starts while the first holds its uncommitted change,
+    as two people pressing the same button together would (PostgreSQL READ COMMITTED; SQLite serialises)."""
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        with factory() as late:
+            try:
+                step(late)
+                late.commit()
+                outcome.append(None)
+            except BaseException as error:  # reported to the test, not lost in the thread
+                outcome.append(error)
+
+    with factory() as first:
+        step(first)
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.5)
+        first.commit()
+    waiting.join(30)
+    return outcome
+
+
+def test_a_receipt_recorded_twice_at_once_is_recorded_once(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+            disclosure.release(session, disclosure_id, SUPERVISOR)
+        outcome = _at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
+        assert outcome == [None]  # the second finds it recorded and leaves it be
+        with factory() as session:
+            receipts = [e for e in _entries(session, disclosure_id) if e["action"] == "receipt recorded"]
+            assert len(receipts) == 1
+            history = disclosure.view(session, disclosure_id, DPU, "t").history
+            assert [h.action for h in history].count("receipt recorded") == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+            disclosure.release(session, disclosure_id, SUPERVISOR)
+            _, issued = disclosure.report_correction(
+                session, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
+            )
+            notice_id = issued[0].id
+        outcome = _at_once(
+            factory, lambda s: disclosure.acknowledge_notice(s, notice_id, DPU, "phoned the manager")
+        )
+        assert outcome == [None]
+        with factory() as session:
+            acknowledged = [e for e in _entries(session, disclosure_id) if "acknowledged" in str(e["action"])]
+            assert len(acknowledged) == 1
+            assert disclosure.notices(session, outstanding=True) == []
     finally:
         engine.dispose()

@@ -263,8 +263,13 @@ def _today() -> date:
 
 
 def _load(session: Session, disclosure_id: int, *, lock: bool = False) -> Disclosure:
+    """The disclosure row; `lock` takes its row lock (PostgreSQL `FOR UPDATE`; SQLite's write lock is already
+    held) and reads it afresh, so a step's checks see what a concurrent step committed, not a copy loaded
+    earlier in the same session (e.g. by the case view a screen opened first)."""
     query = select(Disclosure).where(Disclosure.id == disclosure_id)
-    row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
     if row is None:
         raise DisclosureError(f"There is no disclosure {disclosure_id}.")
     return row
@@ -602,8 +607,10 @@ def next_reference(session: Session, area_code: str, at: datetime) -> str:
 
 
 def record_receipt(session: Session, disclosure_id: int, recipient_id: str, actor: Principal) -> None:
-    row = _load(session, disclosure_id)
-    line = session.get(DisclosureRecipient, (disclosure_id, recipient_id))
+    """Record that a recipient received the disclosure, once: the disclosure row is locked before the
+    "not yet recorded" check, so two people recording it at once write one receipt and one ledger entry."""
+    row = _load(session, disclosure_id, lock=True)
+    line = session.get(DisclosureRecipient, (disclosure_id, recipient_id), populate_existing=True)
     if line is None or row.status != Status.RELEASED:
         raise DisclosureError(f"{recipient_id} did not receive this disclosure.")
     if line.receipt_at is None:
@@ -747,13 +754,16 @@ def affected_disclosures(
 
 
 def acknowledge_notice(session: Session, notice_id: int, actor: Principal, note: str = "") -> None:
+    """Record a recipient's acknowledgement, once: the notice's disclosure is locked and the notice read
+    again before the "not yet acknowledged" check, so two acknowledgements at once record one."""
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise DisclosureError(f"There is no notice {notice_id}.")
+    row = _load(session, notice.disclosure_id, lock=True)
+    session.refresh(notice)
     if notice.acknowledged_at is not None:
         return
     notice.acknowledged_at, notice.acknowledged_note = utcnow(), note.strip() or None
-    row = _load(session, notice.disclosure_id)
     _event(session, row, actor, f"{notice.kind} acknowledged", notice.recipient_id)
     _entry(
         session,
