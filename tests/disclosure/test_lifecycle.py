@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from custodes.database import Database
 from custodes.disclosure import service as disclosure
-from custodes.disclosure.schemas import RequestUnreadable, ReviewOutcome, Status
+from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
 from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
@@ -41,6 +41,10 @@ def _entries(db: Session, disclosure_id: int) -> list[dict[str, object]]:
     ]
 
 
+def _check(db: Session, request: dict[str, object]) -> CheckResult:
+    return disclosure.check(db, request, actor="system:test")
+
+
 def _draft(db: Session, request: dict[str, object] | None = None) -> int:
     request = request or scheme_request()
     disclosure_id = disclosure.create_draft(db, request, OFFICER)
@@ -65,12 +69,12 @@ def _released(db: Session, request: dict[str, object] | None = None) -> tuple[in
 
 def test_a_complete_authorised_scheme_request_is_ready(world: Session) -> None:
     request = scheme_request(authorisation={"by": "S1002", "at": "2026-10-03T10:00:00Z"})
-    result = disclosure.check(world, request)
+    result = _check(world, request)
     assert result.as_dict() == {"decision": "ready", "findings": []}
 
 
 def test_without_authorisation_the_request_needs_action(world: Session) -> None:
-    result = disclosure.check(world, scheme_request())
+    result = _check(world, scheme_request())
     assert result.decision.value == "needs_action"
     assert result.codes() == {"AUTHORISATION_MISSING"}
 
@@ -78,7 +82,7 @@ def test_without_authorisation_the_request_needs_action(world: Session) -> None:
 def test_the_subjects_own_address_is_caught_however_it_is_written(world: Session) -> None:
     items = scheme_request()["items"]
     items[1]["content"] = "Frequents the shops near 12 acacia avenue"
-    result = disclosure.check(world, scheme_request(items=items))
+    result = _check(world, scheme_request(items=items))
     assert "CONTAINS_ADDRESS" in result.codes()
     assert result.decision.value == "blocked"
 
@@ -86,23 +90,23 @@ def test_the_subjects_own_address_is_caught_however_it_is_written(world: Session
 def test_an_item_naming_a_protected_person_is_blocked(world: Session) -> None:
     items = scheme_request()["items"]
     items[1]["content"] = "Often seen with Jane Witness outside the store"
-    assert "PROTECTED_PERSON" in disclosure.check(world, scheme_request(items=items)).codes()
+    assert "PROTECTED_PERSON" in _check(world, scheme_request(items=items)).codes()
 
 
 def test_the_people_disclosing_must_be_trained_and_unconflicted(world: Session) -> None:
-    codes = disclosure.check(world, scheme_request(requested_by="S1006")).codes()
+    codes = _check(world, scheme_request(requested_by="S1006")).codes()
     assert "DISCLOSER_TRAINING_EXPIRED" in codes
 
 
 def test_recipients_schemes_and_agreements_are_checked_against_the_registers(world: Session) -> None:
-    codes = disclosure.check(world, scheme_request(recipients=["M-0001", "M-0003", "NOBODY"])).codes()
+    codes = _check(world, scheme_request(recipients=["M-0001", "M-0003", "NOBODY"])).codes()
     assert {"NOT_SCHEME_MEMBER", "RECIPIENT_UNKNOWN"} <= codes
     one_off = probation_request(route="agreement", recipients=["UNI"])
-    assert "AGREEMENT_NOT_IN_FORCE" in disclosure.check(world, one_off).codes()
+    assert "AGREEMENT_NOT_IN_FORCE" in _check(world, one_off).codes()
     not_party = probation_request(route="agreement", recipients=["PROB-SE"])
-    assert "AGREEMENT_MISSING" in disclosure.check(world, not_party).codes()
+    assert "AGREEMENT_MISSING" in _check(world, not_party).codes()
     to_council = probation_request(route="competent_authority", recipients=["KCC"])
-    assert "RECIPIENT_NOT_COMPETENT_AUTHORITY" in disclosure.check(world, to_council).codes()
+    assert "RECIPIENT_NOT_COMPETENT_AUTHORITY" in _check(world, to_council).codes()
 
 
 @pytest.mark.parametrize(
@@ -133,7 +137,7 @@ def test_bad_requests_are_refused_naming_the_field(
     world: Session, change: dict[str, object], field: str
 ) -> None:
     with pytest.raises(RequestUnreadable) as refused:
-        disclosure.check(world, scheme_request(**change))
+        _check(world, scheme_request(**change))
     assert any(problem.startswith(f"{field}:") for problem in refused.value.problems), refused.value.problems
 
 

@@ -198,7 +198,7 @@ def test_the_api_gives_the_same_findings_as_the_service(client: TestClient, worl
     request = scheme_request(recipients=["M-0001", "NOBODY"])
     response = client.post("/api/v1/disclosures/check", json=request, headers=headers)
     assert response.status_code == 200
-    assert response.json() == disclosure.check(world, request).as_dict()
+    assert response.json() == disclosure.check(world, request, actor="system:test").as_dict()
     assert response.json()["decision"] == "blocked"
     bad = client.post("/api/v1/disclosures/check", json={**request, "route": "pigeon"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "route"
@@ -262,3 +262,71 @@ def test_cli_check_refuses_a_malformed_date(installation: dict[str, str], tmp_pa
     path.write_text(json.dumps(scheme_request()))
     result = runner.invoke(cli, ["disclosure", "check", str(path), "--at", "01/11/2026"], env=installation)
     assert result.exit_code == 2 and "--at" in result.output
+
+
+# ------------------------------------------------------------------------- views of personal data are logged
+
+
+def _consultations(db: Session, **wanted: object) -> list[object]:
+    ledger.flush_pending(db)
+    return [
+        e
+        for e in ledger.search(db, EntryFilter(op="consultation"), limit=1000)
+        if all(getattr(e, key) == value for key, value in wanted.items())
+    ]
+
+
+def test_the_wizards_list_of_scheme_members_is_a_consultation(client: TestClient, world: Session) -> None:
+    log_in(client, "S1001")
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    page = client.get(f"/disclosures/{disclosure_id}/edit")
+    assert page.status_code == 200 and "Corner Shop Ltd" in page.text
+    shown = _consultations(world, object_type="scheme_register", object_id="SCH-01", actor="staff:S1001")
+    assert len(shown) == 1
+    assert set(shown[0].subjects) == {"M-0001", "M-0002", "M-0003"}  # type: ignore[attr-defined]
+    assert shown[0].justification == f"choosing recipients for disclosure request {disclosure_id}"  # type: ignore[attr-defined]
+
+
+def test_the_wizards_live_findings_consult_the_subject_on_the_form(
+    client: TestClient, world: Session
+) -> None:
+    """The officer may have typed another subject: the findings shown are about that person."""
+    log_in(client, "S1001")
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    form = _wizard_form(scheme_request())
+    form["subject"] = "N2002"
+    live = post_form(client, f"/disclosures/{disclosure_id}/findings", form)
+    assert live.status_code == 200  # type: ignore[attr-defined]
+    shown = _consultations(world, object_type="disclosure", object_id=str(disclosure_id), actor="staff:S1001")
+    assert [list(e.subjects) for e in shown] == [["N2002"]]  # type: ignore[attr-defined]
+
+
+def test_an_api_check_is_a_consultation_of_the_subject(client: TestClient, world: Session) -> None:
+    token = identity.create_api_token(world, "checker", [Scope.DISCLOSURE_CHECK], "system:test")
+    world.commit()
+    response = client.post(
+        "/api/v1/disclosures/check", json=scheme_request(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    shown = _consultations(world, object_type="disclosure_check")
+    assert len(shown) == 1 and list(shown[0].subjects) == ["N2001"]  # type: ignore[attr-defined]
+    assert shown[0].actor.startswith("system:api-token-")  # type: ignore[attr-defined]
+
+
+def test_a_cli_check_is_a_consultation_of_the_subject(installation: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(scheme_request()))
+    result = runner.invoke(cli, ["disclosure", "check", str(path)], env=installation)
+    assert result.exit_code == 0, result.output
+    settings = Settings(
+        home=tmp_path, database_url=installation["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET
+    )
+    database = Database.open(settings)
+    try:
+        with database.factory() as session:
+            shown = _consultations(session, object_type="disclosure_check")
+            assert [(e.actor, list(e.subjects)) for e in shown] == [("system:cli", ["N2001"])]  # type: ignore[attr-defined]
+    finally:
+        database.close()

@@ -39,7 +39,7 @@ def check(
     data = _read_json(request_file)
     with unit_of_work(checkpoint=False) as session:
         try:
-            result = disclosure.check(session, data, day)
+            result = disclosure.check(session, data, day, actor=CLI_ACTOR, justification="rule check (CLI)")
         except RequestUnreadable as error:
             fail(f"{request_file}: " + "; ".join(error.problems), 2)
     typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))

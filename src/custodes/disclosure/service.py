@@ -121,10 +121,35 @@ def _staff_known(session: Session, staff_id: str) -> bool:
     return workforce.discloser_readiness(session, staff_id, date.today()).known
 
 
-def check(session: Session, data: Any, on: date | None = None) -> CheckResult:
-    """`custodes disclosure check` and `POST /api/v1/disclosures/check`: the findings for a request."""
+def check(
+    session: Session, data: Any, on: date | None = None, *, actor: str, justification: str = "rule check"
+) -> CheckResult:
+    """`custodes disclosure check` and `POST /api/v1/disclosures/check`: the findings for a request.
+
+    The findings are drawn from the subject's records (their stored address, conflicts declared about them,
+    protected people) and quote the request's items back, so a check is a consultation of the subject's
+    data, recorded in the ledger like opening a case.
+    """
     request = read_request(session, data)
-    return evaluate(session, request, on or london_day(utcnow()))
+    result = evaluate(session, request, on or london_day(utcnow()))
+    _consulted(session, actor, "disclosure_check", None, request.subject, justification)
+    return result
+
+
+def _consulted(
+    session: Session, actor: str, object_type: str, object_id: str | None, subject: str, justification: str
+) -> None:
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type=object_type,
+            object_id=object_id,
+            subjects=(subject,),
+            justification=justification,
+        ),
+    )
 
 
 def evaluate(
@@ -369,12 +394,39 @@ def update_draft(session: Session, disclosure_id: int, data: Any, actor: Princip
 
 
 def preview(session: Session, disclosure_id: int, data: Any, actor: Principal) -> CheckResult:
-    """The findings a draft would have with these answers, without saving them (the wizard, as one types)."""
+    """The findings a draft would have with these answers, without saving them (the wizard, as one types).
+
+    Showing them is a consultation of the subject on the form (which may not yet be the one saved).
+    """
     row = _load(session, disclosure_id)
     _must_be_requester(row, actor)
     if isinstance(data, dict):
         data = {**data, "requested_by": row.requested_by, "authorisation": None}
-    return evaluate(session, read_request(session, data), _today())
+    request = read_request(session, data)
+    result = evaluate(session, request, _today())
+    _consulted(
+        session, actor.actor, "disclosure", str(row.id), request.subject, "checking own disclosure draft"
+    )
+    return result
+
+
+def draft_document(session: Session, disclosure_id: int, actor: Principal) -> dict[str, Any]:
+    """The stored request of one's own draft, to merge a form into (nothing is shown, so nothing logged)."""
+    row = _load(session, disclosure_id)
+    _must_be_requester(row, actor)
+    return _request_of(row).as_document() if row.erased_at is None else {}
+
+
+def recipient_choices(session: Session, scheme_id: str, disclosure_id: int, actor: Principal) -> list[Any]:
+    """The scheme's members register for the wizard's recipient list. Members who are individuals are
+    people, so showing it is a consultation of their data (as on the scheme's own register page)."""
+    register = agreements.view_members_register(
+        session,
+        scheme_id,
+        actor=actor.actor,
+        justification=f"choosing recipients for disclosure request {disclosure_id}",
+    )
+    return register.get(scheme_id, [])
 
 
 def _must_be_requester(row: Disclosure, actor: Principal) -> None:

@@ -262,6 +262,7 @@ def _plain(problems: list[str]) -> list[str]:
 def _wizard(
     request: Request,
     db: Db,
+    principal: Principal,
     disclosure_id: int,
     document: dict[str, Any],
     result: CheckResult | None,
@@ -270,7 +271,7 @@ def _wizard(
 ) -> Any:
     members = []
     if document.get("scheme"):
-        members = agreements.list_members(db, document["scheme"])
+        members = disclosure.recipient_choices(db, document["scheme"], disclosure_id, principal)
     return render(
         request,
         "disclosure/wizard.html",
@@ -290,7 +291,7 @@ def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
     if not _editable(detail, principal):
         return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
-    return _wizard(request, db, disclosure_id, _document(detail), detail.result, [])
+    return _wizard(request, db, principal, disclosure_id, _document(detail), detail.result, [])
 
 
 def _editable(detail: DisclosureDetail, principal: Principal) -> bool:
@@ -313,7 +314,8 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     try:
         result = disclosure.update_draft(db, disclosure_id, document, principal)
     except RequestUnreadable as error:
-        return _wizard(request, db, disclosure_id, document, None, _plain(error.problems), status=400)
+        problems = _plain(error.problems)
+        return _wizard(request, db, principal, disclosure_id, document, None, problems, status=400)
     except disclosure.DisclosureError as error:
         return _done(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
@@ -332,7 +334,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
 def live_findings(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     """The wizard's findings for what is on the form now, unsaved (progressive enhancement: wizard.js)."""
     try:
-        current = _document(_case(db, disclosure_id, principal, "checking own disclosure draft"))
+        current = disclosure.draft_document(db, disclosure_id, principal)
         result = disclosure.preview(
             db, disclosure_id, document_from_form(form, principal, current), principal
         )
