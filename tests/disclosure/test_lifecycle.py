@@ -502,7 +502,7 @@ def test_a_receipt_recorded_twice_at_once_is_recorded_once(
         outcome = _at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
         assert outcome == [None]  # the second finds it recorded and leaves it be
         with factory() as session:
-            receipts = [e for e in _entries(session, disclosure_id) if e["action"] == "receipt recorded"]
+            receipts = [e for e in _entries(session, disclosure_id) if e.get("action") == "receipt recorded"]
             assert len(receipts) == 1
             history = disclosure.view(session, disclosure_id, DPU, "t").history
             assert [h.action for h in history].count("receipt recorded") == 1
@@ -529,8 +529,62 @@ def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
         )
         assert outcome == [None]
         with factory() as session:
-            acknowledged = [e for e in _entries(session, disclosure_id) if "acknowledged" in str(e["action"])]
+            entries = _entries(session, disclosure_id)
+            acknowledged = [e for e in entries if "acknowledged" in str(e.get("action"))]
             assert len(acknowledged) == 1
             assert disclosure.notices(session, outstanding=True) == []
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------- expiry
+
+
+def _agreement_request() -> dict[str, object]:
+    return probation_request(
+        route="agreement",
+        recipients=["KCC"],
+        agreement="KMISA",
+        purpose="prevention_of_crime",
+        lawful_basis="CDA1998_s115",
+    )
+
+
+def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) -> None:
+    from custodes.agreements import service as agreements
+    from custodes.agreements.models import Scheme
+
+    scheme, _ = _released(world)
+    withdrawn, _ = _released(world)
+    disclosure.review(world, withdrawn, AIC, ReviewOutcome.WITHDRAW, "Moved away")
+    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
+    disclosure.release(world, under_agreement, SUPERVISOR)
+    relay = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, relay, SUPERVISOR)
+    today = date.today()
+    assert disclosure.expire(world, "system:cli", today) == []
+
+    agreements.set_agreement_status(world, "KMISA", "suspended", "audit", "staff:S1004")
+    assert disclosure.expire(world, "system:cli", today) == []  # a suspension may be lifted
+    agreements.set_agreement_status(world, "KMISA", "withdrawn", "council left", "staff:S1004")
+    scheme_row = world.get(Scheme, "SCH-01")
+    assert scheme_row is not None
+    scheme_row.recognised = False  # as the scheme's edit page records it
+    world.flush()
+    assert disclosure.expire(world, "system:cli", today, dry_run=True) == [scheme, under_agreement]
+    # A dry run changes nothing.
+    assert disclosure.view(world, scheme, DPU, "t").summary.status == Status.RELEASED
+    assert disclosure.expire(world, "system:cli", today) == [scheme, under_agreement]
+    assert disclosure.expire(world, "system:cli", today) == []  # once
+
+    for disclosure_id, why in ((scheme, "no longer recognised"), (under_agreement, "KMISA withdrawn")):
+        detail = disclosure.view(world, disclosure_id, DPU, "t")
+        assert detail.summary.status == Status.EXPIRED and detail.summary.review_due is None
+        assert detail.history[-1].action == "expired" and why in (detail.history[-1].note or "")
+        expired = [e for e in _entries(world, disclosure_id) if e.get("action") == "expired"]
+        assert len(expired) == 1 and why in str(expired[0]["why"]) and expired[0]["actor"] == "system:cli"
+    assert disclosure.view(world, withdrawn, DPU, "t").summary.status == Status.WITHDRAWN
+    assert disclosure.view(world, relay, DPU, "t").summary.status == Status.RELEASED  # one-off transfer
+    # Retention runs from the expiry, and an expired disclosure is destroyed at its end.
+    due, _ = disclosure.due_for_disposal(world, today + timedelta(days=6 * 365))
+    assert {scheme, under_agreement} <= {row.id for row in due}

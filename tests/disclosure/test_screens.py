@@ -330,3 +330,36 @@ def test_a_cli_check_is_a_consultation_of_the_subject(installation: dict[str, st
             assert [(e.actor, list(e.subjects)) for e in shown] == [("system:cli", ["N2001"])]  # type: ignore[attr-defined]
     finally:
         database.close()
+
+
+def test_the_disposal_job_marks_disclosures_expired_first(
+    installation: dict[str, str], tmp_path: Path
+) -> None:
+    from custodes.agreements import service as agreements
+    from custodes.disclosure.schemas import Status
+    from tests.disclosure.world import probation_request
+
+    settings = Settings(
+        home=tmp_path, database_url=installation["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET
+    )
+    database = Database.open(settings)
+    try:
+        request = probation_request(
+            route="agreement", recipients=["KCC"], agreement="KMISA", purpose="prevention_of_crime",
+            lawful_basis="CDA1998_s115",
+        )  # fmt: skip
+        with database.factory.begin() as session:
+            disclosure_id = disclosure.create_draft(session, request, principal("S1001"))
+            disclosure.submit(session, disclosure_id, principal("S1001"))
+            disclosure.authorise(session, disclosure_id, principal("S1003"), "ok")
+            disclosure.release(session, disclosure_id, principal("S1003"))
+            agreements.set_agreement_status(session, "KMISA", "withdrawn", "council left", "staff:S1004")
+        dry = runner.invoke(cli, ["disclosure", "dispose", "--dry-run"], env=installation)
+        assert dry.exit_code == 0 and "Would mark 1 disclosure(s) expired" in dry.output, dry.output
+        done = runner.invoke(cli, ["disclosure", "dispose"], env=installation)
+        assert done.exit_code == 0 and f"Expired: {disclosure_id}" in done.output, done.output
+        with database.factory() as session:
+            detail = disclosure.view(session, disclosure_id, principal("S1004"), "t")
+            assert detail.summary.status == Status.EXPIRED
+    finally:
+        database.close()

@@ -1067,7 +1067,7 @@ def _recipient_name(session: Session, recipient_id: str) -> str:
 RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
     "disclosure_released": (
         6 * 365,
-        "released disclosures: six years after release or withdrawal (force schedule)",
+        "released disclosures: six years after release, withdrawal or expiry (force schedule)",
     ),
     "disclosure_refused": (2 * 365, "refused requests: two years after refusal"),
     "disclosure_draft": (90, "drafts never submitted: ninety days after the last change"),
@@ -1129,6 +1129,78 @@ def set_legal_hold(session: Session, disclosure_id: int, reason: str | None, act
         DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action=action, note=row.legal_hold)
     )
     _entry(session, row, actor, Op.ALTERATION, action, justification=row.legal_hold)
+
+
+# An agreement in one of these states will not come back into force (a suspension or an overdue review can be
+# lifted, so they do not end a disclosure made under it).
+_AGREEMENT_OVER = frozenset({"ended", "withdrawn"})
+_EXPIRING_ROUTES = (Route.AGREEMENT.value, Route.PARTNERSHIP_SCHEME.value)
+
+
+def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
+    """Why a released disclosure has expired on `on`, or None: the basis it was shared on has ended.
+
+    - `partnership_scheme`: the scheme is no longer recognised (or no longer in the register), so its members
+      may no longer hold what was shared with them (K10 6.2.1);
+    - `agreement`: for every recipient, each agreement naming their organisation that covers the purpose and
+      every item's data category has ended or been withdrawn.
+    Other routes are one-off transfers with no continuing basis: they stay released until destroyed.
+    """
+    if row.status != Status.RELEASED or row.route not in _EXPIRING_ROUTES or row.erased_at is not None:
+        return None
+    request = _request_of(row)
+    if row.route == Route.PARTNERSHIP_SCHEME:
+        scheme = agreements.get_scheme(session, request.scheme) if request.scheme else None
+        if scheme is None:
+            return f"scheme {request.scheme} is no longer in the register"
+        return None if scheme.recognised else f"scheme {scheme.scheme_id} is no longer recognised"
+    facts = gather_facts(session, request, on)
+    kinds = {item.kind.value for item in request.items}
+    ended: list[str] = []
+    for recipient in facts.recipients.values():
+        if recipient is None or recipient.org_id is None:
+            return None  # nothing to judge by: leave it to the reviewers, not a job
+        covering = [
+            a
+            for a in facts.agreements
+            if recipient.org_id in a.parties
+            and request.purpose.value in a.purposes
+            and kinds <= a.data_categories
+        ]
+        if not covering or any(a.status not in _AGREEMENT_OVER for a in covering):
+            return None
+        ended += [f"{a.agreement_id} {a.status}" for a in covering]
+    if not ended:
+        return None
+    return "the agreement it was shared under is over: " + ", ".join(sorted(set(ended)))
+
+
+def expire(session: Session, actor: str, on: date, *, dry_run: bool = False) -> list[int]:
+    """Mark expired every released disclosure whose basis has ended as on `on` (see `expiry_reason`).
+
+    Run by `custodes disclosure dispose` before the disposal itself. Each is locked and checked again before
+    it changes (a review or another run may have closed it since the list was drawn up); each expiry is an
+    event on the case and a ledger entry with the reason. The retention clock runs from the expiry.
+    """
+    query = (
+        select(Disclosure.id)
+        .where(Disclosure.status == Status.RELEASED.value, Disclosure.route.in_(_EXPIRING_ROUTES))
+        .order_by(Disclosure.id)
+    )
+    expired: list[int] = []
+    for disclosure_id in list(session.scalars(query)):
+        row = _load(session, disclosure_id, lock=not dry_run)
+        reason = expiry_reason(session, row, on)
+        if reason is None:
+            continue
+        expired.append(row.id)
+        if dry_run:
+            continue
+        now = utcnow()
+        row.status, row.closed_at, row.review_due = Status.EXPIRED.value, now, None
+        session.add(DisclosureEvent(disclosure_id=row.id, at=now, actor=actor, action="expired", note=reason))
+        _entry(session, row, actor, Op.ALTERATION, "expired", justification=reason, reference=row.reference)
+    return expired
 
 
 def _retention_clock(row: Disclosure) -> tuple[str, datetime] | None:
