@@ -588,3 +588,79 @@ def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) 
     # Retention runs from the expiry, and an expired disclosure is destroyed at its end.
     due, _ = disclosure.due_for_disposal(world, today + timedelta(days=6 * 365))
     assert {scheme, under_agreement} <= {row.id for row in due}
+
+
+# --------------------------------------------------------------------------- completing an emergency record
+
+
+def _emergency_at_the_time() -> dict[str, object]:
+    """What an officer records in the moment: what, to whom, why; told by phone, not yet classified."""
+    why = "Threat to life: he said he would go to her house."
+    request = probation_request(route="emergency", rationale=why)
+    item = request["items"][0]  # type: ignore[index]
+    item.update(nature=None, person_category=None, verified=None)
+    item["source"] = {"kind": "verbal", "system": None, "record_id": None}
+    return {**request, "lawful_basis": None}
+
+
+def test_an_emergency_record_is_completed_after_release_then_authorised(world: Session) -> None:
+    disclosure_id = _draft(world, _emergency_at_the_time())
+    disclosure.release(world, disclosure_id, OFFICER)
+    detail = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert {"LAWFUL_BASIS_MISSING", "ITEM_NOT_CLASSIFIED", "FACT_UNVERIFIED"} <= detail.result.codes()
+    with pytest.raises(disclosure.DisclosureError, match="Cannot authorise"):
+        disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified")
+
+    partly = disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "DPA2018_Part3"}, OFFICER)
+    assert "LAWFUL_BASIS_MISSING" not in partly.codes() and "ITEM_NOT_CLASSIFIED" in partly.codes()
+    verified = {"by": "S1001", "at": datetime.now(UTC).isoformat(), "method": "checked on Athena"}
+    item = {
+        "nature": "fact",
+        "person_category": "convicted",
+        "source": {"kind": "system_record", "system": "Athena", "record_id": "OCC-77"},
+        "verified": verified,
+        "content": "something else entirely",  # not a completion field: what was said stays as said
+    }
+    result = disclosure.complete_emergency(world, disclosure_id, {"items": [item]}, OFFICER)
+    assert result.codes() == {"AUTHORISATION_MISSING"}
+    completed = disclosure.view(world, disclosure_id, OFFICER, "t").request
+    assert completed is not None and completed.items[0].content.startswith("Seen with a co-defendant")
+    assert completed.rationale == "Threat to life: he said he would go to her house."
+
+    disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified: threat to life")
+    assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
+    entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
+    assert [e["changed"] for e in entries] == [["lawful_basis"], ["items"]]
+    # The record it was checked against now carries it: a correction to that record reaches it.
+    _, notices = disclosure.report_correction(
+        world, DPU, description="wrong date", system="Athena", record_id="OCC-77"
+    )
+    assert {n.disclosure_id for n in notices} == {disclosure_id}
+    with pytest.raises(disclosure.DisclosureError, match="not yet authorised"):
+        disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "common_law"}, OFFICER)
+
+
+def test_completing_an_emergency_record_cannot_change_what_was_disclosed(world: Session) -> None:
+    sourced = probation_request(route="emergency", rationale="Threat to life.", lawful_basis=None)
+    disclosure_id = _draft(world, sourced)
+    disclosure.release(world, disclosure_id, OFFICER)
+    other_source = {"source": {"kind": "system_record", "system": "PNC", "record_id": "PNC-1"}}
+    with pytest.raises(disclosure.DisclosureError, match="that source stays"):
+        disclosure.complete_emergency(world, disclosure_id, {"items": [other_source]}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="cannot be added to or removed"):
+        disclosure.complete_emergency(world, disclosure_id, {"items": [{}, {}]}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="rationale recorded at the time"):
+        disclosure.complete_emergency(world, disclosure_id, {"rationale": ""}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="Only the officer who drafted"):
+        disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "common_law"}, SUPERVISOR)
+    relay = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, relay, SUPERVISOR)
+    with pytest.raises(disclosure.DisclosureError, match="emergency"):
+        disclosure.complete_emergency(world, relay, {"lawful_basis": "common_law"}, OFFICER)
+
+
+def test_an_emergency_release_takes_its_danger_warning_with_it(world: Session) -> None:
+    """Items cannot be added after release, so the warning cannot be left for the completion."""
+    disclosure_id = _draft(world, {**_emergency_at_the_time(), "danger_to_recipients": True})
+    with pytest.raises(disclosure.DisclosureError, match="the danger warning to the recipients"):
+        disclosure.release(world, disclosure_id, OFFICER)

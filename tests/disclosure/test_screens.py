@@ -363,3 +363,36 @@ def test_the_disposal_job_marks_disclosures_expired_first(
             assert detail.summary.status == Status.EXPIRED
     finally:
         database.close()
+
+
+def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, world: Session) -> None:
+    from tests.disclosure.test_lifecycle import _emergency_at_the_time
+
+    officer = principal("S1001")
+    disclosure_id = disclosure.create_draft(world, _emergency_at_the_time(), officer)
+    disclosure.update_draft(world, disclosure_id, _emergency_at_the_time(), officer)
+    disclosure.release(world, disclosure_id, officer)
+    world.commit()
+    log_in(client, "S1001")
+    assert f"/disclosures/{disclosure_id}/complete" in client.get(f"/disclosures/{disclosure_id}").text
+    page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
+    assert "LAWFUL_BASIS_MISSING" in page and "ITEM_NOT_CLASSIFIED" in page
+    assert "Seen with a co-defendant" in page
+    form = {
+        "lawful_basis": "DPA2018_Part3",
+        "rationale": "Threat to life: he said he would go to her house.",
+        "item-0-nature": "fact",
+        "item-0-person_category": "convicted",
+        "item-0-source_kind": "system_record",
+        "item-0-source_system": "Athena",
+        "item-0-source_record_id": "OCC-77",
+        "item-0-verified": "1",
+    }
+    saved = post_form(client, f"/disclosures/{disclosure_id}/complete", form)
+    assert "ready" in saved.headers["location"]  # type: ignore[attr-defined]
+    page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
+    assert "ITEM_NOT_CLASSIFIED" not in page and "AUTHORISATION_MISSING" in page
+    client.cookies.clear()
+    log_in(client, "S1002")
+    post_form(client, f"/disclosures/{disclosure_id}/authorise", {"note": "threat to life"})
+    assert disclosure.view(world, disclosure_id, principal("S1004"), "t").authorised_by == "S1002"

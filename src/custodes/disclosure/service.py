@@ -478,6 +478,101 @@ def authorise(session: Session, disclosure_id: int, actor: Principal, note: str 
     return result
 
 
+# What completing an emergency record may change: how the disclosure is recorded, never what was disclosed
+# (route, subject, recipients, purpose, each item's kind and words, which are in the release's ledger entry).
+COMPLETION_FIELDS = ("lawful_basis", "rationale")
+COMPLETION_ITEM_FIELDS = (
+    "nature",
+    "person_category",
+    "sensitive_condition",
+    "strictly_necessary",
+    "source",
+    "verified",
+)
+
+
+def awaiting_completion(row: Disclosure) -> bool:
+    return row.route == Route.EMERGENCY and row.status == Status.RELEASED and not row.authorised_by
+
+
+def complete_emergency(
+    session: Session, disclosure_id: int, data: dict[str, Any], actor: Principal
+) -> CheckResult:
+    """The requester completes an emergency disclosure's record after its release (then it is authorised).
+
+    `data` may give `lawful_basis`, `rationale` and, per item (same order and number as released), its
+    `nature`, `person_category`, `sensitive_condition`, `strictly_necessary`, `source` and `verified`. An
+    item's source may be given or changed only if it had no record to check against when released (none, a
+    verbal or briefing source, or no record id): a record it was sourced to stays. Returns the findings still
+    open.
+    """
+    row = _load(session, disclosure_id, lock=True)
+    _must_be_requester(row, actor)
+    if not awaiting_completion(row):
+        raise DisclosureError("Only an emergency disclosure released and not yet authorised is completed.")
+    request = _request_of(row)
+    given_items = data.get("items", [{} for _ in request.items])
+    if not isinstance(given_items, list) or len(given_items) != len(request.items):
+        raise DisclosureError("The items released cannot be added to or removed; complete each one.")
+    document = request.as_document()
+    for key in COMPLETION_FIELDS:
+        if key in data:
+            document[key] = data[key] or None
+    if not document.get("rationale"):
+        raise DisclosureError("The rationale recorded at the time cannot be removed.")
+    for number, given in enumerate(given_items):
+        updated = document["items"][number]
+        for key in COMPLETION_ITEM_FIELDS:
+            if isinstance(given, dict) and key in given:
+                updated[key] = given[key]
+    completed = read_request(session, document)
+    changed_sources: list[int] = []
+    items = list(completed.items)
+    for number, (before, after) in enumerate(zip(request.items, completed.items, strict=True)):
+        if _source_key(before) == _source_key(after):
+            items[number] = after.model_copy(update={"source": before.source})  # as released, in full
+            continue
+        if _sourced_to_a_record(before):
+            record = (_source_key(before) or ("", "", ""))[2]
+            raise DisclosureError(f"Item {number + 1} was released sourced to {record}; that source stays.")
+        changed_sources.append(number)
+    completed = completed.model_copy(update={"items": items})
+    changed = sorted(
+        key for key in (*COMPLETION_FIELDS, "items") if getattr(completed, key) != getattr(request, key)
+    )
+    _store_document(row, completed)
+    for number in changed_sources:  # a correction to the record now checked against must reach it
+        carried = session.get(DisclosedSource, (row.id, number))
+        source = completed.items[number].source
+        if carried is not None:
+            carried.system = (source.system or "") if source else ""
+            carried.record_id = (source.record_id or "") if source else ""
+    if changed:
+        row.updated_at = utcnow()
+        _event(session, row, actor, "emergency record completed", ", ".join(changed))
+        _entry(
+            session,
+            row,
+            actor.actor,
+            Op.ALTERATION,
+            "emergency record completed",
+            justification=completed.rationale,
+            changed=changed,
+            sha256=_sha256(row.document),
+        )
+    return _evaluate_row(session, row, completed)
+
+
+def _source_key(item: Any) -> tuple[str, str, str] | None:
+    source = item.source
+    return (source.kind.value, source.system or "", source.record_id or "") if source else None
+
+
+def _sourced_to_a_record(item: Any) -> bool:
+    source = item.source
+    return bool(source and source.kind not in rules.UNVERIFIABLE_SOURCES and source.record_id)
+
+
 def _undertakings(request: DisclosureRequest, given: dict[str, date]) -> list[Undertaking]:
     """Undertakings signed at release: by this disclosure's recipients, on a day that has come."""
     recipients, today = set(request.recipients), _today()
@@ -544,7 +639,12 @@ def release(
             raise DisclosureError(
                 "Cannot release: even an emergency disclosure may not break a block rule.", result
             )
-        minimal = {"what is disclosed (an item)": request.items, "why (the rationale)": request.rationale}
+        minimal: dict[str, object] = {
+            "what is disclosed (an item)": request.items,
+            "why (the rationale)": request.rationale,
+        }
+        # Items cannot be added after release, so a warning the recipients need must go with it.
+        minimal["the danger warning to the recipients"] = "DANGER_WARNING_REQUIRED" not in result.codes()
         if missing := [part for part, given in minimal.items() if not given]:
             raise DisclosureError(
                 "An emergency release still needs its record made at the time: "
