@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from custodes.database import Database
 from custodes.disclosure import service as disclosure
-from custodes.disclosure.schemas import RequestUnreadable, ReviewOutcome, Status
+from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
 from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
@@ -40,6 +41,10 @@ def _entries(db: Session, disclosure_id: int) -> list[dict[str, object]]:
     ]
 
 
+def _check(db: Session, request: dict[str, object]) -> CheckResult:
+    return disclosure.check(db, request, actor="system:test")
+
+
 def _draft(db: Session, request: dict[str, object] | None = None) -> int:
     request = request or scheme_request()
     disclosure_id = disclosure.create_draft(db, request, OFFICER)
@@ -64,12 +69,12 @@ def _released(db: Session, request: dict[str, object] | None = None) -> tuple[in
 
 def test_a_complete_authorised_scheme_request_is_ready(world: Session) -> None:
     request = scheme_request(authorisation={"by": "S1002", "at": "2026-10-03T10:00:00Z"})
-    result = disclosure.check(world, request)
+    result = _check(world, request)
     assert result.as_dict() == {"decision": "ready", "findings": []}
 
 
 def test_without_authorisation_the_request_needs_action(world: Session) -> None:
-    result = disclosure.check(world, scheme_request())
+    result = _check(world, scheme_request())
     assert result.decision.value == "needs_action"
     assert result.codes() == {"AUTHORISATION_MISSING"}
 
@@ -77,7 +82,7 @@ def test_without_authorisation_the_request_needs_action(world: Session) -> None:
 def test_the_subjects_own_address_is_caught_however_it_is_written(world: Session) -> None:
     items = scheme_request()["items"]
     items[1]["content"] = "Frequents the shops near 12 acacia avenue"
-    result = disclosure.check(world, scheme_request(items=items))
+    result = _check(world, scheme_request(items=items))
     assert "CONTAINS_ADDRESS" in result.codes()
     assert result.decision.value == "blocked"
 
@@ -85,23 +90,23 @@ def test_the_subjects_own_address_is_caught_however_it_is_written(world: Session
 def test_an_item_naming_a_protected_person_is_blocked(world: Session) -> None:
     items = scheme_request()["items"]
     items[1]["content"] = "Often seen with Jane Witness outside the store"
-    assert "PROTECTED_PERSON" in disclosure.check(world, scheme_request(items=items)).codes()
+    assert "PROTECTED_PERSON" in _check(world, scheme_request(items=items)).codes()
 
 
 def test_the_people_disclosing_must_be_trained_and_unconflicted(world: Session) -> None:
-    codes = disclosure.check(world, scheme_request(requested_by="S1006")).codes()
+    codes = _check(world, scheme_request(requested_by="S1006")).codes()
     assert "DISCLOSER_TRAINING_EXPIRED" in codes
 
 
 def test_recipients_schemes_and_agreements_are_checked_against_the_registers(world: Session) -> None:
-    codes = disclosure.check(world, scheme_request(recipients=["M-0001", "M-0003", "NOBODY"])).codes()
+    codes = _check(world, scheme_request(recipients=["M-0001", "M-0003", "NOBODY"])).codes()
     assert {"NOT_SCHEME_MEMBER", "RECIPIENT_UNKNOWN"} <= codes
     one_off = probation_request(route="agreement", recipients=["UNI"])
-    assert "AGREEMENT_NOT_IN_FORCE" in disclosure.check(world, one_off).codes()
+    assert "AGREEMENT_NOT_IN_FORCE" in _check(world, one_off).codes()
     not_party = probation_request(route="agreement", recipients=["PROB-SE"])
-    assert "AGREEMENT_MISSING" in disclosure.check(world, not_party).codes()
+    assert "AGREEMENT_MISSING" in _check(world, not_party).codes()
     to_council = probation_request(route="competent_authority", recipients=["KCC"])
-    assert "RECIPIENT_NOT_COMPETENT_AUTHORITY" in disclosure.check(world, to_council).codes()
+    assert "RECIPIENT_NOT_COMPETENT_AUTHORITY" in _check(world, to_council).codes()
 
 
 @pytest.mark.parametrize(
@@ -132,7 +137,7 @@ def test_bad_requests_are_refused_naming_the_field(
     world: Session, change: dict[str, object], field: str
 ) -> None:
     with pytest.raises(RequestUnreadable) as refused:
-        disclosure.check(world, scheme_request(**change))
+        _check(world, scheme_request(**change))
     assert any(problem.startswith(f"{field}:") for problem in refused.value.problems), refused.value.problems
 
 
@@ -458,3 +463,204 @@ def test_two_releases_in_one_area_at_the_same_moment_get_consecutive_numbers(
         assert sorted(references) == [f"CZ/{n:03d}/{YY}" for n in range(1, 5)]
     finally:
         engine.dispose()
+
+
+def _at_once(factory: Callable[[], Session], step: Callable[[Session], object]) -> list[BaseException | None]:
+    """Run `step` in two sessions at once: the second starts while the first holds its uncommitted change,
+    as two people pressing the same button together would (PostgreSQL READ COMMITTED; SQLite serialises)."""
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        with factory() as late:
+            try:
+                step(late)
+                late.commit()
+                outcome.append(None)
+            except BaseException as error:  # reported to the test, not lost in the thread
+                outcome.append(error)
+
+    with factory() as first:
+        step(first)
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.5)
+        first.commit()
+    waiting.join(30)
+    return outcome
+
+
+def test_a_receipt_recorded_twice_at_once_is_recorded_once(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+            disclosure.release(session, disclosure_id, SUPERVISOR)
+        outcome = _at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
+        assert outcome == [None]  # the second finds it recorded and leaves it be
+        with factory() as session:
+            receipts = [e for e in _entries(session, disclosure_id) if e.get("action") == "receipt recorded"]
+            assert len(receipts) == 1
+            history = disclosure.view(session, disclosure_id, DPU, "t").history
+            assert [h.action for h in history].count("receipt recorded") == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+            disclosure.release(session, disclosure_id, SUPERVISOR)
+            _, issued = disclosure.report_correction(
+                session, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
+            )
+            notice_id = issued[0].id
+        outcome = _at_once(
+            factory, lambda s: disclosure.acknowledge_notice(s, notice_id, DPU, "phoned the manager")
+        )
+        assert outcome == [None]
+        with factory() as session:
+            entries = _entries(session, disclosure_id)
+            acknowledged = [e for e in entries if "acknowledged" in str(e.get("action"))]
+            assert len(acknowledged) == 1
+            assert disclosure.notices(session, outstanding=True) == []
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- expiry
+
+
+def _agreement_request() -> dict[str, object]:
+    return probation_request(
+        route="agreement",
+        recipients=["KCC"],
+        agreement="KMISA",
+        purpose="prevention_of_crime",
+        lawful_basis="CDA1998_s115",
+    )
+
+
+def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) -> None:
+    from custodes.agreements import service as agreements
+    from custodes.agreements.models import Scheme
+
+    scheme, _ = _released(world)
+    withdrawn, _ = _released(world)
+    disclosure.review(world, withdrawn, AIC, ReviewOutcome.WITHDRAW, "Moved away")
+    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
+    disclosure.release(world, under_agreement, SUPERVISOR)
+    relay = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, relay, SUPERVISOR)
+    today = date.today()
+    assert disclosure.expire(world, "system:cli", today) == []
+
+    agreements.set_agreement_status(world, "KMISA", "suspended", "audit", "staff:S1004")
+    assert disclosure.expire(world, "system:cli", today) == []  # a suspension may be lifted
+    agreements.set_agreement_status(world, "KMISA", "withdrawn", "council left", "staff:S1004")
+    scheme_row = world.get(Scheme, "SCH-01")
+    assert scheme_row is not None
+    scheme_row.recognised = False  # as the scheme's edit page records it
+    world.flush()
+    assert disclosure.expire(world, "system:cli", today, dry_run=True) == [scheme, under_agreement]
+    # A dry run changes nothing.
+    assert disclosure.view(world, scheme, DPU, "t").summary.status == Status.RELEASED
+    assert disclosure.expire(world, "system:cli", today) == [scheme, under_agreement]
+    assert disclosure.expire(world, "system:cli", today) == []  # once
+
+    for disclosure_id, why in ((scheme, "no longer recognised"), (under_agreement, "KMISA withdrawn")):
+        detail = disclosure.view(world, disclosure_id, DPU, "t")
+        assert detail.summary.status == Status.EXPIRED and detail.summary.review_due is None
+        assert detail.history[-1].action == "expired" and why in (detail.history[-1].note or "")
+        expired = [e for e in _entries(world, disclosure_id) if e.get("action") == "expired"]
+        assert len(expired) == 1 and why in str(expired[0]["why"]) and expired[0]["actor"] == "system:cli"
+    assert disclosure.view(world, withdrawn, DPU, "t").summary.status == Status.WITHDRAWN
+    assert disclosure.view(world, relay, DPU, "t").summary.status == Status.RELEASED  # one-off transfer
+    # Retention runs from the expiry, and an expired disclosure is destroyed at its end.
+    due, _ = disclosure.due_for_disposal(world, today + timedelta(days=6 * 365))
+    assert {scheme, under_agreement} <= {row.id for row in due}
+
+
+# --------------------------------------------------------------------------- completing an emergency record
+
+
+def _emergency_at_the_time() -> dict[str, object]:
+    """What an officer records in the moment: what, to whom, why; told by phone, not yet classified."""
+    why = "Threat to life: he said he would go to her house."
+    request = probation_request(route="emergency", rationale=why)
+    item = request["items"][0]  # type: ignore[index]
+    item.update(nature=None, person_category=None, verified=None)
+    item["source"] = {"kind": "verbal", "system": None, "record_id": None}
+    return {**request, "lawful_basis": None}
+
+
+def test_an_emergency_record_is_completed_after_release_then_authorised(world: Session) -> None:
+    disclosure_id = _draft(world, _emergency_at_the_time())
+    disclosure.release(world, disclosure_id, OFFICER)
+    detail = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert {"LAWFUL_BASIS_MISSING", "ITEM_NOT_CLASSIFIED", "FACT_UNVERIFIED"} <= detail.result.codes()
+    with pytest.raises(disclosure.DisclosureError, match="Cannot authorise"):
+        disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified")
+
+    partly = disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "DPA2018_Part3"}, OFFICER)
+    assert "LAWFUL_BASIS_MISSING" not in partly.codes() and "ITEM_NOT_CLASSIFIED" in partly.codes()
+    verified = {"by": "S1001", "at": datetime.now(UTC).isoformat(), "method": "checked on Athena"}
+    item = {
+        "nature": "fact",
+        "person_category": "convicted",
+        "source": {"kind": "system_record", "system": "Athena", "record_id": "OCC-77"},
+        "verified": verified,
+        "content": "something else entirely",  # not a completion field: what was said stays as said
+    }
+    result = disclosure.complete_emergency(world, disclosure_id, {"items": [item]}, OFFICER)
+    assert result.codes() == {"AUTHORISATION_MISSING"}
+    completed = disclosure.view(world, disclosure_id, OFFICER, "t").request
+    assert completed is not None and completed.items[0].content.startswith("Seen with a co-defendant")
+    assert completed.rationale == "Threat to life: he said he would go to her house."
+
+    disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified: threat to life")
+    assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
+    entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
+    assert [e["changed"] for e in entries] == [["lawful_basis"], ["items"]]
+    # The record it was checked against now carries it: a correction to that record reaches it.
+    _, notices = disclosure.report_correction(
+        world, DPU, description="wrong date", system="Athena", record_id="OCC-77"
+    )
+    assert {n.disclosure_id for n in notices} == {disclosure_id}
+    with pytest.raises(disclosure.DisclosureError, match="not yet authorised"):
+        disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "common_law"}, OFFICER)
+
+
+def test_completing_an_emergency_record_cannot_change_what_was_disclosed(world: Session) -> None:
+    sourced = probation_request(route="emergency", rationale="Threat to life.", lawful_basis=None)
+    disclosure_id = _draft(world, sourced)
+    disclosure.release(world, disclosure_id, OFFICER)
+    other_source = {"source": {"kind": "system_record", "system": "PNC", "record_id": "PNC-1"}}
+    with pytest.raises(disclosure.DisclosureError, match="that source stays"):
+        disclosure.complete_emergency(world, disclosure_id, {"items": [other_source]}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="cannot be added to or removed"):
+        disclosure.complete_emergency(world, disclosure_id, {"items": [{}, {}]}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="rationale recorded at the time"):
+        disclosure.complete_emergency(world, disclosure_id, {"rationale": ""}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="Only the officer who drafted"):
+        disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "common_law"}, SUPERVISOR)
+    relay = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, relay, SUPERVISOR)
+    with pytest.raises(disclosure.DisclosureError, match="emergency"):
+        disclosure.complete_emergency(world, relay, {"lawful_basis": "common_law"}, OFFICER)
+
+
+def test_an_emergency_release_takes_its_danger_warning_with_it(world: Session) -> None:
+    """Items cannot be added after release, so the warning cannot be left for the completion."""
+    disclosure_id = _draft(world, {**_emergency_at_the_time(), "danger_to_recipients": True})
+    with pytest.raises(disclosure.DisclosureError, match="the danger warning to the recipients"):
+        disclosure.release(world, disclosure_id, OFFICER)

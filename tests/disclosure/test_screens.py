@@ -198,7 +198,7 @@ def test_the_api_gives_the_same_findings_as_the_service(client: TestClient, worl
     request = scheme_request(recipients=["M-0001", "NOBODY"])
     response = client.post("/api/v1/disclosures/check", json=request, headers=headers)
     assert response.status_code == 200
-    assert response.json() == disclosure.check(world, request).as_dict()
+    assert response.json() == disclosure.check(world, request, actor="system:test").as_dict()
     assert response.json()["decision"] == "blocked"
     bad = client.post("/api/v1/disclosures/check", json={**request, "route": "pigeon"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "route"
@@ -262,3 +262,137 @@ def test_cli_check_refuses_a_malformed_date(installation: dict[str, str], tmp_pa
     path.write_text(json.dumps(scheme_request()))
     result = runner.invoke(cli, ["disclosure", "check", str(path), "--at", "01/11/2026"], env=installation)
     assert result.exit_code == 2 and "--at" in result.output
+
+
+# ------------------------------------------------------------------------- views of personal data are logged
+
+
+def _consultations(db: Session, **wanted: object) -> list[object]:
+    ledger.flush_pending(db)
+    return [
+        e
+        for e in ledger.search(db, EntryFilter(op="consultation"), limit=1000)
+        if all(getattr(e, key) == value for key, value in wanted.items())
+    ]
+
+
+def test_the_wizards_list_of_scheme_members_is_a_consultation(client: TestClient, world: Session) -> None:
+    log_in(client, "S1001")
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    page = client.get(f"/disclosures/{disclosure_id}/edit")
+    assert page.status_code == 200 and "Corner Shop Ltd" in page.text
+    shown = _consultations(world, object_type="scheme_register", object_id="SCH-01", actor="staff:S1001")
+    assert len(shown) == 1
+    assert set(shown[0].subjects) == {"M-0001", "M-0002", "M-0003"}  # type: ignore[attr-defined]
+    assert shown[0].justification == f"choosing recipients for disclosure request {disclosure_id}"  # type: ignore[attr-defined]
+
+
+def test_the_wizards_live_findings_consult_the_subject_on_the_form(
+    client: TestClient, world: Session
+) -> None:
+    """The officer may have typed another subject: the findings shown are about that person."""
+    log_in(client, "S1001")
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    form = _wizard_form(scheme_request())
+    form["subject"] = "N2002"
+    live = post_form(client, f"/disclosures/{disclosure_id}/findings", form)
+    assert live.status_code == 200  # type: ignore[attr-defined]
+    shown = _consultations(world, object_type="disclosure", object_id=str(disclosure_id), actor="staff:S1001")
+    assert [list(e.subjects) for e in shown] == [["N2002"]]  # type: ignore[attr-defined]
+
+
+def test_an_api_check_is_a_consultation_of_the_subject(client: TestClient, world: Session) -> None:
+    token = identity.create_api_token(world, "checker", [Scope.DISCLOSURE_CHECK], "system:test")
+    world.commit()
+    response = client.post(
+        "/api/v1/disclosures/check", json=scheme_request(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    shown = _consultations(world, object_type="disclosure_check")
+    assert len(shown) == 1 and list(shown[0].subjects) == ["N2001"]  # type: ignore[attr-defined]
+    assert shown[0].actor.startswith("system:api-token-")  # type: ignore[attr-defined]
+
+
+def test_a_cli_check_is_a_consultation_of_the_subject(installation: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(scheme_request()))
+    result = runner.invoke(cli, ["disclosure", "check", str(path)], env=installation)
+    assert result.exit_code == 0, result.output
+    settings = Settings(
+        home=tmp_path, database_url=installation["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET
+    )
+    database = Database.open(settings)
+    try:
+        with database.factory() as session:
+            shown = _consultations(session, object_type="disclosure_check")
+            assert [(e.actor, list(e.subjects)) for e in shown] == [("system:cli", ["N2001"])]  # type: ignore[attr-defined]
+    finally:
+        database.close()
+
+
+def test_the_disposal_job_marks_disclosures_expired_first(
+    installation: dict[str, str], tmp_path: Path
+) -> None:
+    from custodes.agreements import service as agreements
+    from custodes.disclosure.schemas import Status
+    from tests.disclosure.world import probation_request
+
+    settings = Settings(
+        home=tmp_path, database_url=installation["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET
+    )
+    database = Database.open(settings)
+    try:
+        request = probation_request(
+            route="agreement", recipients=["KCC"], agreement="KMISA", purpose="prevention_of_crime",
+            lawful_basis="CDA1998_s115",
+        )  # fmt: skip
+        with database.factory.begin() as session:
+            disclosure_id = disclosure.create_draft(session, request, principal("S1001"))
+            disclosure.submit(session, disclosure_id, principal("S1001"))
+            disclosure.authorise(session, disclosure_id, principal("S1003"), "ok")
+            disclosure.release(session, disclosure_id, principal("S1003"))
+            agreements.set_agreement_status(session, "KMISA", "withdrawn", "council left", "staff:S1004")
+        dry = runner.invoke(cli, ["disclosure", "dispose", "--dry-run"], env=installation)
+        assert dry.exit_code == 0 and "Would mark 1 disclosure(s) expired" in dry.output, dry.output
+        done = runner.invoke(cli, ["disclosure", "dispose"], env=installation)
+        assert done.exit_code == 0 and f"Expired: {disclosure_id}" in done.output, done.output
+        with database.factory() as session:
+            detail = disclosure.view(session, disclosure_id, principal("S1004"), "t")
+            assert detail.summary.status == Status.EXPIRED
+    finally:
+        database.close()
+
+
+def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, world: Session) -> None:
+    from tests.disclosure.test_lifecycle import _emergency_at_the_time
+
+    officer = principal("S1001")
+    disclosure_id = disclosure.create_draft(world, _emergency_at_the_time(), officer)
+    disclosure.update_draft(world, disclosure_id, _emergency_at_the_time(), officer)
+    disclosure.release(world, disclosure_id, officer)
+    world.commit()
+    log_in(client, "S1001")
+    assert f"/disclosures/{disclosure_id}/complete" in client.get(f"/disclosures/{disclosure_id}").text
+    page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
+    assert "LAWFUL_BASIS_MISSING" in page and "ITEM_NOT_CLASSIFIED" in page
+    assert "Seen with a co-defendant" in page
+    form = {
+        "lawful_basis": "DPA2018_Part3",
+        "rationale": "Threat to life: he said he would go to her house.",
+        "item-0-nature": "fact",
+        "item-0-person_category": "convicted",
+        "item-0-source_kind": "system_record",
+        "item-0-source_system": "Athena",
+        "item-0-source_record_id": "OCC-77",
+        "item-0-verified": "1",
+    }
+    saved = post_form(client, f"/disclosures/{disclosure_id}/complete", form)
+    assert "ready" in saved.headers["location"]  # type: ignore[attr-defined]
+    page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
+    assert "ITEM_NOT_CLASSIFIED" not in page and "AUTHORISATION_MISSING" in page
+    client.cookies.clear()
+    log_in(client, "S1002")
+    post_form(client, f"/disclosures/{disclosure_id}/authorise", {"note": "threat to life"})
+    assert disclosure.view(world, disclosure_id, principal("S1004"), "t").authorised_by == "S1002"

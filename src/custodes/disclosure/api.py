@@ -20,13 +20,14 @@ Checker = Annotated[TokenPrincipal, Depends(require_scope(Scope.DISCLOSURE_CHECK
 @router.post("/check")
 def check(
     db: Db,
-    _client: Checker,
+    client: Checker,
     request: Annotated[dict[str, Any], Body(description="A disclosure request, as in disclosure.md.")],
     at: Annotated[date | None, Query(description="Check as on this day (default: today).")] = None,
 ) -> dict[str, Any]:
     """The decision (`blocked`, `needs_action`, `ready`) and every finding, as the CLI prints them."""
     try:
-        return disclosure.check(db, request, at).as_dict()
+        result = disclosure.check(db, request, at, actor=client.actor, justification="rule check (API)")
+        return result.as_dict()
     except RequestUnreadable as error:
         raise HTTPException(
             422, [{"field": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]} for p in error.problems]

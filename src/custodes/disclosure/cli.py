@@ -39,7 +39,7 @@ def check(
     data = _read_json(request_file)
     with unit_of_work(checkpoint=False) as session:
         try:
-            result = disclosure.check(session, data, day)
+            result = disclosure.check(session, data, day, actor=CLI_ACTOR, justification="rule check (CLI)")
         except RequestUnreadable as error:
             fail(f"{request_file}: " + "; ".join(error.problems), 2)
     typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -55,11 +55,16 @@ def dispose(
         bool, typer.Option("--dry-run", help="List what would be erased; change nothing.")
     ] = False,
 ) -> None:
-    """Erase the personal data of disclosures past their retention (legal holds excepted), redacting their
-    ledger entries and recording each erasure."""
+    """Mark expired the released disclosures whose agreement or scheme has ended; then erase the personal data
+    of disclosures past their retention (legal holds excepted), redacting their ledger entries and recording
+    each erasure."""
     day = _day(at) or date.today()
     with unit_of_work() as session:
+        expired = disclosure.expire(session, CLI_ACTOR, day, dry_run=dry_run)
         report = disclosure.dispose(session, CLI_ACTOR, day, dry_run=dry_run)
+    console.print(f"{'Would mark' if dry_run else 'Marked'} {len(expired)} disclosure(s) expired.")
+    if expired:
+        console.print("Expired: " + ", ".join(str(number) for number in expired))
     verb = "Would erase" if dry_run else "Erased"
     console.print(
         f"{verb} {len(report.erased)} disclosure record(s); {len(report.held)} held by a legal hold."

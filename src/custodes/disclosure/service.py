@@ -121,10 +121,35 @@ def _staff_known(session: Session, staff_id: str) -> bool:
     return workforce.discloser_readiness(session, staff_id, date.today()).known
 
 
-def check(session: Session, data: Any, on: date | None = None) -> CheckResult:
-    """`custodes disclosure check` and `POST /api/v1/disclosures/check`: the findings for a request."""
+def check(
+    session: Session, data: Any, on: date | None = None, *, actor: str, justification: str = "rule check"
+) -> CheckResult:
+    """`custodes disclosure check` and `POST /api/v1/disclosures/check`: the findings for a request.
+
+    The findings are drawn from the subject's records (their stored address, conflicts declared about them,
+    protected people) and quote the request's items back, so a check is a consultation of the subject's
+    data, recorded in the ledger like opening a case.
+    """
     request = read_request(session, data)
-    return evaluate(session, request, on or london_day(utcnow()))
+    result = evaluate(session, request, on or london_day(utcnow()))
+    _consulted(session, actor, "disclosure_check", None, request.subject, justification)
+    return result
+
+
+def _consulted(
+    session: Session, actor: str, object_type: str, object_id: str | None, subject: str, justification: str
+) -> None:
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONSULTATION,
+            object_type=object_type,
+            object_id=object_id,
+            subjects=(subject,),
+            justification=justification,
+        ),
+    )
 
 
 def evaluate(
@@ -263,8 +288,13 @@ def _today() -> date:
 
 
 def _load(session: Session, disclosure_id: int, *, lock: bool = False) -> Disclosure:
+    """The disclosure row; `lock` takes its row lock (PostgreSQL `FOR UPDATE`; SQLite's write lock is already
+    held) and reads it afresh, so a step's checks see what a concurrent step committed, not a copy loaded
+    earlier in the same session (e.g. by the case view a screen opened first)."""
     query = select(Disclosure).where(Disclosure.id == disclosure_id)
-    row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
     if row is None:
         raise DisclosureError(f"There is no disclosure {disclosure_id}.")
     return row
@@ -364,12 +394,39 @@ def update_draft(session: Session, disclosure_id: int, data: Any, actor: Princip
 
 
 def preview(session: Session, disclosure_id: int, data: Any, actor: Principal) -> CheckResult:
-    """The findings a draft would have with these answers, without saving them (the wizard, as one types)."""
+    """The findings a draft would have with these answers, without saving them (the wizard, as one types).
+
+    Showing them is a consultation of the subject on the form (which may not yet be the one saved).
+    """
     row = _load(session, disclosure_id)
     _must_be_requester(row, actor)
     if isinstance(data, dict):
         data = {**data, "requested_by": row.requested_by, "authorisation": None}
-    return evaluate(session, read_request(session, data), _today())
+    request = read_request(session, data)
+    result = evaluate(session, request, _today())
+    _consulted(
+        session, actor.actor, "disclosure", str(row.id), request.subject, "checking own disclosure draft"
+    )
+    return result
+
+
+def draft_document(session: Session, disclosure_id: int, actor: Principal) -> dict[str, Any]:
+    """The stored request of one's own draft, to merge a form into (nothing is shown, so nothing logged)."""
+    row = _load(session, disclosure_id)
+    _must_be_requester(row, actor)
+    return _request_of(row).as_document() if row.erased_at is None else {}
+
+
+def recipient_choices(session: Session, scheme_id: str, disclosure_id: int, actor: Principal) -> list[Any]:
+    """The scheme's members register for the wizard's recipient list. Members who are individuals are
+    people, so showing it is a consultation of their data (as on the scheme's own register page)."""
+    register = agreements.view_members_register(
+        session,
+        scheme_id,
+        actor=actor.actor,
+        justification=f"choosing recipients for disclosure request {disclosure_id}",
+    )
+    return register.get(scheme_id, [])
 
 
 def _must_be_requester(row: Disclosure, actor: Principal) -> None:
@@ -419,6 +476,101 @@ def authorise(session: Session, disclosure_id: int, actor: Principal, note: str 
     _event(session, row, actor, "authorised", note or None)
     _entry(session, row, actor.actor, Op.AUTHORISATION, "authorised", justification=note or request.rationale)
     return result
+
+
+# What completing an emergency record may change: how the disclosure is recorded, never what was disclosed
+# (route, subject, recipients, purpose, each item's kind and words, which are in the release's ledger entry).
+COMPLETION_FIELDS = ("lawful_basis", "rationale")
+COMPLETION_ITEM_FIELDS = (
+    "nature",
+    "person_category",
+    "sensitive_condition",
+    "strictly_necessary",
+    "source",
+    "verified",
+)
+
+
+def awaiting_completion(row: Disclosure) -> bool:
+    return row.route == Route.EMERGENCY and row.status == Status.RELEASED and not row.authorised_by
+
+
+def complete_emergency(
+    session: Session, disclosure_id: int, data: dict[str, Any], actor: Principal
+) -> CheckResult:
+    """The requester completes an emergency disclosure's record after its release (then it is authorised).
+
+    `data` may give `lawful_basis`, `rationale` and, per item (same order and number as released), its
+    `nature`, `person_category`, `sensitive_condition`, `strictly_necessary`, `source` and `verified`. An
+    item's source may be given or changed only if it had no record to check against when released (none, a
+    verbal or briefing source, or no record id): a record it was sourced to stays. Returns the findings still
+    open.
+    """
+    row = _load(session, disclosure_id, lock=True)
+    _must_be_requester(row, actor)
+    if not awaiting_completion(row):
+        raise DisclosureError("Only an emergency disclosure released and not yet authorised is completed.")
+    request = _request_of(row)
+    given_items = data.get("items", [{} for _ in request.items])
+    if not isinstance(given_items, list) or len(given_items) != len(request.items):
+        raise DisclosureError("The items released cannot be added to or removed; complete each one.")
+    document = request.as_document()
+    for key in COMPLETION_FIELDS:
+        if key in data:
+            document[key] = data[key] or None
+    if not document.get("rationale"):
+        raise DisclosureError("The rationale recorded at the time cannot be removed.")
+    for number, given in enumerate(given_items):
+        updated = document["items"][number]
+        for key in COMPLETION_ITEM_FIELDS:
+            if isinstance(given, dict) and key in given:
+                updated[key] = given[key]
+    completed = read_request(session, document)
+    changed_sources: list[int] = []
+    items = list(completed.items)
+    for number, (before, after) in enumerate(zip(request.items, completed.items, strict=True)):
+        if _source_key(before) == _source_key(after):
+            items[number] = after.model_copy(update={"source": before.source})  # as released, in full
+            continue
+        if _sourced_to_a_record(before):
+            record = (_source_key(before) or ("", "", ""))[2]
+            raise DisclosureError(f"Item {number + 1} was released sourced to {record}; that source stays.")
+        changed_sources.append(number)
+    completed = completed.model_copy(update={"items": items})
+    changed = sorted(
+        key for key in (*COMPLETION_FIELDS, "items") if getattr(completed, key) != getattr(request, key)
+    )
+    _store_document(row, completed)
+    for number in changed_sources:  # a correction to the record now checked against must reach it
+        carried = session.get(DisclosedSource, (row.id, number))
+        source = completed.items[number].source
+        if carried is not None:
+            carried.system = (source.system or "") if source else ""
+            carried.record_id = (source.record_id or "") if source else ""
+    if changed:
+        row.updated_at = utcnow()
+        _event(session, row, actor, "emergency record completed", ", ".join(changed))
+        _entry(
+            session,
+            row,
+            actor.actor,
+            Op.ALTERATION,
+            "emergency record completed",
+            justification=completed.rationale,
+            changed=changed,
+            sha256=_sha256(row.document),
+        )
+    return _evaluate_row(session, row, completed)
+
+
+def _source_key(item: Any) -> tuple[str, str, str] | None:
+    source = item.source
+    return (source.kind.value, source.system or "", source.record_id or "") if source else None
+
+
+def _sourced_to_a_record(item: Any) -> bool:
+    source = item.source
+    return bool(source and source.kind not in rules.UNVERIFIABLE_SOURCES and source.record_id)
 
 
 def _undertakings(request: DisclosureRequest, given: dict[str, date]) -> list[Undertaking]:
@@ -487,7 +639,12 @@ def release(
             raise DisclosureError(
                 "Cannot release: even an emergency disclosure may not break a block rule.", result
             )
-        minimal = {"what is disclosed (an item)": request.items, "why (the rationale)": request.rationale}
+        minimal: dict[str, object] = {
+            "what is disclosed (an item)": request.items,
+            "why (the rationale)": request.rationale,
+        }
+        # Items cannot be added after release, so a warning the recipients need must go with it.
+        minimal["the danger warning to the recipients"] = "DANGER_WARNING_REQUIRED" not in result.codes()
         if missing := [part for part, given in minimal.items() if not given]:
             raise DisclosureError(
                 "An emergency release still needs its record made at the time: "
@@ -602,8 +759,10 @@ def next_reference(session: Session, area_code: str, at: datetime) -> str:
 
 
 def record_receipt(session: Session, disclosure_id: int, recipient_id: str, actor: Principal) -> None:
-    row = _load(session, disclosure_id)
-    line = session.get(DisclosureRecipient, (disclosure_id, recipient_id))
+    """Record that a recipient received the disclosure, once: the disclosure row is locked before the
+    "not yet recorded" check, so two people recording it at once write one receipt and one ledger entry."""
+    row = _load(session, disclosure_id, lock=True)
+    line = session.get(DisclosureRecipient, (disclosure_id, recipient_id), populate_existing=True)
     if line is None or row.status != Status.RELEASED:
         raise DisclosureError(f"{recipient_id} did not receive this disclosure.")
     if line.receipt_at is None:
@@ -747,13 +906,16 @@ def affected_disclosures(
 
 
 def acknowledge_notice(session: Session, notice_id: int, actor: Principal, note: str = "") -> None:
+    """Record a recipient's acknowledgement, once: the notice's disclosure is locked and the notice read
+    again before the "not yet acknowledged" check, so two acknowledgements at once record one."""
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise DisclosureError(f"There is no notice {notice_id}.")
+    row = _load(session, notice.disclosure_id, lock=True)
+    session.refresh(notice)
     if notice.acknowledged_at is not None:
         return
     notice.acknowledged_at, notice.acknowledged_note = utcnow(), note.strip() or None
-    row = _load(session, notice.disclosure_id)
     _event(session, row, actor, f"{notice.kind} acknowledged", notice.recipient_id)
     _entry(
         session,
@@ -1005,7 +1167,7 @@ def _recipient_name(session: Session, recipient_id: str) -> str:
 RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
     "disclosure_released": (
         6 * 365,
-        "released disclosures: six years after release or withdrawal (force schedule)",
+        "released disclosures: six years after release, withdrawal or expiry (force schedule)",
     ),
     "disclosure_refused": (2 * 365, "refused requests: two years after refusal"),
     "disclosure_draft": (90, "drafts never submitted: ninety days after the last change"),
@@ -1067,6 +1229,78 @@ def set_legal_hold(session: Session, disclosure_id: int, reason: str | None, act
         DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action=action, note=row.legal_hold)
     )
     _entry(session, row, actor, Op.ALTERATION, action, justification=row.legal_hold)
+
+
+# An agreement in one of these states will not come back into force (a suspension or an overdue review can be
+# lifted, so they do not end a disclosure made under it).
+_AGREEMENT_OVER = frozenset({"ended", "withdrawn"})
+_EXPIRING_ROUTES = (Route.AGREEMENT.value, Route.PARTNERSHIP_SCHEME.value)
+
+
+def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
+    """Why a released disclosure has expired on `on`, or None: the basis it was shared on has ended.
+
+    - `partnership_scheme`: the scheme is no longer recognised (or no longer in the register), so its members
+      may no longer hold what was shared with them (K10 6.2.1);
+    - `agreement`: for every recipient, each agreement naming their organisation that covers the purpose and
+      every item's data category has ended or been withdrawn.
+    Other routes are one-off transfers with no continuing basis: they stay released until destroyed.
+    """
+    if row.status != Status.RELEASED or row.route not in _EXPIRING_ROUTES or row.erased_at is not None:
+        return None
+    request = _request_of(row)
+    if row.route == Route.PARTNERSHIP_SCHEME:
+        scheme = agreements.get_scheme(session, request.scheme) if request.scheme else None
+        if scheme is None:
+            return f"scheme {request.scheme} is no longer in the register"
+        return None if scheme.recognised else f"scheme {scheme.scheme_id} is no longer recognised"
+    facts = gather_facts(session, request, on)
+    kinds = {item.kind.value for item in request.items}
+    ended: list[str] = []
+    for recipient in facts.recipients.values():
+        if recipient is None or recipient.org_id is None:
+            return None  # nothing to judge by: leave it to the reviewers, not a job
+        covering = [
+            a
+            for a in facts.agreements
+            if recipient.org_id in a.parties
+            and request.purpose.value in a.purposes
+            and kinds <= a.data_categories
+        ]
+        if not covering or any(a.status not in _AGREEMENT_OVER for a in covering):
+            return None
+        ended += [f"{a.agreement_id} {a.status}" for a in covering]
+    if not ended:
+        return None
+    return "the agreement it was shared under is over: " + ", ".join(sorted(set(ended)))
+
+
+def expire(session: Session, actor: str, on: date, *, dry_run: bool = False) -> list[int]:
+    """Mark expired every released disclosure whose basis has ended as on `on` (see `expiry_reason`).
+
+    Run by `custodes disclosure dispose` before the disposal itself. Each is locked and checked again before
+    it changes (a review or another run may have closed it since the list was drawn up); each expiry is an
+    event on the case and a ledger entry with the reason. The retention clock runs from the expiry.
+    """
+    query = (
+        select(Disclosure.id)
+        .where(Disclosure.status == Status.RELEASED.value, Disclosure.route.in_(_EXPIRING_ROUTES))
+        .order_by(Disclosure.id)
+    )
+    expired: list[int] = []
+    for disclosure_id in list(session.scalars(query)):
+        row = _load(session, disclosure_id, lock=not dry_run)
+        reason = expiry_reason(session, row, on)
+        if reason is None:
+            continue
+        expired.append(row.id)
+        if dry_run:
+            continue
+        now = utcnow()
+        row.status, row.closed_at, row.review_due = Status.EXPIRED.value, now, None
+        session.add(DisclosureEvent(disclosure_id=row.id, at=now, actor=actor, action="expired", note=reason))
+        _entry(session, row, actor, Op.ALTERATION, "expired", justification=reason, reference=row.reference)
+    return expired
 
 
 def _retention_clock(row: Disclosure) -> tuple[str, datetime] | None:

@@ -262,6 +262,7 @@ def _plain(problems: list[str]) -> list[str]:
 def _wizard(
     request: Request,
     db: Db,
+    principal: Principal,
     disclosure_id: int,
     document: dict[str, Any],
     result: CheckResult | None,
@@ -270,7 +271,7 @@ def _wizard(
 ) -> Any:
     members = []
     if document.get("scheme"):
-        members = agreements.list_members(db, document["scheme"])
+        members = disclosure.recipient_choices(db, document["scheme"], disclosure_id, principal)
     return render(
         request,
         "disclosure/wizard.html",
@@ -290,7 +291,7 @@ def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
     if not _editable(detail, principal):
         return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
-    return _wizard(request, db, disclosure_id, _document(detail), detail.result, [])
+    return _wizard(request, db, principal, disclosure_id, _document(detail), detail.result, [])
 
 
 def _editable(detail: DisclosureDetail, principal: Principal) -> bool:
@@ -313,7 +314,8 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     try:
         result = disclosure.update_draft(db, disclosure_id, document, principal)
     except RequestUnreadable as error:
-        return _wizard(request, db, disclosure_id, document, None, _plain(error.problems), status=400)
+        problems = _plain(error.problems)
+        return _wizard(request, db, principal, disclosure_id, document, None, problems, status=400)
     except disclosure.DisclosureError as error:
         return _done(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
@@ -332,7 +334,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
 def live_findings(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     """The wizard's findings for what is on the form now, unsaved (progressive enhancement: wizard.js)."""
     try:
-        current = _document(_case(db, disclosure_id, principal, "checking own disclosure draft"))
+        current = disclosure.draft_document(db, disclosure_id, principal)
         result = disclosure.preview(
             db, disclosure_id, document_from_form(form, principal, current), principal
         )
@@ -480,6 +482,87 @@ def _step(disclosure_id: int, message: str, action: Any) -> RedirectResponse:
     except disclosure.DisclosureError as error:
         return _done(f"/disclosures/{disclosure_id}", str(error))
     return _done(f"/disclosures/{disclosure_id}", message)
+
+
+# --------------------------------------------------------------------------- completing an emergency record
+
+
+def _completion_page(request: Request, db: Db, detail: DisclosureDetail, status: int = 200) -> Any:
+    return render(
+        request,
+        "disclosure/complete.html",
+        status_code=status,
+        title=f"Complete {detail.summary.label}",
+        d=detail,
+        doc=_document(detail),
+        **_choices(db),
+    )
+
+
+def _completable(detail: DisclosureDetail, principal: Principal) -> bool:
+    s = detail.summary
+    return (
+        s.route == Route.EMERGENCY
+        and s.status == Status.RELEASED
+        and detail.authorised_by is None
+        and s.requested_by == principal.staff_id
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/complete")
+def completion_form(request: Request, db: Db, principal: Requester, disclosure_id: int) -> Any:
+    detail = _case(db, disclosure_id, principal, "completing own emergency disclosure")
+    if not _completable(detail, principal):
+        return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
+    return _completion_page(request, db, detail)
+
+
+def completion_from_form(form: FormData, actor: Principal, previous: dict[str, Any]) -> dict[str, Any]:
+    """The fields an emergency record is completed with (service.COMPLETION_FIELDS and ITEM_FIELDS)."""
+    items = []
+    for n, before in enumerate(previous.get("items", [])):
+        key = f"item-{n}-"
+        item: dict[str, Any] = {
+            "nature": _text(form, key + "nature"),
+            "person_category": _text(form, key + "person_category"),
+            "sensitive_condition": _text(form, key + "sensitive_condition"),
+            "strictly_necessary": _text(form, key + "strictly_necessary"),
+            "source": None,
+            "verified": None,
+        }
+        if source_kind := _text(form, key + "source_kind"):
+            item["source"] = {
+                "kind": source_kind,
+                "system": _text(form, key + "source_system"),
+                "record_id": _text(form, key + "source_record_id"),
+            }
+        if form.get(key + "verified"):
+            item["verified"] = before.get("verified") or {
+                "by": actor.staff_id,
+                "at": rfc3339(utcnow()),
+                "method": _text(form, key + "verified_method") or "checked against the source record",
+            }
+        items.append(item)
+    basis = {"lawful_basis": _text(form, "lawful_basis"), "rationale": _text(form, "rationale")}
+    return {**basis, "items": items}
+
+
+@router.post("/disclosures/{disclosure_id}/complete")
+def complete(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+    detail = _case(db, disclosure_id, principal, "completing own emergency disclosure")
+    if not _completable(detail, principal):
+        return _done(f"/disclosures/{disclosure_id}", "Only the officer who released it completes it.")
+    data = completion_from_form(form, principal, _document(detail))
+    try:
+        result = disclosure.complete_emergency(db, disclosure_id, data, principal)
+    except RequestUnreadable as error:
+        problems = "; ".join(_plain(error.problems))
+        return _done(f"/disclosures/{disclosure_id}/complete", f"Not saved: {problems}")
+    except disclosure.DisclosureError as error:
+        return _done(f"/disclosures/{disclosure_id}/complete", str(error))
+    open_codes = result.codes() - {"AUTHORISATION_MISSING"}
+    message = "Saved. Findings remain: see below." if open_codes else "Saved. It is ready to be authorised."
+    return _done(f"/disclosures/{disclosure_id}/complete", message)
 
 
 # --------------------------------------------------------------------------- reviews
