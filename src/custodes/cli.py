@@ -51,7 +51,8 @@ def main_options(
 
 @app.command()
 def init() -> None:
-    """Create the database (every migration), the ledger signing key and the secret key. Safe to run twice."""
+    """Create the database (every migration), the ledger signing key, the data encryption key and the secret
+    key. Safe to run twice."""
     from custodes.database import Database
     from custodes.ledger import service as ledger
 
@@ -59,6 +60,7 @@ def init() -> None:
     current.home.mkdir(parents=True, exist_ok=True)
     current.ensure_secret_key()
     created = ledger.ensure_signing_key(current)
+    created_data_key = current.ensure_data_key()  # before the migrations: 0008 encrypts stored values
     database = Database.open(current)
     try:
         database.upgrade()
@@ -67,6 +69,10 @@ def init() -> None:
     console.print(f"Database ready: {current.resolved_database_url}")
     console.print(
         ("Created" if created else "Kept") + f" the ledger signing key: {current.resolved_signing_key_file}"
+    )
+    console.print(
+        ("Created" if created_data_key else "Kept")
+        + f" the data encryption key: {current.resolved_data_key_file} (back it up apart from the database)"
     )
 
 

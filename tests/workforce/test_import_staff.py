@@ -22,10 +22,12 @@ from typer.testing import CliRunner
 
 from custodes.cli import app as cli
 from custodes.identity.models import Account
+from custodes.kit.crypto import attach_key
 from custodes.kit.db import make_engine
 from custodes.kit.tabular import BatchRejected, RowReader, SourceRow, normalise_postcode, read_rows
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
 from custodes.workforce.models import Staff
 from custodes.workforce.schemas import STAFF_COLUMNS
 from custodes.workforce.service import parse_staff_rows
@@ -61,6 +63,7 @@ def installation(backend: str, new_database: Callable[[str], str], tmp_path: Pat
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
     engine = make_engine(url)
+    attach_key(engine, Settings(home=tmp_path / "home", database_url=url).data_key)  # the key init made
     yield Installation(runner, env, engine, tmp_path)
     engine.dispose()
 

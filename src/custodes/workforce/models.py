@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from custodes.kit.crypto import EncryptedFloat, EncryptedString
 from custodes.kit.db import Base, UTCDateTime
 
 
@@ -22,9 +23,10 @@ class Staff(Base):
     team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     area_code: Mapped[str | None] = mapped_column(String(8), index=True)
     line_manager_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    home_postcode: Mapped[str | None] = mapped_column(String(10))
-    home_lat: Mapped[float | None] = mapped_column(Float)
-    home_lon: Mapped[float | None] = mapped_column(Float)
+    # Where they live: encrypted at rest (kit/crypto.py; docs/security.md), so never filtered on in SQL.
+    home_postcode: Mapped[str | None] = mapped_column(EncryptedString("staff.home_postcode"))
+    home_lat: Mapped[float | None] = mapped_column(EncryptedFloat("staff.home_lat"))
+    home_lon: Mapped[float | None] = mapped_column(EncryptedFloat("staff.home_lon"))
     # A protected characteristic used only for vetting disparity monitoring, shown only in aggregate:
     # White, Black, Asian, Mixed, Other (the census groups of imports.md `population`), or None.
     ethnicity_group: Mapped[str | None] = mapped_column(String(8))
