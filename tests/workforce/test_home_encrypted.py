@@ -36,6 +36,7 @@ def test_the_database_holds_ciphertext_and_the_services_plain_values(db: Session
 
     db.expire_all()
     s1 = db.get(Staff, "S1")
+    assert s1 is not None and "home_postcode" not in s1.__dict__  # deferred: not decrypted unless read
     assert s1 is not None and (s1.home_postcode, s1.home_lat, s1.home_lon) == ("ME14 1AA", 51.27, 0.52)
     person = workforce.as_person(db, "S1")
     assert person is not None and person.postcode == "ME14 1AA"

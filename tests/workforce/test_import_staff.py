@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer_group
 from typer.testing import CliRunner
 
 from custodes.cli import app as cli
@@ -28,7 +28,7 @@ from custodes.kit.tabular import BatchRejected, RowReader, SourceRow, normalise_
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
-from custodes.workforce.models import Staff
+from custodes.workforce.models import HOME_LOCATION, Staff
 from custodes.workforce.schemas import STAFF_COLUMNS
 from custodes.workforce.service import parse_staff_rows
 
@@ -93,7 +93,8 @@ def staff_entries(install: Installation, op: str) -> list[ledger.StoredEntry]:
 
 def stored_staff(install: Installation) -> dict[str, Staff]:
     with install.session() as session:
-        return {row.staff_id: row for row in session.scalars(select(Staff))}
+        query = select(Staff).options(undefer_group(HOME_LOCATION))  # read after the session closes
+        return {row.staff_id: row for row in session.scalars(query)}
 
 
 def problems(result: Result) -> list[tuple[str, int, str, str]]:

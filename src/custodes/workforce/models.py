@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from custodes.kit.crypto import EncryptedFloat, EncryptedString
 from custodes.kit.db import Base, UTCDateTime
 
+HOME_LOCATION = "home_location"  # the deferred group of Staff's encrypted home columns
+
 
 class Staff(Base):
     """A member of the workforce. Roles and log-in live in identity; this is the personnel record."""
@@ -23,10 +25,17 @@ class Staff(Base):
     team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     area_code: Mapped[str | None] = mapped_column(String(8), index=True)
     line_manager_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    # Where they live: encrypted at rest (kit/crypto.py; docs/security.md), so never filtered on in SQL.
-    home_postcode: Mapped[str | None] = mapped_column(EncryptedString("staff.home_postcode"))
-    home_lat: Mapped[float | None] = mapped_column(EncryptedFloat("staff.home_lat"))
-    home_lon: Mapped[float | None] = mapped_column(EncryptedFloat("staff.home_lon"))
+    # Where they live: encrypted at rest (kit/crypto.py; docs/security.md), so never filtered on in SQL, and
+    # deferred: loaded (and decrypted) when read, or with undefer_group(HOME_LOCATION), not with every Staff.
+    home_postcode: Mapped[str | None] = mapped_column(
+        EncryptedString("staff.home_postcode"), deferred=True, deferred_group=HOME_LOCATION
+    )
+    home_lat: Mapped[float | None] = mapped_column(
+        EncryptedFloat("staff.home_lat"), deferred=True, deferred_group=HOME_LOCATION
+    )
+    home_lon: Mapped[float | None] = mapped_column(
+        EncryptedFloat("staff.home_lon"), deferred=True, deferred_group=HOME_LOCATION
+    )
     # A protected characteristic used only for vetting disparity monitoring, shown only in aggregate:
     # White, Black, Asian, Mixed, Other (the census groups of imports.md `population`), or None.
     ethnicity_group: Mapped[str | None] = mapped_column(String(8))

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
@@ -134,7 +134,8 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
 
 def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
     """Store a staff file whole, or nothing (BatchRejected). New rows are collections, changes alterations."""
-    existing = {staff.staff_id: staff for staff in session.scalars(select(Staff))}
+    # undefer("*"): with the (deferred, encrypted) home location, which the file is compared with
+    existing = {staff.staff_id: staff for staff in session.scalars(select(Staff).options(undefer("*")))}
     records = parse_staff_rows(rows, set(existing))
     identity.preload_accounts(session)
     created = updated = unchanged = 0
