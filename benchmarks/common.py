@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from tests.support.postgres import throwaway_cluster  # noqa: E402
 
 from custodes.database import migrate  # noqa: E402
+from custodes.kit.crypto import attach_key  # noqa: E402
 from custodes.kit.db import make_engine, make_session_factory  # noqa: E402
 from custodes.ledger import service as ledger  # noqa: E402
 from custodes.ledger.schemas import EntryDraft, Op  # noqa: E402
@@ -208,7 +209,7 @@ def _postgres_server(fsync: bool) -> Iterator[str]:
         yield url
 
 
-def _settings(home: Path, url: str) -> Settings:
+def _settings(home: Path, url: str, engine: Engine) -> Settings:
     settings = Settings(
         home=home,
         database_url=url,
@@ -216,6 +217,8 @@ def _settings(home: Path, url: str) -> Settings:
         checkpoint_every_seconds=1.0,
     )
     ledger.ensure_signing_key(settings)
+    settings.ensure_data_key()
+    attach_key(engine, settings.data_key)  # as Database.open does
     return settings
 
 
@@ -256,7 +259,13 @@ def bench_database(
                 migrate(engine)
             try:
                 yield BenchDatabase(
-                    backend, url, engine, make_session_factory(engine), _settings(home, url), home, reused
+                    backend,
+                    url,
+                    engine,
+                    make_session_factory(engine),
+                    _settings(home, url, engine),
+                    home,
+                    reused,
                 )
             finally:
                 engine.dispose()
@@ -267,7 +276,7 @@ def bench_database(
         try:
             migrate(engine)
             yield BenchDatabase(
-                backend, url, engine, make_session_factory(engine), _settings(home, url), home
+                backend, url, engine, make_session_factory(engine), _settings(home, url, engine), home
             )
         finally:
             engine.dispose()
@@ -288,7 +297,7 @@ def bench_database(
         try:
             migrate(engine)
             yield BenchDatabase(
-                backend, url, engine, make_session_factory(engine), _settings(home, url), home
+                backend, url, engine, make_session_factory(engine), _settings(home, url, engine), home
             )
         finally:
             engine.dispose()

@@ -62,6 +62,7 @@ def _prepare(spec: ForceSpec, cache: Path, home: Path, out: Any) -> None:
     database = Database.open(settings)
     migrate(database.engine)
     ledger.ensure_signing_key(settings)
+    settings.ensure_data_key()  # staff home locations are encrypted with it
     with transaction(database.factory) as session:
         for kind, rows in (("staff", force.staff), ("nominals", force.nominals), ("cases", force.cases),
                            ("declarations", force.declarations), ("rosters", force.rosters)):  # fmt: skip

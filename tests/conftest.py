@@ -21,14 +21,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from custodes.database import Database, migrate
 from custodes.identity import service as identity
 from custodes.identity.permissions import Role
+from custodes.kit.crypto import attach_key, parse_key
 from custodes.kit.db import make_engine
 from custodes.ledger import service as ledger
-from custodes.settings import Settings
+from custodes.settings import Settings, write_private_file
 from custodes.web.app import create_app
 from tests.support.postgres import throwaway_cluster
 
 BACKENDS = [b for b in os.environ.get("CUSTODES_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 TEST_SECRET = "test-secret-not-for-production-0123456789abcdef"
+# The data encryption key of every test engine and test home (a key file's text: base64 of 32 bytes).
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 
@@ -76,7 +79,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def engine(backend: str, new_database: Callable[[str], str]) -> Iterator[Engine]:
-    shared = make_engine(new_database(backend))
+    shared = keyed_engine(new_database(backend))
     yield shared
     shared.dispose()
 
@@ -103,7 +106,15 @@ def settings(tmp_path: Path, engine: Engine) -> Settings:
     )
     current.home.mkdir(parents=True)
     ledger.ensure_signing_key(current)
+    write_private_file(current.resolved_data_key_file, TEST_DATA_KEY + "\n")  # the engine's key
     return current
+
+
+def keyed_engine(url: str) -> Engine:
+    """An engine as the application makes it, with the test data encryption key attached."""
+    made = make_engine(url)
+    attach_key(made, parse_key(TEST_DATA_KEY, "TEST_DATA_KEY"))
+    return made
 
 
 @pytest.fixture

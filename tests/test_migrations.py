@@ -15,13 +15,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, create_engine, inspect, text
+from sqlalchemy import Column, Engine, create_engine, inspect, select, text
+from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 from typer.testing import CliRunner
 
 from custodes.cli import app as cli
-from custodes.database import MIGRATIONS, alembic_config, import_all_models, migrate
+from custodes.database import MIGRATIONS, Database, alembic_config, import_all_models, migrate
+from custodes.kit.crypto import KeyMissing, attach_key, parse_key
 from custodes.kit.db import Base, make_engine
+from custodes.settings import Settings
+from tests.conftest import TEST_DATA_KEY
 
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
@@ -118,6 +122,7 @@ def test_init_twice_is_safe(empty_database_url: str, tmp_path: Path, monkeypatch
     assert first.exit_code == 0, first.output
     assert "Created the ledger signing key" in first.output
     key, secret = (home / "ledger-signing.key").read_bytes(), (home / "secret.key").read_bytes()
+    data_key = (home / "data-encryption.key").read_bytes()
     engine = make_engine(empty_database_url)
     try:
         with engine.connect() as connection:
@@ -128,6 +133,8 @@ def test_init_twice_is_safe(empty_database_url: str, tmp_path: Path, monkeypatch
         assert "Kept the ledger signing key" in second.output
         assert (home / "ledger-signing.key").read_bytes() == key
         assert (home / "secret.key").read_bytes() == secret
+        assert "Kept the data encryption key" in second.output
+        assert (home / "data-encryption.key").read_bytes() == data_key
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == tables
             assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
@@ -178,3 +185,109 @@ def test_a_register_with_nominals_upgrades_and_gets_its_match_keys(
     finally:
         engine.dispose()
     assert tuple(stored) == match_keys("McDonald", "Mary Anne")
+
+
+_PLAIN_STAFF = (
+    "INSERT INTO staff (staff_id, surname, forenames, home_postcode, home_lat, home_lon, created_at,"
+    " updated_at) VALUES (:staff_id, 'Smith', 'John', :postcode, :lat, :lon, :now, :now)"
+)
+_BEFORE_0009 = [
+    {"staff_id": "S1", "postcode": "ME14 1AA", "lat": 51.27, "lon": 0.52, "now": "2026-01-01 00:00:00"},
+    {"staff_id": "S2", "postcode": None, "lat": None, "lon": None, "now": "2026-01-01 00:00:00"},
+]
+_RAW_HOMES = text("SELECT staff_id, home_postcode, home_lat, home_lon FROM staff ORDER BY staff_id")
+
+
+def _homes(engine: Engine) -> list[tuple[object, ...]]:
+    from custodes.workforce.models import Staff
+
+    with Session(engine) as session:
+        columns = (Staff.staff_id, Staff.home_postcode, Staff.home_lat, Staff.home_lon)
+        rows = session.execute(select(*columns).order_by(Staff.staff_id))
+        return [tuple(row) for row in rows.all()]
+
+
+def test_migration_0009_encrypts_stored_home_locations_and_needs_the_key(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """Home locations stored in clear before 0009 are encrypted by it, with the engine's key; without a key
+    the upgrade stops before changing anything; the downgrade decrypts them back."""
+    engine = make_engine(new_database(backend))
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        with engine.begin() as connection:
+            connection.execute(text(_PLAIN_STAFF), _BEFORE_0009)
+            clear = connection.execute(_RAW_HOMES).all()
+        with pytest.raises(KeyMissing, match="no data encryption key is attached"):
+            migrate(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+            assert connection.execute(_RAW_HOMES).all() == clear  # left as it was
+
+        attach_key(engine, parse_key(TEST_DATA_KEY, "test"))
+        migrate(engine)
+        with engine.connect() as connection:
+            (_, postcode, lat, lon), empty = connection.execute(_RAW_HOMES).all()
+        assert all(isinstance(value, bytes) for value in (postcode, lat, lon))
+        assert b"ME14" not in postcode and tuple(empty) == ("S2", None, None, None)
+        assert _homes(engine) == [("S1", "ME14 1AA", 51.27, 0.52), ("S2", None, None, None)]
+
+        command.downgrade(alembic_config(engine), "0008")
+        with engine.connect() as connection:
+            assert connection.execute(_RAW_HOMES).all() == clear
+        migrate(engine)
+        assert _homes(engine) == [("S1", "ME14 1AA", 51.27, 0.52), ("S2", None, None, None)]
+    finally:
+        engine.dispose()
+
+
+def test_init_creates_the_data_key_and_encrypts_an_older_database(
+    backend: str, new_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading an installation: `custodes init` makes the key file, then migrates with it."""
+    monkeypatch.delenv("CUSTODES_DATA_KEY_FILE", raising=False)
+    url = new_database(backend)
+    engine = make_engine(url)
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        with engine.begin() as connection:
+            connection.execute(text(_PLAIN_STAFF), _BEFORE_0009)
+    finally:
+        engine.dispose()
+    home = tmp_path / "home"
+    result = CliRunner().invoke(cli, ["init"], env={"CUSTODES_HOME": str(home), "CUSTODES_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "Created the data encryption key" in result.output
+    key_file = home / "data-encryption.key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    database = Database.open(Settings(home=home, database_url=url))
+    try:
+        with database.engine.connect() as connection:
+            assert b"ME14" not in connection.execute(_RAW_HOMES).all()[0][1]
+        assert _homes(database.engine)[0] == ("S1", "ME14 1AA", 51.27, 0.52)
+    finally:
+        database.close()
+
+
+def test_init_refuses_a_new_data_key_when_the_old_one_is_lost(
+    backend: str, new_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost key file is not a new installation: init says so, and leaves no new key behind."""
+    monkeypatch.delenv("CUSTODES_DATA_KEY_FILE", raising=False)
+    url = new_database(backend)
+    engine = make_engine(url)
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        with engine.begin() as connection:
+            connection.execute(text(_PLAIN_STAFF), _BEFORE_0009)
+    finally:
+        engine.dispose()
+    home = tmp_path / "home"
+    env = {"CUSTODES_HOME": str(home), "CUSTODES_DATABASE_URL": url}
+    assert CliRunner().invoke(cli, ["init"], env=env).exit_code == 0
+    key_file = home / "data-encryption.key"
+    key_file.unlink()  # lost
+    result = CliRunner().invoke(cli, ["init"], env=env)
+    assert result.exit_code == 1
+    assert "encrypted under another data key" in result.output and "Restore that key file" in result.output
+    assert not key_file.exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
 from custodes.stopsearch import cli as stopsearch_cli
 from custodes.workforce.cli import access_check
+
+if TYPE_CHECKING:
+    from custodes.database import Database
 
 app = typer.Typer(
     help="Custodes: governs how personal information is accessed and disclosed, and proves it afterwards.",
@@ -51,7 +54,8 @@ def main_options(
 
 @app.command()
 def init() -> None:
-    """Create the database (every migration), the ledger signing key and the secret key. Safe to run twice."""
+    """Create the database (every migration), the ledger signing key, the data encryption key and the secret
+    key. Safe to run twice."""
     from custodes.database import Database
     from custodes.ledger import service as ledger
 
@@ -59,15 +63,40 @@ def init() -> None:
     current.home.mkdir(parents=True, exist_ok=True)
     current.ensure_secret_key()
     created = ledger.ensure_signing_key(current)
+    created_data_key = current.ensure_data_key()  # before the migrations: 0009 encrypts stored values
     database = Database.open(current)
     try:
         database.upgrade()
+        if created_data_key:
+            _refuse_a_new_key_for_old_values(database, current.resolved_data_key_file)
     finally:
         database.close()
     console.print(f"Database ready: {current.resolved_database_url}")
     console.print(
         ("Created" if created else "Kept") + f" the ledger signing key: {current.resolved_signing_key_file}"
     )
+    console.print(
+        ("Created" if created_data_key else "Kept")
+        + f" the data encryption key: {current.resolved_data_key_file} (back it up apart from the database)"
+    )
+
+
+def _refuse_a_new_key_for_old_values(database: Database, key_file: Path) -> None:
+    """A key file lost (not a new installation): the values stored under the old key cannot be read with a
+    new one, so the new key is removed again rather than left to look as if all were well."""
+    from custodes.kit.db import transaction
+    from custodes.workforce import service as workforce
+
+    with transaction(database.factory) as session:
+        readable = workforce.home_locations_readable(session)
+    if not readable:
+        key_file.unlink()
+        console.print(
+            f"[red]The database holds staff home locations encrypted under another data key, and {key_file} "
+            "was missing. Restore that key file from its backup (or set CUSTODES_DATA_KEY_FILE to it) and "
+            "run `custodes init` again.[/red]"
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

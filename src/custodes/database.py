@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from custodes.kit.crypto import attach_key
 from custodes.kit.db import make_engine, make_session_factory
 from custodes.settings import Settings
 
@@ -40,6 +41,7 @@ class Database:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
+        attach_key(engine, settings.data_key)  # read on first use of an encrypted column
         return cls(engine, make_session_factory(engine, {SETTINGS_KEY: settings}))
 
     def upgrade(self) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from custodes.kit.crypto import KeyMissing, new_key_text, parse_key
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTODES_", extra="ignore")
@@ -29,6 +31,11 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(
         default=None,
         description="Ed25519 signing key (signed-note private key); default <home>/ledger-signing.key.",
+    )
+    data_key_file: Path | None = Field(
+        default=None,
+        description="AES-256 key of the columns encrypted at rest (staff home location); "
+        "default <home>/data-encryption.key.",
     )
     ledger_public_key: str | None = Field(
         default=None,
@@ -91,6 +98,30 @@ class Settings(BaseSettings):
     @property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.home / "ledger-signing.key"
+
+    @property
+    def resolved_data_key_file(self) -> Path:
+        return self.data_key_file or self.home / "data-encryption.key"
+
+    def data_key(self) -> bytes:
+        """The key of the columns encrypted at rest, read from its file (never a default)."""
+        path = self.resolved_data_key_file
+        try:
+            text = path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            raise KeyMissing(
+                f"No data encryption key at {path}: run `custodes init` to create one, or set "
+                "CUSTODES_DATA_KEY_FILE to the installation's key file."
+            ) from None
+        return parse_key(text, f"the data encryption key file {path}")
+
+    def ensure_data_key(self) -> bool:
+        """Create the data encryption key file if there is none; True if created."""
+        path = self.resolved_data_key_file
+        if path.exists():
+            return False
+        write_private_file(path, new_key_text() + "\n")
+        return True
 
     @property
     def witness_file(self) -> Path:

@@ -74,6 +74,7 @@ def live_server(tmp_path: Path, backend: str, new_database: Callable[[str], str]
     settings = Settings(home=tmp_path / "home", database_url=new_database(backend), secret_key=TEST_SECRET)
     settings.home.mkdir()
     ledger.ensure_signing_key(settings)
+    settings.ensure_data_key()
     with LiveServer(settings) as server:
         yield server
 

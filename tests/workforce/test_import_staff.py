@@ -17,16 +17,18 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer_group
 from typer.testing import CliRunner
 
 from custodes.cli import app as cli
 from custodes.identity.models import Account
+from custodes.kit.crypto import attach_key
 from custodes.kit.db import make_engine
 from custodes.kit.tabular import BatchRejected, RowReader, SourceRow, normalise_postcode, read_rows
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
-from custodes.workforce.models import Staff
+from custodes.settings import Settings
+from custodes.workforce.models import HOME_LOCATION, Staff
 from custodes.workforce.schemas import STAFF_COLUMNS
 from custodes.workforce.service import parse_staff_rows
 
@@ -61,6 +63,7 @@ def installation(backend: str, new_database: Callable[[str], str], tmp_path: Pat
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
     engine = make_engine(url)
+    attach_key(engine, Settings(home=tmp_path / "home", database_url=url).data_key)  # the key init made
     yield Installation(runner, env, engine, tmp_path)
     engine.dispose()
 
@@ -90,7 +93,8 @@ def staff_entries(install: Installation, op: str) -> list[ledger.StoredEntry]:
 
 def stored_staff(install: Installation) -> dict[str, Staff]:
     with install.session() as session:
-        return {row.staff_id: row for row in session.scalars(select(Staff))}
+        query = select(Staff).options(undefer_group(HOME_LOCATION))  # read after the session closes
+        return {row.staff_id: row for row in session.scalars(query)}
 
 
 def problems(result: Result) -> list[tuple[str, int, str, str]]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from custodes.kit.crypto import EncryptedFloat, EncryptedString
 from custodes.kit.db import Base, UTCDateTime
+
+HOME_LOCATION = "home_location"  # the deferred group of Staff's encrypted home columns
 
 
 class Staff(Base):
@@ -22,9 +25,17 @@ class Staff(Base):
     team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     area_code: Mapped[str | None] = mapped_column(String(8), index=True)
     line_manager_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    home_postcode: Mapped[str | None] = mapped_column(String(10))
-    home_lat: Mapped[float | None] = mapped_column(Float)
-    home_lon: Mapped[float | None] = mapped_column(Float)
+    # Where they live: encrypted at rest (kit/crypto.py; docs/security.md), so never filtered on in SQL, and
+    # deferred: loaded (and decrypted) when read, or with undefer_group(HOME_LOCATION), not with every Staff.
+    home_postcode: Mapped[str | None] = mapped_column(
+        EncryptedString("staff.home_postcode"), deferred=True, deferred_group=HOME_LOCATION
+    )
+    home_lat: Mapped[float | None] = mapped_column(
+        EncryptedFloat("staff.home_lat"), deferred=True, deferred_group=HOME_LOCATION
+    )
+    home_lon: Mapped[float | None] = mapped_column(
+        EncryptedFloat("staff.home_lon"), deferred=True, deferred_group=HOME_LOCATION
+    )
     collar_number: Mapped[str | None] = mapped_column(String(16))
     rank: Mapped[str | None] = mapped_column(String(40))
     start_date: Mapped[date | None] = mapped_column(Date)

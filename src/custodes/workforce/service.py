@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
+from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.names import PersonKey, same_person
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
@@ -141,7 +142,8 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
 
 def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
     """Store a staff file whole, or nothing (BatchRejected). New rows are collections, changes alterations."""
-    existing = {staff.staff_id: staff for staff in session.scalars(select(Staff))}
+    # undefer("*"): with the (deferred, encrypted) home location, which the file is compared with
+    existing = {staff.staff_id: staff for staff in session.scalars(select(Staff).options(undefer("*")))}
     records = parse_staff_rows(rows, set(existing))
     identity.preload_accounts(session)
     created = updated = unchanged = 0
@@ -1304,6 +1306,15 @@ def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> Declaratio
 def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
     people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
     return [_detail(row, people) for row in rows]
+
+
+def home_locations_readable(session: Session) -> bool:
+    """Whether the stored home locations decrypt with the installation's data key (one is tried)."""
+    try:
+        session.scalars(select(Staff.home_postcode).where(Staff.home_postcode.is_not(None)).limit(1)).all()
+    except DecryptionFailed:
+        return False
+    return True
 
 
 def as_person(session: Session, staff_id: str) -> SubjectRef | None:
