@@ -890,6 +890,8 @@ def report_correction(
 def affected_disclosures(
     session: Session, system: str | None, record_id: str | None, digest: str | None
 ) -> list[Disclosure]:
+    """Every released disclosure an item of which drew on the record (system + record id) or carried the
+    fact (digest), or which cites the record among its intelligence grounds; each once."""
     conditions: list[ColumnElement[bool]] = []
     if system and record_id:  # "Genesis" and "genesis" are one system; a record id is as the system gives it
         conditions.append(
@@ -901,8 +903,43 @@ def affected_disclosures(
     if not conditions:
         return []
     ids = select(DisclosedSource.disclosure_id).where(or_(*conditions))
-    query = select(Disclosure).where(Disclosure.id.in_(ids), Disclosure.released_at.is_not(None))
+    found: ColumnElement[bool] = Disclosure.id.in_(ids)
+    grounds = _citing_intelligence(session, system, record_id)
+    if grounds:
+        found = or_(found, Disclosure.id.in_(grounds))
+    query = select(Disclosure).where(found, Disclosure.released_at.is_not(None))
     return list(session.scalars(query.order_by(Disclosure.id)))
+
+
+def _citing_intelligence(session: Session, system: str | None, record_id: str | None) -> list[int]:
+    """Released disclosures citing the record as intelligence grounds (`intelligence[].record_id`).
+
+    Intelligence grounds name a record id only: they are held on the intelligence systems (configuration
+    `intelligence_systems`), so a record on one of those systems matches as an item's source does: the
+    system whatever its case, the record id as the system gives it.
+    """
+    if not (system and record_id):
+        return []
+    held_on = {
+        name.strip().lower() for name in identity.config_value(session, "intelligence_systems").split(";")
+    }
+    if system.strip().lower() not in held_on:
+        return []
+    record_id = record_id.strip()
+    as_stored = json.dumps(record_id, ensure_ascii=False)[1:-1]  # as _store_document writes it
+    query = select(Disclosure.id, Disclosure.document).where(
+        Disclosure.released_at.is_not(None),
+        Disclosure.erased_at.is_(None),
+        Disclosure.document.contains(as_stored, autoescape=True),  # narrows; the check below decides
+    )
+    return [
+        disclosure_id
+        for disclosure_id, document in session.execute(query)
+        if any(
+            ground.record_id == record_id
+            for ground in DisclosureRequest.model_validate_json(document).intelligence
+        )
+    ]
 
 
 def acknowledge_notice(session: Session, notice_id: int, actor: Principal, note: str = "") -> None:
