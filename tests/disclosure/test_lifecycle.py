@@ -573,6 +573,34 @@ def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
         engine.dispose()
 
 
+def test_a_retention_rule_first_changed_twice_at_once_is_changed_twice(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+        default = disclosure.RETENTION_DEFAULTS["disclosure_refused"][0]
+        days = iter((400, 500))  # the first session's change, then the second's
+        outcome = _at_once(
+            factory,
+            lambda s: disclosure.set_retention_rule(s, "disclosure_refused", next(days), "", DPU.actor),
+        )
+        assert outcome == [None]  # the second waits for the first's rule and changes it
+        with factory() as session:
+            rule = {v.record_type: v for v in disclosure.retention_rules(session)}["disclosure_refused"]
+            assert (rule.keep_days, rule.changed_by) == (500, DPU.actor)
+            ledger.flush_pending(session)
+            changes = ledger.search(session, EntryFilter(object_type="retention_rule"), limit=10)
+            assert {(e.detail["old_days"], e.detail["new_days"]) for e in changes} == {
+                (default, 400),
+                (400, 500),
+            }
+    finally:
+        engine.dispose()
+
+
 # --------------------------------------------------------------------------- expiry
 
 

@@ -1230,18 +1230,31 @@ def retention_rules(session: Session) -> list[RetentionView]:
 
 
 def set_retention_rule(session: Session, record_type: str, keep_days: int, basis: str, actor: str) -> None:
+    """Change how long a record type is kept; safe when two people change it at once (see below)."""
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
     if not 1 <= keep_days <= 100 * 365:
         raise DisclosureError("Keep for between 1 day and 100 years.")
-    row = session.get(RetentionRule, record_type)
-    old = row.keep_days if row else RETENTION_DEFAULTS[record_type][0]
-    if row is None:
-        row = RetentionRule(
-            record_type=record_type, keep_days=keep_days, basis="", changed_by="", changed_at=utcnow()
+    default_days, default_basis = RETENTION_DEFAULTS[record_type]
+    # The rule row is created holding the default if absent (insert-or-ignore), then locked and read afresh:
+    # two first-time changes at once make two changes in turn, not a duplicate-key error (as next_reference).
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RetentionRule)
+        .values(
+            record_type=record_type,
+            keep_days=default_days,
+            basis=default_basis,
+            changed_by=actor,
+            changed_at=utcnow(),
         )
-        session.add(row)
-    row.keep_days, row.basis = keep_days, basis.strip() or RETENTION_DEFAULTS[record_type][1]
+        .on_conflict_do_nothing()
+    )
+    query = select(RetentionRule).where(RetentionRule.record_type == record_type).with_for_update()
+    row = session.scalars(query.execution_options(populate_existing=True)).one()
+    old = row.keep_days
+    row.keep_days, row.basis = keep_days, basis.strip() or default_basis
     row.changed_by, row.changed_at = actor, utcnow()
     ledger.record(
         session,
