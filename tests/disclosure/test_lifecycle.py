@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from custodes.database import Database
 from custodes.disclosure import service as disclosure
 from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
+from custodes.identity import service as identity
 from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
@@ -355,6 +356,41 @@ def test_a_wrong_source_record_reaches_every_disclosure_that_drew_on_it(world: S
     assert correction_id > 0
 
 
+def test_a_wrong_intelligence_record_reaches_the_disclosures_it_was_grounds_for(world: Session) -> None:
+    grounds = scheme_request()["intelligence"][0]
+    cites_int7 = scheme_request(intelligence=[{**grounds, "record_id": "INT-7"}])  # items: CI-88, INT-5
+    first, _ = _released(world, cites_int7)
+    second, _ = _released(world)  # INT-5 twice: an item's source and the intelligence grounds
+    unrelated = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, unrelated, SUPERVISOR)
+
+    def reached(system: str, record_id: str) -> list[tuple[int, str]]:
+        _, notices = disclosure.report_correction(
+            world, DPU, description=f"{record_id} was wrong", system=system, record_id=record_id
+        )
+        return sorted((n.disclosure_id, n.recipient_id) for n in notices)
+
+    # INT-7 is no item's source: only the intelligence grounds reach the first disclosure
+    assert reached(" genesis", "INT-7 ") == [(first, "M-0001"), (first, "M-0002")]
+    # both paths match the second disclosure: one notice per recipient, one correction entry
+    assert reached("Genesis", "INT-5") == [
+        (first, "M-0001"),
+        (first, "M-0002"),
+        (second, "M-0001"),
+        (second, "M-0002"),
+    ]
+    assert len([e for e in _entries(world, second) if e["op"] == "correction"]) == 1
+    assert [e["recipients"] for e in _entries(world, first) if e["op"] == "correction"] == [
+        ["M-0001", "M-0002"],
+        ["M-0001", "M-0002"],
+    ]
+    # intelligence grounds are held on the intelligence systems: the same id elsewhere is another record
+    assert reached("PNC", "INT-7") == []
+    assert reached("Genesis", "int-7") == []  # a record id is as the system gives it, as for items
+    identity.set_config(world, "intelligence_systems", "Athena; Genesis", DPU)
+    assert reached("ATHENA", "INT-7") == [(first, "M-0001"), (first, "M-0002")]
+
+
 def test_a_disclosed_fact_reaches_disclosures_carrying_the_same_words(world: Session) -> None:
     first = _authorised(world, probation_request(), by=SUPERVISOR)
     disclosure.release(world, first, SUPERVISOR)
@@ -533,6 +569,34 @@ def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
             acknowledged = [e for e in entries if "acknowledged" in str(e.get("action"))]
             assert len(acknowledged) == 1
             assert disclosure.notices(session, outstanding=True) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_retention_rule_first_changed_twice_at_once_is_changed_twice(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    engine = make_engine(new_database(backend))
+    factory = make_session_factory(engine, {})
+    try:
+        with factory.begin() as session:
+            make_world(session)
+        default = disclosure.RETENTION_DEFAULTS["disclosure_refused"][0]
+        days = iter((400, 500))  # the first session's change, then the second's
+        outcome = _at_once(
+            factory,
+            lambda s: disclosure.set_retention_rule(s, "disclosure_refused", next(days), "", DPU.actor),
+        )
+        assert outcome == [None]  # the second waits for the first's rule and changes it
+        with factory() as session:
+            rule = {v.record_type: v for v in disclosure.retention_rules(session)}["disclosure_refused"]
+            assert (rule.keep_days, rule.changed_by) == (500, DPU.actor)
+            ledger.flush_pending(session)
+            changes = ledger.search(session, EntryFilter(object_type="retention_rule"), limit=10)
+            assert {(e.detail["old_days"], e.detail["new_days"]) for e in changes} == {
+                (default, 400),
+                (400, 500),
+            }
     finally:
         engine.dispose()
 

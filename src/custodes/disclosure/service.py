@@ -890,6 +890,8 @@ def report_correction(
 def affected_disclosures(
     session: Session, system: str | None, record_id: str | None, digest: str | None
 ) -> list[Disclosure]:
+    """Every released disclosure an item of which drew on the record (system + record id) or carried the
+    fact (digest), or which cites the record among its intelligence grounds; each once."""
     conditions: list[ColumnElement[bool]] = []
     if system and record_id:  # "Genesis" and "genesis" are one system; a record id is as the system gives it
         conditions.append(
@@ -901,8 +903,43 @@ def affected_disclosures(
     if not conditions:
         return []
     ids = select(DisclosedSource.disclosure_id).where(or_(*conditions))
-    query = select(Disclosure).where(Disclosure.id.in_(ids), Disclosure.released_at.is_not(None))
+    found: ColumnElement[bool] = Disclosure.id.in_(ids)
+    grounds = _citing_intelligence(session, system, record_id)
+    if grounds:
+        found = or_(found, Disclosure.id.in_(grounds))
+    query = select(Disclosure).where(found, Disclosure.released_at.is_not(None))
     return list(session.scalars(query.order_by(Disclosure.id)))
+
+
+def _citing_intelligence(session: Session, system: str | None, record_id: str | None) -> list[int]:
+    """Released disclosures citing the record as intelligence grounds (`intelligence[].record_id`).
+
+    Intelligence grounds name a record id only: they are held on the intelligence systems (configuration
+    `intelligence_systems`), so a record on one of those systems matches as an item's source does: the
+    system whatever its case, the record id as the system gives it.
+    """
+    if not (system and record_id):
+        return []
+    held_on = {
+        name.strip().lower() for name in identity.config_value(session, "intelligence_systems").split(";")
+    }
+    if system.strip().lower() not in held_on:
+        return []
+    record_id = record_id.strip()
+    as_stored = json.dumps(record_id, ensure_ascii=False)[1:-1]  # as _store_document writes it
+    query = select(Disclosure.id, Disclosure.document).where(
+        Disclosure.released_at.is_not(None),
+        Disclosure.erased_at.is_(None),
+        Disclosure.document.contains(as_stored, autoescape=True),  # narrows; the check below decides
+    )
+    return [
+        disclosure_id
+        for disclosure_id, document in session.execute(query)
+        if any(
+            ground.record_id == record_id
+            for ground in DisclosureRequest.model_validate_json(document).intelligence
+        )
+    ]
 
 
 def acknowledge_notice(session: Session, notice_id: int, actor: Principal, note: str = "") -> None:
@@ -1193,18 +1230,31 @@ def retention_rules(session: Session) -> list[RetentionView]:
 
 
 def set_retention_rule(session: Session, record_type: str, keep_days: int, basis: str, actor: str) -> None:
+    """Change how long a record type is kept; safe when two people change it at once (see below)."""
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
     if not 1 <= keep_days <= 100 * 365:
         raise DisclosureError("Keep for between 1 day and 100 years.")
-    row = session.get(RetentionRule, record_type)
-    old = row.keep_days if row else RETENTION_DEFAULTS[record_type][0]
-    if row is None:
-        row = RetentionRule(
-            record_type=record_type, keep_days=keep_days, basis="", changed_by="", changed_at=utcnow()
+    default_days, default_basis = RETENTION_DEFAULTS[record_type]
+    # The rule row is created holding the default if absent (insert-or-ignore), then locked and read afresh:
+    # two first-time changes at once make two changes in turn, not a duplicate-key error (as next_reference).
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RetentionRule)
+        .values(
+            record_type=record_type,
+            keep_days=default_days,
+            basis=default_basis,
+            changed_by=actor,
+            changed_at=utcnow(),
         )
-        session.add(row)
-    row.keep_days, row.basis = keep_days, basis.strip() or RETENTION_DEFAULTS[record_type][1]
+        .on_conflict_do_nothing()
+    )
+    query = select(RetentionRule).where(RetentionRule.record_type == record_type).with_for_update()
+    row = session.scalars(query.execution_options(populate_existing=True)).one()
+    old = row.keep_days
+    row.keep_days, row.basis = keep_days, basis.strip() or default_basis
     row.changed_by, row.changed_at = actor, utcnow()
     ledger.record(
         session,

@@ -509,6 +509,12 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "90",
         int,
     ),
+    "intelligence_systems": ConfigSpec(
+        "Intelligence systems",
+        "The systems the intelligence cited as grounds for a disclosure is held on, separated by ';': a "
+        "correction to a record on one of them reaches every released disclosure citing that record id.",
+        "Genesis",
+    ),
     "review_days": ConfigSpec(
         "Disclosure review (days)",
         "Released scheme disclosures are reviewed after this many days.",
