@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,6 +19,7 @@ from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.disclosure.world import make_world, principal, probation_request, scheme_request
+from tests.support.concurrency import at_once
 
 OFFICER, AIC, SUPERVISOR, DPU, OTHER_AIC, UNTRAINED = (
     principal(s) for s in ("S1001", "S1002", "S1003", "S1004", "S1005", "S1006")
@@ -501,30 +501,6 @@ def test_two_releases_in_one_area_at_the_same_moment_get_consecutive_numbers(
         engine.dispose()
 
 
-def _at_once(factory: Callable[[], Session], step: Callable[[Session], object]) -> list[BaseException | None]:
-    """Run `step` in two sessions at once: the second starts while the first holds its uncommitted change,
-    as two people pressing the same button together would (PostgreSQL READ COMMITTED; SQLite serialises)."""
-    outcome: list[BaseException | None] = []
-
-    def second() -> None:
-        with factory() as late:
-            try:
-                step(late)
-                late.commit()
-                outcome.append(None)
-            except BaseException as error:  # reported to the test, not lost in the thread
-                outcome.append(error)
-
-    with factory() as first:
-        step(first)
-        waiting = threading.Thread(target=second)
-        waiting.start()
-        time.sleep(0.5)
-        first.commit()
-    waiting.join(30)
-    return outcome
-
-
 def test_a_receipt_recorded_twice_at_once_is_recorded_once(
     backend: str, new_database: Callable[[str], str]
 ) -> None:
@@ -535,7 +511,7 @@ def test_a_receipt_recorded_twice_at_once_is_recorded_once(
             make_world(session)
             disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
             disclosure.release(session, disclosure_id, SUPERVISOR)
-        outcome = _at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
+        outcome = at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
         assert outcome == [None]  # the second finds it recorded and leaves it be
         with factory() as session:
             receipts = [e for e in _entries(session, disclosure_id) if e.get("action") == "receipt recorded"]
@@ -560,7 +536,7 @@ def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
                 session, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
             )
             notice_id = issued[0].id
-        outcome = _at_once(
+        outcome = at_once(
             factory, lambda s: disclosure.acknowledge_notice(s, notice_id, DPU, "phoned the manager")
         )
         assert outcome == [None]
@@ -583,7 +559,7 @@ def test_a_retention_rule_first_changed_twice_at_once_is_changed_twice(
             make_world(session)
         default = disclosure.RETENTION_DEFAULTS["disclosure_refused"][0]
         days = iter((400, 500))  # the first session's change, then the second's
-        outcome = _at_once(
+        outcome = at_once(
             factory,
             lambda s: disclosure.set_retention_rule(s, "disclosure_refused", next(days), "", DPU.actor),
         )

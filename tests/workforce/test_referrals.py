@@ -3,8 +3,6 @@ requester sees the outcome and advice (never the search); every step is in the l
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +15,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
 from tests.conftest import PASSWORD, csrf_token, log_in
+from tests.support.concurrency import at_once
 from tests.workforce.test_gate import ACTOR, make_gate_world
 
 
@@ -152,24 +151,7 @@ def test_two_handlers_closing_at_once_close_it_once(backend: str, new_database: 
         make_gate_world(setup)
         referral_id = _refer(setup)
         setup.commit()
-    outcome: list[BaseException | None] = []
-
-    def second() -> None:
-        with factory() as late:
-            try:
-                _close(late, referral_id, "M1", advice="the second handler's advice")
-                late.commit()
-                outcome.append(None)
-            except gate.ReferralError as error:
-                outcome.append(error)
-
-    with factory() as first:
-        _close(first, referral_id, "M1")
-        waiting = threading.Thread(target=second)
-        waiting.start()
-        time.sleep(0.5)
-        first.commit()
-    waiting.join(30)
+    outcome = at_once(factory, lambda session: _close(session, referral_id, "M1"))
     assert isinstance(outcome[0], gate.ReferralError) and "already closed" in str(outcome[0])
     engine.dispose()
 

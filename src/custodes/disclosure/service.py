@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
@@ -55,7 +54,7 @@ from custodes.disclosure.schemas import (
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
-from custodes.kit.db import utcnow
+from custodes.kit.db import create_if_absent, locked_row, utcnow
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
@@ -744,11 +743,7 @@ def next_reference(session: Session, area_code: str, at: datetime) -> str:
     The counter row is created if absent (insert-or-ignore), then incremented with one UPDATE … RETURNING:
     the row lock (PostgreSQL) or the write lock (SQLite) makes two releases take different numbers.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(ReferenceCounter).values(area_code=area_code, last_number=0).on_conflict_do_nothing()
-    )
+    create_if_absent(session, ReferenceCounter, area_code=area_code, last_number=0)
     number = session.execute(
         update(ReferenceCounter)
         .where(ReferenceCounter.area_code == area_code)
@@ -1236,23 +1231,16 @@ def set_retention_rule(session: Session, record_type: str, keep_days: int, basis
     if not 1 <= keep_days <= 100 * 365:
         raise DisclosureError("Keep for between 1 day and 100 years.")
     default_days, default_basis = RETENTION_DEFAULTS[record_type]
-    # The rule row is created holding the default if absent (insert-or-ignore), then locked and read afresh:
-    # two first-time changes at once make two changes in turn, not a duplicate-key error (as next_reference).
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(RetentionRule)
-        .values(
-            record_type=record_type,
-            keep_days=default_days,
-            basis=default_basis,
-            changed_by=actor,
-            changed_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
+    # Created holding the default if absent, then locked: two first-time changes at once run in turn.
+    row = locked_row(
+        session,
+        RetentionRule,
+        record_type=record_type,
+        keep_days=default_days,
+        basis=default_basis,
+        changed_by=actor,
+        changed_at=utcnow(),
     )
-    query = select(RetentionRule).where(RetentionRule.record_type == record_type).with_for_update()
-    row = session.scalars(query.execution_options(populate_existing=True)).one()
     old = row.keep_days
     row.keep_days, row.basis = keep_days, basis.strip() or default_basis
     row.changed_by, row.changed_at = actor, utcnow()

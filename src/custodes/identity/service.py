@@ -22,7 +22,7 @@ from custodes.identity.schemas import (
     RoleChangeResult,
     TokenPrincipal,
 )
-from custodes.kit.db import utcnow
+from custodes.kit.db import locked_row, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
@@ -618,14 +618,18 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
-    row = session.get(ConfigValue, key)
-    old = row.value if row is not None else spec.default
+    stored = session.get(ConfigValue, key)
+    if (stored.value if stored is not None else spec.default) == value:
+        return
+    # Created holding the default if absent, then locked and read afresh: two changes at once run in turn,
+    # and each entry's "old" is the value it replaced.
+    row = locked_row(
+        session, ConfigValue, key=key, value=spec.default, changed_by=actor.staff_id, changed_at=utcnow()
+    )
+    old = row.value
     if old == value:
         return
-    if row is None:
-        session.add(ConfigValue(key=key, value=value, changed_by=actor.staff_id, changed_at=utcnow()))
-    else:
-        row.value, row.changed_by, row.changed_at = value, actor.staff_id, utcnow()
+    row.value, row.changed_by, row.changed_at = value, actor.staff_id, utcnow()
     ledger.record(
         session,
         EntryDraft(

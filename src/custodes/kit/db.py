@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -91,3 +92,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def create_if_absent(session: Session, model: type[Base], **values: Any) -> None:
+    """Insert the row unless one with its primary key exists (INSERT … ON CONFLICT DO NOTHING), so that two
+    first writers at once do not collide on the key."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def locked_row(session: Session, model: type[_Row], **values: Any) -> _Row:
+    """The row with these values' primary key, created from `values` if absent, then locked (PostgreSQL
+    FOR UPDATE; SQLite's write lock is already held) and read afresh: check-then-write steps on it run one
+    after the other, each seeing what the other committed."""
+    create_if_absent(session, model, **values)
+    key = [column == values[str(column.key)] for column in inspect(model).primary_key]
+    query = select(model).where(*key).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one()
