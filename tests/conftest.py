@@ -22,7 +22,7 @@ from custodes.database import Database, migrate
 from custodes.identity import service as identity
 from custodes.identity.permissions import Role
 from custodes.kit.crypto import attach_key, parse_key
-from custodes.kit.db import make_engine
+from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.settings import Settings, write_private_file
 from custodes.web.app import create_app
@@ -94,6 +94,15 @@ def db(engine: Engine) -> Iterator[Session]:
     session.close()
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture
+def committing_sessions(backend: str, new_database: Callable[[str], str]) -> Iterator[sessionmaker[Session]]:
+    """Sessions that commit for real, on a database of their own: for two sessions at once (the `db`
+    session is one transaction rolled back after the test)."""
+    engine = make_engine(new_database(backend))
+    yield make_session_factory(engine, {})
+    engine.dispose()
 
 
 @pytest.fixture

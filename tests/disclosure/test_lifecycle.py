@@ -7,13 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.database import Database
 from custodes.disclosure import service as disclosure
 from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
 from custodes.identity import service as identity
-from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
@@ -475,106 +474,90 @@ def test_a_legal_hold_placed_after_the_list_was_drawn_up_still_wins(
 
 
 def test_two_releases_in_one_area_at_the_same_moment_get_consecutive_numbers(
-    backend: str, new_database: Callable[[str], str]
+    committing_sessions: sessionmaker[Session],
 ) -> None:
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine, {})
-    try:
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        ids = [_authorised(session) for _ in range(4)]
+    barrier = threading.Barrier(len(ids))
+    references: list[str] = []
+
+    def release(disclosure_id: int) -> None:
+        barrier.wait()
         with factory.begin() as session:
-            make_world(session)
-            ids = [_authorised(session) for _ in range(4)]
-        barrier = threading.Barrier(len(ids))
-        references: list[str] = []
+            references.append(disclosure.release(session, disclosure_id, AIC))
 
-        def release(disclosure_id: int) -> None:
-            barrier.wait()
-            with factory.begin() as session:
-                references.append(disclosure.release(session, disclosure_id, AIC))
-
-        threads = [threading.Thread(target=release, args=(i,)) for i in ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(references) == [f"CZ/{n:03d}/{YY}" for n in range(1, 5)]
-    finally:
-        engine.dispose()
+    threads = [threading.Thread(target=release, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(references) == [f"CZ/{n:03d}/{YY}" for n in range(1, 5)]
 
 
 def test_a_receipt_recorded_twice_at_once_is_recorded_once(
-    backend: str, new_database: Callable[[str], str]
+    committing_sessions: sessionmaker[Session],
 ) -> None:
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine, {})
-    try:
-        with factory.begin() as session:
-            make_world(session)
-            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
-            disclosure.release(session, disclosure_id, SUPERVISOR)
-        outcome = at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
-        assert outcome == [None]  # the second finds it recorded and leaves it be
-        with factory() as session:
-            receipts = [e for e in _entries(session, disclosure_id) if e.get("action") == "receipt recorded"]
-            assert len(receipts) == 1
-            history = disclosure.view(session, disclosure_id, DPU, "t").history
-            assert [h.action for h in history].count("receipt recorded") == 1
-    finally:
-        engine.dispose()
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+        disclosure.release(session, disclosure_id, SUPERVISOR)
+    outcome = at_once(factory, lambda s: disclosure.record_receipt(s, disclosure_id, "PROB-SE", OFFICER))
+    assert outcome == [None]  # the second finds it recorded and leaves it be
+    with factory() as session:
+        receipts = [e for e in _entries(session, disclosure_id) if e.get("action") == "receipt recorded"]
+        assert len(receipts) == 1
+        history = disclosure.view(session, disclosure_id, DPU, "t").history
+        assert [h.action for h in history].count("receipt recorded") == 1
 
 
 def test_a_notice_acknowledged_twice_at_once_is_acknowledged_once(
-    backend: str, new_database: Callable[[str], str]
+    committing_sessions: sessionmaker[Session],
 ) -> None:
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine, {})
-    try:
-        with factory.begin() as session:
-            make_world(session)
-            disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
-            disclosure.release(session, disclosure_id, SUPERVISOR)
-            _, issued = disclosure.report_correction(
-                session, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
-            )
-            notice_id = issued[0].id
-        outcome = at_once(
-            factory, lambda s: disclosure.acknowledge_notice(s, notice_id, DPU, "phoned the manager")
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        disclosure_id = _authorised(session, probation_request(), by=SUPERVISOR)
+        disclosure.release(session, disclosure_id, SUPERVISOR)
+        _, issued = disclosure.report_correction(
+            session, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
         )
-        assert outcome == [None]
-        with factory() as session:
-            entries = _entries(session, disclosure_id)
-            acknowledged = [e for e in entries if "acknowledged" in str(e.get("action"))]
-            assert len(acknowledged) == 1
-            assert disclosure.notices(session, outstanding=True) == []
-    finally:
-        engine.dispose()
+        notice_id = issued[0].id
+    outcome = at_once(
+        factory, lambda s: disclosure.acknowledge_notice(s, notice_id, DPU, "phoned the manager")
+    )
+    assert outcome == [None]
+    with factory() as session:
+        entries = _entries(session, disclosure_id)
+        acknowledged = [e for e in entries if "acknowledged" in str(e.get("action"))]
+        assert len(acknowledged) == 1
+        assert disclosure.notices(session, outstanding=True) == []
 
 
 def test_a_retention_rule_first_changed_twice_at_once_is_changed_twice(
-    backend: str, new_database: Callable[[str], str]
+    committing_sessions: sessionmaker[Session],
 ) -> None:
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine, {})
-    try:
-        with factory.begin() as session:
-            make_world(session)
-        default = disclosure.RETENTION_DEFAULTS["disclosure_refused"][0]
-        days = iter((400, 500))  # the first session's change, then the second's
-        outcome = at_once(
-            factory,
-            lambda s: disclosure.set_retention_rule(s, "disclosure_refused", next(days), "", DPU.actor),
-        )
-        assert outcome == [None]  # the second waits for the first's rule and changes it
-        with factory() as session:
-            rule = {v.record_type: v for v in disclosure.retention_rules(session)}["disclosure_refused"]
-            assert (rule.keep_days, rule.changed_by) == (500, DPU.actor)
-            ledger.flush_pending(session)
-            changes = ledger.search(session, EntryFilter(object_type="retention_rule"), limit=10)
-            assert {(e.detail["old_days"], e.detail["new_days"]) for e in changes} == {
-                (default, 400),
-                (400, 500),
-            }
-    finally:
-        engine.dispose()
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+    default = disclosure.RETENTION_DEFAULTS["disclosure_refused"][0]
+    days = iter((400, 500))  # the first session's change, then the second's
+    outcome = at_once(
+        factory,
+        lambda s: disclosure.set_retention_rule(s, "disclosure_refused", next(days), "", DPU.actor),
+    )
+    assert outcome == [None]  # the second waits for the first's rule and changes it
+    with factory() as session:
+        rule = {v.record_type: v for v in disclosure.retention_rules(session)}["disclosure_refused"]
+        assert (rule.keep_days, rule.changed_by) == (500, DPU.actor)
+        ledger.flush_pending(session)
+        changes = ledger.search(session, EntryFilter(object_type="retention_rule"), limit=10)
+        assert {(e.detail["old_days"], e.detail["new_days"]) for e in changes} == {
+            (default, 400),
+            (400, 500),
+        }
 
 
 # --------------------------------------------------------------------------- expiry

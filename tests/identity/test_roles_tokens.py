@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from custodes.cli import app as cli
@@ -17,7 +17,6 @@ from custodes.identity import service as identity
 from custodes.identity.models import ApiToken, RoleRequest
 from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
 from custodes.identity.schemas import Principal
-from custodes.kit.db import make_engine, make_session_factory
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.settings import Settings
@@ -307,24 +306,20 @@ def test_configuration_changes_are_recorded_with_old_and_new_value(
 
 
 def test_a_setting_first_changed_twice_at_once_is_changed_twice(
-    backend: str, new_database: Callable[[str], str]
+    committing_sessions: sessionmaker[Session],
 ) -> None:
     """Two administrators change a setting never changed before at the same moment: the second waits for
     the first, and each ledger entry's "old" is the value it replaced (PostgreSQL failed on the key)."""
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine, {})
+    factory = committing_sessions
     admin = Principal("A1", "Admin One", frozenset({Role.ADMIN}))
-    try:
-        values = iter(("45", "50"))
-        outcome = at_once(factory, lambda s: identity.set_config(s, "review_days", next(values), admin))
-        assert outcome == [None]
-        with factory() as session:
-            assert identity.config_value(session, "review_days") == "50"
-            ledger.flush_pending(session)
-            changes = ledger.search(session, EntryFilter(object_type="config"), limit=10)
-            assert sorted((e.detail["old"], e.detail["new"]) for e in changes) == [("45", "50"), ("60", "45")]
-    finally:
-        engine.dispose()
+    values = iter(("45", "50"))
+    outcome = at_once(factory, lambda s: identity.set_config(s, "review_days", next(values), admin))
+    assert outcome == [None]
+    with factory() as session:
+        assert identity.config_value(session, "review_days") == "50"
+        ledger.flush_pending(session)
+        changes = ledger.search(session, EntryFilter(object_type="config"), limit=10)
+        assert sorted((e.detail["old"], e.detail["new"]) for e in changes) == [("45", "50"), ("60", "45")]
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "4.5", "", "1e3", "²", "١٢", "٣"])

@@ -3,12 +3,11 @@ requester sees the outcome and advice (never the search); every step is in the l
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.identity import service as identity
 from custodes.ledger import service as ledger
@@ -140,20 +139,17 @@ def test_a_manager_who_cannot_take_referrals_leaves_them_to_any_handler(db: Sess
     _close(db, referral_id, "M1")
 
 
-def test_two_handlers_closing_at_once_close_it_once(backend: str, new_database: Callable[[str], str]) -> None:
+def test_two_handlers_closing_at_once_close_it_once(committing_sessions: sessionmaker[Session]) -> None:
     """The second waits for the first (PostgreSQL locks the row; SQLite's write lock the transaction),
     then finds it closed, instead of writing its outcome over the first."""
-    from custodes.kit.db import make_engine, make_session_factory
 
-    engine = make_engine(new_database(backend))
-    factory = make_session_factory(engine)
+    factory = committing_sessions
     with factory() as setup:
         make_gate_world(setup)
         referral_id = _refer(setup)
         setup.commit()
     outcome = at_once(factory, lambda session: _close(session, referral_id, "M1"))
     assert isinstance(outcome[0], gate.ReferralError) and "already closed" in str(outcome[0])
-    engine.dispose()
 
 
 def test_a_manager_the_search_is_about_never_handles_it(db: Session) -> None:
