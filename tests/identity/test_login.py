@@ -180,6 +180,31 @@ def test_disabling_an_account_ends_its_sessions(client: TestClient, db: Session)
     assert _goes_to_login(client)
 
 
+def test_after_the_last_day_of_service_sessions_end_and_log_in_is_refused(
+    client: TestClient, db: Session
+) -> None:
+    """A leave date given in advance takes effect on its own: no re-import is needed on the day."""
+    from custodes.identity.models import Account
+    from custodes.kit.timefmt import london_day
+
+    make_account(db, "L11", {Role.OFFICER})
+    identity.set_last_day(db, "L11", london_day(utcnow()), "system:test")  # today is the last day
+    db.commit()
+    assert identity.get_account(db, "L11").active  # type: ignore[union-attr]
+    log_in(client, "L11")
+    assert client.get("/me").status_code == 200
+    account = db.get(Account, "L11")
+    assert account is not None
+    account.active_until = london_day(utcnow()) - timedelta(days=1)  # as if the day had passed
+    db.commit()
+    assert _goes_to_login(client)
+    client.cookies.clear()
+    refused = log_in(client, "L11")
+    assert refused.status_code == 401 and REFUSED in refused.text  # type: ignore[attr-defined]
+    view = identity.get_account(db, "L11")
+    assert view is not None and view.left and view.active  # disabled only by the date
+
+
 @pytest.mark.parametrize("how", ["absolute", "idle"])
 def test_expired_sessions_go_to_the_login_page(
     how: str, client: TestClient, db: Session, settings: Settings

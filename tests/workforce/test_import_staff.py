@@ -233,7 +233,9 @@ def test_a_leaver_cannot_log_in(installation: Installation) -> None:
     with installation.session() as session:
         assert [a.staff_id for a in session.scalars(select(Account).where(~Account.active))] == ["S2"]
         entries = ledger.search(session, EntryFilter(object_type="account", object_id="S2"), limit=10)
-        assert "active" in entries[0].detail["fields"]
+        assert entries[0].detail["fields"] == ["active_until", "active"]
+        leaving_later = session.get(Account, "S3")
+        assert leaving_later is not None and str(leaving_later.active_until) == "2999-12-31"
 
 
 # --------------------------------------------------------------------------- bad files

@@ -233,3 +233,24 @@ def test_no_handler_takes_a_referral_about_themself_or_someone_they_declared(db:
     for referral_id in (about_m1, about_n9):
         with pytest.raises(gate.ReferralError, match="no such referral"):
             gate.view_referral(db, referral_id, "M1")
+
+
+def test_referrals_of_a_line_manager_who_has_left_go_to_another_handler(db: Session) -> None:
+    """The reviewer's case: M1 left; a referral assigned to M1 before, and one made after, must not wait
+    for M1 (whose account no longer works) but reach any other handler."""
+    from datetime import date, timedelta
+
+    from custodes.imports import load_records
+
+    make_gate_world(db)
+    other = {"staff_id": "M2", "surname": "Other", "forenames": "Olga", "role": "supervisor"}
+    load_records(db, "staff", [other], ACTOR)
+    before = _refer(db)
+    assert [r.id for r in gate.referral_queue(db, "M2")[0]] == []  # M1's to handle while M1 serves
+    manager = {"staff_id": "M1", "surname": "Manager", "forenames": "Mary", "role": "supervisor"}
+    last_day = str(date.today() - timedelta(days=40))
+    load_records(db, "staff", [{**manager, "date_of_birth": "1970-01-01", "leave_date": last_day}], ACTOR)
+    after = _refer(db)
+    assert [r.id for r in gate.referral_queue(db, "M2")[0]] == [before, after]
+    _close(db, before, "M2")
+    assert [r.id for r in gate.referral_queue(db, "M2")[1]] == [before]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from custodes.identity.permissions import Permission, Role, Scope, permissions_for
 
@@ -58,6 +58,8 @@ class AccountView:
     locked_until: datetime | None
     has_password: bool
     last_login_at: datetime | None
+    active_until: date | None = None  # the last day it may be used
+    left: bool = False  # past that day: log-in refused
 
 
 @dataclass(frozen=True, slots=True)

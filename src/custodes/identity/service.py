@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import func, or_, select
@@ -23,6 +23,7 @@ from custodes.identity.schemas import (
     TokenPrincipal,
 )
 from custodes.kit.db import locked_row, utcnow
+from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
@@ -77,27 +78,15 @@ def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detai
 # --------------------------------------------------------------------------- accounts
 
 
-def ensure_account(
-    session: Session,
-    staff_id: str,
-    display_name: str,
-    roles: set[Role],
-    actor: str,
-    *,
-    has_left: bool = False,
-) -> bool:
-    """Create or update an account from a trusted source (staff import); True if created.
-
-    A leaver's account is disabled and their sessions ended. It is never re-enabled from here: a leave date
-    removed in error is corrected by an administrator (Accounts), who sees why the account was disabled.
-    """
+def ensure_account(session: Session, staff_id: str, display_name: str, roles: set[Role], actor: str) -> bool:
+    """Create or update an account from a trusted source (staff import); True if created."""
     display_name = display_name[:200]  # the column's size: 100-character forenames and surname make 201
     account = session.get(Account, staff_id)
     if account is None:
         account = Account(
             staff_id=staff_id,
             display_name=display_name,
-            active=not has_left,
+            active=True,
             failed_logins=0,
             created_at=utcnow(),
         )
@@ -112,15 +101,48 @@ def ensure_account(
     if _roles_of(account) != roles:
         _replace_roles(account, roles)
         changed.append("roles")
-    if has_left and account.active:
-        account.active = False
-        _end_sessions(session, staff_id)
-        changed.append("active")
     if changed:
         _record_account(
             session, Op.ALTERATION, actor, staff_id, fields=changed, roles=sorted(str(r) for r in roles)
         )
     return False
+
+
+def set_last_day(session: Session, staff_id: str, last_day: date | None, actor: str) -> None:
+    """The last day the account may be used (a leaver's last day of service, from the staff register).
+
+    From the day after, log-in is refused and sessions end (`in_service`). An account whose last day has
+    already passed is also disabled and its sessions ended now. Removing the date never re-enables a
+    disabled account: an administrator does that (Accounts), seeing why it was disabled.
+    """
+    account = _account(session, staff_id)
+    changed = []
+    if account.active_until != last_day:
+        account.active_until = last_day
+        changed.append("active_until")
+    if last_day is not None and last_day < london_day(utcnow()) and account.active:
+        account.active = False
+        _end_sessions(session, staff_id)
+        changed.append("active")
+    if changed:
+        _record_account(session, Op.ALTERATION, actor, staff_id, fields=changed)
+
+
+def in_service(account: Account, today: date) -> bool:
+    """Enabled, and not past its last day."""
+    return account.active and (account.active_until is None or today <= account.active_until)
+
+
+def usable_accounts(session: Session, staff_ids: Iterable[str]) -> set[str]:
+    """Which of these people have an account that may be used today (for rule checking: not logged)."""
+    wanted = sorted(set(staff_ids))
+    today = london_day(utcnow())
+    query = select(Account.staff_id).where(
+        Account.staff_id.in_(wanted),
+        Account.active.is_(True),
+        or_(Account.active_until.is_(None), Account.active_until >= today),
+    )
+    return set(session.scalars(query)) if wanted else set()
 
 
 def _replace_roles(account: Account, roles: set[Role]) -> None:
@@ -143,6 +165,8 @@ def _view(account: Account) -> AccountView:
         locked_until=account.locked_until,
         has_password=account.password_hash is not None,
         last_login_at=account.last_login_at,
+        active_until=account.active_until,
+        left=account.active_until is not None and account.active_until < london_day(utcnow()),
     )
 
 
@@ -320,7 +344,9 @@ def authenticate(
     # The row is locked to the end of the transaction (PostgreSQL; SQLite's write lock does the same), so
     # simultaneous guesses at one account are counted one after another and the lock-out cannot be raced.
     account = session.get(Account, staff_id.strip(), with_for_update=True) if staff_id.strip() else None
-    usable = account is not None and account.active and account.password_hash is not None
+    usable = (
+        account is not None and in_service(account, london_day(now)) and account.password_hash is not None
+    )
     if not usable or account is None or account.password_hash is None:
         _hasher.verify(password, _DUMMY_HASH)
         _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
@@ -392,7 +418,7 @@ def resolve_session(session: Session, settings: Settings, token: str) -> Princip
         row.ended_at = now
         return None
     account = session.get(Account, row.staff_id)
-    if account is None or not account.active:
+    if account is None or not in_service(account, london_day(now)):
         return None
     if now - row.last_seen_at >= _SESSION_TOUCH_INTERVAL:
         row.last_seen_at = now

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.identity import service as identity
@@ -816,44 +816,106 @@ def _names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
     return {sid: f"{forenames} {surname}" for sid, forenames, surname in session.execute(query)}
 
 
+def _handlers(session: Session, staff_ids: Iterable[str]) -> set[str]:
+    """Those of these people who may take referrals today: an account in service (not disabled, not past
+    its last day) holding a role that handles them."""
+    roles = identity.roles_by_staff(session, identity.usable_accounts(session, staff_ids))
+    handle = Permission.REFERRALS_HANDLE
+    return {sid for sid, held in roles.items() if handle in permissions_for(identity.parse_roles(held))}
+
+
 def _handles_referrals(session: Session, staff_id: str) -> bool:
-    roles = identity.roles_by_staff(session, [staff_id]).get(staff_id, set())
-    return Permission.REFERRALS_HANDLE in permissions_for(identity.parse_roles(roles))
+    return staff_id in _handlers(session, [staff_id])
+
+
+class _HandlerCheck:
+    """Which referrals one handler may deal with: the requester's line manager; a referral without one (none
+    at the time, or one who can no longer take it — left, disabled, or without the role), any handler but
+    the requester, the person searched for and anyone who declared a conflict with them, as a manager is
+    passed over in `decide`: the subject id, and the register's details for it, matched against the
+    handler's name, date of birth, home postcode and declarations (`_conflicted`). For a list, the
+    handler's profile is loaded once and each manager and subject checked once."""
+
+    def __init__(self, session: Session, handler_id: str) -> None:
+        self.session, self.handler_id = session, handler_id
+        self._handler: StaffProfile | None = None
+        self._managers: dict[str, bool] = {}
+        self._subjects: dict[str, bool] = {}
+
+    def may_handle(self, row: Referral) -> bool:
+        if row.staff_id == self.handler_id:
+            return False
+        if row.manager_id == self.handler_id:
+            return True
+        if row.manager_id is not None and self._manager_present(row.manager_id):
+            return False
+        if not row.subject_id:
+            return True
+        if row.subject_id not in self._subjects:
+            self._subjects[row.subject_id] = not self._conflicted_with(row.subject_id)
+        return self._subjects[row.subject_id]
+
+    def _manager_present(self, manager_id: str) -> bool:
+        if manager_id not in self._managers:
+            self._managers[manager_id] = _handles_referrals(self.session, manager_id)
+        return self._managers[manager_id]
+
+    def _conflicted_with(self, subject_id: str) -> bool:
+        if self._handler is None:
+            self._handler = _load_profiles(self.session, [self.handler_id])[self.handler_id]
+        nominal = monitoring.get_nominal(self.session, subject_id)
+        keys = tuple(registered_keys(self.session, [subject_id]).values())
+        subject = keys or (PersonKey.of(subject_id, None, None, None, None),)
+        return _conflicted(self._handler, subject, nominal.staff_id if nominal else None)
 
 
 def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:
-    """The requester's line manager; a referral without one (none, or one who may not take it), any
-    handler but the requester, the person searched for and anyone who declared a conflict with them, as
-    a manager is passed over in `decide`: the subject id, and the register's details for it, matched
-    against the handler's name, date of birth, home postcode and declarations (`_conflicted`)."""
-    if row.staff_id == handler_id or row.manager_id not in (handler_id, None):
-        return False
-    if row.manager_id is None and row.subject_id:
-        nominal = monitoring.get_nominal(session, row.subject_id)
-        keys = tuple(registered_keys(session, [row.subject_id]).values())
-        handler = _load_profiles(session, [handler_id])[handler_id]
-        subject = keys or (PersonKey.of(row.subject_id, None, None, None, None),)
-        return not _conflicted(handler, subject, nominal.staff_id if nominal else None)
-    return True
+    return _HandlerCheck(session, handler_id).may_handle(row)
+
+
+_CLOSED_SHOWN = 50
 
 
 def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
-    """(open, recently closed) referrals this handler may deal with, oldest open first. The lists show who
-    asked, why (a declared conflict, or themself), for what purpose and when: personal data about the
-    requesters and the people they searched for, so each view that shows any is a consultation, one entry
-    listing the requesters and the subject ids of the referrals shown. The subject's details are shown,
-    and logged again, only when a referral is opened (`view_referral`)."""
-    query = select(Referral).where(
-        (Referral.manager_id == handler_id) | Referral.manager_id.is_(None), Referral.staff_id != handler_id
+    """(open, the 50 most recently closed) referrals this handler may deal with, oldest open first. The
+    lists show who asked, why (a declared conflict, or themself), for what purpose and when: personal data
+    about the requesters and the people they searched for, so each view that shows any is a consultation,
+    one entry listing the requesters and the subject ids of the referrals shown. The subject's details are
+    shown, and logged again, only when a referral is opened (`view_referral`)."""
+    managers = set(
+        session.scalars(
+            select(Referral.manager_id)
+            .where(Referral.manager_id.is_not(None), Referral.manager_id != handler_id)
+            .distinct()
+        )
     )
-    rows = [
-        row
-        for row in session.scalars(query.order_by(Referral.created_at, Referral.id))
-        if _may_handle(session, row, handler_id)
-    ]
-    names = _names(session, (r.staff_id for r in rows))
-    open_ = [_referral_view(r, names) for r in rows if r.status == ReferralStatus.OPEN]
-    closed = [_referral_view(r, names) for r in reversed(rows) if r.status != ReferralStatus.OPEN][:50]
+    stranded = {m for m in managers if m} - _handlers(session, (m for m in managers if m))
+    query = select(Referral).where(
+        or_(
+            Referral.manager_id == handler_id,
+            Referral.manager_id.is_(None),
+            Referral.manager_id.in_(sorted(stranded)),
+        ),
+        Referral.staff_id != handler_id,
+    )
+    check = _HandlerCheck(session, handler_id)
+    opened = query.where(Referral.status == ReferralStatus.OPEN).order_by(Referral.created_at, Referral.id)
+    open_rows = [row for row in session.scalars(opened) if check.may_handle(row)]
+    closed_rows: list[Referral] = []
+    latest = query.where(Referral.status != ReferralStatus.OPEN)
+    latest = latest.order_by(Referral.created_at.desc(), Referral.id.desc()).execution_options(yield_per=200)
+    newest_first = session.scalars(latest)
+    try:
+        for row in newest_first:
+            if len(closed_rows) == _CLOSED_SHOWN:
+                break
+            if check.may_handle(row):
+                closed_rows.append(row)
+    finally:
+        newest_first.close()
+    names = _names(session, (r.staff_id for r in open_rows + closed_rows))
+    open_ = [_referral_view(r, names) for r in open_rows]
+    closed = [_referral_view(r, names) for r in closed_rows]
     shown = open_ + closed
     if shown:
         ledger.record(

@@ -72,10 +72,6 @@ class StaffRecord:
     leave_date: date | None = None
     ethnicity_group: str | None = None
 
-    def has_left(self, today: date) -> bool:
-        """`leave_date` is the last day of service."""
-        return self.leave_date is not None and self.leave_date < today
-
     @property
     def display_name(self) -> str:
         return f"{self.forenames} {self.surname}"

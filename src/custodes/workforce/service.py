@@ -171,14 +171,9 @@ def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> Imp
                 updated += 1
             else:
                 unchanged += 1
-        identity.ensure_account(
-            session,
-            record.staff_id,
-            record.display_name,
-            set(record.roles),
-            actor,
-            has_left=record.has_left(now.date()),
-        )
+        identity.ensure_account(session, record.staff_id, record.display_name, set(record.roles), actor)
+        if "leave_date" in row.values:
+            identity.set_last_day(session, record.staff_id, record.leave_date, actor)
     return ImportSummary("staff", created, updated, unchanged)
 
 
