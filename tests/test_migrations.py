@@ -24,6 +24,8 @@ from custodes.cli import app as cli
 from custodes.database import MIGRATIONS, Database, alembic_config, import_all_models, migrate
 from custodes.kit.crypto import KeyMissing, attach_key, parse_key
 from custodes.kit.db import Base, make_engine
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from tests.conftest import TEST_DATA_KEY
 
@@ -289,5 +291,19 @@ def test_init_refuses_a_new_data_key_when_the_old_one_is_lost(
     key_file.unlink()  # lost
     result = CliRunner().invoke(cli, ["init"], env=env)
     assert result.exit_code == 1
-    assert "encrypted under another data key" in result.output and "Restore that key file" in result.output
+    assert "encrypted under another data key" in result.output and "--forget-home-locations" in result.output
     assert not key_file.exists()
+    # Gone for good: the operator clears them (one erasure in the ledger), and the staff file restores them.
+    forgot = CliRunner().invoke(cli, ["init", "--forget-home-locations"], env=env)
+    assert forgot.exit_code == 0, forgot.output
+    assert "Cleared the home locations of 1 member(s) of staff" in forgot.output and key_file.exists()
+    database = Database.open(Settings(home=home, database_url=url))
+    try:
+        assert _homes(database.engine) == [("S1", None, None, None), ("S2", None, None, None)]
+        with database.factory() as session:
+            (erased,) = ledger.search(session, EntryFilter(op="erasure", object_type="staff_register"))
+            assert erased.detail == {"reason": "data encryption key lost", "staff": 1}
+    finally:
+        database.close()
+    again = CliRunner().invoke(cli, ["init", "--forget-home-locations"], env=env)
+    assert again.exit_code == 1 and "nothing to forget" in again.output

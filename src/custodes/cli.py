@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from custodes import __version__
 from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
@@ -17,6 +18,7 @@ from custodes.kit.tabular import BatchRejected
 from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
 from custodes.stopsearch import cli as stopsearch_cli
+from custodes.workforce import service as workforce_service
 from custodes.workforce.cli import access_check
 
 if TYPE_CHECKING:
@@ -53,7 +55,16 @@ def main_options(
 
 
 @app.command()
-def init() -> None:
+def init(
+    forget_home_locations: Annotated[
+        bool,
+        typer.Option(
+            "--forget-home-locations",
+            help="Only when the data encryption key is lost for good: clear the staff home locations it "
+            "protected (import the staff file again to restore them) and make a new key.",
+        ),
+    ] = False,
+) -> None:
     """Create the database (every migration), the ledger signing key, the data encryption key and the secret
     key. Safe to run twice."""
     from custodes.database import Database
@@ -67,8 +78,7 @@ def init() -> None:
     database = Database.open(current)
     try:
         database.upgrade()
-        if created_data_key:
-            _refuse_a_new_key_for_old_values(database, current.resolved_data_key_file)
+        _check_data_key(database, current.resolved_data_key_file, created_data_key, forget_home_locations)
     finally:
         database.close()
     console.print(f"Database ready: {current.resolved_database_url}")
@@ -81,22 +91,32 @@ def init() -> None:
     )
 
 
-def _refuse_a_new_key_for_old_values(database: Database, key_file: Path) -> None:
-    """A key file lost (not a new installation): the values stored under the old key cannot be read with a
-    new one, so the new key is removed again rather than left to look as if all were well."""
+def _check_data_key(database: Database, key_file: Path, created: bool, forget: bool) -> None:
+    """The stored home locations must read with the key: a key file lost (or a wrong one named) is not a
+    new installation. A key made just now is removed again rather than left to look as if all were well;
+    `--forget-home-locations` is the way on when the old key is gone for good."""
     from custodes.kit.db import transaction
     from custodes.workforce import service as workforce
 
     with transaction(database.factory) as session:
-        readable = workforce.home_locations_readable(session)
-    if not readable:
+        if workforce.home_locations_readable(session):
+            if forget:
+                fail("The staff home locations can be read with this key: there is nothing to forget.")
+            return
+        if forget:
+            cleared = workforce.forget_home_locations(session, CLI_ACTOR)
+            console.print(
+                f"Cleared the home locations of {cleared} member(s) of staff: import the staff file."
+            )
+            return
+    if created:
         key_file.unlink()
-        console.print(
-            f"[red]The database holds staff home locations encrypted under another data key, and {key_file} "
-            "was missing. Restore that key file from its backup (or set CUSTODES_DATA_KEY_FILE to it) and "
-            "run `custodes init` again.[/red]"
-        )
-        raise typer.Exit(1)
+    fail(
+        f"The database holds staff home locations encrypted under another data key than {key_file}. "
+        "Restore the key file they were written with (or set CUSTODES_DATA_KEY_FILE to it) and run "
+        "`custodes init` again. If it is lost for good, `custodes init --forget-home-locations` clears "
+        "them, and importing the staff file again restores them."
+    )
 
 
 @app.command()
@@ -111,6 +131,16 @@ def serve(
     from custodes.web.app import create_app
 
     configure()
+    try:
+        with unit_of_work(checkpoint=False) as session:  # the data key reads what it protects, or it says why
+            readable = workforce_service.home_locations_readable(session)
+    except DBAPIError:
+        fail("The database is not ready: run `custodes init` first.")
+    if not readable:
+        fail(
+            f"The staff home locations do not read with {settings().resolved_data_key_file}: restore the key "
+            "file they were written with (`custodes init` says what to do)."
+        )
     console.print(f"Custodes is at http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/")
     # uvloop and httptools (project dependencies) when importable, else asyncio and h11: "auto" picks them.
     uvicorn.run(

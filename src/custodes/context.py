@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from custodes.database import Database
+from custodes.kit.crypto import DecryptionFailed, KeyMissing
 from custodes.kit.db import transaction
 from custodes.settings import Settings
 
@@ -47,8 +48,11 @@ def unit_of_work(checkpoint: bool = True) -> Iterator[Session]:
     current = settings()
     database = Database.open(current)
     try:
-        with transaction(database.factory) as session:
-            yield session
+        try:
+            with transaction(database.factory) as session:
+                yield session
+        except (KeyMissing, DecryptionFailed) as error:
+            fail(f'{error} (docs/security.md, "Encryption at rest"). Nothing was changed.')
         if checkpoint:
             from custodes.ledger import service as ledger
 

@@ -820,3 +820,21 @@ def test_a_leaver_is_denied_from_the_day_after_their_last(db: Session, last_day:
     result = _decide(db, staff_id="S1", subject_id="N9")
     assert (_codes(result) == ["LEFT_FORCE"]) is denied
     assert result.decision == ("deny" if denied else "allow")
+
+
+def test_a_wrong_data_key_answers_503_with_what_to_do(client: TestClient, db: Session) -> None:
+    """Home locations written under another key: the gate cannot decide, and says why, instead of a 500."""
+    from sqlalchemy import text
+
+    from custodes.kit.crypto import FieldCipher, new_key_text, parse_key
+
+    make_gate_world(db)
+    other = FieldCipher(parse_key(new_key_text(), "another key"))
+    stored = other.encrypt(b"ME14 1XX".ljust(16, b"\0"), "staff.home_postcode")
+    db.execute(text("UPDATE staff SET home_postcode = :value WHERE staff_id = 'S1'"), {"value": stored})
+    headers = _token(db, [Scope.ACCESS_CHECK])
+    body = {"staff_id": "S1", "subject_id": "N9", "system": "PNC", "purpose": "investigation"}
+    response = client.post("/api/v1/access-check", json=body, headers=headers)
+    assert response.status_code == 503
+    assert "data encryption key is missing or is not the one" in response.json()["detail"]
+    assert client.post("/api/v1/access-check", json=body, headers=headers).status_code == 503  # again

@@ -49,6 +49,13 @@ class DecryptionFailed(RuntimeError):
     """A stored value does not decrypt: another key, another column's value, or altered."""
 
 
+# What users are told (503) when either happens: the operator's problem, not theirs.
+UNREADABLE = (
+    "Data encrypted at rest cannot be read: the data encryption key is missing or is not the one it was "
+    "written with. Nothing was changed. Tell the system's operator (docs/security.md)."
+)
+
+
 def new_key_text() -> str:
     """A fresh random key, as the text of a key file (URL-safe base64 of 32 bytes)."""
     return base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode("ascii")

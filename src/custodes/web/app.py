@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import structlog
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,7 @@ from custodes.disclosure import api as disclosure_api
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
+from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing
 from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
 from custodes.learning import web as learning_web
@@ -41,6 +43,8 @@ from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
 from custodes.web.templating import render
 from custodes.workforce import api as workforce_api
 from custodes.workforce import web as workforce_web
+
+log = structlog.get_logger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = (
@@ -163,6 +167,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         if type(exc.orig).__name__ != "NumericValueOutOfRange":  # PostgreSQL: past int4 or int8
             raise exc
         return await _http_error(request, StarletteHTTPException(404, "There is no such record."))
+
+    @app.exception_handler(KeyMissing)
+    @app.exception_handler(DecryptionFailed)
+    async def _data_key(request: Request, exc: Exception) -> Response:
+        """Staff home locations cannot be read or written: the operator must restore the data key."""
+        log.error("data encryption key", problem=str(exc))
+        if _is_api(request):
+            return JSONResponse({"detail": UNREADABLE}, status_code=503)
+        return render(request, "error.html", 503, title="Unavailable", message=UNREADABLE)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -30,11 +31,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from custodes.identity import service as identity
 from custodes.identity.permissions import Scope as TokenScope
 from custodes.identity.schemas import TokenPrincipal
+from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing
 from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.web.deps import Forbidden, Unauthorised, require_scope
 from custodes.workforce import gate
+
+log = structlog.get_logger(__name__)
 
 PATH = "/api/v1/access-check"
 MAX_BODY = 65_536  # a request is a few hundred bytes
@@ -159,7 +163,14 @@ async def answer(app: FastAPI, caller: Caller, body: bytes | None) -> Answer:
         data = None
     subject_id = data.get("subject_id") if isinstance(data, dict) else None
     job = _decide(writer, data, caller)
-    result = await writer.decide_async(job, subject_id if isinstance(subject_id, str) else None)
+    try:
+        result = await writer.decide_async(job, subject_id if isinstance(subject_id, str) else None)
+    except (
+        KeyMissing,
+        DecryptionFailed,
+    ) as error:  # nothing decided, nothing recorded: the operator's to mend
+        log.error("data encryption key", problem=str(error))
+        return 503, {"detail": UNREADABLE}, {}
     if result is _REVOKED:
         app.state.gate_tokens.pop(caller.token, None)
         return _UNAUTHORISED

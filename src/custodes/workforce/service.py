@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from custodes.identity import service as identity
@@ -1310,6 +1310,26 @@ def home_locations_readable(session: Session) -> bool:
     except DecryptionFailed:
         return False
     return True
+
+
+def forget_home_locations(session: Session, actor: str) -> int:
+    """Clear every stored home location (written under a data key that is lost: they cannot be read, and
+    nothing else can be done with them); recorded as one erasure. Returns how many staff had one."""
+    held = or_(Staff.home_postcode.is_not(None), Staff.home_lat.is_not(None), Staff.home_lon.is_not(None))
+    holders = session.scalar(select(func.count()).select_from(Staff).where(held)) or 0
+    if holders:
+        session.execute(update(Staff).values(home_postcode=None, home_lat=None, home_lon=None))
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.ERASURE,
+                object_type="staff_register",
+                object_id="home_locations",
+                detail={"reason": "data encryption key lost", "staff": holders},
+            ),
+        )
+    return holders
 
 
 def as_person(session: Session, staff_id: str) -> SubjectRef | None:
