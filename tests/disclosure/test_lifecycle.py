@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from custodes.agreements import service as agreements
 from custodes.database import Database
 from custodes.disclosure import service as disclosure
+from custodes.disclosure.models import Disclosure
 from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
 from custodes.identity import service as identity
+from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.disclosure.world import make_world, principal, probation_request, scheme_request
+from tests.disclosure.world import (
+    FAR_AHEAD,
+    LONG_AGO,
+    make_world,
+    principal,
+    probation_request,
+    scheme_request,
+)
 from tests.support.concurrency import at_once
 
 OFFICER, AIC, SUPERVISOR, DPU, OTHER_AIC, UNTRAINED = (
@@ -574,9 +588,6 @@ def _agreement_request() -> dict[str, object]:
 
 
 def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) -> None:
-    from custodes.agreements import service as agreements
-    from custodes.agreements.models import Scheme
-
     scheme, _ = _released(world)
     withdrawn, _ = _released(world)
     disclosure.review(world, withdrawn, AIC, ReviewOutcome.WITHDRAW, "Moved away")
@@ -590,15 +601,15 @@ def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) 
     agreements.set_agreement_status(world, "KMISA", "suspended", "audit", "staff:S1004")
     assert disclosure.expire(world, "system:cli", today) == []  # a suspension may be lifted
     agreements.set_agreement_status(world, "KMISA", "withdrawn", "council left", "staff:S1004")
-    scheme_row = world.get(Scheme, "SCH-01")
-    assert scheme_row is not None
-    scheme_row.recognised = False  # as the scheme's edit page records it
-    world.flush()
-    assert disclosure.expire(world, "system:cli", today, dry_run=True) == [scheme, under_agreement]
+    agreements.update_scheme(world, "SCH-01", _scheme_values(recognised="false"), "staff:S1004")
+    # A withdrawal is final at once; a scheme must stay unrecognised for the grace period (30 days).
+    assert disclosure.expire(world, "system:cli", today, dry_run=True) == [under_agreement]
+    later = today + timedelta(days=30)
+    assert disclosure.expire(world, "system:cli", later, dry_run=True) == [scheme, under_agreement]
     # A dry run changes nothing.
     assert disclosure.view(world, scheme, DPU, "t").summary.status == Status.RELEASED
-    assert disclosure.expire(world, "system:cli", today) == [scheme, under_agreement]
-    assert disclosure.expire(world, "system:cli", today) == []  # once
+    assert disclosure.expire(world, "system:cli", later) == [scheme, under_agreement]
+    assert disclosure.expire(world, "system:cli", later) == []  # once
 
     for disclosure_id, why in ((scheme, "no longer recognised"), (under_agreement, "KMISA withdrawn")):
         detail = disclosure.view(world, disclosure_id, DPU, "t")
@@ -611,6 +622,104 @@ def test_a_disclosure_expires_when_its_scheme_or_agreement_ends(world: Session) 
     # Retention runs from the expiry, and an expired disclosure is destroyed at its end.
     due, _ = disclosure.due_for_disposal(world, today + timedelta(days=6 * 365))
     assert {scheme, under_agreement} <= {row.id for row in due}
+
+
+def _scheme_values(*, recognised: str, name: str = "Maidstone ShopWatch") -> dict[str, str]:
+    """SCH-01 as the scheme import or its edit page gives it."""
+    return {
+        "name": name,
+        "area_code": "CZ",
+        "recognised": recognised,
+        "manager_name": "Pat Manager",
+        "manager_vetted_until": FAR_AHEAD,
+    }
+
+
+def test_a_scheme_import_with_a_data_error_does_not_expire_its_disclosures(world: Session) -> None:
+    """`recognised` is rewritten by every import: it must have read false for the grace period first."""
+    scheme, _ = _released(world)
+    today = london_day(utcnow())
+    agreements.update_scheme(world, "SCH-01", _scheme_values(recognised="false"), "system:import")
+    assert disclosure.expire(world, "system:cli", today) == []
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=29)) == []
+    # Put right by the next import: nothing ever expires, however late the job runs.
+    agreements.update_scheme(world, "SCH-01", _scheme_values(recognised="true"), "system:import")
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=400)) == []
+    assert disclosure.view(world, scheme, DPU, "t").summary.status == Status.RELEASED
+
+    # Really no longer recognised: the grace period runs from the change (a later edit to the scheme
+    # starts it again: the register cannot say which field changed when, so it never ends early).
+    agreements.update_scheme(world, "SCH-01", _scheme_values(recognised="false"), "system:import")
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=29)) == []
+    identity.set_config(world, "expiry_grace_days", "7", DPU)
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=6)) == []
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=7)) == [scheme]
+    detail = disclosure.view(world, scheme, DPU, "t")
+    assert detail.summary.status == Status.EXPIRED and "no longer recognised" in (
+        detail.history[-1].note or ""
+    )
+
+
+def test_an_agreement_end_date_just_imported_does_not_expire_its_disclosures_at_once(world: Session) -> None:
+    """An end date can be moved by an import or the edit page: ended counts from the later of the day after
+    the end date and the change that set it, plus the grace period. A withdrawal is final at once."""
+    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
+    disclosure.release(world, under_agreement, SUPERVISOR)
+    today = london_day(utcnow())
+    kmisa = {
+        "title": "Kent and Medway Information Sharing Agreement",
+        "kind": "ISA",
+        "parties": "KCC",
+        "purposes": "prevention_of_crime;safeguarding",
+        "data_categories": "name;description;offending_indication;other",
+        "lawful_bases": "CDA1998_s115",
+        "start_date": LONG_AGO,
+        "review_date": FAR_AHEAD,
+    }
+    agreements.update_agreement(world, "KMISA", {**kmisa, "end_date": "2020-06-30"}, "system:import")
+    assert disclosure.expire(world, "system:cli", today) == []
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=29)) == []
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=30), dry_run=True) == [
+        under_agreement
+    ]
+    # An end date still to come counts from the day after it.
+    agreements.update_agreement(world, "KMISA", {**kmisa, "end_date": FAR_AHEAD}, "system:import")
+    assert disclosure.expire(world, "system:cli", today + timedelta(days=400)) == []
+    ends = today + timedelta(days=10)
+    agreements.update_agreement(world, "KMISA", {**kmisa, "end_date": ends.isoformat()}, "system:import")
+    assert disclosure.expire(world, "system:cli", ends + timedelta(days=30)) == []
+    assert disclosure.expire(world, "system:cli", ends + timedelta(days=31)) == [under_agreement]
+    expired = [e for e in _entries(world, under_agreement) if e.get("action") == "expired"]
+    assert len(expired) == 1 and "KMISA ended" in str(expired[0]["why"])
+
+
+def test_expiry_locks_only_the_disclosures_it_expires(
+    backend: str, committing_sessions: sessionmaker[Session]
+) -> None:
+    """A released disclosure that is not expiring stays free for a reviewer while the job runs."""
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite's write lock holds off every other writer anyway")
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        kept = _authorised(session, _agreement_request(), by=SUPERVISOR)
+        disclosure.release(session, kept, SUPERVISOR)
+        ending, _ = _released(session)
+        agreements.update_scheme(session, "SCH-01", _scheme_values(recognised="false"), "system:import")
+
+    def lock_now(session: Session, disclosure_id: int) -> None:
+        query = select(Disclosure.id).where(Disclosure.id == disclosure_id).with_for_update(nowait=True)
+        session.execute(query).one()
+
+    with factory() as job, factory() as reviewer:
+        on = london_day(utcnow()) + timedelta(days=400)
+        assert disclosure.expire(job, "system:cli", on) == [ending]
+        lock_now(reviewer, kept)  # not locked by the job
+        reviewer.rollback()
+        with pytest.raises(OperationalError):
+            lock_now(reviewer, ending)  # the one it expired is, until the job commits
+        reviewer.rollback()
+        job.rollback()
 
 
 # --------------------------------------------------------------------------- completing an emergency record
@@ -653,7 +762,10 @@ def test_an_emergency_record_is_completed_after_release_then_authorised(world: S
     disclosure.authorise(world, disclosure_id, SUPERVISOR, "justified: threat to life")
     assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
     entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
-    assert [e["changed"] for e in entries] == [["lawful_basis"], ["items"]]
+    assert [sorted(e["changes"]) for e in entries] == [["lawful_basis"], ["items.0"]]  # type: ignore[call-overload]
+    assert entries[0]["changes"] == {
+        "lawful_basis": {"old_sha256": _sha("None"), "new_sha256": _sha("DPA2018_Part3")}
+    }
     # The record it was checked against now carries it: a correction to that record reaches it.
     _, notices = disclosure.report_correction(
         world, DPU, description="wrong date", system="Athena", record_id="OCC-77"
@@ -680,6 +792,60 @@ def test_completing_an_emergency_record_cannot_change_what_was_disclosed(world: 
     disclosure.release(world, relay, SUPERVISOR)
     with pytest.raises(disclosure.DisclosureError, match="emergency"):
         disclosure.complete_emergency(world, relay, {"lawful_basis": "common_law"}, OFFICER)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_what_an_emergency_record_said_at_release_is_added_to_never_rewritten(world: Session) -> None:
+    why = "Threat to life: he said he would go to her house."
+    disclosure_id = _draft(world, _emergency_at_the_time())
+    disclosure.release(world, disclosure_id, OFFICER)
+    for rewritten in ("He seemed dangerous.", "Threat to life.", ""):
+        with pytest.raises(disclosure.DisclosureError, match="rationale recorded at the time"):
+            disclosure.complete_emergency(world, disclosure_id, {"rationale": rewritten}, OFFICER)
+    added = "The control room log confirms the call at 14:05."
+    disclosure.complete_emergency(world, disclosure_id, {"rationale_addition": added}, OFFICER)
+    now = disclosure.view(world, disclosure_id, OFFICER, "t").request
+    assert now is not None and now.rationale == f"{why}\n\n{added}"
+    # Adding again keeps the first addition too: it was recorded as well.
+    disclosure.complete_emergency(world, disclosure_id, {"rationale": f"{why}\n\n{added} At 14:06."}, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="rationale recorded at the time"):
+        disclosure.complete_emergency(world, disclosure_id, {"rationale": why}, OFFICER)
+
+    # No lawful basis was recorded at release: one may be given, once.
+    disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "DPA2018_Part3"}, OFFICER)
+    disclosure.complete_emergency(
+        world, disclosure_id, {"lawful_basis": "DPA2018_Part3"}, OFFICER
+    )  # the same
+    for other in ("common_law", ""):
+        with pytest.raises(disclosure.DisclosureError, match="lawful basis recorded"):
+            disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": other}, OFFICER)
+    completed = disclosure.view(world, disclosure_id, OFFICER, "t").request
+    assert completed is not None and completed.lawful_basis == "DPA2018_Part3"
+
+    # Each alteration entry holds the old and new SHA-256 of each field it changed.
+    entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
+    assert [e["changes"] for e in entries] == [
+        {"rationale": {"old_sha256": _sha(why), "new_sha256": _sha(f"{why}\n\n{added}")}},
+        {
+            "rationale": {
+                "old_sha256": _sha(f"{why}\n\n{added}"),
+                "new_sha256": _sha(f"{why}\n\n{added} At 14:06."),
+            }
+        },
+        {"lawful_basis": {"old_sha256": _sha("None"), "new_sha256": _sha("DPA2018_Part3")}},
+    ]
+
+
+def test_a_lawful_basis_recorded_at_an_emergency_release_stays(world: Session) -> None:
+    disclosure_id = _draft(world, probation_request(route="emergency", rationale="Threat to life."))
+    disclosure.release(world, disclosure_id, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="lawful basis recorded"):
+        disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "common_law"}, OFFICER)
+    request = disclosure.view(world, disclosure_id, OFFICER, "t").request
+    assert request is not None and request.lawful_basis == "DPA2018_Part3"
 
 
 def test_an_emergency_release_takes_its_danger_warning_with_it(world: Session) -> None:

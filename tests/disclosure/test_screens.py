@@ -378,9 +378,14 @@ def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, 
     page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
     assert "LAWFUL_BASIS_MISSING" in page and "ITEM_NOT_CLASSIFIED" in page
     assert "Seen with a co-defendant" in page
+    why = "Threat to life: he said he would go to her house."
+    html = client.get(f"/disclosures/{disclosure_id}/complete").text
+    # What was recorded is shown, not offered for editing: there is a box to add to it.
+    assert '<pre id="rationale">' + why + "</pre>" in html and 'name="rationale"' not in html
+    assert 'name="rationale_addition"' in html and 'name="lawful_basis"' in html  # none recorded yet
     form = {
         "lawful_basis": "DPA2018_Part3",
-        "rationale": "Threat to life: he said he would go to her house.",
+        "rationale_addition": "The control room log confirms the call.",
         "item-0-nature": "fact",
         "item-0-person_category": "convicted",
         "item-0-source_kind": "system_record",
@@ -392,6 +397,22 @@ def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, 
     assert "ready" in saved.headers["location"]  # type: ignore[attr-defined]
     page = _text(client.get(f"/disclosures/{disclosure_id}/complete").text)
     assert "ITEM_NOT_CLASSIFIED" not in page and "AUTHORISATION_MISSING" in page
+    completed = disclosure.view(world, disclosure_id, officer, "t").request
+    assert completed is not None and completed.lawful_basis == "DPA2018_Part3"
+    assert completed.rationale == f"{why}\n\nThe control room log confirms the call."
+    html = client.get(f"/disclosures/{disclosure_id}/complete").text
+    assert 'name="lawful_basis"' not in html and "DPA2018_Part3" in html  # recorded now: shown, not offered
+    # A rationale or lawful basis posted anyway (an old form, a crafted post) changes nothing recorded.
+    post_form(
+        client,
+        f"/disclosures/{disclosure_id}/complete",
+        {**form, "lawful_basis": "common_law", "rationale": "Something else.", "rationale_addition": ""},
+    )
+    after = disclosure.view(world, disclosure_id, officer, "t").request
+    assert after is not None and (after.lawful_basis, after.rationale) == (
+        completed.lawful_basis,
+        completed.rationale,
+    )
     client.cookies.clear()
     log_in(client, "S1002")
     post_form(client, f"/disclosures/{disclosure_id}/authorise", {"note": "threat to life"})

@@ -721,6 +721,15 @@ def review_reminders(
     return [view for view in views if view.status_on(today) in ("in_force", "not_started")]
 
 
+def agreement_changed_at(session: Session, agreement_id: str) -> datetime | None:
+    """When the agreement's record last changed (an import, its edit page, or a status the DPU set).
+
+    Every change sets `updated_at`, so an end date read now has stood unchanged at least since then.
+    """
+    row = session.get(Agreement, agreement_id)
+    return row.updated_at if row is not None else None
+
+
 # --------------------------------------------------------------------------- reading: schemes and members
 
 
@@ -750,6 +759,20 @@ def _member_view(row: SchemeMember) -> MemberView:
 def get_scheme(session: Session, scheme_id: str) -> SchemeView | None:
     row = session.get(Scheme, scheme_id)
     return _scheme_view(row) if row is not None else None
+
+
+def scheme_unrecognised_since(session: Session, scheme_id: str) -> datetime | None:
+    """Since when (at the latest) the scheme has not been recognised; None if it is, or is not registered.
+
+    `recognised` is rewritten by every scheme import, so one import with a data error can clear it. The
+    moment is the scheme's `updated_at`: every change to a scheme (an import or its edit page, through
+    `store_register`) sets it, so a scheme not recognised now has been not recognised at least since then. A
+    change to another field since moves it later, never earlier: a grace period counted from it is never cut
+    short (the ledger's alteration entries say which fields changed, but only as digests, and only once
+    committed).
+    """
+    row = session.get(Scheme, scheme_id)
+    return row.updated_at if row is not None and not row.recognised else None
 
 
 def list_schemes(session: Session) -> list[SchemeView]:

@@ -59,6 +59,7 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
+from custodes.registers import digest
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -479,6 +480,7 @@ def authorise(session: Session, disclosure_id: int, actor: Principal, note: str 
 
 # What completing an emergency record may change: how the disclosure is recorded, never what was disclosed
 # (route, subject, recipients, purpose, each item's kind and words, which are in the release's ledger entry).
+# Nor what was recorded: the rationale is only added to, and a lawful basis is given only if none is recorded.
 COMPLETION_FIELDS = ("lawful_basis", "rationale")
 COMPLETION_ITEM_FIELDS = (
     "nature",
@@ -499,11 +501,13 @@ def complete_emergency(
 ) -> CheckResult:
     """The requester completes an emergency disclosure's record after its release (then it is authorised).
 
-    `data` may give `lawful_basis`, `rationale` and, per item (same order and number as released), its
-    `nature`, `person_category`, `sensitive_condition`, `strictly_necessary`, `source` and `verified`. An
-    item's source may be given or changed only if it had no record to check against when released (none, a
-    verbal or briefing source, or no record id): a record it was sourced to stays. Returns the findings still
-    open.
+    `data` may give `rationale_addition` (a paragraph added to the rationale), `rationale` (which must begin
+    with the rationale recorded so far: what was recorded stays as it was), `lawful_basis` (only if none is
+    recorded yet; once given it stays) and, per item (same order and number as released), its `nature`,
+    `person_category`, `sensitive_condition`, `strictly_necessary`, `source` and `verified`. An item's source
+    may be given or changed only if it had no record to check against when released (none, a verbal or
+    briefing source, or no record id): a record it was sourced to stays. Each changed field's old and new
+    SHA-256 go in the alteration entry. Returns the findings still open.
     """
     row = _load(session, disclosure_id, lock=True)
     _must_be_requester(row, actor)
@@ -517,14 +521,26 @@ def complete_emergency(
     for key in COMPLETION_FIELDS:
         if key in data:
             document[key] = data[key] or None
-    if not document.get("rationale"):
-        raise DisclosureError("The rationale recorded at the time cannot be removed.")
+    addition = data.get("rationale_addition")
+    if isinstance(addition, str) and addition.strip():
+        document["rationale"] = "\n\n".join(
+            part for part in (document.get("rationale"), addition.strip()) if part
+        )
     for number, given in enumerate(given_items):
         updated = document["items"][number]
         for key in COMPLETION_ITEM_FIELDS:
             if isinstance(given, dict) and key in given:
                 updated[key] = given[key]
     completed = read_request(session, document)
+    if not (completed.rationale or "").startswith(request.rationale or ""):
+        raise DisclosureError(
+            "The rationale recorded at the time cannot be changed or removed: add to it what you know now."
+        )
+    if request.lawful_basis is not None and completed.lawful_basis != request.lawful_basis:
+        raise DisclosureError(
+            f"The lawful basis recorded ({request.lawful_basis}) cannot be changed: it is how the disclosure "
+            "was justified."
+        )
     changed_sources: list[int] = []
     items = list(completed.items)
     for number, (before, after) in enumerate(zip(request.items, completed.items, strict=True)):
@@ -536,9 +552,7 @@ def complete_emergency(
             raise DisclosureError(f"Item {number + 1} was released sourced to {record}; that source stays.")
         changed_sources.append(number)
     completed = completed.model_copy(update={"items": items})
-    changed = sorted(
-        key for key in (*COMPLETION_FIELDS, "items") if getattr(completed, key) != getattr(request, key)
-    )
+    changes = _completion_changes(request, completed)
     _store_document(row, completed)
     for number in changed_sources:  # a correction to the record now checked against must reach it
         carried = session.get(DisclosedSource, (row.id, number))
@@ -546,9 +560,9 @@ def complete_emergency(
         if carried is not None:
             carried.system = (source.system or "") if source else ""
             carried.record_id = (source.record_id or "") if source else ""
-    if changed:
+    if changes:
         row.updated_at = utcnow()
-        _event(session, row, actor, "emergency record completed", ", ".join(changed))
+        _event(session, row, actor, "emergency record completed", ", ".join(changes))
         _entry(
             session,
             row,
@@ -556,10 +570,27 @@ def complete_emergency(
             Op.ALTERATION,
             "emergency record completed",
             justification=completed.rationale,
-            changed=changed,
+            changes=changes,
             sha256=_sha256(row.document),
         )
     return _evaluate_row(session, row, completed)
+
+
+def _completion_changes(before: DisclosureRequest, after: DisclosureRequest) -> dict[str, dict[str, str]]:
+    """Each changed field (`items.<n>` for an item) with the SHA-256 of its old and new values, as the
+    register imports record their alterations (an item's value is its JSON, keys sorted)."""
+    changes = {
+        key: {"old_sha256": digest(getattr(before, key)), "new_sha256": digest(getattr(after, key))}
+        for key in COMPLETION_FIELDS
+        if getattr(before, key) != getattr(after, key)
+    }
+    for number, (old, new) in enumerate(zip(before.items, after.items, strict=True)):
+        if old != new:
+            changes[f"items.{number}"] = {
+                "old_sha256": _sha256(old.model_dump_json()),
+                "new_sha256": _sha256(new.model_dump_json()),
+            }
+    return changes
 
 
 def _source_key(item: Any) -> tuple[str, str, str] | None:
@@ -1269,29 +1300,55 @@ def set_legal_hold(session: Session, disclosure_id: int, reason: str | None, act
     _entry(session, row, actor, Op.ALTERATION, action, justification=row.legal_hold)
 
 
-# An agreement in one of these states will not come back into force (a suspension or an overdue review can be
-# lifted, so they do not end a disclosure made under it).
+# A withdrawal by the DPU is final (set_agreement_status refuses to change it, and imports never touch it). An
+# end date is not: an import or the edit page can move it, so "ended" must have stood for the grace period. A
+# suspension or an overdue review can be lifted, so they never end a disclosure made under the agreement.
 _AGREEMENT_OVER = frozenset({"ended", "withdrawn"})
 _EXPIRING_ROUTES = (Route.AGREEMENT.value, Route.PARTNERSHIP_SCHEME.value)
 
 
-def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
-    """Why a released disclosure has expired on `on`, or None: the basis it was shared on has ended.
+def _grace_days(session: Session) -> int:
+    return int(identity.config_value(session, "expiry_grace_days"))
 
-    - `partnership_scheme`: the scheme is no longer recognised (or no longer in the register), so its members
-      may no longer hold what was shared with them (K10 6.2.1);
+
+def _over_for_good(session: Session, agreement: rules.AgreementFacts, on: date, grace: int) -> bool:
+    """The agreement is withdrawn, or has been ended for `grace` days: counted from the later of the day after
+    its end date and the last change to its record (which may be the change that set the end date)."""
+    if agreement.status == "withdrawn":
+        return True
+    if agreement.status != "ended":
+        return False
+    view = agreements.get_agreement(session, agreement.agreement_id)
+    changed = agreements.agreement_changed_at(session, agreement.agreement_id)
+    if view is None or view.end_date is None or changed is None:
+        return False
+    ended_since = max(view.end_date + timedelta(days=1), london_day(changed))
+    return ended_since + timedelta(days=grace) <= on
+
+
+def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
+    """Why a released disclosure has expired on `on`, or None: the basis it was shared on has ended for good.
+
+    - `partnership_scheme`: the scheme has not been recognised for `expiry_grace_days` (or is no longer in
+      the register), so its members may no longer hold what was shared with them (K10 6.2.1). The flag is
+      rewritten by every scheme import, so a day's reading of it is not enough;
     - `agreement`: for every recipient, each agreement naming their organisation that covers the purpose and
-      every item's data category has ended or been withdrawn.
+      every item's data category has been withdrawn, or has been ended for `expiry_grace_days`.
     Other routes are one-off transfers with no continuing basis: they stay released until destroyed.
     """
     if row.status != Status.RELEASED or row.route not in _EXPIRING_ROUTES or row.erased_at is not None:
         return None
     request = _request_of(row)
+    grace = _grace_days(session)
     if row.route == Route.PARTNERSHIP_SCHEME:
         scheme = agreements.get_scheme(session, request.scheme) if request.scheme else None
         if scheme is None:
             return f"scheme {request.scheme} is no longer in the register"
-        return None if scheme.recognised else f"scheme {scheme.scheme_id} is no longer recognised"
+        since = agreements.scheme_unrecognised_since(session, scheme.scheme_id)
+        if since is None or london_day(since) + timedelta(days=grace) > on:
+            return None
+        unchanged = london_day(since)
+        return f"scheme {scheme.scheme_id} is no longer recognised (its record unchanged since {unchanged})"
     facts = gather_facts(session, request, on)
     kinds = {item.kind.value for item in request.items}
     ended: list[str] = []
@@ -1305,7 +1362,7 @@ def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
             and request.purpose.value in a.purposes
             and kinds <= a.data_categories
         ]
-        if not covering or any(a.status not in _AGREEMENT_OVER for a in covering):
+        if not covering or not all(_over_for_good(session, a, on, grace) for a in covering):
             return None
         ended += [f"{a.agreement_id} {a.status}" for a in covering]
     if not ended:
@@ -1316,24 +1373,27 @@ def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
 def expire(session: Session, actor: str, on: date, *, dry_run: bool = False) -> list[int]:
     """Mark expired every released disclosure whose basis has ended as on `on` (see `expiry_reason`).
 
-    Run by `custodes disclosure dispose` before the disposal itself. Each is locked and checked again before
-    it changes (a review or another run may have closed it since the list was drawn up); each expiry is an
-    event on the case and a ledger entry with the reason. The retention clock runs from the expiry.
+    Run by `custodes disclosure dispose` before the disposal itself. The candidates are found without locks;
+    only those expiring are then locked, read afresh and checked again before they change (a review or
+    another run may have closed one since), so a reviewer working on any other released disclosure is not
+    held up until the job commits. Each expiry is an event on the case and a ledger entry with the reason.
+    The retention clock runs from the expiry.
     """
     query = (
-        select(Disclosure.id)
+        select(Disclosure)
         .where(Disclosure.status == Status.RELEASED.value, Disclosure.route.in_(_EXPIRING_ROUTES))
         .order_by(Disclosure.id)
     )
+    expiring = [row.id for row in session.scalars(query) if expiry_reason(session, row, on) is not None]
+    if dry_run:
+        return expiring
     expired: list[int] = []
-    for disclosure_id in list(session.scalars(query)):
-        row = _load(session, disclosure_id, lock=not dry_run)
+    for disclosure_id in expiring:
+        row = _load(session, disclosure_id, lock=True)
         reason = expiry_reason(session, row, on)
         if reason is None:
             continue
         expired.append(row.id)
-        if dry_run:
-            continue
         now = utcnow()
         row.status, row.closed_at, row.review_due = Status.EXPIRED.value, now, None
         session.add(DisclosureEvent(disclosure_id=row.id, at=now, actor=actor, action="expired", note=reason))

@@ -518,7 +518,7 @@ def completion_form(request: Request, db: Db, principal: Requester, disclosure_i
 
 
 def completion_from_form(form: FormData, actor: Principal, previous: dict[str, Any]) -> dict[str, Any]:
-    """The fields an emergency record is completed with (service.COMPLETION_FIELDS and ITEM_FIELDS)."""
+    """The fields an emergency record is completed with (service.complete_emergency)."""
     items = []
     for n, before in enumerate(previous.get("items", [])):
         key = f"item-{n}-"
@@ -543,7 +543,11 @@ def completion_from_form(form: FormData, actor: Principal, previous: dict[str, A
                 "method": _text(form, key + "verified_method") or "checked against the source record",
             }
         items.append(item)
-    basis = {"lawful_basis": _text(form, "lawful_basis"), "rationale": _text(form, "rationale")}
+    # The rationale recorded is shown, not posted: only an addition to it is. A lawful basis is offered only
+    # while none is recorded.
+    basis = {"rationale_addition": _text(form, "rationale_addition")}
+    if not previous.get("lawful_basis"):
+        basis["lawful_basis"] = _text(form, "lawful_basis")
     return {**basis, "items": items}
 
 

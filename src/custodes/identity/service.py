@@ -564,6 +564,15 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "48",
         int,
     ),
+    "expiry_grace_days": ConfigSpec(
+        "Disclosure expiry grace (days)",
+        "A released disclosure expires only once its scheme has read 'not recognised', or its agreement has "
+        "been past its end date, for this many days with no change to that scheme's or agreement's record: "
+        "an import that wrongly clears the flag or moves the end date can be put right before anything "
+        "expires.",
+        "30",
+        int,
+    ),
     "neighbour_distance_m": ConfigSpec(
         "Neighbour distance (metres)",
         "Monitoring treats people living this close to the searcher as neighbours.",
