@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.identity.schemas import Principal
+from custodes.kit.names import PersonKey, forenames_agree, match_keys
+from custodes.monitoring import detectors
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.alerts import AlertDraft
 from custodes.monitoring.schemas import Rule
 from custodes.settings import Settings
-from tests.monitoring.world import event, ingest, load_world
+from tests.monitoring.world import event, ingest, load_lookalikes, load_world
 
 
 @pytest.fixture
@@ -75,6 +78,59 @@ def test_declared_conflict_matches_a_spelling_variant_and_initial(
     alert = only(alerts_for(db, settings, world, event("e1", "N-DECL")))
     assert alert.rules == (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)
     assert "D-1" in alert.explanation and "friend" in alert.explanation
+
+
+FORENAMES = (
+    "K", "K.", "Karl", "Carl", "C", "Kenneth", "Kathryn", "Catherine", "Anne Marie", "Annemarie", "Ann-Marie",
+    "Anne", "A", "John", "Jon", "J", "Mackenzie", "McKenzie", "M", "Sean", "Shaun", "",
+)  # fmt: skip
+
+
+def test_the_detectors_forename_join_agrees_with_the_gates_matching() -> None:
+    """detectors._agree, run as SQL over the stored keys, says what kit.names.forenames_agree says."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE people (name VARCHAR, surname_key VARCHAR, forename_key VARCHAR, joined_key VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO people VALUES (?, ?, ?, ?)", [(n, *match_keys("Smith", n)) for n in FORENAMES]
+    )
+    found = con.execute(
+        f"SELECT a.name, b.name, {detectors._agree('a', 'b')} FROM people a, people b"
+    ).fetchall()
+    assert len(found) == len(FORENAMES) ** 2
+    keys = {n: PersonKey.of(None, "Smith", n, None, None) for n in FORENAMES}
+    wrong = [(a, b, bool(said)) for a, b, said in found if bool(said) != forenames_agree(keys[a], keys[b])]
+    assert wrong == []
+    assert ("K", "Karl", True) in {(a, b, bool(said)) for a, b, said in found}
+
+
+def test_self_by_an_initial_as_written_and_the_same_date_of_birth(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """ "K Smith" is Karl Smith's initial although Karl is matched under its variant Carl (as the gate)."""
+    load_lookalikes(db)
+    alert = only(alerts_for(db, settings, world, event("e1", "N-KSMITH", staff="S4")))
+    assert alert.rules == (Rule.SELF, Rule.UNEXPLAINED)
+    assert "N-KSMITH is S4's own record" in alert.explanation
+
+
+def test_self_by_name_and_home_postcode_without_a_date_of_birth(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    load_lookalikes(db)
+    alert = only(alerts_for(db, settings, world, event("e1", "N-HOME")))
+    assert alert.rules == (Rule.SELF, Rule.UNEXPLAINED)  # not also their relative or neighbour
+    assert "N-HOME is S1's own record" in alert.explanation
+
+
+def test_the_searchers_name_elsewhere_without_a_date_of_birth_is_not_self(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    load_lookalikes(db)
+    assert alerts_for(db, settings, world, event("e1", "N-NAMESAKE")) == []
+    found = monitoring.explain(db, settings, "e1", "system:test")
+    assert found is not None and found.rules == (Rule.UNEXPLAINED,)
 
 
 def test_common_surname_far_away_raises_nothing(db: Session, settings: Settings, world: Path) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from custodes.monitoring import service as monitoring
 from custodes.settings import Settings
-from tests.monitoring.world import event, ingest, load_world
+from tests.monitoring.world import event, ingest, load_lookalikes, load_world
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:  # scripts/test installs a Java runtime; say so rather than pass quietly
@@ -36,6 +36,9 @@ ROWS = [
     event("s13", "N-CASE", day=6, hour=14),
     event("s14", "N-TEAM", day=7, hour=15),
     event("s15", "N-FAR", day=7, hour=16),
+    event("s16", "N-KSMITH", day=8, staff="S4"),  # SELF by an initial as written and the date of birth
+    event("s17", "N-HOME", day=8, hour=11),  # SELF by name and home postcode
+    event("s18", "N-NAMESAKE", day=8, hour=12),  # the name alone: nothing
     *(event(f"v{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 8) for i in range(8)),
     *(
         event(f"w{d}-{i}", None, day=d, action="search", staff="S2", minute=i)
@@ -52,6 +55,7 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
     if backend != "sqlite":
         pytest.skip("Spark reads the same Parquet whatever the database: one run (on SQLite) is enough")
     load_world(db)
+    load_lookalikes(db)
     folder = tmp_path / "in"
     folder.mkdir()
     ingest(db, settings, folder, ROWS)
@@ -63,5 +67,6 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
         "SELF", "RELATIVE_OR_HOUSEHOLD", "NEIGHBOUR", "DECLARED_CONFLICT", "COLLEAGUE", "PUBLIC_FIGURE",
         "UNEXPLAINED", "CASE_MISMATCH", "REPEATED_INTEREST", "VOLUME_ANOMALY", "OFF_DUTY",
     }  # fmt: skip
+    assert {a.subject_id for a in duck_alerts if "SELF" in a.rules} == {"N-SELF", "N-KSMITH", "N-HOME"}
     assert [a.as_json() for a in spark_alerts] == [a.as_json() for a in duck_alerts]
     assert spark_counts == duck_counts

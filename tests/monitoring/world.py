@@ -140,6 +140,32 @@ DECLARATIONS = [
 ]
 
 
+# People who are or are not a searcher by name (SELF: name with date of birth or home postcode, as the gate).
+LOOKALIKE_STAFF = [
+    _staff(
+        "S4",
+        "Smith",
+        "Karl",  # matched under its spelling variant, Carl
+        "T2",
+        "1990-02-02",
+        home_postcode="TN2 5AA",
+        home_lat="51.1400",
+        home_lon="0.2900",
+    ),
+]
+LOOKALIKES = [
+    _nominal("N-KSMITH", "Smith", "K", date_of_birth="1990-02-02"),  # S4: Karl's initial, same birth date
+    _nominal("N-HOME", "Smith", "John", postcode="me14 1aa"),  # S1: name and home postcode, no birth date
+    _nominal("N-NAMESAKE", "Smith", "John", postcode="CT9 1ZZ", lat="51.38", lon="1.38"),  # S1's name only
+]
+
+
+def load_lookalikes(db: Session) -> None:
+    load_records(db, "staff", LOOKALIKE_STAFF, ACTOR)
+    load_records(db, "nominals", LOOKALIKES, ACTOR)
+    db.flush()
+
+
 def rosters(days: int = 10) -> list[dict[str, str]]:
     """S1 works 07:00–17:00 every day of the test fortnight."""
     rows = []

@@ -50,13 +50,27 @@ class Thresholds:
 
 
 def _agree(a: str, b: str) -> str:
-    """SQL: first forenames agree as kit.names.forenames_agree says (same, an initial, or run together)."""
+    """SQL: the first forenames agree exactly as kit.names.forenames_agree says: the same key, one an initial
+    of the other's key or of its forenames as written (joined_key: "K" is Karl's initial though Karl's key is
+    "carl"), or the forenames run together the same."""
     return (
         f"({a}.forename_key <> '' AND {b}.forename_key <> '' AND ("
         f"{a}.forename_key = {b}.forename_key"
-        f" OR (length({a}.forename_key) = 1 AND substr({b}.forename_key, 1, 1) = {a}.forename_key)"
-        f" OR (length({b}.forename_key) = 1 AND substr({a}.forename_key, 1, 1) = {b}.forename_key)"
+        f" OR (length({a}.forename_key) = 1 AND (substr({b}.forename_key, 1, 1) = {a}.forename_key"
+        f" OR substr({b}.joined_key, 1, 1) = {a}.forename_key))"
+        f" OR (length({b}.forename_key) = 1 AND (substr({a}.forename_key, 1, 1) = {b}.forename_key"
+        f" OR substr({a}.joined_key, 1, 1) = {b}.forename_key))"
         f" OR {a}.joined_key = {b}.joined_key))"
+    )
+
+
+def _same_person(a: str, b: str, a_postcode: str = "postcode") -> str:
+    """SQL: by name as kit.names.same_person says: the same surname key, agreeing forenames, and the same
+    date of birth or the same (normalised) postcode. A name alone never is: a NULL date or postcode equals
+    nothing. `b` is a nominal_ref row; `a_postcode` names `a`'s postcode column."""
+    return (
+        f"({a}.surname_key <> '' AND {a}.surname_key = {b}.surname_key AND {_agree(a, b)}"
+        f" AND ({a}.date_of_birth = {b}.date_of_birth OR {a}.{a_postcode} = {b}.postcode))"
     )
 
 
@@ -171,9 +185,7 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             FROM pair p
             JOIN decl_ref d ON d.staff_id = p.staff_id
             JOIN nominal_ref n ON n.subject_id = p.subject_id
-            WHERE d.subject_id = n.subject_id
-               OR (d.surname_key <> '' AND d.surname_key = n.surname_key AND {_agree("d", "n")}
-                   AND (d.date_of_birth = n.date_of_birth OR d.postcode = n.postcode))
+            WHERE d.subject_id = n.subject_id OR {_same_person("d", "n")}
             GROUP BY p.staff_id, p.subject_id
             """,
         ),
@@ -186,9 +198,8 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                        AS same_surname,
                    CASE WHEN s.home_postcode = n.postcode THEN 1 ELSE 0 END AS same_postcode,
                    {_distance("s.home_lat", "s.home_lon", "n.lat", "n.lon")} AS distance_m,
-                   CASE WHEN n.staff_id = p.staff_id
-                          OR (s.surname_key <> '' AND s.surname_key = n.surname_key AND {_agree("s", "n")}
-                              AND s.date_of_birth = n.date_of_birth) THEN 1 ELSE 0 END AS is_self,
+                   CASE WHEN n.staff_id = p.staff_id OR {_same_person("s", "n", a_postcode="home_postcode")}
+                        THEN 1 ELSE 0 END AS is_self,
                    d.declaration_id, d.relationship, coalesce(d.declared_relative, 0) AS declared_relative
             FROM pair p
             JOIN staff_ref s ON s.staff_id = p.staff_id
