@@ -243,12 +243,8 @@ def test_migration_0009_encrypts_stored_home_locations_and_needs_the_key(
         engine.dispose()
 
 
-def test_init_creates_the_data_key_and_encrypts_an_older_database(
-    backend: str, new_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Upgrading an installation: `custodes init` makes the key file, then migrates with it."""
-    monkeypatch.delenv("CUSTODES_DATA_KEY_FILE", raising=False)
-    url = new_database(backend)
+def _database_before_0009(url: str) -> str:
+    """A database as it was before 0009, holding home locations in clear."""
     engine = make_engine(url)
     try:
         command.downgrade(alembic_config(engine), "0008")
@@ -256,6 +252,15 @@ def test_init_creates_the_data_key_and_encrypts_an_older_database(
             connection.execute(text(_PLAIN_STAFF), _BEFORE_0009)
     finally:
         engine.dispose()
+    return url
+
+
+def test_init_creates_the_data_key_and_encrypts_an_older_database(
+    backend: str, new_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading an installation: `custodes init` makes the key file, then migrates with it."""
+    monkeypatch.delenv("CUSTODES_DATA_KEY_FILE", raising=False)
+    url = _database_before_0009(new_database(backend))
     home = tmp_path / "home"
     result = CliRunner().invoke(cli, ["init"], env={"CUSTODES_HOME": str(home), "CUSTODES_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
@@ -276,14 +281,7 @@ def test_init_refuses_a_new_data_key_when_the_old_one_is_lost(
 ) -> None:
     """A lost key file is not a new installation: init says so, and leaves no new key behind."""
     monkeypatch.delenv("CUSTODES_DATA_KEY_FILE", raising=False)
-    url = new_database(backend)
-    engine = make_engine(url)
-    try:
-        command.downgrade(alembic_config(engine), "0008")
-        with engine.begin() as connection:
-            connection.execute(text(_PLAIN_STAFF), _BEFORE_0009)
-    finally:
-        engine.dispose()
+    url = _database_before_0009(new_database(backend))
     home = tmp_path / "home"
     env = {"CUSTODES_HOME": str(home), "CUSTODES_DATABASE_URL": url}
     assert CliRunner().invoke(cli, ["init"], env=env).exit_code == 0

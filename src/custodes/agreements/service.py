@@ -834,16 +834,13 @@ def view_members_register(
     for row in session.scalars(query):
         register[row.scheme_id].append(_member_view(row))
     people = tuple(m.member_id for members in register.values() for m in members if m.individual)
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="scheme_register",
-            object_id=scheme_id,
-            subjects=people,
-            justification=justification,
-        ),
+        actor=actor,
+        object_type="scheme_register",
+        object_id=scheme_id,
+        subjects=people,
+        justification=justification,
     )
     return dict(register)
 
@@ -859,15 +856,12 @@ def view_member(
     """One member's record for a screen; showing it is a consultation (an individual member is a person)."""
     member = scheme_member(session, scheme_id, member_id)
     if member is not None:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="scheme_member",
-                object_id=member_id,
-                subjects=(member_id,) if member.individual else (),
-                justification=justification,
-            ),
+            actor=actor,
+            object_type="scheme_member",
+            object_id=member_id,
+            subjects=(member_id,) if member.individual else (),
+            justification=justification,
         )
     return member

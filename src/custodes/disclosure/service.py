@@ -139,16 +139,13 @@ def check(
 def _consulted(
     session: Session, actor: str, object_type: str, object_id: str | None, subject: str, justification: str
 ) -> None:
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type=object_type,
-            object_id=object_id,
-            subjects=(subject,),
-            justification=justification,
-        ),
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        subjects=(subject,),
+        justification=justification,
     )
 
 
@@ -1173,16 +1170,13 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
     elif request is not None and row.status in OPEN_STATUSES:
         result = _evaluate_row(session, row, request)
     if row.subject_id:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor.actor,
-                op=Op.CONSULTATION,
-                object_type="disclosure",
-                object_id=str(row.id),
-                subjects=(row.subject_id,),
-                justification=justification,
-            ),
+            actor=actor.actor,
+            object_type="disclosure",
+            object_id=str(row.id),
+            subjects=(row.subject_id,),
+            justification=justification,
         )
     recipients = _recipients(session, row.id)
     lines = tuple(

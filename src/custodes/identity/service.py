@@ -196,17 +196,14 @@ def list_accounts(
     page = session.scalars(query.order_by(Account.staff_id).limit(limit).offset(offset))
     views = [_view(row) for row in page]
     if viewer is not None and views:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=viewer,
-                op=Op.CONSULTATION,
-                object_type="account_list",
-                object_id=None,
-                subjects=tuple(v.staff_id for v in views),
-                justification="account administration",
-                detail={"search": text, "role": str(role) if role else ""},
-            ),
+            actor=viewer,
+            object_type="account_list",
+            object_id=None,
+            subjects=tuple(v.staff_id for v in views),
+            justification="account administration",
+            detail={"search": text, "role": str(role) if role else ""},
         )
     return views, total
 

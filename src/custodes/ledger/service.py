@@ -87,6 +87,29 @@ def record(session: Session, draft: EntryDraft) -> None:
     session.info.setdefault(_PENDING, []).append(draft)
 
 
+def record_consultation(
+    session: Session,
+    *,
+    actor: str,
+    object_type: str,
+    object_id: str | None = None,
+    subjects: tuple[str, ...] = (),
+    justification: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Personal data was shown (a screen, a list, an export): a `consultation`, with why (DPA 2018 s.62)."""
+    draft = EntryDraft(
+        actor=actor,
+        op=Op.CONSULTATION,
+        object_type=object_type,
+        object_id=object_id,
+        subjects=subjects,
+        justification=justification,
+        detail=detail or {},
+    )
+    record(session, draft)
+
+
 def record_many(session: Session, drafts: Iterable[EntryDraft]) -> None:
     session.info.setdefault(_PENDING, []).extend(drafts)
 
@@ -1329,33 +1352,26 @@ def record_search(session: Session, actor: str, criteria: EntryFilter, reason: s
         raise LedgerError(
             "give the reason for this search (a case reference or the request you are answering)"
         )
-    record(
+    record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="ledger_search",
-            object_id=None,
-            subjects=tuple(people),
-            justification=(reason or "").strip() or "ledger audit",
-            detail={"criteria": criteria.described()},
-        ),
+        actor=actor,
+        object_type="ledger_search",
+        subjects=tuple(people),
+        justification=(reason or "").strip() or "ledger audit",
+        detail={"criteria": criteria.described()},
     )
 
 
 def record_export(session: Session, actor: str, start: int, end: int, channel: str) -> None:
     """Entries [start, end) handed out whole (they name people and reasons): a consultation, recorded by
     range, since an export may hold millions of entries."""
-    record(
+    record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="ledger_export",
-            object_id=f"{start}-{end}",
-            justification=f"ledger entries read through the {channel} (verification or audit)",
-            detail={"from": start, "to": end},
-        ),
+        actor=actor,
+        object_type="ledger_export",
+        object_id=f"{start}-{end}",
+        justification=f"ledger entries read through the {channel} (verification or audit)",
+        detail={"from": start, "to": end},
     )
 
 
@@ -1369,16 +1385,13 @@ def view_entry(session: Session, index: int, actor: str) -> StoredEntry | None:
     if row is None:
         return None
     found = _stored(row)
-    record(
+    record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="ledger_entry",
-            object_id=str(index),
-            subjects=tuple(found.subjects),
-            justification=f"audit of ledger entry {index}",
-        ),
+        actor=actor,
+        object_type="ledger_entry",
+        object_id=str(index),
+        subjects=tuple(found.subjects),
+        justification=f"audit of ledger entry {index}",
     )
     return found
 

@@ -475,16 +475,13 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
     alert = _alert(session, alert_id, viewer)
     label = pseudonym(settings, alert.staff_id)
     revealed = _revealed_to(session, alert_id, viewer)
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=viewer.actor,
-            op=Op.CONSULTATION,
-            object_type="alert",
-            object_id=alert_id,
-            subjects=_subjects(alert.subject_id),
-            justification=f"counter-corruption triage of alert {alert_id}",
-        ),
+        actor=viewer.actor,
+        object_type="alert",
+        object_id=alert_id,
+        subjects=_subjects(alert.subject_id),
+        justification=f"counter-corruption triage of alert {alert_id}",
     )
     staff = None
     if revealed:
@@ -552,17 +549,14 @@ def reveal_identity(session: Session, alert_id: str, viewer: Principal, reason: 
     if _revealed_to(session, alert_id, viewer):
         return False
     session.add(IdentityReveal(alert_id=alert_id, revealed_to=viewer.staff_id, reason=cleaned, at=utcnow()))
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=viewer.actor,
-            op=Op.CONSULTATION,
-            object_type="alert",
-            object_id=alert_id,
-            subjects=(alert.staff_id,),
-            justification=cleaned,
-            detail={"action": "identity revealed"},
-        ),
+        actor=viewer.actor,
+        object_type="alert",
+        object_id=alert_id,
+        subjects=(alert.staff_id,),
+        justification=cleaned,
+        detail={"action": "identity revealed"},
     )
     session.flush()
     return True
@@ -734,17 +728,14 @@ def investigations(
         ).all()
     )
     if rows:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=viewer.actor,
-                op=Op.CONSULTATION,
-                object_type="investigation_list",
-                object_id=None,
-                subjects=_subjects(*(r.staff_id for r in rows)),
-                justification="counter-corruption casework: the list of investigations",
-                detail={"status": status or "any", "shown": len(rows)},
-            ),
+            actor=viewer.actor,
+            object_type="investigation_list",
+            object_id=None,
+            subjects=_subjects(*(r.staff_id for r in rows)),
+            justification="counter-corruption casework: the list of investigations",
+            detail={"status": status or "any", "shown": len(rows)},
         )
     return [_summary(session, r, counts.get(r.id, 0)) for r in rows]
 
@@ -765,16 +756,13 @@ def investigation_detail(
     row = _investigation(session, investigation_id, viewer)
     alerts = _linked_alerts(session, row.id)
     subjects = [a.subject_id for a in alerts if a.subject_id]
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=viewer.actor,
-            op=Op.CONSULTATION,
-            object_type="investigation",
-            object_id=row.reference,
-            subjects=_subjects(*subjects),
-            justification=purpose,
-        ),
+        actor=viewer.actor,
+        object_type="investigation",
+        object_id=row.reference,
+        subjects=_subjects(*subjects),
+        justification=purpose,
     )
     staff = workforce.view_staff(session, row.staff_id, actor=viewer.actor, justification=purpose)
     label = staff.name if staff else row.staff_id

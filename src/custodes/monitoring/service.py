@@ -336,16 +336,13 @@ def view_nominal(session: Session, subject_id: str, *, actor: str, justification
     nominal = get_nominal(session, subject_id)
     if nominal is None:
         return None
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="nominal",
-            object_id=subject_id,
-            subjects=(subject_id,),
-            justification=justification,
-        ),
+        actor=actor,
+        object_type="nominal",
+        object_id=subject_id,
+        subjects=(subject_id,),
+        justification=justification,
     )
     return nominal
 
@@ -1318,16 +1315,13 @@ def stored_event(settings: Settings, event_id: str) -> dict[str, Any] | None:
 
 def _consulted(session: Session, event: Mapping[str, Any], actor: str, why: str) -> None:
     """Showing a stored access to someone is a consultation of the people it names."""
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="access_event",
-            object_id=event["event_id"],
-            subjects=tuple(dict.fromkeys(p for p in (event["staff_id"], event["subject_id"]) if p)),
-            justification=why,
-        ),
+        actor=actor,
+        object_type="access_event",
+        object_id=event["event_id"],
+        subjects=tuple(dict.fromkeys(p for p in (event["staff_id"], event["subject_id"]) if p)),
+        justification=why,
     )
 
 
@@ -1594,15 +1588,12 @@ def quarantined_rows(
         }
     )
     if rows:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="access_ingest",
-                object_id=ingest_id,
-                subjects=tuple(people),
-                justification="checking access-log rows quarantined at ingest",
-            ),
+            actor=actor,
+            object_type="access_ingest",
+            object_id=ingest_id,
+            subjects=tuple(people),
+            justification="checking access-log rows quarantined at ingest",
         )
     return rows

@@ -604,16 +604,13 @@ def sample_detail(
             select(GroundsReview).where(GroundsReview.sample_id == sample.id).order_by(GroundsReview.position)
         )
     )
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="stop_search_sample",
-            object_id=sample.reference,
-            justification="supervisory review of reasonable grounds (stop and search sample)",
-            detail={"records": len(items)},
-        ),
+        actor=actor,
+        object_type="stop_search_sample",
+        object_id=sample.reference,
+        justification="supervisory review of reasonable grounds (stop and search sample)",
+        detail={"records": len(items)},
     )
     return sample, items
 

@@ -918,17 +918,14 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     closed = [_referral_view(r, names) for r in closed_rows]
     shown = open_ + closed
     if shown:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=f"staff:{handler_id}",
-                op=Op.CONSULTATION,
-                object_type="referral_queue",
-                object_id=handler_id,
-                subjects=tuple(sorted({s for r in shown for s in (r.staff_id, r.subject_id) if s})),
-                justification="referrals for me to handle (pre-access gate)",
-                detail={"referrals": [r.id for r in shown]},
-            ),
+            actor=f"staff:{handler_id}",
+            object_type="referral_queue",
+            object_id=handler_id,
+            subjects=tuple(sorted({s for r in shown for s in (r.staff_id, r.subject_id) if s})),
+            justification="referrals for me to handle (pre-access gate)",
+            detail={"referrals": [r.id for r in shown]},
         )
     return open_, closed
 
@@ -938,16 +935,13 @@ def view_referral(session: Session, referral_id: int, handler_id: str) -> Referr
     row = session.get(Referral, referral_id)
     if row is None or not _may_handle(session, row, handler_id):
         raise ReferralError("There is no such referral for you to handle.")
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=f"staff:{handler_id}",
-            op=Op.CONSULTATION,
-            object_type="referral",
-            object_id=str(row.id),
-            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
-            justification=f"handling referral {row.id} (pre-access gate)",
-        ),
+        actor=f"staff:{handler_id}",
+        object_type="referral",
+        object_id=str(row.id),
+        subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
+        justification=f"handling referral {row.id} (pre-access gate)",
     )
     return _referral_view(row, _names(session, [row.staff_id]))
 

@@ -189,16 +189,13 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
     if staff is None:
         return None
     manager = session.get(Staff, staff.line_manager_id) if staff.line_manager_id else None
-    ledger.record(
+    ledger.record_consultation(
         session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONSULTATION,
-            object_type="staff",
-            object_id=staff_id,
-            subjects=(staff_id,),
-            justification=justification,
-        ),
+        actor=actor,
+        object_type="staff",
+        object_id=staff_id,
+        subjects=(staff_id,),
+        justification=justification,
     )
     return StaffView(
         staff_id=staff.staff_id,
@@ -913,16 +910,13 @@ def team_training(
     staff = list(session.scalars(select(Staff).where(Staff.team_id == team_id).order_by(Staff.staff_id)))
     members = _members_training(session, staff, on, within_days)
     if members:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="training_team",
-                object_id=team_id,
-                subjects=tuple(m.staff_id for m in members),
-                justification="training compliance: team list",
-            ),
+            actor=actor,
+            object_type="training_team",
+            object_id=team_id,
+            subjects=tuple(m.staff_id for m in members),
+            justification="training compliance: team list",
         )
     return sorted(members, key=lambda m: (_STATE_ORDER[m.state], m.name))
 
@@ -988,17 +982,14 @@ def renewals_due(session: Session, on: date, within_days: int, *, actor: str) ->
         )
     rows.sort(key=lambda r: (r.expires_on, r.staff_id, r.level))
     if rows:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="vetting_renewals",
-                object_id=None,
-                subjects=tuple(sorted({r.staff_id for r in rows})),
-                justification="vetting renewal bring-forward list",
-                detail={"within_days": within_days},
-            ),
+            actor=actor,
+            object_type="vetting_renewals",
+            object_id=None,
+            subjects=tuple(sorted({r.staff_id for r in rows})),
+            justification="vetting renewal bring-forward list",
+            detail={"within_days": within_days},
         )
     return rows
 
@@ -1040,16 +1031,13 @@ def vetting_backlog(session: Session, on: date, *, actor: str, oldest: int = 15)
             )
         )
     if named:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="vetting_backlog",
-                object_id=None,
-                subjects=tuple(sorted({c.staff_id for c in named})),
-                justification="vetting backlog: oldest open applications",
-            ),
+            actor=actor,
+            object_type="vetting_backlog",
+            object_id=None,
+            subjects=tuple(sorted({c.staff_id for c in named})),
+            justification="vetting backlog: oldest open applications",
         )
     return Backlog(on=on, bands=tuple(label for _l, _h, label in AGE_BANDS), counts=counts, oldest=named)
 
@@ -1376,18 +1364,15 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
     if not (own or may_decide(detail, principal) or principal.can(Permission.WORKFORCE_REGISTERS)):
         raise DeclarationError("There is no such declaration, or it is not yours to see.")
     if not own:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=principal.actor,
-                op=Op.CONSULTATION,
-                object_type="declaration",
-                object_id=declaration_id,
-                subjects=tuple(s for s in (detail.staff_id, detail.subject_id) if s),
-                justification="declaration decision"
-                if may_decide(detail, principal)
-                else "declarations register",
-            ),
+            actor=principal.actor,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=tuple(s for s in (detail.staff_id, detail.subject_id) if s),
+            justification="declaration decision"
+            if may_decide(detail, principal)
+            else "declarations register",
         )
     return detail
 
@@ -1423,16 +1408,13 @@ def decision_queue(
     )
     shown = awaiting + reviews
     if shown:
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=principal.actor,
-                op=Op.CONSULTATION,
-                object_type="declaration_queue",
-                object_id=principal.staff_id,
-                subjects=tuple(sorted({r.staff_id for r in shown})),
-                justification="declarations awaiting my decision",
-            ),
+            actor=principal.actor,
+            object_type="declaration_queue",
+            object_id=principal.staff_id,
+            subjects=tuple(sorted({r.staff_id for r in shown})),
+            justification="declarations awaiting my decision",
         )
     return _details(session, awaiting), _details(session, reviews)
 
@@ -1552,17 +1534,14 @@ def declaration_register(
     details = _details(session, rows)
     if details:
         subjects = {d.staff_id for d in details} | {d.subject_id for d in details if d.subject_id}
-        ledger.record(
+        ledger.record_consultation(
             session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONSULTATION,
-                object_type="declaration_register",
-                object_id=kind or "all",
-                subjects=tuple(sorted(subjects)),
-                justification="declarations register",
-                detail={"search": text},
-            ),
+            actor=actor,
+            object_type="declaration_register",
+            object_id=kind or "all",
+            subjects=tuple(sorted(subjects)),
+            justification="declarations register",
+            detail={"search": text},
         )
     return details, total
 
