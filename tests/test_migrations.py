@@ -305,3 +305,37 @@ def test_init_refuses_a_new_data_key_when_the_old_one_is_lost(
         database.close()
     again = CliRunner().invoke(cli, ["init", "--forget-home-locations"], env=env)
     assert again.exit_code == 1 and "nothing to forget" in again.output
+
+
+def test_migration_0011_gives_accounts_their_last_day_from_the_staff_register(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """0010 added `account.active_until` empty: leave dates already imported must reach it (review)."""
+    engine = make_engine(new_database(backend))
+    try:
+        command.downgrade(alembic_config(engine), "0010")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO staff (staff_id, surname, forenames, leave_date, created_at, updated_at)"
+                    " VALUES ('S1', 'Smith', 'John', '2026-01-31', :now, :now),"
+                    " ('S2', 'Jones', 'Ann', NULL, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO account (staff_id, display_name, active, failed_logins, created_at)"
+                    " VALUES ('S1', 'John Smith', true, 0, :now), ('S2', 'Ann Jones', true, 0, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT staff_id, active_until FROM account ORDER BY staff_id"))
+            assert [(staff_id, str(day) if day else None) for staff_id, day in rows] == [
+                ("S1", "2026-01-31"),
+                ("S2", None),
+            ]
+    finally:
+        engine.dispose()

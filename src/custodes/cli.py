@@ -134,8 +134,9 @@ def serve(
     try:
         with unit_of_work(checkpoint=False) as session:  # the data key reads what it protects, or it says why
             readable = workforce_service.home_locations_readable(session)
-    except DBAPIError:
-        fail("The database is not ready: run `custodes init` first.")
+    except DBAPIError as error:
+        missing_table = "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", "") == "42P01"
+        fail("The database is not ready: run `custodes init` first." if missing_table else f"{error.orig}")
     if not readable:
         fail(
             f"The staff home locations do not read with {settings().resolved_data_key_file}: restore the key "

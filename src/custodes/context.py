@@ -10,10 +10,11 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from custodes.database import Database
-from custodes.kit.crypto import DecryptionFailed, KeyMissing
+from custodes.kit.crypto import DecryptionFailed, KeyMissing, key_problem
 from custodes.kit.db import transaction
 from custodes.settings import Settings
 
@@ -51,8 +52,11 @@ def unit_of_work(checkpoint: bool = True) -> Iterator[Session]:
         try:
             with transaction(database.factory) as session:
                 yield session
-        except (KeyMissing, DecryptionFailed) as error:
-            fail(f'{error} (docs/security.md, "Encryption at rest"). Nothing was changed.')
+        except (KeyMissing, DecryptionFailed, StatementError) as error:
+            problem = key_problem(error)
+            if problem is None:
+                raise
+            fail(f'{problem} (docs/security.md, "Encryption at rest"). Nothing was changed.')
         if checkpoint:
             from custodes.ledger import service as ledger
 

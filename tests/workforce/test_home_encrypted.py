@@ -119,3 +119,36 @@ def test_another_key_cannot_read_the_values(fresh: Callable[[str], Settings]) ->
     _put(installed)
     with pytest.raises(DecryptionFailed, match=r"staff\.home_postcode: stored under data key"):
         _get(other)
+
+
+@pytest.mark.parametrize("stored", ["home_postcode", "home_lat", "home_lon"])
+def test_the_key_check_reads_each_column(db: Session, tmp_path: Path, stored: str) -> None:
+    """A file may give coordinates without a postcode: a wrong key must still be noticed (found by review)."""
+    from custodes.kit.crypto import FieldCipher, new_key_text, parse_key
+
+    store(db, tmp_path, "staff", [_row("S1")])
+    assert workforce.home_locations_readable(db)
+    other = FieldCipher(parse_key(new_key_text(), "another key"))
+    value = b"ME14 1AA".ljust(16, b"\0") if stored == "home_postcode" else bytes(8)
+    db.execute(text(f"UPDATE staff SET {stored} = :v"), {"v": other.encrypt(value, f"staff.{stored}")})
+    assert not workforce.home_locations_readable(db)
+
+
+def test_a_command_that_cannot_write_for_want_of_a_key_exits_1_and_changes_nothing(
+    fresh: Callable[[str], Settings], tmp_path: Path
+) -> None:
+    """The key error comes wrapped in SQLAlchemy's StatementError when a value is written (review)."""
+    from typer.testing import CliRunner
+
+    from custodes.cli import app as cli
+
+    keyless = fresh("keyless")
+    env = {"CUSTODES_HOME": str(keyless.home), "CUSTODES_DATABASE_URL": keyless.database_url or ""}
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "staff_id,surname,forenames,date_of_birth,role,team_id,area_code,line_manager_id,home_postcode,"
+        "home_lat,home_lon\nS1,Smith,John,,officer,,,,ME14 1AA,,\n"
+    )
+    result = CliRunner().invoke(cli, ["import", "staff", str(staff)], env=env)
+    assert result.exit_code == 1
+    assert "No data encryption key" in result.output and "Nothing was changed" in result.output

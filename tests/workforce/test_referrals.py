@@ -171,6 +171,46 @@ def test_a_manager_the_search_is_about_never_handles_it(db: Session) -> None:
         gate.view_referral(db, referral_id, "M1")
 
 
+def test_a_handler_named_without_an_id_never_handles_a_search_about_them(db: Session) -> None:
+    """The reviewer's cases: the subject given by name only. M1 is S1's manager and the person S1 declared
+    and searched for; H2, another handler, is searched for by name once M1 has left. Neither may see the
+    referral about them: the name, date of birth and postcode given are matched against each handler."""
+    from datetime import date, timedelta
+
+    from custodes.identity import service as identity
+    from custodes.imports import load_records
+
+    make_gate_world(db)
+    handler = {"staff_id": "H2", "surname": "Handler", "forenames": "Harry", "role": "supervisor",
+               "date_of_birth": "1965-06-06"}  # fmt: skip
+    load_records(db, "staff", [handler], ACTOR)
+    declaration = {"declaration_id": "D-9", "staff_id": "S1", "kind": "conflict_of_interest",
+                   "surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01",
+                   "relationship": "relative", "declared_at": "2024-01-01"}  # fmt: skip
+    load_records(db, "declarations", [declaration], ACTOR)
+    mary = {"surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01"}
+    by_name = {"staff_id": "S1", "system": "PNC", "case_ref": "CR-7", "subject": mary}
+    about_m1 = gate.check(db, gate.GateIndex(), by_name, ACTOR)
+    assert isinstance(about_m1, gate.GateDecision) and about_m1.referral_id is not None
+    assert about_m1.referral_id not in [r.id for r in gate.referral_queue(db, "M1")[0]]
+    assert about_m1.referral_id in [r.id for r in gate.referral_queue(db, "H2")[0]]
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        _close(db, about_m1.referral_id, "M1")
+
+    load_records(db, "nominals", [{"subject_id": "N-H2", "surname": "Handler", "forenames": "H",
+                                   "date_of_birth": "1965-06-06"}], ACTOR)  # fmt: skip
+    also = {"declaration_id": "D-10", "staff_id": "S1", "kind": "conflict_of_interest", "subject_id": "N-H2",
+            "relationship": "friend", "declared_at": "2024-01-01"}  # fmt: skip
+    load_records(db, "declarations", [also], ACTOR)
+    about_h2 = gate.check(db, gate.GateIndex(), {**by_name, "subject": {"surname": "Handler",
+                          "forenames": "Harry", "date_of_birth": "1965-06-06"}}, ACTOR)  # fmt: skip
+    assert isinstance(about_h2, gate.GateDecision) and about_h2.referral_id is not None
+    identity.set_last_day(db, "M1", date.today() - timedelta(days=2), ACTOR)  # M1 leaves
+    assert about_h2.referral_id not in [r.id for r in gate.referral_queue(db, "H2")[0]]
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        gate.view_referral(db, about_h2.referral_id, "H2")
+
+
 def _queue_entries(db: Session) -> list[Any]:
     db.commit()
     return ledger.search(db, EntryFilter(object_type="referral_queue"))

@@ -49,6 +49,13 @@ class DecryptionFailed(RuntimeError):
     """A stored value does not decrypt: another key, another column's value, or altered."""
 
 
+def key_problem(error: BaseException) -> KeyMissing | DecryptionFailed | None:
+    """The key error behind `error`, if that is what it is: SQLAlchemy wraps one raised while a value is
+    being written (binding parameters) in a StatementError."""
+    cause = getattr(error, "orig", error)
+    return cause if isinstance(cause, KeyMissing | DecryptionFailed) else None
+
+
 # What users are told (503) when either happens: the operator's problem, not theirs.
 UNREADABLE = (
     "Data encrypted at rest cannot be read: the data encryption key is missing or is not the one it was "

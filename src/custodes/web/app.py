@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ from custodes.disclosure import api as disclosure_api
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
-from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing
+from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
 from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
 from custodes.learning import web as learning_web
@@ -170,9 +170,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(KeyMissing)
     @app.exception_handler(DecryptionFailed)
+    @app.exception_handler(StatementError)
     async def _data_key(request: Request, exc: Exception) -> Response:
-        """Staff home locations cannot be read or written: the operator must restore the data key."""
-        log.error("data encryption key", problem=str(exc))
+        """Data encrypted at rest cannot be read or written: the operator must restore the data key."""
+        problem = key_problem(exc)
+        if problem is None:
+            raise exc
+        log.error("data encryption key", problem=str(problem))
         if _is_api(request):
             return JSONResponse({"detail": UNREADABLE}, status_code=503)
         return render(request, "error.html", 503, title="Unavailable", message=UNREADABLE)

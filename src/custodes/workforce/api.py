@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from custodes.identity import service as identity
 from custodes.identity.permissions import Scope as TokenScope
 from custodes.identity.schemas import TokenPrincipal
-from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing
+from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
 from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -165,11 +166,11 @@ async def answer(app: FastAPI, caller: Caller, body: bytes | None) -> Answer:
     job = _decide(writer, data, caller)
     try:
         result = await writer.decide_async(job, subject_id if isinstance(subject_id, str) else None)
-    except (
-        KeyMissing,
-        DecryptionFailed,
-    ) as error:  # nothing decided, nothing recorded: the operator's to mend
-        log.error("data encryption key", problem=str(error))
+    except (KeyMissing, DecryptionFailed, StatementError) as error:  # nothing decided or recorded
+        cause = key_problem(error)
+        if cause is None:
+            raise
+        log.error("data encryption key", problem=str(cause))
         return 503, {"detail": UNREADABLE}, {}
     if result is _REVOKED:
         app.state.gate_tokens.pop(caller.token, None)

@@ -747,6 +747,8 @@ def open_referral(
         system=request.system,
         subject_id=subject.subject_id,
         subject_name=name,
+        subject_surname=subject.surname,
+        subject_forenames=subject.forenames,
         subject_date_of_birth=subject.date_of_birth,
         subject_postcode=subject.postcode,
         purpose=request.purpose,
@@ -830,17 +832,18 @@ def _handles_referrals(session: Session, staff_id: str) -> bool:
 
 class _HandlerCheck:
     """Which referrals one handler may deal with: the requester's line manager; a referral without one (none
-    at the time, or one who can no longer take it — left, disabled, or without the role), any handler but
-    the requester, the person searched for and anyone who declared a conflict with them, as a manager is
-    passed over in `decide`: the subject id, and the register's details for it, matched against the
-    handler's name, date of birth, home postcode and declarations (`_conflicted`). For a list, the
+    at the time, one passed over as conflicted, or one who can no longer take it — left, disabled, or
+    without the role), any handler but the requester, the person searched for and anyone who declared a
+    conflict with them, as a manager is passed over in `decide`: the subject as the referral holds it (its
+    id, the register's details for the id, and the name, date of birth and postcode given) matched against
+    the handler's name, date of birth, home postcode and declarations (`_conflicted`). For a list, the
     handler's profile is loaded once and each manager and subject checked once."""
 
     def __init__(self, session: Session, handler_id: str) -> None:
         self.session, self.handler_id = session, handler_id
         self._handler: StaffProfile | None = None
         self._managers: dict[str, bool] = {}
-        self._subjects: dict[str, bool] = {}
+        self._subjects: dict[tuple[Any, ...], bool] = {}
 
     def may_handle(self, row: Referral) -> bool:
         if row.staff_id == self.handler_id:
@@ -849,24 +852,41 @@ class _HandlerCheck:
             return True
         if row.manager_id is not None and self._manager_present(row.manager_id):
             return False
-        if not row.subject_id:
-            return True
-        if row.subject_id not in self._subjects:
-            self._subjects[row.subject_id] = not self._conflicted_with(row.subject_id)
-        return self._subjects[row.subject_id]
+        surname, forenames = _subject_name_parts(row)
+        subject = (row.subject_id, surname, forenames, row.subject_date_of_birth, row.subject_postcode)
+        if subject not in self._subjects:
+            self._subjects[subject] = not self._conflicted_with(*subject)
+        return self._subjects[subject]
 
     def _manager_present(self, manager_id: str) -> bool:
         if manager_id not in self._managers:
             self._managers[manager_id] = _handles_referrals(self.session, manager_id)
         return self._managers[manager_id]
 
-    def _conflicted_with(self, subject_id: str) -> bool:
+    def _conflicted_with(
+        self,
+        subject_id: str | None,
+        surname: str | None,
+        forenames: str | None,
+        born: date | None,
+        postcode: str | None,
+    ) -> bool:
         if self._handler is None:
             self._handler = _load_profiles(self.session, [self.handler_id])[self.handler_id]
-        nominal = monitoring.get_nominal(self.session, subject_id)
-        keys = tuple(registered_keys(self.session, [subject_id]).values())
-        subject = keys or (PersonKey.of(subject_id, None, None, None, None),)
-        return _conflicted(self._handler, subject, nominal.staff_id if nominal else None)
+        keys = list(registered_keys(self.session, [subject_id]).values()) if subject_id else []
+        if surname or forenames or not keys:
+            keys.append(PersonKey.of(subject_id, surname, forenames, born, postcode))
+        nominal = monitoring.get_nominal(self.session, subject_id) if subject_id else None
+        return _conflicted(self._handler, keys, nominal.staff_id if nominal else None)
+
+
+def _subject_name_parts(row: Referral) -> tuple[str | None, str | None]:
+    """(surname, forenames) as given; for referrals made before they were kept apart, read from the name
+    shown, whose last word is taken as the surname (a best effort for those few)."""
+    if row.subject_surname or row.subject_forenames or not row.subject_name:
+        return row.subject_surname, row.subject_forenames
+    *forenames, surname = row.subject_name.split()
+    return surname, " ".join(forenames) or None
 
 
 def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:

@@ -136,7 +136,10 @@ class Referral(Base):
     manager_id: Mapped[str | None] = mapped_column(String(32), index=True)  # None: any supervisor
     system: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64))
-    subject_name: Mapped[str | None] = mapped_column(String(210))
+    subject_name: Mapped[str | None] = mapped_column(String(210))  # as shown: forenames then surname
+    # As given, to match handlers against (a name-only referral has nothing else to check them by).
+    subject_surname: Mapped[str | None] = mapped_column(String(100))
+    subject_forenames: Mapped[str | None] = mapped_column(String(100))
     subject_date_of_birth: Mapped[date | None] = mapped_column(Date)
     subject_postcode: Mapped[str | None] = mapped_column(String(10))
     purpose: Mapped[str | None] = mapped_column(String(200))

@@ -1292,9 +1292,11 @@ def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationD
 
 
 def home_locations_readable(session: Session) -> bool:
-    """Whether the stored home locations decrypt with the installation's data key (one is tried)."""
+    """Whether the stored home locations decrypt with the installation's data key: one stored value of each
+    column is tried (a file may give coordinates without a postcode). KeyMissing if there is no key."""
     try:
-        session.scalars(select(Staff.home_postcode).where(Staff.home_postcode.is_not(None)).limit(1)).all()
+        for column in (Staff.home_postcode, Staff.home_lat, Staff.home_lon):
+            session.scalars(select(column).where(column.is_not(None)).limit(1)).all()
     except DecryptionFailed:
         return False
     return True
