@@ -381,7 +381,7 @@ def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, 
     why = "Threat to life: he said he would go to her house."
     html = client.get(f"/disclosures/{disclosure_id}/complete").text
     # What was recorded is shown, not offered for editing: there is a box to add to it.
-    assert '<pre id="rationale">' + why + "</pre>" in html and 'name="rationale"' not in html
+    assert '<pre id="rationale" class="prose">' + why + "</pre>" in html and 'name="rationale"' not in html
     assert 'name="rationale_addition"' in html and 'name="lawful_basis"' in html  # none recorded yet
     form = {
         "lawful_basis": "DPA2018_Part3",
