@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -330,6 +331,15 @@ def test_a_cli_check_is_a_consultation_of_the_subject(installation: dict[str, st
             assert [(e.actor, list(e.subjects)) for e in shown] == [("system:cli", ["N2001"])]  # type: ignore[attr-defined]
     finally:
         database.close()
+
+
+def test_disposal_looks_ahead_only_as_a_preview(installation: dict[str, str]) -> None:
+    """Disposing as of a later day would erase records before their time (found by review)."""
+    later = str(date.today() + timedelta(days=400))
+    refused = runner.invoke(cli, ["disclosure", "dispose", "--at", later], env=installation)
+    assert refused.exit_code == 2 and "only --dry-run may look ahead" in refused.output
+    preview = runner.invoke(cli, ["disclosure", "dispose", "--at", later, "--dry-run"], env=installation)
+    assert preview.exit_code == 0, preview.output
 
 
 def test_the_disposal_job_marks_disclosures_expired_first(

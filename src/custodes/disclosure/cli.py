@@ -49,7 +49,11 @@ def check(
 def dispose(
     at: Annotated[
         str | None,
-        typer.Option("--at", metavar="YYYY-MM-DD", help="Dispose as on this day (default: today)."),
+        typer.Option(
+            "--at",
+            metavar="YYYY-MM-DD",
+            help="Dispose as on this day (default: today; a later day only with --dry-run).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be erased; change nothing.")
@@ -59,6 +63,8 @@ def dispose(
     of disclosures past their retention (legal holds excepted), redacting their ledger entries and recording
     each erasure."""
     day = _day(at) or date.today()
+    if day > date.today() and not dry_run:  # a preview of a later day is fine; acting on one is not
+        fail("--at: only --dry-run may look ahead; disposing as of a later day would erase records early.", 2)
     with unit_of_work() as session:
         expired = disclosure.expire(session, CLI_ACTOR, day, dry_run=dry_run)
         report = disclosure.dispose(session, CLI_ACTOR, day, dry_run=dry_run)

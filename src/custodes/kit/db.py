@@ -101,7 +101,9 @@ def create_if_absent(session: Session, model: type[Base], **values: Any) -> None
     """Insert the row unless one with its primary key exists (INSERT … ON CONFLICT DO NOTHING), so that two
     first writers at once do not collide on the key."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    key = [column.name for column in inspect(model).primary_key]
+    # Only a clash on the key is "already there": any other constraint broken is still an error.
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=key))
 
 
 def locked_row(session: Session, model: type[_Row], **values: Any) -> _Row:
