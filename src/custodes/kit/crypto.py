@@ -22,6 +22,7 @@ import os
 import struct
 import threading
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, LargeBinary
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import CompileError
 from sqlalchemy.types import TypeDecorator
 
 KEY_BYTES = 32
@@ -152,8 +154,9 @@ def cipher_for(bind: Engine | Connection | Dialect) -> FieldCipher:
     return source.cipher()
 
 
-class _Encrypted(TypeDecorator[T]):
-    """Base of the encrypted column types: `purpose` (e.g. "table.column") is authenticated."""
+class _Encrypted(TypeDecorator[T], ABC):
+    """Base of the encrypted column types: `purpose` (e.g. "table.column") is authenticated. Each type says
+    how its values become bytes and back."""
 
     impl = LargeBinary
     cache_ok = True
@@ -162,11 +165,11 @@ class _Encrypted(TypeDecorator[T]):
         super().__init__()
         self.purpose = purpose
 
-    def _encode(self, value: T) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def _encode(self, value: T) -> bytes: ...
 
-    def _decode(self, plaintext: bytes) -> T:
-        raise NotImplementedError
+    @abstractmethod
+    def _decode(self, plaintext: bytes) -> T: ...
 
     def process_bind_param(self, value: T | None, dialect: Dialect) -> bytes | None:
         if value is None:
@@ -179,7 +182,7 @@ class _Encrypted(TypeDecorator[T]):
         return self._decode(cipher_for(dialect).decrypt(bytes(value), self.purpose))
 
     def process_literal_param(self, value: T | None, dialect: Dialect) -> str:
-        raise NotImplementedError("an encrypted value cannot be rendered into SQL text")
+        raise CompileError("an encrypted value cannot be rendered into SQL text: bind it as a parameter")
 
 
 class EncryptedString(_Encrypted[str]):
