@@ -839,10 +839,11 @@ class _HandlerCheck:
     the handler's name, date of birth, home postcode and declarations (`_conflicted`). For a list, the
     handler's profile is loaded once and each manager and subject checked once."""
 
-    def __init__(self, session: Session, handler_id: str) -> None:
+    def __init__(self, session: Session, handler_id: str, managers: Mapping[str, bool] | None = None) -> None:
+        """`managers`: whether each manager can take referrals, where the caller already knows."""
         self.session, self.handler_id = session, handler_id
         self._handler: StaffProfile | None = None
-        self._managers: dict[str, bool] = {}
+        self._managers: dict[str, bool] = dict(managers or {})
         self._subjects: dict[tuple[Any, ...], bool] = {}
 
     def may_handle(self, row: Referral) -> bool:
@@ -909,7 +910,8 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
             .distinct()
         )
     )
-    stranded = {m for m in managers if m} - _handlers(session, (m for m in managers if m))
+    present = _handlers(session, (m for m in managers if m))
+    stranded = {m for m in managers if m} - present
     query = select(Referral).where(
         or_(
             Referral.manager_id == handler_id,
@@ -918,7 +920,7 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
         ),
         Referral.staff_id != handler_id,
     )
-    check = _HandlerCheck(session, handler_id)
+    check = _HandlerCheck(session, handler_id, {m: m in present for m in managers if m})
     opened = query.where(Referral.status == ReferralStatus.OPEN).order_by(Referral.created_at, Referral.id)
     open_rows = [row for row in session.scalars(opened) if check.may_handle(row)]
     closed_rows: list[Referral] = []
