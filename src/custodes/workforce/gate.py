@@ -45,7 +45,7 @@ from custodes.workforce.schemas import (
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, levels_in_force, registered_keys
+from custodes.workforce.service import add_months, keys_of, levels_in_force, registered_keys
 
 # --------------------------------------------------------------------------- configuration
 
@@ -572,28 +572,11 @@ def _conflicted(profile: StaffProfile, subjects: Sequence[PersonKey], subject_st
 def subject_keys(
     index: GateIndex, session: Session, subject: SubjectRef
 ) -> tuple[tuple[PersonKey, ...], str | None]:
-    """The subject as matched, and the staff id its nominal is flagged with. A subject named by an id in
-    the nominal register is that record's person whatever name comes with it: the register's details are
-    always one key, so a declaration or a staff member matched by that id or by the register's name cannot
-    be dodged by giving another name; a name given as well is a second key (completed with the register's
-    date of birth and postcode where not given), matched too, never instead. Both keys carry the id."""
+    """The subject as matched (`service.keys_of`, the register read through the index's cache), and the
+    staff id its nominal is flagged with."""
     facts = index.nominal(session, subject.subject_id) if subject.subject_id else None
-    if facts is None:
-        key = PersonKey.of(
-            subject.subject_id, subject.surname, subject.forenames, subject.date_of_birth, subject.postcode
-        )
-        return (key,), None
-    registered = facts.person
-    if not (subject.surname or subject.forenames):
-        return (registered,), facts.staff_id
-    given = PersonKey.of(
-        subject.subject_id,
-        subject.surname,
-        subject.forenames,
-        subject.date_of_birth or registered.date_of_birth,
-        subject.postcode or registered.postcode,
-    )
-    return (registered, given), facts.staff_id
+    keys = keys_of(subject, facts.person if facts else None)
+    return tuple(keys), facts.staff_id if facts else None
 
 
 def decide(

@@ -655,27 +655,26 @@ def registered_keys(session: Session, subject_ids: Iterable[str]) -> dict[str, P
 
 
 def subject_keys(session: Session, subject: SubjectRef) -> list[PersonKey]:
-    """The subject as matched. Named by an id in the nominal register, it is that record's person whatever
-    name comes with it: the register's details are always one key; a name given as well is a second key
-    (completed from the register where a detail is missing), matched too, never instead."""
-    given = PersonKey.of(
-        subject.subject_id, subject.surname, subject.forenames, subject.date_of_birth, subject.postcode
-    )
+    """The subject as matched (`keys_of`), the nominal register read for its id."""
     registered = registered_keys(session, [subject.subject_id] if subject.subject_id else [])
-    nominal = registered.get(subject.subject_id or "")
-    if nominal is None:
-        return [given]
+    return keys_of(subject, registered.get(subject.subject_id or ""))
+
+
+def keys_of(subject: SubjectRef, registered: PersonKey | None) -> list[PersonKey]:
+    """The subject as matched. Named by an id in the nominal register (`registered`: the register's details
+    for it), it is that record's person whatever name comes with it: the register's details are always one
+    key, so a declaration or a person matched by that id or by the register's name cannot be dodged by
+    giving another name; a name given as well is a second key (completed with the register's date of birth
+    and postcode where not given), matched too, never instead. Every key carries the id given."""
+    named = (subject.subject_id, subject.surname, subject.forenames)
+    if registered is None:
+        return [PersonKey.of(*named, subject.date_of_birth, subject.postcode)]
     if not (subject.surname or subject.forenames):
-        return [nominal]
-    completed = PersonKey(
-        given.subject_id,
-        given.surname or nominal.surname,
-        given.forenames or nominal.forenames,
-        given.date_of_birth or nominal.date_of_birth,
-        given.postcode or nominal.postcode,
-        given.joined or nominal.joined,
+        return [registered]
+    given = PersonKey.of(
+        *named, subject.date_of_birth or registered.date_of_birth, subject.postcode or registered.postcode
     )
-    return [nominal, completed]
+    return [registered, given]
 
 
 def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
