@@ -59,7 +59,7 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
-from custodes.registers import digest
+from custodes.registers import changed_fields
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -576,11 +576,7 @@ def complete_emergency(
 def _completion_changes(before: DisclosureRequest, after: DisclosureRequest) -> dict[str, dict[str, str]]:
     """Each changed field (`items.<n>` for an item) with the SHA-256 of its old and new values, as the
     register imports record their alterations (an item's value is its JSON, keys sorted)."""
-    changes = {
-        key: {"old_sha256": digest(getattr(before, key)), "new_sha256": digest(getattr(after, key))}
-        for key in COMPLETION_FIELDS
-        if getattr(before, key) != getattr(after, key)
-    }
+    changes = changed_fields(before, {key: getattr(after, key) for key in COMPLETION_FIELDS})
     for number, (old, new) in enumerate(zip(before.items, after.items, strict=True)):
         if old != new:
             changes[f"items.{number}"] = {
@@ -1436,12 +1432,7 @@ def dispose(session: Session, actor: str, on: date, *, dry_run: bool = False) ->
         # disposal run finished, since the list was drawn up must win (PostgreSQL; SQLite's write lock
         # already holds everyone else off).
         for row in list(due):
-            fresh = session.scalars(
-                select(Disclosure)
-                .where(Disclosure.id == row.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
+            fresh = _load(session, row.id, lock=True)
             if fresh.erased_at is not None or fresh.legal_hold:
                 due.remove(row)
                 if fresh.legal_hold:

@@ -857,11 +857,9 @@ class _HandlerCheck:
     ) -> bool:
         if self._handler is None:
             self._handler = _load_profiles(self.session, [self.handler_id])[self.handler_id]
-        keys = list(registered_keys(self.session, [subject_id]).values()) if subject_id else []
-        if surname or forenames or not keys:
-            keys.append(PersonKey.of(subject_id, surname, forenames, born, postcode))
-        nominal = monitoring.get_nominal(self.session, subject_id) if subject_id else None
-        return _conflicted(self._handler, keys, nominal.staff_id if nominal else None)
+        subject = SubjectRef(subject_id, surname, forenames, born, postcode)
+        keys, flagged = subject_keys(GateIndex(), self.session, subject)  # as `decide` matches it
+        return _conflicted(self._handler, keys, flagged)
 
 
 def _subject_name_parts(row: Referral) -> tuple[str | None, str | None]:
