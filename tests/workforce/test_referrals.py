@@ -139,6 +139,34 @@ def test_a_manager_who_cannot_take_referrals_leaves_them_to_any_handler(db: Sess
     _close(db, referral_id, "M1")
 
 
+def test_a_manager_without_referrals_is_passed_over_before_their_profile_is_loaded(db: Session) -> None:
+    """Whether the manager can take referrals is a cheap query; their profile (for the conflict check) is
+    only needed when they can. The referral's ledger entry names the manager it went to: none."""
+    from custodes.workforce.models import Staff
+
+    make_gate_world(db)
+    requester = db.get(Staff, "S1")
+    assert requester is not None
+    requester.line_manager_id = "U1"  # an officer: no referrals to handle
+    db.flush()
+    index = gate.GateIndex()
+    body = {"staff_id": "S1", "subject_id": "N5", "system": "PNC", "case_ref": "CR-7"}
+    result = gate.check(db, index, body, ACTOR)
+    assert isinstance(result, gate.GateDecision) and result.referral_id is not None
+    assert "U1" not in index.profiles
+    db.commit()
+    opened = ledger.search(db, EntryFilter(object_type="referral", object_id=str(result.referral_id)))
+    assert [e.detail["manager_id"] for e in opened] == [None] and "U1" not in opened[0].subjects
+
+
+def test_the_referral_entry_names_the_manager_it_went_to(db: Session) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    db.commit()
+    opened = ledger.search(db, EntryFilter(object_type="referral", object_id=str(referral_id)))
+    assert [e.detail["manager_id"] for e in opened] == ["M1"] and "M1" in opened[0].subjects
+
+
 def test_two_handlers_closing_at_once_close_it_once(committing_sessions: sessionmaker[Session]) -> None:
     """The second waits for the first (PostgreSQL locks the row; SQLite's write lock the transaction),
     then finds it closed, instead of writing its outcome over the first."""

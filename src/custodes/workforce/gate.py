@@ -610,10 +610,8 @@ def decide(
     )
     referral_id = None
     if result.decision == REFER:
-        manager = profile.line_manager_id
-        if manager and _conflicted(index.profile(session, manager), subjects, subject_staff):
-            profile = replace(profile, line_manager_id=None)  # any other handler takes it (seed 002)
-        referral_id = open_referral(session, request, profile, result, actor)
+        manager = referral_manager(session, index, profile, subjects, subject_staff)
+        referral_id = open_referral(session, request, manager, result, actor)
         result = GateDecision(result.decision, result.reasons, referral_id, result.declaration_ids)
     ledger.record(session, _decision_entry(request, result, actor))
     return result
@@ -716,14 +714,30 @@ OUTCOMES = {
 }
 
 
+def referral_manager(
+    session: Session,
+    index: GateIndex,
+    profile: StaffProfile,
+    subjects: Sequence[PersonKey],
+    subject_staff_id: str | None,
+) -> str | None:
+    """Who handles the requester's referral: their line manager, unless the manager cannot take referrals
+    (left, disabled, without the role) or is conflicted with the subject (seed 002); None, any handler but
+    the requester. Whether they can take referrals is asked first: it needs no profile."""
+    manager = profile.line_manager_id
+    if manager is None or not _handles_referrals(session, manager):
+        return None
+    if _conflicted(index.profile(session, manager), subjects, subject_staff_id):
+        return None
+    return manager
+
+
 def open_referral(
-    session: Session, request: GateRequest, profile: StaffProfile, result: GateDecision, actor: str
+    session: Session, request: GateRequest, manager: str | None, result: GateDecision, actor: str
 ) -> int:
+    """`manager`: as `referral_manager` chose; None leaves the referral to any handler but the requester."""
     subject = request.subject
     name = " ".join(p for p in (subject.forenames, subject.surname) if p) or None
-    manager = profile.line_manager_id
-    if manager is not None and not _handles_referrals(session, manager):
-        manager = None  # a manager who cannot take referrals: any handler but the requester takes it
     row = Referral(
         staff_id=request.staff_id,
         manager_id=manager,
@@ -754,7 +768,7 @@ def open_referral(
             subjects=subjects,
             detail={
                 "staff_id": request.staff_id,
-                "manager_id": profile.line_manager_id,
+                "manager_id": manager,
                 "system": request.system,
                 "codes": row.codes.split(";"),
             },
