@@ -660,13 +660,9 @@ def test_a_scheme_import_with_a_data_error_does_not_expire_its_disclosures(world
     )
 
 
-def test_an_agreement_end_date_just_imported_does_not_expire_its_disclosures_at_once(world: Session) -> None:
-    """An end date can be moved by an import or the edit page: ended counts from the later of the day after
-    the end date and the change that set it, plus the grace period. A withdrawal is final at once."""
-    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
-    disclosure.release(world, under_agreement, SUPERVISOR)
-    today = london_day(utcnow())
-    kmisa = {
+def _kmisa() -> dict[str, str]:
+    """KMISA as the agreement import or its edit page gives it, without an end date."""
+    return {
         "title": "Kent and Medway Information Sharing Agreement",
         "kind": "ISA",
         "parties": "KCC",
@@ -676,6 +672,15 @@ def test_an_agreement_end_date_just_imported_does_not_expire_its_disclosures_at_
         "start_date": LONG_AGO,
         "review_date": FAR_AHEAD,
     }
+
+
+def test_an_agreement_end_date_just_imported_does_not_expire_its_disclosures_at_once(world: Session) -> None:
+    """An end date can be moved by an import or the edit page: ended counts from the later of the day after
+    the end date and the change that set it, plus the grace period. A withdrawal is final at once."""
+    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
+    disclosure.release(world, under_agreement, SUPERVISOR)
+    today = london_day(utcnow())
+    kmisa = _kmisa()
     agreements.update_agreement(world, "KMISA", {**kmisa, "end_date": "2020-06-30"}, "system:import")
     assert disclosure.expire(world, "system:cli", today) == []
     assert disclosure.expire(world, "system:cli", today + timedelta(days=29)) == []
@@ -691,6 +696,26 @@ def test_an_agreement_end_date_just_imported_does_not_expire_its_disclosures_at_
     assert disclosure.expire(world, "system:cli", ends + timedelta(days=31)) == [under_agreement]
     expired = [e for e in _entries(world, under_agreement) if e.get("action") == "expired"]
     assert len(expired) == 1 and "KMISA ended" in str(expired[0]["why"])
+
+
+def test_the_expiry_check_reads_each_agreement_once(world: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end date the grace period runs from is the one read with the agreement's other facts."""
+    under_agreement = _authorised(world, _agreement_request(), by=SUPERVISOR)
+    disclosure.release(world, under_agreement, SUPERVISOR)
+    agreements.update_agreement(world, "KMISA", {**_kmisa(), "end_date": "2020-06-30"}, "system:import")
+    read: list[str] = []
+    get_agreement = agreements.get_agreement
+
+    def counted(session: Session, agreement_id: str) -> object:
+        read.append(agreement_id)
+        return get_agreement(session, agreement_id)
+
+    monkeypatch.setattr(agreements, "get_agreement", counted)
+    row = world.get(Disclosure, under_agreement)
+    assert row is not None
+    later = london_day(utcnow()) + timedelta(days=30)
+    assert "KMISA ended" in (disclosure.expiry_reason(world, row, later) or "")
+    assert read == ["KMISA"]
 
 
 def test_expiry_locks_only_the_disclosures_it_expires(

@@ -154,6 +154,7 @@ class AgreementFacts:
     purposes: frozenset[str]
     data_categories: frozenset[str]
     status: str  # on the day checked: in_force, not_started, review_overdue, ended, suspended, withdrawn
+    end_date: date | None = None  # not a rule's: the expiry job counts its grace period from it
 
     @property
     def in_force(self) -> bool:

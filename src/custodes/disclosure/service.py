@@ -222,6 +222,7 @@ def _agreement_facts(
             purposes=frozenset(view.purposes),
             data_categories=frozenset(view.data_categories),
             status=view.status_on(on),
+            end_date=view.end_date,
         )
         for view in views
     )
@@ -1308,11 +1309,10 @@ def _over_for_good(session: Session, agreement: rules.AgreementFacts, on: date, 
         return True
     if agreement.status != "ended":
         return False
-    view = agreements.get_agreement(session, agreement.agreement_id)
     changed = agreements.agreement_changed_at(session, agreement.agreement_id)
-    if view is None or view.end_date is None or changed is None:
+    if agreement.end_date is None or changed is None:
         return False
-    ended_since = max(view.end_date + timedelta(days=1), london_day(changed))
+    ended_since = max(agreement.end_date + timedelta(days=1), london_day(changed))
     return ended_since + timedelta(days=grace) <= on
 
 
