@@ -819,6 +819,31 @@ def test_completing_an_emergency_record_cannot_change_what_was_disclosed(world: 
         disclosure.complete_emergency(world, relay, {"lawful_basis": "common_law"}, OFFICER)
 
 
+def test_only_its_requester_may_complete_an_emergency_record_and_only_until_it_is_authorised(
+    world: Session,
+) -> None:
+    disclosure_id = _draft(world, _emergency_at_the_time())
+    disclosure.release(world, disclosure_id, OFFICER)
+    detail = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert disclosure.may_complete(detail, OFFICER) and not disclosure.may_complete(detail, SUPERVISOR)
+    relay = _authorised(world, probation_request(), by=SUPERVISOR)
+    disclosure.release(world, relay, SUPERVISOR)
+    assert not disclosure.may_complete(disclosure.view(world, relay, OFFICER, "t"), OFFICER)  # not emergency
+    verified = {"by": "S1001", "at": datetime.now(UTC).isoformat(), "method": "checked on Athena"}
+    item = {
+        "nature": "fact",
+        "person_category": "convicted",
+        "source": {"kind": "system_record", "system": "Athena", "record_id": "OCC-77"},
+        "verified": verified,
+    }
+    completion = {"lawful_basis": "DPA2018_Part3", "items": [item]}
+    assert disclosure.complete_emergency(world, disclosure_id, completion, OFFICER).codes() == {
+        "AUTHORISATION_MISSING"
+    }
+    disclosure.authorise(world, disclosure_id, SUPERVISOR, "threat to life")
+    assert not disclosure.may_complete(disclosure.view(world, disclosure_id, OFFICER, "t"), OFFICER)
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -427,3 +427,35 @@ def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, 
     log_in(client, "S1002")
     post_form(client, f"/disclosures/{disclosure_id}/authorise", {"note": "threat to life"})
     assert disclosure.view(world, disclosure_id, principal("S1004"), "t").authorised_by == "S1002"
+
+
+def test_the_completion_form_is_only_for_the_requester_and_only_before_authorisation(
+    client: TestClient, world: Session
+) -> None:
+    from tests.disclosure.test_lifecycle import _emergency_at_the_time
+
+    officer = principal("S1001")
+    disclosure_id = disclosure.create_draft(world, _emergency_at_the_time(), officer)
+    disclosure.release(world, disclosure_id, officer)
+    world.commit()
+    case, form = f"/disclosures/{disclosure_id}", f"/disclosures/{disclosure_id}/complete"
+    log_in(client, "S1004")  # the DPU sees the case, but did not release it
+    assert form not in client.get(case).text
+    assert client.get(form).headers["location"] == case
+    refused = post_form(client, form, {})
+    assert "Only%20the%20officer%20who%20released%20it" in refused.headers["location"]  # type: ignore[attr-defined]
+    client.cookies.clear()
+    log_in(client, "S1001")
+    assert form in client.get(case).text and client.get(form).status_code == 200
+    item = {
+        "nature": "fact",
+        "person_category": "convicted",
+        "source": {"kind": "system_record", "system": "Athena", "record_id": "OCC-77"},
+        "verified": {"by": "S1001", "at": "2026-01-01T10:00:00+00:00", "method": "checked on Athena"},
+    }
+    completion = {"lawful_basis": "DPA2018_Part3", "items": [item]}
+    disclosure.complete_emergency(world, disclosure_id, completion, officer)
+    disclosure.authorise(world, disclosure_id, principal("S1003"), "threat to life")
+    world.commit()
+    assert form not in client.get(case).text
+    assert client.get(form).headers["location"] == case

@@ -458,9 +458,7 @@ def submit(session: Session, disclosure_id: int, actor: Principal) -> CheckResul
 def authorise(session: Session, disclosure_id: int, actor: Principal, note: str = "") -> CheckResult:
     """An AIC, supervisor or the DPU authorises (the rules check who may, and that it is not their own)."""
     row = _load(session, disclosure_id, lock=True)
-    emergency_completion = (
-        row.route == Route.EMERGENCY and row.status == Status.RELEASED and not row.authorised_by
-    )
+    emergency_completion = awaiting_completion(row)
     if row.status != Status.SUBMITTED and not emergency_completion:
         raise DisclosureError(f"Only a submitted request can be authorised; this one is {row.status}.")
     now = utcnow()
@@ -490,8 +488,23 @@ COMPLETION_ITEM_FIELDS = (
 )
 
 
+def _awaits_completion(route: str, status: str, authorised_by: str | None) -> bool:
+    """An emergency disclosure is released first; its record is completed and authorised after."""
+    return route == Route.EMERGENCY and status == Status.RELEASED and not authorised_by
+
+
 def awaiting_completion(row: Disclosure) -> bool:
-    return row.route == Route.EMERGENCY and row.status == Status.RELEASED and not row.authorised_by
+    return _awaits_completion(row.route, row.status, row.authorised_by)
+
+
+def may_complete(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may complete the case as `view` showed it: it awaits completion and they requested it
+    (what `complete_emergency` enforces), so screens offer it only then."""
+    summary = detail.summary
+    return (
+        _awaits_completion(summary.route, summary.status, detail.authorised_by)
+        and summary.requested_by == actor.staff_id
+    )
 
 
 def complete_emergency(

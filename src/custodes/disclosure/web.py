@@ -405,6 +405,7 @@ def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -
         d=detail,
         status_titles=STATUS_TITLES,
         route_titles=ROUTE_TITLES,
+        may_complete=disclosure.may_complete(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -499,20 +500,10 @@ def _completion_page(request: Request, db: Db, detail: DisclosureDetail, status:
     )
 
 
-def _completable(detail: DisclosureDetail, principal: Principal) -> bool:
-    s = detail.summary
-    return (
-        s.route == Route.EMERGENCY
-        and s.status == Status.RELEASED
-        and detail.authorised_by is None
-        and s.requested_by == principal.staff_id
-    )
-
-
 @router.get("/disclosures/{disclosure_id}/complete")
 def completion_form(request: Request, db: Db, principal: Requester, disclosure_id: int) -> Any:
     detail = _case(db, disclosure_id, principal, "completing own emergency disclosure")
-    if not _completable(detail, principal):
+    if not disclosure.may_complete(detail, principal):
         return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
     return _completion_page(request, db, detail)
 
@@ -554,7 +545,7 @@ def completion_from_form(form: FormData, actor: Principal, previous: dict[str, A
 @router.post("/disclosures/{disclosure_id}/complete")
 def complete(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     detail = _case(db, disclosure_id, principal, "completing own emergency disclosure")
-    if not _completable(detail, principal):
+    if not disclosure.may_complete(detail, principal):
         return _done(f"/disclosures/{disclosure_id}", "Only the officer who released it completes it.")
     data = completion_from_form(form, principal, _document(detail))
     try:
