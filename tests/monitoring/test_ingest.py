@@ -174,6 +174,23 @@ def test_lines_are_counted_as_in_the_file_past_blank_lines_and_quoted_new_lines(
     assert (summary.stored, summary.quarantined) == (3, 2)  # the new line in a value is kept
 
 
+@pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["blank lines", "none"])
+@pytest.mark.parametrize("last", ["\n", ""], ids=["newline at the end", "none at the end"])
+def test_json_lines_are_numbered_as_in_the_file(
+    db: Session, settings: Settings, folder: Path, gap: str, last: str
+) -> None:
+    path = folder / "numbered.jsonl"
+    bad = {**event("b1", "N1"), "occurred_at": "yesterday"}
+    lines = [json.dumps(event("n1", "N1")), json.dumps(event("n2", "N1")), json.dumps(bad)]
+    path.write_text(lines[0] + gap + lines[1] + "\n" + lines[2] + last)
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    line = 2 + gap.count("\n")  # the gap holds the newline after line 1
+    assert [str(p) for p in summary.problems] == [
+        f"numbered.jsonl:{line}: occurred_at: yesterday is not an ISO 8601 time with a UTC offset"
+    ]
+    assert (summary.stored, summary.quarantined) == (2, 1)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_kept(
     db: Session, settings: Settings, folder: Path, fmt: str
