@@ -949,8 +949,9 @@ class _Builder:
             float(self.rng.uniform(0, 2 * math.pi)),
         )
 
-    def _staff_nominal(self, s: int) -> int:
-        """The member of staff as a nominal (a victim or witness once): name, birth date and home."""
+    def _staff_nominal(self, s: int, *, flagged: bool = True) -> int:
+        """The member of staff as a nominal (a victim or witness once): name, birth date and home, and the
+        flag that marks them as staff unless `flagged` is false."""
         row = self.staff_rows[s]
         born = row["date_of_birth"]
         lat, lon = self.home_lat[s], self.home_lon[s]
@@ -964,7 +965,7 @@ class _Builder:
             area=int(self.staff_area[s]),
             dob=date.fromisoformat(born).toordinal() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", born) else None,
             postcode=self.home_postcode[s] or None,
-            flags=f"{STAFF_FLAG_PREFIX}{self.staff_ids[s]}",
+            flags=f"{STAFF_FLAG_PREFIX}{self.staff_ids[s]}" if flagged else "",
         )
 
     # ----------------------------------------------------------------- declarations
@@ -1204,8 +1205,11 @@ class _Builder:
         flagged_staff = []
         pool = list(officers)
         rng.shuffle(pool)
-        for member in pool[: min(len(pool), count * 2 + max(3, self.n_staff // 50))]:
-            flagged_staff.append((member, self._staff_nominal(member)))
+        for index, member in enumerate(pool[: min(len(pool), count * 2 + max(3, self.n_staff // 50))]):
+            # Half the people who look themselves up are on record without the staff flag: the detectors
+            # must know them by name with date of birth or home postcode, as SELF says.
+            flagged = index >= count or index % 2 == 0
+            flagged_staff.append((member, self._staff_nominal(member, flagged=flagged)))
         for number in range(count):  # SELF
             if number >= len(flagged_staff):
                 break
