@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
-from custodes.kit.timefmt import LONDON
+from custodes.kit.timefmt import LONDON, rfc3339
 from custodes.ledger import merkle
 from custodes.ledger import service as ledger
 from custodes.ledger.note import NoteError, Verifier, open_checkpoint
@@ -52,6 +52,63 @@ class LedgerLine:
     op: str
     object: str
     said: str  # justification and detail, in short
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLine:
+    """A row of the report's access table. What the access was (when, system, action, case) is read from
+    its proof's leaf, the thing the ledger proves, when there is one; `differences` names every way the
+    alert's own record of it (`alert_event`, and the alert's member of staff and person) differs from that
+    leaf. Without a proof (`problem`), the alert's record is shown, marked unproven."""
+
+    event_id: str
+    batch_id: str
+    occurred_at: datetime
+    system: str
+    action: str
+    case_ref: str | None
+    rules: tuple[str, ...]
+    explanation: str
+    problem: str | None
+    differences: tuple[str, ...]
+
+
+def _differ(field: str, recorded: Any, proven: Any) -> str | None:
+    if (recorded or None) == (proven or None):
+        return None
+    return f"{field}: the alert records {recorded or 'none'}, the proven access {proven or 'none'}"
+
+
+def access_lines(detail: casework.InvestigationDetail, accesses: list[dict[str, Any]]) -> list[AccessLine]:
+    """The report's access table: each access of the investigation checked against its proof."""
+    proofs = {(p["event"]["event_id"], p["batch_id"]): p for p in accesses if "problem" not in p}
+    problems = {(p["event_id"], p.get("batch_id")): p["problem"] for p in accesses if "problem" in p}
+    subjects = {a.alert_id: a.subject_id for a in detail.alerts}
+    lines = []
+    for e in detail.events:
+        proof = proofs.get((e.event_id, e.batch_id))
+        if proof is None:
+            problem = problems.get((e.event_id, e.batch_id), "no proof was made")
+            lines.append(
+                AccessLine(e.event_id, e.batch_id, e.occurred_at, e.system, e.action, e.case_ref, e.rules,
+                           e.explanation, problem, ())
+            )  # fmt: skip
+            continue
+        shown = proof["event"]
+        occurred = datetime.fromisoformat(shown["occurred_at"])
+        found = [
+            _differ("when", rfc3339(e.occurred_at), shown["occurred_at"]),
+            _differ("system", e.system, shown["system"]),
+            _differ("action", e.action, shown["action"]),
+            _differ("case cited", e.case_ref, shown["case_ref"]),
+            _differ("member of staff", detail.summary.staff_id, shown["staff_id"]),
+            _differ("person looked at", subjects.get(e.alert_id), shown["subject_id"]),
+        ]
+        lines.append(
+            AccessLine(e.event_id, e.batch_id, occurred, shown["system"], shown["action"], shown["case_ref"],
+                       e.rules, e.explanation, None, tuple(d for d in found if d))
+        )  # fmt: skip
+    return lines
 
 
 def _entry_indexes(
@@ -135,9 +192,9 @@ def build_pack(
     detail = casework.investigation_detail(session, settings, investigation_id, viewer, purpose=purpose)
     checkpoint = _checkpoint(session, settings)  # appends what is queued, this pack's consultation too
 
-    events = detail.events
-    event_ids = list(dict.fromkeys(e.event_id for e in events))
-    accesses = monitoring.access_proofs(session, settings, event_ids)  # the pack's consultation covers them
+    # By event id and batch: an id stored twice (on different days) is two accesses, and the alert holds one.
+    wanted = list(dict.fromkeys((e.event_id, e.batch_id) for e in detail.events))
+    accesses = monitoring.access_proofs(session, settings, wanted)  # the pack's consultation covers them
     indexes = sorted(
         i
         for i in _entry_indexes(session, reference, [a.alert_id for a in detail.alerts], accesses)
@@ -157,7 +214,7 @@ def build_pack(
         "public-key.txt": (ledger.verifier_key(settings) + "\n").encode(),
     }
     now = utcnow()
-    proven = {str(p.get("event", {}).get("event_id", "")) for p in accesses if "problem" not in p}
+    rows = access_lines(detail, accesses)
     context = {
         "d": detail,
         "reference": reference,
@@ -166,8 +223,9 @@ def build_pack(
         "checkpoint": checkpoint,
         "history": [_ledger_line(line) for line in lines],
         "digests": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
-        "proven": proven,
+        "accesses": rows,
         "unproven": [p for p in accesses if "problem" in p],
+        "differing": [row for row in rows if row.differences],
         "public_key": ledger.verifier_key(settings),
         "people": {subject: f"{p.forenames} {p.surname}" for subject, p in detail.people.items()},
     }
@@ -182,16 +240,19 @@ def _hash(value: str) -> bytes:
     return bytes.fromhex(value)
 
 
-def _check_access(proof: dict[str, Any], public_key: str, lines: set[bytes]) -> list[str]:
+def _check_access(number: int, proof: dict[str, Any], public_key: str, lines: set[bytes]) -> list[str]:
+    """Problems with the `number`th (from 1) access proof of proofs.json, each naming the access (as the
+    proof shows it) and the proof's place; a proof's fields are checked against its leaf."""
     name = proof.get("event", {}).get("event_id") or proof.get("event_id") or "?"
     if "problem" in proof:
         return [f"access {name}: no proof in the pack ({proof['problem']})"]
+    where = f"access {name} (proofs.json accesses, proof {number})"
     try:
-        problems = [f"access {name}: {p}" for p in monitoring.verify_access_proof(proof, public_key)]
+        problems = [f"{where}: {p}" for p in monitoring.verify_access_proof(proof, public_key)]
     except (KeyError, TypeError, ValueError) as error:
-        return [f"access {name}: malformed proof ({error})"]
+        return [f"{where}: malformed proof ({error})"]
     if str(proof["entry"]).encode() not in lines:
-        problems.append(f"access {name}: its batch's ledger entry is not in entries.jsonl")
+        problems.append(f"{where}: its batch's ledger entry is not in entries.jsonl")
     return problems
 
 
@@ -226,6 +287,6 @@ def verify_pack(data: bytes, public_key: str | None = None) -> list[str]:
             leaf, index, signed.size, path, signed.root
         ):
             problems.append(f"entries.jsonl: entry {index} is not in the signed ledger (or was altered)")
-    for proof in proofs.get("accesses", []):
-        problems += _check_access(proof, key, set(lines))
+    for number, proof in enumerate(proofs.get("accesses", []), start=1):
+        problems += _check_access(number, proof, key, set(lines))
     return problems
