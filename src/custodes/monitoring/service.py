@@ -1520,7 +1520,65 @@ class _Prover:
         }
 
 
+_PROOF_FIELDS: dict[str, type] = {
+    "event": dict,
+    "leaf": str,
+    "batch_id": str,
+    "leaf_index": int,
+    "batch_size": int,
+    "batch_root": str,
+    "batch_proof": list,
+    "entry_index": int,
+    "entry": str,
+    "tree_size": int,
+    "entry_proof": list,
+    "checkpoint": str,
+}
+_HEX_FIELDS = ("batch_root", "batch_proof", "entry_proof")
+_KINDS = {dict: "a JSON object", str: "text", int: "a whole number", list: "a list"}
 _ABSENT = object()
+
+
+def _is_hex(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and len(bytes.fromhex(value)) == 32
+    except ValueError:
+        return False
+
+
+def malformed_proof(proof: Any) -> list[str]:
+    """What is missing or of the wrong kind in a proof from `access_proof`, field by field (none: it can be
+    checked)."""
+    if not isinstance(proof, Mapping):
+        return ["the proof is not a JSON object"]
+    problems = []
+    for name, kind in _PROOF_FIELDS.items():
+        value = proof.get(name)
+        if name not in proof:
+            problems.append(f"{name}: missing")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(f"{name}: should be {_KINDS[kind]}")
+        elif name in _HEX_FIELDS and not all(
+            _is_hex(h) for h in (value if isinstance(value, list) else [value])
+        ):
+            many = isinstance(value, list)
+            problems.append(
+                f"{name}: should be {'a list of SHA-256 hashes' if many else 'a SHA-256 hash'} in hex"
+            )
+    if not problems:
+        try:
+            leaf = json.loads(proof["leaf"])
+        except ValueError:
+            leaf = None
+        if not isinstance(leaf, dict):
+            problems.append("leaf: not a JSON object")
+        try:
+            entry = json.loads(proof["entry"])
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            problems.append("entry: not a JSON object")
+    return problems
 
 
 def _event_differences(proof: Mapping[str, Any]) -> list[str]:
@@ -1552,9 +1610,12 @@ def _event_differences(proof: Mapping[str, Any]) -> list[str]:
 
 def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
     """Check a proof from `access_proof` with nothing but the verifier key; returns the problems (none: good).
-    The access shown (`event`, `batch_id`) is exactly the leaf, field by field, and
+    The proof is well formed; the access shown (`event`, `batch_id`) is exactly the leaf, field by field, and
     the leaf is its canonical JSON; the leaf hashes to the batch root; the batch entry names that root; the
     entry is in the ledger whose head the checkpoint signs."""
+    malformed = malformed_proof(proof)
+    if malformed:
+        return malformed
     problems = _event_differences(proof)
     leaf = proof["leaf"].encode()
     if not merkle.verify_inclusion(
