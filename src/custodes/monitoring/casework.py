@@ -583,8 +583,30 @@ def _require_new(alert: Alert, references: dict[int, str] | None = None) -> None
     raise CaseworkError(f"Alert {alert.alert_id} is already part of an investigation{where}.")
 
 
+# Decisions are checked on rows locked and read afresh (PostgreSQL FOR UPDATE: READ COMMITTED would let two
+# decisions both pass the check and the second overwrite the first; SQLite's write lock is already held), an
+# investigation before its alerts and alerts in id order, so two decisions at once never deadlock.
+
+
+def _lock_alerts(session: Session, alert_ids: Iterable[str]) -> None:
+    for alert_id in sorted(set(alert_ids)):
+        session.get(Alert, alert_id, with_for_update=True, populate_existing=True)
+
+
+def _lock_investigation(session: Session, investigation_id: int, *, alerts: bool = False) -> None:
+    """The investigation locked and read afresh; with `alerts` (closing), then its alerts in id order.
+    Adding alerts or a note locks only the investigation: the alerts it then locks are the new ones, and
+    locking the linked ones as well would take alerts out of id order."""
+    found = session.get(Investigation, investigation_id, with_for_update=True, populate_existing=True)
+    if found is None or not alerts:
+        return
+    linked = select(Alert).where(Alert.investigation_id == investigation_id).order_by(Alert.alert_id)
+    session.scalars(linked.with_for_update().execution_options(populate_existing=True)).all()
+
+
 def dismiss_alert(session: Session, alert_id: str, viewer: Principal, reason: str) -> None:
     """Dismiss a new alert: the reason is required and recorded."""
+    _lock_alerts(session, [alert_id])
     alert = _alert(session, alert_id, viewer)
     cleaned = _clean(reason, "give a reason for dismissing the alert")
     _require_new(alert, _references(session, [alert.investigation_id]))
@@ -615,6 +637,7 @@ def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -
     wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a and a.strip()))
     if not wanted:
         raise CaseworkError("Please choose at least one alert.")
+    _lock_alerts(session, wanted)
     alerts = [_alert(session, alert_id, viewer) for alert_id in wanted]
     references = _references(session, (a.investigation_id for a in alerts))
     for alert in alerts:
@@ -691,6 +714,7 @@ def _open(row: Investigation) -> None:
 
 def add_alerts(session: Session, investigation_id: int, alert_ids: Sequence[str], viewer: Principal) -> str:
     """Add new alerts about the same member of staff to an open investigation. Returns its reference."""
+    _lock_investigation(session, investigation_id)
     row = _investigation(session, investigation_id, viewer)
     _open(row)
     alerts = _alerts_for(session, alert_ids, viewer)
@@ -803,6 +827,7 @@ def view_investigation(
 def add_note(session: Session, investigation_id: int, viewer: Principal, note: str) -> str:
     """Add a note to an open investigation. The ledger keeps the note's SHA-256, so the evidence pack can
     show that the text was not changed afterwards. Returns the reference."""
+    _lock_investigation(session, investigation_id)
     row = _investigation(session, investigation_id, viewer)
     _open(row)
     cleaned = _clean(note, "write the note", MAX_NOTE)
@@ -820,6 +845,7 @@ def close_investigation(
 ) -> str:
     """Close an open investigation with an outcome and a reason (both required); its alerts are closed
     with it. Returns the reference."""
+    _lock_investigation(session, investigation_id, alerts=True)
     row = _investigation(session, investigation_id, viewer)
     _open(row)
     if outcome not in OUTCOMES:

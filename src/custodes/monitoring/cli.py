@@ -130,11 +130,15 @@ def prove(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the proof here instead of printing it.")
     ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option("--batch", help="The access's batch, for an event_id stored twice (on two days)."),
+    ] = None,
 ) -> None:
     """Print the proof that this access is in the ledger (for an evidence pack or an outside checker)."""
     with unit_of_work() as session:
         try:
-            proof = service.access_proof(session, settings(), event_id, CLI_ACTOR)
+            proof = service.access_proof(session, settings(), event_id, CLI_ACTOR, batch)
         except service.ProofUnavailable as error:
             fail(str(error))
     text = json.dumps(proof, indent=2, ensure_ascii=False)

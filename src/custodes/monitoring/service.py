@@ -25,6 +25,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.kit.canonical import canonical_json
 from custodes.kit.db import UTCDateTime, utcnow
 from custodes.kit.names import match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
@@ -1294,23 +1295,31 @@ class AccessExplanation:
     cases_involving_subject: list[dict[str, Any]]
 
 
-def stored_event(settings: Settings, event_id: str) -> dict[str, Any] | None:
-    """A stored access by id (reads the Parquet store), or None."""
+def stored_events(settings: Settings, event_id: str, batch_id: str | None = None) -> list[dict[str, Any]]:
+    """The stored accesses with this id (and batch), oldest batch first: an id is stored once a day at
+    most, so an upstream system that repeats an id on another day has it stored twice (monitoring.md)."""
     store = event_store(settings)
     if not store.has_events():
-        return None
+        return []
     con = _duckdb(settings)
     try:
         cursor = con.execute(
             f"SELECT {', '.join(events.STORED_COLUMNS)} FROM read_parquet(?, hive_partitioning = false) "
-            "WHERE event_id = ?",
-            [store.glob(), event_id],
+            "WHERE event_id = ? AND (CAST(? AS VARCHAR) IS NULL OR batch_id = ?) ORDER BY batch_id, leaf",
+            [store.glob(), event_id, batch_id, batch_id],
         )
         names = [column[0] for column in cursor.description]
-        row = cursor.fetchone()
+        rows = cursor.fetchall()
     finally:
         con.close()
-    return None if row is None else dict(zip(names, row, strict=True))
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def stored_event(settings: Settings, event_id: str, batch_id: str | None = None) -> dict[str, Any] | None:
+    """A stored access by id (the first stored, if the id was stored twice; or the one in `batch_id`), or
+    None."""
+    found = stored_events(settings, event_id, batch_id)
+    return found[0] if found else None
 
 
 def _consulted(session: Session, event: Mapping[str, Any], actor: str, why: str) -> None:
@@ -1422,25 +1431,31 @@ def batch_leaves(settings: Settings, batch_id: str) -> list[bytes]:
     return [bytes(row[0]) for row in rows]
 
 
-def access_proof(session: Session, settings: Settings, event_id: str, actor: str | None) -> dict[str, Any]:
+def access_proof(
+    session: Session, settings: Settings, event_id: str, actor: str | None, batch_id: str | None = None
+) -> dict[str, Any]:
     """Everything an outsider needs to check that this access is in the ledger: the access's leaf (its
     canonical JSON), its inclusion proof in its batch's tree, the batch's `consultation` entry, that entry's
     inclusion proof in the ledger at the latest signed checkpoint, and the checkpoint. Verify with
     `custodes monitor verify-proof` or any RFC 9162 verifier (docs/monitoring.md). Showing the access is a
-    consultation by `actor` (None: the caller has recorded it already)."""
-    return _Prover(session, settings).prove(event_id, actor)
+    consultation by `actor` (None: the caller has recorded it already). An id stored twice (on different
+    days) needs its `batch_id`: without one it is refused, naming the batches."""
+    return _Prover(session, settings).prove(event_id, actor, batch_id)
 
 
-def access_proofs(session: Session, settings: Settings, event_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """`access_proof` of each access, each batch's tree built once; for one that cannot be proven,
-    {"event_id", "problem"}. Not logged: for callers that record the consultation themselves."""
+def access_proofs(
+    session: Session, settings: Settings, accesses: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """`access_proof` of each access, given as (event_id, batch_id) since an id can be stored twice, each
+    batch's tree built once; for one that cannot be proven, {"event_id", "batch_id", "problem"}. Not
+    logged: for callers that record the consultation themselves."""
     prover = _Prover(session, settings)
     proofs: list[dict[str, Any]] = []
-    for event_id in event_ids:
+    for event_id, batch_id in accesses:
         try:
-            proofs.append(prover.prove(event_id, None))
+            proofs.append(prover.prove(event_id, None, batch_id))
         except ProofUnavailable as error:
-            proofs.append({"event_id": event_id, "problem": str(error)})
+            proofs.append({"event_id": event_id, "batch_id": batch_id, "problem": str(error)})
     return proofs
 
 
@@ -1462,11 +1477,19 @@ class _Prover:
             )
         return tree
 
-    def prove(self, event_id: str, actor: str | None) -> dict[str, Any]:
+    def prove(self, event_id: str, actor: str | None, batch_id: str | None = None) -> dict[str, Any]:
         session, checkpoint = self.session, self.checkpoint
-        event = stored_event(self.settings, event_id)
-        if event is None:
-            raise ProofUnavailable(f"access {event_id} is not stored")
+        found = stored_events(self.settings, event_id, batch_id)
+        if not found:
+            where = f" in batch {batch_id}" if batch_id else ""
+            raise ProofUnavailable(f"access {event_id} is not stored{where}")
+        if len(found) > 1:
+            batches = ", ".join(str(e["batch_id"]) for e in found)
+            raise ProofUnavailable(
+                f"access {event_id} is stored more than once (batches {batches}): "
+                "say which batch to prove (--batch)"
+            )
+        event = found[0]
         batch = session.get(AccessBatch, event["batch_id"])
         if batch is None:
             raise ProofUnavailable(f"batch {event['batch_id']} of access {event_id} is not recorded")
@@ -1497,11 +1520,103 @@ class _Prover:
         }
 
 
+_PROOF_FIELDS: dict[str, type] = {
+    "event": dict,
+    "leaf": str,
+    "batch_id": str,
+    "leaf_index": int,
+    "batch_size": int,
+    "batch_root": str,
+    "batch_proof": list,
+    "entry_index": int,
+    "entry": str,
+    "tree_size": int,
+    "entry_proof": list,
+    "checkpoint": str,
+}
+_HEX_FIELDS = ("batch_root", "batch_proof", "entry_proof")
+_KINDS = {dict: "a JSON object", str: "text", int: "a whole number", list: "a list"}
+_ABSENT = object()
+
+
+def _is_hex(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and len(bytes.fromhex(value)) == 32
+    except ValueError:
+        return False
+
+
+def malformed_proof(proof: Any) -> list[str]:
+    """What is missing or of the wrong kind in a proof from `access_proof`, field by field (none: it can be
+    checked)."""
+    if not isinstance(proof, Mapping):
+        return ["the proof is not a JSON object"]
+    problems = []
+    for name, kind in _PROOF_FIELDS.items():
+        value = proof.get(name)
+        if name not in proof:
+            problems.append(f"{name}: missing")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(f"{name}: should be {_KINDS[kind]}")
+        elif name in _HEX_FIELDS and not all(
+            _is_hex(h) for h in (value if isinstance(value, list) else [value])
+        ):
+            many = isinstance(value, list)
+            problems.append(
+                f"{name}: should be {'a list of SHA-256 hashes' if many else 'a SHA-256 hash'} in hex"
+            )
+    if not problems:
+        try:
+            leaf = json.loads(proof["leaf"])
+        except ValueError:
+            leaf = None
+        if not isinstance(leaf, dict):
+            problems.append("leaf: not a JSON object")
+        try:
+            entry = json.loads(proof["entry"])
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            problems.append("entry: not a JSON object")
+    return problems
+
+
+def _event_differences(proof: Mapping[str, Any]) -> list[str]:
+    """Where the access shown (`event`, `batch_id`) is not what the hashed leaf says, field by field; and
+    whether the leaf's bytes are exactly the canonical JSON of the access shown (with its batch and salt).
+    A proof proves its leaf: anything shown beside it must be that leaf, or the proof proves nothing of it."""
+    shown, leaf = proof["event"], json.loads(proof["leaf"])
+
+    def differs(name: str, value: Any, proven: Any) -> str:
+        said = "is missing" if value is _ABSENT else f"shows {json.dumps(value)}"
+        return f"{name}: {said} but the proven leaf holds {json.dumps(proven)}"
+
+    problems = [
+        differs(f"event.{key}", shown.get(key, _ABSENT), leaf.get(key))
+        for key in EVENT_COLUMNS
+        if shown.get(key, _ABSENT) != leaf.get(key)
+    ]
+    problems += [f"event.{key}: is not part of the proven leaf" for key in shown if key not in EVENT_COLUMNS]
+    if leaf.get("batch_id") != proof["batch_id"]:
+        problems.append(differs("batch_id", proof["batch_id"], leaf.get("batch_id")))
+    if set(leaf) != set(events.LEAF_KEYS):
+        problems.append("leaf: does not hold exactly the access's fields, its batch and its salt")
+    elif not problems:
+        expected = {**{key: shown[key] for key in EVENT_COLUMNS}, "batch_id": proof["batch_id"]}
+        if proof["leaf"].encode() != canonical_json({**expected, "salt": leaf["salt"]}):
+            problems.append("leaf: is not the canonical JSON (RFC 8785) of the access shown")
+    return problems
+
+
 def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
     """Check a proof from `access_proof` with nothing but the verifier key; returns the problems (none: good).
-    The leaf hashes to the batch root; the batch entry names that root; the entry is in the ledger whose
-    head the checkpoint signs."""
-    problems = []
+    The proof is well formed; the access shown (`event`, `batch_id`) is exactly the leaf, field by field, and
+    the leaf is its canonical JSON; the leaf hashes to the batch root; the batch entry names that root; the
+    entry is in the ledger whose head the checkpoint signs."""
+    malformed = malformed_proof(proof)
+    if malformed:
+        return malformed
+    problems = _event_differences(proof)
     leaf = proof["leaf"].encode()
     if not merkle.verify_inclusion(
         merkle.leaf_hash(leaf), proof["leaf_index"], proof["batch_size"],
@@ -1509,7 +1624,8 @@ def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
     ):  # fmt: skip
         problems.append("the access is not in its batch's tree")
     entry = json.loads(proof["entry"])
-    if entry.get("detail", {}).get("root") != proof["batch_root"]:
+    detail = entry.get("detail")
+    if not isinstance(detail, dict) or detail.get("root") != proof["batch_root"]:
         problems.append("the ledger entry does not name this batch's tree head")
     try:
         head = note.open_checkpoint(proof["checkpoint"], note.Verifier(public_key))
@@ -1520,8 +1636,8 @@ def verify_access_proof(proof: Mapping[str, Any], public_key: str) -> list[str]:
         [bytes.fromhex(h) for h in proof["entry_proof"]], head.root,
     ):  # fmt: skip
         problems.append("the batch's ledger entry is not in the ledger the checkpoint signs")
-    if json.loads(leaf).get("event_id") != proof["event"]["event_id"]:
-        problems.append("the leaf is not this access")
+    if entry.get("object") != {"type": "access_batch", "id": proof["batch_id"]}:
+        problems.append("the ledger entry is not the entry of this access's batch")
     return problems
 
 
