@@ -68,6 +68,15 @@ class StoredEntry:
     object_id: str | None
     leaf_hash: bytes
     content: dict[str, Any] | None  # None once redacted
+    # Set when a screen (ledger.web.EntryScreen) changed what this viewer is shown of the entry: why, and
+    # the texts put in place of people withheld from them (pseudonyms: not people, never logged as such).
+    screened: str | None = None
+    stand_ins: tuple[str, ...] = ()
+
+    @property
+    def shown_subjects(self) -> list[str]:
+        """The people this viewer is shown the entry concerns (not the stand-ins for withheld ones)."""
+        return [s for s in self.subjects if s not in self.stand_ins]
 
     @property
     def justification(self) -> str | None:
@@ -157,6 +166,9 @@ class EntryFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Entries whose recorded bytes contain any of these texts are left out (ledger.web.EntryScreen.hidden).
+    # Not a criterion the viewer chose, so never described.
+    hidden: frozenset[str] = frozenset()
 
     def described(self) -> dict[str, str]:
         """The criteria that are set, as text (for the consultation entry and report headings)."""

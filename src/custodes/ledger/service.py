@@ -19,9 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, create_engine, delete, event, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    LargeBinary,
+    create_engine,
+    delete,
+    event,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 
 from custodes.database import SETTINGS_KEY
 from custodes.kit.canonical import canonical_text
@@ -713,7 +729,38 @@ def _filtered(criteria: EntryFilter, eras: range | None = None) -> Any:
         query = query.where(LedgerEntry.at >= criteria.since)
     if criteria.until:
         query = query.where(LedgerEntry.at < criteria.until)
+    for text_ in sorted(criteria.hidden):
+        query = query.where(_not_mentioning(text_))
     return query
+
+
+def _not_mentioning(text_: str) -> ColumnElement[bool]:
+    """Entries whose bytes do not contain `text_`, byte for byte (redacted ones hold nothing)."""
+    if not text_:
+        raise LedgerError("cannot hide entries mentioning an empty text")
+    needle = literal(text_.encode(), LargeBinary)
+    return or_(LedgerEntry.body.is_(None), _BytesPosition(LedgerEntry.body, needle) == 0)
+
+
+class _BytesPosition(FunctionElement[int]):
+    """Where a byte string starts in another (1-based, 0 if absent), exactly (no LIKE wildcards or folding of
+    case): instr() on SQLite, position() on PostgreSQL."""
+
+    type = Integer()
+    name = "bytes_position"
+    inherit_cache = True
+
+
+@compiles(_BytesPosition)
+def _instr(element: _BytesPosition, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"instr({haystack}, {needle})"
+
+
+@compiles(_BytesPosition, "postgresql")
+def _position(element: _BytesPosition, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"position({needle} in {haystack})"
 
 
 def operations() -> list[str]:
@@ -1345,13 +1392,30 @@ def latest_verification(session: Session) -> VerificationRun | None:
     return session.scalars(select(VerificationRun).order_by(VerificationRun.id.desc()).limit(1)).first()
 
 
-def record_search(session: Session, actor: str, criteria: EntryFilter, reason: str | None) -> None:
-    """Searching the ledger for a person or a member of staff consults their data: log it, with the reason."""
-    people = [p for p in (criteria.subject, _staff_id(criteria.actor)) if p]
-    if people and not (reason or "").strip():
+def _searched_people(criteria: EntryFilter) -> list[str]:
+    return [p for p in (criteria.subject, _staff_id(criteria.actor)) if p]
+
+
+def check_search_reason(criteria: EntryFilter, reason: str | None) -> None:
+    """A search for a person or a member of staff needs its reason (LedgerError if it is missing)."""
+    if _searched_people(criteria) and not (reason or "").strip():
         raise LedgerError(
             "give the reason for this search (a case reference or the request you are answering)"
         )
+
+
+def record_search(
+    session: Session,
+    actor: str,
+    criteria: EntryFilter,
+    reason: str | None,
+    shown: Iterable[str] = (),
+) -> None:
+    """Searching the ledger for a person or a member of staff consults their data, and so does a page of
+    results that names people: log it, with the reason, naming the people searched for and `shown` (the
+    people the results on screen name: one page of them, not every match)."""
+    check_search_reason(criteria, reason)
+    people = dict.fromkeys([*_searched_people(criteria), *shown])
     record_consultation(
         session,
         actor=actor,
@@ -1379,20 +1443,31 @@ def _staff_id(actor: str | None) -> str | None:
     return actor.split(":", 1)[1] if actor and actor.startswith("staff:") else None
 
 
-def view_entry(session: Session, index: int, actor: str) -> StoredEntry | None:
-    """One entry for the audit screen; showing it consults the data of the people it concerns."""
-    row = session.get(LedgerEntry, index)
-    if row is None:
-        return None
-    found = _stored(row)
+def get_entry(session: Session, index: int, hidden: Collection[str] = ()) -> StoredEntry | None:
+    """One entry, None if there is none or it mentions one of `hidden` (as EntryFilter.hidden). Not logged:
+    the caller records what it shows (record_entry_view)."""
+    query = _filtered(EntryFilter(hidden=frozenset(hidden))).where(LedgerEntry.idx == index)
+    row = session.scalars(query).first()
+    return None if row is None else _stored(row)
+
+
+def record_entry_view(session: Session, entry: StoredEntry, actor: str) -> None:
+    """Showing an entry consults the data of the people it is shown to concern."""
     record_consultation(
         session,
         actor=actor,
         object_type="ledger_entry",
-        object_id=str(index),
-        subjects=tuple(found.subjects),
-        justification=f"audit of ledger entry {index}",
+        object_id=str(entry.index),
+        subjects=tuple(entry.shown_subjects),
+        justification=f"audit of ledger entry {entry.index}",
     )
+
+
+def view_entry(session: Session, index: int, actor: str) -> StoredEntry | None:
+    """One entry for the audit screen; showing it consults the data of the people it concerns."""
+    found = get_entry(session, index)
+    if found is not None:
+        record_entry_view(session, found, actor)
     return found
 
 

@@ -1,14 +1,24 @@
-"""The audit area: ledger status, verification, entry search, subject access exports (CSV and PDF)."""
+"""The audit area: ledger status, verification, entry search, subject access exports (CSV and PDF).
+
+What a viewer is shown of the entries can be narrowed by screens that other modules register on the app at
+start-up (`add_screen`): the ledger is the foundation and knows nothing of them; a module that knows some of
+its own entries are not for some viewers (monitoring: counter-corruption casework about the viewer, staff
+not yet revealed to them) says so for each request. See docs/architecture.md, "Screens on the ledger".
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
@@ -17,6 +27,7 @@ from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
+from custodes.settings import Settings
 from custodes.web.deps import Db, require
 from custodes.web.exports import csv_download
 from custodes.web.templating import environment, render
@@ -27,6 +38,50 @@ Verifier = Annotated[Principal, Depends(require(Permission.LEDGER_VERIFY))]
 Exporter = Annotated[Principal, Depends(require(Permission.LEDGER_EXPORT))]
 PAGE = 50
 EXPORT_LIMIT = 200_000
+SCREEN_BATCH = 500  # entries an export hands a screen's rewrite at a time
+
+
+@dataclass(frozen=True)
+class EntryScreen:
+    """What one viewer may see of the ledger, as a module that wrote some of its entries knows it.
+
+    `hidden`: entries whose recorded bytes mention any of these texts (ids, references) are left out of
+    every list, count, export and entry page, in the query itself, so totals match what is listed.
+    `rewrite`: given the entries about to be shown (a page, or a batch of an export), returns them in the
+    same order as this viewer may see them (StoredEntry.screened and .stand_ins set on those it changed)."""
+
+    hidden: frozenset[str] = frozenset()
+    rewrite: Callable[[list[StoredEntry]], list[StoredEntry]] | None = None
+
+
+# Called once per request with the viewer: their screen, or None if the module has nothing to withhold.
+Screen = Callable[[Session, Settings, Principal], EntryScreen | None]
+
+
+def add_screen(app: FastAPI, screen: Screen) -> None:
+    """Register a module's screen on the app (at start-up, by web.app.create_app)."""
+    app.state.ledger_screens = (*getattr(app.state, "ledger_screens", ()), screen)
+
+
+def _screens(request: Request, db: Session, principal: Principal) -> list[EntryScreen]:
+    settings = request.app.state.settings
+    found = (screen(db, settings, principal) for screen in getattr(request.app.state, "ledger_screens", ()))
+    return [s for s in found if s is not None]
+
+
+def _hidden(screens: Sequence[EntryScreen]) -> frozenset[str]:
+    return frozenset().union(*(s.hidden for s in screens))
+
+
+def _rewrite(screens: Sequence[EntryScreen], rows: list[StoredEntry]) -> list[StoredEntry]:
+    for screen in screens:
+        if screen.rewrite is not None and rows:
+            rows = screen.rewrite(rows)
+    return rows
+
+
+def _shown_people(rows: Sequence[StoredEntry]) -> list[str]:
+    return list(dict.fromkeys(person for row in rows for person in row.shown_subjects))
 
 
 @router.get("")
@@ -98,25 +153,37 @@ class SearchForm:
         return urlencode({k: v for k, v in self.values.items() if v})
 
 
-def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
-    """Record the consultation; False (with a problem on the form) if the reason is missing."""
+def _search_allowed(form: SearchForm) -> bool:
+    """False (with a problem on the form) if the form is wrong or the reason is missing."""
     if form.problems:
         return False
     try:
-        ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
+        ledger.check_search_reason(form.criteria, form.values["reason"])
     except ledger.LedgerError as error:
         form.problems.append(str(error).capitalize())
         return False
     return True
 
 
+def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
+    """Record the consultation (for exports: the criteria's people); False if the search is refused."""
+    if not _search_allowed(form):
+        return False
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
+    return True
+
+
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
-    if not _logged_search(db, principal, form):
+    if not _search_allowed(form):
         return _search_page(request, form)
-    total = ledger.count(db, form.criteria)
-    rows = ledger.search(db, form.criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+    screens = _screens(request, db, principal)
+    criteria = replace(form.criteria, hidden=_hidden(screens))
+    total = ledger.count(db, criteria)
+    rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
+    # The page names people: its consultation names them (this page's, not every match: one page's cost).
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], _shown_people(rows))
     return _search_page(request, form, rows, total, can_export=principal.can(Permission.LEDGER_EXPORT))
 
 
@@ -145,9 +212,12 @@ def _search_page(
 
 @router.get("/entries/{index}")
 def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
-    item = ledger.view_entry(db, index, principal.actor)
-    if item is None:
+    screens = _screens(request, db, principal)
+    found = ledger.get_entry(db, index, _hidden(screens))
+    if found is None:  # absent, or not for this viewer: the same answer
         raise HTTPException(404, f"There is no entry {index}.")
+    item = _rewrite(screens, [found])[0]
+    ledger.record_entry_view(db, item, principal.actor)
     checkpoint = ledger.latest_checkpoint(db)
     proof = (
         ledger.prove_inclusion(db, index, checkpoint.size) if checkpoint and index < checkpoint.size else None
@@ -163,12 +233,17 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
     )
 
 
-def _export_rows(db: Db, form: SearchForm) -> list[StoredEntry]:
-    rows = []
-    for number, item in enumerate(ledger.iter_matching(db, form.criteria)):
-        if number >= EXPORT_LIMIT:
+def _export_rows(request: Request, db: Db, principal: Principal, form: SearchForm) -> list[StoredEntry]:
+    screens = _screens(request, db, principal)
+    matching: Iterator[StoredEntry] = ledger.iter_matching(
+        db, replace(form.criteria, hidden=_hidden(screens))
+    )
+    rows: list[StoredEntry] = []
+    while len(rows) < EXPORT_LIMIT:
+        batch = list(islice(matching, min(SCREEN_BATCH, EXPORT_LIMIT - len(rows))))
+        if not batch:
             break
-        rows.append(item)
+        rows += _rewrite(screens, batch)
     return rows
 
 
@@ -194,7 +269,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             json.dumps(item.detail, ensure_ascii=False) if item.detail else None,
             item.leaf_hash.hex(),
         ]
-        for item in _export_rows(db, form)
+        for item in _export_rows(request, db, principal, form)
     )
     return csv_download("custodes-ledger-entries.csv", header, rows)
 
@@ -206,7 +281,7 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         return _search_page(request, form, status_code=400)
     settings = request.app.state.settings
     html = environment.get_template("ledger_report.html").render(
-        rows=_export_rows(db, form),
+        rows=_export_rows(request, db, principal, form),
         form=form,
         principal=principal,
         generated=utcnow(),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, literal, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
@@ -860,3 +860,63 @@ def close_investigation(
     ledger.record(session, _investigation_entry(viewer, row, Op.REVIEW, detail))
     session.flush()
     return row.reference
+
+
+# --------------------------------------------------------------------------- the ledger's audit screens
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerView:
+    """What the ledger's audit screens may show this viewer of the casework recorded there."""
+
+    hidden: frozenset[str]  # ids of alerts and references of investigations they may not see
+    staff: dict[
+        str, tuple[str, str]
+    ]  # of those asked about and visible: id -> (staff id, as the viewer sees it)
+    investigated: frozenset[str]  # of the staff ids asked about: those in an investigation the viewer may see
+
+
+def ledger_view(
+    session: Session,
+    settings: Settings,
+    viewer: Principal,
+    mentioned: Iterable[str] = (),
+    staff_ids: Iterable[str] = (),
+) -> LedgerView:
+    """For ledger.web's screen (monitoring.ledger_screen): the alerts and investigations hidden from the
+    viewer; for the alert ids and references `mentioned`, who the member of staff is shown as (a pseudonym
+    on an alert until revealed to the viewer; on an investigation, who it is, as its page shows them); and
+    which of `staff_ids` are in an investigation the viewer may see. Reads only: not a consultation."""
+    hidden_investigations = or_(  # as investigations() leaves them out
+        Investigation.staff_id == viewer.staff_id,
+        Investigation.id.in_(_hidden_investigations(session, viewer)),
+    )
+    hidden = set(session.scalars(select(Alert.alert_id).where(not_(_visible(session, viewer)))))
+    hidden.update(session.scalars(select(Investigation.reference).where(hidden_investigations)))
+    wanted = sorted({m for m in mentioned if m not in hidden})
+    staff: dict[str, tuple[str, str]] = {}
+    if wanted:
+        query = select(Alert.alert_id, Alert.staff_id).where(Alert.alert_id.in_(wanted))
+        alerts = {alert_id: staff_id for alert_id, staff_id in session.execute(query)}
+        revealed = set(
+            session.scalars(
+                select(IdentityReveal.alert_id).where(
+                    IdentityReveal.alert_id.in_(list(alerts)), IdentityReveal.revealed_to == viewer.staff_id
+                )
+            )
+        )
+        for alert_id, staff_id in alerts.items():
+            shown = staff_id if alert_id in revealed else pseudonym(settings, staff_id)
+            staff[alert_id] = (staff_id, shown)
+        named = select(Investigation.reference, Investigation.staff_id).where(
+            Investigation.reference.in_(wanted)
+        )
+        staff.update({reference: (staff_id, staff_id) for reference, staff_id in session.execute(named)})
+    asked = sorted(set(staff_ids))
+    investigated: set[str] = set()
+    if asked:
+        seen = select(Investigation.staff_id).where(
+            Investigation.staff_id.in_(asked), not_(hidden_investigations)
+        )
+        investigated.update(session.scalars(seen.distinct()))
+    return LedgerView(frozenset(hidden), staff, frozenset(investigated))

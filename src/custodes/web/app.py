@@ -35,6 +35,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring import api as monitoring_api
+from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
@@ -91,6 +92,8 @@ def create_app(
     app.include_router(learning_web.router)
     app.include_router(monitoring_web.router)
     app.include_router(stopsearch_web.router)
+    # What the audit screens show a member of the counter-corruption unit of its casework (ledger.web).
+    ledger_web.add_screen(app, monitoring_ledger_screen.screen)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing

@@ -1,0 +1,128 @@
+"""The audit screens (ledger.web): entries left out for a viewer (EntryFilter.hidden, a registered screen),
+counts that match what is listed, and the consultation of a page naming the people it shows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.identity.permissions import Role
+from custodes.identity.schemas import Principal
+from custodes.ledger import service as ledger
+from custodes.ledger import web as ledger_web
+from custodes.ledger.schemas import EntryDraft, EntryFilter, Op, StoredEntry
+from custodes.settings import Settings
+
+ACTOR = "system:test"
+
+
+def _record(db: Session, *drafts: EntryDraft) -> list[int]:
+    start = ledger.size(db)
+    ledger.record_many(db, drafts)
+    db.commit()
+    return list(range(start, start + len(drafts)))
+
+
+def _draft(object_id: str, *subjects: str, justification: str | None = None, **detail: str) -> EntryDraft:
+    op = Op.CONSULTATION if justification else Op.COLLECTION
+    return EntryDraft(ACTOR, op, "thing", object_id, subjects, justification, detail=dict(detail))
+
+
+def test_hidden_texts_leave_out_every_entry_that_mentions_them(db: Session) -> None:
+    made = _record(
+        db,
+        _draft("SECRET-1", "P1"),  # as its object
+        _draft("T2", "P2", justification="work on SECRET-1"),  # in its justification
+        _draft("T3", "P3", note="see SECRET-2 too"),  # in its detail
+        _draft("T4", "P4", note="secret-1 in other letters"),  # bytes differ: kept
+        _draft("T5", "P5"),
+    )
+    ledger.redact(db, made[0] + 4, "retention", ACTOR)  # a redacted entry mentions nothing: kept
+    db.commit()
+    hidden = frozenset({"SECRET-1", "SECRET-2"})
+    criteria = EntryFilter(object_type="thing", hidden=hidden)
+    kept = [made[3], made[4]]
+    assert sorted(e.index for e in ledger.search(db, criteria, limit=100)) == kept
+    assert ledger.count(db, criteria) == 2
+    assert [e.index for e in ledger.iter_matching(db, criteria)] == kept
+    unfiltered = EntryFilter(hidden=hidden)  # no search index applies: the plain query
+    assert {e.index for e in ledger.iter_matching(db, unfiltered)} >= set(kept)
+    assert not {e.index for e in ledger.iter_matching(db, unfiltered)} & set(made[:3])
+    assert ledger.count(db, unfiltered) == ledger.size(db) - 3
+    assert ledger.get_entry(db, made[0], hidden) is None
+    assert ledger.get_entry(db, made[3], hidden) is not None
+    assert ledger.get_entry(db, made[0]) is not None
+    assert criteria.described() == {"object_type": "thing"}  # never shown as a criterion
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r"<tr>\s*<td class=\"num\">.*?</tr>", html, re.S)
+
+
+def _total(html: str) -> int:
+    found = re.search(r"([\d,]+) matching entr", html)
+    assert found, html
+    return int(found.group(1).replace(",", ""))
+
+
+def _last_search(db: Session) -> StoredEntry:
+    return ledger.search(db, EntryFilter(op="consultation", object_type="ledger_search"), limit=1)[0]
+
+
+def test_a_screen_hides_and_rewrites_for_its_viewer_and_the_page_logs_the_people_shown(
+    app: FastAPI, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    made = _record(db, _draft("SECRET-1", "P1"), _draft("T2", "P2"), _draft("T3", "P3", "P33"))
+
+    def screen(_db: Session, _settings: Settings, viewer: Principal) -> ledger_web.EntryScreen | None:
+        if Role.DPU not in viewer.roles:
+            return None
+
+        def rewrite(entries: list[StoredEntry]) -> list[StoredEntry]:
+            return [
+                replace(
+                    e, content={**e.content, "subjects": ["Someone"]}, stand_ins=("Someone",), screened="x"
+                )
+                if e.object_id == "T3" and e.content
+                else e
+                for e in entries
+            ]
+
+        return ledger_web.EntryScreen(hidden=frozenset({"SECRET-1"}), rewrite=rewrite)
+
+    ledger_web.add_screen(app, screen)
+    logged_in(Role.DPU)
+    page = client.get("/audit/entries?op=collection").text
+    assert "SECRET-1" not in page and "P33" not in page and "Someone" in page
+    assert _total(page) == len(_rows(page))  # the count leaves out what is not listed
+    consulted = _last_search(db)
+    assert "P2" in consulted.subjects and "P1" not in consulted.subjects
+    assert "Someone" not in consulted.subjects and "P33" not in consulted.subjects  # stand-ins are not people
+    assert client.get(f"/audit/entries/{made[0]}").status_code == 404
+    shown = client.get(f"/audit/entries/{made[2]}")
+    assert shown.status_code == 200 and "P33" not in shown.text and "Shown to you with changes" in shown.text
+    csv = client.get("/audit/export.csv?op=collection").text
+    assert "SECRET-1" not in csv and "P33" not in csv and "Someone" in csv
+
+    client.cookies.clear()
+    logged_in(Role.AUDITOR)  # no screen for them: everything, as recorded
+    page = client.get("/audit/entries?op=collection").text
+    assert "SECRET-1" in page and "P33" in page and _total(page) == len(_rows(page))
+    assert {"P1", "P2", "P3", "P33"} <= set(_last_search(db).subjects)
+
+
+def test_a_page_logs_the_people_of_that_page_only(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    _record(db, *(_draft(f"T{n}", f"P{n}") for n in range(ledger_web.PAGE + 5)))
+    logged_in(Role.AUDITOR)
+    page = client.get("/audit/entries?op=collection").text
+    assert len(_rows(page)) == ledger_web.PAGE
+    people = _last_search(db).subjects
+    assert len(people) <= ledger_web.PAGE
+    assert f"P{ledger_web.PAGE + 4}" in people and "P0" not in people  # newest first: the first page's
