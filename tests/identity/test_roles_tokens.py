@@ -54,12 +54,12 @@ def test_an_administrator_changes_someone_elses_roles(
 ) -> None:
     admin = logged_in(Role.ADMIN)
     make_account(db, "R1", {Role.OFFICER}, password=None)
-    response = post_form(client, "/admin/accounts/R1/roles", {"roles": ["supervisor", "analyst"]})
+    response = post_form(client, "/admin/accounts/R1/roles", {"roles": ["staff", "analyst"]})
     assert response.status_code == 303  # type: ignore[attr-defined]
     assert _flash(response) == "Roles updated."
-    assert _roles(db, "R1") == {Role.SUPERVISOR, Role.ANALYST}
+    assert _roles(db, "R1") == {Role.STAFF, Role.ANALYST}
     change = _entries(db, "alteration", object_id="R1", actor=f"staff:{admin}")[0]
-    assert change.detail["added"] == ["analyst", "supervisor"] and change.detail["removed"] == ["officer"]
+    assert change.detail["added"] == ["analyst", "staff"] and change.detail["removed"] == ["officer"]
     page = client.get("/admin/accounts/R1")
     assert page.status_code == 200 and "Roles updated." not in page.text
 
@@ -85,7 +85,9 @@ def test_an_administrator_cannot_set_the_password_of_another_sensitive_account(
     make_account(db, "A8", {Role.ADMIN}, password=None)
     make_account(db, "C8", {Role.CCU, Role.OFFICER}, password=None)
     make_account(db, "O8", {Role.OFFICER}, password=None)
-    for staff_id, role in (("A8", "admin"), ("C8", "ccu")):
+    make_account(db, "S8", {Role.SUPERVISOR, Role.OFFICER}, password=None)
+    make_account(db, "I8", {Role.AIC}, password=None)
+    for staff_id, role in (("A8", "admin"), ("C8", "ccu"), ("S8", "supervisor"), ("I8", "aic")):
         refused = post_form(
             client, f"/admin/accounts/{staff_id}/password", {"password": "a long new password"}
         )
@@ -171,20 +173,53 @@ def test_a_declined_request_changes_nothing(db: Session) -> None:
     assert identity.pending_role_requests(db) == []
 
 
-def test_removing_roles_and_ordinary_self_grants_apply_directly(client: TestClient, db: Session) -> None:
-    make_account(db, "A7", {Role.ADMIN, Role.CCU, Role.OFFICER})
+def test_removing_roles_and_ordinary_grants_to_others_apply_directly(client: TestClient, db: Session) -> None:
+    make_account(db, "A7", {Role.ADMIN})
+    make_account(db, "C7", {Role.CCU, Role.OFFICER}, password=None)
     _switch(client, "A7")
-    removed = post_form(client, "/admin/accounts/A7/roles", {"roles": ["admin", "officer"]})
+    removed = post_form(client, "/admin/accounts/C7/roles", {"roles": ["officer"]})
     assert _flash(removed) == "Roles updated."
-    assert _roles(db, "A7") == {Role.ADMIN, Role.OFFICER}
-    added = post_form(client, "/admin/accounts/A7/roles", {"roles": ["admin", "officer", "supervisor"]})
+    assert _roles(db, "C7") == {Role.OFFICER}
+    added = post_form(client, "/admin/accounts/C7/roles", {"roles": ["officer", "analyst"]})
     assert _flash(added) == "Roles updated."
-    assert _roles(db, "A7") == {Role.ADMIN, Role.OFFICER, Role.SUPERVISOR}
+    assert _roles(db, "C7") == {Role.OFFICER, Role.ANALYST}
     assert identity.pending_role_requests(db) == []
-    # Giving up administration takes effect at once, and with it the administrators' screens.
-    post_form(client, "/admin/accounts/A7/roles", {"roles": ["officer"]})
-    assert _roles(db, "A7") == {Role.OFFICER}
-    assert client.get("/admin/accounts").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [["admin", "officer"], ["admin", "aic", "supervisor"], ["officer"], ["admin", "analyst"]],
+    ids=["officer", "aic-and-supervisor", "give-up-admin", "analyst"],
+)
+def test_every_change_to_ones_own_roles_waits_for_a_second_administrator(
+    wanted: list[str], client: TestClient, db: Session
+) -> None:
+    """An administrator gave themselves aic and supervisor alone, and with them the authorisation of
+    disclosures (one they could draft as an officer whose password they set); any change to one's own
+    roles, even a removal, now waits."""
+    make_account(db, "A7", {Role.ADMIN, Role.CCU})
+    _switch(client, "A7")
+    response = post_form(client, "/admin/accounts/A7/roles", {"roles": wanted})
+    assert _flash(response) == (
+        "You cannot change your own roles: a second administrator must approve the change."
+    )
+    assert _roles(db, "A7") == {Role.ADMIN, Role.CCU}
+    (request,) = identity.pending_role_requests(db)
+    assert request.staff_id == "A7" and request.roles == ";".join(sorted(wanted))
+    assert client.get("/disclosures/queue/authorise").status_code == 403
+    assert client.get("/admin/accounts").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.AIC, Role.SUPERVISOR], ids=str)
+def test_roles_that_approve_others_work_need_a_second_administrator(
+    role: Role, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """aic and supervisor authorise disclosures (supervisors also decide declarations and referrals)."""
+    logged_in(Role.ADMIN)
+    make_account(db, "R9", {Role.OFFICER}, password=None)
+    response = post_form(client, "/admin/accounts/R9/roles", {"roles": ["officer", str(role)]})
+    assert _flash(response) == f"Giving the {role} role waits for a second administrator's approval."
+    assert _roles(db, "R9") == {Role.OFFICER}
 
 
 def test_an_administrator_cannot_disable_themselves(client: TestClient, db: Session) -> None:

@@ -154,10 +154,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
 }
 
-# Granting one of these to yourself needs a second administrator's approval.
 # Granting these, to anyone, waits for a second administrator; and no administrator may set the password
 # of another account holding one through the screens (else: grant it to an account, set its password, log in).
-NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})
+# They are the roles that read the ledger or other people's records in bulk (ccu, auditor, dpu), run the
+# system (admin), or approve or decide other people's work: aic and supervisor authorise disclosures (an
+# administrator holding one could authorise a disclosure drafted as an officer whose password they set),
+# and supervisors also decide declarations and handle gate referrals. Officer, staff and analyst decide
+# nobody else's work. Any change an administrator makes to their own roles waits for a second one too
+# (identity.service.change_roles).
+NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU, Role.AIC, Role.SUPERVISOR})
 
 
 def permissions_for(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:

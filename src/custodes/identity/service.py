@@ -251,13 +251,15 @@ def unlock(session: Session, staff_id: str, actor: Principal) -> None:
 
 
 def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Principal) -> RoleChangeResult:
-    """Apply a role change, or hold it for a second administrator when it grants a sensitive role."""
+    """Apply a role change, or hold it for a second administrator when it grants a sensitive role or is
+    the administrator's own roles (any change to them: adding, removing or swapping)."""
     account = _account(session, staff_id)
     current = _roles_of(account)
     if roles == current:
         return RoleChangeResult(True, "No change.")
     added = roles - current
-    if added & NEEDS_SECOND_ADMIN:
+    own = staff_id == actor.staff_id
+    if own or added & NEEDS_SECOND_ADMIN:
         request = RoleRequest(
             staff_id=staff_id,
             roles=";".join(sorted(str(r) for r in roles)),
@@ -276,8 +278,8 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
         )
         sensitive = ", ".join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))
         message = (
-            "You cannot give yourself that role: a second administrator must approve it."
-            if staff_id == actor.staff_id
+            "You cannot change your own roles: a second administrator must approve the change."
+            if own
             else f"Giving the {sensitive} role waits for a second administrator's approval."
         )
         return RoleChangeResult(False, message, request.id)

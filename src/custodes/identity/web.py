@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custodes.identity import service as identity
-from custodes.identity.permissions import ROLE_TITLES, Permission, Role, Scope
+from custodes.identity.permissions import NEEDS_SECOND_ADMIN, ROLE_TITLES, Permission, Role, Scope
 from custodes.identity.schemas import Principal
 from custodes.web.deps import (
     SESSION_COOKIE,
@@ -152,6 +152,7 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         staff=staff,
         roles=list(Role),
         role_titles=ROLE_TITLES,
+        sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
         can_manage=viewer.can(Permission.ACCOUNTS_MANAGE),
     )
 
