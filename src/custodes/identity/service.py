@@ -208,7 +208,11 @@ def list_accounts(
     return views, total
 
 
-def set_password(session: Session, staff_id: str, password: str, actor: str) -> None:
+def set_password(
+    session: Session, staff_id: str, password: str, actor: str, keep_session: str | None = None
+) -> None:
+    """Set an account's password and end its sessions: every one, or every one but `keep_session` (the
+    session token of the holder changing their own password, who stays logged in there)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise IdentityError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     account = _account(session, staff_id)
@@ -216,20 +220,27 @@ def set_password(session: Session, staff_id: str, password: str, actor: str) -> 
     account.password_changed_at = utcnow()
     account.failed_logins = 0
     account.locked_until = None
-    _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"])
+    ended = _end_sessions(session, staff_id, keep=keep_session)
+    _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"], sessions_ended=ended)
 
 
-def reset_password(session: Session, staff_id: str, password: str, actor: Principal) -> None:
+def reset_password(
+    session: Session, staff_id: str, password: str, actor: Principal, current_session: str | None = None
+) -> None:
     """An administrator sets someone's password (screens). Not for another account holding a sensitive role:
     whoever knows its password can act as it, so those are reset on the server
-    (`custodes account set-password`), where the operator is trusted."""
+    (`custodes account set-password`), where the operator is trusted.
+
+    The account's sessions end; when it is the administrator's own password, all but `current_session` (the
+    session making the change)."""
     sensitive = _roles_of(_account(session, staff_id)) & NEEDS_SECOND_ADMIN
-    if staff_id != actor.staff_id and sensitive:
+    own = staff_id == actor.staff_id
+    if not own and sensitive:
         raise IdentityError(
             f"{staff_id} holds the {', '.join(sorted(map(str, sensitive)))} role: their password can only be "
             "changed by them or on the server (custodes account set-password)"
         )
-    set_password(session, staff_id, password, actor.actor)
+    set_password(session, staff_id, password, actor.actor, keep_session=current_session if own else None)
 
 
 def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:
@@ -430,12 +441,18 @@ def end_session(session: Session, token: str) -> None:
         row.ended_at = utcnow()
 
 
-def _end_sessions(session: Session, staff_id: str) -> None:
+def _end_sessions(session: Session, staff_id: str, keep: str | None = None) -> int:
+    """End the account's open sessions, except the one whose token is `keep`; how many were ended."""
     now = utcnow()
+    kept = _sha256(keep) if keep else None
+    ended = 0
     for row in session.scalars(
         select(LoginSession).where(LoginSession.staff_id == staff_id, LoginSession.ended_at.is_(None))
     ):
-        row.ended_at = now
+        if row.token_hash != kept:
+            row.ended_at = now
+            ended += 1
+    return ended
 
 
 def principal_for(session: Session, staff_id: str) -> Principal:

@@ -177,12 +177,18 @@ def change_roles(
 
 @router.post("/admin/accounts/{staff_id}/password")
 def set_password(
-    db: Db, manager: Manager, staff_id: str, password: Annotated[str, Form(max_length=1024)] = ""
+    request: Request,
+    db: Db,
+    manager: Manager,
+    staff_id: str,
+    password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Any:
     path = f"/admin/accounts/{quote(staff_id)}"
 
     def action() -> str:
-        identity.reset_password(db, staff_id, password, manager)
+        identity.reset_password(db, staff_id, password, manager, current_session=session_token(request))
+        if staff_id == manager.staff_id:
+            return "Password changed. Your other sessions have been logged out."
         return "Password set. Give it to the member of staff in person."
 
     return _apply(path, action)
