@@ -399,3 +399,87 @@ def test_reading_entries_through_the_api_is_a_recorded_consultation(client: Test
     (read,) = _entries(db, "consultation", object_type="ledger_export")
     assert read.object_id == "0-3" and read.actor.startswith("system:api-token-")
     assert read.detail == {"from": 0, "to": 3}
+
+
+# --------------------------------------------------------------------------- out-of-date role requests
+
+
+def _principal(db: Session, staff_id: str) -> Principal:
+    return identity.principal_for(db, staff_id)
+
+
+def test_a_request_is_cancelled_when_the_accounts_roles_change(db: Session) -> None:
+    """A request held the whole role list asked for: approved after a suspended administrator lost the
+    admin role, it gave it back."""
+    for staff_id in ("RA", "RB", "RC"):
+        make_account(db, staff_id, {Role.ADMIN}, password=None)
+    asked = identity.change_roles(db, "RB", {Role.ADMIN, Role.AUDITOR}, _principal(db, "RA"))
+    assert asked.request_id is not None
+    suspended = identity.change_roles(db, "RB", {Role.OFFICER}, _principal(db, "RC"))
+    assert suspended.applied
+    db.commit()
+    request = db.get(RoleRequest, asked.request_id)
+    assert request is not None and request.outcome == "cancelled" and request.decided_by == "RC"
+    assert identity.pending_role_requests(db) == []
+    with pytest.raises(identity.IdentityError, match="already been decided"):
+        identity.decide_role_request(db, asked.request_id, True, _principal(db, "RC"))
+    assert _roles(db, "RB") == {Role.OFFICER}
+    cancelled = _entries(db, "configuration", object_id="RB")[0]
+    assert cancelled.detail == {"request": asked.request_id, "cancelled": "the account's roles changed"}
+
+
+def test_approving_a_request_made_against_other_roles_is_refused(db: Session) -> None:
+    make_account(db, "RD", {Role.ADMIN}, password=None)
+    make_account(db, "RE", {Role.ADMIN}, password=None)
+    make_account(db, "RF", {Role.OFFICER, Role.ANALYST}, password=None)
+    asked = identity.change_roles(db, "RF", {Role.OFFICER, Role.ANALYST, Role.CCU}, _principal(db, "RD"))
+    assert asked.request_id is not None
+    request = db.get(RoleRequest, asked.request_id)
+    assert request is not None and request.from_roles == "analyst;officer"
+    request.from_roles = "officer"  # as if the roles had changed by a route that did not cancel it
+    db.flush()
+    with pytest.raises(identity.IdentityError) as refused:
+        identity.decide_role_request(db, asked.request_id, True, _principal(db, "RE"))
+    assert str(refused.value) == (
+        f"RF's roles have changed since request {asked.request_id} was made (then: officer; now: analyst, "
+        "officer): decline it and ask again"
+    )
+    request.from_roles = None  # made before requests recorded the roles they change
+    db.flush()
+    with pytest.raises(identity.IdentityError, match="made before requests recorded the roles"):
+        identity.decide_role_request(db, asked.request_id, True, _principal(db, "RE"))
+    assert _roles(db, "RF") == {Role.OFFICER, Role.ANALYST}
+    identity.decide_role_request(db, asked.request_id, False, _principal(db, "RE"))  # declining is allowed
+
+
+@pytest.mark.parametrize("how", ["loses admin", "disabled"])
+def test_a_request_is_cancelled_when_its_requester_no_longer_manages_accounts(how: str, db: Session) -> None:
+    make_account(db, "RG", {Role.ADMIN}, password=None)
+    make_account(db, "RH", {Role.ADMIN}, password=None)
+    make_account(db, "RI", {Role.OFFICER}, password=None)
+    asked = identity.change_roles(db, "RI", {Role.OFFICER, Role.CCU}, _principal(db, "RG"))
+    assert asked.request_id is not None
+    if how == "loses admin":
+        assert identity.change_roles(db, "RG", {Role.OFFICER}, _principal(db, "RH")).applied
+    else:
+        identity.set_active(db, "RG", False, _principal(db, "RH"))
+    db.commit()
+    assert identity.pending_role_requests(db) == []
+    assert db.get(RoleRequest, asked.request_id).outcome == "cancelled"  # type: ignore[union-attr]
+    with pytest.raises(identity.IdentityError, match="already been decided"):
+        identity.decide_role_request(db, asked.request_id, True, _principal(db, "RH"))
+    assert _roles(db, "RI") == {Role.OFFICER}
+
+
+def test_the_approval_screen_shows_the_change_against_the_current_roles(
+    client: TestClient, db: Session
+) -> None:
+    make_account(db, "RJ", {Role.ADMIN})
+    make_account(db, "RK", {Role.ADMIN})
+    make_account(db, "RL", {Role.OFFICER, Role.ANALYST}, password=None)
+    _switch(client, "RJ")
+    post_form(client, "/admin/accounts/RL/roles", {"roles": ["officer", "ccu"]})
+    _switch(client, "RK")
+    page = client.get("/admin/role-requests").text
+    assert "<strong>Adds</strong> ccu" in page and "<strong>Removes</strong> analyst" in page
+    assert "Roles now: analyst, officer; after: ccu, officer" in page

@@ -69,18 +69,21 @@ class ApiToken(Base):
 
 
 class RoleRequest(Base):
-    """A role change that needs a second administrator (an administrator changing their own roles)."""
+    """A role change that needs a second administrator (a sensitive role, or an administrator's own roles)."""
 
     __tablename__ = "role_request"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("account.staff_id"))
     roles: Mapped[str] = mapped_column(String(200))  # the requested full set, ';'-separated
+    # The account's roles when the request was made (';'-separated; None: made before 0012). Approval is
+    # refused if they have changed since.
+    from_roles: Mapped[str | None] = mapped_column(String(200))
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str | None] = mapped_column(String(16))  # approved / declined
+    outcome: Mapped[str | None] = mapped_column(String(16))  # approved / declined / cancelled
 
 
 class ConfigValue(Base):

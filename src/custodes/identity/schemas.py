@@ -70,6 +70,22 @@ class RoleChangeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleRequestView:
+    """A pending role request and the change it would make to the account's roles as they are now."""
+
+    id: int
+    staff_id: str
+    display_name: str
+    requested: tuple[Role, ...]
+    current: tuple[Role, ...]
+    added: tuple[Role, ...]
+    removed: tuple[Role, ...]
+    requested_by: str
+    requested_at: datetime
+    changed_since: bool  # the roles are no longer those the request was made against: approval is refused
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigItem:
     key: str
     title: str

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
-from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Permission, Role, Scope, permissions_for
 from custodes.identity.schemas import (
     AccountView,
     ConfigItem,
     LoginOutcome,
     Principal,
     RoleChangeResult,
+    RoleRequestView,
     TokenPrincipal,
 )
 from custodes.kit.db import locked_row, utcnow
@@ -99,7 +100,7 @@ def ensure_account(session: Session, staff_id: str, display_name: str, roles: se
         account.display_name = display_name
         changed.append("display_name")
     if _roles_of(account) != roles:
-        _replace_roles(account, roles)
+        _set_roles(session, account, roles, actor)
         changed.append("roles")
     if changed:
         _record_account(
@@ -147,6 +148,40 @@ def usable_accounts(session: Session, staff_ids: Iterable[str]) -> set[str]:
 
 def _replace_roles(account: Account, roles: set[Role]) -> None:
     account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
+
+
+def _joined(roles: Iterable[Role]) -> str:
+    return ";".join(sorted(str(role) for role in roles))
+
+
+def _set_roles(session: Session, account: Account, roles: set[Role], actor: str) -> None:
+    """Replace an account's roles. Pending requests for the account were asked against the old roles: they
+    are cancelled (a request being approved is decided before this is called). So are the pending requests
+    the account made, if it no longer manages accounts."""
+    before = _roles_of(account)
+    _replace_roles(account, roles)
+    pending = RoleRequest.outcome.is_(None)
+    _cancel_requests(
+        session, actor, pending & (RoleRequest.staff_id == account.staff_id), "the account's roles changed"
+    )
+    manages = Permission.ACCOUNTS_MANAGE
+    if manages in permissions_for(before) and manages not in permissions_for(roles):
+        _cancel_requests(
+            session,
+            actor,
+            pending & (RoleRequest.requested_by == account.staff_id),
+            f"{account.staff_id}, who asked, no longer manages accounts",
+        )
+
+
+def _cancel_requests(session: Session, actor: str, where: ColumnElement[bool], reason: str) -> None:
+    for request in session.scalars(select(RoleRequest).where(where).order_by(RoleRequest.id)):
+        request.outcome = "cancelled"
+        request.decided_by = actor.removeprefix("staff:")[:32]
+        request.decided_at = utcnow()
+        _record_account(
+            session, Op.CONFIGURATION, actor, request.staff_id, request=request.id, cancelled=reason
+        )
 
 
 def _account(session: Session, staff_id: str) -> Account:
@@ -251,6 +286,12 @@ def set_active(session: Session, staff_id: str, active: bool, actor: Principal) 
         account.active = active
         if not active:
             _end_sessions(session, staff_id)
+            _cancel_requests(
+                session,
+                actor.actor,
+                RoleRequest.outcome.is_(None) & (RoleRequest.requested_by == staff_id),
+                f"{staff_id}, who asked, was disabled",
+            )
         _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["active"], active=active)
 
 
@@ -273,7 +314,8 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
     if own or added & NEEDS_SECOND_ADMIN:
         request = RoleRequest(
             staff_id=staff_id,
-            roles=";".join(sorted(str(r) for r in roles)),
+            roles=_joined(roles),
+            from_roles=_joined(current),
             requested_by=actor.staff_id,
             requested_at=utcnow(),
         )
@@ -294,7 +336,7 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
             else f"Giving the {sensitive} role waits for a second administrator's approval."
         )
         return RoleChangeResult(False, message, request.id)
-    _replace_roles(account, roles)
+    _set_roles(session, account, roles, actor.actor)
     _record_account(
         session,
         Op.ALTERATION,
@@ -313,19 +355,72 @@ def pending_role_requests(session: Session) -> list[RoleRequest]:
     )
 
 
+def role_request_views(session: Session) -> list[RoleRequestView]:
+    """The pending role requests, each with the change it makes to the account's roles as they are now."""
+    views = []
+    for request in pending_role_requests(session):
+        account = _account(session, request.staff_id)
+        current = _roles_of(account)
+        requested = parse_roles(request.roles.split(";"))
+        asked_against = None if request.from_roles is None else parse_roles(request.from_roles.split(";"))
+        views.append(
+            RoleRequestView(
+                id=request.id,
+                staff_id=request.staff_id,
+                display_name=account.display_name,
+                requested=tuple(sorted(requested)),
+                current=tuple(sorted(current)),
+                added=tuple(sorted(requested - current)),
+                removed=tuple(sorted(current - requested)),
+                requested_by=request.requested_by,
+                requested_at=request.requested_at,
+                changed_since=asked_against != current,
+            )
+        )
+    return views
+
+
+def _approval_problem(session: Session, request: RoleRequest, account: Account) -> str | None:
+    """Why a pending request cannot be approved as it stands, or None."""
+    if request.from_roles is None:
+        return (
+            f"request {request.id} was made before requests recorded the roles they change: decline it and "
+            "ask again"
+        )
+    then, now = parse_roles(request.from_roles.split(";")), _roles_of(account)
+    if then != now:
+        return (
+            f"{account.staff_id}'s roles have changed since request {request.id} was made (then: "
+            f"{', '.join(sorted(then)) or 'none'}; now: {', '.join(sorted(now)) or 'none'}): decline it and "
+            "ask again"
+        )
+    requester = session.get(Account, request.requested_by)
+    if (
+        requester is None
+        or not requester.active
+        or Permission.ACCOUNTS_MANAGE not in permissions_for(_roles_of(requester))
+    ):
+        return f"{request.requested_by}, who asked, no longer manages accounts: decline it"
+    return None
+
+
 def decide_role_request(session: Session, request_id: int, approve: bool, actor: Principal) -> None:
     request = session.get(RoleRequest, request_id)
     if request is None or request.outcome is not None:
         raise IdentityError("that request does not exist or has already been decided")
     if actor.staff_id in (request.requested_by, request.staff_id):
         raise IdentityError("a second administrator must decide this request, not the one who made it")
-    request.outcome = "approved" if approve else "declined"
-    request.decided_by = actor.staff_id
-    request.decided_at = utcnow()
     account = _account(session, request.staff_id)
     roles = parse_roles(request.roles.split(";"))
     if approve:
-        _replace_roles(account, roles)
+        problem = _approval_problem(session, request, account)
+        if problem is not None:
+            raise IdentityError(problem)
+    request.outcome = "approved" if approve else "declined"
+    request.decided_by = actor.staff_id
+    request.decided_at = utcnow()
+    if approve:
+        _set_roles(session, account, roles, actor.actor)
     _record_account(
         session,
         Op.AUTHORISATION if approve else Op.REFUSAL,

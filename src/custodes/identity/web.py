@@ -222,7 +222,7 @@ def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
         request,
         "role_requests.html",
         title="Role changes awaiting approval",
-        requests=identity.pending_role_requests(db),
+        requests=identity.role_request_views(db),
     )
 
 
