@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -483,3 +484,79 @@ def test_the_approval_screen_shows_the_change_against_the_current_roles(
     page = client.get("/admin/role-requests").text
     assert "<strong>Adds</strong> ccu" in page and "<strong>Removes</strong> analyst" in page
     assert "Roles now: analyst, officer; after: ccu, officer" in page
+
+
+# --------------------------------------------------------------------------- passwords set by others
+
+
+def test_a_sensitive_role_waits_for_the_holder_to_set_a_password_an_administrator_set(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    """Remove the role, set the password (allowed then), ask for the role back: the approving
+    administrator saw only the roles, and the first could then log in as a counter-corruption account."""
+    make_account(db, "PA", {Role.ADMIN})
+    make_account(db, "PB", {Role.ADMIN})
+    make_account(db, "PC", {Role.CCU, Role.OFFICER})
+    _switch(client, "PA")
+    assert _flash(post_form(client, "/admin/accounts/PC/roles", {"roles": ["officer"]})) == "Roles updated."
+    post_form(client, "/admin/accounts/PC/password", {"password": "known to admin PA"})
+    asked = post_form(client, "/admin/accounts/PC/roles", {"roles": ["officer", "ccu"]})
+    assert "waits for a second administrator" in _flash(asked)
+    (request,) = identity.pending_role_requests(db)
+    _switch(client, "PB")
+    page = client.get("/admin/role-requests").text
+    assert "Password last set by staff:PA" in page and "cannot be given this role" in page
+    refused = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
+    message = _flash(refused)
+    assert message.startswith("Not done: PC's password was last set by PA (")
+    assert message.endswith(
+        "), not by PC: PC must first set their own password (or the operator set it on the server, custodes "
+        "account set-password) before being given the ccu role"
+    )
+    assert _roles(db, "PC") == {Role.OFFICER}
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as intruder:
+        assert log_in(intruder, "PC", "known to admin PA").status_code == 303  # type: ignore[attr-defined]
+        assert intruder.get("/alerts").status_code == 403
+        # The operator sets the password on the server: the grant can go ahead, and every session ends.
+        identity.set_password(db, "PC", "set by the operator", "system:cli")
+        db.commit()
+        approved = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
+        assert _flash(approved) == "Role change approved."
+        assert _roles(db, "PC") == {Role.OFFICER, Role.CCU}
+        assert intruder.get("/alerts").status_code == 303  # logged out
+
+
+def test_a_sensitive_grant_ends_the_accounts_sessions(app: FastAPI, client: TestClient, db: Session) -> None:
+    make_account(db, "PD", {Role.ADMIN})
+    make_account(db, "PE", {Role.ADMIN})
+    make_account(db, "PF", {Role.OFFICER})  # password set by the test (the server), never by an admin
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as holder:
+        log_in(holder, "PF")
+        assert holder.get("/me").status_code == 200
+        asked = identity.change_roles(
+            db, "PF", {Role.OFFICER, Role.AUDITOR}, identity.principal_for(db, "PD")
+        )
+        assert asked.request_id is not None
+        identity.decide_role_request(db, asked.request_id, True, identity.principal_for(db, "PE"))
+        db.commit()
+        assert _roles(db, "PF") == {Role.OFFICER, Role.AUDITOR}
+        assert holder.get("/me").status_code == 303  # a new log-in takes up the new role
+
+
+@pytest.mark.parametrize("set_by", [None, "staff:PH", "system:cli"], ids=["unknown", "holder", "server"])
+def test_a_password_set_by_its_holder_or_the_server_does_not_stop_a_grant(
+    set_by: str | None, db: Session
+) -> None:
+    from custodes.identity.models import Account
+
+    make_account(db, "PG", {Role.ADMIN}, password=None)
+    make_account(db, "PH", {Role.OFFICER})
+    make_account(db, "PI", {Role.ADMIN}, password=None)
+    account = db.get(Account, "PH")
+    assert account is not None
+    account.password_set_by = set_by
+    db.flush()
+    asked = identity.change_roles(db, "PH", {Role.OFFICER, Role.DPU}, identity.principal_for(db, "PG"))
+    assert asked.request_id is not None
+    identity.decide_role_request(db, asked.request_id, True, identity.principal_for(db, "PI"))
+    assert _roles(db, "PH") == {Role.OFFICER, Role.DPU}

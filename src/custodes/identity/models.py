@@ -24,6 +24,9 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who last set the password: the ledger actor (staff:<id> on the screens, system:cli on the server);
+    # None for passwords set before migration 0012, treated as set by the holder.
+    password_set_by: Mapped[str | None] = mapped_column(String(80))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -60,6 +60,8 @@ class AccountView:
     last_login_at: datetime | None
     active_until: date | None = None  # the last day it may be used
     left: bool = False  # past that day: log-in refused
+    password_set_by: str | None = None  # the actor who last set the password (None: unknown, before 0012)
+    password_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,11 @@ class RoleRequestView:
     requested_by: str
     requested_at: datetime
     changed_since: bool  # the roles are no longer those the request was made against: approval is refused
+    password_set_by: str | None  # who last set the account's password (None: unknown, or no password)
+    password_changed_at: datetime | None
+    # The password was last set by another member of staff and the request gives a sensitive role:
+    # approval is refused until the holder (or the operator on the server) sets it.
+    password_blocks: bool
 
 
 @dataclass(frozen=True, slots=True)

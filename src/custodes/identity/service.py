@@ -24,7 +24,7 @@ from custodes.identity.schemas import (
     TokenPrincipal,
 )
 from custodes.kit.db import locked_row, utcnow
-from custodes.kit.timefmt import london_day
+from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
@@ -160,6 +160,8 @@ def _set_roles(session: Session, account: Account, roles: set[Role], actor: str)
     the account made, if it no longer manages accounts."""
     before = _roles_of(account)
     _replace_roles(account, roles)
+    if (roles - before) & NEEDS_SECOND_ADMIN:
+        _end_sessions(session, account.staff_id)  # the new role is used from a new log-in
     pending = RoleRequest.outcome.is_(None)
     _cancel_requests(
         session, actor, pending & (RoleRequest.staff_id == account.staff_id), "the account's roles changed"
@@ -202,6 +204,8 @@ def _view(account: Account) -> AccountView:
         last_login_at=account.last_login_at,
         active_until=account.active_until,
         left=account.active_until is not None and account.active_until < london_day(utcnow()),
+        password_set_by=account.password_set_by,
+        password_changed_at=account.password_changed_at,
     )
 
 
@@ -253,6 +257,7 @@ def set_password(
     account = _account(session, staff_id)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = utcnow()
+    account.password_set_by = actor
     account.failed_logins = 0
     account.locked_until = None
     ended = _end_sessions(session, staff_id, keep=keep_session)
@@ -375,9 +380,26 @@ def role_request_views(session: Session) -> list[RoleRequestView]:
                 requested_by=request.requested_by,
                 requested_at=request.requested_at,
                 changed_since=asked_against != current,
+                password_set_by=account.password_set_by if account.password_hash is not None else None,
+                password_changed_at=account.password_changed_at
+                if account.password_hash is not None
+                else None,
+                password_blocks=_password_setter(account, requested - current) is not None,
             )
         )
     return views
+
+
+def _password_setter(account: Account, added: set[Role]) -> str | None:
+    """Who other than the holder (or the server's own commands) last set the password of an account being
+    given a sensitive role, or None. Else: remove the role, set the password (allowed then), ask for the
+    role back, and log in as the account once a second administrator approves, seeing only the roles."""
+    setter = account.password_set_by
+    if account.password_hash is None or not added & NEEDS_SECOND_ADMIN or setter is None:
+        return None
+    if setter == f"staff:{account.staff_id}" or not setter.startswith("staff:"):
+        return None
+    return setter.removeprefix("staff:")
 
 
 def _approval_problem(session: Session, request: RoleRequest, account: Account) -> str | None:
@@ -401,6 +423,16 @@ def _approval_problem(session: Session, request: RoleRequest, account: Account) 
         or Permission.ACCOUNTS_MANAGE not in permissions_for(_roles_of(requester))
     ):
         return f"{request.requested_by}, who asked, no longer manages accounts: decline it"
+    added = parse_roles(request.roles.split(";")) - now
+    setter = _password_setter(account, added)
+    if setter is not None:
+        when = london(account.password_changed_at) or "at an unknown time"
+        return (
+            f"{account.staff_id}'s password was last set by {setter} ({when}), not by {account.staff_id}: "
+            f"{account.staff_id} must first set their own password (or the operator set it on the server, "
+            f"custodes account set-password) before being given the "
+            f"{', '.join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))} role"
+        )
     return None
 
 
