@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -16,8 +17,15 @@ from typer.testing import CliRunner
 from custodes.cli import app as cli
 from custodes.identity import service as identity
 from custodes.identity.models import ApiToken, RoleRequest
-from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.permissions import (
+    NEEDS_SECOND_ADMIN,
+    SCOPE_REACH,
+    SCOPES_NEEDING_SECOND_ADMIN,
+    Role,
+    Scope,
+)
 from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.settings import Settings
@@ -271,26 +279,122 @@ def test_a_token_without_the_scope_gets_403(client: TestClient, db: Session) -> 
     assert "ledger:read" in response.json()["detail"]
 
 
-def test_tokens_through_the_screens(
-    client: TestClient, db: Session, logged_in: Callable[[Role], str]
-) -> None:
-    logged_in(Role.ADMIN)
+def _shown_token(page: object) -> str:
+    return page.text.split("<code>")[1].split("</code>")[0]  # type: ignore[attr-defined]
+
+
+def test_tokens_through_the_screens(client: TestClient, db: Session, settings: Settings) -> None:
+    """A token made on the screens is shown once and works only after a second administrator approves it
+    (the old test used it at once: that was the defect)."""
+    make_account(db, "K1", {Role.ADMIN})
+    make_account(db, "K2", {Role.ADMIN})
+    _switch(client, "K1")
     page = post_form(client, "/admin/tokens", {"name": "PND audit feed", "scopes": ["ledger:read"]})
     assert page.status_code == 200  # type: ignore[attr-defined]
-    shown = page.text.split("<code>")[1].split("</code>")[0]  # type: ignore[attr-defined]
-    assert client.get("/api/v1/token", headers={"Authorization": f"Bearer {shown}"}).json() == {
-        "id": identity.resolve_api_token(db, shown).token_id,  # type: ignore[union-attr]
+    assert "It does not work yet" in page.text  # type: ignore[attr-defined]
+    shown = _shown_token(page)
+    headers = {"Authorization": f"Bearer {shown}"}
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
+    stored = db.scalars(select(ApiToken).where(ApiToken.name == "PND audit feed")).one()
+    assert stored.approval == "pending" and stored.created_by == "staff:K1"
+    listing = client.get("/admin/tokens").text
+    assert shown not in listing  # shown once only
+    assert "by staff:K1" in listing and "Awaiting a second administrator" in listing
+    assert f"/admin/tokens/{stored.id}/decision" not in listing  # not offered to the one who made it
+    own = post_form(client, f"/admin/tokens/{stored.id}/decision", {"decision": "approve"})
+    assert (
+        _flash(own) == "Not done: a second administrator must decide on this token, not the one who made it"
+    )
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
+    _switch(client, "K2")
+    assert f"/admin/tokens/{stored.id}/decision" in client.get("/admin/tokens").text
+    approved = post_form(client, f"/admin/tokens/{stored.id}/decision", {"decision": "approve"})
+    assert _flash(approved) == "Token approved: it works from now on."
+    assert client.get("/api/v1/token", headers=headers).json() == {
+        "id": stored.id,
         "name": "PND audit feed",
         "scopes": ["ledger:read"],
     }
-    assert shown not in client.get("/admin/tokens").text  # shown once only
+    assert "Approved by staff:K2" in client.get("/admin/tokens").text
+    authorisation = _entries(db, "authorisation", object_type="api_token")[0]
+    assert authorisation.actor == "staff:K2" and authorisation.object_id == str(stored.id)
     bad = post_form(client, "/admin/tokens", {"name": "x", "scopes": ["everything"]})
     assert "everything" in _flash(bad)
-    token_id = identity.resolve_api_token(db, shown).token_id  # type: ignore[union-attr]
-    revoked = post_form(client, f"/admin/tokens/{token_id}/revoke")
+    revoked = post_form(client, f"/admin/tokens/{stored.id}/revoke")
     assert _flash(revoked) == "Token revoked."
-    assert client.get("/api/v1/token", headers={"Authorization": f"Bearer {shown}"}).status_code == 401
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
     assert _flash(post_form(client, "/admin/tokens/999999/revoke")).startswith("Not done")
+
+
+def test_an_administrator_cannot_read_the_ledger_or_push_events_with_a_token_of_their_own(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """docs/security.md: an administrator is not trusted to read the ledger's contents; nor to put
+    invented accesses into misuse monitoring in an officer's name."""
+    logged_in(Role.ADMIN)
+    page = post_form(
+        client, "/admin/tokens", {"name": "x", "scopes": ["ledger:read", "ingest", "access-check"]}
+    )
+    headers = {"Authorization": f"Bearer {_shown_token(page)}"}
+    assert client.get("/api/v1/ledger/entries?from=0", headers=headers).status_code == 401
+    assert client.post("/api/v1/access-events", headers=headers, json={}).status_code == 401
+    assert client.post("/api/v1/access-check", headers=headers, json={}).status_code == 401
+
+
+def test_a_declined_token_never_works(client: TestClient, db: Session) -> None:
+    make_account(db, "K3", {Role.ADMIN}, password=None)
+    make_account(db, "K4", {Role.ADMIN}, password=None)
+    token, pending = identity.request_api_token(
+        db, "feed", ["ingest"], 30, 90, identity.principal_for(db, "K3")
+    )
+    assert pending
+    token_id = db.scalars(select(ApiToken.id).where(ApiToken.name == "feed")).one()
+    identity.decide_api_token(db, token_id, False, identity.principal_for(db, "K4"))
+    db.commit()
+    assert identity.resolve_api_token(db, token) is None
+    with pytest.raises(identity.IdentityError, match="not awaiting approval"):
+        identity.decide_api_token(db, token_id, True, identity.principal_for(db, "K4"))
+    assert _entries(db, "refusal", object_type="api_token")[0].detail["action"] == "declined"
+
+
+def test_every_scope_says_whether_a_screen_token_needs_approval() -> None:
+    assert set(SCOPE_REACH) == set(Scope)
+    assert {Scope.LEDGER_READ, Scope.INGEST} <= SCOPES_NEEDING_SECOND_ADMIN
+
+
+def test_tokens_expire(client: TestClient, db: Session, settings: Settings) -> None:
+    made = identity.create_api_token(db, "short-lived", ["ledger:read"], "system:test", days=3)
+    db.commit()
+    row = db.scalars(select(ApiToken).where(ApiToken.name == "short-lived")).one()
+    assert timedelta(days=3) - (row.expires_at - row.created_at) < timedelta(seconds=1)
+    headers = {"Authorization": f"Bearer {made}"}
+    assert client.get("/api/v1/token", headers=headers).status_code == 200
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    assert identity.resolve_api_token(db, made) is None
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
+    default = identity.create_api_token(db, "default", ["ingest"], "system:test")
+    assert default
+    row = db.scalars(select(ApiToken).where(ApiToken.name == "default")).one()
+    assert (row.expires_at - row.created_at).days == settings.api_token_days == 90
+
+
+def test_the_screens_offer_at_most_the_configured_lifetime(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str], settings: Settings
+) -> None:
+    logged_in(Role.ADMIN)
+    page = client.get("/admin/tokens").text
+    assert f'max="{settings.api_token_days}"' in page and "needs a second administrator" in page
+    too_long = post_form(client, "/admin/tokens", {"name": "y", "scopes": ["ingest"], "days": "91"})
+    assert _flash(too_long) == "Not done: Lifetime (days): enter a whole number from 1 to 90"
+    for bad in ("0", "abc", "1.5"):
+        refused = post_form(client, "/admin/tokens", {"name": "y", "scopes": ["ingest"], "days": bad})
+        assert _flash(refused).startswith("Not done: Lifetime (days)")
+    made = post_form(client, "/admin/tokens", {"name": "week", "scopes": ["ingest"], "days": "7"})
+    assert made.status_code == 200  # type: ignore[attr-defined]
+    row = db.scalars(select(ApiToken).where(ApiToken.name == "week")).one()
+    assert (row.expires_at - row.created_at).days == 7
+    assert row.expires_at.strftime("%Y") in client.get("/admin/tokens").text
 
 
 def test_cli_creates_a_token_that_works(
@@ -560,3 +664,17 @@ def test_a_password_set_by_its_holder_or_the_server_does_not_stop_a_grant(
     assert asked.request_id is not None
     identity.decide_role_request(db, asked.request_id, True, identity.principal_for(db, "PI"))
     assert _roles(db, "PH") == {Role.OFFICER, Role.DPU}
+
+
+def test_the_gate_refuses_a_cached_token_once_it_expires(client: TestClient, db: Session) -> None:
+    """The pre-access gate caches tokens for up to a minute; an expiry inside that minute still counts."""
+    import time
+
+    token = identity.create_api_token(db, "gate client", ["access-check"], "system:test")
+    row = db.scalars(select(ApiToken).where(ApiToken.name == "gate client")).one()
+    row.expires_at = utcnow() + timedelta(seconds=1.5)
+    db.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/v1/access-check", headers=headers, json={}).status_code == 422  # admitted
+    time.sleep(max(0.0, (row.expires_at - utcnow()).total_seconds()) + 0.05)
+    assert client.post("/api/v1/access-check", headers=headers, json={}).status_code == 401

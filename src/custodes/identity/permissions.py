@@ -179,3 +179,21 @@ class Scope(StrEnum):
     INGEST = "ingest"
     LEDGER_READ = "ledger:read"
     DISCLOSURE_CHECK = "disclosure:check"
+
+
+# What each scope lets a token do to people, for the scopes a token made on the screens may only use once a
+# second administrator has approved it (a token made on the server, `custodes api-token create`, needs no
+# approval: the operator is trusted). Every scope is listed; None would mean no approval is needed.
+SCOPE_REACH: dict[Scope, str | None] = {
+    Scope.LEDGER_READ: "reads every ledger entry: who looked at whom, who was told what",
+    Scope.INGEST: "puts access events in any officer's name into misuse monitoring",
+    Scope.ACCESS_CHECK: (
+        "reads whether an officer is trained, vetted or declared a conflict with a person, and records "
+        "decisions and opens referrals in the officer's name"
+    ),
+    Scope.DISCLOSURE_CHECK: (
+        "draws findings from a subject's records (their address, conflicts declared about them, protected "
+        "people)"
+    ),
+}
+SCOPES_NEEDING_SECOND_ADMIN = frozenset(scope for scope, reach in SCOPE_REACH.items() if reach)

@@ -35,6 +35,7 @@ class TokenPrincipal:
     token_id: int
     name: str
     scopes: frozenset[Scope]
+    expires_at: datetime | None = None  # refused from then on (checked again by whoever caches it)
 
     @property
     def actor(self) -> str:

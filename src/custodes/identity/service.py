@@ -13,7 +13,14 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
-from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Permission, Role, Scope, permissions_for
+from custodes.identity.permissions import (
+    NEEDS_SECOND_ADMIN,
+    SCOPES_NEEDING_SECOND_ADMIN,
+    Permission,
+    Role,
+    Scope,
+    permissions_for,
+)
 from custodes.identity.schemas import (
     AccountView,
     ConfigItem,
@@ -27,7 +34,7 @@ from custodes.kit.db import locked_row, utcnow
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.settings import Settings
+from custodes.settings import DEFAULT_API_TOKEN_DAYS, Settings
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
@@ -590,8 +597,7 @@ def principal_for(session: Session, staff_id: str) -> Principal:
 # --------------------------------------------------------------------------- API tokens
 
 
-def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: str) -> str:
-    """Make a bearer token for a machine client; the token itself is shown once and never stored."""
+def _chosen_scopes(name: str, scopes: Iterable[str]) -> set[Scope]:
     chosen = set()
     for value in scopes:
         try:
@@ -603,13 +609,22 @@ def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: 
         raise IdentityError("a token needs a name saying which client uses it")
     if not chosen:
         raise IdentityError("a token needs at least one scope")
+    return chosen
+
+
+def _make_token(
+    session: Session, name: str, chosen: set[Scope], actor: str, days: int, approval: str
+) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     row = ApiToken(
         name=name.strip()[:100],
         token_hash=_sha256(token),
         scopes=";".join(sorted(chosen)),
         created_by=actor,
-        created_at=utcnow(),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        approval=approval,
     )
     session.add(row)
     session.flush()
@@ -620,22 +635,85 @@ def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: 
             op=Op.CONFIGURATION,
             object_type="api_token",
             object_id=str(row.id),
-            detail={"action": "created", "name": row.name, "scopes": sorted(chosen)},
+            detail={
+                "action": "created",
+                "name": row.name,
+                "scopes": sorted(chosen),
+                "expires_at": row.expires_at.isoformat(),
+                "approval": approval,
+            },
         ),
     )
+    return token, row
+
+
+def create_api_token(
+    session: Session, name: str, scopes: Iterable[str], actor: str, days: int = DEFAULT_API_TOKEN_DAYS
+) -> str:
+    """Make a bearer token for a machine client on the server (`custodes api-token create`: the operator is
+    trusted, so it works at once); the token itself is returned once and never stored."""
+    if days < 1:
+        raise IdentityError("a token's lifetime (days) must be a whole number greater than 0")
+    token, _row = _make_token(session, name, _chosen_scopes(name, scopes), actor, days, "not_needed")
     return token
 
 
+def request_api_token(
+    session: Session, name: str, scopes: Iterable[str], days: int, max_days: int, actor: Principal
+) -> tuple[str, bool]:
+    """An administrator makes a token on the screens: (the token, shown once; whether it waits for a second
+    administrator). A token with a scope that reads personal data or puts records in someone's name
+    (`permissions.SCOPE_REACH`: every scope today) is refused until a different administrator approves it;
+    else an administrator could read the whole ledger, or invent accesses in any officer's name, alone."""
+    chosen = _chosen_scopes(name, scopes)
+    if not 1 <= days <= max_days:
+        raise IdentityError(f"Lifetime (days): enter a whole number from 1 to {max_days}")
+    pending = bool(chosen & SCOPES_NEEDING_SECOND_ADMIN)
+    token, _row = _make_token(
+        session, name, chosen, actor.actor, days, "pending" if pending else "not_needed"
+    )
+    return token, pending
+
+
+def decide_api_token(session: Session, token_id: int, approve: bool, actor: Principal) -> None:
+    """A second administrator approves (the token then works until it expires) or declines a token."""
+    row = session.get(ApiToken, token_id, with_for_update=True)
+    if row is None or row.approval != "pending" or row.revoked_at is not None:
+        raise IdentityError(f"API token {token_id} does not exist or is not awaiting approval")
+    if row.created_by == actor.actor:
+        raise IdentityError("a second administrator must decide on this token, not the one who made it")
+    if approve and row.expires_at <= utcnow():
+        raise IdentityError(f"API token {token_id} has expired: decline it and make a new one")
+    row.approval = "approved" if approve else "declined"
+    row.approved_by = actor.actor
+    row.approved_at = utcnow()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor.actor,
+            op=Op.AUTHORISATION if approve else Op.REFUSAL,
+            object_type="api_token",
+            object_id=str(token_id),
+            detail={"action": row.approval, "name": row.name, "scopes": row.scopes.split(";")},
+        ),
+    )
+
+
 def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
+    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
-    if row is None or row.revoked_at is not None:
-        return None
     now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if row.approval in ("pending", "declined"):
+        return None
     if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
         row.last_used_at = now
-    return TokenPrincipal(row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s))
+    return TokenPrincipal(
+        row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s), row.expires_at
+    )
 
 
 def list_api_tokens(session: Session) -> list[ApiToken]:
