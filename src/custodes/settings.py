@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from custodes.kit.crypto import KeyMissing, new_key_text, parse_key
 
+DEFAULT_API_TOKEN_DAYS = 90
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTODES_", extra="ignore")
@@ -58,6 +60,11 @@ class Settings(BaseSettings):
     )
     login_lockout_minutes: int = Field(
         default=15, ge=1, description="How long a locked account stays locked."
+    )
+    api_token_days: int = Field(
+        default=DEFAULT_API_TOKEN_DAYS,
+        ge=1,
+        description="An API token lasts this many days (the screens allow no longer; the CLI's --days may).",
     )
     login_rate_limit: str = Field(
         default="20/minute", description="Log-in attempts allowed per client address (limits notation)."

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine, select
@@ -178,6 +179,56 @@ def test_disabling_an_account_ends_its_sessions(client: TestClient, db: Session)
     identity.set_active(db, "L9", False, identity.principal_for(db, "LADMIN"))
     db.commit()
     assert _goes_to_login(client)
+
+
+def _second_client(app: FastAPI) -> TestClient:
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+
+def test_a_password_set_by_an_administrator_ends_the_accounts_sessions(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    """Whoever was using the account (someone who learnt the old password) is logged out with it."""
+    make_account(db, "P1", {Role.OFFICER})
+    make_account(db, "PADMIN", {Role.ADMIN})
+    with _second_client(app) as holder:
+        log_in(holder, "P1")
+        assert holder.get("/me").status_code == 200
+        log_in(client, "PADMIN")
+        response = post_form(client, "/admin/accounts/P1/password", {"password": "a brand new password"})
+        assert "Password set" in unquote(response.headers["location"])  # type: ignore[attr-defined]
+        assert _goes_to_login(holder, "/me")
+        assert all(row.ended_at is not None for row in _session_rows(db, "P1"))
+        assert client.get("/admin/accounts").status_code == 200  # the administrator's own session stays
+    change = _entries(db, "alteration", object_id="P1", actor="staff:PADMIN")[0]
+    assert change.detail["fields"] == ["password"] and change.detail["sessions_ended"] == 1
+
+
+def test_a_password_set_on_the_command_line_ends_every_session(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    make_account(db, "P2", {Role.OFFICER})
+    with _second_client(app) as other:
+        log_in(client, "P2")
+        log_in(other, "P2")
+        identity.set_password(db, "P2", "set by the operator", "system:cli")
+        db.commit()
+        assert _goes_to_login(client) and _goes_to_login(other)
+
+
+def test_changing_ones_own_password_ends_every_other_session(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    make_account(db, "P3", {Role.ADMIN})
+    with _second_client(app) as elsewhere:
+        log_in(elsewhere, "P3")
+        log_in(client, "P3")
+        response = post_form(client, "/admin/accounts/P3/password", {"password": "my own new password"})
+        location = unquote(response.headers["location"])  # type: ignore[attr-defined]
+        assert "Password changed. Your other sessions have been logged out." in location
+        assert client.get("/admin/accounts").status_code == 200  # this session goes on
+        assert _goes_to_login(elsewhere)
+    assert [row.ended_at is None for row in _session_rows(db, "P3")].count(True) == 1
 
 
 def test_after_the_last_day_of_service_sessions_end_and_log_in_is_refused(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from custodes.context import CLI_ACTOR, console, fail, unit_of_work
+from custodes.context import CLI_ACTOR, console, fail, settings, unit_of_work
 from custodes.identity import service as identity
 
 tokens = typer.Typer(help="Bearer tokens for machine clients.", no_args_is_help=True)
@@ -18,12 +18,16 @@ accounts = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 def create_token(
     name: Annotated[str, typer.Option("--name", help="Which client uses it.")],
     scope: Annotated[list[str], typer.Option("--scope", help="A scope; repeat for more.")],
+    days: Annotated[
+        int | None, typer.Option("--days", help="Lifetime in days (default: the api_token_days setting).")
+    ] = None,
 ) -> None:
-    """Print a new bearer token (shown once; only its hash is kept)."""
+    """Print a new bearer token (shown once; only its hash is kept). It works at once, until it expires."""
     scopes = [part for value in scope for part in value.replace(",", " ").split()]
+    lifetime = days if days is not None else settings().api_token_days
     try:
         with unit_of_work() as session:
-            token = identity.create_api_token(session, name, scopes, CLI_ACTOR)
+            token = identity.create_api_token(session, name, scopes, CLI_ACTOR, days=lifetime)
     except identity.IdentityError as error:
         fail(str(error))
     print(token)

@@ -24,6 +24,9 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who last set the password: the ledger actor (staff:<id> on the screens, system:cli on the server);
+    # None for passwords set before migration 0012, treated as set by the holder.
+    password_set_by: Mapped[str | None] = mapped_column(String(80))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -62,25 +65,34 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[str] = mapped_column(String(400))  # ';'-separated Scope values
-    created_by: Mapped[str] = mapped_column(String(80))
+    created_by: Mapped[str] = mapped_column(String(80))  # the ledger actor: staff:<id>, or system:cli
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # refused from then on
+    # pending / approved / declined (made on the screens: a second administrator decides), not_needed (made
+    # on the server), before_approvals (made before migration 0012). Only pending and declined are refused.
+    approval: Mapped[str] = mapped_column(String(16))
+    approved_by: Mapped[str | None] = mapped_column(String(80))  # who approved or declined it
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoleRequest(Base):
-    """A role change that needs a second administrator (an administrator changing their own roles)."""
+    """A role change that needs a second administrator (a sensitive role, or an administrator's own roles)."""
 
     __tablename__ = "role_request"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("account.staff_id"))
     roles: Mapped[str] = mapped_column(String(200))  # the requested full set, ';'-separated
+    # The account's roles when the request was made (';'-separated; None: made before 0012). Approval is
+    # refused if they have changed since.
+    from_roles: Mapped[str | None] = mapped_column(String(200))
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str | None] = mapped_column(String(16))  # approved / declined
+    outcome: Mapped[str | None] = mapped_column(String(16))  # approved / declined / cancelled
 
 
 class ConfigValue(Base):

@@ -154,10 +154,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_EVERYONE | _ADMIN),
 }
 
-# Granting one of these to yourself needs a second administrator's approval.
 # Granting these, to anyone, waits for a second administrator; and no administrator may set the password
 # of another account holding one through the screens (else: grant it to an account, set its password, log in).
-NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU})
+# They are the roles that read the ledger or other people's records in bulk (ccu, auditor, dpu), run the
+# system (admin), or approve or decide other people's work: aic and supervisor authorise disclosures (an
+# administrator holding one could authorise a disclosure drafted as an officer whose password they set),
+# and supervisors also decide declarations and handle gate referrals. Officer, staff and analyst decide
+# nobody else's work. Any change an administrator makes to their own roles waits for a second one too
+# (identity.service.change_roles).
+NEEDS_SECOND_ADMIN = frozenset({Role.CCU, Role.ADMIN, Role.AUDITOR, Role.DPU, Role.AIC, Role.SUPERVISOR})
 
 
 def permissions_for(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:
@@ -174,3 +179,21 @@ class Scope(StrEnum):
     INGEST = "ingest"
     LEDGER_READ = "ledger:read"
     DISCLOSURE_CHECK = "disclosure:check"
+
+
+# What each scope lets a token do to people, for the scopes a token made on the screens may only use once a
+# second administrator has approved it (a token made on the server, `custodes api-token create`, needs no
+# approval: the operator is trusted). Every scope is listed; None would mean no approval is needed.
+SCOPE_REACH: dict[Scope, str | None] = {
+    Scope.LEDGER_READ: "reads every ledger entry: who looked at whom, who was told what",
+    Scope.INGEST: "puts access events in any officer's name into misuse monitoring",
+    Scope.ACCESS_CHECK: (
+        "reads whether an officer is trained, vetted or declared a conflict with a person, and records "
+        "decisions and opens referrals in the officer's name"
+    ),
+    Scope.DISCLOSURE_CHECK: (
+        "draws findings from a subject's records (their address, conflicts declared about them, protected "
+        "people)"
+    ),
+}
+SCOPES_NEEDING_SECOND_ADMIN = frozenset(scope for scope, reach in SCOPE_REACH.items() if reach)

@@ -35,6 +35,7 @@ class TokenPrincipal:
     token_id: int
     name: str
     scopes: frozenset[Scope]
+    expires_at: datetime | None = None  # refused from then on (checked again by whoever caches it)
 
     @property
     def actor(self) -> str:
@@ -60,6 +61,8 @@ class AccountView:
     last_login_at: datetime | None
     active_until: date | None = None  # the last day it may be used
     left: bool = False  # past that day: log-in refused
+    password_set_by: str | None = None  # the actor who last set the password (None: unknown, before 0012)
+    password_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,27 @@ class RoleChangeResult:
     applied: bool
     message: str
     request_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRequestView:
+    """A pending role request and the change it would make to the account's roles as they are now."""
+
+    id: int
+    staff_id: str
+    display_name: str
+    requested: tuple[Role, ...]
+    current: tuple[Role, ...]
+    added: tuple[Role, ...]
+    removed: tuple[Role, ...]
+    requested_by: str
+    requested_at: datetime
+    changed_since: bool  # the roles are no longer those the request was made against: approval is refused
+    password_set_by: str | None  # who last set the account's password (None: unknown, or no password)
+    password_changed_at: datetime | None
+    # The password was last set by another member of staff and the request gives a sensitive role:
+    # approval is refused until the holder (or the operator on the server) sets it.
+    password_blocks: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,24 +9,32 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
-from custodes.identity.permissions import NEEDS_SECOND_ADMIN, Role, Scope
+from custodes.identity.permissions import (
+    NEEDS_SECOND_ADMIN,
+    SCOPES_NEEDING_SECOND_ADMIN,
+    Permission,
+    Role,
+    Scope,
+    permissions_for,
+)
 from custodes.identity.schemas import (
     AccountView,
     ConfigItem,
     LoginOutcome,
     Principal,
     RoleChangeResult,
+    RoleRequestView,
     TokenPrincipal,
 )
 from custodes.kit.db import locked_row, utcnow
-from custodes.kit.timefmt import london_day
+from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.settings import Settings
+from custodes.settings import DEFAULT_API_TOKEN_DAYS, Settings
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
@@ -99,7 +107,7 @@ def ensure_account(session: Session, staff_id: str, display_name: str, roles: se
         account.display_name = display_name
         changed.append("display_name")
     if _roles_of(account) != roles:
-        _replace_roles(account, roles)
+        _set_roles(session, account, roles, actor)
         changed.append("roles")
     if changed:
         _record_account(
@@ -149,6 +157,42 @@ def _replace_roles(account: Account, roles: set[Role]) -> None:
     account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
 
 
+def _joined(roles: Iterable[Role]) -> str:
+    return ";".join(sorted(str(role) for role in roles))
+
+
+def _set_roles(session: Session, account: Account, roles: set[Role], actor: str) -> None:
+    """Replace an account's roles. Pending requests for the account were asked against the old roles: they
+    are cancelled (a request being approved is decided before this is called). So are the pending requests
+    the account made, if it no longer manages accounts."""
+    before = _roles_of(account)
+    _replace_roles(account, roles)
+    if (roles - before) & NEEDS_SECOND_ADMIN:
+        _end_sessions(session, account.staff_id)  # the new role is used from a new log-in
+    pending = RoleRequest.outcome.is_(None)
+    _cancel_requests(
+        session, actor, pending & (RoleRequest.staff_id == account.staff_id), "the account's roles changed"
+    )
+    manages = Permission.ACCOUNTS_MANAGE
+    if manages in permissions_for(before) and manages not in permissions_for(roles):
+        _cancel_requests(
+            session,
+            actor,
+            pending & (RoleRequest.requested_by == account.staff_id),
+            f"{account.staff_id}, who asked, no longer manages accounts",
+        )
+
+
+def _cancel_requests(session: Session, actor: str, where: ColumnElement[bool], reason: str) -> None:
+    for request in session.scalars(select(RoleRequest).where(where).order_by(RoleRequest.id)):
+        request.outcome = "cancelled"
+        request.decided_by = actor.removeprefix("staff:")[:32]
+        request.decided_at = utcnow()
+        _record_account(
+            session, Op.CONFIGURATION, actor, request.staff_id, request=request.id, cancelled=reason
+        )
+
+
 def _account(session: Session, staff_id: str) -> Account:
     account = session.get(Account, staff_id)
     if account is None:
@@ -167,6 +211,8 @@ def _view(account: Account) -> AccountView:
         last_login_at=account.last_login_at,
         active_until=account.active_until,
         left=account.active_until is not None and account.active_until < london_day(utcnow()),
+        password_set_by=account.password_set_by,
+        password_changed_at=account.password_changed_at,
     )
 
 
@@ -208,28 +254,40 @@ def list_accounts(
     return views, total
 
 
-def set_password(session: Session, staff_id: str, password: str, actor: str) -> None:
+def set_password(
+    session: Session, staff_id: str, password: str, actor: str, keep_session: str | None = None
+) -> None:
+    """Set an account's password and end its sessions: every one, or every one but `keep_session` (the
+    session token of the holder changing their own password, who stays logged in there)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise IdentityError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     account = _account(session, staff_id)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = utcnow()
+    account.password_set_by = actor
     account.failed_logins = 0
     account.locked_until = None
-    _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"])
+    ended = _end_sessions(session, staff_id, keep=keep_session)
+    _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"], sessions_ended=ended)
 
 
-def reset_password(session: Session, staff_id: str, password: str, actor: Principal) -> None:
+def reset_password(
+    session: Session, staff_id: str, password: str, actor: Principal, current_session: str | None = None
+) -> None:
     """An administrator sets someone's password (screens). Not for another account holding a sensitive role:
     whoever knows its password can act as it, so those are reset on the server
-    (`custodes account set-password`), where the operator is trusted."""
+    (`custodes account set-password`), where the operator is trusted.
+
+    The account's sessions end; when it is the administrator's own password, all but `current_session` (the
+    session making the change)."""
     sensitive = _roles_of(_account(session, staff_id)) & NEEDS_SECOND_ADMIN
-    if staff_id != actor.staff_id and sensitive:
+    own = staff_id == actor.staff_id
+    if not own and sensitive:
         raise IdentityError(
             f"{staff_id} holds the {', '.join(sorted(map(str, sensitive)))} role: their password can only be "
             "changed by them or on the server (custodes account set-password)"
         )
-    set_password(session, staff_id, password, actor.actor)
+    set_password(session, staff_id, password, actor.actor, keep_session=current_session if own else None)
 
 
 def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:
@@ -240,6 +298,12 @@ def set_active(session: Session, staff_id: str, active: bool, actor: Principal) 
         account.active = active
         if not active:
             _end_sessions(session, staff_id)
+            _cancel_requests(
+                session,
+                actor.actor,
+                RoleRequest.outcome.is_(None) & (RoleRequest.requested_by == staff_id),
+                f"{staff_id}, who asked, was disabled",
+            )
         _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["active"], active=active)
 
 
@@ -251,16 +315,19 @@ def unlock(session: Session, staff_id: str, actor: Principal) -> None:
 
 
 def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Principal) -> RoleChangeResult:
-    """Apply a role change, or hold it for a second administrator when it grants a sensitive role."""
+    """Apply a role change, or hold it for a second administrator when it grants a sensitive role or is
+    the administrator's own roles (any change to them: adding, removing or swapping)."""
     account = _account(session, staff_id)
     current = _roles_of(account)
     if roles == current:
         return RoleChangeResult(True, "No change.")
     added = roles - current
-    if added & NEEDS_SECOND_ADMIN:
+    own = staff_id == actor.staff_id
+    if own or added & NEEDS_SECOND_ADMIN:
         request = RoleRequest(
             staff_id=staff_id,
-            roles=";".join(sorted(str(r) for r in roles)),
+            roles=_joined(roles),
+            from_roles=_joined(current),
             requested_by=actor.staff_id,
             requested_at=utcnow(),
         )
@@ -276,12 +343,12 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
         )
         sensitive = ", ".join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))
         message = (
-            "You cannot give yourself that role: a second administrator must approve it."
-            if staff_id == actor.staff_id
+            "You cannot change your own roles: a second administrator must approve the change."
+            if own
             else f"Giving the {sensitive} role waits for a second administrator's approval."
         )
         return RoleChangeResult(False, message, request.id)
-    _replace_roles(account, roles)
+    _set_roles(session, account, roles, actor.actor)
     _record_account(
         session,
         Op.ALTERATION,
@@ -300,19 +367,99 @@ def pending_role_requests(session: Session) -> list[RoleRequest]:
     )
 
 
+def role_request_views(session: Session) -> list[RoleRequestView]:
+    """The pending role requests, each with the change it makes to the account's roles as they are now."""
+    views = []
+    for request in pending_role_requests(session):
+        account = _account(session, request.staff_id)
+        current = _roles_of(account)
+        requested = parse_roles(request.roles.split(";"))
+        asked_against = None if request.from_roles is None else parse_roles(request.from_roles.split(";"))
+        views.append(
+            RoleRequestView(
+                id=request.id,
+                staff_id=request.staff_id,
+                display_name=account.display_name,
+                requested=tuple(sorted(requested)),
+                current=tuple(sorted(current)),
+                added=tuple(sorted(requested - current)),
+                removed=tuple(sorted(current - requested)),
+                requested_by=request.requested_by,
+                requested_at=request.requested_at,
+                changed_since=asked_against != current,
+                password_set_by=account.password_set_by if account.password_hash is not None else None,
+                password_changed_at=account.password_changed_at
+                if account.password_hash is not None
+                else None,
+                password_blocks=_password_setter(account, requested - current) is not None,
+            )
+        )
+    return views
+
+
+def _password_setter(account: Account, added: set[Role]) -> str | None:
+    """Who other than the holder (or the server's own commands) last set the password of an account being
+    given a sensitive role, or None. Else: remove the role, set the password (allowed then), ask for the
+    role back, and log in as the account once a second administrator approves, seeing only the roles."""
+    setter = account.password_set_by
+    if account.password_hash is None or not added & NEEDS_SECOND_ADMIN or setter is None:
+        return None
+    if setter == f"staff:{account.staff_id}" or not setter.startswith("staff:"):
+        return None
+    return setter.removeprefix("staff:")
+
+
+def _approval_problem(session: Session, request: RoleRequest, account: Account) -> str | None:
+    """Why a pending request cannot be approved as it stands, or None."""
+    if request.from_roles is None:
+        return (
+            f"request {request.id} was made before requests recorded the roles they change: decline it and "
+            "ask again"
+        )
+    then, now = parse_roles(request.from_roles.split(";")), _roles_of(account)
+    if then != now:
+        return (
+            f"{account.staff_id}'s roles have changed since request {request.id} was made (then: "
+            f"{', '.join(sorted(then)) or 'none'}; now: {', '.join(sorted(now)) or 'none'}): decline it and "
+            "ask again"
+        )
+    requester = session.get(Account, request.requested_by)
+    if (
+        requester is None
+        or not requester.active
+        or Permission.ACCOUNTS_MANAGE not in permissions_for(_roles_of(requester))
+    ):
+        return f"{request.requested_by}, who asked, no longer manages accounts: decline it"
+    added = parse_roles(request.roles.split(";")) - now
+    setter = _password_setter(account, added)
+    if setter is not None:
+        when = london(account.password_changed_at) or "at an unknown time"
+        return (
+            f"{account.staff_id}'s password was last set by {setter} ({when}), not by {account.staff_id}: "
+            f"{account.staff_id} must first set their own password (or the operator set it on the server, "
+            f"custodes account set-password) before being given the "
+            f"{', '.join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))} role"
+        )
+    return None
+
+
 def decide_role_request(session: Session, request_id: int, approve: bool, actor: Principal) -> None:
     request = session.get(RoleRequest, request_id)
     if request is None or request.outcome is not None:
         raise IdentityError("that request does not exist or has already been decided")
     if actor.staff_id in (request.requested_by, request.staff_id):
         raise IdentityError("a second administrator must decide this request, not the one who made it")
-    request.outcome = "approved" if approve else "declined"
-    request.decided_by = actor.staff_id
-    request.decided_at = utcnow()
     account = _account(session, request.staff_id)
     roles = parse_roles(request.roles.split(";"))
     if approve:
-        _replace_roles(account, roles)
+        problem = _approval_problem(session, request, account)
+        if problem is not None:
+            raise IdentityError(problem)
+    request.outcome = "approved" if approve else "declined"
+    request.decided_by = actor.staff_id
+    request.decided_at = utcnow()
+    if approve:
+        _set_roles(session, account, roles, actor.actor)
     _record_account(
         session,
         Op.AUTHORISATION if approve else Op.REFUSAL,
@@ -428,12 +575,18 @@ def end_session(session: Session, token: str) -> None:
         row.ended_at = utcnow()
 
 
-def _end_sessions(session: Session, staff_id: str) -> None:
+def _end_sessions(session: Session, staff_id: str, keep: str | None = None) -> int:
+    """End the account's open sessions, except the one whose token is `keep`; how many were ended."""
     now = utcnow()
+    kept = _sha256(keep) if keep else None
+    ended = 0
     for row in session.scalars(
         select(LoginSession).where(LoginSession.staff_id == staff_id, LoginSession.ended_at.is_(None))
     ):
-        row.ended_at = now
+        if row.token_hash != kept:
+            row.ended_at = now
+            ended += 1
+    return ended
 
 
 def principal_for(session: Session, staff_id: str) -> Principal:
@@ -444,8 +597,7 @@ def principal_for(session: Session, staff_id: str) -> Principal:
 # --------------------------------------------------------------------------- API tokens
 
 
-def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: str) -> str:
-    """Make a bearer token for a machine client; the token itself is shown once and never stored."""
+def _chosen_scopes(name: str, scopes: Iterable[str]) -> set[Scope]:
     chosen = set()
     for value in scopes:
         try:
@@ -457,13 +609,22 @@ def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: 
         raise IdentityError("a token needs a name saying which client uses it")
     if not chosen:
         raise IdentityError("a token needs at least one scope")
+    return chosen
+
+
+def _make_token(
+    session: Session, name: str, chosen: set[Scope], actor: str, days: int, approval: str
+) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     row = ApiToken(
         name=name.strip()[:100],
         token_hash=_sha256(token),
         scopes=";".join(sorted(chosen)),
         created_by=actor,
-        created_at=utcnow(),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        approval=approval,
     )
     session.add(row)
     session.flush()
@@ -474,22 +635,85 @@ def create_api_token(session: Session, name: str, scopes: Iterable[str], actor: 
             op=Op.CONFIGURATION,
             object_type="api_token",
             object_id=str(row.id),
-            detail={"action": "created", "name": row.name, "scopes": sorted(chosen)},
+            detail={
+                "action": "created",
+                "name": row.name,
+                "scopes": sorted(chosen),
+                "expires_at": row.expires_at.isoformat(),
+                "approval": approval,
+            },
         ),
     )
+    return token, row
+
+
+def create_api_token(
+    session: Session, name: str, scopes: Iterable[str], actor: str, days: int = DEFAULT_API_TOKEN_DAYS
+) -> str:
+    """Make a bearer token for a machine client on the server (`custodes api-token create`: the operator is
+    trusted, so it works at once); the token itself is returned once and never stored."""
+    if days < 1:
+        raise IdentityError("a token's lifetime (days) must be a whole number greater than 0")
+    token, _row = _make_token(session, name, _chosen_scopes(name, scopes), actor, days, "not_needed")
     return token
 
 
+def request_api_token(
+    session: Session, name: str, scopes: Iterable[str], days: int, max_days: int, actor: Principal
+) -> tuple[str, bool]:
+    """An administrator makes a token on the screens: (the token, shown once; whether it waits for a second
+    administrator). A token with a scope that reads personal data or puts records in someone's name
+    (`permissions.SCOPE_REACH`: every scope today) is refused until a different administrator approves it;
+    else an administrator could read the whole ledger, or invent accesses in any officer's name, alone."""
+    chosen = _chosen_scopes(name, scopes)
+    if not 1 <= days <= max_days:
+        raise IdentityError(f"Lifetime (days): enter a whole number from 1 to {max_days}")
+    pending = bool(chosen & SCOPES_NEEDING_SECOND_ADMIN)
+    token, _row = _make_token(
+        session, name, chosen, actor.actor, days, "pending" if pending else "not_needed"
+    )
+    return token, pending
+
+
+def decide_api_token(session: Session, token_id: int, approve: bool, actor: Principal) -> None:
+    """A second administrator approves (the token then works until it expires) or declines a token."""
+    row = session.get(ApiToken, token_id, with_for_update=True)
+    if row is None or row.approval != "pending" or row.revoked_at is not None:
+        raise IdentityError(f"API token {token_id} does not exist or is not awaiting approval")
+    if row.created_by == actor.actor:
+        raise IdentityError("a second administrator must decide on this token, not the one who made it")
+    if approve and row.expires_at <= utcnow():
+        raise IdentityError(f"API token {token_id} has expired: decline it and make a new one")
+    row.approval = "approved" if approve else "declined"
+    row.approved_by = actor.actor
+    row.approved_at = utcnow()
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor.actor,
+            op=Op.AUTHORISATION if approve else Op.REFUSAL,
+            object_type="api_token",
+            object_id=str(token_id),
+            detail={"action": row.approval, "name": row.name, "scopes": row.scopes.split(";")},
+        ),
+    )
+
+
 def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
+    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
-    if row is None or row.revoked_at is not None:
-        return None
     now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if row.approval in ("pending", "declined"):
+        return None
     if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
         row.last_used_at = now
-    return TokenPrincipal(row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s))
+    return TokenPrincipal(
+        row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s), row.expires_at
+    )
 
 
 def list_api_tokens(session: Session) -> list[ApiToken]:

@@ -9,8 +9,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custodes.identity import service as identity
-from custodes.identity.permissions import ROLE_TITLES, Permission, Role, Scope
+from custodes.identity.permissions import (
+    NEEDS_SECOND_ADMIN,
+    ROLE_TITLES,
+    SCOPE_REACH,
+    Permission,
+    Role,
+    Scope,
+)
 from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
 from custodes.web.deps import (
     SESSION_COOKIE,
     Db,
@@ -152,6 +160,7 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         staff=staff,
         roles=list(Role),
         role_titles=ROLE_TITLES,
+        sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
         can_manage=viewer.can(Permission.ACCOUNTS_MANAGE),
     )
 
@@ -176,12 +185,18 @@ def change_roles(
 
 @router.post("/admin/accounts/{staff_id}/password")
 def set_password(
-    db: Db, manager: Manager, staff_id: str, password: Annotated[str, Form(max_length=1024)] = ""
+    request: Request,
+    db: Db,
+    manager: Manager,
+    staff_id: str,
+    password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Any:
     path = f"/admin/accounts/{quote(staff_id)}"
 
     def action() -> str:
-        identity.reset_password(db, staff_id, password, manager)
+        identity.reset_password(db, staff_id, password, manager, current_session=session_token(request))
+        if staff_id == manager.staff_id:
+            return "Password changed. Your other sessions have been logged out."
         return "Password set. Give it to the member of staff in person."
 
     return _apply(path, action)
@@ -215,7 +230,7 @@ def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
         request,
         "role_requests.html",
         title="Role changes awaiting approval",
-        requests=identity.pending_role_requests(db),
+        requests=identity.role_request_views(db),
     )
 
 
@@ -233,11 +248,26 @@ def decide_role_request(
 # --------------------------------------------------------------------------- API tokens
 
 
-@router.get("/admin/tokens")
-def tokens(request: Request, db: Db, _manager: TokenManager) -> Any:
+def _tokens_page(
+    request: Request, db: Db, manager: Principal, new_token: str | None = None, **extra: Any
+) -> Any:
     return render(
-        request, "tokens.html", title="API tokens", tokens=identity.list_api_tokens(db), scopes=list(Scope)
+        request,
+        "tokens.html",
+        title="API tokens",
+        tokens=identity.list_api_tokens(db),
+        scopes=[(scope, SCOPE_REACH[scope]) for scope in Scope],
+        days=request.app.state.settings.api_token_days,
+        me=manager.actor,
+        now=utcnow(),
+        new_token=new_token,
+        **extra,
     )
+
+
+@router.get("/admin/tokens")
+def tokens(request: Request, db: Db, manager: TokenManager) -> Any:
+    return _tokens_page(request, db, manager)
 
 
 @router.post("/admin/tokens")
@@ -247,19 +277,26 @@ def create_token(
     manager: TokenManager,
     name: Annotated[str, Form(max_length=100)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
+    days: Annotated[str, Form(max_length=10)] = "",
 ) -> Any:
+    most = request.app.state.settings.api_token_days
+    lifetime = days.strip() or str(most)
     try:
-        token = identity.create_api_token(db, name, scopes or [], manager.actor)
+        if not (lifetime.isascii() and lifetime.isdigit()):
+            raise identity.IdentityError(f"Lifetime (days): enter a whole number from 1 to {most}")
+        token, pending = identity.request_api_token(db, name, scopes or [], int(lifetime), most, manager)
     except identity.IdentityError as error:
         return _back("/admin/tokens", f"Not done: {error}")
-    return render(
-        request,
-        "tokens.html",
-        title="API tokens",
-        tokens=identity.list_api_tokens(db),
-        scopes=list(Scope),
-        new_token=token,
-    )
+    return _tokens_page(request, db, manager, new_token=token, pending=pending)
+
+
+@router.post("/admin/tokens/{token_id}/decision")
+def decide_token(db: Db, manager: TokenManager, token_id: int, decision: Annotated[str, Form()] = "") -> Any:
+    def action() -> str:
+        identity.decide_api_token(db, token_id, decision == "approve", manager)
+        return "Token approved: it works from now on." if decision == "approve" else "Token declined."
+
+    return _apply("/admin/tokens", action)
 
 
 @router.post("/admin/tokens/{token_id}/revoke")

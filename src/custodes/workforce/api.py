@@ -33,7 +33,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Scope as TokenScope
 from custodes.identity.schemas import TokenPrincipal
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
-from custodes.kit.db import transaction
+from custodes.kit.db import transaction, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.web.deps import Forbidden, Unauthorised, require_scope
@@ -116,7 +116,8 @@ async def authenticate(app: FastAPI, authorization: str, method: str) -> Caller:
     generation = writer.index.token_generation
     hit = cache.get(token)
     now = time.monotonic()
-    if hit is not None and hit[1] == generation and now - hit[2] < _TOKEN_RECHECK_SECONDS:
+    fresh = hit is not None and hit[1] == generation and now - hit[2] < _TOKEN_RECHECK_SECONDS
+    if hit is not None and fresh and (hit[0].expires_at is None or hit[0].expires_at > utcnow()):
         client = hit[0]
     else:
         found = await run_in_threadpool(_resolve, app.state.database.factory, token) if token else None
