@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
-from custodes.kit.names import match_keys
+from custodes.kit.geo import metres_between
+from custodes.kit.names import PersonKey, match_keys, same_person
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -44,7 +46,7 @@ from custodes.monitoring.models import (
 from custodes.monitoring.schemas import AlertStatus, NominalView, Rule
 from custodes.settings import Settings
 from custodes.workforce import service as workforce
-from custodes.workforce.schemas import StaffView
+from custodes.workforce.schemas import StaffView, SubjectRef
 
 MAX_TEXT = 4000  # reasons
 MAX_NOTE = 10_000
@@ -272,21 +274,149 @@ def _own_subjects(session: Session, viewer: Principal) -> Any:
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
-def _visible(session: Session, viewer: Principal) -> ColumnElement[bool]:
-    """Alerts the viewer may see: not their own accesses, not accesses to them."""
-    return (Alert.staff_id != viewer.staff_id) & or_(
-        Alert.subject_id.is_(None), Alert.subject_id.not_in(_own_subjects(session, viewer))
+@dataclass(frozen=True, slots=True)
+class Unseen:
+    """What casework keeps from one viewer (see `unseen`)."""
+
+    staff_ids: frozenset[str]  # alerts by these members of staff: the viewer, and staff close to them
+    subject_ids: frozenset[
+        str
+    ]  # alerts about these people: the viewer, people they declared, their household
+
+    def hides(self, staff_id: str, subject_id: str | None) -> bool:
+        return staff_id in self.staff_ids or (subject_id is not None and subject_id in self.subject_ids)
+
+
+def _nominal_key(row: Any) -> PersonKey:
+    return PersonKey.of(row.subject_id, row.surname, row.forenames, row.date_of_birth, row.postcode)
+
+
+def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], list[PersonKey]]:
+    """The nominals that are people the viewer declared (a conflict of interest or reportable association
+    naming a person, relatives, partners and ex-partners included; not rejected), matched as the detectors'
+    DECLARED_CONFLICT and the gate match them (workforce.keys_of, kit.names.same_person: the declared id,
+    or the name with the date of birth or postcode, as declared and as the register holds the declared id);
+    and the declared people as keys, to find them among the staff."""
+    declared = workforce.declared_people(session, viewer.staff_id)
+    if not declared:
+        return set(), []
+    registered = workforce.registered_keys(session, (row[3] for row in declared if row[3]))
+    keys = [
+        key
+        for _declaration, _staff, _relation, subject_id, surname, forenames, born, postcode in declared
+        for key in workforce.keys_of(
+            SubjectRef(subject_id, surname, forenames, born, postcode), registered.get(subject_id or "")
+        )
+    ]
+    ids = {key.subject_id for key in keys if key.subject_id}
+    surnames = {key.surname for key in keys if key.surname}
+    columns = (
+        Nominal.subject_id,
+        Nominal.surname,
+        Nominal.forenames,
+        Nominal.date_of_birth,
+        Nominal.postcode,
+    )
+    query = select(*columns).where(or_(Nominal.subject_id.in_(ids), Nominal.match_surname.in_(surnames)))
+    found = {
+        row.subject_id
+        for row in session.execute(query)
+        if any(same_person(key, _nominal_key(row)) for key in keys)
+    }
+    return found, keys
+
+
+def _household_subjects(session: Session, viewer: Principal, household_m: float) -> set[str]:
+    """The nominals of the viewer's household, as the detectors' RELATIVE_OR_HOUSEHOLD rule finds them: the
+    viewer's surname (key) and their home postcode, or within `household_m` metres of their home."""
+    me = workforce.as_person(session, viewer.staff_id)
+    home = workforce.home_of(session, viewer.staff_id)
+    surname = match_keys(me.surname, None)[0] if me else ""
+    if not (surname and home):
+        return set()
+    postcode, lat, lon = home
+    code = PersonKey.of(None, None, None, None, postcode).postcode
+    near = []
+    if code:
+        near.append(Nominal.postcode == code)
+    if lat is not None and lon is not None:  # a box around the home first, the exact distance below
+        degrees = 1.5 * household_m / 111_000
+        wide = degrees / max(0.01, math.cos(math.radians(lat)))
+        near.append(
+            Nominal.lat.between(lat - degrees, lat + degrees) & Nominal.lon.between(lon - wide, lon + wide)
+        )
+    if not near:
+        return set()
+    query = select(Nominal.subject_id, Nominal.postcode, Nominal.lat, Nominal.lon).where(
+        Nominal.match_surname == surname, or_(*near)
+    )
+    found = set()
+    for subject_id, where, n_lat, n_lon in session.execute(query):
+        apart = metres_between(lat, lon, n_lat, n_lon)
+        if (code and where == code) or (apart is not None and apart <= household_m):
+            found.add(subject_id)
+    return found
+
+
+def unseen(session: Session, viewer: Principal) -> Unseen:
+    """What casework keeps from this viewer, so that nobody triages alerts about themself or people close to
+    them. Alerts by: the viewer; members of staff they declared (matched by name with date of birth or home
+    postcode, or a declared record flagged `staff:<id>`); members of staff of their household (their surname
+    and home postcode, or homes within `household_distance_m`). Alerts about: records that are the viewer
+    (`staff:<id>`, or as the SELF rule matches them); records of people they declared; records of their
+    household (their surname and home postcode, or within `household_distance_m` of their home). Nothing is
+    logged (rule checking)."""
+    limit = monitoring.thresholds(session).household_m
+    own = set(session.scalars(_own_subjects(session, viewer)))
+    declared, keys = _declared_subjects(session, viewer)
+    household = _household_subjects(session, viewer, limit)
+    close = declared | household
+    linked = select(Nominal.staff_id).where(Nominal.subject_id.in_(close), Nominal.staff_id.is_not(None))
+    flagged = {staff_id for staff_id in session.scalars(linked) if staff_id} if close else set()
+    staff = {viewer.staff_id} | flagged | workforce.staff_close_to(session, viewer.staff_id, keys, limit)
+    return Unseen(frozenset(staff), frozenset(own | close))
+
+
+def _visible(session: Session, viewer: Principal, hidden: Unseen | None = None) -> ColumnElement[bool]:
+    """Alerts the viewer may see: none by them or by staff close to them, none about them or people close
+    to them (`unseen`)."""
+    hidden = hidden or unseen(session, viewer)
+    return Alert.staff_id.not_in(hidden.staff_ids) & or_(
+        Alert.subject_id.is_(None), Alert.subject_id.not_in(hidden.subject_ids)
     )
 
 
 def about_viewer(session: Session, alert: Alert, viewer: Principal) -> bool:
-    """True if the alert is about the viewer: they did the accessing, or the subject is them."""
-    if alert.staff_id == viewer.staff_id:
-        return True
-    if alert.subject_id:
-        own = _own_subjects(session, viewer).where(Nominal.subject_id == alert.subject_id)
-        return session.scalars(own.limit(1)).first() is not None
-    return False
+    """True if the alert is kept from the viewer (`unseen`): by or about them, or someone close to them."""
+    return unseen(session, viewer).hides(alert.staff_id, alert.subject_id)
+
+
+def alert_hidden(session: Session, alert_id: str, viewer: Principal) -> bool:
+    """Whether casework keeps this alert from the viewer (by or about them or someone close to them:
+    `unseen`). An alert that does not exist is not hidden. For screens outside casework (the ledger's) that
+    must not show what the alert screens would refuse."""
+    alert = session.get(Alert, alert_id)
+    return alert is not None and about_viewer(session, alert, viewer)
+
+
+def investigation_hidden(session: Session, reference: str, viewer: Principal) -> bool:
+    """Whether casework keeps this investigation (by its reference, `INV/NNN/YY`) from the viewer: into
+    someone kept from them, or built on an alert kept from them. One that does not exist is not hidden."""
+    row = session.scalars(select(Investigation).where(Investigation.reference == reference)).first()
+    if row is None:
+        return False
+    hidden = unseen(session, viewer)
+    return row.staff_id in hidden.staff_ids or any(
+        hidden.hides(a.staff_id, a.subject_id) for a in _linked_alerts(session, row.id)
+    )
+
+
+def identity_pseudonymised(session: Session, alert_id: str, staff_id: str, viewer: Principal) -> bool:
+    """Whether `staff_id` is shown to the viewer only as a pseudonym in connection with this alert: it is the
+    alert's member of staff and the viewer has not revealed who it is on that alert (`reveal_identity`).
+    Other ids (the person looked at, a colleague) are not pseudonyms."""
+    alert = session.get(Alert, alert_id)
+    return alert is not None and alert.staff_id == staff_id and not _revealed_to(session, alert_id, viewer)
 
 
 def _alert(session: Session, alert_id: str, viewer: Principal) -> Alert:
@@ -298,10 +428,13 @@ def _alert(session: Session, alert_id: str, viewer: Principal) -> Alert:
 
 def _investigation(session: Session, investigation_id: int, viewer: Principal) -> Investigation:
     row = session.get(Investigation, investigation_id)
-    if row is None or row.staff_id == viewer.staff_id:
+    if row is None:
+        raise NotFound("There is no such investigation, or it is not for you to see.")
+    hidden = unseen(session, viewer)
+    if row.staff_id in hidden.staff_ids:
         raise NotFound("There is no such investigation, or it is not for you to see.")
     for alert in _linked_alerts(session, row.id):
-        if about_viewer(session, alert, viewer):
+        if hidden.hides(alert.staff_id, alert.subject_id):
             raise NotFound("There is no such investigation, or it is not for you to see.")
     return row
 
@@ -311,11 +444,12 @@ def _linked_alerts(session: Session, investigation_id: int) -> list[Alert]:
     return list(session.scalars(query.order_by(Alert.score.desc(), Alert.first_at, Alert.alert_id)))
 
 
-def _hidden_investigations(session: Session, viewer: Principal) -> Any:
-    """Ids of investigations built on an alert about the viewer."""
+def _hidden_investigations(session: Session, viewer: Principal, hidden: Unseen | None = None) -> Any:
+    """Ids of investigations built on an alert kept from the viewer."""
+    hidden = hidden or unseen(session, viewer)
     return select(Alert.investigation_id).where(
         Alert.investigation_id.is_not(None),
-        or_(Alert.staff_id == viewer.staff_id, Alert.subject_id.in_(_own_subjects(session, viewer))),
+        or_(Alert.staff_id.in_(hidden.staff_ids), Alert.subject_id.in_(hidden.subject_ids)),
     )
 
 
@@ -442,11 +576,12 @@ def _summary(session: Session, row: Investigation, alerts: int | None = None) ->
 
 
 def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) -> list[InvestigationRow]:
+    hidden = unseen(session, viewer)
     query = select(Investigation).where(
         Investigation.staff_id == staff_id,
         Investigation.status == InvestigationStatus.OPEN,
-        Investigation.staff_id != viewer.staff_id,
-        Investigation.id.not_in(_hidden_investigations(session, viewer)),
+        Investigation.staff_id.not_in(hidden.staff_ids),
+        Investigation.id.not_in(_hidden_investigations(session, viewer, hidden)),
     )
     return [_summary(session, row) for row in session.scalars(query.order_by(Investigation.id))]
 
@@ -713,9 +848,10 @@ def investigations(
     """Investigations the viewer may see (never one into them or built on an alert about them), newest
     first. Names from the staff register, as other work queues show them: the list names who is under
     investigation, so showing it is a consultation of their data, logged."""
+    hidden = unseen(session, viewer)
     query = select(Investigation).where(
-        Investigation.staff_id != viewer.staff_id,
-        Investigation.id.not_in(_hidden_investigations(session, viewer)),
+        Investigation.staff_id.not_in(hidden.staff_ids),
+        Investigation.id.not_in(_hidden_investigations(session, viewer, hidden)),
     )
     if status:
         query = query.where(Investigation.status == status)

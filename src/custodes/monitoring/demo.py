@@ -236,10 +236,11 @@ def detect_and_triage(session: Session, settings: Settings, unit: Principal, act
     dismissed with its reason, an investigation open with a note, and one closed with an outcome. None of
     them is about `unit` (nobody sees alerts about themselves)."""
     summary = service.run(session, settings, actor)
+    hidden = casework.unseen(session, unit)
     alerts = [
         alert
         for alert in session.scalars(select(Alert).order_by(Alert.score.desc(), Alert.alert_id))
-        if not casework.about_viewer(session, alert, unit)
+        if not hidden.hides(alert.staff_id, alert.subject_id)
     ]
     taken: set[str] = set()
     found = _choose(alerts, [rule for rule, _ in _DISMISS], taken)
