@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
@@ -20,7 +21,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
 from custodes.monitoring import casework
 from custodes.monitoring.casework import NotFound
-from custodes.monitoring.models import Investigation
+from custodes.monitoring.models import AlertEvent, Investigation
 from custodes.settings import Settings
 from custodes.workforce.models import Declaration, Staff
 from custodes.workforce.schemas import DeclarationStatus
@@ -85,6 +86,100 @@ def declare(db: Session, declaration_id: str, staff_id: str, relationship: str, 
 def visible_ids(db: Session, settings: Settings, viewer: Principal) -> set[str]:
     rows, _total = casework.alert_queue(db, settings, viewer, status="")
     return {row.alert_id for row in rows}
+
+
+# ------------------------------------------------------------------ finding 1: what gives a pseudonym away
+
+
+def test_team_case_referral_and_declaration_references_are_codes_until_revealed(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    explanation = (
+        f"{SEARCHER} accessed N9 twice on 2 separate days over 4 days with no case assigned to {SEARCHER} or "
+        f"team T4 that involves N9 (1 of them), each time explained by cases C-7 and C-8; cites case C-404, "
+        f"which does not exist; {SEARCHER} declared a conflict of interest with N9 (friend, D-31)."
+    )
+    alert = make_alert(db, make_run(db), "AL-REFS", SEARCHER, "N9", ["DECLARED_CONFLICT"], 85, explanation)
+    first, second = db.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.alert_id)).all()
+    first.case_ref = "C-404"
+    first.explanation = (
+        f"cites case C-404, which does not exist; no case assigned to {SEARCHER} or team T4 involves N9 "
+        "at that time"
+    )
+    second.explanation = f"explained by case C-7 of {SEARCHER}'s team T4"
+    cited = "cites case C-404, which does not exist."
+    make_alert(db, make_run(db), "AL-REFS-2", SEARCHER, "N11", ["CASE_MISMATCH"], 50, cited)
+    db.commit()
+
+    shown = casework.view_alert(db, settings, "AL-REFS", carol)
+    texts = [shown.alert.explanation] + [e.explanation for e in shown.events]
+    texts += [e.case_ref or "" for e in shown.events]
+    for reference in ("T4", "C-7", "C-8", "C-404", "D-31", SEARCHER):
+        assert not any(re.search(rf"(?<![\w-]){reference}(?![\w-])", text) for text in texts), reference
+    codes = re.findall(r"#[0-9A-Z]{4}", shown.alert.explanation)
+    assert len(codes) == 5 and len(set(codes)) == 5  # team, two cases, the cited case, the declaration
+    cited = re.search(r"cites case (#\w{4})", shown.alert.explanation)
+    assert cited and shown.events[0].case_ref == cited.group(1)  # the column and the words agree
+    assert "(friend, declaration #" in shown.alert.explanation
+    # The same case has another code on another alert: one alert's reveal does not decode the others.
+    other = casework.view_alert(db, settings, "AL-REFS-2", carol).alert.explanation
+    assert cited.group(1) not in other and "C-404" not in other
+    # The queue's rows are masked the same way.
+    (row,) = [r for r in casework.alert_queue(db, settings, carol)[0] if r.alert_id == "AL-REFS"]
+    assert row.explanation == shown.alert.explanation
+
+    casework.reveal_identity(db, "AL-REFS", carol, "Declared conflict: need the file.")
+    revealed = casework.view_alert(db, settings, "AL-REFS", carol)
+    assert revealed.alert.explanation == explanation and revealed.events[0].case_ref == "C-404"
+
+
+def test_a_self_alert_withholds_the_record_id_in_the_queue_too(
+    db: Session, settings: Settings, carol: Principal, client: TestClient
+) -> None:
+    load_records(db, "nominals", [{"subject_id": "N-PP", "surname": "Parry", "forenames": "Peter"}], ACTOR)
+    words = f"{SEARCHER} viewed N-PP; N-PP is {SEARCHER}'s own record."
+    make_alert(db, make_run(db), "AL-OWN", SEARCHER, "N-PP", ["SELF"], 90, words)
+    db.commit()
+    (row,) = [r for r in casework.alert_queue(db, settings, carol)[0] if r.alert_id == "AL-OWN"]
+    assert row.subject_id is None and "N-PP" not in row.explanation
+    assert row.explanation.endswith(f"{casework.PERSON_WITHHELD} is {row.staff_label}'s own record.")
+    view = casework.view_alert(db, settings, "AL-OWN", carol)
+    assert all("N-PP" not in e.explanation for e in view.events)
+    (entry,) = entries_on(db, "alert", "AL-OWN")
+    assert entry.subjects == []  # the record was not shown: not consulted
+    as_staff(client, UNIT)
+    page = client.get("/alerts/AL-OWN").text
+    assert "N-PP" not in page and "Withheld, record id included" in text_of(page)
+
+
+def test_a_person_on_an_unrevealed_self_alert_is_withheld_on_every_alert(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """A colleague's look-up of the same record would show "Peter Parry (N-PP)" and "a colleague (PC101)":
+    with stable pseudonyms, that names the self-searcher."""
+    record = {"subject_id": "N-PP", "surname": "Parry", "forenames": "Peter", "flags": f"staff:{SEARCHER}"}
+    load_records(db, "nominals", [record], ACTOR)
+    run = make_run(db)
+    make_alert(db, run, "AL-OWN", SEARCHER, "N-PP", ["SELF"], 90, f"N-PP is {SEARCHER}'s own record.")
+    words = f"{OTHER} viewed N-PP; N-PP is a colleague ({SEARCHER})."
+    make_alert(db, run, "AL-LOOKED", OTHER, "N-PP", ["COLLEAGUE"], 55, words)
+    db.commit()
+    looked = casework.view_alert(db, settings, "AL-LOOKED", carol)
+    assert looked.subject is None and looked.alert.subject_id is None
+    assert looked.subject_hidden == casework.WITHHELD_LINKED
+    assert "N-PP" not in looked.alert.explanation and SEARCHER not in looked.alert.explanation
+    assert looked.alert.explanation.endswith(f"{casework.PERSON_WITHHELD} is a colleague (withheld).")
+    (row,) = [r for r in casework.alert_queue(db, settings, carol)[0] if r.alert_id == "AL-LOOKED"]
+    assert row.subject_id is None and "N-PP" not in row.explanation
+    # Revealing the looked-at alert's own searcher does not lift it: the self alert is still pseudonymous.
+    casework.reveal_identity(db, "AL-LOOKED", carol, "Colleague look-up: who?")
+    assert casework.view_alert(db, settings, "AL-LOOKED", carol).subject is None
+    # Once the self alert is revealed to her, the person is shown again; never withheld from others for it.
+    casework.reveal_identity(db, "AL-OWN", carol, "Self-search: check the circumstances.")
+    shown = casework.view_alert(db, settings, "AL-LOOKED", carol)
+    assert shown.subject is not None and shown.subject.subject_id == "N-PP" and shown.subject_hidden is None
+    ben = principal(db, UNIT_OTHER)
+    assert casework.view_alert(db, settings, "AL-LOOKED", ben).subject is None  # still pseudonymous to Ben
 
 
 # ------------------------------------------------------------------ finding 3: people close to the viewer

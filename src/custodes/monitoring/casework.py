@@ -216,19 +216,92 @@ def pseudonym(settings: Settings, staff_id: str) -> str:
     return "Staff " + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
 
 
-def _masker(session: Session, staff_id: str, label: str) -> Any:
-    """Replace the staff id and name in the detectors' explanations by the pseudonym."""
-    name = workforce.staff_name(session, staff_id)  # used to hide it, never shown: not a consultation
-    patterns = [re.compile(rf"(?<![\w-]){re.escape(staff_id)}(?![\w-])")]
-    if name:
-        patterns.insert(0, re.compile(re.escape(name), re.IGNORECASE))
+def _reference_code(settings: Settings, alert_id: str, kind: str, value: str) -> str:
+    """ "#7F3A": a team, case, referral or declaration reference as shown on one pseudonymous alert. Keyed
+    with the alert too, so the same case has another code on another alert: a reveal on one alert (which
+    shows the real reference there) says nothing about the codes on the others."""
+    message = b"\x00".join(
+        (b"custodes.monitoring.reference", alert_id.encode(), kind.encode(), value.encode())
+    )
+    digest = hmac.new(settings.resolved_secret_key.encode(), message, hashlib.sha256).digest()
+    number = int.from_bytes(digest[:3], "big") >> 4
+    return "#" + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (15, 10, 5, 0))
 
-    def mask(value: str) -> str:
-        for pattern in patterns:
-            value = pattern.sub(label, value)
+
+# Where the detectors' explanations (alerts.py) name a case, referral, team or declaration.
+_CASES = re.compile(r"\b(explained by cases? )(.+?)(?=, cited on the access|, assigned to | of |; |\.$|$)")
+_CITED = re.compile(r"\b(cites case )(.+?)(?=, which )")
+_REFERRAL = re.compile(r"\b(explained by referral )(.+?)(?=: )")
+_TEAM = re.compile(r"\b(team )(\S+?)(?='s\b|[\s,;]|\.?$)")
+_DECLARATION = re.compile(r"(\bdeclared a conflict of interest with .+? \([^(),]*, )([^()]+?)(?=\))")
+PERSON_WITHHELD = "the person looked at"
+
+
+def _masker(
+    session: Session,
+    staff_id: str,
+    label: str,
+    *,
+    settings: Settings | None = None,
+    alert_id: str = "",
+    subject: tuple[str, str | None] | None = None,
+    names: dict[str, str | None] | None = None,
+) -> _Mask:
+    """A function masking what would identify a pseudonymous member of staff in an alert's explanations:
+    their staff id and name become the pseudonym; with `settings`, case, referral, team and declaration
+    references become codes of this alert (`_reference_code`: in the registers they lead to the member of
+    staff); with `subject` (the subject id, and the staff id the record is linked to) the person looked at
+    is withheld too."""
+    if names is not None and staff_id in names:
+        name = names[staff_id]
+    else:
+        name = workforce.staff_name(session, staff_id)  # used to hide it, never shown: not a consultation
+        if names is not None:
+            names[staff_id] = name
+    patterns = [(re.compile(rf"(?<![\w-]){re.escape(staff_id)}(?![\w-])"), label)] if label else []
+    if name and label:
+        patterns.insert(0, (re.compile(re.escape(name), re.IGNORECASE), label))
+    if subject is not None:
+        subject_id, linked_staff = subject
+        patterns.append((re.compile(rf"(?<![\w-]){re.escape(subject_id)}(?![\w-])"), PERSON_WITHHELD))
+        if linked_staff and linked_staff != staff_id:
+            patterns.append((re.compile(rf"(?<![\w-]){re.escape(linked_staff)}(?![\w-])"), "withheld"))
+
+    return _Mask(patterns, settings, alert_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mask:
+    """See `_masker`: called on a text; `case` masks the case cited on an access."""
+
+    patterns: list[tuple[re.Pattern[str], str]]
+    settings: Settings | None
+    alert_id: str
+
+    def code(self, kind: str, value: str) -> str:
+        assert self.settings is not None
+        return _reference_code(self.settings, self.alert_id, kind, value)
+
+    def _cases(self, found: re.Match[str]) -> str:
+        items = [self.code("case", item) for item in re.split(r", | and ", found.group(2))]
+        listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
+        return found.group(1) + listed
+
+    def __call__(self, value: str) -> str:
+        if self.settings is not None:
+            value = _CASES.sub(self._cases, value)
+            value = _CITED.sub(lambda m: m.group(1) + self.code("case", m.group(2)), value)
+            value = _REFERRAL.sub(lambda m: m.group(1) + self.code("referral", m.group(2)), value)
+            value = _DECLARATION.sub(
+                lambda m: m.group(1) + "declaration " + self.code("declaration", m.group(2)), value
+            )
+            value = _TEAM.sub(lambda m: m.group(1) + self.code("team", m.group(2)), value)
+        for pattern, replacement in self.patterns:
+            value = pattern.sub(replacement, value)
         return value
 
-    return mask
+    def case(self, reference: str | None) -> str | None:
+        return self.code("case", reference) if reference and self.settings is not None else reference
 
 
 def _rules(stored: str) -> tuple[str, ...]:
@@ -471,11 +544,13 @@ def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _row(alert: Alert, label: str, mask: Any, references: dict[int, str]) -> AlertRow:
+def _row(
+    alert: Alert, label: str, mask: Any, references: dict[int, str], *, subject_withheld: bool = False
+) -> AlertRow:
     return AlertRow(
         alert_id=alert.alert_id,
         staff_label=label,
-        subject_id=alert.subject_id,
+        subject_id=None if subject_withheld else alert.subject_id,
         rules=_rules(alert.rules),
         score=alert.score,
         first_at=alert.first_at,
@@ -488,15 +563,74 @@ def _row(alert: Alert, label: str, mask: Any, references: dict[int, str]) -> Ale
     )
 
 
-def _pseudonymous_rows(session: Session, settings: Settings, alerts: Sequence[Alert]) -> list[AlertRow]:
+_GIVES_AWAY = (Rule.SELF, Rule.RELATIVE_OR_HOUSEHOLD)  # the person looked at is the searcher or their home
+
+
+def _gives_away(rules: Iterable[str]) -> bool:
+    return any(rule in _GIVES_AWAY for rule in rules)
+
+
+def _linked_subjects(session: Session, viewer: Principal, hidden: Unseen) -> set[str]:
+    """The people looked at on alerts the viewer may see whose member of staff is still pseudonymous to
+    them and whose person would give that member of staff away (SELF, RELATIVE_OR_HOUSEHOLD). These people
+    are withheld on every alert, so that another alert about the same person (a colleague's look-up of the
+    same record, say) does not name the person, and with them the pseudonym."""
+    revealed = select(IdentityReveal.alert_id).where(IdentityReveal.revealed_to == viewer.staff_id)
+    query = select(Alert.subject_id).where(
+        _visible(session, viewer, hidden),
+        Alert.subject_id.is_not(None),
+        or_(*(_has_rule(rule) for rule in _GIVES_AWAY)),
+        Alert.alert_id.not_in(revealed),
+    )
+    return {subject for subject in session.scalars(query.distinct()) if subject}
+
+
+def _linked_staff(session: Session, subject_ids: Iterable[str]) -> dict[str, str | None]:
+    """The member of staff each of these records is (`staff:` flag), to withhold with the record."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return {}
+    query = select(Nominal.subject_id, Nominal.staff_id).where(Nominal.subject_id.in_(wanted))
+    return {subject: staff for subject, staff in session.execute(query)}
+
+
+def _pseudonymous_rows(
+    session: Session,
+    settings: Settings,
+    alerts: Sequence[Alert],
+    viewer: Principal,
+    hidden: Unseen | None = None,
+) -> list[AlertRow]:
+    """Alerts as lists show them during triage: the member of staff as their pseudonym, references that
+    lead to them as codes, and the person looked at withheld where it would give them away."""
+    hidden = hidden or unseen(session, viewer)
     references = _references(session, (a.investigation_id for a in alerts))
-    maskers: dict[str, Any] = {}
+    linked = _linked_subjects(session, viewer, hidden) if alerts else set()
+    withheld = {
+        a.alert_id
+        for a in alerts
+        if a.subject_id and (_gives_away(_rules(a.rules)) or a.subject_id in linked)
+    }
+    flagged = _linked_staff(
+        session, (a.subject_id for a in alerts if a.alert_id in withheld and a.subject_id)
+    )
+    names: dict[str, str | None] = {}
     rows = []
     for alert in alerts:
         label = pseudonym(settings, alert.staff_id)
-        if alert.staff_id not in maskers:
-            maskers[alert.staff_id] = _masker(session, alert.staff_id, label)
-        rows.append(_row(alert, label, maskers[alert.staff_id], references))
+        person = None
+        if alert.alert_id in withheld and alert.subject_id:
+            person = (alert.subject_id, flagged.get(alert.subject_id))
+        mask = _masker(
+            session,
+            alert.staff_id,
+            label,
+            settings=settings,
+            alert_id=alert.alert_id,
+            subject=person,
+            names=names,
+        )
+        rows.append(_row(alert, label, mask, references, subject_withheld=alert.alert_id in withheld))
     return rows
 
 
@@ -515,7 +649,8 @@ def alert_queue(
 ) -> tuple[list[AlertRow], int]:
     """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
     score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
-    query = select(Alert).where(_visible(session, viewer))
+    hidden = unseen(session, viewer)
+    query = select(Alert).where(_visible(session, viewer, hidden))
     if status:
         query = query.where(Alert.status == status)
     if rule:
@@ -524,7 +659,7 @@ def alert_queue(
     ordered = query.order_by(Alert.score.desc(), Alert.last_at.desc(), Alert.alert_id)
     page = max(1, page)
     alerts = list(session.scalars(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return _pseudonymous_rows(session, settings, alerts), total
+    return _pseudonymous_rows(session, settings, alerts, viewer, hidden), total
 
 
 def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
@@ -548,7 +683,7 @@ def _events(session: Session, alert_ids: Sequence[str], mask: Any = None) -> lis
             occurred_at=e.occurred_at,
             system=e.system,
             action=e.action,
-            case_ref=e.case_ref,
+            case_ref=mask.case(e.case_ref) if mask else e.case_ref,
             rules=_rules(e.rules),
             explanation=mask(e.explanation) if mask else e.explanation,
             batch_id=e.batch_id,
@@ -589,35 +724,55 @@ def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) 
 def _other_new(
     session: Session, settings: Settings, staff_id: str, viewer: Principal, exclude: Iterable[str] = ()
 ) -> list[AlertRow]:
+    hidden = unseen(session, viewer)
     query = select(Alert).where(
-        _visible(session, viewer),
+        _visible(session, viewer, hidden),
         Alert.staff_id == staff_id,
         Alert.status == AlertStatus.NEW,
         Alert.alert_id.not_in(list(exclude)),
     )
     alerts = list(session.scalars(query.order_by(Alert.score.desc(), Alert.last_at.desc()).limit(100)))
-    return _pseudonymous_rows(session, settings, alerts)
+    return _pseudonymous_rows(session, settings, alerts, viewer, hidden)
 
 
 def _subjects(*ids: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
+WITHHELD_GIVES_AWAY = "withheld while the member of staff's identity is hidden: it would give them away"
+WITHHELD_LINKED = (
+    "withheld while another alert about this person is pseudonymous to you: it would give its member of "
+    "staff away"
+)
+
+
 def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Principal) -> AlertDetail:
     """One alert with its accesses, for triage. Showing it (the person looked at, the accesses) is a
     consultation, logged with its purpose; the member of staff's name, id and team are shown, and that
-    consulted too, only once the viewer has revealed who it is."""
+    consulted too, only once the viewer has revealed who it is. Until then case, referral, team and
+    declaration references are shown as codes of this alert, and the person looked at is withheld where it
+    would give the member of staff away (`_withheld`); a person withheld is not consulted."""
     alert = _alert(session, alert_id, viewer)
     label = pseudonym(settings, alert.staff_id)
     revealed = _revealed_to(session, alert_id, viewer)
+    rules = _rules(alert.rules)
+    subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
+    linked = alert.subject_id is not None and alert.subject_id in _linked_subjects(
+        session, viewer, unseen(session, viewer)
+    )
+    subject, hidden = _withheld(subject, rules, revealed=revealed, linked=linked)
+    whole = hidden in (WITHHELD_GIVES_AWAY, WITHHELD_LINKED)
     ledger.record_consultation(
         session,
         actor=viewer.actor,
         object_type="alert",
         object_id=alert_id,
-        subjects=_subjects(alert.subject_id),
+        subjects=() if whole else _subjects(alert.subject_id),
         justification=f"counter-corruption triage of alert {alert_id}",
     )
+    person = None
+    if whole and alert.subject_id:
+        person = (alert.subject_id, _linked_staff(session, [alert.subject_id]).get(alert.subject_id))
     staff = None
     if revealed:
         staff = workforce.view_staff(
@@ -626,19 +781,17 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
             actor=viewer.actor,
             justification=f"counter-corruption triage of alert {alert_id} (identity revealed)",
         )
-        mask = None
+        mask = _masker(session, alert.staff_id, "", subject=person) if person else None
         shown_label = staff.name if staff else alert.staff_id
     else:
-        mask = _masker(session, alert.staff_id, label)
+        mask = _masker(session, alert.staff_id, label, settings=settings, alert_id=alert_id, subject=person)
         shown_label = label
     references = _references(session, [alert.investigation_id])
-    subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
-    subject, hidden = (subject, None) if revealed else _withheld(subject, _rules(alert.rules))
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
     return AlertDetail(
-        alert=_row(alert, shown_label, mask, references),
+        alert=_row(alert, shown_label, mask, references, subject_withheld=whole),
         pseudonym=label,
         revealed=revealed,
         staff=staff,
@@ -663,14 +816,23 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
     )
 
 
-def _withheld(subject: NominalView | None, rules: Sequence[str]) -> tuple[NominalView | None, str | None]:
-    """While the member of staff is pseudonymous, the person looked at must not give them away: their own
-    record (SELF), or someone sharing their surname and home, is withheld whole; a neighbour's postcode
-    (their home's street) is withheld."""
+def _withheld(
+    subject: NominalView | None, rules: Sequence[str], *, revealed: bool = False, linked: bool = False
+) -> tuple[NominalView | None, str | None]:
+    """(the person looked at as shown, why something is withheld). While the member of staff is
+    pseudonymous, the person looked at must not give them away: their own record (SELF), or someone
+    sharing their surname and home (RELATIVE_OR_HOUSEHOLD), is withheld whole, subject id included; a
+    neighbour's postcode (their home's street) is withheld. On every alert, revealed or not, a person
+    `linked` to another alert that is still pseudonymous to the viewer and withholds them whole is withheld
+    whole too (the same record shown here would name the other alert's member of staff)."""
+    if not revealed and _gives_away(rules):
+        return None, WITHHELD_GIVES_AWAY
+    if linked and not (revealed and _gives_away(rules)):  # a revealed SELF alert names its own staff anyway
+        return None, WITHHELD_LINKED
+    if revealed:
+        return subject, None
     if subject is None:
         return None, None
-    if Rule.SELF in rules or Rule.RELATIVE_OR_HOUSEHOLD in rules:
-        return None, "withheld while the member of staff's identity is hidden: it would give them away"
     if Rule.NEIGHBOUR in rules and subject.postcode:
         return replace(subject, postcode=None, address=None), "postcode withheld while the identity is hidden"
     return subject, None
