@@ -15,17 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
 from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
 from custodes.monitoring import casework
 from custodes.monitoring.casework import NotFound
-from custodes.monitoring.models import AlertEvent, Investigation
+from custodes.monitoring.models import AlertEvent, Investigation, MonitorRun
+from custodes.monitoring.service import RunSummary
 from custodes.settings import Settings
 from custodes.workforce.models import Declaration, Staff
 from custodes.workforce.schemas import DeclarationStatus
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.monitoring.test_casework import (
     ACTOR,
     OTHER,
@@ -291,3 +293,38 @@ def test_the_public_visibility_questions(
     assert not casework.identity_pseudonymised(db, "AL-NEIGHBOUR", SEARCHER, carol)
     assert casework.identity_pseudonymised(db, "AL-NEIGHBOUR", SEARCHER, ben)
     assert casework.identity_pseudonymised(db, "AL-CELEBRITY", SEARCHER, carol)  # revealed per alert
+
+
+# --------------------------------------------------------------------------- finding 2: counts
+
+
+def test_the_overview_counts_only_what_a_member_of_the_unit_may_see(
+    client: TestClient, db: Session, world: None
+) -> None:
+    as_staff(client, UNIT_OTHER)  # AL-UNIT and AL-COLLEAGUE are about Ben
+    words = text_of(client.get("/monitoring").text)
+    assert "Alerts to triage 2 new" in words and "Alerts to triage 4 new" not in words
+    assert "2 alerts raised or added to that you may see" in words
+    as_staff(client, UNIT)
+    assert "Alerts to triage 4 new" in text_of(client.get("/monitoring").text)
+    dpu = make_account(db, "WDPU1", {Role.DPU})
+    as_staff(client, dpu)
+    words = text_of(client.get("/monitoring").text)
+    assert "Alerts to triage 4 new" in words and "4 alerts in all" in words  # no alerts of theirs to see
+
+
+def test_the_run_result_counts_only_what_the_runner_may_see(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = db.scalars(select(MonitorRun.id)).one()
+
+    def run(*_args: object, **_kwargs: object) -> RunSummary:
+        return RunSummary(run_id, 1000, 900, 880, {}, [], 4)
+
+    monkeypatch.setattr("custodes.monitoring.web.service.run", run)
+    as_staff(client, UNIT_OTHER)
+    done = post_form(client, "/monitoring/run", {})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    message = client.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert "2 alert(s) raised or added to, 2 new" in text_of(message)
+    assert casework.run_alert_counts(db, principal(db, UNIT), [run_id]) == {run_id: (4, 4)}

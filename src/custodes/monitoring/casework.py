@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
@@ -41,6 +41,7 @@ from custodes.monitoring.models import (
     IdentityReveal,
     Investigation,
     InvestigationNote,
+    MonitorRun,
     Nominal,
 )
 from custodes.monitoring.schemas import AlertStatus, NominalView, Rule
@@ -667,6 +668,25 @@ def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
     query = select(Alert.status, func.count()).where(_visible(session, viewer)).group_by(Alert.status)
     found = {status: count for status, count in session.execute(query)}
     return {status: found.get(status, 0) for status in STATUS_TITLES}
+
+
+def run_alert_counts(
+    session: Session, viewer: Principal, run_ids: Iterable[int]
+) -> dict[int, tuple[int, int]]:
+    """For each run, (alerts it raised or added accesses to, of which new) among the alerts the viewer may
+    see. An alert counts under the latest run that added to it (`alert.run_id`). Computed over what the
+    viewer may see only, so that no figure differs from their queue by the alerts kept from them."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return {}
+    started = select(MonitorRun.at).where(MonitorRun.id == Alert.run_id).scalar_subquery()
+    query = (
+        select(Alert.run_id, func.count(), func.sum(case((Alert.created_at >= started, 1), else_=0)))
+        .where(_visible(session, viewer), Alert.run_id.in_(wanted))
+        .group_by(Alert.run_id)
+    )
+    found = {run: (int(total), int(new or 0)) for run, total, new in session.execute(query)}
+    return {run: found.get(run, (0, 0)) for run in wanted}
 
 
 # --------------------------------------------------------------------------- one alert
