@@ -21,8 +21,8 @@ from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
 from custodes.monitoring import casework
-from custodes.monitoring.casework import NotFound
-from custodes.monitoring.models import AlertEvent, Investigation, MonitorRun
+from custodes.monitoring.casework import CaseworkError, NotFound
+from custodes.monitoring.models import Alert, AlertEvent, IdentityReveal, Investigation, MonitorRun
 from custodes.monitoring.service import RunSummary
 from custodes.settings import Settings
 from custodes.workforce.models import Declaration, Staff
@@ -40,6 +40,8 @@ from tests.monitoring.test_casework import (
     make_run,
     principal,
 )
+
+OPENING = "Repeated look-ups: the member of staff must account for them."
 
 
 @pytest.fixture
@@ -253,7 +255,7 @@ def test_alerts_by_a_member_of_staff_close_to_the_viewer_are_kept_from_them(
     assert other is not None
     other.date_of_birth = date(1990, 6, 1)
     make_alert(db, make_run(db), "AL-HALE", OTHER, "N11", ["UNEXPLAINED"], 60, f"{OTHER} viewed N11")
-    investigation_id = casework.open_investigation(db, ["AL-HALE"], principal(db, UNIT_OTHER))
+    investigation_id = casework.open_investigation(db, ["AL-HALE"], principal(db, UNIT_OTHER), reason=OPENING)
     reference = db.get(Investigation, investigation_id).reference  # type: ignore[union-attr]
     declare(db, "D-C3", UNIT, "ex_partner", surname="Hale", forenames="S", date_of_birth="1990-06-01")
     db.commit()
@@ -328,3 +330,51 @@ def test_the_run_result_counts_only_what_the_runner_may_see(
     message = client.get(done.headers["location"]).text  # type: ignore[attr-defined]
     assert "2 alert(s) raised or added to, 2 new" in text_of(message)
     assert casework.run_alert_counts(db, principal(db, UNIT), [run_id]) == {run_id: (4, 4)}
+
+
+# --------------------------------------------------------------------------- finding 4: opening reveals
+
+
+def test_opening_an_investigation_needs_a_reason_and_records_the_reveal(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    with pytest.raises(CaseworkError, match="give a reason for opening an investigation"):
+        casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge", " ")
+    assert db.get(Alert, "AL-NEIGHBOUR").status == "new"  # type: ignore[union-attr]
+    casework.reveal_identity(db, "AL-CELEBRITY", carol, "Earlier reason")
+    investigation_id = casework.open_investigation(
+        db, ["AL-NEIGHBOUR", "AL-CELEBRITY"], carol, "Op Hedge", OPENING
+    )
+    reveals = db.scalars(select(IdentityReveal).order_by(IdentityReveal.id)).all()
+    assert [(r.alert_id, r.revealed_to, r.reason) for r in reveals] == [
+        ("AL-CELEBRITY", UNIT, "Earlier reason"),
+        ("AL-NEIGHBOUR", UNIT, OPENING),
+    ]
+    reference = db.get(Investigation, investigation_id).reference  # type: ignore[union-attr]
+    (opened,) = entries_on(db, "investigation", reference)
+    assert opened.justification == OPENING and SEARCHER in opened.subjects
+    assert casework.view_alert(db, settings, "AL-NEIGHBOUR", carol).revealed
+
+
+def test_the_screens_ask_for_the_reason_to_open_an_investigation(
+    client: TestClient, db: Session, world: None
+) -> None:
+    as_staff(client, UNIT)
+    assert "Reason for opening it" in client.get("/alerts/AL-NEIGHBOUR").text
+    assert "Reason for opening it" in client.get("/alerts").text
+    refused = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": "Op Hedge"})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "Please give a reason for opening an investigation" in refused.text  # type: ignore[attr-defined]
+    refused = post_form(client, "/investigations", {"alert_id": "AL-NEIGHBOUR"})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": OPENING})
+    assert opened.status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.scalars(select(IdentityReveal.reason)).all() == [OPENING]
+    # Only the unit: anyone else posting the same form is refused before anything happens.
+    officer = make_account(db, "WOFF1", {Role.OFFICER})
+    as_staff(client, officer)
+    denied = post_form(client, "/investigations", {"alert_id": "AL-CELEBRITY", "reason": OPENING})
+    assert denied.status_code == 403  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.get(Alert, "AL-CELEBRITY").status == "new"  # type: ignore[union-attr]

@@ -487,8 +487,8 @@ def investigation_hidden(session: Session, reference: str, viewer: Principal) ->
 
 def identity_pseudonymised(session: Session, alert_id: str, staff_id: str, viewer: Principal) -> bool:
     """Whether `staff_id` is shown to the viewer only as a pseudonym in connection with this alert: it is the
-    alert's member of staff and the viewer has not revealed who it is on that alert (`reveal_identity`).
-    Other ids (the person looked at, a colleague) are not pseudonyms."""
+    alert's member of staff and the viewer has not revealed who it is on that alert (`reveal_identity`, or
+    opening an investigation from it). Other ids (the person looked at, a colleague) are not pseudonyms."""
     alert = session.get(Alert, alert_id)
     return alert is not None and alert.staff_id == staff_id and not _revealed_to(session, alert_id, viewer)
 
@@ -971,9 +971,17 @@ def _investigation_entry(
     )
 
 
-def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "") -> int:
+OPEN_REASON_ASK = "give a reason for opening an investigation (it names the member of staff to the unit)"
+
+
+def open_investigation(
+    session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "", reason: str = ""
+) -> int:
     """Open an investigation from one or more new alerts about the same member of staff (never oneself).
-    A blank title is made from the alerts' rules. Returns its id."""
+    A blank title is made from the alerts' rules. An investigation names the member of staff (its pages and
+    the list of investigations show who it is), so opening one reveals them: a reason is required, kept as
+    an identity reveal on each of its alerts not yet revealed to the viewer and as the justification of
+    the opening entry, which names the member of staff. Returns its id."""
     alerts = _alerts_for(session, alert_ids, viewer)
     staff_id = alerts[0].staff_id
     if staff_id == viewer.staff_id:  # _alert already hides these; kept as the rule in its own words
@@ -981,6 +989,7 @@ def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Princ
     cleaned = " ".join((title or "").split())
     if len(cleaned) > MAX_TITLE:
         raise CaseworkError(f"The title is longer than {MAX_TITLE} characters.")
+    why = _clean(reason, OPEN_REASON_ASK)
     now = utcnow()
     row = Investigation(
         reference=next_reference(session, now),
@@ -995,7 +1004,13 @@ def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Princ
     ids = [a.alert_id for a in alerts]
     subjects = [a.subject_id for a in alerts if a.subject_id]
     detail = {"action": "opened", "title": row.title, "alerts": ids}
-    ledger.record(session, _investigation_entry(viewer, row, Op.COLLECTION, detail, subjects))
+    entry = replace(_investigation_entry(viewer, row, Op.COLLECTION, detail, subjects), justification=why)
+    ledger.record(session, entry)
+    for alert in alerts:
+        if not _revealed_to(session, alert.alert_id, viewer):
+            session.add(
+                IdentityReveal(alert_id=alert.alert_id, revealed_to=viewer.staff_id, reason=why, at=now)
+            )
     _link(session, alerts, row, viewer)
     session.flush()
     return row.id

@@ -230,6 +230,9 @@ def _choose(alerts: Sequence[Alert], rules: Sequence[str], taken: set[str]) -> t
     return None
 
 
+_OPEN_REASON = "The pattern needs explaining by the member of staff: opened to find out who and why."
+
+
 def detect_and_triage(session: Session, settings: Settings, unit: Principal, actor: str) -> RunSummary:
     """Run the detectors over the published store (so the ingest must have committed: `run` reads the
     files in `events/`), then the casework of `unit`, a member of the counter-corruption unit: an alert
@@ -251,13 +254,13 @@ def detect_and_triage(session: Session, settings: Settings, unit: Principal, act
     if found is not None:
         alert, index = found
         _, title, note = _OPEN[index]
-        investigation = casework.open_investigation(session, [alert.alert_id], unit, title)
+        investigation = casework.open_investigation(session, [alert.alert_id], unit, title, _OPEN_REASON)
         casework.add_note(session, investigation, unit, note)
     found = _choose(alerts, [rule for rule, *_ in _CLOSE], taken)
     if found is not None:
         alert, index = found
         _, title, note, outcome, reason = _CLOSE[index]
-        investigation = casework.open_investigation(session, [alert.alert_id], unit, title)
+        investigation = casework.open_investigation(session, [alert.alert_id], unit, title, _OPEN_REASON)
         casework.add_note(session, investigation, unit, note)
         casework.close_investigation(session, investigation, unit, outcome, reason)
     session.flush()

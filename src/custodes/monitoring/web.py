@@ -207,16 +207,18 @@ def open_investigation(
     alert_id: AlertIds = None,
     title: Title = "",
     from_alert: Short = "",
+    reason: Reason = "",
 ) -> Any:
-    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked)."""
+    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked). The
+    reason is required: the investigation names the member of staff (casework.open_investigation)."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
-        investigation_id = casework.open_investigation(db, chosen, viewer, title)
+        investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         if from_alert:
-            values = {"title": title, "also": set(alert_id or [])}
+            values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
             return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
         return render(request, "error.html", 400, title="No investigation opened", message=str(error))
     reference = casework.investigation_reference(db, investigation_id, viewer)
