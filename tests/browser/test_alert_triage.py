@@ -73,6 +73,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
     # The neighbour alert becomes an investigation.
     page.locator("#alert-AL-NEIGHBOUR a").first.click()
     page.get_by_label("Title").fill("Op Hedge: neighbour look-ups")
+    page.get_by_label("Reason for opening it").fill("Repeated look-ups of a neighbour: needs his account.")
     page.get_by_role("button", name="Open an investigation").click()
     expect(page.get_by_role("status")).to_contain_text("Investigation INV/001/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Op Hedge: neighbour look-ups")

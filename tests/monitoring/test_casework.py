@@ -38,6 +38,7 @@ OTHER = "PC102"  # Sam Hale, team T5
 UNIT = "CCU201"  # Carol Black, counter-corruption unit
 UNIT_OTHER = "CCU202"  # Ben Ward, counter-corruption unit: accessed, and accessing, in the alerts below
 START = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+OPENING = "The pattern needs his account: opening an investigation."  # why an investigation is opened
 
 
 def make_people(db: Session) -> None:
@@ -271,7 +272,7 @@ def test_a_member_of_the_unit_never_sees_alerts_about_themself(
         with pytest.raises(NotFound):
             casework.reveal_identity(db, alert_id, ben, "curious")
         with pytest.raises(NotFound):
-            casework.open_investigation(db, [alert_id], ben, "about me")
+            casework.open_investigation(db, [alert_id], ben, "about me", reason=OPENING)
     assert db.get(Alert, "AL-UNIT").status == "new"  # type: ignore[union-attr]
     assert not entries_on(db, "alert", "AL-UNIT") and not entries_on(db, "alert", "AL-COLLEAGUE")
 
@@ -334,7 +335,8 @@ def test_the_person_looked_at_does_not_give_away_a_hidden_searcher(
     make_alert(db, make_run(db), "AL-OWN", SEARCHER, "N-PP", [rule], 90, f"{SEARCHER} viewed N-PP.")
     db.commit()
     hidden = casework.view_alert(db, settings, "AL-OWN", carol)
-    assert hidden.subject is None and hidden.alert.subject_id == "N-PP"
+    assert hidden.subject is None and hidden.alert.subject_id is None  # the record id too: it is theirs
+    assert "N-PP" not in hidden.alert.explanation
     assert (
         hidden.subject_hidden
         == "withheld while the member of staff's identity is hidden: it would give them away"
@@ -408,7 +410,7 @@ def test_dismissal_needs_a_reason(db: Session, settings: Settings, carol: Princi
     with pytest.raises(CaseworkError, match="already been dismissed"):
         casework.dismiss_alert(db, "AL-CELEBRITY", carol, "twice")
     with pytest.raises(CaseworkError, match="already been dismissed"):
-        casework.open_investigation(db, ["AL-CELEBRITY"], carol)
+        casework.open_investigation(db, ["AL-CELEBRITY"], carol, reason=OPENING)
 
 
 # --------------------------------------------------------------------------- investigations
@@ -416,8 +418,8 @@ def test_dismissal_needs_a_reason(db: Session, settings: Settings, carol: Princi
 
 def test_investigations_take_consecutive_references(db: Session, carol: Principal) -> None:
     year = london_day(utcnow()).year % 100
-    first = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Neighbour of PC Parry")
-    second = casework.open_investigation(db, ["AL-COLLEAGUE"], carol)
+    first = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Neighbour of PC Parry", reason=OPENING)
+    second = casework.open_investigation(db, ["AL-COLLEAGUE"], carol, reason=OPENING)
     references = [db.get(Investigation, i).reference for i in (first, second)]  # type: ignore[union-attr]
     assert references == [f"INV/001/{year:02d}", f"INV/002/{year:02d}"]
     assert casework.next_reference(db, utcnow()) == f"INV/003/{year:02d}"
@@ -428,10 +430,12 @@ def test_opening_an_investigation_from_alerts_about_one_member_of_staff(
     db: Session, settings: Settings, carol: Principal
 ) -> None:
     with pytest.raises(CaseworkError, match="at least one alert"):
-        casework.open_investigation(db, [], carol)
+        casework.open_investigation(db, [], carol, reason=OPENING)
     with pytest.raises(CaseworkError, match="one member of staff"):
-        casework.open_investigation(db, ["AL-NEIGHBOUR", "AL-COLLEAGUE"], carol)
-    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR", "AL-CELEBRITY"], carol, " Op  Hedge ")
+        casework.open_investigation(db, ["AL-NEIGHBOUR", "AL-COLLEAGUE"], carol, reason=OPENING)
+    investigation_id = casework.open_investigation(
+        db, ["AL-NEIGHBOUR", "AL-CELEBRITY"], carol, " Op  Hedge ", reason=OPENING
+    )
     row = db.get(Investigation, investigation_id)
     assert row is not None and (row.title, row.staff_id, row.status, row.opened_by) == (
         "Op Hedge",
@@ -462,7 +466,7 @@ def test_opening_an_investigation_from_alerts_about_one_member_of_staff(
 def test_alerts_are_added_only_to_an_open_investigation_of_the_same_member_of_staff(
     db: Session, settings: Settings, carol: Principal
 ) -> None:
-    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol)
+    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, reason=OPENING)
     detail = casework.view_alert(db, settings, "AL-CELEBRITY", carol)
     assert [i.id for i in detail.open_investigations] == [investigation_id]
     assert casework.view_alert(db, settings, "AL-COLLEAGUE", carol).open_investigations == []
@@ -479,9 +483,11 @@ def test_alerts_are_added_only_to_an_open_investigation_of_the_same_member_of_st
 def test_the_member_of_staff_investigated_and_the_people_in_it_never_see_it(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:
-    about_parry = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol)
-    about_ben = casework.open_investigation(db, ["AL-UNIT"], carol)  # Ben's own accesses
-    looked_at_ben = casework.open_investigation(db, ["AL-COLLEAGUE"], carol)  # Ben was looked at
+    about_parry = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, reason=OPENING)
+    about_ben = casework.open_investigation(db, ["AL-UNIT"], carol, reason=OPENING)  # Ben's own accesses
+    looked_at_ben = casework.open_investigation(
+        db, ["AL-COLLEAGUE"], carol, reason=OPENING
+    )  # Ben was looked at
     assert {r.id for r in casework.investigations(db, carol)} == {about_parry, about_ben, looked_at_ben}
     assert [r.id for r in casework.investigations(db, ben)] == [about_parry]
     (shown,) = entries_on(db, "investigation_list", "")[-1:] or [None]
@@ -501,7 +507,9 @@ def test_the_member_of_staff_investigated_and_the_people_in_it_never_see_it(
 
 
 def test_notes_and_closing_with_an_outcome(db: Session, settings: Settings, carol: Principal) -> None:
-    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR", "AL-CELEBRITY"], carol)
+    investigation_id = casework.open_investigation(
+        db, ["AL-NEIGHBOUR", "AL-CELEBRITY"], carol, reason=OPENING
+    )
     with pytest.raises(CaseworkError, match="write the note"):
         casework.add_note(db, investigation_id, carol, " \n ")
     reference = casework.add_note(db, investigation_id, carol, "Spoke to his inspector: no tasking on N9.")
@@ -547,7 +555,7 @@ def test_the_evidence_pack_holds_the_entries_and_proofs_and_verifies(
     db: Session, settings: Settings, carol: Principal
 ) -> None:
     casework.reveal_identity(db, "AL-NEIGHBOUR", carol, "to decide")
-    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge")
+    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge", reason=OPENING)
     casework.add_note(db, investigation_id, carol, "First note.")
     db.commit()
     contexts: list[dict[str, object]] = []
@@ -591,7 +599,7 @@ def test_the_evidence_pack_holds_the_entries_and_proofs_and_verifies(
 
 
 def test_a_tampered_evidence_pack_does_not_verify(db: Session, settings: Settings, carol: Principal) -> None:
-    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge")
+    investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge", reason=OPENING)
     db.commit()
     _name, content = evidence.build_pack(db, settings, investigation_id, carol, lambda _c: "<p>r</p>")
     archive = zipfile.ZipFile(io.BytesIO(content))
@@ -638,7 +646,7 @@ def test_an_evidence_pack_of_ingested_accesses_proves_each_of_them(
     shown = casework.view_alert(db, settings, alert.alert_id, unit)
     assert "S1" not in shown.alert.explanation and "John Smith" not in shown.alert.explanation
     assert shown.pseudonym in shown.alert.explanation
-    investigation_id = casework.open_investigation(db, [alert.alert_id], unit)
+    investigation_id = casework.open_investigation(db, [alert.alert_id], unit, reason=OPENING)
     db.commit()
 
     _name, content = evidence.build_pack(db, settings, investigation_id, unit, lambda _context: "<p>r</p>")

@@ -73,7 +73,7 @@ def test_a_member_of_the_unit_does_not_see_alerts_about_themself(client: TestCli
         assert client.get(f"/alerts/{alert_id}").status_code == 404
         dismissed = post_form(client, f"/alerts/{alert_id}/dismiss", {"reason": "fine"})
         assert dismissed.status_code == 404  # type: ignore[attr-defined]
-        opened = post_form(client, "/investigations", {"alert_id": alert_id})
+        opened = post_form(client, "/investigations", {"alert_id": alert_id, "reason": "curious"})
         assert opened.status_code == 404  # type: ignore[attr-defined]
 
 
@@ -115,13 +115,21 @@ def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
     client: TestClient, db: Session, world: None
 ) -> None:
     as_staff(client, UNIT)
-    mixed = post_form(client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-COLLEAGUE"]})
+    mixed = post_form(
+        client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-COLLEAGUE"], "reason": "r"}
+    )
     assert mixed.status_code == 400 and "one member of staff" in mixed.text  # type: ignore[attr-defined]
-    nothing = post_form(client, "/investigations", {"title": "x"})
+    nothing = post_form(client, "/investigations", {"title": "x", "reason": "r"})
     assert nothing.status_code == 400 and "Please choose at least one alert." in nothing.text  # type: ignore[attr-defined]
 
     opened = post_form(
-        client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-CELEBRITY"], "title": "Op Hedge"}
+        client,
+        "/investigations",
+        {
+            "alert_id": ["AL-NEIGHBOUR", "AL-CELEBRITY"],
+            "title": "Op Hedge",
+            "reason": "Two look-ups to explain",
+        },
     )
     assert opened.status_code == 303  # type: ignore[attr-defined]
     location = opened.headers["location"]  # type: ignore[attr-defined]
@@ -169,7 +177,9 @@ def test_adding_an_alert_to_an_open_investigation_from_its_page(
     client: TestClient, db: Session, world: None
 ) -> None:
     as_staff(client, UNIT)
-    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": ""})
+    opened = post_form(
+        client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": "", "reason": "Neighbour look-ups"}
+    )
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
     page = client.get("/alerts/AL-CELEBRITY").text
     assert "Or add it to an open investigation" in page

@@ -203,7 +203,7 @@ def make_monitoring(db: Session) -> dict[str, str]:
     monitoring_world.make_people(db)
     monitoring_world.make_alerts(db)
     unit = monitoring_world.principal(db, monitoring_world.UNIT)
-    investigation_id = casework.open_investigation(db, ["AL-CELEBRITY"], unit, "Matrix")
+    investigation_id = casework.open_investigation(db, ["AL-CELEBRITY"], unit, "Matrix", "Matrix test")
     db.add(
         AccessIngest(
             ingest_id="I-MATRIX", actor="system:test", files='["a.csv"]', received=2, stored=1,

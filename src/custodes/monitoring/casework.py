@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
-from custodes.kit.names import match_keys
+from custodes.kit.geo import metres_between
+from custodes.kit.names import PersonKey, match_keys, same_person
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -39,12 +41,13 @@ from custodes.monitoring.models import (
     IdentityReveal,
     Investigation,
     InvestigationNote,
+    MonitorRun,
     Nominal,
 )
 from custodes.monitoring.schemas import AlertStatus, NominalView, Rule
 from custodes.settings import Settings
 from custodes.workforce import service as workforce
-from custodes.workforce.schemas import StaffView
+from custodes.workforce.schemas import StaffView, SubjectRef
 
 MAX_TEXT = 4000  # reasons
 MAX_NOTE = 10_000
@@ -214,19 +217,92 @@ def pseudonym(settings: Settings, staff_id: str) -> str:
     return "Staff " + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
 
 
-def _masker(session: Session, staff_id: str, label: str) -> Any:
-    """Replace the staff id and name in the detectors' explanations by the pseudonym."""
-    name = workforce.staff_name(session, staff_id)  # used to hide it, never shown: not a consultation
-    patterns = [re.compile(rf"(?<![\w-]){re.escape(staff_id)}(?![\w-])")]
-    if name:
-        patterns.insert(0, re.compile(re.escape(name), re.IGNORECASE))
+def _reference_code(settings: Settings, alert_id: str, kind: str, value: str) -> str:
+    """ "#7F3A": a team, case, referral or declaration reference as shown on one pseudonymous alert. Keyed
+    with the alert too, so the same case has another code on another alert: a reveal on one alert (which
+    shows the real reference there) says nothing about the codes on the others."""
+    message = b"\x00".join(
+        (b"custodes.monitoring.reference", alert_id.encode(), kind.encode(), value.encode())
+    )
+    digest = hmac.new(settings.resolved_secret_key.encode(), message, hashlib.sha256).digest()
+    number = int.from_bytes(digest[:3], "big") >> 4
+    return "#" + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (15, 10, 5, 0))
 
-    def mask(value: str) -> str:
-        for pattern in patterns:
-            value = pattern.sub(label, value)
+
+# Where the detectors' explanations (alerts.py) name a case, referral, team or declaration.
+_CASES = re.compile(r"\b(explained by cases? )(.+?)(?=, cited on the access|, assigned to | of |; |\.$|$)")
+_CITED = re.compile(r"\b(cites case )(.+?)(?=, which )")
+_REFERRAL = re.compile(r"\b(explained by referral )(.+?)(?=: )")
+_TEAM = re.compile(r"\b(team )(\S+?)(?='s\b|[\s,;]|\.?$)")
+_DECLARATION = re.compile(r"(\bdeclared a conflict of interest with .+? \([^(),]*, )([^()]+?)(?=\))")
+PERSON_WITHHELD = "the person looked at"
+
+
+def _masker(
+    session: Session,
+    staff_id: str,
+    label: str,
+    *,
+    settings: Settings | None = None,
+    alert_id: str = "",
+    subject: tuple[str, str | None] | None = None,
+    names: dict[str, str | None] | None = None,
+) -> _Mask:
+    """A function masking what would identify a pseudonymous member of staff in an alert's explanations:
+    their staff id and name become the pseudonym; with `settings`, case, referral, team and declaration
+    references become codes of this alert (`_reference_code`: in the registers they lead to the member of
+    staff); with `subject` (the subject id, and the staff id the record is linked to) the person looked at
+    is withheld too."""
+    if names is not None and staff_id in names:
+        name = names[staff_id]
+    else:
+        name = workforce.staff_name(session, staff_id)  # used to hide it, never shown: not a consultation
+        if names is not None:
+            names[staff_id] = name
+    patterns = [(re.compile(rf"(?<![\w-]){re.escape(staff_id)}(?![\w-])"), label)] if label else []
+    if name and label:
+        patterns.insert(0, (re.compile(re.escape(name), re.IGNORECASE), label))
+    if subject is not None:
+        subject_id, linked_staff = subject
+        patterns.append((re.compile(rf"(?<![\w-]){re.escape(subject_id)}(?![\w-])"), PERSON_WITHHELD))
+        if linked_staff and linked_staff != staff_id:
+            patterns.append((re.compile(rf"(?<![\w-]){re.escape(linked_staff)}(?![\w-])"), "withheld"))
+
+    return _Mask(patterns, settings, alert_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mask:
+    """See `_masker`: called on a text; `case` masks the case cited on an access."""
+
+    patterns: list[tuple[re.Pattern[str], str]]
+    settings: Settings | None
+    alert_id: str
+
+    def code(self, kind: str, value: str) -> str:
+        assert self.settings is not None
+        return _reference_code(self.settings, self.alert_id, kind, value)
+
+    def _cases(self, found: re.Match[str]) -> str:
+        items = [self.code("case", item) for item in re.split(r", | and ", found.group(2))]
+        listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
+        return found.group(1) + listed
+
+    def __call__(self, value: str) -> str:
+        if self.settings is not None:
+            value = _CASES.sub(self._cases, value)
+            value = _CITED.sub(lambda m: m.group(1) + self.code("case", m.group(2)), value)
+            value = _REFERRAL.sub(lambda m: m.group(1) + self.code("referral", m.group(2)), value)
+            value = _DECLARATION.sub(
+                lambda m: m.group(1) + "declaration " + self.code("declaration", m.group(2)), value
+            )
+            value = _TEAM.sub(lambda m: m.group(1) + self.code("team", m.group(2)), value)
+        for pattern, replacement in self.patterns:
+            value = pattern.sub(replacement, value)
         return value
 
-    return mask
+    def case(self, reference: str | None) -> str | None:
+        return self.code("case", reference) if reference and self.settings is not None else reference
 
 
 def _rules(stored: str) -> tuple[str, ...]:
@@ -272,21 +348,149 @@ def _own_subjects(session: Session, viewer: Principal) -> Any:
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
-def _visible(session: Session, viewer: Principal) -> ColumnElement[bool]:
-    """Alerts the viewer may see: not their own accesses, not accesses to them."""
-    return (Alert.staff_id != viewer.staff_id) & or_(
-        Alert.subject_id.is_(None), Alert.subject_id.not_in(_own_subjects(session, viewer))
+@dataclass(frozen=True, slots=True)
+class Unseen:
+    """What casework keeps from one viewer (see `unseen`)."""
+
+    staff_ids: frozenset[str]  # alerts by these members of staff: the viewer, and staff close to them
+    subject_ids: frozenset[
+        str
+    ]  # alerts about these people: the viewer, people they declared, their household
+
+    def hides(self, staff_id: str, subject_id: str | None) -> bool:
+        return staff_id in self.staff_ids or (subject_id is not None and subject_id in self.subject_ids)
+
+
+def _nominal_key(row: Any) -> PersonKey:
+    return PersonKey.of(row.subject_id, row.surname, row.forenames, row.date_of_birth, row.postcode)
+
+
+def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], list[PersonKey]]:
+    """The nominals that are people the viewer declared (a conflict of interest or reportable association
+    naming a person, relatives, partners and ex-partners included; not rejected), matched as the detectors'
+    DECLARED_CONFLICT and the gate match them (workforce.keys_of, kit.names.same_person: the declared id,
+    or the name with the date of birth or postcode, as declared and as the register holds the declared id);
+    and the declared people as keys, to find them among the staff."""
+    declared = workforce.declared_people(session, viewer.staff_id)
+    if not declared:
+        return set(), []
+    registered = workforce.registered_keys(session, (row[3] for row in declared if row[3]))
+    keys = [
+        key
+        for _declaration, _staff, _relation, subject_id, surname, forenames, born, postcode in declared
+        for key in workforce.keys_of(
+            SubjectRef(subject_id, surname, forenames, born, postcode), registered.get(subject_id or "")
+        )
+    ]
+    ids = {key.subject_id for key in keys if key.subject_id}
+    surnames = {key.surname for key in keys if key.surname}
+    columns = (
+        Nominal.subject_id,
+        Nominal.surname,
+        Nominal.forenames,
+        Nominal.date_of_birth,
+        Nominal.postcode,
+    )
+    query = select(*columns).where(or_(Nominal.subject_id.in_(ids), Nominal.match_surname.in_(surnames)))
+    found = {
+        row.subject_id
+        for row in session.execute(query)
+        if any(same_person(key, _nominal_key(row)) for key in keys)
+    }
+    return found, keys
+
+
+def _household_subjects(session: Session, viewer: Principal, household_m: float) -> set[str]:
+    """The nominals of the viewer's household, as the detectors' RELATIVE_OR_HOUSEHOLD rule finds them: the
+    viewer's surname (key) and their home postcode, or within `household_m` metres of their home."""
+    me = workforce.as_person(session, viewer.staff_id)
+    home = workforce.home_of(session, viewer.staff_id)
+    surname = match_keys(me.surname, None)[0] if me else ""
+    if not (surname and home):
+        return set()
+    postcode, lat, lon = home
+    code = PersonKey.of(None, None, None, None, postcode).postcode
+    near = []
+    if code:
+        near.append(Nominal.postcode == code)
+    if lat is not None and lon is not None:  # a box around the home first, the exact distance below
+        degrees = 1.5 * household_m / 111_000
+        wide = degrees / max(0.01, math.cos(math.radians(lat)))
+        near.append(
+            Nominal.lat.between(lat - degrees, lat + degrees) & Nominal.lon.between(lon - wide, lon + wide)
+        )
+    if not near:
+        return set()
+    query = select(Nominal.subject_id, Nominal.postcode, Nominal.lat, Nominal.lon).where(
+        Nominal.match_surname == surname, or_(*near)
+    )
+    found = set()
+    for subject_id, where, n_lat, n_lon in session.execute(query):
+        apart = metres_between(lat, lon, n_lat, n_lon)
+        if (code and where == code) or (apart is not None and apart <= household_m):
+            found.add(subject_id)
+    return found
+
+
+def unseen(session: Session, viewer: Principal) -> Unseen:
+    """What casework keeps from this viewer, so that nobody triages alerts about themself or people close to
+    them. Alerts by: the viewer; members of staff they declared (matched by name with date of birth or home
+    postcode, or a declared record flagged `staff:<id>`); members of staff of their household (their surname
+    and home postcode, or homes within `household_distance_m`). Alerts about: records that are the viewer
+    (`staff:<id>`, or as the SELF rule matches them); records of people they declared; records of their
+    household (their surname and home postcode, or within `household_distance_m` of their home). Nothing is
+    logged (rule checking)."""
+    limit = monitoring.thresholds(session).household_m
+    own = set(session.scalars(_own_subjects(session, viewer)))
+    declared, keys = _declared_subjects(session, viewer)
+    household = _household_subjects(session, viewer, limit)
+    close = declared | household
+    linked = select(Nominal.staff_id).where(Nominal.subject_id.in_(close), Nominal.staff_id.is_not(None))
+    flagged = {staff_id for staff_id in session.scalars(linked) if staff_id} if close else set()
+    staff = {viewer.staff_id} | flagged | workforce.staff_close_to(session, viewer.staff_id, keys, limit)
+    return Unseen(frozenset(staff), frozenset(own | close))
+
+
+def _visible(session: Session, viewer: Principal, hidden: Unseen | None = None) -> ColumnElement[bool]:
+    """Alerts the viewer may see: none by them or by staff close to them, none about them or people close
+    to them (`unseen`)."""
+    hidden = hidden or unseen(session, viewer)
+    return Alert.staff_id.not_in(hidden.staff_ids) & or_(
+        Alert.subject_id.is_(None), Alert.subject_id.not_in(hidden.subject_ids)
     )
 
 
 def about_viewer(session: Session, alert: Alert, viewer: Principal) -> bool:
-    """True if the alert is about the viewer: they did the accessing, or the subject is them."""
-    if alert.staff_id == viewer.staff_id:
-        return True
-    if alert.subject_id:
-        own = _own_subjects(session, viewer).where(Nominal.subject_id == alert.subject_id)
-        return session.scalars(own.limit(1)).first() is not None
-    return False
+    """True if the alert is kept from the viewer (`unseen`): by or about them, or someone close to them."""
+    return unseen(session, viewer).hides(alert.staff_id, alert.subject_id)
+
+
+def alert_hidden(session: Session, alert_id: str, viewer: Principal) -> bool:
+    """Whether casework keeps this alert from the viewer (by or about them or someone close to them:
+    `unseen`). An alert that does not exist is not hidden. For screens outside casework (the ledger's) that
+    must not show what the alert screens would refuse."""
+    alert = session.get(Alert, alert_id)
+    return alert is not None and about_viewer(session, alert, viewer)
+
+
+def investigation_hidden(session: Session, reference: str, viewer: Principal) -> bool:
+    """Whether casework keeps this investigation (by its reference, `INV/NNN/YY`) from the viewer: into
+    someone kept from them, or built on an alert kept from them. One that does not exist is not hidden."""
+    row = session.scalars(select(Investigation).where(Investigation.reference == reference)).first()
+    if row is None:
+        return False
+    hidden = unseen(session, viewer)
+    return row.staff_id in hidden.staff_ids or any(
+        hidden.hides(a.staff_id, a.subject_id) for a in _linked_alerts(session, row.id)
+    )
+
+
+def identity_pseudonymised(session: Session, alert_id: str, staff_id: str, viewer: Principal) -> bool:
+    """Whether `staff_id` is shown to the viewer only as a pseudonym in connection with this alert: it is the
+    alert's member of staff and the viewer has not revealed who it is on that alert (`reveal_identity`, or
+    opening an investigation from it). Other ids (the person looked at, a colleague) are not pseudonyms."""
+    alert = session.get(Alert, alert_id)
+    return alert is not None and alert.staff_id == staff_id and not _revealed_to(session, alert_id, viewer)
 
 
 def _alert(session: Session, alert_id: str, viewer: Principal) -> Alert:
@@ -298,10 +502,13 @@ def _alert(session: Session, alert_id: str, viewer: Principal) -> Alert:
 
 def _investigation(session: Session, investigation_id: int, viewer: Principal) -> Investigation:
     row = session.get(Investigation, investigation_id)
-    if row is None or row.staff_id == viewer.staff_id:
+    if row is None:
+        raise NotFound("There is no such investigation, or it is not for you to see.")
+    hidden = unseen(session, viewer)
+    if row.staff_id in hidden.staff_ids:
         raise NotFound("There is no such investigation, or it is not for you to see.")
     for alert in _linked_alerts(session, row.id):
-        if about_viewer(session, alert, viewer):
+        if hidden.hides(alert.staff_id, alert.subject_id):
             raise NotFound("There is no such investigation, or it is not for you to see.")
     return row
 
@@ -311,11 +518,12 @@ def _linked_alerts(session: Session, investigation_id: int) -> list[Alert]:
     return list(session.scalars(query.order_by(Alert.score.desc(), Alert.first_at, Alert.alert_id)))
 
 
-def _hidden_investigations(session: Session, viewer: Principal) -> Any:
-    """Ids of investigations built on an alert about the viewer."""
+def _hidden_investigations(session: Session, viewer: Principal, hidden: Unseen | None = None) -> Any:
+    """Ids of investigations built on an alert kept from the viewer."""
+    hidden = hidden or unseen(session, viewer)
     return select(Alert.investigation_id).where(
         Alert.investigation_id.is_not(None),
-        or_(Alert.staff_id == viewer.staff_id, Alert.subject_id.in_(_own_subjects(session, viewer))),
+        or_(Alert.staff_id.in_(hidden.staff_ids), Alert.subject_id.in_(hidden.subject_ids)),
     )
 
 
@@ -337,11 +545,13 @@ def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _row(alert: Alert, label: str, mask: Any, references: dict[int, str]) -> AlertRow:
+def _row(
+    alert: Alert, label: str, mask: Any, references: dict[int, str], *, subject_withheld: bool = False
+) -> AlertRow:
     return AlertRow(
         alert_id=alert.alert_id,
         staff_label=label,
-        subject_id=alert.subject_id,
+        subject_id=None if subject_withheld else alert.subject_id,
         rules=_rules(alert.rules),
         score=alert.score,
         first_at=alert.first_at,
@@ -354,15 +564,74 @@ def _row(alert: Alert, label: str, mask: Any, references: dict[int, str]) -> Ale
     )
 
 
-def _pseudonymous_rows(session: Session, settings: Settings, alerts: Sequence[Alert]) -> list[AlertRow]:
+_GIVES_AWAY = (Rule.SELF, Rule.RELATIVE_OR_HOUSEHOLD)  # the person looked at is the searcher or their home
+
+
+def _gives_away(rules: Iterable[str]) -> bool:
+    return any(rule in _GIVES_AWAY for rule in rules)
+
+
+def _linked_subjects(session: Session, viewer: Principal, hidden: Unseen) -> set[str]:
+    """The people looked at on alerts the viewer may see whose member of staff is still pseudonymous to
+    them and whose person would give that member of staff away (SELF, RELATIVE_OR_HOUSEHOLD). These people
+    are withheld on every alert, so that another alert about the same person (a colleague's look-up of the
+    same record, say) does not name the person, and with them the pseudonym."""
+    revealed = select(IdentityReveal.alert_id).where(IdentityReveal.revealed_to == viewer.staff_id)
+    query = select(Alert.subject_id).where(
+        _visible(session, viewer, hidden),
+        Alert.subject_id.is_not(None),
+        or_(*(_has_rule(rule) for rule in _GIVES_AWAY)),
+        Alert.alert_id.not_in(revealed),
+    )
+    return {subject for subject in session.scalars(query.distinct()) if subject}
+
+
+def _linked_staff(session: Session, subject_ids: Iterable[str]) -> dict[str, str | None]:
+    """The member of staff each of these records is (`staff:` flag), to withhold with the record."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return {}
+    query = select(Nominal.subject_id, Nominal.staff_id).where(Nominal.subject_id.in_(wanted))
+    return {subject: staff for subject, staff in session.execute(query)}
+
+
+def _pseudonymous_rows(
+    session: Session,
+    settings: Settings,
+    alerts: Sequence[Alert],
+    viewer: Principal,
+    hidden: Unseen | None = None,
+) -> list[AlertRow]:
+    """Alerts as lists show them during triage: the member of staff as their pseudonym, references that
+    lead to them as codes, and the person looked at withheld where it would give them away."""
+    hidden = hidden or unseen(session, viewer)
     references = _references(session, (a.investigation_id for a in alerts))
-    maskers: dict[str, Any] = {}
+    linked = _linked_subjects(session, viewer, hidden) if alerts else set()
+    withheld = {
+        a.alert_id
+        for a in alerts
+        if a.subject_id and (_gives_away(_rules(a.rules)) or a.subject_id in linked)
+    }
+    flagged = _linked_staff(
+        session, (a.subject_id for a in alerts if a.alert_id in withheld and a.subject_id)
+    )
+    names: dict[str, str | None] = {}
     rows = []
     for alert in alerts:
         label = pseudonym(settings, alert.staff_id)
-        if alert.staff_id not in maskers:
-            maskers[alert.staff_id] = _masker(session, alert.staff_id, label)
-        rows.append(_row(alert, label, maskers[alert.staff_id], references))
+        person = None
+        if alert.alert_id in withheld and alert.subject_id:
+            person = (alert.subject_id, flagged.get(alert.subject_id))
+        mask = _masker(
+            session,
+            alert.staff_id,
+            label,
+            settings=settings,
+            alert_id=alert.alert_id,
+            subject=person,
+            names=names,
+        )
+        rows.append(_row(alert, label, mask, references, subject_withheld=alert.alert_id in withheld))
     return rows
 
 
@@ -381,7 +650,8 @@ def alert_queue(
 ) -> tuple[list[AlertRow], int]:
     """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
     score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
-    query = select(Alert).where(_visible(session, viewer))
+    hidden = unseen(session, viewer)
+    query = select(Alert).where(_visible(session, viewer, hidden))
     if status:
         query = query.where(Alert.status == status)
     if rule:
@@ -390,7 +660,7 @@ def alert_queue(
     ordered = query.order_by(Alert.score.desc(), Alert.last_at.desc(), Alert.alert_id)
     page = max(1, page)
     alerts = list(session.scalars(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return _pseudonymous_rows(session, settings, alerts), total
+    return _pseudonymous_rows(session, settings, alerts, viewer, hidden), total
 
 
 def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
@@ -398,6 +668,25 @@ def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
     query = select(Alert.status, func.count()).where(_visible(session, viewer)).group_by(Alert.status)
     found = {status: count for status, count in session.execute(query)}
     return {status: found.get(status, 0) for status in STATUS_TITLES}
+
+
+def run_alert_counts(
+    session: Session, viewer: Principal, run_ids: Iterable[int]
+) -> dict[int, tuple[int, int]]:
+    """For each run, (alerts it raised or added accesses to, of which new) among the alerts the viewer may
+    see. An alert counts under the latest run that added to it (`alert.run_id`). Computed over what the
+    viewer may see only, so that no figure differs from their queue by the alerts kept from them."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return {}
+    started = select(MonitorRun.at).where(MonitorRun.id == Alert.run_id).scalar_subquery()
+    query = (
+        select(Alert.run_id, func.count(), func.sum(case((Alert.created_at >= started, 1), else_=0)))
+        .where(_visible(session, viewer), Alert.run_id.in_(wanted))
+        .group_by(Alert.run_id)
+    )
+    found = {run: (int(total), int(new or 0)) for run, total, new in session.execute(query)}
+    return {run: found.get(run, (0, 0)) for run in wanted}
 
 
 # --------------------------------------------------------------------------- one alert
@@ -414,7 +703,7 @@ def _events(session: Session, alert_ids: Sequence[str], mask: Any = None) -> lis
             occurred_at=e.occurred_at,
             system=e.system,
             action=e.action,
-            case_ref=e.case_ref,
+            case_ref=mask.case(e.case_ref) if mask else e.case_ref,
             rules=_rules(e.rules),
             explanation=mask(e.explanation) if mask else e.explanation,
             batch_id=e.batch_id,
@@ -442,11 +731,12 @@ def _summary(session: Session, row: Investigation, alerts: int | None = None) ->
 
 
 def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) -> list[InvestigationRow]:
+    hidden = unseen(session, viewer)
     query = select(Investigation).where(
         Investigation.staff_id == staff_id,
         Investigation.status == InvestigationStatus.OPEN,
-        Investigation.staff_id != viewer.staff_id,
-        Investigation.id.not_in(_hidden_investigations(session, viewer)),
+        Investigation.staff_id.not_in(hidden.staff_ids),
+        Investigation.id.not_in(_hidden_investigations(session, viewer, hidden)),
     )
     return [_summary(session, row) for row in session.scalars(query.order_by(Investigation.id))]
 
@@ -454,35 +744,55 @@ def _open_investigations_of(session: Session, staff_id: str, viewer: Principal) 
 def _other_new(
     session: Session, settings: Settings, staff_id: str, viewer: Principal, exclude: Iterable[str] = ()
 ) -> list[AlertRow]:
+    hidden = unseen(session, viewer)
     query = select(Alert).where(
-        _visible(session, viewer),
+        _visible(session, viewer, hidden),
         Alert.staff_id == staff_id,
         Alert.status == AlertStatus.NEW,
         Alert.alert_id.not_in(list(exclude)),
     )
     alerts = list(session.scalars(query.order_by(Alert.score.desc(), Alert.last_at.desc()).limit(100)))
-    return _pseudonymous_rows(session, settings, alerts)
+    return _pseudonymous_rows(session, settings, alerts, viewer, hidden)
 
 
 def _subjects(*ids: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
+WITHHELD_GIVES_AWAY = "withheld while the member of staff's identity is hidden: it would give them away"
+WITHHELD_LINKED = (
+    "withheld while another alert about this person is pseudonymous to you: it would give its member of "
+    "staff away"
+)
+
+
 def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Principal) -> AlertDetail:
     """One alert with its accesses, for triage. Showing it (the person looked at, the accesses) is a
     consultation, logged with its purpose; the member of staff's name, id and team are shown, and that
-    consulted too, only once the viewer has revealed who it is."""
+    consulted too, only once the viewer has revealed who it is. Until then case, referral, team and
+    declaration references are shown as codes of this alert, and the person looked at is withheld where it
+    would give the member of staff away (`_withheld`); a person withheld is not consulted."""
     alert = _alert(session, alert_id, viewer)
     label = pseudonym(settings, alert.staff_id)
     revealed = _revealed_to(session, alert_id, viewer)
+    rules = _rules(alert.rules)
+    subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
+    linked = alert.subject_id is not None and alert.subject_id in _linked_subjects(
+        session, viewer, unseen(session, viewer)
+    )
+    subject, hidden = _withheld(subject, rules, revealed=revealed, linked=linked)
+    whole = hidden in (WITHHELD_GIVES_AWAY, WITHHELD_LINKED)
     ledger.record_consultation(
         session,
         actor=viewer.actor,
         object_type="alert",
         object_id=alert_id,
-        subjects=_subjects(alert.subject_id),
+        subjects=() if whole else _subjects(alert.subject_id),
         justification=f"counter-corruption triage of alert {alert_id}",
     )
+    person = None
+    if whole and alert.subject_id:
+        person = (alert.subject_id, _linked_staff(session, [alert.subject_id]).get(alert.subject_id))
     staff = None
     if revealed:
         staff = workforce.view_staff(
@@ -491,19 +801,17 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
             actor=viewer.actor,
             justification=f"counter-corruption triage of alert {alert_id} (identity revealed)",
         )
-        mask = None
+        mask = _masker(session, alert.staff_id, "", subject=person) if person else None
         shown_label = staff.name if staff else alert.staff_id
     else:
-        mask = _masker(session, alert.staff_id, label)
+        mask = _masker(session, alert.staff_id, label, settings=settings, alert_id=alert_id, subject=person)
         shown_label = label
     references = _references(session, [alert.investigation_id])
-    subject = monitoring.get_nominal(session, alert.subject_id) if alert.subject_id else None
-    subject, hidden = (subject, None) if revealed else _withheld(subject, _rules(alert.rules))
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
     return AlertDetail(
-        alert=_row(alert, shown_label, mask, references),
+        alert=_row(alert, shown_label, mask, references, subject_withheld=whole),
         pseudonym=label,
         revealed=revealed,
         staff=staff,
@@ -528,14 +836,23 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
     )
 
 
-def _withheld(subject: NominalView | None, rules: Sequence[str]) -> tuple[NominalView | None, str | None]:
-    """While the member of staff is pseudonymous, the person looked at must not give them away: their own
-    record (SELF), or someone sharing their surname and home, is withheld whole; a neighbour's postcode
-    (their home's street) is withheld."""
+def _withheld(
+    subject: NominalView | None, rules: Sequence[str], *, revealed: bool = False, linked: bool = False
+) -> tuple[NominalView | None, str | None]:
+    """(the person looked at as shown, why something is withheld). While the member of staff is
+    pseudonymous, the person looked at must not give them away: their own record (SELF), or someone
+    sharing their surname and home (RELATIVE_OR_HOUSEHOLD), is withheld whole, subject id included; a
+    neighbour's postcode (their home's street) is withheld. On every alert, revealed or not, a person
+    `linked` to another alert that is still pseudonymous to the viewer and withholds them whole is withheld
+    whole too (the same record shown here would name the other alert's member of staff)."""
+    if not revealed and _gives_away(rules):
+        return None, WITHHELD_GIVES_AWAY
+    if linked and not (revealed and _gives_away(rules)):  # a revealed SELF alert names its own staff anyway
+        return None, WITHHELD_LINKED
+    if revealed:
+        return subject, None
     if subject is None:
         return None, None
-    if Rule.SELF in rules or Rule.RELATIVE_OR_HOUSEHOLD in rules:
-        return None, "withheld while the member of staff's identity is hidden: it would give them away"
     if Rule.NEIGHBOUR in rules and subject.postcode:
         return replace(subject, postcode=None, address=None), "postcode withheld while the identity is hidden"
     return subject, None
@@ -677,9 +994,17 @@ def _investigation_entry(
     )
 
 
-def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "") -> int:
+OPEN_REASON_ASK = "give a reason for opening an investigation (it names the member of staff to the unit)"
+
+
+def open_investigation(
+    session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "", reason: str = ""
+) -> int:
     """Open an investigation from one or more new alerts about the same member of staff (never oneself).
-    A blank title is made from the alerts' rules. Returns its id."""
+    A blank title is made from the alerts' rules. An investigation names the member of staff (its pages and
+    the list of investigations show who it is), so opening one reveals them: a reason is required, kept as
+    an identity reveal on each of its alerts not yet revealed to the viewer and as the justification of
+    the opening entry, which names the member of staff. Returns its id."""
     alerts = _alerts_for(session, alert_ids, viewer)
     staff_id = alerts[0].staff_id
     if staff_id == viewer.staff_id:  # _alert already hides these; kept as the rule in its own words
@@ -687,6 +1012,7 @@ def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Princ
     cleaned = " ".join((title or "").split())
     if len(cleaned) > MAX_TITLE:
         raise CaseworkError(f"The title is longer than {MAX_TITLE} characters.")
+    why = _clean(reason, OPEN_REASON_ASK)
     now = utcnow()
     row = Investigation(
         reference=next_reference(session, now),
@@ -701,7 +1027,13 @@ def open_investigation(session: Session, alert_ids: Sequence[str], viewer: Princ
     ids = [a.alert_id for a in alerts]
     subjects = [a.subject_id for a in alerts if a.subject_id]
     detail = {"action": "opened", "title": row.title, "alerts": ids}
-    ledger.record(session, _investigation_entry(viewer, row, Op.COLLECTION, detail, subjects))
+    entry = replace(_investigation_entry(viewer, row, Op.COLLECTION, detail, subjects), justification=why)
+    ledger.record(session, entry)
+    for alert in alerts:
+        if not _revealed_to(session, alert.alert_id, viewer):
+            session.add(
+                IdentityReveal(alert_id=alert.alert_id, revealed_to=viewer.staff_id, reason=why, at=now)
+            )
     _link(session, alerts, row, viewer)
     session.flush()
     return row.id
@@ -737,9 +1069,10 @@ def investigations(
     """Investigations the viewer may see (never one into them or built on an alert about them), newest
     first. Names from the staff register, as other work queues show them: the list names who is under
     investigation, so showing it is a consultation of their data, logged."""
+    hidden = unseen(session, viewer)
     query = select(Investigation).where(
-        Investigation.staff_id != viewer.staff_id,
-        Investigation.id.not_in(_hidden_investigations(session, viewer)),
+        Investigation.staff_id.not_in(hidden.staff_ids),
+        Investigation.id.not_in(_hidden_investigations(session, viewer, hidden)),
     )
     if status:
         query = query.where(Investigation.status == status)

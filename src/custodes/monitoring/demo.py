@@ -230,16 +230,20 @@ def _choose(alerts: Sequence[Alert], rules: Sequence[str], taken: set[str]) -> t
     return None
 
 
+_OPEN_REASON = "The pattern needs explaining by the member of staff: opened to find out who and why."
+
+
 def detect_and_triage(session: Session, settings: Settings, unit: Principal, actor: str) -> RunSummary:
     """Run the detectors over the published store (so the ingest must have committed: `run` reads the
     files in `events/`), then the casework of `unit`, a member of the counter-corruption unit: an alert
     dismissed with its reason, an investigation open with a note, and one closed with an outcome. None of
     them is about `unit` (nobody sees alerts about themselves)."""
     summary = service.run(session, settings, actor)
+    hidden = casework.unseen(session, unit)
     alerts = [
         alert
         for alert in session.scalars(select(Alert).order_by(Alert.score.desc(), Alert.alert_id))
-        if not casework.about_viewer(session, alert, unit)
+        if not hidden.hides(alert.staff_id, alert.subject_id)
     ]
     taken: set[str] = set()
     found = _choose(alerts, [rule for rule, _ in _DISMISS], taken)
@@ -250,13 +254,13 @@ def detect_and_triage(session: Session, settings: Settings, unit: Principal, act
     if found is not None:
         alert, index = found
         _, title, note = _OPEN[index]
-        investigation = casework.open_investigation(session, [alert.alert_id], unit, title)
+        investigation = casework.open_investigation(session, [alert.alert_id], unit, title, _OPEN_REASON)
         casework.add_note(session, investigation, unit, note)
     found = _choose(alerts, [rule for rule, *_ in _CLOSE], taken)
     if found is not None:
         alert, index = found
         _, title, note, outcome, reason = _CLOSE[index]
-        investigation = casework.open_investigation(session, [alert.alert_id], unit, title)
+        investigation = casework.open_investigation(session, [alert.alert_id], unit, title, _OPEN_REASON)
         casework.add_note(session, investigation, unit, note)
         casework.close_investigation(session, investigation, unit, outcome, reason)
     session.flush()

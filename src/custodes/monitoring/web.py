@@ -207,16 +207,18 @@ def open_investigation(
     alert_id: AlertIds = None,
     title: Title = "",
     from_alert: Short = "",
+    reason: Reason = "",
 ) -> Any:
-    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked)."""
+    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked). The
+    reason is required: the investigation names the member of staff (casework.open_investigation)."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
-        investigation_id = casework.open_investigation(db, chosen, viewer, title)
+        investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         if from_alert:
-            values = {"title": title, "also": set(alert_id or [])}
+            values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
             return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
         return render(request, "error.html", 400, title="No investigation opened", message=str(error))
     reference = casework.investigation_reference(db, investigation_id, viewer)
@@ -365,6 +367,11 @@ def _overview_page(
 ) -> Any:
     found = service.overview(db)
     latest = found.runs[0] if found.runs else None
+    investigator = Permission.ALERTS_INVESTIGATE in viewer.permissions
+    # The unit's members see alert figures over what they may see: force-wide totals would differ from
+    # their queue by the alerts kept from them (about them, or people close to them).
+    by_status = casework.status_counts(db, viewer) if investigator else found.alerts_by_status
+    visible_runs = casework.run_alert_counts(db, viewer, (r.id for r in found.runs)) if investigator else {}
     return _page(
         request,
         "overview.html",
@@ -372,11 +379,17 @@ def _overview_page(
         problem=problem,
         title="Access monitoring",
         overview=found,
+        alerts_by_status=by_status,
+        run_alerts=(lambda run: visible_runs.get(run.id, (0, 0))[0])
+        if investigator
+        else (lambda run: run.alerts),
+        alerts_heading="Alerts raised or added to (that you may see)" if investigator else "Alerts",
+        investigator=investigator,
         latest=latest,
         latest_by=json.loads(latest.explained_by) if latest else {},
         explanation_titles=EXPLANATION_TITLES,
         files=lambda ingest: ", ".join(json.loads(ingest.files)),
-        may_run=Permission.ALERTS_INVESTIGATE in viewer.permissions,
+        may_run=investigator,
         window_days=RUN_WINDOW_DAYS,
     )
 
@@ -408,8 +421,10 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
         )
     except service.CapacityError as error:
         return _overview_page(request, db, viewer, problem=str(error), status_code=503)
+    # Counted over the alerts this member of the unit may see, never the run's force-wide totals.
+    touched, new = casework.run_alert_counts(db, viewer, [summary.run_id])[summary.run_id]
     return _done(
         "/monitoring",
-        f"Detectors run over {summary.events:,} accesses: {len(summary.alerts):,} alert(s), "
-        f"{summary.new_alerts:,} new.",
+        f"Detectors run over {summary.events:,} accesses: {touched:,} alert(s) raised or added to, "
+        f"{new:,} new.",
     )

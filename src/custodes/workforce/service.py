@@ -10,19 +10,28 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, undefer, undefer_group
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
-from custodes.kit.names import PersonKey, same_person
+from custodes.kit.geo import metres_between
+from custodes.kit.names import PersonKey, same_person, surname_key
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
-from custodes.workforce.models import Course, Declaration, Referral, Staff, TrainingCompletion, Vetting
+from custodes.workforce.models import (
+    HOME_LOCATION,
+    Course,
+    Declaration,
+    Referral,
+    Staff,
+    TrainingCompletion,
+    Vetting,
+)
 from custodes.workforce.schemas import (
     AGE_BANDS,
     DECISIONS,
@@ -1601,9 +1610,9 @@ def staff_for_monitoring(session: Session) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.execute(select(*columns))]
 
 
-def declared_people(session: Session) -> list[tuple[Any, ...]]:
+def declared_people(session: Session, staff_id: str | None = None) -> list[tuple[Any, ...]]:
     """(declaration_id, staff_id, relationship, subject_id, surname, forenames, date_of_birth, postcode) of
-    every declaration that names a person and was not rejected. Not logged."""
+    every declaration that names a person and was not rejected (only `staff_id`'s, if given). Not logged."""
     columns = (
         Declaration.declaration_id,
         Declaration.staff_id,
@@ -1618,7 +1627,57 @@ def declared_people(session: Session) -> list[tuple[Any, ...]]:
         Declaration.kind.in_([kind.value for kind in PERSON_DECLARATIONS]),
         or_(Declaration.status.is_(None), Declaration.status != DeclarationStatus.REJECTED),
     )
-    return [tuple(row) for row in session.execute(query)]
+    if staff_id is not None:
+        query = query.where(Declaration.staff_id == staff_id)
+    return [tuple(row) for row in session.execute(query.order_by(Declaration.declaration_id))]
+
+
+def home_of(session: Session, staff_id: str) -> tuple[str | None, float | None, float | None] | None:
+    """(home postcode, latitude, longitude) of a member of staff, None if not in the register: for matching
+    their household in other records, never shown, so not logged."""
+    staff = session.get(Staff, staff_id, options=[undefer_group(HOME_LOCATION)])
+    if staff is None:
+        return None
+    return staff.home_postcode, staff.home_lat, staff.home_lon
+
+
+def staff_close_to(
+    session: Session, staff_id: str, people: Sequence[PersonKey], household_m: float
+) -> set[str]:
+    """The other members of staff close to `staff_id`: one of `people` (kit.names.same_person against their
+    name, date of birth and home postcode; the caller passes the people `staff_id` declared), or of their
+    household: the same surname key and the same home postcode, or homes within `household_m` metres (the
+    monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by surname key, and only their
+    homes are read (decrypted). For rule checking: nothing is logged."""
+    me = session.get(Staff, staff_id, options=[undefer_group(HOME_LOCATION)])
+    mine = surname_key(me.surname) if me is not None else ""
+    wanted = {key.surname for key in people if key.surname} | ({mine} if mine else set())
+    if not wanted:
+        return set()
+    candidates = [
+        other
+        for other, surname in session.execute(select(Staff.staff_id, Staff.surname))
+        if other != staff_id and surname_key(surname) in wanted
+    ]
+    home = PersonKey.of(None, None, None, None, me.home_postcode).postcode if me is not None else None
+    close = set()
+    for start in range(0, len(candidates), 1000):
+        query = (
+            select(Staff)
+            .where(Staff.staff_id.in_(candidates[start : start + 1000]))
+            .options(undefer_group(HOME_LOCATION))
+        )
+        for other in session.scalars(query):
+            key = PersonKey.of(None, other.surname, other.forenames, other.date_of_birth, other.home_postcode)
+            if any(same_person(person, key) for person in people):
+                close.add(other.staff_id)
+            elif me is not None and mine and key.surname == mine:
+                apart = metres_between(me.home_lat, me.home_lon, other.home_lat, other.home_lon)
+                if (home is not None and key.postcode == home) or (
+                    apart is not None and apart <= household_m
+                ):
+                    close.add(other.staff_id)
+    return close
 
 
 def referral_searches(session: Session) -> list[tuple[Any, ...]]:
