@@ -37,7 +37,7 @@ def _world(factory: sessionmaker[Session], investigate: list[str] | None = None)
         make_people(setup)
         make_alerts(setup)
         found = (
-            casework.open_investigation(setup, investigate, _viewer(setup), "Op Hedge")
+            casework.open_investigation(setup, investigate, _viewer(setup), "Op Hedge", "Pattern of look-ups")
             if investigate
             else None
         )
@@ -57,7 +57,7 @@ def _dismiss(session: Session) -> None:
 
 
 def _investigate(session: Session) -> None:
-    casework.open_investigation(session, ["AL-NEIGHBOUR"], _viewer(session), "Op Race")
+    casework.open_investigation(session, ["AL-NEIGHBOUR"], _viewer(session), "Op Race", "Pattern of look-ups")
 
 
 def _decisions(session: Session, alert_id: str) -> list[dict[str, object]]:

@@ -68,7 +68,7 @@ def case(db: Session, settings: Settings, tmp_path: Path) -> Case:
     s1 = next(a.alert_id for a in summary.alerts if a.staff_id == "S1" and a.subject_id == "N-NB")
     ccu8 = identity.principal_for(db, "CCU8")
     assert ccu8 is not None
-    opened = casework.open_investigation(db, [mine], ccu8, "Op Mirror")
+    opened = casework.open_investigation(db, [mine], ccu8, "Op Mirror", "Looked up a public figure")
     db.commit()
     casework.view_investigation(db, settings, opened, ccu8)  # consults CCU7's staff record, naming it
     casework.investigations(db, ccu8)  # a list naming CCU7
