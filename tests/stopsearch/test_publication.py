@@ -91,7 +91,10 @@ def make_report(figures: dict[str, tuple[int, int | None, int, int, int]] | None
         {
             "month": month,
             "searches": person_searches // 12,
-            "by_group": {g: f[0] // 12 + (index * 37 if g == "Black" else 0) for g, f in figures.items()},
+            "by_group": {
+                g: f[0] // 12 + (index * 37 if g == "Black" else 0) + (f[0] % 12 if index == 1 else 0)
+                for g, f in figures.items()
+            },  # each group's searches all fall in some month (a small group's all in February)
             "arrests": 1_500,
             "find_known": 7_000,
             "finds": 1_700,
@@ -228,6 +231,8 @@ def test_small_groups_are_left_out_of_the_sentences() -> None:
 
 def test_a_ratio_whose_interval_includes_one_is_not_called_a_difference() -> None:
     figures = dict(FIGURES)
+    # Other large enough to be shown: with it suppressed, Mixed (the next smallest) would be withheld too
+    figures["Other"] = (3_000, 281_041, 400, 2_000, 450)
     figures["Mixed"] = (200, 405_279, 30, 150, 35)  # 0.49 per 1,000 vs White 8.2: fewer, clearly
     figures["Asian"] = (12_400, 1_511_546, 1_600, 9_000, 1_900)  # 8.2 per 1,000: the same as White
     sentences = publication.summary(make_report(figures), THRESHOLD)
@@ -266,14 +271,16 @@ def test_a_higher_threshold_suppresses_more() -> None:
 # --------------------------------------------------------------------------- the tables
 
 
-def test_tables_show_suppressed_figures_as_fewer_than() -> None:
+def test_tables_show_suppressed_figures_as_suppressed() -> None:
+    """Primary and complementary figures are shown alike: "fewer than 10" beside a "suppressed" complement
+    would bound the complement (and pin both when they add up to 11)."""
     html = publication.render_html(
         make_report(), force_name="Metropolitan Police Service", threshold=THRESHOLD
     )
     text = _text(html)
     other_row = re.search(r"<tr[^>]*>\s*<th[^>]*>Other</th>(.*?)</tr>", html, re.S)
     assert other_row is not None
-    assert "fewer than 10" in other_row.group(1)
+    assert "suppressed" in other_row.group(1) and "fewer than" not in other_row.group(1)
     assert "281,041" in other_row.group(1)  # the population is not a count of searches
     # the raw small numbers appear nowhere in that row
     assert not re.search(r">\s*6\s*<", other_row.group(1))
@@ -310,15 +317,17 @@ def test_html_is_a_complete_document_with_charts_methods_and_version() -> None:
 def test_charts_leave_out_suppressed_groups() -> None:
     report = make_report()
     rates = (charts.rates_svg(report, THRESHOLD) or b"").decode()
-    assert "Black" in rates and "Mixed" in rates
+    # Other (6) is suppressed; Mixed, the next smallest group, is withheld with it, or the published total
+    # less the other groups would give Other away
+    assert "Black" in rates and ">Mixed<" not in rates
     assert ">Other<" not in rates
-    assert "fewer than 10 searches): Other" in rates
+    assert "fewer than 10 searches, or withheld so that those cannot be worked out): Mixed, Other" in rates
     outcomes = (charts.outcomes_svg(report, THRESHOLD) or b"").decode()
-    assert "Not stated" in outcomes and "Not shown (fewer than 10 searches): Other" in outcomes
+    assert "Not stated" in outcomes and "cannot be worked out): Mixed, Other" in outcomes
     objects = (charts.objects_svg(report, THRESHOLD) or b"").decode()
     assert (
         "Controlled drugs" in objects
-        and "Not shown (fewer than 10 searches): Article for use in theft" in objects
+        and "cannot be worked out): Stolen goods, Article for use in theft" in objects
     )
     assert charts.trend_svg(report, THRESHOLD) is not None
     # with nothing to draw there is no chart at all
