@@ -376,3 +376,38 @@ def test_records_that_never_link_finds_say_so() -> None:
     assert "found what they were looking for (a find" not in text
     svg = (charts.outcomes_svg(report, THRESHOLD) or b"").decode()
     assert "Arrest" in svg and "Find linked to the search" not in svg
+
+
+def _with_ratio(group: str, ratio: float, ci: list[float]) -> dict[str, Any]:
+    report = make_report()
+    report["groups"][group].update(ratio_to_white=ratio, ratio_ci95=ci)
+    return report
+
+
+def test_a_ratio_below_one_never_reads_as_1_0_times() -> None:
+    """0.96 (0.933 to 0.987) read "less often ... at 1.0 times their rate (95% interval 0.93 to 1.0)"."""
+    report = _with_ratio("Asian", 0.96, [0.933, 0.987])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "less often than White people: at 0.96 times their rate (95% interval 0.93 to 0.99)" in sentence
+    view = publication.report_view(report, force_name="x", threshold=THRESHOLD)
+    asian = next(row for row in view["rate_rows"] if row[0] == "Asian")
+    assert asian[4:6] == ("0.96", "0.93 to 0.99")
+
+
+def test_a_ratio_above_one_never_reads_as_1_0_times() -> None:
+    """1.045 (1.017 to 1.074) read "at 1.0 times the rate ... (1.0 to 1.1)"."""
+    report = _with_ratio("Asian", 1.046, [1.017, 1.074])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "searched at 1.05 times the rate of White people (95% interval 1.02 to 1.07)" in sentence
+    # still reading as 1 at two places while excluding 1: a third
+    report = _with_ratio("Asian", 1.004, [1.001, 1.007])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "at 1.004 times the rate of White people (95% interval 1.001 to 1.007)" in sentence
+
+
+def test_a_ratio_near_one_whose_interval_includes_one_gets_two_places() -> None:
+    report = _with_ratio("Asian", 1.02, [0.98, 1.06])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "(ratio 1.02, 95% interval 0.98 to 1.06, which includes 1" in sentence
+    # away from 1, one place as before
+    assert charts.ratio_places(4.4, [4.3, 4.5]) == 1 and charts.ratio_places(0.5, [0.4, 0.6]) == 2

@@ -41,6 +41,24 @@ def shown(base: int | None, threshold: int) -> bool:
     return base is not None and base >= threshold
 
 
+def ratio_places(ratio: float, ci: Sequence[float] | None = None) -> int:
+    """Decimal places for a ratio to White and its interval, shown alike: one (two below 0.95), but two
+    whenever the ratio or an end rounds to 1.0, and more while an interval that excludes 1 still has a
+    figure that reads as exactly 1 (so "less often ... at 1.0 times their rate" cannot happen)."""
+    places = 1 if ratio >= 0.95 else 2
+    values = [ratio, *(ci or ())]
+    excludes_one = bool(ci) and (ci[0] > 1 or ci[1] < 1)  # type: ignore[index]
+
+    def reads_as_one(digits: int) -> bool:
+        return any(f"{value:.{digits}f}" == f"{1:.{digits}f}" for value in values)
+
+    if places == 1 and reads_as_one(1):
+        places = 2
+    while excludes_one and places < 4 and reads_as_one(places):
+        places += 1
+    return places
+
+
 def data_uri(svg: bytes) -> str:
     """The SVG as a data: URI for an <img> (the screens' CSP and WeasyPrint both accept it)."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
@@ -87,7 +105,7 @@ def rates_svg(report: Report, threshold: int, marks: Published | None = None) ->
             spread = [[max(0.0, ratio - ci[0])], [max(0.0, ci[1] - ratio)]]
             right.errorbar([ratio], [y], xerr=spread, fmt="none", ecolor=INK, elinewidth=1.2, capsize=4)
         right.plot([ratio], [y], "o", color=GROUP_COLOURS[group], markersize=8, markeredgecolor=INK)
-        label = "reference" if group == REFERENCE_GROUP else f"{_one(ratio)}×"
+        label = "reference" if group == REFERENCE_GROUP else f"{ratio:.{ratio_places(ratio, ci)}f}×"
         right.annotate(label, (ratio, y), xytext=(0, 9), textcoords="offset points", ha="center",
                        fontsize=9, color=INK)  # fmt: skip
     right.axvline(1.0, color=MUTED, linewidth=1, linestyle="--")

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import MONTH_NAMES, month_title
 from custodes.stopsearch import charts
-from custodes.stopsearch.charts import shown
+from custodes.stopsearch.charts import ratio_places, shown
 from custodes.stopsearch.schemas import GROUPS, POPULATION_GROUPS, REFERENCE_GROUP, Report
 from custodes.stopsearch.suppression import Published, published
 
@@ -79,8 +79,20 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-def _ratio(value: float) -> str:
-    return f"{value:.1f}" if value >= 0.95 else f"{value:.2f}"
+def _ratio(value: float, places: int | None = None) -> str:
+    return f"{value:.{ratio_places(value) if places is None else places}f}"
+
+
+def _ratio_and_interval(ratio: float, ci: Sequence[float] | None) -> tuple[str, str]:
+    """A ratio and its interval to the same places, never reading as 1 when the interval excludes 1."""
+    places = ratio_places(ratio, ci)
+    return _ratio(ratio, places), _interval(ci, lambda value: _ratio(value, places))
+
+
+def _ratio_range(bounds: Sequence[float]) -> str:
+    """A range of ratios ("1.08 to 1.32"), both ends to the same places."""
+    places = max(ratio_places(bounds[0], bounds), ratio_places(bounds[1], bounds))
+    return _interval(bounds, lambda value: _ratio(value, places))
 
 
 def _interval(ci: Sequence[float] | None, format_one: Any = _pct) -> str:
@@ -220,21 +232,22 @@ def _rate_sentences(report: Report, threshold: int, marks: Published) -> list[st
                 sentences.append(f"There is no population figure for {_people(group)}, so no rate is given.")
             continue
         rates = f"{rate:,.1f} searches per 1,000 residents, against {white_rate:,.1f} for White people"
-        interval = f"95% interval {_interval(ci, _ratio)}"
+        ratio_text, interval_text = _ratio_and_interval(ratio, ci)
+        interval = f"95% interval {interval_text}"
         if ci and ci[0] > 1:
             sentences.append(
-                f"{_people(group, start=True)} were searched at {_ratio(ratio)} times the rate of White "
+                f"{_people(group, start=True)} were searched at {ratio_text} times the rate of White "
                 f"people ({interval}): {rates}."
             )
         elif ci and ci[1] < 1:
             sentences.append(
                 f"{_people(group, start=True)} were searched less often than White people: at "
-                f"{_ratio(ratio)} times their rate ({interval}); {rates}."
+                f"{ratio_text} times their rate ({interval}); {rates}."
             )
         else:
             sentences.append(
                 f"{_people(group, start=True)} were searched at about the same rate as White people: {rates} "
-                f"(ratio {_ratio(ratio)}, {interval}, which includes 1, so the difference could be chance)."
+                f"(ratio {ratio_text}, {interval}, which includes 1, so the difference could be chance)."
             )
     return sentences
 
@@ -371,7 +384,7 @@ def _unknown_sentences(report: Report, threshold: int, marks: Published) -> list
             continue
         bounds = groups.get(group, {}).get("ratio_bounds_unknown")
         if bounds and groups[group].get("ratio_to_white") is not None:
-            ranges.append(f"for {_people(group)} between {_ratio(bounds[0])} and {_ratio(bounds[1])}")
+            ranges.append(f"for {_people(group)} between {_ratio_range(bounds).replace(' to ', ' and ')}")
     if not ranges:
         return [opening + " They are left out of the rates."]
     return [
@@ -496,10 +509,13 @@ def _rate_rows(report: Report, marks: Published) -> list[tuple[str, ...]]:
             elif not _ratio_shown(marks, group):
                 ratio_text = ci_text = bounds_text = SUPPRESSED
             else:
-                ratio_text = _ratio(ratio) if ratio is not None else "—"
-                ci_text = _interval(ci, _ratio)
+                ratio_text, ci_text = _ratio_and_interval(ratio, ci) if ratio is not None else ("—", "—")
                 # the bounds add the searches with no ethnicity stated: shown only when that count is
-                bounds_text = _interval(bounds, _ratio) if _group_shown(marks, "Not stated") else SUPPRESSED
+                bounds_text = (
+                    (_ratio_range(bounds) if bounds else "—")
+                    if _group_shown(marks, "Not stated")
+                    else SUPPRESSED
+                )
         rows.append(
             (
                 group,
