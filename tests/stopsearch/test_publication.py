@@ -411,3 +411,20 @@ def test_a_ratio_near_one_whose_interval_includes_one_gets_two_places() -> None:
     assert "(ratio 1.02, 95% interval 0.98 to 1.06, which includes 1" in sentence
     # away from 1, one place as before
     assert charts.ratio_places(4.4, [4.3, 4.5]) == 1 and charts.ratio_places(0.5, [0.4, 0.6]) == 2
+
+
+def test_officer_defined_reports_say_their_categories_do_not_match_the_census() -> None:
+    report = make_report()
+    report["ethnicity"] = "officer"
+    report["groups"]["Mixed"].update(
+        searches=0, rate_per_1000=None, ratio_to_white=None, ratio_ci95=None, ratio_bounds_unknown=None
+    )
+    view = publication.report_view(report, force_name="x", threshold=THRESHOLD)
+    methods = dict(view["methods"])
+    caveat = methods["Officer-defined ethnicity and the census"]
+    assert "no Mixed category" in caveat and "Chinese people as Other" in caveat
+    mixed = next(row for row in view["rate_rows"] if row[0] == "Mixed")
+    assert mixed[3:5] == ("no officer category", "no officer category")
+    assert not any("Mixed ethnicity were searched" in s for s in view["summary"])
+    own = publication.report_view(make_report(), force_name="x", threshold=THRESHOLD)
+    assert "Officer-defined ethnicity and the census" not in dict(own["methods"])

@@ -500,6 +500,9 @@ def _rate_rows(report: Report, marks: Published) -> list[tuple[str, ...]]:
         bounds = figures.get("ratio_bounds_unknown")
         if population is None:
             rate_text = ratio_text = ci_text = bounds_text = "—"
+        elif report.get("ethnicity") == "officer" and group == "Mixed" and rate is None:
+            rate_text = ratio_text = "no officer category"
+            ci_text = bounds_text = "—"
         elif not _group_shown(marks, group):
             rate_text = ratio_text = ci_text = bounds_text = SUPPRESSED if searches else "—"
         else:
@@ -726,6 +729,22 @@ def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
     """(heading, paragraph) pairs: how each figure is made and what to bear in mind."""
     census = census_title(report)
     vehicle = report.get("vehicle_only") or 0
+    officer = (
+        [
+            (
+                "Officer-defined ethnicity and the census",
+                "Officers record White, Black, Asian or Other: the officer-defined data has no Mixed "
+                "category, so people of Mixed ethnicity are counted in whichever group the officer chose "
+                "and no rate or ratio is given for Mixed (none, rather than 0). Officers also record "
+                "Chinese people as Other, while the census figures used here count Chinese people as "
+                "Asian. The denominators therefore do not match the officer categories: the rates for the "
+                "groups officers put Mixed people in are overstated, the Asian rate is understated and the "
+                "Other rate overstated. Self-defined ethnicity matches the census groups.",
+            )
+        ]
+        if report.get("ethnicity") == "officer"
+        else []
+    )
     return [
         (
             "Source",
@@ -752,6 +771,7 @@ def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
             "visitors or a busy night-time economy have higher rates than their residents alone would give, "
             "and populations change between censuses.",
         ),
+        *officer,
         (
             "Ratios and their intervals",
             "Ratio to White = the group's rate ÷ the rate for White people. The 95% interval is "
