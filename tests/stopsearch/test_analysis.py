@@ -119,7 +119,11 @@ def test_report_counts_match_the_definitions(
         assert (figures["searches"], figures["arrests"], figures["find_known"], figures["finds"]) == (
             searches[name], arrests[name], known[name], finds[name],
         ), name  # fmt: skip
-        if name != "Not stated":
+        if officer and name == "Mixed" and not any(r["officer"] == "Mixed" for r in persons):
+            # no officer-defined Mixed at all: no rate (null), not a rate of 0
+            assert figures["population"] == POPULATION[name]
+            assert figures["rate_per_1000"] is None and figures["ratio_to_white"] is None
+        elif name != "Not stated":
             assert figures["population"] == POPULATION[name]
             assert math.isclose(figures["rate_per_1000"], searches[name] / POPULATION[name] * 1000)
             if searches["White"] and name != "White":
@@ -154,6 +158,29 @@ def test_drugs_possession_and_supply_and_unknown_bounds(
     assert low < black["ratio_to_white"] < high
     assert report["data_quality"]["not_stated_share"] == pytest.approx(4 / 12)
     assert report["groups"]["White"]["ratio_ci95"] == [1.0, 1.0]
+
+
+def test_officer_defined_data_without_mixed_gives_mixed_no_rate(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """data.police.uk's officer-defined ethnicity has no Mixed category: Mixed's rate and ratio are null,
+    not 0 (which read as "never searched"); self-defined, and officer data that has Mixed, are unchanged."""
+    _population(db, tmp_path)
+    rows = [search(officer="White")] * 3 + [search(group="Mixed", officer="Asian")] * 2
+    service.import_stop_searches(db, settings, [write(tmp_path, "2019-05", "kent", rows)], actor=ACTOR)
+    officer = service.report(db, settings, ReportRequest("kent", "2019-05", "2019-05", "officer"))
+    mixed = officer["groups"]["Mixed"]
+    assert mixed["searches"] == 0 and mixed["population"] == POPULATION["Mixed"]
+    assert mixed["rate_per_1000"] is None and mixed["ratio_to_white"] is None
+    assert mixed["ratio_ci95"] is None and mixed["ratio_bounds_unknown"] is None
+    assert all(point["ratio_to_white"]["Mixed"] is None for point in officer["rolling_12_months"])
+    assert officer["groups"]["Asian"]["rate_per_1000"] == pytest.approx(2 / 60_000 * 1000)
+    own = service.report(db, settings, ReportRequest("kent", "2019-05", "2019-05", "self"))
+    assert own["groups"]["Mixed"]["rate_per_1000"] == pytest.approx(2 / 25_000 * 1000)
+    rows.append(search(group="Mixed", officer="Mixed", day=4))
+    service.import_stop_searches(db, settings, [write(tmp_path, "2019-05", "kent", rows)], actor=ACTOR)
+    officer = service.report(db, settings, ReportRequest("kent", "2019-05", "2019-05", "officer"))
+    assert officer["groups"]["Mixed"]["rate_per_1000"] == pytest.approx(1 / 25_000 * 1000)
 
 
 def test_months_missing_and_rolling_twelve_months(db: Session, settings: Settings, tmp_path: Path) -> None:

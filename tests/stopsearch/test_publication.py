@@ -91,7 +91,10 @@ def make_report(figures: dict[str, tuple[int, int | None, int, int, int]] | None
         {
             "month": month,
             "searches": person_searches // 12,
-            "by_group": {g: f[0] // 12 + (index * 37 if g == "Black" else 0) for g, f in figures.items()},
+            "by_group": {
+                g: f[0] // 12 + (index * 37 if g == "Black" else 0) + (f[0] % 12 if index == 1 else 0)
+                for g, f in figures.items()
+            },  # each group's searches all fall in some month (a small group's all in February)
             "arrests": 1_500,
             "find_known": 7_000,
             "finds": 1_700,
@@ -228,6 +231,8 @@ def test_small_groups_are_left_out_of_the_sentences() -> None:
 
 def test_a_ratio_whose_interval_includes_one_is_not_called_a_difference() -> None:
     figures = dict(FIGURES)
+    # Other large enough to be shown: with it suppressed, Mixed (the next smallest) would be withheld too
+    figures["Other"] = (3_000, 281_041, 400, 2_000, 450)
     figures["Mixed"] = (200, 405_279, 30, 150, 35)  # 0.49 per 1,000 vs White 8.2: fewer, clearly
     figures["Asian"] = (12_400, 1_511_546, 1_600, 9_000, 1_900)  # 8.2 per 1,000: the same as White
     sentences = publication.summary(make_report(figures), THRESHOLD)
@@ -266,14 +271,16 @@ def test_a_higher_threshold_suppresses_more() -> None:
 # --------------------------------------------------------------------------- the tables
 
 
-def test_tables_show_suppressed_figures_as_fewer_than() -> None:
+def test_tables_show_suppressed_figures_as_suppressed() -> None:
+    """Primary and complementary figures are shown alike: "fewer than 10" beside a "suppressed" complement
+    would bound the complement (and pin both when they add up to 11)."""
     html = publication.render_html(
         make_report(), force_name="Metropolitan Police Service", threshold=THRESHOLD
     )
     text = _text(html)
     other_row = re.search(r"<tr[^>]*>\s*<th[^>]*>Other</th>(.*?)</tr>", html, re.S)
     assert other_row is not None
-    assert "fewer than 10" in other_row.group(1)
+    assert "suppressed" in other_row.group(1) and "fewer than" not in other_row.group(1)
     assert "281,041" in other_row.group(1)  # the population is not a count of searches
     # the raw small numbers appear nowhere in that row
     assert not re.search(r">\s*6\s*<", other_row.group(1))
@@ -310,15 +317,17 @@ def test_html_is_a_complete_document_with_charts_methods_and_version() -> None:
 def test_charts_leave_out_suppressed_groups() -> None:
     report = make_report()
     rates = (charts.rates_svg(report, THRESHOLD) or b"").decode()
-    assert "Black" in rates and "Mixed" in rates
+    # Other (6) is suppressed; Mixed, the next smallest group, is withheld with it, or the published total
+    # less the other groups would give Other away
+    assert "Black" in rates and ">Mixed<" not in rates
     assert ">Other<" not in rates
-    assert "fewer than 10 searches): Other" in rates
+    assert "fewer than 10 searches, or withheld so that those cannot be worked out): Mixed, Other" in rates
     outcomes = (charts.outcomes_svg(report, THRESHOLD) or b"").decode()
-    assert "Not stated" in outcomes and "Not shown (fewer than 10 searches): Other" in outcomes
+    assert "Not stated" in outcomes and "cannot be worked out): Mixed, Other" in outcomes
     objects = (charts.objects_svg(report, THRESHOLD) or b"").decode()
     assert (
         "Controlled drugs" in objects
-        and "Not shown (fewer than 10 searches): Article for use in theft" in objects
+        and "cannot be worked out): Stolen goods, Article for use in theft" in objects
     )
     assert charts.trend_svg(report, THRESHOLD) is not None
     # with nothing to draw there is no chart at all
@@ -367,3 +376,55 @@ def test_records_that_never_link_finds_say_so() -> None:
     assert "found what they were looking for (a find" not in text
     svg = (charts.outcomes_svg(report, THRESHOLD) or b"").decode()
     assert "Arrest" in svg and "Find linked to the search" not in svg
+
+
+def _with_ratio(group: str, ratio: float, ci: list[float]) -> dict[str, Any]:
+    report = make_report()
+    report["groups"][group].update(ratio_to_white=ratio, ratio_ci95=ci)
+    return report
+
+
+def test_a_ratio_below_one_never_reads_as_1_0_times() -> None:
+    """0.96 (0.933 to 0.987) read "less often ... at 1.0 times their rate (95% interval 0.93 to 1.0)"."""
+    report = _with_ratio("Asian", 0.96, [0.933, 0.987])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "less often than White people: at 0.96 times their rate (95% interval 0.93 to 0.99)" in sentence
+    view = publication.report_view(report, force_name="x", threshold=THRESHOLD)
+    asian = next(row for row in view["rate_rows"] if row[0] == "Asian")
+    assert asian[4:6] == ("0.96", "0.93 to 0.99")
+
+
+def test_a_ratio_above_one_never_reads_as_1_0_times() -> None:
+    """1.045 (1.017 to 1.074) read "at 1.0 times the rate ... (1.0 to 1.1)"."""
+    report = _with_ratio("Asian", 1.046, [1.017, 1.074])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "searched at 1.05 times the rate of White people (95% interval 1.02 to 1.07)" in sentence
+    # still reading as 1 at two places while excluding 1: a third
+    report = _with_ratio("Asian", 1.004, [1.001, 1.007])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "at 1.004 times the rate of White people (95% interval 1.001 to 1.007)" in sentence
+
+
+def test_a_ratio_near_one_whose_interval_includes_one_gets_two_places() -> None:
+    report = _with_ratio("Asian", 1.02, [0.98, 1.06])
+    sentence = next(s for s in publication.summary(report, THRESHOLD) if s.startswith("Asian people"))
+    assert "(ratio 1.02, 95% interval 0.98 to 1.06, which includes 1" in sentence
+    # away from 1, one place as before
+    assert charts.ratio_places(4.4, [4.3, 4.5]) == 1 and charts.ratio_places(0.5, [0.4, 0.6]) == 2
+
+
+def test_officer_defined_reports_say_their_categories_do_not_match_the_census() -> None:
+    report = make_report()
+    report["ethnicity"] = "officer"
+    report["groups"]["Mixed"].update(
+        searches=0, rate_per_1000=None, ratio_to_white=None, ratio_ci95=None, ratio_bounds_unknown=None
+    )
+    view = publication.report_view(report, force_name="x", threshold=THRESHOLD)
+    methods = dict(view["methods"])
+    caveat = methods["Officer-defined ethnicity and the census"]
+    assert "no Mixed category" in caveat and "Chinese people as Other" in caveat
+    mixed = next(row for row in view["rate_rows"] if row[0] == "Mixed")
+    assert mixed[3:5] == ("no officer category", "no officer category")
+    assert not any("Mixed ethnicity were searched" in s for s in view["summary"])
+    own = publication.report_view(make_report(), force_name="x", threshold=THRESHOLD)
+    assert "Officer-defined ethnicity and the census" not in dict(own["methods"])

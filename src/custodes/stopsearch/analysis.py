@@ -372,7 +372,7 @@ def analyse(
     months = months_between(first, last)
     records = sum(cell.records for cell in cells)
     person_searches = sum(cell.searches for cell in cells)
-    return {
+    report: Report = {
         "force": request.force,
         "from": first,
         "to": last,
@@ -389,3 +389,19 @@ def analyse(
         "grounds_review": grounds_figures([review for review in reviews if first <= review.month <= last]),
         "data_quality": quality,
     }
+    if request.ethnicity == "officer" and not any(
+        cell.searches for cell in all_cells if cell.group == "Mixed"
+    ):
+        _no_category(report, "Mixed")
+    return report
+
+
+def _no_category(report: Report, group: str) -> None:
+    """A group the records have no category for (officer-defined ethnicity has no Mixed): its rates and
+    ratios are unknown (null), not 0; its people are counted in whichever group the officer chose."""
+    report["groups"][group].update(
+        rate_per_1000=None, ratio_to_white=None, ratio_ci95=None, ratio_bounds_unknown=None
+    )
+    for point in report["rolling_12_months"]:
+        point["rate_per_1000"][group] = None
+        point["ratio_to_white"][group] = None

@@ -1,7 +1,7 @@
 """Stop-search charts (matplotlib, no pyplot state): SVG for the screens, the same figures in the publication.
 
-Every chart draws only figures based on at least `threshold` searches (small-number suppression): a group, a
-month or an object of search with fewer is left out, and the chart says so underneath.
+Every chart draws only the figures the tables show (small-number suppression, suppression.py): a group, a
+month or an object of search whose figures are suppressed is left out, and the chart says so underneath.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from custodes.stopsearch.schemas import GROUPS, REFERENCE_GROUP, Report
+from custodes.stopsearch.suppression import Published, published
 
 INK, MUTED, GRID = "#0b0c0c", "#505a5f", "#d8d8d8"
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies; the reference group in dark grey.
@@ -40,12 +41,22 @@ def shown(base: int | None, threshold: int) -> bool:
     return base is not None and base >= threshold
 
 
-def ratio_shown(report: Report, group: str, threshold: int) -> bool:
-    """A ratio to White rests on both groups' searches: both must be at least the threshold."""
-    groups = report.get("groups", {})
-    own = groups.get(group, {}).get("searches")
-    reference = groups.get(REFERENCE_GROUP, {}).get("searches")
-    return shown(own, threshold) and shown(reference, threshold)
+def ratio_places(ratio: float, ci: Sequence[float] | None = None) -> int:
+    """Decimal places for a ratio to White and its interval, shown alike: one (two below 0.95), but two
+    whenever the ratio or an end rounds to 1.0, and more while an interval that excludes 1 still has a
+    figure that reads as exactly 1 (so "less often ... at 1.0 times their rate" cannot happen)."""
+    places = 1 if ratio >= 0.95 else 2
+    values = [ratio, *(ci or ())]
+    excludes_one = bool(ci) and (ci[0] > 1 or ci[1] < 1)  # type: ignore[index]
+
+    def reads_as_one(digits: int) -> bool:
+        return any(f"{value:.{digits}f}" == f"{1:.{digits}f}" for value in values)
+
+    if places == 1 and reads_as_one(1):
+        places = 2
+    while excludes_one and places < 4 and reads_as_one(places):
+        places += 1
+    return places
 
 
 def data_uri(svg: bytes) -> str:
@@ -56,16 +67,16 @@ def data_uri(svg: bytes) -> str:
 # --------------------------------------------------------------------------- the charts
 
 
-def rates_svg(report: Report, threshold: int) -> bytes | None:
+def rates_svg(report: Report, threshold: int, marks: Published | None = None) -> bytes | None:
     """Searches per 1,000 residents by group, and each group's ratio to White with its 95% interval.
 
-    None when no group has both a population figure and enough searches (nothing to draw)."""
+    None when no group has both a population figure and figures shown (nothing to draw)."""
+    marks = marks or published(report, threshold)
     groups = report.get("groups", {})
     rows = [
         group
         for group in GROUPS
-        if groups.get(group, {}).get("rate_per_1000") is not None
-        and shown(groups[group].get("searches"), threshold)
+        if groups.get(group, {}).get("rate_per_1000") is not None and marks.shown(("S", "g", group))
     ]
     if not rows:
         return None
@@ -83,14 +94,18 @@ def rates_svg(report: Report, threshold: int) -> bytes | None:
     _tidy(left)
 
     ratios = [(g, groups[g].get("ratio_to_white"), groups[g].get("ratio_ci95")) for g in rows]
-    plotted = [(g, r, ci) for g, r, ci in ratios if r is not None and ratio_shown(report, g, threshold)]
+    plotted = [
+        (g, r, ci)
+        for g, r, ci in ratios
+        if r is not None and marks.shown(("S", "g", g), ("S", "g", REFERENCE_GROUP))
+    ]
     for group, ratio, ci in plotted:
         y = rows.index(group)
         if ci and group != REFERENCE_GROUP:
             spread = [[max(0.0, ratio - ci[0])], [max(0.0, ci[1] - ratio)]]
             right.errorbar([ratio], [y], xerr=spread, fmt="none", ecolor=INK, elinewidth=1.2, capsize=4)
         right.plot([ratio], [y], "o", color=GROUP_COLOURS[group], markersize=8, markeredgecolor=INK)
-        label = "reference" if group == REFERENCE_GROUP else f"{_one(ratio)}×"
+        label = "reference" if group == REFERENCE_GROUP else f"{ratio:.{ratio_places(ratio, ci)}f}×"
         right.annotate(label, (ratio, y), xytext=(0, 9), textcoords="offset points", ha="center",
                        fontsize=9, color=INK)  # fmt: skip
     right.axvline(1.0, color=MUTED, linewidth=1, linestyle="--")
@@ -106,30 +121,44 @@ def rates_svg(report: Report, threshold: int) -> bytes | None:
     _tidy(right)
     right.set_ylim(-0.6, len(rows) - 0.4)
     return _svg(
-        figure, _left_out(report, threshold, [g for g in GROUPS if g not in rows and g != "Not stated"])
+        figure,
+        _left_out(report, threshold, marks, [g for g in GROUPS if g not in rows and g != "Not stated"]),
     )
 
 
-def outcomes_svg(report: Report, threshold: int) -> bytes | None:
+def outcomes_svg(report: Report, threshold: int, marks: Published | None = None) -> bytes | None:
     """Find rate and arrest rate by group, with Wilson 95% intervals."""
+    marks = marks or published(report, threshold)
     groups = report.get("groups", {})
     return _paired_rates(
-        [(g, groups[g]) for g in GROUPS if g in groups],
+        [(g, groups[g], ("g", g)) for g in GROUPS if g in groups],
         threshold,
+        marks,
         xlabel="% of searches (95% interval)",
     )
 
 
-def objects_svg(report: Report, threshold: int) -> bytes | None:
+def objects_svg(report: Report, threshold: int, marks: Published | None = None) -> bytes | None:
     """Find rate and arrest rate by object of search, with Wilson 95% intervals."""
+    marks = marks or published(report, threshold)
     objects = report.get("by_object", {})
     ordered = sorted(objects.items(), key=lambda item: -(item[1].get("searches") or 0))
-    return _paired_rates(ordered, threshold, xlabel="% of searches for that object (95% interval)")
+    return _paired_rates(
+        [(name, figures, ("o", name)) for name, figures in ordered],
+        threshold,
+        marks,
+        xlabel="% of searches for that object (95% interval)",
+    )
 
 
-def trend_svg(report: Report, threshold: int) -> bytes | None:
-    """Searches a month by group; below, the ratio to White over the 12 months to each month, where all 12
-    months are present and the figures are not suppressed."""
+def trend_svg(report: Report, threshold: int, marks: Published | None = None) -> bytes | None:
+    """Searches a month by group; below, the ratio to White over the 12 months to each month.
+
+    A month's count of a group is drawn only when the table shows it. A 12-month ratio is drawn only when
+    its whole window lies in the report's months and every month's count of the group and of White in it
+    is shown: the ratio is then a function of published figures. (A window reaching before the period, or
+    over a suppressed month, would give away by subtraction counts that are not published.)"""
+    marks = marks or published(report, threshold)
     monthly: list[dict[str, Any]] = report.get("monthly") or []
     if not monthly:
         return None
@@ -140,11 +169,21 @@ def trend_svg(report: Report, threshold: int) -> bytes | None:
     for entry in rolling:
         if entry["month"] not in months:
             continue
+        window = _window(entry["month"])
+        if any(m not in months for m in window):
+            continue
         counts = windows[entry["month"]]
         for group, ratio in (entry.get("ratio_to_white") or {}).items():
             if group == REFERENCE_GROUP or ratio is None:
                 continue
-            if shown(counts.get(group), threshold) and shown(counts.get(REFERENCE_GROUP), threshold):
+            published_counts = all(
+                marks.shown(("S", "mg", m, group), ("S", "mg", m, REFERENCE_GROUP)) for m in window
+            )
+            if (
+                published_counts
+                and shown(counts.get(group), threshold)
+                and shown(counts.get(REFERENCE_GROUP), threshold)
+            ):
                 ratio_lines.setdefault(group, []).append((months.index(entry["month"]), ratio))
     ratio_lines = {group: points for group, points in ratio_lines.items() if len(points) > 1}  # a trend
     panels = 2 if ratio_lines else 1
@@ -155,16 +194,20 @@ def trend_svg(report: Report, threshold: int) -> bytes | None:
     hidden = False
     for group in GROUPS:
         values = [m.get("by_group", {}).get(group, 0) for m in monthly]
-        if not any(shown(v, threshold) for v in values):
+        visible = [
+            not v or marks.shown(("S", "mg", m["month"], group)) for v, m in zip(values, monthly, strict=True)
+        ]
+        if not any(v and ok for v, ok in zip(values, visible, strict=True)):
             hidden = hidden or any(values)
             continue
-        points = [v if shown(v, threshold) else math.nan for v in values]
-        hidden = hidden or any(0 < v < threshold for v in values)
+        points = [v if ok else math.nan for v, ok in zip(values, visible, strict=True)]
+        hidden = hidden or not all(visible)
         counts_axes.plot(x, points, marker="o", markersize=3, linewidth=1.8, color=GROUP_COLOURS[group],
                          label=group)  # fmt: skip
     counts_axes.set_ylabel("Person searches a month")
     counts_axes.set_ylim(bottom=0)
-    counts_axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    if counts_axes.get_legend_handles_labels()[0]:
+        counts_axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     _tidy(counts_axes, grid="y")
     if ratio_lines:
         ratio_axes = axes_list[1]
@@ -179,17 +222,23 @@ def trend_svg(report: Report, threshold: int) -> bytes | None:
     step = max(1, math.ceil(len(months) / 12))
     bottom = axes_list[-1]
     bottom.set_xticks(x[::step], [month_label(m) for m in months[::step]], rotation=45, ha="right")
-    note = f"Months in which a group had fewer than {threshold} searches are not plotted." if hidden else None
+    note = (
+        f"Suppressed months of a group (fewer than {threshold} searches, or withheld so those cannot be "
+        "worked out) are not plotted."
+        if hidden
+        else None
+    )
     return _svg(figure, note)
 
 
-def chart_uris(report: Report, threshold: int) -> dict[str, str | None]:
+def chart_uris(report: Report, threshold: int, marks: Published | None = None) -> dict[str, str | None]:
     """The four charts as data: URIs (None where there is nothing to draw)."""
+    marks = marks or published(report, threshold)
     made = {
-        "rates": rates_svg(report, threshold),
-        "outcomes": outcomes_svg(report, threshold),
-        "objects": objects_svg(report, threshold),
-        "trend": trend_svg(report, threshold),
+        "rates": rates_svg(report, threshold, marks),
+        "outcomes": outcomes_svg(report, threshold, marks),
+        "objects": objects_svg(report, threshold, marks),
+        "trend": trend_svg(report, threshold, marks),
     }
     return {name: data_uri(svg) if svg else None for name, svg in made.items()}
 
@@ -198,15 +247,21 @@ def chart_uris(report: Report, threshold: int) -> dict[str, str | None]:
 
 
 def _paired_rates(
-    rows: Sequence[tuple[str, Mapping[str, Any]]], threshold: int, *, xlabel: str
+    rows: Sequence[tuple[str, Mapping[str, Any], tuple[Any, ...]]],
+    threshold: int,
+    marks: Published,
+    *,
+    xlabel: str,
 ) -> bytes | None:
-    """Two bars a row (find rate, arrest rate) with interval whiskers; rows and bars below the threshold
-    are left out."""
+    """Two bars a row (find rate, arrest rate) with interval whiskers; suppressed rows and bars are left
+    out."""
     drawn: list[tuple[str, float | None, Any, float | None, Any]] = []
     left_out: list[str] = []
-    for label, figures in rows:
-        find = figures.get("find_rate") if shown(figures.get("find_known"), threshold) else None
-        arrest = figures.get("arrest_rate") if shown(figures.get("searches"), threshold) else None
+    for label, figures, dim in rows:
+        finds_shown = figures.get("find_known") and marks.shown(("K", *dim), ("F", *dim))
+        arrests_shown = figures.get("searches") and marks.shown(("S", *dim), ("A", *dim))
+        find = figures.get("find_rate") if finds_shown else None
+        arrest = figures.get("arrest_rate") if arrests_shown else None
         if find is None and arrest is None:
             if figures.get("searches"):
                 left_out.append(label)
@@ -255,6 +310,12 @@ def _paired_rates(
     return _svg(figure, _left_out_labels(left_out, threshold))
 
 
+def _window(month: str) -> list[str]:
+    """The 12 months ending with `month`."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1
+    return [f"{(index - back) // 12:04d}-{(index - back) % 12 + 1:02d}" for back in range(12)]
+
+
 def _twelve_month_counts(monthly: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """Searches by group in the 12 months to each month, counting the months in `monthly` only: at most
     the window's true count, so a window shown on this count is never one that should be suppressed."""
@@ -270,9 +331,9 @@ def _twelve_month_counts(monthly: Sequence[Mapping[str, Any]]) -> dict[str, dict
     return windows
 
 
-def _left_out(report: Report, threshold: int, groups: Sequence[str]) -> str | None:
+def _left_out(report: Report, threshold: int, marks: Published, groups: Sequence[str]) -> str | None:
     figures = report.get("groups", {})
-    small = [g for g in groups if 0 < (figures.get(g, {}).get("searches") or 0) < threshold]
+    small = [g for g in groups if figures.get(g, {}).get("searches") and not marks.shown(("S", "g", g))]
     no_population = [
         g for g in groups if figures.get(g, {}).get("searches") and figures[g].get("population") is None
     ]
@@ -287,7 +348,10 @@ def _left_out(report: Report, threshold: int, groups: Sequence[str]) -> str | No
 def _left_out_labels(labels: Sequence[str], threshold: int) -> str | None:
     if not labels:
         return None
-    return f"Not shown (fewer than {threshold} searches): {', '.join(labels)}."
+    return (
+        f"Not shown (suppressed: fewer than {threshold} searches, or withheld so that those cannot be worked "
+        f"out): {', '.join(labels)}."
+    )
 
 
 def _tidy(axes: Axes, grid: Literal["x", "y"] | None = None) -> None:

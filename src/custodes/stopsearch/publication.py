@@ -4,10 +4,12 @@ Pure functions of the report: nothing here reads the database. `report_view` for
 (with small-number suppression) for both the publication and the report screen, which share the template
 `stopsearch/_report.html`.
 
-Small-number suppression: every figure rests on a set of searches (a group's, an object's, a month's, those
-with a find recorded, those reviewed). A set smaller than the threshold is shown as "fewer than N" and what
-is drawn from it (arrests, finds, rates, ratios) as "suppressed"; none of it is drawn in a chart or used in
-a sentence.
+Small-number suppression (suppression.py decides, once per report): every figure rests on a set of
+searches (a group's, an object's, a month's, a month's of one group, those with a find recorded, those
+reviewed). A set smaller than the threshold is withheld with what is drawn from it (arrests, finds, rates,
+ratios), and so are complementary figures, so that no withheld figure can be worked out from the totals
+published beside it. Every withheld figure is shown as "suppressed" (primary and complementary alike);
+none is drawn in a chart or used in a sentence.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import MONTH_NAMES, month_title
 from custodes.stopsearch import charts
-from custodes.stopsearch.charts import ratio_shown, shown
+from custodes.stopsearch.charts import ratio_places, shown
 from custodes.stopsearch.schemas import GROUPS, POPULATION_GROUPS, REFERENCE_GROUP, Report
+from custodes.stopsearch.suppression import Published, published
 
 CENSUS_TITLES = {"census2011": "Census 2011", "census2021": "Census 2021"}
 ETHNICITY_TITLES = {"self": "self-defined ethnicity", "officer": "officer-defined ethnicity"}
@@ -76,8 +79,20 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-def _ratio(value: float) -> str:
-    return f"{value:.1f}" if value >= 0.95 else f"{value:.2f}"
+def _ratio(value: float, places: int | None = None) -> str:
+    return f"{value:.{ratio_places(value) if places is None else places}f}"
+
+
+def _ratio_and_interval(ratio: float, ci: Sequence[float] | None) -> tuple[str, str]:
+    """A ratio and its interval to the same places, never reading as 1 when the interval excludes 1."""
+    places = ratio_places(ratio, ci)
+    return _ratio(ratio, places), _interval(ci, lambda value: _ratio(value, places))
+
+
+def _ratio_range(bounds: Sequence[float]) -> str:
+    """A range of ratios ("1.08 to 1.32"), both ends to the same places."""
+    places = max(ratio_places(bounds[0], bounds), ratio_places(bounds[1], bounds))
+    return _interval(bounds, lambda value: _ratio(value, places))
 
 
 def _interval(ci: Sequence[float] | None, format_one: Any = _pct) -> str:
@@ -95,32 +110,38 @@ def _interval(ci: Sequence[float] | None, format_one: Any = _pct) -> str:
     return f"{low} to {high}"
 
 
-def count_cell(n: int | None, threshold: int) -> str:
-    """A count of searches for a table: "fewer than N" below the threshold (0 is shown: it discloses
-    nothing)."""
+def count_cell(n: int | None, visible: bool) -> str:
+    """A count for a table: "suppressed" when withheld (a 0 is withheld only with the set it is drawn from:
+    no 0 is chosen as a complement, so a 0 is shown unless its set's size is suppressed)."""
     if n is None:
         return "—"
-    if 0 < n < threshold:
-        return f"fewer than {threshold}"
-    return f"{n:,}"
+    return f"{n:,}" if visible else SUPPRESSED
 
 
-def part_cell(n: int | None, base: int | None, threshold: int) -> str:
-    """A count drawn from a set of searches (arrests among them, finds): shown when the set is shown."""
+def part_cell(n: int | None, base: int | None, visible: bool) -> str:
+    """A count drawn from a set of searches (arrests among them, finds): "—" when the set is empty."""
     if n is None or not base:
         return "—"
-    return f"{n:,}" if shown(base, threshold) else SUPPRESSED
+    return f"{n:,}" if visible else SUPPRESSED
 
 
-def rate_cell(rate: float | None, ci: Sequence[float] | None, base: int | None, threshold: int) -> str:
-    """A rate with its interval, "suppressed" when it rests on fewer than `threshold` searches."""
+def rate_cell(rate: float | None, ci: Sequence[float] | None, base: int | None, visible: bool) -> str:
+    """A rate with its interval, "suppressed" when withheld (the counts it is made of are)."""
     if not base:
         return "—"
-    if not shown(base, threshold):
+    if not visible:
         return SUPPRESSED
     if rate is None:
         return "—"
     return f"{_pct(rate)} ({_interval(ci)})" if ci else _pct(rate)
+
+
+def _event_shown(marks: Published, *dim: Any) -> tuple[bool, bool, bool, bool]:
+    """Whether the searches, arrests (and rate), searches with a find recorded, and finds (and find rate)
+    of one set are shown."""
+    searches, arrests = marks.shown(("S", *dim)), marks.shown(("A", *dim))
+    known, finds = marks.shown(("K", *dim)), marks.shown(("F", *dim))
+    return searches, searches and arrests, known, known and finds
 
 
 def _moment(text: str | None) -> str:
@@ -143,53 +164,55 @@ def _comma_list(items: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- the summary
 
 
-def summary(report: Report, threshold: int) -> list[str]:
+def summary(report: Report, threshold: int, marks: Published | None = None) -> list[str]:
     """Plain-English sentences: who is searched more often and by how much, what searches find and lead to,
     drug possession against supply, and what the searches with no ethnicity recorded could do to the ratios.
-    Figures resting on fewer than `threshold` searches are left out."""
-    sentences = [_overview(report)]
-    sentences += _rate_sentences(report, threshold)
-    sentences += _outcome_sentences(report, threshold, "find")
-    sentences += _outcome_sentences(report, threshold, "arrest")
-    sentences += _drug_sentences(report, threshold)
-    sentences += _unknown_sentences(report, threshold)
-    sentences += _review_sentences(report, threshold)
+    Withheld figures (`marks`, small-number suppression) are left out."""
+    marks = marks or published(report, threshold)
+    sentences = [_overview(report, marks)]
+    sentences += _rate_sentences(report, threshold, marks)
+    sentences += _outcome_sentences(report, marks, "find")
+    sentences += _outcome_sentences(report, marks, "arrest")
+    sentences += _drug_sentences(report, threshold, marks)
+    sentences += _unknown_sentences(report, threshold, marks)
+    sentences += _review_sentences(report, threshold, marks)
     return [s for s in sentences if s]
 
 
-def _overview(report: Report) -> str:
+def _overview(report: Report, marks: Published) -> str:
     person = report.get("person_searches") or 0
     vehicle = report.get("vehicle_only") or 0
     basis = ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity")
     vehicles = (
         f" (and {vehicle:,} searches of vehicles only, which are left out of the figures by group)"
-        if vehicle
+        if vehicle and marks.shown(("V",))
         else ""
     )
-    return (
-        f"From {period_title(report)} there were {person:,} searches of people{vehicles}. "
-        f"Groups are by {basis}."
-    )
+    people = f"{person:,} searches" if marks.shown(("S",)) else "a small number of searches"
+    return f"From {period_title(report)} there were {people} of people{vehicles}. Groups are by {basis}."
 
 
-def _rate_sentences(report: Report, threshold: int) -> list[str]:
+def _rate_sentences(report: Report, threshold: int, marks: Published) -> list[str]:
     groups = report.get("groups", {})
     white = groups.get(REFERENCE_GROUP, {})
     sentences: list[str] = []
-    small = [g for g in GROUPS if 0 < (groups.get(g, {}).get("searches") or 0) < threshold]
-    if small:
-        names = _comma_list([_people(g) for g in small])
-        sentences.append(f"Figures for {names} are not given: they rest on fewer than {threshold} searches.")
+    withheld = [g for g in GROUPS if (groups.get(g, {}).get("searches") or 0) and not _group_shown(marks, g)]
+    if withheld:
+        names = _comma_list([_people(g) for g in withheld])
+        sentences.append(
+            f"Figures for {names} are not given: small numbers (fewer than {threshold} searches) are "
+            "suppressed, with other figures where needed so that they cannot be worked out from the totals."
+        )
     if not any(groups.get(g, {}).get("population") for g in POPULATION_GROUPS):
         sentences.append(
             f"No population figures for this force area are held for the {census_title(report)}, so rates "
             "per 1,000 residents and ratios to White people cannot be given."
         )
         return sentences
-    if not shown(white.get("searches"), threshold) or white.get("rate_per_1000") is None:
+    if not _group_shown(marks, REFERENCE_GROUP) or white.get("rate_per_1000") is None:
         sentences.append(
-            "No ratios to White people are given: there are too few searches of White people, or no "
-            "population figure for them, to compare with."
+            "No ratios to White people are given: the figures for White people are suppressed, or there is "
+            "no population figure for them, to compare with."
         )
         return sentences
     white_rate = white["rate_per_1000"]
@@ -202,41 +225,42 @@ def _rate_sentences(report: Report, threshold: int) -> list[str]:
             figures.get("ratio_ci95"),
             figures.get("rate_per_1000"),
         )
-        if not ratio_shown(report, group, threshold):
+        if not _ratio_shown(marks, group):
             continue
         if ratio is None or rate is None:
             if figures.get("searches"):
                 sentences.append(f"There is no population figure for {_people(group)}, so no rate is given.")
             continue
         rates = f"{rate:,.1f} searches per 1,000 residents, against {white_rate:,.1f} for White people"
-        interval = f"95% interval {_interval(ci, _ratio)}"
+        ratio_text, interval_text = _ratio_and_interval(ratio, ci)
+        interval = f"95% interval {interval_text}"
         if ci and ci[0] > 1:
             sentences.append(
-                f"{_people(group, start=True)} were searched at {_ratio(ratio)} times the rate of White "
+                f"{_people(group, start=True)} were searched at {ratio_text} times the rate of White "
                 f"people ({interval}): {rates}."
             )
         elif ci and ci[1] < 1:
             sentences.append(
                 f"{_people(group, start=True)} were searched less often than White people: at "
-                f"{_ratio(ratio)} times their rate ({interval}); {rates}."
+                f"{ratio_text} times their rate ({interval}); {rates}."
             )
         else:
             sentences.append(
                 f"{_people(group, start=True)} were searched at about the same rate as White people: {rates} "
-                f"(ratio {_ratio(ratio)}, {interval}, which includes 1, so the difference could be chance)."
+                f"(ratio {ratio_text}, {interval}, which includes 1, so the difference could be chance)."
             )
     return sentences
 
 
-def _outcome_sentences(report: Report, threshold: int, kind: str) -> list[str]:
+def _outcome_sentences(report: Report, marks: Published, kind: str) -> list[str]:
     """One sentence giving the rate for every group shown, one naming the clear differences from White."""
     groups = report.get("groups", {})
     rate_key, ci_key = f"{kind}_rate", f"{kind}_rate_ci95"
-    base_key = "find_known" if kind == "find" else "searches"
+    at = 3 if kind == "find" else 1
     rows = [
         (g, groups[g][rate_key], groups[g].get(ci_key))
         for g in GROUPS
-        if g in groups and shown(groups[g].get(base_key), threshold) and groups[g].get(rate_key) is not None
+        if g in groups and _event_shown(marks, "g", g)[at] and groups[g].get(rate_key) is not None
     ]
     if not rows:
         known = sum((figures.get("find_known") or 0) for figures in groups.values())
@@ -255,7 +279,7 @@ def _outcome_sentences(report: Report, threshold: int, kind: str) -> list[str]:
             + "."
         ]
         blank = report.get("data_quality", {}).get("outcome_linked_blank_share")
-        if blank:
+        if blank and marks.shown(("S",), ("K",)):
             sentences.append(
                 f"Whether the find was linked to the search was left blank for {_share(blank)} of searches; "
                 "those are left out of find rates, not counted as nothing found."
@@ -293,28 +317,29 @@ def _outcome_sentences(report: Report, threshold: int, kind: str) -> list[str]:
     return sentences
 
 
-def _drug_sentences(report: Report, threshold: int) -> list[str]:
+def _drug_sentences(report: Report, threshold: int, marks: Published) -> list[str]:
     drugs = report.get("drugs") or {}
     possession, supply = drugs.get("possession") or {}, drugs.get("supply") or {}
     if not possession and not supply:
         return []
     sentences = []
     p_n, s_n = possession.get("searches") or 0, supply.get("searches") or 0
-    if shown(p_n, threshold) and shown(s_n, threshold):
+    if p_n and s_n and marks.shown(("S", "d", "possession"), ("S", "d", "supply")):
         sentences.append(
             f"Of drug searches recorded as for possession or for supply, {_pct(p_n / (p_n + s_n))} were for "
             f"possession only ({p_n:,}) and {_pct(s_n / (p_n + s_n))} for supply ({s_n:,})."
         )
     parts = []
     for name, figures in (("possession", possession), ("supply", supply)):
-        if shown(figures.get("find_known"), threshold) and figures.get("find_rate") is not None:
+        _searches, arrests_shown, _known, finds_shown = _event_shown(marks, "d", name)
+        if figures and finds_shown and figures.get("find_known") and figures.get("find_rate") is not None:
             interval = figures.get("find_rate_ci95")
             parts.append(
                 f"{name} searches found what they were looking for in {_pct(figures['find_rate'])}"
                 + (f" (95% interval {_interval(interval)})" if interval else "")
                 + (
                     f" and led to an arrest in {_pct(figures['arrest_rate'])}"
-                    if shown(figures.get("searches"), threshold) and figures.get("arrest_rate") is not None
+                    if arrests_shown and figures.get("arrest_rate") is not None
                     else ""
                 )
             )
@@ -336,24 +361,30 @@ def _drug_sentences(report: Report, threshold: int) -> list[str]:
     return sentences
 
 
-def _unknown_sentences(report: Report, threshold: int) -> list[str]:
+def _unknown_sentences(report: Report, threshold: int, marks: Published) -> list[str]:
     groups = report.get("groups", {})
     unknown = groups.get("Not stated", {}).get("searches") or 0
     share = report.get("data_quality", {}).get("not_stated_share")
     if not unknown:
         return ["Every search recorded the person's ethnicity."] if report.get("person_searches") else []
-    if not shown(unknown, threshold):
-        return [f"Fewer than {threshold} person searches did not record the person's ethnicity."]
+    if not _group_shown(marks, "Not stated"):
+        return [
+            "The number of person searches that did not record the person's ethnicity is suppressed "
+            f"(small numbers: fewer than {threshold} searches, or a figure that would let one be worked out)."
+        ]
     if share is None and report.get("person_searches"):
         share = unknown / report["person_searches"]
-    opening = f"{_share(share)} of person searches ({unknown:,}) did not record the person's ethnicity."
+    if marks.shown(("S",)):
+        opening = f"{_share(share)} of person searches ({unknown:,}) did not record the person's ethnicity."
+    else:
+        opening = f"{unknown:,} person searches did not record the person's ethnicity."
     ranges = []
     for group in POPULATION_GROUPS:
-        if group == REFERENCE_GROUP or not ratio_shown(report, group, threshold):
+        if group == REFERENCE_GROUP or not _ratio_shown(marks, group):
             continue
         bounds = groups.get(group, {}).get("ratio_bounds_unknown")
         if bounds and groups[group].get("ratio_to_white") is not None:
-            ranges.append(f"for {_people(group)} between {_ratio(bounds[0])} and {_ratio(bounds[1])}")
+            ranges.append(f"for {_people(group)} between {_ratio_range(bounds).replace(' to ', ' and ')}")
     if not ranges:
         return [opening + " They are left out of the rates."]
     return [
@@ -365,20 +396,22 @@ def _unknown_sentences(report: Report, threshold: int) -> list[str]:
     ]
 
 
-def _review_sentences(report: Report, threshold: int) -> list[str]:
+def _review_sentences(report: Report, threshold: int, marks: Published) -> list[str]:
     review = report.get("grounds_review") or {}
     reviewed = review.get("reviewed") or 0
     if not reviewed:
         return []
     if not shown(reviewed, threshold):
         return [f"Fewer than {threshold} sampled searches have been reviewed so far: no proportion is given."]
+    if not marks.shown(("rev",), ("rec",)):
+        return ["The supervisors' review is suppressed (small numbers)."]
     recorded = review.get("recorded") or 0
     sentence = (
         f"Supervisors reviewed a sample of {reviewed:,} searches: reasonable grounds were recorded in "
         f"{recorded:,} of {reviewed:,} ({_pct(review.get('proportion'))}, 95% interval "
         f"{_interval(review.get('ci95'))})"
     )
-    if review.get("strong_proportion") is not None:
+    if review.get("strong_proportion") is not None and marks.shown(("strong",)):
         sentence += (
             f", and were strong in {review.get('strong') or 0:,} ({_pct(review['strong_proportion'])}, 95% "
             f"interval {_interval(review.get('strong_ci95'))})"
@@ -394,6 +427,11 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
     groups = report.get("groups", {})
     quality = report.get("data_quality") or {}
     version = report.get("version") or {}
+    marks = published(report, threshold)
+
+    def total(key: str, value: int | None) -> str:
+        return count_cell(value or 0, marks.shown((key,)))
+
     return {
         "force_name": force_name,
         "title": f"Stop and search in {force_name}",
@@ -403,32 +441,32 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         "threshold": threshold,
         "facts": [
             ("Period", period_title(report)),
-            ("Searches of people", f"{report.get('person_searches') or 0:,}"),
-            ("Vehicle-only searches (left out)", f"{report.get('vehicle_only') or 0:,}"),
-            ("All records", f"{report.get('records') or 0:,}"),
+            ("Searches of people", total("S", report.get("person_searches"))),
+            ("Vehicle-only searches (left out)", total("V", report.get("vehicle_only"))),
+            ("All records", total("R", report.get("records"))),
             ("Ethnic group from", ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "—")),
             ("Population figures", census_title(report)),
         ],
-        "summary": summary(report, threshold),
-        "charts": charts.chart_uris(report, threshold),
+        "summary": summary(report, threshold, marks),
+        "charts": charts.chart_uris(report, threshold, marks),
         "has_population": any(groups.get(g, {}).get("population") for g in POPULATION_GROUPS),
-        "rate_rows": _rate_rows(report, threshold),
-        "outcome_rows": [(g, *_outcome_cells(groups[g], threshold)) for g in GROUPS if g in groups],
+        "rate_rows": _rate_rows(report, marks),
+        "outcome_rows": [(g, *_outcome_cells(groups[g], marks, "g", g)) for g in GROUPS if g in groups],
         "object_rows": [
-            (name, *_outcome_cells(figures, threshold))
+            (name, *_outcome_cells(figures, marks, "o", name))
             for name, figures in sorted(
                 (report.get("by_object") or {}).items(), key=lambda item: -(item[1].get("searches") or 0)
             )
         ],
         "object_groups": _by_group_find_rates(report.get("by_object") or {}, threshold),
-        "drug_rows": _drug_rows(report, threshold),
+        "drug_rows": _drug_rows(report, marks),
         "drug_groups": _by_group_find_rates(
             {k.capitalize(): v for k, v in (report.get("drugs") or {}).items() if v}, threshold
         ),
         "has_drug_types": any((report.get("drugs") or {}).values()),
-        "monthly_rows": _monthly_rows(report, threshold),
-        "review": _review_view(report, threshold),
-        "quality": _quality_view(quality, threshold),
+        "monthly_rows": _monthly_rows(report, marks),
+        "review": _review_view(report, marks),
+        "quality": _quality_view(quality, marks),
         "methods": methods(report, threshold),
         "version": {
             "custodes": version.get("custodes", "—"),
@@ -439,7 +477,16 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
     }
 
 
-def _rate_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+def _group_shown(marks: Published, group: str) -> bool:
+    return marks.shown(("S", "g", group))
+
+
+def _ratio_shown(marks: Published, group: str) -> bool:
+    """A ratio to White rests on both groups' searches (and gives either away, with the populations)."""
+    return marks.shown(("S", "g", group), ("S", "g", REFERENCE_GROUP))
+
+
+def _rate_rows(report: Report, marks: Published) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     groups = report.get("groups", {})
     for group in GROUPS:
@@ -453,22 +500,29 @@ def _rate_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
         bounds = figures.get("ratio_bounds_unknown")
         if population is None:
             rate_text = ratio_text = ci_text = bounds_text = "—"
-        elif not shown(searches, threshold):
+        elif report.get("ethnicity") == "officer" and group == "Mixed" and rate is None:
+            rate_text = ratio_text = "no officer category"
+            ci_text = bounds_text = "—"
+        elif not _group_shown(marks, group):
             rate_text = ratio_text = ci_text = bounds_text = SUPPRESSED if searches else "—"
         else:
             rate_text = f"{rate:,.1f}" if rate is not None else "—"
             if group == REFERENCE_GROUP:
                 ratio_text, ci_text, bounds_text = "1 (reference)", "", ""
-            elif not ratio_shown(report, group, threshold):
+            elif not _ratio_shown(marks, group):
                 ratio_text = ci_text = bounds_text = SUPPRESSED
             else:
-                ratio_text = _ratio(ratio) if ratio is not None else "—"
-                ci_text = _interval(ci, _ratio)
-                bounds_text = _interval(bounds, _ratio)
+                ratio_text, ci_text = _ratio_and_interval(ratio, ci) if ratio is not None else ("—", "—")
+                # the bounds add the searches with no ethnicity stated: shown only when that count is
+                bounds_text = (
+                    (_ratio_range(bounds) if bounds else "—")
+                    if _group_shown(marks, "Not stated")
+                    else SUPPRESSED
+                )
         rows.append(
             (
                 group,
-                count_cell(searches, threshold),
+                count_cell(searches, _group_shown(marks, group)),
                 f"{population:,}" if population is not None else "no figure",
                 rate_text,
                 ratio_text,
@@ -479,20 +533,23 @@ def _rate_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
     return rows
 
 
-def _outcome_cells(figures: Mapping[str, Any], threshold: int) -> tuple[str, ...]:
+def _outcome_cells(figures: Mapping[str, Any], marks: Published, *dim: Any) -> tuple[str, ...]:
     searches, known = figures.get("searches"), figures.get("find_known")
+    searches_shown, arrests_shown, known_shown, finds_shown = _event_shown(marks, *dim)
     return (
-        count_cell(searches, threshold),
-        part_cell(figures.get("arrests"), searches, threshold),
-        rate_cell(figures.get("arrest_rate"), figures.get("arrest_rate_ci95"), searches, threshold),
-        count_cell(known, threshold) if shown(searches, threshold) or not searches else SUPPRESSED,
-        part_cell(figures.get("finds"), known, threshold),
-        rate_cell(figures.get("find_rate"), figures.get("find_rate_ci95"), known, threshold),
+        count_cell(searches, searches_shown),
+        part_cell(figures.get("arrests"), searches, arrests_shown),
+        rate_cell(figures.get("arrest_rate"), figures.get("arrest_rate_ci95"), searches, arrests_shown),
+        count_cell(known, known_shown),
+        part_cell(figures.get("finds"), known, finds_shown),
+        rate_cell(figures.get("find_rate"), figures.get("find_rate_ci95"), known, finds_shown),
     )
 
 
 def _by_group_find_rates(entries: Mapping[str, Mapping[str, Any]], threshold: int) -> list[tuple[str, ...]]:
-    """Rows of (label, find rate of each group): how find rates differ by group within each kind of search."""
+    """Rows of (label, find rate of each group): how find rates differ by group within each kind of search.
+    Rates only (no counts, so nothing here adds up to a published total); a rate resting on fewer than
+    `threshold` searches with a find recorded is suppressed."""
     rows = []
     for label, figures in sorted(entries.items(), key=lambda item: -(item[1].get("searches") or 0)):
         by_group = figures.get("by_group") or {}
@@ -509,53 +566,60 @@ def _by_group_find_rates(entries: Mapping[str, Mapping[str, Any]], threshold: in
     return rows
 
 
-def _drug_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+def _drug_rows(report: Report, marks: Published) -> list[tuple[str, ...]]:
     drugs = report.get("drugs") or {}
     return [
-        (name.capitalize(), *_outcome_cells(drugs[name], threshold))
+        (name.capitalize(), *_outcome_cells(drugs[name], marks, "d", name))
         for name in ("possession", "supply")
         if drugs.get(name)
     ]
 
 
-def _monthly_rows(report: Report, threshold: int) -> list[tuple[str, ...]]:
+def _monthly_rows(report: Report, marks: Published) -> list[tuple[str, ...]]:
     rows = []
     for month in report.get("monthly") or []:
+        m = month.get("month") or ""
         by_group = month.get("by_group") or {}
+        searches_shown, arrests_shown, _known_shown, finds_shown = _event_shown(marks, "m", m)
         rows.append(
             (
-                charts.month_label(month.get("month") or ""),
-                count_cell(month.get("searches"), threshold),
-                *(count_cell(by_group.get(g, 0), threshold) for g in GROUPS),
-                part_cell(month.get("arrests"), month.get("searches"), threshold),
+                charts.month_label(m),
+                count_cell(month.get("searches"), searches_shown),
+                *(count_cell(by_group.get(g, 0), marks.shown(("S", "mg", m, g))) for g in GROUPS),
+                part_cell(month.get("arrests"), month.get("searches"), arrests_shown),
                 rate_cell(
                     (month.get("finds") or 0) / month["find_known"] if month.get("find_known") else None,
                     None,
                     month.get("find_known"),
-                    threshold,
+                    finds_shown,
                 ),
             )
         )
     return rows
 
 
-def _review_view(report: Report, threshold: int) -> dict[str, Any] | None:
+def _review_view(report: Report, marks: Published) -> dict[str, Any] | None:
     review = report.get("grounds_review") or {}
     if not review.get("reviewed"):
         return None
 
-    def row(label: str, figures: Mapping[str, Any]) -> tuple[str, ...]:
+    def row(label: str, figures: Mapping[str, Any], *dim: str) -> tuple[str, ...]:
         reviewed = figures.get("reviewed") or 0
+        reviewed_shown = marks.shown(("rev", *dim))
+        recorded_shown = reviewed_shown and marks.shown(("rec", *dim))
         return (
             label,
-            count_cell(reviewed, threshold),
-            part_cell(figures.get("recorded"), reviewed, threshold),
-            rate_cell(figures.get("proportion"), figures.get("ci95"), reviewed, threshold),
+            count_cell(reviewed, reviewed_shown),
+            part_cell(figures.get("recorded"), reviewed, recorded_shown),
+            rate_cell(figures.get("proportion"), figures.get("ci95"), reviewed, recorded_shown),
         )
 
     strong = (
         rate_cell(
-            review.get("strong_proportion"), review.get("strong_ci95"), review.get("reviewed"), threshold
+            review.get("strong_proportion"),
+            review.get("strong_ci95"),
+            review.get("reviewed"),
+            marks.shown(("rev",), ("strong",)),
         )
         if review.get("strong_proportion") is not None
         else "—"
@@ -563,18 +627,53 @@ def _review_view(report: Report, threshold: int) -> dict[str, Any] | None:
     return {
         "overall": row("All reviewed", review),
         "strong": strong,
-        "by_group": [row(g, review["by_group"][g]) for g in GROUPS if g in (review.get("by_group") or {})],
-        "by_team": [row(team, figures) for team, figures in sorted((review.get("by_team") or {}).items())],
+        "by_group": [
+            row(g, review["by_group"][g], "g", g) for g in GROUPS if g in (review.get("by_group") or {})
+        ],
+        "by_team": [
+            row(team, figures, "t", team) for team, figures in sorted((review.get("by_team") or {}).items())
+        ],
     }
 
 
-def _quality_view(quality: Mapping[str, Any], threshold: int) -> dict[str, Any]:
+ETHNICITY_COLUMNS = ("Self-defined ethnicity", "Officer-defined ethnicity")
+LINKED_COLUMN = "Outcome linked to object of search"
+
+
+def _quality_view(quality: Mapping[str, Any], marks: Published) -> dict[str, Any]:
+    """The data-quality section. A share is shown only when the counts behind it are (a share of a shown
+    total gives its count away): the 'not stated' shares with the Not stated searches, the blank-find
+    shares with the searches with a find recorded, a month's shares with that month's figures."""
     present = list(quality.get("months_present") or [])
     vocabulary = quality.get("outcome_vocabulary") or {}
+    not_stated_shown = marks.shown(("S",), ("S", "g", "Not stated"))
+    linked_shown = marks.shown(("S",), ("K",))
+
+    def column_shown(column: str) -> bool:
+        if column in ETHNICITY_COLUMNS:
+            return not_stated_shown
+        return linked_shown if column == LINKED_COLUMN else True
+
     blanks = sorted(
         ((column, share) for column, share in (quality.get("blank_share") or {}).items() if share),
         key=lambda item: (-item[1], item[0]),
     )
+
+    def share(value: float | None, visible: bool) -> str:
+        return _share(value) if visible or value is None else SUPPRESSED
+
+    def month_row(m: Mapping[str, Any]) -> tuple[str, ...]:
+        month = m["month"]
+        records_shown = marks.shown(("R", "m", month))
+        return (
+            month_title(month),
+            count_cell(m["records"], records_shown),
+            share(m["not_stated_share"], marks.shown(("S", "m", month), ("S", "mg", month, "Not stated"))),
+            share(m["coordinates_missing_share"], records_shown),
+            share(m["outcome_linked_blank_share"], marks.shown(("S", "m", month), ("K", "m", month))),
+            VOCABULARY_TITLES.get(m["outcome_vocabulary"], m["outcome_vocabulary"]),
+        )
+
     return {
         "facts": [
             (
@@ -587,9 +686,15 @@ def _quality_view(quality: Mapping[str, Any], threshold: int) -> dict[str, Any]:
                 "Months with no records",
                 ", ".join(month_title(m) for m in quality.get("months_missing") or []) or "none",
             ),
-            ("Ethnicity not stated", _share(quality.get("not_stated_share"))),
-            ("No location (latitude and longitude blank)", _share(quality.get("coordinates_missing_share"))),
-            ("'Outcome linked to object of search' blank", _share(quality.get("outcome_linked_blank_share"))),
+            ("Ethnicity not stated", share(quality.get("not_stated_share"), not_stated_shown)),
+            (
+                "No location (latitude and longitude blank)",
+                share(quality.get("coordinates_missing_share"), marks.shown(("R",))),
+            ),
+            (
+                "'Outcome linked to object of search' blank",
+                share(quality.get("outcome_linked_blank_share"), linked_shown),
+            ),
             (
                 "Outcome list before April 2018 (old)",
                 ", ".join(month_title(m) for m in vocabulary.get("old") or []) or "none",
@@ -599,18 +704,8 @@ def _quality_view(quality: Mapping[str, Any], threshold: int) -> dict[str, Any]:
                 _month_span(vocabulary.get("new") or []),
             ),
         ],
-        "blank_rows": [(column, _share(share)) for column, share in blanks],
-        "month_rows": [
-            (
-                month_title(m["month"]),
-                f"{m['records']:,}",
-                _share(m["not_stated_share"]),
-                _share(m["coordinates_missing_share"]),
-                _share(m["outcome_linked_blank_share"]),
-                VOCABULARY_TITLES.get(m["outcome_vocabulary"], m["outcome_vocabulary"]),
-            )
-            for m in quality.get("by_month") or []
-        ],
+        "blank_rows": [(column, share(value, column_shown(column))) for column, value in blanks],
+        "month_rows": [month_row(m) for m in quality.get("by_month") or []],
     }
 
 
@@ -634,6 +729,22 @@ def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
     """(heading, paragraph) pairs: how each figure is made and what to bear in mind."""
     census = census_title(report)
     vehicle = report.get("vehicle_only") or 0
+    officer = (
+        [
+            (
+                "Officer-defined ethnicity and the census",
+                "Officers record White, Black, Asian or Other: the officer-defined data has no Mixed "
+                "category, so people of Mixed ethnicity are counted in whichever group the officer chose "
+                "and no rate or ratio is given for Mixed (none, rather than 0). Officers also record "
+                "Chinese people as Other, while the census figures used here count Chinese people as "
+                "Asian. The denominators therefore do not match the officer categories: the rates for the "
+                "groups officers put Mixed people in are overstated, the Asian rate is understated and the "
+                "Other rate overstated. Self-defined ethnicity matches the census groups.",
+            )
+        ]
+        if report.get("ethnicity") == "officer"
+        else []
+    )
     return [
         (
             "Source",
@@ -660,6 +771,7 @@ def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
             "visitors or a busy night-time economy have higher rates than their residents alone would give, "
             "and populations change between censuses.",
         ),
+        *officer,
         (
             "Ratios and their intervals",
             "Ratio to White = the group's rate ÷ the rate for White people. The 95% interval is "
@@ -691,10 +803,16 @@ def methods(report: Report, threshold: int) -> list[tuple[str, str]]:
         (
             "Small numbers",
             f"Figures based on fewer than {threshold} searches are suppressed. Every figure rests on a set "
-            "of searches (a group's, an object's, a month's, or those where a find was recorded); when the "
-            f"set has fewer than {threshold}, its size is shown as 'fewer than {threshold}' and what is "
-            "drawn from it (arrests, finds, rates, ratios) as 'suppressed'. A ratio to White needs both "
-            "groups' searches. Suppressed figures are not drawn in the charts or used in the summary.",
+            "of searches (a group's, an object's, a month's, a month's of one group, or those where a find "
+            f"was recorded); when the set has fewer than {threshold}, its size and what is drawn from it "
+            "(arrests, finds, rates, ratios) are suppressed. So that a suppressed figure cannot be worked "
+            "out by subtracting the others from a total published beside it (all searches, a month's "
+            "searches, all arrests), further figures are suppressed with it: in any row or total with a "
+            "suppressed figure, at least one more, the next smallest, and more until no suppressed figure "
+            "is determined by the published totals. Both kinds are shown alike, as 'suppressed'; zeros are "
+            "always shown. A ratio to White needs both groups' searches, and a share of records (such as "
+            "ethnicity not stated) is shown only when the count behind it is. Suppressed figures are not "
+            "drawn in the charts or used in the summary.",
         ),
     ]
 
