@@ -12,7 +12,7 @@ import structlog
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
@@ -46,6 +46,11 @@ from custodes.workforce import web as workforce_web
 
 log = structlog.get_logger(__name__)
 
+UNEXPECTED = (
+    "Something went wrong on our side and it has been logged. Try again; if it keeps happening, tell the "
+    "service desk."
+)
+
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -70,7 +75,7 @@ def create_app(
         if worker:
             worker.stop()
 
-    app = FastAPI(
+    app = _App(
         title="Custodes",
         version=__version__,
         docs_url=None,
@@ -103,8 +108,19 @@ def create_app(
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )
-    app.add_middleware(SecurityHeaders, https_only=settings.cookie_secure)
     return app
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers around the whole finished application.
+
+    Starlette puts its ServerErrorMiddleware (and FastAPI its body-size limit) outside every middleware added
+    with `add_middleware`, so a header layer added that way never saw their answers: an unhandled exception
+    was answered with no CSP, nosniff, X-Frame-Options or no-store. Wrapping the built stack covers every
+    response, 500s included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https_only=self.state.settings.cookie_secure)
 
 
 def _is_api(request: Request) -> bool:
@@ -180,6 +196,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": UNREADABLE}, status_code=503)
         return render(request, "error.html", 503, title="Unavailable", message=UNREADABLE)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, _exc: Exception) -> Response:
+        """A defect: the plain error page, never a traceback. Starlette's ServerErrorMiddleware calls this and
+        then re-raises the exception, so the server still logs it with its traceback."""
+        if _is_api(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        try:
+            return render(request, "error.html", 500, title="Something went wrong", message=UNEXPECTED)
+        except Exception:  # the page itself failed (e.g. the database is down): plain text will do
+            log.exception("rendering the error page")
+            return PlainTextResponse(UNEXPECTED, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
