@@ -39,7 +39,14 @@ from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
 from custodes.web import csrf_multipart, pages
-from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
+from custodes.web.deps import (
+    Forbidden,
+    LoginRequired,
+    Unauthorised,
+    client_address,
+    refusal_limit,
+    refuse_without_token,
+)
 from custodes.web.templating import render
 from custodes.workforce import api as workforce_api
 from custodes.workforce import web as workforce_web
@@ -86,6 +93,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
+    app.state.refusal_limit = refusal_limit(settings)
     for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
         app.include_router(module.router)
     app.include_router(agreements_web.router)
@@ -135,12 +143,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
 
     @app.exception_handler(Unauthorised)
-    async def _unauthorised(_request: Request, _exc: Unauthorised) -> Response:
-        return JSONResponse(
-            {"detail": "a valid bearer token is required"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
+    async def _unauthorised(request: Request, exc: Unauthorised) -> Response:
+        status, body, headers = refuse_without_token(
+            request.app, client_address(request), request.method, request.url.path, exc.reason
         )
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
