@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         default="20/minute", description="Log-in attempts allowed per client address (limits notation)."
     )
+    api_refusal_rate_limit: str = Field(
+        default="30/minute",
+        description="API requests without a valid bearer token allowed per client address before 429.",
+    )
     monitoring_dir: Path | None = Field(
         default=None,
         description="Access-event store (Parquet, partitioned by day); default <home>/monitoring.",

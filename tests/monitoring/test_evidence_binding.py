@@ -63,7 +63,7 @@ def _investigated(db: Session, settings: Settings, folders: list[tuple[Path, lis
     summary = monitoring.run(db, settings, ACTOR)
     db.commit()
     (alert,) = [a for a in summary.alerts if a.subject_id == "N-NB"]
-    investigation_id = casework.open_investigation(db, [alert.alert_id], unit, reason="Evidence for a hearing")
+    investigation_id = casework.open_investigation(db, [alert.alert_id], unit, reason="For a hearing")
     db.commit()
     return investigation_id
 

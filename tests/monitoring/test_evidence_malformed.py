@@ -101,7 +101,7 @@ def _pack(db: Session, settings: Settings, tmp_path: Path) -> bytes:
     (alert,) = [a for a in summary.alerts if a.subject_id == "N-NB"]
     unit = identity.principal_for(db, "CCU9")
     assert unit is not None
-    investigation_id = casework.open_investigation(db, [alert.alert_id], unit, reason="Evidence for a hearing")
+    investigation_id = casework.open_investigation(db, [alert.alert_id], unit, reason="For a hearing")
     db.commit()
     _name, content = evidence.build_pack(db, settings, investigation_id, unit, lambda _context: "<p>r</p>")
     db.commit()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_PERMISSIONS, Permission, Role, Scope
+from custodes.kit.ratelimit import RateLimit
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.web.navigation import MENU
@@ -165,6 +166,8 @@ def test_a_session_does_not_open_the_api_and_a_token_does_not_open_screens(
 
 
 def test_api_matrix(client: TestClient, db: Session, app: FastAPI) -> None:
+    # Hundreds of refusals from one address: lift the per-address limit (tests/web/test_token_refusals.py).
+    app.state.refusal_limit = RateLimit("100000/minute", "test")
     only = {scope: identity.create_api_token(db, f"only {scope}", [scope], "system:test") for scope in Scope}
     db.commit()
     tokens = {t.name: t.id for t in identity.list_api_tokens(db)}

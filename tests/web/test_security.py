@@ -129,6 +129,32 @@ def test_security_headers_on_every_kind_of_response(
     _assert_security_headers(client.get("/static/custodes.css"), cached=True)
 
 
+def test_an_unhandled_error_is_answered_with_the_headers_and_the_plain_error_page(app: FastAPI) -> None:
+    """Starlette answers unhandled exceptions outside every added middleware: the headers must still be
+    there, and the answer must be the plain error page (or JSON for the API), never a traceback."""
+
+    @app.get("/test-boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals: /srv/custodes/settings.py line 12")
+
+    @app.get("/api/v1/test-boom")
+    def api_boom() -> None:
+        raise RuntimeError("secret internals: /srv/custodes/settings.py line 12")
+
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        page = client.get("/test-boom")
+        assert page.status_code == 500
+        _assert_security_headers(page)
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<h1>Something went wrong</h1>" in page.text and "has been logged" in page.text
+        for leak in ("Traceback", "RuntimeError", "secret internals", "settings.py"):
+            assert leak not in page.text
+        api = client.get("/api/v1/test-boom")
+        assert api.status_code == 500
+        _assert_security_headers(api)
+        assert api.json() == {"detail": "internal error"}
+
+
 def test_pages_have_no_inline_script_or_style(client: TestClient, logged_in: Callable[[Role], str]) -> None:
     """The CSP forbids inline script; a page relying on it would silently break."""
     pages = [client.get("/login").text]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import Field
 
 from custodes.agreements import service as agreements
@@ -34,6 +34,7 @@ from custodes.kit.pdf import html_to_pdf
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment, csv_download
 from custodes.web.forms import FieldText, RegisterForm
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -99,10 +100,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
         labels=LABELS,
         **context,
     )
-
-
-def _back(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 def _problems(error: agreements.AgreementsError) -> list[str]:
@@ -225,7 +222,7 @@ def create_partner(
         created = agreements.create_organisation(db, values, manager.actor)
     except agreements.AgreementsError as error:
         return _organisation_page(request, values, editing=False, problems=_problems(error))
-    return _back(f"/partners/{quote(created)}", "Partner added.")
+    return done_redirect(f"/partners/{quote(created)}", "Partner added.")
 
 
 def _organisation_or_404(db: Db, org_id: str) -> OrganisationView:
@@ -266,7 +263,7 @@ def update_partner(
         changed = agreements.update_organisation(db, org_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _organisation_page(request, values, editing=True, problems=_problems(error))
-    return _back(f"/partners/{quote(org_id)}", _changed("Partner updated.", changed))
+    return done_redirect(f"/partners/{quote(org_id)}", _changed("Partner updated.", changed))
 
 
 # --------------------------------------------------------------------------- agreements
@@ -423,7 +420,9 @@ def create_agreement(
         created = agreements.create_agreement(db, values, manager.actor)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=False, problems=_problems(error))
-    return _back(f"/agreements/{quote(created)}", "Agreement added. Upload the signed document below.")
+    return done_redirect(
+        f"/agreements/{quote(created)}", "Agreement added. Upload the signed document below."
+    )
 
 
 def _agreement_or_404(db: Db, agreement_id: str) -> AgreementView:
@@ -463,7 +462,7 @@ def update_agreement(
         changed = agreements.update_agreement(db, agreement_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=True, problems=_problems(error))
-    return _back(f"/agreements/{quote(agreement_id)}", _changed("Agreement updated.", changed))
+    return done_redirect(f"/agreements/{quote(agreement_id)}", _changed("Agreement updated.", changed))
 
 
 @router.post("/agreements/{agreement_id}/status")
@@ -473,13 +472,13 @@ def agreement_status(
     path = f"/agreements/{quote(agreement_id)}"
     wanted = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": None}
     if action not in wanted:
-        return _back(path, "Not done: choose suspend, withdraw or reinstate.")
+        return done_redirect(path, "Not done: choose suspend, withdraw or reinstate.")
     try:
         agreements.set_agreement_status(db, agreement_id, wanted[action], reason, manager.actor)
     except agreements.AgreementsError as error:
-        return _back(path, "Not done: " + "; ".join(_problems(error)))
+        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
     done = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": "reinstated"}[action]
-    return _back(path, f"Agreement {done}.")
+    return done_redirect(path, f"Agreement {done}.")
 
 
 @router.post("/agreements/{agreement_id}/document")
@@ -501,8 +500,8 @@ def upload_document(
             manager.actor,
         )
     except agreements.AgreementsError as error:
-        return _back(path, "Not done: " + "; ".join(_problems(error)))
-    return _back(path, f"Document {info.filename} stored.")
+        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
+    return done_redirect(path, f"Document {info.filename} stored.")
 
 
 @router.get("/agreements/{agreement_id}/document")
@@ -660,7 +659,7 @@ def create_scheme(
         created = agreements.create_scheme(db, values, manager.actor)
     except agreements.AgreementsError as error:
         return _scheme_page(request, values, editing=False, problems=_problems(error))
-    return _back(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
+    return done_redirect(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
 
 
 def _scheme_or_404(db: Db, scheme_id: str) -> SchemeView:
@@ -717,7 +716,7 @@ def update_scheme(
         changed = agreements.update_scheme(db, scheme_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _scheme_page(request, values, editing=True, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
+    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
 
 
 # --------------------------------------------------------------------------- scheme members
@@ -772,7 +771,7 @@ def create_member(
         agreements.create_member(db, scheme_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=False, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
+    return done_redirect(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
 
 
 @router.get("/schemes/{scheme_id}/members/{member_id}/edit")
@@ -799,7 +798,7 @@ def update_member(
         changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=True, problems=_problems(error))
-    return _back(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
+    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
 
 
 @router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
@@ -810,9 +809,9 @@ def record_undertaking(
     try:
         day = date.fromisoformat(signed_on.strip())
     except ValueError:
-        return _back(path, "Not done: give the date the undertaking was signed.")
+        return done_redirect(path, "Not done: give the date the undertaking was signed.")
     try:
         agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor)
     except agreements.AgreementsError as error:
-        return _back(path, "Not done: " + "; ".join(_problems(error)))
-    return _back(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")
+        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
+    return done_redirect(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")

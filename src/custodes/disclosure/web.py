@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -41,6 +40,7 @@ from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import london_day, rfc3339
 from custodes.web.deps import Db, require
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -59,10 +59,6 @@ async def posted(request: Request) -> FormData:
 
 
 Posted = Annotated[FormData, Depends(posted)]
-
-
-def _done(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -238,7 +234,7 @@ def create_request(request: Request, db: Db, principal: Requester, form: Posted)
         disclosure_id = disclosure.create_draft(db, document, principal)
     except RequestUnreadable as error:
         return _start_page(request, db, document, _plain(error.problems), status=400)
-    return _done(
+    return done_redirect(
         f"/disclosures/{disclosure_id}/edit", "Draft saved. Fill in the rest; the checks update as you save."
     )
 
@@ -307,7 +303,7 @@ def _document(detail: DisclosureDetail) -> dict[str, Any]:
 def save_request(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
     if not _editable(detail, principal):
-        return _done(
+        return done_redirect(
             f"/disclosures/{disclosure_id}", "Only a draft can be changed, by the officer who wrote it."
         )
     document = document_from_form(form, principal, _document(detail))
@@ -317,7 +313,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         problems = _plain(error.problems)
         return _wizard(request, db, principal, disclosure_id, document, None, problems, status=400)
     except disclosure.DisclosureError as error:
-        return _done(f"/disclosures/{disclosure_id}", str(error))
+        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
         return submit_request(db, principal, disclosure_id)
     if form.get("add"):
@@ -327,7 +323,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         "needs_action": "Saved. Some findings need action before it can be released.",
         "blocked": "Saved. Blocking findings: this cannot go ahead as it stands.",
     }[result.decision.value]
-    return _done(f"/disclosures/{disclosure_id}/edit", message)
+    return done_redirect(f"/disclosures/{disclosure_id}/edit", message)
 
 
 @router.post("/disclosures/{disclosure_id}/findings")
@@ -354,8 +350,8 @@ def submit_request(db: Db, principal: Requester, disclosure_id: int) -> Any:
     try:
         disclosure.submit(db, disclosure_id, principal)
     except disclosure.DisclosureError as error:
-        return _done(f"/disclosures/{disclosure_id}/edit", str(error))
-    return _done(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
+        return done_redirect(f"/disclosures/{disclosure_id}/edit", str(error))
+    return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
 
 # --------------------------------------------------------------------------- every disclosure, findings
@@ -458,12 +454,14 @@ def release(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> A
             try:
                 undertakings[key.removeprefix("undertaking-")] = date.fromisoformat(value.strip())
             except ValueError:
-                return _done(f"/disclosures/{disclosure_id}", f"Undertaking date {value!r} is not a date.")
+                return done_redirect(
+                    f"/disclosures/{disclosure_id}", f"Undertaking date {value!r} is not a date."
+                )
     try:
         reference = disclosure.release(db, disclosure_id, principal, undertakings)
     except disclosure.DisclosureError as error:
-        return _done(f"/disclosures/{disclosure_id}", str(error))
-    return _done(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
+        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+    return done_redirect(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
 
 
 @router.post("/disclosures/{disclosure_id}/receipt")
@@ -481,8 +479,8 @@ def _step(disclosure_id: int, message: str, action: Any) -> RedirectResponse:
     try:
         action()
     except disclosure.DisclosureError as error:
-        return _done(f"/disclosures/{disclosure_id}", str(error))
-    return _done(f"/disclosures/{disclosure_id}", message)
+        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+    return done_redirect(f"/disclosures/{disclosure_id}", message)
 
 
 # --------------------------------------------------------------------------- completing an emergency record
@@ -546,18 +544,20 @@ def completion_from_form(form: FormData, actor: Principal, previous: dict[str, A
 def complete(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     detail = _case(db, disclosure_id, principal, "completing own emergency disclosure")
     if not disclosure.may_complete(detail, principal):
-        return _done(f"/disclosures/{disclosure_id}", "Only the officer who released it completes it.")
+        return done_redirect(
+            f"/disclosures/{disclosure_id}", "Only the officer who released it completes it."
+        )
     data = completion_from_form(form, principal, _document(detail))
     try:
         result = disclosure.complete_emergency(db, disclosure_id, data, principal)
     except RequestUnreadable as error:
         problems = "; ".join(_plain(error.problems))
-        return _done(f"/disclosures/{disclosure_id}/complete", f"Not saved: {problems}")
+        return done_redirect(f"/disclosures/{disclosure_id}/complete", f"Not saved: {problems}")
     except disclosure.DisclosureError as error:
-        return _done(f"/disclosures/{disclosure_id}/complete", str(error))
+        return done_redirect(f"/disclosures/{disclosure_id}/complete", str(error))
     open_codes = result.codes() - {"AUTHORISATION_MISSING"}
     message = "Saved. Findings remain: see below." if open_codes else "Saved. It is ready to be authorised."
-    return _done(f"/disclosures/{disclosure_id}/complete", message)
+    return done_redirect(f"/disclosures/{disclosure_id}/complete", message)
 
 
 # --------------------------------------------------------------------------- reviews
@@ -584,7 +584,7 @@ def review(
     reasons: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     if outcome not in {o.value for o in ReviewOutcome}:
-        return _done(f"/disclosures/{disclosure_id}", "Choose whether to retain or withdraw.")
+        return done_redirect(f"/disclosures/{disclosure_id}", "Choose whether to retain or withdraw.")
     chosen = ReviewOutcome(outcome)
     message = "Retained; next review set." if chosen == ReviewOutcome.RETAIN else "Withdrawn; notices issued."
     return _step(
@@ -639,7 +639,7 @@ def report_correction(request: Request, db: Db, principal: Corrector, form: Post
     except disclosure.DisclosureError as error:
         return _corrections(request, db, str(error), values)
     reached = len({notice.disclosure_id for notice in issued})
-    return _done(
+    return done_redirect(
         "/corrections",
         f"Correction {correction_id} recorded: {len(issued)} notice(s) "
         f"to the recipients of {reached} disclosure(s).",
@@ -653,8 +653,8 @@ def acknowledge(
     try:
         disclosure.acknowledge_notice(db, notice_id, principal, note)
     except disclosure.DisclosureError as error:
-        return _done("/corrections", str(error))
-    return _done("/corrections", f"Notice {notice_id} acknowledged.")
+        return done_redirect("/corrections", str(error))
+    return done_redirect("/corrections", f"Notice {notice_id} acknowledged.")
 
 
 # --------------------------------------------------------------------------- documents (PDF)
@@ -728,10 +728,12 @@ def set_retention(
     try:
         disclosure.set_retention_rule(db, record_type, int(keep_days), basis, principal.actor)
     except ValueError:
-        return _done("/retention", "Keep for: give a whole number of days.")
+        return done_redirect("/retention", "Keep for: give a whole number of days.")
     except disclosure.DisclosureError as error:
-        return _done("/retention", str(error))
-    return _done("/retention", f"Retention for {record_type.replace('_', ' ')} set to {int(keep_days)} days.")
+        return done_redirect("/retention", str(error))
+    return done_redirect(
+        "/retention", f"Retention for {record_type.replace('_', ' ')} set to {int(keep_days)} days."
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/hold")

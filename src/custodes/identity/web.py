@@ -28,6 +28,7 @@ from custodes.web.deps import (
     require,
     session_token,
 )
+from custodes.web.notices import done_redirect
 from custodes.web.templating import render
 from custodes.workforce import service as workforce
 
@@ -56,7 +57,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _back(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
+    return done_redirect(path, message)
 
 
 # --------------------------------------------------------------------------- log-in
@@ -117,7 +118,7 @@ def logout(request: Request, db: Db) -> Response:
     token = session_token(request)
     if token:
         identity.end_session(db, token)
-    response = RedirectResponse("/login?done=You+have+logged+out.", status_code=303)
+    response = done_redirect("/login", "You have logged out.")
     response.delete_cookie(SESSION_COOKIE)
     return response
 

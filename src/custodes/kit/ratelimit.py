@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from limits import parse, storage, strategies
 
 
@@ -14,3 +17,8 @@ class RateLimit:
     def hit(self, key: str) -> bool:
         """Count one attempt; False once the limit is exceeded."""
         return self._limiter.hit(self._item, self._namespace, key)
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until `key` may try again (for a `Retry-After` header); at least 1."""
+        reset = self._limiter.get_window_stats(self._item, self._namespace, key).reset_time
+        return max(1, math.ceil(reset - time.time()))

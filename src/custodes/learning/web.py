@@ -7,10 +7,9 @@ import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.routing import BaseRoute
@@ -31,6 +30,7 @@ from custodes.learning.schemas import (
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment, csv_cell
 from custodes.web.forms import RegisterForm
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -111,10 +111,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
         labels=LABELS,
         **context,
     )
-
-
-def _back(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 def _problems(error: learning.LearningError) -> list[str]:
@@ -334,7 +330,7 @@ def create_recommendation(request: Request, db: Db, manager: Manager, form: Post
         created = learning.create_recommendation(db, values, manager.actor)
     except learning.LearningError as error:
         return _form_page(request, values, editing=None, problems=_problems(error))
-    return _back(f"/learning/{created}", "Recommendation added. Add its actions below.")
+    return done_redirect(f"/learning/{created}", "Recommendation added. Add its actions below.")
 
 
 def _found(db: Db, recommendation_id: int) -> RecommendationView:
@@ -388,7 +384,7 @@ def update_recommendation(
         changed = learning.update_recommendation(db, recommendation_id, values, manager.actor)
     except learning.LearningError as error:
         return _form_page(request, values, editing=recommendation_id, problems=_problems(error))
-    return _back(
+    return done_redirect(
         f"/learning/{recommendation_id}", "Recommendation updated." if changed else "Nothing had changed."
     )
 
@@ -411,7 +407,7 @@ def add_action(
         return _detail(
             request, db, manager, recommendation_id, problems=_problems(error), action_values=values
         )
-    return _back(f"/learning/{recommendation_id}", "Action added.")
+    return done_redirect(f"/learning/{recommendation_id}", "Action added.")
 
 
 @router.post("/learning/{recommendation_id}/actions/{action_id}/complete")
@@ -432,4 +428,4 @@ def complete_action(
         return _detail(
             request, db, manager, recommendation_id, problems=_problems(error), completing=action_id
         )
-    return _back(f"/learning/{recommendation_id}", "Action completed.")
+    return done_redirect(f"/learning/{recommendation_id}", "Action completed.")

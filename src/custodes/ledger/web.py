@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
@@ -30,6 +30,7 @@ from custodes.ledger.schemas import EntryFilter, StoredEntry
 from custodes.settings import Settings
 from custodes.web.deps import Db, require
 from custodes.web.exports import csv_download
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
 router = APIRouter(prefix="/audit")
@@ -106,7 +107,7 @@ def run_verification(request: Request, db: Db, principal: Verifier) -> Any:
         if report.intact
         else f"Verification found a fault at entry {report.fault.index if report.fault else '?'}."
     )
-    return RedirectResponse(f"/audit?done={message}", status_code=303)
+    return done_redirect("/audit", message)
 
 
 class SearchForm:

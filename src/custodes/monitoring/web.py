@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
@@ -29,6 +29,7 @@ from custodes.monitoring.casework import (
     NotFound,
 )
 from custodes.web.deps import Db, require
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
 router = APIRouter()
@@ -78,10 +79,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
         band=_band,
         **context,
     )
-
-
-def _done(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 def _number(value: str | None, default: int = 1) -> int:
@@ -165,7 +162,9 @@ def reveal_identity(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"reveal": reason})
-    return _done(f"/alerts/{alert_id}", "Identity revealed to you. Your reason is recorded in the ledger.")
+    return done_redirect(
+        f"/alerts/{alert_id}", "Identity revealed to you. Your reason is recorded in the ledger."
+    )
 
 
 @router.post("/alerts/{alert_id}/dismiss")
@@ -176,7 +175,7 @@ def dismiss_alert(request: Request, db: Db, viewer: Investigator, alert_id: str,
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"dismiss": reason})
-    return _done("/alerts", "Alert dismissed. Your reason is recorded.")
+    return done_redirect("/alerts", "Alert dismissed. Your reason is recorded.")
 
 
 @router.post("/alerts/{alert_id}/add")
@@ -193,7 +192,7 @@ def add_alert_to_investigation(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _alert_page(request, db, viewer, alert_id, problem=str(error))
-    return _done(f"/investigations/{number}", f"Alert added to {reference}.")
+    return done_redirect(f"/investigations/{number}", f"Alert added to {reference}.")
 
 
 # --------------------------------------------------------------------------- investigations
@@ -222,7 +221,7 @@ def open_investigation(
             return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
         return render(request, "error.html", 400, title="No investigation opened", message=str(error))
     reference = casework.investigation_reference(db, investigation_id, viewer)
-    return _done(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
+    return done_redirect(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
 
 
 @router.get("/investigations")
@@ -280,7 +279,7 @@ def add_alerts(
     except CaseworkError as error:
         return _investigation_page(request, db, viewer, investigation_id, problem=str(error))
     count = len(alert_id or [])
-    return _done(
+    return done_redirect(
         f"/investigations/{investigation_id}",
         f"{count} alert{'s' if count != 1 else ''} added to {reference}.",
     )
@@ -296,7 +295,7 @@ def add_note(request: Request, db: Db, viewer: Investigator, investigation_id: i
         return _investigation_page(
             request, db, viewer, investigation_id, problem=str(error), values={"note": note}
         )
-    return _done(f"/investigations/{investigation_id}", f"Note added to {reference}.")
+    return done_redirect(f"/investigations/{investigation_id}", f"Note added to {reference}.")
 
 
 @router.post("/investigations/{investigation_id}/close")
@@ -316,7 +315,7 @@ def close_investigation(
         values = {"outcome": outcome, "reason": reason}
         return _investigation_page(request, db, viewer, investigation_id, problem=str(error), values=values)
     title = OUTCOMES[outcome].lower()
-    return _done(f"/investigations/{investigation_id}", f"{reference} closed: {title}.")
+    return done_redirect(f"/investigations/{investigation_id}", f"{reference} closed: {title}.")
 
 
 @router.get("/investigations/{investigation_id}/evidence.zip")
@@ -423,7 +422,7 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
         return _overview_page(request, db, viewer, problem=str(error), status_code=503)
     # Counted over the alerts this member of the unit may see, never the run's force-wide totals.
     touched, new = casework.run_alert_counts(db, viewer, [summary.run_id])[summary.run_id]
-    return _done(
+    return done_redirect(
         "/monitoring",
         f"Detectors run over {summary.events:,} accesses: {touched:,} alert(s) raised or added to, "
         f"{new:,} new.",

@@ -11,10 +11,10 @@ import re
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
@@ -26,6 +26,7 @@ from custodes.stopsearch.publication import CENSUS_TITLES, ETHNICITY_TITLES, VOC
 from custodes.stopsearch.schemas import CENSUSES, ETHNICITY_SOURCES, GROUPS, ReportRequest
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment
+from custodes.web.notices import done_redirect
 from custodes.web.templating import render
 
 router = APIRouter()
@@ -61,10 +62,6 @@ def url_ref(reference: str) -> str:
 
 def _reference(segment: str) -> str:
     return segment.replace("-", "/")
-
-
-def _done(path: str, message: str, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}{anchor}", status_code=303)
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
@@ -211,7 +208,7 @@ def publish(
         published = service.publish(db, request.app.state.settings, _request(filters), actor=manager.actor)
     except service.ReportError as error:
         return _report_page(request, db, manager, filters, problem=f"Not published: {error}")
-    return _done("/stopsearch/publications", f"Published {published.reference}.")
+    return done_redirect("/stopsearch/publications", f"Published {published.reference}.")
 
 
 # --------------------------------------------------------------------------- publications
@@ -318,7 +315,7 @@ def draw_sample(
         )
     except service.ReportError as error:
         return _samples_page(request, db, manager, problem=f"No sample drawn: {error}", values=values)
-    return _done(
+    return done_redirect(
         f"/stopsearch/samples/{url_ref(sample.reference)}",
         f"Sample {sample.reference} drawn: {sample.size:,} of {sample.population_size:,} person searches.",
     )
@@ -411,7 +408,7 @@ def review_item(
         )
     except service.ReportError as error:
         return _sample_page(request, db, reviewer, sample_ref, problem=f"Record {position}: {error}.")
-    return _done(
+    return done_redirect(
         f"/stopsearch/samples/{sample_ref}",
         f"Record {position} reviewed.",
         anchor=f"#item-{position + 1}",

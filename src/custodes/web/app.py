@@ -12,7 +12,7 @@ import structlog
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
@@ -40,12 +40,24 @@ from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
 from custodes.web import csrf_multipart, pages
-from custodes.web.deps import Forbidden, LoginRequired, Unauthorised
+from custodes.web.deps import (
+    Forbidden,
+    LoginRequired,
+    Unauthorised,
+    client_address,
+    refusal_limit,
+    refuse_without_token,
+)
 from custodes.web.templating import render
 from custodes.workforce import api as workforce_api
 from custodes.workforce import web as workforce_web
 
 log = structlog.get_logger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on our side and it has been logged. Try again; if it keeps happening, tell the "
+    "service desk."
+)
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = (
@@ -71,7 +83,7 @@ def create_app(
         if worker:
             worker.stop()
 
-    app = FastAPI(
+    app = _App(
         title="Custodes",
         version=__version__,
         docs_url=None,
@@ -82,6 +94,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
+    app.state.refusal_limit = refusal_limit(settings)
     for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
         app.include_router(module.router)
     app.include_router(agreements_web.router)
@@ -106,8 +119,19 @@ def create_app(
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )
-    app.add_middleware(SecurityHeaders, https_only=settings.cookie_secure)
     return app
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers around the whole finished application.
+
+    Starlette puts its ServerErrorMiddleware (and FastAPI its body-size limit) outside every middleware added
+    with `add_middleware`, so a header layer added that way never saw their answers: an unhandled exception
+    was answered with no CSP, nosniff, X-Frame-Options or no-store. Wrapping the built stack covers every
+    response, 500s included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https_only=self.state.settings.cookie_secure)
 
 
 def _is_api(request: Request) -> bool:
@@ -122,12 +146,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
 
     @app.exception_handler(Unauthorised)
-    async def _unauthorised(_request: Request, _exc: Unauthorised) -> Response:
-        return JSONResponse(
-            {"detail": "a valid bearer token is required"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
+    async def _unauthorised(request: Request, exc: Unauthorised) -> Response:
+        status, body, headers = refuse_without_token(
+            request.app, client_address(request), request.method, request.url.path, exc.reason
         )
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
@@ -183,6 +206,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": UNREADABLE}, status_code=503)
         return render(request, "error.html", 503, title="Unavailable", message=UNREADABLE)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, _exc: Exception) -> Response:
+        """A defect: the plain error page, never a traceback. Starlette's ServerErrorMiddleware calls this and
+        then re-raises the exception, so the server still logs it with its traceback."""
+        if _is_api(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        try:
+            return render(request, "error.html", 500, title="Something went wrong", message=UNEXPECTED)
+        except Exception:  # the page itself failed (e.g. the database is down): plain text will do
+            log.exception("rendering the error page")
+            return PlainTextResponse(UNEXPECTED, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -12,9 +13,14 @@ from sqlalchemy.orm import Session
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Scope
 from custodes.identity.schemas import Principal, TokenPrincipal
+from custodes.kit.ratelimit import RateLimit
 from custodes.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 SESSION_COOKIE = "custodes_session"
+NO_BEARER = "no bearer token"
+NOT_VALID = "unknown, revoked or malformed token"
 
 
 class LoginRequired(Exception):
@@ -29,7 +35,11 @@ class Forbidden(Exception):
 
 
 class Unauthorised(Exception):
-    """An API request without a valid bearer token."""
+    """An API request without a valid bearer token; answered by `refuse_without_token`."""
+
+    def __init__(self, reason: str = NOT_VALID) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -106,7 +116,34 @@ def require_any_token(request: Request, db: Db) -> TokenPrincipal:
     """Any valid bearer token, whatever its scopes."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    client = identity.resolve_api_token(db, token.strip()) if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorised(NO_BEARER)
+    client = identity.resolve_api_token(db, token.strip())
     if client is None:
-        raise Unauthorised()
+        raise Unauthorised(NOT_VALID)
     return client
+
+
+Answer = tuple[int, dict[str, str], dict[str, str]]  # status, JSON body, extra headers
+UNAUTHORISED_DETAIL = "a valid bearer token is required"
+TOO_MANY_DETAIL = "too many requests without a valid bearer token from this address; try again later"
+
+
+def refusal_limit(settings: Settings) -> RateLimit:
+    """The per-address limit on API requests refused for want of a valid token (`app.state.refusal_limit`)."""
+    return RateLimit(settings.api_refusal_rate_limit, "api-token-refused")
+
+
+def refuse_without_token(app: Any, client: str, method: str, path: str, reason: str) -> Answer:
+    """The answer to an API request with no valid bearer token (none, unknown, malformed or revoked): 401,
+    or 429 once `client` (an address) passes `api_refusal_rate_limit`.
+
+    Such a refusal goes to the application log, not the ledger: it has no authenticated actor and names no
+    one's data, so a ledger entry would be permanent noise that anyone on the network could add at will
+    (docs/security.md). Refusals over the limit are not logged one by one (debug level)."""
+    limit: RateLimit = app.state.refusal_limit
+    if limit.hit(client):
+        log.info("api request refused", client=client, method=method, path=path, reason=reason)
+        return 401, {"detail": UNAUTHORISED_DETAIL}, {"WWW-Authenticate": "Bearer"}
+    log.debug("api request refused over the rate limit", client=client, method=method, path=path)
+    return 429, {"detail": TOO_MANY_DETAIL}, {"Retry-After": str(limit.retry_after(client))}

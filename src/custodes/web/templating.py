@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from custodes.kit.timefmt import london
 from custodes.web.navigation import navigation_for
+from custodes.web.notices import notice
 
 _ROOT = Path(__file__).parent.parent
 _MODULE_FOLDERS = sorted(p for p in _ROOT.glob("*/templates") if p.parent.name != "web")
@@ -41,6 +42,6 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         navigation=navigation_for(principal, request.url.path),
         force_name=settings.force_name,
         csrf_token=csrf_token(request),
-        flash=request.query_params.get("done"),
+        flash=notice(request),  # only a message the app signed: never text from a crafted link
     )
     return templates.TemplateResponse(request, name, context, status_code=status_code)

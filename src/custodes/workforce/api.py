@@ -9,7 +9,10 @@ documents the endpoint in the OpenAPI schema.
 The token is checked against the database once and then cached until the gate's index sees an `api_token`
 entry in the ledger (and re-checked inside the decision's transaction if it did). The decision itself is
 made and recorded by the group-commit writer (`gate.DecisionWriter`), and answered only once its ledger
-entry has committed. Every refusal (no token, wrong scope, bad body) is recorded too.
+entry has committed. Every refusal of a valid token (wrong scope, bad body, a token revoked since it was
+checked) is recorded too. A request with no valid token (none, unknown, malformed, revoked) has no
+authenticated actor: it goes to the application log, not the ledger, and is rate-limited per client address
+(`web.deps.refuse_without_token`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,14 @@ from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_pr
 from custodes.kit.db import transaction, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.web.deps import Forbidden, Unauthorised, require_scope
+from custodes.web.deps import (
+    NO_BEARER,
+    NOT_VALID,
+    Forbidden,
+    Unauthorised,
+    refuse_without_token,
+    require_scope,
+)
 from custodes.workforce import gate
 
 log = structlog.get_logger(__name__)
@@ -107,9 +117,10 @@ class Caller:
     generation: int  # the index's token generation when the token was checked
 
 
-async def authenticate(app: FastAPI, authorization: str, method: str) -> Caller:
+async def authenticate(app: FastAPI, authorization: str) -> Caller:
     """The caller of the gate, from the token cache while the index has seen no token change. Raises
-    Unauthorised (recorded here) or Forbidden (recorded by whoever answers it)."""
+    Unauthorised (answered by `refuse_without_token`; recorded here only for a cached token found revoked,
+    whose holder is known) or Forbidden (recorded by whoever answers it)."""
     writer = writer_for(app)
     token = _bearer(authorization)
     cache: dict[str, tuple[TokenPrincipal, int, float]] = app.state.gate_tokens
@@ -122,9 +133,11 @@ async def authenticate(app: FastAPI, authorization: str, method: str) -> Caller:
     else:
         found = await run_in_threadpool(_resolve, app.state.database.factory, token) if token else None
         if found is None:
-            reason = "no bearer token" if not token else "unknown, revoked or malformed token"
-            await _record(writer, _route_refused("system:web", method, refused=reason))
-            raise Unauthorised()
+            if hit is not None:  # accepted before, revoked since: refused under its holder, as in `_decide`
+                cache.pop(token, None)
+                holder = hit[0].actor
+                await writer.decide_async(lambda s: gate.record_refusal(s, holder, [("token", "revoked")]))
+            raise Unauthorised(NOT_VALID if token else NO_BEARER)
         client = found
         if TokenScope.ACCESS_CHECK in client.scopes:
             cache[token] = (client, generation, now)
@@ -137,7 +150,7 @@ class GateClient(require_scope):
     """`require_scope(ACCESS_CHECK)` through the gate's token cache (the route map reads the scope)."""
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
-        return await authenticate(request.app, request.headers.get("authorization", ""), request.method)
+        return await authenticate(request.app, request.headers.get("authorization", ""))
 
 
 def _decide(writer: gate.DecisionWriter, data: Any, caller: Caller) -> Any:
@@ -181,11 +194,11 @@ async def answer(app: FastAPI, caller: Caller, body: bytes | None) -> Answer:
     return 200, result.as_dict(), {}
 
 
-async def _front_answer(app: FastAPI, authorization: str, body: bytes | None) -> Answer:
+async def _front_answer(app: FastAPI, authorization: str, body: bytes | None, client: str) -> Answer:
     try:
-        caller = await authenticate(app, authorization, "POST")
-    except Unauthorised:
-        return _UNAUTHORISED
+        caller = await authenticate(app, authorization)
+    except Unauthorised as refused:
+        return refuse_without_token(app, client, "POST", PATH, refused.reason)
     except Forbidden as refused:
         assert refused.principal is not None
         await _record(writer_for(app), _route_refused(refused.principal.actor, "POST"))
@@ -209,7 +222,8 @@ class AccessCheckFront:
         except _Disconnected:
             return
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-        status, payload, headers = await _front_answer(scope["app"], authorization, body)
+        client = scope["client"][0] if scope.get("client") else "unknown"  # as web.deps.client_address
+        status, payload, headers = await _front_answer(scope["app"], authorization, body, client)
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
@@ -17,6 +17,7 @@ from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import london_day
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment, csv_download
+from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 from custodes.workforce import charts, gate
 from custodes.workforce import service as workforce
@@ -149,10 +150,6 @@ def _date(value: str | None, default: date) -> date:
         return date.fromisoformat(value) if value else default
     except ValueError:
         return default
-
-
-def _done(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 def _pdf(
@@ -433,7 +430,9 @@ def make_declaration(
         declaration_id = workforce.make_declaration(db, principal.staff_id, form, actor=principal.actor)
     except workforce.DeclarationProblems as error:
         return _declaration_form(request, form, error.problems)
-    return _done(f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it.")
+    return done_redirect(
+        f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it."
+    )
 
 
 # --------------------------------------------------------------------------- declarations: deciding
@@ -698,12 +697,14 @@ def decide_declaration(
             today=london_day(utcnow()),
         )
     except workforce.DeclarationError as error:
-        return _done("/declarations/queue", str(error))
+        return done_redirect("/declarations/queue", str(error))
     except workforce.DeclarationProblems as error:
         detail = _declaration_or_404(db, declaration_id, principal)
         values = {"outcome": outcome, "conditions": conditions, "reasons": reasons, "review_on": review_on}
         return _declaration_page(request, db, principal, detail, values, error.problems)
-    return _done("/declarations/queue", f"{declaration_id}: {workforce.outcome_title(status).lower()}.")
+    return done_redirect(
+        "/declarations/queue", f"{declaration_id}: {workforce.outcome_title(status).lower()}."
+    )
 
 
 # --------------------------------------------------------------------------- pre-access gate referrals
@@ -768,7 +769,7 @@ def close_referral(
             values=values,
             problem=str(error),
         )
-    return _done(
+    return done_redirect(
         "/referrals", f"Referral {referral_id} closed: the requester can see the outcome and advice."
     )
 
