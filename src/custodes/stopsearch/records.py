@@ -44,6 +44,9 @@ from custodes.stopsearch.store import SCHEMA
 MAX_PROBLEMS_PER_FILE = 1000
 _FILE_NAME_SQL = "([0-9]{4}-[0-9]{2})-([a-z0-9-]+?)-stop-and-search"
 _FILE_NAME = re.compile(r"(?P<month>[0-9]{4}-[0-9]{2})-(?P<force>[a-z0-9-]+?)-stop-and-search", re.IGNORECASE)
+# A month anywhere else in a name (`stops-force_2020-02.json`), but not a day (`2020-02-26`) or a range.
+_MONTH_IN_NAME = re.compile(r"(?<![0-9])([0-9]{4}-(?:0[1-9]|1[0-2]))(?![0-9]|-[0-9])")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def _header_key(text: str) -> str:
@@ -87,7 +90,7 @@ _NOT_STATED = "Other ethnic group - Not stated"
 class SourceFile:
     path: Path
     force: str | None  # from the file name or --force; None: from each row's file_name column
-    month: str | None  # YYYY-MM from the file name
+    month: str | None  # YYYY-MM from the file name or --month; None: from each row's file_name column
 
 
 @dataclass(slots=True)
@@ -156,11 +159,28 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
-def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[RowProblem]]:
-    """Force and month from the name `YYYY-MM-<force>-stop-and-search.csv`, or from --force."""
+def name_month(name: str) -> str | None:
+    """The month a file's name gives: `YYYY-MM-<force>-stop-and-search.csv`, else its one YYYY-MM."""
+    match = _FILE_NAME.search(name)
+    if match and _MONTH.match(match["month"]):
+        return match["month"]
+    months = set(_MONTH_IN_NAME.findall(name))
+    return months.pop() if len(months) == 1 else None
+
+
+def source_file(
+    path: Path, force_option: str | None, month_option: str | None = None
+) -> tuple[SourceFile, list[RowProblem]]:
+    """Force and month from the name `YYYY-MM-<force>-stop-and-search.csv`, or from --force and --month.
+
+    A file is one force-month: its rows are stored in the file's month whatever their Date says
+    (data.police.uk dates are in UTC, so a summer month's file starts with searches dated the evening
+    before the 1st). It never replaces a month its rows only spill into.
+    """
     match = _FILE_NAME.search(path.name)
     named = force_key(match["force"]) if match else None
     chosen = force_key(force_option) if force_option else None
+    named_month = name_month(path.name)
     problems = []
     if force_option and chosen is None:
         problems.append(RowProblem(str(path), 0, "--force", f"{force_option!r} is not a police force"))
@@ -168,7 +188,17 @@ def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[
         problems.append(
             RowProblem(str(path), 0, "--force", f"the file name says {named!r} but --force says {chosen!r}")
         )
-    return SourceFile(path, chosen or named, match["month"] if match else None), problems
+    if month_option is not None and not _MONTH.match(month_option):
+        problems.append(
+            RowProblem(str(path), 0, "--month", f"must be a month as YYYY-MM, not {month_option!r}")
+        )
+    elif month_option and named_month and month_option != named_month:
+        problems.append(
+            RowProblem(
+                str(path), 0, "--month", f"the file name says {named_month} but --month says {month_option}"
+            )
+        )
+    return SourceFile(path, chosen or named, month_option or named_month), problems
 
 
 def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
@@ -189,6 +219,16 @@ def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: st
                 0,
                 "--force",
                 "no force: name the file YYYY-MM-<force>-stop-and-search.csv or give --force",
+            )
+        )
+    if "file_name" not in columns and source.month is None:
+        problems.append(
+            RowProblem(
+                name,
+                0,
+                "--month",
+                "no month: a file is imported as one force-month, and this file's name gives none (API files "
+                "never do); name it YYYY-MM-<force>-stop-and-search.csv or give --month YYYY-MM",
             )
         )
     if problems:
@@ -365,8 +405,8 @@ def _normalised_sql(source: SourceFile) -> str:
     WITH cleaned AS (SELECT line, {", ".join(f"{_blank(c)} AS {c}" for c in _TEXT_COLUMNS)} FROM raw)
     SELECT line,
         coalesce({force}, lower(regexp_extract(file_name, '{pattern}', 2, 'i'))) AS force_text,
-        coalesce({month_from_name}, nullif(regexp_extract(file_name, '{pattern}', 1, 'i'), ''),
-                 substr(date, 1, 7)) AS source_month,
+        coalesce({month_from_name}, nullif(regexp_extract(file_name, '{pattern}', 1, 'i'), ''))
+            AS source_month,
         substr(date, 1, 7) AS month,
         type, date, operation, gender, age_range, self_defined, officer_defined, legislation, object,
         outcome, grounds, officer_id, team,
@@ -389,8 +429,14 @@ def _normalised_sql(source: SourceFile) -> str:
     """
 
 
-def _checks() -> list[tuple[str, str, str]]:
+_DAY_SECONDS = 86400
+_MONTH_START = "TRY_CAST(source_month || '-01' AS DATE)"
+_DATE_SECONDS = "epoch(TRY_CAST(date AS TIMESTAMPTZ))"
+
+
+def _checks(source: SourceFile) -> list[tuple[str, str, str]]:
     """(column as published, failing condition over `normalised`, rule in words)."""
+    whose = f"the file's month, {source.month}" if source.month else "the month its file_name names"
     types = ", ".join(f"'{value}'" for value in SEARCH_TYPES)
     boolean = "must be True, False or blank"
     checks = [
@@ -447,13 +493,26 @@ def _checks() -> list[tuple[str, str, str]]:
             "force_text IS NULL OR force_text = ''",
             "must name the force: YYYY-MM-<force>-stop-and-search.csv",
         ),
+        (
+            "file_name",
+            f"force_text IS NOT NULL AND force_text <> '' AND {_MONTH_START} IS NULL",
+            "must name the month: YYYY-MM-<force>-stop-and-search.csv (or give --month)",
+        ),
+        (
+            "Date",
+            f"{_DATE_SECONDS} IS NOT NULL AND {_MONTH_START} IS NOT NULL AND NOT ("
+            f"{_DATE_SECONDS} >= epoch({_MONTH_START}) - {_DAY_SECONDS} AND "
+            f"{_DATE_SECONDS} < epoch({_MONTH_START} + INTERVAL 1 MONTH) + {_DAY_SECONDS})",
+            f"is not in {whose} (a day either side is allowed, for times in UTC): check the file name "
+            "or --month",
+        ),
     ]
     return checks
 
 
 def _checked(source: SourceFile, raw: pa.Table, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
     """One pass: the stored columns and a bit mask of the rules each row breaks, kept in DuckDB."""
-    checks = _checks()
+    checks = _checks(source)
     mask = " | ".join(
         f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)" for i, (_, condition, _) in enumerate(checks)
     )
@@ -501,7 +560,9 @@ _STORED_COLUMNS = ", ".join(
 )
 
 
-def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[ReadFile], list[RowProblem]]:
+def read_sources(
+    paths: Sequence[Path], force_option: str | None, month_option: str | None = None
+) -> tuple[list[ReadFile], list[RowProblem]]:
     """Every file read and checked; the problems of all of them (none: all may be stored).
 
     The files' rows share one in-memory DuckDB connection, closed when the last ReadFile is dropped.
@@ -510,7 +571,7 @@ def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[
     read: list[ReadFile] = []
     problems: list[RowProblem] = []
     for index, path in enumerate(paths):
-        source, naming = source_file(path, force_option)
+        source, naming = source_file(path, force_option, month_option)
         if naming:
             problems += naming
             continue

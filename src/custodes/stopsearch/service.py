@@ -81,10 +81,16 @@ def import_stop_searches(
     *,
     actor: str,
     force: str | None = None,
+    month: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StopSearchImportSummary:
-    """Check every file, then store each force-month, replacing any imported before; all or nothing."""
-    read, problems = records.read_sources(paths, force)
+    """Check every file, then store each force-month, replacing any imported before; all or nothing.
+
+    Each file is one force-month: the month its name gives, or `month` (--month), which files whose name
+    gives none (API JSON) need. Its rows dated in a neighbouring month (data.police.uk dates are UTC) stay in
+    it: a file replaces its own month only, never one its rows spill into.
+    """
+    read, problems = records.read_sources(paths, force, month)
     months = _split_months(read, problems)
     if problems:
         raise BatchRejected(problems)
