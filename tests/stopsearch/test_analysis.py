@@ -188,3 +188,25 @@ def test_bad_requests_say_why(db: Session, settings: Settings) -> None:
     for request, message in cases:
         with pytest.raises(service.ReportError, match=message.replace("(", r"\(").replace(")", r"\)")):
             service.report(db, settings, request)
+
+
+def test_a_month_never_imported_is_missing_though_the_next_month_spills_into_it(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """data.police.uk dates are UTC: a summer month's file starts with searches dated the evening before
+    the 1st. Those do not make a month never imported present."""
+    _population(db, tmp_path)
+    rows = {
+        month: [search(month)] * 2 for month in months_between("2018-06", "2019-05") if month != "2018-09"
+    }
+    rows["2018-10"] = [{**search("2018-10"), "Date": "2018-09-30T23:40:00+00:00"}, search("2018-10")]
+    paths = [write(tmp_path, month, "kent", items) for month, items in rows.items()]
+    service.import_stop_searches(db, settings, paths, actor=ACTOR)
+    report = service.report(db, settings, ReportRequest("kent", "2018-08", "2018-10"))
+    quality = report["data_quality"]
+    assert quality["months_present"] == ["2018-08", "2018-10"]
+    assert quality["months_missing"] == ["2018-09"]
+    assert [m["searches"] for m in report["monthly"]] == [2, 1, 1], "the period is still by the month in Date"
+    rolling = {point["month"]: point for point in service.report(
+        db, settings, ReportRequest("kent", "2019-05", "2019-05"))["rolling_12_months"]}  # fmt: skip
+    assert rolling["2019-05"]["complete"] is False, "2018-09 was never imported"

@@ -8,7 +8,7 @@ arithmetic, not SQL. A second pass counts blanks for the data-quality section.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,9 +290,15 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def data_quality(con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicity: str) -> dict[str, Any]:
+def data_quality(
+    con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicity: str, imported: Collection[str]
+) -> dict[str, Any]:
     """Missing months, blank shares, the "Not stated" share, coordinates and outcome vocabulary: for the
-    period and for each force-month in it."""
+    period and for each month in it (by the month in Date).
+
+    A month is present when its file was imported (`imported`: the force's source months), not when some
+    record is dated in it: a month never imported still holds the searches its next month's file dates the
+    evening before the 1st (data.police.uk dates are UTC)."""
     group = "self_group" if ethnicity == "self" else "officer_group"
     blanks = ", ".join(f"count(*) FILTER (WHERE {STORED_NAMES[c]} IS NULL)" for c in PUBLISHED_COLUMNS)
     rows = con.execute(
@@ -308,10 +314,9 @@ def data_quality(con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicit
     by_month = [_month_quality(*row) for row in rows]
     totals = [sum(row[i] or 0 for row in rows) for i in range(1, len(rows[0]))] if rows else [0] * 25
     records, persons, not_stated, no_coordinates, linked_blank, _, _, *blank_counts = totals
-    present = [entry["month"] for entry in by_month]
     return {
-        "months_present": present,
-        "months_missing": [month for month in months_between(first, last) if month not in set(present)],
+        "months_present": [month for month in months_between(first, last) if month in imported],
+        "months_missing": [month for month in months_between(first, last) if month not in imported],
         "blank_share": {
             column: _share(count, records)
             for column, count in zip(PUBLISHED_COLUMNS, blank_counts, strict=True)
@@ -361,14 +366,16 @@ def analyse(
     request: ReportRequest,
     populations: Mapping[str, int],
     reviews: Sequence[Review],
+    imported: Collection[str],
 ) -> Report:
-    """The report for `request` over the view `records` (every record of the force) on `con`."""
+    """The report for `request` over the view `records` (every record of the force) on `con`; `imported`
+    holds the force's imported source months (which months are present, and which rolling windows whole)."""
     first, last = request.period_from, request.period_to
     all_cells = count_cells(con, shift_month(first, -11), last, request.ethnicity)
     cells = [cell for cell in all_cells if first <= cell.month <= last]
     groups = group_figures(cells, populations)
-    quality = data_quality(con, first, last, request.ethnicity)
-    present = {cell.month for cell in all_cells if cell.records}
+    quality = data_quality(con, first, last, request.ethnicity, set(imported))
+    present = set(imported)
     months = months_between(first, last)
     records = sum(cell.records for cell in cells)
     person_searches = sum(cell.searches for cell in cells)

@@ -439,6 +439,7 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
             request,
             populations(session, request.force, request.census),
             _reviews(session, request.force),
+            {row.month for row in months},
         )
     finally:
         con.close()
