@@ -414,3 +414,27 @@ def test_an_api_month_imported_after_the_published_file_keeps_the_month_before_w
     assert spilled == 12
     may_report = _report(db, settings, "metropolitan", "2018-05", "2018-05")
     assert may_report["records"] == 12_353 - 19 + spilled, "May by Date: less April's 19, plus June's 12"
+
+
+@pytest.mark.parametrize(
+    ("where", "edit", "bad_line"),
+    [
+        ("a final blank line", lambda text: text + "\n", 4),
+        ("blank lines in the middle", lambda text: text.replace("\n", "\n\n", 2), 6),
+        ("a blank line before the header, no final line break", lambda text: "\n" + text.rstrip("\n"), 5),
+        ("Windows line breaks and blank lines", lambda text: text.replace("\n", "\r\n") + "\r\n\r\n", 4),
+    ],
+)
+def test_blank_lines_are_skipped_and_lines_after_them_named_rightly(
+    db: Session, settings: Settings, tmp_path: Path, where: str, edit: Any, bad_line: int
+) -> None:
+    rows = [search(), search(group="Black"), {**search(), "Type": "Boat search"}]
+    bad = write(tmp_path / "bad", "2019-05", "kent", rows)
+    bad.write_text(edit(bad.read_text()), newline="")
+    assert _problems(db, settings, bad) == [
+        f"{bad}:{bad_line}: Type: must be one of: Person search, Person and Vehicle search, Vehicle search"
+    ], where
+    good = write(tmp_path / "good", "2019-05", "kent", rows[:2])
+    good.write_text(edit(good.read_text()), newline="")
+    assert _import(db, settings, good).records == 2, where
+    assert _report(db, settings)["groups"]["Black"]["searches"] == 1

@@ -251,13 +251,16 @@ def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
         return _from_records([record for _, record in numbered], [line for line, _ in numbered])
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
+        header_first = first.strip("\r\n") != ""
+        while first and not first.strip("\r\n"):  # pyarrow skips blank lines, before the header too
+            first = handle.readline()
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = next(csv.reader([first], delimiter=delimiter), [])
     try:  # quick parse first; quoted line breaks (free-text grounds) need the slower, careful one
         table = _parse_csv(path, delimiter, header, newlines_in_values=False)
     except pa.ArrowInvalid:
         table = _parse_csv(path, delimiter, header, newlines_in_values=True)
-    if _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i is on line i + 2
+    if header_first and _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i on line i + 2
         return table, pa.array(range(2, table.num_rows + 2), pa.int32())
     return table, _csv_lines(path, delimiter)
 
@@ -281,15 +284,16 @@ def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in
 
 
 def _csv_lines(path: Path, delimiter: str) -> pa.Array:
-    """The line each row starts on, counting line breaks inside quoted cells."""
+    """The line each row starts on, counting line breaks inside quoted cells and skipping blank lines (as
+    pyarrow does: a blank line is no row)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        next(reader, None)
-        starts, previous = [], reader.line_num
-        for _ in reader:
-            starts.append(previous + 1)
+        starts, previous = [], 0
+        for record in reader:
+            if record:
+                starts.append(previous + 1)
             previous = reader.line_num
-    return pa.array(starts, pa.int32())
+    return pa.array(starts[1:], pa.int32())  # the first is the header's
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
