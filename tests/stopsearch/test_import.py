@@ -438,3 +438,29 @@ def test_blank_lines_are_skipped_and_lines_after_them_named_rightly(
     good.write_text(edit(good.read_text()), newline="")
     assert _import(db, settings, good).records == 2, where
     assert _report(db, settings)["groups"]["Black"]["searches"] == 1
+
+
+def test_a_row_with_the_wrong_number_of_cells_is_named_by_its_line(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [search(), search(), search(), {**search(), "Type": "Boat search"}, search()]
+    path = write(tmp_path, "2019-05", "kent", rows)
+    lines = path.read_text().split("\n")
+    lines[2] = lines[2].rsplit(",", 1)[0]  # 14 cells (a cell lost, as the review found)
+    lines[5] = lines[5] + ",extra"  # 16
+    path.write_text("\n".join([*lines[:4], "", *lines[4:]]))  # and a blank line between
+    boat = "Type: must be one of: Person search, Person and Vehicle search, Vehicle search"
+    assert _problems(db, settings, path) == [
+        f"{path}:3: -: has 14 cells; the header has 15",
+        f"{path}:6: {boat}",
+        f"{path}:7: -: has 16 cells; the header has 15",
+    ]
+    # With line breaks inside quoted grounds, lines still count them.
+    grounds = write(
+        tmp_path / "g", "2019-05", "kent", [search(grounds="Seen\nhanding over"), search(grounds="x")]
+    )
+    lines = grounds.read_text().split("\n")
+    lines[3] = lines[3].rsplit(",", 1)[0]
+    grounds.write_text("\n".join(lines))
+    assert _problems(db, settings, grounds) == [f"{grounds}:4: -: has 15 cells; the header has 16"]
+    assert db.scalars(select(StopSearchMonth)).all() == []

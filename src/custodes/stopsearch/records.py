@@ -204,7 +204,7 @@ def source_file(
 def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
     name = str(source.path)
     try:
-        raw, lines = _read_raw(source.path)
+        raw, lines, row_problems = _read_raw(source.path)
     except FileNotFoundError:
         return ReadFile(source, [RowProblem(name, 0, "-", "file not found")])
     except UnicodeDecodeError as error:
@@ -232,23 +232,32 @@ def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: st
             )
         )
     if problems:
-        return ReadFile(source, problems)
-    return _checked(source, _renamed(raw, columns, lines), con, table_name)
+        return ReadFile(source, _in_order([*row_problems, *problems]))
+    result = _checked(source, _renamed(raw, columns, lines), con, table_name)
+    if row_problems:  # the rows pyarrow could not read, with the problems of those it could
+        result.problems = _in_order([*row_problems, *result.problems])
+    return result
+
+
+def _in_order(problems: Sequence[RowProblem]) -> list[RowProblem]:
+    """By line; problems of the whole file (line 0, such as "and more problems") last."""
+    return sorted(problems, key=lambda problem: (problem.line == 0, problem.line))
 
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
-    """The file as an all-text Arrow table and each row's line number (its index in a JSON array)."""
+def _read_raw(path: Path) -> tuple[pa.Table, pa.Array, list[RowProblem]]:
+    """The file as an all-text Arrow table, each row's line number (its index in a JSON array), and the
+    rows that could not be read (the wrong number of cells), each named by its line."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         records = _flatten_all(json.loads(path.read_text(encoding="utf-8-sig")))
-        return _from_records(records, range(1, len(records) + 1))
+        return (*_from_records(records, range(1, len(records) + 1)), [])
     if suffix in {".jsonl", ".ndjson"}:
         numbered = list(_json_lines(path))
-        return _from_records([record for _, record in numbered], [line for line, _ in numbered])
+        return (*_from_records([record for _, record in numbered], [line for line, _ in numbered]), [])
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
         header_first = first.strip("\r\n") != ""
@@ -259,10 +268,46 @@ def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
     try:  # quick parse first; quoted line breaks (free-text grounds) need the slower, careful one
         table = _parse_csv(path, delimiter, header, newlines_in_values=False)
     except pa.ArrowInvalid:
-        table = _parse_csv(path, delimiter, header, newlines_in_values=True)
+        return _careful_csv(path, delimiter, header)
     if header_first and _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i on line i + 2
-        return table, pa.array(range(2, table.num_rows + 2), pa.int32())
-    return table, _csv_lines(path, delimiter)
+        return table, pa.array(range(2, table.num_rows + 2), pa.int32()), []
+    return table, pa.array(_record_lines(path, delimiter)[1:], pa.int32()), []
+
+
+def _careful_csv(
+    path: Path, delimiter: str, header: Sequence[str]
+) -> tuple[pa.Table, pa.Array, list[RowProblem]]:
+    """Line breaks inside quoted cells allowed; a row with the wrong number of cells is left out and named.
+
+    pyarrow numbers the rows it cannot read (the header is 1, blank lines are not counted) only when it
+    reads on one thread, so a file with such rows is read again that way.
+    """
+    bad: list[tuple[int | None, int, int]] = []
+
+    def skip(row: Any) -> str:
+        bad.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    table = _parse_csv(path, delimiter, header, newlines_in_values=True, on_bad_row=skip)
+    if any(number is None for number, _, _ in bad):
+        bad.clear()
+        table = _parse_csv(path, delimiter, header, newlines_in_values=True, on_bad_row=skip, threads=False)
+    starts = _record_lines(path, delimiter)  # the header's first
+    skipped = {number for number, _, _ in bad}
+    kept = [line for number, line in enumerate(starts, start=1) if number > 1 and number not in skipped]
+    if len(kept) != table.num_rows or any(not number or number > len(starts) for number in skipped):
+        raise ValueError("the rows could not be numbered (is a quote left open?)")
+    problems = [
+        RowProblem(str(path), starts[number - 1], "-", f"has {actual} cells; the header has {expected}")
+        for number, actual, expected in sorted(bad, key=lambda row: row[0] or 0)[:MAX_PROBLEMS_PER_FILE]
+        if number
+    ]
+    if len(bad) > MAX_PROBLEMS_PER_FILE:
+        more = len(bad) - MAX_PROBLEMS_PER_FILE
+        problems.append(
+            RowProblem(str(path), 0, "-", f"and {more:,} more rows with the wrong number of cells")
+        )
+    return table, pa.array(kept, pa.int32()), problems
 
 
 def _line_breaks(path: Path) -> int:
@@ -270,11 +315,21 @@ def _line_breaks(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
 
 
-def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in_values: bool) -> pa.Table:
+def _parse_csv(
+    path: Path,
+    delimiter: str,
+    header: Sequence[str],
+    *,
+    newlines_in_values: bool,
+    on_bad_row: Any = None,
+    threads: bool = True,
+) -> pa.Table:
     return pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=newlines_in_values, invalid_row_handler=on_bad_row
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={column: pa.string() for column in header},
             strings_can_be_null=False,
@@ -283,9 +338,9 @@ def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in
     )
 
 
-def _csv_lines(path: Path, delimiter: str) -> pa.Array:
-    """The line each row starts on, counting line breaks inside quoted cells and skipping blank lines (as
-    pyarrow does: a blank line is no row)."""
+def _record_lines(path: Path, delimiter: str) -> list[int]:
+    """The line each record (the header first) starts on, counting line breaks inside quoted cells and
+    skipping blank lines (as pyarrow does: a blank line is no record)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         starts, previous = [], 0
@@ -293,7 +348,7 @@ def _csv_lines(path: Path, delimiter: str) -> pa.Array:
             if record:
                 starts.append(previous + 1)
             previous = reader.line_num
-    return pa.array(starts[1:], pa.int32())  # the first is the header's
+    return starts
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
