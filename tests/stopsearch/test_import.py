@@ -464,3 +464,37 @@ def test_a_row_with_the_wrong_number_of_cells_is_named_by_its_line(
     grounds.write_text("\n".join(lines))
     assert _problems(db, settings, grounds) == [f"{grounds}:4: -: has 15 cells; the header has 16"]
     assert db.scalars(select(StopSearchMonth)).all() == []
+
+
+def test_a_force_census_and_group_given_twice_is_refused_naming_both_rows(
+    db: Session, settings: Settings, tmp_path: Path, reference_data: Path
+) -> None:
+    census = reference_data / "population" / "census2011_police-categories_by_PFA.csv"
+    with pytest.raises(BatchRejected) as rejected:
+        service.import_population(db, [census, census], actor=ACTOR, census="census2011")
+    problems = [str(problem) for problem in rejected.value.problems]
+    met_line = next(
+        n for n, line in enumerate(census.read_text().splitlines(), 1) if line.startswith("Metrop")
+    )
+    twice = (
+        f"{census}:{met_line}: force: White in metropolitan (census2011) is also given at {census}:{met_line}"
+    )
+    assert f"{twice}: give each force, census and group once" in problems
+    assert len(problems) == 5 * 43, "every group of every force, the second time"
+    assert db.scalars(select(PopulationFigure)).all() == [], "all or nothing: nothing is stored"
+    long = tmp_path / "population.csv"
+    long.write_text(
+        "force,census,group,population\nkent,census2011,White,1\nkent,census2011,Black,2\nKent,census2011,White,3\n"
+    )
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Police force,White,Asian,Chinese\nKent,10,20,3\nEssex,1,2,3\n")
+    with pytest.raises(BatchRejected) as rejected:
+        service.import_population(db, [long, wide], actor=ACTOR, census="census2011")
+    assert [str(problem) for problem in rejected.value.problems] == [
+        f"{long}:4: force: White in kent (census2011) is also given at {long}:2: give each force, census and "
+        "group once",
+        f"{wide}:2: force: White in kent (census2011) is also given at {long}:2: give each force, census and "
+        "group once",
+    ]
+    service.import_population(db, [wide], actor=ACTOR, census="census2011")
+    assert service.populations(db, "kent", "census2011") == {"White": 10, "Asian": 23}, "Chinese with Asian"

@@ -215,10 +215,16 @@ _WIDE_GROUPS = (
 def import_population(
     session: Session, paths: Sequence[Path], *, actor: str, census: str | None = None
 ) -> ImportSummary:
-    """Population by force area and group: `force, census, group, population`, or a wide table by force."""
+    """Population by force area and group: `force, census, group, population`, or a wide table by force.
+
+    Each force, census and group is given once in a batch: a second row for it (in the same file or another)
+    is a problem naming both rows, and nothing is stored. Only the columns of one row are added together
+    (a table by force's Chinese column to Asian).
+    """
     if census is not None and census not in CENSUSES:
         raise BatchRejected([RowProblem("--census", 0, "census", f"must be one of {', '.join(CENSUSES)}")])
     figures: dict[str, dict[str, Any]] = {}
+    given_at: dict[str, str] = {}
     problems: list[RowProblem] = []
     for path in paths:
         try:
@@ -235,10 +241,20 @@ def import_population(
             if rows and [c.strip().lower() for c in rows[0]][:1] == ["force"]
             else _wide_population
         )
-        for figure in parse(str(path), rows, census, problems):
+        for line, figure in parse(str(path), rows, census, problems):
             key = f"{figure['force']}/{figure['census']}/{figure['group']}"
-            if key in figures and parse is _wide_population:
-                figure["population"] += figures[key]["population"]  # Chinese is counted with Asian
+            if key in given_at:
+                problems.append(
+                    RowProblem(
+                        str(path),
+                        line,
+                        "force",
+                        f"{figure['group']} in {figure['force']} ({figure['census']}) is also given at "
+                        f"{given_at[key]}: give each force, census and group once",
+                    )
+                )
+                continue
+            given_at[key] = f"{path}:{line}"
             figures[key] = {"key": key, **figure}
     if problems:
         raise BatchRejected(problems)
@@ -254,7 +270,7 @@ def _count(text: str) -> int | None:
 
 def _long_population(
     name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
-) -> Iterable[dict[str, Any]]:
+) -> Iterable[tuple[int, dict[str, Any]]]:
     header = [cell.strip().lower() for cell in rows[0]]
     missing = [c for c in ("force", "census", "group", "population") if c not in header]
     if missing:
@@ -275,13 +291,14 @@ def _long_population(
         ]
         problems += [RowProblem(name, line, column, rule) for column, failed, rule in bad if failed]
         if not any(failed for _, failed, _ in bad):
-            yield {"force": force, "census": row_census, "group": group, "population": population}
+            yield line, {"force": force, "census": row_census, "group": group, "population": population}
 
 
 def _wide_population(
     name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
-) -> Iterable[dict[str, Any]]:
-    """One row per force: `Police force, White, Black (or Black British), ..., Chinese, Mixed, Other`."""
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    """One row per force: `Police force, White, Black (or Black British), ..., Chinese, Mixed, Other`; the
+    row's Chinese column is added to its Asian."""
     if not rows or rows[0][0].strip().lower() not in _WIDE_FORCE_HEADERS:
         problems.append(RowProblem(name, 1, "-", "expected the columns force, census, group, population"))
         return
@@ -301,12 +318,15 @@ def _wide_population(
                 RowProblem(name, line, rows[0][0], f"{row[0] if row else ''!r} is not a police force")
             )
             continue
+        by_group: dict[str, int] = {}
         for index, group in columns.items():
             population = _count(row[index]) if index < len(row) else None
             if population is None:
                 problems.append(RowProblem(name, line, rows[0][index], "must be a whole number"))
             elif group:
-                yield {"force": force, "census": census, "group": group, "population": population}
+                by_group[group] = by_group.get(group, 0) + population  # Chinese is counted with Asian
+        for group, population in by_group.items():
+            yield line, {"force": force, "census": census, "group": group, "population": population}
 
 
 def _wide_group(header: str) -> str | None:
