@@ -498,3 +498,20 @@ def test_a_force_census_and_group_given_twice_is_refused_naming_both_rows(
     ]
     service.import_population(db, [wide], actor=ACTOR, census="census2011")
     assert service.populations(db, "kent", "census2011") == {"White": 10, "Asian": 23}, "Chinese with Asian"
+
+
+def test_population_of_a_force_with_no_resident_population_is_not_stored(
+    db: Session, settings: Settings, tmp_path: Path, reference_data: Path
+) -> None:
+    census = reference_data / "population" / "census2011_police-categories_by_PFA.csv"
+    summary = service.import_population(db, [census], actor=ACTOR, census="census2011")
+    assert str(summary) == (
+        "population: 210 new, 0 updated, 0 unchanged; not stored for City of London Police: no resident "
+        "population to count searches against (their rates and ratios are not computed)"
+    )
+    assert service.populations(db, "city-of-london", "census2011") == {}
+    assert service.populations(db, "metropolitan", "census2011")["White"] == 4_881_636
+    long = tmp_path / "population.csv"
+    long.write_text("force,census,group,population\nBritish Transport Police,census2021,White,100\n")
+    assert service.import_population(db, [long], actor=ACTOR).not_stored == ("British Transport Police",)
+    assert service.populations(db, "btp", "census2021") == {}

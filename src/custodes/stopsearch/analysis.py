@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from custodes.kit.stats import rate_ratio, ratio_ci, wilson
+from custodes.stopsearch.forces import NO_RESIDENT_POPULATION
 from custodes.stopsearch.schemas import (
     DRUG_SEARCH_TYPES,
     GROUPS,
@@ -28,6 +29,9 @@ from custodes.stopsearch.schemas import (
 )
 
 NOT_RECORDED = "Not recorded"
+# A rate above this (searches per 1,000 residents) means more searches than residents: the denominator is
+# almost certainly not the population the searches were drawn from.
+IMPLAUSIBLE_RATE_PER_1000 = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,10 +375,14 @@ def analyse(
     """The report for `request` over the view `records` (every record of the force) on `con`; `imported`
     holds the force's imported source months (which months are present, and which rolling windows whole)."""
     first, last = request.period_from, request.period_to
+    no_residents = NO_RESIDENT_POPULATION.get(request.force)
+    if no_residents:  # figures stored before they were refused are not used either
+        populations = {}
     all_cells = count_cells(con, shift_month(first, -11), last, request.ethnicity)
     cells = [cell for cell in all_cells if first <= cell.month <= last]
     groups = group_figures(cells, populations)
     quality = data_quality(con, first, last, request.ethnicity, set(imported))
+    quality["warnings"] = rate_warnings(groups, request.census)
     present = set(imported)
     months = months_between(first, last)
     records = sum(cell.records for cell in cells)
@@ -395,4 +403,20 @@ def analyse(
         "rolling_12_months": rolling_figures(all_cells, months, present, populations),
         "grounds_review": grounds_figures([review for review in reviews if first <= review.month <= last]),
         "data_quality": quality,
+        "no_resident_population": no_residents,
     }
+
+
+def rate_warnings(groups: Mapping[str, Mapping[str, Any]], census: str) -> list[str]:
+    """Plain-English warnings about the figures: a group searched more often than it has residents."""
+    warnings = []
+    for group, figures in groups.items():
+        rate = figures.get("rate_per_1000")
+        if rate is not None and rate > IMPLAUSIBLE_RATE_PER_1000:
+            census_title = f"Census {census.removeprefix('census')}"
+            warnings.append(
+                f"{group}: {rate:,.0f} searches per 1,000 residents is more searches than residents "
+                f"({figures['searches']:,} searches, {census_title} population {figures['population']:,}): "
+                "the population figure is unlikely to be the right denominator for these searches"
+            )
+    return warnings

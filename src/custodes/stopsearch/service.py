@@ -34,10 +34,10 @@ from custodes.kit.tabular import BatchRejected, RowProblem
 from custodes.kit.timefmt import month_title
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import ImportSummary, store_register
+from custodes.registers import store_register
 from custodes.settings import Settings
 from custodes.stopsearch import analysis, records
-from custodes.stopsearch.forces import force_key
+from custodes.stopsearch.forces import NO_RESIDENT_POPULATION, force_key
 from custodes.stopsearch.forces import force_name as _force_name
 from custodes.stopsearch.models import (
     GroundsReview,
@@ -50,6 +50,7 @@ from custodes.stopsearch.schemas import (
     CENSUSES,
     ETHNICITY_SOURCES,
     POPULATION_GROUPS,
+    PopulationImportSummary,
     Report,
     ReportRequest,
     StopSearchImportSummary,
@@ -214,12 +215,14 @@ _WIDE_GROUPS = (
 
 def import_population(
     session: Session, paths: Sequence[Path], *, actor: str, census: str | None = None
-) -> ImportSummary:
+) -> PopulationImportSummary:
     """Population by force area and group: `force, census, group, population`, or a wide table by force.
 
     Each force, census and group is given once in a batch: a second row for it (in the same file or another)
     is a problem naming both rows, and nothing is stored. Only the columns of one row are added together
-    (a table by force's Chinese column to Asian).
+    (a table by force's Chinese column to Asian). Figures for a force with no resident population
+    (forces.NO_RESIDENT_POPULATION: City of London, British Transport Police) are not stored; the summary
+    names those forces.
     """
     if census is not None and census not in CENSUSES:
         raise BatchRejected([RowProblem("--census", 0, "census", f"must be one of {', '.join(CENSUSES)}")])
@@ -258,8 +261,17 @@ def import_population(
             figures[key] = {"key": key, **figure}
     if problems:
         raise BatchRejected(problems)
-    return store_register(
-        session, PopulationFigure, list(figures.values()), kind="population", key="key", actor=actor
+    skipped = sorted({f["force"] for f in figures.values() if f["force"] in NO_RESIDENT_POPULATION})
+    stored = store_register(
+        session,
+        PopulationFigure,
+        [figure for figure in figures.values() if figure["force"] not in NO_RESIDENT_POPULATION],
+        kind="population",
+        key="key",
+        actor=actor,
+    )
+    return PopulationImportSummary(
+        stored.created, stored.updated, stored.unchanged, tuple(force_name(force) for force in skipped)
     )
 
 
