@@ -168,12 +168,20 @@ def import_files(
     census: Annotated[
         str | None, typer.Option(help="population: census2011 or census2021, for a table by force.")
     ] = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            help="stop-searches: the month (YYYY-MM) of files whose names give none, such as API JSON."
+        ),
+    ] = None,
 ) -> None:
     """Import reference data: all rows of all files, or nothing if any row is bad."""
-    if (force and kind != "stop-searches") or (census and kind != "population"):
-        fail("--force is for stop-searches and --census for population", 2)
+    if (force and kind != "stop-searches") or (month and kind != "stop-searches"):
+        fail("--force and --month are for stop-searches", 2)
+    if census and kind != "population":
+        fail("--census is for population", 2)
     if kind == "stop-searches":
-        return stopsearch_cli.import_stop_searches(files, force)
+        return stopsearch_cli.import_stop_searches(files, force, month)
     if kind == "population":
         return stopsearch_cli.import_population(files, census)
     if kind not in KINDS:

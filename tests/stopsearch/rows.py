@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from custodes.stopsearch.records import csv_text
 from custodes.stopsearch.schemas import FORCE_COLUMNS, PUBLISHED_COLUMNS
@@ -60,3 +61,38 @@ def write(folder: Path, month: str, force: str, rows: list[dict[str, str]], name
     path = folder / (name or f"{month}-{force}-stop-and-search.csv")
     path.write_text(csv_text(rows, columns), encoding="utf-8")
     return path
+
+
+def api_json(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Rows written as the data.police.uk API (stops-force) returns them."""
+
+    def boolean(text: str) -> bool | None:
+        return {"True": True, "False": False}.get(text)
+
+    return [
+        {
+            "age_range": row["Age range"] or None,
+            "outcome": row["Outcome"] or None,
+            "involved_person": row["Type"] != "Vehicle search",
+            "self_defined_ethnicity": row["Self-defined ethnicity"] or None,
+            "gender": row["Gender"] or None,
+            "legislation": row["Legislation"] or None,
+            "outcome_linked_to_object_of_search": boolean(row["Outcome linked to object of search"]),
+            "datetime": row["Date"],
+            "removal_of_more_than_outer_clothing": boolean(row["Removal of more than just outer clothing"]),
+            "outcome_object": {"id": "bu-outcome", "name": row["Outcome"]},
+            "location": {
+                "latitude": row["Latitude"] or None,
+                "street": {"id": 1, "name": "On or near Somewhere"},
+                "longitude": row["Longitude"] or None,
+            }
+            if row["Latitude"]
+            else None,
+            "operation": boolean(row["Part of a policing operation"]),
+            "officer_defined_ethnicity": row["Officer-defined ethnicity"] or None,
+            "type": row["Type"],
+            "operation_name": row["Policing operation"] or None,
+            "object_of_search": row["Object of search"] or None,
+        }
+        for row in rows
+    ]

@@ -16,6 +16,7 @@ from custodes.kit.stats import rate_ratio, ratio_ci, wilson
 from custodes.settings import Settings
 from custodes.stopsearch import service
 from custodes.stopsearch.analysis import months_between, shift_month
+from custodes.stopsearch.models import PopulationFigure
 from custodes.stopsearch.schemas import GROUPS, ReportRequest
 from tests.stopsearch.rows import LABELS, search, write
 
@@ -215,3 +216,71 @@ def test_bad_requests_say_why(db: Session, settings: Settings) -> None:
     for request, message in cases:
         with pytest.raises(service.ReportError, match=message.replace("(", r"\(").replace(")", r"\)")):
             service.report(db, settings, request)
+
+
+def test_a_month_never_imported_is_missing_though_the_next_month_spills_into_it(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """data.police.uk dates are UTC: a summer month's file starts with searches dated the evening before
+    the 1st. Those do not make a month never imported present."""
+    _population(db, tmp_path)
+    rows = {
+        month: [search(month)] * 2 for month in months_between("2018-06", "2019-05") if month != "2018-09"
+    }
+    rows["2018-10"] = [{**search("2018-10"), "Date": "2018-09-30T23:40:00+00:00"}, search("2018-10")]
+    paths = [write(tmp_path, month, "kent", items) for month, items in rows.items()]
+    service.import_stop_searches(db, settings, paths, actor=ACTOR)
+    report = service.report(db, settings, ReportRequest("kent", "2018-08", "2018-10"))
+    quality = report["data_quality"]
+    assert quality["months_present"] == ["2018-08", "2018-10"]
+    assert quality["months_missing"] == ["2018-09"]
+    assert [m["searches"] for m in report["monthly"]] == [2, 1, 1], "the period is still by the month in Date"
+    rolling = {point["month"]: point for point in service.report(
+        db, settings, ReportRequest("kent", "2019-05", "2019-05"))["rolling_12_months"]}  # fmt: skip
+    assert rolling["2019-05"]["complete"] is False, "2018-09 was never imported"
+
+
+def test_no_rates_or_ratios_for_a_force_with_no_resident_population(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """stopsearch.md: the City of London's population, rates and ratios are null (about 7,400 residents,
+    hundreds of thousands of workers and visitors a day); so are British Transport Police's."""
+    rows = [search("2019-05")] * 30 + [search("2019-05", "Black")] * 20
+    paths = [write(tmp_path, "2019-05", force, rows) for force in ("city-of-london", "btp")]
+    service.import_stop_searches(db, settings, paths, actor=ACTOR)
+    for force in ("city-of-london", "btp"):  # figures stored before the import refused them
+        for group, population in {"White": 5_799, "Black": 193}.items():
+            db.add(PopulationFigure(key=f"{force}/census2011/{group}", force=force, census="census2011",
+                                    group=group, population=population))  # fmt: skip
+    db.flush()
+    for force, reason in (("city-of-london", "the City of London has a few thousand residents"),
+                          ("btp", "British Transport Police polices the railways")):  # fmt: skip
+        report = service.report(db, settings, ReportRequest(force, "2019-05", "2019-05"))
+        assert report["no_resident_population"].startswith(reason)
+        for group in ("White", "Black"):
+            figures = report["groups"][group]
+            assert figures["searches"] == (30 if group == "White" else 20)
+            assert (figures["population"], figures["rate_per_1000"], figures["ratio_to_white"]) == (None,) * 3
+            assert figures["ratio_ci95"] is None
+        assert all(
+            rate is None for point in report["rolling_12_months"] for rate in point["rate_per_1000"].values()
+        )
+        assert report["data_quality"]["warnings"] == []
+
+
+def test_a_rate_above_1000_per_1000_is_a_data_quality_warning(
+    db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    _population(db, tmp_path)
+    path = tmp_path / "population-wrong.csv"
+    path.write_text("force,census,group,population\nkent,census2011,Mixed,12\n")
+    service.import_population(db, [path], actor=ACTOR)
+    rows = [search("2019-05", "Mixed")] * 15 + [search("2019-05")] * 3
+    service.import_stop_searches(db, settings, [write(tmp_path, "2019-05", "kent", rows)], actor=ACTOR)
+    report = service.report(db, settings, ReportRequest("kent", "2019-05", "2019-05"))
+    assert report["no_resident_population"] is None
+    assert report["groups"]["Mixed"]["rate_per_1000"] == pytest.approx(1250.0)
+    assert report["data_quality"]["warnings"] == [
+        "Mixed: 1,250 searches per 1,000 residents is more searches than residents (15 searches, Census 2011 "
+        "population 12): the population figure is unlikely to be the right denominator for these searches"
+    ]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from custodes.cli import app
 from tests.ledger.helpers import TEST_SECRET
-from tests.stopsearch.rows import search, write
+from tests.stopsearch.rows import api_json, search, write
 
 runner = CliRunner()
 
@@ -76,3 +76,16 @@ def test_rejections_and_usage_errors(cli: Callable[..., Result], tmp_path: Path)
     assert "no stop-search records have been imported for 'kent'" in result.output
     assert cli("import", "staff", bad, "--force", "kent").exit_code == 2
     assert cli("stopsearch", "report", "--force", "kent").exit_code == 2
+
+
+def test_an_api_file_needs_its_month(cli: Callable[..., Result], tmp_path: Path) -> None:
+    rows = [{**search("2019-06"), "Date": "2019-05-31T23:30:00+00:00"}, search("2019-06")]
+    api = tmp_path / "stops-force.json"
+    api.write_text(json.dumps(api_json(rows)))
+    result = cli("import", "stop-searches", api, "--force", "kent")
+    assert result.exit_code == 1
+    assert "--month: no month: a file is imported as one force-month" in " ".join(result.output.split())
+    result = cli("import", "stop-searches", api, "--force", "kent", "--month", "2019-06")
+    assert result.exit_code == 0, result.output
+    assert "Imported stop-searches: 2 records in 1 force-month(s)." in result.output
+    assert cli("import", "population", api, "--month", "2019-06").exit_code == 2

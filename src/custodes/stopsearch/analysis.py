@@ -8,13 +8,14 @@ arithmetic, not SQL. A second pass counts blanks for the data-quality section.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from custodes.kit.stats import rate_ratio, ratio_ci, wilson
+from custodes.stopsearch.forces import NO_RESIDENT_POPULATION
 from custodes.stopsearch.schemas import (
     DRUG_SEARCH_TYPES,
     GROUPS,
@@ -28,6 +29,9 @@ from custodes.stopsearch.schemas import (
 )
 
 NOT_RECORDED = "Not recorded"
+# A rate above this (searches per 1,000 residents) means more searches than residents: the denominator is
+# almost certainly not the population the searches were drawn from.
+IMPLAUSIBLE_RATE_PER_1000 = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,9 +294,15 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def data_quality(con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicity: str) -> dict[str, Any]:
+def data_quality(
+    con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicity: str, imported: Collection[str]
+) -> dict[str, Any]:
     """Missing months, blank shares, the "Not stated" share, coordinates and outcome vocabulary: for the
-    period and for each force-month in it."""
+    period and for each month in it (by the month in Date).
+
+    A month is present when its file was imported (`imported`: the force's source months), not when some
+    record is dated in it: a month never imported still holds the searches its next month's file dates the
+    evening before the 1st (data.police.uk dates are UTC)."""
     group = "self_group" if ethnicity == "self" else "officer_group"
     blanks = ", ".join(f"count(*) FILTER (WHERE {STORED_NAMES[c]} IS NULL)" for c in PUBLISHED_COLUMNS)
     rows = con.execute(
@@ -308,10 +318,9 @@ def data_quality(con: duckdb.DuckDBPyConnection, first: str, last: str, ethnicit
     by_month = [_month_quality(*row) for row in rows]
     totals = [sum(row[i] or 0 for row in rows) for i in range(1, len(rows[0]))] if rows else [0] * 25
     records, persons, not_stated, no_coordinates, linked_blank, _, _, *blank_counts = totals
-    present = [entry["month"] for entry in by_month]
     return {
-        "months_present": present,
-        "months_missing": [month for month in months_between(first, last) if month not in set(present)],
+        "months_present": [month for month in months_between(first, last) if month in imported],
+        "months_missing": [month for month in months_between(first, last) if month not in imported],
         "blank_share": {
             column: _share(count, records)
             for column, count in zip(PUBLISHED_COLUMNS, blank_counts, strict=True)
@@ -361,14 +370,20 @@ def analyse(
     request: ReportRequest,
     populations: Mapping[str, int],
     reviews: Sequence[Review],
+    imported: Collection[str],
 ) -> Report:
-    """The report for `request` over the view `records` (every record of the force) on `con`."""
+    """The report for `request` over the view `records` (every record of the force) on `con`; `imported`
+    holds the force's imported source months (which months are present, and which rolling windows whole)."""
     first, last = request.period_from, request.period_to
+    no_residents = NO_RESIDENT_POPULATION.get(request.force)
+    if no_residents:  # figures stored before they were refused are not used either
+        populations = {}
     all_cells = count_cells(con, shift_month(first, -11), last, request.ethnicity)
     cells = [cell for cell in all_cells if first <= cell.month <= last]
     groups = group_figures(cells, populations)
-    quality = data_quality(con, first, last, request.ethnicity)
-    present = {cell.month for cell in all_cells if cell.records}
+    quality = data_quality(con, first, last, request.ethnicity, set(imported))
+    quality["warnings"] = rate_warnings(groups, request.census)
+    present = set(imported)
     months = months_between(first, last)
     records = sum(cell.records for cell in cells)
     person_searches = sum(cell.searches for cell in cells)
@@ -388,6 +403,7 @@ def analyse(
         "rolling_12_months": rolling_figures(all_cells, months, present, populations),
         "grounds_review": grounds_figures([review for review in reviews if first <= review.month <= last]),
         "data_quality": quality,
+        "no_resident_population": no_residents,
     }
     if request.ethnicity == "officer" and not any(
         cell.searches for cell in all_cells if cell.group == "Mixed"
@@ -405,3 +421,18 @@ def _no_category(report: Report, group: str) -> None:
     for point in report["rolling_12_months"]:
         point["rate_per_1000"][group] = None
         point["ratio_to_white"][group] = None
+
+
+def rate_warnings(groups: Mapping[str, Mapping[str, Any]], census: str) -> list[str]:
+    """Plain-English warnings about the figures: a group searched more often than it has residents."""
+    warnings = []
+    for group, figures in groups.items():
+        rate = figures.get("rate_per_1000")
+        if rate is not None and rate > IMPLAUSIBLE_RATE_PER_1000:
+            census_title = f"Census {census.removeprefix('census')}"
+            warnings.append(
+                f"{group}: {rate:,.0f} searches per 1,000 residents is more searches than residents "
+                f"({figures['searches']:,} searches, {census_title} population {figures['population']:,}): "
+                "the population figure is unlikely to be the right denominator for these searches"
+            )
+    return warnings

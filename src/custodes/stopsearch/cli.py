@@ -37,8 +37,9 @@ class Census(StrEnum):
     CENSUS2021 = "census2021"
 
 
-def import_stop_searches(files: list[Path], force: str | None) -> None:
-    """`custodes import stop-searches FILE... [--force NAME]`: all files, or nothing if any row is bad."""
+def import_stop_searches(files: list[Path], force: str | None, month: str | None = None) -> None:
+    """`custodes import stop-searches FILE... [--force NAME] [--month YYYY-MM]`: all files, or nothing if any
+    row is bad. Each file is one force-month (from its name, or --month)."""
     with Progress(
         TextColumn("{task.description:<32}"),
         BarColumn(),
@@ -54,7 +55,7 @@ def import_stop_searches(files: list[Path], force: str | None) -> None:
         try:
             with unit_of_work() as session:
                 summary = service.import_stop_searches(
-                    session, settings(), files, actor=CLI_ACTOR, force=force, progress=step
+                    session, settings(), files, actor=CLI_ACTOR, force=force, month=month, progress=step
                 )
         except BatchRejected as rejected:
             bar.stop()

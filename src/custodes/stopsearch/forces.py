@@ -51,6 +51,15 @@ FORCES = {
     "west-yorkshire": "West Yorkshire Police",
     "wiltshire": "Wiltshire Police",
 }
+# Forces with no resident population to count searches against (stopsearch.md: their population, rates and
+# ratios are null). Their population figures are not stored, and the report says why.
+NO_RESIDENT_POPULATION = {
+    "city-of-london": (
+        "the City of London has a few thousand residents (7,375 at Census 2011) but hundreds of thousands of "
+        "people work in or visit it each day, so searches per resident would mislead"
+    ),
+    "btp": "British Transport Police polices the railways, which have no resident population",
+}
 # Spellings in population tables and elsewhere that do not slug to the id.
 _ALIASES = {
     "metropolitan-police": "metropolitan",

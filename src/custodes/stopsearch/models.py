@@ -18,7 +18,7 @@ class StopSearchMonth(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     force: Mapped[str] = mapped_column(String(64), index=True)
-    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of the source file (or of Date)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of the source file (its name, --month, file_name)
     records: Mapped[int] = mapped_column(Integer)
     person_searches: Mapped[int] = mapped_column(Integer)
     source_name: Mapped[str] = mapped_column(String(300))

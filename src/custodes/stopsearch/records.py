@@ -44,6 +44,9 @@ from custodes.stopsearch.store import SCHEMA
 MAX_PROBLEMS_PER_FILE = 1000
 _FILE_NAME_SQL = "([0-9]{4}-[0-9]{2})-([a-z0-9-]+?)-stop-and-search"
 _FILE_NAME = re.compile(r"(?P<month>[0-9]{4}-[0-9]{2})-(?P<force>[a-z0-9-]+?)-stop-and-search", re.IGNORECASE)
+# A month anywhere else in a name (`stops-force_2020-02.json`), but not a day (`2020-02-26`) or a range.
+_MONTH_IN_NAME = re.compile(r"(?<![0-9])([0-9]{4}-(?:0[1-9]|1[0-2]))(?![0-9]|-[0-9])")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def _header_key(text: str) -> str:
@@ -87,7 +90,7 @@ _NOT_STATED = "Other ethnic group - Not stated"
 class SourceFile:
     path: Path
     force: str | None  # from the file name or --force; None: from each row's file_name column
-    month: str | None  # YYYY-MM from the file name
+    month: str | None  # YYYY-MM from the file name or --month; None: from each row's file_name column
 
 
 @dataclass(slots=True)
@@ -156,11 +159,28 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
-def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[RowProblem]]:
-    """Force and month from the name `YYYY-MM-<force>-stop-and-search.csv`, or from --force."""
+def name_month(name: str) -> str | None:
+    """The month a file's name gives: `YYYY-MM-<force>-stop-and-search.csv`, else its one YYYY-MM."""
+    match = _FILE_NAME.search(name)
+    if match and _MONTH.match(match["month"]):
+        return match["month"]
+    months = set(_MONTH_IN_NAME.findall(name))
+    return months.pop() if len(months) == 1 else None
+
+
+def source_file(
+    path: Path, force_option: str | None, month_option: str | None = None
+) -> tuple[SourceFile, list[RowProblem]]:
+    """Force and month from the name `YYYY-MM-<force>-stop-and-search.csv`, or from --force and --month.
+
+    A file is one force-month: its rows are stored in the file's month whatever their Date says
+    (data.police.uk dates are in UTC, so a summer month's file starts with searches dated the evening
+    before the 1st). It never replaces a month its rows only spill into.
+    """
     match = _FILE_NAME.search(path.name)
     named = force_key(match["force"]) if match else None
     chosen = force_key(force_option) if force_option else None
+    named_month = name_month(path.name)
     problems = []
     if force_option and chosen is None:
         problems.append(RowProblem(str(path), 0, "--force", f"{force_option!r} is not a police force"))
@@ -168,13 +188,23 @@ def source_file(path: Path, force_option: str | None) -> tuple[SourceFile, list[
         problems.append(
             RowProblem(str(path), 0, "--force", f"the file name says {named!r} but --force says {chosen!r}")
         )
-    return SourceFile(path, chosen or named, match["month"] if match else None), problems
+    if month_option is not None and not _MONTH.match(month_option):
+        problems.append(
+            RowProblem(str(path), 0, "--month", f"must be a month as YYYY-MM, not {month_option!r}")
+        )
+    elif month_option and named_month and month_option != named_month:
+        problems.append(
+            RowProblem(
+                str(path), 0, "--month", f"the file name says {named_month} but --month says {month_option}"
+            )
+        )
+    return SourceFile(path, chosen or named, month_option or named_month), problems
 
 
 def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
     name = str(source.path)
     try:
-        raw, lines = _read_raw(source.path)
+        raw, lines, row_problems = _read_raw(source.path)
     except FileNotFoundError:
         return ReadFile(source, [RowProblem(name, 0, "-", "file not found")])
     except UnicodeDecodeError as error:
@@ -191,35 +221,93 @@ def read_file(source: SourceFile, con: duckdb.DuckDBPyConnection, table_name: st
                 "no force: name the file YYYY-MM-<force>-stop-and-search.csv or give --force",
             )
         )
+    if "file_name" not in columns and source.month is None:
+        problems.append(
+            RowProblem(
+                name,
+                0,
+                "--month",
+                "no month: a file is imported as one force-month, and this file's name gives none (API files "
+                "never do); name it YYYY-MM-<force>-stop-and-search.csv or give --month YYYY-MM",
+            )
+        )
     if problems:
-        return ReadFile(source, problems)
-    return _checked(source, _renamed(raw, columns, lines), con, table_name)
+        return ReadFile(source, _in_order([*row_problems, *problems]))
+    result = _checked(source, _renamed(raw, columns, lines), con, table_name)
+    if row_problems:  # the rows pyarrow could not read, with the problems of those it could
+        result.problems = _in_order([*row_problems, *result.problems])
+    return result
+
+
+def _in_order(problems: Sequence[RowProblem]) -> list[RowProblem]:
+    """By line; problems of the whole file (line 0, such as "and more problems") last."""
+    return sorted(problems, key=lambda problem: (problem.line == 0, problem.line))
 
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _read_raw(path: Path) -> tuple[pa.Table, pa.Array]:
-    """The file as an all-text Arrow table and each row's line number (its index in a JSON array)."""
+def _read_raw(path: Path) -> tuple[pa.Table, pa.Array, list[RowProblem]]:
+    """The file as an all-text Arrow table, each row's line number (its index in a JSON array), and the
+    rows that could not be read (the wrong number of cells), each named by its line."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         records = _flatten_all(json.loads(path.read_text(encoding="utf-8-sig")))
-        return _from_records(records, range(1, len(records) + 1))
+        return (*_from_records(records, range(1, len(records) + 1)), [])
     if suffix in {".jsonl", ".ndjson"}:
         numbered = list(_json_lines(path))
-        return _from_records([record for _, record in numbered], [line for line, _ in numbered])
+        return (*_from_records([record for _, record in numbered], [line for line, _ in numbered]), [])
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
+        header_first = first.strip("\r\n") != ""
+        while first and not first.strip("\r\n"):  # pyarrow skips blank lines, before the header too
+            first = handle.readline()
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = next(csv.reader([first], delimiter=delimiter), [])
     try:  # quick parse first; quoted line breaks (free-text grounds) need the slower, careful one
         table = _parse_csv(path, delimiter, header, newlines_in_values=False)
     except pa.ArrowInvalid:
-        table = _parse_csv(path, delimiter, header, newlines_in_values=True)
-    if _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i is on line i + 2
-        return table, pa.array(range(2, table.num_rows + 2), pa.int32())
-    return table, _csv_lines(path, delimiter)
+        return _careful_csv(path, delimiter, header)
+    if header_first and _line_breaks(path) <= table.num_rows + 1:  # one row per line: row i on line i + 2
+        return table, pa.array(range(2, table.num_rows + 2), pa.int32()), []
+    return table, pa.array(_record_lines(path, delimiter)[1:], pa.int32()), []
+
+
+def _careful_csv(
+    path: Path, delimiter: str, header: Sequence[str]
+) -> tuple[pa.Table, pa.Array, list[RowProblem]]:
+    """Line breaks inside quoted cells allowed; a row with the wrong number of cells is left out and named.
+
+    pyarrow numbers the rows it cannot read (the header is 1, blank lines are not counted) only when it
+    reads on one thread, so a file with such rows is read again that way.
+    """
+    bad: list[tuple[int | None, int, int]] = []
+
+    def skip(row: Any) -> str:
+        bad.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    table = _parse_csv(path, delimiter, header, newlines_in_values=True, on_bad_row=skip)
+    if any(number is None for number, _, _ in bad):
+        bad.clear()
+        table = _parse_csv(path, delimiter, header, newlines_in_values=True, on_bad_row=skip, threads=False)
+    starts = _record_lines(path, delimiter)  # the header's first
+    skipped = {number for number, _, _ in bad}
+    kept = [line for number, line in enumerate(starts, start=1) if number > 1 and number not in skipped]
+    if len(kept) != table.num_rows or any(not number or number > len(starts) for number in skipped):
+        raise ValueError("the rows could not be numbered (is a quote left open?)")
+    problems = [
+        RowProblem(str(path), starts[number - 1], "-", f"has {actual} cells; the header has {expected}")
+        for number, actual, expected in sorted(bad, key=lambda row: row[0] or 0)[:MAX_PROBLEMS_PER_FILE]
+        if number
+    ]
+    if len(bad) > MAX_PROBLEMS_PER_FILE:
+        more = len(bad) - MAX_PROBLEMS_PER_FILE
+        problems.append(
+            RowProblem(str(path), 0, "-", f"and {more:,} more rows with the wrong number of cells")
+        )
+    return table, pa.array(kept, pa.int32()), problems
 
 
 def _line_breaks(path: Path) -> int:
@@ -227,11 +315,21 @@ def _line_breaks(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
 
 
-def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in_values: bool) -> pa.Table:
+def _parse_csv(
+    path: Path,
+    delimiter: str,
+    header: Sequence[str],
+    *,
+    newlines_in_values: bool,
+    on_bad_row: Any = None,
+    threads: bool = True,
+) -> pa.Table:
     return pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=newlines_in_values, invalid_row_handler=on_bad_row
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={column: pa.string() for column in header},
             strings_can_be_null=False,
@@ -240,16 +338,17 @@ def _parse_csv(path: Path, delimiter: str, header: Sequence[str], *, newlines_in
     )
 
 
-def _csv_lines(path: Path, delimiter: str) -> pa.Array:
-    """The line each row starts on, counting line breaks inside quoted cells."""
+def _record_lines(path: Path, delimiter: str) -> list[int]:
+    """The line each record (the header first) starts on, counting line breaks inside quoted cells and
+    skipping blank lines (as pyarrow does: a blank line is no record)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        next(reader, None)
-        starts, previous = [], reader.line_num
-        for _ in reader:
-            starts.append(previous + 1)
+        starts, previous = [], 0
+        for record in reader:
+            if record:
+                starts.append(previous + 1)
             previous = reader.line_num
-    return pa.array(starts, pa.int32())
+    return starts
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -365,8 +464,8 @@ def _normalised_sql(source: SourceFile) -> str:
     WITH cleaned AS (SELECT line, {", ".join(f"{_blank(c)} AS {c}" for c in _TEXT_COLUMNS)} FROM raw)
     SELECT line,
         coalesce({force}, lower(regexp_extract(file_name, '{pattern}', 2, 'i'))) AS force_text,
-        coalesce({month_from_name}, nullif(regexp_extract(file_name, '{pattern}', 1, 'i'), ''),
-                 substr(date, 1, 7)) AS source_month,
+        coalesce({month_from_name}, nullif(regexp_extract(file_name, '{pattern}', 1, 'i'), ''))
+            AS source_month,
         substr(date, 1, 7) AS month,
         type, date, operation, gender, age_range, self_defined, officer_defined, legislation, object,
         outcome, grounds, officer_id, team,
@@ -389,8 +488,14 @@ def _normalised_sql(source: SourceFile) -> str:
     """
 
 
-def _checks() -> list[tuple[str, str, str]]:
+_DAY_SECONDS = 86400
+_MONTH_START = "TRY_CAST(source_month || '-01' AS DATE)"
+_DATE_SECONDS = "epoch(TRY_CAST(date AS TIMESTAMPTZ))"
+
+
+def _checks(source: SourceFile) -> list[tuple[str, str, str]]:
     """(column as published, failing condition over `normalised`, rule in words)."""
+    whose = f"the file's month, {source.month}" if source.month else "the month its file_name names"
     types = ", ".join(f"'{value}'" for value in SEARCH_TYPES)
     boolean = "must be True, False or blank"
     checks = [
@@ -447,13 +552,26 @@ def _checks() -> list[tuple[str, str, str]]:
             "force_text IS NULL OR force_text = ''",
             "must name the force: YYYY-MM-<force>-stop-and-search.csv",
         ),
+        (
+            "file_name",
+            f"force_text IS NOT NULL AND force_text <> '' AND {_MONTH_START} IS NULL",
+            "must name the month: YYYY-MM-<force>-stop-and-search.csv (or give --month)",
+        ),
+        (
+            "Date",
+            f"{_DATE_SECONDS} IS NOT NULL AND {_MONTH_START} IS NOT NULL AND NOT ("
+            f"{_DATE_SECONDS} >= epoch({_MONTH_START}) - {_DAY_SECONDS} AND "
+            f"{_DATE_SECONDS} < epoch({_MONTH_START} + INTERVAL 1 MONTH) + {_DAY_SECONDS})",
+            f"is not in {whose} (a day either side is allowed, for times in UTC): check the file name "
+            "or --month",
+        ),
     ]
     return checks
 
 
 def _checked(source: SourceFile, raw: pa.Table, con: duckdb.DuckDBPyConnection, table_name: str) -> ReadFile:
     """One pass: the stored columns and a bit mask of the rules each row breaks, kept in DuckDB."""
-    checks = _checks()
+    checks = _checks(source)
     mask = " | ".join(
         f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)" for i, (_, condition, _) in enumerate(checks)
     )
@@ -501,7 +619,9 @@ _STORED_COLUMNS = ", ".join(
 )
 
 
-def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[ReadFile], list[RowProblem]]:
+def read_sources(
+    paths: Sequence[Path], force_option: str | None, month_option: str | None = None
+) -> tuple[list[ReadFile], list[RowProblem]]:
     """Every file read and checked; the problems of all of them (none: all may be stored).
 
     The files' rows share one in-memory DuckDB connection, closed when the last ReadFile is dropped.
@@ -510,7 +630,7 @@ def read_sources(paths: Sequence[Path], force_option: str | None) -> tuple[list[
     read: list[ReadFile] = []
     problems: list[RowProblem] = []
     for index, path in enumerate(paths):
-        source, naming = source_file(path, force_option)
+        source, naming = source_file(path, force_option, month_option)
         if naming:
             problems += naming
             continue

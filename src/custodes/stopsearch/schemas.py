@@ -109,4 +109,21 @@ class StopSearchImportSummary:
         return f"stop-searches: {self.records:,} records in {len(self.months)} force-month(s){replaced}"
 
 
+@dataclass(frozen=True, slots=True)
+class PopulationImportSummary:
+    created: int
+    updated: int
+    unchanged: int
+    not_stored: tuple[str, ...]  # forces whose figures were skipped: no resident population (forces.py)
+
+    def __str__(self) -> str:
+        text = f"population: {self.created} new, {self.updated} updated, {self.unchanged} unchanged"
+        if self.not_stored:
+            text += (
+                f"; not stored for {', '.join(self.not_stored)}: no resident population to count searches "
+                "against (their rates and ratios are not computed)"
+            )
+        return text
+
+
 Report = dict[str, Any]

@@ -34,10 +34,10 @@ from custodes.kit.tabular import BatchRejected, RowProblem
 from custodes.kit.timefmt import month_title
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import ImportSummary, store_register
+from custodes.registers import store_register
 from custodes.settings import Settings
 from custodes.stopsearch import analysis, records
-from custodes.stopsearch.forces import force_key
+from custodes.stopsearch.forces import NO_RESIDENT_POPULATION, force_key
 from custodes.stopsearch.forces import force_name as _force_name
 from custodes.stopsearch.models import (
     GroundsReview,
@@ -50,6 +50,7 @@ from custodes.stopsearch.schemas import (
     CENSUSES,
     ETHNICITY_SOURCES,
     POPULATION_GROUPS,
+    PopulationImportSummary,
     Report,
     ReportRequest,
     StopSearchImportSummary,
@@ -81,10 +82,16 @@ def import_stop_searches(
     *,
     actor: str,
     force: str | None = None,
+    month: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StopSearchImportSummary:
-    """Check every file, then store each force-month, replacing any imported before; all or nothing."""
-    read, problems = records.read_sources(paths, force)
+    """Check every file, then store each force-month, replacing any imported before; all or nothing.
+
+    Each file is one force-month: the month its name gives, or `month` (--month), which files whose name
+    gives none (API JSON) need. Its rows dated in a neighbouring month (data.police.uk dates are UTC) stay in
+    it: a file replaces its own month only, never one its rows spill into.
+    """
+    read, problems = records.read_sources(paths, force, month)
     months = _split_months(read, problems)
     if problems:
         raise BatchRejected(problems)
@@ -208,11 +215,19 @@ _WIDE_GROUPS = (
 
 def import_population(
     session: Session, paths: Sequence[Path], *, actor: str, census: str | None = None
-) -> ImportSummary:
-    """Population by force area and group: `force, census, group, population`, or a wide table by force."""
+) -> PopulationImportSummary:
+    """Population by force area and group: `force, census, group, population`, or a wide table by force.
+
+    Each force, census and group is given once in a batch: a second row for it (in the same file or another)
+    is a problem naming both rows, and nothing is stored. Only the columns of one row are added together
+    (a table by force's Chinese column to Asian). Figures for a force with no resident population
+    (forces.NO_RESIDENT_POPULATION: City of London, British Transport Police) are not stored; the summary
+    names those forces.
+    """
     if census is not None and census not in CENSUSES:
         raise BatchRejected([RowProblem("--census", 0, "census", f"must be one of {', '.join(CENSUSES)}")])
     figures: dict[str, dict[str, Any]] = {}
+    given_at: dict[str, str] = {}
     problems: list[RowProblem] = []
     for path in paths:
         try:
@@ -229,15 +244,34 @@ def import_population(
             if rows and [c.strip().lower() for c in rows[0]][:1] == ["force"]
             else _wide_population
         )
-        for figure in parse(str(path), rows, census, problems):
+        for line, figure in parse(str(path), rows, census, problems):
             key = f"{figure['force']}/{figure['census']}/{figure['group']}"
-            if key in figures and parse is _wide_population:
-                figure["population"] += figures[key]["population"]  # Chinese is counted with Asian
+            if key in given_at:
+                problems.append(
+                    RowProblem(
+                        str(path),
+                        line,
+                        "force",
+                        f"{figure['group']} in {figure['force']} ({figure['census']}) is also given at "
+                        f"{given_at[key]}: give each force, census and group once",
+                    )
+                )
+                continue
+            given_at[key] = f"{path}:{line}"
             figures[key] = {"key": key, **figure}
     if problems:
         raise BatchRejected(problems)
-    return store_register(
-        session, PopulationFigure, list(figures.values()), kind="population", key="key", actor=actor
+    skipped = sorted({f["force"] for f in figures.values() if f["force"] in NO_RESIDENT_POPULATION})
+    stored = store_register(
+        session,
+        PopulationFigure,
+        [figure for figure in figures.values() if figure["force"] not in NO_RESIDENT_POPULATION],
+        kind="population",
+        key="key",
+        actor=actor,
+    )
+    return PopulationImportSummary(
+        stored.created, stored.updated, stored.unchanged, tuple(force_name(force) for force in skipped)
     )
 
 
@@ -248,7 +282,7 @@ def _count(text: str) -> int | None:
 
 def _long_population(
     name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
-) -> Iterable[dict[str, Any]]:
+) -> Iterable[tuple[int, dict[str, Any]]]:
     header = [cell.strip().lower() for cell in rows[0]]
     missing = [c for c in ("force", "census", "group", "population") if c not in header]
     if missing:
@@ -269,13 +303,14 @@ def _long_population(
         ]
         problems += [RowProblem(name, line, column, rule) for column, failed, rule in bad if failed]
         if not any(failed for _, failed, _ in bad):
-            yield {"force": force, "census": row_census, "group": group, "population": population}
+            yield line, {"force": force, "census": row_census, "group": group, "population": population}
 
 
 def _wide_population(
     name: str, rows: list[list[str]], census: str | None, problems: list[RowProblem]
-) -> Iterable[dict[str, Any]]:
-    """One row per force: `Police force, White, Black (or Black British), ..., Chinese, Mixed, Other`."""
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    """One row per force: `Police force, White, Black (or Black British), ..., Chinese, Mixed, Other`; the
+    row's Chinese column is added to its Asian."""
     if not rows or rows[0][0].strip().lower() not in _WIDE_FORCE_HEADERS:
         problems.append(RowProblem(name, 1, "-", "expected the columns force, census, group, population"))
         return
@@ -295,12 +330,15 @@ def _wide_population(
                 RowProblem(name, line, rows[0][0], f"{row[0] if row else ''!r} is not a police force")
             )
             continue
+        by_group: dict[str, int] = {}
         for index, group in columns.items():
             population = _count(row[index]) if index < len(row) else None
             if population is None:
                 problems.append(RowProblem(name, line, rows[0][index], "must be a whole number"))
             elif group:
-                yield {"force": force, "census": census, "group": group, "population": population}
+                by_group[group] = by_group.get(group, 0) + population  # Chinese is counted with Asian
+        for group, population in by_group.items():
+            yield line, {"force": force, "census": census, "group": group, "population": population}
 
 
 def _wide_group(header: str) -> str | None:
@@ -433,6 +471,7 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
             request,
             populations(session, request.force, request.census),
             _reviews(session, request.force),
+            {row.month for row in months},
         )
     finally:
         con.close()
