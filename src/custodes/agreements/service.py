@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from custodes.agreements.models import (
@@ -76,6 +76,7 @@ DOCUMENT_TYPES = frozenset(
 REGISTER_JUSTIFICATION = "scheme register"
 
 Parser = Callable[[RowReader], dict[str, Any]]
+_Row = TypeVar("_Row", bound=Base)
 
 
 class AgreementsError(Exception):
@@ -376,7 +377,7 @@ def _from_form(
     if not problems:
         problems = _cross_check(session, kind, parsed)
     record = parsed[0][1]
-    model, label = (_REGISTERS[kind][0] if kind != "agreement" else Agreement), kind.replace("_", " ")
+    model, label = _model(kind), kind.replace("_", " ")
     if not problems and (session.get(model, record[key]) is not None) != exists:
         message = f"there is no {label} {record[key]}" if exists else f"{record[key]} is already registered"
         problems.append(RowProblem("form", 1, key, message))
@@ -385,13 +386,28 @@ def _from_form(
     return record
 
 
+def _model(kind: str) -> type[Base]:
+    return _REGISTERS[kind][0] if kind != "agreement" else Agreement
+
+
 def _create(session: Session, kind: str, values: Mapping[str, str], actor: str) -> str:
     record = _from_form(session, kind, values, exists=False)
     _store(session, kind, [record], actor)
     return str(record[_PARSERS[kind][1]])
 
 
+def _locked(session: Session, model: type[_Row], key_value: str) -> _Row | None:
+    """The row with this primary key, locked (PostgreSQL `FOR UPDATE`; SQLite's write lock is already held)
+    and read afresh, or None: a change's checks then see what a concurrent change committed, not a copy
+    loaded earlier in the same session (by the page a screen showed first, say), and the two run one after
+    the other instead of the second writing over the first."""
+    (key,) = inspect(model).primary_key
+    query = select(model).where(key == key_value).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
+
+
 def _update(session: Session, kind: str, key_value: str, values: Mapping[str, str], actor: str) -> bool:
+    _locked(session, _model(kind), key_value)  # compared with (and changed) as it now stands
     record = _from_form(session, kind, values, exists=True, key_value=key_value)
     return _store(session, kind, [record], actor).updated == 1
 
@@ -430,16 +446,17 @@ def create_member(session: Session, scheme_id: str, values: Mapping[str, str], a
 def update_member(
     session: Session, scheme_id: str, member_id: str, values: Mapping[str, str], actor: str
 ) -> bool:
-    if scheme_member(session, scheme_id, member_id) is None:
+    row = _locked(session, SchemeMember, member_id)
+    if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
-    return _update(session, "scheme_member", member_id, {"scheme_id": scheme_id, **values}, actor)
+    return _update(session, "scheme_member", member_id, {**values, "scheme_id": scheme_id}, actor)
 
 
 def record_undertaking(
     session: Session, scheme_id: str, member_id: str, signed_on: date, actor: str, *, on: date | None = None
 ) -> None:
     """The member has signed the undertaking (Form 3797 role, K10 8.2.1) on `signed_on`."""
-    row = session.get(SchemeMember, member_id)
+    row = _locked(session, SchemeMember, member_id)
     if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
     if signed_on > (on or today()):
@@ -467,9 +484,10 @@ def set_agreement_status(
 ) -> None:
     """Suspend or withdraw an agreement (DPU), or lift a suspension (`status` None), with the reason.
 
-    A withdrawn agreement stays withdrawn: sharing again needs a new agreement.
+    A withdrawn agreement stays withdrawn: sharing again needs a new agreement. The row is locked and read
+    afresh before that is checked, so a reinstatement racing a withdrawal waits for it and is then refused.
     """
-    row = session.get(Agreement, agreement_id)
+    row = _locked(session, Agreement, agreement_id)
     if row is None:
         raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
     reason = reason.strip()
@@ -519,8 +537,11 @@ def _safe_filename(name: str) -> str:
 def attach_document(
     session: Session, agreement_id: str, filename: str, content_type: str, content: bytes, actor: str
 ) -> DocumentInfo:
-    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger."""
-    if session.get(Agreement, agreement_id) is None:
+    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger.
+
+    The agreement's row is locked first, so two uploads at once run one after the other: the second
+    replaces the first (and its entry names the first's SHA-256) instead of both inserting."""
+    if _locked(session, Agreement, agreement_id) is None:
         raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
     if not content:
         raise AgreementsError([("document", "choose a file to upload (it was empty or missing)")])
@@ -533,7 +554,7 @@ def attach_document(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
-    row = session.get(AgreementDocument, agreement_id)
+    row = _locked(session, AgreementDocument, agreement_id)
     old = _document_info(row) if row is not None else None
     values = {
         "filename": info.filename,
