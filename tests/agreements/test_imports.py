@@ -272,6 +272,22 @@ def test_members_reference_schemes_and_organisations(installation: Installation)
         assert session.scalar(select(func.count()).select_from(Organisation)) == 3
 
 
+def test_members_registered_or_signing_in_the_future_are_refused(installation: Installation) -> None:
+    """K10 6.2.1, 8.2.1: the row and the field are named, and nothing is imported."""
+    load_all(installation)
+    rows = [
+        ("M-0200", "SCH-01", "New Shop", "2999-01-01", "", "active"),
+        ("M-0201", "SCH-01", "Other Shop", "2024-01-01", "2999-06-01", "active"),
+        ("M-0202", "SCH-01", "Fine Shop", "2024-01-01", "2024-01-01", "active"),
+    ]
+    result = installation.imported("scheme-members", installation.csv("f.csv", MEMBER_COLUMNS, rows))
+    assert result.exit_code == 1
+    assert problems(result) == {(2, "registered_on"), (3, "undertaking_signed_on")}, result.output
+    assert "is in the future" in result.output
+    with installation.session() as session:
+        assert session.scalar(select(func.count()).select_from(SchemeMember)) == 3
+
+
 def test_schemes_and_organisations_validate_their_cells(installation: Installation) -> None:
     rows = [
         ("S-1", "ShopWatch", "north", "yes", "", "2027-01-01"),  # area, recognised, manager missing

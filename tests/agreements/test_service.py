@@ -189,3 +189,19 @@ def test_undertakings_and_register_consultations(db: Session) -> None:
     assert agreements.view_member(db, "SCH-01", "M-0002", actor="staff:AIC1") is not None
     (one,) = logged(db, op="consultation", object_type="scheme_member")
     assert one.subjects == ["M-0002"]
+
+
+@pytest.mark.parametrize("column", ["registered_on", "undertaking_signed_on"])
+def test_a_member_cannot_be_registered_or_sign_in_the_future(db: Session, column: str) -> None:
+    """K10 6.2.1, 8.2.1: a date still to come would count as done today."""
+    make_register(db)
+    later = (agreements.today() + timedelta(days=1)).isoformat()
+    values = {**MEMBER, "member_id": "M-0009", column: later}
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_member(db, "SCH-01", values, ACTOR)
+    message = f"is in the future (today is {agreements.today().isoformat()})"
+    assert refused.value.problems == [(column, message)]
+    with pytest.raises(agreements.AgreementsError):
+        agreements.update_member(db, "SCH-01", "M-0001", {**MEMBER, column: later}, ACTOR)
+    today = {**MEMBER, "member_id": "M-0009", column: agreements.today().isoformat()}
+    agreements.create_member(db, "SCH-01", today, ACTOR)  # today itself is not the future

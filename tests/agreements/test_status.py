@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from custodes.agreements.schemas import AgreementView, MemberView, SchemeView
+from custodes.agreements.schemas import AgreementView, MemberView, RecipientView, SchemeView
 
 START, REVIEW, END = date(2026, 1, 1), date(2026, 6, 30), date(2026, 12, 31)
 DAY = timedelta(days=1)
@@ -82,3 +82,16 @@ def test_member_current_and_individual() -> None:
     assert not replace(member, status="suspended").current
     assert not replace(member, status="left").current
     assert not replace(member, org_id="KCC").individual
+
+
+def test_a_member_counts_from_the_day_registered_and_signed() -> None:
+    member = MemberView("M1", "S", "Jo Bloggs", None, date(2027, 1, 1), date(2027, 6, 1), "active")
+    assert not member.current_on(date(2026, 12, 31)) and member.current_on(date(2027, 1, 1))
+    recipient = RecipientView("M1", "scheme_member", "Jo", False, None, "S", "active", date(2027, 6, 1))
+    recipient = replace(recipient, registered_on=date(2027, 1, 1))
+    assert not recipient.member_on(date(2026, 12, 31)) and recipient.member_on(date(2027, 1, 1))
+    assert not replace(recipient, member_status="left").member_on(date(2028, 1, 1))
+    assert recipient.undertaking_on(date(2027, 5, 31)) is None
+    assert recipient.undertaking_on(date(2027, 6, 1)) == date(2027, 6, 1)
+    organisation = RecipientView("KCC", "organisation", "KCC", False, "KCC", None, None, None)
+    assert organisation.member_on(date(2000, 1, 1)) and organisation.undertaking_on(date(2000, 1, 1)) is None

@@ -145,6 +145,19 @@ class RecipientView:
     scheme_id: str | None
     member_status: str | None
     undertaking_signed_on: date | None
+    registered_on: date | None = None  # members only
+
+    def member_on(self, day: date) -> bool:
+        """An organisation, or a member active and registered on or before `day` (K10 6.2.1)."""
+        if self.kind == "organisation":
+            return True
+        return self.member_status == "active" and self.registered_on is not None and self.registered_on <= day
+
+    def undertaking_on(self, day: date) -> date | None:
+        """The date the undertaking was signed, if on or before `day` (K10 8.2.1): one dated later is not
+        signed yet."""
+        signed = self.undertaking_signed_on
+        return signed if signed is not None and signed <= day else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +250,13 @@ class MemberView:
 
     @property
     def current(self) -> bool:
-        """A current registered member (K10 6.2.1); whether an undertaking is signed is a separate check."""
+        """An active member (K10 6.2.1); whether an undertaking is signed is a separate check. Registration
+        dates are never in the future (imports and forms refuse them); `current_on` checks one anyway."""
         return self.status == "active"
+
+    def current_on(self, day: date) -> bool:
+        """Active and registered on or before `day`."""
+        return self.current and self.registered_on <= day
 
     @property
     def individual(self) -> bool:

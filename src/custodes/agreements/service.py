@@ -175,6 +175,13 @@ def parse_member(cells: RowReader) -> dict[str, Any]:
         "undertaking_signed_on": cells.date("undertaking_signed_on"),
         "status": cells.choice("status", MEMBER_STATUSES, required=True),
     }
+    # A registration or undertaking dated later has not happened yet (K10 6.2.1, 8.2.1): stored, it would
+    # count today. Record it on the day.
+    now = today()
+    if record["registered_on"] is not None and record["registered_on"] > now:
+        cells.problem("registered_on", f"is in the future (today is {now.isoformat()})")
+    if record["undertaking_signed_on"] is not None and record["undertaking_signed_on"] > now:
+        cells.problem("undertaking_signed_on", f"is in the future (today is {now.isoformat()})")
     _optional(cells, record, "org_id", cells.text("org_id", pattern=ID_PATTERN))
     return record
 
@@ -652,6 +659,7 @@ def find_recipient(session: Session, recipient_id: str) -> RecipientView | None:
         scheme_id=member.scheme_id,
         member_status=member.status,
         undertaking_signed_on=member.undertaking_signed_on,
+        registered_on=member.registered_on,
     )
 
 
