@@ -48,12 +48,15 @@ from custodes.agreements.schemas import (
     SchemeView,
     StoredDocument,
 )
+from custodes.identity.permissions import Permission, Role
+from custodes.identity.schemas import Principal
 from custodes.kit.db import Base, utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.kit.timefmt import LONDON
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, digest, store_register
+from custodes.workforce import service as workforce
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
 AREA_PATTERN = r"[A-Z0-9]{1,8}"
@@ -438,21 +441,121 @@ def update_agreement(session: Session, agreement_id: str, values: Mapping[str, s
     return _update(session, "agreement", agreement_id, values, actor)
 
 
-def create_scheme(session: Session, values: Mapping[str, str], actor: str) -> str:
-    return _create(session, "scheme", values, actor)
+# --------------------------------------------------------------------------- who may change a scheme register
+#
+# K10 7.1–7.2: the Area Intelligence Co-ordinator keeps the registers of their area's schemes, and authorises
+# their disclosures (disclosure rules: AUTHORISER_NOT_PERMITTED compares the authoriser's area with the
+# scheme's). So a scheme and its members are changed only by an AIC of the scheme's area, or by the DPU; and
+# which area a scheme is in, and whether it is recognised, only by the DPU — otherwise an AIC could move a
+# scheme into their own area (or recognise one) and then authorise its disclosures. `by` None is an import or
+# the system (the CLI, the demo), which these rules do not restrict.
 
 
-def update_scheme(session: Session, scheme_id: str, values: Mapping[str, str], actor: str) -> bool:
-    return _update(session, "scheme", scheme_id, values, actor)
+def _is_dpu(by: Principal) -> bool:
+    return Role.DPU in by.roles
 
 
-def create_member(session: Session, scheme_id: str, values: Mapping[str, str], actor: str) -> str:
+def area_of(session: Session, by: Principal) -> str | None:
+    """The area of the member of staff's record in the staff register (None if none is recorded)."""
+    return workforce.discloser_readiness(session, by.staff_id, today()).area_code
+
+
+def _not_theirs(scheme_id: str, area_code: str | None) -> str:
+    if area_code is None:
+        return f"{scheme_id} has no area: only the Data Protection Unit may change it"
+    return (
+        f"only the Area Intelligence Co-ordinator for area {area_code} or the Data Protection Unit may "
+        f"change scheme {scheme_id} or its members"
+    )
+
+
+def may_change_scheme(session: Session, by: Principal, scheme: SchemeView) -> bool:
+    """Whether `by` may change the scheme and its members register (the DPU, or an AIC of its area)."""
+    if _is_dpu(by):
+        return True
+    return (
+        by.can(Permission.SCHEMES_MANAGE)
+        and scheme.area_code is not None
+        and area_of(session, by) == scheme.area_code
+    )
+
+
+def _check_register_keeper(session: Session, by: Principal | None, scheme_id: str) -> None:
+    """Refuse unless `by` may change this scheme's register. The scheme row is locked and read afresh, so a
+    change of its area by the DPU meanwhile is seen (and waits for this change, or this for it)."""
+    if by is None:
+        return
+    row = _locked(session, Scheme, scheme_id)
+    if row is not None and not may_change_scheme(session, by, _scheme_view(row)):
+        raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
+
+
+def create_scheme(
+    session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme."""
+    record = _from_form(session, "scheme", values, exists=False)
+    if by is not None and not _is_dpu(by):
+        area = area_of(session, by)
+        problems = []
+        if area is None or not by.can(Permission.SCHEMES_MANAGE):
+            problems.append(
+                ("area_code", "your staff record has no area: ask the Data Protection Unit to add the scheme")
+            )
+        elif record["area_code"] != area:
+            problems.append(("area_code", f"you may add schemes in your own area ({area}) only"))
+        if record["recognised"]:
+            problems.append(
+                (
+                    "recognised",
+                    "only the Data Protection Unit may mark a scheme recognised: add it unrecognised and ask "
+                    "them to recognise it",
+                )
+            )
+        if problems:
+            raise AgreementsError(problems)
+    _store(session, "scheme", [record], actor)
+    return str(record["scheme_id"])
+
+
+def update_scheme(
+    session: Session, scheme_id: str, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> bool:
+    """An AIC of the scheme's area may change its name and manager; its area and recognition are the DPU's."""
+    row = _locked(session, Scheme, scheme_id)
+    record = _from_form(session, "scheme", values, exists=True, key_value=scheme_id)
+    if by is not None and row is not None and not _is_dpu(by):
+        if not may_change_scheme(session, by, _scheme_view(row)):
+            raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
+        problems = []
+        if record["area_code"] != row.area_code:
+            problems.append(("area_code", "only the Data Protection Unit may move a scheme to another area"))
+        if record["recognised"] != row.recognised:
+            problems.append(
+                ("recognised", "only the Data Protection Unit may change whether a scheme is recognised")
+            )
+        if problems:
+            raise AgreementsError(problems)
+    return _store(session, "scheme", [record], actor).updated == 1
+
+
+def create_member(
+    session: Session, scheme_id: str, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    _check_register_keeper(session, by, scheme_id)
     return _create(session, "scheme_member", {**values, "scheme_id": scheme_id}, actor)
 
 
 def update_member(
-    session: Session, scheme_id: str, member_id: str, values: Mapping[str, str], actor: str
+    session: Session,
+    scheme_id: str,
+    member_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    by: Principal | None = None,
 ) -> bool:
+    _check_register_keeper(session, by, scheme_id)
     row = _locked(session, SchemeMember, member_id)
     if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
@@ -460,9 +563,17 @@ def update_member(
 
 
 def record_undertaking(
-    session: Session, scheme_id: str, member_id: str, signed_on: date, actor: str, *, on: date | None = None
+    session: Session,
+    scheme_id: str,
+    member_id: str,
+    signed_on: date,
+    actor: str,
+    *,
+    on: date | None = None,
+    by: Principal | None = None,
 ) -> None:
     """The member has signed the undertaking (Form 3797 role, K10 8.2.1) on `signed_on`."""
+    _check_register_keeper(session, by, scheme_id)
     row = _locked(session, SchemeMember, member_id)
     if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
