@@ -205,3 +205,12 @@ def test_a_member_cannot_be_registered_or_sign_in_the_future(db: Session, column
         agreements.update_member(db, "SCH-01", "M-0001", {**MEMBER, column: later}, ACTOR)
     today = {**MEMBER, "member_id": "M-0009", column: agreements.today().isoformat()}
     agreements.create_member(db, "SCH-01", today, ACTOR)  # today itself is not the future
+
+
+def test_a_form_names_a_bad_reference_with_its_other_problems(db: Session) -> None:
+    """The reviewer's case, on a form: a bad status and an unknown organisation are both named."""
+    make_register(db)
+    values = {**MEMBER, "member_id": "M-0009", "status": "activ", "org_id": "NOPE"}
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_member(db, "SCH-01", values, ACTOR)
+    assert {field for field, _ in refused.value.problems} == {"status", "org_id"}

@@ -257,11 +257,12 @@ def _cross_check(
 def _validated(
     session: Session, rows: Sequence[SourceRow], kind: str, parse: Parser, key: str
 ) -> list[dict[str, Any]]:
+    """Every problem of every row, the references of the rows that parsed included, so that one run names
+    them all; any problem rejects the whole batch."""
     parsed, problems = _read_rows(rows, parse, key)
-    if not problems:
-        problems = _cross_check(session, kind, parsed)
+    problems += _cross_check(session, kind, parsed)
     if problems:
-        raise BatchRejected(problems)
+        raise BatchRejected(sorted(problems, key=lambda p: (p.file, p.line)))
     return [record for _, record in parsed]
 
 
@@ -384,8 +385,7 @@ def _from_form(
         cells[key] = key_value
     row = SourceRow("form", 1, {name: value.strip() for name, value in cells.items()})
     parsed, problems = _read_rows([row], parse, key)
-    if not problems:
-        problems = _cross_check(session, kind, parsed)
+    problems += _cross_check(session, kind, parsed)
     record = parsed[0][1]
     model, label = _model(kind), kind.replace("_", " ")
     if not problems and (session.get(model, record[key]) is not None) != exists:
