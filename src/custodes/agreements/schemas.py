@@ -230,7 +230,8 @@ class SchemeView:
     manager_vetted_until: date | None
 
     def manager_vetted_on(self, day: date) -> bool:
-        """An approved scheme manager with a security check current on `day` (K10 7.3)."""
+        """An approved scheme manager with a security check current on `day` (K10 7.3). False too for a
+        scheme with no manager, which K10 7.5 allows: the rules ask this only of a scheme that names one."""
         return (
             self.manager_name is not None
             and self.manager_vetted_until is not None

@@ -67,7 +67,9 @@ FINDINGS: dict[str, Rule] = {
     "RATIONALE_MISSING": Rule(ACTION, "seeds 000, 001", "no rationale recorded"),
     "SCHEME_NOT_RECOGNISED": Rule(BLOCK, "K10 6.2.1", "scheme unknown or not recognised"),
     "NOT_SCHEME_MEMBER": Rule(BLOCK, "K10 6.2.1", "a recipient is not a current registered member"),
-    "SCHEME_MANAGER_NOT_VETTED": Rule(BLOCK, "K10 7.3", "the scheme manager has no current security check"),
+    "SCHEME_MANAGER_NOT_VETTED": Rule(
+        BLOCK, "K10 7.3", "the scheme's approved manager (if it has one) has no current security check"
+    ),
     "UNDERTAKING_MISSING": Rule(ACTION, "K10 8.2.1", "a recipient has no signed undertaking on record"),
     "PHOTO_NOT_ELIGIBLE": Rule(
         BLOCK, "K10 5.1–5.4", "only custody images for a charge, conviction or caution, held on the system"
@@ -168,6 +170,9 @@ class SchemeFacts:
     area_code: str
     recognised: bool
     manager_vetted: bool
+    # K10 7.5: a scheme may have no approved manager (the AIC supplies each member directly); only a named
+    # manager needs a current security check (7.3).
+    manager_named: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +373,7 @@ def _scheme(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
             "SCHEME_NOT_RECOGNISED", f"{name} {why}." if request.scheme else "Choose the scheme.", "scheme"
         )
         return
-    if not scheme.manager_vetted:
+    if scheme.manager_named and not scheme.manager_vetted:
         yield finding(
             "SCHEME_MANAGER_NOT_VETTED",
             f"The approved manager of {scheme.name} has no current security check.",

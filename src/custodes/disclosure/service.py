@@ -240,6 +240,7 @@ def _scheme_facts(session: Session, scheme_id: str | None, on: date) -> rules.Sc
         area_code=scheme.area_code or "",
         recognised=scheme.recognised,
         manager_vetted=scheme.manager_vetted_on(on),
+        manager_named=scheme.manager_name is not None,
     )
 
 

@@ -1,4 +1,5 @@
-"""The scheme rules read a member's registration and undertaking as of the day checked (K10 6.2.1, 8.2.1)."""
+"""The scheme rules read the registers as of the day checked (K10 6.2.1, 8.2.1), and a scheme manager's
+security check only when the scheme has one (K10 7.3, 7.5)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,27 @@ def test_a_registration_and_undertaking_dated_later_do_not_count_yet(world: Sess
     # Registered, not yet signed; then both signed; the dates themselves count.
     assert _member_findings(world, TODAY + timedelta(days=30)) == {("UNDERTAKING_MISSING", "M-0001")}
     assert _member_findings(world, TODAY + timedelta(days=60)) == set()
+
+
+def _manager(db: Session, name: str | None, vetted_until: str | None) -> None:
+    db.execute(
+        text("UPDATE scheme SET manager_name = :n, manager_vetted_until = :v WHERE scheme_id = 'SCH-01'"),
+        {"n": name, "v": vetted_until},
+    )
+
+
+def _manager_findings(db: Session) -> set[str]:
+    result = disclosure.check(db, scheme_request(), actor="system:test")
+    return {f.code for f in result.findings} & {"SCHEME_MANAGER_NOT_VETTED"}
+
+
+def test_a_scheme_without_a_manager_is_not_blocked_for_its_managers_vetting(world: Session) -> None:
+    """K10 7.5: with no approved manager the AIC supplies each member; 7.3's check is the manager's."""
+    _manager(world, None, None)
+    assert _manager_findings(world) == set()
+    _manager(world, "Pat Manager", None)  # named, no security check recorded
+    assert _manager_findings(world) == {"SCHEME_MANAGER_NOT_VETTED"}
+    _manager(world, "Pat Manager", str(TODAY - timedelta(days=1)))  # expired
+    assert _manager_findings(world) == {"SCHEME_MANAGER_NOT_VETTED"}
+    _manager(world, "Pat Manager", str(TODAY))
+    assert _manager_findings(world) == set()
