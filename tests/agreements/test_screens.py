@@ -243,6 +243,30 @@ def test_an_aic_of_another_area_may_not_change_a_scheme(
     assert not [e for e in shown if e.object_type == "scheme_member"]
 
 
+def test_an_agreement_without_a_review_date_is_shown_as_missing_one(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Rows from before a review date was required: every place that shows review status says so."""
+    from sqlalchemy import text
+
+    make_register(db)
+    db.execute(text("UPDATE agreement SET review_date = NULL WHERE agreement_id = 'KMISA-1'"))
+    db.commit()
+    logged_in(Role.DPU)
+    listing = client.get("/agreements").text
+    assert "past their review date or without one" in listing and "review date missing" in listing
+    assert "Review date missing" in listing
+    page = client.get("/agreements/KMISA-1").text
+    assert "It has no review date" in page and "cannot be relied on" in page
+    assert "Review date missing" in client.get("/partners/KCC").text
+    rows = list(csv.DictReader(io.StringIO(client.get("/agreements/export.csv").text)))
+    assert [(r["agreement_id"], r["review_date"], r["status_today"]) for r in rows] == [
+        ("KMISA-1", "", "review_date_missing")
+    ]
+    refused = post(client, "/agreements/KMISA-1", {**AGREEMENT, "parties": ["KCC"], "review_date": ""})
+    assert refused.status_code == 400 and "Review date: is required" in refused.text
+
+
 def test_exports(client: TestClient, db: Session, logged_in: Callable[[Role], str]) -> None:
     make_register(db)
     auditor = logged_in(Role.AUDITOR)

@@ -214,3 +214,14 @@ def test_a_form_names_a_bad_reference_with_its_other_problems(db: Session) -> No
     with pytest.raises(agreements.AgreementsError) as refused:
         agreements.create_member(db, "SCH-01", values, ACTOR)
     assert {field for field, _ in refused.value.problems} == {"status", "org_id"}
+
+
+def test_an_agreement_needs_a_review_date(db: Session) -> None:
+    make_register(db)
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_agreement(db, {**AGREEMENT, "agreement_id": "A9", "review_date": ""}, ACTOR)
+    assert refused.value.problems == [
+        ("review_date", "is required: give the date the agreement is next to be reviewed")
+    ]
+    with pytest.raises(agreements.AgreementsError, match="review_date: is required"):
+        agreements.update_agreement(db, "KMISA-1", {**AGREEMENT, "review_date": ""}, ACTOR)

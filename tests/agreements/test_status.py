@@ -48,10 +48,21 @@ def test_an_end_date_before_the_review_date_ends_it() -> None:
     assert reviewed.status_on(END + DAY) == "ended"
 
 
-def test_without_review_or_end_date_it_stays_in_force() -> None:
-    open_ended = replace(AGREEMENT, review_date=None, end_date=None)
-    assert open_ended.status_on(date(2099, 1, 1)) == "in_force"
-    assert open_ended.status_on(START - DAY) == "not_started"
+def test_without_an_end_date_it_stays_in_force_until_its_review_date() -> None:
+    open_ended = replace(AGREEMENT, end_date=None)
+    assert open_ended.status_on(REVIEW) == "in_force"
+    assert open_ended.status_on(date(2099, 1, 1)) == "review_overdue"
+
+
+def test_without_a_review_date_it_is_not_in_force() -> None:
+    """An agreement recorded before a review date was required never fell due for review: it is not relied
+    on until it has one (it used to stay in force for ever)."""
+    unreviewed = replace(AGREEMENT, review_date=None, end_date=None)
+    assert unreviewed.status_on(START) == "review_date_missing"
+    assert not unreviewed.in_force_on(date(2099, 1, 1))
+    assert unreviewed.status_on(START - DAY) == "not_started"
+    assert replace(unreviewed, end_date=END).status_on(END + DAY) == "ended"
+    assert replace(unreviewed, manual_status="suspended").status_on(START) == "suspended"
 
 
 @pytest.mark.parametrize("manual", ["suspended", "withdrawn"])

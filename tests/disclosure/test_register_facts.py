@@ -1,5 +1,5 @@
-"""The scheme rules read the registers as of the day checked (K10 6.2.1, 8.2.1), and a scheme manager's
-security check only when the scheme has one (K10 7.3, 7.5)."""
+"""The rules read the registers as of the day checked (K10 6.2.1, 8.2.1), a scheme manager's security check
+only when the scheme has one (K10 7.3, 7.5), and an agreement without a review date as not in force."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from custodes.disclosure import service as disclosure
-from tests.disclosure.world import make_world, scheme_request
+from tests.disclosure.world import make_world, probation_request, scheme_request
 
 TODAY = date.today()
 
@@ -74,3 +74,20 @@ def test_a_scheme_without_a_manager_is_not_blocked_for_its_managers_vetting(worl
     assert _manager_findings(world) == {"SCHEME_MANAGER_NOT_VETTED"}
     _manager(world, "Pat Manager", str(TODAY))
     assert _manager_findings(world) == set()
+
+
+def test_an_agreement_without_a_review_date_is_not_relied_on(world: Session) -> None:
+    """One recorded before a review date was required (forms and imports now refuse it): it never fell due
+    for review, so it is not in force until the DPU gives it one."""
+    request = probation_request(
+        route="agreement",
+        recipients=["KCC"],
+        agreement="KMISA",
+        purpose="prevention_of_crime",
+        lawful_basis="CDA1998_s115",
+    )
+    assert "AGREEMENT_NOT_IN_FORCE" not in disclosure.check(world, request, actor="system:test").codes()
+    world.execute(text("UPDATE agreement SET review_date = NULL WHERE agreement_id = 'KMISA'"))
+    result = disclosure.check(world, request, actor="system:test")
+    (finding,) = [f for f in result.findings if f.code == "AGREEMENT_NOT_IN_FORCE"]
+    assert finding.message == "No agreement with Kent County Council is in force: KMISA has no review date."

@@ -110,13 +110,16 @@ AGREEMENT_STATUSES: dict[str, str] = {
     "not_started": "Not started",
     "in_force": "In force",
     "review_overdue": "Review overdue",
+    "review_date_missing": "Review date missing",
     "ended": "Ended",
     "suspended": "Suspended",
     "withdrawn": "Withdrawn",
 }
 DEFAULT_REVIEW_REMINDER_DAYS = 30
 
-AgreementStatus = Literal["not_started", "in_force", "review_overdue", "ended", "suspended", "withdrawn"]
+AgreementStatus = Literal[
+    "not_started", "in_force", "review_overdue", "review_date_missing", "ended", "suspended", "withdrawn"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +197,9 @@ class AgreementView:
         """The status on `day`. The start, review and end dates themselves are days the agreement is in force.
 
         A manual suspension or withdrawal wins; then not started, ended, and past its review date (treated as
-        suspended: an agreement nobody has reviewed is not relied on).
+        suspended: an agreement nobody has reviewed is not relied on). An agreement recorded before a review
+        date was required may have none: it is `review_date_missing`, not in force either, until the DPU
+        gives it one (otherwise it would never fall due for review).
         """
         if self.manual_status == "withdrawn":
             return "withdrawn"
@@ -204,7 +209,9 @@ class AgreementView:
             return "not_started"
         if self.end_date is not None and day > self.end_date:
             return "ended"
-        if self.review_date is not None and day > self.review_date:
+        if self.review_date is None:
+            return "review_date_missing"
+        if day > self.review_date:
             return "review_overdue"
         return "in_force"
 

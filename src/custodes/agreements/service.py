@@ -136,6 +136,9 @@ def parse_agreement(cells: RowReader) -> dict[str, Any]:
     start = cells.date("start_date", required=True)
     review = cells.date("review_date")
     end = cells.date("end_date")
+    if review is None and "review_date" not in _bad_columns(cells):
+        # Without one an agreement would never fall due for review (ICO data sharing code: review regularly).
+        cells.problem("review_date", "is required: give the date the agreement is next to be reviewed")
     if start and review and review < start:
         cells.problem("review_date", "is before the start date")
     if start and end and end < start:

@@ -74,6 +74,7 @@ STATUS_BADGES = {
     "in_force": "ok",
     "not_started": "none",
     "review_overdue": "warn",
+    "review_date_missing": "warn",
     "ended": "none",
     "suspended": "bad",
     "withdrawn": "bad",
@@ -338,7 +339,7 @@ def agreement_list(request: Request, db: Db, viewer: Viewer) -> Any:
         rows=rows,
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
         reminders=agreements.review_reminders(db, today),
-        overdue=[a for a in rows if a.status_on(today) == "review_overdue"],
+        overdue=[a for a in rows if a.status_on(today) in ("review_overdue", "review_date_missing")],
         within_days=DEFAULT_REVIEW_REMINDER_DAYS,
         can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
     )
@@ -384,7 +385,7 @@ def agreements_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
             ", ".join(DATA_CATEGORIES.get(c, c) for c in a.data_categories),
             ", ".join(a.lawful_bases),
             f"{_day(a.start_date)} to {_day(a.end_date) if a.end_date else 'no end date'}",
-            _day(a.review_date),
+            _day(a.review_date) if a.review_date else "Missing",
             AGREEMENT_STATUSES[a.status_on(today)],
             f"{a.document.filename} (SHA-256 {a.document.sha256[:16]}…)" if a.document else "Not held",
         ]

@@ -57,7 +57,7 @@ FINDINGS: dict[str, Rule] = {
     ),
     "AGREEMENT_MISSING": Rule(BLOCK, "seed 000/001", "agreement route, but no agreement names the recipient"),
     "AGREEMENT_NOT_IN_FORCE": Rule(
-        BLOCK, "ICO code", "the agreement has not started, has ended or is past review"
+        BLOCK, "ICO code", "the agreement has not started, has ended, or is past (or has no) review date"
     ),
     "PURPOSE_NOT_COVERED": Rule(
         BLOCK, "ICO code", "the agreement does not cover this purpose or an item's data category"
@@ -155,7 +155,9 @@ class AgreementFacts:
     parties: frozenset[str]
     purposes: frozenset[str]
     data_categories: frozenset[str]
-    status: str  # on the day checked: in_force, not_started, review_overdue, ended, suspended, withdrawn
+    # On the day checked: in_force, not_started, review_overdue, review_date_missing, ended, suspended or
+    # withdrawn.
+    status: str
     end_date: date | None = None  # not a rule's: the expiry job counts its grace period from it
 
     @property
@@ -227,6 +229,10 @@ def check(*routes: Route) -> Callable[[Check], Check]:
 
 def _words(value: str) -> str:
     return str(value).replace("_", " ")
+
+
+def _agreement_state(status: str) -> str:
+    return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
 
 def finding(code: str, message: str, where: str | None = None) -> Finding:
@@ -304,7 +310,7 @@ def _agreement(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
             continue
         in_force = [a for a in covering if a.in_force]
         if not in_force:
-            states = ", ".join(f"{a.agreement_id} is {a.status.replace('_', ' ')}" for a in covering)
+            states = ", ".join(f"{a.agreement_id} {_agreement_state(a.status)}" for a in covering)
             yield finding(
                 "AGREEMENT_NOT_IN_FORCE",
                 f"No agreement with {recipient.name} is in force: {states}.",
