@@ -142,14 +142,21 @@ def test_aic_runs_a_scheme_register(
     client: TestClient, db: Session, logged_in: Callable[[Role], str]
 ) -> None:
     aic = logged_in(Role.AIC)
+    _in_area(db, aic, "E")
     scheme = {
         "scheme_id": "PW-1",
         "name": "Dover PubWatch",
         "area_code": "e",
-        "recognised": "true",
+        "recognised": "false",  # the form shows an AIC their area and recognition, fixed
         "manager_name": "Sam Landlord",
         "manager_vetted_until": "2001-01-01",
     }
+    form = client.get("/schemes/new").text
+    assert 'name="area_code" value="E"' in form and 'name="recognised" value="false"' in form
+    refused = post(client, "/schemes", {**scheme, "recognised": "true", "area_code": "N"})
+    assert refused.status_code == 400
+    assert "Area code: you may add schemes in your own area (E) only" in refused.text
+    assert "Recognised: only the Data Protection Unit may mark a scheme recognised" in refused.text
     page = follow(client, post(client, "/schemes", scheme))
     assert "Scheme added." in page and "Security check expired 1 Jan 2001" in page
     assert agreements.get_scheme(db, "PW-1").area_code == "E"  # type: ignore[union-attr]
@@ -189,6 +196,75 @@ def test_aic_runs_a_scheme_register(
     # Newest first: the register shown after the member was added names them; the first, empty one no one.
     assert register_views[0].subjects == ["M-9"] and register_views[-1].subjects == []
     assert all(e.justification == "scheme register" for e in consultations)
+
+
+def _in_area(db: Session, staff_id: str, area_code: str) -> None:
+    """A staff record for the logged-in account: the area whose schemes an AIC keeps."""
+    from custodes.imports import load_records
+
+    person = {
+        "staff_id": staff_id,
+        "surname": "Test",
+        "forenames": "T",
+        "role": "aic",
+        "area_code": area_code,
+    }
+    load_records(db, "staff", [person], "system:test")
+    db.commit()
+
+
+def test_an_aic_of_another_area_may_not_change_a_scheme(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """SCH-01 is in area N; this AIC is in area E: they may read its register, not change it."""
+    make_register(db)
+    aic = logged_in(Role.AIC)
+    _in_area(db, aic, "E")
+    page = client.get("/schemes/SCH-01").text
+    assert "/schemes/SCH-01/edit" not in page and "/members/M-0001/edit" not in page
+    for url in ("/schemes/SCH-01/edit", "/schemes/SCH-01/members/new", "/schemes/SCH-01/members/M-0001/edit"):
+        response = client.get(url)
+        assert response.status_code == 303 and "Not%20allowed" in response.headers["location"], url
+    moved = {"name": "Maidstone ShopWatch", "area_code": "E", "recognised": "true", "manager_name": ""}
+    refused = post(client, "/schemes/SCH-01", moved)
+    assert refused.status_code == 400
+    assert "only the Area Intelligence Co-ordinator for area N or the Data Protection Unit" in refused.text
+    member = {"name": "X", "registered_on": "2024-01-01", "status": "active"}
+    assert post(client, "/schemes/SCH-01/members", {**member, "member_id": "M-7"}).status_code == 400
+    assert post(client, "/schemes/SCH-01/members/M-0001", member).status_code == 400
+    done = post(client, "/schemes/SCH-01/members/M-0001/undertaking", {"signed_on": "2025-02-03"})
+    assert "Not%20done" in done.headers["location"]
+    db.expire_all()
+    found = agreements.get_scheme(db, "SCH-01")
+    assert found is not None and found.area_code == "N"
+    assert [m.member_id for m in agreements.list_members(db, "SCH-01")] == ["M-0001"]
+    # The member's record was not shown, so no consultation of it was recorded.
+    shown = ledger.search(db, EntryFilter(op="consultation", actor=f"staff:{aic}"), limit=50)
+    assert not [e for e in shown if e.object_type == "scheme_member"]
+
+
+def test_an_agreement_without_a_review_date_is_shown_as_missing_one(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Rows from before a review date was required: every place that shows review status says so."""
+    from sqlalchemy import text
+
+    make_register(db)
+    db.execute(text("UPDATE agreement SET review_date = NULL WHERE agreement_id = 'KMISA-1'"))
+    db.commit()
+    logged_in(Role.DPU)
+    listing = client.get("/agreements").text
+    assert "past their review date or without one" in listing and "review date missing" in listing
+    assert "Review date missing" in listing
+    page = client.get("/agreements/KMISA-1").text
+    assert "It has no review date" in page and "cannot be relied on" in page
+    assert "Review date missing" in client.get("/partners/KCC").text
+    rows = list(csv.DictReader(io.StringIO(client.get("/agreements/export.csv").text)))
+    assert [(r["agreement_id"], r["review_date"], r["status_today"]) for r in rows] == [
+        ("KMISA-1", "", "review_date_missing")
+    ]
+    refused = post(client, "/agreements/KMISA-1", {**AGREEMENT, "parties": ["KCC"], "review_date": ""})
+    assert refused.status_code == 400 and "Review date: is required" in refused.text
 
 
 def test_exports(client: TestClient, db: Session, logged_in: Callable[[Role], str]) -> None:

@@ -189,3 +189,39 @@ def test_undertakings_and_register_consultations(db: Session) -> None:
     assert agreements.view_member(db, "SCH-01", "M-0002", actor="staff:AIC1") is not None
     (one,) = logged(db, op="consultation", object_type="scheme_member")
     assert one.subjects == ["M-0002"]
+
+
+@pytest.mark.parametrize("column", ["registered_on", "undertaking_signed_on"])
+def test_a_member_cannot_be_registered_or_sign_in_the_future(db: Session, column: str) -> None:
+    """K10 6.2.1, 8.2.1: a date still to come would count as done today."""
+    make_register(db)
+    later = (agreements.today() + timedelta(days=1)).isoformat()
+    values = {**MEMBER, "member_id": "M-0009", column: later}
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_member(db, "SCH-01", values, ACTOR)
+    message = f"is in the future (today is {agreements.today().isoformat()})"
+    assert refused.value.problems == [(column, message)]
+    with pytest.raises(agreements.AgreementsError):
+        agreements.update_member(db, "SCH-01", "M-0001", {**MEMBER, column: later}, ACTOR)
+    today = {**MEMBER, "member_id": "M-0009", column: agreements.today().isoformat()}
+    agreements.create_member(db, "SCH-01", today, ACTOR)  # today itself is not the future
+
+
+def test_a_form_names_a_bad_reference_with_its_other_problems(db: Session) -> None:
+    """The reviewer's case, on a form: a bad status and an unknown organisation are both named."""
+    make_register(db)
+    values = {**MEMBER, "member_id": "M-0009", "status": "activ", "org_id": "NOPE"}
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_member(db, "SCH-01", values, ACTOR)
+    assert {field for field, _ in refused.value.problems} == {"status", "org_id"}
+
+
+def test_an_agreement_needs_a_review_date(db: Session) -> None:
+    make_register(db)
+    with pytest.raises(agreements.AgreementsError) as refused:
+        agreements.create_agreement(db, {**AGREEMENT, "agreement_id": "A9", "review_date": ""}, ACTOR)
+    assert refused.value.problems == [
+        ("review_date", "is required: give the date the agreement is next to be reviewed")
+    ]
+    with pytest.raises(agreements.AgreementsError, match="review_date: is required"):
+        agreements.update_agreement(db, "KMISA-1", {**AGREEMENT, "review_date": ""}, ACTOR)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from custodes.agreements.schemas import AgreementView, MemberView, SchemeView
+from custodes.agreements.schemas import AgreementView, MemberView, RecipientView, SchemeView
 
 START, REVIEW, END = date(2026, 1, 1), date(2026, 6, 30), date(2026, 12, 31)
 DAY = timedelta(days=1)
@@ -48,10 +48,21 @@ def test_an_end_date_before_the_review_date_ends_it() -> None:
     assert reviewed.status_on(END + DAY) == "ended"
 
 
-def test_without_review_or_end_date_it_stays_in_force() -> None:
-    open_ended = replace(AGREEMENT, review_date=None, end_date=None)
-    assert open_ended.status_on(date(2099, 1, 1)) == "in_force"
-    assert open_ended.status_on(START - DAY) == "not_started"
+def test_without_an_end_date_it_stays_in_force_until_its_review_date() -> None:
+    open_ended = replace(AGREEMENT, end_date=None)
+    assert open_ended.status_on(REVIEW) == "in_force"
+    assert open_ended.status_on(date(2099, 1, 1)) == "review_overdue"
+
+
+def test_without_a_review_date_it_is_not_in_force() -> None:
+    """An agreement recorded before a review date was required never fell due for review: it is not relied
+    on until it has one (it used to stay in force for ever)."""
+    unreviewed = replace(AGREEMENT, review_date=None, end_date=None)
+    assert unreviewed.status_on(START) == "review_date_missing"
+    assert not unreviewed.in_force_on(date(2099, 1, 1))
+    assert unreviewed.status_on(START - DAY) == "not_started"
+    assert replace(unreviewed, end_date=END).status_on(END + DAY) == "ended"
+    assert replace(unreviewed, manual_status="suspended").status_on(START) == "suspended"
 
 
 @pytest.mark.parametrize("manual", ["suspended", "withdrawn"])
@@ -82,3 +93,16 @@ def test_member_current_and_individual() -> None:
     assert not replace(member, status="suspended").current
     assert not replace(member, status="left").current
     assert not replace(member, org_id="KCC").individual
+
+
+def test_a_member_counts_from_the_day_registered_and_signed() -> None:
+    member = MemberView("M1", "S", "Jo Bloggs", None, date(2027, 1, 1), date(2027, 6, 1), "active")
+    assert not member.current_on(date(2026, 12, 31)) and member.current_on(date(2027, 1, 1))
+    recipient = RecipientView("M1", "scheme_member", "Jo", False, None, "S", "active", date(2027, 6, 1))
+    recipient = replace(recipient, registered_on=date(2027, 1, 1))
+    assert not recipient.member_on(date(2026, 12, 31)) and recipient.member_on(date(2027, 1, 1))
+    assert not replace(recipient, member_status="left").member_on(date(2028, 1, 1))
+    assert recipient.undertaking_on(date(2027, 5, 31)) is None
+    assert recipient.undertaking_on(date(2027, 6, 1)) == date(2027, 6, 1)
+    organisation = RecipientView("KCC", "organisation", "KCC", False, "KCC", None, None, None)
+    assert organisation.member_on(date(2000, 1, 1)) and organisation.undertaking_on(date(2000, 1, 1)) is None

@@ -1254,7 +1254,15 @@ def requests_and_facts(draw: st.DrawFn) -> tuple[DisclosureRequest, Facts]:
         purposes=st.frozensets(st.sampled_from([purpose.value for purpose in Purpose])),
         data_categories=st.frozensets(st.sampled_from([kind.value for kind in ItemKind])),
         status=st.sampled_from(
-            ["in_force", "not_started", "review_overdue", "ended", "suspended", "withdrawn"]
+            [
+                "in_force",
+                "not_started",
+                "review_overdue",
+                "review_date_missing",
+                "ended",
+                "suspended",
+                "withdrawn",
+            ]
         ),
     )
     authoriser_id = request.authorisation.by if request.authorisation else draw(IDS)

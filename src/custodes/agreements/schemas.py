@@ -110,13 +110,16 @@ AGREEMENT_STATUSES: dict[str, str] = {
     "not_started": "Not started",
     "in_force": "In force",
     "review_overdue": "Review overdue",
+    "review_date_missing": "Review date missing",
     "ended": "Ended",
     "suspended": "Suspended",
     "withdrawn": "Withdrawn",
 }
 DEFAULT_REVIEW_REMINDER_DAYS = 30
 
-AgreementStatus = Literal["not_started", "in_force", "review_overdue", "ended", "suspended", "withdrawn"]
+AgreementStatus = Literal[
+    "not_started", "in_force", "review_overdue", "review_date_missing", "ended", "suspended", "withdrawn"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,19 @@ class RecipientView:
     scheme_id: str | None
     member_status: str | None
     undertaking_signed_on: date | None
+    registered_on: date | None = None  # members only
+
+    def member_on(self, day: date) -> bool:
+        """An organisation, or a member active and registered on or before `day` (K10 6.2.1)."""
+        if self.kind == "organisation":
+            return True
+        return self.member_status == "active" and self.registered_on is not None and self.registered_on <= day
+
+    def undertaking_on(self, day: date) -> date | None:
+        """The date the undertaking was signed, if on or before `day` (K10 8.2.1): one dated later is not
+        signed yet."""
+        signed = self.undertaking_signed_on
+        return signed if signed is not None and signed <= day else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +197,9 @@ class AgreementView:
         """The status on `day`. The start, review and end dates themselves are days the agreement is in force.
 
         A manual suspension or withdrawal wins; then not started, ended, and past its review date (treated as
-        suspended: an agreement nobody has reviewed is not relied on).
+        suspended: an agreement nobody has reviewed is not relied on). An agreement recorded before a review
+        date was required may have none: it is `review_date_missing`, not in force either, until the DPU
+        gives it one (otherwise it would never fall due for review).
         """
         if self.manual_status == "withdrawn":
             return "withdrawn"
@@ -191,7 +209,9 @@ class AgreementView:
             return "not_started"
         if self.end_date is not None and day > self.end_date:
             return "ended"
-        if self.review_date is not None and day > self.review_date:
+        if self.review_date is None:
+            return "review_date_missing"
+        if day > self.review_date:
             return "review_overdue"
         return "in_force"
 
@@ -217,7 +237,8 @@ class SchemeView:
     manager_vetted_until: date | None
 
     def manager_vetted_on(self, day: date) -> bool:
-        """An approved scheme manager with a security check current on `day` (K10 7.3)."""
+        """An approved scheme manager with a security check current on `day` (K10 7.3). False too for a
+        scheme with no manager, which K10 7.5 allows: the rules ask this only of a scheme that names one."""
         return (
             self.manager_name is not None
             and self.manager_vetted_until is not None
@@ -237,8 +258,13 @@ class MemberView:
 
     @property
     def current(self) -> bool:
-        """A current registered member (K10 6.2.1); whether an undertaking is signed is a separate check."""
+        """An active member (K10 6.2.1); whether an undertaking is signed is a separate check. Registration
+        dates are never in the future (imports and forms refuse them); `current_on` checks one anyway."""
         return self.status == "active"
+
+    def current_on(self, day: date) -> bool:
+        """Active and registered on or before `day`."""
+        return self.current and self.registered_on <= day
 
     @property
     def individual(self) -> bool:

@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from custodes.agreements.models import (
@@ -48,12 +48,15 @@ from custodes.agreements.schemas import (
     SchemeView,
     StoredDocument,
 )
+from custodes.identity.permissions import Permission, Role
+from custodes.identity.schemas import Principal
 from custodes.kit.db import Base, utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.kit.timefmt import LONDON
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, digest, store_register
+from custodes.workforce import service as workforce
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
 AREA_PATTERN = r"[A-Z0-9]{1,8}"
@@ -76,6 +79,7 @@ DOCUMENT_TYPES = frozenset(
 REGISTER_JUSTIFICATION = "scheme register"
 
 Parser = Callable[[RowReader], dict[str, Any]]
+_Row = TypeVar("_Row", bound=Base)
 
 
 class AgreementsError(Exception):
@@ -132,6 +136,9 @@ def parse_agreement(cells: RowReader) -> dict[str, Any]:
     start = cells.date("start_date", required=True)
     review = cells.date("review_date")
     end = cells.date("end_date")
+    if review is None and "review_date" not in _bad_columns(cells):
+        # Without one an agreement would never fall due for review (ICO data sharing code: review regularly).
+        cells.problem("review_date", "is required: give the date the agreement is next to be reviewed")
     if start and review and review < start:
         cells.problem("review_date", "is before the start date")
     if start and end and end < start:
@@ -174,6 +181,13 @@ def parse_member(cells: RowReader) -> dict[str, Any]:
         "undertaking_signed_on": cells.date("undertaking_signed_on"),
         "status": cells.choice("status", MEMBER_STATUSES, required=True),
     }
+    # A registration or undertaking dated later has not happened yet (K10 6.2.1, 8.2.1): stored, it would
+    # count today. Record it on the day.
+    now = today()
+    if record["registered_on"] is not None and record["registered_on"] > now:
+        cells.problem("registered_on", f"is in the future (today is {now.isoformat()})")
+    if record["undertaking_signed_on"] is not None and record["undertaking_signed_on"] > now:
+        cells.problem("undertaking_signed_on", f"is in the future (today is {now.isoformat()})")
     _optional(cells, record, "org_id", cells.text("org_id", pattern=ID_PATTERN))
     return record
 
@@ -246,11 +260,12 @@ def _cross_check(
 def _validated(
     session: Session, rows: Sequence[SourceRow], kind: str, parse: Parser, key: str
 ) -> list[dict[str, Any]]:
+    """Every problem of every row, the references of the rows that parsed included, so that one run names
+    them all; any problem rejects the whole batch."""
     parsed, problems = _read_rows(rows, parse, key)
-    if not problems:
-        problems = _cross_check(session, kind, parsed)
+    problems += _cross_check(session, kind, parsed)
     if problems:
-        raise BatchRejected(problems)
+        raise BatchRejected(sorted(problems, key=lambda p: (p.file, p.line)))
     return [record for _, record in parsed]
 
 
@@ -373,10 +388,9 @@ def _from_form(
         cells[key] = key_value
     row = SourceRow("form", 1, {name: value.strip() for name, value in cells.items()})
     parsed, problems = _read_rows([row], parse, key)
-    if not problems:
-        problems = _cross_check(session, kind, parsed)
+    problems += _cross_check(session, kind, parsed)
     record = parsed[0][1]
-    model, label = (_REGISTERS[kind][0] if kind != "agreement" else Agreement), kind.replace("_", " ")
+    model, label = _model(kind), kind.replace("_", " ")
     if not problems and (session.get(model, record[key]) is not None) != exists:
         message = f"there is no {label} {record[key]}" if exists else f"{record[key]} is already registered"
         problems.append(RowProblem("form", 1, key, message))
@@ -385,13 +399,28 @@ def _from_form(
     return record
 
 
+def _model(kind: str) -> type[Base]:
+    return _REGISTERS[kind][0] if kind != "agreement" else Agreement
+
+
 def _create(session: Session, kind: str, values: Mapping[str, str], actor: str) -> str:
     record = _from_form(session, kind, values, exists=False)
     _store(session, kind, [record], actor)
     return str(record[_PARSERS[kind][1]])
 
 
+def _locked(session: Session, model: type[_Row], key_value: str) -> _Row | None:
+    """The row with this primary key, locked (PostgreSQL `FOR UPDATE`; SQLite's write lock is already held)
+    and read afresh, or None: a change's checks then see what a concurrent change committed, not a copy
+    loaded earlier in the same session (by the page a screen showed first, say), and the two run one after
+    the other instead of the second writing over the first."""
+    (key,) = inspect(model).primary_key
+    query = select(model).where(key == key_value).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
+
+
 def _update(session: Session, kind: str, key_value: str, values: Mapping[str, str], actor: str) -> bool:
+    _locked(session, _model(kind), key_value)  # compared with (and changed) as it now stands
     record = _from_form(session, kind, values, exists=True, key_value=key_value)
     return _store(session, kind, [record], actor).updated == 1
 
@@ -415,31 +444,140 @@ def update_agreement(session: Session, agreement_id: str, values: Mapping[str, s
     return _update(session, "agreement", agreement_id, values, actor)
 
 
-def create_scheme(session: Session, values: Mapping[str, str], actor: str) -> str:
-    return _create(session, "scheme", values, actor)
+# --------------------------------------------------------------------------- who may change a scheme register
+#
+# K10 7.1–7.2: the Area Intelligence Co-ordinator keeps the registers of their area's schemes, and authorises
+# their disclosures (disclosure rules: AUTHORISER_NOT_PERMITTED compares the authoriser's area with the
+# scheme's). So a scheme and its members are changed only by an AIC of the scheme's area, or by the DPU; and
+# which area a scheme is in, and whether it is recognised, only by the DPU — otherwise an AIC could move a
+# scheme into their own area (or recognise one) and then authorise its disclosures. `by` None is an import or
+# the system (the CLI, the demo), which these rules do not restrict.
 
 
-def update_scheme(session: Session, scheme_id: str, values: Mapping[str, str], actor: str) -> bool:
-    return _update(session, "scheme", scheme_id, values, actor)
+def _is_dpu(by: Principal) -> bool:
+    return Role.DPU in by.roles
 
 
-def create_member(session: Session, scheme_id: str, values: Mapping[str, str], actor: str) -> str:
+def area_of(session: Session, by: Principal) -> str | None:
+    """The area of the member of staff's record in the staff register (None if none is recorded)."""
+    return workforce.discloser_readiness(session, by.staff_id, today()).area_code
+
+
+def _not_theirs(scheme_id: str, area_code: str | None) -> str:
+    if area_code is None:
+        return f"{scheme_id} has no area: only the Data Protection Unit may change it"
+    return (
+        f"only the Area Intelligence Co-ordinator for area {area_code} or the Data Protection Unit may "
+        f"change scheme {scheme_id} or its members"
+    )
+
+
+def may_change_scheme(session: Session, by: Principal, scheme: SchemeView) -> bool:
+    """Whether `by` may change the scheme and its members register (the DPU, or an AIC of its area)."""
+    if _is_dpu(by):
+        return True
+    return (
+        by.can(Permission.SCHEMES_MANAGE)
+        and scheme.area_code is not None
+        and area_of(session, by) == scheme.area_code
+    )
+
+
+def _check_register_keeper(session: Session, by: Principal | None, scheme_id: str) -> None:
+    """Refuse unless `by` may change this scheme's register. The scheme row is locked and read afresh, so a
+    change of its area by the DPU meanwhile is seen (and waits for this change, or this for it)."""
+    if by is None:
+        return
+    row = _locked(session, Scheme, scheme_id)
+    if row is not None and not may_change_scheme(session, by, _scheme_view(row)):
+        raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
+
+
+def create_scheme(
+    session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme."""
+    record = _from_form(session, "scheme", values, exists=False)
+    if by is not None and not _is_dpu(by):
+        area = area_of(session, by)
+        problems = []
+        if area is None or not by.can(Permission.SCHEMES_MANAGE):
+            problems.append(
+                ("area_code", "your staff record has no area: ask the Data Protection Unit to add the scheme")
+            )
+        elif record["area_code"] != area:
+            problems.append(("area_code", f"you may add schemes in your own area ({area}) only"))
+        if record["recognised"]:
+            problems.append(
+                (
+                    "recognised",
+                    "only the Data Protection Unit may mark a scheme recognised: add it unrecognised and ask "
+                    "them to recognise it",
+                )
+            )
+        if problems:
+            raise AgreementsError(problems)
+    _store(session, "scheme", [record], actor)
+    return str(record["scheme_id"])
+
+
+def update_scheme(
+    session: Session, scheme_id: str, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> bool:
+    """An AIC of the scheme's area may change its name and manager; its area and recognition are the DPU's."""
+    row = _locked(session, Scheme, scheme_id)
+    record = _from_form(session, "scheme", values, exists=True, key_value=scheme_id)
+    if by is not None and row is not None and not _is_dpu(by):
+        if not may_change_scheme(session, by, _scheme_view(row)):
+            raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
+        problems = []
+        if record["area_code"] != row.area_code:
+            problems.append(("area_code", "only the Data Protection Unit may move a scheme to another area"))
+        if record["recognised"] != row.recognised:
+            problems.append(
+                ("recognised", "only the Data Protection Unit may change whether a scheme is recognised")
+            )
+        if problems:
+            raise AgreementsError(problems)
+    return _store(session, "scheme", [record], actor).updated == 1
+
+
+def create_member(
+    session: Session, scheme_id: str, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    _check_register_keeper(session, by, scheme_id)
     return _create(session, "scheme_member", {**values, "scheme_id": scheme_id}, actor)
 
 
 def update_member(
-    session: Session, scheme_id: str, member_id: str, values: Mapping[str, str], actor: str
+    session: Session,
+    scheme_id: str,
+    member_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    by: Principal | None = None,
 ) -> bool:
-    if scheme_member(session, scheme_id, member_id) is None:
+    _check_register_keeper(session, by, scheme_id)
+    row = _locked(session, SchemeMember, member_id)
+    if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
-    return _update(session, "scheme_member", member_id, {"scheme_id": scheme_id, **values}, actor)
+    return _update(session, "scheme_member", member_id, {**values, "scheme_id": scheme_id}, actor)
 
 
 def record_undertaking(
-    session: Session, scheme_id: str, member_id: str, signed_on: date, actor: str, *, on: date | None = None
+    session: Session,
+    scheme_id: str,
+    member_id: str,
+    signed_on: date,
+    actor: str,
+    *,
+    on: date | None = None,
+    by: Principal | None = None,
 ) -> None:
     """The member has signed the undertaking (Form 3797 role, K10 8.2.1) on `signed_on`."""
-    row = session.get(SchemeMember, member_id)
+    _check_register_keeper(session, by, scheme_id)
+    row = _locked(session, SchemeMember, member_id)
     if row is None or row.scheme_id != scheme_id:
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
     if signed_on > (on or today()):
@@ -467,9 +605,10 @@ def set_agreement_status(
 ) -> None:
     """Suspend or withdraw an agreement (DPU), or lift a suspension (`status` None), with the reason.
 
-    A withdrawn agreement stays withdrawn: sharing again needs a new agreement.
+    A withdrawn agreement stays withdrawn: sharing again needs a new agreement. The row is locked and read
+    afresh before that is checked, so a reinstatement racing a withdrawal waits for it and is then refused.
     """
-    row = session.get(Agreement, agreement_id)
+    row = _locked(session, Agreement, agreement_id)
     if row is None:
         raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
     reason = reason.strip()
@@ -519,8 +658,11 @@ def _safe_filename(name: str) -> str:
 def attach_document(
     session: Session, agreement_id: str, filename: str, content_type: str, content: bytes, actor: str
 ) -> DocumentInfo:
-    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger."""
-    if session.get(Agreement, agreement_id) is None:
+    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger.
+
+    The agreement's row is locked first, so two uploads at once run one after the other: the second
+    replaces the first (and its entry names the first's SHA-256) instead of both inserting."""
+    if _locked(session, Agreement, agreement_id) is None:
         raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
     if not content:
         raise AgreementsError([("document", "choose a file to upload (it was empty or missing)")])
@@ -533,7 +675,7 @@ def attach_document(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
-    row = session.get(AgreementDocument, agreement_id)
+    row = _locked(session, AgreementDocument, agreement_id)
     old = _document_info(row) if row is not None else None
     values = {
         "filename": info.filename,
@@ -631,6 +773,7 @@ def find_recipient(session: Session, recipient_id: str) -> RecipientView | None:
         scheme_id=member.scheme_id,
         member_status=member.status,
         undertaking_signed_on=member.undertaking_signed_on,
+        registered_on=member.registered_on,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import Field
 
 from custodes.agreements import service as agreements
@@ -27,7 +27,7 @@ from custodes.agreements.schemas import (
     OrganisationView,
     SchemeView,
 )
-from custodes.identity.permissions import Permission
+from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
@@ -75,6 +75,7 @@ STATUS_BADGES = {
     "in_force": "ok",
     "not_started": "none",
     "review_overdue": "warn",
+    "review_date_missing": "warn",
     "ended": "none",
     "suspended": "bad",
     "withdrawn": "bad",
@@ -335,7 +336,7 @@ def agreement_list(request: Request, db: Db, viewer: Viewer) -> Any:
         rows=rows,
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
         reminders=agreements.review_reminders(db, today),
-        overdue=[a for a in rows if a.status_on(today) == "review_overdue"],
+        overdue=[a for a in rows if a.status_on(today) in ("review_overdue", "review_date_missing")],
         within_days=DEFAULT_REVIEW_REMINDER_DAYS,
         can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
     )
@@ -381,7 +382,7 @@ def agreements_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
             ", ".join(DATA_CATEGORIES.get(c, c) for c in a.data_categories),
             ", ".join(a.lawful_bases),
             f"{_day(a.start_date)} to {_day(a.end_date) if a.end_date else 'no end date'}",
-            _day(a.review_date),
+            _day(a.review_date) if a.review_date else "Missing",
             AGREEMENT_STATUSES[a.status_on(today)],
             f"{a.document.filename} (SHA-256 {a.document.sha256[:16]}…)" if a.document else "Not held",
         ]
@@ -528,8 +529,14 @@ class SchemeForm(RegisterForm):
 
 
 def _scheme_page(
-    request: Request, values: dict[str, str], *, editing: bool, problems: Sequence[str] = ()
+    request: Request,
+    values: dict[str, str],
+    *,
+    editing: bool,
+    by: Principal,
+    problems: Sequence[str] = (),
 ) -> Any:
+    """Only the DPU chooses a scheme's area and recognition: others see them fixed."""
     return _page(
         request,
         "scheme_form.html",
@@ -538,6 +545,16 @@ def _scheme_page(
         values=values,
         editing=editing,
         problems=problems,
+        fixed=Role.DPU not in by.roles,
+    )
+
+
+def _not_allowed(scheme_id: str, scheme: SchemeView) -> RedirectResponse:
+    area = f"area {scheme.area_code}" if scheme.area_code else "no area"
+    return done_redirect(
+        f"/schemes/{quote(scheme_id)}",
+        f"Not allowed: scheme {scheme_id} ({area}) and its members are kept by the Area Intelligence "
+        "Co-ordinator of its area or the Data Protection Unit.",
     )
 
 
@@ -646,8 +663,11 @@ def schemes_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
 
 
 @router.get("/schemes/new")
-def new_scheme(request: Request, _manager: SchemeManager) -> Any:
-    return _scheme_page(request, {"recognised": "true"}, editing=False)
+def new_scheme(request: Request, db: Db, manager: SchemeManager) -> Any:
+    if Role.DPU in manager.roles:
+        return _scheme_page(request, {"recognised": "true"}, editing=False, by=manager)
+    values = {"recognised": "false", "area_code": agreements.area_of(db, manager) or ""}
+    return _scheme_page(request, values, editing=False, by=manager)
 
 
 @router.post("/schemes")
@@ -656,9 +676,9 @@ def create_scheme(
 ) -> Any:
     values = form.values()
     try:
-        created = agreements.create_scheme(db, values, manager.actor)
+        created = agreements.create_scheme(db, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=False, problems=_problems(error))
+        return _scheme_page(request, values, editing=False, by=manager, problems=_problems(error))
     return done_redirect(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
 
 
@@ -682,7 +702,7 @@ def scheme(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
         vetting=_vetting(found, today),
         members=register.get(scheme_id, []),
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
-        can_manage=viewer.can(Permission.SCHEMES_MANAGE),
+        can_manage=viewer.can(Permission.SCHEMES_MANAGE) and agreements.may_change_scheme(db, viewer, found),
     )
 
 
@@ -702,9 +722,11 @@ def scheme_pdf(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
 
 
 @router.get("/schemes/{scheme_id}/edit")
-def edit_scheme(request: Request, db: Db, _manager: SchemeManager, scheme_id: str) -> Any:
-    values = SchemeForm.showing(_scheme_or_404(db, scheme_id))
-    return _scheme_page(request, values, editing=True)
+def edit_scheme(request: Request, db: Db, manager: SchemeManager, scheme_id: str) -> Any:
+    found = _scheme_or_404(db, scheme_id)
+    if not agreements.may_change_scheme(db, manager, found):
+        return _not_allowed(scheme_id, found)
+    return _scheme_page(request, SchemeForm.showing(found), editing=True, by=manager)
 
 
 @router.post("/schemes/{scheme_id}")
@@ -713,9 +735,9 @@ def update_scheme(
 ) -> Any:
     values = {**form.values(), "scheme_id": scheme_id}
     try:
-        changed = agreements.update_scheme(db, scheme_id, values, manager.actor)
+        changed = agreements.update_scheme(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=True, problems=_problems(error))
+        return _scheme_page(request, values, editing=True, by=manager, problems=_problems(error))
     return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
 
 
@@ -755,8 +777,10 @@ def _member_page(
 
 
 @router.get("/schemes/{scheme_id}/members/new")
-def new_member(request: Request, db: Db, _manager: SchemeManager, scheme_id: str) -> Any:
+def new_member(request: Request, db: Db, manager: SchemeManager, scheme_id: str) -> Any:
     found = _scheme_or_404(db, scheme_id)
+    if not agreements.may_change_scheme(db, manager, found):
+        return _not_allowed(scheme_id, found)
     values = {"status": "active", "registered_on": agreements.today().isoformat()}
     return _member_page(request, db, found, values, editing=False)
 
@@ -768,7 +792,7 @@ def create_member(
     found = _scheme_or_404(db, scheme_id)
     values = form.values()
     try:
-        agreements.create_member(db, scheme_id, values, manager.actor)
+        agreements.create_member(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=False, problems=_problems(error))
     return done_redirect(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
@@ -777,6 +801,8 @@ def create_member(
 @router.get("/schemes/{scheme_id}/members/{member_id}/edit")
 def edit_member(request: Request, db: Db, manager: SchemeManager, scheme_id: str, member_id: str) -> Any:
     found = _scheme_or_404(db, scheme_id)
+    if not agreements.may_change_scheme(db, manager, found):
+        return _not_allowed(scheme_id, found)  # before the member's record is shown (a consultation)
     member = agreements.view_member(db, scheme_id, member_id, actor=manager.actor)
     if member is None:
         raise HTTPException(404, f"There is no member {member_id} of scheme {scheme_id}.")
@@ -795,7 +821,7 @@ def update_member(
     found = _scheme_or_404(db, scheme_id)
     values = {**form.values(), "member_id": member_id}
     try:
-        changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor)
+        changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=True, problems=_problems(error))
     return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
@@ -811,7 +837,7 @@ def record_undertaking(
     except ValueError:
         return done_redirect(path, "Not done: give the date the undertaking was signed.")
     try:
-        agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor)
+        agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
     return done_redirect(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")

@@ -57,7 +57,7 @@ FINDINGS: dict[str, Rule] = {
     ),
     "AGREEMENT_MISSING": Rule(BLOCK, "seed 000/001", "agreement route, but no agreement names the recipient"),
     "AGREEMENT_NOT_IN_FORCE": Rule(
-        BLOCK, "ICO code", "the agreement has not started, has ended or is past review"
+        BLOCK, "ICO code", "the agreement has not started, has ended, or is past (or has no) review date"
     ),
     "PURPOSE_NOT_COVERED": Rule(
         BLOCK, "ICO code", "the agreement does not cover this purpose or an item's data category"
@@ -67,7 +67,9 @@ FINDINGS: dict[str, Rule] = {
     "RATIONALE_MISSING": Rule(ACTION, "seeds 000, 001", "no rationale recorded"),
     "SCHEME_NOT_RECOGNISED": Rule(BLOCK, "K10 6.2.1", "scheme unknown or not recognised"),
     "NOT_SCHEME_MEMBER": Rule(BLOCK, "K10 6.2.1", "a recipient is not a current registered member"),
-    "SCHEME_MANAGER_NOT_VETTED": Rule(BLOCK, "K10 7.3", "the scheme manager has no current security check"),
+    "SCHEME_MANAGER_NOT_VETTED": Rule(
+        BLOCK, "K10 7.3", "the scheme's approved manager (if it has one) has no current security check"
+    ),
     "UNDERTAKING_MISSING": Rule(ACTION, "K10 8.2.1", "a recipient has no signed undertaking on record"),
     "PHOTO_NOT_ELIGIBLE": Rule(
         BLOCK, "K10 5.1–5.4", "only custody images for a charge, conviction or caution, held on the system"
@@ -153,7 +155,9 @@ class AgreementFacts:
     parties: frozenset[str]
     purposes: frozenset[str]
     data_categories: frozenset[str]
-    status: str  # on the day checked: in_force, not_started, review_overdue, ended, suspended, withdrawn
+    # On the day checked: in_force, not_started, review_overdue, review_date_missing, ended, suspended or
+    # withdrawn.
+    status: str
     end_date: date | None = None  # not a rule's: the expiry job counts its grace period from it
 
     @property
@@ -168,6 +172,9 @@ class SchemeFacts:
     area_code: str
     recognised: bool
     manager_vetted: bool
+    # K10 7.5: a scheme may have no approved manager (the AIC supplies each member directly); only a named
+    # manager needs a current security check (7.3).
+    manager_named: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +229,10 @@ def check(*routes: Route) -> Callable[[Check], Check]:
 
 def _words(value: str) -> str:
     return str(value).replace("_", " ")
+
+
+def _agreement_state(status: str) -> str:
+    return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
 
 def finding(code: str, message: str, where: str | None = None) -> Finding:
@@ -299,7 +310,7 @@ def _agreement(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
             continue
         in_force = [a for a in covering if a.in_force]
         if not in_force:
-            states = ", ".join(f"{a.agreement_id} is {a.status.replace('_', ' ')}" for a in covering)
+            states = ", ".join(f"{a.agreement_id} {_agreement_state(a.status)}" for a in covering)
             yield finding(
                 "AGREEMENT_NOT_IN_FORCE",
                 f"No agreement with {recipient.name} is in force: {states}.",
@@ -368,7 +379,7 @@ def _scheme(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
             "SCHEME_NOT_RECOGNISED", f"{name} {why}." if request.scheme else "Choose the scheme.", "scheme"
         )
         return
-    if not scheme.manager_vetted:
+    if scheme.manager_named and not scheme.manager_vetted:
         yield finding(
             "SCHEME_MANAGER_NOT_VETTED",
             f"The approved manager of {scheme.name} has no current security check.",

@@ -167,7 +167,7 @@ def gather_facts(
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
 ) -> rules.Facts:
-    recipients = {recipient: _recipient_facts(session, recipient) for recipient in request.recipients}
+    recipients = {recipient: _recipient_facts(session, recipient, on) for recipient in request.recipients}
     subject = monitoring.get_nominal(session, request.subject)
     authoriser = request.authorisation.by if request.authorisation else None
     return rules.Facts(
@@ -185,7 +185,9 @@ def gather_facts(
     )
 
 
-def _recipient_facts(session: Session, recipient_id: str) -> rules.RecipientFacts | None:
+def _recipient_facts(session: Session, recipient_id: str, on: date) -> rules.RecipientFacts | None:
+    """A member counts as registered, and their undertaking as signed, only from the dates the register
+    gives: on `on`, a later date has not happened yet (K10 6.2.1, 8.2.1)."""
     found = agreements.find_recipient(session, recipient_id)
     if found is None:
         return None
@@ -195,8 +197,8 @@ def _recipient_facts(session: Session, recipient_id: str) -> rules.RecipientFact
         competent_authority=found.competent_authority,
         org_id=found.org_id,
         scheme_id=found.scheme_id,
-        member_active=found.kind == "organisation" or found.member_status == "active",
-        undertaking_signed_on=found.undertaking_signed_on,
+        member_active=found.member_on(on),
+        undertaking_signed_on=found.undertaking_on(on),
     )
 
 
@@ -238,6 +240,7 @@ def _scheme_facts(session: Session, scheme_id: str | None, on: date) -> rules.Sc
         area_code=scheme.area_code or "",
         recognised=scheme.recognised,
         manager_vetted=scheme.manager_vetted_on(on),
+        manager_named=scheme.manager_name is not None,
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
@@ -151,9 +151,16 @@ def update_recommendation(
     session: Session, recommendation_id: int, values: Mapping[str, Any], actor: str, *, on: date | None = None
 ) -> bool:
     """Change a recommendation (its status, evidence, controls...). True if anything changed."""
-    row = _recommendation_row(session, recommendation_id)
+    row = _recommendation_row(session, recommendation_id, lock=True)
     record, codes = _parse_recommendation(values, on or today())
-    open_actions = sum(1 for action in _action_rows(session, [recommendation_id]) if action.status == "open")
+    # Counted after the lock: an action being added (which takes the same lock) is either in, or waits and
+    # then finds the recommendation closed.
+    open_actions = session.scalar(
+        select(func.count()).where(
+            LearningAction.recommendation_id == recommendation_id, LearningAction.status == "open"
+        )
+    )
+    assert open_actions is not None  # a count is always a number
     _check_closing(record["status"], open_actions)
     changes: dict[str, Any] = changed_fields(row, record)
     links = {
@@ -190,8 +197,14 @@ def update_recommendation(
     return True
 
 
-def _recommendation_row(session: Session, recommendation_id: int) -> Recommendation:
-    row = session.get(Recommendation, recommendation_id)
+def _recommendation_row(session: Session, recommendation_id: int, *, lock: bool = False) -> Recommendation:
+    """The recommendation; `lock` takes its row lock (PostgreSQL `FOR UPDATE`; SQLite's write lock is already
+    held) and reads it afresh, so changes to it and to its actions run one after the other, each checking
+    what the other committed rather than a copy read earlier in the session."""
+    query = select(Recommendation).where(Recommendation.id == recommendation_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
     if row is None:
         raise LearningError([("recommendation", f"there is no recommendation L-{recommendation_id}")])
     return row
@@ -202,7 +215,7 @@ def _recommendation_row(session: Session, recommendation_id: int) -> Recommendat
 
 def add_action(session: Session, recommendation_id: int, values: Mapping[str, Any], actor: str) -> int:
     """An action with its owner (a member of staff in the staff register) and due date. Returns its id."""
-    recommendation = _recommendation_row(session, recommendation_id)
+    recommendation = _recommendation_row(session, recommendation_id, lock=True)
     cells = _reader(values)
     text = cells.text("text", required=True, max_length=MAX_NOTE)
     owner = cells.text("owner_staff_id", required=True, max_length=32, pattern=STAFF_ID_PATTERN)
@@ -255,10 +268,21 @@ def complete_action(
     recommendation_id: int | None = None,
     on: date | None = None,
 ) -> None:
-    """Mark an open action done on `completed_on` (not in the future) with its evidence."""
-    row = session.get(LearningAction, action_id)
-    if row is None or (recommendation_id is not None and row.recommendation_id != recommendation_id):
+    """Mark an open action done on `completed_on` (not in the future) with its evidence.
+
+    The recommendation is locked, then the action locked and read afresh (the same order as the other
+    changes), so two completions at once are one after the other: the second finds it done."""
+    found = session.scalar(select(LearningAction.recommendation_id).where(LearningAction.id == action_id))
+    if found is None or (recommendation_id is not None and found != recommendation_id):
         raise LearningError([("action", f"there is no action {action_id} on this recommendation")])
+    _recommendation_row(session, found, lock=True)
+    query = (
+        select(LearningAction)
+        .where(LearningAction.id == action_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row = session.scalars(query).one()
     cells = _reader(values)
     completed_on = cells.date("completed_on", required=True)
     evidence = cells.text("evidence", required=True, max_length=MAX_NOTE)
