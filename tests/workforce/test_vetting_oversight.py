@@ -16,7 +16,7 @@ from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
-from custodes.workforce.models import Staff
+from custodes.workforce.models import Staff, Vetting
 from tests.conftest import log_in, make_account
 from tests.workforce.files import rejected
 from tests.workforce.test_training_compliance import ACTOR, make_force
@@ -224,3 +224,41 @@ def test_vetting_screen_and_pdf(client: TestClient, db: Session) -> None:
     client.cookies.clear()
     log_in(client, "OFF1")
     assert client.get("/vetting").status_code == 403
+
+
+def test_a_grant_later_recorded_as_lapsed_still_counts_as_a_grant(db: Session) -> None:
+    """Review: the table counted rows whose status is now granted or refused, so re-importing grants as
+    lapsed (the documented way) took them out of the denominator: a false disparity (ratio 1.0 → 2.0)."""
+    _decisions(db, {"White": (20, 10), "Black": (20, 10)})
+
+    def black() -> tuple[int | None, int | None, float | None]:
+        table = workforce.vetting_disparity(db, date(2025, 1, 1), date(2025, 12, 31), threshold=5)
+        row = next(r for r in table.rows if r.group == "Black")
+        return row.decisions, row.refused, row.ratio
+
+    assert black() == (20, 10, pytest.approx(1.0))
+    lapsed = [
+        {
+            "staff_id": f"BL{n}",
+            "level": "MV",
+            "status": "lapsed",
+            "decided_on": "2025-03-01",
+            "expires_on": "",
+        }
+        for n in range(10, 20)
+    ]
+    _vetting(db, lapsed)
+    row = db.get(Vetting, "BL10/MV/2025-03-01")
+    assert row is not None and (row.status, row.decision) == ("lapsed", "granted")
+    assert black() == (20, 10, pytest.approx(1.0))
+    # A row that arrives already lapsed carries no outcome it could be counted by; a file correcting the
+    # outcome of the decision itself (granted → refused, same decision date) does change it.
+    _vetting(
+        db,
+        [
+            {"staff_id": "BL0", "level": "SC", "status": "lapsed", "decided_on": "2025-04-01"},
+            {"staff_id": "BL11", "level": "MV", "status": "refused", "decided_on": "2025-03-01"},
+        ],
+    )
+    assert db.get(Vetting, "BL0/SC/2025-04-01").decision is None  # type: ignore[union-attr]
+    assert black() == (20, 11, pytest.approx(1.1))

@@ -127,6 +127,8 @@ class VettingStatus(StrEnum):
 
 
 UNDECIDED_VETTING = frozenset({VettingStatus.APPLIED, VettingStatus.IN_PROGRESS})
+# The statuses that are the outcome of a vetting decision (`Vetting.decision`, the disparity table).
+DECISION_OUTCOMES = frozenset({VettingStatus.GRANTED, VettingStatus.REFUSED})
 
 
 class DeclarationKind(StrEnum):

@@ -25,6 +25,7 @@ from custodes.registers import changed_fields, store_register
 from custodes.workforce.models import Course, Declaration, Referral, Staff, TrainingCompletion, Vetting
 from custodes.workforce.schemas import (
     AGE_BANDS,
+    DECISION_OUTCOMES,
     DECISIONS,
     ETHNICITY_GROUPS,
     PERSON_DECLARATIONS,
@@ -421,6 +422,9 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "decided_on": decided_on,
                 "expires_on": expires_on,
                 **({"applied_on": applied_on} if "applied_on" in row.values else {}),
+                # The decision's outcome, set by a row that gives one; a later lapse or withdrawal of the
+                # same decision leaves the stored outcome alone (the disparity table counts it).
+                **({"decision": status} if status in DECISION_OUTCOMES else {}),
             }
         )
         problems += cells.problems
@@ -435,7 +439,8 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
 
 def import_vetting(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
     """Store vetting records. The key is (staff_id, level, decided_on): each decision is kept (refusal rates
-    need them), and re-importing one with a new status or expiry (e.g. granted → lapsed) is an alteration.
+    need them), and re-importing one with a new status or expiry (e.g. granted → lapsed) is an alteration;
+    the outcome of the decision (`decision`: granted or refused) stays as it was made.
     An undecided application is keyed (staff_id, level, pending); when a decision for the same staff and
     level arrives and the batch does not also carry a pending row, the application becomes that decision
     (its key is renamed, recorded as an alteration of the pending record, then its fields altered)."""
@@ -1049,7 +1054,9 @@ def vetting_disparity(
     session: Session, since: date, until: date, reference: str = "White", threshold: int | None = None
 ) -> DisparityTable:
     """Refusal rates of vetting decisions (granted or refused, decided in [since, until]) by ethnicity
-    group, with each group's risk ratio to the reference group and its 95% confidence interval.
+    group, counted by each decision's outcome as made (`Vetting.decision`: a grant later re-imported as
+    lapsed or withdrawn is still a grant), with each group's risk ratio to the reference group and its 95%
+    confidence interval.
 
     Method: risk ratio RR = (refused_g / decisions_g) / (refused_ref / decisions_ref); the interval is
     Katz's log method, exp(ln RR ± 1.96 · sqrt(1/a − 1/n₁ + 1/c − 1/n₀)) (scipy.stats.contingency.
@@ -1062,14 +1069,14 @@ def vetting_disparity(
 
     limit = suppression_threshold(session) if threshold is None else threshold
     query = (
-        select(Staff.ethnicity_group, Vetting.status, func.count())
+        select(Staff.ethnicity_group, Vetting.decision, func.count())
         .join(Staff, Staff.staff_id == Vetting.staff_id)
         .where(
-            Vetting.status.in_([VettingStatus.GRANTED.value, VettingStatus.REFUSED.value]),
+            Vetting.decision.in_([VettingStatus.GRANTED.value, VettingStatus.REFUSED.value]),
             Vetting.decided_on >= since,
             Vetting.decided_on <= until,
         )
-        .group_by(Staff.ethnicity_group, Vetting.status)
+        .group_by(Staff.ethnicity_group, Vetting.decision)
     )
     tally: dict[str | None, list[int]] = {}
     for group, status, number in session.execute(query):

@@ -1,0 +1,29 @@
+"""vetting: the outcome of each decision as made (`decision`), kept when the status later changes
+
+Revision ID: 0014
+Revises: 0011
+Create Date: 2026-11-23 07:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("vetting", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("decision", sa.String(length=16), nullable=True))
+    # The best that can be known of decisions already stored: a row whose status is still a decision
+    # outcome. A row already re-imported as lapsed or withdrawn lost its outcome before this column existed.
+    op.execute("UPDATE vetting SET decision = status WHERE status IN ('granted', 'refused')")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("vetting", schema=None) as batch_op:
+        batch_op.drop_column("decision")
