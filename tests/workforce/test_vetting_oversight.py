@@ -262,3 +262,53 @@ def test_a_grant_later_recorded_as_lapsed_still_counts_as_a_grant(db: Session) -
     )
     assert db.get(Vetting, "BL0/SC/2025-04-01").decision is None  # type: ignore[union-attr]
     assert black() == (20, 11, pytest.approx(1.1))
+
+
+def test_a_renewal_is_due_when_the_latest_grant_expires_whatever_an_older_grant_said(db: Session) -> None:
+    """Review: a grant that never expired, however long superseded, kept every later grant of that level
+    off the list, and the "latest" grant was the one expiring last, not the one decided last."""
+    make_force(db)
+    soon = TODAY + timedelta(days=29)
+    _vetting(
+        db,
+        [
+            # P1: a 2010 grant with no expiry, then a 2019 grant expiring soon: due.
+            {"staff_id": "P1", "level": "NPPV3", "status": "granted", "decided_on": "2010-01-01"},
+            {
+                "staff_id": "P1",
+                "level": "NPPV3",
+                "status": "granted",
+                "decided_on": "2019-06-01",
+                "expires_on": str(soon),
+            },
+            # P2: a grant expiring soon, replaced by a later one that never expires: not due.
+            {
+                "staff_id": "P2",
+                "level": "MV",
+                "status": "granted",
+                "decided_on": "2019-01-01",
+                "expires_on": str(TODAY + timedelta(days=10)),
+            },
+            {"staff_id": "P2", "level": "MV", "status": "granted", "decided_on": "2020-01-01"},
+            # P3: a long grant, then a later, shorter one (e.g. granted for a fixed posting): due.
+            {
+                "staff_id": "P3",
+                "level": "SC",
+                "status": "granted",
+                "decided_on": "2019-01-01",
+                "expires_on": str(TODAY + timedelta(days=400)),
+            },
+            {
+                "staff_id": "P3",
+                "level": "SC",
+                "status": "granted",
+                "decided_on": "2021-01-01",
+                "expires_on": str(TODAY + timedelta(days=20)),
+            },
+        ],
+    )
+    due = workforce.renewals_due(db, TODAY, 60, actor="staff:M1")
+    assert [(r.staff_id, r.level, r.days_left) for r in due] == [("P3", "SC", 20), ("P1", "NPPV3", 29)]
+    # What the list brings forward is what readiness reads: P1 is not vetted the day after it expires.
+    assert workforce.discloser_readiness(db, "P1", soon).vetting_current
+    assert not workforce.discloser_readiness(db, "P1", soon + timedelta(days=1)).vetting_current

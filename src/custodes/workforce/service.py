@@ -940,26 +940,27 @@ def _staff_names(session: Session, ids: Iterable[str]) -> dict[str, Staff]:
 
 
 def renewals_due(session: Session, on: date, within_days: int, *, actor: str) -> list[RenewalDue]:
-    """The bring-forward list: each person's latest grant per level expiring by `on` + `within_days`,
-    expired ones included (soonest first), unless a later grant at that level replaces it. Logged."""
-    latest: dict[tuple[str, str], date] = {}
-    granted = select(Vetting.staff_id, Vetting.level, Vetting.expires_on).where(
-        Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_not(None)
+    """The bring-forward list: each person's latest grant per level by decision date (decided by `on`, as
+    `levels_in_force` reads them), listed when it expires by `on` + `within_days`, expired ones included
+    (soonest first). A later grant at that level
+    replaces an earlier one, whatever either's expiry: a grant that never expired, superseded by one that
+    does, no longer keeps the renewal off the list. Logged."""
+    latest: dict[tuple[str, str], tuple[date, date]] = {}  # (staff, level) → (decided on, expires on or max)
+    granted = select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.expires_on).where(
+        Vetting.status == VettingStatus.GRANTED.value,
+        Vetting.decided_on.is_not(None),
+        Vetting.decided_on <= on,
     )
-    for staff_id, level, expires_on in session.execute(granted):
-        key = (staff_id, level)
-        if expires_on is not None and (key not in latest or expires_on > latest[key]):
-            latest[key] = expires_on
-    never = {
-        (staff_id, level)
-        for staff_id, level in session.execute(
-            select(Vetting.staff_id, Vetting.level).where(
-                Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_(None)
-            )
-        )
-    }
+    for staff_id, level, decided_on, expires_on in session.execute(granted):
+        key, held = (staff_id, level), (decided_on or date.min, expires_on or date.max)
+        if key not in latest or held > latest[key]:  # the latest decision; on one day, the longest-lasting
+            latest[key] = held
     horizon = on.toordinal() + within_days
-    due = {k: v for k, v in latest.items() if v.toordinal() <= horizon and k not in never}
+    due = {
+        k: expires_on
+        for k, (_decided, expires_on) in latest.items()
+        if expires_on != date.max and expires_on.toordinal() <= horizon
+    }
     pending = {
         (staff_id, level)
         for staff_id, level in session.execute(
