@@ -12,6 +12,7 @@ from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
+from custodes.workforce.models import Staff
 from custodes.workforce.schemas import TrainingState
 from tests.conftest import PASSWORD, log_in
 
@@ -142,3 +143,30 @@ def test_screens_chart_and_my_record(client: TestClient, db: Session) -> None:
     assert client.get("/training").status_code == 403
     me = client.get("/me")
     assert "My training" in me.text and "Managing Information" in me.text and "Not done" in me.text
+
+
+def _leaves(db: Session, staff_id: str, last_day: date) -> None:
+    staff = db.get(Staff, staff_id)
+    assert staff is not None
+    staff.leave_date = last_day
+    db.flush()
+
+
+def test_leavers_are_not_counted_from_the_day_after_their_last_day(db: Session) -> None:
+    """Review: compliance counted everyone in the register, leavers too (P3, out of date, left yesterday)."""
+    make_force(db)
+    _leaves(db, "P3", TODAY - timedelta(days=1))
+    _leaves(db, "P2", TODAY)  # today is P2's last day: still in service
+    board = workforce.training_dashboard(db, TODAY, within_days=30)
+    assert (board.force.staff, board.force.current, board.force.due_soon, board.force.out_of_date) == (
+        5,
+        3,
+        1,
+        1,
+    )
+    courses = {c.course_code: c for c in board.courses}
+    assert (courses["MI"].required, courses["MI"].out_of_date) == (3, 0)
+    members = workforce.team_training(db, "A-RESP", TODAY, 30, actor="staff:M1")
+    assert [m.staff_id for m in members] == ["P2", "M1", "P1"]
+    # Asked about a day before P3 left, P3 is counted.
+    assert workforce.training_dashboard(db, TODAY - timedelta(days=2), within_days=30).force.staff == 6

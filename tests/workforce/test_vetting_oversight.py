@@ -312,3 +312,23 @@ def test_a_renewal_is_due_when_the_latest_grant_expires_whatever_an_older_grant_
     # What the list brings forward is what readiness reads: P1 is not vetted the day after it expires.
     assert workforce.discloser_readiness(db, "P1", soon).vetting_current
     assert not workforce.discloser_readiness(db, "P1", soon + timedelta(days=1)).vetting_current
+
+
+def test_leavers_are_not_brought_forward_for_renewal(db: Session) -> None:
+    """Review: a leaver's expiring vetting stayed on the renewal list after they had gone."""
+    make_force(db)
+    expiring = {"level": "MV", "status": "granted", "decided_on": "2020-01-01"}
+    _vetting(
+        db,
+        [
+            {"staff_id": sid, **expiring, "expires_on": str(TODAY + timedelta(days=30))}
+            for sid in ("P1", "P2", "P3")
+        ],
+    )
+    for sid, last_day in (("P1", TODAY - timedelta(days=1)), ("P2", TODAY)):
+        staff = db.get(Staff, sid)
+        assert staff is not None
+        staff.leave_date = last_day
+    db.flush()
+    due = workforce.renewals_due(db, TODAY, 60, actor="staff:M1")
+    assert [r.staff_id for r in due] == ["P2", "P3"]  # P2's last day is today: still serving

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from custodes.identity import service as identity
@@ -214,6 +214,12 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
 
 
 # --------------------------------------------------------------------------- shared helpers
+
+
+def in_service(on: date) -> ColumnElement[bool]:
+    """Staff rows in service on `on`: no leave date (the last day of service) before it."""
+    return or_(Staff.leave_date.is_(None), Staff.leave_date >= on)
+
 
 _CHUNK = 5000
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
@@ -864,11 +870,16 @@ def _counts(label: str, members: Iterable[MemberTraining]) -> ComplianceCounts:
 def training_dashboard(session: Session, on: date, within_days: int = 60) -> TrainingDashboard:
     """Mandatory-training compliance by area and team on `on`: counts only, so nothing is logged.
 
-    A person is out of date if any course mandatory for their roles is missing or expired, else due soon
-    if one expires within `within_days`, else current. Staff without an area or team are counted under
+    Staff in service on `on` are counted (not leavers whose leave date is before it). A person is out of
+    date if any course mandatory for their roles is missing or expired, else due soon if one expires within
+    `within_days`, else current. Staff without an area or team are counted under
     "—". Courses are counted per person the course is mandatory for.
     """
-    staff = list(session.scalars(select(Staff).order_by(Staff.area_code, Staff.team_id, Staff.staff_id)))
+    staff = list(
+        session.scalars(
+            select(Staff).where(in_service(on)).order_by(Staff.area_code, Staff.team_id, Staff.staff_id)
+        )
+    )
     members = _members_training(session, staff, on, within_days)
     by_area: dict[str, list[MemberTraining]] = {}
     by_team: dict[str, dict[str, list[MemberTraining]]] = {}
@@ -910,8 +921,10 @@ def training_dashboard(session: Session, on: date, within_days: int = 60) -> Tra
 def team_training(
     session: Session, team_id: str, on: date, within_days: int, *, actor: str
 ) -> list[MemberTraining]:
-    """A team's members and their mandatory training, worst first. Names are shown: a consultation."""
-    staff = list(session.scalars(select(Staff).where(Staff.team_id == team_id).order_by(Staff.staff_id)))
+    """A team's members in service on `on` and their mandatory training, worst first. Names are shown: a
+    consultation."""
+    query = select(Staff).where(Staff.team_id == team_id, in_service(on)).order_by(Staff.staff_id)
+    staff = list(session.scalars(query))
     members = _members_training(session, staff, on, within_days)
     if members:
         ledger.record_consultation(
@@ -940,16 +953,21 @@ def _staff_names(session: Session, ids: Iterable[str]) -> dict[str, Staff]:
 
 
 def renewals_due(session: Session, on: date, within_days: int, *, actor: str) -> list[RenewalDue]:
-    """The bring-forward list: each person's latest grant per level by decision date (decided by `on`, as
-    `levels_in_force` reads them), listed when it expires by `on` + `within_days`, expired ones included
-    (soonest first). A later grant at that level
+    """The bring-forward list: for each person in service on `on` (no leave date before it), each level's
+    latest grant by decision date (decided by `on`, as `levels_in_force` reads them), listed when it
+    expires by `on` + `within_days`, expired ones included (soonest first). A later grant at that level
     replaces an earlier one, whatever either's expiry: a grant that never expired, superseded by one that
     does, no longer keeps the renewal off the list. Logged."""
     latest: dict[tuple[str, str], tuple[date, date]] = {}  # (staff, level) → (decided on, expires on or max)
-    granted = select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.expires_on).where(
-        Vetting.status == VettingStatus.GRANTED.value,
-        Vetting.decided_on.is_not(None),
-        Vetting.decided_on <= on,
+    granted = (
+        select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.expires_on)
+        .join(Staff, Staff.staff_id == Vetting.staff_id)
+        .where(
+            Vetting.status == VettingStatus.GRANTED.value,
+            Vetting.decided_on.is_not(None),
+            Vetting.decided_on <= on,
+            in_service(on),
+        )
     )
     for staff_id, level, decided_on, expires_on in session.execute(granted):
         key, held = (staff_id, level), (decided_on or date.min, expires_on or date.max)
