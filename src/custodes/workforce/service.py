@@ -32,6 +32,7 @@ from custodes.workforce.schemas import (
     PUBLISHABLE,
     STAFF_OPTIONAL,
     UNDECIDED_VETTING,
+    VETTING_LEVELS,
     Backlog,
     BacklogCase,
     ComplianceCounts,
@@ -59,6 +60,7 @@ from custodes.workforce.schemas import (
     TrainingStatus,
     VettingStatus,
     VettingView,
+    normalise_vetting_level,
 )
 
 STAFF_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
@@ -405,7 +407,13 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
     for row in rows:
         cells = RowReader(row)
         staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN)
-        level = cells.text("level", required=True, max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}")
+        given = cells.text("level", required=True, max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}")
+        level = normalise_vetting_level(given) if given else None
+        if level is not None and level not in VETTING_LEVELS:
+            cells.problem(
+                "level", f"{given!r} is not a vetting level: give one of {', '.join(VETTING_LEVELS)}"
+            )
+            level = None
         status = cells.choice("status", [s.value for s in VettingStatus], required=True)
         decided_on = cells.date("decided_on")
         expires_on = cells.date("expires_on")
@@ -446,22 +454,52 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
 def import_vetting(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
     """Store vetting records. The key is (staff_id, level, decided_on): each decision is kept (refusal rates
     need them), and re-importing one with a new status or expiry (e.g. granted → lapsed) is an alteration;
-    the outcome of the decision (`decision`: granted or refused) stays as it was made.
+    the outcome of the decision (`decision`: granted or refused) stays as it was made. Levels are stored
+    in one spelling (`normalise_vetting_level`); a row stored under a key spelt otherwise (before levels
+    were normalised) is found by staff, level and decision date and keeps its key.
     An undecided application is keyed (staff_id, level, pending); when a decision for the same staff and
     level arrives and the batch does not also carry a pending row, the application becomes that decision
     (its key is renamed, recorded as an alteration of the pending record, then its fields altered)."""
     staff = existing_staff_ids(session, (row.values.get("staff_id", "") for row in rows))
     records = parse_vetting_rows(rows, staff)
-    _promote_pending_vetting(session, records, actor)
+    stored = _stored_vetting_keys(session, {r["staff_id"] for r in records})
+    for record in records:
+        record["vetting_key"] = stored.get(
+            (record["staff_id"], record["level"], record["decided_on"]), record["vetting_key"]
+        )
+    _promote_pending_vetting(session, records, actor, stored)
     return store_register(
         session, Vetting, records, kind="vetting", key="vetting_key", actor=actor, subjects=_staff_subject
     )
 
 
-def _promote_pending_vetting(session: Session, records: Sequence[dict[str, Any]], actor: str) -> None:
+def _stored_vetting_keys(
+    session: Session, staff_ids: Iterable[str]
+) -> dict[tuple[str, str, date | None], str]:
+    """(staff_id, level, decided_on) → the key it is stored under, for these staff."""
+    wanted = sorted(staff_ids)
+    found: dict[tuple[str, str, date | None], str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.vetting_key).where(
+            Vetting.staff_id.in_(wanted[start : start + _CHUNK])
+        )
+        found.update(((s, lv, d), key) for s, lv, d, key in session.execute(query))
+    return found
+
+
+def _promote_pending_vetting(
+    session: Session,
+    records: Sequence[dict[str, Any]],
+    actor: str,
+    stored_keys: Mapping[tuple[str, str, date | None], str],
+) -> None:
+    def pending_key(record: Mapping[str, Any]) -> str:
+        staff_id, level = record["staff_id"], record["level"]
+        return stored_keys.get((staff_id, level, None), vetting_key(staff_id, level, None))
+
     keys = {record["vetting_key"] for record in records}
     decided = [r for r in records if r["decided_on"] is not None]
-    wanted = {vetting_key(r["staff_id"], r["level"], None) for r in decided} - keys
+    wanted = {pending_key(r) for r in decided} - keys
     if not wanted:
         return
     pending = {
@@ -472,7 +510,7 @@ def _promote_pending_vetting(session: Session, records: Sequence[dict[str, Any]]
         return
     stored = _existing(session, Vetting.vetting_key, (r["vetting_key"] for r in decided))
     for record in decided:
-        old = vetting_key(record["staff_id"], record["level"], None)
+        old = pending_key(record)
         if old in pending and record["vetting_key"] not in stored:
             row = pending.pop(old)
             row.vetting_key = record["vetting_key"]

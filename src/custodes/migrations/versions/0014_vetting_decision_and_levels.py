@@ -1,4 +1,5 @@
-"""vetting: the outcome of each decision as made (`decision`), kept when the status later changes
+"""vetting: the outcome of each decision as made (`decision`), kept when the status later changes; vetting
+levels stored in one spelling (upper case, no spaces, hyphens or underscores: "NPPV 3" is NPPV3)
 
 Revision ID: 0014
 Revises: 0011
@@ -22,6 +23,12 @@ def upgrade() -> None:
     # The best that can be known of decisions already stored: a row whose status is still a decision
     # outcome. A row already re-imported as lapsed or withdrawn lost its outcome before this column existed.
     op.execute("UPDATE vetting SET decision = status WHERE status IN ('granted', 'refused')")
+    # Levels compared as stored: one spelling. The key (`vetting_key`, named by earlier ledger entries) is
+    # left as it was; imports find a stored row by staff, level and decision date, whatever its key says.
+    op.execute(
+        "UPDATE vetting SET level = UPPER(REPLACE(REPLACE(REPLACE(level, ' ', ''), '-', ''), '_', ''))"
+        " WHERE level <> UPPER(REPLACE(REPLACE(REPLACE(level, ' ', ''), '-', ''), '_', ''))"
+    )
 
 
 def downgrade() -> None:
