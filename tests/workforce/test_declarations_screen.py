@@ -196,3 +196,20 @@ def test_screens(client: TestClient, db: Session) -> None:
         assert page.status_code == 200 and "SurnameP1" not in page.text
         assert client.get(f"/declarations/published/{register_name}/export.pdf").content.startswith(b"%PDF")
     assert client.get("/declarations/published/conflicts").status_code == 404
+
+
+def test_the_queue_consultation_names_the_declared_people_it_shows(db: Session) -> None:
+    """Review: the queue shows each declared person, but its consultation entry named only the declarers."""
+    make_force(db)
+    by_id = DeclarationForm(
+        kind="reportable_association",
+        subject_id="N-4471",
+        relationship="relative",
+        description="My cousin, who has convictions for burglary.",
+    )
+    workforce.make_declaration(db, "P1", by_id, actor="staff:P1")
+    workforce.make_declaration(db, "P2", NEIGHBOUR, actor="staff:P2")  # by name only: no id to name
+    workforce.decision_queue(db, _principal(db, "M1"), TODAY)
+    db.commit()
+    (entry,) = ledger.search(db, EntryFilter(op="consultation", object_type="declaration_queue"))
+    assert sorted(entry.subjects) == ["N-4471", "P1", "P2"]

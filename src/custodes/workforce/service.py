@@ -1473,12 +1473,14 @@ def decision_queue(
     )
     shown = awaiting + reviews
     if shown:
+        # The people shown: each declarer and the person they declared (by subject id, where one is given).
+        people = {r.staff_id for r in shown} | {r.subject_id for r in shown if r.subject_id}
         ledger.record_consultation(
             session,
             actor=principal.actor,
             object_type="declaration_queue",
             object_id=principal.staff_id,
-            subjects=tuple(sorted({r.staff_id for r in shown})),
+            subjects=tuple(sorted(people)),
             justification="declarations awaiting my decision",
         )
     return _details(session, awaiting), _details(session, reviews)
