@@ -19,6 +19,7 @@ from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.names import PersonKey, same_person
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
+from custodes.kit.timefmt import london
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
@@ -1442,6 +1443,12 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
     return detail
 
 
+def decision_version(detail: DeclarationDetail) -> str:
+    """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
+    back: `decide_declaration` refuses a decision made on an out-of-date page."""
+    return f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+
+
 def decision_queue(
     session: Session, principal: Principal, on: date
 ) -> tuple[list[DeclarationDetail], list[DeclarationDetail]]:
@@ -1496,16 +1503,28 @@ def decide_declaration(
     reasons: str = "",
     review_on: str = "",
     today: date | None = None,
+    seen: str | None = None,
 ) -> DeclarationStatus:
     """The line manager's decision: approve, approve with conditions (conditions required) or reject
     (reasons required); approvals need a review date after today. The first decision is an
-    `authorisation` or `refusal` entry; a later one (at review) an `alteration` naming the previous one."""
-    row = session.get(Declaration, declaration_id)
+    `authorisation` or `refusal` entry; a later one (at review) an `alteration` naming the previous one.
+
+    The row is locked and read afresh first (PostgreSQL FOR UPDATE; SQLite's write lock serialises), so of
+    two decisions at once the second waits and sees the first. `seen` (the form's `decision_version` of
+    the declaration as it was shown) refuses a decision made on a page that is out of date: a second
+    press of the button, or a decision someone else recorded meanwhile, is not recorded again."""
+    row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise DeclarationError("There is no such declaration.")
     (detail,) = _details(session, [row])
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
+    if seen is not None and seen != decision_version(detail):
+        when = f" on {london(detail.decided_at)}" if detail.decided_at else ""
+        raise DeclarationError(
+            f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "
+            "nothing was recorded. Open it again to see the decision before changing it."
+        )
     day = today or date.today()
     problems: list[tuple[str, str]] = []
     if outcome not in {d.value for d in DECISIONS}:

@@ -667,6 +667,7 @@ def _declaration_page(
         problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
+        seen=workforce.decision_version(detail),
     )
 
 
@@ -685,6 +686,7 @@ def decide_declaration(
     conditions: Text = "",
     reasons: Text = "",
     review_on: Text = "",
+    seen: Text = "",
 ) -> Any:
     try:
         status = workforce.decide_declaration(
@@ -696,6 +698,7 @@ def decide_declaration(
             reasons=reasons,
             review_on=review_on,
             today=london_day(utcnow()),
+            seen=seen or None,
         )
     except workforce.DeclarationError as error:
         return _done("/declarations/queue", str(error))
