@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +17,7 @@ from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
+from custodes.workforce import web as workforce_web
 from custodes.workforce.schemas import DeclarationForm, DeclarationKind, DeclarationStatus, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.support.concurrency import at_once
@@ -290,6 +291,24 @@ def test_two_decisions_at_once_without_a_form_are_a_first_decision_and_a_change(
         ("alteration", "approved"),
         ("authorisation", "awaiting_decision"),
     ]
+
+
+def test_days_are_london_days(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the published register dated a declaration by its UTC date, and a decision's "after today"
+    used the server's date. At 23:30 UTC on 30 June it is 1 July in London."""
+    make_force(db)
+    monkeypatch.setattr(workforce, "utcnow", lambda: datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    gift = workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")
+    (published,) = workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    assert published.declared_on == date(2026, 7, 1)
+    (detail,) = workforce.my_declarations(db, "P2")
+    assert workforce_web._register_cells(detail)[1] == date(2026, 7, 1)
+    manager = _principal(db, "M1")
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.decide_declaration(db, gift, manager, outcome="approved", review_on="2026-07-01")
+    assert caught.value.problems == [("review_on", "must be after today")]
+    status = workforce.decide_declaration(db, gift, manager, outcome="approved", review_on="2026-07-02")
+    assert status == DeclarationStatus.APPROVED
 
 
 def test_the_decision_form_refuses_a_second_press(client: TestClient, db: Session) -> None:

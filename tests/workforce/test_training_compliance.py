@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.imports import load_records
+from custodes.kit.tabular import BatchRejected
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
@@ -170,3 +172,27 @@ def test_leavers_are_not_counted_from_the_day_after_their_last_day(db: Session) 
     assert [m.staff_id for m in members] == ["P2", "M1", "P1"]
     # Asked about a day before P3 left, P3 is counted.
     assert workforce.training_dashboard(db, TODAY - timedelta(days=2), within_days=30).force.staff == 6
+
+
+def test_a_completion_dated_today_in_london_is_not_in_the_future(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: the future-date check used the server's date.today(). At 00:30 on 1 July in London (23:30 on
+    30 June UTC) a completion dated 1 July is today's; on 1 July 23:30 UTC (00:30 on 2 July in London) a
+    completion dated 2 July is too."""
+    make_force(db)
+    for now, day in (
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "2026-07-01"),
+        (datetime(2026, 7, 1, 23, 30, tzinfo=UTC), "2026-07-02"),
+    ):
+        monkeypatch.setattr(workforce, "utcnow", lambda now=now: now)
+        row = {"staff_id": "P1", "course_code": "DP", "completed_on": day}
+        assert load_records(db, "training", [row], ACTOR).created == 1
+    monkeypatch.setattr(workforce, "utcnow", lambda: datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    with pytest.raises(BatchRejected) as caught:
+        load_records(
+            db, "training", [{"staff_id": "P1", "course_code": "MI", "completed_on": "2026-07-03"}], ACTOR
+        )
+    assert [(p.column, p.problem) for p in caught.value.problems] == [
+        ("completed_on", "2026-07-03 is in the future")
+    ]

@@ -4,18 +4,20 @@ table (risk ratio with Katz's log-method interval, small-number suppression), on
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custodes import registers
 from custodes.identity.permissions import Role
 from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
+from custodes.workforce import web as workforce_web
 from custodes.workforce.models import Staff, Vetting
 from tests.conftest import log_in, make_account
 from tests.workforce.files import rejected
@@ -332,3 +334,23 @@ def test_leavers_are_not_brought_forward_for_renewal(db: Session) -> None:
     db.flush()
     due = workforce.renewals_due(db, TODAY, 60, actor="staff:M1")
     assert [r.staff_id for r in due] == ["P2", "P3"]  # P2's last day is today: still serving
+
+
+def test_backlog_age_and_the_default_disparity_period_are_in_london_days(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: an application without `applied_on` aged from its UTC storage date, and the default
+    five-year period clamped the day to 28 (on 31 March it began on 28 March, five years before)."""
+    make_force(db)
+    # Stored at 23:30 UTC on 31 May 2026: 00:30 on 1 June in London.
+    monkeypatch.setattr(registers, "utcnow", lambda: datetime(2026, 5, 31, 23, 30, tzinfo=UTC))
+    _vetting(db, [{"staff_id": "P1", "level": "SC", "status": "applied"}])
+    (case,) = workforce.vetting_backlog(db, TODAY, actor="staff:M1").oldest
+    assert (case.applied_on, case.age_days) == (TODAY, 0)
+
+    make_account(db, "CCU1", {Role.CCU})
+    log_in(client, "CCU1")
+    monkeypatch.setattr(workforce_web, "utcnow", lambda: datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
+    page = client.get("/vetting")
+    assert page.status_code == 200
+    assert 'value="2021-03-31"' in page.text and 'value="2021-03-28"' not in page.text

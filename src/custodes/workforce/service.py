@@ -19,7 +19,7 @@ from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.names import PersonKey, same_person
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
-from custodes.kit.timefmt import london
+from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
@@ -219,6 +219,11 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
 # --------------------------------------------------------------------------- shared helpers
 
 
+def london_today() -> date:
+    """Today in London: the day a date in the workforce records means (kit.timefmt.london_day)."""
+    return london_day(utcnow())
+
+
 def in_service(on: date) -> ColumnElement[bool]:
     """Staff rows in service on `on`: no leave date (the last day of service) before it."""
     return or_(Staff.leave_date.is_(None), Staff.leave_date >= on)
@@ -351,6 +356,7 @@ def parse_training_rows(
     """Validate training rows; `known_staff` / `known_courses`: the ids already stored that rows may name."""
     problems: list[RowProblem] = []
     records: list[dict[str, Any]] = []
+    today = london_today()  # a completion dated tomorrow in London is in the future, whatever the server
     for row in rows:
         cells = RowReader(row)
         record: dict[str, Any] = {
@@ -362,7 +368,7 @@ def parse_training_rows(
         record["training_key"] = training_key(**record) if complete else None
         records.append(record)
         problems += cells.problems
-        if record["completed_on"] and record["completed_on"] > date.today():
+        if record["completed_on"] and record["completed_on"] > today:
             # A completion not yet made would read as the latest, and as expired, hiding the real one.
             problems.append(
                 RowProblem(row.file, row.line, "completed_on", f"{record['completed_on']} is in the future")
@@ -1072,7 +1078,7 @@ def vetting_backlog(session: Session, on: date, *, actor: str, oldest: int = 15)
     cases = []
     query = select(Vetting).where(Vetting.status.in_([s.value for s in UNDECIDED_VETTING]))
     for row in session.scalars(query):
-        applied = row.applied_on or row.created_at.date()
+        applied = row.applied_on or london_day(row.created_at)
         age = max(0, (on - applied).days)
         counts[row.status][_band(age)] += 1
         cases.append((age, row.staff_id, row.level, row.status, applied))
@@ -1525,7 +1531,7 @@ def decide_declaration(
             f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "
             "nothing was recorded. Open it again to see the decision before changing it."
         )
-    day = today or date.today()
+    day = today or london_today()
     problems: list[tuple[str, str]] = []
     if outcome not in {d.value for d in DECISIONS}:
         problems.append(("outcome", "choose approve, approve with conditions, or reject"))
@@ -1655,7 +1661,7 @@ def published_register(session: Session, kind: DeclarationKind) -> list[Publishe
     )
     return [
         PublishedDeclaration(
-            declared_on=row.declared_at.date(),
+            declared_on=london_day(row.declared_at),
             area_code=area,
             organisation=row.organisation,
             description=row.description,

@@ -232,7 +232,7 @@ def _vetting_context(request: Request, db: Db, viewer: Principal) -> dict[str, A
     on = london_day(utcnow())
     params = request.query_params
     within = _number(params.get("within"), 90, 0, 730)
-    since = _date(params.get("since"), date(on.year - 5, on.month, min(on.day, 28)))  # five years
+    since = _date(params.get("since"), workforce.add_months(on, -60))  # five years (29 Feb: 28 Feb)
     until = _date(params.get("until"), on)
     reference = params.get("reference", "White")
     if reference not in ETHNICITY_GROUPS:
@@ -464,7 +464,7 @@ def _register_query(request: Request) -> tuple[str, str]:
 def _register_cells(d: DeclarationDetail) -> list[Any]:
     return [
         d.declaration_id,
-        d.declared_at.date(),
+        london_day(d.declared_at),
         d.staff_id,
         d.staff_name,
         d.team_id,
