@@ -3,11 +3,13 @@ supervisor's queue, registers (searchable, exported, consulted) and the redacted
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Role
@@ -15,8 +17,10 @@ from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
+from custodes.workforce import web as workforce_web
 from custodes.workforce.schemas import DeclarationForm, DeclarationKind, DeclarationStatus, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
+from tests.support.concurrency import at_once
 from tests.workforce.test_training_compliance import ACTOR, make_force
 
 TODAY = date(2026, 6, 1)
@@ -196,3 +200,130 @@ def test_screens(client: TestClient, db: Session) -> None:
         assert page.status_code == 200 and "SurnameP1" not in page.text
         assert client.get(f"/declarations/published/{register_name}/export.pdf").content.startswith(b"%PDF")
     assert client.get("/declarations/published/conflicts").status_code == 404
+
+
+def test_the_queue_consultation_names_the_declared_people_it_shows(db: Session) -> None:
+    """Review: the queue shows each declared person, but its consultation entry named only the declarers."""
+    make_force(db)
+    by_id = DeclarationForm(
+        kind="reportable_association",
+        subject_id="N-4471",
+        relationship="relative",
+        description="My cousin, who has convictions for burglary.",
+    )
+    workforce.make_declaration(db, "P1", by_id, actor="staff:P1")
+    workforce.make_declaration(db, "P2", NEIGHBOUR, actor="staff:P2")  # by name only: no id to name
+    workforce.decision_queue(db, _principal(db, "M1"), TODAY)
+    db.commit()
+    (entry,) = ledger.search(db, EntryFilter(op="consultation", object_type="declaration_queue"))
+    assert sorted(entry.subjects) == ["N-4471", "P1", "P2"]
+
+
+def _awaiting(factory: sessionmaker[Session]) -> tuple[str, str]:
+    """P1's gift declaration awaiting M1's decision, and the version the decision form carries."""
+    with factory() as setup:
+        make_force(setup)
+        declaration_id = workforce.make_declaration(setup, "P1", GIFT, actor="staff:P1")
+        setup.commit()
+        seen = workforce.decision_version(
+            workforce.view_declaration(setup, declaration_id, _principal(setup, "M1"))
+        )
+        setup.commit()
+    return declaration_id, seen
+
+
+def _decisions_of(factory: sessionmaker[Session], declaration_id: str) -> list[tuple[str, object]]:
+    with factory() as session:
+        found = ledger.search(session, EntryFilter(object_type="declaration", object_id=declaration_id))
+        return sorted(
+            (e.op, e.detail.get("previous"))
+            for e in found
+            if e.op != "declaration" and e.op != "consultation"
+        )
+
+
+def test_a_decision_pressed_twice_at_once_is_recorded_once(
+    committing_sessions: sessionmaker[Session],
+) -> None:
+    """Review: with no row lock, two submissions at once both read "awaiting" (PostgreSQL READ COMMITTED)
+    and both were recorded as the first decision. Now the second waits, reads the first's decision, and is
+    refused: its form was for a declaration awaiting a decision."""
+    declaration_id, seen = _awaiting(committing_sessions)
+
+    def approve(session: Session) -> None:
+        workforce.decide_declaration(
+            session,
+            declaration_id,
+            _principal(session, "M1"),
+            outcome="approved",
+            review_on=str(TODAY + timedelta(days=365)),
+            today=TODAY,
+            seen=seen,
+        )
+
+    (second,) = at_once(committing_sessions, approve)
+    assert isinstance(second, workforce.DeclarationError) and "decided meanwhile (approved on" in str(second)
+    assert _decisions_of(committing_sessions, declaration_id) == [("authorisation", "awaiting_decision")]
+
+
+def test_two_decisions_at_once_without_a_form_are_a_first_decision_and_a_change(
+    committing_sessions: sessionmaker[Session],
+) -> None:
+    """Without the form's version (a caller of the service), the second decision reads the first afresh and
+    is recorded as the change it is, naming the first, never as a second first decision."""
+    declaration_id, _seen = _awaiting(committing_sessions)
+    outcomes = iter((("approved", ""), ("rejected", "Declined on reflection.")))
+
+    def decide(session: Session) -> None:
+        outcome, reasons = next(outcomes)
+        workforce.decide_declaration(
+            session,
+            declaration_id,
+            _principal(session, "M1"),
+            outcome=outcome,
+            reasons=reasons,
+            review_on=str(TODAY + timedelta(days=365)) if outcome == "approved" else "",
+            today=TODAY,
+        )
+
+    assert at_once(committing_sessions, decide) == [None]
+    assert _decisions_of(committing_sessions, declaration_id) == [
+        ("alteration", "approved"),
+        ("authorisation", "awaiting_decision"),
+    ]
+
+
+def test_days_are_london_days(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the published register dated a declaration by its UTC date, and a decision's "after today"
+    used the server's date. At 23:30 UTC on 30 June it is 1 July in London."""
+    make_force(db)
+    monkeypatch.setattr(workforce, "utcnow", lambda: datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    gift = workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")
+    (published,) = workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    assert published.declared_on == date(2026, 7, 1)
+    (detail,) = workforce.my_declarations(db, "P2")
+    assert workforce_web._register_cells(detail)[1] == date(2026, 7, 1)
+    manager = _principal(db, "M1")
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.decide_declaration(db, gift, manager, outcome="approved", review_on="2026-07-01")
+    assert caught.value.problems == [("review_on", "must be after today")]
+    status = workforce.decide_declaration(db, gift, manager, outcome="approved", review_on="2026-07-02")
+    assert status == DeclarationStatus.APPROVED
+
+
+def test_the_decision_form_refuses_a_second_press(client: TestClient, db: Session) -> None:
+    make_force(db)
+    identity.set_password(db, "M1", PASSWORD, ACTOR)
+    declaration_id = workforce.make_declaration(db, "P1", GIFT, actor="staff:P1")
+    db.commit()
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{declaration_id}").text
+    seen = re.search(r'name="seen" value="([^"]*)"', page)
+    assert seen is not None
+    form = {"outcome": "approved", "review_on": "2999-01-01", "seen": html.unescape(seen.group(1))}
+    assert post_form(client, f"/declarations/{declaration_id}/decide", form).status_code == 303  # type: ignore[attr-defined]
+    again = post_form(client, f"/declarations/{declaration_id}/decide", form)
+    location = again.headers["location"]  # type: ignore[attr-defined]
+    assert "decided%20meanwhile" in location
+    assert len(ledger.search(db, EntryFilter(op="authorisation", object_id=declaration_id))) == 1
+    assert ledger.search(db, EntryFilter(op="alteration", object_id=declaration_id)) == []

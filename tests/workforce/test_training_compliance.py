@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.imports import load_records
+from custodes.kit.tabular import BatchRejected
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
+from custodes.workforce.models import Staff
 from custodes.workforce.schemas import TrainingState
 from tests.conftest import PASSWORD, log_in
 
@@ -142,3 +145,54 @@ def test_screens_chart_and_my_record(client: TestClient, db: Session) -> None:
     assert client.get("/training").status_code == 403
     me = client.get("/me")
     assert "My training" in me.text and "Managing Information" in me.text and "Not done" in me.text
+
+
+def _leaves(db: Session, staff_id: str, last_day: date) -> None:
+    staff = db.get(Staff, staff_id)
+    assert staff is not None
+    staff.leave_date = last_day
+    db.flush()
+
+
+def test_leavers_are_not_counted_from_the_day_after_their_last_day(db: Session) -> None:
+    """Review: compliance counted everyone in the register, leavers too (P3, out of date, left yesterday)."""
+    make_force(db)
+    _leaves(db, "P3", TODAY - timedelta(days=1))
+    _leaves(db, "P2", TODAY)  # today is P2's last day: still in service
+    board = workforce.training_dashboard(db, TODAY, within_days=30)
+    assert (board.force.staff, board.force.current, board.force.due_soon, board.force.out_of_date) == (
+        5,
+        3,
+        1,
+        1,
+    )
+    courses = {c.course_code: c for c in board.courses}
+    assert (courses["MI"].required, courses["MI"].out_of_date) == (3, 0)
+    members = workforce.team_training(db, "A-RESP", TODAY, 30, actor="staff:M1")
+    assert [m.staff_id for m in members] == ["P2", "M1", "P1"]
+    # Asked about a day before P3 left, P3 is counted.
+    assert workforce.training_dashboard(db, TODAY - timedelta(days=2), within_days=30).force.staff == 6
+
+
+def test_a_completion_dated_today_in_london_is_not_in_the_future(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: the future-date check used the server's date.today(). At 00:30 on 1 July in London (23:30 on
+    30 June UTC) a completion dated 1 July is today's; on 1 July 23:30 UTC (00:30 on 2 July in London) a
+    completion dated 2 July is too."""
+    make_force(db)
+    for now, day in (
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "2026-07-01"),
+        (datetime(2026, 7, 1, 23, 30, tzinfo=UTC), "2026-07-02"),
+    ):
+        monkeypatch.setattr(workforce, "utcnow", lambda now=now: now)
+        row = {"staff_id": "P1", "course_code": "DP", "completed_on": day}
+        assert load_records(db, "training", [row], ACTOR).created == 1
+    monkeypatch.setattr(workforce, "utcnow", lambda: datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    with pytest.raises(BatchRejected) as caught:
+        load_records(
+            db, "training", [{"staff_id": "P1", "course_code": "MI", "completed_on": "2026-07-03"}], ACTOR
+        )
+    assert [(p.column, p.problem) for p in caught.value.problems] == [
+        ("completed_on", "2026-07-03 is in the future")
+    ]

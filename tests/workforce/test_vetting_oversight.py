@@ -4,19 +4,21 @@ table (risk ratio with Katz's log-method interval, small-number suppression), on
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custodes import registers
 from custodes.identity.permissions import Role
 from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
-from custodes.workforce.models import Staff
+from custodes.workforce import web as workforce_web
+from custodes.workforce.models import Staff, Vetting
 from tests.conftest import log_in, make_account
 from tests.workforce.files import rejected
 from tests.workforce.test_training_compliance import ACTOR, make_force
@@ -224,3 +226,131 @@ def test_vetting_screen_and_pdf(client: TestClient, db: Session) -> None:
     client.cookies.clear()
     log_in(client, "OFF1")
     assert client.get("/vetting").status_code == 403
+
+
+def test_a_grant_later_recorded_as_lapsed_still_counts_as_a_grant(db: Session) -> None:
+    """Review: the table counted rows whose status is now granted or refused, so re-importing grants as
+    lapsed (the documented way) took them out of the denominator: a false disparity (ratio 1.0 → 2.0)."""
+    _decisions(db, {"White": (20, 10), "Black": (20, 10)})
+
+    def black() -> tuple[int | None, int | None, float | None]:
+        table = workforce.vetting_disparity(db, date(2025, 1, 1), date(2025, 12, 31), threshold=5)
+        row = next(r for r in table.rows if r.group == "Black")
+        return row.decisions, row.refused, row.ratio
+
+    assert black() == (20, 10, pytest.approx(1.0))
+    lapsed = [
+        {
+            "staff_id": f"BL{n}",
+            "level": "MV",
+            "status": "lapsed",
+            "decided_on": "2025-03-01",
+            "expires_on": "",
+        }
+        for n in range(10, 20)
+    ]
+    _vetting(db, lapsed)
+    row = db.get(Vetting, "BL10/MV/2025-03-01")
+    assert row is not None and (row.status, row.decision) == ("lapsed", "granted")
+    assert black() == (20, 10, pytest.approx(1.0))
+    # A row that arrives already lapsed carries no outcome it could be counted by; a file correcting the
+    # outcome of the decision itself (granted → refused, same decision date) does change it.
+    _vetting(
+        db,
+        [
+            {"staff_id": "BL0", "level": "SC", "status": "lapsed", "decided_on": "2025-04-01"},
+            {"staff_id": "BL11", "level": "MV", "status": "refused", "decided_on": "2025-03-01"},
+        ],
+    )
+    assert db.get(Vetting, "BL0/SC/2025-04-01").decision is None  # type: ignore[union-attr]
+    assert black() == (20, 11, pytest.approx(1.1))
+
+
+def test_a_renewal_is_due_when_the_latest_grant_expires_whatever_an_older_grant_said(db: Session) -> None:
+    """Review: a grant that never expired, however long superseded, kept every later grant of that level
+    off the list, and the "latest" grant was the one expiring last, not the one decided last."""
+    make_force(db)
+    soon = TODAY + timedelta(days=29)
+    _vetting(
+        db,
+        [
+            # P1: a 2010 grant with no expiry, then a 2019 grant expiring soon: due.
+            {"staff_id": "P1", "level": "NPPV3", "status": "granted", "decided_on": "2010-01-01"},
+            {
+                "staff_id": "P1",
+                "level": "NPPV3",
+                "status": "granted",
+                "decided_on": "2019-06-01",
+                "expires_on": str(soon),
+            },
+            # P2: a grant expiring soon, replaced by a later one that never expires: not due.
+            {
+                "staff_id": "P2",
+                "level": "MV",
+                "status": "granted",
+                "decided_on": "2019-01-01",
+                "expires_on": str(TODAY + timedelta(days=10)),
+            },
+            {"staff_id": "P2", "level": "MV", "status": "granted", "decided_on": "2020-01-01"},
+            # P3: a long grant, then a later, shorter one (e.g. granted for a fixed posting): due.
+            {
+                "staff_id": "P3",
+                "level": "SC",
+                "status": "granted",
+                "decided_on": "2019-01-01",
+                "expires_on": str(TODAY + timedelta(days=400)),
+            },
+            {
+                "staff_id": "P3",
+                "level": "SC",
+                "status": "granted",
+                "decided_on": "2021-01-01",
+                "expires_on": str(TODAY + timedelta(days=20)),
+            },
+        ],
+    )
+    due = workforce.renewals_due(db, TODAY, 60, actor="staff:M1")
+    assert [(r.staff_id, r.level, r.days_left) for r in due] == [("P3", "SC", 20), ("P1", "NPPV3", 29)]
+    # What the list brings forward is what readiness reads: P1 is not vetted the day after it expires.
+    assert workforce.discloser_readiness(db, "P1", soon).vetting_current
+    assert not workforce.discloser_readiness(db, "P1", soon + timedelta(days=1)).vetting_current
+
+
+def test_leavers_are_not_brought_forward_for_renewal(db: Session) -> None:
+    """Review: a leaver's expiring vetting stayed on the renewal list after they had gone."""
+    make_force(db)
+    expiring = {"level": "MV", "status": "granted", "decided_on": "2020-01-01"}
+    _vetting(
+        db,
+        [
+            {"staff_id": sid, **expiring, "expires_on": str(TODAY + timedelta(days=30))}
+            for sid in ("P1", "P2", "P3")
+        ],
+    )
+    for sid, last_day in (("P1", TODAY - timedelta(days=1)), ("P2", TODAY)):
+        staff = db.get(Staff, sid)
+        assert staff is not None
+        staff.leave_date = last_day
+    db.flush()
+    due = workforce.renewals_due(db, TODAY, 60, actor="staff:M1")
+    assert [r.staff_id for r in due] == ["P2", "P3"]  # P2's last day is today: still serving
+
+
+def test_backlog_age_and_the_default_disparity_period_are_in_london_days(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: an application without `applied_on` aged from its UTC storage date, and the default
+    five-year period clamped the day to 28 (on 31 March it began on 28 March, five years before)."""
+    make_force(db)
+    # Stored at 23:30 UTC on 31 May 2026: 00:30 on 1 June in London.
+    monkeypatch.setattr(registers, "utcnow", lambda: datetime(2026, 5, 31, 23, 30, tzinfo=UTC))
+    _vetting(db, [{"staff_id": "P1", "level": "SC", "status": "applied"}])
+    (case,) = workforce.vetting_backlog(db, TODAY, actor="staff:M1").oldest
+    assert (case.applied_on, case.age_days) == (TODAY, 0)
+
+    make_account(db, "CCU1", {Role.CCU})
+    log_in(client, "CCU1")
+    monkeypatch.setattr(workforce_web, "utcnow", lambda: datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
+    page = client.get("/vetting")
+    assert page.status_code == 200
+    assert 'value="2021-03-31"' in page.text and 'value="2021-03-28"' not in page.text

@@ -85,6 +85,11 @@ class Vetting(Base):
     staff_id: Mapped[str] = mapped_column(String(32), index=True)
     level: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
+    # The outcome of the decision as made (granted or refused; None while undecided, or when the row
+    # arrived already lapsed or withdrawn). Set when a file gives the row one of those two statuses; a
+    # later status (granted → lapsed, withdrawn) never touches it, so the disparity table keeps counting
+    # the decision that was made.
+    decision: Mapped[str | None] = mapped_column(String(16))
     decided_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)  # None: does not expire
     applied_on: Mapped[date | None] = mapped_column(

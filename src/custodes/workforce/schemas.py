@@ -127,6 +127,16 @@ class VettingStatus(StrEnum):
 
 
 UNDECIDED_VETTING = frozenset({VettingStatus.APPLIED, VettingStatus.IN_PROGRESS})
+# The statuses that are the outcome of a vetting decision (`Vetting.decision`, the disparity table).
+DECISION_OUTCOMES = frozenset({VettingStatus.GRANTED, VettingStatus.REFUSED})
+# The vetting levels a file may give (workforce.md: e.g. RV, MV, NPPV 1–3, SC, DV; with the national
+# security CTC), as stored: upper case without spaces, hyphens or underscores ("NPPV 3", "nppv-3": NPPV3).
+VETTING_LEVELS = ("RV", "NPPV1", "NPPV2", "NPPV3", "MV", "CTC", "SC", "DV")
+
+
+def normalise_vetting_level(value: str) -> str:
+    """A vetting level as stored and compared: upper case, without spaces, hyphens or underscores."""
+    return "".join(ch for ch in value if ch not in " _-\t").upper()
 
 
 class DeclarationKind(StrEnum):

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, undefer, undefer_group
 
 from custodes.identity import service as identity
@@ -20,6 +20,7 @@ from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
 from custodes.kit.names import PersonKey, same_person, surname_key
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
+from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import changed_fields, store_register
@@ -34,12 +35,14 @@ from custodes.workforce.models import (
 )
 from custodes.workforce.schemas import (
     AGE_BANDS,
+    DECISION_OUTCOMES,
     DECISIONS,
     ETHNICITY_GROUPS,
     PERSON_DECLARATIONS,
     PUBLISHABLE,
     STAFF_OPTIONAL,
     UNDECIDED_VETTING,
+    VETTING_LEVELS,
     Backlog,
     BacklogCase,
     ComplianceCounts,
@@ -67,6 +70,7 @@ from custodes.workforce.schemas import (
     TrainingStatus,
     VettingStatus,
     VettingView,
+    normalise_vetting_level,
 )
 
 STAFF_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
@@ -223,6 +227,17 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
 
 # --------------------------------------------------------------------------- shared helpers
 
+
+def london_today() -> date:
+    """Today in London: the day a date in the workforce records means (kit.timefmt.london_day)."""
+    return london_day(utcnow())
+
+
+def in_service(on: date) -> ColumnElement[bool]:
+    """Staff rows in service on `on`: no leave date (the last day of service) before it."""
+    return or_(Staff.leave_date.is_(None), Staff.leave_date >= on)
+
+
 _CHUNK = 5000
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
 RECORD_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}"
@@ -350,6 +365,7 @@ def parse_training_rows(
     """Validate training rows; `known_staff` / `known_courses`: the ids already stored that rows may name."""
     problems: list[RowProblem] = []
     records: list[dict[str, Any]] = []
+    today = london_today()  # a completion dated tomorrow in London is in the future, whatever the server
     for row in rows:
         cells = RowReader(row)
         record: dict[str, Any] = {
@@ -361,7 +377,7 @@ def parse_training_rows(
         record["training_key"] = training_key(**record) if complete else None
         records.append(record)
         problems += cells.problems
-        if record["completed_on"] and record["completed_on"] > date.today():
+        if record["completed_on"] and record["completed_on"] > today:
             # A completion not yet made would read as the latest, and as expired, hiding the real one.
             problems.append(
                 RowProblem(row.file, row.line, "completed_on", f"{record['completed_on']} is in the future")
@@ -407,7 +423,13 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
     for row in rows:
         cells = RowReader(row)
         staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN)
-        level = cells.text("level", required=True, max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}")
+        given = cells.text("level", required=True, max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}")
+        level = normalise_vetting_level(given) if given else None
+        if level is not None and level not in VETTING_LEVELS:
+            cells.problem(
+                "level", f"{given!r} is not a vetting level: give one of {', '.join(VETTING_LEVELS)}"
+            )
+            level = None
         status = cells.choice("status", [s.value for s in VettingStatus], required=True)
         decided_on = cells.date("decided_on")
         expires_on = cells.date("expires_on")
@@ -430,6 +452,9 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "decided_on": decided_on,
                 "expires_on": expires_on,
                 **({"applied_on": applied_on} if "applied_on" in row.values else {}),
+                # The decision's outcome, set by a row that gives one; a later lapse or withdrawal of the
+                # same decision leaves the stored outcome alone (the disparity table counts it).
+                **({"decision": status} if status in DECISION_OUTCOMES else {}),
             }
         )
         problems += cells.problems
@@ -444,22 +469,53 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
 
 def import_vetting(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
     """Store vetting records. The key is (staff_id, level, decided_on): each decision is kept (refusal rates
-    need them), and re-importing one with a new status or expiry (e.g. granted → lapsed) is an alteration.
+    need them), and re-importing one with a new status or expiry (e.g. granted → lapsed) is an alteration;
+    the outcome of the decision (`decision`: granted or refused) stays as it was made. Levels are stored
+    in one spelling (`normalise_vetting_level`); a row stored under a key spelt otherwise (before levels
+    were normalised) is found by staff, level and decision date and keeps its key.
     An undecided application is keyed (staff_id, level, pending); when a decision for the same staff and
     level arrives and the batch does not also carry a pending row, the application becomes that decision
     (its key is renamed, recorded as an alteration of the pending record, then its fields altered)."""
     staff = existing_staff_ids(session, (row.values.get("staff_id", "") for row in rows))
     records = parse_vetting_rows(rows, staff)
-    _promote_pending_vetting(session, records, actor)
+    stored = _stored_vetting_keys(session, {r["staff_id"] for r in records})
+    for record in records:
+        record["vetting_key"] = stored.get(
+            (record["staff_id"], record["level"], record["decided_on"]), record["vetting_key"]
+        )
+    _promote_pending_vetting(session, records, actor, stored)
     return store_register(
         session, Vetting, records, kind="vetting", key="vetting_key", actor=actor, subjects=_staff_subject
     )
 
 
-def _promote_pending_vetting(session: Session, records: Sequence[dict[str, Any]], actor: str) -> None:
+def _stored_vetting_keys(
+    session: Session, staff_ids: Iterable[str]
+) -> dict[tuple[str, str, date | None], str]:
+    """(staff_id, level, decided_on) → the key it is stored under, for these staff."""
+    wanted = sorted(staff_ids)
+    found: dict[tuple[str, str, date | None], str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.vetting_key).where(
+            Vetting.staff_id.in_(wanted[start : start + _CHUNK])
+        )
+        found.update(((s, lv, d), key) for s, lv, d, key in session.execute(query))
+    return found
+
+
+def _promote_pending_vetting(
+    session: Session,
+    records: Sequence[dict[str, Any]],
+    actor: str,
+    stored_keys: Mapping[tuple[str, str, date | None], str],
+) -> None:
+    def pending_key(record: Mapping[str, Any]) -> str:
+        staff_id, level = record["staff_id"], record["level"]
+        return stored_keys.get((staff_id, level, None), vetting_key(staff_id, level, None))
+
     keys = {record["vetting_key"] for record in records}
     decided = [r for r in records if r["decided_on"] is not None]
-    wanted = {vetting_key(r["staff_id"], r["level"], None) for r in decided} - keys
+    wanted = {pending_key(r) for r in decided} - keys
     if not wanted:
         return
     pending = {
@@ -470,7 +526,7 @@ def _promote_pending_vetting(session: Session, records: Sequence[dict[str, Any]]
         return
     stored = _existing(session, Vetting.vetting_key, (r["vetting_key"] for r in decided))
     for record in decided:
-        old = vetting_key(record["staff_id"], record["level"], None)
+        old = pending_key(record)
         if old in pending and record["vetting_key"] not in stored:
             row = pending.pop(old)
             row.vetting_key = record["vetting_key"]
@@ -868,11 +924,16 @@ def _counts(label: str, members: Iterable[MemberTraining]) -> ComplianceCounts:
 def training_dashboard(session: Session, on: date, within_days: int = 60) -> TrainingDashboard:
     """Mandatory-training compliance by area and team on `on`: counts only, so nothing is logged.
 
-    A person is out of date if any course mandatory for their roles is missing or expired, else due soon
-    if one expires within `within_days`, else current. Staff without an area or team are counted under
+    Staff in service on `on` are counted (not leavers whose leave date is before it). A person is out of
+    date if any course mandatory for their roles is missing or expired, else due soon if one expires within
+    `within_days`, else current. Staff without an area or team are counted under
     "—". Courses are counted per person the course is mandatory for.
     """
-    staff = list(session.scalars(select(Staff).order_by(Staff.area_code, Staff.team_id, Staff.staff_id)))
+    staff = list(
+        session.scalars(
+            select(Staff).where(in_service(on)).order_by(Staff.area_code, Staff.team_id, Staff.staff_id)
+        )
+    )
     members = _members_training(session, staff, on, within_days)
     by_area: dict[str, list[MemberTraining]] = {}
     by_team: dict[str, dict[str, list[MemberTraining]]] = {}
@@ -914,8 +975,10 @@ def training_dashboard(session: Session, on: date, within_days: int = 60) -> Tra
 def team_training(
     session: Session, team_id: str, on: date, within_days: int, *, actor: str
 ) -> list[MemberTraining]:
-    """A team's members and their mandatory training, worst first. Names are shown: a consultation."""
-    staff = list(session.scalars(select(Staff).where(Staff.team_id == team_id).order_by(Staff.staff_id)))
+    """A team's members in service on `on` and their mandatory training, worst first. Names are shown: a
+    consultation."""
+    query = select(Staff).where(Staff.team_id == team_id, in_service(on)).order_by(Staff.staff_id)
+    staff = list(session.scalars(query))
     members = _members_training(session, staff, on, within_days)
     if members:
         ledger.record_consultation(
@@ -944,26 +1007,32 @@ def _staff_names(session: Session, ids: Iterable[str]) -> dict[str, Staff]:
 
 
 def renewals_due(session: Session, on: date, within_days: int, *, actor: str) -> list[RenewalDue]:
-    """The bring-forward list: each person's latest grant per level expiring by `on` + `within_days`,
-    expired ones included (soonest first), unless a later grant at that level replaces it. Logged."""
-    latest: dict[tuple[str, str], date] = {}
-    granted = select(Vetting.staff_id, Vetting.level, Vetting.expires_on).where(
-        Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_not(None)
-    )
-    for staff_id, level, expires_on in session.execute(granted):
-        key = (staff_id, level)
-        if expires_on is not None and (key not in latest or expires_on > latest[key]):
-            latest[key] = expires_on
-    never = {
-        (staff_id, level)
-        for staff_id, level in session.execute(
-            select(Vetting.staff_id, Vetting.level).where(
-                Vetting.status == VettingStatus.GRANTED.value, Vetting.expires_on.is_(None)
-            )
+    """The bring-forward list: for each person in service on `on` (no leave date before it), each level's
+    latest grant by decision date (decided by `on`, as `levels_in_force` reads them), listed when it
+    expires by `on` + `within_days`, expired ones included (soonest first). A later grant at that level
+    replaces an earlier one, whatever either's expiry: a grant that never expired, superseded by one that
+    does, no longer keeps the renewal off the list. Logged."""
+    latest: dict[tuple[str, str], tuple[date, date]] = {}  # (staff, level) → (decided on, expires on or max)
+    granted = (
+        select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.expires_on)
+        .join(Staff, Staff.staff_id == Vetting.staff_id)
+        .where(
+            Vetting.status == VettingStatus.GRANTED.value,
+            Vetting.decided_on.is_not(None),
+            Vetting.decided_on <= on,
+            in_service(on),
         )
-    }
+    )
+    for staff_id, level, decided_on, expires_on in session.execute(granted):
+        key, held = (staff_id, level), (decided_on or date.min, expires_on or date.max)
+        if key not in latest or held > latest[key]:  # the latest decision; on one day, the longest-lasting
+            latest[key] = held
     horizon = on.toordinal() + within_days
-    due = {k: v for k, v in latest.items() if v.toordinal() <= horizon and k not in never}
+    due = {
+        k: expires_on
+        for k, (_decided, expires_on) in latest.items()
+        if expires_on != date.max and expires_on.toordinal() <= horizon
+    }
     pending = {
         (staff_id, level)
         for staff_id, level in session.execute(
@@ -1018,7 +1087,7 @@ def vetting_backlog(session: Session, on: date, *, actor: str, oldest: int = 15)
     cases = []
     query = select(Vetting).where(Vetting.status.in_([s.value for s in UNDECIDED_VETTING]))
     for row in session.scalars(query):
-        applied = row.applied_on or row.created_at.date()
+        applied = row.applied_on or london_day(row.created_at)
         age = max(0, (on - applied).days)
         counts[row.status][_band(age)] += 1
         cases.append((age, row.staff_id, row.level, row.status, applied))
@@ -1058,7 +1127,9 @@ def vetting_disparity(
     session: Session, since: date, until: date, reference: str = "White", threshold: int | None = None
 ) -> DisparityTable:
     """Refusal rates of vetting decisions (granted or refused, decided in [since, until]) by ethnicity
-    group, with each group's risk ratio to the reference group and its 95% confidence interval.
+    group, counted by each decision's outcome as made (`Vetting.decision`: a grant later re-imported as
+    lapsed or withdrawn is still a grant), with each group's risk ratio to the reference group and its 95%
+    confidence interval.
 
     Method: risk ratio RR = (refused_g / decisions_g) / (refused_ref / decisions_ref); the interval is
     Katz's log method, exp(ln RR ± 1.96 · sqrt(1/a − 1/n₁ + 1/c − 1/n₀)) (scipy.stats.contingency.
@@ -1071,14 +1142,14 @@ def vetting_disparity(
 
     limit = suppression_threshold(session) if threshold is None else threshold
     query = (
-        select(Staff.ethnicity_group, Vetting.status, func.count())
+        select(Staff.ethnicity_group, Vetting.decision, func.count())
         .join(Staff, Staff.staff_id == Vetting.staff_id)
         .where(
-            Vetting.status.in_([VettingStatus.GRANTED.value, VettingStatus.REFUSED.value]),
+            Vetting.decision.in_([VettingStatus.GRANTED.value, VettingStatus.REFUSED.value]),
             Vetting.decided_on >= since,
             Vetting.decided_on <= until,
         )
-        .group_by(Staff.ethnicity_group, Vetting.status)
+        .group_by(Staff.ethnicity_group, Vetting.decision)
     )
     tally: dict[str | None, list[int]] = {}
     for group, status, number in session.execute(query):
@@ -1387,6 +1458,12 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
     return detail
 
 
+def decision_version(detail: DeclarationDetail) -> str:
+    """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
+    back: `decide_declaration` refuses a decision made on an out-of-date page."""
+    return f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+
+
 def decision_queue(
     session: Session, principal: Principal, on: date
 ) -> tuple[list[DeclarationDetail], list[DeclarationDetail]]:
@@ -1418,12 +1495,14 @@ def decision_queue(
     )
     shown = awaiting + reviews
     if shown:
+        # The people shown: each declarer and the person they declared (by subject id, where one is given).
+        people = {r.staff_id for r in shown} | {r.subject_id for r in shown if r.subject_id}
         ledger.record_consultation(
             session,
             actor=principal.actor,
             object_type="declaration_queue",
             object_id=principal.staff_id,
-            subjects=tuple(sorted({r.staff_id for r in shown})),
+            subjects=tuple(sorted(people)),
             justification="declarations awaiting my decision",
         )
     return _details(session, awaiting), _details(session, reviews)
@@ -1439,17 +1518,29 @@ def decide_declaration(
     reasons: str = "",
     review_on: str = "",
     today: date | None = None,
+    seen: str | None = None,
 ) -> DeclarationStatus:
     """The line manager's decision: approve, approve with conditions (conditions required) or reject
     (reasons required); approvals need a review date after today. The first decision is an
-    `authorisation` or `refusal` entry; a later one (at review) an `alteration` naming the previous one."""
-    row = session.get(Declaration, declaration_id)
+    `authorisation` or `refusal` entry; a later one (at review) an `alteration` naming the previous one.
+
+    The row is locked and read afresh first (PostgreSQL FOR UPDATE; SQLite's write lock serialises), so of
+    two decisions at once the second waits and sees the first. `seen` (the form's `decision_version` of
+    the declaration as it was shown) refuses a decision made on a page that is out of date: a second
+    press of the button, or a decision someone else recorded meanwhile, is not recorded again."""
+    row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise DeclarationError("There is no such declaration.")
     (detail,) = _details(session, [row])
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
-    day = today or date.today()
+    if seen is not None and seen != decision_version(detail):
+        when = f" on {london(detail.decided_at)}" if detail.decided_at else ""
+        raise DeclarationError(
+            f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "
+            "nothing was recorded. Open it again to see the decision before changing it."
+        )
+    day = today or london_today()
     problems: list[tuple[str, str]] = []
     if outcome not in {d.value for d in DECISIONS}:
         problems.append(("outcome", "choose approve, approve with conditions, or reject"))
@@ -1579,7 +1670,7 @@ def published_register(session: Session, kind: DeclarationKind) -> list[Publishe
     )
     return [
         PublishedDeclaration(
-            declared_on=row.declared_at.date(),
+            declared_on=london_day(row.declared_at),
             area_code=area,
             organisation=row.organisation,
             description=row.description,

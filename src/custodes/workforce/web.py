@@ -229,7 +229,7 @@ def _vetting_context(request: Request, db: Db, viewer: Principal) -> dict[str, A
     on = london_day(utcnow())
     params = request.query_params
     within = _number(params.get("within"), 90, 0, 730)
-    since = _date(params.get("since"), date(on.year - 5, on.month, min(on.day, 28)))  # five years
+    since = _date(params.get("since"), workforce.add_months(on, -60))  # five years (29 Feb: 28 Feb)
     until = _date(params.get("until"), on)
     reference = params.get("reference", "White")
     if reference not in ETHNICITY_GROUPS:
@@ -463,7 +463,7 @@ def _register_query(request: Request) -> tuple[str, str]:
 def _register_cells(d: DeclarationDetail) -> list[Any]:
     return [
         d.declaration_id,
-        d.declared_at.date(),
+        london_day(d.declared_at),
         d.staff_id,
         d.staff_name,
         d.team_id,
@@ -666,6 +666,7 @@ def _declaration_page(
         problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
+        seen=workforce.decision_version(detail),
     )
 
 
@@ -684,6 +685,7 @@ def decide_declaration(
     conditions: Text = "",
     reasons: Text = "",
     review_on: Text = "",
+    seen: Text = "",
 ) -> Any:
     try:
         status = workforce.decide_declaration(
@@ -695,6 +697,7 @@ def decide_declaration(
             reasons=reasons,
             review_on=review_on,
             today=london_day(utcnow()),
+            seen=seen or None,
         )
     except workforce.DeclarationError as error:
         return done_redirect("/declarations/queue", str(error))
