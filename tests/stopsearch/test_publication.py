@@ -254,6 +254,29 @@ def test_no_population_figures_means_no_rates_but_outcomes_still_given() -> None
     assert "found what they were looking for" in text
 
 
+def test_a_force_with_no_resident_population_says_why_there_are_no_rates() -> None:
+    report = make_report()
+    for entry in report["groups"].values():
+        entry.update(population=None, rate_per_1000=None, ratio_to_white=None, ratio_ci95=None,
+                     ratio_bounds_unknown=None)  # fmt: skip
+    report["no_resident_population"] = "British Transport Police polices railways, which have no residents"
+    html = publication.render_html(report, force_name="British Transport Police", threshold=THRESHOLD)
+    assert (
+        "No rates per 1,000 residents or ratios are given: British Transport Police polices railways, "
+        "which have no residents. The table gives the number of searches."
+    ) in html
+    assert "No population figures are held" not in html
+
+
+def test_a_rate_above_one_per_resident_is_flagged_without_giving_counts_away() -> None:
+    report = make_report()
+    report["groups"]["Black"]["rate_per_1000"] = 4_310.9
+    html = publication.render_html(report, force_name="City", threshold=THRESHOLD)
+    assert "Caution: the rate for Black people is above 1,000 searches per 1,000 residents" in html
+    report["groups"]["Black"]["rate_per_1000"] = 40.0
+    assert "Caution:" not in publication.render_html(report, force_name="City", threshold=THRESHOLD)
+
+
 def test_a_force_without_drug_search_types_gets_no_drugs_sentence() -> None:
     report = make_report()
     report["drugs"] = {"possession": {}, "supply": {}}

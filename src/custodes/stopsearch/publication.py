@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import MONTH_NAMES, month_title
 from custodes.stopsearch import charts
+from custodes.stopsearch.analysis import IMPLAUSIBLE_RATE_PER_1000
 from custodes.stopsearch.charts import ratio_places, shown
 from custodes.stopsearch.schemas import GROUPS, POPULATION_GROUPS, REFERENCE_GROUP, Report
 from custodes.stopsearch.suppression import Published, published
@@ -450,6 +451,13 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         "summary": summary(report, threshold, marks),
         "charts": charts.chart_uris(report, threshold, marks),
         "has_population": any(groups.get(g, {}).get("population") for g in POPULATION_GROUPS),
+        "no_residents": report.get("no_resident_population"),
+        "implausible_rates": [
+            _people(g)
+            for g in GROUPS
+            if (groups.get(g, {}).get("rate_per_1000") or 0) > IMPLAUSIBLE_RATE_PER_1000
+            and marks.shown(("S", "g", g))
+        ],
         "rate_rows": _rate_rows(report, marks),
         "outcome_rows": [(g, *_outcome_cells(groups[g], marks, "g", g)) for g in GROUPS if g in groups],
         "object_rows": [
