@@ -212,6 +212,25 @@ def test_alerts_about_people_the_viewer_declared_are_kept_from_them(
     assert casework.unseen(db, ben).subject_ids >= {"N11", "N20"}
 
 
+def test_what_is_kept_from_a_viewer_is_worked_out_once_until_the_session_writes(
+    db: Session, carol: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    work_out = casework._work_out_unseen
+    monkeypatch.setattr(
+        casework,
+        "_work_out_unseen",
+        lambda session, viewer: calls.append(viewer.staff_id) or work_out(session, viewer),
+    )
+    first = casework.unseen(db, carol)
+    assert casework.unseen(db, carol) is first and casework.alert_hidden(db, "AL-NEIGHBOUR", carol) is False
+    assert calls == [UNIT]
+    declare(db, "D-C2", UNIT, "relative", surname="DOE", forenames="J", postcode="me14 1xx")
+    db.flush()  # a write: who is close to the viewer may have changed
+    assert casework.alert_hidden(db, "AL-NEIGHBOUR", carol) is True
+    assert calls == [UNIT, UNIT]
+
+
 def test_a_rejected_declaration_hides_nothing(db: Session, settings: Settings, carol: Principal) -> None:
     declare(db, "D-C2", UNIT, "friend", subject_id="N9")
     declaration = db.get(Declaration, "D-C2")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, case, event, func, literal, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
@@ -432,6 +432,9 @@ def _household_subjects(session: Session, viewer: Principal, household_m: float)
     return found
 
 
+_UNSEEN = "custodes.casework.unseen"
+
+
 def unseen(session: Session, viewer: Principal) -> Unseen:
     """What casework keeps from this viewer, so that nobody triages alerts about themself or people close to
     them. Alerts by: the viewer; members of staff they declared (matched by name with date of birth or home
@@ -439,7 +442,26 @@ def unseen(session: Session, viewer: Principal) -> Unseen:
     and home postcode, or homes within `household_distance_m`). Alerts about: records that are the viewer
     (`staff:<id>`, or as the SELF rule matches them); records of people they declared; records of their
     household (their surname and home postcode, or within `household_distance_m` of their home). Nothing is
-    logged (rule checking)."""
+    logged (rule checking).
+
+    Worked out once per viewer until the session writes, commits or rolls back: one page asks it several
+    times, and each time reads every member of staff's surname."""
+    known: dict[str, Unseen] = session.info.setdefault(_UNSEEN, {})
+    found = known.get(viewer.staff_id)
+    if found is None:
+        found = known[viewer.staff_id] = _work_out_unseen(session, viewer)
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_unseen(session: Session, *_args: Any) -> None:
+    """A write (a declaration, a staff record, an import) or another transaction may change who is close."""
+    session.info.pop(_UNSEEN, None)
+
+
+def _work_out_unseen(session: Session, viewer: Principal) -> Unseen:
     limit = monitoring.thresholds(session).household_m
     own = set(session.scalars(_own_subjects(session, viewer)))
     declared, keys = _declared_subjects(session, viewer)
