@@ -6,8 +6,6 @@ then the action's), reading it afresh: the second waits for the first and sees w
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,25 +32,7 @@ def _one_while_the_other_is_open(
     factory: sessionmaker[Session], first: Callable[[Session], object], second: Callable[[Session], object]
 ) -> BaseException | None:
     """`second` starts while `first` holds its uncommitted change; returns the second's error, if any."""
-    outcome: list[BaseException | None] = []
-
-    def late() -> None:
-        with factory() as session:
-            try:
-                second(session)
-                session.commit()
-                outcome.append(None)
-            except BaseException as error:  # reported to the test, not lost in the thread
-                outcome.append(error)
-
-    with factory() as session:
-        first(session)
-        waiting = threading.Thread(target=late)
-        waiting.start()
-        time.sleep(0.5)  # not a timing assertion: lets the second reach its lock first
-        session.commit()
-    waiting.join(30)
-    return outcome[0]
+    return at_once(factory, first, second)[0]
 
 
 def test_closing_while_an_action_is_being_added_waits_and_is_refused(
