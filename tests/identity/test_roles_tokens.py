@@ -616,8 +616,9 @@ def test_a_sensitive_role_waits_for_the_holder_to_set_a_password_an_administrato
     message = _flash(refused)
     assert message.startswith("Not done: PC's password was last set by PA (")
     assert message.endswith(
-        "), not by PC: PC must first set their own password (or the operator set it on the server, custodes "
-        "account set-password) before being given the ccu role"
+        "), not by PC: PC must first set their own password (My record, Change your password: "
+        "/me/password), or the operator set it on the server (custodes account set-password), before being "
+        "given the ccu role"
     )
     assert _roles(db, "PC") == {Role.OFFICER}
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as intruder:

@@ -100,6 +100,14 @@ def test_matrix_covers_both_outcomes() -> None:
             assert holders != set(Role), f"{route}: every role holds {route.permission}"
 
 
+def test_every_role_may_change_their_own_password() -> None:
+    """/me/password is in the matrix below like every route; it must stay open to every role."""
+    declared = {(r.method, r.path): r.permission for r in HTML_PROTECTED}
+    for method in ("GET", "POST"):
+        assert declared[(method, "/me/password")] == Permission.SELF_VIEW
+    assert all(Permission.SELF_VIEW in ROLE_PERMISSIONS[role] for role in Role)
+
+
 # --------------------------------------------------------------------------- staff, by role
 
 

@@ -51,6 +51,15 @@ class LoginOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordChange:
+    """The outcome of a member of staff changing their own password: on refusal, the field at fault."""
+
+    ok: bool
+    message: str
+    field: str | None = None  # current_password / new_password / new_password_again
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     staff_id: str
     display_name: str

@@ -25,6 +25,7 @@ from custodes.identity.schemas import (
     AccountView,
     ConfigItem,
     LoginOutcome,
+    PasswordChange,
     Principal,
     RoleChangeResult,
     RoleRequestView,
@@ -39,6 +40,8 @@ from custodes.settings import DEFAULT_API_TOKEN_DAYS, Settings
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
 MIN_PASSWORD_LENGTH = 12
+# The rule every password meets, however it is set (screens, command line); shown beside the field.
+PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not your staff number."
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
 _SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -254,13 +257,23 @@ def list_accounts(
     return views, total
 
 
+def password_problem(staff_id: str, password: str) -> str | None:
+    """What is wrong with `password` for this account under the password rule (`PASSWORD_RULE`), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if password.strip().casefold() == staff_id.strip().casefold():
+        return "a password cannot be the staff number"
+    return None
+
+
 def set_password(
     session: Session, staff_id: str, password: str, actor: str, keep_session: str | None = None
 ) -> None:
     """Set an account's password and end its sessions: every one, or every one but `keep_session` (the
     session token of the holder changing their own password, who stays logged in there)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise IdentityError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(staff_id, password)
+    if problem is not None:
+        raise IdentityError(problem)
     account = _account(session, staff_id)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = utcnow()
@@ -436,9 +449,9 @@ def _approval_problem(session: Session, request: RoleRequest, account: Account) 
         when = london(account.password_changed_at) or "at an unknown time"
         return (
             f"{account.staff_id}'s password was last set by {setter} ({when}), not by {account.staff_id}: "
-            f"{account.staff_id} must first set their own password (or the operator set it on the server, "
-            f"custodes account set-password) before being given the "
-            f"{', '.join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))} role"
+            f"{account.staff_id} must first set their own password (My record, Change your password: "
+            "/me/password), or the operator set it on the server (custodes account set-password), before "
+            f"being given the {', '.join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))} role"
         )
     return None
 
@@ -501,11 +514,7 @@ def authenticate(
         return LoginOutcome(False, _REFUSED)
     valid, new_hash = _hasher.verify_and_update(password, account.password_hash)
     if not valid:
-        account.failed_logins += 1
-        reason = "wrong password"
-        if account.failed_logins >= settings.login_lockout_failures:
-            account.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            reason = "wrong password; account locked"
+        reason = "wrong password; account locked" if _count_failure(account, settings) else "wrong password"
         _record_login_failure(session, staff_id, account, reason, client)
         return LoginOutcome(False, _REFUSED)
     if new_hash is not None:
@@ -537,19 +546,101 @@ def authenticate(
     return LoginOutcome(True, "Logged in.", account.staff_id, token)
 
 
+def _count_failure(account: Account, settings: Settings) -> bool:
+    """Count a wrong password against the account; True if that locks it."""
+    account.failed_logins += 1
+    if account.failed_logins >= settings.login_lockout_failures:
+        account.locked_until = utcnow() + timedelta(minutes=settings.login_lockout_minutes)
+        return True
+    return False
+
+
 def _record_login_failure(
-    session: Session, attempted: str, account: Account | None, reason: str, client: str
+    session: Session,
+    attempted: str,
+    account: Account | None,
+    reason: str,
+    client: str,
+    actor: str = "system:identity",
 ) -> None:
     ledger.record(
         session,
         EntryDraft(
-            actor="system:identity",
+            actor=actor,
             op=Op.LOGIN_FAILED,
             object_type="account",
             object_id=account.staff_id if account is not None else None,
             detail={"reason": reason, "client": client[:100], "attempted_name_sha256": _sha256(attempted)},
         ),
     )
+
+
+def change_own_password(
+    session: Session,
+    settings: Settings,
+    holder: Principal,
+    current: str,
+    new: str,
+    repeated: str,
+    client: str,
+    current_session: str | None,
+) -> PasswordChange:
+    """A member of staff changes their own password, whatever their roles (My record, Change your password).
+
+    The current password is checked as a log-in checks it: a wrong one is a `login_failed` entry and counts
+    towards the account's lock-out, and while the account is locked even the right one is refused (the
+    caller applies the log-in rate limit too). Then the new one, typed twice, must meet the password rule
+    (`password_problem`) and differ from the current one. On success the holder has set it
+    (`password_set_by`, so a sensitive role may then be granted), every session of the account but
+    `current_session` ends, and the change is a ledger entry (`set_password`). The caller commits whatever
+    the outcome: a refusal is recorded too."""
+    account = session.get(Account, holder.staff_id, with_for_update=True)  # failures counted in turn
+    if account is None:
+        raise IdentityError(f"no account {holder.staff_id!r}")
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        _hasher.verify(current, _DUMMY_HASH)  # as slow as any other answer
+        _record_login_failure(
+            session, holder.staff_id, account, "account locked; changing password", client, holder.actor
+        )
+        return PasswordChange(
+            False,
+            "Current password: your account is locked after repeated wrong passwords, until "
+            f"{london(account.locked_until)}. Try again then, or ask an administrator to unlock it.",
+            "current_password",
+        )
+    valid = account.password_hash is not None and _hasher.verify(current, account.password_hash)
+    if not valid:
+        if account.password_hash is None:
+            _hasher.verify(current, _DUMMY_HASH)
+        locked = _count_failure(account, settings)
+        reason = "wrong current password when changing password" + ("; account locked" if locked else "")
+        _record_login_failure(session, holder.staff_id, account, reason, client, holder.actor)
+        message = "Current password: that is not the password you log in with."
+        if locked:
+            message += (
+                f" Your account is now locked for {settings.login_lockout_minutes} minutes, as after "
+                "repeated wrong passwords at log-in: try again then, or ask an administrator to unlock it."
+            )
+        else:
+            message += " Repeated wrong passwords lock the account, as they do at log-in."
+        return PasswordChange(False, message, "current_password")
+    account.failed_logins = 0  # the right password: failures count only when consecutive, as at log-in
+    problem = password_problem(holder.staff_id, new)
+    if problem is not None:
+        return PasswordChange(False, f"New password: {problem}.", "new_password")
+    if new == current:
+        return PasswordChange(
+            False, "New password: it is your current password. Choose a different one.", "new_password"
+        )
+    if new != repeated:
+        return PasswordChange(
+            False,
+            "New password again: it does not match the new password. Type the same new password in both.",
+            "new_password_again",
+        )
+    set_password(session, holder.staff_id, new, holder.actor, keep_session=current_session)
+    return PasswordChange(True, "Password changed. Your other sessions have been logged out.")
 
 
 def resolve_session(session: Session, settings: Settings, token: str) -> Principal | None:

@@ -37,6 +37,9 @@ Viewer = Annotated[Principal, Depends(require(Permission.ACCOUNTS_VIEW))]
 Manager = Annotated[Principal, Depends(require(Permission.ACCOUNTS_MANAGE))]
 TokenManager = Annotated[Principal, Depends(require(Permission.TOKENS_MANAGE))]
 ConfigManager = Annotated[Principal, Depends(require(Permission.CONFIG_MANAGE))]
+Holder = Annotated[Principal, Depends(require(Permission.SELF_VIEW))]  # every member of staff, any role
+Secret = Annotated[str, Form(max_length=1024)]
+OWN_PASSWORD = "/me/password"  # noqa: S105 - a path, not a secret
 
 
 def _safe_next(target: str | None) -> str:
@@ -121,6 +124,63 @@ def logout(request: Request, db: Db) -> Response:
     response = done_redirect("/login", "You have logged out.")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+# --------------------------------------------------------------------------- one's own password
+
+
+def _password_page(request: Request, db: Db, holder: Principal, status_code: int = 200, **extra: Any) -> Any:
+    return render(
+        request,
+        "password.html",
+        status_code,
+        title="Change your password",
+        account=identity.get_account(db, holder.staff_id),  # one's own account: not logged
+        me=holder.actor,
+        rule=identity.PASSWORD_RULE,
+        min_length=identity.MIN_PASSWORD_LENGTH,
+        **extra,
+    )
+
+
+@router.get(OWN_PASSWORD)
+def own_password_form(request: Request, db: Db, holder: Holder) -> Any:
+    return _password_page(request, db, holder)
+
+
+@router.post(OWN_PASSWORD)
+def change_own_password(
+    request: Request,
+    db: Db,
+    holder: Holder,
+    current_password: Secret = "",
+    new_password: Secret = "",
+    new_password_again: Secret = "",
+) -> Any:
+    """Every member of staff changes their own password here; a wrong current password counts as a failed
+    log-in does (the log-in rate limit per address, the account's lock-out, a `login_failed` entry)."""
+    if not request.app.state.login_limit.hit(client_address(request)):
+        return _password_page(
+            request,
+            db,
+            holder,
+            429,
+            error="Too many password attempts from this computer. Wait a minute and try again.",
+            wrong="current_password",
+        )
+    outcome = identity.change_own_password(
+        db,
+        request.app.state.settings,
+        holder,
+        current_password,
+        new_password,
+        new_password_again,
+        client_address(request),
+        session_token(request),
+    )
+    if not outcome.ok:
+        return _password_page(request, db, holder, 400, error=outcome.message, wrong=outcome.field)
+    return _back(OWN_PASSWORD, outcome.message)
 
 
 # --------------------------------------------------------------------------- accounts
