@@ -219,11 +219,30 @@ def test_a_password_set_on_the_command_line_ends_every_session(
 def test_changing_ones_own_password_ends_every_other_session(
     app: FastAPI, client: TestClient, db: Session
 ) -> None:
+    """On one's own page, which asks for the current password. The administrators' form used to set an
+    administrator's own password without it (a stolen session could take the account over, and log the
+    real administrator out): it now refuses, and points to that page."""
     make_account(db, "P3", {Role.ADMIN})
     with _second_client(app) as elsewhere:
         log_in(elsewhere, "P3")
         log_in(client, "P3")
-        response = post_form(client, "/admin/accounts/P3/password", {"password": "my own new password"})
+        refused = post_form(client, "/admin/accounts/P3/password", {"password": "my own new password"})
+        assert (
+            "Not done: to change your own password use My record, Change your password (/me/password): it "
+            "asks for your current one"
+        ) in unquote(refused.headers["location"])  # type: ignore[attr-defined]
+        assert 'href="/me/password"' in client.get("/admin/accounts/P3").text
+        assert 'action="/admin/accounts/P3/password"' not in client.get("/admin/accounts/P3").text
+        assert not _goes_to_login(elsewhere)
+        response = post_form(
+            client,
+            "/me/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": "my own new password",
+                "new_password_again": "my own new password",
+            },
+        )
         location = unquote(response.headers["location"])  # type: ignore[attr-defined]
         assert "Password changed. Your other sessions have been logged out." in location
         assert client.get("/admin/accounts").status_code == 200  # this session goes on

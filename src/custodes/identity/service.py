@@ -41,7 +41,7 @@ _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
 MIN_PASSWORD_LENGTH = 12
 # The rule every password meets, however it is set (screens, command line); shown beside the field.
-PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not your staff number."
+PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not the staff number."
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
 _SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -284,23 +284,26 @@ def set_password(
     _record_account(session, Op.ALTERATION, actor, staff_id, fields=["password"], sessions_ended=ended)
 
 
-def reset_password(
-    session: Session, staff_id: str, password: str, actor: Principal, current_session: str | None = None
-) -> None:
-    """An administrator sets someone's password (screens). Not for another account holding a sensitive role:
-    whoever knows its password can act as it, so those are reset on the server
-    (`custodes account set-password`), where the operator is trusted.
+def reset_password(session: Session, staff_id: str, password: str, actor: Principal) -> None:
+    """An administrator sets someone else's password (screens); every session of the account ends.
 
-    The account's sessions end; when it is the administrator's own password, all but `current_session` (the
-    session making the change)."""
+    Not for another account holding a sensitive role: whoever knows its password can act as it, so those
+    are reset on the server (`custodes account set-password`), where the operator is trusted. Not for the
+    administrator's own account either: that is changed, like anyone's, on their own page
+    (`change_own_password`), which asks for the current password; else a stolen administrator's session
+    could set the password without knowing it, and end the real administrator's sessions."""
+    if staff_id == actor.staff_id:
+        raise IdentityError(
+            "to change your own password use My record, Change your password (/me/password): it asks for "
+            "your current one"
+        )
     sensitive = _roles_of(_account(session, staff_id)) & NEEDS_SECOND_ADMIN
-    own = staff_id == actor.staff_id
-    if not own and sensitive:
+    if sensitive:
         raise IdentityError(
             f"{staff_id} holds the {', '.join(sorted(map(str, sensitive)))} role: their password can only be "
             "changed by them or on the server (custodes account set-password)"
         )
-    set_password(session, staff_id, password, actor.actor, keep_session=current_session if own else None)
+    set_password(session, staff_id, password, actor.actor)
 
 
 def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:

@@ -223,6 +223,8 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         role_titles=ROLE_TITLES,
         sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
         can_manage=viewer.can(Permission.ACCOUNTS_MANAGE),
+        password_rule=identity.PASSWORD_RULE,
+        min_length=identity.MIN_PASSWORD_LENGTH,
     )
 
 
@@ -245,19 +247,11 @@ def change_roles(
 
 
 @router.post("/admin/accounts/{staff_id}/password")
-def set_password(
-    request: Request,
-    db: Db,
-    manager: Manager,
-    staff_id: str,
-    password: Annotated[str, Form(max_length=1024)] = "",
-) -> Any:
+def set_password(db: Db, manager: Manager, staff_id: str, password: Secret = "") -> Any:
     path = f"/admin/accounts/{quote(staff_id)}"
 
     def action() -> str:
-        identity.reset_password(db, staff_id, password, manager, current_session=session_token(request))
-        if staff_id == manager.staff_id:
-            return "Password changed. Your other sessions have been logged out."
+        identity.reset_password(db, staff_id, password, manager)
         return "Password set. Give it to the member of staff in person."
 
     return _apply(path, action)
