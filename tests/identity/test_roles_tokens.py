@@ -681,3 +681,105 @@ def test_the_gate_refuses_a_cached_token_once_it_expires(client: TestClient, db:
     assert client.post("/api/v1/access-check", headers=headers, json={}).status_code == 422  # admitted
     time.sleep(max(0.0, (row.expires_at - utcnow()).total_seconds()) + 0.05)
     assert client.post("/api/v1/access-check", headers=headers, json={}).status_code == 401
+
+
+# --------------------------------------------------------------------------- tokens whose maker has gone
+
+
+def _pending_token(db: Session, maker: str, name: str) -> tuple[str, int]:
+    token, pending = identity.request_api_token(db, name, ["ledger:read"], 30, 90, _principal(db, maker))
+    assert pending
+    return token, db.scalars(select(ApiToken.id).where(ApiToken.name == name)).one()
+
+
+@pytest.mark.parametrize("how", ["loses admin", "disabled", "left the force"])
+def test_a_pending_token_is_cancelled_when_its_maker_no_longer_manages_tokens(how: str, db: Session) -> None:
+    """As pending role requests are: else a second administrator could still approve a token made by an
+    administrator who had since been suspended, and it would work."""
+    from custodes.kit.timefmt import london_day
+
+    make_account(db, "TA", {Role.ADMIN}, password=None)
+    make_account(db, "TB", {Role.ADMIN}, password=None)
+    make_account(db, "TZ", {Role.OFFICER}, password=None)
+    token, token_id = _pending_token(db, "TA", "made by TA")
+    _other, other_id = _pending_token(db, "TB", "made by TB")
+    asked = identity.change_roles(db, "TZ", {Role.OFFICER, Role.DPU}, _principal(db, "TA"))
+    if how == "loses admin":
+        assert identity.change_roles(db, "TA", {Role.OFFICER}, _principal(db, "TB")).applied
+        why = "no longer manages tokens"
+    elif how == "disabled":
+        identity.set_active(db, "TA", False, _principal(db, "TB"))
+        why = "was disabled"
+    else:
+        identity.set_last_day(db, "TA", london_day(utcnow()) - timedelta(days=1), "system:import")
+        why = "has left the force"
+    db.commit()
+    row = db.get(ApiToken, token_id)
+    assert row is not None and row.approval == "cancelled" and row.approved_at is not None
+    assert db.get(ApiToken, other_id).approval == "pending"  # type: ignore[union-attr]
+    entry = _entries(db, "configuration", object_type="api_token", object_id=str(token_id))[0]
+    assert entry.detail == {
+        "action": "cancelled",
+        "name": "made by TA",
+        "cancelled": f"TA, who made it, {why}",
+    }
+    assert entry.actor == row.approved_by
+    with pytest.raises(identity.IdentityError) as refused:
+        identity.decide_api_token(db, token_id, True, _principal(db, "TB"))
+    assert str(refused.value) == (
+        f"API token {token_id} is not awaiting approval (it was cancelled): make a new one if it is needed"
+    )
+    assert identity.resolve_api_token(db, token) is None
+    assert db.get(RoleRequest, asked.request_id).outcome == "cancelled"  # type: ignore[union-attr]
+
+
+def test_the_tokens_screen_never_approves_a_cancelled_or_declined_token(
+    client: TestClient, db: Session
+) -> None:
+    make_account(db, "TC", {Role.ADMIN}, password=None)
+    make_account(db, "TD", {Role.ADMIN})
+    make_account(db, "TE", {Role.ADMIN}, password=None)
+    cancelled, cancelled_id = _pending_token(db, "TC", "cancelled one")
+    declined, declined_id = _pending_token(db, "TE", "declined one")
+    identity.set_active(db, "TC", False, _principal(db, "TE"))
+    identity.decide_api_token(db, declined_id, False, _principal(db, "TD"))
+    db.commit()
+    _switch(client, "TD")
+    page = client.get("/admin/tokens").text
+    assert "Cancelled" in page and "whoever made it no longer manages tokens" in page
+    assert f"/admin/tokens/{cancelled_id}/decision" not in page
+    assert f"/admin/tokens/{declined_id}/decision" not in page
+    for token_id, was in ((cancelled_id, "cancelled"), (declined_id, "declined")):
+        refused = post_form(client, f"/admin/tokens/{token_id}/decision", {"decision": "approve"})
+        assert _flash(refused) == (
+            f"Not done: API token {token_id} is not awaiting approval (it was {was}): make a new one if it "
+            "is needed"
+        )
+        assert db.get(ApiToken, token_id).approval == was  # type: ignore[union-attr]
+    for token in (cancelled, declined):
+        assert client.get("/api/v1/token", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_approval_is_refused_when_the_maker_or_requester_is_past_their_last_day(db: Session) -> None:
+    """Past the last day of service an account is no longer used (log-in refused) though still enabled
+    until an import or an administrator disables it: its pending token or request is not approved."""
+    from custodes.identity.models import Account
+    from custodes.kit.timefmt import london_day
+
+    make_account(db, "TF", {Role.ADMIN}, password=None)
+    make_account(db, "TG", {Role.ADMIN}, password=None)
+    make_account(db, "TH", {Role.OFFICER}, password=None)
+    _token, token_id = _pending_token(db, "TF", "made by a leaver")
+    asked = identity.change_roles(db, "TH", {Role.OFFICER, Role.AUDITOR}, _principal(db, "TF"))
+    assert asked.request_id is not None
+    account = db.get(Account, "TF")
+    assert account is not None
+    account.active_until = london_day(utcnow()) - timedelta(days=1)  # the day has passed; still enabled
+    db.flush()
+    with pytest.raises(identity.IdentityError) as refused:
+        identity.decide_api_token(db, token_id, True, _principal(db, "TG"))
+    assert str(refused.value) == f"TF, who made API token {token_id}, no longer manages tokens: decline it"
+    with pytest.raises(identity.IdentityError, match="TF, who asked, no longer manages accounts"):
+        identity.decide_role_request(db, asked.request_id, True, _principal(db, "TG"))
+    identity.decide_api_token(db, token_id, False, _principal(db, "TG"))  # declining is allowed
+    identity.decide_role_request(db, asked.request_id, False, _principal(db, "TG"))

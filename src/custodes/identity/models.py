@@ -68,10 +68,11 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(80))  # the ledger actor: staff:<id>, or system:cli
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # refused from then on
-    # pending / approved / declined (made on the screens: a second administrator decides), not_needed (made
-    # on the server), before_approvals (made before migration 0012). Only pending and declined are refused.
+    # pending / approved / declined (made on the screens: a second administrator decides), cancelled (still
+    # pending when its maker lost the admin role, was disabled or left), not_needed (made on the server),
+    # before_approvals (made before migration 0012). Pending, declined and cancelled are refused.
     approval: Mapped[str] = mapped_column(String(16))
-    approved_by: Mapped[str | None] = mapped_column(String(80))  # who approved or declined it
+    approved_by: Mapped[str | None] = mapped_column(String(80))  # who approved, declined or cancelled it
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -43,6 +43,8 @@ MIN_PASSWORD_LENGTH = 12
 # The rule every password meets, however it is set (screens, command line); shown beside the field.
 PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not the staff number."
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
+# The approval states in which a token works (until it expires or is revoked); any other is refused.
+_TOKEN_WORKS = frozenset({"approved", "not_needed", "before_approvals"})
 _SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
@@ -134,6 +136,7 @@ def set_last_day(session: Session, staff_id: str, last_day: date | None, actor: 
     if last_day is not None and last_day < london_day(utcnow()) and account.active:
         account.active = False
         _end_sessions(session, staff_id)
+        _withdraw_pending(session, actor, staff_id, "has left the force")
         changed.append("active")
     if changed:
         _record_account(session, Op.ALTERATION, actor, staff_id, fields=changed)
@@ -184,6 +187,11 @@ def _set_roles(session: Session, account: Account, roles: set[Role], actor: str)
             pending & (RoleRequest.requested_by == account.staff_id),
             f"{account.staff_id}, who asked, no longer manages accounts",
         )
+    tokens = Permission.TOKENS_MANAGE
+    if tokens in permissions_for(before) and tokens not in permissions_for(roles):
+        _cancel_tokens(
+            session, actor, account.staff_id, f"{account.staff_id}, who made it, no longer manages tokens"
+        )
 
 
 def _cancel_requests(session: Session, actor: str, where: ColumnElement[bool], reason: str) -> None:
@@ -194,6 +202,42 @@ def _cancel_requests(session: Session, actor: str, where: ColumnElement[bool], r
         _record_account(
             session, Op.CONFIGURATION, actor, request.staff_id, request=request.id, cancelled=reason
         )
+
+
+def _cancel_tokens(session: Session, actor: str, staff_id: str, reason: str) -> None:
+    """Cancel the API tokens this member of staff made on the screens that still await a second
+    administrator: approved after their maker lost the admin role or was disabled, they would work."""
+    query = select(ApiToken).where(
+        ApiToken.created_by == f"staff:{staff_id}",
+        ApiToken.approval == "pending",
+        ApiToken.revoked_at.is_(None),
+    )
+    for row in session.scalars(query.order_by(ApiToken.id)):
+        row.approval = "cancelled"
+        row.approved_by = actor
+        row.approved_at = utcnow()
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.CONFIGURATION,
+                object_type="api_token",
+                object_id=str(row.id),
+                detail={"action": "cancelled", "name": row.name, "cancelled": reason},
+            ),
+        )
+
+
+def _withdraw_pending(session: Session, actor: str, staff_id: str, why: str) -> None:
+    """An administrator disabled or gone: the role requests they asked for and the tokens they made that
+    still await a second administrator are cancelled, each with a ledger entry saying why."""
+    _cancel_requests(
+        session,
+        actor,
+        RoleRequest.outcome.is_(None) & (RoleRequest.requested_by == staff_id),
+        f"{staff_id}, who asked, {why}",
+    )
+    _cancel_tokens(session, actor, staff_id, f"{staff_id}, who made it, {why}")
 
 
 def _account(session: Session, staff_id: str) -> Account:
@@ -314,12 +358,7 @@ def set_active(session: Session, staff_id: str, active: bool, actor: Principal) 
         account.active = active
         if not active:
             _end_sessions(session, staff_id)
-            _cancel_requests(
-                session,
-                actor.actor,
-                RoleRequest.outcome.is_(None) & (RoleRequest.requested_by == staff_id),
-                f"{staff_id}, who asked, was disabled",
-            )
+            _withdraw_pending(session, actor.actor, staff_id, "was disabled")
         _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["active"], active=active)
 
 
@@ -425,6 +464,16 @@ def _password_setter(account: Account, added: set[Role]) -> str | None:
     return setter.removeprefix("staff:")
 
 
+def _still_holds(session: Session, staff_id: str, permission: Permission) -> bool:
+    """The account exists, may be used today (enabled, not past its last day) and holds `permission`."""
+    account = session.get(Account, staff_id)
+    return (
+        account is not None
+        and in_service(account, london_day(utcnow()))
+        and permission in permissions_for(_roles_of(account))
+    )
+
+
 def _approval_problem(session: Session, request: RoleRequest, account: Account) -> str | None:
     """Why a pending request cannot be approved as it stands, or None."""
     if request.from_roles is None:
@@ -439,12 +488,7 @@ def _approval_problem(session: Session, request: RoleRequest, account: Account) 
             f"{', '.join(sorted(then)) or 'none'}; now: {', '.join(sorted(now)) or 'none'}): decline it and "
             "ask again"
         )
-    requester = session.get(Account, request.requested_by)
-    if (
-        requester is None
-        or not requester.active
-        or Permission.ACCOUNTS_MANAGE not in permissions_for(_roles_of(requester))
-    ):
+    if not _still_holds(session, request.requested_by, Permission.ACCOUNTS_MANAGE):
         return f"{request.requested_by}, who asked, no longer manages accounts: decline it"
     added = parse_roles(request.roles.split(";")) - now
     setter = _password_setter(account, added)
@@ -772,12 +816,20 @@ def request_api_token(
 def decide_api_token(session: Session, token_id: int, approve: bool, actor: Principal) -> None:
     """A second administrator approves (the token then works until it expires) or declines a token."""
     row = session.get(ApiToken, token_id, with_for_update=True)
-    if row is None or row.approval != "pending" or row.revoked_at is not None:
-        raise IdentityError(f"API token {token_id} does not exist or is not awaiting approval")
+    if row is None:
+        raise IdentityError(f"API token {token_id} does not exist")
+    if row.approval != "pending" or row.revoked_at is not None:
+        was = "revoked" if row.revoked_at is not None else row.approval.replace("_", " ")
+        raise IdentityError(
+            f"API token {token_id} is not awaiting approval (it was {was}): make a new one if it is needed"
+        )
     if row.created_by == actor.actor:
         raise IdentityError("a second administrator must decide on this token, not the one who made it")
     if approve and row.expires_at <= utcnow():
         raise IdentityError(f"API token {token_id} has expired: decline it and make a new one")
+    maker = row.created_by.removeprefix("staff:")
+    if approve and not _still_holds(session, maker, Permission.TOKENS_MANAGE):
+        raise IdentityError(f"{maker}, who made API token {token_id}, no longer manages tokens: decline it")
     row.approval = "approved" if approve else "declined"
     row.approved_by = actor.actor
     row.approved_at = utcnow()
@@ -801,7 +853,7 @@ def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    if row.approval in ("pending", "declined"):
+    if row.approval not in _TOKEN_WORKS:  # pending, declined, cancelled
         return None
     if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
         row.last_used_at = now
