@@ -783,3 +783,26 @@ def test_approval_is_refused_when_the_maker_or_requester_is_past_their_last_day(
         identity.decide_role_request(db, asked.request_id, True, _principal(db, "TG"))
     identity.decide_api_token(db, token_id, False, _principal(db, "TG"))  # declining is allowed
     identity.decide_role_request(db, asked.request_id, False, _principal(db, "TG"))
+
+
+def test_the_administrators_home_page_counts_what_awaits_a_second_administrator(
+    client: TestClient, db: Session
+) -> None:
+    make_account(db, "HA", {Role.ADMIN})
+    make_account(db, "HB", {Role.ADMIN}, password=None)
+    make_account(db, "HC", {Role.OFFICER})
+    _pending_token(db, "HB", "first feed")
+    _token, expired_id = _pending_token(db, "HB", "expired feed")
+    _token, revoked_id = _pending_token(db, "HB", "revoked feed")
+    _token, decided_id = _pending_token(db, "HB", "decided feed")
+    db.get(ApiToken, expired_id).expires_at = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
+    identity.revoke_api_token(db, revoked_id, "staff:HB")
+    identity.decide_api_token(db, decided_id, True, _principal(db, "HA"))
+    identity.change_roles(db, "HC", {Role.OFFICER, Role.AUDITOR}, _principal(db, "HB"))
+    db.commit()
+    _switch(client, "HA")
+    home = client.get("/").text
+    assert '<a href="/admin/tokens">1 API token(s) await a second administrator.</a>' in home
+    assert '<a href="/admin/role-requests">1 role change(s) await a second administrator.</a>' in home
+    _switch(client, "HC")
+    assert "await a second administrator" not in client.get("/").text  # not an administrator's business

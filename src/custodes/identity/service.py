@@ -862,6 +862,14 @@ def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
     )
 
 
+def pending_token_count(session: Session) -> int:
+    """How many tokens await a second administrator (pending, not revoked, not yet expired)."""
+    query = select(func.count(ApiToken.id)).where(
+        ApiToken.approval == "pending", ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
+    )
+    return session.scalar(query) or 0
+
+
 def list_api_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
 

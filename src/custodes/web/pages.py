@@ -29,4 +29,6 @@ def home(
     if principal.can(Permission.ACCOUNTS_VIEW):
         context["accounts_total"] = identity.list_accounts(db, limit=1)[1]
         context["role_requests"] = len(identity.pending_role_requests(db))
+    if principal.can(Permission.TOKENS_MANAGE):
+        context["tokens_pending"] = identity.pending_token_count(db)
     return render(request, "home.html", **context)
