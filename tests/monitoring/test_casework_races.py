@@ -5,6 +5,7 @@ ledger holds only the decision that stands."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,9 +18,12 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import casework
+from custodes.monitoring import service as monitoring
+from custodes.monitoring.alerts import AlertDraft, AlertEventDraft
 from custodes.monitoring.casework import CaseworkError
-from custodes.monitoring.models import Alert, Investigation, InvestigationNote
-from tests.monitoring.test_casework import UNIT, make_alerts, make_people
+from custodes.monitoring.models import Alert, AlertEvent, Investigation, InvestigationNote, MonitorRun
+from custodes.monitoring.schemas import Rule
+from tests.monitoring.test_casework import SEARCHER, UNIT, make_alerts, make_people
 from tests.support.concurrency import at_once
 
 Step = Callable[[Session], object]
@@ -191,3 +195,44 @@ def test_no_note_is_added_to_an_investigation_being_closed(
         assert refused is None and notes == ["Spoke to the supervisor."]
     else:
         assert isinstance(refused, CaseworkError) and str(refused) == f"{FIRST} is closed." and notes == []
+
+
+def _run_continuing_the_neighbour_alert(session: Session) -> None:
+    """What `monitor run` stores when the detectors, having read AL-NEIGHBOUR as open, find a fourth access
+    that continues it."""
+    alert = session.get(Alert, "AL-NEIGHBOUR")
+    assert alert is not None
+    rules = (Rule.NEIGHBOUR, Rule.UNEXPLAINED)
+    times = [*session.scalars(select(AlertEvent.occurred_at).where(AlertEvent.alert_id == "AL-NEIGHBOUR"))]
+    later = max(times) + timedelta(days=2)
+    at_us = [int(at.timestamp() * 1e6) for at in [*times, later]]
+    events = tuple(
+        AlertEventDraft(f"AL-NEIGHBOUR-e{n}", us, "PNC", "view", None, "batch-test-1", rules, "no case")
+        for n, us in enumerate(at_us, start=1)
+    )
+    draft = AlertDraft("AL-NEIGHBOUR", SEARCHER, "N9", rules, 90, alert.first_at, later, events, "again")
+    run = MonitorRun(actor="system:test", events=4, about_people=4, explained=0, explained_by="{}", alerts=1,
+                     at=utcnow())  # fmt: skip
+    session.add(run)
+    session.flush()
+    monitoring._store_alerts(session, run.id, [draft], "system:test")
+
+
+@pytest.mark.parametrize("dismissed_first", [True, False])
+def test_a_run_and_a_dismissal_at_once_never_add_accesses_to_a_dismissed_alert(
+    committing_sessions: sessionmaker[Session], dismissed_first: bool
+) -> None:
+    """Dismissed first: the run waits for it and is refused in words, storing nothing (run it again). Run
+    first: the dismissal waits and then dismisses the alert as the run left it, with its fourth access."""
+    _world(committing_sessions)
+    steps = (_dismiss, _run_continuing_the_neighbour_alert)
+    refused = _one_then_other(committing_sessions, *(steps if dismissed_first else steps[::-1]))
+    with committing_sessions() as session:
+        alert = session.get(Alert, "AL-NEIGHBOUR")
+        assert alert is not None and alert.status == "dismissed"
+        held = session.scalar(select(func.count()).where(AlertEvent.alert_id == "AL-NEIGHBOUR"))
+    if dismissed_first:
+        assert isinstance(refused, monitoring.DecidedMeanwhile) and "run the detectors again" in str(refused)
+        assert (alert.events, held) == (3, 3)
+    else:
+        assert refused is None and (alert.events, held) == (4, 4)

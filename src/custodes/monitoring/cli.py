@@ -89,7 +89,7 @@ def run(
     try:
         with console.status("Running the detectors…"), unit_of_work() as session:
             summary = service.run(session, settings(), CLI_ACTOR, window)
-    except service.CapacityError as error:
+    except (service.CapacityError, service.DecidedMeanwhile) as error:
         fail(str(error))
     written = service.write_alerts(summary.alerts, alerts_out)
     console.print(

@@ -449,6 +449,10 @@ _STORE_LOCK = "custodes.monitoring.store_lock"  # session.info: the store's inge
 _INGEST_WAIT_SECONDS = 60.0
 
 
+class DecidedMeanwhile(RuntimeError):
+    """An alert the detectors would continue was dismissed or closed while they ran: run them again."""
+
+
 class StoreBusy(RuntimeError):
     """Another ingest held the event store for longer than an ingest waits."""
 
@@ -1123,9 +1127,10 @@ def run(
         alerts=len(alerts),
         at=utcnow(),
     )
-    session.add(record)
-    session.flush()
-    new = _store_alerts(session, record.id, alerts, actor)
+    with session.begin_nested():  # a run refused part-way (DecidedMeanwhile) leaves nothing behind
+        session.add(record)
+        session.flush()
+        new = _store_alerts(session, record.id, alerts, actor)
     ledger.record(
         session,
         EntryDraft(
@@ -1164,6 +1169,11 @@ def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], a
             continue
         rows += [_alert_event_row(alert_id, event) for event in fresh]
         if alert is None:
+            if session.get(Alert, alert_id) is not None:  # settled after the detectors read the alerts
+                raise DecidedMeanwhile(
+                    f"Alert {alert_id} was dismissed or closed while the detectors ran, so their findings "
+                    "are out of date. Nothing was stored: run the detectors again."
+                )
             session.add(_new_alert(draft, run_id, now))
             entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
@@ -1183,13 +1193,17 @@ def _open_alerts_continued(
     """For each draft that continues an open alert, that alert (by the draft's id); and the accesses each
     of those alerts already holds."""
     staff = sorted({draft.staff_id for draft in drafts})
+    # Locked, and read afresh, in one order: a dismissal or closing in progress is waited for, and an alert it
+    # settled is no longer open here (PostgreSQL checks the status again once the lock is had).
     candidates = [
         alert
         for start in range(0, len(staff), _CHUNK)
         for alert in session.scalars(
-            select(Alert).where(
-                Alert.staff_id.in_(staff[start : start + _CHUNK]), Alert.status.in_(AlertStatus.ACTIVE)
-            )
+            select(Alert)
+            .where(Alert.staff_id.in_(staff[start : start + _CHUNK]), Alert.status.in_(AlertStatus.ACTIVE))
+            .order_by(Alert.alert_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ]
     known: dict[str, set[str]] = {alert.alert_id: set() for alert in candidates}

@@ -418,7 +418,7 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
         summary = service.run(
             db, request.app.state.settings, viewer.actor, (end - timedelta(days=RUN_WINDOW_DAYS), end)
         )
-    except service.CapacityError as error:
+    except (service.CapacityError, service.DecidedMeanwhile) as error:
         return _overview_page(request, db, viewer, problem=str(error), status_code=503)
     # Counted over the alerts this member of the unit may see, never the run's force-wide totals.
     touched, new = casework.run_alert_counts(db, viewer, [summary.run_id])[summary.run_id]
