@@ -79,7 +79,12 @@ def test_a_screen_hides_and_rewrites_for_its_viewer_and_the_page_logs_the_people
 ) -> None:
     made = _record(db, _draft("SECRET-1", "P1"), _draft("T2", "P2"), _draft("T3", "P3", "P33"))
 
-    def screen(_db: Session, _settings: Settings, viewer: Principal) -> ledger_web.EntryScreen | None:
+    searches: list[frozenset[str]] = []
+
+    def screen(
+        _db: Session, _settings: Settings, viewer: Principal, searched: frozenset[str]
+    ) -> ledger_web.EntryScreen | None:
+        searches.append(searched)
         if Role.DPU not in viewer.roles:
             return None
 
@@ -103,6 +108,8 @@ def test_a_screen_hides_and_rewrites_for_its_viewer_and_the_page_logs_the_people
     consulted = _last_search(db)
     assert "P2" in consulted.subjects and "P1" not in consulted.subjects
     assert "Someone" not in consulted.subjects and "P33" not in consulted.subjects  # stand-ins are not people
+    client.get("/audit/entries?actor=staff:S1&subject=P2&reason=checking")
+    assert searches[-1] == {"staff:S1", "S1", "P2"}  # the people a search names reach the screen
     assert client.get(f"/audit/entries/{made[0]}").status_code == 404
     shown = client.get(f"/audit/entries/{made[2]}")
     assert shown.status_code == 200 and "P33" not in shown.text and "Shown to you with changes" in shown.text

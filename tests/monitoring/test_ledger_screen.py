@@ -186,6 +186,25 @@ def test_a_member_of_the_unit_sees_the_pseudonym_until_they_reveal_who_it_is(
     assert "S1" in ledger.search(db, EntryFilter(object_type="ledger_entry"), limit=1)[0].subjects
 
 
+def test_a_search_by_a_staff_number_does_not_pair_it_with_the_pseudonym(
+    case: Case, client: TestClient, db: Session
+) -> None:
+    """Found by S1's staff number, the alert's entries would show the pseudonym: a reveal with no reason."""
+    _as(client, "CCU8")
+    for search in ("subject=S1", "actor=staff:S1", "subject=N-NB"):
+        page = client.get(f"/audit/entries?{search}&reason=triage").text
+        rows = [r for r in _rows(page) if case.s1 in r]
+        if search == "subject=N-NB":  # not a search for the member of staff: pseudonymised, as before
+            assert len(rows) == 1 and case.pseudonym in rows[0]
+        else:
+            assert rows == [] and case.pseudonym not in page and _total(page) == len(_rows(page))
+    ccu8 = identity.principal_for(db, "CCU8")
+    assert ccu8 is not None and casework.reveal_identity(db, case.s1, ccu8, "triage of a neighbour search")
+    db.commit()
+    rows = [r for r in _rows(client.get("/audit/entries?subject=S1&reason=triage").text) if case.s1 in r]
+    assert rows and all(re.search(r"\bS1\b", r) and case.pseudonym not in r for r in rows)
+
+
 def test_others_in_the_unit_are_not_affected_by_one_members_reveal_and_auditors_see_everything(
     case: Case, client: TestClient, db: Session, logged_in: Callable[[Role], str]
 ) -> None:

@@ -333,6 +333,8 @@ def test_html_is_a_complete_document_with_charts_methods_and_version() -> None:
         assert caveat in text, caveat
     assert "Custodes 0.1.0" in text and "ab" * 32 in text
     assert "February 2018 1,234 15.5% 20.0% 100.0% from April 2018" in " ".join(text.split())
+    # Presence is by the months imported, not by the month in Date (a file spills into its neighbours).
+    assert "Months imported" in text and "Months not imported" in text and "Months with records" not in text
     for sentence in publication.summary(report, THRESHOLD):
         assert _text(sentence).strip() in text
 

@@ -18,6 +18,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from custodes.web.app import create_app
+from custodes.web.deps import NOT_VALID
 from custodes.workforce import api as gate_api
 from tests.workforce.test_gate import make_gate_world
 
@@ -73,7 +74,7 @@ def test_gate_refusals_without_a_valid_token_are_logged_not_recorded_and_limited
     refused = [e for e in logged if e["event"] == "api request refused"]
     assert len(refused) == 3  # those over the limit are not logged one by one
     assert {(e["path"], e["client"], e["log_level"]) for e in refused} == {(GATE, "testclient", "info")}
-    expected = "unknown, revoked or malformed token" if headers == UNKNOWN else "no bearer token"
+    expected = NOT_VALID if headers == UNKNOWN else "no bearer token"
     assert {e["reason"] for e in refused} == {expected}
 
 

@@ -744,7 +744,27 @@ def test_api_refuses_missing_revoked_and_wrong_tokens_and_logs_it(client: TestCl
     revoked_by = [d.actor for d in denials if d.detail.get("refused") == ["token: revoked"]]
     assert revoked_by == [f"system:api-token-{token_id}"], details
     assert [e["reason"] for e in logged if e["event"] == "api request refused"] == [
-        "unknown, revoked or malformed token"
+        "unknown, revoked, expired, unapproved or malformed token"
+    ]
+
+
+def test_a_cached_token_that_has_expired_is_refused_as_expired_under_its_holder(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_gate_world(db)
+    body = {"staff_id": "S1", "subject_id": "N9", "system": "Genesis"}
+    headers = _token(db, [Scope.ACCESS_CHECK])
+    assert client.post("/api/v1/access-check", json=body, headers=headers).status_code == 200  # now cached
+    token = max(identity.list_api_tokens(db), key=lambda t: t.id)
+    assert token.expires_at is not None
+    later = token.expires_at + timedelta(days=1)
+    monkeypatch.setattr(identity, "utcnow", lambda: later)
+    monkeypatch.setattr(gate_api, "utcnow", lambda: later)
+    assert client.post("/api/v1/access-check", json=body, headers=headers).status_code == 401
+    db.expire_all()
+    refusals = [d for d in ledger.search(db, EntryFilter(op="access_denied")) if "refused" in d.detail]
+    assert [(d.actor, d.detail["refused"]) for d in refusals] == [
+        (f"system:api-token-{token.id}", ["token: expired"])
     ]
 
 

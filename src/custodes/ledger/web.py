@@ -55,8 +55,9 @@ class EntryScreen:
     rewrite: Callable[[list[StoredEntry]], list[StoredEntry]] | None = None
 
 
-# Called once per request with the viewer: their screen, or None if the module has nothing to withhold.
-Screen = Callable[[Session, Settings, Principal], EntryScreen | None]
+# Called once per request with the viewer and the people a search names (subject and actor, as typed and
+# without an actor's `staff:` prefix): their screen, or None if the module has nothing to withhold.
+Screen = Callable[[Session, Settings, Principal, frozenset[str]], EntryScreen | None]
 
 
 def add_screen(app: FastAPI, screen: Screen) -> None:
@@ -64,10 +65,21 @@ def add_screen(app: FastAPI, screen: Screen) -> None:
     app.state.ledger_screens = (*getattr(app.state, "ledger_screens", ()), screen)
 
 
-def _screens(request: Request, db: Session, principal: Principal) -> list[EntryScreen]:
+def _screens(
+    request: Request, db: Session, principal: Principal, criteria: EntryFilter | None = None
+) -> list[EntryScreen]:
     settings = request.app.state.settings
-    found = (screen(db, settings, principal) for screen in getattr(request.app.state, "ledger_screens", ()))
+    searched = _people_searched(criteria)
+    screens = getattr(request.app.state, "ledger_screens", ())
+    found = (screen(db, settings, principal, searched) for screen in screens)
     return [s for s in found if s is not None]
+
+
+def _people_searched(criteria: EntryFilter | None) -> frozenset[str]:
+    if criteria is None:
+        return frozenset()
+    named = {criteria.subject, criteria.actor, (criteria.actor or "").removeprefix("staff:")}
+    return frozenset(name for name in named if name)
 
 
 def _hidden(screens: Sequence[EntryScreen]) -> frozenset[str]:
@@ -179,7 +191,7 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form)
-    screens = _screens(request, db, principal)
+    screens = _screens(request, db, principal, form.criteria)
     criteria = replace(form.criteria, hidden=_hidden(screens))
     total = ledger.count(db, criteria)
     rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
@@ -235,7 +247,7 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
 
 
 def _export_rows(request: Request, db: Db, principal: Principal, form: SearchForm) -> list[StoredEntry]:
-    screens = _screens(request, db, principal)
+    screens = _screens(request, db, principal, form.criteria)
     matching: Iterator[StoredEntry] = ledger.iter_matching(
         db, replace(form.criteria, hidden=_hidden(screens))
     )

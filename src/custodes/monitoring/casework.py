@@ -1237,16 +1237,30 @@ def ledger_view(
     viewer: Principal,
     mentioned: Iterable[str] = (),
     staff_ids: Iterable[str] = (),
+    *,
+    searched: Iterable[str] = (),
 ) -> LedgerView:
     """For ledger.web's screen (monitoring.ledger_screen): the alerts and investigations hidden from the
     viewer; for the alert ids and references `mentioned`, who the member of staff is shown as (a pseudonym
     on an alert until revealed to the viewer; on an investigation, who it is, as its page shows them); and
-    which of `staff_ids` are in an investigation the viewer may see. Reads only: not a consultation."""
+    which of `staff_ids` are in an investigation the viewer may see. The alerts about members of staff a
+    search names (`searched`) that are not revealed to the viewer are hidden too: found by the staff number,
+    their pseudonym would be paired with it. Reads only: not a consultation."""
+    unseen_here = unseen(session, viewer)
     hidden_investigations = or_(  # as investigations() leaves them out
-        Investigation.staff_id == viewer.staff_id,
-        Investigation.id.in_(_hidden_investigations(session, viewer)),
+        Investigation.staff_id.in_(unseen_here.staff_ids),
+        Investigation.id.in_(_hidden_investigations(session, viewer, unseen_here)),
     )
-    hidden = set(session.scalars(select(Alert.alert_id).where(not_(_visible(session, viewer)))))
+    hidden = set(session.scalars(select(Alert.alert_id).where(not_(_visible(session, viewer, unseen_here)))))
+    people_searched = sorted(set(searched))
+    if people_searched:
+        revealed_to_viewer = select(IdentityReveal.alert_id).where(
+            IdentityReveal.revealed_to == viewer.staff_id
+        )
+        masked = select(Alert.alert_id).where(
+            Alert.staff_id.in_(people_searched), Alert.alert_id.not_in(revealed_to_viewer)
+        )
+        hidden.update(session.scalars(masked))
     hidden.update(session.scalars(select(Investigation.reference).where(hidden_investigations)))
     wanted = sorted({m for m in mentioned if m not in hidden})
     staff: dict[str, tuple[str, str]] = {}

@@ -13,7 +13,9 @@ every entry as recorded):
   the staff record consulted while working on it) is left out of lists, counts, exports and entry pages;
 - on the rest, a member of staff casework shows to the viewer as a pseudonym (an alert not revealed to
   them) is shown as that pseudonym, in the people, the record, the actor and the content alike;
-- a list of investigations names only those the viewer may see in an investigation.
+- a list of investigations names only those the viewer may see in an investigation;
+- a search that names a member of staff (as the person or the actor) leaves out the alerts about them that
+  the viewer has not revealed, whose entries would otherwise pair the staff number with the pseudonym.
 
 Casework's rules stay in casework (`casework.ledger_view`); the ledger never reads monitoring's tables.
 """
@@ -39,11 +41,15 @@ PSEUDONYMISED = "a member of staff whose identity you have not revealed is shown
 LIST_NARROWED = "only the members of staff in investigations you may see are named."
 
 
-def screen(session: Session, settings: Settings, viewer: Principal) -> EntryScreen | None:
-    """The viewer's screen; None for a viewer who does no casework (they see every entry as recorded)."""
+def screen(
+    session: Session, settings: Settings, viewer: Principal, searched: frozenset[str] = frozenset()
+) -> EntryScreen | None:
+    """The viewer's screen; None for a viewer who does no casework (they see every entry as recorded). A
+    search naming a member of staff leaves out the alerts about them not revealed to the viewer: listing
+    their pseudonym among results found by their staff number would reveal it without a reason."""
     if not viewer.can(Permission.ALERTS_INVESTIGATE):
         return None
-    hidden = casework.ledger_view(session, settings, viewer).hidden
+    hidden = casework.ledger_view(session, settings, viewer, searched=searched).hidden
 
     def rewrite(entries: list[StoredEntry]) -> list[StoredEntry]:
         return _rewrite(session, settings, viewer, entries)

@@ -685,13 +685,13 @@ def _quality_view(quality: Mapping[str, Any], marks: Published) -> dict[str, Any
     return {
         "facts": [
             (
-                "Months with records",
+                "Months imported",
                 f"{len(present)} ({month_title(present[0])} to {month_title(present[-1])})"
                 if present
                 else "none",
             ),
             (
-                "Months with no records",
+                "Months not imported",
                 ", ".join(month_title(m) for m in quality.get("months_missing") or []) or "none",
             ),
             ("Ethnicity not stated", share(quality.get("not_stated_share"), not_stated_shown)),

@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "custodes_session"
 NO_BEARER = "no bearer token"
-NOT_VALID = "unknown, revoked or malformed token"
+NOT_VALID = "unknown, revoked, expired, unapproved or malformed token"
 
 
 class LoginRequired(Exception):
@@ -135,8 +135,8 @@ def refusal_limit(settings: Settings) -> RateLimit:
 
 
 def refuse_without_token(app: Any, client: str, method: str, path: str, reason: str) -> Answer:
-    """The answer to an API request with no valid bearer token (none, unknown, malformed or revoked): 401,
-    or 429 once `client` (an address) passes `api_refusal_rate_limit`.
+    """The answer to an API request with no valid bearer token (none, unknown, malformed, revoked, expired
+    or not approved): 401, or 429 once `client` (an address) passes `api_refusal_rate_limit`.
 
     Such a refusal goes to the application log, not the ledger: it has no authenticated actor and names no
     one's data, so a ledger entry would be permanent noise that anyone on the network could add at will

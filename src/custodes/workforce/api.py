@@ -133,10 +133,10 @@ async def authenticate(app: FastAPI, authorization: str) -> Caller:
     else:
         found = await run_in_threadpool(_resolve, app.state.database.factory, token) if token else None
         if found is None:
-            if hit is not None:  # accepted before, revoked since: refused under its holder, as in `_decide`
+            if hit is not None:  # accepted before, revoked or expired since: refused under its holder
                 cache.pop(token, None)
-                holder = hit[0].actor
-                await writer.decide_async(lambda s: gate.record_refusal(s, holder, [("token", "revoked")]))
+                holder, why = hit[0].actor, _lapsed(hit[0])
+                await writer.decide_async(lambda s: gate.record_refusal(s, holder, [("token", why)]))
             raise Unauthorised(NOT_VALID if token else NO_BEARER)
         client = found
         if TokenScope.ACCESS_CHECK in client.scopes:
@@ -144,6 +144,11 @@ async def authenticate(app: FastAPI, authorization: str) -> Caller:
     if TokenScope.ACCESS_CHECK not in client.scopes:
         raise Forbidden(str(TokenScope.ACCESS_CHECK), client)
     return Caller(client, token, generation)
+
+
+def _lapsed(client: TokenPrincipal) -> str:
+    """Why a token accepted before is refused now: it expired, or it was revoked (the only other way)."""
+    return "expired" if client.expires_at is not None and client.expires_at <= utcnow() else "revoked"
 
 
 class GateClient(require_scope):
@@ -158,7 +163,8 @@ def _decide(writer: gate.DecisionWriter, data: Any, caller: Caller) -> Any:
         if writer.index.token_generation != caller.generation:  # a token changed since it was checked
             again = identity.resolve_api_token(session, caller.token)
             if again is None or TokenScope.ACCESS_CHECK not in again.scopes:
-                gate.record_refusal(session, caller.client.actor, [("token", "revoked")], data)
+                why = _lapsed(caller.client) if again is None else "revoked"
+                gate.record_refusal(session, caller.client.actor, [("token", why)], data)
                 return _REVOKED
         return gate.check(session, writer.index, data, caller.client.actor, synced=True)
 
