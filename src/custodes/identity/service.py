@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from pwdlib import PasswordHash
 from sqlalchemy import ColumnElement, func, or_, select
@@ -204,6 +205,14 @@ def _cancel_requests(session: Session, actor: str, where: ColumnElement[bool], r
         )
 
 
+def _record_token_change(
+    session: Session, actor: str, token_id: int, detail: dict[str, Any], op: Op = Op.CONFIGURATION
+) -> None:
+    """The ledger entry for a token made, decided, cancelled or revoked."""
+    draft = EntryDraft(actor=actor, op=op, object_type="api_token", object_id=str(token_id), detail=detail)
+    ledger.record(session, draft)
+
+
 def _cancel_tokens(session: Session, actor: str, staff_id: str, reason: str) -> None:
     """Cancel the API tokens this member of staff made on the screens that still await a second
     administrator: approved after their maker lost the admin role or was disabled, they would work."""
@@ -216,15 +225,8 @@ def _cancel_tokens(session: Session, actor: str, staff_id: str, reason: str) -> 
         row.approval = "cancelled"
         row.approved_by = actor
         row.approved_at = utcnow()
-        ledger.record(
-            session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONFIGURATION,
-                object_type="api_token",
-                object_id=str(row.id),
-                detail={"action": "cancelled", "name": row.name, "cancelled": reason},
-            ),
+        _record_token_change(
+            session, actor, row.id, {"action": "cancelled", "name": row.name, "cancelled": reason}
         )
 
 
@@ -766,22 +768,8 @@ def _make_token(
     )
     session.add(row)
     session.flush()
-    ledger.record(
-        session,
-        EntryDraft(
-            actor=actor,
-            op=Op.CONFIGURATION,
-            object_type="api_token",
-            object_id=str(row.id),
-            detail={
-                "action": "created",
-                "name": row.name,
-                "scopes": sorted(chosen),
-                "expires_at": row.expires_at.isoformat(),
-                "approval": approval,
-            },
-        ),
-    )
+    detail = {"action": "created", "name": row.name, "scopes": sorted(chosen), "approval": approval}
+    _record_token_change(session, actor, row.id, {**detail, "expires_at": row.expires_at.isoformat()})
     return token, row
 
 
@@ -833,15 +821,12 @@ def decide_api_token(session: Session, token_id: int, approve: bool, actor: Prin
     row.approval = "approved" if approve else "declined"
     row.approved_by = actor.actor
     row.approved_at = utcnow()
-    ledger.record(
+    _record_token_change(
         session,
-        EntryDraft(
-            actor=actor.actor,
-            op=Op.AUTHORISATION if approve else Op.REFUSAL,
-            object_type="api_token",
-            object_id=str(token_id),
-            detail={"action": row.approval, "name": row.name, "scopes": row.scopes.split(";")},
-        ),
+        actor.actor,
+        token_id,
+        {"action": row.approval, "name": row.name, "scopes": row.scopes.split(";")},
+        Op.AUTHORISATION if approve else Op.REFUSAL,
     )
 
 
@@ -880,16 +865,7 @@ def revoke_api_token(session: Session, token_id: int, actor: str) -> None:
         raise IdentityError(f"no API token {token_id}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        ledger.record(
-            session,
-            EntryDraft(
-                actor=actor,
-                op=Op.CONFIGURATION,
-                object_type="api_token",
-                object_id=str(token_id),
-                detail={"action": "revoked", "name": row.name},
-            ),
-        )
+        _record_token_change(session, actor, token_id, {"action": "revoked", "name": row.name})
 
 
 # --------------------------------------------------------------------------- configuration

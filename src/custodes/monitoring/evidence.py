@@ -318,7 +318,7 @@ def verify_pack(data: bytes, public_key: str | None = None) -> list[str]:
         OSError,
         EOFError,
         RuntimeError,
-        NotImplementedError,
+        NotImplementedError,  # zipfile: a compression method it does not support (not a stub)
         zlib.error,
     ) as error:
         return [f"not a readable ZIP: {error}"]
