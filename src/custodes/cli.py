@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from custodes import __version__
 from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
+from custodes.datakey.cli import app as datakey_app
 from custodes.disclosure.cli import app as disclosure_app
 from custodes.identity.cli import accounts as accounts_app
 from custodes.identity.cli import tokens as tokens_app
@@ -35,6 +36,7 @@ app.add_typer(tokens_app, name="api-token")
 app.add_typer(accounts_app, name="account")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(stopsearch_cli.app, name="stopsearch")
+app.add_typer(datakey_app, name="data-key")
 app.command("access-check")(access_check)
 
 

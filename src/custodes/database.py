@@ -41,7 +41,8 @@ class Database:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        attach_key(engine, settings.data_key)  # read on first use of an encrypted column
+        # Read on first use of an encrypted column, and again when the key file is replaced (rotation).
+        attach_key(engine, settings.data_keys, stamp=settings.data_key_stamp)
         return cls(engine, make_session_factory(engine, {SETTINGS_KEY: settings}))
 
     def upgrade(self) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from custodes.kit.crypto import KeyMissing, new_key_text, parse_key
+from custodes.kit.crypto import KeyMissing, key_file_text, new_key_text, parse_keys
 
 DEFAULT_API_TOKEN_DAYS = 90
 
@@ -114,8 +116,9 @@ class Settings(BaseSettings):
     def resolved_data_key_file(self) -> Path:
         return self.data_key_file or self.home / "data-encryption.key"
 
-    def data_key(self) -> bytes:
-        """The key of the columns encrypted at rest, read from its file (never a default)."""
+    def data_keys(self) -> list[bytes]:
+        """The key ring of the columns encrypted at rest, read from its file, the key that encrypts first
+        (the later ones only decrypt: kit/crypto.py). Never a default."""
         path = self.resolved_data_key_file
         try:
             text = path.read_text(encoding="ascii")
@@ -124,7 +127,27 @@ class Settings(BaseSettings):
                 f"No data encryption key at {path}: run `custodes init` to create one, or set "
                 "CUSTODES_DATA_KEY_FILE to the installation's key file."
             ) from None
-        return parse_key(text, f"the data encryption key file {path}")
+        except UnicodeDecodeError:
+            text = ""  # not a key file: said so by parse_keys, naming the file
+        return parse_keys(text, f"the data encryption key file {path}")
+
+    def data_key(self) -> bytes:
+        """The key that encrypts: the first of the key file."""
+        return self.data_keys()[0]
+
+    def data_key_stamp(self) -> tuple[int, int, int] | None:
+        """What changes when the key file is replaced (rotation renames a new file into place), so that a
+        running process reads it again; None while there is no file."""
+        try:
+            found = self.resolved_data_key_file.stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+    def write_data_keys(self, keys: Sequence[bytes]) -> None:
+        """Replace the key file with these keys, the first to encrypt: all at once (a new private file
+        renamed over the old one), so no process ever reads a half-written key file."""
+        replace_private_file(self.resolved_data_key_file, key_file_text(keys))
 
     def ensure_data_key(self) -> bool:
         """Create the data encryption key file if there is none; True if created."""
@@ -169,3 +192,31 @@ def write_private_file(path: Path, text: str) -> None:
     with path.open("x", encoding="utf-8") as handle:
         path.chmod(0o600)
         handle.write(text)
+
+
+def replace_private_file(path: Path, text: str) -> None:
+    """Put `text` in the file, readable only by its owner, all at once: written to a new file beside it
+    (mode 0600 from its creation), flushed to disk, then renamed over it; on any failure the file is as
+    it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    handle = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as written:
+            written.write(text)
+            written.flush()
+            os.fsync(written.fileno())
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in the folder durable (POSIX: the folder's own entry must reach the disk)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,217 @@
+"""Rotating the data encryption key (docs/security.md, "Encryption at rest").
+
+`rotate` puts a new key first in the key file, keeping the old ones below it, then re-encrypts every value
+of every encrypted column under it, with its ledger entry, in the caller's one transaction. The file is
+written before the values: if the transaction then fails, the values are still under the old keys and the
+file still holds them, so everything reads. `retire` drops the old keys, only once no stored value names
+one. Both read and write every module's encrypted columns directly, found from the SQLAlchemy metadata:
+like a migration, this works below the modules' rules and changes no value, only how it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, select, text
+from sqlalchemy.orm import Session
+
+from custodes.database import import_all_models
+from custodes.kit import crypto
+from custodes.kit.db import Base
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
+from custodes.settings import Settings
+
+Progress = Callable[[str, int, int], None]  # (what is happening, values done, values in all)
+
+# PostgreSQL: rotations and retirements run one at a time under this transaction lock (SQLite: the write
+# lock), so two of them never both read the key file and each write their own.
+_KEY_FILE_LOCK = int.from_bytes(hashlib.sha256(b"custodes.data_key").digest()[:8], "big") >> 1
+
+
+class DataKeyRefused(Exception):
+    """Not done, for the reason given (which says what, if anything, was changed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnKeys:
+    """How many stored values of one encrypted column are under each key id (None: not of this format)."""
+
+    table: str
+    column: str
+    counts: dict[bytes | None, int]
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatus:
+    key_ids: list[bytes]  # the key file's keys, the one that encrypts first
+    columns: list[ColumnKeys]
+
+    def values_under(self, key: bytes | None) -> int:
+        return sum(column.counts.get(key, 0) for column in self.columns)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(column.counts.values()) for column in self.columns)
+
+    def values_not_under(self, keys: list[bytes]) -> list[tuple[ColumnKeys, bytes | None, int]]:
+        return [
+            (column, key, number)
+            for column in self.columns
+            for key, number in column.counts.items()
+            if key not in keys
+        ]
+
+    @property
+    def unreadable(self) -> list[tuple[ColumnKeys, bytes | None, int]]:
+        """Values under no key of the file (or not encrypted values at all)."""
+        return self.values_not_under(self.key_ids)
+
+    @property
+    def under_old_keys(self) -> list[tuple[ColumnKeys, bytes | None, int]]:
+        return self.values_not_under(self.key_ids[:1])
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    key_id: bytes
+    previous: list[bytes]
+    values: dict[str, int]  # re-encrypted, by table.column
+
+
+def encrypted_columns() -> list[Column[Any]]:
+    """Every encrypted column of every module (any column whose type is an encrypted one)."""
+    import_all_models()
+    return crypto.encrypted_columns(Base.metadata)
+
+
+def status(session: Session, settings: Settings) -> KeyStatus:
+    """The key file's key ids and how many stored values are under each, read from the values' headers:
+    nothing is decrypted."""
+    return _status(session, settings.data_keys())
+
+
+def rotate(
+    session: Session, settings: Settings, actor: str, progress: Progress | None = None, batch: int = 1000
+) -> Rotation:
+    """Put a new key first in the key file and re-encrypt every stored value under it; one ledger entry."""
+    _one_at_a_time(session)
+    keys = settings.data_keys()
+    before = _status(session, keys)
+    if before.unreadable:
+        raise DataKeyRefused(
+            f"Not rotated: some stored values are under no key of {settings.resolved_data_key_file} — "
+            f"{describe(before.unreadable)}. Add the key they were written with to the file (a line of "
+            "its own) and rotate again. Nothing was changed."
+        )
+    new_keys = [_new_key(keys), *keys]
+    settings.write_data_keys(new_keys)  # the old keys stay below: if this transaction fails, all still reads
+    ring = crypto.KeyRing(new_keys)
+    try:
+        values = _reencrypt_all(session, ring, before.total, progress, batch)
+    except crypto.DecryptionFailed as error:  # a value altered: the transaction rolls back
+        raise DataKeyRefused(
+            f"Not rotated: {error}. No stored value was changed; the key file holds the new key first and "
+            "the old keys below it, so everything else still reads."
+        ) from error
+    rotation = Rotation(ring.key_id, before.key_ids, values)
+    _record(session, actor, rotation.key_id, "rotated", previous_keys=_hex(rotation.previous), values=values)
+    return rotation
+
+
+def retire(session: Session, settings: Settings, actor: str) -> list[bytes]:
+    """Drop every key but the first from the key file, if no stored value is under one; the key ids
+    dropped (none if the file holds one key). DataKeyRefused, naming the values, otherwise."""
+    _one_at_a_time(session)
+    keys = settings.data_keys()
+    now = _status(session, keys)
+    if len(keys) == 1:
+        return []
+    if now.under_old_keys:
+        raise DataKeyRefused(
+            f"Not retired: some stored values are not under the current key {now.key_ids[0].hex()} — "
+            f"{describe(now.under_old_keys)}. Run `custodes data-key rotate` to re-encrypt them, then "
+            "retire again. The key file is unchanged."
+        )
+    _record(session, actor, now.key_ids[0], "retired", retired_keys=_hex(now.key_ids[1:]))
+    settings.write_data_keys(keys[:1])  # last: anything failing before leaves the file as it was
+    return now.key_ids[1:]
+
+
+def _one_at_a_time(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _KEY_FILE_LOCK})
+    else:
+        session.execute(select(1))  # begins the transaction: SQLite takes its write lock (BEGIN IMMEDIATE)
+
+
+def _status(session: Session, keys: list[bytes]) -> KeyStatus:
+    columns = [
+        ColumnKeys(column.table.name, column.name, crypto.count_by_key(session, column))
+        for column in encrypted_columns()
+    ]
+    return KeyStatus([crypto.key_id(key) for key in keys], columns)
+
+
+def _new_key(keys: list[bytes]) -> bytes:
+    """A fresh key whose id no key of the file has (two random ids clash once in 2^32)."""
+    taken = {crypto.key_id(key) for key in keys}
+    while True:
+        key = crypto.parse_key(crypto.new_key_text(), "a new key")
+        if crypto.key_id(key) not in taken:
+            return key
+
+
+def _reencrypt_all(
+    session: Session,
+    ring: crypto.KeyRing,
+    total: int,
+    progress: Progress | None,
+    batch: int,
+) -> dict[str, int]:
+    done = 0
+    values: dict[str, int] = {}
+    for column in encrypted_columns():
+        name = f"{column.table.name}.{column.name}"
+
+        def advance(rows: int, name: str = name) -> None:
+            nonlocal done
+            done += rows
+            if progress is not None:
+                progress(name, done, total)
+
+        values[name] = crypto.reencrypt_column(session, column, ring, batch, advance)
+    return values
+
+
+def _record(session: Session, actor: str, key: bytes, action: str, **detail: Any) -> None:
+    """The ledger entry of a change to the key file: key ids only, never a key."""
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.CONFIGURATION,
+            object_type="data_key",
+            object_id=key.hex(),
+            detail={"action": action, **detail},
+        ),
+    )
+
+
+def _hex(keys: list[bytes]) -> list[str]:
+    return [key.hex() for key in keys]
+
+
+def describe(found: list[tuple[ColumnKeys, bytes | None, int]]) -> str:
+    return "; ".join(
+        f"{column.name}: {number} value{'s' if number != 1 else ''} "
+        + (f"under key {key.hex()}" if key is not None else "not encrypted values of this format")
+        for column, key, number in found
+    )
