@@ -881,16 +881,18 @@ def report_correction(
     """Record that a source record, or a disclosed fact, is inaccurate, and notify every recipient of it.
 
     A source record (system + record id) reaches every released disclosure that drew on it; a disclosed
-    fact (a disclosure's item) reaches every released disclosure carrying the same fact or the same source.
+    fact (a disclosure's item) reaches every released disclosure that drew on the item's source, and every
+    released disclosure about the same subject carrying the same words. The same words about someone else
+    are another fact (K10's standard wording is shared by every scheme disclosure), so they are not reached.
     """
     if not description.strip():
         raise DisclosureError("Say what is inaccurate.")
-    digest = None
+    digest = subject = None
     if disclosure_id is not None and item_number is not None:
         carried = session.get(DisclosedSource, (disclosure_id, item_number))
         if carried is None:
             raise DisclosureError(f"Disclosure {disclosure_id} released no item {item_number + 1}.")
-        digest = carried.content_sha256
+        digest, subject = carried.content_sha256, _load(session, disclosure_id).subject_id
         system, record_id = carried.system or None, carried.record_id or None
     elif not (system and record_id):
         raise DisclosureError("Name the source record (system and record id) or the disclosed item.")
@@ -905,7 +907,7 @@ def report_correction(
     )
     session.add(correction)
     session.flush()
-    for row in affected_disclosures(session, system, record_id, digest):
+    for row in affected_disclosures(session, system, record_id, digest, subject):
         for line in _recipients(session, row.id):
             _issue_notice(session, row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id)
         _event(session, row, actor, "correction issued", correction.description)
@@ -924,18 +926,31 @@ def report_correction(
 
 
 def affected_disclosures(
-    session: Session, system: str | None, record_id: str | None, digest: str | None
+    session: Session,
+    system: str | None,
+    record_id: str | None,
+    digest: str | None,
+    subject: str | None = None,
 ) -> list[Disclosure]:
-    """Every released disclosure an item of which drew on the record (system + record id) or carried the
-    fact (digest), or which cites the record among its intelligence grounds; each once."""
+    """Every released disclosure an item of which drew on the record (system + record id), or which cites
+    the record among its intelligence grounds, whoever it is about; and every released disclosure about
+    `subject` an item of which carried the fact (digest: the same words). Each once.
+
+    Words alone match only about the same subject: the same words about another person are a different
+    fact (every scheme disclosure may use K10's standard wording), and a correction's text about one
+    person must not go to the recipients of a disclosure about someone else. No subject, no word match.
+    """
     conditions: list[ColumnElement[bool]] = []
     if system and record_id:  # "Genesis" and "genesis" are one system; a record id is as the system gives it
         conditions.append(
             (func.lower(DisclosedSource.system) == system.strip().lower())
             & (DisclosedSource.record_id == record_id.strip())
         )
-    if digest:
-        conditions.append(DisclosedSource.content_sha256 == digest)
+    if digest and subject:
+        about_subject = select(Disclosure.id).where(Disclosure.subject_id == subject)
+        conditions.append(
+            (DisclosedSource.content_sha256 == digest) & DisclosedSource.disclosure_id.in_(about_subject)
+        )
     if not conditions:
         return []
     ids = select(DisclosedSource.disclosure_id).where(or_(*conditions))
