@@ -100,3 +100,44 @@ def test_a_corrected_items_source_still_reaches_disclosures_about_anyone(world: 
         item_number=1,
     )
     assert {n.disclosure_id for n in issued} == {about_jack, about_olly}
+
+
+# --------------------------------------------------------------------------- what a correction records
+
+
+def _correction_entries(db: Session, correction_id: int) -> list[ledger.StoredEntry]:
+    ledger.flush_pending(db)
+    criteria = EntryFilter(object_type="disclosure_correction", object_id=str(correction_id))
+    return ledger.search(db, criteria, limit=10)
+
+
+def test_a_correction_reaching_no_disclosure_is_still_in_the_ledger(world: Session) -> None:
+    correction_id, issued = disclosure.report_correction(
+        world, DPU, description="Jack Smith (N2001) was not at the scene on 3 Oct", system="Athena",
+        record_id="OCC-404",
+    )
+    assert issued == []
+    (entry,) = _correction_entries(world, correction_id)
+    assert entry.op == "correction" and entry.actor == DPU.actor
+    assert entry.justification == "Jack Smith (N2001) was not at the scene on 3 Oct"
+    assert entry.detail["action"] == "correction recorded"
+    assert entry.detail["system"] == "Athena" and entry.detail["record_id"] == "OCC-404"
+    assert entry.detail["disclosures"] == []
+
+
+def test_a_correction_names_the_subjects_of_the_disclosures_it_reached(world: Session) -> None:
+    about_jack = _released(world)
+    relay = _released(world, probation_request())
+    about_olly = _released(world, _about_olly())
+    correction_id, _ = disclosure.report_correction(
+        world, DPU, description="INT-5 was about a different man", disclosure_id=about_jack, item_number=1
+    )
+    (entry,) = _correction_entries(world, correction_id)
+    assert entry.detail["disclosures"] == [about_jack]
+    assert entry.subjects == ["N2001"]
+    correction_id, _ = disclosure.report_correction(
+        world, DPU, description="the custody images were swapped", system="Genesis", record_id="CI-99"
+    )
+    (entry,) = _correction_entries(world, correction_id)
+    assert entry.detail["disclosures"] == [about_olly] and entry.subjects == ["N3003"]
+    assert relay not in entry.detail["disclosures"]

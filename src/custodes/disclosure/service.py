@@ -907,7 +907,8 @@ def report_correction(
     )
     session.add(correction)
     session.flush()
-    for row in affected_disclosures(session, system, record_id, digest, subject):
+    reached = affected_disclosures(session, system, record_id, digest, subject)
+    for row in reached:
         for line in _recipients(session, row.id):
             _issue_notice(session, row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id)
         _event(session, row, actor, "correction issued", correction.description)
@@ -921,8 +922,41 @@ def report_correction(
             recipients=[line.recipient_id for line in _recipients(session, row.id)],
             correction=correction.id,
         )
+    _correction_entry(session, correction, actor, subject, reached)
     session.flush()
     return correction.id, notices(session, correction_id=correction.id)
+
+
+def _correction_entry(
+    session: Session,
+    correction: Correction,
+    actor: Principal,
+    subject: str | None,
+    reached: Sequence[Disclosure],
+) -> None:
+    """The correction's own ledger entry, whether or not it reached a released disclosure: its description
+    (the justification) is personal data recorded about someone, so recording it is logged in every case.
+    It names the subject of the corrected disclosure and of every disclosure reached."""
+    subjects = {subject} | {row.subject_id for row in reached}
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor.actor,
+            op=Op.CORRECTION,
+            object_type="disclosure_correction",
+            object_id=str(correction.id),
+            subjects=tuple(sorted(s for s in subjects if s)),
+            justification=correction.description,
+            detail={
+                "action": "correction recorded",
+                "system": correction.system,
+                "record_id": correction.record_id,
+                "words_sha256": correction.content_sha256,
+                "correct_text_given": correction.correct_text is not None,
+                "disclosures": [row.id for row in reached],
+            },
+        ),
+    )
 
 
 def affected_disclosures(
