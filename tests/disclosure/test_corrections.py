@@ -8,13 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.disclosure import service as disclosure
 from custodes.imports import load_records
+from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from tests.disclosure.world import ACTOR, TODAY, make_world, principal, probation_request, scheme_request
+from tests.support.concurrency import at_once
 
 OFFICER, AIC, SUPERVISOR, DPU = (principal(s) for s in ("S1001", "S1002", "S1003", "S1004"))
 
@@ -83,7 +85,11 @@ def test_the_same_words_about_another_subject_are_not_reached(world: Session) ->
     second_about_jack = _released(world, jack_again)
     about_olly = _released(world, _about_olly())
     _, issued = disclosure.report_correction(
-        world, AIC, description="N2001 is not suspected of shop theft", disclosure_id=about_jack, item_number=1
+        world,
+        AIC,
+        description="N2001 is not suspected of shop theft",
+        disclosure_id=about_jack,
+        item_number=1,
     )
     assert {n.disclosure_id for n in issued} == {about_jack, second_about_jack}
     assert about_olly not in {n.disclosure_id for n in disclosure.notices(world)}
@@ -96,7 +102,10 @@ def test_a_corrected_items_source_still_reaches_disclosures_about_anyone(world: 
     shared_source["items"][1]["content"] = "Suspected of shop theft in the town centre"
     about_olly = _released(world, shared_source)
     _, issued = disclosure.report_correction(
-        world, AIC, description="INT-5 was recorded against the wrong man", disclosure_id=about_jack,
+        world,
+        AIC,
+        description="INT-5 was recorded against the wrong man",
+        disclosure_id=about_jack,
         item_number=1,
     )
     assert {n.disclosure_id for n in issued} == {about_jack, about_olly}
@@ -113,7 +122,10 @@ def _correction_entries(db: Session, correction_id: int) -> list[ledger.StoredEn
 
 def test_a_correction_reaching_no_disclosure_is_still_in_the_ledger(world: Session) -> None:
     correction_id, issued = disclosure.report_correction(
-        world, DPU, description="Jack Smith (N2001) was not at the scene on 3 Oct", system="Athena",
+        world,
+        DPU,
+        description="Jack Smith (N2001) was not at the scene on 3 Oct",
+        system="Athena",
         record_id="OCC-404",
     )
     assert issued == []
@@ -141,3 +153,93 @@ def test_a_correction_names_the_subjects_of_the_disclosures_it_reached(world: Se
     (entry,) = _correction_entries(world, correction_id)
     assert entry.detail["disclosures"] == [about_olly] and entry.subjects == ["N3003"]
     assert relay not in entry.detail["disclosures"]
+
+
+# --------------------------------------------------------------------------- releasing what was corrected
+
+
+def test_a_request_authorised_before_a_correction_to_its_source_is_not_released(world: Session) -> None:
+    disclosure_id = _authorised(world)
+    correction_id, _ = disclosure.report_correction(
+        world, DPU, description="INT-5 was about someone else", system="Genesis", record_id="INT-5"
+    )
+    with pytest.raises(disclosure.DisclosureError, match="Cannot release") as refused:
+        disclosure.release(world, disclosure_id, AIC)
+    assert refused.value.result is not None
+    (finding,) = [f for f in refused.value.result.findings if f.code == "FACT_CORRECTED"]
+    assert finding.where == "items.1"
+    assert finding.message.startswith(
+        f"Item 2: its source record Genesis INT-5 was reported inaccurate (correction {correction_id}, "
+    )
+    assert "after the item was verified" in finding.message and "verify it again" in finding.message
+    assert disclosure.view(world, disclosure_id, DPU, "t").summary.status == "authorised"
+
+
+def test_a_draft_carrying_a_corrected_fact_is_released_once_verified_again(world: Session) -> None:
+    request = scheme_request()
+    disclosure_id = disclosure.create_draft(world, request, OFFICER)
+    disclosure.report_correction(
+        world, DPU, description="INT-5 was about someone else", system=" GENESIS ", record_id="INT-5 "
+    )
+    assert "FACT_CORRECTED" in disclosure.update_draft(world, disclosure_id, request, OFFICER).codes()
+    with pytest.raises(disclosure.DisclosureError, match="Cannot submit"):
+        disclosure.submit(world, disclosure_id, OFFICER)
+    checked = {"by": "S1001", "at": utcnow().isoformat(), "method": "checked the corrected INT-5"}
+    request["items"][1]["verified"] = checked
+    assert "FACT_CORRECTED" not in disclosure.update_draft(world, disclosure_id, request, OFFICER).codes()
+    disclosure.submit(world, disclosure_id, OFFICER)
+    disclosure.authorise(world, disclosure_id, AIC, "re-verified")
+    assert disclosure.release(world, disclosure_id, AIC)
+
+
+def test_words_corrected_about_a_subject_block_the_same_words_about_them_only(world: Session) -> None:
+    released = _released(world)
+    disclosure.report_correction(
+        world, DPU, description="He is not suspected of shop theft", disclosure_id=released, item_number=1
+    )
+    jack_again = scheme_request()  # the same words about the same man, from another record
+    jack_again["items"][1]["source"] = {"system": "Genesis", "record_id": "INT-6", "kind": "system_record"}
+    jack_again["intelligence"] = [{"record_id": "INT-6", "recorded_at": str(TODAY - timedelta(days=2))}]
+    findings = disclosure.check(world, jack_again, actor="system:test").findings
+    corrected = [f for f in findings if f.code == "FACT_CORRECTED"]
+    assert [f.where for f in corrected] == ["items.1"]
+    assert "Item 2: its wording about this subject was reported inaccurate" in corrected[0].message
+    about_olly = _authorised(world, _about_olly())  # the standard words about someone else
+    assert disclosure.release(world, about_olly, AIC)
+    # The released disclosure itself is not re-judged: the correction reached it by notices.
+    assert "FACT_CORRECTED" not in disclosure.view(world, released, DPU, "t").result.codes()
+
+
+def _correct_int5(session: Session) -> object:
+    return disclosure.report_correction(
+        session, DPU, description="INT-5 was about someone else", system="Genesis", record_id="INT-5"
+    )
+
+
+def test_a_correction_reported_while_a_release_commits_reaches_it(
+    committing_sessions: sessionmaker[Session],
+) -> None:
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        disclosure_id = _authorised(session)
+    outcome = at_once(factory, lambda s: disclosure.release(s, disclosure_id, AIC), _correct_int5)
+    assert outcome == [None]
+    with factory() as session:  # the correction waited for the release, and found it
+        reached = disclosure.notices(session, disclosure_id=disclosure_id)
+        assert sorted(n.recipient_id for n in reached) == ["M-0001", "M-0002"]
+
+
+def test_a_release_while_a_correction_to_its_source_commits_is_refused(
+    committing_sessions: sessionmaker[Session],
+) -> None:
+    factory = committing_sessions
+    with factory.begin() as session:
+        make_world(session)
+        disclosure_id = _authorised(session)
+    outcome = at_once(factory, _correct_int5, lambda s: disclosure.release(s, disclosure_id, AIC))
+    assert len(outcome) == 1 and isinstance(outcome[0], disclosure.DisclosureError)
+    assert outcome[0].result is not None and "FACT_CORRECTED" in outcome[0].result.codes()
+    with factory() as session:  # the release waited for the correction, and saw it
+        assert disclosure.view(session, disclosure_id, DPU, "t").summary.status == "authorised"
+        assert disclosure.notices(session, disclosure_id=disclosure_id) == []

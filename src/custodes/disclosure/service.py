@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
@@ -156,8 +156,12 @@ def evaluate(
     *,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    corrections: bool = True,
 ) -> CheckResult:
-    return rules.evaluate(request, gather_facts(session, request, on, review_due, undertakings))
+    """The findings for a request. `corrections`: whether corrections recorded against its items count
+    (FACT_CORRECTED); not for a disclosure already released, which corrections reach by notices."""
+    facts = gather_facts(session, request, on, review_due, undertakings, corrections=corrections)
+    return rules.evaluate(request, facts)
 
 
 def gather_facts(
@@ -166,6 +170,8 @@ def gather_facts(
     on: date,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    *,
+    corrections: bool = True,
 ) -> rules.Facts:
     recipients = {recipient: _recipient_facts(session, recipient, on) for recipient in request.recipients}
     subject = monitoring.get_nominal(session, request.subject)
@@ -182,6 +188,7 @@ def gather_facts(
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
         review_due=review_due,
         undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+        corrections=_corrections_against(session, request) if corrections else (),
     )
 
 
@@ -523,6 +530,7 @@ def complete_emergency(
     briefing source, or no record id): a record it was sourced to stays. Each changed field's old and new
     SHA-256 go in the alteration entry. Returns the findings still open.
     """
+    _corrections_lock(session, exclusive=False)  # a source given here: a correction to it must reach it
     row = _load(session, disclosure_id, lock=True)
     _must_be_requester(row, actor)
     if not awaiting_completion(row):
@@ -659,7 +667,11 @@ def release(
 
     `undertakings` records signed undertakings (Form 3797) collected at release, by recipient id.
     An emergency disclosure is released by its requester at once; its completion is due afterwards.
+    A correction recorded against an item (its source record, or its words about the subject) after the
+    item was verified blocks the release (FACT_CORRECTED); releases and corrections take turns (see
+    `_corrections_lock`), so a correction reported meanwhile is either seen here or reaches this release.
     """
+    _corrections_lock(session, exclusive=False)
     row = _load(session, disclosure_id, lock=True)
     emergency = row.route == Route.EMERGENCY and row.status == Status.DRAFT
     if emergency:
@@ -727,7 +739,9 @@ def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest)
             DisclosureRecipient.undertaking_signed_on.is_not(None),
         )
     )
-    return evaluate(session, request, _today(), undertakings=list(on_file))
+    return evaluate(
+        session, request, _today(), undertakings=list(on_file), corrections=row.released_at is None
+    )
 
 
 def _review_due(
@@ -887,6 +901,7 @@ def report_correction(
     """
     if not description.strip():
         raise DisclosureError("Say what is inaccurate.")
+    _corrections_lock(session, exclusive=True)
     digest = subject = None
     if disclosure_id is not None and item_number is not None:
         carried = session.get(DisclosedSource, (disclosure_id, item_number))
@@ -894,13 +909,13 @@ def report_correction(
             raise DisclosureError(f"Disclosure {disclosure_id} released no item {item_number + 1}.")
         digest, subject = carried.content_sha256, _load(session, disclosure_id).subject_id
         system, record_id = carried.system or None, carried.record_id or None
-    elif not (system and record_id):
+    elif not (system and system.strip() and record_id and record_id.strip()):
         raise DisclosureError("Name the source record (system and record id) or the disclosed item.")
     correction = Correction(
         reported_by=actor.staff_id,
         reported_at=utcnow(),
-        system=system,
-        record_id=record_id,
+        system=system.strip() if system else None,
+        record_id=record_id.strip() if record_id else None,
         content_sha256=digest,
         description=description.strip(),
         correct_text=(correct_text or "").strip() or None,
@@ -957,6 +972,55 @@ def _correction_entry(
             },
         ),
     )
+
+
+# PostgreSQL: releases (shared) and corrections (exclusive) take this transaction lock, so a correction waits
+# for the releases under way to commit, and finds them; a release waits for a correction being recorded,
+# and sees it. Releases do not wait for each other. SQLite's write lock already serialises them all.
+_CORRECTIONS_LOCK = int.from_bytes(hashlib.sha256(b"custodes.corrections").digest()[:8], "big") >> 1
+
+
+def _corrections_lock(session: Session, *, exclusive: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": _CORRECTIONS_LOCK})
+
+
+def _corrections_against(session: Session, request: DisclosureRequest) -> tuple[rules.CorrectionFacts, ...]:
+    """The corrections recorded against what the request's items carry, for FACT_CORRECTED: any correction to
+    an item's source record (the system whatever its case, the record id as the system gives it, as the
+    cascade matches), and any correction of a released item about the same subject in the same words (one
+    that reached a disclosure about this subject carrying them). The rule keeps those reported after the
+    item was verified."""
+    found: dict[tuple[int, int], rules.CorrectionFacts] = {}
+    for number, item in enumerate(request.items):
+        source = item.source
+        system = (source.system or "").strip() if source else ""
+        record_id = (source.record_id or "").strip() if source else ""
+        if system and record_id:
+            query = select(Correction.id, Correction.reported_at).where(
+                func.lower(func.trim(Correction.system)) == system.lower(),
+                func.trim(Correction.record_id) == record_id,
+            )
+            for correction_id, at in session.execute(query):
+                against = f"its source record {system} {record_id}"
+                found[number, correction_id] = rules.CorrectionFacts(number, correction_id, at, against)
+        if not item.content.strip():
+            continue
+        digest = _fact_digest(item.content)
+        reached_subject = (
+            select(Notice.correction_id)
+            .join(Disclosure, Disclosure.id == Notice.disclosure_id)
+            .join(DisclosedSource, DisclosedSource.disclosure_id == Notice.disclosure_id)
+            .where(Disclosure.subject_id == request.subject, DisclosedSource.content_sha256 == digest)
+        )
+        query = select(Correction.id, Correction.reported_at).where(
+            Correction.content_sha256 == digest, Correction.id.in_(reached_subject)
+        )
+        for correction_id, at in session.execute(query):
+            words = rules.CorrectionFacts(number, correction_id, at, "its wording about this subject")
+            found.setdefault((number, correction_id), words)
+    return tuple(found[key] for key in sorted(found))
 
 
 def affected_disclosures(
@@ -1227,7 +1291,12 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
     result = CheckResult(())
     if request is not None and row.status == Status.RELEASED:
         result = evaluate(
-            session, request, _today(), review_due=row.review_due, undertakings=request.recipients
+            session,
+            request,
+            _today(),
+            review_due=row.review_due,
+            undertakings=request.recipients,
+            corrections=False,
         )
     elif request is not None and row.status in OPEN_STATUSES:
         result = _evaluate_row(session, row, request)
@@ -1404,7 +1473,7 @@ def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
             return None
         unchanged = london_day(since)
         return f"scheme {scheme.scheme_id} is no longer recognised (its record unchanged since {unchanged})"
-    facts = gather_facts(session, request, on)
+    facts = gather_facts(session, request, on, corrections=False)
     kinds = {item.kind.value for item in request.items}
     ended: list[str] = []
     for recipient in facts.recipients.values():
