@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.disclosure import service as disclosure
+from custodes.identity import service as identity
 from custodes.imports import load_records
 from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from tests.conftest import PASSWORD, log_in, post_form
 from tests.disclosure.world import ACTOR, TODAY, make_world, principal, probation_request, scheme_request
 from tests.support.concurrency import at_once
 
@@ -243,3 +246,57 @@ def test_a_release_while_a_correction_to_its_source_commits_is_refused(
     with factory() as session:  # the release waited for the correction, and saw it
         assert disclosure.view(session, disclosure_id, DPU, "t").summary.status == "authorised"
         assert disclosure.notices(session, disclosure_id=disclosure_id) == []
+
+
+# --------------------------------------------------------------------------- the corrections screen
+
+
+@pytest.fixture
+def screens(world: Session) -> Session:
+    for staff_id in ("S1001", "S1002", "S1004"):
+        identity.set_password(world, staff_id, PASSWORD, "system:test")
+    world.commit()
+    return world
+
+
+def test_the_corrections_screen_is_a_consultation_of_whom_it_shows(
+    client: TestClient, screens: Session
+) -> None:
+    about_jack = _released(screens)
+    relay = _released(screens, probation_request())  # to an organisation: no person among its recipients
+    disclosure.report_correction(
+        screens,
+        DPU,
+        description="Jack Smith was not the man seen on 3 October",
+        disclosure_id=about_jack,
+        item_number=1,
+        correct_text="It was his brother Joe Smith",
+    )
+    disclosure.report_correction(
+        screens, DPU, description="OCC-77 was wrong", system="Athena", record_id="OCC-77"
+    )
+    screens.commit()
+    log_in(client, "S1004")
+    page = client.get("/corrections")
+    assert page.status_code == 200 and "Joe Smith" in page.text
+    ledger.flush_pending(screens)
+    (entry, *_) = ledger.search(screens, EntryFilter(object_type="disclosure_corrections"), limit=5)
+    assert entry.op == "consultation" and entry.actor == DPU.actor
+    assert entry.justification == disclosure.CORRECTIONS_JUSTIFICATION
+    # N2001 through the disclosure the first correction reached; the relay is about N2001 too. The scheme's
+    # members are individuals (no organisation), named among the notices; Probation is not a person.
+    assert entry.subjects == ["M-0001", "M-0002", "N2001"]
+    assert relay in {n.disclosure_id for n in disclosure.notices(screens, outstanding=True)}
+
+
+def test_a_correction_refused_on_the_screen_still_logs_what_the_page_shows(
+    client: TestClient, screens: Session
+) -> None:
+    log_in(client, "S1004")
+    before = len(ledger.search(screens, EntryFilter(object_type="disclosure_corrections"), limit=50))
+    page = post_form(client, "/corrections", {"description": "", "system": "Athena", "record_id": "OCC-1"})
+    assert page.status_code == 400 and "Say what is inaccurate." in page.text
+    ledger.flush_pending(screens)
+    assert (
+        len(ledger.search(screens, EntryFilter(object_type="disclosure_corrections"), limit=50)) == before + 1
+    )

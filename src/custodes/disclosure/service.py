@@ -1155,6 +1155,42 @@ def corrections(session: Session) -> list[Correction]:
     return list(session.scalars(select(Correction).order_by(Correction.reported_at.desc())))
 
 
+CORRECTIONS_JUSTIFICATION = "corrections and correction notices (DPA 2018 s.38(5))"
+
+
+def corrections_screen(
+    session: Session, actor: str, justification: str = CORRECTIONS_JUSTIFICATION
+) -> tuple[list[Correction], list[NoticeLine]]:
+    """The corrections recorded and the notices outstanding, for the corrections screen.
+
+    A correction's description and correct text are about the people its disclosures were about, and the
+    notices name their recipients, some of whom are individual scheme members: showing them is one
+    consultation naming the subjects of the disclosures the corrections reached and the individual members
+    among the notices' recipients."""
+    recorded = corrections(session)
+    outstanding = notices(session, outstanding=True)
+    reached = (
+        select(Disclosure.subject_id)
+        .join(Notice, Notice.disclosure_id == Disclosure.id)
+        .where(Notice.correction_id.in_([c.id for c in recorded]), Disclosure.subject_id.is_not(None))
+        .distinct()
+    )
+    subjects = set(session.scalars(reached)) if recorded else set()
+    for recipient_id in {n.recipient_id for n in outstanding}:
+        found = agreements.find_recipient(session, recipient_id)
+        if found is not None and found.kind == "scheme_member" and found.org_id is None:
+            subjects.add(recipient_id)
+    ledger.record_consultation(
+        session,
+        actor=actor,
+        object_type="disclosure_corrections",
+        subjects=tuple(sorted(s for s in subjects if s)),
+        justification=justification,
+        detail={"corrections": len(recorded), "notices_outstanding": len(outstanding)},
+    )
+    return recorded, outstanding
+
+
 # --------------------------------------------------------------------------- lists and the case view
 
 
