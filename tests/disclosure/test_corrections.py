@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from custodes.disclosure import service as disclosure
+from custodes.disclosure.models import Correction, Notice
 from custodes.identity import service as identity
 from custodes.imports import load_records
 from custodes.kit.db import utcnow
@@ -300,3 +301,56 @@ def test_a_correction_refused_on_the_screen_still_logs_what_the_page_shows(
     assert (
         len(ledger.search(screens, EntryFilter(object_type="disclosure_corrections"), limit=50)) == before + 1
     )
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def _texts(db: Session, correction_id: int) -> tuple[str, str | None]:
+    row = db.get(Correction, correction_id, populate_existing=True)
+    assert row is not None
+    return row.description, row.correct_text
+
+
+def test_a_corrections_text_goes_with_the_last_disclosure_it_reached(world: Session) -> None:
+    first, second = _released(world), _released(world)
+    correction_id, issued = disclosure.report_correction(
+        world,
+        DPU,
+        description="Jack Smith was not the man seen; it was Joe Smith",
+        disclosure_id=first,
+        item_number=1,
+        correct_text="The man seen was Joe Smith",
+    )
+    disclosure.acknowledge_notice(world, issued[0].id, DPU, "Told Mr Patel at the Corner Shop")
+    unrelated_id, _ = disclosure.report_correction(
+        world, DPU, description="OCC-404 named the wrong man", system="Athena", record_id="OCC-404"
+    )
+    disclosure.set_legal_hold(world, second, "Civil claim 2026-123", "staff:S1004")
+    later = TODAY + timedelta(days=7 * 365)
+    assert disclosure.dispose(world, "system:test", later).erased == [first]
+    # The second disclosure still holds it: the correction is kept whole.
+    assert _texts(world, correction_id) == (
+        "Jack Smith was not the man seen; it was Joe Smith",
+        "The man seen was Joe Smith",
+    )
+    assert _correction_entries(world, correction_id) != []
+    assert [n.id for n in disclosure.notices(world, disclosure_id=first)] == [issued[0].id, issued[1].id]
+    acknowledged = world.get(Notice, issued[0].id, populate_existing=True)
+    assert acknowledged is not None and acknowledged.acknowledged_note is None  # "Told Mr Patel …" erased
+
+    disclosure.set_legal_hold(world, second, None, "staff:S1004")
+    report = disclosure.dispose(world, "system:test", later)
+    assert report.erased == [second]
+    assert _texts(world, correction_id) == ("(erased)", None)
+    assert _correction_entries(world, correction_id) == []  # redacted: no longer found by its id
+    erasure = [
+        e
+        for e in ledger.search(world, EntryFilter(object_type="disclosure", object_id=str(second)), limit=50)
+        if e.op == "erasure"
+    ]
+    assert erasure[0].detail["corrections_erased"] == [correction_id]
+    # A correction that reached no disclosure has no retention of its own to end with: it stays.
+    assert _texts(world, unrelated_id)[0] == "OCC-404 named the wrong man"
+    # What it was against stays: a new request drawing on the corrected record is still held.
+    assert "FACT_CORRECTED" in disclosure.check(world, scheme_request(), actor="system:test").codes()

@@ -1624,6 +1624,7 @@ def dispose(session: Session, actor: str, on: date, *, dry_run: bool = False) ->
 
 def _erase(session: Session, row: Disclosure, actor: str) -> int:
     record_type, _since = _retention_clock(row) or ("disclosure", row.created_at)
+    ledger.flush_pending(session)  # entries queued in this transaction are redacted too
     entries = ledger.search(
         session, EntryFilter(object_type="disclosure", object_id=str(row.id)), limit=100_000
     )
@@ -1638,6 +1639,8 @@ def _erase(session: Session, row: Disclosure, actor: str) -> int:
     session.execute(
         update(DisclosureReview).where(DisclosureReview.disclosure_id == row.id).values(reasons="(erased)")
     )
+    session.execute(update(Notice).where(Notice.disclosure_id == row.id).values(acknowledged_note=None))
+    erased_corrections, correction_entries = _erase_corrections(session, row, actor, record_type)
     session.add(
         DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action="destroyed", note=record_type)
     )
@@ -1648,7 +1651,47 @@ def _erase(session: Session, row: Disclosure, actor: str) -> int:
             op=Op.ERASURE,
             object_type="disclosure",
             object_id=str(row.id),
-            detail={"rule": record_type, "reference": row.reference, "redacted_entries": len(entries)},
+            detail={
+                "rule": record_type,
+                "reference": row.reference,
+                "redacted_entries": len(entries) + correction_entries,
+                "corrections_erased": erased_corrections,
+            },
         ),
     )
-    return len(entries)
+    return len(entries) + correction_entries
+
+
+ERASED = "(erased)"
+
+
+def _erase_corrections(
+    session: Session, row: Disclosure, actor: str, record_type: str
+) -> tuple[list[int], int]:
+    """Erase the text of every correction that reached `row` (by its notices) and has now reached only
+    destroyed disclosures: its description and correct text are about the people those disclosures were
+    about, and go with the last of them. Its own ledger entries are redacted as the disclosures' are. What it
+    was against (system, record id, the words' digest) stays, so a request drawing on that record is still
+    held (FACT_CORRECTED). Returns the corrections erased and the ledger entries redacted."""
+    session.flush()  # `row` is destroyed: it no longer holds a correction's text
+    reached_here = select(Notice.correction_id).where(
+        Notice.disclosure_id == row.id, Notice.correction_id.is_not(None)
+    )
+    still_held = (
+        select(Notice.correction_id)
+        .join(Disclosure, Disclosure.id == Notice.disclosure_id)
+        .where(Disclosure.erased_at.is_(None), Notice.correction_id.is_not(None))
+    )
+    query = select(Correction).where(
+        Correction.id.in_(reached_here), Correction.id.not_in(still_held), Correction.description != ERASED
+    )
+    erased: list[int] = []
+    redacted = 0
+    for correction in session.scalars(query.order_by(Correction.id)):
+        correction.description, correction.correct_text = ERASED, None
+        erased.append(correction.id)
+        criteria = EntryFilter(object_type="disclosure_correction", object_id=str(correction.id))
+        for entry in ledger.search(session, criteria, limit=100_000):
+            ledger.redact(session, entry.index, f"end of retention ({record_type})", actor)
+            redacted += 1
+    return erased, redacted
