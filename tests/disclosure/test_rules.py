@@ -21,6 +21,7 @@ from custodes.disclosure.rules import (
     FINDINGS,
     SCHEME_PURPOSES,
     AgreementFacts,
+    CorrectionFacts,
     DiscloserFacts,
     Facts,
     PersonFacts,
@@ -325,6 +326,11 @@ SELF_AUTHORISED = both(
     set_doc("authorisation.by", REQUESTER_ID), set_person("authoriser", staff_id=REQUESTER_ID)
 )
 
+# Item 2's source record reported inaccurate the day after the item was verified against it.
+INT5_CORRECTED = CorrectionFacts(
+    1, 7, datetime(2026, 10, 3, 9, 0, tzinfo=UTC), "its source record Genesis INT-5"
+)
+
 # code -> (the routes its rule applies to, a change that raises it, and only it, on every one of them)
 SCOPED: dict[str, tuple[frozenset[Route], Mutation]] = {
     "RECIPIENT_UNKNOWN": (ALL_ROUTES, add_recipient("X-9999", None)),
@@ -367,6 +373,7 @@ SCOPED: dict[str, tuple[frozenset[Route], Mutation]] = {
     "DANGER_WARNING_REQUIRED": (ALL_ROUTES, set_doc("danger_to_recipients", True)),
     "FACT_UNSOURCED": (ALL_ROUTES, drop("items.1.source")),
     "FACT_UNVERIFIED": (ALL_ROUTES, drop("items.1.verified")),
+    "FACT_CORRECTED": (ALL_ROUTES, set_facts(corrections=(INT5_CORRECTED,))),
     "DISCLOSER_TRAINING_EXPIRED": (
         ALL_ROUTES,
         set_person("requester", training_current=False, missing_training=("Information management 2026",)),
@@ -1342,3 +1349,40 @@ def test_without_authorisation_it_is_always_missing(case: tuple[DisclosureReques
     assert "AUTHORISATION_MISSING" in result.codes()
     assert not {"SELF_AUTHORISATION", "AUTHORISER_NOT_PERMITTED"} & result.codes()
     assert result.decision != Decision.READY
+
+
+# --------------------------------------------------------------------------- corrections against items
+
+
+def test_a_correction_counts_only_if_reported_since_the_item_was_verified() -> None:
+    before = replace(INT5_CORRECTED, reported_at=datetime(2026, 10, 2, 9, 0, tzinfo=UTC))
+    case = ready(SCHEME_ROUTE)
+    set_facts(corrections=(before,))(case)
+    assert case.result().findings == ()  # verified at 09:05 against the record as corrected at 09:00
+
+    case = ready(SCHEME_ROUTE)
+    set_facts(corrections=(INT5_CORRECTED, replace(INT5_CORRECTED, item=0, correction_id=8)))(case)
+    found = [(f.where, f.message) for f in case.result().findings]
+    assert found == [
+        (
+            "items.0",
+            "Item 1: its source record Genesis INT-5 was reported inaccurate (correction 8, 03 Oct 2026) "
+            "after the item was verified. Check the item against the corrected record and verify it again, "
+            "or change it.",
+        ),
+        (
+            "items.1",
+            "Item 2: its source record Genesis INT-5 was reported inaccurate (correction 7, 03 Oct 2026) "
+            "after the item was verified. Check the item against the corrected record and verify it again, "
+            "or change it.",
+        ),
+    ]
+
+    case = ready(SCHEME_ROUTE)
+    both(drop("items.1.verified"), set_facts(corrections=(before,)))(case)
+    assert case.result().codes() == {"FACT_UNVERIFIED", "FACT_CORRECTED"}  # never verified since
+    reverified = ready(SCHEME_ROUTE)
+    both(set_doc("items.1.verified.at", "2026-10-04T08:00:00Z"), set_facts(corrections=(INT5_CORRECTED,)))(
+        reverified
+    )
+    assert reverified.result().findings == ()

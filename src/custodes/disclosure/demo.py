@@ -241,6 +241,9 @@ def load(session: Session, cast: Cast, subjects: list[str]) -> int:
             "lawful_basis": basis,
             "rationale": rationale,
         }
+        # Each drew on an occurrence of its own: OCC-4471 is corrected above, and a request carrying a
+        # record corrected since it was verified cannot be released (FACT_CORRECTED).
+        share["items"][0]["source"] = {**share["items"][0]["source"], "record_id": f"OCC-{4500 + index}"}
         if route == "emergency":  # released by the officer at once; completed and authorised afterwards
             disclosure_id = disclosure.create_draft(session, share, officer)
             disclosure.release(session, disclosure_id, officer)

@@ -5,9 +5,9 @@ about the people, partners, agreements and schemes involved into `Facts`, and th
 facts always gives the same findings, in the order of `FINDINGS`.
 
 Which checks apply to which route (docs/disclosure.md explains the choices):
-- everywhere: recipients known, sourcing and verification of every item, fact/assessment and person
-  category, special-category conditions, protected persons, the discloser's training, vetting and
-  conflicts, separation of duties, rationale, lawful basis, the danger warning;
+- everywhere: recipients known, sourcing and verification of every item (and no correction to it since),
+  fact/assessment and person category, special-category conditions, protected persons, the discloser's
+  training, vetting and conflicts, separation of duties, rationale, lawful basis, the danger warning;
 - `partnership_scheme`: the K10 rules (scheme, membership, manager vetting, undertakings, photo
   eligibility, current intelligence, no past-outcome-only grounds, risk assessment, JAPAN, and never an
   address, previous convictions or PNC warning signals);
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from custodes.disclosure import textchecks
 from custodes.disclosure.schemas import (
@@ -34,6 +34,7 @@ from custodes.disclosure.schemas import (
     Severity,
     SourceKind,
 )
+from custodes.kit.timefmt import london_day
 
 BLOCK, ACTION = Severity.BLOCK, Severity.ACTION
 
@@ -96,6 +97,11 @@ FINDINGS: dict[str, Rule] = {
     "DANGER_WARNING_REQUIRED": Rule(ACTION, "K10 8.5", "danger to recipients, but no warning to them"),
     "FACT_UNSOURCED": Rule(BLOCK, "seed 000", "an item has no source"),
     "FACT_UNVERIFIED": Rule(ACTION, "seed 000", "an item is not verified against a record"),
+    "FACT_CORRECTED": Rule(
+        BLOCK,
+        "DPA 2018 s.38(4)–(5); K10 8.7b",
+        "an item's source record, or its words about the subject, reported inaccurate since it was verified",
+    ),
     "DISCLOSER_TRAINING_EXPIRED": Rule(BLOCK, "seed 001", "no current information-management training"),
     "DISCLOSER_CONFLICT": Rule(BLOCK, "seed 002", "a declared conflict of interest with the subject"),
     "DISCLOSER_VETTING_EXPIRED": Rule(BLOCK, "seed 004", "no current vetting"),
@@ -199,6 +205,17 @@ class PersonFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionFacts:
+    """A correction recorded against what an item of the request carries: its source record, or (about the
+    same subject) its words. The service finds them; the rule judges them against the item's verification."""
+
+    item: int  # the item's number in the request, from 0
+    correction_id: int
+    reported_at: datetime
+    against: str  # what was corrected: "its source record Genesis INT-5" or "its wording about this subject"
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     on: date
     recipients: dict[str, RecipientFacts | None]
@@ -211,6 +228,7 @@ class Facts:
     intelligence_currency_days: int = 90
     review_due: date | None = None  # released disclosures only
     undertakings_on_file: frozenset[str] = field(default_factory=frozenset)
+    corrections: tuple[CorrectionFacts, ...] = ()  # requests not yet released only
 
 
 Check = Callable[[DisclosureRequest, Facts], Iterator[Finding]]
@@ -578,6 +596,29 @@ def _items(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
                 f"{label} is special-category data: name the Schedule 8 condition and say why it is strictly "
                 "necessary.",
                 where,
+            )
+
+
+@check()
+def _corrected(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    """An item whose source record or words were reported inaccurate after it was verified (or that was never
+    verified) must be checked again against the corrected record, or changed, before it goes anywhere."""
+    for number, item in enumerate(request.items):
+        verified_at = item.verified.at if item.verified else None
+        later = [
+            c
+            for c in facts.corrections
+            if c.item == number and (verified_at is None or c.reported_at > verified_at)
+        ]
+        for correction in sorted(later, key=lambda c: c.correction_id):
+            when = f"{london_day(correction.reported_at):%d %b %Y}"
+            after, again = (" after the item was verified", " again") if verified_at else ("", "")
+            yield finding(
+                "FACT_CORRECTED",
+                f"Item {number + 1}: {correction.against} was reported inaccurate (correction "
+                f"{correction.correction_id}, {when}){after}. Check the item against the corrected record "
+                f"and verify it{again}, or change it.",
+                f"items.{number}",
             )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
@@ -156,8 +156,12 @@ def evaluate(
     *,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    corrections: bool = True,
 ) -> CheckResult:
-    return rules.evaluate(request, gather_facts(session, request, on, review_due, undertakings))
+    """The findings for a request. `corrections`: whether corrections recorded against its items count
+    (FACT_CORRECTED); not for a disclosure already released, which corrections reach by notices."""
+    facts = gather_facts(session, request, on, review_due, undertakings, corrections=corrections)
+    return rules.evaluate(request, facts)
 
 
 def gather_facts(
@@ -166,6 +170,8 @@ def gather_facts(
     on: date,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    *,
+    corrections: bool = True,
 ) -> rules.Facts:
     recipients = {recipient: _recipient_facts(session, recipient, on) for recipient in request.recipients}
     subject = monitoring.get_nominal(session, request.subject)
@@ -182,6 +188,7 @@ def gather_facts(
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
         review_due=review_due,
         undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+        corrections=_corrections_against(session, request) if corrections else (),
     )
 
 
@@ -523,6 +530,7 @@ def complete_emergency(
     briefing source, or no record id): a record it was sourced to stays. Each changed field's old and new
     SHA-256 go in the alteration entry. Returns the findings still open.
     """
+    _corrections_lock(session, exclusive=False)  # a source given here: a correction to it must reach it
     row = _load(session, disclosure_id, lock=True)
     _must_be_requester(row, actor)
     if not awaiting_completion(row):
@@ -659,7 +667,11 @@ def release(
 
     `undertakings` records signed undertakings (Form 3797) collected at release, by recipient id.
     An emergency disclosure is released by its requester at once; its completion is due afterwards.
+    A correction recorded against an item (its source record, or its words about the subject) after the
+    item was verified blocks the release (FACT_CORRECTED); releases and corrections take turns (see
+    `_corrections_lock`), so a correction reported meanwhile is either seen here or reaches this release.
     """
+    _corrections_lock(session, exclusive=False)
     row = _load(session, disclosure_id, lock=True)
     emergency = row.route == Route.EMERGENCY and row.status == Status.DRAFT
     if emergency:
@@ -727,7 +739,9 @@ def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest)
             DisclosureRecipient.undertaking_signed_on.is_not(None),
         )
     )
-    return evaluate(session, request, _today(), undertakings=list(on_file))
+    return evaluate(
+        session, request, _today(), undertakings=list(on_file), corrections=row.released_at is None
+    )
 
 
 def _review_due(
@@ -881,31 +895,35 @@ def report_correction(
     """Record that a source record, or a disclosed fact, is inaccurate, and notify every recipient of it.
 
     A source record (system + record id) reaches every released disclosure that drew on it; a disclosed
-    fact (a disclosure's item) reaches every released disclosure carrying the same fact or the same source.
+    fact (a disclosure's item) reaches every released disclosure that drew on the item's source, and every
+    released disclosure about the same subject carrying the same words. The same words about someone else
+    are another fact (K10's standard wording is shared by every scheme disclosure), so they are not reached.
     """
     if not description.strip():
         raise DisclosureError("Say what is inaccurate.")
-    digest = None
+    _corrections_lock(session, exclusive=True)
+    digest = subject = None
     if disclosure_id is not None and item_number is not None:
         carried = session.get(DisclosedSource, (disclosure_id, item_number))
         if carried is None:
             raise DisclosureError(f"Disclosure {disclosure_id} released no item {item_number + 1}.")
-        digest = carried.content_sha256
+        digest, subject = carried.content_sha256, _load(session, disclosure_id).subject_id
         system, record_id = carried.system or None, carried.record_id or None
-    elif not (system and record_id):
+    elif not (system and system.strip() and record_id and record_id.strip()):
         raise DisclosureError("Name the source record (system and record id) or the disclosed item.")
     correction = Correction(
         reported_by=actor.staff_id,
         reported_at=utcnow(),
-        system=system,
-        record_id=record_id,
+        system=system.strip() if system else None,
+        record_id=record_id.strip() if record_id else None,
         content_sha256=digest,
         description=description.strip(),
         correct_text=(correct_text or "").strip() or None,
     )
     session.add(correction)
     session.flush()
-    for row in affected_disclosures(session, system, record_id, digest):
+    reached = affected_disclosures(session, system, record_id, digest, subject)
+    for row in reached:
         for line in _recipients(session, row.id):
             _issue_notice(session, row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id)
         _event(session, row, actor, "correction issued", correction.description)
@@ -919,23 +937,118 @@ def report_correction(
             recipients=[line.recipient_id for line in _recipients(session, row.id)],
             correction=correction.id,
         )
+    _correction_entry(session, correction, actor, subject, reached)
     session.flush()
     return correction.id, notices(session, correction_id=correction.id)
 
 
+def _correction_entry(
+    session: Session,
+    correction: Correction,
+    actor: Principal,
+    subject: str | None,
+    reached: Sequence[Disclosure],
+) -> None:
+    """The correction's own ledger entry, whether or not it reached a released disclosure: its description
+    (the justification) is personal data recorded about someone, so recording it is logged in every case.
+    It names the subject of the corrected disclosure and of every disclosure reached."""
+    subjects = {subject} | {row.subject_id for row in reached}
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor.actor,
+            op=Op.CORRECTION,
+            object_type="disclosure_correction",
+            object_id=str(correction.id),
+            subjects=tuple(sorted(s for s in subjects if s)),
+            justification=correction.description,
+            detail={
+                "action": "correction recorded",
+                "system": correction.system,
+                "record_id": correction.record_id,
+                "words_sha256": correction.content_sha256,
+                "correct_text_given": correction.correct_text is not None,
+                "disclosures": [row.id for row in reached],
+            },
+        ),
+    )
+
+
+# PostgreSQL: releases (shared) and corrections (exclusive) take this transaction lock, so a correction waits
+# for the releases under way to commit, and finds them; a release waits for a correction being recorded,
+# and sees it. Releases do not wait for each other. SQLite's write lock already serialises them all.
+_CORRECTIONS_LOCK = int.from_bytes(hashlib.sha256(b"custodes.corrections").digest()[:8], "big") >> 1
+
+
+def _corrections_lock(session: Session, *, exclusive: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": _CORRECTIONS_LOCK})
+
+
+def _corrections_against(session: Session, request: DisclosureRequest) -> tuple[rules.CorrectionFacts, ...]:
+    """The corrections recorded against what the request's items carry, for FACT_CORRECTED: any correction to
+    an item's source record (the system whatever its case, the record id as the system gives it, as the
+    cascade matches), and any correction of a released item about the same subject in the same words (one
+    that reached a disclosure about this subject carrying them). The rule keeps those reported after the
+    item was verified."""
+    found: dict[tuple[int, int], rules.CorrectionFacts] = {}
+    for number, item in enumerate(request.items):
+        source = item.source
+        system = (source.system or "").strip() if source else ""
+        record_id = (source.record_id or "").strip() if source else ""
+        if system and record_id:
+            query = select(Correction.id, Correction.reported_at).where(
+                func.lower(func.trim(Correction.system)) == system.lower(),
+                func.trim(Correction.record_id) == record_id,
+            )
+            for correction_id, at in session.execute(query):
+                against = f"its source record {system} {record_id}"
+                found[number, correction_id] = rules.CorrectionFacts(number, correction_id, at, against)
+        if not item.content.strip():
+            continue
+        digest = _fact_digest(item.content)
+        reached_subject = (
+            select(Notice.correction_id)
+            .join(Disclosure, Disclosure.id == Notice.disclosure_id)
+            .join(DisclosedSource, DisclosedSource.disclosure_id == Notice.disclosure_id)
+            .where(Disclosure.subject_id == request.subject, DisclosedSource.content_sha256 == digest)
+        )
+        query = select(Correction.id, Correction.reported_at).where(
+            Correction.content_sha256 == digest, Correction.id.in_(reached_subject)
+        )
+        for correction_id, at in session.execute(query):
+            words = rules.CorrectionFacts(number, correction_id, at, "its wording about this subject")
+            found.setdefault((number, correction_id), words)
+    return tuple(found[key] for key in sorted(found))
+
+
 def affected_disclosures(
-    session: Session, system: str | None, record_id: str | None, digest: str | None
+    session: Session,
+    system: str | None,
+    record_id: str | None,
+    digest: str | None,
+    subject: str | None = None,
 ) -> list[Disclosure]:
-    """Every released disclosure an item of which drew on the record (system + record id) or carried the
-    fact (digest), or which cites the record among its intelligence grounds; each once."""
+    """Every released disclosure an item of which drew on the record (system + record id), or which cites
+    the record among its intelligence grounds, whoever it is about; and every released disclosure about
+    `subject` an item of which carried the fact (digest: the same words). Each once.
+
+    Words alone match only about the same subject: the same words about another person are a different
+    fact (every scheme disclosure may use K10's standard wording), and a correction's text about one
+    person must not go to the recipients of a disclosure about someone else. No subject, no word match.
+    """
     conditions: list[ColumnElement[bool]] = []
     if system and record_id:  # "Genesis" and "genesis" are one system; a record id is as the system gives it
         conditions.append(
             (func.lower(DisclosedSource.system) == system.strip().lower())
             & (DisclosedSource.record_id == record_id.strip())
         )
-    if digest:
-        conditions.append(DisclosedSource.content_sha256 == digest)
+    if digest and subject:
+        about_subject = select(Disclosure.id).where(Disclosure.subject_id == subject)
+        conditions.append(
+            (DisclosedSource.content_sha256 == digest) & DisclosedSource.disclosure_id.in_(about_subject)
+        )
     if not conditions:
         return []
     ids = select(DisclosedSource.disclosure_id).where(or_(*conditions))
@@ -1040,6 +1153,42 @@ def notices(
 
 def corrections(session: Session) -> list[Correction]:
     return list(session.scalars(select(Correction).order_by(Correction.reported_at.desc())))
+
+
+CORRECTIONS_JUSTIFICATION = "corrections and correction notices (DPA 2018 s.38(5))"
+
+
+def corrections_screen(
+    session: Session, actor: str, justification: str = CORRECTIONS_JUSTIFICATION
+) -> tuple[list[Correction], list[NoticeLine]]:
+    """The corrections recorded and the notices outstanding, for the corrections screen.
+
+    A correction's description and correct text are about the people its disclosures were about, and the
+    notices name their recipients, some of whom are individual scheme members: showing them is one
+    consultation naming the subjects of the disclosures the corrections reached and the individual members
+    among the notices' recipients."""
+    recorded = corrections(session)
+    outstanding = notices(session, outstanding=True)
+    reached = (
+        select(Disclosure.subject_id)
+        .join(Notice, Notice.disclosure_id == Disclosure.id)
+        .where(Notice.correction_id.in_([c.id for c in recorded]), Disclosure.subject_id.is_not(None))
+        .distinct()
+    )
+    subjects = set(session.scalars(reached)) if recorded else set()
+    for recipient_id in {n.recipient_id for n in outstanding}:
+        found = agreements.find_recipient(session, recipient_id)
+        if found is not None and found.kind == "scheme_member" and found.org_id is None:
+            subjects.add(recipient_id)
+    ledger.record_consultation(
+        session,
+        actor=actor,
+        object_type="disclosure_corrections",
+        subjects=tuple(sorted(s for s in subjects if s)),
+        justification=justification,
+        detail={"corrections": len(recorded), "notices_outstanding": len(outstanding)},
+    )
+    return recorded, outstanding
 
 
 # --------------------------------------------------------------------------- lists and the case view
@@ -1178,7 +1327,12 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
     result = CheckResult(())
     if request is not None and row.status == Status.RELEASED:
         result = evaluate(
-            session, request, _today(), review_due=row.review_due, undertakings=request.recipients
+            session,
+            request,
+            _today(),
+            review_due=row.review_due,
+            undertakings=request.recipients,
+            corrections=False,
         )
     elif request is not None and row.status in OPEN_STATUSES:
         result = _evaluate_row(session, row, request)
@@ -1355,7 +1509,7 @@ def expiry_reason(session: Session, row: Disclosure, on: date) -> str | None:
             return None
         unchanged = london_day(since)
         return f"scheme {scheme.scheme_id} is no longer recognised (its record unchanged since {unchanged})"
-    facts = gather_facts(session, request, on)
+    facts = gather_facts(session, request, on, corrections=False)
     kinds = {item.kind.value for item in request.items}
     ended: list[str] = []
     for recipient in facts.recipients.values():
@@ -1470,6 +1624,7 @@ def dispose(session: Session, actor: str, on: date, *, dry_run: bool = False) ->
 
 def _erase(session: Session, row: Disclosure, actor: str) -> int:
     record_type, _since = _retention_clock(row) or ("disclosure", row.created_at)
+    ledger.flush_pending(session)  # entries queued in this transaction are redacted too
     entries = ledger.search(
         session, EntryFilter(object_type="disclosure", object_id=str(row.id)), limit=100_000
     )
@@ -1484,6 +1639,8 @@ def _erase(session: Session, row: Disclosure, actor: str) -> int:
     session.execute(
         update(DisclosureReview).where(DisclosureReview.disclosure_id == row.id).values(reasons="(erased)")
     )
+    session.execute(update(Notice).where(Notice.disclosure_id == row.id).values(acknowledged_note=None))
+    erased_corrections, correction_entries = _erase_corrections(session, row, actor, record_type)
     session.add(
         DisclosureEvent(disclosure_id=row.id, at=utcnow(), actor=actor, action="destroyed", note=record_type)
     )
@@ -1494,7 +1651,47 @@ def _erase(session: Session, row: Disclosure, actor: str) -> int:
             op=Op.ERASURE,
             object_type="disclosure",
             object_id=str(row.id),
-            detail={"rule": record_type, "reference": row.reference, "redacted_entries": len(entries)},
+            detail={
+                "rule": record_type,
+                "reference": row.reference,
+                "redacted_entries": len(entries) + correction_entries,
+                "corrections_erased": erased_corrections,
+            },
         ),
     )
-    return len(entries)
+    return len(entries) + correction_entries
+
+
+ERASED = "(erased)"
+
+
+def _erase_corrections(
+    session: Session, row: Disclosure, actor: str, record_type: str
+) -> tuple[list[int], int]:
+    """Erase the text of every correction that reached `row` (by its notices) and has now reached only
+    destroyed disclosures: its description and correct text are about the people those disclosures were
+    about, and go with the last of them. Its own ledger entries are redacted as the disclosures' are. What it
+    was against (system, record id, the words' digest) stays, so a request drawing on that record is still
+    held (FACT_CORRECTED). Returns the corrections erased and the ledger entries redacted."""
+    session.flush()  # `row` is destroyed: it no longer holds a correction's text
+    reached_here = select(Notice.correction_id).where(
+        Notice.disclosure_id == row.id, Notice.correction_id.is_not(None)
+    )
+    still_held = (
+        select(Notice.correction_id)
+        .join(Disclosure, Disclosure.id == Notice.disclosure_id)
+        .where(Disclosure.erased_at.is_(None), Notice.correction_id.is_not(None))
+    )
+    query = select(Correction).where(
+        Correction.id.in_(reached_here), Correction.id.not_in(still_held), Correction.description != ERASED
+    )
+    erased: list[int] = []
+    redacted = 0
+    for correction in session.scalars(query.order_by(Correction.id)):
+        correction.description, correction.correct_text = ERASED, None
+        erased.append(correction.id)
+        criteria = EntryFilter(object_type="disclosure_correction", object_id=str(correction.id))
+        for entry in ledger.search(session, criteria, limit=100_000):
+            ledger.redact(session, entry.index, f"end of retention ({record_type})", actor)
+            redacted += 1
+    return erased, redacted

@@ -597,19 +597,24 @@ def review(
 
 @router.get("/corrections")
 def corrections_page(request: Request, db: Db, principal: Corrector) -> Any:
-    return _corrections(request, db)
+    return _corrections(request, db, principal)
 
 
 def _corrections(
-    request: Request, db: Db, problem: str | None = None, values: dict[str, str] | None = None
+    request: Request,
+    db: Db,
+    principal: Principal,
+    problem: str | None = None,
+    values: dict[str, str] | None = None,
 ) -> Any:
+    recorded, outstanding = disclosure.corrections_screen(db, principal.actor)
     return render(
         request,
         "disclosure/corrections.html",
         status_code=400 if problem else 200,
         title="Corrections",
-        corrections=disclosure.corrections(db),
-        outstanding=disclosure.notices(db, outstanding=True),
+        corrections=recorded,
+        outstanding=outstanding,
         now=utcnow(),
         problems=[problem] if problem else [],
         values=values or {},
@@ -624,7 +629,7 @@ def report_correction(request: Request, db: Db, principal: Corrector, form: Post
     values = {key: _text(form, key) or "" for key in CORRECTION_FIELDS}
     numbers = [values["disclosure_id"], values["item"]]
     if not all(number.isdigit() for number in numbers if number):
-        return _corrections(request, db, "Disclosure and item must be numbers.", values)
+        return _corrections(request, db, principal, "Disclosure and item must be numbers.", values)
     try:
         correction_id, issued = disclosure.report_correction(
             db,
@@ -637,7 +642,7 @@ def report_correction(request: Request, db: Db, principal: Corrector, form: Post
             correct_text=values["correct_text"],
         )
     except disclosure.DisclosureError as error:
-        return _corrections(request, db, str(error), values)
+        return _corrections(request, db, principal, str(error), values)
     reached = len({notice.disclosure_id for notice in issued})
     return done_redirect(
         "/corrections",
