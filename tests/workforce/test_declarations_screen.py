@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -64,6 +65,20 @@ def test_making_a_declaration_checks_the_form(db: Session) -> None:
     }
     with pytest.raises(workforce.DeclarationProblems):
         workforce.make_declaration(db, "NOBODY", GIFT, actor="staff:NOBODY")  # not in the staff register
+
+
+@pytest.mark.parametrize(("field", "value"), [("forenames", "J*"), ("forenames", "-"), ("surname", "Sm?th")])
+def test_a_declared_name_without_letters_or_with_a_wildcard_is_refused(
+    db: Session, field: str, value: str
+) -> None:
+    """Such a name would match nobody at the gate: the declarer would never be referred."""
+    make_force(db)
+    form = replace(NEIGHBOUR, **{field: value})
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "P1", form, actor="staff:P1")
+    assert caught.value.problems == [
+        (field, "must contain letters; wildcards are not accepted — give the person's name in full")
+    ]
 
 
 def test_made_and_decided_declarations_are_ledger_entries(db: Session) -> None:

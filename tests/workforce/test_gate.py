@@ -432,6 +432,50 @@ def test_letters_outside_english_do_not_dodge_a_declared_conflict(
     )
 
 
+@pytest.mark.parametrize(
+    ("subject", "field"),
+    [
+        ({"forenames": "*"}, "subject.forenames"),
+        ({"forenames": "-"}, "subject.forenames"),
+        ({"forenames": "?"}, "subject.forenames"),
+        ({"forenames": "."}, "subject.forenames"),
+        ({"forenames": "Nig*"}, "subject.forenames"),
+        ({"forenames": "Nig%"}, "subject.forenames"),
+        ({"forenames": "N?gel"}, "subject.forenames"),
+        ({"forenames": "Nig_l"}, "subject.forenames"),
+        ({"surname": "Neigh*"}, "subject.surname"),
+        ({"surname": "- -"}, "subject.surname"),
+        ({"surname": "%"}, "subject.surname"),
+    ],
+)
+def test_a_name_without_letters_or_with_a_wildcard_is_refused(
+    db: Session, subject: dict[str, str], field: str
+) -> None:
+    """Review: forenames "*", "-", "?", ".", "Nig*" (or surname "Neigh*") reduced to nothing or to part of
+    the name, matched nobody and were allowed past a declared conflict. Now refused, naming the field."""
+    make_gate_world(db)
+    _declare(db, surname="Neighbour", forenames="Nigel", date_of_birth="1975-05-05")
+    body = {"surname": "Neighbour", "forenames": "Nigel", "date_of_birth": "1975-05-05", **subject}
+    refused = gate.check(
+        db, gate.GateIndex(), {"staff_id": "S1", "system": "Genesis", "subject": body}, ACTOR
+    )
+    assert isinstance(refused, gate.RequestRefused), refused
+    assert [(f, p) for f, p in refused.problems] == [
+        (field, "must contain letters; wildcards are not accepted — give the name as searched in full")
+    ]
+    db.commit()
+    (entry,) = ledger.search(db, EntryFilter(object_type="access_check", op="access_denied"))
+    assert entry.detail["refused"][0].startswith(field)
+
+
+@pytest.mark.parametrize("forenames", ["N", "N.", "n", " N . "])
+def test_an_initial_is_still_a_name(db: Session, forenames: str) -> None:
+    make_gate_world(db)
+    _declare(db, surname="Neighbour", forenames="Nigel", date_of_birth="1975-05-05")
+    subject = {"surname": "Neighbour", "forenames": forenames, "date_of_birth": "1975-05-05"}
+    assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
+
+
 # A record named by id is the register's person whatever name comes with it: the id (and the register's
 # details for it) decide on their own; the name given is matched as well, never instead.
 @pytest.mark.parametrize(
@@ -759,6 +803,7 @@ def test_api_decides(client: TestClient, db: Session) -> None:
         b'{"staff_id": "NOBODY", "subject_id": "N9"}',
         b'{"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J", '
         b'"date_of_birth": "31/12/1990"}}',
+        b'{"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J*", "postcode": "ME14 1AA"}}',
         b"",
     ],
 )

@@ -87,6 +87,19 @@ def _letters(value: str | None) -> str:
     return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
 
 
+# What search screens take as wildcards: `*` and `%` for any run of letters, `?` and `_` for one.
+WILDCARDS = frozenset("*?%_")
+# A name that reduces to nothing ("*", "-", "?") or to part of itself ("Nig*") would match nobody, and so
+# let a search for a declared person through (or a declaration never refer): refused where names come in.
+NAME_RULE = "must contain letters; wildcards are not accepted"
+
+
+def usable_name(value: str | None) -> bool:
+    """A name that can be matched: it has letters once folded (see `_letters`; an initial, `N` or `N.`, is
+    enough), and no wildcard, which would be matched as a literal and so match nobody ("Nig*" is "nig")."""
+    return bool(_letters(value)) and not WILDCARDS.intersection(value or "")
+
+
 def _canonical(token: str) -> str:
     if token.startswith("mc") and len(token) > 3:
         token = "mac" + token[2:]

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, permissions_for
 from custodes.kit.db import transaction, utcnow
-from custodes.kit.names import PersonKey, same_person
+from custodes.kit.names import NAME_RULE, PersonKey, same_person, usable_name
 from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -206,6 +206,9 @@ def parse_request(data: object) -> GateRequest:
                     problems.append(("subject.date_of_birth", f"{born!r} is not a date (YYYY-MM-DD)"))
             if postcode is not None and normalise_postcode(postcode) is None:
                 problems.append(("subject.postcode", f"{postcode!r} is not a UK postcode"))
+            for key, value in (("surname", surname), ("forenames", forenames)):
+                if value is not None and not usable_name(value):
+                    problems.append((f"subject.{key}", f"{NAME_RULE} — give the name as searched in full"))
             if not surname or not forenames:
                 problems.append(("subject", "give surname and forenames"))
             elif born is None and postcode is None:

@@ -18,7 +18,7 @@ from custodes.identity.schemas import Principal
 from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import PersonKey, same_person, surname_key
+from custodes.kit.names import NAME_RULE, PersonKey, same_person, surname_key, usable_name
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
@@ -576,6 +576,9 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
                 cells.problem(column, "give subject_id, or surname and forenames, of the person declared")
             if not row.values.get("relationship"):
                 cells.problem("relationship", f"is required for a {kind}")
+            for column in ("surname", "forenames"):
+                if record[column] and not usable_name(record[column]):
+                    cells.problem(column, f"{NAME_RULE} — give the person's name in full")
         records.append(record)
         problems += cells.problems
     problems += _unknown_references(rows, records, "staff_id", known_staff, "staff register")
@@ -1269,6 +1272,9 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             problems.append(
                 (field, "give the person's surname and forenames (or their record id if you know it)")
             )
+        for name in ("surname", "forenames"):
+            if values[name] and not usable_name(values[name]):
+                problems.append((name, f"{NAME_RULE} — give the person's name in full"))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
