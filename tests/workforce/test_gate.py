@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,10 +24,11 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import api as gate_api
 from custodes.workforce import gate
-from custodes.workforce.models import Referral
+from custodes.workforce.models import Referral, Staff
+from custodes.workforce.service import london_today
 
 ACTOR = "system:test"
-TODAY = date.today()
+TODAY = london_today()  # the gate's today: London's date, whatever the server's time zone
 RECENT = str(TODAY - timedelta(days=30))
 
 STAFF = {
@@ -957,6 +960,40 @@ def test_a_leaver_is_denied_from_the_day_after_their_last(db: Session, last_day:
     result = _decide(db, staff_id="S1", subject_id="N9")
     assert (_codes(result) == ["LEFT_FORCE"]) is denied
     assert result.decision == ("deny" if denied else "allow")
+
+
+@pytest.fixture
+def server_not_in_london(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
+    """The process's local time zone set to one whose date is not London's right now (one of the two is
+    always on another day: UTC+14 and UTC-12); yields the server's date."""
+    london = london_today()
+    try:
+        for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            if date.today() != london:
+                break
+        assert date.today() != london
+        yield date.today()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_gates_today_is_londons_not_the_servers(db: Session, server_not_in_london: date) -> None:
+    """Review: the gate took the server's local date for today. A leaver is judged by London's date: still
+    in service on their last day there, denied from the day after, wherever the server's clock is set."""
+    london = london_today()
+    make_gate_world(db)
+    s1 = db.get(Staff, "S1")
+    assert s1 is not None
+    s1.leave_date = london
+    db.flush()
+    assert _decide(db, staff_id="S1", subject_id="N9").decision == "allow"
+    s1.leave_date = london - timedelta(days=1)
+    db.flush()
+    result = _decide(db, staff_id="S1", subject_id="N9")
+    assert (result.decision, _codes(result)) == ("deny", ["LEFT_FORCE"])
 
 
 def test_a_wrong_data_key_answers_503_with_what_to_do(client: TestClient, db: Session) -> None:

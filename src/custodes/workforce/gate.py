@@ -45,7 +45,7 @@ from custodes.workforce.schemas import (
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, keys_of, levels_in_force, registered_keys
+from custodes.workforce.service import add_months, keys_of, levels_in_force, london_today, registered_keys
 
 # --------------------------------------------------------------------------- configuration
 
@@ -609,7 +609,7 @@ def decide(
         subject_staff,
         request.purpose,
         request.case_ref,
-        on or date.today(),
+        on or london_today(),
     )
     referral_id = None
     if result.decision == REFER:
