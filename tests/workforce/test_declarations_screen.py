@@ -19,6 +19,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
 from custodes.workforce import web as workforce_web
+from custodes.workforce.models import Declaration
 from custodes.workforce.schemas import DeclarationForm, DeclarationKind, DeclarationStatus, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.support.concurrency import at_once
@@ -79,6 +80,68 @@ def test_a_declared_name_without_letters_or_with_a_wildcard_is_refused(
     assert caught.value.problems == [
         (field, "must contain letters; wildcards are not accepted — give the person's name in full")
     ]
+
+
+NAME_ONLY = "the gate matches a person by name with date of birth or postcode; give at least one"
+
+
+@pytest.mark.parametrize(
+    ("changes", "problems"),
+    [
+        ({"date_of_birth": "", "postcode": ""}, [("date_of_birth", NAME_ONLY)]),
+        ({"date_of_birth": ""}, []),  # the postcode is enough
+        ({"postcode": ""}, []),  # so is the date of birth
+        ({"date_of_birth": "", "postcode": "", "subject_id": "N9"}, []),  # an id matches on its own
+        (
+            {"date_of_birth": "", "postcode": "", "kind": "reportable_association"},
+            [("date_of_birth", NAME_ONLY)],
+        ),
+    ],
+)
+def test_a_person_declared_by_name_needs_a_date_of_birth_or_postcode(
+    db: Session, changes: dict[str, str], problems: list[tuple[str, str]]
+) -> None:
+    """Review: a conflict declared by name alone was accepted, and the gate, which never matches a name
+    alone, could never refer a search for that person."""
+    make_force(db)
+    form = replace(NEIGHBOUR, **changes)
+    if problems:
+        with pytest.raises(workforce.DeclarationProblems) as caught:
+            workforce.make_declaration(db, "P1", form, actor="staff:P1")
+        assert caught.value.problems == problems
+    else:
+        assert workforce.make_declaration(db, "P1", form, actor="staff:P1")
+
+
+def test_a_declaration_stored_by_name_alone_says_the_gate_cannot_match_it(
+    client: TestClient, db: Session
+) -> None:
+    """Declarations stored before the rule are kept, and their page (the declarer's and the line manager's,
+    where they decide) and the queue say the gate cannot match the person."""
+    make_force(db)
+    named_only = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    matched = workforce.make_declaration(db, "P2", NEIGHBOUR, actor="staff:P2")
+    row = db.get(Declaration, named_only)
+    assert row is not None
+    row.date_of_birth, row.postcode = None, None  # as a declaration made before the rule was stored
+    for sid in ("P1", "M1"):
+        identity.set_password(db, sid, PASSWORD, ACTOR)
+    db.commit()
+    warning = "The pre-access gate cannot match this person"
+    log_in(client, "P1")
+    own = client.get(f"/declarations/{named_only}").text
+    assert warning in own and "Make a new declaration giving their date of birth or postcode" in own
+    client.cookies.clear()
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{named_only}").text
+    assert (
+        warning in page
+        and "Your decision" in page
+        and "Ask ForenameP1 SurnameP1 to declare them again" in page
+    )
+    assert warning not in client.get(f"/declarations/{matched}").text
+    queue = client.get("/declarations/queue").text
+    assert queue.count("The gate cannot match this person") == 1
 
 
 def test_made_and_decided_declarations_are_ledger_entries(db: Session) -> None:
@@ -188,6 +251,7 @@ def test_screens(client: TestClient, db: Session) -> None:
             "kind": "conflict_of_interest",
             "surname": "Smith",
             "forenames": "Jack",
+            "postcode": "ME14 1AA",  # a name alone is refused: the gate could never match it
             "relationship": "neighbour",
             "description": "Next door.",
         },

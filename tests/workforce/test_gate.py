@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +25,9 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import api as gate_api
 from custodes.workforce import gate
+from custodes.workforce import service as workforce
 from custodes.workforce.models import Referral, Staff
+from custodes.workforce.schemas import DeclarationForm
 from custodes.workforce.service import london_today
 
 ACTOR = "system:test"
@@ -476,6 +479,24 @@ def test_an_initial_is_still_a_name(db: Session, forenames: str) -> None:
     make_gate_world(db)
     _declare(db, surname="Neighbour", forenames="Nigel", date_of_birth="1975-05-05")
     subject = {"surname": "Neighbour", "forenames": forenames, "date_of_birth": "1975-05-05"}
+    assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
+
+
+def test_a_conflict_declared_by_name_alone_is_refused_and_with_a_postcode_refers(db: Session) -> None:
+    """Review: a conflict declared on screen by name only was accepted and never matched at the gate."""
+    make_gate_world(db)
+    form = DeclarationForm(
+        kind="conflict_of_interest",
+        surname="Neighbour",
+        forenames="Nigel",
+        relationship="neighbour",
+        description="lives next door; we fell out",
+    )
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    assert [f for f, _p in caught.value.problems] == ["date_of_birth"]
+    workforce.make_declaration(db, "S1", replace(form, postcode="ME14 1AA"), actor="staff:S1")
+    subject = {"surname": "Neighbour", "forenames": "Nigel", "postcode": "ME14 1AA"}
     assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
 
 

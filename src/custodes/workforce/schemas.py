@@ -437,6 +437,18 @@ class DeclarationDetail:
     decision_reasons: str | None
     review_on: date | None
 
+    @property
+    def gate_cannot_match(self) -> bool:
+        """A conflict or association naming its person by name alone (no subject id, date of birth or
+        postcode): the pre-access gate never matches a name alone, so it never refers a search for them.
+        Declarations made so before the form and the import required one are kept as they are."""
+        return (
+            self.kind in PERSON_DECLARATIONS
+            and not self.subject_id
+            and self.date_of_birth is None
+            and not self.postcode
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PublishedDeclaration:

@@ -547,9 +547,15 @@ def _promote_pending_vetting(
 # --------------------------------------------------------------------------- declarations
 
 
+# A conflict or association declared by name alone never matches at the pre-access gate (kit.names:
+# a name alone never decides), so the declarer would never be referred.
+MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
+
+
 def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list[dict[str, Any]]:
     """Validate declaration rows. Empty `kind` means conflict_of_interest. A conflict or association must
-    name its person (subject_id, or surname and forenames) and the relationship; the other kinds may."""
+    name its person (subject_id, or surname and forenames with date_of_birth or postcode) and the
+    relationship; the other kinds may."""
     problems: list[RowProblem] = []
     records: list[dict[str, Any]] = []
     for row in rows:
@@ -579,6 +585,9 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
             for column in ("surname", "forenames"):
                 if record[column] and not usable_name(record[column]):
                     cells.problem(column, f"{NAME_RULE} — give the person's name in full")
+            given = row.values.get("date_of_birth") or row.values.get("postcode")
+            if named and not row.values.get("subject_id") and not given:
+                cells.problem("date_of_birth", MATCH_RULE)
         records.append(record)
         problems += cells.problems
     problems += _unknown_references(rows, records, "staff_id", known_staff, "staff register")
@@ -1275,6 +1284,10 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
         for name in ("surname", "forenames"):
             if values[name] and not usable_name(values[name]):
                 problems.append((name, f"{NAME_RULE} — give the person's name in full"))
+        named = values["surname"] and values["forenames"]
+        given = form.date_of_birth.strip() or form.postcode.strip()
+        if named and not values["subject_id"] and not given:
+            problems.append(("date_of_birth", MATCH_RULE))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
