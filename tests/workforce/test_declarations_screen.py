@@ -406,3 +406,64 @@ def test_the_decision_form_refuses_a_second_press(client: TestClient, db: Sessio
     assert "decided%20meanwhile" in location
     assert len(ledger.search(db, EntryFilter(op="authorisation", object_id=declaration_id))) == 1
     assert ledger.search(db, EntryFilter(op="alteration", object_id=declaration_id)) == []
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01"},  # the review's case
+        {"surname": "MANAGER", "forenames": "M.", "date_of_birth": "1970-01-01"},  # as the gate matches
+        {"subject_id": "N-M1"},  # a record flagged staff:M1
+        {"subject_id": "M1"},  # the manager's staff id
+    ],
+)
+def test_a_line_manager_does_not_decide_a_declaration_about_themself(
+    db: Session, person: dict[str, str]
+) -> None:
+    """Review: M1 approved S1's declaration of a relationship with M1. It is not M1's to decide, see or
+    queue: refused in words (no decision on screen; the counter-corruption unit sees it in the register)."""
+    from custodes.imports import load_records
+    from tests.workforce.test_gate import ACTOR as GATE_ACTOR
+    from tests.workforce.test_gate import make_gate_world
+
+    make_gate_world(db)
+    load_records(db, "nominals", [{"subject_id": "N-M1", "surname": "Other", "forenames": "Name",
+                                   "flags": "staff:M1"}], GATE_ACTOR)  # fmt: skip
+    form = DeclarationForm(
+        kind="reportable_association",
+        relationship="partner",
+        description="we have been in a relationship since May",
+        **person,
+    )
+    about_m1 = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    other = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    manager = _principal(db, "M1")
+    with pytest.raises(workforce.DeclarationError) as caught:
+        workforce.decide_declaration(db, about_m1, manager, outcome="approved", review_on="2999-01-01")
+    assert str(caught.value) == workforce.ABOUT_YOU
+    assert "counter-corruption unit" in str(caught.value)
+    with pytest.raises(workforce.DeclarationError):
+        workforce.view_declaration(db, about_m1, manager)
+    awaiting, _reviews = workforce.decision_queue(db, manager, TODAY)
+    assert [d.declaration_id for d in awaiting] == [other]
+    assert workforce.decide_declaration(db, other, manager, outcome="approved", review_on="2999-01-01")
+    holder = workforce.view_declaration(db, about_m1, _principal(db, "S1"))  # the declarer still sees it
+    assert holder.about_line_manager and holder.status == DeclarationStatus.AWAITING
+
+
+def test_a_declaration_naming_someone_else_with_the_managers_surname_is_theirs_to_decide(db: Session) -> None:
+    from tests.workforce.test_gate import make_gate_world
+
+    make_gate_world(db)
+    form = DeclarationForm(
+        kind="conflict_of_interest",
+        surname="Manager",
+        forenames="Mark",
+        date_of_birth="1970-01-01",
+        relationship="relative",
+        description="brother",
+    )
+    declaration_id = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    assert workforce.decide_declaration(
+        db, declaration_id, _principal(db, "M1"), outcome="approved", review_on="2999-01-01"
+    )

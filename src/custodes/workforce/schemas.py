@@ -436,6 +436,9 @@ class DeclarationDetail:
     conditions: str | None
     decision_reasons: str | None
     review_on: date | None
+    # The person declared is the declarer's line manager (their staff id, a record flagged as them, or their
+    # name with their date of birth or home postcode): the manager may not decide it.
+    about_line_manager: bool = False
 
     @property
     def gate_cannot_match(self) -> bool:

@@ -1354,7 +1354,9 @@ def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, 
     return declaration_id
 
 
-def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> DeclarationDetail:
+def _detail(
+    declaration: Declaration, people: Mapping[str, Staff], about_manager: bool = False
+) -> DeclarationDetail:
     staff = people.get(declaration.staff_id)
     names = [part for part in (declaration.forenames, declaration.surname) if part]
     return DeclarationDetail(
@@ -1381,12 +1383,56 @@ def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> Declaratio
         conditions=declaration.conditions,
         decision_reasons=declaration.decision_reasons,
         review_on=declaration.review_on,
+        about_line_manager=about_manager,
     )
 
 
 def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
     people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
-    return [_detail(row, people) for row in rows]
+    about = _about_line_managers(session, rows, people)
+    return [_detail(row, people, row.declaration_id in about) for row in rows]
+
+
+def _about_line_managers(
+    session: Session, rows: Sequence[Declaration], people: Mapping[str, Staff]
+) -> set[str]:
+    """The declarations (ids) among `rows` whose declared person is the declarer's line manager: the
+    manager's staff id given as the subject id, a nominal flagged `staff:<manager>`, or (as the gate's SELF
+    rule matches) the manager's name with their date of birth or home postcode, as declared or as the
+    nominal register holds the declared id. For rule checking: nothing is logged."""
+    from custodes.monitoring import service as monitoring  # monitoring's service uses this module
+
+    manager_of = {
+        r.declaration_id: people[r.staff_id].line_manager_id
+        for r in rows
+        if r.kind in PERSON_DECLARATIONS and r.staff_id in people and people[r.staff_id].line_manager_id
+    }
+    if not manager_of:
+        return set()
+    managers = _staff_names(session, {m for m in manager_of.values() if m})
+    subject_ids = sorted({r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of})
+    identities = {}
+    for start in range(0, len(subject_ids), 5000):
+        identities.update(monitoring.nominal_identities(session, subject_ids[start : start + 5000]))
+    registered = {
+        i: PersonKey.of(i, n.surname, n.forenames, n.date_of_birth, n.postcode) for i, n in identities.items()
+    }
+    found = set()
+    for row in rows:
+        manager_id = manager_of.get(row.declaration_id)
+        manager = managers.get(manager_id or "")
+        if manager_id is None or manager is None:
+            continue
+        flagged = identities[row.subject_id].staff_id if row.subject_id in identities else None
+        if manager_id in (row.subject_id, flagged):
+            found.add(row.declaration_id)
+            continue
+        me = PersonKey.of(
+            None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
+        )
+        if any(same_person(me, key) for key in declaration_keys(row, registered)):
+            found.add(row.declaration_id)
+    return found
 
 
 def home_locations_readable(session: Session) -> bool:
@@ -1445,12 +1491,22 @@ def my_declarations(session: Session, staff_id: str) -> list[DeclarationDetail]:
 
 
 def may_decide(detail: DeclarationDetail, principal: Principal) -> bool:
-    """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer."""
+    """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer,
+    and never a declaration of a relationship with the manager themself (`about_line_manager`): such a
+    declaration has no on-screen decision, as one by someone without a line manager has not; the
+    counter-corruption unit sees it in the declarations register."""
     return (
         principal.can(Permission.DECLARATIONS_DECIDE)
         and detail.line_manager_id == principal.staff_id
         and detail.staff_id != principal.staff_id
+        and not detail.about_line_manager
     )
+
+
+ABOUT_YOU = (
+    "This declaration is about you, so you cannot decide it: it has no decision on screen, and the "
+    "counter-corruption unit sees it in the declarations register."
+)
 
 
 def view_declaration(session: Session, declaration_id: str, principal: Principal) -> DeclarationDetail:
@@ -1512,7 +1568,10 @@ def decision_queue(
             .order_by(Declaration.review_on)
         )
     )
-    shown = awaiting + reviews
+    # A declaration of a relationship with the manager themself is not theirs to decide, nor to see here.
+    waiting = [d for d in _details(session, awaiting) if not d.about_line_manager]
+    due = [d for d in _details(session, reviews) if not d.about_line_manager]
+    shown = waiting + due
     if shown:
         # The people shown: each declarer and the person they declared (by subject id, where one is given).
         people = {r.staff_id for r in shown} | {r.subject_id for r in shown if r.subject_id}
@@ -1524,7 +1583,7 @@ def decision_queue(
             subjects=tuple(sorted(people)),
             justification="declarations awaiting my decision",
         )
-    return _details(session, awaiting), _details(session, reviews)
+    return waiting, due
 
 
 def decide_declaration(
@@ -1551,6 +1610,8 @@ def decide_declaration(
     if row is None:
         raise DeclarationError("There is no such declaration.")
     (detail,) = _details(session, [row])
+    if detail.about_line_manager and detail.line_manager_id == principal.staff_id:
+        raise DeclarationError(ABOUT_YOU)
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
     if seen is not None and seen != decision_version(detail):
