@@ -113,6 +113,14 @@ def test_a_person_declared_by_name_needs_a_date_of_birth_or_postcode(
         assert workforce.make_declaration(db, "P1", form, actor="staff:P1")
 
 
+@pytest.mark.parametrize("born", ["1990-W18-2", "19900501", "1990-5-1"])
+def test_a_declared_date_of_birth_is_strictly_a_date(db: Session, born: str) -> None:
+    make_force(db)
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "P1", replace(NEIGHBOUR, date_of_birth=born), actor="staff:P1")
+    assert caught.value.problems == [("date_of_birth", "is not a date (YYYY-MM-DD)")]
+
+
 def test_a_declaration_stored_by_name_alone_says_the_gate_cannot_match_it(
     client: TestClient, db: Session
 ) -> None:

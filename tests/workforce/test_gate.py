@@ -718,6 +718,18 @@ def test_every_decision_is_a_ledger_entry(db: Session) -> None:
             "subject.date_of_birth",
         ),
         (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "1980-W01-1"}},
+            "subject.date_of_birth",
+        ),  # an ISO week date (review): strictly YYYY-MM-DD
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "19800101"}},
+            "subject.date_of_birth",
+        ),
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "1980-1-01"}},
+            "subject.date_of_birth",
+        ),
+        (
             {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "postcode": "nowhere"}},
             "subject.postcode",
         ),

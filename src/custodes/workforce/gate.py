@@ -149,6 +149,7 @@ class GateRequest:
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _KEYS = {"staff_id", "system", "subject_id", "subject", "purpose", "case_ref"}
 _SUBJECT_KEYS = {"surname", "forenames", "date_of_birth", "postcode"}
 
@@ -198,8 +199,8 @@ def parse_request(data: object) -> GateRequest:
             postcode = text(named, "postcode", 10, "subject.")
             birth: date | None = None
             if born is not None:
-                try:
-                    birth = date.fromisoformat(born) if len(born) == 10 else None
+                try:  # strictly YYYY-MM-DD: fromisoformat alone also takes 19800101 and 1980-W01-1
+                    birth = date.fromisoformat(born) if _DAY.fullmatch(born) else None
                 except ValueError:
                     birth = None
                 if birth is None:

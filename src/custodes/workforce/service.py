@@ -1254,10 +1254,13 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
     values["description"] = description or None
     values["date_of_birth"] = None
     if form.date_of_birth.strip():
-        try:
-            values["date_of_birth"] = date.fromisoformat(form.date_of_birth.strip())
+        born = form.date_of_birth.strip()
+        try:  # strictly YYYY-MM-DD (the date field's value): fromisoformat alone also takes 1980-W01-1
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", born):
+                raise ValueError(born)
+            values["date_of_birth"] = date.fromisoformat(born)
         except ValueError:
-            problems.append(("date_of_birth", "is not a date"))
+            problems.append(("date_of_birth", "is not a date (YYYY-MM-DD)"))
     values["postcode"] = None
     if form.postcode.strip():
         values["postcode"] = normalise_postcode(form.postcode)
