@@ -339,3 +339,37 @@ def test_migration_0011_gives_accounts_their_last_day_from_the_staff_register(
             ]
     finally:
         engine.dispose()
+
+
+def test_migration_0014_recomputes_the_match_keys_of_names_with_letters_once_dropped(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """Letters with no accent decomposition (ł, ø, đ) were dropped from the match keys and are now
+    transliterated: keys stored before are recomputed, so the detectors compare like with like (review)."""
+    from custodes.kit.names import match_keys
+
+    engine = make_engine(new_database(backend))
+    try:
+        command.downgrade(alembic_config(engine), "0013")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO nominal (subject_id, surname, forenames, surname_key, forenames_key,"
+                    " match_surname, match_forename, match_joined, flags, public_figure, protected,"
+                    " created_at, updated_at) VALUES"
+                    " ('N1', 'Wałęsa', 'Michał', 'wałęsa', 'michał', 'wasa', 'micha', 'micha', '', false,"
+                    " false, :now, :now),"
+                    " ('N2', 'Smith', 'John', 'smith', 'john', 'smith', 'john', 'john', '', false, false,"
+                    " :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text("SELECT match_surname, match_forename, match_joined FROM nominal ORDER BY subject_id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in stored] == [match_keys("Walesa", "Michal"), match_keys("Smith", "John")]
+    assert match_keys("Walesa", "Michal") == ("walesa", "michal", "michal")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import service as workforce
 from custodes.workforce import web as workforce_web
+from custodes.workforce.models import Declaration
 from custodes.workforce.schemas import DeclarationForm, DeclarationKind, DeclarationStatus, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.support.concurrency import at_once
@@ -64,6 +66,90 @@ def test_making_a_declaration_checks_the_form(db: Session) -> None:
     }
     with pytest.raises(workforce.DeclarationProblems):
         workforce.make_declaration(db, "NOBODY", GIFT, actor="staff:NOBODY")  # not in the staff register
+
+
+@pytest.mark.parametrize(("field", "value"), [("forenames", "J*"), ("forenames", "-"), ("surname", "Sm?th")])
+def test_a_declared_name_without_letters_or_with_a_wildcard_is_refused(
+    db: Session, field: str, value: str
+) -> None:
+    """Such a name would match nobody at the gate: the declarer would never be referred."""
+    make_force(db)
+    form = replace(NEIGHBOUR, **{field: value})
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "P1", form, actor="staff:P1")
+    assert caught.value.problems == [
+        (field, "must contain letters; wildcards are not accepted — give the person's name in full")
+    ]
+
+
+NAME_ONLY = "the gate matches a person by name with date of birth or postcode; give at least one"
+
+
+@pytest.mark.parametrize(
+    ("changes", "problems"),
+    [
+        ({"date_of_birth": "", "postcode": ""}, [("date_of_birth", NAME_ONLY)]),
+        ({"date_of_birth": ""}, []),  # the postcode is enough
+        ({"postcode": ""}, []),  # so is the date of birth
+        ({"date_of_birth": "", "postcode": "", "subject_id": "N9"}, []),  # an id matches on its own
+        (
+            {"date_of_birth": "", "postcode": "", "kind": "reportable_association"},
+            [("date_of_birth", NAME_ONLY)],
+        ),
+    ],
+)
+def test_a_person_declared_by_name_needs_a_date_of_birth_or_postcode(
+    db: Session, changes: dict[str, str], problems: list[tuple[str, str]]
+) -> None:
+    """Review: a conflict declared by name alone was accepted, and the gate, which never matches a name
+    alone, could never refer a search for that person."""
+    make_force(db)
+    form = replace(NEIGHBOUR, **changes)
+    if problems:
+        with pytest.raises(workforce.DeclarationProblems) as caught:
+            workforce.make_declaration(db, "P1", form, actor="staff:P1")
+        assert caught.value.problems == problems
+    else:
+        assert workforce.make_declaration(db, "P1", form, actor="staff:P1")
+
+
+@pytest.mark.parametrize("born", ["1990-W18-2", "19900501", "1990-5-1"])
+def test_a_declared_date_of_birth_is_strictly_a_date(db: Session, born: str) -> None:
+    make_force(db)
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "P1", replace(NEIGHBOUR, date_of_birth=born), actor="staff:P1")
+    assert caught.value.problems == [("date_of_birth", "is not a date (YYYY-MM-DD)")]
+
+
+def test_a_declaration_stored_by_name_alone_says_the_gate_cannot_match_it(
+    client: TestClient, db: Session
+) -> None:
+    """Declarations stored before the rule are kept, and their page (the declarer's and the line manager's,
+    where they decide) and the queue say the gate cannot match the person."""
+    make_force(db)
+    named_only = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    matched = workforce.make_declaration(db, "P2", NEIGHBOUR, actor="staff:P2")
+    row = db.get(Declaration, named_only)
+    assert row is not None
+    row.date_of_birth, row.postcode = None, None  # as a declaration made before the rule was stored
+    for sid in ("P1", "M1"):
+        identity.set_password(db, sid, PASSWORD, ACTOR)
+    db.commit()
+    warning = "The pre-access gate cannot match this person"
+    log_in(client, "P1")
+    own = client.get(f"/declarations/{named_only}").text
+    assert warning in own and "Make a new declaration giving their date of birth or postcode" in own
+    client.cookies.clear()
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{named_only}").text
+    assert (
+        warning in page
+        and "Your decision" in page
+        and "Ask ForenameP1 SurnameP1 to declare them again" in page
+    )
+    assert warning not in client.get(f"/declarations/{matched}").text
+    queue = client.get("/declarations/queue").text
+    assert queue.count("The gate cannot match this person") == 1
 
 
 def test_made_and_decided_declarations_are_ledger_entries(db: Session) -> None:
@@ -173,6 +259,7 @@ def test_screens(client: TestClient, db: Session) -> None:
             "kind": "conflict_of_interest",
             "surname": "Smith",
             "forenames": "Jack",
+            "postcode": "ME14 1AA",  # a name alone is refused: the gate could never match it
             "relationship": "neighbour",
             "description": "Next door.",
         },
@@ -327,3 +414,64 @@ def test_the_decision_form_refuses_a_second_press(client: TestClient, db: Sessio
     assert "decided%20meanwhile" in location
     assert len(ledger.search(db, EntryFilter(op="authorisation", object_id=declaration_id))) == 1
     assert ledger.search(db, EntryFilter(op="alteration", object_id=declaration_id)) == []
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01"},  # the review's case
+        {"surname": "MANAGER", "forenames": "M.", "date_of_birth": "1970-01-01"},  # as the gate matches
+        {"subject_id": "N-M1"},  # a record flagged staff:M1
+        {"subject_id": "M1"},  # the manager's staff id
+    ],
+)
+def test_a_line_manager_does_not_decide_a_declaration_about_themself(
+    db: Session, person: dict[str, str]
+) -> None:
+    """Review: M1 approved S1's declaration of a relationship with M1. It is not M1's to decide, see or
+    queue: refused in words (no decision on screen; the counter-corruption unit sees it in the register)."""
+    from custodes.imports import load_records
+    from tests.workforce.test_gate import ACTOR as GATE_ACTOR
+    from tests.workforce.test_gate import make_gate_world
+
+    make_gate_world(db)
+    load_records(db, "nominals", [{"subject_id": "N-M1", "surname": "Other", "forenames": "Name",
+                                   "flags": "staff:M1"}], GATE_ACTOR)  # fmt: skip
+    form = DeclarationForm(
+        kind="reportable_association",
+        relationship="partner",
+        description="we have been in a relationship since May",
+        **person,
+    )
+    about_m1 = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    other = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    manager = _principal(db, "M1")
+    with pytest.raises(workforce.DeclarationError) as caught:
+        workforce.decide_declaration(db, about_m1, manager, outcome="approved", review_on="2999-01-01")
+    assert str(caught.value) == workforce.ABOUT_YOU
+    assert "counter-corruption unit" in str(caught.value)
+    with pytest.raises(workforce.DeclarationError):
+        workforce.view_declaration(db, about_m1, manager)
+    awaiting, _reviews = workforce.decision_queue(db, manager, TODAY)
+    assert [d.declaration_id for d in awaiting] == [other]
+    assert workforce.decide_declaration(db, other, manager, outcome="approved", review_on="2999-01-01")
+    holder = workforce.view_declaration(db, about_m1, _principal(db, "S1"))  # the declarer still sees it
+    assert holder.about_line_manager and holder.status == DeclarationStatus.AWAITING
+
+
+def test_a_declaration_naming_someone_else_with_the_managers_surname_is_theirs_to_decide(db: Session) -> None:
+    from tests.workforce.test_gate import make_gate_world
+
+    make_gate_world(db)
+    form = DeclarationForm(
+        kind="conflict_of_interest",
+        surname="Manager",
+        forenames="Mark",
+        date_of_birth="1970-01-01",
+        relationship="relative",
+        description="brother",
+    )
+    declaration_id = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    assert workforce.decide_declaration(
+        db, declaration_id, _principal(db, "M1"), outcome="approved", review_on="2999-01-01"
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,10 +25,13 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import api as gate_api
 from custodes.workforce import gate
-from custodes.workforce.models import Referral
+from custodes.workforce import service as workforce
+from custodes.workforce.models import Referral, Staff
+from custodes.workforce.schemas import DeclarationForm
+from custodes.workforce.service import london_today
 
 ACTOR = "system:test"
-TODAY = date.today()
+TODAY = london_today()  # the gate's today: London's date, whatever the server's time zone
 RECENT = str(TODAY - timedelta(days=30))
 
 STAFF = {
@@ -193,6 +199,28 @@ NAME_TABLE = [
     ("Brown", "Anne Marie", "Brown", "Annemarie", True, False, True),
     ("Brown", "Anne-Marie", "Brown", "Anne Marie", False, True, True),
     ("Zoë", "Chloé", "Zoe", "Chloe", True, False, True),  # accents
+    # letters with no accent decomposition are transliterated, not dropped (review: ł, ø, đ, ı were lost)
+    ("Wałęsa", "Michał", "Walesa", "Michal", True, False, True),
+    ("WAŁĘSA", "MICHAŁ", "walesa", "michal", False, True, True),
+    ("Kowalski", "Łukasz", "Kowalski", "Lukasz", True, False, True),
+    ("Kowalski", "Łukasz", "Kowalski", "L", True, False, True),  # the initial of the transliteration
+    ("Yılmaz", "Ayşe", "Yilmaz", "Ayse", True, False, True),
+    ("Sørensen", "Lars", "Sorensen", "Lars", True, False, True),
+    ("SØRENSEN", "Bjørn", "Sorensen", "Bjorn", True, False, True),
+    ("Đorđević", "Ana", "Djordjevic", "Ana", True, False, True),  # đ is dj in English
+    ("ĐORĐEVIĆ", "Ana", "Djordjevic", "Ana", False, True, True),
+    ("Kaçar", "İsmail", "Kacar", "Ismail", True, False, True),
+    ("Ærø", "Æsa", "Aero", "Aesa", True, False, True),
+    ("Bœuf", "Œdipe", "Boeuf", "Oedipe", True, False, True),
+    ("Þórsson", "Þóra", "Thorsson", "Thora", True, False, True),
+    ("Guðmundsdóttir", "Ðóra", "Gudmundsdottir", "Dora", True, False, True),
+    ("Straße", "Jürgen", "Strasse", "Jurgen", True, False, True),
+    ("STRAẞE", "Jürgen", "Strasse", "Jurgen", True, False, True),
+    ("Ħabib", "Ħanna", "Habib", "Hanna", True, False, True),
+    ("Ŧuŋa", "Ŋora", "Tunga", "Ngora", True, False, True),
+    ("Paŀlàs", "Ŀuis", "Pallas", "Luis", True, False, True),
+    ("Wałęsa", "Michał", "Wasa", "Micha", True, True, False),  # no longer the name with letters dropped
+    ("Wałęsa", "Michał", "Walesa", "Michal", False, False, False),  # still not on the name alone
     ("Murphy", "Niamh", "Murphy", "Niamh", False, True, True),
     ("Murphy", "Niamh", "Murphy", "", True, True, False),  # no forenames given
 ]
@@ -369,6 +397,107 @@ def test_rules(db: Session, body: dict[str, Any], decision: str, codes: list[str
     assert (result.decision, _codes(result)) == (decision, codes)
     assert all(r.message for r in result.reasons)
     assert (result.referral_id is not None) == (decision == "refer")
+
+
+def _declare(db: Session, declaration_id: str = "D-R", **fields: str) -> None:
+    row = {
+        "declaration_id": declaration_id,
+        "staff_id": "S1",
+        "kind": "conflict_of_interest",
+        "relationship": "neighbour",
+        "declared_at": "2024-01-01",
+        **fields,
+    }
+    load_records(db, "declarations", [row], ACTOR)
+
+
+@pytest.mark.parametrize(
+    ("declared", "searched"),
+    [
+        (("Wałęsa", "Michał"), ("Walesa", "Michal")),
+        (("Kowalski", "Łukasz"), ("Kowalski", "Lukasz")),
+        (("Yılmaz", "Ayşe"), ("Yilmaz", "Ayse")),
+        (("Sørensen", "Lars"), ("Sorensen", "Lars")),
+        (("Đorđević", "Ana"), ("Djordjevic", "Ana")),
+        (("Walesa", "Michal"), ("WAŁĘSA", "MICHAŁ")),  # and the other way round
+    ],
+)
+def test_letters_outside_english_do_not_dodge_a_declared_conflict(
+    db: Session, declared: tuple[str, str], searched: tuple[str, str]
+) -> None:
+    """Review: letters with no accent decomposition (ł, ø, ı, đ) were deleted, so "Wałęsa, Michał" was
+    not "Walesa, Michal" and a declared neighbour's search was allowed. They are transliterated."""
+    make_gate_world(db)
+    _declare(db, surname=declared[0], forenames=declared[1], date_of_birth="1975-05-05")
+    subject = {"surname": searched[0], "forenames": searched[1], "date_of_birth": "1975-05-05"}
+    result = _decide(db, staff_id="S1", subject=subject)
+    assert (result.decision, _codes(result), result.declaration_ids) == (
+        "refer",
+        ["DECLARED_CONFLICT"],
+        ("D-R",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "field"),
+    [
+        ({"forenames": "*"}, "subject.forenames"),
+        ({"forenames": "-"}, "subject.forenames"),
+        ({"forenames": "?"}, "subject.forenames"),
+        ({"forenames": "."}, "subject.forenames"),
+        ({"forenames": "Nig*"}, "subject.forenames"),
+        ({"forenames": "Nig%"}, "subject.forenames"),
+        ({"forenames": "N?gel"}, "subject.forenames"),
+        ({"forenames": "Nig_l"}, "subject.forenames"),
+        ({"surname": "Neigh*"}, "subject.surname"),
+        ({"surname": "- -"}, "subject.surname"),
+        ({"surname": "%"}, "subject.surname"),
+    ],
+)
+def test_a_name_without_letters_or_with_a_wildcard_is_refused(
+    db: Session, subject: dict[str, str], field: str
+) -> None:
+    """Review: forenames "*", "-", "?", ".", "Nig*" (or surname "Neigh*") reduced to nothing or to part of
+    the name, matched nobody and were allowed past a declared conflict. Now refused, naming the field."""
+    make_gate_world(db)
+    _declare(db, surname="Neighbour", forenames="Nigel", date_of_birth="1975-05-05")
+    body = {"surname": "Neighbour", "forenames": "Nigel", "date_of_birth": "1975-05-05", **subject}
+    refused = gate.check(
+        db, gate.GateIndex(), {"staff_id": "S1", "system": "Genesis", "subject": body}, ACTOR
+    )
+    assert isinstance(refused, gate.RequestRefused), refused
+    assert [(f, p) for f, p in refused.problems] == [
+        (field, "must contain letters; wildcards are not accepted — give the name as searched in full")
+    ]
+    db.commit()
+    (entry,) = ledger.search(db, EntryFilter(object_type="access_check", op="access_denied"))
+    assert entry.detail["refused"][0].startswith(field)
+
+
+@pytest.mark.parametrize("forenames", ["N", "N.", "n", " N . "])
+def test_an_initial_is_still_a_name(db: Session, forenames: str) -> None:
+    make_gate_world(db)
+    _declare(db, surname="Neighbour", forenames="Nigel", date_of_birth="1975-05-05")
+    subject = {"surname": "Neighbour", "forenames": forenames, "date_of_birth": "1975-05-05"}
+    assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
+
+
+def test_a_conflict_declared_by_name_alone_is_refused_and_with_a_postcode_refers(db: Session) -> None:
+    """Review: a conflict declared on screen by name only was accepted and never matched at the gate."""
+    make_gate_world(db)
+    form = DeclarationForm(
+        kind="conflict_of_interest",
+        surname="Neighbour",
+        forenames="Nigel",
+        relationship="neighbour",
+        description="lives next door; we fell out",
+    )
+    with pytest.raises(workforce.DeclarationProblems) as caught:
+        workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    assert [f for f, _p in caught.value.problems] == ["date_of_birth"]
+    workforce.make_declaration(db, "S1", replace(form, postcode="ME14 1AA"), actor="staff:S1")
+    subject = {"surname": "Neighbour", "forenames": "Nigel", "postcode": "ME14 1AA"}
+    assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
 
 
 # A record named by id is the register's person whatever name comes with it: the id (and the register's
@@ -589,6 +718,18 @@ def test_every_decision_is_a_ledger_entry(db: Session) -> None:
             "subject.date_of_birth",
         ),
         (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "1980-W01-1"}},
+            "subject.date_of_birth",
+        ),  # an ISO week date (review): strictly YYYY-MM-DD
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "19800101"}},
+            "subject.date_of_birth",
+        ),
+        (
+            {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "date_of_birth": "1980-1-01"}},
+            "subject.date_of_birth",
+        ),
+        (
             {"staff_id": "S1", "subject": {"surname": "S", "forenames": "J", "postcode": "nowhere"}},
             "subject.postcode",
         ),
@@ -698,6 +839,7 @@ def test_api_decides(client: TestClient, db: Session) -> None:
         b'{"staff_id": "NOBODY", "subject_id": "N9"}',
         b'{"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J", '
         b'"date_of_birth": "31/12/1990"}}',
+        b'{"staff_id": "S1", "subject": {"surname": "Smith", "forenames": "J*", "postcode": "ME14 1AA"}}',
         b"",
     ],
 )
@@ -851,6 +993,40 @@ def test_a_leaver_is_denied_from_the_day_after_their_last(db: Session, last_day:
     result = _decide(db, staff_id="S1", subject_id="N9")
     assert (_codes(result) == ["LEFT_FORCE"]) is denied
     assert result.decision == ("deny" if denied else "allow")
+
+
+@pytest.fixture
+def server_not_in_london(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
+    """The process's local time zone set to one whose date is not London's right now (one of the two is
+    always on another day: UTC+14 and UTC-12); yields the server's date."""
+    london = london_today()
+    try:
+        for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            if date.today() != london:
+                break
+        assert date.today() != london
+        yield date.today()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_gates_today_is_londons_not_the_servers(db: Session, server_not_in_london: date) -> None:
+    """Review: the gate took the server's local date for today. A leaver is judged by London's date: still
+    in service on their last day there, denied from the day after, wherever the server's clock is set."""
+    london = london_today()
+    make_gate_world(db)
+    s1 = db.get(Staff, "S1")
+    assert s1 is not None
+    s1.leave_date = london
+    db.flush()
+    assert _decide(db, staff_id="S1", subject_id="N9").decision == "allow"
+    s1.leave_date = london - timedelta(days=1)
+    db.flush()
+    result = _decide(db, staff_id="S1", subject_id="N9")
+    assert (result.decision, _codes(result)) == ("deny", ["LEFT_FORCE"])
 
 
 def test_a_wrong_data_key_answers_503_with_what_to_do(client: TestClient, db: Session) -> None:

@@ -272,6 +272,8 @@ def test_bad_declarations_are_all_named(db: Session, folder: Path) -> None:
         {**good, "declaration_id": "D9", "declared_at": "2024-02-01T09:30:00"},  # 8: no offset
         {**good},  # 9: duplicate id
         {**good, "declaration_id": "D10", "postcode": "nowhere", "date_of_birth": "1990-02-30"},  # 10
+        {**good, "declaration_id": "D11", "surname": "Kray", "forenames": "R*"},  # 11: a wildcard
+        {**good, "declaration_id": "D12", "subject_id": "", "surname": "Kray", "forenames": "Ronald"},  # 12
     ]
     found = rejected(db, folder, "declarations", rows)
     assert set(found) == {
@@ -284,7 +286,13 @@ def test_bad_declarations_are_all_named(db: Session, folder: Path) -> None:
         (9, "declaration_id"),
         (10, "postcode"),
         (10, "date_of_birth"),
+        (11, "forenames"),
+        (12, "date_of_birth"),
     }
+    assert found[(12, "date_of_birth")] == (
+        "the gate matches a person by name with date of birth or postcode; give at least one"
+    )
+    assert "wildcards are not accepted" in found[(11, "forenames")]
     assert "subject_id, or surname and forenames" in found[(4, "forenames")]
     assert "required for a conflict_of_interest" in found[(6, "relationship")]
     assert "no UTC offset" in found[(8, "declared_at")]

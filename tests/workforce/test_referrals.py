@@ -322,3 +322,62 @@ def test_referrals_of_a_line_manager_who_has_left_go_to_another_handler(db: Sess
     assert [r.id for r in gate.referral_queue(db, "M2")[0]] == [before, after]
     _close(db, before, "M2")
     assert [r.id for r in gate.referral_queue(db, "M2")[1]] == [before]
+
+
+def _second_handler(db: Session, staff_id: str = "H2") -> None:
+    from custodes.imports import load_records
+
+    handler = {"staff_id": staff_id, "surname": "Handler", "forenames": "Harry", "role": "supervisor",
+               "date_of_birth": "1965-06-06"}  # fmt: skip
+    load_records(db, "staff", [handler], ACTOR)
+
+
+def test_a_manager_who_declares_a_conflict_after_the_referral_loses_it(db: Session) -> None:
+    """Review: the manager a referral went to kept it after declaring a conflict with the subject. It now
+    goes to the other handlers, as if the manager had been passed over when it was opened."""
+    from custodes.imports import load_records
+    from custodes.workforce.models import Referral
+
+    make_gate_world(db)
+    _second_handler(db)
+    referral_id = _refer(db)
+    assert db.get(Referral, referral_id).manager_id == "M1"  # type: ignore[union-attr]
+    assert [r.id for r in gate.referral_queue(db, "H2")[0]] == []  # M1's while M1 keeps it
+    declaration = {"declaration_id": "D-M1", "staff_id": "M1", "kind": "conflict_of_interest",
+                   "subject_id": "N5", "relationship": "relative", "declared_at": "2024-06-01"}  # fmt: skip
+    load_records(db, "declarations", [declaration], ACTOR)
+    assert gate.referral_queue(db, "M1") == ([], [])
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        gate.view_referral(db, referral_id, "M1")
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        _close(db, referral_id, "M1")
+    assert [r.id for r in gate.referral_queue(db, "H2")[0]] == [referral_id]
+    _close(db, referral_id, "H2")
+    assert [r.id for r in gate.referral_queue(db, "H2")[1]] == [referral_id]
+    with pytest.raises(gate.ReferralError, match="no such referral"):
+        gate.view_referral(db, referral_id, "M1")  # closed, and still not M1's to see
+
+
+def test_a_referral_whose_requester_changes_line_manager_goes_to_the_handlers(db: Session) -> None:
+    """Review: a referral stayed with the former line manager and the new one never saw it. The former
+    manager no longer keeps it: it is stranded, open to any handler (the new manager among them) as a
+    referral without a manager is."""
+    from custodes.workforce.models import Staff
+
+    make_gate_world(db)
+    _second_handler(db, "M2")
+    _second_handler(db, "H3")
+    referral_id = _refer(db)
+    assert [r.id for r in gate.referral_queue(db, "M2")[0]] == []
+    s1 = db.get(Staff, "S1")
+    assert s1 is not None
+    s1.line_manager_id = "M2"
+    db.flush()
+    assert [r.id for r in gate.referral_queue(db, "M2")[0]] == [referral_id]
+    assert [r.id for r in gate.referral_queue(db, "H3")[0]] == [referral_id]
+    gate.view_referral(db, referral_id, "M2")
+    _close(db, referral_id, "M2")
+    assert [r.id for r in gate.referral_queue(db, "H3")[1]] == [referral_id]  # closed ones too
+    s1.line_manager_id = None  # no line manager at all: stranded the same way
+    db.flush()
+    assert [r.id for r in gate.referral_queue(db, "M2")[1]] == [referral_id]

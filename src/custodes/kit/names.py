@@ -1,6 +1,7 @@
-"""People's names as matched across registers: case, accents, spacing, hyphens, apostrophes, Mc/Mac,
-common spelling variants and initials tolerated; a name alone never decides (same_person wants a date of
-birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
+"""People's names as matched across registers: case, accents, letters outside the English alphabet
+(transliterated: ł → l, ø → o), spacing, hyphens, apostrophes, Mc/Mac, common spelling variants and initials
+tolerated; a name alone never decides (same_person wants a date of birth or postcode too). Used by the
+pre-access gate and the monitoring detectors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from anyascii import anyascii
 
 from custodes.kit.tabular import normalise_postcode
 
@@ -65,11 +68,36 @@ _DROP = re.compile(r"['’`.]")
 _SPLIT = re.compile(r"[^a-z]+")
 
 
+# Transliterations where the English-language spelling differs from anyascii's: Serbian and Croatian đ is
+# written dj in English (Djokovic, Djordjevic), anyascii gives d.
+_OWN_SPELLING = str.maketrans({"đ": "dj"})
+
+
 def _letters(value: str | None) -> str:
-    """Case-folded, accents removed, apostrophes and full stops dropped, anything else a space."""
+    """Case-folded, accents removed, other letters transliterated to the English alphabet (ł → l, ø → o,
+    ı → i, æ → ae, ß → ss, þ → th, đ → dj; other scripts too: anyascii), apostrophes and full stops dropped,
+    anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped; what is still
+    not ASCII after that — letters that have no decomposition, which would otherwise vanish and let "Wałęsa"
+    be a different name from "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same,
+    is GPL)."""
     folded = unicodedata.normalize("NFKD", (value or "").casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if not plain.isascii():
+        plain = anyascii(plain.translate(_OWN_SPELLING)).casefold()
     return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
+
+
+# What search screens take as wildcards: `*` and `%` for any run of letters, `?` and `_` for one.
+WILDCARDS = frozenset("*?%_")
+# A name that reduces to nothing ("*", "-", "?") or to part of itself ("Nig*") would match nobody, and so
+# let a search for a declared person through (or a declaration never refer): refused where names come in.
+NAME_RULE = "must contain letters; wildcards are not accepted"
+
+
+def usable_name(value: str | None) -> bool:
+    """A name that can be matched: it has letters once folded (see `_letters`; an initial, `N` or `N.`, is
+    enough), and no wildcard, which would be matched as a literal and so match nobody ("Nig*" is "nig")."""
+    return bool(_letters(value)) and not WILDCARDS.intersection(value or "")
 
 
 def _canonical(token: str) -> str:

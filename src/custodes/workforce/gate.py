@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, permissions_for
 from custodes.kit.db import transaction, utcnow
-from custodes.kit.names import PersonKey, same_person
+from custodes.kit.names import NAME_RULE, PersonKey, same_person, usable_name
 from custodes.kit.tabular import normalise_postcode
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -45,7 +45,7 @@ from custodes.workforce.schemas import (
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, keys_of, levels_in_force, registered_keys
+from custodes.workforce.service import add_months, keys_of, levels_in_force, london_today, registered_keys
 
 # --------------------------------------------------------------------------- configuration
 
@@ -149,6 +149,7 @@ class GateRequest:
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _KEYS = {"staff_id", "system", "subject_id", "subject", "purpose", "case_ref"}
 _SUBJECT_KEYS = {"surname", "forenames", "date_of_birth", "postcode"}
 
@@ -198,14 +199,17 @@ def parse_request(data: object) -> GateRequest:
             postcode = text(named, "postcode", 10, "subject.")
             birth: date | None = None
             if born is not None:
-                try:
-                    birth = date.fromisoformat(born) if len(born) == 10 else None
+                try:  # strictly YYYY-MM-DD: fromisoformat alone also takes 19800101 and 1980-W01-1
+                    birth = date.fromisoformat(born) if _DAY.fullmatch(born) else None
                 except ValueError:
                     birth = None
                 if birth is None:
                     problems.append(("subject.date_of_birth", f"{born!r} is not a date (YYYY-MM-DD)"))
             if postcode is not None and normalise_postcode(postcode) is None:
                 problems.append(("subject.postcode", f"{postcode!r} is not a UK postcode"))
+            for key, value in (("surname", surname), ("forenames", forenames)):
+                if value is not None and not usable_name(value):
+                    problems.append((f"subject.{key}", f"{NAME_RULE} — give the name as searched in full"))
             if not surname or not forenames:
                 problems.append(("subject", "give surname and forenames"))
             elif born is None and postcode is None:
@@ -606,7 +610,7 @@ def decide(
         subject_staff,
         request.purpose,
         request.case_ref,
-        on or date.today(),
+        on or london_today(),
     )
     referral_id = None
     if result.decision == REFER:
@@ -828,52 +832,69 @@ def _handles_referrals(session: Session, staff_id: str) -> bool:
 
 
 class _HandlerCheck:
-    """Which referrals one handler may deal with: the requester's line manager; a referral without one (none
-    at the time, one passed over as conflicted, or one who can no longer take it — left, disabled, or
-    without the role), any handler but the requester, the person searched for and anyone who declared a
-    conflict with them, as a manager is passed over in `decide`: the subject as the referral holds it (its
-    id, the register's details for the id, and the name, date of birth and postcode given) matched against
-    the handler's name, date of birth, home postcode and declarations (`_conflicted`). For a list, the
-    handler's profile is loaded once and each manager and subject checked once."""
+    """Which referrals one handler may deal with. A referral is its manager's while the manager keeps it:
+    they can still take referrals (not left, not disabled, with the role), are still the requester's line
+    manager, and are not conflicted with the subject (the search is not about them and they have not
+    declared a conflict with the person since). Otherwise — no manager at the time, one passed over as
+    conflicted, or one who no longer keeps it — it is stranded, and any handler may deal with it but the
+    requester, the person searched for and anyone who declared a conflict with them, as a manager is passed
+    over in `decide`: the subject as the referral holds it (its id, the register's details for the id, and
+    the name, date of birth and postcode given) matched against the handler's name, date of birth, home
+    postcode and declarations (`_conflicted`). For a list, each person's profile is loaded once and each
+    manager, requester and subject checked once."""
 
     def __init__(self, session: Session, handler_id: str, managers: Mapping[str, bool] | None = None) -> None:
         """`managers`: whether each manager can take referrals, where the caller already knows."""
         self.session, self.handler_id = session, handler_id
-        self._handler: StaffProfile | None = None
+        self._profiles: dict[str, StaffProfile] = {}
         self._managers: dict[str, bool] = dict(managers or {})
-        self._subjects: dict[tuple[Any, ...], bool] = {}
+        self._line_managers: dict[str, str | None] = {}
+        self._subjects: dict[tuple[Any, ...], tuple[tuple[PersonKey, ...], str | None]] = {}
+        self._conflicts: dict[tuple[str, tuple[Any, ...]], bool] = {}
 
     def may_handle(self, row: Referral) -> bool:
         if row.staff_id == self.handler_id:
             return False
-        if row.manager_id == self.handler_id:
-            return True
-        if row.manager_id is not None and self._manager_present(row.manager_id):
+        subject = self._subject_of(row)
+        if row.manager_id is not None and self.manager_keeps(row, subject):
+            return row.manager_id == self.handler_id
+        return not self._conflicted(self.handler_id, subject)
+
+    def manager_keeps(self, row: Referral, subject: tuple[Any, ...] | None = None) -> bool:
+        """The referral's manager still handles it (see the class docstring)."""
+        manager = row.manager_id
+        if manager is None or not self._manager_present(manager):
             return False
-        surname, forenames = _subject_name_parts(row)
-        subject = (row.subject_id, surname, forenames, row.subject_date_of_birth, row.subject_postcode)
-        if subject not in self._subjects:
-            self._subjects[subject] = not self._conflicted_with(*subject)
-        return self._subjects[subject]
+        if self._line_manager(row.staff_id) != manager:
+            return False
+        return not self._conflicted(manager, subject or self._subject_of(row))
 
     def _manager_present(self, manager_id: str) -> bool:
         if manager_id not in self._managers:
             self._managers[manager_id] = _handles_referrals(self.session, manager_id)
         return self._managers[manager_id]
 
-    def _conflicted_with(
-        self,
-        subject_id: str | None,
-        surname: str | None,
-        forenames: str | None,
-        born: date | None,
-        postcode: str | None,
-    ) -> bool:
-        if self._handler is None:
-            self._handler = _load_profiles(self.session, [self.handler_id])[self.handler_id]
-        subject = SubjectRef(subject_id, surname, forenames, born, postcode)
-        keys, flagged = subject_keys(GateIndex(), self.session, subject)  # as `decide` matches it
-        return _conflicted(self._handler, keys, flagged)
+    def _line_manager(self, staff_id: str) -> str | None:
+        if staff_id not in self._line_managers:
+            self._line_managers[staff_id] = self.session.scalar(
+                select(Staff.line_manager_id).where(Staff.staff_id == staff_id)
+            )
+        return self._line_managers[staff_id]
+
+    @staticmethod
+    def _subject_of(row: Referral) -> tuple[Any, ...]:
+        surname, forenames = _subject_name_parts(row)
+        return (row.subject_id, surname, forenames, row.subject_date_of_birth, row.subject_postcode)
+
+    def _conflicted(self, staff_id: str, subject: tuple[Any, ...]) -> bool:
+        if (staff_id, subject) not in self._conflicts:
+            if staff_id not in self._profiles:
+                self._profiles[staff_id] = _load_profiles(self.session, [staff_id])[staff_id]
+            if subject not in self._subjects:  # as `decide` matches it
+                self._subjects[subject] = subject_keys(GateIndex(), self.session, SubjectRef(*subject))
+            keys, flagged = self._subjects[subject]
+            self._conflicts[(staff_id, subject)] = _conflicted(self._profiles[staff_id], keys, flagged)
+        return self._conflicts[(staff_id, subject)]
 
 
 def _subject_name_parts(row: Referral) -> tuple[str | None, str | None]:
@@ -907,19 +928,32 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     )
     present = _handlers(session, (m for m in managers if m))
     stranded = {m for m in managers if m} - present
-    query = select(Referral).where(
-        or_(
-            Referral.manager_id == handler_id,
-            Referral.manager_id.is_(None),
-            Referral.manager_id.in_(sorted(stranded)),
-        ),
-        Referral.staff_id != handler_id,
-    )
+    requester = select(Staff.line_manager_id).where(Staff.staff_id == Referral.staff_id).scalar_subquery()
     check = _HandlerCheck(session, handler_id, {m: m in present for m in managers if m})
-    opened = query.where(Referral.status == ReferralStatus.OPEN).order_by(Referral.created_at, Referral.id)
+    # Open referrals: every one not the handler's own request is checked, since another manager may have
+    # declared a conflict with the subject since (few are open at a time). Closed ones, of which there are
+    # many: the handler's, those they closed, those without a manager, and those whose manager cannot take
+    # referrals or is no longer the requester's line manager (one closed by its manager, who declared a
+    # conflict later, is not listed to the others: it can still be opened by its number).
+    opened = (
+        select(Referral)
+        .where(Referral.status == ReferralStatus.OPEN, Referral.staff_id != handler_id)
+        .order_by(Referral.created_at, Referral.id)
+    )
     open_rows = [row for row in session.scalars(opened) if check.may_handle(row)]
     closed_rows: list[Referral] = []
-    latest = query.where(Referral.status != ReferralStatus.OPEN)
+    latest = select(Referral).where(
+        or_(
+            Referral.manager_id == handler_id,
+            Referral.closed_by == handler_id,
+            Referral.manager_id.is_(None),
+            Referral.manager_id.in_(sorted(stranded)),
+            requester.is_(None),
+            requester != Referral.manager_id,
+        ),
+        Referral.staff_id != handler_id,
+        Referral.status != ReferralStatus.OPEN,
+    )
     latest = latest.order_by(Referral.created_at.desc(), Referral.id.desc()).execution_options(yield_per=200)
     newest_first = session.scalars(latest)
     try:

@@ -436,6 +436,21 @@ class DeclarationDetail:
     conditions: str | None
     decision_reasons: str | None
     review_on: date | None
+    # The person declared is the declarer's line manager (their staff id, a record flagged as them, or their
+    # name with their date of birth or home postcode): the manager may not decide it.
+    about_line_manager: bool = False
+
+    @property
+    def gate_cannot_match(self) -> bool:
+        """A conflict or association naming its person by name alone (no subject id, date of birth or
+        postcode): the pre-access gate never matches a name alone, so it never refers a search for them.
+        Declarations made so before the form and the import required one are kept as they are."""
+        return (
+            self.kind in PERSON_DECLARATIONS
+            and not self.subject_id
+            and self.date_of_birth is None
+            and not self.postcode
+        )
 
 
 @dataclass(frozen=True, slots=True)

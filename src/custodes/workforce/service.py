@@ -18,7 +18,7 @@ from custodes.identity.schemas import Principal
 from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import PersonKey, same_person, surname_key
+from custodes.kit.names import NAME_RULE, PersonKey, same_person, surname_key, usable_name
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
@@ -547,9 +547,15 @@ def _promote_pending_vetting(
 # --------------------------------------------------------------------------- declarations
 
 
+# A conflict or association declared by name alone never matches at the pre-access gate (kit.names:
+# a name alone never decides), so the declarer would never be referred.
+MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
+
+
 def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list[dict[str, Any]]:
     """Validate declaration rows. Empty `kind` means conflict_of_interest. A conflict or association must
-    name its person (subject_id, or surname and forenames) and the relationship; the other kinds may."""
+    name its person (subject_id, or surname and forenames with date_of_birth or postcode) and the
+    relationship; the other kinds may."""
     problems: list[RowProblem] = []
     records: list[dict[str, Any]] = []
     for row in rows:
@@ -576,6 +582,12 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
                 cells.problem(column, "give subject_id, or surname and forenames, of the person declared")
             if not row.values.get("relationship"):
                 cells.problem("relationship", f"is required for a {kind}")
+            for column in ("surname", "forenames"):
+                if record[column] and not usable_name(record[column]):
+                    cells.problem(column, f"{NAME_RULE} — give the person's name in full")
+            given = row.values.get("date_of_birth") or row.values.get("postcode")
+            if named and not row.values.get("subject_id") and not given:
+                cells.problem("date_of_birth", MATCH_RULE)
         records.append(record)
         problems += cells.problems
     problems += _unknown_references(rows, records, "staff_id", known_staff, "staff register")
@@ -1242,10 +1254,13 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
     values["description"] = description or None
     values["date_of_birth"] = None
     if form.date_of_birth.strip():
-        try:
-            values["date_of_birth"] = date.fromisoformat(form.date_of_birth.strip())
+        born = form.date_of_birth.strip()
+        try:  # strictly YYYY-MM-DD (the date field's value): fromisoformat alone also takes 1980-W01-1
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", born):
+                raise ValueError(born)
+            values["date_of_birth"] = date.fromisoformat(born)
         except ValueError:
-            problems.append(("date_of_birth", "is not a date"))
+            problems.append(("date_of_birth", "is not a date (YYYY-MM-DD)"))
     values["postcode"] = None
     if form.postcode.strip():
         values["postcode"] = normalise_postcode(form.postcode)
@@ -1269,6 +1284,13 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             problems.append(
                 (field, "give the person's surname and forenames (or their record id if you know it)")
             )
+        for name in ("surname", "forenames"):
+            if values[name] and not usable_name(values[name]):
+                problems.append((name, f"{NAME_RULE} — give the person's name in full"))
+        named = values["surname"] and values["forenames"]
+        given = form.date_of_birth.strip() or form.postcode.strip()
+        if named and not values["subject_id"] and not given:
+            problems.append(("date_of_birth", MATCH_RULE))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
@@ -1335,7 +1357,9 @@ def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, 
     return declaration_id
 
 
-def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> DeclarationDetail:
+def _detail(
+    declaration: Declaration, people: Mapping[str, Staff], about_manager: bool = False
+) -> DeclarationDetail:
     staff = people.get(declaration.staff_id)
     names = [part for part in (declaration.forenames, declaration.surname) if part]
     return DeclarationDetail(
@@ -1362,12 +1386,56 @@ def _detail(declaration: Declaration, people: Mapping[str, Staff]) -> Declaratio
         conditions=declaration.conditions,
         decision_reasons=declaration.decision_reasons,
         review_on=declaration.review_on,
+        about_line_manager=about_manager,
     )
 
 
 def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
     people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
-    return [_detail(row, people) for row in rows]
+    about = _about_line_managers(session, rows, people)
+    return [_detail(row, people, row.declaration_id in about) for row in rows]
+
+
+def _about_line_managers(
+    session: Session, rows: Sequence[Declaration], people: Mapping[str, Staff]
+) -> set[str]:
+    """The declarations (ids) among `rows` whose declared person is the declarer's line manager: the
+    manager's staff id given as the subject id, a nominal flagged `staff:<manager>`, or (as the gate's SELF
+    rule matches) the manager's name with their date of birth or home postcode, as declared or as the
+    nominal register holds the declared id. For rule checking: nothing is logged."""
+    from custodes.monitoring import service as monitoring  # monitoring's service uses this module
+
+    manager_of = {
+        r.declaration_id: people[r.staff_id].line_manager_id
+        for r in rows
+        if r.kind in PERSON_DECLARATIONS and r.staff_id in people and people[r.staff_id].line_manager_id
+    }
+    if not manager_of:
+        return set()
+    managers = _staff_names(session, {m for m in manager_of.values() if m})
+    subject_ids = sorted({r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of})
+    identities = {}
+    for start in range(0, len(subject_ids), 5000):
+        identities.update(monitoring.nominal_identities(session, subject_ids[start : start + 5000]))
+    registered = {
+        i: PersonKey.of(i, n.surname, n.forenames, n.date_of_birth, n.postcode) for i, n in identities.items()
+    }
+    found = set()
+    for row in rows:
+        manager_id = manager_of.get(row.declaration_id)
+        manager = managers.get(manager_id or "")
+        if manager_id is None or manager is None:
+            continue
+        flagged = identities[row.subject_id].staff_id if row.subject_id in identities else None
+        if manager_id in (row.subject_id, flagged):
+            found.add(row.declaration_id)
+            continue
+        me = PersonKey.of(
+            None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
+        )
+        if any(same_person(me, key) for key in declaration_keys(row, registered)):
+            found.add(row.declaration_id)
+    return found
 
 
 def home_locations_readable(session: Session) -> bool:
@@ -1426,12 +1494,22 @@ def my_declarations(session: Session, staff_id: str) -> list[DeclarationDetail]:
 
 
 def may_decide(detail: DeclarationDetail, principal: Principal) -> bool:
-    """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer."""
+    """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer,
+    and never a declaration of a relationship with the manager themself (`about_line_manager`): such a
+    declaration has no on-screen decision, as one by someone without a line manager has not; the
+    counter-corruption unit sees it in the declarations register."""
     return (
         principal.can(Permission.DECLARATIONS_DECIDE)
         and detail.line_manager_id == principal.staff_id
         and detail.staff_id != principal.staff_id
+        and not detail.about_line_manager
     )
+
+
+ABOUT_YOU = (
+    "This declaration is about you, so you cannot decide it: it has no decision on screen, and the "
+    "counter-corruption unit sees it in the declarations register."
+)
 
 
 def view_declaration(session: Session, declaration_id: str, principal: Principal) -> DeclarationDetail:
@@ -1493,7 +1571,10 @@ def decision_queue(
             .order_by(Declaration.review_on)
         )
     )
-    shown = awaiting + reviews
+    # A declaration of a relationship with the manager themself is not theirs to decide, nor to see here.
+    waiting = [d for d in _details(session, awaiting) if not d.about_line_manager]
+    due = [d for d in _details(session, reviews) if not d.about_line_manager]
+    shown = waiting + due
     if shown:
         # The people shown: each declarer and the person they declared (by subject id, where one is given).
         people = {r.staff_id for r in shown} | {r.subject_id for r in shown if r.subject_id}
@@ -1505,7 +1586,7 @@ def decision_queue(
             subjects=tuple(sorted(people)),
             justification="declarations awaiting my decision",
         )
-    return _details(session, awaiting), _details(session, reviews)
+    return waiting, due
 
 
 def decide_declaration(
@@ -1532,6 +1613,8 @@ def decide_declaration(
     if row is None:
         raise DeclarationError("There is no such declaration.")
     (detail,) = _details(session, [row])
+    if detail.about_line_manager and detail.line_manager_id == principal.staff_id:
+        raise DeclarationError(ABOUT_YOU)
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
     if seen is not None and seen != decision_version(detail):
