@@ -211,6 +211,9 @@ class Facts:
     intelligence_currency_days: int = 90
     review_due: date | None = None  # released disclosures only
     undertakings_on_file: frozenset[str] = field(default_factory=frozenset)
+    # Set at release when the person releasing is neither the requester nor the authoriser (the DPU): they
+    # are a third person handling the disclosure, checked as the other two are.
+    releaser: DiscloserFacts | None = None
 
 
 Check = Callable[[DisclosureRequest, Facts], Iterator[Finding]]
@@ -615,13 +618,14 @@ def _danger_warning(request: DisclosureRequest, facts: Facts) -> Iterator[Findin
 
 @check()
 def _disclosers(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
-    people = [("requester", facts.requester)]
+    people = [("requester", "requested_by", facts.requester)]
     if request.authorisation is not None:
-        people.append(("authoriser", facts.authoriser))
-    for part, person in people:
+        people.append(("authoriser", "authorisation", facts.authoriser))
+    if facts.releaser is not None:
+        people.append(("releaser", "released_by", facts.releaser))
+    for part, where, person in people:
         if person is None:
             continue
-        where = "requested_by" if part == "requester" else "authorisation"
         who = f"The {part} ({person.staff_id})"
         if not person.training_current:
             courses = ", ".join(person.missing_training) or "mandatory information-management training"

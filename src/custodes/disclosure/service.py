@@ -156,8 +156,9 @@ def evaluate(
     *,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    releaser: str | None = None,
 ) -> CheckResult:
-    return rules.evaluate(request, gather_facts(session, request, on, review_due, undertakings))
+    return rules.evaluate(request, gather_facts(session, request, on, review_due, undertakings, releaser))
 
 
 def gather_facts(
@@ -166,7 +167,10 @@ def gather_facts(
     on: date,
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
+    releaser: str | None = None,
 ) -> rules.Facts:
+    """What the rules need to know. `releaser`: the member of staff releasing, when they are neither the
+    requester nor the authoriser (the DPU), checked as a third person handling the disclosure."""
     recipients = {recipient: _recipient_facts(session, recipient, on) for recipient in request.recipients}
     subject = monitoring.get_nominal(session, request.subject)
     authoriser = request.authorisation.by if request.authorisation else None
@@ -182,6 +186,7 @@ def gather_facts(
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
         review_due=review_due,
         undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+        releaser=_discloser_facts(session, releaser, subject, on) if releaser else None,
     )
 
 
@@ -673,7 +678,12 @@ def release(
     if signed:
         kept = [u for u in request.undertakings if u.recipient not in (undertakings or {})]
         request = request.model_copy(update={"undertakings": kept + signed})
-    result = _evaluate_row(session, row, request)
+    # Whoever releases handles the disclosure too: the DPU releasing someone else's is checked for training,
+    # vetting and conflicts (being the subject included) as the requester and the authoriser were.
+    releaser = None if actor.staff_id in (row.requested_by, row.authorised_by) else actor.staff_id
+    result = _evaluate_row(session, row, request, releaser=releaser)
+    if barred := [f for f in result.findings if f.where == "released_by"]:
+        raise DisclosureError("You may not release it: " + " ".join(f.message for f in barred), result)
     if emergency:
         if any(f.severity == Severity.BLOCK for f in result.findings):
             raise DisclosureError(
@@ -720,14 +730,16 @@ def release(
     return row.reference
 
 
-def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest) -> CheckResult:
+def _evaluate_row(
+    session: Session, row: Disclosure, request: DisclosureRequest, *, releaser: str | None = None
+) -> CheckResult:
     on_file = session.scalars(
         select(DisclosureRecipient.recipient_id).where(
             DisclosureRecipient.disclosure_id == row.id,
             DisclosureRecipient.undertaking_signed_on.is_not(None),
         )
     )
-    return evaluate(session, request, _today(), undertakings=list(on_file))
+    return evaluate(session, request, _today(), undertakings=list(on_file), releaser=releaser)
 
 
 def _review_due(
