@@ -9,10 +9,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from custodes.disclosure import service as disclosure
+from custodes.disclosure.models import Disclosure
+from custodes.disclosure.schemas import ReviewOutcome
+from custodes.identity import service as identity
+from custodes.identity.schemas import Principal
 from custodes.imports import load_records
+from tests.conftest import PASSWORD, log_in, post_form
 from tests.disclosure.world import ACTOR, make_world, principal, scheme_request
 
 OFFICER, AIC, SUPERVISOR, DPU, OTHER_AIC, UNTRAINED = (
@@ -101,3 +108,75 @@ def test_the_requester_or_authoriser_releasing_is_not_checked_twice(world: Sessi
     disclosure_id = _authorised(world)
     assert disclosure.release(world, disclosure_id, AIC).startswith("CZ/")
     assert disclosure.release(world, _authorised(world), DPU).startswith("CZ/")  # an unconflicted DPU may
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+def test_an_aic_of_another_area_may_not_review_a_scheme_disclosure(world: Session) -> None:
+    disclosure_id = _released(world)
+    for outcome in ReviewOutcome:
+        with pytest.raises(disclosure.DisclosureError) as refused:
+            disclosure.review(world, disclosure_id, OTHER_AIC, outcome, "not my area")
+        assert str(refused.value) == (
+            "You may not review this disclosure: S1005 is not the Area Intelligence Co-ordinator for area CZ."
+        )
+    detail = disclosure.view(world, disclosure_id, DPU, "t")
+    assert detail.summary.status == "released" and detail.reviews == () and detail.notices == ()
+
+
+def test_a_reviewer_is_checked_as_a_decider(world: Session) -> None:
+    disclosure_id = _released(world)
+    _declare(world, "S1002", "relative", "N2001")  # the AIC of the area declares a conflict after release
+    with pytest.raises(disclosure.DisclosureError, match=r"The authoriser \(S1002\) has declared a conflict"):
+        disclosure.review(world, disclosure_id, AIC, ReviewOutcome.WITHDRAW, "moved away")
+    with pytest.raises(disclosure.DisclosureError, match="does not hold a role that may authorise"):
+        disclosure.review(world, disclosure_id, SUPERVISOR, ReviewOutcome.RETAIN, "still active")
+
+
+def test_the_area_aic_and_the_dpu_review(world: Session) -> None:
+    kept, withdrawn = _released(world), _released(world)
+    disclosure.review(world, kept, AIC, ReviewOutcome.RETAIN, "Still active in the area")
+    disclosure.review(world, withdrawn, DPU, ReviewOutcome.WITHDRAW, "Moved out of the county")
+    assert disclosure.view(world, withdrawn, DPU, "t").summary.status == "withdrawn"
+
+
+def test_the_review_queue_shows_an_aic_their_own_area_and_the_dpu_every_area(world: Session) -> None:
+    disclosure_id = _released(world)  # a CZ scheme disclosure, due for review in 60 days
+
+    def queue(who: Principal) -> list[int]:
+        return [row.id for row in disclosure.review_queue(world, who, within_days=90)]
+
+    assert queue(AIC) == [disclosure_id]
+    assert queue(DPU) == [disclosure_id]
+    assert queue(OTHER_AIC) == []
+    assert disclosure.work_for(world, OTHER_AIC)["reviews_due"] == 0
+
+
+# --------------------------------------------------------------------------- on the screens
+
+
+@pytest.fixture
+def screens(world: Session) -> Session:
+    for staff_id in ("S1001", "S1002", "S1004", "S1005", "S1006"):
+        identity.set_password(world, staff_id, PASSWORD, "system:test")
+    world.commit()
+    return world
+
+
+def test_the_review_screens_keep_to_the_reviewers_area(client: TestClient, screens: Session) -> None:
+    disclosure_id = _released(screens)
+    screens.execute(update(Disclosure).values(review_due=date.today() - timedelta(days=1)))  # overdue
+    screens.commit()
+    log_in(client, "S1005")
+    assert f"/disclosures/{disclosure_id}" not in client.get("/disclosures/queue/review").text
+    response = post_form(
+        client, f"/disclosures/{disclosure_id}/review", {"outcome": "withdraw", "reasons": "not mine"}
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert "You may not review this disclosure: S1005 is not the Area Intelligence Co-ordinator" in page.text
+    assert disclosure.view(screens, disclosure_id, DPU, "t").summary.status == "released"
+    client.cookies.clear()
+    log_in(client, "S1002")
+    assert f"/disclosures/{disclosure_id}" in client.get("/disclosures/queue/review").text

@@ -830,6 +830,19 @@ def review(
         raise DisclosureError("Record the reasons for the review decision.")
     now, today = utcnow(), _today()
     request = _request_of(row)
+    # Reviewing is deciding again: the rules that say who may authorise (and refuse) say who may review — an
+    # AIC of the scheme's area, trained, vetted, unconflicted and not its requester. The DPU reviews in
+    # every area (the review queue shows them all), so only the role-and-area finding is waived for them.
+    as_decider = request.model_copy(update={"authorisation": Authorisation(by=actor.staff_id, at=now)})
+    barred = [
+        f
+        for f in _evaluate_row(session, row, as_decider).findings
+        if f.where == "authorisation"
+        and f.severity == Severity.BLOCK
+        and not (f.code == "AUTHORISER_NOT_PERMITTED" and Role.DPU in actor.roles)
+    ]
+    if barred:
+        raise DisclosureError("You may not review this disclosure: " + " ".join(f.message for f in barred))
     next_review = _review_due(session, row, request, today) if outcome == ReviewOutcome.RETAIN else None
     session.add(
         DisclosureReview(
@@ -1142,14 +1155,18 @@ def release_queue(session: Session, actor: Principal) -> list[DisclosureSummary]
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.authorised_at))))
 
 
-def review_queue(session: Session, within_days: int = 14) -> list[DisclosureSummary]:
-    """Released scheme disclosures due for review in the next `within_days`, overdue first."""
+def review_queue(session: Session, actor: Principal, within_days: int = 14) -> list[DisclosureSummary]:
+    """Released scheme disclosures due for review in the next `within_days`, overdue first: those of the
+    actor's area (a scheme disclosure's area is its scheme's), or every area's for the DPU."""
     horizon = _today() + timedelta(days=within_days)
     query = select(Disclosure).where(
         Disclosure.status == Status.RELEASED.value,
         Disclosure.review_due.is_not(None),
         Disclosure.review_due <= horizon,
     )
+    if Role.DPU not in actor.roles:
+        area = workforce.discloser_readiness(session, actor.staff_id, _today()).area_code
+        query = query.where(Disclosure.area_code == (area or ""))
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.review_due))))
 
 
@@ -1163,7 +1180,7 @@ def work_for(session: Session, actor: Principal) -> dict[str, int]:
         work["to_authorise"] = len(authorisation_queue(session, actor))
         work["to_release"] = len(release_queue(session, actor))
     if actor.can(Permission.DISCLOSURE_REVIEW):
-        due = review_queue(session)
+        due = review_queue(session, actor)
         work["reviews_due"] = len(due)
         work["reviews_overdue"] = sum(1 for row in due if row.review_due and row.review_due < _today())
     if actor.can(Permission.CORRECTIONS_MANAGE):

@@ -569,7 +569,7 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
         request,
         "disclosure/reviews.html",
         title="Reviews due",
-        rows=disclosure.review_queue(db),
+        rows=disclosure.review_queue(db, principal),
         today=london_day(utcnow()),
         status_titles=STATUS_TITLES,
     )
