@@ -110,6 +110,39 @@ def test_the_requester_or_authoriser_releasing_is_not_checked_twice(world: Sessi
     assert disclosure.release(world, _authorised(world), DPU).startswith("CZ/")  # an unconflicted DPU may
 
 
+# --------------------------------------------------------------------------- receipts
+
+
+@pytest.mark.parametrize("outsider", [UNTRAINED, OTHER_AIC, SUPERVISOR], ids=lambda p: p.staff_id)
+def test_only_the_people_on_a_disclosure_or_the_dpu_record_a_receipt(
+    world: Session, outsider: Principal
+) -> None:
+    disclosure_id = _released(world)
+    with pytest.raises(disclosure.DisclosureError) as refused:
+        disclosure.record_receipt(world, disclosure_id, "M-0001", outsider)
+    assert str(refused.value) == (
+        "Only the requesting officer, the authoriser, whoever released it or the DPU may record a "
+        "receipt for this disclosure."
+    )
+    assert all(line.receipt_at is None for line in disclosure.view(world, disclosure_id, DPU, "t").recipients)
+
+
+def test_the_requester_the_authoriser_and_the_dpu_record_receipts(world: Session) -> None:
+    disclosure_id = _released(world)
+    for who, recipient in ((OFFICER, "M-0001"), (AIC, "M-0002")):
+        disclosure.record_receipt(world, disclosure_id, recipient, who)
+    other = _authorised(world)
+    disclosure.release(world, other, DPU)
+    disclosure.record_receipt(world, other, "M-0001", DPU)
+    received = [
+        line.recipient_id
+        for case in (disclosure_id, other)
+        for line in disclosure.view(world, case, DPU, "t").recipients
+        if line.receipt_at is not None
+    ]
+    assert received == ["M-0001", "M-0002", "M-0001"]
+
+
 # --------------------------------------------------------------------------- reviews
 
 
@@ -158,7 +191,7 @@ def test_the_review_queue_shows_an_aic_their_own_area_and_the_dpu_every_area(wor
 
 @pytest.fixture
 def screens(world: Session) -> Session:
-    for staff_id in ("S1001", "S1002", "S1004", "S1005", "S1006"):
+    for staff_id in ("S1001", "S1002", "S1003", "S1004", "S1005", "S1006"):
         identity.set_password(world, staff_id, PASSWORD, "system:test")
     world.commit()
     return world
@@ -180,3 +213,27 @@ def test_the_review_screens_keep_to_the_reviewers_area(client: TestClient, scree
     client.cookies.clear()
     log_in(client, "S1002")
     assert f"/disclosures/{disclosure_id}" in client.get("/disclosures/queue/review").text
+
+
+def test_the_receipt_button_and_route_are_for_the_people_on_the_disclosure(
+    client: TestClient, screens: Session
+) -> None:
+    disclosure_id = _released(screens)
+    screens.commit()
+    log_in(client, "S1006")  # an officer with nothing to do with it
+    response = post_form(client, f"/disclosures/{disclosure_id}/receipt", {"recipient": "M-0001"})
+    assert response.status_code == 303
+    assert "Only the requesting officer, the authoriser" in client.get(response.headers["location"]).text
+    assert all(
+        line.receipt_at is None for line in disclosure.view(screens, disclosure_id, DPU, "t").recipients
+    )
+    client.cookies.clear()
+    log_in(client, "S1003")  # a supervisor may open the case, but records no receipt
+    page = client.get(f"/disclosures/{disclosure_id}")
+    assert page.status_code == 200 and "Record receipt" not in page.text
+    client.cookies.clear()
+    log_in(client, "S1001")
+    assert "Record receipt" in client.get(f"/disclosures/{disclosure_id}").text
+    post_form(client, f"/disclosures/{disclosure_id}/receipt", {"recipient": "M-0001"})
+    lines = disclosure.view(screens, disclosure_id, DPU, "t").recipients
+    assert [line.recipient_id for line in lines if line.receipt_at] == ["M-0001"]

@@ -806,10 +806,27 @@ def next_reference(session: Session, area_code: str, at: datetime) -> str:
     return f"{area_code}/{number:03d}/{london_day(at).year % 100:02d}"
 
 
+def _handles(actor: Principal, *people: str | None) -> bool:
+    """Whether `actor` is one of the people on a disclosure (requester, authoriser, releaser) or the DPU."""
+    return actor.staff_id in people or Role.DPU in actor.roles
+
+
+def may_record_receipt(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may record receipts on the case as `view` showed it (what `record_receipt` enforces),
+    so screens offer the button only then."""
+    people = (detail.summary.requested_by, detail.authorised_by, detail.released_by)
+    return detail.summary.status == Status.RELEASED and _handles(actor, *people)
+
+
 def record_receipt(session: Session, disclosure_id: int, recipient_id: str, actor: Principal) -> None:
     """Record that a recipient received the disclosure, once: the disclosure row is locked before the
     "not yet recorded" check, so two people recording it at once write one receipt and one ledger entry."""
     row = _load(session, disclosure_id, lock=True)
+    if not _handles(actor, row.requested_by, row.authorised_by, row.released_by):
+        raise DisclosureError(
+            "Only the requesting officer, the authoriser, whoever released it or the DPU may record a "
+            "receipt for this disclosure."
+        )
     line = session.get(DisclosureRecipient, (disclosure_id, recipient_id), populate_existing=True)
     if line is None or row.status != Status.RELEASED:
         raise DisclosureError(f"{recipient_id} did not receive this disclosure.")

@@ -402,6 +402,7 @@ def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -
         status_titles=STATUS_TITLES,
         route_titles=ROUTE_TITLES,
         may_complete=disclosure.may_complete(detail, principal),
+        may_record_receipt=disclosure.may_record_receipt(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
