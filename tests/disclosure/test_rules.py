@@ -1064,6 +1064,21 @@ def test_a_protected_address_without_its_town_is_still_protected() -> None:
     assert "PROTECTED_PERSON" in case.result().codes()
 
 
+def test_a_finding_says_whose_data_besides_the_subjects_it_gives_away() -> None:
+    """Showing a finding is a consultation of everyone it is about (service.shown_about)."""
+    case = ready(ONE_OFF)
+    refuge = PersonFacts("N3002", None, "4 Refuge Close, Maidstone", None)
+    both(
+        set_facts(protected=(WITNESS, refuge)),
+        append_text("items.1.content", "Seen with Mary Jones near 4 Refuge Close."),
+        set_person("authoriser", conflicts=("neighbour",)),
+    )(case)
+    about = {f.code: f.about for f in case.result().findings}
+    assert about == {"PROTECTED_PERSON": ("N3001", "N3002"), "DISCLOSER_CONFLICT": (SUPERVISOR_ID,)}
+    assert all(f.about == () for f in ready(ONE_OFF).result().findings)
+    assert "about" not in case.result().as_dict()["findings"][0]  # not printed
+
+
 # --------------------------------------------------------------------------- parse_request
 
 

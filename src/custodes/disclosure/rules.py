@@ -238,9 +238,9 @@ def _agreement_state(status: str) -> str:
     return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
 
-def finding(code: str, message: str, where: str | None = None) -> Finding:
+def finding(code: str, message: str, where: str | None = None, about: tuple[str, ...] = ()) -> Finding:
     rule = FINDINGS[code]
-    return Finding(code, rule.severity, message, rule.policy, where)
+    return Finding(code, rule.severity, message, rule.policy, where, about)
 
 
 def evaluate(request: DisclosureRequest, facts: Facts) -> CheckResult:
@@ -586,16 +586,22 @@ def _items(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
 
 @check()
 def _protected_people(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    """One finding per item, quoting the first protected person or address it reveals; the finding is about
+    every protected person the item reveals (showing it confirms that they are protected)."""
     for number, item in enumerate(request.items):
         texts = _item_texts(item)
-        for person in facts.protected:
-            if excerpt := _mentions_any(texts, person.name, *_address_needles(person)):
-                yield finding(
-                    "PROTECTED_PERSON",
-                    f"Item {number + 1} reveals a protected person or address (“{excerpt}”).",
-                    f"items.{number}",
-                )
-                break
+        revealed = [
+            (person.subject_id, excerpt)
+            for person in facts.protected
+            if (excerpt := _mentions_any(texts, person.name, *_address_needles(person)))
+        ]
+        if revealed:
+            yield finding(
+                "PROTECTED_PERSON",
+                f"Item {number + 1} reveals a protected person or address (“{revealed[0][1]}”).",
+                f"items.{number}",
+                about=tuple(dict.fromkeys(subject_id for subject_id, _excerpt in revealed)),
+            )
 
 
 @check()
@@ -637,6 +643,7 @@ def _disclosers(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
                 "someone else "
                 "must handle this disclosure.",
                 where,
+                about=(person.staff_id,),
             )
         if not person.vetting_current:
             yield finding("DISCLOSER_VETTING_EXPIRED", f"{who} has no current vetting.", where)

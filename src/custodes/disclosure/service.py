@@ -132,19 +132,34 @@ def check(
     """
     request = read_request(session, data)
     result = evaluate(session, request, on or london_day(utcnow()))
-    _consulted(session, actor, "disclosure_check", None, request.subject, justification)
+    _consulted(
+        session, actor, "disclosure_check", None, shown_about(request.subject, result, actor), justification
+    )
     return result
 
 
+def shown_about(subject: str, result: CheckResult, actor: str) -> tuple[str, ...]:
+    """Whose data showing these findings consults: the subject, every protected person an item reveals
+    (`PROTECTED_PERSON` confirms that a name or address is a refuge's or a protected witness's), and every
+    other member of staff whose declared relationship with the subject a finding gives away."""
+    others = (person for f in result.findings for person in f.about if f"staff:{person}" != actor)
+    return tuple(dict.fromkeys((subject, *others)))
+
+
 def _consulted(
-    session: Session, actor: str, object_type: str, object_id: str | None, subject: str, justification: str
+    session: Session,
+    actor: str,
+    object_type: str,
+    object_id: str | None,
+    subjects: tuple[str, ...],
+    justification: str,
 ) -> None:
     ledger.record_consultation(
         session,
         actor=actor,
         object_type=object_type,
         object_id=object_id,
-        subjects=(subject,),
+        subjects=subjects,
         justification=justification,
     )
 
@@ -410,9 +425,8 @@ def preview(session: Session, disclosure_id: int, data: Any, actor: Principal) -
         data = {**data, "requested_by": row.requested_by, "authorisation": None}
     request = read_request(session, data)
     result = evaluate(session, request, _today())
-    _consulted(
-        session, actor.actor, "disclosure", str(row.id), request.subject, "checking own disclosure draft"
-    )
+    subjects = shown_about(request.subject, result, actor.actor)
+    _consulted(session, actor.actor, "disclosure", str(row.id), subjects, "checking own disclosure draft")
     return result
 
 
@@ -1234,7 +1248,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             actor=actor.actor,
             object_type="disclosure",
             object_id=str(row.id),
-            subjects=(row.subject_id,),
+            subjects=shown_about(row.subject_id, result, actor.actor),
             justification=justification,
         )
     recipients = _recipients(session, row.id)
