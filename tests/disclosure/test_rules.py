@@ -486,6 +486,20 @@ VARIANTS: list[Any] = [
     pytest.param(
         "PHOTO_NOT_ELIGIBLE",
         SCHEME_ROUTE,
+        set_doc("items.0.photo.held_on", "Facebook"),
+        True,
+        id="PHOTO_NOT_ELIGIBLE-not-an-intelligence-system",
+    ),
+    pytest.param(
+        "PHOTO_NOT_ELIGIBLE",
+        SCHEME_ROUTE,
+        set_facts(intelligence_systems=("Athena",)),
+        True,
+        id="PHOTO_NOT_ELIGIBLE-held-on-a-system-no-longer-configured",
+    ),
+    pytest.param(
+        "PHOTO_NOT_ELIGIBLE",
+        SCHEME_ROUTE,
         drop("items.0.photo"),
         True,
         id="PHOTO_NOT_ELIGIBLE-no-photo-record",

@@ -209,6 +209,9 @@ class Facts:
     subject: PersonFacts | None
     protected: tuple[PersonFacts, ...] = ()
     intelligence_currency_days: int = 90
+    # The intelligence systems (configuration `intelligence_systems`): a police photograph must be held on one
+    # (K10 5.2: "stored on Genesis").
+    intelligence_systems: tuple[str, ...] = ("Genesis",)
     review_due: date | None = None  # released disclosures only
     undertakings_on_file: frozenset[str] = field(default_factory=frozenset)
     # Set at release when the person releasing is neither the requester nor the authoriser (the DPU): they
@@ -447,24 +450,31 @@ def _grounds(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
 
 @check(Route.PARTNERSHIP_SCHEME)
 def _photos(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    systems = " or ".join(facts.intelligence_systems) or "an intelligence system (none is configured)"
     for number, item in enumerate(request.items):
         if item.kind != ItemKind.PHOTO:
             continue
         photo = item.photo
+        rule = "only custody images for a charge, conviction or caution"
         if photo is None or not photo.custody_image:
             why = "it is not a custody image"
         elif photo.offence_outcome not in ELIGIBLE_PHOTO_OUTCOMES:
             why = f"the offence outcome is {photo.offence_outcome.value.replace('_', ' ')}"
         elif not photo.held_on:
             why = "it is not recorded as held on the intelligence system"
+        elif _system_name(photo.held_on) not in {_system_name(name) for name in facts.intelligence_systems}:
+            why = f"it is held on {photo.held_on.strip()}, which is not an intelligence system"
+            rule = f"only custody images held on {systems}"
         else:
             continue
         yield finding(
-            "PHOTO_NOT_ELIGIBLE",
-            f"Item {number + 1}: photo not eligible: {why} (only custody images for a charge, conviction or "
-            "caution).",
-            f"items.{number}",
+            "PHOTO_NOT_ELIGIBLE", f"Item {number + 1}: photo not eligible: {why} ({rule}).", f"items.{number}"
         )
+
+
+def _system_name(name: str) -> str:
+    """A system's name as corrections compare it: whatever its case, spacing around it ignored."""
+    return name.strip().lower()
 
 
 @check(Route.PARTNERSHIP_SCHEME)

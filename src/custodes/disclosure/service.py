@@ -199,10 +199,17 @@ def gather_facts(
         subject=_person(subject) if subject else None,
         protected=tuple(_person(person) for person in monitoring.protected_nominals(session)),
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
+        intelligence_systems=_intelligence_systems(session),
         review_due=review_due,
         undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
         releaser=_discloser_facts(session, releaser, subject, on) if releaser else None,
     )
+
+
+def _intelligence_systems(session: Session) -> tuple[str, ...]:
+    """The configured intelligence systems (`intelligence_systems`, names separated by ';'), as named."""
+    names = identity.config_value(session, "intelligence_systems").split(";")
+    return tuple(name.strip() for name in names if name.strip())
 
 
 def _recipient_facts(session: Session, recipient_id: str, on: date) -> rules.RecipientFacts | None:
