@@ -119,3 +119,19 @@ def test_a_photo_must_be_held_on_a_configured_intelligence_system(world: Session
         "Item 1: photo not eligible: it is held on Niche, which is not an intelligence system "
         "(only custody images held on Athena or Genesis)."
     ]
+
+
+def test_an_undertaking_given_in_the_request_counts_from_the_day_it_was_signed(world: Session) -> None:
+    """As the register's own date does (K10 8.2.1): one signed on a later day does not count yet."""
+    _dated(world, "M-0002", date(2024, 1, 10), None)  # nothing on the register for M-0002
+
+    def missing(signed_at: date, on: date = TODAY) -> bool:
+        request = scheme_request(undertakings=[{"recipient": "M-0002", "signed_at": str(signed_at)}])
+        result = disclosure.check(world, request, on, actor="system:test")
+        return "UNDERTAKING_MISSING" in result.codes()
+
+    assert missing(TODAY + timedelta(days=300))
+    assert missing(TODAY + timedelta(days=1))
+    assert not missing(TODAY)
+    assert not missing(TODAY - timedelta(days=30))
+    assert not missing(TODAY + timedelta(days=1), on=TODAY + timedelta(days=1))  # checked as on that day

@@ -201,7 +201,9 @@ def gather_facts(
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
         intelligence_systems=_intelligence_systems(session),
         review_due=review_due,
-        undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+        # An undertaking given in the request counts from the day it was signed, as the register's does.
+        undertakings_on_file=frozenset(undertakings)
+        | {u.recipient for u in request.undertakings if u.signed_at <= on},
         releaser=_discloser_facts(session, releaser, subject, on) if releaser else None,
     )
 
