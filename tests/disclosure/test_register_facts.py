@@ -1,5 +1,6 @@
 """The rules read the registers as of the day checked (K10 6.2.1, 8.2.1), a scheme manager's security check
-only when the scheme has one (K10 7.3, 7.5), and an agreement without a review date as not in force."""
+only when the scheme has one (K10 7.3, 7.5), an agreement without a review date as not in force, and the
+configured intelligence systems a photograph must be held on (K10 5.2)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from custodes.disclosure import service as disclosure
-from tests.disclosure.world import make_world, probation_request, scheme_request
+from custodes.identity import service as identity
+from tests.disclosure.world import make_world, principal, probation_request, scheme_request
 
 TODAY = date.today()
 
@@ -91,3 +93,45 @@ def test_an_agreement_without_a_review_date_is_not_relied_on(world: Session) -> 
     result = disclosure.check(world, request, actor="system:test")
     (finding,) = [f for f in result.findings if f.code == "AGREEMENT_NOT_IN_FORCE"]
     assert finding.message == "No agreement with Kent County Council is in force: KMISA has no review date."
+
+
+def _photo_held_on(held_on: str) -> dict[str, object]:
+    request = scheme_request()
+    request["items"][0]["photo"]["held_on"] = held_on  # type: ignore[index]
+    return request
+
+
+def _photo_findings(db: Session, held_on: str) -> list[str]:
+    result = disclosure.check(db, _photo_held_on(held_on), actor="system:test")
+    return [f.message for f in result.findings if f.code == "PHOTO_NOT_ELIGIBLE"]
+
+
+def test_a_photo_must_be_held_on_a_configured_intelligence_system(world: Session) -> None:
+    """K10 5.2: only police photographs stored on Genesis (configuration `intelligence_systems`)."""
+    assert _photo_findings(world, "Facebook") == [
+        "Item 1: photo not eligible: it is held on Facebook, which is not an intelligence system "
+        "(only custody images held on Genesis)."
+    ]
+    assert _photo_findings(world, "  genesis ") == []  # as corrections compare system names
+    identity.set_config(world, "intelligence_systems", "Athena; Genesis", principal("S1004"))
+    assert _photo_findings(world, "ATHENA") == []
+    assert _photo_findings(world, "Niche") == [
+        "Item 1: photo not eligible: it is held on Niche, which is not an intelligence system "
+        "(only custody images held on Athena or Genesis)."
+    ]
+
+
+def test_an_undertaking_given_in_the_request_counts_from_the_day_it_was_signed(world: Session) -> None:
+    """As the register's own date does (K10 8.2.1): one signed on a later day does not count yet."""
+    _dated(world, "M-0002", date(2024, 1, 10), None)  # nothing on the register for M-0002
+
+    def missing(signed_at: date, on: date = TODAY) -> bool:
+        request = scheme_request(undertakings=[{"recipient": "M-0002", "signed_at": str(signed_at)}])
+        result = disclosure.check(world, request, on, actor="system:test")
+        return "UNDERTAKING_MISSING" in result.codes()
+
+    assert missing(TODAY + timedelta(days=300))
+    assert missing(TODAY + timedelta(days=1))
+    assert not missing(TODAY)
+    assert not missing(TODAY - timedelta(days=30))
+    assert not missing(TODAY + timedelta(days=1), on=TODAY + timedelta(days=1))  # checked as on that day

@@ -71,6 +71,7 @@ DANGER_PHRASE = "Do not approach but call the police immediately"
 REQUESTER = DiscloserFacts(REQUESTER_ID, frozenset({"officer"}), "CZ", True, (), True, ())
 AIC = DiscloserFacts(AIC_ID, frozenset({"aic"}), "CZ", True, (), True, ())
 SUPERVISOR = DiscloserFacts(SUPERVISOR_ID, frozenset({"supervisor"}), "CZ", True, (), True, ())
+DPU = DiscloserFacts("S1004", frozenset({"dpu"}), "HQ", True, (), True, ())
 SCHEME = SchemeFacts("SCH-01", "Maidstone ShopWatch", "CZ", recognised=True, manager_vetted=True)
 # A named house: find_address does not see it, so only the subject's own address on record catches it.
 SUBJECT = PersonFacts(SUBJECT_ID, "Darren Pike", "Rosemary Cottage, Boxley Road", "ME14 3DZ")
@@ -492,6 +493,20 @@ VARIANTS: list[Any] = [
     pytest.param(
         "PHOTO_NOT_ELIGIBLE",
         SCHEME_ROUTE,
+        set_doc("items.0.photo.held_on", "Facebook"),
+        True,
+        id="PHOTO_NOT_ELIGIBLE-not-an-intelligence-system",
+    ),
+    pytest.param(
+        "PHOTO_NOT_ELIGIBLE",
+        SCHEME_ROUTE,
+        set_facts(intelligence_systems=("Athena",)),
+        True,
+        id="PHOTO_NOT_ELIGIBLE-held-on-a-system-no-longer-configured",
+    ),
+    pytest.param(
+        "PHOTO_NOT_ELIGIBLE",
+        SCHEME_ROUTE,
         drop("items.0.photo"),
         True,
         id="PHOTO_NOT_ELIGIBLE-no-photo-record",
@@ -716,6 +731,28 @@ VARIANTS: list[Any] = [
         True,
         id="DISCLOSER_VETTING_EXPIRED-authoriser",
     ),
+    # The DPU releasing someone else's disclosure is a third person handling it (service.release).
+    pytest.param(
+        "DISCLOSER_TRAINING_EXPIRED",
+        SCHEME_ROUTE,
+        set_facts(releaser=replace(DPU, training_current=False)),
+        True,
+        id="DISCLOSER_TRAINING_EXPIRED-releaser",
+    ),
+    pytest.param(
+        "DISCLOSER_CONFLICT",
+        ONE_OFF,
+        set_facts(releaser=replace(DPU, conflicts=("self",))),
+        True,
+        id="DISCLOSER_CONFLICT-releaser",
+    ),
+    pytest.param(
+        "DISCLOSER_VETTING_EXPIRED",
+        CA,
+        set_facts(releaser=replace(DPU, vetting_current=False)),
+        True,
+        id="DISCLOSER_VETTING_EXPIRED-releaser",
+    ),
     pytest.param(
         "ITEM_NOT_CLASSIFIED",
         SCHEME_ROUTE,
@@ -858,6 +895,22 @@ def test_a_finding_names_the_part_of_the_request() -> None:
     }
     message = next(f.message for f in case.result().findings if f.code == "CONTAINS_ADDRESS")
     assert "ME14 1XX" in message
+
+
+def test_a_releaser_finding_names_the_releaser_and_the_release() -> None:
+    case = ready(SCHEME_ROUTE)
+    set_facts(releaser=replace(DPU, conflicts=("neighbour",), vetting_current=False))(case)
+    found = [(f.code, f.where, f.message) for f in case.result().findings]
+    assert found == [
+        (
+            "DISCLOSER_CONFLICT",
+            "released_by",
+            "The releaser (S1004) has declared a conflict with the subject (neighbour): someone else must "
+            "handle this disclosure.",
+        ),
+        ("DISCLOSER_VETTING_EXPIRED", "released_by", "The releaser (S1004) has no current vetting."),
+    ]
+    assert ready(SCHEME_ROUTE).facts.releaser is None  # only the release sets one
 
 
 def test_one_finding_per_unknown_recipient_and_per_item() -> None:
@@ -1030,6 +1083,21 @@ def test_a_protected_address_without_its_town_is_still_protected() -> None:
         case
     )
     assert "PROTECTED_PERSON" in case.result().codes()
+
+
+def test_a_finding_says_whose_data_besides_the_subjects_it_gives_away() -> None:
+    """Showing a finding is a consultation of everyone it is about (service.shown_about)."""
+    case = ready(ONE_OFF)
+    refuge = PersonFacts("N3002", None, "4 Refuge Close, Maidstone", None)
+    both(
+        set_facts(protected=(WITNESS, refuge)),
+        append_text("items.1.content", "Seen with Mary Jones near 4 Refuge Close."),
+        set_person("authoriser", conflicts=("neighbour",)),
+    )(case)
+    about = {f.code: f.about for f in case.result().findings}
+    assert about == {"PROTECTED_PERSON": ("N3001", "N3002"), "DISCLOSER_CONFLICT": (SUPERVISOR_ID,)}
+    assert all(f.about == () for f in ready(ONE_OFF).result().findings)
+    assert "about" not in case.result().as_dict()["findings"][0]  # not printed
 
 
 # --------------------------------------------------------------------------- parse_request
@@ -1290,6 +1358,7 @@ def requests_and_facts(draw: st.DrawFn) -> tuple[DisclosureRequest, Facts]:
         ),
         requester=draw(st.none() | disclosers(request.requested_by)),
         authoriser=draw(st.none() | disclosers(authoriser_id)),
+        releaser=draw(st.none() | disclosers("S1004")),
         subject=draw(st.none() | PEOPLE),
         protected=tuple(draw(st.lists(PEOPLE, max_size=2))),
         intelligence_currency_days=draw(st.integers(min_value=0, max_value=400)),

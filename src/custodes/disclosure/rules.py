@@ -226,9 +226,15 @@ class Facts:
     subject: PersonFacts | None
     protected: tuple[PersonFacts, ...] = ()
     intelligence_currency_days: int = 90
+    # The intelligence systems (configuration `intelligence_systems`): a police photograph must be held on one
+    # (K10 5.2: "stored on Genesis").
+    intelligence_systems: tuple[str, ...] = ("Genesis",)
     review_due: date | None = None  # released disclosures only
     undertakings_on_file: frozenset[str] = field(default_factory=frozenset)
     corrections: tuple[CorrectionFacts, ...] = ()  # requests not yet released only
+    # Set at release when the person releasing is neither the requester nor the authoriser (the DPU): they
+    # are a third person handling the disclosure, checked as the other two are.
+    releaser: DiscloserFacts | None = None
 
 
 Check = Callable[[DisclosureRequest, Facts], Iterator[Finding]]
@@ -253,9 +259,9 @@ def _agreement_state(status: str) -> str:
     return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
 
-def finding(code: str, message: str, where: str | None = None) -> Finding:
+def finding(code: str, message: str, where: str | None = None, about: tuple[str, ...] = ()) -> Finding:
     rule = FINDINGS[code]
-    return Finding(code, rule.severity, message, rule.policy, where)
+    return Finding(code, rule.severity, message, rule.policy, where, about)
 
 
 def evaluate(request: DisclosureRequest, facts: Facts) -> CheckResult:
@@ -462,24 +468,31 @@ def _grounds(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
 
 @check(Route.PARTNERSHIP_SCHEME)
 def _photos(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    systems = " or ".join(facts.intelligence_systems) or "an intelligence system (none is configured)"
     for number, item in enumerate(request.items):
         if item.kind != ItemKind.PHOTO:
             continue
         photo = item.photo
+        rule = "only custody images for a charge, conviction or caution"
         if photo is None or not photo.custody_image:
             why = "it is not a custody image"
         elif photo.offence_outcome not in ELIGIBLE_PHOTO_OUTCOMES:
             why = f"the offence outcome is {photo.offence_outcome.value.replace('_', ' ')}"
         elif not photo.held_on:
             why = "it is not recorded as held on the intelligence system"
+        elif _system_name(photo.held_on) not in {_system_name(name) for name in facts.intelligence_systems}:
+            why = f"it is held on {photo.held_on.strip()}, which is not an intelligence system"
+            rule = f"only custody images held on {systems}"
         else:
             continue
         yield finding(
-            "PHOTO_NOT_ELIGIBLE",
-            f"Item {number + 1}: photo not eligible: {why} (only custody images for a charge, conviction or "
-            "caution).",
-            f"items.{number}",
+            "PHOTO_NOT_ELIGIBLE", f"Item {number + 1}: photo not eligible: {why} ({rule}).", f"items.{number}"
         )
+
+
+def _system_name(name: str) -> str:
+    """A system's name as corrections compare it: whatever its case, spacing around it ignored."""
+    return name.strip().lower()
 
 
 @check(Route.PARTNERSHIP_SCHEME)
@@ -624,16 +637,22 @@ def _corrected(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
 
 @check()
 def _protected_people(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    """One finding per item, quoting the first protected person or address it reveals; the finding is about
+    every protected person the item reveals (showing it confirms that they are protected)."""
     for number, item in enumerate(request.items):
         texts = _item_texts(item)
-        for person in facts.protected:
-            if excerpt := _mentions_any(texts, person.name, *_address_needles(person)):
-                yield finding(
-                    "PROTECTED_PERSON",
-                    f"Item {number + 1} reveals a protected person or address (“{excerpt}”).",
-                    f"items.{number}",
-                )
-                break
+        revealed = [
+            (person.subject_id, excerpt)
+            for person in facts.protected
+            if (excerpt := _mentions_any(texts, person.name, *_address_needles(person)))
+        ]
+        if revealed:
+            yield finding(
+                "PROTECTED_PERSON",
+                f"Item {number + 1} reveals a protected person or address (“{revealed[0][1]}”).",
+                f"items.{number}",
+                about=tuple(dict.fromkeys(subject_id for subject_id, _excerpt in revealed)),
+            )
 
 
 @check()
@@ -656,13 +675,14 @@ def _danger_warning(request: DisclosureRequest, facts: Facts) -> Iterator[Findin
 
 @check()
 def _disclosers(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
-    people = [("requester", facts.requester)]
+    people = [("requester", "requested_by", facts.requester)]
     if request.authorisation is not None:
-        people.append(("authoriser", facts.authoriser))
-    for part, person in people:
+        people.append(("authoriser", "authorisation", facts.authoriser))
+    if facts.releaser is not None:
+        people.append(("releaser", "released_by", facts.releaser))
+    for part, where, person in people:
         if person is None:
             continue
-        where = "requested_by" if part == "requester" else "authorisation"
         who = f"The {part} ({person.staff_id})"
         if not person.training_current:
             courses = ", ".join(person.missing_training) or "mandatory information-management training"
@@ -674,6 +694,7 @@ def _disclosers(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
                 "someone else "
                 "must handle this disclosure.",
                 where,
+                about=(person.staff_id,),
             )
         if not person.vetting_current:
             yield finding("DISCLOSER_VETTING_EXPIRED", f"{who} has no current vetting.", where)

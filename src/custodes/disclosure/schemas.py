@@ -253,6 +253,9 @@ class Finding:
     message: str
     policy: str
     where: str | None = None  # the part of the request it concerns, e.g. "items.2" (screens, not the CLI)
+    # Whose data, besides the subject's, the finding gives away (a protected person an item names, a member
+    # of staff's declared conflict): showing it is a consultation of their data too. Not printed.
+    about: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         return {

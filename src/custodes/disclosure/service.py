@@ -132,19 +132,34 @@ def check(
     """
     request = read_request(session, data)
     result = evaluate(session, request, on or london_day(utcnow()))
-    _consulted(session, actor, "disclosure_check", None, request.subject, justification)
+    _consulted(
+        session, actor, "disclosure_check", None, shown_about(request.subject, result, actor), justification
+    )
     return result
 
 
+def shown_about(subject: str, result: CheckResult, actor: str) -> tuple[str, ...]:
+    """Whose data showing these findings consults: the subject, every protected person an item reveals
+    (`PROTECTED_PERSON` confirms that a name or address is a refuge's or a protected witness's), and every
+    other member of staff whose declared relationship with the subject a finding gives away."""
+    others = (person for f in result.findings for person in f.about if f"staff:{person}" != actor)
+    return tuple(dict.fromkeys((subject, *others)))
+
+
 def _consulted(
-    session: Session, actor: str, object_type: str, object_id: str | None, subject: str, justification: str
+    session: Session,
+    actor: str,
+    object_type: str,
+    object_id: str | None,
+    subjects: tuple[str, ...],
+    justification: str,
 ) -> None:
     ledger.record_consultation(
         session,
         actor=actor,
         object_type=object_type,
         object_id=object_id,
-        subjects=(subject,),
+        subjects=subjects,
         justification=justification,
     )
 
@@ -157,10 +172,13 @@ def evaluate(
     review_due: date | None = None,
     undertakings: Iterable[str] = (),
     corrections: bool = True,
+    releaser: str | None = None,
 ) -> CheckResult:
     """The findings for a request. `corrections`: whether corrections recorded against its items count
     (FACT_CORRECTED); not for a disclosure already released, which corrections reach by notices."""
-    facts = gather_facts(session, request, on, review_due, undertakings, corrections=corrections)
+    facts = gather_facts(
+        session, request, on, review_due, undertakings, corrections=corrections, releaser=releaser
+    )
     return rules.evaluate(request, facts)
 
 
@@ -172,7 +190,10 @@ def gather_facts(
     undertakings: Iterable[str] = (),
     *,
     corrections: bool = True,
+    releaser: str | None = None,
 ) -> rules.Facts:
+    """What the rules need to know. `releaser`: the member of staff releasing, when they are neither the
+    requester nor the authoriser (the DPU), checked as a third person handling the disclosure."""
     recipients = {recipient: _recipient_facts(session, recipient, on) for recipient in request.recipients}
     subject = monitoring.get_nominal(session, request.subject)
     authoriser = request.authorisation.by if request.authorisation else None
@@ -186,10 +207,20 @@ def gather_facts(
         subject=_person(subject) if subject else None,
         protected=tuple(_person(person) for person in monitoring.protected_nominals(session)),
         intelligence_currency_days=int(identity.config_value(session, "intelligence_currency_days")),
+        intelligence_systems=_intelligence_systems(session),
         review_due=review_due,
-        undertakings_on_file=frozenset(undertakings) | {u.recipient for u in request.undertakings},
+        # An undertaking given in the request counts from the day it was signed, as the register's does.
+        undertakings_on_file=frozenset(undertakings)
+        | {u.recipient for u in request.undertakings if u.signed_at <= on},
         corrections=_corrections_against(session, request) if corrections else (),
+        releaser=_discloser_facts(session, releaser, subject, on) if releaser else None,
     )
+
+
+def _intelligence_systems(session: Session) -> tuple[str, ...]:
+    """The configured intelligence systems (`intelligence_systems`, names separated by ';'), as named."""
+    names = identity.config_value(session, "intelligence_systems").split(";")
+    return tuple(name.strip() for name in names if name.strip())
 
 
 def _recipient_facts(session: Session, recipient_id: str, on: date) -> rules.RecipientFacts | None:
@@ -412,9 +443,8 @@ def preview(session: Session, disclosure_id: int, data: Any, actor: Principal) -
         data = {**data, "requested_by": row.requested_by, "authorisation": None}
     request = read_request(session, data)
     result = evaluate(session, request, _today())
-    _consulted(
-        session, actor.actor, "disclosure", str(row.id), request.subject, "checking own disclosure draft"
-    )
+    subjects = shown_about(request.subject, result, actor.actor)
+    _consulted(session, actor.actor, "disclosure", str(row.id), subjects, "checking own disclosure draft")
     return result
 
 
@@ -685,7 +715,12 @@ def release(
     if signed:
         kept = [u for u in request.undertakings if u.recipient not in (undertakings or {})]
         request = request.model_copy(update={"undertakings": kept + signed})
-    result = _evaluate_row(session, row, request)
+    # Whoever releases handles the disclosure too: the DPU releasing someone else's is checked for training,
+    # vetting and conflicts (being the subject included) as the requester and the authoriser were.
+    releaser = None if actor.staff_id in (row.requested_by, row.authorised_by) else actor.staff_id
+    result = _evaluate_row(session, row, request, releaser=releaser)
+    if barred := [f for f in result.findings if f.where == "released_by"]:
+        raise DisclosureError("You may not release it: " + " ".join(f.message for f in barred), result)
     if emergency:
         if any(f.severity == Severity.BLOCK for f in result.findings):
             raise DisclosureError(
@@ -732,7 +767,9 @@ def release(
     return row.reference
 
 
-def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest) -> CheckResult:
+def _evaluate_row(
+    session: Session, row: Disclosure, request: DisclosureRequest, *, releaser: str | None = None
+) -> CheckResult:
     on_file = session.scalars(
         select(DisclosureRecipient.recipient_id).where(
             DisclosureRecipient.disclosure_id == row.id,
@@ -740,7 +777,12 @@ def _evaluate_row(session: Session, row: Disclosure, request: DisclosureRequest)
         )
     )
     return evaluate(
-        session, request, _today(), undertakings=list(on_file), corrections=row.released_at is None
+        session,
+        request,
+        _today(),
+        undertakings=list(on_file),
+        corrections=row.released_at is None,
+        releaser=releaser,
     )
 
 
@@ -808,10 +850,27 @@ def next_reference(session: Session, area_code: str, at: datetime) -> str:
     return f"{area_code}/{number:03d}/{london_day(at).year % 100:02d}"
 
 
+def _handles(actor: Principal, *people: str | None) -> bool:
+    """Whether `actor` is one of the people on a disclosure (requester, authoriser, releaser) or the DPU."""
+    return actor.staff_id in people or Role.DPU in actor.roles
+
+
+def may_record_receipt(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may record receipts on the case as `view` showed it (what `record_receipt` enforces),
+    so screens offer the button only then."""
+    people = (detail.summary.requested_by, detail.authorised_by, detail.released_by)
+    return detail.summary.status == Status.RELEASED and _handles(actor, *people)
+
+
 def record_receipt(session: Session, disclosure_id: int, recipient_id: str, actor: Principal) -> None:
     """Record that a recipient received the disclosure, once: the disclosure row is locked before the
     "not yet recorded" check, so two people recording it at once write one receipt and one ledger entry."""
     row = _load(session, disclosure_id, lock=True)
+    if not _handles(actor, row.requested_by, row.authorised_by, row.released_by):
+        raise DisclosureError(
+            "Only the requesting officer, the authoriser, whoever released it or the DPU may record a "
+            "receipt for this disclosure."
+        )
     line = session.get(DisclosureRecipient, (disclosure_id, recipient_id), populate_existing=True)
     if line is None or row.status != Status.RELEASED:
         raise DisclosureError(f"{recipient_id} did not receive this disclosure.")
@@ -832,6 +891,19 @@ def review(
         raise DisclosureError("Record the reasons for the review decision.")
     now, today = utcnow(), _today()
     request = _request_of(row)
+    # Reviewing is deciding again: the rules that say who may authorise (and refuse) say who may review — an
+    # AIC of the scheme's area, trained, vetted, unconflicted and not its requester. The DPU reviews in
+    # every area (the review queue shows them all), so only the role-and-area finding is waived for them.
+    as_decider = request.model_copy(update={"authorisation": Authorisation(by=actor.staff_id, at=now)})
+    barred = [
+        f
+        for f in _evaluate_row(session, row, as_decider).findings
+        if f.where == "authorisation"
+        and f.severity == Severity.BLOCK
+        and not (f.code == "AUTHORISER_NOT_PERMITTED" and Role.DPU in actor.roles)
+    ]
+    if barred:
+        raise DisclosureError("You may not review this disclosure: " + " ".join(f.message for f in barred))
     next_review = _review_due(session, row, request, today) if outcome == ReviewOutcome.RETAIN else None
     session.add(
         DisclosureReview(
@@ -1279,14 +1351,18 @@ def release_queue(session: Session, actor: Principal) -> list[DisclosureSummary]
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.authorised_at))))
 
 
-def review_queue(session: Session, within_days: int = 14) -> list[DisclosureSummary]:
-    """Released scheme disclosures due for review in the next `within_days`, overdue first."""
+def review_queue(session: Session, actor: Principal, within_days: int = 14) -> list[DisclosureSummary]:
+    """Released scheme disclosures due for review in the next `within_days`, overdue first: those of the
+    actor's area (a scheme disclosure's area is its scheme's), or every area's for the DPU."""
     horizon = _today() + timedelta(days=within_days)
     query = select(Disclosure).where(
         Disclosure.status == Status.RELEASED.value,
         Disclosure.review_due.is_not(None),
         Disclosure.review_due <= horizon,
     )
+    if Role.DPU not in actor.roles:
+        area = workforce.discloser_readiness(session, actor.staff_id, _today()).area_code
+        query = query.where(Disclosure.area_code == (area or ""))
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.review_due))))
 
 
@@ -1300,7 +1376,7 @@ def work_for(session: Session, actor: Principal) -> dict[str, int]:
         work["to_authorise"] = len(authorisation_queue(session, actor))
         work["to_release"] = len(release_queue(session, actor))
     if actor.can(Permission.DISCLOSURE_REVIEW):
-        due = review_queue(session)
+        due = review_queue(session, actor)
         work["reviews_due"] = len(due)
         work["reviews_overdue"] = sum(1 for row in due if row.review_due and row.review_due < _today())
     if actor.can(Permission.CORRECTIONS_MANAGE):
@@ -1342,7 +1418,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             actor=actor.actor,
             object_type="disclosure",
             object_id=str(row.id),
-            subjects=(row.subject_id,),
+            subjects=shown_about(row.subject_id, result, actor.actor),
             justification=justification,
         )
     recipients = _recipients(session, row.id)

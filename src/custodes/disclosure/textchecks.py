@@ -25,13 +25,21 @@ Decisions
   "conviction for/in 2019", "convicted ..."), "pre-cons", "has previous/form for", criminal record or
   history, what the PNC record shows, cautions, reprimands and final warnings as outcomes, sentences
   (prison, suspended, community), "sentenced", "served time", "released from prison", "on licence",
-  "pleaded/found guilty", court disposals. Reporting that there are none ("no previous convictions") still
+  "pleaded/found guilty", court disposals. Also the way officers say it: "14 previous for shoplifting",
+  "got 6 months for theft", "did 2 years inside", "spent 18 months in prison", "was sent down", "doing
+  time", "11 offences on his record", "registered sex offender" (and the register, SHPO, criminal behaviour
+  order), a court appearance ("appeared at Maidstone Magistrates", "up before the magistrates") and "fined
+  at court / for <offence>". Reporting that there are none ("no previous convictions") still
   fires: it is record information all the same. Belief ("spoke with conviction", "a conviction that",
   "religious convictions"), the PACE caution at arrest ("arrested and cautioned"), "exercise caution" and an
-  indication of likely offending ("may engage in shop theft in your area") do not fire.
+  indication of likely offending ("may engage in shop theft in your area") do not fire; nor do a time
+  ("seen 6 months ago", "spent 3 days in hospital", "got 6 months for the refit"), a previous address or
+  incident, or a fine that is not a court's ("fined by the parking authority").
 - PNC warning signals (K10 8.5, `find_pnc_warning_signals`): wording about a marker, signal or flag: "warning
   signal(s)/marker(s)", "PNC warning/marker/flag", "flagged as violent (on PNC)", "has a weapons marker",
-  "marker: FI", "WS: VI/WE", "PNC ... violent" within one clause. The standard signals are alleges (AG),
+  "marker: FI", "WS: VI/WE", "PNC: FI, WE", "markers for violence and weapons", "PNC ... violent" within
+  one clause, and "Warning: violent" when the signal names end the clause ("Warning: violent towards staff"
+  describes behaviour and does not fire). The standard signals are alleges (AG),
   ailment (AT), contagious (CO), drugs (DR), escaper (ES), explosives (EX), female / male impersonator
   (IF / IM), firearms (FI), mental health (MH, XM, XP), self-harm (SH), suicidal (SU), violent (VI), weapons
   (WE); two-letter codes count only in capitals after a marker word. Describing behaviour or what was seen
@@ -299,6 +307,49 @@ _CONVICTION_RULES: tuple[_Rule, ...] = tuple(
             r"\b(?:community|referral|suspended[ \t]+sentence|youth[ \t]+rehabilitation)[ \t]+order\b",
             "mentions a court outcome",
         ),
+        (
+            rf"\b(?:{_NUMBER_WORDS}|several|numerous|many)[ \t]+previous(?:es)?[ \t]+(?:for|of)\b",
+            "says the person has previous convictions",
+        ),
+        (
+            r"\b(?:got|get|gets|getting|given|received|receiving|handed|copped|serving|doing|did|done|spent|"
+            rf"spending)[ \t]+(?:{_NUMBER_WORDS}|a)[ \t]+(?:days?|weeks?|months?|years?|yrs?)(?:[ \t]+"
+            r"(?:suspended\b|inside\b(?![ \t]+(?:the|a|an|his|her|their|of|this|that|my|our)\b)|in[ \t]+"
+            r"(?:prison|jail|gaol|custody|HMP|a[ \t]+young[ \t]+offenders?)\b)|[ \t]+for[ \t]+"
+            r"(?!(?:the|a|an|his|her|their|this|that|it|him|them|me|us|work|good|now|free)\b)[^\s.;,]+)",
+            "mentions a sentence",
+        ),
+        (
+            r"\b(?:was|were|been|got|get|gets|getting|being|is|be)[ \t]+sent[ \t]+down\b"
+            r"(?![ \t]+(?:the|to|a|an|into|from|by|stairs|here|there|with)\b)|"
+            r"\bsent[ \t]+to[ \t]+(?:prison|jail|gaol|HMP|a[ \t]+young[ \t]+offenders?)\b|"
+            r"\b(?:did|done|doing|do|does)[ \t]+(?:some[ \t]+)?(?:time|bird|porridge)\b"
+            r"(?=[ \t]*(?:[.;,!\n]|$)|[ \t]+(?:for|in|inside)\b)",
+            "mentions prison",
+        ),
+        (
+            r"\b(?:offences|offenses|crimes|convictions|cautions|charges|arrests)[ \t]+(?:(?:recorded|listed|"
+            r"shown)[ \t]+)?(?:on|in|against)[ \t]+(?:his|her|their|the[ \t]+subject['’]?s|the)[ \t]+"
+            r"(?:(?:criminal|PNC)[ \t]+)?(?:record|records|PNC|history)\b|"
+            rf"\b(?:{_NUMBER_WORDS})[ \t]+(?:recorded|previous|prior|proven)[ \t]+offences\b",
+            "mentions offences on the person's record",
+        ),
+        (
+            r"\b(?:registered|convicted|notified)[ \t]+sex(?:ual)?[ \t]+offender\b|"
+            r"\bsex(?:ual)?[ \t]+offenders?['’]?[ \t]+register\b|"
+            r"\b(?:sexual[ \t]+harm|sexual[ \t]+risk|sex[ \t]+offender)[ \t]+prevention[ \t]+orders?\b|"
+            r"\b(?-i:SHPO|SOPO|ViSOR)\b|\bcriminal[ \t]+behaviour[ \t]+orders?\b",
+            "mentions sex offender registration or an order made on conviction",
+        ),
+        (
+            r"\b(?:appeared|appearing|appears|appear|remanded|bailed)[ \t]+(?:at|before|in)[ \t]+"
+            r"(?:[^\s.;,]+[ \t]+){0,3}?(?:magistrates['’]?|crown[ \t]+court|youth[ \t]+court|court|bench)\b"
+            r"(?![ \t]+(?:car[ \t]+park|road|street|lane|yard|house|building|steps|entrance)\b)|"
+            r"\bup[ \t]+before[ \t]+(?:the[ \t]+)?(?:magistrates|court|bench|judge)\b|"
+            r"\bfined[ \t]+(?:at|in)[ \t]+(?:[^\s.;,]+[ \t]+){0,3}?(?:magistrates['’]?|court)\b|"
+            rf"\bfined[ \t]+for[ \t]+(?:{_OFFENCE_KIND})\b",
+            "mentions a court appearance or outcome",
+        ),
     )
 )
 
@@ -349,6 +400,15 @@ _SIGNAL_RULES: tuple[_Rule, ...] = tuple(
         (
             rf"\bflagged[ \t]+(?:up[ \t]+)?(?:as|for)[ \t]+(?:(?:an?|being)[ \t]+)?(?:{_SIGNAL_NAME})\b",
             "says the person is flagged with a warning signal",
+        ),
+        (
+            rf"\bPNC[ \t]*[:=\-–][ \t]*{_SIGNAL}{_MORE_SIGNALS}|"
+            rf"\bwarnings?[ \t]*[:=\-–][ \t]*(?:{_SIGNAL_NAME})\b{_MORE_SIGNALS}(?=[ \t]*(?:[.;,)!\n]|$))",
+            "lists PNC warning signals",
+        ),
+        (
+            rf"\b(?:markers?(?![ \t]+pens?\b)|flags?|warning[ \t]+signals?)[ \t]+(?:for|of)[ \t]+{_SIGNAL}",
+            "names a PNC warning signal",
         ),
     )
 )

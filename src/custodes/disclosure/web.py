@@ -88,6 +88,14 @@ def _text(form: FormData, key: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+# The wizard's repeated groups: form prefix → (request field, what a row is called).
+GROUPS = {
+    "item": ("items", "items"),
+    "intel": ("intelligence", "intelligence records"),
+    "outcome": ("previous_outcomes", "previous outcomes"),
+}
+
+
 def _rows(form: FormData, prefix: str) -> list[int]:
     """Row numbers present in the form for a repeated group (`item-3-kind` → 3), minus removed ones."""
     numbers = set()
@@ -95,11 +103,19 @@ def _rows(form: FormData, prefix: str) -> list[int]:
         parts = key.split("-")
         if len(parts) >= 3 and parts[0] == prefix and parts[1].isdigit():
             numbers.add(int(parts[1]))
-    return sorted(n for n in numbers if not form.get(f"{prefix}-{n}-remove"))[:MAX_ROWS]
+    return sorted(n for n in numbers if not form.get(f"{prefix}-{n}-remove"))
+
+
+def full(document: dict[str, Any], prefix: str) -> bool:
+    """Whether a repeated group already holds MAX_ROWS rows (the wizard then offers no "Add" button)."""
+    return len(document.get(GROUPS[prefix][0]) or []) >= MAX_ROWS
 
 
 def document_from_form(form: FormData, actor: Principal, previous: dict[str, Any]) -> dict[str, Any]:
-    """The request document the wizard's fields describe. Verification keeps who verified and when."""
+    """The request document the wizard's fields describe. Verification keeps who verified and when.
+
+    A group holds at most MAX_ROWS rows: more are refused (RequestUnreadable naming the limit), never
+    dropped. The "Add" buttons are `add_row`'s."""
     before = {index: item for index, item in enumerate(previous.get("items", []))}
     document: dict[str, Any] = {
         "route": _text(form, "route"),
@@ -136,13 +152,47 @@ def document_from_form(form: FormData, actor: Principal, previous: dict[str, Any
         "exclusion_notice": bool(form.get("exclusion_notice")),
         "name_justification": _text(form, "name_justification"),
     }
-    if form.get("add") == "item":
-        document["items"].append({"kind": "other", "content": ""})
-    if form.get("add") == "intel":
-        document["intelligence"].append({"record_id": "", "recorded_at": ""})
-    if form.get("add") == "outcome":
-        document["previous_outcomes"].append({"kind": "conviction"})
+    too_many = [
+        f"{field}: a request holds at most {MAX_ROWS} {words}; the form sent {len(document[field])}, so "
+        "nothing was saved"
+        for field, words in GROUPS.values()
+        if len(document[field]) > MAX_ROWS
+    ]
+    if too_many:
+        raise RequestUnreadable(too_many)
     return document
+
+
+BLANK_ROWS = {
+    "item": {"kind": "other", "content": ""},
+    "intel": {"record_id": "", "recorded_at": ""},
+    "outcome": {"kind": "conviction"},
+}
+
+
+def add_row(document: dict[str, Any], prefix: str) -> bool:
+    """The wizard's "Add …" button: a blank row at the end of the group, unless it is full (False)."""
+    if full(document, prefix):
+        return False
+    document[GROUPS[prefix][0]].append(dict(BLANK_ROWS[prefix]))
+    return True
+
+
+def _checked_against(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What an item's verification vouches for: its words, its source record and (a photo) the photo's
+    details. A verification is kept only while all of them stay as they were."""
+
+    def plain(value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    source, photo = item.get("source"), item.get("photo")
+    return (
+        plain(item.get("content")),
+        tuple(plain(source.get(key)) for key in ("kind", "system", "record_id")) if source else None,
+        tuple(plain(photo.get(key)) for key in ("custody_image", "offence_outcome", "held_on"))
+        if photo
+        else None,
+    )
 
 
 def _item(form: FormData, n: int, actor: Principal, before: dict[str, Any] | None) -> dict[str, Any]:
@@ -171,7 +221,7 @@ def _item(form: FormData, n: int, actor: Principal, before: dict[str, Any] | Non
         }
     if form.get(key + "verified"):
         earlier = (before or {}).get("verified")
-        same = before is not None and before.get("content") == item["content"] and earlier
+        same = before is not None and earlier and _checked_against(before) == _checked_against(item)
         item["verified"] = (
             earlier
             if same
@@ -278,6 +328,8 @@ def _wizard(
         result=result,
         problems=problems,
         members=members,
+        max_rows=MAX_ROWS,
+        full={prefix: full(document, prefix) for prefix in GROUPS},
         **_choices(db),
     )
 
@@ -306,7 +358,13 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         return done_redirect(
             f"/disclosures/{disclosure_id}", "Only a draft can be changed, by the officer who wrote it."
         )
-    document = document_from_form(form, principal, _document(detail))
+    try:
+        document = document_from_form(form, principal, _document(detail))
+    except RequestUnreadable as error:  # more rows than a request holds: nothing is saved
+        problems = _plain(error.problems)
+        return _wizard(request, db, principal, disclosure_id, _document(detail), None, problems, status=400)
+    adding = form.get("add")
+    added = isinstance(adding, str) and adding in GROUPS and add_row(document, adding)
     try:
         result = disclosure.update_draft(db, disclosure_id, document, principal)
     except RequestUnreadable as error:
@@ -316,8 +374,14 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
         return submit_request(db, principal, disclosure_id)
-    if form.get("add"):
-        return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{form.get('add')}-end", status_code=303)
+    if isinstance(adding, str) and adding in GROUPS:
+        if added:
+            return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{adding}-end", status_code=303)
+        return done_redirect(
+            f"/disclosures/{disclosure_id}/edit",
+            f"Saved. A request holds at most {MAX_ROWS} {GROUPS[adding][1]}: remove one to add another.",
+            anchor=f"#{adding}-end",
+        )
     message = {
         "ready": "Saved. No findings: you can submit it.",
         "needs_action": "Saved. Some findings need action before it can be released.",
@@ -402,6 +466,7 @@ def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -
         status_titles=STATUS_TITLES,
         route_titles=ROUTE_TITLES,
         may_complete=disclosure.may_complete(detail, principal),
+        may_record_receipt=disclosure.may_record_receipt(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -569,7 +634,7 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
         request,
         "disclosure/reviews.html",
         title="Reviews due",
-        rows=disclosure.review_queue(db),
+        rows=disclosure.review_queue(db, principal),
         today=london_day(utcnow()),
         status_titles=STATUS_TITLES,
     )
