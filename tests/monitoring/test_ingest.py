@@ -110,6 +110,38 @@ def test_repeats_within_one_ingest_are_ignored(db: Session, settings: Settings, 
     assert (summary.stored, summary.duplicates) == (7, 1)
 
 
+def _named(folder: Path, fmt: str, rows: list[dict[str, str]], name: str) -> Path:
+    return _write(folder, fmt, rows).rename(folder / f"{name}.{fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_first_file_of_only_duplicates_does_not_stop_the_next(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    """`monitor ingest a b` after `monitor ingest a`: a stored nothing, and b must still be read (DuckDB 2
+    kept a result read with fetchone open, and the next file's tables could not be replaced)."""
+    a = _named(folder, fmt, ROWS[:2], "a")
+    monitoring.ingest_files(db, settings, [a], ACTOR)
+    db.commit()
+    b = _named(folder, fmt, [event("new", "N1", day=3)], "b")
+    summary = monitoring.ingest_files(db, settings, [a, b], ACTOR)
+    db.commit()
+    assert (summary.stored, summary.duplicates, summary.quarantined) == (1, 2, 0)
+    assert stored_ids(settings) == sorted(["e0", "e1", "new"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_first_file_of_only_quarantined_rows_does_not_stop_the_next(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    a = _named(folder, fmt, [{**event("bad", "N1"), "action": "peek"}], "a")
+    b = _named(folder, fmt, [event("new", "N1")], "b")
+    summary = monitoring.ingest_files(db, settings, [a, b], ACTOR)
+    db.commit()
+    assert (summary.stored, summary.duplicates, summary.quarantined) == (1, 0, 1)
+    assert stored_ids(settings) == ["new"]
+
+
 def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
     db: Session, settings: Settings, folder: Path
 ) -> None:

@@ -645,8 +645,10 @@ def _check_source(
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] = ()) -> int:
-    row = con.execute(sql, list(parameters)).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    # fetchall, not fetchone: DuckDB 2 leaves a result read with fetchone open, and the next file's
+    # CREATE OR REPLACE of the tables it reads then fails (ResourceInUseException).
+    rows = con.execute(sql, list(parameters)).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _number_new(
@@ -665,8 +667,8 @@ def _number_new(
     give away, which would let the siblings' salts be predicted and their hashes brute-forced."""
     counted = con.execute(
         "SELECT count(*), count(DISTINCT event_id) FROM checked WHERE problem IS NULL"
-    ).fetchone()
-    good, unique = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+    ).fetchall()
+    good, unique = (int(counted[0][0]), int(counted[0][1])) if counted else (0, 0)
     first_only = (
         "" if good == unique else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
     )
