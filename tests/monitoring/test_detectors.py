@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -16,7 +17,7 @@ from custodes.monitoring import service as monitoring
 from custodes.monitoring.alerts import AlertDraft
 from custodes.monitoring.schemas import Rule
 from custodes.settings import Settings
-from tests.monitoring.world import event, ingest, load_lookalikes, load_world
+from tests.monitoring.world import DAY0, event, ingest, load_lookalikes, load_world
 
 
 @pytest.fixture
@@ -392,3 +393,29 @@ def test_an_access_stored_twice_counts_once(db: Session, settings: Settings, wor
     ingest(db, settings, world, [event("e1", "N-NB", day=1)])  # same id, another day (docs: known limit)
     (alert,) = monitoring.run(db, settings, "system:test").alerts
     assert [e.event_id for e in alert.events] == ["e1"]
+
+
+def test_an_id_stored_on_two_days_is_one_access_to_every_detector(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """e1 (day 0) and e2 (day 5) are two accesses; e1 re-sent with its time corrected to day 2 is stored
+    again (the duplicate check reads only the days an ingest touches) but is still one access: two days of
+    interest, not three, and two accesses in the run's counts."""
+    ingest(db, settings, world, [event("e1", "N-RAND"), event("e2", "N-RAND", day=5)])
+    ingest(db, settings, world, [event("e1", "N-RAND", day=2)])
+    assert len(monitoring.stored_events(settings, "e1")) == 2
+    summary = monitoring.run(db, settings, "system:test")
+    assert (summary.events, summary.about_people, summary.explained) == (2, 2, 0)
+    assert summary.alerts == []
+
+
+def test_the_copy_of_an_id_stored_twice_that_counts_is_the_first_stored(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    ingest(db, settings, world, [event("e1", "N-NB", day=2)])
+    ingest(db, settings, world, [event("e1", "N-NB", day=0)])  # re-sent later with another day
+    (alert,) = monitoring.run(db, settings, "system:test").alerts
+    first = monitoring.stored_event(settings, "e1")
+    assert first is not None
+    assert [(e.event_id, e.batch_id) for e in alert.events] == [("e1", first["batch_id"])]
+    assert alert.first_at == DAY0 + timedelta(days=2, hours=10)

@@ -20,6 +20,10 @@ Reference tables (built by service.reference_tables):
   rostered(staff_id, from_us, until_us)             -- who has rosters, and over what span
   referral_ref(referral_id, staff_id, subject_id, from_us, until_us)
 and `events`, the stored access events (events.STORED_COLUMNS).
+
+An `event_id` can be stored twice (an upstream system re-sending it with another day: the ingest's
+duplicate check reads only the days it touches). It is one access: `ev` keeps, within the window, the copy
+stored first (lowest batch, then leaf), and every later step and count reads `ev`.
 """
 
 from __future__ import annotations
@@ -95,8 +99,11 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             f"""
             SELECT e.event_id, e.at_us, e.day_num, e.system, e.staff_id, e.action, e.subject_id,
                    e.case_ref, e.batch_id, s.team_id
-            FROM events e LEFT JOIN staff_ref s ON s.staff_id = e.staff_id
-            WHERE e.at_us >= {start} AND e.at_us < {end}
+            FROM (SELECT event_id, at_us, day_num, system, staff_id, action, subject_id, case_ref, batch_id,
+                         row_number() OVER (PARTITION BY event_id ORDER BY batch_id, leaf) AS copy
+                  FROM events WHERE at_us >= {start} AND at_us < {end}) e
+            LEFT JOIN staff_ref s ON s.staff_id = e.staff_id
+            WHERE e.copy = 1
             """,
         ),
         (
@@ -392,4 +399,5 @@ _EMPTY_EVENTS = (
     ("subject_id", "VARCHAR"),
     ("case_ref", "VARCHAR"),
     ("batch_id", "VARCHAR"),
+    ("leaf", "INTEGER"),
 )
