@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.identity.schemas import Principal
+from custodes.imports import load_records
 from custodes.kit.names import PersonKey, forenames_agree, match_keys
 from custodes.monitoring import detectors
 from custodes.monitoring import service as monitoring
@@ -419,3 +420,26 @@ def test_the_copy_of_an_id_stored_twice_that_counts_is_the_first_stored(
     assert first is not None
     assert [(e.event_id, e.batch_id) for e in alert.events] == [("e1", first["batch_id"])]
     assert alert.first_at == DAY0 + timedelta(days=2, hours=10)
+
+
+@pytest.mark.parametrize(
+    ("relationship", "rules"),
+    [
+        ("friend", (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)),
+        ("partner", (Rule.RELATIVE_OR_HOUSEHOLD, Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)),
+    ],
+)
+def test_a_declared_subject_id_not_in_the_nominal_register_is_a_declared_conflict(
+    db: Session, settings: Settings, world: Path, relationship: str, rules: tuple[Rule, ...]
+) -> None:
+    """The declaration names the subject's id; the person is in no register of this module (a record of
+    another system): the declared id alone matches."""
+    declaration = {
+        "declaration_id": "D-9", "staff_id": "S1", "kind": "conflict_of_interest", "subject_id": "N-GHOST",
+        "surname": "", "forenames": "", "date_of_birth": "", "postcode": "", "relationship": relationship,
+        "declared_at": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    load_records(db, "declarations", [declaration], "system:test")
+    db.flush()
+    alert = only(alerts_for(db, settings, world, event("e1", "N-GHOST"), event("e2", "N-OTHER")))
+    assert (alert.subject_id, alert.rules) == ("N-GHOST", rules)

@@ -191,8 +191,8 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                    max(CASE WHEN d.relationship IN {RELATIVES} THEN 1 ELSE 0 END) AS declared_relative
             FROM pair p
             JOIN decl_ref d ON d.staff_id = p.staff_id
-            JOIN nominal_ref n ON n.subject_id = p.subject_id
-            WHERE d.subject_id = n.subject_id OR {_same_person("d", "n")}
+            LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
+            WHERE d.subject_id = p.subject_id OR (n.subject_id IS NOT NULL AND {_same_person("d", "n")})
             GROUP BY p.staff_id, p.subject_id
             """,
         ),
@@ -210,7 +210,7 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                    d.declaration_id, d.relationship, coalesce(d.declared_relative, 0) AS declared_relative
             FROM pair p
             JOIN staff_ref s ON s.staff_id = p.staff_id
-            JOIN nominal_ref n ON n.subject_id = p.subject_id
+            LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
             LEFT JOIN declared d ON d.staff_id = p.staff_id AND d.subject_id = p.subject_id
             """,
         ),
