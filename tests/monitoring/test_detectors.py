@@ -252,6 +252,49 @@ def test_volume_anomaly_against_own_and_team_baseline(db: Session, settings: Set
     assert "S1 ran 120 searches on 05 Oct 2026, against their usual 10 a day and team T1's 10." in (
         alert.explanation
     )
+    found = monitoring.explain(db, settings, "x0", "system:test")
+    assert found is not None and found.rules == (Rule.VOLUME_ANOMALY,)
+
+
+def _s1_searches() -> list[dict[str, str]]:
+    """S1: 10 searches a day on days 1-4, and 60 (x0 … x59) on day 0."""
+    rows = [
+        event(f"b{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 5) for i in range(10)
+    ]
+    return rows + [
+        event(f"x{i}", None, day=0, action="search", hour=8 + i // 30, minute=i % 30) for i in range(60)
+    ]
+
+
+def test_explain_judges_volume_against_the_team_as_the_run_does(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """60 searches are 6 x S1's usual 10, but the team's median day is 100: the run raises nothing, and
+    explain (which took the searcher's own median for the team's) must not call it an anomaly."""
+    busy = [  # S2, of S1's team: 100 a day on days 0-4
+        event(f"t{d}-{i}", None, day=d, action="search", staff="S2", hour=8 + i // 50, minute=i % 50)
+        for d in range(5)
+        for i in range(100)
+    ]
+    ingest(db, settings, world, [*_s1_searches(), *busy])
+    alerts, _ = monitoring.find_alerts(db, settings)
+    assert alerts == []
+    found = monitoring.explain(db, settings, "x0", "system:test")
+    assert found is not None and found.rules == ()
+
+
+def test_explain_over_a_window_meets_the_rules_a_run_over_it_finds(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    ingest(db, settings, world, _s1_searches())
+    whole = monitoring.explain(db, settings, "x0", "system:test")
+    assert whole is not None and whole.rules == (Rule.VOLUME_ANOMALY,)
+    day = (DAY0, DAY0 + timedelta(days=1))  # only day 0: the searcher's median is that day itself
+    assert monitoring.find_alerts(db, settings, day)[0] == []
+    alone = monitoring.explain(db, settings, "x0", "system:test", day)
+    assert alone is not None and alone.rules == ()
+    with pytest.raises(monitoring.OutsideWindow, match="b1-0 happened at 2026-10-06T10:00:00"):
+        monitoring.explain(db, settings, "b1-0", "system:test", day)
 
 
 def test_accesses_group_into_one_alert_per_pattern(db: Session, settings: Settings, world: Path) -> None:

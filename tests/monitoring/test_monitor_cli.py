@@ -73,6 +73,10 @@ def test_ingest_run_explain_prove_verify(cli: Callable[..., Result], tmp_path: P
     assert "no case assigned to S1 or team T1 involves N-NB at that time" in unexplained
     assert "Rules met: NEIGHBOUR, UNEXPLAINED" in unexplained
     assert cli("monitor", "explain", "nope").exit_code == 1
+    windowed = cli("monitor", "explain", "e1", "--from", "2026-10-05", "--to", "2026-10-05")
+    assert "Rules met: NEIGHBOUR, UNEXPLAINED" in windowed.output
+    outside = cli("monitor", "explain", "e1", "--from", "2026-10-06")
+    assert outside.exit_code == 1 and "outside the window" in outside.output
     proof = tmp_path / "proof.json"
     assert cli("monitor", "prove", "e1", "--out", proof).exit_code == 0
     key = cli("ledger", "public-key").output.strip()

@@ -100,10 +100,21 @@ def run(
 
 
 @app.command()
-def explain(event_id: Annotated[str, typer.Argument(help="The access's event_id.")]) -> None:
-    """Print the explanation found for one access, or why none was found, and the rules it meets."""
-    with unit_of_work(checkpoint=False) as session:
-        found = service.explain(session, settings(), event_id, CLI_ACTOR)
+def explain(
+    event_id: Annotated[str, typer.Argument(help="The access's event_id.")],
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="First day (UTC), as for `monitor run`.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, included.")] = None,
+) -> None:
+    """Print the explanation found for one access, or why none was found, and the rules it meets: those a
+    `monitor run` over the same window (default: every stored access) finds."""
+    window = (_day(start, "--from"), _day(end, "--to", end=True))
+    try:
+        with unit_of_work(checkpoint=False) as session:
+            found = service.explain(session, settings(), event_id, CLI_ACTOR, window)
+    except (service.OutsideWindow, service.CapacityError) as error:
+        fail(str(error))
     if found is None:
         fail(f"no stored access has event_id {event_id!r}")
     event = found.event

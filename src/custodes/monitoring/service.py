@@ -1350,27 +1350,46 @@ def _consulted(session: Session, event: Mapping[str, Any], actor: str, why: str)
     )
 
 
-def explain(session: Session, settings: Settings, event_id: str, actor: str) -> AccessExplanation | None:
-    """The explanation found for one stored access, or why none applies, and the rules it meets. The
-    detectors run over that member of staff's accesses (repeated interest and volume need them). Logged as
-    a consultation."""
+class OutsideWindow(ValueError):
+    """`explain` was asked about an access outside the window it was given."""
+
+
+def explain(
+    session: Session,
+    settings: Settings,
+    event_id: str,
+    actor: str,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+) -> AccessExplanation | None:
+    """The explanation found for one stored access, or why none applies, and the rules it meets, as a
+    detector run over the same window finds them (by default every stored access, as `monitor run` with
+    no window). The detectors run over the accesses of that member of staff's team in the window (their
+    own if they have no team): repeated interest needs their own, and volume compares a day with the
+    team's median day. Logged as a consultation."""
     event = stored_event(settings, event_id)
     if event is None:
         return None
+    span = (micros(window[0]) or 0, micros(window[1]) or _FAR_FUTURE_US)
+    if not span[0] <= event["at_us"] < span[1]:
+        since = rfc3339(window[0]) if window[0] else "the first access"
+        until = rfc3339(window[1]) if window[1] else "the last"
+        raise OutsideWindow(
+            f"{event_id} happened at {rfc3339(event['occurred_at'])}, outside the window {since} to {until}"
+        )
     _consulted(session, event, actor, "explaining an access (monitoring)")
     limits = thresholds(session)
+    references = reference_tables(session, limits)
     store = event_store(settings)
     con = _duckdb(settings)
     try:
-        con.execute(
-            "CREATE TEMP TABLE own_events AS SELECT * FROM read_parquet(?, hive_partitioning = false) "
-            "WHERE staff_id = ?",
-            [store.glob(), event["staff_id"]],
-        )
-        engine = _SingleStaffEngine(con)
-        found = detectors.evaluate(
-            engine, reference_tables(session, limits), "own_events", (0, _FAR_FUTURE_US), limits
-        )
+        engine = _ScopedEngine(con)
+        with _within_capacity(settings, "Explain it within a shorter period (--from DATE --to DATE)."):
+            con.execute(
+                "CREATE TEMP TABLE scope_events AS SELECT * FROM read_parquet(?, hive_partitioning = false) "
+                "WHERE list_contains(?, staff_id) AND at_us >= ? AND at_us < ?",
+                [store.glob(), _team_members(references["staff_ref"], event["staff_id"]), *span],
+            )
+            found = detectors.evaluate(engine, references, "scope_events", span, limits)
         facts = engine.rows(
             "SELECT e.*, x.explanation, x.explained_by, x.cited_state FROM ev e "
             f"JOIN explained x ON x.event_id = e.event_id WHERE e.event_id = '{_quote(event_id)}'"
@@ -1392,11 +1411,21 @@ def explain(session: Session, settings: Settings, event_id: str, actor: str) -> 
     )
 
 
+def _team_members(staff: pa.Table, staff_id: str) -> list[str]:
+    """Everyone in this member of staff's team (the staff register's), or just them if they have none."""
+    mine = pc.filter(staff.column("team_id"), pc.equal(staff.column("staff_id"), staff_id)).to_pylist()
+    if not mine or mine[0] is None:
+        return [staff_id]
+    return pc.filter(staff.column("staff_id"), pc.equal(staff.column("team_id"), mine[0])).to_pylist()
+
+
 def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-class _SingleStaffEngine(detectors.DuckEngine):
+class _ScopedEngine(detectors.DuckEngine):
+    """The detectors over the accesses already chosen into a table (`explain`), not the whole store."""
+
     def load_events(self, events_dir: str | None) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events_dir}")
 
