@@ -225,6 +225,12 @@ def test_off_duty_unexplained_access_raises_and_on_duty_does_not(
         "N-RAND": (Rule.UNEXPLAINED, Rule.OFF_DUTY),
     }  # e2: off duty but on S1's own case, which is ordinary work
     assert "outside S1's rostered duty" in next(a for a in alerts if a.subject_id == "N-RAND").explanation
+    explained = monitoring.explain(db, settings, "e2", "system:test")  # raises nothing, but is off duty
+    assert explained is not None and explained.explanation == "assigned_case"
+    assert explained.rules == (Rule.OFF_DUTY,)
+    ingest(db, settings, world, [event("e4", "N-CASE", day=2)])
+    on_duty = monitoring.explain(db, settings, "e4", "system:test")
+    assert on_duty is not None and on_duty.rules == ()
 
 
 def test_grace_period_around_duty(db: Session, settings: Settings, world: Path) -> None:

@@ -287,7 +287,9 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
 
 
 # What is fetched: the flagged accesses with everything the alert needs, the volume days, the counts.
-FLAGGED = f"""
+# EVENT_FACTS: every access with what the rules found about it (`explain` reads one access's);
+# FLAGGED: those that may raise an alert.
+EVENT_FACTS = """
 SELECT e.event_id, e.at_us, e.day_num, e.staff_id, e.subject_id, e.system, e.action, e.case_ref,
        e.batch_id, e.team_id, x.explanation, x.explained_by, x.cited_state,
        coalesce(pr.is_self, 0) AS is_self, coalesce(pr.relative, 0) AS relative,
@@ -304,6 +306,8 @@ LEFT JOIN pair_rules pr ON pr.staff_id = e.staff_id AND pr.subject_id = e.subjec
 LEFT JOIN off_duty od ON od.event_id = e.event_id
 LEFT JOIN repeated rp ON rp.staff_id = e.staff_id AND rp.subject_id = e.subject_id
                      AND rp.day_num = e.day_num
+"""
+FLAGGED = f"""{EVENT_FACTS}
 WHERE pr.staff_id IS NOT NULL
    OR x.cited_state IN {BAD_CITATIONS}
    OR rp.staff_id IS NOT NULL

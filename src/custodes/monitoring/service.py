@@ -1390,16 +1390,12 @@ def explain(
                 [store.glob(), _team_members(references["staff_ref"], event["staff_id"]), *span],
             )
             found = detectors.evaluate(engine, references, "scope_events", span, limits)
-        facts = engine.rows(
-            "SELECT e.*, x.explanation, x.explained_by, x.cited_state FROM ev e "
-            f"JOIN explained x ON x.event_id = e.event_id WHERE e.event_id = '{_quote(event_id)}'"
-        )[0]
+        # Every rule the access meets, not only those FLAGGED keeps (an explained access off duty raises
+        # no alert, but is still off duty).
+        facts = engine.rows(f"{detectors.EVENT_FACTS} WHERE e.event_id = '{_quote(event_id)}'")[0]
     finally:
         con.close()
-    flagged = next((row for row in found.flagged if row["event_id"] == event_id), None)
-    rules = list(alert_rules.event_rules(flagged)) if flagged else []
-    if event["subject_id"] is not None and facts["explanation"] is None and Rule.UNEXPLAINED not in rules:
-        rules.append(Rule.UNEXPLAINED)
+    rules = list(alert_rules.event_rules(facts))
     if any(row["event_id"] == event_id for row in found.volume):
         rules.append(Rule.VOLUME_ANOMALY)
     return AccessExplanation(
