@@ -3,7 +3,9 @@ crash recovery, the push API and the CLI."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -448,6 +450,43 @@ def test_an_ingest_in_progress_is_left_alone_by_recovery(
     db.commit()
     assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
     assert store.staged_ingests() == []
+
+
+def test_a_recovery_between_the_open_and_the_lock_of_a_claim_loses_no_acknowledged_event(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's recover() runs between the ingest's open() of its lock file and its flock(): it
+    claims that file, finds nothing staged, discards and deletes the file. The ingest's flock() then
+    succeeds on the deleted file, locking nothing anyone else sees, and a later recover() (a detector run
+    starting while the ingest is still going) took its staged files for a crash's and deleted them before
+    the commit: ledger entries with no events. The claim now checks that it locked the file at the path."""
+    store = monitoring.event_store(settings)
+    raced = {"done": False}
+
+    class RacingFcntl:
+        LOCK_EX, LOCK_NB, LOCK_UN = fcntl.LOCK_EX, fcntl.LOCK_NB, fcntl.LOCK_UN
+
+        @staticmethod
+        def flock(descriptor: int, operation: int) -> None:
+            path = os.readlink(f"/proc/self/fd/{descriptor}")
+            if not raced["done"] and path.endswith(".lock") and os.sep + "staging" + os.sep in path:
+                raced["done"] = True
+                monitoring.recover(db, store)  # claims the ingest's lock file, discards, deletes it
+            fcntl.flock(descriptor, operation)
+
+    monkeypatch.setattr(events, "fcntl", RacingFcntl)
+    original_record = monitoring._record_ingest
+
+    def record(session: Session, *args: object, **kwargs: object) -> None:
+        monitoring.recover(db, store)  # a detector run starts while the ingest is still going
+        original_record(session, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(monitoring, "_record_ingest", record)
+    summary = monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.commit()
+    assert raced["done"] and summary.stored == len(ROWS)
+    assert db.scalar(select(func.sum(AccessBatch.events))) == len(ROWS)  # the ledger entries are there…
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)  # … and so are the events
 
 
 def test_duckdb_keeps_to_its_memory_limit_and_spills_into_the_store(tmp_path: Path) -> None:

@@ -506,15 +506,27 @@ class EventStore:
     def claim(self, ingest_id: str) -> InFlight | None:
         """An exclusive lock on this ingest's staging, held from the ingest's start until its files are
         published or discarded. `recover` skips an ingest whose lock another transaction holds (in this
-        process or another); a crashed process's lock is released by the system. None if held."""
+        process or another); a crashed process's lock is released by the system. None if held.
+
+        The lock is on the file `<ingest id>.lock`, which `release` deletes. Another process's claim may
+        release it between this open() and flock(), so a lock got on a file no longer at that path (or
+        replaced by a new one) would lock nothing anyone else sees: it is dropped and taken again."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        handle = (self.staging_dir / f"{ingest_id}.lock").open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        path = self.staging_dir / f"{ingest_id}.lock"
+        while True:
+            handle = path.open("a+")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return None
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(handle.fileno()).st_ino:
+                return InFlight(self, ingest_id, handle)
             handle.close()
-            return None
-        return InFlight(self, ingest_id, handle)
 
     def publish(self, ingest_id: str) -> None:
         """Move a committed ingest's files into place (each rename is atomic), then drop its staging."""
