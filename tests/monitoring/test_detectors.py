@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -396,6 +397,25 @@ def test_a_narrower_window_never_takes_accesses_out_of_an_alert(
     later = monitoring.run(db, settings, "system:test", (DAY0 + timedelta(days=3), None))
     assert first_week.new_alerts == later.new_alerts == 0  # the later accesses continue the same alert
     assert _stored_alerts(db) == whole
+
+
+def test_the_alerts_a_run_writes_out_are_the_alerts_it_stored(
+    db: Session, settings: Settings, world: Path, tmp_path: Path
+) -> None:
+    """`monitor run --alerts-out` over a later window: its accesses continue the alert stored by the first
+    run (whose id is its first access's, and which met REPEATED_INTEREST over the three days), so the line
+    must carry that alert's id, rules, score and span, as the screens show it, not the window's draft."""
+    ingest(db, settings, world, [event("e1", "N-NB"), event("e2", "N-NB", day=4), event("e3", "N-NB", day=8)])
+    (first,) = monitoring.run(db, settings, "system:test").alerts
+    assert Rule.REPEATED_INTEREST in first.rules
+    later = monitoring.run(db, settings, "system:test", (DAY0 + timedelta(days=3), None))
+    out = tmp_path / "alerts.jsonl"
+    monitoring.write_alerts(later.alerts, out)
+    (line,) = [json.loads(text) for text in out.read_text().splitlines()]
+    screen = first.as_json()
+    for key in ("alert_id", "rules", "score", "first_at", "last_at", "explanation"):
+        assert line[key] == screen[key], key
+    assert line["event_ids"] == ["e2", "e3"]  # what this run found in it
 
 
 def test_accesses_after_a_dismissal_raise_a_new_alert_and_the_dismissal_stands(

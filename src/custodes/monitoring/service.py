@@ -9,7 +9,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1057,7 +1057,7 @@ class RunSummary:
     about_people: int
     explained: int
     explained_by: dict[str, int]
-    alerts: list[AlertDraft]
+    alerts: list[AlertDraft]  # as stored: the id, rules and score the screens show (_as_stored)
     new_alerts: int
 
     @property
@@ -1132,7 +1132,7 @@ def run(
     with session.begin_nested():  # a run refused part-way (DecidedMeanwhile) leaves nothing behind
         session.add(record)
         session.flush()
-        new = _store_alerts(session, record.id, alerts, actor)
+        new, alerts = _store_alerts(session, record.id, alerts, actor)
     ledger.record(
         session,
         EntryDraft(
@@ -1155,19 +1155,24 @@ def run(
     )
 
 
-def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str) -> int:
-    """Keep the run's alerts; return how many are new. An alert's accesses only ever grow, whatever the
-    window: a draft continuing an open alert (same first access, a shared access, or within
-    `alert_gap_days` of it) adds its new accesses to it, and leaves it untouched if it has none. Dismissed
-    and closed alerts are never reopened: `alerts.build` has already left their accesses out."""
+def _store_alerts(
+    session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str
+) -> tuple[int, list[AlertDraft]]:
+    """Keep the run's alerts; return how many are new, and each draft as the alert it was stored in (see
+    `_as_stored`). An alert's accesses only ever grow, whatever the window: a draft continuing an open
+    alert (same first access, a shared access, or within `alert_gap_days` of it) adds its new accesses to
+    it, and leaves it untouched if it has none. Dismissed and closed alerts are never reopened:
+    `alerts.build` has already left their accesses out."""
     now = utcnow()
     targets, known = _open_alerts_continued(session, drafts)
-    entries, rows = [], []
+    entries, rows, kept = [], [], []
     for draft in drafts:
         alert = targets.get(draft.alert_id)
         alert_id = alert.alert_id if alert is not None else draft.alert_id
         fresh = [event for event in draft.events if event.event_id not in known.get(alert_id, ())]
         if not fresh:
+            if alert is not None:
+                kept.append((draft, alert))
             continue
         rows += [_alert_event_row(alert_id, event) for event in fresh]
         if alert is None:
@@ -1176,17 +1181,35 @@ def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], a
                     f"Alert {alert_id} was dismissed or closed while the detectors ran, so their findings "
                     "are out of date. Nothing was stored: run the detectors again."
                 )
-            session.add(_new_alert(draft, run_id, now))
+            alert = _new_alert(draft, run_id, now)
+            session.add(alert)
             entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
             _extend(alert, draft, len(fresh), run_id, now)
             entries.append(_alert_entry(actor, Op.ALTERATION, alert_id, draft, len(fresh)))
+        kept.append((draft, alert))
     session.flush()
     if rows:  # a bulk INSERT, not one unit-of-work object per access (a large run has tens of thousands)
         session.execute(insert(AlertEvent), rows)
     ledger.record_many(session, entries)
     session.flush()
-    return sum(1 for entry in entries if entry.op == Op.COLLECTION)
+    new = sum(1 for entry in entries if entry.op == Op.COLLECTION)
+    return new, [_as_stored(draft, alert) for draft, alert in kept]
+
+
+def _as_stored(draft: AlertDraft, alert: Alert) -> AlertDraft:
+    """A run's alert as the counter-corruption screens show it: the id, rules, score, span and explanation
+    of the alert it was stored in (an open alert it continued keeps its own id, and its rules and span
+    only widen); the accesses, this run's findings in it."""
+    return replace(
+        draft,
+        alert_id=alert.alert_id,
+        rules=tuple(Rule(rule) for rule in alert.rules.split(";") if rule),
+        score=alert.score,
+        first_at=alert.first_at,
+        last_at=alert.last_at,
+        explanation=alert.explanation,
+    )
 
 
 def _open_alerts_continued(
