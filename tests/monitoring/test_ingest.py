@@ -144,6 +144,21 @@ def test_a_first_file_of_only_quarantined_rows_does_not_stop_the_next(
     assert stored_ids(settings) == ["new"]
 
 
+def test_ingest_ids_sort_in_the_order_the_ingests_were_made(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detectors count the copy of an event_id stored twice that is in the lowest batch: batch ids must
+    sort as the ingests were acknowledged, also for two in the same second (whatever their random part)."""
+    real = monitoring.secrets.token_hex
+    suffixes = iter(["ffffff", "000000"])
+    monkeypatch.setattr(monitoring.secrets, "token_hex", lambda n: next(suffixes) if n == 3 else real(n))
+    ticks = iter(range(1, 1000))  # a clock in one second, a few microseconds a call
+    monkeypatch.setattr(monitoring, "utcnow", lambda: datetime(2026, 11, 22, 10, 0, 0, next(ticks), UTC))
+    first = monitoring.ingest_files(db, settings, [write_events(folder, ROWS[:1], "a.csv")], ACTOR)
+    second = monitoring.ingest_files(db, settings, [write_events(folder, ROWS[1:2], "b.csv")], ACTOR)
+    assert first.ingest_id < second.ingest_id
+
+
 def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
     db: Session, settings: Settings, folder: Path
 ) -> None:
