@@ -194,6 +194,34 @@ def test_a_file_without_a_required_column_is_quarantined_whole(
     assert str(summary.problems[0]) == "old.csv:1: staff_id: required column missing: every row quarantined"
 
 
+@pytest.mark.parametrize("damage", ["garbage", "cut short"])
+def test_a_file_that_is_not_parquet_is_named_and_the_others_stored(
+    db: Session, settings: Settings, folder: Path, damage: str
+) -> None:
+    path = _write(folder, "parquet", ROWS[:2]).rename(folder / "bad.parquet")
+    data = path.read_bytes()
+    path.write_bytes(b"not a parquet file at all" if damage == "garbage" else data[: len(data) // 2])
+    good = write_events(folder, ROWS[2:3], "good.csv")
+    summary = monitoring.ingest_files(db, settings, [path, good], ACTOR)
+    (problem,) = summary.problems
+    assert str(problem).startswith("bad.parquet:1: (file): is not a readable Parquet file (")
+    assert str(problem).endswith("): nothing stored")
+    assert (summary.received, summary.stored, summary.quarantined) == (1, 1, 0)
+
+
+def test_a_column_named_twice_in_the_header_quarantines_the_file(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "twice.csv"
+    path.write_text(",".join(EVENT_COLUMNS) + ",staff_id\n" + _csv_line(ROWS[0]).rstrip("\n") + ",S9\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (0, 1)
+    assert [str(p) for p in summary.problems] == [
+        "twice.csv:1: staff_id: more than one column has this name: every row quarantined",
+        "twice.csv:2: (file): a column name is repeated in the header",
+    ]
+
+
 def _csv_line(row: dict[str, str]) -> str:
     return ",".join(row[column] for column in EVENT_COLUMNS) + "\n"
 

@@ -117,3 +117,12 @@ def test_a_run_beyond_memory_and_spill_exits_1_saying_what_to_do(
     assert result.exit_code == 1
     assert "custodes monitor run --from DATE --to DATE" in " ".join(result.output.split())
     assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_ingest_names_a_file_it_cannot_read_and_exits_1(cli: Callable[..., Result], tmp_path: Path) -> None:
+    garbage = tmp_path / "x.parquet"
+    garbage.write_bytes(b"not a parquet file at all")
+    result = cli("monitor", "ingest", garbage, write_events(tmp_path, [event("e1", "N-NB")]))
+    assert result.exit_code == 1, result.output
+    assert "x.parquet:1: (file): is not a readable Parquet file" in result.output
+    assert "1 events read: 1 stored" in result.output

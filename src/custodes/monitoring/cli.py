@@ -34,7 +34,8 @@ def ingest(
     show: Annotated[int, typer.Option(help="List at most this many quarantined rows.")] = 50,
 ) -> None:
     """Store access events. Malformed rows are quarantined and listed by file and line; the rest are
-    stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined."""
+    stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined or a
+    file could not be read."""
     for path in files:
         try:
             events.check_format(path)
@@ -59,7 +60,7 @@ def ingest(
     if summary.ignored_columns:
         errors.print(f"Columns not used: {', '.join(summary.ignored_columns)}", markup=False)
     console.print(f"{summary} ({summary.batches} ledger entr{'y' if summary.batches == 1 else 'ies'}).")
-    if summary.quarantined:
+    if summary.quarantined or summary.problems:
         raise typer.Exit(1)
 
 

@@ -116,6 +116,15 @@ def _as_text_columns(name: str, table: pa.Table, lines: pa.Array) -> SourceFile:
     """Every known column as text (missing optional ones as nulls); `occurred_at` kept when it is a
     timestamp with a time zone, since that is already a moment."""
     present = set(table.column_names)
+    repeated = sorted(
+        {c for c in table.column_names if c in EVENT_COLUMNS and table.column_names.count(c) > 1}
+    )
+    if repeated:  # which of the two is the event's? Neither is guessed.
+        problem = "more than one column has this name: every row quarantined"
+        whole = "(file): a column name is repeated in the header"
+        return _whole_file(
+            name, pa.table({LINE: lines}), RowProblem(name, 1, ", ".join(repeated), problem), whole
+        )
     missing = [column for column in EVENT_REQUIRED if column not in present]
     if missing:
         whole = pa.table({LINE: lines})
@@ -143,10 +152,25 @@ def _missing(name: str, columns: Sequence[str]) -> RowProblem:
     return RowProblem(name, 1, ", ".join(columns), "required column missing: every row quarantined")
 
 
+def _whole_file(name: str, lines: pa.Table, problem: RowProblem, each_row: str) -> SourceFile:
+    """A file whose every row (`lines`, maybe none) is quarantined: `problem` names the file's problem,
+    `each_row` is what each quarantined row says."""
+    return SourceFile(name, lines, file_problems=[problem], whole_file=True, whole_file_problem=each_row)
+
+
 def _read_parquet(path: Path) -> SourceFile:
-    """Only the schema is read here; DuckDB reads the rows, in parallel, when they are checked."""
-    schema = pq.read_schema(path)
-    rows = pq.read_metadata(path).num_rows
+    """Only the schema is read here; DuckDB reads the rows, in parallel, when they are checked. A file
+    whose schema cannot be read (not Parquet, or cut short) has no rows anyone can count: it is named as a
+    problem of the file, and nothing in it is stored."""
+    try:
+        schema = pq.read_schema(path)
+        rows = pq.read_metadata(path).num_rows
+    except (pa.ArrowException, OSError) as error:
+        problem = RowProblem(
+            path.name, 1, "(file)", f"is not a readable Parquet file ({error}): nothing stored"
+        )
+        none = pa.table({LINE: pa.array([], pa.int64())})
+        return _whole_file(path.name, none, problem, "(file): not a readable Parquet file")
     present = set(schema.names)
     missing = [column for column in EVENT_REQUIRED if column not in present]
     moment = schema.field("occurred_at").type if "occurred_at" in present else None
