@@ -184,6 +184,38 @@ def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
     ]
 
 
+def test_rows_quarantined_while_reading_are_kept_as_read(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    """Rows that could not be read into cells (wrong number of cells, not JSON, not an object, not UTF-8)
+    are kept as their line; a line that is not UTF-8 with each byte that is not as \\xNN and its
+    backslashes doubled, so that the bytes can be rebuilt."""
+    extra = _csv_line(ROWS[0]).rstrip("\n") + ",EXTRA"
+    latin = _csv_line({**ROWS[1], "query_text": "Zoé \\ co"}).rstrip("\n").encode("latin-1")
+    csv_path = folder / "a.csv"
+    csv_path.write_bytes((",".join(EVENT_COLUMNS) + "\n" + extra + "\n").encode() + latin + b"\r\n")
+    not_json = '{"event_id": "j1", "staff_id": "S1",}'
+    jsonl = folder / "b.jsonl"
+    jsonl.write_text(not_json + "\n[1, 2]\n")
+    for path in (csv_path, jsonl):
+        monitoring.ingest_files(db, settings, [path], ACTOR)
+    db.flush()
+    kept = {
+        (q.source, q.line): json.loads(q.raw)
+        for q in db.scalars(select(QuarantinedRow).order_by(QuarantinedRow.source, QuarantinedRow.line))
+    }
+    assert kept == {
+        ("a.csv", 2): {"line": extra},
+        ("a.csv", 3): {"line": latin.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")},
+        ("b.jsonl", 1): {"line": not_json},
+        ("b.jsonl", 2): {"line": "[1, 2]"},
+    }
+    shown = kept[("a.csv", 3)]["line"]
+    assert "Zo\\xe9 \\\\ co" in shown
+    rebuilt = shown.encode().decode("unicode_escape").encode("latin-1")  # \\xNN and \\\\ undone
+    assert rebuilt == latin
+
+
 def test_a_file_without_a_required_column_is_quarantined_whole(
     db: Session, settings: Settings, folder: Path
 ) -> None:
@@ -445,6 +477,8 @@ def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, s
     assert (result["received"], result["stored"], result["duplicates"], result["quarantined"]) == (4, 1, 1, 2)
     assert {(p["event"], p["field"]) for p in result["problems"]} == {(1, "action"), (2, "(event)")}
     assert stored_ids(settings) == ["p1"]
+    kept = {q.line: json.loads(q.raw) for q in db.scalars(select(QuarantinedRow))}
+    assert kept[2] == {"event": '"nonsense"'}  # kept as sent
 
 
 def test_push_api_beyond_memory_and_spill_answers_503_and_stores_nothing(

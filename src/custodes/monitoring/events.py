@@ -80,6 +80,9 @@ class SourceFile:
     parquet: Path | None = None
     parquet_columns: tuple[str, ...] = ()
     parquet_rows: int = 0
+    # Rows quarantined while reading (`problems`), as read: by line, the JSON object kept for each
+    # ({"line": its text} for a file, {"event": its JSON} for the push API).
+    raw_rows: dict[int, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -193,7 +196,7 @@ def _read_csv(path: Path) -> SourceFile:
     """Rows that are not UTF-8 text, or have the wrong number of cells, are named by their line and
     quarantined; the rest are read by pyarrow."""
     data = path.read_bytes()
-    data, bad = _text_lines_only(path.name, data)
+    data, bad, raw = _text_lines_only(path.name, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a byte-order mark (Excel)
     header_line = _first_line(data)
@@ -202,9 +205,11 @@ def _read_csv(path: Path) -> SourceFile:
     if header_line is None:
         return _unreadable_header(path.name, data, "the header line is missing")
     skipped: list[int] = []  # by pyarrow's count, which skips blank lines and counts the header as 1
+    texts: dict[int, str] = {}  # each skipped row's text, by pyarrow's count
 
     def skip(row: Any) -> str:
         skipped.append(row.number or 0)
+        texts[row.number or 0] = row.text
         cells = f"has {row.actual_columns} cells, the header has {row.expected_columns}"
         bad.append(RowProblem(path.name, row.number or 0, "(row)", cells))
         return "skip"
@@ -213,11 +218,14 @@ def _read_csv(path: Path) -> SourceFile:
     table = _read_csv_table(data, header, skip, threads=True)
     if 0 in skipped:  # read again on one thread: only then does pyarrow number the bad rows
         bad, skipped = [p for p in bad if p.column != "(row)"], []
+        texts.clear()
         table = _read_csv_table(data, header, skip, threads=False)
     starts = _csv_record_lines(data, 1 + table.num_rows + len(skipped))
     for index, problem in enumerate(bad):
         if problem.column == "(row)":
-            bad[index] = RowProblem(problem.file, starts[problem.line - 1], problem.column, problem.problem)
+            line = starts[problem.line - 1]
+            raw[line] = _raw_line(texts[problem.line])
+            bad[index] = RowProblem(problem.file, line, problem.column, problem.problem)
     skipped_set = set(skipped)
     kept = (
         starts[1:]
@@ -226,26 +234,39 @@ def _read_csv(path: Path) -> SourceFile:
     )
     source = _as_text_columns(path.name, table, pa.array(kept, pa.int64()))
     source.problems[:0] = sorted(bad, key=lambda problem: problem.line)
+    source.raw_rows.update(raw)
     return source
 
 
-def _text_lines_only(name: str, data: bytes) -> tuple[bytes, list[RowProblem]]:
+def _raw_line(text: str) -> str:
+    """What is kept of a line quarantined while reading: {"line": its text, without the line break}."""
+    return json.dumps({"line": text.rstrip("\r\n")}, ensure_ascii=False)
+
+
+def _raw_bytes(line: bytes) -> str:
+    """A line that is not UTF-8 text, kept without loss: each byte that is not UTF-8 as \\xNN, and each
+    backslash of the line doubled, so that the bytes can be rebuilt exactly."""
+    return _raw_line(line.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"))
+
+
+def _text_lines_only(name: str, data: bytes) -> tuple[bytes, list[RowProblem], dict[int, str]]:
     """The file with every line that is not UTF-8 text blanked out (so the others keep their numbers),
-    and a problem naming each."""
+    a problem naming each, and each as kept (`_raw_bytes`), by line."""
     try:
         data.decode("utf-8")
-        return data, []
+        return data, [], {}
     except UnicodeDecodeError:
         pass
     lines = data.split(b"\n")
-    problems = []
+    problems, raw = [], {}
     for number, line in enumerate(lines, start=1):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(_not_text(name, number, line, error))
+            raw[number] = _raw_bytes(line)
             lines[number - 1] = b""
-    return b"\n".join(lines), problems
+    return b"\n".join(lines), problems, raw
 
 
 def _not_text(name: str, number: int, line: bytes, error: UnicodeDecodeError) -> RowProblem:
@@ -340,6 +361,7 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[RowProblem] = []
+    kept: dict[int, str] = {}
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -348,14 +370,17 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 problems.append(_not_text(path.name, number, raw, error))
+                kept[number] = _raw_bytes(raw.rstrip(b"\r\n"))
                 continue
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as error:
                 problems.append(RowProblem(path.name, number, "(line)", f"is not JSON ({error.msg})"))
+                kept[number] = _raw_line(text)
                 continue
             if not isinstance(value, dict):
                 problems.append(RowProblem(path.name, number, "(line)", "is not a JSON object"))
+                kept[number] = _raw_line(text)
                 continue
             records.append({key: _json_cell(cell) for key, cell in value.items()})
             lines.append(number)
@@ -363,6 +388,7 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     table = pa.table({name: pa.array([r.get(name) for r in records], pa.string()) for name in names})
     source = _as_text_columns(path.name, table, pa.array(lines, pa.int64()))
     source.problems[:0] = problems
+    source.raw_rows.update(kept)
     return source
 
 
@@ -735,9 +761,11 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     rows: list[dict[str, str | None]] = []
     numbers: list[int] = []
     problems: list[RowProblem] = []
+    raw: dict[int, str] = {}
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             problems.append(RowProblem(name, index, "(event)", "is not a JSON object"))
+            raw[index] = json.dumps({"event": json.dumps(record, ensure_ascii=False)}, ensure_ascii=False)
             continue
         rows.append({key: _json_cell(value) for key, value in record.items()})
         numbers.append(index)
@@ -745,6 +773,7 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     table = pa.table({key: pa.array([row.get(key) for row in rows], pa.string()) for key in names})
     source = _as_text_columns(name, table, pa.array(numbers, pa.int64()))
     source.problems[:0] = problems
+    source.raw_rows.update(raw)
     return source
 
 

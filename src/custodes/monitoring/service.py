@@ -632,7 +632,8 @@ def _check_source(
     events.checked_rows(con, source, number).create_view(f"checked_{number}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM checked_{number}")
     quarantined = [
-        _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in source.problems
+        _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", source.raw_rows.get(p.line, "{}"))
+        for p in source.problems
     ]
     cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
     bad = con.execute(
