@@ -481,6 +481,36 @@ def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, s
     assert kept[2] == {"event": '"nonsense"'}  # kept as sent
 
 
+def test_push_api_refuses_fields_that_are_not_text(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    wrong = {**event("p1", "N1"), "staff_id": {"id": "S1"}, "system": ["PNC", "X"], "subject_id": 17}
+    body = {"events": [wrong, {**event("p2", None), "device_id": True}, {**event("p3", None), "other": 1}]}
+    answer = client.post("/api/v1/access-events", json=body, headers=_token(db, Scope.INGEST))
+    result = answer.json()
+    assert (result["stored"], result["quarantined"]) == (1, 2), result
+    assert [(p["event"], p["field"], p["problem"]) for p in result["problems"]] == [
+        (0, "system", "must be text, not an array"),
+        (0, "staff_id", "must be text, not an object"),
+        (0, "subject_id", "must be text, not a number"),
+        (1, "device_id", "must be text, not true or false"),
+    ]
+    assert result["ignored_fields"] == ["other"]  # a field not of monitoring.md is ignored, whatever it holds
+    assert stored_ids(settings) == ["p3"]
+
+
+def test_json_lines_fields_that_are_not_text_quarantine_the_line(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "typed.jsonl"
+    path.write_text(
+        json.dumps(event("j1", "N1")) + "\n" + json.dumps({**event("j2", "N1"), "event_id": 2}) + "\n"
+    )
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (1, 1)
+    assert [str(p) for p in summary.problems] == ["typed.jsonl:2: event_id: must be text, not a number"]
+
+
 def test_push_api_beyond_memory_and_spill_answers_503_and_stores_nothing(
     client: TestClient, db: Session, settings: Settings
 ) -> None:

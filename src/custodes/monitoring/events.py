@@ -382,6 +382,11 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
                 problems.append(RowProblem(path.name, number, "(line)", "is not a JSON object"))
                 kept[number] = _raw_line(text)
                 continue
+            wrong = _not_text_fields(path.name, number, value)
+            if wrong is not None:
+                problems.append(wrong)
+                kept[number] = _raw_line(text)
+                continue
             records.append({key: _json_cell(cell) for key, cell in value.items()})
             lines.append(number)
     names = sorted({key for record in records for key in record} | set(EVENT_REQUIRED))
@@ -390,6 +395,25 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     source.problems[:0] = problems
     source.raw_rows.update(kept)
     return source
+
+
+_JSON_KINDS = ((bool, "true or false"), (int, "a number"), (float, "a number"), (dict, "an object"),
+               (list, "an array"))  # fmt: skip
+
+
+def _not_text_fields(name: str, line: int, record: dict[str, Any]) -> RowProblem | None:
+    """The event's known fields sent as something other than text (or null), as one problem of the row
+    (each field named: "staff_id: must be text, not an object; subject_id: …"), or None. Nothing is
+    turned into text: an id sent as a number, an object or an array is refused, not guessed at."""
+    wrong = [
+        f"{column}: must be text, not {next(kind for t, kind in _JSON_KINDS if isinstance(value, t))}"
+        for column in EVENT_COLUMNS
+        if (value := record.get(column)) is not None and not isinstance(value, str)
+    ]
+    if not wrong:
+        return None
+    column, _, problem = "; ".join(wrong).partition(": ")
+    return RowProblem(name, line, column, problem)
 
 
 def _json_cell(value: Any) -> str | None:
@@ -765,6 +789,11 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             problems.append(RowProblem(name, index, "(event)", "is not a JSON object"))
+            raw[index] = json.dumps({"event": json.dumps(record, ensure_ascii=False)}, ensure_ascii=False)
+            continue
+        wrong = _not_text_fields(name, index, record)
+        if wrong is not None:
+            problems.append(wrong)
             raw[index] = json.dumps({"event": json.dumps(record, ensure_ascii=False)}, ensure_ascii=False)
             continue
         rows.append({key: _json_cell(value) for key, value in record.items()})
