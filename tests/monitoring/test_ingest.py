@@ -241,6 +241,18 @@ def test_a_file_that_is_not_parquet_is_named_and_the_others_stored(
     assert (summary.received, summary.stored, summary.quarantined) == (1, 1, 0)
 
 
+def test_a_header_with_spaces_around_its_names_is_read(db: Session, settings: Settings, folder: Path) -> None:
+    path = folder / "spaced.csv"
+    header = ", ".join(EVENT_COLUMNS).replace("system", " system ")
+    path.write_text(header + "\n" + "".join(_csv_line(row) for row in ROWS[:3]) + "x,y\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert [str(p) for p in summary.problems] == ["spaced.csv:5: (row): has 2 cells, the header has 11"]
+    assert (summary.stored, summary.quarantined) == (3, 1)
+    db.commit()
+    stored = monitoring.stored_event(settings, "e1")
+    assert stored is not None and (stored["system"], stored["subject_id"]) == ("PNC", "N1")
+
+
 def test_a_column_named_twice_in_the_header_quarantines_the_file(
     db: Session, settings: Settings, folder: Path
 ) -> None:

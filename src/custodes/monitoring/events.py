@@ -294,9 +294,11 @@ def _unreadable_header(name: str, data: bytes, problem: str) -> SourceFile:
 
 
 def _read_csv_table(data: bytes, header: list[str], on_bad_row: Any, *, threads: bool) -> pa.Table:
+    """The rows under the header line, in columns named by `header` (the names trimmed: "a, b" is a
+    and b). pyarrow numbers the rows as it would with its own header (the header line is still row 1)."""
     return pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threads),
+        read_options=pacsv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
         convert_options=pacsv.ConvertOptions(
             column_types={column: pa.string() for column in header},
             strings_can_be_null=True,
