@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -10,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.identity.schemas import Principal
+from custodes.imports import load_records
 from custodes.kit.names import PersonKey, forenames_agree, match_keys
 from custodes.monitoring import detectors
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.alerts import AlertDraft
 from custodes.monitoring.schemas import Rule
 from custodes.settings import Settings
-from tests.monitoring.world import event, ingest, load_lookalikes, load_world
+from tests.monitoring.world import DAY0, event, ingest, load_lookalikes, load_world
 
 
 @pytest.fixture
@@ -223,6 +226,12 @@ def test_off_duty_unexplained_access_raises_and_on_duty_does_not(
         "N-RAND": (Rule.UNEXPLAINED, Rule.OFF_DUTY),
     }  # e2: off duty but on S1's own case, which is ordinary work
     assert "outside S1's rostered duty" in next(a for a in alerts if a.subject_id == "N-RAND").explanation
+    explained = monitoring.explain(db, settings, "e2", "system:test")  # raises nothing, but is off duty
+    assert explained is not None and explained.explanation == "assigned_case"
+    assert explained.rules == (Rule.OFF_DUTY,)
+    ingest(db, settings, world, [event("e4", "N-CASE", day=2)])
+    on_duty = monitoring.explain(db, settings, "e4", "system:test")
+    assert on_duty is not None and on_duty.rules == ()
 
 
 def test_grace_period_around_duty(db: Session, settings: Settings, world: Path) -> None:
@@ -250,6 +259,49 @@ def test_volume_anomaly_against_own_and_team_baseline(db: Session, settings: Set
     assert "S1 ran 120 searches on 05 Oct 2026, against their usual 10 a day and team T1's 10." in (
         alert.explanation
     )
+    found = monitoring.explain(db, settings, "x0", "system:test")
+    assert found is not None and found.rules == (Rule.VOLUME_ANOMALY,)
+
+
+def _s1_searches() -> list[dict[str, str]]:
+    """S1: 10 searches a day on days 1-4, and 60 (x0 … x59) on day 0."""
+    rows = [
+        event(f"b{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 5) for i in range(10)
+    ]
+    return rows + [
+        event(f"x{i}", None, day=0, action="search", hour=8 + i // 30, minute=i % 30) for i in range(60)
+    ]
+
+
+def test_explain_judges_volume_against_the_team_as_the_run_does(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """60 searches are 6 x S1's usual 10, but the team's median day is 100: the run raises nothing, and
+    explain (which took the searcher's own median for the team's) must not call it an anomaly."""
+    busy = [  # S2, of S1's team: 100 a day on days 0-4
+        event(f"t{d}-{i}", None, day=d, action="search", staff="S2", hour=8 + i // 50, minute=i % 50)
+        for d in range(5)
+        for i in range(100)
+    ]
+    ingest(db, settings, world, [*_s1_searches(), *busy])
+    alerts, _ = monitoring.find_alerts(db, settings)
+    assert alerts == []
+    found = monitoring.explain(db, settings, "x0", "system:test")
+    assert found is not None and found.rules == ()
+
+
+def test_explain_over_a_window_meets_the_rules_a_run_over_it_finds(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    ingest(db, settings, world, _s1_searches())
+    whole = monitoring.explain(db, settings, "x0", "system:test")
+    assert whole is not None and whole.rules == (Rule.VOLUME_ANOMALY,)
+    day = (DAY0, DAY0 + timedelta(days=1))  # only day 0: the searcher's median is that day itself
+    assert monitoring.find_alerts(db, settings, day)[0] == []
+    alone = monitoring.explain(db, settings, "x0", "system:test", day)
+    assert alone is not None and alone.rules == ()
+    with pytest.raises(monitoring.OutsideWindow, match="b1-0 happened at 2026-10-06T10:00:00"):
+        monitoring.explain(db, settings, "b1-0", "system:test", day)
 
 
 def test_accesses_group_into_one_alert_per_pattern(db: Session, settings: Settings, world: Path) -> None:
@@ -347,6 +399,25 @@ def test_a_narrower_window_never_takes_accesses_out_of_an_alert(
     assert _stored_alerts(db) == whole
 
 
+def test_the_alerts_a_run_writes_out_are_the_alerts_it_stored(
+    db: Session, settings: Settings, world: Path, tmp_path: Path
+) -> None:
+    """`monitor run --alerts-out` over a later window: its accesses continue the alert stored by the first
+    run (whose id is its first access's, and which met REPEATED_INTEREST over the three days), so the line
+    must carry that alert's id, rules, score and span, as the screens show it, not the window's draft."""
+    ingest(db, settings, world, [event("e1", "N-NB"), event("e2", "N-NB", day=4), event("e3", "N-NB", day=8)])
+    (first,) = monitoring.run(db, settings, "system:test").alerts
+    assert Rule.REPEATED_INTEREST in first.rules
+    later = monitoring.run(db, settings, "system:test", (DAY0 + timedelta(days=3), None))
+    out = tmp_path / "alerts.jsonl"
+    monitoring.write_alerts(later.alerts, out)
+    (line,) = [json.loads(text) for text in out.read_text().splitlines()]
+    screen = first.as_json()
+    for key in ("alert_id", "rules", "score", "first_at", "last_at", "explanation"):
+        assert line[key] == screen[key], key
+    assert line["event_ids"] == ["e2", "e3"]  # what this run found in it
+
+
 def test_accesses_after_a_dismissal_raise_a_new_alert_and_the_dismissal_stands(
     db: Session, settings: Settings, world: Path
 ) -> None:
@@ -392,3 +463,52 @@ def test_an_access_stored_twice_counts_once(db: Session, settings: Settings, wor
     ingest(db, settings, world, [event("e1", "N-NB", day=1)])  # same id, another day (docs: known limit)
     (alert,) = monitoring.run(db, settings, "system:test").alerts
     assert [e.event_id for e in alert.events] == ["e1"]
+
+
+def test_an_id_stored_on_two_days_is_one_access_to_every_detector(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """e1 (day 0) and e2 (day 5) are two accesses; e1 re-sent with its time corrected to day 2 is stored
+    again (the duplicate check reads only the days an ingest touches) but is still one access: two days of
+    interest, not three, and two accesses in the run's counts."""
+    ingest(db, settings, world, [event("e1", "N-RAND"), event("e2", "N-RAND", day=5)])
+    ingest(db, settings, world, [event("e1", "N-RAND", day=2)])
+    assert len(monitoring.stored_events(settings, "e1")) == 2
+    summary = monitoring.run(db, settings, "system:test")
+    assert (summary.events, summary.about_people, summary.explained) == (2, 2, 0)
+    assert summary.alerts == []
+
+
+def test_the_copy_of_an_id_stored_twice_that_counts_is_the_first_stored(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    ingest(db, settings, world, [event("e1", "N-NB", day=2)])
+    ingest(db, settings, world, [event("e1", "N-NB", day=0)])  # re-sent later with another day
+    (alert,) = monitoring.run(db, settings, "system:test").alerts
+    first = monitoring.stored_event(settings, "e1")
+    assert first is not None
+    assert [(e.event_id, e.batch_id) for e in alert.events] == [("e1", first["batch_id"])]
+    assert alert.first_at == DAY0 + timedelta(days=2, hours=10)
+
+
+@pytest.mark.parametrize(
+    ("relationship", "rules"),
+    [
+        ("friend", (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)),
+        ("partner", (Rule.RELATIVE_OR_HOUSEHOLD, Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)),
+    ],
+)
+def test_a_declared_subject_id_not_in_the_nominal_register_is_a_declared_conflict(
+    db: Session, settings: Settings, world: Path, relationship: str, rules: tuple[Rule, ...]
+) -> None:
+    """The declaration names the subject's id; the person is in no register of this module (a record of
+    another system): the declared id alone matches."""
+    declaration = {
+        "declaration_id": "D-9", "staff_id": "S1", "kind": "conflict_of_interest", "subject_id": "N-GHOST",
+        "surname": "", "forenames": "", "date_of_birth": "", "postcode": "", "relationship": relationship,
+        "declared_at": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    load_records(db, "declarations", [declaration], "system:test")
+    db.flush()
+    alert = only(alerts_for(db, settings, world, event("e1", "N-GHOST"), event("e2", "N-OTHER")))
+    assert (alert.subject_id, alert.rules) == ("N-GHOST", rules)

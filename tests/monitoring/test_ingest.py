@@ -3,7 +3,9 @@ crash recovery, the push API and the CLI."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -110,6 +112,53 @@ def test_repeats_within_one_ingest_are_ignored(db: Session, settings: Settings, 
     assert (summary.stored, summary.duplicates) == (7, 1)
 
 
+def _named(folder: Path, fmt: str, rows: list[dict[str, str]], name: str) -> Path:
+    return _write(folder, fmt, rows).rename(folder / f"{name}.{fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_first_file_of_only_duplicates_does_not_stop_the_next(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    """`monitor ingest a b` after `monitor ingest a`: a stored nothing, and b must still be read (DuckDB 2
+    kept a result read with fetchone open, and the next file's tables could not be replaced)."""
+    a = _named(folder, fmt, ROWS[:2], "a")
+    monitoring.ingest_files(db, settings, [a], ACTOR)
+    db.commit()
+    b = _named(folder, fmt, [event("new", "N1", day=3)], "b")
+    summary = monitoring.ingest_files(db, settings, [a, b], ACTOR)
+    db.commit()
+    assert (summary.stored, summary.duplicates, summary.quarantined) == (1, 2, 0)
+    assert stored_ids(settings) == sorted(["e0", "e1", "new"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_first_file_of_only_quarantined_rows_does_not_stop_the_next(
+    db: Session, settings: Settings, folder: Path, fmt: str
+) -> None:
+    a = _named(folder, fmt, [{**event("bad", "N1"), "action": "peek"}], "a")
+    b = _named(folder, fmt, [event("new", "N1")], "b")
+    summary = monitoring.ingest_files(db, settings, [a, b], ACTOR)
+    db.commit()
+    assert (summary.stored, summary.duplicates, summary.quarantined) == (1, 0, 1)
+    assert stored_ids(settings) == ["new"]
+
+
+def test_ingest_ids_sort_in_the_order_the_ingests_were_made(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detectors count the copy of an event_id stored twice that is in the lowest batch: batch ids must
+    sort as the ingests were acknowledged, also for two in the same second (whatever their random part)."""
+    real = monitoring.secrets.token_hex
+    suffixes = iter(["ffffff", "000000"])
+    monkeypatch.setattr(monitoring.secrets, "token_hex", lambda n: next(suffixes) if n == 3 else real(n))
+    ticks = iter(range(1, 1000))  # a clock in one second, a few microseconds a call
+    monkeypatch.setattr(monitoring, "utcnow", lambda: datetime(2026, 11, 22, 10, 0, 0, next(ticks), UTC))
+    first = monitoring.ingest_files(db, settings, [write_events(folder, ROWS[:1], "a.csv")], ACTOR)
+    second = monitoring.ingest_files(db, settings, [write_events(folder, ROWS[1:2], "b.csv")], ACTOR)
+    assert first.ingest_id < second.ingest_id
+
+
 def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
     db: Session, settings: Settings, folder: Path
 ) -> None:
@@ -135,6 +184,38 @@ def test_malformed_rows_are_quarantined_and_named_by_file_and_line(
     ]
 
 
+def test_rows_quarantined_while_reading_are_kept_as_read(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    """Rows that could not be read into cells (wrong number of cells, not JSON, not an object, not UTF-8)
+    are kept as their line; a line that is not UTF-8 with each byte that is not as \\xNN and its
+    backslashes doubled, so that the bytes can be rebuilt."""
+    extra = _csv_line(ROWS[0]).rstrip("\n") + ",EXTRA"
+    latin = _csv_line({**ROWS[1], "query_text": "Zoé \\ co"}).rstrip("\n").encode("latin-1")
+    csv_path = folder / "a.csv"
+    csv_path.write_bytes((",".join(EVENT_COLUMNS) + "\n" + extra + "\n").encode() + latin + b"\r\n")
+    not_json = '{"event_id": "j1", "staff_id": "S1",}'
+    jsonl = folder / "b.jsonl"
+    jsonl.write_text(not_json + "\n[1, 2]\n")
+    for path in (csv_path, jsonl):
+        monitoring.ingest_files(db, settings, [path], ACTOR)
+    db.flush()
+    kept = {
+        (q.source, q.line): json.loads(q.raw)
+        for q in db.scalars(select(QuarantinedRow).order_by(QuarantinedRow.source, QuarantinedRow.line))
+    }
+    assert kept == {
+        ("a.csv", 2): {"line": extra},
+        ("a.csv", 3): {"line": latin.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")},
+        ("b.jsonl", 1): {"line": not_json},
+        ("b.jsonl", 2): {"line": "[1, 2]"},
+    }
+    shown = kept[("a.csv", 3)]["line"]
+    assert "Zo\\xe9 \\\\ co" in shown
+    rebuilt = shown.encode().decode("unicode_escape").encode("latin-1")  # \\xNN and \\\\ undone
+    assert rebuilt == latin
+
+
 def test_a_file_without_a_required_column_is_quarantined_whole(
     db: Session, settings: Settings, folder: Path
 ) -> None:
@@ -143,6 +224,46 @@ def test_a_file_without_a_required_column_is_quarantined_whole(
     summary = monitoring.ingest_files(db, settings, [path], ACTOR)
     assert (summary.stored, summary.quarantined) == (0, 1)
     assert str(summary.problems[0]) == "old.csv:1: staff_id: required column missing: every row quarantined"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "cut short"])
+def test_a_file_that_is_not_parquet_is_named_and_the_others_stored(
+    db: Session, settings: Settings, folder: Path, damage: str
+) -> None:
+    path = _write(folder, "parquet", ROWS[:2]).rename(folder / "bad.parquet")
+    data = path.read_bytes()
+    path.write_bytes(b"not a parquet file at all" if damage == "garbage" else data[: len(data) // 2])
+    good = write_events(folder, ROWS[2:3], "good.csv")
+    summary = monitoring.ingest_files(db, settings, [path, good], ACTOR)
+    (problem,) = summary.problems
+    assert str(problem).startswith("bad.parquet:1: (file): is not a readable Parquet file (")
+    assert str(problem).endswith("): nothing stored")
+    assert (summary.received, summary.stored, summary.quarantined) == (1, 1, 0)
+
+
+def test_a_header_with_spaces_around_its_names_is_read(db: Session, settings: Settings, folder: Path) -> None:
+    path = folder / "spaced.csv"
+    header = ", ".join(EVENT_COLUMNS).replace("system", " system ")
+    path.write_text(header + "\n" + "".join(_csv_line(row) for row in ROWS[:3]) + "x,y\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert [str(p) for p in summary.problems] == ["spaced.csv:5: (row): has 2 cells, the header has 11"]
+    assert (summary.stored, summary.quarantined) == (3, 1)
+    db.commit()
+    stored = monitoring.stored_event(settings, "e1")
+    assert stored is not None and (stored["system"], stored["subject_id"]) == ("PNC", "N1")
+
+
+def test_a_column_named_twice_in_the_header_quarantines_the_file(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "twice.csv"
+    path.write_text(",".join(EVENT_COLUMNS) + ",staff_id\n" + _csv_line(ROWS[0]).rstrip("\n") + ",S9\n")
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (0, 1)
+    assert [str(p) for p in summary.problems] == [
+        "twice.csv:1: staff_id: more than one column has this name: every row quarantined",
+        "twice.csv:2: (file): a column name is repeated in the header",
+    ]
 
 
 def _csv_line(row: dict[str, str]) -> str:
@@ -368,6 +489,38 @@ def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, s
     assert (result["received"], result["stored"], result["duplicates"], result["quarantined"]) == (4, 1, 1, 2)
     assert {(p["event"], p["field"]) for p in result["problems"]} == {(1, "action"), (2, "(event)")}
     assert stored_ids(settings) == ["p1"]
+    kept = {q.line: json.loads(q.raw) for q in db.scalars(select(QuarantinedRow))}
+    assert kept[2] == {"event": '"nonsense"'}  # kept as sent
+
+
+def test_push_api_refuses_fields_that_are_not_text(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    wrong = {**event("p1", "N1"), "staff_id": {"id": "S1"}, "system": ["PNC", "X"], "subject_id": 17}
+    body = {"events": [wrong, {**event("p2", None), "device_id": True}, {**event("p3", None), "other": 1}]}
+    answer = client.post("/api/v1/access-events", json=body, headers=_token(db, Scope.INGEST))
+    result = answer.json()
+    assert (result["stored"], result["quarantined"]) == (1, 2), result
+    assert [(p["event"], p["field"], p["problem"]) for p in result["problems"]] == [
+        (0, "system", "must be text, not an array"),
+        (0, "staff_id", "must be text, not an object"),
+        (0, "subject_id", "must be text, not a number"),
+        (1, "device_id", "must be text, not true or false"),
+    ]
+    assert result["ignored_fields"] == ["other"]  # a field not of monitoring.md is ignored, whatever it holds
+    assert stored_ids(settings) == ["p3"]
+
+
+def test_json_lines_fields_that_are_not_text_quarantine_the_line(
+    db: Session, settings: Settings, folder: Path
+) -> None:
+    path = folder / "typed.jsonl"
+    path.write_text(
+        json.dumps(event("j1", "N1")) + "\n" + json.dumps({**event("j2", "N1"), "event_id": 2}) + "\n"
+    )
+    summary = monitoring.ingest_files(db, settings, [path], ACTOR)
+    assert (summary.stored, summary.quarantined) == (1, 1)
+    assert [str(p) for p in summary.problems] == ["typed.jsonl:2: event_id: must be text, not a number"]
 
 
 def test_push_api_beyond_memory_and_spill_answers_503_and_stores_nothing(
@@ -416,6 +569,43 @@ def test_an_ingest_in_progress_is_left_alone_by_recovery(
     db.commit()
     assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)
     assert store.staged_ingests() == []
+
+
+def test_a_recovery_between_the_open_and_the_lock_of_a_claim_loses_no_acknowledged_event(
+    db: Session, settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's recover() runs between the ingest's open() of its lock file and its flock(): it
+    claims that file, finds nothing staged, discards and deletes the file. The ingest's flock() then
+    succeeds on the deleted file, locking nothing anyone else sees, and a later recover() (a detector run
+    starting while the ingest is still going) took its staged files for a crash's and deleted them before
+    the commit: ledger entries with no events. The claim now checks that it locked the file at the path."""
+    store = monitoring.event_store(settings)
+    raced = {"done": False}
+
+    class RacingFcntl:
+        LOCK_EX, LOCK_NB, LOCK_UN = fcntl.LOCK_EX, fcntl.LOCK_NB, fcntl.LOCK_UN
+
+        @staticmethod
+        def flock(descriptor: int, operation: int) -> None:
+            path = os.readlink(f"/proc/self/fd/{descriptor}")
+            if not raced["done"] and path.endswith(".lock") and os.sep + "staging" + os.sep in path:
+                raced["done"] = True
+                monitoring.recover(db, store)  # claims the ingest's lock file, discards, deletes it
+            fcntl.flock(descriptor, operation)
+
+    monkeypatch.setattr(events, "fcntl", RacingFcntl)
+    original_record = monitoring._record_ingest
+
+    def record(session: Session, *args: object, **kwargs: object) -> None:
+        monitoring.recover(db, store)  # a detector run starts while the ingest is still going
+        original_record(session, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(monitoring, "_record_ingest", record)
+    summary = monitoring.ingest_files(db, settings, [write_events(folder, ROWS)], ACTOR)
+    db.commit()
+    assert raced["done"] and summary.stored == len(ROWS)
+    assert db.scalar(select(func.sum(AccessBatch.events))) == len(ROWS)  # the ledger entries are there…
+    assert stored_ids(settings) == sorted(r["event_id"] for r in ROWS)  # … and so are the events
 
 
 def test_duckdb_keeps_to_its_memory_limit_and_spills_into_the_store(tmp_path: Path) -> None:

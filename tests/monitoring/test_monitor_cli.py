@@ -73,6 +73,10 @@ def test_ingest_run_explain_prove_verify(cli: Callable[..., Result], tmp_path: P
     assert "no case assigned to S1 or team T1 involves N-NB at that time" in unexplained
     assert "Rules met: NEIGHBOUR, UNEXPLAINED" in unexplained
     assert cli("monitor", "explain", "nope").exit_code == 1
+    windowed = cli("monitor", "explain", "e1", "--from", "2026-10-05", "--to", "2026-10-05")
+    assert "Rules met: NEIGHBOUR, UNEXPLAINED" in windowed.output
+    outside = cli("monitor", "explain", "e1", "--from", "2026-10-06")
+    assert outside.exit_code == 1 and "outside the window" in outside.output
     proof = tmp_path / "proof.json"
     assert cli("monitor", "prove", "e1", "--out", proof).exit_code == 0
     key = cli("ledger", "public-key").output.strip()
@@ -113,3 +117,12 @@ def test_a_run_beyond_memory_and_spill_exits_1_saying_what_to_do(
     assert result.exit_code == 1
     assert "custodes monitor run --from DATE --to DATE" in " ".join(result.output.split())
     assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_ingest_names_a_file_it_cannot_read_and_exits_1(cli: Callable[..., Result], tmp_path: Path) -> None:
+    garbage = tmp_path / "x.parquet"
+    garbage.write_bytes(b"not a parquet file at all")
+    result = cli("monitor", "ingest", garbage, write_events(tmp_path, [event("e1", "N-NB")]))
+    assert result.exit_code == 1, result.output
+    assert "x.parquet:1: (file): is not a readable Parquet file" in result.output
+    assert "1 events read: 1 stored" in result.output

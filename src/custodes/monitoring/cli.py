@@ -34,7 +34,8 @@ def ingest(
     show: Annotated[int, typer.Option(help="List at most this many quarantined rows.")] = 50,
 ) -> None:
     """Store access events. Malformed rows are quarantined and listed by file and line; the rest are
-    stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined."""
+    stored; events already stored (same event_id) are ignored. Exits 1 if any row was quarantined or a
+    file could not be read."""
     for path in files:
         try:
             events.check_format(path)
@@ -59,7 +60,7 @@ def ingest(
     if summary.ignored_columns:
         errors.print(f"Columns not used: {', '.join(summary.ignored_columns)}", markup=False)
     console.print(f"{summary} ({summary.batches} ledger entr{'y' if summary.batches == 1 else 'ies'}).")
-    if summary.quarantined:
+    if summary.quarantined or summary.problems:
         raise typer.Exit(1)
 
 
@@ -100,10 +101,21 @@ def run(
 
 
 @app.command()
-def explain(event_id: Annotated[str, typer.Argument(help="The access's event_id.")]) -> None:
-    """Print the explanation found for one access, or why none was found, and the rules it meets."""
-    with unit_of_work(checkpoint=False) as session:
-        found = service.explain(session, settings(), event_id, CLI_ACTOR)
+def explain(
+    event_id: Annotated[str, typer.Argument(help="The access's event_id.")],
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="First day (UTC), as for `monitor run`.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, included.")] = None,
+) -> None:
+    """Print the explanation found for one access, or why none was found, and the rules it meets: those a
+    `monitor run` over the same window (default: every stored access) finds."""
+    window = (_day(start, "--from"), _day(end, "--to", end=True))
+    try:
+        with unit_of_work(checkpoint=False) as session:
+            found = service.explain(session, settings(), event_id, CLI_ACTOR, window)
+    except (service.OutsideWindow, service.CapacityError) as error:
+        fail(str(error))
     if found is None:
         fail(f"no stored access has event_id {event_id!r}")
     event = found.event

@@ -20,6 +20,10 @@ Reference tables (built by service.reference_tables):
   rostered(staff_id, from_us, until_us)             -- who has rosters, and over what span
   referral_ref(referral_id, staff_id, subject_id, from_us, until_us)
 and `events`, the stored access events (events.STORED_COLUMNS).
+
+An `event_id` can be stored twice (an upstream system re-sending it with another day: the ingest's
+duplicate check reads only the days it touches). It is one access: `ev` keeps, within the window, the copy
+stored first (lowest batch, then leaf), and every later step and count reads `ev`.
 """
 
 from __future__ import annotations
@@ -95,8 +99,11 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             f"""
             SELECT e.event_id, e.at_us, e.day_num, e.system, e.staff_id, e.action, e.subject_id,
                    e.case_ref, e.batch_id, s.team_id
-            FROM events e LEFT JOIN staff_ref s ON s.staff_id = e.staff_id
-            WHERE e.at_us >= {start} AND e.at_us < {end}
+            FROM (SELECT event_id, at_us, day_num, system, staff_id, action, subject_id, case_ref, batch_id,
+                         row_number() OVER (PARTITION BY event_id ORDER BY batch_id, leaf) AS copy
+                  FROM events WHERE at_us >= {start} AND at_us < {end}) e
+            LEFT JOIN staff_ref s ON s.staff_id = e.staff_id
+            WHERE e.copy = 1
             """,
         ),
         (
@@ -184,8 +191,8 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                    max(CASE WHEN d.relationship IN {RELATIVES} THEN 1 ELSE 0 END) AS declared_relative
             FROM pair p
             JOIN decl_ref d ON d.staff_id = p.staff_id
-            JOIN nominal_ref n ON n.subject_id = p.subject_id
-            WHERE d.subject_id = n.subject_id OR {_same_person("d", "n")}
+            LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
+            WHERE d.subject_id = p.subject_id OR (n.subject_id IS NOT NULL AND {_same_person("d", "n")})
             GROUP BY p.staff_id, p.subject_id
             """,
         ),
@@ -203,7 +210,7 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                    d.declaration_id, d.relationship, coalesce(d.declared_relative, 0) AS declared_relative
             FROM pair p
             JOIN staff_ref s ON s.staff_id = p.staff_id
-            JOIN nominal_ref n ON n.subject_id = p.subject_id
+            LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
             LEFT JOIN declared d ON d.staff_id = p.staff_id AND d.subject_id = p.subject_id
             """,
         ),
@@ -280,7 +287,9 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
 
 
 # What is fetched: the flagged accesses with everything the alert needs, the volume days, the counts.
-FLAGGED = f"""
+# EVENT_FACTS: every access with what the rules found about it (`explain` reads one access's);
+# FLAGGED: those that may raise an alert.
+EVENT_FACTS = """
 SELECT e.event_id, e.at_us, e.day_num, e.staff_id, e.subject_id, e.system, e.action, e.case_ref,
        e.batch_id, e.team_id, x.explanation, x.explained_by, x.cited_state,
        coalesce(pr.is_self, 0) AS is_self, coalesce(pr.relative, 0) AS relative,
@@ -297,6 +306,8 @@ LEFT JOIN pair_rules pr ON pr.staff_id = e.staff_id AND pr.subject_id = e.subjec
 LEFT JOIN off_duty od ON od.event_id = e.event_id
 LEFT JOIN repeated rp ON rp.staff_id = e.staff_id AND rp.subject_id = e.subject_id
                      AND rp.day_num = e.day_num
+"""
+FLAGGED = f"""{EVENT_FACTS}
 WHERE pr.staff_id IS NOT NULL
    OR x.cited_state IN {BAD_CITATIONS}
    OR rp.staff_id IS NOT NULL
@@ -392,4 +403,5 @@ _EMPTY_EVENTS = (
     ("subject_id", "VARCHAR"),
     ("case_ref", "VARCHAR"),
     ("batch_id", "VARCHAR"),
+    ("leaf", "INTEGER"),
 )

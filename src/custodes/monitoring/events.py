@@ -80,6 +80,9 @@ class SourceFile:
     parquet: Path | None = None
     parquet_columns: tuple[str, ...] = ()
     parquet_rows: int = 0
+    # Rows quarantined while reading (`problems`), as read: by line, the JSON object kept for each
+    # ({"line": its text} for a file, {"event": its JSON} for the push API).
+    raw_rows: dict[int, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -116,6 +119,15 @@ def _as_text_columns(name: str, table: pa.Table, lines: pa.Array) -> SourceFile:
     """Every known column as text (missing optional ones as nulls); `occurred_at` kept when it is a
     timestamp with a time zone, since that is already a moment."""
     present = set(table.column_names)
+    repeated = sorted(
+        {c for c in table.column_names if c in EVENT_COLUMNS and table.column_names.count(c) > 1}
+    )
+    if repeated:  # which of the two is the event's? Neither is guessed.
+        problem = "more than one column has this name: every row quarantined"
+        whole = "(file): a column name is repeated in the header"
+        return _whole_file(
+            name, pa.table({LINE: lines}), RowProblem(name, 1, ", ".join(repeated), problem), whole
+        )
     missing = [column for column in EVENT_REQUIRED if column not in present]
     if missing:
         whole = pa.table({LINE: lines})
@@ -143,10 +155,25 @@ def _missing(name: str, columns: Sequence[str]) -> RowProblem:
     return RowProblem(name, 1, ", ".join(columns), "required column missing: every row quarantined")
 
 
+def _whole_file(name: str, lines: pa.Table, problem: RowProblem, each_row: str) -> SourceFile:
+    """A file whose every row (`lines`, maybe none) is quarantined: `problem` names the file's problem,
+    `each_row` is what each quarantined row says."""
+    return SourceFile(name, lines, file_problems=[problem], whole_file=True, whole_file_problem=each_row)
+
+
 def _read_parquet(path: Path) -> SourceFile:
-    """Only the schema is read here; DuckDB reads the rows, in parallel, when they are checked."""
-    schema = pq.read_schema(path)
-    rows = pq.read_metadata(path).num_rows
+    """Only the schema is read here; DuckDB reads the rows, in parallel, when they are checked. A file
+    whose schema cannot be read (not Parquet, or cut short) has no rows anyone can count: it is named as a
+    problem of the file, and nothing in it is stored."""
+    try:
+        schema = pq.read_schema(path)
+        rows = pq.read_metadata(path).num_rows
+    except (pa.ArrowException, OSError) as error:
+        problem = RowProblem(
+            path.name, 1, "(file)", f"is not a readable Parquet file ({error}): nothing stored"
+        )
+        none = pa.table({LINE: pa.array([], pa.int64())})
+        return _whole_file(path.name, none, problem, "(file): not a readable Parquet file")
     present = set(schema.names)
     missing = [column for column in EVENT_REQUIRED if column not in present]
     moment = schema.field("occurred_at").type if "occurred_at" in present else None
@@ -169,7 +196,7 @@ def _read_csv(path: Path) -> SourceFile:
     """Rows that are not UTF-8 text, or have the wrong number of cells, are named by their line and
     quarantined; the rest are read by pyarrow."""
     data = path.read_bytes()
-    data, bad = _text_lines_only(path.name, data)
+    data, bad, raw = _text_lines_only(path.name, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a byte-order mark (Excel)
     header_line = _first_line(data)
@@ -178,9 +205,11 @@ def _read_csv(path: Path) -> SourceFile:
     if header_line is None:
         return _unreadable_header(path.name, data, "the header line is missing")
     skipped: list[int] = []  # by pyarrow's count, which skips blank lines and counts the header as 1
+    texts: dict[int, str] = {}  # each skipped row's text, by pyarrow's count
 
     def skip(row: Any) -> str:
         skipped.append(row.number or 0)
+        texts[row.number or 0] = row.text
         cells = f"has {row.actual_columns} cells, the header has {row.expected_columns}"
         bad.append(RowProblem(path.name, row.number or 0, "(row)", cells))
         return "skip"
@@ -189,11 +218,14 @@ def _read_csv(path: Path) -> SourceFile:
     table = _read_csv_table(data, header, skip, threads=True)
     if 0 in skipped:  # read again on one thread: only then does pyarrow number the bad rows
         bad, skipped = [p for p in bad if p.column != "(row)"], []
+        texts.clear()
         table = _read_csv_table(data, header, skip, threads=False)
     starts = _csv_record_lines(data, 1 + table.num_rows + len(skipped))
     for index, problem in enumerate(bad):
         if problem.column == "(row)":
-            bad[index] = RowProblem(problem.file, starts[problem.line - 1], problem.column, problem.problem)
+            line = starts[problem.line - 1]
+            raw[line] = _raw_line(texts[problem.line])
+            bad[index] = RowProblem(problem.file, line, problem.column, problem.problem)
     skipped_set = set(skipped)
     kept = (
         starts[1:]
@@ -202,26 +234,39 @@ def _read_csv(path: Path) -> SourceFile:
     )
     source = _as_text_columns(path.name, table, pa.array(kept, pa.int64()))
     source.problems[:0] = sorted(bad, key=lambda problem: problem.line)
+    source.raw_rows.update(raw)
     return source
 
 
-def _text_lines_only(name: str, data: bytes) -> tuple[bytes, list[RowProblem]]:
+def _raw_line(text: str) -> str:
+    """What is kept of a line quarantined while reading: {"line": its text, without the line break}."""
+    return json.dumps({"line": text.rstrip("\r\n")}, ensure_ascii=False)
+
+
+def _raw_bytes(line: bytes) -> str:
+    """A line that is not UTF-8 text, kept without loss: each byte that is not UTF-8 as \\xNN, and each
+    backslash of the line doubled, so that the bytes can be rebuilt exactly."""
+    return _raw_line(line.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"))
+
+
+def _text_lines_only(name: str, data: bytes) -> tuple[bytes, list[RowProblem], dict[int, str]]:
     """The file with every line that is not UTF-8 text blanked out (so the others keep their numbers),
-    and a problem naming each."""
+    a problem naming each, and each as kept (`_raw_bytes`), by line."""
     try:
         data.decode("utf-8")
-        return data, []
+        return data, [], {}
     except UnicodeDecodeError:
         pass
     lines = data.split(b"\n")
-    problems = []
+    problems, raw = [], {}
     for number, line in enumerate(lines, start=1):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(_not_text(name, number, line, error))
+            raw[number] = _raw_bytes(line)
             lines[number - 1] = b""
-    return b"\n".join(lines), problems
+    return b"\n".join(lines), problems, raw
 
 
 def _not_text(name: str, number: int, line: bytes, error: UnicodeDecodeError) -> RowProblem:
@@ -249,9 +294,11 @@ def _unreadable_header(name: str, data: bytes, problem: str) -> SourceFile:
 
 
 def _read_csv_table(data: bytes, header: list[str], on_bad_row: Any, *, threads: bool) -> pa.Table:
+    """The rows under the header line, in columns named by `header` (the names trimmed: "a, b" is a
+    and b). pyarrow numbers the rows as it would with its own header (the header line is still row 1)."""
     return pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threads),
+        read_options=pacsv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
         convert_options=pacsv.ConvertOptions(
             column_types={column: pa.string() for column in header},
             strings_can_be_null=True,
@@ -316,6 +363,7 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[RowProblem] = []
+    kept: dict[int, str] = {}
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -324,14 +372,22 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 problems.append(_not_text(path.name, number, raw, error))
+                kept[number] = _raw_bytes(raw.rstrip(b"\r\n"))
                 continue
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as error:
                 problems.append(RowProblem(path.name, number, "(line)", f"is not JSON ({error.msg})"))
+                kept[number] = _raw_line(text)
                 continue
             if not isinstance(value, dict):
                 problems.append(RowProblem(path.name, number, "(line)", "is not a JSON object"))
+                kept[number] = _raw_line(text)
+                continue
+            wrong = _not_text_fields(path.name, number, value)
+            if wrong is not None:
+                problems.append(wrong)
+                kept[number] = _raw_line(text)
                 continue
             records.append({key: _json_cell(cell) for key, cell in value.items()})
             lines.append(number)
@@ -339,7 +395,27 @@ def _read_jsonl_by_line(path: Path) -> SourceFile:
     table = pa.table({name: pa.array([r.get(name) for r in records], pa.string()) for name in names})
     source = _as_text_columns(path.name, table, pa.array(lines, pa.int64()))
     source.problems[:0] = problems
+    source.raw_rows.update(kept)
     return source
+
+
+_JSON_KINDS = ((bool, "true or false"), (int, "a number"), (float, "a number"), (dict, "an object"),
+               (list, "an array"))  # fmt: skip
+
+
+def _not_text_fields(name: str, line: int, record: dict[str, Any]) -> RowProblem | None:
+    """The event's known fields sent as something other than text (or null), as one problem of the row
+    (each field named: "staff_id: must be text, not an object; subject_id: …"), or None. Nothing is
+    turned into text: an id sent as a number, an object or an array is refused, not guessed at."""
+    wrong = [
+        f"{column}: must be text, not {next(kind for t, kind in _JSON_KINDS if isinstance(value, t))}"
+        for column in EVENT_COLUMNS
+        if (value := record.get(column)) is not None and not isinstance(value, str)
+    ]
+    if not wrong:
+        return None
+    column, _, problem = "; ".join(wrong).partition(": ")
+    return RowProblem(name, line, column, problem)
 
 
 def _json_cell(value: Any) -> str | None:
@@ -506,15 +582,27 @@ class EventStore:
     def claim(self, ingest_id: str) -> InFlight | None:
         """An exclusive lock on this ingest's staging, held from the ingest's start until its files are
         published or discarded. `recover` skips an ingest whose lock another transaction holds (in this
-        process or another); a crashed process's lock is released by the system. None if held."""
+        process or another); a crashed process's lock is released by the system. None if held.
+
+        The lock is on the file `<ingest id>.lock`, which `release` deletes. Another process's claim may
+        release it between this open() and flock(), so a lock got on a file no longer at that path (or
+        replaced by a new one) would lock nothing anyone else sees: it is dropped and taken again."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        handle = (self.staging_dir / f"{ingest_id}.lock").open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        path = self.staging_dir / f"{ingest_id}.lock"
+        while True:
+            handle = path.open("a+")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return None
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(handle.fileno()).st_ino:
+                return InFlight(self, ingest_id, handle)
             handle.close()
-            return None
-        return InFlight(self, ingest_id, handle)
 
     def publish(self, ingest_id: str) -> None:
         """Move a committed ingest's files into place (each rename is atomic), then drop its staging."""
@@ -699,9 +787,16 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     rows: list[dict[str, str | None]] = []
     numbers: list[int] = []
     problems: list[RowProblem] = []
+    raw: dict[int, str] = {}
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             problems.append(RowProblem(name, index, "(event)", "is not a JSON object"))
+            raw[index] = json.dumps({"event": json.dumps(record, ensure_ascii=False)}, ensure_ascii=False)
+            continue
+        wrong = _not_text_fields(name, index, record)
+        if wrong is not None:
+            problems.append(wrong)
+            raw[index] = json.dumps({"event": json.dumps(record, ensure_ascii=False)}, ensure_ascii=False)
             continue
         rows.append({key: _json_cell(value) for key, value in record.items()})
         numbers.append(index)
@@ -709,6 +804,7 @@ def source_from_records(name: str, records: Sequence[Any]) -> SourceFile:
     table = pa.table({key: pa.array([row.get(key) for row in rows], pa.string()) for key in names})
     source = _as_text_columns(name, table, pa.array(numbers, pa.int64()))
     source.problems[:0] = problems
+    source.raw_rows.update(raw)
     return source
 
 

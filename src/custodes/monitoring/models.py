@@ -128,7 +128,7 @@ class QuarantinedRow(Base):
     source: Mapped[str] = mapped_column(String(300))
     line: Mapped[int] = mapped_column(Integer)
     problems: Mapped[str] = mapped_column(Text)
-    raw: Mapped[str] = mapped_column(Text)  # JSON object of the cells as read
+    raw: Mapped[str] = mapped_column(Text)  # JSON object: the cells as read, or {"line": …} (events.py)
 
 
 class MonitorRun(Base):

@@ -9,7 +9,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -503,7 +503,9 @@ def ingest(
     store = event_store(settings)
     recover(session, store)
     _hold_ingest_lock(session, store)
-    ingest_id = f"I{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(3)}"
+    # Made under the store's lock, to the microsecond: ids (and so batch ids) sort in the order ingests
+    # were acknowledged, which is how the detectors pick the copy of an event_id stored twice that counts.
+    ingest_id = f"I{utcnow():%Y%m%d%H%M%S%f}{secrets.token_hex(3)}"
     claim = store.claim(ingest_id)
     assert claim is not None  # a new id: nobody else holds it
     earlier = tuple(session.info.get(_MINE, ()))  # this transaction's ingests, staged but not yet stored
@@ -630,7 +632,8 @@ def _check_source(
     events.checked_rows(con, source, number).create_view(f"checked_{number}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM checked_{number}")
     quarantined = [
-        _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", "{}") for p in source.problems
+        _Quarantined(source.name, p.line, f"{p.column}: {p.problem}", source.raw_rows.get(p.line, "{}"))
+        for p in source.problems
     ]
     cells = ", ".join(c for c in EVENT_COLUMNS if c != "occurred_at")
     bad = con.execute(
@@ -645,8 +648,10 @@ def _check_source(
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: Sequence[Any] = ()) -> int:
-    row = con.execute(sql, list(parameters)).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    # fetchall, not fetchone: DuckDB 2 leaves a result read with fetchone open, and the next file's
+    # CREATE OR REPLACE of the tables it reads then fails (ResourceInUseException).
+    rows = con.execute(sql, list(parameters)).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _number_new(
@@ -665,8 +670,8 @@ def _number_new(
     give away, which would let the siblings' salts be predicted and their hashes brute-forced."""
     counted = con.execute(
         "SELECT count(*), count(DISTINCT event_id) FROM checked WHERE problem IS NULL"
-    ).fetchone()
-    good, unique = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+    ).fetchall()
+    good, unique = (int(counted[0][0]), int(counted[0][1])) if counted else (0, 0)
     first_only = (
         "" if good == unique else "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY line) = 1"
     )
@@ -1055,7 +1060,7 @@ class RunSummary:
     about_people: int
     explained: int
     explained_by: dict[str, int]
-    alerts: list[AlertDraft]
+    alerts: list[AlertDraft]  # as stored: the id, rules and score the screens show (_as_stored)
     new_alerts: int
 
     @property
@@ -1130,7 +1135,7 @@ def run(
     with session.begin_nested():  # a run refused part-way (DecidedMeanwhile) leaves nothing behind
         session.add(record)
         session.flush()
-        new = _store_alerts(session, record.id, alerts, actor)
+        new, alerts = _store_alerts(session, record.id, alerts, actor)
     ledger.record(
         session,
         EntryDraft(
@@ -1153,19 +1158,24 @@ def run(
     )
 
 
-def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str) -> int:
-    """Keep the run's alerts; return how many are new. An alert's accesses only ever grow, whatever the
-    window: a draft continuing an open alert (same first access, a shared access, or within
-    `alert_gap_days` of it) adds its new accesses to it, and leaves it untouched if it has none. Dismissed
-    and closed alerts are never reopened: `alerts.build` has already left their accesses out."""
+def _store_alerts(
+    session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str
+) -> tuple[int, list[AlertDraft]]:
+    """Keep the run's alerts; return how many are new, and each draft as the alert it was stored in (see
+    `_as_stored`). An alert's accesses only ever grow, whatever the window: a draft continuing an open
+    alert (same first access, a shared access, or within `alert_gap_days` of it) adds its new accesses to
+    it, and leaves it untouched if it has none. Dismissed and closed alerts are never reopened:
+    `alerts.build` has already left their accesses out."""
     now = utcnow()
     targets, known = _open_alerts_continued(session, drafts)
-    entries, rows = [], []
+    entries, rows, kept = [], [], []
     for draft in drafts:
         alert = targets.get(draft.alert_id)
         alert_id = alert.alert_id if alert is not None else draft.alert_id
         fresh = [event for event in draft.events if event.event_id not in known.get(alert_id, ())]
         if not fresh:
+            if alert is not None:
+                kept.append((draft, alert))
             continue
         rows += [_alert_event_row(alert_id, event) for event in fresh]
         if alert is None:
@@ -1174,17 +1184,35 @@ def _store_alerts(session: Session, run_id: int, drafts: Sequence[AlertDraft], a
                     f"Alert {alert_id} was dismissed or closed while the detectors ran, so their findings "
                     "are out of date. Nothing was stored: run the detectors again."
                 )
-            session.add(_new_alert(draft, run_id, now))
+            alert = _new_alert(draft, run_id, now)
+            session.add(alert)
             entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
             _extend(alert, draft, len(fresh), run_id, now)
             entries.append(_alert_entry(actor, Op.ALTERATION, alert_id, draft, len(fresh)))
+        kept.append((draft, alert))
     session.flush()
     if rows:  # a bulk INSERT, not one unit-of-work object per access (a large run has tens of thousands)
         session.execute(insert(AlertEvent), rows)
     ledger.record_many(session, entries)
     session.flush()
-    return sum(1 for entry in entries if entry.op == Op.COLLECTION)
+    new = sum(1 for entry in entries if entry.op == Op.COLLECTION)
+    return new, [_as_stored(draft, alert) for draft, alert in kept]
+
+
+def _as_stored(draft: AlertDraft, alert: Alert) -> AlertDraft:
+    """A run's alert as the counter-corruption screens show it: the id, rules, score, span and explanation
+    of the alert it was stored in (an open alert it continued keeps its own id, and its rules and span
+    only widen); the accesses, this run's findings in it."""
+    return replace(
+        draft,
+        alert_id=alert.alert_id,
+        rules=tuple(Rule(rule) for rule in alert.rules.split(";") if rule),
+        score=alert.score,
+        first_at=alert.first_at,
+        last_at=alert.last_at,
+        explanation=alert.explanation,
+    )
 
 
 def _open_alerts_continued(
@@ -1348,37 +1376,52 @@ def _consulted(session: Session, event: Mapping[str, Any], actor: str, why: str)
     )
 
 
-def explain(session: Session, settings: Settings, event_id: str, actor: str) -> AccessExplanation | None:
-    """The explanation found for one stored access, or why none applies, and the rules it meets. The
-    detectors run over that member of staff's accesses (repeated interest and volume need them). Logged as
-    a consultation."""
+class OutsideWindow(ValueError):
+    """`explain` was asked about an access outside the window it was given."""
+
+
+def explain(
+    session: Session,
+    settings: Settings,
+    event_id: str,
+    actor: str,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+) -> AccessExplanation | None:
+    """The explanation found for one stored access, or why none applies, and the rules it meets, as a
+    detector run over the same window finds them (by default every stored access, as `monitor run` with
+    no window). The detectors run over the accesses of that member of staff's team in the window (their
+    own if they have no team): repeated interest needs their own, and volume compares a day with the
+    team's median day. Logged as a consultation."""
     event = stored_event(settings, event_id)
     if event is None:
         return None
+    span = (micros(window[0]) or 0, micros(window[1]) or _FAR_FUTURE_US)
+    if not span[0] <= event["at_us"] < span[1]:
+        since = rfc3339(window[0]) if window[0] else "the first access"
+        until = rfc3339(window[1]) if window[1] else "the last"
+        raise OutsideWindow(
+            f"{event_id} happened at {rfc3339(event['occurred_at'])}, outside the window {since} to {until}"
+        )
     _consulted(session, event, actor, "explaining an access (monitoring)")
     limits = thresholds(session)
+    references = reference_tables(session, limits)
     store = event_store(settings)
     con = _duckdb(settings)
     try:
-        con.execute(
-            "CREATE TEMP TABLE own_events AS SELECT * FROM read_parquet(?, hive_partitioning = false) "
-            "WHERE staff_id = ?",
-            [store.glob(), event["staff_id"]],
-        )
-        engine = _SingleStaffEngine(con)
-        found = detectors.evaluate(
-            engine, reference_tables(session, limits), "own_events", (0, _FAR_FUTURE_US), limits
-        )
-        facts = engine.rows(
-            "SELECT e.*, x.explanation, x.explained_by, x.cited_state FROM ev e "
-            f"JOIN explained x ON x.event_id = e.event_id WHERE e.event_id = '{_quote(event_id)}'"
-        )[0]
+        engine = _ScopedEngine(con)
+        with _within_capacity(settings, "Explain it within a shorter period (--from DATE --to DATE)."):
+            con.execute(
+                "CREATE TEMP TABLE scope_events AS SELECT * FROM read_parquet(?, hive_partitioning = false) "
+                "WHERE list_contains(?, staff_id) AND at_us >= ? AND at_us < ?",
+                [store.glob(), _team_members(references["staff_ref"], event["staff_id"]), *span],
+            )
+            found = detectors.evaluate(engine, references, "scope_events", span, limits)
+        # Every rule the access meets, not only those FLAGGED keeps (an explained access off duty raises
+        # no alert, but is still off duty).
+        facts = engine.rows(f"{detectors.EVENT_FACTS} WHERE e.event_id = '{_quote(event_id)}'")[0]
     finally:
         con.close()
-    flagged = next((row for row in found.flagged if row["event_id"] == event_id), None)
-    rules = list(alert_rules.event_rules(flagged)) if flagged else []
-    if event["subject_id"] is not None and facts["explanation"] is None and Rule.UNEXPLAINED not in rules:
-        rules.append(Rule.UNEXPLAINED)
+    rules = list(alert_rules.event_rules(facts))
     if any(row["event_id"] == event_id for row in found.volume):
         rules.append(Rule.VOLUME_ANOMALY)
     return AccessExplanation(
@@ -1390,11 +1433,21 @@ def explain(session: Session, settings: Settings, event_id: str, actor: str) -> 
     )
 
 
+def _team_members(staff: pa.Table, staff_id: str) -> list[str]:
+    """Everyone in this member of staff's team (the staff register's), or just them if they have none."""
+    mine = pc.filter(staff.column("team_id"), pc.equal(staff.column("staff_id"), staff_id)).to_pylist()
+    if not mine or mine[0] is None:
+        return [staff_id]
+    return pc.filter(staff.column("staff_id"), pc.equal(staff.column("team_id"), mine[0])).to_pylist()
+
+
 def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-class _SingleStaffEngine(detectors.DuckEngine):
+class _ScopedEngine(detectors.DuckEngine):
+    """The detectors over the accesses already chosen into a table (`explain`), not the whole store."""
+
     def load_events(self, events_dir: str | None) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events_dir}")
 

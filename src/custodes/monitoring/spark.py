@@ -58,7 +58,7 @@ class SparkEngine:
                 "CAST(NULL AS INT) AS day_num, CAST(NULL AS STRING) AS system, "
                 "CAST(NULL AS STRING) AS staff_id, CAST(NULL AS STRING) AS action, "
                 "CAST(NULL AS STRING) AS subject_id, CAST(NULL AS STRING) AS case_ref, "
-                "CAST(NULL AS STRING) AS batch_id WHERE false"
+                "CAST(NULL AS STRING) AS batch_id, CAST(NULL AS INT) AS leaf WHERE false"
             ).createOrReplaceTempView("events")
         else:
             frame = self.spark.read.option("basePath", events_dir).parquet(events_dir)
