@@ -305,7 +305,7 @@ def test_a_failed_commit_leaves_no_entry(fresh_log: Log) -> None:
         ledger.record(session, _collected("S300"))
         session.commit()
     with fresh_log.factory() as session:
-        session.add(_staff("S300"))  # duplicate key: the flush inside commit fails after the append
+        session.add(_staff("S300"))  # duplicate key: the flush at commit fails (before the append)
         ledger.record(session, _collected("S300"))
         with pytest.raises(DBAPIError):
             session.commit()

@@ -186,6 +186,11 @@ def _signer(settings: Settings) -> Signer:
 
 @event.listens_for(Session, "before_commit")
 def _append_pending_on_commit(session: Session) -> None:
+    """Flush the business change first (a no-op when there is none), then append: its row locks are then
+    waited for before the ledger's lock is taken (PostgreSQL), never while holding it, which deadlocked two
+    committers and queued every append behind any row-lock wait. Entries drafted by flush hooks are
+    appended too: the queue is read after the flush."""
+    session.flush()
     if session.info.get(_PENDING):
         flush_pending(session)
 
