@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from structlog.testing import capture_logs
 
 from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.models import LedgerEntry, VerificationRun
+from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
 from tests.ledger.helpers import Log, draft
 
 
@@ -79,3 +82,64 @@ def test_entries_drafted_while_the_commit_flushes_are_appended(fresh_log: Log) -
     with fresh_log.factory() as session:
         assert session.scalars(select(LedgerEntry.object_id)).all() == ["R7"]
         assert session.get(VerificationRun, 1) is not None
+
+
+# --------------------------------------------------------------------------- the witness file
+
+
+def _notes(sizes: tuple[int, ...]) -> tuple[Verifier, dict[int, str]]:
+    signer = Signer(generate_signer_key("origin"))
+    return Verifier(signer.verifier_key()), {
+        n: signer.sign(format_checkpoint("origin", n, bytes(32))) for n in sizes
+    }
+
+
+def test_overlapping_witness_writes_neither_fail_nor_go_backwards(tmp_path: Path) -> None:
+    """Each writer has its own temporary file (they shared one: FileNotFoundError after the commit), and
+    the newest checkpoint is never replaced by an older one."""
+    verifier, notes = _notes((9, 10, 99, 100, 999, 1000))
+    path = tmp_path / "ledger-latest-checkpoint.txt"
+    errors: list[BaseException] = []
+
+    def writer(size: int) -> None:
+        for _ in range(100):
+            try:
+                ledger._write_witness(path, size, notes[size])
+            except BaseException as error:  # reported by the assertion below
+                errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(size,)) for size in notes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, f"{len(errors)} witness writes failed, e.g. {errors[0]!r}"
+    assert open_checkpoint(path.read_text(), verifier).size == 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, path.name + ".lock"]  # no temporaries
+    ledger._write_witness(path, 99, notes[99])
+    assert open_checkpoint(path.read_text(), verifier).size == 1000
+
+
+def test_a_witness_that_cannot_be_written_does_not_fail_the_commit(
+    fresh_log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint has committed when the witness is written: a failure is logged, not raised (it was
+    raised after the commit, and the caller's rollback then failed too), and the next checkpoint writes it."""
+    fresh_log.append(3)
+
+    def refuse(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ledger, "_write_witness", refuse)
+    with capture_logs() as logged:
+        assert fresh_log.checkpoint() == 3
+    assert [entry["event"] for entry in logged] == ["witness_write_failed"]
+    assert logged[0]["size"] == 3 and logged[0]["log_level"] == "error"
+    with fresh_log.factory() as session:
+        latest = ledger.latest_checkpoint(session)
+        assert latest is not None and latest.size == 3
+    assert not fresh_log.settings.witness_file.exists()
+    monkeypatch.undo()
+    fresh_log.append(1)
+    fresh_log.checkpoint()
+    assert fresh_log.settings.witness_file.read_text().split("\n")[1] == "4"

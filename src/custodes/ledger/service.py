@@ -6,10 +6,12 @@ commit together or not at all, and the tree-size lock is held only for the momen
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -203,7 +205,10 @@ def _after_commit(session: Session) -> None:
         _frontier_cache[url] = frontier.copy()
     witness = session.info.pop(_WITNESS, None)
     if witness is not None:
-        _write_witness(*witness)
+        try:
+            _write_witness(*witness)
+        except Exception:  # the change has committed: say so in the log, never fail the caller now
+            log.exception("witness_write_failed", path=str(witness[0]), size=witness[1])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -553,17 +558,36 @@ def issue_checkpoint(
 
 
 def _write_witness(path: Path, tree_size: int, note: str) -> None:
-    """Keep the newest checkpoint outside the database (atomic replace, fsync)."""
-    current = _read_witness_size(path)
-    if current is not None and current > tree_size:
-        return
+    """Keep the newest checkpoint outside the database: written to a temporary file of its own, fsynced,
+    then renamed over it. Writers take turns (an fcntl lock beside it) and each re-reads the size under the
+    lock, so an older checkpoint never replaces a newer one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(note)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the lock file is closed
+        current = _read_witness_size(path)
+        if current is not None and current > tree_size:
+            return
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            os.fchmod(handle, 0o644)  # a signed checkpoint is public, as before (mkstemp makes 0600)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(note)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _read_witness_size(path: Path) -> int | None:
