@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
-from custodes.kit.db import utcnow
+from custodes.kit.db import transaction, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.models import LedgerEntry, VerificationRun
 from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
@@ -143,3 +145,42 @@ def test_a_witness_that_cannot_be_written_does_not_fail_the_commit(
     fresh_log.append(1)
     fresh_log.checkpoint()
     assert fresh_log.settings.witness_file.read_text().split("\n")[1] == "4"
+
+
+# --------------------------------------------------------------------------- verify during a disposal
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "workers"])
+def test_a_redaction_committed_while_verify_runs_is_not_tampering(
+    fresh_log: Log, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parallel: bool
+) -> None:
+    """A disposal that commits between verify's statements (PostgreSQL: each sees what committed before
+    it) was reported as "entry 7 has no bytes and no redaction record". The scan now reads each cleared
+    entry's redaction row in the statement that reads its bytes."""
+    fresh_log.append(40)
+    fresh_log.checkpoint()
+    done = tmp_path / "redacted"  # a file, not a variable: verify's workers are forked processes
+
+    def redact_once() -> None:
+        try:
+            done.touch(exist_ok=False)
+        except FileExistsError:
+            return
+        with transaction(fresh_log.factory) as other:
+            ledger.redact(other, 7, "end of retention", "system:retention")
+
+    if fresh_log.backend == "sqlite":  # the disposal would wait for verify's transaction: no race to make
+        redact_once()
+    else:
+        original = ledger._stream
+
+        def stream_after_a_redaction(connection: Any, sql: str, *args: Any) -> Iterator[list[Any]]:
+            if "idx >= 0 " in sql:  # the disposal commits just before entry 7's chunk is read
+                redact_once()
+            yield from original(connection, sql, *args)
+
+        monkeypatch.setattr(ledger, "_stream", stream_after_a_redaction)
+    report = fresh_log.verify(parallel=parallel)
+    assert done.exists()
+    assert report.intact, report.fault
+    assert report.redacted == 1
