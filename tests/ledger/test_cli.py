@@ -359,8 +359,9 @@ def handed(installed: Installation) -> dict[str, bytes]:
 
 @pytest.fixture
 def audit_files(handed: dict[str, bytes], tmp_path: Path) -> tuple[Path, Path, str]:
+    """The export cut at the checkpoint's size (`export --to 64`): the entries it covers, no more."""
     entries, checkpoint = tmp_path / "entries.jsonl", tmp_path / "checkpoint.txt"
-    entries.write_bytes(handed["export"])
+    entries.write_bytes(b"".join(handed["export"].splitlines(keepends=True)[:64]))
     checkpoint.write_bytes(handed["checkpoint"])
     return entries, checkpoint, handed["public-key"].decode().strip()
 
@@ -378,7 +379,7 @@ def test_verify_offline_accepts_an_untouched_export(
     entries, checkpoint, key = audit_files
     done = offline(installed, entries, checkpoint, key)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith(b"OK: 64 entries")  # the lines past the checkpoint are not covered by it
+    assert done.stdout.startswith(b"OK: 64 entries")
     key_file = tmp_path / "key.txt"
     key_file.write_text(key + "\n")
     args = [
@@ -431,6 +432,20 @@ def test_verify_offline_rejects_an_altered_export(
     assert installed.cli(*args).exit_code == 1
     entries.write_bytes(b"\n".join(lines[:50]))  # the end cut off
     assert installed.cli(*args).exit_code == 1
+
+
+def test_verify_offline_rejects_lines_the_checkpoint_does_not_cover(
+    installed: Installation, handed: dict[str, bytes], audit_files: tuple[Path, Path, str]
+) -> None:
+    """Lines past the checkpoint's size were dropped unread and the export reported OK; they are proven by
+    nothing, so verify-offline now names them and exits 1."""
+    entries, checkpoint, key = audit_files
+    entries.write_bytes(handed["export"])  # all 71 entries, against the checkpoint of 64
+    done = offline(installed, entries, checkpoint, key)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert b"FAULT at index 64: extra leaf" in done.stdout
+    assert b"7 line(s) beyond the checkpoint's size 64 are not covered by it" in done.stdout
+    assert b"from line 65 (entry 64) on" in done.stdout
 
 
 def test_verify_offline_rejects_a_forged_checkpoint(

@@ -491,6 +491,27 @@ def test_verify_offline_accepts_the_export(built: tuple[Log, merkle.MemoryTree, 
     assert report.intact and report.size == 300 and report.root == tree.root()
 
 
+def test_verify_offline_names_lines_past_the_checkpoint(
+    built: tuple[Log, merkle.MemoryTree, list[bytes]],
+) -> None:
+    """Lines beyond the checkpoint's size are proven by nothing: a fault naming the first (they were
+    dropped unread, and the export reported intact)."""
+    log, tree, lines = built
+    with log.factory() as session:
+        latest = ledger.latest_checkpoint(session)
+    assert latest is not None and latest.size == 300
+    extra = [b'{"forged":"anything at all, not in any tree"}', b"garbage", b""]
+    report = ledger.verify_offline(
+        [line + b"\n" for line in [*lines, *extra]], latest.note, ledger.verifier_key(log.settings)
+    )
+    assert not report.intact and report.fault is not None
+    assert (report.fault.kind, report.fault.index) == (FaultKind.EXTRA_LEAF, 300)
+    assert report.fault.message.startswith(
+        "2 line(s) beyond the checkpoint's size 300 are not covered by it, from line 301 (entry 300) on"
+    )
+    assert report.size == 300 and report.root == tree.root()
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 

@@ -1349,10 +1349,12 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
         report.fault = Fault(FaultKind.CHECKPOINT_SIGNATURE_INVALID, 0, str(error))
         return report
     tree = merkle.CompactRange()
+    beyond = 0
     for position, raw in enumerate(lines):
         line = raw.rstrip(b"\r\n")
         if position >= checkpoint.size:
-            break
+            beyond += 1 if line.strip() else 0  # a blank line at the end holds no entry
+            continue
         if line.startswith(b'{"redacted":'):
             try:
                 leaf = bytes.fromhex(json.loads(line)["redacted"])
@@ -1371,6 +1373,14 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     report.redacted = scan.redacted
     scan.roots[scan.expected] = report.root = tree.root()
     _check_root(scan, checkpoint, "the checkpoint")
+    if beyond:
+        scan.fail(
+            FaultKind.EXTRA_LEAF,
+            checkpoint.size,
+            f"{beyond} line(s) beyond the checkpoint's size {checkpoint.size} are not covered by it, from "
+            f"line {checkpoint.size + 1} (entry {checkpoint.size}) on: export with --to {checkpoint.size}, "
+            "or verify against a newer checkpoint",
+        )
     report.fault = scan.fault
     report.seconds = time.perf_counter() - started
     return report
