@@ -512,6 +512,33 @@ def test_verify_offline_names_lines_past_the_checkpoint(
     assert report.size == 300 and report.root == tree.root()
 
 
+@pytest.mark.parametrize(
+    "redaction",
+    [
+        b'{"redacted":"abcd"}',
+        b'{"redacted":"' + b"ab" * 33 + b'"}',
+        b'{"redacted":"zz"}',
+        b'{"redacted":7}',
+        b'{"redacted":"' + b"ab" * 32 + b'","x":1}',
+    ],
+    ids=["short", "long", "not-hex", "not-text", "extra-key"],
+)
+def test_verify_offline_names_a_malformed_redaction_line(
+    built: tuple[Log, merkle.MemoryTree, list[bytes]], redaction: bytes
+) -> None:
+    """A redaction line whose leaf hash is not 32 bytes was silently taken as 32 zero bytes, so the fault
+    named the checkpoint, not the line."""
+    log, _tree, lines = built
+    with log.factory() as session:
+        latest = ledger.latest_checkpoint(session)
+    assert latest is not None
+    altered = [*lines[:3], redaction, *lines[4:]]
+    report = ledger.verify_offline(altered, latest.note, ledger.verifier_key(log.settings))
+    assert report.fault is not None
+    assert (report.fault.kind, report.fault.index) == (FaultKind.LEAF_ALTERED, 3)
+    assert report.fault.message.startswith("line 4 is not a valid redaction")
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 

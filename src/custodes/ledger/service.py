@@ -1356,17 +1356,21 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
             beyond += 1 if line.strip() else 0  # a blank line at the end holds no entry
             continue
         if line.startswith(b'{"redacted":'):
-            try:
-                leaf = bytes.fromhex(json.loads(line)["redacted"])
-            except (ValueError, KeyError, TypeError):
-                scan.fail(FaultKind.LEAF_ALTERED, position, f"line {position + 1} is not a valid redaction")
+            leaf = _redacted_leaf(line)
+            if leaf is None:
+                scan.fail(
+                    FaultKind.LEAF_ALTERED,
+                    position,
+                    f'line {position + 1} is not a valid redaction: expected {{"redacted":"<leaf hash>"}} '
+                    "with the 32-byte leaf hash as 64 hex digits",
+                )
                 leaf = bytes(32)
             scan.redacted += 1
         else:
             leaf = hashlib.sha256(b"\x00" + line).digest()
             if _body_index(line) != position:
                 _classify_misplaced(scan, position, _body_index(line))
-        tree.append(leaf if len(leaf) == 32 else bytes(32))
+        tree.append(leaf)
         scan.expected = position + 1
     report.size = scan.expected
     report.checkpoints = 1
@@ -1384,6 +1388,16 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     report.fault = scan.fault
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _redacted_leaf(line: bytes) -> bytes | None:
+    """The leaf hash a redacted entry's line gives, None unless it is exactly `{"redacted":"<64 hex>"}`."""
+    try:
+        value = json.loads(line)
+        leaf = bytes.fromhex(value["redacted"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return leaf if len(leaf) == 32 and value.keys() == {"redacted"} else None
 
 
 # --------------------------------------------------------------------------- the checkpointer
