@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rfc8785
@@ -27,7 +29,7 @@ from typer.testing import CliRunner, Result
 from custodes.cli import app
 from custodes.ledger import merkle
 from custodes.ledger import service as ledger
-from custodes.ledger.models import LedgerCheckpoint
+from custodes.ledger.models import LedgerCheckpoint, VerificationRun
 from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
 from tests.ledger.helpers import TEST_SECRET, Log, open_log, tampering
 
@@ -155,6 +157,52 @@ def test_verify(installed: Installation) -> None:
     assert (report["size"], report["checkpoints_checked"], report["redacted_entries"]) == (71, 3, 0)
     assert report["root_hash"] == tree.root().hex()
     assert len(exported(installed)) == 71  # verifying adds nothing to the ledger
+
+
+@pytest.mark.parametrize(
+    ("args", "reads"),
+    [
+        (["verify"], "verify"),
+        (["export"], "export_lines"),
+        (["prove-inclusion", "3"], "prove_inclusion"),
+        (["prove-consistency", "2", "4"], "prove_consistency"),
+        (["checkpoint"], "latest_checkpoint"),
+    ],
+)
+def test_reading_commands_hold_no_write_lock(
+    fresh: Installation, monkeypatch: pytest.MonkeyPatch, args: list[str], reads: str
+) -> None:
+    """SQLite: export, verify, proofs and checkpoint ran in BEGIN IMMEDIATE, holding the write lock for
+    their whole run (every writer waited 30 s, then failed). They now read in a deferred transaction;
+    verify records its run afterwards, in a short transaction of its own."""
+    if fresh.log.backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    original = getattr(ledger, reads)
+    locked: list[bool] = []
+
+    def while_reading(*arguments: Any, **keywords: Any) -> Any:
+        found = original(*arguments, **keywords)
+        if reads == "export_lines":
+            found = list(found)  # the export's query has run
+        writer = sqlite3.connect(fresh.log.url.removeprefix("sqlite:///"), timeout=0.5, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("ROLLBACK")
+            locked.append(False)
+        except sqlite3.OperationalError:
+            locked.append(True)
+        finally:
+            writer.close()
+        return found
+
+    monkeypatch.setattr(ledger, reads, while_reading)
+    result = fresh.cli("ledger", *args)
+    assert result.exit_code == 0, result.output
+    assert locked == [False]
+    with fresh.log.factory() as session:
+        runs = session.scalars(select(VerificationRun)).all()
+    assert len(runs) == (1 if reads == "verify" else 0)
+    assert all(run.intact and run.by == "system:cli" for run in runs)
 
 
 def test_verify_exits_1_naming_the_first_bad_index(fresh: Installation) -> None:

@@ -3,6 +3,7 @@ disposal, and readers that must not hold SQLite's write lock."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
@@ -184,3 +186,75 @@ def test_a_redaction_committed_while_verify_runs_is_not_tampering(
     assert done.exists()
     assert report.intact, report.fault
     assert report.redacted == 1
+
+
+# --------------------------------------------------------------------------- read-only units of work
+
+
+def _a_writer_can_lock(log: Log) -> bool:
+    """SQLite: whether another connection can take the write lock now (within a second)."""
+    writer = sqlite3.connect(log.url.removeprefix("sqlite:///"), timeout=1, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    finally:
+        writer.close()
+
+
+def test_a_read_only_unit_of_work_holds_no_write_lock(fresh_log: Log) -> None:
+    """SQLite: an export, verification or proof ran in BEGIN IMMEDIATE and held the write lock to its end,
+    so every writer waited 30 s and failed. A read-only unit of work begins deferred; its first read starts
+    the snapshot it keeps to the end."""
+    if fresh_log.backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    fresh_log.append(50)
+    with transaction(fresh_log.factory) as writer:
+        ledger.size(writer)
+        assert not _a_writer_can_lock(fresh_log)  # an ordinary unit of work does hold it (appends need it)
+    with transaction(fresh_log.factory, read_only=True) as reader:
+        lines = ledger.export_lines(reader)
+        next(lines)  # the export is under way
+        assert _a_writer_can_lock(fresh_log)
+        assert fresh_log.append(5) == 55  # a writer commits meanwhile
+        assert len([next(lines), *lines]) == 49  # the export still reads its own snapshot: 50 entries
+        assert ledger.size(reader) == 50
+
+
+def test_verify_in_a_read_only_unit_of_work_sees_one_snapshot(
+    fresh_log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries appended while verify reads (it no longer keeps writers out on SQLite) are not a fault."""
+    fresh_log.append(40)
+    fresh_log.checkpoint()
+    original = ledger._stream
+    appended: list[int] = []
+
+    def stream_after_an_append(*args: Any) -> Iterator[list[Any]]:
+        if not appended:
+            appended.append(fresh_log.append(9))
+            fresh_log.checkpoint()
+        yield from original(*args)
+
+    monkeypatch.setattr(ledger, "_stream", stream_after_an_append)
+    with transaction(fresh_log.factory, read_only=True) as reader:
+        report = ledger.verify(reader, fresh_log.settings)
+    assert appended == [49]
+    assert report.intact, report.fault
+    monkeypatch.setattr(ledger, "_stream", original)
+    assert fresh_log.verify().intact
+
+
+def test_postgresql_refuses_a_write_in_a_read_only_unit_of_work(fresh_log: Log) -> None:
+    if fresh_log.backend != "postgresql":
+        pytest.skip("SQLite has no read-only transactions (a deferred one may write)")
+    with (
+        pytest.raises(DBAPIError, match="read-only transaction"),
+        transaction(fresh_log.factory, read_only=True) as reader,
+    ):
+        ledger.record(reader, draft(1))
+    with fresh_log.factory() as session:
+        assert ledger.size(session) == 0
