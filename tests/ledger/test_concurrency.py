@@ -20,6 +20,7 @@ from custodes.kit.db import transaction, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.models import LedgerEntry, VerificationRun
 from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
+from custodes.ledger.schemas import EntryDraft, Op
 from tests.ledger.helpers import Log, draft
 
 
@@ -258,3 +259,52 @@ def test_postgresql_refuses_a_write_in_a_read_only_unit_of_work(fresh_log: Log) 
         ledger.record(reader, draft(1))
     with fresh_log.factory() as session:
         assert ledger.size(session) == 0
+
+
+# --------------------------------------------------------------------------- redacted bytes on disk
+
+SECRET = "Justification-naming-Jane-Doe-DOB-1980-01-02"
+
+
+def test_redacted_bytes_do_not_linger_in_the_sqlite_file(fresh_log: Log) -> None:
+    """SQLite leaves deleted content in free pages unless secure_delete is on: on in Debian's build, off by
+    SQLite's default, which is simulated here (set before the application's own connect hook runs)."""
+    if fresh_log.backend != "sqlite":
+        pytest.skip("SQLite's file (PostgreSQL: VACUUM after a disposal, docs/ledger.md)")
+    fresh_log.engine.dispose()
+    event.listen(
+        fresh_log.engine,
+        "connect",
+        lambda dbapi, _record: dbapi.execute("PRAGMA secure_delete=OFF"),
+        insert=True,
+    )
+    with fresh_log.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    fresh_log.append(20)
+    with transaction(fresh_log.factory) as session:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor="staff:S1",
+                op=Op.CONSULTATION,
+                object_type="disclosure",
+                object_id="D1",
+                subjects=("P-JANE",),
+                justification=SECRET,
+            ),
+        )
+    fresh_log.append(20)
+    with transaction(fresh_log.factory) as session:
+        ledger.redact(session, 20, "end of retention", "system:retention")
+    assert fresh_log.verify().intact
+    fresh_log.engine.dispose()
+    database = Path(fresh_log.url.removeprefix("sqlite:///"))
+    raw = sqlite3.connect(database)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    holding = [
+        path.name
+        for path in database.parent.glob(database.name + "*")
+        if SECRET.encode() in path.read_bytes()
+    ]
+    assert holding == []

@@ -78,6 +78,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted content (a redacted ledger entry's bytes, erased records) is overwritten with zeros, not
+        # left in free pages. Debian's build has this on; SQLite's own default is off.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
