@@ -27,6 +27,7 @@ from custodes.ledger import merkle
 from custodes.ledger import service as ledger
 from custodes.ledger.models import (
     APPEND_ONLY_TABLES,
+    NO_REPLACE_KEYS,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerNode,
@@ -688,6 +689,44 @@ def test_triggers_refuse_update_and_delete_on_every_ledger_table(guarded: Log) -
     assert guarded.verify().intact
 
 
+_KEYS = {
+    "ledger_entry": "idx",
+    "ledger_subject": "idx, subject_id",
+    "ledger_node": "level, idx",
+    "ledger_checkpoint": "seq",
+    "ledger_redaction": "idx",
+}
+
+
+def test_insert_or_replace_cannot_replace_a_ledger_row(guarded: Log) -> None:
+    """SQLite's INSERT OR REPLACE removed the clashing row without firing its DELETE trigger, so a row of
+    any ledger table could be swapped for another (the actor of an entry, a checkpoint's note)."""
+    if guarded.backend != "sqlite":
+        pytest.skip("SQLite's REPLACE (PostgreSQL's ON CONFLICT DO UPDATE fires the UPDATE trigger)")
+    before = _counts(guarded)
+    for table in APPEND_ONLY_TABLES:
+        column = _COLUMN[table]
+        with guarded.engine.connect() as connection:
+            names = [row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")]
+        keys = _KEYS[table].split(", ")
+        # the same key with another value (ledger_subject has only its key: the same row again)
+        values = ", ".join(f"'x{column}'" if name == column not in keys else name for name in names)
+        replace = f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {values} FROM {table}"
+        _refused(guarded, replace + f" WHERE ({_KEYS[table]}) = (SELECT {_KEYS[table]} FROM {table} LIMIT 1)")
+        _refused(guarded, f"REPLACE INTO {table} ({', '.join(names)}) SELECT {values} FROM {table} LIMIT 1")
+    # The checkpoints and redactions refuse it on any connection, not only the application's own.
+    raw = sqlite3.connect(guarded.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        assert raw.execute("PRAGMA recursive_triggers").fetchone() == (0,)
+        for table in NO_REPLACE_KEYS:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                raw.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM {table} LIMIT 1")
+    finally:
+        raw.close()
+    assert _counts(guarded) == before
+    assert guarded.verify().intact
+
+
 def test_triggers_refuse_every_other_change_to_an_entry(guarded: Log) -> None:
     forged = b'{"forged":true}'
     _refused(guarded, "UPDATE ledger_entry SET body = :b WHERE idx = 5", {"b": forged})
@@ -793,6 +832,7 @@ def test_a_fresh_database_has_the_guards(fresh_log: Log) -> None:
                 connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
             )
             expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
+            expected |= {f"{t}_no_replace" for t in NO_REPLACE_KEYS}
         else:
             names = set(
                 connection.execute(
