@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -169,3 +170,10 @@ def write_private_file(path: Path, text: str) -> None:
     with path.open("x", encoding="utf-8") as handle:
         path.chmod(0o600)
         handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())  # a key lost in a crash would orphan what it signed or encrypted
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import sqlite3
@@ -37,7 +38,7 @@ from custodes.ledger.models import (
 from custodes.ledger.note import NoteError, Signer, Verifier, generate_signer_key, open_checkpoint
 from custodes.ledger.schemas import EntryDraft, EntryRejected, FaultKind, Op
 from custodes.workforce.models import Staff
-from tests.ledger.helpers import Log, draft, open_log
+from tests.ledger.helpers import Log, draft, open_log, settings_for
 
 FIELDS = {
     "v", "index", "at", "actor", "op", "object", "subjects", "justification", "recipients", "detail", "salt",
@@ -580,6 +581,41 @@ def merkle_b64(root: bytes) -> str:
     import base64
 
     return base64.b64encode(root).decode()
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o660, 0o644])
+def test_a_signing_key_open_to_other_users_is_refused(tmp_path: Path, mode: int) -> None:
+    """Whoever can read the key can sign checkpoints for a rewritten log: a key file other users may read
+    or change is refused, saying how to put it right."""
+    settings = settings_for(tmp_path / "home", "sqlite://")
+    path = settings.resolved_signing_key_file
+    assert path.stat().st_mode & 0o777 == 0o600  # as ensure_signing_key writes it
+    assert ledger.load_signer(settings).verifier_key()
+    path.chmod(mode)
+    with pytest.raises(ledger.LedgerError) as refused:
+        ledger.load_signer(settings)
+    assert str(refused.value) == (
+        f"the ledger signing key {path} is open to other users (permissions {mode:o}): only its owner may "
+        f"read it; run `chmod 600 {path}`"
+    )
+    path.chmod(0o400)
+    assert ledger.load_signer(settings).verifier_key()
+
+
+def test_a_new_signing_key_is_fsynced_with_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(handle: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{handle}"))
+        real_fsync(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    settings = settings_for(tmp_path / "home", "sqlite://")
+    key = settings.resolved_signing_key_file
+    assert synced == [str(key), str(key.parent)]
 
 
 def test_a_rolled_back_checkpoint_is_not_kept(fresh_log: Log) -> None:

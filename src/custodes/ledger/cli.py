@@ -117,7 +117,10 @@ def checkpoint(
 @app.command("public-key")
 def public_key() -> None:
     """Print the verifier key (signed-note convention: name+keyid+base64 key)."""
-    print(ledger.verifier_key(settings()))
+    try:
+        print(ledger.verifier_key(settings()))
+    except ledger.LedgerError as error:
+        fail(str(error))
 
 
 @app.command()

@@ -505,8 +505,16 @@ def ensure_signing_key(settings: Settings) -> bool:
 
 
 def load_signer(settings: Settings) -> Signer:
+    """The signing key, refused if users other than its owner may read or change the file: whoever can read
+    it can sign checkpoints for a rewritten log."""
     path = settings.resolved_signing_key_file
     try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise LedgerError(
+                f"the ledger signing key {path} is open to other users (permissions {mode & 0o777:o}): "
+                f"only its owner may read it; run `chmod 600 {path}`"
+            )
         return Signer(path.read_text().strip())
     except FileNotFoundError:
         raise LedgerError(f"no ledger signing key at {path}: run `custodes init`") from None
