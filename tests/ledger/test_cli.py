@@ -284,8 +284,9 @@ def test_checkpoint_prints_the_latest(installed: Installation) -> None:
     assert latest is not None and note == latest.note
     lines = note.split("\n")
     tree = merkle.MemoryTree(merkle.leaf_hash(line) for line in exported(installed))
-    assert lines[:4] == [ORIGIN, "64", base64.b64encode(tree.root(64)).decode(), ""]
-    assert lines[4].startswith(f"— {ORIGIN} ") and lines[5:] == [""]
+    previous = f"previous-checkpoint 20 {base64.b64encode(tree.root(20)).decode()}"  # the one before it
+    assert lines[:5] == [ORIGIN, "64", base64.b64encode(tree.root(64)).decode(), previous, ""]
+    assert lines[5].startswith(f"— {ORIGIN} ") and lines[6:] == [""]
     key = installed.cli("ledger", "public-key").stdout.strip()
     opened = open_checkpoint(note, Verifier(key), origin=ORIGIN)
     assert (opened.size, opened.root) == (64, tree.root(64))

@@ -6,6 +6,7 @@ commit together or not at all, and the tree-size lock is held only for the momen
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -155,10 +156,12 @@ def _checkpoint_if_due(
     then never starve the background checkpointer of the lock (which it did on SQLite, benchmarked).
     """
     latest = _Queries(connection).rows(
-        "SELECT size, issued_at FROM ledger_checkpoint ORDER BY seq DESC LIMIT 1"
+        "SELECT size, issued_at, root FROM ledger_checkpoint ORDER BY seq DESC LIMIT 1"
     )
+    previous: tuple[str, ...] = ()
     if latest:
-        size, issued = latest[0]
+        size, issued, root = latest[0]
+        previous = (_previous_line(size, bytes(root)),)
         issued = datetime.fromisoformat(issued) if isinstance(issued, str) else issued
         age = (utcnow() - issued.replace(tzinfo=issued.tzinfo or UTC)).total_seconds()
         if (
@@ -167,7 +170,9 @@ def _checkpoint_if_due(
         ):
             return
     now = utcnow()
-    note = _signer(settings).sign(format_checkpoint(settings.ledger_origin, frontier.size, frontier.root()))
+    note = _signer(settings).sign(
+        format_checkpoint(settings.ledger_origin, frontier.size, frontier.root(), previous)
+    )
     stored_at: Any = now if connection.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
     connection.exec_driver_sql(
         _insert_sql(connection, "ledger_checkpoint", ("size", "root", "note", "issued_at")),
@@ -557,12 +562,42 @@ def issue_checkpoint(
     if only_if_grown and latest is not None and latest.size >= tree_size:
         return None
     root = root_at(session, tree_size)
-    note = load_signer(settings).sign(format_checkpoint(settings.ledger_origin, tree_size, root))
+    previous = () if latest is None else (_previous_line(latest.size, latest.root),)
+    note = load_signer(settings).sign(format_checkpoint(settings.ledger_origin, tree_size, root, previous))
     row = LedgerCheckpoint(size=tree_size, root=root, note=note, issued_at=utcnow())
     session.add(row)
     session.flush()
     session.info[_WITNESS] = (settings.witness_file, tree_size, note)
     return _info(row)
+
+
+# Each checkpoint names the one before it in an extension line (C2SP tlog-checkpoint allows extension lines
+# after the root hash; they are signed with the rest), so a checkpoint deleted from the middle of the
+# sequence is noticed: the next one names it. Checkpoints issued before this line existed have none.
+_PREVIOUS = "previous-checkpoint"
+
+
+def _previous_line(size: int, root: bytes) -> str:
+    return f"{_PREVIOUS} {size} {base64.b64encode(root).decode('ascii')}"
+
+
+def _named_previous(checkpoint: Checkpoint) -> tuple[int, bytes] | None:
+    """(size, root) of the checkpoint this one says came before it; None if it names none.
+
+    Raises NoteError if the line is malformed."""
+    for line in checkpoint.extensions:
+        name, _, value = line.partition(" ")
+        if name != _PREVIOUS:
+            continue
+        size_text, _, root_text = value.partition(" ")
+        try:
+            root = base64.b64decode(root_text, validate=True)
+        except ValueError:
+            root = b""
+        if not size_text.isdigit() or len(root) != 32 or _previous_line(int(size_text), root) != line:
+            raise NoteError(f"malformed {_PREVIOUS} line: {line!r}")
+        return int(size_text), root
+    return None
 
 
 def _write_witness(path: Path, tree_size: int, note: str) -> None:
@@ -1296,13 +1331,17 @@ def _check_checkpoints(
     origin: str,
 ) -> None:
     previous = 0
+    stored: set[tuple[int, bytes]] = set()  # (size, root) of the checkpoints before this one
     for cp in checkpoints:
         try:
             opened = open_signed_checkpoint(cp.note, verifier)
         except NoteError as error:
             scan.fail(FaultKind.CHECKPOINT_SIGNATURE_INVALID, cp.size, f"checkpoint {cp.seq}: {error}")
             previous = max(previous, cp.size)  # it is present, only forged: not a rolled-back database
+            stored.add((cp.size, cp.root))
             continue
+        _check_previous_named(scan, opened, stored, f"checkpoint {cp.seq}")
+        stored.add((cp.size, cp.root))
         if (opened.origin, opened.size, opened.root) != (origin, cp.size, cp.root):
             scan.fail(
                 FaultKind.CHECKPOINT_INCONSISTENT,
@@ -1326,6 +1365,25 @@ def _check_checkpoints(
                 f"outside it (size {witness.size})",
             )
         _check_root(scan, witness, "the checkpoint kept outside the database")
+
+
+def _check_previous_named(
+    scan: _Scan, checkpoint: Checkpoint, stored: set[tuple[int, bytes]], name: str
+) -> None:
+    """The checkpoint it names as the one before it must be stored before it: else it was deleted."""
+    try:
+        named = _named_previous(checkpoint)
+    except NoteError as error:
+        scan.fail(FaultKind.CHECKPOINT_INCONSISTENT, checkpoint.size, f"{name}: {error}")
+        return
+    if named is not None and named not in stored:
+        size, root = named
+        scan.fail(
+            FaultKind.CHECKPOINT_ROLLED_BACK,
+            size,
+            f"{name} follows a checkpoint of size {size} (root {root.hex()}) that is not stored before it: "
+            "a checkpoint was deleted",
+        )
 
 
 def _check_root(scan: _Scan, checkpoint: Checkpoint, name: str) -> None:
@@ -1356,13 +1414,26 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     except NoteError as error:
         report.fault = Fault(FaultKind.CHECKPOINT_SIGNATURE_INVALID, 0, str(error))
         return report
+    try:
+        named = _named_previous(checkpoint)
+    except NoteError as error:
+        scan.fail(FaultKind.CHECKPOINT_INCONSISTENT, checkpoint.size, f"the checkpoint: {error}")
+        named = None
+    # The root at the size of the checkpoint it names as the one before it is taken on the way past, by
+    # the test each line already makes (no work added per entry).
+    cut = named[0] if named is not None and named[0] < checkpoint.size else checkpoint.size
+    limit = cut
     tree = merkle.CompactRange()
     beyond = 0
     for position, raw in enumerate(lines):
         line = raw.rstrip(b"\r\n")
-        if position >= checkpoint.size:
-            beyond += 1 if line.strip() else 0  # a blank line at the end holds no entry
-            continue
+        if position >= limit:
+            if position < checkpoint.size:  # at the cut
+                scan.roots[cut] = tree.root()
+                limit = checkpoint.size
+            else:
+                beyond += 1 if line.strip() else 0  # a blank line at the end holds no entry
+                continue
         if line.startswith(b'{"redacted":'):
             leaf = _redacted_leaf(line)
             if leaf is None:
@@ -1385,6 +1456,13 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     report.redacted = scan.redacted
     scan.roots[scan.expected] = report.root = tree.root()
     _check_root(scan, checkpoint, "the checkpoint")
+    if named is not None and named[0] <= scan.expected and scan.roots.get(named[0]) != named[1]:
+        scan.fail(
+            FaultKind.CHECKPOINT_INCONSISTENT,
+            named[0],
+            f"the checkpoint says the one before it had size {named[0]} and root {named[1].hex()}, "
+            "which does not match these entries",
+        )
     if beyond:
         scan.fail(
             FaultKind.EXTRA_LEAF,
