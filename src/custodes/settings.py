@@ -192,6 +192,9 @@ def write_private_file(path: Path, text: str) -> None:
     with path.open("x", encoding="utf-8") as handle:
         path.chmod(0o600)
         handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())  # a key lost in a crash would orphan what it signed or encrypted
+    _sync_folder(path.parent)
 
 
 def replace_private_file(path: Path, text: str) -> None:

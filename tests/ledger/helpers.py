@@ -110,6 +110,7 @@ def tampering(url: str) -> Iterator[Connection]:
                 for table in APPEND_ONLY_TABLES:
                     connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
                     connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+                    connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_replace")
             else:
                 connection.exec_driver_sql("SET session_replication_role = replica")
             yield connection

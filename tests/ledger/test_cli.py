@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rfc8785
@@ -27,7 +29,7 @@ from typer.testing import CliRunner, Result
 from custodes.cli import app
 from custodes.ledger import merkle
 from custodes.ledger import service as ledger
-from custodes.ledger.models import LedgerCheckpoint
+from custodes.ledger.models import LedgerCheckpoint, VerificationRun
 from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
 from tests.ledger.helpers import TEST_SECRET, Log, open_log, tampering
 
@@ -157,6 +159,52 @@ def test_verify(installed: Installation) -> None:
     assert len(exported(installed)) == 71  # verifying adds nothing to the ledger
 
 
+@pytest.mark.parametrize(
+    ("args", "reads"),
+    [
+        (["verify"], "verify"),
+        (["export"], "export_lines"),
+        (["prove-inclusion", "3"], "prove_inclusion"),
+        (["prove-consistency", "2", "4"], "prove_consistency"),
+        (["checkpoint"], "latest_checkpoint"),
+    ],
+)
+def test_reading_commands_hold_no_write_lock(
+    fresh: Installation, monkeypatch: pytest.MonkeyPatch, args: list[str], reads: str
+) -> None:
+    """SQLite: export, verify, proofs and checkpoint ran in BEGIN IMMEDIATE, holding the write lock for
+    their whole run (every writer waited 30 s, then failed). They now read in a deferred transaction;
+    verify records its run afterwards, in a short transaction of its own."""
+    if fresh.log.backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    original = getattr(ledger, reads)
+    locked: list[bool] = []
+
+    def while_reading(*arguments: Any, **keywords: Any) -> Any:
+        found = original(*arguments, **keywords)
+        if reads == "export_lines":
+            found = list(found)  # the export's query has run
+        writer = sqlite3.connect(fresh.log.url.removeprefix("sqlite:///"), timeout=0.5, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("ROLLBACK")
+            locked.append(False)
+        except sqlite3.OperationalError:
+            locked.append(True)
+        finally:
+            writer.close()
+        return found
+
+    monkeypatch.setattr(ledger, reads, while_reading)
+    result = fresh.cli("ledger", *args)
+    assert result.exit_code == 0, result.output
+    assert locked == [False]
+    with fresh.log.factory() as session:
+        runs = session.scalars(select(VerificationRun)).all()
+    assert len(runs) == (1 if reads == "verify" else 0)
+    assert all(run.intact and run.by == "system:cli" for run in runs)
+
+
 def test_verify_exits_1_naming_the_first_bad_index(fresh: Installation) -> None:
     fresh.log.append(30)
     with tampering(fresh.url) as connection:
@@ -236,8 +284,9 @@ def test_checkpoint_prints_the_latest(installed: Installation) -> None:
     assert latest is not None and note == latest.note
     lines = note.split("\n")
     tree = merkle.MemoryTree(merkle.leaf_hash(line) for line in exported(installed))
-    assert lines[:4] == [ORIGIN, "64", base64.b64encode(tree.root(64)).decode(), ""]
-    assert lines[4].startswith(f"— {ORIGIN} ") and lines[5:] == [""]
+    previous = f"previous-checkpoint 20 {base64.b64encode(tree.root(20)).decode()}"  # the one before it
+    assert lines[:5] == [ORIGIN, "64", base64.b64encode(tree.root(64)).decode(), previous, ""]
+    assert lines[5].startswith(f"— {ORIGIN} ") and lines[6:] == [""]
     key = installed.cli("ledger", "public-key").stdout.strip()
     opened = open_checkpoint(note, Verifier(key), origin=ORIGIN)
     assert (opened.size, opened.root) == (64, tree.root(64))
@@ -359,8 +408,9 @@ def handed(installed: Installation) -> dict[str, bytes]:
 
 @pytest.fixture
 def audit_files(handed: dict[str, bytes], tmp_path: Path) -> tuple[Path, Path, str]:
+    """The export cut at the checkpoint's size (`export --to 64`): the entries it covers, no more."""
     entries, checkpoint = tmp_path / "entries.jsonl", tmp_path / "checkpoint.txt"
-    entries.write_bytes(handed["export"])
+    entries.write_bytes(b"".join(handed["export"].splitlines(keepends=True)[:64]))
     checkpoint.write_bytes(handed["checkpoint"])
     return entries, checkpoint, handed["public-key"].decode().strip()
 
@@ -378,7 +428,7 @@ def test_verify_offline_accepts_an_untouched_export(
     entries, checkpoint, key = audit_files
     done = offline(installed, entries, checkpoint, key)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith(b"OK: 64 entries")  # the lines past the checkpoint are not covered by it
+    assert done.stdout.startswith(b"OK: 64 entries")
     key_file = tmp_path / "key.txt"
     key_file.write_text(key + "\n")
     args = [
@@ -431,6 +481,20 @@ def test_verify_offline_rejects_an_altered_export(
     assert installed.cli(*args).exit_code == 1
     entries.write_bytes(b"\n".join(lines[:50]))  # the end cut off
     assert installed.cli(*args).exit_code == 1
+
+
+def test_verify_offline_rejects_lines_the_checkpoint_does_not_cover(
+    installed: Installation, handed: dict[str, bytes], audit_files: tuple[Path, Path, str]
+) -> None:
+    """Lines past the checkpoint's size were dropped unread and the export reported OK; they are proven by
+    nothing, so verify-offline now names them and exits 1."""
+    entries, checkpoint, key = audit_files
+    entries.write_bytes(handed["export"])  # all 71 entries, against the checkpoint of 64
+    done = offline(installed, entries, checkpoint, key)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert b"FAULT at index 64: extra leaf" in done.stdout
+    assert b"7 line(s) beyond the checkpoint's size 64 are not covered by it" in done.stdout
+    assert b"from line 65 (entry 64) on" in done.stdout
 
 
 def test_verify_offline_rejects_a_forged_checkpoint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import sqlite3
@@ -27,6 +28,7 @@ from custodes.ledger import merkle
 from custodes.ledger import service as ledger
 from custodes.ledger.models import (
     APPEND_ONLY_TABLES,
+    NO_REPLACE_KEYS,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerNode,
@@ -36,7 +38,7 @@ from custodes.ledger.models import (
 from custodes.ledger.note import NoteError, Signer, Verifier, generate_signer_key, open_checkpoint
 from custodes.ledger.schemas import EntryDraft, EntryRejected, FaultKind, Op
 from custodes.workforce.models import Staff
-from tests.ledger.helpers import Log, draft, open_log
+from tests.ledger.helpers import Log, draft, open_log, settings_for
 
 FIELDS = {
     "v", "index", "at", "actor", "op", "object", "subjects", "justification", "recipients", "detail", "salt",
@@ -305,7 +307,7 @@ def test_a_failed_commit_leaves_no_entry(fresh_log: Log) -> None:
         ledger.record(session, _collected("S300"))
         session.commit()
     with fresh_log.factory() as session:
-        session.add(_staff("S300"))  # duplicate key: the flush inside commit fails after the append
+        session.add(_staff("S300"))  # duplicate key: the flush at commit fails (before the append)
         ledger.record(session, _collected("S300"))
         with pytest.raises(DBAPIError):
             session.commit()
@@ -491,6 +493,54 @@ def test_verify_offline_accepts_the_export(built: tuple[Log, merkle.MemoryTree, 
     assert report.intact and report.size == 300 and report.root == tree.root()
 
 
+def test_verify_offline_names_lines_past_the_checkpoint(
+    built: tuple[Log, merkle.MemoryTree, list[bytes]],
+) -> None:
+    """Lines beyond the checkpoint's size are proven by nothing: a fault naming the first (they were
+    dropped unread, and the export reported intact)."""
+    log, tree, lines = built
+    with log.factory() as session:
+        latest = ledger.latest_checkpoint(session)
+    assert latest is not None and latest.size == 300
+    extra = [b'{"forged":"anything at all, not in any tree"}', b"garbage", b""]
+    report = ledger.verify_offline(
+        [line + b"\n" for line in [*lines, *extra]], latest.note, ledger.verifier_key(log.settings)
+    )
+    assert not report.intact and report.fault is not None
+    assert (report.fault.kind, report.fault.index) == (FaultKind.EXTRA_LEAF, 300)
+    assert report.fault.message.startswith(
+        "2 line(s) beyond the checkpoint's size 300 are not covered by it, from line 301 (entry 300) on"
+    )
+    assert report.size == 300 and report.root == tree.root()
+
+
+@pytest.mark.parametrize(
+    "redaction",
+    [
+        b'{"redacted":"abcd"}',
+        b'{"redacted":"' + b"ab" * 33 + b'"}',
+        b'{"redacted":"zz"}',
+        b'{"redacted":7}',
+        b'{"redacted":"' + b"ab" * 32 + b'","x":1}',
+    ],
+    ids=["short", "long", "not-hex", "not-text", "extra-key"],
+)
+def test_verify_offline_names_a_malformed_redaction_line(
+    built: tuple[Log, merkle.MemoryTree, list[bytes]], redaction: bytes
+) -> None:
+    """A redaction line whose leaf hash is not 32 bytes was silently taken as 32 zero bytes, so the fault
+    named the checkpoint, not the line."""
+    log, _tree, lines = built
+    with log.factory() as session:
+        latest = ledger.latest_checkpoint(session)
+    assert latest is not None
+    altered = [*lines[:3], redaction, *lines[4:]]
+    report = ledger.verify_offline(altered, latest.note, ledger.verifier_key(log.settings))
+    assert report.fault is not None
+    assert (report.fault.kind, report.fault.index) == (FaultKind.LEAF_ALTERED, 3)
+    assert report.fault.message.startswith("line 4 is not a valid redaction")
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 
@@ -531,6 +581,41 @@ def merkle_b64(root: bytes) -> str:
     import base64
 
     return base64.b64encode(root).decode()
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o660, 0o644])
+def test_a_signing_key_open_to_other_users_is_refused(tmp_path: Path, mode: int) -> None:
+    """Whoever can read the key can sign checkpoints for a rewritten log: a key file other users may read
+    or change is refused, saying how to put it right."""
+    settings = settings_for(tmp_path / "home", "sqlite://")
+    path = settings.resolved_signing_key_file
+    assert path.stat().st_mode & 0o777 == 0o600  # as ensure_signing_key writes it
+    assert ledger.load_signer(settings).verifier_key()
+    path.chmod(mode)
+    with pytest.raises(ledger.LedgerError) as refused:
+        ledger.load_signer(settings)
+    assert str(refused.value) == (
+        f"the ledger signing key {path} is open to other users (permissions {mode:o}): only its owner may "
+        f"read it; run `chmod 600 {path}`"
+    )
+    path.chmod(0o400)
+    assert ledger.load_signer(settings).verifier_key()
+
+
+def test_a_new_signing_key_is_fsynced_with_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(handle: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{handle}"))
+        real_fsync(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    settings = settings_for(tmp_path / "home", "sqlite://")
+    key = settings.resolved_signing_key_file
+    assert synced == [str(key), str(key.parent)]
 
 
 def test_a_rolled_back_checkpoint_is_not_kept(fresh_log: Log) -> None:
@@ -640,6 +725,44 @@ def test_triggers_refuse_update_and_delete_on_every_ledger_table(guarded: Log) -
     assert guarded.verify().intact
 
 
+_KEYS = {
+    "ledger_entry": "idx",
+    "ledger_subject": "idx, subject_id",
+    "ledger_node": "level, idx",
+    "ledger_checkpoint": "seq",
+    "ledger_redaction": "idx",
+}
+
+
+def test_insert_or_replace_cannot_replace_a_ledger_row(guarded: Log) -> None:
+    """SQLite's INSERT OR REPLACE removed the clashing row without firing its DELETE trigger, so a row of
+    any ledger table could be swapped for another (the actor of an entry, a checkpoint's note)."""
+    if guarded.backend != "sqlite":
+        pytest.skip("SQLite's REPLACE (PostgreSQL's ON CONFLICT DO UPDATE fires the UPDATE trigger)")
+    before = _counts(guarded)
+    for table in APPEND_ONLY_TABLES:
+        column = _COLUMN[table]
+        with guarded.engine.connect() as connection:
+            names = [row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")]
+        keys = _KEYS[table].split(", ")
+        # the same key with another value (ledger_subject has only its key: the same row again)
+        values = ", ".join(f"'x{column}'" if name == column not in keys else name for name in names)
+        replace = f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) SELECT {values} FROM {table}"
+        _refused(guarded, replace + f" WHERE ({_KEYS[table]}) = (SELECT {_KEYS[table]} FROM {table} LIMIT 1)")
+        _refused(guarded, f"REPLACE INTO {table} ({', '.join(names)}) SELECT {values} FROM {table} LIMIT 1")
+    # The checkpoints and redactions refuse it on any connection, not only the application's own.
+    raw = sqlite3.connect(guarded.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        assert raw.execute("PRAGMA recursive_triggers").fetchone() == (0,)
+        for table in NO_REPLACE_KEYS:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                raw.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM {table} LIMIT 1")
+    finally:
+        raw.close()
+    assert _counts(guarded) == before
+    assert guarded.verify().intact
+
+
 def test_triggers_refuse_every_other_change_to_an_entry(guarded: Log) -> None:
     forged = b'{"forged":true}'
     _refused(guarded, "UPDATE ledger_entry SET body = :b WHERE idx = 5", {"b": forged})
@@ -745,6 +868,7 @@ def test_a_fresh_database_has_the_guards(fresh_log: Log) -> None:
                 connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
             )
             expected = {f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
+            expected |= {f"{t}_no_replace" for t in NO_REPLACE_KEYS}
         else:
             names = set(
                 connection.execute(

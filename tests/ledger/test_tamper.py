@@ -9,6 +9,7 @@ off as an administrator could (helpers.tampering). The log: 200 entries in six c
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from typer.testing import CliRunner
 
 from custodes.cli import app
 from custodes.ledger import merkle
-from custodes.ledger.note import Signer, format_checkpoint, generate_signer_key
+from custodes.ledger import service as ledger
+from custodes.ledger.note import Signer, Verifier, format_checkpoint, generate_signer_key, open_checkpoint
 from custodes.ledger.schemas import FaultKind
 from tests.ledger.helpers import Log, cli_env, forged_body, leaf_of, open_log, row, tampering
 
@@ -329,6 +331,76 @@ def test_latest_checkpoint_swapped_for_an_older_one(log: Log) -> None:
     assert_fault(log, FaultKind.CHECKPOINT_ROLLED_BACK, 100)
     log.settings.witness_file.unlink()  # the order of the stored checkpoints alone shows it
     assert_fault(log, FaultKind.CHECKPOINT_ROLLED_BACK, 100)
+
+
+def test_each_checkpoint_names_the_one_before_it(log: Log) -> None:
+    with tampering(log.url) as connection:
+        stored = checkpoints(connection)
+    verifier = Verifier(ledger.verifier_key(log.settings))
+    assert open_checkpoint(stored[0]["note"], verifier).extensions == ()
+    for before, after in itertools.pairwise(stored):
+        root = base64.b64encode(bytes(before["root"])).decode()
+        named = f"previous-checkpoint {before['size']} {root}"
+        assert open_checkpoint(after["note"], verifier).extensions == (named,)
+
+
+@pytest.mark.parametrize(("seq", "size"), [(1, 31), (2, 100), (3, 160)])
+def test_a_checkpoint_deleted_from_the_middle(log: Log, seq: int, size: int) -> None:
+    """The next checkpoint names it (a signed extension line), so its absence is seen (it was not)."""
+    with tampering(log.url) as connection:
+        connection.execute(text("DELETE FROM ledger_checkpoint WHERE seq = :s"), {"s": seq})
+    assert_fault(log, FaultKind.CHECKPOINT_ROLLED_BACK, size)
+    assert f"follows a checkpoint of size {size}" in str(log.verify().fault)
+
+
+def test_checkpoints_that_name_no_previous_one_are_accepted(log: Log) -> None:
+    """Checkpoints issued before the extension line existed have none: still valid."""
+    signer = ledger.load_signer(log.settings)
+    with tampering(log.url) as connection:
+        for cp in checkpoints(connection)[:3]:
+            plain = signer.sign(format_checkpoint(log.settings.ledger_origin, cp["size"], bytes(cp["root"])))
+            connection.execute(
+                text("UPDATE ledger_checkpoint SET note = :n WHERE seq = :s"), {"n": plain, "s": cp["seq"]}
+            )
+    assert_intact(log)
+    with tampering(log.url) as connection:  # without the line, a deletion there goes unseen
+        connection.execute(text("DELETE FROM ledger_checkpoint WHERE seq = 2"))
+    assert_intact(log)
+
+
+def test_a_malformed_previous_checkpoint_line(log: Log) -> None:
+    signer = ledger.load_signer(log.settings)
+    with tampering(log.url) as connection:
+        cp = checkpoints(connection)[1]
+        note = signer.sign(
+            format_checkpoint(
+                log.settings.ledger_origin, 100, bytes(cp["root"]), ["previous-checkpoint 31 xx"]
+            )
+        )
+        connection.execute(text("UPDATE ledger_checkpoint SET note = :n WHERE seq = 2"), {"n": note})
+    assert_fault(log, FaultKind.CHECKPOINT_INCONSISTENT, 100, cli=False)
+
+
+def test_verify_offline_checks_the_checkpoint_named_before(log: Log) -> None:
+    """The auditor holds one checkpoint: the one it names before it must match the export at that size."""
+    lines = log.lines()
+    key = ledger.verifier_key(log.settings)
+    signer = ledger.load_signer(log.settings)
+    with tampering(log.url) as connection:
+        stored = checkpoints(connection)
+    latest = ledger.verify_offline(lines, stored[-1]["note"], key)
+    assert latest.intact, latest.fault
+    root_200 = bytes(stored[-1]["root"])
+    for named_size, named_root in ((160, bytes(stored[1]["root"])), (100, bytes(32)), (0, root_200)):
+        extension = f"previous-checkpoint {named_size} {base64.b64encode(named_root).decode()}"
+        note = signer.sign(format_checkpoint(log.settings.ledger_origin, SIZE, root_200, [extension]))
+        report = ledger.verify_offline(lines, note, key)
+        assert report.fault is not None
+        assert (report.fault.kind, report.fault.index) == (FaultKind.CHECKPOINT_INCONSISTENT, named_size)
+    for named_size, named_root in ((160, bytes(stored[2]["root"])), (0, merkle.EMPTY_ROOT), (SIZE, root_200)):
+        extension = f"previous-checkpoint {named_size} {base64.b64encode(named_root).decode()}"
+        note = signer.sign(format_checkpoint(log.settings.ledger_origin, SIZE, root_200, [extension]))
+        assert ledger.verify_offline(lines, note, key).intact
 
 
 def test_latest_checkpoint_removed_is_caught_by_the_witness_file(log: Log) -> None:

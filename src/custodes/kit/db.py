@@ -46,6 +46,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+READ_ONLY = "custodes_read_only"
+"""Execution option of a read-only unit of work (`transaction(..., read_only=True)`)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with durable, serialised writes on SQLite (WAL, full sync, BEGIN IMMEDIATE)."""
     if url.startswith("sqlite"):
@@ -53,7 +57,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")  # a write in it is refused, as on SQLite
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -65,12 +78,23 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted content (a redacted ledger entry's bytes, erased records) is overwritten with zeros, not
+        # left in free pages. Debian's build has this on; SQLite's own default is off.
+        cursor.execute("PRAGMA secure_delete=ON")
+        # INSERT OR REPLACE deletes the row whose key it clashes with; only with this on do that row's
+        # DELETE triggers fire, so the ledger's append-only triggers refuse it (at no cost to other writes).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: ledger appends read the tree size and then write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            # Deferred: no write lock, so writers are not held up. In WAL mode the first read starts a
+            # snapshot that the whole transaction sees (a write in it fails once another has committed).
+            connection.exec_driver_sql("BEGIN")
+        else:
+            # Take the write lock up front: ledger appends read the tree size and then write.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
@@ -79,9 +103,14 @@ def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> 
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit if the block succeeds, roll back if it raises."""
-    with factory() as session:
+def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit if the block succeeds, roll back if it raises.
+
+    `read_only`: for long reads (exports, verification, proofs) that must not hold up writers: a deferred
+    BEGIN on SQLite instead of BEGIN IMMEDIATE (which holds the write lock to the end), and a READ ONLY
+    transaction on PostgreSQL. Nothing may be written in it: record afterwards, in a unit of work of its own.
+    """
+    with factory(execution_options={READ_ONLY: True} if read_only else {}) as session:
         try:
             yield session
             session.commit()

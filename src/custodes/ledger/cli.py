@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
 from custodes.context import CLI_ACTOR, console, fail, key_or_file, settings, unit_of_work
+from custodes.database import Database
+from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op, VerifyReport
 from custodes.settings import Settings
@@ -19,6 +23,18 @@ from custodes.settings import Settings
 app = typer.Typer(
     help="The evidential audit trail: verify, checkpoints, proofs, export.", no_args_is_help=True
 )
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only unit of work (`transaction(read_only=True)`): exports, verification and proofs can run
+    for minutes, and must not hold SQLite's write lock (every writer waited, then failed after 30 s)."""
+    database = Database.open(settings())
+    try:
+        with transaction(database.factory, read_only=True) as session:
+            yield session
+    finally:
+        database.close()
 
 
 def _describe(report: VerifyReport) -> str:
@@ -39,13 +55,14 @@ def verify(
 ) -> None:
     """Recompute every leaf and the tree; check every checkpoint. Exit 1 naming the first bad index."""
     current = settings()
-    with unit_of_work(checkpoint=False) as session:
+    with reading() as session:
         try:
             report = _verify(session, current, as_json, key_or_file(public_key) if public_key else None)
         except OSError as error:
             fail(f"cannot read {error.filename}: {error.strerror}", 2)
         except ledger.LedgerError as error:
             fail(str(error), 2)
+    with unit_of_work(checkpoint=False) as session:  # the record of the run: a short write of its own
         ledger.record_verification(session, report, CLI_ACTOR)
     console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
     if not report.intact:
@@ -77,7 +94,7 @@ def checkpoint(
 ) -> None:
     """Print the latest (or a freshly issued) checkpoint as signed-note text."""
     current = settings()
-    with unit_of_work(checkpoint=False) as session:
+    with unit_of_work(checkpoint=False) if new else reading() as session:
         if new:
             ledger.record(
                 session,
@@ -100,7 +117,10 @@ def checkpoint(
 @app.command("public-key")
 def public_key() -> None:
     """Print the verifier key (signed-note convention: name+keyid+base64 key)."""
-    print(ledger.verifier_key(settings()))
+    try:
+        print(ledger.verifier_key(settings()))
+    except ledger.LedgerError as error:
+        fail(str(error))
 
 
 @app.command()
@@ -112,7 +132,7 @@ def export(
 ) -> None:
     """Print the entries' exact bytes, one per line, in index order."""
     out = sys.stdout.buffer
-    with unit_of_work(checkpoint=False) as session:
+    with reading() as session:
         for line in ledger.export_lines(session, start, end):
             out.write(line + b"\n")
     out.flush()
@@ -124,7 +144,7 @@ def prove_inclusion(
     size: Annotated[int | None, typer.Option("--size", help="Tree size (default: current).")] = None,
 ) -> None:
     """RFC 9162 inclusion proof for one entry, as JSON."""
-    with unit_of_work(checkpoint=False) as session:
+    with reading() as session:
         try:
             proof = ledger.prove_inclusion(session, index, size)
         except ledger.LedgerError as error:
@@ -135,7 +155,7 @@ def prove_inclusion(
 @app.command("prove-consistency")
 def prove_consistency(old_size: int, new_size: Annotated[int | None, typer.Argument()] = None) -> None:
     """RFC 9162 consistency proof between two tree sizes, as JSON."""
-    with unit_of_work(checkpoint=False) as session:
+    with reading() as session:
         try:
             proof = ledger.prove_consistency(session, old_size, new_size)
         except ledger.LedgerError as error:

@@ -145,6 +145,28 @@ def sqlite_append_only_ddl() -> list[str]:
     return ddl
 
 
+# SQLite's INSERT OR REPLACE removes a row whose key it clashes with without firing its DELETE triggers,
+# unless `recursive_triggers` is on: every connection Custodes makes turns it on (kit.db), so the triggers
+# above refuse it there at no cost to appends. The tables written once per checkpoint or redaction also
+# refuse a clashing row on any connection, with a BEFORE INSERT trigger (migration 0018); the per-entry
+# tables do not, since a trigger per inserted row cost appends 12–47% (measured), and a connection made
+# outside Custodes can drop triggers anyway (verify then finds the change). PostgreSQL has no REPLACE: its
+# INSERT … ON CONFLICT DO UPDATE fires the UPDATE trigger.
+NO_REPLACE_KEYS = {"ledger_checkpoint": ("seq",), "ledger_redaction": ("idx",)}
+
+
+def sqlite_no_replace_ddl() -> list[str]:
+    ddl = []
+    for table, key in NO_REPLACE_KEYS.items():
+        clash = " AND ".join(f"old_row.{column} = NEW.{column}" for column in key)
+        ddl.append(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "  # noqa: S608 - fixed names
+            f"WHEN EXISTS (SELECT 1 FROM {table} old_row WHERE {clash}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        )
+    return ddl
+
+
 def postgresql_append_only_ddl() -> list[str]:
     ddl = [
         f"""

@@ -6,10 +6,13 @@ commit together or not at all, and the tree-size lock is held only for the momen
 
 from __future__ import annotations
 
+import base64
+import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -153,10 +156,12 @@ def _checkpoint_if_due(
     then never starve the background checkpointer of the lock (which it did on SQLite, benchmarked).
     """
     latest = _Queries(connection).rows(
-        "SELECT size, issued_at FROM ledger_checkpoint ORDER BY seq DESC LIMIT 1"
+        "SELECT size, issued_at, root FROM ledger_checkpoint ORDER BY seq DESC LIMIT 1"
     )
+    previous: tuple[str, ...] = ()
     if latest:
-        size, issued = latest[0]
+        size, issued, root = latest[0]
+        previous = (_previous_line(size, bytes(root)),)
         issued = datetime.fromisoformat(issued) if isinstance(issued, str) else issued
         age = (utcnow() - issued.replace(tzinfo=issued.tzinfo or UTC)).total_seconds()
         if (
@@ -165,7 +170,9 @@ def _checkpoint_if_due(
         ):
             return
     now = utcnow()
-    note = _signer(settings).sign(format_checkpoint(settings.ledger_origin, frontier.size, frontier.root()))
+    note = _signer(settings).sign(
+        format_checkpoint(settings.ledger_origin, frontier.size, frontier.root(), previous)
+    )
     stored_at: Any = now if connection.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
     connection.exec_driver_sql(
         _insert_sql(connection, "ledger_checkpoint", ("size", "root", "note", "issued_at")),
@@ -186,6 +193,11 @@ def _signer(settings: Settings) -> Signer:
 
 @event.listens_for(Session, "before_commit")
 def _append_pending_on_commit(session: Session) -> None:
+    """Flush the business change first (a no-op when there is none), then append: its row locks are then
+    waited for before the ledger's lock is taken (PostgreSQL), never while holding it, which deadlocked two
+    committers and queued every append behind any row-lock wait. Entries drafted by flush hooks are
+    appended too: the queue is read after the flush."""
+    session.flush()
     if session.info.get(_PENDING):
         flush_pending(session)
 
@@ -198,7 +210,10 @@ def _after_commit(session: Session) -> None:
         _frontier_cache[url] = frontier.copy()
     witness = session.info.pop(_WITNESS, None)
     if witness is not None:
-        _write_witness(*witness)
+        try:
+            _write_witness(*witness)
+        except Exception:  # the change has committed: say so in the log, never fail the caller now
+            log.exception("witness_write_failed", path=str(witness[0]), size=witness[1])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -495,8 +510,16 @@ def ensure_signing_key(settings: Settings) -> bool:
 
 
 def load_signer(settings: Settings) -> Signer:
+    """The signing key, refused if users other than its owner may read or change the file: whoever can read
+    it can sign checkpoints for a rewritten log."""
     path = settings.resolved_signing_key_file
     try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise LedgerError(
+                f"the ledger signing key {path} is open to other users (permissions {mode & 0o777:o}): "
+                f"only its owner may read it; run `chmod 600 {path}`"
+            )
         return Signer(path.read_text().strip())
     except FileNotFoundError:
         raise LedgerError(f"no ledger signing key at {path}: run `custodes init`") from None
@@ -539,7 +562,8 @@ def issue_checkpoint(
     if only_if_grown and latest is not None and latest.size >= tree_size:
         return None
     root = root_at(session, tree_size)
-    note = load_signer(settings).sign(format_checkpoint(settings.ledger_origin, tree_size, root))
+    previous = () if latest is None else (_previous_line(latest.size, latest.root),)
+    note = load_signer(settings).sign(format_checkpoint(settings.ledger_origin, tree_size, root, previous))
     row = LedgerCheckpoint(size=tree_size, root=root, note=note, issued_at=utcnow())
     session.add(row)
     session.flush()
@@ -547,18 +571,66 @@ def issue_checkpoint(
     return _info(row)
 
 
+# Each checkpoint names the one before it in an extension line (C2SP tlog-checkpoint allows extension lines
+# after the root hash; they are signed with the rest), so a checkpoint deleted from the middle of the
+# sequence is noticed: the next one names it. Checkpoints issued before this line existed have none.
+_PREVIOUS = "previous-checkpoint"
+
+
+def _previous_line(size: int, root: bytes) -> str:
+    return f"{_PREVIOUS} {size} {base64.b64encode(root).decode('ascii')}"
+
+
+def _named_previous(checkpoint: Checkpoint) -> tuple[int, bytes] | None:
+    """(size, root) of the checkpoint this one says came before it; None if it names none.
+
+    Raises NoteError if the line is malformed."""
+    for line in checkpoint.extensions:
+        name, _, value = line.partition(" ")
+        if name != _PREVIOUS:
+            continue
+        size_text, _, root_text = value.partition(" ")
+        try:
+            root = base64.b64decode(root_text, validate=True)
+        except ValueError:
+            root = b""
+        if not size_text.isdigit() or len(root) != 32 or _previous_line(int(size_text), root) != line:
+            raise NoteError(f"malformed {_PREVIOUS} line: {line!r}")
+        return int(size_text), root
+    return None
+
+
 def _write_witness(path: Path, tree_size: int, note: str) -> None:
-    """Keep the newest checkpoint outside the database (atomic replace, fsync)."""
-    current = _read_witness_size(path)
-    if current is not None and current > tree_size:
-        return
+    """Keep the newest checkpoint outside the database: written to a temporary file of its own, fsynced,
+    then renamed over it. Writers take turns (an fcntl lock beside it) and each re-reads the size under the
+    lock, so an older checkpoint never replaces a newer one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(note)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the lock file is closed
+        current = _read_witness_size(path)
+        if current is not None and current > tree_size:
+            return
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            os.fchmod(handle, 0o644)  # a signed checkpoint is public, as before (mkstemp makes 0600)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(note)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _read_witness_size(path: Path) -> int | None:
@@ -1055,24 +1127,19 @@ def _scan_chunk(connection: Connection, start: int, end: int, wanted: list[int])
     scan = _Scan(expected=start)
     chunk = _Chunk(start, end)
     stored = _stored_nodes_within(connection, start, end)
-    redactions = set(
-        connection.execute(
-            select(LedgerRedaction.idx).where(LedgerRedaction.idx >= start, LedgerRedaction.idx < end)
-        ).scalars()
-    )
     frontier, sha256 = _Frontier(), hashlib.sha256
     completed: list[tuple[int, int, bytes]] = []
     for rows in _stream(connection, _scan_sql(connection, start, end), "custodes_scan"):
         position = scan.expected
         leaves = []
-        for idx, body, leaf, head, tail, people in rows:
+        for idx, body, leaf, head, tail, people, authorised in rows:
             if idx != position:
                 scan.fail(
                     FaultKind.LEAF_MISSING, position, f"entry {position} is missing (next stored is {idx})"
                 )
             if body is None:
                 scan.redacted += 1
-                if idx not in redactions:
+                if not authorised:
                     scan.fail(
                         FaultKind.LEAF_ALTERED, idx, f"entry {idx} has no bytes and no redaction record"
                     )
@@ -1160,11 +1227,19 @@ _EXPECTED_SQL = {
 }
 
 
+# Whether a cleared entry has its redaction row, read in the scan's own statement: on PostgreSQL each
+# statement sees what committed before it, so a disposal committing between two statements made a
+# legitimately redacted entry look wiped. Evaluated only for cleared entries.
+_AUTHORISED_SQL = (
+    "CASE WHEN body IS NULL THEN EXISTS (SELECT 1 FROM ledger_redaction r WHERE r.idx = e.idx) END"
+)
+
+
 def _scan_sql(connection: Connection, start: int, end: int) -> str:
     head, tail, people = _EXPECTED_SQL[connection.dialect.name]
     return (
-        f"SELECT idx, body, leaf_hash, {head}, {tail}, {people} FROM ledger_entry e"  # noqa: S608 - fixed SQL
-        f" WHERE idx >= {int(start)} AND idx < {int(end)} ORDER BY idx"
+        f"SELECT idx, body, leaf_hash, {head}, {tail}, {people}, {_AUTHORISED_SQL}"  # noqa: S608 - fixed SQL
+        f" FROM ledger_entry e WHERE idx >= {int(start)} AND idx < {int(end)} ORDER BY idx"
     )
 
 
@@ -1256,13 +1331,17 @@ def _check_checkpoints(
     origin: str,
 ) -> None:
     previous = 0
+    stored: set[tuple[int, bytes]] = set()  # (size, root) of the checkpoints before this one
     for cp in checkpoints:
         try:
             opened = open_signed_checkpoint(cp.note, verifier)
         except NoteError as error:
             scan.fail(FaultKind.CHECKPOINT_SIGNATURE_INVALID, cp.size, f"checkpoint {cp.seq}: {error}")
             previous = max(previous, cp.size)  # it is present, only forged: not a rolled-back database
+            stored.add((cp.size, cp.root))
             continue
+        _check_previous_named(scan, opened, stored, f"checkpoint {cp.seq}")
+        stored.add((cp.size, cp.root))
         if (opened.origin, opened.size, opened.root) != (origin, cp.size, cp.root):
             scan.fail(
                 FaultKind.CHECKPOINT_INCONSISTENT,
@@ -1286,6 +1365,25 @@ def _check_checkpoints(
                 f"outside it (size {witness.size})",
             )
         _check_root(scan, witness, "the checkpoint kept outside the database")
+
+
+def _check_previous_named(
+    scan: _Scan, checkpoint: Checkpoint, stored: set[tuple[int, bytes]], name: str
+) -> None:
+    """The checkpoint it names as the one before it must be stored before it: else it was deleted."""
+    try:
+        named = _named_previous(checkpoint)
+    except NoteError as error:
+        scan.fail(FaultKind.CHECKPOINT_INCONSISTENT, checkpoint.size, f"{name}: {error}")
+        return
+    if named is not None and named not in stored:
+        size, root = named
+        scan.fail(
+            FaultKind.CHECKPOINT_ROLLED_BACK,
+            size,
+            f"{name} follows a checkpoint of size {size} (root {root.hex()}) that is not stored before it: "
+            "a checkpoint was deleted",
+        )
 
 
 def _check_root(scan: _Scan, checkpoint: Checkpoint, name: str) -> None:
@@ -1316,32 +1414,76 @@ def verify_offline(lines: Iterable[bytes], checkpoint_note: str, public_key: str
     except NoteError as error:
         report.fault = Fault(FaultKind.CHECKPOINT_SIGNATURE_INVALID, 0, str(error))
         return report
+    try:
+        named = _named_previous(checkpoint)
+    except NoteError as error:
+        scan.fail(FaultKind.CHECKPOINT_INCONSISTENT, checkpoint.size, f"the checkpoint: {error}")
+        named = None
+    # The root at the size of the checkpoint it names as the one before it is taken on the way past, by
+    # the test each line already makes (no work added per entry).
+    cut = named[0] if named is not None and named[0] < checkpoint.size else checkpoint.size
+    limit = cut
     tree = merkle.CompactRange()
+    beyond = 0
     for position, raw in enumerate(lines):
         line = raw.rstrip(b"\r\n")
-        if position >= checkpoint.size:
-            break
+        if position >= limit:
+            if position < checkpoint.size:  # at the cut
+                scan.roots[cut] = tree.root()
+                limit = checkpoint.size
+            else:
+                beyond += 1 if line.strip() else 0  # a blank line at the end holds no entry
+                continue
         if line.startswith(b'{"redacted":'):
-            try:
-                leaf = bytes.fromhex(json.loads(line)["redacted"])
-            except (ValueError, KeyError, TypeError):
-                scan.fail(FaultKind.LEAF_ALTERED, position, f"line {position + 1} is not a valid redaction")
+            leaf = _redacted_leaf(line)
+            if leaf is None:
+                scan.fail(
+                    FaultKind.LEAF_ALTERED,
+                    position,
+                    f'line {position + 1} is not a valid redaction: expected {{"redacted":"<leaf hash>"}} '
+                    "with the 32-byte leaf hash as 64 hex digits",
+                )
                 leaf = bytes(32)
             scan.redacted += 1
         else:
             leaf = hashlib.sha256(b"\x00" + line).digest()
             if _body_index(line) != position:
                 _classify_misplaced(scan, position, _body_index(line))
-        tree.append(leaf if len(leaf) == 32 else bytes(32))
+        tree.append(leaf)
         scan.expected = position + 1
     report.size = scan.expected
     report.checkpoints = 1
     report.redacted = scan.redacted
     scan.roots[scan.expected] = report.root = tree.root()
     _check_root(scan, checkpoint, "the checkpoint")
+    if named is not None and named[0] <= scan.expected and scan.roots.get(named[0]) != named[1]:
+        scan.fail(
+            FaultKind.CHECKPOINT_INCONSISTENT,
+            named[0],
+            f"the checkpoint says the one before it had size {named[0]} and root {named[1].hex()}, "
+            "which does not match these entries",
+        )
+    if beyond:
+        scan.fail(
+            FaultKind.EXTRA_LEAF,
+            checkpoint.size,
+            f"{beyond} line(s) beyond the checkpoint's size {checkpoint.size} are not covered by it, from "
+            f"line {checkpoint.size + 1} (entry {checkpoint.size}) on: export with --to {checkpoint.size}, "
+            "or verify against a newer checkpoint",
+        )
     report.fault = scan.fault
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _redacted_leaf(line: bytes) -> bytes | None:
+    """The leaf hash a redacted entry's line gives, None unless it is exactly `{"redacted":"<64 hex>"}`."""
+    try:
+        value = json.loads(line)
+        leaf = bytes.fromhex(value["redacted"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return leaf if len(leaf) == 32 and value.keys() == {"redacted"} else None
 
 
 # --------------------------------------------------------------------------- the checkpointer
