@@ -11,9 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.disclosure import rules
+from custodes.disclosure import service as disclosure
+from custodes.disclosure import web as disclosure_web
 from custodes.identity import service as identity
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
 from tests.conftest import PASSWORD, log_in
-from tests.disclosure.world import make_world
+from tests.disclosure.world import make_world, principal, scheme_request
 
 
 @pytest.fixture
@@ -45,3 +49,68 @@ def test_the_checks_page_spells_out_k10_and_keeps_capitals(client: TestClient, w
     assert "A JAPAN consideration is not recorded" in page and "A japan" not in page
     assert "only for the K10 purposes" in page and "k10" not in page
     assert "IOPC recommendation to Kent Police, June 2023" in page
+
+
+# ------------------------------------------------------------------ 1: the authoriser sees the grounds
+
+
+def _submitted(db: Session, **changes: object) -> int:
+    officer = principal("S1001")
+    disclosure_id = disclosure.create_draft(db, scheme_request(**changes), officer)
+    disclosure.submit(db, disclosure_id, officer)
+    db.commit()
+    return disclosure_id
+
+
+def test_the_authoriser_sees_grounds_risk_and_japan_before_deciding(
+    client: TestClient, world: Session
+) -> None:
+    disclosure_id = _submitted(world, name_justification="Members must know whom to look out for")
+    log_in(client, "S1002")
+    page = _text(client.get(f"/disclosures/{disclosure_id}").text)
+    assert "Awaiting authorisation" in page
+    assert "Grounds" in page and "INT-5" in page and "B2" in page
+    assert (
+        "Risk assessment" in page
+        and "Confrontation in store" in page
+        and "Members told not to approach" in page
+    )
+    assert "JAPAN decision record" in page and "Photo only, members only" in page
+    assert "Members must know whom to look out for" in page and "Scheme exclusion notice" in page
+    # The finding is shown at the panel it concerns, not only in the summary at the top.
+    html = client.get(f"/disclosures/{disclosure_id}").text
+    slot = html.split('data-where="authorisation"')[1].split("</div>")[0]
+    assert "AUTHORISATION_MISSING" in slot
+    ledger.flush_pending(world)
+    seen = ledger.search(world, EntryFilter(op="consultation", object_type="disclosure", actor="staff:S1002"))
+    assert seen and seen[-1].subjects == ["N2001"]
+
+
+def test_a_missing_risk_plan_is_shown_in_the_risk_panel(client: TestClient, world: Session) -> None:
+    request = scheme_request(risk_assessment={"risks": "Confrontation", "plan": None})
+    disclosure_id = disclosure.create_draft(world, request, principal("S1001"))
+    world.commit()
+    log_in(client, "S1001")
+    html = client.get(f"/disclosures/{disclosure_id}").text
+    slot = html.split('data-where="risk_assessment"')[1].split("</div>")[0]
+    assert "RISK_ASSESSMENT_MISSING" in slot
+
+
+def test_the_authority_document_is_offered_for_decision_marked_not_released(
+    client: TestClient, world: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed: list[str] = []
+    monkeypatch.setattr(disclosure_web, "html_to_pdf", lambda html: printed.append(html) or b"%PDF-fake")
+    disclosure_id = _submitted(world)
+    log_in(client, "S1002")
+    page = client.get(f"/disclosures/{disclosure_id}").text
+    assert f'href="/disclosures/{disclosure_id}/authority.pdf"' in page
+    response = client.get(f"/disclosures/{disclosure_id}/authority.pdf")
+    assert response.status_code == 200
+    assert "for decision, not released" in printed[-1] and "FOR DECISION · NOT RELEASED" in printed[-1]
+    assert "INT-5" in printed[-1] and "Photo only, members only" in printed[-1]
+    disclosure.authorise(world, disclosure_id, principal("S1002"))
+    disclosure.release(world, disclosure_id, principal("S1002"))
+    world.commit()
+    client.get(f"/disclosures/{disclosure_id}/authority.pdf")
+    assert "NOT RELEASED" not in printed[-1] and "not released" not in printed[-1]

@@ -471,6 +471,7 @@ def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
         can_hold=principal.can(Permission.RETENTION_MANAGE),
+        japan_questions=JAPAN_QUESTIONS,
         today=london_day(utcnow()),
         now=utcnow(),
     )
@@ -745,9 +746,14 @@ def document_pdf(request: Request, db: Db, principal: Anyone, disclosure_id: int
     detail = _case(db, disclosure_id, principal, f"printing the {title.lower()}")
     if detail.request is None:
         raise HTTPException(404, "This record's personal data was erased at the end of its retention.")
+    if document == "authority" and detail.summary.released_at is None:
+        # Offered from submission so the authoriser can read the grounds; marked so it is never taken for
+        # the authority of a released disclosure.
+        title = "Authority to release: for decision, not released"
     html = environment.get_template(template).render(
         d=detail,
         title=title,
+        not_released=document == "authority" and detail.summary.released_at is None,
         generated=utcnow(),
         principal=principal,
         force_name=request.app.state.settings.force_name,
