@@ -16,7 +16,7 @@ from custodes.disclosure import web as disclosure_web
 from custodes.identity import service as identity
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, log_in, post_form
 from tests.disclosure.world import make_world, principal, scheme_request
 
 
@@ -114,3 +114,62 @@ def test_the_authority_document_is_offered_for_decision_marked_not_released(
     world.commit()
     client.get(f"/disclosures/{disclosure_id}/authority.pdf")
     assert "NOT RELEASED" not in printed[-1] and "not released" not in printed[-1]
+
+
+# --------------------------------------------------------------------------- 3: errors at their fields
+
+
+def test_refusing_with_no_reasons_is_an_error_at_the_reasons_field(
+    client: TestClient, world: Session
+) -> None:
+    disclosure_id = _submitted(world)
+    log_in(client, "S1002")
+    response = post_form(client, f"/disclosures/{disclosure_id}/refuse", {"reasons": "  "})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    html = response.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in html and 'role="status"' not in html
+    assert (
+        'id="reasons" name="reasons"' in html
+        and 'aria-invalid="true" aria-describedby="reasons-error"' in html
+    )
+    assert 'id="reasons-error"' in html and "Give the reasons for refusing" in html
+    assert disclosure.view(world, disclosure_id, principal("S1004"), "t").summary.status == "submitted"
+
+
+def test_a_bad_undertaking_date_is_shown_at_its_field_and_kept(client: TestClient, world: Session) -> None:
+    disclosure_id = _submitted(world)
+    disclosure.authorise(world, disclosure_id, principal("S1002"))
+    world.commit()
+    log_in(client, "S1002")
+    response = post_form(
+        client, f"/disclosures/{disclosure_id}/release", {"undertaking-M-0001": "31/02/2026"}
+    )
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    html = response.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in html and "&#39;31/02/2026&#39; is not a date" in html
+    assert 'href="#undertaking-M-0001"' in html
+    assert disclosure.view(world, disclosure_id, principal("S1004"), "t").summary.status == "authorised"
+
+
+def test_a_refused_submission_shows_the_wizard_with_the_reason_as_an_error(
+    client: TestClient, world: Session
+) -> None:
+    disclosure_id = disclosure.create_draft(world, scheme_request(rationale=None), principal("S1001"))
+    world.commit()
+    log_in(client, "S1001")
+    response = post_form(client, f"/disclosures/{disclosure_id}/submit")
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    text = _text(response.text)  # type: ignore[attr-defined]
+    assert 'role="alert"' in response.text and "Saved, but not submitted" in text  # type: ignore[attr-defined]
+    assert "Cannot submit" in text and "RATIONALE_MISSING" in text
+
+
+def test_retention_with_a_non_number_is_an_error_at_its_field(client: TestClient, world: Session) -> None:
+    log_in(client, "S1004")
+    rule = disclosure.retention_rules(world)[0]
+    response = post_form(client, f"/retention/{rule.record_type}", {"keep_days": "six", "basis": "MoPI"})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    html = response.text  # type: ignore[attr-defined]
+    field = f"keep_days-{rule.record_type}"
+    assert 'role="alert"' in html and f'aria-describedby="{field}-error"' in html
+    assert "give a whole number of days" in html and 'value="six"' in html and 'value="MoPI"' in html

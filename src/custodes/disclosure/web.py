@@ -314,6 +314,7 @@ def _wizard(
     result: CheckResult | None,
     problems: list[str],
     status: int = 200,
+    problems_heading: str = "",
 ) -> Any:
     members = []
     if document.get("scheme"):
@@ -327,6 +328,7 @@ def _wizard(
         doc=document,
         result=result,
         problems=problems,
+        problems_heading=problems_heading,
         members=members,
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
@@ -373,7 +375,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     except disclosure.DisclosureError as error:
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
-        return submit_request(db, principal, disclosure_id)
+        return submit_request(request, db, principal, disclosure_id)
     if isinstance(adding, str) and adding in GROUPS:
         if added:
             return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{adding}-end", status_code=303)
@@ -410,11 +412,27 @@ def live_findings(db: Db, principal: Requester, disclosure_id: int, form: Posted
 
 
 @router.post("/disclosures/{disclosure_id}/submit")
-def submit_request(db: Db, principal: Requester, disclosure_id: int) -> Any:
+def submit_request(request: Request, db: Db, principal: Requester, disclosure_id: int) -> Any:
     try:
         disclosure.submit(db, disclosure_id, principal)
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}/edit", str(error))
+        detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
+        if not _editable(detail, principal):
+            return _case_page(request, db, principal, disclosure_id, {"": str(error)})
+        result = error.result or detail.result
+        document = _document(detail)
+        heading = "Saved, but not submitted:"
+        return _wizard(
+            request,
+            db,
+            principal,
+            disclosure_id,
+            document,
+            result,
+            [str(error)],
+            400,
+            problems_heading=heading,
+        )
     return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
 
@@ -457,10 +475,25 @@ def _case(db: Db, disclosure_id: int, principal: Principal, why: str) -> Disclos
 
 @router.get("/disclosures/{disclosure_id}")
 def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -> Any:
+    return _case_page(request, db, principal, disclosure_id)
+
+
+def _case_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    disclosure_id: int,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
+    """The case page; after a refused action, again with the error at its field (400) and what was typed."""
     detail = _case(db, disclosure_id, principal, "disclosure case page")
     return render(
         request,
         "disclosure/case.html",
+        status_code=400 if errors else 200,
+        errors=errors or {},
+        values=values or {},
         title=detail.summary.label,
         d=detail,
         status_titles=STATUS_TITLES,
@@ -494,74 +527,149 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
 
 @router.post("/disclosures/{disclosure_id}/authorise")
 def authorise(
-    db: Db, principal: Authoriser, disclosure_id: int, note: Annotated[str, Form(max_length=4000)] = ""
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     return _step(
-        disclosure_id, "Authorised.", lambda: disclosure.authorise(db, disclosure_id, principal, note)
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Authorised.",
+        lambda: disclosure.authorise(db, disclosure_id, principal, note),
+        values={"note": note},
     )
 
 
 @router.post("/disclosures/{disclosure_id}/refuse")
 def refuse(
-    db: Db, principal: Authoriser, disclosure_id: int, reasons: Annotated[str, Form(max_length=4000)] = ""
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reasons: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         "Refused; the officer can see your reasons.",
         lambda: disclosure.refuse(db, disclosure_id, principal, reasons),
+        field="" if reasons.strip() else "reasons",
+        values={"reasons": reasons},
     )
 
 
 @router.post("/disclosures/{disclosure_id}/release")
-def release(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+def release(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     undertakings: dict[str, date] = {}
-    for key, value in form.items():
-        if key.startswith("undertaking-") and isinstance(value, str) and value.strip():
+    typed = {
+        key: value for key, value in form.items() if key.startswith("undertaking-") and isinstance(value, str)
+    }
+    errors = {}
+    for key, value in typed.items():
+        if value.strip():
             try:
                 undertakings[key.removeprefix("undertaking-")] = date.fromisoformat(value.strip())
             except ValueError:
-                return done_redirect(
-                    f"/disclosures/{disclosure_id}", f"Undertaking date {value!r} is not a date."
-                )
+                errors[key] = f"Undertaking signed on: {value!r} is not a date. Give the day it was signed."
+    if errors:
+        return _case_page(request, db, principal, disclosure_id, errors, typed)
     try:
         reference = disclosure.release(db, disclosure_id, principal, undertakings)
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+        return _case_page(request, db, principal, disclosure_id, {"": str(error)}, typed)
     return done_redirect(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
 
 
 @router.post("/disclosures/{disclosure_id}/receipt")
 def receipt(
-    db: Db, principal: Requester, disclosure_id: int, recipient: Annotated[str, Form(max_length=64)] = ""
+    request: Request,
+    db: Db,
+    principal: Requester,
+    disclosure_id: int,
+    recipient: Annotated[str, Form(max_length=64)] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         f"Receipt by {recipient} recorded.",
         lambda: disclosure.record_receipt(db, disclosure_id, recipient, principal),
     )
 
 
-def _step(disclosure_id: int, message: str, action: Any) -> RedirectResponse:
+def _step(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    disclosure_id: int,
+    message: str,
+    action: Any,
+    field: str = "",
+    values: dict[str, str] | None = None,
+) -> Any:
+    """Do a case-page action: the "done" banner if it worked; if the service refused it, the case page
+    again (400) with the reason at `field` (or at the top) and what was typed kept."""
     try:
         action()
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+        try:
+            return _case_page(request, db, principal, disclosure_id, {field: str(error)}, values)
+        except HTTPException:  # not theirs to see: the reason alone, on the error page
+            raise HTTPException(400, str(error)) from None
     return done_redirect(f"/disclosures/{disclosure_id}", message)
 
 
 # --------------------------------------------------------------------------- completing an emergency record
 
 
-def _completion_page(request: Request, db: Db, detail: DisclosureDetail, status: int = 200) -> Any:
+def _completion_page(
+    request: Request,
+    db: Db,
+    detail: DisclosureDetail,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    doc: dict[str, Any] | None = None,
+) -> Any:
+    """The completion form; after a refused save, again with each error at its field and what was typed."""
     return render(
         request,
         "disclosure/complete.html",
         status_code=status,
         title=f"Complete {detail.summary.label}",
         d=detail,
-        doc=_document(detail),
+        doc=doc if doc is not None else _document(detail),
+        errors=errors or {},
         **_choices(db),
     )
+
+
+def _field_id(problem: str) -> str:
+    """The form field a service problem names: `items.0.source.kind: …` → `item-0-source_kind`."""
+    where = problem.partition(": ")[0]
+    parts = where.split(".")
+    if len(parts) >= 3 and parts[0] == "items" and parts[1].isdigit():
+        return f"item-{parts[1]}-{'_'.join(parts[2:])}"
+    return "_".join(parts)
+
+
+def _typed(stored: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The stored record with what the officer typed laid over it, to show the form again as they left it."""
+    shown = dict(stored)
+    shown["items"] = [
+        {**item, **{k: v for k, v in typed.items() if v is not None}}
+        for item, typed in zip(stored.get("items", []), data.get("items", []), strict=True)
+    ]
+    if data.get("lawful_basis"):
+        shown["lawful_basis_typed"] = data["lawful_basis"]
+    shown["rationale_addition"] = data.get("rationale_addition")
+    return shown
 
 
 @router.get("/disclosures/{disclosure_id}/complete")
@@ -617,10 +725,13 @@ def complete(request: Request, db: Db, principal: Requester, disclosure_id: int,
     try:
         result = disclosure.complete_emergency(db, disclosure_id, data, principal)
     except RequestUnreadable as error:
-        problems = "; ".join(_plain(error.problems))
-        return done_redirect(f"/disclosures/{disclosure_id}/complete", f"Not saved: {problems}")
+        errors = {
+            _field_id(problem): plain
+            for problem, plain in zip(error.problems, _plain(error.problems), strict=True)
+        }
+        return _completion_page(request, db, detail, 400, errors, _typed(_document(detail), data))
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}/complete", str(error))
+        return _completion_page(request, db, detail, 400, {"": str(error)}, _typed(_document(detail), data))
     open_codes = result.codes() - {"AUTHORISATION_MISSING"}
     message = "Saved. Findings remain: see below." if open_codes else "Saved. It is ready to be authorised."
     return done_redirect(f"/disclosures/{disclosure_id}/complete", message)
@@ -643,18 +754,27 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
 
 @router.post("/disclosures/{disclosure_id}/review")
 def review(
+    request: Request,
     db: Db,
     principal: Reviewer,
     disclosure_id: int,
     outcome: Annotated[str, Form()] = "",
     reasons: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
+    values = {"review-outcome": outcome, "review-reasons": reasons}
     if outcome not in {o.value for o in ReviewOutcome}:
-        return done_redirect(f"/disclosures/{disclosure_id}", "Choose whether to retain or withdraw.")
+        errors = {"review-outcome": "Outcome: choose whether to retain or withdraw."}
+        return _case_page(request, db, principal, disclosure_id, errors, values)
     chosen = ReviewOutcome(outcome)
     message = "Retained; next review set." if chosen == ReviewOutcome.RETAIN else "Withdrawn; notices issued."
     return _step(
-        disclosure_id, message, lambda: disclosure.review(db, disclosure_id, principal, chosen, reasons)
+        request,
+        db,
+        principal,
+        disclosure_id,
+        message,
+        lambda: disclosure.review(db, disclosure_id, principal, chosen, reasons),
+        values=values,
     )
 
 
@@ -776,11 +896,20 @@ Keeper = Annotated[Principal, Depends(require(Permission.RETENTION_MANAGE))]
 
 @router.get("/retention")
 def retention_page(request: Request, db: Db, principal: Keeper) -> Any:
+    return _retention_page(request, db)
+
+
+def _retention_page(
+    request: Request, db: Db, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> Any:
     today = london_day(utcnow())
     due, held = disclosure.due_for_disposal(db, today)
     return render(
         request,
         "disclosure/retention.html",
+        status_code=400 if errors else 200,
+        errors=errors or {},
+        values=values or {},
         title="Retention",
         rules=disclosure.retention_rules(db),
         due=_summaries_of(db, due),
@@ -795,18 +924,24 @@ def _summaries_of(db: Db, rows: list[Any]) -> list[Any]:
 
 @router.post("/retention/{record_type}")
 def set_retention(
+    request: Request,
     db: Db,
     principal: Keeper,
     record_type: str,
     keep_days: Annotated[str, Form(max_length=10)] = "",
     basis: Annotated[str, Form(max_length=500)] = "",
 ) -> Any:
+    field = f"keep_days-{record_type}"
+    values = {field: keep_days, f"basis-{record_type}": basis}
     try:
-        disclosure.set_retention_rule(db, record_type, int(keep_days), basis, principal.actor)
+        days = int(keep_days.strip())
     except ValueError:
-        return done_redirect("/retention", "Keep for: give a whole number of days.")
+        errors = {field: f"Keep for: give a whole number of days; {keep_days.strip()!r} is not one."}
+        return _retention_page(request, db, errors, values)
+    try:
+        disclosure.set_retention_rule(db, record_type, days, basis, principal.actor)
     except disclosure.DisclosureError as error:
-        return done_redirect("/retention", str(error))
+        return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     return done_redirect(
         "/retention", f"Retention for {record_type.replace('_', ' ')} set to {int(keep_days)} days."
     )
@@ -814,6 +949,7 @@ def set_retention(
 
 @router.post("/disclosures/{disclosure_id}/hold")
 def legal_hold(
+    request: Request,
     db: Db,
     principal: Keeper,
     disclosure_id: int,
@@ -821,7 +957,12 @@ def legal_hold(
     lift: Annotated[str, Form()] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         "Legal hold lifted." if lift else "Legal hold placed.",
         lambda: disclosure.set_legal_hold(db, disclosure_id, None if lift else reason, principal.actor),
+        field="" if lift or reason.strip() else "hold-reason",
+        values={"hold-reason": reason},
     )
