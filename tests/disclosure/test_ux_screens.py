@@ -173,3 +173,30 @@ def test_retention_with_a_non_number_is_an_error_at_its_field(client: TestClient
     field = f"keep_days-{rule.record_type}"
     assert 'role="alert"' in html and f'aria-describedby="{field}-error"' in html
     assert "give a whole number of days" in html and 'value="six"' in html and 'value="MoPI"' in html
+
+
+# --------------------------------------------------------------------------- 4: lawful bases in words
+
+
+def test_lawful_bases_are_offered_and_shown_in_words_and_stored_as_codes(
+    client: TestClient, world: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    log_in(client, "S1001")
+    wizard = client.get(f"/disclosures/{disclosure_id}/edit").text
+    assert '<option value="CDA1998_s115" selected>Crime and Disorder Act 1998, s.115</option>' in wizard
+    assert ">UK GDPR Art. 6(1)(e): public task</option>" in wizard and ">CDA1998_s115<" not in wizard
+    case = _text(client.get(f"/disclosures/{disclosure_id}").text)
+    assert "Crime and Disorder Act 1998, s.115" in case and "CDA1998_s115" not in case
+    stored = disclosure.view(world, disclosure_id, principal("S1001"), "t").request
+    assert stored is not None and stored.lawful_basis == "CDA1998_s115"
+    printed: list[str] = []
+    monkeypatch.setattr(disclosure_web, "html_to_pdf", lambda html: printed.append(html) or b"%PDF-fake")
+    client.get(f"/disclosures/{disclosure_id}/authority.pdf")
+    assert "Crime and Disorder Act 1998, s.115" in printed[-1]
+
+
+def test_an_unknown_configured_basis_is_shown_as_its_code() -> None:
+    assert disclosure_web.basis_title("LOCAL_ACT_s9") == "LOCAL_ACT_s9"
+    assert disclosure_web.basis_title(None) == ""

@@ -61,6 +61,23 @@ async def posted(request: Request) -> FormData:
 Posted = Annotated[FormData, Depends(posted)]
 
 
+# The lawful bases configured by default (identity's `lawful_bases`), in words. The code is what is stored
+# and checked; a code configured locally that is not here is shown as it is.
+LAWFUL_BASIS_TITLES = {
+    "DPA2018_Part3": "Data Protection Act 2018, Part 3 (law enforcement)",
+    "CDA1998_s115": "Crime and Disorder Act 1998, s.115",
+    "common_law": "Common law (policing purposes)",
+    "UKGDPR_6_1_e": "UK GDPR Art. 6(1)(e): public task",
+    "UKGDPR_6_1_d": "UK GDPR Art. 6(1)(d): vital interests",
+    "UKGDPR_6_1_c": "UK GDPR Art. 6(1)(c): legal obligation",
+}
+
+
+def basis_title(code: str | None) -> str:
+    """A lawful basis as staff read it: its words for a known code, else the code itself."""
+    return LAWFUL_BASIS_TITLES.get(code or "", code or "")
+
+
 def _choices(db: Db) -> dict[str, Any]:
     """What the wizard's selects offer."""
     return {
@@ -73,6 +90,7 @@ def _choices(db: Db) -> dict[str, Any]:
         "outcomes": [o.value for o in OffenceOutcome],
         "outcome_kinds": [k.value for k in OutcomeKind],
         "lawful_bases": disclosure.vocabulary(db),
+        "basis_title": basis_title,
         "japan_questions": JAPAN_QUESTIONS,
         "organisations": agreements.list_organisations(db),
         "schemes": agreements.list_schemes(db),
@@ -505,6 +523,7 @@ def _case_page(
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
         can_hold=principal.can(Permission.RETENTION_MANAGE),
         japan_questions=JAPAN_QUESTIONS,
+        basis_title=basis_title,
         today=london_day(utcnow()),
         now=utcnow(),
     )
@@ -880,6 +899,7 @@ def document_pdf(request: Request, db: Db, principal: Anyone, disclosure_id: int
         route_titles=ROUTE_TITLES,
         status_titles=STATUS_TITLES,
         japan_questions=JAPAN_QUESTIONS,
+        basis_title=basis_title,
     )
     name = (detail.summary.reference or f"request-{disclosure_id}").replace("/", "-")
     return Response(
