@@ -200,3 +200,30 @@ def test_lawful_bases_are_offered_and_shown_in_words_and_stored_as_codes(
 def test_an_unknown_configured_basis_is_shown_as_its_code() -> None:
     assert disclosure_web.basis_title("LOCAL_ACT_s9") == "LOCAL_ACT_s9"
     assert disclosure_web.basis_title(None) == ""
+
+
+# --------------------------------------------------------------------------- 11: consequential buttons
+
+
+def test_authorise_and_refuse_are_separate_sections(client: TestClient, world: Session) -> None:
+    disclosure_id = _submitted(world)
+    log_in(client, "S1002")
+    html = client.get(f"/disclosures/{disclosure_id}").text
+    authorise = html.split('<section class="panel" id="authorise">')[1].split("</section>")[0]
+    refuse = html.split('<section class="panel" id="refuse">')[1].split("</section>")[0]
+    assert "<h2>Authorise this disclosure</h2>" in authorise and "Refuse" not in authorise
+    assert "<h2>Or refuse it</h2>" in refuse and ">Authorise<" not in refuse
+
+
+def test_release_shows_what_to_whom_and_under_which_power(client: TestClient, world: Session) -> None:
+    disclosure_id = _submitted(world)
+    disclosure.authorise(world, disclosure_id, principal("S1002"))
+    world.commit()
+    log_in(client, "S1002")
+    html = client.get(f"/disclosures/{disclosure_id}").text
+    section = _text(html.split('<section class="panel" id="release">')[1].split("</section>")[0])
+    summary, button = section.split("Release and issue the reference")[0], "Release and issue the reference"
+    assert button in section
+    assert "You are about to release" in summary and "2 items: photo, offending indication" in summary
+    assert "Corner Shop Ltd" in summary and "M-0001" in summary
+    assert "Crime and Disorder Act 1998, s.115" in summary and "S1002" in summary
