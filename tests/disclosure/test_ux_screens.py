@@ -227,3 +227,27 @@ def test_release_shows_what_to_whom_and_under_which_power(client: TestClient, wo
     assert "You are about to release" in summary and "2 items: photo, offending indication" in summary
     assert "Corner Shop Ltd" in summary and "M-0001" in summary
     assert "Crime and Disorder Act 1998, s.115" in summary and "S1002" in summary
+
+
+# --------------------------------------------------------------------------- 12: emergencies in the queue
+
+
+def test_an_emergency_in_the_queue_shows_its_authorisation_deadline(
+    client: TestClient, world: Session
+) -> None:
+    from tests.disclosure.world import probation_request
+
+    officer = principal("S1001")
+    request = probation_request(
+        route="emergency", rationale="Threat to life: he said he would go to her house."
+    )
+    disclosure_id = disclosure.create_draft(world, request, officer)
+    disclosure.release(world, disclosure_id, officer)
+    world.commit()
+    due = disclosure.view(world, disclosure_id, principal("S1004"), "t").summary.completion_due
+    assert due is not None
+    log_in(client, "S1003")
+    queue = client.get("/disclosures/queue/authorise").text
+    row = queue.split(f'href="/disclosures/{disclosure_id}"')[1].split("</tr>")[0]
+    assert "Emergency — authorise by" in row and "emergency-due" in row
+    assert "Released at once" in _text(row)

@@ -541,6 +541,7 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
         waiting=disclosure.authorisation_queue(db, principal),
         to_release=disclosure.release_queue(db, principal),
         status_titles=STATUS_TITLES,
+        now=utcnow(),
     )
 
 
