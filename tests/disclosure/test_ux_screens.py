@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custodes.agreements import service as agreements
 from custodes.disclosure import rules
 from custodes.disclosure import service as disclosure
 from custodes.disclosure import web as disclosure_web
@@ -251,3 +252,35 @@ def test_an_emergency_in_the_queue_shows_its_authorisation_deadline(
     row = queue.split(f'href="/disclosures/{disclosure_id}"')[1].split("</tr>")[0]
     assert "Emergency — authorise by" in row and "emergency-due" in row
     assert "Released at once" in _text(row)
+
+
+# --------------------------------------------------------------------------- 18: one name for each thing
+
+
+def test_requests_routes_schemes_and_recipients_are_named_the_same_way_everywhere(
+    client: TestClient, world: Session
+) -> None:
+    from tests.disclosure.world import probation_request
+
+    scheme_id = _submitted(world)
+    probation_id = disclosure.create_draft(world, probation_request(), principal("S1001"))
+    disclosure.submit(world, probation_id, principal("S1001"))
+    world.commit()
+    log_in(client, "S1001")
+    wizard_draft = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    assert f"<h1>Request {wizard_draft} " in client.get(f"/disclosures/{wizard_draft}/edit").text
+    mine = _text(client.get("/disclosures").text)
+    assert "Crime-reduction scheme" in mine and "partnership scheme" not in mine
+    assert "Competent authority" in mine
+    client.cookies.clear()
+    log_in(client, "S1003")
+    queue = client.get("/disclosures/queue/authorise").text
+    assert "<th>Reference</th>" in queue and "<th>Case</th>" not in queue
+    row = _text(queue.split(f'href="/disclosures/{probation_id}"')[1].split("</tr>")[0])
+    assert f"Request {probation_id}" in row and "Competent authority" in row
+    client.cookies.clear()
+    log_in(client, "S1002")
+    case = _text(client.get(f"/disclosures/{scheme_id}").text)
+    scheme = agreements.list_schemes(world)[0]
+    assert f"{scheme.name} {scheme.scheme_id}" in case

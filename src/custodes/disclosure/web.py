@@ -73,9 +73,26 @@ LAWFUL_BASIS_TITLES = {
 }
 
 
+def route_title(route: Route | str) -> str:
+    """A route's name in a list, as the request form names it: "Crime-reduction scheme", "One-off share"."""
+    return ROUTE_TITLES[Route(route)].split(" (")[0].split(":")[0]
+
+
 def basis_title(code: str | None) -> str:
     """A lawful basis as staff read it: its words for a known code, else the code itself."""
     return LAWFUL_BASIS_TITLES.get(code or "", code or "")
+
+
+def _names(db: Db) -> dict[str, Any]:
+    """What lists and the case page need to show names beside codes: partner organisations (not personal
+    data; scheme members, who may be individuals, are named on the case page, within its consultation),
+    schemes and agreements."""
+    return {
+        "route_title": route_title,
+        "recipient_names": {o.org_id: o.name for o in agreements.list_organisations(db)},
+        "scheme_names": {scheme.scheme_id: scheme.name for scheme in agreements.list_schemes(db)},
+        "agreement_names": {a.agreement_id: a.title for a in agreements.list_agreements(db)},
+    }
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -260,6 +277,7 @@ def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
     return render(
         request,
         "disclosure/disclosures.html",
+        **_names(db),
         title="My disclosures",
         rows=disclosure.list_disclosures(db, requested_by=principal.staff_id),
         heading="My disclosure requests",
@@ -341,7 +359,7 @@ def _wizard(
         request,
         "disclosure/wizard.html",
         status_code=status,
-        title=f"Disclosure request {disclosure_id}",
+        title=f"Request {disclosure_id}",
         disclosure_id=disclosure_id,
         doc=document,
         result=result,
@@ -464,6 +482,7 @@ def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
     return render(
         request,
         "disclosure/disclosures.html",
+        **_names(db),
         title="All disclosures",
         heading="All disclosures",
         rows=disclosure.list_disclosures(db, statuses=statuses),
@@ -509,6 +528,7 @@ def _case_page(
     return render(
         request,
         "disclosure/case.html",
+        **_names(db),
         status_code=400 if errors else 200,
         errors=errors or {},
         values=values or {},
@@ -537,6 +557,7 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
     return render(
         request,
         "disclosure/queue.html",
+        **_names(db),
         title="Authorisation queue",
         waiting=disclosure.authorisation_queue(db, principal),
         to_release=disclosure.release_queue(db, principal),
@@ -765,6 +786,7 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
     return render(
         request,
         "disclosure/reviews.html",
+        **_names(db),
         title="Reviews due",
         rows=disclosure.review_queue(db, principal),
         today=london_day(utcnow()),
@@ -928,6 +950,7 @@ def _retention_page(
     return render(
         request,
         "disclosure/retention.html",
+        **_names(db),
         status_code=400 if errors else 200,
         errors=errors or {},
         values=values or {},
