@@ -412,7 +412,9 @@ def test_an_officer_completes_an_emergency_record_on_screen(client: TestClient, 
     assert completed is not None and completed.lawful_basis == "DPA2018_Part3"
     assert completed.rationale == f"{why}\n\nThe control room log confirms the call."
     html = client.get(f"/disclosures/{disclosure_id}/complete").text
-    assert 'name="lawful_basis"' not in html and "DPA2018_Part3" in html  # recorded now: shown, not offered
+    assert (
+        'name="lawful_basis"' not in html and "Data Protection Act 2018, Part 3" in html
+    )  # recorded: shown in words
     # A rationale or lawful basis posted anyway (an old form, a crafted post) changes nothing recorded.
     post_form(
         client,
