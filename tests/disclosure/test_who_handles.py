@@ -206,9 +206,11 @@ def test_the_review_screens_keep_to_the_reviewers_area(client: TestClient, scree
     response = post_form(
         client, f"/disclosures/{disclosure_id}/review", {"outcome": "withdraw", "reasons": "not mine"}
     )
-    assert response.status_code == 303
-    page = client.get(response.headers["location"])
-    assert "You may not review this disclosure: S1005 is not the Area Intelligence Co-ordinator" in page.text
+    assert response.status_code == 400  # the case page again, with the reason as an error (was a banner)
+    assert 'role="alert"' in response.text
+    assert (
+        "You may not review this disclosure: S1005 is not the Area Intelligence Co-ordinator" in response.text
+    )
     assert disclosure.view(screens, disclosure_id, DPU, "t").summary.status == "released"
     client.cookies.clear()
     log_in(client, "S1002")
@@ -222,8 +224,8 @@ def test_the_receipt_button_and_route_are_for_the_people_on_the_disclosure(
     screens.commit()
     log_in(client, "S1006")  # an officer with nothing to do with it
     response = post_form(client, f"/disclosures/{disclosure_id}/receipt", {"recipient": "M-0001"})
-    assert response.status_code == 303
-    assert "Only the requesting officer, the authoriser" in client.get(response.headers["location"]).text
+    assert response.status_code == 400  # not theirs to see: the reason on the error page (was a banner)
+    assert "Only the requesting officer, the authoriser" in response.text
     assert all(
         line.receipt_at is None for line in disclosure.view(screens, disclosure_id, DPU, "t").recipients
     )

@@ -54,9 +54,15 @@ FINDINGS: dict[str, Rule] = {
         BLOCK, "K10 6.2, 7.2", "a scheme member is named on another route, where K10's limits would not apply"
     ),
     "RECIPIENT_NOT_COMPETENT_AUTHORITY": Rule(
-        BLOCK, "DPA 2018 s.30, Sch 7; seed 000", "competent-authority route, but the recipient is not one"
+        BLOCK,
+        "DPA 2018 s.30, Sch 7; IOPC recommendation to Kent Police, June 2023",
+        "competent-authority route, but the recipient is not one",
     ),
-    "AGREEMENT_MISSING": Rule(BLOCK, "seed 000/001", "agreement route, but no agreement names the recipient"),
+    "AGREEMENT_MISSING": Rule(
+        BLOCK,
+        "ICO data sharing code; IOPC recommendations to Kent Police (2023) and Durham Constabulary (2024)",
+        "agreement route, but no agreement names the recipient",
+    ),
     "AGREEMENT_NOT_IN_FORCE": Rule(
         BLOCK, "ICO code", "the agreement has not started, has ended, or is past (or has no) review date"
     ),
@@ -64,8 +70,16 @@ FINDINGS: dict[str, Rule] = {
         BLOCK, "ICO code", "the agreement does not cover this purpose or an item's data category"
     ),
     "PURPOSE_NOT_PERMITTED": Rule(BLOCK, "K10 6.2.3", "scheme disclosures are only for the K10 purposes"),
-    "LAWFUL_BASIS_MISSING": Rule(ACTION, "seed 001", "no lawful basis or power named"),
-    "RATIONALE_MISSING": Rule(ACTION, "seeds 000, 001", "no rationale recorded"),
+    "LAWFUL_BASIS_MISSING": Rule(
+        ACTION,
+        "DPA 2018 s.35(2); IOPC recommendation to Durham Constabulary, July 2024",
+        "no lawful basis or power named",
+    ),
+    "RATIONALE_MISSING": Rule(
+        ACTION,
+        "ICO data sharing code; IOPC recommendations to Kent Police (2023) and Durham Constabulary (2024)",
+        "no rationale recorded",
+    ),
     "SCHEME_NOT_RECOGNISED": Rule(BLOCK, "K10 6.2.1", "scheme unknown or not recognised"),
     "NOT_SCHEME_MEMBER": Rule(BLOCK, "K10 6.2.1", "a recipient is not a current registered member"),
     "SCHEME_MANAGER_NOT_VETTED": Rule(
@@ -95,16 +109,30 @@ FINDINGS: dict[str, Rule] = {
     "CONTAINS_PREVIOUS_CONVICTIONS": Rule(BLOCK, "K10 8.4", "previous convictions appear"),
     "CONTAINS_PNC_WARNING_SIGNALS": Rule(BLOCK, "K10 8.5", "PNC warning signals appear"),
     "DANGER_WARNING_REQUIRED": Rule(ACTION, "K10 8.5", "danger to recipients, but no warning to them"),
-    "FACT_UNSOURCED": Rule(BLOCK, "seed 000", "an item has no source"),
-    "FACT_UNVERIFIED": Rule(ACTION, "seed 000", "an item is not verified against a record"),
+    "FACT_UNSOURCED": Rule(
+        BLOCK, "DPA 2018 s.38(4); IOPC recommendation to Kent Police, June 2023", "an item has no source"
+    ),
+    "FACT_UNVERIFIED": Rule(
+        ACTION,
+        "DPA 2018 s.38(4); IOPC recommendation to Kent Police, June 2023",
+        "an item is not verified against a record",
+    ),
     "FACT_CORRECTED": Rule(
         BLOCK,
         "DPA 2018 s.38(4)–(5); K10 8.7b",
         "an item's source record, or its words about the subject, reported inaccurate since it was verified",
     ),
-    "DISCLOSER_TRAINING_EXPIRED": Rule(BLOCK, "seed 001", "no current information-management training"),
-    "DISCLOSER_CONFLICT": Rule(BLOCK, "seed 002", "a declared conflict of interest with the subject"),
-    "DISCLOSER_VETTING_EXPIRED": Rule(BLOCK, "seed 004", "no current vetting"),
+    "DISCLOSER_TRAINING_EXPIRED": Rule(
+        BLOCK,
+        "IOPC recommendation to Durham Constabulary, July 2024 (Managing Information training)",
+        "no current information-management training",
+    ),
+    "DISCLOSER_CONFLICT": Rule(
+        BLOCK,
+        "IOPC recommendation to Hertfordshire Constabulary, March 2023 (conflicts of interest)",
+        "a declared conflict of interest with the subject",
+    ),
+    "DISCLOSER_VETTING_EXPIRED": Rule(BLOCK, "HMICFRS PEEL 2018, Kent: vetting", "no current vetting"),
     "ITEM_NOT_CLASSIFIED": Rule(
         ACTION, "DPA 2018 s.38(2)–(3)", "fact or assessment, or person category, missing"
     ),

@@ -61,6 +61,40 @@ async def posted(request: Request) -> FormData:
 Posted = Annotated[FormData, Depends(posted)]
 
 
+# The lawful bases configured by default (identity's `lawful_bases`), in words. The code is what is stored
+# and checked; a code configured locally that is not here is shown as it is.
+LAWFUL_BASIS_TITLES = {
+    "DPA2018_Part3": "Data Protection Act 2018, Part 3 (law enforcement)",
+    "CDA1998_s115": "Crime and Disorder Act 1998, s.115",
+    "common_law": "Common law (policing purposes)",
+    "UKGDPR_6_1_e": "UK GDPR Art. 6(1)(e): public task",
+    "UKGDPR_6_1_d": "UK GDPR Art. 6(1)(d): vital interests",
+    "UKGDPR_6_1_c": "UK GDPR Art. 6(1)(c): legal obligation",
+}
+
+
+def route_title(route: Route | str) -> str:
+    """A route's name in a list, as the request form names it: "Crime-reduction scheme", "One-off share"."""
+    return ROUTE_TITLES[Route(route)].split(" (")[0].split(":")[0]
+
+
+def basis_title(code: str | None) -> str:
+    """A lawful basis as staff read it: its words for a known code, else the code itself."""
+    return LAWFUL_BASIS_TITLES.get(code or "", code or "")
+
+
+def _names(db: Db) -> dict[str, Any]:
+    """What lists and the case page need to show names beside codes: partner organisations (not personal
+    data; scheme members, who may be individuals, are named on the case page, within its consultation),
+    schemes and agreements."""
+    return {
+        "route_title": route_title,
+        "recipient_names": {o.org_id: o.name for o in agreements.list_organisations(db)},
+        "scheme_names": {scheme.scheme_id: scheme.name for scheme in agreements.list_schemes(db)},
+        "agreement_names": {a.agreement_id: a.title for a in agreements.list_agreements(db)},
+    }
+
+
 def _choices(db: Db) -> dict[str, Any]:
     """What the wizard's selects offer."""
     return {
@@ -73,6 +107,7 @@ def _choices(db: Db) -> dict[str, Any]:
         "outcomes": [o.value for o in OffenceOutcome],
         "outcome_kinds": [k.value for k in OutcomeKind],
         "lawful_bases": disclosure.vocabulary(db),
+        "basis_title": basis_title,
         "japan_questions": JAPAN_QUESTIONS,
         "organisations": agreements.list_organisations(db),
         "schemes": agreements.list_schemes(db),
@@ -242,6 +277,7 @@ def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
     return render(
         request,
         "disclosure/disclosures.html",
+        **_names(db),
         title="My disclosures",
         rows=disclosure.list_disclosures(db, requested_by=principal.staff_id),
         heading="My disclosure requests",
@@ -314,6 +350,7 @@ def _wizard(
     result: CheckResult | None,
     problems: list[str],
     status: int = 200,
+    problems_heading: str = "",
 ) -> Any:
     members = []
     if document.get("scheme"):
@@ -322,11 +359,12 @@ def _wizard(
         request,
         "disclosure/wizard.html",
         status_code=status,
-        title=f"Disclosure request {disclosure_id}",
+        title=f"Request {disclosure_id}",
         disclosure_id=disclosure_id,
         doc=document,
         result=result,
         problems=problems,
+        problems_heading=problems_heading,
         members=members,
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
@@ -373,7 +411,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     except disclosure.DisclosureError as error:
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
-        return submit_request(db, principal, disclosure_id)
+        return submit_request(request, db, principal, disclosure_id)
     if isinstance(adding, str) and adding in GROUPS:
         if added:
             return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{adding}-end", status_code=303)
@@ -410,11 +448,27 @@ def live_findings(db: Db, principal: Requester, disclosure_id: int, form: Posted
 
 
 @router.post("/disclosures/{disclosure_id}/submit")
-def submit_request(db: Db, principal: Requester, disclosure_id: int) -> Any:
+def submit_request(request: Request, db: Db, principal: Requester, disclosure_id: int) -> Any:
     try:
         disclosure.submit(db, disclosure_id, principal)
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}/edit", str(error))
+        detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
+        if not _editable(detail, principal):
+            return _case_page(request, db, principal, disclosure_id, {"": str(error)})
+        result = error.result or detail.result
+        document = _document(detail)
+        heading = "Saved, but not submitted:"
+        return _wizard(
+            request,
+            db,
+            principal,
+            disclosure_id,
+            document,
+            result,
+            [str(error)],
+            400,
+            problems_heading=heading,
+        )
     return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
 
@@ -428,6 +482,7 @@ def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
     return render(
         request,
         "disclosure/disclosures.html",
+        **_names(db),
         title="All disclosures",
         heading="All disclosures",
         rows=disclosure.list_disclosures(db, statuses=statuses),
@@ -457,10 +512,26 @@ def _case(db: Db, disclosure_id: int, principal: Principal, why: str) -> Disclos
 
 @router.get("/disclosures/{disclosure_id}")
 def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -> Any:
+    return _case_page(request, db, principal, disclosure_id)
+
+
+def _case_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    disclosure_id: int,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
+    """The case page; after a refused action, again with the error at its field (400) and what was typed."""
     detail = _case(db, disclosure_id, principal, "disclosure case page")
     return render(
         request,
         "disclosure/case.html",
+        **_names(db),
+        status_code=400 if errors else 200,
+        errors=errors or {},
+        values=values or {},
         title=detail.summary.label,
         d=detail,
         status_titles=STATUS_TITLES,
@@ -471,6 +542,8 @@ def case_page(request: Request, db: Db, principal: Anyone, disclosure_id: int) -
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
         can_hold=principal.can(Permission.RETENTION_MANAGE),
+        japan_questions=JAPAN_QUESTIONS,
+        basis_title=basis_title,
         today=london_day(utcnow()),
         now=utcnow(),
     )
@@ -484,83 +557,160 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
     return render(
         request,
         "disclosure/queue.html",
+        **_names(db),
         title="Authorisation queue",
         waiting=disclosure.authorisation_queue(db, principal),
         to_release=disclosure.release_queue(db, principal),
         status_titles=STATUS_TITLES,
+        now=utcnow(),
     )
 
 
 @router.post("/disclosures/{disclosure_id}/authorise")
 def authorise(
-    db: Db, principal: Authoriser, disclosure_id: int, note: Annotated[str, Form(max_length=4000)] = ""
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     return _step(
-        disclosure_id, "Authorised.", lambda: disclosure.authorise(db, disclosure_id, principal, note)
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Authorised.",
+        lambda: disclosure.authorise(db, disclosure_id, principal, note),
+        values={"note": note},
     )
 
 
 @router.post("/disclosures/{disclosure_id}/refuse")
 def refuse(
-    db: Db, principal: Authoriser, disclosure_id: int, reasons: Annotated[str, Form(max_length=4000)] = ""
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reasons: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         "Refused; the officer can see your reasons.",
         lambda: disclosure.refuse(db, disclosure_id, principal, reasons),
+        field="" if reasons.strip() else "reasons",
+        values={"reasons": reasons},
     )
 
 
 @router.post("/disclosures/{disclosure_id}/release")
-def release(db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
+def release(request: Request, db: Db, principal: Requester, disclosure_id: int, form: Posted) -> Any:
     undertakings: dict[str, date] = {}
-    for key, value in form.items():
-        if key.startswith("undertaking-") and isinstance(value, str) and value.strip():
+    typed = {
+        key: value for key, value in form.items() if key.startswith("undertaking-") and isinstance(value, str)
+    }
+    errors = {}
+    for key, value in typed.items():
+        if value.strip():
             try:
                 undertakings[key.removeprefix("undertaking-")] = date.fromisoformat(value.strip())
             except ValueError:
-                return done_redirect(
-                    f"/disclosures/{disclosure_id}", f"Undertaking date {value!r} is not a date."
-                )
+                errors[key] = f"Undertaking signed on: {value!r} is not a date. Give the day it was signed."
+    if errors:
+        return _case_page(request, db, principal, disclosure_id, errors, typed)
     try:
         reference = disclosure.release(db, disclosure_id, principal, undertakings)
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+        return _case_page(request, db, principal, disclosure_id, {"": str(error)}, typed)
     return done_redirect(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
 
 
 @router.post("/disclosures/{disclosure_id}/receipt")
 def receipt(
-    db: Db, principal: Requester, disclosure_id: int, recipient: Annotated[str, Form(max_length=64)] = ""
+    request: Request,
+    db: Db,
+    principal: Requester,
+    disclosure_id: int,
+    recipient: Annotated[str, Form(max_length=64)] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         f"Receipt by {recipient} recorded.",
         lambda: disclosure.record_receipt(db, disclosure_id, recipient, principal),
     )
 
 
-def _step(disclosure_id: int, message: str, action: Any) -> RedirectResponse:
+def _step(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    disclosure_id: int,
+    message: str,
+    action: Any,
+    field: str = "",
+    values: dict[str, str] | None = None,
+) -> Any:
+    """Do a case-page action: the "done" banner if it worked; if the service refused it, the case page
+    again (400) with the reason at `field` (or at the top) and what was typed kept."""
     try:
         action()
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+        try:
+            return _case_page(request, db, principal, disclosure_id, {field: str(error)}, values)
+        except HTTPException:  # not theirs to see: the reason alone, on the error page
+            raise HTTPException(400, str(error)) from None
     return done_redirect(f"/disclosures/{disclosure_id}", message)
 
 
 # --------------------------------------------------------------------------- completing an emergency record
 
 
-def _completion_page(request: Request, db: Db, detail: DisclosureDetail, status: int = 200) -> Any:
+def _completion_page(
+    request: Request,
+    db: Db,
+    detail: DisclosureDetail,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    doc: dict[str, Any] | None = None,
+) -> Any:
+    """The completion form; after a refused save, again with each error at its field and what was typed."""
     return render(
         request,
         "disclosure/complete.html",
         status_code=status,
         title=f"Complete {detail.summary.label}",
         d=detail,
-        doc=_document(detail),
+        doc=doc if doc is not None else _document(detail),
+        errors=errors or {},
         **_choices(db),
     )
+
+
+def _field_id(problem: str) -> str:
+    """The form field a service problem names: `items.0.source.kind: …` → `item-0-source_kind`."""
+    where = problem.partition(": ")[0]
+    parts = where.split(".")
+    if len(parts) >= 3 and parts[0] == "items" and parts[1].isdigit():
+        return f"item-{parts[1]}-{'_'.join(parts[2:])}"
+    return "_".join(parts)
+
+
+def _typed(stored: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The stored record with what the officer typed laid over it, to show the form again as they left it."""
+    shown = dict(stored)
+    shown["items"] = [
+        {**item, **{k: v for k, v in typed.items() if v is not None}}
+        for item, typed in zip(stored.get("items", []), data.get("items", []), strict=True)
+    ]
+    if data.get("lawful_basis"):
+        shown["lawful_basis_typed"] = data["lawful_basis"]
+    shown["rationale_addition"] = data.get("rationale_addition")
+    return shown
 
 
 @router.get("/disclosures/{disclosure_id}/complete")
@@ -616,10 +766,13 @@ def complete(request: Request, db: Db, principal: Requester, disclosure_id: int,
     try:
         result = disclosure.complete_emergency(db, disclosure_id, data, principal)
     except RequestUnreadable as error:
-        problems = "; ".join(_plain(error.problems))
-        return done_redirect(f"/disclosures/{disclosure_id}/complete", f"Not saved: {problems}")
+        errors = {
+            _field_id(problem): plain
+            for problem, plain in zip(error.problems, _plain(error.problems), strict=True)
+        }
+        return _completion_page(request, db, detail, 400, errors, _typed(_document(detail), data))
     except disclosure.DisclosureError as error:
-        return done_redirect(f"/disclosures/{disclosure_id}/complete", str(error))
+        return _completion_page(request, db, detail, 400, {"": str(error)}, _typed(_document(detail), data))
     open_codes = result.codes() - {"AUTHORISATION_MISSING"}
     message = "Saved. Findings remain: see below." if open_codes else "Saved. It is ready to be authorised."
     return done_redirect(f"/disclosures/{disclosure_id}/complete", message)
@@ -633,6 +786,7 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
     return render(
         request,
         "disclosure/reviews.html",
+        **_names(db),
         title="Reviews due",
         rows=disclosure.review_queue(db, principal),
         today=london_day(utcnow()),
@@ -642,18 +796,27 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
 
 @router.post("/disclosures/{disclosure_id}/review")
 def review(
+    request: Request,
     db: Db,
     principal: Reviewer,
     disclosure_id: int,
     outcome: Annotated[str, Form()] = "",
     reasons: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
+    values = {"review-outcome": outcome, "review-reasons": reasons}
     if outcome not in {o.value for o in ReviewOutcome}:
-        return done_redirect(f"/disclosures/{disclosure_id}", "Choose whether to retain or withdraw.")
+        errors = {"review-outcome": "Outcome: choose whether to retain or withdraw."}
+        return _case_page(request, db, principal, disclosure_id, errors, values)
     chosen = ReviewOutcome(outcome)
     message = "Retained; next review set." if chosen == ReviewOutcome.RETAIN else "Withdrawn; notices issued."
     return _step(
-        disclosure_id, message, lambda: disclosure.review(db, disclosure_id, principal, chosen, reasons)
+        request,
+        db,
+        principal,
+        disclosure_id,
+        message,
+        lambda: disclosure.review(db, disclosure_id, principal, chosen, reasons),
+        values=values,
     )
 
 
@@ -745,15 +908,21 @@ def document_pdf(request: Request, db: Db, principal: Anyone, disclosure_id: int
     detail = _case(db, disclosure_id, principal, f"printing the {title.lower()}")
     if detail.request is None:
         raise HTTPException(404, "This record's personal data was erased at the end of its retention.")
+    if document == "authority" and detail.summary.released_at is None:
+        # Offered from submission so the authoriser can read the grounds; marked so it is never taken for
+        # the authority of a released disclosure.
+        title = "Authority to release: for decision, not released"
     html = environment.get_template(template).render(
         d=detail,
         title=title,
+        not_released=document == "authority" and detail.summary.released_at is None,
         generated=utcnow(),
         principal=principal,
         force_name=request.app.state.settings.force_name,
         route_titles=ROUTE_TITLES,
         status_titles=STATUS_TITLES,
         japan_questions=JAPAN_QUESTIONS,
+        basis_title=basis_title,
     )
     name = (detail.summary.reference or f"request-{disclosure_id}").replace("/", "-")
     return Response(
@@ -770,11 +939,21 @@ Keeper = Annotated[Principal, Depends(require(Permission.RETENTION_MANAGE))]
 
 @router.get("/retention")
 def retention_page(request: Request, db: Db, principal: Keeper) -> Any:
+    return _retention_page(request, db)
+
+
+def _retention_page(
+    request: Request, db: Db, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> Any:
     today = london_day(utcnow())
     due, held = disclosure.due_for_disposal(db, today)
     return render(
         request,
         "disclosure/retention.html",
+        **_names(db),
+        status_code=400 if errors else 200,
+        errors=errors or {},
+        values=values or {},
         title="Retention",
         rules=disclosure.retention_rules(db),
         due=_summaries_of(db, due),
@@ -789,18 +968,24 @@ def _summaries_of(db: Db, rows: list[Any]) -> list[Any]:
 
 @router.post("/retention/{record_type}")
 def set_retention(
+    request: Request,
     db: Db,
     principal: Keeper,
     record_type: str,
     keep_days: Annotated[str, Form(max_length=10)] = "",
     basis: Annotated[str, Form(max_length=500)] = "",
 ) -> Any:
+    field = f"keep_days-{record_type}"
+    values = {field: keep_days, f"basis-{record_type}": basis}
     try:
-        disclosure.set_retention_rule(db, record_type, int(keep_days), basis, principal.actor)
+        days = int(keep_days.strip())
     except ValueError:
-        return done_redirect("/retention", "Keep for: give a whole number of days.")
+        errors = {field: f"Keep for: give a whole number of days; {keep_days.strip()!r} is not one."}
+        return _retention_page(request, db, errors, values)
+    try:
+        disclosure.set_retention_rule(db, record_type, days, basis, principal.actor)
     except disclosure.DisclosureError as error:
-        return done_redirect("/retention", str(error))
+        return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     return done_redirect(
         "/retention", f"Retention for {record_type.replace('_', ' ')} set to {int(keep_days)} days."
     )
@@ -808,6 +993,7 @@ def set_retention(
 
 @router.post("/disclosures/{disclosure_id}/hold")
 def legal_hold(
+    request: Request,
     db: Db,
     principal: Keeper,
     disclosure_id: int,
@@ -815,7 +1001,12 @@ def legal_hold(
     lift: Annotated[str, Form()] = "",
 ) -> Any:
     return _step(
+        request,
+        db,
+        principal,
         disclosure_id,
         "Legal hold lifted." if lift else "Legal hold placed.",
         lambda: disclosure.set_legal_hold(db, disclosure_id, None if lift else reason, principal.actor),
+        field="" if lift or reason.strip() else "hold-reason",
+        values={"hold-reason": reason},
     )
