@@ -34,12 +34,16 @@ def csrf_token(request: Request) -> str:
     return getter() if callable(getter) else ""
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+def render(
+    request: Request, name: str, status_code: int = 200, *, nav_path: str | None = None, **context: Any
+) -> Any:
+    """`nav_path`: the menu entry to mark as current when the page's own path would mark the wrong one
+    (a declaration being decided lives under /declarations/ but belongs to "Decide declarations")."""
     principal = getattr(request.state, "principal", None)
     settings = request.app.state.settings
     context.update(
         principal=principal,
-        navigation=navigation_for(principal, request.url.path),
+        navigation=navigation_for(principal, nav_path or request.url.path),
         force_name=settings.force_name,
         csrf_token=csrf_token(request),
         flash=notice(request),  # only a message the app signed: never text from a crafted link

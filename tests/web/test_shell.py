@@ -1,0 +1,47 @@
+"""The shared layout every page uses: the skip link, the menu's current entry, home pages and plurals."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.identity import service as identity
+from custodes.workforce import service as workforce
+from tests.conftest import PASSWORD, log_in
+from tests.workforce.test_declarations_screen import GIFT
+from tests.workforce.test_training_compliance import ACTOR, make_force
+
+
+def current_menu_entry(page: str) -> list[str]:
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', page)
+
+
+def test_the_first_link_skips_to_the_main_content(client: TestClient, db: Session) -> None:
+    make_force(db)
+    identity.set_password(db, "P1", PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "P1")
+    page = client.get("/").text
+    first_link = re.search(r"<a [^>]*>[^<]*</a>", page)
+    assert first_link is not None
+    assert first_link.group(0) == '<a class="skip-link" href="#content">Skip to content</a>'
+    assert '<main id="content"' in page
+
+
+def test_the_menu_marks_where_a_declaration_belongs(client: TestClient, db: Session) -> None:
+    """A declaration being decided is under /declarations/ but belongs to "Decide declarations"; the menu
+    marked "Declarations" (the declarer's own list)."""
+    make_force(db)
+    for staff_id in ("P1", "M1"):
+        identity.set_password(db, staff_id, PASSWORD, ACTOR)
+    declaration_id = workforce.make_declaration(db, "P1", GIFT, actor="staff:P1")
+    db.commit()
+    log_in(client, "P1")
+    assert current_menu_entry(client.get(f"/declarations/{declaration_id}").text) == ["Declarations"]
+    client.cookies.clear()
+    log_in(client, "M1")
+    assert current_menu_entry(client.get("/declarations").text) == ["Declarations"]
+    assert current_menu_entry(client.get("/declarations/queue").text) == ["Decide declarations"]
+    assert current_menu_entry(client.get(f"/declarations/{declaration_id}").text) == ["Decide declarations"]
