@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.web.templating import scroll_tables
 from custodes.workforce import service as workforce
 from tests.conftest import PASSWORD, log_in
 from tests.workforce.test_declarations_screen import GIFT
@@ -45,3 +47,17 @@ def test_the_menu_marks_where_a_declaration_belongs(client: TestClient, db: Sess
     assert current_menu_entry(client.get("/declarations").text) == ["Declarations"]
     assert current_menu_entry(client.get("/declarations/queue").text) == ["Decide declarations"]
     assert current_menu_entry(client.get(f"/declarations/{declaration_id}").text) == ["Decide declarations"]
+
+
+def test_every_table_is_wrapped_in_a_box_that_scrolls_sideways(client: TestClient, db: Session) -> None:
+    """A wide table made the whole page wider than a phone (the alerts queue was 1120 px at 390)."""
+    assert scroll_tables(Markup("<p>x</p><table class='t'><tr><td>&lt;table</td></tr></table>")) == (
+        "<p>x</p><div class=\"table-scroll\"><table class='t'><tr><td>&lt;table</td></tr></table></div>"
+    )
+    make_force(db)
+    identity.set_password(db, "M1", PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "M1")
+    page = client.get("/training").text
+    assert page.count("<table") >= 1
+    assert page.count("<table") == page.count('<div class="table-scroll"><table')

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from custodes.kit.timefmt import london
 from custodes.web.navigation import navigation_for
@@ -26,6 +28,17 @@ environment = Environment(
 environment.filters["london"] = london
 environment.filters["london_seconds"] = lambda moment: london(moment, with_seconds=True)
 environment.filters["thousands"] = lambda number: f"{number:,}" if number is not None else ""
+
+
+def scroll_tables(content: str) -> Markup:
+    """Every table of a page's content in a box that scrolls sideways on its own, so that a table wider
+    than a phone's screen does not make the whole page wider (the base layout applies it to every page).
+    `content` is rendered, escaped markup: text that reads "<table" arrives as "&lt;table" and is kept."""
+    wrapped = re.sub(r"<table\b", '<div class="table-scroll"><table', str(content))
+    return Markup(wrapped.replace("</table>", "</table></div>"))  # noqa: S704 - markup already escaped
+
+
+environment.filters["scroll_tables"] = scroll_tables
 templates = Jinja2Templates(env=environment)
 
 
