@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
-from custodes.web.templating import scroll_tables
+from custodes.web.templating import plural, scroll_tables
 from custodes.workforce import service as workforce
 from tests.conftest import PASSWORD, log_in
 from tests.workforce.test_declarations_screen import GIFT
@@ -59,5 +59,17 @@ def test_every_table_is_wrapped_in_a_box_that_scrolls_sideways(client: TestClien
     db.commit()
     log_in(client, "M1")
     page = client.get("/training").text
+    # The card's figure counts due-soon as compliant, unlike the chart's "Current" bar: it says so.
+    assert "current and due soon together (the chart shows them apart)" in page
     assert page.count("<table") >= 1
     assert page.count("<table") == page.count('<div class="table-scroll"><table')
+
+
+def test_counts_read_as_english() -> None:
+    """ "3 action(s)", "account(s)": a count now takes the word that fits it."""
+    assert plural(1, "action") == "1 action"
+    assert plural(3, "action") == "3 actions"
+    assert plural(0, "account") == "0 accounts"
+    assert plural(1204, "account") == "1,204 accounts"
+    assert plural(1, "person", "people") == "1 person"
+    assert plural(2, "person", "people") == "2 people"
