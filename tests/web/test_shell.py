@@ -13,6 +13,8 @@ from custodes.web.templating import plural, scroll_tables
 from custodes.workforce import service as workforce
 from tests.conftest import PASSWORD, log_in
 from tests.workforce.test_declarations_screen import GIFT
+from tests.workforce.test_gate import make_gate_world
+from tests.workforce.test_referrals import _close, _refer
 from tests.workforce.test_training_compliance import ACTOR, make_force
 
 
@@ -73,3 +75,20 @@ def test_counts_read_as_english() -> None:
     assert plural(1204, "account") == "1,204 accounts"
     assert plural(1, "person", "people") == "1 person"
     assert plural(2, "person", "people") == "2 people"
+
+
+def test_my_record_leads_to_my_referrals(client: TestClient, db: Session) -> None:
+    """The gate tells a requester to see My referrals, but no page linked to /me/referrals."""
+    make_gate_world(db)
+    identity.set_password(db, "S1", PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "S1")
+    page = client.get("/me").text
+    assert "You have no referrals." in page and 'href="/me/referrals"' in page
+    first = _refer(db)
+    _refer(db, subject_id="N5")
+    _close(db, first)
+    db.commit()
+    page = client.get("/me").text
+    assert "2 referrals, <strong>1 with your line manager</strong>." in page
+    assert '<a href="/me/referrals">See your referrals</a>' in page

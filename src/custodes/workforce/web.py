@@ -53,6 +53,7 @@ def my_record(
         training=workforce.training_record(db, principal.staff_id, on),
         vetting=workforce.vetting_record(db, principal.staff_id),
         declarations=workforce.my_declarations(db, principal.staff_id),
+        referrals=gate.my_referrals(db, principal.staff_id),  # the gate names this page: it links there
         kind_titles=KIND_TITLES,
         outcome_title=workforce.outcome_title,
         day=_day,
