@@ -9,9 +9,15 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.monitoring import casework
 from custodes.web.templating import plural, scroll_tables
 from custodes.workforce import service as workforce
 from tests.conftest import PASSWORD, log_in
+from tests.disclosure.test_lifecycle import _authorised
+from tests.disclosure.world import make_world as make_disclosure_world
+from tests.monitoring.test_casework import OPENING, UNIT, UNIT_OTHER, make_alerts, make_people
 from tests.workforce.test_declarations_screen import GIFT
 from tests.workforce.test_gate import make_gate_world
 from tests.workforce.test_referrals import _close, _refer
@@ -92,3 +98,67 @@ def test_my_record_leads_to_my_referrals(client: TestClient, db: Session) -> Non
     page = client.get("/me").text
     assert "2 referrals, <strong>1 with your line manager</strong>." in page
     assert '<a href="/me/referrals">See your referrals</a>' in page
+
+
+def _home(client: TestClient, staff_id: str) -> str:
+    client.cookies.clear()
+    log_in(client, staff_id)
+    return " ".join(client.get("/").text.split())
+
+
+def test_a_supervisor_s_home_shows_declarations_to_decide_and_referrals_waiting(
+    client: TestClient, db: Session
+) -> None:
+    """The home page left out a supervisor's main work: declarations to decide and referrals waiting."""
+    make_gate_world(db)
+    identity.set_password(db, "M1", PASSWORD, ACTOR)
+    db.commit()
+    home = _home(client, "M1")
+    assert '<a href="/declarations/queue">Declarations to decide</a>: none waiting.' in home
+    assert '<a href="/referrals">Referrals</a>: none open.' in home
+    _refer(db)
+    _refer(db, subject_id="N5")
+    workforce.make_declaration(db, "S1", GIFT, actor="staff:S1")
+    db.commit()
+    home = _home(client, "M1")
+    assert "Declarations to decide</a>: <strong>1</strong> waiting for your decision." in home
+    assert "Referrals</a>: <strong>2 searches</strong> the gate passed to you to do." in home
+
+
+def test_the_unit_s_home_counts_only_the_alerts_and_investigations_it_may_see(
+    client: TestClient, db: Session
+) -> None:
+    """New alerts and open investigations for the counter-corruption unit, counted as its queues show them:
+    none about the viewer (Ben is the subject of two of the four alerts and of the investigation)."""
+    make_people(db)
+    make_alerts(db)
+    for staff_id in (UNIT, UNIT_OTHER):
+        identity.set_password(db, staff_id, PASSWORD, ACTOR)
+    casework.open_investigation(db, ["AL-UNIT"], identity.principal_for(db, UNIT), reason=OPENING)
+    db.commit()
+    carol = _home(client, UNIT)
+    assert "<strong>3</strong> new, waiting for triage." in carol
+    assert '<a href="/investigations">Investigations</a>: <strong>1</strong> open.' in carol
+    ben = _home(client, UNIT_OTHER)
+    assert "<strong>2</strong> new, waiting for triage." in ben
+    assert '<a href="/investigations">Investigations</a>: none open.' in ben
+    # Counts name nobody: the home page is not a consultation.
+    assert not [e for e in ledger.search(db, EntryFilter(op="consultation")) if e.actor == f"staff:{UNIT}"]
+
+
+def test_an_officer_s_home_says_an_authorised_request_is_theirs_to_release(
+    client: TestClient, db: Session
+) -> None:
+    """The officer's card said only "1 of your requests are in progress", not that it waited for them."""
+    make_disclosure_world(db)
+    identity.set_password(db, "S1001", PASSWORD, ACTOR)
+    db.commit()
+    assert "authorised — release" not in _home(client, "S1001")
+    first = _authorised(db)
+    db.commit()
+    home = _home(client, "S1001")
+    assert "<strong>1</strong> of your requests is in progress." in home
+    assert f'<a href="/disclosures/{first}">1 authorised — release it</a>' in home
+    _authorised(db)
+    db.commit()
+    assert '<a href="/disclosures">2 authorised — release them</a>' in _home(client, "S1001")
