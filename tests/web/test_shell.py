@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.identity.permissions import Role
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import casework
@@ -162,3 +164,18 @@ def test_an_officer_s_home_says_an_authorised_request_is_theirs_to_release(
     _authorised(db)
     db.commit()
     assert '<a href="/disclosures">2 authorised — release them</a>' in _home(client, "S1001")
+
+
+def test_the_retention_basis_sits_under_its_heading_in_the_rule_s_form(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """The basis input wrapped under "Keep for (days)": one form spans the two cells now (form attribute)."""
+    logged_in(Role.DPU)
+    page = client.get("/retention").text
+    for record_type in ("disclosure_released", "disclosure_refused", "disclosure_draft"):
+        assert f'<form id="rule-{record_type}" method="post" action="/retention/{record_type}">' in page
+        assert re.search(
+            rf'<td class="retention-basis"><input type="text" name="basis"[^>]*form="rule-{record_type}"',
+            page,
+        )
+        assert f'<button type="submit" class="secondary" form="rule-{record_type}">Save</button>' in page
