@@ -16,6 +16,7 @@ from custodes.kit.timefmt import london_day
 from custodes.monitoring import casework
 from custodes.monitoring import service as monitoring
 from custodes.settings import Settings
+from custodes.workforce import service as workforce
 
 TODAY = london_day(utcnow())
 
@@ -23,10 +24,23 @@ TODAY = london_day(utcnow())
 def test_the_demo_has_something_on_every_screen(db: Session, settings: Settings) -> None:
     logins = load_demo(db, settings, seed=11, staff_count=200, events=20_000)
     assert sorted(role for role, *_ in logins) == sorted(role.value for role in Role)
+    check_logins(db, logins)
     dpu = identity.principal_for(db, next(staff_id for role, staff_id, *_ in logins if role == Role.DPU))
     check_disclosures(db, dpu)
     unit = identity.principal_for(db, next(staff_id for role, staff_id, *_ in logins if role == Role.CCU))
     check_monitoring(db, settings, unit)
+
+
+def check_logins(db: Session, logins: list[tuple[str, str, str, str]]) -> None:
+    """Each demo log-in holds its own role only: the auditor and the administrator were supervisors too
+    (their unit's sergeants), so they saw the authorisation queue and declarations to decide. The officer
+    still has a line manager who is a supervisor, to authorise their requests and decide declarations."""
+    for role, staff_id, *_ in logins:
+        assert identity.principal_for(db, staff_id).roles == {Role(role)}, role
+    officer = next(staff_id for role, staff_id, *_ in logins if role == Role.OFFICER)
+    record = workforce.view_staff(db, officer, actor="system:test", justification="test")
+    assert record is not None and record.line_manager_id is not None
+    assert Role.SUPERVISOR in identity.principal_for(db, record.line_manager_id).roles
 
 
 def check_disclosures(db: Session, dpu: Principal) -> None:

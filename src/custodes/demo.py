@@ -55,9 +55,11 @@ def _load_registers(
 
 
 def _holder(rows: list[Any], role: Role, avoid: set[str]) -> Any:
-    """The first member of staff with the role, preferably not one of `avoid`."""
+    """The first member of staff with the role, preferably one holding that role alone (a specialist unit's
+    sergeant is a supervisor too, and a demo log-in shows one role's screens) and not one of `avoid`."""
     holders = [row for row in rows if role.value in row.values["role"].split(";")]
-    return next((row for row in holders if row.values["staff_id"] not in avoid), holders[0])
+    only = [row for row in holders if row.values["role"] == role.value] or holders
+    return next((row for row in only if row.values["staff_id"] not in avoid), only[0])
 
 
 def load_demo(

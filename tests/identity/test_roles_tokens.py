@@ -156,7 +156,7 @@ def test_two_person_control_through_the_screens(client: TestClient, db: Session)
     assert _entries(db, "configuration", object_id="A3")[0].detail["requested_roles"] == ["admin", "ccu"]
     waiting = client.get("/admin/role-requests")
     assert "A3" in waiting.text and "ccu" in waiting.text
-    assert "await a second administrator" in client.get("/").text
+    assert "1 role change awaits a second administrator" in client.get("/").text
     # The same administrator cannot approve their own request.
     own = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
     assert _flash(own).startswith("Not done") and "second administrator" in _flash(own)
@@ -802,7 +802,7 @@ def test_the_administrators_home_page_counts_what_awaits_a_second_administrator(
     db.commit()
     _switch(client, "HA")
     home = client.get("/").text
-    assert '<a href="/admin/tokens">1 API token(s) await a second administrator.</a>' in home
-    assert '<a href="/admin/role-requests">1 role change(s) await a second administrator.</a>' in home
+    assert '<a href="/admin/tokens">1 API token awaits a second administrator.</a>' in home
+    assert '<a href="/admin/role-requests">1 role change awaits a second administrator.</a>' in home
     _switch(client, "HC")
-    assert "await a second administrator" not in client.get("/").text  # not an administrator's business
+    assert "a second administrator" not in client.get("/").text  # not an administrator's business

@@ -78,7 +78,7 @@ def test_filters_controls_page_and_exports(
     logged_in(Role.AUDITOR)
     page = client.get("/learning")
     assert page.status_code == 200 and "Add a recommendation" not in page.text
-    assert "1 action(s) past their due date" in page.text
+    assert "1 action past their due date" in page.text
     assert "No recommendation matches." in client.get("/learning?source=HMICFRS").text
     assert (
         f"/learning/{ids['recommendation_id']}" in client.get("/learning?control=lawful_basis_missing").text

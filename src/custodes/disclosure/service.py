@@ -1372,6 +1372,10 @@ def work_for(session: Session, actor: Principal) -> dict[str, int]:
     if actor.can(Permission.DISCLOSURE_REQUEST):
         mine = list_disclosures(session, requested_by=actor.staff_id, statuses=OPEN_STATUSES)
         work["my_open"] = len(mine)
+        # Authorised and waiting for the requester to release them: the first case, to link to it.
+        ready = [row.id for row in mine if row.status == Status.AUTHORISED]
+        work["my_authorised"] = len(ready)
+        work["my_authorised_first"] = min(ready, default=0)
     if actor.can(Permission.DISCLOSURE_AUTHORISE):
         work["to_authorise"] = len(authorisation_queue(session, actor))
         work["to_release"] = len(release_queue(session, actor))

@@ -22,7 +22,7 @@ KENT_2023 = {
     "issued_on": "2023-06-01",
     "title": "Policy or SOP for relaying information to Probation Services",
     "text": (
-        "The IOPC recommends that Kent Police creates a Policy or Standard Operating Procedure (SOP) in "
+        "The IOPC recommends that the force creates a Policy or Standard Operating Procedure (SOP) in "
         "respect of the relaying of information to Probation Services by officers or police staff. It is "
         "anticipated that this would ensure clarity as to an officer’s responsibilities and accountabilities "
         "in the course of carrying out this duty, particularly with regard to any fact-checking or "
@@ -47,13 +47,13 @@ KENT_2023 = {
         "Information Sharing Agreement (KMISA) outlines data protection expectations. The KMISA is a broad, "
         "overarching agreement that is complemented by a repeat sharing form to address regular and ongoing "
         "sharing.\n"
-        "Kent Police already has a comprehensive Data Protection policy in place (Force Policy W1011) which "
+        "The force already has a comprehensive Data Protection policy in place (Force Policy W1011) which "
         "covers the processing of personal data … includes ensuring the accuracy of data.\n"
-        "Kent Police also undertakes regular data protection training with all officers and staff including "
+        "The force also undertakes regular data protection training with all officers and staff including "
         "initial data protection training before systems access is granted, and mandatory annual refresher "
         "training … as well as the requirement for auditable records of information sharing to be kept along "
         "with a clear rationale for disclosure.\n"
-        "As such Kent Police does not consider that further policy or standard operating procedures are "
+        "As such the force does not consider that further policy or standard operating procedures are "
         "necessary to address this recommendation."
     ),
     "status": "closed",

@@ -1119,6 +1119,23 @@ def investigations(
     return [_summary(session, r, counts.get(r.id, 0)) for r in rows]
 
 
+def investigation_count(session: Session, viewer: Principal, status: str = InvestigationStatus.OPEN) -> int:
+    """How many investigations `investigations` would list for the viewer (none into them or built on an
+    alert about them), for their home page: a count names nobody, so nothing is logged."""
+    hidden = unseen(session, viewer)
+    query = (
+        select(func.count())
+        .select_from(Investigation)
+        .where(
+            Investigation.staff_id.not_in(hidden.staff_ids),
+            Investigation.id.not_in(_hidden_investigations(session, viewer, hidden)),
+        )
+    )
+    if status:
+        query = query.where(Investigation.status == status)
+    return session.scalar(query) or 0
+
+
 def _notes(session: Session, investigation_id: int) -> list[NoteRow]:
     query = select(InvestigationNote).where(InvestigationNote.investigation_id == investigation_id)
     return [

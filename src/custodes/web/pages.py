@@ -11,8 +11,11 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
+from custodes.monitoring import casework
 from custodes.web.deps import Db, require
 from custodes.web.templating import render
+from custodes.workforce import gate
+from custodes.workforce import service as workforce
 
 router = APIRouter()
 
@@ -23,6 +26,15 @@ def home(
 ) -> Any:
     context: dict[str, Any] = {"role_titles": [ROLE_TITLES[role] for role in sorted(principal.roles)]}
     context["disclosure_work"] = disclosure.work_for(db, principal)
+    # Each role's main work, as counts (no names, so nothing is logged) linking to the queue that shows it.
+    if principal.can(Permission.DECLARATIONS_DECIDE):
+        context["declarations_to_decide"] = workforce.awaiting_decision_count(db, principal)
+    if principal.can(Permission.REFERRALS_HANDLE):
+        context["referrals_open"] = gate.open_referral_count(db, principal.staff_id)
+    if principal.can(Permission.ALERTS_INVESTIGATE):
+        # Only what the viewer may see: alerts and investigations about them are kept from them.
+        context["alerts_new"] = casework.status_counts(db, principal)[casework.AlertStatus.NEW]
+        context["investigations_open"] = casework.investigation_count(db, principal)
     if principal.can(Permission.LEDGER_VIEW):
         context["ledger_status"] = ledger.status(db, request.app.state.settings)
         context["verification"] = ledger.latest_verification(db)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from custodes.kit.timefmt import london
 from custodes.web.navigation import navigation_for
@@ -26,6 +28,25 @@ environment = Environment(
 environment.filters["london"] = london
 environment.filters["london_seconds"] = lambda moment: london(moment, with_seconds=True)
 environment.filters["thousands"] = lambda number: f"{number:,}" if number is not None else ""
+
+
+def scroll_tables(content: str) -> Markup:
+    """Every table of a page's content in a box that scrolls sideways on its own, so that a table wider
+    than a phone's screen does not make the whole page wider (the base layout applies it to every page).
+    `content` is rendered, escaped markup: text that reads "<table" arrives as "&lt;table" and is kept."""
+    wrapped = re.sub(r"<table\b", '<div class="table-scroll"><table', str(content))
+    return Markup(wrapped.replace("</table>", "</table></div>"))  # noqa: S704 - markup already escaped
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """ "1 action", "3 actions", "1,204 accounts": the count (thousands separated) and the word that fits
+    it. `plural_form` for words that do not just take an s ("1 person", "2 people")."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+environment.filters["scroll_tables"] = scroll_tables
+environment.filters["plural"] = plural
 templates = Jinja2Templates(env=environment)
 
 
@@ -34,12 +55,16 @@ def csrf_token(request: Request) -> str:
     return getter() if callable(getter) else ""
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
+def render(
+    request: Request, name: str, status_code: int = 200, *, nav_path: str | None = None, **context: Any
+) -> Any:
+    """`nav_path`: the menu entry to mark as current when the page's own path would mark the wrong one
+    (a declaration being decided lives under /declarations/ but belongs to "Decide declarations")."""
     principal = getattr(request.state, "principal", None)
     settings = request.app.state.settings
     context.update(
         principal=principal,
-        navigation=navigation_for(principal, request.url.path),
+        navigation=navigation_for(principal, nav_path or request.url.path),
         force_name=settings.force_name,
         csrf_token=csrf_token(request),
         flash=notice(request),  # only a message the app signed: never text from a crafted link

@@ -913,12 +913,9 @@ def _may_handle(session: Session, row: Referral, handler_id: str) -> bool:
 _CLOSED_SHOWN = 50
 
 
-def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
-    """(open, the 50 most recently closed) referrals this handler may deal with, oldest open first. The
-    lists show who asked, why (a declared conflict, or themself), for what purpose and when: personal data
-    about the requesters and the people they searched for, so each view that shows any is a consultation,
-    one entry listing the requesters and the subject ids of the referrals shown. The subject's details are
-    shown, and logged again, only when a referral is opened (`view_referral`)."""
+def _queue_check(session: Session, handler_id: str) -> tuple[_HandlerCheck, set[str]]:
+    """The check of who may handle what, for this handler's queue, and the managers who cannot take
+    referrals (their referrals go to any handler)."""
     managers = set(
         session.scalars(
             select(Referral.manager_id)
@@ -928,19 +925,39 @@ def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView
     )
     present = _handlers(session, (m for m in managers if m))
     stranded = {m for m in managers if m} - present
-    requester = select(Staff.line_manager_id).where(Staff.staff_id == Referral.staff_id).scalar_subquery()
-    check = _HandlerCheck(session, handler_id, {m: m in present for m in managers if m})
-    # Open referrals: every one not the handler's own request is checked, since another manager may have
-    # declared a conflict with the subject since (few are open at a time). Closed ones, of which there are
-    # many: the handler's, those they closed, those without a manager, and those whose manager cannot take
-    # referrals or is no longer the requester's line manager (one closed by its manager, who declared a
-    # conflict later, is not listed to the others: it can still be opened by its number).
+    return _HandlerCheck(session, handler_id, {m: m in present for m in managers if m}), stranded
+
+
+def _open_for(session: Session, handler_id: str, check: _HandlerCheck) -> list[Referral]:
     opened = (
         select(Referral)
         .where(Referral.status == ReferralStatus.OPEN, Referral.staff_id != handler_id)
         .order_by(Referral.created_at, Referral.id)
     )
-    open_rows = [row for row in session.scalars(opened) if check.may_handle(row)]
+    return [row for row in session.scalars(opened) if check.may_handle(row)]
+
+
+def open_referral_count(session: Session, handler_id: str) -> int:
+    """How many open referrals `referral_queue` would list for this handler, for their home page: a count
+    only, so nothing is logged."""
+    check, _stranded = _queue_check(session, handler_id)
+    return len(_open_for(session, handler_id, check))
+
+
+def referral_queue(session: Session, handler_id: str) -> tuple[list[ReferralView], list[ReferralView]]:
+    """(open, the 50 most recently closed) referrals this handler may deal with, oldest open first. The
+    lists show who asked, why (a declared conflict, or themself), for what purpose and when: personal data
+    about the requesters and the people they searched for, so each view that shows any is a consultation,
+    one entry listing the requesters and the subject ids of the referrals shown. The subject's details are
+    shown, and logged again, only when a referral is opened (`view_referral`)."""
+    check, stranded = _queue_check(session, handler_id)
+    requester = select(Staff.line_manager_id).where(Staff.staff_id == Referral.staff_id).scalar_subquery()
+    # Open referrals: every one not the handler's own request is checked, since another manager may have
+    # declared a conflict with the subject since (few are open at a time). Closed ones, of which there are
+    # many: the handler's, those they closed, those without a manager, and those whose manager cannot take
+    # referrals or is no longer the requester's line manager (one closed by its manager, who declared a
+    # conflict later, is not listed to the others: it can still be opened by its number).
+    open_rows = _open_for(session, handler_id, check)
     closed_rows: list[Referral] = []
     latest = select(Referral).where(
         or_(

@@ -1589,6 +1589,22 @@ def decision_queue(
     return waiting, due
 
 
+def awaiting_decision_count(session: Session, principal: Principal) -> int:
+    """How many declarations wait for the principal's decision, as `decision_queue` lists them (never one
+    about the manager themself), for their home page: a count only, so nothing is logged."""
+    team = select(Staff.staff_id).where(Staff.line_manager_id == principal.staff_id)
+    awaiting = list(
+        session.scalars(
+            select(Declaration).where(
+                Declaration.staff_id.in_(team),
+                Declaration.status == DeclarationStatus.AWAITING.value,
+                Declaration.staff_id != principal.staff_id,
+            )
+        )
+    )
+    return sum(1 for d in _details(session, awaiting) if not d.about_line_manager)
+
+
 def decide_declaration(
     session: Session,
     declaration_id: str,

@@ -53,6 +53,7 @@ def my_record(
         training=workforce.training_record(db, principal.staff_id, on),
         vetting=workforce.vetting_record(db, principal.staff_id),
         declarations=workforce.my_declarations(db, principal.staff_id),
+        referrals=gate.my_referrals(db, principal.staff_id),  # the gate names this page: it links there
         kind_titles=KIND_TITLES,
         outcome_title=workforce.outcome_title,
         day=_day,
@@ -653,14 +654,29 @@ def _declaration_page(
     values: dict[str, str] | None = None,
     problems: Sequence[tuple[str, str]] = (),
 ) -> Any:
+    own = detail.staff_id == principal.staff_id
+    can_decide = workforce.may_decide(detail, principal)
+    # The menu marks where the page belongs: one's own under "Declarations", a team member's (to decide or
+    # to review) under "Decide declarations", anyone else's under "Registers" — the path alone always said
+    # "Declarations".
+    nav_path = None
+    if (
+        not own
+        and principal.can(Permission.DECLARATIONS_DECIDE)
+        and detail.line_manager_id == principal.staff_id
+    ):
+        nav_path = "/declarations/queue"
+    elif not own and principal.can(Permission.WORKFORCE_REGISTERS):
+        nav_path = "/declarations/register"
     return _page(
         request,
         "declaration.html",
         400 if problems else 200,
+        nav_path=nav_path,
         title=f"{KIND_TITLES.get(detail.kind, detail.kind)} {detail.declaration_id}",
         d=detail,
-        own=detail.staff_id == principal.staff_id,
-        can_decide=workforce.may_decide(detail, principal),
+        own=own,
+        can_decide=can_decide,
         decided_by_name=workforce.staff_name(db, detail.decided_by),
         values=values or {},
         problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
