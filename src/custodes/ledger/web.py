@@ -93,8 +93,17 @@ def _rewrite(screens: Sequence[EntryScreen], rows: list[StoredEntry]) -> list[St
     return rows
 
 
-def _shown_people(rows: Sequence[StoredEntry]) -> list[str]:
+def _shown_people(rows: Sequence[StoredEntry], subject: str | None = None) -> list[str]:
+    if subject:  # a report on one person names only them (ledger.subject_view)
+        return [subject] if any(subject in row.subjects for row in rows) else []
     return list(dict.fromkeys(person for row in rows for person in row.shown_subjects))
+
+
+def _subject_view(form: SearchForm) -> Callable[[StoredEntry], ledger.SubjectView] | None:
+    """For a search by person: how each entry is shown, naming only that person, so that the list, the CSV
+    and the PDF can be handed to the person who asked (the other people an entry concerns are counted)."""
+    subject = form.criteria.subject
+    return None if not subject else lambda entry: ledger.subject_view(entry, subject)
 
 
 @router.get("")
@@ -196,7 +205,8 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
     total = ledger.count(db, criteria)
     rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
     # The page names people: its consultation names them (this page's, not every match: one page's cost).
-    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], _shown_people(rows))
+    shown = _shown_people(rows, form.criteria.subject)
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
     return _search_page(request, form, rows, total, can_export=principal.can(Permission.LEDGER_EXPORT))
 
 
@@ -220,6 +230,7 @@ def _search_page(
         operations=ledger.operations(),
         pages=max(1, (total + PAGE - 1) // PAGE),
         can_export=can_export,
+        subject_view=_subject_view(form),
     )
 
 
@@ -267,8 +278,15 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
         return _search_page(request, form, status_code=400)
     header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
     header += ["justification", "recipients", "detail", "leaf_hash"]
-    rows = (
-        [
+    view = _subject_view(form)
+
+    def row(item: StoredEntry) -> list[Any]:
+        people, justification, detail = ";".join(item.subjects), item.justification, item.detail
+        if view is not None:
+            shown = view(item)
+            people, justification = shown.people, shown.justification
+            detail = shown.detail if shown.detail is not None else {"withheld": ledger.WITHHELD_FOR_OTHERS}
+        return [
             item.index,
             rfc3339(item.at),
             london(item.at, True),
@@ -276,14 +294,14 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             item.op,
             item.object_type,
             item.object_id,
-            ";".join(item.subjects),
-            item.justification,
+            people,
+            justification,
             ";".join(item.recipients),
-            json.dumps(item.detail, ensure_ascii=False) if item.detail else None,
+            json.dumps(detail, ensure_ascii=False) if detail else None,
             item.leaf_hash.hex(),
         ]
-        for item in _export_rows(request, db, principal, form)
-    )
+
+    rows = (row(item) for item in _export_rows(request, db, principal, form))
     return csv_download("custodes-ledger-entries.csv", header, rows)
 
 
@@ -302,6 +320,7 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         checkpoint=ledger.latest_checkpoint(db),
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
+        subject_view=_subject_view(form),
     )
     return Response(
         html_to_pdf(html),
