@@ -97,6 +97,9 @@ def test_screens(client: TestClient, db: Session) -> None:
     assert (
         queue.status_code == 200 and f"/referrals/{referral_id}" in queue.text and "John Smith" in queue.text
     )
+    assert (
+        "seed" not in queue.text.lower() and "IOPC recommended to Hertfordshire" in queue.text
+    )  # no design refs
     page = client.get(f"/referrals/{referral_id}")
     assert page.status_code == 200 and "Neighbour" not in page.text  # the list and page name the id given
     assert "N5" in page.text and "CR-7" in page.text

@@ -877,6 +877,7 @@ class ConfigSpec:
     description: str
     default: str
     kind: type = str
+    listed: bool = False  # a list separated by ';': edited in a wide box
 
 
 CONFIGURATION: dict[str, ConfigSpec] = {
@@ -891,6 +892,7 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "The systems the intelligence cited as grounds for a disclosure is held on, separated by ';': a "
         "correction to a record on one of them reaches every released disclosure citing that record id.",
         "Genesis",
+        listed=True,
     ),
     "review_days": ConfigSpec(
         "Disclosure review (days)",
@@ -906,8 +908,10 @@ CONFIGURATION: dict[str, ConfigSpec] = {
     ),
     "lawful_bases": ConfigSpec(
         "Lawful bases for disclosure",
-        "The powers an officer may name when disclosing, separated by ';' (seed 001: name the power used).",
+        "The powers an officer may name when disclosing, separated by ';'. The officer names the power "
+        "used (as the IOPC recommended to Durham Constabulary in 2024).",
         "DPA2018_Part3;CDA1998_s115;common_law;UKGDPR_6_1_e;UKGDPR_6_1_d;UKGDPR_6_1_c",
+        listed=True,
     ),
     "emergency_completion_hours": ConfigSpec(
         "Emergency disclosure completion (hours)",
@@ -986,6 +990,7 @@ def config_items(session: Session) -> list[ConfigItem]:
                 spec.default,
                 row.changed_by if row else None,
                 row.changed_at if row else None,
+                spec.listed,
             )
         )
     return items
@@ -1001,6 +1006,8 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     if spec is None:
         raise IdentityError(f"unknown setting {key!r}")
     value = value.strip()
+    if spec.listed:  # edited in a box where a line break reads as a separator too
+        value = ";".join(part.strip() for part in value.replace("\n", ";").split(";") if part.strip())
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
