@@ -169,3 +169,18 @@ def test_a_report_on_one_person_names_only_them_on_screen_in_the_csv_and_the_pdf
 
     everything = client.get("/audit/entries?op=consultation&object_type=thing").text  # not about one person
     assert "N9001, N9002, N9003" in everything
+
+
+def test_a_missing_reason_or_a_bad_date_is_shown_at_its_field(
+    client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    logged_in(Role.DPU)
+    page = client.get("/audit/entries?subject=N9001&since=soon").text
+    alert, form = page.index('role="alert"'), page.index('<form class="stack panel"')
+    assert alert < form  # the summary is above the form, not below it
+    assert '<div class="field wrong"><label for="reason">' in page
+    assert '<div class="field wrong"><label for="since">' in page
+    assert '<div class="field"><label for="subject">' in page  # only the fields at fault
+    assert '<strong id="reason-problem">Reason for this search: give the reason' in page
+    assert 'aria-describedby="reason-problem"' in page
+    assert "From: &#39;soon&#39; is not a date" in page

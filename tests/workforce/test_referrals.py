@@ -107,6 +107,14 @@ def test_screens(client: TestClient, db: Session) -> None:
         f"/referrals/{referral_id}/close", data={"csrftoken": csrf_token(client), "outcome": "x"}
     )
     assert bad.status_code == 400 and "choose an outcome" in bad.text
+    # each problem listed and its field marked, not one combined sentence
+    assert (
+        "<li>Outcome: choose an outcome</li>" in bad.text
+        and '<fieldset class="wrong"><legend>Outcome' in bad.text
+    )
+    for field in ("search_done", "interaction", "advice"):
+        assert f'<div class="field wrong"><label for="{field}">' in bad.text
+    assert "Advice and support given: record the advice" in bad.text
     done = client.post(
         f"/referrals/{referral_id}/close",
         data={

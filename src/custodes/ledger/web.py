@@ -140,12 +140,13 @@ class SearchForm:
             key: params.get(key, "").strip() for key in ("subject", "actor", "op", "since", "until", "reason")
         }
         self.problems: list[str] = []
+        self.wrong: dict[str, str] = {}  # field -> its problem, shown at the field
         actor = self.values["actor"]
         if actor and ":" not in actor:
             actor = f"staff:{actor}"
         op = self.values["op"]
         if op and op not in ledger.operations():
-            self.problems.append(f"Operation: {op!r} is not one of the ledger's operations")
+            self._problem("op", f"Operation: {op!r} is not one of the ledger's operations")
             op = ""
         self.criteria = EntryFilter(
             subject=self.values["subject"] or None,
@@ -166,10 +167,14 @@ class SearchForm:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            self.problems.append(f"{label}: {text!r} is not a date")
+            self._problem(key, f"{label}: {text!r} is not a date")
             return None
         day = day + timedelta(days=1) if next_day else day
         return datetime(day.year, day.month, day.day, tzinfo=LONDON)
+
+    def _problem(self, field: str, message: str) -> None:
+        self.problems.append(message)
+        self.wrong[field] = message
 
     def query_string(self) -> str:
         return urlencode({k: v for k, v in self.values.items() if v})
@@ -177,14 +182,11 @@ class SearchForm:
 
 def _search_allowed(form: SearchForm) -> bool:
     """False (with a problem on the form) if the form is wrong or the reason is missing."""
-    if form.problems:
-        return False
-    try:
+    try:  # checked even when another field is wrong: every problem is shown at once
         ledger.check_search_reason(form.criteria, form.values["reason"])
     except ledger.LedgerError as error:
-        form.problems.append(str(error).capitalize())
-        return False
-    return True
+        form._problem("reason", "Reason for this search: " + str(error))
+    return not form.problems
 
 
 def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:

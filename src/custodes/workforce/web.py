@@ -729,6 +729,14 @@ def _referral_page(request: Request, name: str, status_code: int = 200, **contex
     )
 
 
+REFERRAL_FIELDS = {
+    "outcome": "Outcome",
+    "search_done": "Search done",
+    "interaction": "Interaction with the requester",
+    "advice": "Advice and support given",
+}
+
+
 @router.get("/referrals")
 def referral_queue(request: Request, db: Db, principal: ReferralHandler) -> Any:
     waiting, closed = gate.referral_queue(db, principal.staff_id)
@@ -770,7 +778,9 @@ def close_referral(
             title=f"Referral {referral_id}",
             r=referral,
             values=values,
-            problem=str(error),
+            problem=None if error.problems else str(error),
+            problems=[(REFERRAL_FIELDS[f], p) for f, p in error.problems],
+            wrong={f for f, _p in error.problems},
         )
     return done_redirect(
         "/referrals", f"Referral {referral_id} closed: the requester can see the outcome and advice."
