@@ -460,6 +460,25 @@ def _register_query(request: Request) -> tuple[str, str]:
     return (kind if kind in KIND_TITLES else ""), request.query_params.get("q", "").strip()[:200]
 
 
+REGISTER_PAGE = 50
+REGISTER_STATUSES = {
+    **{status.value: workforce.outcome_title(status.value) for status in DeclarationStatus},
+    workforce.RECORDED: "Recorded (no decision needed)",
+}
+
+
+def _register_filters(request: Request) -> dict[str, str]:
+    """The register's filters as chosen (status, area, review due); anything unknown is ignored."""
+    params = request.query_params
+    status, review = params.get("status", ""), params.get("review", "")
+    area = params.get("area", "").strip().upper()[:8]
+    return {
+        "status": status if status in REGISTER_STATUSES else "",
+        "area": area if area.isalnum() else "",
+        "review": review if review in workforce.REGISTER_REVIEWS else "",
+    }
+
+
 def _register_cells(d: DeclarationDetail) -> list[Any]:
     return [
         d.declaration_id,
@@ -500,7 +519,15 @@ REGISTER_COLUMNS = [
 @router.get("/declarations/register")
 def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, total = workforce.declaration_register(db, kind, text, actor=holder.actor)
+    filters = _register_filters(request)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = workforce.declaration_register(
+        db, kind, text, actor=holder.actor, limit=REGISTER_PAGE, offset=(page - 1) * REGISTER_PAGE, **filters
+    )
+    chosen = {"kind": kind, "q": text, **filters}
     return _page(
         request,
         "declaration_register.html",
@@ -509,8 +536,15 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
         total=total,
         kind=kind,
         q=text,
+        filters=filters,
+        statuses=REGISTER_STATUSES,
+        reviews=workforce.REGISTER_REVIEWS,
+        areas=workforce.staff_areas(db),
+        page=page,
+        pages=max(1, (total + REGISTER_PAGE - 1) // REGISTER_PAGE),
+        first=(page - 1) * REGISTER_PAGE + 1,
         registers=REGISTER_TITLES,
-        query=urlencode({"kind": kind, "q": text}),
+        query=urlencode({k: v for k, v in chosen.items() if v}),
         publishable=PUBLISHABLE,
     )
 
@@ -518,7 +552,10 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
 @router.get("/declarations/register/export.csv")
 def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    filters = _register_filters(request)
+    rows, _total = workforce.declaration_register(
+        db, kind, text, actor=holder.actor, limit=100_000, **filters
+    )
     header = [
         "declaration_id",
         "declared_on",
@@ -543,7 +580,10 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
 @router.get("/declarations/register/export.pdf")
 def declaration_register_pdf(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    filters = _register_filters(request)
+    rows, _total = workforce.declaration_register(
+        db, kind, text, actor=holder.actor, limit=100_000, **filters
+    )
     cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d)] for d in rows]
     section = {
         "heading": REGISTER_TITLES[kind] + (f" matching “{text}”" if text else ""),
