@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custodes.identity import service as identity
 from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
@@ -184,3 +185,19 @@ def test_a_missing_reason_or_a_bad_date_is_shown_at_its_field(
     assert '<strong id="reason-problem">Reason for this search: give the reason' in page
     assert 'aria-describedby="reason-problem"' in page
     assert "From: &#39;soon&#39; is not a date" in page
+
+
+def test_who_and_the_operation_read_as_words(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """'staff:S12778' and 'login_failed' were shown as recorded: the staff number with the name, and words."""
+    viewer = logged_in(Role.AUDITOR)
+    made = _record(db, EntryDraft(f"staff:{viewer}", Op.LOGIN_FAILED, "account", viewer))
+    page = client.get("/audit/entries?op=login_failed").text
+    name = identity.display_names(db, [viewer])[viewer]
+    assert f"<td>{viewer} ({name})</td>" in page and "<td>failed log-in</td>" in page
+    assert '<option value="login_failed" selected>failed log-in</option>' in page
+    assert f"{viewer} ({name})" in client.get(f"/audit/entries/{made[0]}").text
+    assert (
+        f"staff:{viewer}" in client.get("/audit/export.csv?op=login_failed").text
+    )  # the CSV keeps the codes

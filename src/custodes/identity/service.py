@@ -1040,6 +1040,17 @@ def preload_accounts(session: Session) -> None:
     list(session.scalars(select(Account)))
 
 
+def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
+    """The account names of these members of staff, in one query (for showing who did something beside
+    their staff number); people with no account are left out. A colleague's name is not a subject's
+    personal data: not logged."""
+    wanted = set(staff_ids)
+    if not wanted:
+        return {}
+    query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(wanted))
+    return {staff_id: name for staff_id, name in session.execute(query)}
+
+
 def roles_by_staff(session: Session, staff_ids: Iterable[str]) -> dict[str, set[str]]:
     """The role names of each of these people, in one query however many (the pre-access gate loads
     thousands at once); people with no account or no role are left out. For rule checking: not logged."""

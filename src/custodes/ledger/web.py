@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
+from custodes.identity.service import display_names
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
@@ -104,6 +105,46 @@ def _subject_view(form: SearchForm) -> Callable[[StoredEntry], ledger.SubjectVie
     and the PDF can be handed to the person who asked (the other people an entry concerns are counted)."""
     subject = form.criteria.subject
     return None if not subject else lambda entry: ledger.subject_view(entry, subject)
+
+
+# The operations in words, for the screens (the CSV keeps the recorded codes).
+OPERATION_WORDS = {
+    "collection": "collection (recorded)",
+    "alteration": "alteration (changed)",
+    "consultation": "consultation (looked at)",
+    "disclosure": "disclosure (shared)",
+    "combination": "combination (joined with other data)",
+    "erasure": "erasure (deleted)",
+    "authorisation": "authorisation",
+    "refusal": "refusal",
+    "review": "review",
+    "correction": "correction",
+    "declaration": "declaration",
+    "login": "log-in",
+    "login_failed": "failed log-in",
+    "access_denied": "access refused",
+    "configuration": "configuration change",
+    "checkpoint": "checkpoint (signed)",
+}
+
+
+def operation_words(op: str) -> str:
+    return OPERATION_WORDS.get(op, op.replace("_", " "))
+
+
+def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]) -> Callable[[str], str]:
+    """How the Who column reads: 'S12778 (Tunde Mills)' for a member of staff, 'system: demo' for a
+    component. No names where a screen applies (counter-corruption casework pseudonymises staff there)."""
+    staff = {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
+    names = {} if screens else display_names(db, staff)
+
+    def who(actor: str) -> str:
+        kind, _, name = actor.partition(":")
+        if kind == "staff":
+            return f"{name} ({names[name]})" if name in names else name
+        return f"{kind}: {name}" if name else actor
+
+    return who
 
 
 @router.get("")
@@ -209,7 +250,14 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
     # The page names people: its consultation names them (this page's, not every match: one page's cost).
     shown = _shown_people(rows, form.criteria.subject)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
-    return _search_page(request, form, rows, total, can_export=principal.can(Permission.LEDGER_EXPORT))
+    return _search_page(
+        request,
+        form,
+        rows,
+        total,
+        can_export=principal.can(Permission.LEDGER_EXPORT),
+        who=_who(db, rows, screens),
+    )
 
 
 def _search_page(
@@ -220,6 +268,7 @@ def _search_page(
     *,
     can_export: bool = False,
     status_code: int = 200,
+    who: Callable[[str], str] = str,
 ) -> Any:
     return render(
         request,
@@ -233,6 +282,8 @@ def _search_page(
         pages=max(1, (total + PAGE - 1) // PAGE),
         can_export=can_export,
         subject_view=_subject_view(form),
+        who=who,
+        op_words=operation_words,
     )
 
 
@@ -253,6 +304,8 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
         "entry.html",
         title=f"Entry {index}",
         entry=item,
+        who=_who(db, [item], screens),
+        op_words=operation_words,
         proof=proof,
         checkpoint=checkpoint,
         body=json.dumps(item.content, indent=2, ensure_ascii=False) if item.content else None,
@@ -323,6 +376,7 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
         subject_view=_subject_view(form),
+        op_words=operation_words,
     )
     return Response(
         html_to_pdf(html),
