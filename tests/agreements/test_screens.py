@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
+from custodes.identity import service as identity
 from custodes.identity.permissions import Role
+from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from tests.agreements.helpers import AGREEMENT, DOCUMENT, ORG, make_register
@@ -339,3 +341,16 @@ def test_an_upload_needs_the_csrf_token_before_the_file(
     assert wrong.status_code == 403
     stored = agreements.get_document(db, "KMISA-1")
     assert stored is not None and stored.content == DOCUMENT
+
+
+def test_a_scheme_area_is_shown_by_name_with_its_code(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    assert "<dt>Area</dt><dd>N</dd>" in client.get("/schemes/SCH-01").text  # not named: the code
+    admin = Principal("ADM", "Admin", frozenset({Role.ADMIN}))
+    identity.set_config(db, "area_names", "N = North Division", admin)
+    db.commit()
+    assert "<dt>Area</dt><dd>North Division (N)</dd>" in client.get("/schemes/SCH-01").text
+    assert "<td>North Division (N)</td>" in client.get("/schemes").text

@@ -822,3 +822,18 @@ def test_a_list_setting_is_a_wide_box_and_a_line_break_separates_as_well(
         client, "/admin/config/lawful_bases", {"value": "DPA2018_Part3;\r\n common_law \n\n;CDA1998_s115"}
     )
     assert identity.config_value(db, "lawful_bases") == "DPA2018_Part3;common_law;CDA1998_s115"
+
+
+def test_area_names_are_configured_as_code_and_name_and_shown_with_the_code(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    admin = logged_in(Role.ADMIN)
+    refused = post_form(client, "/admin/config/area_names", {"value": "NA North Division"})
+    assert "Area names: write each entry as CODE = name" in _flash(refused)
+    post_form(client, "/admin/config/area_names", {"value": "NA=North Division\n CZ =  Central Zone "})
+    assert identity.config_value(db, "area_names") == "NA = North Division;CZ = Central Zone"
+    assert identity.area_names(db) == {"NA": "North Division", "CZ": "Central Zone"}
+    label = identity.area_labeller(db)
+    assert (label("NA"), label("XX"), label(None)) == ("North Division (NA)", "XX", "—")
+    page = client.get("/admin/config").text
+    assert f"by Test {admin} ({admin})" in page  # who changed it: name and number

@@ -516,7 +516,13 @@ def test_the_register_filters_by_decision_area_and_review_and_pages_by_fifty(
     page = client.get("/declarations/register?area=NA&status=approved").text
     assert f"/declarations/{soon}" in page and f"/declarations/{late}" not in page
     assert f"/declarations/{conflict}" not in page
-    assert '<option value="NA" selected>' in page and '<option value="approved" selected>' in page
+    assert '<option value="NA" selected>NA</option>' in page and '<option value="approved" selected>' in page
+    identity.set_config(
+        db, "area_names", "NA = North Division", Principal("ADM", "Admin", frozenset({Role.ADMIN}))
+    )
+    db.commit()
+    named = client.get("/declarations/register?area=NA").text
+    assert '<option value="NA" selected>North Division (NA)</option>' in named
     assert (
         "export.csv?area=NA&amp;status=approved" in page or "export.csv?status=approved&amp;area=NA" in page
     )

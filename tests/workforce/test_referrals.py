@@ -132,6 +132,7 @@ def test_screens(client: TestClient, db: Session) -> None:
     mine = client.get("/me/referrals")
     assert mine.status_code == 200
     assert "Report concerns to me, not by searching." in mine.text and "Searched PNC for N5" not in mine.text
+    assert "Mary Manager (M1)" in mine.text  # closed by: the name with the staff number
     assert client.get("/referrals").status_code == 403  # officers do not handle referrals
 
 

@@ -27,6 +27,7 @@ from custodes.agreements.schemas import (
     OrganisationView,
     SchemeView,
 )
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -605,6 +606,7 @@ def scheme_list(request: Request, db: Db, viewer: Viewer) -> Any:
         "schemes.html",
         title="Crime-reduction schemes",
         rows=rows,
+        area=identity.area_labeller(db),
         vetting={s.scheme_id: _vetting(s, today) for s in rows},
         counts=agreements.member_counts(db),
         can_manage=viewer.can(Permission.SCHEMES_MANAGE),
@@ -736,6 +738,7 @@ def _scheme_view(
         400 if refused else 200,
         title=found.name,
         scheme=found,
+        area=identity.area_labeller(db),
         vetting=_vetting(found, today),
         members=register.get(scheme_id, []),
         names={o.org_id: o.name for o in agreements.list_organisations(db)},

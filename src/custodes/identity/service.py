@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -878,6 +878,7 @@ class ConfigSpec:
     default: str
     kind: type = str
     listed: bool = False  # a list separated by ';': edited in a wide box
+    pairs: bool = False  # a list of "CODE = words" entries
 
 
 CONFIGURATION: dict[str, ConfigSpec] = {
@@ -893,6 +894,14 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "correction to a record on one of them reaches every released disclosure citing that record id.",
         "Genesis",
         listed=True,
+    ),
+    "area_names": ConfigSpec(
+        "Area names",
+        "The force's areas (the staff register's area codes) in words, each as CODE = name, separated by ';' "
+        "or on separate lines, e.g. NA = North Division. Screens show the name with the code.",
+        "",
+        listed=True,
+        pairs=True,
     ),
     "review_days": ConfigSpec(
         "Disclosure review (days)",
@@ -996,6 +1005,30 @@ def config_items(session: Session) -> list[ConfigItem]:
     return items
 
 
+def area_names(session: Session) -> dict[str, str]:
+    """The areas' names by code, as configured (Configuration, "Area names"); codes not named are left
+    out, so a screen shows them as codes."""
+    names: dict[str, str] = {}
+    for entry in config_value(session, "area_names").split(";"):
+        code, _sep, words = entry.partition("=")
+        if code.strip() and words.strip():
+            names[code.strip()] = words.strip()
+    return names
+
+
+def area_label(names: Mapping[str, str], code: str | None) -> str:
+    """'North Division (NA)' if the area is named, else the code; '—' for none."""
+    if not code:
+        return "—"
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def area_labeller(session: Session) -> Callable[[str | None], str]:
+    """area_label with this force's names, for a screen to call on each code it shows."""
+    names = area_names(session)
+    return lambda code: area_label(names, code)
+
+
 def config_value(session: Session, key: str) -> str:
     row = session.get(ConfigValue, key)
     return row.value if row is not None else CONFIGURATION[key].default
@@ -1008,6 +1041,11 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     value = value.strip()
     if spec.listed:  # edited in a box where a line break reads as a separator too
         value = ";".join(part.strip() for part in value.replace("\n", ";").split(";") if part.strip())
+    if spec.pairs:
+        entries = [part.partition("=") for part in value.split(";")]
+        if any(not (code.strip() and sep and words.strip()) for code, sep, words in entries if value):
+            raise IdentityError(f"{spec.title}: write each entry as CODE = name, e.g. NA = North Division")
+        value = ";".join(f"{code.strip()} = {words.strip()}" for code, _sep, words in entries if value)
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
@@ -1049,6 +1087,19 @@ def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
         return {}
     query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(wanted))
     return {staff_id: name for staff_id, name in session.execute(query)}
+
+
+def staff_labeller(session: Session, staff_ids: Iterable[str]) -> Callable[[str | None], str]:
+    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers (the number alone if there is
+    no account). A colleague's name is not a subject's personal data: not logged."""
+    names = display_names(session, [s for s in staff_ids if s])
+
+    def label(staff_id: str | None) -> str:
+        if not staff_id:
+            return "—"
+        return f"{names[staff_id]} ({staff_id})" if staff_id in names else staff_id
+
+    return label
 
 
 def roles_by_staff(session: Session, staff_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from custodes.identity import service as identity_service
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -48,6 +49,7 @@ def my_record(
         "my_record.html",
         title="My record",
         staff=staff,
+        area=identity_service.area_labeller(db),
         role_titles=[ROLE_TITLES[r] for r in sorted(principal.roles)],
         # Training, vetting and declarations (issue 4): one's own, so not logged.
         training=workforce.training_record(db, principal.staff_id, on),
@@ -467,6 +469,16 @@ REGISTER_STATUSES = {
 }
 
 
+class _Filters(TypedDict):
+    status: str
+    area: str
+    review: str
+
+
+def _chosen(filters: dict[str, str]) -> _Filters:
+    return {"status": filters["status"], "area": filters["area"], "review": filters["review"]}
+
+
 def _register_filters(request: Request) -> dict[str, str]:
     """The register's filters as chosen (status, area, review due); anything unknown is ignored."""
     params = request.query_params
@@ -525,7 +537,13 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
     except ValueError:
         page = 1
     rows, total = workforce.declaration_register(
-        db, kind, text, actor=holder.actor, limit=REGISTER_PAGE, offset=(page - 1) * REGISTER_PAGE, **filters
+        db,
+        kind,
+        text,
+        actor=holder.actor,
+        limit=REGISTER_PAGE,
+        offset=(page - 1) * REGISTER_PAGE,
+        **_chosen(filters),
     )
     chosen = {"kind": kind, "q": text, **filters}
     return _page(
@@ -540,6 +558,7 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
         statuses=REGISTER_STATUSES,
         reviews=workforce.REGISTER_REVIEWS,
         areas=workforce.staff_areas(db),
+        area=identity_service.area_labeller(db),
         page=page,
         pages=max(1, (total + REGISTER_PAGE - 1) // REGISTER_PAGE),
         first=(page - 1) * REGISTER_PAGE + 1,
@@ -554,7 +573,7 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
     kind, text = _register_query(request)
     filters = _register_filters(request)
     rows, _total = workforce.declaration_register(
-        db, kind, text, actor=holder.actor, limit=100_000, **filters
+        db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
     )
     header = [
         "declaration_id",
@@ -582,7 +601,7 @@ def declaration_register_pdf(request: Request, db: Db, holder: RegisterHolder) -
     kind, text = _register_query(request)
     filters = _register_filters(request)
     rows, _total = workforce.declaration_register(
-        db, kind, text, actor=holder.actor, limit=100_000, **filters
+        db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
     )
     cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d)] for d in rows]
     section = {
@@ -765,7 +784,7 @@ def _referral_page(request: Request, name: str, status_code: int = 200, **contex
         code_titles=REFERRAL_CODES,
         systems=gate.SYSTEMS,
         day=_day,
-        **context,
+        **{"who": str, **context},
     )
 
 
@@ -789,7 +808,14 @@ def referral_page(request: Request, db: Db, principal: ReferralHandler, referral
         referral = gate.view_referral(db, referral_id, principal.staff_id)
     except gate.ReferralError as error:
         raise HTTPException(404, str(error)) from None
-    return _referral_page(request, "referral.html", title=f"Referral {referral_id}", r=referral, values={})
+    return _referral_page(
+        request,
+        "referral.html",
+        title=f"Referral {referral_id}",
+        r=referral,
+        values={},
+        who=identity_service.staff_labeller(db, [referral.closed_by or ""]),
+    )
 
 
 @router.post("/referrals/{referral_id}/close")
@@ -832,4 +858,10 @@ def my_referrals(
     request: Request, db: Db, principal: Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
 ) -> Any:
     mine = gate.my_referrals(db, principal.staff_id)
-    return _referral_page(request, "my_referrals.html", title="My referrals", referrals=mine)
+    return _referral_page(
+        request,
+        "my_referrals.html",
+        title="My referrals",
+        referrals=mine,
+        who=identity_service.staff_labeller(db, [r.closed_by or "" for r in mine]),
+    )
