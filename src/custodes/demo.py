@@ -88,6 +88,9 @@ def load_demo(
     officer = holders[Role.OFFICER].values
     cast_ids = {row.values["staff_id"] for row in holders.values()} | {officer["line_manager_id"]}
     _load_registers(session, rows, seed, cast_ids, say)
+    admin = identity.principal_for(session, holders[Role.ADMIN].values["staff_id"])
+    if admin is not None:
+        identity.set_config(session, "area_names", workforce_demo.AREA_NAMES, admin)
     say("Loading disclosures at every stage…")
     cast = disclosure_demo.Cast(
         officer=identity.principal_for(session, officer["staff_id"]),

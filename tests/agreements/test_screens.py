@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
+from custodes.identity import service as identity
 from custodes.identity.permissions import Role
+from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from tests.agreements.helpers import AGREEMENT, DOCUMENT, ORG, make_register
@@ -94,14 +97,24 @@ def test_dpu_manages_an_agreement(client: TestClient, db: Session, logged_in: Ca
     assert download.status_code == 200 and download.content == DOCUMENT
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"].startswith('attachment; filename="signed_ISA.pdf"')
-    missing = post(client, "/agreements/ISA-7/document", {})
-    assert "Not done: Document: choose a file" in follow(client, missing)
+    missing = post(client, "/agreements/ISA-7/document", {})  # shown at its field, not as a done banner
+    assert missing.status_code == 400 and "Not done" not in missing.text
+    assert re.search(
+        r'role="alert">\s*<strong>Please put right:</strong>\s*<ul><li>Document: choose a file', missing.text
+    )
+    assert '<div class="field wrong"><label for="document">' in missing.text
 
     # Record a review by moving the review date; then suspend with a reason.
     page = follow(client, post(client, "/agreements/ISA-7", {**form, "review_date": "2999-06-30"}))
     assert "Agreement updated." in page and "30 Jun 2999" in page
     no_reason = post(client, "/agreements/ISA-7/status", {"action": "suspend", "reason": ""})
-    assert "Not done: Reason: give the reason" in follow(client, no_reason)
+    assert no_reason.status_code == 400 and "Reason: give the reason" in no_reason.text
+    assert '<div class="field wrong"><label for="reason">' in no_reason.text
+    assert 'value="suspend" required checked>' in no_reason.text  # the choice is kept
+    no_action = post(client, "/agreements/ISA-7/status", {"action": "", "reason": "Breach on 2 March"})
+    assert no_action.status_code == 400 and "Status: choose suspend, withdraw or reinstate" in no_action.text
+    assert '<fieldset class="wrong"><legend>Suspend, withdraw or reinstate' in no_action.text
+    assert ">Breach on 2 March</textarea>" in no_action.text  # what was typed is kept
     page = follow(
         client, post(client, "/agreements/ISA-7/status", {"action": "suspend", "reason": "Breach on 3 March"})
     )
@@ -177,6 +190,13 @@ def test_aic_runs_a_scheme_register(
     refused = post(client, "/schemes/PW-1/members", {**member, "registered_on": ""})
     assert refused.status_code == 400 and "Member id: M-9 is already registered" not in refused.text
     assert "Registered on: is required" in refused.text
+    undated = post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": ""})
+    assert undated.status_code == 400 and 'role="alert"' in undated.text
+    assert "Undertaking signed on: give the date M-9 signed the undertaking" in undated.text
+    assert 'class="compact field wrong"' in undated.text and 'aria-invalid="true"' in undated.text
+    future = post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": "2999-01-01"})
+    assert future.status_code == 400 and "Undertaking signed on: is in the future" in future.text
+    assert 'value="2999-01-01"' in future.text  # the date typed is kept at its box
     page = follow(client, post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": "2025-02-03"}))
     assert "Undertaking signed by M-9 on 3 Feb 2025 recorded." in page and "Not signed" not in page
     assert client.get("/schemes/PW-1/members/M-9/edit").status_code == 200
@@ -233,7 +253,7 @@ def test_an_aic_of_another_area_may_not_change_a_scheme(
     assert post(client, "/schemes/SCH-01/members", {**member, "member_id": "M-7"}).status_code == 400
     assert post(client, "/schemes/SCH-01/members/M-0001", member).status_code == 400
     done = post(client, "/schemes/SCH-01/members/M-0001/undertaking", {"signed_on": "2025-02-03"})
-    assert "Not%20done" in done.headers["location"]
+    assert done.status_code == 400 and 'role="alert"' in done.text  # refused on the page, not as a banner
     db.expire_all()
     found = agreements.get_scheme(db, "SCH-01")
     assert found is not None and found.area_code == "N"
@@ -321,3 +341,16 @@ def test_an_upload_needs_the_csrf_token_before_the_file(
     assert wrong.status_code == 403
     stored = agreements.get_document(db, "KMISA-1")
     assert stored is not None and stored.content == DOCUMENT
+
+
+def test_a_scheme_area_is_shown_by_name_with_its_code(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    assert "<dt>Area</dt><dd>N</dd>" in client.get("/schemes/SCH-01").text  # not named: the code
+    admin = Principal("ADM", "Admin", frozenset({Role.ADMIN}))
+    identity.set_config(db, "area_names", "N = North Division", admin)
+    db.commit()
+    assert "<dt>Area</dt><dd>North Division (N)</dd>" in client.get("/schemes/SCH-01").text
+    assert "<td>North Division (N)</td>" in client.get("/schemes").text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -806,3 +807,33 @@ def test_the_administrators_home_page_counts_what_awaits_a_second_administrator(
     assert '<a href="/admin/role-requests">1 role change awaits a second administrator.</a>' in home
     _switch(client, "HC")
     assert "a second administrator" not in client.get("/").text  # not an administrator's business
+
+
+def test_a_list_setting_is_a_wide_box_and_a_line_break_separates_as_well(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    logged_in(Role.ADMIN)
+    page = client.get("/admin/config").text
+    lawful = re.search(r'<textarea name="value"[^>]*aria-label="Lawful bases for disclosure"[^>]*>', page)
+    assert lawful and 'class="wide"' in lawful[0]  # not a ten-character box
+    assert re.search(r'<input type="text" name="value" value="60" aria-label="Disclosure review', page)
+    assert "seed" not in page.lower()
+    post_form(
+        client, "/admin/config/lawful_bases", {"value": "DPA2018_Part3;\r\n common_law \n\n;CDA1998_s115"}
+    )
+    assert identity.config_value(db, "lawful_bases") == "DPA2018_Part3;common_law;CDA1998_s115"
+
+
+def test_area_names_are_configured_as_code_and_name_and_shown_with_the_code(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    admin = logged_in(Role.ADMIN)
+    refused = post_form(client, "/admin/config/area_names", {"value": "NA North Division"})
+    assert "Area names: write each entry as CODE = name" in _flash(refused)
+    post_form(client, "/admin/config/area_names", {"value": "NA=North Division\n CZ =  Central Zone "})
+    assert identity.config_value(db, "area_names") == "NA = North Division;CZ = Central Zone"
+    assert identity.area_names(db) == {"NA": "North Division", "CZ": "Central Zone"}
+    label = identity.area_labeller(db)
+    assert (label("NA"), label("XX"), label(None)) == ("North Division (NA)", "XX", "—")
+    page = client.get("/admin/config").text
+    assert f"by Test {admin} ({admin})" in page  # who changed it: name and number

@@ -61,7 +61,7 @@ def test_dpu_adds_a_recommendation_and_its_actions(
     assert f"/learning/{rec.id}" not in client.get("/learning?overdue=1").text
 
     edit = client.get(f"/learning/{rec.id}/edit")
-    assert edit.status_code == 200 and "checked> <code>LEDGER</code>" in edit.text
+    assert edit.status_code == 200 and "checked> Tamper-evident audit trail" in edit.text  # words, then code
     bad = post(client, f"/learning/{rec.id}", {**RECOMMENDATION, "controls": ["MADE_UP"], "accepted": "no"})
     assert bad.status_code == 400
     assert "Controls: MADE_UP is not a control of Custodes" in bad.text
@@ -109,3 +109,24 @@ def test_csv_cells_that_look_like_formulas_are_quoted(
     logged_in(Role.DPU)
     (row,) = list(csv.DictReader(io.StringIO(client.get("/learning/export.csv").text)))
     assert row["title"] == "'=HYPERLINK(1)" and row["action_id"] == ""
+
+
+def test_controls_are_shown_with_their_words_and_sources_as_instruments(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """No 'seed 004' (the specification's shorthand) and no bare codes: the instrument, and what it does."""
+    ids = make_learning(db)
+    logged_in(Role.DPU)
+    controls = client.get("/learning/controls").text
+    assert "seed" not in controls.lower()
+    assert "HMICFRS PEEL 2018, Kent" in controls and "IOPC, Durham 2024" in controls
+    register = client.get("/learning").text
+    assert "No lawful basis or power named <code>LAWFUL_BASIS_MISSING</code>" in register
+    assert ">No lawful basis or power named (LAWFUL_BASIS_MISSING)</option>" in register
+    form = client.get("/learning/new").text
+    assert (
+        'value="FACT_UNVERIFIED"> An item is not verified against a record <code>FACT_UNVERIFIED</code>'
+        in form
+    )
+    page = client.get(f"/learning/{ids['recommendation_id']}").text
+    assert "seed" not in page.lower() and "(IOPC, Durham 2024)" in page

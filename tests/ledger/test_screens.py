@@ -7,10 +7,12 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from custodes.identity import service as identity
 from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
@@ -133,3 +135,69 @@ def test_a_page_logs_the_people_of_that_page_only(
     people = _last_search(db).subjects
     assert len(people) <= ledger_web.PAGE
     assert f"P{ledger_web.PAGE + 4}" in people and "P0" not in people  # newest first: the first page's
+
+
+def test_a_report_on_one_person_names_only_them_on_screen_in_the_csv_and_the_pdf(
+    client: TestClient,
+    db: Session,
+    logged_in: Callable[[Role], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A subject access report is handed to the person who asked: an entry that also concerns other people
+    (a search that listed several) counts them without naming them, and texts that name them are withheld."""
+    _record(
+        db,
+        _draft("T1", "N9001", "N9002", "N9003", justification="looked at N9002 and the others", who="N9003"),
+        _draft("T2", "N9001", justification="case page"),
+        _draft("T3", "N9002"),
+    )
+    logged_in(Role.DPU)
+    page = client.get("/audit/entries?subject=N9001&reason=SAR-1").text
+    assert len(_rows(page)) == 2
+    assert "N9001 and 2 other people" in page and "N9002" not in page and "N9003" not in page
+    assert "case page" in page and ledger.WITHHELD_FOR_OTHERS in page
+    assert _last_search(db).subjects == ["N9001"]  # the people the page showed: only the subject
+
+    csv = client.get("/audit/export.csv?subject=N9001&reason=SAR-1").text
+    assert "N9001 and 2 other people" in csv and "N9002" not in csv and "N9003" not in csv
+
+    rendered: list[str] = []
+    monkeypatch.setattr(ledger_web, "html_to_pdf", lambda html: rendered.append(html) or b"%PDF")
+    assert client.get("/audit/export.pdf?subject=N9001&reason=SAR-1").content == b"%PDF"
+    assert "Everything done with the data of N9001" in rendered[0]
+    assert "N9001 and 2 other people" in rendered[0]
+    assert "N9002" not in rendered[0] and "N9003" not in rendered[0]
+
+    everything = client.get("/audit/entries?op=consultation&object_type=thing").text  # not about one person
+    assert "N9001, N9002, N9003" in everything
+
+
+def test_a_missing_reason_or_a_bad_date_is_shown_at_its_field(
+    client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    logged_in(Role.DPU)
+    page = client.get("/audit/entries?subject=N9001&since=soon").text
+    alert, form = page.index('role="alert"'), page.index('<form class="stack panel"')
+    assert alert < form  # the summary is above the form, not below it
+    assert '<div class="field wrong"><label for="reason">' in page
+    assert '<div class="field wrong"><label for="since">' in page
+    assert '<div class="field"><label for="subject">' in page  # only the fields at fault
+    assert '<strong id="reason-problem">Reason for this search: give the reason' in page
+    assert 'aria-describedby="reason-problem"' in page
+    assert "From: &#39;soon&#39; is not a date" in page
+
+
+def test_who_and_the_operation_read_as_words(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """'staff:S12778' and 'login_failed' were shown as recorded: the staff number with the name, and words."""
+    viewer = logged_in(Role.AUDITOR)
+    made = _record(db, EntryDraft(f"staff:{viewer}", Op.LOGIN_FAILED, "account", viewer))
+    page = client.get("/audit/entries?op=login_failed").text
+    name = identity.display_names(db, [viewer])[viewer]
+    assert f"<td>{viewer} ({name})</td>" in page and "<td>failed log-in</td>" in page
+    assert '<option value="login_failed" selected>failed log-in</option>' in page
+    assert f"{viewer} ({name})" in client.get(f"/audit/entries/{made[0]}").text
+    assert (
+        f"staff:{viewer}" in client.get("/audit/export.csv?op=login_failed").text
+    )  # the CSV keeps the codes

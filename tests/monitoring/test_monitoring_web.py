@@ -225,3 +225,14 @@ def test_a_run_beyond_memory_and_spill_is_explained_on_the_page(
     page = text_of(response.text)
     assert "more than the 1KB of memory (CUSTODES_MONITORING_MEMORY_LIMIT)" in page
     assert "Run the detectors over a shorter period" in page and "Nothing was recorded." in page
+
+
+def test_several_pages_of_alerts_say_how_to_bring_in_alerts_from_other_pages(
+    client: TestClient, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks are per page: the page says the investigation can take the other alerts later (it can)."""
+    as_staff(client, UNIT)
+    assert "Ticks count on this page only" not in client.get("/alerts").text  # one page: nothing to say
+    monkeypatch.setattr(casework, "PAGE_SIZE", 2)
+    words = text_of(client.get("/alerts").text)
+    assert "Ticks count on this page only" in words and "Or add it to an open investigation" in words

@@ -475,3 +475,61 @@ def test_a_declaration_naming_someone_else_with_the_managers_surname_is_theirs_t
     assert workforce.decide_declaration(
         db, declaration_id, _principal(db, "M1"), outcome="approved", review_on="2999-01-01"
     )
+
+
+def test_the_register_filters_by_decision_area_and_review_and_pages_by_fifty(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_force(db)
+    make_account(db, "PSD1", {Role.CCU})
+    today = workforce.london_today()
+    conflict = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")  # NA, awaiting
+    soon = workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")  # NA
+    late = workforce.make_declaration(db, "P4", GIFT, actor="staff:P4")  # EA
+    for declaration_id in (soon, late):
+        workforce.decide_declaration(
+            db,
+            declaration_id,
+            _principal(db, "M1"),
+            outcome="approved",
+            review_on=str(today + timedelta(days=10)),
+            today=today,
+        )
+    row = db.get(Declaration, late)
+    assert row is not None
+    row.review_on = today - timedelta(days=3)  # decided a year ago: its review has passed
+    db.commit()
+
+    def listed(query: str) -> set[str]:
+        rows, _total = workforce.declaration_register(
+            db, "", "", actor="staff:PSD1", **dict([query.split("=")])
+        )
+        return {r.declaration_id for r in rows}
+
+    assert listed("status=awaiting_decision") == {conflict}
+    assert listed("status=approved") == {soon, late}
+    assert listed("area=EA") == {late}
+    assert listed("review=overdue") == {late}
+    assert listed("review=due30") == {soon}
+
+    log_in(client, "PSD1")
+    page = client.get("/declarations/register?area=NA&status=approved").text
+    assert f"/declarations/{soon}" in page and f"/declarations/{late}" not in page
+    assert f"/declarations/{conflict}" not in page
+    assert '<option value="NA" selected>NA</option>' in page and '<option value="approved" selected>' in page
+    identity.set_config(
+        db, "area_names", "NA = North Division", Principal("ADM", "Admin", frozenset({Role.ADMIN}))
+    )
+    db.commit()
+    named = client.get("/declarations/register?area=NA").text
+    assert '<option value="NA" selected>North Division (NA)</option>' in named
+    assert (
+        "export.csv?area=NA&amp;status=approved" in page or "export.csv?status=approved&amp;area=NA" in page
+    )
+    assert "relative (family))" not in page and "(family))" not in page  # one bracket, not two
+
+    monkeypatch.setattr(workforce_web, "REGISTER_PAGE", 2)
+    first = client.get("/declarations/register").text
+    assert "3 declarations, 1–2 shown (page 1 of 2" in first and "Next page" in first
+    second = client.get("/declarations/register?page=2").text
+    assert "3–3 shown (page 2 of 2" in second and "Previous page" in second and "Next page" not in second

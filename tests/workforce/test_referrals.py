@@ -97,6 +97,9 @@ def test_screens(client: TestClient, db: Session) -> None:
     assert (
         queue.status_code == 200 and f"/referrals/{referral_id}" in queue.text and "John Smith" in queue.text
     )
+    assert (
+        "seed" not in queue.text.lower() and "IOPC recommended to Hertfordshire" in queue.text
+    )  # no design refs
     page = client.get(f"/referrals/{referral_id}")
     assert page.status_code == 200 and "Neighbour" not in page.text  # the list and page name the id given
     assert "N5" in page.text and "CR-7" in page.text
@@ -104,6 +107,14 @@ def test_screens(client: TestClient, db: Session) -> None:
         f"/referrals/{referral_id}/close", data={"csrftoken": csrf_token(client), "outcome": "x"}
     )
     assert bad.status_code == 400 and "choose an outcome" in bad.text
+    # each problem listed and its field marked, not one combined sentence
+    assert (
+        "<li>Outcome: choose an outcome</li>" in bad.text
+        and '<fieldset class="wrong"><legend>Outcome' in bad.text
+    )
+    for field in ("search_done", "interaction", "advice"):
+        assert f'<div class="field wrong"><label for="{field}">' in bad.text
+    assert "Advice and support given: record the advice" in bad.text
     done = client.post(
         f"/referrals/{referral_id}/close",
         data={
@@ -121,6 +132,7 @@ def test_screens(client: TestClient, db: Session) -> None:
     mine = client.get("/me/referrals")
     assert mine.status_code == 200
     assert "Report concerns to me, not by searching." in mine.text and "Searched PNC for N5" not in mine.text
+    assert "Mary Manager (M1)" in mine.text  # closed by: the name with the staff number
     assert client.get("/referrals").status_code == 403  # officers do not handle referrals
 
 

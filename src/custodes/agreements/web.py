@@ -27,6 +27,7 @@ from custodes.agreements.schemas import (
     OrganisationView,
     SchemeView,
 )
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -435,16 +436,34 @@ def _agreement_or_404(db: Db, agreement_id: str) -> AgreementView:
 
 @router.get("/agreements/{agreement_id}")
 def agreement(request: Request, db: Db, viewer: Viewer, agreement_id: str) -> Any:
-    found = _agreement_or_404(db, agreement_id)
+    return _agreement_view(request, db, viewer, _agreement_or_404(db, agreement_id))
+
+
+def _agreement_view(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    found: AgreementView,
+    error: agreements.AgreementsError | None = None,
+    form: str = "",
+    values: dict[str, str] | None = None,
+) -> Any:
+    """The agreement's page; after a refused action (`form`: "status" or "document"), again with the
+    problems at the top of that form and its fields marked, keeping what was typed (400)."""
+    problems = _problems(error) if error else []
     return _page(
         request,
         "agreement.html",
+        400 if error else 200,
         title=found.title,
         agreement=found,
         parties=[agreements.get_organisation(db, p) for p in found.parties],
         purposes=PURPOSES,
         categories=DATA_CATEGORIES,
         can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
+        problems={form: problems} if problems else {},
+        wrong={field for field, _ in error.problems} if error else set(),
+        values=values or {},
     )
 
 
@@ -468,22 +487,28 @@ def update_agreement(
 
 @router.post("/agreements/{agreement_id}/status")
 def agreement_status(
-    db: Db, manager: Manager, agreement_id: str, action: Text = "", reason: Text = ""
+    request: Request, db: Db, manager: Manager, agreement_id: str, action: Text = "", reason: Text = ""
 ) -> Any:
     path = f"/agreements/{quote(agreement_id)}"
+    found = _agreement_or_404(db, agreement_id)
     wanted = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": None}
-    if action not in wanted:
-        return done_redirect(path, "Not done: choose suspend, withdraw or reinstate.")
+    typed = {"action": action, "reason": reason}
     try:
+        if action not in wanted:
+            problems = [("status", "choose suspend, withdraw or reinstate")]
+            if not reason.strip():
+                problems.append(("reason", "give the reason"))
+            raise agreements.AgreementsError(problems)
         agreements.set_agreement_status(db, agreement_id, wanted[action], reason, manager.actor)
     except agreements.AgreementsError as error:
-        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
+        return _agreement_view(request, db, manager, found, error, "status", typed)
     done = {"suspend": "suspended", "withdraw": "withdrawn", "reinstate": "reinstated"}[action]
     return done_redirect(path, f"Agreement {done}.")
 
 
 @router.post("/agreements/{agreement_id}/document")
 def upload_document(
+    request: Request,
     db: Db,
     manager: Manager,
     agreement_id: str,
@@ -501,7 +526,7 @@ def upload_document(
             manager.actor,
         )
     except agreements.AgreementsError as error:
-        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
+        return _agreement_view(request, db, manager, _agreement_or_404(db, agreement_id), error, "document")
     return done_redirect(path, f"Document {info.filename} stored.")
 
 
@@ -581,6 +606,7 @@ def scheme_list(request: Request, db: Db, viewer: Viewer) -> Any:
         "schemes.html",
         title="Crime-reduction schemes",
         rows=rows,
+        area=identity.area_labeller(db),
         vetting={s.scheme_id: _vetting(s, today) for s in rows},
         counts=agreements.member_counts(db),
         can_manage=viewer.can(Permission.SCHEMES_MANAGE),
@@ -691,18 +717,35 @@ def _scheme_or_404(db: Db, scheme_id: str) -> SchemeView:
 
 @router.get("/schemes/{scheme_id}")
 def scheme(request: Request, db: Db, viewer: Viewer, scheme_id: str) -> Any:
+    return _scheme_view(request, db, viewer, scheme_id)
+
+
+def _scheme_view(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    scheme_id: str,
+    refused: tuple[str, list[str], str] | None = None,
+) -> Any:
+    """The scheme's page; `refused`: (member id, problems, date typed) after an undertaking was refused:
+    shown at the top of the register and at that member's date box, with the date kept (400)."""
     found = _scheme_or_404(db, scheme_id)
     register = agreements.view_members_register(db, scheme_id, actor=viewer.actor)
     today = agreements.today()
     return _page(
         request,
         "scheme.html",
+        400 if refused else 200,
         title=found.name,
         scheme=found,
+        area=identity.area_labeller(db),
         vetting=_vetting(found, today),
         members=register.get(scheme_id, []),
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
         can_manage=viewer.can(Permission.SCHEMES_MANAGE) and agreements.may_change_scheme(db, viewer, found),
+        refused_member=refused[0] if refused else None,
+        problems=refused[1] if refused else [],
+        typed_date=refused[2] if refused else "",
     )
 
 
@@ -829,15 +872,17 @@ def update_member(
 
 @router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
 def record_undertaking(
-    db: Db, manager: SchemeManager, scheme_id: str, member_id: str, signed_on: Text = ""
+    request: Request, db: Db, manager: SchemeManager, scheme_id: str, member_id: str, signed_on: Text = ""
 ) -> Any:
     path = f"/schemes/{quote(scheme_id)}"
     try:
-        day = date.fromisoformat(signed_on.strip())
-    except ValueError:
-        return done_redirect(path, "Not done: give the date the undertaking was signed.")
-    try:
+        try:
+            day = date.fromisoformat(signed_on.strip())
+        except ValueError:
+            raise agreements.AgreementsError(
+                [("undertaking_signed_on", f"give the date {member_id} signed the undertaking")]
+            ) from None
         agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return done_redirect(path, "Not done: " + "; ".join(_problems(error)))
+        return _scheme_view(request, db, manager, scheme_id, (member_id, _problems(error), signed_on))
     return done_redirect(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")

@@ -111,3 +111,4 @@ class ConfigItem:
     default: str
     changed_by: str | None
     changed_at: datetime | None
+    listed: bool = False  # a list separated by ';'

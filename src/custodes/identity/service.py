@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -877,6 +877,8 @@ class ConfigSpec:
     description: str
     default: str
     kind: type = str
+    listed: bool = False  # a list separated by ';': edited in a wide box
+    pairs: bool = False  # a list of "CODE = words" entries
 
 
 CONFIGURATION: dict[str, ConfigSpec] = {
@@ -891,6 +893,15 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "The systems the intelligence cited as grounds for a disclosure is held on, separated by ';': a "
         "correction to a record on one of them reaches every released disclosure citing that record id.",
         "Genesis",
+        listed=True,
+    ),
+    "area_names": ConfigSpec(
+        "Area names",
+        "The force's areas (the staff register's area codes) in words, each as CODE = name, separated by ';' "
+        "or on separate lines, e.g. NA = North Division. Screens show the name with the code.",
+        "",
+        listed=True,
+        pairs=True,
     ),
     "review_days": ConfigSpec(
         "Disclosure review (days)",
@@ -906,8 +917,10 @@ CONFIGURATION: dict[str, ConfigSpec] = {
     ),
     "lawful_bases": ConfigSpec(
         "Lawful bases for disclosure",
-        "The powers an officer may name when disclosing, separated by ';' (seed 001: name the power used).",
+        "The powers an officer may name when disclosing, separated by ';'. The officer names the power "
+        "used (as the IOPC recommended to Durham Constabulary in 2024).",
         "DPA2018_Part3;CDA1998_s115;common_law;UKGDPR_6_1_e;UKGDPR_6_1_d;UKGDPR_6_1_c",
+        listed=True,
     ),
     "emergency_completion_hours": ConfigSpec(
         "Emergency disclosure completion (hours)",
@@ -986,9 +999,34 @@ def config_items(session: Session) -> list[ConfigItem]:
                 spec.default,
                 row.changed_by if row else None,
                 row.changed_at if row else None,
+                spec.listed,
             )
         )
     return items
+
+
+def area_names(session: Session) -> dict[str, str]:
+    """The areas' names by code, as configured (Configuration, "Area names"); codes not named are left
+    out, so a screen shows them as codes."""
+    names: dict[str, str] = {}
+    for entry in config_value(session, "area_names").split(";"):
+        code, _sep, words = entry.partition("=")
+        if code.strip() and words.strip():
+            names[code.strip()] = words.strip()
+    return names
+
+
+def area_label(names: Mapping[str, str], code: str | None) -> str:
+    """'North Division (NA)' if the area is named, else the code; '—' for none."""
+    if not code:
+        return "—"
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def area_labeller(session: Session) -> Callable[[str | None], str]:
+    """area_label with this force's names, for a screen to call on each code it shows."""
+    names = area_names(session)
+    return lambda code: area_label(names, code)
 
 
 def config_value(session: Session, key: str) -> str:
@@ -1001,6 +1039,13 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     if spec is None:
         raise IdentityError(f"unknown setting {key!r}")
     value = value.strip()
+    if spec.listed:  # edited in a box where a line break reads as a separator too
+        value = ";".join(part.strip() for part in value.replace("\n", ";").split(";") if part.strip())
+    if spec.pairs:
+        entries = [part.partition("=") for part in value.split(";")]
+        if any(not (code.strip() and sep and words.strip()) for code, sep, words in entries if value):
+            raise IdentityError(f"{spec.title}: write each entry as CODE = name, e.g. NA = North Division")
+        value = ";".join(f"{code.strip()} = {words.strip()}" for code, _sep, words in entries if value)
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
@@ -1031,6 +1076,30 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
 def preload_accounts(session: Session) -> None:
     """Load every account into the session, so that a large import does not query one at a time."""
     list(session.scalars(select(Account)))
+
+
+def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
+    """The account names of these members of staff, in one query (for showing who did something beside
+    their staff number); people with no account are left out. A colleague's name is not a subject's
+    personal data: not logged."""
+    wanted = set(staff_ids)
+    if not wanted:
+        return {}
+    query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(wanted))
+    return {staff_id: name for staff_id, name in session.execute(query)}
+
+
+def staff_labeller(session: Session, staff_ids: Iterable[str]) -> Callable[[str | None], str]:
+    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers (the number alone if there is
+    no account). A colleague's name is not a subject's personal data: not logged."""
+    names = display_names(session, [s for s in staff_ids if s])
+
+    def label(staff_id: str | None) -> str:
+        if not staff_id:
+            return "—"
+        return f"{names[staff_id]} ({staff_id})" if staff_id in names else staff_id
+
+    return label
 
 
 def roles_by_staff(session: Session, staff_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -219,6 +219,7 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         title=found.display_name,
         account=found,
         staff=staff,
+        area=identity.area_labeller(db),
         roles=list(Role),
         role_titles=ROLE_TITLES,
         sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
@@ -368,7 +369,9 @@ def revoke_token(db: Db, manager: TokenManager, token_id: int) -> Any:
 
 @router.get("/admin/config")
 def configuration(request: Request, db: Db, _manager: ConfigManager) -> Any:
-    return render(request, "config.html", title="Configuration", items=identity.config_items(db))
+    items = identity.config_items(db)
+    who = identity.staff_labeller(db, [item.changed_by or "" for item in items])
+    return render(request, "config.html", title="Configuration", items=items, who=who)
 
 
 @router.post("/admin/config/{key}")

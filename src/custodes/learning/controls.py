@@ -12,6 +12,7 @@ entry. A code is an upper-case word; a link to a code not in the catalogue is re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -24,7 +25,7 @@ class Control:
     title: str
     family: str  # one of FAMILIES
     where: str  # the screen where the control is seen at work (a path of the web app)
-    source: str = ""  # the policy or seed it comes from
+    source: str = ""  # the law, policy or recommendation it answers, in words
 
 
 FAMILIES = {
@@ -38,6 +39,24 @@ DISCLOSURE_CHECKS = "/disclosures/findings"
 MONITORING = "/monitoring/alerts"
 REFERRALS = "/referrals"  # where a refer decision of the gate is handled by the line manager
 
+# The instruments the controls answer, in words (the specification calls them seeds 000-004).
+KENT = "IOPC, Kent 2023"
+DURHAM = "IOPC, Durham 2024"
+HERTS = "IOPC, Hertfordshire 2023"
+PEEL = "HMICFRS PEEL 2018, Kent"
+_SEEDS = {"000": KENT, "001": DURHAM, "002": HERTS, "004": PEEL}
+
+
+def plain_source(text: str) -> str:
+    """A source as users read it: 'seed 000/001' or 'seeds 000, 001' (the specification's shorthand, which
+    the disclosure checks' policies still use) becomes the instruments' names."""
+
+    def instruments(found: re.Match[str]) -> str:
+        return "; ".join(_SEEDS.get(number, f"source {number}") for number in re.findall(r"\d{3}", found[0]))
+
+    return re.sub(r"\bseeds? \d{3}(?:(?:/|, | and )\d{3})*", instruments, text)
+
+
 _GATE = (
     Control("LEFT_FORCE", "The member of staff has left the force (staff register)", "gate", "/audit"),
     Control("NOT_TRAINED", "A course that gates system access is missing or expired", "gate", "/training"),
@@ -49,9 +68,9 @@ _GATE = (
         "manager, and any access is raised as an alert",
         "gate_detector",
         REFERRALS,
-        "seed 002, 2.2.7–2.2.12",
+        "IOPC, Hertfordshire 2023; BCH policy 2.2.7–2.2.12",
     ),
-    Control("SELF", "The subject is the member of staff searching", "gate_detector", REFERRALS, "seed 002"),
+    Control("SELF", "The subject is the member of staff searching", "gate_detector", REFERRALS, HERTS),
 )
 _DETECTORS = (
     Control(
@@ -60,9 +79,7 @@ _DETECTORS = (
         "detector",
         MONITORING,
     ),
-    Control(
-        "NEIGHBOUR", "The subject lives close to the searcher's home", "detector", MONITORING, "seed 002"
-    ),
+    Control("NEIGHBOUR", "The subject lives close to the searcher's home", "detector", MONITORING, HERTS),
     Control("COLLEAGUE", "The subject is another member of the workforce", "detector", MONITORING),
     Control("PUBLIC_FIGURE", "The subject is flagged as a public figure", "detector", MONITORING),
     Control(
@@ -70,7 +87,7 @@ _DETECTORS = (
         "No case or task of the searcher or their team explains the access",
         "detector",
         MONITORING,
-        "seed 004",
+        PEEL,
     ),
     Control("CASE_MISMATCH", "The case reference cited does not explain the access", "detector", MONITORING),
     Control(
@@ -93,77 +110,77 @@ _FEATURES = (
         "Tamper-evident audit trail of every access, change and disclosure, with signed checkpoints",
         "feature",
         "/audit",
-        "DPA 2018 s.62; seed 000",
+        "DPA 2018 s.62; IOPC, Kent 2023",
     ),
     Control(
         "ACCESS_MONITORING",
         "Every force system's access log ingested and each access explained by the work behind it",
         "feature",
         MONITORING,
-        "seed 004",
+        PEEL,
     ),
     Control(
         "CORRECTIONS_CASCADE",
         "A fact found wrong is traced to every recipient, who is sent a correction notice",
         "feature",
         "/corrections",
-        "seed 000",
+        KENT,
     ),
     Control(
         "AGREEMENT_REGISTER",
         "Information sharing agreements and repeat-sharing forms, with their status and review dates",
         "feature",
         "/agreements",
-        "seeds 000, 001",
+        f"{KENT}; {DURHAM}",
     ),
     Control(
         "PARTNER_REGISTER",
         "Partner organisations, their competent-authority status and secure delivery channel",
         "feature",
         "/partners",
-        "seed 000; seed 002, 2.2.15",
+        f"{KENT}; {HERTS}; BCH policy 2.2.15",
     ),
     Control(
         "TRAINING_COMPLIANCE",
         "Mandatory training (e.g. Managing Information) recorded, monitored and enforced at disclosure",
         "feature",
         "/training",
-        "seed 001",
+        DURHAM,
     ),
     Control(
         "DECLARATION_REGISTERS",
         "Written declarations of conflicts, associations, business interests, gifts and hospitality",
         "feature",
         "/declarations/register",
-        "seeds 002, 004",
+        f"{HERTS}; {PEEL}",
     ),
     Control(
         "VETTING_BRING_FORWARD",
         "Vetting renewals due soon and the backlog by age and stage",
         "feature",
         "/vetting",
-        "seed 004",
+        PEEL,
     ),
     Control(
         "VETTING_DISPARITY",
         "Vetting refusal rates by group against the reference group, with confidence intervals",
         "feature",
         "/vetting",
-        "seed 004",
+        PEEL,
     ),
     Control(
         "STOPSEARCH_REPORT",
         "Stop-and-search disparity and find-rate analysis by ethnicity and search type, for publication",
         "feature",
         "/stopsearch",
-        "seed 004",
+        PEEL,
     ),
     Control(
         "STOPSEARCH_GROUNDS_SAMPLE",
         "Supervisory sampling of the reasonable grounds recorded on stop-and-search records",
         "feature",
         "/stopsearch",
-        "seed 004",
+        PEEL,
     ),
 )
 
@@ -171,7 +188,11 @@ _FEATURES = (
 def _catalogue() -> dict[str, Control]:
     controls = [
         Control(
-            code, rule.summary[:1].upper() + rule.summary[1:], "disclosure", DISCLOSURE_CHECKS, rule.policy
+            code,
+            rule.summary[:1].upper() + rule.summary[1:],
+            "disclosure",
+            DISCLOSURE_CHECKS,
+            plain_source(rule.policy),
         )
         for code, rule in FINDINGS.items()
     ]

@@ -18,7 +18,7 @@ from custodes.learning import service as learning
 
 KENT_2023 = {
     "source_kind": "IOPC",
-    "source_reference": "IOPC learning recommendation to Kent Police, June 2023 (seed 000)",
+    "source_reference": "IOPC learning recommendation to Kent Police, June 2023",
     "issued_on": "2023-06-01",
     "title": "Policy or SOP for relaying information to Probation Services",
     "text": (
@@ -70,7 +70,7 @@ KENT_2023 = {
 }
 DURHAM_2024 = {
     "source_kind": "IOPC",
-    "source_reference": "IOPC learning recommendation to Durham Constabulary, July 2024 (seed 001)",
+    "source_reference": "IOPC learning recommendation to Durham Constabulary, July 2024",
     "issued_on": "2024-07-01",
     "title": "Review how personal and sensitive information is shared; staff trained in the powers used",
     "text": (
@@ -104,7 +104,7 @@ DURHAM_2024 = {
 }
 HERTS_2023 = {
     "source_kind": "IOPC",
-    "source_reference": "IOPC learning recommendation to Hertfordshire Constabulary, March 2023 (seed 002)",
+    "source_reference": "IOPC learning recommendation to Hertfordshire Constabulary, March 2023",
     "issued_on": "2023-03-01",
     "title": "Conflict of interest policy covering neighbours and acquaintances",
     "text": (
@@ -142,9 +142,7 @@ HERTS_2023 = {
 }
 PEEL_STOPSEARCH = {
     "source_kind": "HMICFRS",
-    "source_reference": (
-        "HMICFRS PEEL 2018, Kent Police, legitimacy: 2017 stop and search recommendation (seed 004)"
-    ),
+    "source_reference": ("HMICFRS PEEL 2018, Kent Police, legitimacy: 2017 stop and search recommendation"),
     "issued_on": "2019-01-01",
     "title": "Monitor, analyse and publish stop and search disparities and the action taken",
     "text": (
@@ -167,7 +165,7 @@ PEEL_STOPSEARCH = {
 }
 PEEL_CORRUPTION = {
     "source_kind": "HMICFRS",
-    "source_reference": "HMICFRS PEEL 2018, Kent Police, legitimacy: area for improvement (seed 004)",
+    "source_reference": "HMICFRS PEEL 2018, Kent Police, legitimacy: area for improvement",
     "issued_on": "2019-01-01",
     "title": "Counter-corruption capacity, and monitoring of all computer systems for misuse",
     "text": (
@@ -193,7 +191,7 @@ PEEL_CORRUPTION = {
 }
 PEEL_VULNERABLE = {
     "source_kind": "HMICFRS",
-    "source_reference": "HMICFRS PEEL 2018, Kent Police, legitimacy: area for improvement (seed 004)",
+    "source_reference": "HMICFRS PEEL 2018, Kent Police, legitimacy: area for improvement",
     "issued_on": "2019-01-01",
     "title": "Relationships with groups and organisations that support vulnerable people",
     "text": (

@@ -1568,6 +1568,46 @@ def record_search(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectView:
+    """An entry as a report on one person shows it (a subject access report, handed to that person): the
+    people column names only them, the others are counted, and the texts that name others are withheld."""
+
+    subjects: tuple[str, ...]  # the subject, if the entry names them
+    others: int  # how many other people the entry concerns (not named)
+    justification: str | None
+    detail: dict[str, Any] | None  # None: withheld, it names other people
+
+    @property
+    def people(self) -> str:
+        named = ", ".join(self.subjects)
+        if not self.others:
+            return named
+        others = f"{self.others} other {'person' if self.others == 1 else 'people'}"
+        return f"{named} and {others}" if named else others
+
+
+WITHHELD_FOR_OTHERS = "(withheld: it names other people)"
+
+
+def subject_view(entry: StoredEntry, subject: str) -> SubjectView:
+    """What a report on `subject` shows of `entry`: only that person by name (see SubjectView)."""
+    named = entry.subjects
+    others = [person for person in named if person != subject]
+    mine = tuple(person for person in named if person == subject)[:1]
+
+    def names_others(text: str) -> bool:
+        return any(person in text for person in others)
+
+    justification = entry.justification
+    if justification and names_others(justification):
+        justification = WITHHELD_FOR_OTHERS
+    detail: dict[str, Any] | None = entry.detail
+    if detail and names_others(json.dumps(detail, ensure_ascii=False)):
+        detail = None
+    return SubjectView(subjects=mine, others=len(others), justification=justification, detail=detail)
+
+
 def record_export(session: Session, actor: str, start: int, end: int, channel: str) -> None:
     """Entries [start, end) handed out whole (they name people and reasons): a consultation, recorded by
     range, since an export may hold millions of entries."""

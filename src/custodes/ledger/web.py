@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
+from custodes.identity.service import display_names
 from custodes.kit.db import transaction, utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
@@ -93,8 +94,57 @@ def _rewrite(screens: Sequence[EntryScreen], rows: list[StoredEntry]) -> list[St
     return rows
 
 
-def _shown_people(rows: Sequence[StoredEntry]) -> list[str]:
+def _shown_people(rows: Sequence[StoredEntry], subject: str | None = None) -> list[str]:
+    if subject:  # a report on one person names only them (ledger.subject_view)
+        return [subject] if any(subject in row.subjects for row in rows) else []
     return list(dict.fromkeys(person for row in rows for person in row.shown_subjects))
+
+
+def _subject_view(form: SearchForm) -> Callable[[StoredEntry], ledger.SubjectView] | None:
+    """For a search by person: how each entry is shown, naming only that person, so that the list, the CSV
+    and the PDF can be handed to the person who asked (the other people an entry concerns are counted)."""
+    subject = form.criteria.subject
+    return None if not subject else lambda entry: ledger.subject_view(entry, subject)
+
+
+# The operations in words, for the screens (the CSV keeps the recorded codes).
+OPERATION_WORDS = {
+    "collection": "collection (recorded)",
+    "alteration": "alteration (changed)",
+    "consultation": "consultation (looked at)",
+    "disclosure": "disclosure (shared)",
+    "combination": "combination (joined with other data)",
+    "erasure": "erasure (deleted)",
+    "authorisation": "authorisation",
+    "refusal": "refusal",
+    "review": "review",
+    "correction": "correction",
+    "declaration": "declaration",
+    "login": "log-in",
+    "login_failed": "failed log-in",
+    "access_denied": "access refused",
+    "configuration": "configuration change",
+    "checkpoint": "checkpoint (signed)",
+}
+
+
+def operation_words(op: str) -> str:
+    return OPERATION_WORDS.get(op, op.replace("_", " "))
+
+
+def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]) -> Callable[[str], str]:
+    """How the Who column reads: 'S12778 (Tunde Mills)' for a member of staff, 'system: demo' for a
+    component. No names where a screen applies (counter-corruption casework pseudonymises staff there)."""
+    staff = {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
+    names = {} if screens else display_names(db, staff)
+
+    def who(actor: str) -> str:
+        kind, _, name = actor.partition(":")
+        if kind == "staff":
+            return f"{name} ({names[name]})" if name in names else name
+        return f"{kind}: {name}" if name else actor
+
+    return who
 
 
 @router.get("")
@@ -136,12 +186,13 @@ class SearchForm:
             key: params.get(key, "").strip() for key in ("subject", "actor", "op", "since", "until", "reason")
         }
         self.problems: list[str] = []
+        self.wrong: dict[str, str] = {}  # field -> its problem, shown at the field
         actor = self.values["actor"]
         if actor and ":" not in actor:
             actor = f"staff:{actor}"
         op = self.values["op"]
         if op and op not in ledger.operations():
-            self.problems.append(f"Operation: {op!r} is not one of the ledger's operations")
+            self._problem("op", f"Operation: {op!r} is not one of the ledger's operations")
             op = ""
         self.criteria = EntryFilter(
             subject=self.values["subject"] or None,
@@ -162,10 +213,14 @@ class SearchForm:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            self.problems.append(f"{label}: {text!r} is not a date")
+            self._problem(key, f"{label}: {text!r} is not a date")
             return None
         day = day + timedelta(days=1) if next_day else day
         return datetime(day.year, day.month, day.day, tzinfo=LONDON)
+
+    def _problem(self, field: str, message: str) -> None:
+        self.problems.append(message)
+        self.wrong[field] = message
 
     def query_string(self) -> str:
         return urlencode({k: v for k, v in self.values.items() if v})
@@ -173,14 +228,11 @@ class SearchForm:
 
 def _search_allowed(form: SearchForm) -> bool:
     """False (with a problem on the form) if the form is wrong or the reason is missing."""
-    if form.problems:
-        return False
-    try:
+    try:  # checked even when another field is wrong: every problem is shown at once
         ledger.check_search_reason(form.criteria, form.values["reason"])
     except ledger.LedgerError as error:
-        form.problems.append(str(error).capitalize())
-        return False
-    return True
+        form._problem("reason", "Reason for this search: " + str(error))
+    return not form.problems
 
 
 def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
@@ -201,8 +253,16 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
     total = ledger.count(db, criteria)
     rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
     # The page names people: its consultation names them (this page's, not every match: one page's cost).
-    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], _shown_people(rows))
-    return _search_page(request, form, rows, total, can_export=principal.can(Permission.LEDGER_EXPORT))
+    shown = _shown_people(rows, form.criteria.subject)
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
+    return _search_page(
+        request,
+        form,
+        rows,
+        total,
+        can_export=principal.can(Permission.LEDGER_EXPORT),
+        who=_who(db, rows, screens),
+    )
 
 
 def _search_page(
@@ -213,6 +273,7 @@ def _search_page(
     *,
     can_export: bool = False,
     status_code: int = 200,
+    who: Callable[[str], str] = str,
 ) -> Any:
     return render(
         request,
@@ -225,6 +286,9 @@ def _search_page(
         operations=ledger.operations(),
         pages=max(1, (total + PAGE - 1) // PAGE),
         can_export=can_export,
+        subject_view=_subject_view(form),
+        who=who,
+        op_words=operation_words,
     )
 
 
@@ -245,6 +309,8 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
         "entry.html",
         title=f"Entry {index}",
         entry=item,
+        who=_who(db, [item], screens),
+        op_words=operation_words,
         proof=proof,
         checkpoint=checkpoint,
         body=json.dumps(item.content, indent=2, ensure_ascii=False) if item.content else None,
@@ -272,8 +338,15 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
         return _search_page(request, form, status_code=400)
     header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
     header += ["justification", "recipients", "detail", "leaf_hash"]
-    rows = (
-        [
+    view = _subject_view(form)
+
+    def row(item: StoredEntry) -> list[Any]:
+        people, justification, detail = ";".join(item.subjects), item.justification, item.detail
+        if view is not None:
+            shown = view(item)
+            people, justification = shown.people, shown.justification
+            detail = shown.detail if shown.detail is not None else {"withheld": ledger.WITHHELD_FOR_OTHERS}
+        return [
             item.index,
             rfc3339(item.at),
             london(item.at, True),
@@ -281,14 +354,14 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             item.op,
             item.object_type,
             item.object_id,
-            ";".join(item.subjects),
-            item.justification,
+            people,
+            justification,
             ";".join(item.recipients),
-            json.dumps(item.detail, ensure_ascii=False) if item.detail else None,
+            json.dumps(detail, ensure_ascii=False) if detail else None,
             item.leaf_hash.hex(),
         ]
-        for item in _export_rows(request, db, principal, form)
-    )
+
+    rows = (row(item) for item in _export_rows(request, db, principal, form))
     return csv_download("custodes-ledger-entries.csv", header, rows)
 
 
@@ -307,6 +380,8 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         checkpoint=ledger.latest_checkpoint(db),
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
+        subject_view=_subject_view(form),
+        op_words=operation_words,
     )
     return Response(
         html_to_pdf(html),

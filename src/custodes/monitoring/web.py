@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -142,6 +143,7 @@ def _alert_page(
         400 if problem else 200,
         title=f"Alert: {detail.alert.staff_label}",
         d=detail,
+        area=identity.area_labeller(db),
         problem=problem,
         values=values or {},
     )
@@ -258,6 +260,7 @@ def _investigation_page(
         400 if problem else 200,
         title=f"{detail.summary.reference}: {detail.summary.title}",
         d=detail,
+        area=identity.area_labeller(db),
         problem=problem,
         values=values or {},
     )

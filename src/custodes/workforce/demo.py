@@ -209,6 +209,8 @@ AREAS = (
     ),
     Area("CZ", "Central Zone", ("ME10", "ME12", "ME13", "TN23", "TN24", "TN25", "CT3", "CT6"), 51.24, 0.80),
 )
+# For Configuration's "Area names": screens show the name with the code.
+AREA_NAMES = "; ".join(f"{area.code} = {area.name}" for area in AREAS)
 # Team kinds per area, with head counts; force-wide units follow.
 AREA_TEAMS = (("RESP", 5, 14), ("NHP", 3, 10), ("CID", 2, 10), ("INT", 1, 8), ("CUST", 1, 8))
 FORCE_TEAMS = (

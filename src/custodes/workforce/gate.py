@@ -782,7 +782,12 @@ def open_referral(
 
 
 class ReferralError(ValueError):
-    """A referral action that is not allowed (not yours to handle, already closed, details missing)."""
+    """A referral action that is not allowed (not yours to handle, already closed, details missing).
+    `problems`: (field, problem) pairs when details are missing, for a form to show beside its fields."""
+
+    def __init__(self, message: str, problems: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 def _referral_view(row: Referral, names: Mapping[str, str]) -> ReferralView:
@@ -1032,17 +1037,20 @@ def close_referral(
         raise ReferralError("There is no such referral for you to handle.")
     if row.status != ReferralStatus.OPEN:
         raise ReferralError("This referral is already closed.")
-    problems = []
+    problems: list[tuple[str, str]] = []
     if outcome not in OUTCOMES:
-        problems.append("choose an outcome")
+        problems.append(("outcome", "choose an outcome"))
     texts = {"search done": search_done, "interaction": interaction, "advice": advice}
+    fields = {"search done": "search_done", "interaction": "interaction", "advice": "advice"}
     cleaned = {name: (value or "").strip() for name, value in texts.items()}
-    problems += [f"record the {name}" for name, value in cleaned.items() if not value]
+    problems += [(fields[name], f"record the {name}") for name, value in cleaned.items() if not value]
     problems += [
-        f"the {name} is longer than 4,000 characters" for name, v in cleaned.items() if len(v) > 4000
+        (fields[name], f"the {name} is longer than 4,000 characters")
+        for name, v in cleaned.items()
+        if len(v) > 4000
     ]
     if problems:
-        raise ReferralError("Please " + "; ".join(problems) + ".")
+        raise ReferralError("Please " + "; ".join(p for _f, p in problems) + ".", problems)
     row.outcome = outcome
     row.search_done, row.interaction, row.advice = (
         cleaned["search done"],

@@ -1699,15 +1699,51 @@ def decide_declaration(
     return status
 
 
+REGISTER_REVIEWS = {"overdue": "Review overdue", "due30": "Review due within 30 days"}
+
+
+def staff_areas(session: Session) -> list[str]:
+    """The area codes in the staff register, in order (for filters)."""
+    found = session.scalars(select(Staff.area_code).where(Staff.area_code.is_not(None)).distinct())
+    return sorted(code for code in found if code)
+
+
+RECORDED = "recorded"  # the register's status filter for declarations that need no decision
+
+
 def declaration_register(
-    session: Session, kind: str, text: str, *, actor: str, limit: int = 500
+    session: Session,
+    kind: str,
+    text: str,
+    *,
+    actor: str,
+    limit: int = 500,
+    offset: int = 0,
+    status: str = "",
+    area: str = "",
+    review: str = "",
 ) -> tuple[list[DeclarationDetail], int]:
     """A register of one kind (or all kinds if `kind` is empty), newest first, filtered by `text` (staff
-    id or name, declared person, organisation, description, team). Names are shown: a consultation
-    listing the people shown. Returns (rows up to `limit`, how many matched)."""
+    id or name, declared person, organisation, description, team), `status` (a DeclarationStatus, or
+    RECORDED for those that need no decision), the declarer's `area` and `review` (a REGISTER_REVIEWS key,
+    as of today in London). Names are shown: a consultation listing the people shown. Returns (rows
+    `offset` to `offset + limit`, how many matched)."""
     query = select(Declaration).join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
     if kind:
         query = query.where(Declaration.kind == kind)
+    if status == RECORDED:
+        query = query.where(Declaration.status.is_(None))
+    elif status:
+        query = query.where(Declaration.status == status)
+    if area:
+        query = query.where(Staff.area_code == area)
+    today = london_today()
+    if review == "overdue":
+        query = query.where(Declaration.review_on < today)
+    elif review == "due30":
+        query = query.where(
+            Declaration.review_on >= today, Declaration.review_on <= today + timedelta(days=30)
+        )
     words = text.split()
     for word in words[:6]:
         pattern = f"%{word.lower()}%"
@@ -1728,7 +1764,9 @@ def declaration_register(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(
         session.scalars(
-            query.order_by(Declaration.declared_at.desc(), Declaration.declaration_id).limit(limit)
+            query.order_by(Declaration.declared_at.desc(), Declaration.declaration_id)
+            .offset(offset)
+            .limit(limit)
         )
     )
     details = _details(session, rows)
@@ -1741,7 +1779,10 @@ def declaration_register(
             object_id=kind or "all",
             subjects=tuple(sorted(subjects)),
             justification="declarations register",
-            detail={"search": text},
+            detail={
+                "search": text,
+                **{k: v for k, v in (("status", status), ("area", area), ("review", review)) if v},
+            },
         )
     return details, total
 

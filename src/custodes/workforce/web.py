@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from custodes.identity import service as identity_service
 from custodes.identity.permissions import ROLE_TITLES, Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -48,6 +49,7 @@ def my_record(
         "my_record.html",
         title="My record",
         staff=staff,
+        area=identity_service.area_labeller(db),
         role_titles=[ROLE_TITLES[r] for r in sorted(principal.roles)],
         # Training, vetting and declarations (issue 4): one's own, so not logged.
         training=workforce.training_record(db, principal.staff_id, on),
@@ -461,6 +463,35 @@ def _register_query(request: Request) -> tuple[str, str]:
     return (kind if kind in KIND_TITLES else ""), request.query_params.get("q", "").strip()[:200]
 
 
+REGISTER_PAGE = 50
+REGISTER_STATUSES = {
+    **{status.value: workforce.outcome_title(status.value) for status in DeclarationStatus},
+    workforce.RECORDED: "Recorded (no decision needed)",
+}
+
+
+class _Filters(TypedDict):
+    status: str
+    area: str
+    review: str
+
+
+def _chosen(filters: dict[str, str]) -> _Filters:
+    return {"status": filters["status"], "area": filters["area"], "review": filters["review"]}
+
+
+def _register_filters(request: Request) -> dict[str, str]:
+    """The register's filters as chosen (status, area, review due); anything unknown is ignored."""
+    params = request.query_params
+    status, review = params.get("status", ""), params.get("review", "")
+    area = params.get("area", "").strip().upper()[:8]
+    return {
+        "status": status if status in REGISTER_STATUSES else "",
+        "area": area if area.isalnum() else "",
+        "review": review if review in workforce.REGISTER_REVIEWS else "",
+    }
+
+
 def _register_cells(d: DeclarationDetail) -> list[Any]:
     return [
         d.declaration_id,
@@ -501,7 +532,21 @@ REGISTER_COLUMNS = [
 @router.get("/declarations/register")
 def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, total = workforce.declaration_register(db, kind, text, actor=holder.actor)
+    filters = _register_filters(request)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = workforce.declaration_register(
+        db,
+        kind,
+        text,
+        actor=holder.actor,
+        limit=REGISTER_PAGE,
+        offset=(page - 1) * REGISTER_PAGE,
+        **_chosen(filters),
+    )
+    chosen = {"kind": kind, "q": text, **filters}
     return _page(
         request,
         "declaration_register.html",
@@ -510,8 +555,16 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
         total=total,
         kind=kind,
         q=text,
+        filters=filters,
+        statuses=REGISTER_STATUSES,
+        reviews=workforce.REGISTER_REVIEWS,
+        areas=workforce.staff_areas(db),
+        area=identity_service.area_labeller(db),
+        page=page,
+        pages=max(1, (total + REGISTER_PAGE - 1) // REGISTER_PAGE),
+        first=(page - 1) * REGISTER_PAGE + 1,
         registers=REGISTER_TITLES,
-        query=urlencode({"kind": kind, "q": text}),
+        query=urlencode({k: v for k, v in chosen.items() if v}),
         publishable=PUBLISHABLE,
     )
 
@@ -519,7 +572,10 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
 @router.get("/declarations/register/export.csv")
 def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    filters = _register_filters(request)
+    rows, _total = workforce.declaration_register(
+        db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
+    )
     header = [
         "declaration_id",
         "declared_on",
@@ -544,7 +600,10 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
 @router.get("/declarations/register/export.pdf")
 def declaration_register_pdf(request: Request, db: Db, holder: RegisterHolder) -> Any:
     kind, text = _register_query(request)
-    rows, _total = workforce.declaration_register(db, kind, text, actor=holder.actor, limit=100_000)
+    filters = _register_filters(request)
+    rows, _total = workforce.declaration_register(
+        db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
+    )
     cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d)] for d in rows]
     section = {
         "heading": REGISTER_TITLES[kind] + (f" matching “{text}”" if text else ""),
@@ -741,8 +800,16 @@ def _referral_page(request: Request, name: str, status_code: int = 200, **contex
         code_titles=REFERRAL_CODES,
         systems=gate.SYSTEMS,
         day=_day,
-        **context,
+        **{"who": str, **context},
     )
+
+
+REFERRAL_FIELDS = {
+    "outcome": "Outcome",
+    "search_done": "Search done",
+    "interaction": "Interaction with the requester",
+    "advice": "Advice and support given",
+}
 
 
 @router.get("/referrals")
@@ -757,7 +824,14 @@ def referral_page(request: Request, db: Db, principal: ReferralHandler, referral
         referral = gate.view_referral(db, referral_id, principal.staff_id)
     except gate.ReferralError as error:
         raise HTTPException(404, str(error)) from None
-    return _referral_page(request, "referral.html", title=f"Referral {referral_id}", r=referral, values={})
+    return _referral_page(
+        request,
+        "referral.html",
+        title=f"Referral {referral_id}",
+        r=referral,
+        values={},
+        who=identity_service.staff_labeller(db, [referral.closed_by or ""]),
+    )
 
 
 @router.post("/referrals/{referral_id}/close")
@@ -786,7 +860,9 @@ def close_referral(
             title=f"Referral {referral_id}",
             r=referral,
             values=values,
-            problem=str(error),
+            problem=None if error.problems else str(error),
+            problems=[(REFERRAL_FIELDS[f], p) for f, p in error.problems],
+            wrong={f for f, _p in error.problems},
         )
     return done_redirect(
         "/referrals", f"Referral {referral_id} closed: the requester can see the outcome and advice."
@@ -798,4 +874,10 @@ def my_referrals(
     request: Request, db: Db, principal: Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
 ) -> Any:
     mine = gate.my_referrals(db, principal.staff_id)
-    return _referral_page(request, "my_referrals.html", title="My referrals", referrals=mine)
+    return _referral_page(
+        request,
+        "my_referrals.html",
+        title="My referrals",
+        referrals=mine,
+        who=identity_service.staff_labeller(db, [r.closed_by or "" for r in mine]),
+    )
