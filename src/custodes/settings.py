@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from custodes.kit.crypto import KeyMissing, key_file_text, new_key_text, parse_keys
+from custodes.kit.files import replace_file, sync_folder
 
 DEFAULT_API_TOKEN_DAYS = 90
 
@@ -194,32 +195,9 @@ def write_private_file(path: Path, text: str) -> None:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())  # a key lost in a crash would orphan what it signed or encrypted
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
 
 def replace_private_file(path: Path, text: str) -> None:
-    """Put `text` in the file, readable only by its owner, all at once: written to a new file beside it
-    (mode 0600 from its creation), flushed to disk, then renamed over it; on any failure the file is as
-    it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
-    handle = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as written:
-            written.write(text)
-            written.flush()
-            os.fsync(written.fileno())
-        os.replace(staging, path)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in the folder durable (POSIX: the folder's own entry must reach the disk)."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    """Put `text` in the file, readable only by its owner, all at once (kit.files.replace_file)."""
+    replace_file(path, text, 0o600)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -45,6 +44,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from custodes.database import SETTINGS_KEY
 from custodes.kit.canonical import canonical_text
 from custodes.kit.db import transaction, utcnow
+from custodes.kit.files import replace_file
 from custodes.kit.timefmt import rfc3339
 from custodes.ledger import merkle
 from custodes.ledger.models import (
@@ -610,27 +610,7 @@ def _write_witness(path: Path, tree_size: int, note: str) -> None:
         current = _read_witness_size(path)
         if current is not None and current > tree_size:
             return
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            os.fchmod(handle, 0o644)  # a signed checkpoint is public, as before (mkstemp makes 0600)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(note)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in `directory` durable."""
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
+        replace_file(path, note, 0o644)  # a signed checkpoint is public
 
 
 def _read_witness_size(path: Path) -> int | None:
