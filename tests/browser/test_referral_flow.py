@@ -39,7 +39,7 @@ def test_manager_handles_the_referral_and_the_officer_sees_the_advice(
 ) -> None:
     referral_id = _seed(live_server)
     _log_in(page, live_server.url, "M1")
-    page.get_by_role("link", name="Referrals", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals", exact=True).click()
     expect(page.get_by_role("heading", name="Referrals")).to_be_visible()
     snapshot(page, "referral-queue")
     page.get_by_role("link", name=f"Referral {referral_id}").click()

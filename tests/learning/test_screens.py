@@ -119,7 +119,7 @@ def test_controls_are_shown_with_their_words_and_sources_as_instruments(
     logged_in(Role.DPU)
     controls = client.get("/learning/controls").text
     assert "seed" not in controls.lower()
-    assert "HMICFRS PEEL 2018, Kent" in controls and "IOPC, Durham 2024" in controls
+    assert "HMICFRS PEEL 2018, Kent" in controls and "IOPC recommendation to Durham Constabulary" in controls
     register = client.get("/learning").text
     assert "No lawful basis or power named <code>LAWFUL_BASIS_MISSING</code>" in register
     assert ">No lawful basis or power named (LAWFUL_BASIS_MISSING)</option>" in register
@@ -129,4 +129,4 @@ def test_controls_are_shown_with_their_words_and_sources_as_instruments(
         in form
     )
     page = client.get(f"/learning/{ids['recommendation_id']}").text
-    assert "seed" not in page.lower() and "(IOPC, Durham 2024)" in page
+    assert "seed" not in page.lower() and "(DPA 2018 s.35(2); IOPC recommendation to Durham Constabulary" in page

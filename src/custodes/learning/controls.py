@@ -12,7 +12,6 @@ entry. A code is an upper-case word; a link to a code not in the catalogue is re
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -39,22 +38,11 @@ DISCLOSURE_CHECKS = "/disclosures/findings"
 MONITORING = "/monitoring/alerts"
 REFERRALS = "/referrals"  # where a refer decision of the gate is handled by the line manager
 
-# The instruments the controls answer, in words (the specification calls them seeds 000-004).
+# The instruments the controls answer, in words.
 KENT = "IOPC, Kent 2023"
 DURHAM = "IOPC, Durham 2024"
 HERTS = "IOPC, Hertfordshire 2023"
 PEEL = "HMICFRS PEEL 2018, Kent"
-_SEEDS = {"000": KENT, "001": DURHAM, "002": HERTS, "004": PEEL}
-
-
-def plain_source(text: str) -> str:
-    """A source as users read it: 'seed 000/001' or 'seeds 000, 001' (the specification's shorthand, which
-    the disclosure checks' policies still use) becomes the instruments' names."""
-
-    def instruments(found: re.Match[str]) -> str:
-        return "; ".join(_SEEDS.get(number, f"source {number}") for number in re.findall(r"\d{3}", found[0]))
-
-    return re.sub(r"\bseeds? \d{3}(?:(?:/|, | and )\d{3})*", instruments, text)
 
 
 _GATE = (
@@ -192,7 +180,7 @@ def _catalogue() -> dict[str, Control]:
             rule.summary[:1].upper() + rule.summary[1:],
             "disclosure",
             DISCLOSURE_CHECKS,
-            plain_source(rule.policy),
+            rule.policy,
         )
         for code, rule in FINDINGS.items()
     ]
