@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,18 @@ from custodes.settings import Settings
 console = Console(highlight=False, soft_wrap=True, emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 CLI_ACTOR = "system:cli"
+
+
+def progress_bar(*, transient: bool) -> Progress:
+    """The bar long commands draw on standard error: what it is doing, how far, how long so far."""
+    return Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=transient,
+    )
 
 
 def use_home(home: Path | None) -> None:

@@ -129,4 +129,5 @@ def test_controls_are_shown_with_their_words_and_sources_as_instruments(
         in form
     )
     page = client.get(f"/learning/{ids['recommendation_id']}").text
-    assert "seed" not in page.lower() and "(DPA 2018 s.35(2); IOPC recommendation to Durham Constabulary" in page
+    assert "seed" not in page.lower()
+    assert "(DPA 2018 s.35(2); IOPC recommendation to Durham Constabulary" in page

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work
+from custodes.context import CLI_ACTOR, console, fail, progress_bar, settings, unit_of_work
 from custodes.datakey import service
 from custodes.datakey.service import DataKeyRefused, KeyStatus
 
@@ -46,7 +45,7 @@ def _fail_if_unreadable(found: KeyStatus) -> None:
 def rotate() -> None:
     """Put a new key first in the key file (the old ones stay below it) and re-encrypt every stored value
     under it, in one transaction, with a ledger entry. Back the key file up before and after."""
-    with _progress() as bar:
+    with progress_bar(transient=True) as bar:
         task = bar.add_task("Re-encrypting", total=None)
 
         def step(what: str, done: int, total: int) -> None:
@@ -83,15 +82,4 @@ def retire() -> None:
     console.print(
         f"Retired key(s) {', '.join(k.hex() for k in retired)}: {settings().resolved_data_key_file} now "
         "holds the current key alone. Back up the key file now, and destroy the copies holding old keys."
-    )
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
     )

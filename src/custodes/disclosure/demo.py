@@ -226,7 +226,7 @@ def load(session: Session, cast: Cast, subjects: list[str]) -> int:
     disclosure.report_correction(
         session,
         cast.dpu,
-        description="OCC-4471 was corrected: the man seen was not the co-defendant (the complaint about the relay to Probation).",
+        description="OCC-4471 was corrected: the man seen was not the co-defendant (Probation complaint).",
         system="Athena",
         record_id="OCC-4471",
         correct_text="The person seen on 2 October has not been identified.",

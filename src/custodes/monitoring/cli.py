@@ -8,24 +8,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from custodes.context import CLI_ACTOR, console, errors, fail, key_or_file, settings, unit_of_work
+from custodes.context import (
+    CLI_ACTOR,
+    console,
+    errors,
+    fail,
+    key_or_file,
+    progress_bar,
+    settings,
+    unit_of_work,
+)
 from custodes.kit.timefmt import london
 from custodes.monitoring import events, service
 
 app = typer.Typer(help="Access-log monitoring: ingest, detect, explain, prove.", no_args_is_help=True)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=False,
-    )
 
 
 @app.command()
@@ -41,7 +38,7 @@ def ingest(
             events.check_format(path)
         except events.UnknownFormat as error:
             fail(str(error), 2)
-    with _progress() as bar:
+    with progress_bar(transient=False) as bar:
         task = bar.add_task("Reading", total=1)
 
         def step(what: str, done: int, total: int) -> None:

@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from custodes.kit.files import sync_folder
 from custodes.kit.tabular import RowProblem
 from custodes.ledger import merkle
 from custodes.monitoring.schemas import EVENT_COLUMNS, EVENT_REQUIRED, Action
@@ -614,7 +615,7 @@ class EventStore:
             target.mkdir(parents=True, exist_ok=True)
             for file in sorted(day_dir.iterdir()):
                 os.replace(file, target / file.name)
-            _fsync_dir(target)
+            sync_folder(target)
         shutil.rmtree(staged)
 
     def discard(self, ingest_id: str) -> None:
@@ -650,15 +651,7 @@ def fsync_tree(path: Path) -> None:
             with file.open("rb") as handle:
                 os.fsync(handle.fileno())
     for directory in [path, *(p for p in path.rglob("*") if p.is_dir())]:
-        _fsync_dir(directory)
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        sync_folder(directory)
 
 
 # --------------------------------------------------------------------------- leaves and batch roots

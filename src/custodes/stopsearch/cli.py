@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work
+from custodes.context import CLI_ACTOR, console, errors, fail, progress_bar, settings, unit_of_work
 from custodes.kit.tabular import BatchRejected
 from custodes.stopsearch import service
 from custodes.stopsearch.schemas import ReportRequest
@@ -40,13 +39,7 @@ class Census(StrEnum):
 def import_stop_searches(files: list[Path], force: str | None, month: str | None = None) -> None:
     """`custodes import stop-searches FILE... [--force NAME] [--month YYYY-MM]`: all files, or nothing if any
     row is bad. Each file is one force-month (from its name, or --month)."""
-    with Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-    ) as bar:
+    with progress_bar(transient=False) as bar:
         task = bar.add_task("Reading and checking", total=None)
 
         def step(what: str, done: int, total: int) -> None:

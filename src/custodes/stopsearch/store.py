@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from custodes.kit.files import sync_folder
+
 SCHEMA = pa.schema(
     [
         ("force", pa.string()),
@@ -71,7 +73,7 @@ class RecordStore:
         with partial.open("rb") as handle:
             os.fsync(handle.fileno())
         partial.rename(folder / name)
-        _fsync_folder(folder)  # the new name itself survives a crash once the database names the file
+        sync_folder(folder)  # the new name itself survives a crash once the database names the file
         return name
 
     def remove(self, force: str, data_file: str) -> None:
@@ -87,11 +89,3 @@ class RecordStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
