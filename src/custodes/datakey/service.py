@@ -5,7 +5,9 @@ of every encrypted column under it, with its ledger entry, in the caller's one t
 written before the values: if the transaction then fails, the values are still under the old keys and the
 file still holds them, so everything reads. `retire` drops the old keys, only once no stored value names
 one. Both read and write every module's encrypted columns directly, found from the SQLAlchemy metadata:
-like a migration, this works below the modules' rules and changes no value, only how it is stored.
+like a migration, this works below the modules' rules and changes no value, only how it is stored. On
+PostgreSQL a rotation holds the tables with encrypted columns against writes for its transaction (reads go
+on), so a change committed meanwhile is never overwritten with the re-encryption of the value before it.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ def rotate(
 ) -> Rotation:
     """Put a new key first in the key file and re-encrypt every stored value under it; one ledger entry."""
     _one_at_a_time(session)
+    _hold_writers(session)
     keys = settings.data_keys()
     before = _status(session, keys)
     if before.unreadable:
@@ -150,6 +153,20 @@ def _one_at_a_time(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _KEY_FILE_LOCK})
     else:
         session.execute(select(1))  # begins the transaction: SQLite takes its write lock (BEGIN IMMEDIATE)
+
+
+def _hold_writers(session: Session) -> None:
+    """PostgreSQL: lock every table holding an encrypted column against writes until the transaction ends,
+    waiting first for the transactions writing them now. Without it, under READ COMMITTED, a value changed
+    and committed after rotation read it would be overwritten with the re-encryption of the old one, and a
+    value written under an old key, committed after `retire` counted, would be left under a retired key.
+    Reads go on. SQLite: the write lock taken at BEGIN IMMEDIATE already holds every writer off."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    quote = bind.dialect.identifier_preparer.format_table
+    for table in sorted({column.table for column in encrypted_columns()}, key=lambda t: t.fullname):
+        session.execute(text(f"LOCK TABLE {quote(table)} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _status(session: Session, keys: list[bytes]) -> KeyStatus:

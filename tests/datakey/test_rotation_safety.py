@@ -1,0 +1,87 @@
+"""Rotation and retirement against what else happens meanwhile (docs/security.md, "Rotating the key"):
+writes in flight on PostgreSQL. On SQLite and PostgreSQL, on databases that commit for real."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import text, update
+
+from custodes.kit.crypto import key_id
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
+from custodes.workforce.models import Staff
+from tests.datakey.test_rotation import (
+    _home,
+    _homes,
+    _open,
+    _rotate,
+    _stored_key_ids,
+)
+
+
+class _InThread:
+    """Run `work` in a thread, keeping what it returns or raises."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.result: object = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.result = work()
+            except BaseException as error:  # handed to the test
+                self.error = error
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def join(self) -> object:
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "still waiting after 60 seconds"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def _until_waiting(settings: Settings, backend: str, seconds: float = 10.0) -> None:
+    """Until some transaction waits for a lock (PostgreSQL), or a moment (SQLite: a busy wait, not seen)."""
+    if backend != "postgresql":
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + seconds
+    with _open(settings) as database, database.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                return
+            connection.rollback()
+            time.sleep(0.1)
+
+
+def _data_key_actions(settings: Settings) -> list[str]:
+    with _open(settings) as database, database.factory() as session:
+        entries = ledger.search(session, EntryFilter(object_type="data_key"), limit=20)
+    return [entry.detail["action"] for entry in reversed(entries)]
+
+
+# --------------------------------------------------------------------------- writes in flight
+
+
+def test_a_change_committed_while_rotation_runs_is_kept(installation: Settings, backend: str) -> None:
+    """PostgreSQL, READ COMMITTED: rotation used to read S01's committed value, wait for the writer's row
+    lock, then write the re-encryption of the old value over the acknowledged change. It now locks the
+    table first, so it waits for the writer and then reads (and re-encrypts) the new value."""
+    assert _homes(installation)["S01"] == _home(1)
+    with _open(installation) as web, web.factory() as writer:
+        writer.execute(update(Staff).where(Staff.staff_id == "S01").values(home_lat=52.5, home_lon=1.25))
+        writer.flush()
+        rotation = _InThread(lambda: _rotate(installation))
+        _until_waiting(installation, backend)
+        assert rotation.thread.is_alive()  # held off by the write in flight
+        writer.commit()
+    rotation.join()
+    assert _homes(installation)["S01"] == ("ME1 1AA", 52.5, 1.25)
+    assert _stored_key_ids(installation) == {key_id(installation.data_key())}
