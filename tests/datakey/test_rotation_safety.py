@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import text, update
 
-from custodes.kit.crypto import key_id
+from custodes.datakey import service as datakey
+from custodes.kit.crypto import attach_key, key_id
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
@@ -18,6 +20,7 @@ from tests.datakey.test_rotation import (
     _home,
     _homes,
     _open,
+    _retire,
     _rotate,
     _stored_key_ids,
 )
@@ -85,3 +88,47 @@ def test_a_change_committed_while_rotation_runs_is_kept(installation: Settings, 
     rotation.join()
     assert _homes(installation)["S01"] == ("ME1 1AA", 52.5, 1.25)
     assert _stored_key_ids(installation) == {key_id(installation.data_key())}
+
+
+def test_a_value_written_while_rotation_waits_is_reencrypted_and_retire_then_keeps_it_readable(
+    installation: Settings, backend: str
+) -> None:
+    """A home given to S21 (who had none) by a transaction still open: rotation used not to wait for it on
+    PostgreSQL, so the value committed after under the old key, and retire, counting committed values
+    only, dropped that key: S21's home no longer read."""
+    (first,) = installation.data_keys()
+    with _open(installation) as web, web.factory() as writer:
+        writer.execute(update(Staff).where(Staff.staff_id == "S21").values(home_postcode="TN9 9ZZ"))
+        writer.flush()
+        rotation = _InThread(lambda: _rotate(installation))
+        _until_waiting(installation, backend)
+        writer.commit()
+    rotation.join()
+    assert _stored_key_ids(installation) == {key_id(installation.data_key())}
+    assert _retire(installation) == [key_id(first)]
+    assert _homes(installation)["S21"][0] == "TN9 9ZZ"
+
+
+def test_retire_waits_for_a_write_in_flight_under_an_old_key_and_refuses(
+    installation: Settings, backend: str
+) -> None:
+    """A process that has not taken up the rotated key file writes under the old key, not yet committed:
+    retire used to count committed values only on PostgreSQL and drop the key the value then needed."""
+    (first,) = installation.data_keys()
+    _rotate(installation)
+    second = installation.data_key()
+    with _open(installation) as stale:
+        attach_key(stale.engine, first)
+        with stale.factory() as writer:
+            writer.execute(update(Staff).where(Staff.staff_id == "S21").values(home_postcode="TN9 9ZZ"))
+            writer.flush()
+            retirement = _InThread(lambda: _retire(installation))
+            _until_waiting(installation, backend)
+            writer.commit()
+    with pytest.raises(
+        datakey.DataKeyRefused, match=rf"staff.home_postcode: 1 value under key {key_id(first).hex()}"
+    ):
+        retirement.join()
+    assert installation.data_keys() == [second, first]
+    assert _homes(installation)["S21"][0] == "TN9 9ZZ"
+    assert _data_key_actions(installation) == ["rotated"]

@@ -7,7 +7,8 @@ file still holds them, so everything reads. `retire` drops the old keys, only on
 one. Both read and write every module's encrypted columns directly, found from the SQLAlchemy metadata:
 like a migration, this works below the modules' rules and changes no value, only how it is stored. On
 PostgreSQL a rotation holds the tables with encrypted columns against writes for its transaction (reads go
-on), so a change committed meanwhile is never overwritten with the re-encryption of the value before it.
+on), so a change committed meanwhile is never overwritten with the re-encryption of the value before it; a
+retirement does too, so it counts the values of writes that were in flight.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def retire(session: Session, settings: Settings, actor: str) -> list[bytes]:
     """Drop every key but the first from the key file, if no stored value is under one; the key ids
     dropped (none if the file holds one key). DataKeyRefused, naming the values, otherwise."""
     _one_at_a_time(session)
+    _hold_writers(session)
     keys = settings.data_keys()
     now = _status(session, keys)
     if len(keys) == 1:
