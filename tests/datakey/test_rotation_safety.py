@@ -1,5 +1,6 @@
 """Rotation and retirement against what else happens meanwhile (docs/security.md, "Rotating the key"):
-writes in flight on PostgreSQL. On SQLite and PostgreSQL, on databases that commit for real."""
+writes in flight on PostgreSQL, an altered stored value. On SQLite and PostgreSQL, on databases that
+commit for real."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import text, update
 
 from custodes.datakey import service as datakey
 from custodes.kit.crypto import attach_key, key_id
+from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
@@ -22,6 +24,7 @@ from tests.datakey.test_rotation import (
     _open,
     _retire,
     _rotate,
+    _run,
     _stored_key_ids,
 )
 
@@ -132,3 +135,66 @@ def test_retire_waits_for_a_write_in_flight_under_an_old_key_and_refuses(
     assert installation.data_keys() == [second, first]
     assert _homes(installation)["S21"][0] == "TN9 9ZZ"
     assert _data_key_actions(installation) == ["rotated"]
+
+
+# --------------------------------------------------------------------------- an altered stored value
+
+
+def _alter(settings: Settings, staff_id: str, column: str) -> None:
+    with _open(settings) as database, database.engine.begin() as connection:
+        query = text(f"SELECT {column} FROM staff WHERE staff_id = :s")
+        stored = bytes(connection.execute(query, {"s": staff_id}).scalar_one())
+        altered = stored[:-1] + bytes([stored[-1] ^ 1])
+        connection.execute(
+            text(f"UPDATE staff SET {column} = :v WHERE staff_id = :s"), {"v": altered, "s": staff_id}
+        )
+
+
+def test_an_altered_value_refuses_rotation_naming_its_row_and_adds_no_key(installation: Settings) -> None:
+    """The refusal used to name the column only, and each refused attempt left one more unused key at the
+    top of the key file. Now it names the row, and the file is written only once every value is done."""
+    original = installation.resolved_data_key_file.read_text()
+    _alter(installation, "S07", "home_lat")
+    for _ in range(3):
+        code, output = _run(installation, "rotate")
+        assert code == 1, output
+    flat = " ".join(output.split())
+    assert "Not rotated: 1 stored value does not decrypt" in flat
+    assert "staff.home_lat of staff_id S07: the stored value does not decrypt (altered?)" in flat
+    assert "--clear-unreadable" in flat and "Nothing was changed" in flat
+    assert installation.resolved_data_key_file.read_text() == original
+    assert _stored_key_ids(installation) == {key_id(installation.data_key())}
+    assert _data_key_actions(installation) == []
+
+
+def test_clear_unreadable_clears_just_those_values_with_an_erasure_each(installation: Settings) -> None:
+    (first,) = installation.data_keys()
+    before = _homes(installation)
+    _alter(installation, "S07", "home_lat")
+    code, output = _run(installation, "rotate", "--clear-unreadable")
+    assert code == 0, output
+    assert "Cleared (did not decrypt): staff.home_lat of staff_id S07" in " ".join(output.split())
+    second, kept = installation.data_keys()
+    assert kept == first
+    homes = _homes(installation)
+    assert homes["S07"] == (before["S07"][0], None, before["S07"][2])
+    assert {k: v for k, v in homes.items() if k != "S07"} == {k: v for k, v in before.items() if k != "S07"}
+    assert _stored_key_ids(installation) == {key_id(second)}
+    with _open(installation) as database, database.factory() as session:
+        (erasure,) = ledger.search(session, EntryFilter(object_type="staff", object_id="S07"), limit=10)
+        (rotated,) = ledger.search(session, EntryFilter(object_type="data_key"), limit=10)
+    assert (erasure.op, erasure.actor) == ("erasure", "system:cli")
+    assert erasure.detail["column"] == "staff.home_lat"
+    assert rotated.detail["cleared"] == {"staff.home_lat": 1}
+    assert rotated.detail["values"] == {"staff.home_lat": 14, "staff.home_lon": 15, "staff.home_postcode": 20}
+
+
+def test_clear_unreadable_never_clears_values_under_a_key_the_file_lacks(installation: Settings) -> None:
+    original = installation.resolved_data_key_file.read_text()
+    with _open(installation) as database:
+        attach_key(database.engine, bytes(range(32)))
+        with transaction(database.factory) as session:
+            session.execute(update(Staff).where(Staff.staff_id == "S01").values(home_lat=1.0))
+    code, output = _run(installation, "rotate", "--clear-unreadable")
+    assert code == 1 and "Add the key" in output and "Nothing was changed" in output
+    assert installation.resolved_data_key_file.read_text() == original
