@@ -90,8 +90,14 @@ def _rotate(settings: Settings, **options: object) -> datakey.Rotation:
 
 
 def _retire(settings: Settings) -> list[bytes]:
-    with _open(settings) as database, transaction(database.factory) as session:
-        return datakey.retire(session, settings, "system:test")
+    """As the command does: the retirement recorded and committed, then the keys dropped from the file."""
+    with _open(settings) as database:
+        with transaction(database.factory) as session:
+            retired = datakey.retire(session, settings, "system:test")
+        if retired:
+            with transaction(database.factory) as session:
+                assert datakey.drop_retired_keys(session, settings, retired) == retired
+        return retired
 
 
 def _status(settings: Settings) -> datakey.KeyStatus:

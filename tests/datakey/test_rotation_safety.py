@@ -1,6 +1,6 @@
 """Rotation and retirement against what else happens meanwhile (docs/security.md, "Rotating the key"):
-writes in flight on PostgreSQL, an altered stored value. On SQLite and PostgreSQL, on databases that
-commit for real."""
+writes in flight on PostgreSQL, an altered stored value, a commit that fails. On SQLite and PostgreSQL, on
+databases that commit for real."""
 
 from __future__ import annotations
 
@@ -198,3 +198,39 @@ def test_clear_unreadable_never_clears_values_under_a_key_the_file_lacks(install
     code, output = _run(installation, "rotate", "--clear-unreadable")
     assert code == 1 and "Add the key" in output and "Nothing was changed" in output
     assert installation.resolved_data_key_file.read_text() == original
+
+
+# --------------------------------------------------------------------------- commits that fail
+
+
+def test_retire_changes_the_file_only_once_its_ledger_entry_is_committed(installation: Settings) -> None:
+    """The file used to be rewritten inside the transaction: a failed commit left the old keys gone from
+    it with no ledger entry of their retirement."""
+    (first,) = installation.data_keys()
+    _rotate(installation)
+    with (
+        pytest.raises(RuntimeError, match="connection lost"),
+        _open(installation) as database,
+        transaction(database.factory) as session,
+    ):
+        assert datakey.retire(session, installation, "system:test") == [key_id(first)]
+        assert len(installation.data_keys()) == 2
+        raise RuntimeError("connection lost")  # what a failed COMMIT does
+    assert len(installation.data_keys()) == 2 and _data_key_actions(installation) == ["rotated"]
+    assert _retire(installation) == [key_id(first)]  # running it again completes it
+    assert len(installation.data_keys()) == 1 and _data_key_actions(installation) == ["rotated", "retired"]
+
+
+def test_a_rotation_between_retire_and_dropping_the_keys_keeps_its_new_key(installation: Settings) -> None:
+    (first,) = installation.data_keys()
+    _rotate(installation)
+    second = installation.data_key()
+    with _open(installation) as database:
+        with transaction(database.factory) as session:
+            retired = datakey.retire(session, installation, "system:test")
+        _rotate(installation)  # e.g. another operator, before the file is rewritten
+        third = installation.data_key()
+        with transaction(database.factory) as session:
+            assert datakey.drop_retired_keys(session, installation, retired) == [key_id(first)]
+    assert installation.data_keys() == [third, second]
+    assert _homes(installation)["S01"] == _home(1)

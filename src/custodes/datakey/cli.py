@@ -90,6 +90,9 @@ def retire() -> None:
     try:
         with unit_of_work() as session:
             retired = service.retire(session, settings(), CLI_ACTOR)
+        if retired:  # the file is changed only once the retirement is committed with its ledger entry
+            with unit_of_work(checkpoint=False) as session:
+                service.drop_retired_keys(session, settings(), retired)
     except DataKeyRefused as refused:
         fail(str(refused))
     if not retired:

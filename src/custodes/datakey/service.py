@@ -4,12 +4,12 @@
 caller's one transaction, and last, before the caller commits, puts the new key first in the key file,
 keeping the old ones below it: a refused or failed rotation leaves the file as it was, and if the commit
 fails the values are still under the old keys, which the file still holds, so everything reads. `retire`
-drops the old keys, only once no stored value names one. On PostgreSQL each holds the tables with
-encrypted columns against writes for its transaction (reads go on), so no write in flight is lost or left
-under a retired key. Both read and write every module's encrypted columns directly, found from the
-SQLAlchemy metadata: like a migration, this works below the modules' rules and changes no value, only how
-it is stored (but `rotate --clear-unreadable` clears values that do not decrypt, each an erasure in the
-ledger).
+records the retirement of the old keys, only once no stored value names one; `drop_retired_keys`, after
+that has committed, removes them from the file. On PostgreSQL each holds the tables with encrypted columns
+against writes for its transaction (reads go on), so no write in flight is lost or left under a retired
+key. Both read and write every module's encrypted columns directly, found from the SQLAlchemy metadata:
+like a migration, this works below the modules' rules and changes no value, only how it is stored (but
+`rotate --clear-unreadable` clears values that do not decrypt, each an erasure in the ledger).
 """
 
 from __future__ import annotations
@@ -157,14 +157,18 @@ def rotate(
 
 
 def retire(session: Session, settings: Settings, actor: str) -> list[bytes]:
-    """Drop every key but the first from the key file, if no stored value is under one; the key ids
-    dropped (none if the file holds one key). DataKeyRefused, naming the values, otherwise."""
+    """Record the retirement of every key but the first of the key file, if no stored value is under one;
+    the key ids to retire (none if the file holds one key). DataKeyRefused, naming the values, otherwise.
+
+    The key file is not changed here: once the caller has committed, `drop_retired_keys` (in a transaction
+    of its own) removes them from it. A failure between the two leaves the file holding the old keys, which
+    is harmless: running `retire` again repeats both."""
     _one_at_a_time(session)
     _hold_writers(session)
     keys = settings.data_keys()
-    now = _status(session, keys)
     if len(keys) == 1:
         return []
+    now = _status(session, keys)
     if now.under_old_keys:
         raise DataKeyRefused(
             f"Not retired: some stored values are not under the current key {now.key_ids[0].hex()} — "
@@ -172,8 +176,30 @@ def retire(session: Session, settings: Settings, actor: str) -> list[bytes]:
             "retire again. The key file is unchanged."
         )
     _record(session, actor, now.key_ids[0], "retired", retired_keys=_hex(now.key_ids[1:]))
-    settings.write_data_keys(keys[:1])  # last: anything failing before leaves the file as it was
     return now.key_ids[1:]
+
+
+def drop_retired_keys(session: Session, settings: Settings, retired: list[bytes]) -> list[bytes]:
+    """Remove from the key file the keys `retire` recorded as retired (by id; never the first key), checking
+    again, with writers held off, that no stored value is under one; the key ids removed. In a transaction
+    of its own after `retire`'s has committed, so a rotation run in between keeps its new key."""
+    _one_at_a_time(session)
+    _hold_writers(session)
+    keys = settings.data_keys()
+    path = settings.resolved_data_key_file
+    dropping = {crypto.key_id(key) for key in keys[1:]} & set(retired)
+    if not dropping:
+        return []
+    now = _status(session, keys)
+    still = [found for found in now.values_not_under([]) if found[1] in dropping]
+    if still:
+        raise DataKeyRefused(
+            f"Not retired: some stored values were written under an old key since the check — "
+            f"{describe(still)}. The ledger records the retirement, but the key file {path} still holds the "
+            "old keys, so everything reads. Run `custodes data-key rotate`, then retire again."
+        )
+    settings.write_data_keys([key for key in keys if crypto.key_id(key) not in dropping])
+    return [key_id for key_id in now.key_ids if key_id in dropping]
 
 
 def _one_at_a_time(session: Session) -> None:
