@@ -1,12 +1,13 @@
 """Rotation and retirement against what else happens meanwhile (docs/security.md, "Rotating the key"):
-writes in flight on PostgreSQL, an altered stored value, a commit that fails. On SQLite and PostgreSQL, on
-databases that commit for real."""
+writes in flight on PostgreSQL, an altered stored value, a commit that fails, a key file that cannot be
+replaced. On SQLite and PostgreSQL, on databases that commit for real."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text, update
@@ -233,4 +234,62 @@ def test_a_rotation_between_retire_and_dropping_the_keys_keeps_its_new_key(insta
         with transaction(database.factory) as session:
             assert datakey.drop_retired_keys(session, installation, retired) == [key_id(first)]
     assert installation.data_keys() == [third, second]
+    assert _homes(installation)["S01"] == _home(1)
+
+
+# ------------------------------------------------------------------------- a key file not replaceable
+
+
+def _refuse_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Settings, keys: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self.resolved_data_key_file.parent / ".x.new"))
+
+    monkeypatch.setattr(Settings, "write_data_keys", refuse)
+
+
+def test_rotate_says_which_file_could_not_be_replaced_and_that_nothing_changed(
+    installation: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (first,) = installation.data_keys()
+    _refuse_writing(monkeypatch)
+    code, output = _run(installation, "rotate")
+    flat = " ".join(output.split())
+    assert code == 1, output
+    assert f"the key file {installation.resolved_data_key_file} could not be replaced" in flat
+    assert "Permission denied" in flat and "Nothing was changed" in flat
+    assert installation.data_keys() == [first] and _stored_key_ids(installation) == {key_id(first)}
+    assert _data_key_actions(installation) == []
+
+
+def test_retire_says_the_file_could_not_be_replaced_and_still_reads(
+    installation: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _rotate(installation)
+    keys = installation.data_keys()
+    _refuse_writing(monkeypatch)
+    code, output = _run(installation, "retire")
+    flat = " ".join(output.split())
+    assert code == 1, output
+    assert f"the key file {installation.resolved_data_key_file} could not be replaced" in flat
+    assert "still holds the old keys" in flat and "`custodes data-key retire` again" in flat
+    monkeypatch.undo()
+    assert installation.data_keys() == keys
+    assert _retire(installation) == [key_id(keys[1])]
+
+
+def test_a_symlinked_key_file_stays_a_link_to_the_replaced_file(
+    installation: Settings, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    real = secrets / "data.key"
+    link = installation.resolved_data_key_file
+    link.rename(real)
+    link.symlink_to(real)
+    (first,) = installation.data_keys()
+    _rotate(installation)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert installation.data_keys()[1] == first and real.stat().st_mode & 0o777 == 0o600
+    assert _retire(installation) == [key_id(first)]
+    assert link.is_symlink() and len(installation.data_keys()) == 1
     assert _homes(installation)["S01"] == _home(1)

@@ -152,7 +152,14 @@ def rotate(
     if unreadable:
         detail["cleared"] = {value.column: _per_column(unreadable, value.column) for value in unreadable}
     _record(session, actor, rotation.key_id, "rotated", **detail)
-    settings.write_data_keys(new_keys)  # the old keys stay below: if the commit fails, all still reads
+    try:
+        settings.write_data_keys(new_keys)  # the old keys stay below: if the commit fails, all still reads
+    except OSError as error:
+        raise DataKeyRefused(
+            f"Not rotated: the key file {path} could not be replaced ({error}). Nothing was changed: the key "
+            "file and every stored value are as they were. Make its folder writable by this user (a new "
+            "file is written beside it and renamed over it) and rotate again."
+        ) from error
     return rotation
 
 
@@ -198,7 +205,14 @@ def drop_retired_keys(session: Session, settings: Settings, retired: list[bytes]
             f"{describe(still)}. The ledger records the retirement, but the key file {path} still holds the "
             "old keys, so everything reads. Run `custodes data-key rotate`, then retire again."
         )
-    settings.write_data_keys([key for key in keys if crypto.key_id(key) not in dropping])
+    try:
+        settings.write_data_keys([key for key in keys if crypto.key_id(key) not in dropping])
+    except OSError as error:
+        raise DataKeyRefused(
+            f"Not retired: the key file {path} could not be replaced ({error}). The ledger records the "
+            "retirement, but the file still holds the old keys, so everything reads. Make its folder "
+            "writable by this user and run `custodes data-key retire` again."
+        ) from error
     return [key_id for key_id in now.key_ids if key_id in dropping]
 
 
