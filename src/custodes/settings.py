@@ -147,8 +147,9 @@ class Settings(BaseSettings):
 
     def write_data_keys(self, keys: Sequence[bytes]) -> None:
         """Replace the key file with these keys, the first to encrypt: all at once (a new private file
-        renamed over the old one), so no process ever reads a half-written key file."""
-        replace_private_file(self.resolved_data_key_file, key_file_text(keys))
+        renamed over the old one), so no process ever reads a half-written key file. A symbolic link is
+        followed: the file it points to is replaced, in its own folder, and the link kept."""
+        replace_private_file(self.resolved_data_key_file.resolve(), key_file_text(keys))
 
     def ensure_data_key(self) -> bool:
         """Create the data encryption key file if there is none; True if created."""

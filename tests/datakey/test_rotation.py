@@ -90,8 +90,14 @@ def _rotate(settings: Settings, **options: object) -> datakey.Rotation:
 
 
 def _retire(settings: Settings) -> list[bytes]:
-    with _open(settings) as database, transaction(database.factory) as session:
-        return datakey.retire(session, settings, "system:test")
+    """As the command does: the retirement recorded and committed, then the keys dropped from the file."""
+    with _open(settings) as database:
+        with transaction(database.factory) as session:
+            retired = datakey.retire(session, settings, "system:test")
+        if retired:
+            with transaction(database.factory) as session:
+                assert datakey.drop_retired_keys(session, settings, retired) == retired
+        return retired
 
 
 def _status(settings: Settings) -> datakey.KeyStatus:
@@ -130,9 +136,10 @@ def test_rotate_records_a_configuration_entry_with_key_ids_only(installation: Se
 
 
 def test_a_rotation_that_fails_part_way_leaves_every_value_readable(installation: Settings) -> None:
-    """The key file is written first, with the old key kept below the new one; the failure rolls back
-    the values already re-encrypted, so they are all still under the old key, which the file still holds."""
+    """The key file is written last, once every value is re-encrypted: the failure rolls back the values
+    already re-encrypted, so they are all still under the old key, and the file is as it was."""
     before, (old,) = _homes(installation), installation.data_keys()
+    original = installation.resolved_data_key_file.read_text()
 
     def power_cut(_what: str, done: int, _total: int) -> None:
         if done >= 10:  # after two batches of five
@@ -140,15 +147,12 @@ def test_a_rotation_that_fails_part_way_leaves_every_value_readable(installation
 
     with pytest.raises(RuntimeError, match="power cut"):
         _rotate(installation, batch=5, progress=power_cut)
-    _new, kept = installation.data_keys()
-    assert kept == old and _stored_key_ids(installation) == {key_id(old)}
+    assert installation.resolved_data_key_file.read_text() == original  # no unused key left in it
+    assert installation.data_keys() == [old] and _stored_key_ids(installation) == {key_id(old)}
     assert _homes(installation) == before
     with _open(installation) as database, database.factory() as session:
         assert ledger.search(session, EntryFilter(object_type="data_key"), limit=10) == []
-    with pytest.raises(
-        datakey.DataKeyRefused, match=rf"staff.home_lat: 15 values under key {key_id(old).hex()}"
-    ):
-        _retire(installation)  # nothing to retire yet: the values are under the old key
+    assert _retire(installation) == []  # the file holds the one key the values are under
     _rotate(installation)  # a second attempt completes
     assert _stored_key_ids(installation) == {key_id(installation.data_key())}
     assert _homes(installation) == before

@@ -20,6 +20,7 @@ from custodes.kit.crypto import (
     FieldCipher,
     KeyMissing,
     KeyRing,
+    UnreadableValue,
     attach_key,
     cipher_for,
     count_by_key,
@@ -298,4 +299,41 @@ def test_a_column_is_counted_by_key_and_reencrypted_in_batches(tmp_path: Path) -
     with engine.begin() as connection:
         back = {(r.person_id, r.day): r.place for r in connection.execute(select(visit))}
     assert back == places
+    engine.dispose()
+
+
+def test_a_value_that_does_not_decrypt_is_named_by_its_row_or_cleared_and_listed(tmp_path: Path) -> None:
+    """Re-encryption refuses an altered value naming its column and its row's primary key (every column
+    of it); given a list, it writes NULL there instead, lists it, and re-encrypts the others."""
+    metadata = _two_tables()
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    metadata.create_all(engine)
+    attach_key(engine, KEY)
+    visit = metadata.tables["visit"]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(visit), [{"person_id": p, "day": "mon", "place": f"place {p}"} for p in range(1, 5)]
+        )
+        stored = connection.execute(text("SELECT place FROM visit WHERE person_id = 3")).scalar_one()
+        altered = stored[:-1] + bytes([stored[-1] ^ 1])
+        connection.execute(text("UPDATE visit SET place = :v WHERE person_id = 3"), {"v": altered})
+    ring = KeyRing([OTHER, KEY])
+    with Session(engine) as session:
+        with pytest.raises(
+            DecryptionFailed,
+            match=r"^visit\.place of person_id 3, day mon: the stored value does not decrypt \(altered\?\)$",
+        ):
+            reencrypt_column(session, visit.c.place, ring, batch=2)
+        session.rollback()
+        found: list[UnreadableValue] = []
+        assert reencrypt_column(session, visit.c.place, ring, batch=2, unreadable=found) == 3
+        assert [(v.column, v.row, v.row_id) for v in found] == [
+            ("visit.place", (("person_id", 3), ("day", "mon")), "3, mon")
+        ]
+        assert count_by_key(session, visit.c.place) == {key_id(OTHER): 3}
+        session.commit()
+    attach_key(engine, [OTHER, KEY])
+    with engine.begin() as connection:
+        back = {r.person_id: r.place for r in connection.execute(select(visit))}
+    assert back == {1: "place 1", 2: "place 2", 3: None, 4: "place 4"}
     engine.dispose()

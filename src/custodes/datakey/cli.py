@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from custodes.context import CLI_ACTOR, console, fail, progress_bar, settings, unit_of_work
@@ -42,9 +44,19 @@ def _fail_if_unreadable(found: KeyStatus) -> None:
 
 
 @app.command()
-def rotate() -> None:
-    """Put a new key first in the key file (the old ones stay below it) and re-encrypt every stored value
-    under it, in one transaction, with a ledger entry. Back the key file up before and after."""
+def rotate(
+    clear_unreadable: Annotated[
+        bool,
+        typer.Option(
+            "--clear-unreadable",
+            help="Clear (set empty) the stored values that do not decrypt with the key their header names "
+            "(altered or damaged), each recorded as an erasure in the ledger, instead of refusing. Values "
+            "under a key the file lacks are never cleared.",
+        ),
+    ] = False,
+) -> None:
+    """Re-encrypt every stored value under a new key, in one transaction, with a ledger entry, and put the
+    key first in the key file (the old ones stay below it). Back the key file up before and after."""
     with progress_bar(transient=True) as bar:
         task = bar.add_task("Re-encrypting", total=None)
 
@@ -53,10 +65,14 @@ def rotate() -> None:
 
         try:
             with unit_of_work() as session:
-                rotation = service.rotate(session, settings(), CLI_ACTOR, step)
+                rotation = service.rotate(
+                    session, settings(), CLI_ACTOR, step, clear_unreadable=clear_unreadable
+                )
         except DataKeyRefused as refused:
             fail(str(refused))
     count = sum(rotation.values.values())
+    for cleared in rotation.cleared:
+        console.print(f"Cleared (did not decrypt): {cleared}")
     console.print(
         f"New data key {rotation.key_id.hex()} is first in {settings().resolved_data_key_file}; "
         f"{count} stored value(s) re-encrypted under it."
@@ -74,6 +90,9 @@ def retire() -> None:
     try:
         with unit_of_work() as session:
             retired = service.retire(session, settings(), CLI_ACTOR)
+        if retired:  # the file is changed only once the retirement is committed with its ledger entry
+            with unit_of_work(checkpoint=False) as session:
+                service.drop_retired_keys(session, settings(), retired)
     except DataKeyRefused as refused:
         fail(str(refused))
     if not retired:

@@ -33,6 +33,7 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
@@ -382,16 +383,45 @@ def count_by_key(session: Session, encrypted: Column[Any]) -> dict[bytes | None,
     return counts
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableValue:
+    """A stored value that does not decrypt, named by its column and its row's primary key."""
+
+    column: str  # table.column
+    row: tuple[tuple[str, Any], ...]  # (primary key column, value), in the key's order
+    reason: str
+
+    @property
+    def table(self) -> str:
+        return self.column.split(".", 1)[0]
+
+    @property
+    def row_id(self) -> str:
+        """The row's primary key as text: "S07", or "1, mon" for a key of several columns."""
+        return ", ".join(str(value) for _name, value in self.row)
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{name} {value}" for name, value in self.row)
+        return f"{self.column} of {where}: {self.reason}"
+
+
 def reencrypt_column(
     session: Session,
     encrypted: Column[Any],
     ring: KeyRing,
     batch: int = 1000,
     done: Callable[[int], None] | None = None,
+    unreadable: list[UnreadableValue] | None = None,
 ) -> int:
     """Write every stored value of the column again under the ring's current key, `batch` rows at a time in
     primary key order, calling `done(rows)` after each batch; returns how many values. It is part of the
-    caller's transaction, so they are all re-encrypted or, if that rolls back, none."""
+    caller's transaction, so they are all re-encrypted or, if that rolls back, none. The caller keeps other
+    writers of the table out meanwhile (PostgreSQL: a table lock), or a value changed after it was read
+    here would be overwritten with the re-encryption of the one read.
+
+    A value that does not decrypt raises DecryptionFailed naming its row's primary key; given a list
+    `unreadable`, such values are written as NULL instead and listed in it (not counted): the caller
+    decides whether to keep that or roll back."""
     raw = _as_stored(encrypted)
     keys = [raw.c[key.name] for key in encrypted.table.primary_key.columns]
     purpose = column_purpose(encrypted)
@@ -402,17 +432,27 @@ def reencrypt_column(
     )
     total, after = 0, None
     while rows := _next_rows(session, keys, raw.c[encrypted.name], after, batch):
-        session.execute(
-            rewrite,
-            [
-                {
-                    **{f"key_{key.name}": row[i] for i, key in enumerate(keys)},
-                    "sealed_value": ring.reencrypt(bytes(row[-1]), purpose),
-                }
-                for row in rows
-            ],
-        )
-        after, total = tuple(rows[-1][:-1]), total + len(rows)
+        written = []
+        for row in rows:
+            try:
+                sealed: bytes | None = ring.reencrypt(bytes(row[-1]), purpose)
+            except DecryptionFailed as error:
+                found = UnreadableValue(
+                    f"{encrypted.table.name}.{encrypted.name}",
+                    tuple((key.name, row[i]) for i, key in enumerate(keys)),
+                    str(error).removeprefix(f"{purpose}: "),
+                )
+                if unreadable is None:
+                    raise DecryptionFailed(str(found)) from None
+                unreadable.append(found)
+                sealed = None
+            else:
+                total += 1
+            written.append(
+                {**{f"key_{key.name}": row[i] for i, key in enumerate(keys)}, "sealed_value": sealed}
+            )
+        session.execute(rewrite, written)
+        after = tuple(rows[-1][:-1])
         if done is not None:
             done(len(rows))
     return total
