@@ -19,6 +19,9 @@ from custodes.kit.db import Base, utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 
+# Keys looked up per query: PostgreSQL (psycopg) takes at most 65,535 bind parameters in one statement.
+KEY_CHUNK = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
@@ -44,6 +47,20 @@ def changed_fields(row: Any, values: Mapping[str, Any]) -> dict[str, dict[str, s
     }
 
 
+def rows_by_key(session: Session, model: type[Base], key: str, wanted: Sequence[Any]) -> dict[Any, Any]:
+    """The rows of `model` whose `key` is one of `wanted`, by key: looked up in chunks, as one `IN (...)`
+    of more than 65,535 keys is refused by PostgreSQL."""
+    column = getattr(model, key)
+    found: dict[Any, Any] = {}
+    distinct = list(dict.fromkeys(wanted))
+    for start in range(0, len(distinct), KEY_CHUNK):
+        chunk = distinct[start : start + KEY_CHUNK]
+        found.update(
+            (getattr(row, key), row) for row in session.scalars(select(model).where(column.in_(chunk)))
+        )
+    return found
+
+
 def store_register(
     session: Session,
     model: type[Base],
@@ -58,9 +75,7 @@ def store_register(
 
     Models with `created_at` / `updated_at` columns have them kept. Rows not in `records` are left alone.
     """
-    column = getattr(model, key)
-    wanted = [record[key] for record in records]
-    existing = {getattr(row, key): row for row in session.scalars(select(model).where(column.in_(wanted)))}
+    existing = rows_by_key(session, model, key, [record[key] for record in records])
     stamps = {name for name in ("created_at", "updated_at") if hasattr(model, name)}
     now = utcnow()
     created = updated = unchanged = 0
@@ -80,7 +95,7 @@ def store_register(
             for name in changes:
                 setattr(row, name, record[name])
             if "updated_at" in stamps:
-                row.updated_at = now  # type: ignore[attr-defined]
+                row.updated_at = now
             detail, op, updated = {"changes": changes}, Op.ALTERATION, updated + 1
         ledger.record(
             session,

@@ -55,7 +55,7 @@ from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.kit.timefmt import LONDON
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import changed_fields, digest, store_register
+from custodes.registers import KEY_CHUNK, changed_fields, digest, rows_by_key, store_register
 from custodes.workforce import service as workforce
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
@@ -287,15 +287,14 @@ def _store(session: Session, kind: str, records: list[dict[str, Any]], actor: st
 def _store_agreements(session: Session, records: list[dict[str, Any]], actor: str) -> ImportSummary:
     """store_register's contract, with the parties (a link table) compared and digested like a field."""
     ids = [record["agreement_id"] for record in records]
-    existing = {
-        row.agreement_id: row
-        for row in session.scalars(select(Agreement).where(Agreement.agreement_id.in_(ids)))
-    }
+    existing = rows_by_key(session, Agreement, "agreement_id", ids)
     current: dict[str, set[str]] = defaultdict(set)
     links: dict[str, list[AgreementParty]] = defaultdict(list)
-    for link in session.scalars(select(AgreementParty).where(AgreementParty.agreement_id.in_(ids))):
-        current[link.agreement_id].add(link.org_id)
-        links[link.agreement_id].append(link)
+    for start in range(0, len(ids), KEY_CHUNK):  # PostgreSQL takes at most 65,535 parameters a statement
+        chunk = ids[start : start + KEY_CHUNK]
+        for link in session.scalars(select(AgreementParty).where(AgreementParty.agreement_id.in_(chunk))):
+            current[link.agreement_id].add(link.org_id)
+            links[link.agreement_id].append(link)
     now = utcnow()
     created = updated = unchanged = 0
     for record in records:
