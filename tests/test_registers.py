@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from custodes import registers
 from custodes.imports import load_records
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
 
 ACTOR = "system:test"
 NOMINAL = {
@@ -39,6 +41,12 @@ STAFF = {
     "home_lon": "",
 }
 CASE_HEAD = {"kind": "theft", "opened_at": "2024-01-01T00:00:00+00:00", "closed_at": "", "team_id": "T1"}
+
+
+def _alterations(db: Session, object_type: str, object_id: str) -> list[ledger.StoredEntry]:
+    db.commit()
+    found = ledger.search(db, EntryFilter(object_type=object_type, object_id=object_id), limit=100)
+    return [entry for entry in found if entry.op == "alteration"]
 
 
 @contextmanager
@@ -72,3 +80,24 @@ def test_a_batch_is_looked_up_in_chunks(db: Session, monkeypatch: pytest.MonkeyP
         summary = load_records(db, "nominals", changed, ACTOR)
     assert (summary.created, summary.updated, summary.unchanged) == (3, 1, 4)
     assert counts and max(counts) <= 3, counts
+
+
+def test_a_case_altered_to_drop_a_subject_still_names_them(db: Session) -> None:
+    """Re-importing a case without N2 changes what the register says about N2: the alteration names N2 as
+    well as the subjects left, so a search of the ledger for N2 (a subject access request) finds it."""
+    load_records(db, "nominals", [NOMINAL, {**NOMINAL, "subject_id": "N2", "surname": "Ng"}], ACTOR)
+    case = {"case_ref": "C1", **CASE_HEAD, "assigned_staff": "", "subject_ids": "N1;N2"}
+    load_records(db, "cases", [case], ACTOR)
+    load_records(db, "cases", [{**case, "subject_ids": "N1"}], ACTOR)
+    (alteration,) = _alterations(db, "case", "C1")
+    assert alteration.subjects == ["N1", "N2"]
+    found = ledger.search(db, EntryFilter(subject="N2", op="alteration"), limit=10)
+    assert [entry.object_id for entry in found] == ["C1"]
+
+
+def test_a_nominal_whose_staff_flag_is_removed_still_names_the_member_of_staff(db: Session) -> None:
+    load_records(db, "staff", [STAFF], ACTOR)
+    load_records(db, "nominals", [{**NOMINAL, "flags": "staff:S1"}], ACTOR)
+    load_records(db, "nominals", [NOMINAL], ACTOR)
+    (alteration,) = _alterations(db, "nominal", "N1")
+    assert alteration.subjects == ["N1", "S1"]

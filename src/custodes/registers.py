@@ -74,6 +74,8 @@ def store_register(
     """Upsert `records` (column → value, including `key`) into `model`, recording each change.
 
     Models with `created_at` / `updated_at` columns have them kept. Rows not in `records` are left alone.
+    An alteration's subjects are those of the row before and after (a case that no longer names someone
+    is still about them).
     """
     existing = rows_by_key(session, model, key, [record[key] for record in records])
     stamps = {name for name in ("created_at", "updated_at") if hasattr(model, name)}
@@ -82,6 +84,7 @@ def store_register(
     for record in records:
         record_id = str(record[key])
         row = existing.get(record[key])
+        people = subjects(record)
         if row is None:
             times = {name: now for name in stamps}
             session.add(model(**record, **times))
@@ -92,6 +95,8 @@ def store_register(
             if not changes:
                 unchanged += 1
                 continue
+            before = subjects({name: getattr(row, name) for name in record})
+            people = tuple(dict.fromkeys((*people, *before)))
             for name in changes:
                 setattr(row, name, record[name])
             if "updated_at" in stamps:
@@ -104,7 +109,7 @@ def store_register(
                 op=op,
                 object_type=kind,
                 object_id=record_id,
-                subjects=subjects(record),
+                subjects=people,
                 detail=detail,
             ),
         )
