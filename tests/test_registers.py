@@ -3,6 +3,8 @@ alteration entry records of the values, who it names, and looking up a batch of 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,9 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from custodes import registers
+from custodes.database import SETTINGS_KEY
 from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
 
 ACTOR = "system:test"
 NOMINAL = {
@@ -43,10 +47,54 @@ STAFF = {
 CASE_HEAD = {"kind": "theft", "opened_at": "2024-01-01T00:00:00+00:00", "closed_at": "", "team_id": "T1"}
 
 
+def _sha256(value: object) -> str:
+    return hashlib.sha256(str(value).encode()).hexdigest()
+
+
 def _alterations(db: Session, object_type: str, object_id: str) -> list[ledger.StoredEntry]:
     db.commit()
     found = ledger.search(db, EntryFilter(object_type=object_type, object_id=object_id), limit=100)
     return [entry for entry in found if entry.op == "alteration"]
+
+
+def test_an_alteration_records_keyed_digests_never_plain_sha256(db: Session, settings: Settings) -> None:
+    """A plain SHA-256 of a date of birth (some 40,000 candidates) or a name gives the value back to anyone
+    holding the ledger export; the digest is keyed with the installation's secret key, held outside it."""
+    db.info[SETTINGS_KEY] = settings
+    load_records(db, "nominals", [NOMINAL], ACTOR)
+    load_records(db, "nominals", [{**NOMINAL, "date_of_birth": "1981-03-04", "surname": "Bell"}], ACTOR)
+    (alteration,) = _alterations(db, "nominal", "N1")
+    key = registers.digest_key(settings)
+    changes = alteration.detail["changes"]  # with the matching columns derived from the surname
+    assert {name: changes[name] for name in ("surname", "date_of_birth")} == {
+        "surname": {
+            "old_hmac": registers.value_digest(key, "nominal", "N1", "surname", "Walker"),
+            "new_hmac": registers.value_digest(key, "nominal", "N1", "surname", "Bell"),
+        },
+        "date_of_birth": {
+            "old_hmac": registers.value_digest(key, "nominal", "N1", "date_of_birth", "1980-01-02"),
+            "new_hmac": registers.value_digest(key, "nominal", "N1", "date_of_birth", "1981-03-04"),
+        },
+    }
+    content = json.dumps(alteration.content)
+    for value in ("Walker", "Bell", "1980-01-02", "1981-03-04"):
+        assert value not in content and _sha256(value) not in content, value
+    # Bound to the record and field: the same value elsewhere does not give the same digest.
+    assert registers.value_digest(key, "nominal", "N2", "surname", "Bell") != registers.value_digest(
+        key, "nominal", "N1", "surname", "Bell"
+    )
+
+
+def test_without_a_secret_key_the_values_are_not_recorded(db: Session) -> None:
+    """A session without the installation's settings has no key: the fields are named, their values are not
+    digested at all (never a plain SHA-256 in their place)."""
+    load_records(db, "nominals", [NOMINAL], ACTOR)
+    load_records(db, "nominals", [{**NOMINAL, "date_of_birth": "1981-03-04"}], ACTOR)
+    (alteration,) = _alterations(db, "nominal", "N1")
+    assert alteration.detail["changes"] == {
+        "date_of_birth": {"values": "not recorded: no installation secret key"}
+    }
+    assert _sha256("1981-03-04") not in json.dumps(alteration.content)
 
 
 @contextmanager
