@@ -14,6 +14,8 @@ from custodes.agreements.models import Agreement, Organisation, Scheme, SchemeMe
 from custodes.agreements.schemas import AGREEMENT_COLUMNS, MEMBER_COLUMNS, SCHEME_COLUMNS
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.registers import digest_key, value_digest
+from custodes.settings import Settings
 from tests.agreements.conftest import Installation
 
 PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+): (?P<column>[a-z_-]+): (?P<problem>.+)$")
@@ -348,10 +350,20 @@ def test_reimport_records_alterations_with_digests(installation: Installation) -
     assert "agreements: 0 new, 1 updated, 1 unchanged" in result.output, result.output
     (alteration,) = entries(installation, "alteration", "agreement")
     assert alteration.object_id == "KMISA"
+    # Keyed digests (HMAC under the installation's secret key, bound to the record and field), not SHA-256.
+    key = digest_key(Settings(home=installation.folder / "home"))
+
+    def digests(kind: str, object_id: str, field: str, old: object, new: object) -> dict[str, str]:
+        return {
+            "old_hmac": value_digest(key, kind, object_id, field, old),
+            "new_hmac": value_digest(key, kind, object_id, field, new),
+        }
+
     assert alteration.detail["changes"] == {
-        "parties": {"old_sha256": sha256("KCC;PROB-SE"), "new_sha256": sha256("KCC;MPS")},
-        "review_date": {"old_sha256": sha256("2027-01-01"), "new_sha256": sha256("2026-06-30")},
+        "parties": digests("agreement", "KMISA", "parties", "KCC;PROB-SE", "KCC;MPS"),
+        "review_date": digests("agreement", "KMISA", "review_date", "2027-01-01", "2026-06-30"),
     }
+    assert sha256("KCC;MPS") not in json.dumps(alteration.content)
     with installation.session() as session:
         found = agreements.get_agreement(session, "KMISA")
         assert found is not None and found.parties == ("KCC", "MPS")
@@ -364,7 +376,9 @@ def test_reimport_records_alterations_with_digests(installation: Installation) -
     (member_change,) = entries(installation, "alteration", "scheme_member")
     assert member_change.object_id == "M-0002" and member_change.subjects == ["M-0002"]
     assert member_change.detail["changes"] == {
-        "undertaking_signed_on": {"old_sha256": sha256(None), "new_sha256": sha256("2024-03-01")}
+        "undertaking_signed_on": digests(
+            "scheme_member", "M-0002", "undertaking_signed_on", None, "2024-03-01"
+        )
     }
 
 

@@ -27,6 +27,7 @@ from custodes.kit.db import make_engine
 from custodes.kit.tabular import BatchRejected, RowReader, SourceRow, normalise_postcode, read_rows
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.registers import digest_key, value_digest
 from custodes.settings import Settings
 from custodes.workforce.models import HOME_LOCATION, Staff
 from custodes.workforce.schemas import STAFF_COLUMNS
@@ -166,15 +167,45 @@ def test_reimport_records_alterations_with_hashes(installation: Installation) ->
     assert "staff: 0 new, 1 updated, 2 unchanged" in result.output
     alterations = staff_entries(installation, "alteration")
     assert [e.object_id for e in alterations] == ["S2"]
+    # Keyed digests (HMAC under the installation's secret key), never a plain SHA-256 of the value.
+    key = digest_key(Settings(home=installation.folder / "home"))
     assert alterations[0].detail["changes"] == {
-        "surname": {"old_sha256": sha256("Brown"), "new_sha256": sha256("Brown-Smith")},
-        "team_id": {"old_sha256": sha256("T1"), "new_sha256": sha256("T2")},
+        "surname": {
+            "old_hmac": value_digest(key, "staff", "S2", "surname", "Brown"),
+            "new_hmac": value_digest(key, "staff", "S2", "surname", "Brown-Smith"),
+        },
+        "team_id": {
+            "old_hmac": value_digest(key, "staff", "S2", "team_id", "T1"),
+            "new_hmac": value_digest(key, "staff", "S2", "team_id", "T2"),
+        },
     }
-    assert "Brown" not in json.dumps(alterations[0].content)
+    content = json.dumps(alterations[0].content)
+    assert "Brown" not in content and sha256("Brown") not in content and sha256("T2") not in content
     assert stored_staff(installation)["S2"].surname == "Brown-Smith"
     with installation.session() as session:
         account = session.get(Account, "S2")
         assert account is not None and account.display_name == "Sam Brown-Smith"
+
+
+def test_a_moved_home_is_named_in_the_ledger_without_any_digest_of_it(installation: Installation) -> None:
+    """The home location is encrypted at rest: its alteration says it changed, and gives nothing to hash
+    the ~1.8M UK postcodes (or every coordinate) against, keyed or not."""
+    path = write_csv(installation.folder / "staff.csv", GOOD)
+    assert installation.run("import", "staff", str(path)).exit_code == 0
+    moved = list(GOOD)
+    moved[0] = (*GOOD[0][:8], "CT1 2AB", "51.2802", "1.0789")
+    result = installation.run("import", "staff", str(write_csv(installation.folder / "moved.csv", moved)))
+    assert result.exit_code == 0, result.output
+    (alteration,) = staff_entries(installation, "alteration")
+    not_recorded = {"values": "not recorded: encrypted at rest"}
+    assert alteration.detail["changes"] == {
+        "home_postcode": not_recorded,
+        "home_lat": not_recorded,
+        "home_lon": not_recorded,
+    }
+    exported = installation.run("ledger", "export").output
+    for value in ("ME14 1XX", "CT1 2AB", 51.27, 51.2802, 1.0789, 0.52):
+        assert sha256(value) not in exported, value
 
 
 def test_a_manager_already_in_the_register_is_known(installation: Installation) -> None:

@@ -55,7 +55,14 @@ from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.kit.timefmt import LONDON
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import changed_fields, digest, store_register
+from custodes.registers import (
+    KEY_CHUNK,
+    change_record,
+    keyed_changes,
+    rows_by_key,
+    session_digest_key,
+    store_register,
+)
 from custodes.workforce import service as workforce
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
@@ -287,15 +294,14 @@ def _store(session: Session, kind: str, records: list[dict[str, Any]], actor: st
 def _store_agreements(session: Session, records: list[dict[str, Any]], actor: str) -> ImportSummary:
     """store_register's contract, with the parties (a link table) compared and digested like a field."""
     ids = [record["agreement_id"] for record in records]
-    existing = {
-        row.agreement_id: row
-        for row in session.scalars(select(Agreement).where(Agreement.agreement_id.in_(ids)))
-    }
+    existing = rows_by_key(session, Agreement, "agreement_id", ids)
     current: dict[str, set[str]] = defaultdict(set)
     links: dict[str, list[AgreementParty]] = defaultdict(list)
-    for link in session.scalars(select(AgreementParty).where(AgreementParty.agreement_id.in_(ids))):
-        current[link.agreement_id].add(link.org_id)
-        links[link.agreement_id].append(link)
+    for start in range(0, len(ids), KEY_CHUNK):  # PostgreSQL takes at most 65,535 parameters a statement
+        chunk = ids[start : start + KEY_CHUNK]
+        for link in session.scalars(select(AgreementParty).where(AgreementParty.agreement_id.in_(chunk))):
+            current[link.agreement_id].add(link.org_id)
+            links[link.agreement_id].append(link)
     now = utcnow()
     created = updated = unchanged = 0
     for record in records:
@@ -310,13 +316,17 @@ def _store_agreements(session: Session, records: list[dict[str, Any]], actor: st
             detail: dict[str, Any] = {"fields": sorted([*values, "parties"])}
             op, created = Op.COLLECTION, created + 1
         else:
-            changes = changed_fields(row, values)
+            changes = keyed_changes(session, row, values, kind="agreement", object_id=agreement_id)
             old = current[agreement_id]
             if old != parties:
-                changes["parties"] = {
-                    "old_sha256": digest(";".join(sorted(old))),
-                    "new_sha256": digest(";".join(sorted(parties))),
-                }
+                changes["parties"] = change_record(
+                    session_digest_key(session),
+                    "agreement",
+                    agreement_id,
+                    "parties",
+                    ";".join(sorted(old)),
+                    ";".join(sorted(parties)),
+                )
             if not changes:
                 unchanged += 1
                 continue
@@ -582,7 +592,9 @@ def record_undertaking(
         raise AgreementsError([("member_id", f"{member_id} is not a member of {scheme_id}")])
     if signed_on > (on or today()):
         raise AgreementsError([("undertaking_signed_on", "is in the future")])
-    changes = changed_fields(row, {"undertaking_signed_on": signed_on})
+    changes = keyed_changes(
+        session, row, {"undertaking_signed_on": signed_on}, kind="scheme_member", object_id=member_id
+    )
     if not changes:
         return
     row.undertaking_signed_on = signed_on
@@ -626,7 +638,13 @@ def set_agreement_status(
         problems.append(("status", already))
     if problems:
         raise AgreementsError(problems)
-    changes = changed_fields(row, {"manual_status": status, "status_reason": reason})
+    changes = keyed_changes(
+        session,
+        row,
+        {"manual_status": status, "status_reason": reason},
+        kind="agreement",
+        object_id=agreement_id,
+    )
     row.manual_status, row.status_reason = status, reason
     row.status_set_by, row.status_set_at = actor, utcnow()
     row.updated_at = row.status_set_at

@@ -23,7 +23,7 @@ from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import changed_fields, store_register
+from custodes.registers import keyed_changes, store_register
 from custodes.workforce.models import (
     HOME_LOCATION,
     Course,
@@ -173,7 +173,7 @@ def import_staff(session: Session, rows: Sequence[SourceRow], actor: str) -> Imp
             )
             created += 1
         else:
-            changes = changed_fields(staff, values)
+            changes = keyed_changes(session, staff, values, kind="staff", object_id=record.staff_id)
             if changes:
                 for name in changes:
                     setattr(staff, name, values[name])
