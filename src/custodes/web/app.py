@@ -95,16 +95,18 @@ def create_app(
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
     app.state.refusal_limit = refusal_limit(settings)
-    for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
-        app.include_router(module.router)
-    app.include_router(agreements_web.router)
-    app.include_router(disclosure_web.router)
+    # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
+    for screens in (pages, identity_web, ledger_web, workforce_web):
+        app.include_router(screens.router, include_in_schema=False)
+    app.include_router(identity_api.router)
+    app.include_router(ledger_api.router)
+    app.include_router(agreements_web.router, include_in_schema=False)
+    app.include_router(disclosure_web.router, include_in_schema=False)
     app.include_router(disclosure_api.router)
     app.include_router(workforce_api.router)
     app.include_router(monitoring_api.router)
-    app.include_router(learning_web.router)
-    app.include_router(monitoring_web.router)
-    app.include_router(stopsearch_web.router)
+    for screens in (learning_web, monitoring_web, stopsearch_web):
+        app.include_router(screens.router, include_in_schema=False)
     # What the audit screens show a member of the counter-corruption unit of its casework (ledger.web).
     ledger_web.add_screen(app, monitoring_ledger_screen.screen)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
