@@ -242,17 +242,25 @@ class HtmlOnly:
     forge.
 
     asgi-csrf parses cookies and signs a fresh token for every request before it asks `skip_if_scope`; the
-    API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound."""
+    API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound.
+
+    The screens never read an `Authorization` header, so it is removed before asgi-csrf sees it: asgi-csrf
+    skips its check for any request carrying `Authorization: Bearer …`, which would let a cookie-
+    authenticated form post through without its token."""
 
     def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         self.app = app
         self.wrapped = middleware(app, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.wrapped(scope, receive, send)
+            return
+        if scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
+        await self.wrapped({**scope, "headers": headers}, receive, send)
 
 
 class SecurityHeaders:
