@@ -186,8 +186,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         return render(request, "error.html", exc.status_code, title=title, message=str(exc.detail))
 
     @app.exception_handler(OverflowError)
-    async def _id_out_of_range(request: Request, _exc: OverflowError) -> Response:
-        """A record number too large for the database (SQLite: past 64 bits) names no record."""
+    async def _id_out_of_range(request: Request, exc: OverflowError) -> Response:
+        """A record number too large for the database (SQLite: past 64 bits) names no record. Any other
+        overflow (date arithmetic, say) is a defect, answered as one, not as a missing record."""
+        if SQLITE_INTEGER_OVERFLOW not in str(exc):
+            raise exc
         return await _http_error(request, StarletteHTTPException(404, "There is no such record."))
 
     @app.exception_handler(DataError)
@@ -234,6 +237,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render(request, "error.html", 400, title="Please check the form", message=message)
+
+
+SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
 
 
 class HtmlOnly:
