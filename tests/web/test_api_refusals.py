@@ -33,6 +33,21 @@ def _denied(db: Session, actor: str) -> list[dict[str, object]]:
     return [entry.detail for entry in ledger.search(db, EntryFilter(op="access_denied", actor=actor))]
 
 
+def test_ledger_proof_refusals_name_their_field(client: TestClient, db: Session) -> None:
+    headers, _ = _token(db, Scope.LEDGER_READ)
+    for url, field in [
+        ("/api/v1/ledger/proofs/inclusion?index=99999", "index"),
+        ("/api/v1/ledger/proofs/inclusion?index=0&size=99999", "size"),
+        ("/api/v1/ledger/proofs/consistency?old_size=99999", "old_size"),
+        ("/api/v1/ledger/proofs/consistency?old_size=0&new_size=99999", "new_size"),
+        ("/api/v1/ledger/proofs/consistency?old_size=x", "old_size"),
+    ]:
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 422, url
+        (problem,) = answer.json()["detail"]
+        assert problem["field"] == field and problem["problem"], (url, problem)
+
+
 def test_ledger_entries_refuse_a_span_past_the_limit(client: TestClient, db: Session) -> None:
     headers, _ = _token(db, Scope.LEDGER_READ)
     answer = client.get("/api/v1/ledger/entries?from=5&to=100006", headers=headers)

@@ -40,7 +40,8 @@ def inclusion(
     try:
         return ledger.prove_inclusion(db, index, size)
     except ledger.LedgerError as error:
-        raise HTTPException(422, str(error)) from None
+        field = "index" if size is None or index >= size else "size"
+        raise HTTPException(422, [{"field": field, "problem": str(error)}]) from None
 
 
 @router.get("/proofs/consistency")
@@ -53,7 +54,8 @@ def consistency(
     try:
         return ledger.prove_consistency(db, old_size, new_size)
     except ledger.LedgerError as error:
-        raise HTTPException(422, str(error)) from None
+        field = "old_size" if new_size is None or old_size > new_size else "new_size"
+        raise HTTPException(422, [{"field": field, "problem": str(error)}]) from None
 
 
 @router.get("/entries")
