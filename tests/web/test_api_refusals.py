@@ -57,3 +57,13 @@ def test_ledger_entries_refuse_a_span_past_the_limit(client: TestClient, db: Ses
     ]
     assert client.get("/api/v1/ledger/entries?from=5&to=100005", headers=headers).status_code == 200
     assert client.get("/api/v1/ledger/entries?from=0", headers=headers).status_code == 200
+
+
+def test_access_events_refuse_unknown_top_level_keys(client: TestClient, db: Session) -> None:
+    headers, _ = _token(db, Scope.INGEST)
+    answer = client.post("/api/v1/access-events", json={"events": [EVENT], "event": [EVENT]}, headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {"field": "event", "problem": 'is not a field here: the body is {"events": [...]}'}
+    ]
+    assert client.post("/api/v1/access-events", json={"events": [EVENT]}, headers=headers).status_code == 200

@@ -29,7 +29,17 @@ def push_events(
     body: Annotated[dict[str, Any], Body(description='{"events": [ {access event}, ... ]} (monitoring.md)')],
 ) -> dict[str, Any]:
     """Store a batch of access events; the answer counts what was stored, ignored and quarantined, and
-    names each quarantined event by its index in `events` with every problem found in it."""
+    names each quarantined event by its index in `events` with every problem found in it. A key beside
+    `events` is refused (422 naming it): a misspelt `events` must not pass for an empty or partial batch."""
+    unknown = sorted(key for key in body if key != "events")
+    if unknown:
+        raise HTTPException(
+            422,
+            [
+                {"field": key, "problem": 'is not a field here: the body is {"events": [...]}'}
+                for key in unknown
+            ],
+        )
     batch = body.get("events")
     if not isinstance(batch, list) or not batch:
         raise HTTPException(422, [{"field": "events", "problem": "must be a non-empty list of events"}])
