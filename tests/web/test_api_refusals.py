@@ -33,6 +33,20 @@ def _denied(db: Session, actor: str) -> list[dict[str, object]]:
     return [entry.detail for entry in ledger.search(db, EntryFilter(op="access_denied", actor=actor))]
 
 
+def test_a_json_syntax_error_names_the_body(client: TestClient, db: Session) -> None:
+    headers, _ = _token(db, Scope.DISCLOSURE_CHECK)
+    answer = client.post(
+        "/api/v1/disclosures/check", content=b'{"route": "one_off",}', headers={**headers, **JSON}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {
+            "field": "body",
+            "problem": "is not valid JSON: Expecting property name enclosed in double quotes (character 20)",
+        }
+    ]
+
+
 def test_ledger_proof_refusals_name_their_field(client: TestClient, db: Session) -> None:
     headers, _ = _token(db, Scope.LEDGER_READ)
     for url, field in [

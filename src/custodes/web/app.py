@@ -226,17 +226,28 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
-                "problem": error["msg"],
-            }
-            for error in exc.errors()
-        ]
+        problems = [_problem(error) for error in exc.errors()]
         if _is_api(request):
             return JSONResponse({"detail": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render(request, "error.html", 400, title="Please check the form", message=message)
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One validation error as `{"field", "problem"}`: the field's dotted path (`body` for the body as a
+    whole: a JSON syntax error's location is a character offset, not a field)."""
+    if error.get("type") == "json_invalid":
+        offset = error["loc"][-1] if len(error["loc"]) > 1 else None
+        why = (error.get("ctx") or {}).get("error", "")
+        problem = "is not valid JSON" + (f": {why}" if why else "")
+        return {
+            "field": "body",
+            "problem": problem + (f" (character {offset})" if isinstance(offset, int) else ""),
+        }
+    return {
+        "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
+        "problem": error["msg"],
+    }
 
 
 SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
