@@ -41,6 +41,7 @@ from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
 from custodes.web import csrf_multipart, pages
 from custodes.web.deps import (
+    SESSION_COOKIE,
     Forbidden,
     LoginRequired,
     Unauthorised,
@@ -121,6 +122,8 @@ def create_app(
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )
+    # Outermost of ours (inside Starlette's error layer): a body too large for asgi-csrf or the gate is a 413.
+    app.add_middleware(BodyLimit, limit_mb=settings.max_request_mb)
     return app
 
 
@@ -182,8 +185,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Something went wrong")
-        return render(request, "error.html", exc.status_code, title=title, message=str(exc.detail))
+        title = {404: "Not found", 405: "Not allowed", 413: "Too large"}.get(
+            exc.status_code, "Something went wrong"
+        )
+        message = f"The request {exc.detail}." if isinstance(exc, BodyTooLarge) else str(exc.detail)
+        return render(request, "error.html", exc.status_code, title=title, message=message)
 
     @app.exception_handler(OverflowError)
     async def _id_out_of_range(request: Request, exc: OverflowError) -> Response:
@@ -233,6 +239,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         return render(request, "error.html", 400, title="Please check the form", message=message)
 
 
+SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
+
+
 def _problem(error: Any) -> dict[str, str]:
     """One validation error as `{"field", "problem"}`: the field's dotted path (`body` for the body as a
     whole: a JSON syntax error's location is a character offset, not a field)."""
@@ -250,9 +259,6 @@ def _problem(error: Any) -> dict[str, str]:
     }
 
 
-SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
-
-
 class HtmlOnly:
     """Runs `middleware` (built with `options`) for everything but the API, which goes straight through:
     the API authenticates by bearer token only and never reads the session cookie, so there is no CSRF to
@@ -263,7 +269,9 @@ class HtmlOnly:
 
     The screens never read an `Authorization` header, so it is removed before asgi-csrf sees it: asgi-csrf
     skips its check for any request carrying `Authorization: Bearer …`, which would let a cookie-
-    authenticated form post through without its token."""
+    authenticated form post through without its token. A file upload (multipart form) from a browser with
+    no session cookie is sent to the log-in page, as the route would send it, without its body being read:
+    FastAPI reads a form, files and all, before the route's permission check runs."""
 
     def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         self.app = app
@@ -277,7 +285,93 @@ class HtmlOnly:
             await self.app(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
-        await self.wrapped({**scope, "headers": headers}, receive, send)
+        scope = {**scope, "headers": headers}
+        if _anonymous_upload(scope, headers):
+            target = f"/login?next={quote(scope['path'], safe='/')}"
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
+            return
+        await self.wrapped(scope, receive, send)
+
+
+def _anonymous_upload(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A multipart POST with no session cookie: no screen takes one from someone not logged in."""
+    if scope["method"] in {"GET", "HEAD", "OPTIONS", "TRACE"}:
+        return False
+    content_type = b""
+    cookies = b""
+    for key, value in headers:
+        if key.lower() == b"content-type":
+            content_type = value
+        elif key.lower() == b"cookie":
+            cookies += value + b";"
+    if not content_type.lower().startswith(b"multipart/form-data"):
+        return False
+    names = {part.split(b"=", 1)[0].strip() for part in cookies.split(b";")}
+    return SESSION_COOKIE.encode() not in names
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by `BodyLimit`'s receive once a body passes the limit; answered 413 by the error handlers."""
+
+    def __init__(self, limit_mb: int) -> None:
+        super().__init__(413, body_too_large(limit_mb))
+
+
+def body_too_large(limit_mb: int) -> str:
+    return f"is larger than {limit_mb} MB (the max_request_mb setting)"
+
+
+class BodyLimit:
+    """No request body past `max_request_mb` is read (docs/settings.md). One whose Content-Length says it
+    is larger is answered 413 at once, unread; one that grows past the limit as it arrives (no
+    Content-Length) fails the read with `BodyTooLarge`, which the error handlers answer with 413. Bodies
+    are otherwise read only where they are used: the API after the token is checked (web.deps.json_object).
+    """
+
+    def __init__(self, app: ASGIApp, limit_mb: int) -> None:
+        self.app = app
+        self.limit_mb = limit_mb
+        self.limit = limit_mb * 1024 * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge(self.limit_mb)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLarge:  # read outside the routes' error handlers (asgi-csrf reading a form, the gate)
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = body_too_large(self.limit_mb)
+        response: Response
+        if scope["path"].startswith("/api/"):
+            response = JSONResponse({"detail": [{"field": "body", "problem": problem}]}, status_code=413)
+        else:
+            response = PlainTextResponse(f"The request {problem}.", status_code=413)
+        await response(scope, receive, send)
 
 
 class SecurityHeaders:
