@@ -19,6 +19,8 @@ from custodes.database import Database
 from custodes.identity import service as identity
 from custodes.identity.permissions import Scope
 from custodes.kit.ratelimit import RateLimit
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from custodes.web.app import create_app
 
@@ -122,6 +124,9 @@ def test_a_body_over_the_limit_is_refused_413_unread(settings: Settings, db: Ses
         assert wrapper.read == 0  # Content-Length said so: refused unread
         answer = client.post(PATHS[1], content=chunks(), headers=headers)
         assert (answer.status_code, answer.json()) == (413, too_large)
+        db.expire_all()  # read under the token: recorded as its refusal (not so one refused unread above)
+        refused = [e.detail for e in ledger.search(db, EntryFilter(op="access_denied"))]
+        assert refused == [{"method": "POST", "status": 413, "fields": ["body"]}]
         form = {"cookie": "x=1", "content-type": "application/x-www-form-urlencoded"}  # asgi-csrf reads it
         upload = client.post("/agreements/A1/document", content=chunks(), headers=form)
         assert (upload.status_code, upload.text) == (

@@ -1,4 +1,6 @@
-"""API refusals for content: 422 with `[{"field", "problem"}]`, naming the field."""
+"""A valid token's request refused for its content is an `access_denied` entry under the token (as the
+pre-access gate's are, and as docs/security.md says), and every refusal names its fields as
+`[{"field", "problem"}]` with 422."""
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -7,6 +9,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Scope
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from tests.disclosure import world as disclosure_world
 
 JSON = {"content-type": "application/json"}
 EVENT = {
@@ -31,6 +34,43 @@ def _token(db: Session, *scopes: Scope) -> tuple[dict[str, str], str]:
 def _denied(db: Session, actor: str) -> list[dict[str, object]]:
     db.expire_all()
     return [entry.detail for entry in ledger.search(db, EntryFilter(op="access_denied", actor=actor))]
+
+
+def test_content_refusals_are_recorded_under_the_token(client: TestClient, db: Session) -> None:
+    headers, actor = _token(db, Scope.ACCESS_CHECK, Scope.DISCLOSURE_CHECK, Scope.INGEST, Scope.LEDGER_READ)
+    assert client.post("/api/v1/access-check", json={"nonsense": 1}, headers=headers).status_code == 422
+    assert len(_denied(db, actor)) == 1  # the gate records its own
+    disclosure_world.make_world(db)
+    db.commit()
+    unknown_subject = {
+        "route": "one_off",
+        "requested_by": "S1001",
+        "subject": "N-DOES-NOT-EXIST",
+        "purpose": "safeguarding",
+    }
+    probes = [
+        client.post("/api/v1/disclosures/check", json=unknown_subject, headers=headers),
+        client.post("/api/v1/disclosures/check", json=[1], headers=headers),
+        client.post("/api/v1/disclosures/check?at=0001-01-01", json=unknown_subject, headers=headers),
+        client.post("/api/v1/access-events", json={"evnts": []}, headers=headers),
+        client.get("/api/v1/ledger/proofs/inclusion?index=99999", headers=headers),
+        client.get("/api/v1/ledger/proofs/consistency?old_size=-1", headers=headers),
+        client.get("/api/v1/ledger/entries?from=0&to=100001", headers=headers),
+    ]
+    assert [p.status_code for p in probes] == [422] * len(probes), [p.text for p in probes]
+    recorded = _denied(db, actor)
+    assert len(recorded) == 1 + len(probes)
+    assert {"method": "POST", "status": 422, "fields": ["body"]} in recorded
+    assert {"method": "GET", "status": 422, "fields": ["old_size"]} in recorded
+    assert {"method": "GET", "status": 422, "fields": ["to"]} in recorded
+
+
+def test_refusals_without_a_valid_token_are_not_recorded(client: TestClient, db: Session) -> None:
+    before = len(ledger.search(db, EntryFilter(op="access_denied")))
+    answer = client.post("/api/v1/disclosures/check", json=[1], headers={"Authorization": "Bearer nope"})
+    assert answer.status_code == 401
+    db.expire_all()
+    assert len(ledger.search(db, EntryFilter(op="access_denied"))) == before
 
 
 def test_a_json_syntax_error_names_the_body(client: TestClient, db: Session) -> None:

@@ -27,13 +27,11 @@ from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
-from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
 from custodes.learning import web as learning_web
 from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
-from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring import api as monitoring_api
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import web as monitoring_web
@@ -46,8 +44,11 @@ from custodes.web.deps import (
     LoginRequired,
     Unauthorised,
     client_address,
+    problem_fields,
+    record_access_denied,
     refusal_limit,
     refuse_without_token,
+    token_client,
 )
 from custodes.web.templating import render
 from custodes.workforce import api as workforce_api
@@ -160,17 +161,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         actor = exc.principal.actor if exc.principal is not None else "system:web"
-        with transaction(request.app.state.database.factory) as session:
-            ledger.record(
-                session,
-                EntryDraft(
-                    actor=actor,
-                    op=Op.ACCESS_DENIED,
-                    object_type="route",
-                    object_id=request.url.path,
-                    detail={"method": request.method, "needs": exc.permission},
-                ),
-            )
+        record_access_denied(request, actor, {"needs": exc.permission})
         if _is_api(request):
             return JSONResponse({"detail": f"this needs {exc.permission}"}, status_code=403)
         return render(
@@ -184,6 +175,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
+            if exc.status_code in CONTENT_REFUSALS:
+                _record_content_refusal(request, exc.status_code, exc.detail)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         title = {404: "Not found", 405: "Not allowed", 413: "Too large"}.get(
             exc.status_code, "Something went wrong"
@@ -234,11 +227,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [_problem(error) for error in exc.errors()]
         if _is_api(request):
+            _record_content_refusal(request, 422, problems)
             return JSONResponse({"detail": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render(request, "error.html", 400, title="Please check the form", message=message)
 
 
+CONTENT_REFUSALS = (413, 422)  # a request refused for what it sent (not for who sent it)
 SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
 
 
@@ -257,6 +252,15 @@ def _problem(error: Any) -> dict[str, str]:
         "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
         "problem": error["msg"],
     }
+
+
+def _record_content_refusal(request: Request, status: int, problems: Any) -> None:
+    """A valid token's request refused for its content is an `access_denied` entry under the token, as a
+    refusal for its scope is (docs/security.md); a request with no valid token is not (refuse_without_token).
+    """
+    client = token_client(request)
+    if client is not None:
+        record_access_denied(request, client.actor, {"status": status, "fields": problem_fields(problems)})
 
 
 class HtmlOnly:

@@ -15,7 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Scope
 from custodes.identity.schemas import Principal, TokenPrincipal
+from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -123,7 +126,7 @@ def require_any_token(request: Request, db: Db) -> TokenPrincipal:
     client = identity.resolve_api_token(db, token.strip())
     if client is None:
         raise Unauthorised(NOT_VALID)
-    request.state.token_client = client  # json_object then need not authenticate again
+    request.state.token_client = client  # whoever answers a refusal records it under this token
     return client
 
 
@@ -131,6 +134,32 @@ def token_client(request: Request) -> TokenPrincipal | None:
     """The valid bearer token this request was authenticated with, if it got that far."""
     client = getattr(request.state, "token_client", None)
     return client if isinstance(client, TokenPrincipal) else None
+
+
+def record_access_denied(request: Request, actor: str, detail: dict[str, Any]) -> None:
+    """An `access_denied` entry for a refused request (scope, permission or content), in a transaction of
+    its own: the request's own unit of work has been rolled back. The one place such refusals are
+    recorded for the routes (the pre-access gate records its own, through its writer)."""
+    with transaction(request.app.state.database.factory) as session:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.ACCESS_DENIED,
+                object_type="route",
+                object_id=request.url.path,
+                detail={"method": request.method, **detail},
+            ),
+        )
+
+
+def problem_fields(problems: Any) -> list[str]:
+    """The fields a refusal's `[{"field", "problem"}]` names, for its ledger entry: names only, not the
+    problems, which may quote what was sent (at most 20 fields, each cut to 100 characters)."""
+    if not isinstance(problems, list):
+        return []
+    fields = [str(p.get("field", ""))[:100] for p in problems if isinstance(p, dict)]
+    return fields[:20]
 
 
 def _body_problem(problem: str, status: int = 422) -> HTTPException:
