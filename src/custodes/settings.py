@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         default="30/minute",
         description="API requests without a valid bearer token allowed per client address before 429.",
     )
+    max_request_mb: int = Field(
+        default=64,
+        ge=1,
+        description="Largest request body the web process reads, in MiB (a 100,000-event ingest batch fits).",
+    )
     monitoring_dir: Path | None = Field(
         default=None,
         description="Access-event store (Parquet, partitioned by day); default <home>/monitoring.",

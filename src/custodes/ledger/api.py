@@ -14,6 +14,7 @@ from custodes.web.deps import Db, require_scope
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 Reader = Annotated[TokenPrincipal, Depends(require_scope(Scope.LEDGER_READ))]
+MAX_ENTRIES = 100_000  # a request of /entries
 
 
 @router.get("/public-key", response_class=PlainTextResponse)
@@ -39,7 +40,8 @@ def inclusion(
     try:
         return ledger.prove_inclusion(db, index, size)
     except ledger.LedgerError as error:
-        raise HTTPException(422, str(error)) from None
+        field = "index" if size is None or index >= size else "size"
+        raise HTTPException(422, [{"field": field, "problem": str(error)}]) from None
 
 
 @router.get("/proofs/consistency")
@@ -52,7 +54,8 @@ def consistency(
     try:
         return ledger.prove_consistency(db, old_size, new_size)
     except ledger.LedgerError as error:
-        raise HTTPException(422, str(error)) from None
+        field = "old_size" if new_size is None or old_size > new_size else "new_size"
+        raise HTTPException(422, [{"field": field, "problem": str(error)}]) from None
 
 
 @router.get("/entries")
@@ -62,9 +65,16 @@ def entries(
     start: Annotated[int, Query(alias="from", ge=0)] = 0,
     end: Annotated[int | None, Query(alias="to", ge=0)] = None,
 ) -> Response:
-    """Entry bytes as JSON Lines, [from, to), exactly as `custodes ledger export` prints them."""
-    if end is None or end - start > 100_000:
-        end = start + 100_000
+    """Entry bytes as JSON Lines, [from, to), exactly as `custodes ledger export` prints them: at most
+    100,000 entries a request. Without `to`, the 100,000 from `from` (fewer at the end of the ledger); a
+    `to` more than 100,000 past `from` is refused (422 naming `to`), never silently cut short."""
+    if end is None:
+        end = start + MAX_ENTRIES
+    elif end - start > MAX_ENTRIES:
+        problem = (
+            f"is at most {MAX_ENTRIES:,} past from ({start + MAX_ENTRIES}); ask for the rest in more requests"
+        )
+        raise HTTPException(422, [{"field": "to", "problem": problem}])
     lines = list(ledger.export_lines(db, start, end))
     if lines:
         ledger.record_export(db, client.actor, start, start + len(lines), "ledger API")

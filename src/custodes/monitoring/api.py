@@ -8,28 +8,40 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from custodes.identity.permissions import Scope
 from custodes.identity.schemas import TokenPrincipal
 from custodes.monitoring import events
 from custodes.monitoring import service as monitoring
-from custodes.web.deps import Db, require_scope
+from custodes.web.deps import Db, JsonObject, json_request_body, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 Ingester = Annotated[TokenPrincipal, Depends(require_scope(Scope.INGEST))]
 MAX_EVENTS = 100_000
 
 
-@router.post("/access-events")
+@router.post(
+    "/access-events", openapi_extra=json_request_body('{"events": [ {access event}, ... ]} (monitoring.md)')
+)
 def push_events(
     request: Request,
     db: Db,
     client: Ingester,
-    body: Annotated[dict[str, Any], Body(description='{"events": [ {access event}, ... ]} (monitoring.md)')],
+    body: JsonObject,  # read after the token is checked (web.deps.json_object)
 ) -> dict[str, Any]:
     """Store a batch of access events; the answer counts what was stored, ignored and quarantined, and
-    names each quarantined event by its index in `events` with every problem found in it."""
+    names each quarantined event by its index in `events` with every problem found in it. A key beside
+    `events` is refused (422 naming it): a misspelt `events` must not pass for an empty or partial batch."""
+    unknown = sorted(key for key in body if key != "events")
+    if unknown:
+        raise HTTPException(
+            422,
+            [
+                {"field": key, "problem": 'is not a field here: the body is {"events": [...]}'}
+                for key in unknown
+            ],
+        )
     batch = body.get("events")
     if not isinstance(batch, list) or not batch:
         raise HTTPException(422, [{"field": "events", "problem": "must be a non-empty list of events"}])

@@ -27,13 +27,11 @@ from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import web as identity_web
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
-from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
 from custodes.learning import web as learning_web
 from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
-from custodes.ledger.schemas import EntryDraft, Op
 from custodes.monitoring import api as monitoring_api
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import web as monitoring_web
@@ -41,12 +39,16 @@ from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
 from custodes.web import csrf_multipart, pages
 from custodes.web.deps import (
+    SESSION_COOKIE,
     Forbidden,
     LoginRequired,
     Unauthorised,
     client_address,
+    problem_fields,
+    record_access_denied,
     refusal_limit,
     refuse_without_token,
+    token_client,
 )
 from custodes.web.templating import render
 from custodes.workforce import api as workforce_api
@@ -95,16 +97,18 @@ def create_app(
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
     app.state.refusal_limit = refusal_limit(settings)
-    for module in (pages, identity_web, ledger_web, workforce_web, identity_api, ledger_api):
-        app.include_router(module.router)
-    app.include_router(agreements_web.router)
-    app.include_router(disclosure_web.router)
+    # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
+    for screens in (pages, identity_web, ledger_web, workforce_web):
+        app.include_router(screens.router, include_in_schema=False)
+    app.include_router(identity_api.router)
+    app.include_router(ledger_api.router)
+    app.include_router(agreements_web.router, include_in_schema=False)
+    app.include_router(disclosure_web.router, include_in_schema=False)
     app.include_router(disclosure_api.router)
     app.include_router(workforce_api.router)
     app.include_router(monitoring_api.router)
-    app.include_router(learning_web.router)
-    app.include_router(monitoring_web.router)
-    app.include_router(stopsearch_web.router)
+    for screens in (learning_web, monitoring_web, stopsearch_web):
+        app.include_router(screens.router, include_in_schema=False)
     # What the audit screens show a member of the counter-corruption unit of its casework (ledger.web).
     ledger_web.add_screen(app, monitoring_ledger_screen.screen)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -119,6 +123,8 @@ def create_app(
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Strict",
     )
+    # Outermost of ours (inside Starlette's error layer): a body too large for asgi-csrf or the gate is a 413.
+    app.add_middleware(BodyLimit, limit_mb=settings.max_request_mb)
     return app
 
 
@@ -155,17 +161,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         actor = exc.principal.actor if exc.principal is not None else "system:web"
-        with transaction(request.app.state.database.factory) as session:
-            ledger.record(
-                session,
-                EntryDraft(
-                    actor=actor,
-                    op=Op.ACCESS_DENIED,
-                    object_type="route",
-                    object_id=request.url.path,
-                    detail={"method": request.method, "needs": exc.permission},
-                ),
-            )
+        record_access_denied(request, actor, {"needs": exc.permission})
         if _is_api(request):
             return JSONResponse({"detail": f"this needs {exc.permission}"}, status_code=403)
         return render(
@@ -179,13 +175,21 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
+            if exc.status_code in CONTENT_REFUSALS:
+                _record_content_refusal(request, exc.status_code, exc.detail)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Something went wrong")
-        return render(request, "error.html", exc.status_code, title=title, message=str(exc.detail))
+        title = {404: "Not found", 405: "Not allowed", 413: "Too large"}.get(
+            exc.status_code, "Something went wrong"
+        )
+        message = f"The request {exc.detail}." if isinstance(exc, BodyTooLarge) else str(exc.detail)
+        return render(request, "error.html", exc.status_code, title=title, message=message)
 
     @app.exception_handler(OverflowError)
-    async def _id_out_of_range(request: Request, _exc: OverflowError) -> Response:
-        """A record number too large for the database (SQLite: past 64 bits) names no record."""
+    async def _id_out_of_range(request: Request, exc: OverflowError) -> Response:
+        """A record number too large for the database (SQLite: past 64 bits) names no record. Any other
+        overflow (date arithmetic, say) is a defect, answered as one, not as a missing record."""
+        if SQLITE_INTEGER_OVERFLOW not in str(exc):
+            raise exc
         return await _http_error(request, StarletteHTTPException(404, "There is no such record."))
 
     @app.exception_handler(DataError)
@@ -221,17 +225,42 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
-                "problem": error["msg"],
-            }
-            for error in exc.errors()
-        ]
+        problems = [_problem(error) for error in exc.errors()]
         if _is_api(request):
+            _record_content_refusal(request, 422, problems)
             return JSONResponse({"detail": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return render(request, "error.html", 400, title="Please check the form", message=message)
+
+
+CONTENT_REFUSALS = (413, 422)  # a request refused for what it sent (not for who sent it)
+SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One validation error as `{"field", "problem"}`: the field's dotted path (`body` for the body as a
+    whole: a JSON syntax error's location is a character offset, not a field)."""
+    if error.get("type") == "json_invalid":
+        offset = error["loc"][-1] if len(error["loc"]) > 1 else None
+        why = (error.get("ctx") or {}).get("error", "")
+        problem = "is not valid JSON" + (f": {why}" if why else "")
+        return {
+            "field": "body",
+            "problem": problem + (f" (character {offset})" if isinstance(offset, int) else ""),
+        }
+    return {
+        "field": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
+        "problem": error["msg"],
+    }
+
+
+def _record_content_refusal(request: Request, status: int, problems: Any) -> None:
+    """A valid token's request refused for its content is an `access_denied` entry under the token, as a
+    refusal for its scope is (docs/security.md); a request with no valid token is not (refuse_without_token).
+    """
+    client = token_client(request)
+    if client is not None:
+        record_access_denied(request, client.actor, {"status": status, "fields": problem_fields(problems)})
 
 
 class HtmlOnly:
@@ -240,17 +269,113 @@ class HtmlOnly:
     forge.
 
     asgi-csrf parses cookies and signs a fresh token for every request before it asks `skip_if_scope`; the
-    API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound."""
+    API (bearer tokens only, no cookies read) needs none of it, and the pre-access gate is latency-bound.
+
+    The screens never read an `Authorization` header, so it is removed before asgi-csrf sees it: asgi-csrf
+    skips its check for any request carrying `Authorization: Bearer …`, which would let a cookie-
+    authenticated form post through without its token. A file upload (multipart form) from a browser with
+    no session cookie is sent to the log-in page, as the route would send it, without its body being read:
+    FastAPI reads a form, files and all, before the route's permission check runs."""
 
     def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         self.app = app
         self.wrapped = middleware(app, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.wrapped(scope, receive, send)
+            return
+        if scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
+        scope = {**scope, "headers": headers}
+        if _anonymous_upload(scope, headers):
+            target = f"/login?next={quote(scope['path'], safe='/')}"
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
+            return
+        await self.wrapped(scope, receive, send)
+
+
+def _anonymous_upload(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A multipart POST with no session cookie: no screen takes one from someone not logged in."""
+    if scope["method"] in {"GET", "HEAD", "OPTIONS", "TRACE"}:
+        return False
+    content_type = b""
+    cookies = b""
+    for key, value in headers:
+        if key.lower() == b"content-type":
+            content_type = value
+        elif key.lower() == b"cookie":
+            cookies += value + b";"
+    if not content_type.lower().startswith(b"multipart/form-data"):
+        return False
+    names = {part.split(b"=", 1)[0].strip() for part in cookies.split(b";")}
+    return SESSION_COOKIE.encode() not in names
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by `BodyLimit`'s receive once a body passes the limit; answered 413 by the error handlers."""
+
+    def __init__(self, limit_mb: int) -> None:
+        super().__init__(413, body_too_large(limit_mb))
+
+
+def body_too_large(limit_mb: int) -> str:
+    return f"is larger than {limit_mb} MB (the max_request_mb setting)"
+
+
+class BodyLimit:
+    """No request body past `max_request_mb` is read (docs/settings.md). One whose Content-Length says it
+    is larger is answered 413 at once, unread; one that grows past the limit as it arrives (no
+    Content-Length) fails the read with `BodyTooLarge`, which the error handlers answer with 413. Bodies
+    are otherwise read only where they are used: the API after the token is checked (web.deps.json_object).
+    """
+
+    def __init__(self, app: ASGIApp, limit_mb: int) -> None:
+        self.app = app
+        self.limit_mb = limit_mb
+        self.limit = limit_mb * 1024 * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge(self.limit_mb)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLarge:  # read outside the routes' error handlers (asgi-csrf reading a form, the gate)
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = body_too_large(self.limit_mb)
+        response: Response
+        if scope["path"].startswith("/api/"):
+            response = JSONResponse({"detail": [{"field": "body", "problem": problem}]}, status_code=413)
+        else:
+            response = PlainTextResponse(f"The request {problem}.", status_code=413)
+        await response(scope, receive, send)
 
 
 class SecurityHeaders:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Scope
 from custodes.identity.schemas import Principal, TokenPrincipal
+from custodes.kit.db import transaction
 from custodes.kit.ratelimit import RateLimit
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -121,7 +126,95 @@ def require_any_token(request: Request, db: Db) -> TokenPrincipal:
     client = identity.resolve_api_token(db, token.strip())
     if client is None:
         raise Unauthorised(NOT_VALID)
+    request.state.token_client = client  # whoever answers a refusal records it under this token
     return client
+
+
+def token_client(request: Request) -> TokenPrincipal | None:
+    """The valid bearer token this request was authenticated with, if it got that far."""
+    client = getattr(request.state, "token_client", None)
+    return client if isinstance(client, TokenPrincipal) else None
+
+
+def record_access_denied(request: Request, actor: str, detail: dict[str, Any]) -> None:
+    """An `access_denied` entry for a refused request (scope, permission or content), in a transaction of
+    its own: the request's own unit of work has been rolled back. The one place such refusals are
+    recorded for the routes (the pre-access gate records its own, through its writer)."""
+    with transaction(request.app.state.database.factory) as session:
+        ledger.record(
+            session,
+            EntryDraft(
+                actor=actor,
+                op=Op.ACCESS_DENIED,
+                object_type="route",
+                object_id=request.url.path,
+                detail={"method": request.method, **detail},
+            ),
+        )
+
+
+def problem_fields(problems: Any) -> list[str]:
+    """The fields a refusal's `[{"field", "problem"}]` names, for its ledger entry: names only, not the
+    problems, which may quote what was sent (at most 20 fields, each cut to 100 characters)."""
+    if not isinstance(problems, list):
+        return []
+    fields = [str(p.get("field", ""))[:100] for p in problems if isinstance(p, dict)]
+    return fields[:20]
+
+
+def _body_problem(problem: str, status: int = 422) -> HTTPException:
+    return HTTPException(status, [{"field": "body", "problem": problem}])
+
+
+async def json_object(request: Request, db: Db) -> dict[str, Any]:
+    """The request body as a JSON object, read only once the bearer token is known to be valid.
+
+    FastAPI reads and parses a `Body()` parameter before any dependency runs, so a request with no valid
+    token had its whole body read (and a malformed one refused 422, never 401 or 429, outside the
+    per-address refusal limit). Routes take this dependency after their `require_scope` one instead; if it
+    comes first, it authenticates here. Every fault is a 422 naming `body` (413 past the size limit)."""
+    if token_client(request) is None:
+        require_any_token(request, db)
+    try:
+        raw = await request.body()
+    except StarletteHTTPException as error:  # web.app.BodyLimit: past max_request_mb (413)
+        if error.status_code != 413:
+            raise
+        raise _body_problem(str(error.detail), 413) from None
+    if not raw.strip():
+        raise _body_problem("is missing: send a JSON object")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise _body_problem("is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise _body_problem(f"is not valid JSON: {error.msg} (character {error.pos})") from None
+    except RecursionError:
+        raise _body_problem("is not valid JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise _body_problem(f"must be a JSON object, not {_json_type(data)}")
+    return data
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true or false"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+JsonObject = Annotated[dict[str, Any], Depends(json_object)]
+
+
+def json_request_body(description: str) -> dict[str, Any]:
+    """`openapi_extra` documenting the JSON object a `JsonObject` route reads (it has no `Body()`)."""
+    schema = {"type": "object", "description": description}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 Answer = tuple[int, dict[str, str], dict[str, str]]  # status, JSON body, extra headers
