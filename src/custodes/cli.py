@@ -202,13 +202,37 @@ def import_files(
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same force.")] = 2026,
     staff: Annotated[int, typer.Option(help="How many staff.", min=50)] = 3000,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Start over: first remove an earlier demo's database, keys and stores from the home "
+            "(only a home an earlier `custodes demo` made; scripts/demo passes it).",
+        ),
+    ] = False,
 ) -> None:
-    """Load a realistic synthetic force into this installation and print the demo log-ins."""
-    from custodes.demo import load_demo
+    """Load a realistic synthetic force into a new installation and print the demo log-ins."""
+    from custodes.demo import DemoHomeError, claim_demo_home, load_demo, remove_demo_home
+    from custodes.ledger import service as ledger
 
+    current = settings()
+    if replace:
+        try:
+            remove_demo_home(current)
+        except DemoHomeError as error:
+            fail(str(error))
     init()
+    with unit_of_work(checkpoint=False) as session:
+        recorded = ledger.size(session)
+    if recorded:
+        fail(
+            f"This installation already holds data ({recorded:,} ledger entries): the demo loads only into a "
+            "new one, never on top of an installation's data. Use another --home folder, or "
+            "`custodes demo --replace` to start over in a home an earlier `custodes demo` made."
+        )
+    claim_demo_home(current)  # before loading: an interrupted demo can be replaced too
     with unit_of_work() as session:
-        logins = load_demo(session, settings(), seed=seed, staff_count=staff, progress=console)
+        logins = load_demo(session, current, seed=seed, staff_count=staff, progress=console)
     console.print()
     console.print("[bold]Demo log-ins[/] (staff number / password):")
     for role, staff_id, name, password in logins:
