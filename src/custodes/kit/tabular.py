@@ -163,8 +163,18 @@ class RowReader:
         self.problems.append(RowProblem(self.row.file, self.row.line, column, message))
 
     def text(
-        self, column: str, *, required: bool = False, max_length: int = 200, pattern: str | None = None
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        max_length: int = 200,
+        pattern: str | None = None,
+        form: str | None = None,
     ) -> str | None:
+        """The cell's text; with `pattern`, `form` says in words what the pattern asks for (the message
+        names the rule: "'abc' is not a whole number of months")."""
+        if pattern is not None and not form:
+            raise ValueError(f"{column}: a pattern needs its form in words")
         value = self.row.values.get(column, "")
         if not value:
             if required:
@@ -178,7 +188,7 @@ class RowReader:
             self.problem(column, "contains a control character or invalid text")
             return None
         if pattern is not None and not re.fullmatch(pattern, value):
-            self.problem(column, f"{value!r} is not in the expected form")
+            self.problem(column, f"{value!r} is not {form}")
             return None
         return value
 
@@ -260,6 +270,11 @@ class RowReader:
         if normalised is None:
             self.problem(column, f"{value!r} is not a UK postcode")
         return normalised
+
+
+def where_first(first: SourceRow, row: SourceRow) -> str:
+    """Where a repeated key first appeared: "line 2" in the same file, "a.csv line 2" in another one."""
+    return f"line {first.line}" if first.file == row.file else f"{first.file} line {first.line}"
 
 
 def _bad_date() -> date:

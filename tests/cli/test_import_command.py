@@ -1,0 +1,42 @@
+"""`custodes import`: every problem of every file in one run, each naming its file, line, column and rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.conftest import init, run
+
+HEADER = "staff_id,surname,forenames,date_of_birth,role,team_id,area_code,line_manager_id,home_postcode,home_lat,home_lon"
+
+
+def _rejected(*args: str) -> str:
+    result = run("import", *args)
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)  # type: ignore[attr-defined]
+    assert "nothing was imported" in result.output  # type: ignore[attr-defined]
+    return str(result.output)  # type: ignore[attr-defined]
+
+
+def test_a_pattern_problem_names_the_rule(home: Path, tmp_path: Path) -> None:
+    init()
+    courses = tmp_path / "courses.csv"
+    courses.write_text("course_code,title,mandatory_for,validity_months,gates\nMI,Managing,officer,abc,\n")
+    output = _rejected("courses", str(courses))
+    assert "validity_months: 'abc' is not a whole number of months" in output
+    staff = tmp_path / "staff.csv"
+    staff.write_text(f"{HEADER}\nS 1,Ok,Row,1980-01-02,officer,T1,north,,,,\n")
+    output = _rejected("staff", str(staff))
+    assert "staff_id: 'S 1' is not a staff number such as S1001" in output
+    assert "area_code: 'north' is not an area code such as NORTH" in output
+    assert "expected form" not in output
+
+
+def test_a_repeated_id_names_the_other_file(home: Path, tmp_path: Path) -> None:
+    init()
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(f"{HEADER}\nS1,Ok,Row,1980-01-02,officer,T1,NORTH,,,,\n")
+    second.write_text(
+        f"{HEADER}\nS2,Ok,Row,1980-01-02,officer,T1,NORTH,,,,\nS1,Ok,Row,1980-01-02,officer,T1,NORTH,,,,\n"
+    )
+    output = _rejected("staff", str(first), str(second))
+    assert f"{second}:3: staff_id: S1 already appears on {first} line 2" in output
