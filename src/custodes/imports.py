@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from custodes.agreements import schemas as agreement_schemas
 from custodes.agreements import service as agreements
-from custodes.kit.tabular import SourceRow, read_rows
+from custodes.kit.tabular import BatchRejected, RowProblem, SourceRow, read_file
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.schemas import CASE_COLUMNS, NOMINAL_COLUMNS, NOMINAL_OPTIONAL, ROSTER_COLUMNS
 from custodes.workforce import service as workforce
@@ -90,17 +90,31 @@ KINDS: dict[str, ImportKind] = {
 }
 
 
-def read_files(kind: ImportKind, paths: Sequence[Path]) -> list[SourceRow]:
+def read_files(kind: ImportKind, paths: Sequence[Path]) -> tuple[list[SourceRow], list[RowProblem]]:
+    """Every file's checkable rows, and every file's own problems (one broken file hides no other's)."""
     rows: list[SourceRow] = []
+    problems: list[RowProblem] = []
     for path in paths:
-        rows += read_rows(path, kind.columns, kind.optional)
-    return rows
+        found, unreadable = read_file(path, kind.columns, kind.optional)
+        rows += found
+        problems += unreadable
+    return rows, problems
 
 
 def run_import(session: Session, kind_name: str, paths: Sequence[Path], actor: str) -> ImportSummary:
-    """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row."""
+    """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row or file.
+
+    When a file cannot be read (or has a bad header or line), the rows of the others are still checked so
+    that one run lists every problem; the caller's transaction is then rolled back by the BatchRejected."""
     kind = KINDS[kind_name]
-    return kind.store(session, read_files(kind, paths), actor)
+    rows, problems = read_files(kind, paths)
+    if not problems:
+        return kind.store(session, rows, actor)
+    try:
+        kind.store(session, rows, actor)
+    except BatchRejected as rejected:
+        problems += rejected.problems
+    raise BatchRejected(problems)
 
 
 def load_records(

@@ -17,6 +17,24 @@ def _rejected(*args: str) -> str:
     return str(result.output)  # type: ignore[attr-defined]
 
 
+def test_one_broken_file_hides_no_other_problem(home: Path, tmp_path: Path) -> None:
+    init()
+    bad_row = tmp_path / "a.csv"
+    bad_row.write_text(f"{HEADER}\nS1,Bad,Row,1980-13-02,officer,T1,NORTH,,,,\n")
+    broken = tmp_path / "b.jsonl"
+    good = '"surname": "A", "forenames": "B", "role": "officer", "team_id": "T1", "area_code": "N"'
+    broken.write_text(
+        '{"staff_id": "S2"\n' + f'{{"staff_id": "S3", "date_of_birth": "1980-02-31", {good}}}\n'
+    )
+    no_header = tmp_path / "c.csv"
+    no_header.write_text("S4,Ok,Row,1980-01-02,officer,T1,NORTH,,,,\n")
+    output = _rejected("staff", str(bad_row), str(broken), str(no_header))
+    assert f"{bad_row}:2: date_of_birth:" in output
+    assert f"{broken}:1: -: not valid JSON" in output
+    assert f"{broken}:2: date_of_birth:" in output  # the other lines of the broken file are checked too
+    assert f"{no_header}:1: staff_id: required column is missing" in output
+
+
 def test_a_pattern_problem_names_the_rule(home: Path, tmp_path: Path) -> None:
     init()
     courses = tmp_path / "courses.csv"

@@ -10,7 +10,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -53,22 +53,40 @@ class SourceRow:
 
 def read_rows(path: Path, columns: Sequence[str], optional: Iterable[str] = ()) -> list[SourceRow]:
     """All rows of a CSV or JSON Lines file; raises BatchRejected for unreadable files or wrong columns."""
+    rows, problems = read_file(path, columns, optional)
+    if problems:
+        raise BatchRejected(problems)
+    return rows
+
+
+def read_file(
+    path: Path, columns: Sequence[str], optional: Iterable[str] = ()
+) -> tuple[list[SourceRow], list[RowProblem]]:
+    """The rows of a CSV or JSON Lines file that can be checked, and the file's own problems (unreadable,
+    not UTF-8, a required column missing, a line that is not JSON or not CSV). A file
+    whose header is wrong gives no rows; a JSON Lines file gives its readable lines, so that one run lists
+    every problem."""
     allowed = list(columns) + [c for c in optional if c not in columns]
     name = str(path)
+    rows: list[SourceRow] = []
+    problems: list[RowProblem] = []
     try:
         if path.suffix.lower() in JSONL_SUFFIXES:
-            return list(_read_jsonl(path, name, columns, allowed))
-        return list(_read_csv(path, name, columns, allowed))
+            _read_jsonl(path, name, columns, allowed, rows, problems)
+        else:
+            _read_csv(path, name, columns, allowed, rows, problems)
     except FileNotFoundError:
-        raise BatchRejected([RowProblem(name, 0, "-", "file not found")]) from None
+        return [], [RowProblem(name, 0, "-", "file not found")]
     except UnicodeDecodeError as error:
-        raise BatchRejected([RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
+        return [], [RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")]
+    return rows, problems
 
 
 def _check_header(
     name: str, line: int, header: Sequence[str], required: Sequence[str], allowed: Sequence[str]
-) -> list[RowProblem]:
-    """Raise if a required column is missing; return the unknown columns (reported with the rows)."""
+) -> tuple[list[RowProblem], list[RowProblem]]:
+    """The header's problems that make the file unreadable (a required column missing), and its unknown
+    columns (reported with the rows)."""
     missing = [
         RowProblem(name, line, column, "required column is missing")
         for column in required
@@ -79,17 +97,25 @@ def _check_header(
         for column in header
         if column not in allowed
     ]
-    if missing:
-        raise BatchRejected(missing + unknown)
-    return unknown
+    return missing, unknown
 
 
-def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[str]) -> Iterator[SourceRow]:
+def _read_csv(
+    path: Path,
+    name: str,
+    required: Sequence[str],
+    allowed: Sequence[str],
+    rows: list[SourceRow],
+    problems: list[RowProblem],
+) -> None:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = [column.strip() for column in next(reader, [])]
-            pending = _check_header(name, 1, header, required, allowed)
+            broken, pending = _check_header(name, 1, header, required, allowed)
+            if broken:
+                problems += broken + pending
+                return
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
@@ -103,20 +129,22 @@ def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[
                         )
                     )
                 values = dict(zip(header, (c.strip() for c in cells), strict=False))
-                yield SourceRow(name, reader.line_num, values, tuple(pending))
+                rows.append(SourceRow(name, reader.line_num, values, tuple(pending)))
                 pending = []
         except csv.Error as error:
-            problem = RowProblem(name, reader.line_num, "-", f"not valid CSV ({error})")
-            raise BatchRejected([problem]) from None
-    if pending:  # an unknown column in a file with no rows
-        raise BatchRejected(pending)
+            problems.append(RowProblem(name, reader.line_num, "-", f"not valid CSV ({error})"))
+            return
+    problems += pending  # an unknown column in a file with no rows
 
 
 def _read_jsonl(
-    path: Path, name: str, required: Sequence[str], allowed: Sequence[str]
-) -> Iterator[SourceRow]:
-    problems: list[RowProblem] = []
-    rows = []
+    path: Path,
+    name: str,
+    required: Sequence[str],
+    allowed: Sequence[str],
+    rows: list[SourceRow],
+    problems: list[RowProblem],
+) -> None:
     with path.open(encoding="utf-8-sig") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
@@ -134,9 +162,6 @@ def _read_jsonl(
             ]
             unknown = tuple(RowProblem(name, number, c, "unknown key") for c in record if c not in allowed)
             rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}, unknown))
-    if problems:
-        raise BatchRejected(problems)
-    yield from rows
 
 
 def _cell(value: Any) -> str:
