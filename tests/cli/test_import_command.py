@@ -17,6 +17,17 @@ def _rejected(*args: str) -> str:
     return str(result.output)  # type: ignore[attr-defined]
 
 
+def test_a_column_named_twice_is_rejected(home: Path, tmp_path: Path) -> None:
+    """Before, the last `role` cell silently won: the visible `officer` became an admin account."""
+    init()
+    staff = tmp_path / "staff.csv"
+    staff.write_text(f"{HEADER},role\nS1,Dup,Col,1980-01-02,officer,T1,NORTH,,,,,admin\n")
+    assert f"{staff}:1: role: appears more than once" in _rejected("staff", str(staff))
+    lines = tmp_path / "staff.jsonl"
+    lines.write_text('{"staff_id": "S1", "role": "officer", "role": "admin"}\n')
+    assert f"{lines}:1: role: appears more than once" in _rejected("staff", str(lines))
+
+
 def test_one_broken_file_hides_no_other_problem(home: Path, tmp_path: Path) -> None:
     init()
     bad_row = tmp_path / "a.csv"

@@ -10,6 +10,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -63,7 +64,7 @@ def read_file(
     path: Path, columns: Sequence[str], optional: Iterable[str] = ()
 ) -> tuple[list[SourceRow], list[RowProblem]]:
     """The rows of a CSV or JSON Lines file that can be checked, and the file's own problems (unreadable,
-    not UTF-8, a required column missing, a line that is not JSON or not CSV). A file
+    not UTF-8, a required column missing or one named twice, a line that is not JSON or not CSV). A file
     whose header is wrong gives no rows; a JSON Lines file gives its readable lines, so that one run lists
     every problem."""
     allowed = list(columns) + [c for c in optional if c not in columns]
@@ -85,19 +86,24 @@ def read_file(
 def _check_header(
     name: str, line: int, header: Sequence[str], required: Sequence[str], allowed: Sequence[str]
 ) -> tuple[list[RowProblem], list[RowProblem]]:
-    """The header's problems that make the file unreadable (a required column missing), and its unknown
-    columns (reported with the rows)."""
+    """The header's problems that make the file unreadable (a required column missing, a column named more
+    than once: which cell would count?), and its unknown columns (reported with the rows)."""
     missing = [
         RowProblem(name, line, column, "required column is missing")
         for column in required
         if column not in header
     ]
+    twice = [
+        RowProblem(name, line, column, "appears more than once")
+        for column, times in Counter(header).items()
+        if times > 1
+    ]
     unknown = [
         RowProblem(name, line, column, f"unknown column (expected: {', '.join(allowed)})")
-        for column in header
+        for column in dict.fromkeys(header)
         if column not in allowed
     ]
-    return missing, unknown
+    return missing + twice, unknown
 
 
 def _read_csv(
@@ -150,18 +156,32 @@ def _read_jsonl(
             if not text.strip():
                 continue
             try:
-                record = json.loads(text)
+                record = json.loads(text, object_pairs_hook=_pairs)
             except json.JSONDecodeError as error:
                 problems.append(RowProblem(name, number, "-", f"not valid JSON ({error.msg})"))
                 continue
-            if not isinstance(record, dict):
+            if not isinstance(record, _Pairs):
                 problems.append(RowProblem(name, number, "-", "each line must be a JSON object"))
                 continue
+            problems += [RowProblem(name, number, key, "appears more than once") for key in record.twice]
             problems += [
                 RowProblem(name, number, c, "required key is missing") for c in required if c not in record
             ]
             unknown = tuple(RowProblem(name, number, c, "unknown key") for c in record if c not in allowed)
             rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}, unknown))
+
+
+class _Pairs(dict[str, Any]):
+    """A JSON object, with the keys it named more than once (json.loads alone keeps the last silently)."""
+
+    twice: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    found = _Pairs(pairs)
+    keys = [key for key, _value in pairs]
+    found.twice = [key for index, key in enumerate(keys) if key in keys[:index]]
+    return found
 
 
 def _cell(value: Any) -> str:
