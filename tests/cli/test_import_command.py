@@ -69,3 +69,12 @@ def test_a_repeated_id_names_the_other_file(home: Path, tmp_path: Path) -> None:
     )
     output = _rejected("staff", str(first), str(second))
     assert f"{second}:3: staff_id: S1 already appears on {first} line 2" in output
+
+
+def test_a_windows_1252_file_names_the_line_and_says_how_to_fix_it(home: Path, tmp_path: Path) -> None:
+    init()
+    staff = tmp_path / "staff.csv"
+    rows = "".join(f"S{i},Ok,Row,1980-01-02,officer,T1,NORTH,,,,\n" for i in range(1, 50))
+    staff.write_bytes(f"{HEADER}\n{rows}S99,Caf\xe9,Zo,1980-01-02,officer,T1,NORTH,,,,\n".encode("cp1252"))
+    output = _rejected("staff", str(staff))
+    assert f"{staff}:51: -: not UTF-8 text (byte 0xe9" in output and "save the file as UTF-8" in output

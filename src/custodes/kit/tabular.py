@@ -5,6 +5,7 @@ A batch is all or nothing: parsers collect every problem first; callers store no
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
@@ -79,8 +80,26 @@ def read_file(
     except FileNotFoundError:
         return [], [RowProblem(name, 0, "-", "file not found")]
     except UnicodeDecodeError as error:
-        return [], [RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")]
+        line = _first_bad_line(path)
+        message = (
+            f"not UTF-8 text (byte 0x{error.object[error.start]:02x} on this line is not UTF-8, as in a "
+            "file saved as Windows-1252 or ANSI): save the file as UTF-8 (in Excel: CSV UTF-8) and import "
+            "it again"
+        )
+        return [], [RowProblem(name, line, "-", message)]
     return rows, problems
+
+
+def _first_bad_line(path: Path) -> int:
+    """The line holding the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def _check_header(
