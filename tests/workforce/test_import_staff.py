@@ -485,7 +485,11 @@ def _check_reader(column: str, value: str, read: Callable[[RowReader], object]) 
 @given(value=cell_text)
 def test_row_reader_never_raises_and_returns_valid_values_or_a_problem(value: str) -> None:
     value = value.strip()  # the file readers strip every cell
-    text = _check_reader("c", value, lambda r: r.text("c", max_length=50, pattern=r"[A-Za-z0-9 ]+", form="letters, digits or spaces"))
+    text = _check_reader(
+        "c",
+        value,
+        lambda r: r.text("c", max_length=50, pattern=r"[A-Za-z0-9 ]+", form="letters, digits or spaces"),
+    )
     if text is not None:
         assert text == value and len(value) <= 50
     day = _check_reader("c", value, lambda r: r.date("c"))
