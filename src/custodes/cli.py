@@ -6,10 +6,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from custodes import __version__
-from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
+from custodes.context import (
+    CLI_ACTOR,
+    NOT_INITIALISED,
+    console,
+    errors,
+    fail,
+    missing_tables,
+    require_initialised,
+    settings,
+    unit_of_work,
+    use_home,
+)
 from custodes.datakey.cli import app as datakey_app
 from custodes.disclosure.cli import app as disclosure_app
 from custodes.identity.cli import accounts as accounts_app
@@ -137,8 +148,7 @@ def serve(
         with unit_of_work(checkpoint=False) as session:  # the data key reads what it protects, or it says why
             readable = workforce_service.home_locations_readable(session)
     except DBAPIError as error:
-        missing_table = "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", "") == "42P01"
-        fail("The database is not ready: run `custodes init` first." if missing_table else f"{error.orig}")
+        fail(NOT_INITIALISED if missing_tables(error) else f"{error.orig}")
     if not readable:
         fail(
             f"The staff home locations do not read with {settings().resolved_data_key_file}: restore the key "
@@ -182,6 +192,7 @@ def import_files(
         fail("--force and --month are for stop-searches", 2)
     if census and kind != "population":
         fail("--census is for population", 2)
+    require_initialised()
     if kind == "stop-searches":
         return stopsearch_cli.import_stop_searches(files, force, month)
     if kind == "population":
@@ -195,6 +206,17 @@ def import_files(
         for problem in rejected.problems:
             errors.print(str(problem), markup=False)
         fail(f"{len(rejected.problems)} problem(s) found; nothing was imported.")
+    except IntegrityError:
+        # Another import (or a screen) stored some of the same rows while this one ran (PostgreSQL: this
+        # one waited on its insert, then found the row there).
+        fail(
+            "Some of these rows were stored by someone else while this import ran: nothing was imported. "
+            "Run the import again."
+        )
+    except DBAPIError as error:
+        if not missing_tables(error):
+            raise
+        fail(NOT_INITIALISED)
     console.print(f"Imported {summary}.")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from custodes.cli import app
@@ -26,7 +27,7 @@ def home(
     return tmp_path / "home"
 
 
-def run(*args: str) -> object:
+def run(*args: str) -> Result:
     return runner.invoke(app, list(args))
 
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
 
 from tests.cli.conftest import init, run
 
-HEADER = "staff_id,surname,forenames,date_of_birth,role,team_id,area_code,line_manager_id,home_postcode,home_lat,home_lon"
+HEADER = (
+    "staff_id,surname,forenames,date_of_birth,role,team_id,area_code,line_manager_id,home_postcode,home_lat,"
+    "home_lon"
+)
 
 
 def _rejected(*args: str) -> str:
     result = run("import", *args)
-    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)  # type: ignore[attr-defined]
-    assert "nothing was imported" in result.output  # type: ignore[attr-defined]
-    return str(result.output)  # type: ignore[attr-defined]
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "nothing was imported" in result.output
+    return result.output
 
 
 def test_a_column_named_twice_is_rejected(home: Path, tmp_path: Path) -> None:
@@ -78,3 +86,43 @@ def test_a_windows_1252_file_names_the_line_and_says_how_to_fix_it(home: Path, t
     staff.write_bytes(f"{HEADER}\n{rows}S99,Caf\xe9,Zo,1980-01-02,officer,T1,NORTH,,,,\n".encode("cp1252"))
     output = _rejected("staff", str(staff))
     assert f"{staff}:51: -: not UTF-8 text (byte 0xe9" in output and "save the file as UTF-8" in output
+
+
+def test_import_before_init_says_run_init_and_makes_no_database(
+    home: Path, tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, a SQL traceback (no such table: staff), and an empty custodes.db left in a new home."""
+    if backend == "postgresql":  # a database its administrator made, with no tables yet
+        server = request.getfixturevalue("postgres_server")
+        name = f"custodes_uninitialised_{os.getpid()}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        monkeypatch.setenv("CUSTODES_DATABASE_URL", re.sub(r"/[^/]*$", f"/{name}", server))
+    staff = tmp_path / "staff.csv"
+    staff.write_text(f"{HEADER}\nS1,Ok,Row,1980-01-02,officer,T1,NORTH,,,,\n")
+    result = run("import", "staff", str(staff))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "run `custodes init` first" in result.output
+    assert not (home / "custodes.db").exists()
+
+
+def test_import_of_a_folder_is_a_message(home: Path, tmp_path: Path) -> None:
+    init()
+    output = _rejected("staff", str(tmp_path))
+    assert f"{tmp_path}:0: -: is a folder, not a file" in output
+
+
+def test_huge_token_lifetime_is_a_message(home: Path) -> None:
+    """Before, --days 100000000 was an OverflowError traceback (a date past the year 9999)."""
+    init()
+    result = run("api-token", "create", "--name", "x", "--scope", "access-check", "--days", "100000000")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "--days" in result.output and "from 1 to 3,650" in result.output
+    assert (
+        run("api-token", "create", "--name", "y", "--scope", "access-check", "--days", "3650").exit_code == 0
+    )

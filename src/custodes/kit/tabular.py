@@ -79,6 +79,8 @@ def read_file(
             _read_csv(path, name, columns, allowed, rows, problems)
     except FileNotFoundError:
         return [], [RowProblem(name, 0, "-", "file not found")]
+    except IsADirectoryError:
+        return [], [RowProblem(name, 0, "-", "is a folder, not a file: name the files in it")]
     except UnicodeDecodeError as error:
         line = _first_bad_line(path)
         message = (
@@ -87,6 +89,8 @@ def read_file(
             "it again"
         )
         return [], [RowProblem(name, line, "-", message)]
+    except OSError as error:
+        return [], [RowProblem(name, 0, "-", f"cannot be read ({error.strerror or error})")]
     return rows, problems
 
 
