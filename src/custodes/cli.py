@@ -16,6 +16,7 @@ from custodes.context import (
     errors,
     fail,
     missing_tables,
+    progress_bar,
     require_initialised,
     settings,
     unit_of_work,
@@ -25,13 +26,14 @@ from custodes.datakey.cli import app as datakey_app
 from custodes.disclosure.cli import app as disclosure_app
 from custodes.identity.cli import accounts as accounts_app
 from custodes.identity.cli import tokens as tokens_app
-from custodes.imports import KINDS, run_import
+from custodes.imports import KINDS, Progress, run_import
 from custodes.kit.tabular import BatchRejected
 from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
 from custodes.stopsearch import cli as stopsearch_cli
 from custodes.workforce import service as workforce_service
 from custodes.workforce.cli import access_check
+from custodes.workforce.schemas import ImportSummary
 
 if TYPE_CHECKING:
     from custodes.database import Database
@@ -199,9 +201,22 @@ def import_files(
         return stopsearch_cli.import_population(files, census)
     if kind not in KINDS:
         fail(f"unknown kind {kind!r}; known kinds: {', '.join((*KINDS, *STOP_SEARCH_KINDS))}", 2)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task(f"Importing {kind}", total=None)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        summary = _import(kind, files, step)
+        bar.update(task, description="Done", completed=1, total=1)
+    console.print(f"Imported {summary}.")
+
+
+def _import(kind: str, files: list[Path], step: Progress) -> ImportSummary:
+    """Run the import; every way it can be refused ends the command with a message (exit 1)."""
     try:
-        with console.status(f"Importing {kind}…"), unit_of_work() as session:
-            summary = run_import(session, kind, files, CLI_ACTOR)
+        with unit_of_work() as session:
+            return run_import(session, kind, files, CLI_ACTOR, step)
     except BatchRejected as rejected:
         for problem in rejected.problems:
             errors.print(str(problem), markup=False)
@@ -217,7 +232,6 @@ def import_files(
         if not missing_tables(error):
             raise
         fail(NOT_INITIALISED)
-    console.print(f"Imported {summary}.")
 
 
 @app.command()

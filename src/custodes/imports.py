@@ -90,24 +90,35 @@ KINDS: dict[str, ImportKind] = {
 }
 
 
-def read_files(kind: ImportKind, paths: Sequence[Path]) -> tuple[list[SourceRow], list[RowProblem]]:
+Progress = Callable[[str, int, int], None]  # what it is doing, steps done, steps in all
+
+
+def read_files(
+    kind: ImportKind, paths: Sequence[Path], progress: Progress | None = None
+) -> tuple[list[SourceRow], list[RowProblem]]:
     """Every file's checkable rows, and every file's own problems (one broken file hides no other's)."""
     rows: list[SourceRow] = []
     problems: list[RowProblem] = []
-    for path in paths:
+    for number, path in enumerate(paths):
+        if progress is not None:
+            progress(f"Reading {path.name}", number, len(paths) + 1)
         found, unreadable = read_file(path, kind.columns, kind.optional)
         rows += found
         problems += unreadable
     return rows, problems
 
 
-def run_import(session: Session, kind_name: str, paths: Sequence[Path], actor: str) -> ImportSummary:
+def run_import(
+    session: Session, kind_name: str, paths: Sequence[Path], actor: str, progress: Progress | None = None
+) -> ImportSummary:
     """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row or file.
 
     When a file cannot be read (or has a bad header or line), the rows of the others are still checked so
     that one run lists every problem; the caller's transaction is then rolled back by the BatchRejected."""
     kind = KINDS[kind_name]
-    rows, problems = read_files(kind, paths)
+    rows, problems = read_files(kind, paths, progress)
+    if progress is not None:
+        progress(f"Checking and storing {len(rows):,} rows", len(paths), len(paths) + 1)
     if not problems:
         return kind.store(session, rows, actor)
     try:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from custodes.imports import run_import
 from tests.cli.conftest import init, run
 
 HEADER = (
@@ -126,3 +128,19 @@ def test_huge_token_lifetime_is_a_message(home: Path) -> None:
     assert (
         run("api-token", "create", "--name", "y", "--scope", "access-check", "--days", "3650").exit_code == 0
     )
+
+
+def test_the_import_reports_each_phase(db: Session, tmp_path: Path) -> None:
+    """The command draws a progress bar from these steps (before: a spinner saying nothing of the phases)."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.jsonl"
+    first.write_text("course_code,title,mandatory_for,validity_months,gates\nMI,Managing,officer,36,\n")
+    second.write_text(
+        '{"course_code": "DP", "title": "Data", "mandatory_for": "", "validity_months": "12", "gates": ""}\n'
+    )
+    steps: list[tuple[str, int, int]] = []
+    run_import(db, "courses", [first, second], "system:test", lambda *step: steps.append(step))
+    assert steps == [
+        ("Reading a.csv", 0, 3),
+        ("Reading b.jsonl", 1, 3),
+        ("Checking and storing 2 rows", 2, 3),
+    ]
