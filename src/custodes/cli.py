@@ -6,21 +6,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from custodes import __version__
-from custodes.context import CLI_ACTOR, console, errors, fail, settings, unit_of_work, use_home
+from custodes.context import (
+    CLI_ACTOR,
+    NOT_INITIALISED,
+    console,
+    errors,
+    fail,
+    missing_tables,
+    progress_bar,
+    require_initialised,
+    settings,
+    unit_of_work,
+    use_home,
+)
 from custodes.datakey.cli import app as datakey_app
 from custodes.disclosure.cli import app as disclosure_app
 from custodes.identity.cli import accounts as accounts_app
 from custodes.identity.cli import tokens as tokens_app
-from custodes.imports import KINDS, run_import
+from custodes.imports import KINDS, Progress, run_import
 from custodes.kit.tabular import BatchRejected
 from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
 from custodes.stopsearch import cli as stopsearch_cli
 from custodes.workforce import service as workforce_service
 from custodes.workforce.cli import access_check
+from custodes.workforce.schemas import ImportSummary
 
 if TYPE_CHECKING:
     from custodes.database import Database
@@ -137,8 +150,7 @@ def serve(
         with unit_of_work(checkpoint=False) as session:  # the data key reads what it protects, or it says why
             readable = workforce_service.home_locations_readable(session)
     except DBAPIError as error:
-        missing_table = "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", "") == "42P01"
-        fail("The database is not ready: run `custodes init` first." if missing_table else f"{error.orig}")
+        fail(NOT_INITIALISED if missing_tables(error) else f"{error.orig}")
     if not readable:
         fail(
             f"The staff home locations do not read with {settings().resolved_data_key_file}: restore the key "
@@ -182,33 +194,81 @@ def import_files(
         fail("--force and --month are for stop-searches", 2)
     if census and kind != "population":
         fail("--census is for population", 2)
+    require_initialised()
     if kind == "stop-searches":
         return stopsearch_cli.import_stop_searches(files, force, month)
     if kind == "population":
         return stopsearch_cli.import_population(files, census)
     if kind not in KINDS:
         fail(f"unknown kind {kind!r}; known kinds: {', '.join((*KINDS, *STOP_SEARCH_KINDS))}", 2)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task(f"Importing {kind}", total=None)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        summary = _import(kind, files, step)
+        bar.update(task, description="Done", completed=1, total=1)
+    console.print(f"Imported {summary}.")
+
+
+def _import(kind: str, files: list[Path], step: Progress) -> ImportSummary:
+    """Run the import; every way it can be refused ends the command with a message (exit 1)."""
     try:
-        with console.status(f"Importing {kind}…"), unit_of_work() as session:
-            summary = run_import(session, kind, files, CLI_ACTOR)
+        with unit_of_work() as session:
+            return run_import(session, kind, files, CLI_ACTOR, step)
     except BatchRejected as rejected:
         for problem in rejected.problems:
             errors.print(str(problem), markup=False)
         fail(f"{len(rejected.problems)} problem(s) found; nothing was imported.")
-    console.print(f"Imported {summary}.")
+    except IntegrityError:
+        # Another import (or a screen) stored some of the same rows while this one ran (PostgreSQL: this
+        # one waited on its insert, then found the row there).
+        fail(
+            "Some of these rows were stored by someone else while this import ran: nothing was imported. "
+            "Run the import again."
+        )
+    except DBAPIError as error:
+        if not missing_tables(error):
+            raise
+        fail(NOT_INITIALISED)
 
 
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same force.")] = 2026,
     staff: Annotated[int, typer.Option(help="How many staff.", min=50)] = 3000,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Start over: first remove an earlier demo's database, keys and stores from the home "
+            "(only a home an earlier `custodes demo` made; scripts/demo passes it).",
+        ),
+    ] = False,
 ) -> None:
-    """Load a realistic synthetic force into this installation and print the demo log-ins."""
-    from custodes.demo import load_demo
+    """Load a realistic synthetic force into a new installation and print the demo log-ins."""
+    from custodes.demo import DemoHomeError, claim_demo_home, load_demo, remove_demo_home
+    from custodes.ledger import service as ledger
 
+    current = settings()
+    if replace:
+        try:
+            remove_demo_home(current)
+        except DemoHomeError as error:
+            fail(str(error))
     init()
+    with unit_of_work(checkpoint=False) as session:
+        recorded = ledger.size(session)
+    if recorded:
+        fail(
+            f"This installation already holds data ({recorded:,} ledger entries): the demo loads only into a "
+            "new one, never on top of an installation's data. Use another --home folder, or "
+            "`custodes demo --replace` to start over in a home an earlier `custodes demo` made."
+        )
+    claim_demo_home(current)  # before loading: an interrupted demo can be replaced too
     with unit_of_work() as session:
-        logins = load_demo(session, settings(), seed=seed, staff_count=staff, progress=console)
+        logins = load_demo(session, current, seed=seed, staff_count=staff, progress=console)
     console.print()
     console.print("[bold]Demo log-ins[/] (staff number / password):")
     for role, staff_id, name, password in logins:

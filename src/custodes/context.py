@@ -11,7 +11,8 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import StatementError
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from custodes.database import Database
@@ -54,6 +55,23 @@ def key_or_file(value: str) -> str:
 def fail(message: str, code: int = 1) -> NoReturn:
     errors.print(f"[bold red]Error:[/] {message}")
     raise typer.Exit(code)
+
+
+NOT_INITIALISED = "The database is not ready: run `custodes init` first."
+
+
+def require_initialised() -> None:
+    """Stop (exit 1) before `custodes init` has made the database, without making an empty SQLite file (as
+    opening it would). A database whose tables are missing is caught by `missing_tables` when used."""
+    current = settings()
+    url = make_url(current.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        fail(NOT_INITIALISED)
+
+
+def missing_tables(error: DBAPIError) -> bool:
+    """The error is a table that does not exist (SQLite, PostgreSQL): `custodes init` was not run."""
+    return "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", "") == "42P01"
 
 
 @contextmanager

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +24,75 @@ from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
 
 DEMO_ACTOR = "system:demo"
+DEMO_MARKER = "custodes-demo-home.txt"
+# What `custodes init` and `custodes demo` put in a home: `--replace` removes these and nothing else.
+_DEMO_FILES = (
+    "custodes.db",
+    "custodes.db-journal",
+    "custodes.db-wal",
+    "custodes.db-shm",
+    "data-encryption.key",
+    "ledger-signing.key",
+    "ledger-latest-checkpoint.txt",
+    "ledger-latest-checkpoint.txt.lock",
+    "secret.key",
+    "monitoring",
+    "stopsearch",
+)
+
+
+class DemoHomeError(Exception):
+    """`custodes demo --replace` would remove something that is not an earlier demo's."""
+
+
+def claim_demo_home(settings: Settings) -> None:
+    """Mark the home as the demo's, before loading, so that `--replace` may remove it later."""
+    (settings.home / DEMO_MARKER).write_text(
+        "Made by `custodes demo`: `custodes demo --replace` removes this installation and starts over.\n",
+        encoding="utf-8",
+    )
+
+
+def remove_demo_home(settings: Settings) -> None:
+    """Remove an earlier demo's database, keys and stores from the home (whole or interrupted), so that the
+    demo starts over. Refuses anything else: a home without the demo's marker, or settings that put the
+    database, keys or stores outside the home."""
+    home = settings.home
+    if not home.exists():
+        return
+    if not (home / DEMO_MARKER).is_file():
+        if any(home.iterdir()):
+            raise DemoHomeError(
+                f"--replace removes only a home an earlier `custodes demo` made, and {home} is not one "
+                f"(it has no {DEMO_MARKER}). Nothing was removed: use another --home folder."
+            )
+        return
+    outside = [
+        name
+        for name, path in (
+            ("the database", None if settings.database_url else home / "custodes.db"),
+            ("the monitoring folder", settings.resolved_monitoring_dir),
+            ("the ledger signing key", settings.resolved_signing_key_file),
+            ("the data encryption key", settings.resolved_data_key_file),
+        )
+        if path is None or Path(path).resolve().parent != home.resolve()
+    ]
+    if outside:
+        raise DemoHomeError(
+            f"--replace removes only what is inside {home}, and the settings put {', '.join(outside)} "
+            "elsewhere. Nothing was removed."
+        )
+    for name in (*_DEMO_FILES, DEMO_MARKER):
+        path = home / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    for scratch in home.glob("demo-events-*"):  # a demo interrupted while writing its event files
+        if scratch.is_dir() and not scratch.is_symlink():
+            shutil.rmtree(scratch)
+
+
 _NORTH = {"ME1", "ME2", "ME4", "ME5", "ME7", "ME8", "DA1"}
 
 
@@ -73,8 +144,9 @@ def load_demo(
 ) -> list[tuple[str, str, str, str]]:
     """Load the demo force; return (role, staff id, name, password) for one demo log-in per role.
 
-    Commits once on the way, after ingesting the access logs: the event files are published into the store
-    when the ingest commits, and the detectors read the published store."""
+    Not all or nothing: it commits once on the way, after ingesting the access logs (the event files are
+    published into the store when the ingest commits, and the detectors read the published store). An
+    interrupted demo can leave part of the force stored: `custodes demo --replace` starts over."""
     rows = workforce_demo.staff_rows(seed, staff_count)
     say = progress.print if progress is not None else (lambda _message: None)
     say(f"Loading {len(rows):,} staff…")

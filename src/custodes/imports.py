@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from custodes.agreements import schemas as agreement_schemas
 from custodes.agreements import service as agreements
-from custodes.kit.tabular import SourceRow, read_rows
+from custodes.kit.tabular import BatchRejected, RowProblem, SourceRow, read_file
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.schemas import CASE_COLUMNS, NOMINAL_COLUMNS, NOMINAL_OPTIONAL, ROSTER_COLUMNS
 from custodes.workforce import service as workforce
@@ -90,17 +90,42 @@ KINDS: dict[str, ImportKind] = {
 }
 
 
-def read_files(kind: ImportKind, paths: Sequence[Path]) -> list[SourceRow]:
+Progress = Callable[[str, int, int], None]  # what it is doing, steps done, steps in all
+
+
+def read_files(
+    kind: ImportKind, paths: Sequence[Path], progress: Progress | None = None
+) -> tuple[list[SourceRow], list[RowProblem]]:
+    """Every file's checkable rows, and every file's own problems (one broken file hides no other's)."""
     rows: list[SourceRow] = []
-    for path in paths:
-        rows += read_rows(path, kind.columns, kind.optional)
-    return rows
+    problems: list[RowProblem] = []
+    for number, path in enumerate(paths):
+        if progress is not None:
+            progress(f"Reading {path.name}", number, len(paths) + 1)
+        found, unreadable = read_file(path, kind.columns, kind.optional)
+        rows += found
+        problems += unreadable
+    return rows, problems
 
 
-def run_import(session: Session, kind_name: str, paths: Sequence[Path], actor: str) -> ImportSummary:
-    """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row."""
+def run_import(
+    session: Session, kind_name: str, paths: Sequence[Path], actor: str, progress: Progress | None = None
+) -> ImportSummary:
+    """Read and store; raises kit.tabular.BatchRejected (nothing stored) on any bad row or file.
+
+    When a file cannot be read (or has a bad header or line), the rows of the others are still checked so
+    that one run lists every problem; the caller's transaction is then rolled back by the BatchRejected."""
     kind = KINDS[kind_name]
-    return kind.store(session, read_files(kind, paths), actor)
+    rows, problems = read_files(kind, paths, progress)
+    if progress is not None:
+        progress(f"Checking and storing {len(rows):,} rows", len(paths), len(paths) + 1)
+    if not problems:
+        return kind.store(session, rows, actor)
+    try:
+        kind.store(session, rows, actor)
+    except BatchRejected as rejected:
+        problems += rejected.problems
+    raise BatchRejected(problems)
 
 
 def load_records(

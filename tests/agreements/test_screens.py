@@ -42,7 +42,7 @@ def test_dpu_adds_and_changes_a_partner(client: TestClient, logged_in: Callable[
     assert "may receive for law-enforcement purposes" in page
     refused = post(client, "/partners", {**ORG, "org_id": "bad id!", "name": "", "kind": "pub"})
     assert refused.status_code == 400
-    assert "Partner id: &#39;bad id!&#39; is not in the expected form" in refused.text
+    assert "Partner id: &#39;bad id!&#39; is not an identifier such as ORG1" in refused.text
     assert "Name: is required" in refused.text and 'value="bad id!"' in refused.text  # the form is kept
     edit = client.get("/partners/KCC/edit")
     assert edit.status_code == 200 and "Kent County Council" in edit.text

@@ -51,7 +51,7 @@ from custodes.agreements.schemas import (
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import Base, utcnow
-from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow
+from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, where_first
 from custodes.kit.timefmt import LONDON
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -67,6 +67,15 @@ from custodes.workforce import service as workforce
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
 AREA_PATTERN = r"[A-Z0-9]{1,8}"
+AREA_FORM = "an area code such as NORTH (up to 8 capital letters or digits)"
+
+
+def _id_form(example: str) -> str:
+    return (
+        f"an identifier such as {example} (up to 32 letters, digits, _ or -, starting with a letter or digit)"
+    )
+
+
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_REASON = 2000
 # Types a browser may be told a stored document is; anything else is served as application/octet-stream.
@@ -121,7 +130,7 @@ def _optional(cells: RowReader, record: dict[str, Any], column: str, value: Any)
 
 def parse_organisation(cells: RowReader) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "org_id": cells.text("org_id", required=True, pattern=ID_PATTERN),
+        "org_id": cells.text("org_id", required=True, pattern=ID_PATTERN, form=_id_form("ORG1")),
         "name": cells.text("name", required=True),
         "kind": cells.choice("kind", ORGANISATION_KINDS, required=True),
         "competent_authority": cells.boolean("competent_authority", required=True),
@@ -151,7 +160,9 @@ def parse_agreement(cells: RowReader) -> dict[str, Any]:
     if start and end and end < start:
         cells.problem("end_date", "is before the start date")
     return {
-        "agreement_id": cells.text("agreement_id", required=True, pattern=ID_PATTERN),
+        "agreement_id": cells.text(
+            "agreement_id", required=True, pattern=ID_PATTERN, form=_id_form("ISA-2024-01")
+        ),
         "title": cells.text("title", required=True),
         "kind": cells.choice("kind", AGREEMENT_KINDS, required=True),
         "parties": tuple(dict.fromkeys(parties)),
@@ -170,9 +181,9 @@ def parse_scheme(cells: RowReader) -> dict[str, Any]:
     if vetted_until is not None and manager is None and "manager_name" not in _bad_columns(cells):
         cells.problem("manager_name", "give the scheme manager's name with their security check date")
     return {
-        "scheme_id": cells.text("scheme_id", required=True, pattern=ID_PATTERN),
+        "scheme_id": cells.text("scheme_id", required=True, pattern=ID_PATTERN, form=_id_form("SHOPWATCH")),
         "name": cells.text("name", required=True),
-        "area_code": cells.text("area_code", max_length=8, pattern=AREA_PATTERN),
+        "area_code": cells.text("area_code", max_length=8, pattern=AREA_PATTERN, form=AREA_FORM),
         "recognised": cells.boolean("recognised", required=True),
         "manager_name": manager,
         "manager_vetted_until": vetted_until,
@@ -181,8 +192,8 @@ def parse_scheme(cells: RowReader) -> dict[str, Any]:
 
 def parse_member(cells: RowReader) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "member_id": cells.text("member_id", required=True, pattern=ID_PATTERN),
-        "scheme_id": cells.text("scheme_id", required=True, pattern=ID_PATTERN),
+        "member_id": cells.text("member_id", required=True, pattern=ID_PATTERN, form=_id_form("M1")),
+        "scheme_id": cells.text("scheme_id", required=True, pattern=ID_PATTERN, form=_id_form("SHOPWATCH")),
         "name": cells.text("name", required=True),
         "registered_on": cells.date("registered_on", required=True),
         "undertaking_signed_on": cells.date("undertaking_signed_on"),
@@ -195,7 +206,7 @@ def parse_member(cells: RowReader) -> dict[str, Any]:
         cells.problem("registered_on", f"is in the future (today is {now.isoformat()})")
     if record["undertaking_signed_on"] is not None and record["undertaking_signed_on"] > now:
         cells.problem("undertaking_signed_on", f"is in the future (today is {now.isoformat()})")
-    _optional(cells, record, "org_id", cells.text("org_id", pattern=ID_PATTERN))
+    _optional(cells, record, "org_id", cells.text("org_id", pattern=ID_PATTERN, form=_id_form("ORG1")))
     return record
 
 
@@ -214,16 +225,16 @@ def _read_rows(
     """Every row parsed; problems include ids repeated within the batch."""
     parsed: list[tuple[SourceRow, dict[str, Any]]] = []
     problems: list[RowProblem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, SourceRow] = {}
     for row in rows:
         cells = RowReader(row)
         record = parse(cells)
         ident = record.get(key)
         if ident is not None:
             if ident in seen:
-                cells.problem(key, f"{ident} already appears on line {seen[ident]}")
+                cells.problem(key, f"{ident} already appears on {where_first(seen[ident], row)}")
             else:
-                seen[ident] = row.line
+                seen[ident] = row
         problems += cells.problems
         parsed.append((row, record))
     return parsed, problems

@@ -773,13 +773,19 @@ def _make_token(
     return token, row
 
 
+MAX_API_TOKEN_DAYS = 3650  # the command line's longest lifetime (the screens: the api_token_days setting)
+
+
 def create_api_token(
     session: Session, name: str, scopes: Iterable[str], actor: str, days: int = DEFAULT_API_TOKEN_DAYS
 ) -> str:
     """Make a bearer token for a machine client on the server (`custodes api-token create`: the operator is
     trusted, so it works at once); the token itself is returned once and never stored."""
-    if days < 1:
-        raise IdentityError("a token's lifetime (days) must be a whole number greater than 0")
+    if not 1 <= days <= MAX_API_TOKEN_DAYS:
+        raise IdentityError(
+            f"--days: a token's lifetime must be a whole number of days from 1 to {MAX_API_TOKEN_DAYS:,} "
+            "(ten years)"
+        )
     token, _row = _make_token(session, name, _chosen_scopes(name, scopes), actor, days, "not_needed")
     return token
 

@@ -5,12 +5,14 @@ A batch is all or nothing: parsers collect every problem first; callers store no
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -53,43 +55,96 @@ class SourceRow:
 
 def read_rows(path: Path, columns: Sequence[str], optional: Iterable[str] = ()) -> list[SourceRow]:
     """All rows of a CSV or JSON Lines file; raises BatchRejected for unreadable files or wrong columns."""
+    rows, problems = read_file(path, columns, optional)
+    if problems:
+        raise BatchRejected(problems)
+    return rows
+
+
+def read_file(
+    path: Path, columns: Sequence[str], optional: Iterable[str] = ()
+) -> tuple[list[SourceRow], list[RowProblem]]:
+    """The rows of a CSV or JSON Lines file that can be checked, and the file's own problems (unreadable,
+    not UTF-8, a required column missing or one named twice, a line that is not JSON or not CSV). A file
+    whose header is wrong gives no rows; a JSON Lines file gives its readable lines, so that one run lists
+    every problem."""
     allowed = list(columns) + [c for c in optional if c not in columns]
     name = str(path)
+    rows: list[SourceRow] = []
+    problems: list[RowProblem] = []
     try:
         if path.suffix.lower() in JSONL_SUFFIXES:
-            return list(_read_jsonl(path, name, columns, allowed))
-        return list(_read_csv(path, name, columns, allowed))
+            _read_jsonl(path, name, columns, allowed, rows, problems)
+        else:
+            _read_csv(path, name, columns, allowed, rows, problems)
     except FileNotFoundError:
-        raise BatchRejected([RowProblem(name, 0, "-", "file not found")]) from None
+        return [], [RowProblem(name, 0, "-", "file not found")]
+    except IsADirectoryError:
+        return [], [RowProblem(name, 0, "-", "is a folder, not a file: name the files in it")]
     except UnicodeDecodeError as error:
-        raise BatchRejected([RowProblem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
+        line = _first_bad_line(path)
+        message = (
+            f"not UTF-8 text (byte 0x{error.object[error.start]:02x} on this line is not UTF-8, as in a "
+            "file saved as Windows-1252 or ANSI): save the file as UTF-8 (in Excel: CSV UTF-8) and import "
+            "it again"
+        )
+        return [], [RowProblem(name, line, "-", message)]
+    except OSError as error:
+        return [], [RowProblem(name, 0, "-", f"cannot be read ({error.strerror or error})")]
+    return rows, problems
+
+
+def _first_bad_line(path: Path) -> int:
+    """The line holding the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def _check_header(
     name: str, line: int, header: Sequence[str], required: Sequence[str], allowed: Sequence[str]
-) -> list[RowProblem]:
-    """Raise if a required column is missing; return the unknown columns (reported with the rows)."""
+) -> tuple[list[RowProblem], list[RowProblem]]:
+    """The header's problems that make the file unreadable (a required column missing, a column named more
+    than once: which cell would count?), and its unknown columns (reported with the rows)."""
     missing = [
         RowProblem(name, line, column, "required column is missing")
         for column in required
         if column not in header
     ]
+    twice = [
+        RowProblem(name, line, column, "appears more than once")
+        for column, times in Counter(header).items()
+        if times > 1
+    ]
     unknown = [
         RowProblem(name, line, column, f"unknown column (expected: {', '.join(allowed)})")
-        for column in header
+        for column in dict.fromkeys(header)
         if column not in allowed
     ]
-    if missing:
-        raise BatchRejected(missing + unknown)
-    return unknown
+    return missing + twice, unknown
 
 
-def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[str]) -> Iterator[SourceRow]:
+def _read_csv(
+    path: Path,
+    name: str,
+    required: Sequence[str],
+    allowed: Sequence[str],
+    rows: list[SourceRow],
+    problems: list[RowProblem],
+) -> None:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = [column.strip() for column in next(reader, [])]
-            pending = _check_header(name, 1, header, required, allowed)
+            broken, pending = _check_header(name, 1, header, required, allowed)
+            if broken:
+                problems += broken + pending
+                return
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
@@ -103,40 +158,53 @@ def _read_csv(path: Path, name: str, required: Sequence[str], allowed: Sequence[
                         )
                     )
                 values = dict(zip(header, (c.strip() for c in cells), strict=False))
-                yield SourceRow(name, reader.line_num, values, tuple(pending))
+                rows.append(SourceRow(name, reader.line_num, values, tuple(pending)))
                 pending = []
         except csv.Error as error:
-            problem = RowProblem(name, reader.line_num, "-", f"not valid CSV ({error})")
-            raise BatchRejected([problem]) from None
-    if pending:  # an unknown column in a file with no rows
-        raise BatchRejected(pending)
+            problems.append(RowProblem(name, reader.line_num, "-", f"not valid CSV ({error})"))
+            return
+    problems += pending  # an unknown column in a file with no rows
 
 
 def _read_jsonl(
-    path: Path, name: str, required: Sequence[str], allowed: Sequence[str]
-) -> Iterator[SourceRow]:
-    problems: list[RowProblem] = []
-    rows = []
+    path: Path,
+    name: str,
+    required: Sequence[str],
+    allowed: Sequence[str],
+    rows: list[SourceRow],
+    problems: list[RowProblem],
+) -> None:
     with path.open(encoding="utf-8-sig") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
             try:
-                record = json.loads(text)
+                record = json.loads(text, object_pairs_hook=_pairs)
             except json.JSONDecodeError as error:
                 problems.append(RowProblem(name, number, "-", f"not valid JSON ({error.msg})"))
                 continue
-            if not isinstance(record, dict):
+            if not isinstance(record, _Pairs):
                 problems.append(RowProblem(name, number, "-", "each line must be a JSON object"))
                 continue
+            problems += [RowProblem(name, number, key, "appears more than once") for key in record.twice]
             problems += [
                 RowProblem(name, number, c, "required key is missing") for c in required if c not in record
             ]
             unknown = tuple(RowProblem(name, number, c, "unknown key") for c in record if c not in allowed)
             rows.append(SourceRow(name, number, {k: _cell(v) for k, v in record.items()}, unknown))
-    if problems:
-        raise BatchRejected(problems)
-    yield from rows
+
+
+class _Pairs(dict[str, Any]):
+    """A JSON object, with the keys it named more than once (json.loads alone keeps the last silently)."""
+
+    twice: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    found = _Pairs(pairs)
+    keys = [key for key, _value in pairs]
+    found.twice = [key for index, key in enumerate(keys) if key in keys[:index]]
+    return found
 
 
 def _cell(value: Any) -> str:
@@ -163,8 +231,18 @@ class RowReader:
         self.problems.append(RowProblem(self.row.file, self.row.line, column, message))
 
     def text(
-        self, column: str, *, required: bool = False, max_length: int = 200, pattern: str | None = None
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        max_length: int = 200,
+        pattern: str | None = None,
+        form: str | None = None,
     ) -> str | None:
+        """The cell's text; with `pattern`, `form` says in words what the pattern asks for (the message
+        names the rule: "'abc' is not a whole number of months")."""
+        if pattern is not None and not form:
+            raise ValueError(f"{column}: a pattern needs its form in words")
         value = self.row.values.get(column, "")
         if not value:
             if required:
@@ -178,7 +256,7 @@ class RowReader:
             self.problem(column, "contains a control character or invalid text")
             return None
         if pattern is not None and not re.fullmatch(pattern, value):
-            self.problem(column, f"{value!r} is not in the expected form")
+            self.problem(column, f"{value!r} is not {form}")
             return None
         return value
 
@@ -260,6 +338,11 @@ class RowReader:
         if normalised is None:
             self.problem(column, f"{value!r} is not a UK postcode")
         return normalised
+
+
+def where_first(first: SourceRow, row: SourceRow) -> str:
+    """Where a repeated key first appeared: "line 2" in the same file, "a.csv line 2" in another one."""
+    return f"line {first.line}" if first.file == row.file else f"{first.file} line {first.line}"
 
 
 def _bad_date() -> date:

@@ -42,6 +42,9 @@ from custodes.workforce import service as workforce
 MAX_TEXT = 20000
 MAX_NOTE = 4000
 STAFF_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
+STAFF_ID_FORM = (
+    "a staff number such as S1001 (up to 32 letters, digits, _ or -, starting with a letter or digit)"
+)
 RECOMMENDATION_TYPE = "learning_recommendation"
 ACTION_TYPE = "learning_action"
 
@@ -218,7 +221,9 @@ def add_action(session: Session, recommendation_id: int, values: Mapping[str, An
     recommendation = _recommendation_row(session, recommendation_id, lock=True)
     cells = _reader(values)
     text = cells.text("text", required=True, max_length=MAX_NOTE)
-    owner = cells.text("owner_staff_id", required=True, max_length=32, pattern=STAFF_ID_PATTERN)
+    owner = cells.text(
+        "owner_staff_id", required=True, max_length=32, pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM
+    )
     due_on = cells.date("due_on", required=True)
     extra = []
     if owner is not None and not workforce.existing_staff_ids(session, [owner]):

@@ -170,7 +170,7 @@ def verify_offline(
         Path, typer.Option("--checkpoint", help="A signed checkpoint (signed-note text).")
     ],
     public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify exported entries against a signed checkpoint, without the database."""
     try:

@@ -63,6 +63,10 @@ from custodes.settings import Settings
 from custodes.workforce import service as workforce
 
 SUBJECT_ID_PATTERN = workforce.RECORD_ID_PATTERN
+SUBJECT_ID_FORM = workforce.RECORD_ID_FORM
+CASE_REF_FORM = (
+    "a case reference such as C1001 (up to 64 letters, digits, _ . : / or -, starting with a letter or digit)"
+)
 _MATCH_COLUMNS = ("match_surname", "match_forename", "match_joined")
 _CHUNK = 5000
 
@@ -115,7 +119,9 @@ def parse_nominal_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
         forenames = cells.text("forenames", required=True, max_length=100)
         records.append(
             {
-                "subject_id": cells.text("subject_id", required=True, pattern=SUBJECT_ID_PATTERN),
+                "subject_id": cells.text(
+                    "subject_id", required=True, pattern=SUBJECT_ID_PATTERN, form=SUBJECT_ID_FORM
+                ),
                 "surname": surname,
                 "forenames": forenames,
                 "surname_key": workforce.normalise_name(surname),
@@ -180,7 +186,9 @@ def parse_case_rows(
                 cells.problem("subject_ids", f"{subject_id} is not in the nominal register")
         records.append(
             {
-                "case_ref": cells.text("case_ref", required=True, pattern=SUBJECT_ID_PATTERN),
+                "case_ref": cells.text(
+                    "case_ref", required=True, pattern=SUBJECT_ID_PATTERN, form=CASE_REF_FORM
+                ),
                 "kind": cells.text("kind", required=True, max_length=40),
                 "opened_at": opened_at,
                 "closed_at": closed_at,
@@ -243,7 +251,9 @@ def parse_roster_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list[
     records: list[dict[str, Any]] = []
     for row in rows:
         cells = RowReader(row)
-        staff_id = cells.text("staff_id", required=True, pattern=workforce.STAFF_ID_PATTERN)
+        staff_id = cells.text(
+            "staff_id", required=True, pattern=workforce.STAFF_ID_PATTERN, form=workforce.STAFF_ID_FORM
+        )
         start = cells.moment("start", required=True)
         end = cells.moment("end", required=True)
         if start and end and end <= start:

@@ -19,7 +19,14 @@ from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
 from custodes.kit.names import NAME_RULE, PersonKey, same_person, surname_key, usable_name
-from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
+from custodes.kit.tabular import (
+    BatchRejected,
+    RowProblem,
+    RowReader,
+    SourceRow,
+    normalise_postcode,
+    where_first,
+)
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -74,6 +81,10 @@ from custodes.workforce.schemas import (
 )
 
 STAFF_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
+AREA_FORM = "an area code such as NORTH (up to 8 capital letters or digits)"
+STAFF_ID_FORM = (
+    "a staff number such as S1001 (up to 32 letters, digits, _ or -, starting with a letter or digit)"
+)
 _STORED_FIELDS = (
     "surname",
     "forenames",
@@ -91,12 +102,12 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
     """Validate every row; raise BatchRejected listing every problem. `known_ids`: staff already stored."""
     problems: list[RowProblem] = []
     records: list[StaffRecord] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, SourceRow] = {}
     for row in rows:
         cells = RowReader(row)
-        staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN)
+        staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM)
         if staff_id is not None and staff_id in seen:
-            cells.problem("staff_id", f"{staff_id} already appears on line {seen[staff_id]}")
+            cells.problem("staff_id", f"{staff_id} already appears on {where_first(seen[staff_id], row)}")
         roles = cells.items("role", required=True, allowed=[r.value for r in Role])
         before = len(cells.problems)
         lat = cells.number("home_lat", low=-90, high=90)
@@ -113,12 +124,17 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
             date_of_birth=cells.date("date_of_birth"),
             roles=frozenset(Role(r) for r in roles if r in Role.__members__.values()),
             team_id=cells.text("team_id", max_length=32),
-            area_code=cells.text("area_code", max_length=8, pattern=r"[A-Z0-9]{1,8}"),
-            line_manager_id=cells.text("line_manager_id", pattern=STAFF_ID_PATTERN),
+            area_code=cells.text("area_code", max_length=8, pattern=r"[A-Z0-9]{1,8}", form=AREA_FORM),
+            line_manager_id=cells.text("line_manager_id", pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM),
             home_postcode=cells.postcode("home_postcode"),
             home_lat=lat,
             home_lon=lon,
-            collar_number=cells.text("collar_number", max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 /-]*"),
+            collar_number=cells.text(
+                "collar_number",
+                max_length=16,
+                pattern=r"[A-Za-z0-9][A-Za-z0-9 /-]*",
+                form="a collar number such as PC 1234 (letters, digits, spaces, / or -)",
+            ),
             rank=cells.text("rank", max_length=40),
             start_date=cells.date("start_date"),
             leave_date=cells.date("leave_date"),
@@ -127,7 +143,7 @@ def parse_staff_rows(rows: Sequence[SourceRow], known_ids: set[str]) -> list[Sta
         if record.start_date and record.leave_date and record.leave_date < record.start_date:
             cells.problem("leave_date", "the leave date is before the start date")
         if staff_id is not None:
-            seen.setdefault(staff_id, row.line)
+            seen.setdefault(staff_id, row)
         problems += cells.problems
         records.append(record)
     everyone = known_ids | set(seen)
@@ -240,7 +256,13 @@ def in_service(on: date) -> ColumnElement[bool]:
 
 _CHUNK = 5000
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
+CODE_FORM = (
+    "a course code such as MI-2024 (up to 32 letters, digits, _ . or -, starting with a letter or digit)"
+)
 RECORD_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}"
+RECORD_ID_FORM = (
+    "a reference such as N1001 (up to 64 letters, digits, _ . : / or -, starting with a letter or digit)"
+)
 _DATE_ONLY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
@@ -297,17 +319,22 @@ def duplicate_keys(
     rows: Sequence[SourceRow], keys: Sequence[str | None], column: str, what: str = ""
 ) -> list[RowProblem]:
     """A problem for each row whose key (None: unknown, skipped) an earlier row already has."""
-    seen: dict[str, int] = {}
+    seen: dict[str, SourceRow] = {}
     problems = []
     for row, key in zip(rows, keys, strict=True):
         if key is None:
             continue
         if key in seen:
             problems.append(
-                RowProblem(row.file, row.line, column, f"{what or key} already appears on line {seen[key]}")
+                RowProblem(
+                    row.file,
+                    row.line,
+                    column,
+                    f"{what or key} already appears on {where_first(seen[key], row)}",
+                )
             )
         else:
-            seen[key] = row.line
+            seen[key] = row
     return problems
 
 
@@ -324,14 +351,18 @@ def parse_course_rows(rows: Sequence[SourceRow]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for row in rows:
         cells = RowReader(row)
-        months = cells.text("validity_months", pattern=r"[0-9]{1,4}")
+        months = cells.text(
+            "validity_months",
+            pattern=r"[0-9]{1,4}",
+            form="a whole number of months (up to 4 digits), such as 36",
+        )
         if months is not None and int(months) == 0:
             cells.problem(
                 "validity_months", "must be at least 1 (leave it empty for a course that never expires)"
             )
         records.append(
             {
-                "course_code": cells.text("course_code", required=True, pattern=CODE_PATTERN),
+                "course_code": cells.text("course_code", required=True, pattern=CODE_PATTERN, form=CODE_FORM),
                 "title": cells.text("title", required=True, max_length=200),
                 "mandatory_for": _list_cell(cells.items("mandatory_for", allowed=[r.value for r in Role])),
                 "validity_months": int(months) if months else None,
@@ -369,8 +400,8 @@ def parse_training_rows(
     for row in rows:
         cells = RowReader(row)
         record: dict[str, Any] = {
-            "staff_id": cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN),
-            "course_code": cells.text("course_code", required=True, pattern=CODE_PATTERN),
+            "staff_id": cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM),
+            "course_code": cells.text("course_code", required=True, pattern=CODE_PATTERN, form=CODE_FORM),
             "completed_on": cells.date("completed_on", required=True),
         }
         complete = all(record.values())
@@ -422,8 +453,14 @@ def parse_vetting_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
     records: list[dict[str, Any]] = []
     for row in rows:
         cells = RowReader(row)
-        staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN)
-        given = cells.text("level", required=True, max_length=16, pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}")
+        staff_id = cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM)
+        given = cells.text(
+            "level",
+            required=True,
+            max_length=16,
+            pattern=r"[A-Za-z0-9][A-Za-z0-9 _-]{0,15}",
+            form="a vetting level such as NPPV2 (up to 16 letters, digits, spaces, _ or -)",
+        )
         level = normalise_vetting_level(given) if given else None
         if level is not None and level not in VETTING_LEVELS:
             cells.problem(
@@ -564,10 +601,12 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
             None if row.values.get("kind") else DeclarationKind.CONFLICT_OF_INTEREST.value
         )
         record: dict[str, Any] = {
-            "declaration_id": cells.text("declaration_id", required=True, pattern=RECORD_ID_PATTERN),
-            "staff_id": cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN),
+            "declaration_id": cells.text(
+                "declaration_id", required=True, pattern=RECORD_ID_PATTERN, form=RECORD_ID_FORM
+            ),
+            "staff_id": cells.text("staff_id", required=True, pattern=STAFF_ID_PATTERN, form=STAFF_ID_FORM),
             "kind": kind,
-            "subject_id": cells.text("subject_id", pattern=RECORD_ID_PATTERN),
+            "subject_id": cells.text("subject_id", pattern=RECORD_ID_PATTERN, form=RECORD_ID_FORM),
             "surname": cells.text("surname", max_length=100),
             "forenames": cells.text("forenames", max_length=100),
             "date_of_birth": cells.date("date_of_birth"),
