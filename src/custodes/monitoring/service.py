@@ -1215,7 +1215,7 @@ def _store_alerts(
             session.add(alert)
             entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
-            _extend(alert, draft, len(fresh), run_id, now)
+            _extend(alert, draft, known.get(alert_id, set()), len(fresh), run_id, now)
             entries.append(_alert_entry(actor, Op.ALTERATION, alert_id, draft, len(fresh)))
         kept.append((draft, alert))
     session.flush()
@@ -1307,14 +1307,21 @@ def _new_alert(draft: AlertDraft, run_id: int, now: datetime) -> Alert:
     )
 
 
-def _extend(alert: Alert, draft: AlertDraft, added: int, run_id: int, now: datetime) -> None:
-    """New accesses for an open alert: its rules and span widen, its score never falls, triage stays."""
+def _extend(alert: Alert, draft: AlertDraft, held: set[str], added: int, run_id: int, now: datetime) -> None:
+    """New accesses for an open alert: its rules and span widen, its score never falls, triage stays. The
+    explanation describes every access the alert holds: the draft's words replace it only when the draft saw
+    all of them (`held`, the alert's accesses before this run); a narrower run (the web's last 90 days) adds
+    its words after the alert's own, which stay."""
     rules = set(alert.rules.split(";")) | set(draft.rules)
     alert.rules = ";".join(rule for rule in alert_rules.ORDER if rule in rules)
     alert.score = max(alert.score, draft.score)
     alert.first_at, alert.last_at = min(alert.first_at, draft.first_at), max(alert.last_at, draft.last_at)
     alert.events += added
-    alert.explanation, alert.run_id, alert.updated_at = draft.explanation, run_id, now
+    if held <= {event.event_id for event in draft.events}:
+        alert.explanation = draft.explanation
+    elif draft.explanation not in alert.explanation:
+        alert.explanation = f"{alert.explanation} Then, in a later run: {draft.explanation}"
+    alert.run_id, alert.updated_at = run_id, now
 
 
 def _alert_event_row(alert_id: str, event: alert_rules.AlertEventDraft) -> dict[str, Any]:
