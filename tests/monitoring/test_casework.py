@@ -467,6 +467,9 @@ def test_alerts_are_added_only_to_an_open_investigation_of_the_same_member_of_st
     db: Session, settings: Settings, carol: Principal
 ) -> None:
     investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, reason=OPENING)
+    # Offered only once the alert is revealed to the viewer (an investigation's reference names its staff).
+    assert casework.view_alert(db, settings, "AL-CELEBRITY", carol).open_investigations == []
+    casework.reveal_identity(db, "AL-CELEBRITY", carol, "Same officer as the investigation")
     detail = casework.view_alert(db, settings, "AL-CELEBRITY", carol)
     assert [i.id for i in detail.open_investigations] == [investigation_id]
     assert casework.view_alert(db, settings, "AL-COLLEAGUE", carol).open_investigations == []

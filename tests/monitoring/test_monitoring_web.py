@@ -181,6 +181,9 @@ def test_adding_an_alert_to_an_open_investigation_from_its_page(
         client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": "", "reason": "Neighbour look-ups"}
     )
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    # Still pseudonymous to the viewer: no reference to the member of staff's investigation is offered.
+    assert "Or add it to an open investigation" not in client.get("/alerts/AL-CELEBRITY").text
+    post_form(client, "/alerts/AL-CELEBRITY/reveal", {"reason": "Same officer as INV in progress"})
     page = client.get("/alerts/AL-CELEBRITY").text
     assert "Or add it to an open investigation" in page
     added = post_form(client, "/alerts/AL-CELEBRITY/add", {"investigation_id": str(investigation_id)})
