@@ -592,11 +592,16 @@ def test_the_evidence_pack_holds_the_entries_and_proofs_and_verifies(
         "AL-NEIGHBOUR-e2",
         "AL-NEIGHBOUR-e3",
     ]
-    # These accesses were made up for the test, not ingested: the pack says it has no proof of them.
+    # These accesses were made up for the test, not ingested: the pack says it has no proof of them, and
+    # that no ledger entry records them found (make_alert writes the tables, not the ledger).
     problems = evidence.verify_pack(content, ledger.verifier_key(settings))
     assert problems == [
-        f"access AL-NEIGHBOUR-e{n}: no proof in the pack ({p['problem']})"
-        for n, p in zip((1, 2, 3), proofs["accesses"], strict=True)
+        *(
+            f"access AL-NEIGHBOUR-e{n}: no proof in the pack ({p['problem']})"
+            for n, p in zip((1, 2, 3), proofs["accesses"], strict=True)
+        ),
+        "alert AL-NEIGHBOUR: its entries in entries.jsonl record 0 access(es) found, but investigation.json "
+        "lists 3",
     ]
     assert contexts and contexts[0]["unproven"]
 
