@@ -467,6 +467,9 @@ def test_alerts_are_added_only_to_an_open_investigation_of_the_same_member_of_st
     db: Session, settings: Settings, carol: Principal
 ) -> None:
     investigation_id = casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, reason=OPENING)
+    # Offered only once the alert is revealed to the viewer (an investigation's reference names its staff).
+    assert casework.view_alert(db, settings, "AL-CELEBRITY", carol).open_investigations == []
+    casework.reveal_identity(db, "AL-CELEBRITY", carol, "Same officer as the investigation")
     detail = casework.view_alert(db, settings, "AL-CELEBRITY", carol)
     assert [i.id for i in detail.open_investigations] == [investigation_id]
     assert casework.view_alert(db, settings, "AL-COLLEAGUE", carol).open_investigations == []
@@ -589,11 +592,16 @@ def test_the_evidence_pack_holds_the_entries_and_proofs_and_verifies(
         "AL-NEIGHBOUR-e2",
         "AL-NEIGHBOUR-e3",
     ]
-    # These accesses were made up for the test, not ingested: the pack says it has no proof of them.
+    # These accesses were made up for the test, not ingested: the pack says it has no proof of them, and
+    # that no ledger entry records them found (make_alert writes the tables, not the ledger).
     problems = evidence.verify_pack(content, ledger.verifier_key(settings))
     assert problems == [
-        f"access AL-NEIGHBOUR-e{n}: no proof in the pack ({p['problem']})"
-        for n, p in zip((1, 2, 3), proofs["accesses"], strict=True)
+        *(
+            f"access AL-NEIGHBOUR-e{n}: no proof in the pack ({p['problem']})"
+            for n, p in zip((1, 2, 3), proofs["accesses"], strict=True)
+        ),
+        "alert AL-NEIGHBOUR: its entries in entries.jsonl record 0 access(es) found, but investigation.json "
+        "lists 3",
     ]
     assert contexts and contexts[0]["unproven"]
 

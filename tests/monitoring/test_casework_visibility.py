@@ -397,3 +397,26 @@ def test_the_screens_ask_for_the_reason_to_open_an_investigation(
     assert denied.status_code == 403  # type: ignore[attr-defined]
     db.expire_all()
     assert db.get(Alert, "AL-CELEBRITY").status == "new"  # type: ignore[union-attr]
+
+
+def test_a_pseudonymous_alert_offers_no_investigation_of_its_member_of_staff(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """'Or add it to an open investigation: INV/001/26' on an alert still pseudonymous to the viewer named the
+    member of staff (the investigation's page and the list name them) without a reveal. Open investigations
+    are now offered only once the viewer has revealed who it is on that alert."""
+    casework.open_investigation(db, ["AL-NEIGHBOUR"], carol, "Op Hedge", reason=OPENING)
+    load_records(
+        db,
+        "staff",
+        [{"staff_id": "CCU203", "surname": "Ng", "forenames": "Lin", "role": "ccu"}],
+        "system:test",
+    )
+    db.commit()
+    lin = principal(db, "CCU203")  # in the unit, has revealed nothing
+    detail = casework.view_alert(db, settings, "AL-CELEBRITY", lin)
+    assert not detail.revealed and detail.staff is None
+    assert detail.open_investigations == [], [i.reference for i in detail.open_investigations]
+    casework.reveal_identity(db, "AL-CELEBRITY", lin, "Looks like the officer under investigation")
+    detail = casework.view_alert(db, settings, "AL-CELEBRITY", lin)
+    assert detail.revealed and [i.title for i in detail.open_investigations] == ["Op Hedge"]

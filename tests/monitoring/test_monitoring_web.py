@@ -164,7 +164,14 @@ def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
     assert reference.replace("/", "-") in pack.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(pack.content))
     assert sorted(archive.namelist()) == sorted(
-        ["report.pdf", "entries.jsonl", "proofs.json", "checkpoint.txt", "public-key.txt"]
+        [
+            "report.pdf",
+            "entries.jsonl",
+            "proofs.json",
+            "checkpoint.txt",
+            "public-key.txt",
+            "investigation.json",
+        ]
     )
     assert archive.read("report.pdf").startswith(b"%PDF")
     assert archive.read("checkpoint.txt").decode().count("\n") >= 4
@@ -181,6 +188,9 @@ def test_adding_an_alert_to_an_open_investigation_from_its_page(
         client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "title": "", "reason": "Neighbour look-ups"}
     )
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    # Still pseudonymous to the viewer: no reference to the member of staff's investigation is offered.
+    assert "Or add it to an open investigation" not in client.get("/alerts/AL-CELEBRITY").text
+    post_form(client, "/alerts/AL-CELEBRITY/reveal", {"reason": "Same officer as INV in progress"})
     page = client.get("/alerts/AL-CELEBRITY").text
     assert "Or add it to an open investigation" in page
     added = post_form(client, "/alerts/AL-CELEBRITY/add", {"investigation_id": str(investigation_id)})
@@ -236,3 +246,28 @@ def test_several_pages_of_alerts_say_how_to_bring_in_alerts_from_other_pages(
     monkeypatch.setattr(casework, "PAGE_SIZE", 2)
     words = text_of(client.get("/alerts").text)
     assert "Ticks count on this page only" in words and "Or add it to an open investigation" in words
+
+
+def test_the_evidence_report_flags_a_note_changed_after_it_was_written(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report shows the database's text of a note whose SHA-256 no longer matches its ledger entry, and
+    says so beside it (the PDF is replaced by its HTML here, to read it)."""
+    from sqlalchemy import update
+
+    from custodes.monitoring import evidence
+    from custodes.monitoring.models import InvestigationNote
+
+    as_staff(client, UNIT)
+    opened = post_form(
+        client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Neighbour look-ups"}
+    )
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    post_form(client, f"/investigations/{investigation_id}/notes", {"note": "Admits it was personal."})
+    db.execute(update(InvestigationNote).values(text="Tasked verbally."))
+    db.commit()
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
+    assert "Tasked verbally." in report and "1 note below does not match what the ledger recorded" in report
+    assert "Does not match the ledger: this text is not the text the ledger recorded" in report

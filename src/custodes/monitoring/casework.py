@@ -175,7 +175,9 @@ class AlertDetail:
     triaged_at: datetime | None
     reveals: list[RevealRow]
     other_new: list[AlertRow]  # other new alerts about the same member of staff
-    open_investigations: list[InvestigationRow]  # open investigations of the same member of staff
+    # Open investigations of the same member of staff, only once revealed to this viewer: a reference leads to
+    # the investigation's page and list, which name them.
+    open_investigations: list[InvestigationRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -853,7 +855,7 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         if alert.status == AlertStatus.NEW
         else [],
         open_investigations=_open_investigations_of(session, alert.staff_id, viewer)
-        if alert.status == AlertStatus.NEW
+        if alert.status == AlertStatus.NEW and revealed
         else [],
     )
 

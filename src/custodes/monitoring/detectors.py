@@ -229,7 +229,8 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
                    public_figure
             FROM pair_facts
             WHERE is_self = 1 OR nominal_staff_id IS NOT NULL OR declaration_id IS NOT NULL
-               OR public_figure = 1 OR same_postcode = 1 OR distance_m <= {limits.neighbour_m}
+               OR public_figure = 1 OR same_postcode = 1
+               OR distance_m <= {max(limits.neighbour_m, limits.household_m)}
             """,
         ),
         (

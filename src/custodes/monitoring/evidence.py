@@ -10,6 +10,10 @@ without access to the force's systems.
                      in the checkpoint's tree], "accesses": [monitoring.service.access_proof of each access]}
     checkpoint.txt   a signed checkpoint covering every entry in the pack (signed-note text)
     public-key.txt   the ledger's verifier key
+    investigation.json  the investigation as the database holds it: reference, status, outcome, each alert
+                     with its accesses (event id and batch), and the notes' text, for checking against the
+                     ledger: each note's SHA-256 against its `note added` entry, a closed status against a
+                     `closed` entry, each alert's accesses against the counts in its entries
 
 `verify_pack` checks a pack as an outsider would (tests use it; so can anyone with Python and Custodes).
 """
@@ -40,7 +44,15 @@ from custodes.monitoring import casework
 from custodes.monitoring import service as monitoring
 from custodes.settings import Settings
 
-FILES = ("report.pdf", "entries.jsonl", "proofs.json", "checkpoint.txt", "public-key.txt")
+FILES = (
+    "report.pdf",
+    "entries.jsonl",
+    "proofs.json",
+    "checkpoint.txt",
+    "public-key.txt",
+    "investigation.json",
+)
+RECORD = "investigation.json"  # packs made before it was added lack it; verify_pack says what it cannot check
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,36 @@ def _ledger_line(line: bytes) -> LedgerLine:
     )
 
 
+def _entry_object(content: dict[str, Any]) -> tuple[Any, Any]:
+    target = content.get("object")
+    return (target.get("type"), target.get("id")) if isinstance(target, dict) else (None, None)
+
+
+def _ledgered_notes(contents: list[dict[str, Any]], reference: str) -> dict[Any, Any]:
+    """By note id, the SHA-256 its `note added` entry records."""
+    notes = {}
+    for content in contents:
+        detail = content.get("detail")
+        if _entry_object(content) == ("investigation", reference) and isinstance(detail, dict):
+            if detail.get("action") == "note added":
+                notes[detail.get("note")] = detail.get("sha256")
+    return notes
+
+
+def note_problems(notes: list[casework.NoteRow], ledgered: dict[Any, Any]) -> dict[int, str]:
+    """By note id, why a note's text is not the text the ledger recorded (its SHA-256 in `note added`)."""
+    problems = {}
+    for note in notes:
+        if note.id not in ledgered:
+            problems[note.id] = "no ledger entry records this note being written"
+        elif hashlib.sha256(note.text.encode()).hexdigest() != ledgered[note.id]:
+            problems[note.id] = (
+                "this text is not the text the ledger recorded when the note was written (its SHA-256 "
+                "differs): it was changed afterwards"
+            )
+    return problems
+
+
 def _zip(files: dict[str, bytes], at: datetime) -> bytes:
     buffer = io.BytesIO()
     stamp = at.astimezone(LONDON).timetuple()[:6]
@@ -208,7 +250,28 @@ def build_pack(
         "entries": entry_proofs,
         "accesses": accesses,
     }
+    summary = detail.summary
+    record = {
+        "reference": reference,
+        "status": summary.status,
+        "outcome": summary.outcome,
+        "alerts": [
+            {
+                "alert_id": alert.alert_id,
+                "accesses": [
+                    {"event_id": e.event_id, "batch_id": e.batch_id}
+                    for e in detail.events
+                    if e.alert_id == alert.alert_id
+                ],
+            }
+            for alert in detail.alerts
+        ],
+        "notes": [
+            {"note": n.id, "author": n.author, "at": rfc3339(n.at), "text": n.text} for n in detail.notes
+        ],
+    }
     files: dict[str, bytes] = {
+        RECORD: json.dumps(record, indent=1, ensure_ascii=False).encode() + b"\n",
         "entries.jsonl": b"".join(line + b"\n" for line in lines),
         "proofs.json": json.dumps(proofs, indent=1, sort_keys=True, default=str).encode() + b"\n",
         "checkpoint.txt": checkpoint.note.encode(),
@@ -216,6 +279,7 @@ def build_pack(
     }
     now = utcnow()
     rows = access_lines(detail, accesses)
+    altered = note_problems(detail.notes, _ledgered_notes([json.loads(line) for line in lines], reference))
     context = {
         "d": detail,
         "reference": reference,
@@ -227,6 +291,7 @@ def build_pack(
         "accesses": rows,
         "unproven": [p for p in accesses if "problem" in p],
         "differing": [row for row in rows if row.differences],
+        "altered_notes": altered,  # by note id: its text does not match the ledger's SHA-256
         "public_key": ledger.verifier_key(settings),
         "people": {subject: f"{p.forenames} {p.surname}" for subject, p in detail.people.items()},
     }
@@ -322,10 +387,12 @@ def verify_pack(data: bytes, public_key: str | None = None) -> list[str]:
         zlib.error,
     ) as error:
         return [f"not a readable ZIP: {error}"]
-    missing = [name for name in FILES if name not in files]
+    missing = [name for name in FILES if name not in files and name != RECORD]
     if missing:
         return [f"missing from the pack: {', '.join(missing)}"]
-    unreadable = [name for name in FILES if name != "report.pdf" and _text(files, name) is None]
+    unreadable = [
+        name for name in FILES if name in files and name != "report.pdf" and _text(files, name) is None
+    ]
     if unreadable:
         return [f"{name}: not UTF-8 text" for name in unreadable]
     key = (public_key or files["public-key.txt"].decode()).strip()
@@ -354,4 +421,145 @@ def verify_pack(data: bytes, public_key: str | None = None) -> list[str]:
         problems += _check_entry(number, line, proof, signed)
     for number, proof in enumerate(lists["accesses"], start=1):
         problems += _check_access(number, proof, key, set(lines))
+    if RECORD not in files:
+        return [
+            *problems,
+            f"missing from the pack: {RECORD}, so the notes, the status and each alert's accesses cannot be "
+            "checked against the ledger (packs made before it was added have none)",
+        ]
+    return problems + _check_record(files[RECORD], lines, lists["accesses"])
+
+
+def _parsed(lines: list[bytes]) -> list[dict[str, Any]]:
+    contents = []
+    for line in lines:
+        try:
+            content = json.loads(line)
+        except ValueError:
+            continue  # its entry proof fails, and says so
+        if isinstance(content, dict):
+            contents.append(content)
+    return contents
+
+
+def _proven_accesses(accesses: list[Any]) -> set[tuple[Any, Any]]:
+    """(event id, batch) of every access proofs.json holds: as its hashed leaf has them (a proof whose shown
+    fields differ from its leaf is reported by `_check_access`), or as a notice that there is no proof names
+    them."""
+    held = set()
+    for proof in accesses:
+        if not isinstance(proof, dict):
+            continue
+        shown: Any = proof
+        if isinstance(proof.get("leaf"), str):
+            try:
+                shown = json.loads(proof["leaf"])
+            except ValueError:
+                shown = proof.get("event")
+        if isinstance(shown, dict):
+            held.add((shown.get("event_id"), shown.get("batch_id")))
+    return held
+
+
+def _check_record(data: bytes, lines: list[bytes], accesses: list[Any]) -> list[str]:
+    """investigation.json against entries.jsonl and proofs.json: each note's text against the SHA-256 of its
+    `note added` entry (and every such entry's note present), a closed status against a `closed` entry, the
+    alerts the investigation's entries name all present, and each alert's accesses against the counts its
+    `collection` and `alteration` entries record and against proofs.json. Finds entries, accesses or notes
+    removed from the pack, and notes changed in the database after they were written."""
+    try:
+        record = json.loads(data)
+    except ValueError as error:
+        return [f"{RECORD}: not JSON ({error})"]
+    if not isinstance(record, dict):
+        return [f"{RECORD}: should be a JSON object"]
+    malformed = [
+        f"{RECORD}: {name}: {'missing' if name not in record else 'should be ' + kind}"
+        for name, kind, good in (
+            ("reference", "text", isinstance(record.get("reference"), str)),
+            ("status", "text", isinstance(record.get("status"), str)),
+            ("alerts", "a list of objects", _objects(record.get("alerts"))),
+            ("notes", "a list of objects", _objects(record.get("notes"))),
+        )
+        if not good
+    ]
+    if malformed:
+        return malformed
+    reference = record["reference"]
+    contents = _parsed(lines)
+    redacted = any("redacted" in content for content in contents)  # nothing to count those entries by
+    own = [c for c in contents if _entry_object(c) == ("investigation", reference)]
+    actions = [c["detail"].get("action") for c in own if isinstance(c.get("detail"), dict)]
+    problems = []
+    if "opened" not in actions and not redacted:
+        problems.append(f"entries.jsonl: no 'opened' entry for investigation {reference}")
+    closed = "closed" in actions
+    if record["status"] == "closed" and not closed and not redacted:
+        problems.append(
+            f"{RECORD} says {reference} is closed, but entries.jsonl holds no 'closed' entry for it"
+        )
+    if record["status"] != "closed" and closed:
+        problems.append(
+            f"entries.jsonl records {reference} closed, but {RECORD} says it is {record['status']}"
+        )
+    ledgered = _ledgered_notes(contents, reference)
+    shown = set()
+    for number, note in enumerate(record["notes"], start=1):
+        note_id, text = note.get("note"), note.get("text")
+        shown.add(note_id)
+        if not isinstance(text, str):
+            problems.append(f"{RECORD} notes, note {number}: text: should be text")
+        elif note_id not in ledgered:
+            if not redacted:
+                problems.append(f"{RECORD}: note {note_id} has no 'note added' entry in entries.jsonl")
+        elif hashlib.sha256(text.encode()).hexdigest() != ledgered[note_id]:
+            problems.append(
+                f"{RECORD}: note {note_id}'s text does not match the SHA-256 its 'note added' entry records "
+                "(changed after it was written)"
+            )
+    problems += [
+        f"entries.jsonl records note {note_id} being written, but {RECORD} does not hold it"
+        for note_id in ledgered
+        if note_id not in shown
+    ]
+    listed = {alert.get("alert_id") for alert in record["alerts"]}
+    named = {
+        alert_id
+        for c in own
+        if isinstance(c.get("detail"), dict) and isinstance(c["detail"].get("alerts"), list)
+        for alert_id in c["detail"]["alerts"]
+    }
+    problems += [
+        f"entries.jsonl names alert {alert_id} in {reference}, but {RECORD} does not hold it"
+        for alert_id in sorted(named - listed, key=str)
+    ]
+    proven = _proven_accesses(accesses)
+    for alert in record["alerts"]:
+        alert_id, held = alert.get("alert_id"), alert.get("accesses")
+        if not _objects(held):
+            problems.append(f"{RECORD}: alert {alert_id}: accesses: should be a list of objects")
+            continue
+        found = sum(
+            c["detail"]["events"]
+            for c in contents
+            if _entry_object(c) == ("alert", alert_id)
+            and c.get("op") in ("collection", "alteration")
+            and isinstance(c.get("detail"), dict)
+            and _whole_number(c["detail"].get("events"))
+        )
+        if found != len(held) and not redacted:
+            problems.append(
+                f"alert {alert_id}: its entries in entries.jsonl record {found} access(es) found, "
+                f"but {RECORD} lists {len(held)}"
+            )
+        problems += [
+            f"alert {alert_id}: access {access.get('event_id')} (batch {access.get('batch_id')}) is not in "
+            "proofs.json"
+            for access in held
+            if (access.get("event_id"), access.get("batch_id")) not in proven
+        ]
     return problems
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)

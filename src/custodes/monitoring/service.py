@@ -3,6 +3,7 @@ and their alerts, explanations and proofs. Triage and investigations are in case
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,9 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ByteSize, TypeAdapter
-from sqlalchemy import Text, delete, func, insert, select
+from sqlalchemy import Text, delete, func, insert, select, text
 from sqlalchemy import cast as sa_cast
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
@@ -1128,7 +1130,11 @@ def run(
     engine: detectors.Engine | None = None,
 ) -> RunSummary:
     """Evaluate the detectors and keep the alerts: new ones as `new`, known ones (same id) updated with their
-    triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`."""
+    triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`.
+
+    One run at a time: a second run (the web's button, `custodes monitor run`) waits for the first to commit
+    and then reads the alerts it stored, so it continues them rather than storing them again."""
+    one_run_at_a_time(session)
     alerts, counts = find_alerts(session, settings, window, engine)
     explained_by = {key: counts[key] for key in ("cited_case", "assigned_case", "team_case", "referral")}
     record = MonitorRun(
@@ -1142,10 +1148,16 @@ def run(
         alerts=len(alerts),
         at=utcnow(),
     )
-    with session.begin_nested():  # a run refused part-way (DecidedMeanwhile) leaves nothing behind
-        session.add(record)
-        session.flush()
-        new, alerts = _store_alerts(session, record.id, alerts, actor)
+    try:
+        with session.begin_nested():  # a run refused part-way (DecidedMeanwhile) leaves nothing behind
+            session.add(record)
+            session.flush()
+            new, alerts = _store_alerts(session, record.id, alerts, actor)
+    except IntegrityError as error:  # not expected under the lock; never a 500 if it happens all the same
+        raise DecidedMeanwhile(
+            "Another detector run stored some of the same alerts at the same time, so this run's findings "
+            "are out of date. Nothing was stored: run the detectors again."
+        ) from error
     ledger.record(
         session,
         EntryDraft(
@@ -1168,6 +1180,20 @@ def run(
     )
 
 
+# PostgreSQL: detector runs take this transaction lock, so they store alerts one at a time (SQLite: every
+# writing transaction already holds the database's write lock, from BEGIN IMMEDIATE).
+_RUN_LOCK = int.from_bytes(hashlib.sha256(b"custodes.monitoring.run").digest()[:8], "big") >> 1
+
+
+def one_run_at_a_time(session: Session) -> None:
+    """Wait for any other detector run to commit, and hold it off until this transaction ends. Taken before
+    the run reads the alerts, so it sees everything an earlier run stored (READ COMMITTED reads afresh)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
+    else:
+        session.execute(select(1))  # begins the transaction: SQLite takes its write lock (BEGIN IMMEDIATE)
+
+
 def _store_alerts(
     session: Session, run_id: int, drafts: Sequence[AlertDraft], actor: str
 ) -> tuple[int, list[AlertDraft]]:
@@ -1176,6 +1202,7 @@ def _store_alerts(
     alert (same first access, a shared access, or within `alert_gap_days` of it) adds its new accesses to
     it, and leaves it untouched if it has none. Dismissed and closed alerts are never reopened:
     `alerts.build` has already left their accesses out."""
+    one_run_at_a_time(session)  # run() holds it already (taking it again is free); other callers take it here
     now = utcnow()
     targets, known = _open_alerts_continued(session, drafts)
     entries, rows, kept = [], [], []
@@ -1198,7 +1225,7 @@ def _store_alerts(
             session.add(alert)
             entries.append(_alert_entry(actor, Op.COLLECTION, alert_id, draft, len(fresh)))
         else:
-            _extend(alert, draft, len(fresh), run_id, now)
+            _extend(alert, draft, known.get(alert_id, set()), len(fresh), run_id, now)
             entries.append(_alert_entry(actor, Op.ALTERATION, alert_id, draft, len(fresh)))
         kept.append((draft, alert))
     session.flush()
@@ -1290,14 +1317,21 @@ def _new_alert(draft: AlertDraft, run_id: int, now: datetime) -> Alert:
     )
 
 
-def _extend(alert: Alert, draft: AlertDraft, added: int, run_id: int, now: datetime) -> None:
-    """New accesses for an open alert: its rules and span widen, its score never falls, triage stays."""
+def _extend(alert: Alert, draft: AlertDraft, held: set[str], added: int, run_id: int, now: datetime) -> None:
+    """New accesses for an open alert: its rules and span widen, its score never falls, triage stays. The
+    explanation describes every access the alert holds: the draft's words replace it only when the draft saw
+    all of them (`held`, the alert's accesses before this run); a narrower run (the web's last 90 days) adds
+    its words after the alert's own, which stay."""
     rules = set(alert.rules.split(";")) | set(draft.rules)
     alert.rules = ";".join(rule for rule in alert_rules.ORDER if rule in rules)
     alert.score = max(alert.score, draft.score)
     alert.first_at, alert.last_at = min(alert.first_at, draft.first_at), max(alert.last_at, draft.last_at)
     alert.events += added
-    alert.explanation, alert.run_id, alert.updated_at = draft.explanation, run_id, now
+    if held <= {event.event_id for event in draft.events}:
+        alert.explanation = draft.explanation
+    elif draft.explanation not in alert.explanation:
+        alert.explanation = f"{alert.explanation} Then, in a later run: {draft.explanation}"
+    alert.run_id, alert.updated_at = run_id, now
 
 
 def _alert_event_row(alert_id: str, event: alert_rules.AlertEventDraft) -> dict[str, Any]:
