@@ -9,6 +9,8 @@ outside the database). A plain SHA-256 would not do: the ledger is exported, and
 (dates of birth, names, postcodes) are few enough to hash every candidate and look the digests up. Columns
 encrypted at rest (a member of staff's home location) get no digest at all, nor does any field when the
 session carries no installation settings (no secret key): the entry then says the values were not recorded.
+The other alterations that record values (agreements, a disclosure's completion, the learning register) use
+`keyed_changes` / `change_record` too: no alteration's `changes` holds a plain SHA-256 of a value.
 """
 
 from __future__ import annotations
@@ -107,23 +109,6 @@ def keyed_changes(
         for name, value in values.items()
         if getattr(row, name) != value
     }
-
-
-def changed_fields(row: Any, values: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """The fields of `values` that differ from `row`, as PLAIN SHA-256 of the old and new value.
-
-    Not for register records: a plain digest of a value from a small set (a postcode, a date of birth, a
-    name) is undone by hashing the candidates. The registers use `keyed_changes`. Still used by the
-    disclosure and learning alterations (docs/ledger.md, "Values in alteration entries")."""
-    return {
-        name: {"old_sha256": _sha256(getattr(row, name)), "new_sha256": _sha256(value)}
-        for name, value in values.items()
-        if getattr(row, name) != value
-    }
-
-
-def _sha256(value: Any) -> str:
-    return hashlib.sha256(str(value).encode()).hexdigest()
 
 
 def rows_by_key(session: Session, model: type[Base], key: str, wanted: Sequence[Any]) -> dict[Any, Any]:

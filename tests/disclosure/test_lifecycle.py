@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from custodes import registers
 from custodes.agreements import service as agreements
-from custodes.database import Database
+from custodes.database import SETTINGS_KEY, Database
 from custodes.disclosure import service as disclosure
 from custodes.disclosure.models import Disclosure
 from custodes.disclosure.schemas import CheckResult, RequestUnreadable, ReviewOutcome, Status
@@ -760,7 +762,10 @@ def _emergency_at_the_time() -> dict[str, object]:
     return {**request, "lawful_basis": None}
 
 
-def test_an_emergency_record_is_completed_after_release_then_authorised(world: Session) -> None:
+def test_an_emergency_record_is_completed_after_release_then_authorised(
+    world: Session, settings: Settings
+) -> None:
+    world.info[SETTINGS_KEY] = settings
     disclosure_id = _draft(world, _emergency_at_the_time())
     disclosure.release(world, disclosure_id, OFFICER)
     detail = disclosure.view(world, disclosure_id, OFFICER, "t")
@@ -788,9 +793,11 @@ def test_an_emergency_record_is_completed_after_release_then_authorised(world: S
     assert disclosure.view(world, disclosure_id, OFFICER, "t").authorised_by == "S1003"
     entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
     assert [sorted(e["changes"]) for e in entries] == [["lawful_basis"], ["items.0"]]  # type: ignore[call-overload]
+    key = registers.digest_key(settings)
     assert entries[0]["changes"] == {
-        "lawful_basis": {"old_sha256": _sha("None"), "new_sha256": _sha("DPA2018_Part3")}
+        "lawful_basis": _keyed(key, disclosure_id, "lawful_basis", None, "DPA2018_Part3")
     }
+    assert set(entries[1]["changes"]["items.0"]) == {"old_hmac", "new_hmac"}  # type: ignore[index]
     # The record it was checked against now carries it: a correction to that record reaches it.
     _, notices = disclosure.report_correction(
         world, DPU, description="wrong date", system="Athena", record_id="OCC-77"
@@ -848,7 +855,17 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def test_what_an_emergency_record_said_at_release_is_added_to_never_rewritten(world: Session) -> None:
+def _keyed(key: bytes, disclosure_id: int, field: str, old: object, new: object) -> dict[str, str]:
+    return {
+        "old_hmac": registers.value_digest(key, "disclosure", str(disclosure_id), field, old),
+        "new_hmac": registers.value_digest(key, "disclosure", str(disclosure_id), field, new),
+    }
+
+
+def test_what_an_emergency_record_said_at_release_is_added_to_never_rewritten(
+    world: Session, settings: Settings
+) -> None:
+    world.info[SETTINGS_KEY] = settings
     why = "Threat to life: he said he would go to her house."
     disclosure_id = _draft(world, _emergency_at_the_time())
     disclosure.release(world, disclosure_id, OFFICER)
@@ -875,18 +892,33 @@ def test_what_an_emergency_record_said_at_release_is_added_to_never_rewritten(wo
     completed = disclosure.view(world, disclosure_id, OFFICER, "t").request
     assert completed is not None and completed.lawful_basis == "DPA2018_Part3"
 
-    # Each alteration entry holds the old and new SHA-256 of each field it changed.
+    # Each alteration entry holds keyed digests of the old and new value of each field it changed (bound to
+    # this disclosure and field, keyed from the installation's secret key), never a plain SHA-256: a short
+    # rationale or a lawful basis (one of a handful) would be given back by hashing the candidates.
     entries = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
+    key = registers.digest_key(settings)
     assert [e["changes"] for e in entries] == [
-        {"rationale": {"old_sha256": _sha(why), "new_sha256": _sha(f"{why}\n\n{added}")}},
+        {"rationale": _keyed(key, disclosure_id, "rationale", why, f"{why}\n\n{added}")},
         {
-            "rationale": {
-                "old_sha256": _sha(f"{why}\n\n{added}"),
-                "new_sha256": _sha(f"{why}\n\n{added} At 14:06."),
-            }
+            "rationale": _keyed(
+                key, disclosure_id, "rationale", f"{why}\n\n{added}", f"{why}\n\n{added} At 14:06."
+            )
         },
-        {"lawful_basis": {"old_sha256": _sha("None"), "new_sha256": _sha("DPA2018_Part3")}},
+        {"lawful_basis": _keyed(key, disclosure_id, "lawful_basis", None, "DPA2018_Part3")},
     ]
+    recorded = json.dumps([e["changes"] for e in entries])
+    for value in (why, f"{why}\n\n{added}", "None", "DPA2018_Part3"):
+        assert _sha(value) not in recorded, value
+
+
+def test_without_a_secret_key_a_completion_names_the_fields_only(world: Session) -> None:
+    """A session without the installation's settings has no key: the changed fields are named, their values
+    are not digested at all."""
+    disclosure_id = _draft(world, _emergency_at_the_time())
+    disclosure.release(world, disclosure_id, OFFICER)
+    disclosure.complete_emergency(world, disclosure_id, {"lawful_basis": "DPA2018_Part3"}, OFFICER)
+    (entry,) = [e for e in _entries(world, disclosure_id) if e.get("action") == "emergency record completed"]
+    assert entry["changes"] == {"lawful_basis": {"values": "not recorded: no installation secret key"}}
 
 
 def test_a_lawful_basis_recorded_at_an_emergency_release_stays(world: Session) -> None:

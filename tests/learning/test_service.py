@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
 
+from custodes import registers
+from custodes.database import SETTINGS_KEY
 from custodes.disclosure.rules import FINDINGS
 from custodes.learning import service as learning
 from custodes.learning.controls import CONTROLS, FAMILIES
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
 from tests.learning.helpers import (
     ACTION,
     ACTOR,
@@ -105,7 +110,14 @@ def test_codes_are_read_leniently() -> None:
     )
 
 
-def test_update_records_changes_as_digests_and_names_control_links(db: Session) -> None:
+def _sha256(value: object) -> str:
+    return hashlib.sha256(str(value).encode()).hexdigest()
+
+
+def test_update_records_changes_as_keyed_digests_and_names_control_links(
+    db: Session, settings: Settings
+) -> None:
+    db.info[SETTINGS_KEY] = settings
     ids = make_learning(db)
     rid = int(ids["recommendation_id"])
     changed = {
@@ -121,7 +133,14 @@ def test_update_records_changes_as_digests_and_names_control_links(db: Session) 
     (entry,) = logged(db, object_type="learning_recommendation", op="alteration")
     assert entry.actor == "staff:D1" and entry.detail["status"] == "in_progress"
     assert set(entry.detail["changes"]) == {"status"}
-    assert set(entry.detail["changes"]["status"]) == {"old_sha256", "new_sha256"}
+    key, object_id = registers.digest_key(settings), str(rid)
+    assert entry.detail["changes"]["status"] == {
+        "old_hmac": registers.value_digest(key, "learning_recommendation", object_id, "status", "open"),
+        "new_hmac": registers.value_digest(
+            key, "learning_recommendation", object_id, "status", "in_progress"
+        ),
+    }
+    assert _sha256("in_progress") not in json.dumps(entry.content)  # never a plain digest to guess against
     assert entry.detail["controls"] == {
         "added": ["TRAINING_COMPLIANCE"],
         "removed": ["DISCLOSER_TRAINING_EXPIRED"],
@@ -155,6 +174,43 @@ def test_actions_complete_and_closing_needs_them_done(db: Session) -> None:
     with pytest.raises(learning.LearningError) as error:
         learning.add_action(db, rid, {**ACTION, "owner_staff_id": OTHER_OWNER}, ACTOR)
     assert problems(error) == {"recommendation": "it is done: reopen it to add actions"}
+
+
+def test_completing_an_action_records_keyed_digests_never_plain_sha256(
+    db: Session, settings: Settings
+) -> None:
+    """The evidence is free text that may name people, and a completion date is one of a few hundred: a
+    plain SHA-256 of either gives it back to whoever hashes the candidates; the ledger holds keyed digests."""
+    db.info[SETTINGS_KEY] = settings
+    ids = make_learning(db)
+    aid = int(ids["action_id"])
+    learning.complete_action(db, aid, {"completed_on": "2024-08-20", "evidence": "Email sent"}, ACTOR, on=DAY)
+    (entry,) = logged(db, object_type="learning_action", op="alteration")
+    key, object_id = registers.digest_key(settings), str(aid)
+
+    def keyed(field: str, old: object, new: object) -> dict[str, str]:
+        return {
+            "old_hmac": registers.value_digest(key, "learning_action", object_id, field, old),
+            "new_hmac": registers.value_digest(key, "learning_action", object_id, field, new),
+        }
+
+    assert entry.detail["changes"] == {
+        "status": keyed("status", "open", "done"),
+        "completed_on": keyed("completed_on", None, date(2024, 8, 20)),
+        "evidence": keyed("evidence", None, "Email sent"),
+    }
+    content = json.dumps(entry.content)
+    for value in ("Email sent", "2024-08-20", "done", None):
+        assert _sha256(value) not in content, value
+
+
+def test_without_a_secret_key_learning_alterations_name_the_fields_only(db: Session) -> None:
+    ids = make_learning(db)
+    aid = int(ids["action_id"])
+    learning.complete_action(db, aid, {"completed_on": "2024-08-20", "evidence": "Email sent"}, ACTOR, on=DAY)
+    (entry,) = logged(db, object_type="learning_action", op="alteration")
+    not_recorded = {"values": "not recorded: no installation secret key"}
+    assert entry.detail["changes"] == dict.fromkeys(("status", "completed_on", "evidence"), not_recorded)
 
 
 def test_an_action_needs_a_known_owner_and_a_due_date(db: Session) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from custodes import registers
 from custodes.agreements import service as agreements
 from custodes.disclosure import rules
 from custodes.disclosure.models import (
@@ -59,7 +60,6 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
-from custodes.registers import changed_fields
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -604,7 +604,7 @@ def complete_emergency(
             raise DisclosureError(f"Item {number + 1} was released sourced to {record}; that source stays.")
         changed_sources.append(number)
     completed = completed.model_copy(update={"items": items})
-    changes = _completion_changes(request, completed)
+    changes = _completion_changes(session, row.id, request, completed)
     _store_document(row, completed)
     for number in changed_sources:  # a correction to the record now checked against must reach it
         carried = session.get(DisclosedSource, (row.id, number))
@@ -628,16 +628,28 @@ def complete_emergency(
     return _evaluate_row(session, row, completed)
 
 
-def _completion_changes(before: DisclosureRequest, after: DisclosureRequest) -> dict[str, dict[str, str]]:
-    """Each changed field (`items.<n>` for an item) with the SHA-256 of its old and new values, as the
-    register imports record their alterations (an item's value is its JSON, keys sorted)."""
-    changes = changed_fields(before, {key: getattr(after, key) for key in COMPLETION_FIELDS})
+def _completion_changes(
+    session: Session, disclosure_id: int, before: DisclosureRequest, after: DisclosureRequest
+) -> dict[str, dict[str, str]]:
+    """Each changed field (`items.<n>` for an item) with the keyed digests of its old and new values, as the
+    register imports record their alterations (registers.keyed_changes: HMAC under a key derived from the
+    installation's secret key, bound to this disclosure and the field; an item's value is its JSON). A plain
+    SHA-256 would give a short rationale or a lawful basis back to whoever hashes the candidates."""
+    object_id = str(disclosure_id)
+    changes = registers.keyed_changes(
+        session,
+        before,
+        {key: getattr(after, key) for key in COMPLETION_FIELDS},
+        kind="disclosure",
+        object_id=object_id,
+    )
+    key = registers.session_digest_key(session)
     for number, (old, new) in enumerate(zip(before.items, after.items, strict=True)):
         if old != new:
-            changes[f"items.{number}"] = {
-                "old_sha256": _sha256(old.model_dump_json()),
-                "new_sha256": _sha256(new.model_dump_json()),
-            }
+            field = f"items.{number}"
+            changes[field] = registers.change_record(
+                key, "disclosure", object_id, field, old.model_dump_json(), new.model_dump_json()
+            )
     return changes
 
 

@@ -36,7 +36,7 @@ from custodes.learning.schemas import (
 )
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
-from custodes.registers import changed_fields
+from custodes.registers import keyed_changes
 from custodes.workforce import service as workforce
 
 MAX_TEXT = 20000
@@ -165,7 +165,9 @@ def update_recommendation(
     )
     assert open_actions is not None  # a count is always a number
     _check_closing(record["status"], open_actions)
-    changes: dict[str, Any] = changed_fields(row, record)
+    changes: dict[str, Any] = keyed_changes(
+        session, row, record, kind=RECOMMENDATION_TYPE, object_id=str(recommendation_id)
+    )
     links = {
         link.control_code: link
         for link in session.scalars(
@@ -297,7 +299,13 @@ def complete_action(
     if row.status != "open":
         extra.append(("action", "is already done"))
     _refuse_if(cells, extra)
-    changes = changed_fields(row, {"status": "done", "completed_on": completed_on, "evidence": evidence})
+    changes = keyed_changes(
+        session,
+        row,
+        {"status": "done", "completed_on": completed_on, "evidence": evidence},
+        kind=ACTION_TYPE,
+        object_id=str(action_id),
+    )
     row.status, row.completed_on, row.evidence = "done", completed_on, evidence
     row.updated_at = utcnow()
     ledger.record(
