@@ -179,9 +179,10 @@ def _ledgered_notes(contents: list[dict[str, Any]], reference: str) -> dict[Any,
     notes = {}
     for content in contents:
         detail = content.get("detail")
-        if _entry_object(content) == ("investigation", reference) and isinstance(detail, dict):
-            if detail.get("action") == "note added":
-                notes[detail.get("note")] = detail.get("sha256")
+        if not isinstance(detail, dict) or detail.get("action") != "note added":
+            continue
+        if _entry_object(content) == ("investigation", reference):
+            notes[detail.get("note")] = detail.get("sha256")
     return notes
 
 
