@@ -99,6 +99,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
     with zipfile.ZipFile(saved) as pack:
         assert set(pack.namelist()) == {
             "report.pdf",
+            "investigation.json",
             "entries.jsonl",
             "proofs.json",
             "checkpoint.txt",
