@@ -467,6 +467,64 @@ def recipient_choices(session: Session, scheme_id: str, disclosure_id: int, acto
     return register.get(scheme_id, [])
 
 
+SUBJECT_SEARCH_LIMIT = monitoring.NOMINAL_SEARCH_LIMIT  # people one search for a subject shows
+
+
+class SubjectSearchRefused(DisclosureError):
+    """A search for a subject that is not run; `problems` gives each field's message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+def find_subject(
+    session: Session,
+    actor: Principal,
+    *,
+    surname: str,
+    forenames: str = "",
+    date_of_birth: date | None = None,
+    reason: str,
+    disclosure_id: int | None = None,
+) -> monitoring.NominalCandidates:
+    """People the officer may choose as a request's subject, found by name (and date of birth) in the
+    nominal register. A person search like any other: a reason is required and the people shown are a
+    consultation (`monitoring.search_nominals`; DisclosureError naming the field if refused)."""
+    if disclosure_id is not None:
+        row = _load(session, disclosure_id)
+        _must_be_requester(row, actor)
+        if row.status != Status.DRAFT:
+            raise DisclosureError("Only a draft's subject can be chosen. This request has been submitted.")
+    purpose = (
+        f"choosing the subject of disclosure request {disclosure_id}"
+        if disclosure_id is not None
+        else "choosing the subject of a new disclosure request"
+    )
+    try:
+        return monitoring.search_nominals(
+            session,
+            surname,
+            forenames,
+            date_of_birth,
+            actor=actor.actor,
+            reason=reason,
+            purpose=purpose,
+        )
+    except monitoring.NominalSearchRefused as error:
+        raise SubjectSearchRefused(error.problems) from None
+
+
+def choose_subject(session: Session, disclosure_id: int, subject: str, actor: Principal) -> CheckResult:
+    """Make `subject` (a nominal id, as chosen from `find_subject`'s results) the subject of one's own draft:
+    saved as the wizard saves it (an alteration entry if it changed). Returns the draft's findings."""
+    row = _load(session, disclosure_id)
+    _must_be_requester(row, actor)
+    if not subject.strip():
+        raise DisclosureError("Subject: choose a person from the search results.")
+    return update_draft(session, disclosure_id, {**_request_of(row).as_document(), "subject": subject}, actor)
+
+
 def _must_be_requester(row: Disclosure, actor: Principal) -> None:
     if row.requested_by != actor.staff_id:
         raise DisclosureError("Only the officer who drafted this request can change or submit it.")
