@@ -642,6 +642,7 @@ def _case_page(
         route_titles=ROUTE_TITLES,
         may_complete=disclosure.may_complete(detail, principal),
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
+        may_return=disclosure.may_return_to_draft(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -729,6 +730,29 @@ def release(request: Request, db: Db, principal: Requester, disclosure_id: int, 
     except disclosure.DisclosureError as error:
         return _case_page(request, db, principal, disclosure_id, {"": str(error)}, typed)
     return done_redirect(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
+
+
+@router.post("/disclosures/{disclosure_id}/return")
+def return_to_draft(
+    request: Request,
+    db: Db,
+    principal: Requester,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """The requesting officer takes a submitted or authorised request back as a draft, to put it right."""
+    try:
+        disclosure.return_to_draft(db, disclosure_id, principal, reason)
+    except disclosure.DisclosureError as error:
+        field = "" if reason.strip() else "return_reason"
+        try:
+            typed = {"return_reason": reason}
+            return _case_page(request, db, principal, disclosure_id, {field: str(error)}, typed)
+        except HTTPException:  # not theirs to see: the reason alone, on the error page
+            raise HTTPException(400, str(error)) from None
+    return done_redirect(
+        f"/disclosures/{disclosure_id}/edit", "Returned to draft. Put it right, then submit it again."
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/receipt")
