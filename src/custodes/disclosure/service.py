@@ -32,6 +32,7 @@ from custodes.disclosure.models import (
     RetentionRule,
 )
 from custodes.disclosure.schemas import (
+    STATUS_TITLES,
     Authorisation,
     CheckResult,
     DisclosureDetail,
@@ -467,6 +468,64 @@ def recipient_choices(session: Session, scheme_id: str, disclosure_id: int, acto
     return register.get(scheme_id, [])
 
 
+SUBJECT_SEARCH_LIMIT = monitoring.NOMINAL_SEARCH_LIMIT  # people one search for a subject shows
+
+
+class SubjectSearchRefused(DisclosureError):
+    """A search for a subject that is not run; `problems` gives each field's message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+def find_subject(
+    session: Session,
+    actor: Principal,
+    *,
+    surname: str,
+    forenames: str = "",
+    date_of_birth: date | None = None,
+    reason: str,
+    disclosure_id: int | None = None,
+) -> monitoring.NominalCandidates:
+    """People the officer may choose as a request's subject, found by name (and date of birth) in the
+    nominal register. A person search like any other: a reason is required and the people shown are a
+    consultation (`monitoring.search_nominals`; DisclosureError naming the field if refused)."""
+    if disclosure_id is not None:
+        row = _load(session, disclosure_id)
+        _must_be_requester(row, actor)
+        if row.status != Status.DRAFT:
+            raise DisclosureError("Only a draft's subject can be chosen. This request has been submitted.")
+    purpose = (
+        f"choosing the subject of disclosure request {disclosure_id}"
+        if disclosure_id is not None
+        else "choosing the subject of a new disclosure request"
+    )
+    try:
+        return monitoring.search_nominals(
+            session,
+            surname,
+            forenames,
+            date_of_birth,
+            actor=actor.actor,
+            reason=reason,
+            purpose=purpose,
+        )
+    except monitoring.NominalSearchRefused as error:
+        raise SubjectSearchRefused(error.problems) from None
+
+
+def choose_subject(session: Session, disclosure_id: int, subject: str, actor: Principal) -> CheckResult:
+    """Make `subject` (a nominal id, as chosen from `find_subject`'s results) the subject of one's own draft:
+    saved as the wizard saves it (an alteration entry if it changed). Returns the draft's findings."""
+    row = _load(session, disclosure_id)
+    _must_be_requester(row, actor)
+    if not subject.strip():
+        raise DisclosureError("Subject: choose a person from the search results.")
+    return update_draft(session, disclosure_id, {**_request_of(row).as_document(), "subject": subject}, actor)
+
+
 def _must_be_requester(row: Disclosure, actor: Principal) -> None:
     if row.requested_by != actor.staff_id:
         raise DisclosureError("Only the officer who drafted this request can change or submit it.")
@@ -493,6 +552,52 @@ def submit(session: Session, disclosure_id: int, actor: Principal) -> CheckResul
     _event(session, row, actor, "submitted")
     _entry(session, row, actor.actor, Op.ALTERATION, "submitted", justification=request.rationale)
     return result
+
+
+# A request waiting for a decision, or authorised and not yet released, goes back to its officer as a draft:
+# a rule now blocking it (a correction, training or vetting lapsed, a member or agreement no longer current),
+# or a mistake seen after submitting, is put right in the wizard and the request submitted again.
+RETURNABLE_STATUSES = (Status.SUBMITTED, Status.AUTHORISED)
+
+
+def may_return_to_draft(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may return the case as `view` showed it to draft (what `return_to_draft` enforces)."""
+    summary = detail.summary
+    return summary.status in RETURNABLE_STATUSES and summary.requested_by == actor.staff_id
+
+
+def return_to_draft(session: Session, disclosure_id: int, actor: Principal, reason: str) -> None:
+    """The requesting officer takes back a submitted or authorised (not released) request to change it.
+
+    Any authorisation is withdrawn with it: what is changed must be authorised again after it is submitted
+    again. A case event and an `alteration` ledger entry (action `returned to draft`, the reason as
+    justification, naming who had authorised it, if anyone)."""
+    row = _load(session, disclosure_id, lock=True)
+    _must_be_requester(row, actor)
+    if row.status not in RETURNABLE_STATUSES:
+        raise DisclosureError(
+            "Only a request submitted or authorised, and not yet released, can be returned to draft; "
+            f"this one is {STATUS_TITLES[Status(row.status)].lower()}."
+        )
+    if not reason.strip():
+        raise DisclosureError("Reason for returning it to draft: say what needs changing.")
+    was, authorised_by = row.status, row.authorised_by
+    request = _request_of(row).model_copy(update={"authorisation": None})
+    _store_document(row, request)
+    row.status, row.submitted_at = Status.DRAFT.value, None
+    row.authorised_by, row.authorised_at = None, None
+    row.updated_at = utcnow()
+    _event(session, row, actor, "returned to draft", reason.strip())
+    _entry(
+        session,
+        row,
+        actor.actor,
+        Op.ALTERATION,
+        "returned to draft",
+        justification=reason.strip(),
+        previous_status=was,
+        authorisation_withdrawn=authorised_by,
+    )
 
 
 def authorise(session: Session, disclosure_id: int, actor: Principal, note: str = "") -> CheckResult:

@@ -286,10 +286,112 @@ def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
     )
 
 
+# What the first page's fields are called in a query string: the subject search sends them back with the
+# person chosen, so what the officer had answered is kept.
+START_FIELDS = ("route", "subject", "purpose", "scheme", "agreement")
+
+
 @router.get("/disclosures/new")
 def new_request(request: Request, db: Db, principal: Requester) -> Any:
-    document = {"route": request.query_params.get("route", Route.PARTNERSHIP_SCHEME.value), "recipients": []}
+    given = {key: (request.query_params.get(key) or "").strip() for key in START_FIELDS}
+    document: dict[str, Any] = {key: value for key, value in given.items() if value}
+    document = {"route": Route.PARTNERSHIP_SCHEME.value, **document, "recipients": []}
     return _start_page(request, db, document, [])
+
+
+# --------------------------------------------------------------------------- finding the subject by name
+
+
+def _subject_page(
+    request: Request,
+    values: dict[str, str],
+    found: Any = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    draft = values.get("draft", "")
+    return render(
+        request,
+        "disclosure/subject_search.html",
+        status_code=status,
+        title="Find the subject",
+        values=values,
+        found=found,
+        errors=errors or {},
+        draft=draft,
+        carried={key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)},
+        limit=disclosure.SUBJECT_SEARCH_LIMIT,
+        home_town=home_town,
+    )
+
+
+def home_town(address: str | None, postcode: str | None) -> str:
+    """Where someone lives, to tell people apart and no closer: the town (the address's last part) and the
+    postcode district ("Maidstone (ME14)"); "" if neither is held."""
+    town = (address or "").rsplit(",", 1)[-1].strip() if address and "," in address else ""
+    district = (postcode or "").split()[0] if (postcode or "").strip() else ""
+    if town and district:
+        return f"{town} ({district})"
+    return town or district
+
+
+@router.get("/disclosures/subjects")
+def find_subject(request: Request, db: Db, principal: Requester) -> Any:
+    """Search the nominal register by name (and date of birth) for a request's subject. Without JavaScript:
+    a GET form, results with a "Choose" button each. Every person shown is a logged consultation."""
+    keys = ("surname", "forenames", "date_of_birth", "reason", "draft", *START_FIELDS)
+    values = {key: (request.query_params.get(key) or "").strip()[:200] for key in keys}
+    if not values["draft"].isdigit():
+        values["draft"] = ""
+    if not any(values[key] for key in ("surname", "forenames", "date_of_birth", "reason")):
+        return _subject_page(request, values)  # the empty form: nothing searched, nothing shown
+    errors: dict[str, str] = {}
+    born = None
+    if values["date_of_birth"]:
+        try:
+            born = date.fromisoformat(values["date_of_birth"])
+        except ValueError:
+            errors["date_of_birth"] = (
+                f"Date of birth: {values['date_of_birth']!r} is not a date. Give it as YYYY-MM-DD, or "
+                "leave it empty."
+            )
+    if not errors:
+        try:
+            found = disclosure.find_subject(
+                db,
+                principal,
+                surname=values["surname"],
+                forenames=values["forenames"],
+                date_of_birth=born,
+                reason=values["reason"],
+                disclosure_id=int(values["draft"]) if values["draft"] else None,
+            )
+        except disclosure.SubjectSearchRefused as error:
+            errors = dict(error.problems)
+        except disclosure.DisclosureError as error:  # not their draft, or no longer a draft
+            errors[""] = str(error)
+        else:
+            return _subject_page(request, values, found)
+    return _subject_page(request, values, errors=errors, status=400)
+
+
+@router.post("/disclosures/{disclosure_id}/subject")
+def choose_subject(
+    db: Db,
+    principal: Requester,
+    disclosure_id: int,
+    subject: Annotated[str, Form(max_length=64)] = "",
+) -> Any:
+    try:
+        disclosure.choose_subject(db, disclosure_id, subject, principal)
+    except RequestUnreadable as error:
+        return done_redirect(f"/disclosures/{disclosure_id}/edit", " ".join(_plain(error.problems)))
+    except disclosure.DisclosureError as error:
+        return done_redirect(f"/disclosures/{disclosure_id}", str(error))
+    return done_redirect(
+        f"/disclosures/{disclosure_id}/edit",
+        f"Subject set to {subject.strip()}. The checks have been run again.",
+    )
 
 
 def _start_page(
@@ -412,6 +514,8 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
         return submit_request(request, db, principal, disclosure_id)
+    if form.get("then") == "find_subject":
+        return RedirectResponse(f"/disclosures/subjects?draft={disclosure_id}", status_code=303)
     if isinstance(adding, str) and adding in GROUPS:
         if added:
             return RedirectResponse(f"/disclosures/{disclosure_id}/edit#{adding}-end", status_code=303)
@@ -538,6 +642,7 @@ def _case_page(
         route_titles=ROUTE_TITLES,
         may_complete=disclosure.may_complete(detail, principal),
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
+        may_return=disclosure.may_return_to_draft(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -625,6 +730,29 @@ def release(request: Request, db: Db, principal: Requester, disclosure_id: int, 
     except disclosure.DisclosureError as error:
         return _case_page(request, db, principal, disclosure_id, {"": str(error)}, typed)
     return done_redirect(f"/disclosures/{disclosure_id}", f"Released. Reference {reference}.")
+
+
+@router.post("/disclosures/{disclosure_id}/return")
+def return_to_draft(
+    request: Request,
+    db: Db,
+    principal: Requester,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """The requesting officer takes a submitted or authorised request back as a draft, to put it right."""
+    try:
+        disclosure.return_to_draft(db, disclosure_id, principal, reason)
+    except disclosure.DisclosureError as error:
+        field = "" if reason.strip() else "return_reason"
+        try:
+            typed = {"return_reason": reason}
+            return _case_page(request, db, principal, disclosure_id, {field: str(error)}, typed)
+        except HTTPException:  # not theirs to see: the reason alone, on the error page
+            raise HTTPException(400, str(error)) from None
+    return done_redirect(
+        f"/disclosures/{disclosure_id}/edit", "Returned to draft. Put it right, then submit it again."
+    )
 
 
 @router.post("/disclosures/{disclosure_id}/receipt")

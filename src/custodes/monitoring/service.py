@@ -60,7 +60,7 @@ from custodes.monitoring.schemas import (
     NominalView,
     Rule,
 )
-from custodes.registers import ImportSummary, store_register
+from custodes.registers import ImportSummary, session_digest_key, store_register, value_digest
 from custodes.settings import Settings
 from custodes.workforce import service as workforce
 
@@ -384,6 +384,90 @@ def find_nominals(
     if postcode:
         query = query.where(Nominal.postcode == (normalise_postcode(postcode) or postcode.strip().upper()))
     return [_view(nominal) for nominal in session.scalars(query.order_by(Nominal.subject_id))]
+
+
+NOMINAL_SEARCH_LIMIT = 20  # people shown by one search for a person by name
+
+
+class NominalSearchRefused(ValueError):
+    """A search for a person by name that is not run: `problems` gives each field's message (naming the
+    field and the rule)."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class NominalCandidates:
+    """People a search by name found: at most `limit` of them, by name; `more` if others match too."""
+
+    people: tuple[NominalView, ...]
+    more: bool
+
+
+def search_nominals(
+    session: Session,
+    surname: str,
+    forenames: str = "",
+    date_of_birth: date | None = None,
+    *,
+    actor: str,
+    reason: str,
+    purpose: str,
+    limit: int = NOMINAL_SEARCH_LIMIT,
+) -> NominalCandidates:
+    """People in the nominal register whose surname begins with `surname` and, where given, whose forenames
+    begin with `forenames` and who were born on `date_of_birth` (names trimmed, spaces collapsed, any case),
+    by surname, forenames and date of birth; at most `limit`, and whether more match.
+
+    A search for a person is a consultation, as a ledger search by person is: it needs a reason
+    (NominalSearchRefused otherwise) and records a `consultation` (object `nominal_search`) naming every
+    person shown, with the reason as justification and `purpose` (what the search is for) in the detail.
+    What was typed is personal data, so the entry holds keyed digests of it (registers.value_digest), not
+    the words: whoever holds the installation's key and a name can confirm it was the one searched for.
+    """
+    surname_key, forenames_key = workforce.normalise_name(surname), workforce.normalise_name(forenames)
+    problems = {}
+    if len(surname_key) < 2:
+        problems["surname"] = "Surname: give at least the first two letters of the person's surname."
+    if not (reason or "").strip():
+        problems["reason"] = (
+            "Reason for this search: give the reason (a case reference or the request you are answering)."
+        )
+    if problems:
+        raise NominalSearchRefused(problems)
+    query = select(Nominal).where(Nominal.surname_key.startswith(surname_key, autoescape=True))
+    if forenames_key:
+        query = query.where(Nominal.forenames_key.startswith(forenames_key, autoescape=True))
+    if date_of_birth is not None:
+        query = query.where(Nominal.date_of_birth == date_of_birth)
+    query = query.order_by(
+        Nominal.surname_key, Nominal.forenames_key, Nominal.date_of_birth, Nominal.subject_id
+    ).limit(limit + 1)
+    found = [_view(nominal) for nominal in session.scalars(query)]
+    people = tuple(found[:limit])
+    key = session_digest_key(session)
+    typed = {"surname": surname_key, "forenames": forenames_key, "date_of_birth": date_of_birth}
+    criteria = {
+        name: (value_digest(key, "nominal_search", actor, name, value) if key else "not recorded: no key")
+        for name, value in typed.items()
+        if value
+    }
+    ledger.record_consultation(
+        session,
+        actor=actor,
+        object_type="nominal_search",
+        subjects=tuple(person.subject_id for person in people),
+        justification=reason.strip(),
+        detail={
+            "purpose": purpose,
+            "criteria_hmac": criteria,
+            "shown": len(people),
+            "more": len(found) > limit,
+        },
+    )
+    return NominalCandidates(people, more=len(found) > limit)
 
 
 # --------------------------------------------------------------------------- access logs: ingest

@@ -1,0 +1,115 @@
+"""A submitted or authorised request taken back as a draft by its officer, to put right what stops it (a
+correction, a lapsed check, a mistake) and submit it again for a fresh authorisation."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from custodes.disclosure import service as disclosure
+from custodes.identity import service as identity
+from custodes.kit.db import utcnow
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from tests.conftest import PASSWORD, log_in, post_form
+from tests.disclosure.world import make_world, principal, scheme_request
+
+OFFICER, AIC, DPU = (principal(s) for s in ("S1001", "S1002", "S1004"))
+
+
+@pytest.fixture
+def world(db: Session) -> Session:
+    make_world(db)
+    for staff_id in ("S1001", "S1002", "S1004"):
+        identity.set_password(db, staff_id, PASSWORD, "system:test")
+    db.commit()
+    return db
+
+
+# --------------------------------------------------------------------------- returning to draft
+
+
+def _authorised(db: Session) -> int:
+    disclosure_id = disclosure.create_draft(db, scheme_request(), OFFICER)
+    disclosure.submit(db, disclosure_id, OFFICER)
+    disclosure.authorise(db, disclosure_id, AIC, "grounds current")
+    return disclosure_id
+
+
+def _returns(db: Session, disclosure_id: int) -> list[object]:
+    ledger.flush_pending(db)
+    entries = ledger.search(db, EntryFilter(object_type="disclosure", object_id=str(disclosure_id)))
+    return [e for e in entries if (e.detail or {}).get("action") == "returned to draft"]
+
+
+def test_an_authorised_request_held_by_a_correction_goes_back_to_draft_and_is_released_after(
+    world: Session,
+) -> None:
+    disclosure_id = _authorised(world)
+    disclosure.report_correction(
+        world, DPU, description="INT-5 was about someone else", system="Genesis", record_id="INT-5"
+    )
+    with pytest.raises(disclosure.DisclosureError, match="Cannot release"):
+        disclosure.release(world, disclosure_id, AIC)
+
+    disclosure.return_to_draft(world, disclosure_id, OFFICER, "INT-5 corrected: verify again")
+    case = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert case.summary.status == "draft" and case.authorised_by is None
+    assert case.request is not None and case.request.authorisation is None  # to be authorised again
+    assert case.history[-1].action == "returned to draft"
+    (entry,) = _returns(world, disclosure_id)
+    assert entry.op == "alteration" and entry.justification == "INT-5 corrected: verify again"
+    assert entry.subjects == ["N2001"] and entry.detail["previous_status"] == "authorised"
+    assert entry.detail["authorisation_withdrawn"] == "S1002" and entry.detail["status"] == "draft"
+
+    request = scheme_request()
+    request["items"][1]["verified"] = {"by": "S1001", "at": utcnow().isoformat(), "method": "checked again"}
+    assert "FACT_CORRECTED" not in disclosure.update_draft(world, disclosure_id, request, OFFICER).codes()
+    disclosure.submit(world, disclosure_id, OFFICER)
+    with pytest.raises(disclosure.DisclosureError, match="Only an authorised request"):
+        disclosure.release(world, disclosure_id, AIC)  # the old authorisation does not carry over
+    disclosure.authorise(world, disclosure_id, AIC, "re-verified")
+    assert disclosure.release(world, disclosure_id, AIC).startswith("CZ/")
+
+
+def test_a_submitted_request_goes_back_to_draft(world: Session) -> None:
+    disclosure_id = disclosure.create_draft(world, scheme_request(), OFFICER)
+    disclosure.submit(world, disclosure_id, OFFICER)
+    disclosure.return_to_draft(world, disclosure_id, OFFICER, "wrong purpose")
+    assert disclosure.view(world, disclosure_id, OFFICER, "t").summary.status == "draft"
+    assert [e.detail["previous_status"] for e in _returns(world, disclosure_id)] == ["submitted"]
+    with pytest.raises(disclosure.DisclosureError, match="Only a request submitted or authorised"):
+        disclosure.return_to_draft(world, disclosure_id, OFFICER, "again")  # a draft already
+
+
+def test_only_the_requester_returns_it_with_a_reason_and_never_once_released(world: Session) -> None:
+    disclosure_id = _authorised(world)
+    with pytest.raises(disclosure.DisclosureError, match="Only the officer who drafted"):
+        disclosure.return_to_draft(world, disclosure_id, AIC, "mine now")
+    with pytest.raises(disclosure.DisclosureError, match="Reason for returning it to draft"):
+        disclosure.return_to_draft(world, disclosure_id, OFFICER, "  ")
+    disclosure.release(world, disclosure_id, AIC)
+    with pytest.raises(disclosure.DisclosureError, match="this one is released"):
+        disclosure.return_to_draft(world, disclosure_id, OFFICER, "too late")
+    assert _returns(world, disclosure_id) == []
+
+
+def test_the_case_page_offers_the_return_to_the_requester_only(client: TestClient, world: Session) -> None:
+    disclosure_id = _authorised(world)
+    world.commit()
+    log_in(client, "S1002")
+    assert "Return to draft" not in client.get(f"/disclosures/{disclosure_id}").text
+    refused = post_form(client, f"/disclosures/{disclosure_id}/return", {"reason": "x"})
+    assert refused.status_code == 400 and "Only the officer who drafted" in refused.text  # type: ignore[attr-defined]
+
+    client.cookies.clear()
+    log_in(client, "S1001")
+    case = client.get(f"/disclosures/{disclosure_id}").text
+    assert f'action="/disclosures/{disclosure_id}/return"' in case and "Return to draft" in case
+    blank = post_form(client, f"/disclosures/{disclosure_id}/return", {"reason": ""})
+    assert blank.status_code == 400  # type: ignore[attr-defined]
+    assert 'aria-describedby="return_reason-error"' in blank.text  # type: ignore[attr-defined]
+    done = post_form(client, f"/disclosures/{disclosure_id}/return", {"reason": "add the danger warning"})
+    assert done.headers["location"].startswith(f"/disclosures/{disclosure_id}/edit?done=")  # type: ignore[attr-defined]
+    assert client.get(f"/disclosures/{disclosure_id}/edit").status_code == 200
