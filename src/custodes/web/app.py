@@ -98,6 +98,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
+    app.state.unknown_login_limit = RateLimit(settings.login_unknown_ledger_rate_limit, "login-unknown")
     app.state.refusal_limit = refusal_limit(settings)
     # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
     for screens in (pages, identity_web, ledger_web, workforce_web):
