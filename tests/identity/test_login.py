@@ -173,6 +173,26 @@ def test_failures_for_unknown_staff_numbers_are_ledgered_only_up_to_a_limit_per_
     assert {e["client"] for e in not_ledgered} == {"testclient"}
 
 
+def test_lock_out_is_shared_by_every_server_process(settings: Settings, db: Session, engine: Engine) -> None:
+    """The lock-out is kept in the account's row, not in a process's memory: failures spread over several
+    workers (two applications here) lock the account after `login_lockout_failures` in all, not per worker."""
+    factory = sessionmaker(
+        bind=db.info["test_connection"], join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    make_account(db, "L15", {Role.OFFICER})
+    workers = [create_app(settings, Database(engine, factory), checkpointer=False) for _ in range(2)]
+    with (
+        TestClient(workers[0], base_url="https://testserver", follow_redirects=False) as first,
+        TestClient(workers[1], base_url="https://testserver", follow_redirects=False) as second,
+    ):
+        for attempt in range(settings.login_lockout_failures):
+            assert log_in((first, second)[attempt % 2], "L15", "wrong password 4").status_code == 401
+        assert log_in(first, "L15").status_code == 401
+        assert log_in(second, "L15").status_code == 401
+    db.expire_all()
+    assert db.get(Account, "L15").locked_until is not None  # type: ignore[union-attr]
+
+
 # --------------------------------------------------------------------------- the session
 
 
