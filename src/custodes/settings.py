@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         default="20/minute", description="Log-in attempts allowed per client address (limits notation)."
     )
+    login_unknown_ledger_rate_limit: str = Field(
+        default="10/hour",
+        description="Failed log-ins for staff numbers with no account ledgered per client address; "
+        "the rest go to the application log.",
+    )
     api_refusal_rate_limit: str = Field(
         default="30/minute",
         description="API requests without a valid bearer token allowed per client address before 429.",

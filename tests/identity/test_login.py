@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from custodes.database import Database
 from custodes.identity import service as identity
@@ -132,6 +134,63 @@ def test_rate_limit_answers_429(limited_client: TestClient, db: Session) -> None
     assert refused.status_code == 429
     assert "Too many" in refused.text
     assert SESSION_COOKIE not in limited_client.cookies
+
+
+def test_failures_for_unknown_staff_numbers_are_ledgered_only_up_to_a_limit_per_address(
+    settings: Settings, db: Session, engine: Engine
+) -> None:
+    """Every failed log-in for a staff number with no account was a ledger entry: anyone on the network could
+    grow the permanent ledger at will. Past `login_unknown_ledger_rate_limit` per address they go to the
+    application log instead; failures naming a real account are all ledgered, whatever the count."""
+    limited = settings.model_copy(update={"login_unknown_ledger_rate_limit": "2/hour"})
+    factory = sessionmaker(
+        bind=db.info["test_connection"], join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    make_account(db, "L13", {Role.OFFICER})
+    make_account(db, "L14", {Role.OFFICER})
+    db.get(Account, "L14").active = False  # type: ignore[union-attr]
+    db.commit()
+    before = len(_entries(db, "login_failed"))
+    app = create_app(limited, Database(engine, factory), checkpointer=False)
+    with (
+        TestClient(app, base_url="https://testserver", follow_redirects=False) as client,
+        capture_logs() as logged,
+    ):
+        answers = [
+            log_in(client, name, "guess guess guess") for name in ("NOBODY1", "", "NOBODY2", "NOBODY3")
+        ]
+        for _ in range(2):
+            answers += [log_in(client, "L13", "wrong password"), log_in(client, "L14")]
+    assert {(a.status_code, REFUSED in a.text) for a in answers} == {(401, True)}  # type: ignore[attr-defined]
+    failures = _entries(db, "login_failed")[: len(_entries(db, "login_failed")) - before]
+    unknown = [f for f in failures if f.object_id is None]
+    assert len(unknown) == 2  # NOBODY1 and the empty staff number; NOBODY2 and NOBODY3 only logged
+    assert sorted(f.object_id or "" for f in failures if f.object_id) == ["L13", "L13", "L14", "L14"]
+    not_ledgered = [e for e in logged if e["event"] == "log-in failed for an unknown account"]
+    assert [e["attempted_name_sha256"] for e in not_ledgered] == [
+        hashlib.sha256(name.encode()).hexdigest() for name in ("NOBODY2", "NOBODY3")
+    ]
+    assert {e["client"] for e in not_ledgered} == {"testclient"}
+
+
+def test_lock_out_is_shared_by_every_server_process(settings: Settings, db: Session, engine: Engine) -> None:
+    """The lock-out is kept in the account's row, not in a process's memory: failures spread over several
+    workers (two applications here) lock the account after `login_lockout_failures` in all, not per worker."""
+    factory = sessionmaker(
+        bind=db.info["test_connection"], join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    make_account(db, "L15", {Role.OFFICER})
+    workers = [create_app(settings, Database(engine, factory), checkpointer=False) for _ in range(2)]
+    with (
+        TestClient(workers[0], base_url="https://testserver", follow_redirects=False) as first,
+        TestClient(workers[1], base_url="https://testserver", follow_redirects=False) as second,
+    ):
+        for attempt in range(settings.login_lockout_failures):
+            assert log_in((first, second)[attempt % 2], "L15", "wrong password 4").status_code == 401
+        assert log_in(first, "L15").status_code == 401
+        assert log_in(second, "L15").status_code == 401
+    db.expire_all()
+    assert db.get(Account, "L15").locked_until is not None  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- the session

@@ -512,3 +512,24 @@ def test_a_declared_subject_id_not_in_the_nominal_register_is_a_declared_conflic
     db.flush()
     alert = only(alerts_for(db, settings, world, event("e1", "N-GHOST"), event("e2", "N-OTHER")))
     assert (alert.subject_id, alert.rules) == ("N-GHOST", rules)
+
+
+def test_a_run_reports_each_phase_for_a_progress_bar(db: Session, settings: Settings, world: Path) -> None:
+    """`custodes monitor run` draws a bar from these steps (before: a spinner saying nothing of the phases):
+    one per detector query among them, counted from 0 to the total, which never changes."""
+    ingest(db, settings, world, [event("e1", "N-NB")])
+    steps: list[tuple[str, int, int]] = []
+    monitoring.run(db, settings, "system:test", progress=lambda *step: steps.append(step))
+    names = [name for name, _select in detectors.steps((0, 1), detectors.Thresholds())]
+    assert [what for what, _done, _total in steps] == [
+        "Waiting for any other run",
+        "Loading the reference data",
+        "Loading the accesses",
+        *(f"Detector: {name}" for name in names),
+        "Collecting the findings",
+        "Building the alerts",
+        "Storing the alerts",
+        "Recording the run",
+    ]
+    assert [done for _what, done, _total in steps] == list(range(monitoring.RUN_PHASES))
+    assert {total for _what, _done, total in steps} == {monitoring.RUN_PHASES}

@@ -54,6 +54,7 @@ def test_ingest_run_explain_prove_verify(cli: Callable[..., Result], tmp_path: P
     result = cli("monitor", "run", "--from", "2026-10-01", "--to", "2026-10-31", "--alerts-out", out)
     assert result.exit_code == 0, result.output
     assert "50.0% explained" in result.output
+    assert "Done" in result.output and "100%" in result.output  # the progress bar, on standard error
     (line,) = out.read_text().splitlines()
     alert = json.loads(line)
     assert list(alert) == ["alert_id", "staff_id", "subject_id", "rules", "score", "first_at", "last_at",

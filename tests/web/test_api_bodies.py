@@ -6,23 +6,30 @@ or 429, escaping the per-address refusal limit and its log. A file upload to a s
 session was spooled whole before the redirect to the log-in page."""
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from custodes.database import Database
 from custodes.identity import service as identity
-from custodes.identity.permissions import Scope
+from custodes.identity.models import LoginSession
+from custodes.identity.permissions import Role, Scope
+from custodes.kit.db import utcnow
 from custodes.kit.ratelimit import RateLimit
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
 from custodes.web.app import create_app
+from custodes.web.deps import SESSION_COOKIE, cookie_signer
+from tests.conftest import log_in, make_account
 
 PATHS = ("/api/v1/disclosures/check", "/api/v1/access-events")
 JSON = {"content-type": "application/json"}
@@ -86,6 +93,57 @@ def test_anonymous_upload_to_a_screen_goes_to_log_in_unread(counting: tuple[Test
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login?next=/agreements/A1/document"
     assert wrapper.read == 0
+
+
+@pytest.mark.parametrize("cookie", ["forged", "other secret", "unknown token", "expired", "idle", "ended"])
+def test_upload_with_a_dead_session_cookie_goes_to_log_in_unread(
+    cookie: str, counting: tuple[TestClient, Counting], db: Session, settings: Settings
+) -> None:
+    """A browser carrying a session cookie, but no live session, had its whole upload read (up to
+    max_request_mb) before the route found the session dead: the cookie's signature and the session are now
+    checked first."""
+    client, wrapper = counting
+    make_account(db, "UP1", {Role.OFFICER})
+    assert log_in(client, "UP1").status_code == 303  # type: ignore[attr-defined]
+    genuine = client.cookies[SESSION_COOKIE]
+    token = cookie_signer(settings).loads(genuine)
+    row = db.scalars(select(LoginSession).where(LoginSession.staff_id == "UP1")).one()
+    if cookie in {"expired", "idle", "ended"}:
+        row.expires_at = utcnow() - timedelta(seconds=1) if cookie == "expired" else row.expires_at
+        row.ended_at = utcnow() if cookie == "ended" else None
+        if cookie == "idle":
+            row.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes, seconds=1)
+        db.commit()
+    else:
+        client.cookies.set(
+            SESSION_COOKIE,
+            {
+                "forged": genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"),
+                "other secret": URLSafeSerializer("another secret", salt="custodes.session").dumps(token),
+                "unknown token": cookie_signer(settings).dumps("x" * 43),
+            }[cookie],
+        )
+    wrapper.read = 0
+    files = {"document": ("a.pdf", b"x" * 5_000_000, "application/pdf")}
+    answer = client.post("/agreements/A1/document", files=files)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/agreements/A1/document"
+    assert wrapper.read == 0
+    db.expire_all()
+    if cookie == "idle":  # the check writes nothing: the session is ended by the next route that meets it
+        assert db.get(LoginSession, row.token_hash).ended_at is None  # type: ignore[union-attr]
+
+
+def test_upload_with_a_live_session_is_read(counting: tuple[TestClient, Counting], db: Session) -> None:
+    client, wrapper = counting
+    make_account(db, "UP2", {Role.OFFICER})
+    assert log_in(client, "UP2").status_code == 303  # type: ignore[attr-defined]
+    wrapper.read = 0
+    files = {"document": ("a.pdf", b"x" * 100_000, "application/pdf")}
+    data = {"csrftoken": client.cookies["csrftoken"]}
+    answer = client.post("/agreements/A1/document", files=files, data=data)
+    assert answer.status_code == 403  # an officer may not: the route's own check, after the form is read
+    assert wrapper.read > 100_000
 
 
 def test_malformed_body_with_a_valid_token_names_the_body(client: TestClient, db: Session) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import structlog
 from pwdlib import PasswordHash
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,10 +34,13 @@ from custodes.identity.schemas import (
     TokenPrincipal,
 )
 from custodes.kit.db import locked_row, utcnow
+from custodes.kit.ratelimit import RateLimit
 from custodes.kit.timefmt import london, london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.settings import DEFAULT_API_TOKEN_DAYS, Settings
+
+log = structlog.get_logger(__name__)
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unknown names cost the same time
@@ -543,9 +547,20 @@ _REFUSED = (
 
 
 def authenticate(
-    session: Session, settings: Settings, staff_id: str, password: str, client: str
+    session: Session,
+    settings: Settings,
+    staff_id: str,
+    password: str,
+    client: str,
+    unknown_limit: RateLimit | None = None,
 ) -> LoginOutcome:
-    """Check a password, applying lock-out; on success open a session and return its token."""
+    """Check a password, applying lock-out; on success open a session and return its token.
+
+    Every failure naming an account (wrong password, locked, disabled, past its last day, no password) is a
+    `login_failed` entry. A failure naming no account at all (an unknown or empty staff number) is one only
+    while `unknown_limit` admits its client address (`login_unknown_ledger_rate_limit`): beyond it, it
+    goes to the application log (`log-in failed for an unknown account`), so that nobody can grow the
+    ledger at will with made-up staff numbers. The answer is the same either way."""
     now = utcnow()
     # The row is locked to the end of the transaction (PostgreSQL; SQLite's write lock does the same), so
     # simultaneous guesses at one account are counted one after another and the lock-out cannot be raced.
@@ -555,7 +570,15 @@ def authenticate(
     )
     if not usable or account is None or account.password_hash is None:
         _hasher.verify(password, _DUMMY_HASH)
-        _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
+        if account is None and unknown_limit is not None and not unknown_limit.hit(client):
+            log.info(
+                "log-in failed for an unknown account",
+                client=client[:100],
+                attempted_name_sha256=_sha256(staff_id),
+                ledgered=False,
+            )
+        else:
+            _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
         return LoginOutcome(False, _REFUSED)
     if account.locked_until is not None and account.locked_until > now:
         _hasher.verify(password, _DUMMY_HASH)  # answer as slowly, and in the same words, as any refusal

@@ -93,7 +93,9 @@ def login(
             error="Too many log-in attempts from this computer. Wait a minute and try again.",
         )
     settings = request.app.state.settings
-    outcome = identity.authenticate(db, settings, staff_id, password, client)
+    outcome = identity.authenticate(
+        db, settings, staff_id, password, client, request.app.state.unknown_login_limit
+    )
     if not outcome.ok or outcome.token is None:
         return render(
             request,

@@ -1,4 +1,8 @@
-"""Rate limits over the `limits` library (moving window, in process memory)."""
+"""Rate limits over the `limits` library (moving window, in process memory).
+
+Each server process counts on its own: N workers allow an address N times the rate, and a restart resets
+the counts (docs/security.md, known limits). Nothing that must hold across processes is kept here: the
+log-in lock-out is in the account's row (identity.service.authenticate)."""
 
 from __future__ import annotations
 

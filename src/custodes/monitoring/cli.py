@@ -84,11 +84,18 @@ def run(
     """Run every detector over the stored events in the window and write the alerts. They also appear on
     the counter-corruption screens (triage kept for alerts seen before)."""
     window = (_day(start, "--from"), _day(end, "--to", end=True))
-    try:
-        with console.status("Running the detectors…"), unit_of_work() as session:
-            summary = service.run(session, settings(), CLI_ACTOR, window)
-    except (service.CapacityError, service.DecidedMeanwhile) as error:
-        fail(str(error))
+    with progress_bar(transient=False) as bar:
+        task = bar.add_task("Running the detectors", total=service.RUN_PHASES)
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        try:
+            with unit_of_work() as session:
+                summary = service.run(session, settings(), CLI_ACTOR, window, progress=step)
+        except (service.CapacityError, service.DecidedMeanwhile) as error:
+            fail(str(error))
+        bar.update(task, description="Done", completed=service.RUN_PHASES)
     written = service.write_alerts(summary.alerts, alerts_out)
     console.print(
         f"{summary.events:,} accesses; {summary.about_people:,} about a person, "

@@ -28,7 +28,7 @@ stored first (lowest batch, then leaf), and every later step and count reads `ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -354,15 +354,32 @@ class Findings:
 
 
 def evaluate(engine: Engine, references: Mapping[str, pa.Table], events_dir: str | None,
-             window: tuple[int, int], limits: Thresholds) -> Findings:  # fmt: skip
-    """Run every detector over the events in the window [start, end) (microseconds since the epoch)."""
+             window: tuple[int, int], limits: Thresholds,
+             phase: Callable[[str], None] | None = None) -> Findings:  # fmt: skip
+    """Run every detector over the events in the window [start, end) (microseconds since the epoch).
+
+    `phase`, if given, is told each phase as it starts: `PHASES_AROUND_STEPS` of them plus one per detector
+    query (`steps`), for a progress bar."""
+    tell = phase or (lambda _what: None)
+    tell("Loading the reference data")
     for name, table in references.items():
         engine.load(name, table)
+    tell("Loading the accesses")
     engine.load_events(events_dir)
     for name, select in steps(window, limits):
+        tell(f"Detector: {name}")
         engine.keep(name, select)
+    tell("Collecting the findings")
     counts = {key: int(value or 0) for key, value in engine.rows(COUNTS)[0].items()}
     return Findings(engine.rows(FLAGGED), engine.rows(VOLUME_EVENTS), counts)
+
+
+PHASES_AROUND_STEPS = 3  # the phases `evaluate` reports besides one per detector query
+
+
+def phase_count() -> int:
+    """How many phases `evaluate` reports (the number of detector queries depends on no setting)."""
+    return len(steps((0, 0), Thresholds())) + PHASES_AROUND_STEPS
 
 
 class DuckEngine:

@@ -1169,8 +1169,10 @@ def find_alerts(
     settings: Settings,
     window: tuple[datetime | None, datetime | None] = (None, None),
     engine: detectors.Engine | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> tuple[list[AlertDraft], dict[str, int]]:
-    """Run every detector over the stored events in the window and build the alerts (nothing is stored)."""
+    """Run every detector over the stored events in the window and build the alerts (nothing is stored).
+    `phase` is told each of `FIND_PHASES` phases as it starts (for a progress bar)."""
     limits = thresholds(session)
     store = event_store(settings)
     recover(session, store)
@@ -1186,10 +1188,13 @@ def find_alerts(
             "Run the detectors over a shorter period (custodes monitor run --from DATE --to DATE), "
             "or allow more memory.",
         ):
-            found = detectors.evaluate(engine, reference_tables(session, limits), events_dir, span, limits)
+            references = reference_tables(session, limits)
+            found = detectors.evaluate(engine, references, events_dir, span, limits, phase)
     finally:
         if con is not None:
             con.close()
+    if phase:
+        phase("Building the alerts")
     return alert_rules.build(found.flagged, found.volume, limits, _settled(session)), found.counts
 
 
@@ -1212,14 +1217,21 @@ def run(
     actor: str,
     window: tuple[datetime | None, datetime | None] = (None, None),
     engine: detectors.Engine | None = None,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Evaluate the detectors and keep the alerts: new ones as `new`, known ones (same id) updated with their
     triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`.
 
     One run at a time: a second run (the web's button, `custodes monitor run`) waits for the first to commit
-    and then reads the alerts it stored, so it continues them rather than storing them again."""
+    and then reads the alerts it stored, so it continues them rather than storing them again.
+
+    `progress` (what, done, total) is told each phase as it starts: waiting for another run, each of
+    `find_alerts`' phases (one per detector query among them), storing the alerts and recording the run."""
+    step = _Steps(progress, RUN_PHASES)
+    step("Waiting for any other run")
     one_run_at_a_time(session)
-    alerts, counts = find_alerts(session, settings, window, engine)
+    alerts, counts = find_alerts(session, settings, window, engine, step)
+    step("Storing the alerts")
     explained_by = {key: counts[key] for key in ("cited_case", "assigned_case", "team_case", "referral")}
     record = MonitorRun(
         actor=actor,
@@ -1242,6 +1254,7 @@ def run(
             "Another detector run stored some of the same alerts at the same time, so this run's findings "
             "are out of date. Nothing was stored: run the detectors again."
         ) from error
+    step("Recording the run")
     ledger.record(
         session,
         EntryDraft(
@@ -1262,6 +1275,10 @@ def run(
     return RunSummary(
         record.id, counts["events"], counts["about_people"], counts["explained"], explained_by, alerts, new
     )
+
+
+FIND_PHASES = detectors.phase_count() + 1  # find_alerts: the detectors' phases, then building the alerts
+RUN_PHASES = 1 + FIND_PHASES + 2  # run: waiting for the lock, finding, storing, recording
 
 
 # PostgreSQL: detector runs take this transaction lock, so they store alerts one at a time (SQLite: every

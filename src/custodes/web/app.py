@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, StatementError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from custodes import __version__
@@ -44,6 +45,7 @@ from custodes.web.deps import (
     LoginRequired,
     Unauthorised,
     client_address,
+    live_session,
     problem_fields,
     record_access_denied,
     refusal_limit,
@@ -96,6 +98,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
+    app.state.unknown_login_limit = RateLimit(settings.login_unknown_ledger_rate_limit, "login-unknown")
     app.state.refusal_limit = refusal_limit(settings)
     # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
     for screens in (pages, identity_web, ledger_web, workforce_web):
@@ -274,8 +277,10 @@ class HtmlOnly:
     The screens never read an `Authorization` header, so it is removed before asgi-csrf sees it: asgi-csrf
     skips its check for any request carrying `Authorization: Bearer …`, which would let a cookie-
     authenticated form post through without its token. A file upload (multipart form) from a browser with
-    no session cookie is sent to the log-in page, as the route would send it, without its body being read:
-    FastAPI reads a form, files and all, before the route's permission check runs."""
+    no live session is sent to the log-in page, as the route would send it, without its body being read:
+    FastAPI reads a form, files and all, before the route's permission check runs. No live session means
+    no session cookie, or one that is forged (its signature is not ours), ended, expired or idled out, or
+    whose account can no longer log in (`deps.live_session`, the check the route itself makes)."""
 
     def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         self.app = app
@@ -290,28 +295,27 @@ class HtmlOnly:
             return
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
         scope = {**scope, "headers": headers}
-        if _anonymous_upload(scope, headers):
+        if _is_upload(scope, headers) and not await run_in_threadpool(
+            live_session, scope["app"], _cookie(headers, SESSION_COOKIE)
+        ):
             target = f"/login?next={quote(scope['path'], safe='/')}"
             await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
         await self.wrapped(scope, receive, send)
 
 
-def _anonymous_upload(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
-    """A multipart POST with no session cookie: no screen takes one from someone not logged in."""
+def _is_upload(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A multipart (file upload) form sent by an unsafe method: no screen takes one from anyone logged out."""
     if scope["method"] in {"GET", "HEAD", "OPTIONS", "TRACE"}:
         return False
-    content_type = b""
-    cookies = b""
-    for key, value in headers:
-        if key.lower() == b"content-type":
-            content_type = value
-        elif key.lower() == b"cookie":
-            cookies += value + b";"
-    if not content_type.lower().startswith(b"multipart/form-data"):
-        return False
-    names = {part.split(b"=", 1)[0].strip() for part in cookies.split(b";")}
-    return SESSION_COOKIE.encode() not in names
+    content_type = next((value for key, value in headers if key.lower() == b"content-type"), b"")
+    return content_type.lower().startswith(b"multipart/form-data")
+
+
+def _cookie(headers: list[tuple[bytes, bytes]], name: str) -> str | None:
+    """A cookie's value, read as a route reads it (Starlette: the first Cookie header, `cookie_parser`)."""
+    header = next((value for key, value in headers if key.lower() == b"cookie"), None)
+    return cookie_parser(header.decode("latin-1")).get(name) if header else None
 
 
 class BodyTooLarge(StarletteHTTPException):

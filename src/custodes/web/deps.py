@@ -68,14 +68,33 @@ def cookie_signer(settings: Settings) -> URLSafeSerializer:
 
 
 def session_token(request: Request) -> str | None:
-    raw = request.cookies.get(SESSION_COOKIE)
+    return signed_session_token(request.app.state.settings, request.cookies.get(SESSION_COOKIE))
+
+
+def signed_session_token(settings: Settings, raw: str | None) -> str | None:
+    """The session token a cookie's value carries, or None if it is missing or its signature is not ours."""
     if not raw:
         return None
     try:
-        token = cookie_signer(request.app.state.settings).loads(raw)
+        token = cookie_signer(settings).loads(raw)
     except BadSignature:
         return None
     return token if isinstance(token, str) else None
+
+
+def live_session(app: Any, raw: str | None) -> bool:
+    """Whether a session cookie's value opens a session now (signed by us, not ended, expired or idled out,
+    its account usable): what `optional_principal` finds, checked without a request (web.app.HtmlOnly).
+    Nothing is written: the idle session a route would mark ended is left for the route to end."""
+    token = signed_session_token(app.state.settings, raw)
+    if token is None:
+        return False
+    session: Session = app.state.database.factory()
+    try:
+        return identity.resolve_session(session, app.state.settings, token) is not None
+    finally:
+        session.rollback()
+        session.close()
 
 
 def optional_principal(request: Request, db: Db) -> Principal | None:
