@@ -110,6 +110,7 @@ def test_reveal_and_dismiss_need_reasons(
         and "Press office tasking, Op Glass" in words
         and "Dismiss the alert" not in words
     )
+    assert f"by Carol Black ({UNIT}): Press office tasking" in words  # who dismissed it, with the number
 
 
 def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
@@ -158,6 +159,7 @@ def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
     assert closed.status_code == 303  # type: ignore[attr-defined]
     words = text_of(client.get(f"/investigations/{investigation_id}").text)
     assert "Closed: Misconduct" in words and "Interviewed: admits it." in words
+    assert f"by Carol Black ({UNIT}) Outcome" in words and f"by Carol Black ({UNIT}) Evidence pack" in words
     assert "Close the investigation" not in words
 
     pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
