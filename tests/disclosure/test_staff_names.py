@@ -50,6 +50,14 @@ def test_the_case_page_names_who_requested_authorised_released_and_reviewed(
     assert f"<dt>Released</dt><dd>{ALAN} on" in page
     assert f"<td>{DEE}</td>" in page  # the review, and the history
     assert "area Central Zone (CZ)" in page
+    assert f"<td>{OLIVE}, " in page  # who checked each item against its source
+
+
+def test_the_request_form_names_who_verified_an_item(client: TestClient, world: Session) -> None:
+    disclosure_id = disclosure.create_draft(world, scheme_request(), principal("S1001"))
+    world.commit()
+    log_in(client, "S1001")
+    assert f"Verified by {OLIVE} on" in client.get(f"/disclosures/{disclosure_id}/edit").text
 
 
 def test_the_lists_name_the_requester_and_the_area(client: TestClient, world: Session) -> None:
@@ -72,6 +80,7 @@ def test_the_documents_name_the_people(
     log_in(client, "S1004")
     client.get(f"/disclosures/{disclosure_id}/authority.pdf")
     assert f"<td>{OLIVE}," in printed[-1] and f"<td>{ALAN}," in printed[-1]
+    assert f"<td>{OLIVE}, " in printed[-1].split("Verified")[1]  # the items' checks
     client.get(f"/disclosures/{disclosure_id}/record.pdf")
     assert f"<td>{OLIVE}, released" in printed[-1]
     client.get(f"/disclosures/{disclosure_id}/review.pdf")

@@ -117,8 +117,15 @@ def _detail_people(db: Db, detail: DisclosureDetail) -> dict[str, Any]:
             detail.released_by,
             *(review.reviewed_by for review in detail.reviews),
             *(line.actor for line in detail.history),
+            *(item.verified.by for item in (detail.request.items if detail.request else ()) if item.verified),
         ],
     )
+
+
+def _verifiers(db: Db, document: dict[str, Any]) -> dict[str, Any]:
+    """`who` for the form's items' "Verified by" (the form's document, as typed or stored)."""
+    items = document.get("items") or []
+    return _people(db, [(i.get("verified") or {}).get("by") for i in items if isinstance(i, dict)])
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -397,6 +404,7 @@ def _wizard(
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
         **_choices(db),
+        **_verifiers(db, document),
     )
 
 
@@ -722,6 +730,7 @@ def _completion_page(
         doc=doc if doc is not None else _document(detail),
         errors=errors or {},
         **_choices(db),
+        **_verifiers(db, doc if doc is not None else _document(detail)),
     )
 
 
