@@ -258,8 +258,8 @@ def test_the_evidence_report_flags_a_note_changed_after_it_was_written(
     says so beside it (the PDF is replaced by its HTML here, to read it)."""
     from sqlalchemy import update
 
-    from custodes.monitoring import evidence
     from custodes.identity.schemas import Principal
+    from custodes.monitoring import evidence
     from custodes.monitoring.models import InvestigationNote
     from custodes.workforce.models import Staff
 
@@ -290,9 +290,15 @@ def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
     db.add(MonitorRun(actor=f"staff:{UNIT_OTHER}", events=5, about_people=5, explained=5, alerts=0, at=now))
     db.add(
         AccessIngest(
-            ingest_id="ING-NAMES", actor=f"staff:{UNIT}", files='["pnc.csv"]', received=1, stored=1,
-            duplicates=0, quarantined=0, at=now,
-        )  # fmt: skip
+            ingest_id="ING-NAMES",
+            actor=f"staff:{UNIT}",
+            files='["pnc.csv"]',
+            received=1,
+            stored=1,
+            duplicates=0,
+            quarantined=0,
+            at=now,
+        )
     )
     db.commit()
     as_staff(client, UNIT)

@@ -6,8 +6,8 @@ request each time and shows the rule findings beside the part of the form they c
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -996,11 +996,12 @@ def _retention_page(
     due, held = disclosure.due_for_disposal(db, today)
     rules_now = disclosure.retention_rules(db)
     due_rows, held_rows = _summaries_of(db, due), _summaries_of(db, held)
+    people = [rule.changed_by for rule in rules_now] + [r.requested_by for r in (*due_rows, *held_rows)]
     return render(
         request,
         "disclosure/retention.html",
         **_names(db),
-        **_people(db, [rule.changed_by for rule in rules_now] + [r.requested_by for r in due_rows + held_rows]),
+        **_people(db, people),
         status_code=400 if errors else 200,
         errors=errors or {},
         values=values or {},

@@ -394,7 +394,7 @@ def _overview_page(
         explanation_titles=EXPLANATION_TITLES,
         files=lambda ingest: ", ".join(json.loads(ingest.files)),
         # Who ran the detectors or sent a file: members of staff by name (not alerts' subjects; not logged).
-        who=identity.staff_labeller(db, [x.actor for x in (*found.runs, *found.ingests)]),
+        who=identity.staff_labeller(db, [*(r.actor for r in found.runs), *(i.actor for i in found.ingests)]),
         may_run=investigator,
         window_days=RUN_WINDOW_DAYS,
     )
