@@ -60,3 +60,31 @@ def test_no_page_is_wider_than_a_phone(live_server: LiveServer, browser: Browser
     box = page.locator(".table-scroll").first
     assert box.evaluate("box => box.scrollWidth > box.clientWidth")
     context.close()
+
+
+# Every input with a placeholder, on the pages that have one: does the placeholder fit its box?
+CLIPPED_PLACEHOLDERS = """() => [...document.querySelectorAll('input[placeholder]')].filter(input => {
+  const style = getComputedStyle(input);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return context.measureText(input.placeholder).width > room;
+}).map(input => input.placeholder)"""
+
+
+def test_search_hints_read_whole_at_desktop_width(live_server: LiveServer, page: Page) -> None:
+    """The declarations register's search box cut its placeholder off ('name, staff number, tea') at
+    1280px: the hint is now above the box, and no placeholder left on the page is clipped."""
+    from custodes.identity import service as identity
+    from custodes.identity.permissions import Role
+    from tests.conftest import PASSWORD
+
+    with transaction(live_server.database.factory) as session:
+        identity.ensure_account(session, "D900", "Dana Protection", {Role.DPU}, "system:test")
+        identity.set_password(session, "D900", PASSWORD, "system:test")
+    _log_in(page, live_server.url, "D900", PASSWORD)
+    page.goto(f"{live_server.url}/declarations/register")
+    expect(page.get_by_label("Search")).to_be_visible()
+    assert page.evaluate(CLIPPED_PLACEHOLDERS) == []
+    assert "Name, staff number, team or organisation" in page.locator("label[for=q]").inner_text()
+    snapshot(page, "register-search-1280")

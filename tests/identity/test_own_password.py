@@ -76,7 +76,7 @@ def test_every_role_changes_their_own_password(
         page = client.get(PAGE)
         assert page.status_code == 200
         assert "At least 12 characters, and not the staff number." in page.text  # the rule beside the field
-        assert "by an administrator (SOMEADMIN)" in page.text and "Someone else knows" in page.text
+        assert "by an administrator, SOMEADMIN" in page.text and "Someone else knows" in page.text
         response = _change(client)
         assert response.status_code == 303  # type: ignore[attr-defined]
         location = response.headers["location"]  # type: ignore[attr-defined]

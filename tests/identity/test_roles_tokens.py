@@ -302,7 +302,7 @@ def test_tokens_through_the_screens(client: TestClient, db: Session, settings: S
     assert stored.approval == "pending" and stored.created_by == "staff:K1"
     listing = client.get("/admin/tokens").text
     assert shown not in listing  # shown once only
-    assert "by staff:K1" in listing and "Awaiting a second administrator" in listing
+    assert "by Test K1 (K1)" in listing and "Awaiting a second administrator" in listing
     assert f"/admin/tokens/{stored.id}/decision" not in listing  # not offered to the one who made it
     own = post_form(client, f"/admin/tokens/{stored.id}/decision", {"decision": "approve"})
     assert (
@@ -318,7 +318,7 @@ def test_tokens_through_the_screens(client: TestClient, db: Session, settings: S
         "name": "PND audit feed",
         "scopes": ["ledger:read"],
     }
-    assert "Approved by staff:K2" in client.get("/admin/tokens").text
+    assert "Approved by Test K2 (K2)" in client.get("/admin/tokens").text
     authorisation = _entries(db, "authorisation", object_type="api_token")[0]
     assert authorisation.actor == "staff:K2" and authorisation.object_id == str(stored.id)
     bad = post_form(client, "/admin/tokens", {"name": "x", "scopes": ["everything"]})
@@ -612,7 +612,9 @@ def test_a_sensitive_role_waits_for_the_holder_to_set_a_password_an_administrato
     (request,) = identity.pending_role_requests(db)
     _switch(client, "PB")
     page = client.get("/admin/role-requests").text
-    assert "Password last set by staff:PA" in page and "cannot be given this role" in page
+    assert "Password last set by Test PA (PA)" in page and "cannot be given this role" in page
+    assert "<td>Test PA (PA)</td>" in page  # who asked, by name with the number
+    assert "Set by Test PA (PA)" in client.get("/admin/accounts/PC").text
     refused = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
     message = _flash(refused)
     assert message.startswith("Not done: PC's password was last set by PA (")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +20,7 @@ from custodes.identity.permissions import Role
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import casework
-from custodes.monitoring.models import Alert, Investigation
+from custodes.monitoring.models import AccessIngest, Alert, Investigation, MonitorRun
 from custodes.settings import Settings
 from tests.conftest import PASSWORD, csrf_token, log_in, make_account, post_form
 from tests.monitoring.test_casework import ACTOR, SEARCHER, UNIT, UNIT_OTHER, make_alerts, make_people
@@ -109,6 +110,7 @@ def test_reveal_and_dismiss_need_reasons(
         and "Press office tasking, Op Glass" in words
         and "Dismiss the alert" not in words
     )
+    assert f"by Carol Black ({UNIT}): Press office tasking" in words  # who dismissed it, with the number
 
 
 def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
@@ -157,6 +159,7 @@ def test_investigation_from_the_queue_then_notes_outcome_and_evidence_pack(
     assert closed.status_code == 303  # type: ignore[attr-defined]
     words = text_of(client.get(f"/investigations/{investigation_id}").text)
     assert "Closed: Misconduct" in words and "Interviewed: admits it." in words
+    assert f"by Carol Black ({UNIT}) Outcome" in words and f"by Carol Black ({UNIT}) Evidence pack" in words
     assert "Close the investigation" not in words
 
     pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
@@ -255,8 +258,10 @@ def test_the_evidence_report_flags_a_note_changed_after_it_was_written(
     says so beside it (the PDF is replaced by its HTML here, to read it)."""
     from sqlalchemy import update
 
+    from custodes.identity.schemas import Principal
     from custodes.monitoring import evidence
     from custodes.monitoring.models import InvestigationNote
+    from custodes.workforce.models import Staff
 
     as_staff(client, UNIT)
     opened = post_form(
@@ -265,9 +270,38 @@ def test_the_evidence_report_flags_a_note_changed_after_it_was_written(
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
     post_form(client, f"/investigations/{investigation_id}/notes", {"note": "Admits it was personal."})
     db.execute(update(InvestigationNote).values(text="Tasked verbally."))
+    db.execute(update(Staff).where(Staff.staff_id == "PC101").values(area_code="NA"))
+    identity.set_config(db, "area_names", "NA = North Division", Principal(UNIT, "Carol Black", frozenset()))
     db.commit()
     monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
     pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
     report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
     assert "Tasked verbally." in report and "1 note below does not match what the ledger recorded" in report
     assert "Does not match the ledger: this text is not the text the ledger recorded" in report
+    assert "team T4, area North Division (NA)" in report  # the area by its name, as on the screens
+
+
+def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
+    client: TestClient, db: Session, world: None
+) -> None:
+    """Runs and ingests showed 'staff:CCU202': the member of the unit by name with the number (they are
+    who did the work, not whom an alert is about, so nothing pseudonymous is undone)."""
+    now = datetime.now(UTC)
+    db.add(MonitorRun(actor=f"staff:{UNIT_OTHER}", events=5, about_people=5, explained=5, alerts=0, at=now))
+    db.add(
+        AccessIngest(
+            ingest_id="ING-NAMES",
+            actor=f"staff:{UNIT}",
+            files='["pnc.csv"]',
+            received=1,
+            stored=1,
+            duplicates=0,
+            quarantined=0,
+            at=now,
+        )
+    )
+    db.commit()
+    as_staff(client, UNIT)
+    page = client.get("/monitoring").text
+    assert "<td>Ben Ward (CCU202)</td>" in page and "<td>Carol Black (CCU201)</td>" in page
+    assert "<dd>Carol Black (CCU201)</dd>" in client.get("/monitoring/ingests/ING-NAMES").text

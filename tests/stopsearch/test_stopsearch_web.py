@@ -155,7 +155,7 @@ def test_the_analyst_publishes_and_everyone_who_views_can_download(
     }
     assert post_form(client, "/stopsearch/publish", fields).status_code == 403  # type: ignore[attr-defined]
 
-    logged_in(Role.ANALYST)
+    analyst = logged_in(Role.ANALYST)
     refused = post_form(client, "/stopsearch/publish", {**fields, "to": "2019-00"})
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert "Not published" in _text(refused.text)  # type: ignore[attr-defined]
@@ -169,6 +169,7 @@ def test_the_analyst_publishes_and_everyone_who_views_can_download(
     logged_in(Role.AUDITOR)
     listing = client.get("/stopsearch/publications")
     assert published.reference in listing.text and f"/stopsearch/publications/{segment}.pdf" in listing.text
+    assert f"Test {analyst} ({analyst})" in listing.text  # who published it, by name with the number
     pdf = client.get(f"/stopsearch/publications/{segment}.pdf")
     assert pdf.status_code == 200 and pdf.content == published.pdf
     html = client.get(f"/stopsearch/publications/{segment}.html")
@@ -184,7 +185,7 @@ def test_the_analyst_publishes_and_everyone_who_views_can_download(
 def test_draw_a_sample_and_review_it(
     kent: str, client: TestClient, db: Session, logged_in: Callable[[Role], str]
 ) -> None:
-    logged_in(Role.ANALYST)
+    analyst = logged_in(Role.ANALYST)
     form = client.get("/stopsearch/samples")
     assert 'action="/stopsearch/samples"' in form.text
     bad = post_form(client, "/stopsearch/samples", {"force": "kent", "from": "2019-01", "to": "2019-12",
@@ -221,6 +222,9 @@ def test_draw_a_sample_and_review_it(
     assert (
         "2 of 12" in text and "grounds recorded" in text and "no grounds recorded" in text and "Vague" in text
     )
+    # who drew it and who reviewed each record, by name with the number
+    assert f"by Test {analyst} ({analyst})" in text
+    assert f"Reviewed by Test {supervisor} ({supervisor})," in text
     todo = client.get(f"{path}?show=todo")
     assert todo.text.count('class="panel sample-item"') == 10
     # each opening of the sample is recorded: its records hold grounds and officer ids
@@ -233,5 +237,5 @@ def test_draw_a_sample_and_review_it(
     logged_in(Role.ANALYST)
     assert post_form(client, f"{path}/items/3", {"recorded": "yes", "strong": "yes"}).status_code == 403  # type: ignore[attr-defined]
     listing = _text(client.get("/stopsearch/samples").text)
-    assert reference in listing
+    assert reference in listing and f"Test {analyst} ({analyst})" in listing
     assert client.get("/stopsearch/samples/SSS-999-99").status_code == 404

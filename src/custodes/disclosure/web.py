@@ -6,6 +6,7 @@ request each time and shows the rule findings beside the part of the form they c
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from custodes.disclosure.schemas import (
     SourceKind,
     Status,
 )
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
@@ -93,6 +95,37 @@ def _names(db: Db) -> dict[str, Any]:
         "scheme_names": {scheme.scheme_id: scheme.name for scheme in agreements.list_schemes(db)},
         "agreement_names": {a.agreement_id: a.title for a in agreements.list_agreements(db)},
     }
+
+
+def _people(db: Db, staff_ids: Iterable[str | None]) -> dict[str, Any]:
+    """`who` ('Tunde Mills (S12778)') for the staff numbers a page shows, in one query, and `area` ('North
+    Division (NA)') for area codes. Colleagues' names are not a subject's personal data: not logged."""
+    return {"who": identity.staff_labeller(db, staff_ids), "area": identity.area_labeller(db)}
+
+
+def _rows_people(db: Db, *row_lists: Sequence[Any]) -> dict[str, Any]:
+    return _people(db, [row.requested_by for rows in row_lists for row in rows])
+
+
+def _detail_people(db: Db, detail: DisclosureDetail) -> dict[str, Any]:
+    return _people(
+        db,
+        [
+            detail.summary.requested_by,
+            detail.authorised_by,
+            detail.refused_by,
+            detail.released_by,
+            *(review.reviewed_by for review in detail.reviews),
+            *(line.actor for line in detail.history),
+            *(item.verified.by for item in (detail.request.items if detail.request else ()) if item.verified),
+        ],
+    )
+
+
+def _verifiers(db: Db, document: dict[str, Any]) -> dict[str, Any]:
+    """`who` for the form's items' "Verified by" (the form's document, as typed or stored)."""
+    items = document.get("items") or []
+    return _people(db, [(i.get("verified") or {}).get("by") for i in items if isinstance(i, dict)])
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -274,12 +307,14 @@ def _item(form: FormData, n: int, actor: Principal, before: dict[str, Any] | Non
 
 @router.get("/disclosures")
 def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
+    rows = disclosure.list_disclosures(db, requested_by=principal.staff_id)
     return render(
         request,
         "disclosure/disclosures.html",
         **_names(db),
+        **_rows_people(db, rows),
         title="My disclosures",
-        rows=disclosure.list_disclosures(db, requested_by=principal.staff_id),
+        rows=rows,
         heading="My disclosure requests",
         status_titles=STATUS_TITLES,
         mine=True,
@@ -471,6 +506,7 @@ def _wizard(
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
         **_choices(db),
+        **_verifiers(db, document),
     )
 
 
@@ -583,13 +619,15 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
 def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
     wanted = request.query_params.get("status", "")
     statuses = [Status(wanted)] if wanted in {s.value for s in Status} else []
+    rows = disclosure.list_disclosures(db, statuses=statuses)
     return render(
         request,
         "disclosure/disclosures.html",
         **_names(db),
+        **_rows_people(db, rows),
         title="All disclosures",
         heading="All disclosures",
-        rows=disclosure.list_disclosures(db, statuses=statuses),
+        rows=rows,
         counts=disclosure.counts_by_status(db),
         status_titles=STATUS_TITLES,
         chosen=wanted,
@@ -633,6 +671,7 @@ def _case_page(
         request,
         "disclosure/case.html",
         **_names(db),
+        **_detail_people(db, detail),
         status_code=400 if errors else 200,
         errors=errors or {},
         values=values or {},
@@ -659,13 +698,16 @@ def _case_page(
 
 @router.get("/disclosures/queue/authorise")
 def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
+    waiting = disclosure.authorisation_queue(db, principal)
+    to_release = disclosure.release_queue(db, principal)
     return render(
         request,
         "disclosure/queue.html",
         **_names(db),
+        **_rows_people(db, waiting, to_release),
         title="Authorisation queue",
-        waiting=disclosure.authorisation_queue(db, principal),
-        to_release=disclosure.release_queue(db, principal),
+        waiting=waiting,
+        to_release=to_release,
         status_titles=STATUS_TITLES,
         now=utcnow(),
     )
@@ -816,6 +858,7 @@ def _completion_page(
         doc=doc if doc is not None else _document(detail),
         errors=errors or {},
         **_choices(db),
+        **_verifiers(db, doc if doc is not None else _document(detail)),
     )
 
 
@@ -911,12 +954,14 @@ def complete(request: Request, db: Db, principal: Requester, disclosure_id: int,
 
 @router.get("/disclosures/queue/review")
 def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
+    rows = disclosure.review_queue(db, principal)
     return render(
         request,
         "disclosure/reviews.html",
         **_names(db),
+        **_rows_people(db, rows),
         title="Reviews due",
-        rows=disclosure.review_queue(db, principal),
+        rows=rows,
         today=london_day(utcnow()),
         status_titles=STATUS_TITLES,
     )
@@ -967,6 +1012,7 @@ def _corrections(
     return render(
         request,
         "disclosure/corrections.html",
+        **_people(db, [c.reported_by for c in recorded]),
         status_code=400 if problem else 200,
         title="Corrections",
         corrections=recorded,
@@ -1041,6 +1087,7 @@ def document_pdf(request: Request, db: Db, principal: Anyone, disclosure_id: int
         # the authority of a released disclosure.
         title = "Authority to release: for decision, not released"
     html = environment.get_template(template).render(
+        **_detail_people(db, detail),
         d=detail,
         title=title,
         not_released=document == "authority" and detail.summary.released_at is None,
@@ -1075,17 +1122,21 @@ def _retention_page(
 ) -> Any:
     today = london_day(utcnow())
     due, held = disclosure.due_for_disposal(db, today)
+    rules_now = disclosure.retention_rules(db)
+    due_rows, held_rows = _summaries_of(db, due), _summaries_of(db, held)
+    people = [rule.changed_by for rule in rules_now] + [r.requested_by for r in (*due_rows, *held_rows)]
     return render(
         request,
         "disclosure/retention.html",
         **_names(db),
+        **_people(db, people),
         status_code=400 if errors else 200,
         errors=errors or {},
         values=values or {},
         title="Retention",
-        rules=disclosure.retention_rules(db),
-        due=_summaries_of(db, due),
-        held=_summaries_of(db, held),
+        rules=rules_now,
+        due=due_rows,
+        held=held_rows,
         status_titles=STATUS_TITLES,
     )
 

@@ -1118,15 +1118,18 @@ def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
     return {staff_id: name for staff_id, name in session.execute(query)}
 
 
-def staff_labeller(session: Session, staff_ids: Iterable[str]) -> Callable[[str | None], str]:
-    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers (the number alone if there is
-    no account). A colleague's name is not a subject's personal data: not logged."""
-    names = display_names(session, [s for s in staff_ids if s])
+def staff_labeller(session: Session, staff_ids: Iterable[str | None]) -> Callable[[str | None], str]:
+    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers, in one query however many (the
+    number alone if there is no account). Takes a staff number or an actor as recorded ('staff:S12778' reads
+    the same; 'system:…' and other components are shown as recorded). A colleague's name is not a subject's
+    personal data: not logged."""
+    names = display_names(session, [s.removeprefix("staff:") for s in staff_ids if s])
 
     def label(staff_id: str | None) -> str:
         if not staff_id:
             return "—"
-        return f"{names[staff_id]} ({staff_id})" if staff_id in names else staff_id
+        number = staff_id.removeprefix("staff:")
+        return f"{names[number]} ({number})" if number in names else number
 
     return label
 

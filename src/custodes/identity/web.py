@@ -132,12 +132,14 @@ def logout(request: Request, db: Db) -> Response:
 
 
 def _password_page(request: Request, db: Db, holder: Principal, status_code: int = 200, **extra: Any) -> Any:
+    own = identity.get_account(db, holder.staff_id)  # one's own account: not logged
     return render(
         request,
         "password.html",
         status_code,
         title="Change your password",
-        account=identity.get_account(db, holder.staff_id),  # one's own account: not logged
+        account=own,
+        who=identity.staff_labeller(db, [own.password_set_by if own else None]),
         me=holder.actor,
         rule=identity.PASSWORD_RULE,
         min_length=identity.MIN_PASSWORD_LENGTH,
@@ -222,6 +224,7 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         account=found,
         staff=staff,
         area=identity.area_labeller(db),
+        who=identity.staff_labeller(db, [found.password_set_by]),
         roles=list(Role),
         role_titles=ROLE_TITLES,
         sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
@@ -284,11 +287,13 @@ def unlock(db: Db, manager: Manager, staff_id: str) -> Any:
 
 @router.get("/admin/role-requests")
 def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
+    requests = identity.role_request_views(db)
     return render(
         request,
         "role_requests.html",
         title="Role changes awaiting approval",
-        requests=identity.role_request_views(db),
+        requests=requests,
+        who=identity.staff_labeller(db, [p for r in requests for p in (r.requested_by, r.password_set_by)]),
     )
 
 
@@ -309,11 +314,13 @@ def decide_role_request(
 def _tokens_page(
     request: Request, db: Db, manager: Principal, new_token: str | None = None, **extra: Any
 ) -> Any:
+    tokens = identity.list_api_tokens(db)
     return render(
         request,
         "tokens.html",
         title="API tokens",
-        tokens=identity.list_api_tokens(db),
+        tokens=tokens,
+        who=identity.staff_labeller(db, [p for t in tokens for p in (t.created_by, t.approved_by)]),
         scopes=[(scope, SCOPE_REACH[scope]) for scope in Scope],
         days=request.app.state.settings.api_token_days,
         me=manager.actor,

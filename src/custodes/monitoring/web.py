@@ -325,10 +325,12 @@ def close_investigation(
 def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
     settings = request.app.state.settings
     template = environment.get_template("monitoring/evidence_pdf.html")
+    areas = identity.area_labeller(db)
 
     def report(context: dict[str, Any]) -> str:
         return template.render(
             force_name=settings.force_name,
+            area=areas,
             rule_titles=RULE_TITLES,
             action_titles=ACTION_TITLES,
             outcomes=OUTCOMES,
@@ -391,6 +393,8 @@ def _overview_page(
         latest_by=json.loads(latest.explained_by) if latest else {},
         explanation_titles=EXPLANATION_TITLES,
         files=lambda ingest: ", ".join(json.loads(ingest.files)),
+        # Who ran the detectors or sent a file: members of staff by name (not alerts' subjects; not logged).
+        who=identity.staff_labeller(db, [*(r.actor for r in found.runs), *(i.actor for i in found.ingests)]),
         may_run=investigator,
         window_days=RUN_WINDOW_DAYS,
     )
@@ -407,6 +411,7 @@ def ingest_page(request: Request, db: Db, viewer: Overseer, ingest_id: str) -> A
         "ingest.html",
         title=f"Ingest {ingest_id}",
         ingest=record,
+        who=identity.staff_labeller(db, [record.actor]),
         rows=rows,
         files=", ".join(json.loads(record.files)),
         raw=lambda row: json.loads(row.raw),

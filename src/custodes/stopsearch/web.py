@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.timefmt import london
@@ -216,11 +217,13 @@ def publish(
 
 @router.get("/stopsearch/publications")
 def publications(request: Request, db: Db, viewer: Viewer) -> Any:
+    published = service.publications(db)
     return _page(
         request,
         "publications.html",
         title="Published stop and search reports",
-        publications=service.publications(db),
+        publications=published,
+        who=identity.staff_labeller(db, [p.published_by for p in published]),
         may_publish=viewer.can(Permission.STOPSEARCH_MANAGE),
     )
 
@@ -259,12 +262,14 @@ def _samples_page(
     forces = service.force_summaries(db)
     defaults = _filters({}, forces)
     defaults.update(size=str(DEFAULT_SAMPLE_SIZE), seed=str(secrets.randbelow(1_000_000)), stratify="")
+    drawn = service.samples(db)
     return _page(
         request,
         "samples.html",
         400 if problem else 200,
         title="Supervisory samples",
-        samples=service.samples(db),
+        samples=drawn,
+        who=identity.staff_labeller(db, [s.drawn_by for s in drawn]),
         forces=forces,
         values=values or defaults,
         problem=problem,
@@ -337,6 +342,7 @@ def _sample_page(
         400 if problem else 200,
         title=f"Sample {sample.reference}",
         sample=sample,
+        who=identity.staff_labeller(db, [sample.drawn_by, *(item.reviewed_by for item in items)]),
         items=[item for item in items if show == "all" or item.grounds_recorded is None],
         total=len(items),
         reviewed=len(reviewed),
