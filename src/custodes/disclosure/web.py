@@ -659,13 +659,16 @@ def _case_page(
 
 @router.get("/disclosures/queue/authorise")
 def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
+    waiting = disclosure.authorisation_queue(db, principal)
+    to_release = disclosure.release_queue(db, principal)
     return render(
         request,
         "disclosure/queue.html",
         **_names(db),
         title="Authorisation queue",
-        waiting=disclosure.authorisation_queue(db, principal),
-        to_release=disclosure.release_queue(db, principal),
+        waiting=waiting,
+        to_release=to_release,
+        stale=disclosure.stale_flags(db, [*waiting, *to_release], london_day(utcnow())),
         status_titles=STATUS_TITLES,
         now=utcnow(),
     )
@@ -1075,6 +1078,7 @@ def _retention_page(
 ) -> Any:
     today = london_day(utcnow())
     due, held = disclosure.due_for_disposal(db, today)
+    stale = disclosure.stale_requests(db, today)
     return render(
         request,
         "disclosure/retention.html",
@@ -1086,6 +1090,9 @@ def _retention_page(
         rules=disclosure.retention_rules(db),
         due=_summaries_of(db, due),
         held=_summaries_of(db, held),
+        stale=stale,
+        stale_flags=disclosure.stale_flags(db, stale, today),
+        stale_after=disclosure.STALE_AFTER_DAYS,
         status_titles=STATUS_TITLES,
     )
 
