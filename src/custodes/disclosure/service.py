@@ -560,6 +560,10 @@ def submit(session: Session, disclosure_id: int, actor: Principal) -> CheckResul
 RETURNABLE_STATUSES = (Status.SUBMITTED, Status.AUTHORISED)
 
 
+# The events that put a request back to draft, by whom: its officer, an authoriser, the retention run.
+_BACK_TO_DRAFT = frozenset({"returned to draft", "sent back", "lapsed"})
+
+
 def may_return_to_draft(detail: DisclosureDetail, actor: Principal) -> bool:
     """Whether `actor` may return the case as `view` showed it to draft (what `return_to_draft` enforces)."""
     summary = detail.summary
@@ -582,6 +586,53 @@ def return_to_draft(session: Session, disclosure_id: int, actor: Principal, reas
     if not reason.strip():
         raise DisclosureError("Reason for returning it to draft: say what needs changing.")
     _to_draft(session, row, actor.staff_id, actor.actor, "returned to draft", reason.strip())
+
+
+def may_send_back(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may be offered "Send back" on the case as `view` showed it (`send_back` enforces the
+    rest: the same rules as authorising say who may decide)."""
+    summary = detail.summary
+    return (
+        summary.status == Status.SUBMITTED
+        and actor.can(Permission.DISCLOSURE_AUTHORISE)
+        and summary.requested_by != actor.staff_id
+    )
+
+
+def send_back(session: Session, disclosure_id: int, actor: Principal, reason: str) -> None:
+    """An authoriser sends a submitted request back to its officer for changes, with the reason: neither
+    authorising nor refusing it. It goes to draft (as `return_to_draft`, through `_to_draft`), the officer
+    sees the reason on the case page, and it is a case event and an `alteration` ledger entry (action
+    `sent back`). Only someone who could decide it may: sending back is part of deciding."""
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.SUBMITTED:
+        raise DisclosureError(
+            "Only a submitted request can be sent back to its officer; "
+            f"this one is {STATUS_TITLES[Status(row.status)].lower()}."
+        )
+    if row.requested_by == actor.staff_id:
+        raise DisclosureError(
+            "Nobody may decide their own disclosure: to change your own request, return it to draft."
+        )
+    if not reason.strip():
+        raise DisclosureError("Reason for sending it back: say what the officer needs to change.")
+    barred = _barred_as_decider(session, row, actor)
+    if barred:
+        raise DisclosureError("You may not decide this request: " + " ".join(barred))
+    _to_draft(session, row, actor.staff_id, actor.actor, "sent back", reason.strip())
+
+
+def _barred_as_decider(session: Session, row: Disclosure, actor: Principal) -> list[str]:
+    """Why `actor` may not decide this request (authorise, refuse or send back): every `block` finding on the
+    authorisation with them as decider (role, area, training, vetting, conflicts)."""
+    as_decider = _request_of(row).model_copy(
+        update={"authorisation": Authorisation(by=actor.staff_id, at=utcnow())}
+    )
+    return [
+        f.message
+        for f in _evaluate_row(session, row, as_decider).findings
+        if f.where == "authorisation" and f.severity == Severity.BLOCK
+    ]
 
 
 def _to_draft(
@@ -807,16 +858,9 @@ def refuse(session: Session, disclosure_id: int, actor: Principal, reasons: str)
         raise DisclosureError("Give the reasons for refusing, so the officer knows what to do.")
     now = utcnow()
     # Refusing is deciding: the same rules as authorising say who may (role, area, training, conflicts).
-    as_decider = _request_of(row).model_copy(
-        update={"authorisation": Authorisation(by=actor.staff_id, at=now)}
-    )
-    barred = [
-        f
-        for f in _evaluate_row(session, row, as_decider).findings
-        if f.where == "authorisation" and f.severity == Severity.BLOCK
-    ]
+    barred = _barred_as_decider(session, row, actor)
     if barred:
-        raise DisclosureError("You may not decide this request: " + " ".join(f.message for f in barred))
+        raise DisclosureError("You may not decide this request: " + " ".join(barred))
     row.status, row.refused_by, row.refused_at, row.closed_at = Status.REFUSED.value, actor.staff_id, now, now
     row.refusal_reason = reasons.strip()
     _event(session, row, actor, "refused", row.refusal_reason)
@@ -1559,6 +1603,19 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             subjects=shown_about(row.subject_id, result, actor.actor),
             justification=justification,
         )
+    history = tuple(
+        HistoryLine(e.at, e.actor, e.action, e.note)
+        for e in session.scalars(
+            select(DisclosureEvent)
+            .where(DisclosureEvent.disclosure_id == row.id)
+            .order_by(DisclosureEvent.id)
+        )
+    )
+    # A draft sent back by an authoriser (or lapsed) shows why, until it is submitted again.
+    moves = [line for line in history if line.action in _BACK_TO_DRAFT or line.action == "submitted"]
+    came_back = (
+        moves[-1] if row.status == Status.DRAFT and moves and moves[-1].action in _BACK_TO_DRAFT else None
+    )
     recipients = _recipients(session, row.id)
     lines = tuple(
         RecipientLine(r.recipient_id, r.name, r.undertaking_signed_on, r.receipt_at) for r in recipients
@@ -1573,14 +1630,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
         refused_by=row.refused_by,
         refusal_reason=row.refusal_reason,
         released_by=row.released_by,
-        history=tuple(
-            HistoryLine(e.at, e.actor, e.action, e.note)
-            for e in session.scalars(
-                select(DisclosureEvent)
-                .where(DisclosureEvent.disclosure_id == row.id)
-                .order_by(DisclosureEvent.id)
-            )
-        ),
+        history=history,
         reviews=tuple(
             ReviewLine(r.reviewed_at, r.reviewed_by, ReviewOutcome(r.outcome), r.reasons, r.next_review)
             for r in session.scalars(
@@ -1590,7 +1640,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             )
         ),
         notices=tuple(notices(session, disclosure_id=row.id)),
-        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at},
+        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at, "came_back": came_back},
     )
 
 

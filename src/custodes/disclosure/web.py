@@ -643,6 +643,7 @@ def _case_page(
         may_complete=disclosure.may_complete(detail, principal),
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
         may_return=disclosure.may_return_to_draft(detail, principal),
+        may_send_back=disclosure.may_send_back(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -710,6 +711,27 @@ def refuse(
         lambda: disclosure.refuse(db, disclosure_id, principal, reasons),
         field="" if reasons.strip() else "reasons",
         values={"reasons": reasons},
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/send-back")
+def send_back(
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """An authoriser returns a submitted request to its officer as a draft, saying what to change."""
+    return _step(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Sent back to the officer as a draft; they can see your reason.",
+        lambda: disclosure.send_back(db, disclosure_id, principal, reason),
+        field="" if reason.strip() else "send_back_reason",
+        values={"send_back_reason": reason},
     )
 
 
