@@ -113,3 +113,85 @@ def test_the_case_page_offers_the_return_to_the_requester_only(client: TestClien
     done = post_form(client, f"/disclosures/{disclosure_id}/return", {"reason": "add the danger warning"})
     assert done.headers["location"].startswith(f"/disclosures/{disclosure_id}/edit?done=")  # type: ignore[attr-defined]
     assert client.get(f"/disclosures/{disclosure_id}/edit").status_code == 200
+
+
+# --------------------------------------------------------------------------- sent back by the authoriser
+
+
+def _submitted(db: Session) -> int:
+    disclosure_id = disclosure.create_draft(db, scheme_request(), OFFICER)
+    disclosure.submit(db, disclosure_id, OFFICER)
+    return disclosure_id
+
+
+def _sent_back(db: Session, disclosure_id: int) -> list[object]:
+    ledger.flush_pending(db)
+    entries = ledger.search(db, EntryFilter(object_type="disclosure", object_id=str(disclosure_id)))
+    return [e for e in entries if (e.detail or {}).get("action") == "sent back"]
+
+
+def test_an_authoriser_sends_a_submitted_request_back_with_the_reason(world: Session) -> None:
+    disclosure_id = _submitted(world)
+    disclosure.send_back(world, disclosure_id, AIC, "  Add the danger warning to item 2.  ")
+    case = disclosure.view(world, disclosure_id, OFFICER, "t")
+    assert case.summary.status == "draft" and case.summary.submitted_at is None
+    assert case.history[-1].action == "sent back" and case.history[-1].actor == "S1002"
+    assert case.extra["came_back"].note == "Add the danger warning to item 2."
+    (entry,) = _sent_back(world, disclosure_id)
+    assert entry.op == "alteration" and entry.actor == "staff:S1002"  # type: ignore[attr-defined]
+    assert entry.justification == "Add the danger warning to item 2." and entry.subjects == ["N2001"]  # type: ignore[attr-defined]
+    assert entry.detail["previous_status"] == "submitted" and entry.detail["status"] == "draft"  # type: ignore[attr-defined]
+
+    # The officer puts it right and submits it again: the reason no longer shows, and it can be decided.
+    disclosure.submit(world, disclosure_id, OFFICER)
+    assert disclosure.view(world, disclosure_id, OFFICER, "t").extra["came_back"] is None
+    disclosure.authorise(world, disclosure_id, AIC, "now complete")
+
+
+def test_only_someone_who_may_decide_sends_back_a_submitted_request_with_a_reason(world: Session) -> None:
+    disclosure_id = _submitted(world)
+    with pytest.raises(disclosure.DisclosureError, match="Reason for sending it back"):
+        disclosure.send_back(world, disclosure_id, AIC, " ")
+    with pytest.raises(disclosure.DisclosureError, match="Nobody may decide their own disclosure"):
+        disclosure.send_back(world, disclosure_id, OFFICER, "mine")
+    other_area = principal("S1005")  # an AIC, but not of the scheme's area
+    with pytest.raises(disclosure.DisclosureError, match="You may not decide this request"):
+        disclosure.send_back(world, disclosure_id, other_area, "not mine to decide")
+    disclosure.authorise(world, disclosure_id, AIC, "fine")
+    with pytest.raises(
+        disclosure.DisclosureError,
+        match="Only a submitted request can be sent back to its officer; this one is authorised",
+    ):
+        disclosure.send_back(world, disclosure_id, AIC, "too late")
+    assert _sent_back(world, disclosure_id) == []
+    assert disclosure.view(world, disclosure_id, DPU, "t").summary.status == "authorised"
+
+
+def test_the_case_page_offers_send_back_to_the_authoriser_and_shows_the_reason_to_the_officer(
+    client: TestClient, world: Session
+) -> None:
+    disclosure_id = _submitted(world)
+    world.commit()
+    log_in(client, "S1001")
+    assert (
+        f'action="/disclosures/{disclosure_id}/send-back"'
+        not in client.get(f"/disclosures/{disclosure_id}").text
+    )
+    assert post_form(client, f"/disclosures/{disclosure_id}/send-back", {"reason": "x"}).status_code == 403  # type: ignore[attr-defined]
+
+    client.cookies.clear()
+    log_in(client, "S1002")
+    case = client.get(f"/disclosures/{disclosure_id}").text
+    assert f'action="/disclosures/{disclosure_id}/send-back"' in case and "Send back to the officer" in case
+    blank = post_form(client, f"/disclosures/{disclosure_id}/send-back", {"reason": ""})
+    assert blank.status_code == 400 and "Reason for sending it back" in blank.text  # type: ignore[attr-defined]
+    assert 'aria-describedby="send_back_reason-error"' in blank.text  # type: ignore[attr-defined]
+    done = post_form(
+        client, f"/disclosures/{disclosure_id}/send-back", {"reason": "Name the recipients' shop"}
+    )
+    assert done.headers["location"].startswith(f"/disclosures/{disclosure_id}?done=")  # type: ignore[attr-defined]
+
+    client.cookies.clear()
+    log_in(client, "S1001")
+    case = client.get(f"/disclosures/{disclosure_id}").text
+    assert "Sent back for changes by S1002" in case and "Name the recipients&#39; shop" in case

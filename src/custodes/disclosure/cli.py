@@ -59,7 +59,8 @@ def dispose(
         bool, typer.Option("--dry-run", help="List what would be erased; change nothing.")
     ] = False,
 ) -> None:
-    """Mark expired the released disclosures whose agreement or scheme has ended; then erase the personal data
+    """Mark expired the released disclosures whose agreement or scheme has ended; return to draft the requests
+    left submitted or authorised past their time (lapsed); then erase the personal data
     of disclosures past their retention (legal holds excepted), redacting their ledger entries and recording
     each erasure."""
     day = _day(at) or date.today()
@@ -67,10 +68,17 @@ def dispose(
         fail("--at: only --dry-run may look ahead; disposing as of a later day would erase records early.", 2)
     with unit_of_work() as session:
         expired = disclosure.expire(session, CLI_ACTOR, day, dry_run=dry_run)
+        lapsed = disclosure.lapse(session, CLI_ACTOR, day, dry_run=dry_run)
         report = disclosure.dispose(session, CLI_ACTOR, day, dry_run=dry_run)
     console.print(f"{'Would mark' if dry_run else 'Marked'} {len(expired)} disclosure(s) expired.")
     if expired:
         console.print("Expired: " + ", ".join(str(number) for number in expired))
+    console.print(
+        f"{'Would return' if dry_run else 'Returned'} {len(lapsed)} request(s) not acted on "
+        "to draft (lapsed)."
+    )
+    if lapsed:
+        console.print("Lapsed: " + ", ".join(str(number) for number in lapsed))
     verb = "Would erase" if dry_run else "Erased"
     console.print(
         f"{verb} {len(report.erased)} disclosure record(s); {len(report.held)} held by a legal hold."

@@ -345,6 +345,7 @@ class DisclosureSummary:
     released_at: datetime | None
     review_due: date | None
     completion_due: datetime | None
+    last_step: datetime | None = None  # submitted or authorised requests: when they last moved (staleness)
 
     @property
     def label(self) -> str:

@@ -560,6 +560,10 @@ def submit(session: Session, disclosure_id: int, actor: Principal) -> CheckResul
 RETURNABLE_STATUSES = (Status.SUBMITTED, Status.AUTHORISED)
 
 
+# The events that put a request back to draft, by whom: its officer, an authoriser, the retention run.
+_BACK_TO_DRAFT = frozenset({"returned to draft", "sent back", "lapsed"})
+
+
 def may_return_to_draft(detail: DisclosureDetail, actor: Principal) -> bool:
     """Whether `actor` may return the case as `view` showed it to draft (what `return_to_draft` enforces)."""
     summary = detail.summary
@@ -581,20 +585,83 @@ def return_to_draft(session: Session, disclosure_id: int, actor: Principal, reas
         )
     if not reason.strip():
         raise DisclosureError("Reason for returning it to draft: say what needs changing.")
+    _to_draft(session, row, actor.staff_id, actor.actor, "returned to draft", reason.strip())
+
+
+def may_send_back(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may be offered "Send back" on the case as `view` showed it (`send_back` enforces the
+    rest: the same rules as authorising say who may decide)."""
+    summary = detail.summary
+    return (
+        summary.status == Status.SUBMITTED
+        and actor.can(Permission.DISCLOSURE_AUTHORISE)
+        and summary.requested_by != actor.staff_id
+    )
+
+
+def send_back(session: Session, disclosure_id: int, actor: Principal, reason: str) -> None:
+    """An authoriser sends a submitted request back to its officer for changes, with the reason: neither
+    authorising nor refusing it. It goes to draft (as `return_to_draft`, through `_to_draft`), the officer
+    sees the reason on the case page, and it is a case event and an `alteration` ledger entry (action
+    `sent back`). Only someone who could decide it may: sending back is part of deciding."""
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.SUBMITTED:
+        raise DisclosureError(
+            "Only a submitted request can be sent back to its officer; "
+            f"this one is {STATUS_TITLES[Status(row.status)].lower()}."
+        )
+    if row.requested_by == actor.staff_id:
+        raise DisclosureError(
+            "Nobody may decide their own disclosure: to change your own request, return it to draft."
+        )
+    if not reason.strip():
+        raise DisclosureError("Reason for sending it back: say what the officer needs to change.")
+    barred = _barred_as_decider(session, row, actor)
+    if barred:
+        raise DisclosureError("You may not decide this request: " + " ".join(barred))
+    _to_draft(session, row, actor.staff_id, actor.actor, "sent back", reason.strip())
+
+
+def _barred_as_decider(session: Session, row: Disclosure, actor: Principal) -> list[str]:
+    """Why `actor` may not decide this request (authorise, refuse or send back): every `block` finding on the
+    authorisation with them as decider (role, area, training, vetting, conflicts)."""
+    as_decider = _request_of(row).model_copy(
+        update={"authorisation": Authorisation(by=actor.staff_id, at=utcnow())}
+    )
+    return [
+        f.message
+        for f in _evaluate_row(session, row, as_decider).findings
+        if f.where == "authorisation" and f.severity == Severity.BLOCK
+    ]
+
+
+def _to_draft(
+    session: Session, row: Disclosure, event_actor: str, ledger_actor: str, action: str, reason: str
+) -> None:
+    """Put a submitted or authorised request (checked by the caller) back to draft: the one way back, used by
+    the officer (`return_to_draft`), the authoriser (`send_back`) and the retention run (`lapse`).
+
+    Any authorisation is withdrawn; the draft's retention clock starts again from now. A case event and an
+    `alteration` ledger entry (`action`, the reason as justification, `previous_status`, and
+    `authorisation_withdrawn` naming who had authorised it, if anyone)."""
     was, authorised_by = row.status, row.authorised_by
     request = _request_of(row).model_copy(update={"authorisation": None})
     _store_document(row, request)
     row.status, row.submitted_at = Status.DRAFT.value, None
     row.authorised_by, row.authorised_at = None, None
     row.updated_at = utcnow()
-    _event(session, row, actor, "returned to draft", reason.strip())
+    session.add(
+        DisclosureEvent(
+            disclosure_id=row.id, at=row.updated_at, actor=event_actor, action=action, note=reason
+        )
+    )
     _entry(
         session,
         row,
-        actor.actor,
+        ledger_actor,
         Op.ALTERATION,
-        "returned to draft",
-        justification=reason.strip(),
+        action,
+        justification=reason,
         previous_status=was,
         authorisation_withdrawn=authorised_by,
     )
@@ -791,16 +858,9 @@ def refuse(session: Session, disclosure_id: int, actor: Principal, reasons: str)
         raise DisclosureError("Give the reasons for refusing, so the officer knows what to do.")
     now = utcnow()
     # Refusing is deciding: the same rules as authorising say who may (role, area, training, conflicts).
-    as_decider = _request_of(row).model_copy(
-        update={"authorisation": Authorisation(by=actor.staff_id, at=now)}
-    )
-    barred = [
-        f
-        for f in _evaluate_row(session, row, as_decider).findings
-        if f.where == "authorisation" and f.severity == Severity.BLOCK
-    ]
+    barred = _barred_as_decider(session, row, actor)
     if barred:
-        raise DisclosureError("You may not decide this request: " + " ".join(f.message for f in barred))
+        raise DisclosureError("You may not decide this request: " + " ".join(barred))
     row.status, row.refused_by, row.refused_at, row.closed_at = Status.REFUSED.value, actor.staff_id, now, now
     row.refusal_reason = reasons.strip()
     _event(session, row, actor, "refused", row.refusal_reason)
@@ -1398,6 +1458,7 @@ def _summary(row: Disclosure, recipients: Sequence[str]) -> DisclosureSummary:
         released_at=row.released_at,
         review_due=row.review_due,
         completion_due=row.completion_due,
+        last_step=_last_step(row) if row.status in RETURNABLE_STATUSES else None,
     )
 
 
@@ -1542,6 +1603,19 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             subjects=shown_about(row.subject_id, result, actor.actor),
             justification=justification,
         )
+    history = tuple(
+        HistoryLine(e.at, e.actor, e.action, e.note)
+        for e in session.scalars(
+            select(DisclosureEvent)
+            .where(DisclosureEvent.disclosure_id == row.id)
+            .order_by(DisclosureEvent.id)
+        )
+    )
+    # A draft sent back by an authoriser (or lapsed) shows why, until it is submitted again.
+    moves = [line for line in history if line.action in _BACK_TO_DRAFT or line.action == "submitted"]
+    came_back = (
+        moves[-1] if row.status == Status.DRAFT and moves and moves[-1].action in _BACK_TO_DRAFT else None
+    )
     recipients = _recipients(session, row.id)
     lines = tuple(
         RecipientLine(r.recipient_id, r.name, r.undertaking_signed_on, r.receipt_at) for r in recipients
@@ -1556,14 +1630,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
         refused_by=row.refused_by,
         refusal_reason=row.refusal_reason,
         released_by=row.released_by,
-        history=tuple(
-            HistoryLine(e.at, e.actor, e.action, e.note)
-            for e in session.scalars(
-                select(DisclosureEvent)
-                .where(DisclosureEvent.disclosure_id == row.id)
-                .order_by(DisclosureEvent.id)
-            )
-        ),
+        history=history,
         reviews=tuple(
             ReviewLine(r.reviewed_at, r.reviewed_by, ReviewOutcome(r.outcome), r.reasons, r.next_review)
             for r in session.scalars(
@@ -1573,7 +1640,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             )
         ),
         notices=tuple(notices(session, disclosure_id=row.id)),
-        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at},
+        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at, "came_back": came_back},
     )
 
 
@@ -1592,7 +1659,17 @@ RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
     ),
     "disclosure_refused": (2 * 365, "refused requests: two years after refusal"),
     "disclosure_draft": (90, "drafts never submitted: ninety days after the last change"),
+    # Not an erasure: a request left submitted or authorised this long lapses to draft (see `lapse`), and is
+    # then kept as a draft, so erased `disclosure_draft` days later unless its officer takes it up.
+    "disclosure_pending": (
+        90,
+        "requests submitted or authorised and not acted on: back to draft ninety days after the last step",
+    ),
 }
+
+# A request waiting this long since its last step is flagged stale on the queues and the retention page
+# (or from its lapse day, if the DPU sets the pending rule shorter).
+STALE_AFTER_DAYS = 30
 
 
 def retention_rules(session: Session) -> list[RetentionView]:
@@ -1756,6 +1833,90 @@ def expire(session: Session, actor: str, on: date, *, dry_run: bool = False) -> 
         session.add(DisclosureEvent(disclosure_id=row.id, at=now, actor=actor, action="expired", note=reason))
         _entry(session, row, actor, Op.ALTERATION, "expired", justification=reason, reference=row.reference)
     return expired
+
+
+def _last_step(row: Disclosure) -> datetime:
+    """When a request last moved: saved as a draft, submitted or authorised (whichever is latest)."""
+    return max(at for at in (row.updated_at, row.submitted_at, row.authorised_at) if at is not None)
+
+
+def _pending_days(session: Session) -> int:
+    return next(
+        view.keep_days for view in retention_rules(session) if view.record_type == "disclosure_pending"
+    )
+
+
+def _lapse_day(row: Disclosure, pending_days: int) -> date | None:
+    """The day a submitted or authorised request lapses to draft if nothing is done; None for others."""
+    if row.status not in RETURNABLE_STATUSES or row.erased_at is not None:
+        return None
+    return london_day(_last_step(row)) + timedelta(days=pending_days)
+
+
+def stale_flags(session: Session, rows: Iterable[DisclosureSummary], on: date) -> dict[int, date]:
+    """For each listed request that is stale on `on` (submitted or authorised, no step for
+    `STALE_AFTER_DAYS`), the day it lapses to draft: what the queues and the retention page flag."""
+    pending_days = _pending_days(session)
+    flags: dict[int, date] = {}
+    for summary in rows:
+        if summary.status not in RETURNABLE_STATUSES or summary.last_step is None:
+            continue
+        since = london_day(summary.last_step)
+        lapses = since + timedelta(days=pending_days)
+        if on >= min(since + timedelta(days=STALE_AFTER_DAYS), lapses):
+            flags[summary.id] = lapses
+    return flags
+
+
+def stale_requests(session: Session, on: date) -> list[DisclosureSummary]:
+    """Every stale submitted or authorised request (any area), oldest step first: for the DPU."""
+    query = select(Disclosure).where(
+        Disclosure.status.in_([status.value for status in RETURNABLE_STATUSES]),
+        Disclosure.erased_at.is_(None),
+    )
+    rows = _summaries(session, list(session.scalars(query.order_by(Disclosure.id))))
+    flags = stale_flags(session, rows, on)
+    return sorted((row for row in rows if row.id in flags), key=lambda row: (flags[row.id], row.id))
+
+
+def lapse(session: Session, actor: str, on: date, *, dry_run: bool = False) -> list[int]:
+    """Return to draft every request left submitted or authorised for the `disclosure_pending` retention
+    period since its last step (neither released nor refused), except those on legal hold.
+
+    Run by `custodes disclosure dispose` before the disposal itself. Without it such a request had no
+    retention clock and was never disposed of. As a draft it is then kept for the draft period from the lapse
+    and erased after, unless its officer takes it up again (and submits it for a fresh authorisation). The
+    candidates are found without locks; each is then locked, read afresh and checked again (someone may have
+    acted on it since). Each lapse is a case event and an `alteration` ledger entry (action `lapsed`, via the
+    same `_to_draft` as a return to draft)."""
+    pending_days = _pending_days(session)
+    draft_days = next(v.keep_days for v in retention_rules(session) if v.record_type == "disclosure_draft")
+
+    def due(row: Disclosure) -> bool:
+        day = _lapse_day(row, pending_days)
+        return day is not None and day <= on and not row.legal_hold
+
+    query = select(Disclosure).where(
+        Disclosure.status.in_([status.value for status in RETURNABLE_STATUSES]),
+        Disclosure.erased_at.is_(None),
+    )
+    lapsing = [row.id for row in session.scalars(query.order_by(Disclosure.id)) if due(row)]
+    if dry_run:
+        return lapsing
+    lapsed: list[int] = []
+    for disclosure_id in lapsing:
+        row = _load(session, disclosure_id, lock=True)
+        if not due(row):
+            continue
+        was = STATUS_TITLES[Status(row.status)].lower()
+        reason = (
+            f"Lapsed: {was} on {london_day(_last_step(row))} and neither released nor refused within "
+            f"{pending_days} days (retention rule for requests not acted on). It is kept as a draft and "
+            f"erased {draft_days} days from now unless its officer takes it up and submits it again."
+        )
+        _to_draft(session, row, actor, actor, "lapsed", reason)
+        lapsed.append(row.id)
+    return lapsed
 
 
 def _retention_clock(row: Disclosure) -> tuple[str, datetime] | None:

@@ -682,6 +682,7 @@ def _case_page(
         may_complete=disclosure.may_complete(detail, principal),
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
         may_return=disclosure.may_return_to_draft(detail, principal),
+        may_send_back=disclosure.may_send_back(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -708,6 +709,7 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
         title="Authorisation queue",
         waiting=waiting,
         to_release=to_release,
+        stale=disclosure.stale_flags(db, [*waiting, *to_release], london_day(utcnow())),
         status_titles=STATUS_TITLES,
         now=utcnow(),
     )
@@ -749,6 +751,27 @@ def refuse(
         lambda: disclosure.refuse(db, disclosure_id, principal, reasons),
         field="" if reasons.strip() else "reasons",
         values={"reasons": reasons},
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/send-back")
+def send_back(
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """An authoriser returns a submitted request to its officer as a draft, saying what to change."""
+    return _step(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Sent back to the officer as a draft; they can see your reason.",
+        lambda: disclosure.send_back(db, disclosure_id, principal, reason),
+        field="" if reason.strip() else "send_back_reason",
+        values={"send_back_reason": reason},
     )
 
 
@@ -1124,7 +1147,10 @@ def _retention_page(
     due, held = disclosure.due_for_disposal(db, today)
     rules_now = disclosure.retention_rules(db)
     due_rows, held_rows = _summaries_of(db, due), _summaries_of(db, held)
-    people = [rule.changed_by for rule in rules_now] + [r.requested_by for r in (*due_rows, *held_rows)]
+    stale = disclosure.stale_requests(db, today)
+    people = [rule.changed_by for rule in rules_now] + [
+        r.requested_by for r in (*due_rows, *held_rows, *stale)
+    ]
     return render(
         request,
         "disclosure/retention.html",
@@ -1137,6 +1163,9 @@ def _retention_page(
         rules=rules_now,
         due=due_rows,
         held=held_rows,
+        stale=stale,
+        stale_flags=disclosure.stale_flags(db, stale, today),
+        stale_after=disclosure.STALE_AFTER_DAYS,
         status_titles=STATUS_TITLES,
     )
 

@@ -1,0 +1,192 @@
+"""Requests left submitted or authorised and never acted on: flagged stale, then lapsed back to draft by the
+disposal run (a case event and a ledger entry), then erased as a draft. Before this they had no retention
+clock at all and were kept for ever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from custodes.cli import app as cli
+from custodes.database import Database
+from custodes.disclosure import service as disclosure
+from custodes.disclosure.schemas import Status
+from custodes.identity import service as identity
+from custodes.kit.db import utcnow
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from custodes.settings import Settings
+from tests.conftest import PASSWORD, TEST_SECRET, log_in
+from tests.disclosure.world import make_world, principal, scheme_request
+
+OFFICER, AIC, DPU = (principal(s) for s in ("S1001", "S1002", "S1004"))
+TODAY = date.today()
+runner = CliRunner()
+
+
+@pytest.fixture
+def world(db: Session) -> Session:
+    make_world(db)
+    for staff_id in ("S1001", "S1002", "S1004"):
+        identity.set_password(db, staff_id, PASSWORD, "system:test")
+    db.commit()
+    return db
+
+
+def _submitted(db: Session) -> int:
+    disclosure_id = disclosure.create_draft(db, scheme_request(), OFFICER)
+    disclosure.submit(db, disclosure_id, OFFICER)
+    return disclosure_id
+
+
+def _authorised(db: Session) -> int:
+    disclosure_id = _submitted(db)
+    disclosure.authorise(db, disclosure_id, AIC, "grounds current")
+    return disclosure_id
+
+
+def _age(db: Session, disclosure_id: int, days: int) -> None:
+    """Move every step of the request `days` into the past (as if nothing had happened since)."""
+    db.flush()
+    db.connection().execute(
+        text(
+            "UPDATE disclosure SET updated_at = :at, submitted_at = :at,"
+            " authorised_at = CASE WHEN authorised_at IS NULL THEN NULL ELSE :at END WHERE id = :i"
+        ),
+        {"at": utcnow() - timedelta(days=days), "i": disclosure_id},
+    )
+    db.expire_all()
+
+
+def _actions(db: Session, disclosure_id: int, action: str) -> list[object]:
+    ledger.flush_pending(db)
+    entries = ledger.search(db, EntryFilter(object_type="disclosure", object_id=str(disclosure_id)))
+    return [e for e in entries if (e.detail or {}).get("action") == action]
+
+
+def test_a_request_never_acted_on_lapses_to_draft_and_is_then_erased(world: Session) -> None:
+    submitted, authorised, recent = _submitted(world), _authorised(world), _authorised(world)
+    _age(world, submitted, 91)
+    _age(world, authorised, 91)
+    _age(world, recent, 10)
+
+    # Before: nothing ever disposed of them, however long they waited.
+    far = TODAY + timedelta(days=20 * 365)
+    assert disclosure.due_for_disposal(world, far) == ([], [])
+
+    assert disclosure.lapse(world, "system:test", TODAY, dry_run=True) == [submitted, authorised]
+    assert disclosure.lapse(world, "system:test", TODAY) == [submitted, authorised]
+    for disclosure_id, was in ((submitted, "submitted"), (authorised, "authorised")):
+        case = disclosure.view(world, disclosure_id, OFFICER, "t")
+        assert case.summary.status == Status.DRAFT and case.authorised_by is None
+        assert case.request is not None and case.request.authorisation is None
+        assert case.history[-1].action == "lapsed" and "neither released nor refused within 90 days" in (
+            case.history[-1].note or ""
+        )
+        (entry,) = _actions(world, disclosure_id, "lapsed")
+        assert entry.op == "alteration" and entry.subjects == ["N2001"]  # type: ignore[attr-defined]
+        assert entry.detail["previous_status"] == was  # type: ignore[attr-defined]
+        assert entry.detail["authorisation_withdrawn"] == ("S1002" if was == "authorised" else None)  # type: ignore[attr-defined]
+    assert disclosure.view(world, recent, OFFICER, "t").summary.status == Status.AUTHORISED
+    assert disclosure.lapse(world, "system:test", TODAY) == []  # done once
+
+    # Then kept as a draft: erased 90 days after the lapse, like any draft left alone.
+    assert disclosure.due_for_disposal(world, TODAY + timedelta(days=89))[0] == []
+    later = TODAY + timedelta(days=90)
+    assert [row.id for row in disclosure.due_for_disposal(world, later)[0]] == [submitted, authorised]
+    report = disclosure.dispose(world, "system:test", later)
+    assert report.erased == [submitted, authorised]
+    assert disclosure.view(world, submitted, DPU, "t").summary.status == Status.DESTROYED
+
+
+def test_the_pending_period_is_a_retention_rule_and_a_legal_hold_keeps_the_request(world: Session) -> None:
+    held, other = _submitted(world), _submitted(world)
+    _age(world, held, 40)
+    _age(world, other, 40)
+    disclosure.set_legal_hold(world, held, "Claim 2026-9", "staff:S1004")
+    assert disclosure.lapse(world, "system:test", TODAY) == []
+    disclosure.set_retention_rule(world, "disclosure_pending", 30, "", "staff:S1004")
+    assert disclosure.lapse(world, "system:test", TODAY) == [other]
+    assert disclosure.view(world, held, DPU, "t").summary.status == Status.SUBMITTED
+
+
+def test_someone_acting_after_the_list_was_drawn_up_wins(
+    world: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disclosure_id = _authorised(world)
+    _age(world, disclosure_id, 100)
+    load = disclosure._load
+    released: list[str] = []
+
+    def release_first(session: Session, number: int, *, lock: bool = False) -> object:
+        if lock and not released:  # the officer releases it between the list and the lapse
+            released.append("yes")
+            disclosure.release(session, number, AIC)
+        return load(session, number, lock=lock)
+
+    monkeypatch.setattr(disclosure, "_load", release_first)
+    assert disclosure.lapse(world, "system:test", TODAY) == []
+    assert released and disclosure.view(world, disclosure_id, DPU, "t").summary.status == Status.RELEASED
+    assert _actions(world, disclosure_id, "lapsed") == []
+
+
+def test_stale_requests_are_flagged_on_the_queue_and_the_retention_page(
+    client: TestClient, world: Session
+) -> None:
+    stale, fresh = _submitted(world), _submitted(world)
+    _age(world, stale, 31)
+    world.commit()
+    lapses = (TODAY - timedelta(days=31) + timedelta(days=90)).strftime("%d %b %Y")
+    for staff_id, page in (("S1002", "/disclosures/queue/authorise"), ("S1004", "/retention")):
+        client.cookies.clear()
+        log_in(client, staff_id)
+        shown = client.get(page).text
+        assert shown.count("Stale — no step since") == 1, page
+        assert f"lapses to draft on {lapses}" in shown
+        assert f'href="/disclosures/{stale}"' in shown
+    assert f'href="/disclosures/{fresh}"' not in shown  # the retention page lists only the stale one
+
+
+@pytest.fixture
+def installation(backend: str, new_database: Callable[[str], str], tmp_path: Path) -> dict[str, str]:
+    env = {
+        "CUSTODES_HOME": str(tmp_path),
+        "CUSTODES_DATABASE_URL": new_database(backend),
+        "CUSTODES_SECRET_KEY": TEST_SECRET,
+    }
+    settings = Settings(home=tmp_path, database_url=env["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET)
+    ledger.ensure_signing_key(settings)
+    database = Database.open(settings)
+    with database.factory.begin() as session:
+        make_world(session)
+    database.close()
+    return env
+
+
+def test_the_disposal_job_lapses_requests_not_acted_on(installation: dict[str, str], tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path, database_url=installation["CUSTODES_DATABASE_URL"], secret_key=TEST_SECRET
+    )
+    database = Database.open(settings)
+    try:
+        with database.factory.begin() as session:
+            disclosure_id = _authorised(session)
+            _age(session, disclosure_id, 95)
+        dry = runner.invoke(cli, ["disclosure", "dispose", "--dry-run"], env=installation)
+        assert dry.exit_code == 0 and "Would return 1 request(s) not acted on to draft" in dry.output, (
+            dry.output
+        )
+        done = runner.invoke(cli, ["disclosure", "dispose"], env=installation)
+        assert done.exit_code == 0 and f"Lapsed: {disclosure_id}" in done.output, done.output
+        with database.factory() as session:
+            case = disclosure.view(session, disclosure_id, DPU, "t")
+            assert case.summary.status == Status.DRAFT and case.history[-1].actor == "system:cli"
+    finally:
+        database.close()
