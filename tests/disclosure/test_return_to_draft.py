@@ -3,6 +3,8 @@ correction, a lapsed check, a mistake) and submit it again for a fresh authorisa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -194,4 +196,6 @@ def test_the_case_page_offers_send_back_to_the_authoriser_and_shows_the_reason_t
     client.cookies.clear()
     log_in(client, "S1001")
     case = client.get(f"/disclosures/{disclosure_id}").text
-    assert "Sent back for changes by S1002" in case and "Name the recipients&#39; shop" in case
+    # Named with the staff number, e.g. "Sent back for changes by Anne Authoriser (S1002)".
+    assert re.search(r"Sent back for changes by [^<(]+ \(S1002\)", case)
+    assert "Name the recipients&#39; shop" in case
