@@ -192,7 +192,7 @@ def test_the_report_shows_the_proven_access_and_flags_where_the_alert_differs(
     from custodes.web.templating import environment
 
     html = environment.get_template("monitoring/evidence_pdf.html").render(
-        force_name="Test", rule_titles={}, action_titles={}, outcomes={}, **context
+        force_name="Test", area=str, rule_titles={}, action_titles={}, outcomes={}, **context
     )
     assert "Differs from the proof: action: the alert records print, the proven access view" in html
     assert evidence.verify_pack(content, ledger.verifier_key(settings)) == []  # the proofs themselves hold
