@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -15,10 +16,12 @@ from sqlalchemy.orm import Session
 from custodes.identity import service as identity
 from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
+from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op, StoredEntry
 from custodes.settings import Settings
+from tests.workforce.files import store
 
 ACTOR = "system:test"
 
@@ -201,3 +204,89 @@ def test_who_and_the_operation_read_as_words(
     assert (
         f"staff:{viewer}" in client.get("/audit/export.csv?op=login_failed").text
     )  # the CSV keeps the codes
+
+
+def _stored(*subjects: str, justification: str | None = None, **detail: str) -> StoredEntry:
+    content = {"subjects": list(subjects), "justification": justification, "detail": dict(detail)}
+    return StoredEntry(0, utcnow(), ACTOR, "consultation", "thing", "T1", b"\0" * 32, content)
+
+
+@pytest.mark.parametrize(
+    ("text", "withheld"),
+    [
+        ("checked SMITH Jack's address", True),  # surname alone, any case, before a possessive
+        ("Jack Smith called", True),
+        ("smith, jack", True),
+        ("visited Mr  smith", True),  # any spaces
+        ("asked Smithson", False),  # whole words only
+        ("asked Blacksmith", False),
+        ("Jack called", False),  # a forename alone is not caught
+        ("the Li family", False),  # a surname of fewer than 3 letters alone is not
+        ("spoke to Wei Li", True),  # but with a forename it is
+        ("LI Wei at the door", True),
+        ("Li, Jun", True),  # any one of the forenames
+        ("saw N9001 about her car", False),  # the subject's own id
+    ],
+)
+def test_a_report_on_one_person_withholds_a_text_naming_another_of_the_entry_s_people(
+    text: str, withheld: bool
+) -> None:
+    """Withholding caught another person's id only: a reason typed by an officer names people by name."""
+    names = ledger.KnownNames({"N9002": [("Smith", "Jack")], "N9003": [("Li", "Wei Jun")], "N9004": []})
+    entry = _stored("N9001", "N9002", "N9003", "N9004", justification=text, note=text)
+    shown = ledger.subject_view(entry, "N9001", names)
+    assert (shown.justification == ledger.WITHHELD_FOR_OTHERS) is withheld
+    assert (shown.detail is None) is withheld
+    assert shown.people == "N9001 and 3 other people"
+    alone = ledger.subject_view(_stored("N9001", justification=text), "N9001", names)
+    assert alone.justification == text  # a name of someone the entry does not concern is not looked for
+
+
+def test_a_name_split_by_a_line_break_in_a_detail_is_found() -> None:
+    names = ledger.KnownNames({"N9003": [("Li", "Wei")]})
+    assert ledger.subject_view(_stored("N9001", "N9003", note="Wei\nLi"), "N9001", names).detail is None
+
+
+def test_a_report_on_one_person_withholds_texts_naming_others_of_the_nominal_register_by_name(
+    client: TestClient,
+    db: Session,
+    logged_in: Callable[[Role], str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The report on N9001 showed "checked SMITH Jack's address" when Jack Smith (N9002) was another person
+    the entry concerned: the withholding looked for ids only. The names come from the nominal register,
+    through its service (web.app registers monitoring.service.nominal_names)."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    people = [("N9001", "Jones", "Alan"), ("N9002", "Smith", "Jack"), ("N9003", "Li", "Wei")]
+    store(
+        db,
+        folder,
+        "nominals",
+        [{"subject_id": i, "surname": s, "forenames": f, "flags": ""} for i, s, f in people],
+    )
+    _record(
+        db,
+        _draft("T1", "N9001", "N9002", justification="checked SMITH Jack's address"),
+        _draft("T2", "N9001", "N9003", justification="door knock", note="spoke to Wei  LI"),
+        _draft("T3", "N9001", "N9003", justification="the Li family's car"),  # "Li" alone: too short
+        _draft("T4", "N9001", justification="also asked about Jack Smith"),  # not a person of this entry
+        _draft("T5", "N9001", "N9002", justification="asked Smithson"),
+    )
+    logged_in(Role.DPU)
+    page = client.get("/audit/entries?subject=N9001&op=consultation&reason=SAR-2").text
+    assert len(_rows(page)) == 5
+    assert "SMITH Jack" not in page and page.count(ledger.WITHHELD_FOR_OTHERS) == 1
+    assert "door knock" in page and "the Li family" in page and "asked Smithson" in page
+    assert "also asked about Jack Smith" in page  # the limit: docs/ledger.md
+
+    csv = client.get("/audit/export.csv?subject=N9001&op=consultation&reason=SAR-2").text
+    assert "SMITH Jack" not in csv and "Wei  LI" not in csv and csv.count(ledger.WITHHELD_FOR_OTHERS) == 2
+    assert "door knock" in csv and "the Li family" in csv
+
+    rendered: list[str] = []
+    monkeypatch.setattr(ledger_web, "html_to_pdf", lambda html: rendered.append(html) or b"%PDF")
+    assert client.get("/audit/export.pdf?subject=N9001&op=consultation&reason=SAR-2").content == b"%PDF"
+    assert "SMITH Jack" not in rendered[0] and ledger.WITHHELD_FOR_OTHERS in rendered[0]
+    assert "door knock" in rendered[0]

@@ -151,6 +151,20 @@ def test_nominal_identities_for_the_gate_are_not_logged(db: Session) -> None:
 
 
 @pytest.mark.usefixtures("people")
+def test_nominal_names_for_the_subject_access_report_are_not_logged(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.commit()
+    before = ledger.size(db)
+    monkeypatch.setattr(monitoring, "NAME_LOOKUP_BATCH", 2)  # several queries: every batch is asked
+    found = monitoring.nominal_names(db, ["N3", "N1", "N9", "N1", "N0"])
+    assert found == {"N1": [("Smith", "Jo")], "N3": [("Okafor", "Ada")]}
+    assert monitoring.nominal_names(db, []) == {}
+    db.commit()
+    assert ledger.size(db) == before
+
+
+@pytest.mark.usefixtures("people")
 def test_only_viewing_a_nominal_is_a_logged_consultation(db: Session) -> None:
     db.commit()
     before = ledger.count(db, EntryFilter(op="consultation"))

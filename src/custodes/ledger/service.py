@@ -12,9 +12,10 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1568,22 +1569,78 @@ class SubjectView:
 
 
 WITHHELD_FOR_OTHERS = "(withheld: it names other people)"
+SURNAME_ALONE_FROM = 3  # letters: a shorter surname (Li, Ng) names someone only with a forename
 
 
-def subject_view(entry: StoredEntry, subject: str) -> SubjectView:
-    """What a report on `subject` shows of `entry`: only that person by name (see SubjectView)."""
+def _name_words(text: str) -> str:
+    """A name as a pattern: its words in order, any run of spaces between them, any case."""
+    return r"\s+".join(re.escape(word) for word in text.split())
+
+
+def _name_pattern(names: Iterable[tuple[str, str]]) -> re.Pattern[str] | None:
+    """What names a person in a typed text: their surname with their forenames (all of them, or any one)
+    either way round ("Jack Smith", "SMITH Jack", "Smith, Jack"), and the surname alone if it has at least
+    SURNAME_ALONE_FROM letters; whole words only ("Smith's" counts, "Smithson" does not), any case."""
+    forms: set[str] = set()
+    for surname, forenames in names:
+        surname, forenames = " ".join(surname.split()), " ".join(forenames.split())
+        if not surname:
+            continue
+        if sum(character.isalpha() for character in surname) >= SURNAME_ALONE_FROM:
+            forms.add(_name_words(surname))
+        for given in {forenames, *forenames.split()} - {""}:
+            forms.add(f"{_name_words(given)}\\s+{_name_words(surname)}")
+            forms.add(f"{_name_words(surname)},?\\s+{_name_words(given)}")
+    if not forms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?!\w)", re.I)
+
+
+class KnownNames:
+    """The names of the people entries concern, by their subject id (as a module that keeps a register of
+    people knows them: `ledger.web.add_name_lookup`), so that a report on one person can withhold a text
+    that names another by name, not only by id. A person not given here is found by their id alone."""
+
+    def __init__(self, names: Mapping[str, Iterable[tuple[str, str]]] | None = None) -> None:
+        found = {person: _name_pattern(pairs) for person, pairs in (names or {}).items()}
+        self._patterns = {person: pattern for person, pattern in found.items() if pattern is not None}
+
+    def named(self, text: str, people: Iterable[str]) -> bool:
+        """Whether `text` names one of `people` by name."""
+        return any((pattern := self._patterns.get(person)) and pattern.search(text) for person in people)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The texts in a detail (keys and values), as typed: a name split by a line break is found in them,
+    not in their JSON (where the break reads `\\n`)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def subject_view(entry: StoredEntry, subject: str, names: KnownNames | None = None) -> SubjectView:
+    """What a report on `subject` shows of `entry`: only that person by name (see SubjectView). A text is
+    withheld if it holds another person's id, or (`names`) their name as KnownNames finds it."""
     named = entry.subjects
     others = [person for person in named if person != subject]
     mine = tuple(person for person in named if person == subject)[:1]
 
-    def names_others(text: str) -> bool:
-        return any(person in text for person in others)
+    def names_others(*texts: str) -> bool:
+        if any(person in text for text in texts for person in others):
+            return True
+        return names is not None and any(names.named(text, others) for text in texts)
 
     justification = entry.justification
     if justification and names_others(justification):
         justification = WITHHELD_FOR_OTHERS
     detail: dict[str, Any] | None = entry.detail
-    if detail and names_others(json.dumps(detail, ensure_ascii=False)):
+    if detail and names_others(json.dumps(detail, ensure_ascii=False), *_strings(detail)):
         detail = None
     return SubjectView(subjects=mine, others=len(others), justification=justification, detail=detail)
 

@@ -9,7 +9,7 @@ not yet revealed to them) says so for each request. See docs/architecture.md, "S
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -66,6 +66,25 @@ def add_screen(app: FastAPI, screen: Screen) -> None:
     app.state.ledger_screens = (*getattr(app.state, "ledger_screens", ()), screen)
 
 
+# Given subject ids, the names a module knows those people by, as (surname, forenames) pairs, for the ids it
+# knows (the others left out). Not logged: the names are looked for, never shown.
+NameLookup = Callable[[Session, Collection[str]], Mapping[str, Sequence[tuple[str, str]]]]
+
+
+def add_name_lookup(app: FastAPI, lookup: NameLookup) -> None:
+    """Register a module's register of people on the app (at start-up, by web.app.create_app): a report on
+    one person withholds a text naming another of an entry's people by name, not only by id."""
+    app.state.ledger_name_lookups = (*getattr(app.state, "ledger_name_lookups", ()), lookup)
+
+
+def _known_names(request: Request, db: Session, people: Collection[str]) -> ledger.KnownNames:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for lookup in getattr(request.app.state, "ledger_name_lookups", ()) if people else ():
+        for person, names in lookup(db, people).items():
+            found.setdefault(person, []).extend(names)
+    return ledger.KnownNames(found)
+
+
 def _screens(
     request: Request, db: Session, principal: Principal, criteria: EntryFilter | None = None
 ) -> list[EntryScreen]:
@@ -100,11 +119,18 @@ def _shown_people(rows: Sequence[StoredEntry], subject: str | None = None) -> li
     return list(dict.fromkeys(person for row in rows for person in row.shown_subjects))
 
 
-def _subject_view(form: SearchForm) -> Callable[[StoredEntry], ledger.SubjectView] | None:
-    """For a search by person: how each entry is shown, naming only that person, so that the list, the CSV
-    and the PDF can be handed to the person who asked (the other people an entry concerns are counted)."""
+def _subject_view(
+    request: Request, db: Session, form: SearchForm, rows: Sequence[StoredEntry]
+) -> Callable[[StoredEntry], ledger.SubjectView] | None:
+    """For a search by person: how each of `rows` is shown, naming only that person, so that the list, the
+    CSV and the PDF can be handed to the person who asked (the other people an entry concerns are counted,
+    and a text naming one of them, by id or by name, is withheld)."""
     subject = form.criteria.subject
-    return None if not subject else lambda entry: ledger.subject_view(entry, subject)
+    if not subject:
+        return None
+    others = {person for row in rows for person in row.subjects if person != subject}
+    names = _known_names(request, db, others)
+    return lambda entry: ledger.subject_view(entry, subject, names)
 
 
 # The operations in words, for the screens (the CSV keeps the recorded codes).
@@ -247,7 +273,7 @@ def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
-        return _search_page(request, form)
+        return _search_page(request, form, subject_view=_subject_view(request, db, form, []))
     screens = _screens(request, db, principal, form.criteria)
     criteria = replace(form.criteria, hidden=_hidden(screens))
     total = ledger.count(db, criteria)
@@ -262,6 +288,7 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         total,
         can_export=principal.can(Permission.LEDGER_EXPORT),
         who=_who(db, rows, screens),
+        subject_view=_subject_view(request, db, form, rows),
     )
 
 
@@ -274,6 +301,7 @@ def _search_page(
     can_export: bool = False,
     status_code: int = 200,
     who: Callable[[str], str] = str,
+    subject_view: Callable[[StoredEntry], ledger.SubjectView] | None = None,
 ) -> Any:
     return render(
         request,
@@ -286,7 +314,7 @@ def _search_page(
         operations=ledger.operations(),
         pages=max(1, (total + PAGE - 1) // PAGE),
         can_export=can_export,
-        subject_view=_subject_view(form),
+        subject_view=subject_view,
         who=who,
         op_words=operation_words,
     )
@@ -335,10 +363,11 @@ def _export_rows(request: Request, db: Db, principal: Principal, form: SearchFor
 def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _logged_search(db, principal, form):
-        return _search_page(request, form, status_code=400)
+        return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
     header += ["justification", "recipients", "detail", "leaf_hash"]
-    view = _subject_view(form)
+    found = _export_rows(request, db, principal, form)
+    view = _subject_view(request, db, form, found)
 
     def row(item: StoredEntry) -> list[Any]:
         people, justification, detail = ";".join(item.subjects), item.justification, item.detail
@@ -361,7 +390,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             item.leaf_hash.hex(),
         ]
 
-    rows = (row(item) for item in _export_rows(request, db, principal, form))
+    rows = (row(item) for item in found)
     return csv_download("custodes-ledger-entries.csv", header, rows)
 
 
@@ -369,10 +398,11 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
 def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _logged_search(db, principal, form):
-        return _search_page(request, form, status_code=400)
+        return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     settings = request.app.state.settings
+    found = _export_rows(request, db, principal, form)
     html = environment.get_template("ledger_report.html").render(
-        rows=_export_rows(request, db, principal, form),
+        rows=found,
         form=form,
         principal=principal,
         generated=utcnow(),
@@ -380,7 +410,7 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         checkpoint=ledger.latest_checkpoint(db),
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
-        subject_view=_subject_view(form),
+        subject_view=_subject_view(request, db, form, found),
         op_words=operation_words,
     )
     return Response(

@@ -344,6 +344,24 @@ def nominal_identities(session: Session, subject_ids: Iterable[str] | None) -> d
     return {row[0]: NominalIdentity(*row) for row in session.execute(query)}
 
 
+NAME_LOOKUP_BATCH = 500  # subject ids asked for in one query by nominal_names
+
+
+def nominal_names(session: Session, subject_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The name, as (surname, forenames), of each of these nominals that the register holds, by subject id:
+    what a subject access report looks for to withhold a text naming another person (ledger.web's
+    `add_name_lookup`). Not logged: the names are looked for, never shown. In batches of NAME_LOOKUP_BATCH
+    ids (an export's entries may name many thousands of people)."""
+    wanted = sorted(set(subject_ids))
+    found: dict[str, list[tuple[str, str]]] = {}
+    for start in range(0, len(wanted), NAME_LOOKUP_BATCH):
+        batch = wanted[start : start + NAME_LOOKUP_BATCH]
+        query = select(Nominal.subject_id, Nominal.surname, Nominal.forenames)
+        for subject_id, surname, forenames in session.execute(query.where(Nominal.subject_id.in_(batch))):
+            found[subject_id] = [(surname, forenames)]
+    return found
+
+
 def view_nominal(session: Session, subject_id: str, *, actor: str, justification: str) -> NominalView | None:
     """A nominal for a screen. Showing it is a consultation, so it is logged with its justification."""
     nominal = get_nominal(session, subject_id)

@@ -35,6 +35,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.monitoring import api as monitoring_api
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
+from custodes.monitoring import service as monitoring_service
 from custodes.monitoring import web as monitoring_web
 from custodes.settings import Settings
 from custodes.stopsearch import web as stopsearch_web
@@ -114,6 +115,8 @@ def create_app(
         app.include_router(screens.router, include_in_schema=False)
     # What the audit screens show a member of the counter-corruption unit of its casework (ledger.web).
     ledger_web.add_screen(app, monitoring_ledger_screen.screen)
+    # Whom a subject access report looks for by name in the texts it withholds (the nominal register).
+    ledger_web.add_name_lookup(app, monitoring_service.nominal_names)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
