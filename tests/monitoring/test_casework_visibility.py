@@ -303,6 +303,41 @@ def test_alerts_by_a_member_of_staff_close_to_the_viewer_are_kept_from_them(
     assert "AL-DAN" in visible_ids(db, settings, principal(db, UNIT_OTHER))
 
 
+def test_umlauts_and_dj_written_out_or_dropped_do_not_show_a_viewer_what_is_kept_from_them(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """Review: a name with ä ö ü or đ is matched in both English spellings (Schröder as Schroder and as
+    Schroeder), in the viewer's own records, their household, the people they declared and the staff close to
+    them, as the gate and the detectors match it; a plainly typed other name still is not."""
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.surname, unit.date_of_birth = "Schröder", date(1984, 4, 4)
+    unit.home_postcode, unit.home_lat, unit.home_lon = "ME15 6AB", 51.2700, 0.5200
+    people = [
+        {"subject_id": "N-ME", "surname": "Schroeder", "forenames": "Carol", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOME", "surname": "SCHRODER", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-DECL", "surname": "Mueller", "forenames": "Juergen", "date_of_birth": "1950-05-05"},
+        {"subject_id": "N-DJ", "surname": "Dordevic", "forenames": "Ana", "date_of_birth": "1960-06-06"},
+        {"subject_id": "N-NOT", "surname": "Schroeter", "forenames": "Carol", "date_of_birth": "1984-04-04"},
+    ]  # fmt: skip
+    load_records(db, "nominals", people, ACTOR)
+    declare(db, "D-C5", UNIT, "relative", surname="Müller", forenames="Jürgen", date_of_birth="1950-05-05")
+    declare(db, "D-C6", UNIT, "friend", surname="Đorđević", forenames="Ana", date_of_birth="1960-06-06")
+    run = make_run(db)
+    for person in people:
+        make_alert(
+            db, run, f"AL-{person['subject_id']}", SEARCHER, person["subject_id"], ["UNEXPLAINED"], 60, "x"
+        )
+    kin = {"staff_id": "PC301", "surname": "Schroeder", "forenames": "Dan", "role": "officer",
+           "home_postcode": "ME15 6AB"}  # fmt: skip
+    load_records(db, "staff", [kin], ACTOR)
+    make_alert(db, run, "AL-KIN", "PC301", "N11", ["UNEXPLAINED"], 60, "PC301 viewed N11")
+    db.commit()
+    shown = visible_ids(db, settings, carol)
+    assert not {"AL-N-ME", "AL-N-HOME", "AL-N-DECL", "AL-N-DJ", "AL-KIN"} & shown
+    assert "AL-N-NOT" in shown
+
+
 def test_the_public_visibility_questions(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:

@@ -23,6 +23,7 @@ from custodes.stopsearch.generator import (
     NOT_STATED_LABEL,
     SELF_DEFINED_LABELS,
     file_name,
+    month_table,
     population_rows,
     write_force,
 )
@@ -316,17 +317,50 @@ def test_a_generated_force_imports_and_reports(db: Session, settings: Settings, 
 def test_the_demo_imports_two_years_reviews_a_sample_and_publishes(db: Session, settings: Settings) -> None:
     published = demo.load_demo(db, settings, seed=5, today=date(2024, 3, 10))
     assert demo.demo_period(date(2024, 3, 10)) == ("2022-03", "2024-02")
-    assert (published.force, published.period_from, published.period_to) == ("kent", "2023-03", "2024-02")
-    assert published.pdf.startswith(b"%PDF") and "Kent" in published.html
+    # The demo's records are the demo force's own, named as the masthead names it (settings.force_name),
+    # not Kent Police's (review: "Stop and search in Kent Police" under "Demo Constabulary").
+    assert settings.force_name == "Demo Constabulary"
+    assert (published.force, published.period_from, published.period_to) == (
+        "demo-constabulary",
+        "2023-03",
+        "2024-02",
+    )
+    assert published.pdf.startswith(b"%PDF") and "Stop and search in Demo Constabulary" in published.html
+    assert "Kent Police" not in published.html
     (summary,) = service.force_summaries(db)
+    assert summary.name == settings.force_name
     assert len(summary.months) == demo.DEMO_MONTHS
     assert summary.records == demo.DEMO_MONTHS * demo.DEMO_RECORDS_PER_MONTH
     (sample,) = service.samples(db)
     assert sample.size == demo.SAMPLE_SIZE and 0 < sample.reviewed < sample.size  # some left to review
-    report = service.report(db, settings, ReportRequest("kent", "2023-03", "2024-02"))
+    report = service.report(db, settings, ReportRequest("demo-constabulary", "2023-03", "2024-02"))
     review = report["grounds_review"]
     assert review["reviewed"] == sample.reviewed
     assert 0.6 < review["proportion"] < 0.95
     assert report["groups"]["Black"]["ratio_to_white"] > 3
     assert report["drugs"]["supply"]["searches"] > 0
-    assert service.populations(db, "kent", "census2021")
+    assert service.populations(db, "demo-constabulary", "census2021")
+
+
+def test_the_demo_force_is_the_configured_force() -> None:
+    """The demo's stop and search is imported under the configured force name's id, named as the masthead
+    names the force; a configured name that is a real force's uses its data.police.uk id."""
+    assert demo.demo_force(Settings(force_name="Demo Constabulary")) == "demo-constabulary"
+    assert service.force_name("demo-constabulary") == "Demo Constabulary"
+    assert demo.demo_force(Settings(force_name="Wessex Police")) == "wessex-police"
+    assert service.force_name("wessex-police") == "Wessex Police"
+    assert demo.demo_force(Settings(force_name="Kent Police")) == "kent"
+    assert demo.demo_force(Settings(force_name="***")) == "kent"
+
+
+def test_records_generated_for_an_area_are_that_areas_under_another_name(tmp_path: Path) -> None:
+    """The demo's records are Kent's as generated for Kent (same people, places, seed), filed for the demo
+    force; its population rows are Kent's figures under the demo force's name."""
+    assert month_table("demo-constabulary", "2019-03", 200, 5, force_columns=True, area="kent").equals(
+        month_table("kent", "2019-03", 200, 5, force_columns=True)
+    )
+    (path,) = write_force(tmp_path, "demo-constabulary", "2019-03", 1, 10, 5, area="kent")
+    assert path.name == "2019-03-demo-constabulary-stop-and-search.csv"
+    rows = population_rows("demo-constabulary", area="kent")
+    assert {row["force"] for row in rows} == {"demo-constabulary"}
+    assert [row["population"] for row in rows] == [row["population"] for row in population_rows("kent")]

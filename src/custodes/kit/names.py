@@ -1,7 +1,8 @@
 """People's names as matched across registers: case, accents, letters outside the English alphabet
-(transliterated: ł → l, ø → o), spacing, hyphens, apostrophes, Mc/Mac, common spelling variants and initials
-tolerated; a name alone never decides (same_person wants a date of birth or postcode too). Used by the
-pre-access gate and the monitoring detectors."""
+(transliterated: ł → l, ø → o; ä ö ü đ in both English spellings: Müller = Muller = Mueller), spacing,
+hyphens, apostrophes, Mc/Mac, common spelling variants and initials tolerated; a name alone never decides
+(same_person wants a date of birth or postcode too). Used by the pre-access gate and the monitoring
+detectors."""
 
 from __future__ import annotations
 
@@ -68,14 +69,31 @@ _DROP = re.compile(r"['’`.]")
 _SPLIT = re.compile(r"[^a-z]+")
 
 
-# Transliterations where the English-language spelling differs from anyascii's: Serbian and Croatian đ is
-# written dj in English (Djokovic, Djordjevic), anyascii gives d.
-_OWN_SPELLING = str.maketrans({"đ": "dj"})
+# Letters English writes two ways: German (and Turkish, Hungarian...) ä ö ü with the marks dropped (Muller)
+# or written out as ae oe ue (Mueller); Serbian and Croatian đ as d (Dordevic; anyascii's, and Vietnamese Đinh
+# is Dinh) or as dj (Djordjevic, Djokovic). A name holding one is matched in both spellings: the first with
+# every mark dropped (as `_letters` gives it), the other with every such letter written out. Names typed
+# without them are not folded, so Mueller and Muller (or Joe and Jo, Michael and Michal) stay apart. Icelandic
+# ð is taken as đ too: its capital Ð looks the same as Đ and is often typed for it.
+_TWO_WAYS = frozenset("äöüđð")
+_WRITTEN_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "đ": "dj", "ð": "dj"})
+
+
+def _other_letters(value: str | None) -> str:
+    """The letters of `value` in its other spelling (ä ö ü as ae oe ue, đ as dj: see _TWO_WAYS), or "" when
+    it has no letter English writes two ways (casefolded and composed first, so "Ü" and "u" + a combining
+    diaeresis count)."""
+    if not value or value.isascii():
+        return ""
+    composed = unicodedata.normalize("NFC", value.casefold())
+    if _TWO_WAYS.isdisjoint(composed):
+        return ""
+    return _letters(composed.translate(_WRITTEN_OUT))
 
 
 def _letters(value: str | None) -> str:
     """Case-folded, accents removed, other letters transliterated to the English alphabet (ł → l, ø → o,
-    ı → i, æ → ae, ß → ss, þ → th, đ → dj; other scripts too: anyascii), apostrophes and full stops dropped,
+    ı → i, æ → ae, ß → ss, þ → th, đ → d; other scripts too: anyascii), apostrophes and full stops dropped,
     anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped; what is still
     not ASCII after that — letters that have no decomposition, which would otherwise vanish and let "Wałęsa"
     be a different name from "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same,
@@ -83,7 +101,7 @@ def _letters(value: str | None) -> str:
     folded = unicodedata.normalize("NFKD", (value or "").casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     if not plain.isascii():
-        plain = anyascii(plain.translate(_OWN_SPELLING)).casefold()
+        plain = anyascii(plain).casefold()
     return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
 
 
@@ -110,28 +128,56 @@ def surname_key(value: str | None) -> str:
     """ "McDonald", "Mac Donald", "Mc-Donald" → "mcdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
     "obrien". The parts are run together first, so where a space or hyphen falls never changes the key;
     then a whole-surname spelling variant is taken (Mohammed → Muhammad) and every Mac is read as Mc."""
-    joined = "".join(_letters(value).split())
+    return _surname_of(_letters(value))
+
+
+def _surname_of(letters: str) -> str:
+    joined = "".join(letters.split())
     return VARIANTS.get(joined, joined).replace("mac", "mc")
 
 
+def surname_keys(value: str | None) -> tuple[str, ...]:
+    """The surname's keys: `surname_key`, and the key of its other spelling when it has letters English
+    writes two ways ("Müller" → ("muller", "mueller"); "Đorđević" → ("dordevic", "djordjevic"))."""
+    first, other = surname_key(value), _surname_of(_other_letters(value))
+    return (first, other) if other and other != first else (first,)
+
+
 def forename_tokens(value: str | None) -> tuple[str, ...]:
-    return tuple(_canonical(token) for token in _letters(value).split())
+    return _tokens_of(_letters(value))
+
+
+def _tokens_of(letters: str) -> tuple[str, ...]:
+    return tuple(_canonical(token) for token in letters.split())
+
+
+def _forenames_agree(a: tuple[str, ...], a_joined: str, b: tuple[str, ...], b_joined: str) -> bool:
+    if not a or not b:
+        return False
+    x, y = a[0], b[0]
+    if x == y:
+        return True
+    if len(x) == 1 and (y.startswith(x) or b_joined.startswith(x)):
+        return True
+    if len(y) == 1 and (x.startswith(y) or a_joined.startswith(y)):
+        return True
+    return a_joined == b_joined
 
 
 def forenames_agree(first: PersonKey, second: PersonKey) -> bool:
     """The first forenames agree (same name after variants, or one is an initial of the other, as written
     or after variants: "K" is Karl's initial though Karl is matched as Carl), or the forenames run together
-    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared."""
-    if not first.forenames or not second.forenames:
+    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared. Forenames with letters English
+    writes two ways are compared in both spellings ("Jürgen" agrees with "Jurgen" and "Juergen")."""
+    if _forenames_agree(first.forenames, first.joined, second.forenames, second.joined):
+        return True
+    if not (first.other_forenames or second.other_forenames):
         return False
-    a, b = first.forenames[0], second.forenames[0]
-    if a == b:
-        return True
-    if len(a) == 1 and (b.startswith(a) or second.joined.startswith(a)):
-        return True
-    if len(b) == 1 and (a.startswith(b) or first.joined.startswith(b)):
-        return True
-    return first.joined == second.joined
+    return any(
+        _forenames_agree(a, a_joined, b, b_joined)
+        for a, a_joined in first.forename_spellings()
+        for b, b_joined in second.forename_spellings()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +190,19 @@ class PersonKey:
     date_of_birth: date | None
     postcode: str | None
     joined: str = ""  # the forenames' letters run together, as given
+    # The same in the name's other spelling, where it has letters English writes two ways (Müller:
+    # surname "muller", other_surname "mueller"; Đorđević: "dordevic", "djordjevic"); empty where it has
+    # none. Matched as well as the first.
+    other_surname: str = ""
+    other_forenames: tuple[str, ...] = ()
+    other_joined: str = ""
+
+    def surnames(self) -> tuple[str, ...]:
+        return (self.surname, self.other_surname) if self.other_surname else (self.surname,)
+
+    def forename_spellings(self) -> tuple[tuple[tuple[str, ...], str], ...]:
+        first = (self.forenames, self.joined)
+        return (first, (self.other_forenames, self.other_joined)) if self.other_forenames else (first,)
 
     @staticmethod
     def of(
@@ -154,9 +213,18 @@ class PersonKey:
         postcode: str | None,
     ) -> PersonKey:
         code = (normalise_postcode(postcode) or " ".join(postcode.split()).upper()) if postcode else None
-        joined = _letters(forenames).replace(" ", "")
+        letters = _letters(forenames)
+        other_surname, other_forenames = _other_letters(surname), _other_letters(forenames)
         return PersonKey(
-            subject_id, surname_key(surname), forename_tokens(forenames), date_of_birth, code, joined
+            subject_id,
+            _surname_of(_letters(surname)),
+            _tokens_of(letters),
+            date_of_birth,
+            code,
+            letters.replace(" ", ""),
+            _surname_of(other_surname) if other_surname else "",
+            _tokens_of(other_forenames) if other_forenames else (),
+            other_forenames.replace(" ", ""),
         )
 
 
@@ -164,7 +232,12 @@ def same_person(declared: PersonKey, subject: PersonKey) -> bool:
     """By id; or by name (variation tolerated, see above) with the same date of birth or postcode."""
     if declared.subject_id and declared.subject_id == subject.subject_id:
         return True
-    if not declared.surname or declared.surname != subject.surname:
+    if not declared.surname:
+        return False
+    if declared.surname != subject.surname and not (
+        (declared.other_surname or subject.other_surname)
+        and not set(declared.surnames()).isdisjoint(subject.surnames())
+    ):
         return False
     if not forenames_agree(declared, subject):
         return False
@@ -177,3 +250,12 @@ def match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, st
     monitoring detectors store so that the same matching runs as a relational join."""
     key = PersonKey.of(None, surname, forenames, None, None)
     return key.surname, key.forenames[0] if key.forenames else "", key.joined
+
+
+def other_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
+    """The same keys for the name's other spelling (see _TWO_WAYS): the surname's where it has letters
+    English writes two ways, the forenames' where they have, "" for a part that has none ("Müller", "Hans"
+    → ("mueller", "", ""); "Đorđević", "Đorđe" → ("djordjevic", "djordje", "djordje")). Stored beside
+    `match_keys`; the detectors match either spelling on each side."""
+    key = PersonKey.of(None, surname, forenames, None, None)
+    return key.other_surname, key.other_forenames[0] if key.other_forenames else "", key.other_joined

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import PersonKey, match_keys, same_person
+from custodes.kit.names import PersonKey, same_person
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -326,27 +326,36 @@ def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
 
 def _own_subjects(session: Session, viewer: Principal) -> Any:
     """The subject ids of the nominals that are the viewer: flagged as them (`staff:`), or with their name
-    and their date of birth or home postcode, as the gate's SELF rule matches them (variants, initials)."""
+    and their date of birth or home postcode, as the gate's SELF rule matches them (variants, initials, and
+    either spelling of a name with letters English writes two ways, on either side: Müller, Mueller)."""
     flagged = Nominal.staff_id == viewer.staff_id
     me = workforce.as_person(session, viewer.staff_id)
-    surname, forename, joined = match_keys(me.surname, me.forenames) if me else ("", "", "")
     clues = []
     if me is not None and me.date_of_birth is not None:
         clues.append(Nominal.date_of_birth == me.date_of_birth)
     if me is not None and me.postcode:
         clues.append(Nominal.postcode == me.postcode)
-    if not (clues and surname and forename):
+    key = PersonKey.of(None, me.surname, me.forenames, None, None) if me else None
+    if not (clues and key is not None and key.surname and key.forenames):
         return select(Nominal.subject_id).where(flagged)
-    agrees = [  # as kit.names.forenames_agree: the same, an initial (as written too), run together
-        Nominal.match_forename == forename,
-        Nominal.match_joined == joined,
-        and_(
-            func.length(Nominal.match_forename) == 1, Nominal.match_forename.in_({forename[:1], joined[:1]})
-        ),
-    ]
-    if len(forename) == 1:
-        agrees += [Nominal.match_forename.startswith(forename), Nominal.match_joined.startswith(forename)]
-    same_person = and_(Nominal.match_surname == surname, or_(*clues), or_(*agrees))
+    agrees = []  # as kit.names.forenames_agree: the same, an initial (as written too), run together
+    stored = (
+        (Nominal.match_forename, Nominal.match_joined),
+        (Nominal.match_forename_other, Nominal.match_joined_other),  # "" where the name has no other
+    )
+    for tokens, joined in key.forename_spellings():
+        forename = tokens[0]
+        for their_forename, their_joined in stored:
+            agrees += [
+                their_forename == forename,
+                their_joined == joined,
+                and_(func.length(their_forename) == 1, their_forename.in_({forename[:1], joined[:1]})),
+            ]
+            if len(forename) == 1:
+                agrees += [their_forename.startswith(forename), their_joined.startswith(forename)]
+    surnames = set(key.surnames())
+    same_surname = or_(Nominal.match_surname.in_(surnames), Nominal.match_surname_other.in_(surnames))
+    same_person = and_(same_surname, or_(*clues), or_(*agrees))
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
@@ -385,7 +394,7 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         )
     ]
     ids = {key.subject_id for key in keys if key.subject_id}
-    surnames = {key.surname for key in keys if key.surname}
+    surnames = {surname for key in keys if key.surname for surname in key.surnames()}
     columns = (
         Nominal.subject_id,
         Nominal.surname,
@@ -393,7 +402,13 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         Nominal.date_of_birth,
         Nominal.postcode,
     )
-    query = select(*columns).where(or_(Nominal.subject_id.in_(ids), Nominal.match_surname.in_(surnames)))
+    query = select(*columns).where(
+        or_(
+            Nominal.subject_id.in_(ids),
+            Nominal.match_surname.in_(surnames),
+            Nominal.match_surname_other.in_(surnames),
+        )
+    )
     found = {
         row.subject_id
         for row in session.execute(query)
@@ -407,8 +422,8 @@ def _household_subjects(session: Session, viewer: Principal, household_m: float)
     viewer's surname (key) and their home postcode, or within `household_m` metres of their home."""
     me = workforce.as_person(session, viewer.staff_id)
     home = workforce.home_of(session, viewer.staff_id)
-    surname = match_keys(me.surname, None)[0] if me else ""
-    if not (surname and home):
+    surnames = {s for s in PersonKey.of(None, me.surname, None, None, None).surnames() if s} if me else set()
+    if not (surnames and home):
         return set()
     postcode, lat, lon = home
     code = PersonKey.of(None, None, None, None, postcode).postcode
@@ -424,7 +439,7 @@ def _household_subjects(session: Session, viewer: Principal, household_m: float)
     if not near:
         return set()
     query = select(Nominal.subject_id, Nominal.postcode, Nominal.lat, Nominal.lon).where(
-        Nominal.match_surname == surname, or_(*near)
+        or_(Nominal.match_surname.in_(surnames), Nominal.match_surname_other.in_(surnames)), or_(*near)
     )
     found = set()
     for subject_id, where, n_lat, n_lon in session.execute(query):

@@ -5,17 +5,19 @@ The SQL keeps to what both engines mean the same way: joins, CASE, window frames
 `median`, `min_by`, arithmetic and trigonometry. Times are compared as integer microseconds since the epoch
 (`at_us`), days as integer day numbers, so no engine's timestamp or interval dialect is involved. Names are
 compared through keys computed once in Python (kit/names.py), so the join tolerates the same variation as
-the pre-access gate.
+the pre-access gate; each name has a second set of keys for its other spelling (`*_other`: Müller as
+"mueller", Đorđević as "dordevic"), the first repeated where it has none, and either spelling on one side
+may meet either on the other.
 
 Reference tables (built by service.reference_tables):
-  staff_ref(staff_id, team_id, surname_key, forename_key, joined_key, date_of_birth, home_postcode,
-            home_lat, home_lon)
-  nominal_ref(subject_id, surname_key, forename_key, joined_key, date_of_birth, postcode, lat, lon,
-              public_figure, staff_id)
+  staff_ref(staff_id, team_id, surname_key, forename_key, joined_key, surname_other, forename_other,
+            joined_other, date_of_birth, home_postcode, home_lat, home_lon)
+  nominal_ref(subject_id, surname_key, forename_key, joined_key, surname_other, forename_other,
+              joined_other, date_of_birth, postcode, lat, lon, public_figure, staff_id)
   cases(case_ref, team_id, opened_us, closed_us)  case_staff(case_ref, staff_id)
   case_subject(case_ref, subject_id)
   decl_ref(declaration_id, staff_id, relationship, subject_id, surname_key, forename_key, joined_key,
-           date_of_birth, postcode)
+           surname_other, forename_other, joined_other, date_of_birth, postcode)
   roster_day(staff_id, day_num, from_us, until_us)  -- duty periods (with grace) on each day they touch
   rostered(staff_id, from_us, until_us)             -- who has rosters, and over what span
   referral_ref(referral_id, staff_id, subject_id, from_us, until_us)
@@ -53,18 +55,40 @@ class Thresholds:
     alert_gap_days: int = 30
 
 
+def _agree_keys(af: str, aj: str, bf: str, bj: str) -> str:
+    """SQL: one spelling's first forename key and run-together key (`af`, `aj`) agree with another's."""
+    return (
+        f"({af} <> '' AND {bf} <> '' AND ("
+        f"{af} = {bf}"
+        f" OR (length({af}) = 1 AND (substr({bf}, 1, 1) = {af} OR substr({bj}, 1, 1) = {af}))"
+        f" OR (length({bf}) = 1 AND (substr({af}, 1, 1) = {bf} OR substr({aj}, 1, 1) = {bf}))"
+        f" OR {aj} = {bj}))"
+    )
+
+
 def _agree(a: str, b: str) -> str:
     """SQL: the first forenames agree exactly as kit.names.forenames_agree says: the same key, one an initial
     of the other's key or of its forenames as written (joined_key: "K" is Karl's initial though Karl's key is
-    "carl"), or the forenames run together the same."""
+    "carl"), or the forenames run together the same; in either spelling of each (forename_other and
+    joined_other repeat the first where the forenames have no other)."""
+    spellings = (("forename_key", "joined_key"), ("forename_other", "joined_other"))
     return (
-        f"({a}.forename_key <> '' AND {b}.forename_key <> '' AND ("
-        f"{a}.forename_key = {b}.forename_key"
-        f" OR (length({a}.forename_key) = 1 AND (substr({b}.forename_key, 1, 1) = {a}.forename_key"
-        f" OR substr({b}.joined_key, 1, 1) = {a}.forename_key))"
-        f" OR (length({b}.forename_key) = 1 AND (substr({a}.forename_key, 1, 1) = {b}.forename_key"
-        f" OR substr({a}.joined_key, 1, 1) = {b}.forename_key))"
-        f" OR {a}.joined_key = {b}.joined_key))"
+        "("
+        + " OR ".join(
+            _agree_keys(f"{a}.{af}", f"{a}.{aj}", f"{b}.{bf}", f"{b}.{bj}")
+            for af, aj in spellings
+            for bf, bj in spellings
+        )
+        + ")"
+    )
+
+
+def _same_surname(a: str, b: str) -> str:
+    """SQL: the same surname key, in either spelling of each (surname_other repeats surname_key where the
+    surname has no other)."""
+    return (
+        f"({a}.surname_key <> '' AND ({a}.surname_key IN ({b}.surname_key, {b}.surname_other)"
+        f" OR {a}.surname_other IN ({b}.surname_key, {b}.surname_other)))"
     )
 
 
@@ -73,7 +97,7 @@ def _same_person(a: str, b: str, a_postcode: str = "postcode") -> str:
     date of birth or the same (normalised) postcode. A name alone never is: a NULL date or postcode equals
     nothing. `b` is a nominal_ref row; `a_postcode` names `a`'s postcode column."""
     return (
-        f"({a}.surname_key <> '' AND {a}.surname_key = {b}.surname_key AND {_agree(a, b)}"
+        f"({_same_surname(a, b)} AND {_agree(a, b)}"
         f" AND ({a}.date_of_birth = {b}.date_of_birth OR {a}.{a_postcode} = {b}.postcode))"
     )
 
@@ -201,8 +225,7 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             f"""
             SELECT p.staff_id, p.subject_id, n.staff_id AS nominal_staff_id,
                    CASE WHEN n.public_figure THEN 1 ELSE 0 END AS public_figure,
-                   CASE WHEN s.surname_key <> '' AND s.surname_key = n.surname_key THEN 1 ELSE 0 END
-                       AS same_surname,
+                   CASE WHEN {_same_surname("s", "n")} THEN 1 ELSE 0 END AS same_surname,
                    CASE WHEN s.home_postcode = n.postcode THEN 1 ELSE 0 END AS same_postcode,
                    {_distance("s.home_lat", "s.home_lon", "n.lat", "n.lon")} AS distance_m,
                    CASE WHEN n.staff_id = p.staff_id OR {_same_person("s", "n", a_postcode="home_postcode")}

@@ -27,6 +27,11 @@ class Nominal(Base):
     match_surname: Mapped[str] = mapped_column(String(100), default="")
     match_forename: Mapped[str] = mapped_column(String(100), default="")
     match_joined: Mapped[str] = mapped_column(String(100), default="")
+    # The same for the name's other spelling (kit.names.other_match_keys: Müller as "mueller", Đorđević as
+    # "dordevic"), "" where the part has no letter English writes two ways.
+    match_surname_other: Mapped[str] = mapped_column(String(100), default="")
+    match_forename_other: Mapped[str] = mapped_column(String(100), default="")
+    match_joined_other: Mapped[str] = mapped_column(String(100), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     postcode: Mapped[str | None] = mapped_column(String(10), index=True)
     lat: Mapped[float | None] = mapped_column(Float)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from custodes.identity import service as identity
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import UTCDateTime, utcnow
-from custodes.kit.names import match_keys
+from custodes.kit.names import match_keys, other_match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import rfc3339
 from custodes.ledger import merkle, note
@@ -70,6 +70,7 @@ CASE_REF_FORM = (
     "a case reference such as C1001 (up to 64 letters, digits, _ . : / or -, starting with a letter or digit)"
 )
 _MATCH_COLUMNS = ("match_surname", "match_forename", "match_joined")
+_OTHER_MATCH_COLUMNS = ("match_surname_other", "match_forename_other", "match_joined_other")
 _CHUNK = 5000
 
 
@@ -129,6 +130,7 @@ def parse_nominal_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "surname_key": workforce.normalise_name(surname),
                 "forenames_key": workforce.normalise_name(forenames),
                 **dict(zip(_MATCH_COLUMNS, match_keys(surname, forenames), strict=True)),
+                **dict(zip(_OTHER_MATCH_COLUMNS, other_match_keys(surname, forenames), strict=True)),
                 "date_of_birth": cells.date("date_of_birth"),
                 "postcode": cells.postcode("postcode"),
                 "lat": lat,
@@ -958,7 +960,25 @@ def thresholds(session: Session) -> detectors.Thresholds:
     )
 
 
-_KEYS = (("surname_key", pa.string()), ("forename_key", pa.string()), ("joined_key", pa.string()))
+# The name's keys (kit.names.match_keys), then its other spelling's (other_match_keys), which repeat the first
+# where the name has none, so the detectors compare either spelling without testing for blanks.
+_KEYS = (
+    ("surname_key", pa.string()),
+    ("forename_key", pa.string()),
+    ("joined_key", pa.string()),
+    ("surname_other", pa.string()),
+    ("forename_other", pa.string()),
+    ("joined_other", pa.string()),
+)
+
+
+def _name_keys(surname: str | None, forenames: str | None) -> tuple[str, ...]:
+    """The six key columns of _KEYS for a name."""
+    first = match_keys(surname, forenames)
+    other = other_match_keys(surname, forenames)
+    return (*first, *(o or f for o, f in zip(other, first, strict=True)))
+
+
 _SCHEMAS = {
     "staff_ref": pa.schema(
         [
@@ -1069,21 +1089,23 @@ def _micros_array(values: pa.Array) -> pa.Array:
 
 
 def _nominal_table(session: Session) -> pa.Table:
-    subject, surname, forename, joined, born, postcode, lat, lon, public, staff = _columns(
+    subject, surname, forename, joined, *other, born, postcode, lat, lon, public, staff = _columns(
         session,
         [
             Nominal.subject_id, Nominal.match_surname, Nominal.match_forename, Nominal.match_joined,
+            Nominal.match_surname_other, Nominal.match_forename_other, Nominal.match_joined_other,
             Nominal.date_of_birth, Nominal.postcode, Nominal.lat, Nominal.lon, Nominal.public_figure,
             Nominal.staff_id,
         ],
     )  # fmt: skip
+    first = [pc.fill_null(surname, ""), pc.fill_null(forename, ""), pc.fill_null(joined, "")]
     flag = (
         pc.equal(pc.if_else(pc.is_null(public), "0", public), "1")
         if len(public)
         else pa.array([], pa.bool_())
     )
     arrays = [
-        subject, pc.fill_null(surname, ""), pc.fill_null(forename, ""), pc.fill_null(joined, ""),
+        subject, *first, *(pc.coalesce(o, f) for o, f in zip(other, first, strict=True)),
         pc.cast(born, pa.date32()), postcode, pc.cast(lat, pa.float64()), pc.cast(lon, pa.float64()),
         pc.or_(flag, pc.equal(public, "true")) if len(public) else flag, staff,
     ]  # fmt: skip
@@ -1109,11 +1131,11 @@ def reference_tables(session: Session, limits: detectors.Thresholds) -> dict[str
     """The reference data the detectors join events against: this module's registers read column-wise,
     staff, declarations and referrals through the workforce service."""
     staff = [
-        (s[0], s[1], *match_keys(s[2], s[3]), s[4], _postcode(s[5]), s[6], s[7])
+        (s[0], s[1], *_name_keys(s[2], s[3]), s[4], _postcode(s[5]), s[6], s[7])
         for s in workforce.staff_for_monitoring(session)
     ]
     declared = [
-        (d[0], d[1], d[2], d[3], *match_keys(d[4], d[5]), d[6], _postcode(d[7]))
+        (d[0], d[1], d[2], d[3], *_name_keys(d[4], d[5]), d[6], _postcode(d[7]))
         for d in workforce.declared_people(session)
     ]
     referrals = [(r[0], r[1], r[2], micros(r[3]), micros(r[4])) for r in workforce.referral_searches(session)]

@@ -4,6 +4,11 @@ Through the same services as the command line: the monthly files are written by 
 force-system columns: grounds, drug search type, officer, team, body-worn video), imported; the force area's
 population is imported; a supervisor draws a sample of 103 searches (as the inspectorate did) and reviews
 it; and the report for the last twelve months is published.
+
+The records are the demo force's own: generated for the Kent force area (where the demo's divisions are,
+`generator.DEMO_AREA`) and imported under the configured force's id (`demo_force`), so the stop and search
+pages and the published report name the force as the masthead does ("Demo Constabulary"), and no real
+force's name is put on made-up figures.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session
 from custodes.settings import Settings
 from custodes.stopsearch import generator, service
 from custodes.stopsearch.analysis import shift_month
+from custodes.stopsearch.forces import force_key, slug
 from custodes.stopsearch.models import PublishedReport
 from custodes.stopsearch.schemas import ReportRequest
 
@@ -35,17 +41,31 @@ def demo_period(today: date) -> tuple[str, str]:
     return shift_month(last, -(DEMO_MONTHS - 1)), last
 
 
+def demo_force(settings: Settings) -> str:
+    """The force id the demo's records are imported under: the configured force name's (CUSTODES_FORCE_NAME;
+    "Demo Constabulary" → `demo-constabulary`, named "Demo Constabulary"; a real force's name, its id)."""
+    return force_key(settings.force_name) or slug(settings.force_name) or generator.DEMO_AREA
+
+
 def load_demo(
     session: Session, settings: Settings, *, seed: int, progress: Any = None, today: date | None = None
 ) -> PublishedReport:
     """Import, sample, review and publish the demo force's stop and search; returns the publication."""
     say = progress.print if progress is not None else (lambda _message: None)
-    force = generator.DEMO_FORCE
+    force = demo_force(settings)
+    area = generator.DEMO_AREA
     first, last = demo_period(today or date.today())
     with tempfile.TemporaryDirectory(prefix="custodes-demo-stopsearch-") as folder:
         say(f"Importing {DEMO_MONTHS * DEMO_RECORDS_PER_MONTH:,} stop and search records…")
         paths = generator.write_force(
-            Path(folder), force, first, DEMO_MONTHS, DEMO_RECORDS_PER_MONTH, seed, force_columns=True
+            Path(folder),
+            force,
+            first,
+            DEMO_MONTHS,
+            DEMO_RECORDS_PER_MONTH,
+            seed,
+            force_columns=True,
+            area=area,
         )
         service.import_stop_searches(session, settings, paths, actor=DEMO_ACTOR, force=force)
         population = Path(folder) / "population.csv"
@@ -53,7 +73,7 @@ def load_demo(
             writer = csv.DictWriter(handle, ["force", "census", "group", "population"])
             writer.writeheader()
             for census in ("census2011", "census2021"):
-                writer.writerows(generator.population_rows(force, census))
+                writer.writerows(generator.population_rows(force, census, area=area))
         service.import_population(session, [population], actor=DEMO_ACTOR)
     session.flush()
     year_from = shift_month(last, -11)

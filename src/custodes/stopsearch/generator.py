@@ -50,7 +50,7 @@ from custodes.stopsearch.schemas import (
 from custodes.workforce.demo import AREA_TEAMS, AREAS
 
 __all__ = [
-    "DEMO_FORCE",
+    "DEMO_AREA",
     "NEW_VOCABULARY_FROM",
     "NOT_STATED_LABEL",
     "PROFILES",
@@ -64,7 +64,9 @@ __all__ = [
     "write_force",
 ]
 
-DEMO_FORCE = "kent"  # the demo force's divisions (workforce/demo.py) are in Kent
+# The demo force's divisions (workforce/demo.py) are in Kent: its records are generated for the Kent force
+# area's people and places, and imported as the demo force's own (stopsearch/demo.py), not as Kent Police's.
+DEMO_AREA = "kent"
 NEW_VOCABULARY_FROM = "2018-04"  # data.police.uk's outcome vocabulary changed in April 2018
 NOT_STATED_LABEL = "Other ethnic group - Not stated"
 
@@ -287,12 +289,15 @@ def profile_for(force: str) -> ForceProfile:
     )
 
 
-def population_rows(force: str, census: str = "census2011") -> list[dict[str, str]]:
+def population_rows(
+    force: str, census: str = "census2011", *, area: str | None = None
+) -> list[dict[str, str]]:
     """The force area's residents by group, as rows of `custodes import population` (imports.md):
-    `force, census, group, population`. Census 2021 figures are synthetic (2011 grown by group)."""
+    `force, census, group, population`; with `area`, that force's figures under `force`'s name. Census 2021
+    figures are synthetic (2011 grown by group)."""
     if census not in CENSUSES:
         raise ValueError(f"unknown census {census!r}; expected one of {', '.join(CENSUSES)}")
-    population = profile_for(force).population
+    population = profile_for(area or force).population
     if population is None:
         return []
     growth = _GROWTH_2021 if census == "census2021" else dict.fromkeys(_GROUPS, 1.0)
@@ -314,15 +319,17 @@ def write_force(
     records_per_month: int,
     seed: int,
     force_columns: bool = False,
+    area: str | None = None,
 ) -> list[Path]:
-    """Write `months` monthly files from `first_month` (YYYY-MM) into `directory`; return their paths."""
+    """Write `months` monthly files from `first_month` (YYYY-MM) into `directory`; return their paths. With
+    `area`, the records are that force's (the same as for it) in files named for `force`."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     # DuckDB's CSV writer is data.police.uk's dialect: header unquoted, a field quoted only when it must be,
     # a blank cell for null (pyarrow's quotes every string); and it writes on every core.
     with duckdb.connect() as connection:
         for month in _months(first_month, months):
-            table = month_table(force, month, records_per_month, seed, force_columns=force_columns)
+            table = month_table(force, month, records_per_month, seed, force_columns=force_columns, area=area)
             path = directory / file_name(force, month)
             connection.register("month_records", table)
             connection.execute(f"COPY month_records TO '{_sql_text(path)}' (FORMAT csv, HEADER true)")
@@ -335,8 +342,12 @@ def _sql_text(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def month_table(force: str, month: str, records: int, seed: int, *, force_columns: bool = False) -> pa.Table:
-    """One month's records as a table of strings (nulls are blank cells), columns in the published order."""
+def month_table(
+    force: str, month: str, records: int, seed: int, *, force_columns: bool = False, area: str | None = None
+) -> pa.Table:
+    """One month's records as a table of strings (nulls are blank cells), columns in the published order;
+    with `area`, the records generated for that force (data.police.uk's rows do not name the force)."""
+    force = area or force
     profile = profile_for(force)
     year, number = (int(part) for part in month.split("-"))
     rng = np.random.default_rng([seed, _stable(force), year * 12 + number - 1])
