@@ -113,3 +113,29 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
     page.get_by_role("link", name="Closed", exact=True).click()
     expect(page.locator("main table")).to_contain_text("Management advice")
     snapshot(page, "investigations")
+
+
+def test_ticks_on_two_pages_open_one_investigation(
+    live_server: LiveServer, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pages of two alerts: a tick on page 1 survives "Next page" (no JavaScript needed) and the
+    investigation takes it with page 2's tick."""
+    from custodes.monitoring import casework
+
+    monkeypatch.setattr(casework, "PAGE_SIZE", 2)  # page 1: AL-NEIGHBOUR, AL-UNIT; page 2: the others
+    _seed(live_server)
+    _log_in(page, live_server.url, UNIT)
+    page.get_by_role("link", name="Alerts", exact=True).click()
+    page.locator("#alert-AL-NEIGHBOUR input[type=checkbox]").check()
+    page.get_by_role("button", name="Next page").click()
+    expect(page.locator("#selection-summary")).to_contain_text("1 alert selected")
+    expect(page.locator("#selected-elsewhere input[value=AL-NEIGHBOUR]")).to_be_checked()
+    page.locator("#alert-AL-CELEBRITY input[type=checkbox]").check()
+    page.get_by_role("button", name="Previous page").click()
+    expect(page.locator("#selection-summary")).to_contain_text("2 alerts selected")
+    expect(page.locator("#alert-AL-NEIGHBOUR input[type=checkbox]")).to_be_checked()
+    snapshot(page, "alert-queue-selection")
+    page.get_by_label("Reason for opening it").fill("The same officer's look-ups, over two pages.")
+    page.get_by_role("button", name="Open an investigation", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Investigation INV/001/")
+    expect(page.locator("main")).to_contain_text("Alerts (2)")

@@ -240,15 +240,142 @@ def test_a_run_beyond_memory_and_spill_is_explained_on_the_page(
     assert "Run the detectors over a shorter period" in page and "Nothing was recorded." in page
 
 
-def test_several_pages_of_alerts_say_how_to_bring_in_alerts_from_other_pages(
+def _ticked(html: str) -> set[str]:
+    """The alert ids ticked in the page's form."""
+    boxes = re.findall(r'<input type="checkbox" name="alert_id" value="([^"]+)"([^>]*)>', html)
+    return {value for value, rest in boxes if " checked" in rest}
+
+
+def _keep(client: TestClient, ticked: list[str], page: int, rule: str = "") -> object:
+    """The queue's page or filter button: ticks sent to /alerts/selection."""
+    data = {"alert_id": ticked, "status": "new", "rule": rule, "page": str(page)}
+    return post_form(client, "/alerts/selection", data)
+
+
+def test_ticks_are_kept_across_pages_and_filters_and_open_one_investigation(
+    client: TestClient, db: Session, world: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks were per page: ticking AL-NEIGHBOUR on page 1 and AL-CELEBRITY on page 2 (both PC101's)
+    lost page 1's tick, so the pattern could not be opened in one go. Now the page and filter buttons keep
+    the ticks as the selection in the address, and the investigation takes the whole selection."""
+    as_staff(client, UNIT)
+    monkeypatch.setattr(casework, "PAGE_SIZE", 2)  # page 1: AL-NEIGHBOUR, AL-UNIT; page 2: the others
+    first = client.get("/alerts").text
+    assert 'formaction="/alerts/selection" name="page" value="2">Next page' in first
+    assert "alert selected" not in text_of(first) and "alerts selected" not in text_of(first)
+
+    moved = _keep(client, ["AL-NEIGHBOUR"], page=2)
+    assert moved.status_code == 303  # type: ignore[attr-defined]
+    location = moved.headers["location"]  # type: ignore[attr-defined]
+    assert location == "/alerts?status=new&rule=&page=2&selected=AL-NEIGHBOUR"
+    second = client.get(location)
+    assert second.status_code == 200
+    words = text_of(second.text)
+    assert "1 alert selected" in words and "page 2 of 2" in words
+    assert "Also selected, on other pages or filters (1)" in words
+    assert _ticked(second.text) == {"AL-NEIGHBOUR"}  # kept, in the list under the table
+    assert 'id="alert-AL-CELEBRITY"' in second.text and 'id="alert-AL-NEIGHBOUR"' not in second.text
+    label = casework.pseudonym(settings, SEARCHER)
+    assert label in second.text and SEARCHER not in second.text and "Parry" not in second.text
+    # The tabs carry the selection on.
+    assert 'href="/alerts?status=all&amp;rule=&amp;page=1&amp;selected=AL-NEIGHBOUR"' in second.text
+
+    # Back to page 1 with AL-CELEBRITY ticked too: both kept, AL-NEIGHBOUR ticked in the table.
+    back = _keep(client, ["AL-NEIGHBOUR", "AL-CELEBRITY"], page=1)
+    page_one = client.get(back.headers["location"]).text  # type: ignore[attr-defined]
+    assert "2 alerts selected" in text_of(page_one)
+    assert _ticked(page_one) == {"AL-NEIGHBOUR", "AL-CELEBRITY"}
+    assert re.search(r'value="AL-NEIGHBOUR" checked aria-label="Tick alert 1', page_one)
+
+    # A filter keeps them too: only public figures shown, AL-NEIGHBOUR still selected.
+    filtered = _keep(client, ["AL-NEIGHBOUR", "AL-CELEBRITY"], page=1, rule="PUBLIC_FIGURE")
+    shown = client.get(filtered.headers["location"]).text  # type: ignore[attr-defined]
+    assert "87 High" not in text_of(shown) and "2 alerts selected" in text_of(shown)
+    assert _ticked(shown) == {"AL-NEIGHBOUR", "AL-CELEBRITY"}
+
+    # Unticking one leaves it out; "Clear the selection" empties it.
+    untick = _keep(client, ["AL-CELEBRITY"], page=1)
+    assert untick.headers["location"].endswith("selected=AL-CELEBRITY")  # type: ignore[attr-defined]
+    cleared = post_form(client, "/alerts/selection", {"alert_id": ["AL-CELEBRITY"], "clear": "1"})
+    assert cleared.headers["location"] == "/alerts?status=new&rule=&page=1"  # type: ignore[attr-defined]
+
+    # The whole selection (a tick from each page) opens one investigation.
+    opened = post_form(
+        client,
+        "/investigations",
+        {"alert_id": ["AL-CELEBRITY", "AL-NEIGHBOUR"], "reason": "A pattern over two pages", "at_page": "2"},
+    )
+    assert opened.status_code == 303  # type: ignore[attr-defined]
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    db.expire_all()
+    for alert_id in ("AL-NEIGHBOUR", "AL-CELEBRITY"):
+        assert db.get(Alert, alert_id).investigation_id == investigation_id  # type: ignore[union-attr]
+
+
+def test_a_refused_opening_shows_the_queue_again_with_the_selection(client: TestClient, world: None) -> None:
+    as_staff(client, UNIT)
+    refused = post_form(
+        client,
+        "/investigations",
+        {"alert_id": ["AL-NEIGHBOUR", "AL-COLLEAGUE"], "title": "Op Two", "reason": "Mixed", "at_page": "1"},
+    )
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    html = refused.text  # type: ignore[attr-defined]
+    assert "choose alerts about the same person" in html and "2 alerts selected" in text_of(html)
+    assert _ticked(html) == {"AL-NEIGHBOUR", "AL-COLLEAGUE"}
+    assert 'value="Op Two"' in html and ">Mixed</textarea>" in html
+
+
+def test_a_selection_names_unknown_alerts_and_never_tells_hidden_ones_apart(
+    client: TestClient, db: Session, world: None
+) -> None:
+    """Ben (UNIT_OTHER) may not see AL-UNIT (his own look-up) or AL-COLLEAGUE (about him): selecting them
+    is refused in the same words as an id that names no alert at all, and nothing of them is shown."""
+    as_staff(client, UNIT_OTHER)
+    refused = _keep(client, ["AL-NEIGHBOUR", "AL-UNIT", "AL-NOPE"], page=1)
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    words = text_of(refused.text)  # type: ignore[attr-defined]
+    assert (
+        "Selected alerts: there are no alerts AL-UNIT, AL-NOPE, or they are not for you to see; "
+        "they were left out of your selection." in words
+    )
+    assert "1 alert selected" in words and _ticked(refused.text) == {"AL-NEIGHBOUR"}  # type: ignore[attr-defined]
+    assert "viewed N9 with no case assigned to" not in words  # AL-UNIT's explanation
+
+    hidden = client.get("/alerts?selected=AL-COLLEAGUE")
+    absent = client.get("/alerts?selected=AL-NOWHERE")
+    assert hidden.status_code == absent.status_code == 400
+    assert "there is no alert AL-COLLEAGUE, or it is not for you to see" in text_of(hidden.text)
+    assert hidden.text.replace("AL-COLLEAGUE", "X") == absent.text.replace("AL-NOWHERE", "X")
+
+    opened = post_form(client, "/investigations", {"alert_id": ["AL-NEIGHBOUR", "AL-UNIT"], "reason": "r"})
+    assert opened.status_code == 404  # type: ignore[attr-defined]
+    assert "There is no alert AL-UNIT, or it is not for you to see." in opened.text  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.get(Alert, "AL-NEIGHBOUR").status == "new"  # type: ignore[union-attr]
+
+
+def test_a_selection_is_capped_and_needs_the_csrf_token(
     client: TestClient, world: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ticks are per page: the page says the investigation can take the other alerts later (it can)."""
     as_staff(client, UNIT)
-    assert "Ticks count on this page only" not in client.get("/alerts").text  # one page: nothing to say
-    monkeypatch.setattr(casework, "PAGE_SIZE", 2)
-    words = text_of(client.get("/alerts").text)
-    assert "Ticks count on this page only" in words and "Or add it to an open investigation" in words
+    csrf_token(client)
+    assert client.post("/alerts/selection", data={"alert_id": ["AL-NEIGHBOUR"]}).status_code == 403
+    monkeypatch.setattr(casework, "MAX_SELECTED", 1)
+    over = _keep(client, ["AL-NEIGHBOUR", "AL-CELEBRITY"], page=1)
+    assert over.status_code == 400  # type: ignore[attr-defined]
+    assert "at most 1 can be selected at once; the last 1 ticked were left out" in text_of(over.text)  # type: ignore[attr-defined]
+    assert _ticked(over.text) == {"AL-NEIGHBOUR"}  # type: ignore[attr-defined]
+
+
+def test_other_tabs_carry_the_selection_and_say_where_to_act(client: TestClient, world: None) -> None:
+    as_staff(client, UNIT)
+    page = client.get("/alerts?status=all&selected=AL-NEIGHBOUR")
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert "1 alert selected" in words and "go back to the New tab" in words
+    assert 'name="selected" value="AL-NEIGHBOUR"' in page.text  # the filter form keeps it
+    assert 'href="/alerts?status=new&amp;rule=&amp;page=1&amp;selected=AL-NEIGHBOUR"' in page.text
 
 
 def test_the_evidence_report_flags_a_note_changed_after_it_was_written(

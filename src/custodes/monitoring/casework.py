@@ -702,6 +702,73 @@ def alert_queue(
     return _pseudonymous_rows(session, settings, alerts, viewer, hidden), total
 
 
+MAX_SELECTED = 200  # an investigation's worth of alerts; the selection travels in the queue's address
+_NAMED = 10  # unknown ids named in a message before "and N more"
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The alerts ticked on the queue, kept across its pages and filters: those the viewer may see, as the
+    queue shows them (pseudonymous), in the order ticked; the ids asked for that name no alert the viewer
+    may see (absent or kept from them: the two are not told apart); and how many were over the limit."""
+
+    rows: tuple[AlertRow, ...]
+    unknown: tuple[str, ...]
+    over: int
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(row.alert_id for row in self.rows)
+
+    @property
+    def problem(self) -> str | None:
+        """The refusal in words, or None when every id asked for is selected."""
+        problems = []
+        if self.unknown:
+            named = ", ".join(i[:40] for i in self.unknown[:_NAMED])
+            more = f" and {len(self.unknown) - _NAMED} more" if len(self.unknown) > _NAMED else ""
+            if len(self.unknown) == 1:
+                problems.append(
+                    f"Selected alerts: there is no alert {named}, or it is not for you to see; "
+                    "it was left out of your selection."
+                )
+            else:
+                problems.append(
+                    f"Selected alerts: there are no alerts {named}{more}, or they are not for you to see; "
+                    "they were left out of your selection."
+                )
+        if self.over:
+            problems.append(
+                f"Selected alerts: at most {MAX_SELECTED} can be selected at once; the last {self.over} "
+                "ticked were left out. Open an investigation from these first, then add the rest from its "
+                "page."
+            )
+        return " ".join(problems) or None
+
+
+def select_alerts(
+    session: Session, settings: Settings, viewer: Principal, alert_ids: Iterable[str]
+) -> Selection:
+    """The selection made of these ids (blanks and repeats ignored), for the queue's "N alerts selected".
+    An id that names no alert, or one kept from the viewer (`unseen`), is reported as unknown, in the same
+    words either way, so the selection never tells which alerts exist about the viewer or people close to
+    them; selected alerts are shown as the queue shows them, pseudonymous, whatever their status."""
+    wanted = list(dict.fromkeys(i.strip() for i in alert_ids if i and i.strip()))
+    over = max(0, len(wanted) - MAX_SELECTED)
+    wanted = wanted[:MAX_SELECTED]
+    if not wanted:
+        return Selection((), (), over)
+    hidden = unseen(session, viewer)
+    short = [i for i in wanted if len(i) <= 40]  # longer names no alert (the column's width)
+    query = (
+        select(Alert).where(Alert.alert_id.in_(short), _visible(session, viewer, hidden)) if short else None
+    )
+    found = {a.alert_id: a for a in session.scalars(query)} if query is not None else {}
+    alerts = [found[i] for i in wanted if i in found]
+    rows = _pseudonymous_rows(session, settings, alerts, viewer, hidden)
+    return Selection(tuple(rows), tuple(i for i in wanted if i not in found), over)
+
+
 def status_counts(session: Session, viewer: Principal) -> dict[str, int]:
     """How many alerts the viewer may see, by status."""
     query = select(Alert.status, func.count()).where(_visible(session, viewer)).group_by(Alert.status)
@@ -994,7 +1061,16 @@ def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -
     if not wanted:
         raise CaseworkError("Please choose at least one alert.")
     _lock_alerts(session, wanted)
-    alerts = [_alert(session, alert_id, viewer) for alert_id in wanted]
+    found = {alert_id: session.get(Alert, alert_id) for alert_id in wanted}
+    hidden = unseen(session, viewer)
+    missing = [i for i, a in found.items() if a is None or hidden.hides(a.staff_id, a.subject_id)]
+    if missing:  # named as sent: the words are the same for an alert kept from the viewer and none at all
+        named = ", ".join(i[:40] for i in missing[:_NAMED])
+        more = f" and {len(missing) - _NAMED} more" if len(missing) > _NAMED else ""
+        if len(missing) == 1:
+            raise NotFound(f"There is no alert {named}, or it is not for you to see.")
+        raise NotFound(f"There are no alerts {named}{more}, or they are not for you to see.")
+    alerts = [a for a in found.values() if a is not None]
     references = _references(session, (a.investigation_id for a in alerts))
     for alert in alerts:
         _require_new(alert, references)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
@@ -92,22 +92,51 @@ def _number(value: str | None, default: int = 1) -> int:
 # --------------------------------------------------------------------------- the queue
 
 
-@router.get("/alerts")
-def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
-    params = request.query_params
-    status = params.get("status", AlertStatus.NEW)
+def _selected_ids(value: str | None) -> list[str]:
+    """`?selected=A1,A2`: the queue's selection as carried in its address."""
+    return [part for part in (value or "").split(",") if part.strip()]
+
+
+def _queue_page(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    *,
+    status: str,
+    rule: str,
+    page: int,
+    ticked: list[str],
+    problem: str | None = None,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Any:
+    """The queue, one page, with the selection (`ticked`: ids asked for, from the address or a form)."""
     status = status if status in QUEUE_TABS else AlertStatus.NEW
-    rule = params.get("rule", "")
     rule = rule if rule in RULE_TITLES else ""
-    page = _number(params.get("page"))
     settings = request.app.state.settings
     rows, total = casework.alert_queue(
         db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page
     )
     pages = max(1, -(-total // casework.PAGE_SIZE))
+    selection = casework.select_alerts(db, settings, viewer, ticked)
+    refused = selection.problem
+    if refused and status_code != 404:  # unknown ids: named, and left out of the selection carried on
+        problem = f"{problem} {refused}" if problem else refused  # (a 404's problem names them already)
+        status_code = status_code if status_code != 200 else 400
+    chosen = selection.ids
+    on_page = {row.alert_id for row in rows}
+    carried = ",".join(chosen)
+
+    def link(**changes: Any) -> str:
+        query = {"status": status, "rule": rule, "page": 1, **changes}
+        if carried:
+            query["selected"] = carried
+        return "/alerts?" + urlencode(query)
+
     return _page(
         request,
         "alerts.html",
+        status_code,
         title="Misuse alerts",
         rows=rows,
         total=total,
@@ -117,8 +146,59 @@ def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
         pages=pages,
         tabs=QUEUE_TABS,
         counts=casework.status_counts(db, viewer),
-        link=lambda **changes: "/alerts?" + urlencode({"status": status, "rule": rule, "page": 1, **changes}),
+        link=link,
+        selection=selection,
+        chosen=set(chosen),
+        elsewhere=[row for row in selection.rows if row.alert_id not in on_page],
+        carried=carried,
+        max_selected=casework.MAX_SELECTED,
+        problem=problem,
+        values=values or {},
     )
+
+
+@router.get("/alerts")
+def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
+    params = request.query_params
+    return _queue_page(
+        request,
+        db,
+        viewer,
+        status=params.get("status", AlertStatus.NEW),
+        rule=params.get("rule", ""),
+        page=_number(params.get("page")),
+        ticked=_selected_ids(params.get("selected")),
+    )
+
+
+@router.post("/alerts/selection")
+def keep_selection(
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    alert_id: AlertIds = None,
+    status: Short = AlertStatus.NEW,
+    rule: Short = "",
+    page: Short = "",
+    at_page: Short = "",
+    clear: Short = "",
+) -> Any:
+    """The queue's tick boxes, sent by its page and filter buttons: the alerts ticked (on this page, and
+    those selected on other pages, listed under the table) become the selection, carried in the address
+    of the page asked for (`?selected=`), so ticks survive paging and filtering without JavaScript."""
+    ticked = [] if clear else list(alert_id or [])
+    selection = casework.select_alerts(db, request.app.state.settings, viewer, ticked)
+    target = _number(page or at_page)  # the page asked for by the button pressed, else this page
+    if selection.problem:
+        return _queue_page(request, db, viewer, status=status, rule=rule, page=target, ticked=ticked)
+    query: dict[str, Any] = {
+        "status": status if status in QUEUE_TABS else AlertStatus.NEW,
+        "rule": rule if rule in RULE_TITLES else "",
+        "page": target,
+    }
+    if selection.ids:
+        query["selected"] = ",".join(selection.ids)
+    return RedirectResponse("/alerts?" + urlencode(query), status_code=303)
 
 
 # --------------------------------------------------------------------------- one alert
@@ -209,19 +289,34 @@ def open_investigation(
     title: Title = "",
     from_alert: Short = "",
     reason: Reason = "",
+    status: Short = AlertStatus.NEW,
+    rule: Short = "",
+    at_page: Short = "",
 ) -> Any:
-    """From the queue (several alerts ticked) or from one alert's page (`from_alert`, others ticked). The
-    reason is required: the investigation names the member of staff (casework.open_investigation)."""
+    """From the queue (the selection: alerts ticked on this page and on others) or from one alert's page
+    (`from_alert`, others ticked). The reason is required: the investigation names the member of staff
+    (casework.open_investigation). Refused from the queue, the queue is shown again with the selection."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
         investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
-    except NotFound as error:
-        raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         if from_alert:
+            if isinstance(error, NotFound):
+                raise HTTPException(404, str(error)) from None
             values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
             return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
-        return render(request, "error.html", 400, title="No investigation opened", message=str(error))
+        return _queue_page(
+            request,
+            db,
+            viewer,
+            status=status,
+            rule=rule,
+            page=_number(at_page),
+            ticked=list(alert_id or []),
+            problem=str(error),
+            status_code=404 if isinstance(error, NotFound) else 400,
+            values={"title": title, "reason": reason},
+        )
     reference = casework.investigation_reference(db, investigation_id, viewer)
     return done_redirect(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
 
