@@ -122,10 +122,12 @@ def _detail_people(db: Db, detail: DisclosureDetail) -> dict[str, Any]:
     )
 
 
-def _verifiers(db: Db, document: dict[str, Any]) -> dict[str, Any]:
-    """`who` for the form's items' "Verified by" (the form's document, as typed or stored)."""
+def _verifiers(db: Db, document: dict[str, Any], *others: str | None) -> dict[str, Any]:
+    """`who` for the form's items' "Verified by" (the form's document, as typed or stored), and `others`."""
     items = document.get("items") or []
-    return _people(db, [(i.get("verified") or {}).get("by") for i in items if isinstance(i, dict)])
+    return _people(
+        db, [*(((i.get("verified") or {}).get("by")) for i in items if isinstance(i, dict)), *others]
+    )
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -488,7 +490,10 @@ def _wizard(
     problems: list[str],
     status: int = 200,
     problems_heading: str = "",
+    came_back: Any = None,
 ) -> Any:
+    """The wizard. `came_back` is the step that last took the request back to draft (`view`'s
+    extra["came_back"]): who sent it back or why it lapsed is shown at the top until it is submitted again."""
     members = []
     if document.get("scheme"):
         members = disclosure.recipient_choices(db, document["scheme"], disclosure_id, principal)
@@ -505,8 +510,9 @@ def _wizard(
         members=members,
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
+        came_back=came_back,
         **_choices(db),
-        **_verifiers(db, document),
+        **_verifiers(db, document, came_back.actor if came_back else None),
     )
 
 
@@ -515,7 +521,20 @@ def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
     if not _editable(detail, principal):
         return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
-    return _wizard(request, db, principal, disclosure_id, _document(detail), detail.result, [])
+    return _wizard(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        _document(detail),
+        detail.result,
+        [],
+        came_back=_came_back(detail),
+    )
+
+
+def _came_back(detail: DisclosureDetail) -> Any:
+    return detail.extra.get("came_back")
 
 
 def _editable(detail: DisclosureDetail, principal: Principal) -> bool:
@@ -538,14 +557,26 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         document = document_from_form(form, principal, _document(detail))
     except RequestUnreadable as error:  # more rows than a request holds: nothing is saved
         problems = _plain(error.problems)
-        return _wizard(request, db, principal, disclosure_id, _document(detail), None, problems, status=400)
+        return _wizard(
+            request,
+            db,
+            principal,
+            disclosure_id,
+            _document(detail),
+            None,
+            problems,
+            status=400,
+            came_back=_came_back(detail),
+        )
     adding = form.get("add")
     added = isinstance(adding, str) and adding in GROUPS and add_row(document, adding)
     try:
         result = disclosure.update_draft(db, disclosure_id, document, principal)
     except RequestUnreadable as error:
         problems = _plain(error.problems)
-        return _wizard(request, db, principal, disclosure_id, document, None, problems, status=400)
+        return _wizard(
+            request, db, principal, disclosure_id, document, None, problems, 400, came_back=_came_back(detail)
+        )
     except disclosure.DisclosureError as error:
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
@@ -608,6 +639,7 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
             [str(error)],
             400,
             problems_heading=heading,
+            came_back=_came_back(detail),
         )
     return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
