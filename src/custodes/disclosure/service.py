@@ -562,6 +562,10 @@ RETURNABLE_STATUSES = (Status.SUBMITTED, Status.AUTHORISED)
 
 # The events that put a request back to draft, by whom: its officer, an authoriser, the retention run.
 _BACK_TO_DRAFT = frozenset({"returned to draft", "sent back", "lapsed"})
+# An authoriser (or the DPU) withdraws an authorisation: the request waits for a decision again.
+AUTHORISATION_WITHDRAWN = "authorisation withdrawn"
+# Every event that moves a request between draft, submitted and authorised (what `view` reads back).
+_MOVES = _BACK_TO_DRAFT | {"submitted", "authorised", "refused", AUTHORISATION_WITHDRAWN}
 
 
 def may_return_to_draft(detail: DisclosureDetail, actor: Principal) -> bool:
@@ -622,17 +626,86 @@ def send_back(session: Session, disclosure_id: int, actor: Principal, reason: st
     _to_draft(session, row, actor.staff_id, actor.actor, "sent back", reason.strip())
 
 
-def _barred_as_decider(session: Session, row: Disclosure, actor: Principal) -> list[str]:
-    """Why `actor` may not decide this request (authorise, refuse or send back): every `block` finding on the
-    authorisation with them as decider (role, area, training, vetting, conflicts)."""
+def _barred_as_decider(
+    session: Session, row: Disclosure, actor: Principal, *, dpu_in_every_area: bool = False
+) -> list[str]:
+    """Why `actor` may not decide this request (authorise, refuse, send back, withdraw an authorisation):
+    every `block` finding on the authorisation with them as decider (role, area, training, vetting,
+    conflicts). `dpu_in_every_area` waives the role-and-area finding for the DPU, as for reviews."""
     as_decider = _request_of(row).model_copy(
         update={"authorisation": Authorisation(by=actor.staff_id, at=utcnow())}
     )
     return [
         f.message
         for f in _evaluate_row(session, row, as_decider).findings
-        if f.where == "authorisation" and f.severity == Severity.BLOCK
+        if f.where == "authorisation"
+        and f.severity == Severity.BLOCK
+        and not (dpu_in_every_area and f.code == "AUTHORISER_NOT_PERMITTED" and Role.DPU in actor.roles)
     ]
+
+
+def may_withdraw_authorisation(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may be offered "Withdraw the authorisation" on the case as `view` showed it
+    (`withdraw_authorisation` enforces the rest: the rules that say who may decide it)."""
+    summary = detail.summary
+    return (
+        summary.status == Status.AUTHORISED
+        and actor.can(Permission.DISCLOSURE_AUTHORISE)
+        and summary.requested_by != actor.staff_id
+    )
+
+
+def withdraw_authorisation(session: Session, disclosure_id: int, actor: Principal, reason: str) -> None:
+    """Withdraw the authorisation of a request authorised and not yet released, with the reason: it may no
+    longer be released, and it waits for a decision again (submitted), for its authoriser or another to
+    authorise it afresh, refuse it or send it back to its officer, who sees the reason on the case page.
+
+    Withdrawing is deciding again, so the rules that say who may authorise say who may withdraw (role, area,
+    training, vetting, conflicts; never the requester, who returns it to draft instead); the DPU, who may
+    release any authorised request, may withdraw in every area (only the role-and-area finding is waived, as
+    for reviews). A case event and an `alteration` ledger entry (action `authorisation withdrawn`, the reason
+    as justification, `previous_status`, `authorisation_withdrawn` naming the authoriser). The withdrawal is
+    a step: the request's pending period (`lapse`) and stale flag count from it."""
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.AUTHORISED:
+        raise DisclosureError(
+            "Only an authorised request not yet released can have its authorisation withdrawn; "
+            f"this one is {STATUS_TITLES[Status(row.status)].lower()}."
+        )
+    if row.requested_by == actor.staff_id:
+        raise DisclosureError(
+            "Nobody may decide their own disclosure: to take back your own request, return it to draft."
+        )
+    if not reason.strip():
+        raise DisclosureError(
+            "Reason for withdrawing the authorisation: say why it may no longer be released."
+        )
+    barred = _barred_as_decider(session, row, actor, dpu_in_every_area=True)
+    if barred:
+        raise DisclosureError("You may not withdraw this authorisation: " + " ".join(barred))
+    authorised_by = row.authorised_by
+    _store_document(row, _request_of(row).model_copy(update={"authorisation": None}))
+    row.status, row.authorised_by, row.authorised_at = Status.SUBMITTED.value, None, None
+    row.updated_at = utcnow()
+    session.add(
+        DisclosureEvent(
+            disclosure_id=row.id,
+            at=row.updated_at,
+            actor=actor.staff_id,
+            action=AUTHORISATION_WITHDRAWN,
+            note=reason.strip(),
+        )
+    )
+    _entry(
+        session,
+        row,
+        actor.actor,
+        Op.ALTERATION,
+        AUTHORISATION_WITHDRAWN,
+        justification=reason.strip(),
+        previous_status=Status.AUTHORISED.value,
+        authorisation_withdrawn=authorised_by,
+    )
 
 
 def _to_draft(
@@ -1611,10 +1684,18 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             .order_by(DisclosureEvent.id)
         )
     )
-    # A draft sent back by an authoriser (or lapsed) shows why, until it is submitted again.
-    moves = [line for line in history if line.action in _BACK_TO_DRAFT or line.action == "submitted"]
+    # A draft sent back by an authoriser (or returned, or lapsed) shows why, until it is submitted again; a
+    # request whose authorisation was withdrawn shows why, until it is decided again.
+    moves = [line for line in history if line.action in _MOVES]
+    last = moves[-1] if moves else None
     came_back = (
-        moves[-1] if row.status == Status.DRAFT and moves and moves[-1].action in _BACK_TO_DRAFT else None
+        last
+        if last is not None
+        and (
+            (row.status == Status.DRAFT and last.action in _BACK_TO_DRAFT)
+            or (row.status == Status.SUBMITTED and last.action == AUTHORISATION_WITHDRAWN)
+        )
+        else None
     )
     recipients = _recipients(session, row.id)
     lines = tuple(

@@ -715,6 +715,7 @@ def _case_page(
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
         may_return=disclosure.may_return_to_draft(detail, principal),
         may_send_back=disclosure.may_send_back(detail, principal),
+        may_withdraw=disclosure.may_withdraw_authorisation(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -804,6 +805,28 @@ def send_back(
         lambda: disclosure.send_back(db, disclosure_id, principal, reason),
         field="" if reason.strip() else "send_back_reason",
         values={"send_back_reason": reason},
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/withdraw-authorisation")
+def withdraw_authorisation(
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """An authoriser (or the DPU) withdraws the authorisation of a request not yet released, saying why."""
+    return _step(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Authorisation withdrawn: it cannot be released, and waits for a decision again. "
+        "The officer can see your reason.",
+        lambda: disclosure.withdraw_authorisation(db, disclosure_id, principal, reason),
+        field="" if reason.strip() else "withdraw_reason",
+        values={"withdraw_reason": reason},
     )
 
 
