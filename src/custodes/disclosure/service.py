@@ -61,6 +61,7 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
+from custodes.settings import DEFAULT_DISCLOSURE_STALE_AFTER_DAYS
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -1748,9 +1749,23 @@ RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
     ),
 }
 
-# A request waiting this long since its last step is flagged stale on the queues and the retention page
-# (or from its lapse day, if the DPU sets the pending rule shorter).
-STALE_AFTER_DAYS = 30
+# A request waiting `disclosure_stale_after_days` (a setting, default 30) since its last step is flagged
+# stale on the queues and the retention page. It must be less than the pending rule, or the flag would come
+# only on the lapse day (which it then does, `stale_setting_problem` saying why).
+STALE_SETTING = "disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS)"
+
+
+def stale_setting_problem(session: Session, stale_after_days: int) -> str | None:
+    """Why the installation's `disclosure_stale_after_days` setting does not work with the
+    `disclosure_pending` retention rule as it stands (it must be less), or None: for the retention page."""
+    pending_days = _pending_days(session)
+    if stale_after_days < pending_days:
+        return None
+    return (
+        f"The setting {STALE_SETTING} is {stale_after_days} days: it must be less than the disclosure "
+        f"pending period ({pending_days} days), or a request is flagged stale only on the day it lapses to "
+        f"draft. Lower the setting below {pending_days} days, or keep requests pending longer."
+    )
 
 
 def retention_rules(session: Session) -> list[RetentionView]:
@@ -1771,12 +1786,29 @@ def retention_rules(session: Session) -> list[RetentionView]:
     return views
 
 
-def set_retention_rule(session: Session, record_type: str, keep_days: int, basis: str, actor: str) -> None:
-    """Change how long a record type is kept; safe when two people change it at once (see below)."""
+def set_retention_rule(
+    session: Session,
+    record_type: str,
+    keep_days: int,
+    basis: str,
+    actor: str,
+    *,
+    stale_after_days: int = DEFAULT_DISCLOSURE_STALE_AFTER_DAYS,
+) -> None:
+    """Change how long a record type is kept; safe when two people change it at once (see below).
+
+    `stale_after_days` is the installation's `disclosure_stale_after_days` setting: the pending period must
+    stay longer, or requests would be flagged stale only on the day they lapse."""
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
     if not 1 <= keep_days <= 100 * 365:
         raise DisclosureError("Keep for between 1 day and 100 years.")
+    if record_type == "disclosure_pending" and keep_days <= stale_after_days:
+        raise DisclosureError(
+            f"Requests not acted on must stay pending longer than the {stale_after_days} days after which "
+            f"they are flagged stale, as the setting {STALE_SETTING} says: give at least "
+            f"{stale_after_days + 1} days, or have the setting lowered first."
+        )
     default_days, default_basis = RETENTION_DEFAULTS[record_type]
     # Created holding the default if absent, then locked: two first-time changes at once run in turn.
     row = locked_row(
@@ -1934,9 +1966,12 @@ def _lapse_day(row: Disclosure, pending_days: int) -> date | None:
     return london_day(_last_step(row)) + timedelta(days=pending_days)
 
 
-def stale_flags(session: Session, rows: Iterable[DisclosureSummary], on: date) -> dict[int, date]:
-    """For each listed request that is stale on `on` (submitted or authorised, no step for
-    `STALE_AFTER_DAYS`), the day it lapses to draft: what the queues and the retention page flag."""
+def stale_flags(
+    session: Session, rows: Iterable[DisclosureSummary], on: date, stale_after_days: int
+) -> dict[int, date]:
+    """For each listed request that is stale on `on` (submitted or authorised, no step for `stale_after_days`,
+    the `disclosure_stale_after_days` setting, or from its lapse day if that comes first), the day it lapses
+    to draft: what the queues and the retention page flag."""
     pending_days = _pending_days(session)
     flags: dict[int, date] = {}
     for summary in rows:
@@ -1944,19 +1979,19 @@ def stale_flags(session: Session, rows: Iterable[DisclosureSummary], on: date) -
             continue
         since = london_day(summary.last_step)
         lapses = since + timedelta(days=pending_days)
-        if on >= min(since + timedelta(days=STALE_AFTER_DAYS), lapses):
+        if on >= min(since + timedelta(days=stale_after_days), lapses):
             flags[summary.id] = lapses
     return flags
 
 
-def stale_requests(session: Session, on: date) -> list[DisclosureSummary]:
+def stale_requests(session: Session, on: date, stale_after_days: int) -> list[DisclosureSummary]:
     """Every stale submitted or authorised request (any area), oldest step first: for the DPU."""
     query = select(Disclosure).where(
         Disclosure.status.in_([status.value for status in RETURNABLE_STATUSES]),
         Disclosure.erased_at.is_(None),
     )
     rows = _summaries(session, list(session.scalars(query.order_by(Disclosure.id))))
-    flags = stale_flags(session, rows, on)
+    flags = stale_flags(session, rows, on, stale_after_days)
     return sorted((row for row in rows if row.id in flags), key=lambda row: (flags[row.id], row.id))
 
 

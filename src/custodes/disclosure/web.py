@@ -742,7 +742,9 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
         title="Authorisation queue",
         waiting=waiting,
         to_release=to_release,
-        stale=disclosure.stale_flags(db, [*waiting, *to_release], london_day(utcnow())),
+        stale=disclosure.stale_flags(
+            db, [*waiting, *to_release], london_day(utcnow()), _stale_after(request)
+        ),
         status_titles=STATUS_TITLES,
         now=utcnow(),
     )
@@ -1202,7 +1204,8 @@ def _retention_page(
     due, held = disclosure.due_for_disposal(db, today)
     rules_now = disclosure.retention_rules(db)
     due_rows, held_rows = _summaries_of(db, due), _summaries_of(db, held)
-    stale = disclosure.stale_requests(db, today)
+    stale_after = _stale_after(request)
+    stale = disclosure.stale_requests(db, today, stale_after)
     people = [rule.changed_by for rule in rules_now] + [
         r.requested_by for r in (*due_rows, *held_rows, *stale)
     ]
@@ -1219,10 +1222,16 @@ def _retention_page(
         due=due_rows,
         held=held_rows,
         stale=stale,
-        stale_flags=disclosure.stale_flags(db, stale, today),
-        stale_after=disclosure.STALE_AFTER_DAYS,
+        stale_flags=disclosure.stale_flags(db, stale, today, stale_after),
+        stale_after=stale_after,
+        stale_problem=disclosure.stale_setting_problem(db, stale_after),
         status_titles=STATUS_TITLES,
     )
+
+
+def _stale_after(request: Request) -> int:
+    """The installation's `disclosure_stale_after_days` setting (docs/settings.md)."""
+    return int(request.app.state.settings.disclosure_stale_after_days)
 
 
 def _summaries_of(db: Db, rows: list[Any]) -> list[Any]:
@@ -1246,7 +1255,9 @@ def set_retention(
         errors = {field: f"Keep for: give a whole number of days; {keep_days.strip()!r} is not one."}
         return _retention_page(request, db, errors, values)
     try:
-        disclosure.set_retention_rule(db, record_type, days, basis, principal.actor)
+        disclosure.set_retention_rule(
+            db, record_type, days, basis, principal.actor, stale_after_days=_stale_after(request)
+        )
     except disclosure.DisclosureError as error:
         return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     return done_redirect(
