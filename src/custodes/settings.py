@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from custodes.kit.crypto import KeyMissing, key_file_text, new_key_text, parse_keys
 from custodes.kit.files import replace_file, sync_folder
 
 DEFAULT_API_TOKEN_DAYS = 90
+DEFAULT_DISCLOSURE_STALE_AFTER_DAYS = 30
 
 
 class Settings(BaseSettings):
@@ -108,6 +109,24 @@ class Settings(BaseSettings):
         default=True,
         description="Mark cookies Secure. Plain http is only accepted from loopback addresses (demo, tests).",
     )
+    disclosure_stale_after_days: int = Field(
+        default=DEFAULT_DISCLOSURE_STALE_AFTER_DAYS,
+        description="A disclosure request submitted or authorised with no step for this many days is flagged "
+        "stale; at least 1, and less than the disclosure_pending retention period (docs/settings.md).",
+    )
+
+    @field_validator("disclosure_stale_after_days")
+    @classmethod
+    def _stale_after_at_least_a_day(cls, days: int) -> int:
+        # Less than the `disclosure_pending` retention period too: that rule is in the database, changed by
+        # the DPU, so it is checked where both meet (disclosure.service: set_retention_rule refuses a pending
+        # period not longer; stale_setting_problem tells the retention page when the setting is raised).
+        if days < 1:
+            raise ValueError(
+                "disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS) must be at least 1 day: "
+                f"it is the number of days without a step after which a request is flagged stale, not {days}."
+            )
+        return days
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,7 +9,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -23,7 +25,7 @@ from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
-from tests.conftest import PASSWORD, TEST_SECRET, log_in
+from tests.conftest import PASSWORD, TEST_SECRET, log_in, post_form
 from tests.disclosure.world import make_world, principal, scheme_request
 
 OFFICER, AIC, DPU = (principal(s) for s in ("S1001", "S1002", "S1004"))
@@ -112,7 +114,7 @@ def test_the_pending_period_is_a_retention_rule_and_a_legal_hold_keeps_the_reque
     _age(world, other, 40)
     disclosure.set_legal_hold(world, held, "Claim 2026-9", "staff:S1004")
     assert disclosure.lapse(world, "system:test", TODAY) == []
-    disclosure.set_retention_rule(world, "disclosure_pending", 30, "", "staff:S1004")
+    disclosure.set_retention_rule(world, "disclosure_pending", 35, "", "staff:S1004")
     assert disclosure.lapse(world, "system:test", TODAY) == [other]
     assert disclosure.view(world, held, DPU, "t").summary.status == Status.SUBMITTED
 
@@ -190,3 +192,81 @@ def test_the_disposal_job_lapses_requests_not_acted_on(installation: dict[str, s
             assert case.summary.status == Status.DRAFT and case.history[-1].actor == "system:cli"
     finally:
         database.close()
+
+
+# --------------------------------------------------------------------------- the stale flag's setting
+
+
+def test_the_stale_setting_is_at_least_a_day_and_says_so_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().disclosure_stale_after_days == 30
+    monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", "12")
+    assert Settings().disclosure_stale_after_days == 12
+    for wrong in ("0", "-3"):
+        monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", wrong)
+        with pytest.raises(ValidationError) as refused:
+            Settings()
+        message = str(refused.value)
+        assert "CUSTODES_DISCLOSURE_STALE_AFTER_DAYS" in message and "must be at least 1 day" in message
+    monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", "soon")
+    with pytest.raises(ValidationError, match="disclosure_stale_after_days"):
+        Settings()
+
+
+def test_the_pending_period_must_stay_longer_than_the_stale_setting(world: Session) -> None:
+    for days in (30, 20):
+        with pytest.raises(
+            disclosure.DisclosureError, match=r"the setting disclosure_stale_after_days .*31 days"
+        ):
+            disclosure.set_retention_rule(
+                world, "disclosure_pending", days, "", "staff:S1004", stale_after_days=30
+            )
+    disclosure.set_retention_rule(world, "disclosure_pending", 31, "", "staff:S1004", stale_after_days=30)
+    disclosure.set_retention_rule(world, "disclosure_pending", 20, "", "staff:S1004", stale_after_days=10)
+    assert {r.record_type: r.keep_days for r in disclosure.retention_rules(world)}["disclosure_pending"] == 20
+    # Other record types are not held to it.
+    disclosure.set_retention_rule(world, "disclosure_draft", 7, "", "staff:S1004", stale_after_days=30)
+
+
+def test_a_changed_stale_setting_changes_the_flag(world: Session) -> None:
+    waiting = _submitted(world)
+    _age(world, waiting, 12)
+    rows = disclosure.stale_requests(world, TODAY, 30)
+    assert rows == [] and disclosure.stale_flags(world, disclosure.list_disclosures(world), TODAY, 30) == {}
+    lapses = TODAY - timedelta(days=12) + timedelta(days=90)
+    assert [row.id for row in disclosure.stale_requests(world, TODAY, 10)] == [waiting]
+    assert disclosure.stale_flags(world, disclosure.list_disclosures(world), TODAY, 10) == {waiting: lapses}
+    assert disclosure.stale_setting_problem(world, 10) is None
+
+
+def test_the_screens_use_the_setting_and_the_retention_page_names_it_when_it_is_too_long(
+    client: TestClient, world: Session, app: FastAPI
+) -> None:
+    waiting = _submitted(world)
+    _age(world, waiting, 12)
+    world.commit()
+    log_in(client, "S1004")
+    assert "Stale — no step since" not in client.get("/retention").text  # 12 days: not yet, at 30
+    app.state.settings = app.state.settings.model_copy(update={"disclosure_stale_after_days": 10})
+    page = client.get("/retention").text
+    assert page.count("Stale — no step since") == 1 and "with no step for 10 days" in page
+    assert 'id="stale-setting"' not in page
+    client.cookies.clear()
+    log_in(client, "S1002")
+    assert client.get("/disclosures/queue/authorise").text.count("Stale — no step since") == 1
+
+    # The DPU cannot make the pending period 10 days or fewer while the setting is 10: refused by name.
+    client.cookies.clear()
+    log_in(client, "S1004")
+    refused = post_form(client, "/retention/disclosure_pending", {"keep_days": "10", "basis": ""})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS)" in refused.text  # type: ignore[attr-defined]
+    assert 'aria-describedby="keep_days-disclosure_pending-error"' in refused.text  # type: ignore[attr-defined]
+
+    # A setting raised to the pending period or beyond is named on the retention page; the flag then comes
+    # from the lapse day.
+    app.state.settings = app.state.settings.model_copy(update={"disclosure_stale_after_days": 90})
+    page = client.get("/retention").text
+    assert (
+        'id="stale-setting"' in page and "must be less than the disclosure pending period (90 days)" in page
+    )
+    assert "Stale — no step since" not in page

@@ -199,3 +199,41 @@ def test_the_case_page_offers_send_back_to_the_authoriser_and_shows_the_reason_t
     # Named with the staff number, e.g. "Sent back for changes by Anne Authoriser (S1002)".
     assert re.search(r"Sent back for changes by [^<(]+ \(S1002\)", case)
     assert "Name the recipients&#39; shop" in case
+
+
+def test_the_officer_sees_why_it_came_back_at_the_top_of_the_wizard_until_it_is_submitted_again(
+    client: TestClient, world: Session
+) -> None:
+    disclosure_id = _submitted(world)
+    disclosure.send_back(world, disclosure_id, AIC, "Add the danger warning to item 2.")
+    world.commit()
+    log_in(client, "S1001")
+    wizard = client.get(f"/disclosures/{disclosure_id}/edit").text
+    # Who, when and why, above the form the officer is about to change (before this it was on the case
+    # page only, and the wizard the officer is sent to said nothing about it).
+    assert re.search(r"Sent back for changes by [^<(]+ \(S1002\) on \d\d \w{3} \d{4}", wizard)
+    assert "Add the danger warning to item 2." in wizard
+    assert wizard.index('id="came-back"') < wizard.index('class="stack wizard"')
+
+    # It stays while the officer works on the draft (a save is not a resubmission)...
+    disclosure.update_draft(world, disclosure_id, scheme_request(), OFFICER)
+    world.commit()
+    assert "Add the danger warning to item 2." in client.get(f"/disclosures/{disclosure_id}/edit").text
+    # ...and goes once it is submitted again: the wizard is closed, the case page shows the submission.
+    disclosure.submit(world, disclosure_id, OFFICER)
+    world.commit()
+    assert client.get(f"/disclosures/{disclosure_id}/edit").status_code == 303
+    assert 'id="came-back"' not in client.get(f"/disclosures/{disclosure_id}").text
+
+
+def test_the_wizard_says_when_the_officer_returned_it_themselves(client: TestClient, world: Session) -> None:
+    disclosure_id = _authorised(world)
+    disclosure.return_to_draft(world, disclosure_id, OFFICER, "INT-5 corrected: verify again")
+    world.commit()
+    log_in(client, "S1001")
+    wizard = client.get(f"/disclosures/{disclosure_id}/edit").text
+    assert re.search(r"Returned to draft by [^<(]+ \(S1001\)", wizard)
+    assert "INT-5 corrected: verify again" in wizard
+    fresh = disclosure.create_draft(world, scheme_request(), OFFICER)  # never sent back: nothing shown
+    world.commit()
+    assert 'id="came-back"' not in client.get(f"/disclosures/{fresh}/edit").text

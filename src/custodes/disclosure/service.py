@@ -61,6 +61,7 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
+from custodes.settings import DEFAULT_DISCLOSURE_STALE_AFTER_DAYS
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -562,6 +563,10 @@ RETURNABLE_STATUSES = (Status.SUBMITTED, Status.AUTHORISED)
 
 # The events that put a request back to draft, by whom: its officer, an authoriser, the retention run.
 _BACK_TO_DRAFT = frozenset({"returned to draft", "sent back", "lapsed"})
+# An authoriser (or the DPU) withdraws an authorisation: the request waits for a decision again.
+AUTHORISATION_WITHDRAWN = "authorisation withdrawn"
+# Every event that moves a request between draft, submitted and authorised (what `view` reads back).
+_MOVES = _BACK_TO_DRAFT | {"submitted", "authorised", "refused", AUTHORISATION_WITHDRAWN}
 
 
 def may_return_to_draft(detail: DisclosureDetail, actor: Principal) -> bool:
@@ -622,17 +627,86 @@ def send_back(session: Session, disclosure_id: int, actor: Principal, reason: st
     _to_draft(session, row, actor.staff_id, actor.actor, "sent back", reason.strip())
 
 
-def _barred_as_decider(session: Session, row: Disclosure, actor: Principal) -> list[str]:
-    """Why `actor` may not decide this request (authorise, refuse or send back): every `block` finding on the
-    authorisation with them as decider (role, area, training, vetting, conflicts)."""
+def _barred_as_decider(
+    session: Session, row: Disclosure, actor: Principal, *, dpu_in_every_area: bool = False
+) -> list[str]:
+    """Why `actor` may not decide this request (authorise, refuse, send back, withdraw an authorisation):
+    every `block` finding on the authorisation with them as decider (role, area, training, vetting,
+    conflicts). `dpu_in_every_area` waives the role-and-area finding for the DPU, as for reviews."""
     as_decider = _request_of(row).model_copy(
         update={"authorisation": Authorisation(by=actor.staff_id, at=utcnow())}
     )
     return [
         f.message
         for f in _evaluate_row(session, row, as_decider).findings
-        if f.where == "authorisation" and f.severity == Severity.BLOCK
+        if f.where == "authorisation"
+        and f.severity == Severity.BLOCK
+        and not (dpu_in_every_area and f.code == "AUTHORISER_NOT_PERMITTED" and Role.DPU in actor.roles)
     ]
+
+
+def may_withdraw_authorisation(detail: DisclosureDetail, actor: Principal) -> bool:
+    """Whether `actor` may be offered "Withdraw the authorisation" on the case as `view` showed it
+    (`withdraw_authorisation` enforces the rest: the rules that say who may decide it)."""
+    summary = detail.summary
+    return (
+        summary.status == Status.AUTHORISED
+        and actor.can(Permission.DISCLOSURE_AUTHORISE)
+        and summary.requested_by != actor.staff_id
+    )
+
+
+def withdraw_authorisation(session: Session, disclosure_id: int, actor: Principal, reason: str) -> None:
+    """Withdraw the authorisation of a request authorised and not yet released, with the reason: it may no
+    longer be released, and it waits for a decision again (submitted), for its authoriser or another to
+    authorise it afresh, refuse it or send it back to its officer, who sees the reason on the case page.
+
+    Withdrawing is deciding again, so the rules that say who may authorise say who may withdraw (role, area,
+    training, vetting, conflicts; never the requester, who returns it to draft instead); the DPU, who may
+    release any authorised request, may withdraw in every area (only the role-and-area finding is waived, as
+    for reviews). A case event and an `alteration` ledger entry (action `authorisation withdrawn`, the reason
+    as justification, `previous_status`, `authorisation_withdrawn` naming the authoriser). The withdrawal is
+    a step: the request's pending period (`lapse`) and stale flag count from it."""
+    row = _load(session, disclosure_id, lock=True)
+    if row.status != Status.AUTHORISED:
+        raise DisclosureError(
+            "Only an authorised request not yet released can have its authorisation withdrawn; "
+            f"this one is {STATUS_TITLES[Status(row.status)].lower()}."
+        )
+    if row.requested_by == actor.staff_id:
+        raise DisclosureError(
+            "Nobody may decide their own disclosure: to take back your own request, return it to draft."
+        )
+    if not reason.strip():
+        raise DisclosureError(
+            "Reason for withdrawing the authorisation: say why it may no longer be released."
+        )
+    barred = _barred_as_decider(session, row, actor, dpu_in_every_area=True)
+    if barred:
+        raise DisclosureError("You may not withdraw this authorisation: " + " ".join(barred))
+    authorised_by = row.authorised_by
+    _store_document(row, _request_of(row).model_copy(update={"authorisation": None}))
+    row.status, row.authorised_by, row.authorised_at = Status.SUBMITTED.value, None, None
+    row.updated_at = utcnow()
+    session.add(
+        DisclosureEvent(
+            disclosure_id=row.id,
+            at=row.updated_at,
+            actor=actor.staff_id,
+            action=AUTHORISATION_WITHDRAWN,
+            note=reason.strip(),
+        )
+    )
+    _entry(
+        session,
+        row,
+        actor.actor,
+        Op.ALTERATION,
+        AUTHORISATION_WITHDRAWN,
+        justification=reason.strip(),
+        previous_status=Status.AUTHORISED.value,
+        authorisation_withdrawn=authorised_by,
+    )
 
 
 def _to_draft(
@@ -1611,10 +1685,18 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             .order_by(DisclosureEvent.id)
         )
     )
-    # A draft sent back by an authoriser (or lapsed) shows why, until it is submitted again.
-    moves = [line for line in history if line.action in _BACK_TO_DRAFT or line.action == "submitted"]
+    # A draft sent back by an authoriser (or returned, or lapsed) shows why, until it is submitted again; a
+    # request whose authorisation was withdrawn shows why, until it is decided again.
+    moves = [line for line in history if line.action in _MOVES]
+    last = moves[-1] if moves else None
     came_back = (
-        moves[-1] if row.status == Status.DRAFT and moves and moves[-1].action in _BACK_TO_DRAFT else None
+        last
+        if last is not None
+        and (
+            (row.status == Status.DRAFT and last.action in _BACK_TO_DRAFT)
+            or (row.status == Status.SUBMITTED and last.action == AUTHORISATION_WITHDRAWN)
+        )
+        else None
     )
     recipients = _recipients(session, row.id)
     lines = tuple(
@@ -1667,9 +1749,23 @@ RETENTION_DEFAULTS: dict[str, tuple[int, str]] = {
     ),
 }
 
-# A request waiting this long since its last step is flagged stale on the queues and the retention page
-# (or from its lapse day, if the DPU sets the pending rule shorter).
-STALE_AFTER_DAYS = 30
+# A request waiting `disclosure_stale_after_days` (a setting, default 30) since its last step is flagged
+# stale on the queues and the retention page. It must be less than the pending rule, or the flag would come
+# only on the lapse day (which it then does, `stale_setting_problem` saying why).
+STALE_SETTING = "disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS)"
+
+
+def stale_setting_problem(session: Session, stale_after_days: int) -> str | None:
+    """Why the installation's `disclosure_stale_after_days` setting does not work with the
+    `disclosure_pending` retention rule as it stands (it must be less), or None: for the retention page."""
+    pending_days = _pending_days(session)
+    if stale_after_days < pending_days:
+        return None
+    return (
+        f"The setting {STALE_SETTING} is {stale_after_days} days: it must be less than the disclosure "
+        f"pending period ({pending_days} days), or a request is flagged stale only on the day it lapses to "
+        f"draft. Lower the setting below {pending_days} days, or keep requests pending longer."
+    )
 
 
 def retention_rules(session: Session) -> list[RetentionView]:
@@ -1690,12 +1786,29 @@ def retention_rules(session: Session) -> list[RetentionView]:
     return views
 
 
-def set_retention_rule(session: Session, record_type: str, keep_days: int, basis: str, actor: str) -> None:
-    """Change how long a record type is kept; safe when two people change it at once (see below)."""
+def set_retention_rule(
+    session: Session,
+    record_type: str,
+    keep_days: int,
+    basis: str,
+    actor: str,
+    *,
+    stale_after_days: int = DEFAULT_DISCLOSURE_STALE_AFTER_DAYS,
+) -> None:
+    """Change how long a record type is kept; safe when two people change it at once (see below).
+
+    `stale_after_days` is the installation's `disclosure_stale_after_days` setting: the pending period must
+    stay longer, or requests would be flagged stale only on the day they lapse."""
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
     if not 1 <= keep_days <= 100 * 365:
         raise DisclosureError("Keep for between 1 day and 100 years.")
+    if record_type == "disclosure_pending" and keep_days <= stale_after_days:
+        raise DisclosureError(
+            f"Requests not acted on must stay pending longer than the {stale_after_days} days after which "
+            f"they are flagged stale, as the setting {STALE_SETTING} says: give at least "
+            f"{stale_after_days + 1} days, or have the setting lowered first."
+        )
     default_days, default_basis = RETENTION_DEFAULTS[record_type]
     # Created holding the default if absent, then locked: two first-time changes at once run in turn.
     row = locked_row(
@@ -1853,9 +1966,12 @@ def _lapse_day(row: Disclosure, pending_days: int) -> date | None:
     return london_day(_last_step(row)) + timedelta(days=pending_days)
 
 
-def stale_flags(session: Session, rows: Iterable[DisclosureSummary], on: date) -> dict[int, date]:
-    """For each listed request that is stale on `on` (submitted or authorised, no step for
-    `STALE_AFTER_DAYS`), the day it lapses to draft: what the queues and the retention page flag."""
+def stale_flags(
+    session: Session, rows: Iterable[DisclosureSummary], on: date, stale_after_days: int
+) -> dict[int, date]:
+    """For each listed request that is stale on `on` (submitted or authorised, no step for `stale_after_days`,
+    the `disclosure_stale_after_days` setting, or from its lapse day if that comes first), the day it lapses
+    to draft: what the queues and the retention page flag."""
     pending_days = _pending_days(session)
     flags: dict[int, date] = {}
     for summary in rows:
@@ -1863,19 +1979,19 @@ def stale_flags(session: Session, rows: Iterable[DisclosureSummary], on: date) -
             continue
         since = london_day(summary.last_step)
         lapses = since + timedelta(days=pending_days)
-        if on >= min(since + timedelta(days=STALE_AFTER_DAYS), lapses):
+        if on >= min(since + timedelta(days=stale_after_days), lapses):
             flags[summary.id] = lapses
     return flags
 
 
-def stale_requests(session: Session, on: date) -> list[DisclosureSummary]:
+def stale_requests(session: Session, on: date, stale_after_days: int) -> list[DisclosureSummary]:
     """Every stale submitted or authorised request (any area), oldest step first: for the DPU."""
     query = select(Disclosure).where(
         Disclosure.status.in_([status.value for status in RETURNABLE_STATUSES]),
         Disclosure.erased_at.is_(None),
     )
     rows = _summaries(session, list(session.scalars(query.order_by(Disclosure.id))))
-    flags = stale_flags(session, rows, on)
+    flags = stale_flags(session, rows, on, stale_after_days)
     return sorted((row for row in rows if row.id in flags), key=lambda row: (flags[row.id], row.id))
 
 

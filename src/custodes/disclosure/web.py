@@ -122,10 +122,12 @@ def _detail_people(db: Db, detail: DisclosureDetail) -> dict[str, Any]:
     )
 
 
-def _verifiers(db: Db, document: dict[str, Any]) -> dict[str, Any]:
-    """`who` for the form's items' "Verified by" (the form's document, as typed or stored)."""
+def _verifiers(db: Db, document: dict[str, Any], *others: str | None) -> dict[str, Any]:
+    """`who` for the form's items' "Verified by" (the form's document, as typed or stored), and `others`."""
     items = document.get("items") or []
-    return _people(db, [(i.get("verified") or {}).get("by") for i in items if isinstance(i, dict)])
+    return _people(
+        db, [*(((i.get("verified") or {}).get("by")) for i in items if isinstance(i, dict)), *others]
+    )
 
 
 def _choices(db: Db) -> dict[str, Any]:
@@ -488,7 +490,10 @@ def _wizard(
     problems: list[str],
     status: int = 200,
     problems_heading: str = "",
+    came_back: Any = None,
 ) -> Any:
+    """The wizard. `came_back` is the step that last took the request back to draft (`view`'s
+    extra["came_back"]): who sent it back or why it lapsed is shown at the top until it is submitted again."""
     members = []
     if document.get("scheme"):
         members = disclosure.recipient_choices(db, document["scheme"], disclosure_id, principal)
@@ -505,8 +510,9 @@ def _wizard(
         members=members,
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
+        came_back=came_back,
         **_choices(db),
-        **_verifiers(db, document),
+        **_verifiers(db, document, came_back.actor if came_back else None),
     )
 
 
@@ -515,7 +521,20 @@ def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     detail = _case(db, disclosure_id, principal, "editing own disclosure draft")
     if not _editable(detail, principal):
         return RedirectResponse(f"/disclosures/{disclosure_id}", status_code=303)
-    return _wizard(request, db, principal, disclosure_id, _document(detail), detail.result, [])
+    return _wizard(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        _document(detail),
+        detail.result,
+        [],
+        came_back=_came_back(detail),
+    )
+
+
+def _came_back(detail: DisclosureDetail) -> Any:
+    return detail.extra.get("came_back")
 
 
 def _editable(detail: DisclosureDetail, principal: Principal) -> bool:
@@ -538,14 +557,26 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         document = document_from_form(form, principal, _document(detail))
     except RequestUnreadable as error:  # more rows than a request holds: nothing is saved
         problems = _plain(error.problems)
-        return _wizard(request, db, principal, disclosure_id, _document(detail), None, problems, status=400)
+        return _wizard(
+            request,
+            db,
+            principal,
+            disclosure_id,
+            _document(detail),
+            None,
+            problems,
+            status=400,
+            came_back=_came_back(detail),
+        )
     adding = form.get("add")
     added = isinstance(adding, str) and adding in GROUPS and add_row(document, adding)
     try:
         result = disclosure.update_draft(db, disclosure_id, document, principal)
     except RequestUnreadable as error:
         problems = _plain(error.problems)
-        return _wizard(request, db, principal, disclosure_id, document, None, problems, status=400)
+        return _wizard(
+            request, db, principal, disclosure_id, document, None, problems, 400, came_back=_came_back(detail)
+        )
     except disclosure.DisclosureError as error:
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
     if form.get("then") == "submit":
@@ -608,6 +639,7 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
             [str(error)],
             400,
             problems_heading=heading,
+            came_back=_came_back(detail),
         )
     return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
@@ -683,6 +715,7 @@ def _case_page(
         may_record_receipt=disclosure.may_record_receipt(detail, principal),
         may_return=disclosure.may_return_to_draft(detail, principal),
         may_send_back=disclosure.may_send_back(detail, principal),
+        may_withdraw=disclosure.may_withdraw_authorisation(detail, principal),
         can_authorise=principal.can(Permission.DISCLOSURE_AUTHORISE),
         can_review=principal.can(Permission.DISCLOSURE_REVIEW),
         can_correct=principal.can(Permission.CORRECTIONS_MANAGE),
@@ -709,7 +742,9 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
         title="Authorisation queue",
         waiting=waiting,
         to_release=to_release,
-        stale=disclosure.stale_flags(db, [*waiting, *to_release], london_day(utcnow())),
+        stale=disclosure.stale_flags(
+            db, [*waiting, *to_release], london_day(utcnow()), _stale_after(request)
+        ),
         status_titles=STATUS_TITLES,
         now=utcnow(),
     )
@@ -772,6 +807,28 @@ def send_back(
         lambda: disclosure.send_back(db, disclosure_id, principal, reason),
         field="" if reason.strip() else "send_back_reason",
         values={"send_back_reason": reason},
+    )
+
+
+@router.post("/disclosures/{disclosure_id}/withdraw-authorisation")
+def withdraw_authorisation(
+    request: Request,
+    db: Db,
+    principal: Authoriser,
+    disclosure_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Any:
+    """An authoriser (or the DPU) withdraws the authorisation of a request not yet released, saying why."""
+    return _step(
+        request,
+        db,
+        principal,
+        disclosure_id,
+        "Authorisation withdrawn: it cannot be released, and waits for a decision again. "
+        "The officer can see your reason.",
+        lambda: disclosure.withdraw_authorisation(db, disclosure_id, principal, reason),
+        field="" if reason.strip() else "withdraw_reason",
+        values={"withdraw_reason": reason},
     )
 
 
@@ -1147,7 +1204,8 @@ def _retention_page(
     due, held = disclosure.due_for_disposal(db, today)
     rules_now = disclosure.retention_rules(db)
     due_rows, held_rows = _summaries_of(db, due), _summaries_of(db, held)
-    stale = disclosure.stale_requests(db, today)
+    stale_after = _stale_after(request)
+    stale = disclosure.stale_requests(db, today, stale_after)
     people = [rule.changed_by for rule in rules_now] + [
         r.requested_by for r in (*due_rows, *held_rows, *stale)
     ]
@@ -1164,10 +1222,16 @@ def _retention_page(
         due=due_rows,
         held=held_rows,
         stale=stale,
-        stale_flags=disclosure.stale_flags(db, stale, today),
-        stale_after=disclosure.STALE_AFTER_DAYS,
+        stale_flags=disclosure.stale_flags(db, stale, today, stale_after),
+        stale_after=stale_after,
+        stale_problem=disclosure.stale_setting_problem(db, stale_after),
         status_titles=STATUS_TITLES,
     )
+
+
+def _stale_after(request: Request) -> int:
+    """The installation's `disclosure_stale_after_days` setting (docs/settings.md)."""
+    return int(request.app.state.settings.disclosure_stale_after_days)
 
 
 def _summaries_of(db: Db, rows: list[Any]) -> list[Any]:
@@ -1191,7 +1255,9 @@ def set_retention(
         errors = {field: f"Keep for: give a whole number of days; {keep_days.strip()!r} is not one."}
         return _retention_page(request, db, errors, values)
     try:
-        disclosure.set_retention_rule(db, record_type, days, basis, principal.actor)
+        disclosure.set_retention_rule(
+            db, record_type, days, basis, principal.actor, stale_after_days=_stale_after(request)
+        )
     except disclosure.DisclosureError as error:
         return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     return done_redirect(
