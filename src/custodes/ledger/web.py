@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.identity.service import display_names
-from custodes.kit.db import transaction, utcnow
+from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
 from custodes.ledger import service as ledger
-from custodes.ledger.schemas import EntryFilter, StoredEntry
+from custodes.ledger.schemas import CheckpointInfo, EntryFilter, StoredEntry
 from custodes.settings import Settings
-from custodes.web.deps import Db, require
+from custodes.web.deps import Db, reading, require
 from custodes.web.exports import csv_download
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
@@ -191,8 +191,7 @@ def run_verification(request: Request, db: Db, principal: Verifier) -> Any:
     # Verification reads the whole log: in a read-only unit of work of its own, so that it holds no write
     # lock (SQLite), after ending the request's, which checking the sign-in began (BEGIN IMMEDIATE). The
     # record of the run is a short write in the request's next transaction.
-    db.commit()
-    with transaction(request.app.state.database.factory, read_only=True) as reader:
+    with reading(request, db) as reader:
         report = ledger.verify(reader, request.app.state.settings)
     ledger.record_verification(db, report, principal.staff_id)
     message = (
@@ -261,24 +260,20 @@ def _search_allowed(form: SearchForm) -> bool:
     return not form.problems
 
 
-def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
-    """Record the consultation (for exports: the criteria's people); False if the search is refused."""
-    if not _search_allowed(form):
-        return False
-    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
-    return True
-
-
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form, subject_view=_subject_view(request, db, form, []))
-    screens = _screens(request, db, principal, form.criteria)
-    criteria = replace(form.criteria, hidden=_hidden(screens))
-    total = ledger.count(db, criteria)
-    rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
-    # The page names people: its consultation names them (this page's, not every match: one page's cost).
+    with reading(request, db) as reader:  # no write lock held while the search runs (docs/ledger.md)
+        screens = _screens(request, reader, principal, form.criteria)
+        criteria = replace(form.criteria, hidden=_hidden(screens))
+        total = ledger.count(reader, criteria)
+        rows = _rewrite(screens, ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
+        who = _who(reader, rows, screens)
+        subject_view = _subject_view(request, reader, form, rows)
+    # The page names people: its consultation names them (this page's, not every match: one page's cost),
+    # recorded in the request's unit of work, committed before the page is sent.
     shown = _shown_people(rows, form.criteria.subject)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
     return _search_page(
@@ -287,8 +282,8 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         rows,
         total,
         can_export=principal.can(Permission.LEDGER_EXPORT),
-        who=_who(db, rows, screens),
-        subject_view=_subject_view(request, db, form, rows),
+        who=who,
+        subject_view=subject_view,
     )
 
 
@@ -322,22 +317,23 @@ def _search_page(
 
 @router.get("/entries/{index}")
 def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
-    screens = _screens(request, db, principal)
-    found = ledger.get_entry(db, index, _hidden(screens))
-    if found is None:  # absent, or not for this viewer: the same answer
-        raise HTTPException(404, f"There is no entry {index}.")
-    item = _rewrite(screens, [found])[0]
+    with reading(request, db) as reader:
+        screens = _screens(request, reader, principal)
+        found = ledger.get_entry(reader, index, _hidden(screens))
+        if found is None:  # absent, or not for this viewer: the same answer
+            raise HTTPException(404, f"There is no entry {index}.")
+        item = _rewrite(screens, [found])[0]
+        checkpoint = ledger.latest_checkpoint(reader)
+        covered = checkpoint is not None and index < checkpoint.size
+        proof = ledger.prove_inclusion(reader, index, checkpoint.size) if checkpoint and covered else None
+        who = _who(reader, [item], screens)
     ledger.record_entry_view(db, item, principal.actor)
-    checkpoint = ledger.latest_checkpoint(db)
-    proof = (
-        ledger.prove_inclusion(db, index, checkpoint.size) if checkpoint and index < checkpoint.size else None
-    )
     return render(
         request,
         "entry.html",
         title=f"Entry {index}",
         entry=item,
-        who=_who(db, [item], screens),
+        who=who,
         op_words=operation_words,
         proof=proof,
         checkpoint=checkpoint,
@@ -345,29 +341,45 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
     )
 
 
-def _export_rows(request: Request, db: Db, principal: Principal, form: SearchForm) -> list[StoredEntry]:
-    screens = _screens(request, db, principal, form.criteria)
-    matching: Iterator[StoredEntry] = ledger.iter_matching(
-        db, replace(form.criteria, hidden=_hidden(screens))
-    )
-    rows: list[StoredEntry] = []
-    while len(rows) < EXPORT_LIMIT:
-        batch = list(islice(matching, min(SCREEN_BATCH, EXPORT_LIMIT - len(rows))))
-        if not batch:
-            break
-        rows += _rewrite(screens, batch)
-    return rows
+@dataclass(frozen=True)
+class _Export:
+    """What an export shows, read in a read-only unit of work (`_read_export`)."""
+
+    rows: list[StoredEntry]
+    subject_view: Callable[[StoredEntry], ledger.SubjectView] | None
+    checkpoint: CheckpointInfo | None
+
+
+def _read_export(request: Request, db: Db, principal: Principal, form: SearchForm) -> _Export:
+    """The entries an export holds (at most EXPORT_LIMIT), screened for the viewer, read in a read-only unit
+    of work: an export of 200,000 entries used to hold SQLite's write lock, and so every log-in, disclosure
+    and gate decision, until it was done. Then its consultation (the search, naming the people searched
+    for), in the request's unit of work: a short write, committed before the file is sent."""
+    with reading(request, db) as reader:
+        screens = _screens(request, reader, principal, form.criteria)
+        matching: Iterator[StoredEntry] = ledger.iter_matching(
+            reader, replace(form.criteria, hidden=_hidden(screens))
+        )
+        rows: list[StoredEntry] = []
+        while len(rows) < EXPORT_LIMIT:
+            batch = list(islice(matching, min(SCREEN_BATCH, EXPORT_LIMIT - len(rows))))
+            if not batch:
+                break
+            rows += _rewrite(screens, batch)
+        found = _Export(rows, _subject_view(request, reader, form, rows), ledger.latest_checkpoint(reader))
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
+    return found
 
 
 @router.get("/export.csv")
 def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
-    if not _logged_search(db, principal, form):
+    if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
     header += ["justification", "recipients", "detail", "leaf_hash"]
-    found = _export_rows(request, db, principal, form)
-    view = _subject_view(request, db, form, found)
+    export = _read_export(request, db, principal, form)
+    found, view = export.rows, export.subject_view
 
     def row(item: StoredEntry) -> list[Any]:
         people, justification, detail = ";".join(item.subjects), item.justification, item.detail
@@ -397,20 +409,20 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
 @router.get("/export.pdf")
 def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
-    if not _logged_search(db, principal, form):
+    if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     settings = request.app.state.settings
-    found = _export_rows(request, db, principal, form)
+    export = _read_export(request, db, principal, form)
     html = environment.get_template("ledger_report.html").render(
-        rows=found,
+        rows=export.rows,
         form=form,
         principal=principal,
         generated=utcnow(),
         force_name=settings.force_name,
-        checkpoint=ledger.latest_checkpoint(db),
+        checkpoint=export.checkpoint,
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
-        subject_view=_subject_view(request, db, form, found),
+        subject_view=export.subject_view,
         op_words=operation_words,
     )
     return Response(

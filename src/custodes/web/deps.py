@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import structlog
@@ -61,6 +62,21 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
+
+
+@contextmanager
+def reading(request: Request, db: Session) -> Iterator[Session]:
+    """A read-only unit of work for a route's long read (`transaction(read_only=True)`: a deferred BEGIN on
+    SQLite, holding no write lock, so writers carry on meanwhile; READ ONLY on PostgreSQL), after ending the
+    request's own (`db`: the sign-in or token check, which may have begun with BEGIN IMMEDIATE).
+
+    Nothing can be written in it. What the route records of the read (the consultation of the personal data
+    it shows) it records afterwards in `db`, the request's unit of work again: a short write, committed
+    before the answer is sent, so that nothing read is shown unless its record is committed (a failure to
+    commit it is an error page, not the data)."""
+    db.commit()
+    with transaction(request.app.state.database.factory, read_only=True) as session:
+        yield session
 
 
 def cookie_signer(settings: Settings) -> URLSafeSerializer:
