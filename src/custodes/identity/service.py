@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
@@ -860,7 +860,22 @@ def decide_api_token(session: Session, token_id: int, approve: bool, actor: Prin
 
 
 def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
-    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved."""
+    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved. Its
+    last-used time is updated in `session` when due (`check_api_token`, then `touch_api_token`)."""
+    found = check_api_token(session, token)
+    if found is None:
+        return None
+    client, touch_due = found
+    if touch_due:
+        touch_api_token(session, client.token_id)
+    return client
+
+
+def check_api_token(session: Session, token: str) -> tuple[TokenPrincipal, bool] | None:
+    """Reads only, so it may run in a read-only unit of work: the client behind a bearer token and whether
+    its last-used time is due to be updated (never set, or older than _SESSION_TOUCH_INTERVAL: the tokens
+    screen's "last used" is right to within that), or None: unknown, revoked, expired, or not (yet)
+    approved."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
@@ -869,11 +884,18 @@ def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
         return None
     if row.approval not in _TOKEN_WORKS:  # pending, declined, cancelled
         return None
-    if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
-        row.last_used_at = now
-    return TokenPrincipal(
-        row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s), row.expires_at
-    )
+    due = row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL
+    scopes = frozenset(Scope(s) for s in row.scopes.split(";") if s)
+    return TokenPrincipal(row.id, row.name, scopes, row.expires_at), due
+
+
+def touch_api_token(session: Session, token_id: int) -> None:
+    """Set a token's last-used time to now, unless another request has set it within
+    _SESSION_TOUCH_INTERVAL meanwhile (one short write per token per interval, however many requests)."""
+    now = utcnow()
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - _SESSION_TOUCH_INTERVAL)
+    statement = update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
+    session.execute(statement.execution_options(synchronize_session="fetch"))
 
 
 def pending_token_count(session: Session) -> int:

@@ -1,10 +1,11 @@
 """Ledger JSON API for outside verifiers and machine clients (scope `ledger:read`).
 
 Every route here only reads the ledger, and reads it in a read-only unit of work of its own
-(`web.deps.reading`): the request's unit of work, which checking the token began, is a BEGIN IMMEDIATE on
-SQLite and would hold the write lock for the whole read (an export of 100,000 entries, a proof over a large
-log), so that every writer waited. What a route records (the consultation of /entries) is written after
-the read, in the request's own short unit of work, committed before the answer is sent (docs/ledger.md).
+(`web.deps.reading`): the request's unit of work is a BEGIN IMMEDIATE on SQLite and would hold the write lock
+for the whole read (an export of 100,000 entries, a proof over a large log), so that every writer waited. (The
+token is checked in a read-only unit of work of its own: `web.deps.checked_token`.) What a route records (the
+consultation of /entries) is written after the read, in the request's own short unit of work, committed before
+the answer is sent (docs/ledger.md).
 """
 
 from __future__ import annotations

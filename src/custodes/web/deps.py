@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custodes.identity import service as identity
@@ -141,8 +141,8 @@ class require_scope:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, request: Request, db: Db) -> TokenPrincipal:
-        client = require_any_token(request, db)
+    def __call__(self, request: Request) -> TokenPrincipal:
+        client = require_any_token(request)
         if self.scope not in client.scopes:
             raise Forbidden(str(self.scope), client)
         return client
@@ -152,16 +152,34 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def require_any_token(request: Request, db: Db) -> TokenPrincipal:
-    """Any valid bearer token, whatever its scopes."""
+def require_any_token(request: Request) -> TokenPrincipal:
+    """Any valid bearer token, whatever its scopes (checked by `checked_token`, not in the request's unit of
+    work: a GET that changes nothing takes no write lock for it)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorised(NO_BEARER)
-    client = identity.resolve_api_token(db, token.strip())
+    client = checked_token(request.app.state.database.factory, token.strip())
     if client is None:
         raise Unauthorised(NOT_VALID)
     request.state.token_client = client  # whoever answers a refusal records it under this token
+    return client
+
+
+def checked_token(factory: sessionmaker[Session], token: str) -> TokenPrincipal | None:
+    """The client behind a bearer token, or None (`identity.check_api_token`), checked in a read-only unit
+    of work of its own. It used to be checked in a writing one, the request's (BEGIN IMMEDIATE on SQLite:
+    the write lock, for the whole request), because it may update the token's last-used time; that is now
+    a short write of its own, only when due (at most once a minute per token: the tokens screen's "last
+    used" is right to within that), committed before the route runs."""
+    with transaction(factory, read_only=True) as session:
+        found = identity.check_api_token(session, token)
+    if found is None:
+        return None
+    client, touch_due = found
+    if touch_due:
+        with transaction(factory) as session:
+            identity.touch_api_token(session, client.token_id)
     return client
 
 
@@ -201,7 +219,7 @@ def _body_problem(problem: str, status: int = 422) -> HTTPException:
     return HTTPException(status, [{"field": "body", "problem": problem}])
 
 
-async def json_object(request: Request, db: Db) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, read only once the bearer token is known to be valid.
 
     FastAPI reads and parses a `Body()` parameter before any dependency runs, so a request with no valid
@@ -209,7 +227,7 @@ async def json_object(request: Request, db: Db) -> dict[str, Any]:
     per-address refusal limit). Routes take this dependency after their `require_scope` one instead; if it
     comes first, it authenticates here. Every fault is a 422 naming `body` (413 past the size limit)."""
     if token_client(request) is None:
-        require_any_token(request, db)
+        require_any_token(request)
     try:
         raw = await request.body()
     except StarletteHTTPException as error:  # web.app.BodyLimit: past max_request_mb (413)
