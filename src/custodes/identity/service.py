@@ -51,6 +51,7 @@ TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
 # The approval states in which a token works (until it expires or is revoked); any other is refused.
 _TOKEN_WORKS = frozenset({"approved", "not_needed", "before_approvals"})
 _SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+_NAMES_BATCH = 1_000  # staff numbers asked for in one query by display_names
 
 
 class IdentityError(ValueError):
@@ -1130,30 +1131,34 @@ def preload_accounts(session: Session) -> None:
 
 
 def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
-    """The account names of these members of staff, in one query (for showing who did something beside
-    their staff number); people with no account are left out. A colleague's name is not a subject's
+    """The account names of these members of staff, in one query per 1,000 (for showing who did something
+    beside their staff number); people with no account are left out. A colleague's name is not a subject's
     personal data: not logged."""
-    wanted = set(staff_ids)
-    if not wanted:
-        return {}
-    query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(wanted))
-    return {staff_id: name for staff_id, name in session.execute(query)}
+    wanted = sorted(set(staff_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), _NAMES_BATCH):  # an audit export may name thousands of staff
+        batch = wanted[start : start + _NAMES_BATCH]
+        query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(batch))
+        names.update({staff_id: name for staff_id, name in session.execute(query)})
+    return names
+
+
+def staff_label(names: Mapping[str, str], staff_id: str | None) -> str:
+    """'Tunde Mills (S12778)' for a staff number (or an actor as recorded, 'staff:S12778') whose account
+    `names` holds (`display_names`), the number alone if it holds none; '—' for none."""
+    if not staff_id:
+        return "—"
+    number = staff_id.removeprefix("staff:")
+    return f"{names[number]} ({number})" if number in names else number
 
 
 def staff_labeller(session: Session, staff_ids: Iterable[str | None]) -> Callable[[str | None], str]:
-    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers, in one query however many (the
+    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers, in one query per 1,000 (the
     number alone if there is no account). Takes a staff number or an actor as recorded ('staff:S12778' reads
     the same; 'system:…' and other components are shown as recorded). A colleague's name is not a subject's
     personal data: not logged."""
     names = display_names(session, [s.removeprefix("staff:") for s in staff_ids if s])
-
-    def label(staff_id: str | None) -> str:
-        if not staff_id:
-            return "—"
-        number = staff_id.removeprefix("staff:")
-        return f"{names[number]} ({number})" if number in names else number
-
-    return label
+    return lambda staff_id: staff_label(names, staff_id)
 
 
 def roles_by_staff(session: Session, staff_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
-from custodes.identity.service import display_names
+from custodes.identity.service import display_names, staff_label, staff_labeller
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
@@ -158,16 +158,28 @@ def operation_words(op: str) -> str:
     return OPERATION_WORDS.get(op, op.replace("_", " "))
 
 
-def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]) -> Callable[[str], str]:
-    """How the Who column reads: 'S12778 (Tunde Mills)' for a member of staff, 'system: demo' for a
-    component. No names where a screen applies (counter-corruption casework pseudonymises staff there)."""
-    staff = {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
-    names = {} if screens else display_names(db, staff)
+def _staff_names(
+    db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]
+) -> Mapping[str, str]:
+    """The account names of the members of staff who did what `rows` record (a colleague's name is not a
+    subject's data: not logged). None where a screen applies (counter-corruption casework pseudonymises
+    staff there)."""
+    if screens:
+        return {}
+    return display_names(
+        db, {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
+    )
+
+
+def _who(names: Mapping[str, str]) -> Callable[[str], str]:
+    """How the Who column reads, on the screens and in the PDF: 'Tunde Mills (S12778)' for a member of
+    staff, as every other screen shows them (`identity.service.staff_label`; the number alone without a
+    name), 'system: demo' for a component."""
 
     def who(actor: str) -> str:
         kind, _, name = actor.partition(":")
         if kind == "staff":
-            return f"{name} ({names[name]})" if name in names else name
+            return staff_label(names, name)
         return f"{kind}: {name}" if name else actor
 
     return who
@@ -176,12 +188,14 @@ def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen
 @router.get("")
 def audit_home(request: Request, db: Db, _auditor: Auditor) -> Any:
     settings = request.app.state.settings
+    verification = ledger.latest_verification(db)
     return render(
         request,
         "audit.html",
         title="Audit ledger",
         status=ledger.status(db, settings),
-        verification=ledger.latest_verification(db),
+        verification=verification,
+        who=staff_labeller(db, [verification.by if verification else None]),
         now=utcnow(),
     )
 
@@ -270,7 +284,7 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         criteria = replace(form.criteria, hidden=_hidden(screens))
         total = ledger.count(reader, criteria)
         rows = _rewrite(screens, ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
-        who = _who(reader, rows, screens)
+        who = _who(_staff_names(reader, rows, screens))
         subject_view = _subject_view(request, reader, form, rows)
     # The page names people: its consultation names them (this page's, not every match: one page's cost),
     # recorded in the request's unit of work, committed before the page is sent.
@@ -326,7 +340,7 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
         checkpoint = ledger.latest_checkpoint(reader)
         covered = checkpoint is not None and index < checkpoint.size
         proof = ledger.prove_inclusion(reader, index, checkpoint.size) if checkpoint and covered else None
-        who = _who(reader, [item], screens)
+        who = _who(_staff_names(reader, [item], screens))
     ledger.record_entry_view(db, item, principal.actor)
     return render(
         request,
@@ -348,6 +362,7 @@ class _Export:
     rows: list[StoredEntry]
     subject_view: Callable[[StoredEntry], ledger.SubjectView] | None
     checkpoint: CheckpointInfo | None
+    names: Mapping[str, str]  # of the staff who did what the rows record (`_staff_names`)
 
 
 def _read_export(request: Request, db: Db, principal: Principal, form: SearchForm) -> _Export:
@@ -366,7 +381,9 @@ def _read_export(request: Request, db: Db, principal: Principal, form: SearchFor
             if not batch:
                 break
             rows += _rewrite(screens, batch)
-        found = _Export(rows, _subject_view(request, reader, form, rows), ledger.latest_checkpoint(reader))
+        view = _subject_view(request, reader, form, rows)
+        names = _staff_names(reader, rows, screens)
+        found = _Export(rows, view, ledger.latest_checkpoint(reader), names)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
     return found
 
@@ -376,10 +393,10 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
-    header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
-    header += ["justification", "recipients", "detail", "leaf_hash"]
+    header = ["index", "at_utc", "at_london", "actor", "actor_name", "op", "object_type", "object_id"]
+    header += ["subjects", "justification", "recipients", "detail", "leaf_hash"]
     export = _read_export(request, db, principal, form)
-    found, view = export.rows, export.subject_view
+    found, view, names = export.rows, export.subject_view, export.names
 
     def row(item: StoredEntry) -> list[Any]:
         people, justification, detail = ";".join(item.subjects), item.justification, item.detail
@@ -392,6 +409,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             rfc3339(item.at),
             london(item.at, True),
             item.actor,
+            names.get(item.actor.removeprefix("staff:")) if item.actor.startswith("staff:") else None,
             item.op,
             item.object_type,
             item.object_id,
@@ -423,6 +441,7 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
         subject_view=export.subject_view,
+        who=_who(export.names),
         op_words=operation_words,
     )
     return Response(
