@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,3 +155,33 @@ def parsed(line: bytes) -> dict[str, Any]:
     value = json.loads(line)
     assert isinstance(value, dict)
     return value
+
+
+def a_writer_can_lock(log: Log) -> bool:
+    """SQLite: whether another connection can take the write lock now (within a second)."""
+    writer = sqlite3.connect(log.url.removeprefix("sqlite:///"), timeout=1, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    finally:
+        writer.close()
+
+
+def reads_only(log: Log, session: Session) -> bool:
+    """Whether `session` reads without keeping writers out: on SQLite, another connection can take the
+    write lock meanwhile; on PostgreSQL, the transaction is READ ONLY (a plain one takes no lock to read
+    either, but it is not the read-only unit of work the routes are meant to use)."""
+    if log.backend == "sqlite":
+        return a_writer_can_lock(log)
+    return session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+
+
+def a_writer_commits(log: Log, session: Session) -> tuple[bool, int]:
+    """While `session` reads: whether it is read-only (above), and the ledger's size after a writer appends
+    an entry meanwhile (-1 if it would have to wait for the reader: on SQLite, 30 s and then fail)."""
+    free = reads_only(log, session)
+    return free, log.append(1) if free or log.backend != "sqlite" else -1

@@ -5,14 +5,12 @@ lock")."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
@@ -20,37 +18,7 @@ from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.web.app import create_app
-from tests.ledger.helpers import Log, open_log
-
-
-def _a_writer_can_lock(log: Log) -> bool:
-    """SQLite: whether another connection can take the write lock now (within a second)."""
-    writer = sqlite3.connect(log.url.removeprefix("sqlite:///"), timeout=1, isolation_level=None)
-    try:
-        writer.execute("BEGIN IMMEDIATE")
-        writer.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
-        return False
-    finally:
-        writer.close()
-
-
-def _read_only(log: Log, session: Session) -> bool:
-    """Whether `session` reads without keeping writers out: on SQLite, another connection can take the
-    write lock meanwhile; on PostgreSQL, the transaction is READ ONLY (a plain one takes no lock to read
-    either, but it is not the read-only unit of work the API is meant to use)."""
-    if log.backend == "sqlite":
-        return _a_writer_can_lock(log)
-    return session.execute(text("SHOW transaction_read_only")).scalar() == "on"
-
-
-def _a_writer_commits(log: Log, session: Session) -> tuple[bool, int]:
-    """While `session` reads: whether it is read-only (above), and the ledger's size after a writer appends
-    an entry meanwhile (-1 if it would have to wait for the reader: on SQLite, 30 s and then fail)."""
-    free = _read_only(log, session)
-    return free, log.append(1) if free or log.backend != "sqlite" else -1
+from tests.ledger.helpers import Log, a_writer_commits, open_log
 
 
 @pytest.fixture
@@ -92,7 +60,7 @@ def test_an_api_proof_or_checkpoint_reads_without_the_write_lock(
 
     def reading(session: Session, *args: Any) -> Any:
         ledger.size(session)  # the read is under way
-        seen.append(_a_writer_commits(log, session))
+        seen.append(a_writer_commits(log, session))
         return original(session, *args)
 
     monkeypatch.setattr(ledger, reads_with, reading)
@@ -113,7 +81,7 @@ def test_an_api_read_of_entries_holds_no_write_lock_and_records_what_its_snapsho
     def export_lines(session: Session, *args: Any) -> Iterator[bytes]:
         lines = original(session, *args)
         yield next(lines)  # the export is under way
-        seen.append(_a_writer_commits(log, session))
+        seen.append(a_writer_commits(log, session))
         yield from lines
 
     monkeypatch.setattr(ledger, "export_lines", export_lines)

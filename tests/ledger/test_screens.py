@@ -3,6 +3,8 @@ counts that match what is listed, and the consultation of a page naming the peop
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,6 +23,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op, StoredEntry
 from custodes.settings import Settings
+from tests.conftest import post_form
 from tests.workforce.files import store
 
 ACTOR = "system:test"
@@ -191,19 +194,51 @@ def test_a_missing_reason_or_a_bad_date_is_shown_at_its_field(
 
 
 def test_who_and_the_operation_read_as_words(
-    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+    client: TestClient,
+    db: Session,
+    logged_in: Callable[[Role], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """'staff:S12778' and 'login_failed' were shown as recorded: the staff number with the name, and words."""
+    """'staff:S12778' and 'login_failed' were shown as recorded: the name with the staff number, as every
+    other screen names staff ('Tunde Mills (S12778)': the audit screens alone used to put the number first,
+    and the PDF showed the actor as recorded), and words."""
     viewer = logged_in(Role.AUDITOR)
     made = _record(db, EntryDraft(f"staff:{viewer}", Op.LOGIN_FAILED, "account", viewer))
     page = client.get("/audit/entries?op=login_failed").text
     name = identity.display_names(db, [viewer])[viewer]
-    assert f"<td>{viewer} ({name})</td>" in page and "<td>failed log-in</td>" in page
+    assert f"<td>{name} ({viewer})</td>" in page and "<td>failed log-in</td>" in page
+    assert f"{viewer} ({name})" not in page
     assert '<option value="login_failed" selected>failed log-in</option>' in page
-    assert f"{viewer} ({name})" in client.get(f"/audit/entries/{made[0]}").text
-    assert (
-        f"staff:{viewer}" in client.get("/audit/export.csv?op=login_failed").text
-    )  # the CSV keeps the codes
+    assert f"{name} ({viewer})" in client.get(f"/audit/entries/{made[0]}").text
+
+    rendered: list[str] = []
+    monkeypatch.setattr(ledger_web, "html_to_pdf", lambda html: rendered.append(html) or b"%PDF")
+    client.get("/audit/export.pdf?op=login_failed")
+    assert f"<td>{name} ({viewer})</td>" in rendered[0] and f"staff:{viewer}" not in rendered[0]
+
+    exported = list(csv.DictReader(io.StringIO(client.get("/audit/export.csv?op=login_failed").text)))
+    mine = [row for row in exported if row["index"] == str(made[0])]
+    assert mine[0]["actor"] == f"staff:{viewer}" and mine[0]["op"] == "login_failed"  # the codes, as recorded
+    assert mine[0]["actor_name"] == name  # the name in a column of its own
+
+    post_form(client, "/audit/verify")
+    assert f"by {name} ({viewer})," in client.get("/audit").text
+
+
+def test_a_component_reads_as_recorded_and_staff_without_an_account_by_number(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    logged_in(Role.AUDITOR)
+    _record(
+        db,
+        EntryDraft("staff:S99999", Op.LOGIN_FAILED, "account", "S99999"),
+        EntryDraft("system:demo", Op.LOGIN_FAILED, "account", "S99998"),
+    )
+    page = client.get("/audit/entries?op=login_failed").text
+    assert "<td>S99999</td>" in page and "<td>system: demo</td>" in page
+    exported = list(csv.DictReader(io.StringIO(client.get("/audit/export.csv?op=login_failed").text)))
+    names = {row["actor"]: row["actor_name"] for row in exported}
+    assert names["staff:S99999"] == "" and names["system:demo"] == ""
 
 
 def _stored(*subjects: str, justification: str | None = None, **detail: str) -> StoredEntry:

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
@@ -51,6 +51,7 @@ TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
 # The approval states in which a token works (until it expires or is revoked); any other is refused.
 _TOKEN_WORKS = frozenset({"approved", "not_needed", "before_approvals"})
 _SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+_NAMES_BATCH = 1_000  # staff numbers asked for in one query by display_names
 
 
 class IdentityError(ValueError):
@@ -860,7 +861,22 @@ def decide_api_token(session: Session, token_id: int, approve: bool, actor: Prin
 
 
 def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
-    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved."""
+    """The client behind a bearer token, or None: unknown, revoked, expired, or not (yet) approved. Its
+    last-used time is updated in `session` when due (`check_api_token`, then `touch_api_token`)."""
+    found = check_api_token(session, token)
+    if found is None:
+        return None
+    client, touch_due = found
+    if touch_due:
+        touch_api_token(session, client.token_id)
+    return client
+
+
+def check_api_token(session: Session, token: str) -> tuple[TokenPrincipal, bool] | None:
+    """Reads only, so it may run in a read-only unit of work: the client behind a bearer token and whether
+    its last-used time is due to be updated (never set, or older than _SESSION_TOUCH_INTERVAL: the tokens
+    screen's "last used" is right to within that), or None: unknown, revoked, expired, or not (yet)
+    approved."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
@@ -869,11 +885,18 @@ def resolve_api_token(session: Session, token: str) -> TokenPrincipal | None:
         return None
     if row.approval not in _TOKEN_WORKS:  # pending, declined, cancelled
         return None
-    if row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL:
-        row.last_used_at = now
-    return TokenPrincipal(
-        row.id, row.name, frozenset(Scope(s) for s in row.scopes.split(";") if s), row.expires_at
-    )
+    due = row.last_used_at is None or now - row.last_used_at >= _SESSION_TOUCH_INTERVAL
+    scopes = frozenset(Scope(s) for s in row.scopes.split(";") if s)
+    return TokenPrincipal(row.id, row.name, scopes, row.expires_at), due
+
+
+def touch_api_token(session: Session, token_id: int) -> None:
+    """Set a token's last-used time to now, unless another request has set it within
+    _SESSION_TOUCH_INTERVAL meanwhile (one short write per token per interval, however many requests)."""
+    now = utcnow()
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - _SESSION_TOUCH_INTERVAL)
+    statement = update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
+    session.execute(statement.execution_options(synchronize_session="fetch"))
 
 
 def pending_token_count(session: Session) -> int:
@@ -1108,30 +1131,34 @@ def preload_accounts(session: Session) -> None:
 
 
 def display_names(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
-    """The account names of these members of staff, in one query (for showing who did something beside
-    their staff number); people with no account are left out. A colleague's name is not a subject's
+    """The account names of these members of staff, in one query per 1,000 (for showing who did something
+    beside their staff number); people with no account are left out. A colleague's name is not a subject's
     personal data: not logged."""
-    wanted = set(staff_ids)
-    if not wanted:
-        return {}
-    query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(wanted))
-    return {staff_id: name for staff_id, name in session.execute(query)}
+    wanted = sorted(set(staff_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), _NAMES_BATCH):  # an audit export may name thousands of staff
+        batch = wanted[start : start + _NAMES_BATCH]
+        query = select(Account.staff_id, Account.display_name).where(Account.staff_id.in_(batch))
+        names.update({staff_id: name for staff_id, name in session.execute(query)})
+    return names
+
+
+def staff_label(names: Mapping[str, str], staff_id: str | None) -> str:
+    """'Tunde Mills (S12778)' for a staff number (or an actor as recorded, 'staff:S12778') whose account
+    `names` holds (`display_names`), the number alone if it holds none; '—' for none."""
+    if not staff_id:
+        return "—"
+    number = staff_id.removeprefix("staff:")
+    return f"{names[number]} ({number})" if number in names else number
 
 
 def staff_labeller(session: Session, staff_ids: Iterable[str | None]) -> Callable[[str | None], str]:
-    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers, in one query however many (the
+    """For a screen: 'Tunde Mills (S12778)' for each of these staff numbers, in one query per 1,000 (the
     number alone if there is no account). Takes a staff number or an actor as recorded ('staff:S12778' reads
     the same; 'system:…' and other components are shown as recorded). A colleague's name is not a subject's
     personal data: not logged."""
     names = display_names(session, [s.removeprefix("staff:") for s in staff_ids if s])
-
-    def label(staff_id: str | None) -> str:
-        if not staff_id:
-            return "—"
-        number = staff_id.removeprefix("staff:")
-        return f"{names[number]} ({number})" if number in names else number
-
-    return label
+    return lambda staff_id: staff_label(names, staff_id)
 
 
 def roles_by_staff(session: Session, staff_ids: Iterable[str]) -> dict[str, set[str]]:

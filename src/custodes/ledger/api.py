@@ -1,40 +1,28 @@
 """Ledger JSON API for outside verifiers and machine clients (scope `ledger:read`).
 
-Every route here only reads the ledger, and reads it in a read-only unit of work of its own (`_reading`):
-the request's unit of work, which checking the token began, is a BEGIN IMMEDIATE on SQLite and would hold
-the write lock for the whole read (an export of 100,000 entries, a proof over a large log), so that every
-writer waited. What a route records (the consultation of /entries) is written after the read, in the
-request's own short unit of work, committed before the answer is sent (docs/ledger.md).
+Every route here only reads the ledger, and reads it in a read-only unit of work of its own
+(`web.deps.reading`): the request's unit of work is a BEGIN IMMEDIATE on SQLite and would hold the write lock
+for the whole read (an export of 100,000 entries, a proof over a large log), so that every writer waited. (The
+token is checked in a read-only unit of work of its own: `web.deps.checked_token`.) What a route records (the
+consultation of /entries) is written after the read, in the request's own short unit of work, committed before
+the answer is sent (docs/ledger.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Scope
 from custodes.identity.schemas import TokenPrincipal
-from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
-from custodes.web.deps import Db, require_scope
+from custodes.web.deps import Db, reading, require_scope
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 Reader = Annotated[TokenPrincipal, Depends(require_scope(Scope.LEDGER_READ))]
 MAX_ENTRIES = 100_000  # a request of /entries
-
-
-@contextmanager
-def _reading(request: Request, db: Session) -> Iterator[Session]:
-    """A read-only unit of work (`transaction(read_only=True)`: a deferred BEGIN on SQLite, holding no write
-    lock; READ ONLY on PostgreSQL), after ending the request's (the token check's, and its last-used time)."""
-    db.commit()
-    with transaction(request.app.state.database.factory, read_only=True) as session:
-        yield session
 
 
 @router.get("/public-key", response_class=PlainTextResponse)
@@ -44,7 +32,7 @@ def public_key(request: Request, _client: Reader) -> str:
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
 def checkpoint(request: Request, db: Db, _client: Reader) -> str:
-    with _reading(request, db) as reader:
+    with reading(request, db) as reader:
         latest = ledger.latest_checkpoint(reader)
     if latest is None:
         raise HTTPException(404, "no checkpoint has been issued yet")
@@ -60,7 +48,7 @@ def inclusion(
     size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     try:
-        with _reading(request, db) as reader:
+        with reading(request, db) as reader:
             return ledger.prove_inclusion(reader, index, size)
     except ledger.LedgerError as error:
         field = "index" if size is None or index >= size else "size"
@@ -76,7 +64,7 @@ def consistency(
     new_size: Annotated[int | None, Query(ge=0)] = None,
 ) -> dict[str, Any]:
     try:
-        with _reading(request, db) as reader:
+        with reading(request, db) as reader:
             return ledger.prove_consistency(reader, old_size, new_size)
     except ledger.LedgerError as error:
         field = "old_size" if new_size is None or old_size > new_size else "new_size"
@@ -101,7 +89,7 @@ def entries(
             f"is at most {MAX_ENTRIES:,} past from ({start + MAX_ENTRIES}); ask for the rest in more requests"
         )
         raise HTTPException(422, [{"field": "to", "problem": problem}])
-    with _reading(request, db) as reader:
+    with reading(request, db) as reader:
         lines = list(ledger.export_lines(reader, start, end))
     if lines:  # the consultation: a short write in the request's unit of work, committed before the answer
         ledger.record_export(db, client.actor, start, start + len(lines), "ledger API")

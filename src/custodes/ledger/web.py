@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
-from custodes.identity.service import display_names
-from custodes.kit.db import transaction, utcnow
+from custodes.identity.service import display_names, staff_label, staff_labeller
+from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import LONDON, london, rfc3339
 from custodes.ledger import service as ledger
-from custodes.ledger.schemas import EntryFilter, StoredEntry
+from custodes.ledger.schemas import CheckpointInfo, EntryFilter, StoredEntry
 from custodes.settings import Settings
-from custodes.web.deps import Db, require
+from custodes.web.deps import Db, reading, require
 from custodes.web.exports import csv_download
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
@@ -158,16 +158,28 @@ def operation_words(op: str) -> str:
     return OPERATION_WORDS.get(op, op.replace("_", " "))
 
 
-def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]) -> Callable[[str], str]:
-    """How the Who column reads: 'S12778 (Tunde Mills)' for a member of staff, 'system: demo' for a
-    component. No names where a screen applies (counter-corruption casework pseudonymises staff there)."""
-    staff = {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
-    names = {} if screens else display_names(db, staff)
+def _staff_names(
+    db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]
+) -> Mapping[str, str]:
+    """The account names of the members of staff who did what `rows` record (a colleague's name is not a
+    subject's data: not logged). None where a screen applies (counter-corruption casework pseudonymises
+    staff there)."""
+    if screens:
+        return {}
+    return display_names(
+        db, {row.actor.removeprefix("staff:") for row in rows if row.actor.startswith("staff:")}
+    )
+
+
+def _who(names: Mapping[str, str]) -> Callable[[str], str]:
+    """How the Who column reads, on the screens and in the PDF: 'Tunde Mills (S12778)' for a member of
+    staff, as every other screen shows them (`identity.service.staff_label`; the number alone without a
+    name), 'system: demo' for a component."""
 
     def who(actor: str) -> str:
         kind, _, name = actor.partition(":")
         if kind == "staff":
-            return f"{name} ({names[name]})" if name in names else name
+            return staff_label(names, name)
         return f"{kind}: {name}" if name else actor
 
     return who
@@ -176,12 +188,14 @@ def _who(db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen
 @router.get("")
 def audit_home(request: Request, db: Db, _auditor: Auditor) -> Any:
     settings = request.app.state.settings
+    verification = ledger.latest_verification(db)
     return render(
         request,
         "audit.html",
         title="Audit ledger",
         status=ledger.status(db, settings),
-        verification=ledger.latest_verification(db),
+        verification=verification,
+        who=staff_labeller(db, [verification.by if verification else None]),
         now=utcnow(),
     )
 
@@ -191,8 +205,7 @@ def run_verification(request: Request, db: Db, principal: Verifier) -> Any:
     # Verification reads the whole log: in a read-only unit of work of its own, so that it holds no write
     # lock (SQLite), after ending the request's, which checking the sign-in began (BEGIN IMMEDIATE). The
     # record of the run is a short write in the request's next transaction.
-    db.commit()
-    with transaction(request.app.state.database.factory, read_only=True) as reader:
+    with reading(request, db) as reader:
         report = ledger.verify(reader, request.app.state.settings)
     ledger.record_verification(db, report, principal.staff_id)
     message = (
@@ -261,24 +274,20 @@ def _search_allowed(form: SearchForm) -> bool:
     return not form.problems
 
 
-def _logged_search(db: Db, principal: Principal, form: SearchForm) -> bool:
-    """Record the consultation (for exports: the criteria's people); False if the search is refused."""
-    if not _search_allowed(form):
-        return False
-    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
-    return True
-
-
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form, subject_view=_subject_view(request, db, form, []))
-    screens = _screens(request, db, principal, form.criteria)
-    criteria = replace(form.criteria, hidden=_hidden(screens))
-    total = ledger.count(db, criteria)
-    rows = _rewrite(screens, ledger.search(db, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
-    # The page names people: its consultation names them (this page's, not every match: one page's cost).
+    with reading(request, db) as reader:  # no write lock held while the search runs (docs/ledger.md)
+        screens = _screens(request, reader, principal, form.criteria)
+        criteria = replace(form.criteria, hidden=_hidden(screens))
+        total = ledger.count(reader, criteria)
+        rows = _rewrite(screens, ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
+        who = _who(_staff_names(reader, rows, screens))
+        subject_view = _subject_view(request, reader, form, rows)
+    # The page names people: its consultation names them (this page's, not every match: one page's cost),
+    # recorded in the request's unit of work, committed before the page is sent.
     shown = _shown_people(rows, form.criteria.subject)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
     return _search_page(
@@ -287,8 +296,8 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         rows,
         total,
         can_export=principal.can(Permission.LEDGER_EXPORT),
-        who=_who(db, rows, screens),
-        subject_view=_subject_view(request, db, form, rows),
+        who=who,
+        subject_view=subject_view,
     )
 
 
@@ -322,22 +331,23 @@ def _search_page(
 
 @router.get("/entries/{index}")
 def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
-    screens = _screens(request, db, principal)
-    found = ledger.get_entry(db, index, _hidden(screens))
-    if found is None:  # absent, or not for this viewer: the same answer
-        raise HTTPException(404, f"There is no entry {index}.")
-    item = _rewrite(screens, [found])[0]
+    with reading(request, db) as reader:
+        screens = _screens(request, reader, principal)
+        found = ledger.get_entry(reader, index, _hidden(screens))
+        if found is None:  # absent, or not for this viewer: the same answer
+            raise HTTPException(404, f"There is no entry {index}.")
+        item = _rewrite(screens, [found])[0]
+        checkpoint = ledger.latest_checkpoint(reader)
+        covered = checkpoint is not None and index < checkpoint.size
+        proof = ledger.prove_inclusion(reader, index, checkpoint.size) if checkpoint and covered else None
+        who = _who(_staff_names(reader, [item], screens))
     ledger.record_entry_view(db, item, principal.actor)
-    checkpoint = ledger.latest_checkpoint(db)
-    proof = (
-        ledger.prove_inclusion(db, index, checkpoint.size) if checkpoint and index < checkpoint.size else None
-    )
     return render(
         request,
         "entry.html",
         title=f"Entry {index}",
         entry=item,
-        who=_who(db, [item], screens),
+        who=who,
         op_words=operation_words,
         proof=proof,
         checkpoint=checkpoint,
@@ -345,29 +355,48 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
     )
 
 
-def _export_rows(request: Request, db: Db, principal: Principal, form: SearchForm) -> list[StoredEntry]:
-    screens = _screens(request, db, principal, form.criteria)
-    matching: Iterator[StoredEntry] = ledger.iter_matching(
-        db, replace(form.criteria, hidden=_hidden(screens))
-    )
-    rows: list[StoredEntry] = []
-    while len(rows) < EXPORT_LIMIT:
-        batch = list(islice(matching, min(SCREEN_BATCH, EXPORT_LIMIT - len(rows))))
-        if not batch:
-            break
-        rows += _rewrite(screens, batch)
-    return rows
+@dataclass(frozen=True)
+class _Export:
+    """What an export shows, read in a read-only unit of work (`_read_export`)."""
+
+    rows: list[StoredEntry]
+    subject_view: Callable[[StoredEntry], ledger.SubjectView] | None
+    checkpoint: CheckpointInfo | None
+    names: Mapping[str, str]  # of the staff who did what the rows record (`_staff_names`)
+
+
+def _read_export(request: Request, db: Db, principal: Principal, form: SearchForm) -> _Export:
+    """The entries an export holds (at most EXPORT_LIMIT), screened for the viewer, read in a read-only unit
+    of work: an export of 200,000 entries used to hold SQLite's write lock, and so every log-in, disclosure
+    and gate decision, until it was done. Then its consultation (the search, naming the people searched
+    for), in the request's unit of work: a short write, committed before the file is sent."""
+    with reading(request, db) as reader:
+        screens = _screens(request, reader, principal, form.criteria)
+        matching: Iterator[StoredEntry] = ledger.iter_matching(
+            reader, replace(form.criteria, hidden=_hidden(screens))
+        )
+        rows: list[StoredEntry] = []
+        while len(rows) < EXPORT_LIMIT:
+            batch = list(islice(matching, min(SCREEN_BATCH, EXPORT_LIMIT - len(rows))))
+            if not batch:
+                break
+            rows += _rewrite(screens, batch)
+        view = _subject_view(request, reader, form, rows)
+        names = _staff_names(reader, rows, screens)
+        found = _Export(rows, view, ledger.latest_checkpoint(reader), names)
+    ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
+    return found
 
 
 @router.get("/export.csv")
 def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
-    if not _logged_search(db, principal, form):
+    if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
-    header = ["index", "at_utc", "at_london", "actor", "op", "object_type", "object_id", "subjects"]
-    header += ["justification", "recipients", "detail", "leaf_hash"]
-    found = _export_rows(request, db, principal, form)
-    view = _subject_view(request, db, form, found)
+    header = ["index", "at_utc", "at_london", "actor", "actor_name", "op", "object_type", "object_id"]
+    header += ["subjects", "justification", "recipients", "detail", "leaf_hash"]
+    export = _read_export(request, db, principal, form)
+    found, view, names = export.rows, export.subject_view, export.names
 
     def row(item: StoredEntry) -> list[Any]:
         people, justification, detail = ";".join(item.subjects), item.justification, item.detail
@@ -380,6 +409,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             rfc3339(item.at),
             london(item.at, True),
             item.actor,
+            names.get(item.actor.removeprefix("staff:")) if item.actor.startswith("staff:") else None,
             item.op,
             item.object_type,
             item.object_id,
@@ -397,20 +427,21 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
 @router.get("/export.pdf")
 def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
-    if not _logged_search(db, principal, form):
+    if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     settings = request.app.state.settings
-    found = _export_rows(request, db, principal, form)
+    export = _read_export(request, db, principal, form)
     html = environment.get_template("ledger_report.html").render(
-        rows=found,
+        rows=export.rows,
         form=form,
         principal=principal,
         generated=utcnow(),
         force_name=settings.force_name,
-        checkpoint=ledger.latest_checkpoint(db),
+        checkpoint=export.checkpoint,
         verifier_key=ledger.verifier_key(settings),
         subject=form.criteria.subject,
-        subject_view=_subject_view(request, db, form, found),
+        subject_view=export.subject_view,
+        who=_who(export.names),
         op_words=operation_words,
     )
     return Response(

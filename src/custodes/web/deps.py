@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custodes.identity import service as identity
@@ -61,6 +62,21 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
+
+
+@contextmanager
+def reading(request: Request, db: Session) -> Iterator[Session]:
+    """A read-only unit of work for a route's long read (`transaction(read_only=True)`: a deferred BEGIN on
+    SQLite, holding no write lock, so writers carry on meanwhile; READ ONLY on PostgreSQL), after ending the
+    request's own (`db`: the sign-in or token check, which may have begun with BEGIN IMMEDIATE).
+
+    Nothing can be written in it. What the route records of the read (the consultation of the personal data
+    it shows) it records afterwards in `db`, the request's unit of work again: a short write, committed
+    before the answer is sent, so that nothing read is shown unless its record is committed (a failure to
+    commit it is an error page, not the data)."""
+    db.commit()
+    with transaction(request.app.state.database.factory, read_only=True) as session:
+        yield session
 
 
 def cookie_signer(settings: Settings) -> URLSafeSerializer:
@@ -125,8 +141,8 @@ class require_scope:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, request: Request, db: Db) -> TokenPrincipal:
-        client = require_any_token(request, db)
+    def __call__(self, request: Request) -> TokenPrincipal:
+        client = require_any_token(request)
         if self.scope not in client.scopes:
             raise Forbidden(str(self.scope), client)
         return client
@@ -136,16 +152,34 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def require_any_token(request: Request, db: Db) -> TokenPrincipal:
-    """Any valid bearer token, whatever its scopes."""
+def require_any_token(request: Request) -> TokenPrincipal:
+    """Any valid bearer token, whatever its scopes (checked by `checked_token`, not in the request's unit of
+    work: a GET that changes nothing takes no write lock for it)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorised(NO_BEARER)
-    client = identity.resolve_api_token(db, token.strip())
+    client = checked_token(request.app.state.database.factory, token.strip())
     if client is None:
         raise Unauthorised(NOT_VALID)
     request.state.token_client = client  # whoever answers a refusal records it under this token
+    return client
+
+
+def checked_token(factory: sessionmaker[Session], token: str) -> TokenPrincipal | None:
+    """The client behind a bearer token, or None (`identity.check_api_token`), checked in a read-only unit
+    of work of its own. It used to be checked in a writing one, the request's (BEGIN IMMEDIATE on SQLite:
+    the write lock, for the whole request), because it may update the token's last-used time; that is now
+    a short write of its own, only when due (at most once a minute per token: the tokens screen's "last
+    used" is right to within that), committed before the route runs."""
+    with transaction(factory, read_only=True) as session:
+        found = identity.check_api_token(session, token)
+    if found is None:
+        return None
+    client, touch_due = found
+    if touch_due:
+        with transaction(factory) as session:
+            identity.touch_api_token(session, client.token_id)
     return client
 
 
@@ -185,7 +219,7 @@ def _body_problem(problem: str, status: int = 422) -> HTTPException:
     return HTTPException(status, [{"field": "body", "problem": problem}])
 
 
-async def json_object(request: Request, db: Db) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, read only once the bearer token is known to be valid.
 
     FastAPI reads and parses a `Body()` parameter before any dependency runs, so a request with no valid
@@ -193,7 +227,7 @@ async def json_object(request: Request, db: Db) -> dict[str, Any]:
     per-address refusal limit). Routes take this dependency after their `require_scope` one instead; if it
     comes first, it authenticates here. Every fault is a 422 naming `body` (413 past the size limit)."""
     if token_client(request) is None:
-        require_any_token(request, db)
+        require_any_token(request)
     try:
         raw = await request.body()
     except StarletteHTTPException as error:  # web.app.BodyLimit: past max_request_mb (413)

@@ -36,7 +36,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Scope as TokenScope
 from custodes.identity.schemas import TokenPrincipal
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
-from custodes.kit.db import transaction, utcnow
+from custodes.kit.db import utcnow
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.web.deps import (
@@ -44,6 +44,7 @@ from custodes.web.deps import (
     NOT_VALID,
     Forbidden,
     Unauthorised,
+    checked_token,
     refuse_without_token,
     require_scope,
 )
@@ -92,8 +93,7 @@ def _bearer(authorization: str) -> str:
 
 
 def _resolve(factory: Any, token: str) -> TokenPrincipal | None:
-    with transaction(factory) as session:
-        return identity.resolve_api_token(session, token) if token else None
+    return checked_token(factory, token) if token else None  # no write lock unless its last use is due
 
 
 async def _record(writer: gate.DecisionWriter, draft: EntryDraft) -> None:
