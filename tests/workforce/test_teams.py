@@ -17,6 +17,7 @@ from custodes.imports import load_records, run_import
 from custodes.kit.tabular import BatchRejected
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
+from custodes.workforce import demo as workforce_demo
 from custodes.workforce import service as workforce
 from custodes.workforce import web as workforce_web
 from custodes.workforce.models import Team
@@ -180,3 +181,19 @@ def test_screens_and_the_register_pdf_show_the_team_by_name(
     vetting = words(client.get("/vetting").text)
     assert f"ForenameP1 SurnameP1 P1 {labelled} NPPV2" in vetting
     assert labelled in words(client.get("/vetting/export.pdf").content.decode())
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_the_demo_names_every_team_its_staff_belong_to() -> None:
+    named = {row["team_id"]: row for row in workforce_demo.team_rows()}
+    used = {row.values["team_id"] for row in workforce_demo.staff_rows(seed=3, count=400)}
+    assert used <= set(named)
+    assert named["NA-RESP1"]["name"] == "North Division Response Team A"
+    assert named["NA-RESP2"]["name"] == "North Division Response Team B"
+    assert named["EA-NHP3"]["name"] == "East Division Neighbourhood Team C"
+    assert named["WE-CID2"]["name"] == "West Division CID B"
+    assert named["CZ-CUST1"]["name"] == "Central Zone Custody"  # the only one of its kind: no letter
+    assert (named["HQ-DPU"]["name"], named["HQ-DPU"]["area_code"]) == ("Data Protection Unit", "")
+    assert len({row["name"] for row in named.values()}) == len(named)
