@@ -41,6 +41,10 @@ def check_logins(db: Session, logins: list[tuple[str, str, str, str]]) -> None:
     record = workforce.view_staff(db, officer, actor="system:test", justification="test")
     assert record is not None and record.line_manager_id is not None
     assert Role.SUPERVISOR in identity.principal_for(db, record.line_manager_id).roles
+    # Teams have names (the team register), so screens show "North Division Response Team A (NA-RESP1)".
+    teams = workforce.team_labeller(db)
+    assert teams.named(record.team_id), record.team_id
+    assert teams(record.team_id).endswith(f" ({record.team_id})")
 
 
 def check_disclosures(db: Session, dpu: Principal) -> None:

@@ -151,6 +151,7 @@ def load_demo(
     say = progress.print if progress is not None else (lambda _message: None)
     say(f"Loading {len(rows):,} staff…")
     workforce.import_staff(session, rows, DEMO_ACTOR)
+    load_records(session, "teams", workforce_demo.team_rows(), DEMO_ACTOR)
     session.flush()
     say(f"Generating {events:,} accesses to police systems, some of them misuse…")
     force = monitoring_demo.access_force(seed, rows, events)

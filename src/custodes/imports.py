@@ -22,6 +22,8 @@ from custodes.workforce.schemas import (
     DECLARATION_COLUMNS,
     STAFF_COLUMNS,
     STAFF_OPTIONAL,
+    TEAM_COLUMNS,
+    TEAM_OPTIONAL,
     TRAINING_COLUMNS,
     VETTING_COLUMNS,
     VETTING_OPTIONAL,
@@ -43,6 +45,9 @@ class ImportKind:
 KINDS: dict[str, ImportKind] = {
     "staff": ImportKind(
         "staff", STAFF_COLUMNS, STAFF_OPTIONAL, workforce.import_staff, "the staff register, with roles"
+    ),
+    "teams": ImportKind(
+        "teams", TEAM_COLUMNS, TEAM_OPTIONAL, workforce.import_teams, "team names (and areas) for the screens"
     ),
     "courses": ImportKind("courses", COURSE_COLUMNS, (), workforce.import_courses, "training courses"),
     "training": ImportKind(

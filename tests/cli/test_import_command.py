@@ -144,3 +144,21 @@ def test_the_import_reports_each_phase(db: Session, tmp_path: Path) -> None:
         ("Reading b.jsonl", 1, 3),
         ("Checking and storing 2 rows", 2, 3),
     ]
+
+
+def test_the_cli_imports_teams_and_refuses_a_bad_file_whole(home: Path, tmp_path: Path) -> None:
+    init()
+    good = tmp_path / "teams.csv"
+    good.write_text("team_id,name,area_code\nA-RESP,North Division Response Team A,NA\n")
+    result = run("import", "teams", str(good))
+    assert result.exit_code == 0, result.output
+    assert "team: 1 new, 0 updated, 0 unchanged" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("team_id,name\nB-INT,East Division Intelligence Unit\nC-CID,\n")
+    result = run("import", "teams", str(bad))
+    assert result.exit_code == 1, result.output
+    assert f"{bad}:3: name: is required" in result.output and "nothing was imported" in result.output
+    missing = tmp_path / "missing.csv"
+    missing.write_text("team_id,area_code\nB-INT,EA\n")
+    result = run("import", "teams", str(missing))
+    assert result.exit_code == 1 and f"{missing}:1: name: required column is missing" in result.output

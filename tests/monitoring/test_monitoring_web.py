@@ -408,6 +408,32 @@ def test_the_evidence_report_flags_a_note_changed_after_it_was_written(
     assert "team T4, area North Division (NA)" in report  # the area by its name, as on the screens
 
 
+def test_a_revealed_member_of_staff_is_shown_with_their_team_by_name(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the team register names T4, the alert, the investigation and the evidence pack's report show
+    "Northtown Response Team B (T4)" where they showed "team T4"; still nothing about the team before the
+    reveal."""
+    from custodes.imports import load_records
+    from custodes.monitoring import evidence
+
+    load_records(db, "teams", [{"team_id": "T4", "name": "Northtown Response Team B"}], ACTOR)
+    db.commit()
+    as_staff(client, UNIT)
+    hidden = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert "Northtown" not in hidden and "T4" not in hidden
+    post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    named = f"Peter Parry ({SEARCHER}), Northtown Response Team B (T4)"
+    assert named in text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    assert named in text_of(client.get(f"/investigations/{investigation_id}").text)
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
+    assert named in report
+
+
 def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
     client: TestClient, db: Session, world: None
 ) -> None:

@@ -224,6 +224,7 @@ def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
         account=found,
         staff=staff,
         area=identity.area_labeller(db),
+        team=workforce.team_labeller(db),
         who=identity.staff_labeller(db, [found.password_set_by]),
         roles=list(Role),
         role_titles=ROLE_TITLES,

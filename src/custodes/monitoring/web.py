@@ -32,6 +32,7 @@ from custodes.monitoring.casework import (
 from custodes.web.deps import Db, require
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
+from custodes.workforce import service as workforce
 
 router = APIRouter()
 
@@ -224,6 +225,7 @@ def _alert_page(
         title=f"Alert: {detail.alert.staff_label}",
         d=detail,
         area=identity.area_labeller(db),
+        team=workforce.team_labeller(db),
         problem=problem,
         values=values or {},
     )
@@ -356,6 +358,7 @@ def _investigation_page(
         title=f"{detail.summary.reference}: {detail.summary.title}",
         d=detail,
         area=identity.area_labeller(db),
+        team=workforce.team_labeller(db),
         problem=problem,
         values=values or {},
     )
@@ -421,11 +424,13 @@ def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_
     settings = request.app.state.settings
     template = environment.get_template("monitoring/evidence_pdf.html")
     areas = identity.area_labeller(db)
+    teams = workforce.team_labeller(db)
 
     def report(context: dict[str, Any]) -> str:
         return template.render(
             force_name=settings.force_name,
             area=areas,
+            team=teams,
             rule_titles=RULE_TITLES,
             action_titles=ACTION_TITLES,
             outcomes=OUTCOMES,

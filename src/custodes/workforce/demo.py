@@ -230,6 +230,50 @@ STAFF_KINDS = {
 }
 
 
+# The team register (`custodes import teams`): what a sergeant calls each team of the demo force.
+_AREA_TEAM_NAMES = {
+    "RESP": "Response Team",
+    "NHP": "Neighbourhood Team",
+    "CID": "CID",
+    "INT": "Intelligence Unit",
+    "CUST": "Custody",
+}
+_FORCE_TEAM_NAMES = {
+    "COMMAND": "Chief Officer Team",
+    "DPU": "Data Protection Unit",
+    "PSD": "Professional Standards Department",
+    "ANL": "Force Analysis Unit",
+    "AUD": "Information Audit Team",
+    "ICT": "ICT Service Desk",
+}
+
+
+def team_rows() -> list[dict[str, str]]:
+    """Every team of the demo force (as `_Generator.build` makes them) with its name and area: "North
+    Division Response Team A" (NA-RESP1), "East Division CID B", "Data Protection Unit" (HQ-DPU, force-wide,
+    so no area). A team of one kind in an area has no letter."""
+    rows = []
+    for area in AREAS:
+        rows.append(
+            {"team_id": f"{area.code}-COMMAND", "name": f"{area.name} Command", "area_code": area.code}
+        )
+        rows.append(
+            {
+                "team_id": f"{area.code}-INT",
+                "name": f"{area.name} Intelligence Co-ordination",
+                "area_code": area.code,
+            }
+        )
+        for kind, teams, _size in AREA_TEAMS:
+            for number in range(1, teams + 1):
+                letter = f" {chr(ord('A') + number - 1)}" if teams > 1 else ""
+                name = f"{area.name} {_AREA_TEAM_NAMES[kind]}{letter}"
+                rows.append({"team_id": f"{area.code}-{kind}{number}", "name": name, "area_code": area.code})
+    for kind in ("COMMAND", *(kind for kind, _size, _role in FORCE_TEAMS)):
+        rows.append({"team_id": f"HQ-{kind}", "name": _FORCE_TEAM_NAMES[kind], "area_code": ""})
+    return rows
+
+
 class _Generator:
     def __init__(self, seed: int, target: int) -> None:
         self.random = random.Random(seed)

@@ -47,6 +47,20 @@ class Staff(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Team(Base):
+    """A team's name (and the area it belongs to), so that screens show "North Division Response Team A
+    (NA-RESP1)" rather than the bare id the staff register and cases carry. Reference data: filled by
+    `custodes import teams` and the demo; a team id with no row here is shown as the id."""
+
+    __tablename__ = "team"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    area_code: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Course(Base):
     """A training course. `mandatory_for` and `gates` are sorted `;` lists (empty mandatory_for: everyone)."""
 

@@ -49,6 +49,9 @@ STAFF_COLUMNS = (
 # `ethnicity_group` is a protected characteristic used only for disparity monitoring.
 STAFF_OPTIONAL = ("collar_number", "rank", "start_date", "leave_date", "ethnicity_group")
 ETHNICITY_GROUPS = ("White", "Black", "Asian", "Mixed", "Other")  # as imports.md `population`
+# `custodes import teams` (workforce.md "Teams"): a team's name, and optionally its area.
+TEAM_COLUMNS = ("team_id", "name")
+TEAM_OPTIONAL = ("area_code",)
 
 
 @dataclass(frozen=True, slots=True)

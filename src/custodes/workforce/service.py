@@ -37,6 +37,7 @@ from custodes.workforce.models import (
     Declaration,
     Referral,
     Staff,
+    Team,
     TrainingCompletion,
     Vetting,
 )
@@ -48,6 +49,7 @@ from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
     PUBLISHABLE,
     STAFF_OPTIONAL,
+    TEAM_OPTIONAL,
     UNDECIDED_VETTING,
     VETTING_LEVELS,
     Backlog,
@@ -239,6 +241,74 @@ def view_staff(session: Session, staff_id: str, *, actor: str, justification: st
         start_date=staff.start_date,
         leave_date=staff.leave_date,
     )
+
+
+# --------------------------------------------------------------------------- teams
+# The staff register and cases carry a team id only; the team register gives it a name (and an area), so
+# screens show "North Division Response Team A (NA-RESP1)". A team with no name stored is shown as its id.
+
+
+def parse_team_rows(rows: Sequence[SourceRow]) -> list[dict[str, Any]]:
+    """Validate team rows (`team_id, name[, area_code]`); raise BatchRejected listing every problem. A file
+    without the optional `area_code` column leaves stored areas alone."""
+    problems: list[RowProblem] = []
+    records: list[dict[str, Any]] = []
+    for row in rows:
+        cells = RowReader(row)
+        record: dict[str, Any] = {
+            "team_id": cells.text("team_id", required=True, max_length=32),
+            "name": cells.text("name", required=True, max_length=120),
+        }
+        record.update(
+            (column, cells.text(column, max_length=8, pattern=r"[A-Z0-9]{1,8}", form=AREA_FORM))
+            for column in TEAM_OPTIONAL
+            if column in row.values
+        )
+        records.append(record)
+        problems += cells.problems
+    problems += duplicate_keys(rows, [r["team_id"] for r in records], "team_id")
+    if problems:
+        raise BatchRejected(problems)
+    return records
+
+
+def import_teams(session: Session, rows: Sequence[SourceRow], actor: str) -> ImportSummary:
+    """Store team names whole or not at all; the key is `team_id`. A team need not have staff yet (the
+    register may be loaded before the staff file), and a team id with no row here is shown as the id."""
+    return store_register(session, Team, parse_team_rows(rows), kind="team", key="team_id", actor=actor)
+
+
+def team_names(session: Session) -> dict[str, str]:
+    """Every named team: team id → name, in one query (a force has hundreds of teams, not millions)."""
+    return {team_id: name for team_id, name in session.execute(select(Team.team_id, Team.name))}
+
+
+def team_label(names: Mapping[str, str], team_id: str | None) -> str:
+    """'North Division Response Team A (NA-RESP1)' if the team is named, else its id; '—' for none."""
+    if not team_id:
+        return "—"
+    return f"{names[team_id]} ({team_id})" if team_id in names else team_id
+
+
+class TeamLabeller:
+    """team_label with this force's team names, for a screen or document to call on each team id it shows
+    (`named` tells a template whether to say "team T4" or just the name with its id). A team's name is
+    reference data, not personal data: not logged."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+
+    def __call__(self, team_id: str | None) -> str:
+        return team_label(self.names, team_id)
+
+    def named(self, team_id: str | None) -> bool:
+        return bool(team_id) and team_id in self.names
+
+
+def team_labeller(session: Session) -> TeamLabeller:
+    """A TeamLabeller over every named team (one query), beside identity's area_labeller and
+    staff_labeller."""
+    return TeamLabeller(team_names(session))
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -1763,10 +1833,10 @@ def declaration_register(
     review: str = "",
 ) -> tuple[list[DeclarationDetail], int]:
     """A register of one kind (or all kinds if `kind` is empty), newest first, filtered by `text` (staff
-    id or name, declared person, organisation, description, team), `status` (a DeclarationStatus, or
-    RECORDED for those that need no decision), the declarer's `area` and `review` (a REGISTER_REVIEWS key,
-    as of today in London). Names are shown: a consultation listing the people shown. Returns (rows
-    `offset` to `offset + limit`, how many matched)."""
+    id or name, declared person, organisation, description, team id or name), `status` (a
+    DeclarationStatus, or RECORDED for those that need no decision), the declarer's `area` and `review` (a
+    REGISTER_REVIEWS key, as of today in London). Names are shown: a consultation listing the people
+    shown. Returns (rows `offset` to `offset + limit`, how many matched)."""
     query = select(Declaration).join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
     if kind:
         query = query.where(Declaration.kind == kind)
@@ -1792,6 +1862,7 @@ def declaration_register(
                 func.lower(Staff.surname).like(pattern),
                 func.lower(Staff.forenames).like(pattern),
                 func.lower(Staff.team_id).like(pattern),
+                Staff.team_id.in_(select(Team.team_id).where(func.lower(Team.name).like(pattern))),
                 func.lower(Declaration.surname).like(pattern),
                 func.lower(Declaration.forenames).like(pattern),
                 func.lower(Declaration.subject_id).like(pattern),

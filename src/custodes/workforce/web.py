@@ -50,6 +50,7 @@ def my_record(
         title="My record",
         staff=staff,
         area=identity_service.area_labeller(db),
+        team=workforce.team_labeller(db),
         role_titles=[ROLE_TITLES[r] for r in sorted(principal.roles)],
         # Training, vetting and declarations (issue 4): one's own, so not logged.
         training=workforce.training_record(db, principal.staff_id, on),
@@ -197,6 +198,7 @@ def training_dashboard(request: Request, db: Db, _viewer: TrainingViewer) -> Any
         "training.html",
         title="Training compliance",
         board=workforce.training_dashboard(db, on, within),
+        team=workforce.team_labeller(db),
         within=within,
     )
 
@@ -213,11 +215,15 @@ def training_team(request: Request, db: Db, viewer: TrainingViewer, team_id: str
     on = london_day(utcnow())
     within = _number(request.query_params.get("within"), 60, 0, 366)
     members = workforce.team_training(db, team_id, on, within, actor=viewer.actor)
+    teams = workforce.team_labeller(db)
+    # "North Division Response Team A (NA-RESP1)" once named, "team NA-RESP1" until then
+    heading = teams(team_id) if teams.named(team_id) else f"team {team_id}"
     return _page(
         request,
         "training_team.html",
-        title=f"Training: team {team_id}",
+        title=f"Training: {heading}",
         team_id=team_id,
+        heading=heading,
         members=members,
         within=within,
         today=on,
@@ -249,6 +255,7 @@ def _vetting_context(request: Request, db: Db, viewer: Principal) -> dict[str, A
         "disparity": workforce.vetting_disparity(db, since, until, reference),
         "stages": VETTING_STAGES,
         "method": DISPARITY_METHOD,
+        "team": workforce.team_labeller(db),
     }
 
 
@@ -304,7 +311,7 @@ def vetting_pdf(request: Request, db: Db, viewer: VettingViewer) -> Any:
             [
                 b.name,
                 b.staff_id,
-                b.team_id,
+                c["team"](b.team_id),
                 b.level,
                 VETTING_STAGES.get(b.status, b.status),
                 _day(b.applied_on),
@@ -320,7 +327,7 @@ def vetting_pdf(request: Request, db: Db, viewer: VettingViewer) -> Any:
             [
                 r.name,
                 r.staff_id,
-                r.team_id,
+                c["team"](r.team_id),
                 r.level,
                 _day(r.expires_on),
                 r.days_left,
@@ -492,13 +499,15 @@ def _register_filters(request: Request) -> dict[str, str]:
     }
 
 
-def _register_cells(d: DeclarationDetail) -> list[Any]:
+def _register_cells(d: DeclarationDetail, team: workforce.TeamLabeller | None = None) -> list[Any]:
+    """A register line; with `team` (the PDF), the team by its name as well as its id (the CSV keeps the
+    id alone, for matching with other data)."""
     return [
         d.declaration_id,
         london_day(d.declared_at),
         d.staff_id,
         d.staff_name,
-        d.team_id,
+        team(d.team_id) if team else d.team_id,
         KIND_TITLES.get(d.kind, d.kind),
         d.person_name or d.subject_id,
         RELATIONSHIP_TITLES.get(d.relationship or "", d.relationship),
@@ -560,6 +569,7 @@ def declaration_register(request: Request, db: Db, holder: RegisterHolder) -> An
         reviews=workforce.REGISTER_REVIEWS,
         areas=workforce.staff_areas(db),
         area=identity_service.area_labeller(db),
+        team=workforce.team_labeller(db),
         page=page,
         pages=max(1, (total + REGISTER_PAGE - 1) // REGISTER_PAGE),
         first=(page - 1) * REGISTER_PAGE + 1,
@@ -604,7 +614,8 @@ def declaration_register_pdf(request: Request, db: Db, holder: RegisterHolder) -
     rows, _total = workforce.declaration_register(
         db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
     )
-    cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d)] for d in rows]
+    teams = workforce.team_labeller(db)
+    cells = [[_day(c) if isinstance(c, date) else c for c in _register_cells(d, teams)] for d in rows]
     section = {
         "heading": REGISTER_TITLES[kind] + (f" matching “{text}”" if text else ""),
         "columns": REGISTER_COLUMNS,
@@ -737,6 +748,7 @@ def _declaration_page(
         own=own,
         can_decide=can_decide,
         decided_by_name=workforce.staff_name(db, detail.decided_by),
+        team=workforce.team_labeller(db),
         values=values or {},
         problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
         wrong={f for f, _p in problems},
