@@ -26,6 +26,7 @@ from custodes.database import Database
 from custodes.disclosure import api as disclosure_api
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
+from custodes.identity import service as identity_service
 from custodes.identity import web as identity_web
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
 from custodes.kit.ratelimit import RateLimit
@@ -101,7 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
-    app.state.unknown_login_limit = RateLimit(settings.login_unknown_ledger_rate_limit, "login-unknown")
+    app.state.unknown_login_limits = identity_service.UnknownLoginLimits.from_settings(settings)
     app.state.refusal_limit = refusal_limit(settings)
     # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
     for screens in (pages, identity_web, ledger_web, workforce_web):
