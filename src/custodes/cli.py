@@ -248,7 +248,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load a realistic synthetic force into a new installation and print the demo log-ins."""
-    from custodes.demo import DemoHomeError, claim_demo_home, load_demo, remove_demo_home
+    from custodes.demo import DemoFailed, DemoHomeError, build_demo, claim_demo_home, remove_demo_home
     from custodes.ledger import service as ledger
 
     current = settings()
@@ -266,9 +266,11 @@ def demo(
             "new one, never on top of an installation's data. Use another --home folder, or "
             "`custodes demo --replace` to start over in a home an earlier `custodes demo` made."
         )
-    claim_demo_home(current)  # before loading: an interrupted demo can be replaced too
-    with unit_of_work() as session:
-        logins = load_demo(session, current, seed=seed, staff_count=staff, progress=console)
+    claim_demo_home(current)  # before loading: a demo stopped part way in place can be replaced too
+    try:
+        logins = build_demo(current, seed=seed, staff_count=staff, progress=console)
+    except DemoFailed as failed:
+        fail(str(failed))
     console.print()
     console.print("[bold]Demo log-ins[/] (staff number / password):")
     for role, staff_id, name, password in logins:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+import sqlite3
+import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,11 +16,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from custodes.agreements import demo as agreements_demo
+from custodes.database import Database
 from custodes.disclosure import demo as disclosure_demo
 from custodes.identity import service as identity
 from custodes.identity.permissions import ROLE_TITLES, Role
 from custodes.imports import load_records
+from custodes.kit.db import transaction
+from custodes.kit.files import sync_folder
 from custodes.learning import demo as learning_demo
+from custodes.ledger import service as ledger
 from custodes.monitoring import demo as monitoring_demo
 from custodes.settings import Settings
 from custodes.stopsearch import demo as stopsearch_demo
@@ -41,8 +49,15 @@ _DEMO_FILES = (
 )
 
 
+BUILDING = "demo-building-"  # the folder, inside the home, where the demo is built before it is moved in
+
+
 class DemoHomeError(Exception):
     """`custodes demo --replace` would remove something that is not an earlier demo's."""
+
+
+class DemoFailed(Exception):
+    """The demo stopped part way; the message says what was kept (nothing, when it was built aside)."""
 
 
 def claim_demo_home(settings: Settings) -> None:
@@ -88,9 +103,137 @@ def remove_demo_home(settings: Settings) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-    for scratch in home.glob("demo-events-*"):  # a demo interrupted while writing its event files
-        if scratch.is_dir() and not scratch.is_symlink():
-            shutil.rmtree(scratch)
+    for pattern in ("demo-events-*", f"{BUILDING}*"):  # a demo killed while writing events or building
+        for scratch in home.glob(pattern):
+            if scratch.is_dir() and not scratch.is_symlink():
+                shutil.rmtree(scratch)
+
+
+def builds_aside(settings: Settings) -> bool:
+    """Whether `build_demo` can build the demo aside and move it in whole: the database is the home's
+    SQLite file and the access-event store the home's folder (all the demo writes is then in the home).
+    Not so for a PostgreSQL database, or a store configured elsewhere: the demo then loads in place."""
+    if settings.database_url:
+        return False
+    store = settings.resolved_monitoring_dir
+    return store.resolve() == (settings.home / "monitoring").resolve()
+
+
+def build_demo(
+    settings: Settings, *, seed: int, staff_count: int, progress: Any = None
+) -> list[tuple[str, str, str, str]]:
+    """Load the demo force into the installation `custodes init` has just made (its database empty), whole
+    or not at all where the installation allows it (`builds_aside`); the demo log-ins.
+
+    Built aside: in a folder of its own inside the home (`demo-building-…`), with a database of its own
+    (a copy of the empty one `init` made), the installation's keys and its own stores and checkpoint
+    witness file. Only once all of it has loaded, committed and been checkpointed is it moved into the
+    home: the stores and the witness file first (one rename each), the database file last (one rename over
+    the empty one, which is what makes the demo present). A failure or Ctrl-C before that removes the
+    folder: the database, stores and witness file are as `init` left them. Otherwise (`builds_aside`
+    false) it loads in place and commits once part way, after ingesting the access logs (`load_demo`).
+
+    Raises `DemoFailed` (from the cause) on any error, saying what was kept."""
+    if not builds_aside(settings):
+        try:
+            return _load(settings, seed=seed, staff_count=staff_count, progress=progress)
+        except Exception as error:
+            raise DemoFailed(
+                f"The demo stopped part way ({type(error).__name__}: {error}). It was loading in place "
+                "(the database is not the home's SQLite file, or the access-event store is elsewhere), so "
+                "what it committed before the failure is kept: if the access logs had been ingested, the "
+                "force's staff, registers, disclosures and access logs are stored. Drop and create the "
+                "database again (and empty the access-event store), then run `custodes demo`."
+            ) from error
+    home = settings.home
+    building = Path(tempfile.mkdtemp(prefix=BUILDING, dir=home))
+    try:
+        staged_home = building / "home"
+        staged_home.mkdir()
+        staged = settings.model_copy(
+            update={
+                "home": staged_home,
+                "database_url": None,
+                "monitoring_dir": None,
+                "signing_key_file": settings.resolved_signing_key_file.resolve(),
+                "data_key_file": settings.resolved_data_key_file.resolve(),
+                "secret_key": settings.resolved_secret_key,
+            }
+        )
+        try:
+            _copy_database(home / _DATABASE, staged_home / _DATABASE)
+            logins = _load(staged, seed=seed, staff_count=staff_count, progress=progress)
+        except Exception as error:
+            raise DemoFailed(
+                f"The demo stopped part way ({type(error).__name__}: {error}). Nothing of it was kept: it "
+                f"was being built aside, in {building.name}, which has been removed, and the database, the "
+                "access-event and stop-search stores and the checkpoint file are as they were (an empty "
+                "installation). Run `custodes demo` again."
+            ) from error
+        _move_in(staged_home, home, building / "replaced")
+        return logins
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A copy of the empty database `custodes init` made (SQLite's online backup: every page, consistent)."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+
+
+def _load(
+    settings: Settings, *, seed: int, staff_count: int, progress: Any
+) -> list[tuple[str, str, str, str]]:
+    """`load_demo` in one unit of work (it commits once more part way), then a signed checkpoint."""
+    database = Database.open(settings)
+    try:
+        with transaction(database.factory) as session:
+            logins = load_demo(session, settings, seed=seed, staff_count=staff_count, progress=progress)
+        with transaction(database.factory) as session:
+            ledger.issue_checkpoint(session, settings)
+    finally:
+        database.close()  # SQLite: the last connection closed folds the write-ahead log into the file
+    return logins
+
+
+_DATABASE = "custodes.db"
+_SQLITE_SIDE_FILES = ("custodes.db-journal", "custodes.db-wal", "custodes.db-shm")
+
+
+def _move_in(staged: Path, home: Path, replaced: Path) -> None:
+    """Move a demo built in `staged` into `home`, the database last. What is in the home under the same
+    names (the empty database and its side files, an empty store) goes into `replaced`, which is removed
+    with the building folder. A rename that fails puts back those already made (renames within one folder
+    tree do not fail in practice: this is for a disk error)."""
+    left = [name for name in _SQLITE_SIDE_FILES if (staged / name).exists()]
+    if left:  # the database was not closed cleanly: moving the file alone would lose what they hold
+        raise DemoFailed(
+            f"The demo's database was not closed cleanly ({', '.join(left)}). Nothing of it was kept."
+        )
+    replaced.mkdir()
+    done: list[tuple[Path, Path]] = []
+
+    def move(source: Path, target: Path) -> None:
+        os.replace(source, target)
+        done.append((source, target))
+
+    try:
+        for name in _SQLITE_SIDE_FILES:  # the empty database's, so that none is applied to the demo's
+            if (home / name).exists():
+                move(home / name, replaced / name)
+        for name in sorted(path.name for path in staged.iterdir() if path.name != _DATABASE):
+            if (home / name).exists() or (home / name).is_symlink():
+                move(home / name, replaced / name)
+            move(staged / name, home / name)
+        move(staged / _DATABASE, home / _DATABASE)  # the one rename that makes the demo present
+    except OSError as error:
+        for source, target in reversed(done):
+            os.replace(target, source)
+        raise DemoFailed(
+            f"The demo was built but could not be moved into {home} ({error}). Nothing of it was kept."
+        ) from error
+    sync_folder(home)
 
 
 _NORTH = {"ME1", "ME2", "ME4", "ME5", "ME7", "ME8", "DA1"}
@@ -144,9 +287,10 @@ def load_demo(
 ) -> list[tuple[str, str, str, str]]:
     """Load the demo force; return (role, staff id, name, password) for one demo log-in per role.
 
-    Not all or nothing: it commits once on the way, after ingesting the access logs (the event files are
-    published into the store when the ingest commits, and the detectors read the published store). An
-    interrupted demo can leave part of the force stored: `custodes demo --replace` starts over."""
+    Not all or nothing by itself: it commits once on the way, after ingesting the access logs (the event
+    files are published into the store when the ingest commits, and the detectors read the published
+    store). `build_demo` runs it aside, in a database and stores of its own, and moves the result in only
+    once it has all loaded."""
     rows = workforce_demo.staff_rows(seed, staff_count)
     say = progress.print if progress is not None else (lambda _message: None)
     say(f"Loading {len(rows):,} staff…")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         description="Failed log-ins for staff numbers with no account ledgered per client address; "
         "the rest go to the application log.",
     )
+    login_unknown_ledger_global_rate_limit: str = Field(
+        default="200/hour",
+        description="Failed log-ins for staff numbers with no account ledgered from every address together; "
+        "past it, one entry per window notes the suppression and the rest go to the application log.",
+    )
     api_refusal_rate_limit: str = Field(
         default="30/minute",
         description="API requests without a valid bearer token allowed per client address before 429.",

@@ -3,16 +3,24 @@ made (scripts/demo passes it, so running the demo again starts over with new pas
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custodes import demo as demo_module
 from custodes.cli import app
+from custodes.database import Database
 from custodes.imports import load_records
+from custodes.kit.db import transaction
+from custodes.ledger import service as ledger
+from custodes.monitoring import demo as monitoring_demo
 from custodes.settings import Settings
+from custodes.workforce.models import Staff
 from tests.cli.conftest import init, runner
 
 STAFF = {"staff_id": "S1", "surname": "A", "forenames": "B", "date_of_birth": "1980-01-01",
@@ -93,3 +101,63 @@ def test_an_interrupted_demo_can_be_run_again(
         return
     again = runner.invoke(app, ["demo", "--replace"])
     assert again.exit_code == 0, again.output
+
+
+def _files(home: Path) -> dict[str, str]:
+    """Every file under the home with a digest of its contents (the database aside: compared by its data)."""
+    return {
+        str(path.relative_to(home)): "" if path.name.startswith("custodes.db") else _digest(path)
+        for path in sorted(home.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stored(home: Path) -> tuple[int, int]:
+    """(ledger entries, members of staff) in the installation's database."""
+    database = Database.open(Settings())
+    try:
+        with transaction(database.factory) as session:
+            return ledger.size(session), len(session.scalars(select(Staff.staff_id)).all())
+    finally:
+        database.close()
+
+
+def test_a_demo_that_fails_part_way_leaves_the_installation_as_it_was(
+    home: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo commits once part way (after ingesting the access logs, whose Parquet files are then
+    published into the store) and its detectors run after that: a failure there left the staff, registers,
+    disclosures, ledger entries and event files behind, so that only `--replace` could start over. It is
+    now built aside and moved in only once whole: a failure at the detectors (injected) leaves the
+    database, the stores and the checkpoint file as `custodes init` made them. On PostgreSQL it loads in
+    place, and says what it kept."""
+    small = functools.partial(demo_module.load_demo, events=2_000)  # the real load, fewer accesses
+    monkeypatch.setattr(demo_module, "load_demo", small)
+
+    def detectors_fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("injected fault in the detectors")
+
+    monkeypatch.setattr(monitoring_demo, "detect_and_triage", detectors_fail)
+    init()
+    before = _files(home)
+    result = runner.invoke(app, ["demo", "--staff", "50"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    flat = " ".join(result.output.split())
+    assert "RuntimeError: injected fault in the detectors" in flat
+    if backend == "postgresql":
+        assert "loading in place" in flat and "Drop and create the database again" in flat
+        return
+    assert "Nothing of it was kept" in flat and "as they were (an empty installation)" in flat
+    assert _files(home) == {**before, demo_module.DEMO_MARKER: _digest(home / demo_module.DEMO_MARKER)}
+    assert not list(home.glob(f"{demo_module.BUILDING}*"))
+    assert _stored(home) == (0, 0)
+    monkeypatch.setattr(demo_module, "load_demo", _quick_demo())  # still new: no --replace needed
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 0, again.output
+    assert _stored(home)[1] == 1
+    assert not list(home.glob(f"{demo_module.BUILDING}*"))

@@ -173,6 +173,61 @@ def test_failures_for_unknown_staff_numbers_are_ledgered_only_up_to_a_limit_per_
     assert {e["client"] for e in not_ledgered} == {"testclient"}
 
 
+def test_failures_for_unknown_staff_numbers_from_many_addresses_stop_at_a_global_ceiling(
+    settings: Settings, db: Session, engine: Engine
+) -> None:
+    """The per-address limit left an attacker with many addresses free to grow the ledger (10 entries an
+    hour from each). Past `login_unknown_ledger_global_rate_limit` from every address together such failures
+    go to the application log only; the first past it in the window is still an entry, which says the rest
+    are not ledgered. Failures naming a real account are all ledgered, whatever the count."""
+    limited = settings.model_copy(
+        update={
+            "login_unknown_ledger_rate_limit": "2/hour",
+            "login_unknown_ledger_global_rate_limit": "3/hour",
+        }
+    )
+    factory = sessionmaker(
+        bind=db.info["test_connection"], join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    make_account(db, "L16", {Role.OFFICER})
+    db.commit()
+    known = {e.index for e in _entries(db, "login_failed")}
+    app = create_app(limited, Database(engine, factory), checkpointer=False)
+    answers = []
+    with capture_logs() as logged:
+        for number in range(1, 7):  # six addresses, one failure each: within every address's own limit
+            address = (f"192.0.2.{number}", 50000)
+            with TestClient(
+                app, base_url="https://testserver", follow_redirects=False, client=address
+            ) as client:
+                answers.append(log_in(client, f"NOBODY{number}", "guess guess guess"))
+                answers.append(log_in(client, "L16", "wrong password"))
+    assert {(a.status_code, REFUSED in a.text) for a in answers} == {(401, True)}  # type: ignore[attr-defined]
+    failures = [e for e in _entries(db, "login_failed") if e.index not in known]
+    unknown = sorted((f for f in failures if f.object_id is None), key=lambda f: f.detail["client"])
+    assert [f.detail["client"] for f in unknown] == ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+    assert [("not_ledgered" in f.detail) for f in unknown] == [False, False, False, True]
+    note = unknown[-1].detail["not_ledgered"]
+    assert "login_unknown_ledger_global_rate_limit" in note and "3 per 1 hour" in note
+    assert [f.object_id for f in failures if f.object_id is not None] == ["L16"] * 6
+    not_ledgered = [e for e in logged if e["event"] == "log-in failed for an unknown account"]
+    assert [(e["client"], e["past"], e["ledgered"]) for e in not_ledgered] == [
+        ("192.0.2.5", "overall", False),
+        ("192.0.2.6", "overall", False),
+    ]
+    assert [e["attempted_name_sha256"] for e in not_ledgered] == [
+        hashlib.sha256(name.encode()).hexdigest() for name in ("NOBODY5", "NOBODY6")
+    ]
+
+
+def test_the_global_ceiling_notes_its_suppression_once_a_window() -> None:
+    limits = identity.UnknownLoginLimits.from_settings(
+        Settings(login_unknown_ledger_rate_limit="5/hour", login_unknown_ledger_global_rate_limit="2/hour")
+    )
+    decided = [limits.decide(client) for client in "abcdaaaaa"]  # "a" six times: past its own limit
+    assert decided == [*["ledger"] * 2, "notice", *["overall"] * 5, "address"]
+
+
 def test_lock_out_is_shared_by_every_server_process(settings: Settings, db: Session, engine: Engine) -> None:
     """The lock-out is kept in the account's row, not in a process's memory: failures spread over several
     workers (two applications here) lock the account after `login_lockout_failures` in all, not per worker."""

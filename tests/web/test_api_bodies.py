@@ -30,6 +30,7 @@ from custodes.settings import Settings
 from custodes.web.app import create_app
 from custodes.web.deps import SESSION_COOKIE, cookie_signer
 from tests.conftest import log_in, make_account
+from tests.support.streaming import CHUNK, Streaming
 
 PATHS = ("/api/v1/disclosures/check", "/api/v1/access-events")
 JSON = {"content-type": "application/json"}
@@ -134,16 +135,53 @@ def test_upload_with_a_dead_session_cookie_goes_to_log_in_unread(
         assert db.get(LoginSession, row.token_hash).ended_at is None  # type: ignore[union-attr]
 
 
-def test_upload_with_a_live_session_is_read(counting: tuple[TestClient, Counting], db: Session) -> None:
-    client, wrapper = counting
+@pytest.fixture
+def streaming(app: FastAPI) -> Iterator[tuple[TestClient, Streaming]]:
+    wrapper = Streaming(app)
+    with TestClient(wrapper, base_url="https://testserver", follow_redirects=False) as test_client:  # type: ignore[arg-type]
+        yield test_client, wrapper
+
+
+def test_upload_from_a_role_without_the_permission_is_refused_403_unread(
+    streaming: tuple[TestClient, Streaming], db: Session
+) -> None:
+    """A logged-in officer's upload to a route needing `agreements:manage` was read whole (up to
+    max_request_mb: FastAPI reads a form before the route's dependencies) and only then refused 403. The
+    route's permission is now checked before: once asgi-csrf has read the form up to its token (the first
+    chunk), the rest is never read; the refusal is recorded as the route's would be."""
+    client, wrapper = streaming
     make_account(db, "UP2", {Role.OFFICER})
     assert log_in(client, "UP2").status_code == 303  # type: ignore[attr-defined]
+    files = {"document": ("a.pdf", b"x" * 5_000_000, "application/pdf")}
     wrapper.read = 0
-    files = {"document": ("a.pdf", b"x" * 100_000, "application/pdf")}
+    forged = client.post("/agreements/A1/document", files=files)  # no CSRF token: asgi-csrf refuses it
+    assert forged.status_code == 403 and "Your role" not in forged.text
+    db.expire_all()
+    assert ledger.search(db, EntryFilter(op="access_denied", actor="staff:UP2")) == []  # forged: not recorded
+    wrapper.read = 0
     data = {"csrftoken": client.cookies["csrftoken"]}
     answer = client.post("/agreements/A1/document", files=files, data=data)
-    assert answer.status_code == 403  # an officer may not: the route's own check, after the form is read
-    assert wrapper.read > 100_000
+    assert answer.status_code == 403
+    assert "Your role does not give access to this page. The attempt has been recorded." in answer.text
+    assert f'name="csrftoken" value="{client.cookies["csrftoken"]}"' in answer.text  # log-out form works
+    assert 0 < wrapper.read <= CHUNK  # the token's chunk: the 5 MB file never read
+    db.expire_all()
+    refused = [e.detail for e in ledger.search(db, EntryFilter(op="access_denied", actor="staff:UP2"))]
+    assert refused == [{"method": "POST", "needs": "agreements:manage"}]
+
+
+def test_upload_from_a_role_with_the_permission_is_read(
+    streaming: tuple[TestClient, Streaming], db: Session
+) -> None:
+    client, wrapper = streaming
+    make_account(db, "UP3", {Role.DPU})
+    assert log_in(client, "UP3").status_code == 303  # type: ignore[attr-defined]
+    wrapper.read = 0
+    files = {"document": ("a.pdf", b"x" * 300_000, "application/pdf")}
+    data = {"csrftoken": client.cookies["csrftoken"]}
+    answer = client.post("/agreements/A1/document", files=files, data=data)
+    assert answer.status_code == 404  # read, then the route finds no agreement A1
+    assert wrapper.read > 300_000
 
 
 def test_malformed_body_with_a_valid_token_names_the_body(client: TestClient, db: Session) -> None:

@@ -22,7 +22,8 @@ from custodes.kit.ratelimit import RateLimit
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.web.navigation import MENU
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, log_in, make_account
+from tests.support.streaming import CHUNK, Streaming
 from tests.web.routemap import (
     PUBLIC_OTHER,
     PUBLIC_ROUTES,
@@ -136,6 +137,41 @@ def test_role_matrix(role: Role, client: TestClient, db: Session, logged_in: Cal
     if Permission.ACCOUNTS_MANAGE not in granted:
         refreshed = identity.get_account(db, TARGET)
         assert refreshed is not None and refreshed.roles == (Role.OFFICER,) and refreshed.active
+
+
+def test_an_upload_to_any_screen_is_refused_unread_to_a_role_without_its_permission(
+    app: FastAPI, db: Session
+) -> None:
+    """FastAPI reads a form, files and all, before a route's permission check: a logged-in member of staff
+    could make any POST screen read an upload of up to max_request_mb before its 403. Every POST screen now
+    refuses a multipart form from a role without its permission once its CSRF token (the first chunk) is
+    read, and records it: one check for every route (web.app.UploadPermission), from the route's own
+    declaration."""
+    world = make_world(db)
+    wrapper = Streaming(app)
+    upload = {"file": ("a.csv", b"x" * (3 * CHUNK), "text/csv")}
+    problems = []
+    with TestClient(wrapper, base_url="https://testserver", follow_redirects=False) as client:  # type: ignore[arg-type]
+        for role in Role:
+            lacking = [
+                r for r in HTML_PROTECTED if r.method == "POST" and r.permission not in ROLE_PERMISSIONS[role]
+            ]
+            if not lacking:
+                continue
+            staff_id = make_account(db, f"UPLOAD{role.value.upper()}", {role})
+            client.cookies.clear()
+            assert log_in(client, staff_id).status_code == 303  # type: ignore[attr-defined]
+            for route in lacking:
+                url = world.url(route)
+                wrapper.read = 0
+                response = client.post(url, data={"csrftoken": csrf_token(client)}, files=upload)
+                if response.status_code != 403 or wrapper.read > CHUNK:
+                    problems.append(f"{route}: {role} got {response.status_code} having read {wrapper.read}")
+                elif not any(
+                    d.get("needs") == route.permission for d in _denials(db, f"staff:{staff_id}", url)
+                ):
+                    problems.append(f"{route}: refusal of {role}'s upload is not recorded as access_denied")
+    assert not problems, "\n".join(problems)
 
 
 def test_nobody_logged_in_is_sent_to_the_login_page(client: TestClient, db: Session) -> None:

@@ -547,21 +547,54 @@ _REFUSED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownLoginLimits:
+    """Which failed log-ins for staff numbers with no account are ledger entries (`authenticate`): those
+    within `per_address` for their client address (`login_unknown_ledger_rate_limit`), and within `overall`
+    for every address together (`login_unknown_ledger_global_rate_limit`), so that an attacker with many
+    addresses cannot grow the ledger at will either. Past `overall`, the first such failure in each of its
+    windows (`notice`: one per window) is still an entry, saying that the rest are not ledgered."""
+
+    per_address: RateLimit
+    overall: RateLimit
+    notice: RateLimit
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UnknownLoginLimits:
+        overall = RateLimit(settings.login_unknown_ledger_global_rate_limit, "login-unknown-all")
+        return cls(
+            per_address=RateLimit(settings.login_unknown_ledger_rate_limit, "login-unknown"),
+            overall=overall,
+            notice=overall.once_per_window("login-unknown-notice"),
+        )
+
+    def decide(self, client: str) -> str:
+        """Count one failure from `client`: "ledger", "notice" (ledger it, noting that the rest are
+        not), or why it is only logged: "address" or "overall" (past which limit)."""
+        if not self.per_address.hit(client):
+            return "address"
+        if self.overall.hit("all"):
+            return "ledger"
+        return "notice" if self.notice.hit("all") else "overall"
+
+
 def authenticate(
     session: Session,
     settings: Settings,
     staff_id: str,
     password: str,
     client: str,
-    unknown_limit: RateLimit | None = None,
+    unknown_limits: UnknownLoginLimits | None = None,
 ) -> LoginOutcome:
     """Check a password, applying lock-out; on success open a session and return its token.
 
     Every failure naming an account (wrong password, locked, disabled, past its last day, no password) is a
     `login_failed` entry. A failure naming no account at all (an unknown or empty staff number) is one only
-    while `unknown_limit` admits its client address (`login_unknown_ledger_rate_limit`): beyond it, it
-    goes to the application log (`log-in failed for an unknown account`), so that nobody can grow the
-    ledger at will with made-up staff numbers. The answer is the same either way."""
+    while `unknown_limits` admit it: its client address's (`login_unknown_ledger_rate_limit`) and every
+    address's together (`login_unknown_ledger_global_rate_limit`). Beyond either, it goes to the
+    application log (`log-in failed for an unknown account`), so that nobody can grow the ledger at will with
+    made-up staff numbers, from one address or many; the first failure past the overall ceiling in each of
+    its windows is still an entry, which says so. The answer is the same either way."""
     now = utcnow()
     # The row is locked to the end of the transaction (PostgreSQL; SQLite's write lock does the same), so
     # simultaneous guesses at one account are counted one after another and the lock-out cannot be raced.
@@ -571,15 +604,26 @@ def authenticate(
     )
     if not usable or account is None or account.password_hash is None:
         _hasher.verify(password, _DUMMY_HASH)
-        if account is None and unknown_limit is not None and not unknown_limit.hit(client):
+        decided = unknown_limits.decide(client) if account is None and unknown_limits is not None else None
+        if decided in {"address", "overall"}:
             log.info(
                 "log-in failed for an unknown account",
                 client=client[:100],
                 attempted_name_sha256=_sha256(staff_id),
                 ledgered=False,
+                past=decided,  # which limit: the address's own, or every address's together
             )
         else:
-            _record_login_failure(session, staff_id, account, "unknown or disabled account", client)
+            note = None
+            if decided == "notice" and unknown_limits is not None:
+                note = (
+                    f"more than {unknown_limits.overall.rate} failed log-ins for staff numbers with no "
+                    "account, from every address together (login_unknown_ledger_global_rate_limit): until "
+                    "fewer, the others are not ledgered, only written to the application log"
+                )
+            _record_login_failure(
+                session, staff_id, account, "unknown or disabled account", client, note=note
+            )
         return LoginOutcome(False, _REFUSED)
     if account.locked_until is not None and account.locked_until > now:
         _hasher.verify(password, _DUMMY_HASH)  # answer as slowly, and in the same words, as any refusal
@@ -635,7 +679,11 @@ def _record_login_failure(
     reason: str,
     client: str,
     actor: str = "system:identity",
+    note: str | None = None,
 ) -> None:
+    detail = {"reason": reason, "client": client[:100], "attempted_name_sha256": _sha256(attempted)}
+    if note is not None:
+        detail["not_ledgered"] = note
     ledger.record(
         session,
         EntryDraft(
@@ -643,7 +691,7 @@ def _record_login_failure(
             op=Op.LOGIN_FAILED,
             object_type="account",
             object_id=account.staff_id if account is not None else None,
-            detail={"reason": reason, "client": client[:100], "attempted_name_sha256": _sha256(attempted)},
+            detail=detail,
         ),
     )
 

@@ -94,7 +94,7 @@ def login(
         )
     settings = request.app.state.settings
     outcome = identity.authenticate(
-        db, settings, staff_id, password, client, request.app.state.unknown_login_limit
+        db, settings, staff_id, password, client, request.app.state.unknown_login_limits
     )
     if not outcome.ok or outcome.token is None:
         return render(

@@ -9,14 +9,23 @@ from __future__ import annotations
 import math
 import time
 
-from limits import parse, storage, strategies
+from limits import RateLimitItem, parse, storage, strategies
 
 
 class RateLimit:
-    def __init__(self, rate: str, namespace: str) -> None:
-        self._item = parse(rate)
+    def __init__(self, rate: str | RateLimitItem, namespace: str) -> None:
+        self._item = parse(rate) if isinstance(rate, str) else rate
         self._namespace = namespace
         self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    @property
+    def rate(self) -> str:
+        """The limit in words ("200 per 1 hour")."""
+        return str(self._item)
+
+    def once_per_window(self, namespace: str) -> RateLimit:
+        """A limit of one attempt per this limit's window (for one notice per window)."""
+        return RateLimit(type(self._item)(1, self._item.multiples), namespace)
 
     def hit(self, key: str) -> bool:
         """Count one attempt; False once the limit is exceeded."""

@@ -26,6 +26,7 @@ from custodes.database import Database
 from custodes.disclosure import api as disclosure_api
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
+from custodes.identity import service as identity_service
 from custodes.identity import web as identity_web
 from custodes.kit.crypto import UNREADABLE, DecryptionFailed, KeyMissing, key_problem
 from custodes.kit.ratelimit import RateLimit
@@ -51,6 +52,8 @@ from custodes.web.deps import (
     record_access_denied,
     refusal_limit,
     refuse_without_token,
+    route_permissions,
+    session_principal,
     token_client,
 )
 from custodes.web.templating import render
@@ -99,7 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.login_limit = RateLimit(settings.login_rate_limit, "login")
-    app.state.unknown_login_limit = RateLimit(settings.login_unknown_ledger_rate_limit, "login-unknown")
+    app.state.unknown_login_limits = identity_service.UnknownLoginLimits.from_settings(settings)
     app.state.refusal_limit = refusal_limit(settings)
     # The screens stay out of the published schema (/api/v1/openapi.json, public): it documents the API only.
     for screens in (pages, identity_web, ledger_web, workforce_web):
@@ -120,6 +123,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
+    app.add_middleware(UploadPermission)  # inside asgi-csrf (below): the token is checked before it refuses
     csrf_multipart.install()  # asgi-csrf 0.11 cannot read upload forms with current python-multipart
     app.add_middleware(
         HtmlOnly,
@@ -166,17 +170,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        actor = exc.principal.actor if exc.principal is not None else "system:web"
-        record_access_denied(request, actor, {"needs": exc.permission})
-        if _is_api(request):
-            return JSONResponse({"detail": f"this needs {exc.permission}"}, status_code=403)
-        return render(
-            request,
-            "error.html",
-            403,
-            title="Not allowed",
-            message="Your role does not give access to this page. The attempt has been recorded.",
-        )
+        return forbidden(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -239,6 +233,22 @@ def _add_error_handlers(app: FastAPI) -> None:
         return render(request, "error.html", 400, title="Please check the form", message=message)
 
 
+def forbidden(request: Request, exc: Forbidden) -> Response:
+    """The answer to a request refused for its permission or scope, recorded as an `access_denied` entry:
+    the routes' (through the error handler) and an upload's refused before it is read (`UploadPermission`)."""
+    actor = exc.principal.actor if exc.principal is not None else "system:web"
+    record_access_denied(request, actor, {"needs": exc.permission})
+    if _is_api(request):
+        return JSONResponse({"detail": f"this needs {exc.permission}"}, status_code=403)
+    return render(
+        request,
+        "error.html",
+        403,
+        title="Not allowed",
+        message="Your role does not give access to this page. The attempt has been recorded.",
+    )
+
+
 CONTENT_REFUSALS = (413, 422)  # a request refused for what it sent (not for who sent it)
 SQLITE_INTEGER_OVERFLOW = "too large to convert to SQLite INTEGER"  # sqlite3 binding a number past 64 bits
 
@@ -283,7 +293,9 @@ class HtmlOnly:
     no live session is sent to the log-in page, as the route would send it, without its body being read:
     FastAPI reads a form, files and all, before the route's permission check runs. No live session means
     no session cookie, or one that is forged (its signature is not ours), ended, expired or idled out, or
-    whose account can no longer log in (`deps.live_session`, the check the route itself makes)."""
+    whose account can no longer log in (`deps.live_session`, the check the route itself makes). An upload
+    from a live session whose holder's role does not allow it is refused by `UploadPermission`, inside
+    asgi-csrf."""
 
     def __init__(self, app: ASGIApp, /, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         self.app = app
@@ -305,6 +317,43 @@ class HtmlOnly:
             await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
         await self.wrapped(scope, receive, send)
+
+
+class UploadPermission:
+    """A file upload (multipart form) to a screen from a member of staff whose role does not allow its route
+    is refused 403, recorded as the route would record it, before its body is read: FastAPI reads a form,
+    files and all (up to `max_request_mb`), before the route's permission check runs. The route's
+    permissions are read from its own dependencies (`deps.route_permissions`: the `require` the route
+    declares, so there is nothing to keep in step), and the session's holder found as a route finds them
+    (`deps.session_principal`).
+
+    It runs inside asgi-csrf, which reads a multipart form only up to its `csrftoken` field (the token must
+    come before any file) and checks it first: a forged upload is refused by asgi-csrf as before, so no
+    other site can put refusals on someone's ledger record, and the refusal page has the CSRF token its
+    log-out form needs. `HtmlOnly`, outside asgi-csrf, has already sent an upload with no live session to
+    the log-in page unread. Other requests pass straight through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        needs = route_permissions(scope["app"], scope) if _is_upload(scope, headers) else []
+        if needs:
+            principal = await run_in_threadpool(
+                session_principal, scope["app"], _cookie(headers, SESSION_COOKIE)
+            )
+            missing = next((p for p in needs if principal is not None and not principal.can(p)), None)
+            if missing is not None:
+                request = Request(scope, receive)
+                request.state.principal = principal  # the page's masthead, as the route's refusal shows it
+                response = await run_in_threadpool(forbidden, request, Forbidden(str(missing), principal))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _is_upload(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:

@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Scope
@@ -102,15 +103,50 @@ def live_session(app: Any, raw: str | None) -> bool:
     """Whether a session cookie's value opens a session now (signed by us, not ended, expired or idled out,
     its account usable): what `optional_principal` finds, checked without a request (web.app.HtmlOnly).
     Nothing is written: the idle session a route would mark ended is left for the route to end."""
+    return session_principal(app, raw) is not None
+
+
+def session_principal(app: Any, raw: str | None) -> Principal | None:
+    """The member of staff whose live session a cookie's value opens, or None (`live_session`), found
+    without a request and writing nothing."""
     token = signed_session_token(app.state.settings, raw)
     if token is None:
-        return False
+        return None
     session: Session = app.state.database.factory()
     try:
-        return identity.resolve_session(session, app.state.settings, token) is not None
+        return identity.resolve_session(session, app.state.settings, token)
     finally:
         session.rollback()
         session.close()
+
+
+def route_permissions(app: Any, scope: Any) -> list[Permission]:
+    """The permissions the route a request would reach requires (its `require` dependencies, however deep),
+    found from the request's method and path before anything else of it is read; none if no route takes it
+    (the router answers 404 or 405). For `web.app.UploadPermission`, which refuses an upload before FastAPI
+    reads the form (it does so before any dependency runs)."""
+    for route in _route_contexts(app):
+        match, _child = route.matches(scope)
+        if match is Match.FULL:
+            dependant = getattr(route, "dependant", None)
+            return list(dict.fromkeys(_required(dependant))) if dependant is not None else []
+    return []
+
+
+def _route_contexts(app: Any) -> list[Any]:
+    """Every route of the app, in the order the router tries them, however routers were included."""
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # FastAPI releases that flatten included routers into app.routes
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def _required(dependant: Any) -> Iterator[Permission]:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, require):
+            yield dependency.call.permission
+        yield from _required(dependency)
 
 
 def optional_principal(request: Request, db: Db) -> Principal | None:
