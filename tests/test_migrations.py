@@ -421,3 +421,62 @@ def test_migration_0019_stores_the_other_spelling_of_names_with_umlauts_or_dj(
         ("dordevic", "ana", "ana", "djordjevic", "", ""),
         ("mueller", "hans", "hans", "", "", ""),
     ]
+
+
+def test_migration_0021_stores_folded_keys_and_the_other_spelling_of_o_slash_and_a_ring(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """Mixed spellings (Djordevic for Đorđević) and ø å (Ødegård as Odegaard) are matched through folded keys
+    and the other spelling: a register stored before gets its folded keys (the first keys where nothing
+    folds), and names with ø or å their other spelling; the rest keep theirs (review)."""
+    from custodes.kit.names import fold_match_keys, match_keys, other_match_keys
+
+    names = (
+        ("Ødegård", "Bjørn"),
+        ("Djordevic", "Ana"),
+        ("Smith", "John"),
+        ("Müller", "Jürgen"),
+        ("Graeme", "Jo"),
+    )
+    engine = make_engine(new_database(backend))
+    try:
+        command.downgrade(alembic_config(engine), "0019")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO nominal (subject_id, surname, forenames, surname_key, forenames_key,"
+                    " match_surname, match_forename, match_joined, match_surname_other, match_forename_other,"
+                    " match_joined_other, flags, public_figure, protected, created_at, updated_at) VALUES"
+                    " ('N1', 'Ødegård', 'Bjørn', 'ødegård', 'bjørn', 'odegard', 'bjorn', 'bjorn', '', '', '',"
+                    " '', false, false, :now, :now),"
+                    " ('N2', 'Djordevic', 'Ana', 'djordevic', 'ana', 'djordevic', 'ana', 'ana', '', '', '',"
+                    " '', false, false, :now, :now),"
+                    " ('N3', 'Smith', 'John', 'smith', 'john', 'smith', 'john', 'john', '', '', '',"
+                    " '', false, false, :now, :now),"
+                    " ('N4', 'Müller', 'Jürgen', 'müller', 'jürgen', 'muller', 'jurgen', 'jurgen', 'mueller',"
+                    " 'juergen', 'juergen', '', false, false, :now, :now),"
+                    " ('N5', 'Graeme', 'Jo', 'graeme', 'jo', 'graham', 'jo', 'jo', '', '', '',"
+                    " '', false, false, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT match_surname, match_forename, match_joined, match_surname_other,"
+                    " match_forename_other, match_joined_other, match_surname_fold, match_forename_fold,"
+                    " match_joined_fold FROM nominal ORDER BY subject_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    expected = [(*match_keys(*n), *other_match_keys(*n), *fold_match_keys(*n)) for n in names]
+    assert [tuple(row) for row in stored] == expected
+    assert expected == [
+        ("odegard", "bjorn", "bjorn", "oedegaard", "bjoern", "bjoern", "odegard", "bjorn", "bjorn"),
+        ("djordevic", "ana", "ana", "", "", "", "dordevic", "ana", "ana"),
+        ("smith", "john", "john", "", "", "", "smith", "john", "john"),
+        ("muller", "jurgen", "jurgen", "mueller", "juergen", "juergen", "muller", "jurgen", "jurgen"),
+        ("graham", "jo", "jo", "", "", "", "grame", "jo", "jo"),  # a variant's key, its letters folded
+    ]

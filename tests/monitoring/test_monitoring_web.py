@@ -458,3 +458,103 @@ def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
     page = client.get("/monitoring").text
     assert "<td>Ben Ward (CCU202)</td>" in page and "<td>Carol Black (CCU201)</td>" in page
     assert "<dd>Carol Black (CCU201)</dd>" in client.get("/monitoring/ingests/ING-NAMES").text
+
+
+def _hidden_back(html: str) -> dict[str, set[str]]:
+    """The way back to the queue sent by each form of an alert's page: field → the values sent."""
+    found: dict[str, set[str]] = {}
+    for name in ("status", "rule", "at_page", "selected"):
+        found[name] = set(re.findall(rf'<input type="hidden" name="{name}" value="([^"]*)">', html))
+    return found
+
+
+def test_opening_an_alert_from_the_queue_and_coming_back_keeps_the_selection(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: the queue's selection was lost through an alert's page: its "Back to alerts" link and its
+    forms went to the bare queue. The New tab now opens an alert by a button of its form (this page's ticks
+    kept as the selection), the alert's address carries the queue's tab, filter, page and selection, and
+    its link back and its forms send them on."""
+    as_staff(client, UNIT)
+    monkeypatch.setattr(casework, "PAGE_SIZE", 2)  # page 1: AL-NEIGHBOUR, AL-UNIT; page 2: the others
+    first = client.get("/alerts").text
+    assert 'formaction="/alerts/selection" name="open" value="AL-NEIGHBOUR">' in first
+
+    # Tick AL-NEIGHBOUR on page 1, then open AL-UNIT from the same page: the tick goes with it.
+    opened = post_form(
+        client,
+        "/alerts/selection",
+        {"alert_id": ["AL-NEIGHBOUR"], "status": "new", "rule": "", "at_page": "1", "open": "AL-UNIT"},
+    )
+    assert opened.status_code == 303  # type: ignore[attr-defined]
+    location = opened.headers["location"]  # type: ignore[attr-defined]
+    assert location == "/alerts/AL-UNIT?status=new&rule=&page=1&selected=AL-NEIGHBOUR"
+    page = client.get(location)
+    assert page.status_code == 200
+    back = 'href="/alerts?status=new&amp;rule=&amp;page=1&amp;selected=AL-NEIGHBOUR">Back to alerts</a>'
+    assert back in page.text and "1 alert selected, kept" in text_of(page.text)
+    sent = _hidden_back(page.text)  # reveal, dismiss, investigate (the add form needs an investigation)
+    assert sent == {"status": {"new"}, "rule": {""}, "at_page": {"1"}, "selected": {"AL-NEIGHBOUR"}}
+    assert page.text.count('<input type="hidden" name="selected" value="AL-NEIGHBOUR">') >= 3
+
+    # The round trip: back on the queue, the tick is still there.
+    queue = client.get("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR").text
+    assert "1 alert selected" in text_of(queue) and _ticked(queue) == {"AL-NEIGHBOUR"}
+
+    # A form refused on the alert's page keeps the way back; one done goes back to it.
+    context = {"status": "new", "rule": "", "at_page": "1", "selected": "AL-NEIGHBOUR"}
+    refused = post_form(client, "/alerts/AL-UNIT/reveal", {"reason": " ", **context})
+    assert refused.status_code == 400 and back in refused.text  # type: ignore[attr-defined]
+    assert _hidden_back(refused.text)["selected"] == {"AL-NEIGHBOUR"}  # type: ignore[attr-defined]
+    revealed = post_form(client, "/alerts/AL-UNIT/reveal", {"reason": "Need the postings", **context})
+    assert revealed.headers["location"].startswith(  # type: ignore[attr-defined]
+        "/alerts/AL-UNIT?status=new&rule=&page=1&selected=AL-NEIGHBOUR&done="
+    )
+    assert back in client.get(revealed.headers["location"]).text  # type: ignore[attr-defined]
+
+    # Dismissing an alert that is itself selected takes it out of the selection, and keeps the rest.
+    both = {**context, "selected": "AL-NEIGHBOUR,AL-UNIT"}
+    dismissed = post_form(client, "/alerts/AL-UNIT/dismiss", {"reason": "Tasked, Op Glass", **both})
+    assert dismissed.status_code == 303  # type: ignore[attr-defined]
+    where = dismissed.headers["location"]  # type: ignore[attr-defined]
+    assert where.startswith("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR&done=")
+    after = client.get(where).text
+    words = text_of(after)
+    assert "Alert dismissed." in words and "It was taken out of your selection." in words
+    assert "1 alert selected" in words and _ticked(after) == {"AL-NEIGHBOUR"}
+    db.expire_all()
+    assert db.get(Alert, "AL-UNIT").status == "dismissed"  # type: ignore[union-attr]
+
+    # The other tabs' links to an alert carry the selection too, and its page leads back to that tab.
+    tab = client.get("/alerts?status=all&selected=AL-NEIGHBOUR").text
+    link = "/alerts/AL-NEIGHBOUR?status=all&rule=&page=1&selected=AL-NEIGHBOUR"
+    assert f'href="{link.replace("&", "&amp;")}"' in tab
+    assert (
+        'href="/alerts?status=all&amp;rule=&amp;page=1&amp;selected=AL-NEIGHBOUR">Back'
+        in client.get(link).text
+    )
+
+    # Opened with nothing carried, the page leads to the queue as it opens, as before.
+    plain = client.get("/alerts/AL-CELEBRITY").text
+    assert '<a href="/alerts">Back to alerts</a>' in plain and _hidden_back(plain)["selected"] == set()
+
+
+def test_an_alert_page_refuses_unknown_and_hidden_selected_ids_alike(client: TestClient, world: None) -> None:
+    """The selection carried by an alert's address is checked as the queue checks it: an id naming no alert
+    and one kept from the viewer (AL-COLLEAGUE is about Ben) are refused in the same words, and left out of
+    the way back; nothing of the hidden alert is shown."""
+    as_staff(client, UNIT_OTHER)
+    hidden = client.get("/alerts/AL-NEIGHBOUR?status=new&page=1&selected=AL-NEIGHBOUR,AL-COLLEAGUE")
+    absent = client.get("/alerts/AL-NEIGHBOUR?status=new&page=1&selected=AL-NEIGHBOUR,AL-NOWHERE")
+    assert hidden.status_code == absent.status_code == 400
+    words = text_of(hidden.text)
+    assert "there is no alert AL-COLLEAGUE, or it is not for you to see; it was left out" in words
+    assert hidden.text.replace("AL-COLLEAGUE", "X") == absent.text.replace("AL-NOWHERE", "X")
+    assert 'href="/alerts?status=new&amp;rule=&amp;page=1&amp;selected=AL-NEIGHBOUR">Back' in hidden.text
+    assert _hidden_back(hidden.text)["selected"] == {"AL-NEIGHBOUR"}
+    # From the queue's button, an unknown tick refuses the selection there, before any alert is opened.
+    refused = post_form(
+        client, "/alerts/selection", {"alert_id": ["AL-COLLEAGUE"], "at_page": "1", "open": "AL-NEIGHBOUR"}
+    )
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "there is no alert AL-COLLEAGUE" in text_of(refused.text)  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """People's names as matched across registers: case, accents, letters outside the English alphabet
-(transliterated: ł → l, ø → o; ä ö ü đ in both English spellings: Müller = Muller = Mueller), spacing,
-hyphens, apostrophes, Mc/Mac, common spelling variants and initials tolerated; a name alone never decides
-(same_person wants a date of birth or postcode too). Used by the pre-access gate and the monitoring
-detectors."""
+(transliterated: ł → l, æ → ae, ß → ss; ä ö ü ø å đ in every English spelling: Müller = Muller = Mueller,
+Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic), spacing, hyphens, apostrophes,
+Mc/Mac, common spelling variants and initials tolerated; a name alone never decides (same_person wants a
+date of birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
 
 from __future__ import annotations
 
@@ -70,19 +70,45 @@ _SPLIT = re.compile(r"[^a-z]+")
 
 
 # Letters English writes two ways: German (and Turkish, Hungarian...) ä ö ü with the marks dropped (Muller)
-# or written out as ae oe ue (Mueller); Serbian and Croatian đ as d (Dordevic; anyascii's, and Vietnamese Đinh
-# is Dinh) or as dj (Djordjevic, Djokovic). A name holding one is matched in both spellings: the first with
-# every mark dropped (as `_letters` gives it), the other with every such letter written out. Names typed
-# without them are not folded, so Mueller and Muller (or Joe and Jo, Michael and Michal) stay apart. Icelandic
-# ð is taken as đ too: its capital Ð looks the same as Đ and is often typed for it.
-_TWO_WAYS = frozenset("äöüđð")
-_WRITTEN_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "đ": "dj", "ð": "dj"})
+# or written out as ae oe ue (Mueller); Danish and Norwegian ø as o or oe (Sorensen, Soerensen) and å as a or
+# aa (Hakon, Haakon; Swedish å too); Serbian and Croatian đ as d (Dordevic; anyascii's, and Vietnamese Đinh
+# is Dinh) or as dj (Djordjevic, Djokovic). Icelandic ð is taken as đ too: its capital Ð looks the same as Đ
+# and is often typed for it. (æ is always ae and ß always ss, as `_letters` gives them: one spelling each.)
+# The only place these rules live: the first keys drop the marks (`_letters`); a part of a name holding one
+# of these letters also has an "other" spelling, every such letter written out (`_other_letters`), which
+# marks it as written two ways; and every name has a folded key (`fold`), each written-out pair (ae oe ue
+# aa dj) read as its plain letter. Two parts match by their first keys, or by their folded keys when either
+# of them is written with one of these letters: so every mix of the spellings matches the name written with
+# the letters (Đorđević = Djordevic = Dordjevic, Ødegård = Odegaard), while names typed in plain letters
+# are compared as typed: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
+# and Hoy, Adjei and Adei stay apart (a general fold would refer every Joe looking up his sister Jo).
+_TWO_WAYS = frozenset("äöüøåđð")
+_WRITTEN_OUT_PAIRS = {"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj"}
+_WRITTEN_OUT = str.maketrans(_WRITTEN_OUT_PAIRS)
+# Each written-out pair starts with the letter `_letters` gives (ä → a, ø → o, đ → d; tested), so folding
+# one is dropping its second letter.
+_FOLDED_PAIRS = tuple(sorted(set(_WRITTEN_OUT_PAIRS.values())))
+
+
+def fold(key: str) -> str:
+    """`key` (letters) with every written-out pair (ae oe ue aa dj) read as its plain letter, until none is
+    left: "mueller" → "muller", "djordjevic" → "dordevic", "oedegaard" → "odegard". The pairs' rewriting has
+    one result whatever the order ("aae" → "a" either way), so the fold is well defined and idempotent.
+    Folded keys fold a name's letters before its spelling variants are looked up (Jön and Joen both Jon,
+    so both John)."""
+    while True:
+        folded = key
+        for pair in _FOLDED_PAIRS:
+            folded = folded.replace(pair, pair[0])
+        if folded == key:
+            return key
+        key = folded
 
 
 def _other_letters(value: str | None) -> str:
-    """The letters of `value` in its other spelling (ä ö ü as ae oe ue, đ as dj: see _TWO_WAYS), or "" when
-    it has no letter English writes two ways (casefolded and composed first, so "Ü" and "u" + a combining
-    diaeresis count)."""
+    """The letters of `value` in its other spelling (ä ö ü ø å as ae oe ue oe aa, đ as dj: see _TWO_WAYS),
+    or "" when it has no letter English writes two ways (casefolded and composed first, so "Ü" and "u" + a
+    combining diaeresis count)."""
     if not value or value.isascii():
         return ""
     composed = unicodedata.normalize("NFC", value.casefold())
@@ -131,14 +157,22 @@ def surname_key(value: str | None) -> str:
     return _surname_of(_letters(value))
 
 
-def _surname_of(letters: str) -> str:
+def _surname_of(letters: str, folded: bool = False) -> str:
     joined = "".join(letters.split())
+    if folded:  # before the variants, so that a spelling and its written-out form meet the same variant
+        joined = fold(joined)
     return VARIANTS.get(joined, joined).replace("mac", "mc")
+
+
+def folded_surname_key(value: str | None) -> str:
+    """The surname's folded key ("Mueller", "Müller", "Muller" → "muller"; see fold)."""
+    return _surname_of(_letters(value), folded=True)
 
 
 def surname_keys(value: str | None) -> tuple[str, ...]:
     """The surname's keys: `surname_key`, and the key of its other spelling when it has letters English
-    writes two ways ("Müller" → ("muller", "mueller"); "Đorđević" → ("dordevic", "djordjevic"))."""
+    writes two ways ("Müller" → ("muller", "mueller"); "Đorđević" → ("dordevic", "djordjevic")). Its mixed
+    spellings are matched through `fold` (same_surname)."""
     first, other = surname_key(value), _surname_of(_other_letters(value))
     return (first, other) if other and other != first else (first,)
 
@@ -147,8 +181,8 @@ def forename_tokens(value: str | None) -> tuple[str, ...]:
     return _tokens_of(_letters(value))
 
 
-def _tokens_of(letters: str) -> tuple[str, ...]:
-    return tuple(_canonical(token) for token in letters.split())
+def _tokens_of(letters: str, folded: bool = False) -> tuple[str, ...]:
+    return tuple(_canonical(fold(token) if folded else token) for token in letters.split())
 
 
 def _forenames_agree(a: tuple[str, ...], a_joined: str, b: tuple[str, ...], b_joined: str) -> bool:
@@ -167,17 +201,27 @@ def _forenames_agree(a: tuple[str, ...], a_joined: str, b: tuple[str, ...], b_jo
 def forenames_agree(first: PersonKey, second: PersonKey) -> bool:
     """The first forenames agree (same name after variants, or one is an initial of the other, as written
     or after variants: "K" is Karl's initial though Karl is matched as Carl), or the forenames run together
-    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared. Forenames with letters English
-    writes two ways are compared in both spellings ("Jürgen" agrees with "Jurgen" and "Juergen")."""
+    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared. Where either side's forenames
+    have letters English writes two ways, their folded keys are compared too ("Jürgen" agrees with "Jurgen"
+    and "Juergen", "Đorđe" with "Djorde"; see _TWO_WAYS)."""
     if _forenames_agree(first.forenames, first.joined, second.forenames, second.joined):
         return True
     if not (first.other_forenames or second.other_forenames):
         return False
-    return any(
-        _forenames_agree(a, a_joined, b, b_joined)
-        for a, a_joined in first.forename_spellings()
-        for b, b_joined in second.forename_spellings()
+    return _forenames_agree(
+        first.fold_forenames, first.fold_joined, second.fold_forenames, second.fold_joined
     )
+
+
+def same_surname(first: PersonKey, second: PersonKey) -> bool:
+    """The same surname: the same key, or, where either is written with letters English writes two ways,
+    the same folded key (Müller = Mueller = Muller; Đorđević = Djordevic; but Mueller ≠ Muller: see
+    _TWO_WAYS)."""
+    if not first.surname:
+        return False
+    if first.surname == second.surname:
+        return True
+    return bool(first.other_surname or second.other_surname) and first.fold_surname == second.fold_surname
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,13 +240,11 @@ class PersonKey:
     other_surname: str = ""
     other_forenames: tuple[str, ...] = ()
     other_joined: str = ""
-
-    def surnames(self) -> tuple[str, ...]:
-        return (self.surname, self.other_surname) if self.other_surname else (self.surname,)
-
-    def forename_spellings(self) -> tuple[tuple[tuple[str, ...], str], ...]:
-        first = (self.forenames, self.joined)
-        return (first, (self.other_forenames, self.other_joined)) if self.other_forenames else (first,)
+    # The keys of the name folded (see fold: Mueller as "muller", Djordevic as "dordevic"), every name:
+    # compared where either side is written two ways (an other_* key is set).
+    fold_surname: str = ""
+    fold_forenames: tuple[str, ...] = ()
+    fold_joined: str = ""
 
     @staticmethod
     def of(
@@ -213,18 +255,22 @@ class PersonKey:
         postcode: str | None,
     ) -> PersonKey:
         code = (normalise_postcode(postcode) or " ".join(postcode.split()).upper()) if postcode else None
-        letters = _letters(forenames)
+        letters, surname_letters = _letters(forenames), _letters(surname)
         other_surname, other_forenames = _other_letters(surname), _other_letters(forenames)
+        joined = letters.replace(" ", "")
         return PersonKey(
             subject_id,
-            _surname_of(_letters(surname)),
+            _surname_of(surname_letters),
             _tokens_of(letters),
             date_of_birth,
             code,
-            letters.replace(" ", ""),
+            joined,
             _surname_of(other_surname) if other_surname else "",
             _tokens_of(other_forenames) if other_forenames else (),
             other_forenames.replace(" ", ""),
+            _surname_of(surname_letters, folded=True),
+            _tokens_of(letters, folded=True),
+            fold(joined),
         )
 
 
@@ -232,12 +278,7 @@ def same_person(declared: PersonKey, subject: PersonKey) -> bool:
     """By id; or by name (variation tolerated, see above) with the same date of birth or postcode."""
     if declared.subject_id and declared.subject_id == subject.subject_id:
         return True
-    if not declared.surname:
-        return False
-    if declared.surname != subject.surname and not (
-        (declared.other_surname or subject.other_surname)
-        and not set(declared.surnames()).isdisjoint(subject.surnames())
-    ):
+    if not same_surname(declared, subject):
         return False
     if not forenames_agree(declared, subject):
         return False
@@ -252,10 +293,18 @@ def match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, st
     return key.surname, key.forenames[0] if key.forenames else "", key.joined
 
 
+def fold_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
+    """`match_keys` folded (see fold: "Mueller", "Juergen" → ("muller", "jurgen", "jurgen")), for every name.
+    Stored beside `match_keys`; compared where either side has an other spelling (other_match_keys)."""
+    key = PersonKey.of(None, surname, forenames, None, None)
+    return key.fold_surname, key.fold_forenames[0] if key.fold_forenames else "", key.fold_joined
+
+
 def other_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
     """The same keys for the name's other spelling (see _TWO_WAYS): the surname's where it has letters
     English writes two ways, the forenames' where they have, "" for a part that has none ("Müller", "Hans"
-    → ("mueller", "", ""); "Đorđević", "Đorđe" → ("djordjevic", "djordje", "djordje")). Stored beside
-    `match_keys`; the detectors match either spelling on each side."""
+    → ("mueller", "", ""); "Đorđević", "Đorđe" → ("djordjevic", "djordje", "djordje"); "Søren" →
+    "soeren"). Stored beside `match_keys`; a part that has one is written two ways, and is then matched by
+    its folded keys too (fold_match_keys), on either side."""
     key = PersonKey.of(None, surname, forenames, None, None)
     return key.other_surname, key.other_forenames[0] if key.other_forenames else "", key.other_joined

@@ -324,10 +324,31 @@ def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
 # --------------------------------------------------------------------------- who may see what
 
 
+def _surname_is(key: PersonKey) -> Any:
+    """SQL: the nominal's surname is `key`'s, as kit.names.same_surname says: the same key, or the same
+    folded key where either surname is written two ways (Müller = Mueller = Muller, Đorđević = Djordevic; an
+    other spelling stored means the nominal's is)."""
+    folded = Nominal.match_surname_fold == key.fold_surname
+    written_two_ways = folded if key.other_surname else and_(folded, Nominal.match_surname_other != "")
+    return or_(Nominal.match_surname == key.surname, written_two_ways)
+
+
+def _forename_agrees(forename: str, joined: str, their_forename: Any, their_joined: Any) -> list[Any]:
+    """SQL: as kit.names._forenames_agree: the same, an initial (as written too), run together the same."""
+    agrees = [
+        their_forename == forename,
+        their_joined == joined,
+        and_(func.length(their_forename) == 1, their_forename.in_({forename[:1], joined[:1]})),
+    ]
+    if len(forename) == 1:
+        agrees += [their_forename.startswith(forename), their_joined.startswith(forename)]
+    return agrees
+
+
 def _own_subjects(session: Session, viewer: Principal) -> Any:
     """The subject ids of the nominals that are the viewer: flagged as them (`staff:`), or with their name
     and their date of birth or home postcode, as the gate's SELF rule matches them (variants, initials, and
-    either spelling of a name with letters English writes two ways, on either side: Müller, Mueller)."""
+    every spelling of a name with letters English writes two ways, on either side: Müller, Mueller)."""
     flagged = Nominal.staff_id == viewer.staff_id
     me = workforce.as_person(session, viewer.staff_id)
     clues = []
@@ -338,24 +359,16 @@ def _own_subjects(session: Session, viewer: Principal) -> Any:
     key = PersonKey.of(None, me.surname, me.forenames, None, None) if me else None
     if not (clues and key is not None and key.surname and key.forenames):
         return select(Nominal.subject_id).where(flagged)
-    agrees = []  # as kit.names.forenames_agree: the same, an initial (as written too), run together
-    stored = (
-        (Nominal.match_forename, Nominal.match_joined),
-        (Nominal.match_forename_other, Nominal.match_joined_other),  # "" where the name has no other
+    # as kit.names.forenames_agree: by the first keys, or by the folded ones where either side's forenames
+    # are written two ways (Nominal.match_forename_other is "" where theirs are not)
+    agrees = _forename_agrees(key.forenames[0], key.joined, Nominal.match_forename, Nominal.match_joined)
+    folded = or_(
+        *_forename_agrees(
+            key.fold_forenames[0], key.fold_joined, Nominal.match_forename_fold, Nominal.match_joined_fold
+        )
     )
-    for tokens, joined in key.forename_spellings():
-        forename = tokens[0]
-        for their_forename, their_joined in stored:
-            agrees += [
-                their_forename == forename,
-                their_joined == joined,
-                and_(func.length(their_forename) == 1, their_forename.in_({forename[:1], joined[:1]})),
-            ]
-            if len(forename) == 1:
-                agrees += [their_forename.startswith(forename), their_joined.startswith(forename)]
-    surnames = set(key.surnames())
-    same_surname = or_(Nominal.match_surname.in_(surnames), Nominal.match_surname_other.in_(surnames))
-    same_person = and_(same_surname, or_(*clues), or_(*agrees))
+    agrees.append(folded if key.other_forenames else and_(Nominal.match_forename_other != "", folded))
+    same_person = and_(_surname_is(key), or_(*clues), or_(*agrees))
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
 
@@ -394,7 +407,9 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         )
     ]
     ids = {key.subject_id for key in keys if key.subject_id}
-    surnames = {surname for key in keys if key.surname for surname in key.surnames()}
+    # every candidate same_person could match (kit.names.same_surname): the same key or folded key
+    surnames = {key.surname for key in keys if key.surname}
+    folded = {key.fold_surname for key in keys if key.surname}
     columns = (
         Nominal.subject_id,
         Nominal.surname,
@@ -406,7 +421,7 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         or_(
             Nominal.subject_id.in_(ids),
             Nominal.match_surname.in_(surnames),
-            Nominal.match_surname_other.in_(surnames),
+            Nominal.match_surname_fold.in_(folded),
         )
     )
     found = {
@@ -422,8 +437,8 @@ def _household_subjects(session: Session, viewer: Principal, household_m: float)
     viewer's surname (key) and their home postcode, or within `household_m` metres of their home."""
     me = workforce.as_person(session, viewer.staff_id)
     home = workforce.home_of(session, viewer.staff_id)
-    surnames = {s for s in PersonKey.of(None, me.surname, None, None, None).surnames() if s} if me else set()
-    if not (surnames and home):
+    key = PersonKey.of(None, me.surname, None, None, None) if me else None
+    if not (key is not None and key.surname and home):
         return set()
     postcode, lat, lon = home
     code = PersonKey.of(None, None, None, None, postcode).postcode
@@ -439,7 +454,7 @@ def _household_subjects(session: Session, viewer: Principal, household_m: float)
     if not near:
         return set()
     query = select(Nominal.subject_id, Nominal.postcode, Nominal.lat, Nominal.lon).where(
-        or_(Nominal.match_surname.in_(surnames), Nominal.match_surname_other.in_(surnames)), or_(*near)
+        _surname_is(key), or_(*near)
     )
     found = set()
     for subject_id, where, n_lat, n_lon in session.execute(query):

@@ -5,19 +5,19 @@ The SQL keeps to what both engines mean the same way: joins, CASE, window frames
 `median`, `min_by`, arithmetic and trigonometry. Times are compared as integer microseconds since the epoch
 (`at_us`), days as integer day numbers, so no engine's timestamp or interval dialect is involved. Names are
 compared through keys computed once in Python (kit/names.py), so the join tolerates the same variation as
-the pre-access gate; each name has a second set of keys for its other spelling (`*_other`: Müller as
-"mueller", Đorđević as "dordevic"), the first repeated where it has none, and either spelling on one side
-may meet either on the other.
+the pre-access gate. Each name also has the keys of its other spelling where a part has letters English
+writes two ways (`*_other`: Müller as "mueller", Đorđević as "djordjevic"; "" where it has none), and its
+folded keys (`*_fold`: every written-out ae oe ue aa dj read as its plain letter, Mueller as "muller",
+Djordevic as "dordevic"); a part whose `*_other` is set on either side matches by the folded keys as well as
+the first (kit.names.same_surname, forenames_agree).
 
-Reference tables (built by service.reference_tables):
-  staff_ref(staff_id, team_id, surname_key, forename_key, joined_key, surname_other, forename_other,
-            joined_other, date_of_birth, home_postcode, home_lat, home_lon)
-  nominal_ref(subject_id, surname_key, forename_key, joined_key, surname_other, forename_other,
-              joined_other, date_of_birth, postcode, lat, lon, public_figure, staff_id)
+Reference tables (built by service.reference_tables), KEYS being surname_key, forename_key, joined_key,
+surname_other, forename_other, joined_other, surname_fold, forename_fold, joined_fold:
+  staff_ref(staff_id, team_id, KEYS, date_of_birth, home_postcode, home_lat, home_lon)
+  nominal_ref(subject_id, KEYS, date_of_birth, postcode, lat, lon, public_figure, staff_id)
   cases(case_ref, team_id, opened_us, closed_us)  case_staff(case_ref, staff_id)
   case_subject(case_ref, subject_id)
-  decl_ref(declaration_id, staff_id, relationship, subject_id, surname_key, forename_key, joined_key,
-           surname_other, forename_other, joined_other, date_of_birth, postcode)
+  decl_ref(declaration_id, staff_id, relationship, subject_id, KEYS, date_of_birth, postcode)
   roster_day(staff_id, day_num, from_us, until_us)  -- duty periods (with grace) on each day they touch
   rostered(staff_id, from_us, until_us)             -- who has rosters, and over what span
   referral_ref(referral_id, staff_id, subject_id, from_us, until_us)
@@ -69,26 +69,20 @@ def _agree_keys(af: str, aj: str, bf: str, bj: str) -> str:
 def _agree(a: str, b: str) -> str:
     """SQL: the first forenames agree exactly as kit.names.forenames_agree says: the same key, one an initial
     of the other's key or of its forenames as written (joined_key: "K" is Karl's initial though Karl's key is
-    "carl"), or the forenames run together the same; in either spelling of each (forename_other and
-    joined_other repeat the first where the forenames have no other)."""
-    spellings = (("forename_key", "joined_key"), ("forename_other", "joined_other"))
-    return (
-        "("
-        + " OR ".join(
-            _agree_keys(f"{a}.{af}", f"{a}.{aj}", f"{b}.{bf}", f"{b}.{bj}")
-            for af, aj in spellings
-            for bf, bj in spellings
-        )
-        + ")"
-    )
+    "carl"), or the forenames run together the same; and the same by the folded keys where either side's
+    forenames are written two ways (forename_other set)."""
+    first = _agree_keys(f"{a}.forename_key", f"{a}.joined_key", f"{b}.forename_key", f"{b}.joined_key")
+    folded = _agree_keys(f"{a}.forename_fold", f"{a}.joined_fold", f"{b}.forename_fold", f"{b}.joined_fold")
+    return f"({first} OR (({a}.forename_other <> '' OR {b}.forename_other <> '') AND {folded}))"
 
 
 def _same_surname(a: str, b: str) -> str:
-    """SQL: the same surname key, in either spelling of each (surname_other repeats surname_key where the
-    surname has no other)."""
+    """SQL: the same surname as kit.names.same_surname says: the same key, or the same folded key where
+    either surname is written two ways (surname_other set)."""
     return (
-        f"({a}.surname_key <> '' AND ({a}.surname_key IN ({b}.surname_key, {b}.surname_other)"
-        f" OR {a}.surname_other IN ({b}.surname_key, {b}.surname_other)))"
+        f"({a}.surname_key <> '' AND ({a}.surname_key = {b}.surname_key"
+        f" OR (({a}.surname_other <> '' OR {b}.surname_other <> '')"
+        f" AND {a}.surname_fold = {b}.surname_fold)))"
     )
 
 

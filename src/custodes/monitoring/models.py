@@ -28,10 +28,15 @@ class Nominal(Base):
     match_forename: Mapped[str] = mapped_column(String(100), default="")
     match_joined: Mapped[str] = mapped_column(String(100), default="")
     # The same for the name's other spelling (kit.names.other_match_keys: Müller as "mueller", Đorđević as
-    # "dordevic"), "" where the part has no letter English writes two ways.
+    # "djordjevic", Søren as "soeren"), "" where the part has no letter English writes two ways.
     match_surname_other: Mapped[str] = mapped_column(String(100), default="")
     match_forename_other: Mapped[str] = mapped_column(String(100), default="")
     match_joined_other: Mapped[str] = mapped_column(String(100), default="")
+    # The first keys folded (kit.names.fold_match_keys: Mueller as "muller", Djordevic as "dordevic"), every
+    # name: compared where either side's part has an other spelling (migration 0021).
+    match_surname_fold: Mapped[str] = mapped_column(String(100), default="")
+    match_forename_fold: Mapped[str] = mapped_column(String(100), default="")
+    match_joined_fold: Mapped[str] = mapped_column(String(100), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     postcode: Mapped[str | None] = mapped_column(String(10), index=True)
     lat: Mapped[float | None] = mapped_column(Float)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from custodes.identity import service as identity
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import UTCDateTime, utcnow
-from custodes.kit.names import match_keys, other_match_keys
+from custodes.kit.names import fold_match_keys, match_keys, other_match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import rfc3339
 from custodes.ledger import merkle, note
@@ -71,6 +71,7 @@ CASE_REF_FORM = (
 )
 _MATCH_COLUMNS = ("match_surname", "match_forename", "match_joined")
 _OTHER_MATCH_COLUMNS = ("match_surname_other", "match_forename_other", "match_joined_other")
+_FOLD_MATCH_COLUMNS = ("match_surname_fold", "match_forename_fold", "match_joined_fold")
 _CHUNK = 5000
 
 
@@ -131,6 +132,7 @@ def parse_nominal_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list
                 "forenames_key": workforce.normalise_name(forenames),
                 **dict(zip(_MATCH_COLUMNS, match_keys(surname, forenames), strict=True)),
                 **dict(zip(_OTHER_MATCH_COLUMNS, other_match_keys(surname, forenames), strict=True)),
+                **dict(zip(_FOLD_MATCH_COLUMNS, fold_match_keys(surname, forenames), strict=True)),
                 "date_of_birth": cells.date("date_of_birth"),
                 "postcode": cells.postcode("postcode"),
                 "lat": lat,
@@ -960,8 +962,9 @@ def thresholds(session: Session) -> detectors.Thresholds:
     )
 
 
-# The name's keys (kit.names.match_keys), then its other spelling's (other_match_keys), which repeat the first
-# where the name has none, so the detectors compare either spelling without testing for blanks.
+# The name's keys (kit.names.match_keys); its other spelling's (other_match_keys), "" for a part that has
+# none: set, they say the part is written two ways; and its folded keys (fold_match_keys), compared where
+# either side's part is written two ways (detectors._same_surname, detectors._agree).
 _KEYS = (
     ("surname_key", pa.string()),
     ("forename_key", pa.string()),
@@ -969,14 +972,19 @@ _KEYS = (
     ("surname_other", pa.string()),
     ("forename_other", pa.string()),
     ("joined_other", pa.string()),
+    ("surname_fold", pa.string()),
+    ("forename_fold", pa.string()),
+    ("joined_fold", pa.string()),
 )
 
 
 def _name_keys(surname: str | None, forenames: str | None) -> tuple[str, ...]:
-    """The six key columns of _KEYS for a name."""
-    first = match_keys(surname, forenames)
-    other = other_match_keys(surname, forenames)
-    return (*first, *(o or f for o, f in zip(other, first, strict=True)))
+    """The nine key columns of _KEYS for a name."""
+    return (
+        *match_keys(surname, forenames),
+        *other_match_keys(surname, forenames),
+        *fold_match_keys(surname, forenames),
+    )
 
 
 _SCHEMAS = {
@@ -1089,23 +1097,23 @@ def _micros_array(values: pa.Array) -> pa.Array:
 
 
 def _nominal_table(session: Session) -> pa.Table:
-    subject, surname, forename, joined, *other, born, postcode, lat, lon, public, staff = _columns(
+    subject, *keys, born, postcode, lat, lon, public, staff = _columns(
         session,
         [
             Nominal.subject_id, Nominal.match_surname, Nominal.match_forename, Nominal.match_joined,
             Nominal.match_surname_other, Nominal.match_forename_other, Nominal.match_joined_other,
+            Nominal.match_surname_fold, Nominal.match_forename_fold, Nominal.match_joined_fold,
             Nominal.date_of_birth, Nominal.postcode, Nominal.lat, Nominal.lon, Nominal.public_figure,
             Nominal.staff_id,
         ],
     )  # fmt: skip
-    first = [pc.fill_null(surname, ""), pc.fill_null(forename, ""), pc.fill_null(joined, "")]
     flag = (
         pc.equal(pc.if_else(pc.is_null(public), "0", public), "1")
         if len(public)
         else pa.array([], pa.bool_())
     )
     arrays = [
-        subject, *first, *(pc.coalesce(o, f) for o, f in zip(other, first, strict=True)),
+        subject, *(pc.fill_null(key, "") for key in keys),
         pc.cast(born, pa.date32()), postcode, pc.cast(lat, pa.float64()), pc.cast(lon, pa.float64()),
         pc.or_(flag, pc.equal(public, "true")) if len(public) else flag, staff,
     ]  # fmt: skip

@@ -7,9 +7,10 @@ ALERTS_INVESTIGATE; which alerts and investigations a member of the unit may see
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -98,6 +99,69 @@ def _selected_ids(value: str | None) -> list[str]:
     return [part for part in (value or "").split(",") if part.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class Back:
+    """Where an alert's page goes back to: the queue's tab, filter, page and selection, as the queue's link
+    or button that opened it carried them (`?status=…&rule=…&page=…&selected=…`), and as the alert page's
+    forms send them on (`status`, `rule`, `at_page`, `selected`). Nothing carried: the queue as it opens."""
+
+    status: str = ""
+    rule: str = ""
+    page: int = 1
+    selected: tuple[str, ...] = ()
+
+    @staticmethod
+    def of(status: str | None, rule: str | None, page: str | None, selected: str | None) -> Back:
+        return Back(
+            status if status in QUEUE_TABS else "",
+            rule if rule in RULE_TITLES else "",
+            _number(page),
+            tuple(_selected_ids(selected)),
+        )
+
+    @property
+    def carried(self) -> bool:
+        return bool(self.status or self.rule or self.page > 1 or self.selected)
+
+    def query(self) -> str:
+        """The queue's address query ("" when nothing is carried)."""
+        if not self.carried:
+            return ""
+        query: dict[str, Any] = {
+            "status": self.status or AlertStatus.NEW,
+            "rule": self.rule,
+            "page": self.page,
+        }
+        if self.selected:
+            query["selected"] = ",".join(self.selected)
+        return urlencode(query)
+
+    def queue(self) -> str:
+        """The queue's address, back where the viewer was."""
+        query = self.query()
+        return f"/alerts?{query}" if query else "/alerts"
+
+    def alert(self, alert_id: str) -> str:
+        """An alert's address, carrying the way back."""
+        query = self.query()
+        path = f"/alerts/{quote(alert_id, safe='')}"
+        return f"{path}?{query}" if query else path
+
+    def without(self, alert_id: str) -> Back:
+        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i != alert_id))
+
+    def fields(self) -> dict[str, str]:
+        """The hidden fields of the alert page's forms."""
+        if not self.carried:
+            return {}
+        return {
+            "status": self.status or AlertStatus.NEW,
+            "rule": self.rule,
+            "at_page": str(self.page),
+            "selected": ",".join(self.selected),
+        }
+
+
 def _queue_page(
     request: Request,
     db: Db,
@@ -134,6 +198,8 @@ def _queue_page(
             query["selected"] = carried
         return "/alerts?" + urlencode(query)
 
+    back = Back(status, rule, page, chosen)
+
     return _page(
         request,
         "alerts.html",
@@ -148,6 +214,7 @@ def _queue_page(
         tabs=QUEUE_TABS,
         counts=casework.status_counts(db, viewer),
         link=link,
+        alert_link=back.alert,
         selection=selection,
         chosen=set(chosen),
         elsewhere=[row for row in selection.rows if row.alert_id not in on_page],
@@ -183,10 +250,13 @@ def keep_selection(
     page: Short = "",
     at_page: Short = "",
     clear: Short = "",
+    open_alert: Annotated[str, Form(alias="open", max_length=200)] = "",
 ) -> Any:
     """The queue's tick boxes, sent by its page and filter buttons: the alerts ticked (on this page, and
     those selected on other pages, listed under the table) become the selection, carried in the address
-    of the page asked for (`?selected=`), so ticks survive paging and filtering without JavaScript."""
+    of the page asked for (`?selected=`), so ticks survive paging and filtering without JavaScript. An
+    alert opened from the New tab (`open`, its row's button) is shown with the selection carried in its
+    own address, so that its page leads back to the queue as it was, ticks included."""
     ticked = [] if clear else list(alert_id or [])
     selection = casework.select_alerts(db, request.app.state.settings, viewer, ticked)
     target = _number(page or at_page)  # the page asked for by the button pressed, else this page
@@ -199,6 +269,9 @@ def keep_selection(
     }
     if selection.ids:
         query["selected"] = ",".join(selection.ids)
+    if open_alert.strip():
+        path = f"/alerts/{quote(open_alert.strip(), safe='')}"
+        return RedirectResponse(f"{path}?{urlencode(query)}", status_code=303)
     return RedirectResponse("/alerts?" + urlencode(query), status_code=303)
 
 
@@ -211,13 +284,24 @@ def _alert_page(
     viewer: Principal,
     alert_id: str,
     *,
+    back: Back | None = None,
     problem: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Any:
+    """One alert. `back`: the queue it was opened from (tab, filter, page, selection), for its link back and
+    its forms; a selection naming alerts the viewer may not see is refused as the queue refuses it, in the
+    same words whether or not they exist, and those ids are left out of the way back."""
+    settings = request.app.state.settings
     try:
-        detail = casework.view_alert(db, request.app.state.settings, alert_id, viewer)
+        detail = casework.view_alert(db, settings, alert_id, viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
+    back = back or Back()
+    if back.selected:
+        selection = casework.select_alerts(db, settings, viewer, back.selected)
+        if selection.problem:
+            problem = f"{problem} {selection.problem}" if problem else selection.problem
+        back = Back(back.status, back.rule, back.page, selection.ids)
     return _page(
         request,
         "alert.html",
@@ -226,56 +310,103 @@ def _alert_page(
         d=detail,
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
+        back=back,
         problem=problem,
         values=values or {},
     )
 
 
+# The queue the alert page was opened from, as its forms send it back (see Back).
+BackSelected = Annotated[str, Form(max_length=casework.MAX_SELECTED * 41)]
+
+
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
-    return _alert_page(request, db, viewer, alert_id)
+    params = request.query_params
+    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    return _alert_page(request, db, viewer, alert_id, back=back)
 
 
 @router.post("/alerts/{alert_id}/reveal")
 def reveal_identity(
-    request: Request, db: Db, viewer: Investigator, alert_id: str, reason: Reason = ""
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    alert_id: str,
+    reason: Reason = "",
+    status: Short = "",
+    rule: Short = "",
+    at_page: Short = "",
+    selected: BackSelected = "",
 ) -> Any:
+    back = Back.of(status, rule, at_page, selected)
     try:
         casework.reveal_identity(db, alert_id, viewer, reason)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"reveal": reason})
+        return _alert_page(
+            request, db, viewer, alert_id, back=back, problem=str(error), values={"reveal": reason}
+        )
     return done_redirect(
-        f"/alerts/{alert_id}", "Identity revealed to you. Your reason is recorded in the ledger."
+        back.alert(alert_id), "Identity revealed to you. Your reason is recorded in the ledger."
     )
 
 
 @router.post("/alerts/{alert_id}/dismiss")
-def dismiss_alert(request: Request, db: Db, viewer: Investigator, alert_id: str, reason: Reason = "") -> Any:
+def dismiss_alert(
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    alert_id: str,
+    reason: Reason = "",
+    status: Short = "",
+    rule: Short = "",
+    at_page: Short = "",
+    selected: BackSelected = "",
+) -> Any:
+    """Dismissed, back to the queue it was opened from; the alert leaves the selection (a dismissed alert
+    cannot go into an investigation)."""
+    back = Back.of(status, rule, at_page, selected)
     try:
         casework.dismiss_alert(db, alert_id, viewer, reason)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        return _alert_page(request, db, viewer, alert_id, problem=str(error), values={"dismiss": reason})
-    return done_redirect("/alerts", "Alert dismissed. Your reason is recorded.")
+        return _alert_page(
+            request, db, viewer, alert_id, back=back, problem=str(error), values={"dismiss": reason}
+        )
+    message = "Alert dismissed. Your reason is recorded."
+    if alert_id in back.selected:
+        message += " It was taken out of your selection."
+    return done_redirect(back.without(alert_id).queue(), message)
 
 
 @router.post("/alerts/{alert_id}/add")
 def add_alert_to_investigation(
-    request: Request, db: Db, viewer: Investigator, alert_id: str, investigation_id: Short = ""
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    alert_id: str,
+    investigation_id: Short = "",
+    status: Short = "",
+    rule: Short = "",
+    at_page: Short = "",
+    selected: BackSelected = "",
 ) -> Any:
+    back = Back.of(status, rule, at_page, selected)
     try:
         number = int(investigation_id)
     except ValueError:
-        return _alert_page(request, db, viewer, alert_id, problem="Please choose an investigation.")
+        return _alert_page(
+            request, db, viewer, alert_id, back=back, problem="Please choose an investigation."
+        )
     try:
         reference = casework.add_alerts(db, number, [alert_id], viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        return _alert_page(request, db, viewer, alert_id, problem=str(error))
+        return _alert_page(request, db, viewer, alert_id, back=back, problem=str(error))
     return done_redirect(f"/investigations/{number}", f"Alert added to {reference}.")
 
 
@@ -294,10 +425,13 @@ def open_investigation(
     status: Short = AlertStatus.NEW,
     rule: Short = "",
     at_page: Short = "",
+    selected: BackSelected = "",
 ) -> Any:
     """From the queue (the selection: alerts ticked on this page and on others) or from one alert's page
-    (`from_alert`, others ticked). The reason is required: the investigation names the member of staff
-    (casework.open_investigation). Refused from the queue, the queue is shown again with the selection."""
+    (`from_alert`, others ticked; `status`, `rule`, `at_page` and `selected` are then the queue it was
+    opened from). The reason is required: the investigation names the member of staff
+    (casework.open_investigation). Refused from the queue, the queue is shown again with the selection;
+    from an alert's page, that page, with its way back."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
         investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
@@ -306,7 +440,8 @@ def open_investigation(
             if isinstance(error, NotFound):
                 raise HTTPException(404, str(error)) from None
             values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
-            return _alert_page(request, db, viewer, from_alert, problem=str(error), values=values)
+            back = Back.of(status, rule, at_page, selected) if at_page else Back()
+            return _alert_page(request, db, viewer, from_alert, back=back, problem=str(error), values=values)
         return _queue_page(
             request,
             db,

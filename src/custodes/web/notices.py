@@ -27,9 +27,10 @@ def notice_signer(settings: Settings) -> TimestampSigner:
 
 
 def done_url(settings: Settings, path: str, message: str, anchor: str = "") -> str:
-    """`path?done=<message signed now>` (then `anchor`, e.g. `#item-2`)."""
+    """`path?done=<message signed now>` (then `anchor`, e.g. `#item-2`); `&done=` after a path that has a
+    query already (`/alerts?status=new&selected=A1`)."""
     sealed = notice_signer(settings).sign(message).decode()
-    return f"{path}?done={quote(sealed)}{anchor}"
+    return f"{path}{'&' if '?' in path else '?'}done={quote(sealed)}{anchor}"
 
 
 class DoneRedirect(RedirectResponse):

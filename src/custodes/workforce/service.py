@@ -18,7 +18,15 @@ from custodes.identity.schemas import Principal
 from custodes.kit.crypto import DecryptionFailed
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import NAME_RULE, PersonKey, same_person, surname_keys, usable_name
+from custodes.kit.names import (
+    NAME_RULE,
+    PersonKey,
+    folded_surname_key,
+    same_person,
+    same_surname,
+    surname_key,
+    usable_name,
+)
 from custodes.kit.tabular import (
     BatchRejected,
     RowProblem,
@@ -1988,18 +1996,19 @@ def staff_close_to(
     """The other members of staff close to `staff_id`: one of `people` (kit.names.same_person against their
     name, date of birth and home postcode; the caller passes the people `staff_id` declared), or of their
     household: the same surname key and the same home postcode, or homes within `household_m` metres (the
-    monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by surname key (either spelling
-    of a surname English writes two ways: Müller, Mueller), and only their homes are read (decrypted). For
-    rule checking: nothing is logged."""
+    monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by folded surname key (every
+    spelling of a surname English writes two ways: Müller, Mueller, Muller; kit.names.same_surname decides),
+    and only their homes are read (decrypted). For rule checking: nothing is logged."""
     me = session.get(Staff, staff_id, options=[undefer_group(HOME_LOCATION)])
-    mine = {key for key in surname_keys(me.surname) if key} if me is not None else set()
-    wanted = {surname for key in people if key.surname for surname in key.surnames()} | mine
-    if not wanted:
+    mine = PersonKey.of(None, me.surname, None, None, None) if me is not None else None
+    keys = [key for key in (*people, *([mine] if mine else [])) if key.surname]
+    if not keys:
         return set()
+    firsts, folds = {key.surname for key in keys}, {key.fold_surname for key in keys}
     candidates = [
         other
         for other, surname in session.execute(select(Staff.staff_id, Staff.surname))
-        if other != staff_id and not wanted.isdisjoint(surname_keys(surname))
+        if other != staff_id and (surname_key(surname) in firsts or folded_surname_key(surname) in folds)
     ]
     home = PersonKey.of(None, None, None, None, me.home_postcode).postcode if me is not None else None
     close = set()
@@ -2013,7 +2022,7 @@ def staff_close_to(
             key = PersonKey.of(None, other.surname, other.forenames, other.date_of_birth, other.home_postcode)
             if any(same_person(person, key) for person in people):
                 close.add(other.staff_id)
-            elif me is not None and not mine.isdisjoint(key.surnames()):
+            elif me is not None and mine is not None and same_surname(mine, key):
                 apart = metres_between(me.home_lat, me.home_lon, other.home_lat, other.home_lon)
                 if (home is not None and key.postcode == home) or (
                     apart is not None and apart <= household_m
