@@ -270,7 +270,7 @@ def demo(
     try:
         logins = build_demo(current, seed=seed, staff_count=staff, progress=console)
     except DemoFailed as failed:
-        fail(str(failed))
+        fail(str(failed), code=failed.exit_code)
     console.print()
     console.print("[bold]Demo log-ins[/] (staff number / password):")
     for role, staff_id, name, password in logins:

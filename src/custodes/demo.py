@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ from custodes.workforce import service as workforce
 
 DEMO_ACTOR = "system:demo"
 DEMO_MARKER = "custodes-demo-home.txt"
+WITNESS_FILES = ("ledger-latest-checkpoint.txt", "ledger-latest-checkpoint.txt.lock")
+"""The checkpoint witness (`Settings.witness_file`) and its lock."""
+
 # What `custodes init` and `custodes demo` put in a home: `--replace` removes these and nothing else.
 _DEMO_FILES = (
     "custodes.db",
@@ -41,8 +44,7 @@ _DEMO_FILES = (
     "custodes.db-shm",
     "data-encryption.key",
     "ledger-signing.key",
-    "ledger-latest-checkpoint.txt",
-    "ledger-latest-checkpoint.txt.lock",
+    *WITNESS_FILES,
     "secret.key",
     "monitoring",
     "stopsearch",
@@ -57,7 +59,18 @@ class DemoHomeError(Exception):
 
 
 class DemoFailed(Exception):
-    """The demo stopped part way; the message says what was kept (nothing, when it was built aside)."""
+    """The demo stopped part way; the message says what was kept (nothing, when it was built aside).
+    `exit_code`: 130 when it was interrupted (Ctrl-C), as a shell expects, else 1."""
+
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.exit_code = 130 if isinstance(cause, KeyboardInterrupt) else 1
+
+
+def _what_stopped(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(error).__name__}: {error}"
 
 
 def claim_demo_home(settings: Settings) -> None:
@@ -128,22 +141,24 @@ def build_demo(
     Built aside: in a folder of its own inside the home (`demo-building-…`), with a database of its own
     (a copy of the empty one `init` made), the installation's keys and its own stores and checkpoint
     witness file. Only once all of it has loaded, committed and been checkpointed is it moved into the
-    home: the stores and the witness file first (one rename each), the database file last (one rename over
-    the empty one, which is what makes the demo present). A failure or Ctrl-C before that removes the
-    folder: the database, stores and witness file are as `init` left them. Otherwise (`builds_aside`
+    home: the stores first (one rename each), then the database file (one rename over the empty one, which
+    is what makes the demo present), then the witness file. A failure or Ctrl-C before the database's
+    rename removes the folder and puts back any store already moved: the database, stores and witness
+    file are as `init` left them. Otherwise (`builds_aside`
     false) it loads in place and commits once part way, after ingesting the access logs (`load_demo`).
 
-    Raises `DemoFailed` (from the cause) on any error, saying what was kept."""
+    Raises `DemoFailed` (from the cause) on any error or Ctrl-C, saying what was kept."""
     if not builds_aside(settings):
         try:
             return _load(settings, seed=seed, staff_count=staff_count, progress=progress)
-        except Exception as error:
+        except (Exception, KeyboardInterrupt) as error:
             raise DemoFailed(
-                f"The demo stopped part way ({type(error).__name__}: {error}). It was loading in place "
+                f"The demo stopped part way ({_what_stopped(error)}). It was loading in place "
                 "(the database is not the home's SQLite file, or the access-event store is elsewhere), so "
                 "what it committed before the failure is kept: if the access logs had been ingested, the "
                 "force's staff, registers, disclosures and access logs are stored. Drop and create the "
-                "database again (and empty the access-event store), then run `custodes demo`."
+                "database again (and empty the access-event store), then run `custodes demo`.",
+                error,
             ) from error
     home = settings.home
     building = Path(tempfile.mkdtemp(prefix=BUILDING, dir=home))
@@ -163,12 +178,13 @@ def build_demo(
         try:
             _copy_database(home / _DATABASE, staged_home / _DATABASE)
             logins = _load(staged, seed=seed, staff_count=staff_count, progress=progress)
-        except Exception as error:
+        except (Exception, KeyboardInterrupt) as error:
             raise DemoFailed(
-                f"The demo stopped part way ({type(error).__name__}: {error}). Nothing of it was kept: it "
+                f"The demo stopped part way ({_what_stopped(error)}). Nothing of it was kept: it "
                 f"was being built aside, in {building.name}, which has been removed, and the database, the "
                 "access-event and stop-search stores and the checkpoint file are as they were (an empty "
-                "installation). Run `custodes demo` again."
+                "installation). Run `custodes demo` again.",
+                error,
             ) from error
         _move_in(staged_home, home, building / "replaced")
         return logins
@@ -209,7 +225,8 @@ def _move_in(staged: Path, home: Path, replaced: Path) -> None:
     left = [name for name in _SQLITE_SIDE_FILES if (staged / name).exists()]
     if left:  # the database was not closed cleanly: moving the file alone would lose what they hold
         raise DemoFailed(
-            f"The demo's database was not closed cleanly ({', '.join(left)}). Nothing of it was kept."
+            f"The demo's database was not closed cleanly ({', '.join(left)}). Nothing of it was kept.",
+            RuntimeError(),
         )
     replaced.mkdir()
     done: list[tuple[Path, Path]] = []
@@ -222,17 +239,25 @@ def _move_in(staged: Path, home: Path, replaced: Path) -> None:
         for name in _SQLITE_SIDE_FILES:  # the empty database's, so that none is applied to the demo's
             if (home / name).exists():
                 move(home / name, replaced / name)
-        for name in sorted(path.name for path in staged.iterdir() if path.name != _DATABASE):
+        # The stores first, the database by the one rename that makes the demo present, the checkpoint
+        # witness after it (below): a witness ahead of its database reads as a rolled-back ledger.
+        names = sorted(path.name for path in staged.iterdir() if path.name != _DATABASE)
+        for name in [name for name in names if name not in WITNESS_FILES]:
             if (home / name).exists() or (home / name).is_symlink():
                 move(home / name, replaced / name)
             move(staged / name, home / name)
-        move(staged / _DATABASE, home / _DATABASE)  # the one rename that makes the demo present
-    except OSError as error:
+        move(staged / _DATABASE, home / _DATABASE)
+    except (Exception, KeyboardInterrupt) as error:  # a disk error, or Ctrl-C between two renames
         for source, target in reversed(done):
             os.replace(target, source)
         raise DemoFailed(
-            f"The demo was built but could not be moved into {home} ({error}). Nothing of it was kept."
+            f"The demo was built but could not be moved into {home} ({_what_stopped(error)}). Nothing of it "
+            "was kept.",
+            error,
         ) from error
+    for name in (name for name in names if name in WITNESS_FILES):
+        with suppress(OSError):  # the demo is in: an older witness left behind is behind it, which is normal
+            os.replace(staged / name, home / name)
     sync_folder(home)
 
 

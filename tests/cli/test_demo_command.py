@@ -161,3 +161,55 @@ def test_a_demo_that_fails_part_way_leaves_the_installation_as_it_was(
     assert again.exit_code == 0, again.output
     assert _stored(home)[1] == 1
     assert not list(home.glob(f"{demo_module.BUILDING}*"))
+
+
+def test_ctrl_c_while_building_says_so_and_keeps_nothing(
+    home: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C is not an `Exception`: it escaped the demo's handling, so the command ended (exit 130) with
+    no word of what was kept. It now gets the same message as a failure, with the shell's exit code."""
+    monkeypatch.setattr(demo_module, "load_demo", _quick_demo(interrupt=True))
+    init()
+    before = _files(home)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 130, result.output
+    flat = " ".join(result.output.split())
+    assert "The demo stopped part way (interrupted)" in flat
+    if backend == "postgresql":
+        assert "loading in place" in flat
+        return
+    assert "Nothing of it was kept" in flat
+    assert _files(home) == {**before, demo_module.DEMO_MARKER: _digest(home / demo_module.DEMO_MARKER)}
+    assert _stored(home) == (0, 0)
+
+
+def test_a_move_in_stopped_before_the_database_puts_the_stores_back(
+    home: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built whole, then interrupted while being moved in, just before the database's rename: the stores
+    already moved are put back, and the home is as `init` made it (the checkpoint file included: it is
+    moved only after the database, so it can never describe a ledger the database does not hold)."""
+    if backend == "postgresql":
+        pytest.skip("a PostgreSQL demo loads in place: there is nothing to move in")
+    monkeypatch.setattr(demo_module, "load_demo", functools.partial(demo_module.load_demo, events=2_000))
+    rename = demo_module.os.replace
+    moved_in: list[str] = []
+
+    def interrupted_at_the_database(source: Any, target: Any) -> None:
+        if demo_module.BUILDING in str(source) and Path(target).parent == home:
+            if Path(target).name == "custodes.db":
+                raise KeyboardInterrupt
+            moved_in.append(Path(target).name)
+        rename(source, target)
+
+    monkeypatch.setattr(demo_module.os, "replace", interrupted_at_the_database)
+    init()
+    before = _files(home)
+    result = runner.invoke(app, ["demo", "--staff", "50"])
+    assert result.exit_code == 130, result.output
+    assert "Nothing of it was kept" in " ".join(result.output.split())
+    assert {"monitoring", "stopsearch"} <= set(moved_in)  # the stores had been moved in, then put back
+    assert "ledger-latest-checkpoint.txt" not in moved_in
+    assert _files(home) == {**before, demo_module.DEMO_MARKER: _digest(home / demo_module.DEMO_MARKER)}
+    assert not list(home.glob(f"{demo_module.BUILDING}*"))
+    assert _stored(home) == (0, 0)
