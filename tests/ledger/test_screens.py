@@ -325,3 +325,28 @@ def test_a_report_on_one_person_withholds_texts_naming_others_of_the_nominal_reg
     assert client.get("/audit/export.pdf?subject=N9001&op=consultation&reason=SAR-2").content == b"%PDF"
     assert "SMITH Jack" not in rendered[0] and ledger.WITHHELD_FOR_OTHERS in rendered[0]
     assert "door knock" in rendered[0]
+
+
+def test_a_report_on_one_person_gives_the_staff_by_number_only(
+    client: TestClient,
+    db: Session,
+    logged_in: Callable[[Role], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The staff who handled a person's data are third parties in that person's report: its CSV and PDF
+    give their staff numbers, and the DPU decides whether to name them. The auditor's list names them."""
+    officer = logged_in(Role.OFFICER)
+    name = identity.display_names(db, [officer])[officer]
+    logged_in(Role.DPU)
+    draft = EntryDraft(f"staff:{officer}", Op.CONSULTATION, "nominal", "N9001", ("N9001",), "case page")
+    _record(db, draft)
+    assert f"{name} ({officer})" in client.get("/audit/entries?subject=N9001&reason=SAR-3").text
+    exported = list(
+        csv.DictReader(io.StringIO(client.get("/audit/export.csv?subject=N9001&reason=SAR-3").text))
+    )
+    mine = [row for row in exported if row["actor"] == f"staff:{officer}"]
+    assert mine and all(row["actor_name"] == "" for row in mine)
+    rendered: list[str] = []
+    monkeypatch.setattr(ledger_web, "html_to_pdf", lambda html: rendered.append(html) or b"%PDF")
+    client.get("/audit/export.pdf?subject=N9001&reason=SAR-3")
+    assert f"<td>{officer}</td>" in rendered[0] and name not in rendered[0]

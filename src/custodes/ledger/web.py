@@ -382,7 +382,9 @@ def _read_export(request: Request, db: Db, principal: Principal, form: SearchFor
                 break
             rows += _rewrite(screens, batch)
         view = _subject_view(request, reader, form, rows)
-        names = _staff_names(reader, rows, screens)
+        # A report on one person is theirs to be given: the staff who handled their data are third parties
+        # in it, so it shows their numbers and the DPU decides, as for any disclosure, whether to name them.
+        names = {} if view is not None else _staff_names(reader, rows, screens)
         found = _Export(rows, view, ledger.latest_checkpoint(reader), names)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
     return found
