@@ -16,6 +16,8 @@ from custodes.kit.files import replace_file, sync_folder
 
 DEFAULT_API_TOKEN_DAYS = 90
 DEFAULT_DISCLOSURE_STALE_AFTER_DAYS = 30
+LONGEST_RETENTION_DAYS = 100 * 365
+"""The longest a retention rule may keep a record (disclosure.service.set_retention_rule)."""
 
 
 class Settings(BaseSettings):
@@ -122,7 +124,7 @@ class Settings(BaseSettings):
 
     @field_validator("disclosure_stale_after_days")
     @classmethod
-    def _stale_after_at_least_a_day(cls, days: int) -> int:
+    def _stale_after_a_day_to_a_century(cls, days: int) -> int:
         # Less than the `disclosure_pending` retention period too: that rule is in the database, changed by
         # the DPU, so it is checked where both meet (disclosure.service: set_retention_rule refuses a pending
         # period not longer; stale_setting_problem tells the retention page when the setting is raised).
@@ -130,6 +132,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS) must be at least 1 day: "
                 f"it is the number of days without a step after which a request is flagged stale, not {days}."
+            )
+        if days >= LONGEST_RETENTION_DAYS:
+            raise ValueError(
+                f"disclosure_stale_after_days (CUSTODES_DISCLOSURE_STALE_AFTER_DAYS) must be at most "
+                f"{LONGEST_RETENTION_DAYS - 1:,} days: less than the longest retention period a record can "
+                f"be given (100 years), which the disclosure_pending period must exceed, not {days:,}."
             )
         return days
 

@@ -207,6 +207,11 @@ def test_the_stale_setting_is_at_least_a_day_and_says_so_by_name(monkeypatch: py
             Settings()
         message = str(refused.value)
         assert "CUSTODES_DISCLOSURE_STALE_AFTER_DAYS" in message and "must be at least 1 day" in message
+    monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", "3000000")  # past the calendar: pages crashed
+    with pytest.raises(ValidationError, match=r"must be at most 36,499 days"):
+        Settings()
+    monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", "36499")
+    assert Settings().disclosure_stale_after_days == 36_499
     monkeypatch.setenv("CUSTODES_DISCLOSURE_STALE_AFTER_DAYS", "soon")
     with pytest.raises(ValidationError, match="disclosure_stale_after_days"):
         Settings()

@@ -61,7 +61,7 @@ from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
 from custodes.monitoring import service as monitoring
-from custodes.settings import DEFAULT_DISCLOSURE_STALE_AFTER_DAYS
+from custodes.settings import DEFAULT_DISCLOSURE_STALE_AFTER_DAYS, LONGEST_RETENTION_DAYS
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import SubjectRef
 
@@ -1801,7 +1801,7 @@ def set_retention_rule(
     stay longer, or requests would be flagged stale only on the day they lapse."""
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
-    if not 1 <= keep_days <= 100 * 365:
+    if not 1 <= keep_days <= LONGEST_RETENTION_DAYS:
         raise DisclosureError("Keep for between 1 day and 100 years.")
     if record_type == "disclosure_pending" and keep_days <= stale_after_days:
         raise DisclosureError(
