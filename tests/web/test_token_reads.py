@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
 from custodes.identity.models import ApiToken
+from custodes.identity.permissions import Role
 from custodes.kit.db import transaction, utcnow
 from custodes.web.app import create_app
+from custodes.web.deps import SESSION_COOKIE, session_principal
+from tests.conftest import log_in, make_account
 from tests.ledger.helpers import Log, open_log
 
 INTERVAL = timedelta(seconds=60)  # identity._SESSION_TOUCH_INTERVAL
@@ -144,3 +147,22 @@ def test_touching_a_token_leaves_a_last_use_set_meanwhile_by_another_request(db:
     assert db.get(ApiToken, row.id).last_used_at == just_now  # type: ignore[union-attr]
     found = identity.check_api_token(db, token)
     assert found is not None and not found[1]
+
+
+def test_the_upload_checks_find_the_session_without_the_write_lock(
+    served: tuple[Log, TestClient, str],
+) -> None:
+    """Middleware finds an upload's session (web.app.HtmlOnly, UploadPermission) before the route runs: it
+    did so in an ordinary unit of work, which on SQLite began with BEGIN IMMEDIATE, so every logged-in
+    upload waited on (and took) the write lock twice more. It now reads in a read-only one."""
+    log, client, _token = served
+    with transaction(log.factory) as session:
+        make_account(session, "UPL1", {Role.OFFICER})
+    log_in(client, "UPL1")
+    statements = Statements(client)
+    try:
+        found = session_principal(client.app, client.cookies[SESSION_COOKIE])
+    finally:
+        statements.close()
+    assert found is not None and found.staff_id == "UPL1"
+    assert statements.writes() == [] and statements.read_only_begins() >= 1

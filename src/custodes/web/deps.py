@@ -17,7 +17,7 @@ from starlette.routing import Match
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Scope
 from custodes.identity.schemas import Principal, TokenPrincipal
-from custodes.kit.db import transaction
+from custodes.kit.db import READ_ONLY, transaction
 from custodes.kit.ratelimit import RateLimit
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -112,11 +112,12 @@ def session_principal(app: Any, raw: str | None) -> Principal | None:
     token = signed_session_token(app.state.settings, raw)
     if token is None:
         return None
-    session: Session = app.state.database.factory()
+    # Read-only (a deferred BEGIN on SQLite): middleware must not wait on, or hold, the write lock.
+    session: Session = app.state.database.factory(execution_options={READ_ONLY: True})
     try:
         return identity.resolve_session(session, app.state.settings, token)
     finally:
-        session.rollback()
+        session.rollback()  # what resolve_session marked (last seen) is the route's to write
         session.close()
 
 
