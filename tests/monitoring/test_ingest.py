@@ -493,6 +493,27 @@ def test_push_api_stores_and_names_bad_events(client: TestClient, db: Session, s
     assert kept[2] == {"event": '"nonsense"'}  # kept as sent
 
 
+def test_push_api_stores_nothing_for_a_token_revoked_while_its_body_arrived(
+    client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token is checked before the request's unit of work begins (no write lock for it), and a large
+    body then takes a while to arrive and be read: a revocation committed meanwhile let the batch be
+    stored under the revoked token. It is checked again in the unit of work, just before the write."""
+    headers = _token(db, Scope.INGEST)
+    (token_id,) = [t.id for t in identity.list_api_tokens(db) if t.name == "force system"]
+    read_events = events.source_from_records
+
+    def revoked_while_reading(*args: object) -> object:
+        identity.revoke_api_token(db, token_id, ACTOR)  # an administrator, as the body was read
+        db.flush()
+        return read_events(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(events, "source_from_records", revoked_while_reading)
+    answer = client.post("/api/v1/access-events", json={"events": [event("p1", "N1")]}, headers=headers)
+    assert answer.status_code == 401, answer.text
+    assert stored_ids(settings) == []
+
+
 def test_push_api_refuses_fields_that_are_not_text(
     client: TestClient, db: Session, settings: Settings
 ) -> None:

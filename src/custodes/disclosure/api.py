@@ -11,7 +11,7 @@ from custodes.disclosure import service as disclosure
 from custodes.disclosure.schemas import RequestUnreadable
 from custodes.identity.permissions import Scope
 from custodes.identity.schemas import TokenPrincipal
-from custodes.web.deps import Db, JsonObject, json_request_body, require_scope
+from custodes.web.deps import Db, JsonObject, json_request_body, require_scope, require_token_still_works
 
 router = APIRouter(prefix="/api/v1/disclosures", tags=["disclosures"])
 Checker = Annotated[TokenPrincipal, Depends(require_scope(Scope.DISCLOSURE_CHECK))]
@@ -35,6 +35,7 @@ def check(
     if at is not None and not EARLIEST_AT <= at <= LATEST_AT:
         problem = f"must be a day from {EARLIEST_AT} to {LATEST_AT}, not {at.isoformat()}"
         raise HTTPException(422, [{"field": "at", "problem": problem}])
+    require_token_still_works(db, client)
     try:
         result = disclosure.check(db, request, at, actor=client.actor, justification="rule check (API)")
         return result.as_dict()

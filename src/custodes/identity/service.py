@@ -938,6 +938,20 @@ def check_api_token(session: Session, token: str) -> tuple[TokenPrincipal, bool]
     return TokenPrincipal(row.id, row.name, scopes, row.expires_at), due
 
 
+def api_token_still_works(session: Session, token_id: int) -> bool:
+    """Whether a token checked before its request's unit of work began (`check_api_token`) still works, read
+    in that unit of work just before it writes: a revocation that committed meanwhile (while a large body
+    was uploading) is seen, and on PostgreSQL the row is share-locked, so a revocation waits for this
+    unit of work to end rather than passing it (on SQLite the unit of work holds the write lock already)."""
+    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id).with_for_update(read=True))
+    return (
+        row is not None
+        and row.revoked_at is None
+        and row.expires_at > utcnow()
+        and row.approval in _TOKEN_WORKS
+    )
+
+
 def touch_api_token(session: Session, token_id: int) -> None:
     """Set a token's last-used time to now, unless another request has set it within
     _SESSION_TOUCH_INTERVAL meanwhile (one short write per token per interval, however many requests)."""

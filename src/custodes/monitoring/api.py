@@ -14,7 +14,7 @@ from custodes.identity.permissions import Scope
 from custodes.identity.schemas import TokenPrincipal
 from custodes.monitoring import events
 from custodes.monitoring import service as monitoring
-from custodes.web.deps import Db, JsonObject, json_request_body, require_scope
+from custodes.web.deps import Db, JsonObject, json_request_body, require_scope, require_token_still_works
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 Ingester = Annotated[TokenPrincipal, Depends(require_scope(Scope.INGEST))]
@@ -48,6 +48,7 @@ def push_events(
     if len(batch) > MAX_EVENTS:
         raise HTTPException(422, [{"field": "events", "problem": f"at most {MAX_EVENTS:,} events a request"}])
     source = events.source_from_records("events", batch)
+    require_token_still_works(db, client)
     try:
         summary = monitoring.ingest(db, request.app.state.settings, [source], client.actor)
     except (monitoring.CapacityError, monitoring.StoreBusy) as error:

@@ -220,6 +220,14 @@ def checked_token(factory: sessionmaker[Session], token: str) -> TokenPrincipal 
     return client
 
 
+def require_token_still_works(db: Session, client: TokenPrincipal) -> None:
+    """For a route that writes: its token, checked before the request's unit of work (`checked_token`),
+    is checked again inside it just before the write (`identity.api_token_still_works`), so a token
+    revoked while its request's body was arriving stores nothing."""
+    if not identity.api_token_still_works(db, client.token_id):
+        raise Unauthorised(NOT_VALID)
+
+
 def token_client(request: Request) -> TokenPrincipal | None:
     """The valid bearer token this request was authenticated with, if it got that far."""
     client = getattr(request.state, "token_client", None)
