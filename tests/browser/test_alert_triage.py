@@ -47,7 +47,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
     snapshot(page, "alert-queue")
 
     # The top alert: look, then reveal who it is.
-    page.locator("#alert-AL-NEIGHBOUR a").first.click()
+    page.locator("#alert-AL-NEIGHBOUR :is(a, button[name=open])").first.click()
     expect(page.get_by_role("heading", name="Why this was flagged")).to_be_visible()
     expect(page.get_by_text("(identity hidden)")).to_be_visible()
     expect(page.locator("table.accesses tbody tr")).to_have_count(3)
@@ -62,7 +62,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
 
     # Another alert about him: dismissed, with a reason.
     page.get_by_role("link", name="Back to alerts").click()
-    page.locator("#alert-AL-CELEBRITY a").first.click()
+    page.locator("#alert-AL-CELEBRITY :is(a, button[name=open])").first.click()
     page.get_by_role("button", name="Dismiss the alert").click()
     expect(page.get_by_role("alert")).to_contain_text("Please give a reason for dismissing the alert.")
     page.get_by_label("Reason for dismissing").fill("Tasked by the press office for Operation Glass.")
@@ -71,7 +71,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
     expect(queue).to_have_count(3)
 
     # The neighbour alert becomes an investigation.
-    page.locator("#alert-AL-NEIGHBOUR a").first.click()
+    page.locator("#alert-AL-NEIGHBOUR :is(a, button[name=open])").first.click()
     page.get_by_label("Title").fill("Op Hedge: neighbour look-ups")
     page.get_by_label("Reason for opening it").fill("Repeated look-ups of a neighbour: needs his account.")
     page.get_by_role("button", name="Open an investigation").click()
