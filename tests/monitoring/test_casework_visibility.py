@@ -373,6 +373,41 @@ def test_mixed_spellings_and_o_slash_and_a_ring_do_not_show_a_viewer_what_is_kep
     assert "AL-N-NOT" in shown  # Djordjevic declared, Dordevic on record: both typed plain
 
 
+def test_written_two_ways_is_decided_letter_by_letter_in_what_is_kept_from_a_viewer(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """Review: a name part was taken as written two ways if any word in it had ä ö ü ø å đ, and every word
+    of it was then folded, so a viewer "Jo Jürgen Hoey-Müller" was kept from alerts about "Jo Hoy-Muller"
+    and "Joe Hoey-Mueller" (other people: Hoey is not Hoy, Joe not Jo). Only the letter written two ways is
+    read either way now: every spelling of Müller and Jürgen still matches."""
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.surname, unit.forenames, unit.date_of_birth = "Hoey-Müller", "Jo Jürgen", date(1984, 4, 4)
+    unit.home_postcode, unit.home_lat, unit.home_lon = "ME15 6AB", 51.2700, 0.5200
+    people = [
+        {"subject_id": "N-ME", "surname": "Hoey-Mueller", "forenames": "Jo Juergen",
+         "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOME", "surname": "HOEY MUELLER", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-DECL", "surname": "Smith", "forenames": "Joe Juergen",
+         "date_of_birth": "1950-05-05"},
+        {"subject_id": "N-HOY", "surname": "Hoy-Muller", "forenames": "Jo", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-JOE", "surname": "Hoey-Mueller", "forenames": "Joe", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOYS", "surname": "Hoy-Mueller", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-JOS", "surname": "Smith", "forenames": "Jo", "date_of_birth": "1950-05-05"},
+    ]  # fmt: skip
+    load_records(db, "nominals", people, ACTOR)
+    declare(db, "D-C9", UNIT, "friend", surname="Smith", forenames="Joe Jürgen", date_of_birth="1950-05-05")
+    run = make_run(db)
+    for person in people:
+        make_alert(
+            db, run, f"AL-{person['subject_id']}", SEARCHER, person["subject_id"], ["UNEXPLAINED"], 60, "x"
+        )
+    db.commit()
+    shown = visible_ids(db, settings, carol)
+    assert not {"AL-N-ME", "AL-N-HOME", "AL-N-DECL"} & shown
+    assert {"AL-N-HOY", "AL-N-JOE", "AL-N-HOYS", "AL-N-JOS"} <= shown
+
+
 def test_the_public_visibility_questions(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:

@@ -89,6 +89,7 @@ FORENAMES = (
     "Jürgen", "Juergen", "Jurgen", "Jörg", "Joerg", "Đorđe", "Djordje", "Dorde", "D", "Đ", "Dj", "Ü", "U",
     "Ue", "Djorde", "Dordje", "Søren", "Soeren", "Soren", "Håkon", "Haakon", "Hakon", "Åse", "Aase", "Ase",
     "Bjørn Åge", "Bjoern Aage", "Bjorn Aage", "Ø", "O", "Oe", "Michael", "Michal", "Joe", "Jo", "Noel", "Nol",
+    "Joe Jürgen", "Jo Jurgen", "Joe Juergen", "Jo Jürgen", "Jo Juergen", "Jürgen Joe", "Juergen Jo",
 )  # fmt: skip
 _KEY_COLUMNS = "surname_key VARCHAR, forename_key VARCHAR, joined_key VARCHAR, surname_other VARCHAR, " + (
     "forename_other VARCHAR, joined_other VARCHAR, surname_fold VARCHAR, forename_fold VARCHAR, "
@@ -123,6 +124,16 @@ def test_the_detectors_forename_join_agrees_with_the_gates_matching() -> None:
     assert said["Ø", "Oe"] and said["O", "Ø"]
     assert not said["Djordje", "Dorde"] and not said["Haakon", "Hakon"] and not said["Soeren", "Soren"]
     assert not said["Michael", "Michal"] and not said["Joe", "Jo"] and not said["Noel", "Nol"]
+    # written two ways is decided letter by letter (review: "Joe Jürgen" agreed with "Jo")
+    assert (
+        not said["Joe Jürgen", "Jo"] and not said["Jo", "Joe Jürgen"] and not said["Joe Jürgen", "Jo Jurgen"]
+    )
+    assert not said["Jo Jürgen", "Joe Juergen"] and not said["Joe Juergen", "Jo Jürgen"]
+    assert (
+        said["Joe Jürgen", "Joe Juergen"]
+        and said["Jo Juergen", "Jo Jürgen"]
+        and said["Jürgen Joe", "Juergen Jo"]
+    )
 
 
 SURNAMES = (
@@ -131,7 +142,8 @@ SURNAMES = (
     "Djordevic", "Dordjevic", "DJORĐEVIĆ", "Ødegård", "Odegaard", "Oedegard", "Oedegaard", "Odegard",
     "Åberg", "Aaberg", "Aberg", "Sørensen", "Soerensen", "Sorensen", "Müller-Lüdenscheidt",
     "Mueller-Ludenscheidt", "Muller-Luedenscheidt", "Sæther", "Saether", "Sather", "Hoey", "Hoy", "Høy",
-    "Adjei", "Adei",
+    "Adjei", "Adei", "Hoey-Müller", "Hoey-Mueller", "Hoey Muller", "Hoy-Muller", "Hoy-Mueller", "Hoy-Müller",
+    "Müller-Hoey", "Mueller-Hoy", "Hoey-Đorđević", "Hoey-Djordevic", "Hoy-Dordevic",
 )  # fmt: skip
 
 
@@ -171,6 +183,11 @@ def test_the_detectors_name_match_agrees_with_the_gates_matching() -> None:
     assert not said["Djordjevic", "Dordevic"] and not said["Djordevic", "Djordjevic"]
     assert not said["Odegaard", "Odegard"] and not said["Aaberg", "Aberg"]
     assert not said["Sæther", "Sather"] and not said["Hoey", "Hoy"] and not said["Adjei", "Adei"]
+    # written two ways is decided letter by letter (review: "Hoey-Müller" was "Hoy-Muller")
+    assert not said["Hoey-Müller", "Hoy-Muller"] and not said["Hoy-Mueller", "Hoey-Müller"]
+    assert not said["Müller-Hoey", "Mueller-Hoy"] and not said["Hoey-Đorđević", "Hoy-Dordevic"]
+    assert said["Hoey-Müller", "Hoey-Mueller"] and said["Hoey Muller", "Hoey-Müller"]
+    assert said["Hoey-Djordevic", "Hoey-Đorđević"] and said["Hoy-Müller", "Hoy-Mueller"]
 
 
 _FAR_DOB = "1966-06-06"

@@ -249,6 +249,13 @@ NAME_TABLE = [
     ("Smith", "Zoë", "Smith", "Zoee", True, True, False),  # ë is not an umlaut
     ("Hoey", "Sam", "Hoy", "Sam", True, True, False),
     ("Adjei", "Kofi", "Adei", "Kofi", True, True, False),
+    # ...nor beside a letter written two ways: it is decided letter by letter (review)
+    ("Smith", "Joe Jürgen", "Smith", "Jo", True, True, False),
+    ("Smith", "Joe Jürgen", "Smith", "Jo Juergen", True, True, False),
+    ("Hoey-Müller", "Sam", "Hoy-Muller", "Sam", True, True, False),
+    ("Hoy-Mueller", "Sam", "Hoey-Müller", "Sam", True, True, False),
+    ("Hoey-Müller", "Sam", "Hoey-Mueller", "Sam", True, False, True),
+    ("Smith", "Joe Jürgen", "Smith", "Joe Juergen", True, False, True),
 ]
 
 

@@ -75,13 +75,17 @@ _SPLIT = re.compile(r"[^a-z]+")
 # is Dinh) or as dj (Djordjevic, Djokovic). Icelandic ð is taken as đ too: its capital Ð looks the same as Đ
 # and is often typed for it. (æ is always ae and ß always ss, as `_letters` gives them: one spelling each.)
 # The only place these rules live: the first keys drop the marks (`_letters`); a part of a name holding one
-# of these letters also has an "other" spelling, every such letter written out (`_other_letters`), which
-# marks it as written two ways; and every name has a folded key (`fold`), each written-out pair (ae oe ue
-# aa dj) read as its plain letter. Two parts match by their first keys, or by their folded keys when either
-# of them is written with one of these letters: so every mix of the spellings matches the name written with
-# the letters (Đorđević = Djordevic = Dordjevic, Ødegård = Odegaard), while names typed in plain letters
-# are compared as typed: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
-# and Hoy, Adjei and Adei stay apart (a general fold would refer every Joe looking up his sister Jo).
+# of these letters also has an "other" spelling, every such letter written out (`_other_letters`); and every
+# name has folded keys (`fold_match_keys`), which mark which of its letters are written two ways. That is
+# decided letter by letter, never for a whole name part (nor a whole word): a letter written as one of
+# these may be written on the other side plain or with its written-out second letter (ü as u or ue, đ as d
+# or dj), the letters are compared folded (each written-out pair, ae oe ue aa dj, read as its plain letter),
+# and every other letter, of either name, as typed. So every mix of the spellings matches the name written
+# with the letters (Đorđević = Djordevic = Dordjevic, Ødegård = Odegaard, Hoey-Müller = Hoey-Mueller), and
+# where a space or hyphen falls does not matter, while letters typed plain are compared as typed, even
+# beside such a letter: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
+# and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen", "Hoey-Müller" not "Hoy-Muller"; a
+# general fold would refer every Joe looking up his sister Jo).
 _TWO_WAYS = frozenset("äöüøåđð")
 _WRITTEN_OUT_PAIRS = {"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj"}
 _WRITTEN_OUT = str.maketrans(_WRITTEN_OUT_PAIRS)
@@ -94,8 +98,7 @@ def fold(key: str) -> str:
     """`key` (letters) with every written-out pair (ae oe ue aa dj) read as its plain letter, until none is
     left: "mueller" → "muller", "djordjevic" → "dordevic", "oedegaard" → "odegard". The pairs' rewriting has
     one result whatever the order ("aae" → "a" either way), so the fold is well defined and idempotent.
-    Folded keys fold a name's letters before its spelling variants are looked up (Jön and Joen both Jon,
-    so both John)."""
+    The folded keys (_fold_key) compare names so folded only where a letter is written two ways."""
     while True:
         folded = key
         for pair in _FOLDED_PAIRS:
@@ -157,22 +160,79 @@ def surname_key(value: str | None) -> str:
     return _surname_of(_letters(value))
 
 
-def _surname_of(letters: str, folded: bool = False) -> str:
+def _surname_of(letters: str) -> str:
     joined = "".join(letters.split())
-    if folded:  # before the variants, so that a spelling and its written-out form meet the same variant
-        joined = fold(joined)
     return VARIANTS.get(joined, joined).replace("mac", "mc")
 
 
 def folded_surname_key(value: str | None) -> str:
-    """The surname's folded key ("Mueller", "Müller", "Muller" → "muller"; see fold)."""
-    return _surname_of(_letters(value), folded=True)
+    """The surname's letters run together and folded ("Mueller", "Müller", "Muller" → "muller";
+    "Hoey-Müller" → "hoymuller"; see fold): what the folded keys of two surnames that may match share
+    (same_surname decides), for finding candidates."""
+    return _folded_part(_surname_fold_key(value))
+
+
+def _spelled(value: str | None) -> str:
+    """`value`'s letters as `_letters` gives them, each letter that English writes two ways followed by "%"
+    ("Hoey-Müller" → "hoey mu%ller", "Đorđe" → "d%ord%e"): which letters, and only those, may be written
+    out on the other side. Letter by letter (casefolded and composed first, so "Ü" and "u" + a combining
+    diaeresis count); if that ever gave other letters than the whole name does, the name is taken as having
+    no such letter (compared as typed), never as having more."""
+    letters = _letters(value)
+    if not value or value.isascii():
+        return letters
+    composed = unicodedata.normalize("NFC", value.casefold())
+    pieces = []
+    for ch in composed:
+        piece = _letters(ch)
+        if not piece and not _DROP.fullmatch(ch) and not unicodedata.combining(ch):
+            piece = " "  # a separator, as `_letters` reads it
+        pieces.append(f"{piece}%" if piece and ch in _TWO_WAYS else piece)
+    spelled = " ".join("".join(pieces).split())
+    return spelled if spelled.replace("%", "") == letters else letters
+
+
+def _fold_key(spelled: str) -> str:
+    """The folded key of letters `spelled` (see _spelled), run together: "folded=pattern". The letters
+    folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways,
+    which SQL LIKE reads as any letters: "Müller" → "muller=mu%ller", "Mueller" → "muller=mueller",
+    "Hoey-Müller" → "hoymuller=hoeymu%ller". Spelling variants and Mac as Mc are left to the first keys:
+    rewriting the letters would move them against the marks. Two keys match (folds_alike) when one, its
+    "%" taken out, matches the other as a LIKE pattern."""
+    pattern = "".join(spelled.split())
+    return f"{fold(pattern.replace('%', ''))}={pattern}"
+
+
+def _surname_fold_key(value: str | None) -> str:
+    return _fold_key(_spelled(value))
+
+
+def _folded_part(key: str) -> str:
+    return key.partition("=")[0]
+
+
+def _like(value: str, pattern: str) -> bool:
+    """SQL's `value LIKE pattern` for these keys (letters and "="; "%" any run of characters)."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("%"))), value, re.DOTALL) is not None
+
+
+def folds_alike(first: str, second: str) -> bool:
+    """Two folded keys (`_fold_key`) match: `replace(second, '%', '') LIKE first`, or the other way round
+    (detectors.py and casework.py compare the stored keys so). The "=" makes LIKE match the folded letters
+    whole, so they are the same; and one side's letters as typed are the other's, except that after a letter
+    the pattern's side writes two ways (ä ö ü ø å đ ð) the other may have its written-out second letter (ue
+    for ü, dj for đ). So only such a letter is read either way, and every other letter, of either side,
+    as typed: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller" ("hoeymu%ller"), "Hoy-Muller" does not
+    (no "e" after "ho"), nor "Jo" "Joe Jürgen". Where each side writes with such a letter one the other
+    writes out, neither pattern covers the other (Müller-Djordjevic and Mueller-Đorđević), and they are
+    not matched: a rare mix, left to the first keys."""
+    return _like(second.replace("%", ""), first) or _like(first.replace("%", ""), second)
 
 
 def surname_keys(value: str | None) -> tuple[str, ...]:
     """The surname's keys: `surname_key`, and the key of its other spelling when it has letters English
     writes two ways ("Müller" → ("muller", "mueller"); "Đorđević" → ("dordevic", "djordjevic")). Its mixed
-    spellings are matched through `fold` (same_surname)."""
+    spellings are matched through their folded keys (same_surname)."""
     first, other = surname_key(value), _surname_of(_other_letters(value))
     return (first, other) if other and other != first else (first,)
 
@@ -181,8 +241,8 @@ def forename_tokens(value: str | None) -> tuple[str, ...]:
     return _tokens_of(_letters(value))
 
 
-def _tokens_of(letters: str, folded: bool = False) -> tuple[str, ...]:
-    return tuple(_canonical(fold(token) if folded else token) for token in letters.split())
+def _tokens_of(letters: str) -> tuple[str, ...]:
+    return tuple(_canonical(token) for token in letters.split())
 
 
 def _forenames_agree(a: tuple[str, ...], a_joined: str, b: tuple[str, ...], b_joined: str) -> bool:
@@ -201,27 +261,28 @@ def _forenames_agree(a: tuple[str, ...], a_joined: str, b: tuple[str, ...], b_jo
 def forenames_agree(first: PersonKey, second: PersonKey) -> bool:
     """The first forenames agree (same name after variants, or one is an initial of the other, as written
     or after variants: "K" is Karl's initial though Karl is matched as Carl), or the forenames run together
-    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared. Where either side's forenames
-    have letters English writes two ways, their folded keys are compared too ("Jürgen" agrees with "Jurgen"
-    and "Juergen", "Đorđe" with "Djorde"; see _TWO_WAYS)."""
+    are the same ("Anne Marie" / "Annemarie"). Middle names are not compared. Or the first forenames, or
+    the forenames run together, match by their folded keys (folds_alike): a letter written with one of the
+    letters English writes two ways is read either way, the others as typed ("Jürgen" agrees with "Jurgen"
+    and "Juergen", "Đorđe" with "Djorde"; "Joe Jürgen" not with "Jo" or "Jo Jurgen"; see _TWO_WAYS)."""
     if _forenames_agree(first.forenames, first.joined, second.forenames, second.joined):
         return True
-    if not (first.other_forenames or second.other_forenames):
-        return False
-    return _forenames_agree(
-        first.fold_forenames, first.fold_joined, second.fold_forenames, second.fold_joined
+    return bool(first.forenames and second.forenames) and (
+        folds_alike(first.fold_forename, second.fold_forename)
+        or folds_alike(first.fold_joined, second.fold_joined)
     )
 
 
 def same_surname(first: PersonKey, second: PersonKey) -> bool:
-    """The same surname: the same key, or, where either is written with letters English writes two ways,
-    the same folded key (Müller = Mueller = Muller; Đorđević = Djordevic; but Mueller ≠ Muller: see
-    _TWO_WAYS)."""
+    """The same surname: the same key, or matching folded keys (folds_alike), where a letter written with
+    one of the letters English writes two ways is read either way, the others as typed (Müller = Mueller =
+    Muller; Đorđević = Djordevic; Hoey-Müller = Hoey-Mueller; but Mueller ≠ Muller, Hoey-Müller ≠
+    Hoy-Muller: see _TWO_WAYS)."""
     if not first.surname:
         return False
     if first.surname == second.surname:
         return True
-    return bool(first.other_surname or second.other_surname) and first.fold_surname == second.fold_surname
+    return folds_alike(first.fold_surname, second.fold_surname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,14 +297,14 @@ class PersonKey:
     joined: str = ""  # the forenames' letters run together, as given
     # The same in the name's other spelling, where it has letters English writes two ways (Müller:
     # surname "muller", other_surname "mueller"; Đorđević: "dordevic", "djordjevic"); empty where it has
-    # none. Matched as well as the first.
+    # none.
     other_surname: str = ""
     other_forenames: tuple[str, ...] = ()
     other_joined: str = ""
-    # The keys of the name folded (see fold: Mueller as "muller", Djordevic as "dordevic"), every name:
-    # compared where either side is written two ways (an other_* key is set).
+    # The folded keys (_fold_key, folds_alike) of the surname, the first forename and the forenames run
+    # together: Mueller "muller=mueller", Müller "muller=mu%ller", Hoey-Müller "hoymuller=hoeymu%ller".
     fold_surname: str = ""
-    fold_forenames: tuple[str, ...] = ()
+    fold_forename: str = ""
     fold_joined: str = ""
 
     @staticmethod
@@ -258,6 +319,7 @@ class PersonKey:
         letters, surname_letters = _letters(forenames), _letters(surname)
         other_surname, other_forenames = _other_letters(surname), _other_letters(forenames)
         joined = letters.replace(" ", "")
+        spelled = _spelled(forenames)
         return PersonKey(
             subject_id,
             _surname_of(surname_letters),
@@ -268,9 +330,9 @@ class PersonKey:
             _surname_of(other_surname) if other_surname else "",
             _tokens_of(other_forenames) if other_forenames else (),
             other_forenames.replace(" ", ""),
-            _surname_of(surname_letters, folded=True),
-            _tokens_of(letters, folded=True),
-            fold(joined),
+            _surname_fold_key(surname),
+            _fold_key(spelled.split()[0] if spelled else ""),
+            _fold_key(spelled),
         )
 
 
@@ -294,17 +356,18 @@ def match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, st
 
 
 def fold_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
-    """`match_keys` folded (see fold: "Mueller", "Juergen" → ("muller", "jurgen", "jurgen")), for every name.
-    Stored beside `match_keys`; compared where either side has an other spelling (other_match_keys)."""
+    """The folded keys (see _fold_key) of the surname, the first forename and the forenames run together:
+    "Mueller", "Jürgen Hans" → ("muller=mueller", "jurgen=ju%rgen", "jurgenhans=ju%rgenhans"). Stored
+    beside `match_keys`, for every name; matched by LIKE as folds_alike says."""
     key = PersonKey.of(None, surname, forenames, None, None)
-    return key.fold_surname, key.fold_forenames[0] if key.fold_forenames else "", key.fold_joined
+    return key.fold_surname, key.fold_forename, key.fold_joined
 
 
 def other_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
     """The same keys for the name's other spelling (see _TWO_WAYS): the surname's where it has letters
     English writes two ways, the forenames' where they have, "" for a part that has none ("Müller", "Hans"
     → ("mueller", "", ""); "Đorđević", "Đorđe" → ("djordjevic", "djordje", "djordje"); "Søren" →
-    "soeren"). Stored beside `match_keys`; a part that has one is written two ways, and is then matched by
-    its folded keys too (fold_match_keys), on either side."""
+    "soeren"). Stored beside `match_keys` (a part that has one holds a letter written two ways); which
+    letters are is in the folded keys (fold_match_keys), which match them."""
     key = PersonKey.of(None, surname, forenames, None, None)
     return key.other_surname, key.other_forenames[0] if key.other_forenames else "", key.other_joined

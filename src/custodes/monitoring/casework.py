@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, event, func, literal, not_, or_, select, text
+from sqlalchemy import ColumnElement, String, and_, case, event, func, literal, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from custodes.identity.schemas import Principal
@@ -325,12 +325,20 @@ def _clean(value: str | None, ask: str, limit: int = MAX_TEXT) -> str:
 
 
 def _surname_is(key: PersonKey) -> Any:
-    """SQL: the nominal's surname is `key`'s, as kit.names.same_surname says: the same key, or the same
-    folded key where either surname is written two ways (Müller = Mueller = Muller, Đorđević = Djordevic; an
-    other spelling stored means the nominal's is)."""
-    folded = Nominal.match_surname_fold == key.fold_surname
-    written_two_ways = folded if key.other_surname else and_(folded, Nominal.match_surname_other != "")
-    return or_(Nominal.match_surname == key.surname, written_two_ways)
+    """SQL: the nominal's surname is `key`'s, as kit.names.same_surname says: the same key, or matching
+    folded keys (kit.names.folds_alike, letter by letter: Müller = Mueller = Muller, Đorđević = Djordevic,
+    Hoey-Müller = Hoey-Mueller, but Hoey-Müller ≠ Hoy-Muller)."""
+    return or_(
+        Nominal.match_surname == key.surname, _folds_alike(key.fold_surname, Nominal.match_surname_fold)
+    )
+
+
+def _folds_alike(folded: str, theirs: Any) -> Any:
+    """SQL: as kit.names.folds_alike: either folded key, its "%" taken out, matches the other as a LIKE
+    pattern."""
+    return or_(
+        func.replace(theirs, "%", "").like(folded), literal(folded.replace("%", ""), String).like(theirs)
+    )
 
 
 def _forename_agrees(forename: str, joined: str, their_forename: Any, their_joined: Any) -> list[Any]:
@@ -359,15 +367,13 @@ def _own_subjects(session: Session, viewer: Principal) -> Any:
     key = PersonKey.of(None, me.surname, me.forenames, None, None) if me else None
     if not (clues and key is not None and key.surname and key.forenames):
         return select(Nominal.subject_id).where(flagged)
-    # as kit.names.forenames_agree: by the first keys, or by the folded ones where either side's forenames
-    # are written two ways (Nominal.match_forename_other is "" where theirs are not)
+    # as kit.names.forenames_agree: by the first keys, or by the folded ones, letter by letter (folds_alike)
     agrees = _forename_agrees(key.forenames[0], key.joined, Nominal.match_forename, Nominal.match_joined)
     folded = or_(
-        *_forename_agrees(
-            key.fold_forenames[0], key.fold_joined, Nominal.match_forename_fold, Nominal.match_joined_fold
-        )
+        _folds_alike(key.fold_forename, Nominal.match_forename_fold),
+        _folds_alike(key.fold_joined, Nominal.match_joined_fold),
     )
-    agrees.append(folded if key.other_forenames else and_(Nominal.match_forename_other != "", folded))
+    agrees.append(and_(Nominal.match_forename != "", folded))
     same_person = and_(_surname_is(key), or_(*clues), or_(*agrees))
     return select(Nominal.subject_id).where(or_(flagged, same_person))
 
@@ -407,9 +413,10 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         )
     ]
     ids = {key.subject_id for key in keys if key.subject_id}
-    # every candidate same_person could match (kit.names.same_surname): the same key or folded key
+    # every candidate same_person could match (kit.names.same_surname): the same key or the same folded
+    # letters (the part of the folded key before "=", which folds_alike wants the same)
     surnames = {key.surname for key in keys if key.surname}
-    folded = {key.fold_surname for key in keys if key.surname}
+    folded = {key.fold_surname.partition("=")[0] for key in keys if key.surname}
     columns = (
         Nominal.subject_id,
         Nominal.surname,
@@ -421,7 +428,7 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         or_(
             Nominal.subject_id.in_(ids),
             Nominal.match_surname.in_(surnames),
-            Nominal.match_surname_fold.in_(folded),
+            *(Nominal.match_surname_fold.startswith(f"{letters}=", autoescape=True) for letters in folded),
         )
     )
     found = {

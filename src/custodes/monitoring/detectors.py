@@ -7,9 +7,12 @@ The SQL keeps to what both engines mean the same way: joins, CASE, window frames
 compared through keys computed once in Python (kit/names.py), so the join tolerates the same variation as
 the pre-access gate. Each name also has the keys of its other spelling where a part has letters English
 writes two ways (`*_other`: Müller as "mueller", Đorđević as "djordjevic"; "" where it has none), and its
-folded keys (`*_fold`: every written-out ae oe ue aa dj read as its plain letter, Mueller as "muller",
-Djordevic as "dordevic"); a part whose `*_other` is set on either side matches by the folded keys as well as
-the first (kit.names.same_surname, forenames_agree).
+folded keys (`*_fold`, kit.names.fold_match_keys: the letters with every written-out ae oe ue aa dj read
+as its plain letter, "=", then the letters as typed with "%" after each written two ways: Hoey-Müller as
+"hoymuller=hoeymu%ller", Hoey-Mueller as "hoymuller=hoeymueller"); a part matches by its first keys, or
+by its folded keys where one, its "%" taken out, matches the other as a LIKE pattern: letter by letter,
+a letter written two ways on either side read either way, the others as typed (kit.names.folds_alike,
+same_surname, forenames_agree).
 
 Reference tables (built by service.reference_tables), KEYS being surname_key, forename_key, joined_key,
 surname_other, forename_other, joined_other, surname_fold, forename_fold, joined_fold:
@@ -66,23 +69,34 @@ def _agree_keys(af: str, aj: str, bf: str, bj: str) -> str:
     )
 
 
+def _folds_alike(a: str, b: str) -> str:
+    """SQL: two folded keys match, as kit.names.folds_alike says: either, its "%" taken out, matches the
+    other as a LIKE pattern (the folded letters the same, the letters as typed the same but where the
+    pattern's side writes a letter two ways)."""
+    return f"(replace({b}, '%', '') LIKE {a} OR replace({a}, '%', '') LIKE {b})"
+
+
 def _agree(a: str, b: str) -> str:
     """SQL: the first forenames agree exactly as kit.names.forenames_agree says: the same key, one an initial
     of the other's key or of its forenames as written (joined_key: "K" is Karl's initial though Karl's key is
-    "carl"), or the forenames run together the same; and the same by the folded keys where either side's
-    forenames are written two ways (forename_other set)."""
+    "carl"), or the forenames run together the same; or the first forenames, or the forenames run together,
+    match by their folded keys (a letter written two ways on either side read either way, the others as
+    typed)."""
     first = _agree_keys(f"{a}.forename_key", f"{a}.joined_key", f"{b}.forename_key", f"{b}.joined_key")
-    folded = _agree_keys(f"{a}.forename_fold", f"{a}.joined_fold", f"{b}.forename_fold", f"{b}.joined_fold")
-    return f"({first} OR (({a}.forename_other <> '' OR {b}.forename_other <> '') AND {folded}))"
+    folded = (
+        f"({a}.forename_key <> '' AND {b}.forename_key <> '' AND"
+        f" ({_folds_alike(f'{a}.forename_fold', f'{b}.forename_fold')}"
+        f" OR {_folds_alike(f'{a}.joined_fold', f'{b}.joined_fold')}))"
+    )
+    return f"({first} OR {folded})"
 
 
 def _same_surname(a: str, b: str) -> str:
-    """SQL: the same surname as kit.names.same_surname says: the same key, or the same folded key where
-    either surname is written two ways (surname_other set)."""
+    """SQL: the same surname as kit.names.same_surname says: the same key, or matching folded keys (letter
+    by letter: Hoey-Müller is Hoey-Mueller, not Hoy-Muller)."""
     return (
         f"({a}.surname_key <> '' AND ({a}.surname_key = {b}.surname_key"
-        f" OR (({a}.surname_other <> '' OR {b}.surname_other <> '')"
-        f" AND {a}.surname_fold = {b}.surname_fold)))"
+        f" OR {_folds_alike(f'{a}.surname_fold', f'{b}.surname_fold')}))"
     )
 
 

@@ -32,11 +32,13 @@ class Nominal(Base):
     match_surname_other: Mapped[str] = mapped_column(String(100), default="")
     match_forename_other: Mapped[str] = mapped_column(String(100), default="")
     match_joined_other: Mapped[str] = mapped_column(String(100), default="")
-    # The first keys folded (kit.names.fold_match_keys: Mueller as "muller", Djordevic as "dordevic"), every
-    # name: compared where either side's part has an other spelling (migration 0021).
-    match_surname_fold: Mapped[str] = mapped_column(String(100), default="")
-    match_forename_fold: Mapped[str] = mapped_column(String(100), default="")
-    match_joined_fold: Mapped[str] = mapped_column(String(100), default="")
+    # The folded keys (kit.names.fold_match_keys, migration 0021), every name: the letters folded, "=", the
+    # letters as typed with "%" after each written two ways (Hoey-Müller "hoymuller=hoeymu%ller"; Mueller
+    # "muller=mueller"), matched by LIKE, letter by letter (kit.names.folds_alike). Up to three times a
+    # key's length.
+    match_surname_fold: Mapped[str] = mapped_column(String(400), default="")
+    match_forename_fold: Mapped[str] = mapped_column(String(400), default="")
+    match_joined_fold: Mapped[str] = mapped_column(String(400), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     postcode: Mapped[str | None] = mapped_column(String(10), index=True)
     lat: Mapped[float | None] = mapped_column(Float)

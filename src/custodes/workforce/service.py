@@ -1996,15 +1996,16 @@ def staff_close_to(
     """The other members of staff close to `staff_id`: one of `people` (kit.names.same_person against their
     name, date of birth and home postcode; the caller passes the people `staff_id` declared), or of their
     household: the same surname key and the same home postcode, or homes within `household_m` metres (the
-    monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by folded surname key (every
-    spelling of a surname English writes two ways: Müller, Mueller, Muller; kit.names.same_surname decides),
+    monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by surname key or folded letters
+    (every spelling of a surname English writes two ways: Müller, Mueller, Muller; kit.names.same_surname
+    decides, letter by letter),
     and only their homes are read (decrypted). For rule checking: nothing is logged."""
     me = session.get(Staff, staff_id, options=[undefer_group(HOME_LOCATION)])
     mine = PersonKey.of(None, me.surname, None, None, None) if me is not None else None
     keys = [key for key in (*people, *([mine] if mine else [])) if key.surname]
     if not keys:
         return set()
-    firsts, folds = {key.surname for key in keys}, {key.fold_surname for key in keys}
+    firsts, folds = {key.surname for key in keys}, {key.fold_surname.partition("=")[0] for key in keys}
     candidates = [
         other
         for other, surname in session.execute(select(Staff.staff_id, Staff.surname))

@@ -1,7 +1,9 @@
-"""nominal: folded match keys (every written-out ae oe ue aa dj read as its plain letter: "Mueller" as
-"muller", "Djordevic" as "dordevic"; kit/names.py), matched where either name is written with ä ö ü ø å or
-đ, so that mixed spellings (Djordevic, Odegaard) match the name written with the letters; and the other
-spelling's keys of names with ø or å, now written two ways too (ø as o or oe, å as a or aa)
+"""nominal: folded match keys (kit/names.py fold_match_keys: the letters with every written-out ae oe ue aa
+dj read as its plain letter, "=", then the letters as typed with "%" after each ä ö ü ø å or đ: "Mueller"
+as "muller=mueller", "Hoey-Müller" as "hoymuller=hoeymu%ller"), matched by LIKE letter by letter, so that
+mixed spellings (Djordevic, Odegaard) match the name written with the letters while its other letters are
+compared as typed; and the other spelling's keys of names with ø or å, now written two ways too (ø as o or
+oe, å as a or aa)
 
 Revision ID: 0021
 Revises: 0020
@@ -24,28 +26,21 @@ _COLUMNS = ("match_surname_fold", "match_forename_fold", "match_joined_fold")
 def upgrade() -> None:
     with op.batch_alter_table("nominal", schema=None) as batch_op:
         for name in _COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.String(length=100), nullable=False, server_default=""))
+            batch_op.add_column(sa.Column(name, sa.String(length=400), nullable=False, server_default=""))
     _fill_keys()
     with op.batch_alter_table("nominal", schema=None) as batch_op:
         for name in _COLUMNS:
-            batch_op.alter_column(name, existing_type=sa.String(length=100), server_default=None)
+            batch_op.alter_column(name, existing_type=sa.String(length=400), server_default=None)
 
 
 def _fill_keys() -> None:
-    # As 0019 did: a name's folded keys are its first keys unless its letters hold a written-out pair, so
-    # every row gets its first keys in one statement; then each row whose keys differ from what an import
-    # would now store (a pair to fold, or ø or å, which now give an other spelling) is recomputed and
-    # updated. Only names with letters outside ASCII can have other keys, and only letters holding a pair
-    # (punctuation aside: "Ju-ergen" runs together as "juergen") can fold.
+    # Every row gets its folded keys, which every name has and none can be read from the stored first keys
+    # (they mark the letters written two ways), computed as an import computes them,
+    # a batch at a time; a row with ø or å, which now give an other spelling, also gets its first and other
+    # keys recomputed where they differ from what an import would now store.
     from custodes.kit.names import fold_match_keys, match_keys, other_match_keys
 
     connection = op.get_bind()
-    connection.execute(
-        sa.text(
-            "UPDATE nominal SET match_surname_fold = match_surname, match_forename_fold = match_forename,"
-            " match_joined_fold = match_joined"
-        )
-    )
     rows = connection.execute(
         sa.text(
             "SELECT subject_id, surname, forenames, match_surname, match_forename, match_joined,"
@@ -53,29 +48,36 @@ def _fill_keys() -> None:
         )
     ).all()
     names = ("surname", "forename", "joined", "surname_other", "forename_other", "joined_other")
-    pairs = ("ae", "oe", "ue", "aa", "dj")
-    changed = []
+    folds, changed = [], []
     for subject_id, surname, forenames, *stored in rows:
-        plain = (surname or "").isascii() and (forenames or "").isascii()
-        letters = [
-            "".join(ch for ch in (part or "").lower() if ch.isalpha()) for part in (surname, forenames)
-        ]
-        if plain and not any(pair in part for part in letters for pair in pairs):
+        folded = dict(
+            zip(
+                ("surname_fold", "forename_fold", "joined_fold"),
+                fold_match_keys(surname, forenames),
+                strict=True,
+            )
+        )
+        folds.append(folded | {"subject_id": subject_id})
+        if (surname or "").isascii() and (forenames or "").isascii():
             continue
         keys = (*match_keys(surname, forenames), *other_match_keys(surname, forenames))
-        folded = fold_match_keys(surname, forenames)
-        if tuple(stored) != keys or folded != keys[:3]:
-            values = dict(zip(names, keys, strict=True))
-            values |= dict(zip(("surname_fold", "forename_fold", "joined_fold"), folded, strict=True))
-            changed.append(values | {"subject_id": subject_id})
+        if tuple(stored) != keys:
+            changed.append(dict(zip(names, keys, strict=True)) | {"subject_id": subject_id})
+    for start in range(0, len(folds), 5000):
+        connection.execute(
+            sa.text(
+                "UPDATE nominal SET match_surname_fold = :surname_fold, match_forename_fold = :forename_fold,"
+                " match_joined_fold = :joined_fold WHERE subject_id = :subject_id"
+            ),
+            folds[start : start + 5000],
+        )
     if changed:
         connection.execute(
             sa.text(
                 "UPDATE nominal SET match_surname = :surname, match_forename = :forename,"
                 " match_joined = :joined, match_surname_other = :surname_other,"
-                " match_forename_other = :forename_other, match_joined_other = :joined_other,"
-                " match_surname_fold = :surname_fold, match_forename_fold = :forename_fold,"
-                " match_joined_fold = :joined_fold WHERE subject_id = :subject_id"
+                " match_forename_other = :forename_other, match_joined_other = :joined_other"
+                " WHERE subject_id = :subject_id"
             ),
             changed,
         )
