@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from custodes.database import Database
 from custodes.kit.db import transaction
@@ -108,3 +108,14 @@ def snapshot(page: Page, name: str) -> None:
     if SCREENSHOTS is not None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def menu_link(page: Page, name: str) -> Locator:
+    """The main menu's link `name`, its area's drop-down opened first when the menu is grouped by area (a
+    long menu: web/navigation.py), as a person would open it."""
+    link = page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=name, exact=True, include_hidden=True
+    )
+    if not link.is_visible():
+        link.locator("xpath=ancestor::details[1]/summary").click()
+    return link

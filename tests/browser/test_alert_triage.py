@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from custodes.identity import service as identity
 from custodes.kit.db import transaction
-from tests.browser.conftest import SCREENSHOTS, LiveServer, snapshot
+from tests.browser.conftest import SCREENSHOTS, LiveServer, menu_link, snapshot
 from tests.conftest import PASSWORD
 from tests.monitoring.test_casework import ACTOR, SEARCHER, UNIT, make_alerts, make_people
 
@@ -38,7 +38,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
 ) -> None:
     _seed(live_server)
     _log_in(page, live_server.url, UNIT)
-    page.get_by_role("link", name="Alerts", exact=True).click()
+    menu_link(page, "Alerts").click()
     expect(page.get_by_role("heading", name="Misuse alerts")).to_be_visible()
     queue = page.locator("table.alerts tbody tr")
     expect(queue).to_have_count(4)
@@ -109,7 +109,7 @@ def test_the_unit_triages_alerts_and_builds_an_investigation(
         if SCREENSHOTS is not None:
             (SCREENSHOTS / "evidence-report.pdf").write_bytes(pack.read("report.pdf"))
 
-    page.get_by_role("link", name="Investigations", exact=True).click()
+    menu_link(page, "Investigations").click()
     page.get_by_role("link", name="Closed", exact=True).click()
     expect(page.locator("main table")).to_contain_text("Management advice")
     snapshot(page, "investigations")
@@ -125,7 +125,7 @@ def test_ticks_on_two_pages_open_one_investigation(
     monkeypatch.setattr(casework, "PAGE_SIZE", 2)  # page 1: AL-NEIGHBOUR, AL-UNIT; page 2: the others
     _seed(live_server)
     _log_in(page, live_server.url, UNIT)
-    page.get_by_role("link", name="Alerts", exact=True).click()
+    menu_link(page, "Alerts").click()
     page.locator("#alert-AL-NEIGHBOUR input[type=checkbox]").check()
     page.get_by_role("button", name="Next page").click()
     expect(page.locator("#selection-summary")).to_contain_text("1 alert selected")

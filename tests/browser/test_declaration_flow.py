@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from custodes.identity import service as identity
 from custodes.kit.db import transaction
-from tests.browser.conftest import LiveServer, snapshot
+from tests.browser.conftest import LiveServer, menu_link, snapshot
 from tests.conftest import PASSWORD
 from tests.workforce.test_training_compliance import make_force
 
@@ -29,7 +29,7 @@ def test_declare_a_conflict_and_the_sergeant_decides(live_server: LiveServer, pa
             identity.set_password(session, staff_id, PASSWORD, "system:test")
     url = live_server.url
     _log_in(page, url, "P1")
-    page.get_by_role("link", name="Declarations", exact=True).click()
+    menu_link(page, "Declarations").click()
     page.get_by_role("link", name="Make a declaration").click()
     snapshot(page, "declaration-choose")
     page.get_by_role("link", name="Conflict of interest").click()
@@ -47,7 +47,7 @@ def test_declare_a_conflict_and_the_sergeant_decides(live_server: LiveServer, pa
 
     page.get_by_role("button", name="Log out").click()
     _log_in(page, url, "M1")
-    page.get_by_role("link", name="Decide declarations").click()
+    menu_link(page, "Decide declarations").click()
     expect(page.get_by_role("cell", name="Jack Smith")).to_be_visible()
     page.get_by_role("link", name="Decide", exact=True).first.click()
     page.get_by_role("radio", name="Approve with conditions").check()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from custodes.identity import service as identity
 from custodes.kit.db import transaction
-from tests.browser.conftest import LiveServer, snapshot
+from tests.browser.conftest import LiveServer, menu_link, snapshot
 from tests.conftest import PASSWORD
 from tests.disclosure.world import make_world
 
@@ -32,7 +32,7 @@ def _log_in(page: Page, url: str, staff_id: str) -> None:
 def test_draft_fix_submit_authorise_release_and_print(live_server: LiveServer, page: Page) -> None:
     _seed(live_server)
     _log_in(page, live_server.url, "S1001")
-    page.get_by_role("navigation").get_by_role("link", name="Disclosures", exact=True).click()
+    menu_link(page, "Disclosures").click()
     page.get_by_role("link", name="Start a new disclosure request").click()
     page.get_by_role("radio", name="Crime-reduction scheme").check()
     page.get_by_label("Subject (nominal id)").fill("N2001")
@@ -82,7 +82,7 @@ def test_draft_fix_submit_authorise_release_and_print(live_server: LiveServer, p
 
     page.get_by_role("button", name="Log out").click()
     _log_in(page, live_server.url, "S1002")
-    page.get_by_role("navigation").get_by_role("link", name="Authorise").click()
+    menu_link(page, "Authorise").click()
     page.get_by_role("link", name="Request 1").click()
     page.get_by_role("button", name="Authorise").click()
     expect(page.get_by_role("status")).to_contain_text("Authorised")

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from custodes.identity import service as identity
 from custodes.kit.db import transaction
 from custodes.workforce import gate
-from tests.browser.conftest import LiveServer, snapshot
+from tests.browser.conftest import LiveServer, menu_link, snapshot
 from tests.conftest import PASSWORD
 from tests.workforce.test_gate import ACTOR, make_gate_world
 
@@ -39,7 +39,7 @@ def test_manager_handles_the_referral_and_the_officer_sees_the_advice(
 ) -> None:
     referral_id = _seed(live_server)
     _log_in(page, live_server.url, "M1")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals", exact=True).click()
+    menu_link(page, "Referrals").click()
     expect(page.get_by_role("heading", name="Referrals")).to_be_visible()
     snapshot(page, "referral-queue")
     page.get_by_role("link", name=f"Referral {referral_id}").click()

@@ -4,10 +4,12 @@ deadlines in the queue and one name for each request, route and recipient."""
 
 from __future__ import annotations
 
+import html as html_text
 import re
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
@@ -173,7 +175,65 @@ def test_retention_with_a_non_number_is_an_error_at_its_field(client: TestClient
     html = response.text  # type: ignore[attr-defined]
     field = f"keep_days-{rule.record_type}"
     assert 'role="alert"' in html and f'aria-describedby="{field}-error"' in html
-    assert "give a whole number of days" in html and 'value="six"' in html and 'value="MoPI"' in html
+    assert "give a whole number of days" in html and 'value="six"' in html and ">MoPI</textarea>" in html
+
+
+LONG_BASIS = (
+    "MoPI APP (Management of Police Information), retention schedule group 3: records of information "
+    "shared with partner agencies under s.115 Crime and Disorder Act 1998 are reviewed six years after the "
+    "last disclosure, in line with the force's information sharing policy IS-07 paragraph 4.2 and the data "
+    "protection impact assessment DPIA-2024-019 agreed with the Data Protection Officer."
+)
+
+
+def test_retention_basis_is_a_textarea_showing_the_whole_basis(client: TestClient, world: Session) -> None:
+    """The basis was a one-line input that cut a sentence or two off; it is a textarea holding it all."""
+    assert 200 < len(LONG_BASIS) <= disclosure.RETENTION_BASIS_MAX
+    rule = disclosure.retention_rules(world)[0]
+    disclosure.set_retention_rule(world, rule.record_type, rule.keep_days, LONG_BASIS, "staff:S1004")
+    world.commit()
+    log_in(client, "S1004")
+    html = client.get("/retention").text
+    basis = f"basis-{rule.record_type}"
+    textarea = re.search(
+        rf'<textarea id="{basis}" name="basis" rows="3" maxlength="500"[^>]*>([^<]*)</textarea>', html
+    )
+    assert textarea is not None and html_text.unescape(textarea.group(1)) == LONG_BASIS
+    assert f'<input type="text" id="{basis}"' not in html
+
+
+def test_retention_basis_too_long_is_an_error_at_its_field_with_the_text_kept(
+    client: TestClient, world: Session
+) -> None:
+    rule = disclosure.retention_rules(world)[0]
+    too_long = LONG_BASIS + " " + "Reviewed annually by the Information Management Board. " * 5
+    assert len(too_long) > disclosure.RETENTION_BASIS_MAX
+    log_in(client, "S1004")
+    response = post_form(client, f"/retention/{rule.record_type}", {"keep_days": "400", "basis": too_long})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    html = response.text  # type: ignore[attr-defined]
+    basis = f"basis-{rule.record_type}"
+    assert 'role="alert"' in html and f'href="#{basis}"' in html
+    assert re.search(
+        rf'<textarea id="{basis}"[^>]*aria-invalid="true" aria-describedby="{basis}-error"', html
+    )
+    assert f'<p class="bad field-error" id="{basis}-error">The basis can be at most 500 characters' in html
+    assert f">{escape(too_long)}</textarea>" in html and 'value="400"' in html
+    world.expire_all()
+    unchanged = next(r for r in disclosure.retention_rules(world) if r.record_type == rule.record_type)
+    assert (unchanged.keep_days, unchanged.basis) == (rule.keep_days, rule.basis)
+
+
+def test_a_basis_over_the_limit_is_refused_by_the_service(world: Session) -> None:
+    rule = disclosure.retention_rules(world)[0]
+    with pytest.raises(disclosure.RetentionRuleRefused) as refused:
+        disclosure.set_retention_rule(
+            world, rule.record_type, 400, "x" * (disclosure.RETENTION_BASIS_MAX + 1), "staff:S1004"
+        )
+    assert refused.value.field == "basis"
+    disclosure.set_retention_rule(
+        world, rule.record_type, 400, "x" * disclosure.RETENTION_BASIS_MAX, "staff:S1004"
+    )
 
 
 # --------------------------------------------------------------------------- 4: lawful bases in words

@@ -175,7 +175,7 @@ def test_the_retention_basis_sits_under_its_heading_in_the_rule_s_form(
     for record_type in ("disclosure_released", "disclosure_refused", "disclosure_draft"):
         assert f'<form id="rule-{record_type}" method="post" action="/retention/{record_type}">' in page
         assert re.search(
-            rf'<td class="retention-basis"><input type="text" id="basis-{record_type}" name="basis"'
+            rf'<td class="retention-basis"><textarea id="basis-{record_type}" name="basis"'
             rf'[^>]*form="rule-{record_type}"',
             page,
         )

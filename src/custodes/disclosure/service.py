@@ -1786,6 +1786,18 @@ def retention_rules(session: Session) -> list[RetentionView]:
     return views
 
 
+RETENTION_BASIS_MAX = 500
+"""The longest basis (the legal basis or reason) a retention rule may give, in characters."""
+
+
+class RetentionRuleRefused(DisclosureError):
+    """A retention change refused for one of its fields: `field` is "keep_days" or "basis"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def set_retention_rule(
     session: Session,
     record_type: str,
@@ -1802,12 +1814,19 @@ def set_retention_rule(
     if record_type not in RETENTION_DEFAULTS:
         raise DisclosureError(f"{record_type} is not a record type with a retention rule.")
     if not 1 <= keep_days <= LONGEST_RETENTION_DAYS:
-        raise DisclosureError("Keep for between 1 day and 100 years.")
+        raise RetentionRuleRefused("keep_days", "Keep for between 1 day and 100 years.")
+    if len(basis.strip()) > RETENTION_BASIS_MAX:
+        raise RetentionRuleRefused(
+            "basis",
+            f"The basis can be at most {RETENTION_BASIS_MAX} characters; this one has {len(basis.strip())}. "
+            "Shorten it, or cite the policy that sets the period out in full.",
+        )
     if record_type == "disclosure_pending" and keep_days <= stale_after_days:
-        raise DisclosureError(
+        raise RetentionRuleRefused(
+            "keep_days",
             f"Requests not acted on must stay pending longer than the {stale_after_days} days after which "
             f"they are flagged stale, as the setting {STALE_SETTING} says: give at least "
-            f"{stale_after_days + 1} days, or have the setting lowered first."
+            f"{stale_after_days + 1} days, or have the setting lowered first.",
         )
     default_days, default_basis = RETENTION_DEFAULTS[record_type]
     # Created holding the default if absent, then locked: two first-time changes at once run in turn.

@@ -1226,6 +1226,7 @@ def _retention_page(
         stale_after=stale_after,
         stale_problem=disclosure.stale_setting_problem(db, stale_after),
         status_titles=STATUS_TITLES,
+        basis_max=disclosure.RETENTION_BASIS_MAX,
     )
 
 
@@ -1245,7 +1246,9 @@ def set_retention(
     principal: Keeper,
     record_type: str,
     keep_days: Annotated[str, Form(max_length=10)] = "",
-    basis: Annotated[str, Form(max_length=500)] = "",
+    # A transport cap only: the rule (disclosure.RETENTION_BASIS_MAX) is the service's, so a basis a little
+    # too long comes back at its field with the text kept, not as a bare error page.
+    basis: Annotated[str, Form(max_length=4000)] = "",
 ) -> Any:
     field = f"keep_days-{record_type}"
     values = {field: keep_days, f"basis-{record_type}": basis}
@@ -1258,6 +1261,10 @@ def set_retention(
         disclosure.set_retention_rule(
             db, record_type, days, basis, principal.actor, stale_after_days=_stale_after(request)
         )
+    except disclosure.RetentionRuleRefused as error:
+        if error.field == "basis":
+            return _retention_page(request, db, {f"basis-{record_type}": str(error)}, values)
+        return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     except disclosure.DisclosureError as error:
         return _retention_page(request, db, {field: f"Keep for: {error}"}, values)
     return done_redirect(

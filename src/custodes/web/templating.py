@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from markupsafe import Markup
 
 from custodes.kit.timefmt import london
-from custodes.web.navigation import navigation_for
+from custodes.web.navigation import menu_for
 from custodes.web.notices import notice
 
 _ROOT = Path(__file__).parent.parent
@@ -64,7 +64,7 @@ def render(
     settings = request.app.state.settings
     context.update(
         principal=principal,
-        navigation=navigation_for(principal, nav_path or request.url.path),
+        navigation=menu_for(principal, nav_path or request.url.path),
         force_name=settings.force_name,
         csrf_token=csrf_token(request),
         flash=notice(request),  # only a message the app signed: never text from a crafted link
