@@ -90,6 +90,24 @@ def test_ingest_run_explain_prove_verify(cli: Callable[..., Result], tmp_path: P
     assert refused.exit_code == 1 and "not in its batch's tree" in refused.output
 
 
+def test_explain_names_the_teams_the_register_names(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """`monitor explain` said "team T1" in its explanation and its list of cases: a team the register names
+    is now "Northtown Response Team B (T1)"; one it does not name (T2) stays "team T2"."""
+    teams = _csv(tmp_path / "teams.csv", [{"team_id": "T1", "name": "Northtown Response Team B"}])
+    assert cli("import", "teams", teams).exit_code == 0
+    rows = [event("e1", "N-NB"), event("e2", "N-TEAM", hour=11), event("e3", "N-RAND", hour=12)]
+    assert cli("monitor", "ingest", write_events(tmp_path, rows)).exit_code == 0
+    unexplained = cli("monitor", "explain", "e1").output
+    assert (
+        "no case assigned to S1 or Northtown Response Team B (T1) involves N-NB at that time" in unexplained
+    )
+    team_case = cli("monitor", "explain", "e2").output
+    assert "Explanation: explained by case C-2 of S1's Northtown Response Team B (T1)" in team_case
+    assert "case C-2 (Northtown Response Team B (T1); assigned S2)" in team_case
+    unnamed = cli("monitor", "explain", "e3").output
+    assert "case C-3 (team T2; assigned S3)" in unnamed
+
+
 def test_ingest_with_bad_rows_exits_1_and_names_them(cli: Callable[..., Result], tmp_path: Path) -> None:
     rows = [event("e1", "N-NB"), {**event("e2", "N-NB"), "occurred_at": "yesterday"}]
     result = cli("monitor", "ingest", write_events(tmp_path, rows))

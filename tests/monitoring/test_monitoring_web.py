@@ -434,6 +434,67 @@ def test_a_revealed_member_of_staff_is_shown_with_their_team_by_name(
     assert named in report
 
 
+def test_explanations_name_the_team_once_revealed_and_never_before(
+    client: TestClient, db: Session, world: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored explanations said "team T4" even where the page named the team: once revealed, the
+    alert's and its accesses' explanations, the investigation and the evidence pack say "Northtown Response
+    Team B (T4)", labelled when shown (a renamed team shows its new name; the stored text keeps the id).
+    Before the reveal neither the team's name nor its id is on the alert or in the queue: a code instead."""
+    from sqlalchemy import update
+
+    from custodes.imports import load_records
+    from custodes.monitoring import evidence
+    from custodes.monitoring.models import AlertEvent
+
+    first = "AL-NEIGHBOUR-e1"
+    db.execute(
+        update(AlertEvent)
+        .where(AlertEvent.event_id == first)
+        .values(explanation=f"explained by case C-2 of {SEARCHER}'s team T4")
+    )
+    load_records(db, "teams", [{"team_id": "T4", "name": "Northtown Response Team B"}], ACTOR)
+    db.commit()
+    as_staff(client, UNIT)
+    for hidden in (client.get("/alerts/AL-NEIGHBOUR").text, client.get("/alerts").text):
+        assert "Northtown" not in hidden and "T4" not in hidden
+    assert "team #" in text_of(client.get("/alerts/AL-NEIGHBOUR").text)  # the code, as before
+
+    post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"with no case assigned to {SEARCHER} or Northtown Response Team B (T4) that involves" in words
+    assert f"explained by case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    assert "team T4" not in words
+    queue = client.get("/alerts").text  # the queue stays pseudonymous, revealed or not
+    assert "Northtown" not in queue and "T4" not in queue
+    stored = db.get(Alert, "AL-NEIGHBOUR")
+    assert stored is not None and "or team T4 that" in stored.explanation  # stored as the run wrote it
+
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    words = text_of(client.get(f"/investigations/{investigation_id}").text)
+    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in words
+    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
+    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in report
+    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in report
+
+    load_records(db, "teams", [{"team_id": "T4", "name": "Northtown Neighbourhood Team"}], ACTOR)
+    db.commit()
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"{SEARCHER} or Northtown Neighbourhood Team (T4) that involves" in words  # today's name
+
+
+def test_explanations_show_an_unnamed_team_by_its_id(client: TestClient, world: None) -> None:
+    """A team the register does not name stays "team T4" in a revealed alert's explanation."""
+    as_staff(client, UNIT)
+    post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"with no case assigned to {SEARCHER} or team T4 that involves" in words
+
+
 def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
     client: TestClient, db: Session, world: None
 ) -> None:

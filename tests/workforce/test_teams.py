@@ -3,7 +3,10 @@ that showed a bare team id ("team A-RESP") now showing "North Division Response 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -177,10 +180,65 @@ def test_screens_and_the_register_pdf_show_the_team_by_name(
     pdf = words(client.get("/declarations/register/export.pdf").content.decode())
     assert labelled in pdf
     csv_text = client.get("/declarations/register/export.csv").text
-    assert ",A-RESP," in csv_text and RESPONSE not in csv_text  # the CSV keeps the id, for matching
+    assert f",A-RESP,{RESPONSE}," in csv_text  # the id kept, for matching; the name in the next column
     vetting = words(client.get("/vetting").text)
     assert f"ForenameP1 SurnameP1 P1 {labelled} NPPV2" in vetting
     assert labelled in words(client.get("/vetting/export.pdf").content.decode())
+
+
+def test_csv_exports_give_the_team_name_beside_its_id(client: TestClient, db: Session) -> None:
+    """The declarations register's and the vetting renewals' CSVs had `team_id` alone: they now have
+    `team_name` beside it (the id kept, for matching with other data), blank for a team with no name."""
+    make_force(db)
+    name_teams(db)  # A-RESP and B-INT named; HQ-DPU not
+    soon = (date.today() + timedelta(days=30)).isoformat()
+    load_records(
+        db,
+        "vetting",
+        [
+            {
+                "staff_id": sid,
+                "level": "NPPV2",
+                "status": "granted",
+                "decided_on": "2024-01-02",
+                "expires_on": soon,
+            }
+            for sid in ("P1", "P5")
+        ],
+        ACTOR,
+    )
+    for sid in ("P1", "P5"):
+        workforce.make_declaration(
+            db,
+            sid,
+            DeclarationForm(
+                kind="gift_hospitality",
+                organisation=f"Acme {sid}",
+                description="Car valet",
+                value_pounds="£60",
+                gift_accepted="declined",
+            ),
+            actor=f"staff:{sid}",
+        )
+    make_account(db, "CCU1", {Role.CCU})
+    db.commit()
+    log_in(client, "CCU1")
+
+    def table(path: str) -> dict[str, dict[str, str]]:
+        response = client.get(path)
+        assert response.status_code == 200, response.text
+        return {row["staff_id"]: row for row in csv.DictReader(io.StringIO(response.text))}
+
+    register = table("/declarations/register/export.csv")
+    header = list(next(iter(register.values())))
+    assert header[header.index("team_id") + 1] == "team_name"
+    assert (register["P1"]["team_id"], register["P1"]["team_name"]) == ("A-RESP", RESPONSE)
+    assert (register["P5"]["team_id"], register["P5"]["team_name"]) == ("HQ-DPU", "")
+    renewals = table("/vetting/renewals.csv")
+    assert list(next(iter(renewals.values())))[:4] == ["staff_id", "name", "team_id", "team_name"]
+    assert (renewals["P1"]["team_id"], renewals["P1"]["team_name"]) == ("A-RESP", RESPONSE)
+    assert (renewals["P5"]["team_id"], renewals["P5"]["team_name"]) == ("HQ-DPU", "")
+    assert renewals["P1"]["level"] == "NPPV2" and renewals["P1"]["renewal_applied"] == "false"
 
 
 # --------------------------------------------------------------------------- the demo

@@ -6,6 +6,7 @@ alerts. docs/monitoring.md explains the choices.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,6 +129,28 @@ _CITATIONS = {
     "not_theirs": "cites case {case}, which is neither {staff}'s nor their team's",
     "not_open": "cites case {case}, which was not open at the time",
 }
+
+
+# Where an explanation names a team: "of S1's team T14", "or team T14 involves", "and team T14's 4". Casework
+# replaces it with a code on a pseudonymous alert; `name_teams` gives it its name everywhere else.
+TEAM_MENTION = re.compile(r"\b(team )(\S+?)(?='s\b|[\s,;]|\.?$)")
+
+
+def name_teams(text: str, names: Mapping[str, str]) -> str:
+    """An explanation with each team the team register names as "Northtown Response Team B (T14)" instead
+    of "team T14" (workforce.team_label); a team it does not name stays "team T14".
+
+    Explanations are stored as the detectors wrote them, with the team id alone, and named when shown, not
+    when stored: a team renamed (or named for the first time) after the run shows its current name on alerts
+    already stored, and the stored text stays the one the run wrote. Never call this on an explanation whose
+    member of staff is still pseudonymous to the reader: a team there is a code (casework._masker), and
+    its name would give them away."""
+
+    def named(found: re.Match[str]) -> str:
+        team_id = found.group(2)
+        return f"{names[team_id]} ({team_id})" if team_id in names else found.group(0)
+
+    return TEAM_MENTION.sub(named, text) if names else text
 
 
 def explain_access(row: Mapping[str, Any]) -> str:

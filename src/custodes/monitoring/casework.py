@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from custodes.kit.names import PersonKey, same_person
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
+from custodes.monitoring import alerts as alert_rules
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.models import (
     Alert,
@@ -235,7 +236,7 @@ def _reference_code(settings: Settings, alert_id: str, kind: str, value: str) ->
 _CASES = re.compile(r"\b(explained by cases? )(.+?)(?=, cited on the access|, assigned to | of |; |\.$|$)")
 _CITED = re.compile(r"\b(cites case )(.+?)(?=, which )")
 _REFERRAL = re.compile(r"\b(explained by referral )(.+?)(?=: )")
-_TEAM = re.compile(r"\b(team )(\S+?)(?='s\b|[\s,;]|\.?$)")
+_TEAM = alert_rules.TEAM_MENTION
 _DECLARATION = re.compile(r"(\bdeclared a conflict of interest with .+? \([^(),]*, )([^()]+?)(?=\))")
 PERSON_WITHHELD = "the person looked at"
 
@@ -606,8 +607,21 @@ def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(query)}
 
 
+def _shown(text: str, mask: Any, teams: Mapping[str, str] | None) -> str:
+    """An explanation as shown: masked (`_masker`), and with `teams` (team id → name: only where the
+    member of staff is known to the viewer) its teams named (alerts.name_teams)."""
+    text = mask(text) if mask else text
+    return alert_rules.name_teams(text, teams) if teams is not None else text
+
+
 def _row(
-    alert: Alert, label: str, mask: Any, references: dict[int, str], *, subject_withheld: bool = False
+    alert: Alert,
+    label: str,
+    mask: Any,
+    references: dict[int, str],
+    *,
+    subject_withheld: bool = False,
+    teams: Mapping[str, str] | None = None,
 ) -> AlertRow:
     return AlertRow(
         alert_id=alert.alert_id,
@@ -618,7 +632,7 @@ def _row(
         first_at=alert.first_at,
         last_at=alert.last_at,
         events=alert.events,
-        explanation=mask(alert.explanation) if mask else alert.explanation,
+        explanation=_shown(alert.explanation, mask, teams),
         status=alert.status,
         investigation_id=alert.investigation_id,
         investigation_ref=references.get(alert.investigation_id) if alert.investigation_id else None,
@@ -820,7 +834,9 @@ def run_alert_counts(
 # --------------------------------------------------------------------------- one alert
 
 
-def _events(session: Session, alert_ids: Sequence[str], mask: Any = None) -> list[EventRow]:
+def _events(
+    session: Session, alert_ids: Sequence[str], mask: Any = None, teams: Mapping[str, str] | None = None
+) -> list[EventRow]:
     if not alert_ids:
         return []
     query = select(AlertEvent).where(AlertEvent.alert_id.in_(alert_ids))
@@ -833,7 +849,7 @@ def _events(session: Session, alert_ids: Sequence[str], mask: Any = None) -> lis
             action=e.action,
             case_ref=mask.case(e.case_ref) if mask else e.case_ref,
             rules=_rules(e.rules),
-            explanation=mask(e.explanation) if mask else e.explanation,
+            explanation=_shown(e.explanation, mask, teams),
             batch_id=e.batch_id,
             alert_id=e.alert_id,
         )
@@ -931,22 +947,24 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         )
         mask = _masker(session, alert.staff_id, "", subject=person) if person else None
         shown_label = staff.name if staff else alert.staff_id
+        teams: dict[str, str] | None = workforce.team_names(session)
     else:
         mask = _masker(session, alert.staff_id, label, settings=settings, alert_id=alert_id, subject=person)
         shown_label = label
+        teams = None  # the teams stay codes: a team's name would give the member of staff away
     references = _references(session, [alert.investigation_id])
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
     return AlertDetail(
-        alert=_row(alert, shown_label, mask, references, subject_withheld=whole),
+        alert=_row(alert, shown_label, mask, references, subject_withheld=whole, teams=teams),
         pseudonym=label,
         revealed=revealed,
         staff=staff,
         staff_id=alert.staff_id if revealed else None,
         subject=subject,
         subject_hidden=hidden,
-        events=_events(session, [alert_id], mask),
+        events=_events(session, [alert_id], mask, teams),
         dismissal_reason=alert.dismissal_reason,
         triaged_by=alert.triaged_by,
         triaged_by_name=workforce.staff_name(session, alert.triaged_by),
@@ -1277,6 +1295,7 @@ def investigation_detail(
     )
     staff = workforce.view_staff(session, row.staff_id, actor=viewer.actor, justification=purpose)
     label = staff.name if staff else row.staff_id
+    teams = workforce.team_names(session)  # an investigation names its member of staff: teams by name too
     found = {subject: monitoring.get_nominal(session, subject) for subject in dict.fromkeys(subjects)}
     people = {subject: person for subject, person in found.items() if person is not None}
     references = {row.id: row.reference}
@@ -1288,8 +1307,8 @@ def investigation_detail(
         opened_by_name=workforce.staff_name(session, row.opened_by),
         closed_by=row.closed_by,
         closed_by_name=workforce.staff_name(session, row.closed_by),
-        alerts=[_row(a, label, None, references) for a in alerts],
-        events=_events(session, [a.alert_id for a in alerts]),
+        alerts=[_row(a, label, None, references, teams=teams) for a in alerts],
+        events=_events(session, [a.alert_id for a in alerts], teams=teams),
         notes=_notes(session, row.id),
         other_new=_other_new(session, settings, row.staff_id, viewer)
         if row.status == InvestigationStatus.OPEN

@@ -133,8 +133,14 @@ def explain(
     console.print(f"Rules met: {', '.join(found.rules) or 'none'}", markup=False)
     for case in found.cases_involving_subject:
         closed = london(case["closed_at"]) if case["closed_at"] else "still open"
+        # "Northtown Response Team B (T14)" once the team register names it, "team T14" until then
+        team = (
+            f"{case['team_name']} ({case['team_id']})"
+            if case["team_name"]
+            else f"team {case['team_id'] or '-'}"
+        )
         console.print(
-            f"  case {case['case_ref']} (team {case['team_id'] or '-'}; assigned "
+            f"  case {case['case_ref']} ({team}; assigned "
             f"{', '.join(case['assigned_staff']) or 'nobody'}): opened {london(case['opened_at'])}, {closed}",
             markup=False,
         )

@@ -1617,12 +1617,13 @@ def explain(
     rules = list(alert_rules.event_rules(facts))
     if any(row["event_id"] == event_id for row in found.volume):
         rules.append(Rule.VOLUME_ANOMALY)
+    teams = workforce.team_names(session)  # the access names its member of staff: teams by name too
     return AccessExplanation(
         event=event,
         explanation=facts["explanation"],
-        words=alert_rules.explain_access(facts),
+        words=alert_rules.name_teams(alert_rules.explain_access(facts), teams),
         rules=tuple(rule for rule in alert_rules.ORDER if rule in rules),
-        cases_involving_subject=_cases_involving(session, event["subject_id"]),
+        cases_involving_subject=_cases_involving(session, event["subject_id"], teams),
     )
 
 
@@ -1645,7 +1646,10 @@ class _ScopedEngine(detectors.DuckEngine):
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events_dir}")
 
 
-def _cases_involving(session: Session, subject_id: str | None) -> list[dict[str, Any]]:
+def _cases_involving(
+    session: Session, subject_id: str | None, teams: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The cases involving this person, oldest first, each with its team's name (None if unnamed)."""
     if subject_id is None:
         return []
     query = (
@@ -1658,6 +1662,7 @@ def _cases_involving(session: Session, subject_id: str | None) -> list[dict[str,
         {
             "case_ref": case.case_ref,
             "team_id": case.team_id,
+            "team_name": teams.get(case.team_id) if case.team_id else None,
             "assigned_staff": [s for s in case.assigned_staff.split(";") if s],
             "opened_at": case.opened_at,
             "closed_at": case.closed_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, TypedDict
 from urllib.parse import urlencode
@@ -350,10 +350,12 @@ def vetting_renewals_csv(request: Request, db: Db, viewer: VettingViewer) -> Any
     on = london_day(utcnow())
     within = _number(request.query_params.get("within"), 90, 0, 730)
     rows = workforce.renewals_due(db, on, within, actor=viewer.actor)
+    names = workforce.team_names(db)
     header = [
         "staff_id",
         "name",
         "team_id",
+        "team_name",  # beside the id (machines match on that): blank until the team register names it
         "area_code",
         "level",
         "expires_on",
@@ -363,8 +365,19 @@ def vetting_renewals_csv(request: Request, db: Db, viewer: VettingViewer) -> Any
     return csv_download(
         "custodes-vetting-renewals.csv",
         header,
-        ([getattr(r, h) for h in header[:-1]] + ["true" if r.renewal_applied else "false"] for r in rows),
+        (
+            [
+                *(r.staff_id, r.name, r.team_id, _team_name(names, r.team_id), r.area_code, r.level),
+                *(r.expires_on, r.days_left, "true" if r.renewal_applied else "false"),
+            ]
+            for r in rows
+        ),
     )
+
+
+def _team_name(names: Mapping[str, str], team_id: str | None) -> str | None:
+    """A CSV's `team_name` cell: the team register's name for the team, blank if it has none."""
+    return names.get(team_id) if team_id else None
 
 
 # --------------------------------------------------------------------------- declarations: making one
@@ -499,15 +512,25 @@ def _register_filters(request: Request) -> dict[str, str]:
     }
 
 
-def _register_cells(d: DeclarationDetail, team: workforce.TeamLabeller | None = None) -> list[Any]:
-    """A register line; with `team` (the PDF), the team by its name as well as its id (the CSV keeps the
-    id alone, for matching with other data)."""
+def _register_cells(
+    d: DeclarationDetail,
+    team: workforce.TeamLabeller | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[Any]:
+    """A register line; with `team` (the PDF), the team by its name as well as its id in one cell; with
+    `names` (the CSV), the id in one cell (for matching with other data) and the name, blank if the team
+    is not named, in the next."""
+    teams: list[str | None]
+    if team:
+        teams = [team(d.team_id)]
+    else:
+        teams = [d.team_id] if names is None else [d.team_id, _team_name(names, d.team_id)]
     return [
         d.declaration_id,
         london_day(d.declared_at),
         d.staff_id,
         d.staff_name,
-        team(d.team_id) if team else d.team_id,
+        *teams,
         KIND_TITLES.get(d.kind, d.kind),
         d.person_name or d.subject_id,
         RELATIONSHIP_TITLES.get(d.relationship or "", d.relationship),
@@ -586,12 +609,14 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
     rows, _total = workforce.declaration_register(
         db, kind, text, actor=holder.actor, limit=100_000, **_chosen(filters)
     )
+    names = workforce.team_names(db)
     header = [
         "declaration_id",
         "declared_on",
         "staff_id",
         "name",
         "team_id",
+        "team_name",
         "kind",
         "person_declared",
         "relationship",
@@ -603,7 +628,9 @@ def declaration_register_csv(request: Request, db: Db, holder: RegisterHolder) -
         "review_on",
     ]
     return csv_download(
-        f"custodes-declarations-{kind or 'all'}.csv", header, (_register_cells(d) for d in rows)
+        f"custodes-declarations-{kind or 'all'}.csv",
+        header,
+        (_register_cells(d, names=names) for d in rows),
     )
 
 
