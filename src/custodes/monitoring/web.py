@@ -320,6 +320,17 @@ def _alert_page(
 BackSelected = Annotated[str, Form(max_length=casework.MAX_SELECTED * 41)]
 
 
+def _back_from_form(
+    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = ""
+) -> Back:
+    """The way back to the queue as a form sends it (`status`, `rule`, `at_page`, `selected`: the alert
+    page's hidden fields, or the queue's own form): checked as `Back.of` checks an address."""
+    return Back.of(status, rule, at_page, selected)
+
+
+BackForm = Annotated[Back, Depends(_back_from_form)]
+
+
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
     params = request.query_params
@@ -333,13 +344,9 @@ def reveal_identity(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     reason: Reason = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
-    back = Back.of(status, rule, at_page, selected)
     try:
         casework.reveal_identity(db, alert_id, viewer, reason)
     except NotFound as error:
@@ -359,15 +366,11 @@ def dismiss_alert(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     reason: Reason = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
     """Dismissed, back to the queue it was opened from; the alert leaves the selection (a dismissed alert
     cannot go into an investigation)."""
-    back = Back.of(status, rule, at_page, selected)
     try:
         casework.dismiss_alert(db, alert_id, viewer, reason)
     except NotFound as error:
@@ -388,13 +391,9 @@ def add_alert_to_investigation(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     investigation_id: Short = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
-    back = Back.of(status, rule, at_page, selected)
     try:
         number = int(investigation_id)
     except ValueError:
@@ -418,18 +417,15 @@ def open_investigation(
     request: Request,
     db: Db,
     viewer: Investigator,
+    back: BackForm,
     alert_id: AlertIds = None,
     title: Title = "",
     from_alert: Short = "",
     reason: Reason = "",
-    status: Short = AlertStatus.NEW,
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
     """From the queue (the selection: alerts ticked on this page and on others) or from one alert's page
-    (`from_alert`, others ticked; `status`, `rule`, `at_page` and `selected` are then the queue it was
-    opened from). The reason is required: the investigation names the member of staff
+    (`from_alert`, others ticked; `back` is then the queue it was opened from, as its hidden fields send
+    it). The reason is required: the investigation names the member of staff
     (casework.open_investigation). Refused from the queue, the queue is shown again with the selection;
     from an alert's page, that page, with its way back."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
@@ -440,15 +436,14 @@ def open_investigation(
             if isinstance(error, NotFound):
                 raise HTTPException(404, str(error)) from None
             values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
-            back = Back.of(status, rule, at_page, selected) if at_page else Back()
             return _alert_page(request, db, viewer, from_alert, back=back, problem=str(error), values=values)
         return _queue_page(
             request,
             db,
             viewer,
-            status=status,
-            rule=rule,
-            page=_number(at_page),
+            status=back.status,
+            rule=back.rule,
+            page=back.page,
             ticked=list(alert_id or []),
             problem=str(error),
             status_code=404 if isinstance(error, NotFound) else 400,
