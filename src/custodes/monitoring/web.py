@@ -147,11 +147,18 @@ class Back:
         path = f"/alerts/{quote(alert_id, safe='')}"
         return f"{path}?{query}" if query else path
 
-    def without(self, alert_id: str) -> Back:
-        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i != alert_id))
+    def investigation(self, investigation_id: int) -> str:
+        """An investigation's address, carrying the way back (an investigation opened from, or added to
+        from, an alert's page leads back to the queue that alert was opened from)."""
+        query = self.query()
+        path = f"/investigations/{investigation_id}"
+        return f"{path}?{query}" if query else path
+
+    def without(self, *alert_ids: str) -> Back:
+        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i not in alert_ids))
 
     def fields(self) -> dict[str, str]:
-        """The hidden fields of the alert page's forms."""
+        """The hidden fields of the alert and investigation pages' forms."""
         if not self.carried:
             return {}
         return {
@@ -278,6 +285,20 @@ def keep_selection(
 # --------------------------------------------------------------------------- one alert
 
 
+def _checked_back(
+    request: Request, db: Db, viewer: Principal, back: Back | None, problem: str | None
+) -> tuple[Back, str | None]:
+    """The way back with its selection checked as the queue checks it: ids naming no alert the viewer may
+    see are refused in the same words whether or not they exist (added to `problem`) and left out."""
+    back = back or Back()
+    if back.selected:
+        selection = casework.select_alerts(db, request.app.state.settings, viewer, back.selected)
+        if selection.problem:
+            problem = f"{problem} {selection.problem}" if problem else selection.problem
+        back = Back(back.status, back.rule, back.page, selection.ids)
+    return back, problem
+
+
 def _alert_page(
     request: Request,
     db: Db,
@@ -296,12 +317,7 @@ def _alert_page(
         detail = casework.view_alert(db, settings, alert_id, viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
-    back = back or Back()
-    if back.selected:
-        selection = casework.select_alerts(db, settings, viewer, back.selected)
-        if selection.problem:
-            problem = f"{problem} {selection.problem}" if problem else selection.problem
-        back = Back(back.status, back.rule, back.page, selection.ids)
+    back, problem = _checked_back(request, db, viewer, back, problem)
     return _page(
         request,
         "alert.html",
@@ -406,7 +422,7 @@ def add_alert_to_investigation(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _alert_page(request, db, viewer, alert_id, back=back, problem=str(error))
-    return done_redirect(f"/investigations/{number}", f"Alert added to {reference}.")
+    return done_redirect(back.without(alert_id).investigation(number), f"Alert added to {reference}.")
 
 
 # --------------------------------------------------------------------------- investigations
@@ -450,7 +466,10 @@ def open_investigation(
             values={"title": title, "reason": reason},
         )
     reference = casework.investigation_reference(db, investigation_id, viewer)
-    return done_redirect(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
+    # From an alert's page, the investigation leads back to the queue that alert was opened from (less the
+    # alerts now in the investigation); from the queue itself, as before, it does not.
+    where = back.without(*chosen) if from_alert else Back()
+    return done_redirect(where.investigation(investigation_id), f"Investigation {reference} opened.")
 
 
 @router.get("/investigations")
@@ -474,13 +493,17 @@ def _investigation_page(
     viewer: Principal,
     investigation_id: int,
     *,
+    back: Back | None = None,
     problem: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Any:
+    """One investigation. `back`: the queue the alert it was opened from (or added from) was opened from,
+    for a link back and its forms, checked as the alert page checks it."""
     try:
         detail = casework.view_investigation(db, request.app.state.settings, investigation_id, viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
+    back, problem = _checked_back(request, db, viewer, back, problem)
     return _page(
         request,
         "investigation.html",
@@ -489,6 +512,7 @@ def _investigation_page(
         d=detail,
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
+        back=back,
         problem=problem,
         values=values or {},
     )
@@ -496,37 +520,46 @@ def _investigation_page(
 
 @router.get("/investigations/{investigation_id}")
 def investigation_page(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
-    return _investigation_page(request, db, viewer, investigation_id)
+    params = request.query_params
+    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    return _investigation_page(request, db, viewer, investigation_id, back=back)
 
 
 @router.post("/investigations/{investigation_id}/alerts")
 def add_alerts(
-    request: Request, db: Db, viewer: Investigator, investigation_id: int, alert_id: AlertIds = None
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    investigation_id: int,
+    back: BackForm,
+    alert_id: AlertIds = None,
 ) -> Any:
     try:
         reference = casework.add_alerts(db, investigation_id, alert_id or [], viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        return _investigation_page(request, db, viewer, investigation_id, problem=str(error))
+        return _investigation_page(request, db, viewer, investigation_id, back=back, problem=str(error))
     count = len(alert_id or [])
     return done_redirect(
-        f"/investigations/{investigation_id}",
+        back.without(*(alert_id or [])).investigation(investigation_id),
         f"{count} alert{'s' if count != 1 else ''} added to {reference}.",
     )
 
 
 @router.post("/investigations/{investigation_id}/notes")
-def add_note(request: Request, db: Db, viewer: Investigator, investigation_id: int, note: Note = "") -> Any:
+def add_note(
+    request: Request, db: Db, viewer: Investigator, investigation_id: int, back: BackForm, note: Note = ""
+) -> Any:
     try:
         reference = casework.add_note(db, investigation_id, viewer, note)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _investigation_page(
-            request, db, viewer, investigation_id, problem=str(error), values={"note": note}
+            request, db, viewer, investigation_id, back=back, problem=str(error), values={"note": note}
         )
-    return done_redirect(f"/investigations/{investigation_id}", f"Note added to {reference}.")
+    return done_redirect(back.investigation(investigation_id), f"Note added to {reference}.")
 
 
 @router.post("/investigations/{investigation_id}/close")
@@ -535,6 +568,7 @@ def close_investigation(
     db: Db,
     viewer: Investigator,
     investigation_id: int,
+    back: BackForm,
     outcome: Short = "",
     reason: Reason = "",
 ) -> Any:
@@ -544,9 +578,11 @@ def close_investigation(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         values = {"outcome": outcome, "reason": reason}
-        return _investigation_page(request, db, viewer, investigation_id, problem=str(error), values=values)
+        return _investigation_page(
+            request, db, viewer, investigation_id, back=back, problem=str(error), values=values
+        )
     title = OUTCOMES[outcome].lower()
-    return done_redirect(f"/investigations/{investigation_id}", f"{reference} closed: {title}.")
+    return done_redirect(back.investigation(investigation_id), f"{reference} closed: {title}.")
 
 
 @router.get("/investigations/{investigation_id}/evidence.zip")
