@@ -337,9 +337,9 @@ def test_the_person_looked_at_does_not_give_away_a_hidden_searcher(
     hidden = casework.view_alert(db, settings, "AL-OWN", carol)
     assert hidden.subject is None and hidden.alert.subject_id is None  # the record id too: it is theirs
     assert "N-PP" not in hidden.alert.explanation
-    assert (
-        hidden.subject_hidden
-        == "withheld while the member of staff's identity is hidden: it would give them away"
+    assert hidden.subject_hidden == (
+        "Withheld, record id included, while the member of staff's identity is hidden (it would give them "
+        "away)."
     )
     casework.reveal_identity(db, "AL-OWN", carol, "Self-search: check the circumstances.")
     shown = casework.view_alert(db, settings, "AL-OWN", carol)

@@ -6,6 +6,7 @@ The alerts are those of test_casework.py (made directly in the database); each t
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -20,7 +21,7 @@ from custodes.identity.schemas import Principal
 from custodes.imports import load_records
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter, StoredEntry
-from custodes.monitoring import casework
+from custodes.monitoring import alerts, casework
 from custodes.monitoring.casework import CaseworkError, NotFound
 from custodes.monitoring.models import Alert, AlertEvent, IdentityReveal, Investigation, MonitorRun
 from custodes.monitoring.service import RunSummary
@@ -154,6 +155,60 @@ def test_a_self_alert_withholds_the_record_id_in_the_queue_too(
     as_staff(client, UNIT)
     page = client.get("/alerts/AL-OWN").text
     assert "N-PP" not in page and "Withheld, record id included" in text_of(page)
+
+
+def test_the_alert_page_says_what_is_withheld_in_plain_english(
+    db: Session, settings: Settings, client: TestClient, world: None
+) -> None:
+    """Review: with the person looked at withheld, the alert's page read "Withheld, record id included:
+    withheld while the member of staff's identity is hidden: it would give them away", and an access's
+    explanation, the record id replaced, "no case ... involves the person looked at at that time". A case
+    as the detectors word it (alerts.py), on a self-search, a colleague's look-up of the same record and a
+    neighbour: every variant is a plain sentence."""
+    record = {"subject_id": "N-PP", "surname": "Parry", "forenames": "Peter", "flags": f"staff:{SEARCHER}"}
+    load_records(db, "nominals", [record], ACTOR)
+    run = make_run(db)
+    words = (
+        f"{SEARCHER} accessed N-PP twice on 2 separate days over 4 days with no case assigned to {SEARCHER} "
+        f"or team T4 that involves N-PP; N-PP is {SEARCHER}'s own record."
+    )
+    make_alert(db, run, "AL-OWN", SEARCHER, "N-PP", ["SELF", "UNEXPLAINED"], 90, words)
+    access = {"staff_id": SEARCHER, "team_id": "T4", "subject_id": "N-PP", "case_ref": None}
+    access |= {"explanation": None, "explained_by": None, "cited_state": None}
+    for event in db.scalars(select(AlertEvent).where(AlertEvent.alert_id == "AL-OWN")):
+        event.explanation = alerts.explain_access(access)
+    looked = f"{OTHER} viewed N-PP once on 02 Mar 2026; N-PP is a colleague ({SEARCHER})."
+    make_alert(db, run, "AL-LOOKED", OTHER, "N-PP", ["COLLEAGUE"], 55, looked)
+    db.commit()
+    me, other = casework.pseudonym(settings, SEARCHER), casework.pseudonym(settings, OTHER)
+    as_staff(client, UNIT)
+
+    own = html.unescape(text_of(client.get("/alerts/AL-OWN").text))
+    assert (
+        "Person looked at Withheld, record id included, while the member of staff's identity is hidden (it "
+        "would give them away). When" in own
+    )
+    team = re.escape(me) + r" or team #\w{4}"
+    assert re.search(
+        rf"{re.escape(me)} accessed the person concerned twice on 2 separate days over 4 days with no case "
+        rf"assigned to {team} that involves the person concerned; the person concerned is "
+        rf"{re.escape(me)}'s own record\.",
+        own,
+    )
+    assert (
+        len(re.findall(rf"no case assigned to {team} involves the person concerned at that time", own)) == 2
+    )
+    linked = html.unescape(text_of(client.get("/alerts/AL-LOOKED").text))
+    assert (
+        "Person looked at Withheld, record id included, while another alert about this person is "
+        "pseudonymous to you (it would give its member of staff away). When" in linked
+    )
+    said = f"{other} viewed the person concerned once on 02 Mar 2026; the person concerned is a colleague"
+    assert f"{said} (withheld)." in linked
+    neighbour = html.unescape(text_of(client.get("/alerts/AL-NEIGHBOUR").text))
+    assert "Person looked at Jane Doe (N9) (postcode withheld while the identity is hidden) When" in neighbour
+    for page in (own, linked, neighbour):
+        assert "N-PP" not in page and not re.search(r"\b([a-z]+) \1\b", page), page
 
 
 def test_a_person_on_an_unrevealed_self_alert_is_withheld_on_every_alert(

@@ -619,3 +619,65 @@ def test_an_alert_page_refuses_unknown_and_hidden_selected_ids_alike(client: Tes
     )
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert "there is no alert AL-COLLEAGUE" in text_of(refused.text)  # type: ignore[attr-defined]
+
+
+def test_an_investigation_opened_from_an_alert_leads_back_to_the_queue_selection(
+    client: TestClient, db: Session, world: None
+) -> None:
+    """Review: an investigation opened from an alert's page (or added to from one) that was reached from the
+    queue with a tab, filter, page and ticks offered no way back to that queue: its page linked to the list
+    of investigations only. The alert page's way back now goes with it, in its address and on its forms, less
+    the alerts now in the investigation (they could not go into another one)."""
+    as_staff(client, UNIT)
+    context = {"status": "new", "rule": "", "at_page": "1", "selected": "AL-UNIT,AL-NEIGHBOUR"}
+    alert = client.get("/alerts/AL-NEIGHBOUR?status=new&rule=&page=1&selected=AL-UNIT,AL-NEIGHBOUR")
+    assert alert.status_code == 200 and _hidden_back(alert.text)["selected"] == {"AL-UNIT,AL-NEIGHBOUR"}
+    opened = post_form(
+        client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Neighbour look-ups", **context}
+    )
+    assert opened.status_code == 303  # type: ignore[attr-defined]
+    location = opened.headers["location"]  # type: ignore[attr-defined]
+    investigation_id = int(location.split("/")[2].split("?")[0])
+    carried = f"/investigations/{investigation_id}?status=new&rule=&page=1&selected=AL-UNIT"
+    assert location.startswith(f"{carried}&done=")
+    page = client.get(location)
+    assert page.status_code == 200
+    back = 'href="/alerts?status=new&amp;rule=&amp;page=1&amp;selected=AL-UNIT">Back to alerts</a>'
+    words = text_of(page.text)
+    assert back in page.text and "Back to investigations · Back to alerts (1 alert selected, kept)" in words
+    assert "Investigation INV/" in words and "opened." in words  # the banner
+    # Its forms (note, more alerts, close) send the way back on; its alerts' links carry it.
+    assert _hidden_back(page.text) == {
+        "status": {"new"},
+        "rule": {""},
+        "at_page": {"1"},
+        "selected": {"AL-UNIT"},
+    }
+    assert page.text.count('<input type="hidden" name="selected" value="AL-UNIT">') == 3
+    assert (
+        'href="/alerts/AL-NEIGHBOUR?status=new&amp;rule=&amp;page=1&amp;selected=AL-UNIT">Open alert'
+        in page.text
+    )
+    sent = {**context, "selected": "AL-UNIT"}
+    refused = post_form(client, f"/investigations/{investigation_id}/notes", {"note": " ", **sent})
+    assert refused.status_code == 400 and back in refused.text  # type: ignore[attr-defined]
+    noted = post_form(client, f"/investigations/{investigation_id}/notes", {"note": "Spoke to DS.", **sent})
+    assert noted.headers["location"].startswith(f"{carried}&done=")  # type: ignore[attr-defined]
+
+    # Added to from another alert's page: the same, less the alert added.
+    post_form(client, "/alerts/AL-CELEBRITY/reveal", {"reason": "Same officer as the neighbour alert"})
+    both = {**context, "selected": "AL-UNIT,AL-CELEBRITY"}
+    added = post_form(client, "/alerts/AL-CELEBRITY/add", {"investigation_id": str(investigation_id), **both})
+    assert added.headers["location"].startswith(f"{carried}&done=")  # type: ignore[attr-defined]
+    assert back in client.get(added.headers["location"]).text  # type: ignore[attr-defined]
+
+    # The link leads to the queue with the selection ticked.
+    queue = client.get("/alerts?status=new&rule=&page=1&selected=AL-UNIT").text
+    assert _ticked(queue) == {"AL-UNIT"}
+    # A selection the viewer may not see is refused there as on an alert's page, and left out of the way back.
+    odd = client.get(f"/investigations/{investigation_id}?status=new&page=1&selected=AL-UNIT,AL-NOWHERE")
+    assert odd.status_code == 400 and "there is no alert AL-NOWHERE" in text_of(odd.text)
+    assert back in odd.text
+    # Opened with nothing carried, the page offers the list of investigations only, as before.
+    plain = client.get(f"/investigations/{investigation_id}").text
+    assert "Back to alerts" not in plain and _hidden_back(plain)["selected"] == set()

@@ -238,7 +238,9 @@ _CITED = re.compile(r"\b(cites case )(.+?)(?=, which )")
 _REFERRAL = re.compile(r"\b(explained by referral )(.+?)(?=: )")
 _TEAM = alert_rules.TEAM_MENTION
 _DECLARATION = re.compile(r"(\bdeclared a conflict of interest with .+? \([^(),]*, )([^()]+?)(?=\))")
-PERSON_WITHHELD = "the person looked at"
+# What a withheld person's record id becomes in an explanation. Not "the person looked at": the detectors'
+# sentences go on after the id ("... involves N9 at that time"), which read "looked at at that time".
+PERSON_WITHHELD = "the person concerned"
 
 
 def _masker(
@@ -903,11 +905,16 @@ def _subjects(*ids: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i))
 
 
-WITHHELD_GIVES_AWAY = "withheld while the member of staff's identity is hidden: it would give them away"
-WITHHELD_LINKED = (
-    "withheld while another alert about this person is pseudonymous to you: it would give its member of "
-    "staff away"
+# Why the person looked at is withheld, as the alert's page says it: whole (a sentence of its own, shown in
+# place of the person), or only their postcode (said in brackets after their details).
+WITHHELD_GIVES_AWAY = (
+    "Withheld, record id included, while the member of staff's identity is hidden (it would give them away)."
 )
+WITHHELD_LINKED = (
+    "Withheld, record id included, while another alert about this person is pseudonymous to you (it would "
+    "give its member of staff away)."
+)
+WITHHELD_POSTCODE = "postcode withheld while the identity is hidden"
 
 
 def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Principal) -> AlertDetail:
@@ -1000,7 +1007,7 @@ def _withheld(
     if subject is None:
         return None, None
     if Rule.NEIGHBOUR in rules and subject.postcode:
-        return replace(subject, postcode=None, address=None), "postcode withheld while the identity is hidden"
+        return replace(subject, postcode=None, address=None), WITHHELD_POSTCODE
     return subject, None
 
 

@@ -147,11 +147,18 @@ class Back:
         path = f"/alerts/{quote(alert_id, safe='')}"
         return f"{path}?{query}" if query else path
 
-    def without(self, alert_id: str) -> Back:
-        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i != alert_id))
+    def investigation(self, investigation_id: int) -> str:
+        """An investigation's address, carrying the way back (an investigation opened from, or added to
+        from, an alert's page leads back to the queue that alert was opened from)."""
+        query = self.query()
+        path = f"/investigations/{investigation_id}"
+        return f"{path}?{query}" if query else path
+
+    def without(self, *alert_ids: str) -> Back:
+        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i not in alert_ids))
 
     def fields(self) -> dict[str, str]:
-        """The hidden fields of the alert page's forms."""
+        """The hidden fields of the alert and investigation pages' forms."""
         if not self.carried:
             return {}
         return {
@@ -278,6 +285,20 @@ def keep_selection(
 # --------------------------------------------------------------------------- one alert
 
 
+def _checked_back(
+    request: Request, db: Db, viewer: Principal, back: Back | None, problem: str | None
+) -> tuple[Back, str | None]:
+    """The way back with its selection checked as the queue checks it: ids naming no alert the viewer may
+    see are refused in the same words whether or not they exist (added to `problem`) and left out."""
+    back = back or Back()
+    if back.selected:
+        selection = casework.select_alerts(db, request.app.state.settings, viewer, back.selected)
+        if selection.problem:
+            problem = f"{problem} {selection.problem}" if problem else selection.problem
+        back = Back(back.status, back.rule, back.page, selection.ids)
+    return back, problem
+
+
 def _alert_page(
     request: Request,
     db: Db,
@@ -296,12 +317,7 @@ def _alert_page(
         detail = casework.view_alert(db, settings, alert_id, viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
-    back = back or Back()
-    if back.selected:
-        selection = casework.select_alerts(db, settings, viewer, back.selected)
-        if selection.problem:
-            problem = f"{problem} {selection.problem}" if problem else selection.problem
-        back = Back(back.status, back.rule, back.page, selection.ids)
+    back, problem = _checked_back(request, db, viewer, back, problem)
     return _page(
         request,
         "alert.html",
@@ -320,6 +336,17 @@ def _alert_page(
 BackSelected = Annotated[str, Form(max_length=casework.MAX_SELECTED * 41)]
 
 
+def _back_from_form(
+    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = ""
+) -> Back:
+    """The way back to the queue as a form sends it (`status`, `rule`, `at_page`, `selected`: the alert
+    page's hidden fields, or the queue's own form): checked as `Back.of` checks an address."""
+    return Back.of(status, rule, at_page, selected)
+
+
+BackForm = Annotated[Back, Depends(_back_from_form)]
+
+
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
     params = request.query_params
@@ -333,13 +360,9 @@ def reveal_identity(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     reason: Reason = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
-    back = Back.of(status, rule, at_page, selected)
     try:
         casework.reveal_identity(db, alert_id, viewer, reason)
     except NotFound as error:
@@ -359,15 +382,11 @@ def dismiss_alert(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     reason: Reason = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
     """Dismissed, back to the queue it was opened from; the alert leaves the selection (a dismissed alert
     cannot go into an investigation)."""
-    back = Back.of(status, rule, at_page, selected)
     try:
         casework.dismiss_alert(db, alert_id, viewer, reason)
     except NotFound as error:
@@ -388,13 +407,9 @@ def add_alert_to_investigation(
     db: Db,
     viewer: Investigator,
     alert_id: str,
+    back: BackForm,
     investigation_id: Short = "",
-    status: Short = "",
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
-    back = Back.of(status, rule, at_page, selected)
     try:
         number = int(investigation_id)
     except ValueError:
@@ -407,7 +422,7 @@ def add_alert_to_investigation(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _alert_page(request, db, viewer, alert_id, back=back, problem=str(error))
-    return done_redirect(f"/investigations/{number}", f"Alert added to {reference}.")
+    return done_redirect(back.without(alert_id).investigation(number), f"Alert added to {reference}.")
 
 
 # --------------------------------------------------------------------------- investigations
@@ -418,18 +433,15 @@ def open_investigation(
     request: Request,
     db: Db,
     viewer: Investigator,
+    back: BackForm,
     alert_id: AlertIds = None,
     title: Title = "",
     from_alert: Short = "",
     reason: Reason = "",
-    status: Short = AlertStatus.NEW,
-    rule: Short = "",
-    at_page: Short = "",
-    selected: BackSelected = "",
 ) -> Any:
     """From the queue (the selection: alerts ticked on this page and on others) or from one alert's page
-    (`from_alert`, others ticked; `status`, `rule`, `at_page` and `selected` are then the queue it was
-    opened from). The reason is required: the investigation names the member of staff
+    (`from_alert`, others ticked; `back` is then the queue it was opened from, as its hidden fields send
+    it). The reason is required: the investigation names the member of staff
     (casework.open_investigation). Refused from the queue, the queue is shown again with the selection;
     from an alert's page, that page, with its way back."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
@@ -440,22 +452,24 @@ def open_investigation(
             if isinstance(error, NotFound):
                 raise HTTPException(404, str(error)) from None
             values = {"title": title, "also": set(alert_id or []), "open_reason": reason}
-            back = Back.of(status, rule, at_page, selected) if at_page else Back()
             return _alert_page(request, db, viewer, from_alert, back=back, problem=str(error), values=values)
         return _queue_page(
             request,
             db,
             viewer,
-            status=status,
-            rule=rule,
-            page=_number(at_page),
+            status=back.status,
+            rule=back.rule,
+            page=back.page,
             ticked=list(alert_id or []),
             problem=str(error),
             status_code=404 if isinstance(error, NotFound) else 400,
             values={"title": title, "reason": reason},
         )
     reference = casework.investigation_reference(db, investigation_id, viewer)
-    return done_redirect(f"/investigations/{investigation_id}", f"Investigation {reference} opened.")
+    # From an alert's page, the investigation leads back to the queue that alert was opened from (less the
+    # alerts now in the investigation); from the queue itself, as before, it does not.
+    where = back.without(*chosen) if from_alert else Back()
+    return done_redirect(where.investigation(investigation_id), f"Investigation {reference} opened.")
 
 
 @router.get("/investigations")
@@ -479,13 +493,17 @@ def _investigation_page(
     viewer: Principal,
     investigation_id: int,
     *,
+    back: Back | None = None,
     problem: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Any:
+    """One investigation. `back`: the queue the alert it was opened from (or added from) was opened from,
+    for a link back and its forms, checked as the alert page checks it."""
     try:
         detail = casework.view_investigation(db, request.app.state.settings, investigation_id, viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
+    back, problem = _checked_back(request, db, viewer, back, problem)
     return _page(
         request,
         "investigation.html",
@@ -494,6 +512,7 @@ def _investigation_page(
         d=detail,
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
+        back=back,
         problem=problem,
         values=values or {},
     )
@@ -501,37 +520,46 @@ def _investigation_page(
 
 @router.get("/investigations/{investigation_id}")
 def investigation_page(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
-    return _investigation_page(request, db, viewer, investigation_id)
+    params = request.query_params
+    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    return _investigation_page(request, db, viewer, investigation_id, back=back)
 
 
 @router.post("/investigations/{investigation_id}/alerts")
 def add_alerts(
-    request: Request, db: Db, viewer: Investigator, investigation_id: int, alert_id: AlertIds = None
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    investigation_id: int,
+    back: BackForm,
+    alert_id: AlertIds = None,
 ) -> Any:
     try:
         reference = casework.add_alerts(db, investigation_id, alert_id or [], viewer)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        return _investigation_page(request, db, viewer, investigation_id, problem=str(error))
+        return _investigation_page(request, db, viewer, investigation_id, back=back, problem=str(error))
     count = len(alert_id or [])
     return done_redirect(
-        f"/investigations/{investigation_id}",
+        back.without(*(alert_id or [])).investigation(investigation_id),
         f"{count} alert{'s' if count != 1 else ''} added to {reference}.",
     )
 
 
 @router.post("/investigations/{investigation_id}/notes")
-def add_note(request: Request, db: Db, viewer: Investigator, investigation_id: int, note: Note = "") -> Any:
+def add_note(
+    request: Request, db: Db, viewer: Investigator, investigation_id: int, back: BackForm, note: Note = ""
+) -> Any:
     try:
         reference = casework.add_note(db, investigation_id, viewer, note)
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         return _investigation_page(
-            request, db, viewer, investigation_id, problem=str(error), values={"note": note}
+            request, db, viewer, investigation_id, back=back, problem=str(error), values={"note": note}
         )
-    return done_redirect(f"/investigations/{investigation_id}", f"Note added to {reference}.")
+    return done_redirect(back.investigation(investigation_id), f"Note added to {reference}.")
 
 
 @router.post("/investigations/{investigation_id}/close")
@@ -540,6 +568,7 @@ def close_investigation(
     db: Db,
     viewer: Investigator,
     investigation_id: int,
+    back: BackForm,
     outcome: Short = "",
     reason: Reason = "",
 ) -> Any:
@@ -549,9 +578,11 @@ def close_investigation(
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
         values = {"outcome": outcome, "reason": reason}
-        return _investigation_page(request, db, viewer, investigation_id, problem=str(error), values=values)
+        return _investigation_page(
+            request, db, viewer, investigation_id, back=back, problem=str(error), values=values
+        )
     title = OUTCOMES[outcome].lower()
-    return done_redirect(f"/investigations/{investigation_id}", f"{reference} closed: {title}.")
+    return done_redirect(back.investigation(investigation_id), f"{reference} closed: {title}.")
 
 
 @router.get("/investigations/{investigation_id}/evidence.zip")
