@@ -393,3 +393,27 @@ def test_a_referral_whose_requester_changes_line_manager_goes_to_the_handlers(db
     s1.line_manager_id = None  # no line manager at all: stranded the same way
     db.flush()
     assert [r.id for r in gate.referral_queue(db, "M2")[1]] == [referral_id]
+
+
+def test_a_referral_and_its_declaration_link_each_other(client: TestClient, db: Session) -> None:
+    """The line manager reaches the declaration from the referral, and sees on the declaration the
+    searches it caused to be referred; the declarer (not a handler) sees no referral list."""
+    make_gate_world(db)
+    referral_id = _refer(db)
+    assert [link.referral_id for link in gate.referrals_citing(db, "D-2", "M1")] == [referral_id]
+    assert gate.referrals_citing(db, "D-2", "S1") == []  # the requester never handles their own
+    assert gate.referrals_citing(db, "D-", "M1") == []  # an exact id, not a part of one
+    for staff_id in ("M1", "S1"):
+        identity.set_password(db, staff_id, PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "M1")
+    assert '<a class="mono" href="/declarations/D-2">D-2</a>' in client.get(f"/referrals/{referral_id}").text
+    declaration = client.get("/declarations/D-2")
+    assert declaration.status_code == 200
+    assert "Searches referred because of this declaration" in declaration.text
+    assert f'<a href="/referrals/{referral_id}">Referral {referral_id}</a>' in declaration.text
+    assert "open, waiting for a decision" in declaration.text
+    client.cookies.clear()
+    log_in(client, "S1")
+    own = client.get("/declarations/D-2")
+    assert own.status_code == 200 and "Searches referred" not in own.text

@@ -42,6 +42,7 @@ from custodes.workforce.models import Course, Declaration, Referral, Staff, Trai
 from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
     CourseGate,
+    ReferralLink,
     ReferralView,
     SubjectRef,
 )
@@ -1017,6 +1018,23 @@ def view_referral(session: Session, referral_id: int, handler_id: str) -> Referr
         justification=f"handling referral {row.id} (pre-access gate)",
     )
     return _referral_view(row, _names(session, [row.staff_id]))
+
+
+def referrals_citing(session: Session, declaration_id: str, handler_id: str) -> list[ReferralLink]:
+    """The referrals the gate opened because of this declaration that this handler may deal with, newest
+    first: the declaration's page links them, so a line manager deciding it sees the searches it stopped.
+    Only ids, states and times: nothing about the person searched for is shown, so nothing is consulted."""
+    rows = session.scalars(
+        select(Referral)
+        .where(Referral.declaration_ids.contains(declaration_id, autoescape=True))
+        .order_by(Referral.id.desc())
+    )
+    check = _HandlerCheck(session, handler_id)
+    return [
+        ReferralLink(row.id, row.status, row.created_at)
+        for row in rows
+        if declaration_id in row.declaration_ids.split(";") and check.may_handle(row)
+    ]
 
 
 def close_referral(

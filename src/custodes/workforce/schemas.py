@@ -473,6 +473,15 @@ class PublishedDeclaration:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferralLink:
+    """A referral the gate opened because of a declaration, as the declaration's page lists it."""
+
+    referral_id: int
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ReferralView:
     """A referral as a screen shows it. `search_done` and `interaction` are for the manager's screen only."""
 

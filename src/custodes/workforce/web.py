@@ -781,6 +781,11 @@ def _declaration_page(
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
         seen=workforce.decision_version(detail),
+        referrals=(
+            gate.referrals_citing(db, detail.declaration_id, principal.staff_id)
+            if principal.can(Permission.REFERRALS_HANDLE)
+            else []
+        ),
     )
 
 
