@@ -294,7 +294,7 @@ def test_init_refuses_a_new_data_key_when_the_old_one_is_lost(
     # Gone for good: the operator clears them (one erasure in the ledger), and the staff file restores them.
     forgot = CliRunner().invoke(cli, ["init", "--forget-home-locations"], env=env)
     assert forgot.exit_code == 0, forgot.output
-    assert "Cleared the home locations of 1 member(s) of staff" in forgot.output and key_file.exists()
+    assert "Cleared the home locations of 1 member of staff" in forgot.output and key_file.exists()
     database = Database.open(Settings(home=home, database_url=url))
     try:
         assert _homes(database.engine) == [("S1", None, None, None), ("S2", None, None, None)]

@@ -28,6 +28,7 @@ from custodes.identity.cli import accounts as accounts_app
 from custodes.identity.cli import tokens as tokens_app
 from custodes.imports import KINDS, Progress, run_import
 from custodes.kit.tabular import BatchRejected
+from custodes.kit.words import plural
 from custodes.ledger.cli import app as ledger_app
 from custodes.monitoring.cli import app as monitor_app
 from custodes.stopsearch import cli as stopsearch_cli
@@ -121,7 +122,7 @@ def _check_data_key(database: Database, key_file: Path, created: bool, forget: b
         if forget:
             cleared = workforce.forget_home_locations(session, CLI_ACTOR)
             console.print(
-                f"Cleared the home locations of {cleared} member(s) of staff: import the staff file."
+                f"Cleared the home locations of {plural(cleared, 'member')} of staff: import the staff file."
             )
             return
     if created:
@@ -220,7 +221,7 @@ def _import(kind: str, files: list[Path], step: Progress) -> ImportSummary:
     except BatchRejected as rejected:
         for problem in rejected.problems:
             errors.print(str(problem), markup=False)
-        fail(f"{len(rejected.problems)} problem(s) found; nothing was imported.")
+        fail(f"{plural(len(rejected.problems), 'problem')} found; nothing was imported.")
     except IntegrityError:
         # Another import (or a screen) stored some of the same rows while this one ran (PostgreSQL: this
         # one waited on its insert, then found the row there).

@@ -250,17 +250,17 @@ def _run(settings: Settings, *arguments: str) -> tuple[int, str]:
 def test_the_commands_rotate_report_and_retire(installation: Settings) -> None:
     (first,) = installation.data_keys()
     code, output = _run(installation, "status")
-    assert code == 0 and f"{key_id(first).hex()}  encrypts and decrypts  50 value(s)" in output
+    assert code == 0 and f"{key_id(first).hex()}  encrypts and decrypts  50 values" in output
     assert "staff.home_postcode: 20 under" in output and "ME1 1AA" not in output
     code, output = _run(installation, "rotate")
     second = installation.data_key()
     assert code == 0, output
     assert f"New data key {key_id(second).hex()} is first in {installation.resolved_data_key_file}" in output
-    assert "50 stored value(s) re-encrypted" in output and "Back up the key file now" in output
+    assert "50 stored values re-encrypted" in output and "Back up the key file now" in output
     code, output = _run(installation, "status")
-    assert code == 0 and f"{key_id(first).hex()}  decrypts only (old)    0 value(s)" in output
+    assert code == 0 and f"{key_id(first).hex()}  decrypts only (old)    0 values" in output
     code, output = _run(installation, "retire")
-    assert code == 0 and f"Retired key(s) {key_id(first).hex()}" in output
+    assert code == 0 and f"Retired key {key_id(first).hex()}" in output
     code, output = _run(installation, "retire")
     assert code == 0 and "nothing to retire" in output
     assert _homes(installation)["S01"] == _home(1)

@@ -366,7 +366,7 @@ def test_the_disposal_job_marks_disclosures_expired_first(
             disclosure.release(session, disclosure_id, principal("S1003"))
             agreements.set_agreement_status(session, "KMISA", "withdrawn", "council left", "staff:S1004")
         dry = runner.invoke(cli, ["disclosure", "dispose", "--dry-run"], env=installation)
-        assert dry.exit_code == 0 and "Would mark 1 disclosure(s) expired" in dry.output, dry.output
+        assert dry.exit_code == 0 and "Would mark 1 disclosure expired" in dry.output, dry.output
         done = runner.invoke(cli, ["disclosure", "dispose"], env=installation)
         assert done.exit_code == 0 and f"Expired: {disclosure_id}" in done.output, done.output
         with database.factory() as session:

@@ -507,7 +507,7 @@ def test_the_run_result_counts_only_what_the_runner_may_see(
     done = post_form(client, "/monitoring/run", {})
     assert done.status_code == 303  # type: ignore[attr-defined]
     message = client.get(done.headers["location"]).text  # type: ignore[attr-defined]
-    assert "2 alert(s) raised or added to, 2 new" in text_of(message)
+    assert "2 alerts raised or added to, 2 new" in text_of(message)
     assert casework.run_alert_counts(db, principal(db, UNIT), [run_id]) == {run_id: (4, 4)}
 
 

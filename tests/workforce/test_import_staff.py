@@ -323,7 +323,8 @@ def test_a_file_with_bad_rows_stores_nothing_and_names_every_problem(
     assert "S1 already appears on line" in text[(7 + first, "staff_id")]
     assert "GHOST" in text[(8 + first, "line_manager_id")]
     assert "home_lat and home_lon" in text[(9 + first, "home_lon")]
-    assert f"{len(found)} problem(s) found; nothing was imported" in result.output
+    counted = f"{len(found)} problem{'' if len(found) == 1 else 's'}"
+    assert f"{counted} found; nothing was imported" in result.output
     assert nothing_stored(installation)
 
 

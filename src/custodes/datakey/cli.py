@@ -9,6 +9,7 @@ import typer
 from custodes.context import CLI_ACTOR, console, fail, progress_bar, settings, unit_of_work
 from custodes.datakey import service
 from custodes.datakey.service import DataKeyRefused, KeyStatus
+from custodes.kit.words import plural
 
 app = typer.Typer(
     help="The data encryption key of the columns encrypted at rest: status, rotate, retire.",
@@ -25,7 +26,7 @@ def status() -> None:
     console.print(f"Data key file: {settings().resolved_data_key_file}")
     for position, key in enumerate(found.key_ids):
         role = "encrypts and decrypts" if position == 0 else "decrypts only (old)"
-        console.print(f"  {key.hex()}  {role:<22} {found.values_under(key)} value(s)")
+        console.print(f"  {key.hex()}  {role:<22} {plural(found.values_under(key), 'value')}")
     for column in found.columns:
         under = ", ".join(
             f"{number} under {key.hex() if key else 'no key (not encrypted values)'}"
@@ -75,10 +76,11 @@ def rotate(
         console.print(f"Cleared (did not decrypt): {cleared}")
     console.print(
         f"New data key {rotation.key_id.hex()} is first in {settings().resolved_data_key_file}; "
-        f"{count} stored value(s) re-encrypted under it."
+        f"{plural(count, 'stored value')} re-encrypted under it."
     )
     console.print(
-        f"The old key(s) {', '.join(k.hex() for k in rotation.previous)} stay in the file, to decrypt only, "
+        f"The old {'key' if len(rotation.previous) == 1 else 'keys'} "
+        f"{', '.join(k.hex() for k in rotation.previous)} stay in the file, to decrypt only, "
         "until `custodes data-key retire`. Back up the key file now."
     )
 
@@ -99,6 +101,7 @@ def retire() -> None:
         console.print("The key file holds one key: there is nothing to retire.")
         return
     console.print(
-        f"Retired key(s) {', '.join(k.hex() for k in retired)}: {settings().resolved_data_key_file} now "
+        f"Retired {'key' if len(retired) == 1 else 'keys'} {', '.join(k.hex() for k in retired)}: "
+        f"{settings().resolved_data_key_file} now "
         "holds the current key alone. Back up the key file now, and destroy the copies holding old keys."
     )

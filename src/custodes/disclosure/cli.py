@@ -12,6 +12,7 @@ import typer
 from custodes.context import CLI_ACTOR, console, fail, unit_of_work
 from custodes.disclosure import service as disclosure
 from custodes.disclosure.schemas import RequestUnreadable
+from custodes.kit.words import plural
 
 app = typer.Typer(help="Disclosures: check requests against the rules; retention.", no_args_is_help=True)
 
@@ -70,7 +71,7 @@ def dispose(
         expired = disclosure.expire(session, CLI_ACTOR, day, dry_run=dry_run)
         lapsed = disclosure.lapse(session, CLI_ACTOR, day, dry_run=dry_run)
         report = disclosure.dispose(session, CLI_ACTOR, day, dry_run=dry_run)
-    console.print(f"{'Would mark' if dry_run else 'Marked'} {len(expired)} disclosure(s) expired.")
+    console.print(f"{'Would mark' if dry_run else 'Marked'} {plural(len(expired), 'disclosure')} expired.")
     if expired:
         console.print("Expired: " + ", ".join(str(number) for number in expired))
     console.print(

@@ -41,6 +41,7 @@ from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import london_day, rfc3339
+from custodes.kit.words import plural
 from custodes.web.deps import Db, require
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
@@ -1128,8 +1129,8 @@ def report_correction(request: Request, db: Db, principal: Corrector, form: Post
     reached = len({notice.disclosure_id for notice in issued})
     return done_redirect(
         "/corrections",
-        f"Correction {correction_id} recorded: {len(issued)} notice(s) "
-        f"to the recipients of {reached} disclosure(s).",
+        f"Correction {correction_id} recorded: {plural(len(issued), 'notice')} "
+        f"to the recipients of {plural(reached, 'disclosure')}.",
     )
 
 

@@ -20,6 +20,7 @@ from custodes.context import (
     unit_of_work,
 )
 from custodes.kit.timefmt import london
+from custodes.kit.words import plural
 from custodes.monitoring import events, service
 
 app = typer.Typer(help="Access-log monitoring: ingest, detect, explain, prove.", no_args_is_help=True)
@@ -100,7 +101,7 @@ def run(
     console.print(
         f"{summary.events:,} accesses; {summary.about_people:,} about a person, "
         f"{summary.explained_share:.1%} explained by the work that justifies them; "
-        f"{written:,} alert(s) ({summary.new_alerts:,} new) written to {alerts_out}."
+        f"{plural(written, 'alert')} ({summary.new_alerts:,} new) written to {alerts_out}."
     )
 
 

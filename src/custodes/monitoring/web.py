@@ -19,6 +19,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
+from custodes.kit.words import plural
 from custodes.monitoring import casework, evidence, service
 from custodes.monitoring.casework import (
     ACTION_TITLES,
@@ -698,6 +699,7 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
     touched, new = casework.run_alert_counts(db, viewer, [summary.run_id])[summary.run_id]
     return done_redirect(
         "/monitoring",
-        f"Detectors run over {summary.events:,} accesses: {touched:,} alert(s) raised or added to, "
+        f"Detectors run over {plural(summary.events, 'access', 'accesses')}: "
+        f"{plural(touched, 'alert')} raised or added to, "
         f"{new:,} new.",
     )

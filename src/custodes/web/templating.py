@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from markupsafe import Markup
 
 from custodes.kit.timefmt import london
+from custodes.kit.words import plural
 from custodes.web.navigation import menu_for
 from custodes.web.notices import notice
 
@@ -36,13 +37,6 @@ def scroll_tables(content: str) -> Markup:
     `content` is rendered, escaped markup: text that reads "<table" arrives as "&lt;table" and is kept."""
     wrapped = re.sub(r"<table\b", '<div class="table-scroll"><table', str(content))
     return Markup(wrapped.replace("</table>", "</table></div>"))  # noqa: S704 - markup already escaped
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """ "1 action", "3 actions", "1,204 accounts": the count (thousands separated) and the word that fits
-    it. `plural_form` for words that do not just take an s ("1 person", "2 people")."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count:,} {word}"
 
 
 environment.filters["scroll_tables"] = scroll_tables
