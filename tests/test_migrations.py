@@ -489,3 +489,55 @@ def test_migration_0021_stores_folded_keys_and_the_other_spelling_of_o_slash_and
         ("hoeymuller", "joe", "joejurgen", "hoeymueller", "joe", "joejuergen", "hoymuller=hoeymu%ller",
          "jo=joe", "jojurgen=joeju%rgen"),
     ]  # fmt: skip
+
+
+def test_migration_0022_recomputes_the_match_keys_of_mac_mc_and_m_apostrophe(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """Review: every "mac" in a surname was read as "mc" (Mack as "Mc K", Macey as "Mcey", Camacho as
+    "Camcho") and M'Donald was "mdonald". Keys stored before are recomputed as an import now computes them;
+    a row whose keys are unchanged is left as it is."""
+    from custodes.kit.names import fold_match_keys, match_keys, other_match_keys
+
+    names = (("Mack", "Ian"), ("M'Donald", "Mackenzie"), ("Camacho", "Ana"), ("Smith", "John"))
+    engine = make_engine(new_database(backend))
+    try:
+        command.downgrade(alembic_config(engine), "0021")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO nominal (subject_id, surname, forenames, surname_key, forenames_key,"
+                    " match_surname, match_forename, match_joined, match_surname_other, match_forename_other,"
+                    " match_joined_other, match_surname_fold, match_forename_fold, match_joined_fold, flags,"
+                    " public_figure, protected, created_at, updated_at) VALUES"
+                    " ('N1', 'Mack', 'Ian', 'mack', 'ian', 'mck', 'ian', 'ian', '', '', '', 'mack=mack',"
+                    " 'ian=ian', 'ian=ian', '', false, false, :now, :now),"
+                    " ('N2', 'M''Donald', 'Mackenzie', 'm''donald', 'mackenzie', 'mdonald', 'mackenzie',"
+                    " 'mackenzie', '', '', '', 'mdonald=mdonald', 'mackenzie=mackenzie',"
+                    " 'mackenzie=mackenzie', '', false, false, :now, :now),"
+                    " ('N3', 'Camacho', 'Ana', 'camacho', 'ana', 'camcho', 'ana', 'ana', '', '', '',"
+                    " 'camacho=camacho', 'ana=ana', 'ana=ana', '', false, false, :now, :now),"
+                    " ('N4', 'Smith', 'John', 'smith', 'john', 'smith', 'john', 'john', '', '', '',"
+                    " 'smith=smith', 'john=john', 'john=john', '', false, false, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT match_surname, match_forename, match_joined, match_surname_other,"
+                    " match_forename_other, match_joined_other, match_surname_fold, match_forename_fold,"
+                    " match_joined_fold FROM nominal ORDER BY subject_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    expected = [(*match_keys(*n), *other_match_keys(*n), *fold_match_keys(*n)) for n in names]
+    assert [tuple(row) for row in stored] == expected
+    assert [row[:3] for row in expected] == [
+        ("mack", "ian", "ian"),
+        ("mcdonald", "mckenzie", "mackenzie"),
+        ("camacho", "ana", "ana"),
+        ("smith", "john", "john"),
+    ]

@@ -207,3 +207,61 @@ def test_a_plain_letter_beside_a_letter_written_two_ways_is_compared_as_typed(
         assert not names.same_surname(one, other) and not names.same_surname(other, one)
     if one.forenames[0] != other.forenames[0]:
         assert not names.forenames_agree(one, other) and not names.forenames_agree(other, one)
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+
+
+@settings(max_examples=300, deadline=None)
+@given(rest=st.text(alphabet=_LOWER, min_size=3, max_size=10), data=st.data())
+def test_mac_mc_and_m_apostrophe_are_one_prefix_before_a_name(rest: str, data: st.DataObject) -> None:
+    """Mac, Mc, Mc written apart and M' before the rest of a name of three letters or more are one prefix,
+    in the surname on its own and after another part (MacDonald = McDonald = Mc Donald = M'Donald,
+    Smith-MacRae = Smith McRae), in the first keys that the gate, the detectors and casework compare."""
+    spellings = [f"Mac{rest}", f"Mc{rest.title()}", f"Mc {rest}", f"Mc-{rest}", f"M'{rest}", f"M’{rest}"]
+    one, other = data.draw(st.sampled_from(spellings)), data.draw(st.sampled_from(spellings))
+    assert names.surname_key(one) == names.surname_key(other)
+    assert names.surname_key(f"Smith-{one}") == names.surname_key(f"Smith {other}")
+    born = date(1970, 1, 1)
+    first = names.PersonKey.of(None, one, "Ian", born, None)
+    second = names.PersonKey.of(None, other, "Ian", born, None)
+    assert names.same_person(first, second) and names.same_person(second, first)
+    assert names.forename_tokens(f"Mac{rest}") == names.forename_tokens(f"Mc{rest}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(rest=st.text(alphabet=_LOWER, min_size=0, max_size=2), before=st.text(alphabet=_LOWER, max_size=4))
+def test_a_name_that_merely_begins_with_mac_is_no_mac_name(rest: str, before: str) -> None:
+    """Review: every "mac" was read as "mc", so Mack was "Mc K", Macey "Mcey", Camacho "Camcho". Only a
+    prefix before the rest of a name of three letters or more is: Mack, Macey, Mace, Macy are as typed."""
+    assert names.surname_key(f"Mac{rest}") != names.surname_key(f"Mc {rest}") or not rest
+    assert names.surname_key(f"Mac{rest}") == f"mac{rest}"
+    assert names.surname_key(f"{before}macdonald") == f"{before}macdonald" or not before
+    assert names.forename_tokens(f"Mac{rest}") == (f"mac{rest}",)
+    born = date(1970, 1, 1)
+    if rest:
+        mack = names.PersonKey.of(None, f"Mac{rest}", "Ian", born, None)
+        mc_k = names.PersonKey.of(None, f"Mc{rest}", "Ian", born, None)
+        assert not names.same_person(mack, mc_k) and not names.same_person(mc_k, mack)
+
+
+def test_the_mac_examples_of_the_review() -> None:
+    born = date(1980, 1, 1)
+
+    def same(one: str, other: str) -> bool:
+        first, second = (names.PersonKey.of(None, name, "Ian", born, None) for name in (one, other))
+        assert names.same_person(first, second) == names.same_person(second, first)
+        return names.same_person(first, second)
+
+    for one in ("MacDonald", "McDonald", "Mc Donald", "M'Donald", "MACDONALD", "Mc-Donald"):
+        assert same(one, "MacDonald") and same(one, "M’Donald")
+    assert same("MacKay", "McKay") and same("Mackenzie", "McKenzie")
+    assert not same("Mack", "Mc K") and not same("Mack", "McK") and not same("Macey", "Mcey")
+    assert not same("Mace", "Mce") and not same("Macy", "Mcy") and not same("Camacho", "Camcho")
+    # M' is read as Mc in the first keys only: before other names (M'Baye) it still meets the name typed
+    # without the apostrophe, through the folded keys, which keep it as typed
+    assert same("M'Baye", "Mbaye") and same("M'Baye", "McBaye") and not same("Mbaye", "McBaye")
+    assert same("MacDonald-Müller", "McDonald-Mueller")  # the folded keys read Mac as Mc too
+    assert names.surname_key("M'Donald") == "mcdonald" and names.fold_match_keys("M'Donald", "")[0] == (
+        "mdonald=mdonald"
+    )

@@ -408,6 +408,42 @@ def test_written_two_ways_is_decided_letter_by_letter_in_what_is_kept_from_a_vie
     assert {"AL-N-HOY", "AL-N-JOE", "AL-N-HOYS", "AL-N-JOS"} <= shown
 
 
+def test_mac_mc_and_m_apostrophe_in_what_is_kept_from_a_viewer(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """Review: every "mac" in a surname was read as "mc", so a declared "Mc K" kept "Mack" from the viewer
+    and a viewer "Mcey" their neighbour "Macey"; and M'Donald was not McDonald. Mac, Mc and M' are one
+    prefix now, before the rest of a name of three letters or more only, as the gate and detectors read it."""
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.surname, unit.date_of_birth = "M'Donald", date(1984, 4, 4)
+    unit.home_postcode, unit.home_lat, unit.home_lon = "ME15 6AB", 51.2700, 0.5200
+    people = [
+        {"subject_id": "N-ME", "surname": "MacDonald", "forenames": "Carol", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOME", "surname": "Mc Donald", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-DECL", "surname": "MacKay", "forenames": "Ian", "date_of_birth": "1950-05-05"},
+        {"subject_id": "N-MACK", "surname": "Mack", "forenames": "Ian", "date_of_birth": "1960-06-06"},
+        {"subject_id": "N-MACEY", "surname": "Macey", "forenames": "Ian", "date_of_birth": "1970-07-07"},
+    ]  # fmt: skip
+    load_records(db, "nominals", people, ACTOR)
+    declare(db, "D-M1", UNIT, "friend", surname="McKay", forenames="Ian", date_of_birth="1950-05-05")
+    declare(db, "D-M2", UNIT, "friend", surname="Mc K", forenames="Ian", date_of_birth="1960-06-06")
+    declare(db, "D-M3", UNIT, "friend", surname="Mcey", forenames="Ian", date_of_birth="1970-07-07")
+    run = make_run(db)
+    for person in people:
+        make_alert(
+            db, run, f"AL-{person['subject_id']}", SEARCHER, person["subject_id"], ["UNEXPLAINED"], 60, "x"
+        )
+    kin = {"staff_id": "PC303", "surname": "McDonald", "forenames": "Dan", "role": "officer",
+           "home_postcode": "ME15 6AB"}  # fmt: skip
+    load_records(db, "staff", [kin], ACTOR)
+    make_alert(db, run, "AL-KIN", "PC303", "N11", ["UNEXPLAINED"], 60, "PC303 viewed N11")
+    db.commit()
+    shown = visible_ids(db, settings, carol)
+    assert not {"AL-N-ME", "AL-N-HOME", "AL-N-DECL", "AL-KIN"} & shown
+    assert {"AL-N-MACK", "AL-N-MACEY"} <= shown
+
+
 def test_the_public_visibility_questions(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:

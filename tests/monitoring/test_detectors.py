@@ -144,6 +144,8 @@ SURNAMES = (
     "Mueller-Ludenscheidt", "Muller-Luedenscheidt", "Sæther", "Saether", "Sather", "Hoey", "Hoy", "Høy",
     "Adjei", "Adei", "Hoey-Müller", "Hoey-Mueller", "Hoey Muller", "Hoy-Muller", "Hoy-Mueller", "Hoy-Müller",
     "Müller-Hoey", "Mueller-Hoy", "Hoey-Đorđević", "Hoey-Djordevic", "Hoy-Dordevic",
+    "MacDonald", "McDonald", "Mc Donald", "M'Donald", "Mack", "Mc K", "McK", "Macey", "Mcey", "MacKay",
+    "McKay", "M'Baye", "Mbaye", "MacDonald-Müller", "McDonald-Mueller",
 )  # fmt: skip
 
 
@@ -188,6 +190,14 @@ def test_the_detectors_name_match_agrees_with_the_gates_matching() -> None:
     assert not said["Müller-Hoey", "Mueller-Hoy"] and not said["Hoey-Đorđević", "Hoy-Dordevic"]
     assert said["Hoey-Müller", "Hoey-Mueller"] and said["Hoey Muller", "Hoey-Müller"]
     assert said["Hoey-Djordevic", "Hoey-Đorđević"] and said["Hoy-Müller", "Hoy-Mueller"]
+    # Mac, Mc and M' are one prefix before the rest of a name of three letters or more, and only then
+    # (review: Mack was "Mc K", Macey "Mcey", and M'Donald not McDonald)
+    for one in ("MacDonald", "McDonald", "Mc Donald", "M'Donald"):
+        assert all(said[one, other] for other in ("MacDonald", "McDonald", "Mc Donald", "M'Donald"))
+    assert (
+        said["MacKay", "McKay"] and said["M'Baye", "Mbaye"] and said["McDonald-Mueller", "MacDonald-Müller"]
+    )
+    assert not said["Mack", "Mc K"] and not said["Mack", "McK"] and not said["Macey", "Mcey"]
 
 
 _FAR_DOB = "1966-06-06"

@@ -189,6 +189,21 @@ NAME_TABLE = [
     ("O’Brien", "Sean", "O'BRIEN", "sean", True, False, True),
     ("McDonald", "Steven", "MacDonald", "Stephen", True, False, True),
     ("Mc Donald", "Steven", "Macdonald", "Steve", True, False, False),  # nicknames are not variants
+    # Mac, Mc and M' are one surname prefix, but only before the rest of a name of three letters or more
+    # (review: every "mac" was read as "mc", so Mack was "Mc K" and Macey "Mcey"; M'Donald was "Mdonald")
+    ("M'Donald", "Ian", "MacDonald", "Ian", True, False, True),
+    ("M’Donald", "Ian", "Mc Donald", "Ian", False, True, True),
+    ("Mc-Donald", "Ian", "MACDONALD", "Ian", True, False, True),
+    ("MacKay", "Ian", "McKay", "Ian", True, False, True),
+    ("Smith-MacRae", "Ian", "Smith McRae", "Ian", True, False, True),
+    ("Mack", "Ian", "Mc K", "Ian", True, True, False),
+    ("Mack", "Ian", "McK", "Ian", True, True, False),
+    ("Macey", "Ian", "Mcey", "Ian", True, True, False),
+    ("Macy", "Ian", "Mcy", "Ian", True, True, False),
+    ("Mace", "Ian", "Mce", "Ian", True, True, False),
+    ("Camacho", "Ian", "Camcho", "Ian", True, True, False),  # only a prefix
+    ("M'Baye", "Awa", "Mbaye", "Awa", True, False, True),  # M' before other names: as typed, too
+    ("MacDonald-Müller", "Ian", "McDonald-Mueller", "Ian", True, False, True),
     ("Khan", "Mohammed", "Khan", "Muhammad", True, False, True),
     ("Khan", "Mohamed", "KHAN", "Mohammad", False, True, True),
     ("Khan", "Mohammed", "Khan", "Mahmood", True, False, False),

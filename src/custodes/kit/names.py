@@ -1,8 +1,9 @@
 """People's names as matched across registers: case, accents, letters outside the English alphabet
 (transliterated: ł → l, æ → ae, ß → ss; ä ö ü ø å đ in every English spelling: Müller = Muller = Mueller,
 Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic), spacing, hyphens, apostrophes,
-Mc/Mac, common spelling variants and initials tolerated; a name alone never decides (same_person wants a
-date of birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
+Mac/Mc/M' as one surname prefix (MacDonald = M'Donald, not Mack = Mc K), common spelling variants and
+initials tolerated; a name alone never decides (same_person wants a date of birth or postcode too). Used
+by the pre-access gate and the monitoring detectors."""
 
 from __future__ import annotations
 
@@ -147,22 +148,47 @@ def usable_name(value: str | None) -> bool:
     return bool(_letters(value)) and not WILDCARDS.intersection(value or "")
 
 
+# Mac, Mc and M' (MacDonald, McDonald, Mc Donald, Mc-Donald, M'Donald): one prefix, read as "mc", but only
+# at the start of a name part and only before the rest of a name of at least three letters, so that names
+# which merely begin with those letters keep them: Mack, Macey, Mace, Macy, Macon are not Mac- names
+# ("Mack" is not "Mc K", "Macey" not "Mcey"), while MacKay = McKay, Mackenzie = McKenzie (the same names).
+# Where Mac or Mc is written apart from the rest (Mac Donald, Mc-Donald) the surname reads them together;
+# a forename token is read on its own. M' (M'Donald; ’ ‘ ` too) is read as Mc in the first keys only: the
+# folded keys keep it as typed, apostrophe dropped, so M'Baye still meets Mbaye (kit.names._fold_key).
+# The only place this rule lives.
+_MAC_IN_SURNAME = re.compile(r"(^| )ma?c ?(?=(?:[a-z]%?){3})")
+_MAC_IN_TOKEN = re.compile(r"^ma?c(?=[a-z]{3})")
+_M_APOSTROPHE = re.compile(r"(?<![^\W\d_])m\s*['’‘`]\s*(?=[^\W\d_]{3})", re.IGNORECASE)
+
+
+def _mac_as_mc(letters: str) -> str:
+    """A surname's letters (as `_letters` gives them, parts apart) with a Mac or Mc prefix as "mc":
+    "mac donald" → "mcdonald", "smith macrae" → "smith mcrae"; "mack", "macey" as they are."""
+    return _MAC_IN_SURNAME.sub(r"\1mc", letters)
+
+
+def _m_apostrophe_as_mc(value: str | None) -> str | None:
+    """`value` with an M' prefix written Mc ("M'Donald" → "McDonald"), for the first keys only (see
+    _MAC_IN_SURNAME)."""
+    return _M_APOSTROPHE.sub("mc", value) if value and "m" in value.casefold() else value
+
+
 def _canonical(token: str) -> str:
-    if token.startswith("mc") and len(token) > 3:
-        token = "mac" + token[2:]
+    token = _MAC_IN_TOKEN.sub("mc", token)
     return VARIANTS.get(token, token)
 
 
 def surname_key(value: str | None) -> str:
-    """ "McDonald", "Mac Donald", "Mc-Donald" → "mcdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
-    "obrien". The parts are run together first, so where a space or hyphen falls never changes the key;
-    then a whole-surname spelling variant is taken (Mohammed → Muhammad) and every Mac is read as Mc."""
-    return _surname_of(_letters(value))
+    """ "McDonald", "MacDonald", "Mac Donald", "Mc-Donald", "M'Donald" → "mcdonald" (but "Mack" → "mack":
+    see _MAC_IN_SURNAME); "Smith-Jones" → "smithjones"; "O'Brien" → "obrien". The parts are run together,
+    so where a space or hyphen falls never changes the key; then a whole-surname spelling variant is taken
+    (Mohammed → Muhammad)."""
+    return _surname_of(_letters(_m_apostrophe_as_mc(value)))
 
 
 def _surname_of(letters: str) -> str:
-    joined = "".join(letters.split())
-    return VARIANTS.get(joined, joined).replace("mac", "mc")
+    joined = "".join(_mac_as_mc(letters).split())
+    return VARIANTS.get(joined, joined)
 
 
 def folded_surname_key(value: str | None) -> str:
@@ -196,15 +222,18 @@ def _fold_key(spelled: str) -> str:
     """The folded key of letters `spelled` (see _spelled), run together: "folded=pattern". The letters
     folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways,
     which SQL LIKE reads as any letters: "Müller" → "muller=mu%ller", "Mueller" → "muller=mueller",
-    "Hoey-Müller" → "hoymuller=hoeymu%ller". Spelling variants and Mac as Mc are left to the first keys:
-    rewriting the letters would move them against the marks. Two keys match (folds_alike) when one, its
+    "Hoey-Müller" → "hoymuller=hoeymu%ller". Spelling variants are left to the first keys: rewriting
+    the letters would move them against the marks (a surname's Mac or Mc prefix, which holds no such
+    letter, is read as "mc" first: _surname_fold_key). Two keys match (folds_alike) when one, its
     "%" taken out, matches the other as a LIKE pattern."""
     pattern = "".join(spelled.split())
     return f"{fold(pattern.replace('%', ''))}={pattern}"
 
 
 def _surname_fold_key(value: str | None) -> str:
-    return _fold_key(_spelled(value))
+    """The surname's folded key: its letters, a Mac or Mc prefix read as "mc" (as in the first keys, so
+    MacDonald-Müller meets McDonald-Mueller), an M' as typed (see _MAC_IN_SURNAME)."""
+    return _fold_key(_mac_as_mc(_spelled(value)))
 
 
 def _folded_part(key: str) -> str:
@@ -316,8 +345,9 @@ class PersonKey:
         postcode: str | None,
     ) -> PersonKey:
         code = (normalise_postcode(postcode) or " ".join(postcode.split()).upper()) if postcode else None
-        letters, surname_letters = _letters(forenames), _letters(surname)
-        other_surname, other_forenames = _other_letters(surname), _other_letters(forenames)
+        first_surname = _m_apostrophe_as_mc(surname)  # M' as Mc in the first keys (see _MAC_IN_SURNAME)
+        letters, surname_letters = _letters(forenames), _letters(first_surname)
+        other_surname, other_forenames = _other_letters(first_surname), _other_letters(forenames)
         joined = letters.replace(" ", "")
         spelled = _spelled(forenames)
         return PersonKey(
