@@ -15,7 +15,7 @@ from custodes.kit import names
 # Each letter with its plain and written-out spelling, as English writes it.
 TWO_WAY = {
     "ä": ("a", "ae"), "ö": ("o", "oe"), "ü": ("u", "ue"), "ø": ("o", "oe"), "å": ("a", "aa"),
-    "đ": ("d", "dj"), "ð": ("d", "dj"),
+    "đ": ("d", "dj"), "ð": ("d", "dj"), "æ": ("a", "ae"), "œ": ("o", "oe"),
 }  # fmt: skip
 _BASE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10)
 _PAIRS_HEAVY = st.text(alphabet="aeoudjmnx", min_size=0, max_size=16)
@@ -23,14 +23,14 @@ _PAIRS_HEAVY = st.text(alphabet="aeoudjmnx", min_size=0, max_size=16)
 
 def test_the_two_way_letters_are_those_of_the_key_function() -> None:
     """The rules live in kit/names.py: the letters it writes two ways are these, each written-out pair starts
-    with the letter the first keys give (so folding drops its second letter), and æ and ß keep one
-    spelling (ae, ss)."""
+    with the letter the first keys give (so folding drops its second letter), æ and œ are written two ways
+    as ä and ö are (a or ae, o or oe: review), and ß keeps one spelling (ss)."""
     assert set(TWO_WAY) == set(names._TWO_WAYS)
     for letter, (plain, written) in TWO_WAY.items():
         assert names._letters(letter) == plain and names._other_letters(letter) == written
         assert names._letters(letter.upper()) == plain
-    assert names.other_match_keys("Sæther", "Straußberg") == ("", "", "")
-    assert names.match_keys("Sæther", "Jens") == ("saether", "jens", "jens")
+    assert names.other_match_keys("Sæther", "Straußberg") == ("saether", "", "")
+    assert names.match_keys("Sæther", "Jens") == ("sather", "jens", "jens")  # was "saether": æ one way
 
 
 @settings(max_examples=500, deadline=None)
@@ -131,9 +131,17 @@ def test_the_examples_of_the_review() -> None:
     assert names.same_person(key("Strauß"), key("Strauss")) and not names.same_person(
         key("Strauß"), key("Straus")
     )
-    assert names.same_person(key("Sæther"), key("Saether")) and not names.same_person(
+    # æ is written as ä is, a or ae (review: "Sather" dodged a declared "Sæther"); never e
+    assert names.same_person(key("Sæther"), key("Saether")) and names.same_person(
         key("Sæther"), key("Sather")
     )
+    for spelling in ("Saebo", "Sabo", "Saeboe", "Saboe", "SÆBØ"):
+        assert names.same_person(key("Sæbø"), key(spelling)) and names.same_person(key(spelling), key("Sæbø"))
+    assert not names.same_person(key("Sæbø"), key("Sebo")) and not names.same_person(
+        key("Saebo"), key("Sabo")
+    )
+    assert names.same_person(key("Bœuf", "Œdipe"), key("Boeuf", "Odipe"))
+    assert names.same_person(key("Bœuf"), key("Bouf")) and not names.same_person(key("Boeuf"), key("Bouf"))
     # the letters folded, then as typed with "%" after each written two ways (kit.names._fold_key)
     assert names.fold_match_keys("Đorđević", "Đorđe") == (
         "dordevic=d%ord%evic",

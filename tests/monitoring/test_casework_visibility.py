@@ -444,6 +444,41 @@ def test_mac_mc_and_m_apostrophe_in_what_is_kept_from_a_viewer(
     assert {"AL-N-MACK", "AL-N-MACEY"} <= shown
 
 
+def test_ae_and_oe_written_either_way_do_not_show_a_viewer_what_is_kept_from_them(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """Review: æ was read as ae only, so a viewer named Sæther saw alerts about their own record filed as
+    "Sather" and their household's "SATHER". æ is a or ae now, as ä is, and œ o or oe; never e, and two
+    plain spellings are still compared as typed."""
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.surname, unit.date_of_birth = "Sæther", date(1984, 4, 4)
+    unit.home_postcode, unit.home_lat, unit.home_lon = "ME15 6AB", 51.2700, 0.5200
+    people = [
+        {"subject_id": "N-ME", "surname": "Sather", "forenames": "Carol", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOME", "surname": "SATHER", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-DECL", "surname": "Bouf", "forenames": "Odile", "date_of_birth": "1950-05-05"},
+        {"subject_id": "N-SETHER", "surname": "Sether", "forenames": "Carol", "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-NOT", "surname": "Sabo", "forenames": "Ana", "date_of_birth": "1960-06-06"},
+    ]  # fmt: skip
+    load_records(db, "nominals", people, ACTOR)
+    declare(db, "D-A1", UNIT, "friend", surname="Bœuf", forenames="Odile", date_of_birth="1950-05-05")
+    declare(db, "D-A2", UNIT, "friend", surname="Saebo", forenames="Ana", date_of_birth="1960-06-06")
+    run = make_run(db)
+    for person in people:
+        make_alert(
+            db, run, f"AL-{person['subject_id']}", SEARCHER, person["subject_id"], ["UNEXPLAINED"], 60, "x"
+        )
+    kin = {"staff_id": "PC304", "surname": "Saether", "forenames": "Dan", "role": "officer",
+           "home_postcode": "ME15 6AB"}  # fmt: skip
+    load_records(db, "staff", [kin], ACTOR)
+    make_alert(db, run, "AL-KIN", "PC304", "N11", ["UNEXPLAINED"], 60, "PC304 viewed N11")
+    db.commit()
+    shown = visible_ids(db, settings, carol)
+    assert not {"AL-N-ME", "AL-N-HOME", "AL-N-DECL", "AL-KIN"} & shown
+    assert {"AL-N-SETHER", "AL-N-NOT"} <= shown  # never e; Saebo declared, Sabo on record: both plain
+
+
 def test_the_public_visibility_questions(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:

@@ -89,6 +89,7 @@ FORENAMES = (
     "Jürgen", "Juergen", "Jurgen", "Jörg", "Joerg", "Đorđe", "Djordje", "Dorde", "D", "Đ", "Dj", "Ü", "U",
     "Ue", "Djorde", "Dordje", "Søren", "Soeren", "Soren", "Håkon", "Haakon", "Hakon", "Åse", "Aase", "Ase",
     "Bjørn Åge", "Bjoern Aage", "Bjorn Aage", "Ø", "O", "Oe", "Michael", "Michal", "Joe", "Jo", "Noel", "Nol",
+    "Ægir", "Aegir", "Agir", "Egir", "Mikæl", "Mikael", "Mikal", "Zoë",
     "Joe Jürgen", "Jo Jurgen", "Joe Juergen", "Jo Jürgen", "Jo Juergen", "Jürgen Joe", "Juergen Jo",
 )  # fmt: skip
 _KEY_COLUMNS = "surname_key VARCHAR, forename_key VARCHAR, joined_key VARCHAR, surname_other VARCHAR, " + (
@@ -145,7 +146,8 @@ SURNAMES = (
     "Adjei", "Adei", "Hoey-Müller", "Hoey-Mueller", "Hoey Muller", "Hoy-Muller", "Hoy-Mueller", "Hoy-Müller",
     "Müller-Hoey", "Mueller-Hoy", "Hoey-Đorđević", "Hoey-Djordevic", "Hoy-Dordevic",
     "MacDonald", "McDonald", "Mc Donald", "M'Donald", "Mack", "Mc K", "McK", "Macey", "Mcey", "MacKay",
-    "McKay", "M'Baye", "Mbaye", "MacDonald-Müller", "McDonald-Mueller",
+    "McKay", "M'Baye", "Mbaye", "MacDonald-Müller", "McDonald-Mueller", "Sæbø", "Saebo", "Sabo", "Saeboe",
+    "Sebo", "Bœuf", "Boeuf", "Bouf",
 )  # fmt: skip
 
 
@@ -181,10 +183,14 @@ def test_the_detectors_name_match_agrees_with_the_gates_matching() -> None:
         and said["Muller-Luedenscheidt", "Müller-Lüdenscheidt"]
     )
     assert said["Sæther", "Saether"] and said["Høy", "Hoey"] and said["Hoy", "Høy"]
-    # ...while names typed in plain letters stay as typed: æ is ae only, and a plain "dj" or "oe" is no đ or ø
+    # æ is written as ä is, a or ae (review: "Sather" dodged a "Sæther"); œ as ö
+    assert (
+        said["Sæther", "Sather"] and said["Sabo", "Sæbø"] and said["Sæbø", "Saeboe"] and said["Bœuf", "Bouf"]
+    )
+    # ...while names typed in plain letters stay as typed: a plain "dj", "oe" or "ae" is no đ, ø or æ
     assert not said["Djordjevic", "Dordevic"] and not said["Djordevic", "Djordjevic"]
-    assert not said["Odegaard", "Odegard"] and not said["Aaberg", "Aberg"]
-    assert not said["Sæther", "Sather"] and not said["Hoey", "Hoy"] and not said["Adjei", "Adei"]
+    assert not said["Odegaard", "Odegard"] and not said["Aaberg", "Aberg"] and not said["Saether", "Sather"]
+    assert not said["Hoey", "Hoy"] and not said["Adjei", "Adei"] and not said["Saebo", "Sabo"]
     # written two ways is decided letter by letter (review: "Hoey-Müller" was "Hoy-Muller")
     assert not said["Hoey-Müller", "Hoy-Muller"] and not said["Hoy-Mueller", "Hoey-Müller"]
     assert not said["Müller-Hoey", "Mueller-Hoy"] and not said["Hoey-Đorđević", "Hoy-Dordevic"]
@@ -329,7 +335,10 @@ _AT_HOME = {"postcode": "TN30 7ZZ", "lat": "51.0601", "lon": "0.6901"}
         (("Håkonsen", "Åse"), ("Haakonsen", "Ase", {"postcode": "TN30 7ZZ"}), (Rule.SELF,)),
         # names typed in plain letters are compared as typed: a neighbour, not a relative
         (("Djordjevic", "Ana"), ("Dordevic", "Marko", _AT_HOME), (Rule.NEIGHBOUR,)),
-        (("Sæther", "Per"), ("Sather", "Kari", _AT_HOME), (Rule.NEIGHBOUR,)),  # æ is ae, never a
+        (("Saebo", "Per"), ("Sabo", "Kari", _AT_HOME), (Rule.NEIGHBOUR,)),
+        (("Sæbø", "Per"), ("Sebo", "Kari", _AT_HOME), (Rule.NEIGHBOUR,)),  # æ is never e
+        # æ is a or ae, as ä is (review: this was a neighbour only, æ read as ae alone)
+        (("Sæther", "Per"), ("Sather", "Kari", _AT_HOME), (Rule.RELATIVE_OR_HOUSEHOLD, Rule.NEIGHBOUR)),
     ],
 )
 def test_relationship_rules_fire_across_spellings(

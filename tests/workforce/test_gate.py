@@ -270,6 +270,16 @@ NAME_TABLE = [
     ("Hoey-Müller", "Sam", "Hoy-Muller", "Sam", True, True, False),
     ("Hoy-Mueller", "Sam", "Hoey-Müller", "Sam", True, True, False),
     ("Hoey-Müller", "Sam", "Hoey-Mueller", "Sam", True, False, True),
+    # æ is written as ä is, a or ae, and œ as ö, o or oe (review: "Sather" dodged a declared "Sæther");
+    # never e, and plain spellings stay as typed
+    ("Sæther", "Peder", "Sather", "Peder", True, False, True),
+    ("Sæbø", "Kåre", "Saebo", "Kare", True, False, True),
+    ("Sæbø", "Kåre", "Sabo", "Kaare", False, True, True),
+    ("SÆBØ", "Kåre", "saeboe", "K", True, False, True),
+    ("Lærke", "Ægir", "Larke", "Agir", True, False, True),
+    ("Bœuf", "Zoé", "Bouf", "Zoe", True, False, True),
+    ("Sæbø", "Kåre", "Sebo", "Kare", True, True, False),
+    ("Saebo", "Kare", "Sabo", "Kare", True, True, False),
     ("Smith", "Joe Jürgen", "Smith", "Joe Juergen", True, False, True),
 ]
 

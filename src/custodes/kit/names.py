@@ -1,9 +1,9 @@
 """People's names as matched across registers: case, accents, letters outside the English alphabet
-(transliterated: ł → l, æ → ae, ß → ss; ä ö ü ø å đ in every English spelling: Müller = Muller = Mueller,
-Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic), spacing, hyphens, apostrophes,
-Mac/Mc/M' as one surname prefix (MacDonald = M'Donald, not Mack = Mc K), common spelling variants and
-initials tolerated; a name alone never decides (same_person wants a date of birth or postcode too). Used
-by the pre-access gate and the monitoring detectors."""
+(transliterated: ł → l, ß → ss; ä ö ü ø å đ æ œ in every English spelling: Müller = Muller = Mueller,
+Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic, Sæther = Saether = Sather),
+spacing, hyphens, apostrophes, Mac/Mc/M' as one surname prefix (MacDonald = M'Donald, not Mack = Mc K),
+common spelling variants and initials tolerated; a name alone never decides (same_person wants a date of
+birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
 
 from __future__ import annotations
 
@@ -74,7 +74,10 @@ _SPLIT = re.compile(r"[^a-z]+")
 # or written out as ae oe ue (Mueller); Danish and Norwegian ø as o or oe (Sorensen, Soerensen) and å as a or
 # aa (Hakon, Haakon; Swedish å too); Serbian and Croatian đ as d (Dordevic; anyascii's, and Vietnamese Đinh
 # is Dinh) or as dj (Djordjevic, Djokovic). Icelandic ð is taken as đ too: its capital Ð looks the same as Đ
-# and is often typed for it. (æ is always ae and ß always ss, as `_letters` gives them: one spelling each.)
+# and is often typed for it. Danish, Norwegian and Icelandic æ is the letter Swedish and German write ä, and
+# is taken as ä is: a or ae (Sæther, Saether, and Sather, as Peder Sæther wrote it in California; Sæbø =
+# Saebo = Sabo); œ (French, Bœuf) as ö: o or oe. Never e for either: Cæsar as Cesar is a word's spelling,
+# not a name's. (ß is always ss, as `_letters` gives it: one spelling.)
 # The only place these rules live: the first keys drop the marks (`_letters`); a part of a name holding one
 # of these letters also has an "other" spelling, every such letter written out (`_other_letters`); and every
 # name has folded keys (`fold_match_keys`), which mark which of its letters are written two ways. That is
@@ -87,11 +90,15 @@ _SPLIT = re.compile(r"[^a-z]+")
 # beside such a letter: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
 # and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen", "Hoey-Müller" not "Hoy-Muller"; a
 # general fold would refer every Joe looking up his sister Jo).
-_TWO_WAYS = frozenset("äöüøåđð")
-_WRITTEN_OUT_PAIRS = {"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj"}
+_TWO_WAYS = frozenset("äöüøåđðæœ")
+_WRITTEN_OUT_PAIRS = {
+    "ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj", "æ": "ae", "œ": "oe"
+}  # fmt: skip
+# The plain letter of the letters written two ways that have no accent to drop (ø đ ð are anyascii's o d d).
+_PLAIN = str.maketrans({"æ": "a", "œ": "o"})
 _WRITTEN_OUT = str.maketrans(_WRITTEN_OUT_PAIRS)
-# Each written-out pair starts with the letter `_letters` gives (ä → a, ø → o, đ → d; tested), so folding
-# one is dropping its second letter.
+# Each written-out pair starts with the letter `_letters` gives (ä → a, ø → o, đ → d, æ → a; tested), so
+# folding one is dropping its second letter.
 _FOLDED_PAIRS = tuple(sorted(set(_WRITTEN_OUT_PAIRS.values())))
 
 
@@ -110,9 +117,9 @@ def fold(key: str) -> str:
 
 
 def _other_letters(value: str | None) -> str:
-    """The letters of `value` in its other spelling (ä ö ü ø å as ae oe ue oe aa, đ as dj: see _TWO_WAYS),
-    or "" when it has no letter English writes two ways (casefolded and composed first, so "Ü" and "u" + a
-    combining diaeresis count)."""
+    """The letters of `value` in its other spelling (ä ö ü ø å æ œ as ae oe ue oe aa ae oe, đ as dj: see
+    _TWO_WAYS), or "" when it has no letter English writes two ways (casefolded and composed first, so "Ü"
+    and "u" + a combining diaeresis count)."""
     if not value or value.isascii():
         return ""
     composed = unicodedata.normalize("NFC", value.casefold())
@@ -123,13 +130,15 @@ def _other_letters(value: str | None) -> str:
 
 def _letters(value: str | None) -> str:
     """Case-folded, accents removed, other letters transliterated to the English alphabet (ł → l, ø → o,
-    ı → i, æ → ae, ß → ss, þ → th, đ → d; other scripts too: anyascii), apostrophes and full stops dropped,
-    anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped; what is still
-    not ASCII after that — letters that have no decomposition, which would otherwise vanish and let "Wałęsa"
-    be a different name from "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same,
-    is GPL)."""
+    ı → i, æ → a, œ → o, ß → ss, þ → th, đ → d; other scripts too: anyascii), apostrophes and full stops
+    dropped, anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped;
+    æ and œ are read as their plain letters (a, o: _TWO_WAYS); what is still not ASCII after that — letters
+    that have no decomposition, which would otherwise vanish and let "Wałęsa" be a different name from
+    "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same, is GPL)."""
     folded = unicodedata.normalize("NFKD", (value or "").casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if not plain.isascii():
+        plain = plain.translate(_PLAIN)
     if not plain.isascii():
         plain = anyascii(plain).casefold()
     return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
@@ -249,8 +258,8 @@ def folds_alike(first: str, second: str) -> bool:
     """Two folded keys (`_fold_key`) match: `replace(second, '%', '') LIKE first`, or the other way round
     (detectors.py and casework.py compare the stored keys so). The "=" makes LIKE match the folded letters
     whole, so they are the same; and one side's letters as typed are the other's, except that after a letter
-    the pattern's side writes two ways (ä ö ü ø å đ ð) the other may have its written-out second letter (ue
-    for ü, dj for đ). So only such a letter is read either way, and every other letter, of either side,
+    the pattern's side writes two ways (ä ö ü ø å đ ð æ œ) the other may have its written-out second letter
+    (ue for ü, dj for đ). So only such a letter is read either way, and every other letter, of either side,
     as typed: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller" ("hoeymu%ller"), "Hoy-Muller" does not
     (no "e" after "ho"), nor "Jo" "Joe Jürgen". Where each side writes with such a letter one the other
     writes out, neither pattern covers the other (Müller-Djordjevic and Mueller-Đorđević), and they are
