@@ -479,6 +479,48 @@ def test_ae_and_oe_written_either_way_do_not_show_a_viewer_what_is_kept_from_the
     assert {"AL-N-SETHER", "AL-N-NOT"} <= shown  # never e; Saebo declared, Sabo on record: both plain
 
 
+def test_each_part_of_a_name_read_on_its_own_in_what_is_kept_from_a_viewer(
+    db: Session, settings: Settings, carol: Principal
+) -> None:
+    """Review: a viewer "Müller-Djordjevic" (ü in one part, đ written out in the other) saw alerts about
+    their own record filed as "Mueller-Đorđević" and their household's "Muller Đorđević": neither side's
+    pattern covered the other's written-out letter. Each letter is read on its own now, whichever side has
+    it; a letter typed plain on one side and written out on the other still keeps two names apart."""
+    unit = db.get(Staff, UNIT)
+    assert unit is not None
+    unit.surname, unit.forenames, unit.date_of_birth = "Müller-Djordjevic", "Carol", date(1984, 4, 4)
+    unit.home_postcode, unit.home_lat, unit.home_lon = "ME15 6AB", 51.2700, 0.5200
+    people = [
+        {"subject_id": "N-ME", "surname": "Mueller-Đorđević", "forenames": "Carol",
+         "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-HOME", "surname": "MULLER ĐORĐEVIĆ", "forenames": "Tom", "postcode": "ME15 6AB"},
+        {"subject_id": "N-DECL", "surname": "Smith", "forenames": "Juergen Đorđe",
+         "date_of_birth": "1950-05-05"},
+        {"subject_id": "N-NOT", "surname": "Mueller-Dordevic", "forenames": "Carol",
+         "date_of_birth": "1984-04-04"},
+        {"subject_id": "N-NOTD", "surname": "Smith", "forenames": "Jurgen Djordje",
+         "date_of_birth": "1950-05-05"},
+    ]  # fmt: skip
+    load_records(db, "nominals", people, ACTOR)
+    declare(
+        db, "D-H1", UNIT, "friend", surname="Smith", forenames="Jürgen Djordje", date_of_birth="1950-05-05"
+    )
+    run = make_run(db)
+    for person in people:
+        make_alert(
+            db, run, f"AL-{person['subject_id']}", SEARCHER, person["subject_id"], ["UNEXPLAINED"], 60, "x"
+        )
+    kin = {"staff_id": "PC305", "surname": "Mueller Đorđević", "forenames": "Dan", "role": "officer",
+           "home_postcode": "ME15 6AB"}  # fmt: skip
+    load_records(db, "staff", [kin], ACTOR)
+    make_alert(db, run, "AL-KIN", "PC305", "N11", ["UNEXPLAINED"], 60, "PC305 viewed N11")
+    db.commit()
+    shown = visible_ids(db, settings, carol)
+    assert not {"AL-N-ME", "AL-N-HOME", "AL-N-DECL", "AL-KIN"} & shown
+    assert "AL-N-NOT" in shown  # the dj typed in the viewer's name, a plain d here
+    assert "AL-N-NOTD" not in shown  # Jurgen Djordje is a spelling of the declared Jürgen Djordje
+
+
 def test_the_public_visibility_questions(
     db: Session, settings: Settings, carol: Principal, ben: Principal
 ) -> None:

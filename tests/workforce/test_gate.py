@@ -280,6 +280,15 @@ NAME_TABLE = [
     ("Bœuf", "Zoé", "Bouf", "Zoe", True, False, True),
     ("Sæbø", "Kåre", "Sebo", "Kare", True, True, False),
     ("Saebo", "Kare", "Sabo", "Kare", True, True, False),
+    # each letter, so each part of a name, is read on its own, whichever side has the letter (review:
+    # "Müller-Djordjevic" missed "Mueller-Đorđević", each pattern missing the other's written-out letter)
+    ("Müller-Djordjevic", "Ana", "Mueller-Đorđević", "Ana", True, False, True),
+    ("Müller-Djordjevic", "Ana", "Muller Đorđević", "Ana", False, True, True),
+    ("Smith", "Jürgen Djordje", "Smith", "Juergen Đorđe", True, False, True),
+    ("Sæbø-Hoey", "Kåre", "Saebo-Høy", "Kaare", True, False, True),
+    ("Mueller-Djordjevic", "Ana", "Muller-Dordevic", "Ana", True, True, False),
+    ("Müller-Djordjevic", "Ana", "Mueller-Dordevic", "Ana", True, True, False),
+    ("Maas", "Ana", "Maes", "Ana", True, True, False),
     ("Smith", "Joe Jürgen", "Smith", "Joe Juergen", True, False, True),
 ]
 

@@ -84,12 +84,13 @@ _SPLIT = re.compile(r"[^a-z]+")
 # decided letter by letter, never for a whole name part (nor a whole word): a letter written as one of
 # these may be written on the other side plain or with its written-out second letter (ü as u or ue, đ as d
 # or dj), the letters are compared folded (each written-out pair, ae oe ue aa dj, read as its plain letter),
-# and every other letter, of either name, as typed. So every mix of the spellings matches the name written
-# with the letters (Đorđević = Djordevic = Dordjevic, Ødegård = Odegaard, Hoey-Müller = Hoey-Mueller), and
-# where a space or hyphen falls does not matter, while letters typed plain are compared as typed, even
-# beside such a letter: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
-# and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen", "Hoey-Müller" not "Hoy-Muller"; a
-# general fold would refer every Joe looking up his sister Jo).
+# and every other letter, of either name, as typed; whichever side has the letter, so each part of a
+# name is read on its own (Müller-Djordjevic = Mueller-Đorđević: folds_alike). So every mix of the
+# spellings matches the name written with the letters (Đorđević = Djordevic = Dordjevic, Ødegård =
+# Odegaard, Hoey-Müller = Hoey-Mueller), and where a space or hyphen falls does not matter, while letters
+# typed plain are compared as typed, even beside such a letter: Mueller and Muller, Djordjevic and Dordevic,
+# Joe and Jo, Michael and Michal, Hoey and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen",
+# "Hoey-Müller" not "Hoy-Muller"; a general fold would refer every Joe looking up his sister Jo).
 _TWO_WAYS = frozenset("äöüøåđðæœ")
 _WRITTEN_OUT_PAIRS = {
     "ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj", "æ": "ae", "œ": "oe"
@@ -227,16 +228,47 @@ def _spelled(value: str | None) -> str:
     return spelled if spelled.replace("%", "") == letters else letters
 
 
+# In a folded key, a letter the fold drops (the second letter of a written-out pair, typed: the "e" of
+# Mueller, the "j" of Djordjevic) is written after this mark ("mu+eller"), so that SQL can read the key
+# three ways with replace() alone: as typed (marks and "%" taken out: FOLD_TYPED), as a pattern where each
+# letter written two ways may be written out (FOLD_PATTERN: "mu%ller"), and as a looser pattern where a
+# written-out second letter may be missing too (FOLD_LOOSE: "mu+eller" as "mu%ller"), for names that each
+# write a letter two ways (folds_alike). "+" is no letter, no LIKE wildcard and no escape.
+_DROPPED_MARK = "+"
+# (old, new) rewrites, applied in order, that SQL (detectors.py, casework.py) and folds_alike apply to a key.
+FOLD_TYPED: tuple[tuple[str, str], ...] = (("%", ""), (_DROPPED_MARK, ""))
+FOLD_PATTERN: tuple[tuple[str, str], ...] = ((_DROPPED_MARK, ""),)
+FOLD_LOOSE: tuple[tuple[str, str], ...] = tuple(
+    (f"{_DROPPED_MARK}{second}", "%") for second in sorted({pair[1] for pair in _FOLDED_PAIRS})
+)
+
+
+def rewritten(key: str, rewrites: tuple[tuple[str, str], ...]) -> str:
+    """`key` with FOLD_TYPED, FOLD_PATTERN or FOLD_LOOSE applied, as SQL's nested replace() applies them."""
+    for old, new in rewrites:
+        key = key.replace(old, new)
+    return key
+
+
 def _fold_key(spelled: str) -> str:
-    """The folded key of letters `spelled` (see _spelled), run together: "folded=pattern". The letters
-    folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways,
-    which SQL LIKE reads as any letters: "Müller" → "muller=mu%ller", "Mueller" → "muller=mueller",
-    "Hoey-Müller" → "hoymuller=hoeymu%ller". Spelling variants are left to the first keys: rewriting
-    the letters would move them against the marks (a surname's Mac or Mc prefix, which holds no such
-    letter, is read as "mc" first: _surname_fold_key). Two keys match (folds_alike) when one, its
-    "%" taken out, matches the other as a LIKE pattern."""
-    pattern = "".join(spelled.split())
-    return f"{fold(pattern.replace('%', ''))}={pattern}"
+    """The folded key of letters `spelled` (see _spelled), run together: "folded=letters". The letters
+    folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways
+    (T, which SQL LIKE reads as any letters) and "+" before each letter the fold drops, the second letter of
+    a written-out pair (W): "Müller" → "muller=mu%ller", "Mueller" → "muller=mu+eller", "Muller" →
+    "muller=muller", "Hoey-Müller" → "hoymuller=ho+eymu%ller", "Djordevic" → "dordevic=d+jordevic".
+    Each letter of the folded letters is so, on each side, plain (P), written out (W) or written with
+    one of those letters (T, either); folds_alike says when two keys match. Spelling variants are left
+    to the first keys: rewriting the letters would move them against the marks (a surname's Mac or Mc
+    prefix, which holds no such letter, is read as "mc" first: _surname_fold_key)."""
+    letters = "".join(spelled.split())
+    marked, kept = [], ""
+    for ch in letters:  # the fold, letter by letter: a letter after which `ch` makes a pair drops `ch`
+        if ch != "%" and kept and kept + ch in _FOLDED_PAIRS:
+            marked.append(_DROPPED_MARK)
+        elif ch != "%":
+            kept = ch
+        marked.append(ch)
+    return f"{fold(letters.replace('%', ''))}={''.join(marked)}"
 
 
 def _surname_fold_key(value: str | None) -> str:
@@ -255,16 +287,31 @@ def _like(value: str, pattern: str) -> bool:
 
 
 def folds_alike(first: str, second: str) -> bool:
-    """Two folded keys (`_fold_key`) match: `replace(second, '%', '') LIKE first`, or the other way round
-    (detectors.py and casework.py compare the stored keys so). The "=" makes LIKE match the folded letters
-    whole, so they are the same; and one side's letters as typed are the other's, except that after a letter
-    the pattern's side writes two ways (ä ö ü ø å đ ð æ œ) the other may have its written-out second letter
-    (ue for ü, dj for đ). So only such a letter is read either way, and every other letter, of either side,
-    as typed: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller" ("hoeymu%ller"), "Hoy-Muller" does not
-    (no "e" after "ho"), nor "Jo" "Joe Jürgen". Where each side writes with such a letter one the other
-    writes out, neither pattern covers the other (Müller-Djordjevic and Mueller-Đorđević), and they are
-    not matched: a rare mix, left to the first keys."""
-    return _like(second.replace("%", ""), first) or _like(first.replace("%", ""), second)
+    """Two folded keys (`_fold_key`) match (detectors.py and casework.py compare the stored keys so): one,
+    as typed (FOLD_TYPED), LIKE the other as a pattern (FOLD_PATTERN); or, where each writes some letter
+    two ways (each holds a "%"), each as typed LIKE the other as a loose pattern (FOLD_LOOSE). The "="
+    makes LIKE match the folded letters whole, so they are the same; and then, letter by letter, a letter
+    written with one of the letters English writes two ways (ä ö ü ø å đ ð æ œ) on either side may be
+    plain or written out on the other, while a letter typed plain on one side and written out on the
+    other keeps them apart: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller", "Hoy-Muller" does not
+    (Hoey's "e" is typed, Hoy has none), nor "Jo" "Joe Jürgen", nor Mueller Muller. Each letter is read on
+    its own, whichever side has it, so each part of a name is too: Müller-Djordjevic matches
+    Mueller-Đorđević and Muller-Đorđević (review: neither side's pattern covered the other, and such a
+    name was missed). Two names typed plain throughout are compared as typed; where each has a letter
+    written two ways, two different written-out letters after the same letter are not told apart (the
+    loose pattern reads both as "%": Maas-Müller meets Maes-Müller, though Maas does not meet Maes; a rare
+    mix, accepted). Symmetric."""
+    typed_first, typed_second = rewritten(first, FOLD_TYPED), rewritten(second, FOLD_TYPED)
+    if _like(typed_second, rewritten(first, FOLD_PATTERN)) or _like(
+        typed_first, rewritten(second, FOLD_PATTERN)
+    ):
+        return True
+    return (
+        "%" in first
+        and "%" in second
+        and _like(typed_first, rewritten(second, FOLD_LOOSE))
+        and _like(typed_second, rewritten(first, FOLD_LOOSE))
+    )
 
 
 def surname_keys(value: str | None) -> tuple[str, ...]:
@@ -340,7 +387,7 @@ class PersonKey:
     other_forenames: tuple[str, ...] = ()
     other_joined: str = ""
     # The folded keys (_fold_key, folds_alike) of the surname, the first forename and the forenames run
-    # together: Mueller "muller=mueller", Müller "muller=mu%ller", Hoey-Müller "hoymuller=hoeymu%ller".
+    # together: Mueller "muller=mu+eller", Müller "muller=mu%ller", Hoey-Müller "hoymuller=ho+eymu%ller".
     fold_surname: str = ""
     fold_forename: str = ""
     fold_joined: str = ""
@@ -396,7 +443,7 @@ def match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, st
 
 def fold_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
     """The folded keys (see _fold_key) of the surname, the first forename and the forenames run together:
-    "Mueller", "Jürgen Hans" → ("muller=mueller", "jurgen=ju%rgen", "jurgenhans=ju%rgenhans"). Stored
+    "Mueller", "Jürgen Hans" → ("muller=mu+eller", "jurgen=ju%rgen", "jurgenhans=ju%rgenhans"). Stored
     beside `match_keys`, for every name; matched by LIKE as folds_alike says."""
     key = PersonKey.of(None, surname, forenames, None, None)
     return key.fold_surname, key.fold_forename, key.fold_joined

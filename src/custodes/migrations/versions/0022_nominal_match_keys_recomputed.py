@@ -1,7 +1,8 @@
 """nominal: every match key recomputed as kit/names.py now computes it (the Mac, Mc and M' surname prefix
 read as "mc" only before the rest of a name of three letters or more, so Mack is no longer "Mc K", Macey no
 longer "Mcey", and M'Donald is McDonald; æ and œ written two ways, as ä and ö are: Sæther's first key is
-"sather", its other spelling "saether")
+"sather", its other spelling "saether"; the folded keys mark each written-out second letter with "+",
+"Mueller" as "muller=mu+eller", so that each letter is read on its own: Müller-Djordjevic = Mueller-Đorđević)
 
 Revision ID: 0022
 Revises: 0021
