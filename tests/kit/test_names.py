@@ -15,7 +15,7 @@ from custodes.kit import names
 # Each letter with its plain and written-out spelling, as English writes it.
 TWO_WAY = {
     "ä": ("a", "ae"), "ö": ("o", "oe"), "ü": ("u", "ue"), "ø": ("o", "oe"), "å": ("a", "aa"),
-    "đ": ("d", "dj"), "ð": ("d", "dj"),
+    "đ": ("d", "dj"), "ð": ("d", "dj"), "æ": ("a", "ae"), "œ": ("o", "oe"),
 }  # fmt: skip
 _BASE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10)
 _PAIRS_HEAVY = st.text(alphabet="aeoudjmnx", min_size=0, max_size=16)
@@ -23,14 +23,14 @@ _PAIRS_HEAVY = st.text(alphabet="aeoudjmnx", min_size=0, max_size=16)
 
 def test_the_two_way_letters_are_those_of_the_key_function() -> None:
     """The rules live in kit/names.py: the letters it writes two ways are these, each written-out pair starts
-    with the letter the first keys give (so folding drops its second letter), and æ and ß keep one
-    spelling (ae, ss)."""
+    with the letter the first keys give (so folding drops its second letter), æ and œ are written two ways
+    as ä and ö are (a or ae, o or oe: review), and ß keeps one spelling (ss)."""
     assert set(TWO_WAY) == set(names._TWO_WAYS)
     for letter, (plain, written) in TWO_WAY.items():
         assert names._letters(letter) == plain and names._other_letters(letter) == written
         assert names._letters(letter.upper()) == plain
-    assert names.other_match_keys("Sæther", "Straußberg") == ("", "", "")
-    assert names.match_keys("Sæther", "Jens") == ("saether", "jens", "jens")
+    assert names.other_match_keys("Sæther", "Straußberg") == ("saether", "", "")
+    assert names.match_keys("Sæther", "Jens") == ("sather", "jens", "jens")  # was "saether": æ one way
 
 
 @settings(max_examples=500, deadline=None)
@@ -56,7 +56,8 @@ def test_the_keys_are_idempotent(name: str) -> None:
         once = key(name)
         assert key(once) == once
     folded = names.folded_surname_key(name)
-    assert names.fold_match_keys(name, name)[0] == f"{folded}={name}"
+    key = names.fold_match_keys(name, name)[0]
+    assert names.rewritten(key, names.FOLD_TYPED) == f"{folded}={names._mac_as_mc(name)}"
 
 
 def _spellings(data: st.DataObject, base: str) -> tuple[str, str]:
@@ -131,20 +132,29 @@ def test_the_examples_of_the_review() -> None:
     assert names.same_person(key("Strauß"), key("Strauss")) and not names.same_person(
         key("Strauß"), key("Straus")
     )
-    assert names.same_person(key("Sæther"), key("Saether")) and not names.same_person(
+    # æ is written as ä is, a or ae (review: "Sather" dodged a declared "Sæther"); never e
+    assert names.same_person(key("Sæther"), key("Saether")) and names.same_person(
         key("Sæther"), key("Sather")
     )
+    for spelling in ("Saebo", "Sabo", "Saeboe", "Saboe", "SÆBØ"):
+        assert names.same_person(key("Sæbø"), key(spelling)) and names.same_person(key(spelling), key("Sæbø"))
+    assert not names.same_person(key("Sæbø"), key("Sebo")) and not names.same_person(
+        key("Saebo"), key("Sabo")
+    )
+    assert names.same_person(key("Bœuf", "Œdipe"), key("Boeuf", "Odipe"))
+    assert names.same_person(key("Bœuf"), key("Bouf")) and not names.same_person(key("Boeuf"), key("Bouf"))
     # the letters folded, then as typed with "%" after each written two ways (kit.names._fold_key)
     assert names.fold_match_keys("Đorđević", "Đorđe") == (
         "dordevic=d%ord%evic",
         "dorde=d%ord%e",
         "dorde=d%ord%e",
     )
-    assert names.fold_match_keys("Jön", "Joen") == ("jon=jo%n", "jon=joen", "jon=joen")
+    # ...and "+" before each written-out second letter, which the fold drops
+    assert names.fold_match_keys("Jön", "Joen") == ("jon=jo%n", "jon=jo+en", "jon=jo+en")
     assert names.fold_match_keys("Hoey-Müller", "Joe Jürgen") == (
-        "hoymuller=hoeymu%ller",
-        "jo=joe",
-        "jojurgen=joeju%rgen",
+        "hoymuller=ho+eymu%ller",
+        "jo=jo+e",
+        "jojurgen=jo+eju%rgen",
     )
 
 
@@ -180,9 +190,9 @@ def test_written_two_ways_is_decided_letter_by_letter() -> None:
         assert not same(key("Hoey-Đorđević"), key(f"Hoy-{spelling}"))
     assert same(key("Ødegård"), key("Odegaard")) and same(key("Ødegård", "Bjørn"), key("Odegaard", "Bjoern"))
     assert same(key("Mu-eller", "Ju ergen"), key("Müller", "Jürgen"))  # where a hyphen falls never matters
-    assert not names.folds_alike("hoymuller=hoeymu%ller", "hoymuller=hoymuller")
-    assert names.folds_alike("hoymuller=hoeymu%ller", "hoymuller=hoeymueller")
-    assert names.folds_alike("hoymuller=hoeymueller", "hoymuller=hoeymu%ller")
+    assert not names.folds_alike("hoymuller=ho+eymu%ller", "hoymuller=hoymuller")
+    assert names.folds_alike("hoymuller=ho+eymu%ller", "hoymuller=ho+eymu+eller")
+    assert names.folds_alike("hoymuller=ho+eymu+eller", "hoymuller=ho+eymu%ller")
 
 
 _CONSONANTS = st.text(alphabet="bcfhklmnprstvwxyz", min_size=1, max_size=6)
@@ -207,3 +217,133 @@ def test_a_plain_letter_beside_a_letter_written_two_ways_is_compared_as_typed(
         assert not names.same_surname(one, other) and not names.same_surname(other, one)
     if one.forenames[0] != other.forenames[0]:
         assert not names.forenames_agree(one, other) and not names.forenames_agree(other, one)
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+
+
+@settings(max_examples=300, deadline=None)
+@given(rest=st.text(alphabet=_LOWER, min_size=3, max_size=10), data=st.data())
+def test_mac_mc_and_m_apostrophe_are_one_prefix_before_a_name(rest: str, data: st.DataObject) -> None:
+    """Mac, Mc, Mc written apart and M' before the rest of a name of three letters or more are one prefix,
+    in the surname on its own and after another part (MacDonald = McDonald = Mc Donald = M'Donald,
+    Smith-MacRae = Smith McRae), in the first keys that the gate, the detectors and casework compare."""
+    spellings = [f"Mac{rest}", f"Mc{rest.title()}", f"Mc {rest}", f"Mc-{rest}", f"M'{rest}", f"M’{rest}"]
+    one, other = data.draw(st.sampled_from(spellings)), data.draw(st.sampled_from(spellings))
+    assert names.surname_key(one) == names.surname_key(other)
+    assert names.surname_key(f"Smith-{one}") == names.surname_key(f"Smith {other}")
+    born = date(1970, 1, 1)
+    first = names.PersonKey.of(None, one, "Ian", born, None)
+    second = names.PersonKey.of(None, other, "Ian", born, None)
+    assert names.same_person(first, second) and names.same_person(second, first)
+    assert names.forename_tokens(f"Mac{rest}") == names.forename_tokens(f"Mc{rest}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(rest=st.text(alphabet=_LOWER, min_size=0, max_size=2), before=st.text(alphabet=_LOWER, max_size=4))
+def test_a_name_that_merely_begins_with_mac_is_no_mac_name(rest: str, before: str) -> None:
+    """Review: every "mac" was read as "mc", so Mack was "Mc K", Macey "Mcey", Camacho "Camcho". Only a
+    prefix before the rest of a name of three letters or more is: Mack, Macey, Mace, Macy are as typed."""
+    assert names.surname_key(f"Mac{rest}") != names.surname_key(f"Mc {rest}") or not rest
+    assert names.surname_key(f"Mac{rest}") == f"mac{rest}"
+    assert names.surname_key(f"{before}macdonald") == f"{before}macdonald" or not before
+    assert names.forename_tokens(f"Mac{rest}") == (f"mac{rest}",)
+    born = date(1970, 1, 1)
+    if rest:
+        mack = names.PersonKey.of(None, f"Mac{rest}", "Ian", born, None)
+        mc_k = names.PersonKey.of(None, f"Mc{rest}", "Ian", born, None)
+        assert not names.same_person(mack, mc_k) and not names.same_person(mc_k, mack)
+
+
+def test_the_mac_examples_of_the_review() -> None:
+    born = date(1980, 1, 1)
+
+    def same(one: str, other: str) -> bool:
+        first, second = (names.PersonKey.of(None, name, "Ian", born, None) for name in (one, other))
+        assert names.same_person(first, second) == names.same_person(second, first)
+        return names.same_person(first, second)
+
+    for one in ("MacDonald", "McDonald", "Mc Donald", "M'Donald", "MACDONALD", "Mc-Donald"):
+        assert same(one, "MacDonald") and same(one, "M’Donald")
+    assert same("MacKay", "McKay") and same("Mackenzie", "McKenzie")
+    assert not same("Mack", "Mc K") and not same("Mack", "McK") and not same("Macey", "Mcey")
+    assert not same("Mace", "Mce") and not same("Macy", "Mcy") and not same("Camacho", "Camcho")
+    # M' is read as Mc in the first keys only: before other names (M'Baye) it still meets the name typed
+    # without the apostrophe, through the folded keys, which keep it as typed
+    assert same("M'Baye", "Mbaye") and same("M'Baye", "McBaye") and not same("Mbaye", "McBaye")
+    assert same("MacDonald-Müller", "McDonald-Mueller")  # the folded keys read Mac as Mc too
+    assert names.surname_key("M'Donald") == "mcdonald" and names.fold_match_keys("M'Donald", "")[0] == (
+        "mdonald=mdonald"
+    )
+
+
+_SPELT = {"letter": 0, "plain": 1, "written": 2}
+_NO_PAIRS = "bcfghklnprstvwxyz"  # no letter that starts or ends a written-out pair, and no m (Mac)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_each_letter_is_read_on_its_own_whichever_side_has_it(data: st.DataObject) -> None:
+    """Two spellings of one name, each writing each of its letters ä ö ü ø å đ ð æ œ with the letter, plain
+    or written out, in any part: they are the same surname unless some letter is written plain on one side
+    and written out on the other (Müller-Djordjevic = Mueller-Đorđević = Muller-Đorđević, but not
+    Mueller-Djordjevic = Muller-Dordevic: review, a letter on each side that the other wrote out was
+    missed). Hyphens and spaces may fall anywhere. The match is symmetric."""
+    count = data.draw(st.integers(1, 4))
+    chunks = [data.draw(st.text(alphabet=_NO_PAIRS, min_size=1, max_size=4)) for _ in range(count + 1)]
+    letters = [data.draw(st.sampled_from(sorted(TWO_WAY))) for _ in range(count)]
+    sides = [[data.draw(st.sampled_from(sorted(_SPELT))) for _ in letters] for _ in range(2)]
+
+    def spelt(choices: list[str]) -> str:
+        out = chunks[0]
+        for letter, choice, chunk in zip(letters, choices, chunks[1:], strict=True):
+            written = (letter, *TWO_WAY[letter])[_SPELT[choice]]
+            out += written + data.draw(st.sampled_from(["", "", "-", " "])) + chunk
+        return out.title() if data.draw(st.booleans()) else out
+
+    one, other = spelt(sides[0]), spelt(sides[1])
+    expected = not any({a, b} == {"plain", "written"} for a, b in zip(*sides, strict=True))
+    born = date(1980, 1, 1)
+    first, second = (names.PersonKey.of(None, name, "Ian", born, None) for name in (one, other))
+    assert names.same_surname(first, second) is expected, (one, other)
+    assert names.same_surname(second, first) is expected
+    assert names.folds_alike(first.fold_surname, second.fold_surname) is expected
+    assert names.same_person(first, second) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(one=_PAIRS_HEAVY, other=_PAIRS_HEAVY, data=st.data())
+def test_matching_is_symmetric(one: str, other: str, data: st.DataObject) -> None:
+    """Whatever the names (written-out pairs and letters written two ways, hyphens anywhere), the folded
+    keys, and so the gate, the detectors and casework, match them both ways or neither."""
+    one = "".join(
+        data.draw(st.sampled_from([ch, ch, "ü", "đ", "æ", "-"])) if ch in "ud" else ch for ch in one
+    )
+    born = date(1980, 1, 1)
+    first = names.PersonKey.of(None, one or "x", one or "x", born, None)
+    second = names.PersonKey.of(None, other or "x", other or "x", born, None)
+    assert names.folds_alike(first.fold_surname, second.fold_surname) == names.folds_alike(
+        second.fold_surname, first.fold_surname
+    )
+    assert names.same_person(first, second) == names.same_person(second, first)
+
+
+def test_the_hyphenated_examples_of_the_review() -> None:
+    """Review: a name written with such a letter in one part and written out in the other, against one
+    written the other way round in each part, was missed (neither side's pattern covered the other)."""
+    born = date(1980, 1, 1)
+
+    def same(one: str, other: str, forenames: tuple[str, str] = ("Ana", "Ana")) -> bool:
+        first = names.PersonKey.of(None, one, forenames[0], born, None)
+        second = names.PersonKey.of(None, other, forenames[1], born, None)
+        assert names.same_person(first, second) == names.same_person(second, first)
+        return names.same_person(first, second)
+
+    assert same("Müller-Djordjevic", "Mueller-Đorđević") and same("Müller-Djordjevic", "Muller-Đorđević")
+    assert same("Müller Djordjevic", "MUELLER-ĐORĐEVIĆ") and same("Sæbø-Hoey", "Saebo-Høy")
+    assert same("Smith", "Smith", ("Jürgen Djordje", "Juergen Đorđe"))
+    assert not same("Mueller-Djordjevic", "Muller-Dordevic")  # typed plain on both sides: as typed
+    assert not same("Müller-Djordjevic", "Mueller-Dordevic")  # the dj is typed, the d typed plain
+    assert not same("Hoey-Müller", "Hoy-Mueller") and not same("Smith", "Smith", ("Joe Jürgen", "Jo Juergen"))
+    assert names.fold_match_keys("Müller-Djordjevic", "")[0] == "mullerdordevic=mu%llerd+jord+jevic"
+    assert names.fold_match_keys("Mueller-Đorđević", "")[0] == "mullerdordevic=mu+ellerd%ord%evic"

@@ -70,3 +70,45 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
     assert {a.subject_id for a in duck_alerts if "SELF" in a.rules} == {"N-SELF", "N-KSMITH", "N-HOME"}
     assert [a.as_json() for a in spark_alerts] == [a.as_json() for a in duck_alerts]
     assert spark_counts == duck_counts
+
+
+def test_spark_matches_names_as_duckdb_and_the_gate_do() -> None:
+    """The name match (detectors._same_person: the first keys, and the folded keys read as typed, as a
+    pattern and as a loose pattern through replace() and LIKE) says on Spark what it says on DuckDB and
+    what kit.names.same_person says, over the grid of spellings of tests/monitoring/test_detectors.py
+    (Mac/Mc/M', æ and œ either way, each part of a hyphenated name on its own)."""
+    from datetime import date
+
+    import duckdb
+    import pyarrow as pa
+
+    from custodes.kit.names import PersonKey, same_person
+    from custodes.monitoring import detectors
+    from tests.monitoring.test_detectors import SURNAMES
+
+    keys = [monitoring._name_keys(name, "Hans") for name in SURNAMES]
+    columns = [name for name, _type in monitoring._KEYS]
+    table = pa.table(
+        {
+            "name": list(SURNAMES),
+            **{column: [row[i] for row in keys] for i, column in enumerate(columns)},
+            "date_of_birth": [date(1980, 1, 1)] * len(SURNAMES),
+            "postcode": pa.array([None] * len(SURNAMES), pa.string()),
+        }
+    )
+    select = (
+        f"SELECT a.name AS one, b.name AS other, CASE WHEN {detectors._same_person('a', 'b')} THEN 1 ELSE 0"
+        " END AS said FROM people a CROSS JOIN people b"
+    )
+    duck = duckdb.connect()
+    duck.register("people", table)
+    on_duckdb = {(one, other): bool(said) for one, other, said in duck.execute(select).fetchall()}
+    with spark.local_session() as session:
+        engine = spark.SparkEngine(session)
+        engine.load("people", table)
+        on_spark = {(row["one"], row["other"]): bool(row["said"]) for row in engine.rows(select)}
+    people = {n: PersonKey.of(None, n, "Hans", date(1980, 1, 1), None) for n in SURNAMES}
+    expected = {(a, b): same_person(people[a], people[b]) for a in SURNAMES for b in SURNAMES}
+    assert on_spark == on_duckdb == expected
+    assert on_spark["Müller-Djordjevic", "Mueller-Đorđević"] and on_spark["M'Donald", "MacDonald"]
+    assert on_spark["Sæbø", "Sabo"] and not on_spark["Mack", "Mc K"] and not on_spark["Maas", "Maes"]

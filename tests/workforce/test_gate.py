@@ -189,6 +189,21 @@ NAME_TABLE = [
     ("O’Brien", "Sean", "O'BRIEN", "sean", True, False, True),
     ("McDonald", "Steven", "MacDonald", "Stephen", True, False, True),
     ("Mc Donald", "Steven", "Macdonald", "Steve", True, False, False),  # nicknames are not variants
+    # Mac, Mc and M' are one surname prefix, but only before the rest of a name of three letters or more
+    # (review: every "mac" was read as "mc", so Mack was "Mc K" and Macey "Mcey"; M'Donald was "Mdonald")
+    ("M'Donald", "Ian", "MacDonald", "Ian", True, False, True),
+    ("M’Donald", "Ian", "Mc Donald", "Ian", False, True, True),
+    ("Mc-Donald", "Ian", "MACDONALD", "Ian", True, False, True),
+    ("MacKay", "Ian", "McKay", "Ian", True, False, True),
+    ("Smith-MacRae", "Ian", "Smith McRae", "Ian", True, False, True),
+    ("Mack", "Ian", "Mc K", "Ian", True, True, False),
+    ("Mack", "Ian", "McK", "Ian", True, True, False),
+    ("Macey", "Ian", "Mcey", "Ian", True, True, False),
+    ("Macy", "Ian", "Mcy", "Ian", True, True, False),
+    ("Mace", "Ian", "Mce", "Ian", True, True, False),
+    ("Camacho", "Ian", "Camcho", "Ian", True, True, False),  # only a prefix
+    ("M'Baye", "Awa", "Mbaye", "Awa", True, False, True),  # M' before other names: as typed, too
+    ("MacDonald-Müller", "Ian", "McDonald-Mueller", "Ian", True, False, True),
     ("Khan", "Mohammed", "Khan", "Muhammad", True, False, True),
     ("Khan", "Mohamed", "KHAN", "Mohammad", False, True, True),
     ("Khan", "Mohammed", "Khan", "Mahmood", True, False, False),
@@ -255,6 +270,25 @@ NAME_TABLE = [
     ("Hoey-Müller", "Sam", "Hoy-Muller", "Sam", True, True, False),
     ("Hoy-Mueller", "Sam", "Hoey-Müller", "Sam", True, True, False),
     ("Hoey-Müller", "Sam", "Hoey-Mueller", "Sam", True, False, True),
+    # æ is written as ä is, a or ae, and œ as ö, o or oe (review: "Sather" dodged a declared "Sæther");
+    # never e, and plain spellings stay as typed
+    ("Sæther", "Peder", "Sather", "Peder", True, False, True),
+    ("Sæbø", "Kåre", "Saebo", "Kare", True, False, True),
+    ("Sæbø", "Kåre", "Sabo", "Kaare", False, True, True),
+    ("SÆBØ", "Kåre", "saeboe", "K", True, False, True),
+    ("Lærke", "Ægir", "Larke", "Agir", True, False, True),
+    ("Bœuf", "Zoé", "Bouf", "Zoe", True, False, True),
+    ("Sæbø", "Kåre", "Sebo", "Kare", True, True, False),
+    ("Saebo", "Kare", "Sabo", "Kare", True, True, False),
+    # each letter, so each part of a name, is read on its own, whichever side has the letter (review:
+    # "Müller-Djordjevic" missed "Mueller-Đorđević", each pattern missing the other's written-out letter)
+    ("Müller-Djordjevic", "Ana", "Mueller-Đorđević", "Ana", True, False, True),
+    ("Müller-Djordjevic", "Ana", "Muller Đorđević", "Ana", False, True, True),
+    ("Smith", "Jürgen Djordje", "Smith", "Juergen Đorđe", True, False, True),
+    ("Sæbø-Hoey", "Kåre", "Saebo-Høy", "Kaare", True, False, True),
+    ("Mueller-Djordjevic", "Ana", "Muller-Dordevic", "Ana", True, True, False),
+    ("Müller-Djordjevic", "Ana", "Mueller-Dordevic", "Ana", True, True, False),
+    ("Maas", "Ana", "Maes", "Ana", True, True, False),
     ("Smith", "Joe Jürgen", "Smith", "Joe Juergen", True, False, True),
 ]
 

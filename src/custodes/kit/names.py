@@ -1,8 +1,9 @@
 """People's names as matched across registers: case, accents, letters outside the English alphabet
-(transliterated: ł → l, æ → ae, ß → ss; ä ö ü ø å đ in every English spelling: Müller = Muller = Mueller,
-Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic), spacing, hyphens, apostrophes,
-Mc/Mac, common spelling variants and initials tolerated; a name alone never decides (same_person wants a
-date of birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
+(transliterated: ł → l, ß → ss; ä ö ü ø å đ æ œ in every English spelling: Müller = Muller = Mueller,
+Ødegård = Odegaard = Oedegard, Đorđević = Djordjevic = Djordevic = Dordevic, Sæther = Saether = Sather),
+spacing, hyphens, apostrophes, Mac/Mc/M' as one surname prefix (MacDonald = M'Donald, not Mack = Mc K),
+common spelling variants and initials tolerated; a name alone never decides (same_person wants a date of
+birth or postcode too). Used by the pre-access gate and the monitoring detectors."""
 
 from __future__ import annotations
 
@@ -73,24 +74,32 @@ _SPLIT = re.compile(r"[^a-z]+")
 # or written out as ae oe ue (Mueller); Danish and Norwegian ø as o or oe (Sorensen, Soerensen) and å as a or
 # aa (Hakon, Haakon; Swedish å too); Serbian and Croatian đ as d (Dordevic; anyascii's, and Vietnamese Đinh
 # is Dinh) or as dj (Djordjevic, Djokovic). Icelandic ð is taken as đ too: its capital Ð looks the same as Đ
-# and is often typed for it. (æ is always ae and ß always ss, as `_letters` gives them: one spelling each.)
+# and is often typed for it. Danish, Norwegian and Icelandic æ is the letter Swedish and German write ä, and
+# is taken as ä is: a or ae (Sæther, Saether, and Sather, as Peder Sæther wrote it in California; Sæbø =
+# Saebo = Sabo); œ (French, Bœuf) as ö: o or oe. Never e for either: Cæsar as Cesar is a word's spelling,
+# not a name's. (ß is always ss, as `_letters` gives it: one spelling.)
 # The only place these rules live: the first keys drop the marks (`_letters`); a part of a name holding one
 # of these letters also has an "other" spelling, every such letter written out (`_other_letters`); and every
 # name has folded keys (`fold_match_keys`), which mark which of its letters are written two ways. That is
 # decided letter by letter, never for a whole name part (nor a whole word): a letter written as one of
 # these may be written on the other side plain or with its written-out second letter (ü as u or ue, đ as d
 # or dj), the letters are compared folded (each written-out pair, ae oe ue aa dj, read as its plain letter),
-# and every other letter, of either name, as typed. So every mix of the spellings matches the name written
-# with the letters (Đorđević = Djordevic = Dordjevic, Ødegård = Odegaard, Hoey-Müller = Hoey-Mueller), and
-# where a space or hyphen falls does not matter, while letters typed plain are compared as typed, even
-# beside such a letter: Mueller and Muller, Djordjevic and Dordevic, Joe and Jo, Michael and Michal, Hoey
-# and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen", "Hoey-Müller" not "Hoy-Muller"; a
-# general fold would refer every Joe looking up his sister Jo).
-_TWO_WAYS = frozenset("äöüøåđð")
-_WRITTEN_OUT_PAIRS = {"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj"}
+# and every other letter, of either name, as typed; whichever side has the letter, so each part of a
+# name is read on its own (Müller-Djordjevic = Mueller-Đorđević: folds_alike). So every mix of the
+# spellings matches the name written with the letters (Đorđević = Djordevic = Dordjevic, Ødegård =
+# Odegaard, Hoey-Müller = Hoey-Mueller), and where a space or hyphen falls does not matter, while letters
+# typed plain are compared as typed, even beside such a letter: Mueller and Muller, Djordjevic and Dordevic,
+# Joe and Jo, Michael and Michal, Hoey and Hoy, Adjei and Adei stay apart ("Joe Jürgen" is not "Jo Jurgen",
+# "Hoey-Müller" not "Hoy-Muller"; a general fold would refer every Joe looking up his sister Jo).
+_TWO_WAYS = frozenset("äöüøåđðæœ")
+_WRITTEN_OUT_PAIRS = {
+    "ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa", "đ": "dj", "ð": "dj", "æ": "ae", "œ": "oe"
+}  # fmt: skip
+# The plain letter of the letters written two ways that have no accent to drop (ø đ ð are anyascii's o d d).
+_PLAIN = str.maketrans({"æ": "a", "œ": "o"})
 _WRITTEN_OUT = str.maketrans(_WRITTEN_OUT_PAIRS)
-# Each written-out pair starts with the letter `_letters` gives (ä → a, ø → o, đ → d; tested), so folding
-# one is dropping its second letter.
+# Each written-out pair starts with the letter `_letters` gives (ä → a, ø → o, đ → d, æ → a; tested), so
+# folding one is dropping its second letter.
 _FOLDED_PAIRS = tuple(sorted(set(_WRITTEN_OUT_PAIRS.values())))
 
 
@@ -109,9 +118,9 @@ def fold(key: str) -> str:
 
 
 def _other_letters(value: str | None) -> str:
-    """The letters of `value` in its other spelling (ä ö ü ø å as ae oe ue oe aa, đ as dj: see _TWO_WAYS),
-    or "" when it has no letter English writes two ways (casefolded and composed first, so "Ü" and "u" + a
-    combining diaeresis count)."""
+    """The letters of `value` in its other spelling (ä ö ü ø å æ œ as ae oe ue oe aa ae oe, đ as dj: see
+    _TWO_WAYS), or "" when it has no letter English writes two ways (casefolded and composed first, so "Ü"
+    and "u" + a combining diaeresis count)."""
     if not value or value.isascii():
         return ""
     composed = unicodedata.normalize("NFC", value.casefold())
@@ -122,13 +131,15 @@ def _other_letters(value: str | None) -> str:
 
 def _letters(value: str | None) -> str:
     """Case-folded, accents removed, other letters transliterated to the English alphabet (ł → l, ø → o,
-    ı → i, æ → ae, ß → ss, þ → th, đ → d; other scripts too: anyascii), apostrophes and full stops dropped,
-    anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped; what is still
-    not ASCII after that — letters that have no decomposition, which would otherwise vanish and let "Wałęsa"
-    be a different name from "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same,
-    is GPL)."""
+    ı → i, æ → a, œ → o, ß → ss, þ → th, đ → d; other scripts too: anyascii), apostrophes and full stops
+    dropped, anything else a space. Accented letters are decomposed first (NFKD) and their marks dropped;
+    æ and œ are read as their plain letters (a, o: _TWO_WAYS); what is still not ASCII after that — letters
+    that have no decomposition, which would otherwise vanish and let "Wałęsa" be a different name from
+    "Walesa" — goes through anyascii (ISC licence; Unidecode, which does the same, is GPL)."""
     folded = unicodedata.normalize("NFKD", (value or "").casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if not plain.isascii():
+        plain = plain.translate(_PLAIN)
     if not plain.isascii():
         plain = anyascii(plain).casefold()
     return " ".join(_SPLIT.split(_DROP.sub("", plain))).strip()
@@ -147,22 +158,47 @@ def usable_name(value: str | None) -> bool:
     return bool(_letters(value)) and not WILDCARDS.intersection(value or "")
 
 
+# Mac, Mc and M' (MacDonald, McDonald, Mc Donald, Mc-Donald, M'Donald): one prefix, read as "mc", but only
+# at the start of a name part and only before the rest of a name of at least three letters, so that names
+# which merely begin with those letters keep them: Mack, Macey, Mace, Macy, Macon are not Mac- names
+# ("Mack" is not "Mc K", "Macey" not "Mcey"), while MacKay = McKay, Mackenzie = McKenzie (the same names).
+# Where Mac or Mc is written apart from the rest (Mac Donald, Mc-Donald) the surname reads them together;
+# a forename token is read on its own. M' (M'Donald; ’ ‘ ` too) is read as Mc in the first keys only: the
+# folded keys keep it as typed, apostrophe dropped, so M'Baye still meets Mbaye (kit.names._fold_key).
+# The only place this rule lives.
+_MAC_IN_SURNAME = re.compile(r"(^| )ma?c ?(?=(?:[a-z]%?){3})")
+_MAC_IN_TOKEN = re.compile(r"^ma?c(?=[a-z]{3})")
+_M_APOSTROPHE = re.compile(r"(?<![^\W\d_])m\s*['’‘`]\s*(?=[^\W\d_]{3})", re.IGNORECASE)
+
+
+def _mac_as_mc(letters: str) -> str:
+    """A surname's letters (as `_letters` gives them, parts apart) with a Mac or Mc prefix as "mc":
+    "mac donald" → "mcdonald", "smith macrae" → "smith mcrae"; "mack", "macey" as they are."""
+    return _MAC_IN_SURNAME.sub(r"\1mc", letters)
+
+
+def _m_apostrophe_as_mc(value: str | None) -> str | None:
+    """`value` with an M' prefix written Mc ("M'Donald" → "McDonald"), for the first keys only (see
+    _MAC_IN_SURNAME)."""
+    return _M_APOSTROPHE.sub("mc", value) if value and "m" in value.casefold() else value
+
+
 def _canonical(token: str) -> str:
-    if token.startswith("mc") and len(token) > 3:
-        token = "mac" + token[2:]
+    token = _MAC_IN_TOKEN.sub("mc", token)
     return VARIANTS.get(token, token)
 
 
 def surname_key(value: str | None) -> str:
-    """ "McDonald", "Mac Donald", "Mc-Donald" → "mcdonald"; "Smith-Jones" → "smithjones"; "O'Brien" →
-    "obrien". The parts are run together first, so where a space or hyphen falls never changes the key;
-    then a whole-surname spelling variant is taken (Mohammed → Muhammad) and every Mac is read as Mc."""
-    return _surname_of(_letters(value))
+    """ "McDonald", "MacDonald", "Mac Donald", "Mc-Donald", "M'Donald" → "mcdonald" (but "Mack" → "mack":
+    see _MAC_IN_SURNAME); "Smith-Jones" → "smithjones"; "O'Brien" → "obrien". The parts are run together,
+    so where a space or hyphen falls never changes the key; then a whole-surname spelling variant is taken
+    (Mohammed → Muhammad)."""
+    return _surname_of(_letters(_m_apostrophe_as_mc(value)))
 
 
 def _surname_of(letters: str) -> str:
-    joined = "".join(letters.split())
-    return VARIANTS.get(joined, joined).replace("mac", "mc")
+    joined = "".join(_mac_as_mc(letters).split())
+    return VARIANTS.get(joined, joined)
 
 
 def folded_surname_key(value: str | None) -> str:
@@ -192,19 +228,53 @@ def _spelled(value: str | None) -> str:
     return spelled if spelled.replace("%", "") == letters else letters
 
 
+# In a folded key, a letter the fold drops (the second letter of a written-out pair, typed: the "e" of
+# Mueller, the "j" of Djordjevic) is written after this mark ("mu+eller"), so that SQL can read the key
+# three ways with replace() alone: as typed (marks and "%" taken out: FOLD_TYPED), as a pattern where each
+# letter written two ways may be written out (FOLD_PATTERN: "mu%ller"), and as a looser pattern where a
+# written-out second letter may be missing too (FOLD_LOOSE: "mu+eller" as "mu%ller"), for names that each
+# write a letter two ways (folds_alike). "+" is no letter, no LIKE wildcard and no escape.
+_DROPPED_MARK = "+"
+# (old, new) rewrites, applied in order, that SQL (detectors.py, casework.py) and folds_alike apply to a key.
+FOLD_TYPED: tuple[tuple[str, str], ...] = (("%", ""), (_DROPPED_MARK, ""))
+FOLD_PATTERN: tuple[tuple[str, str], ...] = ((_DROPPED_MARK, ""),)
+FOLD_LOOSE: tuple[tuple[str, str], ...] = tuple(
+    (f"{_DROPPED_MARK}{second}", "%") for second in sorted({pair[1] for pair in _FOLDED_PAIRS})
+)
+
+
+def rewritten(key: str, rewrites: tuple[tuple[str, str], ...]) -> str:
+    """`key` with FOLD_TYPED, FOLD_PATTERN or FOLD_LOOSE applied, as SQL's nested replace() applies them."""
+    for old, new in rewrites:
+        key = key.replace(old, new)
+    return key
+
+
 def _fold_key(spelled: str) -> str:
-    """The folded key of letters `spelled` (see _spelled), run together: "folded=pattern". The letters
-    folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways,
-    which SQL LIKE reads as any letters: "Müller" → "muller=mu%ller", "Mueller" → "muller=mueller",
-    "Hoey-Müller" → "hoymuller=hoeymu%ller". Spelling variants and Mac as Mc are left to the first keys:
-    rewriting the letters would move them against the marks. Two keys match (folds_alike) when one, its
-    "%" taken out, matches the other as a LIKE pattern."""
-    pattern = "".join(spelled.split())
-    return f"{fold(pattern.replace('%', ''))}={pattern}"
+    """The folded key of letters `spelled` (see _spelled), run together: "folded=letters". The letters
+    folded (fold: Mueller as "muller"), "=", then the letters as typed with "%" after each written two ways
+    (T, which SQL LIKE reads as any letters) and "+" before each letter the fold drops, the second letter of
+    a written-out pair (W): "Müller" → "muller=mu%ller", "Mueller" → "muller=mu+eller", "Muller" →
+    "muller=muller", "Hoey-Müller" → "hoymuller=ho+eymu%ller", "Djordevic" → "dordevic=d+jordevic".
+    Each letter of the folded letters is so, on each side, plain (P), written out (W) or written with
+    one of those letters (T, either); folds_alike says when two keys match. Spelling variants are left
+    to the first keys: rewriting the letters would move them against the marks (a surname's Mac or Mc
+    prefix, which holds no such letter, is read as "mc" first: _surname_fold_key)."""
+    letters = "".join(spelled.split())
+    marked, kept = [], ""
+    for ch in letters:  # the fold, letter by letter: a letter after which `ch` makes a pair drops `ch`
+        if ch != "%" and kept and kept + ch in _FOLDED_PAIRS:
+            marked.append(_DROPPED_MARK)
+        elif ch != "%":
+            kept = ch
+        marked.append(ch)
+    return f"{fold(letters.replace('%', ''))}={''.join(marked)}"
 
 
 def _surname_fold_key(value: str | None) -> str:
-    return _fold_key(_spelled(value))
+    """The surname's folded key: its letters, a Mac or Mc prefix read as "mc" (as in the first keys, so
+    MacDonald-Müller meets McDonald-Mueller), an M' as typed (see _MAC_IN_SURNAME)."""
+    return _fold_key(_mac_as_mc(_spelled(value)))
 
 
 def _folded_part(key: str) -> str:
@@ -217,16 +287,31 @@ def _like(value: str, pattern: str) -> bool:
 
 
 def folds_alike(first: str, second: str) -> bool:
-    """Two folded keys (`_fold_key`) match: `replace(second, '%', '') LIKE first`, or the other way round
-    (detectors.py and casework.py compare the stored keys so). The "=" makes LIKE match the folded letters
-    whole, so they are the same; and one side's letters as typed are the other's, except that after a letter
-    the pattern's side writes two ways (ä ö ü ø å đ ð) the other may have its written-out second letter (ue
-    for ü, dj for đ). So only such a letter is read either way, and every other letter, of either side,
-    as typed: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller" ("hoeymu%ller"), "Hoy-Muller" does not
-    (no "e" after "ho"), nor "Jo" "Joe Jürgen". Where each side writes with such a letter one the other
-    writes out, neither pattern covers the other (Müller-Djordjevic and Mueller-Đorđević), and they are
-    not matched: a rare mix, left to the first keys."""
-    return _like(second.replace("%", ""), first) or _like(first.replace("%", ""), second)
+    """Two folded keys (`_fold_key`) match (detectors.py and casework.py compare the stored keys so): one,
+    as typed (FOLD_TYPED), LIKE the other as a pattern (FOLD_PATTERN); or, where each writes some letter
+    two ways (each holds a "%"), each as typed LIKE the other as a loose pattern (FOLD_LOOSE). The "="
+    makes LIKE match the folded letters whole, so they are the same; and then, letter by letter, a letter
+    written with one of the letters English writes two ways (ä ö ü ø å đ ð æ œ) on either side may be
+    plain or written out on the other, while a letter typed plain on one side and written out on the
+    other keeps them apart: "Hoey-Mueller" and "Hoey Muller" match "Hoey-Müller", "Hoy-Muller" does not
+    (Hoey's "e" is typed, Hoy has none), nor "Jo" "Joe Jürgen", nor Mueller Muller. Each letter is read on
+    its own, whichever side has it, so each part of a name is too: Müller-Djordjevic matches
+    Mueller-Đorđević and Muller-Đorđević (review: neither side's pattern covered the other, and such a
+    name was missed). Two names typed plain throughout are compared as typed; where each has a letter
+    written two ways, two different written-out letters after the same letter are not told apart (the
+    loose pattern reads both as "%": Maas-Müller meets Maes-Müller, though Maas does not meet Maes; a rare
+    mix, accepted). Symmetric."""
+    typed_first, typed_second = rewritten(first, FOLD_TYPED), rewritten(second, FOLD_TYPED)
+    if _like(typed_second, rewritten(first, FOLD_PATTERN)) or _like(
+        typed_first, rewritten(second, FOLD_PATTERN)
+    ):
+        return True
+    return (
+        "%" in first
+        and "%" in second
+        and _like(typed_first, rewritten(second, FOLD_LOOSE))
+        and _like(typed_second, rewritten(first, FOLD_LOOSE))
+    )
 
 
 def surname_keys(value: str | None) -> tuple[str, ...]:
@@ -302,7 +387,7 @@ class PersonKey:
     other_forenames: tuple[str, ...] = ()
     other_joined: str = ""
     # The folded keys (_fold_key, folds_alike) of the surname, the first forename and the forenames run
-    # together: Mueller "muller=mueller", Müller "muller=mu%ller", Hoey-Müller "hoymuller=hoeymu%ller".
+    # together: Mueller "muller=mu+eller", Müller "muller=mu%ller", Hoey-Müller "hoymuller=ho+eymu%ller".
     fold_surname: str = ""
     fold_forename: str = ""
     fold_joined: str = ""
@@ -316,8 +401,9 @@ class PersonKey:
         postcode: str | None,
     ) -> PersonKey:
         code = (normalise_postcode(postcode) or " ".join(postcode.split()).upper()) if postcode else None
-        letters, surname_letters = _letters(forenames), _letters(surname)
-        other_surname, other_forenames = _other_letters(surname), _other_letters(forenames)
+        first_surname = _m_apostrophe_as_mc(surname)  # M' as Mc in the first keys (see _MAC_IN_SURNAME)
+        letters, surname_letters = _letters(forenames), _letters(first_surname)
+        other_surname, other_forenames = _other_letters(first_surname), _other_letters(forenames)
         joined = letters.replace(" ", "")
         spelled = _spelled(forenames)
         return PersonKey(
@@ -357,7 +443,7 @@ def match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, st
 
 def fold_match_keys(surname: str | None, forenames: str | None) -> tuple[str, str, str]:
     """The folded keys (see _fold_key) of the surname, the first forename and the forenames run together:
-    "Mueller", "Jürgen Hans" → ("muller=mueller", "jurgen=ju%rgen", "jurgenhans=ju%rgenhans"). Stored
+    "Mueller", "Jürgen Hans" → ("muller=mu+eller", "jurgen=ju%rgen", "jurgenhans=ju%rgenhans"). Stored
     beside `match_keys`, for every name; matched by LIKE as folds_alike says."""
     key = PersonKey.of(None, surname, forenames, None, None)
     return key.fold_surname, key.fold_forename, key.fold_joined

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import PersonKey, same_person
+from custodes.kit.names import FOLD_LOOSE, FOLD_PATTERN, FOLD_TYPED, PersonKey, rewritten, same_person
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -336,12 +336,30 @@ def _surname_is(key: PersonKey) -> Any:
     )
 
 
+def _rewritten(column: Any, rewrites: tuple[tuple[str, str], ...]) -> Any:
+    """SQL: kit.names.rewritten, as nested replace()."""
+    for old, new in rewrites:
+        column = func.replace(column, old, new)
+    return column
+
+
 def _folds_alike(folded: str, theirs: Any) -> Any:
-    """SQL: as kit.names.folds_alike: either folded key, its "%" taken out, matches the other as a LIKE
-    pattern."""
-    return or_(
-        func.replace(theirs, "%", "").like(folded), literal(folded.replace("%", ""), String).like(theirs)
+    """SQL: as kit.names.folds_alike: one folded key, as typed, LIKE the other as a pattern; or, where each
+    holds a "%", each as typed LIKE the other as a loose pattern."""
+    typed = rewritten(folded, FOLD_TYPED)
+    their_typed = _rewritten(theirs, FOLD_TYPED)
+    either = or_(
+        their_typed.like(rewritten(folded, FOLD_PATTERN)),
+        literal(typed, String).like(_rewritten(theirs, FOLD_PATTERN)),
     )
+    if "%" not in folded:
+        return either
+    loose = and_(
+        func.replace(theirs, "%", "") != theirs,
+        their_typed.like(rewritten(folded, FOLD_LOOSE)),
+        literal(typed, String).like(_rewritten(theirs, FOLD_LOOSE)),
+    )
+    return or_(either, loose)
 
 
 def _forename_agrees(forename: str, joined: str, their_forename: Any, their_joined: Any) -> list[Any]:

@@ -8,10 +8,12 @@ compared through keys computed once in Python (kit/names.py), so the join tolera
 the pre-access gate. Each name also has the keys of its other spelling where a part has letters English
 writes two ways (`*_other`: Müller as "mueller", Đorđević as "djordjevic"; "" where it has none), and its
 folded keys (`*_fold`, kit.names.fold_match_keys: the letters with every written-out ae oe ue aa dj read
-as its plain letter, "=", then the letters as typed with "%" after each written two ways: Hoey-Müller as
-"hoymuller=hoeymu%ller", Hoey-Mueller as "hoymuller=hoeymueller"); a part matches by its first keys, or
-by its folded keys where one, its "%" taken out, matches the other as a LIKE pattern: letter by letter,
-a letter written two ways on either side read either way, the others as typed (kit.names.folds_alike,
+as its plain letter, "=", then the letters as typed with "%" after each written two ways and "+" before
+each written-out second letter: Hoey-Müller as "hoymuller=ho+eymu%ller", Hoey-Mueller as
+"hoymuller=ho+eymu+eller"); a part matches by its first keys, or by its folded keys where one, as typed
+("%" and "+" taken out), matches the other as a LIKE pattern ("+" taken out), or, where each has a "%",
+each the other as a loose pattern (each "+" and its letter read as "%"): letter by letter, a letter
+written two ways on either side read either way, the others as typed (kit.names.folds_alike,
 same_surname, forenames_agree).
 
 Reference tables (built by service.reference_tables), KEYS being surname_key, forename_key, joined_key,
@@ -38,6 +40,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
+
+from custodes.kit.names import FOLD_LOOSE, FOLD_PATTERN, FOLD_TYPED
 
 EARTH_RADIUS_M = 6_371_008.8
 RELATIVES = ("relative", "partner", "ex_partner")
@@ -69,11 +73,24 @@ def _agree_keys(af: str, aj: str, bf: str, bj: str) -> str:
     )
 
 
+def _rewritten(column: str, rewrites: tuple[tuple[str, str], ...]) -> str:
+    """SQL: kit.names.rewritten, as nested replace() (the rewrites are letters and marks, no quotes)."""
+    for old, new in rewrites:
+        column = f"replace({column}, '{old}', '{new}')"
+    return column
+
+
 def _folds_alike(a: str, b: str) -> str:
-    """SQL: two folded keys match, as kit.names.folds_alike says: either, its "%" taken out, matches the
-    other as a LIKE pattern (the folded letters the same, the letters as typed the same but where the
-    pattern's side writes a letter two ways)."""
-    return f"(replace({b}, '%', '') LIKE {a} OR replace({a}, '%', '') LIKE {b})"
+    """SQL: two folded keys match, as kit.names.folds_alike says: one, as typed, LIKE the other as a
+    pattern; or, where each holds a "%" (writes some letter two ways), each as typed LIKE the other as a
+    loose pattern (letter by letter: no letter typed plain on one side and written out on the other, a
+    letter written two ways on either side read either way)."""
+    typed_a, typed_b = _rewritten(a, FOLD_TYPED), _rewritten(b, FOLD_TYPED)
+    return (
+        f"({typed_b} LIKE {_rewritten(a, FOLD_PATTERN)} OR {typed_a} LIKE {_rewritten(b, FOLD_PATTERN)}"
+        f" OR (replace({a}, '%', '') <> {a} AND replace({b}, '%', '') <> {b}"
+        f" AND {typed_a} LIKE {_rewritten(b, FOLD_LOOSE)} AND {typed_b} LIKE {_rewritten(a, FOLD_LOOSE)}))"
+    )
 
 
 def _agree(a: str, b: str) -> str:

@@ -32,10 +32,10 @@ class Nominal(Base):
     match_surname_other: Mapped[str] = mapped_column(String(100), default="")
     match_forename_other: Mapped[str] = mapped_column(String(100), default="")
     match_joined_other: Mapped[str] = mapped_column(String(100), default="")
-    # The folded keys (kit.names.fold_match_keys, migration 0021), every name: the letters folded, "=", the
-    # letters as typed with "%" after each written two ways (Hoey-Müller "hoymuller=hoeymu%ller"; Mueller
-    # "muller=mueller"), matched by LIKE, letter by letter (kit.names.folds_alike). Up to three times a
-    # key's length.
+    # The folded keys (kit.names.fold_match_keys, migration 0021; marks as since 0022), every name: the
+    # letters folded, "=", the letters as typed with "%" after each written two ways and "+" before each
+    # written-out second letter (Hoey-Müller "hoymuller=ho+eymu%ller"; Mueller "muller=mu+eller"), matched
+    # by LIKE both ways, letter by letter (kit.names.folds_alike). Up to three times a key's length.
     match_surname_fold: Mapped[str] = mapped_column(String(400), default="")
     match_forename_fold: Mapped[str] = mapped_column(String(400), default="")
     match_joined_fold: Mapped[str] = mapped_column(String(400), default="")

@@ -963,8 +963,8 @@ def thresholds(session: Session) -> detectors.Thresholds:
 
 
 # The name's keys (kit.names.match_keys); its other spelling's (other_match_keys), "" for a part that has
-# none; and its folded keys (fold_match_keys), which mark the words written two ways and match by LIKE, word
-# by word (detectors._same_surname, detectors._agree).
+# none; and its folded keys (fold_match_keys), which mark the letters written two ways and the written-out
+# second letters, and match by LIKE both ways, letter by letter (detectors._same_surname, detectors._agree).
 _KEYS = (
     ("surname_key", pa.string()),
     ("forename_key", pa.string()),
