@@ -96,6 +96,15 @@ def test_a_subject_search_shows_at_most_twenty_and_says_there_are_more(world: Se
     assert len(entry.subjects) == 20 and entry.detail["more"] is True  # only the people shown are named
 
 
+def test_more_people_than_shown_is_guidance_not_an_error(client: TestClient, world: Session) -> None:
+    _many_smiths(world, 25)
+    world.commit()
+    log_in(client, "S1001")
+    page = client.get("/disclosures/subjects?surname=Smithson&forenames=&date_of_birth=&reason=case+7")
+    assert page.status_code == 200
+    assert '<p class="guidance-strip" role="status">More than 20 people match' in page.text
+
+
 def test_only_the_requester_searches_for_a_draft_subject(world: Session) -> None:
     disclosure_id = disclosure.create_draft(world, scheme_request(), OFFICER)
     with pytest.raises(disclosure.DisclosureError, match="Only the officer who drafted"):
