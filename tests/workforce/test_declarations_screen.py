@@ -533,3 +533,16 @@ def test_the_register_filters_by_decision_area_and_review_and_pages_by_fifty(
     assert "3 declarations, 1–2 shown (page 1 of 2" in first and "Next page" in first
     second = client.get("/declarations/register?page=2").text
     assert "3–3 shown (page 2 of 2" in second and "Previous page" in second and "Next page" not in second
+
+
+def test_ones_own_declarations_awaiting_a_decision_are_counted_for_the_home_page(db: Session) -> None:
+    make_force(db)
+    assert workforce.my_declarations_awaiting(db, "P2") == 0
+    gift = workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")
+    workforce.make_declaration(db, "P2", GIFT, actor="staff:P2")
+    assert workforce.my_declarations_awaiting(db, "P2") == 2
+    workforce.decide_declaration(
+        db, gift, _principal(db, "M1"), outcome="approved", review_on=str(TODAY + timedelta(days=365))
+    )
+    assert workforce.my_declarations_awaiting(db, "P2") == 1
+    assert workforce.my_declarations_awaiting(db, "M1") == 0

@@ -417,3 +417,21 @@ def test_a_referral_and_its_declaration_link_each_other(client: TestClient, db: 
     log_in(client, "S1")
     own = client.get("/declarations/D-2")
     assert own.status_code == 200 and "Searches referred" not in own.text
+
+
+def test_the_requesters_home_page_points_to_their_referrals(client: TestClient, db: Session) -> None:
+    make_gate_world(db)
+    referral_id = _refer(db)
+    identity.set_password(db, "S1", PASSWORD, ACTOR)
+    db.commit()
+    assert gate.my_referral_counts(db, "S1") == (1, 0)
+    log_in(client, "S1")
+    home = client.get("/").text
+    assert "1 search of yours was referred to your line manager and is still open." in home
+    _close(db, referral_id)
+    db.commit()
+    assert gate.my_referral_counts(db, "S1") == (0, 1)
+    home = client.get("/").text
+    assert "still open" not in home
+    assert "1 referral of yours closed in the last 30 days: read your line manager's advice." in home
+    assert gate.my_referral_counts(db, "M1") == (0, 0)  # the handler's own referrals, not those handled

@@ -26,6 +26,11 @@ def home(
 ) -> Any:
     context: dict[str, Any] = {"role_titles": [ROLE_TITLES[role] for role in sorted(principal.roles)]}
     context["disclosure_work"] = disclosure.work_for(db, principal)
+    # One's own declarations and referrals, as counts, so that a decision or advice is not missed.
+    context["my_declarations_awaiting"] = workforce.my_declarations_awaiting(db, principal.staff_id)
+    context["my_referrals_open"], context["my_referrals_closed"] = gate.my_referral_counts(
+        db, principal.staff_id
+    )
     # Each role's main work, as counts (no names, so nothing is logged) linking to the queue that shows it.
     if principal.can(Permission.DECLARATIONS_DECIDE):
         context["declarations_to_decide"] = workforce.awaiting_decision_count(db, principal)

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -1099,6 +1099,18 @@ def my_referrals(session: Session, staff_id: str) -> list[ReferralView]:
         view = _referral_view(row, names)
         views.append(replace(view, search_done=None, interaction=None))
     return views
+
+
+def my_referral_counts(session: Session, staff_id: str, days: int = 30) -> tuple[int, int]:
+    """(open, closed in the last `days`) of one's own referrals, for one's home page: counts only, so
+    nothing is logged; the closed ones carry the line manager's advice."""
+    since = utcnow() - timedelta(days=days)
+    mine = select(func.count()).where(Referral.staff_id == staff_id)
+    still_open = session.scalar(mine.where(Referral.status == ReferralStatus.OPEN)) or 0
+    closed = (
+        session.scalar(mine.where(Referral.status == ReferralStatus.CLOSED, Referral.closed_at >= since)) or 0
+    )
+    return still_open, closed
 
 
 # --------------------------------------------------------------------------- group commit

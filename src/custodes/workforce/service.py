@@ -1610,6 +1610,14 @@ def my_declarations(session: Session, staff_id: str) -> list[DeclarationDetail]:
     return _details(session, list(session.scalars(query)))
 
 
+def my_declarations_awaiting(session: Session, staff_id: str) -> int:
+    """How many of one's own declarations wait for a decision, for one's home page (a count: not logged)."""
+    query = select(func.count()).where(
+        Declaration.staff_id == staff_id, Declaration.status == DeclarationStatus.AWAITING.value
+    )
+    return session.scalar(query) or 0
+
+
 def may_decide(detail: DeclarationDetail, principal: Principal) -> bool:
     """The declarer's line manager decides (seed 002: declared to their supervisor), never the declarer,
     and never a declaration of a relationship with the manager themself (`about_line_manager`): such a
