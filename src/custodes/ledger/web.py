@@ -77,6 +77,43 @@ def add_name_lookup(app: FastAPI, lookup: NameLookup) -> None:
     app.state.ledger_name_lookups = (*getattr(app.state, "ledger_name_lookups", ()), lookup)
 
 
+@dataclass(frozen=True)
+class PersonFound:
+    """A person a search by name found in a module's register: enough to tell people apart, and their id."""
+
+    subject_id: str
+    name: str  # as the register holds it, e.g. "SMITH, Adam"
+    born: date | None
+    lives_in: str  # the town or postcode district, or why it is not shown ("" if not held)
+
+
+@dataclass(frozen=True)
+class PeopleFound:
+    people: tuple[PersonFound, ...]
+    more: bool  # more people match than are shown
+
+
+class PersonSearchRefused(ValueError):
+    """A search by name that is not run: `problems` gives each field's message (naming the field and rule)."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = dict(problems)
+
+
+# Finds people by name in a module's register of people, for the auditor who knows a name but not the subject
+# id a ledger search needs: (session, actor, surname, forenames, date of birth, reason). The module records
+# the search as the consultation it is (with the reason, naming the people shown); PersonSearchRefused if a
+# field is wrong.
+PersonFinder = Callable[[Session, str, str, str, date | None, str], PeopleFound]
+
+
+def add_person_finder(app: FastAPI, finder: PersonFinder) -> None:
+    """Register the register of people's search by name (at start-up, by web.app.create_app): the audit
+    screens' "find a person by name" leads from a name to the subject ids a ledger search takes."""
+    app.state.ledger_person_finder = finder
+
+
 def _known_names(request: Request, db: Session, people: Collection[str]) -> ledger.KnownNames:
     found: dict[str, list[tuple[str, str]]] = {}
     for lookup in getattr(request.app.state, "ledger_name_lookups", ()) if people else ():
@@ -225,6 +262,7 @@ class SearchForm:
             key: params.get(key, "").strip() for key in ("subject", "actor", "op", "since", "until", "reason")
         }
         self.problems: list[str] = []
+        self.name_search: str | None = None  # a search by name for what was typed as the person (a name)
         self.wrong: dict[str, str] = {}  # field -> its problem, shown at the field
         actor = self.values["actor"]
         if actor and ":" not in actor:
@@ -274,6 +312,40 @@ def _search_allowed(form: SearchForm) -> bool:
     return not form.problems
 
 
+def looks_like_name(text: str) -> bool:
+    """Whether a value typed as a subject id reads as a person's name: letters and no digit ("Adam Smith",
+    "SMITH, Adam"). Subject ids carry a number (N2001, S1001)."""
+    return any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)
+
+
+def name_parts(text: str) -> tuple[str, str]:
+    """(surname, forenames) of a name as typed: "Smith, Adam" and "SMITH Adam" give the surname first,
+    otherwise it is the last word ("Adam Smith"). A guess, shown in a form the auditor can correct."""
+    if "," in text:
+        surname, _, forenames = text.partition(",")
+        return " ".join(surname.split()), " ".join(forenames.split())
+    words = text.split()
+    if len(words) > 1 and words[0].isupper() and not words[-1].isupper():
+        return words[0], " ".join(words[1:])
+    return (words[-1], " ".join(words[:-1])) if words else ("", "")
+
+
+def _name_given(form: SearchForm) -> None:
+    """The person was given by name, and no entry has that as its subject id: say so at the field and lead
+    to the search by name, rather than show an empty report (that could be handed, empty, to someone whose
+    data is held)."""
+    typed = form.values["subject"]
+    surname, forenames = name_parts(typed)
+    form.name_search = "/audit/people?" + urlencode(
+        {"surname": surname, "forenames": forenames, "reason": form.values["reason"]}
+    )
+    form._problem(
+        "subject",
+        f"Person: give a subject id such as N2001, not a name. {typed!r} is not the subject id of any entry; "
+        "to find someone's subject id by name, use \u201cFind a person by name\u201d.",
+    )
+
+
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
@@ -283,9 +355,16 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         screens = _screens(request, reader, principal, form.criteria)
         criteria = replace(form.criteria, hidden=_hidden(screens))
         total = ledger.count(reader, criteria)
-        rows = _rewrite(screens, ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
+        named = total == 0 and form.criteria.subject is not None and looks_like_name(form.criteria.subject)
+        rows = [] if named else ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+        rows = _rewrite(screens, rows)
         who = _who(_staff_names(reader, rows, screens))
         subject_view = _subject_view(request, reader, form, rows)
+    if named:
+        # Nothing was shown and the search is not recorded: its consultation would put the typed name, in
+        # words, in the ledger (a search by name records keyed digests of what was typed instead).
+        _name_given(form)
+        return _search_page(request, form)
     # The page names people: its consultation names them (this page's, not every match: one page's cost),
     # recorded in the request's unit of work, committed before the page is sent.
     shown = _shown_people(rows, form.criteria.subject)
@@ -298,6 +377,59 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         can_export=principal.can(Permission.LEDGER_EXPORT),
         who=who,
         subject_view=subject_view,
+    )
+
+
+@router.get("/people")
+def find_person(request: Request, db: Db, principal: Auditor) -> Any:
+    """Find a person's subject id by name (and date of birth) in the register of people, to search the ledger
+    for them: each person found links to the ledger search by their id, with the same reason. The register's
+    module records the search (the reason, the people shown, keyed digests of what was typed)."""
+    keys = ("surname", "forenames", "date_of_birth", "reason")
+    values = {key: (request.query_params.get(key) or "").strip()[:200] for key in keys}
+    finder: PersonFinder | None = getattr(request.app.state, "ledger_person_finder", None)
+    if finder is None:
+        raise HTTPException(404, "There is no register of people to search by name.")
+    if not any(values.values()):
+        return _people_page(request, values)  # the empty form: nothing searched, nothing shown
+    errors: dict[str, str] = {}
+    born = None
+    if values["date_of_birth"]:
+        try:
+            born = date.fromisoformat(values["date_of_birth"])
+        except ValueError:
+            errors["date_of_birth"] = (
+                f"Date of birth: {values['date_of_birth']!r} is not a date. Give it as YYYY-MM-DD, or leave "
+                "it empty."
+            )
+    if errors:
+        return _people_page(request, values, errors=errors, status=400)
+    try:
+        found = finder(db, principal.actor, values["surname"], values["forenames"], born, values["reason"])
+    except PersonSearchRefused as error:
+        return _people_page(request, values, errors=error.problems, status=400)
+    return _people_page(request, values, found)
+
+
+def _people_page(
+    request: Request,
+    values: Mapping[str, str],
+    found: PeopleFound | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    def ledger_search(person: PersonFound) -> str:
+        return "/audit/entries?" + urlencode({"subject": person.subject_id, "reason": values["reason"]})
+
+    return render(
+        request,
+        "people.html",
+        status,
+        title="Find a person by name",
+        values=values,
+        found=found,
+        errors=errors or {},
+        ledger_search=ledger_search,
     )
 
 

@@ -35,6 +35,7 @@ from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.monitoring import api as monitoring_api
+from custodes.monitoring import audit_people as monitoring_audit_people
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import service as monitoring_service
 from custodes.monitoring import web as monitoring_web
@@ -120,6 +121,8 @@ def create_app(
     ledger_web.add_screen(app, monitoring_ledger_screen.screen)
     # Whom a subject access report looks for by name in the texts it withholds (the nominal register).
     ledger_web.add_name_lookup(app, monitoring_service.nominal_names)
+    # Whom the audit screens find by name, for the subject id a ledger search takes (the nominal register).
+    ledger_web.add_person_finder(app, monitoring_audit_people.find)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
