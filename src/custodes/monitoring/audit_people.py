@@ -3,7 +3,9 @@
 An auditor answering a subject access request often knows the person's name, not the subject id the ledger
 search takes. The ledger never reads the register's tables: `web.app.create_app` registers `find` here, which
 searches through the register's own service (`service.search_nominals`: a reason required, the people shown
-and keyed digests of what was typed recorded as a consultation) and returns what the audit screen shows.
+and keyed digests of what was typed recorded as a consultation) and returns what the audit screen shows, and
+`name` (`ledger.web.add_person_namer`), the name a subject access report is headed with
+(`service.view_nominal`: a consultation with the report's reason).
 """
 
 from __future__ import annotations
@@ -44,3 +46,9 @@ def find(
         for p in found.people
     )
     return PeopleFound(people, found.more)
+
+
+def name(session: Session, subject_id: str, actor: str, reason: str) -> str | None:
+    """The person's name as the register holds it ("Adam Smith"), None if it holds no such person."""
+    person = service.view_nominal(session, subject_id, actor=actor, justification=reason)
+    return None if person is None else " ".join(f"{person.forenames} {person.surname}".split())

@@ -24,6 +24,7 @@ from custodes import __version__
 from custodes.agreements import web as agreements_web
 from custodes.database import Database
 from custodes.disclosure import api as disclosure_api
+from custodes.disclosure import service as disclosure_service
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import service as identity_service
@@ -123,6 +124,9 @@ def create_app(
     ledger_web.add_name_lookup(app, monitoring_service.nominal_names)
     # Whom the audit screens find by name, for the subject id a ledger search takes (the nominal register).
     ledger_web.add_person_finder(app, monitoring_audit_people.find)
+    ledger_web.add_person_namer(app, monitoring_audit_people.name)
+    # How the audit screens name a disclosure: by its reference once released (the disclosure module's).
+    ledger_web.add_record_references(app, "disclosure", disclosure_service.references)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
