@@ -18,7 +18,12 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 EXTRA_PAGES = {
     Role.ADMIN: ["/admin/accounts/S10002", "/admin/role-requests"],
-    Role.DPU: ["/audit/entries?op=collection", "/audit/entries/3"],
+    Role.DPU: [
+        "/audit/entries?op=collection",
+        "/audit/entries/3",
+        "/audit/entries?subject=Adam+Smith&reason=SAR+1",
+        "/audit/people?surname=Sm&reason=SAR+1",
+    ],
 }
 
 

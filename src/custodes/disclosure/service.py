@@ -2188,3 +2188,20 @@ def _erase_corrections(
             ledger.redact(session, entry.index, f"end of retention ({record_type})", actor)
             redacted += 1
     return erased, redacted
+
+
+REFERENCE_BATCH = 500  # disclosure ids one query asks the references of
+
+
+def references(session: Session, disclosure_ids: Iterable[str]) -> dict[str, str]:
+    """The reference of each of these disclosures that has one (issued at release), by its number as text:
+    how the audit screens name a disclosure ("Disclosure NA/007/26", registered with
+    `ledger.web.add_record_references`). Not logged: a reference names no one."""
+    wanted = sorted({int(i) for i in disclosure_ids if i.isdigit()})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), REFERENCE_BATCH):
+        query = select(Disclosure.id, Disclosure.reference).where(
+            Disclosure.id.in_(wanted[start : start + REFERENCE_BATCH]), Disclosure.reference.is_not(None)
+        )
+        found.update((str(number), reference or "") for number, reference in session.execute(query))
+    return found

@@ -166,6 +166,9 @@ class EntryFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Only entries numbered below this: the ledger's size when a search was made, carried in its export links
+    # so that the list, the CSV and the PDF hold the same entries (each records itself after it is read).
+    before: int | None = None
     # Entries whose recorded bytes contain any of these texts are left out (ledger.web.EntryScreen.hidden).
     # Not a criterion the viewer chose, so never described.
     hidden: frozenset[str] = frozenset()
@@ -173,4 +176,7 @@ class EntryFilter:
     def described(self) -> dict[str, str]:
         """The criteria that are set, as text (for the consultation entry and report headings)."""
         names = ("subject", "actor", "op", "object_type", "object_id", "since", "until")
-        return {name: str(getattr(self, name)) for name in names if getattr(self, name)}
+        described = {name: str(getattr(self, name)) for name in names if getattr(self, name)}
+        if self.before is not None:
+            described["before_entry"] = str(self.before)
+        return described

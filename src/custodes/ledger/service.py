@@ -782,6 +782,8 @@ def _filtered(criteria: EntryFilter, eras: range | None = None) -> Any:
         query = query.where(LedgerEntry.at >= criteria.since)
     if criteria.until:
         query = query.where(LedgerEntry.at < criteria.until)
+    if criteria.before is not None:
+        query = query.where(LedgerEntry.idx < criteria.before)
     for text_ in sorted(criteria.hidden):
         query = query.where(_not_mentioning(text_))
     return query

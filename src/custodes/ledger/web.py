@@ -77,6 +77,67 @@ def add_name_lookup(app: FastAPI, lookup: NameLookup) -> None:
     app.state.ledger_name_lookups = (*getattr(app.state, "ledger_name_lookups", ()), lookup)
 
 
+@dataclass(frozen=True)
+class PersonFound:
+    """A person a search by name found in a module's register: enough to tell people apart, and their id."""
+
+    subject_id: str
+    name: str  # as the register holds it, e.g. "SMITH, Adam"
+    born: date | None
+    lives_in: str  # the town or postcode district, or why it is not shown ("" if not held)
+
+
+@dataclass(frozen=True)
+class PeopleFound:
+    people: tuple[PersonFound, ...]
+    more: bool  # more people match than are shown
+
+
+class PersonSearchRefused(ValueError):
+    """A search by name that is not run: `problems` gives each field's message (naming the field and rule)."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = dict(problems)
+
+
+# Finds people by name in a module's register of people, for the auditor who knows a name but not the subject
+# id a ledger search needs: (session, actor, surname, forenames, date of birth, reason). The module records
+# the search as the consultation it is (with the reason, naming the people shown); PersonSearchRefused if a
+# field is wrong.
+PersonFinder = Callable[[Session, str, str, str, date | None, str], PeopleFound]
+
+
+def add_person_finder(app: FastAPI, finder: PersonFinder) -> None:
+    """Register the register of people's search by name (at start-up, by web.app.create_app): the audit
+    screens' "find a person by name" leads from a name to the subject ids a ledger search takes."""
+    app.state.ledger_person_finder = finder
+
+
+# The name a module's register of people holds for a subject id, None if it holds none:
+# (session, subject id, actor, reason). Showing it is a consultation, which the module records.
+PersonNamer = Callable[[Session, str, str, str], str | None]
+
+
+def add_person_namer(app: FastAPI, namer: PersonNamer) -> None:
+    """Register the register of people's name for a subject id (at start-up, by web.app.create_app): a
+    subject access report is headed with the name of the person it is for."""
+    app.state.ledger_person_namers = (*getattr(app.state, "ledger_person_namers", ()), namer)
+
+
+def _subject_name(
+    request: Request, db: Session, principal: Principal, subject: str, reason: str
+) -> str | None:
+    """The name of the person a report is about: as the register of people holds it (recorded there as a
+    consultation), or, for a member of staff, their account's name (the report's own consultation names
+    them)."""
+    for namer in getattr(request.app.state, "ledger_person_namers", ()):
+        name = namer(db, subject, principal.actor, reason)
+        if name:
+            return name
+    return display_names(db, [subject]).get(subject)
+
+
 def _known_names(request: Request, db: Session, people: Collection[str]) -> ledger.KnownNames:
     found: dict[str, list[tuple[str, str]]] = {}
     for lookup in getattr(request.app.state, "ledger_name_lookups", ()) if people else ():
@@ -158,6 +219,132 @@ def operation_words(op: str) -> str:
     return OPERATION_WORDS.get(op, op.replace("_", " "))
 
 
+# The records entries are about, in words, by object type (the CSV keeps the recorded codes); a type not
+# listed reads as its code in words ("stop_search_month" -> "Stop search month").
+RECORD_WORDS = {
+    "account": "User account",
+    "account_list": "List of user accounts",
+    "access_batch": "Batch of access log events",
+    "access_check": "Pre-access check",
+    "access_event": "Access log event",
+    "access_ingest": "Access log import",
+    "agreement": "Information sharing agreement",
+    "agreement_document": "Agreement document",
+    "alert": "Monitoring alert",
+    "api_token": "API token",
+    "case": "Case",
+    "config": "Configuration setting",
+    "course": "Training course",
+    "data_key": "Data encryption key",
+    "database_role": "Database role",
+    "declaration": "Declaration",
+    "declaration_queue": "Declarations to decide",
+    "declaration_register": "Declarations register",
+    "disclosure": "Disclosure request",
+    "disclosure_correction": "Correction",
+    "disclosure_corrections": "Corrections and correction notices",
+    "investigation": "Investigation",
+    "investigation_list": "List of investigations",
+    "ledger": "Audit ledger",
+    "ledger_entry": "Audit ledger entry",
+    "ledger_export": "Audit ledger entries read whole, numbers",
+    "ledger_search": "Search of the audit ledger",
+    "monitor_run": "Monitoring run",
+    "nominal": "Person's record",
+    "nominal_search": "Search for a person by name",
+    "organisation": "Partner organisation",
+    "referral": "Referral",
+    "referral_queue": "Referrals to handle",
+    "retention_rule": "Retention rule",
+    "roster": "Duty roster",
+    "route": "Screen",
+    "scheme": "Information sharing scheme",
+    "scheme_member": "Scheme member",
+    "scheme_register": "Schemes register",
+    "staff": "Staff record",
+    "staff_register": "Staff register",
+    "stop_search_month": "Stop and search month",
+    "stop_search_publication": "Stop and search publication",
+    "stop_search_record": "Stop and search record",
+    "stop_search_sample": "Stop and search sample",
+    "training": "Training record",
+    "training_team": "Team training",
+    "vetting": "Vetting record",
+    "vetting_backlog": "Vetting backlog",
+    "vetting_renewals": "Vetting renewals due",
+}
+
+# What was done, as the CSV's `what` column begins ("Looked at: Disclosure NA/007/26").
+WHAT_VERBS = {
+    "collection": "Recorded",
+    "alteration": "Changed",
+    "consultation": "Looked at",
+    "disclosure": "Shared",
+    "combination": "Joined with other data",
+    "erasure": "Deleted",
+    "authorisation": "Authorised",
+    "refusal": "Refused",
+    "review": "Reviewed",
+    "correction": "Corrected",
+    "declaration": "Declared",
+    "login": "Logged in",
+    "login_failed": "Failed to log in",
+    "access_denied": "Refused access to",
+    "configuration": "Changed the configuration",
+    "checkpoint": "Signed a checkpoint of",
+}
+
+# Given object ids of one type, the references their module names them by ("NA/007/26"), for the ids it
+# has one for. Not logged: a reference names no one.
+References = Callable[[Session, Collection[str]], Mapping[str, str]]
+
+
+def add_record_references(app: FastAPI, object_type: str, references: References) -> None:
+    """Register how a module refers to its records of `object_type` (at start-up, by web.app.create_app), so
+    that the audit screens and reports show "Disclosure NA/007/26", not "disclosure 12"."""
+    app.state.ledger_references = {**getattr(app.state, "ledger_references", {}), object_type: references}
+
+
+def record_words(object_type: str, object_id: str | None, reference: str | None = None) -> str:
+    """An entry's record in words: "Disclosure NA/007/26" (its module's reference), "Disclosure request 12"
+    without one, "Search for a person by name"."""
+    if object_type == "disclosure" and reference:
+        return f"Disclosure {reference}"
+    noun = RECORD_WORDS.get(object_type) or object_type.replace("_", " ").capitalize()
+    return f"{noun} {reference or object_id}" if object_id else noun
+
+
+def _record_labeller(
+    request: Request, db: Session, rows: Sequence[StoredEntry]
+) -> Callable[[StoredEntry], str]:
+    """How the Record column reads for `rows`: in words, with the references their modules give."""
+    found: dict[tuple[str, str], str] = {}
+    for object_type, references in getattr(request.app.state, "ledger_references", {}).items():
+        ids = {row.object_id for row in rows if row.object_type == object_type and row.object_id}
+        if ids:
+            found.update(((object_type, i), ref) for i, ref in references(db, ids).items())
+
+    def record(entry: StoredEntry) -> str:
+        reference = found.get((entry.object_type, entry.object_id or ""))
+        return record_words(entry.object_type, entry.object_id, reference)
+
+    return record
+
+
+def what_was_done(entry: StoredEntry, record: str, detail: Mapping[str, Any] | None) -> str:
+    """The CSV's `what`: the operation and the record in words, and, from the detail when it is shown, the
+    action recorded and the names of the fields changed (never their values)."""
+    words = f"{WHAT_VERBS.get(entry.op, operation_words(entry.op).capitalize())}: {record}"
+    if detail:
+        action = detail.get("action")
+        if isinstance(action, str) and action:
+            words += f" ({action})"
+        changes = detail.get("changes")
+        if isinstance(changes, dict) and changes:
+            words += "; fields changed: " + ", ".join(str(field) for field in changes)
+    return words
+
+
 def _staff_names(
     db: Session, rows: Sequence[StoredEntry], screens: Sequence[EntryScreen]
 ) -> Mapping[str, str]:
@@ -222,9 +409,11 @@ class SearchForm:
     def __init__(self, request: Request) -> None:
         params = request.query_params
         self.values = {
-            key: params.get(key, "").strip() for key in ("subject", "actor", "op", "since", "until", "reason")
+            key: params.get(key, "").strip()
+            for key in ("subject", "actor", "op", "since", "until", "reason", "upto")
         }
         self.problems: list[str] = []
+        self.name_search: str | None = None  # a search by name for what was typed as the person (a name)
         self.wrong: dict[str, str] = {}  # field -> its problem, shown at the field
         actor = self.values["actor"]
         if actor and ":" not in actor:
@@ -239,6 +428,7 @@ class SearchForm:
             op=op or None,
             since=self._day("since", "From"),
             until=self._day("until", "To", next_day=True),
+            before=self._upto(),
         )
         try:
             self.page = max(1, int(params.get("page", "1")))
@@ -257,6 +447,23 @@ class SearchForm:
         day = day + timedelta(days=1) if next_day else day
         return datetime(day.year, day.month, day.day, tzinfo=LONDON)
 
+    def _upto(self) -> int | None:
+        """The ledger's size when the search was made (carried in its export and page links): the entries
+        recorded since, among them the search's and the exports' own, are not part of it."""
+        text = self.values["upto"]
+        if not text:
+            return None
+        if not text.isdigit():
+            self._problem("upto", f"Entries up to: {text!r} is not an entry number")
+            return None
+        return int(text)
+
+    def fix_set(self, size: int) -> None:
+        """Hold the search to the entries there were when it was made (up to `size`), in its links too."""
+        if self.criteria.before is None or self.criteria.before > size:
+            self.criteria = replace(self.criteria, before=size)
+            self.values["upto"] = str(size)
+
     def _problem(self, field: str, message: str) -> None:
         self.problems.append(message)
         self.wrong[field] = message
@@ -274,18 +481,61 @@ def _search_allowed(form: SearchForm) -> bool:
     return not form.problems
 
 
+def looks_like_name(text: str) -> bool:
+    """Whether a value typed as a subject id reads as a person's name: letters and no digit ("Adam Smith",
+    "SMITH, Adam"). Subject ids carry a number (N2001, S1001)."""
+    return any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)
+
+
+def name_parts(text: str) -> tuple[str, str]:
+    """(surname, forenames) of a name as typed: "Smith, Adam" and "SMITH Adam" give the surname first,
+    otherwise it is the last word ("Adam Smith"). A guess, shown in a form the auditor can correct."""
+    if "," in text:
+        surname, _, forenames = text.partition(",")
+        return " ".join(surname.split()), " ".join(forenames.split())
+    words = text.split()
+    if len(words) > 1 and words[0].isupper() and not words[-1].isupper():
+        return words[0], " ".join(words[1:])
+    return (words[-1], " ".join(words[:-1])) if words else ("", "")
+
+
+def _name_given(form: SearchForm) -> None:
+    """The person was given by name, and no entry has that as its subject id: say so at the field and lead
+    to the search by name, rather than show an empty report (that could be handed, empty, to someone whose
+    data is held)."""
+    typed = form.values["subject"]
+    surname, forenames = name_parts(typed)
+    form.name_search = "/audit/people?" + urlencode(
+        {"surname": surname, "forenames": forenames, "reason": form.values["reason"]}
+    )
+    form._problem(
+        "subject",
+        f"Person: give a subject id such as N2001, not a name. {typed!r} is not the subject id of any entry; "
+        "to find someone's subject id by name, use \u201cFind a person by name\u201d.",
+    )
+
+
 @router.get("/entries")
 def entries(request: Request, db: Db, principal: Auditor) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form, subject_view=_subject_view(request, db, form, []))
     with reading(request, db) as reader:  # no write lock held while the search runs (docs/ledger.md)
+        form.fix_set(ledger.size(reader))
         screens = _screens(request, reader, principal, form.criteria)
         criteria = replace(form.criteria, hidden=_hidden(screens))
         total = ledger.count(reader, criteria)
-        rows = _rewrite(screens, ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE))
+        named = total == 0 and form.criteria.subject is not None and looks_like_name(form.criteria.subject)
+        rows = [] if named else ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
+        rows = _rewrite(screens, rows)
         who = _who(_staff_names(reader, rows, screens))
         subject_view = _subject_view(request, reader, form, rows)
+        record = _record_labeller(request, reader, rows)
+    if named:
+        # Nothing was shown and the search is not recorded: its consultation would put the typed name, in
+        # words, in the ledger (a search by name records keyed digests of what was typed instead).
+        _name_given(form)
+        return _search_page(request, form)
     # The page names people: its consultation names them (this page's, not every match: one page's cost),
     # recorded in the request's unit of work, committed before the page is sent.
     shown = _shown_people(rows, form.criteria.subject)
@@ -298,6 +548,60 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         can_export=principal.can(Permission.LEDGER_EXPORT),
         who=who,
         subject_view=subject_view,
+        record=record,
+    )
+
+
+@router.get("/people")
+def find_person(request: Request, db: Db, principal: Auditor) -> Any:
+    """Find a person's subject id by name (and date of birth) in the register of people, to search the ledger
+    for them: each person found links to the ledger search by their id, with the same reason. The register's
+    module records the search (the reason, the people shown, keyed digests of what was typed)."""
+    keys = ("surname", "forenames", "date_of_birth", "reason")
+    values = {key: (request.query_params.get(key) or "").strip()[:200] for key in keys}
+    finder: PersonFinder | None = getattr(request.app.state, "ledger_person_finder", None)
+    if finder is None:
+        raise HTTPException(404, "There is no register of people to search by name.")
+    if not any(values.values()):
+        return _people_page(request, values)  # the empty form: nothing searched, nothing shown
+    errors: dict[str, str] = {}
+    born = None
+    if values["date_of_birth"]:
+        try:
+            born = date.fromisoformat(values["date_of_birth"])
+        except ValueError:
+            errors["date_of_birth"] = (
+                f"Date of birth: {values['date_of_birth']!r} is not a date. Give it as YYYY-MM-DD, or leave "
+                "it empty."
+            )
+    if errors:
+        return _people_page(request, values, errors=errors, status=400)
+    try:
+        found = finder(db, principal.actor, values["surname"], values["forenames"], born, values["reason"])
+    except PersonSearchRefused as error:
+        return _people_page(request, values, errors=error.problems, status=400)
+    return _people_page(request, values, found)
+
+
+def _people_page(
+    request: Request,
+    values: Mapping[str, str],
+    found: PeopleFound | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    def ledger_search(person: PersonFound) -> str:
+        return "/audit/entries?" + urlencode({"subject": person.subject_id, "reason": values["reason"]})
+
+    return render(
+        request,
+        "people.html",
+        status,
+        title="Find a person by name",
+        values=values,
+        found=found,
+        errors=errors or {},
+        ledger_search=ledger_search,
     )
 
 
@@ -311,6 +615,7 @@ def _search_page(
     status_code: int = 200,
     who: Callable[[str], str] = str,
     subject_view: Callable[[StoredEntry], ledger.SubjectView] | None = None,
+    record: Callable[[StoredEntry], str] | None = None,
 ) -> Any:
     return render(
         request,
@@ -326,6 +631,7 @@ def _search_page(
         subject_view=subject_view,
         who=who,
         op_words=operation_words,
+        record=record or (lambda e: record_words(e.object_type, e.object_id)),
     )
 
 
@@ -341,6 +647,7 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
         covered = checkpoint is not None and index < checkpoint.size
         proof = ledger.prove_inclusion(reader, index, checkpoint.size) if checkpoint and covered else None
         who = _who(_staff_names(reader, [item], screens))
+        record = _record_labeller(request, reader, [item])
     ledger.record_entry_view(db, item, principal.actor)
     return render(
         request,
@@ -349,6 +656,7 @@ def entry(request: Request, db: Db, principal: Auditor, index: int) -> Any:
         entry=item,
         who=who,
         op_words=operation_words,
+        record=record,
         proof=proof,
         checkpoint=checkpoint,
         body=json.dumps(item.content, indent=2, ensure_ascii=False) if item.content else None,
@@ -363,6 +671,7 @@ class _Export:
     subject_view: Callable[[StoredEntry], ledger.SubjectView] | None
     checkpoint: CheckpointInfo | None
     names: Mapping[str, str]  # of the staff who did what the rows record (`_staff_names`)
+    record: Callable[[StoredEntry], str]  # the Record column in words (`_record_labeller`)
 
 
 def _read_export(request: Request, db: Db, principal: Principal, form: SearchForm) -> _Export:
@@ -371,6 +680,7 @@ def _read_export(request: Request, db: Db, principal: Principal, form: SearchFor
     and gate decision, until it was done. Then its consultation (the search, naming the people searched
     for), in the request's unit of work: a short write, committed before the file is sent."""
     with reading(request, db) as reader:
+        form.fix_set(ledger.size(reader))
         screens = _screens(request, reader, principal, form.criteria)
         matching: Iterator[StoredEntry] = ledger.iter_matching(
             reader, replace(form.criteria, hidden=_hidden(screens))
@@ -385,9 +695,31 @@ def _read_export(request: Request, db: Db, principal: Principal, form: SearchFor
         # A report on one person is theirs to be given: the staff who handled their data are third parties
         # in it, so it shows their numbers and the DPU decides, as for any disclosure, whether to name them.
         names = {} if view is not None else _staff_names(reader, rows, screens)
-        found = _Export(rows, view, ledger.latest_checkpoint(reader), names)
+        record = _record_labeller(request, reader, rows)
+        found = _Export(rows, view, ledger.latest_checkpoint(reader), names, record)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
     return found
+
+
+# The CSV's columns. A report on one person (a search by person: the subject access report) has no
+# `actor_name`: it gives the staff by number only (`actor`), they being third parties in a report handed to
+# the person it is about (docs/ledger.md, "A report on one person names only them").
+CSV_COLUMNS = [
+    "index",
+    "at_utc",
+    "at_london",
+    "actor",
+    "actor_name",
+    "op",
+    "what",
+    "object_type",
+    "object_id",
+    "subjects",
+    "justification",
+    "recipients",
+    "detail",
+    "leaf_hash",
+]
 
 
 @router.get("/export.csv")
@@ -395,32 +727,35 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
     form = SearchForm(request)
     if not _search_allowed(form):
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
-    header = ["index", "at_utc", "at_london", "actor", "actor_name", "op", "object_type", "object_id"]
-    header += ["subjects", "justification", "recipients", "detail", "leaf_hash"]
     export = _read_export(request, db, principal, form)
-    found, view, names = export.rows, export.subject_view, export.names
+    found, view, names, record = export.rows, export.subject_view, export.names, export.record
+    header = [column for column in CSV_COLUMNS if not (view is not None and column == "actor_name")]
 
     def row(item: StoredEntry) -> list[Any]:
         people, justification, detail = ";".join(item.subjects), item.justification, item.detail
+        shown_detail: dict[str, Any] | None = detail
         if view is not None:
             shown = view(item)
-            people, justification = shown.people, shown.justification
+            people, justification, shown_detail = shown.people, shown.justification, shown.detail
             detail = shown.detail if shown.detail is not None else {"withheld": ledger.WITHHELD_FOR_OTHERS}
-        return [
-            item.index,
-            rfc3339(item.at),
-            london(item.at, True),
-            item.actor,
-            names.get(item.actor.removeprefix("staff:")) if item.actor.startswith("staff:") else None,
-            item.op,
-            item.object_type,
-            item.object_id,
-            people,
-            justification,
-            ";".join(item.recipients),
-            json.dumps(detail, ensure_ascii=False) if detail else None,
-            item.leaf_hash.hex(),
-        ]
+        actor_name = names.get(item.actor.removeprefix("staff:")) if item.actor.startswith("staff:") else None
+        values = {
+            "index": item.index,
+            "at_utc": rfc3339(item.at),
+            "at_london": london(item.at, True),
+            "actor": item.actor,
+            "actor_name": actor_name,
+            "op": item.op,
+            "what": "redacted" if item.content is None else what_was_done(item, record(item), shown_detail),
+            "object_type": item.object_type,
+            "object_id": item.object_id,
+            "subjects": people,
+            "justification": justification,
+            "recipients": ";".join(item.recipients),
+            "detail": json.dumps(detail, ensure_ascii=False) if detail else None,
+            "leaf_hash": item.leaf_hash.hex(),
+        }
+        return [values[column] for column in header]
 
     rows = (row(item) for item in found)
     return csv_download("custodes-ledger-entries.csv", header, rows)
@@ -433,6 +768,10 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         return _search_page(request, form, status_code=400, subject_view=_subject_view(request, db, form, []))
     settings = request.app.state.settings
     export = _read_export(request, db, principal, form)
+    subject = form.criteria.subject
+    # The report is for the person it is about: their name as the register holds it, its showing recorded
+    # (the register's module records it as a consultation, with the search's reason).
+    subject_name = _subject_name(request, db, principal, subject, form.values["reason"]) if subject else None
     html = environment.get_template("ledger_report.html").render(
         rows=export.rows,
         form=form,
@@ -441,10 +780,12 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         force_name=settings.force_name,
         checkpoint=export.checkpoint,
         verifier_key=ledger.verifier_key(settings),
-        subject=form.criteria.subject,
+        subject=subject,
+        subject_name=subject_name,
         subject_view=export.subject_view,
         who=_who(export.names),
         op_words=operation_words,
+        record=export.record,
     )
     return Response(
         html_to_pdf(html),

@@ -24,6 +24,7 @@ from custodes import __version__
 from custodes.agreements import web as agreements_web
 from custodes.database import Database
 from custodes.disclosure import api as disclosure_api
+from custodes.disclosure import service as disclosure_service
 from custodes.disclosure import web as disclosure_web
 from custodes.identity import api as identity_api
 from custodes.identity import service as identity_service
@@ -35,6 +36,7 @@ from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.monitoring import api as monitoring_api
+from custodes.monitoring import audit_people as monitoring_audit_people
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import service as monitoring_service
 from custodes.monitoring import web as monitoring_web
@@ -120,6 +122,11 @@ def create_app(
     ledger_web.add_screen(app, monitoring_ledger_screen.screen)
     # Whom a subject access report looks for by name in the texts it withholds (the nominal register).
     ledger_web.add_name_lookup(app, monitoring_service.nominal_names)
+    # Whom the audit screens find by name, for the subject id a ledger search takes (the nominal register).
+    ledger_web.add_person_finder(app, monitoring_audit_people.find)
+    ledger_web.add_person_namer(app, monitoring_audit_people.name)
+    # How the audit screens name a disclosure: by its reference once released (the disclosure module's).
+    ledger_web.add_record_references(app, "disclosure", disclosure_service.references)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(workforce_api.AccessCheckFront)  # innermost: the gate skips FastAPI's routing
