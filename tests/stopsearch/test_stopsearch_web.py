@@ -239,3 +239,62 @@ def test_draw_a_sample_and_review_it(
     listing = _text(client.get("/stopsearch/samples").text)
     assert reference in listing and f"Test {analyst} ({analyst})" in listing
     assert client.get("/stopsearch/samples/SSS-999-99").status_code == 404
+
+
+# --------------------------------------------------------------------------- which census
+
+
+def test_the_report_uses_the_census_nearest_the_period_and_says_why(
+    kent: str, client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: the report defaulted to Census 2011 although 2021 was held, and its ratios depend on it."""
+    logged_in(Role.ANALYST)
+    screen = _text(client.get("/stopsearch/report").text)
+    assert "population from the Census 2021" in screen
+    assert (
+        "Population used: Census 2021: the census nearest the period of those held for this force "
+        "(Census 2011, Census 2021)" in screen
+    )
+    assert client.get("/stopsearch/report.json?force=kent&from=2019-01&to=2019-12").json()["population"] == (
+        "census2021"
+    )
+    chosen = _text(
+        client.get("/stopsearch/report?force=kent&from=2019-01&to=2019-12&population=census2011").text
+    )
+    assert "population from the Census 2011" in chosen
+    assert "Population used: Census 2011, as chosen; Census 2021 is nearer the period." in chosen
+    figures = client.get("/stopsearch/report.json?force=kent&from=2019-01&to=2019-12&population=census2011")
+    assert figures.json()["population"] == "census2011"
+
+
+def test_nearest_census_by_period() -> None:
+    both = ("census2011", "census2021")
+    assert service.nearest_census(both, "2012-01", "2013-12") == "census2011"
+    assert service.nearest_census(both, "2015-04", "2016-03") == "census2011"  # middle: Oct 2015
+    assert service.nearest_census(both, "2016-01", "2016-12") == "census2021"  # middle: Jun/Jul 2016
+    assert service.nearest_census(both, "2025-11", "2026-10") == "census2021"
+    assert service.nearest_census(both, "2010-01", "2022-12") == "census2021"  # a tie: the later
+    assert service.nearest_census(("census2011",), "2025-01", "2025-12") == "census2011"
+
+
+def test_only_the_census_held_is_used(db: Session, settings: Settings, tmp_path: Path) -> None:
+    paths = generator.write_force(tmp_path / "files", "kent", "2024-01", 2, 100, seed=3)
+    service.import_stop_searches(db, settings, paths, actor=ACTOR)
+    population = tmp_path / "population.csv"
+    population.write_text(
+        "force,census,group,population\n"
+        + "".join(f"kent,census2011,{row['group']},{row['population']}\n"
+                  for row in generator.population_rows("kent", "census2011")),
+        encoding="utf-8",
+    )  # fmt: skip
+    service.import_population(db, [population], actor=ACTOR)
+    report = service.report(db, settings, service.ReportRequest("kent", "2024-01", "2024-02"))
+    assert report["population"] == "census2011" and report["groups"]["White"]["population"]
+    assert report["population_basis"] == (
+        "Census 2011: the only census whose population figures are held for this force."
+    )
+    chosen = service.report(
+        db, settings, service.ReportRequest("kent", "2024-01", "2024-02", "self", "census2021")
+    )
+    assert chosen["population"] == "census2021" and chosen["groups"]["White"]["population"] is None
+    assert chosen["population_basis"].startswith("Census 2021, as chosen: no population figures are held")

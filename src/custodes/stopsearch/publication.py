@@ -439,6 +439,7 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         "period": period_title(report),
         "basis": ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity"),
         "census": census_title(report),
+        "population_basis": report.get("population_basis"),
         "threshold": threshold,
         "facts": [
             ("Period", period_title(report)),

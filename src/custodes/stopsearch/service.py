@@ -426,7 +426,7 @@ def check_request(session: Session, request: ReportRequest) -> list[StopSearchMo
         raise ReportError("'from' must not be after 'to'")
     if request.ethnicity not in ETHNICITY_SOURCES:
         raise ReportError("ethnicity must be 'self' (self-defined) or 'officer' (officer-defined)")
-    if request.census not in CENSUSES:
+    if request.census and request.census not in CENSUSES:
         raise ReportError(f"population must be one of {', '.join(CENSUSES)}")
     months = list(session.scalars(select(StopSearchMonth).where(StopSearchMonth.force == request.force)))
     if not months:
@@ -464,6 +464,8 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
     """The analysis of the spec for one force and period (docs/stopsearch.md)."""
     request = ReportRequest(force_key(request.force) or request.force, *_rest(request))
     months = check_request(session, request)
+    census, basis = choose_census(session, request)
+    request = ReportRequest(request.force, request.period_from, request.period_to, request.ethnicity, census)
     con = _connection(settings, months)
     try:
         result = analysis.analyse(
@@ -475,10 +477,74 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
         )
     finally:
         con.close()
+    result["population_basis"] = basis
     result["suppression_threshold"] = suppression_threshold(session)
     data = hashlib.sha256("".join(sorted(row.source_sha256 for row in months)).encode()).hexdigest()
     result["version"] = {"custodes": __version__, "generated_at": utcnow().isoformat(), "data_sha256": data}
     return result
+
+
+CENSUS_DAYS = {"census2011": (2011, 3), "census2021": (2021, 3)}  # the year and month of census day
+
+
+def censuses_held(session: Session, force: str) -> list[str]:
+    """The censuses whose population figures are held for the force, oldest first."""
+    held = set(session.scalars(select(PopulationFigure.census).where(PopulationFigure.force == force)))
+    return [census for census in CENSUSES if census in held]
+
+
+def nearest_census(censuses: Sequence[str], period_from: str, period_to: str) -> str:
+    """The census whose day is nearest the middle of the period; on a tie, the later."""
+
+    def months(year: int, month: int) -> int:
+        return year * 12 + month - 1
+
+    middle = months(int(period_from[:4]), int(period_from[5:7])) + months(
+        int(period_to[:4]), int(period_to[5:7])
+    )
+    return min(
+        censuses, key=lambda census: (abs(2 * months(*CENSUS_DAYS[census]) - middle), -CENSUSES.index(census))
+    )
+
+
+def choose_census(session: Session, request: ReportRequest) -> tuple[str, str]:
+    """The census whose population the report uses, and why, in words (the report's `population_basis`).
+
+    Unless one is chosen, the census nearest the period among those whose figures are held for the force (the
+    latest for any period after 2016): a rate per 1,000 compares searches with the people living in the area,
+    and the census nearest the period counts them best. A census chosen is used, saying so when another held
+    is nearer the period.
+    """
+    held = censuses_held(session, request.force)
+    titles = {census: f"Census {census.removeprefix('census')}" for census in CENSUSES}
+    if request.force in NO_RESIDENT_POPULATION:
+        census = request.census or CENSUSES[-1]
+        return census, f"No population is used: {NO_RESIDENT_POPULATION[request.force]}."
+    if not held:
+        census = request.census or CENSUSES[-1]
+        return census, (
+            f"No population figures are held for {force_name(request.force)} (for any census), so there are "
+            "no rates per 1,000 residents or ratios. Import them with `custodes import population`."
+        )
+    nearest = nearest_census(held, request.period_from, request.period_to)
+    if not request.census:
+        if len(held) == 1:
+            return (
+                nearest,
+                f"{titles[nearest]}: the only census whose population figures are held for this force.",
+            )
+        return nearest, (
+            f"{titles[nearest]}: the census nearest the period of those held for this force "
+            f"({', '.join(titles[c] for c in held)}). Choose another under Population."
+        )
+    if request.census not in held:
+        return request.census, (
+            f"{titles[request.census]}, as chosen: no population figures are held for it, so there are no "
+            f"rates per 1,000 residents or ratios ({titles[nearest]} is held)."
+        )
+    if request.census != nearest:
+        return request.census, f"{titles[request.census]}, as chosen; {titles[nearest]} is nearer the period."
+    return request.census, f"{titles[request.census]}, as chosen (the census nearest the period)."
 
 
 def _rest(request: ReportRequest) -> tuple[str, str, str, str]:

@@ -120,7 +120,7 @@ def _filters(params: Any, forces: list[service.ForceSummary]) -> dict[str, str]:
         "from": period_from,
         "to": period_to,
         "ethnicity": (params.get("ethnicity") or "self").strip()[:20],
-        "population": (params.get("population") or "census2011").strip()[:20],
+        "population": (params.get("population") or "").strip()[:20],  # blank: the census nearest the period
     }
 
 
@@ -201,7 +201,7 @@ def publish(
     period_from: Annotated[str, Form(alias="from", max_length=20)] = "",
     period_to: Annotated[str, Form(alias="to", max_length=20)] = "",
     ethnicity: Short = "self",
-    population: Short = "census2011",
+    population: Short = "",
 ) -> Any:
     filters = {"force": force, "from": period_from, "to": period_to, "ethnicity": ethnicity,
                "population": population}  # fmt: skip
