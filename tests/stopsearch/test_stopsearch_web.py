@@ -179,6 +179,77 @@ def test_the_analyst_publishes_and_everyone_who_views_can_download(
     assert client.get("/stopsearch/publications/SSR-999-99.pdf").status_code == 404
 
 
+def test_publishing_asks_for_confirmation_showing_what_will_be_published(
+    kent: str, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: 'Publish this report' published at once; a publication cannot be withdrawn."""
+    logged_in(Role.SUPERVISOR)
+    query = "force=kent&from=2019-01&to=2019-12&ethnicity=self&population="
+    assert client.get(f"/stopsearch/publish?{query}").status_code == 403
+    logged_in(Role.ANALYST)
+    report = client.get(f"/stopsearch/report?{query}").text
+    assert 'method="get" action="/stopsearch/publish"' in report, "the button asks first"
+    confirm = client.get(f"/stopsearch/publish?{query}")
+    assert confirm.status_code == 200
+    text = _text(confirm.text)
+    for shown in (
+        "What will be published",
+        "Force Kent Police",
+        "Period January 2019 to December 2019",
+        "Ethnic group from Self-defined ethnicity",
+        "Population Census 2021",
+        "fewer than 10 searches are suppressed",
+    ):
+        assert shown in text, shown
+    assert "Already published" not in text and 'name="reason"' not in confirm.text
+    assert service.publications(db) == [], "looking at the confirmation publishes nothing"
+    assert 'method="post" action="/stopsearch/publish"' in confirm.text
+
+
+def test_publishing_the_same_report_again_needs_a_reason(
+    kent: str, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: a second click made SSR/002/26, identical to SSR/001/26, with nothing to say why."""
+    logged_in(Role.ANALYST)
+    fields = {"force": "kent", "from": "2019-01", "to": "2019-12", "ethnicity": "self", "population": ""}
+    assert post_form(client, "/stopsearch/publish", fields).status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    [first] = service.publications(db)
+    confirm = _text(client.get("/stopsearch/publish?" + "&".join(f"{k}={v}" for k, v in fields.items())).text)
+    assert (
+        f"Already published. This force, period and settings are already published as {first.reference} on"
+        in (confirm)
+    )
+    again = post_form(client, "/stopsearch/publish", fields)
+    assert again.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        f"Not published: Reason for publishing again: this force, period and settings are already published "
+        f"as {first.reference}" in _text(again.text)  # type: ignore[attr-defined]
+    )
+    db.expire_all()
+    assert len(service.publications(db)) == 1
+    # another census is another report: no reason needed
+    other = {**fields, "population": "census2011"}
+    assert post_form(client, "/stopsearch/publish", other).status_code == 303  # type: ignore[attr-defined]
+    reason = "Correction: March's records were re-imported after the force's audit."
+    response = post_form(client, "/stopsearch/publish", {**fields, "reason": reason})
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    latest = service.publications(db)[0]
+    assert service.reissue(latest) == {"of": [first.reference], "reason": reason}
+    document = _text(latest.html)
+    assert (
+        f"Re-issue. This report re-issues {first.reference}, published for the same period and settings. "
+        f"Why: {reason}" in document
+    )
+    [entry] = ledger.search(
+        db, EntryFilter(object_type="stop_search_publication", object_id=latest.reference)
+    )
+    assert entry.detail["reissue_of"] == [first.reference] and entry.detail["reason"] == reason
+    listing = _text(client.get("/stopsearch/publications").text)
+    assert f"re-issues {first.reference}" in listing and f"Why again: {reason}" in listing
+
+
 # --------------------------------------------------------------------------- samples
 
 

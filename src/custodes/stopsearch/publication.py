@@ -440,6 +440,7 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         "basis": ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity"),
         "census": census_title(report),
         "population_basis": report.get("population_basis"),
+        "reissue": _reissue_text(report.get("reissue")),
         "threshold": threshold,
         "facts": [
             ("Period", period_title(report)),
@@ -484,6 +485,15 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         },
         "groups": GROUPS,
     }
+
+
+def _reissue_text(reissue: Mapping[str, Any] | None) -> str | None:
+    """A re-issued publication names the ones it re-issues and why (service.publish)."""
+    if not reissue:
+        return None
+    earlier = _comma_list(list(reissue.get("of") or []))
+    reason = reissue.get("reason")
+    return f"This report re-issues {earlier}, published for the same period and settings. Why: {reason}"
 
 
 def _group_shown(marks: Published, group: str) -> bool:

@@ -31,7 +31,7 @@ from custodes.identity import service as identity
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem
-from custodes.kit.timefmt import month_title
+from custodes.kit.timefmt import london, month_title
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import store_register
@@ -772,11 +772,90 @@ def record_review(
 # --- Publication -------------------------------------------------------------------------------------------
 
 
-def publish(session: Session, settings: Settings, request: ReportRequest, *, actor: str) -> PublishedReport:
-    """Fix the report as published: its JSON, HTML and PDF, with a reference and the PDF's SHA-256."""
+REISSUE_REASON_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierPublication:
+    """A publication of the same force, period and settings as a report about to be published."""
+
+    reference: str
+    published_at: datetime
+    published_by: str
+    records_changed: bool  # the records used have been re-imported since (another data fingerprint)
+
+
+def _published_figures(published: PublishedReport) -> dict[str, Any]:
+    try:
+        figures = json.loads(published.report_json or "{}")
+    except ValueError:
+        return {}
+    return figures if isinstance(figures, dict) else {}
+
+
+def same_publications(session: Session, result: Report) -> list[EarlierPublication]:
+    """Publications of this report's force, period, ethnicity, census and suppression threshold, oldest first:
+    publishing it again would publish the same report (unless the records have changed since)."""
+    rows = session.scalars(
+        select(PublishedReport)
+        .where(
+            PublishedReport.force == result["force"],
+            PublishedReport.period_from == result["from"],
+            PublishedReport.period_to == result["to"],
+            PublishedReport.ethnicity == result["ethnicity"],
+            PublishedReport.census == result["population"],
+        )
+        .order_by(PublishedReport.id)
+    )
+    earlier = []
+    for row in rows:
+        figures = _published_figures(row)
+        if (
+            figures.get("suppression_threshold", result["suppression_threshold"])
+            != result["suppression_threshold"]
+        ):
+            continue
+        data = (figures.get("version") or {}).get("data_sha256")
+        changed = data is not None and data != result["version"]["data_sha256"]
+        earlier.append(EarlierPublication(row.reference, row.published_at, row.published_by, changed))
+    return earlier
+
+
+def reissue(published: PublishedReport) -> dict[str, Any] | None:
+    """What a publication re-issues and why (`{"of": [references], "reason": text}`), or None."""
+    found = _published_figures(published).get("reissue")
+    return found if isinstance(found, dict) else None
+
+
+def publish(
+    session: Session, settings: Settings, request: ReportRequest, *, actor: str, reason: str | None = None
+) -> PublishedReport:
+    """Fix the report as published: its JSON, HTML and PDF, with a reference and the PDF's SHA-256.
+
+    A publication cannot be withdrawn, so the same force, period and settings (ethnicity, census, suppression
+    threshold) are published again only with a reason (a correction, records re-imported since, ...): the
+    new publication names the ones it re-issues and the reason, in its document and in the ledger.
+    """
     from custodes.stopsearch import publication
 
     result = report(session, settings, request)
+    earlier = same_publications(session, result)
+    reason = (reason or "").strip()
+    if len(reason) > REISSUE_REASON_LIMIT:
+        raise ReportError(
+            f"Reason for publishing again: at most {REISSUE_REASON_LIMIT:,} characters (this one has "
+            f"{len(reason):,})"
+        )
+    if earlier and not reason:
+        last = earlier[-1]
+        raise ReportError(
+            f"Reason for publishing again: this force, period and settings are already published as "
+            f"{', '.join(e.reference for e in earlier)} (last on {london(last.published_at)}), and a "
+            "publication cannot be withdrawn; say why it is published again (for example a correction, or "
+            "records re-imported since)"
+        )
+    if earlier:
+        result["reissue"] = {"of": [e.reference for e in earlier], "reason": reason}
     threshold = result["suppression_threshold"]
     name = force_name(result["force"])
     html = publication.render_html(result, force_name=name, threshold=threshold)
@@ -796,6 +875,19 @@ def publish(session: Session, settings: Settings, request: ReportRequest, *, act
         published_by=actor,
     )
     session.add(published)
+    detail: dict[str, Any] = {
+        "force": published.force,
+        "from": published.period_from,
+        "to": published.period_to,
+        "ethnicity": published.ethnicity,
+        "census": published.census,
+        "suppression_threshold": threshold,
+        "pdf_sha256": published.sha256,
+        "data_sha256": result["version"]["data_sha256"],
+    }
+    if earlier:
+        detail["reissue_of"] = [e.reference for e in earlier]
+        detail["reason"] = reason
     ledger.record(
         session,
         EntryDraft(
@@ -803,13 +895,7 @@ def publish(session: Session, settings: Settings, request: ReportRequest, *, act
             op=Op.COLLECTION,
             object_type="stop_search_publication",
             object_id=published.reference,
-            detail={
-                "force": published.force,
-                "from": published.period_from,
-                "to": published.period_to,
-                "pdf_sha256": published.sha256,
-                "data_sha256": result["version"]["data_sha256"],
-            },
+            detail=detail,
         ),
     )
     return published
