@@ -112,17 +112,27 @@ def test_filters_choose_the_period_ethnicity_and_census(
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("force=kent&from=2019-13&to=2019-12", "'from' must be a month as YYYY-MM"),
-        ("force=kent&from=January&to=2019-12", "'from' must be a month as YYYY-MM"),
-        ("force=kent&from=2019-06&to=2019-01", "'from' must not be after 'to'"),
-        ("force=kent&from=2019-01&to=2019-12&ethnicity=guess", "ethnicity must be 'self'"),
-        ("force=kent&from=2019-01&to=2019-12&population=census1901", "population must be one of"),
+        ("force=kent&from=2019-13&to=2019-12", "From: give a month such as "),
+        ("force=kent&from=January&to=2019-12", "From: give a month such as "),
+        ("force=kent&from=January&to=2019-12", ", not 'January'"),
+        (
+            "force=kent&from=2019-06&to=2019-01",
+            "From: the first month (2019-06) must not be after the last (To: 2019-01)",
+        ),
+        (
+            "force=kent&from=2019-01&to=2019-12&ethnicity=guess",
+            "Ethnic group from: choose self-defined or officer-",
+        ),
+        (
+            "force=kent&from=2019-01&to=2019-12&population=census1901",
+            "Population: choose Census 2011, Census 2021",
+        ),
         (
             "force=atlantis&from=2019-01&to=2019-12",
-            "no stop-search records have been imported for 'atlantis'",
+            "Force: no stop and search records have been imported for 'atlantis'",
         ),
-        ("force=kent&to=2019-xx", "'to' must be a month as YYYY-MM"),
-        ("force=kent&from=2019-01&to=2019-12&ethnicity=" + "x" * 5000, "ethnicity must be 'self'"),
+        ("force=kent&to=2019-xx", "To: give a month such as "),
+        ("force=kent&from=2019-01&to=2019-12&ethnicity=" + "x" * 5000, "Ethnic group from: choose"),
     ],
 )
 def test_bad_filters_are_explained_not_a_crash(
@@ -137,6 +147,22 @@ def test_bad_filters_are_explained_not_a_crash(
     assert figures.status_code == 400 and message in figures.json()["detail"]
     pdf = client.get(f"/stopsearch/report.pdf?{query}")
     assert pdf.status_code == 400 and message.lower() in _text(pdf.text).lower()
+
+
+def test_filter_problems_name_the_field_as_labelled_not_the_parameter(
+    kent: str, client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: "'from' must be a month as YYYY-MM" quoted the query parameter, not the form's label."""
+    logged_in(Role.ANALYST)
+    for query in (
+        "from=2019-13&to=2019-12",
+        "from=2019-01&to=2019-xx",
+        "from=2019-06&to=2019-01",
+        "ethnicity=x",
+    ):
+        text = _text(client.get(f"/stopsearch/report?force=kent&{query}").text)
+        problem = text.split("There is a problem with this report:", 1)[1]
+        assert "'from'" not in problem and "'to'" not in problem and "YYYY-MM" not in problem, problem
 
 
 # --------------------------------------------------------------------------- publishing
@@ -261,7 +287,9 @@ def test_draw_a_sample_and_review_it(
     assert 'action="/stopsearch/samples"' in form.text
     bad = post_form(client, "/stopsearch/samples", {"force": "kent", "from": "2019-01", "to": "2019-12",
                                                      "size": "lots", "seed": "1"})  # fmt: skip
-    assert bad.status_code == 400 and "sample size must be a whole number" in _text(bad.text)  # type: ignore[attr-defined]
+    assert bad.status_code == 400 and "Number of searches: give a whole number of at least 1." in _text(
+        bad.text
+    )  # type: ignore[attr-defined]
     empty = post_form(client, "/stopsearch/samples", {"force": "kent", "from": "2030-01", "to": "2030-12",
                                                        "size": "10", "seed": "1"})  # fmt: skip
     assert empty.status_code == 400 and "No sample drawn" in _text(empty.text)  # type: ignore[attr-defined]

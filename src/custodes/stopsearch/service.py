@@ -419,18 +419,23 @@ def suppression_threshold(session: Session) -> int:
 
 def check_request(session: Session, request: ReportRequest) -> list[StopSearchMonth]:
     """The force's imported months, or ReportError saying what is wrong with the request."""
-    for label, month in (("from", request.period_from), ("to", request.period_to)):
+    example = f"{utcnow():%Y-%m}"
+    for label, month in (("From", request.period_from), ("To", request.period_to)):
         if not _MONTH.match(month or ""):
-            raise ReportError(f"'{label}' must be a month as YYYY-MM, not {month!r}")
+            given = f", not {month!r}" if month else ""
+            raise ReportError(f"{label}: give a month such as {example}{given}")
     if request.period_from > request.period_to:
-        raise ReportError("'from' must not be after 'to'")
+        raise ReportError(
+            f"From: the first month ({request.period_from}) must not be after the last "
+            f"(To: {request.period_to})"
+        )
     if request.ethnicity not in ETHNICITY_SOURCES:
-        raise ReportError("ethnicity must be 'self' (self-defined) or 'officer' (officer-defined)")
+        raise ReportError("Ethnic group from: choose self-defined or officer-defined ethnicity")
     if request.census and request.census not in CENSUSES:
-        raise ReportError(f"population must be one of {', '.join(CENSUSES)}")
+        raise ReportError("Population: choose Census 2011, Census 2021 or the census nearest the period")
     months = list(session.scalars(select(StopSearchMonth).where(StopSearchMonth.force == request.force)))
     if not months:
-        raise ReportError(f"no stop-search records have been imported for {request.force!r}")
+        raise ReportError(f"Force: no stop and search records have been imported for {request.force!r}")
     return months
 
 
@@ -576,9 +581,11 @@ def draw_sample(
     request = ReportRequest(force_key(force) or force, period_from, period_to)
     months = check_request(session, request)
     if size < 1:
-        raise ReportError("the sample size must be at least 1")
+        raise ReportError("Number of searches: give a whole number of at least 1")
     if stratify not in (None, "", "ethnicity"):
-        raise ReportError("a sample can be stratified by 'ethnicity' only")
+        raise ReportError(
+            "Take each ethnic group in proportion: a sample can be stratified by 'ethnicity' only"
+        )
     con = _connection(settings, months)
     try:
         table = con.sql(

@@ -349,8 +349,11 @@ def draw_sample(
         except ValueError:
             numbers[name] = -1
         if numbers[name] < low or numbers[name] > 2**31 - 1:
-            what = "The sample size" if name == "size" else "The seed"
-            problem = f"{what} must be a whole number{' of at least 1' if name == 'size' else ''}."
+            problem = (
+                "Number of searches: give a whole number of at least 1."
+                if name == "size"
+                else "Seed: give a whole number (0 or more)."
+            )
             return _samples_page(request, db, manager, problem=problem, values=values)
     try:
         sample = service.draw_sample(
