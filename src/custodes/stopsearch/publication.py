@@ -643,16 +643,23 @@ def _review_view(report: Report, marks: Published) -> dict[str, Any] | None:
         if review.get("strong_proportion") is not None
         else "—"
     )
+    # Teams whose figures are all suppressed are one line, not a row each (a force has dozens of teams, most
+    # with a handful of searches sampled): their names say nothing a reader can use.
+    teams = [row(team, figures, "t", team) for team, figures in sorted((review.get("by_team") or {}).items())]
     return {
         "overall": row("All reviewed", review),
         "strong": strong,
         "by_group": [
             row(g, review["by_group"][g], "g", g) for g in GROUPS if g in (review.get("by_group") or {})
         ],
-        "by_team": [
-            row(team, figures, "t", team) for team, figures in sorted((review.get("by_team") or {}).items())
-        ],
+        "by_team": [team for team in teams if not _all_suppressed(team)],
+        "teams_hidden": sum(1 for team in teams if _all_suppressed(team)),
     }
+
+
+def _all_suppressed(row: Sequence[str]) -> bool:
+    """A row whose every figure is suppressed: it tells the reader nothing but its label."""
+    return all(cell == SUPPRESSED for cell in row[1:])
 
 
 ETHNICITY_COLUMNS = ("Self-defined ethnicity", "Officer-defined ethnicity")
