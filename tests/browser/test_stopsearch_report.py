@@ -84,6 +84,13 @@ def test_the_analyst_reads_and_publishes_the_report(
     _charts_drawn(page)
 
     page.get_by_role("button", name="Publish this report").click()
+    # A confirmation first: what will be published (a publication cannot be withdrawn).
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish the stop and search report")
+    expect(page.locator("#to-publish")).to_contain_text("July 2019 to December 2019")
+    expect(page.locator("#to-publish")).to_contain_text("Officer-defined ethnicity")
+    expect(page.locator("#to-publish")).to_contain_text("Census 2011")
+    snapshot(page, "stopsearch-publish-confirm")
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Published SSR/001/")
     expect(page.locator("table")).to_contain_text("July 2019 to December 2019")
     snapshot(page, "stopsearch-publications")

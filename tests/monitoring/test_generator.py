@@ -399,3 +399,18 @@ def test_write_events_round_trips(tmp_path: Path, fmt: str) -> None:
                 rows.append(record)
     assert rows == expected
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", str(rows[0]["occurred_at"]))
+
+
+def test_an_address_is_in_its_postcode_s_town(force: SyntheticForce) -> None:
+    """Review: "Lives in Ashford (ME10)" — every nominal of a division had the division's town whatever its
+    postcode district. The town is now the district's post town."""
+    from custodes.monitoring.demo import POST_TOWNS, nominal_rows
+
+    for rows in (force.nominals, nominal_rows(seed=3)):
+        mismatched = [
+            (row["address"], row["postcode"])
+            for row in rows
+            if row["postcode"] and not row["address"].endswith(", " + POST_TOWNS[row["postcode"].split()[0]])
+        ]
+        assert not mismatched, mismatched[:5]
+    assert any(row["address"].endswith(", Ramsgate") for row in force.nominals)  # not all "Canterbury"

@@ -207,11 +207,14 @@ def test_months_missing_and_rolling_twelve_months(db: Session, settings: Setting
 
 def test_bad_requests_say_why(db: Session, settings: Settings) -> None:
     cases = [
-        (ReportRequest("kent", "2019-13", "2019-12"), "'from' must be a month as YYYY-MM, not '2019-13'"),
-        (ReportRequest("kent", "2019-05", "2019-01"), "'from' must not be after 'to'"),
-        (ReportRequest("kent", "2019-01", "2019-05", "both"), "ethnicity must be 'self' (self-defined)"),
-        (ReportRequest("kent", "2019-01", "2019-05", "self", "census1901"), "population must be one of"),
-        (ReportRequest("kent", "2019-01", "2019-05"), "no stop-search records have been imported for 'kent'"),
+        (ReportRequest("kent", "2019-13", "2019-12"), "From: give a month such as 20"),
+        (ReportRequest("kent", "2019-05", "2019-01"), "From: the first month (2019-05) must not be after"),
+        (ReportRequest("kent", "2019-01", "2019-05", "both"), "Ethnic group from: choose self-defined or"),
+        (ReportRequest("kent", "2019-01", "2019-05", "self", "census1901"), "Population: choose Census 2011"),
+        (
+            ReportRequest("kent", "2019-01", "2019-05"),
+            "Force: no stop and search records have been imported for 'kent'",
+        ),
     ]
     for request, message in cases:
         with pytest.raises(service.ReportError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -310,6 +310,40 @@ def test_tables_show_suppressed_figures_as_suppressed() -> None:
     assert "Article for use in theft" in text and "fewer than 10" in text
 
 
+def test_teams_whose_figures_are_all_suppressed_are_one_line_not_a_row_each() -> None:
+    """Review: a PDF page of ~30 teams each marked "suppressed". Those rows are one sentence, in the
+    publication and on the screen alike (the same template)."""
+    report = make_report()
+    teams = {"NA-RESP1": (60, 48), "WE-NHP2": (30, 24)}
+    teams |= {f"CZ-RESP{n}": (reviewed, 2) for n, reviewed in enumerate((3, 3, 3, 2, 2), start=1)}
+    report["grounds_review"]["by_team"] = {
+        team: {"reviewed": reviewed, "recorded": recorded, "proportion": recorded / reviewed,
+               "ci95": list(wilson(recorded, reviewed) or ())}
+        for team, (reviewed, recorded) in teams.items()
+    }  # fmt: skip
+    view = publication.report_view(report, force_name="Metropolitan Police Service", threshold=THRESHOLD)
+    assert [row[0] for row in view["review"]["by_team"]] == ["NA-RESP1", "WE-NHP2"]
+    assert view["review"]["teams_hidden"] == 5
+    text = _text(
+        publication.render_html(report, force_name="Metropolitan Police Service", threshold=THRESHOLD)
+    )
+    assert (
+        "5 teams with fewer than 10 searches reviewed (or whose figures are withheld so that those cannot be "
+        "worked out) are not shown, to protect the people searched." in text
+    )
+    assert "CZ-RESP" not in text and "NA-RESP1" in text
+    # every team suppressed: the sentence alone, no empty table
+    report["grounds_review"]["by_team"] = {
+        team: figures
+        for team, figures in report["grounds_review"]["by_team"].items()
+        if team.startswith("CZ")
+    }
+    text = _text(
+        publication.render_html(report, force_name="Metropolitan Police Service", threshold=THRESHOLD)
+    )
+    assert "By team 5 teams with fewer than 10" in text
+
+
 def test_html_is_a_complete_document_with_charts_methods_and_version() -> None:
     report = make_report()
     html = publication.render_html(report, force_name="Metropolitan Police Service", threshold=THRESHOLD)

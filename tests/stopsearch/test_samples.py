@@ -97,7 +97,7 @@ def test_review_refusals(db: Session, settings: Settings, force: str) -> None:
         service.record_review(db, sample.reference, 3, recorded=True, strong=None, note=None, actor=ACTOR)
     with pytest.raises(service.ReportError, match="there is no sample SSS/999/26"):
         service.record_review(db, "SSS/999/26", 1, recorded=True, strong=None, note=None, actor=ACTOR)
-    with pytest.raises(service.ReportError, match="stratified by 'ethnicity' only"):
+    with pytest.raises(service.ReportError, match="a sample can be stratified by 'ethnicity' only"):
         _draw(db, settings, 1, stratify="team")
     with pytest.raises(service.ReportError, match="no person searches in that period"):
         service.draw_sample(

@@ -73,7 +73,7 @@ def test_rejections_and_usage_errors(cli: Callable[..., Result], tmp_path: Path)
     result = cli("stopsearch", "report", "--force", "kent", "--from", "2019-05", "--to", "2019-05", "--out",
                  tmp_path / "r.json")  # fmt: skip
     assert result.exit_code == 1
-    assert "no stop-search records have been imported for 'kent'" in result.output
+    assert "no stop and search records have been imported for 'kent'" in result.output
     assert cli("import", "staff", bad, "--force", "kent").exit_code == 2
     assert cli("stopsearch", "report", "--force", "kent").exit_code == 2
 

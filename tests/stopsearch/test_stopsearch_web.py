@@ -112,17 +112,27 @@ def test_filters_choose_the_period_ethnicity_and_census(
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("force=kent&from=2019-13&to=2019-12", "'from' must be a month as YYYY-MM"),
-        ("force=kent&from=January&to=2019-12", "'from' must be a month as YYYY-MM"),
-        ("force=kent&from=2019-06&to=2019-01", "'from' must not be after 'to'"),
-        ("force=kent&from=2019-01&to=2019-12&ethnicity=guess", "ethnicity must be 'self'"),
-        ("force=kent&from=2019-01&to=2019-12&population=census1901", "population must be one of"),
+        ("force=kent&from=2019-13&to=2019-12", "From: give a month such as "),
+        ("force=kent&from=January&to=2019-12", "From: give a month such as "),
+        ("force=kent&from=January&to=2019-12", ", not 'January'"),
+        (
+            "force=kent&from=2019-06&to=2019-01",
+            "From: the first month (2019-06) must not be after the last (To: 2019-01)",
+        ),
+        (
+            "force=kent&from=2019-01&to=2019-12&ethnicity=guess",
+            "Ethnic group from: choose self-defined or officer-",
+        ),
+        (
+            "force=kent&from=2019-01&to=2019-12&population=census1901",
+            "Population: choose Census 2011, Census 2021",
+        ),
         (
             "force=atlantis&from=2019-01&to=2019-12",
-            "no stop-search records have been imported for 'atlantis'",
+            "Force: no stop and search records have been imported for 'atlantis'",
         ),
-        ("force=kent&to=2019-xx", "'to' must be a month as YYYY-MM"),
-        ("force=kent&from=2019-01&to=2019-12&ethnicity=" + "x" * 5000, "ethnicity must be 'self'"),
+        ("force=kent&to=2019-xx", "To: give a month such as "),
+        ("force=kent&from=2019-01&to=2019-12&ethnicity=" + "x" * 5000, "Ethnic group from: choose"),
     ],
 )
 def test_bad_filters_are_explained_not_a_crash(
@@ -137,6 +147,22 @@ def test_bad_filters_are_explained_not_a_crash(
     assert figures.status_code == 400 and message in figures.json()["detail"]
     pdf = client.get(f"/stopsearch/report.pdf?{query}")
     assert pdf.status_code == 400 and message.lower() in _text(pdf.text).lower()
+
+
+def test_filter_problems_name_the_field_as_labelled_not_the_parameter(
+    kent: str, client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: "'from' must be a month as YYYY-MM" quoted the query parameter, not the form's label."""
+    logged_in(Role.ANALYST)
+    for query in (
+        "from=2019-13&to=2019-12",
+        "from=2019-01&to=2019-xx",
+        "from=2019-06&to=2019-01",
+        "ethnicity=x",
+    ):
+        text = _text(client.get(f"/stopsearch/report?force=kent&{query}").text)
+        problem = text.split("There is a problem with this report:", 1)[1]
+        assert "'from'" not in problem and "'to'" not in problem and "YYYY-MM" not in problem, problem
 
 
 # --------------------------------------------------------------------------- publishing
@@ -179,6 +205,77 @@ def test_the_analyst_publishes_and_everyone_who_views_can_download(
     assert client.get("/stopsearch/publications/SSR-999-99.pdf").status_code == 404
 
 
+def test_publishing_asks_for_confirmation_showing_what_will_be_published(
+    kent: str, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: 'Publish this report' published at once; a publication cannot be withdrawn."""
+    logged_in(Role.SUPERVISOR)
+    query = "force=kent&from=2019-01&to=2019-12&ethnicity=self&population="
+    assert client.get(f"/stopsearch/publish?{query}").status_code == 403
+    logged_in(Role.ANALYST)
+    report = client.get(f"/stopsearch/report?{query}").text
+    assert 'method="get" action="/stopsearch/publish"' in report, "the button asks first"
+    confirm = client.get(f"/stopsearch/publish?{query}")
+    assert confirm.status_code == 200
+    text = _text(confirm.text)
+    for shown in (
+        "What will be published",
+        "Force Kent Police",
+        "Period January 2019 to December 2019",
+        "Ethnic group from Self-defined ethnicity",
+        "Population Census 2021",
+        "fewer than 10 searches are suppressed",
+    ):
+        assert shown in text, shown
+    assert "Already published" not in text and 'name="reason"' not in confirm.text
+    assert service.publications(db) == [], "looking at the confirmation publishes nothing"
+    assert 'method="post" action="/stopsearch/publish"' in confirm.text
+
+
+def test_publishing_the_same_report_again_needs_a_reason(
+    kent: str, client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: a second click made SSR/002/26, identical to SSR/001/26, with nothing to say why."""
+    logged_in(Role.ANALYST)
+    fields = {"force": "kent", "from": "2019-01", "to": "2019-12", "ethnicity": "self", "population": ""}
+    assert post_form(client, "/stopsearch/publish", fields).status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    [first] = service.publications(db)
+    confirm = _text(client.get("/stopsearch/publish?" + "&".join(f"{k}={v}" for k, v in fields.items())).text)
+    assert (
+        f"Already published. This force, period and settings are already published as {first.reference} on"
+        in (confirm)
+    )
+    again = post_form(client, "/stopsearch/publish", fields)
+    assert again.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        f"Not published: Reason for publishing again: this force, period and settings are already published "
+        f"as {first.reference}" in _text(again.text)  # type: ignore[attr-defined]
+    )
+    db.expire_all()
+    assert len(service.publications(db)) == 1
+    # another census is another report: no reason needed
+    other = {**fields, "population": "census2011"}
+    assert post_form(client, "/stopsearch/publish", other).status_code == 303  # type: ignore[attr-defined]
+    reason = "Correction: March's records were re-imported after the force's audit."
+    response = post_form(client, "/stopsearch/publish", {**fields, "reason": reason})
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    db.expire_all()
+    latest = service.publications(db)[0]
+    assert service.reissue(latest) == {"of": [first.reference], "reason": reason}
+    document = _text(latest.html)
+    assert (
+        f"Re-issue. This report re-issues {first.reference}, published for the same period and settings. "
+        f"Why: {reason}" in document
+    )
+    [entry] = ledger.search(
+        db, EntryFilter(object_type="stop_search_publication", object_id=latest.reference)
+    )
+    assert entry.detail["reissue_of"] == [first.reference] and entry.detail["reason"] == reason
+    listing = _text(client.get("/stopsearch/publications").text)
+    assert f"re-issues {first.reference}" in listing and f"Why again: {reason}" in listing
+
+
 # --------------------------------------------------------------------------- samples
 
 
@@ -190,7 +287,9 @@ def test_draw_a_sample_and_review_it(
     assert 'action="/stopsearch/samples"' in form.text
     bad = post_form(client, "/stopsearch/samples", {"force": "kent", "from": "2019-01", "to": "2019-12",
                                                      "size": "lots", "seed": "1"})  # fmt: skip
-    assert bad.status_code == 400 and "sample size must be a whole number" in _text(bad.text)  # type: ignore[attr-defined]
+    assert bad.status_code == 400 and "Number of searches: give a whole number of at least 1." in _text(
+        bad.text
+    )  # type: ignore[attr-defined]
     empty = post_form(client, "/stopsearch/samples", {"force": "kent", "from": "2030-01", "to": "2030-12",
                                                        "size": "10", "seed": "1"})  # fmt: skip
     assert empty.status_code == 400 and "No sample drawn" in _text(empty.text)  # type: ignore[attr-defined]
@@ -239,3 +338,62 @@ def test_draw_a_sample_and_review_it(
     listing = _text(client.get("/stopsearch/samples").text)
     assert reference in listing and f"Test {analyst} ({analyst})" in listing
     assert client.get("/stopsearch/samples/SSS-999-99").status_code == 404
+
+
+# --------------------------------------------------------------------------- which census
+
+
+def test_the_report_uses_the_census_nearest_the_period_and_says_why(
+    kent: str, client: TestClient, logged_in: Callable[[Role], str]
+) -> None:
+    """Review: the report defaulted to Census 2011 although 2021 was held, and its ratios depend on it."""
+    logged_in(Role.ANALYST)
+    screen = _text(client.get("/stopsearch/report").text)
+    assert "population from the Census 2021" in screen
+    assert (
+        "Population used: Census 2021: the census nearest the period of those held for this force "
+        "(Census 2011, Census 2021)" in screen
+    )
+    assert client.get("/stopsearch/report.json?force=kent&from=2019-01&to=2019-12").json()["population"] == (
+        "census2021"
+    )
+    chosen = _text(
+        client.get("/stopsearch/report?force=kent&from=2019-01&to=2019-12&population=census2011").text
+    )
+    assert "population from the Census 2011" in chosen
+    assert "Population used: Census 2011, as chosen; Census 2021 is nearer the period." in chosen
+    figures = client.get("/stopsearch/report.json?force=kent&from=2019-01&to=2019-12&population=census2011")
+    assert figures.json()["population"] == "census2011"
+
+
+def test_nearest_census_by_period() -> None:
+    both = ("census2011", "census2021")
+    assert service.nearest_census(both, "2012-01", "2013-12") == "census2011"
+    assert service.nearest_census(both, "2015-04", "2016-03") == "census2011"  # middle: Oct 2015
+    assert service.nearest_census(both, "2016-01", "2016-12") == "census2021"  # middle: Jun/Jul 2016
+    assert service.nearest_census(both, "2025-11", "2026-10") == "census2021"
+    assert service.nearest_census(both, "2010-01", "2022-12") == "census2021"  # a tie: the later
+    assert service.nearest_census(("census2011",), "2025-01", "2025-12") == "census2011"
+
+
+def test_only_the_census_held_is_used(db: Session, settings: Settings, tmp_path: Path) -> None:
+    paths = generator.write_force(tmp_path / "files", "kent", "2024-01", 2, 100, seed=3)
+    service.import_stop_searches(db, settings, paths, actor=ACTOR)
+    population = tmp_path / "population.csv"
+    population.write_text(
+        "force,census,group,population\n"
+        + "".join(f"kent,census2011,{row['group']},{row['population']}\n"
+                  for row in generator.population_rows("kent", "census2011")),
+        encoding="utf-8",
+    )  # fmt: skip
+    service.import_population(db, [population], actor=ACTOR)
+    report = service.report(db, settings, service.ReportRequest("kent", "2024-01", "2024-02"))
+    assert report["population"] == "census2011" and report["groups"]["White"]["population"]
+    assert report["population_basis"] == (
+        "Census 2011: the only census whose population figures are held for this force."
+    )
+    chosen = service.report(
+        db, settings, service.ReportRequest("kent", "2024-01", "2024-02", "self", "census2021")
+    )
+    assert chosen["population"] == "census2021" and chosen["groups"]["White"]["population"] is None
+    assert chosen["population_basis"].startswith("Census 2021, as chosen: no population figures are held")

@@ -43,7 +43,37 @@ STREETS = (
     "Orchard Way",
     "Hythe Road",
 )
-TOWNS = {"NA": "Chatham", "EA": "Canterbury", "WE": "Maidstone", "CZ": "Ashford"}
+TOWNS = {"NA": "Chatham", "EA": "Canterbury", "WE": "Maidstone", "CZ": "Ashford"}  # each division's main town
+# The post town of each postcode district the demo's divisions use (workforce.demo.AREAS): an address's town
+# is its postcode's, so "Ashford (ME10)" never appears (ME10 is Sittingbourne).
+POST_TOWNS = {
+    **dict.fromkeys(("ME1", "ME2"), "Rochester"),
+    **dict.fromkeys(("ME4", "ME5"), "Chatham"),
+    **dict.fromkeys(("ME7", "ME8"), "Gillingham"),
+    "DA1": "Dartford",
+    **dict.fromkeys(("DA11", "DA12"), "Gravesend"),
+    **dict.fromkeys(("CT1", "CT2", "CT3"), "Canterbury"),
+    "CT6": "Herne Bay",
+    "CT9": "Margate",
+    "CT10": "Broadstairs",
+    "CT11": "Ramsgate",
+    "CT16": "Dover",
+    **dict.fromkeys(("CT19", "CT20"), "Folkestone"),
+    **dict.fromkeys(("TN1", "TN2", "TN4"), "Tunbridge Wells"),
+    **dict.fromkeys(("TN9", "TN10"), "Tonbridge"),
+    "TN13": "Sevenoaks",
+    **dict.fromkeys(("ME14", "ME15", "ME16"), "Maidstone"),
+    "ME10": "Sittingbourne",
+    "ME12": "Sheerness",
+    "ME13": "Faversham",
+    **dict.fromkeys(("TN23", "TN24", "TN25"), "Ashford"),
+}
+
+
+def post_town(postcode: str, area_code: str) -> str:
+    """The town of an address at this postcode: its district's post town (the division's main town for a
+    district not listed)."""
+    return POST_TOWNS.get(postcode.split(" ", 1)[0].upper(), TOWNS.get(area_code, area_code))
 
 
 def nominal_rows(seed: int, count: int = 400) -> list[dict[str, str]]:
@@ -67,7 +97,7 @@ def nominal_rows(seed: int, count: int = 400) -> list[dict[str, str]]:
                 "lat": f"{area.lat + rnd.uniform(-0.1, 0.1):.5f}",
                 "lon": f"{area.lon + rnd.uniform(-0.15, 0.15):.5f}",
                 "flags": "protected" if number % 97 == 13 else "",
-                "address": f"{rnd.randint(1, 180)} {rnd.choice(STREETS)}, {TOWNS[area.code]}",
+                "address": f"{rnd.randint(1, 180)} {rnd.choice(STREETS)}, {post_town(postcode, area.code)}",
             }
         )
     return rows

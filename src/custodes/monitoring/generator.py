@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 
 from custodes.kit.names import forename_tokens, surname_key
 from custodes.kit.tabular import normalise_postcode
-from custodes.monitoring.demo import STREETS, TOWNS
+from custodes.monitoring.demo import STREETS, TOWNS, post_town
 from custodes.monitoring.schemas import EVENT_COLUMNS, STAFF_FLAG_PREFIX, Action, NominalFlag, Rule
 from custodes.workforce.demo import AREA_TEAMS, AREAS, FORCE_TEAMS, FORENAMES, STAFF_KINDS, SURNAMES
 from custodes.workforce.schemas import STAFF_COLUMNS, DeclarationKind, Relationship
@@ -1818,7 +1818,6 @@ class _Builder:
         rng = self.rng
         numbers = rng.integers(1, 180, len(nominal_ids)).tolist()
         streets = rng.integers(0, len(STREETS), len(nominal_ids)).tolist()
-        towns = [TOWNS.get(AREAS[a].code, AREAS[a].name) for a in range(len(AREAS))]
         rows = [
             {
                 "subject_id": nominal_ids[i],
@@ -1829,7 +1828,8 @@ class _Builder:
                 "lat": f"{self.n_lat[i]:.5f}",
                 "lon": f"{self.n_lon[i]:.5f}",
                 "flags": self.n_flags[i],
-                "address": f"{numbers[i]} {STREETS[streets[i]]}, {towns[self.n_area[i]]}",
+                "address": f"{numbers[i]} {STREETS[streets[i]]}, "
+                f"{post_town(self.n_postcode[i], AREAS[self.n_area[i]].code)}",
             }
             for i in range(len(nominal_ids))
         ]

@@ -80,10 +80,17 @@ def report(
     out: Annotated[Path, typer.Option(help="File to write.")],
     output_format: Annotated[Format, typer.Option("--format", help="json, html or pdf.")] = Format.JSON,
     ethnicity: Annotated[Ethnicity, typer.Option(help="Self-defined or officer-defined.")] = Ethnicity.SELF,
-    population: Annotated[Census, typer.Option(help="Population denominators.")] = Census.CENSUS2011,
+    population: Annotated[
+        Census | None,
+        typer.Option(
+            help="Population denominators; by default the census nearest the period held for the force."
+        ),
+    ] = None,
 ) -> None:
     """Disparity and outcome analysis for a force and period: JSON data, or the HTML/PDF publication."""
-    request = ReportRequest(force, period_from, period_to, ethnicity.value, population.value)
+    request = ReportRequest(
+        force, period_from, period_to, ethnicity.value, population.value if population else ""
+    )
     with unit_of_work(checkpoint=False) as session:
         try:
             result = service.report(session, settings(), request)

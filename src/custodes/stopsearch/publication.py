@@ -439,6 +439,8 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         "period": period_title(report),
         "basis": ETHNICITY_TITLES.get(report.get("ethnicity", "self"), "ethnicity"),
         "census": census_title(report),
+        "population_basis": report.get("population_basis"),
+        "reissue": _reissue_text(report.get("reissue")),
         "threshold": threshold,
         "facts": [
             ("Period", period_title(report)),
@@ -483,6 +485,15 @@ def report_view(report: Report, *, force_name: str, threshold: int) -> dict[str,
         },
         "groups": GROUPS,
     }
+
+
+def _reissue_text(reissue: Mapping[str, Any] | None) -> str | None:
+    """A re-issued publication names the ones it re-issues and why (service.publish)."""
+    if not reissue:
+        return None
+    earlier = _comma_list(list(reissue.get("of") or []))
+    reason = reissue.get("reason")
+    return f"This report re-issues {earlier}, published for the same period and settings. Why: {reason}"
 
 
 def _group_shown(marks: Published, group: str) -> bool:
@@ -632,16 +643,23 @@ def _review_view(report: Report, marks: Published) -> dict[str, Any] | None:
         if review.get("strong_proportion") is not None
         else "—"
     )
+    # Teams whose figures are all suppressed are one line, not a row each (a force has dozens of teams, most
+    # with a handful of searches sampled): their names say nothing a reader can use.
+    teams = [row(team, figures, "t", team) for team, figures in sorted((review.get("by_team") or {}).items())]
     return {
         "overall": row("All reviewed", review),
         "strong": strong,
         "by_group": [
             row(g, review["by_group"][g], "g", g) for g in GROUPS if g in (review.get("by_group") or {})
         ],
-        "by_team": [
-            row(team, figures, "t", team) for team, figures in sorted((review.get("by_team") or {}).items())
-        ],
+        "by_team": [team for team in teams if not _all_suppressed(team)],
+        "teams_hidden": sum(1 for team in teams if _all_suppressed(team)),
     }
+
+
+def _all_suppressed(row: Sequence[str]) -> bool:
+    """A row whose every figure is suppressed: it tells the reader nothing but its label."""
+    return all(cell == SUPPRESSED for cell in row[1:])
 
 
 ETHNICITY_COLUMNS = ("Self-defined ethnicity", "Officer-defined ethnicity")

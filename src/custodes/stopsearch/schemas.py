@@ -94,7 +94,7 @@ class ReportRequest:
     period_from: str  # YYYY-MM
     period_to: str  # YYYY-MM, inclusive
     ethnicity: str = "self"  # self | officer
-    census: str = "census2011"
+    census: str = ""  # census2011 | census2021; blank: the census nearest the period (service.choose_census)
 
 
 @dataclass(frozen=True, slots=True)

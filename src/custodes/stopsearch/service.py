@@ -31,7 +31,7 @@ from custodes.identity import service as identity
 from custodes.kit.canonical import canonical_json
 from custodes.kit.db import utcnow
 from custodes.kit.tabular import BatchRejected, RowProblem
-from custodes.kit.timefmt import month_title
+from custodes.kit.timefmt import london, month_title
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
 from custodes.registers import store_register
@@ -419,18 +419,23 @@ def suppression_threshold(session: Session) -> int:
 
 def check_request(session: Session, request: ReportRequest) -> list[StopSearchMonth]:
     """The force's imported months, or ReportError saying what is wrong with the request."""
-    for label, month in (("from", request.period_from), ("to", request.period_to)):
+    example = f"{utcnow():%Y-%m}"
+    for label, month in (("From", request.period_from), ("To", request.period_to)):
         if not _MONTH.match(month or ""):
-            raise ReportError(f"'{label}' must be a month as YYYY-MM, not {month!r}")
+            given = f", not {month!r}" if month else ""
+            raise ReportError(f"{label}: give a month such as {example}{given}")
     if request.period_from > request.period_to:
-        raise ReportError("'from' must not be after 'to'")
+        raise ReportError(
+            f"From: the first month ({request.period_from}) must not be after the last "
+            f"(To: {request.period_to})"
+        )
     if request.ethnicity not in ETHNICITY_SOURCES:
-        raise ReportError("ethnicity must be 'self' (self-defined) or 'officer' (officer-defined)")
-    if request.census not in CENSUSES:
-        raise ReportError(f"population must be one of {', '.join(CENSUSES)}")
+        raise ReportError("Ethnic group from: choose self-defined or officer-defined ethnicity")
+    if request.census and request.census not in CENSUSES:
+        raise ReportError("Population: choose Census 2011, Census 2021 or the census nearest the period")
     months = list(session.scalars(select(StopSearchMonth).where(StopSearchMonth.force == request.force)))
     if not months:
-        raise ReportError(f"no stop-search records have been imported for {request.force!r}")
+        raise ReportError(f"Force: no stop and search records have been imported for {request.force!r}")
     return months
 
 
@@ -464,6 +469,8 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
     """The analysis of the spec for one force and period (docs/stopsearch.md)."""
     request = ReportRequest(force_key(request.force) or request.force, *_rest(request))
     months = check_request(session, request)
+    census, basis = choose_census(session, request)
+    request = ReportRequest(request.force, request.period_from, request.period_to, request.ethnicity, census)
     con = _connection(settings, months)
     try:
         result = analysis.analyse(
@@ -475,10 +482,74 @@ def report(session: Session, settings: Settings, request: ReportRequest) -> Repo
         )
     finally:
         con.close()
+    result["population_basis"] = basis
     result["suppression_threshold"] = suppression_threshold(session)
     data = hashlib.sha256("".join(sorted(row.source_sha256 for row in months)).encode()).hexdigest()
     result["version"] = {"custodes": __version__, "generated_at": utcnow().isoformat(), "data_sha256": data}
     return result
+
+
+CENSUS_DAYS = {"census2011": (2011, 3), "census2021": (2021, 3)}  # the year and month of census day
+
+
+def censuses_held(session: Session, force: str) -> list[str]:
+    """The censuses whose population figures are held for the force, oldest first."""
+    held = set(session.scalars(select(PopulationFigure.census).where(PopulationFigure.force == force)))
+    return [census for census in CENSUSES if census in held]
+
+
+def nearest_census(censuses: Sequence[str], period_from: str, period_to: str) -> str:
+    """The census whose day is nearest the middle of the period; on a tie, the later."""
+
+    def months(year: int, month: int) -> int:
+        return year * 12 + month - 1
+
+    middle = months(int(period_from[:4]), int(period_from[5:7])) + months(
+        int(period_to[:4]), int(period_to[5:7])
+    )
+    return min(
+        censuses, key=lambda census: (abs(2 * months(*CENSUS_DAYS[census]) - middle), -CENSUSES.index(census))
+    )
+
+
+def choose_census(session: Session, request: ReportRequest) -> tuple[str, str]:
+    """The census whose population the report uses, and why, in words (the report's `population_basis`).
+
+    Unless one is chosen, the census nearest the period among those whose figures are held for the force (the
+    latest for any period after 2016): a rate per 1,000 compares searches with the people living in the area,
+    and the census nearest the period counts them best. A census chosen is used, saying so when another held
+    is nearer the period.
+    """
+    held = censuses_held(session, request.force)
+    titles = {census: f"Census {census.removeprefix('census')}" for census in CENSUSES}
+    if request.force in NO_RESIDENT_POPULATION:
+        census = request.census or CENSUSES[-1]
+        return census, f"No population is used: {NO_RESIDENT_POPULATION[request.force]}."
+    if not held:
+        census = request.census or CENSUSES[-1]
+        return census, (
+            f"No population figures are held for {force_name(request.force)} (for any census), so there are "
+            "no rates per 1,000 residents or ratios. Import them with `custodes import population`."
+        )
+    nearest = nearest_census(held, request.period_from, request.period_to)
+    if not request.census:
+        if len(held) == 1:
+            return (
+                nearest,
+                f"{titles[nearest]}: the only census whose population figures are held for this force.",
+            )
+        return nearest, (
+            f"{titles[nearest]}: the census nearest the period of those held for this force "
+            f"({', '.join(titles[c] for c in held)}). Choose another under Population."
+        )
+    if request.census not in held:
+        return request.census, (
+            f"{titles[request.census]}, as chosen: no population figures are held for it, so there are no "
+            f"rates per 1,000 residents or ratios ({titles[nearest]} is held)."
+        )
+    if request.census != nearest:
+        return request.census, f"{titles[request.census]}, as chosen; {titles[nearest]} is nearer the period."
+    return request.census, f"{titles[request.census]}, as chosen (the census nearest the period)."
 
 
 def _rest(request: ReportRequest) -> tuple[str, str, str, str]:
@@ -510,9 +581,11 @@ def draw_sample(
     request = ReportRequest(force_key(force) or force, period_from, period_to)
     months = check_request(session, request)
     if size < 1:
-        raise ReportError("the sample size must be at least 1")
+        raise ReportError("Number of searches: give a whole number of at least 1")
     if stratify not in (None, "", "ethnicity"):
-        raise ReportError("a sample can be stratified by 'ethnicity' only")
+        raise ReportError(
+            "Take each ethnic group in proportion: a sample can be stratified by 'ethnicity' only"
+        )
     con = _connection(settings, months)
     try:
         table = con.sql(
@@ -706,11 +779,90 @@ def record_review(
 # --- Publication -------------------------------------------------------------------------------------------
 
 
-def publish(session: Session, settings: Settings, request: ReportRequest, *, actor: str) -> PublishedReport:
-    """Fix the report as published: its JSON, HTML and PDF, with a reference and the PDF's SHA-256."""
+REISSUE_REASON_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierPublication:
+    """A publication of the same force, period and settings as a report about to be published."""
+
+    reference: str
+    published_at: datetime
+    published_by: str
+    records_changed: bool  # the records used have been re-imported since (another data fingerprint)
+
+
+def _published_figures(published: PublishedReport) -> dict[str, Any]:
+    try:
+        figures = json.loads(published.report_json or "{}")
+    except ValueError:
+        return {}
+    return figures if isinstance(figures, dict) else {}
+
+
+def same_publications(session: Session, result: Report) -> list[EarlierPublication]:
+    """Publications of this report's force, period, ethnicity, census and suppression threshold, oldest first:
+    publishing it again would publish the same report (unless the records have changed since)."""
+    rows = session.scalars(
+        select(PublishedReport)
+        .where(
+            PublishedReport.force == result["force"],
+            PublishedReport.period_from == result["from"],
+            PublishedReport.period_to == result["to"],
+            PublishedReport.ethnicity == result["ethnicity"],
+            PublishedReport.census == result["population"],
+        )
+        .order_by(PublishedReport.id)
+    )
+    earlier = []
+    for row in rows:
+        figures = _published_figures(row)
+        if (
+            figures.get("suppression_threshold", result["suppression_threshold"])
+            != result["suppression_threshold"]
+        ):
+            continue
+        data = (figures.get("version") or {}).get("data_sha256")
+        changed = data is not None and data != result["version"]["data_sha256"]
+        earlier.append(EarlierPublication(row.reference, row.published_at, row.published_by, changed))
+    return earlier
+
+
+def reissue(published: PublishedReport) -> dict[str, Any] | None:
+    """What a publication re-issues and why (`{"of": [references], "reason": text}`), or None."""
+    found = _published_figures(published).get("reissue")
+    return found if isinstance(found, dict) else None
+
+
+def publish(
+    session: Session, settings: Settings, request: ReportRequest, *, actor: str, reason: str | None = None
+) -> PublishedReport:
+    """Fix the report as published: its JSON, HTML and PDF, with a reference and the PDF's SHA-256.
+
+    A publication cannot be withdrawn, so the same force, period and settings (ethnicity, census, suppression
+    threshold) are published again only with a reason (a correction, records re-imported since, ...): the
+    new publication names the ones it re-issues and the reason, in its document and in the ledger.
+    """
     from custodes.stopsearch import publication
 
     result = report(session, settings, request)
+    earlier = same_publications(session, result)
+    reason = (reason or "").strip()
+    if len(reason) > REISSUE_REASON_LIMIT:
+        raise ReportError(
+            f"Reason for publishing again: at most {REISSUE_REASON_LIMIT:,} characters (this one has "
+            f"{len(reason):,})"
+        )
+    if earlier and not reason:
+        last = earlier[-1]
+        raise ReportError(
+            f"Reason for publishing again: this force, period and settings are already published as "
+            f"{', '.join(e.reference for e in earlier)} (last on {london(last.published_at)}), and a "
+            "publication cannot be withdrawn; say why it is published again (for example a correction, or "
+            "records re-imported since)"
+        )
+    if earlier:
+        result["reissue"] = {"of": [e.reference for e in earlier], "reason": reason}
     threshold = result["suppression_threshold"]
     name = force_name(result["force"])
     html = publication.render_html(result, force_name=name, threshold=threshold)
@@ -730,6 +882,19 @@ def publish(session: Session, settings: Settings, request: ReportRequest, *, act
         published_by=actor,
     )
     session.add(published)
+    detail: dict[str, Any] = {
+        "force": published.force,
+        "from": published.period_from,
+        "to": published.period_to,
+        "ethnicity": published.ethnicity,
+        "census": published.census,
+        "suppression_threshold": threshold,
+        "pdf_sha256": published.sha256,
+        "data_sha256": result["version"]["data_sha256"],
+    }
+    if earlier:
+        detail["reissue_of"] = [e.reference for e in earlier]
+        detail["reason"] = reason
     ledger.record(
         session,
         EntryDraft(
@@ -737,13 +902,7 @@ def publish(session: Session, settings: Settings, request: ReportRequest, *, act
             op=Op.COLLECTION,
             object_type="stop_search_publication",
             object_id=published.reference,
-            detail={
-                "force": published.force,
-                "from": published.period_from,
-                "to": published.period_to,
-                "pdf_sha256": published.sha256,
-                "data_sha256": result["version"]["data_sha256"],
-            },
+            detail=detail,
         ),
     )
     return published

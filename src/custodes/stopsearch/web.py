@@ -120,7 +120,7 @@ def _filters(params: Any, forces: list[service.ForceSummary]) -> dict[str, str]:
         "from": period_from,
         "to": period_to,
         "ethnicity": (params.get("ethnicity") or "self").strip()[:20],
-        "population": (params.get("population") or "census2011").strip()[:20],
+        "population": (params.get("population") or "").strip()[:20],  # blank: the census nearest the period
     }
 
 
@@ -192,6 +192,48 @@ def report_json(request: Request, db: Db, _viewer: Viewer) -> Any:
     return JSONResponse(report)
 
 
+def _confirm_page(
+    request: Request,
+    db: Db,
+    manager: Principal,
+    filters: dict[str, str],
+    *,
+    reason: str = "",
+    problem: str | None = None,
+) -> Any:
+    """What publishing will fix, exactly, and any publication of the same period and settings already made."""
+    forces = service.force_summaries(db)
+    report = None
+    earlier: list[service.EarlierPublication] = []
+    try:
+        report = service.report(db, request.app.state.settings, _request(filters))
+    except service.ReportError as error:
+        problem = problem or str(error)
+    else:
+        earlier = service.same_publications(db, report)
+    return _page(
+        request,
+        "publish.html",
+        400 if problem else 200,
+        title="Publish the stop and search report",
+        forces=forces,
+        filters=filters,
+        query=urlencode(filters),
+        report=report,
+        earlier=earlier,
+        who=identity.staff_labeller(db, [e.published_by for e in earlier]),
+        reason=reason,
+        reason_limit=service.REISSUE_REASON_LIMIT,
+        problem=problem,
+    )
+
+
+@router.get("/stopsearch/publish")
+def confirm_publish(request: Request, db: Db, manager: Manager) -> Any:
+    filters = _filters(request.query_params, service.force_summaries(db))
+    return _confirm_page(request, db, manager, filters)
+
+
 @router.post("/stopsearch/publish")
 def publish(
     request: Request,
@@ -201,14 +243,17 @@ def publish(
     period_from: Annotated[str, Form(alias="from", max_length=20)] = "",
     period_to: Annotated[str, Form(alias="to", max_length=20)] = "",
     ethnicity: Short = "self",
-    population: Short = "census2011",
+    population: Short = "",
+    reason: Annotated[str, Form(max_length=service.REISSUE_REASON_LIMIT + 1000)] = "",
 ) -> Any:
     filters = {"force": force, "from": period_from, "to": period_to, "ethnicity": ethnicity,
                "population": population}  # fmt: skip
     try:
-        published = service.publish(db, request.app.state.settings, _request(filters), actor=manager.actor)
+        published = service.publish(
+            db, request.app.state.settings, _request(filters), actor=manager.actor, reason=reason
+        )
     except service.ReportError as error:
-        return _report_page(request, db, manager, filters, problem=f"Not published: {error}")
+        return _confirm_page(request, db, manager, filters, reason=reason, problem=f"Not published: {error}")
     return done_redirect("/stopsearch/publications", f"Published {published.reference}.")
 
 
@@ -223,6 +268,7 @@ def publications(request: Request, db: Db, viewer: Viewer) -> Any:
         "publications.html",
         title="Published stop and search reports",
         publications=published,
+        reissues={p.reference: service.reissue(p) for p in published},
         who=identity.staff_labeller(db, [p.published_by for p in published]),
         may_publish=viewer.can(Permission.STOPSEARCH_MANAGE),
     )
@@ -303,8 +349,11 @@ def draw_sample(
         except ValueError:
             numbers[name] = -1
         if numbers[name] < low or numbers[name] > 2**31 - 1:
-            what = "The sample size" if name == "size" else "The seed"
-            problem = f"{what} must be a whole number{' of at least 1' if name == 'size' else ''}."
+            problem = (
+                "Number of searches: give a whole number of at least 1."
+                if name == "size"
+                else "Seed: give a whole number (0 or more)."
+            )
             return _samples_page(request, db, manager, problem=problem, values=values)
     try:
         sample = service.draw_sample(
