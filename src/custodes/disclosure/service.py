@@ -50,6 +50,7 @@ from custodes.disclosure.schemas import (
     Route,
     Severity,
     Status,
+    SubjectShown,
     Undertaking,
     parse_request,
 )
@@ -1722,8 +1723,58 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             )
         ),
         notices=tuple(notices(session, disclosure_id=row.id)),
-        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at, "came_back": came_back},
+        extra={
+            "legal_hold": row.legal_hold,
+            "erased_at": row.erased_at,
+            "came_back": came_back,
+            # Who it is about, shown in the case header and the release summary: within the consultation
+            # above, which names the subject.
+            "subject": _subject_shown(session, row.subject_id) if row.subject_id else None,
+        },
     )
+
+
+def lives_in(address: str | None, postcode: str | None) -> str:
+    """Where someone lives, to tell people apart and no closer: the town (the address's last part) and the
+    postcode district ("Maidstone (ME14)"); "" if neither is held."""
+    town = (address or "").rsplit(",", 1)[-1].strip() if address and "," in address else ""
+    district = (postcode or "").split()[0] if (postcode or "").strip() else ""
+    if town and district:
+        return f"{town} ({district})"
+    return town or district
+
+
+def _subject_shown(session: Session, subject_id: str) -> SubjectShown:
+    """Who `subject_id` is, from the nominal register, not logged: callers show it within a consultation."""
+    nominal = monitoring.get_nominal(session, subject_id)
+    if nominal is None:
+        return SubjectShown(subject_id, known=False)
+    return SubjectShown(
+        subject_id,
+        known=True,
+        name=f"{nominal.forenames} {nominal.surname.upper()}".strip(),
+        born=nominal.date_of_birth,
+        lives_in="" if nominal.protected else lives_in(nominal.address, nominal.postcode),
+    )
+
+
+def subjects_shown(
+    session: Session,
+    subject_ids: Iterable[str],
+    *,
+    actor: str,
+    justification: str,
+    object_type: str = "disclosure_list",
+) -> dict[str, SubjectShown]:
+    """Who each of these subjects is (name, date of birth, town), for a list or a form to show beside the
+    nominal id. Showing them is one consultation naming every person the page shows (those the register
+    holds), in the page's unit of work; nothing is logged when nobody is shown."""
+    wanted = [subject for subject in dict.fromkeys(subject_ids) if subject and subject != "(erased)"]
+    shown = {subject: _subject_shown(session, subject) for subject in wanted}
+    named = tuple(subject for subject, person in shown.items() if person.known)
+    if named:
+        _consulted(session, actor, object_type, None, named, justification)
+    return shown
 
 
 def _recipient_name(session: Session, recipient_id: str) -> str:
