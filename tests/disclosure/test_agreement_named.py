@@ -1,4 +1,5 @@
-"""The agreement route: the agreement relied on must be named, never picked for the officer."""
+"""The agreement route: the agreement relied on must be named (never picked for the officer), and a finding
+that it does not cover something says what it does cover (the officer may not open the agreement's page)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,25 @@ def test_an_agreement_route_request_naming_no_agreement_is_blocked_at_the_agreem
 
     named = disclosure.update_draft(world, draft, _to_the_council(agreement="KMISA"), OFFICER)
     assert "AGREEMENT_MISSING" not in named.codes()
+
+
+def test_a_finding_about_what_an_agreement_covers_lists_what_it_does_cover(world: Session) -> None:
+    request = _to_the_council(agreement="KMISA")
+    request["items"][0]["kind"] = "intelligence_summary"  # type: ignore[index]
+    result = disclosure.check(world, request, actor="system:test")
+    (item,) = [f for f in result.findings if f.code == "PURPOSE_NOT_COVERED"]
+    assert item.where == "items.0" and item.message == (
+        "Item 1 (intelligence summary) is not a data category that agreement KMISA with Kent County Council "
+        "covers. It covers: description, name, offending indication, other."
+    )
+    purpose = disclosure.check(
+        world, _to_the_council(agreement="KMISA", purpose="investigation"), actor="system:test"
+    )
+    (finding,) = [f for f in purpose.findings if f.where == "purpose"]
+    assert finding.message == (
+        "KMISA does not cover the purpose investigation for Kent County Council. Purposes: KMISA covers "
+        "prevention of crime, safeguarding."
+    )
 
 
 def test_the_officer_names_the_agreement_on_screen_and_the_submission_is_refused_until_then(

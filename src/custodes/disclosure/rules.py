@@ -284,6 +284,12 @@ def _words(value: str) -> str:
     return str(value).replace("_", " ")
 
 
+def _listed(values: frozenset[str]) -> str:
+    """An agreement's purposes or data categories in words, in a fixed order: what an officer who may not
+    open the agreement's page needs to see in a finding about it."""
+    return ", ".join(_words(value) for value in sorted(values)) or "nothing"
+
+
 def _agreement_state(status: str) -> str:
     return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
@@ -397,9 +403,11 @@ def _coverage(
     for_purpose = [a for a in agreements if request.purpose.value in a.purposes]
     if not for_purpose:
         titles = ", ".join(a.agreement_id for a in agreements)
+        covered = "; ".join(f"{a.agreement_id} covers {_listed(a.purposes)}" for a in agreements)
         yield finding(
             "PURPOSE_NOT_COVERED",
-            f"{titles} does not cover the purpose {_words(request.purpose)} for {recipient.name}.",
+            f"{titles} does not cover the purpose {_words(request.purpose)} for {recipient.name}. "
+            f"Purposes: {covered}.",
             "purpose",
         )
         for_purpose = agreements  # still say which items fall outside
@@ -410,7 +418,8 @@ def _coverage(
             yield finding(
                 "PURPOSE_NOT_COVERED",
                 f"Item {number + 1} ({_words(item.kind)}) is not a data category that agreement "
-                f"{best.agreement_id} with {recipient.name} covers.",
+                f"{best.agreement_id} with {recipient.name} covers. It covers: "
+                f"{_listed(best.data_categories)}.",
                 f"items.{number}",
             )
 
