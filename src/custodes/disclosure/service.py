@@ -392,11 +392,28 @@ def _entry(
     )
 
 
+# A new request's first questions, which the form leaves unanswered ("Choose…") until the officer chooses.
+FIRST_QUESTIONS = {
+    "route": "choose how it is being shared (the route)",
+    "purpose": "choose the purpose of the disclosure",
+}
+
+
 def create_draft(session: Session, data: Any, actor: Principal) -> int:
     """A new draft from the wizard's first page (or the API). The requester is always the actor."""
+    unanswered: dict[str, str] = {}
     if isinstance(data, dict):
         data = {**data, "requested_by": actor.staff_id}
-    request = read_request(session, data)
+        unanswered = {field: words for field, words in FIRST_QUESTIONS.items() if not data.get(field)}
+    try:
+        request = read_request(session, data)
+    except RequestUnreadable as error:
+        if not unanswered:
+            raise
+        others = [problem for problem in error.problems if problem.partition(":")[0] not in unanswered]
+        raise RequestUnreadable(
+            [f"{field}: {words}" for field, words in unanswered.items()] + others
+        ) from None
     now = utcnow()
     row = Disclosure(
         route=request.route.value,

@@ -185,6 +185,16 @@ def _text(form: FormData, key: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _route_fields(form: FormData) -> dict[str, str | None]:
+    """The scheme and the agreement as the form shows them: each only on its own route (the forms hide the
+    other, so a choice left in a hidden field is not taken)."""
+    route = _text(form, "route")
+    return {
+        "scheme": _text(form, "scheme") if route == Route.PARTNERSHIP_SCHEME.value else None,
+        "agreement": _text(form, "agreement") if route == Route.AGREEMENT.value else None,
+    }
+
+
 # The wizard's repeated groups: form prefix → (request field, what a row is called).
 GROUPS = {
     "item": ("items", "items"),
@@ -219,8 +229,7 @@ def document_from_form(form: FormData, actor: Principal, previous: dict[str, Any
         "subject": _text(form, "subject"),
         "purpose": _text(form, "purpose"),
         "recipients": [r for r in form.getlist("recipients") if isinstance(r, str) and r.strip()],
-        "scheme": _text(form, "scheme"),
-        "agreement": _text(form, "agreement"),
+        **_route_fields(form),
         "lawful_basis": _text(form, "lawful_basis"),
         "rationale": _text(form, "rationale"),
         "items": [_item(form, n, actor, before.get(n)) for n in _rows(form, "item")],
@@ -359,8 +368,9 @@ START_FIELDS = ("route", "subject", "purpose", "scheme", "agreement")
 @router.get("/disclosures/new")
 def new_request(request: Request, db: Db, principal: Requester) -> Any:
     given = {key: (request.query_params.get(key) or "").strip() for key in START_FIELDS}
+    # No route or purpose is chosen for the officer: each starts at "Choose…".
     document: dict[str, Any] = {key: value for key, value in given.items() if value}
-    document = {"route": Route.PARTNERSHIP_SCHEME.value, **document, "recipients": []}
+    document = {**document, "recipients": []}
     return _start_page(request, db, principal, document, [])
 
 
@@ -478,8 +488,7 @@ def create_request(request: Request, db: Db, principal: Requester, form: Posted)
         "route": _text(form, "route"),
         "subject": _text(form, "subject"),
         "purpose": _text(form, "purpose"),
-        "scheme": _text(form, "scheme"),
-        "agreement": _text(form, "agreement"),
+        **_route_fields(form),
         "recipients": [],
     }
     try:
