@@ -84,3 +84,40 @@ def test_a_scheme_or_agreement_left_in_a_hidden_field_is_not_taken(
     request = disclosure.view(world, draft, OFFICER, "t").request
     assert request is not None and (request.scheme, request.agreement) == (None, "KMISA")
     assert parse_qs(urlsplit(location).query)["done"]
+
+
+def test_finding_the_person_by_name_keeps_the_route_purpose_and_agreement(
+    client: TestClient, world: Session
+) -> None:
+    log_in(client, "S1001")
+    page = client.get("/disclosures/new").text
+    assert '<button type="submit" name="then" value="find_subject"' in page
+    assert '<a href="/disclosures/subjects">' not in page  # a plain link lost the answers
+    answers = {"route": "agreement", "subject": "", "purpose": "safeguarding", "agreement": "KMISA"}
+    sent = post_form(client, "/disclosures/new", {**answers, "then": "find_subject"})
+    assert sent.status_code == 303  # type: ignore[attr-defined]
+    location = sent.headers["location"]  # type: ignore[attr-defined]
+    assert urlsplit(location).path == "/disclosures/subjects"
+    assert parse_qs(urlsplit(location).query) == {
+        "route": ["agreement"],
+        "purpose": ["safeguarding"],
+        "agreement": ["KMISA"],
+    }
+    assert disclosure.list_disclosures(world, requested_by="S1001") == []  # nothing saved yet
+    # The search keeps them, through "Choose" or "Back", to the first page again.
+    search = client.get(location + "&surname=Smith&reason=case+7").text
+    back = re.search(r'<a href="(/disclosures/new\?[^"]+)">Back to the new request</a>', search)
+    assert back is not None
+    (choose,) = re.findall(r'<form method="get" action="/disclosures/new">(.*?)</form>', search, re.S)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', choose))
+    assert fields == {
+        "route": "agreement",
+        "purpose": "safeguarding",
+        "agreement": "KMISA",
+        "subject": "N2001",
+    }
+    start = client.get("/disclosures/new", params=fields).text
+    assert 'value="agreement" selected' in start and 'value="safeguarding" selected' in start
+    assert 'value="KMISA" selected' in start and 'name="subject" value="N2001"' in start
+    returned = client.get(back.group(1).replace("&amp;", "&")).text
+    assert 'value="agreement" selected' in returned and 'value="KMISA" selected' in returned

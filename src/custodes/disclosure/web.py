@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -491,6 +492,10 @@ def create_request(request: Request, db: Db, principal: Requester, form: Posted)
         **_route_fields(form),
         "recipients": [],
     }
+    if form.get("then") == "find_subject":  # nothing saved yet: the search carries the answers and back
+        answered = {key: document[key] for key in START_FIELDS if key != "subject" and document.get(key)}
+        query = f"?{urlencode(answered)}" if answered else ""
+        return RedirectResponse(f"/disclosures/subjects{query}", status_code=303)
     try:
         disclosure_id = disclosure.create_draft(db, document, principal)
     except RequestUnreadable as error:
