@@ -355,10 +355,25 @@ def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
         **_rows_subjects(db, principal, "own disclosure requests list", rows),
         title="My disclosures",
         rows=rows,
+        came_back={
+            number: line
+            for number, line in disclosure.came_back(db, rows).items()
+            if line.actor != principal.staff_id  # not a request the officer took back themself
+        },
+        came_back_titles=CAME_BACK_TITLES,
         heading="My disclosure requests",
         status_titles=STATUS_TITLES,
         mine=True,
     )
+
+
+# The badge beside the status of a request that came back to its officer (`disclosure.came_back`).
+CAME_BACK_TITLES = {
+    "sent back": "Sent back",
+    "authorisation withdrawn": "Authorisation withdrawn",
+    "lapsed": "Lapsed to draft",
+    "returned to draft": "Returned to draft",
+}
 
 
 # What the first page's fields are called in a query string: the subject search sends them back with the
