@@ -34,7 +34,7 @@ def test_draft_fix_submit_authorise_release_and_print(live_server: LiveServer, p
     _log_in(page, live_server.url, "S1001")
     menu_link(page, "Disclosures").click()
     page.get_by_role("link", name="Start a new disclosure request").click()
-    page.get_by_role("radio", name="Crime-reduction scheme").check()
+    page.get_by_label("How is it being shared?").select_option("partnership_scheme")
     page.get_by_label("Subject (nominal id)").fill("N2001")
     page.get_by_label("Purpose").select_option("prevention_of_crime")
     page.get_by_label("Scheme", exact=False).locator("xpath=self::select").select_option("SCH-01")

@@ -1009,6 +1009,21 @@ def test_one_agreement_in_force_is_enough() -> None:
     assert case.result().decision == Decision.READY
 
 
+def test_on_the_agreement_route_the_agreement_must_be_named_never_picked() -> None:
+    """An agreement covering the recipient is not chosen for the officer: the basis must be explicit."""
+    case = ready(AGREEMENT_ROUTE)
+    set_doc("agreement", None)(case)
+    (finding,) = case.result().findings
+    assert (finding.code, finding.where) == ("AGREEMENT_MISSING", "agreement")
+    assert finding.message == (
+        "Agreement: name the agreement you rely on. Agreements naming a recipient: ISA-KMISA (Kent and "
+        "Medway Information Sharing Agreement, in force)."
+    )
+    assert case.result().decision == Decision.BLOCKED
+    set_doc("agreement", AGREEMENT.agreement_id)(case)
+    assert case.result().decision == Decision.READY
+
+
 def test_two_agreements_do_not_add_up_to_one_that_covers_the_disclosure() -> None:
     """disclosure.md: "an agreement in force that covers the purpose and the data categories"."""
     case = ready(AGREEMENT_ROUTE)
@@ -1455,3 +1470,18 @@ def test_a_correction_counts_only_if_reported_since_the_item_was_verified() -> N
         reverified
     )
     assert reverified.result().findings == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(requests_and_facts())
+def test_an_agreement_disclosure_naming_no_agreement_is_always_blocked_at_the_agreement_field(
+    case: tuple[DisclosureRequest, Facts],
+) -> None:
+    request, facts = case
+    unnamed = request.model_copy(update={"route": Route.AGREEMENT, "agreement": None})
+    result = evaluate(unnamed, facts)
+    asked = [f for f in result.findings if f.message.startswith("Agreement: name the agreement you rely on.")]
+    assert len(asked) == 1 and (asked[0].code, asked[0].where) == ("AGREEMENT_MISSING", "agreement")
+    assert result.decision == Decision.BLOCKED
+    # No agreement is guessed at: what one would or would not cover is said only once it is named.
+    assert "PURPOSE_NOT_COVERED" not in result.codes()

@@ -11,7 +11,8 @@ Which checks apply to which route (docs/disclosure.md explains the choices):
 - `partnership_scheme`: the K10 rules (scheme, membership, manager vetting, undertakings, photo
   eligibility, current intelligence, no past-outcome-only grounds, risk assessment, JAPAN, and never an
   address, previous convictions or PNC warning signals);
-- `agreement`: an agreement in force naming the recipient and covering the purpose and the data;
+- `agreement`: the agreement relied on named, in force, naming the recipient and covering the purpose and
+  the data;
 - `competent_authority`: every recipient is one.
 """
 
@@ -61,7 +62,7 @@ FINDINGS: dict[str, Rule] = {
     "AGREEMENT_MISSING": Rule(
         BLOCK,
         "ICO data sharing code; IOPC recommendations to Kent Police (2023) and Durham Constabulary (2024)",
-        "agreement route, but no agreement names the recipient",
+        "agreement route, but no agreement is named, or the one named does not name the recipient",
     ),
     "AGREEMENT_NOT_IN_FORCE": Rule(
         BLOCK, "ICO code", "the agreement has not started, has ended, or is past (or has no) review date"
@@ -283,6 +284,12 @@ def _words(value: str) -> str:
     return str(value).replace("_", " ")
 
 
+def _listed(values: frozenset[str]) -> str:
+    """An agreement's purposes or data categories in words, in a fixed order: what an officer who may not
+    open the agreement's page needs to see in a finding about it."""
+    return ", ".join(_words(value) for value in sorted(values)) or "nothing"
+
+
 def _agreement_state(status: str) -> str:
     return "has no review date" if status == "review_date_missing" else f"is {_words(status)}"
 
@@ -350,10 +357,25 @@ def _competent_authority(request: DisclosureRequest, facts: Facts) -> Iterator[F
 
 @check(Route.AGREEMENT)
 def _agreement(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
+    """On the agreement route the agreement relied on must be named: the basis of the sharing is explicit
+    and recorded, never picked for the officer. Without one, the agreements naming a recipient (which the
+    service gathers then) are offered in the finding, and whether any is in force is still said; whether
+    one covers the purpose and the data is checked once it is named."""
+    if not request.agreement:
+        offered = ", ".join(
+            f"{a.agreement_id} ({a.title}, {_agreement_state(a.status).removeprefix('is ')})"
+            for a in facts.agreements
+        )
+        yield finding(
+            "AGREEMENT_MISSING",
+            "Agreement: name the agreement you rely on."
+            + (f" Agreements naming a recipient: {offered}." if offered else ""),
+            "agreement",
+        )
     for recipient in _known_recipients(facts):
         covering = [a for a in facts.agreements if recipient.org_id in a.parties]
         if not covering:
-            named = f"agreement {request.agreement}" if request.agreement else "no agreement on record"
+            named = f"agreement {request.agreement}" if request.agreement else "any agreement on record"
             yield finding(
                 "AGREEMENT_MISSING",
                 f"{recipient.name} ({recipient.recipient_id}) is not a party to {named}.",
@@ -369,7 +391,8 @@ def _agreement(request: DisclosureRequest, facts: Facts) -> Iterator[Finding]:
                 "agreement",
             )
             continue
-        yield from _coverage(request, in_force, recipient)
+        if request.agreement:
+            yield from _coverage(request, in_force, recipient)
 
 
 def _coverage(
@@ -380,9 +403,11 @@ def _coverage(
     for_purpose = [a for a in agreements if request.purpose.value in a.purposes]
     if not for_purpose:
         titles = ", ".join(a.agreement_id for a in agreements)
+        covered = "; ".join(f"{a.agreement_id} covers {_listed(a.purposes)}" for a in agreements)
         yield finding(
             "PURPOSE_NOT_COVERED",
-            f"{titles} does not cover the purpose {_words(request.purpose)} for {recipient.name}.",
+            f"{titles} does not cover the purpose {_words(request.purpose)} for {recipient.name}. "
+            f"Purposes: {covered}.",
             "purpose",
         )
         for_purpose = agreements  # still say which items fall outside
@@ -393,7 +418,8 @@ def _coverage(
             yield finding(
                 "PURPOSE_NOT_COVERED",
                 f"Item {number + 1} ({_words(item.kind)}) is not a data category that agreement "
-                f"{best.agreement_id} with {recipient.name} covers.",
+                f"{best.agreement_id} with {recipient.name} covers. It covers: "
+                f"{_listed(best.data_categories)}.",
                 f"items.{number}",
             )
 

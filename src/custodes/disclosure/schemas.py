@@ -329,6 +329,38 @@ class RecipientLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectShown:
+    """Who a request is about, as the screens show it beside the nominal id: from the nominal register
+    (`disclosure.service.subjects_shown`, which logs the showing), or marked not in it."""
+
+    subject_id: str
+    known: bool  # in the nominal register
+    name: str = ""  # "Adam SMITH"
+    born: date | None = None
+    lives_in: str = ""  # "Ashford (TN25)"; "" if not held, or for a protected person
+
+    @property
+    def short(self) -> str:
+        """For lists: "Adam SMITH — N509774", or "N123 — not in the nominal register"."""
+        if not self.known:
+            return f"{self.subject_id} — not in the nominal register"
+        return f"{self.name} — {self.subject_id}"
+
+    @property
+    def full(self) -> str:
+        """For a form or a case: "Adam SMITH, born 12 Jun 1975, Ashford (TN25) — N509774"."""
+        if not self.known:
+            return self.short
+        parts = [self.name]
+        parts.append(
+            f"born {self.born.day} {self.born.strftime('%b %Y')}" if self.born else "date of birth not held"
+        )
+        if self.lives_in:
+            parts.append(self.lives_in)
+        return f"{', '.join(parts)} — {self.subject_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class DisclosureSummary:
     """A row in a queue or list: no item content, only what identifies the case."""
 

@@ -50,6 +50,7 @@ from custodes.disclosure.schemas import (
     Route,
     Severity,
     Status,
+    SubjectShown,
     Undertaking,
     parse_request,
 )
@@ -391,11 +392,28 @@ def _entry(
     )
 
 
+# A new request's first questions, which the form leaves unanswered ("Choose…") until the officer chooses.
+FIRST_QUESTIONS = {
+    "route": "choose how it is being shared (the route)",
+    "purpose": "choose the purpose of the disclosure",
+}
+
+
 def create_draft(session: Session, data: Any, actor: Principal) -> int:
     """A new draft from the wizard's first page (or the API). The requester is always the actor."""
+    unanswered: dict[str, str] = {}
     if isinstance(data, dict):
         data = {**data, "requested_by": actor.staff_id}
-    request = read_request(session, data)
+        unanswered = {field: words for field, words in FIRST_QUESTIONS.items() if not data.get(field)}
+    try:
+        request = read_request(session, data)
+    except RequestUnreadable as error:
+        if not unanswered:
+            raise
+        others = [problem for problem in error.problems if problem.partition(":")[0] not in unanswered]
+        raise RequestUnreadable(
+            [f"{field}: {words}" for field, words in unanswered.items()] + others
+        ) from None
     now = utcnow()
     row = Disclosure(
         route=request.route.value,
@@ -1618,12 +1636,24 @@ def review_queue(session: Session, actor: Principal, within_days: int = 14) -> l
     return _summaries(session, list(session.scalars(query.order_by(Disclosure.review_due))))
 
 
-def work_for(session: Session, actor: Principal) -> dict[str, int]:
-    """What waits for this person, for their home page: counts only, no personal data."""
-    work: dict[str, int] = {}
+def work_for(session: Session, actor: Principal) -> dict[str, Any]:
+    """What waits for this person, for their home page: counts, and their own requests that came back to
+    them (sent back, authorisation withdrawn, lapsed) with the reason given. That reason is about the
+    request, so showing it is a consultation naming their subjects (one entry, only when there are any)."""
+    work: dict[str, Any] = {}
     if actor.can(Permission.DISCLOSURE_REQUEST):
         mine = list_disclosures(session, requested_by=actor.staff_id, statuses=OPEN_STATUSES)
         work["my_open"] = len(mine)
+        back = came_back(session, mine)
+        returned = [
+            (row, back[row.id]) for row in mine if row.id in back and back[row.id].actor != actor.staff_id
+        ]
+        work["my_came_back"] = returned
+        if returned:
+            subjects = tuple(dict.fromkeys(row.subject_id for row, _ in returned))
+            _consulted(
+                session, actor.actor, "disclosure_list", None, subjects, "home page: requests that came back"
+            )
         # Authorised and waiting for the requester to release them: the first case, to link to it.
         ready = [row.id for row in mine if row.status == Status.AUTHORISED]
         work["my_authorised"] = len(ready)
@@ -1688,16 +1718,7 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
     # A draft sent back by an authoriser (or returned, or lapsed) shows why, until it is submitted again; a
     # request whose authorisation was withdrawn shows why, until it is decided again.
     moves = [line for line in history if line.action in _MOVES]
-    last = moves[-1] if moves else None
-    came_back = (
-        last
-        if last is not None
-        and (
-            (row.status == Status.DRAFT and last.action in _BACK_TO_DRAFT)
-            or (row.status == Status.SUBMITTED and last.action == AUTHORISATION_WITHDRAWN)
-        )
-        else None
-    )
+    came_back = _came_back(Status(row.status), moves[-1] if moves else None)
     recipients = _recipients(session, row.id)
     lines = tuple(
         RecipientLine(r.recipient_id, r.name, r.undertaking_signed_on, r.receipt_at) for r in recipients
@@ -1722,8 +1743,88 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
             )
         ),
         notices=tuple(notices(session, disclosure_id=row.id)),
-        extra={"legal_hold": row.legal_hold, "erased_at": row.erased_at, "came_back": came_back},
+        extra={
+            "legal_hold": row.legal_hold,
+            "erased_at": row.erased_at,
+            "came_back": came_back,
+            # Who it is about, shown in the case header and the release summary: within the consultation
+            # above, which names the subject.
+            "subject": _subject_shown(session, row.subject_id) if row.subject_id else None,
+        },
     )
+
+
+def lives_in(address: str | None, postcode: str | None) -> str:
+    """Where someone lives, to tell people apart and no closer: the town (the address's last part) and the
+    postcode district ("Maidstone (ME14)"); "" if neither is held."""
+    town = (address or "").rsplit(",", 1)[-1].strip() if address and "," in address else ""
+    district = (postcode or "").split()[0] if (postcode or "").strip() else ""
+    if town and district:
+        return f"{town} ({district})"
+    return town or district
+
+
+def _subject_shown(session: Session, subject_id: str) -> SubjectShown:
+    """Who `subject_id` is, from the nominal register, not logged: callers show it within a consultation."""
+    nominal = monitoring.get_nominal(session, subject_id)
+    if nominal is None:
+        return SubjectShown(subject_id, known=False)
+    return SubjectShown(
+        subject_id,
+        known=True,
+        name=f"{nominal.forenames} {nominal.surname.upper()}".strip(),
+        born=nominal.date_of_birth,
+        lives_in="" if nominal.protected else lives_in(nominal.address, nominal.postcode),
+    )
+
+
+def subjects_shown(
+    session: Session,
+    subject_ids: Iterable[str],
+    *,
+    actor: str,
+    justification: str,
+    object_type: str = "disclosure_list",
+) -> dict[str, SubjectShown]:
+    """Who each of these subjects is (name, date of birth, town), for a list or a form to show beside the
+    nominal id. Showing them is one consultation naming every person the page shows (those the register
+    holds), in the page's unit of work; nothing is logged when nobody is shown."""
+    wanted = [subject for subject in dict.fromkeys(subject_ids) if subject and subject != "(erased)"]
+    shown = {subject: _subject_shown(session, subject) for subject in wanted}
+    named = tuple(subject for subject, person in shown.items() if person.known)
+    if named:
+        _consulted(session, actor, object_type, None, named, justification)
+    return shown
+
+
+def _came_back(status: Status, last: HistoryLine | None) -> HistoryLine | None:
+    """`last`, the request's latest move, if it is what took the request back and it has not moved on since:
+    a draft sent back, returned or lapsed, or a submitted request whose authorisation was withdrawn."""
+    if last is None:
+        return None
+    back = (status == Status.DRAFT and last.action in _BACK_TO_DRAFT) or (
+        status == Status.SUBMITTED and last.action == AUTHORISATION_WITHDRAWN
+    )
+    return last if back else None
+
+
+def came_back(session: Session, rows: Sequence[DisclosureSummary]) -> dict[int, HistoryLine]:
+    """For a list: the rows that came back to their officer (as the case page's notice says), by id, with
+    the step that took each back (who, when, why). One query for the whole list."""
+    statuses = {row.id: row.status for row in rows if row.status in (Status.DRAFT, Status.SUBMITTED)}
+    if not statuses:
+        return {}
+    query = (
+        select(DisclosureEvent)
+        .where(DisclosureEvent.disclosure_id.in_(statuses), DisclosureEvent.action.in_(_MOVES))
+        .order_by(DisclosureEvent.disclosure_id, DisclosureEvent.id)
+    )
+    last = {event.disclosure_id: event for event in session.scalars(query)}
+    found = {
+        number: _came_back(statuses[number], HistoryLine(e.at, e.actor, e.action, e.note))
+        for number, e in last.items()
+    }
+    return {number: line for number, line in found.items() if line is not None}
 
 
 def _recipient_name(session: Session, recipient_id: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -104,6 +105,33 @@ def _people(db: Db, staff_ids: Iterable[str | None]) -> dict[str, Any]:
     return {"who": identity.staff_labeller(db, staff_ids), "area": identity.area_labeller(db)}
 
 
+def _rows_subjects(db: Db, principal: Principal, why: str, *row_lists: Sequence[Any]) -> dict[str, Any]:
+    """`subjects`: who each row is about (name and nominal id), for a list; one consultation for the page,
+    naming everyone it shows."""
+    ids = [row.subject_id for rows in row_lists for row in rows]
+    return {"subjects": disclosure.subjects_shown(db, ids, actor=principal.actor, justification=why)}
+
+
+def _subject_on_form(
+    db: Db, principal: Principal, subject_id: str | None, detail: DisclosureDetail | None = None
+) -> Any:
+    """Who the form's subject is, shown beside the field: the case's (already within the case page's
+    consultation) or, for an id just typed or chosen, looked up and logged as a consultation."""
+    if not subject_id:
+        return None
+    stored = detail.extra.get("subject") if detail else None
+    if stored is not None and stored.subject_id == subject_id:
+        return stored
+    shown = disclosure.subjects_shown(
+        db,
+        [subject_id],
+        actor=principal.actor,
+        justification="disclosure request form: who the subject is",
+        object_type="disclosure",
+    )
+    return shown[subject_id]
+
+
 def _rows_people(db: Db, *row_lists: Sequence[Any]) -> dict[str, Any]:
     return _people(db, [row.requested_by for rows in row_lists for row in rows])
 
@@ -159,6 +187,16 @@ def _text(form: FormData, key: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _route_fields(form: FormData) -> dict[str, str | None]:
+    """The scheme and the agreement as the form shows them: each only on its own route (the forms hide the
+    other, so a choice left in a hidden field is not taken)."""
+    route = _text(form, "route")
+    return {
+        "scheme": _text(form, "scheme") if route == Route.PARTNERSHIP_SCHEME.value else None,
+        "agreement": _text(form, "agreement") if route == Route.AGREEMENT.value else None,
+    }
+
+
 # The wizard's repeated groups: form prefix → (request field, what a row is called).
 GROUPS = {
     "item": ("items", "items"),
@@ -193,8 +231,7 @@ def document_from_form(form: FormData, actor: Principal, previous: dict[str, Any
         "subject": _text(form, "subject"),
         "purpose": _text(form, "purpose"),
         "recipients": [r for r in form.getlist("recipients") if isinstance(r, str) and r.strip()],
-        "scheme": _text(form, "scheme"),
-        "agreement": _text(form, "agreement"),
+        **_route_fields(form),
         "lawful_basis": _text(form, "lawful_basis"),
         "rationale": _text(form, "rationale"),
         "items": [_item(form, n, actor, before.get(n)) for n in _rows(form, "item")],
@@ -316,12 +353,28 @@ def my_disclosures(request: Request, db: Db, principal: Requester) -> Any:
         "disclosure/disclosures.html",
         **_names(db),
         **_rows_people(db, rows),
+        **_rows_subjects(db, principal, "own disclosure requests list", rows),
         title="My disclosures",
         rows=rows,
+        came_back={
+            number: line
+            for number, line in disclosure.came_back(db, rows).items()
+            if line.actor != principal.staff_id  # not a request the officer took back themself
+        },
+        came_back_titles=CAME_BACK_TITLES,
         heading="My disclosure requests",
         status_titles=STATUS_TITLES,
         mine=True,
     )
+
+
+# The badge beside the status of a request that came back to its officer (`disclosure.came_back`).
+CAME_BACK_TITLES = {
+    "sent back": "Sent back",
+    "authorisation withdrawn": "Authorisation withdrawn",
+    "lapsed": "Lapsed to draft",
+    "returned to draft": "Returned to draft",
+}
 
 
 # What the first page's fields are called in a query string: the subject search sends them back with the
@@ -332,9 +385,10 @@ START_FIELDS = ("route", "subject", "purpose", "scheme", "agreement")
 @router.get("/disclosures/new")
 def new_request(request: Request, db: Db, principal: Requester) -> Any:
     given = {key: (request.query_params.get(key) or "").strip() for key in START_FIELDS}
+    # No route or purpose is chosen for the officer: each starts at "Choose…".
     document: dict[str, Any] = {key: value for key, value in given.items() if value}
-    document = {"route": Route.PARTNERSHIP_SCHEME.value, **document, "recipients": []}
-    return _start_page(request, db, document, [])
+    document = {**document, "recipients": []}
+    return _start_page(request, db, principal, document, [])
 
 
 # --------------------------------------------------------------------------- finding the subject by name
@@ -363,14 +417,7 @@ def _subject_page(
     )
 
 
-def home_town(address: str | None, postcode: str | None) -> str:
-    """Where someone lives, to tell people apart and no closer: the town (the address's last part) and the
-    postcode district ("Maidstone (ME14)"); "" if neither is held."""
-    town = (address or "").rsplit(",", 1)[-1].strip() if address and "," in address else ""
-    district = (postcode or "").split()[0] if (postcode or "").strip() else ""
-    if town and district:
-        return f"{town} ({district})"
-    return town or district
+home_town = disclosure.lives_in  # the town and postcode district a search result shows
 
 
 @router.get("/disclosures/subjects")
@@ -433,7 +480,12 @@ def choose_subject(
 
 
 def _start_page(
-    request: Request, db: Db, document: dict[str, Any], problems: list[str], status: int = 200
+    request: Request,
+    db: Db,
+    principal: Principal,
+    document: dict[str, Any],
+    problems: list[str],
+    status: int = 200,
 ) -> Any:
     return render(
         request,
@@ -442,6 +494,7 @@ def _start_page(
         title="New disclosure request",
         doc=document,
         problems=problems,
+        subject=_subject_on_form(db, principal, document.get("subject")),
         **_choices(db),
     )
 
@@ -452,14 +505,17 @@ def create_request(request: Request, db: Db, principal: Requester, form: Posted)
         "route": _text(form, "route"),
         "subject": _text(form, "subject"),
         "purpose": _text(form, "purpose"),
-        "scheme": _text(form, "scheme"),
-        "agreement": _text(form, "agreement"),
+        **_route_fields(form),
         "recipients": [],
     }
+    if form.get("then") == "find_subject":  # nothing saved yet: the search carries the answers and back
+        answered = {key: document[key] for key in START_FIELDS if key != "subject" and document.get(key)}
+        query = f"?{urlencode(answered)}" if answered else ""
+        return RedirectResponse(f"/disclosures/subjects{query}", status_code=303)
     try:
         disclosure_id = disclosure.create_draft(db, document, principal)
     except RequestUnreadable as error:
-        return _start_page(request, db, document, _plain(error.problems), status=400)
+        return _start_page(request, db, principal, document, _plain(error.problems), status=400)
     return done_redirect(
         f"/disclosures/{disclosure_id}/edit", "Draft saved. Fill in the rest; the checks update as you save."
     )
@@ -492,6 +548,7 @@ def _wizard(
     status: int = 200,
     problems_heading: str = "",
     came_back: Any = None,
+    detail: DisclosureDetail | None = None,
 ) -> Any:
     """The wizard. `came_back` is the step that last took the request back to draft (`view`'s
     extra["came_back"]): who sent it back or why it lapsed is shown at the top until it is submitted again."""
@@ -512,6 +569,7 @@ def _wizard(
         max_rows=MAX_ROWS,
         full={prefix: full(document, prefix) for prefix in GROUPS},
         came_back=came_back,
+        subject=_subject_on_form(db, principal, document.get("subject"), detail),
         **_choices(db),
         **_verifiers(db, document, came_back.actor if came_back else None),
     )
@@ -531,6 +589,7 @@ def edit_request(request: Request, db: Db, principal: Requester, disclosure_id: 
         detail.result,
         [],
         came_back=_came_back(detail),
+        detail=detail,
     )
 
 
@@ -568,6 +627,7 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
             problems,
             status=400,
             came_back=_came_back(detail),
+            detail=detail,
         )
     adding = form.get("add")
     added = isinstance(adding, str) and adding in GROUPS and add_row(document, adding)
@@ -576,7 +636,16 @@ def save_request(request: Request, db: Db, principal: Requester, disclosure_id: 
     except RequestUnreadable as error:
         problems = _plain(error.problems)
         return _wizard(
-            request, db, principal, disclosure_id, document, None, problems, 400, came_back=_came_back(detail)
+            request,
+            db,
+            principal,
+            disclosure_id,
+            document,
+            None,
+            problems,
+            400,
+            came_back=_came_back(detail),
+            detail=detail,
         )
     except disclosure.DisclosureError as error:
         return done_redirect(f"/disclosures/{disclosure_id}", str(error))
@@ -641,6 +710,7 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
             400,
             problems_heading=heading,
             came_back=_came_back(detail),
+            detail=detail,
         )
     return done_redirect(f"/disclosures/{disclosure_id}", "Submitted for authorisation.")
 
@@ -658,6 +728,7 @@ def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
         "disclosure/disclosures.html",
         **_names(db),
         **_rows_people(db, rows),
+        **_rows_subjects(db, principal, "disclosures oversight list", rows),
         title="All disclosures",
         heading="All disclosures",
         rows=rows,
@@ -740,6 +811,7 @@ def authorisation_queue(request: Request, db: Db, principal: Authoriser) -> Any:
         "disclosure/queue.html",
         **_names(db),
         **_rows_people(db, waiting, to_release),
+        **_rows_subjects(db, principal, "disclosure authorisation queue", waiting, to_release),
         title="Authorisation queue",
         waiting=waiting,
         to_release=to_release,
@@ -1041,6 +1113,7 @@ def review_queue(request: Request, db: Db, principal: Reviewer) -> Any:
         "disclosure/reviews.html",
         **_names(db),
         **_rows_people(db, rows),
+        **_rows_subjects(db, principal, "disclosure reviews due", rows),
         title="Reviews due",
         rows=rows,
         today=london_day(utcnow()),
