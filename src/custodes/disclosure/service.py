@@ -1754,16 +1754,6 @@ def view(session: Session, disclosure_id: int, actor: Principal, justification: 
     )
 
 
-def lives_in(address: str | None, postcode: str | None) -> str:
-    """Where someone lives, to tell people apart and no closer: the town (the address's last part) and the
-    postcode district ("Maidstone (ME14)"); "" if neither is held."""
-    town = (address or "").rsplit(",", 1)[-1].strip() if address and "," in address else ""
-    district = (postcode or "").split()[0] if (postcode or "").strip() else ""
-    if town and district:
-        return f"{town} ({district})"
-    return town or district
-
-
 def _subject_shown(session: Session, subject_id: str) -> SubjectShown:
     """Who `subject_id` is, from the nominal register, not logged: callers show it within a consultation."""
     nominal = monitoring.get_nominal(session, subject_id)
@@ -1774,7 +1764,7 @@ def _subject_shown(session: Session, subject_id: str) -> SubjectShown:
         known=True,
         name=f"{nominal.forenames} {nominal.surname.upper()}".strip(),
         born=nominal.date_of_birth,
-        lives_in="" if nominal.protected else lives_in(nominal.address, nominal.postcode),
+        lives_in="" if nominal.protected else nominal.lives_in,
     )
 
 

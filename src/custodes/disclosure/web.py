@@ -413,11 +413,7 @@ def _subject_page(
         draft=draft,
         carried={key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)},
         limit=disclosure.SUBJECT_SEARCH_LIMIT,
-        home_town=home_town,
     )
-
-
-home_town = disclosure.lives_in  # the town and postcode district a search result shows
 
 
 @router.get("/disclosures/subjects")

@@ -21,15 +21,8 @@ from custodes.monitoring.schemas import NominalView
 PURPOSE = "finding a person's subject id for a search of the audit ledger"
 
 
-def lives_in(person: NominalView) -> str:
-    """The town (the address's last part) and postcode district, to tell people apart and no closer; not
-    shown for a protected person."""
-    if person.protected:
-        return "not shown (protected person)"
-    address, postcode = person.address or "", (person.postcode or "").strip()
-    town = address.rsplit(",", 1)[-1].strip() if "," in address else ""
-    district = postcode.split()[0] if postcode else ""
-    return f"{town} ({district})" if town and district else town or district
+def _lives_in(person: NominalView) -> str:
+    return "not shown (protected person)" if person.protected else person.lives_in
 
 
 def find(
@@ -42,7 +35,7 @@ def find(
     except service.NominalSearchRefused as error:
         raise PersonSearchRefused(error.problems) from None
     people = tuple(
-        PersonFound(p.subject_id, f"{p.surname.upper()}, {p.forenames}", p.date_of_birth, lives_in(p))
+        PersonFound(p.subject_id, f"{p.surname.upper()}, {p.forenames}", p.date_of_birth, _lives_in(p))
         for p in found.people
     )
     return PeopleFound(people, found.more)

@@ -30,6 +30,16 @@ class NominalView:
     protected: bool
     staff_id: str | None  # from a staff:<id> flag: this person is that member of the workforce
 
+    @property
+    def lives_in(self) -> str:
+        """Where they live, to tell people apart and no closer: the town (the address's last part) and the
+        postcode district ("Maidstone (ME14)"); "" if neither is held. Screens withhold it for a protected
+        person."""
+        address, postcode = self.address or "", (self.postcode or "").strip()
+        town = address.rsplit(",", 1)[-1].strip() if "," in address else ""
+        district = postcode.split()[0] if postcode else ""
+        return f"{town} ({district})" if town and district else town or district
+
 
 @dataclass(frozen=True, slots=True)
 class NominalIdentity:
