@@ -462,8 +462,11 @@ def test_explanations_name_the_team_once_revealed_and_never_before(
 
     post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"with no case assigned to {SEARCHER} or Northtown Response Team B (T4) that involves" in words
-    assert f"explained by case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    assert (
+        f"with no case assigned to Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves"
+        in words
+    )
+    assert f"explained by case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in words
     assert "team T4" not in words
     queue = client.get("/alerts").text  # the queue stays pseudonymous, revealed or not
     assert "Northtown" not in queue and "T4" not in queue
@@ -473,18 +476,20 @@ def test_explanations_name_the_team_once_revealed_and_never_before(
     opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
     words = text_of(client.get(f"/investigations/{investigation_id}").text)
-    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in words
-    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    assert f"Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves" in words
+    assert f"case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in words
     monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
     pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
     report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
-    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in report
-    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in report
+    assert f"Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves" in report
+    assert f"case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in report
 
     load_records(db, "teams", [{"team_id": "T4", "name": "Northtown Neighbourhood Team"}], ACTOR)
     db.commit()
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"{SEARCHER} or Northtown Neighbourhood Team (T4) that involves" in words  # today's name
+    assert (
+        f"Peter Parry ({SEARCHER}) or Northtown Neighbourhood Team (T4) that involves" in words
+    )  # today's name
 
 
 def test_explanations_show_an_unnamed_team_by_its_id(client: TestClient, world: None) -> None:
@@ -492,7 +497,7 @@ def test_explanations_show_an_unnamed_team_by_its_id(client: TestClient, world: 
     as_staff(client, UNIT)
     post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"with no case assigned to {SEARCHER} or team T4 that involves" in words
+    assert f"with no case assigned to Peter Parry ({SEARCHER}) or team T4 that involves" in words
 
 
 def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
@@ -681,3 +686,60 @@ def test_an_investigation_opened_from_an_alert_leads_back_to_the_queue_selection
     # Opened with nothing carried, the page offers the list of investigations only, as before.
     plain = client.get(f"/investigations/{investigation_id}").text
     assert "Back to alerts" not in plain and _hidden_back(plain)["selected"] == set()
+
+
+def test_after_a_reveal_explanations_name_the_member_of_staff_and_the_person_looked_at(
+    client: TestClient, db: Session, world: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review found "PC101 viewed N9 … PC101's home" on a revealed alert, beside a panel naming both.
+    Once revealed, the alert's explanation and its accesses' say "Peter Parry (PC101) viewed Jane Doe (N9)",
+    and so do the investigation and its evidence pack; a declaration is called one. Labelled when shown:
+    the stored text keeps the ids. Before the reveal, and in the queue, nothing changes (pseudonym only)."""
+    from custodes.monitoring import evidence
+
+    alert = db.get(Alert, "AL-NEIGHBOUR")
+    assert alert is not None
+    alert.explanation += f" {SEARCHER} declared a conflict of interest with N9 (friend, D77)."
+    db.commit()
+    as_staff(client, UNIT)
+    before = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert "Peter Parry" not in before and SEARCHER not in before and "D77" not in before
+    assert "Jane Doe (N9) lives" not in before  # the person is on the page, but not put into the text
+
+    post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in words
+    assert f"Jane Doe (N9) lives 140 m from Peter Parry ({SEARCHER})&#39;s home" in words
+    assert (
+        f"Peter Parry ({SEARCHER}) declared a conflict of interest with Jane Doe (N9) "
+        "(friend, declaration D77)" in words
+    )
+    assert (
+        f"Peter Parry ({SEARCHER}) looked at Jane Doe (N9): no case of Peter Parry ({SEARCHER}) on it."
+        in words
+    )
+    queue = client.get("/alerts").text
+    assert "Peter Parry" not in queue and "Jane Doe" not in queue
+    db.expire_all()
+    stored = db.get(Alert, "AL-NEIGHBOUR")
+    assert stored is not None and stored.explanation.startswith(f"{SEARCHER} viewed N9 3 times")
+
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    words = text_of(client.get(f"/investigations/{investigation_id}").text)
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in words
+    assert f"Peter Parry ({SEARCHER}) looked at Jane Doe (N9)" in words
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in report
+
+
+def test_name_people_leaves_bracketed_ids_and_other_words_alone() -> None:
+    from custodes.monitoring.alerts import name_people
+
+    names = {"S1": "Ann Bee", "N1": "Cy Dee"}
+    assert name_people("S1 viewed N1; N1 is a colleague (S1); S12 and XN1 too", names) == (
+        "Ann Bee (S1) viewed Cy Dee (N1); Cy Dee (N1) is a colleague (S1); S12 and XN1 too"
+    )
+    assert name_people("S1 viewed N1", {}) == "S1 viewed N1"

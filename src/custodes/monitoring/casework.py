@@ -609,11 +609,30 @@ def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _shown(text: str, mask: Any, teams: Mapping[str, str] | None) -> str:
+def _shown(
+    text: str, mask: Any, teams: Mapping[str, str] | None, people: Mapping[str, str] | None = None
+) -> str:
     """An explanation as shown: masked (`_masker`), and with `teams` (team id → name: only where the
-    member of staff is known to the viewer) its teams named (alerts.name_teams)."""
+    member of staff is known to the viewer) its teams named (alerts.name_teams); with `people` (staff
+    number or record id → name, likewise only where the member of staff is known to the viewer, and only
+    people the page shows) its staff and people named, and its declaration called one
+    (alerts.name_people). Labelled here, when shown: the stored text keeps the ids."""
     text = mask(text) if mask else text
-    return alert_rules.name_teams(text, teams) if teams is not None else text
+    text = alert_rules.name_teams(text, teams) if teams is not None else text
+    if people is not None:
+        text = _DECLARATION.sub(lambda m: m.group(1) + "declaration " + m.group(2), text)
+        text = alert_rules.name_people(text, people)
+    return text
+
+
+def _people_named(staff: Mapping[str, str | None], subjects: Iterable[NominalView | None]) -> dict[str, str]:
+    """Staff number or record id → name, for `_shown`: these members of staff (their names as the page
+    shows them) and these people looked at (shown, and consulted, by the page)."""
+    names = {staff_id: name for staff_id, name in staff.items() if name}
+    for person in subjects:
+        if person is not None:
+            names[person.subject_id] = " ".join(p for p in (person.forenames, person.surname) if p)
+    return names
 
 
 def _row(
@@ -624,6 +643,7 @@ def _row(
     *,
     subject_withheld: bool = False,
     teams: Mapping[str, str] | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> AlertRow:
     return AlertRow(
         alert_id=alert.alert_id,
@@ -634,7 +654,7 @@ def _row(
         first_at=alert.first_at,
         last_at=alert.last_at,
         events=alert.events,
-        explanation=_shown(alert.explanation, mask, teams),
+        explanation=_shown(alert.explanation, mask, teams, people),
         status=alert.status,
         investigation_id=alert.investigation_id,
         investigation_ref=references.get(alert.investigation_id) if alert.investigation_id else None,
@@ -837,7 +857,11 @@ def run_alert_counts(
 
 
 def _events(
-    session: Session, alert_ids: Sequence[str], mask: Any = None, teams: Mapping[str, str] | None = None
+    session: Session,
+    alert_ids: Sequence[str],
+    mask: Any = None,
+    teams: Mapping[str, str] | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> list[EventRow]:
     if not alert_ids:
         return []
@@ -851,7 +875,7 @@ def _events(
             action=e.action,
             case_ref=mask.case(e.case_ref) if mask else e.case_ref,
             rules=_rules(e.rules),
-            explanation=_shown(e.explanation, mask, teams),
+            explanation=_shown(e.explanation, mask, teams, people),
             batch_id=e.batch_id,
             alert_id=e.alert_id,
         )
@@ -955,23 +979,28 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         mask = _masker(session, alert.staff_id, "", subject=person) if person else None
         shown_label = staff.name if staff else alert.staff_id
         teams: dict[str, str] | None = workforce.team_names(session)
+        # Staff and the person looked at by name, as the page shows them (the person only if not withheld).
+        people: dict[str, str] | None = _people_named(
+            {alert.staff_id: staff.name if staff else None}, [subject]
+        )
     else:
         mask = _masker(session, alert.staff_id, label, settings=settings, alert_id=alert_id, subject=person)
         shown_label = label
         teams = None  # the teams stay codes: a team's name would give the member of staff away
+        people = None  # and the member of staff stays their pseudonym
     references = _references(session, [alert.investigation_id])
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
     return AlertDetail(
-        alert=_row(alert, shown_label, mask, references, subject_withheld=whole, teams=teams),
+        alert=_row(alert, shown_label, mask, references, subject_withheld=whole, teams=teams, people=people),
         pseudonym=label,
         revealed=revealed,
         staff=staff,
         staff_id=alert.staff_id if revealed else None,
         subject=subject,
         subject_hidden=hidden,
-        events=_events(session, [alert_id], mask, teams),
+        events=_events(session, [alert_id], mask, teams, people),
         dismissal_reason=alert.dismissal_reason,
         triaged_by=alert.triaged_by,
         triaged_by_name=workforce.staff_name(session, alert.triaged_by),
@@ -1305,6 +1334,7 @@ def investigation_detail(
     teams = workforce.team_names(session)  # an investigation names its member of staff: teams by name too
     found = {subject: monitoring.get_nominal(session, subject) for subject in dict.fromkeys(subjects)}
     people = {subject: person for subject, person in found.items() if person is not None}
+    named = _people_named({row.staff_id: staff.name if staff else None}, people.values())
     references = {row.id: row.reference}
     return InvestigationDetail(
         summary=_summary(session, row, len(alerts)),
@@ -1314,8 +1344,8 @@ def investigation_detail(
         opened_by_name=workforce.staff_name(session, row.opened_by),
         closed_by=row.closed_by,
         closed_by_name=workforce.staff_name(session, row.closed_by),
-        alerts=[_row(a, label, None, references, teams=teams) for a in alerts],
-        events=_events(session, [a.alert_id for a in alerts], teams=teams),
+        alerts=[_row(a, label, None, references, teams=teams, people=named) for a in alerts],
+        events=_events(session, [a.alert_id for a in alerts], teams=teams, people=named),
         notes=_notes(session, row.id),
         other_new=_other_new(session, settings, row.staff_id, viewer)
         if row.status == InvestigationStatus.OPEN
