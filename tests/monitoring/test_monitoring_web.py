@@ -743,3 +743,103 @@ def test_name_people_leaves_bracketed_ids_and_other_words_alone() -> None:
         "Ann Bee (S1) viewed Cy Dee (N1); Cy Dee (N1) is a colleague (S1); S12 and XN1 too"
     )
     assert name_people("S1 viewed N1", {}) == "S1 viewed N1"
+
+
+def _code(settings: Settings, staff_id: str) -> str:
+    return casework.pseudonym(settings, staff_id).removeprefix("Staff ")
+
+
+def test_the_queue_filters_by_staff_code_among_the_alerts_the_viewer_may_see(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """The queue said "tick alerts about the same member of staff" with no way to find them: a "Staff
+    code" filter now shows one member of staff's alerts, by the code the queue shows (any case, with or
+    without "Staff "). A staff number matches nothing, and the filter finds no alert the unfiltered queue
+    would not show."""
+    from tests.monitoring.test_casework import OTHER
+
+    as_staff(client, UNIT)
+    code = _code(settings, SEARCHER)
+    for asked in (code, code.lower(), f"Staff {code}"):
+        page = client.get("/alerts", params={"staff": asked})
+        assert page.status_code == 200
+        body = page.text
+        assert 'id="alert-AL-NEIGHBOUR"' in body and 'id="alert-AL-CELEBRITY"' in body
+        assert 'id="alert-AL-COLLEAGUE"' not in body
+        assert f"Alerts about Staff {code} only." in text_of(body)
+        assert f'name="staff" value="{code}"' in body
+    by_number = text_of(client.get("/alerts", params={"staff": SEARCHER}).text)
+    assert "No new alerts about Staff PC101." in by_number
+    everyone = client.get("/alerts?status=all").text  # the tabs carry the filter on
+    filtered = client.get("/alerts", params={"status": "all", "staff": code}).text
+    assert f"staff={code}" in filtered and "AL-COLLEAGUE" in everyone and "AL-COLLEAGUE" not in filtered
+
+    as_staff(client, UNIT_OTHER)  # AL-COLLEAGUE (by PC102, about this member of the unit) is kept from them
+    hidden = text_of(client.get("/alerts", params={"status": "all", "staff": _code(settings, OTHER)}).text)
+    assert "AL-COLLEAGUE" not in hidden and f"No alerts about Staff {_code(settings, OTHER)}." in hidden
+    own = text_of(client.get("/alerts", params={"status": "all", "staff": _code(settings, UNIT_OTHER)}).text)
+    assert "AL-UNIT" not in own and "No alerts about" in own
+
+
+def test_the_staff_filter_travels_with_the_ticks_and_the_way_back(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    code = _code(settings, SEARCHER)
+    kept = post_form(
+        client,
+        "/alerts/selection",
+        {"alert_id": ["AL-NEIGHBOUR"], "staff": code, "page": "1", "status": "new"},
+    )
+    assert kept.status_code == 303  # type: ignore[attr-defined]
+    location = kept.headers["location"]  # type: ignore[attr-defined]
+    assert f"staff={code}" in location and "selected=AL-NEIGHBOUR" in location
+    opened = post_form(
+        client, "/alerts/selection", {"alert_id": ["AL-NEIGHBOUR"], "staff": code, "open": "AL-CELEBRITY"}
+    )
+    alert_page = client.get(opened.headers["location"]).text  # type: ignore[attr-defined]
+    back = re.search(r'<a href="([^"]+)">Back to alerts</a>', alert_page)
+    assert back and f"staff={code}" in back.group(1)
+    assert f'name="staff" value="{code}"' in alert_page  # its forms send it on
+
+
+def test_an_alert_links_to_the_other_alerts_about_its_member_of_staff(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    body = client.get("/alerts/AL-NEIGHBOUR").text
+    link = re.search(r'<a href="([^"]+)" id="other-alerts">Other alerts about this member of staff</a>', body)
+    assert link is not None
+    address = link.group(1).replace("&amp;", "&")
+    assert f"staff={_code(settings, SEARCHER)}" in address and SEARCHER not in address
+    listed = client.get(address).text
+    assert 'id="alert-AL-CELEBRITY"' in listed and 'id="alert-AL-COLLEAGUE"' not in listed
+
+
+def test_the_selection_bar_names_the_staff_codes_and_a_mixed_selection_is_refused_naming_them(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """The queue's selection bar (sticky at the bottom of the window) says how many alerts are selected and
+    about which staff codes; opening an investigation from alerts about two members of staff is refused
+    naming their codes, where it said only "an investigation is about one member of staff"."""
+    from tests.monitoring.test_casework import OTHER
+
+    as_staff(client, UNIT)
+    searcher, other = _code(settings, SEARCHER), _code(settings, OTHER)
+    page = client.get("/alerts?selected=AL-NEIGHBOUR,AL-CELEBRITY,AL-COLLEAGUE").text
+    bar = re.search(r'<div class="selection-bar".*?</div>', page, re.S)
+    assert bar is not None
+    words = text_of(bar.group(0))
+    assert f"3 selected (staff {searcher}, {other})" in words and "Open an investigation" in words
+    assert 'href="#open-investigation"' in bar.group(0) and 'id="open-investigation"' in page
+    mixed = post_form(
+        client,
+        "/investigations",
+        {"alert_id": ["AL-NEIGHBOUR", "AL-CELEBRITY", "AL-COLLEAGUE"], "reason": "r"},
+    )
+    assert mixed.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        "An investigation is about one member of staff: choose alerts about the same person. The alerts "
+        f"ticked are about 2 members of staff: Staff {searcher} (2 alerts), Staff {other} (1 alert)."
+    ) in text_of(mixed.text)  # type: ignore[attr-defined]
+    assert SEARCHER not in text_of(mixed.text) and OTHER not in text_of(mixed.text)  # type: ignore[attr-defined]

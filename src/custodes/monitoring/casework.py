@@ -217,7 +217,23 @@ def pseudonym(settings: Settings, staff_id: str) -> str:
     message = b"custodes.monitoring.pseudonym\x00" + staff_id.encode()
     digest = hmac.new(settings.resolved_secret_key.encode(), message, hashlib.sha256).digest()
     number = int.from_bytes(digest[:4], "big") >> 2
-    return "Staff " + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
+    return PSEUDONYM_PREFIX + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
+
+
+PSEUDONYM_PREFIX = "Staff "
+
+
+def staff_code(value: str | None) -> str:
+    """The staff code a queue filter or a form was given ("4aagkq", "Staff 4AAGKQ" → "4AAGKQ"), "" for
+    none. Only the pseudonym's code: a staff number or name given here matches nothing."""
+    cleaned = "".join((value or "").split()).upper()
+    cleaned = cleaned.removeprefix(PSEUDONYM_PREFIX.strip().upper())
+    return cleaned[:20]
+
+
+def staff_codes(rows: Iterable[AlertRow]) -> list[str]:
+    """The staff codes of these alerts as a list shows them (pseudonyms), each once, in order."""
+    return list(dict.fromkeys(row.staff_label.removeprefix(PSEUDONYM_PREFIX) for row in rows))
 
 
 def _reference_code(settings: Settings, alert_id: str, kind: str, value: str) -> str:
@@ -744,15 +760,23 @@ def alert_queue(
     status: str = AlertStatus.NEW,
     rule: str = "",
     page: int = 1,
+    staff: str = "",
 ) -> tuple[list[AlertRow], int]:
-    """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
-    score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
+    """(one page of alerts, how many match) with this status ("" for any), rule ("" for any) and staff code
+    ("" for any: the pseudonym's code, `staff_code`), highest score first. Staff are pseudonymous and the
+    rows show ids only, so the list is not a consultation. The staff code is matched among the alerts the
+    viewer may see, as the other filters are: it finds nothing the unfiltered queue would not show."""
     hidden = unseen(session, viewer)
     query = select(Alert).where(_visible(session, viewer, hidden))
     if status:
         query = query.where(Alert.status == status)
     if rule:
         query = query.where(_has_rule(rule))
+    code = staff_code(staff)
+    if code:
+        among = session.scalars(query.with_only_columns(Alert.staff_id).distinct())
+        wanted = PSEUDONYM_PREFIX + code
+        query = query.where(Alert.staff_id.in_([s for s in among if pseudonym(settings, s) == wanted]))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = query.order_by(Alert.score.desc(), Alert.last_at.desc(), Alert.alert_id)
     page = max(1, page)
@@ -1132,7 +1156,9 @@ def next_reference(session: Session, at: datetime) -> str:
     return f"INV/{number:03d}/{london_day(at).year % 100:02d}"
 
 
-def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -> list[Alert]:
+def _alerts_for(
+    session: Session, alert_ids: Sequence[str], viewer: Principal, settings: Settings | None = None
+) -> list[Alert]:
     wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a and a.strip()))
     if not wanted:
         raise CaseworkError("Please choose at least one alert.")
@@ -1153,8 +1179,20 @@ def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -
     if len({a.staff_id for a in alerts}) > 1:
         raise CaseworkError(
             "An investigation is about one member of staff: choose alerts about the same person."
+            + (_mixed_staff(settings, alerts) if settings is not None else "")
         )
     return alerts
+
+
+def _mixed_staff(settings: Settings, alerts: Sequence[Alert]) -> str:
+    """ " The alerts ticked are about 2 members of staff: Staff 4AAGKQ (2 alerts), Staff CRWYRE (1 alert)."":
+    by their codes, as the queue shows them (never a name: some may still be pseudonymous to the viewer)."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        label = pseudonym(settings, alert.staff_id)
+        counts[label] = counts.get(label, 0) + 1
+    listed = ", ".join(f"{label} ({n} alert{'' if n == 1 else 's'})" for label, n in counts.items())
+    return f" The alerts ticked are about {len(counts)} members of staff: {listed}."
 
 
 def _default_title(alerts: Sequence[Alert]) -> str:
@@ -1189,14 +1227,21 @@ OPEN_REASON_ASK = "give a reason for opening an investigation (it names the memb
 
 
 def open_investigation(
-    session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "", reason: str = ""
+    session: Session,
+    alert_ids: Sequence[str],
+    viewer: Principal,
+    title: str = "",
+    reason: str = "",
+    *,
+    settings: Settings | None = None,
 ) -> int:
     """Open an investigation from one or more new alerts about the same member of staff (never oneself).
     A blank title is made from the alerts' rules. An investigation names the member of staff (its pages and
     the list of investigations show who it is), so opening one reveals them: a reason is required, kept as
     an identity reveal on each of its alerts not yet revealed to the viewer and as the justification of
-    the opening entry, which names the member of staff. Returns its id."""
-    alerts = _alerts_for(session, alert_ids, viewer)
+    the opening entry, which names the member of staff. Returns its id. With `settings`, a refusal of
+    alerts about several members of staff names them by their staff codes."""
+    alerts = _alerts_for(session, alert_ids, viewer, settings)
     staff_id = alerts[0].staff_id
     if staff_id == viewer.staff_id:  # _alert already hides these; kept as the rule in its own words
         raise NotFound("You cannot open an investigation about yourself.")

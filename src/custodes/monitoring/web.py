@@ -109,19 +109,23 @@ class Back:
     rule: str = ""
     page: int = 1
     selected: tuple[str, ...] = ()
+    staff: str = ""  # the staff code filter (casework.staff_code), "" for any
 
     @staticmethod
-    def of(status: str | None, rule: str | None, page: str | None, selected: str | None) -> Back:
+    def of(
+        status: str | None, rule: str | None, page: str | None, selected: str | None, staff: str | None = None
+    ) -> Back:
         return Back(
             status if status in QUEUE_TABS else "",
             rule if rule in RULE_TITLES else "",
             _number(page),
             tuple(_selected_ids(selected)),
+            casework.staff_code(staff),
         )
 
     @property
     def carried(self) -> bool:
-        return bool(self.status or self.rule or self.page > 1 or self.selected)
+        return bool(self.status or self.rule or self.page > 1 or self.selected or self.staff)
 
     def query(self) -> str:
         """The queue's address query ("" when nothing is carried)."""
@@ -132,6 +136,8 @@ class Back:
             "rule": self.rule,
             "page": self.page,
         }
+        if self.staff:
+            query["staff"] = self.staff
         if self.selected:
             query["selected"] = ",".join(self.selected)
         return urlencode(query)
@@ -155,7 +161,8 @@ class Back:
         return f"{path}?{query}" if query else path
 
     def without(self, *alert_ids: str) -> Back:
-        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i not in alert_ids))
+        kept = tuple(i for i in self.selected if i not in alert_ids)
+        return Back(self.status, self.rule, self.page, kept, self.staff)
 
     def fields(self) -> dict[str, str]:
         """The hidden fields of the alert and investigation pages' forms."""
@@ -166,6 +173,7 @@ class Back:
             "rule": self.rule,
             "at_page": str(self.page),
             "selected": ",".join(self.selected),
+            "staff": self.staff,
         }
 
 
@@ -178,6 +186,7 @@ def _queue_page(
     rule: str,
     page: int,
     ticked: list[str],
+    staff: str = "",
     problem: str | None = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
@@ -185,9 +194,10 @@ def _queue_page(
     """The queue, one page, with the selection (`ticked`: ids asked for, from the address or a form)."""
     status = status if status in QUEUE_TABS else AlertStatus.NEW
     rule = rule if rule in RULE_TITLES else ""
+    staff = casework.staff_code(staff)
     settings = request.app.state.settings
     rows, total = casework.alert_queue(
-        db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page
+        db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page, staff=staff
     )
     pages = max(1, -(-total // casework.PAGE_SIZE))
     selection = casework.select_alerts(db, settings, viewer, ticked)
@@ -201,11 +211,13 @@ def _queue_page(
 
     def link(**changes: Any) -> str:
         query = {"status": status, "rule": rule, "page": 1, **changes}
+        if staff and "staff" not in changes:
+            query["staff"] = staff
         if carried:
             query["selected"] = carried
         return "/alerts?" + urlencode(query)
 
-    back = Back(status, rule, page, chosen)
+    back = Back(status, rule, page, chosen, staff)
 
     return _page(
         request,
@@ -216,6 +228,8 @@ def _queue_page(
         total=total,
         status=status,
         rule=rule,
+        staff=staff,
+        staff_codes=casework.staff_codes(selection.rows),
         page=page,
         pages=pages,
         tabs=QUEUE_TABS,
@@ -243,6 +257,7 @@ def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
         rule=params.get("rule", ""),
         page=_number(params.get("page")),
         ticked=_selected_ids(params.get("selected")),
+        staff=params.get("staff", ""),
     )
 
 
@@ -254,6 +269,7 @@ def keep_selection(
     alert_id: AlertIds = None,
     status: Short = AlertStatus.NEW,
     rule: Short = "",
+    staff: Short = "",
     page: Short = "",
     at_page: Short = "",
     clear: Short = "",
@@ -268,12 +284,16 @@ def keep_selection(
     selection = casework.select_alerts(db, request.app.state.settings, viewer, ticked)
     target = _number(page or at_page)  # the page asked for by the button pressed, else this page
     if selection.problem:
-        return _queue_page(request, db, viewer, status=status, rule=rule, page=target, ticked=ticked)
+        return _queue_page(
+            request, db, viewer, status=status, rule=rule, page=target, ticked=ticked, staff=staff
+        )
     query: dict[str, Any] = {
         "status": status if status in QUEUE_TABS else AlertStatus.NEW,
         "rule": rule if rule in RULE_TITLES else "",
         "page": target,
     }
+    if casework.staff_code(staff):
+        query["staff"] = casework.staff_code(staff)
     if selection.ids:
         query["selected"] = ",".join(selection.ids)
     if open_alert.strip():
@@ -295,7 +315,7 @@ def _checked_back(
         selection = casework.select_alerts(db, request.app.state.settings, viewer, back.selected)
         if selection.problem:
             problem = f"{problem} {selection.problem}" if problem else selection.problem
-        back = Back(back.status, back.rule, back.page, selection.ids)
+        back = Back(back.status, back.rule, back.page, selection.ids, back.staff)
     return back, problem
 
 
@@ -318,6 +338,14 @@ def _alert_page(
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     back, problem = _checked_back(request, db, viewer, back, problem)
+    others: dict[str, Any] = {
+        "status": "all" if detail.alert.status != AlertStatus.NEW else AlertStatus.NEW,
+        "rule": "",
+        "page": 1,
+        "staff": casework.staff_code(detail.pseudonym),
+    }
+    if back.selected:
+        others["selected"] = ",".join(back.selected)
     return _page(
         request,
         "alert.html",
@@ -327,6 +355,7 @@ def _alert_page(
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
         back=back,
+        others_link="/alerts?" + urlencode(others),
         problem=problem,
         values=values or {},
     )
@@ -337,11 +366,11 @@ BackSelected = Annotated[str, Form(max_length=casework.MAX_SELECTED * 41)]
 
 
 def _back_from_form(
-    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = ""
+    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = "", staff: Short = ""
 ) -> Back:
     """The way back to the queue as a form sends it (`status`, `rule`, `at_page`, `selected`: the alert
     page's hidden fields, or the queue's own form): checked as `Back.of` checks an address."""
-    return Back.of(status, rule, at_page, selected)
+    return Back.of(status, rule, at_page, selected, staff)
 
 
 BackForm = Annotated[Back, Depends(_back_from_form)]
@@ -350,7 +379,13 @@ BackForm = Annotated[Back, Depends(_back_from_form)]
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
     params = request.query_params
-    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    back = Back.of(
+        params.get("status"),
+        params.get("rule"),
+        params.get("page"),
+        params.get("selected"),
+        params.get("staff"),
+    )
     return _alert_page(request, db, viewer, alert_id, back=back)
 
 
@@ -446,7 +481,9 @@ def open_investigation(
     from an alert's page, that page, with its way back."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
-        investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
+        investigation_id = casework.open_investigation(
+            db, chosen, viewer, title, reason, settings=request.app.state.settings
+        )
     except CaseworkError as error:
         if from_alert:
             if isinstance(error, NotFound):
@@ -461,6 +498,7 @@ def open_investigation(
             rule=back.rule,
             page=back.page,
             ticked=list(alert_id or []),
+            staff=back.staff,
             problem=str(error),
             status_code=404 if isinstance(error, NotFound) else 400,
             values={"title": title, "reason": reason},
@@ -521,7 +559,13 @@ def _investigation_page(
 @router.get("/investigations/{investigation_id}")
 def investigation_page(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
     params = request.query_params
-    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    back = Back.of(
+        params.get("status"),
+        params.get("rule"),
+        params.get("page"),
+        params.get("selected"),
+        params.get("staff"),
+    )
     return _investigation_page(request, db, viewer, investigation_id, back=back)
 
 
