@@ -843,3 +843,80 @@ def test_the_selection_bar_names_the_staff_codes_and_a_mixed_selection_is_refuse
         f"ticked are about 2 members of staff: Staff {searcher} (2 alerts), Staff {other} (1 alert)."
     ) in text_of(mixed.text)  # type: ignore[attr-defined]
     assert SEARCHER not in text_of(mixed.text) and OTHER not in text_of(mixed.text)  # type: ignore[attr-defined]
+
+
+def test_the_evidence_report_opens_alone_and_reads_plainly(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The investigation's page offered only the ZIP: "Report (PDF)" now gives the report alone, recorded
+    in the ledger as the pack is. The report shows every time in London time with its zone (it said
+    "(London)" on page 1 and "(UTC)" in the history), names staff beside their numbers in the ledger
+    history, shows repeated identical page views once ("7 times between … and …"), and keeps event ids
+    whole. The ZIP's entries.jsonl still holds every entry, byte for byte."""
+    from custodes.monitoring import evidence
+
+    as_staff(client, UNIT)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert client.get(f"/investigations/{investigation_id}").status_code == 200
+    page = client.get(f"/investigations/{investigation_id}").text
+    assert f'href="/investigations/{investigation_id}/report.pdf"' in page and "Report (PDF)" in page
+
+    real = client.get(f"/investigations/{investigation_id}/report.pdf")
+    assert real.status_code == 200 and real.headers["content-type"] == "application/pdf"
+    assert (
+        real.content.startswith(b"%PDF") and "evidence-report-INV-001-" in real.headers["content-disposition"]
+    )
+    reference = db.get(Investigation, investigation_id).reference  # type: ignore[union-attr]
+    db.expire_all()
+    made = ledger.search(db, EntryFilter(op="consultation", object_type="investigation", object_id=reference))
+    assert any("evidence report (PDF)" in (e.justification or "") for e in made)
+
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    html = client.get(f"/investigations/{investigation_id}/report.pdf").text
+    words = text_of(html)
+    assert "Time (UTC)" not in words and "When (London)" not in words and "(London) by" not in words
+    assert "All times in this report are UK time (London), marked GMT" in words
+    assert re.search(r"\d{2} \w{3} \d{4} \d{2}:\d{2} (GMT|BST) by Carol Black", words)  # opened, zoned
+    assert f"Carol Black ({UNIT})" in words  # the history's actor by name beside the number
+    assert re.search(r"4 times between \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|BST) and", words)
+    assert '<span class="id">AL-NEIGHBOUR-e1</span>' in html
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    archive = zipfile.ZipFile(io.BytesIO(pack.content))
+    entries = archive.read("entries.jsonl").decode().splitlines()
+    views = [
+        e for e in entries if f"counter-corruption investigation {reference}" in e and "consultation" in e
+    ]
+    assert len(views) >= 4  # every view, as recorded
+    assert "4 times between" in text_of(archive.read("report.pdf").decode())
+
+
+def test_the_report_history_groups_only_consecutive_identical_consultations() -> None:
+    from custodes.monitoring.evidence import LedgerLine, history_groups
+
+    def line(index: int, op: str = "consultation", said: str = "page", actor: str = "staff:S1") -> LedgerLine:
+        return LedgerLine(
+            index, f"2026-11-02T10:{index:02d}:00+00:00", actor, op, "investigation/INV/001/26", said
+        )
+
+    groups = history_groups(
+        [
+            line(1, "collection"),
+            line(3),
+            line(5),
+            line(8),
+            line(9, said="other"),
+            line(10),
+            line(11, actor="staff:S2"),
+        ]
+    )
+    assert [(g.indexes, g.count) for g in groups] == [
+        ("1", 1),
+        ("3, 5, 8", 3),
+        ("9", 1),
+        ("10", 1),
+        ("11", 1),
+    ]
+    many = history_groups([line(i) for i in range(1, 8)])
+    assert [(g.indexes, g.count) for g in many] == [("1, …, 7", 7)]

@@ -7,6 +7,7 @@ ALERTS_INVESTIGATE; which alerts and investigations a member of the unit may see
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -629,32 +630,60 @@ def close_investigation(
     return done_redirect(back.investigation(investigation_id), f"{reference} closed: {title}.")
 
 
-@router.get("/investigations/{investigation_id}/evidence.zip")
-def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+def _report_renderer(request: Request, db: Db) -> Callable[[dict[str, Any]], str]:
+    """The evidence report's HTML from its context (evidence.build_pack, build_report)."""
     settings = request.app.state.settings
     template = environment.get_template("monitoring/evidence_pdf.html")
     areas = identity.area_labeller(db)
     teams = workforce.team_labeller(db)
 
     def report(context: dict[str, Any]) -> str:
+        # The ledger history's actors by name beside their numbers (colleagues' names: not logged).
+        who = identity.staff_labeller(db, [group.first.actor for group in context.get("history", [])])
         return template.render(
             force_name=settings.force_name,
             area=areas,
             team=teams,
+            who=who,
             rule_titles=RULE_TITLES,
             action_titles=ACTION_TITLES,
             outcomes=OUTCOMES,
             **context,
         )
 
+    return report
+
+
+@router.get("/investigations/{investigation_id}/evidence.zip")
+def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    settings = request.app.state.settings
     try:
-        name, content = evidence.build_pack(db, settings, investigation_id, viewer, report)
+        name, content = evidence.build_pack(
+            db, settings, investigation_id, viewer, _report_renderer(request, db)
+        )
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     return Response(
         content,
         media_type="application/zip",
         headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/investigations/{investigation_id}/report.pdf")
+def evidence_report(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    """The evidence pack's report alone, to read without unpacking the ZIP; recorded as the pack is."""
+    settings = request.app.state.settings
+    try:
+        name, content = evidence.build_report(
+            db, settings, investigation_id, viewer, _report_renderer(request, db)
+        )
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{name}"'},
     )
 
 
