@@ -101,7 +101,9 @@ def test_reveal_and_dismiss_need_reasons(
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert "Please give a reason for dismissing the alert." in refused.text  # type: ignore[attr-defined]
     done = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": "Press office tasking, Op Glass"})
-    assert done.status_code == 303 and done.headers["location"].startswith("/alerts?done=")  # type: ignore[attr-defined]
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        "/alerts?dismissed=AL-CELEBRITY&done="
+    )  # type: ignore[attr-defined]
     db.expire_all()
     assert db.get(Alert, "AL-CELEBRITY").status == "dismissed"  # type: ignore[union-attr]
     words = text_of(client.get("/alerts/AL-CELEBRITY").text)
@@ -583,10 +585,10 @@ def test_opening_an_alert_from_the_queue_and_coming_back_keeps_the_selection(
     dismissed = post_form(client, "/alerts/AL-UNIT/dismiss", {"reason": "Tasked, Op Glass", **both})
     assert dismissed.status_code == 303  # type: ignore[attr-defined]
     where = dismissed.headers["location"]  # type: ignore[attr-defined]
-    assert where.startswith("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR&done=")
+    assert where.startswith("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR&dismissed=AL-UNIT&done=")
     after = client.get(where).text
     words = text_of(after)
-    assert "Alert dismissed." in words and "It was taken out of your selection." in words
+    assert "Alert dismissed: Staff " in words and "It was taken out of your selection." in words
     assert "1 alert selected" in words and _ticked(after) == {"AL-NEIGHBOUR"}
     db.expire_all()
     assert db.get(Alert, "AL-UNIT").status == "dismissed"  # type: ignore[union-attr]
@@ -920,3 +922,25 @@ def test_the_report_history_groups_only_consecutive_identical_consultations() ->
     ]
     many = history_groups([line(i) for i in range(1, 8)])
     assert [(g.indexes, g.count) for g in many] == [("1, …, 7", 7)]
+
+
+def test_a_dismissal_says_which_alert_and_links_to_it(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """ "Alert dismissed." said not which: the banner names it by its staff code and day, and the queue
+    links to it (only for an alert the viewer may see)."""
+    as_staff(client, UNIT)
+    done = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": "Press office tasking, Op Glass"})
+    location = done.headers["location"]  # type: ignore[attr-defined]
+    assert "dismissed=AL-CELEBRITY" in location
+    page = client.get(location).text
+    label = casework.pseudonym(settings, SEARCHER)
+    words = text_of(page)
+    assert re.search(
+        rf"Alert dismissed: {label}, \d{{1,2}} \w{{3}} \d{{4}}\. Your reason is recorded\.", words
+    )
+    link = re.search(r'<p id="just-dismissed">You dismissed <a href="([^"]+)">([^<]+)</a>', page)
+    assert link is not None and link.group(1).startswith("/alerts/AL-CELEBRITY")
+    assert label in link.group(2) and SEARCHER not in page
+    as_staff(client, UNIT_OTHER)  # AL-UNIT is by them: kept from them, so nothing is said of it
+    assert 'id="just-dismissed"' not in client.get("/alerts?dismissed=AL-UNIT").text

@@ -20,6 +20,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
 from custodes.monitoring import casework, evidence, service
 from custodes.monitoring.casework import (
     ACTION_TITLES,
@@ -188,6 +189,7 @@ def _queue_page(
     page: int,
     ticked: list[str],
     staff: str = "",
+    dismissed: str = "",
     problem: str | None = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
@@ -219,6 +221,9 @@ def _queue_page(
         return "/alerts?" + urlencode(query)
 
     back = Back(status, rule, page, chosen, staff)
+    # Just dismissed (`?dismissed=A1`, from the dismissal's redirect): named and linked, if the viewer may
+    # see it (checked as a selection is; otherwise nothing is said).
+    just_dismissed = casework.select_alerts(db, settings, viewer, [dismissed]).rows if dismissed else ()
 
     return _page(
         request,
@@ -237,6 +242,7 @@ def _queue_page(
         counts=casework.status_counts(db, viewer),
         link=link,
         alert_link=back.alert,
+        just_dismissed=just_dismissed[0] if just_dismissed else None,
         selection=selection,
         chosen=set(chosen),
         elsewhere=[row for row in selection.rows if row.alert_id not in on_page],
@@ -259,6 +265,7 @@ def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
         page=_number(params.get("page")),
         ticked=_selected_ids(params.get("selected")),
         staff=params.get("staff", ""),
+        dismissed=params.get("dismissed", ""),
     )
 
 
@@ -431,10 +438,15 @@ def dismiss_alert(
         return _alert_page(
             request, db, viewer, alert_id, back=back, problem=str(error), values={"dismiss": reason}
         )
-    message = "Alert dismissed. Your reason is recorded."
+    # Which alert, as the queue shows it (the staff code and the first access's day), with a link to it.
+    (shown,) = casework.select_alerts(db, request.app.state.settings, viewer, [alert_id]).rows
+    day = f"{london_day(shown.first_at):%-d %b %Y}"
+    message = f"Alert dismissed: {shown.staff_label}, {day}. Your reason is recorded."
     if alert_id in back.selected:
         message += " It was taken out of your selection."
-    return done_redirect(back.without(alert_id).queue(), message)
+    queue = back.without(alert_id).queue()
+    where = f"{queue}{'&' if '?' in queue else '?'}{urlencode({'dismissed': alert_id})}"
+    return done_redirect(where, message)
 
 
 @router.post("/alerts/{alert_id}/add")
