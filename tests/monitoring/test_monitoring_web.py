@@ -944,3 +944,23 @@ def test_a_dismissal_says_which_alert_and_links_to_it(
     assert label in link.group(2) and SEARCHER not in page
     as_staff(client, UNIT_OTHER)  # AL-UNIT is by them: kept from them, so nothing is said of it
     assert 'id="just-dismissed"' not in client.get("/alerts?dismissed=AL-UNIT").text
+
+
+def test_closing_with_nothing_filled_says_so_at_each_field(client: TestClient, world: None) -> None:
+    """A blank close said only "Please choose an outcome." at the top of a long page: every missing field
+    is now named, at the field (marked invalid) and in a list at the top linking to it."""
+    as_staff(client, UNIT)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    refused = post_form(client, f"/investigations/{investigation_id}/close", {})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    page = refused.text  # type: ignore[attr-defined]
+    assert '<p class="bad field-error" id="outcome-error">Please choose an outcome.</p>' in page
+    assert '<p class="bad field-error" id="reason-error">Please give the reason for the outcome.</p>' in page
+    assert 'href="#close-outcome">Please choose an outcome.</a>' in page
+    assert 'href="#close-reason">Please give the reason for the outcome.</a>' in page
+    assert page.count('aria-invalid="true"') == 2
+    only_reason = post_form(client, f"/investigations/{investigation_id}/close", {"outcome": "misconduct"})
+    page = only_reason.text  # type: ignore[attr-defined]
+    assert 'id="reason-error"' in page and 'id="outcome-error"' not in page
+    assert 'value="misconduct" checked' in page

@@ -100,6 +100,15 @@ class CaseworkError(ValueError):
     """An action that is not allowed as asked (reason missing, alert already triaged, wrong staff)."""
 
 
+class FieldProblems(CaseworkError):
+    """A form refused for one or more of its fields: `fields` maps each field's name to what is wrong
+    with it, every field checked at once (the message joins them, in the form's order)."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(" ".join(fields.values()))
+        self.fields = dict(fields)
+
+
 class NotFound(CaseworkError):
     """No such alert or investigation for this viewer: absent, or about the viewer themself."""
 
@@ -1431,14 +1440,23 @@ def add_note(session: Session, investigation_id: int, viewer: Principal, note: s
 def close_investigation(
     session: Session, investigation_id: int, viewer: Principal, outcome: str, reason: str
 ) -> str:
-    """Close an open investigation with an outcome and a reason (both required); its alerts are closed
-    with it. Returns the reference."""
+    """Close an open investigation with an outcome and a reason (both required: refused with
+    FieldProblems naming each missing one); its alerts are closed with it. Returns the reference."""
     _lock_investigation(session, investigation_id, alerts=True)
     row = _investigation(session, investigation_id, viewer)
     _open(row)
+    problems: dict[
+        str, str
+    ] = {}  # every field at once (FieldProblems), so the form can say each at its place
     if outcome not in OUTCOMES:
-        raise CaseworkError("Please choose an outcome.")
-    cleaned = _clean(reason, "give the reason for the outcome")
+        problems["outcome"] = "Please choose an outcome."
+    cleaned = ""
+    try:
+        cleaned = _clean(reason, "give the reason for the outcome")
+    except CaseworkError as error:
+        problems["reason"] = str(error)
+    if problems:
+        raise FieldProblems(problems)
     now = utcnow()
     row.status, row.outcome, row.outcome_reason = InvestigationStatus.CLOSED, outcome, cleaned
     row.closed_by, row.closed_at = viewer.staff_id, now

@@ -619,6 +619,9 @@ def add_note(
     return done_redirect(back.investigation(investigation_id), f"Note added to {reference}.")
 
 
+CLOSE_REFUSED = "Not closed. Please put right the form “Close the investigation” below:"
+
+
 @router.post("/investigations/{investigation_id}/close")
 def close_investigation(
     request: Request,
@@ -634,7 +637,12 @@ def close_investigation(
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        values = {"outcome": outcome, "reason": reason}
+        values: dict[str, Any] = {"outcome": outcome, "reason": reason}
+        if isinstance(error, casework.FieldProblems):  # said at each field, and listed at the top
+            values["close_errors"] = error.fields
+            return _investigation_page(
+                request, db, viewer, investigation_id, back=back, problem=CLOSE_REFUSED, values=values
+            )
         return _investigation_page(
             request, db, viewer, investigation_id, back=back, problem=str(error), values=values
         )
