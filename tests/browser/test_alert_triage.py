@@ -139,3 +139,27 @@ def test_ticks_on_two_pages_open_one_investigation(
     page.get_by_role("button", name="Open an investigation", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Investigation INV/001/")
     expect(page.locator("main")).to_contain_text("Alerts (2)")
+
+
+def test_the_selection_bar_stays_at_the_bottom_of_the_window(live_server: LiveServer, page: Page) -> None:
+    """The queue is long and "Open an investigation" is at its very end: the selection bar (CSS position:
+    sticky, no JavaScript) stays on screen at the bottom of the window while the queue is, names the staff
+    codes selected, and its link leads to the form."""
+    _seed(live_server)
+    _log_in(page, live_server.url, UNIT)
+    page.set_viewport_size({"width": 1280, "height": 500})  # shorter than the queue: the bar must stick
+    menu_link(page, "Alerts").click()
+    page.locator("#alert-AL-NEIGHBOUR input[type=checkbox]").check()
+    bar = page.locator("#selection-bar")
+    bar.get_by_role("button", name="Update").click()
+    expect(bar).to_contain_text("1 selected (staff ")
+    page.evaluate("window.scrollTo(0, 0)")
+    if SCREENSHOTS is not None:
+        page.screenshot(path=str(SCREENSHOTS / "alert-queue-selection-bar.png"))  # the window, not the page
+    for _ in range(2):  # at the top, and scrolled part way: the bar sits on the window's bottom edge
+        box = bar.bounding_box()
+        assert box is not None and abs(box["y"] + box["height"] - 500) <= 2, box
+        page.mouse.wheel(0, 150)
+        page.wait_for_timeout(100)
+    bar.get_by_role("link", name="Open an investigation").click()
+    expect(page.get_by_label("Reason for opening it")).to_be_in_viewport()

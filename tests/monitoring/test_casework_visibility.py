@@ -135,7 +135,13 @@ def test_team_case_referral_and_declaration_references_are_codes_until_revealed(
 
     casework.reveal_identity(db, "AL-REFS", carol, "Declared conflict: need the file.")
     revealed = casework.view_alert(db, settings, "AL-REFS", carol)
-    assert revealed.alert.explanation == explanation and revealed.events[0].case_ref == "C-404"
+    # Revealed: references as stored, the member of staff and the person by name (labelled when shown).
+    named = (
+        explanation.replace(SEARCHER, f"Peter Parry ({SEARCHER})")
+        .replace("N9", "Jane Doe (N9)")
+        .replace("(friend, D-31)", "(friend, declaration D-31)")
+    )
+    assert revealed.alert.explanation == named and revealed.events[0].case_ref == "C-404"
 
 
 def test_a_self_alert_withholds_the_record_id_in_the_queue_too(

@@ -101,7 +101,9 @@ def test_reveal_and_dismiss_need_reasons(
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert "Please give a reason for dismissing the alert." in refused.text  # type: ignore[attr-defined]
     done = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": "Press office tasking, Op Glass"})
-    assert done.status_code == 303 and done.headers["location"].startswith("/alerts?done=")  # type: ignore[attr-defined]
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        "/alerts?dismissed=AL-CELEBRITY&done="
+    )  # type: ignore[attr-defined]
     db.expire_all()
     assert db.get(Alert, "AL-CELEBRITY").status == "dismissed"  # type: ignore[union-attr]
     words = text_of(client.get("/alerts/AL-CELEBRITY").text)
@@ -462,8 +464,11 @@ def test_explanations_name_the_team_once_revealed_and_never_before(
 
     post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"with no case assigned to {SEARCHER} or Northtown Response Team B (T4) that involves" in words
-    assert f"explained by case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    assert (
+        f"with no case assigned to Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves"
+        in words
+    )
+    assert f"explained by case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in words
     assert "team T4" not in words
     queue = client.get("/alerts").text  # the queue stays pseudonymous, revealed or not
     assert "Northtown" not in queue and "T4" not in queue
@@ -473,18 +478,20 @@ def test_explanations_name_the_team_once_revealed_and_never_before(
     opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
     investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
     words = text_of(client.get(f"/investigations/{investigation_id}").text)
-    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in words
-    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in words
+    assert f"Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves" in words
+    assert f"case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in words
     monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
     pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
     report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
-    assert f"{SEARCHER} or Northtown Response Team B (T4) that involves" in report
-    assert f"case C-2 of {SEARCHER}&#39;s Northtown Response Team B (T4)" in report
+    assert f"Peter Parry ({SEARCHER}) or Northtown Response Team B (T4) that involves" in report
+    assert f"case C-2 of Peter Parry ({SEARCHER})&#39;s Northtown Response Team B (T4)" in report
 
     load_records(db, "teams", [{"team_id": "T4", "name": "Northtown Neighbourhood Team"}], ACTOR)
     db.commit()
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"{SEARCHER} or Northtown Neighbourhood Team (T4) that involves" in words  # today's name
+    assert (
+        f"Peter Parry ({SEARCHER}) or Northtown Neighbourhood Team (T4) that involves" in words
+    )  # today's name
 
 
 def test_explanations_show_an_unnamed_team_by_its_id(client: TestClient, world: None) -> None:
@@ -492,7 +499,7 @@ def test_explanations_show_an_unnamed_team_by_its_id(client: TestClient, world: 
     as_staff(client, UNIT)
     post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
     words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
-    assert f"with no case assigned to {SEARCHER} or team T4 that involves" in words
+    assert f"with no case assigned to Peter Parry ({SEARCHER}) or team T4 that involves" in words
 
 
 def test_the_overview_and_an_ingest_name_who_ran_and_sent_them(
@@ -578,10 +585,10 @@ def test_opening_an_alert_from_the_queue_and_coming_back_keeps_the_selection(
     dismissed = post_form(client, "/alerts/AL-UNIT/dismiss", {"reason": "Tasked, Op Glass", **both})
     assert dismissed.status_code == 303  # type: ignore[attr-defined]
     where = dismissed.headers["location"]  # type: ignore[attr-defined]
-    assert where.startswith("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR&done=")
+    assert where.startswith("/alerts?status=new&rule=&page=1&selected=AL-NEIGHBOUR&dismissed=AL-UNIT&done=")
     after = client.get(where).text
     words = text_of(after)
-    assert "Alert dismissed." in words and "It was taken out of your selection." in words
+    assert "Alert dismissed: Staff " in words and "It was taken out of your selection." in words
     assert "1 alert selected" in words and _ticked(after) == {"AL-NEIGHBOUR"}
     db.expire_all()
     assert db.get(Alert, "AL-UNIT").status == "dismissed"  # type: ignore[union-attr]
@@ -681,3 +688,279 @@ def test_an_investigation_opened_from_an_alert_leads_back_to_the_queue_selection
     # Opened with nothing carried, the page offers the list of investigations only, as before.
     plain = client.get(f"/investigations/{investigation_id}").text
     assert "Back to alerts" not in plain and _hidden_back(plain)["selected"] == set()
+
+
+def test_after_a_reveal_explanations_name_the_member_of_staff_and_the_person_looked_at(
+    client: TestClient, db: Session, world: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review found "PC101 viewed N9 … PC101's home" on a revealed alert, beside a panel naming both.
+    Once revealed, the alert's explanation and its accesses' say "Peter Parry (PC101) viewed Jane Doe (N9)",
+    and so do the investigation and its evidence pack; a declaration is called one. Labelled when shown:
+    the stored text keeps the ids. Before the reveal, and in the queue, nothing changes (pseudonym only)."""
+    from custodes.monitoring import evidence
+
+    alert = db.get(Alert, "AL-NEIGHBOUR")
+    assert alert is not None
+    alert.explanation += f" {SEARCHER} declared a conflict of interest with N9 (friend, D77)."
+    db.commit()
+    as_staff(client, UNIT)
+    before = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert "Peter Parry" not in before and SEARCHER not in before and "D77" not in before
+    assert "Jane Doe (N9) lives" not in before  # the person is on the page, but not put into the text
+
+    post_form(client, "/alerts/AL-NEIGHBOUR/reveal", {"reason": "High score, need his postings"})
+    words = text_of(client.get("/alerts/AL-NEIGHBOUR").text)
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in words
+    assert f"Jane Doe (N9) lives 140 m from Peter Parry ({SEARCHER})&#39;s home" in words
+    assert (
+        f"Peter Parry ({SEARCHER}) declared a conflict of interest with Jane Doe (N9) "
+        "(friend, declaration D77)" in words
+    )
+    assert (
+        f"Peter Parry ({SEARCHER}) looked at Jane Doe (N9): no case of Peter Parry ({SEARCHER}) on it."
+        in words
+    )
+    queue = client.get("/alerts").text
+    assert "Peter Parry" not in queue and "Jane Doe" not in queue
+    db.expire_all()
+    stored = db.get(Alert, "AL-NEIGHBOUR")
+    assert stored is not None and stored.explanation.startswith(f"{SEARCHER} viewed N9 3 times")
+
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    words = text_of(client.get(f"/investigations/{investigation_id}").text)
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in words
+    assert f"Peter Parry ({SEARCHER}) looked at Jane Doe (N9)" in words
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    report = text_of(zipfile.ZipFile(io.BytesIO(pack.content)).read("report.pdf").decode())
+    assert f"Peter Parry ({SEARCHER}) viewed Jane Doe (N9) 3 times" in report
+
+
+def test_name_people_leaves_bracketed_ids_and_other_words_alone() -> None:
+    from custodes.monitoring.alerts import name_people
+
+    names = {"S1": "Ann Bee", "N1": "Cy Dee"}
+    assert name_people("S1 viewed N1; N1 is a colleague (S1); S12 and XN1 too", names) == (
+        "Ann Bee (S1) viewed Cy Dee (N1); Cy Dee (N1) is a colleague (S1); S12 and XN1 too"
+    )
+    assert name_people("S1 viewed N1", {}) == "S1 viewed N1"
+
+
+def _code(settings: Settings, staff_id: str) -> str:
+    return casework.pseudonym(settings, staff_id).removeprefix("Staff ")
+
+
+def test_the_queue_filters_by_staff_code_among_the_alerts_the_viewer_may_see(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """The queue said "tick alerts about the same member of staff" with no way to find them: a "Staff
+    code" filter now shows one member of staff's alerts, by the code the queue shows (any case, with or
+    without "Staff "). A staff number matches nothing, and the filter finds no alert the unfiltered queue
+    would not show."""
+    from tests.monitoring.test_casework import OTHER
+
+    as_staff(client, UNIT)
+    code = _code(settings, SEARCHER)
+    for asked in (code, code.lower(), f"Staff {code}"):
+        page = client.get("/alerts", params={"staff": asked})
+        assert page.status_code == 200
+        body = page.text
+        assert 'id="alert-AL-NEIGHBOUR"' in body and 'id="alert-AL-CELEBRITY"' in body
+        assert 'id="alert-AL-COLLEAGUE"' not in body
+        assert f"Alerts about Staff {code} only." in text_of(body)
+        assert f'name="staff" value="{code}"' in body
+    by_number = text_of(client.get("/alerts", params={"staff": SEARCHER}).text)
+    assert "No new alerts about Staff PC101." in by_number
+    everyone = client.get("/alerts?status=all").text  # the tabs carry the filter on
+    filtered = client.get("/alerts", params={"status": "all", "staff": code}).text
+    assert f"staff={code}" in filtered and "AL-COLLEAGUE" in everyone and "AL-COLLEAGUE" not in filtered
+
+    as_staff(client, UNIT_OTHER)  # AL-COLLEAGUE (by PC102, about this member of the unit) is kept from them
+    hidden = text_of(client.get("/alerts", params={"status": "all", "staff": _code(settings, OTHER)}).text)
+    assert "AL-COLLEAGUE" not in hidden and f"No alerts about Staff {_code(settings, OTHER)}." in hidden
+    own = text_of(client.get("/alerts", params={"status": "all", "staff": _code(settings, UNIT_OTHER)}).text)
+    assert "AL-UNIT" not in own and "No alerts about" in own
+
+
+def test_the_staff_filter_travels_with_the_ticks_and_the_way_back(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    code = _code(settings, SEARCHER)
+    kept = post_form(
+        client,
+        "/alerts/selection",
+        {"alert_id": ["AL-NEIGHBOUR"], "staff": code, "page": "1", "status": "new"},
+    )
+    assert kept.status_code == 303  # type: ignore[attr-defined]
+    location = kept.headers["location"]  # type: ignore[attr-defined]
+    assert f"staff={code}" in location and "selected=AL-NEIGHBOUR" in location
+    opened = post_form(
+        client, "/alerts/selection", {"alert_id": ["AL-NEIGHBOUR"], "staff": code, "open": "AL-CELEBRITY"}
+    )
+    alert_page = client.get(opened.headers["location"]).text  # type: ignore[attr-defined]
+    back = re.search(r'<a href="([^"]+)">Back to alerts</a>', alert_page)
+    assert back and f"staff={code}" in back.group(1)
+    assert f'name="staff" value="{code}"' in alert_page  # its forms send it on
+
+
+def test_an_alert_links_to_the_other_alerts_about_its_member_of_staff(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    as_staff(client, UNIT)
+    body = client.get("/alerts/AL-NEIGHBOUR").text
+    link = re.search(r'<a href="([^"]+)" id="other-alerts">Other alerts about this member of staff</a>', body)
+    assert link is not None
+    address = link.group(1).replace("&amp;", "&")
+    assert f"staff={_code(settings, SEARCHER)}" in address and SEARCHER not in address
+    listed = client.get(address).text
+    assert 'id="alert-AL-CELEBRITY"' in listed and 'id="alert-AL-COLLEAGUE"' not in listed
+
+
+def test_the_selection_bar_names_the_staff_codes_and_a_mixed_selection_is_refused_naming_them(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """The queue's selection bar (sticky at the bottom of the window) says how many alerts are selected and
+    about which staff codes; opening an investigation from alerts about two members of staff is refused
+    naming their codes, where it said only "an investigation is about one member of staff"."""
+    from tests.monitoring.test_casework import OTHER
+
+    as_staff(client, UNIT)
+    searcher, other = _code(settings, SEARCHER), _code(settings, OTHER)
+    page = client.get("/alerts?selected=AL-NEIGHBOUR,AL-CELEBRITY,AL-COLLEAGUE").text
+    bar = re.search(r'<div class="selection-bar".*?</div>', page, re.S)
+    assert bar is not None
+    words = text_of(bar.group(0))
+    assert f"3 selected (staff {searcher}, {other})" in words and "Open an investigation" in words
+    assert 'href="#open-investigation"' in bar.group(0) and 'id="open-investigation"' in page
+    mixed = post_form(
+        client,
+        "/investigations",
+        {"alert_id": ["AL-NEIGHBOUR", "AL-CELEBRITY", "AL-COLLEAGUE"], "reason": "r"},
+    )
+    assert mixed.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        "An investigation is about one member of staff: choose alerts about the same person. The alerts "
+        f"ticked are about 2 members of staff: Staff {searcher} (2 alerts), Staff {other} (1 alert)."
+    ) in text_of(mixed.text)  # type: ignore[attr-defined]
+    assert SEARCHER not in text_of(mixed.text) and OTHER not in text_of(mixed.text)  # type: ignore[attr-defined]
+
+
+def test_the_evidence_report_opens_alone_and_reads_plainly(
+    client: TestClient, db: Session, world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The investigation's page offered only the ZIP: "Report (PDF)" now gives the report alone, recorded
+    in the ledger as the pack is. The report shows every time in London time with its zone (it said
+    "(London)" on page 1 and "(UTC)" in the history), names staff beside their numbers in the ledger
+    history, shows repeated identical page views once ("7 times between … and …"), and keeps event ids
+    whole. The ZIP's entries.jsonl still holds every entry, byte for byte."""
+    from custodes.monitoring import evidence
+
+    as_staff(client, UNIT)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert client.get(f"/investigations/{investigation_id}").status_code == 200
+    page = client.get(f"/investigations/{investigation_id}").text
+    assert f'href="/investigations/{investigation_id}/report.pdf"' in page and "Report (PDF)" in page
+
+    real = client.get(f"/investigations/{investigation_id}/report.pdf")
+    assert real.status_code == 200 and real.headers["content-type"] == "application/pdf"
+    assert (
+        real.content.startswith(b"%PDF") and "evidence-report-INV-001-" in real.headers["content-disposition"]
+    )
+    reference = db.get(Investigation, investigation_id).reference  # type: ignore[union-attr]
+    db.expire_all()
+    made = ledger.search(db, EntryFilter(op="consultation", object_type="investigation", object_id=reference))
+    assert any("evidence report (PDF)" in (e.justification or "") for e in made)
+
+    monkeypatch.setattr(evidence, "html_to_pdf", lambda html: html.encode())
+    html = client.get(f"/investigations/{investigation_id}/report.pdf").text
+    words = text_of(html)
+    assert "Time (UTC)" not in words and "When (London)" not in words and "(London) by" not in words
+    assert "All times in this report are UK time (London), marked GMT" in words
+    assert re.search(r"\d{2} \w{3} \d{4} \d{2}:\d{2} (GMT|BST) by Carol Black", words)  # opened, zoned
+    assert f"Carol Black ({UNIT})" in words  # the history's actor by name beside the number
+    assert re.search(r"4 times between \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|BST) and", words)
+    assert '<span class="id">AL-NEIGHBOUR-e1</span>' in html
+    pack = client.get(f"/investigations/{investigation_id}/evidence.zip")
+    archive = zipfile.ZipFile(io.BytesIO(pack.content))
+    entries = archive.read("entries.jsonl").decode().splitlines()
+    views = [
+        e for e in entries if f"counter-corruption investigation {reference}" in e and "consultation" in e
+    ]
+    assert len(views) >= 4  # every view, as recorded
+    assert "4 times between" in text_of(archive.read("report.pdf").decode())
+
+
+def test_the_report_history_groups_only_consecutive_identical_consultations() -> None:
+    from custodes.monitoring.evidence import LedgerLine, history_groups
+
+    def line(index: int, op: str = "consultation", said: str = "page", actor: str = "staff:S1") -> LedgerLine:
+        return LedgerLine(
+            index, f"2026-11-02T10:{index:02d}:00+00:00", actor, op, "investigation/INV/001/26", said
+        )
+
+    groups = history_groups(
+        [
+            line(1, "collection"),
+            line(3),
+            line(5),
+            line(8),
+            line(9, said="other"),
+            line(10),
+            line(11, actor="staff:S2"),
+        ]
+    )
+    assert [(g.indexes, g.count) for g in groups] == [
+        ("1", 1),
+        ("3, 5, 8", 3),
+        ("9", 1),
+        ("10", 1),
+        ("11", 1),
+    ]
+    many = history_groups([line(i) for i in range(1, 8)])
+    assert [(g.indexes, g.count) for g in many] == [("1, …, 7", 7)]
+
+
+def test_a_dismissal_says_which_alert_and_links_to_it(
+    client: TestClient, world: None, settings: Settings
+) -> None:
+    """ "Alert dismissed." said not which: the banner names it by its staff code and day, and the queue
+    links to it (only for an alert the viewer may see)."""
+    as_staff(client, UNIT)
+    done = post_form(client, "/alerts/AL-CELEBRITY/dismiss", {"reason": "Press office tasking, Op Glass"})
+    location = done.headers["location"]  # type: ignore[attr-defined]
+    assert "dismissed=AL-CELEBRITY" in location
+    page = client.get(location).text
+    label = casework.pseudonym(settings, SEARCHER)
+    words = text_of(page)
+    assert re.search(
+        rf"Alert dismissed: {label}, \d{{1,2}} \w{{3}} \d{{4}}\. Your reason is recorded\.", words
+    )
+    link = re.search(r'<p id="just-dismissed">You dismissed <a href="([^"]+)">([^<]+)</a>', page)
+    assert link is not None and link.group(1).startswith("/alerts/AL-CELEBRITY")
+    assert label in link.group(2) and SEARCHER not in page
+    as_staff(client, UNIT_OTHER)  # AL-UNIT is by them: kept from them, so nothing is said of it
+    assert 'id="just-dismissed"' not in client.get("/alerts?dismissed=AL-UNIT").text
+
+
+def test_closing_with_nothing_filled_says_so_at_each_field(client: TestClient, world: None) -> None:
+    """A blank close said only "Please choose an outcome." at the top of a long page: every missing field
+    is now named, at the field (marked invalid) and in a list at the top linking to it."""
+    as_staff(client, UNIT)
+    opened = post_form(client, "/investigations", {"from_alert": "AL-NEIGHBOUR", "reason": "Look-ups"})
+    investigation_id = int(opened.headers["location"].split("/")[2].split("?")[0])  # type: ignore[attr-defined]
+    refused = post_form(client, f"/investigations/{investigation_id}/close", {})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    page = refused.text  # type: ignore[attr-defined]
+    assert '<p class="bad field-error" id="outcome-error">Please choose an outcome.</p>' in page
+    assert '<p class="bad field-error" id="reason-error">Please give the reason for the outcome.</p>' in page
+    assert 'href="#close-outcome">Please choose an outcome.</a>' in page
+    assert 'href="#close-reason">Please give the reason for the outcome.</a>' in page
+    assert page.count('aria-invalid="true"') == 2
+    only_reason = post_form(client, f"/investigations/{investigation_id}/close", {"outcome": "misconduct"})
+    page = only_reason.text  # type: ignore[attr-defined]
+    assert 'id="reason-error"' in page and 'id="outcome-error"' not in page
+    assert 'value="misconduct" checked' in page

@@ -153,6 +153,25 @@ def name_teams(text: str, names: Mapping[str, str]) -> str:
     return TEAM_MENTION.sub(named, text) if names else text
 
 
+def name_people(text: str, names: Mapping[str, str]) -> str:
+    """An explanation with each staff number and record id in `names` as "Poppy Phillips (S10277)" instead
+    of the bare id; an id already in brackets ("a colleague (S4)") stays as it is, beside a person already
+    named. Named when shown, never stored, as `name_teams`; and, as there, only where the member of staff is
+    known to the reader (revealed, or an investigation): never on a pseudonymous alert."""
+    if not names:
+        return text
+    ids = sorted((re.escape(i) for i in names if i), key=len, reverse=True)
+    pattern = re.compile(rf"(?<![\w-])({'|'.join(ids)})(?![\w-])")
+
+    def named(found: re.Match[str]) -> str:
+        start, end = found.start(), found.end()
+        if text[start - 1 : start] == "(" and text[end : end + 1] == ")":
+            return found.group(0)
+        return f"{names[found.group(1)]} ({found.group(1)})"
+
+    return pattern.sub(named, text)
+
+
 def explain_access(row: Mapping[str, Any]) -> str:
     """One access's explanation, or why none was found, in words."""
     facts = {

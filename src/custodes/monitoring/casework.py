@@ -100,6 +100,15 @@ class CaseworkError(ValueError):
     """An action that is not allowed as asked (reason missing, alert already triaged, wrong staff)."""
 
 
+class FieldProblems(CaseworkError):
+    """A form refused for one or more of its fields: `fields` maps each field's name to what is wrong
+    with it, every field checked at once (the message joins them, in the form's order)."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(" ".join(fields.values()))
+        self.fields = dict(fields)
+
+
 class NotFound(CaseworkError):
     """No such alert or investigation for this viewer: absent, or about the viewer themself."""
 
@@ -217,7 +226,23 @@ def pseudonym(settings: Settings, staff_id: str) -> str:
     message = b"custodes.monitoring.pseudonym\x00" + staff_id.encode()
     digest = hmac.new(settings.resolved_secret_key.encode(), message, hashlib.sha256).digest()
     number = int.from_bytes(digest[:4], "big") >> 2
-    return "Staff " + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
+    return PSEUDONYM_PREFIX + "".join(_CROCKFORD[(number >> shift) & 31] for shift in (25, 20, 15, 10, 5, 0))
+
+
+PSEUDONYM_PREFIX = "Staff "
+
+
+def staff_code(value: str | None) -> str:
+    """The staff code a queue filter or a form was given ("4aagkq", "Staff 4AAGKQ" → "4AAGKQ"), "" for
+    none. Only the pseudonym's code: a staff number or name given here matches nothing."""
+    cleaned = "".join((value or "").split()).upper()
+    cleaned = cleaned.removeprefix(PSEUDONYM_PREFIX.strip().upper())
+    return cleaned[:20]
+
+
+def staff_codes(rows: Iterable[AlertRow]) -> list[str]:
+    """The staff codes of these alerts as a list shows them (pseudonyms), each once, in order."""
+    return list(dict.fromkeys(row.staff_label.removeprefix(PSEUDONYM_PREFIX) for row in rows))
 
 
 def _reference_code(settings: Settings, alert_id: str, kind: str, value: str) -> str:
@@ -627,11 +652,30 @@ def _references(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _shown(text: str, mask: Any, teams: Mapping[str, str] | None) -> str:
+def _shown(
+    text: str, mask: Any, teams: Mapping[str, str] | None, people: Mapping[str, str] | None = None
+) -> str:
     """An explanation as shown: masked (`_masker`), and with `teams` (team id → name: only where the
-    member of staff is known to the viewer) its teams named (alerts.name_teams)."""
+    member of staff is known to the viewer) its teams named (alerts.name_teams); with `people` (staff
+    number or record id → name, likewise only where the member of staff is known to the viewer, and only
+    people the page shows) its staff and people named, and its declaration called one
+    (alerts.name_people). Labelled here, when shown: the stored text keeps the ids."""
     text = mask(text) if mask else text
-    return alert_rules.name_teams(text, teams) if teams is not None else text
+    text = alert_rules.name_teams(text, teams) if teams is not None else text
+    if people is not None:
+        text = _DECLARATION.sub(lambda m: m.group(1) + "declaration " + m.group(2), text)
+        text = alert_rules.name_people(text, people)
+    return text
+
+
+def _people_named(staff: Mapping[str, str | None], subjects: Iterable[NominalView | None]) -> dict[str, str]:
+    """Staff number or record id → name, for `_shown`: these members of staff (their names as the page
+    shows them) and these people looked at (shown, and consulted, by the page)."""
+    names = {staff_id: name for staff_id, name in staff.items() if name}
+    for person in subjects:
+        if person is not None:
+            names[person.subject_id] = " ".join(p for p in (person.forenames, person.surname) if p)
+    return names
 
 
 def _row(
@@ -642,6 +686,7 @@ def _row(
     *,
     subject_withheld: bool = False,
     teams: Mapping[str, str] | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> AlertRow:
     return AlertRow(
         alert_id=alert.alert_id,
@@ -652,7 +697,7 @@ def _row(
         first_at=alert.first_at,
         last_at=alert.last_at,
         events=alert.events,
-        explanation=_shown(alert.explanation, mask, teams),
+        explanation=_shown(alert.explanation, mask, teams, people),
         status=alert.status,
         investigation_id=alert.investigation_id,
         investigation_ref=references.get(alert.investigation_id) if alert.investigation_id else None,
@@ -742,15 +787,23 @@ def alert_queue(
     status: str = AlertStatus.NEW,
     rule: str = "",
     page: int = 1,
+    staff: str = "",
 ) -> tuple[list[AlertRow], int]:
-    """(one page of alerts, how many match) with this status ("" for any) and rule ("" for any), highest
-    score first. Staff are pseudonymous and the rows show ids only, so the list is not a consultation."""
+    """(one page of alerts, how many match) with this status ("" for any), rule ("" for any) and staff code
+    ("" for any: the pseudonym's code, `staff_code`), highest score first. Staff are pseudonymous and the
+    rows show ids only, so the list is not a consultation. The staff code is matched among the alerts the
+    viewer may see, as the other filters are: it finds nothing the unfiltered queue would not show."""
     hidden = unseen(session, viewer)
     query = select(Alert).where(_visible(session, viewer, hidden))
     if status:
         query = query.where(Alert.status == status)
     if rule:
         query = query.where(_has_rule(rule))
+    code = staff_code(staff)
+    if code:
+        among = session.scalars(query.with_only_columns(Alert.staff_id).distinct())
+        wanted = PSEUDONYM_PREFIX + code
+        query = query.where(Alert.staff_id.in_([s for s in among if pseudonym(settings, s) == wanted]))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = query.order_by(Alert.score.desc(), Alert.last_at.desc(), Alert.alert_id)
     page = max(1, page)
@@ -855,7 +908,11 @@ def run_alert_counts(
 
 
 def _events(
-    session: Session, alert_ids: Sequence[str], mask: Any = None, teams: Mapping[str, str] | None = None
+    session: Session,
+    alert_ids: Sequence[str],
+    mask: Any = None,
+    teams: Mapping[str, str] | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> list[EventRow]:
     if not alert_ids:
         return []
@@ -869,7 +926,7 @@ def _events(
             action=e.action,
             case_ref=mask.case(e.case_ref) if mask else e.case_ref,
             rules=_rules(e.rules),
-            explanation=_shown(e.explanation, mask, teams),
+            explanation=_shown(e.explanation, mask, teams, people),
             batch_id=e.batch_id,
             alert_id=e.alert_id,
         )
@@ -973,23 +1030,28 @@ def view_alert(session: Session, settings: Settings, alert_id: str, viewer: Prin
         mask = _masker(session, alert.staff_id, "", subject=person) if person else None
         shown_label = staff.name if staff else alert.staff_id
         teams: dict[str, str] | None = workforce.team_names(session)
+        # Staff and the person looked at by name, as the page shows them (the person only if not withheld).
+        people: dict[str, str] | None = _people_named(
+            {alert.staff_id: staff.name if staff else None}, [subject]
+        )
     else:
         mask = _masker(session, alert.staff_id, label, settings=settings, alert_id=alert_id, subject=person)
         shown_label = label
         teams = None  # the teams stay codes: a team's name would give the member of staff away
+        people = None  # and the member of staff stays their pseudonym
     references = _references(session, [alert.investigation_id])
     reveals = session.scalars(
         select(IdentityReveal).where(IdentityReveal.alert_id == alert_id).order_by(IdentityReveal.at)
     )
     return AlertDetail(
-        alert=_row(alert, shown_label, mask, references, subject_withheld=whole, teams=teams),
+        alert=_row(alert, shown_label, mask, references, subject_withheld=whole, teams=teams, people=people),
         pseudonym=label,
         revealed=revealed,
         staff=staff,
         staff_id=alert.staff_id if revealed else None,
         subject=subject,
         subject_hidden=hidden,
-        events=_events(session, [alert_id], mask, teams),
+        events=_events(session, [alert_id], mask, teams, people),
         dismissal_reason=alert.dismissal_reason,
         triaged_by=alert.triaged_by,
         triaged_by_name=workforce.staff_name(session, alert.triaged_by),
@@ -1121,7 +1183,9 @@ def next_reference(session: Session, at: datetime) -> str:
     return f"INV/{number:03d}/{london_day(at).year % 100:02d}"
 
 
-def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -> list[Alert]:
+def _alerts_for(
+    session: Session, alert_ids: Sequence[str], viewer: Principal, settings: Settings | None = None
+) -> list[Alert]:
     wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a and a.strip()))
     if not wanted:
         raise CaseworkError("Please choose at least one alert.")
@@ -1142,8 +1206,20 @@ def _alerts_for(session: Session, alert_ids: Sequence[str], viewer: Principal) -
     if len({a.staff_id for a in alerts}) > 1:
         raise CaseworkError(
             "An investigation is about one member of staff: choose alerts about the same person."
+            + (_mixed_staff(settings, alerts) if settings is not None else "")
         )
     return alerts
+
+
+def _mixed_staff(settings: Settings, alerts: Sequence[Alert]) -> str:
+    """ " The alerts ticked are about 2 members of staff: Staff 4AAGKQ (2 alerts), Staff CRWYRE (1 alert)."":
+    by their codes, as the queue shows them (never a name: some may still be pseudonymous to the viewer)."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        label = pseudonym(settings, alert.staff_id)
+        counts[label] = counts.get(label, 0) + 1
+    listed = ", ".join(f"{label} ({n} alert{'' if n == 1 else 's'})" for label, n in counts.items())
+    return f" The alerts ticked are about {len(counts)} members of staff: {listed}."
 
 
 def _default_title(alerts: Sequence[Alert]) -> str:
@@ -1178,14 +1254,21 @@ OPEN_REASON_ASK = "give a reason for opening an investigation (it names the memb
 
 
 def open_investigation(
-    session: Session, alert_ids: Sequence[str], viewer: Principal, title: str = "", reason: str = ""
+    session: Session,
+    alert_ids: Sequence[str],
+    viewer: Principal,
+    title: str = "",
+    reason: str = "",
+    *,
+    settings: Settings | None = None,
 ) -> int:
     """Open an investigation from one or more new alerts about the same member of staff (never oneself).
     A blank title is made from the alerts' rules. An investigation names the member of staff (its pages and
     the list of investigations show who it is), so opening one reveals them: a reason is required, kept as
     an identity reveal on each of its alerts not yet revealed to the viewer and as the justification of
-    the opening entry, which names the member of staff. Returns its id."""
-    alerts = _alerts_for(session, alert_ids, viewer)
+    the opening entry, which names the member of staff. Returns its id. With `settings`, a refusal of
+    alerts about several members of staff names them by their staff codes."""
+    alerts = _alerts_for(session, alert_ids, viewer, settings)
     staff_id = alerts[0].staff_id
     if staff_id == viewer.staff_id:  # _alert already hides these; kept as the rule in its own words
         raise NotFound("You cannot open an investigation about yourself.")
@@ -1323,6 +1406,7 @@ def investigation_detail(
     teams = workforce.team_names(session)  # an investigation names its member of staff: teams by name too
     found = {subject: monitoring.get_nominal(session, subject) for subject in dict.fromkeys(subjects)}
     people = {subject: person for subject, person in found.items() if person is not None}
+    named = _people_named({row.staff_id: staff.name if staff else None}, people.values())
     references = {row.id: row.reference}
     return InvestigationDetail(
         summary=_summary(session, row, len(alerts)),
@@ -1332,8 +1416,8 @@ def investigation_detail(
         opened_by_name=workforce.staff_name(session, row.opened_by),
         closed_by=row.closed_by,
         closed_by_name=workforce.staff_name(session, row.closed_by),
-        alerts=[_row(a, label, None, references, teams=teams) for a in alerts],
-        events=_events(session, [a.alert_id for a in alerts], teams=teams),
+        alerts=[_row(a, label, None, references, teams=teams, people=named) for a in alerts],
+        events=_events(session, [a.alert_id for a in alerts], teams=teams, people=named),
         notes=_notes(session, row.id),
         other_new=_other_new(session, settings, row.staff_id, viewer)
         if row.status == InvestigationStatus.OPEN
@@ -1374,14 +1458,23 @@ def add_note(session: Session, investigation_id: int, viewer: Principal, note: s
 def close_investigation(
     session: Session, investigation_id: int, viewer: Principal, outcome: str, reason: str
 ) -> str:
-    """Close an open investigation with an outcome and a reason (both required); its alerts are closed
-    with it. Returns the reference."""
+    """Close an open investigation with an outcome and a reason (both required: refused with
+    FieldProblems naming each missing one); its alerts are closed with it. Returns the reference."""
     _lock_investigation(session, investigation_id, alerts=True)
     row = _investigation(session, investigation_id, viewer)
     _open(row)
+    problems: dict[
+        str, str
+    ] = {}  # every field at once (FieldProblems), so the form can say each at its place
     if outcome not in OUTCOMES:
-        raise CaseworkError("Please choose an outcome.")
-    cleaned = _clean(reason, "give the reason for the outcome")
+        problems["outcome"] = "Please choose an outcome."
+    cleaned = ""
+    try:
+        cleaned = _clean(reason, "give the reason for the outcome")
+    except CaseworkError as error:
+        problems["reason"] = str(error)
+    if problems:
+        raise FieldProblems(problems)
     now = utcnow()
     row.status, row.outcome, row.outcome_reason = InvestigationStatus.CLOSED, outcome, cleaned
     row.closed_by, row.closed_at = viewer.staff_id, now

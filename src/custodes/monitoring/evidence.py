@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.pdf import html_to_pdf
-from custodes.kit.timefmt import LONDON, rfc3339
+from custodes.kit.timefmt import LONDON, london, rfc3339
 from custodes.ledger import merkle
 from custodes.ledger import service as ledger
 from custodes.ledger.note import Checkpoint, NoteError, Verifier, open_checkpoint
@@ -65,6 +65,14 @@ class LedgerLine:
     op: str
     object: str
     said: str  # justification and detail, in short
+
+    @property
+    def moment(self) -> datetime | None:
+        """When the entry was recorded (its `at`, UTC in the ledger), for showing in London time."""
+        try:
+            return datetime.fromisoformat(self.at.replace("Z", "+00:00")) if self.at else None
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,60 @@ def _entry_indexes(
     return wanted
 
 
+def zoned(moment: datetime | None, with_seconds: bool = False) -> str:
+    """A time as the report shows it: London time with its zone, "02 Nov 2026 10:22 GMT" ("… BST" in
+    summer), so that no time in it needs its zone guessed."""
+    if moment is None:
+        return ""
+    return f"{london(moment, with_seconds)} {moment.astimezone(LONDON).strftime('%Z')}"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryGroup:
+    """A row of the report's ledger history: one entry, or a run of entries in the pack, one after the
+    other, that say the same (the same person viewing the same page with the same purpose, seven times in a
+    morning), shown once with how many and between when. entries.jsonl keeps every entry as it is: this is
+    the report's reading of them only."""
+
+    lines: tuple[LedgerLine, ...]
+
+    @property
+    def first(self) -> LedgerLine:
+        return self.lines[0]
+
+    @property
+    def last(self) -> LedgerLine:
+        return self.lines[-1]
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def indexes(self) -> str:
+        """The entries' numbers: each, or the first and last of a long run ("17, 19, 21"; "17, …, 40")."""
+        numbers = [str(line.index) for line in self.lines]
+        return ", ".join(numbers) if len(numbers) <= 4 else f"{numbers[0]}, …, {numbers[-1]}"
+
+
+def history_groups(lines: list[LedgerLine]) -> list[HistoryGroup]:
+    """Consultations one after the other in the pack by the same actor of the same object with the same
+    words, grouped."""
+    groups: list[HistoryGroup] = []
+    for line in lines:
+        previous = groups[-1].last if groups else None
+        if (
+            previous is not None
+            and line.op == "consultation"
+            and (line.actor, line.op, line.object, line.said)
+            == (previous.actor, previous.op, previous.object, previous.said)
+        ):
+            groups[-1] = HistoryGroup((*groups[-1].lines, line))
+        else:
+            groups.append(HistoryGroup((line,)))
+    return groups
+
+
 def _said(content: dict[str, Any]) -> str:
     parts = []
     if content.get("justification"):
@@ -161,7 +223,7 @@ def _ledger_line(line: bytes) -> LedgerLine:
     target = content.get("object") or {}
     return LedgerLine(
         index=int(content.get("index", -1)),
-        at=str(content.get("at", ""))[:19].replace("T", " "),
+        at=str(content.get("at", "")),
         actor=str(content.get("actor", "")),
         op=str(content.get("op", "")),
         object="/".join(str(part) for part in (target.get("type"), target.get("id")) if part),
@@ -233,6 +295,37 @@ def build_pack(
     `render_report(context)` turns the report's context into HTML (the web layer's templates)."""
     reference = casework.investigation_reference(session, investigation_id, viewer)
     purpose = f"evidence pack for counter-corruption investigation {reference}"
+    files, now = _pack_files(session, settings, investigation_id, viewer, render_report, reference, purpose)
+    return f"evidence-{reference.replace('/', '-')}.zip", _zip(files, now)
+
+
+def build_report(
+    session: Session,
+    settings: Settings,
+    investigation_id: int,
+    viewer: Principal,
+    render_report: Callable[[dict[str, Any]], str],
+) -> tuple[str, bytes]:
+    """(file name, PDF bytes) of the evidence pack's report alone, for reading on screen: made exactly as
+    the pack makes it (a consultation recorded before the checkpoint is signed, its digests those of the
+    pack's other files made at that moment), and recorded the same way, with its own purpose. The pack (the
+    ZIP) stays the thing to hand over: only it carries the entries and proofs the report describes."""
+    reference = casework.investigation_reference(session, investigation_id, viewer)
+    purpose = f"evidence report (PDF) for counter-corruption investigation {reference}"
+    files, _now = _pack_files(session, settings, investigation_id, viewer, render_report, reference, purpose)
+    return f"evidence-report-{reference.replace('/', '-')}.pdf", files["report.pdf"]
+
+
+def _pack_files(
+    session: Session,
+    settings: Settings,
+    investigation_id: int,
+    viewer: Principal,
+    render_report: Callable[[dict[str, Any]], str],
+    reference: str,
+    purpose: str,
+) -> tuple[dict[str, bytes], datetime]:
+    """The pack's files by name, and when they were made."""
     detail = casework.investigation_detail(session, settings, investigation_id, viewer, purpose=purpose)
     checkpoint = _checkpoint(session, settings)  # appends what is queued, this pack's consultation too
 
@@ -283,11 +376,12 @@ def build_pack(
     altered = note_problems(detail.notes, _ledgered_notes([json.loads(line) for line in lines], reference))
     context = {
         "d": detail,
+        "when": zoned,
         "reference": reference,
         "generated": now,
         "principal": viewer,
         "checkpoint": checkpoint,
-        "history": [_ledger_line(line) for line in lines],
+        "history": history_groups([_ledger_line(line) for line in lines]),
         "digests": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
         "accesses": rows,
         "unproven": [p for p in accesses if "problem" in p],
@@ -297,7 +391,7 @@ def build_pack(
         "people": {subject: f"{p.forenames} {p.surname}" for subject, p in detail.people.items()},
     }
     files["report.pdf"] = html_to_pdf(render_report(context))
-    return f"evidence-{reference.replace('/', '-')}.zip", _zip(files, now)
+    return files, now
 
 
 # --------------------------------------------------------------------------- checking a pack

@@ -7,6 +7,7 @@ ALERTS_INVESTIGATE; which alerts and investigations a member of the unit may see
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
 from custodes.kit.words import plural
 from custodes.monitoring import casework, evidence, service
 from custodes.monitoring.casework import (
@@ -110,19 +112,23 @@ class Back:
     rule: str = ""
     page: int = 1
     selected: tuple[str, ...] = ()
+    staff: str = ""  # the staff code filter (casework.staff_code), "" for any
 
     @staticmethod
-    def of(status: str | None, rule: str | None, page: str | None, selected: str | None) -> Back:
+    def of(
+        status: str | None, rule: str | None, page: str | None, selected: str | None, staff: str | None = None
+    ) -> Back:
         return Back(
             status if status in QUEUE_TABS else "",
             rule if rule in RULE_TITLES else "",
             _number(page),
             tuple(_selected_ids(selected)),
+            casework.staff_code(staff),
         )
 
     @property
     def carried(self) -> bool:
-        return bool(self.status or self.rule or self.page > 1 or self.selected)
+        return bool(self.status or self.rule or self.page > 1 or self.selected or self.staff)
 
     def query(self) -> str:
         """The queue's address query ("" when nothing is carried)."""
@@ -133,6 +139,8 @@ class Back:
             "rule": self.rule,
             "page": self.page,
         }
+        if self.staff:
+            query["staff"] = self.staff
         if self.selected:
             query["selected"] = ",".join(self.selected)
         return urlencode(query)
@@ -156,7 +164,8 @@ class Back:
         return f"{path}?{query}" if query else path
 
     def without(self, *alert_ids: str) -> Back:
-        return Back(self.status, self.rule, self.page, tuple(i for i in self.selected if i not in alert_ids))
+        kept = tuple(i for i in self.selected if i not in alert_ids)
+        return Back(self.status, self.rule, self.page, kept, self.staff)
 
     def fields(self) -> dict[str, str]:
         """The hidden fields of the alert and investigation pages' forms."""
@@ -167,6 +176,7 @@ class Back:
             "rule": self.rule,
             "at_page": str(self.page),
             "selected": ",".join(self.selected),
+            "staff": self.staff,
         }
 
 
@@ -179,6 +189,8 @@ def _queue_page(
     rule: str,
     page: int,
     ticked: list[str],
+    staff: str = "",
+    dismissed: str = "",
     problem: str | None = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
@@ -186,9 +198,10 @@ def _queue_page(
     """The queue, one page, with the selection (`ticked`: ids asked for, from the address or a form)."""
     status = status if status in QUEUE_TABS else AlertStatus.NEW
     rule = rule if rule in RULE_TITLES else ""
+    staff = casework.staff_code(staff)
     settings = request.app.state.settings
     rows, total = casework.alert_queue(
-        db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page
+        db, settings, viewer, status="" if status == "all" else status, rule=rule, page=page, staff=staff
     )
     pages = max(1, -(-total // casework.PAGE_SIZE))
     selection = casework.select_alerts(db, settings, viewer, ticked)
@@ -202,11 +215,16 @@ def _queue_page(
 
     def link(**changes: Any) -> str:
         query = {"status": status, "rule": rule, "page": 1, **changes}
+        if staff and "staff" not in changes:
+            query["staff"] = staff
         if carried:
             query["selected"] = carried
         return "/alerts?" + urlencode(query)
 
-    back = Back(status, rule, page, chosen)
+    back = Back(status, rule, page, chosen, staff)
+    # Just dismissed (`?dismissed=A1`, from the dismissal's redirect): named and linked, if the viewer may
+    # see it (checked as a selection is; otherwise nothing is said).
+    just_dismissed = casework.select_alerts(db, settings, viewer, [dismissed]).rows if dismissed else ()
 
     return _page(
         request,
@@ -217,12 +235,15 @@ def _queue_page(
         total=total,
         status=status,
         rule=rule,
+        staff=staff,
+        staff_codes=casework.staff_codes(selection.rows),
         page=page,
         pages=pages,
         tabs=QUEUE_TABS,
         counts=casework.status_counts(db, viewer),
         link=link,
         alert_link=back.alert,
+        just_dismissed=just_dismissed[0] if just_dismissed else None,
         selection=selection,
         chosen=set(chosen),
         elsewhere=[row for row in selection.rows if row.alert_id not in on_page],
@@ -244,6 +265,8 @@ def alert_queue(request: Request, db: Db, viewer: Investigator) -> Any:
         rule=params.get("rule", ""),
         page=_number(params.get("page")),
         ticked=_selected_ids(params.get("selected")),
+        staff=params.get("staff", ""),
+        dismissed=params.get("dismissed", ""),
     )
 
 
@@ -255,6 +278,7 @@ def keep_selection(
     alert_id: AlertIds = None,
     status: Short = AlertStatus.NEW,
     rule: Short = "",
+    staff: Short = "",
     page: Short = "",
     at_page: Short = "",
     clear: Short = "",
@@ -269,12 +293,16 @@ def keep_selection(
     selection = casework.select_alerts(db, request.app.state.settings, viewer, ticked)
     target = _number(page or at_page)  # the page asked for by the button pressed, else this page
     if selection.problem:
-        return _queue_page(request, db, viewer, status=status, rule=rule, page=target, ticked=ticked)
+        return _queue_page(
+            request, db, viewer, status=status, rule=rule, page=target, ticked=ticked, staff=staff
+        )
     query: dict[str, Any] = {
         "status": status if status in QUEUE_TABS else AlertStatus.NEW,
         "rule": rule if rule in RULE_TITLES else "",
         "page": target,
     }
+    if casework.staff_code(staff):
+        query["staff"] = casework.staff_code(staff)
     if selection.ids:
         query["selected"] = ",".join(selection.ids)
     if open_alert.strip():
@@ -296,7 +324,7 @@ def _checked_back(
         selection = casework.select_alerts(db, request.app.state.settings, viewer, back.selected)
         if selection.problem:
             problem = f"{problem} {selection.problem}" if problem else selection.problem
-        back = Back(back.status, back.rule, back.page, selection.ids)
+        back = Back(back.status, back.rule, back.page, selection.ids, back.staff)
     return back, problem
 
 
@@ -319,6 +347,14 @@ def _alert_page(
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     back, problem = _checked_back(request, db, viewer, back, problem)
+    others: dict[str, Any] = {
+        "status": "all" if detail.alert.status != AlertStatus.NEW else AlertStatus.NEW,
+        "rule": "",
+        "page": 1,
+        "staff": casework.staff_code(detail.pseudonym),
+    }
+    if back.selected:
+        others["selected"] = ",".join(back.selected)
     return _page(
         request,
         "alert.html",
@@ -328,6 +364,7 @@ def _alert_page(
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
         back=back,
+        others_link="/alerts?" + urlencode(others),
         problem=problem,
         values=values or {},
     )
@@ -338,11 +375,11 @@ BackSelected = Annotated[str, Form(max_length=casework.MAX_SELECTED * 41)]
 
 
 def _back_from_form(
-    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = ""
+    status: Short = "", rule: Short = "", at_page: Short = "", selected: BackSelected = "", staff: Short = ""
 ) -> Back:
     """The way back to the queue as a form sends it (`status`, `rule`, `at_page`, `selected`: the alert
     page's hidden fields, or the queue's own form): checked as `Back.of` checks an address."""
-    return Back.of(status, rule, at_page, selected)
+    return Back.of(status, rule, at_page, selected, staff)
 
 
 BackForm = Annotated[Back, Depends(_back_from_form)]
@@ -351,7 +388,13 @@ BackForm = Annotated[Back, Depends(_back_from_form)]
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, db: Db, viewer: Investigator, alert_id: str) -> Any:
     params = request.query_params
-    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    back = Back.of(
+        params.get("status"),
+        params.get("rule"),
+        params.get("page"),
+        params.get("selected"),
+        params.get("staff"),
+    )
     return _alert_page(request, db, viewer, alert_id, back=back)
 
 
@@ -396,10 +439,15 @@ def dismiss_alert(
         return _alert_page(
             request, db, viewer, alert_id, back=back, problem=str(error), values={"dismiss": reason}
         )
-    message = "Alert dismissed. Your reason is recorded."
+    # Which alert, as the queue shows it (the staff code and the first access's day), with a link to it.
+    (shown,) = casework.select_alerts(db, request.app.state.settings, viewer, [alert_id]).rows
+    day = f"{london_day(shown.first_at):%-d %b %Y}"
+    message = f"Alert dismissed: {shown.staff_label}, {day}. Your reason is recorded."
     if alert_id in back.selected:
         message += " It was taken out of your selection."
-    return done_redirect(back.without(alert_id).queue(), message)
+    queue = back.without(alert_id).queue()
+    where = f"{queue}{'&' if '?' in queue else '?'}{urlencode({'dismissed': alert_id})}"
+    return done_redirect(where, message)
 
 
 @router.post("/alerts/{alert_id}/add")
@@ -447,7 +495,9 @@ def open_investigation(
     from an alert's page, that page, with its way back."""
     chosen = [*([from_alert] if from_alert else []), *(alert_id or [])]
     try:
-        investigation_id = casework.open_investigation(db, chosen, viewer, title, reason)
+        investigation_id = casework.open_investigation(
+            db, chosen, viewer, title, reason, settings=request.app.state.settings
+        )
     except CaseworkError as error:
         if from_alert:
             if isinstance(error, NotFound):
@@ -462,6 +512,7 @@ def open_investigation(
             rule=back.rule,
             page=back.page,
             ticked=list(alert_id or []),
+            staff=back.staff,
             problem=str(error),
             status_code=404 if isinstance(error, NotFound) else 400,
             values={"title": title, "reason": reason},
@@ -522,7 +573,13 @@ def _investigation_page(
 @router.get("/investigations/{investigation_id}")
 def investigation_page(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
     params = request.query_params
-    back = Back.of(params.get("status"), params.get("rule"), params.get("page"), params.get("selected"))
+    back = Back.of(
+        params.get("status"),
+        params.get("rule"),
+        params.get("page"),
+        params.get("selected"),
+        params.get("staff"),
+    )
     return _investigation_page(request, db, viewer, investigation_id, back=back)
 
 
@@ -563,6 +620,9 @@ def add_note(
     return done_redirect(back.investigation(investigation_id), f"Note added to {reference}.")
 
 
+CLOSE_REFUSED = "Not closed. Please put right the form “Close the investigation” below:"
+
+
 @router.post("/investigations/{investigation_id}/close")
 def close_investigation(
     request: Request,
@@ -578,7 +638,12 @@ def close_investigation(
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     except CaseworkError as error:
-        values = {"outcome": outcome, "reason": reason}
+        values: dict[str, Any] = {"outcome": outcome, "reason": reason}
+        if isinstance(error, casework.FieldProblems):  # said at each field, and listed at the top
+            values["close_errors"] = error.fields
+            return _investigation_page(
+                request, db, viewer, investigation_id, back=back, problem=CLOSE_REFUSED, values=values
+            )
         return _investigation_page(
             request, db, viewer, investigation_id, back=back, problem=str(error), values=values
         )
@@ -586,32 +651,60 @@ def close_investigation(
     return done_redirect(back.investigation(investigation_id), f"{reference} closed: {title}.")
 
 
-@router.get("/investigations/{investigation_id}/evidence.zip")
-def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+def _report_renderer(request: Request, db: Db) -> Callable[[dict[str, Any]], str]:
+    """The evidence report's HTML from its context (evidence.build_pack, build_report)."""
     settings = request.app.state.settings
     template = environment.get_template("monitoring/evidence_pdf.html")
     areas = identity.area_labeller(db)
     teams = workforce.team_labeller(db)
 
     def report(context: dict[str, Any]) -> str:
+        # The ledger history's actors by name beside their numbers (colleagues' names: not logged).
+        who = identity.staff_labeller(db, [group.first.actor for group in context.get("history", [])])
         return template.render(
             force_name=settings.force_name,
             area=areas,
             team=teams,
+            who=who,
             rule_titles=RULE_TITLES,
             action_titles=ACTION_TITLES,
             outcomes=OUTCOMES,
             **context,
         )
 
+    return report
+
+
+@router.get("/investigations/{investigation_id}/evidence.zip")
+def evidence_pack(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    settings = request.app.state.settings
     try:
-        name, content = evidence.build_pack(db, settings, investigation_id, viewer, report)
+        name, content = evidence.build_pack(
+            db, settings, investigation_id, viewer, _report_renderer(request, db)
+        )
     except NotFound as error:
         raise HTTPException(404, str(error)) from None
     return Response(
         content,
         media_type="application/zip",
         headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/investigations/{investigation_id}/report.pdf")
+def evidence_report(request: Request, db: Db, viewer: Investigator, investigation_id: int) -> Any:
+    """The evidence pack's report alone, to read without unpacking the ZIP; recorded as the pack is."""
+    settings = request.app.state.settings
+    try:
+        name, content = evidence.build_report(
+            db, settings, investigation_id, viewer, _report_renderer(request, db)
+        )
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{name}"'},
     )
 
 
