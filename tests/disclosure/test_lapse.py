@@ -5,7 +5,7 @@ clock at all and were kept for ever."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from custodes.disclosure import service as disclosure
 from custodes.disclosure.schemas import Status
 from custodes.identity import service as identity
 from custodes.kit.db import utcnow
+from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.settings import Settings
@@ -54,17 +55,20 @@ def _authorised(db: Session) -> int:
     return disclosure_id
 
 
-def _age(db: Session, disclosure_id: int, days: int) -> None:
-    """Move every step of the request `days` into the past (as if nothing had happened since)."""
+def _age(db: Session, disclosure_id: int, days: int) -> datetime:
+    """Move every step of the request `days` into the past (as if nothing had happened since); the moment
+    it now last moved."""
     db.flush()
+    at = utcnow() - timedelta(days=days)
     db.connection().execute(
         text(
             "UPDATE disclosure SET updated_at = :at, submitted_at = :at,"
             " authorised_at = CASE WHEN authorised_at IS NULL THEN NULL ELSE :at END WHERE id = :i"
         ),
-        {"at": utcnow() - timedelta(days=days), "i": disclosure_id},
+        {"at": at, "i": disclosure_id},
     )
     db.expire_all()
+    return at
 
 
 def _actions(db: Session, disclosure_id: int, action: str) -> list[object]:
@@ -143,9 +147,10 @@ def test_stale_requests_are_flagged_on_the_queue_and_the_retention_page(
     client: TestClient, world: Session
 ) -> None:
     stale, fresh = _submitted(world), _submitted(world)
-    _age(world, stale, 31)
+    last_step = _age(world, stale, 31)
     world.commit()
-    lapses = (TODAY - timedelta(days=31) + timedelta(days=90)).strftime("%d %b %Y")
+    # From the London day of the last step: 31 days ago may have been summer time, a day ahead after 23:00.
+    lapses = (london_day(last_step) + timedelta(days=90)).strftime("%d %b %Y")
     for staff_id, page in (("S1002", "/disclosures/queue/authorise"), ("S1004", "/retention")):
         client.cookies.clear()
         log_in(client, staff_id)
