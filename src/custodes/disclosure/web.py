@@ -1148,53 +1148,75 @@ def review(
 
 @router.get("/corrections")
 def corrections_page(request: Request, db: Db, principal: Corrector) -> Any:
-    return _corrections(request, db, principal)
+    """The corrections screen; from a case (`?disclosure_id=12`, or its reference) it names the disclosure
+    being corrected and offers its released items to choose from."""
+    given = (request.query_params.get("disclosure_id") or "").strip()[:40]
+    return _corrections(request, db, principal, values={"disclosure": given} if given else None)
 
 
 def _corrections(
     request: Request,
     db: Db,
     principal: Principal,
-    problem: str | None = None,
+    errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Any:
+    values = values or {}
+    errors = dict(errors or {})
     recorded, outstanding = disclosure.corrections_screen(db, principal.actor)
+    target = None
+    if values.get("disclosure") and "disclosure" not in errors:
+        try:
+            disclosure_id = disclosure.find_disclosure(db, values["disclosure"])
+            target = disclosure.correction_target(db, disclosure_id, principal)
+        except disclosure.CorrectionRefused as error:
+            errors.setdefault(error.field, str(error))
+        except disclosure.DisclosureError as error:
+            errors.setdefault("disclosure", f"Disclosure: {error}")
     return render(
         request,
         "disclosure/corrections.html",
         **_people(db, [c.reported_by for c in recorded]),
-        status_code=400 if problem else 200,
+        status_code=400 if errors else 200,
         title="Corrections",
         corrections=recorded,
         outstanding=outstanding,
         now=utcnow(),
-        problems=[problem] if problem else [],
-        values=values or {},
+        errors=errors,
+        values=values,
+        target=target,
     )
 
 
-CORRECTION_FIELDS = ("description", "system", "record_id", "disclosure_id", "item", "correct_text")
+CORRECTION_FIELDS = ("description", "system", "record_id", "disclosure", "item", "correct_text")
 
 
 @router.post("/corrections")
 def report_correction(request: Request, db: Db, principal: Corrector, form: Posted) -> Any:
-    values = {key: _text(form, key) or "" for key in CORRECTION_FIELDS}
-    numbers = [values["disclosure_id"], values["item"]]
-    if not all(number.isdigit() for number in numbers if number):
-        return _corrections(request, db, principal, "Disclosure and item must be numbers.", values)
+    values = {key: (_text(form, key) or "")[:2000] for key in CORRECTION_FIELDS}
+    values["disclosure"] = values["disclosure"] or (_text(form, "disclosure_id") or "")[:40]
+    item = values["item"]
+    if item and not (item.isdigit() and int(item) >= 1):
+        error = {
+            "item": f"Item: {item!r} is not an item number. Choose the item, or give its number (1, 2, …)."
+        }
+        return _corrections(request, db, principal, error, values)
     try:
+        disclosure_id = disclosure.find_disclosure(db, values["disclosure"]) if values["disclosure"] else None
         correction_id, issued = disclosure.report_correction(
             db,
             principal,
             description=values["description"],
             system=values["system"] or None,
             record_id=values["record_id"] or None,
-            disclosure_id=int(values["disclosure_id"]) if values["disclosure_id"] else None,
-            item_number=int(values["item"]) - 1 if values["item"] else None,
+            disclosure_id=disclosure_id,
+            item_number=int(item) - 1 if item else None,
             correct_text=values["correct_text"],
         )
+    except disclosure.CorrectionRefused as refused:
+        return _corrections(request, db, principal, {refused.field: str(refused)}, values)
     except disclosure.DisclosureError as error:
-        return _corrections(request, db, principal, str(error), values)
+        return _corrections(request, db, principal, {"": str(error)}, values)
     reached = len({notice.disclosure_id for notice in issued})
     return done_redirect(
         "/corrections",
