@@ -1666,9 +1666,12 @@ def list_disclosures(
     requested_by: str | None = None,
     statuses: Iterable[Status] = (),
     area_code: str | None = None,
+    subject_id: str | None = None,
     limit: int = 200,
 ) -> list[DisclosureSummary]:
     query = select(Disclosure)
+    if subject_id:
+        query = query.where(Disclosure.subject_id == subject_id)
     if requested_by:
         query = query.where(Disclosure.requested_by == requested_by)
     wanted = [status.value for status in statuses]
@@ -1761,8 +1764,11 @@ def work_for(session: Session, actor: Principal) -> dict[str, Any]:
     return work
 
 
-def counts_by_status(session: Session) -> dict[str, int]:
+def counts_by_status(session: Session, subject_id: str | None = None) -> dict[str, int]:
+    """How many disclosures are in each status: all of them, or those about `subject_id`."""
     query = select(Disclosure.status, func.count()).group_by(Disclosure.status)
+    if subject_id:
+        query = query.where(Disclosure.subject_id == subject_id)
     return {status: count for status, count in session.execute(query)}
 
 

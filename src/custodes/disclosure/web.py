@@ -396,12 +396,25 @@ def new_request(request: Request, db: Db, principal: Requester) -> Any:
 
 def _subject_page(
     request: Request,
+    principal: Principal,
     values: dict[str, str],
     found: Any = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    """The subject search. Not choosing for a draft or a new request's form (nothing carried), each person
+    found also links to the disclosures about them (for those who oversee every disclosure) and to their
+    audit trail (for those who search the ledger, with this search's reason, which the ledger requires)."""
     draft = values.get("draft", "")
+    carried = {key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)}
+    looking_up = not draft and not carried
+
+    def disclosures_about(subject_id: str) -> str:
+        return "/disclosures/all?" + urlencode({"subject": subject_id})
+
+    def audit_trail(subject_id: str) -> str:
+        return "/audit/entries?" + urlencode({"subject": subject_id, "reason": values.get("reason", "")})
+
     return render(
         request,
         "disclosure/subject_search.html",
@@ -411,8 +424,12 @@ def _subject_page(
         found=found,
         errors=errors or {},
         draft=draft,
-        carried={key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)},
+        carried=carried,
         limit=disclosure.SUBJECT_SEARCH_LIMIT,
+        disclosures_about=disclosures_about
+        if looking_up and principal.can(Permission.DISCLOSURE_OVERSEE)
+        else None,
+        audit_trail=audit_trail if looking_up and principal.can(Permission.LEDGER_VIEW) else None,
     )
 
 
@@ -425,7 +442,7 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
     if not values["draft"].isdigit():
         values["draft"] = ""
     if not any(values[key] for key in ("surname", "forenames", "date_of_birth", "reason")):
-        return _subject_page(request, values)  # the empty form: nothing searched, nothing shown
+        return _subject_page(request, principal, values)  # the empty form: nothing searched, nothing shown
     errors: dict[str, str] = {}
     born = None
     if values["date_of_birth"]:
@@ -452,8 +469,8 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
         except disclosure.DisclosureError as error:  # not their draft, or no longer a draft
             errors[""] = str(error)
         else:
-            return _subject_page(request, values, found)
-    return _subject_page(request, values, errors=errors, status=400)
+            return _subject_page(request, principal, values, found)
+    return _subject_page(request, principal, values, errors=errors, status=400)
 
 
 @router.post("/disclosures/{disclosure_id}/subject")
@@ -716,21 +733,34 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
 
 @router.get("/disclosures/all")
 def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
+    """Every disclosure, by status and, given a nominal id (`?subject=N2001`), only those about that person:
+    how the DPU goes from a name (the subject search's "Disclosures about them") to their disclosures."""
     wanted = request.query_params.get("status", "")
     statuses = [Status(wanted)] if wanted in {s.value for s in Status} else []
-    rows = disclosure.list_disclosures(db, statuses=statuses)
+    subject = (request.query_params.get("subject") or "").strip()[:64]
+    rows = disclosure.list_disclosures(db, statuses=statuses, subject_id=subject or None)
+    why = (
+        f"disclosures oversight list: disclosures about {subject}"
+        if subject
+        else "disclosures oversight list"
+    )
+    # The person filtered on is named too (the heading), so the consultation names them even if none is found.
+    shown = disclosure.subjects_shown(
+        db, [subject, *(row.subject_id for row in rows)], actor=principal.actor, justification=why
+    )
     return render(
         request,
         "disclosure/disclosures.html",
         **_names(db),
         **_rows_people(db, rows),
-        **_rows_subjects(db, principal, "disclosures oversight list", rows),
+        subjects=shown,
         title="All disclosures",
         heading="All disclosures",
         rows=rows,
-        counts=disclosure.counts_by_status(db),
+        counts=disclosure.counts_by_status(db, subject or None),
         status_titles=STATUS_TITLES,
-        chosen=wanted,
+        chosen=wanted if statuses else "",
+        subject=subject,
         mine=False,
     )
 
