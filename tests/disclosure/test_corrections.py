@@ -354,3 +354,119 @@ def test_a_corrections_text_goes_with_the_last_disclosure_it_reached(world: Sess
     assert _texts(world, unrelated_id)[0] == "OCC-404 named the wrong man"
     # What it was against stays: a new request drawing on the corrected record is still held.
     assert "FACT_CORRECTED" in disclosure.check(world, scheme_request(), actor="system:test").codes()
+
+
+# --------------------------------------------------------------------------- naming the item
+
+
+def _reference(db: Session, disclosure_id: int) -> str:
+    return disclosure.references(db, [str(disclosure_id)])[str(disclosure_id)]
+
+
+def test_a_disclosure_is_found_by_its_reference_or_its_number(world: Session) -> None:
+    released = _released(world)
+    reference = _reference(world, released)
+    assert disclosure.find_disclosure(world, reference) == released
+    assert disclosure.find_disclosure(world, f" {reference.lower()} ") == released
+    assert disclosure.find_disclosure(world, str(released)) == released
+    with pytest.raises(disclosure.CorrectionRefused, match="there is no disclosure 'NA/999/26'") as refused:
+        disclosure.find_disclosure(world, "NA/999/26")
+    assert refused.value.field == "disclosure"
+
+
+def test_a_correction_names_the_field_at_fault(world: Session) -> None:
+    released = _released(world)
+    reference = _reference(world, released)
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"disclosure_id": released}, "item", f"Item: choose which item of {reference} is wrong."),
+        ({"item_number": 1}, "disclosure", "Disclosure: name the disclosure whose item 2 is wrong"),
+        ({"disclosure_id": released, "item_number": 5}, "item", f"Item: {reference} released no item 6."),
+        ({"system": "Athena"}, "record_id", "Record id: name the record in Athena that is wrong."),
+        ({"record_id": "OCC-1"}, "system", "Source system: name the system that holds record OCC-1."),
+        ({"disclosure_id": 9999, "item_number": 0}, "disclosure", "Disclosure: there is no disclosure 9999."),
+    ]
+    for given, field, message in cases:
+        with pytest.raises(disclosure.CorrectionRefused) as refused:
+            disclosure.report_correction(world, DPU, description="wrong date", **given)
+        assert (refused.value.field, str(refused.value)[: len(message)]) == (field, message), given
+    draft = disclosure.create_draft(world, scheme_request(), OFFICER)
+    with pytest.raises(disclosure.CorrectionRefused, match="has not been released") as refused:
+        disclosure.report_correction(world, DPU, description="wrong", disclosure_id=draft, item_number=0)
+    assert refused.value.field == "disclosure"
+    assert disclosure.corrections(world) == []
+
+
+def test_the_form_from_a_case_names_the_disclosure_and_lists_its_items(
+    client: TestClient, screens: Session
+) -> None:
+    released = _released(screens)
+    reference = _reference(screens, released)
+    screens.commit()
+    log_in(client, "S1004")
+    case = client.get(f"/disclosures/{released}")
+    assert f'href="/corrections?disclosure_id={released}"' in case.text
+    page = client.get(f"/corrections?disclosure_id={released}")
+    assert page.status_code == 200
+    assert f"Correcting {reference}" in page.text
+    assert 'type="radio" name="item" value="1"' in page.text and 'value="2"' in page.text
+    assert "Item 1: photo" in page.text and "custody image ref CI-88" in page.text
+    assert "Item 2: offending indication" in page.text and "It is suspected that this subject" in page.text
+    # The item texts are the subject's data: shown within a consultation naming them, as the case page's is.
+    ledger.flush_pending(screens)
+    shown = ledger.search(screens, EntryFilter(object_type="disclosure", object_id=str(released)), limit=20)
+    (entry,) = [e for e in shown if e.justification == disclosure.CORRECTION_TARGET_JUSTIFICATION]
+    assert entry.op == "consultation" and entry.actor == DPU.actor and "N2001" in entry.subjects
+    # The reference everyone uses leads to the same form.
+    assert f"Correcting {reference}" in client.get(f"/corrections?disclosure_id={reference}").text
+
+
+def test_a_correction_is_recorded_against_a_disclosure_named_by_its_reference(
+    client: TestClient, screens: Session
+) -> None:
+    released = _released(screens)
+    reference = _reference(screens, released)
+    screens.commit()
+    log_in(client, "S1004")
+    done = post_form(
+        client,
+        "/corrections",
+        {"description": "The arrest was on 3 April", "disclosure": reference, "item": "2"},
+    )
+    assert done.status_code == 303 and "Correction " in client.get(done.headers["location"]).text
+    (notice, *_) = disclosure.notices(screens, disclosure_id=released)
+    assert notice.correction_id is not None
+
+
+def test_the_item_left_out_is_asked_for_at_its_field_with_the_items_to_choose(
+    client: TestClient, screens: Session
+) -> None:
+    released = _released(screens)
+    reference = _reference(screens, released)
+    screens.commit()
+    log_in(client, "S1004")
+    page = post_form(
+        client, "/corrections", {"description": "The arrest was on 3 April", "disclosure": reference}
+    )
+    assert page.status_code == 400
+    assert f"Item: choose which item of {reference} is wrong." in page.text
+    assert "Name the source record" not in page.text
+    assert 'id="item-error"' in page.text and f"Correcting {reference}" in page.text
+    assert "Item 2: offending indication" in page.text
+    assert "The arrest was on 3 April" in page.text  # what was typed is kept
+    assert disclosure.corrections(screens) == []
+
+
+def test_an_unknown_reference_is_refused_at_the_disclosure_field(
+    client: TestClient, screens: Session
+) -> None:
+    log_in(client, "S1004")
+    page = post_form(
+        client, "/corrections", {"description": "wrong date", "disclosure": "NA/999/26", "item": "1"}
+    )
+    assert page.status_code == 400
+    assert "Disclosure: there is no disclosure &#39;NA/999/26&#39;" in page.text
+    assert 'id="disclosure-error"' in page.text and 'value="NA/999/26"' in page.text
+    page = post_form(
+        client, "/corrections", {"description": "wrong date", "disclosure": "NA/999/26", "item": "x"}
+    )
+    assert page.status_code == 400 and 'id="item-error"' in page.text

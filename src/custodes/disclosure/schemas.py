@@ -447,3 +447,23 @@ class DisposalReport:
     held: list[int]
     redacted_entries: int
     dry_run: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectableItem:
+    """One released item of a disclosure, as the corrections form offers it: its number as staff count
+    (from 1), its kind in words and the start of its text."""
+
+    number: int
+    kind: str  # "intelligence summary"
+    text: str  # the first words of what was disclosed
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionTarget:
+    """The disclosure a correction is being reported against, with the items it released to choose from."""
+
+    disclosure_id: int
+    label: str  # "NA/007/26", or "Request 12" before release
+    released: bool
+    items: tuple[CorrectableItem, ...] = ()

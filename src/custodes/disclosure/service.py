@@ -35,6 +35,8 @@ from custodes.disclosure.schemas import (
     STATUS_TITLES,
     Authorisation,
     CheckResult,
+    CorrectableItem,
+    CorrectionTarget,
     DisclosureDetail,
     DisclosureRequest,
     DisclosureSummary,
@@ -1222,6 +1224,63 @@ def _issue_notice(
 # --------------------------------------------------------------------------- corrections cascade
 
 
+class CorrectionRefused(DisclosureError):
+    """A correction refused for one of its fields: `field` is "description", "system", "record_id",
+    "disclosure" or "item" ("" when no one field is at fault)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def find_disclosure(session: Session, given: str, field: str = "disclosure") -> int:
+    """The disclosure someone names by its reference ("NA/007/26", the name on every document and notice)
+    or by its number ("12"); CorrectionRefused at `field` naming what was given if there is none."""
+    text = given.strip()
+    if text.isdigit():
+        found = session.scalar(select(Disclosure.id).where(Disclosure.id == int(text)))
+    else:
+        found = session.scalar(select(Disclosure.id).where(Disclosure.reference == text.upper()))
+    if found is None:
+        raise CorrectionRefused(
+            field,
+            f"Disclosure: there is no disclosure {text!r}. Give its reference, as on the case page "
+            "(e.g. NA/007/26), or its number.",
+        )
+    return found
+
+
+CORRECTION_TARGET_JUSTIFICATION = "corrections: choosing the inaccurate item of a disclosure"
+ITEM_TEXT_SHOWN = 80  # characters of an item's text shown to pick it by
+
+
+def correction_target(
+    session: Session,
+    disclosure_id: int,
+    actor: Principal,
+    justification: str = CORRECTION_TARGET_JUSTIFICATION,
+) -> CorrectionTarget:
+    """The disclosure a correction is reported against and the items it released, each with its kind and
+    the start of its text, for the corrections form to offer. The texts are personal data: reading them is
+    the case view's consultation (`view`), naming the subject and whoever else the items reveal."""
+    detail = view(session, disclosure_id, actor, justification)
+    released = detail.summary.released_at is not None
+    carried = set(
+        session.scalars(
+            select(DisclosedSource.item_number).where(DisclosedSource.disclosure_id == disclosure_id)
+        )
+    )
+    items = []
+    for number, item in enumerate(detail.request.items if detail.request is not None else ()):
+        if number not in carried:
+            continue
+        text = " ".join(item.content.split())
+        if len(text) > ITEM_TEXT_SHOWN:
+            text = text[: ITEM_TEXT_SHOWN - 1].rstrip() + "…"
+        items.append(CorrectableItem(number + 1, item.kind.value.replace("_", " "), text))
+    return CorrectionTarget(disclosure_id, detail.summary.label, released, tuple(items))
+
+
 def report_correction(
     session: Session,
     actor: Principal,
@@ -1239,24 +1298,54 @@ def report_correction(
     fact (a disclosure's item) reaches every released disclosure that drew on the item's source, and every
     released disclosure about the same subject carrying the same words. The same words about someone else
     are another fact (K10's standard wording is shared by every scheme disclosure), so they are not reached.
+    Refused with CorrectionRefused naming the field at fault. `item_number` counts from 0.
     """
     if not description.strip():
-        raise DisclosureError("Say what is inaccurate.")
+        raise CorrectionRefused("description", "Say what is inaccurate.")
+    system = system.strip() if system and system.strip() else None
+    record_id = record_id.strip() if record_id and record_id.strip() else None
+    row = None
+    if disclosure_id is not None:
+        row = session.get(Disclosure, disclosure_id)
+        if row is None:
+            raise CorrectionRefused("disclosure", f"Disclosure: there is no disclosure {disclosure_id}.")
+    named_record = system is not None and record_id is not None
+    if row is not None and item_number is None and not named_record:
+        label = summary_of(row).label
+        raise CorrectionRefused("item", f"Item: choose which item of {label} is wrong.")
+    if row is None and item_number is not None and not named_record:
+        raise CorrectionRefused(
+            "disclosure",
+            f"Disclosure: name the disclosure whose item {item_number + 1} is wrong, by its reference "
+            "(e.g. NA/007/26) or its number.",
+        )
     _corrections_lock(session, exclusive=True)
     digest = subject = None
-    if disclosure_id is not None and item_number is not None:
-        carried = session.get(DisclosedSource, (disclosure_id, item_number))
+    if row is not None and item_number is not None:
+        carried = session.get(DisclosedSource, (row.id, item_number))
         if carried is None:
-            raise DisclosureError(f"Disclosure {disclosure_id} released no item {item_number + 1}.")
-        digest, subject = carried.content_sha256, _load(session, disclosure_id).subject_id
+            label = summary_of(row).label
+            if row.released_at is None:
+                raise CorrectionRefused(
+                    "disclosure",
+                    f"Disclosure: {label} has not been released, so no recipient holds its items.",
+                )
+            raise CorrectionRefused("item", f"Item: {label} released no item {item_number + 1}.")
+        digest, subject = carried.content_sha256, row.subject_id
         system, record_id = carried.system or None, carried.record_id or None
-    elif not (system and system.strip() and record_id and record_id.strip()):
-        raise DisclosureError("Name the source record (system and record id) or the disclosed item.")
+    elif system is not None and record_id is None:
+        raise CorrectionRefused("record_id", f"Record id: name the record in {system} that is wrong.")
+    elif record_id is not None and system is None:
+        raise CorrectionRefused("system", f"Source system: name the system that holds record {record_id}.")
+    elif not named_record:
+        raise CorrectionRefused(
+            "", "Name the source record (system and record id), or the disclosure and the item that is wrong."
+        )
     correction = Correction(
         reported_by=actor.staff_id,
         reported_at=utcnow(),
-        system=system.strip() if system else None,
-        record_id=record_id.strip() if record_id else None,
+        system=system,
+        record_id=record_id,
         content_sha256=digest,
         description=description.strip(),
         correct_text=(correct_text or "").strip() or None,
@@ -1264,18 +1353,20 @@ def report_correction(
     session.add(correction)
     session.flush()
     reached = affected_disclosures(session, system, record_id, digest, subject)
-    for row in reached:
-        for line in _recipients(session, row.id):
-            _issue_notice(session, row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id)
-        _event(session, row, actor, "correction issued", correction.description)
+    for reached_row in reached:
+        for line in _recipients(session, reached_row.id):
+            _issue_notice(
+                session, reached_row, line.recipient_id, NoticeKind.CORRECTION, actor, correction.id
+            )
+        _event(session, reached_row, actor, "correction issued", correction.description)
         _entry(
             session,
-            row,
+            reached_row,
             actor.actor,
             Op.CORRECTION,
             "correction issued",
             justification=correction.description,
-            recipients=[line.recipient_id for line in _recipients(session, row.id)],
+            recipients=[line.recipient_id for line in _recipients(session, reached_row.id)],
             correction=correction.id,
         )
     _correction_entry(session, correction, actor, subject, reached)
@@ -1575,9 +1666,12 @@ def list_disclosures(
     requested_by: str | None = None,
     statuses: Iterable[Status] = (),
     area_code: str | None = None,
+    subject_id: str | None = None,
     limit: int = 200,
 ) -> list[DisclosureSummary]:
     query = select(Disclosure)
+    if subject_id:
+        query = query.where(Disclosure.subject_id == subject_id)
     if requested_by:
         query = query.where(Disclosure.requested_by == requested_by)
     wanted = [status.value for status in statuses]
@@ -1670,8 +1764,11 @@ def work_for(session: Session, actor: Principal) -> dict[str, Any]:
     return work
 
 
-def counts_by_status(session: Session) -> dict[str, int]:
+def counts_by_status(session: Session, subject_id: str | None = None) -> dict[str, int]:
+    """How many disclosures are in each status: all of them, or those about `subject_id`."""
     query = select(Disclosure.status, func.count()).group_by(Disclosure.status)
+    if subject_id:
+        query = query.where(Disclosure.subject_id == subject_id)
     return {status: count for status, count in session.execute(query)}
 
 

@@ -396,12 +396,25 @@ def new_request(request: Request, db: Db, principal: Requester) -> Any:
 
 def _subject_page(
     request: Request,
+    principal: Principal,
     values: dict[str, str],
     found: Any = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    """The subject search. Not choosing for a draft or a new request's form (nothing carried), each person
+    found also links to the disclosures about them (for those who oversee every disclosure) and to their
+    audit trail (for those who search the ledger, with this search's reason, which the ledger requires)."""
     draft = values.get("draft", "")
+    carried = {key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)}
+    looking_up = not draft and not carried
+
+    def disclosures_about(subject_id: str) -> str:
+        return "/disclosures/all?" + urlencode({"subject": subject_id})
+
+    def audit_trail(subject_id: str) -> str:
+        return "/audit/entries?" + urlencode({"subject": subject_id, "reason": values.get("reason", "")})
+
     return render(
         request,
         "disclosure/subject_search.html",
@@ -411,8 +424,12 @@ def _subject_page(
         found=found,
         errors=errors or {},
         draft=draft,
-        carried={key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)},
+        carried=carried,
         limit=disclosure.SUBJECT_SEARCH_LIMIT,
+        disclosures_about=disclosures_about
+        if looking_up and principal.can(Permission.DISCLOSURE_OVERSEE)
+        else None,
+        audit_trail=audit_trail if looking_up and principal.can(Permission.LEDGER_VIEW) else None,
     )
 
 
@@ -425,7 +442,7 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
     if not values["draft"].isdigit():
         values["draft"] = ""
     if not any(values[key] for key in ("surname", "forenames", "date_of_birth", "reason")):
-        return _subject_page(request, values)  # the empty form: nothing searched, nothing shown
+        return _subject_page(request, principal, values)  # the empty form: nothing searched, nothing shown
     errors: dict[str, str] = {}
     born = None
     if values["date_of_birth"]:
@@ -452,8 +469,8 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
         except disclosure.DisclosureError as error:  # not their draft, or no longer a draft
             errors[""] = str(error)
         else:
-            return _subject_page(request, values, found)
-    return _subject_page(request, values, errors=errors, status=400)
+            return _subject_page(request, principal, values, found)
+    return _subject_page(request, principal, values, errors=errors, status=400)
 
 
 @router.post("/disclosures/{disclosure_id}/subject")
@@ -716,21 +733,34 @@ def submit_request(request: Request, db: Db, principal: Requester, disclosure_id
 
 @router.get("/disclosures/all")
 def all_disclosures(request: Request, db: Db, principal: Overseer) -> Any:
+    """Every disclosure, by status and, given a nominal id (`?subject=N2001`), only those about that person:
+    how the DPU goes from a name (the subject search's "Disclosures about them") to their disclosures."""
     wanted = request.query_params.get("status", "")
     statuses = [Status(wanted)] if wanted in {s.value for s in Status} else []
-    rows = disclosure.list_disclosures(db, statuses=statuses)
+    subject = (request.query_params.get("subject") or "").strip()[:64]
+    rows = disclosure.list_disclosures(db, statuses=statuses, subject_id=subject or None)
+    why = (
+        f"disclosures oversight list: disclosures about {subject}"
+        if subject
+        else "disclosures oversight list"
+    )
+    # The person filtered on is named too (the heading), so the consultation names them even if none is found.
+    shown = disclosure.subjects_shown(
+        db, [subject, *(row.subject_id for row in rows)], actor=principal.actor, justification=why
+    )
     return render(
         request,
         "disclosure/disclosures.html",
         **_names(db),
         **_rows_people(db, rows),
-        **_rows_subjects(db, principal, "disclosures oversight list", rows),
+        subjects=shown,
         title="All disclosures",
         heading="All disclosures",
         rows=rows,
-        counts=disclosure.counts_by_status(db),
+        counts=disclosure.counts_by_status(db, subject or None),
         status_titles=STATUS_TITLES,
-        chosen=wanted,
+        chosen=wanted if statuses else "",
+        subject=subject,
         mine=False,
     )
 
@@ -1148,53 +1178,75 @@ def review(
 
 @router.get("/corrections")
 def corrections_page(request: Request, db: Db, principal: Corrector) -> Any:
-    return _corrections(request, db, principal)
+    """The corrections screen; from a case (`?disclosure_id=12`, or its reference) it names the disclosure
+    being corrected and offers its released items to choose from."""
+    given = (request.query_params.get("disclosure_id") or "").strip()[:40]
+    return _corrections(request, db, principal, values={"disclosure": given} if given else None)
 
 
 def _corrections(
     request: Request,
     db: Db,
     principal: Principal,
-    problem: str | None = None,
+    errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Any:
+    values = values or {}
+    errors = dict(errors or {})
     recorded, outstanding = disclosure.corrections_screen(db, principal.actor)
+    target = None
+    if values.get("disclosure") and "disclosure" not in errors:
+        try:
+            disclosure_id = disclosure.find_disclosure(db, values["disclosure"])
+            target = disclosure.correction_target(db, disclosure_id, principal)
+        except disclosure.CorrectionRefused as error:
+            errors.setdefault(error.field, str(error))
+        except disclosure.DisclosureError as error:
+            errors.setdefault("disclosure", f"Disclosure: {error}")
     return render(
         request,
         "disclosure/corrections.html",
         **_people(db, [c.reported_by for c in recorded]),
-        status_code=400 if problem else 200,
+        status_code=400 if errors else 200,
         title="Corrections",
         corrections=recorded,
         outstanding=outstanding,
         now=utcnow(),
-        problems=[problem] if problem else [],
-        values=values or {},
+        errors=errors,
+        values=values,
+        target=target,
     )
 
 
-CORRECTION_FIELDS = ("description", "system", "record_id", "disclosure_id", "item", "correct_text")
+CORRECTION_FIELDS = ("description", "system", "record_id", "disclosure", "item", "correct_text")
 
 
 @router.post("/corrections")
 def report_correction(request: Request, db: Db, principal: Corrector, form: Posted) -> Any:
-    values = {key: _text(form, key) or "" for key in CORRECTION_FIELDS}
-    numbers = [values["disclosure_id"], values["item"]]
-    if not all(number.isdigit() for number in numbers if number):
-        return _corrections(request, db, principal, "Disclosure and item must be numbers.", values)
+    values = {key: (_text(form, key) or "")[:2000] for key in CORRECTION_FIELDS}
+    values["disclosure"] = values["disclosure"] or (_text(form, "disclosure_id") or "")[:40]
+    item = values["item"]
+    if item and not (item.isdigit() and int(item) >= 1):
+        error = {
+            "item": f"Item: {item!r} is not an item number. Choose the item, or give its number (1, 2, …)."
+        }
+        return _corrections(request, db, principal, error, values)
     try:
+        disclosure_id = disclosure.find_disclosure(db, values["disclosure"]) if values["disclosure"] else None
         correction_id, issued = disclosure.report_correction(
             db,
             principal,
             description=values["description"],
             system=values["system"] or None,
             record_id=values["record_id"] or None,
-            disclosure_id=int(values["disclosure_id"]) if values["disclosure_id"] else None,
-            item_number=int(values["item"]) - 1 if values["item"] else None,
+            disclosure_id=disclosure_id,
+            item_number=int(item) - 1 if item else None,
             correct_text=values["correct_text"],
         )
+    except disclosure.CorrectionRefused as refused:
+        return _corrections(request, db, principal, {refused.field: str(refused)}, values)
     except disclosure.DisclosureError as error:
-        return _corrections(request, db, principal, str(error), values)
+        return _corrections(request, db, principal, {"": str(error)}, values)
     reached = len({notice.disclosure_id for notice in issued})
     return done_redirect(
         "/corrections",
