@@ -150,3 +150,28 @@ def test_choosing_a_subject_for_a_request_shows_no_links(
     page = client.get(SEARCH + choosing.format(draft=draft))
     assert page.status_code == 200 and "Choose" in page.text
     assert "Disclosures about them" not in page.text and "Audit trail" not in page.text
+
+
+def test_the_ledger_says_whether_the_search_looked_a_person_up_or_chose_a_subject(
+    client: TestClient, world: Session
+) -> None:
+    """The DPU's look-up is recorded as such, not as choosing the subject of a new request; an officer's
+    search, or one made for a request, keeps its own purpose."""
+
+    def purposes(actor: str) -> list[str]:
+        entries = ledger.search(world, EntryFilter(actor=actor, object_type="nominal_search"))
+        return [e.detail["purpose"] for e in entries]
+
+    log_in(client, "S1004")
+    assert client.get(SEARCH).status_code == 200
+    assert client.get(SEARCH + "&route=partnership_scheme").status_code == 200
+    world.expire_all()
+    assert sorted(purposes("staff:S1004")) == [
+        "choosing the subject of a new disclosure request",
+        "finding a person's disclosures or audit trail",
+    ]
+    client.cookies.clear()
+    log_in(client, "S1001")
+    assert client.get(SEARCH).status_code == 200
+    world.expire_all()
+    assert purposes("staff:S1001") == ["choosing the subject of a new disclosure request"]

@@ -509,20 +509,24 @@ def find_subject(
     date_of_birth: date | None = None,
     reason: str,
     disclosure_id: int | None = None,
+    looking_up: bool = False,
 ) -> monitoring.NominalCandidates:
     """People the officer may choose as a request's subject, found by name (and date of birth) in the
     nominal register. A person search like any other: a reason is required and the people shown are a
-    consultation (`monitoring.search_nominals`; DisclosureError naming the field if refused)."""
+    consultation (`monitoring.search_nominals`; DisclosureError naming the field if refused). `looking_up`:
+    the search is to find a person's disclosures or audit trail, not to choose a subject, and its ledger
+    entry says so."""
     if disclosure_id is not None:
         row = _load(session, disclosure_id)
         _must_be_requester(row, actor)
         if row.status != Status.DRAFT:
             raise DisclosureError("Only a draft's subject can be chosen. This request has been submitted.")
-    purpose = (
-        f"choosing the subject of disclosure request {disclosure_id}"
-        if disclosure_id is not None
-        else "choosing the subject of a new disclosure request"
-    )
+    if disclosure_id is not None:
+        purpose = f"choosing the subject of disclosure request {disclosure_id}"
+    elif looking_up:
+        purpose = "finding a person's disclosures or audit trail"
+    else:
+        purpose = "choosing the subject of a new disclosure request"
     try:
         return monitoring.search_nominals(
             session,

@@ -406,7 +406,7 @@ def _subject_page(
     found also links to the disclosures about them (for those who oversee every disclosure) and to their
     audit trail (for those who search the ledger, with this search's reason, which the ledger requires)."""
     draft = values.get("draft", "")
-    carried = {key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)}
+    carried = _carried(values)
     looking_up = not draft and not carried
 
     def disclosures_about(subject_id: str) -> str:
@@ -431,6 +431,18 @@ def _subject_page(
         else None,
         audit_trail=audit_trail if looking_up and principal.can(Permission.LEDGER_VIEW) else None,
     )
+
+
+def _carried(values: dict[str, str]) -> dict[str, str]:
+    """A new request's answers carried through the subject search (choosing its subject)."""
+    return {key: values[key] for key in START_FIELDS if key != "subject" and values.get(key)}
+
+
+def _looking_up(principal: Principal, values: dict[str, str]) -> bool:
+    """The search is to find a person's disclosures or audit trail: not for a draft or a new request, by
+    someone who may see either."""
+    may_see = principal.can(Permission.DISCLOSURE_OVERSEE) or principal.can(Permission.LEDGER_VIEW)
+    return may_see and not values.get("draft") and not _carried(values)
 
 
 @router.get("/disclosures/subjects")
@@ -463,6 +475,7 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
                 date_of_birth=born,
                 reason=values["reason"],
                 disclosure_id=int(values["draft"]) if values["draft"] else None,
+                looking_up=_looking_up(principal, values),
             )
         except disclosure.SubjectSearchRefused as error:
             errors = dict(error.problems)
