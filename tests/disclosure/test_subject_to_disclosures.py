@@ -175,3 +175,14 @@ def test_the_ledger_says_whether_the_search_looked_a_person_up_or_chose_a_subjec
     assert client.get(SEARCH).status_code == 200
     world.expire_all()
     assert purposes("staff:S1001") == ["choosing the subject of a new disclosure request"]
+
+
+def test_the_page_says_what_a_look_up_is_for(client: TestClient, world: Session) -> None:
+    log_in(client, "S1004")
+    dpu = client.get(SEARCH).text
+    assert "<h1>Find a person</h1>" in dpu and "to reach their disclosures or their audit trail" in dpu
+    assert "<h1>Find the subject</h1>" in client.get(SEARCH + "&route=partnership_scheme").text
+    client.cookies.clear()
+    log_in(client, "S1001")
+    officer = client.get(SEARCH).text
+    assert "<h1>Find the subject</h1>" in officer and "Back to the new request" in officer

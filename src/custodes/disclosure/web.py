@@ -407,7 +407,7 @@ def _subject_page(
     audit trail (for those who search the ledger, with this search's reason, which the ledger requires)."""
     draft = values.get("draft", "")
     carried = _carried(values)
-    looking_up = not draft and not carried
+    looking_up = _looking_up(principal, values)
 
     def disclosures_about(subject_id: str) -> str:
         return "/disclosures/all?" + urlencode({"subject": subject_id})
@@ -419,7 +419,8 @@ def _subject_page(
         request,
         "disclosure/subject_search.html",
         status_code=status,
-        title="Find the subject",
+        title="Find a person" if looking_up else "Find the subject",
+        looking_up=looking_up,
         values=values,
         found=found,
         errors=errors or {},
