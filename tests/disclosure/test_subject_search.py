@@ -105,6 +105,17 @@ def test_more_people_than_shown_is_guidance_not_an_error(client: TestClient, wor
     assert '<p class="guidance-strip" role="status">More than 20 people match' in page.text
 
 
+def test_a_date_of_birth_that_is_not_a_date_is_named_and_nothing_is_searched(
+    client: TestClient, world: Session
+) -> None:
+    log_in(client, "S1001")
+    typed = {"surname": "Smith", "date_of_birth": "soon", "reason": "7"}
+    page = client.get("/disclosures/subjects", params=typed)
+    assert page.status_code == 400
+    assert "Date of birth: &#39;soon&#39; is not a date. Give it as YYYY-MM-DD" in page.text
+    assert _searches(world, OFFICER.actor) == []
+
+
 def test_only_the_requester_searches_for_a_draft_subject(world: Session) -> None:
     disclosure_id = disclosure.create_draft(world, scheme_request(), OFFICER)
     with pytest.raises(disclosure.DisclosureError, match="Only the officer who drafted"):

@@ -44,6 +44,7 @@ from custodes.kit.pdf import html_to_pdf
 from custodes.kit.timefmt import london_day, rfc3339
 from custodes.kit.words import plural
 from custodes.web.deps import Db, require
+from custodes.web.forms import date_of_birth_in
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
@@ -457,15 +458,7 @@ def find_subject(request: Request, db: Db, principal: Requester) -> Any:
     if not any(values[key] for key in ("surname", "forenames", "date_of_birth", "reason")):
         return _subject_page(request, principal, values)  # the empty form: nothing searched, nothing shown
     errors: dict[str, str] = {}
-    born = None
-    if values["date_of_birth"]:
-        try:
-            born = date.fromisoformat(values["date_of_birth"])
-        except ValueError:
-            errors["date_of_birth"] = (
-                f"Date of birth: {values['date_of_birth']!r} is not a date. Give it as YYYY-MM-DD, or "
-                "leave it empty."
-            )
+    born = date_of_birth_in(values, errors)
     if not errors:
         try:
             found = disclosure.find_subject(

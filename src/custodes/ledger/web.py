@@ -31,6 +31,7 @@ from custodes.ledger.schemas import CheckpointInfo, EntryFilter, StoredEntry
 from custodes.settings import Settings
 from custodes.web.deps import Db, reading, require
 from custodes.web.exports import csv_download
+from custodes.web.forms import date_of_birth_in
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 
@@ -565,15 +566,7 @@ def find_person(request: Request, db: Db, principal: Auditor) -> Any:
     if not any(values.values()):
         return _people_page(request, values)  # the empty form: nothing searched, nothing shown
     errors: dict[str, str] = {}
-    born = None
-    if values["date_of_birth"]:
-        try:
-            born = date.fromisoformat(values["date_of_birth"])
-        except ValueError:
-            errors["date_of_birth"] = (
-                f"Date of birth: {values['date_of_birth']!r} is not a date. Give it as YYYY-MM-DD, or leave "
-                "it empty."
-            )
+    born = date_of_birth_in(values, errors)
     if errors:
         return _people_page(request, values, errors=errors, status=400)
     try:

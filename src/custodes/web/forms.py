@@ -21,6 +21,20 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def date_of_birth_in(values: dict[str, str], errors: dict[str, str]) -> date | None:
+    """The optional date of birth typed into a person search, or None; a wrong one is put in `errors`."""
+    typed = values.get("date_of_birth", "")
+    if not typed:
+        return None
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        errors["date_of_birth"] = (
+            f"Date of birth: {typed!r} is not a date. Give it as YYYY-MM-DD, or leave it empty."
+        )
+        return None
+
+
 class RegisterForm(BaseModel):
     """A register's add-and-change form; the id is posted when adding, and comes from the path on a change."""
 
