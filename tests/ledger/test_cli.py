@@ -223,6 +223,26 @@ def test_verify_exits_1_naming_the_first_bad_index(fresh: Installation) -> None:
     assert (report["fault"]["kind"], report["fault"]["index"]) == ("leaf altered", 9)
 
 
+def test_verify_of_a_read_only_copy_gives_the_verdict_without_recording_the_run(fresh: Installation) -> None:
+    """An auditor's copy may be read-only (a read-only file; a database role without INSERT): the record of
+    the run cannot be written, which is said, and the verdict and its exit status stand."""
+    fresh.log.append(12)
+    assert fresh.cli("ledger", "checkpoint", "--new").exit_code == 0
+    if fresh.url.startswith("sqlite"):
+        path = fresh.url.split("///", 1)[1]
+        env = {**fresh.env, "CUSTODES_DATABASE_URL": f"sqlite:///file:{path}?mode=ro&uri=true"}
+    else:
+        with tampering(fresh.url) as connection:
+            name = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        env = fresh.env
+    done = runner.invoke(app, ["ledger", "verify"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "OK: " in done.stdout and "this run is not recorded" in done.stderr
+    with fresh.log.factory() as session:
+        assert session.scalars(select(VerificationRun)).all() == []
+
+
 def test_verify_trusts_the_published_key_over_the_key_file_beside_the_database(
     fresh: Installation, tmp_path: Path
 ) -> None:

@@ -11,9 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from custodes.context import CLI_ACTOR, console, fail, key_or_file, settings, unit_of_work
+from custodes.context import CLI_ACTOR, console, errors, fail, key_or_file, settings, unit_of_work
 from custodes.database import Database
 from custodes.kit.db import transaction
 from custodes.ledger import service as ledger
@@ -62,11 +63,24 @@ def verify(
             fail(f"cannot read {error.filename}: {error.strerror}", 2)
         except ledger.LedgerError as error:
             fail(str(error), 2)
-    with unit_of_work(checkpoint=False) as session:  # the record of the run: a short write of its own
-        ledger.record_verification(session, report, CLI_ACTOR)
+    _record_run(report)
     console.print_json(json.dumps(report.as_dict())) if as_json else console.print(_describe(report))
     if not report.intact:
         raise typer.Exit(1)
+
+
+def _record_run(report: VerifyReport) -> None:
+    """The record of the run, a short write of its own. An auditor may verify a read-only copy (a read-only
+    file, a database role without INSERT): the record is then left out with a warning, and the verdict
+    still printed and returned as the exit status."""
+    try:
+        with unit_of_work(checkpoint=False) as session:
+            ledger.record_verification(session, report, CLI_ACTOR)
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        errors.print(
+            f"Warning: this run is not recorded in the ledger, which could not be written ({reason})."
+        )
 
 
 def _verify(session: Session, current: Settings, as_json: bool, public_key: str | None) -> VerifyReport:
