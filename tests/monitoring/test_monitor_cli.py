@@ -88,6 +88,9 @@ def test_ingest_run_explain_prove_verify(cli: Callable[..., Result], tmp_path: P
     proof.write_text(json.dumps(bad))
     refused = cli("monitor", "verify-proof", proof, "--public-key", key)
     assert refused.exit_code == 1 and "not in its batch's tree" in refused.output
+    for missing in (tmp_path / "no-such-proof.json", tmp_path):  # a usage error, not a traceback
+        unread = cli("monitor", "verify-proof", missing, "--public-key", key)
+        assert unread.exit_code == 2 and "Invalid value for 'proof_file'" in unread.output, unread.output
 
 
 def test_explain_names_the_teams_the_register_names(cli: Callable[..., Result], tmp_path: Path) -> None:

@@ -173,7 +173,10 @@ def prove(
 
 @app.command("verify-proof")
 def verify_proof(
-    proof_file: Annotated[Path, typer.Argument(help="A proof from `monitor prove` or an evidence pack.")],
+    proof_file: Annotated[
+        Path,
+        typer.Argument(help="A proof from `monitor prove` or an evidence pack.", exists=True, dir_okay=False),
+    ],
     public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
 ) -> None:
     """Check an access's proof offline, with only the ledger's public key. Exit 0 if it holds, 1 if not."""
@@ -192,7 +195,9 @@ def verify_proof(
 
 @app.command("verify-pack")
 def verify_pack(
-    pack: Annotated[Path, typer.Argument(help="An investigation's evidence pack (ZIP).", exists=True)],
+    pack: Annotated[
+        Path, typer.Argument(help="An investigation's evidence pack (ZIP).", exists=True, dir_okay=False)
+    ],
     public_key: Annotated[str, typer.Option("--public-key", help="Verifier key, or a file holding it.")],
 ) -> None:
     """Check an evidence pack offline: every ledger entry in it and every access's proof against the signed
