@@ -414,11 +414,17 @@ def test_cli_creates_a_token_that_works(
     assert token.startswith("cst_")
     wrong = runner.invoke(cli, ["api-token", "create", "--name", "Y", "--scope", "ledger:write"], env=env)
     assert wrong.exit_code == 1 and "ledger:write" in wrong.output
+    several = ["api-token", "create", "--name", "Z", "--scope", "access-check", "ingest"]  # as imports.md
+    two = runner.invoke(cli, several, env=env)
+    assert two.exit_code == 0, two.output
+    assert runner.invoke(cli, [*several[:-1], "ingest,ledger:read"], env=env).exit_code == 0
     app = create_app(Settings(home=tmp_path / "home", database_url=url), checkpointer=False)
     try:
         with TestClient(app, base_url="https://testserver") as client:
             headers = {"Authorization": f"Bearer {token}"}
             assert client.get("/api/v1/token", headers=headers).json()["scopes"] == ["ledger:read"]
+            both = {"Authorization": f"Bearer {two.stdout.strip().splitlines()[-1]}"}
+            assert client.get("/api/v1/token", headers=both).json()["scopes"] == ["access-check", "ingest"]
             checkpoint = client.get("/api/v1/ledger/checkpoint", headers=headers)
             assert checkpoint.status_code == 200  # the command signed a checkpoint covering its entry
             assert client.get("/api/v1/ledger/public-key", headers=headers).status_code == 200

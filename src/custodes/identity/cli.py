@@ -14,16 +14,21 @@ tokens = typer.Typer(help="Bearer tokens for machine clients.", no_args_is_help=
 accounts = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 
 
-@tokens.command("create")
+@tokens.command("create", context_settings={"allow_extra_args": True})
 def create_token(
+    context: typer.Context,
     name: Annotated[str, typer.Option("--name", help="Which client uses it.")],
-    scope: Annotated[list[str], typer.Option("--scope", help="A scope; repeat for more.")],
+    scope: Annotated[
+        list[str],
+        typer.Option("--scope", help="Scopes: several after one --scope, or repeat it."),
+    ],
     days: Annotated[
         int | None, typer.Option("--days", help="Lifetime in days (default: the api_token_days setting).")
     ] = None,
 ) -> None:
     """Print a new bearer token (shown once; only its hash is kept). It works at once, until it expires."""
-    scopes = [part for value in scope for part in value.replace(",", " ").split()]
+    # `--scope access-check ingest`: the command takes no arguments, so words left over are more scopes.
+    scopes = [part for value in [*scope, *context.args] for part in value.replace(",", " ").split()]
     lifetime = days if days is not None else settings().api_token_days
     try:
         with unit_of_work() as session:
