@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,14 @@ def test_an_entry_rewritten_with_its_leaf_hash(log: Log, index: int, kind: Fault
         actor = "staff:FORGED" + original["actor"]
         set_entry(connection, index, body=forged, leaf_hash=leaf_of(forged), actor=actor)
     assert_fault(log, kind, first)
+    if kind == FaultKind.CHECKPOINT_INCONSISTENT:  # the entry cannot be known: its range is named
+        fault = log.verify().fault
+        assert fault is not None
+        found = re.search(r"an entry from (\d+) to (\d+) differs from what it signed", fault.message)
+        assert found, fault.message
+        low, high = int(found[1]), int(found[2])
+        assert 0 < low <= index <= high == first - 1, fault.message
+        assert f"the entries before {low} match an earlier checkpoint" in fault.message
 
 
 def test_a_full_rewrite_is_caught_by_the_signatures(log: Log) -> None:

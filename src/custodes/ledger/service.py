@@ -1315,6 +1315,7 @@ def _check_checkpoints(
 ) -> None:
     previous = 0
     stored: set[tuple[int, bytes]] = set()  # (size, root) of the checkpoints before this one
+    matched: list[int] = []  # sizes of the checkpoints whose root the log's tree has
     for cp in checkpoints:
         try:
             opened = open_signed_checkpoint(cp.note, verifier)
@@ -1338,7 +1339,8 @@ def _check_checkpoints(
                 f"checkpoint {cp.seq} (size {cp.size}) is older than the one before it (size {previous})",
             )
         previous = max(previous, cp.size)
-        _check_root(scan, opened, f"checkpoint {cp.seq}")
+        if _check_root(scan, opened, f"checkpoint {cp.seq}", _vouched(matched, cp.size)):
+            matched.append(cp.size)
     if witness is not None:
         if witness.size > previous:
             scan.fail(
@@ -1347,7 +1349,14 @@ def _check_checkpoints(
                 f"the database's latest checkpoint (size {previous}) is older than the one kept "
                 f"outside it (size {witness.size})",
             )
-        _check_root(scan, witness, "the checkpoint kept outside the database")
+        _check_root(
+            scan, witness, "the checkpoint kept outside the database", _vouched(matched, witness.size)
+        )
+
+
+def _vouched(matched: list[int], size: int) -> int:
+    """The largest size below `size` at which a checkpoint matched the log (0 if none)."""
+    return max((at for at in matched if at < size), default=0)
 
 
 def _check_previous_named(
@@ -1369,19 +1378,28 @@ def _check_previous_named(
         )
 
 
-def _check_root(scan: _Scan, checkpoint: Checkpoint, name: str) -> None:
+def _check_root(scan: _Scan, checkpoint: Checkpoint, name: str, vouched: int = 0) -> bool:
+    """Whether the log's tree at the checkpoint's size has its root. `vouched`: the largest smaller size at
+    which an earlier checkpoint matched, so every entry before it is as signed. When the root differs, an
+    entry was rewritten together with its leaf hash (and the stored nodes): which one cannot be known
+    from the roots, so the fault keeps the checkpoint's size as its index and names the range it lies in."""
     if checkpoint.size > scan.expected:
         scan.fail(
             FaultKind.LEAF_MISSING,
             scan.expected,
             f"{name} covers {checkpoint.size} entries but the log has {scan.expected}",
         )
-    elif scan.roots.get(checkpoint.size) != checkpoint.root:
+        return False
+    if scan.roots.get(checkpoint.size) != checkpoint.root:
         scan.fail(
             FaultKind.CHECKPOINT_INCONSISTENT,
             checkpoint.size,
-            f"{name} (size {checkpoint.size}) does not match the log's tree",
+            f"{name} (size {checkpoint.size}) does not match the log's tree: an entry from {vouched} to "
+            f"{checkpoint.size - 1} differs from what it signed"
+            + (f" (the entries before {vouched} match an earlier checkpoint)" if vouched else ""),
         )
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- offline verification
