@@ -1,13 +1,17 @@
-"""`custodes monitor ingest|run|explain|prove|verify-proof` (monitoring.md, docs/cli.md)."""
+"""`custodes monitor ingest|run|explain|prove|verify-proof|verify-pack|verify-store` (monitoring.md,
+docs/cli.md)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from custodes.context import (
     CLI_ACTOR,
@@ -19,6 +23,8 @@ from custodes.context import (
     settings,
     unit_of_work,
 )
+from custodes.database import Database
+from custodes.kit.db import transaction
 from custodes.kit.timefmt import london
 from custodes.kit.words import plural
 from custodes.monitoring import events, service
@@ -81,22 +87,41 @@ def run(
     ],
     start: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day (UTC).")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, included.")] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="First check the batches the window reads against their ledger entries (default).",
+        ),
+    ] = True,
 ) -> None:
     """Run every detector over the stored events in the window and write the alerts. They also appear on
-    the counter-corruption screens (triage kept for alerts seen before)."""
+    the counter-corruption screens (triage kept for alerts seen before). First the batches of accesses the
+    window reads are checked against their ledger entries: exit 1, naming each batch and entry, if one does
+    not match (`--no-verify` skips the check)."""
     window = (_day(start, "--from"), _day(end, "--to", end=True))
+    phases = service.run_phases(verify)
     with progress_bar(transient=False) as bar:
-        task = bar.add_task("Running the detectors", total=service.RUN_PHASES)
+        task = bar.add_task("Running the detectors", total=phases)
 
         def step(what: str, done: int, total: int) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
         try:
             with unit_of_work() as session:
-                summary = service.run(session, settings(), CLI_ACTOR, window, progress=step)
-        except (service.CapacityError, service.DecidedMeanwhile) as error:
+                summary = service.run(session, settings(), CLI_ACTOR, window, progress=step, verify=verify)
+        except service.StoreTampered as error:
+            bar.stop()
+            for problem in error.report.problems:
+                errors.print(problem.message, markup=False)
+            fail(
+                f"{plural(len(error.report.problems), 'batch', 'batches')} of stored accesses the window "
+                "reads do not match the ledger: the detectors were not run and nothing was recorded "
+                "(custodes monitor verify-store; docs/monitoring.md)"
+            )
+        except (service.CapacityError, service.DecidedMeanwhile, service.StoreBusy) as error:
             fail(str(error))
-        bar.update(task, description="Done", completed=service.RUN_PHASES)
+        bar.update(task, description="Done", completed=phases)
     written = service.write_alerts(summary.alerts, alerts_out)
     console.print(
         f"{summary.events:,} accesses; {summary.about_people:,} about a person, "
@@ -211,3 +236,62 @@ def verify_pack(
     if problems:
         raise typer.Exit(1)
     console.print(f"{pack.name}: every entry and every access verified against the signed checkpoint.")
+
+
+@contextmanager
+def _reading() -> Iterator[Session]:
+    """A read-only unit of work, as `custodes ledger verify` reads: a long check must not hold SQLite's
+    write lock (every writer would wait, then fail)."""
+    database = Database.open(settings())
+    try:
+        with transaction(database.factory, read_only=True) as session:
+            yield session
+    finally:
+        database.close()
+
+
+@app.command("verify-store")
+def verify_store(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check every stored access against the ledger: rebuild each batch's count and Merkle root from the
+    store's files and compare them with the batch's `consultation` entry. Exit 0 if every batch matches, 1
+    naming each batch that does not (and its ledger index, earliest first), 2 if the store could not be
+    checked. The run is recorded in the ledger (a `review` entry)."""
+    current = settings()
+    try:
+        with _reading() as session:
+            if as_json:
+                report = service.verify_store(session, current)
+            else:
+                with progress_bar(transient=True) as bar:
+                    task = bar.add_task("Checking the stored accesses", total=None)
+
+                    def step(what: str, done: int, total: int) -> None:
+                        bar.update(task, description=what, completed=done, total=total)
+
+                    report = service.verify_store(session, current, progress=step)
+    except (service.CapacityError, service.StoreBusy) as error:
+        fail(str(error), 2)
+    try:  # the record of the run: a short write of its own, whose failure must not hide the verdict
+        with unit_of_work(checkpoint=False) as session:
+            service.record_store_verification(session, report, CLI_ACTOR)
+    except Exception as error:  # any failure to record: say so, then give the verdict
+        errors.print(f"Warning: this check could not be recorded in the ledger ({error}).", markup=False)
+    if as_json:
+        console.print_json(json.dumps(report.as_dict()))
+    else:
+        for problem in report.problems:
+            console.print(problem.message, markup=False)
+        verdict = (
+            "OK: every batch matches its ledger entry"
+            if report.intact
+            else f"FAULT: {plural(len(report.problems), 'problem')} found"
+        )
+        console.print(
+            f"{verdict} ({plural(report.batches, 'batch', 'batches')}, "
+            f"{plural(report.events, 'access', 'accesses')} checked in {report.seconds:.1f} s).",
+            markup=False,
+        )
+    if not report.intact:
+        raise typer.Exit(1)

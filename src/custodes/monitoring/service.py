@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from custodes.kit.db import UTCDateTime, utcnow
 from custodes.kit.names import fold_match_keys, match_keys, other_match_keys
 from custodes.kit.tabular import BatchRejected, RowProblem, RowReader, SourceRow, normalise_postcode
 from custodes.kit.timefmt import rfc3339
+from custodes.kit.words import plural
 from custodes.ledger import merkle, note
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, EntryFilter, Op
@@ -1231,11 +1233,7 @@ def find_alerts(
         con = _duckdb(settings)
         engine = detectors.DuckEngine(con)
     try:
-        with _within_capacity(
-            settings,
-            "Run the detectors over a shorter period (custodes monitor run --from DATE --to DATE), "
-            "or allow more memory.",
-        ):
+        with _within_capacity(settings, _RUN_ADVICE):
             references = reference_tables(session, limits)
             found = detectors.evaluate(engine, references, events_dir, span, limits, phase)
     finally:
@@ -1244,6 +1242,12 @@ def find_alerts(
     if phase:
         phase("Building the alerts")
     return alert_rules.build(found.flagged, found.volume, limits, _settled(session)), found.counts
+
+
+_RUN_ADVICE = (
+    "Run the detectors over a shorter period (custodes monitor run --from DATE --to DATE), "
+    "or allow more memory."
+)
 
 
 def _settled(session: Session) -> dict[str, set[str]]:
@@ -1266,6 +1270,7 @@ def run(
     window: tuple[datetime | None, datetime | None] = (None, None),
     engine: detectors.Engine | None = None,
     progress: Progress | None = None,
+    verify: bool = False,
 ) -> RunSummary:
     """Evaluate the detectors and keep the alerts: new ones as `new`, known ones (same id) updated with their
     triage left as it was. The run is a `combination` entry in the ledger; each new alert a `collection`.
@@ -1274,8 +1279,19 @@ def run(
     and then reads the alerts it stored, so it continues them rather than storing them again.
 
     `progress` (what, done, total) is told each phase as it starts: waiting for another run, each of
-    `find_alerts`' phases (one per detector query among them), storing the alerts and recording the run."""
-    step = _Steps(progress, RUN_PHASES)
+    `find_alerts`' phases (one per detector query among them), storing the alerts and recording the run.
+
+    `verify` (`custodes monitor run` does, unless --no-verify): first check the batches the window reads
+    against their ledger entries (`verify_store`) and refuse with StoreTampered, naming each batch and its
+    entry, if one does not match: the detectors then never analyse accesses edited, removed or added in the
+    store. Checked before any other statement of the transaction, so the store's ingest lock is not waited
+    for while holding SQLite's write lock."""
+    step = _Steps(progress, run_phases(verify))
+    if verify:
+        step("Checking the stored accesses")
+        checked = verify_store(session, settings, window, advice=_RUN_ADVICE)
+        if not checked.intact:
+            raise StoreTampered(checked)
     step("Waiting for any other run")
     one_run_at_a_time(session)
     alerts, counts = find_alerts(session, settings, window, engine, step)
@@ -1327,6 +1343,11 @@ def run(
 
 FIND_PHASES = detectors.phase_count() + 1  # find_alerts: the detectors' phases, then building the alerts
 RUN_PHASES = 1 + FIND_PHASES + 2  # run: waiting for the lock, finding, storing, recording
+
+
+def run_phases(verify: bool) -> int:
+    """The steps `run` reports: RUN_PHASES, and first checking the store when it verifies."""
+    return RUN_PHASES + (1 if verify else 0)
 
 
 # PostgreSQL: detector runs take this transaction lock, so they store alerts one at a time (SQLite: every
@@ -1978,3 +1999,385 @@ def quarantined_rows(
             justification="checking access-log rows quarantined at ingest",
         )
     return rows
+
+
+# --------------------------------------------------------------------------- the store against the ledger
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """One batch (or file) of the event store that does not match what the ledger records."""
+
+    kind: str  # one of STORE_PROBLEM_KINDS
+    batch_id: str | None  # None: a file whose batches cannot be told (unreadable)
+    ledger_index: int | None  # the batch's `consultation` entry; None: no entry records it
+    stored: int  # accesses found in the store for the batch
+    recorded: int | None  # accesses the entry records
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "batch_id": self.batch_id,
+            "ledger_index": self.ledger_index,
+            "stored_events": self.stored,
+            "recorded_events": self.recorded,
+            "message": self.message,
+        }
+
+
+STORE_PROBLEM_KINDS = (
+    "files_gone",
+    "rows_missing",
+    "rows_added",
+    "row_changed",
+    "time_changed",
+    "unrecorded",
+    "unreadable",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReport:
+    """`verify_store`: the batches checked, the accesses read, and every problem, earliest entry first."""
+
+    batches: int
+    events: int
+    problems: tuple[StoreProblem, ...]
+    seconds: float = 0.0
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "batches_checked": self.batches,
+            "events_checked": self.events,
+            "problems": [problem.as_dict() for problem in self.problems],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class StoreTampered(RuntimeError):
+    """`run` was asked to verify the batches its window reads, and one does not match its ledger entry."""
+
+    def __init__(self, report: StoreReport) -> None:
+        self.report = report
+        first = report.problems[0]
+        more = len(report.problems) - 1
+        super().__init__(
+            f"The stored accesses do not match the ledger, so the detectors were not run: {first.message}"
+            + (
+                f" (and {plural(more, 'more problem')}: custodes monitor verify-store lists them)"
+                if more
+                else ""
+            )
+            + ". Nothing was recorded."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What a batch's `consultation` entry records of it."""
+
+    index: int
+    batch_id: str
+    events: int
+    root: str
+    first_at: datetime
+    last_at: datetime
+
+
+def _recorded_batches(session: Session) -> dict[str, _Recorded]:
+    """Every access batch the ledger records, by batch id (the earliest entry for an id named twice)."""
+    found: dict[str, _Recorded] = {}
+    criteria = EntryFilter(object_type="access_batch", op=Op.CONSULTATION)
+    for entry in ledger.iter_matching(session, criteria):
+        detail = (entry.content or {}).get("detail") or {}
+        if entry.object_id is None or entry.object_id in found:  # redacted, or named again
+            continue
+        found[entry.object_id] = _Recorded(
+            entry.index,
+            entry.object_id,
+            int(detail.get("events", 0)),
+            str(detail.get("root", "")),
+            datetime.fromisoformat(detail["first_at"]),
+            datetime.fromisoformat(detail["last_at"]),
+        )
+    return found
+
+
+@contextmanager
+def _store_quiet(session: Session, store: events.EventStore) -> Iterator[None]:
+    """Hold the store's ingest lock (unless this session holds it already): no ingest is then between its
+    commit and the publishing of its files, so the ledger read and the files listed agree."""
+    if _STORE_LOCK in session.info:
+        yield
+        return
+    handle = store.lock_for_ingest(_INGEST_WAIT_SECONDS)
+    if handle is None:
+        raise StoreBusy("An ingest held the event store for a minute: check the store when it has finished.")
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def _in_day_range(path: Path, first: date, last: date) -> bool:
+    name = path.parent.name
+    try:
+        day = date.fromisoformat(name.removeprefix("day="))
+    except ValueError:
+        return False
+    return name.startswith("day=") and first <= day <= last
+
+
+def _file_list(files: Sequence[Path]) -> str:
+    return "[" + ", ".join(f"'{_quote(str(path))}'" for path in files) + "]"
+
+
+def _stored_counts(
+    con: duckdb.DuckDBPyConnection, files: list[Path], span: tuple[int, int]
+) -> tuple[dict[str, tuple[int, bool, int]], list[Path], list[StoreProblem]]:
+    """Per batch id in the files: how many accesses, whether any is in `span` (at_us), and how many have an
+    `at_us` or `day_num` that is not their `occurred_at`. A file that does not read as the store's Parquet
+    is a problem of its own, and left out (so are its accesses)."""
+    problems: list[StoreProblem] = []
+    readable = list(files)
+    sql = (
+        "SELECT batch_id, count(*), bool_or(at_us >= $lo AND at_us < $hi), "
+        f"count(*) FILTER (WHERE {_DERIVED_DIFFER}) "
+        "FROM read_parquet({files}, hive_partitioning = false) GROUP BY batch_id"
+    )
+    try:
+        rows = con.execute(sql.format(files=_file_list(readable)), {"lo": span[0], "hi": span[1]}).fetchall()
+    except duckdb.OutOfMemoryException:
+        raise  # not a bad file: _within_capacity says so
+    except duckdb.Error:
+        readable = []
+        for path in files:
+            try:
+                con.execute(f"SELECT batch_id, at_us FROM read_parquet('{_quote(str(path))}') LIMIT 0")
+                readable.append(path)
+            except duckdb.OutOfMemoryException:
+                raise
+            except duckdb.Error as error:
+                reason = str(error).splitlines()[0]
+                problems.append(
+                    StoreProblem(
+                        "unreadable",
+                        None,
+                        None,
+                        0,
+                        None,
+                        f"the store's file {path} cannot be read as stored accesses ({reason}): the accesses "
+                        "in it cannot be checked, and the batches they belonged to show as missing rows",
+                    )
+                )
+        rows = (
+            con.execute(sql.format(files=_file_list(readable)), {"lo": span[0], "hi": span[1]}).fetchall()
+            if readable
+            else []
+        )
+    return (
+        {str(batch): (int(n), bool(inside), int(bad)) for batch, n, inside, bad in rows},
+        readable,
+        problems,
+    )
+
+
+# The detectors read an access's time and day as `at_us` and `day_num`, which the ingest derived from
+# `occurred_at` (_number_new) and which are not in the leaf: a row whose derived columns differ from its
+# leaf's time was edited (moved into or out of a window, or onto a case's dates) without changing the root.
+_DERIVED_DIFFER = (
+    "at_us IS DISTINCT FROM epoch_us(occurred_at) OR day_num IS DISTINCT FROM "
+    "CAST(date_diff('day', DATE '1970-01-01', CAST(occurred_at AS DATE)) AS INTEGER)"
+)
+
+
+def _batch_root(con: duckdb.DuckDBPyConnection, files: list[Path], batch_id: str) -> bytes:
+    """The batch's RFC 9162 tree head, rebuilt from its stored accesses exactly as the ingest built it
+    (events.hash_batches: the same leaves, in leaf order, the same tree)."""
+    if not files:
+        return merkle.EMPTY_ROOT
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW verify_batch AS SELECT * FROM "
+        f"read_parquet({_file_list(files)}, hive_partitioning = false) WHERE batch_id = '{_quote(batch_id)}'"
+    )
+    with events.TreeHasher() as hasher:
+        events.hash_batches(con, "verify_batch", hasher)
+        return hasher.roots().get(batch_id, merkle.EMPTY_ROOT)
+
+
+def _accesses(count: int) -> str:
+    return plural(count, "access", "accesses")
+
+
+def _batch_problem(
+    recorded: _Recorded | None, batch_id: str, stored: int, root: Callable[[], bytes], derived: int = 0
+) -> StoreProblem | None:
+    if recorded is None:
+        return StoreProblem(
+            "unrecorded",
+            batch_id,
+            None,
+            stored,
+            None,
+            f"batch {batch_id}: no ledger entry records it, yet the store holds {_accesses(stored)} of it "
+            "(put into the store, not ingested)",
+        )
+    named = f"batch {batch_id} (ledger entry {recorded.index})"
+    counts = f"{stored:,} stored, {recorded.events:,} recorded"
+    if stored == 0:
+        return StoreProblem(
+            "files_gone",
+            batch_id,
+            recorded.index,
+            0,
+            recorded.events,
+            f"{named}: none of its {_accesses(recorded.events)} is in the store: the batch's files "
+            f"are gone ({counts})",
+        )
+    if stored < recorded.events:
+        return StoreProblem(
+            "rows_missing",
+            batch_id,
+            recorded.index,
+            stored,
+            recorded.events,
+            f"{named}: {_accesses(recorded.events - stored)} missing from the store ({counts})",
+        )
+    if stored > recorded.events:
+        return StoreProblem(
+            "rows_added",
+            batch_id,
+            recorded.index,
+            stored,
+            recorded.events,
+            f"{named}: {_accesses(stored - recorded.events)} added to the store ({counts})",
+        )
+    if root().hex() != recorded.root:
+        return StoreProblem(
+            "row_changed",
+            batch_id,
+            recorded.index,
+            stored,
+            recorded.events,
+            f"{named}: its stored accesses do not hash to the root the entry records: at least one was "
+            f"changed ({counts})",
+        )
+    if derived:
+        return StoreProblem(
+            "time_changed",
+            batch_id,
+            recorded.index,
+            stored,
+            recorded.events,
+            f"{named}: {_accesses(derived)} with a time or day the detectors read (at_us, day_num) that is "
+            f"not the access's recorded occurred_at: changed after ingest ({counts})",
+        )
+    return None
+
+
+def verify_store(
+    session: Session,
+    settings: Settings,
+    window: tuple[datetime | None, datetime | None] | None = None,
+    progress: Progress | None = None,
+    advice: str = "Allow more memory, or more spill space.",
+) -> StoreReport:
+    """Check the stored accesses against the ledger: for every batch its `consultation` entry records and
+    every batch found in the store, rebuild the batch's count and Merkle root from its Parquet rows as the
+    ingest computed them (events.hash_batches) and compare with the entry. Reports each batch whose files
+    are gone, that lost or gained rows, whose rows hash to another root (a row changed), or that no entry
+    records; and each file that cannot be read. Problems come earliest ledger index first.
+
+    `window` (as for `run`): only the batches a detector run over it reads — those the ledger says overlap
+    it, and any found with an access in it. DuckDB reads one batch at a time (its days' files only), so
+    memory stays within one batch of 65,536 accesses however large the store. `progress` is told each
+    batch (what, done, total). Reads only; the store's ingest lock is held while the ledger is read and the
+    files listed (an ingest waits, at most a minute, for that)."""
+    started = datetime.now(UTC)
+    store = event_store(settings)
+    with _store_quiet(session, store):
+        recover(session, store)
+        files = sorted(store.events_dir.glob("*/*.parquet")) if store.events_dir.is_dir() else []
+        recorded = _recorded_batches(session)
+    span = (0, _FAR_FUTURE_US)
+    wanted = dict(recorded)
+    if window is not None:
+        span = (micros(window[0]) or 0, micros(window[1]) or _FAR_FUTURE_US)
+        wanted = {
+            batch_id: batch
+            for batch_id, batch in recorded.items()
+            if (micros(batch.first_at) or 0) < span[1] and (micros(batch.last_at) or 0) >= span[0]
+        }
+    con = _duckdb(settings)
+    try:
+        with _within_capacity(settings, advice):
+            counts, readable, problems = _stored_counts(con, files, span) if files else ({}, [], [])
+            unrecorded = sorted(
+                b
+                for b, (_n, inside, _bad) in counts.items()
+                if b not in recorded and (inside or window is None)
+            )
+            others = [
+                b for b, (_n, inside, _bad) in counts.items() if b in recorded and b not in wanted and inside
+            ]
+            checking = sorted(
+                [*wanted.values(), *(recorded[b] for b in others)], key=lambda batch: batch.index
+            )
+            total = len(checking) + len(unrecorded)
+            stored_events = 0
+            for done, batch in enumerate(checking):
+                if progress:
+                    progress(f"Batch {batch.batch_id}", done, total)
+                stored, _inside, derived = counts.get(batch.batch_id, (0, False, 0))
+                stored_events += stored
+                days = (batch.first_at.date() - timedelta(days=1), batch.last_at.date() + timedelta(days=1))
+                near = [path for path in readable if _in_day_range(path, *days)]
+                found = _batch_problem(
+                    batch, batch.batch_id, stored, partial(_batch_root, con, near, batch.batch_id), derived
+                )
+                if found is not None:
+                    problems.append(found)
+            for batch_id in unrecorded:
+                stored_events += counts[batch_id][0]
+                found = _batch_problem(None, batch_id, counts[batch_id][0], lambda: merkle.EMPTY_ROOT)
+                assert found is not None
+                problems.append(found)
+            if progress:
+                progress("Checked", total, total)
+    finally:
+        con.close()
+    order = {kind: n for n, kind in enumerate(STORE_PROBLEM_KINDS)}
+    problems.sort(
+        key=lambda p: (p.ledger_index is None, p.ledger_index or 0, order[p.kind], p.batch_id or "")
+    )
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return StoreReport(len(checking) + len(unrecorded), stored_events, tuple(problems), seconds)
+
+
+def record_store_verification(session: Session, report: StoreReport, actor: str) -> None:
+    """A `review` ledger entry for a `verify_store` run: its verdict, its counts and the problems found
+    (batch ids, ledger indexes and counts: no access's content, so nobody's personal data)."""
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.REVIEW,
+            object_type="access_store",
+            object_id=None,
+            detail={
+                "check": "stored accesses against their batches' ledger entries (monitor verify-store)",
+                "intact": report.intact,
+                "batches_checked": report.batches,
+                "events_checked": report.events,
+                "problems": len(report.problems),
+                "first_problems": [problem.as_dict() for problem in report.problems[:20]],
+                "seconds": round(report.seconds, 3),
+            },
+        ),
+    )
