@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -126,6 +126,103 @@ def add_person_namer(app: FastAPI, namer: PersonNamer) -> None:
     app.state.ledger_person_namers = (*getattr(app.state, "ledger_person_namers", ()), namer)
 
 
+@dataclass(frozen=True)
+class AccessQuery:
+    """Whose accesses in police systems an audit search asks for: to a person's records (`subject_id`), by a
+    member of staff (`staff_id`), or both; within the search's dates; covered by a ledger entry numbered below
+    `before` (the search's fixed set, so that the list, the CSV and the PDF hold the same accesses)."""
+
+    subject_id: str | None
+    staff_id: str | None
+    since: datetime | None
+    until: datetime | None
+    before: int | None
+    limit: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AccessFound:
+    """One stored access to a record in a police system, and the ledger entry of the batch that holds it (its
+    proof: `custodes monitor prove EVENT_ID --batch BATCH`)."""
+
+    at: datetime
+    system: str
+    staff_id: str
+    action: str  # search, view, update, print, export
+    record_type: str
+    subject_id: str | None
+    event_id: str
+    batch_id: str
+    batch_entry: int  # the ledger index of the batch's `consultation` entry
+
+
+@dataclass(frozen=True)
+class AccessesFound:
+    rows: tuple[AccessFound, ...]  # newest first, at most the query's limit
+    total: int  # every access matching, of which `rows` are the first
+    withheld: str | None = None  # why none are listed to this viewer (then rows and total are empty)
+
+
+# The accesses a module stores that match an audit search: (session, settings, viewer, query). The module
+# records their showing as the consultation it is (the reason, naming the person searched for).
+AccessLister = Callable[[Session, Settings, Principal, AccessQuery], AccessesFound]
+
+
+def add_access_lister(app: FastAPI, lister: AccessLister) -> None:
+    """Register the access-event store's search (at start-up, by web.app.create_app): a search by person or
+    by member of staff, and the subject access report, list the accesses to police systems that the ledger
+    holds only as batches (docs/ledger.md, "Accesses in police systems")."""
+    app.state.ledger_access_lister = lister
+
+
+ACTION_WORDS = {
+    "search": "Searched",
+    "view": "Viewed",
+    "update": "Changed",
+    "print": "Printed",
+    "export": "Exported",
+}
+
+
+def access_words(access: AccessFound) -> str:
+    """What an access did, in words: "Viewed a person record in PNC"."""
+    verb = ACTION_WORDS.get(access.action, access.action.capitalize())
+    record = access.record_type.replace("_", " ") if access.record_type else ""
+    return f"{verb} {'a ' + record + ' record' if record else 'records'} in {access.system}"
+
+
+def _access_query(form: SearchForm, limit: int) -> AccessQuery | None:
+    """The accesses a search asks for: by person or by member of staff; none for a search narrowed to an
+    operation (the accesses are not ledger operations) or by a system component."""
+    criteria = form.criteria
+    actor = criteria.actor or ""
+    staff_id = actor.removeprefix("staff:") if actor.startswith("staff:") else None
+    if criteria.op or (criteria.subject is None and staff_id is None) or (actor and staff_id is None):
+        return None
+    return AccessQuery(
+        criteria.subject,
+        staff_id,
+        criteria.since,
+        criteria.until,
+        criteria.before,
+        limit,
+        form.values["reason"],
+    )
+
+
+def _accesses(
+    request: Request, db: Session, principal: Principal, form: SearchForm, limit: int
+) -> AccessesFound | None:
+    """The accesses in police systems the search lists (None: the search asks for none, or no module stores
+    them); the module records their showing."""
+    lister: AccessLister | None = getattr(request.app.state, "ledger_access_lister", None)
+    query = _access_query(form, limit)
+    if lister is None or query is None:
+        return None
+    return lister(db, request.app.state.settings, principal, query)
+
+
 def _subject_name(
     request: Request, db: Session, principal: Principal, subject: str, reason: str
 ) -> str | None:
@@ -228,6 +325,7 @@ RECORD_WORDS = {
     "access_batch": "Batch of access log events",
     "access_check": "Pre-access check",
     "access_event": "Access log event",
+    "access_events": "Accesses in police systems",
     "access_ingest": "Access log import",
     "agreement": "Information sharing agreement",
     "agreement_document": "Agreement document",
@@ -529,7 +627,7 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
         named = total == 0 and form.criteria.subject is not None and looks_like_name(form.criteria.subject)
         rows = [] if named else ledger.search(reader, criteria, limit=PAGE, offset=(form.page - 1) * PAGE)
         rows = _rewrite(screens, rows)
-        who = _who(_staff_names(reader, rows, screens))
+        names = _staff_names(reader, rows, screens)
         subject_view = _subject_view(request, reader, form, rows)
         record = _record_labeller(request, reader, rows)
     if named:
@@ -541,15 +639,21 @@ def entries(request: Request, db: Db, principal: Auditor) -> Any:
     # recorded in the request's unit of work, committed before the page is sent.
     shown = _shown_people(rows, form.criteria.subject)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"], shown)
+    # The accesses to police systems the search asks for: their first page, their showing recorded by the
+    # module that stores them, in the same unit of work.
+    accesses = _accesses(request, db, principal, form, PAGE)
+    if accesses is not None and accesses.rows and not screens:
+        names = {**names, **display_names(db, {access.staff_id for access in accesses.rows})}
     return _search_page(
         request,
         form,
         rows,
         total,
         can_export=principal.can(Permission.LEDGER_EXPORT),
-        who=who,
+        who=_who(names),
         subject_view=subject_view,
         record=record,
+        accesses=accesses,
     )
 
 
@@ -609,6 +713,7 @@ def _search_page(
     who: Callable[[str], str] = str,
     subject_view: Callable[[StoredEntry], ledger.SubjectView] | None = None,
     record: Callable[[StoredEntry], str] | None = None,
+    accesses: AccessesFound | None = None,
 ) -> Any:
     return render(
         request,
@@ -618,6 +723,8 @@ def _search_page(
         form=form,
         rows=rows or [],
         total=total,
+        accesses=accesses,
+        access_words=access_words,
         operations=ledger.operations(),
         pages=max(1, (total + PAGE - 1) // PAGE),
         can_export=can_export,
@@ -665,6 +772,7 @@ class _Export:
     checkpoint: CheckpointInfo | None
     names: Mapping[str, str]  # of the staff who did what the rows record (`_staff_names`)
     record: Callable[[StoredEntry], str]  # the Record column in words (`_record_labeller`)
+    accesses: AccessesFound | None  # the accesses to police systems the search lists (`_accesses`)
 
 
 def _read_export(request: Request, db: Db, principal: Principal, form: SearchForm) -> _Export:
@@ -689,15 +797,26 @@ def _read_export(request: Request, db: Db, principal: Principal, form: SearchFor
         # in it, so it shows their numbers and the DPU decides, as for any disclosure, whether to name them.
         names = {} if view is not None else _staff_names(reader, rows, screens)
         record = _record_labeller(request, reader, rows)
-        found = _Export(rows, view, ledger.latest_checkpoint(reader), names, record)
+        checkpoint = ledger.latest_checkpoint(reader)
     ledger.record_search(db, principal.actor, form.criteria, form.values["reason"])
-    return found
+    # Then the accesses to police systems, every one (up to EXPORT_LIMIT), their showing recorded by the
+    # module that stores them. The staff are named as for the entries: by number only in a report on one
+    # person, where they are third parties.
+    accesses = _accesses(request, db, principal, form, EXPORT_LIMIT)
+    if accesses is not None and accesses.rows and view is None and not screens:
+        names = {**names, **display_names(db, {access.staff_id for access in accesses.rows})}
+    return _Export(rows, view, checkpoint, names, record, accesses)
 
 
 # The CSV's columns. A report on one person (a search by person: the subject access report) has no
 # `actor_name`: it gives the staff by number only (`actor`), they being third parties in a report handed to
-# the person it is about (docs/ledger.md, "A report on one person names only them").
+# the person it is about (docs/ledger.md, "A report on one person names only them"). One table of two kinds
+# of row (`kind`): the ledger's entries, then the accesses to police systems the search lists, each with the
+# ledger index of its batch's entry (`batch_entry`), which proves it.
+KIND_ENTRY = "ledger entry"
+KIND_ACCESS = "police system access"
 CSV_COLUMNS = [
+    "kind",
     "index",
     "at_utc",
     "at_london",
@@ -712,6 +831,7 @@ CSV_COLUMNS = [
     "recipients",
     "detail",
     "leaf_hash",
+    "batch_entry",
 ]
 
 
@@ -733,6 +853,7 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             detail = shown.detail if shown.detail is not None else {"withheld": ledger.WITHHELD_FOR_OTHERS}
         actor_name = names.get(item.actor.removeprefix("staff:")) if item.actor.startswith("staff:") else None
         values = {
+            "kind": KIND_ENTRY,
             "index": item.index,
             "at_utc": rfc3339(item.at),
             "at_london": london(item.at, True),
@@ -747,10 +868,30 @@ def export_csv(request: Request, db: Db, principal: Exporter) -> Any:
             "recipients": ";".join(item.recipients),
             "detail": json.dumps(detail, ensure_ascii=False) if detail else None,
             "leaf_hash": item.leaf_hash.hex(),
+            "batch_entry": None,
         }
         return [values[column] for column in header]
 
-    rows = (row(item) for item in found)
+    def access_row(access: AccessFound) -> list[Any]:
+        values = {
+            "kind": KIND_ACCESS,
+            "at_utc": rfc3339(access.at),
+            "at_london": london(access.at, True),
+            "actor": f"staff:{access.staff_id}",
+            "actor_name": names.get(access.staff_id),
+            "what": access_words(access),
+            "object_type": "access_event",
+            "object_id": access.event_id,
+            "subjects": access.subject_id,
+            "detail": json.dumps(
+                {"system": access.system, "action": access.action, "batch": access.batch_id}
+            ),
+            "batch_entry": access.batch_entry,
+        }
+        return [values.get(column) for column in header]
+
+    accesses = export.accesses.rows if export.accesses is not None else ()
+    rows = chain((row(item) for item in found), (access_row(access) for access in accesses))
     return csv_download("custodes-ledger-entries.csv", header, rows)
 
 
@@ -779,6 +920,8 @@ def export_pdf(request: Request, db: Db, principal: Exporter) -> Any:
         who=_who(export.names),
         op_words=operation_words,
         record=export.record,
+        accesses=export.accesses,
+        access_words=access_words,
     )
     return Response(
         html_to_pdf(html),

@@ -36,6 +36,7 @@ from custodes.ledger import api as ledger_api
 from custodes.ledger import service as ledger
 from custodes.ledger import web as ledger_web
 from custodes.monitoring import api as monitoring_api
+from custodes.monitoring import audit_accesses as monitoring_audit_accesses
 from custodes.monitoring import audit_people as monitoring_audit_people
 from custodes.monitoring import ledger_screen as monitoring_ledger_screen
 from custodes.monitoring import service as monitoring_service
@@ -125,6 +126,8 @@ def create_app(
     # Whom the audit screens find by name, for the subject id a ledger search takes (the nominal register).
     ledger_web.add_person_finder(app, monitoring_audit_people.find)
     ledger_web.add_person_namer(app, monitoring_audit_people.name)
+    # Which accesses to police systems a search by person or member of staff lists (the access-event store).
+    ledger_web.add_access_lister(app, monitoring_audit_accesses.accesses)
     # How the audit screens name a disclosure: by its reference once released (the disclosure module's).
     ledger_web.add_record_references(app, "disclosure", disclosure_service.references)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
