@@ -8,7 +8,8 @@
   searcher's team's accesses, no write lock held meanwhile); the consultation of the people it names is
   recorded afterwards in the request's own, committed before the answer is sent.
 
-Alerts, investigations and evidence packs have no API on purpose (monitoring.md, "Why alerts have no API").
+Alerts, investigations and evidence packs have no API on purpose (docs/monitoring.md, "Why alerts,
+investigations and evidence packs have no API").
 """
 
 from __future__ import annotations
