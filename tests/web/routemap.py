@@ -213,7 +213,12 @@ def make_monitoring(db: Session) -> dict[str, str]:
     db.flush()
     db.add(QuarantinedRow(ingest_id="I-MATRIX", source="a.csv", line=3, problems="action: is required",
                           raw='{"event_id": "e2", "staff_id": "S1001"}'))  # fmt: skip
-    return {"alert_id": "AL-NEIGHBOUR", "investigation_id": str(investigation_id), "ingest_id": "I-MATRIX"}
+    return {
+        "alert_id": "AL-NEIGHBOUR",
+        "investigation_id": str(investigation_id),
+        "ingest_id": "I-MATRIX",
+        "event_id": "E-MATRIX",  # no such access: the explanation answers 404 to those allowed
+    }
 
 
 def make_stopsearch(db: Session) -> dict[str, str]:

@@ -179,6 +179,7 @@ class Scope(StrEnum):
     INGEST = "ingest"
     LEDGER_READ = "ledger:read"
     DISCLOSURE_CHECK = "disclosure:check"
+    ACCESS_EXPLAIN = "access-explain"
 
 
 # What each scope lets a token do to people, for the scopes a token made on the screens may only use once a
@@ -194,6 +195,10 @@ SCOPE_REACH: dict[Scope, str | None] = {
     Scope.DISCLOSURE_CHECK: (
         "draws findings from a subject's records (their address, conflicts declared about them, protected "
         "people)"
+    ),
+    Scope.ACCESS_EXPLAIN: (
+        "reads who accessed whose record, the work that explains it or why none does, the misuse rules it "
+        "meets and the cases involving the person, with no pseudonym"
     ),
 }
 SCOPES_NEEDING_SECOND_ADMIN = frozenset(scope for scope, reach in SCOPE_REACH.items() if reach)

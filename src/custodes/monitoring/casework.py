@@ -1558,3 +1558,69 @@ def ledger_view(
         )
         investigated.update(session.scalars(seen.distinct()))
     return LedgerView(frozenset(hidden), staff, frozenset(investigated))
+
+
+# --------------------------------------------------------------------------- explaining one access
+
+NO_SUCH_ACCESS = "There is no stored access with that event id, or it is not for you to see."
+MAX_EVENT_ID = 100  # as stored (events.py)
+
+
+def may_explain_access(
+    session: Session, settings: Settings, event_id: str, viewer: Principal, reason: str
+) -> str:
+    """Check that a member of the unit may have this access explained to them on the screens
+    (`monitoring.explain`, then `monitoring.explained_to` with the reason returned). Nothing is logged here.
+
+    Refused, every problem of the form at once (FieldProblems: `event_id`, `reason`), when the event id or
+    the reason is blank or too long. Refused as unknown (NotFound, the same words whether or not the access
+    exists) when the access is kept from the viewer as its alert would be (`unseen`): done by them or by
+    staff close to them, or about them or people close to them. Refused (CaseworkError, naming the alert)
+    while its member of staff is a pseudonym to the viewer on an alert holding this access, or while the
+    person looked at is withheld because an alert naming them would give away a pseudonymous member of
+    staff (`_GIVES_AWAY`): the explanation names both, so the viewer reveals who it is on that alert first,
+    with a reason, as on the alert's page. Returns the reason, trimmed."""
+    problems: dict[str, str] = {}
+    wanted = (event_id or "").strip()
+    if not wanted:
+        problems["event_id"] = "Please give the access's event id."
+    elif len(wanted) > MAX_EVENT_ID:
+        problems["event_id"] = f"An event id is at most {MAX_EVENT_ID} characters (this is {len(wanted):,})."
+    try:
+        cleaned = _clean(reason, "give a reason for looking at this access")
+    except CaseworkError as error:
+        problems["reason"] = str(error)
+    if problems:
+        raise FieldProblems(problems)
+    event = monitoring.stored_event(settings, wanted)
+    hidden = unseen(session, viewer)
+    if event is None or hidden.hides(event["staff_id"], event["subject_id"]):
+        raise NotFound(NO_SUCH_ACCESS)
+    holding = select(AlertEvent.alert_id).where(AlertEvent.event_id == wanted)
+    revealed = select(IdentityReveal.alert_id).where(IdentityReveal.revealed_to == viewer.staff_id)
+    on_alerts = list(
+        session.scalars(select(Alert).where(Alert.alert_id.in_(holding)).order_by(Alert.alert_id))
+    )
+    if any(hidden.hides(alert.staff_id, alert.subject_id) for alert in on_alerts):
+        raise NotFound(NO_SUCH_ACCESS)
+    masked = [alert.alert_id for alert in on_alerts if not _revealed_to(session, alert.alert_id, viewer)]
+    if masked:
+        raise CaseworkError(
+            f"This access is on alert {masked[0]}, where its member of staff is shown to you by a code. "
+            "Reveal who it is on that alert's page first (with your reason), then explain the access here."
+        )
+    if event["subject_id"]:
+        giving_away = select(Alert.alert_id).where(
+            _visible(session, viewer, hidden),
+            Alert.subject_id == event["subject_id"],
+            or_(*(_has_rule(rule) for rule in _GIVES_AWAY)),
+            Alert.alert_id.not_in(revealed),
+        )
+        first = session.scalars(giving_away.order_by(Alert.alert_id).limit(1)).first()
+        if first is not None:
+            raise CaseworkError(
+                f"The person this access looked at is withheld while alert {first}'s member of staff is "
+                "shown to you by a code (naming the person would give them away). Reveal who it is on that "
+                "alert's page first (with your reason), then explain the access here."
+            )
+    return cleaned

@@ -1594,18 +1594,27 @@ class OutsideWindow(ValueError):
     """`explain` was asked about an access outside the window it was given."""
 
 
+EXPLAINING = "explaining an access (monitoring)"
+
+
+def explained_to(session: Session, found: AccessExplanation, actor: str, why: str = EXPLAINING) -> None:
+    """Record that an explanation was shown to `actor`: a consultation of the people its access names. For
+    callers that explained it with `actor=None` in a read-only unit of work (the screen and the API)."""
+    _consulted(session, found.event, actor, why)
+
+
 def explain(
     session: Session,
     settings: Settings,
     event_id: str,
-    actor: str,
+    actor: str | None,
     window: tuple[datetime | None, datetime | None] = (None, None),
 ) -> AccessExplanation | None:
     """The explanation found for one stored access, or why none applies, and the rules it meets, as a
     detector run over the same window finds them (by default every stored access, as `monitor run` with
     no window). The detectors run over the accesses of that member of staff's team in the window (their
     own if they have no team): repeated interest needs their own, and volume compares a day with the
-    team's median day. Logged as a consultation."""
+    team's median day. Logged as a consultation by `actor` (None: the caller records it, `explained_to`)."""
     event = stored_event(settings, event_id)
     if event is None:
         return None
@@ -1616,7 +1625,8 @@ def explain(
         raise OutsideWindow(
             f"{event_id} happened at {rfc3339(event['occurred_at'])}, outside the window {since} to {until}"
         )
-    _consulted(session, event, actor, "explaining an access (monitoring)")
+    if actor is not None:
+        _consulted(session, event, actor, EXPLAINING)
     limits = thresholds(session)
     references = reference_tables(session, limits)
     store = event_store(settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -33,7 +33,7 @@ from custodes.monitoring.casework import (
     InvestigationStatus,
     NotFound,
 )
-from custodes.web.deps import Db, require
+from custodes.web.deps import Db, reading, require
 from custodes.web.notices import done_redirect
 from custodes.web.templating import environment, render
 from custodes.workforce import service as workforce
@@ -796,3 +796,109 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
         f"{plural(touched, 'alert')} raised or added to, "
         f"{new:,} new.",
     )
+
+
+# --------------------------------------------------------------------------- explaining one access
+
+EXPLAIN_REFUSED = "Not explained. Please put right the form below:"
+
+
+def _explain_page(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    *,
+    found: service.AccessExplanation | None = None,
+    problem: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Any:
+    event = found.event if found else None
+    return _page(
+        request,
+        "explain.html",
+        status_code,
+        title="Explain an access",
+        found=found,
+        event=event,
+        who=identity.staff_labeller(db, [event["staff_id"]] if event else []),
+        explanation_titles=EXPLANATION_TITLES,
+        problem=problem,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+def _day_field(value: str, field: str, *, end: bool = False) -> datetime | None:
+    """A form's date (YYYY-MM-DD) as the window's bound, as `monitor explain --from/--to` reads it: the
+    start of that day (UTC), or for the last day the start of the next; "" for none."""
+    if not value.strip():
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{field}: {value.strip()!r} is not a date (YYYY-MM-DD).") from None
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+@router.get("/monitoring/explain")
+def explain_form(request: Request, db: Db, viewer: Investigator) -> Any:
+    """The form: an access's event id and a reason (and, if the store is large, a window)."""
+    return _explain_page(request, db, viewer)
+
+
+@router.post("/monitoring/explain")
+def explain_access(
+    request: Request,
+    db: Db,
+    viewer: Investigator,
+    event_id: Short = "",
+    reason: Reason = "",
+    start: Annotated[str, Form(alias="from", max_length=20)] = "",
+    end: Annotated[str, Form(alias="to", max_length=20)] = "",
+) -> Any:
+    """The explanation of one access, or why none applies, with the rules it meets and the cases involving
+    the person: what `custodes monitor explain` prints. Casework decides whether the viewer may see it (not an
+    access by them or about them or people close to them, nor one whose alert still hides its member of
+    staff from them); shown, it is a consultation of the people it names, recorded with the reason."""
+    values = {"event_id": event_id, "reason": reason, "from": start, "to": end}
+    settings = request.app.state.settings
+    errors: dict[str, str] = {}
+    window: list[datetime | None] = [None, None]
+    for index, (field, value) in enumerate((("from", start), ("to", end))):
+        try:
+            window[index] = _day_field(value, "From" if field == "from" else "To", end=field == "to")
+        except ValueError as error:
+            errors[field] = str(error)
+    try:
+        with reading(request, db) as reader:
+            try:
+                cleaned = casework.may_explain_access(reader, settings, event_id, viewer, reason)
+            except casework.FieldProblems as error:
+                errors = {**error.fields, **errors}
+                cleaned = ""
+            if errors:
+                return _explain_page(
+                    request,
+                    db,
+                    viewer,
+                    problem=EXPLAIN_REFUSED,
+                    errors=errors,
+                    values=values,
+                    status_code=400,
+                )
+            found = service.explain(reader, settings, event_id.strip(), None, (window[0], window[1]))
+    except NotFound as error:
+        return _explain_page(request, db, viewer, problem=str(error), values=values, status_code=404)
+    except (CaseworkError, service.OutsideWindow) as error:
+        return _explain_page(request, db, viewer, problem=str(error), values=values, status_code=400)
+    except service.CapacityError as error:
+        return _explain_page(request, db, viewer, problem=str(error), values=values, status_code=503)
+    if found is None:  # gone since it was checked (it cannot be: the store only grows)
+        return _explain_page(
+            request, db, viewer, problem=casework.NO_SUCH_ACCESS, values=values, status_code=404
+        )
+    service.explained_to(db, found, viewer.actor, f"{service.EXPLAINING}: {cleaned}")
+    return _explain_page(request, db, viewer, found=found, values={**values, "reason": ""})
