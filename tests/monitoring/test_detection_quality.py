@@ -59,6 +59,15 @@ def test_detection_meets_the_targets_and_hard_negatives_stay_quiet(
     assert all(any("SELF" in rules_of.get(e, ()) for e in i.event_ids) for i in selves)
     unflagged = {row["subject_id"] for row in force.nominals if not row.get("flags")}
     assert 0 < sum(i.subject_id in unflagged for i in selves) < len(selves)
+    # Colleagues too: some looked up are on record without the staff flag, known only by name with date of
+    # birth or home postcode (monitoring.md: "subject is another member of the workforce").
+    colleagues = [i for i in force.incidents if i.pattern == "COLLEAGUE"]
+    assert 0 < sum(i.subject_id in unflagged for i in colleagues) < len(colleagues)
+    assert all(
+        any("COLLEAGUE" in rules_of.get(e, ()) for e in i.event_ids)
+        for i in colleagues
+        if i.subject_id in unflagged
+    )
     assert found["DECLARED_CONFLICT"] == injected["DECLARED_CONFLICT"]
     for pattern, count in injected.items():
         assert found[pattern] / count >= 0.95, (pattern, found[pattern], count)

@@ -398,6 +398,51 @@ def test_the_searchers_name_elsewhere_without_a_date_of_birth_is_not_self(
     assert found is not None and found.rules == (Rule.UNEXPLAINED,)
 
 
+# Members of staff on record without the `staff:` flag (COLLEAGUE: "subject is another member of the
+# workforce", known by name with date of birth or home postcode, as SELF knows the searcher).
+UNFLAGGED_STAFF = [
+    _nominal("N-ADA", "OKAFOR", "A", date_of_birth="1985-05-05"),  # S2: initial, same birth date
+    _nominal("N-RAVI", "Patel", "Ravi", postcode="tn1 1aa", lat="51.1300", lon="0.2600"),  # S3: home postcode
+    _nominal("N-RAVI-ELSEWHERE", "Patel", "Ravi", postcode="CT9 1ZZ", lat="51.38", lon="1.38"),  # name only
+    _nominal("N-RAVI-OTHER-DOB", "Patel", "Ravi", date_of_birth="1976-03-03"),  # another birth date
+]
+
+
+@pytest.mark.parametrize(("subject", "colleague"), [("N-ADA", "S2"), ("N-RAVI", "S3"), ("N-KSMITH", "S4")])
+def test_colleague_by_name_with_date_of_birth_or_home_postcode_without_the_staff_flag(
+    db: Session, settings: Settings, world: Path, subject: str, colleague: str
+) -> None:
+    """Before, COLLEAGUE read only the nominal's `staff:` flag: a colleague on record without it (a victim
+    or witness once) raised nothing for a single look-up."""
+    load_lookalikes(db)
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    alert = only(alerts_for(db, settings, world, event("e1", subject)))
+    assert alert.rules == (Rule.COLLEAGUE, Rule.UNEXPLAINED)
+    assert f"{subject} is a colleague ({colleague})" in alert.explanation
+
+
+@pytest.mark.parametrize("subject", ["N-RAVI-ELSEWHERE", "N-RAVI-OTHER-DOB"])
+def test_a_colleagues_name_alone_is_not_a_colleague(
+    db: Session, settings: Settings, world: Path, subject: str
+) -> None:
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    assert alerts_for(db, settings, world, event("e1", subject)) == []
+    found = monitoring.explain(db, settings, "e1", "system:test")
+    assert found is not None and found.rules == (Rule.UNEXPLAINED,)
+
+
+def test_ones_own_record_found_by_name_is_self_not_a_colleague(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """N-RAVI is S3 by name and home postcode: S3 looking it up is SELF only; S1 looking it up, COLLEAGUE."""
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    alerts = alerts_for(db, settings, world, event("e1", "N-RAVI", staff="S3"), event("e2", "N-RAVI"))
+    assert {a.staff_id: a.rules for a in alerts} == {
+        "S3": (Rule.SELF, Rule.UNEXPLAINED),
+        "S1": (Rule.COLLEAGUE, Rule.UNEXPLAINED),
+    }
+
+
 def test_common_surname_far_away_raises_nothing(db: Session, settings: Settings, world: Path) -> None:
     assert alerts_for(db, settings, world, event("e1", "N-FAR", case_ref="")) == []
 
