@@ -645,6 +645,83 @@ def test_thresholds_come_from_configuration(db: Session, settings: Settings, wor
     assert alerts_for(db, settings, world, event("e1", "N-NB")) == []
 
 
+@pytest.mark.parametrize(
+    ("days", "window", "fires"),
+    [
+        ((0, 8, 16), None, True),  # 3 days within 17: inside the default 30
+        ((0, 8, 16), "10", False),  # ... but not within 10
+        ((0, 20, 40), None, False),  # 41 days: outside the default 30
+        ((0, 20, 40), "45", True),  # ... inside 45
+    ],
+)
+def test_the_repeated_interest_window_comes_from_configuration(
+    db: Session, settings: Settings, world: Path, days: tuple[int, ...], window: str | None, fires: bool
+) -> None:
+    """Before, the 30-day window was fixed (Thresholds.repeat_window_days was never read from the
+    configuration): a changed window now changes what fires."""
+    if window is not None:
+        admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
+        identity.set_config(db, "repeated_interest_window_days", window, admin)
+    assert monitoring.thresholds(db).repeat_window_days == int(window or 30)
+    rows = [event(f"e{day}", "N-RAND", day=day) for day in days]
+    alerts = alerts_for(db, settings, world, *rows)
+    assert [a.rules for a in alerts] == ([(Rule.UNEXPLAINED, Rule.REPEATED_INTEREST)] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        (
+            "repeated_interest_window_days",
+            "0",
+            "Repeated interest window (days): enter a whole number greater than 0",
+        ),
+        (
+            "repeated_interest_window_days",
+            "367",
+            "Repeated interest window (days): enter a whole number from 1 to 366",
+        ),
+        (
+            "repeated_interest_window_days",
+            "2",
+            "Repeated interest window (days): enter at least 3, the Repeated interest (days) setting",
+        ),
+        (
+            "repeated_interest_days",
+            "31",
+            "Repeated interest (days): enter at most 30, the Repeated interest window (days) setting",
+        ),
+    ],
+)
+def test_a_repeated_interest_window_that_could_never_fire_is_refused(
+    db: Session, key: str, value: str, words: str
+) -> None:
+    admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
+    with pytest.raises(identity.IdentityError) as refused:
+        identity.set_config(db, key, value, admin)
+    assert str(refused.value) == words
+    assert monitoring.thresholds(db) == detectors.Thresholds()
+    identity.set_config(db, "repeated_interest_window_days", "3", admin)  # as short as the days allow
+    identity.set_config(db, "repeated_interest_days", "2", admin)
+    identity.set_config(db, "repeated_interest_window_days", "2", admin)
+    assert (monitoring.thresholds(db).repeat_days, monitoring.thresholds(db).repeat_window_days) == (2, 2)
+
+
+def test_every_threshold_setting_is_documented(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each configuration value the detectors read is named in docs/monitoring.md's Thresholds and in
+    the Configuration screen's description."""
+    read: list[str] = []
+    real = identity.config_value
+    monkeypatch.setattr(identity, "config_value", lambda session, key: read.append(key) or real(session, key))
+    limits = monitoring.thresholds(db)
+    assert "repeated_interest_window_days" in read and len(read) == len(detectors.Thresholds.__slots__)
+    assert limits == detectors.Thresholds()  # the defaults agree
+    text = (Path(__file__).parents[2] / "docs" / "monitoring.md").read_text()
+    thresholds = text.split("## Thresholds", 1)[1].split("\n## ", 1)[0]
+    assert [key for key in read if f"`{key}`" not in thresholds] == []
+    assert [key for key in read if key not in identity.CONFIGURATION] == []
+
+
 def test_run_stores_alerts_and_keeps_triage_on_rerun(db: Session, settings: Settings, world: Path) -> None:
     from custodes.monitoring.models import Alert
 
