@@ -40,11 +40,14 @@ def test_detection_meets_the_targets_and_hard_negatives_stay_quiet(
     labelled: tuple[SyntheticForce, list[AlertDraft], dict[str, int]],
 ) -> None:
     force, alerts, counts = labelled
-    flagged = set().union(*({e.event_id for e in a.events} for a in alerts))
+    # An incident is found only when one of its accesses is in an alert with the incident's own rule among
+    # that access's rules: an alert for another reason (say UNEXPLAINED with PUBLIC_FIGURE for an injected
+    # COLLEAGUE search) is not the pattern detected.
+    rules_of = {e.event_id: e.rules for a in alerts for e in a.events}
     found, injected = Counter(), Counter()
     for incident in force.incidents:
         injected[incident.pattern] += 1
-        found[incident.pattern] += bool(flagged & set(incident.event_ids))
+        found[incident.pattern] += any(incident.pattern in rules_of.get(e, ()) for e in incident.event_ids)
     assert set(injected) == {
         "SELF", "RELATIVE_OR_HOUSEHOLD", "NEIGHBOUR", "DECLARED_CONFLICT", "COLLEAGUE", "PUBLIC_FIGURE",
         "CASE_MISMATCH", "REPEATED_INTEREST", "VOLUME_ANOMALY", "OFF_DUTY",
@@ -52,11 +55,19 @@ def test_detection_meets_the_targets_and_hard_negatives_stay_quiet(
     assert found["SELF"] == injected["SELF"]
     # Every self-search is named as one, also when the record does not carry the staff flag (half of them:
     # the detectors know the person by name with date of birth or home postcode).
-    rules_of = {e.event_id: a.rules for a in alerts for e in a.events}
     selves = [i for i in force.incidents if i.pattern == "SELF"]
     assert all(any("SELF" in rules_of.get(e, ()) for e in i.event_ids) for i in selves)
     unflagged = {row["subject_id"] for row in force.nominals if not row.get("flags")}
     assert 0 < sum(i.subject_id in unflagged for i in selves) < len(selves)
+    # Colleagues too: some looked up are on record without the staff flag, known only by name with date of
+    # birth or home postcode (monitoring.md: "subject is another member of the workforce").
+    colleagues = [i for i in force.incidents if i.pattern == "COLLEAGUE"]
+    assert 0 < sum(i.subject_id in unflagged for i in colleagues) < len(colleagues)
+    assert all(
+        any("COLLEAGUE" in rules_of.get(e, ()) for e in i.event_ids)
+        for i in colleagues
+        if i.subject_id in unflagged
+    )
     assert found["DECLARED_CONFLICT"] == injected["DECLARED_CONFLICT"]
     for pattern, count in injected.items():
         assert found[pattern] / count >= 0.95, (pattern, found[pattern], count)

@@ -398,6 +398,51 @@ def test_the_searchers_name_elsewhere_without_a_date_of_birth_is_not_self(
     assert found is not None and found.rules == (Rule.UNEXPLAINED,)
 
 
+# Members of staff on record without the `staff:` flag (COLLEAGUE: "subject is another member of the
+# workforce", known by name with date of birth or home postcode, as SELF knows the searcher).
+UNFLAGGED_STAFF = [
+    _nominal("N-ADA", "OKAFOR", "A", date_of_birth="1985-05-05"),  # S2: initial, same birth date
+    _nominal("N-RAVI", "Patel", "Ravi", postcode="tn1 1aa", lat="51.1300", lon="0.2600"),  # S3: home postcode
+    _nominal("N-RAVI-ELSEWHERE", "Patel", "Ravi", postcode="CT9 1ZZ", lat="51.38", lon="1.38"),  # name only
+    _nominal("N-RAVI-OTHER-DOB", "Patel", "Ravi", date_of_birth="1976-03-03"),  # another birth date
+]
+
+
+@pytest.mark.parametrize(("subject", "colleague"), [("N-ADA", "S2"), ("N-RAVI", "S3"), ("N-KSMITH", "S4")])
+def test_colleague_by_name_with_date_of_birth_or_home_postcode_without_the_staff_flag(
+    db: Session, settings: Settings, world: Path, subject: str, colleague: str
+) -> None:
+    """Before, COLLEAGUE read only the nominal's `staff:` flag: a colleague on record without it (a victim
+    or witness once) raised nothing for a single look-up."""
+    load_lookalikes(db)
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    alert = only(alerts_for(db, settings, world, event("e1", subject)))
+    assert alert.rules == (Rule.COLLEAGUE, Rule.UNEXPLAINED)
+    assert f"{subject} is a colleague ({colleague})" in alert.explanation
+
+
+@pytest.mark.parametrize("subject", ["N-RAVI-ELSEWHERE", "N-RAVI-OTHER-DOB"])
+def test_a_colleagues_name_alone_is_not_a_colleague(
+    db: Session, settings: Settings, world: Path, subject: str
+) -> None:
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    assert alerts_for(db, settings, world, event("e1", subject)) == []
+    found = monitoring.explain(db, settings, "e1", "system:test")
+    assert found is not None and found.rules == (Rule.UNEXPLAINED,)
+
+
+def test_ones_own_record_found_by_name_is_self_not_a_colleague(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """N-RAVI is S3 by name and home postcode: S3 looking it up is SELF only; S1 looking it up, COLLEAGUE."""
+    load_records(db, "nominals", UNFLAGGED_STAFF, "system:test")
+    alerts = alerts_for(db, settings, world, event("e1", "N-RAVI", staff="S3"), event("e2", "N-RAVI"))
+    assert {a.staff_id: a.rules for a in alerts} == {
+        "S3": (Rule.SELF, Rule.UNEXPLAINED),
+        "S1": (Rule.COLLEAGUE, Rule.UNEXPLAINED),
+    }
+
+
 def test_common_surname_far_away_raises_nothing(db: Session, settings: Settings, world: Path) -> None:
     assert alerts_for(db, settings, world, event("e1", "N-FAR", case_ref="")) == []
 
@@ -598,6 +643,83 @@ def test_thresholds_come_from_configuration(db: Session, settings: Settings, wor
     admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
     identity.set_config(db, "neighbour_distance_m", "100", admin)
     assert alerts_for(db, settings, world, event("e1", "N-NB")) == []
+
+
+@pytest.mark.parametrize(
+    ("days", "window", "fires"),
+    [
+        ((0, 8, 16), None, True),  # 3 days within 17: inside the default 30
+        ((0, 8, 16), "10", False),  # ... but not within 10
+        ((0, 20, 40), None, False),  # 41 days: outside the default 30
+        ((0, 20, 40), "45", True),  # ... inside 45
+    ],
+)
+def test_the_repeated_interest_window_comes_from_configuration(
+    db: Session, settings: Settings, world: Path, days: tuple[int, ...], window: str | None, fires: bool
+) -> None:
+    """Before, the 30-day window was fixed (Thresholds.repeat_window_days was never read from the
+    configuration): a changed window now changes what fires."""
+    if window is not None:
+        admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
+        identity.set_config(db, "repeated_interest_window_days", window, admin)
+    assert monitoring.thresholds(db).repeat_window_days == int(window or 30)
+    rows = [event(f"e{day}", "N-RAND", day=day) for day in days]
+    alerts = alerts_for(db, settings, world, *rows)
+    assert [a.rules for a in alerts] == ([(Rule.UNEXPLAINED, Rule.REPEATED_INTEREST)] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        (
+            "repeated_interest_window_days",
+            "0",
+            "Repeated interest window (days): enter a whole number greater than 0",
+        ),
+        (
+            "repeated_interest_window_days",
+            "367",
+            "Repeated interest window (days): enter a whole number from 1 to 366",
+        ),
+        (
+            "repeated_interest_window_days",
+            "2",
+            "Repeated interest window (days): enter at least 3, the Repeated interest (days) setting",
+        ),
+        (
+            "repeated_interest_days",
+            "31",
+            "Repeated interest (days): enter at most 30, the Repeated interest window (days) setting",
+        ),
+    ],
+)
+def test_a_repeated_interest_window_that_could_never_fire_is_refused(
+    db: Session, key: str, value: str, words: str
+) -> None:
+    admin = Principal(staff_id="S3", display_name="Admin", roles=frozenset())
+    with pytest.raises(identity.IdentityError) as refused:
+        identity.set_config(db, key, value, admin)
+    assert str(refused.value) == words
+    assert monitoring.thresholds(db) == detectors.Thresholds()
+    identity.set_config(db, "repeated_interest_window_days", "3", admin)  # as short as the days allow
+    identity.set_config(db, "repeated_interest_days", "2", admin)
+    identity.set_config(db, "repeated_interest_window_days", "2", admin)
+    assert (monitoring.thresholds(db).repeat_days, monitoring.thresholds(db).repeat_window_days) == (2, 2)
+
+
+def test_every_threshold_setting_is_documented(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each configuration value the detectors read is named in docs/monitoring.md's Thresholds and in
+    the Configuration screen's description."""
+    read: list[str] = []
+    real = identity.config_value
+    monkeypatch.setattr(identity, "config_value", lambda session, key: read.append(key) or real(session, key))
+    limits = monitoring.thresholds(db)
+    assert "repeated_interest_window_days" in read and len(read) == len(detectors.Thresholds.__slots__)
+    assert limits == detectors.Thresholds()  # the defaults agree
+    text = (Path(__file__).parents[2] / "docs" / "monitoring.md").read_text()
+    thresholds = text.split("## Thresholds", 1)[1].split("\n## ", 1)[0]
+    assert [key for key in read if f"`{key}`" not in thresholds] == []
+    assert [key for key in read if key not in identity.CONFIGURATION] == []
 
 
 def test_run_stores_alerts_and_keeps_triage_on_rerun(db: Session, settings: Settings, world: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from custodes.imports import load_records
-from custodes.kit.names import PersonKey, same_person
+from custodes.kit.names import PersonKey, same_person, surname_key
 from custodes.monitoring.generator import (
     EVENT_SCHEMA,
     HARD_NEGATIVE_KINDS,
@@ -250,6 +250,37 @@ def test_declared_conflicts_match_as_the_gate_matches(force: SyntheticForce) -> 
     assert ways == {"id", "name"}
 
 
+def _staff_key(row: dict[str, str]) -> PersonKey:
+    born = date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None
+    return PersonKey.of(None, row["surname"], row["forenames"], born, row["home_postcode"] or None)
+
+
+def _nominal_key(row: dict[str, str]) -> PersonKey:
+    born = date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None
+    return PersonKey.of(None, row["surname"], row["forenames"], born, row["postcode"] or None)
+
+
+def test_colleagues_looked_up_are_staff_by_flag_or_by_name(force: SyntheticForce) -> None:
+    """COLLEAGUE incidents: the person looked up is another member of staff, half of them on record without
+    the `staff:` flag (known by name with date of birth or home postcode) and labelled so."""
+    nominals = {row["subject_id"]: row for row in force.nominals}
+    staff = {row["staff_id"]: row for row in force.staff}
+    colleagues = [i for i in force.incidents if i.pattern == Rule.COLLEAGUE]
+    unflagged = 0
+    for incident in colleagues:
+        assert incident.subject_id is not None
+        n = nominals[incident.subject_id]
+        if n["flags"]:
+            assert n["flags"].startswith("staff:") and n["flags"] != f"staff:{incident.staff_id}"
+            continue
+        unflagged += 1
+        assert "without the staff flag" in incident.detail
+        who = [s for s, row in staff.items() if same_person(_staff_key(row), _nominal_key(n))]
+        assert who and incident.staff_id not in who, incident
+    assert 0 < unflagged < len(colleagues)
+
+
+# --------------------------------------------------------------------------- legitimate work
 # --------------------------------------------------------------------------- legitimate work
 
 
@@ -276,6 +307,16 @@ def test_legitimate_work_stays_clear_of_the_relationship_rules(
     assert not [r for r in rows if (r["staff_id"], r["subject_id"]) in declared]
     assert not [
         r for r in rows if staff[r["staff_id"]]["home_postcode"] == nominals[r["subject_id"]]["postcode"]
+    ]
+    # nor a member of staff on record without the flag (by name with date of birth or home postcode)
+    by_surname: dict[str, list[PersonKey]] = {}
+    for row in force.staff:
+        by_surname.setdefault(surname_key(row["surname"]), []).append(_staff_key(row))
+    touched = [nominals[subject] for subject in {r["subject_id"] for r in rows}]
+    assert not [
+        n["subject_id"]
+        for n in touched
+        if any(same_person(key, _nominal_key(n)) for key in by_surname.get(surname_key(n["surname"]), ()))
     ]
     distance = _metres(
         np.array([float(staff[r["staff_id"]]["home_lat"]) for r in rows]),

@@ -39,6 +39,7 @@ ROWS = [
     event("s16", "N-KSMITH", day=8, staff="S4"),  # SELF by an initial as written and the date of birth
     event("s17", "N-HOME", day=8, hour=11),  # SELF by name and home postcode
     event("s18", "N-NAMESAKE", day=8, hour=12),  # the name alone: nothing
+    event("s19", "N-KSMITH", day=8, hour=13),  # COLLEAGUE by name (S4's record) without the staff flag
     *(event(f"v{d}-{i}", None, day=d, action="search", minute=i) for d in range(1, 8) for i in range(8)),
     *(
         event(f"w{d}-{i}", None, day=d, action="search", staff="S2", minute=i)
@@ -68,6 +69,10 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
         "UNEXPLAINED", "CASE_MISMATCH", "REPEATED_INTEREST", "VOLUME_ANOMALY", "OFF_DUTY",
     }  # fmt: skip
     assert {a.subject_id for a in duck_alerts if "SELF" in a.rules} == {"N-SELF", "N-KSMITH", "N-HOME"}
+    assert {(a.staff_id, a.subject_id) for a in duck_alerts if "COLLEAGUE" in a.rules} == {
+        ("S1", "N-COL"),
+        ("S1", "N-KSMITH"),
+    }
     assert [a.as_json() for a in spark_alerts] == [a.as_json() for a in duck_alerts]
     assert spark_counts == duck_counts
 

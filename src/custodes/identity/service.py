@@ -993,6 +993,8 @@ class ConfigSpec:
     kind: type = str
     listed: bool = False  # a list separated by ';': edited in a wide box
     pairs: bool = False  # a list of "CODE = words" entries
+    maximum: int | None = None  # the largest whole number allowed (kind int)
+    at_least: str | None = None  # another setting this one may not be below (kind int)
 
 
 CONFIGURATION: dict[str, ConfigSpec] = {
@@ -1065,9 +1067,19 @@ CONFIGURATION: dict[str, ConfigSpec] = {
     ),
     "repeated_interest_days": ConfigSpec(
         "Repeated interest (days)",
-        "Unexplained accesses to the same person on this many separate days within 30 days raise an alert.",
+        "Unexplained accesses to the same person on this many separate days within the repeated interest "
+        "window raise an alert.",
         "3",
         int,
+    ),
+    "repeated_interest_window_days": ConfigSpec(
+        "Repeated interest window (days)",
+        "The separate days of repeated interest count only within this many days (at most 366, and at least "
+        "the repeated interest days: a shorter window could never hold them).",
+        "30",
+        int,
+        maximum=366,
+        at_least="repeated_interest_days",
     ),
     "volume_ratio": ConfigSpec(
         "Search volume ratio",
@@ -1097,6 +1109,10 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "Small-number suppression", "Published figures below this count are suppressed.", "10", int
     ),
 }
+
+
+# (setting, setting that may not be below it), from ConfigSpec.at_least: checked whichever of the two changes.
+_AT_LEAST = tuple((spec.at_least, key) for key, spec in CONFIGURATION.items() if spec.at_least)
 
 
 def config_items(session: Session) -> list[ConfigItem]:
@@ -1163,6 +1179,20 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
+    if spec.maximum is not None and int(value) > spec.maximum:
+        raise IdentityError(f"{spec.title}: enter a whole number from 1 to {spec.maximum}")
+    for low_key, high_key in _AT_LEAST:
+        if key in (low_key, high_key):
+            low = int(value if key == low_key else config_value(session, low_key))
+            high = int(value if key == high_key else config_value(session, high_key))
+            if high < low and key == high_key:
+                raise IdentityError(
+                    f"{spec.title}: enter at least {low}, the {CONFIGURATION[low_key].title} setting"
+                )
+            if high < low:
+                raise IdentityError(
+                    f"{spec.title}: enter at most {high}, the {CONFIGURATION[high_key].title} setting"
+                )
     stored = session.get(ConfigValue, key)
     if (stored.value if stored is not None else spec.default) == value:
         return

@@ -246,9 +246,30 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             """,
         ),
         (
+            # The member of staff each nominal is by name, as SELF knows the searcher (_same_person: agreeing
+            # names and the same date of birth or home postcode); the lowest staff id if several. Two
+            # equi-joins (on the date, on the postcode), so the cost grows with the matches, never with
+            # nominals x staff.
+            "nominal_staff",
+            f"""
+            SELECT subject_id, min(staff_id) AS staff_id
+            FROM (SELECT n.subject_id, s.staff_id
+                  FROM nominal_ref n JOIN staff_ref s ON s.date_of_birth = n.date_of_birth
+                  WHERE {_same_person("s", "n", a_postcode="home_postcode")}
+                  UNION
+                  SELECT n.subject_id, s.staff_id
+                  FROM nominal_ref n JOIN staff_ref s ON s.home_postcode = n.postcode
+                  WHERE {_same_person("s", "n", a_postcode="home_postcode")}) m
+            GROUP BY subject_id
+            """,
+        ),
+        (
+            # nominal_staff_id: the member of the workforce the nominal is, by its `staff:` flag or else by
+            # name (nominal_staff). When that is the searcher, is_self holds (by the same match), and
+            # COLLEAGUE (pair_rules) does not.
             "pair_facts",
             f"""
-            SELECT p.staff_id, p.subject_id, n.staff_id AS nominal_staff_id,
+            SELECT p.staff_id, p.subject_id, coalesce(n.staff_id, ns.staff_id) AS nominal_staff_id,
                    CASE WHEN n.public_figure THEN 1 ELSE 0 END AS public_figure,
                    CASE WHEN {_same_surname("s", "n")} THEN 1 ELSE 0 END AS same_surname,
                    CASE WHEN s.home_postcode = n.postcode THEN 1 ELSE 0 END AS same_postcode,
@@ -260,6 +281,7 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             JOIN staff_ref s ON s.staff_id = p.staff_id
             LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
             LEFT JOIN declared d ON d.staff_id = p.staff_id AND d.subject_id = p.subject_id
+            LEFT JOIN nominal_staff ns ON ns.subject_id = p.subject_id
             """,
         ),
         (

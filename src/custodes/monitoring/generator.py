@@ -7,7 +7,8 @@ a stream of access events:
 - legitimate work, inside rostered shifts: assigned staff on their open cases, team-mates picking up a
   colleague's case, searches that found nobody, and a thin scatter (about 2.5%) of quick checks no case
   explains, each to a different person; analysts search several times an officer's volume every day;
-- labelled misuse (`Incident`), a few events each, of every rule pattern (`PATTERNS`);
+- labelled misuse (`Incident`), a few events each, of every rule pattern but UNEXPLAINED (`PATTERNS`: that
+  rule raises an alert only with another, so it comes with most incidents and is never injected alone);
 - labelled hard negatives (`SyntheticForce.hard_negatives`): legitimate events that look suspicious.
 
 Legitimate events never touch a nominal that lives near the searcher (or any member of the team whose case
@@ -1065,13 +1066,16 @@ class _Builder:
 
     def _reserve_lookalikes(self) -> None:
         """Base nominals a declaration could be read as naming (surname, first initial or name, and birth
-        date or postcode), or who could be read as a member of staff (name and birth date), are never the
-        subject of legitimate work."""
+        date or postcode), or who could be read as a member of staff (name and birth date or home postcode, as
+        SELF and COLLEAGUE read them), are never the subject of legitimate work."""
         people = [
             (row["surname"], row["forenames"], row["date_of_birth"], row["postcode"])
             for row in self.declarations
         ]
-        people += [(row["surname"], row["forenames"], row["date_of_birth"], "") for row in self.staff_rows]
+        people += [
+            (row["surname"], row["forenames"], row["date_of_birth"], home)
+            for row, home in zip(self.staff_rows, self.home_postcode, strict=True)
+        ]
         base = self.n_base
         keys: dict[str, int] = {}
         by_surname = {
@@ -1206,9 +1210,15 @@ class _Builder:
         pool = list(officers)
         rng.shuffle(pool)
         for index, member in enumerate(pool[: min(len(pool), count * 2 + max(3, self.n_staff // 50))]):
-            # Half the people who look themselves up are on record without the staff flag: the detectors
-            # must know them by name with date of birth or home postcode, as SELF says.
-            flagged = index >= count or index % 2 == 0
+            # Half the people who look themselves up, and half the colleagues looked up, are on record
+            # without the staff flag: the detectors must know them by name with date of birth or home
+            # postcode, as SELF and COLLEAGUE say. Someone with neither on the staff register keeps the flag
+            # (nothing else could say who they are).
+            row = self.staff_rows[member]
+            known = bool(
+                re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date_of_birth"]) or self.home_postcode[member]
+            )
+            flagged = index % 2 == 0 or not known
             flagged_staff.append((member, self._staff_nominal(member, flagged=flagged)))
         for number in range(count):  # SELF
             if number >= len(flagged_staff):
@@ -1228,8 +1238,9 @@ class _Builder:
             if s is None:
                 break
             same_team = self.team_of[s] == self.team_of[colleague]
+            how = "" if self.n_flags[person] else " (on record without the staff flag)"
             tag = self._incident(
-                Rule.COLLEAGUE, s, person, f"looked up {'a team-mate' if same_team else 'a colleague'}"
+                Rule.COLLEAGUE, s, person, f"looked up {'a team-mate' if same_team else 'a colleague'}{how}"
             )
             start = self._time_in_shift(s, margin=1800)
             if start is not None:

@@ -957,6 +957,7 @@ def thresholds(session: Session) -> detectors.Thresholds:
         neighbour_m=value("neighbour_distance_m"),
         household_m=value("household_distance_m"),
         repeat_days=value("repeated_interest_days"),
+        repeat_window_days=value("repeated_interest_window_days"),
         volume_ratio=value("volume_ratio"),
         volume_minimum=value("volume_minimum_searches"),
         off_duty_grace_minutes=value("off_duty_grace_minutes"),
