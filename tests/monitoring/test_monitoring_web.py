@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,10 +21,12 @@ from custodes.identity.permissions import Role
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.monitoring import casework
+from custodes.monitoring import service as monitoring
 from custodes.monitoring.models import AccessIngest, Alert, Investigation, MonitorRun
 from custodes.settings import Settings
 from tests.conftest import PASSWORD, csrf_token, log_in, make_account, post_form
 from tests.monitoring.test_casework import ACTOR, SEARCHER, UNIT, UNIT_OTHER, make_alerts, make_people
+from tests.monitoring.world import event, ingest
 
 
 @pytest.fixture
@@ -240,6 +243,26 @@ def test_a_run_beyond_memory_and_spill_is_explained_on_the_page(
     page = text_of(response.text)
     assert "more than the 1KB of memory (CUSTODES_MONITORING_MEMORY_LIMIT)" in page
     assert "Run the detectors over a shorter period" in page and "Nothing was recorded." in page
+
+
+def test_the_run_button_refuses_a_store_that_no_longer_matches_the_ledger(
+    client: TestClient, db: Session, world: None, settings: Settings, tmp_path: Path
+) -> None:
+    """The web's run checks the batches it reads against the ledger, as `custodes monitor run` does: an
+    access's file deleted from the store is named, and nothing is run or recorded."""
+    recent = datetime.now(UTC) - timedelta(days=2)
+    ingest(db, settings, tmp_path, [{**event("w1", "N-NB"), "occurred_at": recent.isoformat()}])
+    for path in monitoring.event_store(settings).events_dir.glob("*/*.parquet"):
+        path.unlink()
+    runs = db.query(MonitorRun).count()
+    as_staff(client, UNIT)
+    response = post_form(client, "/monitoring/run", {})
+    assert response.status_code == 409
+    page = text_of(response.text)
+    assert "The stored accesses do not match the ledger, so the detectors were not run" in page
+    assert "files are gone" in page
+    db.expire_all()
+    assert db.query(MonitorRun).count() == runs
 
 
 def _ticked(html: str) -> set[str]:
