@@ -115,7 +115,8 @@ FIRST_NUMBER = 500_000  # generated nominals, cases, declarations and events sta
 
 def access_force(seed: int, staff_rows: Sequence[SourceRow], events: int = DEMO_EVENTS) -> SyntheticForce:
     """The demo's access logs and the registers that explain them, around the demo's own staff: the
-    generator's force over the `DEMO_DAYS` days before today, with labelled misuse of every rule."""
+    generator's force over the `DEMO_DAYS` days before today, with labelled misuse of every rule but
+    UNEXPLAINED (which comes with most of them)."""
     from custodes.monitoring.generator import ForceSpec, generate  # generator imports this module
 
     spec = ForceSpec(
