@@ -667,6 +667,23 @@ def _promote_pending_vetting(
 MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
 
 
+OLDEST_AGE = 120  # years: a declared person older than this is a mistyped year
+
+
+def birth_date_problem(born: date | None, today: date | None = None) -> str | None:
+    """What is wrong with a declared person's date of birth, if anything: it must be in the past, and not
+    more than OLDEST_AGE years ago (a mistyped year, which would never match anyone). The form and the
+    import both check it here."""
+    if born is None:
+        return None
+    day = today or london_today()
+    if born >= day:
+        return "must be in the past"
+    if born < add_months(day, -12 * OLDEST_AGE):
+        return f"is more than {OLDEST_AGE} years ago: check the year"
+    return None
+
+
 def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list[dict[str, Any]]:
     """Validate declaration rows. Empty `kind` means conflict_of_interest. A conflict or association must
     name its person (subject_id, or surname and forenames with date_of_birth or postcode) and the
@@ -692,6 +709,9 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
             "relationship": cells.choice("relationship", [r.value for r in Relationship]),
             "declared_at": time_or_date(cells, "declared_at", required=True),
         }
+        wrong_birth = birth_date_problem(record["date_of_birth"])
+        if wrong_birth:
+            cells.problem("date_of_birth", wrong_birth)
         if kind in PERSON_DECLARATIONS:
             named = row.values.get("surname") and row.values.get("forenames")
             if not row.values.get("subject_id") and not named:
@@ -1378,6 +1398,10 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             values["date_of_birth"] = date.fromisoformat(born)
         except ValueError:
             problems.append(("date_of_birth", "is not a date (YYYY-MM-DD)"))
+        else:
+            wrong = birth_date_problem(values["date_of_birth"])
+            if wrong:
+                problems.append(("date_of_birth", wrong))
     values["postcode"] = None
     if form.postcode.strip():
         values["postcode"] = normalise_postcode(form.postcode)
