@@ -46,7 +46,14 @@ from custodes.workforce.schemas import (
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, keys_of, levels_in_force, london_today, registered_keys
+from custodes.workforce.service import (
+    add_months,
+    declared_matches,
+    keys_of,
+    levels_in_force,
+    london_today,
+    registered_keys,
+)
 
 # --------------------------------------------------------------------------- configuration
 
@@ -239,9 +246,10 @@ class DeclaredPerson:
 
     def matches(self, subjects: Sequence[PersonKey]) -> bool:
         """The declared person is one of the subject's keys (see `subject_keys`): by id, or by name with
-        date of birth or postcode, as declared or as the register holds the declared id."""
+        date of birth or postcode, as declared or as the register holds the declared id; a person declared
+        by name alone by that full name (`service.declared_matches`)."""
         for subject in subjects:
-            if same_person(self.person, subject):
+            if declared_matches(self.person, subject):
                 return True
             if self.registered is not None and same_person(self.registered, subject):
                 return True

@@ -412,6 +412,8 @@ class DeclarationForm:
     organisation: str = ""
     value_pounds: str = ""
     gift_accepted: str = ""  # "accepted" / "declined"
+    # Ticked: "I don't know their date of birth or postcode" (a person declared by name alone).
+    name_only: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,10 +446,10 @@ class DeclarationDetail:
     about_line_manager: bool = False
 
     @property
-    def gate_cannot_match(self) -> bool:
+    def by_name_only(self) -> bool:
         """A conflict or association naming its person by name alone (no subject id, date of birth or
-        postcode): the pre-access gate never matches a name alone, so it never refers a search for them.
-        Declarations made so before the form and the import required one are kept as they are."""
+        postcode): the pre-access gate matches it by the person's full name, so every search of anyone with
+        that name is referred to the line manager (`service.declared_matches`)."""
         return (
             self.kind in PERSON_DECLARATIONS
             and not self.subject_id

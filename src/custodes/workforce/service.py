@@ -22,6 +22,7 @@ from custodes.kit.names import (
     NAME_RULE,
     PersonKey,
     folded_surname_key,
+    forenames_agree,
     same_person,
     same_surname,
     surname_key,
@@ -662,11 +663,15 @@ def _promote_pending_vetting(
 # --------------------------------------------------------------------------- declarations
 
 
-# A conflict or association declared by name alone never matches at the pre-access gate (kit.names:
-# a name alone never decides), so the declarer would never be referred.
+# An imported conflict or association still needs a date of birth or postcode (or a subject id); on screen
+# the declarer may tick that they know only the name (NAME_ONLY_RULE), and such a declaration matches by the
+# full name (`declared_matches`).
 MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
 
 
+NAME_ONLY_RULE = (
+    "give their date of birth or their postcode, or tick “I don't know their date of birth or postcode”"
+)
 OLDEST_AGE = 120  # years: a declared person older than this is a mistyped year
 
 
@@ -891,6 +896,27 @@ def keys_of(subject: SubjectRef, registered: PersonKey | None) -> list[PersonKey
     return [registered, given]
 
 
+def name_only(key: PersonKey) -> bool:
+    """A declared person known by name alone: no subject id, date of birth or postcode."""
+    return (
+        not key.subject_id
+        and key.date_of_birth is None
+        and not key.postcode
+        and bool(key.surname and key.forenames)
+    )
+
+
+def declared_matches(declared: PersonKey, subject: PersonKey) -> bool:
+    """A declared person matches a subject as `same_person` says (by id, or by name with the same date of
+    birth or postcode); a person declared by name alone (`name_only`) matches any subject of that full name,
+    surname and forenames, normalised as `same_person` compares names (case, spacing, hyphens, spelling
+    variants, initials). That refers more searches than needed: the safe side, as the form and the line
+    manager are told."""
+    if same_person(declared, subject):
+        return True
+    return name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)
+
+
 def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
     """A declared person as matched: as declared, and, when the declaration names a subject id in the
     nominal register, as the register holds that id (a declaration made by id then matches a search by
@@ -911,13 +937,13 @@ def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKe
 
 def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> list[DeclarationView]:
     """The member of staff's conflict-of-interest and reportable-association declarations that match the
-    subject, oldest first, as the pre-access gate matches (kit.names.same_person: by subject id; or by
-    name, tolerating case, spacing, hyphens, spelling variants and initials, with the same date of birth
-    or postcode). Both sides are also matched as the nominal register holds their ids (`subject_keys`,
-    `declaration_keys`): an id decides whatever name comes with it, and declarations made by name match
-    a subject given by id, and the other way round. Name matching applies even when both sides carry
-    different ids: police systems hold duplicate records of one person, and a missed conflict is worse
-    than a referral. Nothing is logged."""
+    subject, oldest first, as the pre-access gate matches (`declared_matches`: by subject id; or by name,
+    tolerating case, spacing, hyphens, spelling variants and initials, with the same date of birth or
+    postcode; a person declared by name alone by that full name). Both sides are also matched as the nominal
+    register holds their ids (`subject_keys`, `declaration_keys`): an id decides whatever name comes with
+    it, and declarations made by name match a subject given by id, and the other way round. Name matching
+    applies even when both sides carry different ids: police systems hold duplicate records of one person,
+    and a missed conflict is worse than a referral. Nothing is logged."""
     subjects = subject_keys(session, subject)
     query = (
         select(Declaration)
@@ -929,7 +955,7 @@ def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> 
     return [
         _declaration_view(d)
         for d in rows
-        if any(same_person(key, s) for key in declaration_keys(d, registered) for s in subjects)
+        if any(declared_matches(key, s) for key in declaration_keys(d, registered) for s in subjects)
     ]
 
 
@@ -1420,18 +1446,19 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             values["value_pounds"] = round(float(text))
     values["gift_accepted"] = {"accepted": True, "declined": False}.get(form.gift_accepted.strip())
     if kind in PERSON_DECLARATIONS:
-        if not values["subject_id"] and not (values["surname"] and values["forenames"]):
-            field = "surname" if not values["surname"] else "forenames"
-            problems.append(
-                (field, "give the person's surname and forenames (or their record id if you know it)")
-            )
+        # Every problem of the person at once: the surname, the forenames and the date of birth or postcode
+        # are each checked whatever the others hold (the review found the last shown only once the name was
+        # right).
+        if not values["subject_id"]:
+            for name, words in (("surname", "surname"), ("forenames", "forenames")):
+                if not values[name]:
+                    problems.append((name, f"give the person's {words} (or their record id if you know it)"))
         for name in ("surname", "forenames"):
             if values[name] and not usable_name(values[name]):
                 problems.append((name, f"{NAME_RULE} — give the person's name in full"))
-        named = values["surname"] and values["forenames"]
         given = form.date_of_birth.strip() or form.postcode.strip()
-        if named and not values["subject_id"] and not given:
-            problems.append(("date_of_birth", MATCH_RULE))
+        if not values["subject_id"] and not given and not form.name_only.strip():
+            problems.append(("date_of_birth", NAME_ONLY_RULE))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
@@ -1574,7 +1601,9 @@ def _about_line_managers(
         me = PersonKey.of(
             None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
         )
-        if any(same_person(me, key) for key in declaration_keys(row, registered)):
+        if any(
+            same_person(me, key) or declared_matches(key, me) for key in declaration_keys(row, registered)
+        ):
             found.add(row.declaration_id)
     return found
 

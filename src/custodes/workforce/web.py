@@ -435,6 +435,7 @@ def make_declaration(
     organisation: Text = "",
     value_pounds: Text = "",
     gift_accepted: Text = "",
+    name_only: Text = "",
 ) -> Any:
     form = DeclarationForm(
         kind,
@@ -448,6 +449,7 @@ def make_declaration(
         organisation,
         value_pounds,
         gift_accepted,
+        name_only,
     )
     try:
         declaration_id = workforce.make_declaration(db, principal.staff_id, form, actor=principal.actor)
