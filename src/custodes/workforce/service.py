@@ -1714,6 +1714,16 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
     return detail
 
 
+def declaration_summary(session: Session, declaration_id: str) -> DeclarationDetail:
+    """A declaration its decider has just acted on, to say what happened in words (the page they came from
+    showed it, and was logged): not logged again. DeclarationError if there is none."""
+    row = session.get(Declaration, declaration_id)
+    if row is None:
+        raise DeclarationError("There is no such declaration.")
+    (detail,) = _details(session, [row])
+    return detail
+
+
 def decision_version(detail: DeclarationDetail) -> str:
     """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
     back: `decide_declaration` refuses a decision made on an out-of-date page."""

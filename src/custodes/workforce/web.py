@@ -112,7 +112,7 @@ FIELD_LABELS = {
     "date_of_birth": "Their date of birth",
     "postcode": "Their postcode",
     "relationship": "How you know them",
-    "description": "Details",
+    "description": "Details",  # on the form, the label of its kind (description_label)
     "organisation": "Business or organisation",
     "value_pounds": "Value (£)",
     "gift_accepted": "Accepted or declined",
@@ -383,6 +383,19 @@ def _team_name(names: Mapping[str, str], team_id: str | None) -> str | None:
 # --------------------------------------------------------------------------- declarations: making one
 
 
+# The description field's label on the form, by kind: problems with it are named the same way.
+DESCRIPTION_LABELS = {
+    DeclarationKind.CONFLICT_OF_INTEREST.value: "The nature and extent of the conflict",
+    DeclarationKind.REPORTABLE_ASSOCIATION.value: "The nature and extent of the association",
+    DeclarationKind.BUSINESS_INTEREST.value: "What the interest is",
+    DeclarationKind.GIFT_HOSPITALITY.value: "What was offered, and why",
+}
+
+
+def _labels(kind: str) -> dict[str, str]:
+    return {**FIELD_LABELS, "description": DESCRIPTION_LABELS.get(kind, FIELD_LABELS["description"])}
+
+
 def _form_values(form: DeclarationForm) -> dict[str, str]:
     return {name: getattr(form, name) for name in DeclarationForm.__dataclass_fields__}
 
@@ -396,7 +409,7 @@ def _declaration_form(
         400 if problems else 200,
         title="Make a declaration",
         values=_form_values(form),
-        problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
+        problems=[(_labels(form.kind).get(f, f), p) for f, p in problems],
         wrong={f for f, _p in problems},
         kinds=KIND_TITLES,
     )
@@ -774,6 +787,7 @@ def _declaration_page(
         nav_path=nav_path,
         title=f"{KIND_TITLES.get(detail.kind, detail.kind)} {detail.declaration_id}",
         d=detail,
+        description_label=DESCRIPTION_LABELS.get(detail.kind, "Details"),
         own=own,
         can_decide=can_decide,
         decided_by_name=workforce.staff_name(db, detail.decided_by),
@@ -826,9 +840,17 @@ def decide_declaration(
         detail = _declaration_or_404(db, declaration_id, principal)
         values = {"outcome": outcome, "conditions": conditions, "reasons": reasons, "review_on": review_on}
         return _declaration_page(request, db, principal, detail, values, error.problems)
-    return done_redirect(
-        "/declarations/queue", f"{declaration_id}: {workforce.outcome_title(status).lower()}."
-    )
+    return done_redirect("/declarations/queue", _decided_words(db, declaration_id, status))
+
+
+def _decided_words(db: Db, declaration_id: str, status: str) -> str:
+    """The done message after a decision, in words: "Laura Taylor's reportable association (Adam
+    Thompson): approved with conditions; review 1 May 2027." (the id is on the page it came from)."""
+    d = workforce.declaration_summary(db, declaration_id)
+    about = d.person_name or d.organisation or d.subject_id
+    what = KIND_TITLES.get(d.kind, d.kind).lower() + (f" ({about})" if about else "")
+    review = f"; review {d.review_on.day} {d.review_on:%B %Y}" if d.review_on else ""
+    return f"{d.staff_name}'s {what}: {workforce.outcome_title(status).lower()}{review}."
 
 
 # --------------------------------------------------------------------------- pre-access gate referrals
