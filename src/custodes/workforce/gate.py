@@ -42,6 +42,7 @@ from custodes.workforce.models import Course, Declaration, Referral, Staff, Trai
 from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
     CourseGate,
+    DeclarationStatus,
     ReferralLink,
     ReferralView,
     SubjectRef,
@@ -49,6 +50,7 @@ from custodes.workforce.schemas import (
 from custodes.workforce.service import (
     add_months,
     declared_matches,
+    earlier_people,
     keys_of,
     levels_in_force,
     london_today,
@@ -464,10 +466,16 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
             Declaration.forenames,
             Declaration.date_of_birth,
             Declaration.postcode,
+            Declaration.status,
         )
-        .where(Declaration.staff_id.in_(wanted), Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]))
+        .where(
+            Declaration.staff_id.in_(wanted),
+            Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]),
+            Declaration.ended.is_(None),  # withdrawn or replaced: no longer in force
+        )
         .order_by(Declaration.declared_at, Declaration.declaration_id)
     )
+    awaiting: dict[str, tuple[str, str, str, str | None]] = {}
     for (
         staff_id,
         declaration_id,
@@ -478,9 +486,17 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
         forenames,
         born,
         postcode,
+        decision,
     ) in session.execute(query_d):
         key = PersonKey.of(subject_id, surname, forenames, born, postcode)
         declared[staff_id].append((declaration_id, kind, relationship, key))
+        if decision == DeclarationStatus.AWAITING:
+            awaiting[declaration_id] = (staff_id, declaration_id, kind, relationship)
+    # A declaration corrected while awaiting its decision still matches the person as first declared until
+    # the line manager has decided it (service.earlier_people).
+    for declaration_id, keys in earlier_people(session, list(awaiting)).items():
+        staff_id, _i, kind, relationship = awaiting[declaration_id]
+        declared[staff_id].extend((declaration_id, kind, relationship, key) for key in keys)
     registered = registered_keys(
         session, (key.subject_id for rows in declared.values() for *_, key in rows if key.subject_id)
     )

@@ -385,6 +385,41 @@ class DeclarationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class DeclarationEnd(StrEnum):
+    """Why a declaration is no longer in force (no longer matched at the pre-access gate)."""
+
+    WITHDRAWN = "withdrawn"  # the line manager accepted the declarer's request
+    REPLACED = "replaced"  # an update of it was decided
+
+
+class DeclarationEvent(StrEnum):
+    CORRECTED = "corrected"  # by the declarer, while awaiting the decision
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    WITHDRAWAL_ACCEPTED = "withdrawal_accepted"
+    WITHDRAWAL_REFUSED = "withdrawal_refused"
+    UPDATE_SENT = "update_sent"  # a new declaration replacing this one was made (reason: its id)
+    REPLACED = "replaced"  # that update was decided (reason: its id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationChange:
+    """One field changed: its name, and the values before and after as shown (text, "" for none)."""
+
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    event: str  # DeclarationEvent
+    at: datetime
+    by: str  # staff id
+    by_name: str | None
+    reason: str | None
+    changes: tuple[DeclarationChange, ...] = ()
+
+
 DECISIONS = (
     DeclarationStatus.APPROVED,
     DeclarationStatus.APPROVED_WITH_CONDITIONS,
@@ -444,6 +479,15 @@ class DeclarationDetail:
     # The person declared is the declarer's line manager (their staff id, a record flagged as them, or their
     # name with their date of birth or home postcode): the manager may not decide it.
     about_line_manager: bool = False
+    replaces_id: str | None = None  # the declaration this one updates
+    ended: str | None = None  # DeclarationEnd; None while in force
+    ended_at: datetime | None = None
+    withdrawal_requested_at: datetime | None = None  # a request waiting for the line manager
+    withdrawal_reason: str | None = None
+
+    @property
+    def awaiting(self) -> bool:
+        return self.status == DeclarationStatus.AWAITING and self.ended is None
 
     @property
     def by_name_only(self) -> bool:
