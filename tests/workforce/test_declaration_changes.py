@@ -14,13 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.identity import service as identity
+from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
 from custodes.workforce import service as workforce
 from custodes.workforce.schemas import DeclarationForm, SubjectRef
-from tests.conftest import PASSWORD, log_in, post_form
+from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.workforce.test_gate import ACTOR as GATE_ACTOR
 from tests.workforce.test_gate import make_gate_world
 from tests.workforce.test_training_compliance import ACTOR, make_force
@@ -430,3 +431,20 @@ def test_the_screens_correct_withdraw_and_update_a_declaration(client: TestClien
         "an update of this declaration"
         in html.unescape(client.get(f"/declarations/{declaration_id}").text).lower()
     )
+
+
+def test_the_register_says_which_declarations_are_withdrawn_or_asked_to_be(
+    client: TestClient, db: Session
+) -> None:
+    make_force(db)
+    make_account(db, "PSD1", {Role.CCU})
+    withdrawn = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    asked = workforce.make_declaration(db, "P2", replace(NEIGHBOUR, surname="Baker"), actor="staff:P2")
+    workforce.request_withdrawal(db, withdrawn, _principal(db, "P1"), "By mistake.")
+    workforce.decide_withdrawal(db, withdrawn, _principal(db, "M1"), outcome="accept")
+    workforce.request_withdrawal(db, asked, _principal(db, "P2"), "No longer in contact.")
+    _logged_in(client, db, "PSD1")
+    log_in(client, "PSD1")
+    register = client.get("/declarations/register").text
+    assert register.count('<span class="muted">Withdrawn</span>') == 1
+    assert register.count("Withdrawal asked for") == 1
