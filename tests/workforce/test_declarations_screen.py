@@ -53,7 +53,9 @@ def test_making_a_declaration_checks_the_form(db: Session) -> None:
     with pytest.raises(workforce.DeclarationProblems) as caught:
         workforce.make_declaration(db, "P1", DeclarationForm(kind="conflict_of_interest"), actor="staff:P1")
     fields = {f for f, _p in caught.value.problems}
-    assert fields == {"surname", "relationship", "description"}
+    # Every problem of the person on the first submit (the review: the date of birth or postcode was asked
+    # for only once the name was right, so "surname" alone was listed here).
+    assert fields == {"surname", "forenames", "date_of_birth", "relationship", "description"}
     with pytest.raises(workforce.DeclarationProblems) as caught:
         workforce.make_declaration(
             db, "P1", DeclarationForm(kind="gift_hospitality", value_pounds="lots"), actor="staff:P1"
@@ -82,7 +84,9 @@ def test_a_declared_name_without_letters_or_with_a_wildcard_is_refused(
     ]
 
 
-NAME_ONLY = "the gate matches a person by name with date of birth or postcode; give at least one"
+NAME_ONLY = (
+    "give their date of birth or their postcode, or tick “I don't know their date of birth or postcode”"
+)
 
 
 @pytest.mark.parametrize(
@@ -95,6 +99,16 @@ NAME_ONLY = "the gate matches a person by name with date of birth or postcode; g
         (
             {"date_of_birth": "", "postcode": "", "kind": "reportable_association"},
             [("date_of_birth", NAME_ONLY)],
+        ),
+        ({"date_of_birth": "", "postcode": "", "name_only": "yes"}, []),  # ticked: they know only the name
+        # with no name at all, every missing part is named at once
+        (
+            {"date_of_birth": "", "postcode": "", "surname": "", "forenames": ""},
+            [
+                ("surname", "give the person's surname (or their record id if you know it)"),
+                ("forenames", "give the person's forenames (or their record id if you know it)"),
+                ("date_of_birth", NAME_ONLY),
+            ],
         ),
     ],
 )
@@ -121,35 +135,65 @@ def test_a_declared_date_of_birth_is_strictly_a_date(db: Session, born: str) -> 
     assert caught.value.problems == [("date_of_birth", "is not a date (YYYY-MM-DD)")]
 
 
-def test_a_declaration_stored_by_name_alone_says_the_gate_cannot_match_it(
-    client: TestClient, db: Session
-) -> None:
-    """Declarations stored before the rule are kept, and their page (the declarer's and the line manager's,
-    where they decide) and the queue say the gate cannot match the person."""
+def test_a_declaration_by_name_alone_says_it_is_matched_by_name(client: TestClient, db: Session) -> None:
+    """A person declared by name alone (ticked on the form, or stored so before the form required more) is
+    matched by their full name: the declarer's page, the line manager's and the queue say that every search
+    of that name is referred. (It used to say, in jargon, that "the gate" could not match it.)"""
     make_force(db)
-    named_only = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    named_only = workforce.make_declaration(
+        db, "P1", replace(NEIGHBOUR, date_of_birth="", postcode="", name_only="yes"), actor="staff:P1"
+    )
     matched = workforce.make_declaration(db, "P2", NEIGHBOUR, actor="staff:P2")
-    row = db.get(Declaration, named_only)
-    assert row is not None
-    row.date_of_birth, row.postcode = None, None  # as a declaration made before the rule was stored
     for sid in ("P1", "M1"):
         identity.set_password(db, sid, PASSWORD, ACTOR)
     db.commit()
-    warning = "The pre-access gate cannot match this person"
+    said = (
+        "This declaration can only be matched by name: searches of anyone with this name will be referred to"
+    )
     log_in(client, "P1")
-    own = client.get(f"/declarations/{named_only}").text
-    assert warning in own and "Make a new declaration giving their date of birth or postcode" in own
+    own = html.unescape(client.get(f"/declarations/{named_only}").text)
+    assert f"{said} your line manager." in own and "the gate" not in own.lower()
     client.cookies.clear()
     log_in(client, "M1")
-    page = client.get(f"/declarations/{named_only}").text
-    assert (
-        warning in page
-        and "Your decision" in page
-        and "Ask ForenameP1 SurnameP1 to declare them again" in page
-    )
-    assert warning not in client.get(f"/declarations/{matched}").text
+    page = html.unescape(client.get(f"/declarations/{named_only}").text)
+    assert f"{said} you." in page and "Your decision" in page
+    assert said not in html.unescape(client.get(f"/declarations/{matched}").text)
     queue = client.get("/declarations/queue").text
-    assert queue.count("The gate cannot match this person") == 1
+    assert queue.count("Matched by name only") == 1
+
+
+def test_the_form_offers_to_declare_by_name_alone_and_shows_every_problem_at_once(
+    client: TestClient, db: Session
+) -> None:
+    make_force(db)
+    identity.set_password(db, "P1", PASSWORD, ACTOR)
+    db.commit()
+    log_in(client, "P1")
+    form = html.unescape(client.get("/declarations/new?kind=reportable_association").text)
+    assert "I don't know their date of birth or postcode" in form
+    bad = post_form(client, "/declarations", {"kind": "reportable_association", "description": "x"})
+    text = html.unescape(bad.text)  # type: ignore[attr-defined]
+    assert bad.status_code == 400 and "Please put right" in text  # type: ignore[attr-defined]
+    for line in (
+        "Their surname: give",
+        "Their forenames: give",
+        "Their date of birth: give their date of birth",
+    ):
+        assert line in text
+    assert "gate" not in text.lower().replace("delegate", "")
+    made = post_form(
+        client,
+        "/declarations",
+        {
+            "kind": "reportable_association",
+            "surname": "Thompson",
+            "forenames": "Adam",
+            "name_only": "yes",
+            "relationship": "friend",
+            "description": "Old friend.",
+        },
+    )
+    assert made.status_code == 303  # type: ignore[attr-defined]
 
 
 def test_made_and_decided_declarations_are_ledger_entries(db: Session) -> None:

@@ -620,7 +620,8 @@ def test_an_initial_is_still_a_name(db: Session, forenames: str) -> None:
 
 
 def test_a_conflict_declared_by_name_alone_is_refused_and_with_a_postcode_refers(db: Session) -> None:
-    """Review: a conflict declared on screen by name only was accepted and never matched at the gate."""
+    """Review: a conflict declared on screen by name only was accepted and never matched at the gate. (Now
+    it is refused unless the declarer ticks that they know only the name: see the next test.)"""
     make_gate_world(db)
     form = DeclarationForm(
         kind="conflict_of_interest",
@@ -635,6 +636,37 @@ def test_a_conflict_declared_by_name_alone_is_refused_and_with_a_postcode_refers
     workforce.make_declaration(db, "S1", replace(form, postcode="ME14 1AA"), actor="staff:S1")
     subject = {"surname": "Neighbour", "forenames": "Nigel", "postcode": "ME14 1AA"}
     assert _decide(db, staff_id="S1", subject=subject).decision == "refer"
+
+
+def test_a_person_declared_by_name_alone_refers_every_search_of_that_full_name(db: Session) -> None:
+    """UX review 16: an officer who knows only a name could not declare. Ticked "I don't know their date of
+    birth or postcode", the declaration is accepted and the gate refers any search of that full name (the
+    gate's name normalisation: case, spacing, spelling variants), whatever date of birth or postcode comes
+    with it; another forename or surname is not referred."""
+    make_gate_world(db)
+    form = DeclarationForm(
+        kind="reportable_association",
+        surname="Thompson",
+        forenames="Adam",
+        relationship="friend",
+        description="An old friend; I hear he deals drugs.",
+        name_only="yes",
+    )
+    declaration_id = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    for subject in (
+        {"surname": "THOMPSON", "forenames": "adam", "date_of_birth": "1985-03-04"},
+        {"surname": "Thompson", "forenames": "Adam James", "postcode": "TN1 1AA"},
+    ):
+        result = _decide(db, staff_id="S1", subject=subject)
+        assert result.decision == "refer" and result.declaration_ids == (declaration_id,), subject
+    for subject in (
+        {"surname": "Thompson", "forenames": "Brian", "date_of_birth": "1985-03-04"},
+        {"surname": "Thomas", "forenames": "Adam", "date_of_birth": "1985-03-04"},
+    ):
+        assert _decide(db, staff_id="S1", subject=subject).decision == "allow", subject
+    # The same name searched by someone else is not theirs to be referred for.
+    subject = {"surname": "Thompson", "forenames": "Adam", "postcode": "TN1 1AA"}
+    assert _decide(db, staff_id="M1", subject=subject).decision == "allow"
 
 
 # A record named by id is the register's person whatever name comes with it: the id (and the register's

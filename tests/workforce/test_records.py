@@ -333,3 +333,21 @@ def test_every_new_kind_imports_through_the_command_line(installation: Installat
     assert result.exit_code == 1 and f"{bad}:3: staff_id: S9 is not in the staff register" in result.output
     with installation.session() as session:
         assert count(session, TrainingCompletion) == 1  # the good row of the bad file was not stored
+
+
+@pytest.mark.usefixtures("people")
+def test_an_imported_date_of_birth_must_be_in_the_past_and_plausible(db: Session, folder: Path) -> None:
+    """Review: a date of birth in the future (1 Jan 2030) was accepted. The import checks it as the form
+    does, naming the row."""
+    good = DECLARATIONS[1]
+    rows = [
+        good,
+        {**good, "declaration_id": "D4", "date_of_birth": "2999-01-01"},  # line 3: in the future
+        {**good, "declaration_id": "D5", "date_of_birth": "1850-06-01"},  # line 4: over 120 years ago
+    ]
+    found = rejected(db, folder, "declarations", rows)
+    assert found == {
+        (3, "date_of_birth"): "must be in the past",
+        (4, "date_of_birth"): "is more than 120 years ago: check the year",
+    }
+    assert count(db, Declaration) == 0

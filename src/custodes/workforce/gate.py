@@ -42,11 +42,20 @@ from custodes.workforce.models import Course, Declaration, Referral, Staff, Trai
 from custodes.workforce.schemas import (
     PERSON_DECLARATIONS,
     CourseGate,
+    DeclarationStatus,
     ReferralLink,
     ReferralView,
     SubjectRef,
 )
-from custodes.workforce.service import add_months, keys_of, levels_in_force, london_today, registered_keys
+from custodes.workforce.service import (
+    add_months,
+    declared_matches,
+    earlier_people,
+    keys_of,
+    levels_in_force,
+    london_today,
+    registered_keys,
+)
 
 # --------------------------------------------------------------------------- configuration
 
@@ -239,9 +248,10 @@ class DeclaredPerson:
 
     def matches(self, subjects: Sequence[PersonKey]) -> bool:
         """The declared person is one of the subject's keys (see `subject_keys`): by id, or by name with
-        date of birth or postcode, as declared or as the register holds the declared id."""
+        date of birth or postcode, as declared or as the register holds the declared id; a person declared
+        by name alone by that full name (`service.declared_matches`)."""
         for subject in subjects:
-            if same_person(self.person, subject):
+            if declared_matches(self.person, subject):
                 return True
             if self.registered is not None and same_person(self.registered, subject):
                 return True
@@ -456,10 +466,16 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
             Declaration.forenames,
             Declaration.date_of_birth,
             Declaration.postcode,
+            Declaration.status,
         )
-        .where(Declaration.staff_id.in_(wanted), Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]))
+        .where(
+            Declaration.staff_id.in_(wanted),
+            Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]),
+            Declaration.ended.is_(None),  # withdrawn or replaced: no longer in force
+        )
         .order_by(Declaration.declared_at, Declaration.declaration_id)
     )
+    awaiting: dict[str, tuple[str, str, str, str | None]] = {}
     for (
         staff_id,
         declaration_id,
@@ -470,9 +486,17 @@ def _load_profiles(session: Session, staff_ids: list[str]) -> dict[str, StaffPro
         forenames,
         born,
         postcode,
+        decision,
     ) in session.execute(query_d):
         key = PersonKey.of(subject_id, surname, forenames, born, postcode)
         declared[staff_id].append((declaration_id, kind, relationship, key))
+        if decision == DeclarationStatus.AWAITING:
+            awaiting[declaration_id] = (staff_id, declaration_id, kind, relationship)
+    # A declaration corrected while awaiting its decision still matches the person as first declared until
+    # the line manager has decided it (service.earlier_people).
+    for declaration_id, keys in earlier_people(session, list(awaiting)).items():
+        staff_id, _i, kind, relationship = awaiting[declaration_id]
+        declared[staff_id].extend((declaration_id, kind, relationship, key) for key in keys)
     registered = registered_keys(
         session, (key.subject_id for rows in declared.values() for *_, key in rows if key.subject_id)
     )

@@ -140,8 +140,34 @@ class Declaration(Base):
     conditions: Mapped[str | None] = mapped_column(Text)
     decision_reasons: Mapped[str | None] = mapped_column(Text)
     review_on: Mapped[date | None] = mapped_column(Date)
+    # An update of a decided declaration names the one it replaces; that one stays in force until this is
+    # decided, then is ended as replaced.
+    replaces_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # DeclarationEnd: withdrawn (the line manager accepted a request) or replaced; None while in force. An
+    # ended declaration is no longer matched at the pre-access gate.
+    ended: Mapped[str | None] = mapped_column(String(16))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A request to withdraw it, waiting for the line manager (it stays in force until they decide).
+    withdrawal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeclarationHistory(Base):
+    """What happened to a declaration after it was made, for its page: a correction (`changes`: JSON, the
+    fields with their values before and after, and the person as declared before), a withdrawal request
+    and its decision (`reason`), an update sent or the declaration replaced (`reason`: the other id)."""
+
+    __tablename__ = "declaration_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(32))  # DeclarationEvent
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(32))  # staff id
+    reason: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[str | None] = mapped_column(Text)
 
 
 class Referral(Base):

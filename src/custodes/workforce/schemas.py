@@ -385,6 +385,41 @@ class DeclarationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class DeclarationEnd(StrEnum):
+    """Why a declaration is no longer in force (no longer matched at the pre-access gate)."""
+
+    WITHDRAWN = "withdrawn"  # the line manager accepted the declarer's request
+    REPLACED = "replaced"  # an update of it was decided
+
+
+class DeclarationEvent(StrEnum):
+    CORRECTED = "corrected"  # by the declarer, while awaiting the decision
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    WITHDRAWAL_ACCEPTED = "withdrawal_accepted"
+    WITHDRAWAL_REFUSED = "withdrawal_refused"
+    UPDATE_SENT = "update_sent"  # a new declaration replacing this one was made (reason: its id)
+    REPLACED = "replaced"  # that update was decided (reason: its id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationChange:
+    """One field changed: its name, and the values before and after as shown (text, "" for none)."""
+
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    event: str  # DeclarationEvent
+    at: datetime
+    by: str  # staff id
+    by_name: str | None
+    reason: str | None
+    changes: tuple[DeclarationChange, ...] = ()
+
+
 DECISIONS = (
     DeclarationStatus.APPROVED,
     DeclarationStatus.APPROVED_WITH_CONDITIONS,
@@ -412,6 +447,8 @@ class DeclarationForm:
     organisation: str = ""
     value_pounds: str = ""
     gift_accepted: str = ""  # "accepted" / "declined"
+    # Ticked: "I don't know their date of birth or postcode" (a person declared by name alone).
+    name_only: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,12 +479,21 @@ class DeclarationDetail:
     # The person declared is the declarer's line manager (their staff id, a record flagged as them, or their
     # name with their date of birth or home postcode): the manager may not decide it.
     about_line_manager: bool = False
+    replaces_id: str | None = None  # the declaration this one updates
+    ended: str | None = None  # DeclarationEnd; None while in force
+    ended_at: datetime | None = None
+    withdrawal_requested_at: datetime | None = None  # a request waiting for the line manager
+    withdrawal_reason: str | None = None
 
     @property
-    def gate_cannot_match(self) -> bool:
+    def awaiting(self) -> bool:
+        return self.status == DeclarationStatus.AWAITING and self.ended is None
+
+    @property
+    def by_name_only(self) -> bool:
         """A conflict or association naming its person by name alone (no subject id, date of birth or
-        postcode): the pre-access gate never matches a name alone, so it never refers a search for them.
-        Declarations made so before the form and the import required one are kept as they are."""
+        postcode): the pre-access gate matches it by the person's full name, so every search of anyone with
+        that name is referred to the line manager (`service.declared_matches`)."""
         return (
             self.kind in PERSON_DECLARATIONS
             and not self.subject_id

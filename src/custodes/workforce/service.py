@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, undefer, undefer_group
 
 from custodes.identity import service as identity
@@ -22,6 +24,7 @@ from custodes.kit.names import (
     NAME_RULE,
     PersonKey,
     folded_surname_key,
+    forenames_agree,
     same_person,
     same_surname,
     surname_key,
@@ -43,6 +46,7 @@ from custodes.workforce.models import (
     HOME_LOCATION,
     Course,
     Declaration,
+    DeclarationHistory,
     Referral,
     Staff,
     Team,
@@ -66,7 +70,10 @@ from custodes.workforce.schemas import (
     CourseCompliance,
     CourseGate,
     CourseState,
+    DeclarationChange,
     DeclarationDetail,
+    DeclarationEnd,
+    DeclarationEvent,
     DeclarationForm,
     DeclarationKind,
     DeclarationStatus,
@@ -74,6 +81,7 @@ from custodes.workforce.schemas import (
     DiscloserReadiness,
     DisparityRow,
     DisparityTable,
+    HistoryEntry,
     ImportSummary,
     MemberTraining,
     PublishedDeclaration,
@@ -662,9 +670,30 @@ def _promote_pending_vetting(
 # --------------------------------------------------------------------------- declarations
 
 
-# A conflict or association declared by name alone never matches at the pre-access gate (kit.names:
-# a name alone never decides), so the declarer would never be referred.
+# An imported conflict or association still needs a date of birth or postcode (or a subject id); on screen
+# the declarer may tick that they know only the name (NAME_ONLY_RULE), and such a declaration matches by the
+# full name (`declared_matches`).
 MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
+
+
+NAME_ONLY_RULE = (
+    "give their date of birth or their postcode, or tick “I don't know their date of birth or postcode”"
+)
+OLDEST_AGE = 120  # years: a declared person older than this is a mistyped year
+
+
+def birth_date_problem(born: date | None, today: date | None = None) -> str | None:
+    """What is wrong with a declared person's date of birth, if anything: it must be in the past, and not
+    more than OLDEST_AGE years ago (a mistyped year, which would never match anyone). The form and the
+    import both check it here."""
+    if born is None:
+        return None
+    day = today or london_today()
+    if born >= day:
+        return "must be in the past"
+    if born < add_months(day, -12 * OLDEST_AGE):
+        return f"is more than {OLDEST_AGE} years ago: check the year"
+    return None
 
 
 def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> list[dict[str, Any]]:
@@ -692,6 +721,9 @@ def parse_declaration_rows(rows: Sequence[SourceRow], known_staff: set[str]) -> 
             "relationship": cells.choice("relationship", [r.value for r in Relationship]),
             "declared_at": time_or_date(cells, "declared_at", required=True),
         }
+        wrong_birth = birth_date_problem(record["date_of_birth"])
+        if wrong_birth:
+            cells.problem("date_of_birth", wrong_birth)
         if kind in PERSON_DECLARATIONS:
             named = row.values.get("surname") and row.values.get("forenames")
             if not row.values.get("subject_id") and not named:
@@ -871,6 +903,27 @@ def keys_of(subject: SubjectRef, registered: PersonKey | None) -> list[PersonKey
     return [registered, given]
 
 
+def name_only(key: PersonKey) -> bool:
+    """A declared person known by name alone: no subject id, date of birth or postcode."""
+    return (
+        not key.subject_id
+        and key.date_of_birth is None
+        and not key.postcode
+        and bool(key.surname and key.forenames)
+    )
+
+
+def declared_matches(declared: PersonKey, subject: PersonKey) -> bool:
+    """A declared person matches a subject as `same_person` says (by id, or by name with the same date of
+    birth or postcode); a person declared by name alone (`name_only`) matches any subject of that full name,
+    surname and forenames, normalised as `same_person` compares names (case, spacing, hyphens, spelling
+    variants, initials). That refers more searches than needed: the safe side, as the form and the line
+    manager are told."""
+    if same_person(declared, subject):
+        return True
+    return name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)
+
+
 def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
     """A declared person as matched: as declared, and, when the declaration names a subject id in the
     nominal register, as the register holds that id (a declaration made by id then matches a search by
@@ -891,26 +944,68 @@ def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKe
 
 def declared_conflicts(session: Session, staff_id: str, subject: SubjectRef) -> list[DeclarationView]:
     """The member of staff's conflict-of-interest and reportable-association declarations that match the
-    subject, oldest first, as the pre-access gate matches (kit.names.same_person: by subject id; or by
-    name, tolerating case, spacing, hyphens, spelling variants and initials, with the same date of birth
-    or postcode). Both sides are also matched as the nominal register holds their ids (`subject_keys`,
-    `declaration_keys`): an id decides whatever name comes with it, and declarations made by name match
-    a subject given by id, and the other way round. Name matching applies even when both sides carry
-    different ids: police systems hold duplicate records of one person, and a missed conflict is worse
-    than a referral. Nothing is logged."""
+    subject, oldest first, as the pre-access gate matches (`declared_matches`: by subject id; or by name,
+    tolerating case, spacing, hyphens, spelling variants and initials, with the same date of birth or
+    postcode; a person declared by name alone by that full name). Both sides are also matched as the nominal
+    register holds their ids (`subject_keys`, `declaration_keys`): an id decides whatever name comes with
+    it, and declarations made by name match a subject given by id, and the other way round. Name matching
+    applies even when both sides carry different ids: police systems hold duplicate records of one person,
+    and a missed conflict is worse than a referral. Nothing is logged."""
     subjects = subject_keys(session, subject)
     query = (
         select(Declaration)
-        .where(Declaration.staff_id == staff_id, Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]))
+        .where(
+            Declaration.staff_id == staff_id,
+            Declaration.kind.in_([k.value for k in PERSON_DECLARATIONS]),
+            Declaration.ended.is_(None),
+        )
         .order_by(Declaration.declared_at, Declaration.declaration_id)
     )
     rows = list(session.scalars(query))
-    registered = registered_keys(session, (d.subject_id for d in rows if d.subject_id))
+    earlier = earlier_people(
+        session, [d.declaration_id for d in rows if d.status == DeclarationStatus.AWAITING]
+    )
+    ids = [d.subject_id for d in rows] + [k.subject_id for keys in earlier.values() for k in keys]
+    registered = registered_keys(session, (i for i in ids if i))
+
+    def keys(d: Declaration) -> list[PersonKey]:
+        found = declaration_keys(d, registered)
+        for key in earlier.get(d.declaration_id, ()):
+            found.append(key)
+            if key.subject_id and key.subject_id in registered:
+                found.append(registered[key.subject_id])
+        return found
+
     return [
-        _declaration_view(d)
-        for d in rows
-        if any(same_person(key, s) for key in declaration_keys(d, registered) for s in subjects)
+        _declaration_view(d) for d in rows if any(declared_matches(k, s) for k in keys(d) for s in subjects)
     ]
+
+
+def earlier_people(session: Session, declaration_ids: Sequence[str]) -> dict[str, list[PersonKey]]:
+    """The people these declarations named before the declarer corrected them, as keys to match. The
+    callers pass the declarations still awaiting their decision: until the line manager has decided (and
+    so seen the correction), a search of the person as first declared is still referred, so that declaring
+    someone and then correcting the declaration to someone else opens no unreferred search."""
+    found: dict[str, list[PersonKey]] = {}
+    wanted = sorted(set(declaration_ids))
+    for start in range(0, len(wanted), 5000):
+        query = select(DeclarationHistory.declaration_id, DeclarationHistory.changes).where(
+            DeclarationHistory.declaration_id.in_(wanted[start : start + 5000]),
+            DeclarationHistory.event == DeclarationEvent.CORRECTED,
+        )
+        for declaration_id, changes in session.execute(query):
+            before = json.loads(changes or "{}").get("person_before")
+            if before:
+                born = date.fromisoformat(before["date_of_birth"]) if before.get("date_of_birth") else None
+                key = PersonKey.of(
+                    before.get("subject_id"),
+                    before.get("surname"),
+                    before.get("forenames"),
+                    born,
+                    before.get("postcode"),
+                )
+                found.setdefault(declaration_id, []).append(key)
+    return found
 
 
 def is_themself(session: Session, staff_id: str, subject: SubjectRef) -> bool:
@@ -1378,6 +1473,10 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             values["date_of_birth"] = date.fromisoformat(born)
         except ValueError:
             problems.append(("date_of_birth", "is not a date (YYYY-MM-DD)"))
+        else:
+            wrong = birth_date_problem(values["date_of_birth"])
+            if wrong:
+                problems.append(("date_of_birth", wrong))
     values["postcode"] = None
     if form.postcode.strip():
         values["postcode"] = normalise_postcode(form.postcode)
@@ -1396,18 +1495,19 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
             values["value_pounds"] = round(float(text))
     values["gift_accepted"] = {"accepted": True, "declined": False}.get(form.gift_accepted.strip())
     if kind in PERSON_DECLARATIONS:
-        if not values["subject_id"] and not (values["surname"] and values["forenames"]):
-            field = "surname" if not values["surname"] else "forenames"
-            problems.append(
-                (field, "give the person's surname and forenames (or their record id if you know it)")
-            )
+        # Every problem of the person at once: the surname, the forenames and the date of birth or postcode
+        # are each checked whatever the others hold (the review found the last shown only once the name was
+        # right).
+        if not values["subject_id"]:
+            for name, words in (("surname", "surname"), ("forenames", "forenames")):
+                if not values[name]:
+                    problems.append((name, f"give the person's {words} (or their record id if you know it)"))
         for name in ("surname", "forenames"):
             if values[name] and not usable_name(values[name]):
                 problems.append((name, f"{NAME_RULE} — give the person's name in full"))
-        named = values["surname"] and values["forenames"]
         given = form.date_of_birth.strip() or form.postcode.strip()
-        if named and not values["subject_id"] and not given:
-            problems.append(("date_of_birth", MATCH_RULE))
+        if not values["subject_id"] and not given and not form.name_only.strip():
+            problems.append(("date_of_birth", NAME_ONLY_RULE))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
@@ -1437,9 +1537,23 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
     return problems, values
 
 
-def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, actor: str) -> str:
+def make_declaration(
+    session: Session, staff_id: str, form: DeclarationForm, *, actor: str, replaces: str | None = None
+) -> str:
     """A declaration made in writing on screen: stored awaiting the line manager's decision, and recorded
-    as a `declaration` entry naming the declarer and the declared subject's id, if any."""
+    as a `declaration` entry naming the declarer and the declared subject's id, if any.
+
+    `replaces`: an update of one of the declarer's decided declarations (same kind), which names it; that
+    one stays in force until this one is decided, and is then ended as replaced (`decide_declaration`)."""
+    old = None
+    if replaces:
+        old = session.get(Declaration, replaces, with_for_update=True, populate_existing=True)
+        if old is None or old.staff_id != staff_id:
+            raise DeclarationError("There is no such declaration of yours to update.")
+        refusal = _update_refusal(session, old)
+        if refusal:
+            raise DeclarationError(refusal)
+        form = replace(form, kind=old.kind)
     problems, values = _form_problems(form)
     if session.get(Staff, staff_id) is None:
         problems.insert(0, ("staff_id", "you are not in the staff register, so cannot declare here: tell HR"))
@@ -1453,12 +1567,21 @@ def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, 
             staff_id=staff_id,
             declared_at=now,
             status=DeclarationStatus.AWAITING.value,
+            replaces_id=old.declaration_id if old is not None else None,
             created_at=now,
             updated_at=now,
             **values,
         )
     )
     subjects = (staff_id, values["subject_id"]) if values["subject_id"] else (staff_id,)
+    detail: dict[str, Any] = {
+        "kind": values["kind"],
+        "relationship": values["relationship"],
+        "made_on": "screen",
+    }
+    if old is not None:
+        detail["replaces"] = old.declaration_id
+        _history(session, old.declaration_id, DeclarationEvent.UPDATE_SENT, staff_id, reason=declaration_id)
     ledger.record(
         session,
         EntryDraft(
@@ -1467,7 +1590,7 @@ def make_declaration(session: Session, staff_id: str, form: DeclarationForm, *, 
             object_type="declaration",
             object_id=declaration_id,
             subjects=subjects,
-            detail={"kind": values["kind"], "relationship": values["relationship"], "made_on": "screen"},
+            detail=detail,
         ),
     )
     session.flush()
@@ -1504,6 +1627,11 @@ def _detail(
         decision_reasons=declaration.decision_reasons,
         review_on=declaration.review_on,
         about_line_manager=about_manager,
+        replaces_id=declaration.replaces_id,
+        ended=declaration.ended,
+        ended_at=declaration.ended_at,
+        withdrawal_requested_at=declaration.withdrawal_requested_at,
+        withdrawal_reason=declaration.withdrawal_reason,
     )
 
 
@@ -1550,7 +1678,9 @@ def _about_line_managers(
         me = PersonKey.of(
             None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
         )
-        if any(same_person(me, key) for key in declaration_keys(row, registered)):
+        if any(
+            same_person(me, key) or declared_matches(key, me) for key in declaration_keys(row, registered)
+        ):
             found.add(row.declaration_id)
     return found
 
@@ -1613,7 +1743,12 @@ def my_declarations(session: Session, staff_id: str) -> list[DeclarationDetail]:
 def my_declarations_awaiting(session: Session, staff_id: str) -> int:
     """How many of one's own declarations wait for a decision, for one's home page (a count: not logged)."""
     query = select(func.count()).where(
-        Declaration.staff_id == staff_id, Declaration.status == DeclarationStatus.AWAITING.value
+        Declaration.staff_id == staff_id,
+        Declaration.ended.is_(None),
+        or_(
+            Declaration.status == DeclarationStatus.AWAITING.value,
+            Declaration.withdrawal_requested_at.is_not(None),
+        ),
     )
     return session.scalar(query) or 0
 
@@ -1661,10 +1796,30 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
     return detail
 
 
+def declaration_summary(session: Session, declaration_id: str) -> DeclarationDetail:
+    """A declaration its decider has just acted on, to say what happened in words (the page they came from
+    showed it, and was logged): not logged again. DeclarationError if there is none."""
+    row = session.get(Declaration, declaration_id)
+    if row is None:
+        raise DeclarationError("There is no such declaration.")
+    (detail,) = _details(session, [row])
+    return detail
+
+
 def decision_version(detail: DeclarationDetail) -> str:
     """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
     back: `decide_declaration` refuses a decision made on an out-of-date page."""
     return f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+
+
+# Waiting for the line manager: a declaration to decide, or a request to withdraw one (never one ended).
+_WAITING_FOR_MANAGER = and_(
+    Declaration.ended.is_(None),
+    or_(
+        Declaration.status == DeclarationStatus.AWAITING.value,
+        Declaration.withdrawal_requested_at.is_not(None),
+    ),
+)
 
 
 def decision_queue(
@@ -1678,7 +1833,7 @@ def decision_queue(
             select(Declaration)
             .where(
                 Declaration.staff_id.in_(team),
-                Declaration.status == DeclarationStatus.AWAITING.value,
+                _WAITING_FOR_MANAGER,
                 Declaration.staff_id != principal.staff_id,
             )
             .order_by(Declaration.declared_at)
@@ -1692,6 +1847,7 @@ def decision_queue(
                 Declaration.review_on.is_not(None),
                 Declaration.review_on <= date.fromordinal(on.toordinal() + 30),
                 Declaration.staff_id != principal.staff_id,
+                Declaration.ended.is_(None),
             )
             .order_by(Declaration.review_on)
         )
@@ -1722,7 +1878,7 @@ def awaiting_decision_count(session: Session, principal: Principal) -> int:
         session.scalars(
             select(Declaration).where(
                 Declaration.staff_id.in_(team),
-                Declaration.status == DeclarationStatus.AWAITING.value,
+                _WAITING_FOR_MANAGER,
                 Declaration.staff_id != principal.staff_id,
             )
         )
@@ -1763,6 +1919,10 @@ def decide_declaration(
         raise DeclarationError(
             f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "
             "nothing was recorded. Open it again to see the decision before changing it."
+        )
+    if row.ended:
+        raise DeclarationError(
+            f"{detail.staff_name}'s declaration was {row.ended}: it is no longer in force."
         )
     day = today or london_today()
     problems: list[tuple[str, str]] = []
@@ -1821,7 +1981,355 @@ def decide_declaration(
             },
         ),
     )
+    if first and row.replaces_id:
+        _end_replaced(session, row.replaces_id, row.declaration_id, principal)
     return status
+
+
+def _end_replaced(session: Session, old_id: str, new_id: str, principal: Principal) -> None:
+    """The declaration an update replaces, once the update is decided: ended as replaced (no longer matched
+    at the gate; the update is), unless it has ended meanwhile."""
+    old = session.get(Declaration, old_id, with_for_update=True, populate_existing=True)
+    if old is None or old.ended:
+        return
+    now = utcnow()
+    old.ended, old.ended_at, old.updated_at = DeclarationEnd.REPLACED.value, now, now
+    _history(session, old_id, DeclarationEvent.REPLACED, principal.staff_id, reason=new_id)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=Op.ALTERATION,
+            object_type="declaration",
+            object_id=old_id,
+            subjects=tuple(s for s in (old.staff_id, old.subject_id) if s),
+            detail={"ended": DeclarationEnd.REPLACED.value, "replaced_by": new_id},
+        ),
+    )
+
+
+# ------------------------------------------------------------------------- corrections, withdrawals, updates
+
+# The fields a declarer writes (as `_form_problems` returns them, the kind aside), in the order shown.
+CHANGEABLE = (
+    "subject_id",
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "postcode",
+    "relationship",
+    "description",
+    "organisation",
+    "value_pounds",
+    "gift_accepted",
+)
+ENDED_WORDS = {
+    DeclarationEnd.WITHDRAWN.value: "withdrawn",
+    DeclarationEnd.REPLACED.value: "replaced by an update",
+}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "accepted" if value else "declined"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    return str(value)
+
+
+def _person_before(row: Declaration) -> dict[str, Any]:
+    return {
+        "subject_id": row.subject_id,
+        "surname": row.surname,
+        "forenames": row.forenames,
+        "date_of_birth": row.date_of_birth.isoformat() if row.date_of_birth else None,
+        "postcode": row.postcode,
+    }
+
+
+def _history(
+    session: Session,
+    declaration_id: str,
+    event: DeclarationEvent,
+    by: str,
+    *,
+    reason: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        DeclarationHistory(
+            declaration_id=declaration_id,
+            event=event.value,
+            at=utcnow(),
+            by=by,
+            reason=reason,
+            changes=json.dumps(changes) if changes is not None else None,
+        )
+    )
+
+
+def _own_row(session: Session, declaration_id: str, principal: Principal) -> Declaration:
+    """One's own declaration, locked and read afresh; DeclarationError (as if it did not exist) otherwise."""
+    row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
+    if row is None or row.staff_id != principal.staff_id:
+        raise DeclarationError("There is no such declaration, or it is not yours to change.")
+    return row
+
+
+def _update_refusal(session: Session, row: Declaration) -> str | None:
+    """Why this declaration cannot be updated (replaced by a new one), in words; None if it can."""
+    if row.ended:
+        return f"This declaration was {ENDED_WORDS[row.ended]}: it can no longer be updated."
+    if row.status == DeclarationStatus.AWAITING:
+        return "This declaration is still waiting for your line manager's decision: correct it instead."
+    pending = pending_update(session, row.declaration_id)
+    if pending:
+        return (
+            f"You have already sent an update of this declaration ({pending}), which is waiting for your "
+            "line manager's decision: correct that one instead."
+        )
+    return None
+
+
+def may_correct(detail: DeclarationDetail, principal: Principal) -> bool:
+    """The declarer may correct their declaration while it waits for the line manager's decision."""
+    return detail.staff_id == principal.staff_id and detail.awaiting
+
+
+def may_update(session: Session, detail: DeclarationDetail, principal: Principal) -> bool:
+    """The declarer may send an update of a decided (or imported) declaration in force, one at a time."""
+    if detail.staff_id != principal.staff_id:
+        return False
+    row = session.get(Declaration, detail.declaration_id)
+    return row is not None and _update_refusal(session, row) is None
+
+
+def pending_update(session: Session, declaration_id: str) -> str | None:
+    """The update of this declaration waiting for the line manager's decision, if any."""
+    query = select(Declaration.declaration_id).where(
+        Declaration.replaces_id == declaration_id,
+        Declaration.ended.is_(None),
+        Declaration.status == DeclarationStatus.AWAITING.value,
+    )
+    return session.scalars(query.limit(1)).first()
+
+
+def form_of(session: Session, declaration_id: str, principal: Principal) -> DeclarationForm:
+    """One's own declaration as the form shows it, to correct it or to start an update prefilled from it.
+    DeclarationError if it is not the principal's."""
+    row = session.get(Declaration, declaration_id)
+    if row is None or row.staff_id != principal.staff_id:
+        raise DeclarationError("There is no such declaration, or it is not yours to change.")
+    person = row.kind in PERSON_DECLARATIONS
+    return DeclarationForm(
+        kind=row.kind,
+        subject_id=row.subject_id or "",
+        surname=row.surname or "",
+        forenames=row.forenames or "",
+        date_of_birth=row.date_of_birth.isoformat() if row.date_of_birth else "",
+        postcode=row.postcode or "",
+        relationship=row.relationship or "",
+        description=row.description or "",
+        organisation=row.organisation or "",
+        value_pounds="" if row.value_pounds is None else str(row.value_pounds),
+        gift_accepted="" if row.gift_accepted is None else ("accepted" if row.gift_accepted else "declined"),
+        name_only="yes" if person and not (row.subject_id or row.date_of_birth or row.postcode) else "",
+    )
+
+
+def correct_declaration(
+    session: Session, declaration_id: str, principal: Principal, form: DeclarationForm
+) -> tuple[DeclarationChange, ...]:
+    """The declarer corrects their declaration while it waits for the line manager's decision (the same
+    rules as making one; the kind stays). Returns the fields changed (none: nothing is recorded). Recorded
+    in the declaration's history with the values before and after, for the line manager to see before
+    deciding, and as an `alteration` entry with the changes as keyed digests (as the register imports
+    record theirs). Until the manager decides, the person as first declared is still matched at the gate
+    (`earlier_people`)."""
+    row = _own_row(session, declaration_id, principal)
+    if row.ended:
+        raise DeclarationError(
+            f"This declaration was {ENDED_WORDS[row.ended]}: it can no longer be corrected."
+        )
+    if row.status != DeclarationStatus.AWAITING:
+        raise DeclarationError(
+            "Your line manager has already decided this declaration, so it can no longer be corrected: use "
+            "“Update these details” to send them new details."
+        )
+    problems, values = _form_problems(replace(form, kind=row.kind))
+    if problems:
+        raise DeclarationProblems(problems)
+    changed = {name: values[name] for name in CHANGEABLE if getattr(row, name) != values[name]}
+    if not changed:
+        return ()
+    digests = keyed_changes(session, row, changed, kind="declaration", object_id=declaration_id)
+    shown = tuple(DeclarationChange(n, _shown(getattr(row, n)), _shown(v)) for n, v in changed.items())
+    before = _person_before(row)
+    subjects = sorted({s for s in (row.staff_id, row.subject_id, values["subject_id"]) if s})
+    now = utcnow()
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    _history(
+        session,
+        declaration_id,
+        DeclarationEvent.CORRECTED,
+        principal.staff_id,
+        changes={"fields": [[c.field, c.before, c.after] for c in shown], "person_before": before},
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=Op.ALTERATION,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=tuple(subjects),
+            detail={"changes": digests, "corrected_by": "declarer", "status": row.status},
+        ),
+    )
+    return shown
+
+
+def request_withdrawal(session: Session, declaration_id: str, principal: Principal, reason: str) -> None:
+    """The declarer asks to withdraw their declaration, with a reason, at any stage; the line manager
+    decides (`decide_withdrawal`). Until then it stays in force: the gate still matches it."""
+    row = _own_row(session, declaration_id, principal)
+    if row.ended:
+        raise DeclarationError(f"This declaration was {ENDED_WORDS[row.ended]} already.")
+    if row.withdrawal_requested_at is not None:
+        raise DeclarationError(
+            "You have already asked to withdraw this declaration; your line manager has not decided yet."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise DeclarationProblems(
+            [("withdrawal_reason", "say why you want to withdraw it, e.g. “declared by mistake”")]
+        )
+    if len(reason) > _MAX_TEXT:
+        raise DeclarationProblems([("withdrawal_reason", f"is longer than {_MAX_TEXT} characters")])
+    now = utcnow()
+    row.withdrawal_requested_at, row.withdrawal_reason, row.updated_at = now, reason, now
+    _history(
+        session, declaration_id, DeclarationEvent.WITHDRAWAL_REQUESTED, principal.staff_id, reason=reason
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=Op.ALTERATION,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
+            detail={"withdrawal": "requested", "reason": reason},
+        ),
+    )
+
+
+WITHDRAWAL_OUTCOMES = ("accept", "refuse")
+
+
+def decide_withdrawal(
+    session: Session, declaration_id: str, principal: Principal, *, outcome: str, reasons: str = ""
+) -> bool:
+    """The line manager decides a request to withdraw a declaration (the same line manager who decides the
+    declaration, `may_decide`): accept — it is withdrawn and no longer matched at the gate (an
+    `authorisation` entry); refuse, with reasons — it stays in force (a `refusal` entry). Returns whether
+    it was accepted. The row is locked and read afresh, so a second press finds nothing waiting."""
+    row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise DeclarationError("There is no such declaration.")
+    (detail,) = _details(session, [row])
+    if detail.about_line_manager and detail.line_manager_id == principal.staff_id:
+        raise DeclarationError(ABOUT_YOU)
+    if not may_decide(detail, principal):
+        raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this request.")
+    if row.ended or row.withdrawal_requested_at is None:
+        raise DeclarationError(
+            f"No request to withdraw {detail.staff_name}'s declaration is waiting: it was decided meanwhile, "
+            "or none was made. Nothing was recorded."
+        )
+    reasons = reasons.strip()
+    problems: list[tuple[str, str]] = []
+    if outcome not in WITHDRAWAL_OUTCOMES:
+        problems.append(("withdrawal_outcome", "choose to accept or refuse the request"))
+    if outcome == "refuse" and not reasons:
+        problems.append(
+            ("withdrawal_reasons", "give your reasons for refusing: the declaration stays in force")
+        )
+    if len(reasons) > _MAX_TEXT:
+        problems.append(("withdrawal_reasons", f"is longer than {_MAX_TEXT} characters"))
+    if problems:
+        raise DeclarationProblems(problems)
+    accepted = outcome == "accept"
+    now = utcnow()
+    asked = row.withdrawal_reason
+    if accepted:
+        row.ended, row.ended_at = DeclarationEnd.WITHDRAWN.value, now
+    row.withdrawal_requested_at, row.withdrawal_reason, row.updated_at = None, None, now
+    event = DeclarationEvent.WITHDRAWAL_ACCEPTED if accepted else DeclarationEvent.WITHDRAWAL_REFUSED
+    _history(session, declaration_id, event, principal.staff_id, reason=reasons or None)
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=Op.AUTHORISATION if accepted else Op.REFUSAL,
+            object_type="declaration",
+            object_id=declaration_id,
+            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
+            detail={
+                "withdrawal": "accepted" if accepted else "refused",
+                "asked_because": asked,
+                "reasons": reasons or None,
+            },
+        ),
+    )
+    return accepted
+
+
+def declaration_history(session: Session, declaration_id: str) -> list[HistoryEntry]:
+    """What happened to a declaration after it was made, oldest first, for its page (shown with it: the
+    page's own consultation covers it)."""
+    rows = list(
+        session.scalars(
+            select(DeclarationHistory)
+            .where(DeclarationHistory.declaration_id == declaration_id)
+            .order_by(DeclarationHistory.at, DeclarationHistory.id)
+        )
+    )
+    people = _staff_names(session, {r.by for r in rows})
+    entries = []
+    for r in rows:
+        fields = json.loads(r.changes).get("fields", []) if r.changes else []
+        who = people.get(r.by)
+        entries.append(
+            HistoryEntry(
+                event=r.event,
+                at=r.at,
+                by=r.by,
+                by_name=f"{who.forenames} {who.surname}" if who else None,
+                reason=r.reason,
+                changes=tuple(DeclarationChange(*f) for f in fields),
+            )
+        )
+    return entries
+
+
+def replacement_changes(session: Session, detail: DeclarationDetail) -> tuple[DeclarationChange, ...]:
+    """What an update changes from the declaration it replaces (for the line manager deciding it)."""
+    if not detail.replaces_id:
+        return ()
+    old = session.get(Declaration, detail.replaces_id)
+    new = session.get(Declaration, detail.declaration_id)
+    if old is None or new is None:
+        return ()
+    return tuple(
+        DeclarationChange(n, _shown(getattr(old, n)), _shown(getattr(new, n)))
+        for n in CHANGEABLE
+        if getattr(old, n) != getattr(new, n)
+    )
 
 
 REGISTER_REVIEWS = {"overdue": "Review overdue", "due30": "Review due within 30 days"}
@@ -1983,6 +2491,7 @@ def declared_people(session: Session, staff_id: str | None = None) -> list[tuple
     query = select(*columns).where(
         Declaration.kind.in_([kind.value for kind in PERSON_DECLARATIONS]),
         or_(Declaration.status.is_(None), Declaration.status != DeclarationStatus.REJECTED),
+        Declaration.ended.is_(None),
     )
     if staff_id is not None:
         query = query.where(Declaration.staff_id == staff_id)

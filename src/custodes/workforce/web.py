@@ -26,6 +26,7 @@ from custodes.workforce.schemas import (
     ETHNICITY_GROUPS,
     PUBLISHABLE,
     DeclarationDetail,
+    DeclarationEvent,
     DeclarationForm,
     DeclarationKind,
     DeclarationStatus,
@@ -112,7 +113,7 @@ FIELD_LABELS = {
     "date_of_birth": "Their date of birth",
     "postcode": "Their postcode",
     "relationship": "How you know them",
-    "description": "Details",
+    "description": "Details",  # on the form, the label of its kind (description_label)
     "organisation": "Business or organisation",
     "value_pounds": "Value (£)",
     "gift_accepted": "Accepted or declined",
@@ -121,6 +122,9 @@ FIELD_LABELS = {
     "conditions": "Conditions",
     "reasons": "Reasons",
     "review_on": "Review date",
+    "withdrawal_reason": "Why you want to withdraw it",
+    "withdrawal_outcome": "Your decision on the request",
+    "withdrawal_reasons": "Your reasons",
 }
 STATE_TITLES = {
     TrainingState.CURRENT: "Current",
@@ -383,20 +387,57 @@ def _team_name(names: Mapping[str, str], team_id: str | None) -> str | None:
 # --------------------------------------------------------------------------- declarations: making one
 
 
+EVENT_WORDS = {
+    DeclarationEvent.CORRECTED.value: "Corrected before the decision",
+    DeclarationEvent.WITHDRAWAL_REQUESTED.value: "Withdrawal asked for",
+    DeclarationEvent.WITHDRAWAL_ACCEPTED.value: "Withdrawal accepted",
+    DeclarationEvent.WITHDRAWAL_REFUSED.value: "Withdrawal refused",
+    DeclarationEvent.UPDATE_SENT.value: "Update sent",
+    DeclarationEvent.REPLACED.value: "Replaced, the update decided",
+}
+# The description field's label on the form, by kind: problems with it are named the same way.
+DESCRIPTION_LABELS = {
+    DeclarationKind.CONFLICT_OF_INTEREST.value: "The nature and extent of the conflict",
+    DeclarationKind.REPORTABLE_ASSOCIATION.value: "The nature and extent of the association",
+    DeclarationKind.BUSINESS_INTEREST.value: "What the interest is",
+    DeclarationKind.GIFT_HOSPITALITY.value: "What was offered, and why",
+}
+
+
+def _labels(kind: str) -> dict[str, str]:
+    return {**FIELD_LABELS, "description": DESCRIPTION_LABELS.get(kind, FIELD_LABELS["description"])}
+
+
 def _form_values(form: DeclarationForm) -> dict[str, str]:
     return {name: getattr(form, name) for name in DeclarationForm.__dataclass_fields__}
 
 
 def _declaration_form(
-    request: Request, form: DeclarationForm, problems: Sequence[tuple[str, str]] = ()
+    request: Request,
+    form: DeclarationForm,
+    problems: Sequence[tuple[str, str]] = (),
+    *,
+    correcting: str | None = None,
+    replaces: str | None = None,
 ) -> Any:
+    """The declaration form: a new declaration, a correction of one awaiting its decision (`correcting`),
+    or an update of a decided one that replaces it (`replaces`), prefilled and of the same kind."""
+    if correcting:
+        title, action = f"Correct your declaration {correcting}", f"/declarations/{correcting}/correct"
+    elif replaces:
+        title, action = f"Update your declaration {replaces}", "/declarations"
+    else:
+        title, action = "Make a declaration", "/declarations"
     return _page(
         request,
         "declaration_form.html",
         400 if problems else 200,
-        title="Make a declaration",
+        title=title,
+        action=action,
+        correcting=correcting,
+        replaces=replaces,
         values=_form_values(form),
-        problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
+        problems=[(_labels(form.kind).get(f, f), p) for f, p in problems],
         wrong={f for f, _p in problems},
         kinds=KIND_TITLES,
     )
@@ -414,7 +455,14 @@ def my_declarations(request: Request, db: Db, principal: Declarer) -> Any:
 
 
 @router.get("/declarations/new")
-def new_declaration(request: Request, _principal: Declarer) -> Any:
+def new_declaration(request: Request, db: Db, principal: Declarer) -> Any:
+    replaces = request.query_params.get("replaces", "")
+    if replaces:  # "Update these details": a new declaration prefilled from this one, replacing it
+        try:
+            form = workforce.form_of(db, replaces, principal)
+        except workforce.DeclarationError:
+            raise HTTPException(404, "There is no such declaration, or it is not yours to see.") from None
+        return _declaration_form(request, form, replaces=replaces)
     kind = request.query_params.get("kind", "")
     return _declaration_form(request, DeclarationForm(kind=kind if kind in KIND_TITLES else ""))
 
@@ -435,6 +483,8 @@ def make_declaration(
     organisation: Text = "",
     value_pounds: Text = "",
     gift_accepted: Text = "",
+    name_only: Text = "",
+    replaces: Text = "",
 ) -> Any:
     form = DeclarationForm(
         kind,
@@ -448,11 +498,23 @@ def make_declaration(
         organisation,
         value_pounds,
         gift_accepted,
+        name_only,
     )
     try:
-        declaration_id = workforce.make_declaration(db, principal.staff_id, form, actor=principal.actor)
+        declaration_id = workforce.make_declaration(
+            db, principal.staff_id, form, actor=principal.actor, replaces=replaces or None
+        )
     except workforce.DeclarationProblems as error:
-        return _declaration_form(request, form, error.problems)
+        return _declaration_form(request, form, error.problems, replaces=replaces or None)
+    except workforce.DeclarationError as error:
+        target = f"/declarations/{replaces}" if replaces else "/declarations"
+        return done_redirect(target, str(error))
+    if replaces:
+        return done_redirect(
+            f"/declarations/{declaration_id}",
+            f"Your update is sent to your line manager. Your declaration {replaces} stays in force until "
+            "they decide this one; then it is marked replaced.",
+        )
     return done_redirect(
         f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it."
     )
@@ -750,6 +812,7 @@ def _declaration_page(
     detail: DeclarationDetail,
     values: dict[str, str] | None = None,
     problems: Sequence[tuple[str, str]] = (),
+    problems_for: str = "decide",
 ) -> Any:
     own = detail.staff_id == principal.staff_id
     can_decide = workforce.may_decide(detail, principal)
@@ -772,15 +835,25 @@ def _declaration_page(
         nav_path=nav_path,
         title=f"{KIND_TITLES.get(detail.kind, detail.kind)} {detail.declaration_id}",
         d=detail,
+        description_label=DESCRIPTION_LABELS.get(detail.kind, "Details"),
         own=own,
         can_decide=can_decide,
         decided_by_name=workforce.staff_name(db, detail.decided_by),
         team=workforce.team_labeller(db),
         values=values or {},
-        problems=[(FIELD_LABELS.get(f, f), p) for f, p in problems],
+        problems=[(_labels(detail.kind).get(f, f), p) for f, p in problems],
+        problems_for=problems_for,
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
         seen=workforce.decision_version(detail),
+        may_correct=workforce.may_correct(detail, principal),
+        may_update=workforce.may_update(db, detail, principal),
+        pending_update=workforce.pending_update(db, detail.declaration_id),
+        history=workforce.declaration_history(db, detail.declaration_id),
+        replaced_changes=workforce.replacement_changes(db, detail),
+        labels=_labels(detail.kind),
+        ended_words=workforce.ENDED_WORDS,
+        event_words=EVENT_WORDS,
         referrals=(
             gate.referrals_citing(db, detail.declaration_id, principal.staff_id)
             if principal.can(Permission.REFERRALS_HANDLE)
@@ -824,9 +897,127 @@ def decide_declaration(
         detail = _declaration_or_404(db, declaration_id, principal)
         values = {"outcome": outcome, "conditions": conditions, "reasons": reasons, "review_on": review_on}
         return _declaration_page(request, db, principal, detail, values, error.problems)
-    return done_redirect(
-        "/declarations/queue", f"{declaration_id}: {workforce.outcome_title(status).lower()}."
+    return done_redirect("/declarations/queue", _decided_words(db, declaration_id, status))
+
+
+def _decided_words(db: Db, declaration_id: str, status: str) -> str:
+    """The done message after a decision, in words: "Laura Taylor's reportable association (Adam
+    Thompson): approved with conditions; review 1 May 2027." (the id is on the page it came from)."""
+    d = workforce.declaration_summary(db, declaration_id)
+    about = d.person_name or d.organisation or d.subject_id
+    what = KIND_TITLES.get(d.kind, d.kind).lower() + (f" ({about})" if about else "")
+    review = f"; review {d.review_on.day} {d.review_on:%B %Y}" if d.review_on else ""
+    return f"{d.staff_name}'s {what}: {workforce.outcome_title(status).lower()}{review}."
+
+
+# ------------------------------------------------------- correcting, withdrawing and updating a declaration
+
+
+@router.get("/declarations/{declaration_id}/correct")
+def correct_declaration_form(request: Request, db: Db, principal: Declarer, declaration_id: str) -> Any:
+    try:
+        form = workforce.form_of(db, declaration_id, principal)
+    except workforce.DeclarationError:
+        raise HTTPException(404, "There is no such declaration, or it is not yours to see.") from None
+    return _declaration_form(request, form, correcting=declaration_id)
+
+
+@router.post("/declarations/{declaration_id}/correct")
+def correct_declaration(
+    request: Request,
+    db: Db,
+    principal: Declarer,
+    declaration_id: str,
+    subject_id: Text = "",
+    surname: Text = "",
+    forenames: Text = "",
+    date_of_birth: Text = "",
+    postcode: Text = "",
+    relationship: Text = "",
+    description: Text = "",
+    organisation: Text = "",
+    value_pounds: Text = "",
+    gift_accepted: Text = "",
+    name_only: Text = "",
+) -> Any:
+    try:
+        kind = workforce.form_of(db, declaration_id, principal).kind
+    except workforce.DeclarationError:
+        raise HTTPException(404, "There is no such declaration, or it is not yours to see.") from None
+    form = DeclarationForm(
+        kind,
+        subject_id,
+        surname,
+        forenames,
+        date_of_birth,
+        postcode,
+        relationship,
+        description,
+        organisation,
+        value_pounds,
+        gift_accepted,
+        name_only,
     )
+    try:
+        changed = workforce.correct_declaration(db, declaration_id, principal, form)
+    except workforce.DeclarationProblems as error:
+        return _declaration_form(request, form, error.problems, correcting=declaration_id)
+    except workforce.DeclarationError as error:
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
+    if not changed:
+        return done_redirect(f"/declarations/{declaration_id}", "Nothing was changed, so nothing was saved.")
+    return done_redirect(
+        f"/declarations/{declaration_id}",
+        "Your correction is saved; your line manager sees it before deciding.",
+    )
+
+
+@router.post("/declarations/{declaration_id}/withdraw")
+def request_withdrawal(
+    request: Request, db: Db, principal: Declarer, declaration_id: str, withdrawal_reason: Text = ""
+) -> Any:
+    try:
+        workforce.request_withdrawal(db, declaration_id, principal, withdrawal_reason)
+    except workforce.DeclarationProblems as error:
+        detail = _declaration_or_404(db, declaration_id, principal)
+        values = {"withdrawal_reason": withdrawal_reason}
+        return _declaration_page(request, db, principal, detail, values, error.problems, "withdraw")
+    except workforce.DeclarationError as error:
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
+    return done_redirect(
+        f"/declarations/{declaration_id}",
+        "Your request to withdraw this declaration is sent to your line manager. Until they decide, it stays "
+        "in force: searches about this person are still referred to them.",
+    )
+
+
+@router.post("/declarations/{declaration_id}/withdrawal")
+def decide_withdrawal(
+    request: Request,
+    db: Db,
+    principal: Decider,
+    declaration_id: str,
+    withdrawal_outcome: Text = "",
+    withdrawal_reasons: Text = "",
+) -> Any:
+    try:
+        accepted = workforce.decide_withdrawal(
+            db, declaration_id, principal, outcome=withdrawal_outcome, reasons=withdrawal_reasons
+        )
+    except workforce.DeclarationError as error:
+        return done_redirect("/declarations/queue", str(error))
+    except workforce.DeclarationProblems as error:
+        detail = _declaration_or_404(db, declaration_id, principal)
+        values = {"withdrawal_outcome": withdrawal_outcome, "withdrawal_reasons": withdrawal_reasons}
+        return _declaration_page(request, db, principal, detail, values, error.problems, "withdrawal")
+    d = workforce.declaration_summary(db, declaration_id)
+    about = d.person_name or d.organisation or d.subject_id
+    what = KIND_TITLES.get(d.kind, d.kind).lower() + (f" ({about})" if about else "")
+    if accepted:
+        words = "accepted: it is withdrawn and no longer refers their searches to you."
+    else:
+        words = "refused: the declaration stays in force."
+    return done_redirect("/declarations/queue", f"{d.staff_name}'s request to withdraw their {what}: {words}")
 
 
 # --------------------------------------------------------------------------- pre-access gate referrals
