@@ -290,7 +290,8 @@ def test_bad_declarations_are_all_named(db: Session, folder: Path) -> None:
         (12, "date_of_birth"),
     }
     assert found[(12, "date_of_birth")] == (
-        "the gate matches a person by name with date of birth or postcode; give at least one"
+        "give their date of birth or postcode as well as their name, so that searches of this person "
+        "can be recognised"
     )
     assert "wildcards are not accepted" in found[(11, "forenames")]
     assert "subject_id, or surname and forenames" in found[(4, "forenames")]

@@ -673,7 +673,10 @@ def _promote_pending_vetting(
 # An imported conflict or association still needs a date of birth or postcode (or a subject id); on screen
 # the declarer may tick that they know only the name (NAME_ONLY_RULE), and such a declaration matches by the
 # full name (`declared_matches`).
-MATCH_RULE = "the gate matches a person by name with date of birth or postcode; give at least one"
+MATCH_RULE = (
+    "give their date of birth or postcode as well as their name, so that searches of this person "
+    "can be recognised"
+)
 
 
 NAME_ONLY_RULE = (
