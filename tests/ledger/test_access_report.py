@@ -146,6 +146,8 @@ def test_a_search_by_a_member_of_staff_lists_their_accesses(
     # The person and the member of staff together: S2's access to N1 only.
     both = _section(client.get("/audit/entries", params={"subject": "N1", "actor": "S2", "reason": "x"}).text)
     assert re.findall(r'<td class="mono">(e\d)</td>', both) == ["e4"]
+    named = ledger.search(db, EntryFilter(object_type="access_events"), limit=1)[0]
+    assert sorted(named.subjects) == ["N1", "S2"]  # both searched for, not the person alone
     # A search narrowed to dates holds the accesses to them too.
     day = _section(
         client.get("/audit/entries", params={"subject": "N1", "since": "2026-10-06", "reason": "x"}).text

@@ -188,6 +188,26 @@ def test_a_file_that_is_not_parquet_is_named(
     assert str(path) in report.problems[1].message
 
 
+@pytest.mark.parametrize("change", ["extra column", "missing column"])
+def test_a_planted_file_of_another_shape_is_reported_not_a_crash(
+    db: Session, settings: Settings, two_batches: tuple[str, str], change: str
+) -> None:
+    """A file that reads as Parquet but not with the store's columns: the check still gives a verdict."""
+    first, _second = two_batches
+    (path,) = batch_files(settings)[first]
+    table = pq.read_table(path)
+    if change == "extra column":
+        table = table.append_column("planted", pa.array(["x"] * table.num_rows))
+    else:
+        table = table.drop_columns(["subject_id"])
+    pq.write_table(table, path.with_name("planted.parquet"))
+    report = monitoring.verify_store(db, settings)
+    assert not report.intact
+    assert first in {p.batch_id for p in report.problems} or any(
+        "planted.parquet" in p.message for p in report.problems
+    ), report.problems
+
+
 def test_too_little_memory_is_said_not_taken_for_missing_files(
     db: Session, settings: Settings, two_batches: tuple[str, str]
 ) -> None:

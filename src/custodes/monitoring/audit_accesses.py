@@ -62,13 +62,14 @@ def accesses(session: Session, settings: Settings, viewer: Principal, query: Acc
         return AccessesFound((), 0, WITHHELD_FOR_CASEWORK)
     found = stored_accesses(session, settings, query)
     if found.rows:
-        person = query.subject_id or query.staff_id or ""
-        about = [person] if query.subject_id else [a.subject_id for a in found.rows if a.subject_id]
+        # Everyone shown: the person and the member of staff searched for, and whoever the rows are about.
+        searched = [who for who in (query.subject_id, query.staff_id) if who]
+        about = [*searched, *(a.subject_id for a in found.rows if a.subject_id)]
         ledger.record_consultation(
             session,
             actor=viewer.actor,
             object_type="access_events",
-            subjects=tuple(dict.fromkeys([person, *about])),
+            subjects=tuple(dict.fromkeys(about)),
             justification=query.reason.strip() or "ledger audit",
             detail={
                 "criteria": {

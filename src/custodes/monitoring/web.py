@@ -786,7 +786,7 @@ def run_now(request: Request, db: Db, viewer: Investigator) -> Any:
     window = (end - timedelta(days=RUN_WINDOW_DAYS), end)
     try:
         summary = service.run(db, request.app.state.settings, viewer.actor, window, verify=True)
-    except (service.CapacityError, service.DecidedMeanwhile) as error:
+    except (service.CapacityError, service.DecidedMeanwhile, service.StoreBusy) as error:
         return _overview_page(request, db, viewer, problem=str(error), status_code=503)
     except service.StoreTampered as error:
         return _overview_page(request, db, viewer, problem=str(error), status_code=409)
