@@ -341,10 +341,11 @@ def test_changing_ones_own_password_ends_every_other_session(
         log_in(elsewhere, "P3")
         log_in(client, "P3")
         refused = post_form(client, "/admin/accounts/P3/password", {"password": "my own new password"})
+        assert refused.status_code == 400  # type: ignore[attr-defined]
         assert (
-            "Not done: to change your own password use My record, Change your password (/me/password): it "
+            "to change your own password use My record, Change your password (/me/password): it "
             "asks for your current one"
-        ) in unquote(refused.headers["location"])  # type: ignore[attr-defined]
+        ) in refused.text  # type: ignore[attr-defined]
         assert 'href="/me/password"' in client.get("/admin/accounts/P3").text
         assert 'action="/admin/accounts/P3/password"' not in client.get("/admin/accounts/P3").text
         assert not _goes_to_login(elsewhere)
@@ -520,3 +521,30 @@ def test_simultaneous_wrong_passwords_are_all_counted(
         assert account is not None and account.failed_logins == settings.login_lockout_failures
         assert account.locked_until is not None
     engine.dispose()
+
+
+def test_log_in_returns_to_the_page_asked_for_with_its_query(client: TestClient, db: Session) -> None:
+    """/declarations/new?kind=gift came back from the log-in as /declarations/new: the query was dropped."""
+    make_account(db, "L16", {Role.OFFICER})
+    sent = client.get("/declarations/new?kind=gift&x=a%26b")
+    assert sent.status_code == 303
+    next_path = parse_qs(urlsplit(sent.headers["location"]).query)["next"]
+    assert next_path == ["/declarations/new?kind=gift&x=a%26b"]  # one value: path and query
+    page = client.get(sent.headers["location"])
+    assert 'name="next" value="/declarations/new?kind=gift&amp;x=a%26b"' in page.text
+    response = post_form(client, "/login", {"staff_id": "L16", "password": PASSWORD, "next": next_path[0]})
+    assert response.headers["location"] == "/declarations/new?kind=gift&x=a%26b"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("query", ["next=//evil.example", "a=1&next=https://evil.example"])
+def test_a_query_asked_for_never_makes_the_log_in_leave_the_site(
+    query: str, client: TestClient, db: Session
+) -> None:
+    """The query is kept only inside the same-site path: a `next` in it is just part of that path."""
+    make_account(db, "L17", {Role.OFFICER})
+    sent = client.get(f"/me?{query}")
+    next_path = parse_qs(urlsplit(sent.headers["location"]).query)["next"]
+    assert next_path == [f"/me?{query}"]
+    response = post_form(client, "/login", {"staff_id": "L17", "password": PASSWORD, "next": next_path[0]})
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    assert urlsplit(location).netloc == "" and location.startswith("/me?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,6 +21,7 @@ from custodes.identity import service as identity
 from custodes.identity.models import ApiToken, RoleRequest
 from custodes.identity.permissions import (
     NEEDS_SECOND_ADMIN,
+    ROLE_TITLES,
     SCOPE_REACH,
     SCOPES_NEEDING_SECOND_ADMIN,
     Role,
@@ -48,9 +50,27 @@ def _roles(db: Session, staff_id: str) -> set[Role]:
 
 
 def _flash(response: object) -> str:
-    """The redirect's banner message, without the timestamp and signature the app adds to it."""
+    """The redirect's banner message, without the timestamp and signature the app adds to it; or, for a
+    refusal, "Not done: " and the reason shown in the red box on the page sent back (400). Refusals used to
+    come back in the green done banner, with what was typed lost."""
+    if response.status_code == 400:  # type: ignore[attr-defined]
+        return "Not done: " + _problem(response)
+    assert response.status_code == 303  # type: ignore[attr-defined]
     sealed = unquote(response.headers["location"].partition("done=")[2])  # type: ignore[attr-defined]
     return sealed.rsplit(".", 2)[0]
+
+
+def _problem(response: object) -> str:
+    """The reason in the red "Not done. Please put right" box of a page sent back after a refusal."""
+    text = response.text  # type: ignore[attr-defined]
+    box = re.search(
+        r'<div class="errors" role="alert" id="[^"]*">\s*<strong>Not done\. Please put right:</strong>\s*'
+        r"<ul><li>(.*?)</li></ul>",
+        text,
+        re.S,
+    )
+    assert box is not None, text
+    return html.unescape(box.group(1))
 
 
 def _switch(client: TestClient, staff_id: str) -> None:
@@ -84,7 +104,9 @@ def test_a_sensitive_role_for_anyone_waits_for_a_second_administrator(
     admin = logged_in(Role.ADMIN)
     make_account(db, "R3", {Role.OFFICER}, password=None)
     response = post_form(client, "/admin/accounts/R3/roles", {"roles": ["officer", str(role)]})
-    assert _flash(response) == f"Giving the {role} role waits for a second administrator's approval."
+    assert _flash(response) == (
+        f"Giving Test R3 the {ROLE_TITLES[role]} role waits for a second administrator's approval."
+    )
     assert _roles(db, "R3") == {Role.OFFICER}
     request = db.scalars(select(RoleRequest).where(RoleRequest.staff_id == "R3")).one()
     assert request.requested_by == admin and request.outcome is None
@@ -99,7 +121,12 @@ def test_an_administrator_cannot_set_the_password_of_another_sensitive_account(
     make_account(db, "O8", {Role.OFFICER}, password=None)
     make_account(db, "S8", {Role.SUPERVISOR, Role.OFFICER}, password=None)
     make_account(db, "I8", {Role.AIC}, password=None)
-    for staff_id, role in (("A8", "admin"), ("C8", "ccu"), ("S8", "supervisor"), ("I8", "aic")):
+    for staff_id, role in (
+        ("A8", "System administrator"),
+        ("C8", "Counter-Corruption Unit"),
+        ("S8", "Supervisor (line manager)"),
+        ("I8", "Area Intelligence Co-ordinator"),
+    ):
         refused = post_form(
             client, f"/admin/accounts/{staff_id}/password", {"password": "a long new password"}
         )
@@ -156,7 +183,7 @@ def test_two_person_control_through_the_screens(client: TestClient, db: Session)
     assert request.outcome is None and request.requested_by == "A3"
     assert _entries(db, "configuration", object_id="A3")[0].detail["requested_roles"] == ["admin", "ccu"]
     waiting = client.get("/admin/role-requests")
-    assert "A3" in waiting.text and "ccu" in waiting.text
+    assert "A3" in waiting.text and "<strong>Adds</strong> Counter-Corruption Unit" in waiting.text
     assert "1 role change awaits a second administrator" in client.get("/").text
     # The same administrator cannot approve their own request.
     own = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
@@ -230,7 +257,9 @@ def test_roles_that_approve_others_work_need_a_second_administrator(
     logged_in(Role.ADMIN)
     make_account(db, "R9", {Role.OFFICER}, password=None)
     response = post_form(client, "/admin/accounts/R9/roles", {"roles": ["officer", str(role)]})
-    assert _flash(response) == f"Giving the {role} role waits for a second administrator's approval."
+    assert _flash(response) == (
+        f"Giving Test R9 the {ROLE_TITLES[role]} role waits for a second administrator's approval."
+    )
     assert _roles(db, "R9") == {Role.OFFICER}
 
 
@@ -323,7 +352,7 @@ def test_tokens_through_the_screens(client: TestClient, db: Session, settings: S
     assert authorisation.actor == "staff:K2" and authorisation.object_id == str(stored.id)
     bad = post_form(client, "/admin/tokens", {"name": "x", "scopes": ["everything"]})
     assert "everything" in _flash(bad)
-    revoked = post_form(client, f"/admin/tokens/{stored.id}/revoke")
+    revoked = post_form(client, f"/admin/tokens/{stored.id}/revoke", {"reason": "client retired"})
     assert _flash(revoked) == "Token revoked."
     assert client.get("/api/v1/token", headers=headers).status_code == 401
     assert _flash(post_form(client, "/admin/tokens/999999/revoke")).startswith("Not done")
@@ -477,13 +506,12 @@ def test_a_bad_configuration_value_is_refused_with_the_setting_named(
 ) -> None:
     logged_in(Role.ADMIN)
     response = post_form(client, "/admin/config/review_days", {"value": value})
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 400  # type: ignore[attr-defined]  # was a redirect to the done banner
     message = _flash(response)
     assert message.startswith("Not done") and "Disclosure review (days)" in message
     assert identity.config_value(db, "review_days") == "60"
     assert _entries(db, "configuration", object_type="config") == []
-    shown = client.get(response.headers["location"])  # type: ignore[attr-defined]
-    assert "Disclosure review (days): enter a whole number" in shown.text
+    assert "Disclosure review (days): enter a whole number" in response.text  # type: ignore[attr-defined]
 
 
 def test_an_unknown_setting_is_refused(client: TestClient, logged_in: Callable[[Role], str]) -> None:
@@ -555,8 +583,8 @@ def test_approving_a_request_made_against_other_roles_is_refused(db: Session) ->
     with pytest.raises(identity.IdentityError) as refused:
         identity.decide_role_request(db, asked.request_id, True, _principal(db, "RE"))
     assert str(refused.value) == (
-        f"RF's roles have changed since request {asked.request_id} was made (then: officer; now: analyst, "
-        "officer): decline it and ask again"
+        f"RF's roles have changed since request {asked.request_id} was made (then: Police officer; now: "
+        "Performance analyst, Police officer): decline it and ask again"
     )
     request.from_roles = None  # made before requests recorded the roles they change
     db.flush()
@@ -595,8 +623,11 @@ def test_the_approval_screen_shows_the_change_against_the_current_roles(
     post_form(client, "/admin/accounts/RL/roles", {"roles": ["officer", "ccu"]})
     _switch(client, "RK")
     page = client.get("/admin/role-requests").text
-    assert "<strong>Adds</strong> ccu" in page and "<strong>Removes</strong> analyst" in page
-    assert "Roles now: analyst, officer; after: ccu, officer" in page
+    assert "<strong>Adds</strong> Counter-Corruption Unit" in page
+    assert "<strong>Removes</strong> Performance analyst" in page
+    assert "Roles now: Performance analyst, Police officer." in page
+    assert "After the change: Counter-Corruption Unit, Police officer." in page
+    assert "ccu" not in page.replace('value="', "")  # no role codes in the words
 
 
 # --------------------------------------------------------------------------- passwords set by others
@@ -618,7 +649,7 @@ def test_a_sensitive_role_waits_for_the_holder_to_set_a_password_an_administrato
     (request,) = identity.pending_role_requests(db)
     _switch(client, "PB")
     page = client.get("/admin/role-requests").text
-    assert "Password last set by Test PA (PA)" in page and "cannot be given this role" in page
+    assert "Password: set by Test PA (PA)" in page and "cannot be given this role" in page
     assert "<td>Test PA (PA)</td>" in page  # who asked, by name with the number
     assert "Set by Test PA (PA)" in client.get("/admin/accounts/PC").text
     refused = post_form(client, f"/admin/role-requests/{request.id}", {"decision": "approve"})
@@ -627,7 +658,7 @@ def test_a_sensitive_role_waits_for_the_holder_to_set_a_password_an_administrato
     assert message.endswith(
         "), not by PC: PC must first set their own password (My record, Change your password: "
         "/me/password), or the operator set it on the server (custodes account set-password), before being "
-        "given the ccu role"
+        "given the Counter-Corruption Unit role"
     )
     assert _roles(db, "PC") == {Role.OFFICER}
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as intruder:

@@ -48,7 +48,7 @@ def test_dpu_adds_a_recommendation_and_its_actions(
     assert "Due date: is required" in refused.text
     action = {"text": "Recirculate guidance", "owner_staff_id": OWNER, "due_on": "2020-01-01"}
     page = follow(client, post(client, f"/learning/{rec.id}/actions", action))
-    assert "Action added." in page and "Olive Owen (LRN001)" in page and "Overdue" in page
+    assert "Action added: owned by Olive Owen (LRN001), due 1 Jan 2020." in page and "Overdue" in page
     listing = client.get("/learning?overdue=1").text
     assert f"/learning/{rec.id}" in listing and "1 overdue" in listing
 
@@ -131,3 +131,62 @@ def test_controls_are_shown_with_their_words_and_sources_as_instruments(
     page = client.get(f"/learning/{ids['recommendation_id']}").text
     assert "seed" not in page.lower()
     assert "(DPA 2018 s.35(2); IOPC recommendation to Durham Constabulary" in page
+
+
+def test_an_action_refused_is_shown_in_its_form_with_the_owner_highlighted(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """The red box sat at the top of the page, far from the form, and the Owner field was not marked."""
+    ids = make_learning(db)
+    db.commit()
+    logged_in(Role.DPU)
+    typed = {"text": "Brief the PSD", "owner_staff_id": "S99999", "due_on": "2027-01-01"}
+    refused = post(client, f"/learning/{ids['recommendation_id']}/actions", typed)
+    assert refused.status_code == 400
+    page = refused.text
+    form = page[page.index('id="add-action"') :]
+    assert page.index('<div class="errors"') > page.index('id="add-action"')  # inside the form
+    assert "Owner: S99999 is not in the staff register" in form
+    assert '<div class="field wrong"><label for="owner_staff_id">' in form
+    assert '<div class="field"><label for="due_on">' in form  # only the field to put right
+    assert 'value="S99999"' in form and "Brief the PSD</textarea>" in form
+
+
+def test_an_owner_may_be_typed_as_a_name_or_as_shown(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    ids = make_learning(db)
+    db.commit()
+    logged_in(Role.DPU)
+    url = f"/learning/{ids['recommendation_id']}/actions"
+    by_name = post(client, url, {"text": "One", "owner_staff_id": "mo mills", "due_on": "2027-01-01"})
+    assert "owned by Mo Mills (LRN002)" in follow(client, by_name)
+    as_shown = {"text": "Two", "owner_staff_id": "Olive Owen (LRN001)", "due_on": "2027-01-01"}
+    assert "owned by Olive Owen (LRN001)" in follow(client, post(client, url, as_shown))
+    several = post(client, url, {"text": "Three", "owner_staff_id": "o", "due_on": "2027-01-01"})
+    assert several.status_code == 400
+    assert "matches more than one person (" in several.text and "type the staff number" in several.text
+    nobody = post(client, url, {"text": "Four", "owner_staff_id": "Zed Nobody", "due_on": "2027-01-01"})
+    assert nobody.status_code == 400
+    assert "Owner: Zed Nobody is not in the staff register: type a staff number" in nobody.text
+
+
+def test_a_recommendation_is_found_by_the_reference_the_screens_show(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    """/learning/L-6 answered "recommendation_id: Input should be a valid integer"."""
+    ids = make_learning(db)
+    db.commit()
+    logged_in(Role.DPU)
+    number = ids["recommendation_id"]
+    for typed in (f"L-{number}", f"l-{number}", f"L{number}"):
+        sent = client.get(f"/learning/{typed}")
+        assert sent.status_code == 303 and sent.headers["location"] == f"/learning/{number}"
+    assert client.get(f"/learning/{number}").status_code == 200
+    missing = client.get("/learning/L-99999")
+    assert missing.status_code == 303
+    gone = client.get(missing.headers["location"])
+    assert gone.status_code == 404 and "There is no recommendation L-99999" in gone.text
+    nonsense = client.get("/learning/abc")
+    assert nonsense.status_code == 404 and "There is no recommendation abc" in nonsense.text
+    assert "valid integer" not in nonsense.text

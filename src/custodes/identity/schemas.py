@@ -100,6 +100,11 @@ class RoleRequestView:
     # The password was last set by another member of staff and the request gives a sensitive role:
     # approval is refused until the holder (or the operator on the server) sets it.
     password_blocks: bool
+    has_password: bool = True
+    active: bool = True  # the account is enabled
+    left: bool = False  # past its last day of service
+    active_until: date | None = None
+    out_of_service: str | None = None  # why the account cannot be used ("is disabled"): approval is refused
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.models import Account, AccountRole, ApiToken, ConfigValue, LoginSession, RoleRequest
 from custodes.identity.permissions import (
     NEEDS_SECOND_ADMIN,
+    ROLE_TITLES,
     SCOPES_NEEDING_SECOND_ADMIN,
     Permission,
     Role,
@@ -47,6 +48,7 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # compared against so unk
 MIN_PASSWORD_LENGTH = 12
 # The rule every password meets, however it is set (screens, command line); shown beside the field.
 PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not the staff number."
+MAX_REASON = 1000  # the reason given for disabling an account or revoking a token
 TOKEN_PREFIX = "cst_"  # noqa: S105 - a label, not a secret
 # The approval states in which a token works (until it expires or is revoked); any other is refused.
 _TOKEN_WORKS = frozenset({"approved", "not_needed", "before_approvals"})
@@ -55,7 +57,13 @@ _NAMES_BATCH = 1_000  # staff numbers asked for in one query by display_names
 
 
 class IdentityError(ValueError):
-    """A request the identity rules refuse; the message says why, in plain English."""
+    """A request the identity rules refuse; the message says why, in plain English. `field` names the form
+    field to put right, when one is to blame ("name", "scopes", "days", "password", "reason", a setting's
+    key), so the screens can highlight it; "" when none is."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _sha256(text: str) -> str:
@@ -80,7 +88,9 @@ def _roles_of(account: Account) -> set[Role]:
     return {Role(row.role) for row in account.roles}
 
 
-def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detail: object) -> None:
+def _record_account(
+    session: Session, op: Op, actor: str, staff_id: str, justification: str | None = None, **detail: object
+) -> None:
     ledger.record(
         session,
         EntryDraft(
@@ -89,9 +99,23 @@ def _record_account(session: Session, op: Op, actor: str, staff_id: str, **detai
             object_type="account",
             object_id=staff_id,
             subjects=(staff_id,),
+            justification=justification,
             detail=dict(detail),
         ),
     )
+
+
+def _reason(reason: str | None, what: str) -> str | None:
+    """The reason given on the screens for a change that cuts something off, stripped; refused when blank.
+    None: the caller (the server's commands) asks for none."""
+    if reason is None:
+        return None
+    reason = reason.strip()
+    if not reason:
+        raise IdentityError(f"Reason: say why you are {what}; it is kept in the audit ledger", "reason")
+    if len(reason) > MAX_REASON:
+        raise IdentityError(f"Reason: keep it to {MAX_REASON} characters", "reason")
+    return reason
 
 
 # --------------------------------------------------------------------------- accounts
@@ -167,6 +191,11 @@ def usable_accounts(session: Session, staff_ids: Iterable[str]) -> set[str]:
 
 def _replace_roles(account: Account, roles: set[Role]) -> None:
     account.roles = [AccountRole(role=str(role)) for role in sorted(roles)]
+
+
+def role_titles(roles: Iterable[Role]) -> str:
+    """Roles in words, as the screens name them: "Counter-Corruption Unit, Police officer"."""
+    return ", ".join(sorted(ROLE_TITLES[Role(role)] for role in roles))
 
 
 def _joined(roles: Iterable[Role]) -> str:
@@ -324,7 +353,7 @@ def set_password(
     session token of the holder changing their own password, who stays logged in there)."""
     problem = password_problem(staff_id, password)
     if problem is not None:
-        raise IdentityError(problem)
+        raise IdentityError(problem, "password")
     account = _account(session, staff_id)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = utcnow()
@@ -351,22 +380,28 @@ def reset_password(session: Session, staff_id: str, password: str, actor: Princi
     sensitive = _roles_of(_account(session, staff_id)) & NEEDS_SECOND_ADMIN
     if sensitive:
         raise IdentityError(
-            f"{staff_id} holds the {', '.join(sorted(map(str, sensitive)))} role: their password can only be "
-            "changed by them or on the server (custodes account set-password)"
+            f"{staff_id} holds the {role_titles(sensitive)} role: their password can only be "
+            "changed by them or on the server (custodes account set-password)",
+            "password",
         )
     set_password(session, staff_id, password, actor.actor)
 
 
-def set_active(session: Session, staff_id: str, active: bool, actor: Principal) -> None:
+def set_active(
+    session: Session, staff_id: str, active: bool, actor: Principal, reason: str | None = None
+) -> None:
+    """Enable or disable an account. Disabling on the screens needs a `reason` (kept as the ledger entry's
+    justification): it signs the holder out everywhere at once, so a misclick must not do it."""
     account = _account(session, staff_id)
     if account.staff_id == actor.staff_id and not active:
         raise IdentityError("you cannot disable your own account")
+    why = _reason(reason, "disabling this account") if not active else (reason or "").strip() or None
     if account.active != active:
         account.active = active
         if not active:
             _end_sessions(session, staff_id)
             _withdraw_pending(session, actor.actor, staff_id, "was disabled")
-        _record_account(session, Op.ALTERATION, actor.actor, staff_id, fields=["active"], active=active)
+        _record_account(session, Op.ALTERATION, actor.actor, staff_id, why, fields=["active"], active=active)
 
 
 def unlock(session: Session, staff_id: str, actor: Principal) -> None:
@@ -403,11 +438,11 @@ def change_roles(session: Session, staff_id: str, roles: set[Role], actor: Princ
             requested_roles=sorted(str(r) for r in roles),
             request=request.id,
         )
-        sensitive = ", ".join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))
         message = (
             "You cannot change your own roles: a second administrator must approve the change."
             if own
-            else f"Giving the {sensitive} role waits for a second administrator's approval."
+            else f"Giving {account.display_name} the {role_titles(added & NEEDS_SECOND_ADMIN)} role waits "
+            "for a second administrator's approval."
         )
         return RoleChangeResult(False, message, request.id)
     _set_roles(session, account, roles, actor.actor)
@@ -429,10 +464,13 @@ def pending_role_requests(session: Session) -> list[RoleRequest]:
     )
 
 
-def role_request_views(session: Session) -> list[RoleRequestView]:
-    """The pending role requests, each with the change it makes to the account's roles as they are now."""
+def role_request_views(session: Session, staff_id: str | None = None) -> list[RoleRequestView]:
+    """The pending role requests (for one account, if `staff_id`), each with the change it makes to the
+    account's roles as they are now."""
     views = []
     for request in pending_role_requests(session):
+        if staff_id is not None and request.staff_id != staff_id:
+            continue
         account = _account(session, request.staff_id)
         current = _roles_of(account)
         requested = parse_roles(request.roles.split(";"))
@@ -454,6 +492,11 @@ def role_request_views(session: Session) -> list[RoleRequestView]:
                 if account.password_hash is not None
                 else None,
                 password_blocks=_password_setter(account, requested - current) is not None,
+                has_password=account.password_hash is not None,
+                active=account.active,
+                left=account.active_until is not None and account.active_until < london_day(utcnow()),
+                active_until=account.active_until,
+                out_of_service=_out_of_service(account),
             )
         )
     return views
@@ -481,8 +524,20 @@ def _still_holds(session: Session, staff_id: str, permission: Permission) -> boo
     )
 
 
+def _out_of_service(account: Account) -> str | None:
+    """Why an account cannot be used today, in words ("is disabled", "left the force on 3 May 2026"), or
+    None when it can."""
+    if not account.active:
+        return "is disabled"
+    if account.active_until is not None and account.active_until < london_day(utcnow()):
+        return f"left the force (last day {account.active_until.day} {account.active_until:%B %Y})"
+    return None
+
+
 def _approval_problem(session: Session, request: RoleRequest, account: Account) -> str | None:
-    """Why a pending request cannot be approved as it stands, or None."""
+    """Why a pending request cannot be approved as it stands, or None. A role is not given to an account
+    that is disabled or past its last day: enabling it later would bring the role back unseen, so the
+    account is enabled first (the request waits) or the request is declined."""
     if request.from_roles is None:
         return (
             f"request {request.id} was made before requests recorded the roles they change: decline it and "
@@ -492,8 +547,13 @@ def _approval_problem(session: Session, request: RoleRequest, account: Account) 
     if then != now:
         return (
             f"{account.staff_id}'s roles have changed since request {request.id} was made (then: "
-            f"{', '.join(sorted(then)) or 'none'}; now: {', '.join(sorted(now)) or 'none'}): decline it and "
-            "ask again"
+            f"{role_titles(then) or 'none'}; now: {role_titles(now) or 'none'}): decline it and ask again"
+        )
+    gone = _out_of_service(account)
+    if gone is not None:
+        return (
+            f"{account.display_name} ({account.staff_id}) {gone}: a role is not given to an account that "
+            "cannot be used. Enable the account first (the request waits), or decline it"
         )
     if not _still_holds(session, request.requested_by, Permission.ACCOUNTS_MANAGE):
         return f"{request.requested_by}, who asked, no longer manages accounts: decline it"
@@ -505,7 +565,7 @@ def _approval_problem(session: Session, request: RoleRequest, account: Account) 
             f"{account.staff_id}'s password was last set by {setter} ({when}), not by {account.staff_id}: "
             f"{account.staff_id} must first set their own password (My record, Change your password: "
             "/me/password), or the operator set it on the server (custodes account set-password), before "
-            f"being given the {', '.join(sorted(map(str, added & NEEDS_SECOND_ADMIN)))} role"
+            f"being given the {role_titles(added & NEEDS_SECOND_ADMIN)} role"
         )
     return None
 
@@ -816,11 +876,11 @@ def _chosen_scopes(name: str, scopes: Iterable[str]) -> set[Scope]:
             chosen.add(Scope(value))
         except ValueError:
             known = ", ".join(scope.value for scope in Scope)
-            raise IdentityError(f"unknown scope {value!r} (known scopes: {known})") from None
+            raise IdentityError(f"unknown scope {value!r} (known scopes: {known})", "scopes") from None
     if not name.strip():
-        raise IdentityError("a token needs a name saying which client uses it")
+        raise IdentityError("a token needs a name saying which client uses it", "name")
     if not chosen:
-        raise IdentityError("a token needs at least one scope")
+        raise IdentityError("a token needs at least one scope", "scopes")
     return chosen
 
 
@@ -871,7 +931,7 @@ def request_api_token(
     else an administrator could read the whole ledger, or invent accesses in any officer's name, alone."""
     chosen = _chosen_scopes(name, scopes)
     if not 1 <= days <= max_days:
-        raise IdentityError(f"Lifetime (days): enter a whole number from 1 to {max_days}")
+        raise IdentityError(f"Lifetime (days): enter a whole number from 1 to {max_days}", "days")
     pending = bool(chosen & SCOPES_NEEDING_SECOND_ADMIN)
     token, _row = _make_token(
         session, name, chosen, actor.actor, days, "pending" if pending else "not_needed"
@@ -973,13 +1033,24 @@ def list_api_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
 
 
-def revoke_api_token(session: Session, token_id: int, actor: str) -> None:
+def revoke_api_token(session: Session, token_id: int, actor: str, reason: str | None = None) -> None:
+    """Revoke a token: every request with it is refused from then on. On the screens a `reason` is needed
+    (kept as the ledger entry's justification), since a misclick would cut off a live system."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise IdentityError(f"no API token {token_id}")
+    why = _reason(reason, f"revoking the token for {row.name}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        _record_token_change(session, actor, token_id, {"action": "revoked", "name": row.name})
+        draft = EntryDraft(
+            actor=actor,
+            op=Op.CONFIGURATION,
+            object_type="api_token",
+            object_id=str(token_id),
+            justification=why,
+            detail={"action": "revoked", "name": row.name},
+        )
+        ledger.record(session, draft)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -1174,24 +1245,26 @@ def set_config(session: Session, key: str, value: str, actor: Principal) -> None
     if spec.pairs:
         entries = [part.partition("=") for part in value.split(";")]
         if any(not (code.strip() and sep and words.strip()) for code, sep, words in entries if value):
-            raise IdentityError(f"{spec.title}: write each entry as CODE = name, e.g. NA = North Division")
+            raise IdentityError(
+                f"{spec.title}: write each entry as CODE = name, e.g. NA = North Division", key
+            )
         value = ";".join(f"{code.strip()} = {words.strip()}" for code, _sep, words in entries if value)
     # isdigit() alone admits '²' (int() then raises) and other scripts' digits: only 0-9 are numbers here.
     if spec.kind is int and not (value.isascii() and value.isdigit() and int(value) > 0):
-        raise IdentityError(f"{spec.title}: enter a whole number greater than 0")
+        raise IdentityError(f"{spec.title}: enter a whole number greater than 0", key)
     if spec.maximum is not None and int(value) > spec.maximum:
-        raise IdentityError(f"{spec.title}: enter a whole number from 1 to {spec.maximum}")
+        raise IdentityError(f"{spec.title}: enter a whole number from 1 to {spec.maximum}", key)
     for low_key, high_key in _AT_LEAST:
         if key in (low_key, high_key):
             low = int(value if key == low_key else config_value(session, low_key))
             high = int(value if key == high_key else config_value(session, high_key))
             if high < low and key == high_key:
                 raise IdentityError(
-                    f"{spec.title}: enter at least {low}, the {CONFIGURATION[low_key].title} setting"
+                    f"{spec.title}: enter at least {low}, the {CONFIGURATION[low_key].title} setting", key
                 )
             if high < low:
                 raise IdentityError(
-                    f"{spec.title}: enter at most {high}, the {CONFIGURATION[high_key].title} setting"
+                    f"{spec.title}: enter at most {high}, the {CONFIGURATION[high_key].title} setting", key
                 )
     stored = session.get(ConfigValue, key)
     if (stored.value if stored is not None else spec.default) == value:

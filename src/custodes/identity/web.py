@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -189,6 +190,8 @@ def change_own_password(
 
 # --------------------------------------------------------------------------- accounts
 
+Reason = Annotated[str, Form(max_length=2000)]
+
 
 @router.get("/admin/accounts")
 def accounts(request: Request, db: Db, viewer: Viewer, q: str = "", role: str = "", page: int = 1) -> Any:
@@ -206,119 +209,196 @@ def accounts(request: Request, db: Db, viewer: Viewer, q: str = "", role: str = 
         q=q,
         role=role,
         roles=list(Role),
+        role_titles=ROLE_TITLES,
         page=page,
         pages=max(1, (total + 49) // 50),
     )
 
 
-@router.get("/admin/accounts/{staff_id}")
-def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
+def _account_page(
+    request: Request,
+    db: Db,
+    viewer: Principal,
+    staff_id: str,
+    status_code: int = 200,
+    *,
+    problem: identity.IdentityError | None = None,
+    section: str = "",
+    values: dict[str, Any] | None = None,
+) -> Any:
+    """The account's page; after a refused change, `problem` is shown in the red box at the `section` whose
+    form was refused ("roles", "password", "access"), its field highlighted and what was typed kept."""
     found = identity.get_account(db, staff_id)
     if found is None:
         raise HTTPException(404, f"There is no account {staff_id}.")
     staff = workforce.view_staff(db, staff_id, actor=viewer.actor, justification="account administration")
+    pending = identity.role_request_views(db, staff_id)
     return render(
         request,
         "account.html",
+        status_code,
+        nav_path="/admin/accounts",
         title=found.display_name,
         account=found,
         staff=staff,
         area=identity.area_labeller(db),
         team=workforce.team_labeller(db),
-        who=identity.staff_labeller(db, [found.password_set_by]),
+        who=identity.staff_labeller(db, [found.password_set_by, *(r.requested_by for r in pending)]),
         roles=list(Role),
         role_titles=ROLE_TITLES,
         sensitive_titles=[ROLE_TITLES[role] for role in Role if role in NEEDS_SECOND_ADMIN],
         can_manage=viewer.can(Permission.ACCOUNTS_MANAGE),
         password_rule=identity.PASSWORD_RULE,
         min_length=identity.MIN_PASSWORD_LENGTH,
+        pending=pending,
+        problem=str(problem) if problem else "",
+        wrong=problem.field if problem else "",
+        section=section,
+        values=values or {},
     )
 
 
-def _apply(path: str, action: Any) -> RedirectResponse:
+@router.get("/admin/accounts/{staff_id}")
+def account(request: Request, db: Db, viewer: Viewer, staff_id: str) -> Any:
+    return _account_page(request, db, viewer, staff_id)
+
+
+def _on_account(
+    request: Request,
+    db: Db,
+    manager: Principal,
+    staff_id: str,
+    section: str,
+    action: Callable[[], str],
+    values: dict[str, Any] | None = None,
+) -> Any:
+    """Run one change to an account: done, back to its page with the message in the banner; refused, the
+    page again (400) with the reason in the red box by the form that was refused."""
     try:
         message = action()
     except identity.IdentityError as error:
-        return _back(path, f"Not done: {error}")
-    return _back(path, message)
+        return _account_page(
+            request, db, manager, staff_id, 400, problem=error, section=section, values=values
+        )
+    return _back(f"/admin/accounts/{quote(staff_id)}", message)
 
 
 @router.post("/admin/accounts/{staff_id}/roles")
 def change_roles(
-    db: Db, manager: Manager, staff_id: str, roles: Annotated[list[str] | None, Form()] = None
+    request: Request,
+    db: Db,
+    manager: Manager,
+    staff_id: str,
+    roles: Annotated[list[str] | None, Form()] = None,
 ) -> Any:
-    path = f"/admin/accounts/{quote(staff_id)}"
-    return _apply(
-        path, lambda: identity.change_roles(db, staff_id, identity.parse_roles(roles or []), manager).message
+    return _on_account(
+        request,
+        db,
+        manager,
+        staff_id,
+        "roles",
+        lambda: identity.change_roles(db, staff_id, identity.parse_roles(roles or []), manager).message,
+        {"roles": roles or []},
     )
 
 
 @router.post("/admin/accounts/{staff_id}/password")
-def set_password(db: Db, manager: Manager, staff_id: str, password: Secret = "") -> Any:
-    path = f"/admin/accounts/{quote(staff_id)}"
-
+def set_password(request: Request, db: Db, manager: Manager, staff_id: str, password: Secret = "") -> Any:
     def action() -> str:
         identity.reset_password(db, staff_id, password, manager)
         return "Password set. Give it to the member of staff in person."
 
-    return _apply(path, action)
+    return _on_account(request, db, manager, staff_id, "password", action)
 
 
 @router.post("/admin/accounts/{staff_id}/active")
-def set_active(db: Db, manager: Manager, staff_id: str, active: Annotated[str, Form()] = "false") -> Any:
-    path = f"/admin/accounts/{quote(staff_id)}"
+def set_active(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    staff_id: str,
+    active: Annotated[str, Form()] = "false",
+    reason: Reason = "",
+) -> Any:
+    enable = active == "true"
 
     def action() -> str:
-        identity.set_active(db, staff_id, active == "true", manager)
-        return "Account enabled." if active == "true" else "Account disabled and signed out everywhere."
+        identity.set_active(db, staff_id, enable, manager, reason=None if enable else reason)
+        return "Account enabled." if enable else "Account disabled and signed out everywhere."
 
-    return _apply(path, action)
+    return _on_account(request, db, manager, staff_id, "access", action, {"reason": reason})
 
 
 @router.post("/admin/accounts/{staff_id}/unlock")
-def unlock(db: Db, manager: Manager, staff_id: str) -> Any:
-    path = f"/admin/accounts/{quote(staff_id)}"
-
+def unlock(request: Request, db: Db, manager: Manager, staff_id: str) -> Any:
     def action() -> str:
         identity.unlock(db, staff_id, manager)
         return "Account unlocked."
 
-    return _apply(path, action)
+    return _on_account(request, db, manager, staff_id, "access", action)
 
 
-@router.get("/admin/role-requests")
-def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
+def _requests_page(
+    request: Request, db: Db, status_code: int = 200, *, problem: str = "", failed: int | None = None
+) -> Any:
     requests = identity.role_request_views(db)
     return render(
         request,
         "role_requests.html",
+        status_code,
+        nav_path="/admin/role-requests",
         title="Role changes awaiting approval",
         requests=requests,
+        role_titles=ROLE_TITLES,
         who=identity.staff_labeller(db, [p for r in requests for p in (r.requested_by, r.password_set_by)]),
+        problem=problem,
+        failed=failed,
     )
+
+
+@router.get("/admin/role-requests")
+def role_requests(request: Request, db: Db, _viewer: Viewer) -> Any:
+    return _requests_page(request, db)
 
 
 @router.post("/admin/role-requests/{request_id}")
 def decide_role_request(
-    db: Db, manager: Manager, request_id: int, decision: Annotated[str, Form()] = ""
+    request: Request, db: Db, manager: Manager, request_id: int, decision: Annotated[str, Form()] = ""
 ) -> Any:
-    def action() -> str:
-        identity.decide_role_request(db, request_id, decision == "approve", manager)
-        return "Role change approved." if decision == "approve" else "Role change declined."
-
-    return _apply("/admin/role-requests", action)
+    approve = decision == "approve"
+    try:
+        identity.decide_role_request(db, request_id, approve, manager)
+    except identity.IdentityError as error:
+        return _requests_page(request, db, 400, problem=str(error), failed=request_id)
+    return _back(
+        "/admin/role-requests",
+        "Role change approved." if approve else "Role change declined.",
+    )
 
 
 # --------------------------------------------------------------------------- API tokens
 
 
 def _tokens_page(
-    request: Request, db: Db, manager: Principal, new_token: str | None = None, **extra: Any
+    request: Request,
+    db: Db,
+    manager: Principal,
+    new_token: str | None = None,
+    status_code: int = 200,
+    *,
+    problem: identity.IdentityError | None = None,
+    failed: int | None = None,
+    values: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> Any:
+    """The tokens page; after a refused form, `problem` is shown in the red box by that form (the new-token
+    form, or the row of token `failed`), the field to blame highlighted and what was typed kept."""
     tokens = identity.list_api_tokens(db)
     return render(
         request,
         "tokens.html",
+        status_code,
+        nav_path="/admin/tokens",
         title="API tokens",
         tokens=tokens,
         who=identity.staff_labeller(db, [p for t in tokens for p in (t.created_by, t.approved_by)]),
@@ -327,6 +407,10 @@ def _tokens_page(
         me=manager.actor,
         now=utcnow(),
         new_token=new_token,
+        problem=str(problem) if problem else "",
+        wrong=problem.field if problem else "",
+        failed=failed,
+        values=values or {},
         **extra,
     )
 
@@ -349,47 +433,87 @@ def create_token(
     lifetime = days.strip() or str(most)
     try:
         if not (lifetime.isascii() and lifetime.isdigit()):
-            raise identity.IdentityError(f"Lifetime (days): enter a whole number from 1 to {most}")
+            raise identity.IdentityError(f"Lifetime (days): enter a whole number from 1 to {most}", "days")
         token, pending = identity.request_api_token(db, name, scopes or [], int(lifetime), most, manager)
     except identity.IdentityError as error:
-        return _back("/admin/tokens", f"Not done: {error}")
+        typed = {"name": name, "scopes": scopes or [], "days": days}
+        return _tokens_page(request, db, manager, None, 400, problem=error, values=typed)
     return _tokens_page(request, db, manager, new_token=token, pending=pending)
 
 
+def _on_token(
+    request: Request, db: Db, manager: Principal, token_id: int, action: Callable[[], str], **typed: Any
+) -> Any:
+    try:
+        message = action()
+    except identity.IdentityError as error:
+        return _tokens_page(request, db, manager, None, 400, problem=error, failed=token_id, values=typed)
+    return _back("/admin/tokens", message)
+
+
 @router.post("/admin/tokens/{token_id}/decision")
-def decide_token(db: Db, manager: TokenManager, token_id: int, decision: Annotated[str, Form()] = "") -> Any:
+def decide_token(
+    request: Request, db: Db, manager: TokenManager, token_id: int, decision: Annotated[str, Form()] = ""
+) -> Any:
     def action() -> str:
         identity.decide_api_token(db, token_id, decision == "approve", manager)
         return "Token approved: it works from now on." if decision == "approve" else "Token declined."
 
-    return _apply("/admin/tokens", action)
+    return _on_token(request, db, manager, token_id, action)
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke_token(db: Db, manager: TokenManager, token_id: int) -> Any:
+def revoke_token(request: Request, db: Db, manager: TokenManager, token_id: int, reason: Reason = "") -> Any:
     def action() -> str:
-        identity.revoke_api_token(db, token_id, manager.actor)
+        identity.revoke_api_token(db, token_id, manager.actor, reason=reason)
         return "Token revoked."
 
-    return _apply("/admin/tokens", action)
+    return _on_token(request, db, manager, token_id, action, reason=reason)
 
 
 # --------------------------------------------------------------------------- configuration
 
 
-@router.get("/admin/config")
-def configuration(request: Request, db: Db, _manager: ConfigManager) -> Any:
+def _config_page(
+    request: Request,
+    db: Db,
+    status_code: int = 200,
+    *,
+    problem: identity.IdentityError | None = None,
+    failed: str = "",
+    typed: str = "",
+) -> Any:
     items = identity.config_items(db)
     who = identity.staff_labeller(db, [item.changed_by or "" for item in items])
-    return render(request, "config.html", title="Configuration", items=items, who=who)
+    return render(
+        request,
+        "config.html",
+        status_code,
+        nav_path="/admin/config",
+        title="Configuration",
+        items=items,
+        who=who,
+        problem=str(problem) if problem else "",
+        failed=failed,
+        typed=typed,
+    )
+
+
+@router.get("/admin/config")
+def configuration(request: Request, db: Db, _manager: ConfigManager) -> Any:
+    return _config_page(request, db)
 
 
 @router.post("/admin/config/{key}")
 def set_configuration(
-    db: Db, manager: ConfigManager, key: str, value: Annotated[str, Form(max_length=200)] = ""
+    request: Request,
+    db: Db,
+    manager: ConfigManager,
+    key: str,
+    value: Annotated[str, Form(max_length=200)] = "",
 ) -> Any:
-    def action() -> str:
+    try:
         identity.set_config(db, key, value, manager)
-        return "Setting saved."
-
-    return _apply("/admin/config", action)
+    except identity.IdentityError as error:
+        return _config_page(request, db, 400, problem=error, failed=key, typed=value)
+    return _back("/admin/config", "Setting saved.")

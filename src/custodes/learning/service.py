@@ -218,9 +218,41 @@ def _recommendation_row(session: Session, recommendation_id: int, *, lock: bool 
 # --------------------------------------------------------------------------- actions
 
 
+OWNER_ID = re.compile(r".*\(\s*([A-Za-z0-9][A-Za-z0-9_-]{0,31})\s*\)")  # "Adam Harrison (S10292)"
+MAX_OWNER_MATCHES = 5
+
+
+def resolve_owner(session: Session, typed: str) -> tuple[str, str | None]:
+    """The staff number an action's owner was typed as, and a problem if there is one. Accepted: a staff
+    number, "Name (staff number)" as the screens show people, or a name (or part of one, without digits)
+    that exactly one account holds; several matches are refused, naming them, so the right number can be
+    typed. Anything else is passed on as typed, for `add_action` to check as a staff number."""
+    typed = typed.strip()
+    shown = OWNER_ID.fullmatch(typed)
+    if shown:
+        return shown.group(1), None
+    if not typed or any(c.isdigit() for c in typed) or workforce.existing_staff_ids(session, [typed]):
+        return typed, None
+    accounts, _total = identity.list_accounts(session, typed, limit=MAX_OWNER_MATCHES + 1)
+    exact = [a for a in accounts if a.display_name.casefold() == typed.casefold()]
+    matches = exact or accounts
+    if len(matches) == 1:
+        return matches[0].staff_id, None
+    if not matches and re.fullmatch(STAFF_ID_PATTERN, typed):
+        return typed, None  # refused by add_action as a staff number not in the register
+    if not matches:
+        return typed, f"{typed} is not in the staff register: type a staff number, e.g. S10042, or a name"
+    named = ", ".join(f"{a.display_name} ({a.staff_id})" for a in matches[:MAX_OWNER_MATCHES])
+    more = " and others" if len(matches) > MAX_OWNER_MATCHES else ""
+    return typed, f"“{typed}” matches more than one person ({named}{more}): type the staff number"
+
+
 def add_action(session: Session, recommendation_id: int, values: Mapping[str, Any], actor: str) -> int:
-    """An action with its owner (a member of staff in the staff register) and due date. Returns its id."""
+    """An action with its owner (a member of staff in the staff register, typed as a staff number or a
+    name: `resolve_owner`) and due date. Returns its id."""
     recommendation = _recommendation_row(session, recommendation_id, lock=True)
+    owner_id, owner_problem = resolve_owner(session, str(values.get("owner_staff_id") or ""))
+    values = {**values, "owner_staff_id": owner_id}
     cells = _reader(values)
     text = cells.text("text", required=True, max_length=MAX_NOTE)
     owner = cells.text(
@@ -228,7 +260,10 @@ def add_action(session: Session, recommendation_id: int, values: Mapping[str, An
     )
     due_on = cells.date("due_on", required=True)
     extra = []
-    if owner is not None and not workforce.existing_staff_ids(session, [owner]):
+    if owner_problem is not None:
+        extra.append(("owner_staff_id", owner_problem))
+        cells.problems[:] = [p for p in cells.problems if p.column != "owner_staff_id"]
+    elif owner is not None and not workforce.existing_staff_ids(session, [owner]):
         extra.append(("owner_staff_id", f"{owner} is not in the staff register"))
     if recommendation.status in CLOSING_STATUSES:
         extra.append(

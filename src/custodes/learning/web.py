@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.routing import BaseRoute
@@ -115,6 +116,11 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 def _problems(error: learning.LearningError) -> list[str]:
     return [f"{LABELS.get(field, field)}: {problem}" for field, problem in error.problems]
+
+
+def _wrong(error: learning.LearningError) -> set[str]:
+    """The fields to highlight on the form that was refused."""
+    return {field for field, _problem in error.problems}
 
 
 # --------------------------------------------------------------------------- the register
@@ -290,7 +296,7 @@ def _form_page(
         request,
         "recommendation_form.html",
         400 if problems else 200,
-        title=f"Change L-{editing}" if editing else "Add a recommendation",
+        title=f"Change recommendation L-{editing}" if editing else "Add a recommendation",
         values=values,
         chosen=set(learning.split_codes(values.get("controls", ""))),
         grouped=grouped,
@@ -347,17 +353,21 @@ def _detail(
     recommendation_id: int,
     *,
     problems: list[str] | None = None,
+    wrong: set[str] | None = None,
     action_values: dict[str, str] | None = None,
     completing: int | None = None,
 ) -> Any:
+    """The recommendation's page; after a refused form, its `problems` in the red box inside that form (the
+    new action's, or the "Mark done" form of action `completing`), its `wrong` fields highlighted."""
     found = _found(db, recommendation_id)
     return _page(
         request,
         "recommendation.html",
         400 if problems else 200,
-        title=f"{found.label} {found.title}",
+        title=f"{found.title} ({found.label})",
         rec=found,
         problems=problems or [],
+        wrong=wrong or set(),
         action_values=action_values or {},
         completing=completing,
         can_manage=viewer.can(Permission.LEARNING_MANAGE),
@@ -365,8 +375,15 @@ def _detail(
 
 
 @router.get("/learning/{recommendation_id}")
-def recommendation(request: Request, db: Db, viewer: Viewer, recommendation_id: int) -> Any:
-    return _detail(request, db, viewer, recommendation_id)
+def recommendation(request: Request, db: Db, viewer: Viewer, recommendation_id: str) -> Any:
+    """A recommendation by its number (/learning/6) or by the reference the screens show (/learning/L-6,
+    sent on to /learning/6); anything else is a page saying there is no such recommendation."""
+    number = recommendation_id.strip().upper().removeprefix("L-").removeprefix("L")
+    if not (number.isascii() and number.isdigit() and len(number) <= 9):
+        raise HTTPException(404, f"There is no recommendation {recommendation_id}: references look like L-6.")
+    if number != recommendation_id:
+        return RedirectResponse(f"/learning/{int(number)}", status_code=303)
+    return _detail(request, db, viewer, int(number))
 
 
 @router.get("/learning/{recommendation_id}/edit")
@@ -402,12 +419,27 @@ def add_action(
     _found(db, recommendation_id)
     values = {"text": text, "owner_staff_id": owner_staff_id, "due_on": due_on}
     try:
-        learning.add_action(db, recommendation_id, values, manager.actor)
+        action_id = learning.add_action(db, recommendation_id, values, manager.actor)
     except learning.LearningError as error:
         return _detail(
-            request, db, manager, recommendation_id, problems=_problems(error), action_values=values
+            request,
+            db,
+            manager,
+            recommendation_id,
+            problems=_problems(error),
+            wrong=_wrong(error),
+            action_values=values,
         )
-    return done_redirect(f"/learning/{recommendation_id}", "Action added.")
+    return done_redirect(f"/learning/{recommendation_id}", _added(db, recommendation_id, action_id))
+
+
+def _added(db: Db, recommendation_id: int, action_id: int) -> str:
+    """The done message for an action added, in words: who owns it and when it is due."""
+    found = learning.get_recommendation(db, recommendation_id)
+    action = next((a for a in found.actions if a.id == action_id), None) if found else None
+    if action is None:
+        return "Action added."
+    return f"Action added: owned by {action.owner_label}, due {_day(action.due_on)}."
 
 
 @router.post("/learning/{recommendation_id}/actions/{action_id}/complete")
@@ -426,6 +458,13 @@ def complete_action(
         learning.complete_action(db, action_id, values, manager.actor, recommendation_id=recommendation_id)
     except learning.LearningError as error:
         return _detail(
-            request, db, manager, recommendation_id, problems=_problems(error), completing=action_id
+            request,
+            db,
+            manager,
+            recommendation_id,
+            problems=_problems(error),
+            wrong=_wrong(error),
+            action_values=values,
+            completing=action_id,
         )
     return done_redirect(f"/learning/{recommendation_id}", "Action completed.")

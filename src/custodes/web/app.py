@@ -169,7 +169,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": "log in first"}, status_code=401)
-        return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
+        # The page asked for, query string and all (/declarations/new?kind=gift), so the log-in returns to
+        # it; the log-in page still follows only a same-site path (identity.web._safe_next).
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        wanted = request.url.path + (f"?{query}" if query else "")
+        return RedirectResponse(f"/login?next={quote(wanted, safe='/')}", status_code=303)
 
     @app.exception_handler(Unauthorised)
     async def _unauthorised(request: Request, exc: Unauthorised) -> Response:

@@ -66,6 +66,7 @@ MENU = (
     NavItem("Schemes", "/schemes", Permission.AGREEMENTS_VIEW, DISCLOSURE),
     NavItem("Learning", "/learning", Permission.LEARNING_VIEW, AUDIT),
     NavItem("Accounts", "/admin/accounts", Permission.ACCOUNTS_VIEW, ADMIN),
+    NavItem("Role requests", "/admin/role-requests", Permission.ACCOUNTS_VIEW, ADMIN),
     NavItem("API tokens", "/admin/tokens", Permission.TOKENS_MANAGE, ADMIN),
     NavItem("Retention", "/retention", Permission.RETENTION_MANAGE, DISCLOSURE),
     NavItem("Configuration", "/admin/config", Permission.CONFIG_MANAGE, ADMIN),
