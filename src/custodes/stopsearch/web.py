@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,7 +20,6 @@ from fastapi.responses import JSONResponse
 from custodes.identity import service as identity
 from custodes.identity.permissions import Permission
 from custodes.identity.schemas import Principal
-from custodes.kit.timefmt import london
 from custodes.stopsearch import publication, service
 from custodes.stopsearch.analysis import shift_month
 from custodes.stopsearch.forces import force_key
@@ -28,7 +28,8 @@ from custodes.stopsearch.schemas import CENSUSES, ETHNICITY_SOURCES, GROUPS, Rep
 from custodes.web.deps import Db, require
 from custodes.web.exports import attachment
 from custodes.web.notices import done_redirect
-from custodes.web.templating import render
+from custodes.web.templating import render, uk_time
+from custodes.workforce import service as workforce
 
 router = APIRouter()
 
@@ -221,7 +222,7 @@ def _confirm_page(
         query=urlencode(filters),
         report=report,
         earlier=earlier,
-        who=identity.staff_labeller(db, [e.published_by for e in earlier]),
+        who=_who(db, [e.published_by for e in earlier]),
         reason=reason,
         reason_limit=service.REISSUE_REASON_LIMIT,
         problem=problem,
@@ -269,7 +270,7 @@ def publications(request: Request, db: Db, viewer: Viewer) -> Any:
         title="Published stop and search reports",
         publications=published,
         reissues={p.reference: service.reissue(p) for p in published},
-        who=identity.staff_labeller(db, [p.published_by for p in published]),
+        who=_who(db, [p.published_by for p in published]),
         may_publish=viewer.can(Permission.STOPSEARCH_MANAGE),
     )
 
@@ -315,7 +316,7 @@ def _samples_page(
         400 if problem else 200,
         title="Supervisory samples",
         samples=drawn,
-        who=identity.staff_labeller(db, [s.drawn_by for s in drawn]),
+        who=_who(db, [s.drawn_by for s in drawn]),
         forces=forces,
         values=values or defaults,
         problem=problem,
@@ -385,20 +386,21 @@ def _sample_page(
     show = request.query_params.get("show", "all")
     show = show if show in ("all", "todo") else "all"
     reviewed = [item for item in items if item.grounds_recorded is not None]
+    teams = workforce.team_labeller(db)
     return _page(
         request,
         "sample.html",
         400 if problem else 200,
         title=f"Sample {sample.reference}",
         sample=sample,
-        who=identity.staff_labeller(db, [sample.drawn_by, *(item.reviewed_by for item in items)]),
+        who=_who(db, [sample.drawn_by, *(item.reviewed_by for item in items)]),
         items=[item for item in items if show == "all" or item.grounds_recorded is None],
         total=len(items),
         reviewed=len(reviewed),
         recorded=sum(1 for item in reviewed if item.grounds_recorded),
         strong=sum(1 for item in reviewed if item.grounds_strong),
         show=show,
-        record=lambda item: _record_rows(service.record(item)),
+        record=lambda item: _record_rows(service.record(item), teams),
         grounds=lambda item: service.record(item).get("grounds"),
         problem=problem,
         may_review=viewer.can(Permission.STOPSEARCH_REVIEW),
@@ -406,13 +408,26 @@ def _sample_page(
     )
 
 
-def _record_rows(record: dict[str, Any]) -> list[tuple[str, str]]:
+_YES_NO = {"true": "Yes", "1": "Yes", "yes": "Yes", "false": "No", "0": "No", "no": "No"}
+
+
+def _record_rows(record: dict[str, Any], team: Callable[[str | None], str]) -> list[tuple[str, str]]:
+    """A sampled record's facts as read: the team by its name, yes/no in words, the date as every screen
+    writes it."""
     rows = []
     for key, label in RECORD_LABELS:
         value = record.get(key)
         if value is None or value == "":
             continue
-        rows.append((label, _when(str(value)) if key == "date" else str(value)))
+        if key == "date":
+            shown = _when(str(value))
+        elif key == "team":
+            shown = team(str(value))
+        elif key == "body_worn_video":
+            shown = _YES_NO.get(str(value).strip().lower(), str(value))
+        else:
+            shown = str(value)
+        rows.append((label, shown))
     return rows
 
 
@@ -422,7 +437,18 @@ def _when(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return text
-    return london(moment) if moment.tzinfo is not None else f"{moment.day} {moment:%b %Y %H:%M}"
+    return uk_time(moment)
+
+
+def _who(db: Db, actors: Iterable[str | None]) -> Callable[[str | None], str]:
+    """Staff by name with their number; a component as the audit screens write it, "system: demo"."""
+    staff = identity.staff_labeller(db, actors)
+
+    def who(actor: str | None) -> str:
+        kind, _, name = (actor or "").partition(":")
+        return staff(actor) if kind in ("staff", "") or not name else f"{kind}: {name}"
+
+    return who
 
 
 @router.get("/stopsearch/samples/{sample_ref}")

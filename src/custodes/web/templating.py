@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from custodes.kit.timefmt import london
+from custodes.kit.timefmt import LONDON, london, london_day
 from custodes.kit.words import plural
 from custodes.web.navigation import menu_for
 from custodes.web.notices import notice
@@ -29,6 +30,30 @@ environment = Environment(
 environment.filters["london"] = london
 environment.filters["london_seconds"] = lambda moment: london(moment, with_seconds=True)
 environment.filters["thousands"] = lambda number: f"{number:,}" if number is not None else ""
+
+
+def uk_date(value: Any) -> str:
+    """A day as every screen writes it, "6 Dec 2026" (no leading zero); a date-time is its day in London;
+    "—" for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = london_day(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+environment.filters["uk_date"] = uk_date
+
+
+def uk_time(moment: datetime | None) -> str:
+    """A moment in London as "6 Dec 2026 14:05", the day written as `uk_date` writes it; "" for none."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON) if moment.tzinfo is not None else moment
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+environment.filters["uk_time"] = uk_time
 
 
 def scroll_tables(content: str) -> Markup:

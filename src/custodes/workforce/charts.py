@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import matplotlib
 
@@ -15,10 +16,14 @@ from custodes.workforce.schemas import TrainingDashboard
 GREEN, AMBER, RED, INK = "#00703c", "#f0a30a", "#b10e1e", "#0b0c0c"
 
 
-def compliance_svg(board: TrainingDashboard) -> bytes:
-    """Stacked bars: the percentage of staff current, due soon and out of date, per area and force-wide."""
+def compliance_svg(board: TrainingDashboard, area: Callable[[str | None], str] | None = None) -> bytes:
+    """Stacked bars: the percentage of staff current, due soon and out of date, per area and force-wide.
+    `area` names an area from its code ("North Division (NA)"), as the screens do."""
     rows = [*reversed(board.areas), board.force]
-    labels = [f"{row.label} ({row.staff:,})" for row in rows]
+    area_name = area or (lambda code: code or "—")
+    labels = [
+        f"{area_name(row.label) if row is not board.force else 'Force'}: {row.staff:,} staff" for row in rows
+    ]
     figure = Figure(figsize=(8, 0.55 * len(rows) + 1.3), dpi=96)
     axes = figure.add_subplot()
     left = [0.0] * len(rows)

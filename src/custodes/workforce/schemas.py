@@ -552,3 +552,49 @@ class ReferralView:
     advice: str | None
     closed_by: str | None
     closed_at: datetime | None
+
+
+# --------------------------------------------------------------------------- what needs doing (home, /me)
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """A course or vetting level of one's own that has lapsed or lapses soon, with what to do about it and
+    what it stops (the rules of discloser readiness and the pre-access gate, in words)."""
+
+    kind: str  # "training" or "vetting"
+    key: str  # the course code or the vetting level
+    title: str  # "Data protection: annual refresher", "NPPV3 vetting"
+    lapsed: bool  # out of date (expired or never done) now; else it lapses within the window
+    on: date | None  # the day it expired or expires; None: never completed
+    to_do: str  # what to do, in words
+    blocks: str  # what it stops while lapsed, in words (a whole sentence)
+    applied: bool = False  # vetting: a renewal application at this level is open
+
+
+@dataclass(frozen=True, slots=True)
+class VettingSummary:
+    """One person's vetting on a day: each level's latest grant (level, expires on; None: does not expire),
+    those expired and not since granted again, and levels with an application open."""
+
+    held: tuple[tuple[str, date | None], ...]
+    expired: tuple[tuple[str, date], ...]
+    applied: tuple[str, ...]
+
+    def expiring_within(self, on: date, days: int) -> tuple[tuple[str, date], ...]:
+        return tuple(
+            (level, expires)
+            for level, expires in self.held
+            if expires is not None and (expires - on).days <= days
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleCounts:
+    """How many of a group of people have training or vetting to see to (counts only: not logged)."""
+
+    people: int
+    training_out_of_date: int
+    training_due: int
+    vetting_expired: int
+    vetting_due: int

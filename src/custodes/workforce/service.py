@@ -84,6 +84,8 @@ from custodes.workforce.schemas import (
     HistoryEntry,
     ImportSummary,
     MemberTraining,
+    NextStep,
+    PeopleCounts,
     PublishedDeclaration,
     Relationship,
     RenewalDue,
@@ -94,6 +96,7 @@ from custodes.workforce.schemas import (
     TrainingState,
     TrainingStatus,
     VettingStatus,
+    VettingSummary,
     VettingView,
     normalise_vetting_level,
 )
@@ -1239,6 +1242,32 @@ def renewals_due(session: Session, on: date, within_days: int, *, actor: str) ->
     expires by `on` + `within_days`, expired ones included (soonest first). A later grant at that level
     replaces an earlier one, whatever either's expiry: a grant that never expired, superseded by one that
     does, no longer keeps the renewal off the list. Logged."""
+    rows = _renewals(session, on, within_days)
+    if rows:
+        ledger.record_consultation(
+            session,
+            actor=actor,
+            object_type="vetting_renewals",
+            object_id=None,
+            subjects=tuple(sorted({r.staff_id for r in rows})),
+            justification="vetting renewal bring-forward list",
+            detail={"within_days": within_days},
+        )
+    return rows
+
+
+def renewal_counts(session: Session, on: date, within_days: int) -> tuple[int, int, int]:
+    """For a home page: how many people in service have a level whose latest grant has expired, how many of
+    those have not applied to renew it, and how many more have one expiring within `within_days`. The
+    bring-forward list's rows as counts: no names, not logged."""
+    rows = _renewals(session, on, within_days)
+    expired = {r.staff_id for r in rows if r.days_left < 0}
+    not_applied = {r.staff_id for r in rows if r.days_left < 0 and not r.renewal_applied}
+    due = {r.staff_id for r in rows if r.days_left >= 0} - expired
+    return len(expired), len(not_applied), len(due)
+
+
+def _renewals(session: Session, on: date, within_days: int) -> list[RenewalDue]:
     latest: dict[tuple[str, str], tuple[date, date]] = {}  # (staff, level) → (decided on, expires on or max)
     granted = (
         select(Vetting.staff_id, Vetting.level, Vetting.decided_on, Vetting.expires_on)
@@ -1285,16 +1314,6 @@ def renewals_due(session: Session, on: date, within_days: int, *, actor: str) ->
             )
         )
     rows.sort(key=lambda r: (r.expires_on, r.staff_id, r.level))
-    if rows:
-        ledger.record_consultation(
-            session,
-            actor=actor,
-            object_type="vetting_renewals",
-            object_id=None,
-            subjects=tuple(sorted({r.staff_id for r in rows})),
-            justification="vetting renewal bring-forward list",
-            detail={"within_days": within_days},
-        )
     return rows
 
 
@@ -2563,3 +2582,221 @@ def referral_searches(session: Session) -> list[tuple[Any, ...]]:
             until = referral.closed_at or referral.created_at + timedelta(days=30)
             rows.append((referral.id, handler, referral.subject_id, referral.created_at, until))
     return rows
+
+
+# --------------------------------------------------------------------------- what needs doing (home, /me)
+
+NEXT_STEP_DAYS = 30  # a course or vetting level lapsing within this many days is shown as due
+TRAINING_TO_DO = (
+    "Book the course through your training system; completions reach Custodes when the training "
+    "system's records are imported."
+)
+VETTING_TO_DO = (
+    "Apply to renew it through the force vetting unit; decisions reach Custodes when the vetting records "
+    "are imported."
+)
+VETTING_APPLIED = (
+    "Your renewal application is with the force vetting unit; the decision reaches Custodes when the "
+    "vetting records are imported."
+)
+_BLOCKS_DISCLOSURE = "you cannot make, authorise or release disclosures"
+_BLOCKS_SYSTEMS = "the pre-access gate refuses your searches on force systems"
+
+
+def _course_blocks(gates: frozenset[str], lapsed: bool) -> str:
+    """What a lapsed mandatory course stops, from its gates (discloser readiness and the gate's
+    NOT_TRAINED), as a sentence."""
+    stopped = []
+    if CourseGate.DISCLOSURE in gates:
+        stopped.append(_BLOCKS_DISCLOSURE)
+    if CourseGate.SYSTEM_ACCESS in gates:
+        stopped.append(_BLOCKS_SYSTEMS)
+    if not stopped:
+        return (
+            "It does not stop you using Custodes or force systems, but it is mandatory for your roles: "
+            + ("it shows as out of date to your line manager." if lapsed else "keep it current.")
+        )
+    return ("Until then " if lapsed else "Once it lapses ") + " and ".join(stopped) + "."
+
+
+def _vetting_by_level(
+    rows: Iterable[VettingRow], on: date
+) -> dict[str, tuple[str, date | None, date | None]]:
+    """Each level's latest decision made by `on`, as levels_in_force reads them: status, decided, expires."""
+    latest: dict[str, tuple[date, str, date | None, date | None]] = {}
+    for level, status, decided_on, expires_on in rows:
+        when = decided_on or date.min
+        if status in UNDECIDED_VETTING or when > on:
+            continue
+        if level not in latest or when >= latest[level][0]:
+            latest[level] = (when, status, decided_on, expires_on)
+    return {level: (status, decided, expires) for level, (_w, status, decided, expires) in latest.items()}
+
+
+def _summary(rows: Sequence[VettingRow], on: date) -> VettingSummary:
+    held: list[tuple[str, date | None]] = []
+    expired: list[tuple[str, date]] = []
+    for level, (status, decided, expires) in sorted(_vetting_by_level(rows, on).items()):
+        if status == VettingStatus.GRANTED:
+            if expires is None or expires >= on:
+                held.append((level, expires))
+            else:
+                expired.append((level, expires))
+        elif status == VettingStatus.LAPSED and decided is not None:
+            expired.append((level, decided))
+    applied = sorted({level for level, status, _d, _e in rows if status in UNDECIDED_VETTING})
+    return VettingSummary(tuple(held), tuple(expired), tuple(applied))
+
+
+def _vetting_rows(session: Session, staff_ids: Sequence[str]) -> dict[str, list[VettingRow]]:
+    found: dict[str, list[VettingRow]] = {staff_id: [] for staff_id in staff_ids}
+    for start in range(0, len(staff_ids), _CHUNK):
+        query = select(
+            Vetting.staff_id, Vetting.level, Vetting.status, Vetting.decided_on, Vetting.expires_on
+        )
+        query = query.where(Vetting.staff_id.in_(staff_ids[start : start + _CHUNK]))
+        for staff_id, level, status, decided, expires in session.execute(query):
+            found[staff_id].append((level, status, decided, expires))
+    return found
+
+
+def my_next_steps(
+    session: Session, staff_id: str, on: date, within_days: int = NEXT_STEP_DAYS
+) -> list[NextStep]:
+    """One's own mandatory courses and vetting levels that have lapsed or lapse within `within_days`, each
+    with what to do and what it stops (lapsed first). One's own record: not logged."""
+    steps: list[NextStep] = []
+    for course in training_record(session, staff_id, on):
+        if not course.mandatory:
+            continue
+        due = course.expires_on is not None and (course.expires_on - on).days <= within_days
+        if course.current and not due:
+            continue
+        steps.append(
+            NextStep(
+                kind="training",
+                key=course.course_code,
+                title=course.title,
+                lapsed=not course.current,
+                on=course.expires_on,
+                to_do=TRAINING_TO_DO,
+                blocks=_course_blocks(course.gates, not course.current),
+            )
+        )
+    rows = _vetting_rows(session, [staff_id])[staff_id]
+    summary = _summary(rows, on)
+    for level, expires in [*summary.expired, *summary.expiring_within(on, within_days)]:
+        lapsed = expires < on
+        # What is left once this level has gone: another level in force then still counts for disclosures.
+        after = expires + timedelta(days=1) if not lapsed else on
+        others = sorted(levels_in_force(rows, after) - {level})
+        if others:
+            blocks = (
+                f"Your {' and '.join(others)} vetting still counts for disclosures, but systems that need "
+                f"{level} vetting may refuse your searches at the pre-access gate"
+            )
+        else:
+            blocks = f"{_BLOCKS_DISCLOSURE}, and {_BLOCKS_SYSTEMS}"
+        lead = "Until it is renewed " if lapsed else "Once it lapses "
+        applied = level in summary.applied
+        steps.append(
+            NextStep(
+                kind="vetting",
+                key=level,
+                title=f"{level} vetting",
+                lapsed=lapsed,
+                on=expires,
+                to_do=VETTING_APPLIED if applied else VETTING_TO_DO,
+                blocks=(blocks + "." if others else lead + blocks + "."),
+                applied=applied,
+            )
+        )
+    return sorted(steps, key=lambda s: (not s.lapsed, s.on or date.min, s.kind, s.key))
+
+
+def _line_reports(session: Session, manager_id: str, on: date) -> list[Staff]:
+    query = select(Staff).where(Staff.line_manager_id == manager_id, in_service(on)).order_by(Staff.staff_id)
+    return list(session.scalars(query))
+
+
+def has_line_reports(session: Session, manager_id: str, on: date) -> bool:
+    query = select(Staff.staff_id).where(Staff.line_manager_id == manager_id, in_service(on)).limit(1)
+    return session.execute(query).first() is not None
+
+
+def line_report_counts(
+    session: Session, manager_id: str, on: date, within_days: int = NEXT_STEP_DAYS
+) -> PeopleCounts:
+    """How many of the people one line-manages have training out of date or due within `within_days`, and
+    vetting expired or expiring in that time. Counts only: not logged."""
+    staff = _line_reports(session, manager_id, on)
+    members = _members_training(session, staff, on, within_days)
+    vetting = _vetting_rows(session, [s.staff_id for s in staff])
+    summaries = [_summary(rows, on) for rows in vetting.values()]
+    return PeopleCounts(
+        people=len(staff),
+        training_out_of_date=sum(1 for m in members if m.state == TrainingState.OUT_OF_DATE),
+        training_due=sum(1 for m in members if m.state == TrainingState.DUE_SOON),
+        vetting_expired=sum(1 for v in summaries if v.expired),
+        vetting_due=sum(1 for v in summaries if not v.expired and v.expiring_within(on, within_days)),
+    )
+
+
+def line_report_training(
+    session: Session, manager_id: str, on: date, within_days: int, *, actor: str
+) -> list[MemberTraining]:
+    """The people one line-manages (in service on `on`) and their mandatory training, worst first. Names are
+    shown: a consultation."""
+    members = _members_training(session, _line_reports(session, manager_id, on), on, within_days)
+    if members:
+        ledger.record_consultation(
+            session,
+            actor=actor,
+            object_type="training_team",
+            object_id=f"line-reports:{manager_id}",
+            subjects=tuple(m.staff_id for m in members),
+            justification="training compliance: the people I line-manage",
+        )
+    return sorted(members, key=lambda m: (_STATE_ORDER[m.state], m.name))
+
+
+def visible_vetting(
+    session: Session, viewer: Principal, staff_ids: Sequence[str], on: date
+) -> dict[str, VettingSummary]:
+    """The vetting of those of `staff_ids` the viewer may see beside their training: everyone's with
+    VETTING_VIEW, otherwise only the people the viewer line-manages (a line manager sees their own people's
+    vetting levels and expiry dates, not anyone else's). Shown against names: a consultation."""
+    wanted = list(dict.fromkeys(staff_ids))
+    if not viewer.can(Permission.VETTING_VIEW):
+        managed: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            query = select(Staff.staff_id).where(
+                Staff.staff_id.in_(wanted[start : start + _CHUNK]), Staff.line_manager_id == viewer.staff_id
+            )
+            managed.update(session.scalars(query))
+        wanted = [staff_id for staff_id in wanted if staff_id in managed]
+    if not wanted:
+        return {}
+    found = {staff_id: _summary(rows, on) for staff_id, rows in _vetting_rows(session, wanted).items()}
+    ledger.record_consultation(
+        session,
+        actor=viewer.actor,
+        object_type="vetting_team",
+        object_id=None,
+        subjects=tuple(wanted),
+        justification="vetting beside training: team list",
+    )
+    return found
+
+
+def records_last_changed(session: Session) -> dict[str, datetime | None]:
+    """When an import last added or changed a training completion, and a vetting record (each row's own
+    created/updated time; an import that changed nothing leaves no trace). Not personal data."""
+    found: dict[str, datetime | None] = {}
+    for name, model in (("training", TrainingCompletion), ("vetting", Vetting)):
+        created, updated = session.execute(
+            select(func.max(model.created_at), func.max(model.updated_at))
+        ).one()
+        stamps = [stamp for stamp in (created, updated) if stamp is not None]
+        found[name] = max(stamps) if stamps else None
+    return found

@@ -56,6 +56,8 @@ def my_record(
         # Training, vetting and declarations (issue 4): one's own, so not logged.
         training=workforce.training_record(db, principal.staff_id, on),
         vetting=workforce.vetting_record(db, principal.staff_id),
+        # What has lapsed or lapses within 30 days, with what to do and what it stops, under its row.
+        steps={(s.kind, s.key): s for s in workforce.my_next_steps(db, principal.staff_id, on)},
         declarations=workforce.my_declarations(db, principal.staff_id),
         referrals=gate.my_referrals(db, principal.staff_id),  # the gate names this page: it links there
         kind_titles=KIND_TITLES,
@@ -193,17 +195,43 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 # --------------------------------------------------------------------------- training
 
 
+# Where training and vetting records come from (no screen records them), and who puts one right.
+RECORDS_SOURCE = {
+    "training": (
+        "Training completions come from the force's training system: they reach Custodes when its records "
+        "are imported (custodes import training FILE). To correct one, contact the people who import "
+        "them: your force's HR and training team."
+    ),
+    "vetting": (
+        "Vetting decisions come from the force vetting unit's records: they reach Custodes when those are "
+        "imported (custodes import vetting FILE). To correct one, contact the people who import them: the "
+        "force vetting unit, or your HR team."
+    ),
+}
+
+
+def _source(db: Db, kind: str) -> dict[str, Any]:
+    return {"text": RECORDS_SOURCE[kind], "last": workforce.records_last_changed(db)[kind], "kind": kind}
+
+
 @router.get("/training")
-def training_dashboard(request: Request, db: Db, _viewer: TrainingViewer) -> Any:
+def training_dashboard(request: Request, db: Db, viewer: TrainingViewer) -> Any:
     on = london_day(utcnow())
     within = _number(request.query_params.get("within"), 60, 0, 366)
+    # A line manager's own people first, with their vetting (names shown: logged by the services).
+    mine = workforce.line_report_training(db, viewer.staff_id, on, within, actor=viewer.actor)
     return _page(
         request,
         "training.html",
         title="Training compliance",
         board=workforce.training_dashboard(db, on, within),
         team=workforce.team_labeller(db),
+        area=identity_service.area_labeller(db),
         within=within,
+        today=on,
+        mine=mine,
+        vetting=workforce.visible_vetting(db, viewer, [m.staff_id for m in mine], on) if mine else {},
+        source=_source(db, "training"),
     )
 
 
@@ -211,7 +239,9 @@ def training_dashboard(request: Request, db: Db, _viewer: TrainingViewer) -> Any
 def training_chart(request: Request, db: Db, _viewer: TrainingViewer) -> Any:
     within = _number(request.query_params.get("within"), 60, 0, 366)
     board = workforce.training_dashboard(db, london_day(utcnow()), within)
-    return Response(charts.compliance_svg(board), media_type="image/svg+xml")
+    return Response(
+        charts.compliance_svg(board, identity_service.area_labeller(db)), media_type="image/svg+xml"
+    )
 
 
 @router.get("/training/teams/{team_id}")
@@ -232,6 +262,9 @@ def training_team(request: Request, db: Db, viewer: TrainingViewer, team_id: str
         within=within,
         today=on,
         counts={state: sum(1 for m in members if m.state == state) for state in TrainingState},
+        # Vetting beside training: everyone's to the vetting viewers, one's own people's to a line manager.
+        vetting=workforce.visible_vetting(db, viewer, [m.staff_id for m in members], on),
+        source=_source(db, "training"),
     )
 
 
@@ -260,6 +293,7 @@ def _vetting_context(request: Request, db: Db, viewer: Principal) -> dict[str, A
         "stages": VETTING_STAGES,
         "method": DISPARITY_METHOD,
         "team": workforce.team_labeller(db),
+        "source": _source(db, "vetting"),
     }
 
 
