@@ -100,7 +100,8 @@ def test_dpu_manages_an_agreement(client: TestClient, db: Session, logged_in: Ca
     missing = post(client, "/agreements/ISA-7/document", {})  # shown at its field, not as a done banner
     assert missing.status_code == 400 and "Not done" not in missing.text
     assert re.search(
-        r'role="alert">\s*<strong>Please put right:</strong>\s*<ul><li>Document: choose a file', missing.text
+        r'role="alert">\s*<strong>Please put right:</strong>\s*<ul><li>The signed document: choose a file',
+        missing.text,
     )
     assert '<div class="field wrong"><label for="document">' in missing.text
 

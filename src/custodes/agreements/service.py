@@ -12,7 +12,9 @@ Members who are individuals are personal data: showing or exporting a members re
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -78,20 +80,37 @@ def _id_form(example: str) -> str:
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_REASON = 2000
-# Types a browser may be told a stored document is; anything else is served as application/octet-stream.
-DOCUMENT_TYPES = frozenset(
-    {
-        "application/pdf",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.oasis.opendocument.text",
-        "application/rtf",
-        "text/plain",
-        "image/png",
-        "image/jpeg",
-        "image/tiff",
-    }
-)
+# The signed copy of an agreement is a PDF or a Word document (the form says so): each is recognised by its
+# file name's ending and by its first bytes, and stored with its own media type. Anything else (a text file,
+# a picture, a page saved from a browser) is refused, so the register never says a signed copy is held when
+# it is not.
+PDF_TYPE = "application/pdf"
+DOC_TYPE = "application/msword"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCUMENT_KINDS = {".pdf": PDF_TYPE, ".docx": DOCX_TYPE, ".doc": DOC_TYPE}
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # the container of a Word 97-2003 .doc
+# What a refused file is, in words, by its ending.
+FILE_KINDS = {
+    ".txt": "a text file",
+    ".csv": "a spreadsheet file",
+    ".xls": "a spreadsheet",
+    ".xlsx": "a spreadsheet",
+    ".ods": "a spreadsheet",
+    ".odt": "an OpenDocument file",
+    ".rtf": "a rich-text file",
+    ".htm": "a web page",
+    ".html": "a web page",
+    ".png": "a picture",
+    ".jpg": "a picture",
+    ".jpeg": "a picture",
+    ".gif": "a picture",
+    ".tif": "a picture",
+    ".tiff": "a picture",
+    ".heic": "a picture",
+    ".zip": "a zip archive",
+    ".eml": "an email",
+    ".msg": "an email",
+}
 REGISTER_JUSTIFICATION = "scheme register"
 
 Parser = Callable[[RowReader], dict[str, Any]]
@@ -684,10 +703,45 @@ def _safe_filename(name: str) -> str:
     return base.strip()[-255:] or "agreement"
 
 
+def _is_docx(content: bytes) -> bool:
+    """A Word (.docx) file: a zip archive holding the document under word/."""
+    if not content.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(name.startswith("word/") for name in archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _document_type(filename: str, content: bytes) -> str:
+    """The media type of a signed PDF or Word copy, checked by its ending and its first bytes; else
+    AgreementsError saying what the file is."""
+    ending = PurePosixPath(filename.lower()).suffix
+    expected = DOCUMENT_KINDS.get(ending)
+    fits = {
+        PDF_TYPE: content.startswith(b"%PDF-"),
+        DOCX_TYPE: _is_docx(content),
+        DOC_TYPE: content.startswith(OLE_MAGIC),
+    }
+    if expected is not None and fits[expected]:
+        return expected
+    if expected is not None:
+        kind = "PDF" if expected == PDF_TYPE else "Word document"
+        problem = f"{filename} is named as a {kind} but is not one (its contents are not a {kind})"
+    elif ending:
+        problem = f"{filename} is {FILE_KINDS.get(ending, f'a {ending} file')}"
+    else:
+        problem = f"{filename} has no .pdf, .docx or .doc ending"
+    raise AgreementsError([("document", f"{problem} — upload the signed PDF or Word copy.")])
+
+
 def attach_document(
     session: Session, agreement_id: str, filename: str, content_type: str, content: bytes, actor: str
 ) -> DocumentInfo:
-    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger.
+    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger. Only a PDF or Word
+    document is accepted (by its ending and first bytes, `_document_type`); `content_type` as the browser
+    gave it is not relied on: the type stored is the one recognised.
 
     The agreement's row is locked first, so two uploads at once run one after the other: the second
     replaces the first (and its entry names the first's SHA-256) instead of both inserting."""
@@ -697,10 +751,10 @@ def attach_document(
         raise AgreementsError([("document", "choose a file to upload (it was empty or missing)")])
     if len(content) > MAX_DOCUMENT_BYTES:
         raise AgreementsError([("document", f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")])
-    media = (content_type or "").split(";")[0].strip().lower()
+    safe_name = _safe_filename(filename)
     info = DocumentInfo(
-        filename=_safe_filename(filename),
-        content_type=media if media in DOCUMENT_TYPES else "application/octet-stream",
+        filename=safe_name,
+        content_type=_document_type(safe_name, content),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )

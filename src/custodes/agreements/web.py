@@ -70,7 +70,7 @@ LABELS = {
     "undertaking_signed_on": "Undertaking signed on",
     "status": "Status",
     "reason": "Reason",
-    "document": "Document",
+    "document": "The signed document",
 }
 STATUS_BADGES = {
     "in_force": "ok",
