@@ -12,9 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from custodes.agreements import service as agreements
+from custodes.disclosure import service as disclosure
+from custodes.identity import service as identity
 from custodes.identity.permissions import Role
+from custodes.identity.schemas import Principal
 from tests.agreements.helpers import ACTOR, DOCUMENT, make_register
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, post_form
 
 
 def _docx(*names: str) -> bytes:
@@ -102,3 +105,70 @@ def test_the_screen_refuses_a_text_file_at_its_field(
     assert 'accept=".pdf,.docx,.doc' in refused.text
     stored = agreements.get_document(db, "KMISA-1")
     assert stored is not None and stored.content == DOCUMENT
+
+
+# --------------------------------------------------------------------------- 2: lawful bases in words
+
+ADMIN = Principal("A1", "Ada Admin", frozenset({Role.ADMIN}))
+FORM = {
+    "agreement_id": "ISA-9",
+    "title": "Children's safeguarding ISA",
+    "kind": "repeat_sharing_form",
+    "parties": ["KCC"],
+    "purposes": ["safeguarding"],
+    "data_categories": ["name"],
+    "lawful_bases": ["CDA1998_s115"],
+    "other_lawful_bases": "Children Act 2004, s.10\r\nChildren Act 2004, s.11",
+    "start_date": "2024-01-01",
+    "review_date": "2999-01-01",
+    "end_date": "",
+}
+
+
+def test_lawful_bases_are_offered_and_shown_in_words_and_others_are_written_in_words(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    form = client.get("/agreements/new").text
+    assert "Crime and Disorder Act 1998, s.115 <span" in form and ">CDA1998_s115</span>" in form
+    assert "UK GDPR Art. 6(1)(c): legal obligation" in form  # the configured vocabulary is offered
+    assert ">Repeat sharing form</option>" in form and "(repeat_sharing_form)" not in form
+    assert 'textarea id="other_lawful_bases"' in form
+
+    page = follow(client, post_form(client, "/agreements", FORM))
+    stored = agreements.get_agreement(db, "ISA-9")
+    assert stored is not None
+    assert stored.lawful_bases == ("CDA1998_s115", "Children Act 2004, s.10", "Children Act 2004, s.11")
+    assert "Crime and Disorder Act 1998, s.115 (CDA1998_s115)<br>Children Act 2004, s.10<br>" in page
+    assert "Repeat sharing form" in page
+    edit = client.get("/agreements/ISA-9/edit").text  # the bases written in words come back as written
+    assert ">Children Act 2004, s.10\nChildren Act 2004, s.11</textarea>" in edit
+    # A disclosure still names its basis from the configured codes: an agreement's words add nothing there.
+    assert "Children Act 2004, s.10" not in disclosure.vocabulary(db)
+
+    refused = post_form(
+        client, "/agreements", {**FORM, "agreement_id": "ISA-10", "other_lawful_bases": "x" * 201}
+    )
+    assert refused.status_code == 400
+    assert "Lawful bases: &#39;xxxx" in refused.text and "is longer than 200 characters" in refused.text
+    assert "x" * 201 in refused.text  # what was typed is kept
+
+
+def test_words_for_a_code_configured_locally(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    identity.set_config(db, "lawful_bases", "CDA1998_s115;CA2004_s10", ADMIN)
+    identity.set_config(db, "lawful_basis_names", "CA2004_s10 = Children Act 2004, s.10", ADMIN)
+    db.commit()
+    logged_in(Role.DPU)
+    form = client.get("/agreements/new").text
+    assert "Children Act 2004, s.10 <span" in form and ">CA2004_s10</span>" in form
+    page = follow(
+        client,
+        post_form(client, "/agreements", {**FORM, "lawful_bases": ["CA2004_s10"], "other_lawful_bases": ""}),
+    )
+    assert "Children Act 2004, s.10 (CA2004_s10)" in page
+    with pytest.raises(identity.IdentityError, match="CODE = name"):
+        identity.set_config(db, "lawful_basis_names", "Children Act", ADMIN)

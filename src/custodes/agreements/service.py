@@ -36,11 +36,13 @@ from custodes.agreements.schemas import (
     AGREEMENT_KINDS,
     DATA_CATEGORIES,
     DEFAULT_REVIEW_REMINDER_DAYS,
-    LAWFUL_BASIS_PATTERN,
+    LAWFUL_BASIS_WORDS,
     MANUAL_STATUSES,
+    MAX_LAWFUL_BASIS,
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
+    SUGGESTED_LAWFUL_BASES,
     AgreementView,
     DocumentInfo,
     ImportSummary,
@@ -50,6 +52,7 @@ from custodes.agreements.schemas import (
     SchemeView,
     StoredDocument,
 )
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import Base, utcnow
@@ -166,8 +169,16 @@ def parse_agreement(cells: RowReader) -> dict[str, Any]:
             cells.problem("parties", f"{party!r} is not an organisation id")
     bases = cells.items("lawful_bases", required=True)
     for basis in bases:
-        if not re.fullmatch(LAWFUL_BASIS_PATTERN, basis):
-            cells.problem("lawful_bases", f"{basis!r} is not a lawful basis code (e.g. CDA1998_s115)")
+        # A configured code (CDA1998_s115), or a basis in words as the agreement gives it ("Children Act
+        # 2004 s.10"): the disclosure rules never read these (a disclosure names its own basis, from the
+        # configured codes), so words cannot let anything through.
+        if len(basis) > MAX_LAWFUL_BASIS:
+            cells.problem(
+                "lawful_bases",
+                f"{basis[:40]!r}… is longer than {MAX_LAWFUL_BASIS} characters: give the Act and section",
+            )
+        elif not _printable_text(basis) or "\n" in basis or "\r" in basis:
+            cells.problem("lawful_bases", f"{basis!r} must be plain text on one line")
     start = cells.date("start_date", required=True)
     review = cells.date("review_date")
     end = cells.date("end_date")
@@ -945,6 +956,18 @@ def review_reminders(
     )
     views = _agreement_views(session, rows)
     return [view for view in views if view.status_on(today) in ("in_force", "not_started")]
+
+
+def lawful_basis_words(session: Session) -> dict[str, str]:
+    """Lawful basis codes in words: the known codes', and those configured (`lawful_basis_names`)."""
+    return {**LAWFUL_BASIS_WORDS, **identity.lawful_basis_names(session)}
+
+
+def lawful_basis_codes(session: Session) -> list[str]:
+    """The codes an agreement form offers: the force's configured vocabulary (`lawful_bases`, which a
+    disclosure names its basis from), then the suggested ones not in it."""
+    configured = [code.strip() for code in identity.config_value(session, "lawful_bases").split(";")]
+    return list(dict.fromkeys(code for code in (*configured, *SUGGESTED_LAWFUL_BASES) if code))
 
 
 def agreement_changed_at(session: Session, agreement_id: str) -> datetime | None:

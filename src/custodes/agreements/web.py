@@ -21,7 +21,6 @@ from custodes.agreements.schemas import (
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
-    SUGGESTED_LAWFUL_BASES,
     AgreementView,
     MemberView,
     OrganisationView,
@@ -285,7 +284,9 @@ class AgreementForm(RegisterForm):
     end_date: FieldText = ""
 
     def values(self) -> dict[str, str]:
-        typed = (b.strip() for b in self.other_lawful_bases.replace(",", ";").split(";"))
+        # Other bases in words, one a line (";" separates too): a comma may be part of one ("Children Act
+        # 2004, s.10"), so it does not.
+        typed = (b.strip() for b in self.other_lawful_bases.replace("\n", ";").split(";"))
         bases = [*self.lawful_bases, *typed]
         return {
             "agreement_id": self.agreement_id,
@@ -307,6 +308,7 @@ def _agreement_page(
     chosen = {key: set(values.get(key, "").split(";")) - {""} for key in ("parties", "purposes")}
     chosen["data_categories"] = set(values.get("data_categories", "").split(";")) - {""}
     bases = [b for b in values.get("lawful_bases", "").split(";") if b]
+    codes = agreements.lawful_basis_codes(db)
     return _page(
         request,
         "agreement_form.html",
@@ -315,15 +317,22 @@ def _agreement_page(
         values=values,
         chosen=chosen,
         chosen_bases=set(bases),
-        other_bases="; ".join(b for b in bases if b not in SUGGESTED_LAWFUL_BASES),
+        other_bases="\n".join(b for b in bases if b not in codes),
         editing=editing,
         problems=problems,
         kinds=AGREEMENT_KINDS,
         organisations=agreements.list_organisations(db),
         purposes=PURPOSES,
         categories=DATA_CATEGORIES,
-        suggested_bases=SUGGESTED_LAWFUL_BASES,
+        suggested_bases=codes,
+        basis_words=agreements.lawful_basis_words(db),
     )
+
+
+def _basis(words: dict[str, str], basis: str) -> str:
+    """A lawful basis as staff read it: "Crime and Disorder Act 1998, s.115 (CDA1998_s115)" for a known code,
+    a basis written in words as written."""
+    return f"{words[basis]} ({basis})" if basis in words else basis
 
 
 @router.get("/agreements")
@@ -374,14 +383,15 @@ def agreements_csv(db: Db, _viewer: Viewer) -> Any:
 def agreements_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
     today = agreements.today()
     names = {o.org_id: o.name for o in agreements.list_organisations(db)}
+    words = agreements.lawful_basis_words(db)
     rows = [
         [
             f"{a.title} ({a.agreement_id})",
-            a.kind,
+            a.kind_title,
             ", ".join(names.get(p, p) for p in a.parties),
             ", ".join(PURPOSES.get(p, p) for p in a.purposes),
             ", ".join(DATA_CATEGORIES.get(c, c) for c in a.data_categories),
-            ", ".join(a.lawful_bases),
+            "; ".join(_basis(words, b) for b in a.lawful_bases),
             f"{_day(a.start_date)} to {_day(a.end_date) if a.end_date else 'no end date'}",
             _day(a.review_date) if a.review_date else "Missing",
             AGREEMENT_STATUSES[a.status_on(today)],
@@ -458,6 +468,7 @@ def _agreement_view(
         title=found.title,
         agreement=found,
         parties=[agreements.get_organisation(db, p) for p in found.parties],
+        bases=[_basis(agreements.lawful_basis_words(db), b) for b in found.lawful_bases],
         purposes=PURPOSES,
         categories=DATA_CATEGORIES,
         can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
