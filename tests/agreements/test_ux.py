@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from custodes.disclosure import service as disclosure
 from custodes.identity import service as identity
 from custodes.identity.permissions import Role
 from custodes.identity.schemas import Principal
-from tests.agreements.helpers import ACTOR, DOCUMENT, make_register
+from custodes.ledger import service as ledger
+from custodes.ledger.schemas import EntryFilter
+from tests.agreements.helpers import ACTOR, AGREEMENT, DOCUMENT, make_register
 from tests.conftest import csrf_token, post_form
 
 
@@ -172,3 +175,162 @@ def test_words_for_a_code_configured_locally(
     assert "Children Act 2004, s.10 (CA2004_s10)" in page
     with pytest.raises(identity.IdentityError, match="CODE = name"):
         identity.set_config(db, "lawful_basis_names", "Children Act", ADMIN)
+
+
+# --------------------------------------------------------------------------- 3: recording a review
+
+
+def _review(**changes: str) -> dict[str, str]:
+    today = agreements.today()
+    return {
+        "reviewed_on": today.isoformat(),
+        "outcome": "continue",
+        "note": "",
+        "next_review_date": today.replace(year=today.year + 1, day=15).isoformat(),
+        **changes,
+    }
+
+
+def test_a_review_is_recorded_with_who_what_and_when_and_kept_as_history(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    staff_id = logged_in(Role.DPU)
+    page = client.get("/agreements/KMISA-1").text
+    today = agreements.today()
+    assert 'action="/agreements/KMISA-1/review"' in page and "No review has been recorded here yet." in page
+    assert f'id="reviewed_on" name="reviewed_on" value="{today.isoformat()}"' in page  # today by default
+    wanted = _review(note="Still needed; contacts checked.")
+    done = follow(client, post_form(client, "/agreements/KMISA-1/review", wanted))
+    next_review = date.fromisoformat(wanted["next_review_date"])
+    assert f"Review recorded; next review {next_review.day} {next_review:%b %Y}." in done
+    assert "Still needed; contacts checked." in done and "Continue" in done and staff_id in done
+    stored = agreements.get_agreement(db, "KMISA-1")
+    assert stored is not None and stored.review_date == next_review
+    (review,) = agreements.reviews_of(db, "KMISA-1")
+    assert review.reviewed_by == f"staff:{staff_id}" and review.outcome == "continue"
+    db.expire_all()
+    (entry,) = ledger.search(db, EntryFilter(op="alteration", object_type="agreement", object_id="KMISA-1"))
+    assert entry.detail["review"] == {
+        "reviewed_on": today.isoformat(),
+        "outcome": "continue",
+        "next_review_date": wanted["next_review_date"],
+        "note": True,
+    }
+    assert list(entry.detail["changes"]) == ["review_date"]  # type: ignore[call-overload]
+    assert "contacts" not in str(entry.detail)
+
+
+@pytest.mark.parametrize(
+    ("changes", "problems"),
+    [
+        ({"reviewed_on": "2999-01-01"}, ["Date reviewed: is in the future"]),
+        ({"reviewed_on": ""}, ["Date reviewed: is required"]),
+        ({"outcome": ""}, ["Outcome: choose what the review decided"]),
+        ({"next_review_date": ""}, ["Next review date: is required"]),
+        (
+            {"reviewed_on": "2026-01-10", "next_review_date": "2026-01-10"},
+            ["Next review date: must be after"],
+        ),
+        (
+            {"reviewed_on": "2026-01-10", "next_review_date": "2026-02-01"},
+            ["Next review date: is in the past"],
+        ),
+        ({"outcome": "continue_with_changes"}, ["Note: say what is to change"]),
+        ({"next_review_date": "soon"}, ["Next review date: &#39;soon&#39; is not a date"]),
+    ],
+)
+def test_a_review_is_refused_beside_its_fields_keeping_what_was_typed(
+    client: TestClient,
+    db: Session,
+    logged_in: Callable[[Role], str],
+    changes: dict[str, str],
+    problems: list[str],
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    typed = _review(**changes)
+    refused = post_form(client, "/agreements/KMISA-1/review", typed)
+    assert refused.status_code == 400
+    assert "<strong>Please put right:</strong>" in refused.text
+    for problem in problems:
+        assert f"<li>{problem}" in refused.text
+    field = {"Date": "reviewed_on", "Outcome": "outcome", "Next": "next_review_date", "Note": "note"}
+    wrong = field[problems[0].split()[0].rstrip(":")]
+    assert (
+        f'class="{"field wrong" if wrong != "outcome" else "wrong"}"' in refused.text
+        or "wrong" in refused.text
+    )
+    if typed["next_review_date"]:
+        assert f'value="{typed["next_review_date"]}"' in refused.text
+    assert agreements.reviews_of(db, "KMISA-1") == []
+    stored = agreements.get_agreement(db, "KMISA-1")
+    assert stored is not None and stored.review_date == date(2999, 12, 31)
+
+
+def test_a_review_that_ends_the_agreement_sets_its_end_date(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    today = agreements.today()
+    done = follow(
+        client,
+        post_form(
+            client,
+            "/agreements/KMISA-1/review",
+            _review(outcome="end", note="Partner no longer runs the service.", next_review_date=""),
+        ),
+    )
+    assert f"Review recorded; the agreement ends on {today.day} {today:%b %Y}." in done
+    stored = agreements.get_agreement(db, "KMISA-1")
+    assert stored is not None and stored.end_date == today and stored.review_date == date(2999, 12, 31)
+    assert not stored.in_force_on(today + timedelta(days=1))
+    assert "End the agreement" in done and "None: ended" in done
+
+
+def test_a_withdrawn_agreement_is_not_reviewed(db: Session) -> None:
+    make_register(db)
+    agreements.set_agreement_status(db, "KMISA-1", "withdrawn", "breach", ACTOR)
+    with pytest.raises(agreements.AgreementsError, match="withdrawn"):
+        agreements.record_review(db, "KMISA-1", _review(), ACTOR)
+
+
+def test_the_edit_form_refuses_a_past_review_date_but_keeps_one_that_stood(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    form = {
+        **{k: v for k, v in AGREEMENT.items() if k not in ("parties", "purposes", "data_categories")},
+        "parties": ["KCC", "PROB-SE"],
+        "purposes": ["prevention_of_crime", "safeguarding"],
+        "data_categories": ["name", "photo", "description"],
+        "lawful_bases": ["CDA1998_s115", "DPA2018_Part3"],
+    }
+    refused = post_form(client, "/agreements/KMISA-1", {**form, "review_date": "2025-03-01"})
+    assert refused.status_code == 400
+    assert "<li>Review date: 1 Mar 2025 is in the past (today is" in refused.text
+    assert 'value="2025-03-01"' in refused.text
+    stored = agreements.get_agreement(db, "KMISA-1")
+    assert stored is not None and stored.review_date == date(2999, 12, 31)
+    new = post_form(client, "/agreements", {**form, "agreement_id": "NEW-1", "review_date": "2025-03-01"})
+    assert new.status_code == 400 and "1 Mar 2025 is in the past" in new.text
+    both = post_form(
+        client,
+        "/agreements",
+        {**form, "agreement_id": "NEW-1", "start_date": "2026-01-01", "review_date": "2025-03-01"},
+    )  # named with the form's other problems
+    assert (
+        "<li>Review date: is before the start date</li>" in both.text
+        and "1 Mar 2025 is in the past" in both.text
+    )
+    assert agreements.get_agreement(db, "NEW-1") is None
+    # An overdue agreement (as an import left it) can still have its title put right on the form.
+    agreements.update_agreement(db, "KMISA-1", {**AGREEMENT, "review_date": "2025-03-01"}, ACTOR)
+    db.commit()
+    page = follow(
+        client,
+        post_form(client, "/agreements/KMISA-1", {**form, "review_date": "2025-03-01", "title": "Renamed"}),
+    )
+    assert "Renamed" in page and "Review overdue" in page

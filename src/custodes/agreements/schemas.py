@@ -28,6 +28,7 @@ __all__ = [
     "ORGANISATION_KINDS",
     "ORGANISATION_OPTIONAL",
     "PURPOSES",
+    "REVIEW_OUTCOMES",
     "SCHEME_COLUMNS",
     "SUGGESTED_LAWFUL_BASES",
     "AgreementStatus",
@@ -38,6 +39,7 @@ __all__ = [
     "OrganisationView",
     "RecipientView",
     "ReminderView",
+    "ReviewView",
     "SchemeView",
     "StoredDocument",
 ]
@@ -130,6 +132,12 @@ AGREEMENT_STATUSES: dict[str, str] = {
     "withdrawn": "Withdrawn",
 }
 DEFAULT_REVIEW_REMINDER_DAYS = 30
+# What a review of an agreement decided.
+REVIEW_OUTCOMES: dict[str, str] = {
+    "continue": "Continue",
+    "continue_with_changes": "Continue with changes",
+    "end": "End the agreement",
+}
 
 AgreementStatus = Literal[
     "not_started", "in_force", "review_overdue", "review_date_missing", "ended", "suspended", "withdrawn"
@@ -289,3 +297,19 @@ class MemberView:
 class ReminderView:
     agreement: AgreementView
     days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """One recorded review of an agreement."""
+
+    agreement_id: str
+    reviewed_on: date
+    outcome: str
+    note: str | None
+    next_review_date: date | None
+    reviewed_by: str
+
+    @property
+    def outcome_title(self) -> str:
+        return REVIEW_OUTCOMES.get(self.outcome, self.outcome)

@@ -28,6 +28,7 @@ from custodes.agreements.models import (
     Agreement,
     AgreementDocument,
     AgreementParty,
+    AgreementReview,
     Organisation,
     Scheme,
     SchemeMember,
@@ -42,6 +43,7 @@ from custodes.agreements.schemas import (
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
+    REVIEW_OUTCOMES,
     SUGGESTED_LAWFUL_BASES,
     AgreementView,
     DocumentInfo,
@@ -49,6 +51,7 @@ from custodes.agreements.schemas import (
     MemberView,
     OrganisationView,
     RecipientView,
+    ReviewView,
     SchemeView,
     StoredDocument,
 )
@@ -486,13 +489,195 @@ def update_organisation(session: Session, org_id: str, values: Mapping[str, str]
     return _update(session, "organisation", org_id, values, actor)
 
 
-def create_agreement(session: Session, values: Mapping[str, str], actor: str) -> str:
-    """`values["parties"]` etc. are `;`-separated, as in an import file."""
-    return _create(session, "agreement", values, actor)
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
-def update_agreement(session: Session, agreement_id: str, values: Mapping[str, str], actor: str) -> bool:
-    return _update(session, "agreement", agreement_id, values, actor)
+def _past_review(values: Mapping[str, str], was: date | None) -> list[tuple[str, str]]:
+    """A review date typed on a form must not already have passed: stored, it would make the agreement
+    "Review overdue" (not relied on) at once. One left as it stood (an overdue agreement whose title is
+    corrected) is not re-checked: recording a review is what moves it. Read from what was typed, so that it
+    is named with the form's other problems."""
+    now = today()
+    try:
+        review = date.fromisoformat(values.get("review_date", "").strip())
+    except ValueError:
+        return []  # empty or not a date: the form's own check names it
+    if review >= now or review == was:
+        return []
+    return [
+        (
+            "review_date",
+            f"{_day_words(review)} is in the past (today is {_day_words(now)}): past it the agreement is "
+            'not relied on. Give the date of its next review; to record a review just held, use "Record a '
+            "review\" on the agreement's page",
+        )
+    ]
+
+
+def _agreement_from_form(
+    session: Session, values: Mapping[str, str], *, exists: bool, key_value: str | None, past: list[Any]
+) -> dict[str, Any]:
+    try:
+        record = _from_form(session, "agreement", values, exists=exists, key_value=key_value)
+    except AgreementsError as error:
+        raise AgreementsError([*error.problems, *past]) from None
+    if past:
+        raise AgreementsError(past)
+    return record
+
+
+def create_agreement(
+    session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    """`values["parties"]` etc. are `;`-separated, as in an import file. Someone at a screen (`by`) may not
+    give a review date already past; imports and the system (`by` None) may, as the register stands."""
+    past = _past_review(values, None) if by is not None else []
+    record = _agreement_from_form(session, values, exists=False, key_value=None, past=past)
+    _store(session, "agreement", [record], actor)
+    return str(record["agreement_id"])
+
+
+def update_agreement(
+    session: Session,
+    agreement_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    by: Principal | None = None,
+) -> bool:
+    row = _locked(session, Agreement, agreement_id)
+    was = row.review_date if row is not None else None
+    past = _past_review(values, was) if by is not None else []
+    record = _agreement_from_form(session, values, exists=True, key_value=agreement_id, past=past)
+    return _store(session, "agreement", [record], actor).updated == 1
+
+
+# --------------------------------------------------------------------------- recording a review
+
+
+def _review_date(value: str, field: str, what: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AgreementsError([(field, f"{text!r} is not a date: give {what}")]) from None
+
+
+def record_review(
+    session: Session,
+    agreement_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    on: date | None = None,
+) -> ReviewView:
+    """The DPU reviewed the agreement: `values` has `reviewed_on` (not in the future), `outcome` (continue,
+    continue_with_changes, end), `note` (required for a change or an end: what and why) and
+    `next_review_date` (after the review and not past; not asked when the agreement ends).
+
+    Continuing sets the agreement's review date to the next review; ending sets its end date to the day of
+    the review (unless it already ends earlier). The review is kept in `agreement_review`, shown as the
+    agreement's history, and the change of the agreement with it is one ledger entry."""
+    now = on or today()
+    row = _locked(session, Agreement, agreement_id)
+    if row is None:
+        raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
+    problems: list[tuple[str, str]] = []
+    if row.manual_status == "withdrawn":
+        problems.append(("outcome", "the agreement has been withdrawn: record a new agreement instead"))
+    reviewed_on: date | None = None
+    next_review: date | None = None
+    try:
+        reviewed_on = _review_date(values.get("reviewed_on", ""), "reviewed_on", "the day it was reviewed")
+        if reviewed_on is None:
+            problems.append(("reviewed_on", "is required: give the day the agreement was reviewed"))
+        elif reviewed_on > now:
+            problems.append(("reviewed_on", f"is in the future (today is {_day_words(now)})"))
+    except AgreementsError as error:
+        problems += error.problems
+    outcome = values.get("outcome", "").strip()
+    if outcome not in REVIEW_OUTCOMES:
+        problems.append(("outcome", "choose what the review decided: " + ", ".join(REVIEW_OUTCOMES.values())))
+    note = values.get("note", "").strip()
+    if len(note) > MAX_REASON or not _printable_text(note):
+        problems.append(("note", f"must be plain text of at most {MAX_REASON} characters"))
+    elif not note and outcome in ("continue_with_changes", "end"):
+        problems.append(("note", "say what is to change" if outcome != "end" else "say why it is to end"))
+    if outcome != "end":
+        try:
+            next_review = _review_date(
+                values.get("next_review_date", ""), "next_review_date", "the date of the next review"
+            )
+            if next_review is None:
+                problems.append(("next_review_date", "is required: give the date of the next review"))
+            elif reviewed_on is not None and next_review <= reviewed_on:
+                problems.append(("next_review_date", "must be after the date reviewed"))
+            elif next_review < now:
+                problems.append(("next_review_date", f"is in the past (today is {_day_words(now)})"))
+        except AgreementsError as error:
+            problems += error.problems
+    if outcome == "end" and reviewed_on is not None and reviewed_on < row.start_date:
+        problems.append(
+            ("reviewed_on", f"is before the agreement's start date ({_day_words(row.start_date)})")
+        )
+    if problems:
+        raise AgreementsError(problems)
+    assert reviewed_on is not None
+    if outcome == "end":
+        ends = min(reviewed_on, row.end_date) if row.end_date is not None else reviewed_on
+        changed: dict[str, date | None] = {"end_date": ends}
+    else:
+        changed = {"review_date": next_review}
+    changes = keyed_changes(session, row, changed, kind="agreement", object_id=agreement_id)
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(
+        AgreementReview(
+            agreement_id=agreement_id,
+            reviewed_on=reviewed_on,
+            outcome=outcome,
+            note=note or None,
+            next_review_date=next_review,
+            reviewed_by=actor,
+            recorded_at=row.updated_at,
+        )
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.ALTERATION,
+            object_type="agreement",
+            object_id=agreement_id,
+            detail={
+                "changes": changes,
+                "review": {
+                    "reviewed_on": reviewed_on.isoformat(),
+                    "outcome": outcome,
+                    "next_review_date": next_review.isoformat() if next_review else None,
+                    "note": bool(note),  # the note's words stay in the register, not the ledger
+                },
+            },
+        ),
+    )
+    return ReviewView(agreement_id, reviewed_on, outcome, note or None, next_review, actor)
+
+
+def reviews_of(session: Session, agreement_id: str) -> list[ReviewView]:
+    """The agreement's recorded reviews, latest first."""
+    rows = session.scalars(
+        select(AgreementReview)
+        .where(AgreementReview.agreement_id == agreement_id)
+        .order_by(AgreementReview.reviewed_on.desc(), AgreementReview.review_id.desc())
+    )
+    return [
+        ReviewView(r.agreement_id, r.reviewed_on, r.outcome, r.note, r.next_review_date, r.reviewed_by)
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- who may change a scheme register

@@ -21,6 +21,7 @@ from custodes.agreements.schemas import (
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
+    REVIEW_OUTCOMES,
     AgreementView,
     MemberView,
     OrganisationView,
@@ -70,6 +71,10 @@ LABELS = {
     "status": "Status",
     "reason": "Reason",
     "document": "The signed document",
+    "reviewed_on": "Date reviewed",
+    "outcome": "Outcome",
+    "note": "Note",
+    "next_review_date": "Next review date",
 }
 STATUS_BADGES = {
     "in_force": "ok",
@@ -429,7 +434,7 @@ def create_agreement(
 ) -> Any:
     values = form.values()
     try:
-        created = agreements.create_agreement(db, values, manager.actor)
+        created = agreements.create_agreement(db, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=False, problems=_problems(error))
     return done_redirect(
@@ -458,9 +463,16 @@ def _agreement_view(
     form: str = "",
     values: dict[str, str] | None = None,
 ) -> Any:
-    """The agreement's page; after a refused action (`form`: "status" or "document"), again with the
-    problems at the top of that form and its fields marked, keeping what was typed (400)."""
+    """The agreement's page; after a refused action (`form`: "status", "document" or "review"), again with
+    the problems at the top of that form and its fields marked, keeping what was typed (400)."""
     problems = _problems(error) if error else []
+    reviews = agreements.reviews_of(db, found.agreement_id)
+    today = agreements.today()
+    review_values = {
+        "reviewed_on": today.isoformat(),
+        "next_review_date": _a_year_after(today).isoformat(),
+        **((values or {}) if form == "review" else {}),
+    }
     return _page(
         request,
         "agreement.html",
@@ -475,7 +487,49 @@ def _agreement_view(
         problems={form: problems} if problems else {},
         wrong={field for field, _ in error.problems} if error else set(),
         values=values or {},
+        reviews=reviews,
+        reviewer=identity.staff_labeller(db, [r.reviewed_by for r in reviews]),
+        outcomes=REVIEW_OUTCOMES,
+        review_values=review_values,
     )
+
+
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@router.post("/agreements/{agreement_id}/review")
+def record_review(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    agreement_id: str,
+    reviewed_on: Text = "",
+    outcome: Text = "",
+    note: Text = "",
+    next_review_date: Text = "",
+) -> Any:
+    found = _agreement_or_404(db, agreement_id)
+    typed = {
+        "reviewed_on": reviewed_on,
+        "outcome": outcome,
+        "note": note,
+        "next_review_date": next_review_date,
+    }
+    try:
+        review = agreements.record_review(db, agreement_id, typed, manager.actor)
+    except agreements.AgreementsError as error:
+        return _agreement_view(request, db, manager, found, error, "review", typed)
+    if review.next_review_date is None:
+        ended = agreements.get_agreement(db, agreement_id)
+        ends = ended.end_date if ended is not None else review.reviewed_on
+        done = f"Review recorded; the agreement ends on {_day(ends)}."
+    else:
+        done = f"Review recorded; next review {_day(review.next_review_date)}."
+    return done_redirect(f"/agreements/{quote(agreement_id)}", done)
 
 
 @router.get("/agreements/{agreement_id}/edit")
@@ -490,7 +544,7 @@ def update_agreement(
 ) -> Any:
     values = {**form.values(), "agreement_id": agreement_id}
     try:
-        changed = agreements.update_agreement(db, agreement_id, values, manager.actor)
+        changed = agreements.update_agreement(db, agreement_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=True, problems=_problems(error))
     return done_redirect(f"/agreements/{quote(agreement_id)}", _changed("Agreement updated.", changed))
