@@ -169,7 +169,7 @@ def test_aic_runs_a_scheme_register(
     assert 'name="area_code" value="E"' in form and 'name="recognised" value="false"' in form
     refused = post(client, "/schemes", {**scheme, "recognised": "true", "area_code": "N"})
     assert refused.status_code == 400
-    assert "Area code: you may add schemes in your own area (E) only" in refused.text
+    assert "Area: you may add schemes in your own area (E) only" in refused.text
     assert "Recognised: only the Data Protection Unit may mark a scheme recognised" in refused.text
     page = follow(client, post(client, "/schemes", scheme))
     assert "Scheme added." in page and "Security check expired 1 Jan 2001" in page

@@ -334,3 +334,49 @@ def test_the_edit_form_refuses_a_past_review_date_but_keeps_one_that_stood(
         post_form(client, "/agreements/KMISA-1", {**form, "review_date": "2025-03-01", "title": "Renamed"}),
     )
     assert "Renamed" in page and "Review overdue" in page
+
+
+# --------------------------------------------------------------------------- 4: a scheme's area
+
+
+def test_a_schemes_area_is_chosen_from_the_forces_areas_by_name(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)  # SCH-01 is in area N, which is not one of the force's areas below
+    identity.set_config(db, "area_names", "NA = North Division; SW = Swale", ADMIN)
+    db.commit()
+    logged_in(Role.DPU)
+    form = client.get("/schemes/new").text
+    assert '<select id="area_code" name="area_code">' in form
+    assert '<option value="NA">North Division (NA)</option>' in form
+    new = {
+        "scheme_id": "SWS",
+        "name": "Swale ShopWatch",
+        "area_code": "ZZ",
+        "recognised": "true",
+        "manager_name": "",
+        "manager_vetted_until": "",
+    }
+    refused = post_form(client, "/schemes", new)
+    assert refused.status_code == 400
+    assert "<li>Area: ZZ is not one of the force&#39;s areas: choose the area from the list" in refused.text
+    assert '<div class="field wrong"><label for="area_code">' in refused.text
+    assert 'value="Swale ShopWatch"' in refused.text  # what was typed is kept
+    assert agreements.get_scheme(db, "SWS") is None
+    page = follow(client, post_form(client, "/schemes", {**new, "area_code": "SW"}))
+    assert "Swale (SW)" in page
+    # A scheme already in an area not on the list keeps it when its other details change.
+    edit = client.get("/schemes/SCH-01/edit").text
+    assert '<option value="N" selected>N (not one of the force\'s areas)</option>' in edit
+    scheme = {
+        "name": "Maidstone ShopWatch",
+        "area_code": "N",
+        "recognised": "true",
+        "manager_name": "Pat Manager",
+        "manager_vetted_until": "2999-01-01",
+    }
+    follow(client, post_form(client, "/schemes/SCH-01", {**scheme, "name": "Maidstone Shops"}))
+    assert post_form(client, "/schemes/SCH-01", {**scheme, "area_code": "QQ"}).status_code == 400
+    found = agreements.get_scheme(db, "SCH-01")
+    assert found is not None and found.name == "Maidstone Shops" and found.area_code == "N"
+

@@ -729,11 +729,38 @@ def _check_register_keeper(session: Session, by: Principal | None, scheme_id: st
         raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
 
 
+def scheme_areas(session: Session) -> dict[str, str]:
+    """The force's areas a scheme may be in, by code, in words: those named in the configuration ("Area
+    names") and those in the staff register, "North Division (NA)" (the code alone if not named)."""
+    names = identity.area_names(session)
+    codes = sorted({*names, *workforce.staff_areas(session)})
+    return {code: identity.area_label(names, code) for code in codes}
+
+
+def _check_area(session: Session, area_code: str | None, was: str | None) -> None:
+    """Someone at a screen chooses one of the force's areas; an area left as it stood is not re-checked."""
+    if area_code is None or area_code == was:
+        return
+    if area_code not in scheme_areas(session):
+        raise AgreementsError(
+            [
+                (
+                    "area_code",
+                    f"{area_code} is not one of the force's areas: choose the area from the list (areas are "
+                    "named by an administrator under Configuration, Area names)",
+                )
+            ]
+        )
+
+
 def create_scheme(
     session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
 ) -> str:
-    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme."""
+    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme, in one of the force's
+    areas (`scheme_areas`). Imports and the system (`by` None) are not restricted."""
     record = _from_form(session, "scheme", values, exists=False)
+    if by is not None and _is_dpu(by):
+        _check_area(session, record["area_code"], None)
     if by is not None and not _is_dpu(by):
         area = area_of(session, by)
         problems = []
@@ -763,6 +790,8 @@ def update_scheme(
     """An AIC of the scheme's area may change its name and manager; its area and recognition are the DPU's."""
     row = _locked(session, Scheme, scheme_id)
     record = _from_form(session, "scheme", values, exists=True, key_value=scheme_id)
+    if by is not None and row is not None and _is_dpu(by):
+        _check_area(session, record["area_code"], row.area_code)
     if by is not None and row is not None and not _is_dpu(by):
         if not may_change_scheme(session, by, _scheme_view(row)):
             raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])

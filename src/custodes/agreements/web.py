@@ -61,7 +61,7 @@ LABELS = {
     "review_date": "Review date",
     "end_date": "End date",
     "scheme_id": "Scheme id",
-    "area_code": "Area code",
+    "area_code": "Area",
     "recognised": "Recognised",
     "manager_name": "Scheme manager",
     "manager_vetted_until": "Manager's security check valid until",
@@ -620,13 +620,16 @@ class SchemeForm(RegisterForm):
 
 def _scheme_page(
     request: Request,
+    db: Db,
     values: dict[str, str],
     *,
     editing: bool,
     by: Principal,
-    problems: Sequence[str] = (),
+    error: agreements.AgreementsError | None = None,
 ) -> Any:
-    """Only the DPU chooses a scheme's area and recognition: others see them fixed."""
+    """Only the DPU chooses a scheme's area and recognition: others see them fixed. After a refusal, the
+    problems at the top and the fields marked (400)."""
+    problems = _problems(error) if error else []
     return _page(
         request,
         "scheme_form.html",
@@ -635,7 +638,10 @@ def _scheme_page(
         values=values,
         editing=editing,
         problems=problems,
+        wrong={field for field, _ in error.problems} if error else set(),
         fixed=Role.DPU not in by.roles,
+        areas=agreements.scheme_areas(db),
+        area=identity.area_labeller(db),
     )
 
 
@@ -756,9 +762,9 @@ def schemes_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
 @router.get("/schemes/new")
 def new_scheme(request: Request, db: Db, manager: SchemeManager) -> Any:
     if Role.DPU in manager.roles:
-        return _scheme_page(request, {"recognised": "true"}, editing=False, by=manager)
+        return _scheme_page(request, db, {"recognised": "true"}, editing=False, by=manager)
     values = {"recognised": "false", "area_code": agreements.area_of(db, manager) or ""}
-    return _scheme_page(request, values, editing=False, by=manager)
+    return _scheme_page(request, db, values, editing=False, by=manager)
 
 
 @router.post("/schemes")
@@ -769,7 +775,7 @@ def create_scheme(
     try:
         created = agreements.create_scheme(db, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=False, by=manager, problems=_problems(error))
+        return _scheme_page(request, db, values, editing=False, by=manager, error=error)
     return done_redirect(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
 
 
@@ -834,7 +840,7 @@ def edit_scheme(request: Request, db: Db, manager: SchemeManager, scheme_id: str
     found = _scheme_or_404(db, scheme_id)
     if not agreements.may_change_scheme(db, manager, found):
         return _not_allowed(scheme_id, found)
-    return _scheme_page(request, SchemeForm.showing(found), editing=True, by=manager)
+    return _scheme_page(request, db, SchemeForm.showing(found), editing=True, by=manager)
 
 
 @router.post("/schemes/{scheme_id}")
@@ -845,7 +851,7 @@ def update_scheme(
     try:
         changed = agreements.update_scheme(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=True, by=manager, problems=_problems(error))
+        return _scheme_page(request, db, values, editing=True, by=manager, error=error)
     return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
 
 
