@@ -380,3 +380,44 @@ def test_a_schemes_area_is_chosen_from_the_forces_areas_by_name(
     found = agreements.get_scheme(db, "SCH-01")
     assert found is not None and found.name == "Maidstone Shops" and found.area_code == "N"
 
+
+# --------------------------------------------------------------------------- 5: a lapsed manager's check
+
+
+def test_a_lapsed_managers_check_says_what_it_blocks_and_qualifies_the_members(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    page = client.get("/schemes/SCH-01").text
+    assert "No disclosures can be made" not in page and '<span class="status ok">Active</span>' in page
+    lapsed = (agreements.today() - timedelta(days=1)).isoformat()
+    scheme = {
+        "scheme_id": "SCH-01",
+        "name": "Maidstone ShopWatch",
+        "area_code": "N",
+        "recognised": "true",
+        "manager_name": "Pat Manager",
+        "manager_vetted_until": lapsed,
+    }
+    agreements.update_scheme(db, "SCH-01", scheme, ACTOR)
+    db.commit()
+    page = client.get("/schemes/SCH-01").text
+    assert "<strong>No disclosures can be made under this scheme.</strong>" in page
+    assert "The security check of its approved scheme manager, Pat Manager, expired on" in page
+    assert 'enter the new expiry date with "Change scheme details"' in page
+    assert "the Area Intelligence Co-ordinator for N or the Data Protection Unit may do this" in page
+    assert '<span class="status warn">Active — no disclosures</span>' in page
+    assert (
+        "the manager&#39;s security check has expired" in page
+        or "the manager's security check has expired" in page
+    )
+    assert '<span class="status ok">Active</span>' not in page
+    agreements.update_scheme(db, "SCH-01", {**scheme, "manager_vetted_until": ""}, ACTOR)
+    db.commit()
+    page = client.get("/schemes/SCH-01").text
+    assert "No security check is recorded for its approved scheme manager, Pat Manager" in page
+    agreements.update_scheme(db, "SCH-01", {**scheme, "manager_name": "", "manager_vetted_until": ""}, ACTOR)
+    db.commit()  # no manager (K10 7.5): nothing is blocked
+    page = client.get("/schemes/SCH-01").text
+    assert "No disclosures can be made" not in page and '<span class="status ok">Active</span>' in page

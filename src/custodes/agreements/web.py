@@ -668,6 +668,13 @@ def _vetting(scheme: SchemeView, today: date) -> tuple[str, str]:
     return "ok", f"Security check valid until {_day(scheme.manager_vetted_until)}"
 
 
+def _keepers(scheme: SchemeView, area: Any) -> str:
+    """Who may change the scheme's record, in words."""
+    if scheme.area_code is None:
+        return "the Data Protection Unit"
+    return f"the Area Intelligence Co-ordinator for {area(scheme.area_code)} or the Data Protection Unit"
+
+
 @router.get("/schemes")
 def scheme_list(request: Request, db: Db, viewer: Viewer) -> Any:
     today = agreements.today()
@@ -811,6 +818,16 @@ def _scheme_view(
         scheme=found,
         area=identity.area_labeller(db),
         vetting=_vetting(found, today),
+        # What the disclosure rules do with this scheme today: SCHEME_NOT_RECOGNISED, then
+        # SCHEME_MANAGER_NOT_VETTED, block every disclosure to its members.
+        blocked=(
+            "not_recognised"
+            if not found.recognised
+            else "manager"
+            if found.manager_name is not None and not found.manager_vetted_on(today)
+            else None
+        ),
+        keeper=_keepers(found, identity.area_labeller(db)),
         members=register.get(scheme_id, []),
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
         can_manage=viewer.can(Permission.SCHEMES_MANAGE) and agreements.may_change_scheme(db, viewer, found),
