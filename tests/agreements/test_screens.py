@@ -146,7 +146,7 @@ def test_agreements_screen_lists_reminders_and_overdue_reviews(
     logged_in(Role.SUPERVISOR)  # may view, not manage
     page = client.get("/agreements").text
     assert "Reviews due in the next 30 days" in page and "in 5 days" in page
-    assert "past their review date" in page and "Overdue one" in page and "Review overdue" in page
+    assert "1 agreement past its review date" in page and "Overdue one" in page and "Review overdue" in page
     assert "Add an agreement" not in page
     detail = client.get("/agreements/LATE").text
     assert "cannot be relied on" in detail and "Change status" not in detail
@@ -187,7 +187,11 @@ def test_aic_runs_a_scheme_register(
     }
     assert client.get("/schemes/PW-1/members/new").status_code == 200
     page = follow(client, post(client, "/schemes/PW-1/members", member))
-    assert "Member M-9 registered." in page and "Jo Bloggs" in page and "Not signed" in page
+    assert (
+        "Jo Bloggs (M-9) is now a member of Dover PubWatch." in page
+        and "Jo Bloggs" in page
+        and "Not signed" in page
+    )
     refused = post(client, "/schemes/PW-1/members", {**member, "registered_on": ""})
     assert refused.status_code == 400 and "Member id: M-9 is already registered" not in refused.text
     assert "Registered on: is required" in refused.text
@@ -199,7 +203,9 @@ def test_aic_runs_a_scheme_register(
     assert future.status_code == 400 and "Undertaking signed on: is in the future" in future.text
     assert 'value="2999-01-01"' in future.text  # the date typed is kept at its box
     page = follow(client, post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": "2025-02-03"}))
-    assert "Undertaking signed by M-9 on 3 Feb 2025 recorded." in page and "Not signed" not in page
+    assert (
+        "Recorded: Jo Bloggs (M-9) signed the undertaking on 3 Feb 2025." in page and "Not signed" not in page
+    )
     assert client.get("/schemes/PW-1/members/M-9/edit").status_code == 200
     page = follow(
         client,
@@ -209,7 +215,7 @@ def test_aic_runs_a_scheme_register(
             {**member, "status": "suspended", "undertaking_signed_on": "2025-02-03"},
         ),
     )
-    assert "Member updated." in page and "Suspended" in page
+    assert "(M-9): membership of Dover PubWatch updated." in page and "Suspended" in page
 
     db.expire_all()
     consultations = ledger.search(db, EntryFilter(op="consultation", actor=f"staff:{aic}"), limit=50)
@@ -275,7 +281,7 @@ def test_an_agreement_without_a_review_date_is_shown_as_missing_one(
     db.commit()
     logged_in(Role.DPU)
     listing = client.get("/agreements").text
-    assert "past their review date or without one" in listing and "review date missing" in listing
+    assert "1 agreement past its review date or without one" in listing and "review date missing" in listing
     assert "Review date missing" in listing
     page = client.get("/agreements/KMISA-1").text
     assert "It has no review date" in page and "cannot be relied on" in page

@@ -421,3 +421,41 @@ def test_a_lapsed_managers_check_says_what_it_blocks_and_qualifies_the_members(
     db.commit()  # no manager (K10 7.5): nothing is blocked
     page = client.get("/schemes/SCH-01").text
     assert "No disclosures can be made" not in page and '<span class="status ok">Active</span>' in page
+
+
+# --------------------------------------------------------------------------- 6: done messages in words
+
+
+def test_done_messages_say_it_in_words(
+    client: TestClient, db: Session, logged_in: Callable[[Role], str]
+) -> None:
+    make_register(db)
+    logged_in(Role.DPU)
+    member = {
+        "member_id": "SWS-001",
+        "name": "Jane Doe",
+        "org_id": "",
+        "registered_on": "2025-01-01",
+        "undertaking_signed_on": "",
+        "status": "active",
+    }
+    page = follow(client, post_form(client, "/schemes/SCH-01/members", member))
+    assert "Jane Doe (SWS-001) is now a member of Maidstone ShopWatch." in page
+    page = follow(
+        client, post_form(client, "/schemes/SCH-01/members/SWS-001/undertaking", {"signed_on": "2025-02-03"})
+    )
+    assert "Recorded: Jane Doe (SWS-001) signed the undertaking on 3 Feb 2025." in page
+    page = follow(client, post_form(client, "/schemes/SCH-01/members/SWS-001", {**member, "status": "left"}))
+    assert "Jane Doe (SWS-001): membership of Maidstone ShopWatch updated." in page
+
+    late = {**AGREEMENT, "review_date": "2025-01-01"}
+    agreements.update_agreement(db, "KMISA-1", late, ACTOR)
+    db.commit()
+    assert "1 agreement past its review date" in client.get("/agreements").text
+    agreements.create_agreement(db, {**late, "agreement_id": "K2"}, ACTOR)
+    db.commit()
+    assert "2 agreements past their review date" in client.get("/agreements").text
+
+    logged_in(Role.AIC)  # no area: not this scheme's keeper
+    page = follow(client, client.get("/schemes/SCH-01/edit", follow_redirects=False))
+    assert "Not allowed: Maidstone ShopWatch (SCH-01, area N) and its members are kept by" in page

@@ -649,7 +649,7 @@ def _not_allowed(scheme_id: str, scheme: SchemeView) -> RedirectResponse:
     area = f"area {scheme.area_code}" if scheme.area_code else "no area"
     return done_redirect(
         f"/schemes/{quote(scheme_id)}",
-        f"Not allowed: scheme {scheme_id} ({area}) and its members are kept by the Area Intelligence "
+        f"Not allowed: {scheme.name} ({scheme_id}, {area}) and its members are kept by the Area Intelligence "
         "Co-ordinator of its area or the Data Protection Unit.",
     )
 
@@ -923,10 +923,13 @@ def create_member(
     found = _scheme_or_404(db, scheme_id)
     values = form.values()
     try:
-        agreements.create_member(db, scheme_id, values, manager.actor, by=manager)
+        member_id = agreements.create_member(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=False, problems=_problems(error))
-    return done_redirect(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
+    return done_redirect(
+        f"/schemes/{quote(scheme_id)}",
+        f"{values['name'].strip()} ({member_id}) is now a member of {found.name}.",
+    )
 
 
 @router.get("/schemes/{scheme_id}/members/{member_id}/edit")
@@ -955,7 +958,8 @@ def update_member(
         changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=True, problems=_problems(error))
-    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
+    done = f"{values['name'].strip()} ({member_id}): membership of {found.name} updated."
+    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed(done, changed))
 
 
 @router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
@@ -973,4 +977,6 @@ def record_undertaking(
         agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _scheme_view(request, db, manager, scheme_id, (member_id, _problems(error), signed_on))
-    return done_redirect(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")
+    member = agreements.scheme_member(db, scheme_id, member_id)  # shown next on the register's page
+    who = f"{member.name} ({member_id})" if member is not None else member_id
+    return done_redirect(path, f"Recorded: {who} signed the undertaking on {_day(day)}.")
