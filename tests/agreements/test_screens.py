@@ -100,7 +100,8 @@ def test_dpu_manages_an_agreement(client: TestClient, db: Session, logged_in: Ca
     missing = post(client, "/agreements/ISA-7/document", {})  # shown at its field, not as a done banner
     assert missing.status_code == 400 and "Not done" not in missing.text
     assert re.search(
-        r'role="alert">\s*<strong>Please put right:</strong>\s*<ul><li>Document: choose a file', missing.text
+        r'role="alert">\s*<strong>Please put right:</strong>\s*<ul><li>The signed document: choose a file',
+        missing.text,
     )
     assert '<div class="field wrong"><label for="document">' in missing.text
 
@@ -145,7 +146,7 @@ def test_agreements_screen_lists_reminders_and_overdue_reviews(
     logged_in(Role.SUPERVISOR)  # may view, not manage
     page = client.get("/agreements").text
     assert "Reviews due in the next 30 days" in page and "in 5 days" in page
-    assert "past their review date" in page and "Overdue one" in page and "Review overdue" in page
+    assert "1 agreement past its review date" in page and "Overdue one" in page and "Review overdue" in page
     assert "Add an agreement" not in page
     detail = client.get("/agreements/LATE").text
     assert "cannot be relied on" in detail and "Change status" not in detail
@@ -168,7 +169,7 @@ def test_aic_runs_a_scheme_register(
     assert 'name="area_code" value="E"' in form and 'name="recognised" value="false"' in form
     refused = post(client, "/schemes", {**scheme, "recognised": "true", "area_code": "N"})
     assert refused.status_code == 400
-    assert "Area code: you may add schemes in your own area (E) only" in refused.text
+    assert "Area: you may add schemes in your own area (E) only" in refused.text
     assert "Recognised: only the Data Protection Unit may mark a scheme recognised" in refused.text
     page = follow(client, post(client, "/schemes", scheme))
     assert "Scheme added." in page and "Security check expired 1 Jan 2001" in page
@@ -186,7 +187,11 @@ def test_aic_runs_a_scheme_register(
     }
     assert client.get("/schemes/PW-1/members/new").status_code == 200
     page = follow(client, post(client, "/schemes/PW-1/members", member))
-    assert "Member M-9 registered." in page and "Jo Bloggs" in page and "Not signed" in page
+    assert (
+        "Jo Bloggs (M-9) is now a member of Dover PubWatch." in page
+        and "Jo Bloggs" in page
+        and "Not signed" in page
+    )
     refused = post(client, "/schemes/PW-1/members", {**member, "registered_on": ""})
     assert refused.status_code == 400 and "Member id: M-9 is already registered" not in refused.text
     assert "Registered on: is required" in refused.text
@@ -198,7 +203,9 @@ def test_aic_runs_a_scheme_register(
     assert future.status_code == 400 and "Undertaking signed on: is in the future" in future.text
     assert 'value="2999-01-01"' in future.text  # the date typed is kept at its box
     page = follow(client, post(client, "/schemes/PW-1/members/M-9/undertaking", {"signed_on": "2025-02-03"}))
-    assert "Undertaking signed by M-9 on 3 Feb 2025 recorded." in page and "Not signed" not in page
+    assert (
+        "Recorded: Jo Bloggs (M-9) signed the undertaking on 3 Feb 2025." in page and "Not signed" not in page
+    )
     assert client.get("/schemes/PW-1/members/M-9/edit").status_code == 200
     page = follow(
         client,
@@ -208,7 +215,7 @@ def test_aic_runs_a_scheme_register(
             {**member, "status": "suspended", "undertaking_signed_on": "2025-02-03"},
         ),
     )
-    assert "Member updated." in page and "Suspended" in page
+    assert "(M-9): membership of Dover PubWatch updated." in page and "Suspended" in page
 
     db.expire_all()
     consultations = ledger.search(db, EntryFilter(op="consultation", actor=f"staff:{aic}"), limit=50)
@@ -274,7 +281,7 @@ def test_an_agreement_without_a_review_date_is_shown_as_missing_one(
     db.commit()
     logged_in(Role.DPU)
     listing = client.get("/agreements").text
-    assert "past their review date or without one" in listing and "review date missing" in listing
+    assert "1 agreement past its review date or without one" in listing and "review date missing" in listing
     assert "Review date missing" in listing
     page = client.get("/agreements/KMISA-1").text
     assert "It has no review date" in page and "cannot be relied on" in page

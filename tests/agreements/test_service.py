@@ -154,11 +154,13 @@ def test_documents(db: Session) -> None:
     make_register(db)
     stored = agreements.get_document(db, "KMISA-1")
     assert stored is not None and stored.content == DOCUMENT and stored.info.filename == "kmisa.pdf"
+    with pytest.raises(agreements.AgreementsError, match=r"v2<x>\.html is a web page"):  # not a signed copy
+        agreements.attach_document(db, "KMISA-1", "C:\\scans\\v2<x>.html", "text/html", b"<p>v2</p>", ACTOR)
     info = agreements.attach_document(
-        db, "KMISA-1", "C:\\scans\\v2<x>.html", "text/html", b"<p>v2</p>", ACTOR
+        db, "KMISA-1", "C:\\scans\\v2<x>.pdf", "text/html", b"%PDF-1.7 v2", ACTOR
     )
-    assert info.filename == "v2<x>.html" and info.content_type == "application/octet-stream"
-    assert agreements.get_document(db, "KMISA-1").content == b"<p>v2</p>"  # type: ignore[union-attr]
+    assert info.filename == "v2<x>.pdf" and info.content_type == "application/pdf"
+    assert agreements.get_document(db, "KMISA-1").content == b"%PDF-1.7 v2"  # type: ignore[union-attr]
     (replaced,) = logged(db, op="alteration", object_type="agreement_document")
     assert replaced.detail["replaced_sha256"] == hashlib.sha256(DOCUMENT).hexdigest()
     with pytest.raises(agreements.AgreementsError, match="choose a file"):

@@ -109,3 +109,23 @@ class SchemeMember(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgreementReview(Base):
+    """A review of an agreement recorded by the DPU: when, by whom, what they decided, and the next review.
+
+    Kept as a table, not read back from the ledger: the ledger's alteration entries hold the changed fields
+    as digests and say nothing in words, and the page shows the history on every view."""
+
+    __tablename__ = "agreement_review"
+
+    review_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("agreement.agreement_id", ondelete="CASCADE"), index=True
+    )
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

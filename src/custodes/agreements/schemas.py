@@ -18,7 +18,9 @@ __all__ = [
     "DATA_CATEGORIES",
     "DEFAULT_REVIEW_REMINDER_DAYS",
     "LAWFUL_BASIS_PATTERN",
+    "LAWFUL_BASIS_WORDS",
     "MANUAL_STATUSES",
+    "MAX_LAWFUL_BASIS",
     "MEMBER_COLUMNS",
     "MEMBER_OPTIONAL",
     "MEMBER_STATUSES",
@@ -26,6 +28,7 @@ __all__ = [
     "ORGANISATION_KINDS",
     "ORGANISATION_OPTIONAL",
     "PURPOSES",
+    "REVIEW_OUTCOMES",
     "SCHEME_COLUMNS",
     "SUGGESTED_LAWFUL_BASES",
     "AgreementStatus",
@@ -36,6 +39,7 @@ __all__ = [
     "OrganisationView",
     "RecipientView",
     "ReminderView",
+    "ReviewView",
     "SchemeView",
     "StoredDocument",
 ]
@@ -101,9 +105,21 @@ DATA_CATEGORIES: dict[str, str] = {
     "pnc_warning_signal": "PNC warning signal",
     "other": "Other",
 }
-# Lawful bases are a configurable vocabulary; these are offered on the form, others may be typed.
+# Lawful bases: the codes of the configurable vocabulary (identity's `lawful_bases`) are offered on the form,
+# with their words; any other basis is written in words and stored as written.
 SUGGESTED_LAWFUL_BASES = ("DPA2018_Part3", "CDA1998_s115", "common_law", "UKGDPR_6_1_e", "UKGDPR_6_1_d")
-LAWFUL_BASIS_PATTERN = r"[A-Za-z][A-Za-z0-9_.\-]{0,63}"
+# The known codes in words (as disclosure.web.LAWFUL_BASIS_TITLES); the setting `lawful_basis_names` adds
+# words for codes configured locally.
+LAWFUL_BASIS_WORDS: dict[str, str] = {
+    "DPA2018_Part3": "Data Protection Act 2018, Part 3 (law enforcement)",
+    "CDA1998_s115": "Crime and Disorder Act 1998, s.115",
+    "common_law": "Common law (policing purposes)",
+    "UKGDPR_6_1_e": "UK GDPR Art. 6(1)(e): public task",
+    "UKGDPR_6_1_d": "UK GDPR Art. 6(1)(d): vital interests",
+    "UKGDPR_6_1_c": "UK GDPR Art. 6(1)(c): legal obligation",
+}
+LAWFUL_BASIS_PATTERN = r"[A-Za-z][A-Za-z0-9_.\-]{0,63}"  # a code
+MAX_LAWFUL_BASIS = 200  # a basis written in words
 MEMBER_STATUSES: dict[str, str] = {"active": "Active", "suspended": "Suspended", "left": "Left"}
 MANUAL_STATUSES: dict[str, str] = {"suspended": "Suspended", "withdrawn": "Withdrawn"}
 AGREEMENT_STATUSES: dict[str, str] = {
@@ -116,6 +132,12 @@ AGREEMENT_STATUSES: dict[str, str] = {
     "withdrawn": "Withdrawn",
 }
 DEFAULT_REVIEW_REMINDER_DAYS = 30
+# What a review of an agreement decided.
+REVIEW_OUTCOMES: dict[str, str] = {
+    "continue": "Continue",
+    "continue_with_changes": "Continue with changes",
+    "end": "End the agreement",
+}
 
 AgreementStatus = Literal[
     "not_started", "in_force", "review_overdue", "review_date_missing", "ended", "suspended", "withdrawn"
@@ -275,3 +297,19 @@ class MemberView:
 class ReminderView:
     agreement: AgreementView
     days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """One recorded review of an agreement."""
+
+    agreement_id: str
+    reviewed_on: date
+    outcome: str
+    note: str | None
+    next_review_date: date | None
+    reviewed_by: str
+
+    @property
+    def outcome_title(self) -> str:
+        return REVIEW_OUTCOMES.get(self.outcome, self.outcome)

@@ -12,7 +12,9 @@ Members who are individuals are personal data: showing or exporting a members re
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -26,6 +28,7 @@ from custodes.agreements.models import (
     Agreement,
     AgreementDocument,
     AgreementParty,
+    AgreementReview,
     Organisation,
     Scheme,
     SchemeMember,
@@ -34,20 +37,25 @@ from custodes.agreements.schemas import (
     AGREEMENT_KINDS,
     DATA_CATEGORIES,
     DEFAULT_REVIEW_REMINDER_DAYS,
-    LAWFUL_BASIS_PATTERN,
+    LAWFUL_BASIS_WORDS,
     MANUAL_STATUSES,
+    MAX_LAWFUL_BASIS,
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
+    REVIEW_OUTCOMES,
+    SUGGESTED_LAWFUL_BASES,
     AgreementView,
     DocumentInfo,
     ImportSummary,
     MemberView,
     OrganisationView,
     RecipientView,
+    ReviewView,
     SchemeView,
     StoredDocument,
 )
+from custodes.identity import service as identity
 from custodes.identity.permissions import Permission, Role
 from custodes.identity.schemas import Principal
 from custodes.kit.db import Base, utcnow
@@ -78,20 +86,37 @@ def _id_form(example: str) -> str:
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_REASON = 2000
-# Types a browser may be told a stored document is; anything else is served as application/octet-stream.
-DOCUMENT_TYPES = frozenset(
-    {
-        "application/pdf",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.oasis.opendocument.text",
-        "application/rtf",
-        "text/plain",
-        "image/png",
-        "image/jpeg",
-        "image/tiff",
-    }
-)
+# The signed copy of an agreement is a PDF or a Word document (the form says so): each is recognised by its
+# file name's ending and by its first bytes, and stored with its own media type. Anything else (a text file,
+# a picture, a page saved from a browser) is refused, so the register never says a signed copy is held when
+# it is not.
+PDF_TYPE = "application/pdf"
+DOC_TYPE = "application/msword"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOCUMENT_KINDS = {".pdf": PDF_TYPE, ".docx": DOCX_TYPE, ".doc": DOC_TYPE}
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # the container of a Word 97-2003 .doc
+# What a refused file is, in words, by its ending.
+FILE_KINDS = {
+    ".txt": "a text file",
+    ".csv": "a spreadsheet file",
+    ".xls": "a spreadsheet",
+    ".xlsx": "a spreadsheet",
+    ".ods": "a spreadsheet",
+    ".odt": "an OpenDocument file",
+    ".rtf": "a rich-text file",
+    ".htm": "a web page",
+    ".html": "a web page",
+    ".png": "a picture",
+    ".jpg": "a picture",
+    ".jpeg": "a picture",
+    ".gif": "a picture",
+    ".tif": "a picture",
+    ".tiff": "a picture",
+    ".heic": "a picture",
+    ".zip": "a zip archive",
+    ".eml": "an email",
+    ".msg": "an email",
+}
 REGISTER_JUSTIFICATION = "scheme register"
 
 Parser = Callable[[RowReader], dict[str, Any]]
@@ -147,8 +172,16 @@ def parse_agreement(cells: RowReader) -> dict[str, Any]:
             cells.problem("parties", f"{party!r} is not an organisation id")
     bases = cells.items("lawful_bases", required=True)
     for basis in bases:
-        if not re.fullmatch(LAWFUL_BASIS_PATTERN, basis):
-            cells.problem("lawful_bases", f"{basis!r} is not a lawful basis code (e.g. CDA1998_s115)")
+        # A configured code (CDA1998_s115), or a basis in words as the agreement gives it ("Children Act
+        # 2004 s.10"): the disclosure rules never read these (a disclosure names its own basis, from the
+        # configured codes), so words cannot let anything through.
+        if len(basis) > MAX_LAWFUL_BASIS:
+            cells.problem(
+                "lawful_bases",
+                f"{basis[:40]!r}… is longer than {MAX_LAWFUL_BASIS} characters: give the Act and section",
+            )
+        elif not _printable_text(basis) or "\n" in basis or "\r" in basis:
+            cells.problem("lawful_bases", f"{basis!r} must be plain text on one line")
     start = cells.date("start_date", required=True)
     review = cells.date("review_date")
     end = cells.date("end_date")
@@ -456,13 +489,195 @@ def update_organisation(session: Session, org_id: str, values: Mapping[str, str]
     return _update(session, "organisation", org_id, values, actor)
 
 
-def create_agreement(session: Session, values: Mapping[str, str], actor: str) -> str:
-    """`values["parties"]` etc. are `;`-separated, as in an import file."""
-    return _create(session, "agreement", values, actor)
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
-def update_agreement(session: Session, agreement_id: str, values: Mapping[str, str], actor: str) -> bool:
-    return _update(session, "agreement", agreement_id, values, actor)
+def _past_review(values: Mapping[str, str], was: date | None) -> list[tuple[str, str]]:
+    """A review date typed on a form must not already have passed: stored, it would make the agreement
+    "Review overdue" (not relied on) at once. One left as it stood (an overdue agreement whose title is
+    corrected) is not re-checked: recording a review is what moves it. Read from what was typed, so that it
+    is named with the form's other problems."""
+    now = today()
+    try:
+        review = date.fromisoformat(values.get("review_date", "").strip())
+    except ValueError:
+        return []  # empty or not a date: the form's own check names it
+    if review >= now or review == was:
+        return []
+    return [
+        (
+            "review_date",
+            f"{_day_words(review)} is in the past (today is {_day_words(now)}): past it the agreement is "
+            'not relied on. Give the date of its next review; to record a review just held, use "Record a '
+            "review\" on the agreement's page",
+        )
+    ]
+
+
+def _agreement_from_form(
+    session: Session, values: Mapping[str, str], *, exists: bool, key_value: str | None, past: list[Any]
+) -> dict[str, Any]:
+    try:
+        record = _from_form(session, "agreement", values, exists=exists, key_value=key_value)
+    except AgreementsError as error:
+        raise AgreementsError([*error.problems, *past]) from None
+    if past:
+        raise AgreementsError(past)
+    return record
+
+
+def create_agreement(
+    session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
+) -> str:
+    """`values["parties"]` etc. are `;`-separated, as in an import file. Someone at a screen (`by`) may not
+    give a review date already past; imports and the system (`by` None) may, as the register stands."""
+    past = _past_review(values, None) if by is not None else []
+    record = _agreement_from_form(session, values, exists=False, key_value=None, past=past)
+    _store(session, "agreement", [record], actor)
+    return str(record["agreement_id"])
+
+
+def update_agreement(
+    session: Session,
+    agreement_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    by: Principal | None = None,
+) -> bool:
+    row = _locked(session, Agreement, agreement_id)
+    was = row.review_date if row is not None else None
+    past = _past_review(values, was) if by is not None else []
+    record = _agreement_from_form(session, values, exists=True, key_value=agreement_id, past=past)
+    return _store(session, "agreement", [record], actor).updated == 1
+
+
+# --------------------------------------------------------------------------- recording a review
+
+
+def _review_date(value: str, field: str, what: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AgreementsError([(field, f"{text!r} is not a date: give {what}")]) from None
+
+
+def record_review(
+    session: Session,
+    agreement_id: str,
+    values: Mapping[str, str],
+    actor: str,
+    *,
+    on: date | None = None,
+) -> ReviewView:
+    """The DPU reviewed the agreement: `values` has `reviewed_on` (not in the future), `outcome` (continue,
+    continue_with_changes, end), `note` (required for a change or an end: what and why) and
+    `next_review_date` (after the review and not past; not asked when the agreement ends).
+
+    Continuing sets the agreement's review date to the next review; ending sets its end date to the day of
+    the review (unless it already ends earlier). The review is kept in `agreement_review`, shown as the
+    agreement's history, and the change of the agreement with it is one ledger entry."""
+    now = on or today()
+    row = _locked(session, Agreement, agreement_id)
+    if row is None:
+        raise AgreementsError([("agreement_id", f"there is no agreement {agreement_id}")])
+    problems: list[tuple[str, str]] = []
+    if row.manual_status == "withdrawn":
+        problems.append(("outcome", "the agreement has been withdrawn: record a new agreement instead"))
+    reviewed_on: date | None = None
+    next_review: date | None = None
+    try:
+        reviewed_on = _review_date(values.get("reviewed_on", ""), "reviewed_on", "the day it was reviewed")
+        if reviewed_on is None:
+            problems.append(("reviewed_on", "is required: give the day the agreement was reviewed"))
+        elif reviewed_on > now:
+            problems.append(("reviewed_on", f"is in the future (today is {_day_words(now)})"))
+    except AgreementsError as error:
+        problems += error.problems
+    outcome = values.get("outcome", "").strip()
+    if outcome not in REVIEW_OUTCOMES:
+        problems.append(("outcome", "choose what the review decided: " + ", ".join(REVIEW_OUTCOMES.values())))
+    note = values.get("note", "").strip()
+    if len(note) > MAX_REASON or not _printable_text(note):
+        problems.append(("note", f"must be plain text of at most {MAX_REASON} characters"))
+    elif not note and outcome in ("continue_with_changes", "end"):
+        problems.append(("note", "say what is to change" if outcome != "end" else "say why it is to end"))
+    if outcome != "end":
+        try:
+            next_review = _review_date(
+                values.get("next_review_date", ""), "next_review_date", "the date of the next review"
+            )
+            if next_review is None:
+                problems.append(("next_review_date", "is required: give the date of the next review"))
+            elif reviewed_on is not None and next_review <= reviewed_on:
+                problems.append(("next_review_date", "must be after the date reviewed"))
+            elif next_review < now:
+                problems.append(("next_review_date", f"is in the past (today is {_day_words(now)})"))
+        except AgreementsError as error:
+            problems += error.problems
+    if outcome == "end" and reviewed_on is not None and reviewed_on < row.start_date:
+        problems.append(
+            ("reviewed_on", f"is before the agreement's start date ({_day_words(row.start_date)})")
+        )
+    if problems:
+        raise AgreementsError(problems)
+    assert reviewed_on is not None
+    if outcome == "end":
+        ends = min(reviewed_on, row.end_date) if row.end_date is not None else reviewed_on
+        changed: dict[str, date | None] = {"end_date": ends}
+    else:
+        changed = {"review_date": next_review}
+    changes = keyed_changes(session, row, changed, kind="agreement", object_id=agreement_id)
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(
+        AgreementReview(
+            agreement_id=agreement_id,
+            reviewed_on=reviewed_on,
+            outcome=outcome,
+            note=note or None,
+            next_review_date=next_review,
+            reviewed_by=actor,
+            recorded_at=row.updated_at,
+        )
+    )
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=actor,
+            op=Op.ALTERATION,
+            object_type="agreement",
+            object_id=agreement_id,
+            detail={
+                "changes": changes,
+                "review": {
+                    "reviewed_on": reviewed_on.isoformat(),
+                    "outcome": outcome,
+                    "next_review_date": next_review.isoformat() if next_review else None,
+                    "note": bool(note),  # the note's words stay in the register, not the ledger
+                },
+            },
+        ),
+    )
+    return ReviewView(agreement_id, reviewed_on, outcome, note or None, next_review, actor)
+
+
+def reviews_of(session: Session, agreement_id: str) -> list[ReviewView]:
+    """The agreement's recorded reviews, latest first."""
+    rows = session.scalars(
+        select(AgreementReview)
+        .where(AgreementReview.agreement_id == agreement_id)
+        .order_by(AgreementReview.reviewed_on.desc(), AgreementReview.review_id.desc())
+    )
+    return [
+        ReviewView(r.agreement_id, r.reviewed_on, r.outcome, r.note, r.next_review_date, r.reviewed_by)
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- who may change a scheme register
@@ -514,11 +729,38 @@ def _check_register_keeper(session: Session, by: Principal | None, scheme_id: st
         raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
 
 
+def scheme_areas(session: Session) -> dict[str, str]:
+    """The force's areas a scheme may be in, by code, in words: those named in the configuration ("Area
+    names") and those in the staff register, "North Division (NA)" (the code alone if not named)."""
+    names = identity.area_names(session)
+    codes = sorted({*names, *workforce.staff_areas(session)})
+    return {code: identity.area_label(names, code) for code in codes}
+
+
+def _check_area(session: Session, area_code: str | None, was: str | None) -> None:
+    """Someone at a screen chooses one of the force's areas; an area left as it stood is not re-checked."""
+    if area_code is None or area_code == was:
+        return
+    if area_code not in scheme_areas(session):
+        raise AgreementsError(
+            [
+                (
+                    "area_code",
+                    f"{area_code} is not one of the force's areas: choose the area from the list (areas are "
+                    "named by an administrator under Configuration, Area names)",
+                )
+            ]
+        )
+
+
 def create_scheme(
     session: Session, values: Mapping[str, str], actor: str, *, by: Principal | None = None
 ) -> str:
-    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme."""
+    """An AIC adds a scheme in their own area, not yet recognised; the DPU any scheme, in one of the force's
+    areas (`scheme_areas`). Imports and the system (`by` None) are not restricted."""
     record = _from_form(session, "scheme", values, exists=False)
+    if by is not None and _is_dpu(by):
+        _check_area(session, record["area_code"], None)
     if by is not None and not _is_dpu(by):
         area = area_of(session, by)
         problems = []
@@ -548,6 +790,8 @@ def update_scheme(
     """An AIC of the scheme's area may change its name and manager; its area and recognition are the DPU's."""
     row = _locked(session, Scheme, scheme_id)
     record = _from_form(session, "scheme", values, exists=True, key_value=scheme_id)
+    if by is not None and row is not None and _is_dpu(by):
+        _check_area(session, record["area_code"], row.area_code)
     if by is not None and row is not None and not _is_dpu(by):
         if not may_change_scheme(session, by, _scheme_view(row)):
             raise AgreementsError([("scheme_id", _not_theirs(scheme_id, row.area_code))])
@@ -684,10 +928,45 @@ def _safe_filename(name: str) -> str:
     return base.strip()[-255:] or "agreement"
 
 
+def _is_docx(content: bytes) -> bool:
+    """A Word (.docx) file: a zip archive holding the document under word/."""
+    if not content.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(name.startswith("word/") for name in archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _document_type(filename: str, content: bytes) -> str:
+    """The media type of a signed PDF or Word copy, checked by its ending and its first bytes; else
+    AgreementsError saying what the file is."""
+    ending = PurePosixPath(filename.lower()).suffix
+    expected = DOCUMENT_KINDS.get(ending)
+    fits = {
+        PDF_TYPE: content.startswith(b"%PDF-"),
+        DOCX_TYPE: _is_docx(content),
+        DOC_TYPE: content.startswith(OLE_MAGIC),
+    }
+    if expected is not None and fits[expected]:
+        return expected
+    if expected is not None:
+        kind = "PDF" if expected == PDF_TYPE else "Word document"
+        problem = f"{filename} is named as a {kind} but is not one (its contents are not a {kind})"
+    elif ending:
+        problem = f"{filename} is {FILE_KINDS.get(ending, f'a {ending} file')}"
+    else:
+        problem = f"{filename} has no .pdf, .docx or .doc ending"
+    raise AgreementsError([("document", f"{problem} — upload the signed PDF or Word copy.")])
+
+
 def attach_document(
     session: Session, agreement_id: str, filename: str, content_type: str, content: bytes, actor: str
 ) -> DocumentInfo:
-    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger.
+    """Store (or replace) the agreement's document; its SHA-256 goes in the ledger. Only a PDF or Word
+    document is accepted (by its ending and first bytes, `_document_type`); `content_type` as the browser
+    gave it is not relied on: the type stored is the one recognised.
 
     The agreement's row is locked first, so two uploads at once run one after the other: the second
     replaces the first (and its entry names the first's SHA-256) instead of both inserting."""
@@ -697,10 +976,10 @@ def attach_document(
         raise AgreementsError([("document", "choose a file to upload (it was empty or missing)")])
     if len(content) > MAX_DOCUMENT_BYTES:
         raise AgreementsError([("document", f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")])
-    media = (content_type or "").split(";")[0].strip().lower()
+    safe_name = _safe_filename(filename)
     info = DocumentInfo(
-        filename=_safe_filename(filename),
-        content_type=media if media in DOCUMENT_TYPES else "application/octet-stream",
+        filename=safe_name,
+        content_type=_document_type(safe_name, content),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
@@ -891,6 +1170,18 @@ def review_reminders(
     )
     views = _agreement_views(session, rows)
     return [view for view in views if view.status_on(today) in ("in_force", "not_started")]
+
+
+def lawful_basis_words(session: Session) -> dict[str, str]:
+    """Lawful basis codes in words: the known codes', and those configured (`lawful_basis_names`)."""
+    return {**LAWFUL_BASIS_WORDS, **identity.lawful_basis_names(session)}
+
+
+def lawful_basis_codes(session: Session) -> list[str]:
+    """The codes an agreement form offers: the force's configured vocabulary (`lawful_bases`, which a
+    disclosure names its basis from), then the suggested ones not in it."""
+    configured = [code.strip() for code in identity.config_value(session, "lawful_bases").split(";")]
+    return list(dict.fromkeys(code for code in (*configured, *SUGGESTED_LAWFUL_BASES) if code))
 
 
 def agreement_changed_at(session: Session, agreement_id: str) -> datetime | None:

@@ -21,7 +21,7 @@ from custodes.agreements.schemas import (
     MEMBER_STATUSES,
     ORGANISATION_KINDS,
     PURPOSES,
-    SUGGESTED_LAWFUL_BASES,
+    REVIEW_OUTCOMES,
     AgreementView,
     MemberView,
     OrganisationView,
@@ -61,7 +61,7 @@ LABELS = {
     "review_date": "Review date",
     "end_date": "End date",
     "scheme_id": "Scheme id",
-    "area_code": "Area code",
+    "area_code": "Area",
     "recognised": "Recognised",
     "manager_name": "Scheme manager",
     "manager_vetted_until": "Manager's security check valid until",
@@ -70,7 +70,11 @@ LABELS = {
     "undertaking_signed_on": "Undertaking signed on",
     "status": "Status",
     "reason": "Reason",
-    "document": "Document",
+    "document": "The signed document",
+    "reviewed_on": "Date reviewed",
+    "outcome": "Outcome",
+    "note": "Note",
+    "next_review_date": "Next review date",
 }
 STATUS_BADGES = {
     "in_force": "ok",
@@ -285,7 +289,9 @@ class AgreementForm(RegisterForm):
     end_date: FieldText = ""
 
     def values(self) -> dict[str, str]:
-        typed = (b.strip() for b in self.other_lawful_bases.replace(",", ";").split(";"))
+        # Other bases in words, one a line (";" separates too): a comma may be part of one ("Children Act
+        # 2004, s.10"), so it does not.
+        typed = (b.strip() for b in self.other_lawful_bases.replace("\n", ";").split(";"))
         bases = [*self.lawful_bases, *typed]
         return {
             "agreement_id": self.agreement_id,
@@ -307,6 +313,7 @@ def _agreement_page(
     chosen = {key: set(values.get(key, "").split(";")) - {""} for key in ("parties", "purposes")}
     chosen["data_categories"] = set(values.get("data_categories", "").split(";")) - {""}
     bases = [b for b in values.get("lawful_bases", "").split(";") if b]
+    codes = agreements.lawful_basis_codes(db)
     return _page(
         request,
         "agreement_form.html",
@@ -315,15 +322,22 @@ def _agreement_page(
         values=values,
         chosen=chosen,
         chosen_bases=set(bases),
-        other_bases="; ".join(b for b in bases if b not in SUGGESTED_LAWFUL_BASES),
+        other_bases="\n".join(b for b in bases if b not in codes),
         editing=editing,
         problems=problems,
         kinds=AGREEMENT_KINDS,
         organisations=agreements.list_organisations(db),
         purposes=PURPOSES,
         categories=DATA_CATEGORIES,
-        suggested_bases=SUGGESTED_LAWFUL_BASES,
+        suggested_bases=codes,
+        basis_words=agreements.lawful_basis_words(db),
     )
+
+
+def _basis(words: dict[str, str], basis: str) -> str:
+    """A lawful basis as staff read it: "Crime and Disorder Act 1998, s.115 (CDA1998_s115)" for a known code,
+    a basis written in words as written."""
+    return f"{words[basis]} ({basis})" if basis in words else basis
 
 
 @router.get("/agreements")
@@ -374,14 +388,15 @@ def agreements_csv(db: Db, _viewer: Viewer) -> Any:
 def agreements_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
     today = agreements.today()
     names = {o.org_id: o.name for o in agreements.list_organisations(db)}
+    words = agreements.lawful_basis_words(db)
     rows = [
         [
             f"{a.title} ({a.agreement_id})",
-            a.kind,
+            a.kind_title,
             ", ".join(names.get(p, p) for p in a.parties),
             ", ".join(PURPOSES.get(p, p) for p in a.purposes),
             ", ".join(DATA_CATEGORIES.get(c, c) for c in a.data_categories),
-            ", ".join(a.lawful_bases),
+            "; ".join(_basis(words, b) for b in a.lawful_bases),
             f"{_day(a.start_date)} to {_day(a.end_date) if a.end_date else 'no end date'}",
             _day(a.review_date) if a.review_date else "Missing",
             AGREEMENT_STATUSES[a.status_on(today)],
@@ -419,7 +434,7 @@ def create_agreement(
 ) -> Any:
     values = form.values()
     try:
-        created = agreements.create_agreement(db, values, manager.actor)
+        created = agreements.create_agreement(db, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=False, problems=_problems(error))
     return done_redirect(
@@ -448,9 +463,16 @@ def _agreement_view(
     form: str = "",
     values: dict[str, str] | None = None,
 ) -> Any:
-    """The agreement's page; after a refused action (`form`: "status" or "document"), again with the
-    problems at the top of that form and its fields marked, keeping what was typed (400)."""
+    """The agreement's page; after a refused action (`form`: "status", "document" or "review"), again with
+    the problems at the top of that form and its fields marked, keeping what was typed (400)."""
     problems = _problems(error) if error else []
+    reviews = agreements.reviews_of(db, found.agreement_id)
+    today = agreements.today()
+    review_values = {
+        "reviewed_on": today.isoformat(),
+        "next_review_date": _a_year_after(today).isoformat(),
+        **((values or {}) if form == "review" else {}),
+    }
     return _page(
         request,
         "agreement.html",
@@ -458,13 +480,56 @@ def _agreement_view(
         title=found.title,
         agreement=found,
         parties=[agreements.get_organisation(db, p) for p in found.parties],
+        bases=[_basis(agreements.lawful_basis_words(db), b) for b in found.lawful_bases],
         purposes=PURPOSES,
         categories=DATA_CATEGORIES,
         can_manage=viewer.can(Permission.AGREEMENTS_MANAGE),
         problems={form: problems} if problems else {},
         wrong={field for field, _ in error.problems} if error else set(),
         values=values or {},
+        reviews=reviews,
+        reviewer=identity.staff_labeller(db, [r.reviewed_by for r in reviews]),
+        outcomes=REVIEW_OUTCOMES,
+        review_values=review_values,
     )
+
+
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@router.post("/agreements/{agreement_id}/review")
+def record_review(
+    request: Request,
+    db: Db,
+    manager: Manager,
+    agreement_id: str,
+    reviewed_on: Text = "",
+    outcome: Text = "",
+    note: Text = "",
+    next_review_date: Text = "",
+) -> Any:
+    found = _agreement_or_404(db, agreement_id)
+    typed = {
+        "reviewed_on": reviewed_on,
+        "outcome": outcome,
+        "note": note,
+        "next_review_date": next_review_date,
+    }
+    try:
+        review = agreements.record_review(db, agreement_id, typed, manager.actor)
+    except agreements.AgreementsError as error:
+        return _agreement_view(request, db, manager, found, error, "review", typed)
+    if review.next_review_date is None:
+        ended = agreements.get_agreement(db, agreement_id)
+        ends = ended.end_date if ended is not None else review.reviewed_on
+        done = f"Review recorded; the agreement ends on {_day(ends)}."
+    else:
+        done = f"Review recorded; next review {_day(review.next_review_date)}."
+    return done_redirect(f"/agreements/{quote(agreement_id)}", done)
 
 
 @router.get("/agreements/{agreement_id}/edit")
@@ -479,7 +544,7 @@ def update_agreement(
 ) -> Any:
     values = {**form.values(), "agreement_id": agreement_id}
     try:
-        changed = agreements.update_agreement(db, agreement_id, values, manager.actor)
+        changed = agreements.update_agreement(db, agreement_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _agreement_page(request, db, values, editing=True, problems=_problems(error))
     return done_redirect(f"/agreements/{quote(agreement_id)}", _changed("Agreement updated.", changed))
@@ -555,13 +620,16 @@ class SchemeForm(RegisterForm):
 
 def _scheme_page(
     request: Request,
+    db: Db,
     values: dict[str, str],
     *,
     editing: bool,
     by: Principal,
-    problems: Sequence[str] = (),
+    error: agreements.AgreementsError | None = None,
 ) -> Any:
-    """Only the DPU chooses a scheme's area and recognition: others see them fixed."""
+    """Only the DPU chooses a scheme's area and recognition: others see them fixed. After a refusal, the
+    problems at the top and the fields marked (400)."""
+    problems = _problems(error) if error else []
     return _page(
         request,
         "scheme_form.html",
@@ -570,7 +638,10 @@ def _scheme_page(
         values=values,
         editing=editing,
         problems=problems,
+        wrong={field for field, _ in error.problems} if error else set(),
         fixed=Role.DPU not in by.roles,
+        areas=agreements.scheme_areas(db),
+        area=identity.area_labeller(db),
     )
 
 
@@ -578,7 +649,7 @@ def _not_allowed(scheme_id: str, scheme: SchemeView) -> RedirectResponse:
     area = f"area {scheme.area_code}" if scheme.area_code else "no area"
     return done_redirect(
         f"/schemes/{quote(scheme_id)}",
-        f"Not allowed: scheme {scheme_id} ({area}) and its members are kept by the Area Intelligence "
+        f"Not allowed: {scheme.name} ({scheme_id}, {area}) and its members are kept by the Area Intelligence "
         "Co-ordinator of its area or the Data Protection Unit.",
     )
 
@@ -595,6 +666,13 @@ def _vetting(scheme: SchemeView, today: date) -> tuple[str, str]:
     if left <= DEFAULT_REVIEW_REMINDER_DAYS:
         return "warn", f"Security check expires {_day(scheme.manager_vetted_until)} ({left} days)"
     return "ok", f"Security check valid until {_day(scheme.manager_vetted_until)}"
+
+
+def _keepers(scheme: SchemeView, area: Any) -> str:
+    """Who may change the scheme's record, in words."""
+    if scheme.area_code is None:
+        return "the Data Protection Unit"
+    return f"the Area Intelligence Co-ordinator for {area(scheme.area_code)} or the Data Protection Unit"
 
 
 @router.get("/schemes")
@@ -691,9 +769,9 @@ def schemes_pdf(request: Request, db: Db, viewer: Viewer) -> Any:
 @router.get("/schemes/new")
 def new_scheme(request: Request, db: Db, manager: SchemeManager) -> Any:
     if Role.DPU in manager.roles:
-        return _scheme_page(request, {"recognised": "true"}, editing=False, by=manager)
+        return _scheme_page(request, db, {"recognised": "true"}, editing=False, by=manager)
     values = {"recognised": "false", "area_code": agreements.area_of(db, manager) or ""}
-    return _scheme_page(request, values, editing=False, by=manager)
+    return _scheme_page(request, db, values, editing=False, by=manager)
 
 
 @router.post("/schemes")
@@ -704,7 +782,7 @@ def create_scheme(
     try:
         created = agreements.create_scheme(db, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=False, by=manager, problems=_problems(error))
+        return _scheme_page(request, db, values, editing=False, by=manager, error=error)
     return done_redirect(f"/schemes/{quote(created)}", "Scheme added. Now add its members.")
 
 
@@ -740,6 +818,16 @@ def _scheme_view(
         scheme=found,
         area=identity.area_labeller(db),
         vetting=_vetting(found, today),
+        # What the disclosure rules do with this scheme today: SCHEME_NOT_RECOGNISED, then
+        # SCHEME_MANAGER_NOT_VETTED, block every disclosure to its members.
+        blocked=(
+            "not_recognised"
+            if not found.recognised
+            else "manager"
+            if found.manager_name is not None and not found.manager_vetted_on(today)
+            else None
+        ),
+        keeper=_keepers(found, identity.area_labeller(db)),
         members=register.get(scheme_id, []),
         names={o.org_id: o.name for o in agreements.list_organisations(db)},
         can_manage=viewer.can(Permission.SCHEMES_MANAGE) and agreements.may_change_scheme(db, viewer, found),
@@ -769,7 +857,7 @@ def edit_scheme(request: Request, db: Db, manager: SchemeManager, scheme_id: str
     found = _scheme_or_404(db, scheme_id)
     if not agreements.may_change_scheme(db, manager, found):
         return _not_allowed(scheme_id, found)
-    return _scheme_page(request, SchemeForm.showing(found), editing=True, by=manager)
+    return _scheme_page(request, db, SchemeForm.showing(found), editing=True, by=manager)
 
 
 @router.post("/schemes/{scheme_id}")
@@ -780,7 +868,7 @@ def update_scheme(
     try:
         changed = agreements.update_scheme(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
-        return _scheme_page(request, values, editing=True, by=manager, problems=_problems(error))
+        return _scheme_page(request, db, values, editing=True, by=manager, error=error)
     return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Scheme updated.", changed))
 
 
@@ -835,10 +923,13 @@ def create_member(
     found = _scheme_or_404(db, scheme_id)
     values = form.values()
     try:
-        agreements.create_member(db, scheme_id, values, manager.actor, by=manager)
+        member_id = agreements.create_member(db, scheme_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=False, problems=_problems(error))
-    return done_redirect(f"/schemes/{quote(scheme_id)}", f"Member {form.member_id.strip()} registered.")
+    return done_redirect(
+        f"/schemes/{quote(scheme_id)}",
+        f"{values['name'].strip()} ({member_id}) is now a member of {found.name}.",
+    )
 
 
 @router.get("/schemes/{scheme_id}/members/{member_id}/edit")
@@ -867,7 +958,8 @@ def update_member(
         changed = agreements.update_member(db, scheme_id, member_id, values, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _member_page(request, db, found, values, editing=True, problems=_problems(error))
-    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed("Member updated.", changed))
+    done = f"{values['name'].strip()} ({member_id}): membership of {found.name} updated."
+    return done_redirect(f"/schemes/{quote(scheme_id)}", _changed(done, changed))
 
 
 @router.post("/schemes/{scheme_id}/members/{member_id}/undertaking")
@@ -885,4 +977,6 @@ def record_undertaking(
         agreements.record_undertaking(db, scheme_id, member_id, day, manager.actor, by=manager)
     except agreements.AgreementsError as error:
         return _scheme_view(request, db, manager, scheme_id, (member_id, _problems(error), signed_on))
-    return done_redirect(path, f"Undertaking signed by {member_id} on {_day(day)} recorded.")
+    member = agreements.scheme_member(db, scheme_id, member_id)  # shown next on the register's page
+    who = f"{member.name} ({member_id})" if member is not None else member_id
+    return done_redirect(path, f"Recorded: {who} signed the undertaking on {_day(day)}.")

@@ -1109,6 +1109,15 @@ CONFIGURATION: dict[str, ConfigSpec] = {
         "DPA2018_Part3;CDA1998_s115;common_law;UKGDPR_6_1_e;UKGDPR_6_1_d;UKGDPR_6_1_c",
         listed=True,
     ),
+    "lawful_basis_names": ConfigSpec(
+        "Lawful bases in words",
+        "Words for lawful basis codes that screens do not already know, each as CODE = words, separated by "
+        "';' or on separate lines, e.g. CA2004_s10 = Children Act 2004, s.10. The agreement screens show the "
+        "words with the code; the codes Custodes is shipped with already have words.",
+        "",
+        listed=True,
+        pairs=True,
+    ),
     "emergency_completion_hours": ConfigSpec(
         "Emergency disclosure completion (hours)",
         "An urgent disclosure made at once must be completed and authorised within this many hours.",
@@ -1206,15 +1215,25 @@ def config_items(session: Session) -> list[ConfigItem]:
     return items
 
 
-def area_names(session: Session) -> dict[str, str]:
-    """The areas' names by code, as configured (Configuration, "Area names"); codes not named are left
-    out, so a screen shows them as codes."""
+def config_pairs(session: Session, key: str) -> dict[str, str]:
+    """A "CODE = words" setting as a dictionary; entries without both are left out."""
     names: dict[str, str] = {}
-    for entry in config_value(session, "area_names").split(";"):
+    for entry in config_value(session, key).split(";"):
         code, _sep, words = entry.partition("=")
         if code.strip() and words.strip():
             names[code.strip()] = words.strip()
     return names
+
+
+def area_names(session: Session) -> dict[str, str]:
+    """The areas' names by code, as configured (Configuration, "Area names"); codes not named are left
+    out, so a screen shows them as codes."""
+    return config_pairs(session, "area_names")
+
+
+def lawful_basis_names(session: Session) -> dict[str, str]:
+    """Lawful basis codes in words, as configured (Configuration, "Lawful bases in words")."""
+    return config_pairs(session, "lawful_basis_names")
 
 
 def area_label(names: Mapping[str, str], code: str | None) -> str:
