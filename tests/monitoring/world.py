@@ -15,7 +15,8 @@ from custodes.imports import load_records
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.schemas import EVENT_COLUMNS
 from custodes.settings import Settings
-from custodes.workforce.schemas import STAFF_COLUMNS
+from custodes.workforce import service as workforce
+from custodes.workforce.schemas import STAFF_COLUMNS, DeclarationForm
 
 ACTOR = "system:test"
 DAY0 = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
@@ -164,6 +165,31 @@ def load_lookalikes(db: Session) -> None:
     load_records(db, "staff", LOOKALIKE_STAFF, ACTOR)
     load_records(db, "nominals", LOOKALIKES, ACTOR)
     db.flush()
+
+
+# People declared by name alone (no record id, date of birth or postcode): S1 ticked "I don't know their
+# date of birth or postcode" for Adam Thompson.
+NAME_ONLY_NOMINALS = [
+    _nominal("N-ADAM", "Thompson", "Adam", date_of_birth="1985-03-04", postcode="TN1 1AA"),
+    _nominal("N-ADAMJ", "THOMPSON", "Adam James", postcode="CT2 2BB"),  # the same full name, another person?
+    _nominal("N-BRIAN", "Thompson", "Brian", date_of_birth="1985-03-04"),  # another forename
+]
+
+
+def load_name_only(db: Session) -> str:
+    """NAME_ONLY_NOMINALS and S1's name-only declaration made on the form (returned: its id)."""
+    load_records(db, "nominals", NAME_ONLY_NOMINALS, ACTOR)
+    form = DeclarationForm(
+        kind="reportable_association",
+        surname="Thompson",
+        forenames="Adam",
+        relationship="friend",
+        description="An old school friend; I hear he deals drugs.",
+        name_only="yes",
+    )
+    declaration_id = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    db.flush()
+    return declaration_id
 
 
 def rosters(days: int = 10) -> list[dict[str, str]]:

@@ -2513,8 +2513,9 @@ def home_of(session: Session, staff_id: str) -> tuple[str | None, float | None, 
 def staff_close_to(
     session: Session, staff_id: str, people: Sequence[PersonKey], household_m: float
 ) -> set[str]:
-    """The other members of staff close to `staff_id`: one of `people` (kit.names.same_person against their
-    name, date of birth and home postcode; the caller passes the people `staff_id` declared), or of their
+    """The other members of staff close to `staff_id`: one of `people` (`declared_matches` against their
+    name, date of birth and home postcode, as the gate matches a declared person: a person declared by name
+    alone by that full name; the caller passes the people `staff_id` declared), or of their
     household: the same surname key and the same home postcode, or homes within `household_m` metres (the
     monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by surname key or folded letters
     (every spelling of a surname English writes two ways: Müller, Mueller, Muller; kit.names.same_surname
@@ -2541,7 +2542,7 @@ def staff_close_to(
         )
         for other in session.scalars(query):
             key = PersonKey.of(None, other.surname, other.forenames, other.date_of_birth, other.home_postcode)
-            if any(same_person(person, key) for person in people):
+            if any(declared_matches(person, key) for person in people):
                 close.add(other.staff_id)
             elif me is not None and mine is not None and same_surname(mine, key):
                 apart = metres_between(me.home_lat, me.home_lon, other.home_lat, other.home_lon)
