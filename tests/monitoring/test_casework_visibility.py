@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -708,7 +708,8 @@ def test_people_declared_by_name_alone_are_kept_from_the_declarer(
     """Review: a person declared by name alone (ticked "I don't know their date of birth or postcode") is
     matched at the gate by their full name, but casework matched declarations only with a date of birth or
     postcode: the declarer saw the alerts about that person and by that member of staff, and could have
-    their accesses explained. Now they are kept from them as the gate matches (workforce.declared_matches)."""
+    their accesses explained. Now they are kept from them as the gate matches (workforce.declared_matches);
+    an initial stored by name alone stands for no full name."""
     assert {"AL-NEIGHBOUR", "AL-UNIT", "AL-COLLEAGUE"} <= visible_ids(db, settings, carol)
     for surname, forenames in (("DOE", "jane"), ("Hale", "Sam")):  # N9 Jane Doe; PC102 Sam Hale
         form = DeclarationForm(
@@ -720,6 +721,14 @@ def test_people_declared_by_name_alone_are_kept_from_the_declarer(
             name_only="yes",
         )
         workforce.make_declaration(db, UNIT, form, actor=f"staff:{UNIT}")
+    # Ben's "J Doe", stored by name alone before the form asked for a full name.
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.add(
+        Declaration(
+            declaration_id="D-B-INITIAL", staff_id=UNIT_OTHER, kind="conflict_of_interest", surname="Doe",
+            forenames="J", relationship="friend", declared_at=at, created_at=at, updated_at=at,
+        )
+    )  # fmt: skip
     db.commit()
     hidden = casework.unseen(db, carol)
     assert "N9" in hidden.subject_ids and OTHER in hidden.staff_ids

@@ -935,7 +935,9 @@ def test_a_person_declared_by_name_alone_is_a_declared_conflict(
     """Review: a person declared by name alone (ticked "I don't know their date of birth or postcode") was
     matched only at the gate; the detectors' `declared` step wanted a date of birth or postcode, so
     DECLARED_CONFLICT never fired when the declarer opened that person's record. Now any nominal of that
-    full name is the declared person, whatever their date of birth or postcode; another forename is not."""
+    full name is the declared person, whatever their date of birth or postcode; another forename is not.
+    An initial declared by name alone (stored before the form asked for a full name) stands only for that
+    initial, not for every name it begins."""
     declaration_id = load_name_only(db)
     alerts = alerts_for(
         db,
@@ -944,13 +946,16 @@ def test_a_person_declared_by_name_alone_is_a_declared_conflict(
         event("e1", "N-ADAM"),
         event("e2", "N-ADAMJ", hour=11),
         event("e3", "N-BRIAN", hour=12),
+        event("e4", "N-ROBERT", staff="S2"),
+        event("e5", "N-RW", staff="S2", hour=11),
     )
     declared = {(a.staff_id, a.subject_id): a for a in alerts if Rule.DECLARED_CONFLICT in a.rules}
-    assert set(declared) == {("S1", "N-ADAM"), ("S1", "N-ADAMJ")}
+    assert set(declared) == {("S1", "N-ADAM"), ("S1", "N-ADAMJ"), ("S2", "N-RW")}
     assert declared["S1", "N-ADAM"].rules == (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)
     assert declaration_id in declared["S1", "N-ADAM"].explanation
-    # Adam's namesake with another forename is a lone unexplained access.
-    assert {a.subject_id for a in alerts} == {"N-ADAM", "N-ADAMJ"}
+    assert "D-INITIAL" in declared["S2", "N-RW"].explanation
+    # Adam's namesake with another forename, and Robert for S2's "R", are a lone unexplained access each.
+    assert {a.subject_id for a in alerts} == {"N-ADAM", "N-ADAMJ", "N-RW"}
 
 
 def test_the_detectors_name_only_match_agrees_with_the_gates_matching() -> None:
@@ -990,6 +995,7 @@ def test_the_detectors_name_only_match_agrees_with_the_gates_matching() -> None:
     assert wrong == []
     assert said["Jon|Smith", "John|Smith"] and said["Hans|Müller", "Hans|Mueller"]
     assert said["John|Smith", "J|Smith"]  # a search by an initial may be the declared person
+    assert not said["J|Smith", "John|Smith"] and not said["K|Smith", "Karl|Smith"]  # a declared initial
     assert said["J|Smith", "J|Smith"] and not said["Joe|Smith", "Jo|Smith"]
     dated = con.execute(select.format(detectors._declared_by_name_only("d", "n"), "dated")).fetchall()
     assert not any(x for _a, _b, x in dated)

@@ -131,11 +131,13 @@ def _declared_by_name_only(d: str, n: str) -> str:
     """SQL: a person declared by name alone (no subject id, date of birth or postcode) matches a nominal of
     that full name, as workforce.service.declared_matches says: the same surname and agreeing forenames
     (`_same_surname`, `_agree`, the keys every other branch uses), whatever the nominal's date of birth or
-    postcode. `d` is a decl_ref row, `n` a nominal_ref row."""
+    postcode; a declared initial stands for no name but that initial (else "J Smith" would be every
+    John, Jane and Jo Smith). `d` is a decl_ref row, `n` a nominal_ref row."""
     return (
         f"(coalesce({d}.subject_id, '') = '' AND {d}.date_of_birth IS NULL"
         f" AND coalesce({d}.postcode, '') = ''"
-        f" AND {d}.forename_key <> '' AND {_same_surname(d, n)} AND {_agree(d, n)})"
+        f" AND {d}.forename_key <> '' AND {_same_surname(d, n)} AND {_agree(d, n)}"
+        f" AND (length({d}.forename_key) > 1 OR {d}.forename_key = {n}.forename_key))"
     )
 
 

@@ -682,6 +682,16 @@ MATCH_RULE = (
 NAME_ONLY_RULE = (
     "give their date of birth or their postcode, or tick “I don't know their date of birth or postcode”"
 )
+# A declaration by name alone matches every subject of that name (`declared_matches`), so the name must be
+# a full one: an initial or a single letter would refer everyone sharing it.
+NAME_ONLY_MIN_LETTERS = 2
+NAME_ONLY_FULL_NAME = {
+    "forenames": "give their first forename in full (at least 2 letters, not an initial): with no date of "
+    "birth or postcode they are matched by name alone, and an initial would match everyone with that "
+    "initial and surname",
+    "surname": "give their surname in full (at least 2 letters): with no date of birth or postcode they are "
+    "matched by name alone",
+}
 OLDEST_AGE = 120  # years: a declared person older than this is a mistyped year
 
 
@@ -921,10 +931,17 @@ def declared_matches(declared: PersonKey, subject: PersonKey) -> bool:
     birth or postcode); a person declared by name alone (`name_only`) matches any subject of that full name,
     surname and forenames, normalised as `same_person` compares names (case, spacing, hyphens, spelling
     variants, initials). That refers more searches than needed: the safe side, as the form and the line
-    manager are told."""
+    manager are told. A declared initial does not stand for any name here (the form asks a name-only
+    declaration for a first forename of at least two letters, NAME_ONLY_FULL_NAME; one stored with an
+    initial matches only a subject given that same initial): else "J Smith" would refer every John, Jane
+    and Jo Smith. A subject given by an initial still matches a declared full forename (the search could
+    be them). The monitoring detectors' `declared` step is the same rule in SQL."""
     if same_person(declared, subject):
         return True
-    return name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)
+    if not (name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)):
+        return False
+    first = declared.forenames[0]
+    return len(first) > 1 or bool(subject.forenames and subject.forenames[0] == first)
 
 
 def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
@@ -1511,6 +1528,16 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
         given = form.date_of_birth.strip() or form.postcode.strip()
         if not values["subject_id"] and not given and not form.name_only.strip():
             problems.append(("date_of_birth", NAME_ONLY_RULE))
+        if not values["subject_id"] and not given and form.name_only.strip():
+            # Ticked, by name alone: a full name (NAME_ONLY_FULL_NAME), measured on the letters the gate
+            # matches (kit.names: "J." and "J P" begin with the initial "j").
+            key = PersonKey.of(None, values["surname"], values["forenames"], None, None)
+            for name, short in (
+                ("forenames", len(key.forenames[0]) if key.forenames else 0),
+                ("surname", len(key.surname)),
+            ):
+                if values[name] and usable_name(values[name]) and short < NAME_ONLY_MIN_LETTERS:
+                    problems.append((name, NAME_ONLY_FULL_NAME[name]))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
