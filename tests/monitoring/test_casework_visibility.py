@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,8 +26,9 @@ from custodes.monitoring.casework import CaseworkError, NotFound
 from custodes.monitoring.models import Alert, AlertEvent, IdentityReveal, Investigation, MonitorRun
 from custodes.monitoring.service import RunSummary
 from custodes.settings import Settings
+from custodes.workforce import service as workforce
 from custodes.workforce.models import Declaration, Staff
-from custodes.workforce.schemas import DeclarationStatus
+from custodes.workforce.schemas import DeclarationForm, DeclarationStatus
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.monitoring.test_casework import (
     ACTOR,
@@ -699,3 +700,41 @@ def test_a_pseudonymous_alert_offers_no_investigation_of_its_member_of_staff(
     casework.reveal_identity(db, "AL-CELEBRITY", lin, "Looks like the officer under investigation")
     detail = casework.view_alert(db, settings, "AL-CELEBRITY", lin)
     assert detail.revealed and [i.title for i in detail.open_investigations] == ["Op Hedge"]
+
+
+def test_people_declared_by_name_alone_are_kept_from_the_declarer(
+    db: Session, settings: Settings, carol: Principal, ben: Principal
+) -> None:
+    """Review: a person declared by name alone (ticked "I don't know their date of birth or postcode") is
+    matched at the gate by their full name, but casework matched declarations only with a date of birth or
+    postcode: the declarer saw the alerts about that person and by that member of staff, and could have
+    their accesses explained. Now they are kept from them as the gate matches (workforce.declared_matches);
+    an initial stored by name alone stands for no full name."""
+    assert {"AL-NEIGHBOUR", "AL-UNIT", "AL-COLLEAGUE"} <= visible_ids(db, settings, carol)
+    for surname, forenames in (("DOE", "jane"), ("Hale", "Sam")):  # N9 Jane Doe; PC102 Sam Hale
+        form = DeclarationForm(
+            kind="reportable_association",
+            surname=surname,
+            forenames=forenames,
+            relationship="friend",
+            description="A friend from school.",
+            name_only="yes",
+        )
+        workforce.make_declaration(db, UNIT, form, actor=f"staff:{UNIT}")
+    # Ben's "J Doe", stored by name alone before the form asked for a full name.
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.add(
+        Declaration(
+            declaration_id="D-B-INITIAL", staff_id=UNIT_OTHER, kind="conflict_of_interest", surname="Doe",
+            forenames="J", relationship="friend", declared_at=at, created_at=at, updated_at=at,
+        )
+    )  # fmt: skip
+    db.commit()
+    hidden = casework.unseen(db, carol)
+    assert "N9" in hidden.subject_ids and OTHER in hidden.staff_ids
+    assert not {"AL-NEIGHBOUR", "AL-UNIT", "AL-COLLEAGUE"} & visible_ids(db, settings, carol)
+    for alert_id in ("AL-NEIGHBOUR", "AL-COLLEAGUE"):
+        with pytest.raises(NotFound):
+            casework.view_alert(db, settings, alert_id, carol)
+    assert "N9" not in casework.unseen(db, ben).subject_ids
+    assert "AL-NEIGHBOUR" in visible_ids(db, settings, ben)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,16 @@ from custodes.monitoring import service as monitoring
 from custodes.monitoring.alerts import AlertDraft
 from custodes.monitoring.schemas import Rule
 from custodes.settings import Settings
-from tests.monitoring.world import DAY0, _nominal, _staff, event, ingest, load_lookalikes, load_world
+from tests.monitoring.world import (
+    DAY0,
+    _nominal,
+    _staff,
+    event,
+    ingest,
+    load_lookalikes,
+    load_name_only,
+    load_world,
+)
 
 
 @pytest.fixture
@@ -917,3 +927,75 @@ def test_a_run_reports_each_phase_for_a_progress_bar(db: Session, settings: Sett
     ]
     assert [done for _what, done, _total in steps] == list(range(monitoring.RUN_PHASES))
     assert {total for _what, _done, total in steps} == {monitoring.RUN_PHASES}
+
+
+def test_a_person_declared_by_name_alone_is_a_declared_conflict(
+    db: Session, settings: Settings, world: Path
+) -> None:
+    """Review: a person declared by name alone (ticked "I don't know their date of birth or postcode") was
+    matched only at the gate; the detectors' `declared` step wanted a date of birth or postcode, so
+    DECLARED_CONFLICT never fired when the declarer opened that person's record. Now any nominal of that
+    full name is the declared person, whatever their date of birth or postcode; another forename is not.
+    An initial declared by name alone (stored before the form asked for a full name) stands only for that
+    initial, not for every name it begins."""
+    declaration_id = load_name_only(db)
+    alerts = alerts_for(
+        db,
+        settings,
+        world,
+        event("e1", "N-ADAM"),
+        event("e2", "N-ADAMJ", hour=11),
+        event("e3", "N-BRIAN", hour=12),
+        event("e4", "N-ROBERT", staff="S2"),
+        event("e5", "N-RW", staff="S2", hour=11),
+    )
+    declared = {(a.staff_id, a.subject_id): a for a in alerts if Rule.DECLARED_CONFLICT in a.rules}
+    assert set(declared) == {("S1", "N-ADAM"), ("S1", "N-ADAMJ"), ("S2", "N-RW")}
+    assert declared["S1", "N-ADAM"].rules == (Rule.DECLARED_CONFLICT, Rule.UNEXPLAINED)
+    assert declaration_id in declared["S1", "N-ADAM"].explanation
+    assert "D-INITIAL" in declared["S2", "N-RW"].explanation
+    # Adam's namesake with another forename, and Robert for S2's "R", are a lone unexplained access each.
+    assert {a.subject_id for a in alerts} == {"N-ADAM", "N-ADAMJ", "N-RW"}
+
+
+def test_the_detectors_name_only_match_agrees_with_the_gates_matching() -> None:
+    """detectors._declared_by_name_only, run as SQL over the stored keys, says what
+    workforce.service.declared_matches says of a person declared by name alone (no id, date of birth or
+    postcode) against a nominal with a date of birth, over the grids of forenames and of surnames; and a
+    declaration with a date of birth or postcode is not matched by it (that is _same_person's)."""
+    from custodes.workforce.service import declared_matches
+
+    people = sorted({("Smith", f) for f in FORENAMES} | {(s, "Hans") for s in SURNAMES})
+    columns = [name for name, _type in monitoring._KEYS]
+    keys = [monitoring._name_keys(surname, forenames) for surname, forenames in people]
+
+    def table(born: date | None, postcode: str | None) -> pa.Table:
+        return pa.table(
+            {
+                "person": [f"{forenames}|{surname}" for surname, forenames in people],
+                "subject_id": pa.array([None] * len(people), pa.string()),
+                **{column: [row[i] for row in keys] for i, column in enumerate(columns)},
+                "date_of_birth": pa.array([born] * len(people), pa.date32()),
+                "postcode": pa.array([postcode] * len(people), pa.string()),
+            }
+        )
+
+    con = duckdb.connect()
+    con.register("d", table(None, None))
+    con.register("n", table(date(1980, 1, 1), "ME14 1AA"))
+    con.register("dated", table(date(1990, 1, 1), None))
+    select = "SELECT d.person, n.person, {} FROM {} d CROSS JOIN n"
+    found = con.execute(select.format(detectors._declared_by_name_only("d", "n"), "d")).fetchall()
+    named = {f"{forenames}|{surname}": (surname, forenames) for surname, forenames in people}
+    declared = {p: PersonKey.of(None, *named[p], None, None) for p in named}
+    subject = {p: PersonKey.of(None, *named[p], date(1980, 1, 1), "ME14 1AA") for p in named}
+    said = {(a, b): bool(x) for a, b, x in found}
+    assert len(said) == len(people) ** 2
+    wrong = [(a, b, x) for (a, b), x in said.items() if x != declared_matches(declared[a], subject[b])]
+    assert wrong == []
+    assert said["Jon|Smith", "John|Smith"] and said["Hans|Müller", "Hans|Mueller"]
+    assert said["John|Smith", "J|Smith"]  # a search by an initial may be the declared person
+    assert not said["J|Smith", "John|Smith"] and not said["K|Smith", "Karl|Smith"]  # a declared initial
+    assert said["J|Smith", "J|Smith"] and not said["Joe|Smith", "Jo|Smith"]
+    dated = con.execute(select.format(detectors._declared_by_name_only("d", "n"), "dated")).fetchall()
+    assert not any(x for _a, _b, x in dated)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from custodes.monitoring import service as monitoring
 from custodes.settings import Settings
-from tests.monitoring.world import event, ingest, load_lookalikes, load_world
+from tests.monitoring.world import event, ingest, load_lookalikes, load_name_only, load_world
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:  # scripts/test installs a Java runtime; say so rather than pass quietly
@@ -57,9 +57,17 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
         pytest.skip("Spark reads the same Parquet whatever the database: one run (on SQLite) is enough")
     load_world(db)
     load_lookalikes(db)
+    load_name_only(db)  # people declared by name alone: the `declared` step's _declared_by_name_only
     folder = tmp_path / "in"
     folder.mkdir()
-    ingest(db, settings, folder, ROWS)
+    by_name = [
+        event("n1", "N-ADAM", day=9),  # S1's Adam Thompson, declared by name alone
+        event("n2", "N-ADAMJ", day=9, hour=11),  # the same full name, another record
+        event("n3", "N-BRIAN", day=9, hour=12),  # another forename: nothing
+        event("n4", "N-ROBERT", day=9, staff="S2"),  # not S2's old initial "R": nothing
+        event("n5", "N-RW", day=9, hour=11, staff="S2"),  # that initial
+    ]
+    ingest(db, settings, folder, [*ROWS, *by_name])
     duck_alerts, duck_counts = monitoring.find_alerts(db, settings)
     with spark.local_session() as session:
         spark_alerts, spark_counts = monitoring.find_alerts(db, settings, engine=spark.SparkEngine(session))
@@ -72,6 +80,12 @@ def test_spark_finds_exactly_the_alerts_duckdb_finds(
     assert {(a.staff_id, a.subject_id) for a in duck_alerts if "COLLEAGUE" in a.rules} == {
         ("S1", "N-COL"),
         ("S1", "N-KSMITH"),
+    }
+    assert {(a.staff_id, a.subject_id) for a in duck_alerts if "DECLARED_CONFLICT" in a.rules} == {
+        ("S1", "N-DECL"),
+        ("S1", "N-ADAM"),
+        ("S1", "N-ADAMJ"),
+        ("S2", "N-RW"),
     }
     assert [a.as_json() for a in spark_alerts] == [a.as_json() for a in duck_alerts]
     assert spark_counts == duck_counts

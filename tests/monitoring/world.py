@@ -15,7 +15,9 @@ from custodes.imports import load_records
 from custodes.monitoring import service as monitoring
 from custodes.monitoring.schemas import EVENT_COLUMNS
 from custodes.settings import Settings
-from custodes.workforce.schemas import STAFF_COLUMNS
+from custodes.workforce import service as workforce
+from custodes.workforce.models import Declaration
+from custodes.workforce.schemas import STAFF_COLUMNS, DeclarationForm
 
 ACTOR = "system:test"
 DAY0 = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
@@ -164,6 +166,42 @@ def load_lookalikes(db: Session) -> None:
     load_records(db, "staff", LOOKALIKE_STAFF, ACTOR)
     load_records(db, "nominals", LOOKALIKES, ACTOR)
     db.flush()
+
+
+# People declared by name alone (no record id, date of birth or postcode): S1 ticked "I don't know their
+# date of birth or postcode" for Adam Thompson; S2's "R Wilson" was stored by name alone with an initial
+# before the form asked for a full name.
+NAME_ONLY_NOMINALS = [
+    _nominal("N-ADAM", "Thompson", "Adam", date_of_birth="1985-03-04", postcode="TN1 1AA"),
+    _nominal("N-ADAMJ", "THOMPSON", "Adam James", postcode="CT2 2BB"),  # the same full name, another person?
+    _nominal("N-BRIAN", "Thompson", "Brian", date_of_birth="1985-03-04"),  # another forename
+    _nominal("N-ROBERT", "Wilson", "Robert", date_of_birth="1970-01-01"),  # not S2's initial "R"
+    _nominal("N-RW", "Wilson", "R.", date_of_birth="1971-01-01"),  # that initial as the register holds it
+]
+
+
+def load_name_only(db: Session) -> str:
+    """NAME_ONLY_NOMINALS, S1's name-only declaration made on the form (returned: its id) and S2's old
+    one, D-INITIAL."""
+    load_records(db, "nominals", NAME_ONLY_NOMINALS, ACTOR)
+    form = DeclarationForm(
+        kind="reportable_association",
+        surname="Thompson",
+        forenames="Adam",
+        relationship="friend",
+        description="An old school friend; I hear he deals drugs.",
+        name_only="yes",
+    )
+    declaration_id = workforce.make_declaration(db, "S1", form, actor="staff:S1")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.add(
+        Declaration(
+            declaration_id="D-INITIAL", staff_id="S2", kind="conflict_of_interest", surname="Wilson",
+            forenames="R", relationship="friend", declared_at=at, created_at=at, updated_at=at,
+        )
+    )  # fmt: skip
+    db.flush()
+    return declaration_id
 
 
 def rosters(days: int = 10) -> list[dict[str, str]]:

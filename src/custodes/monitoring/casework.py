@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from custodes.identity.schemas import Principal
 from custodes.kit.db import utcnow
 from custodes.kit.geo import metres_between
-from custodes.kit.names import FOLD_LOOSE, FOLD_PATTERN, FOLD_TYPED, PersonKey, rewritten, same_person
+from custodes.kit.names import FOLD_LOOSE, FOLD_PATTERN, FOLD_TYPED, PersonKey, rewritten
 from custodes.kit.timefmt import london_day
 from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryDraft, Op
@@ -444,9 +444,10 @@ def _nominal_key(row: Any) -> PersonKey:
 def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], list[PersonKey]]:
     """The nominals that are people the viewer declared (a conflict of interest or reportable association
     naming a person, relatives, partners and ex-partners included; not rejected), matched as the detectors'
-    DECLARED_CONFLICT and the gate match them (workforce.keys_of, kit.names.same_person: the declared id,
-    or the name with the date of birth or postcode, as declared and as the register holds the declared id);
-    and the declared people as keys, to find them among the staff."""
+    DECLARED_CONFLICT and the gate match them (workforce.keys_of, workforce.declared_matches: the declared
+    id, or the name with the date of birth or postcode, as declared and as the register holds the declared
+    id; a person declared by name alone, by that full name); and the declared people as keys, to find them
+    among the staff."""
     declared = workforce.declared_people(session, viewer.staff_id)
     if not declared:
         return set(), []
@@ -459,8 +460,8 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
         )
     ]
     ids = {key.subject_id for key in keys if key.subject_id}
-    # every candidate same_person could match (kit.names.same_surname): the same key or the same folded
-    # letters (the part of the folded key before "=", which folds_alike wants the same)
+    # every candidate declared_matches could match (kit.names.same_surname, by name alone too): the same key
+    # or the same folded letters (the part of the folded key before "=", which folds_alike wants the same)
     surnames = {key.surname for key in keys if key.surname}
     folded = {key.fold_surname.partition("=")[0] for key in keys if key.surname}
     columns = (
@@ -480,7 +481,7 @@ def _declared_subjects(session: Session, viewer: Principal) -> tuple[set[str], l
     found = {
         row.subject_id
         for row in session.execute(query)
-        if any(same_person(key, _nominal_key(row)) for key in keys)
+        if any(workforce.declared_matches(key, _nominal_key(row)) for key in keys)
     }
     return found, keys
 

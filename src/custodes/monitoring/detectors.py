@@ -127,6 +127,20 @@ def _same_person(a: str, b: str, a_postcode: str = "postcode") -> str:
     )
 
 
+def _declared_by_name_only(d: str, n: str) -> str:
+    """SQL: a person declared by name alone (no subject id, date of birth or postcode) matches a nominal of
+    that full name, as workforce.service.declared_matches says: the same surname and agreeing forenames
+    (`_same_surname`, `_agree`, the keys every other branch uses), whatever the nominal's date of birth or
+    postcode; a declared initial stands for no name but that initial (else "J Smith" would be every
+    John, Jane and Jo Smith). `d` is a decl_ref row, `n` a nominal_ref row."""
+    return (
+        f"(coalesce({d}.subject_id, '') = '' AND {d}.date_of_birth IS NULL"
+        f" AND coalesce({d}.postcode, '') = ''"
+        f" AND {d}.forename_key <> '' AND {_same_surname(d, n)} AND {_agree(d, n)}"
+        f" AND (length({d}.forename_key) > 1 OR {d}.forename_key = {n}.forename_key))"
+    )
+
+
 def _distance(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     """SQL: great-circle distance in metres (haversine), NULL when a position is missing."""
     half_chord = (
@@ -233,6 +247,9 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             "SELECT DISTINCT staff_id, subject_id FROM ev WHERE subject_id IS NOT NULL",
         ),
         (
+            # The declarations matching each pair's subject: by the declared id; by name with the date of
+            # birth or postcode (_same_person); or, declared by name alone, by the full name
+            # (_declared_by_name_only, as the pre-access gate matches them: workforce declared_matches).
             "declared",
             f"""
             SELECT p.staff_id, p.subject_id, min(d.declaration_id) AS declaration_id,
@@ -241,7 +258,9 @@ def steps(window: tuple[int, int], limits: Thresholds) -> list[tuple[str, str]]:
             FROM pair p
             JOIN decl_ref d ON d.staff_id = p.staff_id
             LEFT JOIN nominal_ref n ON n.subject_id = p.subject_id
-            WHERE d.subject_id = p.subject_id OR (n.subject_id IS NOT NULL AND {_same_person("d", "n")})
+            WHERE d.subject_id = p.subject_id
+               OR (n.subject_id IS NOT NULL
+                   AND ({_same_person("d", "n")} OR {_declared_by_name_only("d", "n")}))
             GROUP BY p.staff_id, p.subject_id
             """,
         ),

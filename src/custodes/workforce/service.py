@@ -685,6 +685,16 @@ MATCH_RULE = (
 NAME_ONLY_RULE = (
     "give their date of birth or their postcode, or tick “I don't know their date of birth or postcode”"
 )
+# A declaration by name alone matches every subject of that name (`declared_matches`), so the name must be
+# a full one: an initial or a single letter would refer everyone sharing it.
+NAME_ONLY_MIN_LETTERS = 2
+NAME_ONLY_FULL_NAME = {
+    "forenames": "give their first forename in full (at least 2 letters, not an initial): with no date of "
+    "birth or postcode they are matched by name alone, and an initial would match everyone with that "
+    "initial and surname",
+    "surname": "give their surname in full (at least 2 letters): with no date of birth or postcode they are "
+    "matched by name alone",
+}
 OLDEST_AGE = 120  # years: a declared person older than this is a mistyped year
 
 
@@ -924,10 +934,17 @@ def declared_matches(declared: PersonKey, subject: PersonKey) -> bool:
     birth or postcode); a person declared by name alone (`name_only`) matches any subject of that full name,
     surname and forenames, normalised as `same_person` compares names (case, spacing, hyphens, spelling
     variants, initials). That refers more searches than needed: the safe side, as the form and the line
-    manager are told."""
+    manager are told. A declared initial does not stand for any name here (the form asks a name-only
+    declaration for a first forename of at least two letters, NAME_ONLY_FULL_NAME; one stored with an
+    initial matches only a subject given that same initial): else "J Smith" would refer every John, Jane
+    and Jo Smith. A subject given by an initial still matches a declared full forename (the search could
+    be them). The monitoring detectors' `declared` step is the same rule in SQL."""
     if same_person(declared, subject):
         return True
-    return name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)
+    if not (name_only(declared) and same_surname(declared, subject) and forenames_agree(declared, subject)):
+        return False
+    first = declared.forenames[0]
+    return len(first) > 1 or bool(subject.forenames and subject.forenames[0] == first)
 
 
 def declaration_keys(declaration: Declaration, registered: Mapping[str, PersonKey]) -> list[PersonKey]:
@@ -1530,6 +1547,16 @@ def _form_problems(form: DeclarationForm) -> tuple[list[tuple[str, str]], dict[s
         given = form.date_of_birth.strip() or form.postcode.strip()
         if not values["subject_id"] and not given and not form.name_only.strip():
             problems.append(("date_of_birth", NAME_ONLY_RULE))
+        if not values["subject_id"] and not given and form.name_only.strip():
+            # Ticked, by name alone: a full name (NAME_ONLY_FULL_NAME), measured on the letters the gate
+            # matches (kit.names: "J." and "J P" begin with the initial "j").
+            key = PersonKey.of(None, values["surname"], values["forenames"], None, None)
+            for name, short in (
+                ("forenames", len(key.forenames[0]) if key.forenames else 0),
+                ("surname", len(key.surname)),
+            ):
+                if values[name] and usable_name(values[name]) and short < NAME_ONLY_MIN_LETTERS:
+                    problems.append((name, NAME_ONLY_FULL_NAME[name]))
         if not values["relationship"]:
             problems.append(("relationship", "say how you know them"))
         if not description:
@@ -2532,8 +2559,9 @@ def home_of(session: Session, staff_id: str) -> tuple[str | None, float | None, 
 def staff_close_to(
     session: Session, staff_id: str, people: Sequence[PersonKey], household_m: float
 ) -> set[str]:
-    """The other members of staff close to `staff_id`: one of `people` (kit.names.same_person against their
-    name, date of birth and home postcode; the caller passes the people `staff_id` declared), or of their
+    """The other members of staff close to `staff_id`: one of `people` (`declared_matches` against their
+    name, date of birth and home postcode, as the gate matches a declared person: a person declared by name
+    alone by that full name; the caller passes the people `staff_id` declared), or of their
     household: the same surname key and the same home postcode, or homes within `household_m` metres (the
     monitoring detectors' RELATIVE_OR_HOUSEHOLD test). Candidates are found by surname key or folded letters
     (every spelling of a surname English writes two ways: Müller, Mueller, Muller; kit.names.same_surname
@@ -2560,7 +2588,7 @@ def staff_close_to(
         )
         for other in session.scalars(query):
             key = PersonKey.of(None, other.surname, other.forenames, other.date_of_birth, other.home_postcode)
-            if any(same_person(person, key) for person in people):
+            if any(declared_matches(person, key) for person in people):
                 close.add(other.staff_id)
             elif me is not None and mine is not None and same_surname(mine, key):
                 apart = metres_between(me.home_lat, me.home_lon, other.home_lat, other.home_lon)
