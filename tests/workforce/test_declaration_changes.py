@@ -448,3 +448,101 @@ def test_the_register_says_which_declarations_are_withdrawn_or_asked_to_be(
     register = client.get("/declarations/register").text
     assert register.count('<span class="muted">Withdrawn</span>') == 1
     assert register.count("Withdrawal asked for") == 1
+
+
+# ------------------------------------------------------------------ review of the corrections work (0023)
+
+CAROL = {"surname": "Clark", "forenames": "Carol", "date_of_birth": "1979-03-03"}
+
+
+def _reject(db: Session, declaration_id: str) -> None:
+    workforce.decide_declaration(
+        db, declaration_id, _principal(db, "M1"), outcome="rejected", reasons="Not what was agreed."
+    )
+
+
+def _update(db: Session, old: str, subject: dict[str, str], postcode: str = "") -> str:
+    form = replace(NEIGHBOUR, **subject, postcode=postcode)
+    return workforce.make_declaration(db, "S1", form, actor="staff:S1", replaces=old)
+
+
+def test_a_rejected_update_leaves_the_declaration_it_would_replace_in_force(db: Session) -> None:
+    """Review (HIGH): rejecting an update ended the declaration it was meant to replace, so the gate stopped
+    referring searches of the person it named, and a rejected update naming the same person took them out
+    of `declared_people`. Only an approval ends it now."""
+    make_gate_world(db)
+    index = gate.GateIndex()
+    me = _principal(db, "S1")
+    old = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, old)
+    # An update naming someone else, rejected: the old one stays in force.
+    other = _update(db, old, CAROL)
+    _reject(db, other)
+    db.commit()
+    assert workforce.view_declaration(db, old, me).ended is None
+    assert _refers(db, index, "S1", ADAM) == (old,)
+    assert [h.event for h in workforce.declaration_history(db, old)] == ["update_sent", "update_rejected"]
+    assert [(h.event, h.reason) for h in workforce.declaration_history(db, other)] == [
+        ("update_rejected", old)
+    ]
+    assert not ledger.search(db, EntryFilter(op="alteration", object_id=old))  # nothing ended
+    # The rejected update is not the one to update: the old one is.
+    assert not workforce.may_update(db, workforce.view_declaration(db, other, me), me)
+    with pytest.raises(workforce.DeclarationError, match=f"update {old} instead"):
+        _update(db, other, ADAM)
+    # An update naming the same person again, approved: it refers instead of the old one.
+    again = _update(db, old, ADAM, postcode="ME15 6AA")
+    _decide(db, again)
+    db.commit()
+    assert workforce.view_declaration(db, old, me).ended == "replaced"
+    assert _refers(db, index, "S1", ADAM) == (again,)
+    # An update naming someone else, approved: the first person is no longer referred; the new one is.
+    brian = _update(db, again, BRIAN)
+    _decide(db, brian)
+    db.commit()
+    assert _refers(db, index, "S1", ADAM) == ()
+    assert _refers(db, index, "S1", BRIAN) == (brian,)
+
+
+def test_a_rejected_update_keeps_the_person_declared_until_one_is_approved(db: Session) -> None:
+    make_gate_world(db)
+    index = gate.GateIndex()
+    old = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, old)
+    # An update keeping the same person, rejected: the person stays declared (the monitoring and casework
+    # rules read `declared_people`, which leaves out rejected declarations).
+    same = _update(db, old, ADAM, postcode="ME15 6AA")
+    _reject(db, same)
+    db.commit()
+    assert [row[0] for row in workforce.declared_people(db, "S1") if row[0] in (old, same)] == [old]
+    assert old in _refers(db, index, "S1", ADAM)
+    new = _update(db, old, BRIAN)
+    _reject(db, new)
+    db.commit()
+    assert old in _refers(db, index, "S1", ADAM)
+    _decide(db, new)  # the manager changes their mind
+    db.commit()
+    assert old not in _refers(db, index, "S1", ADAM)
+    assert _refers(db, index, "S1", BRIAN) == (new,)
+    assert workforce.view_declaration(db, old, _principal(db, "S1")).ended == "replaced"
+
+
+def test_both_pages_say_the_update_was_rejected(client: TestClient, db: Session) -> None:
+    make_force(db)
+    old = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    workforce.decide_declaration(
+        db, old, _principal(db, "M1"), outcome="approved", review_on=str(date.today() + timedelta(days=9))
+    )
+    new = workforce.make_declaration(
+        db, "P1", replace(NEIGHBOUR, postcode="ME15 6AA"), actor="staff:P1", replaces=old
+    )
+    workforce.decide_declaration(db, new, _principal(db, "M1"), outcome="rejected", reasons="No.")
+    _logged_in(client, db, "P1")
+    log_in(client, "P1")
+    old_page = html.unescape(client.get(f"/declarations/{old}").text)
+    new_page = html.unescape(client.get(f"/declarations/{new}").text)
+    assert f'Update rejected by ForenameM1 SurnameM1: <a href="/declarations/{new}">' in old_page
+    assert "Update these details" in old_page
+    assert f'Update rejected by ForenameM1 SurnameM1: <a href="/declarations/{old}">' in new_page
+    assert f"This update was rejected, so {old} stays in force as it stands." in new_page
+    assert "Update these details" not in new_page

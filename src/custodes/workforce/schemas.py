@@ -398,7 +398,10 @@ class DeclarationEvent(StrEnum):
     WITHDRAWAL_ACCEPTED = "withdrawal_accepted"
     WITHDRAWAL_REFUSED = "withdrawal_refused"
     UPDATE_SENT = "update_sent"  # a new declaration replacing this one was made (reason: its id)
-    REPLACED = "replaced"  # that update was decided (reason: its id)
+    REPLACED = "replaced"  # that update was approved (reason: its id)
+    # That update was rejected: this one stays in force (on the replaced one, reason: the update's id; on the
+    # update, reason: the replaced one's id).
+    UPDATE_REJECTED = "update_rejected"
 
 
 @dataclass(frozen=True, slots=True)

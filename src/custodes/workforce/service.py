@@ -1547,7 +1547,8 @@ def make_declaration(
     as a `declaration` entry naming the declarer and the declared subject's id, if any.
 
     `replaces`: an update of one of the declarer's decided declarations (same kind), which names it; that
-    one stays in force until this one is decided, and is then ended as replaced (`decide_declaration`)."""
+    one stays in force until this one is decided: ended as replaced if it is approved, still in force (as it
+    stood) if it is rejected (`decide_declaration`)."""
     old = None
     if replaces:
         old = session.get(Declaration, replaces, with_for_update=True, populate_existing=True)
@@ -1984,14 +1985,22 @@ def decide_declaration(
             },
         ),
     )
-    if first and row.replaces_id:
-        _end_replaced(session, row.replaces_id, row.declaration_id, principal)
+    if row.replaces_id:
+        approvals = (DeclarationStatus.APPROVED.value, DeclarationStatus.APPROVED_WITH_CONDITIONS.value)
+        if status.value in approvals and previous not in approvals:
+            # An update approved (first, or at review after a rejection): the declaration it replaces ends.
+            _end_replaced(session, row.replaces_id, row.declaration_id, principal)
+        elif first and status == DeclarationStatus.REJECTED:
+            # An update rejected: the declaration it was meant to replace stays in force, as it stood.
+            rejected = DeclarationEvent.UPDATE_REJECTED
+            _history(session, row.replaces_id, rejected, principal.staff_id, reason=row.declaration_id)
+            _history(session, row.declaration_id, rejected, principal.staff_id, reason=row.replaces_id)
     return status
 
 
 def _end_replaced(session: Session, old_id: str, new_id: str, principal: Principal) -> None:
-    """The declaration an update replaces, once the update is decided: ended as replaced (no longer matched
-    at the gate; the update is), unless it has ended meanwhile."""
+    """The declaration an update replaces, once the update is approved: ended as replaced (no longer matched
+    at the gate; the update is), unless it has ended meanwhile. A rejected update ends nothing."""
     old = session.get(Declaration, old_id, with_for_update=True, populate_existing=True)
     if old is None or old.ended:
         return
@@ -2087,6 +2096,13 @@ def _update_refusal(session: Session, row: Declaration) -> str | None:
         return f"This declaration was {ENDED_WORDS[row.ended]}: it can no longer be updated."
     if row.status == DeclarationStatus.AWAITING:
         return "This declaration is still waiting for your line manager's decision: correct it instead."
+    if row.status == DeclarationStatus.REJECTED and row.replaces_id:
+        replaced = session.get(Declaration, row.replaces_id)
+        if replaced is not None and not replaced.ended:
+            return (
+                f"This update was not approved, so your declaration {row.replaces_id} stays in force: to "
+                f"send new details, update {row.replaces_id} instead."
+            )
     pending = pending_update(session, row.declaration_id)
     if pending:
         return (

@@ -393,7 +393,8 @@ EVENT_WORDS = {
     DeclarationEvent.WITHDRAWAL_ACCEPTED.value: "Withdrawal accepted",
     DeclarationEvent.WITHDRAWAL_REFUSED.value: "Withdrawal refused",
     DeclarationEvent.UPDATE_SENT.value: "Update sent",
-    DeclarationEvent.REPLACED.value: "Replaced, the update decided",
+    DeclarationEvent.REPLACED.value: "Replaced, the update approved",
+    DeclarationEvent.UPDATE_REJECTED.value: "Update rejected",
 }
 # The description field's label on the form, by kind: problems with it are named the same way.
 DESCRIPTION_LABELS = {
@@ -513,7 +514,8 @@ def make_declaration(
         return done_redirect(
             f"/declarations/{declaration_id}",
             f"Your update is sent to your line manager. Your declaration {replaces} stays in force until "
-            "they decide this one; then it is marked replaced.",
+            "they decide this one: if they approve it, that one is marked replaced; if they reject it, that "
+            "one stays in force as it stands.",
         )
     return done_redirect(
         f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it."
