@@ -546,3 +546,74 @@ def test_both_pages_say_the_update_was_rejected(client: TestClient, db: Session)
     assert f'Update rejected by ForenameM1 SurnameM1: <a href="/declarations/{old}">' in new_page
     assert f"This update was rejected, so {old} stays in force as it stands." in new_page
     assert "Update these details" not in new_page
+
+
+def _seen(db: Session, declaration_id: str) -> str:
+    return workforce.decision_version(workforce.view_declaration(db, declaration_id, _principal(db, "M1")))
+
+
+def _approve(db: Session, declaration_id: str, seen: str) -> None:
+    workforce.decide_declaration(
+        db,
+        declaration_id,
+        _principal(db, "M1"),
+        outcome="approved",
+        review_on=str(date.today() + timedelta(days=200)),
+        seen=seen,
+    )
+
+
+def test_a_decision_on_a_page_opened_before_a_correction_is_refused(db: Session) -> None:
+    """Review (MEDIUM): the decision form's version was only the outcome and when it was decided, which a
+    correction does not change, so a correction made while the manager had the page open was approved
+    unseen. The version now counts the corrections."""
+    make_gate_world(db)
+    me = _principal(db, "S1")
+    declaration_id = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    seen = _seen(db, declaration_id)
+    workforce.correct_declaration(db, declaration_id, me, replace(NEIGHBOUR, **BRIAN))
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged) as caught:
+        _approve(db, declaration_id, seen)
+    assert str(caught.value) == (
+        "This declaration was corrected since you opened it: read the changes and decide again. Nothing was "
+        "recorded."
+    )
+    assert workforce.view_declaration(db, declaration_id, me).awaiting
+    _approve(db, declaration_id, _seen(db, declaration_id))  # read again: decided
+    assert workforce.view_declaration(db, declaration_id, me).status == "approved"
+    # An update corrected after the manager read what it changes: the same.
+    update = _update(db, declaration_id, ADAM)
+    seen = _seen(db, update)
+    workforce.correct_declaration(db, update, me, replace(NEIGHBOUR, **CAROL))
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged):
+        _approve(db, update, seen)
+    assert workforce.view_declaration(db, declaration_id, me).ended is None
+    _approve(db, update, _seen(db, update))
+    assert workforce.view_declaration(db, declaration_id, me).ended == "replaced"
+
+
+def test_the_screen_sends_a_decision_on_a_corrected_declaration_back_to_its_page(
+    client: TestClient, db: Session
+) -> None:
+    make_force(db)
+    declaration_id = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    seen = re.search(r'name="seen" value="([^"]*)"', client.get(f"/declarations/{declaration_id}").text)
+    assert seen
+    workforce.correct_declaration(
+        db, declaration_id, _principal(db, "P1"), replace(NEIGHBOUR, date_of_birth="1991-05-01")
+    )
+    db.commit()
+    response = post_form(
+        client,
+        f"/declarations/{declaration_id}/decide",
+        {"outcome": "approved", "review_on": "2099-01-01", "seen": seen.group(1)},
+    )
+    assert response.headers["location"].startswith(f"/declarations/{declaration_id}?")  # type: ignore[attr-defined]
+    page = _done(client, response)
+    assert "This declaration was corrected since you opened it: read the changes and decide again." in page
+    assert "1 May 1991" in page
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "P1")).awaiting

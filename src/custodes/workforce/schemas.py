@@ -487,6 +487,9 @@ class DeclarationDetail:
     ended_at: datetime | None = None
     withdrawal_requested_at: datetime | None = None  # a request waiting for the line manager
     withdrawal_reason: str | None = None
+    # How many times the declarer has corrected it: part of `service.decision_version`, so a decision made on
+    # a page opened before a correction is refused.
+    corrections: int = 0
 
     @property
     def awaiting(self) -> bool:

@@ -1432,6 +1432,12 @@ class DeclarationError(ValueError):
     """Not found, not the person's to see or decide, or not in a state to be decided."""
 
 
+class DeclarationChanged(DeclarationError):
+    """A decision made on a page that no longer shows the declaration as it is (the declarer corrected it,
+    or asked again to withdraw it, since the page was opened): nothing is recorded; the page is to be read
+    again."""
+
+
 class DeclarationProblems(ValueError):
     """A declaration or decision form with problems: (field, problem) pairs, each shown beside its field."""
 
@@ -1642,7 +1648,31 @@ def _detail(
 def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
     people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
     about = _about_line_managers(session, rows, people)
-    return [_detail(row, people, row.declaration_id in about) for row in rows]
+    corrections = _corrections(session, [r.declaration_id for r in rows if r.status is not None])
+    return [
+        replace(
+            _detail(row, people, row.declaration_id in about),
+            corrections=corrections.get(row.declaration_id, 0),
+        )
+        for row in rows
+    ]
+
+
+def _corrections(session: Session, declaration_ids: Sequence[str]) -> dict[str, int]:
+    """How many times each of these declarations was corrected by its declarer (their history)."""
+    found: dict[str, int] = {}
+    wanted = sorted(set(declaration_ids))
+    for start in range(0, len(wanted), 5000):
+        query = (
+            select(DeclarationHistory.declaration_id, func.count())
+            .where(
+                DeclarationHistory.declaration_id.in_(wanted[start : start + 5000]),
+                DeclarationHistory.event == DeclarationEvent.CORRECTED.value,
+            )
+            .group_by(DeclarationHistory.declaration_id)
+        )
+        found.update({declaration_id: count for declaration_id, count in session.execute(query)})
+    return found
 
 
 def _about_line_managers(
@@ -1811,9 +1841,17 @@ def declaration_summary(session: Session, declaration_id: str) -> DeclarationDet
 
 
 def decision_version(detail: DeclarationDetail) -> str:
-    """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
-    back: `decide_declaration` refuses a decision made on an out-of-date page."""
-    return f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+    """The declaration's decision as shown on a page (outcome and when) and how many corrections the page
+    showed, for the decision form to carry back: `decide_declaration` refuses a decision made on an
+    out-of-date page — decided meanwhile, or corrected by the declarer since the page was opened."""
+    decided = f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+    return f"{decided}#{detail.corrections}"
+
+
+CORRECTED_MEANWHILE = (
+    "This declaration was corrected since you opened it: read the changes and decide again. Nothing was "
+    "recorded."
+)
 
 
 # Waiting for the line manager: a declaration to decide, or a request to withdraw one (never one ended).
@@ -1918,7 +1956,10 @@ def decide_declaration(
         raise DeclarationError(ABOUT_YOU)
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
-    if seen is not None and seen != decision_version(detail):
+    version = decision_version(detail)
+    if seen is not None and seen != version:
+        if seen.partition("#")[0] == version.partition("#")[0]:
+            raise DeclarationChanged(CORRECTED_MEANWHILE)
         when = f" on {london(detail.decided_at)}" if detail.decided_at else ""
         raise DeclarationError(
             f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "

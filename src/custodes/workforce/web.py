@@ -893,6 +893,8 @@ def decide_declaration(
             today=london_day(utcnow()),
             seen=seen or None,
         )
+    except workforce.DeclarationChanged as error:  # back to the page, to read what changed
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
     except workforce.DeclarationError as error:
         return done_redirect("/declarations/queue", str(error))
     except workforce.DeclarationProblems as error:
