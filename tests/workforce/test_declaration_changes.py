@@ -20,6 +20,7 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
 from custodes.workforce import service as workforce
+from custodes.workforce.models import Declaration
 from custodes.workforce.schemas import DeclarationForm, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.workforce.test_gate import ACTOR as GATE_ACTOR
@@ -617,3 +618,46 @@ def test_the_screen_sends_a_decision_on_a_corrected_declaration_back_to_its_page
     assert "This declaration was corrected since you opened it: read the changes and decide again." in page
     assert "1 May 1991" in page
     assert workforce.view_declaration(db, declaration_id, _principal(db, "P1")).awaiting
+
+
+MANAGER = {"surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01"}  # M1, make_gate_world
+
+
+def test_a_declaration_about_the_manager_corrected_to_someone_else_is_still_not_theirs_to_decide(
+    db: Session,
+) -> None:
+    """Review (MEDIUM): whether a declaration is about the line manager looked only at the person it names
+    now: S declares their manager M, corrects it to X, and M could decide it (and see it in their queue)."""
+    make_gate_world(db)
+    manager = _principal(db, "M1")
+    declaration_id = workforce.make_declaration(db, "S1", replace(NEIGHBOUR, **MANAGER), actor="staff:S1")
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "S1")).about_line_manager
+    workforce.correct_declaration(db, declaration_id, _principal(db, "S1"), replace(NEIGHBOUR, **BRIAN))
+    db.commit()
+    detail = workforce.view_declaration(db, declaration_id, _principal(db, "S1"))
+    assert detail.person_name == "Brian Baker"
+    assert detail.about_line_manager and not workforce.may_decide(detail, manager)
+    with pytest.raises(workforce.DeclarationError) as caught:
+        _decide(db, declaration_id)
+    assert str(caught.value) == workforce.ABOUT_YOU
+    assert workforce.decision_queue(db, manager, date.today())[0] == []
+    assert workforce.awaiting_decision_count(db, manager) == 0
+    # Declared by the manager's staff id, then corrected: the same.
+    by_id = workforce.make_declaration(
+        db, "S1", replace(NEIGHBOUR, subject_id="M1", surname="", forenames="", postcode=""), actor="staff:S1"
+    )
+    workforce.correct_declaration(db, by_id, _principal(db, "S1"), replace(NEIGHBOUR, **CAROL))
+    db.commit()
+    assert workforce.view_declaration(db, by_id, _principal(db, "S1")).about_line_manager
+
+
+def test_an_update_of_a_declaration_about_the_manager_is_not_theirs_to_decide(db: Session) -> None:
+    """An imported declaration about the manager (no decision on screen) updated to someone else: deciding
+    the update would end the one about the manager, so the manager may not decide it either."""
+    make_gate_world(db)
+    old = workforce.make_declaration(db, "S1", replace(NEIGHBOUR, **MANAGER), actor="staff:S1")
+    db.get(Declaration, old).status = None  # imported: decided outside Custodes
+    update = _update(db, old, BRIAN)
+    db.commit()
+    detail = workforce.view_declaration(db, update, _principal(db, "S1"))
+    assert detail.about_line_manager and not workforce.may_decide(detail, _principal(db, "M1"))

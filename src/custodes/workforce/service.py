@@ -1681,7 +1681,10 @@ def _about_line_managers(
     """The declarations (ids) among `rows` whose declared person is the declarer's line manager: the
     manager's staff id given as the subject id, a nominal flagged `staff:<manager>`, or (as the gate's SELF
     rule matches) the manager's name with their date of birth or home postcode, as declared or as the
-    nominal register holds the declared id. For rule checking: nothing is logged."""
+    nominal register holds the declared id. The person as declared before any correction counts too, and
+    for an update the person of the declaration it replaces: declaring one's manager and then correcting
+    the declaration (or updating it) to someone else does not make it theirs to decide. For rule checking:
+    nothing is logged."""
     from custodes.monitoring import service as monitoring  # monitoring's service uses this module
 
     manager_of = {
@@ -1692,7 +1695,34 @@ def _about_line_managers(
     if not manager_of:
         return set()
     managers = _staff_names(session, {m for m in manager_of.values() if m})
-    subject_ids = sorted({r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of})
+    # The other people each declaration has named: before its corrections, and (an update) the replaced
+    # declaration's person, as first declared and as it stands.
+    replaced_of = {
+        r.declaration_id: r.replaces_id for r in rows if r.replaces_id and r.declaration_id in manager_of
+    }
+    replaced = (
+        {
+            d.declaration_id: d
+            for d in session.scalars(
+                select(Declaration).where(Declaration.declaration_id.in_(sorted(set(replaced_of.values()))))
+            )
+        }
+        if replaced_of
+        else {}
+    )
+    earlier = earlier_people(session, [*manager_of, *replaced])
+    others: dict[str, list[PersonKey]] = {i: list(earlier.get(i, ())) for i in manager_of}
+    for declaration_id, old_id in replaced_of.items():
+        old = replaced.get(old_id)
+        if old is not None:
+            others[declaration_id].append(
+                PersonKey.of(old.subject_id, old.surname, old.forenames, old.date_of_birth, old.postcode)
+            )
+            others[declaration_id].extend(earlier.get(old_id, ()))
+    subject_ids = sorted(
+        {r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of}
+        | {k.subject_id for keys in others.values() for k in keys if k.subject_id}
+    )
     identities = {}
     for start in range(0, len(subject_ids), 5000):
         identities.update(monitoring.nominal_identities(session, subject_ids[start : start + 5000]))
@@ -1705,16 +1735,20 @@ def _about_line_managers(
         manager = managers.get(manager_id or "")
         if manager_id is None or manager is None:
             continue
-        flagged = identities[row.subject_id].staff_id if row.subject_id in identities else None
-        if manager_id in (row.subject_id, flagged):
+        keys = declaration_keys(row, registered)
+        for key in others.get(row.declaration_id, ()):
+            keys.append(key)
+            if key.subject_id and key.subject_id in registered:
+                keys.append(registered[key.subject_id])
+        ids = {k.subject_id for k in keys if k.subject_id}
+        flagged = {identities[i].staff_id for i in ids if i in identities}
+        if manager_id in ids or manager_id in flagged:
             found.add(row.declaration_id)
             continue
         me = PersonKey.of(
             None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
         )
-        if any(
-            same_person(me, key) or declared_matches(key, me) for key in declaration_keys(row, registered)
-        ):
+        if any(same_person(me, key) or declared_matches(key, me) for key in keys):
             found.add(row.declaration_id)
     return found
 
