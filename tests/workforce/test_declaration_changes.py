@@ -21,7 +21,7 @@ from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
 from custodes.workforce import service as workforce
 from custodes.workforce.models import Declaration
-from custodes.workforce.schemas import DeclarationForm, SubjectRef
+from custodes.workforce.schemas import DeclarationForm, DeclarationKind, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.workforce.test_gate import ACTOR as GATE_ACTOR
 from tests.workforce.test_gate import make_gate_world
@@ -661,3 +661,48 @@ def test_an_update_of_a_declaration_about_the_manager_is_not_theirs_to_decide(db
     db.commit()
     detail = workforce.view_declaration(db, update, _principal(db, "S1"))
     assert detail.about_line_manager and not workforce.may_decide(detail, _principal(db, "M1"))
+
+
+GIFT = DeclarationForm(
+    kind="gift_hospitality",
+    organisation="Acme Motors Ltd",
+    description="Offered a free car valet",
+    value_pounds="£60",
+    gift_accepted="declined",
+)
+
+
+def test_the_published_registers_leave_out_replaced_and_withdrawn_declarations(
+    client: TestClient, db: Session
+) -> None:
+    """Review (LOW): the published gifts and business-interests registers ignored `ended`, so a replaced
+    declaration was published alongside its update, and a withdrawn one stayed published."""
+    make_force(db)
+    manager = _principal(db, "M1")
+    review = str(date.today() + timedelta(days=200))
+    old = workforce.make_declaration(db, "P1", GIFT, actor="staff:P1")
+    workforce.decide_declaration(db, old, manager, outcome="approved", review_on=review)
+    new = workforce.make_declaration(
+        db, "P1", replace(GIFT, value_pounds="£80"), actor="staff:P1", replaces=old
+    )
+    # While the update waits, the old one is in force: both are listed.
+    assert sorted(
+        p.value_pounds for p in workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    ) == [
+        60,
+        80,
+    ]
+    workforce.decide_declaration(db, new, manager, outcome="approved", review_on=review)
+    withdrawn = workforce.make_declaration(db, "P2", replace(GIFT, value_pounds="£15"), actor="staff:P2")
+    workforce.request_withdrawal(db, withdrawn, _principal(db, "P2"), "Declared twice by mistake.")
+    asked = [p.value_pounds for p in workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)]
+    assert sorted(asked) == [15, 80]  # a request alone leaves it in force
+    workforce.decide_withdrawal(db, withdrawn, manager, outcome="accept")
+    db.commit()
+    (published,) = workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    assert published.value_pounds == 80 and published.outcome == "Approved"
+    make_account(db, "PSD1", {Role.CCU})
+    _logged_in(client, db, "PSD1")
+    log_in(client, "PSD1")
+    csv = client.get("/declarations/published/gifts-and-hospitality/export.csv").text
+    assert csv.count("Acme Motors Ltd") == 1 and ",80," in csv

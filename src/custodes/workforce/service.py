@@ -2527,13 +2527,15 @@ def outcome_title(status: str | None) -> str:
 def published_register(session: Session, kind: DeclarationKind) -> list[PublishedDeclaration]:
     """The gifts-and-hospitality or business-interests register with personal details removed: no
     names, staff ids, teams, conditions or reasons; area and the declarer's own description only
-    (the form tells them it may be published). Nothing personal is shown, so nothing is logged."""
+    (the form tells them it may be published). Only declarations in force: one replaced by an approved update
+    (the update is listed instead) or withdrawn is left out. Nothing personal is shown, so nothing is
+    logged."""
     if kind not in PUBLISHABLE.values():
         raise DeclarationError(f"The {kind} register is not published.")
     rows = session.execute(
         select(Declaration, Staff.area_code)
         .join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
-        .where(Declaration.kind == kind.value)
+        .where(Declaration.kind == kind.value, Declaration.ended.is_(None))
         .order_by(Declaration.declared_at.desc(), Declaration.declaration_id)
     )
     return [
