@@ -706,3 +706,34 @@ def test_the_published_registers_leave_out_replaced_and_withdrawn_declarations(
     log_in(client, "PSD1")
     csv = client.get("/declarations/published/gifts-and-hospitality/export.csv").text
     assert csv.count("Acme Motors Ltd") == 1 and ",80," in csv
+
+
+def test_the_consultation_of_a_declaration_names_everyone_its_page_shows(
+    client: TestClient, db: Session
+) -> None:
+    """Review (LOW): the page's History shows the person as first declared, and an update's page the
+    replaced declaration's person, but the consultation named only the person declared now."""
+    make_force(db)
+    by_id = replace(NEIGHBOUR, subject_id="N-1001", surname="", forenames="", date_of_birth="", postcode="")
+    corrected = workforce.make_declaration(db, "P1", by_id, actor="staff:P1")
+    workforce.correct_declaration(db, corrected, _principal(db, "P1"), replace(by_id, subject_id="N-1002"))
+    old = workforce.make_declaration(db, "P2", replace(by_id, subject_id="N-2001"), actor="staff:P2")
+    workforce.decide_declaration(
+        db, old, _principal(db, "M1"), outcome="approved", review_on=str(date.today() + timedelta(days=9))
+    )
+    new = workforce.make_declaration(
+        db, "P2", replace(by_id, subject_id="N-2002"), actor="staff:P2", replaces=old
+    )
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{corrected}").text
+    assert "N-1001" in page and "N-1002" in page
+    page = client.get(f"/declarations/{new}").text
+    assert "N-2001" in page and "N-2002" in page
+    db.expire_all()
+    seen = {
+        e.object_id: sorted(e.subjects)
+        for e in ledger.search(db, EntryFilter(op="consultation", object_type="declaration"))
+    }
+    assert seen[corrected] == ["N-1001", "N-1002", "P1"]
+    assert seen[new] == ["N-2001", "N-2002", "P2"]

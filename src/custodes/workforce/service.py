@@ -1856,12 +1856,26 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
             actor=principal.actor,
             object_type="declaration",
             object_id=declaration_id,
-            subjects=tuple(s for s in (detail.staff_id, detail.subject_id) if s),
+            subjects=_people_on_page(session, row),
             justification="declaration decision"
             if may_decide(detail, principal)
             else "declarations register",
         )
     return detail
+
+
+def _people_on_page(session: Session, row: Declaration) -> tuple[str, ...]:
+    """Everyone a declaration's page names by id: the declarer and the person declared as it stands, as it
+    stood before each correction (its History), and, for an update, as the declaration it replaces stands
+    (its "what this update changes" table)."""
+    found = {row.staff_id, row.subject_id}
+    found.update(
+        k.subject_id for k in earlier_people(session, [row.declaration_id]).get(row.declaration_id, ())
+    )
+    if row.replaces_id:
+        old = session.get(Declaration, row.replaces_id)
+        found.add(old.subject_id if old is not None else None)
+    return tuple(sorted(s for s in found if s))
 
 
 def declaration_summary(session: Session, declaration_id: str) -> DeclarationDetail:
