@@ -737,3 +737,55 @@ def test_the_consultation_of_a_declaration_names_everyone_its_page_shows(
     }
     assert seen[corrected] == ["N-1001", "N-1002", "P1"]
     assert seen[new] == ["N-2001", "N-2002", "P2"]
+
+
+def test_a_withdrawal_decision_on_a_page_showing_an_earlier_request_is_refused(db: Session) -> None:
+    """Review (LOW): a request refused, then asked again with another reason; the manager's Accept on a page
+    showing the first request accepted the second unseen. The form carries when the request it shows was
+    made."""
+    make_gate_world(db)
+    me, manager = _principal(db, "S1"), _principal(db, "M1")
+    declaration_id = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, declaration_id)
+    workforce.request_withdrawal(db, declaration_id, me, "Declared by mistake.")
+    db.commit()
+    first = workforce.withdrawal_version(workforce.view_declaration(db, declaration_id, manager))
+    assert first
+    workforce.decide_withdrawal(
+        db, declaration_id, manager, outcome="refuse", reasons="He is your cousin.", seen=first
+    )
+    workforce.request_withdrawal(db, declaration_id, me, "We have fallen out.")
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged) as caught:
+        workforce.decide_withdrawal(db, declaration_id, manager, outcome="accept", seen=first)
+    assert "not the one you opened" in str(caught.value)
+    assert workforce.view_declaration(db, declaration_id, me).ended is None
+    second = workforce.withdrawal_version(workforce.view_declaration(db, declaration_id, manager))
+    assert second != first
+    assert workforce.decide_withdrawal(db, declaration_id, manager, outcome="accept", seen=second)
+    assert workforce.view_declaration(db, declaration_id, me).ended == "withdrawn"
+
+
+def test_the_withdrawal_form_carries_the_request_it_shows(client: TestClient, db: Session) -> None:
+    make_force(db)
+    declaration_id = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    workforce.request_withdrawal(db, declaration_id, _principal(db, "P1"), "By mistake.")
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{declaration_id}").text
+    seen = re.search(r'name="withdrawal_seen" value="([^"]+)"', page)
+    assert seen
+    workforce.decide_withdrawal(db, declaration_id, _principal(db, "M1"), outcome="refuse", reasons="No.")
+    workforce.request_withdrawal(db, declaration_id, _principal(db, "P1"), "Another reason.")
+    db.commit()
+    response = post_form(
+        client,
+        f"/declarations/{declaration_id}/withdrawal",
+        {"withdrawal_outcome": "accept", "withdrawal_seen": seen.group(1)},
+    )
+    assert response.headers["location"].startswith(f"/declarations/{declaration_id}?")  # type: ignore[attr-defined]
+    page = _done(client, response)
+    assert "This request to withdraw the declaration is not the one you opened" in page
+    assert "“Another reason.”" in page
+    db.expire_all()
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "P1")).ended is None

@@ -2339,13 +2339,34 @@ def request_withdrawal(session: Session, declaration_id: str, principal: Princip
 WITHDRAWAL_OUTCOMES = ("accept", "refuse")
 
 
+def withdrawal_version(detail: DeclarationDetail) -> str:
+    """The request to withdraw a declaration as its page shows it (when it was asked for), for the form to
+    carry back: `decide_withdrawal` refuses a decision on a request other than the one shown."""
+    asked = detail.withdrawal_requested_at
+    return asked.astimezone(UTC).isoformat() if asked else ""
+
+
+WITHDRAWAL_CHANGED = (
+    "This request to withdraw the declaration is not the one you opened: the first was decided and a new one "
+    "made, with its own reason. Read it and decide again. Nothing was recorded."
+)
+
+
 def decide_withdrawal(
-    session: Session, declaration_id: str, principal: Principal, *, outcome: str, reasons: str = ""
+    session: Session,
+    declaration_id: str,
+    principal: Principal,
+    *,
+    outcome: str,
+    reasons: str = "",
+    seen: str | None = None,
 ) -> bool:
     """The line manager decides a request to withdraw a declaration (the same line manager who decides the
     declaration, `may_decide`): accept — it is withdrawn and no longer matched at the gate (an
     `authorisation` entry); refuse, with reasons — it stays in force (a `refusal` entry). Returns whether
-    it was accepted. The row is locked and read afresh, so a second press finds nothing waiting."""
+    it was accepted. The row is locked and read afresh, so a second press finds nothing waiting; `seen`
+    (the form's `withdrawal_version`) refuses a decision on a later request than the page showed
+    (DeclarationChanged)."""
     row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise DeclarationError("There is no such declaration.")
@@ -2359,6 +2380,8 @@ def decide_withdrawal(
             f"No request to withdraw {detail.staff_name}'s declaration is waiting: it was decided meanwhile, "
             "or none was made. Nothing was recorded."
         )
+    if seen is not None and seen != withdrawal_version(detail):
+        raise DeclarationChanged(WITHDRAWAL_CHANGED)
     reasons = reasons.strip()
     problems: list[tuple[str, str]] = []
     if outcome not in WITHDRAWAL_OUTCOMES:

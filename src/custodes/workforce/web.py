@@ -848,6 +848,7 @@ def _declaration_page(
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
         seen=workforce.decision_version(detail),
+        withdrawal_seen=workforce.withdrawal_version(detail),
         may_correct=workforce.may_correct(detail, principal),
         may_update=workforce.may_update(db, detail, principal),
         pending_update=workforce.pending_update(db, detail.declaration_id),
@@ -1003,11 +1004,19 @@ def decide_withdrawal(
     declaration_id: str,
     withdrawal_outcome: Text = "",
     withdrawal_reasons: Text = "",
+    withdrawal_seen: Text = "",
 ) -> Any:
     try:
         accepted = workforce.decide_withdrawal(
-            db, declaration_id, principal, outcome=withdrawal_outcome, reasons=withdrawal_reasons
+            db,
+            declaration_id,
+            principal,
+            outcome=withdrawal_outcome,
+            reasons=withdrawal_reasons,
+            seen=withdrawal_seen or None,
         )
+    except workforce.DeclarationChanged as error:  # back to the page, to read the request now waiting
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
     except workforce.DeclarationError as error:
         return done_redirect("/declarations/queue", str(error))
     except workforce.DeclarationProblems as error:
