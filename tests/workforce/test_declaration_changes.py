@@ -20,7 +20,8 @@ from custodes.ledger import service as ledger
 from custodes.ledger.schemas import EntryFilter
 from custodes.workforce import gate
 from custodes.workforce import service as workforce
-from custodes.workforce.schemas import DeclarationForm, SubjectRef
+from custodes.workforce.models import Declaration
+from custodes.workforce.schemas import DeclarationForm, DeclarationKind, SubjectRef
 from tests.conftest import PASSWORD, log_in, make_account, post_form
 from tests.workforce.test_gate import ACTOR as GATE_ACTOR
 from tests.workforce.test_gate import make_gate_world
@@ -448,3 +449,343 @@ def test_the_register_says_which_declarations_are_withdrawn_or_asked_to_be(
     register = client.get("/declarations/register").text
     assert register.count('<span class="muted">Withdrawn</span>') == 1
     assert register.count("Withdrawal asked for") == 1
+
+
+# ------------------------------------------------------------------ review of the corrections work (0023)
+
+CAROL = {"surname": "Clark", "forenames": "Carol", "date_of_birth": "1979-03-03"}
+
+
+def _reject(db: Session, declaration_id: str) -> None:
+    workforce.decide_declaration(
+        db, declaration_id, _principal(db, "M1"), outcome="rejected", reasons="Not what was agreed."
+    )
+
+
+def _update(db: Session, old: str, subject: dict[str, str], postcode: str = "") -> str:
+    form = replace(NEIGHBOUR, **subject, postcode=postcode)
+    return workforce.make_declaration(db, "S1", form, actor="staff:S1", replaces=old)
+
+
+def test_a_rejected_update_leaves_the_declaration_it_would_replace_in_force(db: Session) -> None:
+    """Review (HIGH): rejecting an update ended the declaration it was meant to replace, so the gate stopped
+    referring searches of the person it named, and a rejected update naming the same person took them out
+    of `declared_people`. Only an approval ends it now."""
+    make_gate_world(db)
+    index = gate.GateIndex()
+    me = _principal(db, "S1")
+    old = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, old)
+    # An update naming someone else, rejected: the old one stays in force.
+    other = _update(db, old, CAROL)
+    _reject(db, other)
+    db.commit()
+    assert workforce.view_declaration(db, old, me).ended is None
+    assert _refers(db, index, "S1", ADAM) == (old,)
+    assert [h.event for h in workforce.declaration_history(db, old)] == ["update_sent", "update_rejected"]
+    assert [(h.event, h.reason) for h in workforce.declaration_history(db, other)] == [
+        ("update_rejected", old)
+    ]
+    assert not ledger.search(db, EntryFilter(op="alteration", object_id=old))  # nothing ended
+    # The rejected update is not the one to update: the old one is.
+    assert not workforce.may_update(db, workforce.view_declaration(db, other, me), me)
+    with pytest.raises(workforce.DeclarationError, match=f"update {old} instead"):
+        _update(db, other, ADAM)
+    # An update naming the same person again, approved: it refers instead of the old one.
+    again = _update(db, old, ADAM, postcode="ME15 6AA")
+    _decide(db, again)
+    db.commit()
+    assert workforce.view_declaration(db, old, me).ended == "replaced"
+    assert _refers(db, index, "S1", ADAM) == (again,)
+    # An update naming someone else, approved: the first person is no longer referred; the new one is.
+    brian = _update(db, again, BRIAN)
+    _decide(db, brian)
+    db.commit()
+    assert _refers(db, index, "S1", ADAM) == ()
+    assert _refers(db, index, "S1", BRIAN) == (brian,)
+
+
+def test_a_rejected_update_keeps_the_person_declared_until_one_is_approved(db: Session) -> None:
+    make_gate_world(db)
+    index = gate.GateIndex()
+    old = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, old)
+    # An update keeping the same person, rejected: the person stays declared (the monitoring and casework
+    # rules read `declared_people`, which leaves out rejected declarations).
+    same = _update(db, old, ADAM, postcode="ME15 6AA")
+    _reject(db, same)
+    db.commit()
+    assert [row[0] for row in workforce.declared_people(db, "S1") if row[0] in (old, same)] == [old]
+    assert old in _refers(db, index, "S1", ADAM)
+    new = _update(db, old, BRIAN)
+    _reject(db, new)
+    db.commit()
+    assert old in _refers(db, index, "S1", ADAM)
+    _decide(db, new)  # the manager changes their mind
+    db.commit()
+    assert old not in _refers(db, index, "S1", ADAM)
+    assert _refers(db, index, "S1", BRIAN) == (new,)
+    assert workforce.view_declaration(db, old, _principal(db, "S1")).ended == "replaced"
+
+
+def test_both_pages_say_the_update_was_rejected(client: TestClient, db: Session) -> None:
+    make_force(db)
+    old = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    workforce.decide_declaration(
+        db, old, _principal(db, "M1"), outcome="approved", review_on=str(date.today() + timedelta(days=9))
+    )
+    new = workforce.make_declaration(
+        db, "P1", replace(NEIGHBOUR, postcode="ME15 6AA"), actor="staff:P1", replaces=old
+    )
+    workforce.decide_declaration(db, new, _principal(db, "M1"), outcome="rejected", reasons="No.")
+    _logged_in(client, db, "P1")
+    log_in(client, "P1")
+    old_page = html.unescape(client.get(f"/declarations/{old}").text)
+    new_page = html.unescape(client.get(f"/declarations/{new}").text)
+    assert f'Update rejected by ForenameM1 SurnameM1: <a href="/declarations/{new}">' in old_page
+    assert "Update these details" in old_page
+    assert f'Update rejected by ForenameM1 SurnameM1: <a href="/declarations/{old}">' in new_page
+    assert f"This update was rejected, so {old} stays in force as it stands." in new_page
+    assert "Update these details" not in new_page
+
+
+def _seen(db: Session, declaration_id: str) -> str:
+    return workforce.decision_version(workforce.view_declaration(db, declaration_id, _principal(db, "M1")))
+
+
+def _approve(db: Session, declaration_id: str, seen: str) -> None:
+    workforce.decide_declaration(
+        db,
+        declaration_id,
+        _principal(db, "M1"),
+        outcome="approved",
+        review_on=str(date.today() + timedelta(days=200)),
+        seen=seen,
+    )
+
+
+def test_a_decision_on_a_page_opened_before_a_correction_is_refused(db: Session) -> None:
+    """Review (MEDIUM): the decision form's version was only the outcome and when it was decided, which a
+    correction does not change, so a correction made while the manager had the page open was approved
+    unseen. The version now counts the corrections."""
+    make_gate_world(db)
+    me = _principal(db, "S1")
+    declaration_id = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    seen = _seen(db, declaration_id)
+    workforce.correct_declaration(db, declaration_id, me, replace(NEIGHBOUR, **BRIAN))
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged) as caught:
+        _approve(db, declaration_id, seen)
+    assert str(caught.value) == (
+        "This declaration was corrected since you opened it: read the changes and decide again. Nothing was "
+        "recorded."
+    )
+    assert workforce.view_declaration(db, declaration_id, me).awaiting
+    _approve(db, declaration_id, _seen(db, declaration_id))  # read again: decided
+    assert workforce.view_declaration(db, declaration_id, me).status == "approved"
+    # An update corrected after the manager read what it changes: the same.
+    update = _update(db, declaration_id, ADAM)
+    seen = _seen(db, update)
+    workforce.correct_declaration(db, update, me, replace(NEIGHBOUR, **CAROL))
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged):
+        _approve(db, update, seen)
+    assert workforce.view_declaration(db, declaration_id, me).ended is None
+    _approve(db, update, _seen(db, update))
+    assert workforce.view_declaration(db, declaration_id, me).ended == "replaced"
+
+
+def test_the_screen_sends_a_decision_on_a_corrected_declaration_back_to_its_page(
+    client: TestClient, db: Session
+) -> None:
+    make_force(db)
+    declaration_id = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    seen = re.search(r'name="seen" value="([^"]*)"', client.get(f"/declarations/{declaration_id}").text)
+    assert seen
+    workforce.correct_declaration(
+        db, declaration_id, _principal(db, "P1"), replace(NEIGHBOUR, date_of_birth="1991-05-01")
+    )
+    db.commit()
+    response = post_form(
+        client,
+        f"/declarations/{declaration_id}/decide",
+        {"outcome": "approved", "review_on": "2099-01-01", "seen": seen.group(1)},
+    )
+    assert response.headers["location"].startswith(f"/declarations/{declaration_id}?")  # type: ignore[attr-defined]
+    page = _done(client, response)
+    assert "This declaration was corrected since you opened it: read the changes and decide again." in page
+    assert "1 May 1991" in page
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "P1")).awaiting
+
+
+MANAGER = {"surname": "Manager", "forenames": "Mary", "date_of_birth": "1970-01-01"}  # M1, make_gate_world
+
+
+def test_a_declaration_about_the_manager_corrected_to_someone_else_is_still_not_theirs_to_decide(
+    db: Session,
+) -> None:
+    """Review (MEDIUM): whether a declaration is about the line manager looked only at the person it names
+    now: S declares their manager M, corrects it to X, and M could decide it (and see it in their queue)."""
+    make_gate_world(db)
+    manager = _principal(db, "M1")
+    declaration_id = workforce.make_declaration(db, "S1", replace(NEIGHBOUR, **MANAGER), actor="staff:S1")
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "S1")).about_line_manager
+    workforce.correct_declaration(db, declaration_id, _principal(db, "S1"), replace(NEIGHBOUR, **BRIAN))
+    db.commit()
+    detail = workforce.view_declaration(db, declaration_id, _principal(db, "S1"))
+    assert detail.person_name == "Brian Baker"
+    assert detail.about_line_manager and not workforce.may_decide(detail, manager)
+    with pytest.raises(workforce.DeclarationError) as caught:
+        _decide(db, declaration_id)
+    assert str(caught.value) == workforce.ABOUT_YOU
+    assert workforce.decision_queue(db, manager, date.today())[0] == []
+    assert workforce.awaiting_decision_count(db, manager) == 0
+    # Declared by the manager's staff id, then corrected: the same.
+    by_id = workforce.make_declaration(
+        db, "S1", replace(NEIGHBOUR, subject_id="M1", surname="", forenames="", postcode=""), actor="staff:S1"
+    )
+    workforce.correct_declaration(db, by_id, _principal(db, "S1"), replace(NEIGHBOUR, **CAROL))
+    db.commit()
+    assert workforce.view_declaration(db, by_id, _principal(db, "S1")).about_line_manager
+
+
+def test_an_update_of_a_declaration_about_the_manager_is_not_theirs_to_decide(db: Session) -> None:
+    """An imported declaration about the manager (no decision on screen) updated to someone else: deciding
+    the update would end the one about the manager, so the manager may not decide it either."""
+    make_gate_world(db)
+    old = workforce.make_declaration(db, "S1", replace(NEIGHBOUR, **MANAGER), actor="staff:S1")
+    db.get(Declaration, old).status = None  # imported: decided outside Custodes
+    update = _update(db, old, BRIAN)
+    db.commit()
+    detail = workforce.view_declaration(db, update, _principal(db, "S1"))
+    assert detail.about_line_manager and not workforce.may_decide(detail, _principal(db, "M1"))
+
+
+GIFT = DeclarationForm(
+    kind="gift_hospitality",
+    organisation="Acme Motors Ltd",
+    description="Offered a free car valet",
+    value_pounds="£60",
+    gift_accepted="declined",
+)
+
+
+def test_the_published_registers_leave_out_replaced_and_withdrawn_declarations(
+    client: TestClient, db: Session
+) -> None:
+    """Review (LOW): the published gifts and business-interests registers ignored `ended`, so a replaced
+    declaration was published alongside its update, and a withdrawn one stayed published."""
+    make_force(db)
+    manager = _principal(db, "M1")
+    review = str(date.today() + timedelta(days=200))
+    old = workforce.make_declaration(db, "P1", GIFT, actor="staff:P1")
+    workforce.decide_declaration(db, old, manager, outcome="approved", review_on=review)
+    new = workforce.make_declaration(
+        db, "P1", replace(GIFT, value_pounds="£80"), actor="staff:P1", replaces=old
+    )
+    # While the update waits, the old one is in force: both are listed.
+    assert sorted(
+        p.value_pounds for p in workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    ) == [
+        60,
+        80,
+    ]
+    workforce.decide_declaration(db, new, manager, outcome="approved", review_on=review)
+    withdrawn = workforce.make_declaration(db, "P2", replace(GIFT, value_pounds="£15"), actor="staff:P2")
+    workforce.request_withdrawal(db, withdrawn, _principal(db, "P2"), "Declared twice by mistake.")
+    asked = [p.value_pounds for p in workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)]
+    assert sorted(asked) == [15, 80]  # a request alone leaves it in force
+    workforce.decide_withdrawal(db, withdrawn, manager, outcome="accept")
+    db.commit()
+    (published,) = workforce.published_register(db, DeclarationKind.GIFT_HOSPITALITY)
+    assert published.value_pounds == 80 and published.outcome == "Approved"
+    make_account(db, "PSD1", {Role.CCU})
+    _logged_in(client, db, "PSD1")
+    log_in(client, "PSD1")
+    csv = client.get("/declarations/published/gifts-and-hospitality/export.csv").text
+    assert csv.count("Acme Motors Ltd") == 1 and ",80," in csv
+
+
+def test_the_consultation_of_a_declaration_names_everyone_its_page_shows(
+    client: TestClient, db: Session
+) -> None:
+    """Review (LOW): the page's History shows the person as first declared, and an update's page the
+    replaced declaration's person, but the consultation named only the person declared now."""
+    make_force(db)
+    by_id = replace(NEIGHBOUR, subject_id="N-1001", surname="", forenames="", date_of_birth="", postcode="")
+    corrected = workforce.make_declaration(db, "P1", by_id, actor="staff:P1")
+    workforce.correct_declaration(db, corrected, _principal(db, "P1"), replace(by_id, subject_id="N-1002"))
+    old = workforce.make_declaration(db, "P2", replace(by_id, subject_id="N-2001"), actor="staff:P2")
+    workforce.decide_declaration(
+        db, old, _principal(db, "M1"), outcome="approved", review_on=str(date.today() + timedelta(days=9))
+    )
+    new = workforce.make_declaration(
+        db, "P2", replace(by_id, subject_id="N-2002"), actor="staff:P2", replaces=old
+    )
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{corrected}").text
+    assert "N-1001" in page and "N-1002" in page
+    page = client.get(f"/declarations/{new}").text
+    assert "N-2001" in page and "N-2002" in page
+    db.expire_all()
+    seen = {
+        e.object_id: sorted(e.subjects)
+        for e in ledger.search(db, EntryFilter(op="consultation", object_type="declaration"))
+    }
+    assert seen[corrected] == ["N-1001", "N-1002", "P1"]
+    assert seen[new] == ["N-2001", "N-2002", "P2"]
+
+
+def test_a_withdrawal_decision_on_a_page_showing_an_earlier_request_is_refused(db: Session) -> None:
+    """Review (LOW): a request refused, then asked again with another reason; the manager's Accept on a page
+    showing the first request accepted the second unseen. The form carries when the request it shows was
+    made."""
+    make_gate_world(db)
+    me, manager = _principal(db, "S1"), _principal(db, "M1")
+    declaration_id = workforce.make_declaration(db, "S1", NEIGHBOUR, actor="staff:S1")
+    _decide(db, declaration_id)
+    workforce.request_withdrawal(db, declaration_id, me, "Declared by mistake.")
+    db.commit()
+    first = workforce.withdrawal_version(workforce.view_declaration(db, declaration_id, manager))
+    assert first
+    workforce.decide_withdrawal(
+        db, declaration_id, manager, outcome="refuse", reasons="He is your cousin.", seen=first
+    )
+    workforce.request_withdrawal(db, declaration_id, me, "We have fallen out.")
+    db.commit()
+    with pytest.raises(workforce.DeclarationChanged) as caught:
+        workforce.decide_withdrawal(db, declaration_id, manager, outcome="accept", seen=first)
+    assert "not the one you opened" in str(caught.value)
+    assert workforce.view_declaration(db, declaration_id, me).ended is None
+    second = workforce.withdrawal_version(workforce.view_declaration(db, declaration_id, manager))
+    assert second != first
+    assert workforce.decide_withdrawal(db, declaration_id, manager, outcome="accept", seen=second)
+    assert workforce.view_declaration(db, declaration_id, me).ended == "withdrawn"
+
+
+def test_the_withdrawal_form_carries_the_request_it_shows(client: TestClient, db: Session) -> None:
+    make_force(db)
+    declaration_id = workforce.make_declaration(db, "P1", NEIGHBOUR, actor="staff:P1")
+    workforce.request_withdrawal(db, declaration_id, _principal(db, "P1"), "By mistake.")
+    _logged_in(client, db, "M1")
+    log_in(client, "M1")
+    page = client.get(f"/declarations/{declaration_id}").text
+    seen = re.search(r'name="withdrawal_seen" value="([^"]+)"', page)
+    assert seen
+    workforce.decide_withdrawal(db, declaration_id, _principal(db, "M1"), outcome="refuse", reasons="No.")
+    workforce.request_withdrawal(db, declaration_id, _principal(db, "P1"), "Another reason.")
+    db.commit()
+    response = post_form(
+        client,
+        f"/declarations/{declaration_id}/withdrawal",
+        {"withdrawal_outcome": "accept", "withdrawal_seen": seen.group(1)},
+    )
+    assert response.headers["location"].startswith(f"/declarations/{declaration_id}?")  # type: ignore[attr-defined]
+    page = _done(client, response)
+    assert "This request to withdraw the declaration is not the one you opened" in page
+    assert "“Another reason.”" in page
+    db.expire_all()
+    assert workforce.view_declaration(db, declaration_id, _principal(db, "P1")).ended is None

@@ -398,7 +398,10 @@ class DeclarationEvent(StrEnum):
     WITHDRAWAL_ACCEPTED = "withdrawal_accepted"
     WITHDRAWAL_REFUSED = "withdrawal_refused"
     UPDATE_SENT = "update_sent"  # a new declaration replacing this one was made (reason: its id)
-    REPLACED = "replaced"  # that update was decided (reason: its id)
+    REPLACED = "replaced"  # that update was approved (reason: its id)
+    # That update was rejected: this one stays in force (on the replaced one, reason: the update's id; on the
+    # update, reason: the replaced one's id).
+    UPDATE_REJECTED = "update_rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +487,9 @@ class DeclarationDetail:
     ended_at: datetime | None = None
     withdrawal_requested_at: datetime | None = None  # a request waiting for the line manager
     withdrawal_reason: str | None = None
+    # How many times the declarer has corrected it: part of `service.decision_version`, so a decision made on
+    # a page opened before a correction is refused.
+    corrections: int = 0
 
     @property
     def awaiting(self) -> bool:

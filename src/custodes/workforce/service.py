@@ -1468,6 +1468,12 @@ class DeclarationError(ValueError):
     """Not found, not the person's to see or decide, or not in a state to be decided."""
 
 
+class DeclarationChanged(DeclarationError):
+    """A decision made on a page that no longer shows the declaration as it is (the declarer corrected it,
+    or asked again to withdraw it, since the page was opened): nothing is recorded; the page is to be read
+    again."""
+
+
 class DeclarationProblems(ValueError):
     """A declaration or decision form with problems: (field, problem) pairs, each shown beside its field."""
 
@@ -1593,7 +1599,8 @@ def make_declaration(
     as a `declaration` entry naming the declarer and the declared subject's id, if any.
 
     `replaces`: an update of one of the declarer's decided declarations (same kind), which names it; that
-    one stays in force until this one is decided, and is then ended as replaced (`decide_declaration`)."""
+    one stays in force until this one is decided: ended as replaced if it is approved, still in force (as it
+    stood) if it is rejected (`decide_declaration`)."""
     old = None
     if replaces:
         old = session.get(Declaration, replaces, with_for_update=True, populate_existing=True)
@@ -1687,7 +1694,31 @@ def _detail(
 def _details(session: Session, rows: Sequence[Declaration]) -> list[DeclarationDetail]:
     people = _staff_names(session, [r.staff_id for r in rows] + [r.decided_by for r in rows if r.decided_by])
     about = _about_line_managers(session, rows, people)
-    return [_detail(row, people, row.declaration_id in about) for row in rows]
+    corrections = _corrections(session, [r.declaration_id for r in rows if r.status is not None])
+    return [
+        replace(
+            _detail(row, people, row.declaration_id in about),
+            corrections=corrections.get(row.declaration_id, 0),
+        )
+        for row in rows
+    ]
+
+
+def _corrections(session: Session, declaration_ids: Sequence[str]) -> dict[str, int]:
+    """How many times each of these declarations was corrected by its declarer (their history)."""
+    found: dict[str, int] = {}
+    wanted = sorted(set(declaration_ids))
+    for start in range(0, len(wanted), 5000):
+        query = (
+            select(DeclarationHistory.declaration_id, func.count())
+            .where(
+                DeclarationHistory.declaration_id.in_(wanted[start : start + 5000]),
+                DeclarationHistory.event == DeclarationEvent.CORRECTED.value,
+            )
+            .group_by(DeclarationHistory.declaration_id)
+        )
+        found.update({declaration_id: count for declaration_id, count in session.execute(query)})
+    return found
 
 
 def _about_line_managers(
@@ -1696,7 +1727,10 @@ def _about_line_managers(
     """The declarations (ids) among `rows` whose declared person is the declarer's line manager: the
     manager's staff id given as the subject id, a nominal flagged `staff:<manager>`, or (as the gate's SELF
     rule matches) the manager's name with their date of birth or home postcode, as declared or as the
-    nominal register holds the declared id. For rule checking: nothing is logged."""
+    nominal register holds the declared id. The person as declared before any correction counts too, and
+    for an update the person of the declaration it replaces: declaring one's manager and then correcting
+    the declaration (or updating it) to someone else does not make it theirs to decide. For rule checking:
+    nothing is logged."""
     from custodes.monitoring import service as monitoring  # monitoring's service uses this module
 
     manager_of = {
@@ -1707,7 +1741,34 @@ def _about_line_managers(
     if not manager_of:
         return set()
     managers = _staff_names(session, {m for m in manager_of.values() if m})
-    subject_ids = sorted({r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of})
+    # The other people each declaration has named: before its corrections, and (an update) the replaced
+    # declaration's person, as first declared and as it stands.
+    replaced_of = {
+        r.declaration_id: r.replaces_id for r in rows if r.replaces_id and r.declaration_id in manager_of
+    }
+    replaced = (
+        {
+            d.declaration_id: d
+            for d in session.scalars(
+                select(Declaration).where(Declaration.declaration_id.in_(sorted(set(replaced_of.values()))))
+            )
+        }
+        if replaced_of
+        else {}
+    )
+    earlier = earlier_people(session, [*manager_of, *replaced])
+    others: dict[str, list[PersonKey]] = {i: list(earlier.get(i, ())) for i in manager_of}
+    for declaration_id, old_id in replaced_of.items():
+        old = replaced.get(old_id)
+        if old is not None:
+            others[declaration_id].append(
+                PersonKey.of(old.subject_id, old.surname, old.forenames, old.date_of_birth, old.postcode)
+            )
+            others[declaration_id].extend(earlier.get(old_id, ()))
+    subject_ids = sorted(
+        {r.subject_id for r in rows if r.subject_id and r.declaration_id in manager_of}
+        | {k.subject_id for keys in others.values() for k in keys if k.subject_id}
+    )
     identities = {}
     for start in range(0, len(subject_ids), 5000):
         identities.update(monitoring.nominal_identities(session, subject_ids[start : start + 5000]))
@@ -1720,16 +1781,20 @@ def _about_line_managers(
         manager = managers.get(manager_id or "")
         if manager_id is None or manager is None:
             continue
-        flagged = identities[row.subject_id].staff_id if row.subject_id in identities else None
-        if manager_id in (row.subject_id, flagged):
+        keys = declaration_keys(row, registered)
+        for key in others.get(row.declaration_id, ()):
+            keys.append(key)
+            if key.subject_id and key.subject_id in registered:
+                keys.append(registered[key.subject_id])
+        ids = {k.subject_id for k in keys if k.subject_id}
+        flagged = {identities[i].staff_id for i in ids if i in identities}
+        if manager_id in ids or manager_id in flagged:
             found.add(row.declaration_id)
             continue
         me = PersonKey.of(
             None, manager.surname, manager.forenames, manager.date_of_birth, manager.home_postcode
         )
-        if any(
-            same_person(me, key) or declared_matches(key, me) for key in declaration_keys(row, registered)
-        ):
+        if any(same_person(me, key) or declared_matches(key, me) for key in keys):
             found.add(row.declaration_id)
     return found
 
@@ -1837,12 +1902,26 @@ def view_declaration(session: Session, declaration_id: str, principal: Principal
             actor=principal.actor,
             object_type="declaration",
             object_id=declaration_id,
-            subjects=tuple(s for s in (detail.staff_id, detail.subject_id) if s),
+            subjects=_people_on_page(session, row),
             justification="declaration decision"
             if may_decide(detail, principal)
             else "declarations register",
         )
     return detail
+
+
+def _people_on_page(session: Session, row: Declaration) -> tuple[str, ...]:
+    """Everyone a declaration's page names by id: the declarer and the person declared as it stands, as it
+    stood before each correction (its History), and, for an update, as the declaration it replaces stands
+    (its "what this update changes" table)."""
+    found = {row.staff_id, row.subject_id}
+    found.update(
+        k.subject_id for k in earlier_people(session, [row.declaration_id]).get(row.declaration_id, ())
+    )
+    if row.replaces_id:
+        old = session.get(Declaration, row.replaces_id)
+        found.add(old.subject_id if old is not None else None)
+    return tuple(sorted(s for s in found if s))
 
 
 def declaration_summary(session: Session, declaration_id: str) -> DeclarationDetail:
@@ -1856,9 +1935,17 @@ def declaration_summary(session: Session, declaration_id: str) -> DeclarationDet
 
 
 def decision_version(detail: DeclarationDetail) -> str:
-    """The declaration's decision as shown on a page (outcome and when), for the decision form to carry
-    back: `decide_declaration` refuses a decision made on an out-of-date page."""
-    return f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+    """The declaration's decision as shown on a page (outcome and when) and how many corrections the page
+    showed, for the decision form to carry back: `decide_declaration` refuses a decision made on an
+    out-of-date page — decided meanwhile, or corrected by the declarer since the page was opened."""
+    decided = f"{detail.status or ''}@{detail.decided_at.isoformat() if detail.decided_at else ''}"
+    return f"{decided}#{detail.corrections}"
+
+
+CORRECTED_MEANWHILE = (
+    "This declaration was corrected since you opened it: read the changes and decide again. Nothing was "
+    "recorded."
+)
 
 
 # Waiting for the line manager: a declaration to decide, or a request to withdraw one (never one ended).
@@ -1963,7 +2050,10 @@ def decide_declaration(
         raise DeclarationError(ABOUT_YOU)
     if not may_decide(detail, principal):
         raise DeclarationError(f"Only {detail.staff_name}'s line manager can decide this declaration.")
-    if seen is not None and seen != decision_version(detail):
+    version = decision_version(detail)
+    if seen is not None and seen != version:
+        if seen.partition("#")[0] == version.partition("#")[0]:
+            raise DeclarationChanged(CORRECTED_MEANWHILE)
         when = f" on {london(detail.decided_at)}" if detail.decided_at else ""
         raise DeclarationError(
             f"{declaration_id} was decided meanwhile ({outcome_title(detail.status).lower()}{when}); "
@@ -2030,14 +2120,22 @@ def decide_declaration(
             },
         ),
     )
-    if first and row.replaces_id:
-        _end_replaced(session, row.replaces_id, row.declaration_id, principal)
+    if row.replaces_id:
+        approvals = (DeclarationStatus.APPROVED.value, DeclarationStatus.APPROVED_WITH_CONDITIONS.value)
+        if status.value in approvals and previous not in approvals:
+            # An update approved (first, or at review after a rejection): the declaration it replaces ends.
+            _end_replaced(session, row.replaces_id, row.declaration_id, principal)
+        elif first and status == DeclarationStatus.REJECTED:
+            # An update rejected: the declaration it was meant to replace stays in force, as it stood.
+            rejected = DeclarationEvent.UPDATE_REJECTED
+            _history(session, row.replaces_id, rejected, principal.staff_id, reason=row.declaration_id)
+            _history(session, row.declaration_id, rejected, principal.staff_id, reason=row.replaces_id)
     return status
 
 
 def _end_replaced(session: Session, old_id: str, new_id: str, principal: Principal) -> None:
-    """The declaration an update replaces, once the update is decided: ended as replaced (no longer matched
-    at the gate; the update is), unless it has ended meanwhile."""
+    """The declaration an update replaces, once the update is approved: ended as replaced (no longer matched
+    at the gate; the update is), unless it has ended meanwhile. A rejected update ends nothing."""
     old = session.get(Declaration, old_id, with_for_update=True, populate_existing=True)
     if old is None or old.ended:
         return
@@ -2133,6 +2231,13 @@ def _update_refusal(session: Session, row: Declaration) -> str | None:
         return f"This declaration was {ENDED_WORDS[row.ended]}: it can no longer be updated."
     if row.status == DeclarationStatus.AWAITING:
         return "This declaration is still waiting for your line manager's decision: correct it instead."
+    if row.status == DeclarationStatus.REJECTED and row.replaces_id:
+        replaced = session.get(Declaration, row.replaces_id)
+        if replaced is not None and not replaced.ended:
+            return (
+                f"This update was not approved, so your declaration {row.replaces_id} stays in force: to "
+                f"send new details, update {row.replaces_id} instead."
+            )
     pending = pending_update(session, row.declaration_id)
     if pending:
         return (
@@ -2280,13 +2385,34 @@ def request_withdrawal(session: Session, declaration_id: str, principal: Princip
 WITHDRAWAL_OUTCOMES = ("accept", "refuse")
 
 
+def withdrawal_version(detail: DeclarationDetail) -> str:
+    """The request to withdraw a declaration as its page shows it (when it was asked for), for the form to
+    carry back: `decide_withdrawal` refuses a decision on a request other than the one shown."""
+    asked = detail.withdrawal_requested_at
+    return asked.astimezone(UTC).isoformat() if asked else ""
+
+
+WITHDRAWAL_CHANGED = (
+    "This request to withdraw the declaration is not the one you opened: the first was decided and a new one "
+    "made, with its own reason. Read it and decide again. Nothing was recorded."
+)
+
+
 def decide_withdrawal(
-    session: Session, declaration_id: str, principal: Principal, *, outcome: str, reasons: str = ""
+    session: Session,
+    declaration_id: str,
+    principal: Principal,
+    *,
+    outcome: str,
+    reasons: str = "",
+    seen: str | None = None,
 ) -> bool:
     """The line manager decides a request to withdraw a declaration (the same line manager who decides the
     declaration, `may_decide`): accept — it is withdrawn and no longer matched at the gate (an
     `authorisation` entry); refuse, with reasons — it stays in force (a `refusal` entry). Returns whether
-    it was accepted. The row is locked and read afresh, so a second press finds nothing waiting."""
+    it was accepted. The row is locked and read afresh, so a second press finds nothing waiting; `seen`
+    (the form's `withdrawal_version`) refuses a decision on a later request than the page showed
+    (DeclarationChanged)."""
     row = session.get(Declaration, declaration_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise DeclarationError("There is no such declaration.")
@@ -2300,6 +2426,8 @@ def decide_withdrawal(
             f"No request to withdraw {detail.staff_name}'s declaration is waiting: it was decided meanwhile, "
             "or none was made. Nothing was recorded."
         )
+    if seen is not None and seen != withdrawal_version(detail):
+        raise DeclarationChanged(WITHDRAWAL_CHANGED)
     reasons = reasons.strip()
     problems: list[tuple[str, str]] = []
     if outcome not in WITHDRAWAL_OUTCOMES:
@@ -2482,13 +2610,15 @@ def outcome_title(status: str | None) -> str:
 def published_register(session: Session, kind: DeclarationKind) -> list[PublishedDeclaration]:
     """The gifts-and-hospitality or business-interests register with personal details removed: no
     names, staff ids, teams, conditions or reasons; area and the declarer's own description only
-    (the form tells them it may be published). Nothing personal is shown, so nothing is logged."""
+    (the form tells them it may be published). Only declarations in force: one replaced by an approved update
+    (the update is listed instead) or withdrawn is left out. Nothing personal is shown, so nothing is
+    logged."""
     if kind not in PUBLISHABLE.values():
         raise DeclarationError(f"The {kind} register is not published.")
     rows = session.execute(
         select(Declaration, Staff.area_code)
         .join(Staff, Staff.staff_id == Declaration.staff_id, isouter=True)
-        .where(Declaration.kind == kind.value)
+        .where(Declaration.kind == kind.value, Declaration.ended.is_(None))
         .order_by(Declaration.declared_at.desc(), Declaration.declaration_id)
     )
     return [

@@ -427,7 +427,8 @@ EVENT_WORDS = {
     DeclarationEvent.WITHDRAWAL_ACCEPTED.value: "Withdrawal accepted",
     DeclarationEvent.WITHDRAWAL_REFUSED.value: "Withdrawal refused",
     DeclarationEvent.UPDATE_SENT.value: "Update sent",
-    DeclarationEvent.REPLACED.value: "Replaced, the update decided",
+    DeclarationEvent.REPLACED.value: "Replaced, the update approved",
+    DeclarationEvent.UPDATE_REJECTED.value: "Update rejected",
 }
 # The description field's label on the form, by kind: problems with it are named the same way.
 DESCRIPTION_LABELS = {
@@ -547,7 +548,8 @@ def make_declaration(
         return done_redirect(
             f"/declarations/{declaration_id}",
             f"Your update is sent to your line manager. Your declaration {replaces} stays in force until "
-            "they decide this one; then it is marked replaced.",
+            "they decide this one: if they approve it, that one is marked replaced; if they reject it, that "
+            "one stays in force as it stands.",
         )
     return done_redirect(
         f"/declarations/{declaration_id}", "Declaration made. Your line manager will decide on it."
@@ -880,6 +882,7 @@ def _declaration_page(
         wrong={f for f, _p in problems},
         today=london_day(utcnow()),
         seen=workforce.decision_version(detail),
+        withdrawal_seen=workforce.withdrawal_version(detail),
         may_correct=workforce.may_correct(detail, principal),
         may_update=workforce.may_update(db, detail, principal),
         pending_update=workforce.pending_update(db, detail.declaration_id),
@@ -925,6 +928,8 @@ def decide_declaration(
             today=london_day(utcnow()),
             seen=seen or None,
         )
+    except workforce.DeclarationChanged as error:  # back to the page, to read what changed
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
     except workforce.DeclarationError as error:
         return done_redirect("/declarations/queue", str(error))
     except workforce.DeclarationProblems as error:
@@ -1033,11 +1038,19 @@ def decide_withdrawal(
     declaration_id: str,
     withdrawal_outcome: Text = "",
     withdrawal_reasons: Text = "",
+    withdrawal_seen: Text = "",
 ) -> Any:
     try:
         accepted = workforce.decide_withdrawal(
-            db, declaration_id, principal, outcome=withdrawal_outcome, reasons=withdrawal_reasons
+            db,
+            declaration_id,
+            principal,
+            outcome=withdrawal_outcome,
+            reasons=withdrawal_reasons,
+            seen=withdrawal_seen or None,
         )
+    except workforce.DeclarationChanged as error:  # back to the page, to read the request now waiting
+        return done_redirect(f"/declarations/{declaration_id}", str(error))
     except workforce.DeclarationError as error:
         return done_redirect("/declarations/queue", str(error))
     except workforce.DeclarationProblems as error:
