@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, TypedDict
 from urllib.parse import urlencode
@@ -77,6 +78,40 @@ Decider = Annotated[Principal, Depends(require(Permission.DECLARATIONS_DECIDE))]
 # Making and following one's own declarations; who may see a given declaration is the service's rule.
 Declarer = Annotated[Principal, Depends(require(Permission.SELF_VIEW))]
 Text = Annotated[str, Form(max_length=4000)]
+
+
+def _posted_declaration(
+    kind: Text = "",
+    subject_id: Text = "",
+    surname: Text = "",
+    forenames: Text = "",
+    date_of_birth: Text = "",
+    postcode: Text = "",
+    relationship: Text = "",
+    description: Text = "",
+    organisation: Text = "",
+    value_pounds: Text = "",
+    gift_accepted: Text = "",
+    name_only: Text = "",
+) -> DeclarationForm:
+    """The declaration form's fields as posted (made, or corrected), for the service to check."""
+    return DeclarationForm(
+        kind,
+        subject_id,
+        surname,
+        forenames,
+        date_of_birth,
+        postcode,
+        relationship,
+        description,
+        organisation,
+        value_pounds,
+        gift_accepted,
+        name_only,
+    )
+
+
+PostedDeclaration = Annotated[DeclarationForm, Depends(_posted_declaration)]
 
 KIND_TITLES = {
     DeclarationKind.CONFLICT_OF_INTEREST.value: "Conflict of interest",
@@ -507,34 +542,9 @@ def make_declaration(
     request: Request,
     db: Db,
     principal: Declarer,
-    kind: Text = "",
-    subject_id: Text = "",
-    surname: Text = "",
-    forenames: Text = "",
-    date_of_birth: Text = "",
-    postcode: Text = "",
-    relationship: Text = "",
-    description: Text = "",
-    organisation: Text = "",
-    value_pounds: Text = "",
-    gift_accepted: Text = "",
-    name_only: Text = "",
+    form: PostedDeclaration,
     replaces: Text = "",
 ) -> Any:
-    form = DeclarationForm(
-        kind,
-        subject_id,
-        surname,
-        forenames,
-        date_of_birth,
-        postcode,
-        relationship,
-        description,
-        organisation,
-        value_pounds,
-        gift_accepted,
-        name_only,
-    )
     try:
         declaration_id = workforce.make_declaration(
             db, principal.staff_id, form, actor=principal.actor, replaces=replaces or None
@@ -967,36 +977,13 @@ def correct_declaration(
     db: Db,
     principal: Declarer,
     declaration_id: str,
-    subject_id: Text = "",
-    surname: Text = "",
-    forenames: Text = "",
-    date_of_birth: Text = "",
-    postcode: Text = "",
-    relationship: Text = "",
-    description: Text = "",
-    organisation: Text = "",
-    value_pounds: Text = "",
-    gift_accepted: Text = "",
-    name_only: Text = "",
+    posted: PostedDeclaration,
 ) -> Any:
     try:
         kind = workforce.form_of(db, declaration_id, principal).kind
     except workforce.DeclarationError:
         raise HTTPException(404, "There is no such declaration, or it is not yours to see.") from None
-    form = DeclarationForm(
-        kind,
-        subject_id,
-        surname,
-        forenames,
-        date_of_birth,
-        postcode,
-        relationship,
-        description,
-        organisation,
-        value_pounds,
-        gift_accepted,
-        name_only,
-    )
+    form = replace(posted, kind=kind)  # a correction keeps the declaration's kind
     try:
         changed = workforce.correct_declaration(db, declaration_id, principal, form)
     except workforce.DeclarationProblems as error:
