@@ -2102,23 +2102,19 @@ def decide_declaration(
         op = Op.REFUSAL if status == DeclarationStatus.REJECTED else Op.AUTHORISATION
     else:
         op = Op.ALTERATION
-    ledger.record(
+    _record_declaration_step(
         session,
-        EntryDraft(
-            actor=principal.actor,
-            op=op,
-            object_type="declaration",
-            object_id=declaration_id,
-            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
-            detail={
-                "kind": row.kind,
-                "outcome": status.value,
-                "previous": previous,
-                "conditions": row.conditions,
-                "reasons": row.decision_reasons,
-                "review_on": review.isoformat() if review else None,
-            },
-        ),
+        principal,
+        op,
+        row,
+        {
+            "kind": row.kind,
+            "outcome": status.value,
+            "previous": previous,
+            "conditions": row.conditions,
+            "reasons": row.decision_reasons,
+            "review_on": review.isoformat() if review else None,
+        },
     )
     if row.replaces_id:
         approvals = (DeclarationStatus.APPROVED.value, DeclarationStatus.APPROVED_WITH_CONDITIONS.value)
@@ -2142,16 +2138,12 @@ def _end_replaced(session: Session, old_id: str, new_id: str, principal: Princip
     now = utcnow()
     old.ended, old.ended_at, old.updated_at = DeclarationEnd.REPLACED.value, now, now
     _history(session, old_id, DeclarationEvent.REPLACED, principal.staff_id, reason=new_id)
-    ledger.record(
+    _record_declaration_step(
         session,
-        EntryDraft(
-            actor=principal.actor,
-            op=Op.ALTERATION,
-            object_type="declaration",
-            object_id=old_id,
-            subjects=tuple(s for s in (old.staff_id, old.subject_id) if s),
-            detail={"ended": DeclarationEnd.REPLACED.value, "replaced_by": new_id},
-        ),
+        principal,
+        Op.ALTERATION,
+        old,
+        {"ended": DeclarationEnd.REPLACED.value, "replaced_by": new_id},
     )
 
 
@@ -2369,16 +2361,8 @@ def request_withdrawal(session: Session, declaration_id: str, principal: Princip
     _history(
         session, declaration_id, DeclarationEvent.WITHDRAWAL_REQUESTED, principal.staff_id, reason=reason
     )
-    ledger.record(
-        session,
-        EntryDraft(
-            actor=principal.actor,
-            op=Op.ALTERATION,
-            object_type="declaration",
-            object_id=declaration_id,
-            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
-            detail={"withdrawal": "requested", "reason": reason},
-        ),
+    _record_declaration_step(
+        session, principal, Op.ALTERATION, row, {"withdrawal": "requested", "reason": reason}
     )
 
 
@@ -2448,20 +2432,16 @@ def decide_withdrawal(
     row.withdrawal_requested_at, row.withdrawal_reason, row.updated_at = None, None, now
     event = DeclarationEvent.WITHDRAWAL_ACCEPTED if accepted else DeclarationEvent.WITHDRAWAL_REFUSED
     _history(session, declaration_id, event, principal.staff_id, reason=reasons or None)
-    ledger.record(
+    _record_declaration_step(
         session,
-        EntryDraft(
-            actor=principal.actor,
-            op=Op.AUTHORISATION if accepted else Op.REFUSAL,
-            object_type="declaration",
-            object_id=declaration_id,
-            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
-            detail={
-                "withdrawal": "accepted" if accepted else "refused",
-                "asked_because": asked,
-                "reasons": reasons or None,
-            },
-        ),
+        principal,
+        Op.AUTHORISATION if accepted else Op.REFUSAL,
+        row,
+        {
+            "withdrawal": "accepted" if accepted else "refused",
+            "asked_because": asked,
+            "reasons": reasons or None,
+        },
     )
     return accepted
 
@@ -2958,3 +2938,20 @@ def records_last_changed(session: Session) -> dict[str, datetime | None]:
         stamps = [stamp for stamp in (created, updated) if stamp is not None]
         found[name] = max(stamps) if stamps else None
     return found
+
+
+def _record_declaration_step(
+    session: Session, principal: Principal, op: Op, row: Declaration, detail: dict[str, Any]
+) -> None:
+    """A step in a declaration's life, as a ledger entry about its declarer and the person it names."""
+    ledger.record(
+        session,
+        EntryDraft(
+            actor=principal.actor,
+            op=op,
+            object_type="declaration",
+            object_id=row.declaration_id,
+            subjects=tuple(s for s in (row.staff_id, row.subject_id) if s),
+            detail=detail,
+        ),
+    )
